@@ -13,27 +13,19 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import {
-  type Bus,
-  type BusMessage,
-  type BusSubscription,
-  collabSubject,
-  decodePeerMessage,
-  encodePeerMessage,
-  MalformedMessageError,
-} from "../protocol/mod.ts";
+import { type Bus, MalformedMessageError } from "../protocol/mod.ts";
 import {
   answerOps,
   type OpsEndpoints,
   refuse,
   truncate,
 } from "../actors/runtime/operations/mod.ts";
-import { answerCatchUps, catchUp } from "./_catch_up.ts";
 import { FrameWriter } from "./_frame_writer.ts";
-import { Room, type RoomConn } from "./_room.ts";
+import type { Room, RoomConn } from "./_room.ts";
+import { LoadedRooms } from "./_loaded_rooms.ts";
 import { cutWhenStalled, SLOW_CLOSE_CHECK_MS } from "./_slow_close.ts";
 import { WriteRefusedError } from "./_schema_gate.ts";
-import { AntiEntropy, headerOf, REPAIR_FOR_HEADER } from "./anti_entropy.ts";
+import { AntiEntropy } from "./anti_entropy.ts";
 import {
   COLLAB_CLOSE_EXPIRED,
   COLLAB_CLOSE_REFUSED,
@@ -104,11 +96,6 @@ interface Conn extends RoomConn {
   expiry: ReturnType<typeof setTimeout> | undefined;
 }
 
-interface LoadedRoom {
-  room: Room;
-  subs: BusSubscription[];
-}
-
 let connectionSeq = 0;
 
 export class CollabServer {
@@ -119,8 +106,7 @@ export class CollabServer {
   #wss: WebSocketServer;
   #options: CollabServerOptions;
   #now: () => number;
-  #rooms = new Map<string, LoadedRoom>();
-  #unloading = new Map<string, Promise<void>>();
+  readonly #rooms: LoadedRooms;
   #conns = new Set<Conn>();
   #timers: ReturnType<typeof setInterval>[] = [];
   #port = 0;
@@ -173,6 +159,20 @@ export class CollabServer {
       maxPayload: this.limits.message_bytes_max,
       perMessageDeflate: false,
     });
+    this.#rooms = new LoadedRooms({
+      store: options.store,
+      bus: options.bus,
+      nodeId: this.nodeId,
+      limits: this.limits,
+      metrics: this.metrics,
+      schema: options.schema,
+      antiEntropy: this.#antiEntropy,
+      now: this.#now,
+      onFailure: (room, err) => {
+        for (const c of room.conns) this.#closeConn(c as Conn, 1011, "error", err.message);
+      },
+      onRoom: options.onRoom,
+    });
     this.#http = createServer((req, res) => {
       void this.#onHttp(req, res);
     });
@@ -191,7 +191,7 @@ export class CollabServer {
     const address = server.#http.address();
     server.#port = typeof address === "object" && address ? address.port : 0;
     const tick = Math.min(1000, server.limits.idle_unload_ms / 2);
-    server.#timers.push(setInterval(() => void server.#housekeep(), tick));
+    server.#timers.push(setInterval(() => void server.#rooms.housekeep(), tick));
     server.#timers.push(setInterval(() => server.#ping(), server.limits.ping_ms));
     server.#antiEntropy?.start();
     return server;
@@ -221,12 +221,12 @@ export class CollabServer {
 
   /** Loaded sessions' names. */
   sessions(): string[] {
-    return [...this.#rooms.keys()];
+    return this.#rooms.sessions();
   }
 
   /** The loaded room of `session`, if any (tests and the bridge read its document). */
   room(session: string): Room | undefined {
-    return this.#rooms.get(session)?.room;
+    return this.#rooms.room(session);
   }
 
   /** Health: connections and loaded sessions. */
@@ -237,15 +237,13 @@ export class CollabServer {
     sessions: number;
     joining: number;
   } {
-    let joining = 0;
-    for (const loaded of this.#rooms.values()) joining += loaded.room.joining;
     return {
       ok: !this.#closed,
       node: this.nodeId,
       connections: this.#conns.size,
       sessions: this.#rooms.size,
       // Clients waiting for the document (sync step 1s not yet answered): a join in progress.
-      joining,
+      joining: this.#rooms.joining(),
     };
   }
 
@@ -257,8 +255,7 @@ export class CollabServer {
     this.#antiEntropy?.stop();
     for (const c of this.#conns) c.ws.close(1001, "server shutting down");
     await this.#options.stream?.close();
-    for (const session of [...this.#rooms.keys()]) await this.#unload(session);
-    await Promise.all(this.#unloading.values());
+    await this.#rooms.unloadAll();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     for (const c of this.#conns) c.ws.terminate();
     const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
@@ -343,7 +340,7 @@ export class CollabServer {
     this.#conns.add(conn);
     this.metrics.connections.set(this.#conns.size);
     this.#armExpiry(conn);
-    conn.chain = this.#roomFor(session).then((r) => {
+    conn.chain = this.#rooms.roomFor(session).then((r) => {
       conn.room = r;
       if (!conn.closing) r.join(conn);
     });
@@ -452,103 +449,6 @@ export class CollabServer {
     const why = `slow consumer: ${buffered} bytes unsent, bound ${bound}; reconnect to resync`;
     this.#closeConn(conn, COLLAB_CLOSE_SLOW, "slow", why);
     cutWhenStalled(conn.ws, SLOW_CLOSE_CHECK_MS);
-  }
-
-  /** The loaded room of `session`, loading it (after any unload in progress) when needed. */
-  async #roomFor(session: string): Promise<Room> {
-    for (;;) {
-      const loaded = this.#rooms.get(session);
-      if (loaded) {
-        await loaded.room.ready;
-        return loaded.room;
-      }
-      const unloading = this.#unloading.get(session);
-      if (!unloading) break;
-      await unloading;
-    }
-    const bus = this.#options.bus;
-    const subject = collabSubject(session);
-    const room = new Room(session, {
-      store: this.#options.store,
-      metrics: this.metrics,
-      publish: bus
-        ? (m) => bus.publish(subject, encodePeerMessage({ ...m, node: this.nodeId }))
-        : undefined,
-      compactEveryUpdates: this.limits.compact_every_updates,
-      pendingBytesMax: this.limits.pending_bytes_max,
-      awarenessBatchMs: this.limits.awareness_batch_ms,
-      awarenessRenewalBatchMs: this.limits.awareness_renewal_batch_ms,
-      schema: this.#options.schema,
-      now: this.#now,
-      onFailure: (err) => {
-        for (const c of room.conns) this.#closeConn(c as Conn, 1011, "error", err.message);
-      },
-    });
-    const loaded: LoadedRoom = { room, subs: [] };
-    this.#rooms.set(session, loaded);
-    this.metrics.sessionsLoaded.set(this.#rooms.size);
-    if (bus) {
-      loaded.subs.push(bus.subscribe(subject, (msg) => {
-        void room.ready.then(() => this.#onPeer(room, msg));
-      }));
-    }
-    await room.ready;
-    if (bus) {
-      await catchUp(room, {
-        bus,
-        nodeId: this.nodeId,
-        waitMs: this.limits.catch_up_ms,
-        lateMs: this.limits.catch_up_late_ms,
-        isLoaded: () => this.#rooms.get(session) === loaded,
-      });
-      loaded.subs.push(answerCatchUps(room, bus));
-    }
-    if (this.#antiEntropy) loaded.subs.push(this.#antiEntropy.attach(room));
-    this.#options.onRoom?.(room);
-    return room;
-  }
-
-  #onPeer(room: Room, msg: BusMessage): void {
-    try {
-      const m = decodePeerMessage(msg.data);
-      if (m.node === this.nodeId) return;
-      this.metrics.peerMessagesIn.inc();
-      if (m.kind === "awareness") return room.applyRemoteAwareness(m.payload);
-      room.applyRemote(m.payload); // an update, a repair or a checkpoint: each merges the same way
-      // A repair, or one sent as an update for a node that does not read repairs.
-      const target = m.kind === "repair" ? m.target : headerOf(msg.headers, REPAIR_FOR_HEADER);
-      if (target !== undefined) this.#antiEntropy?.repairSeen(room.session, target, m.payload);
-    } catch {
-      this.metrics.socketsClosed.inc({ reason: "peer_malformed" });
-    }
-  }
-
-  async #housekeep(): Promise<void> {
-    const now = this.#now();
-    for (const [session, { room }] of this.#rooms) {
-      if (room.conns.size === 0 && room.idleSinceMs !== undefined) {
-        if (now - room.idleSinceMs >= this.limits.idle_unload_ms) {
-          void this.#unload(session);
-          continue;
-        }
-      }
-      if (now - room.lastCompactMs >= this.limits.compact_every_ms) {
-        await room.compact().catch(() => {});
-      }
-    }
-  }
-
-  #unload(session: string): Promise<void> {
-    const loaded = this.#rooms.get(session);
-    if (!loaded) return this.#unloading.get(session) ?? Promise.resolve();
-    this.#rooms.delete(session);
-    this.metrics.sessionsLoaded.set(this.#rooms.size);
-    for (const s of loaded.subs) s.unsubscribe();
-    const done = loaded.room.ready.catch(() => {}).then(() => loaded.room.unload()).finally(() => {
-      this.#unloading.delete(session);
-    });
-    this.#unloading.set(session, done);
-    return done;
   }
 
   #ping(): void {

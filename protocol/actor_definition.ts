@@ -16,7 +16,8 @@
 import type { AnyStateMachine, EventObject } from "xstate";
 import type { FindingKind } from "./finding_kind.ts";
 import type { Kernel } from "./kernel.ts";
-import type { ColumnsFrame, SampleFrame } from "./sample_frame.ts";
+import type { SampleFrame } from "./sample_frame.ts";
+import type { ColumnsFrame } from "./columns_frame.ts";
 
 /** A configuration change delivered to a machine. */
 export interface ConfigEvent<Config> {

@@ -7,7 +7,8 @@
  * either and gives the edges; the edges it derives are bit for bit those the kernel computed for a
  * valid sample (`exp - band * mae` is `exp - spread`, the same two operations).
  */
-import { type ColumnsFrame, decodeColumns, encodeColumns, type FrameMeta } from "./sample_frame.ts";
+import { type ColumnsFrame, decodeColumns, encodeColumns } from "./columns_frame.ts";
+import type { FrameMeta } from "./sample_frame.ts";
 import { ProtocolError } from "./protocol_error.ts";
 import type { Envelope } from "./envelope.ts";
 

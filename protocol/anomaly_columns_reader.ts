@@ -13,7 +13,7 @@
  * the same, value for value.
  */
 import { MESSAGE_BYTES_MAX_DEFAULT, PROTOCOL_VERSION } from "./envelope.ts";
-import { COLUMNS_TYPE } from "./sample_frame.ts";
+import { COLUMNS_TYPE } from "./columns_frame.ts";
 
 /** What `read` returns for a message it leaves to the general decoder. */
 export const NOT_READ = -1;

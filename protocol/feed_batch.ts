@@ -20,7 +20,8 @@ import {
   requireMap,
 } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
-import { float64Bytes, float64Column, FRAME_SAMPLES_MAX_DEFAULT } from "./sample_frame.ts";
+import { FRAME_SAMPLES_MAX_DEFAULT } from "./sample_frame.ts";
+import { float64Bytes, float64Column } from "./float64_column.ts";
 import { checkName, isValidName, SUBJECT_ROOT } from "./subjects.ts";
 
 /** The envelope type of a feed batch. */

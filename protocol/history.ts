@@ -18,7 +18,7 @@ import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { type HistoryBars, historyBarsOfValue, historyBarsValue } from "./history_bars.ts";
 import { historyIncidentsOfValue, historyIncidentsValue } from "./history_incidents.ts";
 import type { Incident } from "./incident.ts";
-import { float64Bytes, float64Column } from "./sample_frame.ts";
+import { float64Bytes, float64Column } from "./float64_column.ts";
 import { checkName } from "./subjects.ts";
 
 /** The bounds of a history request. */

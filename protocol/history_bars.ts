@@ -7,7 +7,7 @@
  */
 import { requireBin, requireInteger, requireMap } from "./envelope.ts";
 import { ProtocolError } from "./protocol_error.ts";
-import { float64Bytes, float64Column } from "./sample_frame.ts";
+import { float64Bytes, float64Column } from "./float64_column.ts";
 
 /** The columns of a HistoryBars, in wire order. */
 export const HISTORY_BAR_COLUMNS = ["t", "open", "high", "low", "close", "count"] as const;

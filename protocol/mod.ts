@@ -6,6 +6,8 @@ export * from "./protocol_error.ts";
 export * from "./subjects.ts";
 export * from "./envelope.ts";
 export * from "./sample_frame.ts";
+export * from "./columns_frame.ts";
+export { float64Bytes, float64Column } from "./float64_column.ts";
 export * from "./anomaly_columns.ts";
 export * from "./anomaly_columns_reader.ts";
 export * from "./history.ts";

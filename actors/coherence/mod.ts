@@ -21,11 +21,11 @@ import {
   coherenceKernel,
   type CoherenceResult,
   type CoherenceState,
-  shiftStd,
   topCountOf,
   topLoadings,
 } from "./kernel.ts";
 import { type CoherenceFrameEvent, coherenceMachine } from "./machine.ts";
+import { shiftStd } from "./shift.ts";
 
 export {
   type CoherenceConfig,
@@ -45,10 +45,10 @@ export {
   type CounterName,
   covarianceOf,
   type Loading,
-  SHIFT_STD_FLOOR,
   topCountOf,
   topLoadings,
 } from "./kernel.ts";
+export { SHIFT_STD_FLOOR } from "./shift.ts";
 export {
   type CoherenceContext,
   type CoherenceEmitted,

@@ -6,10 +6,11 @@
  * a host would (the kinds' `route` under their current configuration; control messages for a whole
  * kind go to every worker) and batches it, as bytes, to the workers that own its instances only.
  * Each worker sends back its outputs tagged with the index of the input that caused them; they are
- * merged here into the order one host would have published them in: by input, and within an input
- * in the order the host applies its instances (the route's order for a frame, the order the
- * instances were created in for a control message to a whole kind). So the outputs are the same
- * bytes in the same order as the single-threaded replay's, however the instances are spread.
+ * merged (_replay_merge.ts) into the order one host would have published them in: by input, and
+ * within an input in the order the host applies its instances (the route's order for a frame, the
+ * order the instances were created in for a control message to a whole kind). So the outputs are
+ * the same bytes in the same order as the single-threaded replay's, however the instances are
+ * spread.
  *
  * Inputs a host would reject before routing them to an instance (a malformed subject, an envelope
  * or a frame that fails validation) go to one worker only, so their dead letter is counted once;
@@ -30,7 +31,8 @@ import {
   SUBJECT_ROOT,
   subjectMatches,
 } from "../../protocol/mod.ts";
-import { type BatchEntry, BatchReader, BatchWriter } from "./_replay_batch.ts";
+import { BatchReader, BatchWriter } from "./_replay_batch.ts";
+import { type MergeQueue, OutputMerge } from "./_replay_merge.ts";
 import type { ReplayInspection } from "./_replay_inspect.ts";
 import {
   type FromWorker,
@@ -83,7 +85,6 @@ const IN_FLIGHT_MAX = 4;
 
 const FEED_PATTERN = `${SUBJECT_ROOT}.feed.>`;
 const CTL_PATTERN = `${SUBJECT_ROOT}.ctl.>`;
-const OUT_PREFIX_LENGTH = `${SUBJECT_ROOT}.out.`.length;
 
 /**
  * How a frame's channel routes: its instances in the host's order, and the workers that own them.
@@ -95,18 +96,13 @@ interface Route {
   order: Map<string, number> | undefined;
 }
 
-interface WorkerState {
+interface WorkerState extends MergeQueue {
   worker: Worker | undefined;
   /** Stops this replay's listening to the worker. */
   detach: (() => void) | undefined;
   writer: BatchWriter;
   reader: BatchReader;
-  /** Outputs received and not yet merged, from `head` on. */
-  queue: BatchEntry[];
-  head: number;
   inFlight: number;
-  /** Every input up to this index that this worker was sent is applied and its outputs are here. */
-  through: number;
   /** Caught up to this index once the batches in hand come back (nothing was sent since). */
   idleThrough: number;
   ready: boolean;
@@ -126,14 +122,11 @@ export class ReplayThreads {
   /** Feed subject -> channel (null: not a feed a host takes; undefined entry: not seen). */
   readonly #channels = new Map<string, string | null | Error>();
   #routes = new Map<string, Route>();
-  /** Every instance, in the order a single host would have created it. */
-  readonly #rank = new Map<string, number>();
   /** Channels whose frames passed validation (the host's channel limit counts them). */
   readonly #seenChannels = new Set<string>();
   readonly #channelsMax: number;
-  /** Inputs sent to several workers, and how to order their outputs (null: by `#rank`). */
-  readonly #multi: Array<{ index: number; order: Map<string, number> | null }> = [];
-  #multiHead = 0;
+  /** The workers' outputs, merged into one host's order. */
+  readonly #merged: OutputMerge;
   #next = 0;
   #pendingInputs = 0;
   #failure: Error | undefined;
@@ -141,7 +134,6 @@ export class ReplayThreads {
   #closed = false;
   #registryKey = "";
   #waiters: Array<() => void> = [];
-  readonly #streamOf = new Map<string, string>();
   /** Dead letters counted here, and reported by the workers. */
   deadLetters = 0;
 
@@ -161,6 +153,7 @@ export class ReplayThreads {
       );
     }
     this.#channelsMax = o.limits.channelsMax ?? CHANNELS_MAX_DEFAULT;
+    this.#merged = new OutputMerge(this.#w, (subject, data) => o.onOutput(subject, data));
   }
 
   /** Starts the workers and their hosts. */
@@ -278,7 +271,7 @@ export class ReplayThreads {
         this.#take(w, msg);
         w.inFlight--;
         w.through = Math.max(w.through, msg.through, w.inFlight === 0 ? w.idleThrough : -1);
-        this.#merge();
+        this.#merged.merge();
         break;
       case "ended":
         this.#take(w, msg);
@@ -358,8 +351,8 @@ export class ReplayThreads {
       }
       this.#seenChannels.add(channel);
     }
-    for (const s of route.streams) if (!this.#rank.has(s)) this.#rank.set(s, this.#rank.size);
-    if (route.order) this.#multi.push({ index, order: route.order });
+    for (const s of route.streams) this.#merged.created(s);
+    if (route.order) this.#merged.several(index, route.order);
     for (const w of route.workers) this.#send(w, index, subject, data, INPUT_FEED);
   }
 
@@ -387,11 +380,11 @@ export class ReplayThreads {
     if (key === undefined) {
       this.#configs.set(kind, config);
       this.#routes = new Map(); // routes may depend on the configuration
-      if (this.threads > 1) this.#multi.push({ index, order: null });
+      if (this.threads > 1) this.#merged.several(index, null);
       for (let w = 0; w < this.threads; w++) this.#send(w, index, subject, data, INPUT_CTL);
     } else {
       const stream = `${kind}/${key}`;
-      if (!this.#rank.has(stream)) this.#rank.set(stream, this.#rank.size);
+      this.#merged.created(stream);
       this.#send(this.#owner(key), index, subject, data, INPUT_CTL);
     }
   }
@@ -443,7 +436,7 @@ export class ReplayThreads {
       this.#post(w, { type: "inputs", through, ...batch }, [batch.buf]);
       w.inFlight++;
     }
-    this.#merge();
+    this.#merged.merge();
   }
 
   #post(w: WorkerState, msg: ToWorker, transfer: ArrayBuffer[] = []): void {
@@ -460,7 +453,7 @@ export class ReplayThreads {
   async flush(): Promise<void> {
     this.#ship();
     await this.#until(() => this.#w.every((w) => w.inFlight === 0));
-    this.#merge();
+    this.#merged.merge();
   }
 
   /**
@@ -474,7 +467,7 @@ export class ReplayThreads {
     for (const w of this.#w) this.#post(w, { type: "end", inspect: which });
     await this.#until(() => this.#w.every((w) => w.ended));
     for (const w of this.#w) w.through = Infinity;
-    this.#merge();
+    this.#merged.merge();
     this.#finished = true;
     if (!which) return undefined;
     const streams: string[] = [];
@@ -483,7 +476,7 @@ export class ReplayThreads {
       if (r && !("streams" in r)) return r;
       if (r) streams.push(...r.streams);
     }
-    const rank = (s: string) => this.#rank.get(s) ?? Infinity;
+    const rank = (s: string) => this.#merged.rank.get(s) ?? Infinity;
     return { streams: streams.sort((a, b) => rank(a) - rank(b)) };
   }
 
@@ -501,80 +494,6 @@ export class ReplayThreads {
       if (reuse) releaseWorker(w.worker, this.#registryKey);
       else await w.worker.terminate().catch(() => {});
     }));
-  }
-
-  // --- outputs -----------------------------------------------------------------------------------
-
-  /** Hands on, in order, every output of the inputs that all workers have applied. */
-  #merge(): void {
-    let through = Infinity;
-    for (const w of this.#w) if (w.through < through) through = w.through;
-    while (true) {
-      // The smallest input index at the head of a queue, if it is final.
-      let index = Infinity;
-      let from = -1, count = 0;
-      for (let i = 0; i < this.#w.length; i++) {
-        const w = this.#w[i]!;
-        if (w.head >= w.queue.length) continue;
-        const x = w.queue[w.head]!.index;
-        if (x < index) (index = x, from = i, count = 1);
-        else if (x === index) count++;
-      }
-      if (from < 0 || index > through) break;
-      if (count === 1) {
-        const w = this.#w[from]!;
-        while (w.head < w.queue.length && w.queue[w.head]!.index === index) {
-          const e = w.queue[w.head++]!;
-          this.#o.onOutput(e.subject, e.data);
-        }
-      } else {
-        const entries: BatchEntry[] = [];
-        for (const w of this.#w) {
-          while (w.head < w.queue.length && w.queue[w.head]!.index === index) {
-            entries.push(w.queue[w.head++]!);
-          }
-        }
-        const rankOf = this.#orderOf(index);
-        const ranked = entries.map((e, i) => ({ e, r: rankOf(this.#stream(e.subject)), i }));
-        ranked.sort((a, b) => a.r - b.r || a.i - b.i);
-        for (const { e } of ranked) this.#o.onOutput(e.subject, e.data);
-      }
-    }
-    for (const w of this.#w) {
-      if (w.head >= w.queue.length) (w.queue = [], w.head = 0);
-      else if (w.head > 4096) (w.queue = w.queue.slice(w.head), w.head = 0);
-    }
-    while (this.#multiHead < this.#multi.length && this.#multi[this.#multiHead]!.index <= through) {
-      this.#multiHead++;
-    }
-    if (this.#multiHead > 1024) {
-      this.#multi.splice(0, this.#multiHead);
-      this.#multiHead = 0;
-    }
-  }
-
-  /** How the outputs of input `index` from several workers are ordered. */
-  #orderOf(index: number): (stream: string) => number {
-    let m = this.#multiHead;
-    while (m < this.#multi.length && this.#multi[m]!.index < index) m++;
-    const entry = this.#multi[m];
-    if (entry && entry.index === index && entry.order) {
-      const order = entry.order;
-      return (s) => order.get(s) ?? Infinity;
-    }
-    return (s) => this.#rank.get(s) ?? Infinity;
-  }
-
-  /** `kind/key` of an output subject `troupe.out.<kind>.<key>`. */
-  #stream(subject: string): string {
-    let s = this.#streamOf.get(subject);
-    if (s === undefined) {
-      const dot = subject.indexOf(".", OUT_PREFIX_LENGTH);
-      s = dot < 0 ? subject : `${subject.slice(OUT_PREFIX_LENGTH, dot)}/${subject.slice(dot + 1)}`;
-      if (this.#streamOf.size >= 100_000) this.#streamOf.clear();
-      this.#streamOf.set(subject, s);
-    }
-    return s;
   }
 
   // --- waiting and failing -----------------------------------------------------------------------

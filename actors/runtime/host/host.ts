@@ -27,19 +27,16 @@ import {
 } from "../../../protocol/mod.ts";
 import {
   type ActorInstance,
-  AppliedListeners,
   containedTimers,
   DEFAULT_SUPERVISION,
   type FrameDecoder,
   type HostLimits,
   type HostTimers,
   InputRejectedError,
-  type Output,
   type Pending,
   REAL_TIMERS,
   replayDecoded,
   type Slot,
-  STAGE,
   type StageTrace,
   type Status,
   streamOf,
@@ -67,17 +64,13 @@ import {
 } from "../control/mod.ts";
 import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
 import { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
-import {
-  type Journal,
-  type JournalData,
-  lowestSourcePosition,
-  planLossRebuild,
-} from "../journal/mod.ts";
+import { type Journal, type JournalData, planLossRebuild } from "../journal/mod.ts";
 import { partitionOf } from "./partition.ts";
 import { Recovery, type RecoveryHost, Snapshotter } from "../recovery/mod.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
-import { publishOutputs } from "./publish_outputs.ts";
+import { LiveApply } from "./apply_live.ts";
+import { recoverAtStart } from "./recover_at_start.ts";
 import { Ticker } from "./ticker.ts";
 import { PeriodicRounds } from "./periodic_rounds.ts";
 import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
@@ -113,8 +106,6 @@ export class Host {
   readonly #notices: HostNotices;
   readonly #restartParts: RestartParts;
   readonly #ticker: Ticker;
-  /** Inputs applied, all kinds: what the progress watch follows. */
-  #appliedTotal = 0;
   #ctlSub: BusSubscription | undefined;
   /** State captures asked by a recorder started mid-session (state_capture_answer.ts). */
   #captureSub: BusSubscription | undefined;
@@ -129,16 +120,15 @@ export class Host {
   /** The error that stopped the host (its journal cannot be written), if one did. */
   #fatal: Error | undefined;
   /** Inputs applied, by kind (a cheap counter for tests and benchmarks). */
-  readonly applied = new Map<string, number>();
-  readonly #appliedListeners = new AppliedListeners((line) => this.#log(line));
-  /** The stage trace, when one is on (see stage_trace.ts), and what applies pass to instances. */
+  readonly applied: Map<string, number>;
+  /** Inputs applied live: their outputs published, their counts (apply_live.ts). */
+  readonly #live: LiveApply;
+  /** The stage trace, when one is on (see stage_trace.ts). */
   readonly #trace: StageTrace | undefined;
-  readonly #applyOptions: { trace?: StageTrace };
 
   constructor(options: HostOptions) {
     this.options = options;
     this.#trace = options.stageTrace;
-    this.#applyOptions = this.#trace ? { trace: this.#trace } : {};
     this.#bus = options.bus;
     this.#journal = options.journal;
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
@@ -179,7 +169,7 @@ export class Host {
       hostId: options.hostId,
       configs: this.#configs,
       append: (stream, bytes) => this.#append(stream, bytes),
-      apply: (slot, item, pos) => this.#applyLive(slot, item, pos),
+      apply: (slot, item, pos) => this.#live.apply(slot, item, pos),
       fatal: (err) => this.#stopOnFatal(err),
       conflict: (slot, err) => {
         if (this.#fatal === undefined) onJournalConflict(slot, err, this.#restartParts);
@@ -202,6 +192,8 @@ export class Host {
     this.metrics.watchChannels(() => this.#edge.channelFigures());
     this.#decodeReplay = options.frameDecoders?.({});
     this.#snapshotter = this.#newSnapshotter();
+    this.#live = this.#liveApply();
+    this.applied = this.#live.applied;
     this.#recovery = new Recovery(this.#recoveryHost());
     this.#restartParts = this.#restartsHost();
     this.#settings = new SettingsReporter(this.#view);
@@ -240,6 +232,20 @@ export class Host {
     });
   }
 
+  /** Where inputs are applied live (apply_live.ts). */
+  #liveApply(): LiveApply {
+    return new LiveApply({
+      bus: this.#bus,
+      metrics: this.metrics,
+      snapshotter: this.#snapshotter,
+      trace: this.#trace,
+      msgIdHeaders: this.options.msgIdHeaders === true,
+      snapshotEveryInputs: this.options.snapshotEveryInputs ?? 1000,
+      failed: (slot, err, pos) => this.#failed(slot, err, pos),
+      log: this.#log,
+    });
+  }
+
   /** What a failed instance's restart works with (restarts.ts). */
   #restartsHost(): RestartParts {
     return {
@@ -266,7 +272,7 @@ export class Host {
       owns: (key) => this.#owns(key),
       slot: (def, key) => this.#mail.slot(def, key),
       decode: (record) => replayDecoded(this.#decodeReplay, record),
-      publish: (outputs) => this.#publish(outputs),
+      publish: (outputs) => this.#live.publish(outputs),
       deadLetter: (msg, err, actor) => this.#notices.deadLetter(msg, err, actor),
       failed: (slot, err, pos) => this.#failed(slot, err, pos),
       pump: (slot) => this.#pumps.pump(slot),
@@ -323,23 +329,16 @@ export class Host {
           },
         }, this.options.http);
       }
-      const t0 = this.#now();
-      // A journal with no streams is a new host's: nothing decided yet, nothing to wait for.
-      if (this.#journal.streams().length > 0) await this.#decisions.recover(this.options.snapshots);
-      const journaled = await this.#recovery.recoverAll(this.#decisions.maxSrcPos);
-      // Where the input resumes, decided here once for every input (resume_from_lowest.ts); the
-      // positions dead-lettered from there on are kept, so that a frame dead-lettered before the
-      // restart is passed over, not judged again.
-      const resumeAfter = lowestSourcePosition(journaled, this.instances());
-      this.#decisions.resumeAt(resumeAfter);
-      const stats = this.#journal.stats();
-      this.metrics.journalTruncatedBytes.set(stats.truncatedBytes);
-      if (stats.truncatedBytes > 0) {
-        this.#log(`journal: truncated a torn tail of ${stats.truncatedBytes} bytes on open`);
-      }
-      this.#log(
-        `recovered ${this.#slots.size} actor instances in ${(this.#now() - t0).toFixed(0)} ms`,
-      );
+      const resumeAfter = await recoverAtStart({
+        journal: this.#journal,
+        snapshots: this.options.snapshots,
+        decisions: this.#decisions,
+        recovery: this.#recovery,
+        metrics: this.metrics,
+        now: this.#now,
+        log: this.#log,
+        instances: () => this.instances(),
+      });
       // Control messages and the settings query: both end when the host stops taking control.
       this.#ctlSub = this.#settings.listen(
         this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg)),
@@ -473,7 +472,7 @@ export class Host {
 
   /** Calls `listener(key)` after each input applied live to `(kind, key)`; returns its stop. */
   onApplied(kind: string, listener: (key: string) => void): () => void {
-    return this.#appliedListeners.add(kind, listener);
+    return this.#live.listeners.add(kind, listener);
   }
 
   /** Every instance's stream, status, journal position and highest source position taken. */
@@ -544,41 +543,6 @@ export class Host {
     );
   }
 
-  #applyLive(slot: Slot, item: Pending, pos: number): void {
-    const inst = slot.inst!;
-    const kind = slot.def.kind;
-    const t0 = performance.now();
-    const duplicates = inst.duplicates;
-    let outputs: Output[];
-    try {
-      outputs = inst.apply(item.record, pos, item.decoded, this.#applyOptions);
-    } catch (err) {
-      this.#failed(slot, err, pos);
-      return;
-    }
-    if (inst.duplicates !== duplicates) this.metrics.duplicates.inc({ kind });
-    this.#publish(outputs);
-    const trace = this.#trace;
-    if (trace) {
-      trace.mark(STAGE.publish);
-      trace.end();
-    }
-    for (const out of outputs) if (out.type !== undefined) slot.tally.event(out.type);
-    slot.publishedPos = pos;
-    slot.tally.input((performance.now() - t0) / 1000, outputs.length);
-    this.applied.set(kind, (this.applied.get(kind) ?? 0) + 1);
-    this.#appliedTotal++;
-    this.#appliedListeners.tell(kind, slot.key);
-    if (item.decoded) slot.lastEventUs = item.decoded.envelope.ts;
-    if (inst.sinceSnapshot >= (this.options.snapshotEveryInputs ?? 1000)) {
-      this.#snapshotter.capture(slot);
-    }
-  }
-
-  #publish(outputs: Output[]): void {
-    publishOutputs(this.#bus, outputs, this.options.msgIdHeaders === true);
-  }
-
   // --- supervision (restarts.ts) ---------------------------------------------------------------
 
   #failed(slot: Slot, err: unknown, pos: number): void {
@@ -589,7 +553,7 @@ export class Host {
     const now = this.#now();
     const every = this.options.snapshotEveryMs ?? 5000;
     const depth = this.#refreshGauges();
-    this.#progress.observe(depth, this.#appliedTotal, now);
+    this.#progress.observe(depth, this.#live.total, now);
     this.#snapshotter.captureDue(this.#slots.values(), now, every);
   }
 

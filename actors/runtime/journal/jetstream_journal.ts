@@ -37,16 +37,10 @@
  * it reads and judges the loss (journal_loss.ts), as for the file journal. `advance` continues a
  * stream's positions past a snapshot when the journal lost its tail.
  */
+import { jetstream, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { checkName, JOURNAL_SUBJECT_PREFIX } from "../../../protocol/mod.ts";
 import {
-  jetstream,
-  type JetStreamClient,
-  type JetStreamManager,
-  type StoredMsg,
-} from "@nats-io/jetstream";
-import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { bytesEqual, checkName, JOURNAL_SUBJECT_PREFIX } from "../../../protocol/mod.ts";
-import {
-  isWrongLastSequence,
   type JetStreamJournalOptions,
   openJournalStream,
   StreamGets,
@@ -56,13 +50,12 @@ import { consumeJournal, type JournalReading, POS_HEADER, readPos } from "./_jou
 import {
   CONSUMER_CREATE_TIMEOUT_MS,
   ELECTION_BUDGET_MS,
-  electionError,
   retryJetStream,
 } from "../transport/mod.ts";
+import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
 import {
   joinJournalData,
   type Journal,
-  JournalConflictError,
   type JournalDamage,
   type JournalData,
   type JournalRecord,
@@ -78,8 +71,7 @@ export { POS_HEADER };
 
 export type { JetStreamJournalOptions } from "./jetstream_stream.ts";
 
-/** The header that carries the lease epoch of a record's writer, when it has one. */
-export const EPOCH_HEADER = "Troupe-Epoch";
+export { EPOCH_HEADER };
 
 /** A Journal over a JetStream stream, one subject per journal stream. */
 export class JetStreamJournal implements Journal {
@@ -110,6 +102,8 @@ export class JetStreamJournal implements Journal {
   /** Whether every subject's last message was read at open: then an unseen stream is empty. */
   #allLoaded = false;
   #closed = false;
+  /** What an append works with (_journal_append.ts). */
+  readonly #appendParts: AppendParts;
 
   private constructor(
     nc: NatsConnection,
@@ -143,6 +137,20 @@ export class JetStreamJournal implements Journal {
     this.#epoch = options.epoch;
     this.#bytes = state.bytes;
     this.#records = state.messages;
+    this.#appendParts = {
+      js: this.#js,
+      gets: this.#gets,
+      guard: this.#guard,
+      epoch: this.#epoch,
+      publishTimeoutMs: this.#options.publishTimeoutMs,
+      publishRetries: this.#options.publishRetries,
+      retry: (what, call, repeatable) => this.#retry(what, call, repeatable),
+      load: (st) => this.#load(st),
+      stored: (bytes) => {
+        this.#records++;
+        this.#bytes += bytes;
+      },
+    };
   }
 
   /** Opens the journal, creating the JetStream stream when it does not exist. */
@@ -392,6 +400,12 @@ export class JetStreamJournal implements Journal {
     return new Error(`Cannot use the journal ${this.streamName}: it is closed`);
   }
 
+  /** Appends to `st` once the appends before it settled (_journal_append.ts). */
+  #publish(st: StreamState, data: Uint8Array): Promise<number> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    return appendRecord(st, data, this.#appendParts);
+  }
+
   #state(stream: string): StreamState {
     let st = this.#states.get(stream);
     if (!st) {
@@ -413,125 +427,9 @@ export class JetStreamJournal implements Journal {
     return st;
   }
 
-  async #publish(st: StreamState, data: Uint8Array): Promise<number> {
-    if (this.#closed) throw this.#closedError();
-    if (st.broken instanceof JournalConflictError) {
-      throw new JournalConflictError(
-        `Cannot append to journal stream "${st.stream}": an earlier append failed ` +
-          `(${st.broken.message}); call prepare() to reload it`,
-        { stream: st.stream, cause: st.broken },
-      );
-    }
-    if (st.broken) {
-      const pos = await this.#settle(st, data);
-      if (pos !== undefined) return pos;
-    }
-    if (!st.loaded) await this.#load(st);
-    const pos = st.lastPos + 1;
-    const h = headers();
-    h.set(POS_HEADER, String(pos));
-    if (this.#epoch !== undefined) h.set(EPOCH_HEADER, String(this.#epoch));
-    const options = {
-      headers: h,
-      expect: { lastSubjectSequence: st.lastSeq },
-      timeout: this.#options.publishTimeoutMs,
-    };
-    const stored = (seq: number) => {
-      st.lastSeq = seq;
-      st.lastPos = pos;
-      this.#records++;
-      this.#bytes += data.length;
-      return pos;
-    };
-    let refused: Error | undefined;
-    const send = () => {
-      refused = this.#guard?.();
-      if (refused) throw refused;
-      return this.#js.publish(st.subject, data, options);
-    };
-    for (let attempt = 0;; attempt++) {
-      try {
-        // Refusals (no leader) are sent again, the guard asked before each; a timeout comes
-        // back, as the record may have been stored.
-        return stored((await this.#retry(`append to ${st.subject}`, send, false)).seq);
-      } catch (err) {
-        if (isWrongLastSequence(err)) {
-          // The subject's last message may be this very record: a send of it that timed out
-          // (this append's, or a failed append's the host retries) and was stored after the look
-          // that found it missing. Then the record is in, once.
-          const mine = await this.#storedLast(st, pos, data);
-          if (mine !== undefined) return stored(mine);
-          throw this.#conflict(st, err);
-        }
-        if (err === refused) throw err;
-        if (attempt >= this.#options.publishRetries || electionError(err) !== "timeout") {
-          st.broken = new Error(
-            `Cannot append to journal stream "${st.stream}" at position ${pos}: ${
-              (err as Error).message
-            }`,
-            { cause: err },
-          );
-          // Stored or not, the next append finds out (#settle).
-          st.unsure = { pos, data, afterSeq: st.lastSeq };
-          throw st.broken;
-        }
-      }
-      // The publish timed out: it may have been stored. The subject's last message says.
-      let last: StoredMsg | null;
-      try {
-        last = await this.#gets.last(st.subject);
-      } catch {
-        continue;
-      }
-      if (last && last.seq !== st.lastSeq) {
-        if (isRecord(last, st.subject, pos, data)) return stored(last.seq);
-        throw this.#conflict(st, undefined);
-      }
-    }
-  }
-
-  /** The sequence of the subject's last message when it is the record `data` at `pos`. */
-  async #storedLast(st: StreamState, pos: number, data: Uint8Array): Promise<number | undefined> {
-    const last = await this.#gets.last(st.subject).catch(() => null);
-    return last && isRecord(last, st.subject, pos, data) ? last.seq : undefined;
-  }
-
-  /**
-   * Before the next append to a stream whose last append failed with its fate unknown: reads the
-   * subject's last message. Nothing new there: the failed record was not stored, and the append
-   * goes on. The failed record there: it was stored; an append of the same bytes (the host
-   * retrying the input) resolves to its position without being sent again. Anything else:
-   * another writer appended (a conflict).
-   */
-  async #settle(st: StreamState, data: Uint8Array): Promise<number | undefined> {
-    const unsure = st.unsure;
-    const last = await this.#gets.last(st.subject);
-    st.broken = undefined;
-    st.unsure = undefined;
-    if (!unsure || (last?.seq ?? 0) === unsure.afterSeq) return undefined;
-    if (last && isRecord(last, st.subject, unsure.pos, unsure.data)) {
-      st.lastSeq = last.seq;
-      st.lastPos = unsure.pos;
-      this.#records++;
-      this.#bytes += unsure.data.length;
-      return bytesEqual(data, unsure.data) ? unsure.pos : undefined;
-    }
-    throw this.#conflict(st, undefined);
-  }
-
   /** `call`, waiting out a cluster's leader election (see jetstream_retry.ts). */
   #retry<T>(what: string, call: () => Promise<T>, repeatable = true): Promise<T> {
     return retryJetStream(what, call, { budgetMs: this.#options.electionBudgetMs, repeatable });
-  }
-
-  #conflict(st: StreamState, cause: unknown): JournalConflictError {
-    st.broken = new JournalConflictError(
-      `Cannot append to journal stream "${st.stream}": another writer appended to ${st.subject} ` +
-        `(expected its last sequence to be ${st.lastSeq}); single-writer ownership of this actor ` +
-        `instance was violated`,
-      { stream: st.stream, cause },
-    );
-    return st.broken as JournalConflictError;
   }
 
   /** Reads the subject's last message: its position and sequence. */
@@ -577,9 +475,4 @@ export class JetStreamJournal implements Journal {
       next: (filter, seq) => this.#gets.next(filter, seq),
     };
   }
-}
-
-/** Whether a stored message is the record `data` at `pos` of `subject`. */
-function isRecord(msg: StoredMsg, subject: string, pos: number, data: Uint8Array): boolean {
-  return readPos(msg.header, subject, msg.seq) === pos && bytesEqual(msg.data, data);
 }

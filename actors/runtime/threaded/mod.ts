@@ -3,13 +3,9 @@
  * each other.
  */
 export {
-  claimDataDir,
-  defaultThreads,
   THREAD_YOUNG_GENERATION_MB,
-  threadConfig,
-  threadCount,
   ThreadedHost,
   type ThreadedHostOptions,
-  threadsOf,
-  threadsUnsupported,
 } from "./threaded_host.ts";
+export { defaultThreads, threadConfig, threadCount, threadsUnsupported } from "./thread_config.ts";
+export { claimDataDir, threadsOf } from "./data_dir_claim.ts";

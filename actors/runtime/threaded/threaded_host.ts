@@ -19,16 +19,14 @@
  * the edge and a thread at most `mailbox_max` frames wait; past that a frame is dropped
  * and counted, as a slow core-NATS subscriber's would be (the thread's edge then sees the gap in
  * the channel's sequence, like any loss on core NATS). A data directory is for one thread count:
- * `threads.json` says which, and a start with another is refused (an instance's journal is in the
+ * `threads.json` says which (data_dir_claim.ts), and a start with another is refused (an
+ * instance's journal is in the
  * thread that owned it).
  *
  * A thread's V8 young generation is kept small (THREAD_YOUNG_GENERATION_MB), for the memory of
  * its frames' byte arrays: see there.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
-import { join } from "node:path";
-import { availableParallelism } from "node:os";
 import type { ResourceLimits, Worker } from "node:worker_threads";
 import { Registry } from "prom-client";
 import { startWorker, workerModuleUrls } from "../../threads/mod.ts";
@@ -50,6 +48,8 @@ import {
 } from "../host/mod.ts";
 import { closeServer, type HttpExtension, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { mergeMetricsText } from "./_metrics_text_merge.ts";
+import { threadConfig, threadCount, threadsUnsupported } from "./thread_config.ts";
+import { claimDataDir } from "./data_dir_claim.ts";
 import { threadHttpProxy } from "./_thread_http_proxy.ts";
 import { HandedBatch } from "./_handed_batch.ts";
 import {
@@ -58,48 +58,6 @@ import {
   type HostThreadData,
   type ToHostThread,
 } from "./_host_thread_wire.ts";
-
-/** Why a configuration cannot run on several threads, or undefined when it can. */
-export function threadsUnsupported(config: HostConfig): string | undefined {
-  if (config.nats === undefined) return "the in-process bus is not shared with worker threads";
-  if (config.input !== "core") return `input "${config.input}" is read by one consumer`;
-  if (config.partitions.leases) return "partitions held by lease move one at a time";
-  if (config.journal.kind === "jetstream") return 'journal "jetstream" is not split by thread';
-  return undefined;
-}
-
-/**
- * The threads a host runs on when none are asked for: as many as its data directory was written
- * by; one for a one-thread host's directory or a configuration that cannot be split; else the
- * machine's cores less one (at least one), at most one per owned partition.
- */
-export function defaultThreads(config: HostConfig): number {
-  const was = threadsOf(config.data_dir);
-  if (was !== undefined) return was;
-  if (existsSync(join(config.data_dir, "journal")) || threadsUnsupported(config)) return 1;
-  return threadCount(config, availableParallelism() - 1);
-}
-
-/**
- * The threads a host runs on: those asked for, at most one per owned partition (a thread whose
- * residue no owned partition has runs idle).
- */
-export function threadCount(config: HostConfig, asked: number): number {
-  return Math.max(1, Math.min(asked, config.partitions.owned.length));
-}
-
-/** Thread `index`'s configuration of `threads`: its share of the partitions, its own directory. */
-export function threadConfig(config: HostConfig, index: number, threads: number): HostConfig {
-  const owned = config.partitions.owned.filter((p) => p % threads === index);
-  const { http_port: _, ...rest } = config;
-  return {
-    ...rest,
-    http_port: undefined,
-    host_id: `${config.host_id}-t${index}`,
-    data_dir: join(config.data_dir, `thread-${index}`),
-    partitions: { count: config.partitions.count, owned },
-  };
-}
 
 /** Options of `ThreadedHost.start`. */
 export interface ThreadedHostOptions {
@@ -530,53 +488,4 @@ function stopThread(worker: Worker): Promise<void> {
       done();
     }
   });
-}
-
-/** The file that says for how many threads a data directory is. */
-const THREADS_FILE = "threads.json";
-
-/**
- * Claims `dir` for `threads` threads: refuses one written for another count (an instance's journal
- * is under the thread that owned it), or a lone host's journal; records the count in a new one.
- */
-export function claimDataDir(dir: string, threads: number): void {
-  const file = join(dir, THREADS_FILE);
-  const was = threadsOf(dir);
-  if (was !== undefined) {
-    if (was !== threads) {
-      throw new HostFatalError(
-        `Cannot run ${dir} on ${threads} threads: its journals were written by ${
-          JSON.stringify(was)
-        } ` +
-          `(${file}); run with --threads ${JSON.stringify(was)}, or start a new data directory`,
-      );
-    }
-    return;
-  }
-  if (existsSync(join(dir, "journal"))) {
-    throw new HostFatalError(
-      `Cannot run ${dir} on ${threads} threads: it holds a one-thread host's journal ` +
-        `(${join(dir, "journal")}); run with --threads 1, or start a new data directory`,
-    );
-  }
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(file, JSON.stringify({ threads }) + "\n");
-}
-
-/** The thread count `dir` was written by, if a threaded host wrote it. */
-export function threadsOf(dir: string): number | undefined {
-  const file = join(dir, THREADS_FILE);
-  if (!existsSync(file)) return undefined;
-  let was: unknown;
-  try {
-    was = (JSON.parse(readFileSync(file, "utf8")) as { threads?: unknown }).threads;
-  } catch (err) {
-    throw new HostFatalError(`Cannot read ${file}: ${(err as Error).message}`);
-  }
-  if (typeof was !== "number" || !Number.isInteger(was) || was < 1) {
-    throw new HostFatalError(
-      `Cannot read ${file}: "threads" must be a whole number >= 1, got ${JSON.stringify(was)}`,
-    );
-  }
-  return was;
 }

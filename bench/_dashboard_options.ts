@@ -1,0 +1,152 @@
+/**
+ * The options of `troupe bench dashboard`: the pages run and how they are fed, what is written
+ * beside the figures, and the Chromium switches of a diagnostic run.
+ */
+import { BenchOptionError } from "./_bench_option_error.ts";
+import { BENCH_BAR_S } from "./_dashboard_series.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
+
+const MODES = ["troupe", "worker", "naive", "floor"] as const;
+/** The pages run when `--modes` is not given. */
+const DEFAULT_MODES = ["troupe", "floor", "naive"] as const;
+export type Mode = typeof MODES[number];
+
+export interface Settings {
+  charts: number;
+  prefill: number;
+  points: number;
+  updates: number;
+  rate: number;
+  rounds: number;
+  /** Where to write a summary of a CPU profile of troupe's page (the first round), or "". */
+  profile: string;
+  /** Where to write a screenshot of troupe's page after the first round, or "". */
+  screenshot: string;
+  /** Where to write a summary of a Chromium trace of the first round's pages, or "". */
+  trace: string;
+  /** The pages run: both, or troupe's alone (no baseline: for profiling and quick comparisons). */
+  modes: readonly Mode[];
+  /** Chromium switches added to the charter's (diagnostic runs: the rows are named `diag_...`). */
+  chromiumFlags: readonly string[];
+  /** Each page's window made tall enough to show every card (rows named `..._all_visible`). */
+  allVisible: boolean;
+  /** Bars fed with the samples, the same to every page (rows named `..._bars`). */
+  bars: boolean;
+}
+
+/** The dashboard bench's settings, read from its arguments. */
+export function dashboardSettings(args: string[]): Settings {
+  const { modes, "chromium-flags": flags, "all-visible": allVisible, bars, ...v } = readOptions(
+    args,
+    DASHBOARD_OPTIONS,
+  );
+  return {
+    ...v,
+    modes: modesOption(modes),
+    chromiumFlags: chromiumFlagsOption(flags),
+    allVisible,
+    bars,
+  };
+}
+
+/** `--chromium-flags`: switches separated by spaces, each `--name` or `--name=value`. */
+function chromiumFlagsOption(value: string | undefined): readonly string[] {
+  if (value === undefined) return [];
+  const flags = value.trim().split(/\s+/);
+  const bad = flags.find((f) => !/^--[a-z0-9][a-z0-9-]*(=\S*)?$/.test(f));
+  if (bad !== undefined) {
+    throw new BenchOptionError(
+      `Option --chromium-flags takes Chromium switches such as --in-process-gpu, separated by ` +
+        `spaces; ${JSON.stringify(bad)} is not one (in ${JSON.stringify(value)})`,
+    );
+  }
+  return flags;
+}
+
+function modesOption(value: string): readonly Mode[] {
+  const modes = value.split(",");
+  const bad = modes.find((m) => !(MODES as readonly string[]).includes(m));
+  if (bad !== undefined || !modes.includes("troupe") || new Set(modes).size !== modes.length) {
+    throw new BenchOptionError(
+      `Option --modes must list troupe and any of worker, naive, floor once each ` +
+        `(comma-separated), ` +
+        `got ${JSON.stringify(value)}`,
+    );
+  }
+  return modes as Mode[];
+}
+
+/** The dashboard bench's options. */
+export const DASHBOARD_OPTIONS = {
+  charts: {
+    help: "charts updated each round",
+    default: 16,
+    number: { min: 1, max: 64, integer: true },
+  },
+  prefill: {
+    help: "points each chart holds before measuring",
+    default: 2000,
+    number: { min: 10, max: 2000, integer: true },
+  },
+  points: {
+    help: "samples per update frame",
+    default: 10,
+    number: { min: 1, max: 1000, integer: true },
+  },
+  updates: {
+    help: "rounds of updates measured per run",
+    default: 150,
+    number: { min: 20, integer: true },
+  },
+  rate: { help: "rounds a second", arg: "R", default: 5, number: { min: 0.5, max: 60 } },
+  rounds: {
+    help: "alternations of the pages",
+    default: 3,
+    number: { min: 1, max: 20, integer: true },
+  },
+  profile: {
+    help: "write the functions with the most self time in the first round's pages to F " +
+      "(troupe) and F.<mode> (floor, naive, worker)",
+    arg: "F",
+    default: "",
+  },
+  screenshot: {
+    help: "write a screenshot of the first round's troupe page to F (and the baseline's)",
+    arg: "F",
+    default: "",
+  },
+  trace: {
+    help: "write where the first round's pages spent their time, per thread, from a " +
+      "Chromium trace, to F (troupe) and F.<mode> (floor, naive, worker)",
+    arg: "F",
+    default: "",
+  },
+  modes: {
+    help: "the pages run, in turn: troupe and any of floor (the baseline of frame_ms_p50/p99: " +
+      "troupe's page whose 16 live canvases only scroll a strip each frame, the browser's own " +
+      "cost of showing them), naive (the baseline of frame_ms_p99_vs_naive: a chart redrawn per " +
+      "message) and worker (the live views drawn in a worker; logged, not in the table)",
+    arg: "M",
+    default: DEFAULT_MODES.join(","),
+  },
+  "all-visible": {
+    help: "each page's window as tall as the page, so that every card is on screen (checked " +
+      "each run; without it the window is 1600x1200 and shows about 10 of 16); the rows are " +
+      "then named frame_ms_p50_all_visible, ...",
+    flag: true,
+  },
+  bars: {
+    help:
+      `feed the bars actor's closed bars (${BENCH_BAR_S} s of samples each) with the samples, ` +
+      "the same to every page, so each card keeps a candle strip on its line's range (the " +
+      "floor's page holds the same strips and drives only its live views); the rows are then " +
+      "named ..._bars",
+    flag: true,
+  },
+  "chromium-flags": {
+    help: "diagnostic: Chromium switches added to the charter's (space-separated, " +
+      "e.g. --chromium-flags=--in-process-gpu); the rows are then named diag_frame_ms_p50/p99, " +
+      "not the bar's",
+    arg: "S",
+  },
+} satisfies OptionTable;

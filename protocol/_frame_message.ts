@@ -1,0 +1,221 @@
+/**
+ * The message of a frame (a sample frame or a columns frame): its envelope and its body of
+ * columns over the same times, written sized exactly, each column copied once; and the body's map
+ * as a reader takes it.
+ */
+import { PROTOCOL_VERSION } from "./envelope.ts";
+import { describeValue, ProtocolError } from "./protocol_error.ts";
+import {
+  binWidths,
+  MsgpackWriter,
+  strWidths,
+  uintWidths,
+  utf8Bytes,
+  utf8Length,
+} from "./_frame_codec.ts";
+import { float64Bytes } from "./float64_column.ts";
+import { invariant } from "./invariant.ts";
+
+/** Identity of a message being encoded. */
+export interface FrameMeta {
+  id: string;
+  src: string;
+  /** Event time of the message; defaults to the frame's last sample time. */
+  ts?: number;
+  seq?: number;
+  corr?: string;
+  cause?: string;
+}
+
+const K = (s: string) => utf8Bytes(s);
+const K_V1 = K("v"), K_ID = K("id"), K_TYPE = K("type"), K_SRC = K("src"), K_TS = K("ts");
+const K_SEQ = K("seq"), K_CORR = K("corr"), K_CAUSE = K("cause"), K_BODY = K("body");
+/** The key of a sample frame's value column. */
+export const VALUES_KEY = K("v");
+const K_CHANNEL = K("channel"),
+  K_SEQ0 = K("seq0"),
+  K_T = K("t"),
+  K_COLUMNS = K("columns");
+
+const utf8d = new TextDecoder();
+
+/** Header widths that put a sample frame's `t` and `v` payloads at 8-byte aligned offsets. */
+interface AlignedLayout {
+  channelWidth: number;
+  seq0Width: number;
+  tKeyWidth: number;
+  tBinWidth: number;
+  /** The message's size less the value column's payload. */
+  size: number;
+}
+
+let lastLayoutKey = "";
+let lastLayout: AlignedLayout | undefined;
+
+function alignedLayout(
+  head: number,
+  channel: string,
+  seq0: number,
+  tBytes: number,
+): AlignedLayout | undefined {
+  const L = channel.length;
+  if (tBytes < 8 || utf8Length(channel) !== L) return undefined;
+  const seq0Widths = uintWidths(seq0);
+  // Consecutive frames of a channel have the same shape: reuse the last answer.
+  const key = `${head}|${L}|${seq0Widths[0]}|${tBytes}`;
+  if (key === lastLayoutKey) return lastLayout;
+  let best: AlignedLayout | undefined;
+  for (const channelWidth of strWidths(L)) {
+    for (const seq0Width of seq0Widths) {
+      for (const tKeyWidth of KEY_WIDTHS) {
+        for (const tBinWidth of binWidths(tBytes)) {
+          // channel key (8) + channel + seq0 key (5) + seq0 + t key (header + 1) + t header
+          const tAt = head + 8 + channelWidth + L + 5 + seq0Width + tKeyWidth + 1 + tBinWidth;
+          if (tAt % 8 !== 0) continue;
+          // then t's payload, the v key as str8 (3) and a bin32 header (5): v lands aligned too
+          const size = tAt + tBytes + 3 + 5;
+          if (!best || size < best.size) {
+            best = { channelWidth, seq0Width, tKeyWidth, tBinWidth, size };
+          }
+        }
+      }
+    }
+  }
+  lastLayoutKey = key;
+  lastLayout = best;
+  return best;
+}
+
+const KEY_WIDTHS = [1, 2] as const;
+
+/** Writes `{ v, id, type, src, ts, seq?, corr?, cause?, body: { channel, seq0, t, ...cols } }`. */
+export function writeColumnsMessage(
+  type: string,
+  channel: string,
+  seq0: number,
+  t: Float64Array,
+  meta: FrameMeta,
+  cols: ReadonlyArray<readonly [Uint8Array, Float64Array]>,
+  nested: boolean,
+): Uint8Array {
+  const ts = meta.ts ?? (t.length ? Math.round(t[t.length - 1]!) : 0);
+  checkSafeIntegers(ts, seq0, meta.seq ?? 0);
+  const { corr, cause } = meta;
+  const S = MsgpackWriter.strSize, X = MsgpackWriter.textSize, I = MsgpackWriter.intSize;
+  const B = MsgpackWriter.binSize;
+  let size = 1 + S(K_V1) + 1 + S(K_ID) + X(meta.id) + S(K_TYPE) + X(type) + S(K_SRC) + X(meta.src) +
+    S(K_TS) + I(ts) + S(K_BODY);
+  if (meta.seq !== undefined) size += S(K_SEQ) + I(meta.seq);
+  if (corr !== undefined) size += S(K_CORR) + X(corr);
+  if (cause !== undefined) size += S(K_CAUSE) + X(cause);
+  const head = size + 1; // everything before the body's first key
+  // A sample frame's columns are laid out 8-byte aligned from the message's start (msgpack allows
+  // wider headers than the smallest), so a receiver whose buffer is aligned views them in place.
+  const layout = nested ? undefined : alignedLayout(head, channel, seq0, t.byteLength);
+  if (layout) {
+    size = layout.size + cols[0]![1].byteLength;
+  } else {
+    size += 1 + S(K_CHANNEL) + X(channel) + S(K_SEQ0) + I(seq0) + S(K_T) + B(t.byteLength);
+    if (nested) size += S(K_COLUMNS) + 1;
+    // Indexed, not destructured: no iterator or pair per column of every frame.
+    for (let c = 0; c < cols.length; c++) size += S(cols[c]![0]) + B(cols[c]![1].byteLength);
+  }
+  const w = new MsgpackWriter(size);
+  writeEnvelope(w, type, meta, ts);
+  w.mapHeader(nested ? 4 : 3 + cols.length);
+  w.str(K_CHANNEL);
+  if (layout) {
+    w.textWidth(channel, layout.channelWidth);
+    w.str(K_SEQ0);
+    w.uintWidth(seq0, layout.seq0Width);
+    w.textWidth("t", layout.tKeyWidth);
+    w.binWidth(float64Bytes(t), layout.tBinWidth);
+    const [name, col] = cols[0]!;
+    w.textWidth(utf8d.decode(name), 2);
+    w.binWidth(float64Bytes(col), 5);
+  } else {
+    w.text(channel);
+    w.str(K_SEQ0);
+    w.int(seq0);
+    w.str(K_T);
+    w.bin(float64Bytes(t));
+    if (nested) {
+      w.str(K_COLUMNS);
+      w.mapHeader(cols.length);
+    }
+    for (let c = 0; c < cols.length; c++) {
+      w.str(cols[c]![0]);
+      w.bin(float64Bytes(cols[c]![1]));
+    }
+  }
+  invariant(w.pos === size, () => `frame writer: wrote ${w.pos} of ${size} bytes`);
+  return w.bytes;
+}
+
+/** Throws ProtocolError unless the frame's ts, seq0 and seq are safe integers (msgpack ints). */
+function checkSafeIntegers(ts: number, seq0: number, seq: number): void {
+  // Tested before naming them: a frame's encoding makes no arrays when all is well.
+  if (Number.isSafeInteger(ts) && Number.isSafeInteger(seq0) && Number.isSafeInteger(seq)) return;
+  for (const [name, x] of [["ts", ts], ["seq0", seq0], ["seq", seq]] as const) {
+    if (!Number.isSafeInteger(x)) {
+      throw new ProtocolError(
+        "value",
+        `Cannot encode field "${name}": ${x} is not a safe integer`,
+        {
+          field: name,
+          value: x,
+        },
+      );
+    }
+  }
+}
+
+/**
+ * Writes the message's envelope (v, id, type, src, ts, seq?, corr?, cause?) up to the body's key.
+ */
+function writeEnvelope(w: MsgpackWriter, type: string, meta: FrameMeta, ts: number): void {
+  w.mapHeader(
+    6 + (meta.seq !== undefined ? 1 : 0) + (meta.corr !== undefined ? 1 : 0) +
+      (meta.cause !== undefined ? 1 : 0),
+  );
+  w.str(K_V1);
+  w.int(PROTOCOL_VERSION);
+  w.str(K_ID);
+  w.text(meta.id);
+  w.str(K_TYPE);
+  w.text(type);
+  w.str(K_SRC);
+  w.text(meta.src);
+  w.str(K_TS);
+  w.int(ts);
+  if (meta.seq !== undefined) {
+    w.str(K_SEQ);
+    w.int(meta.seq);
+  }
+  if (meta.corr !== undefined) {
+    w.str(K_CORR);
+    w.text(meta.corr);
+  }
+  if (meta.cause !== undefined) {
+    w.str(K_CAUSE);
+    w.text(meta.cause);
+  }
+  w.str(K_BODY);
+}
+
+/** The body of a frame message as a map, or a ProtocolError saying what it is instead. */
+export function bodyMap(body: unknown): Record<string, unknown> {
+  if (
+    body === null || typeof body !== "object" || Array.isArray(body) || body instanceof Uint8Array
+  ) {
+    throw new ProtocolError(
+      "field",
+      `Message field "body" must be a map, got ${describeValue(body)}`,
+      {
+        field: "body",
+        value: body,
+      },
+    );
+  }
+  return body as Record<string, unknown>;
+}
