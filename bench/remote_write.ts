@@ -6,13 +6,16 @@
  * VictoriaMetrics receiving the same requests in the same run, alternated over `--rounds`. Rows:
  * `remote_write_samples_per_s` (as fast as each takes them), `remote_write_ack_ms_p99` (paced at
  * `--paced-rate` samples/s); with `--channels` active channels fed to a `troupe run` host with
- * the default detectors (a sample a channel every `--detect-interval-s`), `rss_mb_per_1k_channels`
+ * the default detectors (a sample a channel every `--detect-interval-s`, 15 s as Prometheus
+ * usually scrapes, each 2,000 series a target whose scrapes are spread over the interval as
+ * Prometheus spreads them: `--detect-shape`), `rss_mb_per_1k_channels`
  * and `detect_lag_ms_p99` (from a request's first send, retried as Prometheus retries a 5xx, to
  * the anomaly detector's output for its samples).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { freePort, NatsServer } from "../actors/runtime/mod.ts";
 import { decodeEnvelope, outPattern, outPrefix } from "../protocol/mod.ts";
@@ -22,6 +25,7 @@ import { ChildScript } from "./_child_script.ts";
 import { requestBody, shardLabels } from "./_remote_write_requests.ts";
 import { tempDir } from "./_temp_dir.ts";
 import { sleep } from "./_sleep.ts";
+import { threadCpuMs } from "./_process_usage.ts";
 
 const NAME = "remote-write";
 const VM_BIN = "/usr/bin/victoria-metrics";
@@ -64,13 +68,20 @@ const OPTIONS = {
   },
   "detect-s": {
     help: "seconds of the detector run",
-    default: 40,
+    default: 60,
     number: { min: 5, max: 3600 },
   },
   "detect-interval-s": {
     help: "seconds between a channel's samples in the detector run (Prometheus's scrape interval)",
-    default: 5,
+    default: 15,
     number: { min: 1, max: 600, integer: true },
+  },
+  "detect-shape": {
+    help: "when the detector run's requests go: spread (each request of 2,000 series a target " +
+      "scraped, the targets' scrapes spread over the interval, as Prometheus spreads them) or " +
+      "burst (every channel's sample at once)",
+    oneOf: ["spread", "burst"] as const,
+    default: "spread",
   },
 } satisfies OptionTable;
 
@@ -220,6 +231,7 @@ async function detectRows(dir: string, o: Options, ctx: BenchContext): Promise<B
     return await detectRun(detectNats.url, dir, o.channels, {
       seconds: o["detect-s"],
       intervalS: o["detect-interval-s"],
+      spread: o["detect-shape"] === "spread",
     }, ctx);
   } finally {
     await detectNats.stop();
@@ -310,7 +322,7 @@ async function pacedLatencies(
 }
 
 /**
- * `channels` channels fed by remote write, one sample each a second, to a `troupe run` host with
+ * `channels` channels fed by remote write, a sample each every interval, to a `troupe run` host with
  * the default detectors and the receiver: its memory per 1,000 channels (resident, less the same
  * host's before any channel), and the time from a request's send to the anomaly detector's output
  * for its samples, on a few hundred channels watched.
@@ -319,7 +331,7 @@ async function detectRun(
   natsUrl: string,
   dir: string,
   channels: number,
-  run: { seconds: number; intervalS: number },
+  run: { seconds: number; intervalS: number; spread: boolean },
   ctx: BenchContext,
 ): Promise<BenchRow[]> {
   const writePort = await freePort();
@@ -348,28 +360,58 @@ async function detectRun(
       { length: shards },
       (_, s) => shardLabels(1000 + s, Math.min(perShard, channels - s * perShard)),
     );
-    // Watch the anomaly outputs of the first shard's channels: the send time of each second's
-    // request is kept by its sample time.
-    const sentAt = new Map<number, number>();
+    // Watch the anomaly outputs of 200 of the first shard's channels, spread over its request
+    // (a request's last channels are taken last): the send time of each round's requests is kept
+    // by their sample time. The first round makes the channels (every instance
+    // created, its starting configuration journaled): its lag is said apart, as the host's
+    // start, not as whether the detectors keep up.
+    const sentAt = new Map<number, { round: number; at: number }>();
     const lags: number[] = [];
+    const startLags: number[] = [];
     const watched = new Set<string>();
-    const sub = watchLags(nc, watched, sentAt, lags);
-    await sendRounds(`http://127.0.0.1:${writePort}/api/v1/write`, labels, run, sentAt, () => {
-      for (let i = 0; i < 200; i++) watched.add(benchChannel(1000, i));
-    });
-    await sleep(3000);
+    const first = Math.min(perShard, channels);
+    for (let i = 0; i < first; i += Math.max(1, Math.floor(first / 200))) {
+      watched.add(benchChannel(1000, i));
+    }
+    const sub = watchLags(
+      nc,
+      watched,
+      sentAt,
+      (round, lag) => (round === 0 ? startLags : lags).push(lag),
+    );
+    const url = `http://127.0.0.1:${writePort}/api/v1/write`;
+    // The channels made, then the measured rounds once the host has caught up with making them
+    // (every watched channel's first output in): a host's start is not its steady state.
+    const t0 = performance.now();
+    await sendRounds(url, labels, { ...run, seconds: run.intervalS, from: 0 }, sentAt, () => {});
+    while (startLags.length < watched.size && performance.now() - t0 < CATCH_UP_MS) {
+      await sleep(200);
+    }
+    const madeS = (performance.now() - t0) / 1000;
+    const cpu0 = threadCpuMs(host.pid);
+    let rounds = 0;
+    await sendRounds(url, labels, { ...run, from: 1 }, sentAt, () => rounds++);
+    await sleep(run.intervalS * 1000);
+    const cpu1 = threadCpuMs(host.pid);
     sub.unsubscribe();
     const rss1 = rssMb(host.pid);
     lags.sort((a, b) => a - b);
     const p99 = percentile(lags, 99);
+    // The host's main thread's CPU time per measured round (a round: a sample of every channel):
+    // what the detectors cost, whatever else the machine runs meanwhile.
+    const cpuRound = cpu0 === undefined || cpu1 === undefined ? NaN : (cpu1 - cpu0) / rounds;
     ctx.log(
-      `${NAME}: ${channels} channels: host RSS ${rss0.toFixed(0)} MB before, ${
-        rss1.toFixed(0)
-      } MB ` +
-        `after; detect lag p50 ${percentile(lags, 50).toFixed(0)} ms, p99 ${
-          p99.toFixed(0)
-        } ms over ` +
-        `${lags.length} outputs`,
+      `${NAME}: ${channels} channels, a sample each every ${run.intervalS} s ` +
+        `(${Math.round(channels / run.intervalS)} samples/s, in requests of up to 2000 series, ` +
+        `${run.spread ? "spread over the interval" : "all at once"}): ` +
+        `host RSS ${rss0.toFixed(0)} MB before, ${rss1.toFixed(0)} MB after; detect lag p50 ` +
+        `${percentile(lags, 50).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms over ${lags.length} ` +
+        `outputs (the first round, which makes the channels: max ${
+          Math.round(Math.max(...startLags))
+        } ms, caught up after ${madeS.toFixed(1)} s); host main thread CPU ${
+          cpuRound.toFixed(0)
+        } ms a round (` +
+        `${((cpuRound * 1000) / channels).toFixed(0)} us a channel's sample)`,
     );
     return [
       row({
@@ -391,16 +433,18 @@ async function detectRun(
     ];
   } finally {
     await nc.close();
-    await host.kill();
+    // Asked to stop, so that a profiling flag (TROUPE_BENCH_CHILD_FLAGS) writes its profile.
+    if (host.pid !== undefined) process.kill(host.pid, "SIGTERM");
+    await host.wait(10_000);
   }
 }
 
-/** Lags from a request's send to the anomaly outputs of `watched` channels for its samples. */
+/** Lags from a round's send to the anomaly outputs of `watched` channels for its samples. */
 function watchLags(
   nc: NatsConnection,
   watched: Set<string>,
-  sentAt: Map<number, number>,
-  lags: number[],
+  sentAt: Map<number, { round: number; at: number }>,
+  lag: (round: number, ms: number) => void,
 ): Subscription {
   const sub = nc.subscribe(outPattern("anomaly"));
   (async () => {
@@ -409,34 +453,46 @@ function watchLags(
       if (!watched.has(channel)) continue;
       const ts = readTs(m.data);
       const sent = ts === undefined ? undefined : sentAt.get(Math.round(ts / 1000));
-      if (sent !== undefined) lags.push(performance.now() - sent);
+      if (sent !== undefined) lag(sent.round, performance.now() - sent.at);
     }
   })();
   return sub;
 }
 
+/** Milliseconds the detector run waits for the host to have made the channels. */
+const CATCH_UP_MS = 180_000;
+
 /**
- * Sends every shard's request each `intervalS` for `seconds`, keeping when each round was first
- * sent by its sample time; `afterFirst` runs once the first round (the channels' creation) is done.
+ * Sends every shard's request each `intervalS` for `seconds`, keeping when each was first sent
+ * by its sample time and round (counted from `from`); `onRound(k)` runs as round `k` starts. Spread, shard `s` of `n` (a target
+ * of 2,000 series) is scraped `s / n` of the interval into each round, its samples timed then, as
+ * Prometheus spreads its targets' scrapes over the interval; not spread, every shard at once.
  */
 async function sendRounds(
   url: string,
   labels: Uint8Array[][],
-  run: { seconds: number; intervalS: number },
-  sentAt: Map<number, number>,
-  afterFirst: () => void,
+  run: { seconds: number; intervalS: number; spread: boolean; from: number },
+  sentAt: Map<number, { round: number; at: number }>,
+  onRound: (k: number) => void,
 ): Promise<void> {
-  let tMs = Math.floor(Date.now() / 1000) * 1000;
+  const intervalMs = run.intervalS * 1000;
+  const t0Ms = Math.floor(Date.now() / 1000) * 1000;
   const t0 = performance.now();
+  const sent: Promise<void>[] = [];
   for (let k = 0; k * run.intervalS < run.seconds; k++) {
-    const bodies = labels.map((l, s) => requestBody(l, tMs, s));
-    const wait = t0 + k * run.intervalS * 1000 - performance.now();
-    if (wait > 0) await sleep(wait);
-    sentAt.set(tMs, performance.now());
-    if (k === 1) afterFirst();
-    await Promise.all(bodies.map((b) => send(url, b, 10)));
-    tMs += run.intervalS * 1000;
+    for (let s = 0; s < labels.length; s++) {
+      const offset = run.spread ? Math.floor((s * intervalMs) / labels.length) : 0;
+      const tMs = t0Ms + k * intervalMs + offset;
+      const body = requestBody(labels[s]!, tMs, s);
+      const wait = t0 + k * intervalMs + offset - performance.now();
+      if (wait > 0) await sleep(wait);
+      if (s === 0) onRound(run.from + k);
+      sentAt.set(tMs, { round: run.from + k, at: performance.now() });
+      sent.push(send(url, body, 10));
+    }
+    if (!run.spread) await Promise.all(sent.splice(0));
   }
+  await Promise.all(sent);
 }
 
 /** The channel name troupe gives series `i` of bench shard `shard` (series_channel.ts). */

@@ -6,7 +6,12 @@
  */
 import { describeError, ensureFeedStream, NatsBus } from "../actors/runtime/mod.ts";
 import { portOr } from "./up_nats.ts";
-import { IngestServer, type IngestSettings, parseIngestSettings } from "../actors/ingest/mod.ts";
+import {
+  IngestServer,
+  type IngestSettings,
+  openChannelLabels,
+  parseIngestSettings,
+} from "../actors/ingest/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 
 /** A started receiver and what to say about it. */
@@ -28,8 +33,15 @@ export async function startReceiver(
   const settings = parseIngestSettings(raw, "remote_write", defaults);
   const durable = bus instanceof NatsBus;
   if (durable) await ensureFeedStream(bus.nc);
-  const server = new IngestServer(settings, { bus, durable, src: "remote-write" });
-  await server.start();
+  // Each new channel's source labels, for its alerts (the alert sender reads them).
+  const labels = await openChannelLabels(bus, { read: false });
+  const server = new IngestServer(settings, { bus, durable, src: "remote-write", labels });
+  try {
+    await server.start();
+  } catch (err) {
+    await labels.close();
+    throw err;
+  }
   const url = `http://${settings.host}:${server.port}`;
   const line = `receiving Prometheus remote write on ${url}/api/v1/write as feed ` +
     `"${settings.feed}" (${
@@ -37,7 +49,42 @@ export async function startReceiver(
         ? "acknowledged once on the feed stream"
         : "in-process bus: acknowledged when published, not durable"
     }); its metrics on ${url}/metrics`;
-  return { server, line, block: pasteBlock(url, settings), close: () => server.stop() };
+  return {
+    server,
+    line,
+    block: pasteBlock(url, settings),
+    close: () => server.stop().finally(() => labels.close()),
+  };
+}
+
+/**
+ * Starts the receiver of `troupe run`'s `remote_write` block on a NATS connection of its own (the
+ * threaded host's main thread has no bus: its hosts run on the worker threads), durable as on a
+ * one-thread host; closing it closes the connection too.
+ */
+export async function startReceiverOnNats(
+  raw: Record<string, unknown>,
+  nats: string,
+  name: string,
+  defaults: Partial<IngestSettings> = {},
+): Promise<StartedReceiver> {
+  const bus = await NatsBus.connect(nats, { name });
+  try {
+    const receiver = await startReceiver(raw, bus, defaults);
+    return {
+      ...receiver,
+      async close() {
+        try {
+          await receiver.close();
+        } finally {
+          await bus.close().catch(() => {});
+        }
+      },
+    };
+  } catch (err) {
+    await bus.close().catch(() => {});
+    throw err;
+  }
 }
 
 /** The metrics receiver's port under `troupe up --feed remote-write`, when it is free. */

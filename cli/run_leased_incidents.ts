@@ -77,6 +77,7 @@ export async function startLeasedIncidents(
         store: fence.snapshots(snapshots),
         registry: launched.registry,
         log: (m) => log(`alerting: ${m}`),
+        labelsBus: launched.bus, // only read: no need of the fence
       }).catch(async (err) => {
         await run.stop();
         unregister();

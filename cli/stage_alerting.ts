@@ -12,6 +12,7 @@ import {
   runAlerting,
 } from "../actors/alerting/mod.ts";
 import { type IncidentStage } from "../actors/incidents/mod.ts";
+import { openChannelLabels } from "../actors/ingest/mod.ts";
 import type { HostConfig, SnapshotStore } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 import type { Registry } from "prom-client";
@@ -38,21 +39,36 @@ export async function startStageAlerting(
     store?: SnapshotStore;
     registry: Registry;
     log: (message: string) => void;
+    /** Where the channels' source labels are read (default `bus`; a fenced bus wraps NATS). */
+    labelsBus?: Bus;
   },
 ): Promise<StageAlerting | undefined> {
   const alerting = alertingConfigOf(options.config);
   if (!alertingEnabled(alerting)) return undefined;
-  const run = await runAlerting(bus, {
-    config: alerting,
-    incidents: stage.list(),
-    registry: options.registry,
-    log: options.log,
-    ...(options.store ? { store: options.store } : {}),
-  });
+  // The source labels the metrics receivers wrote for their channels (job, instance, ...).
+  const labels = await openChannelLabels(options.labelsBus ?? bus, { read: true });
+  let run;
+  try {
+    run = await runAlerting(bus, {
+      config: alerting,
+      incidents: stage.list(),
+      registry: options.registry,
+      log: options.log,
+      ...(options.store ? { store: options.store } : {}),
+      sourceLabels: (channel) => {
+        const l = labels.get(channel);
+        return l && Object.fromEntries(l.map((x) => [x.name, x.value]));
+      },
+    });
+  } catch (err) {
+    await labels.close();
+    throw err;
+  }
   const names = run.sender.targets().map((t) => `${t.kind} ${t.name}`);
+  const running = run;
   return {
     line: `alerts go to ${names.join(", ")}`,
-    close: () => run.stop(),
-    abandon: () => run.abandon(),
+    close: () => running.stop().finally(() => labels.close()),
+    abandon: () => running.abandon().finally(() => labels.close()),
   };
 }

@@ -13,6 +13,7 @@
  */
 import type * as Y from "yjs";
 import {
+  ACK_BY_CHARS_MAX,
   BusRequestError,
   decodeIncidentControlAnswer,
   encodeIncidentControl,
@@ -103,7 +104,14 @@ function sendSilences(
 function sendAck(room: Room, inc: SessionIncidents, ack: AckEntry, options: BridgeOptions): void {
   if (ack.status !== "pending") return;
   const nowMs = (options.now ?? Date.now)();
-  const control = { type: "ack" as const, session: room.session, incident: ack.incident };
+  // Who acknowledged, as the dashboard names its user (its awareness name), for the alert.
+  const by = typeof ack.by === "string" ? ack.by.trim().slice(0, ACK_BY_CHARS_MAX) : "";
+  const control = {
+    type: "ack" as const,
+    session: room.session,
+    incident: ack.incident,
+    ...(by === "" ? {} : { by }),
+  };
   ask(control, nowMs, options).then((answer) => {
     const entry = inc.acks.get(ack.incident);
     // A newer ack of the same incident gets its own answer.

@@ -13,7 +13,6 @@ import {
   utf8Bytes,
   utf8Length,
 } from "./_frame_codec.ts";
-import { float64Bytes } from "./float64_column.ts";
 import { invariant } from "./invariant.ts";
 
 /** Identity of a message being encoded. */
@@ -129,23 +128,23 @@ export function writeColumnsMessage(
     w.str(K_SEQ0);
     w.uintWidth(seq0, layout.seq0Width);
     w.textWidth("t", layout.tKeyWidth);
-    w.binWidth(float64Bytes(t), layout.tBinWidth);
+    w.float64Width(t, layout.tBinWidth);
     const [name, col] = cols[0]!;
     w.textWidth(utf8d.decode(name), 2);
-    w.binWidth(float64Bytes(col), 5);
+    w.float64Width(col, 5);
   } else {
     w.text(channel);
     w.str(K_SEQ0);
     w.int(seq0);
     w.str(K_T);
-    w.bin(float64Bytes(t));
+    w.float64(t);
     if (nested) {
       w.str(K_COLUMNS);
       w.mapHeader(cols.length);
     }
     for (let c = 0; c < cols.length; c++) {
       w.str(cols[c]![0]);
-      w.bin(float64Bytes(cols[c]![1]));
+      w.float64(cols[c]![1]);
     }
   }
   invariant(w.pos === size, () => `frame writer: wrote ${w.pos} of ${size} bytes`);

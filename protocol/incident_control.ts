@@ -33,11 +33,20 @@ export const SILENCES_TYPE = "silences";
 export const ACK_TYPE = "ack";
 /** Silences one session holds, at most. */
 export const SILENCES_PER_SESSION_MAX = 256;
+/** The envelope type of channels gone stale. */
+export const STALE_TYPE = "stale";
+/** Channels one stale message names, at most. */
+export const STALE_CHANNELS_MAX = 1024;
 
-/** A control message of the incident stage. */
+/**
+ * A control message of the incident stage. `stale`: the channels a metrics receiver (named in
+ * `session`) read Prometheus's stale marker for, at the envelope's `ts` (the marker's time): each
+ * channel's open incidents end, as silences take effect, when the watermark passes that time.
+ */
 export type IncidentControl =
   | { type: "silences"; session: string; silences: Silence[] }
-  | { type: "ack"; session: string; incident: string };
+  | { type: "ack"; session: string; incident: string; by?: string }
+  | { type: "stale"; session: string; channels: string[] };
 
 /** The stage's answer: applied (`ok`) with what, or refused (`error`) with why. */
 export interface IncidentControlAnswer {
@@ -71,15 +80,28 @@ export function encodeIncidentControl(
   meta: Omit<EnvelopeInit, "body" | "type">,
   control: IncidentControl,
 ): Uint8Array {
-  const body = control.type === "ack" ? { session: control.session, incident: control.incident } : {
-    session: control.session,
-    silences: control.silences.map((s) => ({
-      id: s.id,
-      matchers: formatSilenceMatchers(s.matchers),
-      starts_us: s.starts_us,
-      ends_us: s.ends_us,
-    })),
-  };
+  if (control.type === "stale") {
+    if (control.channels.length > STALE_CHANNELS_MAX) {
+      throw bad("body.channels", control.channels.length, `must be at most ${STALE_CHANNELS_MAX}`);
+    }
+    const body = { session: control.session, channels: control.channels };
+    return encodeEnvelope({ ...meta, type: control.type, body });
+  }
+  const body = control.type === "ack"
+    ? {
+      session: control.session,
+      incident: control.incident,
+      ...(control.by === undefined ? {} : { by: ackBy(control.by, "by") }),
+    }
+    : {
+      session: control.session,
+      silences: control.silences.map((s) => ({
+        id: s.id,
+        matchers: formatSilenceMatchers(s.matchers),
+        starts_us: s.starts_us,
+        ends_us: s.ends_us,
+      })),
+    };
   return encodeEnvelope({ ...meta, type: control.type, body });
 }
 
@@ -92,13 +114,27 @@ export function decodeIncidentControl(
   const body = requireMap(envelope.body, `Incident control "${envelope.type}": the body`);
   const session = name(body.session, "body.session");
   if (envelope.type === ACK_TYPE) {
+    const incident = id(body.incident, "body.incident");
+    const by = body.by === undefined ? undefined : ackBy(body.by, "body.by");
     return {
       envelope,
-      control: { type: "ack", session, incident: id(body.incident, "body.incident") },
+      control: { type: "ack", session, incident, ...(by === undefined ? {} : { by }) },
     };
   }
+  if (envelope.type === STALE_TYPE) {
+    const raw = body.channels;
+    if (!Array.isArray(raw) || raw.length === 0 || raw.length > STALE_CHANNELS_MAX) {
+      throw bad("body.channels", raw, `must be an array of 1 to ${STALE_CHANNELS_MAX} channels`);
+    }
+    const channels = raw.map((c, i) => name(c, `body.channels[${i}]`));
+    return { envelope, control: { type: "stale", session, channels } };
+  }
   if (envelope.type !== SILENCES_TYPE) {
-    throw bad("type", envelope.type, `must be "${SILENCES_TYPE}" or "${ACK_TYPE}"`);
+    throw bad(
+      "type",
+      envelope.type,
+      `must be "${SILENCES_TYPE}", "${ACK_TYPE}" or "${STALE_TYPE}"`,
+    );
   }
   const raw = body.silences;
   if (!Array.isArray(raw) || raw.length > SILENCES_PER_SESSION_MAX) {
@@ -161,6 +197,15 @@ function bad(field: string, value: unknown, rule: string): ProtocolError {
 function name(raw: unknown, field: string): string {
   if (isValidName(raw)) return raw;
   throw bad(field, raw, "must be a name of 1 to 64 of A-Z a-z 0-9 _ -");
+}
+
+/** Characters of an acknowledger's name, at most. */
+export const ACK_BY_CHARS_MAX = 128;
+
+/** Who acknowledged: the name the dashboard's user goes by (self-chosen, not a checked identity). */
+function ackBy(raw: unknown, field: string): string {
+  if (typeof raw === "string" && raw.length > 0 && raw.length <= ACK_BY_CHARS_MAX) return raw;
+  throw bad(field, raw, `must be a string of 1 to ${ACK_BY_CHARS_MAX} characters`);
 }
 
 function id(raw: unknown, field: string): string {

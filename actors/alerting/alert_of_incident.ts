@@ -5,7 +5,8 @@
  * `severity` (a word: info, low, warning, high, critical for 1-5) with `severity_level` (the
  * number), `incident` (its id), and `channel` for an incident of one channel or `scope=group` for a
  * grouped one, whose members are listed in the `channels` annotation; a channel that came from
- * Prometheus adds its source labels (prefixed `source_`). Annotations carry what the dashboard
+ * Prometheus adds its source labels under their own names (sourceAlertLabels: a name troupe's
+ * labels use is prefixed `source_`). Annotations carry what the dashboard
  * says, the incident id, and an acknowledgement (an update, never a resolve).
  */
 import type { Incident, PostableAlert } from "../../protocol/mod.ts";
@@ -56,10 +57,7 @@ export function alertOfIncident(
   if (channels.length === 1) labels.channel = channels[0]!;
   else labels.scope = "group";
   if (channels.length === 1 && options.sourceLabels) {
-    for (const [k, v] of Object.entries(options.sourceLabels(channels[0]!) ?? {})) {
-      const name = `source_${k}`.replace(/[^a-zA-Z0-9_]/g, "_");
-      if (v !== "" && !(name in labels)) labels[name] = v;
-    }
+    sourceAlertLabels(labels, options.sourceLabels(channels[0]!) ?? {});
   }
   const listed = channels.slice(0, ALERT_CHANNELS_LISTED_MAX).join(",") +
     (channels.length > ALERT_CHANNELS_LISTED_MAX
@@ -98,6 +96,42 @@ export function alertOfIncident(
     alert.generatorURL = `${options.dashboardUrl}/?${q}`;
   }
   return alert;
+}
+
+/** Source labels at most on one alert (a series' labels are bounded by the receiver too). */
+export const SOURCE_LABELS_MAX = 64;
+
+/** The labels troupe gives an alert: a source label never takes one of these names. */
+export const ALERT_LABELS_RESERVED: ReadonlySet<string> = new Set([
+  "alertname",
+  "kind",
+  "severity",
+  "severity_level",
+  "incident",
+  "channel",
+  "scope",
+]);
+
+/**
+ * Adds a channel's source labels to an alert's `labels`, in name order: each under its own name
+ * (`job`, `instance`), `__name__` as `metric`, other `__` names (Prometheus's own) left out; a
+ * name the alert already has (`alertname`, `severity`, `kind`, `channel`, ...) is never
+ * overwritten: the source label goes as `source_<name>`, or is left out when that is taken too.
+ */
+export function sourceAlertLabels(
+  labels: Record<string, string>,
+  source: Readonly<Record<string, string>>,
+): void {
+  let added = 0;
+  for (const k of Object.keys(source).sort()) {
+    const v = source[k]!;
+    let name = (k === "__name__" ? "metric" : k).replace(/[^a-zA-Z0-9_]/g, "_");
+    if (v === "" || name.startsWith("__") || added >= SOURCE_LABELS_MAX) continue;
+    if (name in labels || ALERT_LABELS_RESERVED.has(name)) name = `source_${name}`;
+    if (name in labels) continue;
+    labels[name] = v;
+    added++;
+  }
 }
 
 function iso(us: number): string {

@@ -12,11 +12,13 @@ export {
   type WebhookTarget,
 } from "./alerting_config.ts";
 export {
+  ALERT_LABELS_RESERVED,
   type AlertAck,
   alertName,
   alertOfIncident,
   type AlertOfIncidentOptions,
   SEVERITY_WORDS,
+  sourceAlertLabels,
 } from "./alert_of_incident.ts";
 export { AlertOutbox, type OwedAlert, type TargetKind } from "./alert_outbox.ts";
 export {

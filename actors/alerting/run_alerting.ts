@@ -72,7 +72,8 @@ export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promis
       const { envelope, control } = decodeIncidentControl(m.data);
       if (control.type === "ack") {
         sender.ack(control.incident, {
-          by: `session ${control.session}`,
+          // The dashboard's user name when the ack came with one; else only the session is known.
+          by: control.by ?? `session ${control.session}`,
           at_ms: envelope.ts / 1000,
         });
       }

@@ -50,7 +50,16 @@ export interface IncidentFinding {
    * meanwhile, whatever `hold_us`.
    */
   ongoing?: boolean;
+  /**
+   * Whether it is no finding but the channel's stale marker (its series ended at its source):
+   * ordered among the findings by its time (holdStale), it ends the channel's open incidents (a
+   * grouped one once all its members are stale) and opens nothing.
+   */
+  stale?: boolean;
 }
+
+/** The kind the kernel orders a stale marker under among findings. */
+export const STALE_KIND = "stale";
 
 /** One incident update to publish: the incident as it now is, its update number and time. */
 export interface IncidentUpdate {
@@ -108,6 +117,17 @@ export function stepIncidents(s: IncidentKernelState, f: IncidentFinding): Incid
   s.held.push(f);
   s.latest_us = Math.max(s.latest_us, f.ts_us);
   return release(s, s.latest_us - s.config.reorder_us);
+}
+
+/**
+ * Takes a stale marker (`f.stale`): held among the findings until the watermark passes its time,
+ * but, unlike a finding, it does not move event time (as a silence table's time does not), so
+ * where it falls among the findings does not depend on when it arrived. One already behind the
+ * watermark is taken at once.
+ */
+export function holdStale(s: IncidentKernelState, f: IncidentFinding): IncidentUpdate[] {
+  s.held.push(f);
+  return f.ts_us <= s.watermark_us ? release(s, s.watermark_us) : [];
 }
 
 /** Takes every finding held and advances event time to `ts_us` (the end of a feed). */
@@ -224,6 +244,7 @@ function update(o: OpenIncident, ts_us: number): IncidentUpdate {
 
 /** A released finding joins its incident or opens one, links across kinds, and is published. */
 function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[]): void {
+  if (f.stale) return endStale(s, f, out);
   const o = joinable(s, f);
   if (o === undefined) {
     if (f.opens === false) return;
@@ -249,6 +270,18 @@ function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[])
   link(s, o, f, out);
   o.incident.silenced = s.silenced({ ...o.incident, silenced: false });
   out.push(update(o, f.ts_us));
+}
+
+/** The stale marker `f` ends its channel's open incidents (a grouped one's when all are gone). */
+function endStale(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[]): void {
+  for (const o of [...s.open.values()]) {
+    const members = o.incident.members.map((m) => m.channel);
+    if (!members.includes(f.channel)) continue;
+    if (send(o, { type: "stale", ts: f.ts_us, channel: f.channel, members })) {
+      out.push(update(o, f.ts_us));
+    }
+    if (isResolved(o)) s.open.delete(o.incident.id);
+  }
 }
 
 /**

@@ -8,7 +8,9 @@
  * episode (a coherence group turning coherent or fragmented) holds its incident open until a
  * finding of its channel ends it (the return to normal), for up to `episode_hold_max_us` after its
  * last finding: the group is still in that state, and a stressed spell that begins before it
- * returns is the same incident, not one missed because the hold ran out. The kernel steps it with
+ * returns is the same incident, not one missed because the hold ran out. A member's stale marker
+ * (its series ended at its source) marks it gone until its next finding; once every member is
+ * gone the incident resolves at the marker's time, hold or not. The kernel steps it with
  * xstate's pure `getNextSnapshot`.
  */
 import { assign, setup } from "xstate";
@@ -28,6 +30,8 @@ export interface IncidentMachineContext {
    * taken before it was kept: none).
    */
   ongoing?: string[];
+  /** Member channels gone stale since their last finding (absent in older snapshots: none). */
+  stale?: string[];
 }
 
 /**
@@ -43,7 +47,8 @@ export type IncidentMachineEvent =
     channel: string;
     ongoing: boolean;
   }
-  | { type: "time"; ts: number };
+  | { type: "time"; ts: number }
+  | { type: "stale"; ts: number; channel: string; members: readonly string[] };
 
 /**
  * When the incident may resolve: `hold_us` after its last finding (longer while an episode goes
@@ -77,9 +82,12 @@ export const incidentMachine = setup({
     observe: assign(({ context, event }) => {
       const now_us = Math.max(context.now_us, event.ts);
       if (event.type === "time") return { now_us };
+      const fresh = (context.stale ?? []).filter((c) => c !== event.channel);
+      if (event.type === "stale") return { now_us, stale: [...fresh, event.channel] };
       const others = (context.ongoing ?? []).filter((c) => c !== event.channel);
       return {
         now_us,
+        stale: fresh,
         last_us: Math.max(context.last_us, event.ts),
         peak_severity: Math.max(context.peak_severity, event.severity),
         members: Math.max(context.members, event.members),
@@ -90,6 +98,10 @@ export const incidentMachine = setup({
   },
   guards: {
     quiet: ({ context }) => context.now_us >= quietFrom(context),
+    // Every member gone stale (its series ended at its source): nothing is left to watch.
+    gone: ({ context, event }) =>
+      event.type === "stale" &&
+      event.members.every((m) => m === event.channel || (context.stale ?? []).includes(m)),
     due: ({ context }) =>
       context.now_us - context.first_us >= context.config.for_us &&
       (context.peak_severity >= context.config.fire_severity_min ||
@@ -110,14 +122,22 @@ export const incidentMachine = setup({
   initial: "pending",
   states: {
     pending: {
-      on: { finding: { actions: "observe" }, time: { actions: "observe" } },
+      on: {
+        finding: { actions: "observe" },
+        time: { actions: "observe" },
+        stale: [{ guard: "gone", target: "resolved", actions: "observe" }, { actions: "observe" }],
+      },
       always: [
         { guard: "due", target: "firing", actions: "fire" },
         { guard: "quiet", target: "resolved" },
       ],
     },
     firing: {
-      on: { finding: { actions: "observe" }, time: { actions: "observe" } },
+      on: {
+        finding: { actions: "observe" },
+        time: { actions: "observe" },
+        stale: [{ guard: "gone", target: "resolved", actions: "observe" }, { actions: "observe" }],
+      },
       always: { guard: "quiet", target: "resolved" },
     },
     resolved: { type: "final" },

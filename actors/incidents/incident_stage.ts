@@ -43,12 +43,14 @@ import type { IncidentConfig } from "./config.ts";
 import {
   advanceIncidents,
   flushIncidents,
+  holdStale,
   type IncidentFinding,
   type IncidentKernelState,
   type IncidentUpdate,
   initIncidents,
   openIncidents,
   resilence,
+  STALE_KIND,
   stepIncidents,
 } from "./incident_kernel.ts";
 import { SilenceTable } from "./silence_table.ts";
@@ -63,13 +65,14 @@ import {
 export type DecodedIncidentControl = ReturnType<typeof decodeIncidentControl>;
 
 /**
- * The session's silence table a journal record holds, or undefined for a finding, another
- * message or one that does not decode (it was checked before it was journaled).
+ * The session's silence table (or a receiver's stale channels) a journal record holds, or
+ * undefined for a finding, another message or one that does not decode (it was checked before
+ * it was journaled).
  */
 export function journaledSilencesOf(data: Uint8Array): DecodedIncidentControl | undefined {
   try {
     const decoded = decodeIncidentControl(data);
-    return decoded.control.type === "silences" ? decoded : undefined;
+    return decoded.control.type !== "ack" ? decoded : undefined;
   } catch {
     return undefined;
   }
@@ -225,8 +228,9 @@ export class IncidentStage {
   }
 
   /**
-   * A record of the stage's journal: a finding, or a session's silence table journaled among
-   * them (journaledSilencesOf); anything else is passed over. Which of them it was.
+   * A record of the stage's journal: a finding, or a session's silence table (or channels gone
+   * stale) journaled among them (journaledSilencesOf); anything else is passed over. Which of
+   * them it was (stale channels count as "silences": control journaled among the findings).
    */
   takeRecord(data: Uint8Array): "finding" | "silences" | undefined {
     const f = incidentFindingOf(data);
@@ -269,6 +273,14 @@ export class IncidentStage {
           `from event time ${new Date(envelope.ts / 1000).toISOString()}`,
       };
     }
+    if (control.type === "stale") {
+      if (hold) this.#takeStale(envelope.id, envelope.ts, control.channels);
+      return {
+        ok: true,
+        detail: `${control.channels.length} channel(s) stale from ${control.session} at event ` +
+          `time ${new Date(envelope.ts / 1000).toISOString()}`,
+      };
+    }
     const incident = this.list().find((i) => i.id === control.incident);
     if (!incident) {
       return {
@@ -282,6 +294,17 @@ export class IncidentStage {
       detail:
         `acknowledged ${incident.id} (${incident.state}, ${incident.members.length} member(s))`,
     };
+  }
+
+  /**
+   * Channels' stale markers, taken in event-time order among the findings once the watermark
+   * (which the findings move) passes their time.
+   */
+  #takeStale(id: string, ts_us: number, channels: readonly string[]): void {
+    for (const channel of channels) {
+      const f = { id: `${id}/${channel}`, kind: STALE_KIND, channel, ts_us, severity: 1 };
+      this.#emit(holdStale(this.#state, { ...f, opens: false, stale: true }));
+    }
   }
 
   /** The silences changed: open incidents are marked (or unmarked) silenced. */
@@ -380,8 +403,8 @@ export function runIncidentStage(
     /** Called once the stage has taken a recorded finding (to snapshot it there). */
     taken?: () => void;
     /**
-     * Called with a session's silence table, checked, before the stage holds it (to journal it
-     * among the findings); when it returns true the stage does not hold it now but when it reads
+     * Called with a session's silence table (or a receiver's stale channels), checked, before
+     * the stage holds it (to journal it among the findings); when it returns true the stage does not hold it now but when it reads
      * it back from its journal (the leased stage's stream), in order among the findings.
      */
     recordSilences?: (data: Uint8Array, decoded: DecodedIncidentControl) => boolean;
@@ -429,7 +452,7 @@ export function runIncidentStage(
     let answer: IncidentControlAnswer;
     try {
       const decoded = decodeIncidentControl(m.data);
-      const later = decoded.control.type === "silences" &&
+      const later = decoded.control.type !== "ack" &&
         options.recordSilences?.(m.data, decoded) === true;
       answer = stage.controlDecoded(decoded, !later);
     } catch (err) {

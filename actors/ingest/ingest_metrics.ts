@@ -44,6 +44,12 @@ export class IngestMetrics {
     labelNames: ["api"],
     registers: [this.registry],
   });
+  readonly labelFailures = new Counter({
+    name: "troupe_ingest_channel_labels_failures_total",
+    help: "Writes of a new channel's source labels (for its alerts) that failed; each is tried " +
+      "again with the next request",
+    registers: [this.registry],
+  });
   readonly anomalyScore = new Gauge<"channel">({
     name: "troupe_anomaly_score",
     help: "Each watched channel's latest anomaly score, in [0, 1]",

@@ -8,12 +8,21 @@
  * wrong, after the request's good samples are journaled; 401 for missing or wrong credentials.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { type Bus, encodeFeedBatch, feedBatchSubject, ProtocolError } from "../../protocol/mod.ts";
+import {
+  type Bus,
+  encodeFeedBatch,
+  encodeIncidentControl,
+  feedBatchSubject,
+  incidentControlSubject,
+  ProtocolError,
+  STALE_CHANNELS_MAX,
+} from "../../protocol/mod.ts";
 import {
   decodeLabels,
   decodeOtlpMetrics,
   decodeOtlpMetricsJson,
   decodeWriteRequest,
+  type Label,
   type OtlpPoints,
   snappyDecompress,
   type WriteRequestColumns,
@@ -26,6 +35,13 @@ import { SeriesTable } from "./series_table.ts";
 import { ScoreWatch } from "./score_watch.ts";
 import { otlpSeries } from "./otlp_series.ts";
 import { gunzipSync } from "node:zlib";
+import type { ChannelLabelsBook } from "./channel_labels_book.ts";
+import { sourceLabels } from "./source_labels.ts";
+
+/** New channels whose labels wait to be written, at most (past it the oldest are dropped). */
+const LABELS_PENDING_MAX = 10_000;
+/** Label writes in flight at once (a first request may bring thousands of new channels). */
+const LABELS_IN_FLIGHT_MAX = 256;
 
 /** Options of an IngestServer. */
 export interface IngestServerOptions {
@@ -34,6 +50,8 @@ export interface IngestServerOptions {
   durable: boolean;
   /** A name for the batches' source. */
   src?: string;
+  /** Where a new channel's source labels are written, for its alerts (none: not kept). */
+  labels?: ChannelLabelsBook;
 }
 
 /** An answer: status and text. */
@@ -51,7 +69,12 @@ export class IngestServer {
   readonly table: SeriesTable;
   readonly #journal: FeedJournal;
   readonly #src: string;
+  readonly #bus: Bus;
   readonly #scores: ScoreWatch;
+  readonly #labels: ChannelLabelsBook | undefined;
+  /** New channels' labels not yet written (a failed write is tried again with a later request). */
+  readonly #labelsOwed = new Map<string, Label[]>();
+  #labelsRetrying = false;
   #server: Server | undefined;
 
   constructor(settings: IngestSettings, options: IngestServerOptions) {
@@ -62,7 +85,9 @@ export class IngestServer {
       ackTimeoutMs: settings.ackTimeoutMs,
     });
     this.#src = options.src ?? "remote-write";
+    this.#bus = options.bus;
     this.#scores = new ScoreWatch(options.bus, (c) => this.table.has(c));
+    this.#labels = options.labels;
   }
 
   /** The port it listens on (once started). */
@@ -234,6 +259,9 @@ export class IngestServer {
   /** Journals a request's batches and answers for them. */
   async #journalOutcome(api: string, outcome: SampleOutcome, body: Uint8Array): Promise<Answer> {
     const id = `${api}-${bodyHash(body)}`;
+    // A new channel's labels are stored before its samples are journaled, so they are there
+    // before any finding on it can become an alert.
+    await this.#writeLabels(outcome.newChannels);
     try {
       await Promise.all(outcome.batches.map((batch, b) => {
         const msgId = `${id}-${b}`;
@@ -251,6 +279,7 @@ export class IngestServer {
           `(send it again): ${(err as Error).message}`,
       };
     }
+    this.#sayStale(id, outcome.stale);
     const m = this.metrics;
     m.samples.inc({ api, outcome: "journaled" }, outcome.journaled);
     m.samples.inc({ api, outcome: "unmatched" }, outcome.unmatched);
@@ -264,6 +293,74 @@ export class IngestServer {
       text: `Bad request: ${outcome.reasonCount} refused (${outcome.journaled} samples of the ` +
         `request journaled): ${outcome.reasons.join("; ")}${more > 0 ? `; and ${more} more` : ""}`,
     };
+  }
+
+  /**
+   * Tells the incident stage which channels went stale, once their markers are journaled: one
+   * control message per marker time (its event time), so the stage ends their open incidents in
+   * order among the findings, and journals (or records) it as its input, so a replay ends them too.
+   */
+  #sayStale(id: string, stale: SampleOutcome["stale"]): void {
+    if (stale.length === 0) return;
+    const byTime = new Map<number, string[]>();
+    for (const { channel, t } of stale) {
+      const list = byTime.get(t) ?? [];
+      list.push(channel);
+      byTime.set(t, list);
+    }
+    let k = 0;
+    for (const [t, channels] of byTime) {
+      for (let i = 0; i < channels.length; i += STALE_CHANNELS_MAX) {
+        const data = encodeIncidentControl(
+          { id: `${id}-stale-${k++}`, src: this.#src, ts: Math.round(t * 1000) },
+          {
+            type: "stale",
+            session: this.#src,
+            channels: channels.slice(i, i + STALE_CHANNELS_MAX),
+          },
+        );
+        this.#bus.publish(incidentControlSubject(), data);
+      }
+    }
+  }
+
+  /** Writes the new channels' source labels, and those a failed write left owed. */
+  async #writeLabels(fresh: SampleOutcome["newChannels"]): Promise<void> {
+    const book = this.#labels;
+    if (!book) return;
+    for (const c of fresh) {
+      this.#labelsOwed.set(c.channel, sourceLabels(c.labels));
+      if (this.#labelsOwed.size > LABELS_PENDING_MAX) {
+        this.#labelsOwed.delete(this.#labelsOwed.keys().next().value!);
+        this.metrics.labelFailures.inc();
+      }
+    }
+    if (this.#labelsOwed.size === 0) return;
+    // A request with new channels waits for their labels; one with none only retries, unawaited,
+    // what an earlier write failed to store, one retry at a time.
+    if (fresh.length === 0) {
+      if (this.#labelsRetrying) return;
+      this.#labelsRetrying = true;
+      void this.#putLabels(book).finally(() => (this.#labelsRetrying = false));
+      return;
+    }
+    await this.#putLabels(book);
+  }
+
+  async #putLabels(book: ChannelLabelsBook): Promise<void> {
+    const owed = [...this.#labelsOwed];
+    for (let i = 0; i < owed.length; i += LABELS_IN_FLIGHT_MAX) {
+      await Promise.all(
+        owed.slice(i, i + LABELS_IN_FLIGHT_MAX).map(async ([channel, labels]) => {
+          try {
+            await book.put(channel, labels);
+            if (this.#labelsOwed.get(channel) === labels) this.#labelsOwed.delete(channel);
+          } catch {
+            this.metrics.labelFailures.inc();
+          }
+        }),
+      );
+    }
   }
 }
 

@@ -8,3 +8,9 @@ export { IngestMetrics } from "./ingest_metrics.ts";
 export { type FeedJournal, feedJournal, type FeedJournalOptions } from "./feed_journal.ts";
 export { type IncomingSeries, type SampleOutcome, seriesSamples } from "./series_samples.ts";
 export { SeriesTable } from "./series_table.ts";
+export {
+  CHANNEL_LABELS_KEPT_MAX,
+  type ChannelLabelsBook,
+  openChannelLabels,
+} from "./channel_labels_book.ts";
+export { sourceLabels } from "./source_labels.ts";

@@ -50,6 +50,10 @@ export interface SampleOutcome {
   reasonCount: number;
   /** Series new to the table this request refused for the channel limit. */
   channelLimit: number;
+  /** Stale markers taken: the channel and the marker's time (ms). */
+  stale: Array<{ channel: string; t: number }>;
+  /** Channels this request made, with the labels of their series (their source labels). */
+  newChannels: Array<{ channel: string; labels: Label[] }>;
   /** Puts the series' last samples back as they were before the request. */
   rollback(): void;
 }
@@ -111,6 +115,8 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
     reasons: [],
     reasonCount: 0,
     channelLimit: 0,
+    newChannels: [],
+    stale: [],
     rollback: () => {},
   };
   const undo: Array<[SeriesState, number, number]> = [];
@@ -134,9 +140,13 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
     const hash = keyHash(series.keyBytes, kf, kt);
     let s = table.get(hash, series.keyBytes, kf, kt);
     if (s === undefined) {
-      s = table.add(hash, series.keyBytes.subarray(kf, kt), series.labels(i));
-      if ("channel" in s && series.counter?.(i)) s.counter = true;
-    }
+      const labels = series.labels(i);
+      s = table.add(hash, series.keyBytes.subarray(kf, kt), labels);
+      if ("channel" in s) {
+        if (series.counter?.(i)) s.counter = s.counterAlways = true;
+        out.newChannels.push({ channel: s.channel, labels });
+      }
+    } else if ("channel" in s) table.retype(s);
     if ("skipped" in s) {
       if (s.skipped === "unmatched") out.unmatched += n;
       else {
@@ -195,6 +205,7 @@ function takeSamples(
       taken++;
       s.lastT = tj;
       if (s.counter) s.lastT = NaN; // the next sample starts a new run
+      out.stale.push({ channel: s.channel, t: tj });
       continue;
     }
     if (vj - vj !== 0) {

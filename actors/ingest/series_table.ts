@@ -16,7 +16,13 @@ export interface SeriesState {
   /** Its label bytes (a copy). */
   key: Uint8Array;
   channel: string;
+  /** Its metric name (`__name__`), by which metadata types it. */
+  name: string;
   counter: boolean;
+  /** Whether it counts up whatever metadata says (a `_total` name, an OTLP monotonic sum). */
+  counterAlways: boolean;
+  /** The table's types version its `counter` was judged at (typesVersion). */
+  typedAt: number;
   /** The last sample taken: time (ms) and value (a counter's raw value); NaN time for none. */
   lastT: number;
   lastV: number;
@@ -55,6 +61,8 @@ export class SeriesTable {
   readonly #channels = new Set<string>();
   /** Metric families' types from metadata. */
   readonly #types = new Map<string, MetricType>();
+  /** Moves on when a family's type changes, so series typed before it are judged again. */
+  #typesVersion = 0;
 
   constructor(match: readonly LabelSelector[], channelsMax: number) {
     this.#match = match;
@@ -73,8 +81,21 @@ export class SeriesTable {
 
   /** Notes a family's type from a request's metadata. */
   noteType(family: string, type: MetricType): void {
+    if (this.#types.get(family) === type) return;
     if (this.#types.size >= SKIPPED_MAX && !this.#types.has(family)) this.#types.clear();
     this.#types.set(family, type);
+    this.#typesVersion++;
+  }
+
+  /**
+   * Judges again whether `s` counts up when metadata changed since it was last judged: a series
+   * taken as a gauge becomes a rate from its next sample once its family is typed a counter (its
+   * last raw value is the rate's start), and one typed back to a gauge passes its values again.
+   */
+  retype(s: SeriesState): void {
+    if (s.typedAt === this.#typesVersion) return;
+    s.typedAt = this.#typesVersion;
+    if (!s.counterAlways) s.counter = this.#isCounter(s.name);
   }
 
   /** The known state of the series whose label bytes are `bytes[from..to)`, if any. */
@@ -113,7 +134,10 @@ export class SeriesTable {
     return this.#remember(hash, {
       key: key.slice(),
       channel,
+      name,
       counter: this.#isCounter(name),
+      counterAlways: name.endsWith("_total"),
+      typedAt: this.#typesVersion,
       lastT: NaN,
       lastV: 0,
     });

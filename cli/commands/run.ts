@@ -44,7 +44,7 @@ import {
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
 import { alertingConfigOf } from "../stage_alerting.ts";
 import { waitForSignal } from "../signals.ts";
-import { type StartedReceiver, startReceiver } from "../metrics_receiver.ts";
+import { type StartedReceiver, startReceiver, startReceiverOnNats } from "../metrics_receiver.ts";
 import { parseIngestSettings } from "../../actors/ingest/mod.ts";
 import {
   BUILT_IN_KINDS,
@@ -345,6 +345,22 @@ async function runThreaded(
     await closeWithin(host, CLOSE_TIMEOUT_MS);
     return EXIT_FAILURE;
   }
+  let receiver: StartedReceiver | undefined;
+  if (config.remote_write) {
+    try {
+      receiver = await startReceiverOnNats(
+        config.remote_write,
+        config.nats!,
+        `${config.host_id}-receiver`,
+        { channelsMax: config.limits.channels_max }, // the host edge's own limit, as unthreaded
+      );
+    } catch (err) {
+      console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);
+      await incidents?.close().catch(() => {});
+      await closeWithin(host, CLOSE_TIMEOUT_MS);
+      return EXIT_FAILURE;
+    }
+  }
   const port = host.httpPort;
   console.log(
     `troupe run: host ${config.host_id} running ${
@@ -355,6 +371,7 @@ async function runThreaded(
       (port && "bars" in config.actors ? `; scans: POST http://127.0.0.1:${port}/scan/stream` : ""),
   );
   if (incidents) console.log(`troupe run: ${incidents.line}`);
+  if (receiver) console.log(`troupe run: ${receiver.line}\n${receiver.block}`);
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),
     host.fatal.then((fatal) => ({ signal: undefined, fatal })),
@@ -364,6 +381,7 @@ async function runThreaded(
       ? `troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}`
       : `troupe run: ${stopped.signal}: draining and stopping`,
   );
+  await receiver?.close();
   await incidents?.close().catch((err) =>
     console.error(`troupe run: while stopping the incident stage: ${describeError(err)}`)
   );

@@ -14,6 +14,7 @@ import { statsActor } from "../../actors/mod.ts";
 import { COLLAB_CLOSE_REFUSED, launchCollab, SessionIncidents } from "../../collab/mod.ts";
 import {
   decodeIncident,
+  decodeIncidentControl,
   encodeEventEnvelope,
   type Incident,
   incidentControlSubject,
@@ -47,7 +48,12 @@ test("a silence an editor writes holds in another editor's view and marks the st
       (m) => updates.push(decodeIncident(m.data).incident),
     );
     let controls = 0;
-    feed.subscribe(incidentControlSubject(), () => controls++);
+    const ackedBy: Array<string | undefined> = [];
+    feed.subscribe(incidentControlSubject(), (m) => {
+      controls++;
+      const { control } = decodeIncidentControl(m.data);
+      if (control.type === "ack") ackedBy.push(control.by);
+    });
     await feed.flush();
     // Event time runs ahead of the wall here, so the silence's time (now) is behind it by then.
     const t0 = Date.now() * 1000;
@@ -136,6 +142,8 @@ test("a silence an editor writes holds in another editor's view and marks the st
     await waitFor(() => anaInc.ackOf("anomaly-1-NOPE")?.status === "error", 5000, "the refusal");
     assert.match(anaInc.ackOf("anomaly-1-NOPE")!.detail!, 'Unknown incident "anomaly-1-NOPE"');
     await waitFor(() => boInc.ackOf(id)?.note === "on it", 5000, "bo to see the ack");
+    // The stage (and the alert sender beside it) is told who acknowledged: the user's name.
+    assert.equal(ackedBy, ["ana", "ana"]);
 
     // A client that skips the accessors: the server's schema refuses the write before it is
     // stored (the socket closed with 4422 naming the field and the value), so the bridge never

@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { decode, encode } from "@msgpack/msgpack";
-import { readMsgpack, UnsupportedMsgpack } from "../../protocol/_frame_codec.ts";
+import { MsgpackWriter, readMsgpack, UnsupportedMsgpack } from "../../protocol/_frame_codec.ts";
 import { decodeValue, encodeFrame, ProtocolError } from "../../protocol/mod.ts";
 import { Prng } from "../../sim/prng/mod.ts";
 
@@ -66,6 +66,25 @@ test("@msgpack/msgpack reads every frame the frame writer produces, aligned layo
     assert.is(lib.body.channel, channel);
     assert.is(lib.body.seq0, seq0);
     assert.is(lib.body.v.byteLength, n * 8);
+  }
+});
+
+test("MsgpackWriter.float64() writes a column's little-endian bytes as a bin, short or long", () => {
+  for (const n of [0, 1, 2, 7, 8, 9, 40, 300]) {
+    const a = new Float64Array(n);
+    for (let i = 0; i < n; i++) a[i] = i % 3 === 0 ? -i * 1.5 : i === 5 ? NaN : 1 / (i + 1);
+    const bytes = new Uint8Array(n * 8);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < n; i++) view.setFloat64(i * 8, a[i]!, true);
+    const size = MsgpackWriter.binSize(bytes.length);
+    const w = new MsgpackWriter(size);
+    w.float64(a);
+    assert.is(w.pos, size, `${n} values: the bin's size`);
+    assert.equal([...w.bytes], [...encode(bytes)], `${n} values: the bytes of bin`);
+    const wide = new MsgpackWriter(5 + bytes.length);
+    wide.float64Width(a, 5);
+    assert.equal([...wide.bytes.subarray(5)], [...bytes], `${n} values after a bin32 header`);
+    assert.equal([...wide.bytes.subarray(0, 5)], [0xc6, 0, 0, (n * 8) >> 8, (n * 8) & 255]);
   }
 });
 

@@ -145,6 +145,12 @@ test("encodeIncidentControl() and decodeIncidentControl() round-trip a silence t
   assert.equal(encodeIncidentControl(meta, back.control), bytes);
   const ack = { type: "ack" as const, session: "main", incident: "anomaly-1-SYM001" };
   assert.equal(decodeIncidentControl(encodeIncidentControl(meta, ack)).control, ack);
+  const named = { ...ack, by: "ana" };
+  assert.equal(decodeIncidentControl(encodeIncidentControl(meta, named)).control, named);
+  assert.throws(
+    () => encodeIncidentControl(meta, { ...ack, by: "x".repeat(129) }),
+    /"by" must be a string of 1 to 128 characters, got/,
+  );
   // A request under troupe.req., which no host's troupe.ctl.> takes, kept by a recording.
   assert.is(incidentControlSubject(), "troupe.req.incidents.control");
   assert.not.ok(subjectMatches(areaPattern("ctl"), incidentControlSubject()));

@@ -10,6 +10,14 @@ import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
 
+/**
+ * Time-based captures in one periodic round at most. A capture encodes the instance's state on
+ * the host's thread and saves it as a file of its own, so a host of many quiet instances (every
+ * one due each period) would otherwise stall a whole round on them; bounded, each instance's
+ * snapshot comes every `every_ms` or once per turn of all of them, whichever is longer.
+ */
+export const SNAPSHOTS_PER_ROUND_MAX = 500;
+
 /** A snapshot as an instance is restored from it. */
 export interface RestorableSnapshot {
   pos: number;
@@ -51,6 +59,8 @@ export class Snapshotter {
    */
   readonly upgraded = new Map<string, { pos: number; version: number }>();
   #lastCompactMs = 0;
+  /** Where the last round of time-based captures left off at its bound, if it did. */
+  #sweep: Iterator<Slot> | undefined;
   #saving: Promise<void> | undefined;
 
   constructor(options: SnapshotterOptions) {
@@ -83,18 +93,35 @@ export class Snapshotter {
 
   /**
    * Captures every running instance with inputs since its last snapshot: all of them, or, given
-   * the time `now` and a period, those whose last capture is at least that old.
+   * the time `now` and a period, those whose last capture is at least that old, at most
+   * `SNAPSHOTS_PER_ROUND_MAX` of them. A round that reaches that bound leaves off where it stopped
+   * and the next round goes on from there, so that every instance has its turn.
    */
   captureDue(slots: Iterable<Slot>, now?: number, everyMs = 0): void {
-    for (const slot of slots) {
-      const inst = slot.inst;
-      if (!inst || slot.status !== "running" || inst.sinceSnapshot === 0) continue;
-      if (now !== undefined) {
-        if (now - slot.lastSnapMs < everyMs) continue;
-        slot.lastSnapMs = now;
-      }
-      this.capture(slot);
+    if (now === undefined) {
+      this.#sweep = undefined;
+      for (const slot of slots) if (this.#isDue(slot)) this.capture(slot);
+      return;
     }
+    const sweep = this.#sweep ?? slots[Symbol.iterator]();
+    this.#sweep = undefined;
+    let taken = 0;
+    for (let r = sweep.next(); !r.done; r = sweep.next()) {
+      const slot = r.value;
+      if (!this.#isDue(slot) || now - slot.lastSnapMs < everyMs) continue;
+      slot.lastSnapMs = now;
+      this.capture(slot);
+      if (++taken === SNAPSHOTS_PER_ROUND_MAX) {
+        this.#sweep = sweep;
+        return;
+      }
+    }
+  }
+
+  /** Whether the slot's instance runs and has had inputs since its last snapshot. */
+  #isDue(slot: Slot): boolean {
+    const inst = slot.inst;
+    return inst !== undefined && slot.status === "running" && inst.sinceSnapshot !== 0;
   }
 
   /** Saves every captured snapshot, after syncing the journal up to them. */

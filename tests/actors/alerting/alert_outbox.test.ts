@@ -6,7 +6,12 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { alertOfIncident, AlertOutbox, parseAlertingConfig } from "../../../actors/alerting/mod.ts";
+import {
+  alertOfIncident,
+  AlertOutbox,
+  parseAlertingConfig,
+  sourceAlertLabels,
+} from "../../../actors/alerting/mod.ts";
 import { ConfigError, type Incident } from "../../../protocol/mod.ts";
 
 const test = suite("alert outbox");
@@ -38,6 +43,42 @@ function incident(channels: string[], over: Partial<Incident> = {}): Incident {
 }
 
 const OPTS = { dashboardUrl: "http://dash:8080", session: "ops" };
+
+test("a Prometheus channel's source labels keep their names; troupe's own are never overwritten", () => {
+  const source = {
+    __name__: "node_load1",
+    __scrape_interval__: "1s",
+    job: "node",
+    instance: "10.0.0.7:9100",
+    severity: "page",
+    channel: "theirs",
+    env: "",
+  };
+  const one = alertOfIncident(incident(["node-node_load1"]), {
+    ...OPTS,
+    sourceLabels: (c) => (c === "node-node_load1" ? source : undefined),
+  });
+  assert.equal(one.labels, {
+    alertname: "TroupeCollapse",
+    kind: "collapse",
+    severity: "high",
+    severity_level: "4",
+    incident: `collapse-${T}-node-node_load1`,
+    channel: "node-node_load1",
+    metric: "node_load1",
+    source_channel: "theirs",
+    instance: "10.0.0.7:9100",
+    job: "node",
+    source_severity: "page",
+  });
+  // A grouped incident carries none (its members' labels differ).
+  const group = alertOfIncident(incident(["a", "b"]), { ...OPTS, sourceLabels: () => source });
+  assert.is(group.labels.job, undefined);
+  // A name taken twice over is left out; a reserved name absent from the alert is still prefixed.
+  const labels: Record<string, string> = { kind: "x", source_kind: "y" };
+  sourceAlertLabels(labels, { kind: "z", scope: "s" });
+  assert.equal(labels, { kind: "x", source_kind: "y", source_scope: "s" });
+});
 
 test("alertOfIncident() labels a one-channel incident by channel and a grouped one by scope, with the members annotated", () => {
   const one = alertOfIncident(incident(["SYM1"]), OPTS);

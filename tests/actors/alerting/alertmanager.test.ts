@@ -219,12 +219,13 @@ it("a silenced incident is not sent, a silence made later ends its alert, and an
         type: "ack",
         session: "main",
         incident: r,
+        by: "ana",
       }),
     );
     await until(
       async () => {
         const a = (await s.am.alerts())[0];
-        return a?.annotations.acknowledged_by === "session main";
+        return a?.annotations.acknowledged_by === "ana";
       },
       15_000,
       "the ack's annotation",

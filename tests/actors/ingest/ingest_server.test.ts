@@ -1,8 +1,16 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { IngestServer, parseIngestSettings } from "../../../actors/ingest/mod.ts";
+import {
+  IngestServer,
+  openChannelLabels,
+  parseIngestSettings,
+} from "../../../actors/ingest/mod.ts";
 import { InProcessBus } from "../../../actors/runtime/mod.ts";
-import { decodeFeedBatch } from "../../../protocol/mod.ts";
+import {
+  decodeFeedBatch,
+  decodeIncidentControl,
+  incidentControlSubject,
+} from "../../../protocol/mod.ts";
 import {
   encodeWriteRequest,
   isStaleMarkerAt,
@@ -24,6 +32,9 @@ const good = (name: string, value = 1, t = T0) => ({
 /** A receiver on an in-process bus, with every batch it publishes decoded. */
 async function receiver(settings: Record<string, unknown> = {}) {
   const bus = new InProcessBus();
+  const controls: ReturnType<typeof decodeIncidentControl>[] = [];
+  bus.subscribe(incidentControlSubject(), (m) => controls.push(decodeIncidentControl(m.data)));
+  const labels = await openChannelLabels(bus, { read: true });
   const samples = new Map<string, Array<[number, number, boolean]>>();
   bus.subscribe("troupe.feed.prom", (msg) => {
     const { batch } = decodeFeedBatch(msg.data);
@@ -40,6 +51,7 @@ async function receiver(settings: Record<string, unknown> = {}) {
   const server = new IngestServer(parseIngestSettings({ port: 0, ...settings }), {
     bus,
     durable: false,
+    labels,
   });
   await server.start();
   const url = `http://127.0.0.1:${server.port}`;
@@ -63,7 +75,17 @@ async function receiver(settings: Record<string, unknown> = {}) {
     const r = await write({ timeseries: [good("still_up", 1, T0 + Math.random() * 1e6)] });
     assert.is(r.status, 204, r.text);
   };
-  return { server, samples, post, write, metric, serving, close: () => server.stop() };
+  return {
+    server,
+    samples,
+    controls,
+    labels,
+    post,
+    write,
+    metric,
+    serving,
+    close: () => server.stop(),
+  };
 }
 
 test("a good request is journaled and answered 204; gauges pass, counters become rates with resets", async () => {
@@ -89,6 +111,36 @@ test("a good request is journaled and answered 204; gauges pass, counters become
   }
 });
 
+test("a series admitted as a gauge becomes a rate from its next sample once metadata types it a counter", async () => {
+  const r = await receiver();
+  try {
+    const sent = (value: number, t: number) => ({
+      labels: L({ __name__: "jobs_done", job: "api" }),
+      samples: [{ value, timestamp: t }],
+    });
+    const typed = (
+      type: "counter" | "gauge",
+    ) => [{ type, family: "jobs_done", help: "", unit: "" }];
+    assert.is((await r.write({ timeseries: [sent(100, T0)] })).status, 204);
+    assert.is((await r.write({ timeseries: [sent(130, T0 + 10_000)] })).status, 204);
+    // Metadata comes apart from the samples (Prometheus sends it on its own interval).
+    assert.is((await r.write({ timeseries: [], metadata: typed("counter") })).status, 204);
+    assert.is((await r.write({ timeseries: [sent(190, T0 + 20_000)] })).status, 204);
+    assert.is((await r.write({ timeseries: [sent(10, T0 + 30_000)] })).status, 204); // a reset
+    assert.is((await r.write({ timeseries: [], metadata: typed("gauge") })).status, 204);
+    assert.is((await r.write({ timeseries: [sent(42, T0 + 40_000)] })).status, 204);
+    assert.equal(r.samples.get("api-jobs_done"), [
+      [T0, 100, false],
+      [T0 + 10_000, 130, false],
+      [T0 + 20_000, 6, false],
+      [T0 + 30_000, 1, false],
+      [T0 + 40_000, 42, false],
+    ]);
+  } finally {
+    await r.close();
+  }
+});
+
 test("duplicates and out-of-order samples are dropped and counted; the stale marker passes bit for bit", async () => {
   const r = await receiver();
   try {
@@ -102,6 +154,12 @@ test("duplicates and out-of-order samples are dropped and counted; the stale mar
     const got = r.samples.get("api-g")!;
     assert.equal(got.map(([t]) => t), [T0 + 1000, T0 + 2000]);
     assert.ok(got[1]![2], "the stale marker's bits");
+    // The incident stage is told, at the marker's time, once the marker is journaled.
+    assert.equal(r.controls.map((c) => [c.control, c.envelope.ts]), [
+      [{ type: "stale", session: "remote-write", channels: ["api-g"] }, (T0 + 2000) * 1000],
+    ]);
+    // The channel's source labels, as the alert sender reads them.
+    assert.equal(r.labels.get("api-g"), L({ __name__: "g", job: "api" }));
     assert.is(
       await r.metric('troupe_ingest_samples_total{api="remote_write",outcome="out_of_order"}'),
       2,

@@ -1,0 +1,115 @@
+/**
+ * Where channels' source labels are kept between the metrics receiver, which writes a channel's
+ * labels when it admits the channel, and the alert sender, which reads them for the channel's
+ * alerts (protocol/prometheus/channel_labels.ts). On NATS it is the JetStream key-value bucket
+ * `troupe_channel_labels`, durable (file storage) and bounded in bytes; the reader watches it, so
+ * a lookup is a map read and the sender, which builds alerts synchronously, never waits. On the
+ * in-process bus of a lone `troupe up` the receiver and the sender share one map per bus (nothing
+ * there outlives the process anyway).
+ */
+import { type KV, Kvm } from "@nats-io/kv";
+import type { Bus } from "../../protocol/mod.ts";
+import {
+  CHANNEL_LABELS_BUCKET,
+  CHANNEL_LABELS_BUCKET_BYTES,
+  channelLabelsKey,
+  decodeChannelLabels,
+  encodeChannelLabels,
+  type Label,
+} from "../../protocol/prometheus/mod.ts";
+import { NatsBus } from "../runtime/mod.ts";
+import { retryJetStream } from "../runtime/transport/mod.ts";
+
+/** Channels whose labels a reader keeps, at most (the oldest are forgotten first). */
+export const CHANNEL_LABELS_KEPT_MAX = 100_000;
+/** The longest a reader waits for the bucket's values when it opens, ms. */
+const LOAD_MS_MAX = 5_000;
+
+/** Channels' source labels, written by the receiver and read by the alert sender. */
+export interface ChannelLabelsBook {
+  /** Stores `channel`'s labels; resolves once they are stored (durably, on NATS). */
+  put(channel: string, labels: readonly Label[]): Promise<void>;
+  /** The labels known for `channel` (those stored before the reader opened, and since). */
+  get(channel: string): readonly Label[] | undefined;
+  close(): Promise<void>;
+}
+
+/** A map bounded to CHANNEL_LABELS_KEPT_MAX entries. */
+class LabelsMap {
+  readonly map = new Map<string, readonly Label[]>();
+  set(channel: string, labels: readonly Label[]): void {
+    this.map.delete(channel);
+    this.map.set(channel, labels);
+    if (this.map.size > CHANNEL_LABELS_KEPT_MAX) this.map.delete(this.map.keys().next().value!);
+  }
+}
+
+const shared = new WeakMap<Bus, LabelsMap>();
+
+/**
+ * The book on `bus`: the bucket on NATS (its values loaded and then watched when `read`), one map
+ * per bus otherwise. `replicas` applies when the bucket is created.
+ */
+export async function openChannelLabels(
+  bus: Bus,
+  options: { read: boolean; replicas?: number },
+): Promise<ChannelLabelsBook> {
+  if (!(bus instanceof NatsBus)) {
+    let m = shared.get(bus);
+    if (!m) shared.set(bus, m = new LabelsMap());
+    const map = m;
+    return {
+      put: (channel, labels) => Promise.resolve(map.set(channelLabelsKey(channel), [...labels])),
+      get: (channel) => map.map.get(channel),
+      close: () => Promise.resolve(),
+    };
+  }
+  const kv = await retryJetStream(`open the channel labels bucket ${CHANNEL_LABELS_BUCKET}`, () =>
+    // Repeatable: creating a bucket that exists with these settings opens it.
+    new Kvm(bus.nc).create(CHANNEL_LABELS_BUCKET, {
+      history: 1,
+      max_bytes: CHANNEL_LABELS_BUCKET_BYTES,
+      replicas: options.replicas ?? 1,
+    }));
+  const map = new LabelsMap();
+  let stop = () => {};
+  if (options.read) stop = await watch(kv, map);
+  return {
+    async put(channel, labels) {
+      await kv.put(
+        channelLabelsKey(channel),
+        encodeChannelLabels({ channel, labels: [...labels] }),
+      );
+    },
+    get: (channel) => map.map.get(channel),
+    close: () => Promise.resolve(stop()),
+  };
+}
+
+/** Loads the bucket's values into `map` and keeps them up to date; returns how to stop. */
+async function watch(kv: KV, map: LabelsMap): Promise<() => void> {
+  const { values } = await kv.status();
+  const it = await kv.watch();
+  let loaded: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (loaded = resolve));
+  if (values === 0) loaded();
+  void (async () => {
+    for await (const e of it) {
+      if (e.operation === "PUT") {
+        try {
+          const c = decodeChannelLabels(e.value, `channel labels of key ${e.key}`);
+          map.set(c.channel, c.labels);
+        } catch {
+          // A value the receiver did not write: alerts of that channel go without its labels.
+        }
+      } else map.map.delete(e.key);
+      // The watch marks the last value it had at its start as an update; delta 0 says so too.
+      if (e.isUpdate || e.delta === 0) loaded();
+    }
+    loaded();
+  })();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([ready, new Promise((r) => (timer = setTimeout(r, LOAD_MS_MAX)))]);
+  clearTimeout(timer);
+  return () => it.stop();
+}

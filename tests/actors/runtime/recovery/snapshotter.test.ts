@@ -1,0 +1,94 @@
+/**
+ * The snapshotter's time-based captures (snapshotter.ts): a periodic round takes at most
+ * SNAPSHOTS_PER_ROUND_MAX instances, and the next round goes on where it left off, so that on a
+ * host of many quiet instances every one has its turn and no round stalls the host on all of them.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { statsActor } from "../../../../actors/stats/mod.ts";
+import { MemoryJournal, MemorySnapshotStore } from "../../../../actors/runtime/mod.ts";
+import { ActorInstance } from "../../../../actors/runtime/instances/actor_instance.ts";
+import { HostMetrics } from "../../../../actors/runtime/operations/host_metrics.ts";
+import { newSlot, type Slot } from "../../../../actors/runtime/instances/slot.ts";
+import {
+  SNAPSHOTS_PER_ROUND_MAX,
+  Snapshotter,
+} from "../../../../actors/runtime/recovery/snapshotter.ts";
+
+const test = suite("snapshotter");
+
+/** `n` running slots of the stats kind, each with an input since its last snapshot. */
+function slots(n: number): Slot[] {
+  const tally = new HostMetrics({ host: "h" }).tally("stats");
+  return Array.from({ length: n }, (_, i) => {
+    const key = `c${i}`;
+    const s = newSlot(statsActor, key, tally);
+    s.inst = ActorInstance.create(statsActor, key, statsActor.defaultConfig);
+    s.inst.sinceSnapshot = 1;
+    return s;
+  });
+}
+
+function snapshotter(store = new MemorySnapshotStore()): Snapshotter {
+  return new Snapshotter({
+    journal: new MemoryJournal(),
+    store,
+    metrics: new HostMetrics({ host: "h" }),
+    log: () => {},
+    now: () => 0,
+    closing: () => false,
+  });
+}
+
+/** The keys of the slots captured since last asked (a capture resets `sinceSnapshot`). */
+function captured(all: Slot[]): string[] {
+  const keys: string[] = [];
+  for (const s of all) {
+    if (s.inst!.sinceSnapshot === 0) {
+      keys.push(s.key);
+      s.inst!.sinceSnapshot = 1; // an input since: due again once its period is over
+    }
+  }
+  return keys;
+}
+
+test("captureDue() takes at most SNAPSHOTS_PER_ROUND_MAX a round and goes on where it left off", async () => {
+  const n = SNAPSHOTS_PER_ROUND_MAX * 2 + 37;
+  const all = slots(n);
+  const snaps = snapshotter();
+  const every = 5000;
+  const map = new Map(all.map((s) => [s.stream, s]));
+  snaps.captureDue(map.values(), 10_000, every);
+  const first = captured(all);
+  assert.equal(first, all.slice(0, SNAPSHOTS_PER_ROUND_MAX).map((s) => s.key));
+  // A second later: the first ones are not due again yet; the round goes on from the next one.
+  snaps.captureDue(map.values(), 11_000, every);
+  const second = captured(all);
+  assert.equal(
+    second,
+    all.slice(SNAPSHOTS_PER_ROUND_MAX, 2 * SNAPSHOTS_PER_ROUND_MAX).map((s) => s.key),
+  );
+  snaps.captureDue(map.values(), 12_000, every);
+  assert.equal(captured(all), all.slice(2 * SNAPSHOTS_PER_ROUND_MAX).map((s) => s.key));
+  // Every one had its turn: none is due before its period is over.
+  snaps.captureDue(map.values(), 13_000, every);
+  assert.equal(captured(all), []);
+  // Once it is, the round starts again from the first.
+  snaps.captureDue(map.values(), 15_000, every);
+  assert.equal(captured(all), first);
+  await snaps.flush();
+});
+
+test("captureDue() without a time takes every instance with inputs since its snapshot", async () => {
+  const all = slots(SNAPSHOTS_PER_ROUND_MAX + 10);
+  const store = new MemorySnapshotStore();
+  const snaps = snapshotter(store);
+  all[3]!.inst!.sinceSnapshot = 0;
+  snaps.captureDue(all);
+  await snaps.flush();
+  const saved = (await store.list()).sort();
+  const expected = all.filter((_, i) => i !== 3).map((s) => s.stream).sort();
+  assert.equal(saved, expected);
+});
+
+test.run();
