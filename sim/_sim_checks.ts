@@ -57,6 +57,13 @@ export interface SimChecksOptions {
 /** Streams per kind whose journals the framing check folds again at the end (bounds its cost). */
 const FRAMING_STREAMS_MAX = 2;
 
+/**
+ * Recovery checks handed to the feed source together, at most: each handing is a message to the
+ * worker (a copy of the checks' snapshots and a wake-up of its thread), which on a loaded machine
+ * costs the run more than the copy; the rest wait for the verdicts (`recoveryVerdicts`).
+ */
+const CHECKS_PER_HANDOFF = 32;
+
 /** The checks of one run. */
 export class SimChecks {
   readonly #o: SimChecksOptions;
@@ -75,6 +82,8 @@ export class SimChecks {
   readonly #checkAt: { line: TraceMark; atUs: number }[] = [];
   /** Outputs h1 published (the corrupt_output sabotage corrupts some). */
   #h1Outputs = 0;
+  /** Recovery checks among #checkOps. */
+  #checksWaiting = 0;
 
   constructor(options: SimChecksOptions) {
     this.#o = options;
@@ -246,7 +255,7 @@ export class SimChecks {
       ...(journals ? { journals } : {}),
     };
     this.#checkOps.push({ op: "check", id, check });
-    this.#flush();
+    if (++this.#checksWaiting >= CHECKS_PER_HANDOFF) this.#flush();
   }
 
   /** `h`'s instances as a recovery check takes them, and the records of theirs not handed over. */
@@ -290,18 +299,21 @@ export class SimChecks {
   /** A record the checker was given changed on `host`'s disk: it is given the new bytes. */
   patched(host: string, stream: string, pos: number, data: Uint8Array): void {
     this.#checkOps.push({ op: "patch", host, stream, pos, data });
-    this.#flush();
   }
 
+  /**
+   * Hands the recovery-check work over. What it holds is safe to hand later: snapshots are
+   * copies, and records are the journal's own bytes, which never change (see CheckOp).
+   */
   #flush(): void {
-    this.#o.feed.check(this.#checkOps);
+    if (this.#checkOps.length) this.#o.feed.check(this.#checkOps);
     this.#checkOps = [];
+    this.#checksWaiting = 0;
   }
 
   /** The recovery checks' violations, reported where each check would have reported them. */
   recoveryVerdicts(): void {
-    if (this.#checkOps.length) this.#o.feed.check(this.#checkOps);
-    this.#checkOps = [];
+    this.#flush();
     if (this.#checkAt.length === 0) return;
     const verdicts = this.#o.feed.checked();
     const trace = this.#o.trace;

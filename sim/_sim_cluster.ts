@@ -13,20 +13,8 @@
  * its clock, its crashes, clean restarts and network partitions are the process's, drawn once
  * for it, so that with one thread a seed draws and traces what it did before threads existed.
  */
-import {
-  type AnyActorDefinition,
-  type DecodedFrame,
-  type FrameDecoder,
-  Host,
-  partitionOf,
-} from "../actors/runtime/mod.ts";
-import {
-  bytesEqual,
-  decodeFrame,
-  type FrameLimits,
-  inputRecordSourcePosition,
-  isFrameRecordHead,
-} from "../protocol/mod.ts";
+import { type AnyActorDefinition, Host, partitionOf } from "../actors/runtime/mod.ts";
+import { LogFrames } from "./_log_frames.ts";
 import { SimDisk } from "./_sim_disk.ts";
 import { downHost, type SimHost } from "./_sim_host.ts";
 import { type StreamOwner, StreamOwners } from "./_stream_owners.ts";
@@ -113,13 +101,14 @@ export class SimCluster {
   /** Set once the run drains: no more faults. */
   draining = false;
   readonly #o: SimClusterOptions;
-  /** Logged frames decoded by the hosts' decoders, by sequence less one (see #frameDecoders). */
-  readonly #decoded: DecodedFrame[] = [];
+  /** The logged frames, decoded once and journaled in place. */
+  readonly #frames: LogFrames;
   /** Per instance stream, its kind, key and owner. */
   readonly #streams = new StreamOwners((key) => this.ownerOf(key));
 
   constructor(options: SimClusterOptions) {
     this.#o = options;
+    this.#frames = new LogFrames(options.log);
   }
 
   /**
@@ -152,7 +141,7 @@ export class SimCluster {
       const clockSkewUs = Math.round(o.clockRng.uniform(-5e6, 5e6));
       for (const h of threads) {
         Object.assign(h, { clockSkewUs, threads });
-        h.disk.inPlace = this.#inPlace;
+        h.disk.inPlace = this.#frames.inPlace;
         this.hosts.push(h);
       }
       this.#processes.push(threads);
@@ -202,8 +191,8 @@ export class SimCluster {
       // Enough failures before an instance is stopped that transient ones never stop it.
       supervision: { failuresMax: 20 },
       frameDecoders: o.applyCopies && h.index === 0
-        ? this.#renamingDecoders(o.applyCopies)
-        : this.#frameDecoders,
+        ? this.#frames.renamingDecoders(o.applyCopies)
+        : this.#frames.decoders,
       // The disks hold logged frames in place (SimDisk.inPlace), header and whole payload.
       journalEvenTimes: false,
       acceptJournalLoss: sabotaged,
@@ -435,61 +424,4 @@ export class SimCluster {
     }
     return undefined;
   }
-
-  // --- the hosts' frames -------------------------------------------------------------------------
-
-  /**
-   * The hosts' frame decoders. A frame is delivered again and again (redeliveries, refetches) and
-   * replayed from journals at every recovery, always the same bytes: a frame whose bytes are those
-   * the log holds at its source position is decoded once, and that decoding (a pure function of
-   * the bytes) is handed out every time. Anything else (bytes that differ, such as a corrupted
-   * journal record's; a position the log does not hold; limits other than the defaults) is
-   * decoded as it is.
-   */
-  readonly #frameDecoders = (limits: FrameLimits): FrameDecoder => {
-    if (limits.messageBytesMax !== undefined || limits.samplesPerFrameMax !== undefined) {
-      return (bytes) => decodeFrame(bytes, limits);
-    }
-    return (bytes, srcPos) => {
-      const entry = this.#o.log.entries[srcPos - 1];
-      if (entry === undefined || (bytes !== entry.data && !bytesEqual(bytes, entry.data))) {
-        return decodeFrame(bytes, limits);
-      }
-      return this.#decoded[srcPos - 1] ??= decodeFrame(entry.data, limits);
-    };
-  };
-
-  /** The hosts' decoders, giving the frames at `seqs` an envelope id of their own (a sabotage). */
-  #renamingDecoders(seqs: ReadonlySet<number>): (limits: FrameLimits) => FrameDecoder {
-    return (limits) => {
-      const decode = this.#frameDecoders(limits);
-      return (bytes, srcPos) => {
-        const decoded = decode(bytes, srcPos);
-        if (!seqs.has(srcPos)) return decoded;
-        return { ...decoded, envelope: { ...decoded.envelope, id: `${decoded.envelope.id}'` } };
-      };
-    };
-  }
-
-  /**
-   * A frame record's bytes where the log holds them (see FeedEntry.headroom): the record of a
-   * logged frame, as the host writes it (its head, then the frame's bytes as delivered), is the
-   * room before the frame with the head written in; undefined for anything else (it is copied).
-   */
-  readonly #inPlace = (parts: readonly Uint8Array[]): Uint8Array | undefined => {
-    const [head, payload] = parts;
-    if (parts.length !== 2 || !isFrameRecordHead(head!)) return undefined;
-    const entry = this.#o.log.entries[inputRecordSourcePosition(head!) - 1];
-    const data = entry?.data;
-    const room = head!.byteLength;
-    if (
-      !data || entry.headroom !== room || payload!.buffer !== data.buffer ||
-      payload!.byteOffset !== data.byteOffset || payload!.byteLength !== data.byteLength
-    ) return undefined;
-    const record = new Uint8Array(data.buffer, data.byteOffset - room, room + data.byteLength);
-    // The head of a frame's record is the same every time: written once, then found there.
-    if (record[0] === 0) record.set(head!);
-    else if (!bytesEqual(record.subarray(0, room), head!)) return undefined;
-    return record;
-  };
 }

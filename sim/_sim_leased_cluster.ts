@@ -23,6 +23,7 @@ import {
 } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 import { SimDisk } from "./_sim_disk.ts";
+import { LogFrames } from "./_log_frames.ts";
 import { simFeedInput } from "./_sim_feed_log.ts";
 import { SimLeaseNode } from "./_sim_lease_node.ts";
 import type { SimClusterOptions } from "./_sim_cluster.ts";
@@ -85,9 +86,12 @@ export class SimLeasedCluster {
 
   /** The frame partition 0's host never gets, whoever holds it (the lose_input sabotage). */
   readonly #loseSeq: number | undefined;
+  /** The logged frames, decoded once and journaled in place. */
+  readonly #frames: LogFrames;
 
   constructor(options: SimLeasedClusterOptions) {
     this.#o = options;
+    this.#frames = new LogFrames(options.log);
     this.kv = new SimLeaseKv(options.scheduler, { ttlMs: options.lease.ttlMs });
     this.#loseSeq = options.loseInput ? this.#firstSeqOf(0, 10) : undefined;
   }
@@ -117,6 +121,7 @@ export class SimLeasedCluster {
         { fsyncMs: 0.1 + o.faultRng.uniform(0, 5), fsyncEveryMs: 20, snapshotMs: 1 },
         (stream, srcPos, last) => o.watcher.journaled(id, stream, srcPos, last),
       );
+      disk.inPlace = this.#frames.inPlace;
       this.hosts.push(downHost({ id, index: p, owned: [p], disk, clockSkewUs: 0 }));
     }
     for (let i = 0; i < o.hosts; i++) {
@@ -353,6 +358,8 @@ export class SimLeasedCluster {
       timers: paused,
       log: (msg) => o.trace.line(`${h.id}@${m.id} log ${msg}`),
       supervision: { failuresMax: 20 },
+      frameDecoders: this.#frames.decoders,
+      // The disks hold logged frames in place (SimDisk.inPlace), header and whole payload.
       journalEvenTimes: false,
       onFatal: (err) => m.leases?.failed(p, err),
     });

@@ -11,8 +11,11 @@
  * view's accepted level from its recent residuals, state format 15: issue 30's thirteenth round;
  * then a new high inside the anomaly forecast's 3 sds no longer 1 outright: its fifteenth; then
  * the anomaly walk test at the channel's age and the increment view against the very recent
- * volatility: its market round; then the anomaly shift view, walk test and calibration removed,
- * state format 19: issue 54), the same on Node and Deno.
+ * volatility: its market round; then the host's recovery at start moved into a function of its own,
+ * one more asynchronous step before the host starts consuming: the feed fetches and recovery
+ * checks at 0 s come in another order and later events move in time, the same outputs; then the
+ * anomaly shift view, walk test and calibration removed, state format 19: issue 54), the same on
+ * Node and Deno.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

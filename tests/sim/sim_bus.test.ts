@@ -101,6 +101,25 @@ test("Scheduler lets promise continuations of an event run before the run return
   assert.equal(got, [1, 2, 3]);
 });
 
+test("Scheduler: an event that marks async work has all of it run, however deep, before the next", async () => {
+  const s = new Scheduler(0);
+  const seen: string[] = [];
+  const chain = async (name: string) => {
+    for (let i = 0; i < 1000; i++) await null;
+    seen.push(`${name} done`);
+  };
+  s.at(10, () => {
+    s.markAsync();
+    void chain("marked");
+  });
+  s.at(10, () => void seen.push("next event"));
+  // Unmarked, the chain is still under way when the next event runs.
+  s.at(20, () => void chain("unmarked"));
+  s.at(20, () => void seen.push("next event"));
+  await s.run(20);
+  assert.equal(seen, ["marked done", "next event", "next event", "unmarked done"]);
+});
+
 test("SimBus delivers on wildcard subjects after the network's latency, never inside publish", async () => {
   const { scheduler, bus } = setup();
   const a = bus.connect("a");
