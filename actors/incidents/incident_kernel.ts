@@ -84,10 +84,22 @@ export interface OpenIncident {
 /** Findings held for ordering, at most (beyond it the oldest are taken at once). */
 export const HELD_FINDINGS_MAX = 65_536;
 
-/** The kernel's state: findings held for ordering, the open incidents, the watermark. */
+/**
+ * Finding ids a kernel remembers, at most (the newest): an actor restarted from its journal
+ * publishes again the findings of the inputs it applies again (input arrives at least once), with
+ * the ids they had, and a finding the kernel took once must not count twice.
+ */
+export const RECENT_FINDING_IDS_MAX = 4096;
+
+/**
+ * The kernel's state: findings held for ordering, the open incidents, the watermark, the ids of
+ * the findings taken last.
+ */
 export interface IncidentKernelState {
   config: IncidentConfig;
   held: IncidentFinding[];
+  /** The last RECENT_FINDING_IDS_MAX findings' ids, oldest first (a Set keeps insertion order). */
+  recent_ids: Set<string>;
   open: Map<string, OpenIncident>;
   /** Latest event time seen, µs. */
   latest_us: number;
@@ -105,6 +117,7 @@ export function initIncidents(
   return {
     config,
     held: [],
+    recent_ids: new Set(),
     open: new Map(),
     latest_us: -Infinity,
     watermark_us: -Infinity,
@@ -112,8 +125,21 @@ export function initIncidents(
   };
 }
 
-/** Takes one finding; returns the updates the findings it released made, in order. */
+/** Whether the kernel has taken a finding of this id (among the last RECENT_FINDING_IDS_MAX). */
+export function tookFinding(s: IncidentKernelState, id: string): boolean {
+  return s.recent_ids.has(id);
+}
+
+/**
+ * Takes one finding; returns the updates the findings it released made, in order. A finding whose
+ * id it took already (an actor's again, after its restart) changes nothing.
+ */
 export function stepIncidents(s: IncidentKernelState, f: IncidentFinding): IncidentUpdate[] {
+  if (s.recent_ids.has(f.id)) return [];
+  s.recent_ids.add(f.id);
+  if (s.recent_ids.size > RECENT_FINDING_IDS_MAX) {
+    s.recent_ids.delete(s.recent_ids.values().next().value!);
+  }
   s.held.push(f);
   s.latest_us = Math.max(s.latest_us, f.ts_us);
   return release(s, s.latest_us - s.config.reorder_us);

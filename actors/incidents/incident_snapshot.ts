@@ -29,11 +29,17 @@ export interface IncidentCounts {
  * tables (`silences`), journaled since. A version 2 snapshot is still loaded, with no silences:
  * they were in neither its journal nor it, so a stage restored from it knows what the stage that
  * saved it would have known after a restart, and a refold of its compacted journal would know less.
+ * 4: the ids of the findings taken last (`recent_ids`), so that a finding an actor publishes
+ * again after a restart is not taken twice. Versions 2 and 3 are still loaded, with none.
  */
-export const INCIDENT_SNAPSHOT_VERSION = 3;
+export const INCIDENT_SNAPSHOT_VERSION = 4;
 
-/** The snapshot versions a stage loads: this one, and 2 (read without silences). */
-export const INCIDENT_SNAPSHOT_VERSIONS_READ: readonly number[] = [2, INCIDENT_SNAPSHOT_VERSION];
+/** The snapshot versions a stage loads: this one, 3 (read without recent ids) and 2 (nor silences). */
+export const INCIDENT_SNAPSHOT_VERSIONS_READ: readonly number[] = [
+  2,
+  3,
+  INCIDENT_SNAPSHOT_VERSION,
+];
 
 /** An open incident as saved: its machine's state value and context (without the settings). */
 interface SavedOpen {
@@ -48,6 +54,8 @@ interface SavedOpen {
 /** The stage's state as saved. */
 export interface SavedIncidentStage {
   held: IncidentFinding[];
+  /** The ids of the findings taken last, oldest first. */
+  recent_ids: string[];
   open: SavedOpen[];
   latest_us: number;
   watermark_us: number;
@@ -65,9 +73,10 @@ export class IncidentSnapshotError extends Error {
 /** The kernel's part of a stage's saved state. */
 export function saveIncidentKernel(
   s: IncidentKernelState,
-): Pick<SavedIncidentStage, "held" | "open" | "latest_us" | "watermark_us"> {
+): Pick<SavedIncidentStage, "held" | "recent_ids" | "open" | "latest_us" | "watermark_us"> {
   return {
     held: s.held.map((f) => ({ ...f })),
+    recent_ids: [...s.recent_ids],
     open: [...s.open.values()].map((o) => {
       const { config: _, ...context } = o.snapshot.context;
       return {
@@ -87,6 +96,7 @@ export function saveIncidentKernel(
 /** Puts a saved kernel state into `s` (a new kernel's), under `s`'s settings. */
 export function restoreIncidentKernel(s: IncidentKernelState, saved: SavedIncidentStage): void {
   s.held = saved.held.map((f) => ({ ...f }));
+  s.recent_ids = new Set(saved.recent_ids);
   s.open = new Map(saved.open.map((o): [string, OpenIncident] => [o.incident.id, {
     incident: o.incident,
     snapshot: incidentMachine.resolveState({
@@ -125,7 +135,8 @@ export function decodeIncidentSnapshot(bytes: Uint8Array): SavedIncidentStage {
     INCIDENT_SNAPSHOT_VERSIONS_READ.join(" or "),
   );
   if (raw.v === 2) raw.silences = { tables: [], held: [] }; // a version 2 snapshot had none
-  for (const f of ["held", "open", "resolved", "counts", "firing"]) {
+  if (raw.v === 2 || raw.v === 3) raw.recent_ids = []; // nor had one of version 3 these
+  for (const f of ["held", "recent_ids", "open", "resolved", "counts", "firing"]) {
     check(Array.isArray(raw[f]), f, raw[f], "an array");
   }
   const silences = raw.silences as SavedSilenceTable | undefined;
@@ -139,6 +150,9 @@ export function decodeIncidentSnapshot(bytes: Uint8Array): SavedIncidentStage {
   for (const f of ["latest_us", "watermark_us"]) {
     check(typeof raw[f] === "number", f, raw[f], "a number");
   }
+  (raw.recent_ids as unknown[]).forEach((id, i) =>
+    check(typeof id === "string", `recent_ids[${i}]`, id, "a string")
+  );
   const open = raw.open as SavedOpen[];
   open.forEach((o, i) => {
     const value = o?.value;
@@ -154,6 +168,7 @@ export function decodeIncidentSnapshot(bytes: Uint8Array): SavedIncidentStage {
     new SilenceTable().restore(silences!); // each matcher parses, or the field is named
     return {
       held: raw.held as IncidentFinding[],
+      recent_ids: raw.recent_ids as string[],
       open: open.map((o) => ({ ...o, incident: readIncident(o.incident) })),
       latest_us: raw.latest_us as number,
       watermark_us: raw.watermark_us as number,

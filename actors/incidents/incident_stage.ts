@@ -47,6 +47,7 @@ import {
   resilence,
   STALE_KIND,
   stepIncidents,
+  tookFinding,
 } from "./incident_kernel.ts";
 import { SilenceTable } from "./silence_table.ts";
 import {
@@ -206,8 +207,14 @@ export class IncidentStage {
     if (f) this.takeFinding(f);
   }
 
+  /** Whether it has taken a finding of this id lately (one it would pass over). */
+  took(id: string): boolean {
+    return tookFinding(this.#state, id);
+  }
+
   /** A finding already decoded (incidentFindingOf). */
   takeFinding(f: IncidentFinding): void {
+    if (this.took(f.id)) return; // not even its time moves the silences
     this.#silencesDue(Math.max(this.#state.latest_us, f.ts_us) - this.#state.config.reorder_us);
     this.#emit(stepIncidents(this.#state, f));
   }
@@ -416,7 +423,8 @@ export function runIncidentStage(
         });
         return;
       }
-      if (!f) return;
+      // A finding taken already (an actor's again, after its restart) is not journaled again.
+      if (!f || stage.took(f.id)) return;
       record?.(m.data);
       stage.takeFinding(f);
       options.taken?.();

@@ -245,23 +245,35 @@ function keepAllPartitions(config: HostConfig, why: string): void {
  */
 async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
   let launched: LaunchedHost;
+  let incidents: ClusterIncidents | undefined;
+  let stageError: unknown;
   try {
-    launched = await launchHost(config, kinds.registry, { service: scanHostService() });
+    launched = await launchHost(config, kinds.registry, {
+      service: scanHostService(),
+      // The stage takes the actors' findings from the bus as they are published: it is running
+      // before the actors take input, or those a restarted host publishes as it catches up
+      // with what waited in the stream would never reach it (and a replay would differ).
+      beforeStart: async (parts) => {
+        try {
+          incidents = await startClusterIncidents(config, parts);
+        } catch (err) {
+          stageError = err;
+          throw err;
+        }
+      },
+    });
   } catch (err) {
-    console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
+    await incidents?.close().catch(() => {});
+    console.error(
+      stageError === undefined
+        ? `troupe run: cannot start host ${config.host_id}: ${describeError(err)}`
+        : `troupe run: cannot start the incident stage: ${describeError(stageError)}`,
+    );
     return EXIT_FAILURE;
   }
   // Listening for signals before saying it runs: a supervisor (or a test) that stops the host
   // as soon as it reads the line would otherwise meet the default action, which kills it.
   const signalled = waitForSignal();
-  let incidents: ClusterIncidents | undefined;
-  try {
-    incidents = await startClusterIncidents(config, launched);
-  } catch (err) {
-    console.error(`troupe run: cannot start the incident stage: ${describeError(err)}`);
-    await closeWithin(launched, CLOSE_TIMEOUT_MS);
-    return EXIT_FAILURE;
-  }
   let receiver: StartedReceiver | undefined;
   if (config.remote_write) {
     try {

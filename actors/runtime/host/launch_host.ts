@@ -87,6 +87,13 @@ export interface LaunchOptions {
    * thread passes it on, for the main thread's /healthz.
    */
   onWarming?: (warming: string[]) => void;
+  /**
+   * Run once the host is built, before it recovers and takes input: a stage that folds the
+   * host's outputs (the incident stage) subscribes here, so that it misses none of what the host
+   * publishes as it catches up with input that waited while it was down. A rejection fails the
+   * launch.
+   */
+  beforeStart?: (parts: { host: Host; bus: Bus }) => Promise<void>;
 }
 
 /**
@@ -133,6 +140,7 @@ export async function launchHost(
     built.host = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);
     opened.push(() => host.stop());
+    await options.beforeStart?.({ host, bus });
     await host.start();
     if (options.service) {
       mount.notReady = "starting: building the host's services";

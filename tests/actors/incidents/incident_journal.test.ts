@@ -180,6 +180,31 @@ test("a compacted journal: a stage restored from its snapshot and the tail holds
   }
 });
 
+test("a finding taken again (an actor's, after its restart) changes nothing, nor across a restart", async () => {
+  const journal = new MemoryJournal();
+  const bus = new InProcessBus();
+  const seen = updates(bus);
+  const first = await runJournaledIncidentStage(bus, { config: defaultIncidentConfig, journal });
+  const a = anomalyFinding("SYM001", TS), b = anomalyFinding("SYM002", TS + 100_000);
+  // A later finding moves the watermark past the first two.
+  const c = anomalyFinding("OTHER", TS + 10_000_000);
+  for (const f of [a, b, a, c]) bus.publish(outSubject("anomaly", "x"), f);
+  await bus.flush();
+  assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 3, "journaled once");
+  const before = first.stage.list();
+  assert.is(before.length, 1);
+  assert.is(before[0]!.findings, 2, JSON.stringify(before));
+  const published = seen.length;
+  await first.stop();
+  const second = await runJournaledIncidentStage(bus, { config: defaultIncidentConfig, journal });
+  for (const f of [b, a, c]) bus.publish(outSubject("anomaly", "x"), f);
+  await bus.flush();
+  assert.equal(second.stage.list(), before);
+  assert.is(seen.length, published, "no update of the findings again");
+  assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 3);
+  await second.stop();
+});
+
 test("a stage's snapshot round-trips, and a damaged one is refused naming the field", () => {
   const stage = new IncidentStage({ config: defaultIncidentConfig, publish: () => {} });
   // Two tables of a session: the first in force by the last finding, the second held for later.
@@ -200,6 +225,7 @@ test("a stage's snapshot round-trips, and a damaged one is refused naming the fi
   }
   const saved = stage.saved();
   assert.ok(saved.open.length > 0 && saved.held.length > 0, JSON.stringify(saved));
+  assert.is(saved.recent_ids.length, 4, "the findings' ids");
   assert.is(saved.silences.tables.length, 1, "the table in force");
   assert.ok(saved.silences.held.some((c) => c.session === "main"), "the table held for later");
   assert.equal(decodeIncidentSnapshot(encodeIncidentSnapshot(saved)), saved);
@@ -207,14 +233,19 @@ test("a stage's snapshot round-trips, and a damaged one is refused naming the fi
   other.restore(decodeIncidentSnapshot(encodeIncidentSnapshot(saved)));
   assert.equal(other.saved(), saved);
   assert.equal(other.list(), stage.list());
-  // A version 2 snapshot (before the silences were kept) is restored, with no silences.
-  const { silences: _, ...v2 } = saved;
+  // A version 2 snapshot (before the silences were kept) is restored, with no silences, and one
+  // of version 3 (before the findings' ids were) with no ids.
+  const { silences: _, recent_ids: __, ...v2 } = saved;
   assert.equal(decodeIncidentSnapshot(encodeValue({ ...v2, v: 2 })), {
     ...saved,
+    recent_ids: [],
     silences: { tables: [], held: [] },
   });
+  const { recent_ids: ___, ...v3 } = saved;
+  assert.equal(decodeIncidentSnapshot(encodeValue({ ...v3, v: 3 })), { ...saved, recent_ids: [] });
   const bad = [
     [{ ...saved, held: 5 }, '"held" must be an array, got 5'],
+    [{ ...saved, recent_ids: ["a", 7] }, '"recent_ids[1]" must be a string, got 7'],
     [{ ...saved, open: [{ ...saved.open[0], value: "resolved" }] }, '"open[0].value"'],
     [{ ...saved, resolved: [{ id: 1 }] }, "body.state"],
     [{ ...saved, silences: undefined }, '"silences" must be a map'],
