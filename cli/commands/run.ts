@@ -339,24 +339,32 @@ async function runThreaded(
   kinds: HostKinds,
 ): Promise<number> {
   let host: ThreadedHost;
+  let incidents: ClusterIncidents | undefined;
+  let stageError: unknown;
   try {
     host = await ThreadedHost.start(config, threads, {
       kinds: kindsModuleUrl(kinds),
       scans: "bars" in config.actors,
+      // Before the feeds, as on one thread: the stage misses none of the threads' findings.
+      beforeFeeds: async (h) => {
+        try {
+          incidents = await startThreadedIncidents(config, h.registry);
+        } catch (err) {
+          stageError = err;
+          throw err;
+        }
+      },
     });
   } catch (err) {
-    console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
+    await incidents?.close().catch(() => {});
+    console.error(
+      stageError === undefined
+        ? `troupe run: cannot start host ${config.host_id}: ${describeError(err)}`
+        : `troupe run: cannot start the incident stage: ${describeError(stageError)}`,
+    );
     return EXIT_FAILURE;
   }
   const signalled = waitForSignal();
-  let incidents: ClusterIncidents | undefined;
-  try {
-    incidents = await startThreadedIncidents(config, host.registry);
-  } catch (err) {
-    console.error(`troupe run: cannot start the incident stage: ${describeError(err)}`);
-    await closeWithin(host, CLOSE_TIMEOUT_MS);
-    return EXIT_FAILURE;
-  }
   let receiver: StartedReceiver | undefined;
   if (config.remote_write) {
     try {

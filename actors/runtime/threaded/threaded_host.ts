@@ -79,6 +79,12 @@ export interface ThreadedHostOptions {
   scans?: boolean;
   /** Milliseconds between the threads' looks for due clock ticks (0: none, while recording). */
   tickEveryMs?: number;
+  /**
+   * Run once the threads have recovered, before the host takes feeds: a stage that folds the
+   * threads' outputs (the incident stage) subscribes here, so that it misses none of them. A
+   * rejection fails the start.
+   */
+  beforeFeeds?: (host: ThreadedHost) => Promise<void>;
 }
 
 /**
@@ -191,6 +197,7 @@ export class ThreadedHost {
     try {
       await host.#startThreads(n);
       if (config.http_port !== undefined) await host.#serve(config.http_port);
+      await options.beforeFeeds?.(host);
       host.#sub = bus.subscribe(feeds, (m) => host.#hand(m.subject, m.data));
       await bus.flush();
       return host;
