@@ -34,7 +34,7 @@ export interface IncidentCounts {
  */
 export const INCIDENT_SNAPSHOT_VERSION = 4;
 
-/** The snapshot versions a stage loads: this one, 3 (read without recent ids) and 2 (nor silences). */
+/** The snapshot versions a stage loads: this one, 3 (without recent ids), 2 (nor silences). */
 export const INCIDENT_SNAPSHOT_VERSIONS_READ: readonly number[] = [
   2,
   3,

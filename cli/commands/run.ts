@@ -239,38 +239,60 @@ function keepAllPartitions(config: HostConfig, why: string): void {
   config.partitions.owned = parsePartitions("all", config.partitions.count);
 }
 
+/** The incident stage a host starts before it takes input, or the error that stopped it. */
+interface StageStart {
+  incidents: ClusterIncidents | undefined;
+  error: unknown;
+  /** Starts it with `begin`, keeping what it gives or throws (and throwing that on). */
+  start(begin: () => Promise<ClusterIncidents | undefined>): Promise<void>;
+}
+
+function stageStart(): StageStart {
+  const s: StageStart = {
+    incidents: undefined,
+    error: undefined,
+    async start(begin) {
+      try {
+        s.incidents = await begin();
+      } catch (err) {
+        s.error = err;
+        throw err;
+      }
+    },
+  };
+  return s;
+}
+
+/** Says which failed to start, the host or its stage (closing the stage if it had started). */
+async function failedStart(config: HostConfig, stage: StageStart, err: unknown): Promise<number> {
+  await stage.incidents?.close().catch(() => {});
+  console.error(
+    stage.error === undefined
+      ? `troupe run: cannot start host ${config.host_id}: ${describeError(err)}`
+      : `troupe run: cannot start the incident stage: ${describeError(stage.error)}`,
+  );
+  return EXIT_FAILURE;
+}
+
 /**
  * Runs a host in this thread, with the scan service and, on partition 0's host, the incident
  * stage, until a signal or its fatal error.
  */
 async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
+  const stage = stageStart();
   let launched: LaunchedHost;
-  let incidents: ClusterIncidents | undefined;
-  let stageError: unknown;
   try {
     launched = await launchHost(config, kinds.registry, {
       service: scanHostService(),
       // The stage takes the actors' findings from the bus as they are published: it is running
       // before the actors take input, or those a restarted host publishes as it catches up
       // with what waited in the stream would never reach it (and a replay would differ).
-      beforeStart: async (parts) => {
-        try {
-          incidents = await startClusterIncidents(config, parts);
-        } catch (err) {
-          stageError = err;
-          throw err;
-        }
-      },
+      beforeStart: (parts) => stage.start(() => startClusterIncidents(config, parts)),
     });
   } catch (err) {
-    await incidents?.close().catch(() => {});
-    console.error(
-      stageError === undefined
-        ? `troupe run: cannot start host ${config.host_id}: ${describeError(err)}`
-        : `troupe run: cannot start the incident stage: ${describeError(stageError)}`,
-    );
-    return EXIT_FAILURE;
+    return await failedStart(config, stage, err);
   }
+  const incidents = stage.incidents;
   // Listening for signals before saying it runs: a supervisor (or a test) that stops the host
   // as soon as it reads the line would otherwise meet the default action, which kills it.
   const signalled = waitForSignal();
@@ -338,32 +360,19 @@ async function runThreaded(
   threads: number,
   kinds: HostKinds,
 ): Promise<number> {
+  const stage = stageStart();
   let host: ThreadedHost;
-  let incidents: ClusterIncidents | undefined;
-  let stageError: unknown;
   try {
     host = await ThreadedHost.start(config, threads, {
       kinds: kindsModuleUrl(kinds),
       scans: "bars" in config.actors,
       // Before the feeds, as on one thread: the stage misses none of the threads' findings.
-      beforeFeeds: async (h) => {
-        try {
-          incidents = await startThreadedIncidents(config, h.registry);
-        } catch (err) {
-          stageError = err;
-          throw err;
-        }
-      },
+      beforeFeeds: (h) => stage.start(() => startThreadedIncidents(config, h.registry)),
     });
   } catch (err) {
-    await incidents?.close().catch(() => {});
-    console.error(
-      stageError === undefined
-        ? `troupe run: cannot start host ${config.host_id}: ${describeError(err)}`
-        : `troupe run: cannot start the incident stage: ${describeError(stageError)}`,
-    );
-    return EXIT_FAILURE;
+    return await failedStart(config, stage, err);
   }
+  const incidents = stage.incidents;
   const signalled = waitForSignal();
   let receiver: StartedReceiver | undefined;
   if (config.remote_write) {
