@@ -80,6 +80,9 @@ export async function runJournaledIncidentStage(
     try {
       const pos = journal.append(INCIDENT_JOURNAL_STREAM, data);
       if (pos instanceof Promise) pos.catch((err) => onError?.(err));
+      // Written now, not at the buffer's next write: the actor whose finding it is may have its
+      // input journaled already, and would not publish it again after a kill -9 of this process.
+      journal.flush?.();
       last = pos;
     } catch (err) {
       onError?.(err);

@@ -303,6 +303,12 @@ export class FileJournal implements Journal {
   }
 
   /** Writes out the buffer and, unless the policy is `never`, fsyncs before resolving. */
+  /** Hands the buffered records to the disk now (a write, not an fsync). */
+  flush(): void {
+    this.#check();
+    this.#write();
+  }
+
   async sync(): Promise<void> {
     this.#check();
     this.#write();

@@ -83,6 +83,11 @@ export interface Journal {
   readAll(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord>;
   /** Makes everything appended so far durable per the journal's policy (write + fsync). */
   sync(): Promise<void>;
+  /**
+   * Hands what was appended to the operating system now, without an fsync: it then outlives the
+   * process (a `kill -9`), if not the machine. Only a journal that buffers appends has it.
+   */
+  flush?(): void;
   /** Drops records every stream no longer needs: all records with pos <= upTo[stream] may go
    *  (whole sealed segments only; never required). */
   compact?(upTo: ReadonlyMap<string, number>): Promise<void>;

@@ -79,6 +79,23 @@ test("read() returns one stream's records after a position, and readAll() filter
   }
 });
 
+test("flush() hands the buffered records to the file at once, not at the interval's write", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "interval", fsyncIntervalMs: 60_000 });
+    const bytes = () =>
+      segmentFiles(dir.path).reduce((n, f) => n + statSync(join(dir.path, f)).size, 0);
+    const before = bytes();
+    for (let n = 0; n < 3; n++) j.append("a", payload(n));
+    assert.is(bytes(), before, "buffered");
+    j.flush();
+    assert.ok(bytes() > before + 3 * "record-0".length, `${bytes()} bytes after ${before}`);
+    await j.close();
+  } finally {
+    dir.remove();
+  }
+});
+
 test("a reopened journal keeps every record and continues each stream's positions", async () => {
   const dir = tempDir();
   try {
