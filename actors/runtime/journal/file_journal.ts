@@ -303,7 +303,7 @@ export class FileJournal implements Journal {
   }
 
   /** Writes out the buffer and, unless the policy is `never`, fsyncs before resolving. */
-  /** Hands the buffered records to the disk now (a write, not an fsync). */
+  /** Starts writing the buffered records now (a write, not an fsync; see Journal.flush). */
   flush(): void {
     this.#check();
     this.#write();

@@ -84,8 +84,9 @@ export interface Journal {
   /** Makes everything appended so far durable per the journal's policy (write + fsync). */
   sync(): Promise<void>;
   /**
-   * Hands what was appended to the operating system now, without an fsync: it then outlives the
-   * process (a `kill -9`), if not the machine. Only a journal that buffers appends has it.
+   * Starts writing what was appended now (at once, or as soon as a write in flight ends), without
+   * an fsync: once written it outlives the process (a `kill -9`), if not the machine. Only a
+   * journal that buffers appends has it.
    */
   flush?(): void;
   /** Drops records every stream no longer needs: all records with pos <= upTo[stream] may go

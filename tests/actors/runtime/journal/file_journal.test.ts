@@ -89,6 +89,11 @@ test("flush() hands the buffered records to the file at once, not at the interva
     for (let n = 0; n < 3; n++) j.append("a", payload(n));
     assert.is(bytes(), before, "buffered");
     j.flush();
+    // Written at once, or as soon as a write in flight ends: long before the interval's write.
+    const t0 = Date.now();
+    while (bytes() === before && Date.now() - t0 < 5_000) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     assert.ok(bytes() > before + 3 * "record-0".length, `${bytes()} bytes after ${before}`);
     await j.close();
   } finally {
