@@ -51,6 +51,7 @@ import {
   findingKindOf,
   findingKinds,
   findingSeverity,
+  findingSignedMeasure,
   outPattern,
   parseScanSubject,
   scanPattern,
@@ -215,7 +216,7 @@ function declaredFinding(spec: ProtocolFindingKind, env: Envelope): { core: Core
     )
     .slice(0, DECLARED_FIELDS_MAX)
     .map(([k, v]) => `${k} ${typeof v === "number" ? fmt(v) : String(v)}`);
-  const measure = body[spec.measure] as number;
+  const measure = findingSignedMeasure(spec, body);
   return {
     core: {
       kind: spec.type,

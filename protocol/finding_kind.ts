@@ -132,11 +132,16 @@ export function isFindingType(type: unknown): boolean {
 
 /** The measure of a finding of `kind` with body `body`: NaN when the field is not a number. */
 export function findingMeasure(kind: FindingKind, body: unknown): number {
+  const x = findingSignedMeasure(kind, body);
+  return kind.abs ? Math.abs(x) : x;
+}
+
+/** The measure's field as the body carries it, sign kept even on an `abs` scale (for display). */
+export function findingSignedMeasure(kind: FindingKind, body: unknown): number {
   const raw = body !== null && typeof body === "object"
     ? (body as Record<string, unknown>)[kind.measure]
     : undefined;
-  const x = typeof raw === "number" ? raw : NaN;
-  return kind.abs ? Math.abs(x) : x;
+  return typeof raw === "number" ? raw : NaN;
 }
 
 /** The severity, 1 to 5, of `measure` on `kind`'s scale (a NaN measure is 1). */
