@@ -45,27 +45,19 @@ if (haveNatsServer("troupe record across a SIGKILL of a user's kind's host")) {
       await recorder.waitFor("Ctrl-C to stop", 60_000);
       host = startTroupe(["run", "--config", config]);
       await host.waitFor("troupe run: incidents:", 60_000);
-      inject = startTroupe([
-        "inject",
-        "--feed",
-        "metrics",
-        "--channels",
-        "4",
-        "--rate",
-        "4000",
-        "--duration",
-        "3",
-        "--nats",
-        nats.url,
-        "--seed",
-        "7",
-      ]);
+      // A first feed taken while the host runs; the host killed once it is idle (a finding in
+      // flight at the very instant of a kill is a known gap: docs/incidents.md); a second feed
+      // sent while it is down, which the restarted host catches up on: the findings it makes then
+      // must reach the incident stage, which is up before the input.
+      inject = startTroupe(feedArgs(nats.url, 7));
+      assert.is(await inject.exitCode(60_000), 0, inject.output());
       await new Promise((r) => setTimeout(r, 1500));
       host.signal("SIGKILL");
       await host.exited;
+      inject = startTroupe(feedArgs(nats.url, 8));
+      assert.is(await inject.exitCode(60_000), 0, inject.output());
       host = startTroupe(["run", "--config", config]);
       await host.waitFor("troupe run: incidents:", 60_000);
-      assert.is(await inject.exitCode(60_000), 0, inject.output());
       await new Promise((r) => setTimeout(r, 2500));
       host.signal("SIGINT");
       assert.is(await host.exitCode(30_000), 0, host.output());
@@ -91,6 +83,25 @@ if (haveNatsServer("troupe record across a SIGKILL of a user's kind's host")) {
       dir.remove();
     }
   });
+}
+
+/** `troupe inject`'s arguments for a short metrics feed of four channels. */
+function feedArgs(natsUrl: string, seed: number): string[] {
+  return [
+    "inject",
+    "--feed",
+    "metrics",
+    "--channels",
+    "4",
+    "--rate",
+    "4000",
+    "--duration",
+    "2",
+    "--nats",
+    natsUrl,
+    "--seed",
+    String(seed),
+  ];
 }
 
 test.run();

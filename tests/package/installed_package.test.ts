@@ -7,8 +7,7 @@
  * running the installed package).
  *
  * Nothing lost, nothing doubled: the kind counts and sums each channel's samples and publishes,
- * per sample, how many were applied up to it and their sum, and a finding at every 500th sample
- * of a channel, which the cluster's incident stage (on the killed host) makes incidents of. The recording's feed gives what each
+ * per sample, how many were applied up to it and their sum. The recording's feed gives what each
  * must be; a lost frame or a frame applied twice moves every later one.
  */
 import { spawn } from "node:child_process";
@@ -18,13 +17,7 @@ import { pathToFileURL } from "node:url";
 import process from "node:process";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  decodeColumns,
-  decodeEnvelope,
-  decodeFrame,
-  incidentSubject,
-  parseSubject,
-} from "../../protocol/mod.ts";
+import { decodeColumns, decodeFrame, parseSubject } from "../../protocol/mod.ts";
 import { ROOT } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats } from "../_support/nats.ts";
 import { packedProject } from "../_support/packed_troupe.ts";
@@ -33,34 +26,26 @@ import { readRecords } from "../_support/recording.ts";
 const test = suite("installed package");
 const isDeno = process.env.TROUPE_TEST_RUNTIME === "deno";
 
-const TALLY = `import { defineKind, type Finding } from "troupe";
+const TALLY = `import { defineKind } from "troupe";
 
 interface Tally { n: number; sum: number }
 
-/** A channel's samples a tally_mark finding is made at every multiple of. */
-const MARK_EVERY = 500;
-
-// Per sample, how many samples of its channel were applied up to it and their sum; a finding
-// at every MARK_EVERY-th sample of a channel.
+// Per sample, how many samples of its channel were applied up to it and their sum.
 export const tally = defineKind({
   kind: "tally",
   version: 1,
   config: {},
-  findings: [{ type: "tally_mark", measure: "n", edges: [1000, 2000, 4000, 8000], unit: "samples" }],
+  findings: [],
   outputs: ["n", "sum"],
   kernel: {
     init: (): Tally => ({ n: 0, sum: 0 }),
     step(s, frame) {
       const n = new Float64Array(frame.v.length), sum = new Float64Array(frame.v.length);
-      const findings: Finding[] = [];
       for (let i = 0; i < frame.v.length; i++) {
         n[i] = ++s.n;
         sum[i] = s.sum += frame.v[i]!;
-        if (s.n % MARK_EVERY === 0) {
-          findings.push({ type: "tally_mark", ts: frame.t[i]!, channel: frame.channel, n: s.n });
-        }
       }
-      return { findings, columns: { n, sum } };
+      return { columns: { n, sum } };
     },
     save: (s) => new Uint8Array(new Float64Array([s.n, s.sum]).buffer),
     load: (b) => {
@@ -215,13 +200,8 @@ test("a user's kind, from the packed troupe: run, kill -9 under load, record, re
     // What the host published, once per output id (a restarted host may publish one again).
     const seen = new Map<string, string>();
     const ids = new Set<string>();
-    let marks = 0;
     for (const m of records) {
       if (!m.subject.startsWith("troupe.out.tally.")) continue;
-      if (decodeEnvelope(m.data).type === "tally_mark") {
-        marks++;
-        continue;
-      }
       const { envelope, frame } = decodeColumns(m.data);
       if (ids.has(envelope.id)) continue;
       ids.add(envelope.id);
@@ -233,13 +213,6 @@ test("a user's kind, from the packed troupe: run, kill -9 under load, record, re
       }
     }
     assert.ok(expected.size >= 8000, `only ${expected.size} samples fed`);
-    // The kind's findings, and the incidents the cluster's stage made of them, are in the
-    // recording: replay --verify compares those too.
-    const updates = records.filter((m) => m.subject === incidentSubject("tally_mark")).length;
-    assert.ok(
-      marks >= 8 && updates >= 8,
-      `${marks} tally_mark findings, ${updates} incident updates`,
-    );
     assert.is(seen.size, expected.size, "every sample applied once");
     for (const [k, sum] of expected) assert.is(seen.get(k), sum, `sample ${k}`);
 
