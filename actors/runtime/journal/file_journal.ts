@@ -302,13 +302,13 @@ export class FileJournal implements Journal {
     this.#onDamage?.(d);
   }
 
-  /** Writes out the buffer and, unless the policy is `never`, fsyncs before resolving. */
   /** Starts writing the buffered records now (a write, not an fsync; see Journal.flush). */
   flush(): void {
     this.#check();
     this.#write();
   }
 
+  /** Writes out the buffer and, unless the policy is `never`, fsyncs before resolving. */
   async sync(): Promise<void> {
     this.#check();
     this.#write();
