@@ -22,6 +22,7 @@ import {
   type RequestOptions,
   type SubscribeOptions,
 } from "../../../protocol/mod.ts";
+import { failRequestsOnDisconnect } from "./connection_loss.ts";
 
 /** Options of `NatsBus.connect`. */
 export interface NatsBusOptions {
@@ -117,6 +118,8 @@ export class NatsBus implements Bus {
 
   private constructor(nc: NatsConnection, options: NatsBusOptions) {
     this.nc = nc;
+    // A host's every JetStream and key-value call is a request on this connection.
+    failRequestsOnDisconnect(nc);
     this.#onHandlerError = options.onHandlerError ??
       ((err, msg) => console.error(`Handler for "${msg.subject}" threw:`, err));
     const state: NatsConnectionState = {
