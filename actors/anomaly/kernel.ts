@@ -38,7 +38,6 @@ import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount } from "./_counts.ts";
 import { poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { addChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
-import * as X from "./_exp.ts";
 import { binnedView, clearViews, VIEW, type ViewCode } from "./_views.ts";
 
 type AnomalyState = S.AnomalyState;
@@ -306,11 +305,6 @@ export function stepAnomaly(
           if (cap < runBits) runBits = cap > 0 ? cap : 0;
         }
       }
-      const EOB = X.opts();
-      if (EOB && EOB.where === "binned") {
-        const q = raw / fullBits;
-        raw = X.calibrate(st, q > 1 ? 1 : q, EOB) * fullBits;
-      }
       if (runBits > raw) raw = runBits, view = VIEW.flatRun;
       if (jumpBits > raw) raw = jumpBits, view = VIEW.jump;
       raw /= fullBits;
@@ -318,16 +312,6 @@ export function stepAnomaly(
       // Beyond the range seen by more than `spatial_tolerance` of it: 1 outright.
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
       const beyond = x > rangeHi ? x - rangeHi : rangeLo - x;
-      const EO = X.opts();
-      if (EO && EO.range === 1 && beyond > tol * span && countBits >= fullBits) raw = 1;
-      X.PRE[0] = raw >= 1 ? 1 : raw;
-      if (EO && EO.mode === "lik" && EO.where !== "binned") raw = X.calibrate(st, raw, EO);
-      if (EO && EO.mode === "err") {
-        let e = mae > 0 ? Math.abs(x - exp) / mae : 0;
-        if (EO.ecap) e = e > EO.ecap ? 1 : e / EO.ecap;
-        const sc = X.calibrateErr(st, e, { ...EO, combine: "lik" });
-        if (sc > raw) raw = sc;
-      }
       if (beyond > tol * span && countBits >= fullBits) raw = 1, view = VIEW.range;
       // Refractory: within the period, only a stronger score than the last reported one passes.
       age++;
@@ -340,9 +324,7 @@ export function stepAnomaly(
     score[i] = out;
     if (views !== undefined && out > 0) views[i] = view;
     // The settling's alarms: incidents at a level the threshold does not move (S.ALARM_LEVEL).
-    const EO2 = X.opts();
-    const alarmOut = EO2 && EO2.settleRaw ? (seen >= warmup ? X.PRE[0]! : 0) : out;
-    if (alarmOut < S.ALARM_LEVEL) sinceAlarm++;
+    if (out < S.ALARM_LEVEL) sinceAlarm++;
     else {
       if (sinceAlarm >= clear) lastAlarm = ti;
       sinceAlarm = 0;
