@@ -47,6 +47,7 @@ export {
   NatsBus,
   type NatsBusOptions,
   type NatsConnectionState,
+  natsServerList,
 } from "./nats_bus.ts";
 export {
   ensureDir,

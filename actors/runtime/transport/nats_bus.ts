@@ -168,9 +168,7 @@ export class NatsBus implements Bus {
     let nc: NatsConnection;
     try {
       nc = await connect({
-        // A list, not the comma-separated string: nats.js takes a string as one server, and so
-        // connected every host to the same one of a cluster's servers.
-        servers: servers.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+        servers: natsServerList(servers),
         name: options.name ?? "troupe",
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
@@ -287,4 +285,12 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 function isNoResponders(err: unknown): boolean {
   const e = err as { name?: unknown; cause?: { name?: unknown } } | null;
   return e?.name === "NoResponders" || e?.cause?.name === "NoResponders";
+}
+
+/**
+ * The servers of a NATS URL that may name several separated by commas, as a list: nats.js takes a
+ * string as one server, so a cluster's comma-separated URL handed over as it is reaches only one.
+ */
+export function natsServerList(url: string): string[] {
+  return url.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { NatsBus } from "../../../../actors/runtime/transport/nats_bus.ts";
+import { NatsBus, natsServerList } from "../../../../actors/runtime/transport/nats_bus.ts";
 import { freePort } from "../../../../actors/runtime/transport/nats_server.ts";
 import { InProcessBus } from "../../../../actors/runtime/transport/in_process_bus.ts";
 import { type Bus, type BusMessage, BusRequestError } from "../../../../protocol/mod.ts";
@@ -149,6 +149,14 @@ if (haveNatsServer("nats_bus")) {
 
 if (haveNatsServer("nats_bus")) {
   const servers = suite("nats_bus_servers");
+  servers("natsServerList() splits a comma-separated URL into its servers", () => {
+    assert.equal(natsServerList("nats://a:1, nats://b:2,,nats://c:3 "), [
+      "nats://a:1",
+      "nats://b:2",
+      "nats://c:3",
+    ]);
+    assert.equal(natsServerList("nats://a:1"), ["nats://a:1"]);
+  });
   servers("NatsBus.connect() takes a comma-separated list as several servers", async () => {
     const server = await startTestNats();
     const dead = `nats://127.0.0.1:${await freePort()}`;
