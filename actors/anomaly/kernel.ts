@@ -38,6 +38,7 @@ import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount } from "./_counts.ts";
 import { poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { addChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
+import { moveClass, observeMoves } from "./_moves.ts";
 import { binnedView, clearViews, VIEW, type ViewCode } from "./_views.ts";
 
 type AnomalyState = S.AnomalyState;
@@ -100,6 +101,7 @@ export function stepAnomaly(
   const runs = st.runs, jumps = st.jumps;
   let run = s[S.RUN]!, incMad = s[S.INC_MAD]!, incMadFast = s[S.INC_MAD_FAST]!;
   let runRate = s[S.RUN_RATE]!, lastAlarm = s[S.LAST_ALARM]!;
+  let move1 = s[S.MOVE1]!, move2 = s[S.MOVE2]!;
   const threshold = s[S.THRESHOLD]!, clear = refractory > 1 ? refractory : 1;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!, sinceAlarm = s[S.SINCE_ALARM]!;
   let changes = NO_CHANGES;
@@ -218,7 +220,9 @@ export function stepAnomaly(
       // Increments have fixed bins: learned as they come.
       for (let g = 0; g < grids; g++) {
         const c = g * perGrid + hours + 2;
-        observe(st, c, keyOf(c, binOf(z, -INCREMENT_RANGE, incW, g / grids, bins)));
+        const incBin = binOf(z, -INCREMENT_RANGE, incW, g / grids, bins);
+        observe(st, c, keyOf(c, incBin));
+        observeMoves(st, g * perGrid, move2, move1, incBin);
       }
       if (seen + 1 === warmup) {
         s[S.LVL_W] = widthOf(s[S.LVL_LO]!, s[S.LVL_HI]!, bins, x);
@@ -281,6 +285,10 @@ export function stepAnomaly(
           const nowBin = Math.floor(incNowU + shift);
           if (nowBin >= 0 && nowBin < bins && bornOf(st, keyOf(ci, nowBin)) > -Infinity) b4 = 0;
         }
+        // A move new to the channel is as surprising as the longest context of moves before it
+        // that the channel has met says (_moves.ts).
+        const after = observeMoves(st, c, move2, move1, incBin);
+        if (b4 > 0 && after >= 0) b4 = after;
         let most = b4 > bits ? b4 : bits;
         if (b1 > most) most = b1;
         if (b2 > most) most = b2;
@@ -369,6 +377,8 @@ export function stepAnomaly(
     }
     profile[3 * hour + 2] = pn + 1;
     prev = x;
+    move2 = move1;
+    move1 = moveClass(z);
     seen++;
   }
   s[S.SEEN] = seen;
@@ -393,6 +403,8 @@ export function stepAnomaly(
   s[S.LAST_ALARM] = lastAlarm;
   s[S.RUN_RATE] = runRate;
   s[S.SINCE_ALARM] = sinceAlarm;
+  s[S.MOVE1] = move1;
+  s[S.MOVE2] = move2;
   return { score, expected, spread, changes, valid, skipped, seen };
 }
 
