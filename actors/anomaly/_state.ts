@@ -26,46 +26,13 @@ increment_mae_fast flat_run_rate last_alarm_us since_alarm move_class move_class
 `.trim().split(/\s+/);
 
 // Scalar slots of the state (SCALAR_NAMES' order).
-export const SEEN = 0,
-  SKIPPED = 1,
-  LVL_LO = 2,
-  LVL_HI = 3,
-  LVL_W = 4,
-  SLP_LO = 5,
-  SLP_HI = 6,
-  SLP_W = 7,
-  PREV = 8,
-  SLOPE = 9,
-  RANGE_LO = 10,
-  RANGE_HI = 11,
-  REPORTED = 12,
-  AGE = 13,
-  LEVEL = 14,
-  LEVEL_MAE = 15,
-  ERR_LEVEL = 16,
-  ERR_PROFILE = 17,
-  KEYS = TABLE_SLOTS.keys,
-  SPATIAL_TOL = 19,
-  FULL_BITS = 20,
-  REFRACTORY = 21,
-  BAND_SIGMAS = 22,
-  WARMUP = 23,
-  BINS = 24,
-  GRIDS = 25,
-  THRESHOLD = 26,
-  LAST_EXPECTED = 27,
-  LAST_SPREAD = 28,
-  ALERTING = 29,
-  QUIET = 30,
-  RUN = 31,
-  INC_MAD = 32,
-  INC_MAD_FAST = 33,
-  RUN_RATE = 34,
-  LAST_ALARM = 35,
-  SINCE_ALARM = 36,
-  MOVE1 = 37,
-  MOVE2 = 38,
-  SCALARS = 39;
+export const SEEN = 0, SKIPPED = 1, LVL_LO = 2, LVL_HI = 3, LVL_W = 4, SLP_LO = 5, SLP_HI = 6;
+export const SLP_W = 7, PREV = 8, SLOPE = 9, RANGE_LO = 10, RANGE_HI = 11, REPORTED = 12, AGE = 13;
+export const LEVEL = 14, LEVEL_MAE = 15, ERR_LEVEL = 16, ERR_PROFILE = 17, KEYS = TABLE_SLOTS.keys;
+export const SPATIAL_TOL = 19, FULL_BITS = 20, REFRACTORY = 21, BAND_SIGMAS = 22, WARMUP = 23;
+export const BINS = 24, GRIDS = 25, THRESHOLD = 26, LAST_EXPECTED = 27, LAST_SPREAD = 28;
+export const ALERTING = 29, QUIET = 30, RUN = 31, INC_MAD = 32, INC_MAD_FAST = 33, RUN_RATE = 34;
+export const LAST_ALARM = 35, SINCE_ALARM = 36, MOVE1 = 37, MOVE2 = 38, SCALARS = 39;
 if (SCALAR_NAMES.length !== SCALARS) {
   throw new Error(`${SCALAR_NAMES.length} names, ${SCALARS} slots`);
 }
@@ -96,15 +63,9 @@ export const JUMP_BINS = 16;
 /** Flat-run bins: a run of r samples reaches bins 0 to floor(log2(r + 1)). */
 export const RUN_BINS = 32;
 
-/**
- * Classes of a move (an increment against the recent mean absolute one): calm (under 1), up or
- * down, a jump up or down (beyond the increment bins' range).
- */
+/** Classes of a move (_moves.ts): calm, up, down, a jump up, a jump down. */
 export const MOVE_CLASSES = 5;
-/**
- * Contexts per grid: level, each hour, slope, increment, then the increment after each class of
- * move (order 1) and after each pair of classes (order 2).
- */
+/** Contexts per grid: level, each hour, slope, increment, increment after one and two moves. */
 export const CONTEXTS_PER_GRID = HOURS + 3 + MOVE_CLASSES + MOVE_CLASSES * MOVE_CLASSES;
 
 /**
