@@ -21,7 +21,6 @@ import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount } from "./_counts.ts";
 import { poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { addChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
-import * as X from "./_exp.ts";
 import { moveClass, observeMoves } from "./_moves.ts";
 import { binnedView, clearViews, VIEW, type ViewCode } from "./_views.ts";
 
@@ -272,22 +271,6 @@ export function stepAnomaly(
         // A new move costs the escape of the longest context of moves before it met (_moves.ts).
         const after = observeMoves(st, c, move2, move1, incBin);
         if (b4 > 0 && after >= 0) b4 = after;
-        const EO = X.opts();
-        if (EO) {
-          const mn = EO.minN ?? 1;
-          if (EO.lvl) {
-            const a = X.after(st, "l" + g, String(levelBin), move2, move1, mn);
-            if (b1 > 0 && a >= 0 && (EO.lvl === 1 || a < b1)) b1 = a;
-          }
-          if (EO.hr) {
-            const a = X.after(st, "h" + g + ":" + hour, String(levelBin), move2, move1, mn);
-            if (b2 > 0 && a >= 0 && (EO.hr === 1 || a < b2)) b2 = a;
-          }
-          if (EO.slp) {
-            const a = X.after(st, "s" + g, String(slopeBin), move2, move1, mn);
-            if (bits > 0 && a >= 0 && (EO.slp === 1 || a < bits)) bits = a;
-          }
-        }
         let most = b4 > bits ? b4 : bits;
         if (b1 > most) most = b1;
         if (b2 > most) most = b2;
