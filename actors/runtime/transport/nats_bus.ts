@@ -22,6 +22,7 @@ import {
   type RequestOptions,
   type SubscribeOptions,
 } from "../../../protocol/mod.ts";
+import { failRequestsOnDisconnect } from "./connection_loss.ts";
 
 /** Options of `NatsBus.connect`. */
 export interface NatsBusOptions {
@@ -117,6 +118,8 @@ export class NatsBus implements Bus {
 
   private constructor(nc: NatsConnection, options: NatsBusOptions) {
     this.nc = nc;
+    // A host's every JetStream and key-value call is a request on this connection.
+    failRequestsOnDisconnect(nc);
     this.#onHandlerError = options.onHandlerError ??
       ((err, msg) => console.error(`Handler for "${msg.subject}" threw:`, err));
     const state: NatsConnectionState = {
@@ -159,13 +162,15 @@ export class NatsBus implements Bus {
     return this.#state;
   }
 
-  /** Connects to `servers` (e.g. `nats://127.0.0.1:4222`). */
+  /** Connects to `servers` (e.g. `nats://127.0.0.1:4222`, or several separated by commas). */
   static async connect(servers: string, options: NatsBusOptions = {}): Promise<NatsBus> {
     const timeoutMs = options.connectTimeoutMs ?? NATS_CONNECT_TIMEOUT_MS;
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers,
+        // A list, not the comma-separated string: nats.js takes a string as one server, and so
+        // connected every host to the same one of a cluster's servers.
+        servers: servers.split(",").map((s) => s.trim()).filter((s) => s !== ""),
         name: options.name ?? "troupe",
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
