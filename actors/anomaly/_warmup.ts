@@ -24,18 +24,28 @@ export const LOG_RATIO = 100;
 const LOG_FLOOR = 1e-300;
 
 /** The feature value of `x` on a log-scaled channel. */
-export function logOf(x: number): number {
-  return Math.log(x > LOG_FLOOR ? x : LOG_FLOOR);
+export function logOf(x: number, u = 0): number {
+  return Math.log(x + u > LOG_FLOOR ? x + u : LOG_FLOOR);
 }
 
 /** Fixes the scale and the bins, and learns the warm-up samples: they are the first things seen. */
 export function learnWarmup(st: S.AnomalyState, time: number): void {
   const s = st.s, warm = st.warm;
   const grids = s[S.GRIDS]!, hours = S.HOURS, warmup = s[S.WARMUP]!, bins = s[S.BINS]!;
-  const log = s[S.LVL_LO]! > 0 && s[S.LVL_HI]! >= LOG_RATIO * s[S.LVL_LO]!;
+  let unit = Infinity;
+  for (let k = 0; k < warmup; k++) if (warm[3 * k]! > 0 && warm[3 * k]! < unit) unit = warm[3 * k]!;
+  const V = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.ANOM_VARIANT ?? "B";
+  if (V === "A") unit = s[S.LVL_LO]! > 0 ? 0 : Infinity;
+  const log = s[S.LVL_LO]! >= 0 && unit < Infinity &&
+    s[S.LVL_HI]! >= LOG_RATIO * (unit || s[S.LVL_LO]!);
   s[S.LOG_SCALE] = log ? 1 : 0;
-  if (log) {
-    s[S.LVL_LO] = logOf(s[S.LVL_LO]!), s[S.LVL_HI] = logOf(s[S.LVL_HI]!);
+  const P = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.ANOM_PART ?? "both";
+  const logL = log && P !== "moves", logM = log && P !== "level";
+  s[S.LOG_UNIT] = log ? unit : 0;
+  if (logL) s[S.LVL_LO] = logOf(s[S.LVL_LO]!, unit), s[S.LVL_HI] = logOf(s[S.LVL_HI]!, unit);
+  if (logM) {
     s[S.SLP_LO] = Infinity, s[S.SLP_HI] = -Infinity;
     st.jumps.fill(0);
   }
@@ -44,10 +54,10 @@ export function learnWarmup(st: S.AnomalyState, time: number): void {
   const incW = (2 * INCREMENT_RANGE) / bins;
   let slope = 0, mad = 0, fast = 0, prev = 0, move1 = -1, move2 = -1;
   for (let k = 0; k < warmup; k++) {
-    const u = log ? logOf(warm[3 * k]!) : warm[3 * k]!;
+    const u = logM ? logOf(warm[3 * k]!, unit) : warm[3 * k]!;
     const d = k === 0 ? 0 : u - prev, ad = d < 0 ? -d : d;
     const z = mad > 0 ? d / mad : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
-    if (log) {
+    if (logM) {
       slope += (d - slope) * SLOPE_ALPHA;
       warm[3 * k + 1] = slope;
       if (slope < s[S.SLP_LO]!) s[S.SLP_LO] = slope;
@@ -69,7 +79,7 @@ export function learnWarmup(st: S.AnomalyState, time: number): void {
     }
     move2 = move1, move1 = moveClass(z), prev = u;
   }
-  if (log) {
+  if (logM) {
     s[S.SLOPE] = slope, s[S.INC_MAD] = mad, s[S.INC_MAD_FAST] = fast;
     s[S.MOVE1] = move1, s[S.MOVE2] = move2;
   }
@@ -78,7 +88,7 @@ export function learnWarmup(st: S.AnomalyState, time: number): void {
   for (let g = 0; g < grids; g++) {
     const shift = g / grids, c = g * S.CONTEXTS_PER_GRID;
     for (let k = 0; k < warmup; k++) {
-      const u = log ? logOf(warm[3 * k]!) : warm[3 * k]!;
+      const u = logL ? logOf(warm[3 * k]!, unit) : warm[3 * k]!;
       const lb = binOf(u, s[S.LVL_LO]!, s[S.LVL_W]!, shift, bins);
       const h = c + 1 + warm[3 * k + 2]!;
       observe(st, c, keyOf(c, lb));

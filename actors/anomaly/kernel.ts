@@ -85,7 +85,12 @@ export function stepAnomaly(
   let runRate = s[S.RUN_RATE]!, lastAlarm = s[S.LAST_ALARM]!;
   let move1 = s[S.MOVE1]!, move2 = s[S.MOVE2]!; // the classes of the last two moves
   // The features' scale (_warmup.ts): the value, or its log on a multiplicative channel.
-  let logScale = s[S.LOG_SCALE] === 1, prevF = logScale ? logOf(prev) : prev;
+  const P = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.ANOM_PART ?? "both";
+  let logScale = s[S.LOG_SCALE] === 1;
+  let logM = logScale && P !== "level", logL = logScale && P !== "moves";
+  let prevF = logM ? logOf(prev, s[S.LOG_UNIT]!) : prev;
+  let unit = s[S.LOG_UNIT]!;
   const threshold = s[S.THRESHOLD]!, clear = refractory > 1 ? refractory : 1;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!, sinceAlarm = s[S.SINCE_ALARM]!;
   let changes = NO_CHANGES;
@@ -150,7 +155,8 @@ export function stepAnomaly(
     spread[i] = lastSpread;
 
     // Features: slope, the increment against the recent mean absolute increment, the flat run.
-    const fx = logScale ? logOf(x) : x;
+    const lx = logL ? logOf(x, unit) : x;
+    const fx = logM ? logOf(x, unit) : x;
     const d = seen === 0 ? 0 : fx - prevF;
     const ad = d < 0 ? -d : d;
     slope += (d - slope) * SLOPE_ALPHA;
@@ -160,7 +166,7 @@ export function stepAnomaly(
     // least (its resolution: a move of 2 counts on a channel that moves by 0.2 is 2 steps).
     const counts = seen > 0 && isCount(x) && isCount(prev);
     let madJ = incMadFast > incMad ? incMadFast : incMad;
-    if (madJ < 1 && counts && !logScale) madJ = 1;
+    if (madJ < 1 && counts && !logM) madJ = 1;
     const zj = madJ > 0 ? d / madJ : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
     // The increment against the very recent volatility, in increment bins, where that is the
     // larger (NaN otherwise): after a switch to a wilder regime a move new against the recent
@@ -206,7 +212,7 @@ export function stepAnomaly(
       let total = 0;
       // Each feature in bin widths (binOf's division, the same for every grid), then per grid
       // its bin: linear, or the tail's through the cache.
-      const levelU = (fx - lvlLo) / lvlW, slopeU = (slope - slpLo) / slpW;
+      const levelU = (lx - lvlLo) / lvlW, slopeU = (slope - slpLo) / slpW;
       const incU = (z + INCREMENT_RANGE) / incW;
       const settling = ti - lastAlarm < SETTLE_US;
       for (let g = 0; g < grids; g++) {
@@ -355,9 +361,12 @@ export function stepAnomaly(
       // The scale and the bins are fixed, the warm-up learnt (on a log scale, its features anew).
       learnWarmup(st, ti);
       lvlLo = s[S.LVL_LO]!, lvlW = s[S.LVL_W]!, slpLo = s[S.SLP_LO]!, slpW = s[S.SLP_W]!;
-      if ((logScale = s[S.LOG_SCALE] === 1)) {
+      logScale = s[S.LOG_SCALE] === 1;
+      logM = logScale && P !== "level", logL = logScale && P !== "moves";
+      unit = s[S.LOG_UNIT]!;
+      if (logM) {
         slope = s[S.SLOPE]!, incMad = s[S.INC_MAD]!, incMadFast = s[S.INC_MAD_FAST]!;
-        move1 = s[S.MOVE1]!, move2 = s[S.MOVE2]!, prevF = logOf(x);
+        move1 = s[S.MOVE1]!, move2 = s[S.MOVE2]!, unit = s[S.LOG_UNIT]!, prevF = logOf(x, unit);
       }
     }
   }
