@@ -6,7 +6,7 @@
  */
 import { log2Fast } from "../math/mod.ts";
 import { GRIDS_MAX } from "./config.ts";
-import { keyOf, observe } from "./_table.ts";
+import { KEY_TIME, keyOf, observe } from "./_table.ts";
 import * as S from "./_state.ts";
 
 type AnomalyState = S.AnomalyState;
@@ -20,9 +20,6 @@ export const INCREMENT_RANGE = 6;
  * one novelty, not many.
  */
 const PER_OCTAVE = 2;
-// Exponential weights (span 1 / weight) of the features: the local slope over 10 samples, the
-// mean absolute increment over 100 and the very recent one over 10.
-export const SLOPE_ALPHA = 0.1, INCREMENT_ALPHA = 0.01, INCREMENT_FAST_ALPHA = 0.1;
 /** Views per grid with a last-key slot: level, level at the hour, slope, increment. */
 export const VIEWS = 4;
 /** Per-call scratch of `stepAnomaly`: the last key per grid and view. */
@@ -120,4 +117,23 @@ export function surpriseKnown(
   if (linear) KNOWN[k] = CALL[0]!;
   LAST_KEY[slot] = key;
   return observe(st, c, key);
+}
+
+/** Learns the warm-up samples once the bins are fixed: they are the first things seen. */
+export function learnWarmup(st: AnomalyState, time: number): void {
+  const s = st.s, warm = st.warm;
+  const grids = s[S.GRIDS]!, hours = S.HOURS, warmup = s[S.WARMUP]!, bins = s[S.BINS]!;
+  KEY_TIME[0] = time;
+  for (let g = 0; g < grids; g++) {
+    const shift = g / grids, c = g * S.CONTEXTS_PER_GRID;
+    for (let k = 0; k < warmup; k++) {
+      const lb = binOf(warm[3 * k]!, s[S.LVL_LO]!, s[S.LVL_W]!, shift, bins);
+      const h = c + 1 + warm[3 * k + 2]!;
+      observe(st, c, keyOf(c, lb));
+      observe(st, h, keyOf(h, lb));
+      const sb = binOf(warm[3 * k + 1]!, s[S.SLP_LO]!, s[S.SLP_W]!, shift, bins);
+      observe(st, c + 1 + hours, keyOf(c + 1 + hours, sb));
+    }
+  }
+  st.warm = new Float64Array(0);
 }

@@ -13,10 +13,9 @@
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";
 import type { AnomalyConfig } from "./config.ts";
-import { CALL, GRID_SHIFT, INCREMENT_RANGE, jumpBin, KNOWN, LAST_KEY } from "./_bins.ts";
-import { runBin, surpriseKnown, tailBinCached, useTailCache, VIEWS } from "./_bins.ts";
-import { INCREMENT_ALPHA, INCREMENT_FAST_ALPHA, SLOPE_ALPHA } from "./_bins.ts";
-import { learnWarmup, logOf } from "./_warmup.ts";
+import { binOf, CALL, GRID_SHIFT, INCREMENT_RANGE, jumpBin, KNOWN, LAST_KEY } from "./_bins.ts";
+import { learnWarmup, runBin, surpriseKnown, tailBinCached, useTailCache, VIEWS } from "./_bins.ts";
+import { widthOf } from "./_bins.ts";
 import { bornOf, KEY_TIME, keyOf, neighbourBornAfter, observe } from "./_table.ts";
 import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount } from "./_counts.ts";
 import { poissonPointBits, poissonTailBits } from "./_counts.ts";
@@ -38,10 +37,12 @@ const GROWING_US = 7 * DAY_US;
 /** After an incident the time-of-day view waits a day: each hour meets the change once. */
 const SETTLE_US = DAY_US;
 const SIGMA_PER_MAE = 1.2533141373155003; // sqrt(pi / 2): sigma over mean absolute error, Gaussian
-// Exponential weights (span 1 / weight): the level and its error 10 samples, the forecasters'
-// errors compared over 50; a profile's hour a mean of its first 10 visits, then span 10 (it
-// forecasts from its third visit, its error shrunk to the level's by 3).
+// Exponential weights (span 1 / weight): the level, its error and the local slope 10 samples,
+// the forecasters' errors compared over 50; a profile's hour a mean of its first 10 visits, then
+// span 10 (it forecasts from its third visit, its error shrunk to the level's by 3); the mean
+// absolute increment over 100 samples and the very recent one over 10.
 const LEVEL_ALPHA = 0.1, ERROR_ALPHA = 0.02, PROFILE_ALPHA_MIN = 0.1, PROFILE_SHRINK = 3;
+const SLOPE_ALPHA = 0.1, INCREMENT_ALPHA = 0.01, INCREMENT_FAST_ALPHA = 0.1;
 // A flat run: consecutive values within 1% of the mean absolute increment; scored from 7 samples
 // (bin 3) once 100 runs have finished, less FREE_BITS where more than 1% of runs last a sample.
 const FLAT_TOLERANCE = 0.01, FLAT_SHARE_MAX = 0.01, FLAT_BIN_MIN = 3;
@@ -84,13 +85,6 @@ export function stepAnomaly(
   let run = s[S.RUN]!, incMad = s[S.INC_MAD]!, incMadFast = s[S.INC_MAD_FAST]!;
   let runRate = s[S.RUN_RATE]!, lastAlarm = s[S.LAST_ALARM]!;
   let move1 = s[S.MOVE1]!, move2 = s[S.MOVE2]!; // the classes of the last two moves
-  // The features' scale (_warmup.ts): the value, or its log on a multiplicative channel.
-  const P = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-    ?.ANOM_PART ?? "both";
-  let logScale = s[S.LOG_SCALE] === 1;
-  let logM = logScale && P !== "level", logL = logScale && P !== "moves";
-  let prevF = logM ? logOf(prev, s[S.LOG_UNIT]!) : prev;
-  let unit = s[S.LOG_UNIT]!;
   const threshold = s[S.THRESHOLD]!, clear = refractory > 1 ? refractory : 1;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!, sinceAlarm = s[S.SINCE_ALARM]!;
   let changes = NO_CHANGES;
@@ -155,9 +149,7 @@ export function stepAnomaly(
     spread[i] = lastSpread;
 
     // Features: slope, the increment against the recent mean absolute increment, the flat run.
-    const lx = logL ? logOf(x, unit) : x;
-    const fx = logM ? logOf(x, unit) : x;
-    const d = seen === 0 ? 0 : fx - prevF;
+    const d = seen === 0 ? 0 : x - prev;
     const ad = d < 0 ? -d : d;
     slope += (d - slope) * SLOPE_ALPHA;
     const z = incMad > 0 ? d / incMad : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
@@ -166,7 +158,7 @@ export function stepAnomaly(
     // least (its resolution: a move of 2 counts on a channel that moves by 0.2 is 2 steps).
     const counts = seen > 0 && isCount(x) && isCount(prev);
     let madJ = incMadFast > incMad ? incMadFast : incMad;
-    if (madJ < 1 && counts && !logM) madJ = 1;
+    if (madJ < 1 && counts) madJ = 1;
     const zj = madJ > 0 ? d / madJ : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
     // The increment against the very recent volatility, in increment bins, where that is the
     // larger (NaN otherwise): after a switch to a wilder regime a move new against the recent
@@ -208,11 +200,24 @@ export function stepAnomaly(
       warm[3 * seen] = x;
       warm[3 * seen + 1] = slope;
       warm[3 * seen + 2] = hour;
+      // Increments have fixed bins: learned as they come.
+      for (let g = 0; g < grids; g++) {
+        const c = g * perGrid + hours + 2;
+        const incBin = binOf(z, -INCREMENT_RANGE, incW, g / grids, bins);
+        observe(st, c, keyOf(c, incBin));
+        observeMoves(st, g * perGrid, move2, move1, incBin);
+      }
+      if (seen + 1 === warmup) {
+        s[S.LVL_W] = widthOf(s[S.LVL_LO]!, s[S.LVL_HI]!, bins, x);
+        s[S.SLP_W] = widthOf(s[S.SLP_LO]!, s[S.SLP_HI]!, bins, slope);
+        learnWarmup(st, ti);
+        lvlLo = s[S.LVL_LO]!, lvlW = s[S.LVL_W]!, slpLo = s[S.SLP_LO]!, slpW = s[S.SLP_W]!;
+      }
     } else {
       let total = 0;
       // Each feature in bin widths (binOf's division, the same for every grid), then per grid
       // its bin: linear, or the tail's through the cache.
-      const levelU = (lx - lvlLo) / lvlW, slopeU = (slope - slpLo) / slpW;
+      const levelU = (x - lvlLo) / lvlW, slopeU = (slope - slpLo) / slpW;
       const incU = (z + INCREMENT_RANGE) / incW;
       const settling = ti - lastAlarm < SETTLE_US;
       for (let g = 0; g < grids; g++) {
@@ -353,22 +358,10 @@ export function stepAnomaly(
       if (seen === 0) errProfile = 0;
     }
     profile[3 * hour + 2] = pn + 1;
-    prev = x, prevF = fx;
+    prev = x;
     move2 = move1;
     move1 = moveClass(z);
     seen++;
-    if (seen === warmup) {
-      // The scale and the bins are fixed, the warm-up learnt (on a log scale, its features anew).
-      learnWarmup(st, ti);
-      lvlLo = s[S.LVL_LO]!, lvlW = s[S.LVL_W]!, slpLo = s[S.SLP_LO]!, slpW = s[S.SLP_W]!;
-      logScale = s[S.LOG_SCALE] === 1;
-      logM = logScale && P !== "level", logL = logScale && P !== "moves";
-      unit = s[S.LOG_UNIT]!;
-      if (logM) {
-        slope = s[S.SLOPE]!, incMad = s[S.INC_MAD]!, incMadFast = s[S.INC_MAD_FAST]!;
-        move1 = s[S.MOVE1]!, move2 = s[S.MOVE2]!, unit = s[S.LOG_UNIT]!, prevF = logOf(x, unit);
-      }
-    }
   }
   s[S.SEEN] = seen;
   s[S.SKIPPED] = s[S.SKIPPED]! + skipped;
