@@ -10,7 +10,8 @@
  * usually scrapes, each 2,000 series a target whose scrapes are spread over the interval as
  * Prometheus spreads them: `--detect-shape`), `rss_mb_per_1k_channels`
  * and `detect_lag_ms_p99` (from a request's first send, retried as Prometheus retries a 5xx, to
- * the anomaly detector's output for its samples).
+ * the anomaly detector's output for its samples); its log line also says the requests' times to
+ * their answers while the host is loaded with the detectors.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -388,16 +389,18 @@ async function detectRun(
     const madeS = (performance.now() - t0) / 1000;
     const cpu0 = threadCpuMs(host.pid);
     let rounds = 0;
-    await sendRounds(url, labels, { ...run, from: 1 }, sentAt, () => rounds++);
+    const acks: number[] = [];
+    await sendRounds(url, labels, { ...run, from: 1, acks }, sentAt, () => rounds++);
     await sleep(run.intervalS * 1000);
     const cpu1 = threadCpuMs(host.pid);
     sub.unsubscribe();
     const rss1 = rssMb(host.pid);
     lags.sort((a, b) => a - b);
+    acks.sort((a, b) => a - b);
     // The host's main thread's CPU time per measured round (a round: a sample of every channel):
     // what the detectors cost, whatever else the machine runs meanwhile.
     const cpuRound = cpu0 === undefined || cpu1 === undefined ? NaN : (cpu1 - cpu0) / rounds;
-    ctx.log(detectLine(channels, run, { rss0, rss1, lags, startLags, madeS, cpuRound }));
+    ctx.log(detectLine(channels, run, { rss0, rss1, lags, startLags, madeS, cpuRound, acks }));
     return detectRunRows(channels, rss0, rss1, percentile(lags, 99));
   } finally {
     await nc.close();
@@ -418,6 +421,8 @@ function detectLine(
     startLags: number[];
     madeS: number;
     cpuRound: number;
+    /** The measured rounds' requests' times to their answers, sorted. */
+    acks: number[];
   },
 ): string {
   return `${NAME}: ${channels} channels, a sample each every ${run.intervalS} s ` +
@@ -426,8 +431,10 @@ function detectLine(
     `host RSS ${f.rss0.toFixed(0)} MB before, ${f.rss1.toFixed(0)} MB after; detect lag p50 ` +
     `${percentile(f.lags, 50).toFixed(0)} ms, p99 ${
       percentile(f.lags, 99).toFixed(0)
-    } ms over ${f.lags.length} ` +
-    `outputs (the first round, which makes the channels: max ${
+    } ms over ${f.lags.length} outputs; ack p50 ${percentile(f.acks, 50).toFixed(0)} ms, p99 ${
+      percentile(f.acks, 99).toFixed(0)
+    } ms over ${f.acks.length} requests ` +
+    `(the first round, which makes the channels: max ${
       Math.round(Math.max(...f.startLags))
     } ms, caught up after ${f.madeS.toFixed(1)} s); host main thread CPU ${
       f.cpuRound.toFixed(0)
@@ -481,7 +488,8 @@ const CATCH_UP_MS = 180_000;
 
 /**
  * Sends every shard's request each `intervalS` for `seconds`, keeping when each was first sent
- * by its sample time and round (counted from `from`); `onRound(k)` runs as round `k` starts.
+ * by its sample time and round (counted from `from`), and each one's time to its answer in
+ * `acks`; `onRound(k)` runs as round `k` starts.
  * Spread, shard `s` of `n` (a target of 2,000 series) is scraped `s / n` of the interval into each
  * round, its samples timed then, as Prometheus spreads its targets' scrapes over the interval; not
  * spread, every shard at once.
@@ -489,7 +497,7 @@ const CATCH_UP_MS = 180_000;
 async function sendRounds(
   url: string,
   labels: Uint8Array[][],
-  run: { seconds: number; intervalS: number; spread: boolean; from: number },
+  run: { seconds: number; intervalS: number; spread: boolean; from: number; acks?: number[] },
   sentAt: Map<number, { round: number; at: number }>,
   onRound: (k: number) => void,
 ): Promise<void> {
@@ -505,8 +513,9 @@ async function sendRounds(
       const wait = t0 + k * intervalMs + offset - performance.now();
       if (wait > 0) await sleep(wait);
       if (s === 0) onRound(run.from + k);
-      sentAt.set(tMs, { round: run.from + k, at: performance.now() });
-      sent.push(send(url, body, 10));
+      const at = performance.now();
+      sentAt.set(tMs, { round: run.from + k, at });
+      sent.push(send(url, body, 10).then(() => void run.acks?.push(performance.now() - at)));
     }
     if (!run.spread) await Promise.all(sent.splice(0));
   }

@@ -149,7 +149,7 @@ export const command: Command = {
   "memory", every_inputs, every_ms }, http_port, output_msg_id, limits { frame_bytes_max,
   samples_per_frame_max, channels_max, mailbox_max }, actors { <kind>: { enabled, ...kind's
   options } }, remote_write { port, feed, match, channels_max, bearer_token | basic_auth, ... }
-  (the Prometheus remote write and OTLP receiver: docs/prometheus.md).
+  (the Prometheus remote write and OTLP receiver, on a thread of its own: docs/prometheus.md).
 Every kind runs unless its section says "enabled": false.
 A file: { "nats": "nats://127.0.0.1:4222", "partitions": { "count": 16, "owned": "0-7" },
   "actors": { "stats": { "every_samples": 500 }, "coherence": { "enabled": false } } }
