@@ -44,13 +44,16 @@ export class ReceiverThread {
    */
   readonly fatal: Promise<Error>;
   readonly #worker: Worker;
-  /** Set once a stop is asked (or the start failed): the thread's end is then no failure. */
-  readonly #ending: { asked: boolean };
+  /**
+   * `asked` once a stop is asked (or the start failed): the thread's end is then no failure;
+   * `exited` once it has ended.
+   */
+  readonly #ending: Ending;
   #stopping: Promise<{ journaled: number }> | undefined;
 
   private constructor(
     settings: IngestSettings,
-    started: { worker: Worker; port: number; fatal: Promise<Error>; ending: { asked: boolean } },
+    started: { worker: Worker; port: number; fatal: Promise<Error>; ending: Ending },
   ) {
     this.settings = settings;
     this.port = started.port;
@@ -80,7 +83,7 @@ export class ReceiverThread {
     const worker = await startWorker(new URL("./_receiver_thread.ts", import.meta.url), {
       workerData: data,
     });
-    const ending = { asked: false };
+    const ending: Ending = { asked: false, exited: false };
     const fatal = new Promise<Error>((resolve) => {
       worker.on("error", (err: Error) => {
         if (!ending.asked) {
@@ -88,6 +91,7 @@ export class ReceiverThread {
         }
       });
       worker.once("exit", (code: number) => {
+        ending.exited = true;
         if (!ending.asked) {
           resolve(new Error(`the metrics receiver's thread exited (code ${code})`));
         }
@@ -111,6 +115,7 @@ export class ReceiverThread {
   stop(graceMs = 1000): Promise<{ journaled: number }> {
     this.#stopping ??= new Promise((resolve) => {
       this.#ending.asked = true;
+      if (this.#ending.exited) return resolve({ journaled: 0 });
       const worker = this.#worker;
       let journaled = 0;
       const end = () => {
@@ -135,6 +140,12 @@ export class ReceiverThread {
     });
     return this.#stopping;
   }
+}
+
+/** Where the thread is in its end. */
+interface Ending {
+  asked: boolean;
+  exited: boolean;
 }
 
 /** The port the thread listens on, once it says so; rejects with why it could not. */
