@@ -378,14 +378,24 @@ async function detectRun(
       sentAt,
       (round, lag) => (round === 0 ? startLags : lags).push(lag),
     );
+    // Each shard's last channel, the last its request makes: out once the host has made them all.
+    const unmade = new Set(labels.map((l, s) => benchChannel(1000 + s, l.length - 1)));
+    const made = nc.subscribe(outPattern("anomaly"), {
+      callback: (_e, m) => void unmade.delete(m.subject.slice(outPrefix("anomaly").length)),
+    });
     const url = `http://127.0.0.1:${writePort}/api/v1/write`;
     // The channels made, then the measured rounds once the host has caught up with making them
-    // (every watched channel's first output in): a host's start is not its steady state.
+    // (every watched channel's first output in, and every shard's last channel's): a host's start
+    // is not its steady state, and a receiver that answers sooner must not start the measured
+    // rounds while the host still makes the other shards' channels.
     const t0 = performance.now();
     await sendRounds(url, labels, { ...run, seconds: run.intervalS, from: 0 }, sentAt, () => {});
-    while (startLags.length < watched.size && performance.now() - t0 < CATCH_UP_MS) {
+    while (
+      (startLags.length < watched.size || unmade.size > 0) && performance.now() - t0 < CATCH_UP_MS
+    ) {
       await sleep(200);
     }
+    made.unsubscribe();
     const madeS = (performance.now() - t0) / 1000;
     const cpu0 = threadCpuMs(host.pid);
     let rounds = 0;
