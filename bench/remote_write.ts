@@ -336,19 +336,7 @@ async function detectRun(
   ctx: BenchContext,
 ): Promise<BenchRow[]> {
   const writePort = await freePort();
-  const httpPort = await freePort();
-  const config = join(dir, "host.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      nats: { url: natsUrl },
-      input: "jetstream",
-      data_dir: join(dir, "host"),
-      http_port: httpPort,
-      limits: { channels_max: channels },
-      remote_write: { port: writePort, feed: "detect" },
-    }),
-  );
+  const config = await writeDetectConfig(dir, { natsUrl, channels, writePort });
   const host = ChildScript.start("bench/_remote_write_host.ts", [config], ctx.log);
   const nc = await connect({ servers: natsUrl });
   try {
@@ -367,11 +355,7 @@ async function detectRun(
     const sentAt = new Map<number, { round: number; at: number }>();
     const lags: number[] = [];
     const startLags: number[] = [];
-    const watched = new Set<string>();
-    const first = Math.min(perShard, channels);
-    for (let i = 0; i < first; i += Math.max(1, Math.floor(first / 200))) {
-      watched.add(benchChannel(1000, i));
-    }
+    const watched = watchedChannels(Math.min(perShard, channels));
     const sub = watchLags(
       nc,
       watched,
@@ -418,6 +402,35 @@ async function detectRun(
     if (host.pid !== undefined) process.kill(host.pid, "SIGTERM");
     await host.wait(10_000);
   }
+}
+
+/** Writes the detector run's host configuration file; returns its path. */
+async function writeDetectConfig(
+  dir: string,
+  o: { natsUrl: string; channels: number; writePort: number },
+): Promise<string> {
+  const config = join(dir, "host.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      nats: { url: o.natsUrl },
+      input: "jetstream",
+      data_dir: join(dir, "host"),
+      http_port: await freePort(),
+      limits: { channels_max: o.channels },
+      remote_write: { port: o.writePort, feed: "detect" },
+    }),
+  );
+  return config;
+}
+
+/** 200 of the first shard's `first` channels, spread over its request. */
+function watchedChannels(first: number): Set<string> {
+  const watched = new Set<string>();
+  for (let i = 0; i < first; i += Math.max(1, Math.floor(first / 200))) {
+    watched.add(benchChannel(1000, i));
+  }
+  return watched;
 }
 
 /** The detector run's figures in words, for the bench's log. */
