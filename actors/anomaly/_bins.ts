@@ -88,12 +88,33 @@ export function jumpBin(az: number): number {
 }
 
 /**
- * Per linear bin of the slope and increment views of each grid: the call (CALL[0]) that last
- * found its key in the set, so a bin met again in the same frame needs no lookup. Keys are never
- * removed, so this only skips lookups whose answer is known (0 bits): framing changes nothing.
+ * Per linear bin of the slope and increment views of each grid: the stamp (CALL[0]) under which
+ * its key was last found in the set, so a bin met again needs no lookup. Keys are never removed,
+ * so this only skips lookups whose answer is known (0 bits): framing changes nothing.
  */
 export const KNOWN = new Uint32Array(2 * GRIDS_MAX * 4096);
 export const CALL = new Uint32Array(1);
+/** The day start (µs) a step of SCRATCH_OF left off at: its next step goes on from it. */
+export const DAY_START = new Float64Array([Infinity]);
+/** The state the scratch above holds the knowledge of (one state, kept until another's step). */
+let SCRATCH_OF: AnomalyState | undefined;
+
+/**
+ * Readies the scratch for a step of `st`. After a step of the same state it is kept as it was
+ * left, as if the frames were one (framing changes nothing): a frame of one sample then skips the
+ * lookups of every bin met before, not only those met in its own frame. Else it starts afresh.
+ */
+export function scratchFor(st: AnomalyState): void {
+  if (SCRATCH_OF === st) return;
+  SCRATCH_OF = st;
+  const grids = st.s[S.GRIDS]!;
+  LAST_KEY.fill(-1, 0, VIEWS * grids);
+  CALL[0] = CALL[0]! + 1; // wraps to 0 after 2^32 stamps: start them afresh
+  if (CALL[0] === 0) KNOWN.fill(0), CALL[0] = 1;
+  for (let g = 0; g < grids; g++) GRID_SHIFT[g] = g / grids; // divided once, not per sample
+  DAY_START[0] = Infinity;
+  useTailCache(st.s[S.BINS]!);
+}
 
 /**
  * The surprise of `bin` in context `c` for the view in slot `slot` of LAST_KEY (entry `m` of

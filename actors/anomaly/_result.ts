@@ -66,14 +66,18 @@ const SMALL_FRAME = 8;
 /**
  * The score, expected and spread columns of a frame of `n` samples, for the step to fill: views
  * of one buffer, `reuse`'s when it is one of at least `24 * n` bytes (a result the caller is done
- * with: Kernel.step), else a new one; a small frame's are three arrays, which V8 keeps on its
- * heap (an ArrayBuffer's memory is allocated outside it, and freed only by a collection).
+ * with: Kernel.step), else a new one; a small frame's are three arrays (`reuse`'s when as long),
+ * which V8 keeps on its heap (an ArrayBuffer's memory is allocated outside it, and freed only by
+ * a collection).
  */
 export function resultColumns(
   n: number,
   reuse: AnomalyResult | undefined,
 ): [Float64Array, Float64Array, Float64Array] {
-  if (n <= SMALL_FRAME) return [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+  if (n <= SMALL_FRAME) {
+    if (reuse?.score.length === n) return [reuse.score, reuse.expected, reuse.spread];
+    return [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+  }
   // A small frame's columns are not asked for their buffer: on V8's heap, that would make one.
   const spent = reuse !== undefined && reuse.score.length > SMALL_FRAME ? reuse.score : undefined;
   const buffer = spent !== undefined && spent.byteOffset === 0 &&

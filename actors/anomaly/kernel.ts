@@ -13,9 +13,9 @@
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";
 import type { AnomalyConfig } from "./config.ts";
-import { binOf, CALL, GRID_SHIFT, INCREMENT_RANGE, jumpBin, KNOWN, LAST_KEY } from "./_bins.ts";
-import { learnWarmup, runBin, surpriseKnown, tailBinCached, useTailCache, VIEWS } from "./_bins.ts";
-import { widthOf } from "./_bins.ts";
+import { binOf, CALL, DAY_START, GRID_SHIFT, INCREMENT_RANGE, jumpBin, KNOWN } from "./_bins.ts";
+import { LAST_KEY, learnWarmup, runBin, scratchFor, surpriseKnown, tailBinCached } from "./_bins.ts";
+import { VIEWS, widthOf } from "./_bins.ts";
 import { bornOf, KEY_TIME, keyOf, neighbourBornAfter, observe } from "./_table.ts";
 import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount } from "./_counts.ts";
 import { poissonPointBits, poissonTailBits } from "./_counts.ts";
@@ -90,21 +90,12 @@ export function stepAnomaly(
   let changes = NO_CHANGES;
   let valid = 0, skipped = 0;
   const grids = s[S.GRIDS]!, perGrid = S.CONTEXTS_PER_GRID;
-  // Scratch shared by every call (reset here, so no state carries over): no allocation per frame.
+  // Scratch shared by every call, no allocation per frame (_bins.ts: kept for the same state).
   // The scratch arrays as locals: the hot loop reads them per sample, not through the import.
-  const lastKey = LAST_KEY;
-  lastKey.fill(-1, 0, VIEWS * grids);
-  CALL[0] = CALL[0]! + 1; // wraps to 0 after 2^32 calls: start the stamps afresh
-  if (CALL[0] === 0) {
-    KNOWN.fill(0);
-    CALL[0] = 1;
-  }
+  scratchFor(st);
+  const lastKey = LAST_KEY, gridShift = GRID_SHIFT;
   const stamp = CALL[0]!, ctx = st.ctx; // KNOWN holds bins <= 4096: the largest `bins`
-  // Each grid's shift in bins, g / grids: divided once per frame, not per sample.
-  const gridShift = GRID_SHIFT;
-  for (let g = 0; g < grids; g++) gridShift[g] = g / grids;
-  useTailCache(bins);
-  let dayStart = Infinity;
+  let dayStart = DAY_START[0]!;
   const hourSpan = DAY_US / hours;
   const incW = (2 * INCREMENT_RANGE) / bins;
   // The bins, fixed at the end of the warm-up.
@@ -363,6 +354,7 @@ export function stepAnomaly(
     move1 = moveClass(z);
     seen++;
   }
+  DAY_START[0] = dayStart;
   s[S.SEEN] = seen;
   s[S.SKIPPED] = s[S.SKIPPED]! + skipped;
   s[S.PREV] = prev;
