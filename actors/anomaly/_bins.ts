@@ -22,10 +22,8 @@ export const INCREMENT_RANGE = 6;
 const PER_OCTAVE = 2;
 /** Views per grid with a last-key slot: level, level at the hour, slope, increment. */
 export const VIEWS = 4;
-/** Per-call scratch of `stepAnomaly`: the last key per grid and view. */
+/** Scratch of `stepAnomaly` (see scratchFor): the last key per grid and view. */
 export const LAST_KEY = new Float64Array(VIEWS * GRIDS_MAX);
-/** Per-call scratch of `stepAnomaly`: each grid's shift in bins (g / grids). */
-export const GRID_SHIFT = new Float64Array(GRIDS_MAX);
 
 /** Linear indices within this many of the grid's ends have their tail bin cached. */
 const TAIL_CACHE_SPAN = 4096;
@@ -46,22 +44,16 @@ export function tailBin(s: number, bins: number): number {
 
 /** The bin of `x` in the grid shifted by `shift` bins: linear over `bins` bins, then `tailBin`. */
 export function binOf(x: number, lo: number, w: number, shift: number, bins: number): number {
-  const s = Math.floor((x - lo) / w + shift);
-  return s >= 0 && s < bins ? s : tailBin(s, bins);
-}
-
-/** Makes TAIL_CACHE hold the tail bins of `bins` linear bins: once a frame, before its lookups. */
-export function useTailCache(bins: number): void {
-  if (TAIL_CACHE_FOR[0] === bins) return;
-  TAIL_CACHE.fill(TAIL_UNSET);
-  TAIL_CACHE_FOR[0] = bins;
+  return gridBin(Math.floor((x - lo) / w + shift), bins);
 }
 
 /**
- * `tailBin` of linear index `s` (outside [0, bins)) through TAIL_CACHE: a tail bin costs a log,
- * and a drifting series sits in the tail for long stretches, among a few hundred indices there.
+ * The bin of linear index `s`: itself within [0, bins), else `tailBin`'s through TAIL_CACHE: a
+ * tail bin costs a log, and a drifting series sits in the tail for long stretches, among a few
+ * hundred indices there.
  */
-export function tailBinCached(s: number, bins: number): number {
+export function gridBin(s: number, bins: number): number {
+  if (s >= 0 && s < bins) return s;
   const far = s >= bins ? s - bins : -1 - s;
   if (!(far < TAIL_CACHE_SPAN)) return tailBin(s, bins); // past the cache, or NaN
   const i = s >= bins ? far : TAIL_CACHE_SPAN + far;
@@ -88,12 +80,12 @@ export function jumpBin(az: number): number {
 }
 
 /**
- * Per linear bin of the slope and increment views of each grid: the stamp (CALL[0]) under which
- * its key was last found in the set, so a bin met again needs no lookup. Keys are never removed,
- * so this only skips lookups whose answer is known (0 bits): framing changes nothing.
+ * Per linear bin of the slope and increment views of each grid: 1 once its key was found in the
+ * set, so a bin met again needs no lookup. Keys are never removed,
+ * so this only skips lookups whose answer is known (0 bits): framing changes nothing. Sized for
+ * the largest `bins`, 4096.
  */
-export const KNOWN = new Uint32Array(2 * GRIDS_MAX * 4096);
-export const CALL = new Uint32Array(1);
+export const KNOWN = new Uint8Array(2 * GRIDS_MAX * 4096);
 /** The day start (µs) a step of SCRATCH_OF left off at: its next step goes on from it. */
 export const DAY_START = new Float64Array([Infinity]);
 /** The state the scratch above holds the knowledge of (one state, kept until another's step). */
@@ -109,16 +101,17 @@ export function scratchFor(st: AnomalyState): void {
   SCRATCH_OF = st;
   const grids = st.s[S.GRIDS]!;
   LAST_KEY.fill(-1, 0, VIEWS * grids);
-  CALL[0] = CALL[0]! + 1; // wraps to 0 after 2^32 stamps: start them afresh
-  if (CALL[0] === 0) KNOWN.fill(0), CALL[0] = 1;
-  for (let g = 0; g < grids; g++) GRID_SHIFT[g] = g / grids; // divided once, not per sample
+  KNOWN.fill(0, 0, 2 * grids * st.s[S.BINS]!);
   DAY_START[0] = Infinity;
-  useTailCache(st.s[S.BINS]!);
+  if (TAIL_CACHE_FOR[0] !== st.s[S.BINS]!) { // the tail bins of another `bins`: forget them
+    TAIL_CACHE.fill(TAIL_UNSET);
+    TAIL_CACHE_FOR[0] = st.s[S.BINS]!;
+  }
 }
 
 /**
  * The surprise of `bin` in context `c` for the view in slot `slot` of LAST_KEY (entry `m` of
- * KNOWN): a key known this frame, or equal to the view's previous one, is in the set (or the set
+ * KNOWN): a key marked known, or equal to the view's previous one, is in the set (or the set
  * is full, which scores nothing either), so it only counts. A new key is first seen at KEY_TIME[0].
  */
 export function surpriseKnown(
@@ -131,11 +124,11 @@ export function surpriseKnown(
 ): number {
   const linear = bin >= 0 && bin < bins, k = m * bins + bin;
   const key = keyOf(c, bin);
-  if ((linear && KNOWN[k] === CALL[0]) || key === LAST_KEY[slot]) {
+  if ((linear && KNOWN[k] === 1) || key === LAST_KEY[slot]) {
     st.ctx[2 * c] = st.ctx[2 * c]! + 1;
     return 0;
   }
-  if (linear) KNOWN[k] = CALL[0]!;
+  if (linear) KNOWN[k] = 1;
   LAST_KEY[slot] = key;
   return observe(st, c, key);
 }

@@ -3,7 +3,7 @@
  * exact save and load, and its description for people (`troupe replay --inspect`).
  */
 import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
-import { initKeysCapacity, KEYS_MAX, TABLE_SLOTS } from "./_table.ts";
+import { KEYS_INITIAL, TABLE_SLOTS } from "./_table.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
@@ -97,13 +97,12 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   s[BINS] = Math.max(1, Math.floor(config.bins));
   s[GRIDS] = Math.min(Math.max(1, Math.floor(config.grids)), GRIDS_MAX);
   applyLive(s, config);
-  const capacity = initKeysCapacity(KEYS_MAX);
   return {
     s,
     profile: new Float64Array(3 * HOURS),
     ctx: new Float64Array(2 * CONTEXTS_PER_GRID * s[GRIDS]!),
-    keys: new Uint32Array(capacity),
-    born: new Float64Array(capacity),
+    keys: new Uint32Array(KEYS_INITIAL),
+    born: new Float64Array(KEYS_INITIAL),
     warm: new Float64Array(3 * s[WARMUP]!),
     runs: new Float64Array(RUN_BINS),
     jumps: new Float64Array(JUMP_BINS),

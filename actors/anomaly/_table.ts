@@ -44,12 +44,8 @@ function mix(key: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A key set's initial number of slots for a cap of `keysMax` keys. */
-export function initKeysCapacity(keysMax: number): number {
-  let cap = 64;
-  while (cap < 1024 && cap < keysMax * 2) cap *= 2;
-  return cap;
-}
+/** A new key set's slots: it grows, doubling, as keys come (KEYS_MAX needs far more). */
+export const KEYS_INITIAL = 1024;
 
 function grow(st: AnomalyTable): void {
   const keys = st.keys, born = st.born;

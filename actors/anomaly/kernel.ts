@@ -13,8 +13,8 @@
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";
 import type { AnomalyConfig } from "./config.ts";
-import { binOf, CALL, DAY_START, GRID_SHIFT, INCREMENT_RANGE, jumpBin, KNOWN } from "./_bins.ts";
-import { LAST_KEY, learnWarmup, runBin, scratchFor, surpriseKnown, tailBinCached } from "./_bins.ts";
+import { binOf, DAY_START, INCREMENT_RANGE, jumpBin, KNOWN } from "./_bins.ts";
+import { gridBin, LAST_KEY, learnWarmup, runBin, scratchFor, surpriseKnown } from "./_bins.ts";
 import { VIEWS, widthOf } from "./_bins.ts";
 import { bornOf, KEY_TIME, keyOf, neighbourBornAfter, observe } from "./_table.ts";
 import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount } from "./_counts.ts";
@@ -93,8 +93,7 @@ export function stepAnomaly(
   // Scratch shared by every call, no allocation per frame (_bins.ts: kept for the same state).
   // The scratch arrays as locals: the hot loop reads them per sample, not through the import.
   scratchFor(st);
-  const lastKey = LAST_KEY, gridShift = GRID_SHIFT;
-  const stamp = CALL[0]!, ctx = st.ctx; // KNOWN holds bins <= 4096: the largest `bins`
+  const lastKey = LAST_KEY, known = KNOWN, ctx = st.ctx;
   let dayStart = DAY_START[0]!;
   const hourSpan = DAY_US / hours;
   const incW = (2 * INCREMENT_RANGE) / bins;
@@ -212,16 +211,12 @@ export function stepAnomaly(
       const incU = (z + INCREMENT_RANGE) / incW;
       const settling = ti - lastAlarm < SETTLE_US;
       for (let g = 0; g < grids; g++) {
-        const shift = gridShift[g]!, c = g * perGrid;
+        const shift = g / grids, c = g * perGrid;
         let levelBin = Math.floor(levelU + shift), slopeBin = Math.floor(slopeU + shift);
         let incBin = Math.floor(incU + shift);
-        if (!(levelBin >= 0 && levelBin < bins)) {
-          levelBin = tailBinCached(levelBin, bins);
-        }
-        if (!(slopeBin >= 0 && slopeBin < bins)) {
-          slopeBin = tailBinCached(slopeBin, bins);
-        }
-        if (!(incBin >= 0 && incBin < bins)) incBin = tailBinCached(incBin, bins);
+        if (!(levelBin >= 0 && levelBin < bins)) levelBin = gridBin(levelBin, bins);
+        if (!(slopeBin >= 0 && slopeBin < bins)) slopeBin = gridBin(slopeBin, bins);
+        if (!(incBin >= 0 && incBin < bins)) incBin = gridBin(incBin, bins);
         const slot = VIEWS * g;
         // The level view and the hour's: `surprise`'s work inline (a repeated key only counts).
         // A new bin next to one first seen within GROWING_US extends a range still growing.
@@ -244,10 +239,10 @@ export function stepAnomaly(
         // The slope's view and the increment's, with the bins known this frame skipping lookups.
         let bits = 0, b4 = 0;
         const cs = c + 1 + hours, ci = cs + 1;
-        if (slopeBin >= 0 && slopeBin < bins && KNOWN[2 * g * bins + slopeBin] === stamp) {
+        if (slopeBin >= 0 && slopeBin < bins && known[2 * g * bins + slopeBin] === 1) {
           ctx[2 * cs] = ctx[2 * cs]! + 1;
         } else bits = surpriseKnown(st, slot + 2, cs, slopeBin, bins, 2 * g);
-        if (incBin >= 0 && incBin < bins && KNOWN[(2 * g + 1) * bins + incBin] === stamp) {
+        if (incBin >= 0 && incBin < bins && known[(2 * g + 1) * bins + incBin] === 1) {
           ctx[2 * ci] = ctx[2 * ci]! + 1;
         } else b4 = surpriseKnown(st, slot + 3, ci, incBin, bins, 2 * g + 1);
         // The slope, a smoothed feature like the level, grows its range as the level does.

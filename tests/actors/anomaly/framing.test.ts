@@ -135,7 +135,8 @@ function outputHash(outputs: number[], saved: Uint8Array): number {
 
 test("channels of different bin settings stepped in turn each give what they give alone", () => {
   // The kernel keeps per-process scratch (the tail bins by linear index, last keys, known bins),
-  // set up per frame from the state's own settings: interleaving channels must change nothing.
+  // kept across the steps of one state and set up afresh from the next state's own settings:
+  // interleaving channels must change nothing.
   const configs: AnomalyConfig[] = [
     { ...anomalyActor.defaultConfig, bins: 8, grids: 2 },
     { ...anomalyActor.defaultConfig, bins: 24 },
