@@ -72,4 +72,32 @@ test("stepAnomaly() writes into a spent result's buffer, with the values of a fr
   assert.equal(anomalyKernel.save(reusing), anomalyKernel.save(fresh), `seed ${seed}`);
 });
 
+test("a frame of a few samples writes into a spent result of as many: its three arrays", () => {
+  const rng = new Prng(77);
+  const fresh = anomalyKernel.init(defaultAnomalyConfig, "c");
+  const reusing = anomalyKernel.init(defaultAnomalyConfig, "c");
+  const start = { x: 100 };
+  let spent: AnomalyResult | undefined;
+  let reused = 0, scored = 0;
+  for (let k = 0; k < 1200; k++) {
+    const f = frame(rng, k, k % 300 === 299 ? 2 : 1, start);
+    const want = anomalyKernel.step(fresh, f);
+    spent?.score.fill(0.75);
+    const arrays = spent && [spent.score, spent.expected, spent.spread];
+    const got = anomalyKernel.step(reusing, f, spent);
+    if (arrays && spent!.score.length === f.v.length) {
+      const same = got.score === arrays[0] && got.expected === arrays[1] &&
+        got.spread === arrays[2];
+      assert.ok(same, `frame ${k}: a new array where the spent result's would do`);
+      reused++;
+    }
+    assert.equal(columnBytes(got), columnBytes(want), `frame ${k}`);
+    assert.equal(got.changes, want.changes, `frame ${k}`);
+    scored += want.score.filter((s) => s > 0).length;
+    spent = got;
+  }
+  assert.ok(reused >= 1190 && scored > 0, `${reused} reused, ${scored} scored`);
+  assert.equal(anomalyKernel.save(reusing), anomalyKernel.save(fresh));
+});
+
 test.run();
