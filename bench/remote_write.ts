@@ -362,7 +362,8 @@ async function detectRun(
     );
     // Watch the anomaly outputs of 200 of the first shard's channels, spread over its request
     // (a request's last channels are taken last), each round's send time kept by sample time.
-    // The first round makes the channels: its lag is said apart (the host's start).
+    // The first round makes the channels: its lag is said apart (the host's start), and it is
+    // over once the last channel of every shard has its first output too.
     const sentAt = new Map<number, { round: number; at: number }>();
     const lags: number[] = [];
     const startLags: number[] = [];
@@ -371,18 +372,21 @@ async function detectRun(
     for (let i = 0; i < first; i += Math.max(1, Math.floor(first / 200))) {
       watched.add(benchChannel(1000, i));
     }
-    const sub = watchLags(
-      nc,
-      watched,
-      sentAt,
-      (round, lag) => (round === 0 ? startLags : lags).push(lag),
-    );
+    const unmade = new Set(labels.map((l, s) => benchChannel(1000 + s, l.length - 1)));
+    const sub = watchLags(nc, new Set([...watched, ...unmade]), sentAt, (channel, round, lag) => {
+      if (round === 0) unmade.delete(channel);
+      if (watched.has(channel)) (round === 0 ? startLags : lags).push(lag);
+    });
     const url = `http://127.0.0.1:${writePort}/api/v1/write`;
     // The channels made, then the measured rounds once the host has caught up with making them
-    // (every watched channel's first output in): a host's start is not its steady state.
+    // (every watched channel's and every shard's last channel's first output in): a host's start
+    // is not its steady state.
     const t0 = performance.now();
     await sendRounds(url, labels, { ...run, seconds: run.intervalS, from: 0 }, sentAt, () => {});
-    while (startLags.length < watched.size && performance.now() - t0 < CATCH_UP_MS) {
+    while (
+      (startLags.length < watched.size || unmade.size > 0) &&
+      performance.now() - t0 < CATCH_UP_MS
+    ) {
       await sleep(200);
     }
     const madeS = (performance.now() - t0) / 1000;
@@ -461,7 +465,7 @@ function watchLags(
   nc: NatsConnection,
   watched: Set<string>,
   sentAt: Map<number, { round: number; at: number }>,
-  lag: (round: number, ms: number) => void,
+  lag: (channel: string, round: number, ms: number) => void,
 ): Subscription {
   const sub = nc.subscribe(outPattern("anomaly"));
   (async () => {
@@ -470,7 +474,7 @@ function watchLags(
       if (!watched.has(channel)) continue;
       const ts = readTs(m.data);
       const sent = ts === undefined ? undefined : sentAt.get(Math.round(ts / 1000));
-      if (sent !== undefined) lag(sent.round, performance.now() - sent.at);
+      if (sent !== undefined) lag(channel, sent.round, performance.now() - sent.at);
     }
   })();
   return sub;

@@ -93,15 +93,21 @@ export class Snapshotter {
 
   /**
    * Captures every running instance with inputs since its last snapshot: all of them, or, given
-   * the time `now` and a period, those whose last capture is at least that old, at most
-   * `SNAPSHOTS_PER_ROUND_MAX` of them. A round that reaches that bound leaves off where it stopped
-   * and the next round goes on from there, so that every instance has its turn.
+   * the time `now` and a period, those whose last capture is at least that old, at most `max`
+   * of them (`SNAPSHOTS_PER_ROUND_MAX`). A call that reaches that bound leaves off where it
+   * stopped, says so (true), and the next call goes on from there, so that every instance has its
+   * turn.
    */
-  captureDue(slots: Iterable<Slot>, now?: number, everyMs = 0): void {
+  captureDue(
+    slots: Iterable<Slot>,
+    now?: number,
+    everyMs = 0,
+    max = SNAPSHOTS_PER_ROUND_MAX,
+  ): boolean {
     if (now === undefined) {
       this.#sweep = undefined;
       for (const slot of slots) if (this.#isDue(slot)) this.capture(slot);
-      return;
+      return false;
     }
     const sweep = this.#sweep ?? slots[Symbol.iterator]();
     this.#sweep = undefined;
@@ -111,11 +117,12 @@ export class Snapshotter {
       if (!this.#isDue(slot) || now - slot.lastSnapMs < everyMs) continue;
       slot.lastSnapMs = now;
       this.capture(slot);
-      if (++taken === SNAPSHOTS_PER_ROUND_MAX) {
+      if (++taken >= max) {
         this.#sweep = sweep;
-        return;
+        return true;
       }
     }
+    return false;
   }
 
   /** Whether the slot's instance runs and has had inputs since its last snapshot. */
