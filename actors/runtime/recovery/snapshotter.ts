@@ -14,9 +14,12 @@ import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
  * Time-based captures in one periodic round at most. A capture encodes the instance's state on
  * the host's thread and saves it as a file of its own, so a host of many quiet instances (every
  * one due each period) would otherwise stall a whole round on them; bounded, each instance's
- * snapshot comes every `every_ms` or once per turn of all of them, whichever is longer.
+ * snapshot comes every `every_ms` or once per turn of all of them, whichever is longer (at
+ * 40,000 instances and a round a second, every 400 s). Each capture is held until its file is
+ * written, long enough to be promoted to the old generation, so on a host of many instances the
+ * bound is also what paces its full collections, each of which marks every instance's state.
  */
-export const SNAPSHOTS_PER_ROUND_MAX = 500;
+export const SNAPSHOTS_PER_ROUND_MAX = 100;
 
 /** A snapshot as an instance is restored from it. */
 export interface RestorableSnapshot {
