@@ -22,7 +22,8 @@ try {
   const launched = await launchLeasedHost(
     { ...config, partitions: { ...config.partitions, leases } },
     ACTOR_KINDS,
-    { log: (m) => process.stderr.write(`${m}\n`) },
+    // The time of day on each line: the bench's log lines up with the hosts' (a node kill's).
+    { log: (m) => process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${m}\n`) },
   );
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
   createInterface({ input: process.stdin }).on("line", (line) => {

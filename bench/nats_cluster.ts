@@ -11,7 +11,8 @@
  * acknowledgement meanwhile: no input reaches a host before the feed stream has a leader). The
  * publisher and the watcher connect to a node that is not killed. No bar is set here for the
  * election; the outputs' bar is 5 s. The log names each stream's leader at the kill (a leader on
- * the killed node waits out that stream's election).
+ * the killed node waits out that stream's election). `--hosts-on killed` connects every host to
+ * the node that is killed, so that each loses its connection with it.
  */
 import { join } from "node:path";
 import process from "node:process";
@@ -53,6 +54,12 @@ const OPTIONS = {
     default: 20,
     number: { min: 5, max: 600 },
   },
+  "hosts-on": {
+    help: "the node the hosts connect to: any (each picks one of the three at random) or " +
+      "killed (the one that is killed; they learn the others from it)",
+    default: "any",
+    oneOf: ["any", "killed"] as const,
+  },
 } satisfies OptionTable;
 
 export const benchmark: Benchmark = {
@@ -87,6 +94,7 @@ type Settings = {
   rate: number;
   "ttl-ms": number;
   "watch-s": number;
+  "hosts-on": "any" | "killed";
 };
 
 /** One nats-server of the cluster, with its monitoring port. */
@@ -111,10 +119,12 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
     pub = await connect({ servers: steady.server.url, maxReconnectAttempts: -1 });
     await ensureFeedStream(pub, { replicas: NODES });
     const watch = new OutputGaps(pub);
+    // Forced onto the node that is killed, every host loses its server with it.
+    const hostUrls = s["hosts-on"] === "killed" ? victim.server.url : urls;
     for (const id of ["h1", "h2", "h3"]) {
       const h = ChildScript.start(
         "bench/_leased_host.ts",
-        [JSON.stringify(leasedHostConfig(id, urls, s))],
+        [JSON.stringify(leasedHostConfig(id, hostUrls, s))],
         (m) => ctx.log(`${id}: ${m}`),
       );
       await h.next(120_000);

@@ -11,7 +11,7 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * version of the kind (ActorDefinition.version), whose snapshots the host discards and rebuilds
  * from the journal, and a recording of one replays with that kind not compared.
  */
-const SAVE_VERSION = 19;
+const SAVE_VERSION = 20;
 
 /** Time-of-day contexts (UTC): one per hour, the resolution of a daily cycle people read. */
 export const HOURS = 24;
@@ -22,48 +22,17 @@ seen skipped level_lo level_hi level_bin_width slope_lo slope_hi slope_bin_width
 prev_value slope range_lo range_hi reported age level level_mae error_level error_profile
 keys spatial_tolerance full_bits refractory_samples band_sigmas warmup_samples bins grids
 threshold last_expected last_spread alerting quiet_samples flat_run increment_mae
-increment_mae_fast flat_run_rate last_alarm_us since_alarm
+increment_mae_fast flat_run_rate last_alarm_us since_alarm move_class move_class_before
 `.trim().split(/\s+/);
 
 // Scalar slots of the state (SCALAR_NAMES' order).
-export const SEEN = 0,
-  SKIPPED = 1,
-  LVL_LO = 2,
-  LVL_HI = 3,
-  LVL_W = 4,
-  SLP_LO = 5,
-  SLP_HI = 6,
-  SLP_W = 7,
-  PREV = 8,
-  SLOPE = 9,
-  RANGE_LO = 10,
-  RANGE_HI = 11,
-  REPORTED = 12,
-  AGE = 13,
-  LEVEL = 14,
-  LEVEL_MAE = 15,
-  ERR_LEVEL = 16,
-  ERR_PROFILE = 17,
-  KEYS = TABLE_SLOTS.keys,
-  SPATIAL_TOL = 19,
-  FULL_BITS = 20,
-  REFRACTORY = 21,
-  BAND_SIGMAS = 22,
-  WARMUP = 23,
-  BINS = 24,
-  GRIDS = 25,
-  THRESHOLD = 26,
-  LAST_EXPECTED = 27,
-  LAST_SPREAD = 28,
-  ALERTING = 29,
-  QUIET = 30,
-  RUN = 31,
-  INC_MAD = 32,
-  INC_MAD_FAST = 33,
-  RUN_RATE = 34,
-  LAST_ALARM = 35,
-  SINCE_ALARM = 36,
-  SCALARS = 37;
+export const SEEN = 0, SKIPPED = 1, LVL_LO = 2, LVL_HI = 3, LVL_W = 4, SLP_LO = 5, SLP_HI = 6;
+export const SLP_W = 7, PREV = 8, SLOPE = 9, RANGE_LO = 10, RANGE_HI = 11, REPORTED = 12, AGE = 13;
+export const LEVEL = 14, LEVEL_MAE = 15, ERR_LEVEL = 16, ERR_PROFILE = 17, KEYS = TABLE_SLOTS.keys;
+export const SPATIAL_TOL = 19, FULL_BITS = 20, REFRACTORY = 21, BAND_SIGMAS = 22, WARMUP = 23;
+export const BINS = 24, GRIDS = 25, THRESHOLD = 26, LAST_EXPECTED = 27, LAST_SPREAD = 28;
+export const ALERTING = 29, QUIET = 30, RUN = 31, INC_MAD = 32, INC_MAD_FAST = 33, RUN_RATE = 34;
+export const LAST_ALARM = 35, SINCE_ALARM = 36, MOVE1 = 37, MOVE2 = 38, SCALARS = 39;
 if (SCALAR_NAMES.length !== SCALARS) {
   throw new Error(`${SCALAR_NAMES.length} names, ${SCALARS} slots`);
 }
@@ -94,8 +63,10 @@ export const JUMP_BINS = 16;
 /** Flat-run bins: a run of r samples reaches bins 0 to floor(log2(r + 1)). */
 export const RUN_BINS = 32;
 
-/** Contexts per grid: level, each hour, slope, increment. */
-export const CONTEXTS_PER_GRID = HOURS + 3;
+/** Classes of a move (_moves.ts): calm, up, down, a jump up, a jump down. */
+export const MOVE_CLASSES = 5;
+/** Contexts per grid: level, each hour, slope, increment, increment after one and two moves. */
+export const CONTEXTS_PER_GRID = HOURS + 3 + MOVE_CLASSES + MOVE_CLASSES * MOVE_CLASSES;
 
 /**
  * The score that starts the time-of-day view's day of settling when none has for a refractory
@@ -119,6 +90,7 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   s[LVL_LO] = s[SLP_LO] = s[RANGE_LO] = Infinity;
   s[LVL_HI] = s[SLP_HI] = s[RANGE_HI] = -Infinity;
   s[AGE] = s[SINCE_ALARM] = Infinity;
+  s[MOVE1] = s[MOVE2] = -1;
   s[LAST_ALARM] = -Infinity;
   s[RUN_RATE] = NaN;
   s[WARMUP] = Math.max(2, Math.floor(config.warmup_samples));

@@ -2,13 +2,9 @@
  * The anomaly kernel: scores each sample of a channel in [0, 1] from the past alone, in constant
  * time and bounded memory, decides its incidents, and gives the expected value and a prediction
  * band the dashboard draws. The method, each view's reference and each constant's origin are on
- * one page, docs/methods/anomaly.md; the loop below does it in that page's order: forecast and
- * band, features (slope, increment, flat run), the views' surprises in bits (binned novelty under
- * a Witten–Bell escape estimate over `grids` shifted binnings; the jump's and the flat run's tail
- * probabilities; a Poisson reference on counts), the score (the largest over `full_score_bits`,
- * capped at 1; 1 beyond the range seen by `spatial_tolerance`), the refractory period, then the
- * incident: it opens at a score at or above `threshold` while none is open and closes at the
- * `refractory_samples`-th valid sample in a row below it, per sample, so framing changes nothing.
+ * one page, docs/methods/anomaly.md; the loop below does it in that page's order (forecast and
+ * band, features, the views' surprises in bits, the score, the refractory period, the incident),
+ * per sample, so framing changes nothing.
  *
  * Bad input: a sample whose value or time is not finite, or whose value exceeds VALUE_ABS_MAX in
  * size, is skipped and counted: it scores 0, repeats the last valid sample's expected value and
@@ -17,27 +13,15 @@
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";
 import type { AnomalyConfig } from "./config.ts";
-import {
-  binOf,
-  CALL,
-  GRID_SHIFT,
-  INCREMENT_RANGE,
-  jumpBin,
-  KNOWN,
-  LAST_KEY,
-  learnWarmup,
-  runBin,
-  surpriseKnown,
-  tailBinCached,
-  useTailCache,
-  VIEWS,
-  widthOf,
-} from "./_bins.ts";
+import { binOf, CALL, GRID_SHIFT, INCREMENT_RANGE, jumpBin, KNOWN, LAST_KEY } from "./_bins.ts";
+import { learnWarmup, runBin, surpriseKnown, tailBinCached, useTailCache, VIEWS } from "./_bins.ts";
+import { widthOf } from "./_bins.ts";
 import { bornOf, KEY_TIME, keyOf, neighbourBornAfter, observe } from "./_table.ts";
 import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount } from "./_counts.ts";
 import { poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { addChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
+import { moveClass, observeMoves } from "./_moves.ts";
 import { binnedView, clearViews, VIEW, type ViewCode } from "./_views.ts";
 
 type AnomalyState = S.AnomalyState;
@@ -100,6 +84,7 @@ export function stepAnomaly(
   const runs = st.runs, jumps = st.jumps;
   let run = s[S.RUN]!, incMad = s[S.INC_MAD]!, incMadFast = s[S.INC_MAD_FAST]!;
   let runRate = s[S.RUN_RATE]!, lastAlarm = s[S.LAST_ALARM]!;
+  let move1 = s[S.MOVE1]!, move2 = s[S.MOVE2]!; // the classes of the last two moves
   const threshold = s[S.THRESHOLD]!, clear = refractory > 1 ? refractory : 1;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!, sinceAlarm = s[S.SINCE_ALARM]!;
   let changes = NO_CHANGES;
@@ -218,7 +203,9 @@ export function stepAnomaly(
       // Increments have fixed bins: learned as they come.
       for (let g = 0; g < grids; g++) {
         const c = g * perGrid + hours + 2;
-        observe(st, c, keyOf(c, binOf(z, -INCREMENT_RANGE, incW, g / grids, bins)));
+        const incBin = binOf(z, -INCREMENT_RANGE, incW, g / grids, bins);
+        observe(st, c, keyOf(c, incBin));
+        observeMoves(st, g * perGrid, move2, move1, incBin);
       }
       if (seen + 1 === warmup) {
         s[S.LVL_W] = widthOf(s[S.LVL_LO]!, s[S.LVL_HI]!, bins, x);
@@ -281,6 +268,9 @@ export function stepAnomaly(
           const nowBin = Math.floor(incNowU + shift);
           if (nowBin >= 0 && nowBin < bins && bornOf(st, keyOf(ci, nowBin)) > -Infinity) b4 = 0;
         }
+        // A new move costs the escape of the longest context of moves before it met (_moves.ts).
+        const after = observeMoves(st, c, move2, move1, incBin);
+        if (b4 > 0 && after >= 0) b4 = after;
         let most = b4 > bits ? b4 : bits;
         if (b1 > most) most = b1;
         if (b2 > most) most = b2;
@@ -369,6 +359,8 @@ export function stepAnomaly(
     }
     profile[3 * hour + 2] = pn + 1;
     prev = x;
+    move2 = move1;
+    move1 = moveClass(z);
     seen++;
   }
   s[S.SEEN] = seen;
@@ -393,6 +385,7 @@ export function stepAnomaly(
   s[S.LAST_ALARM] = lastAlarm;
   s[S.RUN_RATE] = runRate;
   s[S.SINCE_ALARM] = sinceAlarm;
+  s[S.MOVE1] = move1, s[S.MOVE2] = move2;
   return { score, expected, spread, changes, valid, skipped, seen };
 }
 

@@ -91,7 +91,7 @@ export function anomalyColumns(
 export const anomalyActor: ActorDefinition<AnomalyState, AnomalyConfig, AnomalyResult> = {
   kind: "anomaly",
   findings: [ANOMALY_FINDING],
-  version: 22,
+  version: 23,
   defaultConfig: defaultAnomalyConfig,
   parseConfig: parseAnomalyConfig,
   route: (channel) => [channel],

@@ -86,7 +86,7 @@ export {
   threadsOf,
   threadsUnsupported,
 } from "./threaded/mod.ts";
-export { NATS_CONNECT_TIMEOUT_MS, NatsBus } from "./transport/mod.ts";
+export { NATS_CONNECT_TIMEOUT_MS, NatsBus, natsServerList } from "./transport/mod.ts";
 export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./edge/mod.ts";
 export {
   JetStreamPublisher,

@@ -10,6 +10,7 @@ import {
   type HeldStageLease,
   LeaseBucket,
   type LeaseView,
+  natsServerList,
 } from "../../actors/runtime/mod.ts";
 import { INCIDENT_STAGE_NAME } from "../../protocol/mod.ts";
 import { type Command, EXIT_FAILURE, flag, str, text } from "../args.ts";
@@ -46,7 +47,7 @@ Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
     const nats = resolveNatsUrl(str(args, "nats"), dataDir);
     let nc;
     try {
-      nc = await connect({ servers: nats.url, name: "troupe-status" });
+      nc = await connect({ servers: natsServerList(nats.url), name: "troupe-status" });
     } catch (err) {
       console.error(
         `troupe status: cannot connect to NATS at ${describeNatsUrl(nats)}: ${describeError(err)}`,

@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: 1856562501, // version 22: the shift view, walk test and calibration removed
+  anomaly: -1452176953, // version 23: the increment view's contexts of the moves before it
   collapse: 2038540830,
   coherence: -23373301,
 };

@@ -9,9 +9,10 @@
  * Every call waits out a cluster's leader election (jetstream_retry.ts): the bucket's open for the
  * election budget, a lease's claim, renewal or release for half a TTL (a renewal late by more is
  * of no use: the lease's fence has run out). A compare-and-set that timed out is not sent again
- * (it may have been stored): the claim fails, and the next heartbeat looks again; a renewal reads
- * the key back, and one the key holds counts as stored. A renewal or presence whose answer was
- * lost with the connection's server fails at the disconnect, not after its timeout.
+ * (it may have been stored): a claim or a renewal reads the key back, and one the key holds
+ * counts as stored; a claim the key does not hold fails, and the next look tries again. Every
+ * call whose answer was lost with the connection's server fails at the disconnect, not after its
+ * timeout (connection_loss.ts).
  */
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -264,15 +265,20 @@ export class LeaseBucket implements LeaseStore, StageLeaseStore {
       true,
     );
     const lease = leaseAt(status.streamInfo.state.last_seq + 1);
+    const value = encode(lease);
     try {
-      const revision = await this.#retry(
-        `claim ${key}`,
-        () => this.#kv.create(key, encode(lease)),
-        false,
-      );
+      const revision = await this.#retry(`claim ${key}`, () => this.#kv.create(key, value), false);
       return { lease, revision };
     } catch (err) {
       if (isWrongSequence(err)) return undefined;
+      if (electionError(err) !== "timeout") throw err;
+      // Its fate unknown (its answer lost with the server, or late): stored if the key holds
+      // this very claim, which is then this host's (else it would stand unrenewed for a TTL).
+      const e = await this.#retry(`read ${key}`, () => this.#kv.get(key), true);
+      if (e?.operation === "PUT" && bytesEqual(e.value, value)) {
+        return { lease, revision: e.revision };
+      }
+      if (e?.operation === "PUT") return undefined; // another host's claim won
       throw err;
     }
   }

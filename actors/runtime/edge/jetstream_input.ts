@@ -37,6 +37,7 @@ import { type BusMessage, SUBJECT_ROOT } from "../../../protocol/mod.ts";
 import type { InputSource } from "./input_source.ts";
 import {
   CONSUMER_CREATE_TIMEOUT_MS,
+  electionError,
   metaLeader,
   PLACEMENT_EVERY_MS,
   retryJetStream,
@@ -229,6 +230,11 @@ class JetStreamInput implements InputSource {
     this.#gaps = gaps;
     this.#messages = await consumer.consume({
       max_messages: 1000,
+      // Bound: after a reconnect nats.js pulls again at once. Unbound, it first asks for the
+      // consumer's info, which a cluster electing its meta leader refuses, and then waits up
+      // to the pull's expiry (30 s) before it asks again; whether the consumer is still there
+      // is this input's to find out (#reopenIfGone).
+      bind: true,
       callback: (m) => gaps.push({ seq: m.seq, subject: m.subject, data: m.data }),
     });
   }
@@ -266,7 +272,10 @@ class JetStreamInput implements InputSource {
     if (this.#stopped || this.#opening || !consumer) return;
     try {
       await consumer.info();
-    } catch {
+    } catch (err) {
+      // Refused while the meta leader is elected: the consumer is still there (its pulls are
+      // answered meanwhile); the watchdog reopens it if nothing arrives.
+      if (electionError(err) === "refused") return;
       // Not found (its server restarted), or its server is down: another one.
       if (this.#consumer === consumer) this.#reopen();
     }

@@ -4,6 +4,14 @@
  * request waits out its whole timeout (a journal append's is seconds, during which its actor
  * instance stands still). `lostOnDisconnect` ends such a wait at the disconnect instead, with a
  * `RequestLostError`, which callers treat as a timeout: the request's fate is unknown.
+ *
+ * A request sent while the connection has no server is worse off: nats.js drops what it was
+ * given to send when it dials the next server, so the request waits out its timeout though it
+ * never left (a lease renewal sent so lost its lease, a journal's read-back stalled its actor
+ * instance for as long). `failRequestsOnDisconnect` covers every request a connection makes
+ * (JetStream's API calls, publishes and key-value reads and writes all go through `request`):
+ * one in flight at a disconnect fails then, and one made while the connection is away is held
+ * and sent once it is back (`RequestNotSentError` if that takes the request's whole timeout).
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 
@@ -12,18 +20,53 @@ export class RequestLostError extends Error {
   override name = "RequestLostError";
 }
 
+/** A request held while the connection had no server, for its whole timeout: never sent. */
+export class RequestNotSentError extends Error {
+  override name = "RequestNotSentError";
+}
+
+/** What is known of a connection's server, from its status. */
 interface Watch {
+  /** Rejects at the next disconnect. */
   lost: Promise<never>;
   fail: (err: RequestLostError) => void;
+  /** While the connection has no server: resolves when it has one again (or is closed). */
+  back: Promise<void> | undefined;
+  up: () => void;
 }
 
 const watches = new WeakMap<NatsConnection, Watch>();
 
-function nextLoss(): Watch {
+function nextLoss(): Pick<Watch, "lost" | "fail"> {
   let fail: (err: RequestLostError) => void = () => {};
   const lost = new Promise<never>((_, reject) => (fail = reject));
   lost.catch(() => {}); // awaited only by requests in flight
   return { lost, fail };
+}
+
+/** `nc`'s watch, made (and its status followed) at the first call. */
+function watchOf(nc: NatsConnection): Watch {
+  const known = watches.get(nc);
+  if (known) return known;
+  const w: Watch = { ...nextLoss(), back: undefined, up: () => {} };
+  watches.set(nc, w);
+  const back = () => {
+    w.back = undefined;
+    w.up();
+  };
+  (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") {
+        const was = w.fail;
+        Object.assign(w, nextLoss());
+        w.back ??= new Promise<void>((resolve) => (w.up = resolve));
+        was(new RequestLostError("the connection to NATS was lost"));
+      } else if (s.type === "reconnect") {
+        back();
+      }
+    }
+  })().catch(() => {}).finally(back); // closed: what waits is sent, and fails as closed
+  return w;
 }
 
 /** `request`, rejected with a RequestLostError if `nc` loses its server before it settles. */
@@ -32,28 +75,48 @@ export function lostOnDisconnect<T>(
   what: string,
   request: Promise<T>,
 ): Promise<T> {
-  let w = watches.get(nc);
-  if (!w) {
-    const watch = nextLoss();
-    watches.set(nc, w = watch);
-    (async () => {
-      for await (const s of nc.status()) {
-        if (s.type !== "disconnect") continue;
-        const was = watches.get(nc)!;
-        watches.set(nc, nextLoss());
-        was.fail(new RequestLostError("the connection to NATS was lost"));
-      }
-    })().catch(() => {});
-  }
   return Promise.race([
     request,
-    w.lost.catch((err: RequestLostError) => {
+    watchOf(nc).lost.catch((err: RequestLostError) => {
       throw new RequestLostError(
         `Cannot ${what}: the connection to NATS was lost before its answer`,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }),
   ]);
+}
+
+const failing = new WeakSet<NatsConnection>();
+
+/** The timeout nats.js gives a request that names none, ms. */
+const NATS_REQUEST_TIMEOUT_MS = 1000;
+
+/**
+ * Makes every request `nc` sends from now on fail with a RequestLostError if the connection
+ * loses its server before the answer, and wait for a server when it has none (once per
+ * connection; later calls do nothing).
+ */
+export function failRequestsOnDisconnect(nc: NatsConnection): void {
+  if (failing.has(nc)) return;
+  failing.add(nc);
+  const request = nc.request.bind(nc);
+  const w = watchOf(nc);
+  nc.request = (subject, payload, opts) => {
+    const what = `get an answer on "${subject}"`;
+    const send = () => lostOnDisconnect(nc, what, request(subject, payload, opts));
+    if (!w.back) return send();
+    const timeoutMs = opts?.timeout ?? NATS_REQUEST_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<"gave up">((resolve) => {
+      timer = setTimeout(() => resolve("gave up"), timeoutMs);
+    });
+    return Promise.race([w.back, gaveUp]).then((outcome) => {
+      clearTimeout(timer);
+      if (outcome !== "gave up") return send();
+      throw new RequestNotSentError(
+        `Cannot ${what}: the connection to NATS had no server for the request's whole ` +
+          `timeout of ${timeoutMs} ms`,
+      );
+    });
+  };
 }

@@ -15,7 +15,7 @@
  * write or a journal publish gets its timeout back, for its caller to find out what was stored.
  */
 
-import { RequestLostError } from "./connection_loss.ts";
+import { RequestLostError, RequestNotSentError } from "./connection_loss.ts";
 
 /**
  * The API timeout of a JetStream client that creates consumers, ms. nats-server 2.9 may place an
@@ -59,6 +59,7 @@ export class JetStreamUnavailableError extends Error {
 export function electionError(err: unknown): "refused" | "timeout" | undefined {
   if (err instanceof JetStreamUnavailableError) return undefined; // its budget is spent
   if (err instanceof RequestLostError) return "timeout"; // lost with its server: fate unknown
+  if (err instanceof RequestNotSentError) return "refused"; // held without a server: never sent
   const e = err as { name?: unknown; message?: unknown; code?: unknown } | undefined;
   // JetStreamApiError's code is the API error code.
   if (e?.code === 10008 || e?.code === 10009) return "refused";

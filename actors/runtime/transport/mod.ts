@@ -2,7 +2,12 @@
  * The buses a host talks over (NATS and in process), a NATS server for tests and `troupe up`,
  * JetStream publishing and retries, and the findings stream.
  */
-export { lostOnDisconnect, RequestLostError } from "./connection_loss.ts";
+export {
+  failRequestsOnDisconnect,
+  lostOnDisconnect,
+  RequestLostError,
+  RequestNotSentError,
+} from "./connection_loss.ts";
 export {
   type FindingHandler,
   FINDINGS_DUPLICATE_WINDOW_MS,
@@ -42,6 +47,7 @@ export {
   NatsBus,
   type NatsBusOptions,
   type NatsConnectionState,
+  natsServerList,
 } from "./nats_bus.ts";
 export {
   ensureDir,

@@ -22,6 +22,7 @@ import {
   type RequestOptions,
   type SubscribeOptions,
 } from "../../../protocol/mod.ts";
+import { failRequestsOnDisconnect } from "./connection_loss.ts";
 
 /** Options of `NatsBus.connect`. */
 export interface NatsBusOptions {
@@ -117,6 +118,8 @@ export class NatsBus implements Bus {
 
   private constructor(nc: NatsConnection, options: NatsBusOptions) {
     this.nc = nc;
+    // A host's every JetStream and key-value call is a request on this connection.
+    failRequestsOnDisconnect(nc);
     this.#onHandlerError = options.onHandlerError ??
       ((err, msg) => console.error(`Handler for "${msg.subject}" threw:`, err));
     const state: NatsConnectionState = {
@@ -159,13 +162,13 @@ export class NatsBus implements Bus {
     return this.#state;
   }
 
-  /** Connects to `servers` (e.g. `nats://127.0.0.1:4222`). */
+  /** Connects to `servers` (e.g. `nats://127.0.0.1:4222`, or several separated by commas). */
   static async connect(servers: string, options: NatsBusOptions = {}): Promise<NatsBus> {
     const timeoutMs = options.connectTimeoutMs ?? NATS_CONNECT_TIMEOUT_MS;
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers,
+        servers: natsServerList(servers),
         name: options.name ?? "troupe",
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
@@ -282,4 +285,12 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 function isNoResponders(err: unknown): boolean {
   const e = err as { name?: unknown; cause?: { name?: unknown } } | null;
   return e?.name === "NoResponders" || e?.cause?.name === "NoResponders";
+}
+
+/**
+ * The servers of a NATS URL that may name several separated by commas, as a list: nats.js takes a
+ * string as one server, so a cluster's comma-separated URL handed over as it is reaches only one.
+ */
+export function natsServerList(url: string): string[] {
+  return url.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }

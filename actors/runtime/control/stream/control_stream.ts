@@ -120,7 +120,9 @@ export function controlStreamSource(
       }, { repeatable: true });
       if (stopped) return;
       // One at a time, in order: each is acknowledged once journaled.
-      messages = await consumer.consume({ max_messages: 1 });
+      // Bound: after a reconnect it pulls again at once, not after a consumer info that a
+      // cluster electing its meta leader refuses (then nats.js waits 30 s to ask again).
+      messages = await consumer.consume({ max_messages: 1, bind: true });
       (async () => {
         for await (const m of messages!) {
           const msg = { subject: m.subject, data: m.data, headers: undefined, reply: undefined };

@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { NatsBus } from "../../../../actors/runtime/transport/nats_bus.ts";
+import { NatsBus, natsServerList } from "../../../../actors/runtime/transport/nats_bus.ts";
+import { freePort } from "../../../../actors/runtime/transport/nats_server.ts";
 import { InProcessBus } from "../../../../actors/runtime/transport/in_process_bus.ts";
 import { type Bus, type BusMessage, BusRequestError } from "../../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats } from "../../../_support/nats.ts";
@@ -144,4 +145,34 @@ if (haveNatsServer("nats_bus")) {
       },
     };
   });
+}
+
+if (haveNatsServer("nats_bus")) {
+  const servers = suite("nats_bus_servers");
+  servers("natsServerList() splits a comma-separated URL into its servers", () => {
+    assert.equal(natsServerList("nats://a:1, nats://b:2,,nats://c:3 "), [
+      "nats://a:1",
+      "nats://b:2",
+      "nats://c:3",
+    ]);
+    assert.equal(natsServerList("nats://a:1"), ["nats://a:1"]);
+  });
+  servers("NatsBus.connect() takes a comma-separated list as several servers", async () => {
+    const server = await startTestNats();
+    const dead = `nats://127.0.0.1:${await freePort()}`;
+    try {
+      // Either order reaches the live one: the whole string read as one server reached neither.
+      for (const list of [`${server.url},${dead}`, `${dead}, ${server.url}`]) {
+        const bus = await NatsBus.connect(list, quiet);
+        try {
+          assert.is(bus.nc.getServer(), `127.0.0.1:${server.port}`, list);
+        } finally {
+          await bus.close();
+        }
+      }
+    } finally {
+      await server.cleanup();
+    }
+  });
+  servers.run();
 }
