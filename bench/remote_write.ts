@@ -10,7 +10,8 @@
  * usually scrapes, each 2,000 series a target whose scrapes are spread over the interval as
  * Prometheus spreads them: `--detect-shape`), `rss_mb_per_1k_channels`
  * and `detect_lag_ms_p99` (from a request's first send, retried as Prometheus retries a 5xx, to
- * the anomaly detector's output for its samples).
+ * the anomaly detector's output for its samples); its log line also says the requests' times to
+ * their answers while the host is loaded with the detectors.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -335,19 +336,7 @@ async function detectRun(
   ctx: BenchContext,
 ): Promise<BenchRow[]> {
   const writePort = await freePort();
-  const httpPort = await freePort();
-  const config = join(dir, "host.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      nats: { url: natsUrl },
-      input: "jetstream",
-      data_dir: join(dir, "host"),
-      http_port: httpPort,
-      limits: { channels_max: channels },
-      remote_write: { port: writePort, feed: "detect" },
-    }),
-  );
+  const config = await writeDetectConfig(dir, { natsUrl, channels, writePort });
   const host = ChildScript.start("bench/_remote_write_host.ts", [config], ctx.log);
   const nc = await connect({ servers: natsUrl });
   try {
@@ -362,46 +351,50 @@ async function detectRun(
     );
     // Watch the anomaly outputs of 200 of the first shard's channels, spread over its request
     // (a request's last channels are taken last), each round's send time kept by sample time.
-    // The first round makes the channels: its lag is said apart (the host's start), and it is
-    // over once the last channel of every shard has its first output too.
+    // The first round makes the channels: its lag is said apart (the host's start).
     const sentAt = new Map<number, { round: number; at: number }>();
     const lags: number[] = [];
     const startLags: number[] = [];
-    const watched = new Set<string>();
-    const first = Math.min(perShard, channels);
-    for (let i = 0; i < first; i += Math.max(1, Math.floor(first / 200))) {
-      watched.add(benchChannel(1000, i));
-    }
+    const watched = watchedChannels(Math.min(perShard, channels));
+    const sub = watchLags(
+      nc,
+      watched,
+      sentAt,
+      (round, lag) => (round === 0 ? startLags : lags).push(lag),
+    );
+    // Each shard's last channel, the last its request makes: out once the host has made them all.
     const unmade = new Set(labels.map((l, s) => benchChannel(1000 + s, l.length - 1)));
-    const sub = watchLags(nc, new Set([...watched, ...unmade]), sentAt, (channel, round, lag) => {
-      if (round === 0) unmade.delete(channel);
-      if (watched.has(channel)) (round === 0 ? startLags : lags).push(lag);
+    const made = nc.subscribe(outPattern("anomaly"), {
+      callback: (_e, m) => void unmade.delete(m.subject.slice(outPrefix("anomaly").length)),
     });
     const url = `http://127.0.0.1:${writePort}/api/v1/write`;
     // The channels made, then the measured rounds once the host has caught up with making them
-    // (every watched channel's and every shard's last channel's first output in): a host's start
-    // is not its steady state.
+    // (every watched channel's first output in, and every shard's last channel's): a host's start
+    // is not its steady state, and a receiver that answers sooner must not start the measured
+    // rounds while the host still makes the other shards' channels.
     const t0 = performance.now();
     await sendRounds(url, labels, { ...run, seconds: run.intervalS, from: 0 }, sentAt, () => {});
     while (
-      (startLags.length < watched.size || unmade.size > 0) &&
-      performance.now() - t0 < CATCH_UP_MS
+      (startLags.length < watched.size || unmade.size > 0) && performance.now() - t0 < CATCH_UP_MS
     ) {
       await sleep(200);
     }
+    made.unsubscribe();
     const madeS = (performance.now() - t0) / 1000;
     const cpu0 = threadCpuMs(host.pid);
     let rounds = 0;
-    await sendRounds(url, labels, { ...run, from: 1 }, sentAt, () => rounds++);
+    const acks: number[] = [];
+    await sendRounds(url, labels, { ...run, from: 1, acks }, sentAt, () => rounds++);
     await sleep(run.intervalS * 1000);
     const cpu1 = threadCpuMs(host.pid);
     sub.unsubscribe();
     const rss1 = rssMb(host.pid);
     lags.sort((a, b) => a - b);
+    acks.sort((a, b) => a - b);
     // The host's main thread's CPU time per measured round (a round: a sample of every channel):
     // what the detectors cost, whatever else the machine runs meanwhile.
     const cpuRound = cpu0 === undefined || cpu1 === undefined ? NaN : (cpu1 - cpu0) / rounds;
-    ctx.log(detectLine(channels, run, { rss0, rss1, lags, startLags, madeS, cpuRound }));
+    ctx.log(detectLine(channels, run, { rss0, rss1, lags, startLags, madeS, cpuRound, acks }));
     return detectRunRows(channels, rss0, rss1, percentile(lags, 99));
   } finally {
     await nc.close();
@@ -409,6 +402,35 @@ async function detectRun(
     if (host.pid !== undefined) process.kill(host.pid, "SIGTERM");
     await host.wait(10_000);
   }
+}
+
+/** Writes the detector run's host configuration file; returns its path. */
+async function writeDetectConfig(
+  dir: string,
+  o: { natsUrl: string; channels: number; writePort: number },
+): Promise<string> {
+  const config = join(dir, "host.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      nats: { url: o.natsUrl },
+      input: "jetstream",
+      data_dir: join(dir, "host"),
+      http_port: await freePort(),
+      limits: { channels_max: o.channels },
+      remote_write: { port: o.writePort, feed: "detect" },
+    }),
+  );
+  return config;
+}
+
+/** 200 of the first shard's `first` channels, spread over its request. */
+function watchedChannels(first: number): Set<string> {
+  const watched = new Set<string>();
+  for (let i = 0; i < first; i += Math.max(1, Math.floor(first / 200))) {
+    watched.add(benchChannel(1000, i));
+  }
+  return watched;
 }
 
 /** The detector run's figures in words, for the bench's log. */
@@ -422,6 +444,8 @@ function detectLine(
     startLags: number[];
     madeS: number;
     cpuRound: number;
+    /** The measured rounds' requests' times to their answers, sorted. */
+    acks: number[];
   },
 ): string {
   return `${NAME}: ${channels} channels, a sample each every ${run.intervalS} s ` +
@@ -430,8 +454,10 @@ function detectLine(
     `host RSS ${f.rss0.toFixed(0)} MB before, ${f.rss1.toFixed(0)} MB after; detect lag p50 ` +
     `${percentile(f.lags, 50).toFixed(0)} ms, p99 ${
       percentile(f.lags, 99).toFixed(0)
-    } ms over ${f.lags.length} ` +
-    `outputs (the first round, which makes the channels: max ${
+    } ms over ${f.lags.length} outputs; ack p50 ${percentile(f.acks, 50).toFixed(0)} ms, p99 ${
+      percentile(f.acks, 99).toFixed(0)
+    } ms over ${f.acks.length} requests ` +
+    `(the first round, which makes the channels: max ${
       Math.round(Math.max(...f.startLags))
     } ms, caught up after ${f.madeS.toFixed(1)} s); host main thread CPU ${
       f.cpuRound.toFixed(0)
@@ -465,7 +491,7 @@ function watchLags(
   nc: NatsConnection,
   watched: Set<string>,
   sentAt: Map<number, { round: number; at: number }>,
-  lag: (channel: string, round: number, ms: number) => void,
+  lag: (round: number, ms: number) => void,
 ): Subscription {
   const sub = nc.subscribe(outPattern("anomaly"));
   (async () => {
@@ -474,7 +500,7 @@ function watchLags(
       if (!watched.has(channel)) continue;
       const ts = readTs(m.data);
       const sent = ts === undefined ? undefined : sentAt.get(Math.round(ts / 1000));
-      if (sent !== undefined) lag(channel, sent.round, performance.now() - sent.at);
+      if (sent !== undefined) lag(sent.round, performance.now() - sent.at);
     }
   })();
   return sub;
@@ -485,7 +511,8 @@ const CATCH_UP_MS = 180_000;
 
 /**
  * Sends every shard's request each `intervalS` for `seconds`, keeping when each was first sent
- * by its sample time and round (counted from `from`); `onRound(k)` runs as round `k` starts.
+ * by its sample time and round (counted from `from`), and each one's time to its answer in
+ * `acks`; `onRound(k)` runs as round `k` starts.
  * Spread, shard `s` of `n` (a target of 2,000 series) is scraped `s / n` of the interval into each
  * round, its samples timed then, as Prometheus spreads its targets' scrapes over the interval; not
  * spread, every shard at once.
@@ -493,7 +520,7 @@ const CATCH_UP_MS = 180_000;
 async function sendRounds(
   url: string,
   labels: Uint8Array[][],
-  run: { seconds: number; intervalS: number; spread: boolean; from: number },
+  run: { seconds: number; intervalS: number; spread: boolean; from: number; acks?: number[] },
   sentAt: Map<number, { round: number; at: number }>,
   onRound: (k: number) => void,
 ): Promise<void> {
@@ -509,8 +536,9 @@ async function sendRounds(
       const wait = t0 + k * intervalMs + offset - performance.now();
       if (wait > 0) await sleep(wait);
       if (s === 0) onRound(run.from + k);
-      sentAt.set(tMs, { round: run.from + k, at: performance.now() });
-      sent.push(send(url, body, 10));
+      const at = performance.now();
+      sentAt.set(tMs, { round: run.from + k, at });
+      sent.push(send(url, body, 10).then(() => void run.acks?.push(performance.now() - at)));
     }
     if (!run.spread) await Promise.all(sent.splice(0));
   }

@@ -1,8 +1,10 @@
 /**
  * The metrics receiver as `troupe run` (the config file's `remote_write` block) and `troupe up
- * --feed remote-write` start it, beside a host and on its bus: durable when the bus is NATS (the
- * feed stream made if it is not there), and the `remote_write` block printed for the user to
- * paste into prometheus.yml, with its OpenTelemetry Collector counterpart.
+ * --feed remote-write` start it, beside a host: on NATS, on a worker thread of its own with its
+ * own connection (ReceiverThread), durable (the feed stream made if it is not there), so its
+ * acknowledgements never wait behind the host's detectors; on the in-process bus, in the host's
+ * thread on that bus. The `remote_write` block is printed for the user to paste into
+ * prometheus.yml.
  */
 import { describeError, ensureFeedStream, NatsBus } from "../actors/runtime/mod.ts";
 import { portOr } from "./up_nats.ts";
@@ -11,26 +13,61 @@ import {
   type IngestSettings,
   openChannelLabels,
   parseIngestSettings,
+  ReceiverThread,
 } from "../actors/ingest/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 
 /** A started receiver and what to say about it. */
 export interface StartedReceiver {
-  server: IngestServer;
+  /** The port it listens on. */
+  port: number;
   /** One line: where it listens, whether what it acknowledges is durable. */
   line: string;
   /** The blocks to paste into prometheus.yml and an OpenTelemetry Collector's config. */
   block: string;
-  close(): Promise<void>;
+  /** Resolves when the receiver stops without being asked to (its thread failed). */
+  fatal: Promise<Error>;
+  /** Stops it; resolves with the samples it journaled in all. */
+  close(): Promise<{ journaled: number }>;
 }
 
-/** Starts the receiver the `remote_write` block `raw` sets up, on `bus`. */
+/** Where a receiver runs. */
+export interface ReceiverPlace {
+  /**
+   * The NATS server URL (list) of the host: the receiver runs on a thread of its own, on a
+   * connection of its own. Undefined: the in-process bus, `bus`.
+   */
+  nats: string | undefined;
+  /** The host's bus: the receiver's when there is no NATS URL. */
+  bus?: Bus;
+  /** The name the NATS server shows for the receiver's connection. */
+  name: string;
+  /** Defaults under the block (the host's channel limit). */
+  defaults?: Omit<Partial<IngestSettings>, "match">;
+}
+
+/** Starts the receiver the `remote_write` block `raw` sets up, where `place` says. */
 export async function startReceiver(
   raw: Record<string, unknown>,
-  bus: Bus,
-  defaults: Partial<IngestSettings> = {},
+  place: ReceiverPlace,
 ): Promise<StartedReceiver> {
+  const defaults = place.defaults ?? {};
+  if (place.nats !== undefined) {
+    const thread = await ReceiverThread.start(raw, {
+      nats: place.nats,
+      name: place.name,
+      defaults,
+    });
+    return described(thread.settings, {
+      port: thread.port,
+      durable: true,
+      fatal: thread.fatal,
+      close: () => thread.stop(),
+    });
+  }
   const settings = parseIngestSettings(raw, "remote_write", defaults);
+  const bus = place.bus;
+  if (bus === undefined) throw new Error("Cannot start the metrics receiver: no NATS URL nor bus");
   const durable = bus instanceof NatsBus;
   if (durable) await ensureFeedStream(bus.nc);
   // Each new channel's source labels, for its alerts (the alert sender reads them).
@@ -42,49 +79,39 @@ export async function startReceiver(
     await labels.close();
     throw err;
   }
-  const url = `http://${settings.host}:${server.port}`;
+  return described(settings, {
+    port: server.port,
+    durable,
+    fatal: new Promise<Error>(() => {}),
+    close: async () => {
+      await server.stop().finally(() => labels.close());
+      const values = (await server.metrics.samples.get()).values;
+      const journaled = values.filter((v) => v.labels.outcome === "journaled")
+        .reduce((n, v) => n + v.value, 0);
+      return { journaled };
+    },
+  });
+}
+
+/** A started receiver with its line and the block to paste. */
+function described(
+  settings: IngestSettings,
+  r: Omit<StartedReceiver, "line" | "block"> & { durable: boolean },
+): StartedReceiver {
+  const url = `http://${settings.host}:${r.port}`;
   const line = `receiving Prometheus remote write on ${url}/api/v1/write as feed ` +
     `"${settings.feed}" (${
-      durable
+      r.durable
         ? "acknowledged once on the feed stream"
         : "in-process bus: acknowledged when published, not durable"
     }); its metrics on ${url}/metrics`;
   return {
-    server,
+    port: r.port,
     line,
     block: pasteBlock(url, settings),
-    close: () => server.stop().finally(() => labels.close()),
+    fatal: r.fatal,
+    close: r.close,
   };
-}
-
-/**
- * Starts the receiver of `troupe run`'s `remote_write` block on a NATS connection of its own (the
- * threaded host's main thread has no bus: its hosts run on the worker threads), durable as on a
- * one-thread host; closing it closes the connection too.
- */
-export async function startReceiverOnNats(
-  raw: Record<string, unknown>,
-  nats: string,
-  name: string,
-  defaults: Partial<IngestSettings> = {},
-): Promise<StartedReceiver> {
-  const bus = await NatsBus.connect(nats, { name });
-  try {
-    const receiver = await startReceiver(raw, bus, defaults);
-    return {
-      ...receiver,
-      async close() {
-        try {
-          await receiver.close();
-        } finally {
-          await bus.close().catch(() => {});
-        }
-      },
-    };
-  } catch (err) {
-    await bus.close().catch(() => {});
-    throw err;
-  }
 }
 
 /** The metrics receiver's port under `troupe up --feed remote-write`, when it is free. */
@@ -95,10 +122,18 @@ const UP_RECEIVER_PORT = 9201;
  * printed once it listens. One that cannot start says why in one line and the host runs on, as a
  * synthetic feed that stops does.
  */
-export function upReceiver(bus: Bus): { stop(): Promise<() => string> } {
-  const starting = portOr(UP_RECEIVER_PORT).then((port) => startReceiver({ port }, bus)).then(
+export function upReceiver(
+  bus: Bus,
+  nats: string | undefined,
+): { stop(): Promise<() => string> } {
+  const starting = portOr(UP_RECEIVER_PORT).then((port) =>
+    startReceiver({ port }, { nats, bus, name: "troupe-up-receiver" })
+  ).then(
     (receiver) => {
       console.log(`troupe up: ${receiver.line}\n${receiver.block}`);
+      void receiver.fatal.then((err) =>
+        console.error(`troupe up: ${describeError(err)}; the host runs on (Ctrl-C to stop)`)
+      );
       return receiver;
     },
     (err) => {
@@ -113,10 +148,7 @@ export function upReceiver(bus: Bus): { stop(): Promise<() => string> } {
     async stop() {
       const receiver = await starting;
       if (!receiver) return () => "no metrics receiver ran";
-      await receiver.close();
-      const values = (await receiver.server.metrics.samples.get()).values;
-      const journaled = values.filter((v) => v.labels.outcome === "journaled")
-        .reduce((n, v) => n + v.value, 0);
+      const { journaled } = await receiver.close();
       return () => `the metrics receiver journaled ${journaled} samples`;
     },
   };

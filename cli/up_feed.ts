@@ -20,6 +20,8 @@ export interface UpFeedOptions {
   seed: number;
   /** The feed's step per channel. */
   intervalUs: number;
+  /** The NATS server the hosts are on (the metrics receiver's thread connects to it). */
+  natsUrl?: string | undefined;
 }
 
 /**
@@ -31,7 +33,7 @@ export function startFeed(
   bus: Bus,
   launched: UpHosts,
 ): { stop(): Promise<() => string> } {
-  if (o.feedKind === "remote-write") return upReceiver(bus);
+  if (o.feedKind === "remote-write") return upReceiver(bus, o.natsUrl);
   const findings = new LatestFindings(bus);
   let outputs = 0, dead = 0;
   bus.subscribe(areaPattern("out"), () => outputs++);

@@ -3,6 +3,7 @@
  * made channels of a feed, journaled on the feed stream as batches that hosts split into frames.
  */
 export { IngestServer, type IngestServerOptions } from "./ingest_server.ts";
+export { ReceiverThread, type ReceiverThreadOptions } from "./receiver_thread.ts";
 export { INGEST_DEFAULTS, type IngestSettings, parseIngestSettings } from "./ingest_settings.ts";
 export { IngestMetrics } from "./ingest_metrics.ts";
 export { type FeedJournal, feedJournal, type FeedJournalOptions } from "./feed_journal.ts";

@@ -44,7 +44,7 @@ import {
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
 import { alertingConfigOf } from "../stage_alerting.ts";
 import { waitForSignal } from "../signals.ts";
-import { type StartedReceiver, startReceiver, startReceiverOnNats } from "../metrics_receiver.ts";
+import { type StartedReceiver, startReceiver } from "../metrics_receiver.ts";
 import { parseIngestSettings } from "../../actors/ingest/mod.ts";
 import {
   BUILT_IN_KINDS,
@@ -149,7 +149,7 @@ export const command: Command = {
   "memory", every_inputs, every_ms }, http_port, output_msg_id, limits { frame_bytes_max,
   samples_per_frame_max, channels_max, mailbox_max }, actors { <kind>: { enabled, ...kind's
   options } }, remote_write { port, feed, match, channels_max, bearer_token | basic_auth, ... }
-  (the Prometheus remote write and OTLP receiver: docs/prometheus.md).
+  (the Prometheus remote write and OTLP receiver, on a thread of its own: docs/prometheus.md).
 Every kind runs unless its section says "enabled": false.
 A file: { "nats": "nats://127.0.0.1:4222", "partitions": { "count": 16, "owned": "0-7" },
   "actors": { "stats": { "every_samples": 500 }, "coherence": { "enabled": false } } }
@@ -299,8 +299,11 @@ async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
   let receiver: StartedReceiver | undefined;
   if (config.remote_write) {
     try {
-      receiver = await startReceiver(config.remote_write, launched.bus, {
-        channelsMax: config.limits.channels_max, // the host edge's own limit, one setting
+      receiver = await startReceiver(config.remote_write, {
+        nats: config.nats,
+        bus: launched.bus,
+        name: `${config.host_id}-receiver`,
+        defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit
       });
     } catch (err) {
       console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);
@@ -315,6 +318,7 @@ async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),
     launched.fatal.then((fatal) => ({ signal: undefined, fatal })),
+    ...receiverFatal(receiver),
   ]);
   if (stopped.fatal) {
     console.error(`troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}`);
@@ -377,12 +381,12 @@ async function runThreaded(
   let receiver: StartedReceiver | undefined;
   if (config.remote_write) {
     try {
-      receiver = await startReceiverOnNats(
-        config.remote_write,
-        config.nats!,
-        `${config.host_id}-receiver`,
-        { channelsMax: config.limits.channels_max }, // the host edge's own limit, as unthreaded
-      );
+      // The main thread has no bus (its hosts run on the worker threads): NATS, always.
+      receiver = await startReceiver(config.remote_write, {
+        nats: config.nats!,
+        name: `${config.host_id}-receiver`,
+        defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit
+      });
     } catch (err) {
       console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);
       await incidents?.close().catch(() => {});
@@ -404,6 +408,7 @@ async function runThreaded(
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),
     host.fatal.then((fatal) => ({ signal: undefined, fatal })),
+    ...receiverFatal(receiver),
   ]);
   console.error(
     stopped.fatal
@@ -438,6 +443,22 @@ async function runLeased(
     return EXIT_FAILURE;
   }
   const signalled = waitForSignal();
+  let receiver: StartedReceiver | undefined;
+  if (config.remote_write) {
+    try {
+      // Each host of the file runs one: Prometheus writes to one of them, and the batches reach
+      // whichever host holds a channel's partition through the feed stream.
+      receiver = await startReceiver(config.remote_write, {
+        nats: config.nats!,
+        name: `${config.host_id}-receiver`,
+        defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit
+      });
+    } catch (err) {
+      console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);
+      await closeWithin(launched, CLOSE_TIMEOUT_MS);
+      return EXIT_FAILURE;
+    }
+  }
   const port = launched.httpPort;
   const { ttl_ms, heartbeat_ms } = config.partitions.leases;
   console.log(
@@ -453,8 +474,18 @@ async function runLeased(
     return undefined;
   });
   if (incidents) console.log(`troupe run: incidents: ${incidents.line}`);
-  const signal = await signalled;
-  console.error(`troupe run: ${signal}: handing partitions off and stopping`);
+  if (receiver) console.log(`troupe run: ${receiver.line}\n${receiver.block}`);
+  const stopped = await Promise.race([
+    signalled.then((signal) => ({ signal, fatal: undefined })),
+    ...receiverFatal(receiver),
+  ]);
+  console.error(
+    stopped.fatal
+      ? `troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}; handing ` +
+        `partitions off`
+      : `troupe run: ${stopped.signal}: handing partitions off and stopping`,
+  );
+  await receiver?.close();
   await incidents?.close().catch((err) =>
     console.error(`troupe run: while handing the incident stage off: ${describeError(err)}`)
   );
@@ -471,9 +502,16 @@ async function runLeased(
       } s; its leases expire on their own`,
     );
   }
-  const code = closed ? 0 : EXIT_FAILURE;
+  const code = closed && !stopped.fatal ? 0 : EXIT_FAILURE;
   process.exitCode = code;
   return code;
+}
+
+/** A receiver's unasked end as a reason the host stops (none without a receiver). */
+function receiverFatal(
+  receiver: StartedReceiver | undefined,
+): Array<Promise<{ signal: undefined; fatal: Error }>> {
+  return receiver ? [receiver.fatal.then((fatal) => ({ signal: undefined, fatal }))] : [];
 }
 
 /** How long a host may take to drain and stop before the command gives up on it. */

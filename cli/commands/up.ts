@@ -263,7 +263,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       console.log(`troupe up: recording the session into ${o.recordPath}${note}`);
     }
     // --- end --record
-    const feeding = startFeed(o, bus, launched);
+    const feeding = startFeed({ ...o, natsUrl: config.nats }, bus, launched);
     const signal = await waitForSignal(o.durationS > 0 ? o.durationS * 1000 : undefined);
     const counts = await feeding.stop();
     console.error(

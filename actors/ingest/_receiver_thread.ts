@@ -1,0 +1,78 @@
+/**
+ * The metrics receiver's worker thread (started by receiver_thread.ts): the whole of a request's
+ * path, off the host's event loop. It listens on the receiver's port, reads, decodes and matches
+ * each request, names its channels, journals its batches on the feed stream over a NATS
+ * connection of its own and answers once the stream has them; it writes new channels' labels,
+ * tells the incident stage of stale markers and serves the receiver's `/metrics` with the scores
+ * back out. So an acknowledgement never waits behind the detectors' work on the host's thread.
+ */
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { describeError, ensureFeedStream, NatsBus } from "../runtime/mod.ts";
+import { type ChannelLabelsBook, openChannelLabels } from "./channel_labels_book.ts";
+import { IngestServer } from "./ingest_server.ts";
+import { parseIngestSettings } from "./ingest_settings.ts";
+import type {
+  FromReceiverThread,
+  ReceiverThreadData,
+  ToReceiverThread,
+} from "./_receiver_thread_wire.ts";
+
+// Only in the receiver's worker: a module that imports this one elsewhere starts nothing.
+if (!isMainThread && parentPort && (workerData as ReceiverThreadData | undefined)?.receiverThread) {
+  void runReceiverThread(parentPort, workerData as ReceiverThreadData);
+}
+
+async function runReceiverThread(
+  port: NonNullable<typeof parentPort>,
+  data: ReceiverThreadData,
+): Promise<void> {
+  const send = (m: FromReceiverThread) => port.postMessage(m);
+  // Where the thread is: starting, running (server set) or failed. A stop while starting waits
+  // for the start to end; the main thread ends the worker once told "stopped".
+  const at: {
+    bus?: NatsBus;
+    labels?: ChannelLabelsBook;
+    server?: IngestServer;
+    done?: true;
+    stop?: number;
+  } = {};
+  const stop = async (graceMs: number) => {
+    let journaled = 0;
+    try {
+      if (at.server) {
+        await at.server.stop(graceMs);
+        for (const v of (await at.server.metrics.samples.get()).values) {
+          if (v.labels.outcome === "journaled") journaled += v.value;
+        }
+      }
+      await at.labels?.close();
+    } finally {
+      await at.bus?.close().catch(() => {});
+      send({ type: "stopped", journaled });
+    }
+  };
+  port.on("message", (m: ToReceiverThread) => {
+    if (m.type !== "stop" || at.stop !== undefined) return;
+    at.stop = m.graceMs;
+    if (at.done) void stop(m.graceMs); // else once started
+  });
+  try {
+    const settings = parseIngestSettings(data.raw, "remote_write", data.defaults);
+    const bus = at.bus = await NatsBus.connect(data.nats, { name: data.name });
+    await ensureFeedStream(bus.nc);
+    // Each new channel's source labels, for its alerts (the alert sender reads them).
+    const labels = at.labels = await openChannelLabels(bus, { read: false });
+    const server = new IngestServer(settings, { bus, durable: true, src: data.src, labels });
+    await server.start();
+    at.server = server;
+    send({ type: "listening", port: server.port });
+  } catch (err) {
+    await at.labels?.close().catch(() => {});
+    await at.bus?.close().catch(() => {});
+    delete at.labels;
+    delete at.bus;
+    send({ type: "failed", message: describeError(err) });
+  }
+  at.done = true;
+  if (at.stop !== undefined) await stop(at.stop);
+}
