@@ -51,12 +51,15 @@ export function feedBatchSubject(feed: string): string {
   return `${SUBJECT_ROOT}.feed.${checkName(feed, "feed")}`;
 }
 
+const FEED_PREFIX = `${SUBJECT_ROOT}.feed.`;
+
 /** The feed of a batch subject `troupe.feed.<feed>`, or undefined for any other subject. */
 export function feedOfBatchSubject(subject: string): string | undefined {
-  const prefix = `${SUBJECT_ROOT}.feed.`;
-  if (!subject.startsWith(prefix)) return undefined;
-  const feed = subject.slice(prefix.length);
-  return feed.includes(".") ? undefined : feed;
+  // Asked of every feed message: a channel's subject is told apart without a string made.
+  if (!subject.startsWith(FEED_PREFIX) || subject.includes(".", FEED_PREFIX.length)) {
+    return undefined;
+  }
+  return subject.slice(FEED_PREFIX.length);
 }
 
 /** Encodes a feed batch message. */

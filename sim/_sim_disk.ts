@@ -2,7 +2,8 @@
  * A simulated host's disk: its journal (a MemoryJournal) and snapshot store, which outlive the
  * host's crashes, and the handles one incarnation of the host writes through. A handle makes an
  * fsync and a snapshot write take virtual time (so a crash can land in the middle of one), syncs
- * the journal on an interval (the file journal's `interval` policy), and is fenced when its
+ * the journal on an interval where the disk has one (the file journal's `interval` policy; a
+ * journal durable on acknowledgement, as JetStream's, has none), and is fenced when its
  * process dies: whatever the dead host's leftover promise chains still try to write never
  * happens. The disk also shows every journaled frame to a watcher, with the last source position
  * of its stream (the host journals an input before it applies it, so the journal's order is the
@@ -32,8 +33,11 @@ import {
 export interface SimDiskTiming {
   /** How long an fsync takes, in ms. */
   fsyncMs: number;
-  /** The journal's fsync interval, in ms. */
-  fsyncEveryMs: number;
+  /**
+   * The journal's fsync interval, in ms; undefined for a journal durable on acknowledgement,
+   * whose crashes lose no tail (a periodic sync there would only cost events).
+   */
+  fsyncEveryMs: number | undefined;
   /** How long a snapshot write takes, in ms. */
   snapshotMs: number;
 }
@@ -207,11 +211,14 @@ export class SimDisk {
       list: () => (mark(), this.snapshots.list()),
       close: () => Promise.resolve(),
     };
-    const interval = () => {
-      if (dead) return;
-      void sync().then(() => timers.setTimeout(interval, this.timing.fsyncEveryMs));
-    };
-    timers.setTimeout(interval, this.timing.fsyncEveryMs);
+    const everyMs = this.timing.fsyncEveryMs;
+    if (everyMs !== undefined) {
+      const interval = () => {
+        if (dead) return;
+        void sync().then(() => timers.setTimeout(interval, everyMs));
+      };
+      timers.setTimeout(interval, everyMs);
+    }
     return {
       journal,
       snapshots,

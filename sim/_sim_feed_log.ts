@@ -64,11 +64,15 @@ interface Consumer {
   next: number;
   acked: number;
   seenUs: number;
+  /** The generation whose text was made last, and that text. */
+  genText: [number, string];
 }
 
 /** The durable feed log and its server side. */
 export class SimFeedLog {
   readonly entries: FeedEntry[] = [];
+  /** Each entry's sequence as the header text it is sent with, made when first sent. */
+  readonly #seqTexts: string[] = [];
   readonly #conn: SimConnection;
   readonly #scheduler: Scheduler;
   readonly #consumers = new Map<string, Consumer>();
@@ -131,6 +135,7 @@ export class SimFeedLog {
         next: req.from,
         acked: req.from - 1,
         seenUs: 0,
+        genText: [req.g, String(req.g)],
       };
       this.#consumers.set(req.c, c);
     }
@@ -173,8 +178,11 @@ export class SimFeedLog {
   }
 
   #send(c: Consumer, e: FeedEntry) {
+    // Each frame goes to every consumer: its sequence's text is made once, as is a generation's.
+    const seq = this.#seqTexts[e.seq - 1] ??= String(e.seq);
+    if (c.genText[0] !== c.gen) c.genText = [c.gen, String(c.gen)];
     this.#conn.publish(c.deliver, e.data, {
-      headers: { "Sim-Seq": String(e.seq), "Sim-Gen": String(c.gen), "Sim-Subject": e.subject },
+      headers: { "Sim-Seq": seq, "Sim-Gen": c.genText[1], "Sim-Subject": e.subject },
     });
   }
 

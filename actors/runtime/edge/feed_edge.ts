@@ -39,7 +39,7 @@ import { SequenceGaps } from "./input_gaps.ts";
 
 /** A feed message made an input: the instances here it goes to, and what each journals. */
 export interface EdgeInput {
-  targets: Array<[AnyActorDefinition, string]>;
+  targets: ReadonlyArray<readonly [AnyActorDefinition, string]>;
   record: InputRecord;
   /** The journal record's bytes. */
   bytes: ReturnType<typeof encodeInputRecordParts>;
@@ -68,6 +68,11 @@ export class FeedEdge {
   readonly #p: FeedEdgeParts;
   /** Feed subjects already parsed: their channel, or null for subjects that are not feeds. */
   readonly #subjects = new Map<string, string | null>();
+  /** Per channel, its targets here and the kinds' configurations they were routed with. */
+  readonly #routes = new Map<
+    string,
+    { configs: unknown[]; targets: ReadonlyArray<readonly [AnyActorDefinition, string]> }
+  >();
   /** Samples lost on an input without positions, found as gaps in channels' sequences. */
   readonly gaps: SequenceGaps;
   /** Frames refused because their channel was new past the host's limit. */
@@ -185,14 +190,34 @@ export class FeedEdge {
     return cached;
   }
 
-  /** The instances here, `[kind, key]`, that consume `channel`. */
-  targets(channel: string): Array<[AnyActorDefinition, string]> {
+  /**
+   * The instances here, `[kind, key]`, that consume `channel` (not to be changed: the same array
+   * is handed out for the channel until a kind's configuration is replaced).
+   */
+  targets(channel: string): ReadonlyArray<readonly [AnyActorDefinition, string]> {
+    // Asked of every frame, also of those no instance here consumes (most of them where many
+    // hosts share a feed): routed once per channel and configuration, not once per frame.
+    const configs = this.#p.configs, kinds = this.#p.kinds;
+    const known = this.#routes.get(channel);
+    if (known && known.configs.length === kinds.size) {
+      let i = 0;
+      for (const def of kinds.values()) {
+        if (configs.get(def.kind) !== known.configs[i]) break;
+        i++;
+      }
+      if (i === kinds.size) return known.targets;
+    }
     const targets: Array<[AnyActorDefinition, string]> = [];
-    for (const def of this.#p.kinds.values()) {
-      for (const key of def.route(channel, this.#p.configs.get(def.kind))) {
+    const used: unknown[] = [];
+    for (const def of kinds.values()) {
+      const config = configs.get(def.kind);
+      used.push(config);
+      for (const key of def.route(channel, config)) {
         if (this.#p.owns(key)) targets.push([def, key]);
       }
     }
+    if (this.#routes.size >= this.#p.limits.channelsMax) this.#routes.clear();
+    this.#routes.set(channel, { configs: used, targets });
     return targets;
   }
 

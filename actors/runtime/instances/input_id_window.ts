@@ -6,6 +6,9 @@
  * did. Bounded: the oldest id goes when a new one comes past `INPUT_IDS_MAX`.
  */
 
+/** Decodes ASCII bytes to their characters (UTF-8, on bytes all below 128). */
+const ASCII = new TextDecoder();
+
 /** How many recent input ids an instance remembers. */
 export const INPUT_IDS_MAX = 256;
 
@@ -46,6 +49,8 @@ export class InputIdWindow {
   readonly #mask: number;
   readonly #max: number;
   #next = 0;
+  /** Whether every byte `#chars` ever held is below 128 (so UTF-8 decodes each to itself). */
+  #ascii = true;
   /** The last id looked up and its hash: `add` after `has` of the same id hashes it once. */
   #lastId = "";
   #lastHash = 0;
@@ -89,7 +94,16 @@ export class InputIdWindow {
   toArray(): string[] {
     const ids: string[] = [];
     const first = this.#size < this.#max ? 0 : this.#next;
-    for (let k = 0; k < this.#size; k++) ids.push(this.#idAt((first + k) % this.#max));
+    // Every snapshot takes the whole window: while every byte kept is ASCII (the bytes of an id
+    // whose characters are all below 128, or zero), all the characters are decoded at once and
+    // each id is a slice of them, not a string made from its bytes one id at a time.
+    const all = this.#ascii && this.#size > 0 ? ASCII.decode(this.#chars) : undefined;
+    for (let k = 0; k < this.#size; k++) {
+      const at = (first + k) % this.#max;
+      const n = this.#lengths[at]!;
+      if (all === undefined || n < 0) ids.push(this.#idAt(at));
+      else ids.push(all.slice(at * this.#slot, at * this.#slot + n));
+    }
     return ids;
   }
 
@@ -103,6 +117,7 @@ export class InputIdWindow {
       for (; i < n; i++) {
         const c = id.charCodeAt(i);
         if (c > 0xff) break;
+        if (c > 0x7f) this.#ascii = false;
         chars[o + i] = c;
       }
       if (i === n) {

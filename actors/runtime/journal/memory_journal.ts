@@ -81,17 +81,34 @@ export class MemoryJournal implements Journal {
   }
 
   readAll(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord> {
-    // Every record before the first one some stream needs is one no stream needs: start there.
-    let i = this.#records.length;
+    // The records held now that some stream needs, by their index in append order: each stream's
+    // from its snapshot on, merged. Not a scan from the first needed record, which reads every
+    // record after it: a stream with no snapshot (a host's edge decisions) would make each
+    // recovery read the whole journal.
+    const held = this.#records.length;
+    let needed: number[] = [];
+    let streams = 0;
     for (const [stream, s] of this.#streams) {
-      const first = s.order[Math.max(0, after?.get(stream) ?? 0)];
-      if (first !== undefined && first < i) i = first;
+      const from = Math.max(0, after?.get(stream) ?? 0);
+      if (from >= s.order.length) continue;
+      streams++;
+      for (let j = from; j < s.order.length; j++) needed.push(s.order[j]!);
     }
+    if (streams > 1) needed = Array.from(Float64Array.from(needed).sort());
+    let k = 0;
+    let i = held;
+    const wanted = (rec: JournalRecord) =>
+      rec.pos > (after?.get(rec.stream) ?? 0) && !this.#damaged.has(rec);
+    // Read as the records are when each is asked for; those appended since the call after them.
     return iterable(() => {
+      while (k < needed.length) {
+        const rec = this.#records[needed[k++]!];
+        if (rec === undefined) return rec;
+        if (wanted(rec)) return rec;
+      }
       for (;;) {
         const rec = this.#records[i++];
-        if (rec === undefined) return rec;
-        if (rec.pos > (after?.get(rec.stream) ?? 0) && !this.#damaged.has(rec)) return rec;
+        if (rec === undefined || wanted(rec)) return rec;
       }
     });
   }

@@ -83,6 +83,28 @@ test("InputIdWindow answers as a list of the last ids would, over seeded ids tha
   }
 });
 
+test("InputIdWindow.toArray() gives the ids as kept, ASCII ones decoded at once, before and after a character past 127", () => {
+  const seed = 5117;
+  const rng = new Prng(seed);
+  const w = new InputIdWindow([], 256);
+  const recent: string[] = [];
+  const add = (id: string) => {
+    if (w.has(id)) return;
+    w.add(id);
+    recent.push(id);
+    if (recent.length > 256) recent.shift();
+  };
+  // Ids that grow longer as the run goes (the room for characters is laid out again), then one
+  // with a character past 127, after which every id is decoded on its own.
+  for (let step = 0; step < 1_500; step++) {
+    add(`sim:SYM${rng.int(20)}:${step}:${"w".repeat(Math.min(step >> 5, 50))}`);
+    if (step === 1_000) add("café-1");
+    if (step % 101 === 0) assert.equal(w.toArray(), recent, `seed ${seed}, step ${step}`);
+  }
+  assert.equal(w.toArray(), recent);
+  assert.equal(new InputIdWindow(recent.slice(0, 40), 256).toArray(), recent.slice(0, 40));
+});
+
 test("an instance applies an input id once, whatever the frame, and its snapshot keeps the window", () => {
   const inst = ActorInstance.create(statsActor, "k", { every_samples: 4 });
   inst.skip(1, 0);

@@ -59,6 +59,20 @@ test("read() and readAll() give what a scan of every record in append order give
   assert.equal(j.streams().sort(), [...streams].sort());
 });
 
+test("readAll() merges the streams' tails, passes over damaged records and reads records appended meanwhile", async () => {
+  const j = new MemoryJournal();
+  j.append("_edge/h1", Uint8Array.of(1)); // a stream with no snapshot, first in the journal
+  for (let i = 2; i <= 9; i++) j.append(i % 2 ? "a/1" : "b/1", Uint8Array.of(i));
+  j.damageRecord("b/1", 3);
+  const read = j.readAll(new Map([["a/1", 2], ["b/1", 1]]))[Symbol.asyncIterator]();
+  const out: string[] = [];
+  for (let r = await read.next(); !r.done; r = await read.next()) {
+    out.push(`${r.value.stream}@${r.value.pos}:${r.value.data[0]}`);
+    if (out.length === 2) j.append("a/1", Uint8Array.of(10));
+  }
+  assert.equal(out, ["_edge/h1@1:1", "b/1@2:4", "a/1@3:7", "b/1@4:8", "a/1@4:9", "a/1@5:10"]);
+});
+
 test("crash() drops what was appended since the last sync, stream by stream", async () => {
   const j = new MemoryJournal();
   j.append("a/1", Uint8Array.of(1));
