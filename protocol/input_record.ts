@@ -18,6 +18,7 @@
  */
 
 import { encodeEnvelope } from "./envelope.ts";
+import { writeValue } from "./_value_writer.ts";
 import { describeValue, ProtocolError, type ProtocolReason } from "./protocol_error.ts";
 
 /** What an input record holds. `admit` and `dead` are a host's edge decisions (a channel
@@ -245,6 +246,34 @@ export function encodeInitRecord(
     body: init.config,
   });
   return encodeInputRecord({ kind: "init", srcPos: 0, subject: stream, payload });
+}
+
+/**
+ * Encodes the init records of many instances started with one configuration, the bytes
+ * `encodeInitRecord` gives, with the configuration encoded once: the envelope's body is its last
+ * field, so each record is the envelope with a nil body and the configuration's bytes in the
+ * nil's place. The configuration must not change in place while the encoder is used (a host's
+ * configurations are replaced, never changed).
+ */
+export function initRecordEncoder(
+  init: { src: string; config: unknown },
+): (stream: string) => Uint8Array {
+  // Without a configuration the envelope has no body field at all.
+  const body = init.config === undefined ? undefined : writeValue(init.config);
+  if (body === undefined) return (stream) => encodeInitRecord(stream, init);
+  return (stream) => {
+    const head = encodeEnvelope({
+      id: `${stream}:init`,
+      type: "init",
+      src: init.src,
+      ts: 0,
+      body: null,
+    });
+    const payload = new Uint8Array(head.length - 1 + body.length);
+    payload.set(head.subarray(0, head.length - 1));
+    payload.set(body, head.length - 1);
+    return encodeInputRecord({ kind: "init", srcPos: 0, subject: stream, payload });
+  };
 }
 
 /** A seed for instance `stream`: an envelope of type "seed" holding `body` (see `Host.seed`). */

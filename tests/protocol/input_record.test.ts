@@ -3,11 +3,13 @@ import * as assert from "uvu/assert";
 import {
   decodeEnvelope,
   decodeInputRecord,
+  encodeInitRecord,
   encodeInputRecord,
   encodeInputRecordParts,
   encodeSkipRecord,
   encodeVoidRecord,
   frameRecordHeadBytes,
+  initRecordEncoder,
   type InputRecord,
   inputRecordKind,
   inputRecordSourcePosition,
@@ -192,6 +194,23 @@ test("inputRecordKind() refuses bytes that are not an input record, naming what 
     () => inputRecordKind(bytes.subarray(0, 14)),
     /field "subject" runs past the record's end \(14 bytes\): its length, got 16/,
   );
+});
+
+test("initRecordEncoder() gives the bytes encodeInitRecord() gives, for every stream, whatever the configuration holds", () => {
+  const configs: unknown[] = [
+    { threshold: 0.99, views: ["level", "shift"], nested: { a: [1, 2.5, -3], b: null, c: "é" } },
+    { big: "x".repeat(70_000), n: Number.MAX_SAFE_INTEGER, flag: true, bytes: Uint8Array.of(1, 2) },
+    {},
+    null,
+    undefined,
+    new Map([["a", 1]]), // one the fast writer hands to the general encoder
+  ];
+  for (const config of configs) {
+    const encode = initRecordEncoder({ src: "host-1", config });
+    for (const stream of ["anomaly/cpu-1", `bars/${"k".repeat(64)}`, "stats/é"]) {
+      assert.equal(encode(stream), encodeInitRecord(stream, { src: "host-1", config }), stream);
+    }
+  }
 });
 
 test("a seed record round-trips: kind, stream and an envelope of type seed with its body", () => {

@@ -27,6 +27,7 @@ import {
   type LeaseSettings,
   natsLiveness,
   openSnapshots,
+  SNAPSHOTS_PER_SLICE_MAX,
   TICK_EVERY_MS,
 } from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
@@ -304,6 +305,7 @@ async function startPartition(
     input: jetStreamInput(nc, { replicas: config.replicas }),
     control: controlStreamSource(nc, id, { replicas: config.replicas, log }),
     tickEveryMs: parts.tickEveryMs,
+    snapshotsPerSliceMax: SNAPSHOTS_PER_SLICE_MAX,
   });
   // A lost lease stops the partition's host at once: no more input, appends or outputs.
   fence.onLost((why) => host.fail(new Error(why)));

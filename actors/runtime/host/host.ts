@@ -66,7 +66,12 @@ import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liv
 import { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { type Journal, type JournalData, planLossRebuild } from "../journal/mod.ts";
 import { partitionOf } from "./partition.ts";
-import { Recovery, type RecoveryHost, Snapshotter } from "../recovery/mod.ts";
+import {
+  Recovery,
+  type RecoveryHost,
+  SNAPSHOTS_PER_ROUND_MAX,
+  Snapshotter,
+} from "../recovery/mod.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
 import { LiveApply } from "./apply_live.ts";
@@ -200,6 +205,7 @@ export class Host {
     this.#ctlHost = this.#controlHost();
     this.#ticker = new Ticker({
       ...this.#view,
+      slots: () => this.#mail.tickSlots.values(),
       everyMs: options.tickEveryMs ?? 0,
       enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
     });
@@ -554,7 +560,29 @@ export class Host {
     const every = this.options.snapshotEveryMs ?? 5000;
     const depth = this.#refreshGauges();
     this.#progress.observe(depth, this.#live.total, now);
-    this.#snapshotter.captureDue(this.#slots.values(), now, every);
+    this.#captureDue(now, every);
+  }
+
+  /**
+   * The round's time-based snapshots: at most SNAPSHOTS_PER_ROUND_MAX, taken at once or, given
+   * `snapshotsPerSliceMax`, in slices of that many, each next slice on a zero-delay timer, so that
+   * input is taken between them.
+   */
+  #captureDue(now: number, every: number): void {
+    const slice = this.options.snapshotsPerSliceMax;
+    if (slice === undefined) {
+      this.#snapshotter.captureDue(this.#slots.values(), now, every);
+      return;
+    }
+    let left = SNAPSHOTS_PER_ROUND_MAX;
+    const step = () => {
+      if (this.#closing || this.#fatal !== undefined) return;
+      const n = Math.min(slice, left);
+      left -= n;
+      const more = this.#snapshotter.captureDue(this.#slots.values(), now, every, n);
+      if (more && left > 0) this.#timers.setTimeout(step, 0);
+    };
+    step();
   }
 
   /** Brings the gauges up to date (see refreshGauges); returns the inputs waiting. */

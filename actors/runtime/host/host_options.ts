@@ -60,6 +60,13 @@ export interface HostOptions {
    * and `troupe up` tick every second (launch_host.ts).
    */
   tickEveryMs?: number;
+  /**
+   * Time-based snapshots a periodic round captures in one go before it lets input in (the rest
+   * of the round's on zero-delay timers). Default: the whole round at once, as the simulator's
+   * fixed order of events needs; `troupe run` and `troupe up` take them in slices
+   * (launch_host.ts), so that thousands of quiet instances due together do not hold input back.
+   */
+  snapshotsPerSliceMax?: number;
   /** Start over journal losses that cannot be rebuilt from the input (default false: refuse). */
   acceptJournalLoss?: boolean;
   /** Where the host reports what happens (restarts, truncations, stops). */

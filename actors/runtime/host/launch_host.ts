@@ -27,6 +27,9 @@ import { requireJetStream } from "./jetstream_required.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { StageTrace } from "../instances/mod.ts";
 
+/** Time-based snapshots a launched host's periodic round captures in one go (host_options.ts). */
+export const SNAPSHOTS_PER_SLICE_MAX = 50;
+
 /** A host with what it was built from. */
 export interface LaunchedHost {
   host: Host;
@@ -134,6 +137,7 @@ export async function launchHost(
         ? { http: mount.http, liveness: [...(base.liveness ?? []), () => mount.notReady] }
         : {}),
       tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
+      snapshotsPerSliceMax: SNAPSHOTS_PER_SLICE_MAX,
       ...(options.stageTrace ? { stageTrace: options.stageTrace } : {}),
       ...(options.input ? { input: options.input } : {}),
     });

@@ -34,6 +34,12 @@ export interface MailboxParts {
 /** Every instance's slot, by stream, and the way inputs into them. */
 export class Mailboxes {
   readonly slots = new Map<string, Slot>();
+  /**
+   * The slots of kinds that act on time (a `tickEvent`), by stream: what the ticker looks at,
+   * not every instance each period. A slot recovery forgot stays here without an instance (it
+   * gets no tick) until its stream's next slot takes its place.
+   */
+  readonly tickSlots = new Map<string, Slot>();
   readonly #parts: MailboxParts;
 
   constructor(parts: MailboxParts) {
@@ -47,6 +53,7 @@ export class Mailboxes {
     if (!slot) {
       slot = newSlot(def, key, this.#parts.metrics.tally(def.kind));
       this.slots.set(stream, slot);
+      if (def.tickEvent) this.tickSlots.set(stream, slot);
       this.#parts.metrics.instances.inc({ kind: def.kind });
     }
     return slot;

@@ -26,6 +26,7 @@ export {
   launchHost,
   type LaunchOptions,
   openSnapshots,
+  SNAPSHOTS_PER_SLICE_MAX,
 } from "./launch_host.ts";
 export {
   type ConnectionState,

@@ -18,7 +18,7 @@ import {
 } from "../instances/mod.ts";
 import { isFatalIoError } from "../operations/mod.ts";
 import { JournalConflictError, type JournalData } from "../journal/mod.ts";
-import { encodeInitRecord } from "../../../protocol/mod.ts";
+import { initRecordEncoder } from "../../../protocol/mod.ts";
 
 /** What a pump works with: the host's journal appends, its apply, its configurations. */
 export interface SlotPumpParts {
@@ -43,6 +43,8 @@ export interface SlotPumpParts {
 /** Journals and applies the inputs of slots' mailboxes, in order. */
 export class SlotPump {
   readonly #p: SlotPumpParts;
+  /** Each kind's init record encoder, for the configuration it was made with. */
+  readonly #inits = new Map<string, { config: unknown; encode: (stream: string) => Uint8Array }>();
 
   constructor(parts: SlotPumpParts) {
     this.#p = parts;
@@ -108,8 +110,14 @@ export class SlotPump {
    * appends asynchronously: the pump resumes once the record is in.
    */
   #startInstance(slot: Slot): boolean {
-    const config = this.#p.configs.get(slot.def.kind);
-    const init = encodeInitRecord(slot.stream, { src: this.#p.hostId, config });
+    const kind = slot.def.kind;
+    const config = this.#p.configs.get(kind);
+    let inits = this.#inits.get(kind);
+    if (inits === undefined || inits.config !== config) {
+      inits = { config, encode: initRecordEncoder({ src: this.#p.hostId, config }) };
+      this.#inits.set(kind, inits);
+    }
+    const init = inits.encode(slot.stream);
     const r = this.#p.append(slot.stream, init);
     if (r === undefined) {
       slot.pumping = false; // the host stops

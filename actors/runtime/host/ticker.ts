@@ -11,6 +11,12 @@
  *   channel that went quiet has its bar closed a bar and a grace later;
  * - a kind without it gets a tick every period, at the host's time;
  * - an instance with inputs waiting gets none (it is busy; a tick must never fill a mailbox).
+ *
+ * A period's look goes in slices of at most `TICKS_PER_SLICE_MAX` ticks sent (or
+ * `LOOKS_PER_SLICE_MAX` instances looked at), each next slice on a zero-delay timer: a tick is
+ * journaled and applied as it is sent, and thousands of quiet channels' bars fall due together
+ * (a scrape's worth of channels), so a whole look in one go would hold the host's thread while
+ * feed input waits behind it.
  */
 import {
   encodeEnvelope,
@@ -22,6 +28,12 @@ import { errorLine, type HostTimers, type Pending, type Slot } from "../instance
 
 /** Milliseconds between looks when a host ticks (`troupe run`, `troupe up`). */
 export const TICK_EVERY_MS = 1000;
+
+/** Ticks a slice of a period's look sends at most. */
+export const TICKS_PER_SLICE_MAX = 200;
+
+/** Instances a slice of a period's look looks at at most. */
+export const LOOKS_PER_SLICE_MAX = 5000;
 
 /** Options of a Ticker. */
 export interface TickerOptions {
@@ -57,20 +69,31 @@ export class Ticker {
     this.#o = options;
   }
 
-  /** Starts ticking (the first look one period from now); with `everyMs` 0, never. */
+  /**
+   * Starts ticking (the first look one period from now, each next one a period after the last
+   * slice of the one before); with `everyMs` 0, never.
+   */
   start(): void {
     const every = this.#o.everyMs ?? TICK_EVERY_MS;
     if (every <= 0) return;
     this.#running = true;
-    const loop = () => {
+    const slice = (slots: Iterator<Slot>) => {
+      let more = false;
       try {
-        this.tick();
+        more = this.#slice(slots, this.#o.now());
       } finally {
-        // Rescheduled whatever a look did: one failed period must not end the ticking.
-        if (this.#running) this.#timer = this.#o.timers.setTimeout(loop, every);
+        // Rescheduled whatever a look did: one failed slice must not end the ticking.
+        if (this.#running) {
+          this.#timer = more
+            ? this.#o.timers.setTimeout(() => slice(slots), 0)
+            : this.#o.timers.setTimeout(() => slice(this.#o.slots()[Symbol.iterator]()), every);
+        }
       }
     };
-    this.#timer = this.#o.timers.setTimeout(loop, every);
+    this.#timer = this.#o.timers.setTimeout(
+      () => slice(this.#o.slots()[Symbol.iterator]()),
+      every,
+    );
   }
 
   /** Stops ticking. */
@@ -84,19 +107,37 @@ export class Ticker {
   tick(): number {
     const nowMs = this.#o.now();
     let n = 0;
-    for (const slot of this.#o.slots()) {
-      try {
-        if (this.#look(slot, nowMs)) n++;
-      } catch (err) {
-        // A tick's enqueue applies it at once: the instance may have failed on it, or on an
-        // input before it, and been torn down under this look. It is the supervisor's to
-        // rebuild; the look starts afresh next period.
-        this.#waiting.delete(slot);
-        const line = `${slot.def.kind}/${slot.key}: its tick could not be made: ${errorLine(err)}`;
-        (this.#o.log ?? console.error)(line);
-      }
-    }
+    for (const slot of this.#o.slots()) if (this.#lookSafely(slot, nowMs)) n++;
     return n;
+  }
+
+  /**
+   * Looks at the next instances of `slots` at `nowMs`, sending what is due, up to a slice's
+   * bounds: whether instances are left to look at.
+   */
+  #slice(slots: Iterator<Slot>, nowMs: number): boolean {
+    let sent = 0;
+    for (let looked = 0; looked < LOOKS_PER_SLICE_MAX; looked++) {
+      const r = slots.next();
+      if (r.done) return false;
+      if (this.#lookSafely(r.value, nowMs) && ++sent === TICKS_PER_SLICE_MAX) return true;
+    }
+    return true;
+  }
+
+  /** Looks at one instance; a look that throws is said, and the instance skipped this period. */
+  #lookSafely(slot: Slot, nowMs: number): boolean {
+    try {
+      return this.#look(slot, nowMs);
+    } catch (err) {
+      // A tick's enqueue applies it at once: the instance may have failed on it, or on an
+      // input before it, and been torn down under this look. It is the supervisor's to
+      // rebuild; the look starts afresh next period.
+      this.#waiting.delete(slot);
+      const line = `${slot.def.kind}/${slot.key}: its tick could not be made: ${errorLine(err)}`;
+      (this.#o.log ?? console.error)(line);
+      return false;
+    }
   }
 
   /** Looks at one instance at `nowMs` and sends it the tick that is due, if one is: whether. */

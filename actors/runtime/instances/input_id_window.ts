@@ -12,8 +12,12 @@ const ASCII = new TextDecoder();
 /** How many recent input ids an instance remembers. */
 export const INPUT_IDS_MAX = 256;
 
-/** Ids longer than this (in UTF-16 code units) are kept as strings, not as their characters. */
-const ID_CHARS_KEPT_MAX = 64;
+/**
+ * Ids longer than this (in UTF-16 code units) are kept as strings, not as their characters: room
+ * for a feed batch's frame ids (the batch's id, a slash and a channel name of up to 64), and the
+ * most an entry's length in the ring's Int8Array holds.
+ */
+const ID_CHARS_KEPT_MAX = 127;
 /** Room, in ids, that a window's characters start with (doubled as it fills, up to its bound). */
 const CHAR_ROOM_IDS_MIN = 8;
 

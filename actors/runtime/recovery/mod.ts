@@ -5,4 +5,9 @@
 export { type HeldInput, HeldInputs } from "./held_inputs.ts";
 export { Recovery, type RecoveryHost } from "./recovery.ts";
 export { StreamHold } from "./recovery_hold.ts";
-export { type RestorableSnapshot, Snapshotter, type SnapshotterOptions } from "./snapshotter.ts";
+export {
+  type RestorableSnapshot,
+  SNAPSHOTS_PER_ROUND_MAX,
+  Snapshotter,
+  type SnapshotterOptions,
+} from "./snapshotter.ts";

@@ -14,9 +14,12 @@ import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
  * Time-based captures in one periodic round at most. A capture encodes the instance's state on
  * the host's thread and saves it as a file of its own, so a host of many quiet instances (every
  * one due each period) would otherwise stall a whole round on them; bounded, each instance's
- * snapshot comes every `every_ms` or once per turn of all of them, whichever is longer.
+ * snapshot comes every `every_ms` or once per turn of all of them, whichever is longer (at
+ * 40,000 instances and a round a second, every 400 s). Each capture is held until its file is
+ * written, long enough to be promoted to the old generation, so on a host of many instances the
+ * bound is also what paces its full collections, each of which marks every instance's state.
  */
-export const SNAPSHOTS_PER_ROUND_MAX = 500;
+export const SNAPSHOTS_PER_ROUND_MAX = 100;
 
 /** A snapshot as an instance is restored from it. */
 export interface RestorableSnapshot {
@@ -93,15 +96,21 @@ export class Snapshotter {
 
   /**
    * Captures every running instance with inputs since its last snapshot: all of them, or, given
-   * the time `now` and a period, those whose last capture is at least that old, at most
-   * `SNAPSHOTS_PER_ROUND_MAX` of them. A round that reaches that bound leaves off where it stopped
-   * and the next round goes on from there, so that every instance has its turn.
+   * the time `now` and a period, those whose last capture is at least that old, at most `max`
+   * of them (`SNAPSHOTS_PER_ROUND_MAX`). A call that reaches that bound leaves off where it
+   * stopped, says so (true), and the next call goes on from there, so that every instance has its
+   * turn.
    */
-  captureDue(slots: Iterable<Slot>, now?: number, everyMs = 0): void {
+  captureDue(
+    slots: Iterable<Slot>,
+    now?: number,
+    everyMs = 0,
+    max = SNAPSHOTS_PER_ROUND_MAX,
+  ): boolean {
     if (now === undefined) {
       this.#sweep = undefined;
       for (const slot of slots) if (this.#isDue(slot)) this.capture(slot);
-      return;
+      return false;
     }
     const sweep = this.#sweep ?? slots[Symbol.iterator]();
     this.#sweep = undefined;
@@ -111,11 +120,12 @@ export class Snapshotter {
       if (!this.#isDue(slot) || now - slot.lastSnapMs < everyMs) continue;
       slot.lastSnapMs = now;
       this.capture(slot);
-      if (++taken === SNAPSHOTS_PER_ROUND_MAX) {
+      if (++taken >= max) {
         this.#sweep = sweep;
-        return;
+        return true;
       }
     }
+    return false;
   }
 
   /** Whether the slot's instance runs and has had inputs since its last snapshot. */

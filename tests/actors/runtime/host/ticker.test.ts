@@ -18,7 +18,11 @@ import {
 import { ActorInstance } from "../../../../actors/runtime/instances/actor_instance.ts";
 import { HostMetrics } from "../../../../actors/runtime/operations/host_metrics.ts";
 import { newSlot } from "../../../../actors/runtime/instances/slot.ts";
-import { Ticker } from "../../../../actors/runtime/host/ticker.ts";
+import {
+  LOOKS_PER_SLICE_MAX,
+  Ticker,
+  TICKS_PER_SLICE_MAX,
+} from "../../../../actors/runtime/host/ticker.ts";
 import {
   type AnyActorDefinition,
   decodeEnvelope,
@@ -181,6 +185,51 @@ test("a tick goes to an idle, running instance once it has waited the quiet its 
   ticker.stop();
   time.advance(5000);
   assert.is(got.length, 2, "no tick after stop()");
+});
+
+test("a period's look goes in slices: at most TICKS_PER_SLICE_MAX ticks sent, or LOOKS_PER_SLICE_MAX instances looked at, in each timer's turn; every due instance gets its tick once", () => {
+  const tally = new HostMetrics({ host: "h" }).tally("bars");
+  const due = TICKS_PER_SLICE_MAX * 2 + 17;
+  const quiet = LOOKS_PER_SLICE_MAX + 3;
+  const all = Array.from({ length: due + quiet }, (_, i) => {
+    const key = `c${i}`;
+    const s = newSlot(barsActor, key, tally);
+    s.inst = ActorInstance.create(barsActor, key, barsActor.defaultConfig);
+    if (i < due) {
+      const frame = { channel: key, seq0: 0, t: Float64Array.of(T0_US), v: Float64Array.of(1) };
+      barsActor.kernel.step(s.inst.kernelState as never, frame);
+    }
+    return s;
+  });
+  const time = virtualTime(T0_US / 1000 + 3_600_000);
+  // Each timer's turn counted: the ticks sent in one turn are one slice.
+  let turn = 0;
+  const timers: HostTimers = {
+    setTimeout: (fn, ms) => time.timers.setTimeout(() => (turn++, fn()), ms),
+    clearTimeout: (h) => time.timers.clearTimeout(h),
+  };
+  const perTurn = new Map<number, number>();
+  const ticked = new Set<string>();
+  const ticker = new Ticker({
+    hostId: "h",
+    timers,
+    now: time.now,
+    slots: () => all,
+    enqueue: (s) => {
+      assert.not.ok(ticked.has(s.stream), `${s.stream} ticked twice`);
+      ticked.add(s.stream);
+      perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+    },
+  });
+  ticker.start();
+  time.advance(1000); // first seen waiting
+  const turnsToLook = turn;
+  time.advance(3000); // due
+  ticker.stop();
+  assert.is(ticked.size, due);
+  assert.equal([...perTurn.values()], [TICKS_PER_SLICE_MAX, TICKS_PER_SLICE_MAX, 17]);
+  // The first look went over every instance in slices of LOOKS_PER_SLICE_MAX at most.
+  assert.ok(turnsToLook >= Math.ceil((due + quiet) / LOOKS_PER_SLICE_MAX), `${turnsToLook}`);
 });
 
 test("a tick that fails its instance (torn down under the look) or a kind whose tickDue throws ends neither the look nor the ticking: the others get their ticks, the failure is told", () => {

@@ -49,7 +49,18 @@ test("InputIdWindow answers as a list of the last ids would, over seeded ids tha
     // wrap around the table, removals from their middle); some longer as the run goes on (the
     // window's room for characters grows), some with characters past a byte or too long to be
     // kept as characters (kept as strings), some that differ only in a character past 127.
-    const odd = ["é-1", "ë-1", "→-1", "x".repeat(64), "y".repeat(65), "z".repeat(65) + "→", ""];
+    const odd = [
+      "é-1",
+      "ë-1",
+      "→-1",
+      "x".repeat(64),
+      "y".repeat(65),
+      "z".repeat(65) + "→",
+      "",
+      `remote_write-1f3a9c0b77e2d451-0/host-1000-12_9100-bench-z1-bench_metric_33_seconds`,
+      "u".repeat(127),
+      "v".repeat(128),
+    ];
     const pool = Array.from({ length: max * 3 + 2 }, (_, i) => `id-${i}-${"x".repeat(rng.int(4))}`)
       .concat(odd);
     for (let step = 0; step < 4_000; step++) {

@@ -79,6 +79,19 @@ test("captureDue() takes at most SNAPSHOTS_PER_ROUND_MAX a round and goes on whe
   await snaps.flush();
 });
 
+test("captureDue() given a smaller bound takes that many, says it left off, and goes on from there", async () => {
+  const all = slots(25);
+  const snaps = snapshotter();
+  const map = new Map(all.map((s) => [s.stream, s]));
+  assert.is(snaps.captureDue(map.values(), 10_000, 5000, 10), true);
+  assert.equal(captured(all), all.slice(0, 10).map((s) => s.key));
+  assert.is(snaps.captureDue(map.values(), 10_000, 5000, 10), true);
+  assert.equal(captured(all), all.slice(10, 20).map((s) => s.key));
+  assert.is(snaps.captureDue(map.values(), 10_000, 5000, 10), false, "the sweep is over");
+  assert.equal(captured(all), all.slice(20).map((s) => s.key));
+  await snaps.flush();
+});
+
 test("captureDue() without a time takes every instance with inputs since its snapshot", async () => {
   const all = slots(SNAPSHOTS_PER_ROUND_MAX + 10);
   const store = new MemorySnapshotStore();
