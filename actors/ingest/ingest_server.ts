@@ -38,7 +38,7 @@ import { gunzipSync } from "node:zlib";
 import type { ChannelLabelsBook } from "./channel_labels_book.ts";
 import { sourceLabels } from "./source_labels.ts";
 
-/** New channels whose labels wait to be written, at most (past it the oldest are dropped). */
+/** Channels whose labels a failed write left owed, at most (past it the oldest are given up). */
 const LABELS_PENDING_MAX = 10_000;
 /** Label writes in flight at once (a first request may bring thousands of new channels). */
 const LABELS_IN_FLIGHT_MAX = 256;
@@ -72,7 +72,7 @@ export class IngestServer {
   readonly #bus: Bus;
   readonly #scores: ScoreWatch;
   readonly #labels: ChannelLabelsBook | undefined;
-  /** New channels' labels not yet written (a failed write is tried again with a later request). */
+  /** Channels' labels a failed write left owed (tried again with a later request). */
   readonly #labelsOwed = new Map<string, Label[]>();
   #labelsRetrying = false;
   #server: Server | undefined;
@@ -324,39 +324,37 @@ export class IngestServer {
     }
   }
 
-  /** Writes the new channels' source labels, and those a failed write left owed. */
+  /**
+   * Writes the new channels' source labels (a request admits a channel once, so each request
+   * writes only its own), then retries in the background, one retry at a time, those a failed
+   * write left owed.
+   */
   async #writeLabels(fresh: SampleOutcome["newChannels"]): Promise<void> {
     const book = this.#labels;
     if (!book) return;
-    for (const c of fresh) {
-      this.#labelsOwed.set(c.channel, sourceLabels(c.labels));
-      if (this.#labelsOwed.size > LABELS_PENDING_MAX) {
-        this.#labelsOwed.delete(this.#labelsOwed.keys().next().value!);
-        this.metrics.labelFailures.inc();
-      }
+    if (fresh.length > 0) {
+      await this.#putLabels(book, fresh.map((c) => [c.channel, sourceLabels(c.labels)]));
     }
-    if (this.#labelsOwed.size === 0) return;
-    // A request with new channels waits for their labels; one with none only retries, unawaited,
-    // what an earlier write failed to store, one retry at a time.
-    if (fresh.length === 0) {
-      if (this.#labelsRetrying) return;
-      this.#labelsRetrying = true;
-      void this.#putLabels(book).finally(() => (this.#labelsRetrying = false));
-      return;
-    }
-    await this.#putLabels(book);
+    if (this.#labelsOwed.size === 0 || this.#labelsRetrying) return;
+    this.#labelsRetrying = true;
+    const owed = [...this.#labelsOwed];
+    this.#labelsOwed.clear();
+    void this.#putLabels(book, owed).finally(() => (this.#labelsRetrying = false));
   }
 
-  async #putLabels(book: ChannelLabelsBook): Promise<void> {
-    const owed = [...this.#labelsOwed];
-    for (let i = 0; i < owed.length; i += LABELS_IN_FLIGHT_MAX) {
+  /** Stores `labels`, LABELS_IN_FLIGHT_MAX at once; a failed write is counted and owed. */
+  async #putLabels(book: ChannelLabelsBook, labels: Array<[string, Label[]]>): Promise<void> {
+    for (let i = 0; i < labels.length; i += LABELS_IN_FLIGHT_MAX) {
       await Promise.all(
-        owed.slice(i, i + LABELS_IN_FLIGHT_MAX).map(async ([channel, labels]) => {
+        labels.slice(i, i + LABELS_IN_FLIGHT_MAX).map(async ([channel, l]) => {
           try {
-            await book.put(channel, labels);
-            if (this.#labelsOwed.get(channel) === labels) this.#labelsOwed.delete(channel);
+            await book.put(channel, l);
           } catch {
             this.metrics.labelFailures.inc();
+            this.#labelsOwed.set(channel, l);
+            if (this.#labelsOwed.size > LABELS_PENDING_MAX) { // the oldest owed given up
+              this.#labelsOwed.delete(this.#labelsOwed.keys().next().value!);
+            }
           }
         }),
       );

@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  type ChannelLabelsBook,
   IngestServer,
   openChannelLabels,
   parseIngestSettings,
@@ -30,11 +31,14 @@ const good = (name: string, value = 1, t = T0) => ({
 });
 
 /** A receiver on an in-process bus, with every batch it publishes decoded. */
-async function receiver(settings: Record<string, unknown> = {}) {
+async function receiver(
+  settings: Record<string, unknown> = {},
+  book: (inner: ChannelLabelsBook) => ChannelLabelsBook = (inner) => inner,
+) {
   const bus = new InProcessBus();
   const controls: ReturnType<typeof decodeIncidentControl>[] = [];
   bus.subscribe(incidentControlSubject(), (m) => controls.push(decodeIncidentControl(m.data)));
-  const labels = await openChannelLabels(bus, { read: true });
+  const labels = book(await openChannelLabels(bus, { read: true }));
   const samples = new Map<string, Array<[number, number, boolean]>>();
   bus.subscribe("troupe.feed.prom", (msg) => {
     const { batch } = decodeFeedBatch(msg.data);
@@ -164,6 +168,44 @@ test("duplicates and out-of-order samples are dropped and counted; the stale mar
       await r.metric('troupe_ingest_samples_total{api="remote_write",outcome="out_of_order"}'),
       2,
     );
+  } finally {
+    await r.close();
+  }
+});
+
+test("each new channel's labels are written once, however many requests overlap; a failed write is retried", async () => {
+  const puts = new Map<string, number>();
+  let failFirst = true;
+  const r = await receiver({}, (inner) => ({
+    ...inner,
+    get: (c) => inner.get(c),
+    put: async (channel, labels) => {
+      puts.set(channel, (puts.get(channel) ?? 0) + 1);
+      await new Promise((resolve) => setTimeout(resolve, 2)); // writes overlap the next requests
+      if (channel === "api-s0_0" && failFirst) {
+        failFirst = false;
+        throw new Error("the bucket refused it");
+      }
+      await inner.put(channel, labels);
+    },
+  }));
+  try {
+    const series = (k: number) =>
+      Array.from({ length: 200 }, (_, i) => good(`s${k}_${i}`, 1, T0 + 1000));
+    const answers = await Promise.all([0, 1, 2, 3].map((k) => r.write({ timeseries: series(k) })));
+    assert.equal(answers.map((a) => a.status), [204, 204, 204, 204]);
+    assert.is(await r.metric("troupe_ingest_channel_labels_failures_total"), 1);
+    // Each request wrote its own 200 channels once, none of another's; the failed one is owed
+    // and retried with a later request.
+    assert.is(puts.size, 800);
+    const twice = [...puts].filter(([c, n]) => n !== 1 && c !== "api-s0_0");
+    assert.equal(twice, [], "no label written twice");
+    await r.serving();
+    for (let i = 0; i < 50 && r.labels.get("api-s0_0") === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(r.labels.get("api-s0_0"), L({ __name__: "s0_0", job: "api" }));
+    assert.is(puts.get("api-s0_0"), 2);
   } finally {
     await r.close();
   }
