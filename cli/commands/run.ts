@@ -24,7 +24,7 @@ import {
   threadsUnsupported,
 } from "../../actors/runtime/mod.ts";
 import { scanHostService } from "../../actors/scan/mod.ts";
-import { ConfigError } from "../../protocol/mod.ts";
+import { type Bus, ConfigError } from "../../protocol/mod.ts";
 import {
   type Command,
   EXIT_FAILURE,
@@ -296,21 +296,11 @@ async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
   // Listening for signals before saying it runs: a supervisor (or a test) that stops the host
   // as soon as it reads the line would otherwise meet the default action, which kills it.
   const signalled = waitForSignal();
-  let receiver: StartedReceiver | undefined;
-  if (config.remote_write) {
-    try {
-      receiver = await startReceiver(config.remote_write, {
-        nats: config.nats,
-        bus: launched.bus,
-        name: `${config.host_id}-receiver`,
-        defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit
-      });
-    } catch (err) {
-      console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);
-      await incidents?.close().catch(() => {});
-      await closeWithin(launched, CLOSE_TIMEOUT_MS);
-      return EXIT_FAILURE;
-    }
+  const receiver = await configuredReceiver(config, launched.bus);
+  if (receiver === null) {
+    await incidents?.close().catch(() => {});
+    await closeWithin(launched, CLOSE_TIMEOUT_MS);
+    return EXIT_FAILURE;
   }
   console.log(runningLine(config, launched.host.httpPort, kinds));
   if (incidents) console.log(`troupe run: ${incidents.line}`);
@@ -378,21 +368,12 @@ async function runThreaded(
   }
   const incidents = stage.incidents;
   const signalled = waitForSignal();
-  let receiver: StartedReceiver | undefined;
-  if (config.remote_write) {
-    try {
-      // The main thread has no bus (its hosts run on the worker threads): NATS, always.
-      receiver = await startReceiver(config.remote_write, {
-        nats: config.nats!,
-        name: `${config.host_id}-receiver`,
-        defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit
-      });
-    } catch (err) {
-      console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);
-      await incidents?.close().catch(() => {});
-      await closeWithin(host, CLOSE_TIMEOUT_MS);
-      return EXIT_FAILURE;
-    }
+  // The main thread has no bus (its hosts run on the worker threads): NATS, always.
+  const receiver = await configuredReceiver(config);
+  if (receiver === null) {
+    await incidents?.close().catch(() => {});
+    await closeWithin(host, CLOSE_TIMEOUT_MS);
+    return EXIT_FAILURE;
   }
   const port = host.httpPort;
   console.log(
@@ -443,21 +424,12 @@ async function runLeased(
     return EXIT_FAILURE;
   }
   const signalled = waitForSignal();
-  let receiver: StartedReceiver | undefined;
-  if (config.remote_write) {
-    try {
-      // Each host of the file runs one: Prometheus writes to one of them, and the batches reach
-      // whichever host holds a channel's partition through the feed stream.
-      receiver = await startReceiver(config.remote_write, {
-        nats: config.nats!,
-        name: `${config.host_id}-receiver`,
-        defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit
-      });
-    } catch (err) {
-      console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);
-      await closeWithin(launched, CLOSE_TIMEOUT_MS);
-      return EXIT_FAILURE;
-    }
+  // Each host of the file runs one: Prometheus writes to one of them, and the batches reach
+  // whichever host holds a channel's partition through the feed stream.
+  const receiver = await configuredReceiver(config);
+  if (receiver === null) {
+    await closeWithin(launched, CLOSE_TIMEOUT_MS);
+    return EXIT_FAILURE;
   }
   const port = launched.httpPort;
   const { ttl_ms, heartbeat_ms } = config.partitions.leases;
@@ -505,6 +477,28 @@ async function runLeased(
   const code = closed && !stopped.fatal ? 0 : EXIT_FAILURE;
   process.exitCode = code;
   return code;
+}
+
+/**
+ * The metrics receiver the config's `remote_write` block sets up (none without one), on NATS when
+ * the config names a server, else on `bus`; null once a failure to start it is printed.
+ */
+async function configuredReceiver(
+  config: HostConfig,
+  bus?: Bus,
+): Promise<StartedReceiver | undefined | null> {
+  if (!config.remote_write) return undefined;
+  try {
+    return await startReceiver(config.remote_write, {
+      nats: config.nats,
+      ...(bus ? { bus } : {}),
+      name: `${config.host_id}-receiver`,
+      defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit
+    });
+  } catch (err) {
+    console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);
+    return null;
+  }
 }
 
 /** A receiver's unasked end as a reason the host stops (none without a receiver). */
