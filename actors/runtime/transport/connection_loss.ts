@@ -27,9 +27,11 @@ export class RequestNotSentError extends Error {
 
 /** What is known of a connection's server, from its status. */
 interface Watch {
-  /** Rejects at the next disconnect. */
-  lost: Promise<never>;
-  fail: (err: RequestLostError) => void;
+  /**
+   * How to fail each request in flight, at the next disconnect. A request leaves the set as it
+   * settles, so nothing of a settled request is held until a disconnect that may never come.
+   */
+  inFlight: Set<(err: RequestLostError) => void>;
   /** While the connection has no server: resolves when it has one again (or is closed). */
   back: Promise<void> | undefined;
   up: () => void;
@@ -37,18 +39,11 @@ interface Watch {
 
 const watches = new WeakMap<NatsConnection, Watch>();
 
-function nextLoss(): Pick<Watch, "lost" | "fail"> {
-  let fail: (err: RequestLostError) => void = () => {};
-  const lost = new Promise<never>((_, reject) => (fail = reject));
-  lost.catch(() => {}); // awaited only by requests in flight
-  return { lost, fail };
-}
-
 /** `nc`'s watch, made (and its status followed) at the first call. */
 function watchOf(nc: NatsConnection): Watch {
   const known = watches.get(nc);
   if (known) return known;
-  const w: Watch = { ...nextLoss(), back: undefined, up: () => {} };
+  const w: Watch = { inFlight: new Set(), back: undefined, up: () => {} };
   watches.set(nc, w);
   const back = () => {
     w.back = undefined;
@@ -57,10 +52,11 @@ function watchOf(nc: NatsConnection): Watch {
   (async () => {
     for await (const s of nc.status()) {
       if (s.type === "disconnect") {
-        const was = w.fail;
-        Object.assign(w, nextLoss());
+        const lost = [...w.inFlight];
+        w.inFlight.clear();
         w.back ??= new Promise<void>((resolve) => (w.up = resolve));
-        was(new RequestLostError("the connection to NATS was lost"));
+        const err = new RequestLostError("the connection to NATS was lost");
+        for (const fail of lost) fail(err);
       } else if (s.type === "reconnect") {
         back();
       }
@@ -75,15 +71,26 @@ export function lostOnDisconnect<T>(
   what: string,
   request: Promise<T>,
 ): Promise<T> {
-  return Promise.race([
-    request,
-    watchOf(nc).lost.catch((err: RequestLostError) => {
-      throw new RequestLostError(
-        `Cannot ${what}: the connection to NATS was lost before its answer`,
-        { cause: err },
+  const inFlight = watchOf(nc).inFlight;
+  return new Promise<T>((resolve, reject) => {
+    const fail = (err: RequestLostError) =>
+      reject(
+        new RequestLostError(`Cannot ${what}: the connection to NATS was lost before its answer`, {
+          cause: err,
+        }),
       );
-    }),
-  ]);
+    inFlight.add(fail);
+    request.then(
+      (value) => {
+        inFlight.delete(fail);
+        resolve(value);
+      },
+      (err) => {
+        inFlight.delete(fail);
+        reject(err);
+      },
+    );
+  });
 }
 
 const failing = new WeakSet<NatsConnection>();
