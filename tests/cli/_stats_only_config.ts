@@ -12,6 +12,8 @@ export interface StatsOnlyConfigOptions {
   hostId: string;
   /** The nats-server's URL. */
   nats: string;
+  /** Settings over these (a `remote_write` block, partitions by lease, another journal). */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -33,6 +35,7 @@ export function writeStatsOnlyConfig(dir: string, options: StatsOnlyConfigOption
           k,
         ) => [k, k === "stats" ? { every_samples: 1 } : { enabled: false }]),
       ),
+      ...options.extra,
     }),
   );
   return path;

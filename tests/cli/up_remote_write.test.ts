@@ -5,9 +5,9 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { encodeWriteRequest, snappyCompress } from "../../protocol/prometheus/mod.ts";
 import { startTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
+import { nodeLoadWrite, receiverUrl } from "./_remote_write_run.ts";
 import { upArgs } from "./_up.ts";
 
 const test = suite("troupe up --feed remote-write");
@@ -17,19 +17,13 @@ test("troupe up --feed remote-write prints the remote_write block and takes a re
   const up = startTroupe(upArgs(join(dir.path, "up"), ["--no-nats", "--feed", "remote-write"]));
   try {
     await up.waitFor("send_interval", 60_000);
-    const url = /url: (http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write)/.exec(up.output())?.[1];
-    assert.ok(url, up.output());
+    const url = receiverUrl(up.output());
     assert.match(up.output(), "remote_write:");
     assert.not.match(up.output(), "injecting the synthetic");
-    const body = snappyCompress(encodeWriteRequest({
-      timeseries: [{
-        labels: [{ name: "__name__", value: "node_load1" }, { name: "job", value: "node" }],
-        samples: [{ value: 0.5, timestamp: Date.now() }],
-      }],
-    }));
-    const r = await fetch(url!, { method: "POST", body: body as Uint8Array<ArrayBuffer> });
+    const body = nodeLoadWrite(["a"], { t0: Date.now(), values: [0.5] });
+    const r = await fetch(url, { method: "POST", body });
     assert.is(r.status, 204, await r.text());
-    const metrics = await (await fetch(url!.replace("/api/v1/write", "/metrics"))).text();
+    const metrics = await (await fetch(url.replace("/api/v1/write", "/metrics"))).text();
     assert.match(metrics, 'troupe_ingest_samples_total{api="remote_write",outcome="journaled"} 1');
   } finally {
     await up.stop();
