@@ -119,32 +119,30 @@ const UP_RECEIVER_PORT = 9201;
 
 /**
  * `troupe up --feed remote-write`'s input: the receiver, on port 9201 or a free one, its lines
- * printed once it listens. One that cannot start says why in one line and the host runs on, as a
- * synthetic feed that stops does.
+ * printed once it listens. It is the session's only input, so one that cannot start, or whose
+ * thread ends unasked, resolves `failed` with the reason (troupe up then stops and exits 1).
  */
 export function upReceiver(
   bus: Bus,
   nats: string | undefined,
-): { stop(): Promise<() => string> } {
+): { stop(): Promise<() => string>; failed: Promise<string> } {
+  let fail: (why: string) => void = () => {};
+  const failed = new Promise<string>((resolve) => (fail = resolve));
   const starting = portOr(UP_RECEIVER_PORT).then((port) =>
     startReceiver({ port }, { nats, bus, name: "troupe-up-receiver" })
   ).then(
     (receiver) => {
       console.log(`troupe up: ${receiver.line}\n${receiver.block}`);
-      void receiver.fatal.then((err) =>
-        console.error(`troupe up: ${describeError(err)}; the host runs on (Ctrl-C to stop)`)
-      );
+      void receiver.fatal.then((err) => fail(describeError(err)));
       return receiver;
     },
     (err) => {
-      console.error(
-        `troupe up: cannot start the metrics receiver: ${describeError(err)}; the host runs on ` +
-          `(Ctrl-C to stop)`,
-      );
+      fail(`cannot start the metrics receiver: ${describeError(err)}`);
       return undefined;
     },
   );
   return {
+    failed,
     async stop() {
       const receiver = await starting;
       if (!receiver) return () => "no metrics receiver ran";

@@ -32,7 +32,7 @@ export function startFeed(
   o: UpFeedOptions,
   bus: Bus,
   launched: UpHosts,
-): { stop(): Promise<() => string> } {
+): { stop(): Promise<() => string>; failed: Promise<string> } {
   if (o.feedKind === "remote-write") return upReceiver(bus, o.natsUrl);
   const findings = new LatestFindings(bus);
   let outputs = 0, dead = 0;
@@ -81,6 +81,8 @@ export function startFeed(
     process.stderr.write(tty ? `\r\x1b[K${above}${line}   ` : `${above}${line}\n`);
   }, 1000);
   return {
+    // A synthetic feed that stops leaves the host and the dashboard running (said above).
+    failed: new Promise<string>(() => {}),
     async stop() {
       abort.abort();
       const result = await injecting;

@@ -6,6 +6,7 @@
  * tells the incident stage of stale markers and serves the receiver's `/metrics` with the scores
  * back out. So an acknowledgement never waits behind the detectors' work on the host's thread.
  */
+import process from "node:process";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { describeError, ensureFeedStream, NatsBus } from "../runtime/mod.ts";
 import { type ChannelLabelsBook, openChannelLabels } from "./channel_labels_book.ts";
@@ -27,6 +28,17 @@ async function runReceiverThread(
   data: ReceiverThreadData,
 ): Promise<void> {
   const send = (m: FromReceiverThread) => port.postMessage(m);
+  // An error nothing caught (a bug) is said to the main thread in one line, which ends the thread
+  // and its host: left to the runtime, Deno printed it with its stack and Node said only its
+  // message, while the server might have gone on answering with some of its parts broken.
+  let failed = false;
+  const fail = (err: unknown) => {
+    if (failed) return;
+    failed = true;
+    send({ type: "failed", message: `an error nothing caught: ${describeError(err)}` });
+  };
+  process.on("uncaughtException", fail);
+  process.on("unhandledRejection", fail);
   // Where the thread is: starting, running (server set) or failed. A stop while starting waits
   // for the start to end; the main thread ends the worker once told "stopped".
   const at: {
@@ -58,7 +70,9 @@ async function runReceiverThread(
   });
   try {
     const settings = parseIngestSettings(data.raw, "remote_write", data.defaults);
-    const bus = at.bus = await NatsBus.connect(data.nats, { name: data.name });
+    const bus = at.bus = await NatsBus.connect(data.nats, { name: data.name }).catch((err) => {
+      throw new Error(`Cannot connect to NATS at ${data.nats}: ${describeError(err)}`);
+    });
     await ensureFeedStream(bus.nc);
     // Each new channel's source labels, for its alerts (the alert sender reads them).
     const labels = at.labels = await openChannelLabels(bus, { read: false });

@@ -83,12 +83,20 @@ export class ReceiverThread {
     const worker = await startWorker(new URL("./_receiver_thread.ts", import.meta.url), {
       workerData: data,
     });
-    const ending: Ending = { asked: false, exited: false };
+    const ending: Ending = { asked: false, exited: false, listening: false };
     const fatal = new Promise<Error>((resolve) => {
       worker.on("error", (err: Error) => {
         if (!ending.asked) {
           resolve(new Error(`the metrics receiver's thread failed: ${err.message}`));
         }
+      });
+      // Once it listens, a failure it reports (an error nothing caught in it) ends it: its
+      // server may be half broken, and its host stops with the reason.
+      worker.on("message", (m: FromReceiverThread) => {
+        if (m.type !== "failed" || !ending.listening || ending.asked) return;
+        resolve(new Error(`the metrics receiver's thread failed: ${m.message}`));
+        ending.asked = true;
+        void worker.terminate().catch(() => 0);
       });
       worker.once("exit", (code: number) => {
         ending.exited = true;
@@ -100,6 +108,7 @@ export class ReceiverThread {
     let port: number;
     try {
       port = await listening(worker, fatal);
+      ending.listening = true;
     } catch (err) {
       ending.asked = true;
       await worker.terminate().catch(() => 0);
@@ -146,6 +155,8 @@ export class ReceiverThread {
 interface Ending {
   asked: boolean;
   exited: boolean;
+  /** Set once it listens: a failure it reports before is the start's, after, the thread's end. */
+  listening: boolean;
 }
 
 /** The port the thread listens on, once it says so; rejects with why it could not. */

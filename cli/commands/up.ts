@@ -264,12 +264,21 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     }
     // --- end --record
     const feeding = startFeed({ ...o, natsUrl: config.nats }, bus, launched);
-    const signal = await waitForSignal(o.durationS > 0 ? o.durationS * 1000 : undefined);
+    const ended = await Promise.race([
+      waitForSignal(o.durationS > 0 ? o.durationS * 1000 : undefined),
+      feeding.failed.then((why) => ({ failed: why })),
+    ]);
     const counts = await feeding.stop();
     console.error(
-      `\ntroupe up: ${signal === "timeout" ? "duration reached" : signal}: draining and stopping`,
+      `\ntroupe up: ${
+        typeof ended !== "string" ? ended.failed : ended === "timeout" ? "duration reached" : ended
+      }: draining and stopping`,
     );
     await stopUp(o, { collab, collabFile, bus, launched, incidents, recorder, nats, httpUrl });
+    if (typeof ended !== "string") {
+      console.log(`troupe up: stopped: ${counts()}`);
+      return 1;
+    }
     console.log(`troupe up: stopped cleanly: ${counts()}`);
     return 0;
   },

@@ -10,18 +10,26 @@ import process from "node:process";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The command line that runs troupe on this test run's runtime. */
-export function troupeCommand(args: string[]): [string, string[]] {
+/**
+ * The command line that runs troupe on this test run's runtime; with `preload`, that module is
+ * loaded first (node --import, deno run --preload).
+ */
+export function troupeCommand(args: string[], preload?: string): [string, string[]] {
   if (process.env.TROUPE_TEST_RUNTIME === "deno") {
     return [join(ROOT, "node_modules/.bin/deno"), [
       "run",
       "-A",
       "--quiet",
+      ...(preload ? ["--preload", preload] : []),
       join(ROOT, "cli/main.ts"),
       ...args,
     ]];
   }
-  return [process.execPath, [join(ROOT, "cli/troupe.mjs"), ...args]];
+  return [process.execPath, [
+    ...(preload ? ["--import", preload] : []),
+    join(ROOT, "cli/troupe.mjs"),
+    ...args,
+  ]];
 }
 
 /**
@@ -134,17 +142,27 @@ export function shebangFlags(): string[] {
 
 /**
  * Starts troupe in the background. With `shebang` (Node), with the Node flags of the command's
- * `#!` line, as `npx troupe` runs it; with `stdin`, its standard input is `child.stdin`.
+ * `#!` line, as `npx troupe` runs it; with `stdin`, its standard input is `child.stdin`; with
+ * `preload`, that module loaded first; `env` over this process's environment.
  */
 export function startTroupe(
   args: string[],
   cwd = ROOT,
-  options: { shebang?: boolean; stdin?: boolean } = {},
+  options: {
+    shebang?: boolean;
+    stdin?: boolean;
+    preload?: string;
+    env?: Record<string, string>;
+  } = {},
 ): RunningTroupe {
-  const [cmd, plain] = troupeCommand(args);
+  const [cmd, plain] = troupeCommand(args, options.preload);
   const cmdArgs = options.shebang ? [...shebangFlags(), ...plain] : plain;
   const stdin = options.stdin ? "pipe" : "ignore";
-  const child = spawn(cmd, cmdArgs, { cwd, stdio: [stdin, "pipe", "pipe"] });
+  const child = spawn(cmd, cmdArgs, {
+    cwd,
+    stdio: [stdin, "pipe", "pipe"],
+    env: { ...process.env, ...options.env },
+  });
   if (!hooked) process.once("exit", stopOnExit);
   hooked = true;
   running.add(child);

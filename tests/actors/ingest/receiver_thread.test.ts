@@ -95,6 +95,22 @@ if (haveNatsServer("receiver thread")) {
   });
 }
 
+test("ReceiverThread.start rejects naming the NATS URL it cannot reach", async () => {
+  // A port that was free a moment ago: nothing listens there.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  const url = `nats://127.0.0.1:${(probe.address() as { port: number }).port}`;
+  await new Promise((r) => probe.close(r));
+  let err: Error | undefined;
+  await ReceiverThread.start({ port: 0 }, { nats: url, name: "test-receiver" }).then(
+    (r) => r.stop(),
+    (e: Error) => (err = e),
+  );
+  assert.ok(err, `started with NATS at ${url} unreachable`);
+  assert.match(err!.message, `Cannot connect to NATS at ${url}: `);
+  assert.match(err!.message, "ECONNREFUSED");
+});
+
 test("ReceiverThread.start refuses a bad remote_write block before starting a thread", async () => {
   let err: Error | undefined;
   await ReceiverThread.start({ port: 0, channels_max: -1 }, {
