@@ -42,6 +42,9 @@ export class FileSnapshotStore implements SnapshotStore {
   /** Saves in progress: saves of one stream run in call order. */
   readonly #saves: StoreSaves;
   #tmpCounter = 0;
+  /** The folder's fsync under way, and the one saves renamed while it ran wait for. */
+  #dirSync: Promise<void> | undefined;
+  #dirSyncNext: Promise<void> | undefined;
 
   private constructor(dir: string, options: FileSnapshotStoreOptions) {
     this.dir = dir;
@@ -119,6 +122,30 @@ export class FileSnapshotStore implements SnapshotStore {
     }
     await file.close();
     await rename(tmp, path);
-    if (this.#fsync) await syncDirAsync(this.dir);
+    if (this.#fsync) await this.#syncDir();
+  }
+
+  /**
+   * Flushes the folder after a rename. A folder's fsync makes every rename done before it began
+   * durable, so the saves that rename while one runs share the next one, which begins once it
+   * ends: saves made together cost a few folder fsyncs, not one each, and none resolves before
+   * an fsync that began after its rename.
+   */
+  #syncDir(): Promise<void> {
+    if (this.#dirSyncNext) return this.#dirSyncNext;
+    const start = (): Promise<void> => {
+      const sync = syncDirAsync(this.dir).finally(() => {
+        if (this.#dirSync === sync) this.#dirSync = undefined;
+      });
+      this.#dirSync = sync;
+      return sync;
+    };
+    if (!this.#dirSync) return start();
+    const next = this.#dirSync.then(() => {
+      this.#dirSyncNext = undefined;
+      return start();
+    });
+    this.#dirSyncNext = next;
+    return next;
   }
 }
