@@ -62,7 +62,13 @@ import {
   SettingsReporter,
   type SettingsReporterOptions,
 } from "../control/mod.ts";
-import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
+import {
+  countByStatus,
+  type HostHealth,
+  hostHealth,
+  ProgressWatch,
+  refreshGauges,
+} from "./liveness.ts";
 import { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { type Journal, type JournalData, planLossRebuild } from "../journal/mod.ts";
 import { partitionOf } from "./partition.ts";
@@ -496,8 +502,13 @@ export class Host {
    * instances by status.
    */
   health(): HostHealth {
+    return this.#health(countByStatus(this.#slots.values()));
+  }
+
+  /** Health, the instances counted by status already. */
+  #health(instances: Record<Status, number>): HostHealth {
     return hostHealth({
-      statuses: [...this.#slots.values()].map((s) => s.status),
+      instances,
       ready: this.#ready,
       closing: this.#closing,
       fatal: this.#fatal,
@@ -515,7 +526,7 @@ export class Host {
     if (srcPos > 0 && this.#decisions.deadLettered(srcPos)) return; // decided before a restart
     const trace = this.#trace;
     trace?.begin(this.#now() * 1000);
-    let input: EdgeInput | EdgeInput[] | undefined;
+    let input: EdgeInput | Iterable<EdgeInput> | undefined;
     try {
       input = this.#edge.input(msg, srcPos, this.options.journalEvenTimes !== false);
     } catch (err) {
@@ -527,7 +538,7 @@ export class Host {
     if (trace) traceEdge(trace, input);
     if (input === undefined) return;
     const arrivedMs = performance.now();
-    if (!Array.isArray(input)) return this.#mail.enqueueInput(input, arrivedMs);
+    if ("targets" in input) return this.#mail.enqueueInput(input, arrivedMs);
     for (const one of input) this.#mail.enqueueInput(one, arrivedMs); // a feed batch's frames
   }
 
@@ -587,6 +598,11 @@ export class Host {
 
   /** Brings the gauges up to date (see refreshGauges); returns the inputs waiting. */
   #refreshGauges(): number {
-    return refreshGauges(this.metrics, this.#journal, this.#slots.values(), () => this.health());
+    return refreshGauges(
+      this.metrics,
+      this.#journal,
+      this.#slots.values(),
+      (instances) => this.#health(instances),
+    );
   }
 }
