@@ -93,7 +93,7 @@ export class FeedEdge {
     msg: BusMessage,
     srcPos: number,
     evenTimes: boolean,
-  ): EdgeInput | EdgeInput[] | undefined {
+  ): EdgeInput | Iterable<EdgeInput> | undefined {
     if (feedOfBatchSubject(msg.subject) !== undefined) {
       return this.batchInputs(msg, srcPos, evenTimes, (f, e) => this.#p.refuse?.(f, e));
     }
@@ -112,18 +112,33 @@ export class FeedEdge {
 
   /**
    * Splits the feed batch `msg` into an input per channel consumed here. Throws when the batch
-   * itself is malformed; a channel of it that is over a limit or whose samples are bad is
-   * reported through `refuse` (its frame alone is dead-lettered) and the others go on.
+   * itself is malformed (at once, before any of its inputs); a channel of it that is over a
+   * limit or whose samples are bad is reported through `refuse` (its frame alone is
+   * dead-lettered) and the others go on. Each channel's input is made as it is taken: a batch
+   * holds thousands of channels, and each is applied before the next is made, rather than all
+   * of them made (and held) before the first is applied.
    */
   batchInputs(
     msg: BusMessage,
     srcPos: number,
     evenTimes: boolean,
     refuse: (frame: BusMessage, err: unknown) => void,
-  ): EdgeInput[] {
+  ): Iterable<EdgeInput> {
     const feed = feedOfBatchSubject(msg.subject)!;
-    const { meta, batch } = decodeFeedBatch(msg.data, this.#p.limits);
-    const inputs: EdgeInput[] = [];
+    const decoded = decodeFeedBatch(msg.data, this.#p.limits);
+    return this.#batchInputs(decoded, { feed, srcPos, evenTimes, refuse });
+  }
+
+  *#batchInputs(
+    { meta, batch }: ReturnType<typeof decodeFeedBatch>,
+    o: {
+      feed: string;
+      srcPos: number;
+      evenTimes: boolean;
+      refuse: (frame: BusMessage, err: unknown) => void;
+    },
+  ): Generator<EdgeInput> {
+    const { feed, srcPos, evenTimes, refuse } = o;
     let at = 0;
     for (let c = 0; c < batch.channels.length; c++) {
       const channel = batch.channels[c]!;
@@ -167,9 +182,8 @@ export class FeedEdge {
         record,
         evenTimes ? timeColumnIn(payload, decoded) : undefined,
       );
-      inputs.push({ targets, record, bytes, decoded });
+      yield { targets, record, bytes, decoded };
     }
-    return inputs;
   }
 
   /** The channels admitted, the limit, and the frames of new channels refused past it. */
@@ -258,9 +272,12 @@ export class FeedEdge {
 }
 
 /** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */
-export function traceEdge(trace: StageTrace, input: EdgeInput | EdgeInput[] | undefined): void {
+export function traceEdge(
+  trace: StageTrace,
+  input: EdgeInput | Iterable<EdgeInput> | undefined,
+): void {
   // A feed batch's frames are many: the trace follows one frame from the edge to its publish.
-  if (input === undefined || Array.isArray(input) || input.targets.length !== 1) {
+  if (input === undefined || !("targets" in input) || input.targets.length !== 1) {
     trace.drop();
     return;
   }

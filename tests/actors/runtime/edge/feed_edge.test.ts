@@ -51,7 +51,7 @@ test("input() reads the host's clock only for a frame that shows samples lost", 
   for (let f = 0; f < 10; f++) {
     for (const ch of ["a", "b"]) {
       const input = edge.input(frameMessage(ch, f * BATCH), 0, true);
-      assert.ok(input && !Array.isArray(input), `frame ${f} of ${ch} made no input`);
+      assert.ok(input && "targets" in input, `frame ${f} of ${ch} made no input`);
       assert.is(input.decoded.frame.seq0, f * BATCH);
     }
   }
@@ -89,8 +89,9 @@ test("input() splits a feed batch into a frame per channel, the stale marker lef
   }, { id: "rw-1", src: "receiver", ts: t0 });
   assert.ok(isStaleMarkerAt(v, 2));
   const msg = { subject: feedBatchSubject("prom"), data, headers: undefined, reply: undefined };
-  const inputs = edge.input(msg, 7, false);
-  assert.ok(Array.isArray(inputs));
+  const batch = edge.input(msg, 7, false);
+  assert.ok(batch !== undefined && !("targets" in batch), "a feed batch gives an input a channel");
+  const inputs = [...batch];
   assert.equal(inputs.map((i) => i.record.subject), ["troupe.feed.prom.a", "troupe.feed.prom.b"]);
   assert.equal([...inputs[0]!.decoded.frame.v], [1, 2]);
   assert.equal([...inputs[1]!.decoded.frame.v], [5], "b's stale marker left out");
