@@ -397,7 +397,7 @@ export class Host {
     this.#rounds?.stop();
     this.#ticker.stop();
     // Let in-flight asynchronous appends finish.
-    for (let i = 0; i < 200 && [...this.#slots.values()].some((s) => s.pumping); i++) {
+    for (let i = 0; i < 200 && this.#anyPumping(); i++) {
       await new Promise<void>((r) => this.#timers.setTimeout(r, 10));
     }
     // After a fatal journal error, what the journal holds stays as it is: nothing more is
@@ -410,6 +410,12 @@ export class Host {
     await this.#bus.flush().catch(() => {});
     for (const slot of this.#slots.values()) slot.inst?.stop();
     await this.#closeHttp();
+  }
+
+  /** Whether an instance's pump waits for an append (looked at without copying the slots). */
+  #anyPumping(): boolean {
+    for (const slot of this.#slots.values()) if (slot.pumping) return true;
+    return false;
   }
 
   #closeHttp(): Promise<void> {
