@@ -57,11 +57,23 @@ export interface TickerOptions {
 
 const TICK_SUBJECT = sysSubject("tick");
 
+/**
+ * The tick an instance waits for (`ts` NaN: none), since when (host ms), and the state it was
+ * read from: the instance and its position then.
+ */
+interface Waiting {
+  ts: number;
+  quietMs: number;
+  sinceMs: number;
+  inst: object;
+  pos: number;
+}
+
 /** Ticks a host's time-driven instances. */
 export class Ticker {
   readonly #o: TickerOptions;
   /** Per instance, the tick it waits for and since when (host ms) it has waited for it. */
-  readonly #waiting = new WeakMap<Slot, { ts: number; sinceMs: number }>();
+  readonly #waiting = new WeakMap<Slot, Waiting>();
   #timer: unknown;
   #running = false;
 
@@ -149,15 +161,28 @@ export class Ticker {
       this.#send(slot, Math.round(nowMs * 1000));
       return true;
     }
-    const due = def.tickDue(slot.inst.kernelState);
     const w = this.#waiting.get(slot);
-    if (!due) {
-      this.#waiting.delete(slot);
-      return false;
-    }
-    if (!w || w.ts !== due.ts) {
-      this.#waiting.set(slot, { ts: due.ts, sinceMs: nowMs });
-      return false;
+    let due: { ts: number; quietMs: number } | undefined;
+    if (w !== undefined && w.inst === slot.inst && w.pos === slot.inst.pos) {
+      // Nothing applied since the last look (each input moves the position): the same tick is
+      // due, or none, without reading the state again. Most of a period's instances are so:
+      // quiet between scrapes.
+      if (w.ts !== w.ts) return false;
+      due = w;
+    } else {
+      due = def.tickDue(slot.inst.kernelState);
+      const seen = { inst: slot.inst, pos: slot.inst.pos };
+      if (!due) {
+        this.#waiting.set(slot, { ts: NaN, quietMs: 0, sinceMs: nowMs, ...seen });
+        return false;
+      }
+      if (!w || w.ts !== due.ts) {
+        this.#waiting.set(slot, { ts: due.ts, quietMs: due.quietMs, sinceMs: nowMs, ...seen });
+        return false;
+      }
+      w.quietMs = due.quietMs;
+      w.inst = seen.inst;
+      w.pos = seen.pos;
     }
     if (nowMs - w.sinceMs < due.quietMs) return false;
     this.#send(slot, due.ts);
@@ -170,7 +195,13 @@ export class Ticker {
     }
     // The quiet goes on for the next bar to close: it began with the instance's last input.
     const next = def.tickDue(inst.kernelState);
-    if (next) this.#waiting.set(slot, { ts: next.ts, sinceMs: w.sinceMs });
+    this.#waiting.set(slot, {
+      ts: next?.ts ?? NaN,
+      quietMs: next?.quietMs ?? 0,
+      sinceMs: w.sinceMs,
+      inst,
+      pos: inst.pos,
+    });
     return true;
   }
 
