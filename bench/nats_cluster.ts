@@ -133,6 +133,9 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
     const watch = new OutputGaps(pub);
     // Forced onto the node that is killed, every host loses its server with it.
     const hostUrls = s["hosts-on"] === "killed" ? victim.server.url : urls;
+    // Before the hosts: the labels bucket is there for their first placement of its leader.
+    probes = await ElectionProbes.start(hostUrls, pub, NODES);
+    ctx.log(`${NAME}: findings and labels probes read on ${probes.readerServer}`);
     for (const id of ["h1", "h2", "h3"]) {
       const h = ChildScript.start(
         "bench/_leased_host.ts",
@@ -142,8 +145,6 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
       await h.next(120_000);
       hosts.push(h);
     }
-    probes = await ElectionProbes.start(hostUrls, pub, NODES);
-    ctx.log(`${NAME}: findings and labels probes read on ${probes.readerServer}`);
     const feed = new AckedFeed(jetstream(pub), s.channels);
     const sending = feed.run(s.rate);
     // Every channel answering before the kill.
