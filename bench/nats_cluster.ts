@@ -161,7 +161,7 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
     feed.stop = true;
     await sending;
     const from = killedMs - 1000, to = killedMs + s["watch-s"] * 1000;
-    const { gapMs, channel } = watch.longest(from, to);
+    const { gapMs, channel, startMs } = watch.longest(from, to);
     const resumed = watch.resumedAfter(killedMs, to);
     ctx.log(
       `${NAME}: channels' first outputs after the kill (ms): ${
@@ -178,7 +178,7 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
       leader: next,
       electionMs,
       stallMs: gapMs,
-      worst: channel,
+      worst: `${channel}, from ${startMs - killedMs} ms after the kill`,
       publishStallMs: feed.longestWaitMs(from, to),
       acked: feed.acked,
       findings,
@@ -399,18 +399,18 @@ class OutputGaps {
   }
 
   /** The longest gap between a channel's outputs within [from, to] (edges included). */
-  longest(from: number, to: number): { gapMs: number; channel: string } {
-    let gapMs = 0, channel = "";
+  longest(from: number, to: number): { gapMs: number; channel: string; startMs: number } {
+    let gapMs = 0, channel = "", startMs = from;
     for (const [c, times] of this.#times) {
       let last = from;
       for (const t of times) {
         if (t < from) continue;
         if (t > to) break;
-        if (t - last > gapMs) [gapMs, channel] = [t - last, c];
+        if (t - last > gapMs) [gapMs, channel, startMs] = [t - last, c, last];
         last = t;
       }
-      if (to - last > gapMs) [gapMs, channel] = [to - last, c];
+      if (to - last > gapMs) [gapMs, channel, startMs] = [to - last, c, last];
     }
-    return { gapMs, channel };
+    return { gapMs, channel, startMs };
   }
 }

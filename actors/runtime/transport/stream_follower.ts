@@ -78,6 +78,8 @@ export class StreamFollower {
   #consumer: Consumer | undefined;
   /** The node the current consumer lives on (in a cluster), and when that was last looked at. */
   #node: string | undefined;
+  /** The server the connection is on, as last told (the one lost, at a reconnect). */
+  #server: string | undefined;
   #placedMs = Date.now();
   /** The current consumer's deliveries, in order, with what it skipped read from the stream. */
   #gaps: SequenceGaps | undefined;
@@ -114,11 +116,15 @@ export class StreamFollower {
     await retryJetStream(`open a consumer on ${this.#o.stream}`, () => this.#open(), {
       repeatable: true,
     });
+    this.#server = this.#nc.info?.server_name;
     (async () => {
       for await (const s of this.#nc.status()) {
         if (this.#stopped) break;
+        if (s.type !== "reconnect") continue;
+        const lost = this.#server;
+        this.#server = this.#nc.info?.server_name;
         // A server's restart may have taken the consumer with it: then open another at once.
-        if (s.type === "reconnect") void this.#reopenIfGone();
+        void this.#reopenIfGone(lost);
       }
     })().catch(() => {});
     this.#watchdog = setInterval(() => this.#watch(), WATCH_MS);
@@ -218,17 +224,25 @@ export class StreamFollower {
     }
   }
 
-  /** After a reconnect: opens another consumer when the server no longer has this one. */
-  async #reopenIfGone(): Promise<void> {
+  /**
+   * After a reconnect from server `lost`: opens another consumer when the server no longer has
+   * this one. One that lived on `lost` is gone with it (it is kept in memory, on one node). One
+   * elsewhere whose info is refused or unanswered is kept: a cluster electing its meta leader
+   * does either, while the consumer's own node answers its pulls, and a consumer made now would
+   * wait for the election; if it is gone after all, the watchdog finds it stalled.
+   */
+  async #reopenIfGone(lost: string | undefined): Promise<void> {
     const consumer = this.#consumer;
     if (this.#stopped || this.#opening || !consumer) return;
+    if (this.#node !== undefined && this.#node === lost) {
+      this.#reopen();
+      return;
+    }
     try {
       await consumer.info();
     } catch (err) {
-      // Refused while the meta leader is elected: the consumer is still there (its pulls are
-      // answered meanwhile); the watchdog reopens it if nothing arrives.
-      if (electionError(err) === "refused") return;
-      // Not found (its server restarted), or its server is down: another one.
+      if (electionError(err) !== undefined && this.#node !== undefined) return;
+      // Not found (its server restarted): another one.
       if (this.#consumer === consumer) this.#reopen();
     }
   }
