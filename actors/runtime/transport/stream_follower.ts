@@ -278,10 +278,19 @@ export class StreamFollower {
     ]);
   }
 
-  /** Makes the consumer again elsewhere when the meta leader moved to its node since. */
+  /**
+   * Makes the consumer again elsewhere when the meta leader moved to its node since, unless a
+   * replica of the stream is down or behind (a node lost, not back): the move stops deliveries
+   * while the consumer is made again, and buys nothing then, since a second node's loss would
+   * leave no quorum (as the data leaders are kept, leader_placement.ts).
+   */
   async #replace(): Promise<void> {
     if (!this.#nc.info?.cluster || this.#opening || this.#node === undefined) return;
-    if ((await metaLeader(this.#nc)) === this.#node) this.#reopen();
+    if ((await metaLeader(this.#nc)) !== this.#node) return;
+    this.#jsm ??= await jetstreamManager(this.#nc, { timeout: 1000, checkAPI: false });
+    const info = await this.#jsm.streams.info(this.#o.stream).catch(() => undefined);
+    if (!info || info.cluster?.replicas?.some((r) => r.offline || !r.current)) return;
+    this.#reopen();
   }
 
   /** Reopens the consumer when the stream holds more but nothing arrived for a while. */
