@@ -11,9 +11,11 @@ import { ActorInstance } from "../../../../actors/runtime/instances/actor_instan
 import { HostMetrics } from "../../../../actors/runtime/operations/host_metrics.ts";
 import { newSlot, type Slot } from "../../../../actors/runtime/instances/slot.ts";
 import {
+  SNAPSHOT_SAVES_IN_FLIGHT_MAX,
   SNAPSHOTS_PER_ROUND_MAX,
   Snapshotter,
 } from "../../../../actors/runtime/recovery/snapshotter.ts";
+import type { Snapshot } from "../../../../actors/runtime/snapshots/mod.ts";
 
 const test = suite("snapshotter");
 
@@ -102,6 +104,27 @@ test("captureDue() without a time takes every instance with inputs since its sna
   const saved = (await store.list()).sort();
   const expected = all.filter((_, i) => i !== 3).map((s) => s.stream).sort();
   assert.equal(saved, expected);
+});
+
+test("flush() saves many snapshots at once, never more than SNAPSHOT_SAVES_IN_FLIGHT_MAX, and every one", async () => {
+  const all = slots(SNAPSHOT_SAVES_IN_FLIGHT_MAX * 3 + 5);
+  const store = new MemorySnapshotStore();
+  let inFlight = 0, most = 0;
+  const save = store.save.bind(store);
+  store.save = async (snap: Snapshot) => {
+    most = Math.max(most, ++inFlight);
+    // A save that waits, as a file's fsync does: the others start meanwhile.
+    await new Promise((r) => setTimeout(r, 2));
+    await save(snap);
+    inFlight--;
+  };
+  const snaps = snapshotter(store);
+  snaps.captureDue(all);
+  await snaps.flush();
+  assert.is(most, SNAPSHOT_SAVES_IN_FLIGHT_MAX);
+  assert.is(inFlight, 0);
+  assert.equal((await store.list()).sort(), all.map((s) => s.stream).sort());
+  assert.is(snaps.savedPos.size, all.length);
 });
 
 test.run();
