@@ -13,9 +13,9 @@
  * the findings stream's consumer (what feeds the incident stage) and a key-value watch (the
  * channel labels the alert sender reads), each read on a connection made as a host's
  * (_election_probes.ts). The publisher and the watcher connect to a node that is not killed. No
- * bar is set here for the election; the outputs' bar is 5 s. The log names each stream's leader at the kill (a leader on
- * the killed node waits out that stream's election). `--hosts-on killed` connects every host to
- * the node that is killed, so that each loses its connection with it.
+ * bar is set here for the election; the outputs' bar is 5 s. The log names each stream's leader
+ * at the kill (a leader on the killed node waits out that stream's election). `--hosts-on killed`
+ * connects every host to the node that is killed, so that each loses its connection with it.
  */
 import { join } from "node:path";
 import process from "node:process";
