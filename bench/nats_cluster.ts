@@ -12,10 +12,10 @@
  * `findings_stall_ms_max` and `labels_watch_stall_ms_max` are what else waits on the cluster:
  * the findings stream's consumer (what feeds the incident stage) and a key-value watch (the
  * channel labels the alert sender reads), each read on a connection made as a host's
- * (_election_probes.ts). The publisher and the watcher connect to a node that is not killed. No bar is set here for the
- * election; the outputs' bar is 5 s. The log names each stream's leader at the kill (a leader on
- * the killed node waits out that stream's election). `--hosts-on killed` connects every host to
- * the node that is killed, so that each loses its connection with it.
+ * (_election_probes.ts). The publisher and the watcher connect to a node that is not killed. No
+ * bar is set here for the election; the outputs' bar is 5 s. The log names each stream's leader
+ * at the kill (a leader on the killed node waits out that stream's election). `--hosts-on killed`
+ * connects every host to the node that is killed, so that each loses its connection with it.
  */
 import { join } from "node:path";
 import process from "node:process";
@@ -54,8 +54,9 @@ const OPTIONS = {
     number: { min: 500, max: 60_000, integer: true },
   },
   "watch-s": {
-    help: "seconds watched after the kill",
-    default: 20,
+    help: "seconds watched after the kill (past the leader placement's next 30 s look, whose " +
+      "moves once stalled outputs)",
+    default: 45,
     number: { min: 5, max: 600 },
   },
   "hosts-on": {
