@@ -269,13 +269,29 @@ export function parseSubject(subject: string): ParsedSubject {
  */
 export function subjectMatches(pattern: string, subject: string): boolean {
   if (pattern === subject) return true;
-  const p = pattern.split(".");
-  const s = subject.split(".");
-  for (let i = 0; i < p.length; i++) {
-    const token = p[i];
-    if (token === ">") return i < s.length;
-    if (i >= s.length) return false;
-    if (token !== "*" && token !== s[i]) return false;
+  // Token by token in place (a bus asks this of many subscriptions per new subject): `p` and `s`
+  // are where the current tokens start, one past the end once every token is read.
+  const pl = pattern.length, sl = subject.length;
+  let p = 0, s = 0;
+  while (p <= pl) {
+    let pe = pattern.indexOf(".", p);
+    if (pe === -1) pe = pl;
+    const n = pe - p;
+    if (n === 1 && pattern.charCodeAt(p) === GT) return s <= sl;
+    if (s > sl) return false;
+    let se = subject.indexOf(".", s);
+    if (se === -1) se = sl;
+    if (n !== 1 || pattern.charCodeAt(p) !== STAR) {
+      if (se - s !== n) return false;
+      for (let k = 0; k < n; k++) {
+        if (pattern.charCodeAt(p + k) !== subject.charCodeAt(s + k)) return false;
+      }
+    }
+    p = pe + 1;
+    s = se + 1;
   }
-  return p.length === s.length;
+  return s > sl;
 }
+
+const GT = 0x3e; // ">"
+const STAR = 0x2a; // "*"

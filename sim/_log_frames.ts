@@ -40,9 +40,7 @@ export class LogFrames {
     const entries = this.#log.entries;
     return (bytes, srcPos) => {
       const entry = entries[srcPos - 1];
-      if (entry === undefined || (bytes !== entry.data && !bytesEqual(bytes, entry.data))) {
-        return decodeFrame(bytes, limits);
-      }
+      if (entry === undefined || !sameBytes(bytes, entry.data)) return decodeFrame(bytes, limits);
       return this.#decoded[srcPos - 1] ??= decodeFrame(entry.data, limits);
     };
   };
@@ -80,4 +78,14 @@ export class LogFrames {
     else if (!bytesEqual(record.subarray(0, room), head!)) return undefined;
     return record;
   };
+}
+
+/**
+ * Whether `a` holds the bytes of `b`: at once when it is `b` or a view of the same memory (a
+ * journal record's payload read where the log holds it), else compared.
+ */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.buffer === b.buffer && a.byteOffset === b.byteOffset) return a.byteLength === b.byteLength;
+  return bytesEqual(a, b);
 }

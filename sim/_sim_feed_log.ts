@@ -15,10 +15,11 @@
  * Duplicates of frames it already handed on are passed through: the host must ignore them by
  * source position.
  */
-import type { BusMessage } from "../protocol/mod.ts";
+import type { BusMessage, PublishOptions } from "../protocol/mod.ts";
 import type { HostTimers, InputSource } from "../actors/runtime/mod.ts";
 import type { SimBus, SimConnection } from "./sim_bus.ts";
 import type { Scheduler } from "./scheduler.ts";
+import { SeqWindow } from "./_seq_window.ts";
 
 /** One frame in the log. */
 export interface FeedEntry {
@@ -71,6 +72,12 @@ interface Consumer {
 /** The durable feed log and its server side. */
 export class SimFeedLog {
   readonly entries: FeedEntry[] = [];
+  /**
+   * Per entry, what it is published with, by consumer generation (made when first sent: each
+   * frame goes to every consumer, most of them of the same few generations, and nothing on its
+   * way changes a message's headers).
+   */
+  readonly #sendOptions: Array<Map<number, PublishOptions>> = [];
   /** Each entry's sequence as the header text it is sent with, made when first sent. */
   readonly #seqTexts: string[] = [];
   readonly #conn: SimConnection;
@@ -178,12 +185,15 @@ export class SimFeedLog {
   }
 
   #send(c: Consumer, e: FeedEntry) {
-    // Each frame goes to every consumer: its sequence's text is made once, as is a generation's.
-    const seq = this.#seqTexts[e.seq - 1] ??= String(e.seq);
-    if (c.genText[0] !== c.gen) c.genText = [c.gen, String(c.gen)];
-    this.#conn.publish(c.deliver, e.data, {
-      headers: { "Sim-Seq": seq, "Sim-Gen": c.genText[1], "Sim-Subject": e.subject },
-    });
+    const byGen = this.#sendOptions[e.seq - 1] ??= new Map();
+    let options = byGen.get(c.gen);
+    if (options === undefined) {
+      if (c.genText[0] !== c.gen) c.genText = [c.gen, String(c.gen)];
+      const seq = this.#seqTexts[e.seq - 1] ??= String(e.seq);
+      options = { headers: { "Sim-Seq": seq, "Sim-Gen": c.genText[1], "Sim-Subject": e.subject } };
+      byGen.set(c.gen, options);
+    }
+    this.#conn.publish(c.deliver, e.data, options);
   }
 
   #push(c: Consumer) {
@@ -256,8 +266,8 @@ class SimFeedInput implements InputSource {
   readonly #gapWaitMs: number;
   readonly #watchdogMs: number;
   readonly #timers: HostTimers;
-  /** Frames that arrived ahead of the next one expected, by sequence. */
-  readonly #ahead = new Map<number, BusMessage>();
+  /** Frames that arrived ahead of the next one expected, by sequence (within `aheadMax`). */
+  readonly #ahead: SeqWindow<BusMessage>;
   #expected = 1;
   #gen = 0;
   #sinceAck = 0;
@@ -276,6 +286,7 @@ class SimFeedInput implements InputSource {
     this.#deliverSubject = `_sim.in.${options.consumer}`;
     this.#ackEvery = options.ackEvery ?? 32;
     this.#aheadMax = options.aheadMax ?? 256;
+    this.#ahead = new SeqWindow(this.#aheadMax);
     this.#gapWaitMs = options.gapWaitMs ?? 20;
     this.#watchdogMs = options.watchdogMs ?? 1000;
     this.#timers = options.timers;

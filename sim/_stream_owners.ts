@@ -60,6 +60,11 @@ export class StreamOwners {
   ): boolean {
     if (!logged) return false;
     for (const h of hosts) if (!h.host?.ready) return false;
-    return this.behind(inputs, 1).length === 0;
+    // Asked after every event of a drain: no report is made, only the answer.
+    for (const [stream, seqs] of inputs) {
+      const { kind, key, owner } = this.of(stream);
+      if (owner.host?.instance(kind, key)?.srcPos !== seqs[seqs.length - 1]) return false;
+    }
+    return true;
   }
 }

@@ -30,8 +30,15 @@ export interface EventHandle {
 }
 
 interface Event extends EventHandle {
-  fn: EventFn;
+  timeUs: number;
+  seq: number;
+  fn: EventFn | ((a: unknown, b: unknown) => void);
+  /** The arguments of an event scheduled by `call` (undefined for `at`). */
+  a: unknown;
+  b: unknown;
   cancelled: boolean;
+  /** Scheduled by `call`: no handle was handed out, so it is reused once run. */
+  pooled: boolean;
 }
 
 /** Options of `run`. */
@@ -42,6 +49,16 @@ export interface RunOptions {
 
 /** A full turn of the event loop every this many events (and at the end of every `run`). */
 const SETTLE_EVERY = 256;
+
+/** Events of `call` kept for reuse at most. */
+const POOL_MAX = 4096;
+
+/**
+ * What `run` waits on after an event that started nothing: one microtask turn, exactly as
+ * awaiting `undefined` takes, without a new promise each time (a reaction to a native promise
+ * that is already fulfilled is queued at once).
+ */
+const TURN: Promise<void> = Promise.resolve();
 
 /**
  * Events run at most, by default, in one `run` call: a runaway simulation stops, it never hangs.
@@ -58,6 +75,8 @@ export class Scheduler {
   #now: number;
   #live = 0;
   #async = false;
+  /** Events of `call` that have run, for the next `call`. */
+  readonly #pool: Event[] = [];
   /** Events run so far. */
   steps = 0;
   /** Events run at most per `run` call. */
@@ -90,13 +109,52 @@ export class Scheduler {
       timeUs: Math.max(this.#now, Math.round(timeUs)),
       seq: ++this.#seq,
       fn,
+      a: undefined,
+      b: undefined,
       cancelled: false,
+      pooled: false,
     };
+    this.#enqueue(ev);
+    return ev;
+  }
+
+  /**
+   * Schedules `fn(a, b)` at virtual time `timeUs`, as `at` does, for an event that is never
+   * cancelled: no handle is handed out, and no closure is made (the simulated network delivers
+   * every message this way, several times a simulated millisecond).
+   */
+  call<A, B>(timeUs: number, fn: (a: A, b: B) => void, a: A, b: B): void {
+    if (!Number.isFinite(timeUs)) {
+      throw new RangeError(`Cannot schedule an event at ${timeUs} µs: must be finite`);
+    }
+    const at = Math.max(this.#now, Math.round(timeUs));
+    const ev = this.#pool.pop();
+    if (ev === undefined) {
+      this.#enqueue({
+        timeUs: at,
+        seq: ++this.#seq,
+        fn: fn as Event["fn"],
+        a,
+        b,
+        cancelled: false,
+        pooled: true,
+      });
+      return;
+    }
+    ev.timeUs = at;
+    ev.seq = ++this.#seq;
+    ev.fn = fn as Event["fn"];
+    ev.a = a;
+    ev.b = b;
+    ev.cancelled = false;
+    this.#enqueue(ev);
+  }
+
+  #enqueue(ev: Event): void {
     const lane = this.#lane;
     if (lane.length === this.#laneAt || ev.timeUs >= lane[lane.length - 1]!.timeUs) lane.push(ev);
     else this.#push(ev);
     this.#live++;
-    return ev;
   }
 
   /** Schedules `fn` after `delayUs` microseconds of virtual time. */
@@ -148,13 +206,29 @@ export class Scheduler {
    * (or a periodic settle is due), else undefined: the caller still takes one microtask turn.
    */
   #runEvent(ev: Event): Promise<void> | undefined {
-    const r = ev.fn();
-    if (r !== undefined || this.#async || this.steps % SETTLE_EVERY === 0) return this.#finish(r);
+    if (ev.pooled) {
+      const { fn, a, b } = ev;
+      ev.fn = noop;
+      ev.a = ev.b = undefined;
+      if (this.#pool.length < POOL_MAX) this.#pool.push(ev);
+      (fn as (a: unknown, b: unknown) => void)(a, b);
+    } else {
+      const r = (ev.fn as EventFn)();
+      if (r !== undefined) return this.#finish(r);
+    }
+    // What follows a drain or a turn of the event loop waits on nothing else: its microtask
+    // turns are not counted, so a reaction does what the async #finish would, making less.
+    if (this.steps % SETTLE_EVERY === 0) return settle().then(this.#settled);
+    if (this.#async) return drain().then(this.#settled);
     return undefined;
   }
 
-  async #finish(r: void | Promise<void>): Promise<void> {
-    if (r !== undefined) await r;
+  readonly #settled = (): void => {
+    this.#async = false;
+  };
+
+  async #finish(r: Promise<void>): Promise<void> {
+    await r;
     if (this.steps % SETTLE_EVERY === 0) {
       await settle();
       this.#async = false;
@@ -169,31 +243,47 @@ export class Scheduler {
    * Stops early when `options.stop` says so (the clock stays at the last event). Returns the number
    * of events run.
    */
-  async run(untilUs: number, options: RunOptions = {}): Promise<number> {
-    let n = 0;
-    for (;;) {
-      const next = this.nextTimeUs();
-      if (next === undefined || next > untilUs) break;
-      if (n >= this.eventsMax) {
-        throw new Error(
-          `Scheduler ran ${n} events without reaching ${untilUs} µs (now ${this.#now} µs): a ` +
-            `runaway simulation`,
-        );
+  run(untilUs: number, options: RunOptions = {}): Promise<number> {
+    // A chain of reactions, not a loop in an async function: each event's microtask turn is one
+    // `then` on what it returned (or on a promise already fulfilled), which takes the same turn
+    // as an `await` of it and makes less (an await makes a promise and its resumption's state
+    // each time, and a run is hundreds of thousands of events).
+    return new Promise<number>((resolve, reject) => {
+      let n = 0;
+      const end = (reached: boolean): void => {
+        settle().then(() => {
+          this.#async = false;
+          if (reached && untilUs > this.#now) this.#now = Math.round(untilUs);
+          resolve(n);
+        }, reject);
+      };
+      const next = (): void => {
+        const at = this.nextTimeUs();
+        if (at === undefined || at > untilUs) return end(true);
+        if (n >= this.eventsMax) {
+          throw new Error(
+            `Scheduler ran ${n} events without reaching ${untilUs} µs (now ${this.#now} µs): a ` +
+              `runaway simulation`,
+          );
+        }
+        // One microtask turn per event at least, as awaiting an asynchronous step would take.
+        (this.#runEvent(this.#next()!) ?? TURN).then(after, reject);
+      };
+      const after = (): void => {
+        n++;
+        try {
+          if (options.stop?.()) end(false);
+          else next();
+        } catch (err) {
+          reject(err);
+        }
+      };
+      try {
+        next();
+      } catch (err) {
+        reject(err);
       }
-      // One microtask turn per event at least, as awaiting an asynchronous step would take.
-      const ev = this.#next()!;
-      await this.#runEvent(ev);
-      n++;
-      if (options.stop?.()) {
-        await settle();
-        this.#async = false;
-        return n;
-      }
-    }
-    await settle();
-    this.#async = false;
-    if (untilUs > this.#now) this.#now = Math.round(untilUs);
-    return n;
+    });
   }
 
   /** Says that asynchronous work was started: its continuations settle before the next event. */
@@ -260,6 +350,8 @@ export class Scheduler {
   }
 }
 
+function noop(): void {}
+
 function before(a: Event, b: Event): boolean {
   return a.timeUs < b.timeUs || (a.timeUs === b.timeUs && a.seq < b.seq);
 }
@@ -278,7 +370,9 @@ function settle(): Promise<void> {
  * a turn of the event loop costs several times more.
  */
 function drain(): Promise<void> {
-  return new Promise((resolve) => queueMicrotask(() => process.nextTick(resolve)));
+  // A reaction to a fulfilled promise is queued now, as queueMicrotask would queue its callback
+  // (on Node, queueMicrotask also makes an async resource for each callback).
+  return new Promise((resolve) => void TURN.then(() => process.nextTick(resolve)));
 }
 
 /**

@@ -101,8 +101,12 @@ export class SimBus {
   #route = new Map<string, Sub[]>();
   readonly #conns = new Map<string, SimConnection>();
   readonly #isolated = new Set<string>();
-  /** Per link, by sender and receiver: the arrival time of the last delivery in order. */
-  readonly #lastArrival = new Map<string, Map<string, number>>();
+  /**
+   * Per link, by sender and receiver: the arrival time of the last delivery in order (in a box
+   * changed in place: a time in µs is no small integer, and a map's value would be a new number
+   * each delivery).
+   */
+  readonly #lastArrival = new Map<string, Map<string, { us: number }>>();
   readonly #taps: PublishTap[] = [];
   readonly stats: NetworkStats = {
     published: 0,
@@ -181,8 +185,18 @@ export class SimBus {
     const literal = !pattern.split(".").some((t) => t === "*" || t === ">");
     const sub: Sub = { conn, pattern, literal, queue, handler, active: true };
     this.#subs.push(sub);
-    this.#route.clear();
+    this.#forget(sub);
     return sub;
+  }
+
+  /**
+   * Forgets the routes `sub` is part of: a literal pattern's one subject (a request's inbox, a
+   * consumer's delivery subject: most subscriptions, made and dropped all through a run), or
+   * every route for a wildcard.
+   */
+  #forget(sub: Sub): void {
+    if (sub.literal) this.#route.delete(sub.pattern);
+    else this.#route.clear();
   }
 
   /** @internal */
@@ -190,7 +204,7 @@ export class SimBus {
     if (!sub.active) return;
     sub.active = false;
     this.#subs = this.#subs.filter((s) => s !== sub);
-    this.#route.clear();
+    this.#forget(sub);
   }
 
   /** @internal Says a promise was handed out (see Scheduler.markAsync). */
@@ -212,7 +226,8 @@ export class SimBus {
   /** @internal */
   _publish(from: SimConnection, msg: BusMessage): void {
     this.stats.published++;
-    for (const tap of this.#taps) tap(from.name, msg.subject, msg.data, msg.headers);
+    const taps = this.#taps;
+    for (let i = 0; i < taps.length; i++) taps[i]!(from.name, msg.subject, msg.data, msg.headers);
     if (this.#isolated.has(from.name)) {
       this.stats.dropped++;
       this.#trace?.(`net drop ${from.name}> ${msg.subject} (partition)`);
@@ -223,7 +238,11 @@ export class SimBus {
       this.stats.unrouted++;
       return;
     }
-    fanOut(subs, { from: from.name, msg }, this.#fanOut);
+    // Without a queue group among them, every subscriber gets it, in order (as fanOut does).
+    let grouped = false;
+    for (let i = 0; i < subs.length; i++) if (subs[i]!.queue !== undefined) grouped = true;
+    if (grouped) fanOut(subs, { from: from.name, msg }, this.#fanOut);
+    else for (let i = 0; i < subs.length; i++) this.#send(from.name, subs[i]!, msg);
   }
 
   /** A queue group's member is picked by the PRNG: the pick is part of the seed's run. */
@@ -270,19 +289,21 @@ export class SimBus {
       this.stats.reordered++;
       this.#trace?.(`net hold ${from}>${to} ${msg.subject} +${arrival - now}us`);
     } else {
-      arrival = Math.max(now + latency, arrivals.get(to) ?? 0);
-      arrivals.set(to, arrival);
+      const last = arrivals.get(to);
+      if (last === undefined) arrivals.set(to, { us: arrival = now + latency });
+      else last.us = arrival = Math.max(now + latency, last.us);
     }
-    this.#scheduler.at(arrival, () => this.#arrive(sub, msg));
+    this.#scheduler.call(arrival, this.#arrive, sub, msg);
     if (f.dupP > 0 && rng.chance(f.dupP)) {
       const again = arrival + 1 + rng.int(f.latencyUsMax + 1);
       this.stats.duplicated++;
       this.#trace?.(`net dup ${from}>${to} ${msg.subject} +${again - now}us`);
-      this.#scheduler.at(again, () => this.#arrive(sub, msg));
+      this.#scheduler.call(again, this.#arrive, sub, msg);
     }
   }
 
-  #arrive(sub: Sub, msg: BusMessage): void {
+  /** A delivery's arrival (one function for all: the scheduler calls it with the two). */
+  readonly #arrive = (sub: Sub, msg: BusMessage): void => {
     if (!sub.active || !sub.conn.alive) return;
     if (this.#isolated.has(sub.conn.name)) {
       this.stats.dropped++;
@@ -295,7 +316,7 @@ export class SimBus {
     } catch (err) {
       this.#onHandlerError(err, sub.conn.name, msg);
     }
-  }
+  };
 }
 
 /** One process's connection to the simulated bus: a Bus. */

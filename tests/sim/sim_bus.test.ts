@@ -120,6 +120,58 @@ test("Scheduler: an event that marks async work has all of it run, however deep,
   assert.equal(seen, ["marked done", "next event", "next event", "unmarked done"]);
 });
 
+test("Scheduler: an event that marks nothing gives its continuations one microtask turn before the next", async () => {
+  // The simulation's runs depend on this exact interleaving (its trace hashes are pinned): one
+  // level of continuations runs before the next event, a deeper one after it.
+  const s = new Scheduler(0);
+  const seen: string[] = [];
+  s.at(10, () => {
+    void Promise.resolve().then(() => {
+      seen.push("first");
+      void Promise.resolve().then(() => seen.push("second"));
+    });
+  });
+  s.at(10, () => void seen.push("next event"));
+  await s.run(10);
+  assert.equal(seen, ["first", "next event", "second"]);
+});
+
+test("Scheduler: events of call run in (time, order scheduled) order among those of at, with their arguments", async () => {
+  const seed = 5;
+  const rng = new Prng(seed);
+  const s = new Scheduler(0);
+  const ran: string[] = [];
+  const expected: { timeUs: number; seq: number; name: string }[] = [];
+  let seq = 0;
+  const record = (name: string, timeUs: number) => expected.push({ timeUs, seq: seq++, name });
+  const called = (name: string, n: number) => {
+    ran.push(`${name}:${n}`);
+    // Calls made while running reuse the events of calls that ran.
+    if (rng.chance(0.5)) {
+      const t = s.nowUs + rng.int(4) * 100;
+      const next = `c${seq}`;
+      record(`${next}:${n + 1}`, t);
+      s.call(t, called, next, n + 1);
+    }
+  };
+  for (let i = 0; i < 200; i++) {
+    const t = rng.int(50) * 100;
+    if (rng.chance(0.5)) {
+      const name = `a${seq}`;
+      record(name, t);
+      s.at(t, () => void ran.push(name));
+    } else {
+      const name = `c${seq}`;
+      record(`${name}:0`, t);
+      s.call(t, called, name, 0);
+    }
+  }
+  await s.run(1_000_000);
+  expected.sort((a, b) => a.timeUs - b.timeUs || a.seq - b.seq);
+  assert.equal(ran, expected.map((e) => e.name), `seed ${seed}`);
+  assert.is(s.pending, 0);
+});
+
 test("SimBus delivers on wildcard subjects after the network's latency, never inside publish", async () => {
   const { scheduler, bus } = setup();
   const a = bus.connect("a");
@@ -151,6 +203,22 @@ test("SimBus: a pattern without a whole-token wildcard matches only the subject 
   a.publish("x.ab.y", bytes("2"));
   await scheduler.run(10_000);
   assert.equal(got.sort(), ["lit:x.a*.y", "wild:x.a*.y", "wild:x.ab.y"]);
+});
+
+test("SimBus routes to a literal subscription made or dropped after its subject's route was known", async () => {
+  const { scheduler, bus } = setup();
+  const a = bus.connect("a"), b = bus.connect("b"), p = bus.connect("p");
+  const got: string[] = [];
+  a.subscribe("x.*", (m) => void got.push(`a ${text(m)}`));
+  p.publish("x.y", bytes("1"));
+  await scheduler.run(10_000);
+  const sub = b.subscribe("x.y", (m) => void got.push(`b ${text(m)}`));
+  p.publish("x.y", bytes("2"));
+  await scheduler.run(20_000);
+  sub.unsubscribe();
+  p.publish("x.y", bytes("3"));
+  await scheduler.run(30_000);
+  assert.equal(got, ["a 1", "a 2", "b 2", "a 3"]);
 });
 
 test("SimBus keeps per-link order on a quiet network", async () => {
