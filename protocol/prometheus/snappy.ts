@@ -18,6 +18,12 @@ export interface SnappyDecompressOptions {
   bytesMax?: number;
   /** What the bytes are, for errors ("body"). */
   what?: string;
+  /**
+   * Where to decompress when it is long enough (the result is then a view of it, good until it
+   * is written again): a receiver reuses one buffer rather than have a fresh one zeroed and
+   * mapped for every request.
+   */
+  into?: Uint8Array;
 }
 
 function bad(what: string, message: string, value: unknown): ProtocolError {
@@ -62,7 +68,8 @@ export function snappyDecompress(
       { field: what, value: n },
     );
   }
-  const out = new Uint8Array(n);
+  const into = options.into;
+  const out = into !== undefined && into.length >= n ? into.subarray(0, n) : new Uint8Array(n);
   const d = decodeBlock(src, preambleBytes(src), out, what);
   if (d !== n) throw bad(what, `it holds ${d} bytes but claims ${n}`, d);
   return out;

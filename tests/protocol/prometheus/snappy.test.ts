@@ -70,6 +70,18 @@ test("snappyDecompress() repeats the last bytes for copies of every short offset
   }
 });
 
+test("snappyDecompress() writes into the buffer it is given when that is long enough", () => {
+  const src = new TextEncoder().encode("remote write ".repeat(50));
+  const into = new Uint8Array(1000).fill(1);
+  const out = snappyDecompress(snappyCompress(src), { into });
+  assert.is(out.buffer, into.buffer);
+  assert.equal(out, src);
+  const short = new Uint8Array(10);
+  const fresh = snappyDecompress(snappyCompress(src), { into: short });
+  assert.is.not(fresh.buffer, short.buffer);
+  assert.equal(fresh, src);
+});
+
 test("snappyDecompress() refuses a bomb by its claimed length before allocating", () => {
   // Claims 2^32 - 1 bytes in 6 bytes of input.
   const bomb = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 0]);
