@@ -4,7 +4,9 @@
  * `--shards` shards in flight) against troupe's receiver (its own process, on nats-server, each
  * request answered once the feed stream has acknowledged its batch) and against Debian's
  * VictoriaMetrics receiving the same requests in the same run, alternated over `--rounds`. Rows:
- * `remote_write_samples_per_s` (as fast as each takes them), `remote_write_ack_ms_p99` (paced at
+ * `remote_write_samples_per_s` (as fast as each takes them; its log line also says the CPU seconds
+ * a million samples cost each target's processes, troupe's receiver and nats-server, which moves
+ * less than the rate when others load the machine), `remote_write_ack_ms_p99` (paced at
  * `--paced-rate` samples/s); with `--channels` active channels fed to a `troupe run` host with
  * the default detectors (a sample a channel every `--detect-interval-s`, 15 s as Prometheus
  * usually scrapes, each 2,000 series a target whose scrapes are spread over the interval as
