@@ -167,7 +167,7 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
     undoId[undone] = s.id;
     undoT[undone] = table.lastT[s.id]!;
     undoV[undone++] = table.lastV[s.id]!;
-    const taken = takeSamples(series, i, { s, b, out, table });
+    const taken = takeSamples(series, i, s, b, out, table);
     if (taken > 0) {
       b.channels.push(s.channel);
       b.counts.push(taken);
@@ -185,18 +185,19 @@ function reason(out: SampleOutcome, text: string): void {
   if (out.reasons.length < REASONS_MAX) out.reasons.push(text);
 }
 
-/** Where takeSamples puts a series' samples. */
-interface Taking {
-  /** The series' entry in the table. */
-  s: SeriesEntry;
-  b: BatchBuilder;
-  out: SampleOutcome;
-  /** The table whose last-sample columns hold the series' last sample. */
-  table: SeriesTable;
-}
-
-/** Puts series `i`'s samples in the batch as its entry says; how many were taken. */
-function takeSamples(series: IncomingSeries, i: number, { s, b, out, table }: Taking): number {
+/**
+ * Puts series `i`'s samples in the batch `b` as its entry `s` says, its last sample read from and
+ * written back to `table`'s columns; how many were taken. (Positional: called for every series of
+ * every request, an options object would be made each time.)
+ */
+function takeSamples(
+  series: IncomingSeries,
+  i: number,
+  s: SeriesEntry,
+  b: BatchBuilder,
+  out: SampleOutcome,
+  table: SeriesTable,
+): number {
   const { t, v } = series;
   const a = series.from[i]!, end = series.from[i + 1]!;
   let lastT = table.lastT[s.id]!, lastV = table.lastV[s.id]!;
