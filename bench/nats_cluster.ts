@@ -8,11 +8,14 @@
  * after it, against the lease TTL (its baseline: a stall past the TTL means leases were lost).
  * Where the time goes is in the other rows: `meta_election_ms` (from the kill until a surviving
  * node names a new meta leader) and `publish_stall_ms_max` (the feed's longest wait for an
- * acknowledgement meanwhile: no input reaches a host before the feed stream has a leader). The
- * publisher and the watcher connect to a node that is not killed. No bar is set here for the
- * election; the outputs' bar is 5 s. The log names each stream's leader at the kill (a leader on
- * the killed node waits out that stream's election). `--hosts-on killed` connects every host to
- * the node that is killed, so that each loses its connection with it.
+ * acknowledgement meanwhile: no input reaches a host before the feed stream has a leader);
+ * `findings_stall_ms_max` and `labels_watch_stall_ms_max` are what else waits on the cluster:
+ * the findings stream's consumer (what feeds the incident stage) and a key-value watch (the
+ * channel labels the alert sender reads), each read on a connection made as a host's
+ * (_election_probes.ts). The publisher and the watcher connect to a node that is not killed. No
+ * bar is set here for the election; the outputs' bar is 5 s. The log names each stream's leader
+ * at the kill (a leader on the killed node waits out that stream's election). `--hosts-on killed`
+ * connects every host to the node that is killed, so that each loses its connection with it.
  */
 import { join } from "node:path";
 import process from "node:process";
@@ -27,6 +30,7 @@ import { tempDir } from "./_temp_dir.ts";
 import { sleep } from "./_sleep.ts";
 import { requireNatsServer } from "./_bench_nats.ts";
 import { pacedFrames } from "./_paced_frames.ts";
+import { ElectionProbes } from "./_election_probes.ts";
 
 const NAME = "nats_cluster";
 const BATCH = 10;
@@ -50,8 +54,9 @@ const OPTIONS = {
     number: { min: 500, max: 60_000, integer: true },
   },
   "watch-s": {
-    help: "seconds watched after the kill",
-    default: 20,
+    help: "seconds watched after the kill (past the leader placement's next 30 s look, whose " +
+      "moves once stalled outputs)",
+    default: 45,
     number: { min: 5, max: 600 },
   },
   "hosts-on": {
@@ -76,7 +81,9 @@ export const benchmark: Benchmark = {
       `${NAME}: killed ${r.killed} (meta leader); new leader ${r.leader} after ${
         r.electionMs.toFixed(0)
       } ms; longest output stall ${r.stallMs.toFixed(0)} ms (channel ${r.worst}), longest ` +
-        `publish stall ${r.publishStallMs.toFixed(0)} ms; ${r.acked} frames acknowledged`,
+        `publish stall ${r.publishStallMs.toFixed(0)} ms; ${r.acked} frames acknowledged; ` +
+        `findings consumer stall ${r.findings.ms.toFixed(0)} ms (${r.findings.lost} lost), ` +
+        `labels watch stall ${r.labels.ms.toFixed(0)} ms (${r.labels.lost} lost)`,
     );
     const fig = (metric: string, troupe: number, baseline: number | null) =>
       row({ bench: NAME, metric, unit: "ms", troupe, baseline, better: "lower" });
@@ -84,6 +91,8 @@ export const benchmark: Benchmark = {
       fig("stall_ms_max_node_kill", r.stallMs, o["ttl-ms"]),
       fig("meta_election_ms", r.electionMs, null),
       fig("publish_stall_ms_max", r.publishStallMs, null),
+      fig("findings_stall_ms_max", r.findings.ms, null),
+      fig("labels_watch_stall_ms_max", r.labels.ms, null),
     ];
   },
 };
@@ -110,17 +119,24 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
   const urls = nodes.map((n) => n.server.url).join(",");
   const hosts: ChildScript[] = [];
   let pub: NatsConnection | undefined;
+  let probes: ElectionProbes | undefined;
   try {
     await peersCurrent(nodes);
     const leader = await metaLeader(nodes, undefined);
     const victim = nodes.find((n) => n.name === leader)!;
     const steady = nodes.find((n) => n !== victim)!;
-    ctx.log(`${NAME}: cluster up, meta leader ${leader}`);
+    ctx.log(
+      `${NAME}: cluster up (${nodes.map((n) => `${n.name} ${n.server.url}`).join(", ")}), ` +
+        `meta leader ${leader}`,
+    );
     pub = await connect({ servers: steady.server.url, maxReconnectAttempts: -1 });
     await ensureFeedStream(pub, { replicas: NODES });
     const watch = new OutputGaps(pub);
     // Forced onto the node that is killed, every host loses its server with it.
     const hostUrls = s["hosts-on"] === "killed" ? victim.server.url : urls;
+    // Before the hosts: the labels bucket is there for their first placement of its leader.
+    probes = await ElectionProbes.start(hostUrls, pub, NODES);
+    ctx.log(`${NAME}: findings and labels probes read on ${probes.readerServer}`);
     for (const id of ["h1", "h2", "h3"]) {
       const h = ChildScript.start(
         "bench/_leased_host.ts",
@@ -146,13 +162,15 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
     feed.stop = true;
     await sending;
     const from = killedMs - 1000, to = killedMs + s["watch-s"] * 1000;
-    const { gapMs, channel } = watch.longest(from, to);
+    const { gapMs, channel, startMs } = watch.longest(from, to);
     const resumed = watch.resumedAfter(killedMs, to);
     ctx.log(
       `${NAME}: channels' first outputs after the kill (ms): ${
         resumed.map(([c, ms]) => `${c.replace(/^stats\//, "")}=${ms ?? "none"}`).join(" ")
       }`,
     );
+    const findings = probes.findings.stall(from, to), labels = probes.labels.stall(from, to);
+    await probes.stop();
     for (const h of hosts) process.kill(h.pid!, "SIGTERM");
     for (const h of hosts) await h.wait(30_000).catch(() => h.kill());
     hosts.length = 0;
@@ -161,11 +179,14 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
       leader: next,
       electionMs,
       stallMs: gapMs,
-      worst: channel,
+      worst: `${channel}, from ${startMs - killedMs} ms after the kill`,
       publishStallMs: feed.longestWaitMs(from, to),
       acked: feed.acked,
+      findings,
+      labels,
     };
   } finally {
+    await probes?.stop();
     for (const h of hosts) await h.kill();
     await pub?.close().catch(() => {});
     for (const n of nodes) await n.server.kill();
@@ -379,18 +400,18 @@ class OutputGaps {
   }
 
   /** The longest gap between a channel's outputs within [from, to] (edges included). */
-  longest(from: number, to: number): { gapMs: number; channel: string } {
-    let gapMs = 0, channel = "";
+  longest(from: number, to: number): { gapMs: number; channel: string; startMs: number } {
+    let gapMs = 0, channel = "", startMs = from;
     for (const [c, times] of this.#times) {
       let last = from;
       for (const t of times) {
         if (t < from) continue;
         if (t > to) break;
-        if (t - last > gapMs) [gapMs, channel] = [t - last, c];
+        if (t - last > gapMs) [gapMs, channel, startMs] = [t - last, c, last];
         last = t;
       }
-      if (to - last > gapMs) [gapMs, channel] = [to - last, c];
+      if (to - last > gapMs) [gapMs, channel, startMs] = [to - last, c, last];
     }
-    return { gapMs, channel };
+    return { gapMs, channel, startMs };
   }
 }

@@ -8,6 +8,7 @@
  * there outlives the process anyway).
  */
 import { type KV, Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Bus } from "../../protocol/mod.ts";
 import {
   CHANNEL_LABELS_BUCKET,
@@ -18,7 +19,7 @@ import {
   type Label,
 } from "../../protocol/prometheus/mod.ts";
 import { NatsBus } from "../runtime/mod.ts";
-import { retryJetStream } from "../runtime/transport/mod.ts";
+import { retryJetStream, StreamFollower } from "../runtime/transport/mod.ts";
 
 /** Channels whose labels a reader keeps, at most (the oldest are forgotten first). */
 export const CHANNEL_LABELS_KEPT_MAX = 100_000;
@@ -72,8 +73,8 @@ export async function openChannelLabels(
       replicas: options.replicas ?? 1,
     }));
   const map = new LabelsMap();
-  let stop = () => {};
-  if (options.read) stop = await watch(kv, map);
+  let stop = () => Promise.resolve();
+  if (options.read) stop = await watch(bus.nc, kv, map);
   return {
     async put(channel, labels) {
       await kv.put(
@@ -82,34 +83,43 @@ export async function openChannelLabels(
       );
     },
     get: (channel) => map.map.get(channel),
-    close: () => Promise.resolve(stop()),
+    close: () => stop(),
   };
 }
 
-/** Loads the bucket's values into `map` and keeps them up to date; returns how to stop. */
-async function watch(kv: KV, map: LabelsMap): Promise<() => void> {
-  const { values } = await kv.status();
-  const it = await kv.watch();
+/**
+ * Loads the bucket's values into `map` and keeps them up to date; returns how to stop. Not
+ * nats.js's `kv.watch()`: its ordered push consumer, lost with its node or cut by a reconnect, was
+ * made again only after two missed heartbeats (60 s) or a backoff once the meta leader was
+ * elected; the bucket's stream is followed as the findings and the feed are (stream_follower.ts).
+ */
+async function watch(nc: NatsConnection, kv: KV, map: LabelsMap): Promise<() => Promise<void>> {
+  const { values, streamInfo } = await kv.status();
+  const end = streamInfo.state.last_seq;
+  const prefix = `$KV.${CHANNEL_LABELS_BUCKET}.`;
   let loaded: () => void = () => {};
   const ready = new Promise<void>((resolve) => (loaded = resolve));
   if (values === 0) loaded();
-  void (async () => {
-    for await (const e of it) {
-      if (e.operation === "PUT") {
-        try {
-          const c = decodeChannelLabels(e.value, `channel labels of key ${e.key}`);
-          map.set(c.channel, c.labels);
-        } catch {
-          // A value the receiver did not write: alerts of that channel go without its labels.
-        }
-      } else map.map.delete(e.key);
-      // The watch marks the last value it had at its start as an update; delta 0 says so too.
-      if (e.isUpdate || e.delta === 0) loaded();
+  const follower = new StreamFollower(nc, {
+    stream: `KV_${CHANNEL_LABELS_BUCKET}`,
+    filter: `${prefix}>`,
+    consumerPrefix: "troupe_labels",
+  });
+  await follower.start((m) => {
+    const op = m.headers?.get("KV-Operation");
+    if (op === "DEL" || op === "PURGE") map.map.delete(m.subject.slice(prefix.length));
+    else {
+      try {
+        const c = decodeChannelLabels(m.data, `channel labels of key ${m.subject}`);
+        map.set(c.channel, c.labels);
+      } catch {
+        // A value the receiver did not write: alerts of that channel go without its labels.
+      }
     }
-    loaded();
-  })();
+    if (m.seq >= end) loaded();
+  }, 0);
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([ready, new Promise((r) => (timer = setTimeout(r, LOAD_MS_MAX)))]);
   clearTimeout(timer);
-  return () => it.stop();
+  return () => follower.stop();
 }

@@ -9,6 +9,7 @@
  */
 import type { Server } from "node:http";
 import type { AnyActorDefinition, Bus } from "../../../protocol/mod.ts";
+import { CHANNEL_LABELS_BUCKET } from "../../../protocol/prometheus/mod.ts";
 import { CONTROL_STREAM, controlStreamSource } from "../control/stream/mod.ts";
 import {
   FINDINGS_STREAM,
@@ -103,6 +104,8 @@ const PLACED_STREAMS = [
   `KV_${SNAPSHOT_BUCKET}`,
   CONTROL_STREAM,
   FINDINGS_STREAM,
+  // Made by the first metrics receiver: placed from the first look after it is there.
+  `KV_${CHANNEL_LABELS_BUCKET}`,
 ];
 
 /** Starts a leased host: joins the cluster and claims its share. */

@@ -8,9 +8,7 @@
  * FINDINGS_STREAM_BYTES_MAX), far beyond a snapshot's interval.
  */
 import {
-  DeliverPolicy,
   DiscardPolicy,
-  jetstream,
   JetStreamApiCodes,
   JetStreamApiError,
   jetstreamManager,
@@ -19,11 +17,8 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { FINDINGS_PATTERN } from "../../../protocol/mod.ts";
-import {
-  CONSUMER_CREATE_TIMEOUT_MS,
-  ELECTION_BUDGET_MS,
-  retryJetStream,
-} from "./jetstream_retry.ts";
+import { ELECTION_BUDGET_MS, retryJetStream } from "./jetstream_retry.ts";
+import { StreamFollower } from "./stream_follower.ts";
 
 /** The stream's name. */
 export const FINDINGS_STREAM = "TROUPE_FINDINGS";
@@ -83,36 +78,16 @@ export async function openFindingsStream(
   return {
     lastSeq: async () => (await jsm.streams.info(FINDINGS_STREAM)).state.last_seq,
     consume: async (after, handler) => {
-      const js = jetstream(nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
-      const consumer = await js.consumers.get(
-        FINDINGS_STREAM,
-        after > 0
-          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
-          : { deliver_policy: DeliverPolicy.All },
-      );
-      let last = after;
-      const messages = await consumer.consume({
-        max_messages: 256,
-        callback: (m) => {
-          if (m.seq <= last) return; // a redelivery: delivered already
-          last = m.seq;
-          try {
-            handler(m.data, m.seq, m.subject);
-          } catch (err) {
-            // A throwing callback would stop the consumer for good.
-            console.error(`findings stream: delivering ${m.seq} failed: ${(err as Error).message}`);
-          }
-        },
+      // Not nats.js's ordered consumer: after a reconnect or a lost node it waited out the
+      // meta election and then up to 30 s more (stream_follower.ts).
+      const follower = new StreamFollower(nc, {
+        stream: FINDINGS_STREAM,
+        filter: FINDINGS_PATTERN,
+        consumerPrefix: "troupe_findings",
+        maxMessages: 256,
       });
-      return {
-        stop: async () => {
-          // Closing asks the server; a server that went away would make it wait.
-          await Promise.race([
-            messages.close().catch(() => {}),
-            new Promise((r) => setTimeout(r, 1000)),
-          ]);
-        },
-      };
+      await follower.start((m) => handler(m.data, m.seq, m.subject), after);
+      return { stop: () => follower.stop() };
     },
   };
 }

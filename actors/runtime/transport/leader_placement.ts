@@ -60,9 +60,9 @@ export interface LeaderMove {
 }
 
 /**
- * Asks each of `streams` (those that exist) whose leader sits on the meta leader's node to step
- * down, until its leader is elsewhere (a few tries); returns the moves made. Errors are not
- * thrown: a placement is a preference, and `log` says what could not be done.
+ * Asks each of `streams` (those that exist, every replica current) whose leader sits on the
+ * meta leader's node to step down, until its leader is elsewhere (a few tries); returns the moves
+ * made. Errors are not thrown: a placement is a preference, and `log` says what could not be done.
  */
 export async function placeLeaders(
   nc: NatsConnection,
@@ -72,17 +72,23 @@ export async function placeLeaders(
   const meta = await metaLeader(nc);
   if (meta === undefined) return [];
   const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 2000 });
-  const leaderOf = async (stream: string) => {
+  const clusterOf = async (stream: string) => {
     try {
-      return (await jsm.streams.info(stream)).cluster?.leader;
+      return (await jsm.streams.info(stream)).cluster;
     } catch {
       return undefined; // missing, or electing: left as it is
     }
   };
+  const leaderOf = async (stream: string) => (await clusterOf(stream))?.leader;
   const moves: LeaderMove[] = [];
   await Promise.all(streams.map(async (stream) => {
-    let leader = await leaderOf(stream);
+    const cluster = await clusterOf(stream);
+    let leader = cluster?.leader;
     if (leader !== meta) return;
+    // A replica down or behind (a node lost, not back yet): a stepdown now costs the stream an
+    // election, its writes in flight their answers, and buys nothing, since a second node's loss
+    // would leave no quorum anyway. The leader is moved once every replica is current.
+    if (cluster?.replicas?.some((r) => r.offline || !r.current)) return;
     for (let i = 0; i < STEPDOWNS_MAX && leader === meta; i++) {
       try {
         await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 2000 });

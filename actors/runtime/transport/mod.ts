@@ -1,6 +1,6 @@
 /**
  * The buses a host talks over (NATS and in process), a NATS server for tests and `troupe up`,
- * JetStream publishing and retries, and the findings stream.
+ * JetStream publishing and retries, the findings stream, and a stream followed through elections.
  */
 export {
   failRequestsOnDisconnect,
@@ -57,3 +57,8 @@ export {
   type NatsServerOptions,
 } from "./nats_server.ts";
 export { type FanOut, fanOut, type QueueMember } from "./queue_groups.ts";
+export {
+  type SequencedMessage,
+  StreamFollower,
+  type StreamFollowerOptions,
+} from "./stream_follower.ts";

@@ -1,7 +1,8 @@
 /**
  * Keeping the data off the JetStream meta leader's node (leader_placement.ts), on a real 3-node
  * nats-server cluster: the meta leader a client learns is the one the servers report; a stream
- * led from that node is moved off it; the JetStream input's consumer is not placed on it; and a
+ * led from that node is moved off it, but not while one of its replicas is down (a stepdown then
+ * costs an election and buys nothing); the JetStream input's consumer is not placed on it; and a
  * journal append whose answer was lost with the connection's server (connection_loss.ts) fails
  * at the disconnect rather than after its timeout.
  */
@@ -72,6 +73,48 @@ it("placeLeaders moves a stream's leader off the meta leader's node; the input's
     assert.ok(consumers[0]!.cluster?.leader !== meta, "the consumer is not on the meta leader");
   } finally {
     await input.stop();
+    await nc.close();
+    await cluster.cleanup();
+  }
+});
+
+it("placeLeaders leaves a stream's leader on the meta leader's node while a replica is down", async () => {
+  const cluster = await startTestNatsCluster(3);
+  const nc = await connect({
+    servers: cluster.nodes.map((n) => n.url).join(","),
+    maxReconnectAttempts: -1,
+  });
+  try {
+    const meta = (await metaLeader(nc))!;
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({
+      name: "DEGRADED",
+      subjects: ["degraded.>"],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      num_replicas: 3,
+    });
+    for (let i = 0; i < 20 && (await leaderOf(nc, "DEGRADED")) !== meta; i++) {
+      await nc.request("$JS.API.STREAM.LEADER.STEPDOWN.DEGRADED", undefined, { timeout: 2000 })
+        .catch(() => {});
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.is(await leaderOf(nc, "DEGRADED"), meta, "the stream was led from the meta leader");
+
+    // A node that leads neither is lost: the stream has one replica down.
+    await cluster.kill(cluster.nodes.findIndex((_, i) => `n${i}` !== meta));
+    let down = false;
+    for (let i = 0; i < 100 && !down; i++) {
+      const info = await jetstreamManager(nc, { checkAPI: false, timeout: 2000 })
+        .then((m) => m.streams.info("DEGRADED")).catch(() => undefined);
+      down = info?.cluster?.replicas?.some((r) => r.offline || !r.current) ?? false;
+      if (!down) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(down, "the lost node's replica is reported down");
+    const moves = await placeLeaders(nc, ["DEGRADED"], () => {});
+    assert.equal(moves, [], "no stepdown while a replica is down");
+    assert.is(await leaderOf(nc, "DEGRADED"), meta);
+  } finally {
     await nc.close();
     await cluster.cleanup();
   }

@@ -4,14 +4,17 @@
  * on the way) is read from the stream, one message at a time, before what came after it. Reading
  * a message needs only the stream's leader, where making a new consumer from the gap needs the
  * JetStream meta leader too (nats.js's ordered consumer makes one at every gap, and so stalls
- * while the meta group elects a leader). Private to the JetStream input.
+ * while the meta group elects a leader). Private to the stream follower (stream_follower.ts).
  */
 
-/** A message of the stream: its sequence, subject and body. */
+import type { MsgHdrs } from "@nats-io/transport-node";
+
+/** A message of the stream: its sequence, subject and body (and headers, where it has any). */
 export interface SequencedMessage {
   seq: number;
   subject: string;
   data: Uint8Array;
+  headers?: MsgHdrs | undefined;
 }
 
 /** The most messages held while a gap is read. */

@@ -1,5 +1,5 @@
 /**
- * The JetStream input's gap filling (_sequence_gaps.ts): a consumer's deliveries come out in
+ * A stream follower's gap filling (_sequence_gaps.ts): a consumer's deliveries come out in
  * stream order with what it skipped read from the stream first; what the stream no longer holds
  * is passed over in one read; a read that fails ends the consumer's deliveries for a new one.
  */
@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import {
   type SequencedMessage,
   SequenceGaps,
-} from "../../../../actors/runtime/edge/_sequence_gaps.ts";
+} from "../../../../actors/runtime/transport/_sequence_gaps.ts";
 
 const test = suite("sequence_gaps");
 
