@@ -4,7 +4,9 @@
  * `--shards` shards in flight) against troupe's receiver (its own process, on nats-server, each
  * request answered once the feed stream has acknowledged its batch) and against Debian's
  * VictoriaMetrics receiving the same requests in the same run, alternated over `--rounds`. Rows:
- * `remote_write_samples_per_s` (as fast as each takes them), `remote_write_ack_ms_p99` (paced at
+ * `remote_write_samples_per_s` (as fast as each takes them; its log line also says the CPU seconds
+ * a million samples cost each target's processes, troupe's receiver and nats-server, which moves
+ * less than the rate when others load the machine), `remote_write_ack_ms_p99` (paced at
  * `--paced-rate` samples/s); with `--channels` active channels fed to a `troupe run` host with
  * the default detectors (a sample a channel every `--detect-interval-s`, 15 s as Prometheus
  * usually scrapes, each 2,000 series a target whose scrapes are spread over the interval as
@@ -26,7 +28,7 @@ import { ChildScript } from "./_child_script.ts";
 import { requestBody, shardLabels } from "./_remote_write_requests.ts";
 import { tempDir } from "./_temp_dir.ts";
 import { sleep } from "./_sleep.ts";
-import { threadCpuMs } from "./_process_usage.ts";
+import { processCpuMs, threadCpuMs } from "./_process_usage.ts";
 
 const NAME = "remote-write";
 const VM_BIN = "/usr/bin/victoria-metrics";
@@ -90,6 +92,8 @@ const OPTIONS = {
 interface Target {
   name: string;
   url: string;
+  /** The processes whose CPU time its samples cost (its receiver, and nats-server's for troupe). */
+  pids: Array<number | undefined>;
 }
 
 export const benchmark: Benchmark = {
@@ -124,8 +128,16 @@ export const benchmark: Benchmark = {
       );
       const { port } = await receiver.next(60_000) as { port: number };
       const targets: Target[] = [
-        { name: "troupe", url: `http://127.0.0.1:${port}/api/v1/write` },
-        { name: "victoria-metrics", url: `http://127.0.0.1:${vmPort}/api/v1/write` },
+        {
+          name: "troupe",
+          url: `http://127.0.0.1:${port}/api/v1/write`,
+          pids: [receiver.pid, nats.pid],
+        },
+        {
+          name: "victoria-metrics",
+          url: `http://127.0.0.1:${vmPort}/api/v1/write`,
+          pids: [vm.pid],
+        },
       ];
       const labels = Array.from({ length: o.shards }, (_, s) => shardLabels(s, o.series));
       const clock = { tMs: Date.now() - 3_600_000 };
@@ -161,6 +173,7 @@ async function throughputRow(
   clock.tMs += 1000;
   for (const target of targets) await Promise.all(warm.map((b) => send(target.url, b)));
   const rates: Record<string, number[]> = { troupe: [], "victoria-metrics": [] };
+  const cpu: Record<string, number[]> = { troupe: [], "victoria-metrics": [] };
   for (let r = 0; r < o.rounds; r++) {
     const bodies = labels.map((l, s) =>
       Array.from({ length: o.requests }, (_, k) => requestBody(l, clock.tMs + k * 1000, s))
@@ -168,16 +181,22 @@ async function throughputRow(
     clock.tMs += o.requests * 1000;
     const order = r % 2 === 0 ? targets : [...targets].reverse();
     for (const target of order) {
-      const rate = await throughput(target, bodies, o.series);
+      const { rate, cpuS } = await throughput(target, bodies, o.series);
       rates[target.name]!.push(rate);
-      ctx.log(`${NAME}: round ${r + 1}: ${target.name} ${Math.round(rate)} samples/s`);
+      cpu[target.name]!.push(cpuS);
+      ctx.log(
+        `${NAME}: round ${r + 1}: ${target.name} ${Math.round(rate)} samples/s, ` +
+          `${cpuS.toFixed(2)} CPU s a million samples`,
+      );
     }
   }
   const range = (xs: number[]) =>
     `${Math.round(Math.min(...xs))} to ${Math.round(Math.max(...xs))}`;
   ctx.log(
     `${NAME}: samples/s over ${o.rounds} rounds: troupe ${range(rates.troupe!)}, ` +
-      `victoria-metrics ${range(rates["victoria-metrics"]!)}`,
+      `victoria-metrics ${range(rates["victoria-metrics"]!)}; CPU s a million samples ` +
+      `(troupe: its receiver's process and nats-server) troupe ${cpuRange(cpu.troupe!)}, ` +
+      `victoria-metrics ${cpuRange(cpu["victoria-metrics"]!)}`,
   );
   return row({
     bench: NAME,
@@ -279,18 +298,36 @@ async function send(url: string, body: Uint8Array, retries = 0): Promise<void> {
   throw new Error(`POST ${url} ${why}`);
 }
 
-/** Samples/s with each shard's requests sent one after another, every shard at once. */
+/**
+ * Samples/s with each shard's requests sent one after another, every shard at once, and the CPU
+ * seconds the target's processes spent a million samples (NaN where it cannot be read): on a
+ * machine others load, the figure that moves less than the rate.
+ */
 async function throughput(
   target: Target,
   bodies: Uint8Array[][],
   perRequest: number,
-): Promise<number> {
+): Promise<{ rate: number; cpuS: number }> {
+  const cpu0 = targetCpuMs(target);
   const t0 = performance.now();
   await Promise.all(bodies.map(async (list) => {
     for (const body of list) await send(target.url, body);
   }));
   const s = (performance.now() - t0) / 1000;
-  return (bodies.length * bodies[0]!.length * perRequest) / s;
+  const samples = bodies.length * bodies[0]!.length * perRequest;
+  const cpuS = (targetCpuMs(target) - cpu0) / 1000 / (samples / 1e6);
+  return { rate: samples / s, cpuS };
+}
+
+/** The CPU milliseconds `target`'s processes have used so far (NaN where one cannot be read). */
+function targetCpuMs(target: Target): number {
+  let ms = 0;
+  for (const pid of target.pids) ms += processCpuMs(pid) ?? NaN;
+  return ms;
+}
+
+function cpuRange(xs: number[]): string {
+  return `${Math.min(...xs).toFixed(2)} to ${Math.max(...xs).toFixed(2)}`;
 }
 
 /** Each request's time to its answer, requests started at `perSecond` (at most `inFlight`). */

@@ -109,6 +109,12 @@ function header(n: number, fix: number, fixMax: number, t8: number, t16: number,
   }
 }
 
+/**
+ * Strings from this many characters are encoded natively (a feed batch's channel names, tens of
+ * kilobytes); shorter ones (ids, channel names) cost less written here than a call out.
+ */
+const NATIVE_CHARS_MIN = 1024;
+
 function string(s: string): void {
   const n = s.length;
   // ASCII strings (ids, subjects, field names) are written directly; anything else is encoded.
@@ -126,10 +132,27 @@ function string(s: string): void {
     }
     return;
   }
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return utf8String(s);
-  header(n, 0xa0, 32, 0xd9, 0xda, 0xdb);
-  ensure(n);
-  for (let i = 0; i < n; i++) scratch[pos++] = s.charCodeAt(i);
+  if (n < NATIVE_CHARS_MIN) {
+    for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return utf8String(s);
+    header(n, 0xa0, 32, 0xd9, 0xda, 0xdb);
+    ensure(n);
+    for (let i = 0; i < n; i++) scratch[pos++] = s.charCodeAt(i);
+    return;
+  }
+  // A long string (a feed batch's channel names) is encoded natively in place, after room for
+  // the header its longest encoding needs; a shorter header then moves the bytes back.
+  const room = headerBytes(3 * n);
+  ensure(room + 3 * n);
+  const { written } = utf8.encodeInto(s, scratch.subarray(pos + room, pos + room + 3 * n));
+  const width = headerBytes(written);
+  if (width !== room) scratch.copyWithin(pos + width, pos + room, pos + room + written);
+  header(written, 0xa0, 32, 0xd9, 0xda, 0xdb);
+  pos += written;
+}
+
+/** The bytes of the smallest str header for `n` bytes. */
+function headerBytes(n: number): number {
+  return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
 }
 
 function utf8String(s: string): void {

@@ -24,6 +24,7 @@ import {
   decodeWriteRequest,
   type Label,
   type OtlpPoints,
+  snappyClaimedLength,
   snappyDecompress,
   type WriteRequestColumns,
 } from "../../protocol/prometheus/mod.ts";
@@ -40,6 +41,8 @@ import { sourceLabels } from "./source_labels.ts";
 
 /** Channels whose labels a failed write left owed, at most (past it the oldest are given up). */
 const LABELS_PENDING_MAX = 10_000;
+/** The longest decompressed body whose buffer is kept for the next request. */
+const INFLATED_KEPT_MAX = 4 << 20;
 /** Label writes in flight at once (a first request may bring thousands of new channels). */
 const LABELS_IN_FLIGHT_MAX = 256;
 
@@ -69,12 +72,16 @@ export class IngestServer {
   readonly table: SeriesTable;
   readonly #journal: FeedJournal;
   readonly #src: string;
+  /** Where the batches go: the feed's batch subject. */
+  readonly #subject: string;
   readonly #bus: Bus;
   readonly #scores: ScoreWatch;
   readonly #labels: ChannelLabelsBook | undefined;
   /** Channels' labels a failed write left owed (tried again with a later request). */
   readonly #labelsOwed = new Map<string, Label[]>();
   #labelsRetrying = false;
+  /** Where a remote-write body is decompressed (grown to the longest, up to INFLATED_KEPT_MAX). */
+  #inflated = new Uint8Array(0);
   #server: Server | undefined;
 
   constructor(settings: IngestSettings, options: IngestServerOptions) {
@@ -85,6 +92,7 @@ export class IngestServer {
       ackTimeoutMs: settings.ackTimeoutMs,
     });
     this.#src = options.src ?? "remote-write";
+    this.#subject = feedBatchSubject(settings.feed);
     this.#bus = options.bus;
     this.#scores = new ScoreWatch(options.bus, (c) => this.table.has(c));
     this.#labels = options.labels;
@@ -240,7 +248,15 @@ export class IngestServer {
     const api = "remote_write";
     let cols: WriteRequestColumns;
     try {
-      const raw = snappyDecompress(body, { bytesMax: this.settings.bodyBytesMax, what: "body" });
+      const bytesMax = this.settings.bodyBytesMax;
+      const n = snappyClaimedLength(body);
+      if (n > this.#inflated.length && n <= INFLATED_KEPT_MAX && n <= bytesMax) {
+        this.#inflated = new Uint8Array(
+          Math.min(INFLATED_KEPT_MAX, Math.max(n, 2 * this.#inflated.length)),
+        );
+      }
+      // Decoded, matched and copied out before anything awaits: the buffer is free again after.
+      const raw = snappyDecompress(body, { bytesMax, what: "body", into: this.#inflated });
       cols = decodeWriteRequest(raw, {
         seriesMax: this.settings.seriesPerRequestMax,
         samplesMax: this.settings.samplesPerRequestMax,
@@ -267,8 +283,11 @@ export class IngestServer {
         const msgId = `${id}-${b}`;
         let ts = 0;
         for (let k = 0; k < batch.t.length; k++) if (batch.t[k]! > ts) ts = batch.t[k]!;
-        const bytes = encodeFeedBatch(batch, { id: msgId, src: this.#src, ts: Math.round(ts) });
-        return this.#journal(feedBatchSubject(this.settings.feed), bytes, msgId);
+        // Its channel names are the series table's, made by seriesChannel: valid by making.
+        const bytes = encodeFeedBatch(batch, { id: msgId, src: this.#src, ts: Math.round(ts) }, {
+          namesChecked: true,
+        });
+        return this.#journal(this.#subject, bytes, msgId);
       }));
     } catch (err) {
       outcome.rollback();
@@ -379,13 +398,24 @@ function remoteWriteSeries(cols: WriteRequestColumns): IncomingSeries {
   };
 }
 
-/** Two FNV-1a hashes of `bytes`, as 16 hex digits: a retry's id is its first try's. */
+/**
+ * Two 32-bit hashes of `bytes`, four bytes at a time, as 16 hex digits: a retry's id is its first
+ * try's.
+ */
 function bodyHash(bytes: Uint8Array): string {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const whole = bytes.length & ~3;
   let a = 0x811c9dc5, b = 0x01000193 ^ bytes.length;
-  for (let i = 0; i < bytes.length; i++) {
-    const x = bytes[i]!;
+  for (let i = 0; i < whole; i += 4) {
+    const x = view.getInt32(i, true);
     a = Math.imul(a ^ x, 0x01000193);
+    a ^= a >>> 15;
     b = Math.imul(b ^ x, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  for (let i = whole; i < bytes.length; i++) {
+    a = Math.imul(a ^ bytes[i]!, 0x01000193);
+    b = Math.imul(b ^ bytes[i]!, 0x5bd1e995);
   }
   return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
 }

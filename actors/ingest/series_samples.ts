@@ -12,7 +12,7 @@
  */
 import type { FeedBatch } from "../../protocol/mod.ts";
 import { isStaleMarkerAt, type Label } from "../../protocol/prometheus/mod.ts";
-import { keyHash, type SeriesState, type SeriesTable } from "./series_table.ts";
+import { keySource, type SeriesEntry, type SeriesTable } from "./series_table.ts";
 
 /** A request's series, whatever the wire: labels by key, samples as columns (times in ms). */
 export interface IncomingSeries {
@@ -119,15 +119,19 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
     stale: [],
     rollback: () => {},
   };
-  const undo: Array<[SeriesState, number, number]> = [];
+  // What each series taken had before the request (its id and last sample), in the order taken.
+  const undoId = new Int32Array(series.count);
+  const undoT = new Float64Array(series.count), undoV = new Float64Array(series.count);
+  let undone = 0;
   out.rollback = () => {
-    for (let i = undo.length - 1; i >= 0; i--) {
-      const [s, t, v] = undo[i]!;
-      s.lastT = t;
-      s.lastV = v;
+    for (let i = undone - 1; i >= 0; i--) {
+      table.lastT[undoId[i]!] = undoT[i]!;
+      table.lastV[undoId[i]!] = undoV[i]!;
     }
   };
   const b = new BatchBuilder(series.t.length);
+  const src = keySource(series.keyBytes);
+  let before: SeriesEntry | undefined;
   for (let i = 0; i < series.count; i++) {
     const n = series.from[i + 1]! - series.from[i]!;
     const refusedWhy = series.refused(i);
@@ -137,17 +141,17 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
       continue;
     }
     const kf = series.keyFrom[i]!, kt = series.keyTo[i]!;
-    const hash = keyHash(series.keyBytes, kf, kt);
-    let s = table.get(hash, series.keyBytes, kf, kt);
+    let s = table.find(src, kf, kt, before);
     if (s === undefined) {
       const labels = series.labels(i);
-      s = table.add(hash, series.keyBytes.subarray(kf, kt), labels);
-      if ("channel" in s) {
+      s = table.add(src, kf, kt, labels, before);
+      if (s.skipped === "") {
         if (series.counter?.(i)) s.counter = s.counterAlways = true;
         out.newChannels.push({ channel: s.channel, labels });
       }
-    } else if ("channel" in s) table.retype(s);
-    if ("skipped" in s) {
+    } else if (s.skipped === "") table.retype(s);
+    before = s;
+    if (s.skipped !== "") {
       if (s.skipped === "unmatched") out.unmatched += n;
       else {
         out.refused += n;
@@ -160,8 +164,10 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
       continue;
     }
     b.room(n);
-    undo.push([s, s.lastT, s.lastV]);
-    const taken = takeSamples(series, i, s, b, out);
+    undoId[undone] = s.id;
+    undoT[undone] = table.lastT[s.id]!;
+    undoV[undone++] = table.lastV[s.id]!;
+    const taken = takeSamples(series, i, s, b, out, table);
     if (taken > 0) {
       b.channels.push(s.channel);
       b.counts.push(taken);
@@ -179,22 +185,28 @@ function reason(out: SampleOutcome, text: string): void {
   if (out.reasons.length < REASONS_MAX) out.reasons.push(text);
 }
 
-/** Puts series `i`'s samples in the batch as its state `s` says; how many were taken. */
+/**
+ * Puts series `i`'s samples in the batch `b` as its entry `s` says, its last sample read from and
+ * written back to `table`'s columns; how many were taken. (Positional: called for every series of
+ * every request, an options object would be made each time.)
+ */
 function takeSamples(
   series: IncomingSeries,
   i: number,
-  s: SeriesState,
+  s: SeriesEntry,
   b: BatchBuilder,
   out: SampleOutcome,
+  table: SeriesTable,
 ): number {
   const { t, v } = series;
   const a = series.from[i]!, end = series.from[i + 1]!;
+  let lastT = table.lastT[s.id]!, lastV = table.lastV[s.id]!;
   let taken = 0;
   for (let j = a; j < end; j++) {
     const tj = t[j]!;
     const vj = v[j]!;
     if (vj !== vj && isStaleMarkerAt(v, j)) {
-      if (!(tj > s.lastT) && s.lastT === s.lastT) {
+      if (!(tj > lastT) && lastT === lastT) {
         out.outOfOrder++;
         continue;
       }
@@ -203,8 +215,8 @@ function takeSamples(
       b.vBytes.set(new Uint8Array(v.buffer, v.byteOffset + j * 8, 8), b.k * 8);
       b.k++;
       taken++;
-      s.lastT = tj;
-      if (s.counter) s.lastT = NaN; // the next sample starts a new run
+      lastT = tj;
+      if (s.counter) lastT = NaN; // the next sample starts a new run
       out.stale.push({ channel: s.channel, t: tj });
       continue;
     }
@@ -213,18 +225,20 @@ function takeSamples(
       reason(out, `${series.where(i)}.samples[${j - a}].value must be finite, got ${vj}`);
       continue;
     }
-    if (tj <= s.lastT) {
+    if (tj <= lastT) {
       out.outOfOrder++;
       continue;
     }
-    const before = s.lastT, prev = s.lastV;
-    s.lastT = tj;
-    s.lastV = vj;
+    const before = lastT, prev = lastV;
+    lastT = tj;
+    lastV = vj;
     if (s.counter && before !== before) continue; // the first sample of a run gives no rate
     b.t[b.k] = tj * 1000;
     b.v[b.k] = s.counter ? (vj >= prev ? vj - prev : vj) / ((tj - before) / 1000) : vj;
     b.k++;
     taken++;
   }
+  table.lastT[s.id] = lastT;
+  table.lastV[s.id] = lastV;
   return taken;
 }

@@ -18,6 +18,12 @@ export interface SnappyDecompressOptions {
   bytesMax?: number;
   /** What the bytes are, for errors ("body"). */
   what?: string;
+  /**
+   * Where to decompress when it is long enough (the result is then a view of it, good until it
+   * is written again): a receiver reuses one buffer rather than have a fresh one zeroed and
+   * mapped for every request.
+   */
+  into?: Uint8Array;
 }
 
 function bad(what: string, message: string, value: unknown): ProtocolError {
@@ -62,7 +68,8 @@ export function snappyDecompress(
       { field: what, value: n },
     );
   }
-  const out = new Uint8Array(n);
+  const into = options.into;
+  const out = into !== undefined && into.length >= n ? into.subarray(0, n) : new Uint8Array(n);
   const d = decodeBlock(src, preambleBytes(src), out, what);
   if (d !== n) throw bad(what, `it holds ${d} bytes but claims ${n}`, d);
   return out;
@@ -71,6 +78,8 @@ export function snappyDecompress(
 /** Decodes the elements of `src` from `s` into `out`; the bytes written. */
 function decodeBlock(src: Uint8Array, s: number, out: Uint8Array, what: string): number {
   const n = out.length;
+  const sv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const ov = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let d = 0;
   const end = src.length;
   while (s < end) {
@@ -94,8 +103,10 @@ function decodeBlock(src: Uint8Array, s: number, out: Uint8Array, what: string):
         throw bad(what, `a literal at offset ${s} writes past the claimed ${n} bytes`, n);
       }
       if (len < 32) {
-        // Short runs byte by byte: a subarray to set from costs more than the copy.
-        for (let k = 0; k < len; k++) out[d + k] = src[s + k]!;
+        // Short runs four bytes at a time: a subarray to set from costs more than the copy.
+        let k = 0;
+        for (; k + 4 <= len; k += 4) ov.setInt32(d + k, sv.getInt32(s + k));
+        for (; k < len; k++) out[d + k] = src[s + k]!;
       } else out.set(src.subarray(s, s + len), d);
       s += len;
       d += len;
@@ -132,8 +143,14 @@ function decodeBlock(src: Uint8Array, s: number, out: Uint8Array, what: string):
       d += len;
     } else {
       // Short copies, and overlapping ones (which repeat the last `offset` bytes, as the format
-      // means), byte by byte.
-      for (let k = 0; k < len; k++, d++) out[d] = out[d - offset]!;
+      // means), forward: four bytes at a time when each four are all written before they are
+      // read (`offset` of at least 4), then byte by byte.
+      let k = 0;
+      if (offset >= 4) {
+        for (; k + 4 <= len; k += 4) ov.setInt32(d + k, ov.getInt32(d + k - offset));
+      }
+      for (; k < len; k++) out[d + k] = out[d + k - offset]!;
+      d += len;
     }
   }
   return d;

@@ -42,6 +42,46 @@ test("snappyDecompress() reads a block the reference encoder wrote, with an over
   assert.equal(new TextDecoder().decode(snappyDecompress(block)), "abcabcabcabc");
 });
 
+test("snappyDecompress() repeats the last bytes for copies of every short offset and length", () => {
+  // Each block: a literal of 12 bytes, then one copy (2-byte offset) of `len` bytes reaching
+  // back `offset`; what it must hold is written byte by byte, as the format defines a copy.
+  const head = Uint8Array.from({ length: 12 }, (_, i) => 200 - 7 * i);
+  for (let offset = 1; offset <= 12; offset++) {
+    for (let len = 1; len <= 64; len++) {
+      const want = new Uint8Array(12 + len);
+      want.set(head);
+      for (let k = 12; k < want.length; k++) want[k] = want[k - offset]!;
+      const block = new Uint8Array([
+        want.length,
+        11 << 2,
+        ...head,
+        2 | ((len - 1) << 2),
+        offset,
+        0,
+      ]);
+      assert.equal(snappyDecompress(block), want, `offset ${offset}, length ${len}`);
+    }
+  }
+  // Literals of every short length after a byte, so that they start at every alignment.
+  for (let len = 1; len <= 40; len++) {
+    const lit = Uint8Array.from({ length: len }, (_, i) => (i * 37 + len) & 0xff);
+    const block = new Uint8Array([1 + len, 0, 9, (len - 1) << 2, ...lit]);
+    assert.equal(snappyDecompress(block), Uint8Array.from([9, ...lit]), `literal of ${len}`);
+  }
+});
+
+test("snappyDecompress() writes into the buffer it is given when that is long enough", () => {
+  const src = new TextEncoder().encode("remote write ".repeat(50));
+  const into = new Uint8Array(1000).fill(1);
+  const out = snappyDecompress(snappyCompress(src), { into });
+  assert.is(out.buffer, into.buffer);
+  assert.equal(out, src);
+  const short = new Uint8Array(10);
+  const fresh = snappyDecompress(snappyCompress(src), { into: short });
+  assert.is.not(fresh.buffer, short.buffer);
+  assert.equal(fresh, src);
+});
+
 test("snappyDecompress() refuses a bomb by its claimed length before allocating", () => {
   // Claims 2^32 - 1 bytes in 6 bytes of input.
   const bomb = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 0]);
