@@ -4,10 +4,11 @@
  * every request; and first as the series that followed the one before it last time, which saves
  * the hash when a sender repeats its order): the channel it feeds (or that it is not taken),
  * whether it is a counter, and its last sample (in columns by the series' place, not in its
- * object: one number each, read and written in place), from which a counter's rate is taken and a sample at or before it is known as out of order or a duplicate. The
- * channels fed are bounded: a new series past `channelsMax` is refused. Series not taken are
- * remembered too, so they are dropped at the cost of a map lookup, up to a bound past which
- * that memory starts again.
+ * object: one number each, read and written in place), from which a counter's rate is taken and
+ * a sample at or before it is known as out of order or a duplicate. The channels fed are
+ * bounded: a new series past `channelsMax` is refused. Series not taken are remembered too, so
+ * they are dropped at the cost of a map lookup, up to a bound past which that memory starts
+ * again.
  */
 import type { Label, LabelSelector, MetricType } from "../../protocol/prometheus/mod.ts";
 import { seriesChannel } from "../../protocol/prometheus/mod.ts";

@@ -252,37 +252,48 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       );
     }
     const collabFile = await announceCollab(o, collab);
-    // --- --record: actors recovered from an earlier run carry state the recording lacks.
-    if (recorder) {
-      const recovered = launched.instances();
-      const note = recovered === 0 && incidents.restored === 0
-        ? ""
-        : `; note: ${recovered} actor instances and ${incidents.restored} incident findings ` +
-          `were recovered from ${o.dataDir}, so a replay will not reproduce their outputs (use a ` +
-          `fresh --data-dir)`;
-      console.log(`troupe up: recording the session into ${o.recordPath}${note}`);
-    }
-    // --- end --record
-    const feeding = startFeed({ ...o, natsUrl: config.nats }, bus, launched);
-    const ended = await Promise.race([
-      waitForSignal(o.durationS > 0 ? o.durationS * 1000 : undefined),
-      feeding.failed.then((why) => ({ failed: why })),
-    ]);
-    const counts = await feeding.stop();
-    console.error(
-      `\ntroupe up: ${
-        typeof ended !== "string" ? ended.failed : ended === "timeout" ? "duration reached" : ended
-      }: draining and stopping`,
-    );
-    await stopUp(o, { collab, collabFile, bus, launched, incidents, recorder, nats, httpUrl });
-    if (typeof ended !== "string") {
-      console.log(`troupe up: stopped: ${counts()}`);
-      return 1;
-    }
-    console.log(`troupe up: stopped cleanly: ${counts()}`);
-    return 0;
+    if (recorder) console.log(`troupe up: ${recordingLine(o, launched, incidents)}`);
+    const stopping = { collab, collabFile, bus, launched, incidents, recorder, nats, httpUrl };
+    return await feedUntilEnd(o, config, stopping);
   },
 };
+
+/** The line that says where the session is recorded, and what a replay of it will lack. */
+function recordingLine(o: UpOptions, launched: UpHosts, incidents: ClusterIncidents): string {
+  // Actors recovered from an earlier run carry state the recording lacks.
+  const recovered = launched.instances();
+  const note = recovered === 0 && incidents.restored === 0
+    ? ""
+    : `; note: ${recovered} actor instances and ${incidents.restored} incident findings ` +
+      `were recovered from ${o.dataDir}, so a replay will not reproduce their outputs (use a ` +
+      `fresh --data-dir)`;
+  return `recording the session into ${o.recordPath}${note}`;
+}
+
+/**
+ * Feeds the cluster until the duration, a signal or a failed feed, then drains and stops it;
+ * the exit status (1 when the feed failed).
+ */
+async function feedUntilEnd(o: UpOptions, config: HostConfig, r: Running): Promise<number> {
+  const feeding = startFeed({ ...o, natsUrl: config.nats }, r.bus, r.launched);
+  const ended = await Promise.race([
+    waitForSignal(o.durationS > 0 ? o.durationS * 1000 : undefined),
+    feeding.failed.then((why) => ({ failed: why })),
+  ]);
+  const counts = await feeding.stop();
+  console.error(
+    `\ntroupe up: ${
+      typeof ended !== "string" ? ended.failed : ended === "timeout" ? "duration reached" : ended
+    }: draining and stopping`,
+  );
+  await stopUp(o, r);
+  if (typeof ended !== "string") {
+    console.log(`troupe up: stopped: ${counts()}`);
+    return 1;
+  }
+  console.log(`troupe up: stopped cleanly: ${counts()}`);
+  return 0;
+}
 
 /** troupe up's options, checked. */
 interface UpOptions {

@@ -72,12 +72,8 @@ import {
 import { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { type Journal, type JournalData, planLossRebuild } from "../journal/mod.ts";
 import { partitionOf } from "./partition.ts";
-import {
-  Recovery,
-  type RecoveryHost,
-  SNAPSHOTS_PER_ROUND_MAX,
-  Snapshotter,
-} from "../recovery/mod.ts";
+import { Recovery, type RecoveryHost, Snapshotter } from "../recovery/mod.ts";
+import { snapshotRound, type SnapshotRoundParts } from "./snapshot_round.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
 import { LiveApply } from "./apply_live.ts";
@@ -110,6 +106,7 @@ export class Host {
   readonly #decodeReplay: FrameDecoder | undefined;
   readonly #timers: HostTimers;
   readonly #snapshotter: Snapshotter;
+  readonly #snapshotRound: SnapshotRoundParts;
   readonly #recovery: Recovery;
   readonly #progress = new ProgressWatch();
   readonly #ctlHost: ControlHost;
@@ -203,6 +200,7 @@ export class Host {
     this.metrics.watchChannels(() => this.#edge.channelFigures());
     this.#decodeReplay = options.frameDecoders?.({});
     this.#snapshotter = this.#newSnapshotter();
+    this.#snapshotRound = this.#snapshotRoundParts();
     this.#live = this.#liveApply();
     this.applied = this.#live.applied;
     this.#recovery = new Recovery(this.#recoveryHost());
@@ -245,6 +243,15 @@ export class Host {
   }
 
   /** Where inputs are applied live (apply_live.ts). */
+  #snapshotRoundParts(): SnapshotRoundParts {
+    return {
+      snapshotter: this.#snapshotter,
+      slots: () => this.#slots.values(),
+      timers: this.#timers,
+      stopped: () => this.#closing || this.#fatal !== undefined,
+    };
+  }
+
   #liveApply(): LiveApply {
     return new LiveApply({
       bus: this.#bus,
@@ -577,29 +584,7 @@ export class Host {
     const every = this.options.snapshotEveryMs ?? 5000;
     const depth = this.#refreshGauges();
     this.#progress.observe(depth, this.#live.total, now);
-    this.#captureDue(now, every);
-  }
-
-  /**
-   * The round's time-based snapshots: at most SNAPSHOTS_PER_ROUND_MAX, taken at once or, given
-   * `snapshotsPerSliceMax`, in slices of that many, each next slice on a zero-delay timer, so that
-   * input is taken between them.
-   */
-  #captureDue(now: number, every: number): void {
-    const slice = this.options.snapshotsPerSliceMax;
-    if (slice === undefined) {
-      this.#snapshotter.captureDue(this.#slots.values(), now, every);
-      return;
-    }
-    let left = SNAPSHOTS_PER_ROUND_MAX;
-    const step = () => {
-      if (this.#closing || this.#fatal !== undefined) return;
-      const n = Math.min(slice, left);
-      left -= n;
-      const more = this.#snapshotter.captureDue(this.#slots.values(), now, every, n);
-      if (more && left > 0) this.#timers.setTimeout(step, 0);
-    };
-    step();
+    snapshotRound(this.#snapshotRound, now, every, this.options.snapshotsPerSliceMax);
   }
 
   /** Brings the gauges up to date (see refreshGauges); returns the inputs waiting. */
