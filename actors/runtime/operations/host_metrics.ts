@@ -9,6 +9,7 @@
  * hashes the labels on every call, which cost a host several percent of its time per input.
  */
 import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from "prom-client";
+import { LabelTally } from "./_label_tally.ts";
 
 /** Upper bounds of the processing-time histogram's buckets, in seconds. */
 export const PROCESSING_BUCKETS = [1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.5];
@@ -40,67 +41,79 @@ export class KindTally {
   }
 }
 
-/** The counters read from the per-kind tallies when scraped. */
-interface TalliedCounters {
-  readonly inputs: Counter<"kind">;
-  readonly outputs: Counter<"kind">;
-  readonly events: Counter<"kind" | "type">;
-}
-
 /** The counters the host increments where things happen. */
 interface EventCounters {
-  readonly duplicates: Counter<"kind">;
-  readonly deadLetters: Counter<"reason">;
-  readonly controlRefused: Counter<"kind">;
-  readonly restarts: Counter<"kind">;
-  readonly stopped: Counter<"kind">;
-  readonly journalConflicts: Counter<"kind">;
-  readonly snapshots: Counter<"kind">;
+  readonly duplicates: LabelTally<"kind">;
+  readonly deadLetters: LabelTally<"reason">;
+  readonly controlRefused: LabelTally<"kind">;
+  readonly restarts: LabelTally<"kind">;
+  readonly stopped: LabelTally<"kind">;
+  readonly journalConflicts: LabelTally<"kind">;
+  readonly snapshots: LabelTally<"kind">;
 }
 
 /** The gauges the host sets. */
 interface HostGauges {
-  readonly lag: Gauge<"kind">;
-  readonly instances: Gauge<"kind">;
-  readonly mailbox: Gauge;
-  readonly journalBytes: Gauge;
-  readonly journalTruncatedBytes: Gauge;
-  readonly healthy: Gauge;
+  readonly lag: LabelTally<"kind">;
+  readonly instances: LabelTally<"kind">;
+  readonly mailbox: LabelTally;
+  readonly journalBytes: LabelTally;
+  readonly journalTruncatedBytes: LabelTally;
+  readonly healthy: LabelTally;
 }
 
-/** The metrics of one host. */
-export class HostMetrics implements TalliedCounters, EventCounters, HostGauges {
-  readonly registry = new Registry();
-  readonly inputs!: Counter<"kind">;
-  readonly outputs!: Counter<"kind">;
-  readonly events!: Counter<"kind" | "type">;
-  readonly duplicates!: Counter<"kind">;
-  readonly deadLetters!: Counter<"reason">;
-  readonly controlRefused!: Counter<"kind">;
-  readonly restarts!: Counter<"kind">;
-  readonly stopped!: Counter<"kind">;
-  readonly journalConflicts!: Counter<"kind">;
-  readonly snapshots!: Counter<"kind">;
-  readonly processing: { name: string };
-  readonly lag!: Gauge<"kind">;
-  readonly instances!: Gauge<"kind">;
-  readonly mailbox!: Gauge;
-  readonly journalBytes!: Gauge;
-  readonly journalTruncatedBytes!: Gauge;
-  readonly healthy!: Gauge;
+/**
+ * The metrics of one host. Its prom-client registry is made when first asked for (a scrape):
+ * until then every figure is a plain tally (see LabelTally), so a host that is never scraped
+ * makes no prom-client metric at all.
+ */
+export class HostMetrics implements EventCounters, HostGauges {
+  readonly duplicates!: LabelTally<"kind">;
+  readonly deadLetters!: LabelTally<"reason">;
+  readonly controlRefused!: LabelTally<"kind">;
+  readonly restarts!: LabelTally<"kind">;
+  readonly stopped!: LabelTally<"kind">;
+  readonly journalConflicts!: LabelTally<"kind">;
+  readonly snapshots!: LabelTally<"kind">;
+  readonly lag!: LabelTally<"kind">;
+  readonly instances!: LabelTally<"kind">;
+  readonly mailbox!: LabelTally;
+  readonly journalBytes!: LabelTally;
+  readonly journalTruncatedBytes!: LabelTally;
+  readonly healthy!: LabelTally;
 
+  readonly #labels: Record<string, string>;
   readonly #tallies = new Map<string, KindTally>();
+  /** What registers the metrics, in order: the host's own, then each `watch*` as called. */
+  readonly #registrations: Array<(registry: Registry) => void> = [];
+  #registry: Registry | undefined;
 
   constructor(labels: Record<string, string> = {}) {
-    this.registry.setDefaultLabels(labels);
-    Object.assign(
-      this,
-      talliedCounters(this.registry, this.#tallies),
-      eventCounters(this.registry),
-      hostGauges(this.registry),
-    );
-    this.processing = processingHistogram(this.#tallies);
-    this.registry.registerMetric(this.processing as unknown as Metric);
+    this.#labels = labels;
+    const counters = eventCounters(), gauges = hostGauges();
+    Object.assign(this, counters, gauges);
+    this.#registrations.push((registry) => {
+      talliedCounters(registry, this.#tallies);
+      for (const t of Object.values(counters)) t.register(registry);
+      for (const t of Object.values(gauges)) t.register(registry);
+      registry.registerMetric(processingHistogram(this.#tallies) as unknown as Metric);
+    });
+  }
+
+  /** The host's prom-client registry, made (with every metric in it) on first use. */
+  get registry(): Registry {
+    if (!this.#registry) {
+      const registry = this.#registry = new Registry();
+      registry.setDefaultLabels(this.#labels);
+      for (const register of this.#registrations) register(registry);
+    }
+    return this.#registry;
+  }
+
+  /** Registers metrics now if the registry is made, else when it is. */
+  #register(register: (registry: Registry) => void): void {
+    this.#registrations.push(register);
+    if (this.#registry) register(this.#registry);
   }
 
   /**
@@ -108,32 +121,7 @@ export class HostMetrics implements TalliedCounters, EventCounters, HostGauges {
    * changed, and the disconnections so far.
    */
   watchNats(state: () => { connected: boolean; sinceMs: number; disconnects: number }): void {
-    const registers = [this.registry];
-    new Gauge({
-      name: "troupe_nats_connected",
-      help: "1 while the host's NATS connection is up, 0 while it is disconnected",
-      registers,
-      collect() {
-        this.set(state().connected ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: "troupe_nats_state_seconds",
-      help: "Seconds since the NATS connection last connected or disconnected",
-      registers,
-      collect() {
-        this.set(Math.max(0, (Date.now() - state().sinceMs) / 1000));
-      },
-    });
-    new Counter({
-      name: "troupe_nats_disconnects_total",
-      help: "Times the host's NATS connection was lost",
-      registers,
-      collect() {
-        this.reset();
-        this.inc(state().disconnects);
-      },
-    });
+    this.#register((registry) => natsMetrics(registry, state));
   }
 
   /**
@@ -141,26 +129,7 @@ export class HostMetrics implements TalliedCounters, EventCounters, HostGauges {
    * and `troupe_input_lost_samples_total`.
    */
   watchGaps(gaps: { readonly gaps: number; readonly samples: number }): void {
-    const registers = [this.registry];
-    new Counter({
-      name: "troupe_input_gaps_total",
-      help: "Gaps in feed channels' sample sequences on an input without positions (core NATS): " +
-        "frames lost on the way, never redelivered",
-      registers,
-      collect() {
-        this.reset();
-        this.inc(gaps.gaps);
-      },
-    });
-    new Counter({
-      name: "troupe_input_lost_samples_total",
-      help: "Samples missing in those gaps",
-      registers,
-      collect() {
-        this.reset();
-        this.inc(gaps.samples);
-      },
-    });
+    this.#register((registry) => gapMetrics(registry, gaps));
   }
 
   /**
@@ -171,33 +140,7 @@ export class HostMetrics implements TalliedCounters, EventCounters, HostGauges {
   watchChannels(
     channels: () => { readonly admitted: number; readonly max: number; readonly refused: number },
   ): void {
-    const registers = [this.registry];
-    new Gauge({
-      name: "troupe_channels",
-      help: "Feed channels admitted by this host (journaled: they count across restarts)",
-      registers,
-      collect() {
-        this.set(channels().admitted);
-      },
-    });
-    new Gauge({
-      name: "troupe_channels_max",
-      help: "The host's limit on channels (limits.channels_max): frames of a new channel past it " +
-        "are refused",
-      registers,
-      collect() {
-        this.set(channels().max);
-      },
-    });
-    new Counter({
-      name: "troupe_channel_frames_refused_total",
-      help: "Frames refused and dead-lettered because their channel was new past channels_max",
-      registers,
-      collect() {
-        this.reset();
-        this.inc(channels().refused);
-      },
-    });
+    this.#register((registry) => channelMetrics(registry, channels));
   }
 
   /** The tally of `kind`, which the host updates on every input. */
@@ -219,8 +162,102 @@ export class HostMetrics implements TalliedCounters, EventCounters, HostGauges {
   }
 }
 
+/** The NATS connection's metrics (see `HostMetrics.watchNats`). */
+function natsMetrics(
+  registry: Registry,
+  state: () => { connected: boolean; sinceMs: number; disconnects: number },
+): void {
+  const registers = [registry];
+  new Gauge({
+    name: "troupe_nats_connected",
+    help: "1 while the host's NATS connection is up, 0 while it is disconnected",
+    registers,
+    collect() {
+      this.set(state().connected ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "troupe_nats_state_seconds",
+    help: "Seconds since the NATS connection last connected or disconnected",
+    registers,
+    collect() {
+      this.set(Math.max(0, (Date.now() - state().sinceMs) / 1000));
+    },
+  });
+  new Counter({
+    name: "troupe_nats_disconnects_total",
+    help: "Times the host's NATS connection was lost",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(state().disconnects);
+    },
+  });
+}
+
+/** The lost samples' metrics (see `HostMetrics.watchGaps`). */
+function gapMetrics(
+  registry: Registry,
+  gaps: { readonly gaps: number; readonly samples: number },
+): void {
+  const registers = [registry];
+  new Counter({
+    name: "troupe_input_gaps_total",
+    help: "Gaps in feed channels' sample sequences on an input without positions (core NATS): " +
+      "frames lost on the way, never redelivered",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(gaps.gaps);
+    },
+  });
+  new Counter({
+    name: "troupe_input_lost_samples_total",
+    help: "Samples missing in those gaps",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(gaps.samples);
+    },
+  });
+}
+
+/** The channel limit's metrics (see `HostMetrics.watchChannels`). */
+function channelMetrics(
+  registry: Registry,
+  channels: () => { readonly admitted: number; readonly max: number; readonly refused: number },
+): void {
+  const registers = [registry];
+  new Gauge({
+    name: "troupe_channels",
+    help: "Feed channels admitted by this host (journaled: they count across restarts)",
+    registers,
+    collect() {
+      this.set(channels().admitted);
+    },
+  });
+  new Gauge({
+    name: "troupe_channels_max",
+    help: "The host's limit on channels (limits.channels_max): frames of a new channel past it " +
+      "are refused",
+    registers,
+    collect() {
+      this.set(channels().max);
+    },
+  });
+  new Counter({
+    name: "troupe_channel_frames_refused_total",
+    help: "Frames refused and dead-lettered because their channel was new past channels_max",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(channels().refused);
+    },
+  });
+}
+
 /** The counters of inputs, outputs and events, read from the per-kind tallies when scraped. */
-function talliedCounters(registry: Registry, tallies: Map<string, KindTally>): TalliedCounters {
+function talliedCounters(registry: Registry, tallies: Map<string, KindTally>): void {
   const tallied = <L extends string>(
     name: string,
     help: string,
@@ -237,32 +274,30 @@ function talliedCounters(registry: Registry, tallies: Map<string, KindTally>): T
         for (const [kind, t] of tallies) read(this, kind, t);
       },
     });
-  return {
-    inputs: tallied(
-      "troupe_inputs_total",
-      "Inputs applied to actor instances",
-      ["kind"],
-      (c, kind, t) => c.inc({ kind }, t.inputs),
-    ),
-    outputs: tallied(
-      "troupe_outputs_total",
-      "Messages published by actor instances",
-      ["kind"],
-      (c, kind, t) => t.outputs > 0 && c.inc({ kind }, t.outputs),
-    ),
-    events: tallied(
-      "troupe_events_total",
-      "Events (findings) published by actor instances, by kind and event type",
-      ["kind", "type"],
-      (c, kind, t) => t.events.forEach((n, type) => c.inc({ kind, type }, n)),
-    ),
-  };
+  tallied(
+    "troupe_inputs_total",
+    "Inputs applied to actor instances",
+    ["kind"],
+    (c, kind, t) => c.inc({ kind }, t.inputs),
+  );
+  tallied(
+    "troupe_outputs_total",
+    "Messages published by actor instances",
+    ["kind"],
+    (c, kind, t) => t.outputs > 0 && c.inc({ kind }, t.outputs),
+  );
+  tallied(
+    "troupe_events_total",
+    "Events (findings) published by actor instances, by kind and event type",
+    ["kind", "type"],
+    (c, kind, t) => t.events.forEach((n, type) => c.inc({ kind, type }, n)),
+  );
 }
 
 /** The counters the host increments where things happen. */
-function eventCounters(registry: Registry): EventCounters {
+function eventCounters(): EventCounters {
   const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
-    new Counter<L>({ name, help, labelNames, registers: [registry] });
+    new LabelTally<L>("counter", name, help, labelNames);
   return {
     duplicates: counter(
       "troupe_duplicate_inputs_total",
@@ -301,9 +336,9 @@ function eventCounters(registry: Registry): EventCounters {
 }
 
 /** The gauges the host sets. */
-function hostGauges(registry: Registry): HostGauges {
-  const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
-    new Gauge<L>({ name, help, labelNames, registers: [registry] });
+function hostGauges(): HostGauges {
+  const gauge = <L extends string = never>(name: string, help: string, labelNames: L[] = []) =>
+    new LabelTally<L>("gauge", name, help, labelNames);
   return {
     lag: gauge(
       "troupe_lag_seconds",
