@@ -233,6 +233,18 @@ export function decodeInputRecord(bytes: Uint8Array): InputRecord {
   };
 }
 
+/**
+ * Decodes an input record that holds none of `bytes`, for bytes that may change or be reused
+ * after (a journal's read buffers): the subject is a string and a regular frame's payload is
+ * rebuilt with its time column, so only another kind's payload, a view of `bytes`, is copied,
+ * not the whole record.
+ */
+export function decodeInputRecordCopy(bytes: Uint8Array): InputRecord {
+  const record = decodeInputRecord(bytes);
+  if (record.payload.buffer === bytes.buffer) record.payload = record.payload.slice();
+  return record;
+}
+
 /** The first record of an instance's stream: its starting configuration, as an envelope. */
 export function encodeInitRecord(
   stream: string,

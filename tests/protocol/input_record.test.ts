@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import {
   decodeEnvelope,
   decodeInputRecord,
+  decodeInputRecordCopy,
   encodeInitRecord,
   encodeInputRecord,
   encodeInputRecordParts,
@@ -119,6 +120,31 @@ test("a frame whose times are not exactly t[0] + i * dt, or that is short, keeps
     assert.is(parts.length, 2);
     assert.is(parts[1], payload);
     assert.equal(decodeInputRecord(joinParts(record, col)).payload, payload);
+  }
+});
+
+test("decodeInputRecordCopy() decodes what decodeInputRecord() does, holding none of the bytes", () => {
+  const base = 1_700_000_000_000_000;
+  const regular = frameBytes([...Array(50).keys()].map((i) => base + i * 1000));
+  const record = { kind: "frame" as const, srcPos: 7, subject: "troupe.feed.m.a", payload: [] };
+  const cases = [
+    joinParts({ ...record, payload: regular.payload }, regular.times),
+    encodeInputRecord({
+      kind: "ctl",
+      srcPos: 0,
+      subject: "troupe.ctl.x",
+      payload: Uint8Array.of(9, 8),
+    }),
+    encodeInputRecord({ kind: "frame", srcPos: 3, subject: "s", payload: new Uint8Array(0) }),
+  ];
+  for (const bytes of cases) {
+    const copy = decodeInputRecordCopy(bytes);
+    assert.equal(copy, decodeInputRecord(bytes));
+    // The journal's buffer reused: the decoded record stays as it was.
+    const payload = Array.from(copy.payload);
+    bytes.fill(0xee);
+    assert.equal(Array.from(copy.payload), payload);
+    assert.is.not(copy.payload.buffer, bytes.buffer);
   }
 });
 

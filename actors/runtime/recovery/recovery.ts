@@ -16,6 +16,7 @@ import {
   type BusMessage,
   decodeEnvelope,
   decodeInputRecord,
+  decodeInputRecordCopy,
   encodeSkipRecord,
   encodeVoidRecord,
   type InputRecord,
@@ -445,7 +446,7 @@ export class Recovery {
     const voided = new VoidedPositions();
     const snap = await h.snapshotter.load(slot);
     for await (const rec of h.journal.read(slot.stream, snap?.pos ?? 0)) {
-      const record = decodeInputRecord(rec.data.slice());
+      const record = decodeInputRecordCopy(rec.data);
       if (record.kind === "skip") slot.skips.add(skippedPosition(record));
       if (record.kind === "void") voided.add(voidedRange(record));
       records.push({ pos: rec.pos, record });

@@ -7,7 +7,7 @@
  * held_inputs.ts). Where the loss is accepted, what follows the hole is folded as journaled.
  */
 import type { HeldInput } from "./held_inputs.ts";
-import { decodeInputRecord, type InputRecord } from "../../../protocol/mod.ts";
+import { decodeInputRecordCopy, type InputRecord } from "../../../protocol/mod.ts";
 
 /** One stream's hold, from its first hole. */
 export class StreamHold {
@@ -44,7 +44,7 @@ export class StreamHold {
     } else if (record.kind === "ctl" || record.kind === "tick") {
       // A copy: the journal's read buffer is reused.
       const after = Math.max(seenSrc, this.#lastSrc);
-      this.#open.push({ record: decodeInputRecord(data.slice()), after });
+      this.#open.push({ record: decodeInputRecordCopy(data), after });
     }
   }
 
