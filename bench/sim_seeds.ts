@@ -26,6 +26,7 @@ const KNOWN: ReadonlyArray<{ seed: number; durationS: number }> = [
   { seed: 851, durationS: 300 },
   { seed: 852, durationS: 300 },
   { seed: 853, durationS: 300 },
+  { seed: 35017, durationS: 300 },
 ];
 
 /** Durations and seed counts at most (a list longer than this is a typo). */

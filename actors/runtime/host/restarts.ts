@@ -9,6 +9,7 @@
 import type { HostMetrics } from "../operations/mod.ts";
 import type { HostNotices } from "./host_notices.ts";
 import {
+  ApplyError,
   type HostTimers,
   type Pending,
   recordFailure,
@@ -56,7 +57,8 @@ export function onJournalConflict(slot: Slot, err: JournalConflictError, p: Rest
 
 /** Stops or schedules the rebuild of `slot`, whose instance failed with `err` at `pos`. */
 export function onInstanceFailed(slot: Slot, err: unknown, pos: number, p: RestartParts): void {
-  const decision = recordFailure(slot, { pos, nowMs: p.now() }, p.supervision);
+  const input = err instanceof ApplyError ? err.pos : undefined;
+  const decision = recordFailure(slot, { pos, nowMs: p.now(), input }, p.supervision);
   slot.inst?.stop();
   slot.inst = undefined;
   const message = String((err as Error).message);

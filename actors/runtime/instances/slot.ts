@@ -75,6 +75,7 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     pumping: false,
     failures: [],
     inputFailures: new Map(),
+    failedInputMax: -1,
     skips: new Set(),
     lastEventUs: 0,
     lastSnapMs: 0,

@@ -30,6 +30,8 @@ export interface FailureHistory {
   failures: number[];
   /** How often each journal position failed it. */
   inputFailures: Map<number, number>;
+  /** The furthest input (journal position) a failure has been at; -1 before any. */
+  failedInputMax: number;
 }
 
 /** What to do with an instance that just failed. */
@@ -39,23 +41,32 @@ export type FailureDecision =
 
 /**
  * Records a failure of the instance on the input at `pos` (at `nowMs`) and decides: stop it, or
- * rebuild it after a backoff that doubles with each failure in the window.
+ * rebuild it after a backoff that doubles with each failure in the window. A failure at a later
+ * input than every earlier one (`input`: the input the error names, when `pos` does not, as for a
+ * rebuild that failed) means the instance moved on since: it is not failing in a loop, so its
+ * backoff starts again from the base. Otherwise an instance catching up on a long journal, whose
+ * inputs now and then fail once each, would wait the longest backoff between every two of them
+ * and never catch up. How many failures stop it is counted over the window all the same.
  */
 export function recordFailure(
   history: FailureHistory,
-  at: { pos: number; nowMs: number },
+  at: { pos: number; nowMs: number; input?: number | undefined },
   options: SupervisionOptions,
 ): FailureDecision {
   const { pos, nowMs } = at;
+  const input = pos >= 0 ? pos : at.input ?? -1;
+  const movedOn = input > history.failedInputMax;
+  if (movedOn) history.failedInputMax = input;
   history.failures = history.failures.filter((t) => nowMs - t < options.failureWindowMs);
   history.failures.push(nowMs);
   history.inputFailures.set(pos, (history.inputFailures.get(pos) ?? 0) + 1);
   const n = history.failures.length;
   if (n >= options.failuresMax) return { stop: true, failures: n };
+  const doublings = movedOn ? 0 : n - 1;
   return {
     stop: false,
     failures: n,
-    delayMs: Math.min(options.backoffMsMax, options.backoffMsBase * 2 ** (n - 1)),
+    delayMs: Math.min(options.backoffMsMax, options.backoffMsBase * 2 ** doublings),
   };
 }
 
