@@ -25,8 +25,12 @@ import { haveNatsServer, startTestNatsCluster } from "../../../_support/nats.ts"
 const test = suite("stream_follower");
 const it = haveNatsServer("stream_follower") ? test : test.skip;
 
-/** How long after the kill a write must be delivered: an election is 3-9 s here. */
-const DELIVERED_WITHIN_MS = 12_000;
+/**
+ * How long after the kill a write must be delivered: an election is 3-9 s here, and longer on a
+ * loaded machine. Below what nats.js's ordered consumer took (it never came back while the node
+ * was down, and after a reconnect took the election plus 30 s).
+ */
+const DELIVERED_WITHIN_MS = 25_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
