@@ -10,7 +10,7 @@
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type ChannelLabelsBook, openChannelLabels } from "../actors/ingest/mod.ts";
-import { NatsBus, openFindingsStream } from "../actors/runtime/mod.ts";
+import { AcknowledgedPublishes, NatsBus, openFindingsStream } from "../actors/runtime/mod.ts";
 import { findingSubject } from "../protocol/mod.ts";
 
 /** How often each probe writes, ms. */
@@ -90,12 +90,19 @@ export class ElectionProbes {
     });
     this.#stops.push(() => consumer.stop());
     const subject = findingSubject("probe", "election-probe");
+    // As a leased host publishes its findings (NatsBus.acknowledge): each under its id, sent
+    // again until the stream acknowledges it.
+    const acked = new AcknowledgedPublishes(writer, { log: () => {} });
     const timer = setInterval(() => {
       const n = this.findings.add(Date.now());
-      // A plain publish, as a host publishes its findings; the stream keeps it.
-      if (n !== undefined) writer.publish(subject, new TextEncoder().encode(String(n)));
+      if (n !== undefined) {
+        acked.add(subject, new TextEncoder().encode(String(n)), `election-probe-${n}`);
+      }
     }, PROBE_EVERY_MS);
-    this.#stops.push(() => clearInterval(timer));
+    this.#stops.push(async () => {
+      clearInterval(timer);
+      await acked.close(1000);
+    });
   }
 
   async #labels(reader: NatsBus, writer: NatsBus, replicas: number) {

@@ -89,6 +89,9 @@ export {
 export { NATS_CONNECT_TIMEOUT_MS, NatsBus, natsServerList } from "./transport/mod.ts";
 export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./edge/mod.ts";
 export {
+  type AcknowledgedCounts,
+  AcknowledgedPublishes,
+  type AcknowledgedPublishesOptions,
   JetStreamPublisher,
   type JetStreamPublisherOptions,
   type PublishCounts,

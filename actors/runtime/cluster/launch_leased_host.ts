@@ -8,7 +8,7 @@
  * `input: "jetstream"` (see `leasesUnsupported`).
  */
 import type { Server } from "node:http";
-import type { AnyActorDefinition, Bus } from "../../../protocol/mod.ts";
+import { type AnyActorDefinition, type Bus, FINDINGS_PATTERN } from "../../../protocol/mod.ts";
 import { CHANNEL_LABELS_BUCKET } from "../../../protocol/prometheus/mod.ts";
 import { CONTROL_STREAM, controlStreamSource } from "../control/stream/mod.ts";
 import {
@@ -125,6 +125,9 @@ export async function launchLeasedHost(
     const nc = (bus as NatsBus).nc;
     const snapshots = await openSnapshots(config, nc, log);
     const bucket = await openLeaseStores(nc, config);
+    // The findings stream is the incident stage's journal: a finding is sent until the stream
+    // has it, so that a NATS node lost as it was published loses none.
+    (bus as NatsBus).acknowledge(FINDINGS_PATTERN, { log });
     placement = await keepLeadersPlaced(nc, PLACED_STREAMS, { log });
     const running = new Map<number, Host>();
     const http: { port?: number | undefined } = {};

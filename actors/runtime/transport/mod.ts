@@ -17,6 +17,12 @@ export {
   type FindingSource,
   openFindingsStream,
 } from "./findings_stream.ts";
+export {
+  ACKNOWLEDGED_CLOSE_MS,
+  type AcknowledgedCounts,
+  AcknowledgedPublishes,
+  type AcknowledgedPublishesOptions,
+} from "./acknowledged_publishes.ts";
 export { BusClosedError, InProcessBus, type InProcessBusOptions } from "./in_process_bus.ts";
 export {
   JetStreamPublisher,

@@ -23,6 +23,11 @@ import {
   type SubscribeOptions,
 } from "../../../protocol/mod.ts";
 import { failRequestsOnDisconnect } from "./connection_loss.ts";
+import {
+  type AcknowledgedCounts,
+  AcknowledgedPublishes,
+  type AcknowledgedPublishesOptions,
+} from "./acknowledged_publishes.ts";
 
 /** Options of `NatsBus.connect`. */
 export interface NatsBusOptions {
@@ -115,6 +120,9 @@ export class NatsBus implements Bus {
   readonly nc: NatsConnection;
   readonly #onHandlerError: (err: unknown, msg: BusMessage) => void;
   readonly #state: NatsConnectionState;
+  /** Publishes under `#ackedPrefix` that a stream must acknowledge (see `acknowledge`). */
+  #acked: AcknowledgedPublishes | undefined;
+  #ackedPrefix = "";
 
   private constructor(nc: NatsConnection, options: NatsBusOptions) {
     this.nc = nc;
@@ -199,10 +207,35 @@ export class NatsBus implements Bus {
       this.nc.publish(subject, data, PLAIN_PUBLISH);
       return;
     }
+    if (this.#acked !== undefined && subject.startsWith(this.#ackedPrefix) && !options.reply) {
+      const msgId = options.headers?.["Nats-Msg-Id"];
+      if (msgId !== undefined) return this.#acked.add(subject, data, msgId);
+    }
     const opts: { headers?: MsgHdrs; reply?: string } = {};
     if (options.headers) opts.headers = toNatsHeaders(options.headers);
     if (options.reply) opts.reply = options.reply;
     this.nc.publish(subject, data, opts);
+  }
+
+  /**
+   * From now on, a publish on a subject matching `pattern` (a prefix and `>`, such as the
+   * findings') that carries a `Nats-Msg-Id` is sent until a stream acknowledges it
+   * (acknowledged_publishes.ts), not once: the stream must capture those subjects. Set once.
+   */
+  acknowledge(pattern: string, options: AcknowledgedPublishesOptions = {}): void {
+    if (this.#acked !== undefined) {
+      throw new Error(`Acknowledged publishing is set already, for "${this.#ackedPrefix}>"`);
+    }
+    if (!pattern.endsWith(".>") || /[*>]/.test(pattern.slice(0, -1))) {
+      throw new Error(`Acknowledged publishing takes a pattern "<prefix>.>", got "${pattern}"`);
+    }
+    this.#ackedPrefix = pattern.slice(0, -1);
+    this.#acked = new AcknowledgedPublishes(this.nc, options);
+  }
+
+  /** What acknowledged publishing came to (undefined without `acknowledge`). */
+  get acknowledged(): AcknowledgedCounts | undefined {
+    return this.#acked?.counts;
   }
 
   subscribe(pattern: string, handler: BusHandler, options: SubscribeOptions = {}): BusSubscription {
@@ -256,6 +289,9 @@ export class NatsBus implements Bus {
    */
   async close(): Promise<void> {
     if (this.nc.isClosed()) return;
+    // What a stream must keep is given a few seconds to be acknowledged (a server away for
+    // longer loses the rest, and says how many).
+    await this.#acked?.close();
     if (this.#state.connected) {
       try {
         await withTimeout(this.nc.drain(), GIVE_UP_MS, "NATS drain");
