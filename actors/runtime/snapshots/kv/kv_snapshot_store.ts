@@ -12,8 +12,13 @@
  *
  * Every call waits out a cluster's leader election (jetstream_retry.ts); the compare-and-set that
  * replaces a snapshot is not sent again after a timeout (it may have been stored): that save fails,
- * and the next one reads the key again.
+ * and the next one reads the key again. No call needs the cluster's meta leader (which a partition
+ * taken over at a node's loss would wait for through its election): reads are direct gets, writes
+ * go to the bucket's stream leader, and the keys are listed from the stream's per-subject counts,
+ * not by a consumer (`kv.keys()` makes one, and nats-server makes consumers through the meta
+ * leader only).
  */
+import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { type NatsConnection, nuid } from "@nats-io/transport-node";
 import { decodeValue, encodeValue } from "../../../../protocol/mod.ts";
@@ -60,14 +65,22 @@ interface Manifest {
 export class KvSnapshotStore implements SnapshotStore {
   readonly bucket: string;
   #kv: KV;
+  readonly #jsm: JetStreamManager;
   #onCorrupt: ((info: CorruptSnapshotInfo) => void) | undefined;
   #snapshotBytesMax: number;
   #chunkBytes: number;
   #budgetMs: number;
   readonly #saves: StoreSaves;
 
-  private constructor(kv: KV, bucket: string, options: KvSnapshotStoreOptions, chunkBytes: number) {
+  private constructor(
+    kv: KV,
+    jsm: JetStreamManager,
+    bucket: string,
+    options: KvSnapshotStoreOptions,
+    chunkBytes: number,
+  ) {
     this.#kv = kv;
+    this.#jsm = jsm;
     this.bucket = bucket;
     this.#onCorrupt = options.onCorrupt;
     this.#snapshotBytesMax = options.snapshotBytesMax ?? 64 << 20;
@@ -95,7 +108,9 @@ export class KvSnapshotStore implements SnapshotStore {
           `${maxPayload} bytes, got ${chunkBytes}`,
       );
     }
-    return new KvSnapshotStore(kv, bucket, options, chunkBytes);
+    // Without the account's info asked first (a request the meta leader answers).
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    return new KvSnapshotStore(kv, jsm, bucket, options, chunkBytes);
   }
 
   /**
@@ -133,16 +148,25 @@ export class KvSnapshotStore implements SnapshotStore {
     return await storedSnapshot(stream, read, { where, holder: "key", onCorrupt: this.#onCorrupt });
   }
 
-  /** The streams with a snapshot in the bucket. */
+  /**
+   * The streams with a snapshot in the bucket: the keys the bucket's stream holds a message for,
+   * as its leader counts them by subject. A key deleted by hand (never by troupe: it replaces
+   * snapshots and purges only chunks) is listed too; its load finds no snapshot.
+   */
   async list(): Promise<string[]> {
     this.#saves.check();
-    // A key with a dot is a chunk of a large snapshot.
-    const keys = await this.#retry(`list the keys of ${this.bucket}`, async () => {
-      const all: string[] = [];
-      for await (const k of await this.#kv.keys()) all.push(k);
-      return all;
+    const prefix = `$KV.${this.bucket}.`;
+    const subjects = await this.#retry(`list the keys of ${this.bucket}`, async () => {
+      const info = await this.#jsm.streams.info(`KV_${this.bucket}`, {
+        subjects_filter: `${prefix}>`,
+      });
+      return Object.keys(info.state.subjects ?? {});
     });
-    return listStreams(keys, (key) => key.includes(".") ? undefined : key);
+    // A key with a dot is a chunk of a large snapshot.
+    return listStreams(subjects, (subject) => {
+      const key = subject.slice(prefix.length);
+      return key.includes(".") ? undefined : key;
+    });
   }
 
   /**
