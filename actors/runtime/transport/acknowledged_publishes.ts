@@ -132,7 +132,10 @@ export class AcknowledgedPublishes {
     return this.#queue.length - this.#head + (this.#sent - c.acked);
   }
 
-  /** Hands the queue to the publisher in order, waiting for room as it does. */
+  /**
+   * Hands the queue to the publisher in order, waiting for room as it does (what is added
+   * meanwhile is taken by the same loop; the next `add` after it ends starts another).
+   */
   async #pump(): Promise<void> {
     try {
       while (this.#head < this.#queue.length) {
@@ -150,7 +153,6 @@ export class AcknowledgedPublishes {
       if (!this.#closed) this.#log(`acknowledged publishing stopped: ${describeError(err)}`);
     } finally {
       this.#pumping = undefined;
-      if (!this.#closed && this.#head < this.#queue.length) this.#pumping = this.#pump();
     }
   }
 }
