@@ -260,6 +260,8 @@ if (haveNatsServer("troupe run --partitions auto")) {
       assert.match(metrics, `troupe_partitions_owned{host="h1"} ${held.length}`);
       assert.match(metrics, /troupe_partition_takeovers_total\{host="h1"\} 0/);
       assert.match(metrics, /troupe_fenced_writes_total\{host="h1"\} 0/);
+      assert.match(metrics, /troupe_findings_refused_total\{host="h1"\} 0/);
+      assert.match(metrics, /troupe_findings_unacknowledged\{host="h1"\} \d/);
       assert.match(metrics, /troupe_lease_left_seconds\{[^}]*partition="\d+"/);
       // The partitions' own host metrics, aggregated (host="part-<n>").
       assert.match(metrics, /\ntroupe_[a-z_]+\{[^}]*host="part-\d+"[^}]*\} \d/);

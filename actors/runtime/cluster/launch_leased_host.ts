@@ -157,6 +157,7 @@ export async function launchLeasedHost(
       config.host_id,
       leases,
       () => [...running.values()].map((h) => h.metrics),
+      () => (bus as NatsBus).acknowledged,
     );
     const server = await serveLeasedHttp(config, { bus, leases, running, metrics });
     http.port = serverPort(server);

@@ -11,6 +11,7 @@ import {
   scrapedGauge,
   scrapedLabelled,
 } from "../operations/mod.ts";
+import type { AcknowledgedCounts } from "../transport/mod.ts";
 import type { PartitionLeases } from "./partition_leases.ts";
 
 /** The metrics a leased host serves. */
@@ -19,7 +20,16 @@ export class LeaseMetrics {
   readonly contentType = this.registry.contentType;
   readonly #partitions: () => Iterable<HostMetrics>;
 
-  constructor(hostId: string, leases: PartitionLeases, partitions: () => Iterable<HostMetrics>) {
+  /**
+   * `findings`: what the host's findings, sent until the findings stream acknowledges each, came
+   * to (NatsBus.acknowledged).
+   */
+  constructor(
+    hostId: string,
+    leases: PartitionLeases,
+    partitions: () => Iterable<HostMetrics>,
+    findings: () => AcknowledgedCounts | undefined = () => undefined,
+  ) {
     this.#partitions = partitions;
     this.registry.setDefaultLabels({ host: hostId });
     const registry = this.registry;
@@ -63,6 +73,26 @@ export class LeaseMetrics {
       "Journal appends, publishes and snapshots refused after a lease was lost",
       () => leases.refused(),
     );
+    counted(
+      "troupe_findings_acknowledged_total",
+      "Findings the findings stream acknowledged",
+      () => findings()?.acked ?? 0,
+    );
+    counted(
+      "troupe_findings_resent_total",
+      "Findings sent again for want of the findings stream's acknowledgement",
+      () => findings()?.retries ?? 0,
+    );
+    counted(
+      "troupe_findings_refused_total",
+      "Findings not published because too many waited for the stream's acknowledgement",
+      () => findings()?.refused ?? 0,
+    );
+    scrapedGauge(registry, {
+      name: "troupe_findings_unacknowledged",
+      help: "Findings queued or sent and not yet acknowledged by the findings stream",
+      read: () => findings()?.waiting ?? 0,
+    });
   }
 
   /** The exposition text: ownership, then every partition's metrics aggregated. */
