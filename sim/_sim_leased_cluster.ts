@@ -61,6 +61,10 @@ interface Running {
   timers: TimerGroup;
   conn: SimConnection;
   kill(): void;
+  /** Its start's number, counted per partition. */
+  incarnation: number;
+  /** Taken down (crashed, stopped, dropped or failed to start). */
+  dead: boolean;
 }
 
 /** Options of a SimLeasedCluster: a SimCluster's, with the lease parameters. */
@@ -75,6 +79,8 @@ export class SimLeasedCluster {
   /** One per partition: what the checks see as the cluster's hosts. */
   readonly hosts: SimHost[] = [];
   readonly machines: SimMachine[] = [];
+  /** Starts of each partition so far (a partition's host's incarnation is one of them). */
+  readonly #starts: number[] = [];
   draining = false;
   readonly kv: SimLeaseKv;
   readonly #o: SimLeasedClusterOptions;
@@ -329,7 +335,8 @@ export class SimLeasedCluster {
     const o = this.#o;
     const h = this.hosts[p]!;
     const node = m.node!;
-    const incarnation = ++h.incarnation;
+    const incarnation = this.#starts[p] = (this.#starts[p] ?? 0) + 1;
+    h.incarnation = incarnation;
     const timers = o.scheduler.timers();
     const paused = node.pausable(timers);
     const conn = o.bus.connect(`${h.id}@${m.id}`);
@@ -367,7 +374,7 @@ export class SimLeasedCluster {
       journalEvenTimes: false,
       onFatal: (err) => m.leases?.failed(p, err),
     });
-    const r: Running = { h, host, timers, conn, kill: handle.kill };
+    const r: Running = { h, host, timers, conn, kill: handle.kill, incarnation, dead: false };
     m.running.set(p, r);
     Object.assign(h, { host, conn, timers, kill: handle.kill, up: true });
     fence.onLost((why) => host.fail(new Error(why)));
@@ -399,12 +406,29 @@ export class SimLeasedCluster {
     };
   }
 
-  /** Takes a partition host down: its timers, connection and disk handle die with it. */
+  /**
+   * Takes a partition host down: its timers, connection and disk handle die with it. When it was
+   * the partition's host as the checks see it (the one started last), that is now the latest
+   * start of the partition still running on another machine, if any: starts on two machines
+   * overlap while a lease changes hands, and the later one may be dropped first (a stale claim)
+   * while the earlier goes on holding the partition.
+   */
   #down(r: Running): void {
+    r.dead = true;
     r.timers.cancelAll();
     r.conn.kill();
     r.kill();
-    if (r.h.host === r.host) {
+    if (r.h.host !== r.host) return;
+    let next: Running | undefined;
+    for (const m of this.machines) {
+      for (const x of m.running.values()) {
+        if (x.h === r.h && !x.dead && (!next || x.incarnation > next.incarnation)) next = x;
+      }
+    }
+    if (next) {
+      const { host, conn, timers, kill, incarnation } = next;
+      Object.assign(r.h, { host, conn, timers, kill, incarnation, up: true });
+    } else {
       Object.assign(r.h, { host: undefined, conn: undefined, timers: undefined, up: false });
     }
   }
