@@ -49,7 +49,6 @@ const FIXED: Regression[] = [
       "called it a violation instead of comparing the instance once it runs again",
   },
   {
-    // Found by a 2,000-seed spread: the one failing seed of 250 at 60 s.
     options: { seed: 233, faults: parseFaults("all"), durationS: 60 },
     what: "the simulator lost track of a partition's host: three machines started part-0 within " +
       "0.25 s as its lease changed hands, the last start (a stale claim) was dropped first, and " +

@@ -1,9 +1,9 @@
 /**
  * The key-value snapshot store through the loss of a 3-node cluster's meta leader: a partition
- * taken over then lists and loads its snapshots without waiting for the election. Listing the keys
- * by `kv.keys()` made a consumer, which nats-server makes through the meta leader only: it timed
- * out (5 s a try) until a new one was elected, 10 s in a run here; the store now lists the keys
- * from the stream's per-subject counts, which the bucket's stream leader answers.
+ * taken over then lists and loads its snapshots without waiting for the election. The keys are
+ * listed from the bucket stream's per-subject counts, which the stream's leader answers; a
+ * consumer (as `kv.keys()` makes) is made only through the meta leader, and times out (5 s a try)
+ * until a new one is elected.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
