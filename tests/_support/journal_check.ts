@@ -11,11 +11,11 @@ import { JOURNAL_STREAM } from "../../actors/runtime/journal/jetstream/jetstream
 import { decodeInputRecord, voidedRange } from "../../protocol/mod.ts";
 
 /**
- * Checks the journal against the feed: every frame of the feed in its channel's stats journal
- * exactly once (from the first record compaction kept), positions without a hole, and epochs
- * that never go down along a subject.
+ * Checks the journal against the feed, read through `url` (or any of several): every frame of
+ * the feed in its channel's stats journal exactly once (from the first record compaction kept),
+ * positions without a hole, and epochs that never go down along a subject.
  */
-export async function checkJournal(url: string, what: string): Promise<number> {
+export async function checkJournal(url: string | string[], what: string): Promise<number> {
   const nc = await connect({ servers: url });
   try {
     const fed = await feedSequences(nc);

@@ -129,12 +129,31 @@ export interface TestNatsCluster {
   cleanup(): Promise<void>;
 }
 
+/** Attempts at a cluster, each on fresh ports (see `startTestNatsCluster`). */
+const CLUSTER_ATTEMPTS = 3;
+
 /**
  * Starts `size` nats-servers clustered on free loopback ports (client, route and monitoring
  * ports each), JetStream on with a store each, named `n0`, `n1`, ...; resolves once every node
- * answers JetStream requests (its meta group has a leader).
+ * answers JetStream requests (its meta group has a leader). A port found free can be taken by
+ * another process before its node binds it (an outgoing connection's local port, say); the node
+ * then ends, so the cluster is started again on fresh ports, up to `CLUSTER_ATTEMPTS` times.
  */
 export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startClusterOnce(size);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= CLUSTER_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** A node could not listen on one of its ports: another process had it. */
+class PortTaken extends Error {}
+
+/** One attempt of `startTestNatsCluster`, on ports found free now. */
+async function startClusterOnce(size: number): Promise<TestNatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), "troupe-nats-cluster-"));
   const ports: Array<{ client: number; route: number; http: number }> = [];
   for (let i = 0; i < size; i++) {
@@ -149,8 +168,16 @@ export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
         ...["-n", `n${i}`, "-m", String(ports[i]!.http), "--cluster_name", "troupe-test"],
         ...["--cluster", routes[i]!, "--routes", routes.filter((_, j) => j !== i).join(",")],
       ],
+    }).catch((err: Error) => {
+      throw /address already in use/.test(err.message) ? new PortTaken(err.message) : err;
     });
     track(server, dir);
+    try {
+      await listensForRoutes(server, `n${i}`);
+    } catch (err) {
+      if (server.pid !== undefined) running.delete(server.pid); // ended: its pid is not ours
+      throw err;
+    }
     return server;
   };
   const nodes: NatsServer[] = [];
@@ -192,6 +219,28 @@ export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
     },
     cleanup,
   };
+}
+
+/**
+ * Waits until `server` listens for routes (10 s at most). nats-server says it is ready before it
+ * binds its route port, and ends if it cannot: a node whose port was taken looked ready, and the
+ * next connection to it was refused.
+ */
+async function listensForRoutes(server: NatsServer, name: string): Promise<void> {
+  for (const t0 = Date.now(); !server.log.includes("Listening for route connections");) {
+    if (server.ended !== undefined) {
+      const text = server.logTail;
+      const why = `nats-server ${name} ended (${server.ended}) before it listened for routes`;
+      throw /address already in use/.test(text)
+        ? new PortTaken(`${why}:\n${text}`)
+        : new Error(`${why}:\n${text}`);
+    }
+    if (Date.now() - t0 > 10_000) {
+      await server.kill();
+      throw new Error(`nats-server ${name} did not listen for routes in 10 s:\n${server.logTail}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** Waits until `node` answers a JetStream request (30 s at most). */

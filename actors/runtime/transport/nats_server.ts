@@ -53,6 +53,9 @@ export interface NatsServerOptions {
   detached?: boolean;
 }
 
+/** How much of the end of a server's output is kept (`logTail`). */
+const TAIL_CHARS = 8192;
+
 /** A running nats-server. */
 export class NatsServer {
   readonly url: string;
@@ -61,6 +64,8 @@ export class NatsServer {
   #child: ChildProcess;
   #exited: Promise<number | null>;
   #log: string[] = [];
+  /** The last of what it printed (up to `TAIL_CHARS`), which a crash's reason ends. */
+  #tail = "";
 
   private constructor(port: number, options: NatsServerOptions, child: ChildProcess) {
     this.port = port;
@@ -106,6 +111,7 @@ export class NatsServer {
       this.#child.stderr!.on("data", (chunk: Buffer) => {
         const s = chunk.toString();
         if (this.#log.length < 200) this.#log.push(s);
+        this.#tail = (this.#tail + s).slice(-TAIL_CHARS);
         text += s;
         if (text.includes("Server is ready")) {
           clearTimeout(timer);
@@ -131,6 +137,18 @@ export class NatsServer {
   /** What the server printed so far (its first lines). */
   get log(): string {
     return this.#log.join("");
+  }
+
+  /** The last of what the server printed (a few kilobytes). */
+  get logTail(): string {
+    return this.#tail;
+  }
+
+  /** How the server ended (`code 1`, `signal SIGKILL`), or undefined while it runs. */
+  get ended(): string | undefined {
+    if (this.#child.exitCode !== null) return `code ${this.#child.exitCode}`;
+    if (this.#child.signalCode !== null) return `signal ${this.#child.signalCode}`;
+    return undefined;
   }
 
   /** Stops the server gracefully (SIGTERM), then forcibly after `graceMs`. */
