@@ -213,8 +213,28 @@ function leasedHostConfig(id: string, urls: string, s: Settings) {
   };
 }
 
+/**
+ * Starts of the cluster, each on fresh ports: a port found free can be taken by another socket
+ * before its node binds it, and a node that cannot bind its route port ends right after saying it
+ * is ready.
+ */
+const CLUSTER_ATTEMPTS = 3;
+
 /** Three nats-servers with JetStream, routed to each other, each with a monitoring port. */
 async function startCluster(dir: string): Promise<Node[]> {
+  for (let attempt = 1;; attempt++) {
+    const started: Node[] = [];
+    try {
+      return await startNodes(join(dir, `cluster-${attempt}`), started);
+    } catch (err) {
+      for (const n of started) await n.server.kill();
+      if (attempt >= CLUSTER_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** One attempt of `startCluster`; each node started goes into `started` (to stop on failure). */
+async function startNodes(dir: string, started: Node[]): Promise<Node[]> {
   const ports = await Promise.all(
     Array.from(
       { length: NODES },
@@ -222,7 +242,7 @@ async function startCluster(dir: string): Promise<Node[]> {
     ),
   );
   const routes = ports.map((p) => `nats://127.0.0.1:${p.route}`).join(",");
-  return await Promise.all(ports.map(async (p, i) => {
+  const results = await Promise.allSettled(ports.map(async (p, i) => {
     const name = `n${i + 1}`;
     const server = await NatsServer.start({
       storeDir: join(dir, name),
@@ -240,8 +260,29 @@ async function startCluster(dir: string): Promise<Node[]> {
         String(p.monitor),
       ],
     });
-    return { name, server, monitor: p.monitor };
+    const node = { name, server, monitor: p.monitor };
+    started.push(node);
+    await listensForRoutes(node);
+    return node;
   }));
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<Node>).value);
+}
+
+/** Waits (10 s at most) until `node` listens for routes, which nats-server does after "ready". */
+async function listensForRoutes(node: Node): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!node.server.log.includes("Listening for route connections")) {
+    if (node.server.ended !== undefined || Date.now() > end) {
+      throw new Error(
+        `nats-server ${node.name} did not listen for routes (${
+          node.server.ended ?? "10 s"
+        }):\n${node.server.logTail}`,
+      );
+    }
+    await sleep(10);
+  }
 }
 
 /**
