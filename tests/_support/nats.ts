@@ -55,10 +55,28 @@ function track(server: NatsServer, dir: string): void {
   running.set(pid, dir);
 }
 
-/** Starts a JetStream-enabled nats-server in a fresh temporary store. */
+/** Attempts at a server or a cluster, each on fresh ports (a port found free can be taken). */
+const START_ATTEMPTS = 3;
+
+/**
+ * Starts a JetStream-enabled nats-server in a fresh temporary store, on a free port: again on
+ * another when the port was taken before the server bound it (up to `START_ATTEMPTS` times).
+ */
 export async function startTestNats(): Promise<NatsServer & { cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "troupe-nats-"));
-  const server = await NatsServer.start({ storeDir: join(dir, "js") });
+  let server: NatsServer;
+  for (let attempt = 1;; attempt++) {
+    try {
+      server = await NatsServer.start({ storeDir: join(dir, "js") });
+      break;
+    } catch (err) {
+      const taken = /address already in use/.test((err as Error).message);
+      if (!taken || attempt >= START_ATTEMPTS) {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
   const pid = server.pid;
   track(server, dir);
   return Object.assign(server, {
@@ -129,22 +147,19 @@ export interface TestNatsCluster {
   cleanup(): Promise<void>;
 }
 
-/** Attempts at a cluster, each on fresh ports (see `startTestNatsCluster`). */
-const CLUSTER_ATTEMPTS = 3;
-
 /**
  * Starts `size` nats-servers clustered on free loopback ports (client, route and monitoring
  * ports each), JetStream on with a store each, named `n0`, `n1`, ...; resolves once every node
  * answers JetStream requests (its meta group has a leader). A port found free can be taken by
  * another process before its node binds it (an outgoing connection's local port, say); the node
- * then ends, so the cluster is started again on fresh ports, up to `CLUSTER_ATTEMPTS` times.
+ * then ends, so the cluster is started again on fresh ports, up to `START_ATTEMPTS` times.
  */
 export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
   for (let attempt = 1;; attempt++) {
     try {
       return await startClusterOnce(size);
     } catch (err) {
-      if (!(err instanceof PortTaken) || attempt >= CLUSTER_ATTEMPTS) throw err;
+      if (!(err instanceof PortTaken) || attempt >= START_ATTEMPTS) throw err;
     }
   }
 }
