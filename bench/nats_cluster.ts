@@ -213,11 +213,7 @@ function leasedHostConfig(id: string, urls: string, s: Settings) {
   };
 }
 
-/**
- * Starts of the cluster, each on fresh ports: a port found free can be taken by another socket
- * before its node binds it, and a node that cannot bind its route port ends right after saying it
- * is ready.
- */
+/** Starts of the cluster, each on fresh ports: a port found free may be taken before use. */
 const CLUSTER_ATTEMPTS = 3;
 
 /** Three nats-servers with JetStream, routed to each other, each with a monitoring port. */
@@ -262,27 +258,11 @@ async function startNodes(dir: string, started: Node[]): Promise<Node[]> {
     });
     const node = { name, server, monitor: p.monitor };
     started.push(node);
-    await listensForRoutes(node);
     return node;
   }));
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<Node>).value);
-}
-
-/** Waits (10 s at most) until `node` listens for routes, which nats-server does after "ready". */
-async function listensForRoutes(node: Node): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!node.server.log.includes("Listening for route connections")) {
-    if (node.server.ended !== undefined || Date.now() > end) {
-      throw new Error(
-        `nats-server ${node.name} did not listen for routes (${
-          node.server.ended ?? "10 s"
-        }):\n${node.server.logTail}`,
-      );
-    }
-    await sleep(10);
-  }
 }
 
 /**

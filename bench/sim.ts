@@ -14,14 +14,12 @@
  * warm-up (`--warmup` simulated seconds of the next seed), the run is measured once
  * (`sim_speedup_first_run`: a fresh process's first full run, no bar), then `--warm-runs` full runs
  * of the following seeds go unmeasured, and then the same run is measured again. The first full
- * run in a process still pays for much of V8's compiling: measured here, the second run of the
- * same seed took ~20% less CPU on the main thread and half as much on V8's helper threads, and ran
- * ~30% faster (first runs 104-110x, later ones 137-148x in the same minutes; after three other
- * seeds, 128-134x). Both rows move by tens of percent between minutes on the same machine.
+ * run in a process still pays for much of V8's compiling (on its helper threads and in the main
+ * one), which a batch pays once. Both rows move by tens of percent between minutes on one machine.
  *
- * The run is 300 simulated seconds by default (about 2.5 s of wall clock here): a throughput
- * figure over a run long enough to be one. Users see the warm figure: `troupe sim --seeds 200`
- * runs one process for minutes; one `troupe sim` run sees the first.
+ * The run is 300 simulated seconds by default: a throughput figure over a run long enough to be
+ * one. Users see the warm figure: `troupe sim --seeds 200` runs one process for minutes; one
+ * `troupe sim` run sees the first.
  */
 import process from "node:process";
 import { parseFaults, simulate } from "../sim/mod.ts";

@@ -95,11 +95,15 @@ export class NatsServer {
       detached: options.detached ?? false,
     });
     const server = new NatsServer(port, { ...options, binary, port }, child);
-    await server.#ready(options.readyTimeoutMs ?? 10_000);
+    await server.#ready(options.readyTimeoutMs ?? 10_000, args.includes("--cluster"));
     return server;
   }
 
-  #ready(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves once the server says it is ready and, in a cluster (`routed`), listens for routes:
+   * nats-server says it is ready before it binds its route port, and exits if that port is taken.
+   */
+  #ready(timeoutMs: number, routed: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       let text = "";
       const timer = setTimeout(() => {
@@ -113,7 +117,9 @@ export class NatsServer {
         if (this.#log.length < 200) this.#log.push(s);
         this.#tail = (this.#tail + s).slice(-TAIL_CHARS);
         text += s;
-        if (text.includes("Server is ready")) {
+        const ready = text.includes("Server is ready") &&
+          (!routed || text.includes("Listening for route connections"));
+        if (ready) {
           clearTimeout(timer);
           resolve();
         }
