@@ -8,7 +8,7 @@
  * duration that showed it. Not a timed figure and not in CI: the rows are counts, with no
  * baseline (the bar: 0 failed).
  */
-import { parseFaults, simulate } from "../sim/mod.ts";
+import { parseFaults, simulateOnThread } from "../sim/mod.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
 import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
@@ -68,7 +68,7 @@ export const benchmark: Benchmark = {
     for (const [i, { seed, durationS }] of runs.entries()) {
       let tally = byDuration.get(durationS);
       if (!tally) byDuration.set(durationS, tally = { passed: 0, failed: 0 });
-      const r = await simulate({ seed, faults, durationS, keepTrace: false });
+      const r = await simulateOnThread({ seed, faults, durationS, keepTrace: false });
       if (r.ok) tally.passed++;
       else {
         tally.failed++;

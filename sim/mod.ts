@@ -18,6 +18,7 @@ export {
   seedShape,
 } from "./faults.ts";
 export { reproduceCommand, simulate } from "./simulator.ts";
+export { SIM_YOUNG_GENERATION_MB, simulateOnThread } from "./simulator_thread.ts";
 export type { Sabotage, SimOptions, SimResult, SimStats } from "./simulator.ts";
 export { SimBus } from "./sim_bus.ts";
 export { Scheduler } from "./scheduler.ts";

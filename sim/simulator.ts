@@ -80,6 +80,8 @@ export interface SimResult {
   phasesMs: { feed: number; reference: number; checks: number; run: number; drain: number };
   /** Whether a worker thread generated the feed, folded the reference and ran the replays. */
   threaded: boolean;
+  /** Whether the run went on the simulator's own thread (see simulateOnThread). */
+  onThread: boolean;
   stats: SimStats;
 }
 
@@ -138,6 +140,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     realMs: performance.now() - t0,
     phasesMs: run.phasesMs,
     threaded: run.threaded,
+    onThread: false,
     stats: run.stats,
   };
 }

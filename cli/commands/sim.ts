@@ -14,7 +14,7 @@ import {
   type SimOptions,
   type SimResult,
   type SimStats,
-  simulate,
+  simulateOnThread,
 } from "../../sim/mod.ts";
 import { type HostKinds, kindsOption } from "../host_kinds.ts";
 import {
@@ -171,10 +171,10 @@ async function run(args: ParsedArgs): Promise<number> {
   let failed = 0;
   for (const seed of o.seeds) {
     const options: SimOptions = { ...o.base, seed, keepTrace: o.keepTrace };
-    const result = await simulate(options);
+    const result = await simulateOnThread(options);
     let nondeterministic: string | undefined;
     if (o.checkDeterminism) {
-      const again = await simulate(options);
+      const again = await simulateOnThread(options);
       if (again.traceHash !== result.traceHash) {
         nondeterministic = describeDivergence(result, again);
       }
@@ -408,6 +408,7 @@ function summaryJson(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number) {
     traceHash: x.result.traceHash,
     virtualS: x.result.virtualS,
     realMs: x.result.realMs,
+    onThread: x.result.onThread,
     stats: x.result.stats,
   });
   return {
