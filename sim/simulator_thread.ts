@@ -71,6 +71,7 @@ class SimThread {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, (reply: SimRunReply | Error) => void>();
   #ids = 0;
+  #ended = false;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
@@ -111,8 +112,13 @@ class SimThread {
     waiter(reply);
   }
 
-  /** The thread ended: every waiting run fails, and the next run starts a new thread. */
+  /**
+   * The thread ended (an error, then its exit): every waiting run fails, and the next run starts
+   * a new thread.
+   */
   #end(err: Error): void {
+    if (this.#ended) return;
+    this.#ended = true;
     thread = undefined;
     for (const id of [...this.#waiting.keys()]) this.#settle(id, err);
   }
