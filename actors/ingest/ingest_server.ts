@@ -31,7 +31,13 @@ import {
 import { type FeedJournal, feedJournal } from "./feed_journal.ts";
 import type { IngestSettings } from "./ingest_settings.ts";
 import { IngestMetrics } from "./ingest_metrics.ts";
-import { type IncomingSeries, type SampleOutcome, seriesSamples } from "./series_samples.ts";
+import {
+  type IncomingSeries,
+  type SampleOutcome,
+  type SampleTimes,
+  sampleTimes,
+  seriesSamples,
+} from "./series_samples.ts";
 import { SeriesTable } from "./series_table.ts";
 import { ScoreWatch } from "./score_watch.ts";
 import { otlpSeries } from "./otlp_series.ts";
@@ -55,6 +61,8 @@ export interface IngestServerOptions {
   src?: string;
   /** Where a new channel's source labels are written, for its alerts (none: not kept). */
   labels?: ChannelLabelsBook;
+  /** The receiver's clock, ms since the epoch (samples too far ahead of it are refused). */
+  now?: (() => number) | undefined;
 }
 
 /** An answer: status and text. */
@@ -77,6 +85,7 @@ export class IngestServer {
   readonly #bus: Bus;
   readonly #scores: ScoreWatch;
   readonly #labels: ChannelLabelsBook | undefined;
+  readonly #now: () => number;
   /** Channels' labels a failed write left owed (tried again with a later request). */
   readonly #labelsOwed = new Map<string, Label[]>();
   #labelsRetrying = false;
@@ -96,6 +105,7 @@ export class IngestServer {
     this.#bus = options.bus;
     this.#scores = new ScoreWatch(options.bus, (c) => this.table.has(c));
     this.#labels = options.labels;
+    this.#now = options.now ?? Date.now;
   }
 
   /** The port it listens on (once started). */
@@ -218,11 +228,16 @@ export class IngestServer {
       if (!(err instanceof ProtocolError)) throw err;
       return { status: 400, text: `Bad request: ${err.message}` };
     }
-    const outcome = seriesSamples(otlpSeries(points), this.table);
+    const outcome = seriesSamples(otlpSeries(points), this.table, this.#times());
     const a = await this.#journalOutcome("otlp", outcome, body);
     // OTLP answers success with 200 and an (empty) ExportMetricsServiceResponse.
     const json = (headers["content-type"] ?? "").startsWith("application/json");
     return a.status === 204 ? { status: 200, text: json ? "{}" : "", otlp: true } : a;
+  }
+
+  /** The bounds of a request's sample times, by the receiver's clock now. */
+  #times(): SampleTimes {
+    return sampleTimes(this.#now(), this.settings.futureMsMax);
   }
 
   /** Why `req`'s credentials are refused, or undefined when they are good (or none are asked). */
@@ -268,7 +283,7 @@ export class IngestServer {
       return { status: 400, text: `Bad request: ${err.message}` };
     }
     for (const m of cols.metadata) this.table.noteType(m.family, m.type);
-    const outcome = seriesSamples(remoteWriteSeries(cols), this.table);
+    const outcome = seriesSamples(remoteWriteSeries(cols), this.table, this.#times());
     return await this.#journalOutcome(api, outcome, body);
   }
 

@@ -10,7 +10,7 @@
  * one). The series' last samples move on as the request is read; `rollback` puts them back when
  * the request could not be journaled, so the sender's retry is read as the first try was.
  */
-import type { FeedBatch } from "../../protocol/mod.ts";
+import { type FeedBatch, FRAME_TIME_US_MAX, ProtocolError } from "../../protocol/mod.ts";
 import { isStaleMarkerAt, type Label } from "../../protocol/prometheus/mod.ts";
 import { keySource, type SeriesEntry, type SeriesTable } from "./series_table.ts";
 
@@ -104,8 +104,30 @@ class BatchBuilder {
   }
 }
 
-/** Converts `series` through `table` into feed batches. */
-export function seriesSamples(series: IncomingSeries, table: SeriesTable): SampleOutcome {
+/** The bounds a request's sample times are held to, ms since the epoch. */
+export interface SampleTimes {
+  /** The latest time taken: the receiver's clock plus `futureMsMax`, and at most 2100. */
+  latest: number;
+  /** The receiver's clock when the request came. */
+  now: number;
+  /** How far ahead of the clock a sample may be (setting `future_ms_max`). */
+  futureMsMax: number;
+}
+
+/** The latest sample time troupe takes at all, ms (a frame's bound, protocol/frame_bounds.ts). */
+const TIME_MS_MAX = FRAME_TIME_US_MAX / 1000;
+
+/** The sample-time bounds of a request that came at `now` (ms). */
+export function sampleTimes(now: number, futureMsMax: number): SampleTimes {
+  return { latest: Math.min(TIME_MS_MAX, now + futureMsMax), now, futureMsMax };
+}
+
+/** Converts `series` through `table` into feed batches, its sample times held to `times`. */
+export function seriesSamples(
+  series: IncomingSeries,
+  table: SeriesTable,
+  times: SampleTimes,
+): SampleOutcome {
   const out: SampleOutcome = {
     batches: [],
     journaled: 0,
@@ -123,11 +145,14 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
   const undoId = new Int32Array(series.count);
   const undoT = new Float64Array(series.count), undoV = new Float64Array(series.count);
   let undone = 0;
+  // The series this request gave a channel: their channels are given back if it is not journaled.
+  const claimed: SeriesEntry[] = [];
   out.rollback = () => {
     for (let i = undone - 1; i >= 0; i--) {
       table.lastT[undoId[i]!] = undoT[i]!;
       table.lastV[undoId[i]!] = undoV[i]!;
     }
+    for (const s of claimed) table.vacate(s);
   };
   const b = new BatchBuilder(series.t.length);
   const src = keySource(series.keyBytes);
@@ -142,36 +167,49 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
     }
     const kf = series.keyFrom[i]!, kt = series.keyTo[i]!;
     let s = table.find(src, kf, kt, before);
-    if (s === undefined) {
-      const labels = series.labels(i);
-      s = table.add(src, kf, kt, labels, before);
-      if (s.skipped === "") {
-        if (series.counter?.(i)) s.counter = s.counterAlways = true;
-        out.newChannels.push({ channel: s.channel, labels });
+    let labels: Label[] | undefined;
+    if (s === undefined || s.skipped === "vacant") {
+      try {
+        labels = series.labels(i);
+      } catch (err) {
+        // Labels that cannot be read (a value not UTF-8): the series is refused, not the request.
+        if (!(err instanceof ProtocolError)) throw err;
+        out.refused += n;
+        reason(out, err.message);
+        continue;
+      }
+      if (s === undefined) s = table.add(src, kf, kt, labels, before);
+      else if (!table.claim(s, labels)) {
+        before = s;
+        refuseForLimit(series, i, n, table, out);
+        continue;
       }
     } else if (s.skipped === "") table.retype(s);
     before = s;
     if (s.skipped !== "") {
       if (s.skipped === "unmatched") out.unmatched += n;
-      else {
-        out.refused += n;
-        out.channelLimit++;
-        reason(
-          out,
-          `${series.where(i)} would be a new channel past the limit of ${table.channels} channels`,
-        );
-      }
+      else refuseForLimit(series, i, n, table, out);
       continue;
     }
+    if (labels !== undefined && series.counter?.(i)) s.counter = s.counterAlways = true;
     b.room(n);
     undoId[undone] = s.id;
     undoT[undone] = table.lastT[s.id]!;
     undoV[undone++] = table.lastV[s.id]!;
-    const taken = takeSamples(series, i, s, b, out, table);
+    const taken = takeSamples(series, i, s, b, out, table, times);
     if (taken > 0) {
       b.channels.push(s.channel);
       b.counts.push(taken);
       out.journaled += taken;
+    }
+    if (labels !== undefined) {
+      // A channel the request gave but journaled nothing for (all its samples refused) is given
+      // back; a counter's first sample, which gives no rate, holds it for the next.
+      if (taken === 0 && table.lastT[s.id] !== table.lastT[s.id]) table.vacate(s);
+      else {
+        claimed.push(s);
+        out.newChannels.push({ channel: s.channel, labels });
+      }
     }
     if (b.k >= BATCH_SAMPLES_MAX) b.cut();
   }
@@ -180,9 +218,63 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
   return out;
 }
 
+function refuseForLimit(
+  series: IncomingSeries,
+  i: number,
+  n: number,
+  table: SeriesTable,
+  out: SampleOutcome,
+): void {
+  out.refused += n;
+  out.channelLimit++;
+  reason(
+    out,
+    `${series.where(i)} would be a new channel past the limit of ${table.channels} channels`,
+  );
+}
+
 function reason(out: SampleOutcome, text: string): void {
   out.reasonCount++;
   if (out.reasons.length < REASONS_MAX) out.reasons.push(text);
+}
+
+/**
+ * Series `i` in a refusal: where it is in the request and its labels (`name{a="b"}`), which
+ * are decoded for it again (only for the first reasons, which the answer shows).
+ */
+function seriesText(series: IncomingSeries, i: number): string {
+  let labels: Label[];
+  try {
+    labels = series.labels(i);
+  } catch {
+    return series.where(i);
+  }
+  let name = "";
+  const rest: string[] = [];
+  for (const l of labels) {
+    if (l.name === "__name__") name = l.value;
+    else rest.push(`${l.name}=${JSON.stringify(l.value)}`);
+  }
+  const text = `${name}{${rest.join(",")}}`;
+  return `${series.where(i)} ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
+}
+
+/** The refusal of sample `j` (of series `i`, whose samples start at `a`) for its time `t`. */
+function timeReason(
+  series: IncomingSeries,
+  i: number,
+  at: number,
+  t: number,
+  times: SampleTimes,
+): string {
+  const iso = t >= -8.64e15 && t <= 8.64e15 ? ` (${new Date(t).toISOString()})` : "";
+  const why = t < 0
+    ? "before 1970-01-01T00:00:00Z, the earliest troupe takes"
+    : t > TIME_MS_MAX
+    ? "past 2100-01-01T00:00:00Z, the latest troupe takes"
+    : `more than ${times.futureMsMax} ms ahead of the receiver's clock ` +
+      `(${new Date(times.now).toISOString()}; setting future_ms_max)`;
+  return `${seriesText(series, i)} sample ${at}: timestamp ${t} ms${iso} is ${why}`;
 }
 
 /**
@@ -197,14 +289,24 @@ function takeSamples(
   b: BatchBuilder,
   out: SampleOutcome,
   table: SeriesTable,
+  times: SampleTimes,
 ): number {
   const { t, v } = series;
+  const latest = times.latest;
   const a = series.from[i]!, end = series.from[i + 1]!;
   let lastT = table.lastT[s.id]!, lastV = table.lastV[s.id]!;
   let taken = 0;
   for (let j = a; j < end; j++) {
     const tj = t[j]!;
     const vj = v[j]!;
+    if (!(tj >= 0 && tj <= latest)) {
+      out.refused++;
+      out.reasonCount++;
+      if (out.reasons.length < REASONS_MAX) {
+        out.reasons.push(timeReason(series, i, j - a, tj, times));
+      }
+      continue;
+    }
     if (vj !== vj && isStaleMarkerAt(v, j)) {
       if (!(tj > lastT) && lastT === lastT) {
         out.outOfOrder++;
