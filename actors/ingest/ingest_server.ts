@@ -114,8 +114,14 @@ export class IngestServer {
     return typeof a === "object" && a ? a.port : 0;
   }
 
-  /** Listens on the settings' host and port. */
+  /**
+   * Listens on the settings' host and port, having counted the channels admitted before (the
+   * labels book is their record), so its limit and the names it gives agree with them.
+   */
   start(): Promise<void> {
+    for (const [channel, labels] of this.#labels?.entries() ?? []) {
+      this.table.reserve(channel, labels);
+    }
     const server = createServer((req, res) => {
       this.#serve(req, res).catch((err) => {
         if (!res.headersSent) answer(res, { status: 500, text: String((err as Error).message) });

@@ -64,6 +64,8 @@ export class SeriesTable {
   readonly #held = new Set<string>();
   /** Channels recorded as admitted before, by their label set's key (`recordKey`). */
   readonly #recorded = new Map<string, string>();
+  /** The channel names of the record. */
+  readonly #reserved = new Set<string>();
   /** Metric families' types from metadata. */
   readonly #types = new Map<string, MetricType>();
   /** Moves on when a family's type changes, so series typed before it are judged again. */
@@ -192,7 +194,8 @@ export class SeriesTable {
    */
   vacate(s: SeriesEntry): void {
     if (s.skipped !== "") return;
-    this.#channels.delete(s.channel);
+    // A channel of the record stays counted: the host may have admitted it before.
+    if (!this.#reserved.has(s.channel)) this.#channels.delete(s.channel);
     this.#held.delete(s.channel);
     s.skipped = "vacant";
     this.lastT[s.id] = NaN;
@@ -205,6 +208,7 @@ export class SeriesTable {
    */
   reserve(channel: string, labels: readonly Label[]): void {
     this.#channels.add(channel);
+    this.#reserved.add(channel);
     this.#recorded.set(recordKey(labels), channel);
   }
 

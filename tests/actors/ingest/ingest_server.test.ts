@@ -479,4 +479,56 @@ test("a series whose samples were all refused takes no channel: the limit holds 
   }
 });
 
+test("two label sets that make one channel name keep their names across a restart, whichever comes first", async () => {
+  const bus = new InProcessBus();
+  const sent = (a: string, value: number, t: number) => ({
+    labels: L({ __name__: "m", a }),
+    samples: [{ value, timestamp: t }],
+  });
+  const first = await receiver({}, undefined, { bus });
+  let names: string[];
+  try {
+    assert.is((await first.write({ timeseries: [sent("x.y", 1, T0)] })).status, 204);
+    assert.is((await first.write({ timeseries: [sent("x_y", 2, T0)] })).status, 204);
+    names = [...first.samples.keys()];
+    assert.is(names[0], "x_y-m");
+    assert.match(names[1]!, /^x_y-[0-9a-f]{8}-m$/);
+  } finally {
+    await first.close();
+  }
+  // Restarted (the labels book, the record of the channels admitted, is kept), the other first.
+  const second = await receiver({}, undefined, { bus });
+  try {
+    assert.is((await second.write({ timeseries: [sent("x_y", 20, T0 + 1000)] })).status, 204);
+    assert.is((await second.write({ timeseries: [sent("x.y", 10, T0 + 1000)] })).status, 204);
+    assert.equal(second.samples.get(names[0]!), [[T0 + 1000, 10, false]]);
+    assert.equal(second.samples.get(names[1]!), [[T0 + 1000, 20, false]]);
+    assert.is(second.samples.size, 2);
+  } finally {
+    await second.close();
+  }
+});
+
+test("a restarted receiver counts the channels it admitted before under its limit", async () => {
+  const bus = new InProcessBus();
+  const first = await receiver({ channels_max: 2 }, undefined, { bus });
+  try {
+    assert.is((await first.write({ timeseries: [good("a"), good("b")] })).status, 204);
+  } finally {
+    await first.close();
+  }
+  const second = await receiver({ channels_max: 2 }, undefined, { bus });
+  try {
+    assert.is(await second.metric("troupe_ingest_channels"), 2);
+    const res = await second.write({ timeseries: [good("c", 1, T0 + 1)] });
+    assert.is(res.status, 400, res.text);
+    assert.match(res.text, /timeseries\[0\] would be a new channel past the limit of 2 channels/);
+    assert.is((await second.write({ timeseries: [good("b", 2, T0 + 1)] })).status, 204);
+    assert.equal(second.samples.get("api-b"), [[T0 + 1, 2, false]]);
+    assert.is(second.samples.get("api-c"), undefined);
+  } finally {
+    await second.close();
+  }
+});
+
 test.run();
