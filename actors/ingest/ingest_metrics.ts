@@ -44,6 +44,19 @@ export class IngestMetrics {
     labelNames: ["api"],
     registers: [this.registry],
   });
+  readonly partialSuccess = new Counter<"api">({
+    name: "troupe_ingest_partial_success_total",
+    help: "OTLP requests answered 200 with a partial success: some of their data points not kept " +
+      "(refused, unmatched)",
+    labelNames: ["api"],
+    registers: [this.registry],
+  });
+  readonly rejectedPoints = new Counter<"api">({
+    name: "troupe_ingest_rejected_points_total",
+    help: "Data points an OTLP partial success said were not kept (its rejected_data_points)",
+    labelNames: ["api"],
+    registers: [this.registry],
+  });
   readonly labelFailures = new Counter({
     name: "troupe_ingest_channel_labels_failures_total",
     help: "Writes of a new channel's source labels (for its alerts) that failed; each is tried " +

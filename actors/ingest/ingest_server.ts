@@ -5,7 +5,9 @@
  * up to 20,000 samples, never one per sample; each request awaits its own acknowledgements, so
  * many are in flight at once); 503 when they could not be (the sender retries, and the retry is
  * stored once); 400 (413 for a body over the limit) for data it will never take, naming what was
- * wrong, after the request's good samples are journaled; 401 for missing or wrong credentials.
+ * wrong, after the request's good samples are journaled (OTLP: 200 with OTLP's partial success,
+ * saying how many data points were not kept and why); 415 for a body in an encoding it does not
+ * read; 401 for missing or wrong credentials.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import {
@@ -22,6 +24,7 @@ import {
   decodeOtlpMetrics,
   decodeOtlpMetricsJson,
   decodeWriteRequest,
+  encodeOtlpMetricsResponse,
   type Label,
   type OtlpPoints,
   snappyClaimedLength,
@@ -69,8 +72,8 @@ export interface IngestServerOptions {
 interface Answer {
   status: number;
   text: string;
-  /** An OTLP success: an empty ExportMetricsServiceResponse (protobuf, or `{}` in JSON). */
-  otlp?: boolean;
+  /** An OTLP success: its ExportMetricsServiceResponse, and whether in JSON. */
+  otlp?: { body: Uint8Array; json: boolean };
 }
 
 /** The metrics receiver. */
@@ -198,6 +201,11 @@ export class IngestServer {
       this.metrics.unauthorized.inc({ api });
       return done({ status: 401, text: auth });
     }
+    const encoding = contentEncoding(req.headers, api);
+    if (encoding.refused !== undefined) {
+      req.resume();
+      return done({ status: 415, text: encoding.refused });
+    }
     const body = await readBody(req, this.settings.bodyBytesMax);
     if (typeof body === "string") return done({ status: 413, text: body });
     if (api === "remote_write") return done(await this.#write(body));
@@ -214,7 +222,7 @@ export class IngestServer {
     };
     try {
       let raw = body;
-      if (headers["content-encoding"] === "gzip") {
+      if (contentEncoding(headers, "otlp").gzip) {
         try {
           raw = new Uint8Array(gunzipSync(body, { maxOutputLength: this.settings.bodyBytesMax }));
         } catch (err) {
@@ -235,10 +243,45 @@ export class IngestServer {
       return { status: 400, text: `Bad request: ${err.message}` };
     }
     const outcome = seriesSamples(otlpSeries(points), this.table, this.#times());
-    const a = await this.#journalOutcome("otlp", outcome, body);
-    // OTLP answers success with 200 and an (empty) ExportMetricsServiceResponse.
+    const failed = await this.#journalOutcome("otlp", outcome, body);
+    if (failed) return failed;
+    // OTLP answers 200 with an ExportMetricsServiceResponse: empty when everything was kept,
+    // else its partial success, the data points not kept and why (a 4xx would have the sender
+    // drop the request, and it was kept in part).
     const json = (headers["content-type"] ?? "").startsWith("application/json");
-    return a.status === 204 ? { status: 200, text: json ? "{}" : "", otlp: true } : a;
+    const rejected = outcome.refused + outcome.unmatched + points.ignored;
+    if (rejected === 0) {
+      return {
+        status: 200,
+        text: "",
+        otlp: { body: encodeOtlpMetricsResponse(undefined, json), json },
+      };
+    }
+    this.metrics.partialSuccess.inc({ api: "otlp" });
+    this.metrics.rejectedPoints.inc({ api: "otlp" }, rejected);
+    const why = [...outcome.reasons];
+    if (outcome.reasonCount > outcome.reasons.length) {
+      why.push(`and ${outcome.reasonCount - outcome.reasons.length} more refused`);
+    }
+    if (outcome.unmatched > 0) {
+      why.push(
+        `${outcome.unmatched} data points matched none of the receiver's match selectors ` +
+          "(setting match)",
+      );
+    }
+    if (points.ignored > 0) {
+      why.push(`${points.ignored} data points of metrics of no kind troupe takes`);
+    }
+    const partial = {
+      rejectedDataPoints: rejected,
+      errorMessage: `${rejected} of the request's data points not kept ` +
+        `(${outcome.journaled} samples journaled): ${why.join("; ")}`,
+    };
+    return {
+      status: 200,
+      text: partial.errorMessage,
+      otlp: { body: encodeOtlpMetricsResponse(partial, json), json },
+    };
   }
 
   /** The bounds of a request's sample times, by the receiver's clock now. */
@@ -290,11 +333,26 @@ export class IngestServer {
     }
     for (const m of cols.metadata) this.table.noteType(m.family, m.type);
     const outcome = seriesSamples(remoteWriteSeries(cols), this.table, this.#times());
-    return await this.#journalOutcome(api, outcome, body);
+    const failed = await this.#journalOutcome(api, outcome, body);
+    if (failed) return failed;
+    if (outcome.reasonCount === 0) return { status: 204, text: "" };
+    const more = outcome.reasonCount - outcome.reasons.length;
+    return {
+      status: 400,
+      text: `Bad request: ${outcome.reasonCount} refused (${outcome.journaled} samples of the ` +
+        `request journaled): ${outcome.reasons.join("; ")}${more > 0 ? `; and ${more} more` : ""}`,
+    };
   }
 
-  /** Journals a request's batches and answers for them. */
-  async #journalOutcome(api: string, outcome: SampleOutcome, body: Uint8Array): Promise<Answer> {
+  /**
+   * Journals a request's batches and counts what became of its samples; the 503 answer when its
+   * batches could not be journaled, else undefined.
+   */
+  async #journalOutcome(
+    api: string,
+    outcome: SampleOutcome,
+    body: Uint8Array,
+  ): Promise<Answer | undefined> {
     const id = `${api}-${bodyHash(body)}`;
     // A new channel's labels are stored before its samples are journaled, so they are there
     // before any finding on it can become an alert.
@@ -326,13 +384,7 @@ export class IngestServer {
     m.samples.inc({ api, outcome: "refused" }, outcome.refused);
     m.samples.inc({ api, outcome: "out_of_order" }, outcome.outOfOrder);
     if (outcome.channelLimit > 0) m.channelsRefused.inc(outcome.channelLimit);
-    if (outcome.reasonCount === 0) return { status: 204, text: "" };
-    const more = outcome.reasonCount - outcome.reasons.length;
-    return {
-      status: 400,
-      text: `Bad request: ${outcome.reasonCount} refused (${outcome.journaled} samples of the ` +
-        `request journaled): ${outcome.reasons.join("; ")}${more > 0 ? `; and ${more} more` : ""}`,
-    };
+    return undefined;
   }
 
   /**
@@ -470,11 +522,31 @@ async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array |
   return out;
 }
 
+/**
+ * How a request's body is encoded, or why the encoding is refused: remote write's is snappy
+ * (the header may be left out), OTLP's gzip or none. A body in an encoding troupe does not read
+ * is refused with 415, not read as if it were not encoded.
+ */
+function contentEncoding(
+  headers: IncomingMessage["headers"],
+  api: string,
+): { gzip: boolean; refused?: string } {
+  const given = (headers["content-encoding"] ?? "").trim().toLowerCase();
+  if (given === "" || given === "identity") return { gzip: false };
+  if (api === "remote_write" && given === "snappy") return { gzip: false };
+  if (api === "otlp" && given === "gzip") return { gzip: true };
+  const takes = api === "remote_write" ? "snappy (remote write 1.0)" : "gzip or none (OTLP/HTTP)";
+  return {
+    gzip: false,
+    refused: `Unsupported Content-Encoding ${JSON.stringify(given)}: this endpoint takes ${takes}`,
+  };
+}
+
 function answer(res: ServerResponse, a: Answer): void {
   if (a.otlp) {
-    const json = a.text === "{}";
-    res.writeHead(200, { "content-type": json ? "application/json" : "application/x-protobuf" });
-    res.end(a.text);
+    const type = a.otlp.json ? "application/json" : "application/x-protobuf";
+    res.writeHead(200, { "content-type": type });
+    res.end(a.otlp.body);
     return;
   }
   if (a.status === 204) {
