@@ -5,9 +5,12 @@
  * samples (a value below the one before is a reset, the counter starting again from zero, as
  * Prometheus's `rate()` reads it), so its first sample gives none. A sample at or before the
  * series' last one is a duplicate or out of order and is dropped, as a frame's edge takes a
- * channel's time as only going forward. NaN and infinite values are refused, naming the sample;
- * the stale marker passes bit for bit, and ends a counter's run (the next sample starts a new
- * one). The series' last samples move on as the request is read; `rollback` puts them back when
+ * channel's time as only going forward. NaN and infinite values are refused, naming the sample,
+ * and so are times troupe cannot hold (before 1970, past 2100) or too far ahead of the receiver's
+ * clock (one such sample would hold its series back until then), naming the series and the time;
+ * a series whose labels cannot be read (not UTF-8) is refused alone. The stale marker passes bit
+ * for bit, and ends a counter's run (the next sample starts a new one). A new series none of
+ * whose samples is taken gives its channel back. The series' last samples move on as the request is read; `rollback` puts them back when
  * the request could not be journaled, so the sender's retry is read as the first try was.
  */
 import { type FeedBatch, FRAME_TIME_US_MAX, ProtocolError } from "../../protocol/mod.ts";
@@ -259,7 +262,7 @@ function seriesText(series: IncomingSeries, i: number): string {
   return `${series.where(i)} ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
 }
 
-/** The refusal of sample `j` (of series `i`, whose samples start at `a`) for its time `t`. */
+/** The refusal of series `i`'s sample `at` (its place in the series) for its time `t`. */
 function timeReason(
   series: IncomingSeries,
   i: number,

@@ -9,6 +9,8 @@ import { ProtocolError } from "../protocol_error.ts";
 export const VARINT = 0, FIXED64 = 1, LEN = 2, FIXED32 = 5;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** For an error's text: bytes that are not UTF-8 shown with U+FFFD in their place. */
+const lenient = new TextDecoder("utf-8");
 
 /** A cursor over protobuf bytes, naming `what` (the message's path) in its errors. */
 export class ProtoReader {
@@ -85,7 +87,8 @@ export class ProtoReader {
     try {
       return utf8.decode(this.bytes.subarray(start, end));
     } catch {
-      return this.fail(where, "a string is not UTF-8", end - start);
+      const shown = lenient.decode(this.bytes.subarray(start, Math.min(end, start + 100)));
+      return this.fail(where, `a string is not UTF-8: ${JSON.stringify(shown)}`, end - start);
     }
   }
 

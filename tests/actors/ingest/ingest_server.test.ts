@@ -445,7 +445,7 @@ test("a label value that is not UTF-8 is 400 naming it and counted; the request'
     assert.is(first.status, 400, first.text);
     assert.match(
       first.text,
-      /Cannot decode timeseries\[1\]\.labels\[1\]\.value: a string is not UTF-8/,
+      /Cannot decode timeseries\[1\]\.labels\[1\]\.value: a string is not UTF-8: "a-\ufffd\ufffd\ufffd-b"/,
     );
     assert.match(first.text, /1 samples of the request journaled/);
     assert.is(await r.metric('troupe_ingest_requests_total{api="remote_write",code="400"}'), 1);
