@@ -18,7 +18,8 @@ export class IngestMetrics {
   readonly samples = new Counter<"api" | "outcome">({
     name: "troupe_ingest_samples_total",
     help: "Samples received, by what became of them: journaled, unmatched (dropped at the edge), " +
-      "refused (limits, bad values), out_of_order (duplicates included)",
+      "refused (limits, values not finite, times out of range or too far ahead, labels not " +
+      "UTF-8), out_of_order (duplicates included)",
     labelNames: ["api", "outcome"],
     registers: [this.registry],
   });
