@@ -44,6 +44,8 @@ import {
 import { SeriesTable } from "./series_table.ts";
 import { ScoreWatch } from "./score_watch.ts";
 import { otlpSeries } from "./otlp_series.ts";
+import { otlpPartialSuccess } from "./otlp_partial_success.ts";
+import { contentEncoding } from "./content_encoding.ts";
 import { gunzipSync } from "node:zlib";
 import type { ChannelLabelsBook } from "./channel_labels_book.ts";
 import { sourceLabels } from "./source_labels.ts";
@@ -249,8 +251,8 @@ export class IngestServer {
     // else its partial success, the data points not kept and why (a 4xx would have the sender
     // drop the request, and it was kept in part).
     const json = (headers["content-type"] ?? "").startsWith("application/json");
-    const rejected = outcome.refused + outcome.unmatched + points.ignored;
-    if (rejected === 0) {
+    const partial = otlpPartialSuccess(outcome, points.ignored);
+    if (partial === undefined) {
       return {
         status: 200,
         text: "",
@@ -258,25 +260,7 @@ export class IngestServer {
       };
     }
     this.metrics.partialSuccess.inc({ api: "otlp" });
-    this.metrics.rejectedPoints.inc({ api: "otlp" }, rejected);
-    const why = [...outcome.reasons];
-    if (outcome.reasonCount > outcome.reasons.length) {
-      why.push(`and ${outcome.reasonCount - outcome.reasons.length} more refused`);
-    }
-    if (outcome.unmatched > 0) {
-      why.push(
-        `${outcome.unmatched} data points matched none of the receiver's match selectors ` +
-          "(setting match)",
-      );
-    }
-    if (points.ignored > 0) {
-      why.push(`${points.ignored} data points of metrics of no kind troupe takes`);
-    }
-    const partial = {
-      rejectedDataPoints: rejected,
-      errorMessage: `${rejected} of the request's data points not kept ` +
-        `(${outcome.journaled} samples journaled): ${why.join("; ")}`,
-    };
+    this.metrics.rejectedPoints.inc({ api: "otlp" }, partial.rejectedDataPoints);
     return {
       status: 200,
       text: partial.errorMessage,
@@ -520,26 +504,6 @@ async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array |
     at += c.length;
   }
   return out;
-}
-
-/**
- * How a request's body is encoded, or why the encoding is refused: remote write's is snappy
- * (the header may be left out), OTLP's gzip or none. A body in an encoding troupe does not read
- * is refused with 415, not read as if it were not encoded.
- */
-function contentEncoding(
-  headers: IncomingMessage["headers"],
-  api: string,
-): { gzip: boolean; refused?: string } {
-  const given = (headers["content-encoding"] ?? "").trim().toLowerCase();
-  if (given === "" || given === "identity") return { gzip: false };
-  if (api === "remote_write" && given === "snappy") return { gzip: false };
-  if (api === "otlp" && given === "gzip") return { gzip: true };
-  const takes = api === "remote_write" ? "snappy (remote write 1.0)" : "gzip or none (OTLP/HTTP)";
-  return {
-    gzip: false,
-    refused: `Unsupported Content-Encoding ${JSON.stringify(given)}: this endpoint takes ${takes}`,
-  };
 }
 
 function answer(res: ServerResponse, a: Answer): void {

@@ -27,7 +27,7 @@ export interface OtlpPoint {
   refused?: string;
 }
 
-/** An OTLP request's points, and the data points it does not take (histograms, summaries). */
+/** An OTLP request's points, and its data points of a kind troupe does not know (counted). */
 export interface OtlpPoints {
   points: OtlpPoint[];
   ignored: number;
