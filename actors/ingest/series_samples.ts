@@ -148,14 +148,11 @@ export function seriesSamples(
   const undoId = new Int32Array(series.count);
   const undoT = new Float64Array(series.count), undoV = new Float64Array(series.count);
   let undone = 0;
-  // The series this request gave a channel: their channels are given back if it is not journaled.
-  const claimed: SeriesEntry[] = [];
   out.rollback = () => {
     for (let i = undone - 1; i >= 0; i--) {
       table.lastT[undoId[i]!] = undoT[i]!;
       table.lastV[undoId[i]!] = undoV[i]!;
     }
-    for (const s of claimed) table.vacate(s);
   };
   const b = new BatchBuilder(series.t.length);
   const src = keySource(series.keyBytes);
@@ -208,11 +205,10 @@ export function seriesSamples(
     if (labels !== undefined) {
       // A channel the request gave but journaled nothing for (all its samples refused) is given
       // back; a counter's first sample, which gives no rate, holds it for the next.
+      // A channel given by a request answered 503 keeps its place: its labels are written (the
+      // record has it), and the sender sends the request again.
       if (taken === 0 && table.lastT[s.id] !== table.lastT[s.id]) table.vacate(s);
-      else {
-        claimed.push(s);
-        out.newChannels.push({ channel: s.channel, labels });
-      }
+      else out.newChannels.push({ channel: s.channel, labels });
     }
     if (b.k >= BATCH_SAMPLES_MAX) b.cut();
   }
