@@ -41,7 +41,7 @@ import {
   sampleTimes,
   seriesSamples,
 } from "./series_samples.ts";
-import { SeriesTable } from "./series_table.ts";
+import { recordKey, SeriesTable } from "./series_table.ts";
 import { ScoreWatch } from "./score_watch.ts";
 import { otlpSeries } from "./otlp_series.ts";
 import { otlpPartialSuccess } from "./otlp_partial_success.ts";
@@ -408,8 +408,13 @@ export class IngestServer {
   async #writeLabels(fresh: SampleOutcome["newChannels"]): Promise<void> {
     const book = this.#labels;
     if (!book) return;
-    if (fresh.length > 0) {
-      await this.#putLabels(book, fresh.map((c) => [c.channel, sourceLabels(c.labels)]));
+    // A channel of the record (its series claimed again after a restart) has its labels there.
+    const unwritten = fresh.filter((c) => {
+      const known = book.get(c.channel);
+      return known === undefined || recordKey(known) !== recordKey(c.labels);
+    });
+    if (unwritten.length > 0) {
+      await this.#putLabels(book, unwritten.map((c) => [c.channel, sourceLabels(c.labels)]));
     }
     if (this.#labelsOwed.size === 0 || this.#labelsRetrying) return;
     this.#labelsRetrying = true;

@@ -517,7 +517,14 @@ test("a restarted receiver counts the channels it admitted before under its limi
   } finally {
     await first.close();
   }
-  const second = await receiver({ channels_max: 2 }, undefined, { bus });
+  let puts = 0;
+  const second = await receiver({ channels_max: 2 }, (inner) => ({
+    ...inner,
+    put: (channel, labels) => {
+      puts++;
+      return inner.put(channel, labels);
+    },
+  }), { bus });
   try {
     assert.is(await second.metric("troupe_ingest_channels"), 2);
     const res = await second.write({ timeseries: [good("c", 1, T0 + 1)] });
@@ -526,6 +533,7 @@ test("a restarted receiver counts the channels it admitted before under its limi
     assert.is((await second.write({ timeseries: [good("b", 2, T0 + 1)] })).status, 204);
     assert.equal(second.samples.get("api-b"), [[T0 + 1, 2, false]]);
     assert.is(second.samples.get("api-c"), undefined);
+    assert.is(puts, 0, "a channel of the record has its labels there: none written again");
   } finally {
     await second.close();
   }
