@@ -70,8 +70,9 @@ export async function startReceiver(
   if (bus === undefined) throw new Error("Cannot start the metrics receiver: no NATS URL nor bus");
   const durable = bus instanceof NatsBus;
   if (durable) await ensureFeedStream(bus.nc);
-  // Each new channel's source labels, for its alerts (the alert sender reads them).
-  const labels = await openChannelLabels(bus, { read: false });
+  // Each new channel's source labels, for its alerts (the alert sender reads them); and the
+  // record of the channels admitted before, which the receiver counts under its limit.
+  const labels = await openChannelLabels(bus, { read: "start" });
   const server = new IngestServer(settings, { bus, durable, src: "remote-write", labels });
   try {
     await server.start();

@@ -74,8 +74,9 @@ async function runReceiverThread(
       throw new Error(`Cannot connect to NATS at ${data.nats}: ${describeError(err)}`);
     });
     await ensureFeedStream(bus.nc);
-    // Each new channel's source labels, for its alerts (the alert sender reads them).
-    const labels = at.labels = await openChannelLabels(bus, { read: false });
+    // Each new channel's source labels, for its alerts (the alert sender reads them); and the
+    // record of the channels admitted before, which the receiver counts under its limit.
+    const labels = at.labels = await openChannelLabels(bus, { read: "start" });
     const server = new IngestServer(settings, { bus, durable: true, src: data.src, labels });
     await server.start();
     at.server = server;

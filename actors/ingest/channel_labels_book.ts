@@ -32,6 +32,8 @@ export interface ChannelLabelsBook {
   put(channel: string, labels: readonly Label[]): Promise<void>;
   /** The labels known for `channel` (those stored before the reader opened, and since). */
   get(channel: string): readonly Label[] | undefined;
+  /** Every channel known and its labels: the record of the channels receivers admitted. */
+  entries(): Iterable<[string, readonly Label[]]>;
   close(): Promise<void>;
 }
 
@@ -48,12 +50,13 @@ class LabelsMap {
 const shared = new WeakMap<Bus, LabelsMap>();
 
 /**
- * The book on `bus`: the bucket on NATS (its values loaded and then watched when `read`), one map
- * per bus otherwise. `replicas` applies when the bucket is created.
+ * The book on `bus`: the bucket on NATS (its values loaded and then watched when `read` is true;
+ * loaded once when it is "start", as a receiver reads the channels admitted before it started),
+ * one map per bus otherwise. `replicas` applies when the bucket is created.
  */
 export async function openChannelLabels(
   bus: Bus,
-  options: { read: boolean; replicas?: number },
+  options: { read: boolean | "start"; replicas?: number },
 ): Promise<ChannelLabelsBook> {
   if (!(bus instanceof NatsBus)) {
     let m = shared.get(bus);
@@ -62,6 +65,7 @@ export async function openChannelLabels(
     return {
       put: (channel, labels) => Promise.resolve(map.set(channelLabelsKey(channel), [...labels])),
       get: (channel) => map.map.get(channel),
+      entries: () => map.map.entries(),
       close: () => Promise.resolve(),
     };
   }
@@ -74,7 +78,11 @@ export async function openChannelLabels(
     }));
   const map = new LabelsMap();
   let stop = () => Promise.resolve();
-  if (options.read) stop = await watch(bus.nc, kv, map);
+  if (options.read !== false) stop = await watch(bus.nc, kv, map);
+  if (options.read === "start") {
+    await stop();
+    stop = () => Promise.resolve();
+  }
   return {
     async put(channel, labels) {
       await kv.put(
@@ -83,6 +91,7 @@ export async function openChannelLabels(
       );
     },
     get: (channel) => map.map.get(channel),
+    entries: () => map.map.entries(),
     close: () => stop(),
   };
 }

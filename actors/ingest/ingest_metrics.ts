@@ -18,7 +18,8 @@ export class IngestMetrics {
   readonly samples = new Counter<"api" | "outcome">({
     name: "troupe_ingest_samples_total",
     help: "Samples received, by what became of them: journaled, unmatched (dropped at the edge), " +
-      "refused (limits, bad values), out_of_order (duplicates included)",
+      "refused (limits, values not finite, times out of range or too far ahead, labels not " +
+      "UTF-8), out_of_order (duplicates included)",
     labelNames: ["api", "outcome"],
     registers: [this.registry],
   });
@@ -41,6 +42,19 @@ export class IngestMetrics {
   readonly journalFailures = new Counter<"api">({
     name: "troupe_ingest_journal_failures_total",
     help: "Requests answered 503 because the feed stream did not acknowledge their samples",
+    labelNames: ["api"],
+    registers: [this.registry],
+  });
+  readonly partialSuccess = new Counter<"api">({
+    name: "troupe_ingest_partial_success_total",
+    help: "OTLP requests answered 200 with a partial success: some of their data points not kept " +
+      "(refused, unmatched)",
+    labelNames: ["api"],
+    registers: [this.registry],
+  });
+  readonly rejectedPoints = new Counter<"api">({
+    name: "troupe_ingest_rejected_points_total",
+    help: "Data points an OTLP partial success said were not kept (its rejected_data_points)",
     labelNames: ["api"],
     registers: [this.registry],
   });

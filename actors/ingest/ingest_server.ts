@@ -5,7 +5,9 @@
  * up to 20,000 samples, never one per sample; each request awaits its own acknowledgements, so
  * many are in flight at once); 503 when they could not be (the sender retries, and the retry is
  * stored once); 400 (413 for a body over the limit) for data it will never take, naming what was
- * wrong, after the request's good samples are journaled; 401 for missing or wrong credentials.
+ * wrong, after the request's good samples are journaled (OTLP: 200 with OTLP's partial success,
+ * saying how many data points were not kept and why); 415 for a body in an encoding it does not
+ * read; 401 for missing or wrong credentials.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import {
@@ -22,6 +24,7 @@ import {
   decodeOtlpMetrics,
   decodeOtlpMetricsJson,
   decodeWriteRequest,
+  encodeOtlpMetricsResponse,
   type Label,
   type OtlpPoints,
   snappyClaimedLength,
@@ -31,10 +34,18 @@ import {
 import { type FeedJournal, feedJournal } from "./feed_journal.ts";
 import type { IngestSettings } from "./ingest_settings.ts";
 import { IngestMetrics } from "./ingest_metrics.ts";
-import { type IncomingSeries, type SampleOutcome, seriesSamples } from "./series_samples.ts";
-import { SeriesTable } from "./series_table.ts";
+import {
+  type IncomingSeries,
+  type SampleOutcome,
+  type SampleTimes,
+  sampleTimes,
+  seriesSamples,
+} from "./series_samples.ts";
+import { recordKey, SeriesTable } from "./series_table.ts";
 import { ScoreWatch } from "./score_watch.ts";
 import { otlpSeries } from "./otlp_series.ts";
+import { otlpPartialSuccess } from "./otlp_partial_success.ts";
+import { contentEncoding } from "./content_encoding.ts";
 import { gunzipSync } from "node:zlib";
 import type { ChannelLabelsBook } from "./channel_labels_book.ts";
 import { sourceLabels } from "./source_labels.ts";
@@ -55,14 +66,16 @@ export interface IngestServerOptions {
   src?: string;
   /** Where a new channel's source labels are written, for its alerts (none: not kept). */
   labels?: ChannelLabelsBook;
+  /** The receiver's clock, ms since the epoch (samples too far ahead of it are refused). */
+  now?: (() => number) | undefined;
 }
 
 /** An answer: status and text. */
 interface Answer {
   status: number;
   text: string;
-  /** An OTLP success: an empty ExportMetricsServiceResponse (protobuf, or `{}` in JSON). */
-  otlp?: boolean;
+  /** An OTLP success: its ExportMetricsServiceResponse, and whether in JSON. */
+  otlp?: { body: Uint8Array; json: boolean };
 }
 
 /** The metrics receiver. */
@@ -77,6 +90,7 @@ export class IngestServer {
   readonly #bus: Bus;
   readonly #scores: ScoreWatch;
   readonly #labels: ChannelLabelsBook | undefined;
+  readonly #now: () => number;
   /** Channels' labels a failed write left owed (tried again with a later request). */
   readonly #labelsOwed = new Map<string, Label[]>();
   #labelsRetrying = false;
@@ -96,6 +110,7 @@ export class IngestServer {
     this.#bus = options.bus;
     this.#scores = new ScoreWatch(options.bus, (c) => this.table.has(c));
     this.#labels = options.labels;
+    this.#now = options.now ?? Date.now;
   }
 
   /** The port it listens on (once started). */
@@ -104,8 +119,14 @@ export class IngestServer {
     return typeof a === "object" && a ? a.port : 0;
   }
 
-  /** Listens on the settings' host and port. */
+  /**
+   * Listens on the settings' host and port, having counted the channels admitted before (the
+   * labels book is their record), so its limit and the names it gives agree with them.
+   */
   start(): Promise<void> {
+    for (const [channel, labels] of this.#labels?.entries() ?? []) {
+      this.table.reserve(channel, labels);
+    }
     const server = createServer((req, res) => {
       this.#serve(req, res).catch((err) => {
         if (!res.headersSent) answer(res, { status: 500, text: String((err as Error).message) });
@@ -182,6 +203,11 @@ export class IngestServer {
       this.metrics.unauthorized.inc({ api });
       return done({ status: 401, text: auth });
     }
+    const encoding = contentEncoding(req.headers, api);
+    if (encoding.refused !== undefined) {
+      req.resume();
+      return done({ status: 415, text: encoding.refused });
+    }
     const body = await readBody(req, this.settings.bodyBytesMax);
     if (typeof body === "string") return done({ status: 413, text: body });
     if (api === "remote_write") return done(await this.#write(body));
@@ -198,7 +224,7 @@ export class IngestServer {
     };
     try {
       let raw = body;
-      if (headers["content-encoding"] === "gzip") {
+      if (contentEncoding(headers, "otlp").gzip) {
         try {
           raw = new Uint8Array(gunzipSync(body, { maxOutputLength: this.settings.bodyBytesMax }));
         } catch (err) {
@@ -218,11 +244,33 @@ export class IngestServer {
       if (!(err instanceof ProtocolError)) throw err;
       return { status: 400, text: `Bad request: ${err.message}` };
     }
-    const outcome = seriesSamples(otlpSeries(points), this.table);
-    const a = await this.#journalOutcome("otlp", outcome, body);
-    // OTLP answers success with 200 and an (empty) ExportMetricsServiceResponse.
+    const outcome = seriesSamples(otlpSeries(points), this.table, this.#times());
+    const failed = await this.#journalOutcome("otlp", outcome, body);
+    if (failed) return failed;
+    // OTLP answers 200 with an ExportMetricsServiceResponse: empty when everything was kept,
+    // else its partial success, the data points not kept and why (a 4xx would have the sender
+    // drop the request, and it was kept in part).
     const json = (headers["content-type"] ?? "").startsWith("application/json");
-    return a.status === 204 ? { status: 200, text: json ? "{}" : "", otlp: true } : a;
+    const partial = otlpPartialSuccess(outcome, points.ignored);
+    if (partial === undefined) {
+      return {
+        status: 200,
+        text: "",
+        otlp: { body: encodeOtlpMetricsResponse(undefined, json), json },
+      };
+    }
+    this.metrics.partialSuccess.inc({ api: "otlp" });
+    this.metrics.rejectedPoints.inc({ api: "otlp" }, partial.rejectedDataPoints);
+    return {
+      status: 200,
+      text: partial.errorMessage,
+      otlp: { body: encodeOtlpMetricsResponse(partial, json), json },
+    };
+  }
+
+  /** The bounds of a request's sample times, by the receiver's clock now. */
+  #times(): SampleTimes {
+    return sampleTimes(this.#now(), this.settings.futureMsMax);
   }
 
   /** Why `req`'s credentials are refused, or undefined when they are good (or none are asked). */
@@ -268,12 +316,27 @@ export class IngestServer {
       return { status: 400, text: `Bad request: ${err.message}` };
     }
     for (const m of cols.metadata) this.table.noteType(m.family, m.type);
-    const outcome = seriesSamples(remoteWriteSeries(cols), this.table);
-    return await this.#journalOutcome(api, outcome, body);
+    const outcome = seriesSamples(remoteWriteSeries(cols), this.table, this.#times());
+    const failed = await this.#journalOutcome(api, outcome, body);
+    if (failed) return failed;
+    if (outcome.reasonCount === 0) return { status: 204, text: "" };
+    const more = outcome.reasonCount - outcome.reasons.length;
+    return {
+      status: 400,
+      text: `Bad request: ${outcome.reasonCount} refused (${outcome.journaled} samples of the ` +
+        `request journaled): ${outcome.reasons.join("; ")}${more > 0 ? `; and ${more} more` : ""}`,
+    };
   }
 
-  /** Journals a request's batches and answers for them. */
-  async #journalOutcome(api: string, outcome: SampleOutcome, body: Uint8Array): Promise<Answer> {
+  /**
+   * Journals a request's batches and counts what became of its samples; the 503 answer when its
+   * batches could not be journaled, else undefined.
+   */
+  async #journalOutcome(
+    api: string,
+    outcome: SampleOutcome,
+    body: Uint8Array,
+  ): Promise<Answer | undefined> {
     const id = `${api}-${bodyHash(body)}`;
     // A new channel's labels are stored before its samples are journaled, so they are there
     // before any finding on it can become an alert.
@@ -305,13 +368,7 @@ export class IngestServer {
     m.samples.inc({ api, outcome: "refused" }, outcome.refused);
     m.samples.inc({ api, outcome: "out_of_order" }, outcome.outOfOrder);
     if (outcome.channelLimit > 0) m.channelsRefused.inc(outcome.channelLimit);
-    if (outcome.reasonCount === 0) return { status: 204, text: "" };
-    const more = outcome.reasonCount - outcome.reasons.length;
-    return {
-      status: 400,
-      text: `Bad request: ${outcome.reasonCount} refused (${outcome.journaled} samples of the ` +
-        `request journaled): ${outcome.reasons.join("; ")}${more > 0 ? `; and ${more} more` : ""}`,
-    };
+    return undefined;
   }
 
   /**
@@ -351,8 +408,13 @@ export class IngestServer {
   async #writeLabels(fresh: SampleOutcome["newChannels"]): Promise<void> {
     const book = this.#labels;
     if (!book) return;
-    if (fresh.length > 0) {
-      await this.#putLabels(book, fresh.map((c) => [c.channel, sourceLabels(c.labels)]));
+    // A channel of the record (its series claimed again after a restart) has its labels there.
+    const unwritten = fresh.filter((c) => {
+      const known = book.get(c.channel);
+      return known === undefined || recordKey(known) !== recordKey(c.labels);
+    });
+    if (unwritten.length > 0) {
+      await this.#putLabels(book, unwritten.map((c) => [c.channel, sourceLabels(c.labels)]));
     }
     if (this.#labelsOwed.size === 0 || this.#labelsRetrying) return;
     this.#labelsRetrying = true;
@@ -451,9 +513,9 @@ async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array |
 
 function answer(res: ServerResponse, a: Answer): void {
   if (a.otlp) {
-    const json = a.text === "{}";
-    res.writeHead(200, { "content-type": json ? "application/json" : "application/x-protobuf" });
-    res.end(a.text);
+    const type = a.otlp.json ? "application/json" : "application/x-protobuf";
+    res.writeHead(200, { "content-type": type });
+    res.end(a.otlp.body);
     return;
   }
   if (a.status === 204) {

@@ -28,6 +28,8 @@ export interface IngestSettings {
   basicAuth: { username: string; password: string } | undefined;
   /** Milliseconds to wait for the feed stream to acknowledge a batch before answering 503. */
   ackTimeoutMs: number;
+  /** Milliseconds a sample may be ahead of the receiver's clock; a later one is refused. */
+  futureMsMax: number;
 }
 
 /** The settings with nothing given. */
@@ -44,6 +46,10 @@ export const INGEST_DEFAULTS: Omit<IngestSettings, "match" | "bearerToken" | "ba
   labelsPerSeriesMax: 64,
   labelBytesMax: 2048,
   ackTimeoutMs: 5000,
+  // Cortex's and Grafana Mimir's `creation_grace_period` (10 minutes): a sender's clock may run
+  // a little ahead, but a sample further out would hold its series back until then (a channel's
+  // time only goes forward), so it is refused.
+  futureMsMax: 600_000,
 };
 
 const FIELDS: Record<string, keyof typeof INGEST_DEFAULTS> = {
@@ -55,6 +61,7 @@ const FIELDS: Record<string, keyof typeof INGEST_DEFAULTS> = {
   labels_per_series_max: "labelsPerSeriesMax",
   label_bytes_max: "labelBytesMax",
   ack_timeout_ms: "ackTimeoutMs",
+  future_ms_max: "futureMsMax",
 };
 
 const KNOWN = new Set([

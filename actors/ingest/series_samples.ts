@@ -5,12 +5,15 @@
  * samples (a value below the one before is a reset, the counter starting again from zero, as
  * Prometheus's `rate()` reads it), so its first sample gives none. A sample at or before the
  * series' last one is a duplicate or out of order and is dropped, as a frame's edge takes a
- * channel's time as only going forward. NaN and infinite values are refused, naming the sample;
- * the stale marker passes bit for bit, and ends a counter's run (the next sample starts a new
- * one). The series' last samples move on as the request is read; `rollback` puts them back when
+ * channel's time as only going forward. NaN and infinite values are refused, naming the sample,
+ * and so are times troupe cannot hold (before 1970, past 2100) or too far ahead of the receiver's
+ * clock (one such sample would hold its series back until then), naming the series and the time;
+ * a series whose labels cannot be read (not UTF-8) is refused alone. The stale marker passes bit
+ * for bit, and ends a counter's run (the next sample starts a new one). A new series none of
+ * whose samples is taken gives its channel back. The series' last samples move on as the request is read; `rollback` puts them back when
  * the request could not be journaled, so the sender's retry is read as the first try was.
  */
-import type { FeedBatch } from "../../protocol/mod.ts";
+import { type FeedBatch, FRAME_TIME_US_MAX, ProtocolError } from "../../protocol/mod.ts";
 import { isStaleMarkerAt, type Label } from "../../protocol/prometheus/mod.ts";
 import { keySource, type SeriesEntry, type SeriesTable } from "./series_table.ts";
 
@@ -104,8 +107,30 @@ class BatchBuilder {
   }
 }
 
-/** Converts `series` through `table` into feed batches. */
-export function seriesSamples(series: IncomingSeries, table: SeriesTable): SampleOutcome {
+/** The bounds a request's sample times are held to, ms since the epoch. */
+export interface SampleTimes {
+  /** The latest time taken: the receiver's clock plus `futureMsMax`, and at most 2100. */
+  latest: number;
+  /** The receiver's clock when the request came. */
+  now: number;
+  /** How far ahead of the clock a sample may be (setting `future_ms_max`). */
+  futureMsMax: number;
+}
+
+/** The latest sample time troupe takes at all, ms (a frame's bound, protocol/frame_bounds.ts). */
+const TIME_MS_MAX = FRAME_TIME_US_MAX / 1000;
+
+/** The sample-time bounds of a request that came at `now` (ms). */
+export function sampleTimes(now: number, futureMsMax: number): SampleTimes {
+  return { latest: Math.min(TIME_MS_MAX, now + futureMsMax), now, futureMsMax };
+}
+
+/** Converts `series` through `table` into feed batches, its sample times held to `times`. */
+export function seriesSamples(
+  series: IncomingSeries,
+  table: SeriesTable,
+  times: SampleTimes,
+): SampleOutcome {
   const out: SampleOutcome = {
     batches: [],
     journaled: 0,
@@ -142,36 +167,48 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
     }
     const kf = series.keyFrom[i]!, kt = series.keyTo[i]!;
     let s = table.find(src, kf, kt, before);
-    if (s === undefined) {
-      const labels = series.labels(i);
-      s = table.add(src, kf, kt, labels, before);
-      if (s.skipped === "") {
-        if (series.counter?.(i)) s.counter = s.counterAlways = true;
-        out.newChannels.push({ channel: s.channel, labels });
+    let labels: Label[] | undefined;
+    if (s === undefined || s.skipped === "vacant") {
+      try {
+        labels = series.labels(i);
+      } catch (err) {
+        // Labels that cannot be read (a value not UTF-8): the series is refused, not the request.
+        if (!(err instanceof ProtocolError)) throw err;
+        out.refused += n;
+        reason(out, err.message);
+        continue;
+      }
+      if (s === undefined) s = table.add(src, kf, kt, labels, before);
+      else if (!table.claim(s, labels)) {
+        before = s;
+        refuseForLimit(series, i, n, table, out);
+        continue;
       }
     } else if (s.skipped === "") table.retype(s);
     before = s;
     if (s.skipped !== "") {
       if (s.skipped === "unmatched") out.unmatched += n;
-      else {
-        out.refused += n;
-        out.channelLimit++;
-        reason(
-          out,
-          `${series.where(i)} would be a new channel past the limit of ${table.channels} channels`,
-        );
-      }
+      else refuseForLimit(series, i, n, table, out);
       continue;
     }
+    if (labels !== undefined && series.counter?.(i)) s.counter = s.counterAlways = true;
     b.room(n);
     undoId[undone] = s.id;
     undoT[undone] = table.lastT[s.id]!;
     undoV[undone++] = table.lastV[s.id]!;
-    const taken = takeSamples(series, i, s, b, out, table);
+    const taken = takeSamples(series, i, s, b, out, table, times);
     if (taken > 0) {
       b.channels.push(s.channel);
       b.counts.push(taken);
       out.journaled += taken;
+    }
+    if (labels !== undefined) {
+      // A channel the request gave but journaled nothing for (all its samples refused) is given
+      // back; a counter's first sample, which gives no rate, holds it for the next.
+      // A channel given by a request answered 503 keeps its place: its labels are written (the
+      // record has it), and the sender sends the request again.
+      if (taken === 0 && table.lastT[s.id] !== table.lastT[s.id]) table.vacate(s);
+      else out.newChannels.push({ channel: s.channel, labels });
     }
     if (b.k >= BATCH_SAMPLES_MAX) b.cut();
   }
@@ -180,9 +217,63 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
   return out;
 }
 
+function refuseForLimit(
+  series: IncomingSeries,
+  i: number,
+  n: number,
+  table: SeriesTable,
+  out: SampleOutcome,
+): void {
+  out.refused += n;
+  out.channelLimit++;
+  reason(
+    out,
+    `${series.where(i)} would be a new channel past the limit of ${table.channels} channels`,
+  );
+}
+
 function reason(out: SampleOutcome, text: string): void {
   out.reasonCount++;
   if (out.reasons.length < REASONS_MAX) out.reasons.push(text);
+}
+
+/**
+ * Series `i` in a refusal: where it is in the request and its labels (`name{a="b"}`), which
+ * are decoded for it again (only for the first reasons, which the answer shows).
+ */
+function seriesText(series: IncomingSeries, i: number): string {
+  let labels: Label[];
+  try {
+    labels = series.labels(i);
+  } catch {
+    return series.where(i);
+  }
+  let name = "";
+  const rest: string[] = [];
+  for (const l of labels) {
+    if (l.name === "__name__") name = l.value;
+    else rest.push(`${l.name}=${JSON.stringify(l.value)}`);
+  }
+  const text = `${name}{${rest.join(",")}}`;
+  return `${series.where(i)} ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
+}
+
+/** The refusal of series `i`'s sample `at` (its place in the series) for its time `t`. */
+function timeReason(
+  series: IncomingSeries,
+  i: number,
+  at: number,
+  t: number,
+  times: SampleTimes,
+): string {
+  const iso = t >= -8.64e15 && t <= 8.64e15 ? ` (${new Date(t).toISOString()})` : "";
+  const why = t < 0
+    ? "before 1970-01-01T00:00:00Z, the earliest troupe takes"
+    : t > TIME_MS_MAX
+    ? "past 2100-01-01T00:00:00Z, the latest troupe takes"
+    : `more than ${times.futureMsMax} ms ahead of the receiver's clock ` +
+      `(${new Date(times.now).toISOString()}; setting future_ms_max)`;
+  return `${seriesText(series, i)} sample ${at}: timestamp ${t} ms${iso} is ${why}`;
 }
 
 /**
@@ -197,14 +288,24 @@ function takeSamples(
   b: BatchBuilder,
   out: SampleOutcome,
   table: SeriesTable,
+  times: SampleTimes,
 ): number {
   const { t, v } = series;
+  const latest = times.latest;
   const a = series.from[i]!, end = series.from[i + 1]!;
   let lastT = table.lastT[s.id]!, lastV = table.lastV[s.id]!;
   let taken = 0;
   for (let j = a; j < end; j++) {
     const tj = t[j]!;
     const vj = v[j]!;
+    if (!(tj >= 0 && tj <= latest)) {
+      out.refused++;
+      out.reasonCount++;
+      if (out.reasons.length < REASONS_MAX) {
+        out.reasons.push(timeReason(series, i, j - a, tj, times));
+      }
+      continue;
+    }
     if (vj !== vj && isStaleMarkerAt(v, j)) {
       if (!(tj > lastT) && lastT === lastT) {
         out.outOfOrder++;

@@ -13,13 +13,17 @@
 import type { Label, LabelSelector, MetricType } from "../../protocol/prometheus/mod.ts";
 import { seriesChannel } from "../../protocol/prometheus/mod.ts";
 import { keyHash, type KeyPlace, type KeySource, SeriesKeys } from "./_series_keys.ts";
+import { sourceLabels } from "./source_labels.ts";
 
 export { type KeySource, keySource } from "./_series_keys.ts";
 
 /** A series the table knows: taken (it feeds `channel`) or not. */
 export interface SeriesEntry extends KeyPlace {
-  /** "" when taken, else why not: unmatched, or refused for the channel limit. */
-  skipped: "" | "unmatched" | "channel_limit";
+  /**
+   * "" when taken, else why not: unmatched, refused for the channel limit, or vacant (admitted,
+   * but none of its samples was taken, so it holds no channel until one is).
+   */
+  skipped: "" | "unmatched" | "channel_limit" | "vacant";
   /** A taken series' place in the table's last-sample columns (`lastT`, `lastV`); else -1. */
   id: number;
   channel: string;
@@ -54,8 +58,14 @@ export class SeriesTable {
   lastV = new Float64Array(64);
   #ids = 0;
   #skippedCount = 0;
-  /** Channel names in use. */
+  /** Channel names in use: held by a series here, or recorded as admitted before (`reserve`). */
   readonly #channels = new Set<string>();
+  /** Channel names held by a series here. */
+  readonly #held = new Set<string>();
+  /** Channels recorded as admitted before, by their label set's key (`recordKey`). */
+  readonly #recorded = new Map<string, string>();
+  /** The channel names of the record. */
+  readonly #reserved = new Set<string>();
   /** Metric families' types from metadata. */
   readonly #types = new Map<string, MetricType>();
   /** Moves on when a family's type changes, so series typed before it are judged again. */
@@ -144,20 +154,62 @@ export class SeriesTable {
       return this.#remember(src, from, to, entry("unmatched"), after);
     }
     // Not remembered: a channel may be freed later, and then this series gets it.
-    if (this.#channels.size >= this.#channelsMax) return entry("channel_limit");
-    let channel = seriesChannel(labels);
-    if (this.#channels.has(channel)) channel = seriesChannel(labels, true);
-    if (this.#channels.has(channel)) return entry("channel_limit");
-    const name = labels.find((l) => l.name === "__name__")?.value ?? "";
-    this.#channels.add(channel);
     const s = entry("");
+    if (!this.claim(s, labels)) return entry("channel_limit");
+    const name = labels.find((l) => l.name === "__name__")?.value ?? "";
     s.id = this.#newId();
-    s.channel = channel;
     s.name = name;
     s.counter = this.#isCounter(name);
     s.counterAlways = name.endsWith("_total");
     s.typedAt = this.#typesVersion;
     return this.#remember(src, from, to, s, after);
+  }
+
+  /**
+   * Gives the series `s` (new, or vacant) a channel for `labels`: the one recorded for its label
+   * set, else its name (`seriesChannel`), else, when another label set holds that name, the
+   * hashed form; false when there is no room under the limit (or the hashed name is taken too).
+   */
+  claim(s: SeriesEntry, labels: readonly Label[]): boolean {
+    let channel = this.#recorded.size > 0 ? this.#recorded.get(recordKey(labels)) : undefined;
+    if (channel !== undefined && this.#held.has(channel)) channel = undefined;
+    if (channel === undefined) {
+      if (this.#channels.size >= this.#channelsMax) return false;
+      channel = seriesChannel(labels);
+      if (this.#channels.has(channel)) channel = seriesChannel(labels, true);
+      if (this.#channels.has(channel)) return false;
+    }
+    this.#channels.add(channel);
+    this.#held.add(channel);
+    s.channel = channel;
+    s.skipped = "";
+    if (s.id >= 0) this.lastT[s.id] = NaN;
+    return true;
+  }
+
+  /**
+   * Frees the channel of `s`, taken by a request none of whose samples for it was journaled: a
+   * channel the host never saw takes no place under the limit. `s` is claimed again when a later
+   * request brings a sample it takes.
+   */
+  vacate(s: SeriesEntry): void {
+    if (s.skipped !== "") return;
+    // A channel of the record stays counted: the host may have admitted it before.
+    if (!this.#reserved.has(s.channel)) this.#channels.delete(s.channel);
+    this.#held.delete(s.channel);
+    s.skipped = "vacant";
+    this.lastT[s.id] = NaN;
+  }
+
+  /**
+   * Counts `channel` as admitted before, for the series of `labels` (a record of the channels
+   * this receiver admitted, read when it starts): it takes its place under the limit, and the
+   * series of `labels` gets this name back whatever order the series come in.
+   */
+  reserve(channel: string, labels: readonly Label[]): void {
+    this.#channels.add(channel);
+    this.#reserved.add(channel);
+    this.#recorded.set(recordKey(labels), channel);
   }
 
   /** A place in the last-sample columns, which grow to hold it. */
@@ -233,4 +285,17 @@ export class SeriesTable {
     const family = this.#types.get(name.slice(0, cut));
     return family === "histogram" || family === "summary";
   }
+}
+
+/**
+ * The key of a label set as the record of admitted channels keeps it: its source labels (what
+ * the channel labels book stores), sorted.
+ */
+export function recordKey(labels: readonly Label[]): string {
+  const sorted = sourceLabels(labels).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+  );
+  let key = "";
+  for (const l of sorted) key += `${l.name}\u0000${l.value}\u0000`;
+  return key;
 }

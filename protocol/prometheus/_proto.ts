@@ -9,6 +9,8 @@ import { ProtocolError } from "../protocol_error.ts";
 export const VARINT = 0, FIXED64 = 1, LEN = 2, FIXED32 = 5;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** For an error's text: bytes that are not UTF-8 shown with U+FFFD in their place. */
+const lenient = new TextDecoder("utf-8");
 
 /** A cursor over protobuf bytes, naming `what` (the message's path) in its errors. */
 export class ProtoReader {
@@ -31,16 +33,20 @@ export class ProtoReader {
     });
   }
 
-  /** An unsigned varint as a number (exact to 2^53; a 10-byte negative int64 is negative). */
+  /**
+   * An unsigned varint as a number (exact to 2^53); a 10-byte one, a negative int64, is read as
+   * its signed value (exact to -2^53: a negative time keeps its value, not a rounding of 2^64).
+   */
   varint(where: string): number {
     const b = this.bytes;
+    const start = this.pos;
     let x = 0;
     let mul = 1;
     for (let i = 0; i < 10; i++) {
       if (this.pos >= this.end) this.fail(where, "a varint is cut short", this.pos);
       const c = b[this.pos++]!;
       x += (c & 0x7f) * mul;
-      if (c < 0x80) return i === 9 && x >= 2 ** 63 ? x - 2 ** 64 : x;
+      if (c < 0x80) return i === 9 ? signed64(b, start) : x;
       mul *= 128;
     }
     return this.fail(where, "a varint is longer than 10 bytes", this.pos);
@@ -81,7 +87,8 @@ export class ProtoReader {
     try {
       return utf8.decode(this.bytes.subarray(start, end));
     } catch {
-      return this.fail(where, "a string is not UTF-8", end - start);
+      const shown = lenient.decode(this.bytes.subarray(start, Math.min(end, start + 100)));
+      return this.fail(where, `a string is not UTF-8: ${JSON.stringify(shown)}`, end - start);
     }
   }
 
@@ -97,6 +104,13 @@ export class ProtoReader {
       this.pos += 4;
     } else this.fail(where, `wire type ${type} is not one protobuf has (or a group)`, type);
   }
+}
+
+/** The 10-byte varint at `bytes[at..]` as a signed int64 (a rare, slower path). */
+function signed64(bytes: Uint8Array, at: number): number {
+  let u = 0n;
+  for (let i = 9; i >= 0; i--) u = (u << 7n) | BigInt(bytes[at + i]! & 0x7f);
+  return Number(BigInt.asIntN(64, u));
 }
 
 /** A growing protobuf writer (for encoders: tests, benchmarks and the OTLP answers). */
@@ -117,7 +131,15 @@ export class ProtoWriter {
 
   varint(x: number): void {
     this.#room(10);
-    if (x < 0) x += 2 ** 64; // int64 two's complement, to the precision a double keeps
+    if (x < 0) { // int64 two's complement: ten bytes
+      let u = BigInt.asUintN(64, BigInt(x));
+      for (let i = 0; i < 9; i++) {
+        this.#buf[this.pos++] = Number(u & 0x7fn) | 0x80;
+        u >>= 7n;
+      }
+      this.#buf[this.pos++] = Number(u);
+      return;
+    }
     while (x >= 0x80) {
       this.#buf[this.pos++] = (x % 128) | 0x80;
       x = Math.floor(x / 128);

@@ -5,8 +5,10 @@
  * and `instance` from the resource's `service.name` and `service.instance.id`, then the point's
  * attributes), its time in ms, its value and how it counts. Gauges and sums are taken; a monotonic
  * cumulative sum is a counter (its rate is taken downstream, as a Prometheus counter's), a delta
- * sum is made its per-second rate over its own interval here; histograms and summaries are
- * counted and left out. Limits as remote write's: points per request, labels per point, a label's
+ * sum is made its per-second rate over its own interval here. A histogram, exponential histogram
+ * or summary gives two series, as Prometheus names them: `<name>_count` and `<name>_sum` (the sum
+ * when the point has one), each a counter when cumulative (a summary always is) and a rate over
+ * its interval when delta; their buckets and quantiles are not taken. Limits as remote write's: points per request, labels per point, a label's
  * length (a point over them is refused alone, its message naming it).
  */
 import { ProtocolError } from "../protocol_error.ts";
@@ -25,20 +27,33 @@ export interface OtlpPoint {
   refused?: string;
 }
 
-/** An OTLP request's points, and the data points it does not take (histograms, summaries). */
+/** An OTLP request's points, and its data points of a kind troupe does not know (counted). */
 export interface OtlpPoints {
   points: OtlpPoint[];
   ignored: number;
 }
 
+/** The kinds of metric whose points carry a count and a sum. */
+type CountKind = "histogram" | "exponentialHistogram" | "summary";
+
 interface MetricParts {
   name: string;
-  kind: "gauge" | "sum" | "other";
+  kind: "gauge" | "sum" | CountKind | "other";
   monotonic: boolean;
   /** 1 delta, 2 cumulative. */
   temporality: number;
-  points: Array<{ attrs: Label[]; start: number; time: number; value: number; where: string }>;
+  /** Points; a count kind's `value` is its count, and `sum` its sum (NaN: none). */
+  points: Array<
+    { attrs: Label[]; start: number; time: number; value: number; sum?: number; where: string }
+  >;
 }
+
+/** Each count kind's field in a Metric, and its points' `attributes` field. */
+const COUNT_KINDS: Record<number, { kind: CountKind; attrs: number }> = {
+  9: { kind: "histogram", attrs: 9 },
+  10: { kind: "exponentialHistogram", attrs: 1 },
+  11: { kind: "summary", attrs: 7 },
+};
 
 const lim = (l: WriteRequestLimits) => ({
   pointsMax: l.samplesMax ?? 100_000,
@@ -57,36 +72,61 @@ function pointsOf(
     out.ignored += m.points.length;
     return;
   }
+  const counted = m.kind !== "gauge" && m.kind !== "sum";
+  // A summary has no temporality: it is cumulative.
+  const delta = m.kind !== "gauge" && m.kind !== "summary" && m.temporality === 1;
+  const counter = counted ? !delta : m.kind === "sum" && m.monotonic && m.temporality === 2;
+  const take = { resource, out, limits, delta, counter };
   for (const p of m.points) {
-    if (out.points.length >= limits.pointsMax) {
-      throw new ProtocolError(
-        "oversize",
-        `Cannot take the OTLP request: it has more than ${limits.pointsMax} data points`,
-        { field: "resourceMetrics.scopeMetrics.metrics.dataPoints", value: out.points.length },
-      );
+    if (!counted) pointOf(m.name, p.value, p, take);
+    else {
+      pointOf(`${m.name}_count`, p.value, p, take);
+      if (p.sum !== undefined && !Number.isNaN(p.sum)) pointOf(`${m.name}_sum`, p.sum, p, take);
     }
-    const labels: Label[] = [{ name: "__name__", value: m.name }, ...resource, ...p.attrs];
-    const counter = m.kind === "sum" && m.monotonic && m.temporality === 2;
-    let value = p.value;
-    if (m.kind === "sum" && m.temporality === 1) {
-      const s = (p.time - p.start) / 1e9;
-      value = s > 0 ? value / s : NaN;
-    }
-    const point: OtlpPoint = { labels, t: Math.round(p.time / 1e6), value, counter };
-    if (labels.length > limits.labelsMax) {
-      point.refused = `${p.where}.attributes has ${labels.length} labels, over the limit of ` +
-        `${limits.labelsMax}`;
-    } else {
-      const long = labels.find((l) =>
-        l.name.length > limits.labelBytesMax || l.value.length > limits.labelBytesMax
-      );
-      if (long) {
-        point.refused = `${p.where}.attributes "${long.name.slice(0, 40)}" is over the limit of ` +
-          `${limits.labelBytesMax} bytes`;
-      }
-    }
-    out.points.push(point);
   }
+}
+
+/** Adds the point of metric `name`, value `raw`, read from `p`, to `take.out`. */
+function pointOf(
+  name: string,
+  raw: number,
+  p: MetricParts["points"][number],
+  take: {
+    resource: Label[];
+    out: OtlpPoints;
+    limits: ReturnType<typeof lim>;
+    delta: boolean;
+    counter: boolean;
+  },
+): void {
+  const { out, limits } = take;
+  if (out.points.length >= limits.pointsMax) {
+    throw new ProtocolError(
+      "oversize",
+      `Cannot take the OTLP request: it has more than ${limits.pointsMax} data points`,
+      { field: "resourceMetrics.scopeMetrics.metrics.dataPoints", value: out.points.length },
+    );
+  }
+  const labels: Label[] = [{ name: "__name__", value: name }, ...take.resource, ...p.attrs];
+  let value = raw;
+  if (take.delta) {
+    const s = (p.time - p.start) / 1e9;
+    value = s > 0 ? value / s : NaN;
+  }
+  const point: OtlpPoint = { labels, t: Math.round(p.time / 1e6), value, counter: take.counter };
+  if (labels.length > limits.labelsMax) {
+    point.refused = `${p.where}.attributes has ${labels.length} labels, over the limit of ` +
+      `${limits.labelsMax}`;
+  } else {
+    const long = labels.find((l) =>
+      l.name.length > limits.labelBytesMax || l.value.length > limits.labelBytesMax
+    );
+    if (long) {
+      point.refused = `${p.where}.attributes "${long.name.slice(0, 40)}" is over the limit of ` +
+        `${limits.labelBytesMax} bytes`;
+    }
+  }
+  out.points.push(point);
 }
 
 /** The resource attributes troupe keeps, named as Prometheus names them. */
@@ -214,15 +254,41 @@ function readMetric(r: ProtoReader, where: string): MetricParts {
           }));
         return true;
       }
-      if ((f === 9 || f === 10 || f === 11) && t === LEN) {
-        m.kind = "other";
-        r.skip(t, where);
-        m.points.push({ attrs: [], start: 0, time: 0, value: 0, where });
+      const counted = COUNT_KINDS[f];
+      if (counted !== undefined && t === LEN) {
+        m.kind = counted.kind;
+        const dw = `${where}.${counted.kind}`;
+        nested(r, dw, () =>
+          eachField(r, dw, (f2, t2) => {
+            if (f2 === 1 && t2 === LEN) {
+              m.points.push(
+                readCountPoint(r, `${dw}.dataPoints[${m.points.length}]`, counted.attrs),
+              );
+            } else if (f2 === 2 && t2 === VARINT) m.temporality = r.varint(dw);
+            else return false;
+            return true;
+          }));
         return true;
       }
       return false;
     }));
   return m;
+}
+
+/** A histogram's, exponential histogram's or summary's point: its count and sum. */
+function readCountPoint(r: ProtoReader, where: string, attrsField: number) {
+  const p = { attrs: [] as Label[], start: 0, time: 0, value: 0, sum: NaN, where };
+  nested(r, where, () =>
+    eachField(r, where, (f, t) => {
+      if (f === attrsField && t === LEN) p.attrs.push(readKeyValue(r, `${where}.attributes`));
+      else if (f === 2 && t === FIXED64) p.start = r.fixed64(where);
+      else if (f === 3 && t === FIXED64) p.time = r.fixed64(where);
+      else if (f === 4 && t === FIXED64) p.value = r.fixed64(where);
+      else if (f === 5 && t === FIXED64) p.sum = r.double(where);
+      else return false;
+      return true;
+    }));
+  return p;
 }
 
 function readPoint(r: ProtoReader, where: string) {
@@ -307,7 +373,8 @@ export function decodeOtlpMetricsJson(text: string, limits: WriteRequestLimits =
       list(obj(sm, sw).metrics, `${sw}.metrics`).forEach((mm, mi) => {
         const mw = `${sw}.metrics[${mi}]`;
         const m = obj(mm, mw);
-        const kind = m.gauge !== undefined ? "gauge" : m.sum !== undefined ? "sum" : "other";
+        const kind = (["gauge", "sum", "histogram", "exponentialHistogram", "summary"] as const)
+          .find((k) => m[k] !== undefined) ?? "other";
         const data = kind === "other" ? {} : obj(m[kind], `${mw}.${kind}`);
         const parts: MetricParts = {
           name: String(m.name ?? ""),
@@ -320,9 +387,6 @@ export function decodeOtlpMetricsJson(text: string, limits: WriteRequestLimits =
             : Number(data.aggregationTemporality ?? 0),
           points: [],
         };
-        if (kind === "other") {
-          parts.points.push({ attrs: [], start: 0, time: 0, value: 0, where: mw });
-        }
         list(data.dataPoints, `${mw}.${kind}.dataPoints`).forEach((dp, pi) => {
           const pw = `${mw}.${kind}.dataPoints[${pi}]`;
           const p = obj(dp, pw);
@@ -330,7 +394,12 @@ export function decodeOtlpMetricsJson(text: string, limits: WriteRequestLimits =
             attrs: attrsOf(p.attributes, `${pw}.attributes`),
             start: num(p.startTimeUnixNano ?? 0, `${pw}.startTimeUnixNano`),
             time: num(p.timeUnixNano, `${pw}.timeUnixNano`),
-            value: num(p.asDouble ?? p.asInt, `${pw}.asDouble`),
+            ...(kind === "gauge" || kind === "sum"
+              ? { value: num(p.asDouble ?? p.asInt, `${pw}.asDouble`) }
+              : {
+                value: num(p.count ?? 0, `${pw}.count`),
+                sum: p.sum === undefined ? NaN : num(p.sum, `${pw}.sum`),
+              }),
             where: pw,
           });
         });
@@ -344,12 +413,17 @@ export function decodeOtlpMetricsJson(text: string, limits: WriteRequestLimits =
 /** A metric for encodeOtlpMetrics (tests and examples). */
 export interface OtlpMetricInit {
   name: string;
-  kind: "gauge" | "sum";
+  kind: "gauge" | "sum" | CountKind;
   monotonic?: boolean;
-  /** 1 delta, 2 cumulative (sums). */
+  /** 1 delta, 2 cumulative (sums, histograms and exponential histograms). */
   temporality?: number;
-  points: Array<{ attrs?: Label[]; startNs?: number; timeNs: number; value: number }>;
+  /** Points: a count kind's `value` is its count, `sum` its sum. */
+  points: Array<
+    { attrs?: Label[]; startNs?: number; timeNs: number; value: number; sum?: number }
+  >;
 }
+
+const KIND_FIELDS = { gauge: 5, sum: 7, histogram: 9, exponentialHistogram: 10, summary: 11 };
 
 /** Encodes an ExportMetricsServiceRequest of one resource (`resource` attributes). */
 export function encodeOtlpMetrics(resource: Label[], metrics: OtlpMetricInit[]): Uint8Array {
@@ -365,14 +439,24 @@ export function encodeOtlpMetrics(resource: Label[], metrics: OtlpMetricInit[]):
       for (const m of metrics) {
         sm.message(2, (mw) => {
           mw.string(1, m.name);
-          mw.message(m.kind === "gauge" ? 5 : 7, (d) => {
+          const field = KIND_FIELDS[m.kind];
+          mw.message(field, (d) => {
             for (const p of m.points) {
               d.message(1, (pw) => {
-                for (const a of p.attrs ?? []) kv(pw, 7, a);
+                const attrs = COUNT_KINDS[field]?.attrs ?? 7;
+                for (const a of p.attrs ?? []) kv(pw, attrs, a);
                 pw.fixed64(2, p.startNs ?? 0);
                 pw.fixed64(3, p.timeNs);
-                pw.double(4, p.value);
+                if (field < 9) pw.double(4, p.value);
+                else {
+                  pw.fixed64(4, p.value);
+                  if (p.sum !== undefined) pw.double(5, p.sum);
+                }
               });
+            }
+            if (field === 9 || field === 10) {
+              d.key(2, VARINT);
+              d.varint(m.temporality ?? 2);
             }
             if (m.kind === "sum") {
               d.key(2, VARINT);

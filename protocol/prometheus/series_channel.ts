@@ -6,7 +6,8 @@
  * `node-127_0_0_1_9100-node_load1`. The same labels give the same name on every run and every
  * host, which is what lets a restarted receiver feed the same channels. A name over 64
  * characters has its label values cut and 8 hex digits of a hash of the full label set put
- * before the metric name, so two long series stay apart; a receiver that meets two label
+ * before the metric name (a metric name too long for the rest has its start cut; the hash is
+ * never cut), so two long series stay apart; a receiver that meets two label
  * sets with one name (values alike under different label names, or "." against "_") gives the
  * later one the hashed form (`seriesChannel(labels, true)`).
  */
@@ -45,7 +46,11 @@ export function seriesChannel(labels: readonly Label[], hashed = false): string 
   const readable = [values, metric].filter((s) => s !== "").join("-") || "series";
   if (!hashed && readable.length <= NAME_MAX) return readable;
   const hash = labelSetHash(labels).toString(16).padStart(HASH_CHARS, "0");
-  const tail = `-${hash}${metric === "" ? "" : "-"}${metric}`.slice(-(NAME_MAX - 1));
-  const room = NAME_MAX - tail.length;
-  return values === "" || room <= 0 ? tail.slice(1) : `${values.slice(0, room)}${tail}`;
+  // The hash is never cut: a long metric name gives up its start (its end, the unit, stays).
+  const kept = metric.length > NAME_MAX - HASH_CHARS - 1
+    ? metric.slice(-(NAME_MAX - HASH_CHARS - 1))
+    : metric;
+  const tail = `${hash}${kept === "" ? "" : "-"}${kept}`;
+  const room = NAME_MAX - tail.length - 1;
+  return values === "" || room <= 0 ? tail : `${values.slice(0, room)}-${tail}`;
 }

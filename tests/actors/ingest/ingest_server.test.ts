@@ -34,8 +34,9 @@ const good = (name: string, value = 1, t = T0) => ({
 async function receiver(
   settings: Record<string, unknown> = {},
   book: (inner: ChannelLabelsBook) => ChannelLabelsBook = (inner) => inner,
+  options: { bus?: InProcessBus; now?: () => number } = {},
 ) {
-  const bus = new InProcessBus();
+  const bus = options.bus ?? new InProcessBus();
   const controls: ReturnType<typeof decodeIncidentControl>[] = [];
   bus.subscribe(incidentControlSubject(), (m) => controls.push(decodeIncidentControl(m.data)));
   const labels = book(await openChannelLabels(bus, { read: true }));
@@ -56,6 +57,7 @@ async function receiver(
     bus,
     durable: false,
     labels,
+    now: options.now,
   });
   await server.start();
   const url = `http://127.0.0.1:${server.port}`;
@@ -337,6 +339,203 @@ test("a wrong or missing token is 401 and counted; the right one is taken", asyn
     assert.equal(r.samples.get("api-authed"), [[T0, 1, false]]);
   } finally {
     await r.close();
+  }
+});
+
+test("a sample before 1970 or past 2100 is refused with 400 naming its series and time; the rest of the request is kept", async () => {
+  const r = await receiver();
+  try {
+    const res = await r.write({
+      timeseries: [
+        good("kept_one", 1, T0),
+        {
+          labels: L({ __name__: "year_3000", job: "api" }),
+          samples: [{ value: 2, timestamp: 32503680000000 }],
+        },
+        {
+          labels: L({ __name__: "before_1970", job: "api" }),
+          samples: [{ value: 3, timestamp: -1000 }],
+        },
+        {
+          labels: L({ __name__: "mixed", job: "api" }),
+          samples: [{ value: 4, timestamp: T0 }, { value: 5, timestamp: Number.MAX_SAFE_INTEGER }],
+        },
+      ],
+    });
+    assert.is(res.status, 400, res.text);
+    assert.match(res.text, /3 refused \(2 samples of the request journaled\)/);
+    assert.match(
+      res.text,
+      'timeseries[1] year_3000{job="api"} sample 0: timestamp 32503680000000 ms ' +
+        "(3000-01-01T00:00:00.000Z) is past 2100-01-01T00:00:00Z, the latest troupe takes",
+    );
+    assert.match(res.text, 'timeseries[2] before_1970{job="api"} sample 0: timestamp -1000 ms');
+    assert.match(res.text, "is before 1970-01-01T00:00:00Z");
+    assert.match(
+      res.text,
+      `timeseries[3] mixed{job="api"} sample 1: timestamp ${Number.MAX_SAFE_INTEGER} ms is past`,
+    );
+    // What is journaled is what a host's edge takes: every time within a frame's bounds.
+    assert.equal(r.samples.get("api-kept_one"), [[T0, 1, false]]);
+    assert.equal(r.samples.get("api-mixed"), [[T0, 4, false]]);
+    assert.is(r.samples.get("api-year_3000"), undefined);
+    assert.is(r.samples.get("api-before_1970"), undefined);
+    assert.is(
+      await r.metric('troupe_ingest_samples_total{api="remote_write",outcome="refused"}'),
+      3,
+    );
+    // The series refused whole took no channel.
+    assert.is(await r.metric("troupe_ingest_channels"), 2);
+    assert.ok(!r.server.table.has("api-year_3000"));
+  } finally {
+    await r.close();
+  }
+});
+
+test("a sample further ahead of the receiver's clock than future_ms_max is refused and does not block its series", async () => {
+  const r = await receiver({}, undefined, { now: () => T0 });
+  try {
+    const ahead = await r.write({ timeseries: [good("clocked", 1, T0 + 86_400_000)] });
+    assert.is(ahead.status, 400, ahead.text);
+    assert.match(
+      ahead.text,
+      `timestamp ${T0 + 86_400_000} ms (2023-11-15T22:13:20.000Z) is more than 600000 ms ahead ` +
+        "of the receiver's clock (2023-11-14T22:13:20.000Z; setting future_ms_max)",
+    );
+    // Within the grace period it is taken; the series goes on with its next samples.
+    assert.is((await r.write({ timeseries: [good("clocked", 2, T0 - 1000)] })).status, 204);
+    assert.is((await r.write({ timeseries: [good("clocked", 3, T0 + 300_000)] })).status, 204);
+    assert.equal(r.samples.get("api-clocked"), [[T0 - 1000, 2, false], [T0 + 300_000, 3, false]]);
+    assert.is(
+      await r.metric('troupe_ingest_samples_total{api="remote_write",outcome="out_of_order"}'),
+      0,
+    );
+  } finally {
+    await r.close();
+  }
+  const strict = await receiver({ future_ms_max: 1000 }, undefined, { now: () => T0 });
+  try {
+    const res = await strict.write({ timeseries: [good("clocked", 1, T0 + 2000)] });
+    assert.is(res.status, 400, res.text);
+    assert.match(res.text, "more than 1000 ms ahead");
+  } finally {
+    await strict.close();
+  }
+});
+
+test("a label value that is not UTF-8 is 400 naming it and counted; the request's good series are journaled once", async () => {
+  const r = await receiver();
+  try {
+    const bytes = encodeWriteRequest({
+      timeseries: [
+        good("fine_series", 1, T0 + 1000),
+        {
+          labels: L({ __name__: "bad_label", path: "a-QQQ-b" }),
+          samples: [{ value: 2, timestamp: T0 }],
+        },
+      ],
+    });
+    // "QQQ" made bytes that are no UTF-8 (a lone continuation byte, then two bytes UTF-8 never has).
+    const at = bytes.findIndex((_, i) =>
+      bytes[i] === 81 && bytes[i + 1] === 81 && bytes[i + 2] === 81
+    );
+    bytes.set([0x80, 0xfe, 0xff], at);
+    const body = snappyCompress(bytes);
+    const first = await r.post(body);
+    assert.is(first.status, 400, first.text);
+    assert.match(
+      first.text,
+      /Cannot decode timeseries\[1\]\.labels\[1\]\.value: a string is not UTF-8: "a-\ufffd\ufffd\ufffd-b"/,
+    );
+    assert.match(first.text, /1 samples of the request journaled/);
+    assert.is(await r.metric('troupe_ingest_requests_total{api="remote_write",code="400"}'), 1);
+    // Prometheus does not send a 4xx again; were it sent, its good sample is not taken twice.
+    const again = await r.post(body);
+    assert.is(again.status, 400, again.text);
+    assert.equal(r.samples.get("api-fine_series"), [[T0 + 1000, 1, false]]);
+    assert.is(await r.metric('troupe_ingest_requests_total{api="remote_write",code="400"}'), 2);
+    await r.serving();
+  } finally {
+    await r.close();
+  }
+});
+
+test("a series whose samples were all refused takes no channel: the limit holds for series that feed one", async () => {
+  const r = await receiver({ channels_max: 2 });
+  try {
+    const nan = await r.write({ timeseries: [good("all_nan", NaN)] });
+    assert.is(nan.status, 400);
+    assert.is(await r.metric("troupe_ingest_channels"), 0);
+    const res = await r.write({ timeseries: [good("b"), good("c")] });
+    assert.is(res.status, 204, res.text);
+    // It is admitted when it brings a sample it takes, if there is room then.
+    const late = await r.write({ timeseries: [good("all_nan", 1, T0 + 1)] });
+    assert.is(late.status, 400);
+    assert.match(late.text, /would be a new channel past the limit of 2 channels/);
+    assert.equal([...r.samples.keys()].sort(), ["api-b", "api-c"]);
+    assert.is(r.labels.get("api-all_nan"), undefined, "no labels written for a channel not fed");
+  } finally {
+    await r.close();
+  }
+});
+
+test("two label sets that make one channel name keep their names across a restart, whichever comes first", async () => {
+  const bus = new InProcessBus();
+  const sent = (a: string, value: number, t: number) => ({
+    labels: L({ __name__: "m", a }),
+    samples: [{ value, timestamp: t }],
+  });
+  const first = await receiver({}, undefined, { bus });
+  let names: string[];
+  try {
+    assert.is((await first.write({ timeseries: [sent("x.y", 1, T0)] })).status, 204);
+    assert.is((await first.write({ timeseries: [sent("x_y", 2, T0)] })).status, 204);
+    names = [...first.samples.keys()];
+    assert.is(names[0], "x_y-m");
+    assert.match(names[1]!, /^x_y-[0-9a-f]{8}-m$/);
+  } finally {
+    await first.close();
+  }
+  // Restarted (the labels book, the record of the channels admitted, is kept), the other first.
+  const second = await receiver({}, undefined, { bus });
+  try {
+    assert.is((await second.write({ timeseries: [sent("x_y", 20, T0 + 1000)] })).status, 204);
+    assert.is((await second.write({ timeseries: [sent("x.y", 10, T0 + 1000)] })).status, 204);
+    assert.equal(second.samples.get(names[0]!), [[T0 + 1000, 10, false]]);
+    assert.equal(second.samples.get(names[1]!), [[T0 + 1000, 20, false]]);
+    assert.is(second.samples.size, 2);
+  } finally {
+    await second.close();
+  }
+});
+
+test("a restarted receiver counts the channels it admitted before under its limit", async () => {
+  const bus = new InProcessBus();
+  const first = await receiver({ channels_max: 2 }, undefined, { bus });
+  try {
+    assert.is((await first.write({ timeseries: [good("a"), good("b")] })).status, 204);
+  } finally {
+    await first.close();
+  }
+  let puts = 0;
+  const second = await receiver({ channels_max: 2 }, (inner) => ({
+    ...inner,
+    put: (channel, labels) => {
+      puts++;
+      return inner.put(channel, labels);
+    },
+  }), { bus });
+  try {
+    assert.is(await second.metric("troupe_ingest_channels"), 2);
+    const res = await second.write({ timeseries: [good("c", 1, T0 + 1)] });
+    assert.is(res.status, 400, res.text);
+    assert.match(res.text, /timeseries\[0\] would be a new channel past the limit of 2 channels/);
+    assert.is((await second.write({ timeseries: [good("b", 2, T0 + 1)] })).status, 204);
+    assert.equal(second.samples.get("api-b"), [[T0 + 1, 2, false]]);
+    assert.is(second.samples.get("api-c"), undefined);
+    assert.is(puts, 0, "a channel of the record has its labels there: none written again");
+  } finally {
+    await second.close();
   }
 });
 

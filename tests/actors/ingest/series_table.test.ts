@@ -101,4 +101,41 @@ test("a new series past the channel limit is refused and not remembered", () => 
   assert.is(table.find(src, spans[0]![0], spans[0]![1], undefined), undefined);
 });
 
+test("a vacated series gives its channel back; a channel of the record stays counted", () => {
+  const table = new SeriesTable([], 2);
+  const [a] = walk(table, ["a|api"]);
+  table.vacate(a!);
+  assert.is(a!.skipped, "vacant");
+  assert.is(table.channels, 0);
+  const [b, c] = walk(table, ["b|api", "c|api"]);
+  assert.equal([b!.skipped, c!.skipped], ["", ""]);
+  // Found again, the vacant series is claimed only where there is room.
+  assert.not.ok(table.claim(a!, labelsOf("a|api")));
+  table.vacate(b!);
+  assert.ok(table.claim(a!, labelsOf("a|api")));
+  assert.is(a!.channel, "api-a");
+  assert.ok(Number.isNaN(table.lastT[a!.id]!), "a claimed series starts with no last sample");
+
+  const recorded = new SeriesTable([], 2);
+  recorded.reserve("api-r", labelsOf("r|api"));
+  assert.is(recorded.channels, 1);
+  const [r] = walk(recorded, ["r|api"]);
+  assert.is(r!.channel, "api-r");
+  recorded.vacate(r!);
+  assert.is(recorded.channels, 1, "the record's channel is still counted");
+});
+
+test("a recorded label set gets its name back, whatever comes first; the other gets the hashed form", () => {
+  const table = new SeriesTable([], 10);
+  const dotted: Label[] = [{ name: "__name__", value: "m" }, { name: "a", value: "x.y" }];
+  const under: Label[] = [{ name: "__name__", value: "m" }, { name: "a", value: "x_y" }];
+  table.reserve("x_y-m", dotted);
+  const { src, spans } = request(["under", "dotted"]);
+  const u = table.add(src, spans[0]![0], spans[0]![1], under, undefined);
+  const d = table.add(src, spans[1]![0], spans[1]![1], dotted, u);
+  assert.is(d.channel, "x_y-m");
+  assert.match(u.channel, /^x_y-[0-9a-f]{8}-m$/);
+  assert.is(table.channels, 2);
+});
+
 test.run();
