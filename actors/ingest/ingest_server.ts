@@ -5,7 +5,8 @@
  * up to 20,000 samples, never one per sample; each request awaits its own acknowledgements, so
  * many are in flight at once); 503 when they could not be (the sender retries, and the retry is
  * stored once); 400 (413 for a body over the limit) for data it will never take, naming what was
- * wrong, after the request's good samples are journaled; 401 for missing or wrong credentials.
+ * wrong, after the request's good samples are journaled; 401 for missing or wrong credentials,
+ * which `/metrics` asks for too (its labels name the series sent); `/healthz` stays open.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import {
@@ -15,7 +16,9 @@ import {
   feedBatchSubject,
   incidentControlSubject,
   ProtocolError,
+  refuseAuthorization,
   STALE_CHANNELS_MAX,
+  wwwAuthenticate,
 } from "../../protocol/mod.ts";
 import {
   decodeLabels,
@@ -152,6 +155,8 @@ export class IngestServer {
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path === "/metrics" && req.method === "GET") {
+      const refused = this.#authorize(req);
+      if (refused !== undefined) return this.#refuse(res, refused);
       this.metrics.channels.set(this.table.channels);
       this.#scores.refresh(this.metrics);
       res.writeHead(200, { "content-type": this.metrics.registry.contentType });
@@ -180,7 +185,8 @@ export class IngestServer {
     if (auth !== undefined) {
       req.resume();
       this.metrics.unauthorized.inc({ api });
-      return done({ status: 401, text: auth });
+      this.metrics.requests.inc({ api, code: "401" });
+      return this.#refuse(res, auth);
     }
     const body = await readBody(req, this.settings.bodyBytesMax);
     if (typeof body === "string") return done({ status: 413, text: body });
@@ -227,20 +233,16 @@ export class IngestServer {
 
   /** Why `req`'s credentials are refused, or undefined when they are good (or none are asked). */
   #authorize(req: IncomingMessage): string | undefined {
-    const { bearerToken, basicAuth } = this.settings;
-    if (bearerToken === undefined && basicAuth === undefined) return undefined;
-    const given = req.headers.authorization ?? "";
-    if (bearerToken !== undefined) {
-      if (given === `Bearer ${bearerToken}`) return undefined;
-      return given === ""
-        ? "Unauthorized: the Authorization header is missing; this receiver takes a bearer token"
-        : "Unauthorized: the Authorization header's bearer token is wrong";
-    }
-    const expected = `Basic ${btoa(`${basicAuth!.username}:${basicAuth!.password}`)}`;
-    if (given === expected) return undefined;
-    return given === ""
-      ? "Unauthorized: the Authorization header is missing; this receiver takes basic auth"
-      : "Unauthorized: the Authorization header's basic auth credentials are wrong";
+    return refuseAuthorization(req.headers.authorization, this.settings);
+  }
+
+  /** Answers 401 with `text`, saying in `WWW-Authenticate` which credential is taken. */
+  #refuse(res: ServerResponse, text: string): void {
+    res.writeHead(401, {
+      "content-type": "text/plain; charset=utf-8",
+      "www-authenticate": wwwAuthenticate(this.settings, "troupe metrics receiver"),
+    });
+    res.end(`${text}\n`);
   }
 
   /** Takes a remote-write body. */
