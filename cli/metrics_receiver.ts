@@ -180,13 +180,15 @@ export function upReceiver(
 
 /** What to paste into prometheus.yml (and an OpenTelemetry Collector) to send to `url`. */
 export function pasteBlock(url: string, settings: IngestSettings): string {
+  // JSON's strings are YAML's double-quoted scalars: a quote or backslash in a password is kept.
+  const q = (text: string) => JSON.stringify(text);
   const auth = settings.bearerToken !== undefined
-    ? [`    authorization:`, `      credentials: "${settings.bearerToken}"`]
+    ? [`    authorization:`, `      credentials: ${q(settings.bearerToken)}`]
     : settings.basicAuth !== undefined
     ? [
       `    basic_auth:`,
-      `      username: "${settings.basicAuth.username}"`,
-      `      password: "${settings.basicAuth.password}"`,
+      `      username: ${q(settings.basicAuth.username)}`,
+      `      password: ${q(settings.basicAuth.password)}`,
     ]
     : [];
   return [

@@ -148,6 +148,71 @@ ${block}`,
   },
 );
 
+withProm(
+  "a basic-auth password with a quote and a backslash survives the written block: Prometheus configured from it is let in",
+  async () => {
+    const dir = tempDir();
+    let run: RunningTroupe | undefined;
+    let prom: StartedProcess | undefined;
+    const password = 'pa"ss\\word #1';
+    try {
+      const write = await freePort();
+      const path = join(dir.path, "host.json");
+      const actors: Record<string, unknown> = {};
+      for (const kind of Object.keys(ACTOR_KINDS)) actors[kind] = { enabled: kind === "stats" };
+      writeFileSync(
+        path,
+        JSON.stringify({
+          data_dir: join(dir.path, "data"),
+          actors,
+          remote_write: {
+            port: write,
+            basic_auth: { username: "prom", password },
+            match: ['{__name__="up"}'],
+          },
+        }),
+      );
+      run = startTroupe(["run", "--config", path]);
+      await run.waitFor("prometheus-remote-write.yml", 60_000);
+      const block = readFileSync(join(dir.path, "data", "prometheus-remote-write.yml"), "utf8");
+      prom = await startProcess(PROMETHEUS_BIN, (port, promDir) => {
+        const config = join(promDir, "prometheus.yml");
+        writeFileSync(
+          config,
+          `global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: self
+    static_configs:
+      - targets: ["127.0.0.1:${port}"]
+${block}`,
+        );
+        return [
+          `--config.file=${config}`,
+          `--storage.tsdb.path=${join(promDir, "data")}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+        ];
+      }, "/-/ready");
+      const utf8 = btoa(String.fromCharCode(...new TextEncoder().encode(`prom:${password}`)));
+      const authed = { headers: { authorization: `Basic ${utf8}` } };
+      const journaled = 'troupe_ingest_samples_total{api="remote_write",outcome="journaled"}';
+      const receiver = `http://127.0.0.1:${write}/metrics`;
+      await until("Prometheus's samples journaled with basic auth", async () => {
+        const text = await fetch(receiver, authed).then((r) => r.text(), () => "");
+        return metric(text, journaled) > 0;
+      });
+      const text = await (await fetch(receiver, authed)).text();
+      assert.is(metric(text, 'troupe_ingest_requests_total{api="remote_write",code="401"}'), 0);
+      await run.stop();
+      assert.not.match(run.output(), "ss\\word");
+    } finally {
+      await prom?.stop();
+      await run?.stop();
+      dir.remove();
+    }
+  },
+);
+
 test("--http-host 0.0.0.0 without a token warns and says where it listens; a bad TROUPE_HTTP_TOKEN is a usage error that does not show it", async () => {
   const dir = tempDir();
   let run: RunningTroupe | undefined;

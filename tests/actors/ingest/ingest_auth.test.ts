@@ -9,6 +9,7 @@ import * as assert from "uvu/assert";
 import { IngestServer, parseIngestSettings } from "../../../actors/ingest/mod.ts";
 import { InProcessBus } from "../../../actors/runtime/mod.ts";
 import { encodeWriteRequest, snappyCompress } from "../../../protocol/prometheus/mod.ts";
+import { ConfigError } from "../../../protocol/mod.ts";
 
 const test = suite("ingest auth");
 
@@ -104,6 +105,18 @@ test("without credentials set, /metrics is served as before", async () => {
     assert.is(open.challenge, null);
   } finally {
     await r.close();
+  }
+});
+
+test("a bearer token that is not one (a space, a quote) is refused naming the field, not showing it", () => {
+  try {
+    parseIngestSettings({ bearer_token: 'tok "en secret' });
+    assert.unreachable("taken");
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    assert.is((err as ConfigError).field, "remote_write.bearer_token");
+    assert.match((err as Error).message, "remote_write.bearer_token must be a bearer token");
+    assert.not.match((err as Error).message, "secret");
   }
 });
 
