@@ -3,8 +3,9 @@
  * --feed remote-write` start it, beside a host: on NATS, on a worker thread of its own with its
  * own connection (ReceiverThread), durable (the feed stream made if it is not there), so its
  * acknowledgements never wait behind the host's detectors; on the in-process bus, in the host's
- * thread on that bus. The `remote_write` block is printed for the user to paste into
- * prometheus.yml.
+ * thread on that bus. The `remote_write` block for the user to paste into prometheus.yml is
+ * printed, or, when it holds the receiver's credentials, written to a file of the data directory
+ * whose path is printed.
  */
 import { describeError, ensureFeedStream, NatsBus } from "../actors/runtime/mod.ts";
 import { portOr } from "./up_nats.ts";
@@ -16,6 +17,8 @@ import {
   ReceiverThread,
 } from "../actors/ingest/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
+import { writeReceiverBlock } from "./receiver_block_file.ts";
+import { UP_RECEIVER_PORT, type UpReceiverSettings, upReceiverToken } from "./up_receiver.ts";
 
 /** A started receiver and what to say about it. */
 export interface StartedReceiver {
@@ -25,6 +28,8 @@ export interface StartedReceiver {
   line: string;
   /** The blocks to paste into prometheus.yml and an OpenTelemetry Collector's config. */
   block: string;
+  /** Whether the block holds a secret (the receiver asks a bearer token or basic auth). */
+  secret: boolean;
   /** Resolves when the receiver stops without being asked to (its thread failed). */
   fatal: Promise<Error>;
   /** Stops it; resolves with the samples it journaled in all. */
@@ -97,7 +102,7 @@ export async function startReceiver(
 /** A started receiver with its line and the block to paste. */
 function described(
   settings: IngestSettings,
-  r: Omit<StartedReceiver, "line" | "block"> & { durable: boolean },
+  r: Omit<StartedReceiver, "line" | "block" | "secret"> & { durable: boolean },
 ): StartedReceiver {
   const url = `http://${settings.host}:${r.port}`;
   const line = `receiving Prometheus remote write on ${url}/api/v1/write as feed ` +
@@ -110,30 +115,51 @@ function described(
     port: r.port,
     line,
     block: pasteBlock(url, settings),
+    secret: settings.bearerToken !== undefined || settings.basicAuth !== undefined,
     fatal: r.fatal,
     close: r.close,
   };
 }
 
-/** The metrics receiver's port under `troupe up --feed remote-write`, when it is free. */
-const UP_RECEIVER_PORT = 9201;
+/**
+ * What a command prints of a started receiver: its line, and the block to paste, or, when the
+ * block holds a secret, where in `dataDir` it is written for the user to copy from.
+ */
+export function receiverLines(receiver: StartedReceiver, dataDir: string): string {
+  if (!receiver.secret) return `${receiver.line}\n${receiver.block}`;
+  let path: string;
+  try {
+    path = writeReceiverBlock(dataDir, receiver.block);
+  } catch (err) {
+    // The receiver runs on: only the block, which holds a secret, is not shown.
+    return `${receiver.line}; cannot write the remote_write block for prometheus.yml to ` +
+      `${dataDir}: ${describeError(err)}`;
+  }
+  return `${receiver.line}; the remote_write block for prometheus.yml, with the receiver's ` +
+    `credentials, is in ${path} (readable by this user only)`;
+}
 
 /**
- * `troupe up --feed remote-write`'s input: the receiver, on port 9201 or a free one, its lines
- * printed once it listens. It is the session's only input, so one that cannot start, or whose
- * thread ends unasked, resolves `failed` with the reason (troupe up then stops and exits 1).
+ * `troupe up --feed remote-write`'s input: the receiver, on the port asked or on 9201 (a free one
+ * when it is taken), taking the series `--match` selects, asking its bearer token (up_receiver.ts);
+ * its line printed once it listens, its block written to the data directory. It is the session's
+ * only input, so one that cannot start, or whose thread ends unasked, resolves `failed` with the
+ * reason (troupe up then stops and exits 1).
  */
 export function upReceiver(
   bus: Bus,
-  nats: string | undefined,
+  place: { nats: string | undefined; dataDir: string; receiver: UpReceiverSettings },
 ): { stop(): Promise<() => string>; failed: Promise<string> } {
+  const { nats, dataDir, receiver: asked } = place;
   let fail: (why: string) => void = () => {};
   const failed = new Promise<string>((resolve) => (fail = resolve));
-  const starting = portOr(UP_RECEIVER_PORT).then((port) =>
-    startReceiver({ port }, { nats, bus, name: "troupe-up-receiver" })
-  ).then(
+  const starting = (async () => {
+    const port = asked.port ?? await portOr(UP_RECEIVER_PORT);
+    const block = { port, match: asked.match, bearer_token: upReceiverToken(asked, dataDir) };
+    return await startReceiver(block, { nats, bus, name: "troupe-up-receiver" });
+  })().then(
     (receiver) => {
-      console.log(`troupe up: ${receiver.line}\n${receiver.block}`);
+      console.log(`troupe up: ${receiverLines(receiver, dataDir)}`);
       void receiver.fatal.then((err) => fail(describeError(err)));
       return receiver;
     },
@@ -155,13 +181,15 @@ export function upReceiver(
 
 /** What to paste into prometheus.yml (and an OpenTelemetry Collector) to send to `url`. */
 export function pasteBlock(url: string, settings: IngestSettings): string {
+  // JSON's strings are YAML's double-quoted scalars: a quote or backslash in a password is kept.
+  const q = (text: string) => JSON.stringify(text);
   const auth = settings.bearerToken !== undefined
-    ? [`    authorization:`, `      credentials: "${settings.bearerToken}"`]
+    ? [`    authorization:`, `      credentials: ${q(settings.bearerToken)}`]
     : settings.basicAuth !== undefined
     ? [
       `    basic_auth:`,
-      `      username: "${settings.basicAuth.username}"`,
-      `      password: "${settings.basicAuth.password}"`,
+      `      username: ${q(settings.basicAuth.username)}`,
+      `      password: ${q(settings.basicAuth.password)}`,
     ]
     : [];
   return [

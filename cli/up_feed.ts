@@ -11,6 +11,7 @@ import { DEMO_CRASH_RATE, describeDemo, describeMetricsSettings } from "../sim/m
 import { LatestFindings } from "./latest_findings.ts";
 import type { UpHosts } from "./up_hosts.ts";
 import { upReceiver } from "./metrics_receiver.ts";
+import type { UpReceiverSettings } from "./up_receiver.ts";
 
 /** What the feed is made of. */
 export interface UpFeedOptions {
@@ -22,6 +23,10 @@ export interface UpFeedOptions {
   intervalUs: number;
   /** The NATS server the hosts are on (the metrics receiver's thread connects to it). */
   natsUrl?: string | undefined;
+  /** Where the receiver's token and block are kept. */
+  dataDir: string;
+  /** The metrics receiver's settings, with `--feed remote-write`. */
+  receiver: UpReceiverSettings;
 }
 
 /**
@@ -33,7 +38,9 @@ export function startFeed(
   bus: Bus,
   launched: UpHosts,
 ): { stop(): Promise<() => string>; failed: Promise<string> } {
-  if (o.feedKind === "remote-write") return upReceiver(bus, o.natsUrl);
+  if (o.feedKind === "remote-write") {
+    return upReceiver(bus, { nats: o.natsUrl, dataDir: o.dataDir, receiver: o.receiver });
+  }
   const findings = new LatestFindings(bus);
   let outputs = 0, dead = 0;
   bus.subscribe(areaPattern("out"), () => outputs++);

@@ -33,6 +33,7 @@ export * from "./settings_report.ts";
 export * from "./state_capture.ts";
 export * from "./partition_event.ts";
 export * from "./bytes_equal.ts";
+export * from "./http_credentials.ts";
 export * from "./channel_unit.ts";
 export * from "./invariant.ts";
 export * from "./events/mod.ts";

@@ -7,7 +7,8 @@
  * stored once); 400 (413 for a body over the limit) for data it will never take, naming what was
  * wrong, after the request's good samples are journaled (OTLP: 200 with OTLP's partial success,
  * saying how many data points were not kept and why); 415 for a body in an encoding it does not
- * read; 401 for missing or wrong credentials.
+ * read; 401 for missing or wrong credentials, which `/metrics` asks for too (its labels name the
+ * series sent); `/healthz` stays open.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import {
@@ -17,7 +18,9 @@ import {
   feedBatchSubject,
   incidentControlSubject,
   ProtocolError,
+  refuseAuthorization,
   STALE_CHANNELS_MAX,
+  wwwAuthenticate,
 } from "../../protocol/mod.ts";
 import {
   decodeLabels,
@@ -173,6 +176,8 @@ export class IngestServer {
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path === "/metrics" && req.method === "GET") {
+      const refused = this.#authorize(req);
+      if (refused !== undefined) return this.#refuse(res, refused);
       this.metrics.channels.set(this.table.channels);
       this.#scores.refresh(this.metrics);
       res.writeHead(200, { "content-type": this.metrics.registry.contentType });
@@ -201,7 +206,8 @@ export class IngestServer {
     if (auth !== undefined) {
       req.resume();
       this.metrics.unauthorized.inc({ api });
-      return done({ status: 401, text: auth });
+      this.metrics.requests.inc({ api, code: "401" });
+      return this.#refuse(res, auth);
     }
     const encoding = contentEncoding(req.headers, api);
     if (encoding.refused !== undefined) {
@@ -275,20 +281,16 @@ export class IngestServer {
 
   /** Why `req`'s credentials are refused, or undefined when they are good (or none are asked). */
   #authorize(req: IncomingMessage): string | undefined {
-    const { bearerToken, basicAuth } = this.settings;
-    if (bearerToken === undefined && basicAuth === undefined) return undefined;
-    const given = req.headers.authorization ?? "";
-    if (bearerToken !== undefined) {
-      if (given === `Bearer ${bearerToken}`) return undefined;
-      return given === ""
-        ? "Unauthorized: the Authorization header is missing; this receiver takes a bearer token"
-        : "Unauthorized: the Authorization header's bearer token is wrong";
-    }
-    const expected = `Basic ${btoa(`${basicAuth!.username}:${basicAuth!.password}`)}`;
-    if (given === expected) return undefined;
-    return given === ""
-      ? "Unauthorized: the Authorization header is missing; this receiver takes basic auth"
-      : "Unauthorized: the Authorization header's basic auth credentials are wrong";
+    return refuseAuthorization(req.headers.authorization, this.settings);
+  }
+
+  /** Answers 401 with `text`, saying in `WWW-Authenticate` which credential is taken. */
+  #refuse(res: ServerResponse, text: string): void {
+    res.writeHead(401, {
+      "content-type": "text/plain; charset=utf-8",
+      "www-authenticate": wwwAuthenticate(this.settings, "troupe metrics receiver"),
+    });
+    res.end(`${text}\n`);
   }
 
   /** Takes a remote-write body. */

@@ -3,7 +3,7 @@
  * host's config file gives them (snake_case, like the rest of the file), checked once: a bad
  * field stops startup with its path and value.
  */
-import { ConfigError } from "../../protocol/mod.ts";
+import { checkToken, ConfigError } from "../../protocol/mod.ts";
 import { type LabelSelector, parseLabelSelector } from "../../protocol/prometheus/mod.ts";
 
 /** The receiver's settings, checked. */
@@ -107,7 +107,9 @@ export function parseIngestSettings(
       { value: out.feed },
     );
   }
-  out.bearerToken = readText(m, path, "bearer_token") ?? out.bearerToken;
+  if (m.bearer_token !== undefined) {
+    out.bearerToken = checkToken(m.bearer_token, `${path}.bearer_token`);
+  }
   if (m.basic_auth !== undefined) out.basicAuth = readBasicAuth(m.basic_auth, `${path}.basic_auth`);
   if (out.bearerToken !== undefined && out.basicAuth !== undefined) {
     throw new ConfigError(

@@ -22,6 +22,7 @@ export { DEFAULT_SUPERVISION, type SupervisionOptions } from "./instances/mod.ts
 export { InputRejectedError, type RejectionReason } from "./instances/mod.ts";
 export { type FoldInput, foldInput, type FoldResult, MissingInitError } from "./instances/mod.ts";
 export {
+  checkHttpHost,
   checkNatsUrl,
   defaultHostConfig,
   type HostConfig,

@@ -44,7 +44,15 @@ import {
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
 import { alertingConfigOf } from "../stage_alerting.ts";
 import { waitForSignal } from "../signals.ts";
-import { type StartedReceiver, startReceiver } from "../metrics_receiver.ts";
+import {
+  applyHttpSettings,
+  HTTP_TOKEN_ENV,
+  httpBaseUrl,
+  openHttpWarning,
+  REMOTE_WRITE_TOKEN_ENV,
+} from "../http_settings.ts";
+import { RECEIVER_BLOCK_FILE } from "../receiver_block_file.ts";
+import { receiverLines, type StartedReceiver, startReceiver } from "../metrics_receiver.ts";
 import { parseIngestSettings } from "../../actors/ingest/mod.ts";
 import {
   BUILT_IN_KINDS,
@@ -92,7 +100,7 @@ export const command: Command = {
   name: "run",
   summary: "an actor host, from a JSON config file",
   usage: "[--config FILE] [--nats URL] [--partitions LIST] [--threads N] [--http-port N] " +
-    "[--data-dir DIR] [--accept-journal-loss]",
+    "[--http-host ADDR] [--data-dir DIR] [--accept-journal-loss]",
   options: {
     config: {
       type: "string",
@@ -131,6 +139,14 @@ export const command: Command = {
       defaultText: 'the file\'s "http_port", else none',
       number: { min: 0, max: 65535, integer: true },
     },
+    "http-host": {
+      type: "string",
+      arg: "ADDR",
+      help: "The address the HTTP port listens on: 0.0.0.0 for every interface (then set a " +
+        `token: http_bearer_token in the file or ${HTTP_TOKEN_ENV}, asked of every request ` +
+        "but /healthz)",
+      defaultText: 'the file\'s "http_host", else 127.0.0.1 (this machine only)',
+    },
     "data-dir": {
       type: "string",
       arg: "DIR",
@@ -146,11 +162,15 @@ export const command: Command = {
   host_id, nats, data_dir, input ("core" | "jetstream"), accept_journal_loss,
   partitions { count, owned }, journal { kind: "file" | "jetstream" | "memory",
   fsync: "always" | "interval" | "never", fsync_interval_ms }, snapshots { store: "file" | "kv" |
-  "memory", every_inputs, every_ms }, http_port, output_msg_id, limits { frame_bytes_max,
+  "memory", every_inputs, every_ms }, http_port, http_host, http_bearer_token | http_basic_auth
+  (asked of every request to the HTTP port but /healthz), output_msg_id, limits { frame_bytes_max,
   samples_per_frame_max, channels_max, mailbox_max }, actors { <kind>: { enabled, ...kind's
   options } }, remote_write { port, feed, match, channels_max, bearer_token | basic_auth, ... }
   (the Prometheus remote write and OTLP receiver, on a thread of its own: docs/prometheus.md).
 Every kind runs unless its section says "enabled": false.
+Environment: ${HTTP_TOKEN_ENV} (the HTTP port's bearer token) and ${REMOTE_WRITE_TOKEN_ENV} (the
+receiver's), over the file's. With credentials, the remote_write block for prometheus.yml is
+written to DIR/${RECEIVER_BLOCK_FILE} (mode 0600), not printed.
 A file: { "nats": "nats://127.0.0.1:4222", "partitions": { "count": 16, "owned": "0-7" },
   "actors": { "stats": { "every_samples": 500 }, "coherence": { "enabled": false } } }
 Examples:
@@ -226,6 +246,9 @@ function applyRunOptions(config: HostConfig, args: ParsedArgs): void {
   }
   const httpPort = optNum(args, "http-port");
   if (httpPort !== undefined) config.http_port = httpPort;
+  applyHttpSettings(config, { host: str(args, "http-host"), env: process.env });
+  const open = openHttpWarning(config);
+  if (open !== undefined) console.error(`troupe run: warning: ${open}`);
   if (flag(args, "accept-journal-loss")) config.accept_journal_loss = true;
 }
 
@@ -304,7 +327,7 @@ async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
   }
   console.log(runningLine(config, launched.host.httpPort, kinds));
   if (incidents) console.log(`troupe run: ${incidents.line}`);
-  if (receiver) console.log(`troupe run: ${receiver.line}\n${receiver.block}`);
+  if (receiver) console.log(`troupe run: ${receiverLines(receiver, config.data_dir)}`);
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),
     launched.fatal.then((fatal) => ({ signal: undefined, fatal })),
@@ -340,8 +363,10 @@ function runningLine(config: HostConfig, port: number | undefined, kinds: HostKi
   } on ${config.nats ?? "the in-process bus"}, partitions ${
     config.partitions.owned.join(",")
   } of ${config.partitions.count}` +
-    (port ? `; http://127.0.0.1:${port}/metrics` : "") +
-    (port && "bars" in config.actors ? `; scans: POST http://127.0.0.1:${port}/scan/stream` : "");
+    (port ? `; ${httpBaseUrl(config, port)}/metrics` : "") +
+    (port && "bars" in config.actors
+      ? `; scans: POST ${httpBaseUrl(config, port)}/scan/stream`
+      : "");
 }
 
 /**
@@ -381,11 +406,13 @@ async function runThreaded(
       Object.keys(config.actors).join(", ")
     } on ${host.threads} threads on ${config.nats}, partitions ${
       config.partitions.owned.join(",")
-    } of ${config.partitions.count}` + (port ? `; http://127.0.0.1:${port}/metrics` : "") +
-      (port && "bars" in config.actors ? `; scans: POST http://127.0.0.1:${port}/scan/stream` : ""),
+    } of ${config.partitions.count}` + (port ? `; ${httpBaseUrl(config, port)}/metrics` : "") +
+      (port && "bars" in config.actors
+        ? `; scans: POST ${httpBaseUrl(config, port)}/scan/stream`
+        : ""),
   );
   if (incidents) console.log(`troupe run: ${incidents.line}`);
-  if (receiver) console.log(`troupe run: ${receiver.line}\n${receiver.block}`);
+  if (receiver) console.log(`troupe run: ${receiverLines(receiver, config.data_dir)}`);
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),
     host.fatal.then((fatal) => ({ signal: undefined, fatal })),
@@ -439,14 +466,14 @@ async function runLeased(
     } on ${config.nats}, partitions auto of ${config.partitions.count} ` +
       `(lease TTL ${ttl_ms} ms, heartbeat ${heartbeat_ms} ms; holds ${
         launched.leases.owned().join(",") || "none yet"
-      })` + (port ? `; http://127.0.0.1:${port}/metrics` : ""),
+      })` + (port ? `; ${httpBaseUrl(config, port)}/metrics` : ""),
   );
   const incidents = await startLeasedIncidents(config, launched).catch((err) => {
     console.error(`troupe run: cannot start the incident stage's lease: ${describeError(err)}`);
     return undefined;
   });
   if (incidents) console.log(`troupe run: incidents: ${incidents.line}`);
-  if (receiver) console.log(`troupe run: ${receiver.line}\n${receiver.block}`);
+  if (receiver) console.log(`troupe run: ${receiverLines(receiver, config.data_dir)}`);
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),
     ...receiverFatal(receiver),

@@ -26,10 +26,13 @@ import { waitForSignal } from "../signals.ts";
 import { HTTP_URL_DEFAULT, HTTP_URL_FILE, resolveHttpUrl } from "../host_url.ts";
 import { DATA_DIR_DEFAULT, DATA_DIR_OPTION } from "../discovery_file.ts";
 import { ScanView, type Stats } from "../scan_view.ts";
+import { envToken, HTTP_TOKEN_ENV } from "../http_settings.ts";
 import {
+  authorizationHeader,
   decodeScanResultsMessage,
   decodeScanStarted,
   decodeScanStats,
+  type HttpCredentials,
   type ScanStarted,
 } from "../../protocol/mod.ts";
 
@@ -83,7 +86,8 @@ export const command: Command = {
     url: {
       type: "string",
       arg: "URL",
-      help: "A host's HTTP port",
+      help: "A host's HTTP port; http://USER:PASSWORD@HOST:PORT for one that asks basic auth " +
+        `(${HTTP_TOKEN_ENV} gives a bearer token)`,
       defaultText:
         `troupe up's, from ${DATA_DIR_DEFAULT}/${HTTP_URL_FILE}, else ${HTTP_URL_DEFAULT}`,
     },
@@ -99,7 +103,7 @@ Exit codes: 0 the scan ran (done, stopped or Ctrl-C), 1 it failed or no host ans
 error or a request the host refused (400, 413: the message names the field and the column).`,
   async run(args) {
     const request = scanRequest(args);
-    const base = baseUrl(args);
+    const { base, auth } = hostAccess(args);
     // Listened for before the POST: a Ctrl-C while it is answered stops the scan it starts (with
     // the default action it would kill the process and leave the scan running on the server).
     const signalled = waitForSignal().then(() => "signal" as const);
@@ -107,7 +111,7 @@ error or a request the host refused (400, 413: the message names the field and t
     try {
       started = await fetch(`${base}/scan/stream`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...auth },
         body: JSON.stringify(request),
       });
     } catch (err) {
@@ -118,6 +122,14 @@ error or a request the host refused (400, 413: the message names the field and t
       return EXIT_FAILURE;
     }
     const text = await started.text().catch(() => "");
+    if (started.status === 401) {
+      console.error(
+        `troupe scan: the host at ${base} refused the credentials (401): ${text.trim()}; set ` +
+          `${HTTP_TOKEN_ENV} to its bearer token, or give its user and password in --url ` +
+          "(http://USER:PASSWORD@HOST:PORT)",
+      );
+      return EXIT_FAILURE;
+    }
     if (started.status !== 200) {
       console.error(`troupe scan: ${refusal(started.status, text, request)}`);
       return started.status === 400 || started.status === 413 ? EXIT_USAGE : EXIT_FAILURE;
@@ -139,12 +151,12 @@ error or a request the host refused (400, 413: the message names the field and t
     // Said at once, not only at the end: a long scan's results are known to be partial from the
     // start.
     view.partitionsMissing(body.partitions_missing);
-    const end = follow(body.websocketUrl, view).catch((err) => {
+    const end = follow(body.websocketUrl, { view, auth }).catch((err) => {
       view.note(`troupe scan: ${(err as Error).message}`);
       return undefined;
     });
     const progress = setInterval(() => {
-      fetch(`${base}/scan/stats/${scanId}`).then((r) => r.text()).then(
+      fetch(`${base}/scan/stats/${scanId}`, { headers: auth }).then((r) => r.text()).then(
         (s) => view.progress(decodeScanStats(s)),
         () => {},
       );
@@ -154,7 +166,8 @@ error or a request the host refused (400, 413: the message names the field and t
     // Ctrl-C: the scan stops on the server, whose end message brings the final statistics.
     if (outcome === "signal") {
       view.note(`\ntroupe scan: stopping scan ${scanId} on the server`);
-      const stop = await fetch(`${base}/scan/stop/${scanId}`, { method: "POST" }).catch(() => {});
+      const stop = await fetch(`${base}/scan/stop/${scanId}`, { method: "POST", headers: auth })
+        .catch(() => {});
       stats = await Promise.race([
         end,
         new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000)),
@@ -164,7 +177,7 @@ error or a request the host refused (400, 413: the message names the field and t
     clearInterval(progress);
     view.finish(stats);
     if (!flag(args, "keep")) {
-      await fetch(`${base}/scan/${scanId}`, { method: "DELETE" }).catch(() => {});
+      await fetch(`${base}/scan/${scanId}`, { method: "DELETE", headers: auth }).catch(() => {});
     }
     return stats?.state === "failed" || stats === undefined ? EXIT_FAILURE : EXIT_OK;
   },
@@ -212,7 +225,12 @@ function universeOf(value: string): string[] | string {
   return `${prefix}*`;
 }
 
-function baseUrl(args: ParsedArgs): string {
+/**
+ * The host's base URL and the header that carries its credentials: a user and password given in
+ * the URL (taken out of it: fetch refuses a URL with them), else `TROUPE_HTTP_TOKEN`'s bearer
+ * token, else none.
+ */
+function hostAccess(args: ParsedArgs): { base: string; auth: Record<string, string> } {
   const { url } = resolveHttpUrl(str(args, "url"), text(args, "data-dir"));
   let parsed: URL;
   try {
@@ -221,9 +239,30 @@ function baseUrl(args: ParsedArgs): string {
     throw new UsageError(`Option --url must be an http:// URL, got "${url}"`);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new UsageError(`Option --url must be an http:// URL, got "${url}"`);
+    throw new UsageError(`Option --url must be an http:// URL, got "${describeUrl(parsed)}"`);
   }
-  return url.replace(/\/+$/, "");
+  const credentials: HttpCredentials = parsed.username !== ""
+    ? {
+      basicAuth: {
+        username: decodeURIComponent(parsed.username),
+        password: decodeURIComponent(parsed.password),
+      },
+    }
+    : { bearerToken: envToken(process.env, HTTP_TOKEN_ENV) };
+  parsed.username = "";
+  parsed.password = "";
+  const header = authorizationHeader(credentials);
+  return {
+    base: parsed.href.replace(/\/+$/, ""),
+    auth: header === undefined ? {} : { authorization: header },
+  };
+}
+
+/** `url` without its password, for a message. */
+function describeUrl(url: URL): string {
+  const shown = new URL(url.href);
+  if (shown.password !== "") shown.password = "***";
+  return shown.href;
 }
 
 /** A refusal's JSON (`{ error, field }`, not a scan answer), or its text as the error. */
@@ -256,11 +295,15 @@ function refusal(status: number, text: string, request: Record<string, unknown>)
  * Shows a scan's results as they arrive over its WebSocket, reopening it from the last sequence
  * number when it drops; resolves with the final statistics.
  */
-function follow(url: string, view: ScanView): Promise<Stats> {
+function follow(
+  url: string,
+  options: { view: ScanView; auth: Record<string, string> },
+): Promise<Stats> {
+  const { view, auth } = options;
   let last = 0, retries = 0;
   return new Promise((resolve, reject) => {
     const open = () => {
-      const ws = new WebSocket(`${url}?after=${last}`);
+      const ws = new WebSocket(`${url}?after=${last}`, { headers: auth });
       let ended = false;
       ws.on("message", (data) => {
         retries = 0;

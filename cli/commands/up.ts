@@ -37,6 +37,11 @@ import type { LaunchedCollab } from "../../collab/mod.ts";
 import { type CollabFile, removeCollabFile } from "../collab_file.ts";
 import { announceCollab, COLLAB_PORT, startCollab } from "../up_collab.ts";
 import { startFeed } from "../up_feed.ts";
+import {
+  UP_RECEIVER_OPTIONS,
+  type UpReceiverSettings,
+  upReceiverSettings,
+} from "../up_receiver.ts";
 import { launchUpHosts, type UpHosts } from "../up_hosts.ts";
 import { launchThreadedUp, threadsRefused, upThreads } from "../up_threaded.ts";
 import { type ClusterIncidents, startJournaledIncidents } from "../run_incidents.ts";
@@ -62,7 +67,8 @@ export const command: Command = {
   usage:
     "[--feed market|metrics|remote-write] [--channels N] [--rate N] [--duration S] [--seed N] " +
     "[--data-dir DIR] [--http-port N] [--collab-port N] [--no-nats] [--journal KIND] " +
-    "[--hosts N] [--threads N] [--record FILE] " +
+    "[--hosts N] [--threads N] [--record FILE] [--remote-write-port N] [--match SELECTOR] " +
+    "[--token TOKEN] " +
     "[--accept-journal-loss]",
   options: {
     feed: {
@@ -71,7 +77,8 @@ export const command: Command = {
       help: "market: the synthetic market, with demo settings; metrics: the service metrics " +
         "feed (a sample a minute of event time), with the settings for service metrics; " +
         "remote-write: no synthetic feed, the metrics receiver on port 9201 (or a free one) " +
-        "for your Prometheus's remote write or an OpenTelemetry Collector (docs/prometheus.md)",
+        "for your Prometheus's remote write or an OpenTelemetry Collector, asking a bearer " +
+        "token (docs/prometheus.md)",
       default: "market",
       oneOf: ["market", "metrics", "remote-write"],
     },
@@ -179,6 +186,7 @@ export const command: Command = {
       type: "boolean",
       help: "Start even where the journal lost inputs the input cannot give back (named)",
     },
+    ...UP_RECEIVER_OPTIONS,
   },
   details: `It prints the host's /healthz and /metrics URL, the dashboard's URL with an owner token,
 and every 10 s a status line with the latest findings; Ctrl-C drains, snapshots and stops.
@@ -190,6 +198,9 @@ Examples:
   troupe up --feed metrics --duration 5m
   troupe up --data-dir /tmp/demo --http-port 0 --collab-port 0 --record demo.rec
   troupe up --hosts 3        three hosts share the partitions by lease (troupe status)
+  troupe up --feed remote-write --match '{job="node"}'
+                             the receiver for your Prometheus; the block for prometheus.yml,
+                             with its generated token, goes to DIR/prometheus-remote-write.yml
 Install nats-server for the full cluster: apt-get install nats-server (Debian/Ubuntu), brew
 install nats-server (macOS). TROUPE_NATS_SERVER=PATH names the binary to start instead of the one
 on PATH; without one, everything runs on the in-process bus (said in one line).`,
@@ -317,6 +328,8 @@ interface UpOptions {
   acceptJournalLoss: boolean;
   /** The feed's step per channel, for the demo's settings. */
   intervalUs: number;
+  /** --remote-write-port, --match and --token, checked. */
+  receiver: UpReceiverSettings;
 }
 
 /** Reads and checks the options; a bad one is a UsageError naming it and its value. */
@@ -363,6 +376,7 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     acceptJournalLoss: flag(args, "accept-journal-loss"),
     alertmanagers: alertmanagerUrls(args.values.alertmanager),
     intervalUs: Math.max(1, Math.round((channels * 1e6) / rate)),
+    receiver: upReceiverSettings(args, feedKind),
   };
 }
 

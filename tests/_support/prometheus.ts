@@ -37,7 +37,11 @@ export interface StartedProcess {
   stop(): Promise<void>;
 }
 
-async function startProcess(
+/**
+ * Starts `bin` with the arguments `args` makes of a free port and a temporary directory, ready
+ * once `ready` answers 2xx on that port.
+ */
+export async function startProcess(
   bin: string,
   args: (port: number, dir: string) => string[],
   ready: string,

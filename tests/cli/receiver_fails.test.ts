@@ -100,7 +100,8 @@ if (haveNatsServer("a metrics receiver that fails")) {
       env: { TROUPE_TEST_RECEIVER_DIES: trigger },
     });
     try {
-      await up.waitFor("send_interval", 120_000);
+      // The block holds the generated token: written to a file, whose path is the line's end.
+      await up.waitFor("prometheus-remote-write.yml", 120_000);
       assert.match(up.output(), "acknowledged once on the feed stream");
       writeFileSync(trigger, "");
       assert.is(await up.exitCode(60_000), 1, up.output());

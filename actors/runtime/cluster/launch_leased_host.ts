@@ -228,7 +228,7 @@ async function serveLeasedHttp(
     health: () => leasedHealth(leases, running, natsCheck()),
     metrics,
     refreshGauges: () => {},
-  });
+  }, { bind: config.http_host, auth: config.http_auth });
 }
 
 /** Health: the partitions held, each lease's time left, the counts, and each partition's health. */

@@ -346,7 +346,11 @@ export class Host {
             count: this.#partitionCount,
             owned: [...this.#owned].sort((a, b) => a - b),
           },
-        }, this.options.http);
+        }, {
+          extra: this.options.http,
+          bind: this.options.httpHost,
+          auth: this.options.httpAuth,
+        });
       }
       const resumeAfter = await recoverAtStart({
         journal: this.#journal,

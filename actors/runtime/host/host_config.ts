@@ -6,7 +6,9 @@ import {
   type AnyActorDefinition,
   ConfigError,
   configObject,
+  type HttpCredentials,
   readBoolean,
+  readHttpCredentials,
   readNumber,
   readString,
   rejectUnknown,
@@ -52,6 +54,13 @@ export interface HostConfig {
   journal: { kind: "file" | "jetstream" | "memory"; fsync: FsyncPolicy; fsync_interval_ms: number };
   snapshots: { store: "file" | "kv" | "memory"; every_inputs: number; every_ms: number };
   http_port: number | undefined;
+  /** The address the HTTP port listens on: `127.0.0.1`, only this machine; `0.0.0.0`, all. */
+  http_host: string;
+  /**
+   * What the HTTP port asks of a request (a bearer token or basic auth) but on `/healthz`:
+   * `http_bearer_token` or `http_basic_auth`, or `TROUPE_HTTP_TOKEN`; none by default.
+   */
+  http_auth: HttpCredentials;
   /** Send each output's id as a `Nats-Msg-Id` header, for a JetStream stream capturing outputs. */
   output_msg_id: boolean;
   /** Start over journal losses the input cannot give back (`--accept-journal-loss`). */
@@ -91,6 +100,8 @@ export function defaultHostConfig(): HostConfig {
     journal: { kind: "file", fsync: "interval", fsync_interval_ms: 100 },
     snapshots: { store: "file", every_inputs: 1000, every_ms: 5000 },
     http_port: undefined,
+    http_host: HTTP_HOST_DEFAULT,
+    http_auth: {},
     output_msg_id: false,
     accept_journal_loss: false,
     limits: {
@@ -116,6 +127,9 @@ export const LIMITS_MAX = {
   channels_max: 10_000_000,
   mailbox_max: 10_000_000,
 } as const;
+
+/** Where the HTTP port listens by default: loopback, so nothing off the machine reaches it. */
+export const HTTP_HOST_DEFAULT = "127.0.0.1";
 
 /** URL schemes a NATS client connects with. */
 const NATS_SCHEMES = ["nats:", "tls:", "ws:", "wss:"];
@@ -158,6 +172,9 @@ const TOP = [
   "journal",
   "snapshots",
   "http_port",
+  "http_host",
+  "http_bearer_token",
+  "http_basic_auth",
   "output_msg_id",
   "accept_journal_loss",
   "limits",
@@ -199,6 +216,12 @@ export function parseHostConfig(
     http_port: obj.http_port === undefined
       ? undefined
       : readNumber(obj, "http_port", "", 0, { min: 0, max: 65535, integer: true }),
+    http_host: readHttpHost(obj),
+    http_auth: readHttpCredentials(
+      obj,
+      { token: "http_bearer_token", basic: "http_basic_auth" },
+      "",
+    ),
     output_msg_id: readBoolean(obj, "output_msg_id", "", d.output_msg_id),
     accept_journal_loss: readBoolean(obj, "accept_journal_loss", "", d.accept_journal_loss),
     limits: obj.limits === undefined ? d.limits : parseLimitsSection(obj.limits, d.limits),
@@ -213,6 +236,28 @@ export function parseHostConfig(
   };
   checkNatsNeeded(config);
   return config;
+}
+
+/** `http_host`: an address to listen on. */
+function readHttpHost(obj: Record<string, unknown>): string {
+  return checkHttpHost(readString(obj, "http_host", "", HTTP_HOST_DEFAULT), "http_host");
+}
+
+/**
+ * Checks an address to listen on (a name or an IP address, without a port); throws a
+ * ConfigError naming `field` and the value when it is not one.
+ */
+export function checkHttpHost(value: string, field: string): string {
+  // One colon and digits after it is a port (IPv6 addresses have two colons or more).
+  if (!/^[A-Za-z0-9.\-:\[\]%]+$/.test(value) || /^[^:]*:\d*$/.test(value)) {
+    throw new ConfigError(
+      field,
+      `Field "${field}" must be an address to listen on such as 127.0.0.1 or 0.0.0.0 (without ` +
+        `a port), got ${JSON.stringify(value)}`,
+      { value },
+    );
+  }
+  return value;
 }
 
 /** JetStream keeps at most 5 replicas of a stream. */

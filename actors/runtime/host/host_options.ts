@@ -8,6 +8,7 @@ import {
   type Bus,
   ConfigError,
   type FrameLimits,
+  type HttpCredentials,
 } from "../../../protocol/mod.ts";
 import type { ControlSource } from "../control/stream/mod.ts";
 import type {
@@ -49,6 +50,10 @@ export interface HostOptions {
   httpPort?: number;
   /** Routes served on the same port besides /healthz and /metrics (the scan API). */
   http?: HttpExtension;
+  /** The address the HTTP port listens on: 127.0.0.1 when absent. */
+  httpHost?: string;
+  /** What every request to the HTTP port but /healthz must carry: nothing when absent. */
+  httpAuth?: HttpCredentials;
   /** Wall clock in milliseconds, for lag, timers and backoff only: never for actor logic. */
   now?: () => number;
   /** Timers for backoff and periodic work; the simulator passes virtual ones. */

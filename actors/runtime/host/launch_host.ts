@@ -367,6 +367,8 @@ export function hostOptions(
     msgIdHeaders: nc !== undefined && config.output_msg_id,
     acceptJournalLoss: config.accept_journal_loss,
     ...(config.http_port === undefined ? {} : { httpPort: config.http_port }),
+    httpHost: config.http_host,
+    httpAuth: config.http_auth,
     log,
     onFatal,
     ...(bus instanceof NatsBus ? { liveness: [natsLiveness(() => bus.state)] } : {}),

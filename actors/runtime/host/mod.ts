@@ -4,6 +4,7 @@
  */
 export { Host } from "./host.ts";
 export {
+  checkHttpHost,
   checkNatsUrl,
   defaultHostConfig,
   type HostConfig,

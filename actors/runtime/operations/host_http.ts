@@ -1,11 +1,19 @@
 /**
- * A host's HTTP endpoints, on loopback: `/healthz` (200 while the host is ready, connected and
+ * A host's HTTP endpoints, on loopback unless told otherwise: `/healthz` (200 while the host is ready, connected and
  * consuming, 503 otherwise, with the reasons and the counts as JSON, and what a service is still
  * warming) and `/metrics` (Prometheus text format), both answered by ops_routes.ts. A service
  * mounted beside the host (the scan API) answers its own paths first, and its WebSocket upgrades.
+ * With credentials set, every request and upgrade but `/healthz` must carry them (401 otherwise,
+ * with `WWW-Authenticate`): a probe that only asks whether the host lives needs no secret.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import {
+  asksCredentials,
+  type HttpCredentials,
+  refuseAuthorization,
+  wwwAuthenticate,
+} from "../../../protocol/mod.ts";
 import { HostFatalError } from "./fatal_error.ts";
 import type { HostMetrics } from "./host_metrics.ts";
 import { answerOps, OPS_PATHS, type OpsEndpoints } from "./ops_routes.ts";
@@ -34,15 +42,34 @@ export interface HttpExtension {
   warming?(): string[];
 }
 
+/** Options of `serveHostHttp`. */
+export interface HostHttpOptions {
+  /** Routes served beside /healthz and /metrics (the scan API). */
+  extra?: HttpExtension | undefined;
+  /** The address to listen on: 127.0.0.1 by default. */
+  bind?: string | undefined;
+  /** What a request but /healthz must carry; none asked by default. */
+  auth?: HttpCredentials | undefined;
+}
+
+/** The realm a host's 401 names. */
+const REALM = "troupe host";
+
+/** The path that answers without credentials: whether the host lives says nothing secret. */
+const OPEN_PATH = "/healthz";
+
 /**
- * Serves a host's /healthz and /metrics on `port` (0: a free one) of 127.0.0.1, and what `extra`
- * serves.
+ * Serves a host's /healthz and /metrics on `port` (0: a free one) of `options.bind` (127.0.0.1),
+ * and what `options.extra` serves, asking `options.auth` of every request but /healthz.
  */
 export function serveHostHttp(
   port: number,
   host: HttpHost,
-  extra?: HttpExtension,
+  options: HostHttpOptions = {},
 ): Promise<Server> {
+  const { extra, auth } = options;
+  const bind = options.bind ?? "127.0.0.1";
+  const guarded = asksCredentials(auth);
   const endpoints: OpsEndpoints = {
     // Warming is not a fault: the host serves meanwhile, only slower at first.
     health: () => ({
@@ -59,6 +86,17 @@ export function serveHostHttp(
   const server = createServer(async (req, res) => {
     try {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      const refused = guarded && path !== OPEN_PATH
+        ? refuseAuthorization(req.headers.authorization, auth)
+        : undefined;
+      if (refused !== undefined) {
+        req.resume();
+        res.writeHead(401, {
+          "content-type": "text/plain; charset=utf-8",
+          "www-authenticate": wwwAuthenticate(auth, REALM),
+        });
+        return void res.end(`${refused}\n`);
+      }
       const ops = OPS_PATHS.includes(path);
       if (!ops && extra && await extra.handle(req, res)) return;
       if (!(await answerOps(req, res, endpoints))) {
@@ -72,6 +110,8 @@ export function serveHostHttp(
     }
   });
   server.on("upgrade", (req, socket, head) => {
+    const refused = guarded ? refuseAuthorization(req.headers.authorization, auth) : undefined;
+    if (refused !== undefined) return refuseUpgrade(socket, refused, wwwAuthenticate(auth, REALM));
     if (!extra?.upgrade(req, socket, head)) socket.destroy();
   });
   return new Promise((resolve, reject) => {
@@ -79,13 +119,23 @@ export function serveHostHttp(
       const why = err.code === "EADDRINUSE" ? "the port is in use by another process" : err.message;
       reject(
         new HostFatalError(
-          `Cannot serve /healthz and /metrics on 127.0.0.1:${port}: ${why}`,
+          `Cannot serve /healthz and /metrics on ${bind}:${port}: ${why}`,
           { cause: err },
         ),
       );
     });
-    server.listen(port, "127.0.0.1", () => resolve(server));
+    server.listen(port, bind, () => resolve(server));
   });
+}
+
+/** Answers an upgrade 401 with `text` and `challenge`, and closes the socket. */
+function refuseUpgrade(socket: Duplex, text: string, challenge: string): void {
+  const body = `${text}\n`;
+  socket.end(
+    `HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `WWW-Authenticate: ${challenge}\r\nContent-Length: ${new TextEncoder().encode(body).length}` +
+      `\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** The port a server listens on; undefined before it listens, or for none. */

@@ -4,6 +4,7 @@
  */
 export {
   closeServer,
+  type HostHttpOptions,
   type HttpExtension,
   type HttpHost,
   serveHostHttp,

@@ -334,8 +334,9 @@ export class ThreadedHost {
       const data: HostThreadData = {
         hostThread: true,
         index: i,
-        // Thread 0 serves the scan API on a loopback port of its own, forwarded to.
-        config: scans && i === 0 ? { ...config, http_port: 0 } : config,
+        // Thread 0 serves the scan API on a loopback port of its own, forwarded to; it asks the
+        // same credentials, which the forwarding passes on as they came.
+        config: scans && i === 0 ? { ...config, http_port: 0, http_host: "127.0.0.1" } : config,
         counts: shared,
         kindsModule: kinds!.href,
         scans,
@@ -478,7 +479,7 @@ export class ThreadedHost {
       ...(this.config.partitions.leases ? {} : {
         partitions: { count: this.config.partitions.count, owned: this.config.partitions.owned },
       }),
-    }, extra);
+    }, { extra, bind: this.config.http_host, auth: this.config.http_auth });
   }
 }
 

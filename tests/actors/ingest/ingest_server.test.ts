@@ -71,8 +71,8 @@ async function receiver(
   };
   const write = (req: WriteRequest, headers: Record<string, string> = {}) =>
     post(snappyCompress(encodeWriteRequest(req)), headers);
-  const metric = async (line: string) => {
-    const text = await (await fetch(`${url}/metrics`)).text();
+  const metric = async (line: string, headers: Record<string, string> = {}) => {
+    const text = await (await fetch(`${url}/metrics`, { headers })).text();
     const l = text.split("\n").find((s) => s.startsWith(line + " "));
     return l === undefined ? 0 : Number(l.slice(line.length + 1));
   };
@@ -333,7 +333,8 @@ test("a wrong or missing token is 401 and counted; the right one is taken", asyn
     assert.is(wrong.status, 401);
     assert.match(wrong.text, /bearer token is wrong/);
     assert.is((await r.write(req)).status, 401);
-    assert.is(await r.metric('troupe_ingest_unauthorized_total{api="remote_write"}'), 2);
+    const token = { authorization: "Bearer s3cret" };
+    assert.is(await r.metric('troupe_ingest_unauthorized_total{api="remote_write"}', token), 2);
     assert.is(r.samples.get("api-authed"), undefined);
     assert.is((await r.write(req, { authorization: "Bearer s3cret" })).status, 204);
     assert.equal(r.samples.get("api-authed"), [[T0, 1, false]]);

@@ -1,0 +1,110 @@
+/**
+ * `troupe up --feed remote-write`'s receiver settings: its port, the series it takes (`--match`)
+ * and its bearer token. Secure by default: without `--token` (or `TROUPE_REMOTE_WRITE_TOKEN`) a
+ * token is generated once and kept in the data directory (mode 0600), so a Prometheus configured
+ * from the written block keeps sending across restarts of `troupe up`.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { parseIngestSettings } from "../actors/ingest/mod.ts";
+import { checkToken, ConfigError } from "../protocol/mod.ts";
+import { given, type OptionSpec, optNum, type ParsedArgs, str, UsageError } from "./args.ts";
+import { envToken, REMOTE_WRITE_TOKEN_ENV } from "./http_settings.ts";
+import { RECEIVER_BLOCK_FILE } from "./receiver_block_file.ts";
+
+/** The receiver's port when it is free. */
+export const UP_RECEIVER_PORT = 9201;
+
+/** The file in the data directory that keeps the generated token. */
+export const UP_RECEIVER_TOKEN_FILE = "remote-write.token";
+
+/** The options of `troupe up` that set the receiver (with `--feed remote-write` only). */
+export const UP_RECEIVER_OPTIONS: Record<string, OptionSpec> = {
+  "remote-write-port": {
+    type: "string",
+    arg: "N",
+    help: "With --feed remote-write: the metrics receiver's port; 0: a free one",
+    defaultText: `${UP_RECEIVER_PORT}, or a free one when it is taken`,
+    number: { min: 0, max: 65535, integer: true },
+  },
+  match: {
+    type: "string",
+    arg: "SELECTOR",
+    multiple: true,
+    help: "With --feed remote-write: take only the series a selector such as " +
+      `'{job="node"}' or 'node_load1{instance=~"db.*"}' matches (repeatable: any of them)`,
+    defaultText: "every series",
+  },
+  token: {
+    type: "string",
+    arg: "TOKEN",
+    help: "With --feed remote-write: the bearer token the receiver asks of every request but " +
+      `/healthz (${REMOTE_WRITE_TOKEN_ENV} gives one without showing it to ps); the block for ` +
+      `prometheus.yml, with it, is written to DIR/${RECEIVER_BLOCK_FILE}`,
+    defaultText: `generated once, kept in DIR/${UP_RECEIVER_TOKEN_FILE}`,
+  },
+};
+
+/** The receiver's settings as the options give them. */
+export interface UpReceiverSettings {
+  /** The port asked for; undefined: 9201, or a free one when it is taken. */
+  port: number | undefined;
+  /** The selectors, checked. */
+  match: string[];
+  /** The token given (option or environment); undefined: the data directory's, or a new one. */
+  token: string | undefined;
+}
+
+/** Reads the receiver's options; a bad one, or one without `--feed remote-write`, is refused. */
+export function upReceiverSettings(args: ParsedArgs, feedKind: string): UpReceiverSettings {
+  if (feedKind !== "remote-write") {
+    for (const name of Object.keys(UP_RECEIVER_OPTIONS)) {
+      if (given(args, name)) {
+        throw new UsageError(
+          `Option --${name} sets the metrics receiver, which runs with --feed remote-write ` +
+            `only, got --feed ${feedKind}`,
+        );
+      }
+    }
+  }
+  const raw = args.values.match;
+  const match = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  try {
+    parseIngestSettings({ match }, "--match");
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new UsageError(`Option ${err.message.replace(/^--match\[\d+\]: /, "--match: ")}`);
+  }
+  let token = str(args, "token");
+  if (token !== undefined) {
+    try {
+      checkToken(token, "Option --token");
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  token ??= envToken(process.env, REMOTE_WRITE_TOKEN_ENV);
+  return { port: optNum(args, "remote-write-port"), match, token };
+}
+
+/**
+ * The token the receiver asks: the one given, else the one kept in `<dataDir>/remote-write.token`,
+ * else a new one (24 random bytes, base64url), kept there.
+ */
+export function upReceiverToken(settings: UpReceiverSettings, dataDir: string): string {
+  if (settings.token !== undefined) return settings.token;
+  const path = join(dataDir, UP_RECEIVER_TOKEN_FILE);
+  try {
+    const kept = readFileSync(path, "utf8").trim();
+    if (kept !== "") return checkToken(kept, path);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "ENOENT") throw err;
+  }
+  const token = randomBytes(24).toString("base64url");
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return token;
+}
