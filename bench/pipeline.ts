@@ -17,7 +17,10 @@
  * With `--threads N` (N > 1) the host under test runs its 64 partitions on N worker threads
  * (threaded_host.ts), and a one-thread host (as without the option) runs beside it on feeds of its
  * own: each round measures the threaded host, the one-thread host and raw nats.js, and a second
- * row, `threads_samples_per_s`, gives the threaded host against the one-thread host.
+ * row, `threads_samples_per_s`, gives the threaded host against the one-thread host. With
+ * `--deadline` the second host is the same one-thread host without a step watchdog (its steps
+ * have no deadline: step_watch.ts), and the row `deadline_samples_per_s` gives the host (with
+ * one, as `troupe run` runs) against it: what a step's deadline costs.
  *
  * Each round has rows of its own too, so that a reader can tell which regime a median came from
  * (the raw subscriber's rate moves 2x with its garbage collector's): `samples_per_s_round_N`, and
@@ -35,6 +38,7 @@ import {
   coreInput,
   defaultHostConfig,
   type HostConfig,
+  type LaunchedHost,
   launchHost,
   NatsBus,
   ThreadedHost,
@@ -43,6 +47,7 @@ import { areaPrefix, feedPattern } from "../protocol/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { actorKind } from "./_bench_options.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import { startBenchNats } from "./_bench_nats.ts";
 import { ChildScript } from "./_child_script.ts";
 import { tempDir } from "./_temp_dir.ts";
@@ -77,6 +82,7 @@ interface PipelineSettings {
   window: number;
   rounds: number;
   threads: number;
+  deadline: boolean;
 }
 
 /** A receiver the injector can feed: where frames go, and how many it has consumed. */
@@ -127,6 +133,11 @@ const OPTIONS = {
     default: 1,
     number: { min: 1, max: 64, integer: true },
   },
+  deadline: {
+    help: "the host, whose steps have a deadline (a watchdog thread beside it), against the " +
+      "same host without one; the rows are then named deadline_...",
+    flag: true,
+  },
 } satisfies OptionTable;
 
 export const benchmark: Benchmark = {
@@ -138,6 +149,11 @@ export const benchmark: Benchmark = {
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const { actor, warmup: warmupS, settle: settleS, ...o } = readOptions(args, OPTIONS);
     const s: PipelineSettings = { kind: actorKind(actor).kind, warmupS, settleS, ...o };
+    if (s.deadline && s.threads > 1) {
+      throw new BenchOptionError(
+        `Option --deadline measures a one-thread host, so it takes no --threads, got ${s.threads}`,
+      );
+    }
     // Undone in order: the feeder and the injector first, the nats-server and its directory last.
     const cleanup: Cleanup = [];
     try {
@@ -325,10 +341,11 @@ function pipelineRows(rates: Rates, s: PipelineSettings, ctx: BenchContext): Ben
   const raw = rates.raw.map((p) => p.samplesPerS), one = rates.one.map((p) => p.samplesPerS);
   const ratios = troupe.map((t, i) => (t / raw[i]!).toFixed(3));
   ctx.log(`${NAME}: ratio by round: ${ratios.join(", ")}`);
+  const prefix = s.deadline ? "deadline_" : "threads_";
   const threadRows = one.length === 0 ? [] : [
     row({
       bench: NAME,
-      metric: "threads_samples_per_s",
+      metric: `${prefix}samples_per_s`,
       unit: "samples/s",
       troupe: median(troupe),
       baseline: median(one),
@@ -337,7 +354,8 @@ function pipelineRows(rates: Rates, s: PipelineSettings, ctx: BenchContext): Ben
   ];
   if (one.length > 0) {
     const by = troupe.map((t, i) => (t / one[i]!).toFixed(3));
-    ctx.log(`${NAME}: --threads ${s.threads} / --threads 1 by round: ${by.join(", ")}`);
+    const versus = s.deadline ? "with a step deadline / without" : `--threads ${s.threads} / 1`;
+    ctx.log(`${NAME}: ${versus} by round: ${by.join(", ")}`);
   }
   return [
     row({
@@ -358,7 +376,7 @@ function pipelineRows(rates: Rates, s: PipelineSettings, ctx: BenchContext): Ben
     }),
     ...threadRows,
     ...roundRows("", rates.troupe, rates.raw),
-    ...(one.length === 0 ? [] : roundRows("threads_", rates.troupe, rates.one)),
+    ...(one.length === 0 ? [] : roundRows(prefix, rates.troupe, rates.one)),
   ];
 }
 
@@ -418,6 +436,7 @@ async function startHosts(
   const kinds = { [s.kind]: actorKind(s.kind) };
   const log = (m: string) => ctx.log(`host: ${m}`);
   const name = `troupe (${s.kind} on ${s.channels} channels)`;
+  if (s.deadline) return startDeadlineHosts(natsUrl, dir, s, log);
   if (s.threads === 1) {
     const launched = await launchHost(hostConfig(natsUrl, join(dir, "host"), s), kinds, { log });
     const consumed = () => launched.host.applied.get(s.kind) ?? 0;
@@ -460,6 +479,58 @@ async function startHosts(
       await bus.close();
       await threaded.close();
     },
+  };
+}
+
+/**
+ * `--deadline`'s hosts: the host as `troupe run` runs it (its steps watched for their deadline),
+ * and beside it, on feeds of its own, the same host without the watchdog.
+ */
+async function startDeadlineHosts(
+  natsUrl: string,
+  dir: string,
+  s: PipelineSettings,
+  log: (m: string) => void,
+): Promise<Hosts> {
+  const kinds = { [s.kind]: actorKind(s.kind) };
+  const name = `troupe (${s.kind} on ${s.channels} channels)`;
+  // Each host on a connection and a feed of its own, wired alike: only the watchdog differs.
+  const opened: Array<() => Promise<void>> = [];
+  const launch = async (sub: string, feed: string, stepDeadlines: boolean) => {
+    const bus = await NatsBus.connect(natsUrl, { name: `bench-${sub}` });
+    opened.push(() => bus.close());
+    const launched = await launchHost(hostConfig(natsUrl, join(dir, sub), s), kinds, {
+      log,
+      bus,
+      input: coreInput(bus, feedPattern(feed)),
+      stepDeadlines,
+    });
+    opened.push(() => launched.close());
+    return launched;
+  };
+  const closeAll = async () => {
+    for (const close of opened.reverse()) await close().catch(() => {});
+  };
+  let watched: LaunchedHost, bare: LaunchedHost;
+  try {
+    watched = await launch("host", HOST_FEED, true);
+    bare = await launch("one", ONE_FEED, false);
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  return {
+    host: {
+      name: `${name}, steps with a deadline`,
+      prefix: HOST_PREFIX,
+      consumed: () => watched.host.applied.get(s.kind) ?? 0,
+    },
+    one: {
+      name: `${name}, steps without one`,
+      prefix: ONE_PREFIX,
+      consumed: () => bare.host.applied.get(s.kind) ?? 0,
+    },
+    close: closeAll,
   };
 }
 

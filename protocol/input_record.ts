@@ -21,9 +21,10 @@ import { encodeEnvelope } from "./envelope.ts";
 import { writeValue } from "./_value_writer.ts";
 import { describeValue, ProtocolError, type ProtocolReason } from "./protocol_error.ts";
 
-/** What an input record holds. `admit` and `dead` are a host's edge decisions (a channel
- *  admitted; the input at `srcPos` on `subject` dead-lettered, the reason as UTF-8 payload), kept
- *  in the host's own stream (see edge_decisions.ts), never in an instance's. */
+/** What an input record holds. `admit`, `dead` and `attempt` are a host's edge decisions (a
+ *  channel admitted; the input at `srcPos` on `subject` dead-lettered, the reason as UTF-8
+ *  payload; a journaled input recovery is about to apply again, see attempt_record.ts), kept in
+ *  the host's own stream (see edge_decisions.ts), never in an instance's. */
 export type InputKind =
   | "frame"
   | "ctl"
@@ -33,7 +34,8 @@ export type InputKind =
   | "admit"
   | "dead"
   | "seed"
-  | "void";
+  | "void"
+  | "attempt";
 
 const KIND_CODES: Record<InputKind, number> = {
   frame: 1,
@@ -45,6 +47,7 @@ const KIND_CODES: Record<InputKind, number> = {
   dead: 8,
   seed: 9,
   void: 10,
+  attempt: 11,
 };
 const KINDS: InputKind[] = [
   "frame",
@@ -58,6 +61,7 @@ const KINDS: InputKind[] = [
   "dead",
   "seed",
   "void",
+  "attempt",
 ];
 /** The kind code of a frame recorded without its evenly spaced time column. */
 export const REGULAR_FRAME_CODE = 6;

@@ -38,6 +38,7 @@ export * from "./channel_unit.ts";
 export * from "./invariant.ts";
 export * from "./events/mod.ts";
 export * from "./input_record.ts";
+export * from "./attempt_record.ts";
 export * from "./malformed_message_error.ts";
 export * from "./room_message.ts";
 export * from "./peer_message.ts";

@@ -80,6 +80,24 @@ if (haveNatsServer("bench pipeline")) {
     assert.is(threads.troupe, raw.troupe);
     assert.is(rows.get("threads_samples_per_s")!.baseline, threads.baseline);
   });
+
+  test("bench pipeline --deadline gives each round's host against the same host without a step deadline", async () => {
+    const rows = await pipelineRows(["--rounds", "1", "--deadline"]);
+    const raw = checkRound(rows, "", 1);
+    const deadline = checkRound(rows, "deadline_", 1);
+    assert.is(deadline.troupe, raw.troupe);
+    assert.is(rows.get("deadline_samples_per_s")!.baseline, deadline.baseline);
+    assert.not.ok(rows.has("threads_samples_per_s"));
+  });
+
+  test("bench pipeline --deadline refuses --threads, naming both", async () => {
+    const r = await runTroupe(["bench", "pipeline", "--deadline", "--threads", "2"]);
+    assert.is(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      "Option --deadline measures a one-thread host, so it takes no --threads, got 2",
+    );
+  });
 }
 
 test.run();

@@ -214,8 +214,8 @@ test("inputRecordKind() refuses bytes that are not an input record, naming what 
     payload: new Uint8Array(0),
   });
   const unknown = bytes.slice();
-  unknown[0] = 11;
-  assert.throws(() => inputRecordKind(unknown), /field "kind" is an unknown kind code, got 11/);
+  unknown[0] = 12;
+  assert.throws(() => inputRecordKind(unknown), /field "kind" is an unknown kind code, got 12/);
   assert.throws(
     () => inputRecordKind(bytes.subarray(0, 14)),
     /field "subject" runs past the record's end \(14 bytes\): its length, got 16/,

@@ -12,11 +12,20 @@
  * positions dead-lettered above that point are passed over.
  *
  * Records are input records of kinds `admit` (the channel as subject) and `dead` (the source
- * position, the message's subject, the reason), so that whatever reads a journal reads them.
+ * position, the message's subject, the reason), so that whatever reads a journal reads them. The
+ * stream also holds recovery's `attempt` records (attempt_record.ts): read back here, and judged by
+ * recovery (crash_attempts.ts).
  */
 import type { Journal } from "../journal/mod.ts";
 import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
-import { decodeInputRecord, encodeInputRecord, type InputRecord } from "../../../protocol/mod.ts";
+import {
+  attemptOf,
+  type AttemptRecord,
+  decodeInputRecord,
+  encodeAttemptRecord,
+  encodeInputRecord,
+  type InputRecord,
+} from "../../../protocol/mod.ts";
 
 const utf8 = new TextEncoder();
 
@@ -45,6 +54,10 @@ export class EdgeDecisions {
   readonly #dead = new Set<number>();
   #maxSrcPos = 0;
   #pos = 0;
+  /** The attempt records read back past the edge's snapshot, in order. */
+  readonly #attempts: AttemptRecord[] = [];
+  /** The journal positions recovery skipped, by stream (kept in the edge's snapshot too). */
+  readonly #skipped = new Map<string, Set<number>>();
   #sinceSnapshot = 0;
 
   constructor(options: EdgeDecisionsOptions) {
@@ -73,9 +86,16 @@ export class EdgeDecisions {
     const snap = await store.load(this.stream);
     let after = 0;
     if (snap && snap.version === EDGE_VERSION) {
-      const m = snap.machine as { channels?: unknown };
+      const m = snap.machine as { channels?: unknown; skipped?: unknown };
       if (Array.isArray(m.channels)) {
         for (const c of m.channels) if (typeof c === "string") this.#channels.add(c);
+      }
+      if (Array.isArray(m.skipped)) {
+        for (const e of m.skipped) {
+          if (Array.isArray(e) && typeof e[0] === "string" && typeof e[1] === "number") {
+            this.#skip(e[0], e[1]);
+          }
+        }
       }
       this.#maxSrcPos = Number(snap.meta?.srcPos ?? 0);
       after = snap.pos;
@@ -86,6 +106,7 @@ export class EdgeDecisions {
       try {
         const r = decodeInputRecord(rec.data);
         if (r.kind === "admit") this.#channels.add(r.subject);
+        else if (r.kind === "attempt") this.#attempted(attemptOf(r));
         else if (r.kind === "dead") {
           this.#dead.add(r.srcPos);
           if (r.srcPos > this.#maxSrcPos) this.#maxSrcPos = r.srcPos;
@@ -106,6 +127,32 @@ export class EdgeDecisions {
    */
   resumeAt(resumeAfter: number): void {
     for (const s of this.#dead) if (s <= resumeAfter) this.#dead.delete(s);
+  }
+
+  /**
+   * The journal positions of `stream` recovery skipped (an input the host died applying, or whose
+   * step overran): known before its journal is read, so that no fold applies them first.
+   */
+  skippedIn(stream: string): ReadonlySet<number> | undefined {
+    return this.#skipped.get(stream);
+  }
+
+  /** The attempt records recovery journaled before this start (past the edge's snapshot). */
+  get attempts(): readonly AttemptRecord[] {
+    return this.#attempts;
+  }
+
+  /**
+   * Journals an attempt record (see attempt_record.ts); resolves once it outlives the process: a
+   * buffering journal has written it, any other has stored it.
+   */
+  async attempt(attempt: AttemptRecord): Promise<void> {
+    this.#sinceSnapshot++;
+    if (attempt.phase === "skipped") this.#skip(attempt.stream, attempt.pos);
+    const r = this.#journal.append(this.stream, encodeAttemptRecord(attempt));
+    this.#track(r);
+    if (typeof r === "number") this.#journal.writeOut?.();
+    else await r;
   }
 
   /** Whether `channel` was admitted. */
@@ -139,15 +186,33 @@ export class EdgeDecisions {
       stream: this.stream,
       version: EDGE_VERSION,
       pos: this.#pos,
-      machine: { channels: [...this.#channels] },
+      machine: {
+        channels: [...this.#channels],
+        skipped: [...this.#skipped].flatMap(([stream, ps]) => [...ps].map((p) => [stream, p])),
+      },
       kernel: new Uint8Array(0),
       meta: { srcPos: this.#maxSrcPos },
     };
   }
 
+  #attempted(attempt: AttemptRecord): void {
+    this.#attempts.push(attempt);
+    if (attempt.phase === "skipped") this.#skip(attempt.stream, attempt.pos);
+  }
+
+  #skip(stream: string, pos: number): void {
+    let set = this.#skipped.get(stream);
+    if (!set) this.#skipped.set(stream, set = new Set());
+    set.add(pos);
+  }
+
   #append(record: InputRecord): void {
     this.#sinceSnapshot++;
-    const r = this.#journal.append(this.stream, encodeInputRecord(record));
+    this.#track(this.#journal.append(this.stream, encodeInputRecord(record)));
+  }
+
+  /** Follows the position of a record appended to the edge's stream. */
+  #track(r: number | Promise<number>): void {
     if (typeof r === "number") this.#pos = r;
     else {
       r.then((pos) => {

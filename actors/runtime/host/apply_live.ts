@@ -2,7 +2,8 @@
  * An input applied live to its instance (not replayed): the kernel step and machine event, the
  * outputs published with ids derived from the input's, the instance's tallies and the host's
  * counts, and a snapshot once the instance has taken `snapshotEveryInputs` inputs since its last.
- * An instance that throws is handed to supervision (`failed`), its outputs unpublished.
+ * An instance that throws is handed to supervision (`failed`), its outputs unpublished. Each step
+ * is watched for its kind's deadline when the host has a watchdog (step_watch.ts).
  */
 import type { Bus } from "../../../protocol/mod.ts";
 import {
@@ -16,6 +17,7 @@ import {
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Snapshotter } from "../recovery/mod.ts";
 import { publishOutputs } from "./publish_outputs.ts";
+import type { StepWatch } from "./step_watch.ts";
 
 /** What live applies work with. */
 export interface LiveApplyOptions {
@@ -28,6 +30,8 @@ export interface LiveApplyOptions {
   msgIdHeaders: boolean;
   /** Inputs an instance takes before it is snapshotted. */
   snapshotEveryInputs: number;
+  /** The step watchdog, when steps have a deadline (step_watch.ts). */
+  watch: StepWatch | undefined;
   /** An instance threw applying the input at `pos`. */
   failed(slot: Slot, err: unknown, pos: number): void;
   log(message: string): void;
@@ -58,12 +62,16 @@ export class LiveApply {
     const t0 = performance.now();
     const duplicates = inst.duplicates;
     let outputs: Output[];
+    const watch = this.#o.watch;
+    watch?.begin(slot, pos, item.record.srcPos);
     try {
       outputs = inst.apply(item.record, pos, item.decoded, this.#applyOptions);
     } catch (err) {
+      watch?.end();
       this.#o.failed(slot, err, pos);
       return;
     }
+    watch?.end();
     if (inst.duplicates !== duplicates) this.#o.metrics.duplicates.inc({ kind });
     this.publish(outputs);
     const trace = this.#o.trace;

@@ -260,6 +260,7 @@ export class Host {
       trace: this.#trace,
       msgIdHeaders: this.options.msgIdHeaders === true,
       snapshotEveryInputs: this.options.snapshotEveryInputs ?? 1000,
+      watch: this.options.stepWatch,
       failed: (slot, err, pos) => this.#failed(slot, err, pos),
       log: this.#log,
     });
@@ -298,6 +299,9 @@ export class Host {
       enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
       closing: () => this.#closing,
       config: (kind) => this.#configs.get(kind),
+      attempts: this.#decisions,
+      overrun: this.options.stepOverrun,
+      watch: this.options.stepWatch,
       judgeLosses: async (losses) =>
         planLossRebuild(losses, {
           firstSrcPos: losses.length > 0 ? await this.#input.firstPosition?.() : undefined,
@@ -541,6 +545,7 @@ export class Host {
   #onFeed(msg: BusMessage, srcPos: number): void {
     if (this.#closing || this.#fatal) return;
     if (srcPos > 0 && this.#decisions.deadLettered(srcPos)) return; // decided before a restart
+    if (this.options.stepOverrun?.take(msg, srcPos, this.#notices, this.#decisions)) return;
     const trace = this.#trace;
     trace?.begin(this.#now() * 1000);
     let input: EdgeInput | Iterable<EdgeInput> | undefined;
@@ -564,8 +569,6 @@ export class Host {
     onLiveControl(msg, this.#ctlHost, this.options.control !== undefined);
   }
 
-  // --- instances -------------------------------------------------------------------------------
-
   /** Dead-letters an input its instance cannot take. */
   #reject(slot: Slot, item: Pending, err: InputRejectedError): void {
     const { subject, payload, srcPos } = item.record;
@@ -576,8 +579,6 @@ export class Host {
       slot.stream,
     );
   }
-
-  // --- supervision (restarts.ts) ---------------------------------------------------------------
 
   #failed(slot: Slot, err: unknown, pos: number): void {
     onInstanceFailed(slot, err, pos, this.#restartParts);

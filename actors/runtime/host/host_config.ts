@@ -16,6 +16,11 @@ import {
 import type { FsyncPolicy } from "../journal/mod.ts";
 import { parsePartitions } from "./partition.ts";
 import { CHANNELS_MAX_DEFAULT } from "./host_options.ts";
+import {
+  defaultSupervisionConfig,
+  parseSupervisionSection,
+  type SupervisionConfig,
+} from "./supervision_config.ts";
 
 /** How a host that shares partitions by lease keeps them (`partitions.owned: "auto"`). */
 export interface LeaseSettings {
@@ -71,6 +76,8 @@ export interface HostConfig {
     channels_max: number;
     mailbox_max: number;
   };
+  /** What the host does with inputs that take its instances down (supervision_config.ts). */
+  supervision: SupervisionConfig;
   /** Per-kind actor configuration; the kinds listed are the kinds this host runs. */
   actors: Record<string, unknown>;
   /**
@@ -110,6 +117,7 @@ export function defaultHostConfig(): HostConfig {
       channels_max: CHANNELS_MAX_DEFAULT,
       mailbox_max: 10_000,
     },
+    supervision: defaultSupervisionConfig(),
     actors: { stats: {} },
     incidents: {},
     remote_write: undefined,
@@ -178,6 +186,7 @@ const TOP = [
   "output_msg_id",
   "accept_journal_loss",
   "limits",
+  "supervision",
   "actors",
   "incidents",
   "remote_write",
@@ -225,6 +234,7 @@ export function parseHostConfig(
     output_msg_id: readBoolean(obj, "output_msg_id", "", d.output_msg_id),
     accept_journal_loss: readBoolean(obj, "accept_journal_loss", "", d.accept_journal_loss),
     limits: obj.limits === undefined ? d.limits : parseLimitsSection(obj.limits, d.limits),
+    supervision: parseSupervisionSection(obj.supervision, Object.keys(kinds)),
     actors: parseActors(obj.actors, kinds),
     incidents: obj.incidents === undefined ? {} : { ...configObject(obj.incidents, "incidents") },
     remote_write: obj.remote_write === undefined

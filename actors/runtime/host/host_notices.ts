@@ -40,6 +40,9 @@ export class HostNotices {
   deadLetter(msg: BusMessage, err: unknown, actor?: string): void {
     const letter = deadLetterOf(msg, err, actor);
     this.#o.metrics.deadLetters.inc({ reason: letter.reason });
+    if (letter.reason === "deadline") {
+      this.#o.metrics.stepOverruns.inc({ kind: actor?.split("/")[0] ?? "?" });
+    }
     try {
       publishDeadLetter(this.#o.bus, letter, this.#meta());
     } catch (publishErr) {

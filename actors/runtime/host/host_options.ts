@@ -21,6 +21,8 @@ import type {
 import type { HttpExtension } from "../operations/mod.ts";
 import type { InputSource } from "../edge/mod.ts";
 import type { LivenessCheck } from "./liveness.ts";
+import type { StepWatch } from "./step_watch.ts";
+import type { StepOverrunSkip } from "./step_overrun.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { SnapshotStore } from "../snapshots/mod.ts";
 
@@ -43,6 +45,10 @@ export interface HostOptions {
   snapshotEveryMs?: number;
   /** Milliseconds between journal compactions (segments every snapshot covers): 30 s. */
   compactEveryMs?: number;
+  /** The step watchdog: each live step under its kind's deadline (step_watch.ts). */
+  stepWatch?: StepWatch;
+  /** A step that ran past its deadline before this start, its input to skip (step_overrun.ts). */
+  stepOverrun?: StepOverrunSkip;
   supervision?: Partial<SupervisionOptions>;
   /** Add a `Nats-Msg-Id` header to every output, for JetStream duplicate detection. */
   msgIdHeaders?: boolean;

@@ -24,6 +24,7 @@ import { natsLiveness } from "./liveness.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
 import { type InputSource, jetStreamInput } from "../edge/mod.ts";
 import { requireJetStream } from "./jetstream_required.ts";
+import { startStepDeadlines } from "./step_deadlines.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { StageTrace } from "../instances/mod.ts";
 
@@ -85,6 +86,8 @@ export interface LaunchOptions {
    * Where feed frames come from instead of the configuration's input (a threaded host's thread).
    */
   input?: InputSource;
+  /** False: no step watchdog, steps without a deadline (`bench pipeline --deadline`'s baseline). */
+  stepDeadlines?: boolean;
   /**
    * Told what the service is warming each time it changes (empty once warm): a threaded host's
    * thread passes it on, for the main thread's /healthz.
@@ -129,6 +132,10 @@ export async function launchHost(
     opened.push(() => journal.close());
     const snapshots = await openSnapshots(config, nc, log);
     opened.push(() => snapshots.close());
+    const deadlines = options.stepDeadlines === false
+      ? undefined
+      : await startStepDeadlines(config, log);
+    if (deadlines) opened.push(() => deadlines.stop());
     const mount = serviceMount();
     const base = hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal });
     const host = new Host({
@@ -140,12 +147,14 @@ export async function launchHost(
       snapshotsPerSliceMax: SNAPSHOTS_PER_SLICE_MAX,
       ...(options.stageTrace ? { stageTrace: options.stageTrace } : {}),
       ...(options.input ? { input: options.input } : {}),
+      ...deadlines?.options,
     });
     built.host = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);
     opened.push(() => host.stop());
     await options.beforeStart?.({ host, bus });
     await host.start();
+    deadlines?.afterStart();
     if (options.service) {
       mount.notReady = "starting: building the host's services";
       const notReady = (reason: string | undefined) => (mount.notReady = reason);
@@ -160,7 +169,8 @@ export async function launchHost(
     }
     const launched = { host, bus, journal, snapshots, fatal };
     const ownBus = options.bus === undefined ? bus : undefined;
-    return { ...launched, close: () => closeLaunched({ ...launched, mount, ownBus }, log) };
+    const close = () => closeLaunched({ ...launched, mount, ownBus }, log);
+    return { ...launched, close: () => close().finally(() => deadlines?.stop()) };
   } catch (err) {
     for (const close of opened.reverse()) await close().catch(() => {});
     throw asFatal(err);
@@ -364,6 +374,7 @@ export function hostOptions(
     },
     snapshotEveryInputs: config.snapshots.every_inputs,
     snapshotEveryMs: config.snapshots.every_ms,
+    supervision: { crashAttemptsMax: config.supervision.crash_attempts_max },
     msgIdHeaders: nc !== undefined && config.output_msg_id,
     acceptJournalLoss: config.accept_journal_loss,
     ...(config.http_port === undefined ? {} : { httpPort: config.http_port }),

@@ -60,6 +60,8 @@ export interface Slot extends FailureHistory {
   journalStale: boolean;
   /** The kind's per-input metrics. */
   tally: KindTally;
+  /** Its number for the step watchdog (step_watch.ts); 0 until its first step is watched. */
+  watchId: number;
 }
 
 /** A new slot for `(def.kind, key)`, running, with nothing in it yet. */
@@ -84,6 +86,7 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     rebuildUntil: undefined,
     journalStale: false,
     tally,
+    watchId: 0,
   };
 }
 

@@ -13,15 +13,24 @@ export interface SupervisionOptions {
   failureWindowMs: number;
   /** Failures of one input after which it goes to the dead letters and is skipped. */
   inputFailuresMax: number;
+  /**
+   * Deaths of the host in a row applying one input (live, then in each recovery) after which
+   * recovery skips it and sends it to the dead letters (see crash_attempts.ts); at least 2.
+   */
+  crashAttemptsMax: number;
 }
 
-/** The defaults: backoff from 100 ms to 10 s, stop after 5 failures in a minute, skip after 3. */
+/**
+ * The defaults: backoff from 100 ms to 10 s, stop after 5 failures in a minute, skip after 3, and
+ * skip an input the host died applying twice in a row.
+ */
 export const DEFAULT_SUPERVISION: SupervisionOptions = {
   backoffMsBase: 100,
   backoffMsMax: 10_000,
   failuresMax: 5,
   failureWindowMs: 60_000,
   inputFailuresMax: 3,
+  crashAttemptsMax: 2,
 };
 
 /** An instance's failure history, kept by its host. */

@@ -81,6 +81,26 @@ export class WriteQueue {
     return this.#pool.pop() ?? new Uint8Array(size);
   }
 
+  /**
+   * Writes every batch not yet written on this thread, before returning: what must outlive the
+   * process at once. The batch an I/O thread is writing is written here as well (the same bytes
+   * at the same place) but left to its own write to finish, which alone may give its buffer back.
+   */
+  writeWaitingNow(): void {
+    if (this.#owner.failed()) return;
+    for (const batch of [...this.#batches]) {
+      if (batch.done) continue;
+      try {
+        writeAll(batch.fd, batch.buf.subarray(0, batch.n), batch.at);
+      } catch (err) {
+        this.#owner.fail(err as Error, "write");
+        this.wakeWriters();
+        return;
+      }
+      if (batch !== this.#inflight) this.#markWritten(batch);
+    }
+  }
+
   /** Queues `n` bytes of `buf` at offset `at` of file `fd`. */
   submit(fd: number, buf: Uint8Array, n: number, at: number, pooled: boolean): void {
     this.submitted += n;

@@ -48,6 +48,7 @@ import {
   type Segment,
 } from "./_segment_files.ts";
 import { WriteQueue } from "./_write_queue.ts";
+import { writeOutAtExit } from "./_exit_write_out.ts";
 import { flattenBatches } from "./_flatten_batches.ts";
 import { checkFileJournalOptions, type FileJournalOptions } from "./file_journal_options.ts";
 import {
@@ -91,6 +92,8 @@ export class FileJournal implements Journal {
   /** Bytes handed to the disk since open (as the queue counts them) known to be durable. */
   #durable = 0;
   #fsyncing: Promise<void> | undefined;
+  /** Takes the journal off the list written out at exit (_exit_write_out.ts). */
+  #unhookExit: () => void = () => {};
   /** Segments rolled over and not yet sealed (their last batches or fsync pending). */
   #sealing: Promise<void> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -168,6 +171,7 @@ export class FileJournal implements Journal {
     const opened = openSegments(dir, options.fsync !== "never");
     const truncatedBytes = opened.reports.reduce((sum, r) => sum + r.bytes, 0);
     const journal = new FileJournal(dir, options, opened, truncatedBytes, lock);
+    journal.#unhookExit = writeOutAtExit(journal);
     for (const r of opened.reports) options.onTruncate?.(r);
     for (const d of opened.damaged) journal.#damaged(d);
     return journal;
@@ -308,6 +312,13 @@ export class FileJournal implements Journal {
     this.#write();
   }
 
+  /** Writes the buffer and every batch waiting for the disk now, on this thread (no fsync). */
+  writeOut(): void {
+    if (this.#closed || this.#failed) return;
+    this.#write();
+    this.#queue.writeWaitingNow();
+  }
+
   /** Writes out the buffer and, unless the policy is `never`, fsyncs before resolving. */
   async sync(): Promise<void> {
     this.#check();
@@ -403,6 +414,7 @@ export class FileJournal implements Journal {
   #stop(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unhookExit();
     this.#lock.release();
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;

@@ -89,6 +89,12 @@ export interface Journal {
    * journal that buffers appends has it.
    */
   flush?(): void;
+  /**
+   * Writes what was appended before returning, on the calling thread, without an fsync: it then
+   * outlives the process (a `kill -9`, a `process.exit`), if not the machine. Only a journal that
+   * buffers appends has it; one whose appends resolve once stored needs none.
+   */
+  writeOut?(): void;
   /** Drops records every stream no longer needs: all records with pos <= upTo[stream] may go
    *  (whole sealed segments only; never required). */
   compact?(upTo: ReadonlyMap<string, number>): Promise<void>;

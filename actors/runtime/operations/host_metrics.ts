@@ -50,6 +50,7 @@ interface EventCounters {
   readonly stopped: LabelTally<"kind">;
   readonly journalConflicts: LabelTally<"kind">;
   readonly snapshots: LabelTally<"kind">;
+  readonly stepOverruns: LabelTally<"kind">;
 }
 
 /** The gauges the host sets. */
@@ -75,6 +76,7 @@ export class HostMetrics implements EventCounters, HostGauges {
   readonly stopped!: LabelTally<"kind">;
   readonly journalConflicts!: LabelTally<"kind">;
   readonly snapshots!: LabelTally<"kind">;
+  readonly stepOverruns!: LabelTally<"kind">;
   readonly lag!: LabelTally<"kind">;
   readonly instances!: LabelTally<"kind">;
   readonly mailbox!: LabelTally;
@@ -332,6 +334,11 @@ function eventCounters(): EventCounters {
       ["kind"],
     ),
     snapshots: counter("troupe_snapshots_total", "Snapshots saved", ["kind"]),
+    stepOverruns: counter(
+      "troupe_step_deadline_overruns_total",
+      "Inputs skipped and sent to troupe.dlq.deadline because their step ran past its deadline",
+      ["kind"],
+    ),
   };
 }
 

@@ -3,6 +3,12 @@
  * recovers, and the snapshots taken as it runs.
  */
 export { type HeldInput, HeldInputs } from "./held_inputs.ts";
+export {
+  type AttemptJournal,
+  CrashAttempts,
+  type LastInput,
+  type OverrunToSkip,
+} from "./crash_attempts.ts";
 export { Recovery, type RecoveryHost } from "./recovery.ts";
 export { StreamHold } from "./recovery_hold.ts";
 export {

@@ -10,6 +10,10 @@
  * position folded before the hole, and everything from there is applied again in the order it
  * first came (held_inputs.ts keeps the control messages and ticks, which the input cannot give,
  * for their place). A loss accepted as lost folds what follows the hole as journaled.
+ *
+ * At start, each stream's last input is applied after the rest of the journal, one at a time, an
+ * attempt record journaled before each, and one the host died on too often is skipped instead
+ * (crash_attempts.ts).
  */
 import {
   type AnyActorDefinition,
@@ -19,6 +23,7 @@ import {
   decodeInputRecordCopy,
   encodeSkipRecord,
   encodeVoidRecord,
+  type InputKind,
   type InputRecord,
   skippedPosition,
   voidedRange,
@@ -46,6 +51,12 @@ import {
   VoidedPositions,
 } from "../journal/mod.ts";
 import { StreamHold } from "./recovery_hold.ts";
+import {
+  applyLastInputs,
+  type AttemptJournal,
+  type OverrunToSkip,
+  type StepWatching,
+} from "./crash_attempts.ts";
 import type { Snapshotter } from "./snapshotter.ts";
 
 /** What recovery needs of its host. */
@@ -76,7 +87,16 @@ export interface RecoveryHost {
   config(kind: string): unknown;
   /** Judges the journal's losses; throws (JournalLossError) to refuse to start over them. */
   judgeLosses(losses: readonly JournalLoss[]): Promise<LossPlan>;
+  /** Where attempt records are journaled and read back (the host's edge stream). */
+  attempts: AttemptJournal;
+  /** A step that ran past its deadline before this start, if one did (step_overrun.ts). */
+  overrun: OverrunToSkip | undefined;
+  /** The step watchdog, when steps have a deadline (step_watch.ts). */
+  watch: StepWatching | undefined;
 }
+
+/** The kinds of record a host applies (and so may die applying). */
+const APPLIED_KINDS: ReadonlySet<InputKind> = new Set(["frame", "ctl", "tick", "seed"]);
 
 /** Where recovery is in one stream's positions, to find what the journal lost. */
 interface Track {
@@ -112,6 +132,10 @@ interface RecoveryPass {
   track: Map<Slot, Track>;
   /** Slots whose instance threw while folding: rebuilt the careful way. */
   broken: Set<Slot>;
+  /** Each stream's last input, applied after the rest, one at a time (crash_attempts.ts). */
+  lasts: Array<{ slot: Slot; pos: number; record: InputRecord }>;
+  /** Whether an input was skipped as one the host died on: its skip is snapshotted at once. */
+  crashSkips: boolean;
 }
 
 /** The envelope id of a control message or tick record (what tells one from another). */
@@ -146,6 +170,8 @@ export class Recovery {
       pending: [],
       track: new Map(),
       broken: new Set(),
+      lasts: [],
+      crashSkips: false,
     };
     await this.#loadSnapshots(pass);
     if (pass.pending.length === 0) return pass.resumeAfter;
@@ -162,6 +188,8 @@ export class Recovery {
     }
     // What was held after a position the input will not give again goes in now.
     this.held.after(pass.resumeAfter);
+    // A skipped input must never be applied again: no later start reads the journal before it.
+    if (pass.crashSkips) await this.#h.snapshotter.flush();
     return pass.resumeAfter;
   }
 
@@ -181,6 +209,8 @@ export class Recovery {
       if (!parsed || !def || !h.owns(parsed.key)) continue;
       const slot = h.slot(def, parsed.key);
       slot.status = "recovering";
+      // Inputs skipped by an earlier start: never applied, though read before their skip record.
+      for (const pos of h.attempts.skippedIn(stream) ?? []) slot.skips.add(pos);
       const snap = await h.snapshotter.load(slot);
       if (snap) {
         h.snapshotter.savedPos.set(stream, snap.pos);
@@ -237,6 +267,11 @@ export class Recovery {
       if (t.rebuilding && (record.kind === "ctl" || record.kind === "tick")) {
         t.rebuilding.ids.add(envelopeIdOf(record));
       }
+      if (APPLIED_KINDS.has(record.kind) && rec.pos === h.journal.lastPosition(rec.stream)) {
+        // Perhaps the input the host died on: applied after every other (#applyLasts).
+        pass.lasts.push({ slot, pos: rec.pos, record: decodeInputRecordCopy(rec.data) });
+        continue;
+      }
       this.#fold(pass, slot, rec.pos, record, false);
     }
     for (const [slot, t] of pass.track) {
@@ -244,6 +279,8 @@ export class Recovery {
       if (last >= t.expected) this.#lost(slot, t, last);
       if (t.rebuilding && !t.hold) this.#goOnRebuilding(pass, slot, t);
     }
+    // After the check for records lost at the end: a skip appended here is not one.
+    await this.#applyLasts(pass);
   }
 
   /**
@@ -289,6 +326,22 @@ export class Recovery {
     return true;
   }
 
+  /**
+   * Applies each stream's last input, which the host may have died applying, one at a time, or
+   * skips one it died on too often (crash_attempts.ts).
+   */
+  async #applyLasts(pass: RecoveryPass): Promise<void> {
+    if (pass.lasts.length === 0) return;
+    const h = this.#h;
+    const skipped = await applyLastInputs(pass.lasts, {
+      ...h,
+      crashAttemptsMax: h.supervision.crashAttemptsMax,
+      broken: (slot) => pass.broken.has(slot),
+      fold: (slot, pos, record) => this.#fold(pass, slot, pos, record, false),
+    });
+    if (skipped) pass.crashSkips = true;
+  }
+
   /** Folds the record at `pos` into `slot`'s instance and publishes its outputs. */
   #fold(pass: RecoveryPass, slot: Slot, pos: number, record: InputRecord, voided: boolean): void {
     const h = this.#h;
@@ -301,7 +354,14 @@ export class Recovery {
     try {
       // Outputs are published again: after a crash, those of the journal's tail may have been
       // lost in a send buffer. They carry the ids they had, so consumers drop duplicates.
-      const step = { pos, record, decode: h.decode, outputs: true, voided };
+      const step = {
+        pos,
+        record,
+        decode: h.decode,
+        outputs: true,
+        voided,
+        skipped: slot.skips.has(pos),
+      };
       const { inst, outputs } = foldInput(slot.def, slot.key, slot.inst, step);
       slot.inst = inst;
       if (outputs === undefined) return;

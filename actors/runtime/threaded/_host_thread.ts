@@ -89,6 +89,9 @@ async function runHostThread(
         ? { service, onWarming: (warming) => send({ type: "warming", warming }) }
         : {}),
       ...(data.tickEveryMs === undefined ? {} : { tickEveryMs: data.tickEveryMs }),
+      // A thread runs from a bundle, which cannot start the watchdog's module: a threaded host's
+      // steps have no deadline yet.
+      stepDeadlines: false,
     });
   } catch (err) {
     at.failed = true;

@@ -83,6 +83,12 @@ test("every section is read with its defaults kept for the fields it leaves out"
   assert.equal(Object.keys(c), Object.keys(d));
 });
 
+test("supervision.crash_attempts_max is 2 unless set", () => {
+  assert.is(parseHostConfig({}, ACTOR_KINDS).supervision.crash_attempts_max, 2);
+  const c = parseHostConfig({ supervision: { crash_attempts_max: 3 } }, ACTOR_KINDS);
+  assert.is(c.supervision.crash_attempts_max, 3);
+});
+
 test("a bad field of any section is refused naming the field and the value", () => {
   const cases: Array<[Record<string, unknown>, string, string]> = [
     [{ host_id: "a b" }, "host_id", '"a b"'],
@@ -97,6 +103,8 @@ test("a bad field of any section is refused naming the field and the value", () 
     [{ journal: { kind: "jetstream" } }, "journal.kind", 'no "nats" URL'],
     [{ input: "jetstream" }, "input", 'no "nats" URL'],
     [{ http_port: 70000 }, "http_port", "<= 65535"],
+    [{ supervision: { crash_attempts_max: 1 } }, "supervision.crash_attempts_max", ">= 2, got 1"],
+    [{ supervision: { retries: 1 } }, "supervision.retries", "retries"],
   ];
   for (const [raw, field, text] of cases) {
     try {

@@ -14,6 +14,7 @@ const options: SupervisionOptions = {
   failuresMax: 20,
   failureWindowMs: 60_000,
   inputFailuresMax: 3,
+  crashAttemptsMax: 2,
 };
 
 function fresh(): FailureHistory {

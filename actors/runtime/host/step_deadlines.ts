@@ -1,0 +1,50 @@
+/**
+ * A launched host's step deadlines: the watchdog started beside it (step_watch.ts), and the
+ * overrun the last run left (step_overrun.ts), whose input this start skips. Only a host with a
+ * data directory of its own (a file journal) has them: the overrun file lives there.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { HostConfig } from "./host_config.ts";
+import type { HostOptions } from "./host_options.ts";
+import { readStepOverrun, STEP_OVERRUN_FILE, StepOverrunSkip } from "./step_overrun.ts";
+import { StepWatch } from "./step_watch.ts";
+import { stepDeadlineMs } from "./supervision_config.ts";
+
+/** A host's step deadlines, as launched. */
+export interface StepDeadlines {
+  /** What the host is given. */
+  options: Pick<HostOptions, "stepWatch" | "stepOverrun">;
+  /** Once the host has recovered: an overrun input that nothing will deliver again is let go. */
+  afterStart(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts the step watchdog of a host of `config`, reading the overrun its last run left. */
+export async function startStepDeadlines(
+  config: HostConfig,
+  log: (message: string) => void,
+): Promise<StepDeadlines | undefined> {
+  if (config.journal.kind !== "file") return undefined;
+  mkdirSync(config.data_dir, { recursive: true });
+  const file = join(config.data_dir, STEP_OVERRUN_FILE);
+  const found = readStepOverrun(file, log);
+  const overrun = found && new StepOverrunSkip(found, file);
+  const watch = await StepWatch.start({
+    file,
+    hostId: config.host_id,
+    deadlineMs: (kind) => stepDeadlineMs(config.supervision, kind),
+  });
+  return {
+    options: { stepWatch: watch, ...(overrun ? { stepOverrun: overrun } : {}) },
+    afterStart() {
+      if (!overrun?.pending || overrun.overrun.src_pos > 0) return;
+      log(
+        `${overrun.overrun.stream}: ${overrun.error().message}; it was not journaled, and core ` +
+          `input does not deliver it again`,
+      );
+      overrun.done();
+    },
+    stop: () => watch.stop(),
+  };
+}

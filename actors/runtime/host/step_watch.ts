@@ -1,0 +1,103 @@
+/**
+ * A step's deadline: every step a host applies live runs under a time budget of its kind
+ * (`supervision.step_deadline_ms`). A step cannot be interrupted on the thread that runs it, so a
+ * watchdog thread (_step_watchdog.ts) follows the host's thread: the host writes, into memory the
+ * two threads share, when the step began and which instance and input it is, and clears it when
+ * the step returns. A step past its deadline (an endless loop in a team's kind) makes the
+ * watchdog write what it was to `step_overrun.json` in the data directory, say so on stderr and
+ * end the process; the host's next start skips that input, journals the skip, sends it to
+ * `troupe.dlq.deadline` naming the kind, key, input and time spent, and counts it
+ * (`troupe_step_deadline_overruns_total{kind}`). So a step that never returns ends in a restart
+ * that goes on after it, instead of a host spinning with no word.
+ *
+ * Cost on the hot path: four numbers written to shared memory per step.
+ */
+import type { Worker } from "node:worker_threads";
+import { startWorker } from "../../threads/mod.ts";
+import type { Slot } from "../instances/mod.ts";
+
+/** The watchdog's module. */
+const WATCHDOG = new URL("./_step_watchdog.ts", import.meta.url);
+
+/** What the watchdog is told of an instance when its first step is watched. */
+export interface WatchedInstance {
+  id: number;
+  stream: string;
+  kind: string;
+  key: string;
+  /** Its kind's step deadline, ms. */
+  deadlineMs: number;
+}
+
+/** What the watchdog is started with. */
+export interface StepWatchdogData {
+  /** Shared: when the step began (ms since the epoch; 0: none), the instance's id, pos, srcPos. */
+  cell: SharedArrayBuffer;
+  /** Where an overrun is written before the process ends. */
+  file: string;
+  hostId: string;
+}
+
+/** Options of `StepWatch.start`. */
+export interface StepWatchOptions {
+  /** Where an overrun is written (`<data_dir>/step_overrun.json`). */
+  file: string;
+  hostId: string;
+  /** The step deadline of a kind, ms. */
+  deadlineMs(kind: string): number;
+}
+
+/** The host's side of the step watchdog. */
+export class StepWatch {
+  readonly #cell: Float64Array;
+  readonly #worker: Worker;
+  readonly #deadlineMs: (kind: string) => number;
+  #nextId = 1;
+
+  private constructor(cell: Float64Array, worker: Worker, deadlineMs: (kind: string) => number) {
+    this.#cell = cell;
+    this.#worker = worker;
+    this.#deadlineMs = deadlineMs;
+  }
+
+  /** Starts the watchdog thread. */
+  static async start(options: StepWatchOptions): Promise<StepWatch> {
+    const shared = new SharedArrayBuffer(4 * 8);
+    const data: StepWatchdogData = { cell: shared, file: options.file, hostId: options.hostId };
+    const worker = await startWorker(WATCHDOG, { workerData: data });
+    worker.unref(); // it never keeps the process alive
+    return new StepWatch(new Float64Array(shared), worker, options.deadlineMs);
+  }
+
+  /** Notes that `slot`'s step on the input at `pos` (source position `srcPos`) begins. */
+  begin(slot: Slot, pos: number, srcPos: number): void {
+    if (slot.watchId === 0) this.#name(slot);
+    const cell = this.#cell;
+    cell[1] = slot.watchId;
+    cell[2] = pos;
+    cell[3] = srcPos;
+    cell[0] = performance.timeOrigin + performance.now();
+  }
+
+  /** Notes that the step returned (or threw). */
+  end(): void {
+    this.#cell[0] = 0;
+  }
+
+  /** Ends the watchdog thread. */
+  async stop(): Promise<void> {
+    await this.#worker.terminate();
+  }
+
+  #name(slot: Slot): void {
+    slot.watchId = this.#nextId++;
+    const named: WatchedInstance = {
+      id: slot.watchId,
+      stream: slot.stream,
+      kind: slot.def.kind,
+      key: slot.key,
+      deadlineMs: this.#deadlineMs(slot.def.kind),
+    };
+    this.#worker.postMessage(named);
+  }
+}

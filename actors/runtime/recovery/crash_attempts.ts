@@ -1,0 +1,205 @@
+/**
+ * Poison inputs across restarts: an input the host died applying (an endless loop ended by a
+ * supervisor, a kind that exits the process or aborts) would kill every restart again, since
+ * recovery applies the journal's tail once more. Every input is journaled before it is applied,
+ * so the one a host died on is the last input of its instance's stream; recovery applies each
+ * stream's last input after the rest of the journal, one at a time, with an attempt record
+ * written before each (attempt_record.ts): a recovery that dies leaves, as its last record, the
+ * input it died on. An input the host died on `crashAttemptsMax` times in a row (the live apply
+ * counts as one, each recovery that died on it as one more) is skipped: a skip record in its
+ * stream (so replay and every later recovery pass over it) and a dead letter with reason
+ * `crash`.
+ *
+ * Cost: nothing per input on the hot path (the journaled input is the live attempt). Per
+ * recovery after an unclean stop, one attempt record per stream with inputs past its snapshot,
+ * each written (not fsynced) before its input is applied; a clean stop snapshots every instance,
+ * so the next start has none.
+ */
+import {
+  type AttemptRecord,
+  type BusMessage,
+  decodeInputRecord,
+  encodeSkipRecord,
+  type InputRecord,
+} from "../../../protocol/mod.ts";
+import { InputRejectedError, type Slot } from "../instances/mod.ts";
+import type { Journal } from "../journal/mod.ts";
+
+/** Where attempt records are journaled and read back (the host's edge stream). */
+export interface AttemptJournal {
+  /** The attempt records journaled by earlier starts, in order. */
+  readonly attempts: readonly AttemptRecord[];
+  /** Journals an attempt record; resolves once it outlives the process. */
+  attempt(attempt: AttemptRecord): Promise<void>;
+  /** The positions of `stream` skipped so far (`skipped` attempt records). */
+  skippedIn(stream: string): ReadonlySet<number> | undefined;
+}
+
+/** What earlier recoveries died on, and the attempts of this one. */
+export class CrashAttempts {
+  readonly #journal: AttemptJournal;
+  /** The input the last recoveries died on, and how many in a row did. */
+  readonly #diedOn: { stream: string; pos: number; deaths: number } | undefined;
+  #begun = false;
+
+  constructor(journal: AttemptJournal) {
+    this.#journal = journal;
+    this.#diedOn = lastDeaths(journal.attempts);
+  }
+
+  /**
+   * How many times the host died applying the input at `pos` of `stream`: the live apply that
+   * journaled it, and each recovery in a row that died on it.
+   */
+  deaths(stream: string, pos: number): number {
+    const d = this.#diedOn;
+    return 1 + (d !== undefined && d.stream === stream && d.pos === pos ? d.deaths : 0);
+  }
+
+  /** Journals that the input at `pos` of `stream` is about to be applied again. */
+  async attempting(stream: string, pos: number, srcPos: number): Promise<void> {
+    if (!this.#begun) {
+      this.#begun = true;
+      await this.#journal.attempt({ phase: "begin", stream: "", pos: 0, srcPos: 0 });
+    }
+    await this.#journal.attempt({ phase: "input", stream, pos, srcPos });
+  }
+
+  /** Journals that the input at `pos` of `stream` was given up on. */
+  skipped(stream: string, pos: number, srcPos: number): Promise<void> {
+    return this.#journal.attempt({ phase: "skipped", stream, pos, srcPos });
+  }
+
+  /** Journals that every input attempted since `attempting` was first called applied. */
+  async passed(): Promise<void> {
+    if (!this.#begun) return;
+    this.#begun = false;
+    await this.#journal.attempt({ phase: "passed", stream: "", pos: 0, srcPos: 0 });
+  }
+}
+
+/**
+ * The input the most recent recoveries died on: the last `input` record of the last recovery that
+ * neither passed nor skipped it, and how many recoveries in a row ended on that same input.
+ */
+function lastDeaths(
+  attempts: readonly AttemptRecord[],
+): { stream: string; pos: number; deaths: number } | undefined {
+  // Each recovery's last input, if it died on one.
+  const ends: Array<AttemptRecord | undefined> = [];
+  for (const a of attempts) {
+    if (a.phase === "begin") ends.push(undefined);
+    else if (a.phase === "input") {
+      if (ends.length === 0) ends.push(undefined);
+      ends[ends.length - 1] = a;
+    } else if (ends.length > 0) ends[ends.length - 1] = undefined; // passed, or skipped
+  }
+  const last = ends.at(-1);
+  if (last === undefined) return undefined;
+  let deaths = 0;
+  for (let i = ends.length - 1; i >= 0; i--) {
+    const end = ends[i];
+    if (end === undefined || end.stream !== last.stream || end.pos !== last.pos) break;
+    deaths++;
+  }
+  return { stream: last.stream, pos: last.pos, deaths };
+}
+
+/** A stream's last input, left for `applyLastInputs`. */
+export interface LastInput {
+  slot: Slot;
+  pos: number;
+  record: InputRecord;
+}
+
+/** What applying the last inputs works with: the recovery's journal, fold and dead letters. */
+export interface LastInputsParts {
+  journal: Journal;
+  attempts: AttemptJournal;
+  crashAttemptsMax: number;
+  /** Whether the slot's instance threw while folding (rebuilt the careful way, these with it). */
+  broken(slot: Slot): boolean;
+  /** Folds the record at `pos` into the slot's instance (as skipped if its skips name it). */
+  fold(slot: Slot, pos: number, record: InputRecord): void;
+  deadLetter(msg: BusMessage, err: unknown, actor?: string): void;
+  log(message: string): void;
+  /** A step that ran past its deadline before this start (step_overrun.ts), if one did. */
+  overrun: OverrunToSkip | undefined;
+  /** The step watchdog (step_watch.ts): these inputs' steps have their deadline too. */
+  watch: StepWatching | undefined;
+}
+
+/** What the step watchdog is told of a step. */
+export interface StepWatching {
+  begin(slot: Slot, pos: number, srcPos: number): void;
+  end(): void;
+}
+
+/** The input of a step that overran its deadline, to skip where it is journaled. */
+export interface OverrunToSkip {
+  /** Whether the input journaled at `pos` of `stream`, from source position `srcPos`, is it. */
+  journaledAt(stream: string, pos: number, srcPos: number): boolean;
+  /** The dead letter's error (reason `deadline`). */
+  error(): InputRejectedError;
+  /** Its skip is journaled. */
+  done(): void;
+}
+
+/**
+ * Applies each stream's last input, one at a time, an attempt record written before each, and
+ * skips one the host died on `crashAttemptsMax` times in a row instead; true when one was skipped.
+ */
+export async function applyLastInputs(
+  lasts: readonly LastInput[],
+  parts: LastInputsParts,
+): Promise<boolean> {
+  const crashes = new CrashAttempts(parts.attempts);
+  let skipped = false;
+  for (const { slot, pos, record } of lasts) {
+    if (parts.broken(slot)) continue;
+    const overrun = parts.overrun;
+    if (overrun?.journaledAt(slot.stream, pos, record.srcPos)) {
+      await crashes.skipped(slot.stream, pos, record.srcPos);
+      await skipInput(slot, { pos, record, err: overrun.error() }, parts);
+      overrun.done();
+      skipped = true;
+      continue;
+    }
+    const deaths = crashes.deaths(slot.stream, pos);
+    if (deaths >= parts.crashAttemptsMax) {
+      const message = `${slot.stream}: the host died applying its input at position ${pos} ` +
+        `(source position ${record.srcPos}) ${deaths} times in a row; skipped`;
+      await crashes.skipped(slot.stream, pos, record.srcPos);
+      await skipInput(slot, { pos, record, err: new InputRejectedError("crash", message) }, parts);
+      skipped = true;
+      continue;
+    }
+    await crashes.attempting(slot.stream, pos, record.srcPos);
+    parts.watch?.begin(slot, pos, record.srcPos);
+    parts.fold(slot, pos, record);
+    parts.watch?.end();
+  }
+  await crashes.passed();
+  return skipped;
+}
+
+/** Skips the input at `pos` (a skip record journaled and written) and dead-letters it. */
+async function skipInput(
+  slot: Slot,
+  at: { pos: number; record: InputRecord; err: InputRejectedError },
+  parts: LastInputsParts,
+): Promise<void> {
+  const { pos, record, err } = at;
+  const skip = encodeSkipRecord(pos, record);
+  const skipPos = await parts.journal.append(slot.stream, skip);
+  parts.journal.writeOut?.();
+  slot.skips.add(pos);
+  parts.fold(slot, pos, record);
+  parts.fold(slot, skipPos, decodeInputRecord(skip));
+  parts.log(`${err.message}, moved to the dead letters`);
+  parts.deadLetter(
+    { subject: record.subject, data: record.payload, headers: undefined, reply: undefined },
+    err,
+    slot.stream,
+  );
+}

@@ -1,0 +1,121 @@
+/**
+ * A step that ran past its deadline, its input journaled before the watchdog ended the host: the
+ * next start skips that input (a skip record), dead-letters it with reason `deadline`, removes the
+ * overrun file, and a later recovery agrees (the input is never applied).
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { statsActor } from "../../../../actors/stats/mod.ts";
+import { Host } from "../../../../actors/runtime/host/host.ts";
+import { readStepOverrun, StepOverrunSkip } from "../../../../actors/runtime/host/step_overrun.ts";
+import type { InputSource } from "../../../../actors/runtime/edge/input_source.ts";
+import { decodeDeadLetter } from "../../../../actors/runtime/edge/mod.ts";
+import { InProcessBus } from "../../../../actors/runtime/transport/in_process_bus.ts";
+import { MemoryJournal } from "../../../../actors/runtime/journal/memory_journal.ts";
+import { MemorySnapshotStore } from "../../../../actors/runtime/snapshots/memory_snapshot_store.ts";
+import {
+  decodeInputRecord,
+  encodeFrame,
+  feedSubject,
+  skippedPosition,
+} from "../../../../protocol/mod.ts";
+import { tempDir } from "../../../_support/nats.ts";
+
+const test = suite("step overrun");
+
+function frame(channel: string, f: number) {
+  const t = new Float64Array(10).map((_, i) => 1_700_000_000_000_000 + (f * 10 + i) * 1000);
+  const v = new Float64Array(10).map((_, i) => f * 100 + i);
+  return {
+    subject: feedSubject("t", channel),
+    data: encodeFrame({ channel, seq0: f * 10, t, v }, { id: `${channel}-${f}`, src: "t" }),
+  };
+}
+
+/** A feed with source positions 1..n. */
+function listInput(feed: ReturnType<typeof frame>[]): InputSource {
+  return {
+    start(deliver, resumeAfter) {
+      for (let pos = resumeAfter + 1; pos <= feed.length; pos++) {
+        deliver({ ...feed[pos - 1]!, headers: undefined, reply: undefined }, pos);
+      }
+      return Promise.resolve();
+    },
+    stop: () => Promise.resolve(),
+  };
+}
+
+test("recovery skips a journaled input whose step overran, dead-letters it, and later ones agree", async () => {
+  const dir = tempDir("troupe-overrun-");
+  try {
+    const feed = [frame("a", 0), frame("z", 0), frame("a", 1)];
+    const journal = new MemoryJournal();
+    const bus = new InProcessBus();
+    const host = (snapshots: MemorySnapshotStore, stepOverrun?: StepOverrunSkip) =>
+      new Host({
+        hostId: "h",
+        bus,
+        actors: [statsActor],
+        journal,
+        snapshots,
+        input: listInput(feed),
+        log: () => {},
+        ...(stepOverrun ? { stepOverrun } : {}),
+      });
+    const first = host(new MemorySnapshotStore());
+    await first.start();
+    await bus.flush();
+    await first.stop();
+
+    // As the watchdog writes it: a1, at position 3 of stats/a (after its init and a0).
+    const path = join(dir.path, "step_overrun.json");
+    const overrun = {
+      stream: "stats/a",
+      kind: "stats",
+      key: "a",
+      pos: 3,
+      src_pos: 3,
+      elapsed_ms: 612,
+      deadline_ms: 500,
+    };
+    writeFileSync(path, JSON.stringify(overrun));
+    const found = readStepOverrun(path, () => {});
+    assert.equal(found, overrun);
+    const letters: Array<{ subject: string; error: string; actor: string | undefined }> = [];
+    bus.subscribe("troupe.dlq.>", (m) => {
+      const l = decodeDeadLetter(m.data);
+      letters.push({ subject: m.subject, error: l.error, actor: l.actor });
+    });
+    // No snapshot (a store of its own): the journal's tail is recovered, as after a SIGKILL.
+    const second = host(new MemorySnapshotStore(), new StepOverrunSkip(found!, path));
+    await second.start();
+    await bus.flush();
+    assert.equal(letters, [{
+      subject: "troupe.dlq.deadline",
+      actor: "stats/a",
+      error: 'Step of kind "stats" on key "a" ran past its deadline of 500 ms on its input at ' +
+        "position 3 (source position 3): the host was ended after 612 ms; skipped",
+    }]);
+    assert.not.ok(existsSync(path), "the overrun file is removed once the skip is journaled");
+    const records = [];
+    for await (const rec of journal.read("stats/a")) records.push(decodeInputRecord(rec.data));
+    assert.equal(records.map((r) => r.kind), ["init", "frame", "frame", "skip"]);
+    assert.is(skippedPosition(records[3]!), 3);
+    const state = second.instance("stats", "a")!.kernelState;
+    await second.stop();
+
+    // A later start, from the journal alone, passes over it too, and says nothing more.
+    const third = host(new MemorySnapshotStore());
+    await third.start();
+    await bus.flush();
+    assert.equal(third.instance("stats", "a")!.kernelState, state);
+    assert.is(letters.length, 1);
+    await third.stop();
+  } finally {
+    dir.remove();
+  }
+});
+
+test.run();

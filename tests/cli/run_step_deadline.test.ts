@@ -1,0 +1,129 @@
+/**
+ * A step that never returns (a team's kind looping forever on one input), against a real
+ * nats-server with JetStream input and real `troupe run` processes: the watchdog ends the host
+ * once the kind's step deadline has passed, saying which instance and input; the next start sends
+ * the input to `troupe.dlq.deadline` naming the kind, key, input and time spent, counts it in
+ * `troupe_step_deadline_overruns_total`, and every channel goes on; after a SIGKILL and another
+ * start nothing spins and nothing is dead-lettered again.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { decodeDeadLetter } from "../../actors/runtime/edge/mod.ts";
+import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
+import { ROOT, startTroupe } from "../_support/cli.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+
+const test = suite("troupe run: a step past its deadline");
+const DEADLY = join(ROOT, "tests", "_support", "deadly_kinds.ts");
+
+let seq = 0;
+
+/** Publishes a one-sample frame of value `v` on `channel` of feed "sd". */
+async function send(nc: NatsConnection, channel: string, v: number): Promise<void> {
+  const t = Float64Array.of(1.7e15 + ++seq * 1000);
+  nc.publish(
+    feedSubject("sd", channel),
+    encodeFrame({ channel, seq0: seq, t, v: Float64Array.of(v) }, { id: `f${seq}`, src: "test" }),
+  );
+  await nc.flush();
+}
+
+/** Waits until `check` holds, or fails naming `what`. */
+async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  for (const t0 = Date.now(); !check();) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+if (haveNatsServer("troupe run: a step past its deadline")) {
+  test("ends the host past the deadline; the next start dead-letters the input and goes on", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir("troupe-deadline-");
+    const nc = await connect({ servers: nats.url });
+    const outputs: string[] = [];
+    const letters: Array<{ subject: string; letter: ReturnType<typeof decodeDeadLetter> }> = [];
+    nc.subscribe("troupe.out.deadly.>", { callback: (_e, m) => void outputs.push(m.subject) });
+    nc.subscribe("troupe.dlq.>", {
+      callback: (_e, m) =>
+        void letters.push({ subject: m.subject, letter: decodeDeadLetter(m.data) }),
+    });
+    const config = join(dir.path, "host.json");
+    const off = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }]));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        host_id: "sd",
+        nats: nats.url,
+        input: "jetstream",
+        data_dir: join(dir.path, "data"),
+        http_port: 0,
+        kinds: [DEADLY],
+        actors: { ...off, deadly: {} },
+        supervision: { step_deadline_ms_by_kind: { deadly: 500 } },
+      }),
+    );
+    try {
+      let host = startTroupe(["run", "--config", config]);
+      await host.waitFor("troupe run: host sd running", 60_000);
+      await send(nc, "a", 1);
+      await send(nc, "b", 2);
+      await until(() => outputs.length >= 2, "the outputs of two good frames");
+      const t0 = Date.now();
+      await send(nc, "a", 777);
+      // Ended by its watchdog (SIGKILL) soon after the deadline, not left spinning.
+      assert.is(await host.exitCode(15_000), null, host.output());
+      assert.ok(Date.now() - t0 < 10_000, `ended after ${Date.now() - t0} ms`);
+      assert.match(
+        host.output(),
+        /\[sd\] deadly\/a: a step ran past its deadline of 500 ms \(its input at position 3, source position 3, \d+ ms so far\); ending the host/,
+      );
+      assert.ok(existsSync(join(dir.path, "data", "step_overrun.json")));
+
+      host = startTroupe(["run", "--config", config]);
+      await host.waitFor("troupe run: host sd running", 60_000);
+      await until(() => letters.length >= 1, "the dead letter");
+      assert.is(letters.length, 1, JSON.stringify(letters));
+      const { subject, letter } = letters[0]!;
+      assert.is(subject, "troupe.dlq.deadline");
+      assert.is(letter.reason, "deadline");
+      assert.is(letter.actor, "deadly/a");
+      assert.is(letter.subject, feedSubject("sd", "a"));
+      assert.match(
+        letter.error,
+        /^Step of kind "deadly" on key "a" ran past its deadline of 500 ms on its input at position 3 \(source position 3\): the host was ended after \d+ ms; skipped$/,
+      );
+      assert.not.ok(existsSync(join(dir.path, "data", "step_overrun.json")));
+      const url = /(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(host.output())?.[1];
+      assert.ok(url, host.output());
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /troupe_dead_letters_total\{[^}]*reason="deadline"[^}]*\} 1\n/);
+      assert.match(metrics, /troupe_step_deadline_overruns_total\{[^}]*kind="deadly"[^}]*\} 1\n/);
+      const before = outputs.length;
+      await send(nc, "a", 3);
+      await send(nc, "b", 4);
+      await until(() => outputs.length >= before + 2, "both channels' outputs after the skip");
+
+      // A SIGKILL and another start: nothing spins, nothing is dead-lettered again.
+      host.signal("SIGKILL");
+      await host.exited;
+      host = startTroupe(["run", "--config", config]);
+      await host.waitFor("troupe run: host sd running", 60_000);
+      await send(nc, "a", 5);
+      await until(() => outputs.length >= before + 3, "an output after the restart");
+      assert.is(letters.length, 1);
+      host.signal("SIGINT");
+      assert.is(await host.exitCode(30_000), 0, host.output());
+    } finally {
+      await nc.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+}
+
+test.run();
