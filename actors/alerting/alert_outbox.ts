@@ -8,8 +8,8 @@
  * changed (its severity rose, a second channel joined) leaves its old label set to be ended, since
  * Alertmanager keys an alert by its labels. An Alertmanager is sent a firing alert again every
  * `resend_ms` and a resolved one for `resolved_resend_ms`; a webhook gets each state once.
- * An incident that fired and resolved before the target took its firing alert (the target was
- * down) is never sent resolved alone, which the target would take as news of nothing (Alertmanager
+ * An incident that fired and resolved before the target took its firing alert (a try of it failed:
+ * the target was down) is never sent resolved alone, which the target would take as news of nothing (Alertmanager
  * notifies no group that never held a firing alert): it is sent firing first, annotated
  * `fired_unseen`, and resolved once an Alertmanager has held it firing for `unseen_hold_ms` (so its
  * group is flushed, and notified, while it fires). `dropped` counts entries that fell off the
@@ -172,7 +172,10 @@ export class AlertOutbox {
       this.#replace(e, ended(e.alert, nowMs), nowMs);
       return true;
     }
-    const unseen = e.unseen === true || (!e.ever_sent && e.alert.endsAt === undefined);
+    // Unseen: its firing alert was tried and failed, and no alert of it ever reached the target
+    // (one never tried is not known to be unseen: a holder's outbox saved before it posted).
+    const unseen = e.unseen === true ||
+      (!e.ever_sent && e.alert.endsAt === undefined && e.attempts > 0);
     if (resolved && unseen && !e.silenced) return this.#unseen(e, alert, nowMs);
     const same = !e.silenced && sameAlert(e.alert, alert);
     if (same) return false;
