@@ -32,6 +32,12 @@ export interface PartitionProgress {
 /** A source's progress over the partitions it runs. */
 export interface ProgressMark {
   partitions: PartitionProgress[];
+  /**
+   * Its feeds are live: it counts an input's event time at most a bound past its wall clock, and
+   * the stage may bound findings by the wall clock too. A source of a synthetic feed running
+   * faster than the clock is not.
+   */
+  live: boolean;
 }
 
 /** `troupe.finding.progress.<src>`: where a source's marks go. */
@@ -51,7 +57,10 @@ export function encodeProgressMark(
   return encodeEnvelope({
     ...meta,
     type: PROGRESS_TYPE,
-    body: { p: mark.partitions.map((x) => [x.partition, x.reached_us, x.idle ? 1 : 0]) },
+    body: {
+      p: mark.partitions.map((x) => [x.partition, x.reached_us, x.idle ? 1 : 0]),
+      live: mark.live ? 1 : 0,
+    },
   });
 }
 
@@ -64,8 +73,10 @@ export function decodeProgressMark(bytes: Uint8Array): { envelope: Envelope; mar
   if (envelope.type !== PROGRESS_TYPE) {
     throw bad("type", envelope.type, `must be "${PROGRESS_TYPE}"`);
   }
-  const body = envelope.body as { p?: unknown } | null;
+  const body = envelope.body as { p?: unknown; live?: unknown } | null;
   const raw = typeof body === "object" && body !== null ? body.p : undefined;
+  const live = body?.live;
+  if (live !== 0 && live !== 1) throw bad("body.live", live, "must be 0 or 1");
   if (!Array.isArray(raw)) throw bad("body.p", raw, "must be an array of [partition, µs, idle]");
   const partitions = raw.map((x: unknown, i): PartitionProgress => {
     if (!Array.isArray(x) || x.length !== 3) {
@@ -74,7 +85,7 @@ export function decodeProgressMark(bytes: Uint8Array): { envelope: Envelope; mar
     return { partition: x[0], reached_us: x[1], idle: x[2] === 1 };
   });
   checkMark(partitions, "body.p");
-  return { envelope, mark: { partitions } };
+  return { envelope, mark: { partitions, live: live === 1 } };
 }
 
 /** Whether `bytes` hold an envelope of type `progress` (cheap: no body checks). */

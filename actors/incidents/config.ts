@@ -40,8 +40,9 @@ export interface IncidentConfig {
    */
   reorder_us: number;
   /**
-   * A finding further than this ahead of the most event time the feeds' progress marks have
-   * reached is taken at that bound: one frame dated far ahead cannot carry event time there.
+   * With live feeds (their hosts' progress marks say so), a finding further than this past the
+   * hosts' wall clock (carried in the marks) is taken at that bound: one frame dated far ahead
+   * cannot carry event time there.
    */
   ahead_us_max: number;
   /**

@@ -6,8 +6,8 @@
  * starts it beside the host); a replay runs one over the replayed findings, so `troupe replay
  * --verify` compares the incidents as it compares every other output. It needs no clock: time is
  * the findings' event time and the feeds' progress, which the hosts' progress marks carry
- * (progress_table.ts), taken, journaled and recorded as the findings are; a finding further ahead
- * of that progress than `ahead_us_max` is taken at that bound. Its other input is control on `troupe.req.incidents.control`: a
+ * (progress_table.ts), taken, journaled and recorded as the findings are; with live feeds, a finding
+ * further than `ahead_us_max` past the hosts' wall clock (as their marks carry it) is taken there. Its other input is control on `troupe.req.incidents.control`: a
  * session's silence table, taken into force when the watermark passes the time it carries
  * (silence_table.ts), so a replay marks the same updates silenced, and journaled among the findings
  * where the stage is journaled, so a restarted or taken-over stage marks them as the live one did;
@@ -225,9 +225,9 @@ export class IncidentStage {
   /** A finding already decoded (incidentFindingOf). */
   takeFinding(f: IncidentFinding): void {
     if (this.took(f.id)) return; // not even its time moves the silences
-    // Far ahead of every feed's progress (none known: no bound): taken at the bound.
-    const bound = this.#progress.reachedMaxUs() + this.#state.config.ahead_us_max;
-    if (f.ts_us > bound && bound > -Infinity) f = { ...f, ts_us: bound };
+    // Far ahead of live feeds' wall clock (none known, or not live: no bound): taken at the bound.
+    const bound = this.#progress.liveWallUs() + this.#state.config.ahead_us_max;
+    if (f.ts_us > bound && Number.isFinite(bound)) f = { ...f, ts_us: bound };
     this.#silencesDue(Math.max(this.#state.latest_us, f.ts_us) - this.#state.config.reorder_us);
     this.#emit(stepIncidents(this.#state, f));
   }

@@ -6,20 +6,25 @@
  * source's marks follow its findings on one connection (Flink's watermark over its input channels,
  * an idle one skipped, as `WatermarkStrategy.withIdleness` marks it). When every partition is idle
  * every input has been applied and its findings taken: the watermark may move to the most reached,
- * without the reorder bound. A source whose marks stop (a host that died) counts for nothing once
+ * without the reorder bound. When every source's feeds are live (event time near the wall clock),
+ * the newest mark's wall clock bounds how far ahead a finding may be. A source whose marks stop (a host that died) counts for nothing once
  * the newest mark of any source is `silent_us` past its own, by the sources' wall clocks carried
  * in the marks, so the table stays a pure fold of the marks it took (journaled, recorded).
  */
 import type { ProgressMark } from "../../protocol/mod.ts";
 
-/** One source's latest mark: its wall time, µs, and per partition [reached µs, idle]. */
+/**
+ * One source's latest mark: its wall time, µs, per partition [reached µs, idle], and whether its
+ * feeds are live (bounded by its wall clock).
+ */
 interface SourceProgress {
   wall_us: number;
   partitions: Array<[number, number, boolean]>;
+  live: boolean;
 }
 
-/** The table as saved: per source, its wall time and partitions. */
-export type SavedProgress = Array<[string, number, Array<[number, number, boolean]>]>;
+/** The table as saved: per source, its wall time, partitions and liveness. */
+export type SavedProgress = Array<[string, number, Array<[number, number, boolean]>, boolean]>;
 
 /** Sources one table keeps, at most (beyond it the one heard from longest ago goes). */
 export const PROGRESS_SOURCES_MAX = 1024;
@@ -52,6 +57,7 @@ export class ProgressTable {
     this.#sources.set(src, {
       wall_us,
       partitions: mark.partitions.map((p) => [p.partition, p.reached_us, p.idle]),
+      live: mark.live,
     });
     if (this.#sources.size > PROGRESS_SOURCES_MAX) {
       this.#sources.delete(this.#sources.keys().next().value!);
@@ -71,26 +77,37 @@ export class ProgressTable {
     return least < Infinity ? { us: least, settled: false } : { us: most, settled: most > 0 };
   }
 
-  /** The most event time any partition of a counting source has reached (-Infinity: none). */
-  reachedMaxUs(): number {
-    let most = -Infinity;
+  /**
+   * The wall clock of the newest mark when every counting source is live (a finding further than
+   * a bound past it is ahead of every feed), else Infinity (a synthetic feed may run ahead of the
+   * clock), or -Infinity with no source.
+   */
+  liveWallUs(): number {
+    let newest = -Infinity;
     for (const s of this.#live()) {
-      for (const [, reached] of s.partitions) most = Math.max(most, reached);
+      if (!s.live) return Infinity;
+      newest = Math.max(newest, s.wall_us);
     }
-    return most;
+    return newest;
   }
 
   /** Its state, to save. */
   saved(): SavedProgress {
-    return [...this.#sources].map(([src, s]) => [src, s.wall_us, s.partitions.map((p) => [...p])]);
+    return [...this.#sources].map((
+      [src, s],
+    ) => [src, s.wall_us, s.partitions.map((p) => [...p]), s.live]);
   }
 
   /** Takes a saved state in place of its own. */
   restore(saved: SavedProgress): void {
     this.#sources.clear();
     this.#newestWallUs = -Infinity;
-    for (const [src, wall_us, partitions] of saved) {
-      this.#sources.set(src, { wall_us, partitions: partitions.map((p) => [p[0], p[1], p[2]]) });
+    for (const [src, wall_us, partitions, live] of saved) {
+      this.#sources.set(src, {
+        wall_us,
+        partitions: partitions.map((p) => [p[0], p[1], p[2]]),
+        live: live === true,
+      });
       this.#newestWallUs = Math.max(this.#newestWallUs, wall_us);
     }
   }

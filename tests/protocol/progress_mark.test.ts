@@ -24,6 +24,7 @@ test("encodeProgressMark() and decodeProgressMark() round-trip a source's partit
       { partition: 0, reached_us: T, idle: false },
       { partition: 3, reached_us: 0, idle: true },
     ],
+    live: true,
   };
   const bytes = encodeProgressMark({ id: "h1:progress:7", src: "h1", ts: T + 5 }, mark);
   assert.ok(isProgressMark(bytes));
@@ -41,7 +42,7 @@ test("decodeProgressMark() refuses a mark whose time is not µs, naming the fiel
     src: "h1",
     ts: T,
     type: "progress",
-    body: { p: [[0, 1.5, 0]] },
+    body: { p: [[0, 1.5, 0]], live: 1 },
   });
   try {
     decodeProgressMark(bytes);
@@ -55,11 +56,17 @@ test("decodeProgressMark() refuses a mark whose time is not µs, naming the fiel
   }
   const other = encodeEnvelope({ id: "y", src: "h1", ts: T, type: "anomaly", body: {} });
   assert.not.ok(isProgressMark(other));
+  const noLive = encodeEnvelope({ id: "w", src: "h1", ts: T, type: "progress", body: { p: [] } });
+  assert.throws(
+    () => decodeProgressMark(noLive),
+    /field "body.live" must be 0 or 1, got undefined/,
+  );
   assert.throws(() => decodeProgressMark(other), /field "type" must be "progress"/);
   assert.throws(
     () =>
       encodeProgressMark({ id: "z", src: "h", ts: T }, {
         partitions: [{ partition: -1, reached_us: 0, idle: false }],
+        live: false,
       }),
     /partitions\[0\]\.partition" must be a partition number, got -1/,
   );

@@ -5,7 +5,8 @@
  * waiting for another. A partition that took no input for `idle_ms` of wall time is marked idle
  * and stops holding the watermark back, as Flink's sources do (`WatermarkStrategy.withIdleness`).
  * An input's event time counts at most `ahead_ms` past the host's wall clock when it is applied:
- * one frame dated far ahead does not carry the partition's progress there. Marks go out on the
+ * one frame dated far ahead does not carry the partition's progress there (0: no bound, for a
+ * synthetic feed whose event time runs faster than the clock; its marks say it is not live). Marks go out on the
  * host's bus after the outputs of the inputs they count (one connection keeps the order), so the
  * stage has every finding up to a mark before the mark. The clock is the host's, at the edge:
  * the stage folds the marks as journaled inputs and reads no clock of its own.
@@ -19,7 +20,10 @@ export interface ProgressSettings {
   interval_ms: number;
   /** A partition without input this long is idle, ms. */
   idle_ms: number;
-  /** An input's event time counts at most this far past the wall clock, ms. */
+  /**
+   * An input's event time counts at most this far past the wall clock, ms, and the marks say the
+   * feeds are live; 0: no bound (a synthetic feed whose event time runs faster than the clock).
+   */
   ahead_ms: number;
 }
 
@@ -70,7 +74,8 @@ export class ProgressReporter {
     const p = partitionOf(key, this.#o.partitions.count);
     if (!this.#owned.has(p)) return;
     const now = this.#now();
-    const bound = (now + this.#o.settings.ahead_ms) * 1000;
+    const ahead = this.#o.settings.ahead_ms;
+    const bound = ahead > 0 ? (now + ahead) * 1000 : Infinity;
     this.#reached.set(p, Math.max(this.#reached.get(p) ?? 0, Math.min(Math.trunc(ts_us), bound)));
     this.#lastInputMs.set(p, now);
   }
@@ -85,7 +90,8 @@ export class ProgressReporter {
     }));
     const src = this.#o.source;
     const meta = { id: `${src}:progress:${++this.#sent}`, src, ts: Math.trunc(now * 1000) };
-    this.#bus.publish(progressSubject(src), encodeProgressMark(meta, { partitions }));
+    const live = this.#o.settings.ahead_ms > 0;
+    this.#bus.publish(progressSubject(src), encodeProgressMark(meta, { partitions, live }));
   }
 
   /** Publishes a mark every `interval_ms` until stopped (none when it is 0). */

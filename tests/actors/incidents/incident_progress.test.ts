@@ -61,52 +61,52 @@ function finding(s: IncidentStage, channel: string, ts: number): void {
 
 test("a lone finding is taken once the feeds' marks pass it by the reorder bound", () => {
   const { stage: s, updates } = stage();
-  s.takeProgress("h1", T, { partitions: [part(0, T)] });
+  s.takeProgress("h1", T, { partitions: [part(0, T)], live: true });
   finding(s, "A", T + S);
-  s.takeProgress("h1", T + 2 * S, { partitions: [part(0, T + 2 * S)] });
+  s.takeProgress("h1", T + 2 * S, { partitions: [part(0, T + 2 * S)], live: true });
   assert.is(updates.length, 0, "within the reorder bound: held");
-  s.takeProgress("h1", T + 3 * S, { partitions: [part(0, T + 3 * S)] });
+  s.takeProgress("h1", T + 3 * S, { partitions: [part(0, T + 3 * S)], live: true });
   assert.is(updates.length, 1, "opened");
   assert.is(updates[0]!.state, "firing");
-  s.takeProgress("h1", T + 9 * S, { partitions: [part(0, T + 9 * S)] });
+  s.takeProgress("h1", T + 9 * S, { partitions: [part(0, T + 9 * S)], live: true });
   assert.is(updates.at(-1)!.state, "resolved", "and resolved as the feeds go on");
 });
 
 test("the least partition still taking inputs holds the watermark; an idle one, or a silent source's, does not", () => {
   const { stage: s, updates } = stage();
   finding(s, "A", T + S);
-  s.takeProgress("h1", T, { partitions: [part(0, T + 5 * S), part(1, T)] });
-  s.takeProgress("h2", T, { partitions: [part(2, T + 5 * S)] });
+  s.takeProgress("h1", T, { partitions: [part(0, T + 5 * S), part(1, T)], live: true });
+  s.takeProgress("h2", T, { partitions: [part(2, T + 5 * S)], live: true });
   assert.is(updates.length, 0, "partition 1 has reached only T");
-  s.takeProgress("h1", T + S, { partitions: [part(0, T + 5 * S), part(1, T, true)] });
+  s.takeProgress("h1", T + S, { partitions: [part(0, T + 5 * S), part(1, T, true)], live: true });
   assert.is(updates.length, 1, "partition 1 idle: held back no longer");
 
   const { stage: t, updates: tu } = stage();
   finding(t, "B", T + S);
-  t.takeProgress("dead", T, { partitions: [part(0, T)] });
-  t.takeProgress("live", T + 5 * S, { partitions: [part(1, T + 5 * S)] });
+  t.takeProgress("dead", T, { partitions: [part(0, T)], live: true });
+  t.takeProgress("live", T + 5 * S, { partitions: [part(1, T + 5 * S)], live: true });
   assert.is(tu.length, 0, "the dead source still counts");
-  t.takeProgress("live", T + 11 * S, { partitions: [part(1, T + 6 * S)] });
+  t.takeProgress("live", T + 11 * S, { partitions: [part(1, T + 6 * S)], live: true });
   assert.is(tu.length, 1, "its marks stopped 10 s before the others': it counts no more");
 });
 
 test("every partition idle: every finding held is taken, without the reorder bound", () => {
   const { stage: s, updates } = stage();
-  s.takeProgress("h1", T, { partitions: [part(0, T)] });
+  s.takeProgress("h1", T, { partitions: [part(0, T)], live: true });
   finding(s, "A", T + S);
-  s.takeProgress("h1", T + 2 * S, { partitions: [part(0, T + S)] });
+  s.takeProgress("h1", T + 2 * S, { partitions: [part(0, T + S)], live: true });
   assert.is(updates.length, 0);
-  s.takeProgress("h1", T + 12 * S, { partitions: [part(0, T + S, true)] });
+  s.takeProgress("h1", T + 12 * S, { partitions: [part(0, T + S, true)], live: true });
   assert.is(updates.length, 1, "the feed is quiet: all it had is in");
 });
 
 test("a finding far ahead of every feed is taken at the bound, moves event time no further, and its incident resolves", () => {
   const { stage: s, updates } = stage();
   const Y2100 = Date.parse("2100-01-01T00:00:00Z") * 1000;
-  s.takeProgress("h1", T, { partitions: [part(0, T)] });
+  s.takeProgress("h1", T, { partitions: [part(0, T)], live: true });
   finding(s, "FUTURE", Y2100);
   for (let k = 1; k <= 20; k++) {
-    s.takeProgress("h1", T + k * S, { partitions: [part(0, T + k * S)] });
+    s.takeProgress("h1", T + k * S, { partitions: [part(0, T + k * S)], live: true });
   }
   const future = updates.filter((u) => u.members[0]!.channel === "FUTURE");
   assert.is(
@@ -117,17 +117,24 @@ test("a finding far ahead of every feed is taken at the bound, moves event time 
   assert.is(future.at(-1)!.state, "resolved");
   finding(s, "LATER", T + 21 * S);
   for (let k = 22; k <= 30; k++) {
-    s.takeProgress("h1", T + k * S, { partitions: [part(0, T + k * S)] });
+    s.takeProgress("h1", T + k * S, { partitions: [part(0, T + k * S)], live: true });
   }
   assert.is(updates.filter((u) => u.members[0]!.channel === "LATER").at(-1)!.state, "resolved");
   assert.ok(updates.every((u) => u.last_us < Y2100));
+
+  // A synthetic feed's host (not live: its event time may run ahead of the clock) bounds nothing.
+  const { stage: fast, updates: fu } = stage();
+  fast.takeProgress("up", T, { partitions: [part(0, T + 3600 * S)], live: false });
+  finding(fast, "AHEAD", T + 7200 * S);
+  fast.takeProgress("up", T + S, { partitions: [part(0, T + 7300 * S)], live: false });
+  assert.is(fu[0]!.first_us, T + 7200 * S, "its own time");
 });
 
 test("the marks are in the stage's snapshot, and journaled: a rebuilt stage folds them as the live one did", async () => {
   const { stage: s } = stage();
-  s.takeProgress("h1", T, { partitions: [part(0, T, false), part(3, T - S, true)] });
+  s.takeProgress("h1", T, { partitions: [part(0, T, false), part(3, T - S, true)], live: true });
   const saved = decodeIncidentSnapshot(encodeIncidentSnapshot(s.saved()));
-  assert.equal(saved.progress, [["h1", T, [[0, T, false], [3, T - S, true]]]]);
+  assert.equal(saved.progress, [["h1", T, [[0, T, false], [3, T - S, true]], true]]);
 
   const bus = new InProcessBus();
   const journal = new MemoryJournal();
@@ -137,7 +144,10 @@ test("the marks are in the stage's snapshot, and journaled: a rebuilt stage fold
   const mark = (ts: number, n: number) =>
     bus.publish(
       progressSubject("h1"),
-      encodeProgressMark({ id: `h1:progress:${n}`, src: "h1", ts }, { partitions: [part(0, ts)] }),
+      encodeProgressMark({ id: `h1:progress:${n}`, src: "h1", ts }, {
+        partitions: [part(0, ts)],
+        live: true,
+      }),
     );
   mark(T, 1);
   bus.publish(outSubject("anomaly", "A"), anomalyFinding("A", T + S));
