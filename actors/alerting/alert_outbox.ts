@@ -4,16 +4,16 @@
  * the whole outbox can be saved and restored as it is. An incident's newer alert replaces the older
  * one not yet delivered (the target needs the true state, not every step to it), so the backlog is
  * one entry per incident, bounded by `owed_max`: past it the oldest entry that is settled (resolved
- * or silenced) falls off first, then the oldest of all, and each is counted. An alert whose labels
+ * or silenced) falls off first, then the oldest of all. An alert whose labels
  * changed (its severity rose, a second channel joined) leaves its old label set to be ended, since
  * Alertmanager keys an alert by its labels. An Alertmanager is sent a firing alert again every
- * `resend_ms` and a resolved one for `resolved_resend_ms`; a webhook gets each state once.
- * An incident that fired and resolved before the target took its firing alert (a try of it failed:
- * the target was down) is never sent resolved alone, which the target would take as news of nothing (Alertmanager
- * notifies no group that never held a firing alert): it is sent firing first, annotated
- * `fired_unseen`, and resolved once an Alertmanager has held it firing for `unseen_hold_ms` (so its
- * group is flushed, and notified, while it fires). `dropped` counts entries that fell off the
- * bound before the target took their alert.
+ * `resend_ms` and a resolved one for `resolved_resend_ms`; a webhook gets each state once. An
+ * incident that fired and resolved before the target took its firing alert (a try of it failed: the
+ * target was down) is never sent resolved alone, which the target would take as news of nothing
+ * (Alertmanager notifies no group that never held a firing alert): it is sent firing first,
+ * annotated `fired_unseen`, and resolved once an Alertmanager has held it firing for
+ * `unseen_hold_ms` (so its group is flushed, and notified, while it fires). `dropped` counts
+ * entries that fell off the bound before the target took their alert.
  */
 import { encodePostableAlerts, type PostableAlert } from "../../protocol/mod.ts";
 

@@ -6,13 +6,13 @@
  * starts it beside the host); a replay runs one over the replayed findings, so `troupe replay
  * --verify` compares the incidents as it compares every other output. It needs no clock: time is
  * the findings' event time and the feeds' progress, which the hosts' progress marks carry
- * (progress_table.ts), taken, journaled and recorded as the findings are; with live feeds, a finding
- * further than `ahead_us_max` past the hosts' wall clock (as their marks carry it) is taken there. Its other input is control on `troupe.req.incidents.control`: a
- * session's silence table, taken into force when the watermark passes the time it carries
- * (silence_table.ts), so a replay marks the same updates silenced, and journaled among the findings
- * where the stage is journaled, so a restarted or taken-over stage marks them as the live one did;
- * and an ack's check, answered (an incident it does not hold is refused), which changes nothing in
- * the fold.
+ * (progress_table.ts), taken, journaled and recorded as the findings are; with live feeds, a
+ * finding further than `ahead_us_max` past the hosts' wall clock (as their marks carry it) is taken
+ * there. Its other input is control on `troupe.req.incidents.control`: a session's silence table,
+ * taken into force when the watermark passes the time it carries (silence_table.ts), so a replay
+ * marks the same updates silenced, and journaled among the findings where the stage is journaled,
+ * so a restarted or taken-over stage marks them as the live one did; and an ack's check, answered
+ * (an incident it does not hold is refused), which changes nothing in the fold.
  */
 import {
   type Bus,
@@ -421,6 +421,34 @@ export class IncidentStage {
 }
 
 /**
+ * Feeds the hosts' progress marks on `bus` to `stage`, each recorded first (journaled) as a finding
+ * is; a mark that does not decode is dead-lettered, naming its field and value.
+ */
+function takeProgressMarks(
+  bus: Bus,
+  stage: IncidentStage,
+  options: { record?: (data: Uint8Array) => void; taken?: () => void },
+): BusSubscription {
+  let bad = 0;
+  return bus.subscribe(PROGRESS_PATTERN, (m) => {
+    let decoded;
+    try {
+      decoded = decodeProgressMark(m.data);
+    } catch (err) {
+      const meta = { id: `${INCIDENT_SRC}:dlq:progress:${++bad}`, src: INCIDENT_SRC };
+      publishDeadLetter(bus, deadLetterOf(m, err, INCIDENT_SRC), {
+        ...meta,
+        ts: Date.now() * 1000,
+      });
+      return;
+    }
+    options.record?.(m.data);
+    stage.takeProgress(decoded.envelope.src, decoded.envelope.ts, decoded.mark);
+    options.taken?.();
+  });
+}
+
+/**
  * Runs a stage on `bus`: the actors' findings in, the incident updates out, and an answer on
  * `troupe.req.incidents.list` with the incidents it holds (`troupe incidents`).
  */
@@ -469,25 +497,7 @@ export function runIncidentStage(
       options.taken?.();
     })
   );
-  if (options.findings !== false) {
-    let badMarks = 0;
-    subs.push(bus.subscribe(PROGRESS_PATTERN, (m) => {
-      let decoded;
-      try {
-        decoded = decodeProgressMark(m.data);
-      } catch (err) {
-        const meta = { id: `${INCIDENT_SRC}:dlq:progress:${++badMarks}`, src: INCIDENT_SRC };
-        publishDeadLetter(bus, deadLetterOf(m, err, INCIDENT_SRC), {
-          ...meta,
-          ts: Date.now() * 1000,
-        });
-        return;
-      }
-      record?.(m.data);
-      stage.takeProgress(decoded.envelope.src, decoded.envelope.ts, decoded.mark);
-      options.taken?.();
-    }));
-  }
+  if (options.findings !== false) subs.push(takeProgressMarks(bus, stage, options));
   subs.push(bus.subscribe(incidentListSubject(), (m) => {
     if (!m.reply) return;
     const ts = stage.list().reduce((t, i) => Math.max(t, i.last_us), 0);

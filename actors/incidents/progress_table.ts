@@ -1,15 +1,16 @@
 /**
- * What the incident stage knows of the feeds' progress: per source (a host, or a host's thread)
- * the partitions it runs, how far event time has reached on each and whether each is idle, from
- * the source's latest progress mark (protocol/progress_mark.ts). The watermark may move to the
- * least a partition still taking inputs has reached: nothing published later can be older, as a
- * source's marks follow its findings on one connection (Flink's watermark over its input channels,
- * an idle one skipped, as `WatermarkStrategy.withIdleness` marks it). When every partition is idle
- * every input has been applied and its findings taken: the watermark may move to the most reached,
+ * What the incident stage knows of the feeds' progress: per source (a host, or a host's thread) the
+ * partitions it runs, how far event time has reached on each and whether each is idle, from the
+ * source's latest progress mark (protocol/progress_mark.ts). The watermark may move to the least a
+ * partition still taking inputs has reached: nothing published later can be older, as a source's
+ * marks follow its findings on one connection (Flink's watermark over its input channels, an idle
+ * one skipped, as `WatermarkStrategy.withIdleness` marks it). When every partition is idle every
+ * input has been applied and its findings taken: the watermark may move to the most reached,
  * without the reorder bound. When every source's feeds are live (event time near the wall clock),
- * the newest mark's wall clock bounds how far ahead a finding may be. A source whose marks stop (a host that died) counts for nothing once
- * the newest mark of any source is `silent_us` past its own, by the sources' wall clocks carried
- * in the marks, so the table stays a pure fold of the marks it took (journaled, recorded).
+ * the newest mark's wall clock bounds how far ahead a finding may be. A source whose marks stop (a
+ * host that died) counts for nothing once the newest mark of any source is `silent_us` past its
+ * own, by the sources' wall clocks carried in the marks, so the table stays a pure fold of the
+ * marks it took (journaled, recorded).
  */
 import type { ProgressMark } from "../../protocol/mod.ts";
 

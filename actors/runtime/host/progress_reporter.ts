@@ -2,13 +2,13 @@
  * A host's progress marks (protocol/progress_mark.ts): how far event time has reached on each
  * partition it owns, published every `interval_ms` on `troupe.finding.progress.<source>`, so the
  * incident stage's watermark moves with the feeds and a lone finding opens its incident without
- * waiting for another. A partition that took no input for `idle_ms` of wall time is marked idle
- * and stops holding the watermark back, as Flink's sources do (`WatermarkStrategy.withIdleness`).
- * An input's event time counts at most `ahead_ms` past the host's wall clock when it is applied:
- * one frame dated far ahead does not carry the partition's progress there (0: no bound, for a
- * synthetic feed whose event time runs faster than the clock; its marks say it is not live). Marks go out on the
- * host's bus after the outputs of the inputs they count (one connection keeps the order), so the
- * stage has every finding up to a mark before the mark. The clock is the host's, at the edge:
+ * waiting for another. A partition that took no input for `idle_ms` of wall time is marked idle and
+ * stops holding the watermark back, as Flink's sources do (`WatermarkStrategy.withIdleness`). An
+ * input's event time counts at most `ahead_ms` past the host's wall clock when it is applied: one
+ * frame dated far ahead does not carry the partition's progress there (0: no bound, for a synthetic
+ * feed whose event time runs faster than the clock; its marks say it is not live). Marks go out on
+ * the host's bus after the outputs of the inputs they count (one connection keeps the order), so
+ * the stage has every finding up to a mark before the mark. The clock is the host's, at the edge:
  * the stage folds the marks as journaled inputs and reads no clock of its own.
  */
 import { type Bus, encodeProgressMark, progressSubject } from "../../../protocol/mod.ts";

@@ -14,11 +14,14 @@ import {
   encodeIncidentSnapshot,
   type IncidentConfig,
   IncidentStage,
+  runIncidentStage,
   runJournaledIncidentStage,
 } from "../../../actors/incidents/mod.ts";
-import { InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
+import { decodeDeadLetter, InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
 import {
+  areaPattern,
   decodeIncident,
+  encodeEnvelope,
   encodeProgressMark,
   type Incident,
   outSubject,
@@ -159,6 +162,28 @@ test("the marks are in the stage's snapshot, and journaled: a rebuilt stage fold
   assert.equal(again.stage.list(), live.stage.list(), "the same incidents after the refold");
   mark(T + 9 * S, 3); // on the first bus: the stopped stage takes nothing
   await again.stop();
+});
+
+test("runIncidentStage() dead-letters a progress mark that does not decode, naming the field and value, and moves nothing on it", async () => {
+  const bus = new InProcessBus();
+  const letters: Uint8Array[] = [];
+  bus.subscribe(areaPattern("dlq"), (m) => letters.push(m.data));
+  const run = runIncidentStage(bus, { config: CONFIG });
+  const bad = encodeEnvelope({
+    id: "m1",
+    src: "h1",
+    ts: T,
+    type: "progress",
+    body: { p: [[0, "soon", 0]], live: 1 },
+  });
+  bus.publish(progressSubject("h1"), bad);
+  await bus.flush();
+  assert.is(letters.length, 1);
+  const letter = decodeDeadLetter(letters[0]!);
+  assert.is(letter.subject, progressSubject("h1"));
+  assert.match(letter.error, 'field "body.p[0].reached_us" must be a time in µs, got "soon"');
+  assert.is(run.stage.saved().progress.length, 0);
+  run.stop();
 });
 
 test.run();
