@@ -29,6 +29,7 @@ export * from "./incident_control.ts";
 export * from "./partition_lease.ts";
 export * from "./stage_lease.ts";
 export * from "./host_presence.ts";
+export * from "./progress_mark.ts";
 export * from "./settings_report.ts";
 export * from "./state_capture.ts";
 export * from "./partition_event.ts";

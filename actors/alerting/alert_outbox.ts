@@ -4,10 +4,16 @@
  * the whole outbox can be saved and restored as it is. An incident's newer alert replaces the older
  * one not yet delivered (the target needs the true state, not every step to it), so the backlog is
  * one entry per incident, bounded by `owed_max`: past it the oldest entry that is settled (resolved
- * or silenced) falls off first, then the oldest of all, and each is counted. An alert whose labels
+ * or silenced) falls off first, then the oldest of all. An alert whose labels
  * changed (its severity rose, a second channel joined) leaves its old label set to be ended, since
  * Alertmanager keys an alert by its labels. An Alertmanager is sent a firing alert again every
- * `resend_ms` and a resolved one for `resolved_resend_ms`; a webhook gets each state once.
+ * `resend_ms` and a resolved one for `resolved_resend_ms`; a webhook gets each state once. An
+ * incident that fired and resolved before the target took its firing alert (a try of it failed: the
+ * target was down) is never sent resolved alone, which the target would take as news of nothing
+ * (Alertmanager notifies no group that never held a firing alert): it is sent firing first,
+ * annotated `fired_unseen`, and resolved once an Alertmanager has held it firing for
+ * `unseen_hold_ms` (so its group is flushed, and notified, while it fires). `dropped` counts
+ * entries that fell off the bound before the target took their alert.
  */
 import { encodePostableAlerts, type PostableAlert } from "../../protocol/mod.ts";
 
@@ -34,6 +40,12 @@ export interface OwedAlert {
   ever_sent: boolean;
   /** Earlier label sets of the incident, still to be ended. */
   retired: PostableAlert[];
+  /** It fired and resolved before the target took it firing: its alerts carry `fired_unseen`. */
+  unseen?: boolean;
+  /** While `alert` is the unseen firing one: the resolved alert owed once it is delivered. */
+  held?: PostableAlert;
+  /** Wall time (ms) before which the unseen incident's resolved alert is not sent. */
+  hold_until_ms?: number;
 }
 
 /** What went out for one entry: its alert then, and how many retired label sets before it. */
@@ -62,7 +74,16 @@ export interface OutboxOptions {
   resolved_resend_ms: number;
   retry_ms_max: number;
   owed_max: number;
+  /** How long an Alertmanager holds an unseen incident's firing alert before it is resolved. */
+  unseen_hold_ms: number;
 }
+
+/** The annotation an incident that fired while the target was unreachable carries. */
+export const FIRED_UNSEEN_ANNOTATION = "fired_unseen";
+
+/** What it says. */
+export const FIRED_UNSEEN_TEXT =
+  "fired and resolved while troupe could not reach this target: sent firing, then resolved";
 
 /** Retired label sets one incident keeps to end, at most. */
 export const RETIRED_MAX = 8;
@@ -75,7 +96,7 @@ export class AlertOutbox {
   readonly #owed = new Map<string, OwedAlert>();
   /** Incidents settled here for good (resolved and delivered for its window): not owed again. */
   readonly #done = new Set<string>();
-  /** Entries that fell off the bound since the start. */
+  /** Entries that fell off the bound since the start before the target took their alert. */
   dropped = 0;
 
   constructor(options: OutboxOptions) {
@@ -141,6 +162,7 @@ export class AlertOutbox {
     if (silenced) {
       if (e.silenced) return false;
       e.silenced = true;
+      delete e.held;
       // Sent before: the target is told it ended (now), so it stops paging; never sent: nothing.
       if (!e.ever_sent) {
         e.delivered = true;
@@ -150,6 +172,11 @@ export class AlertOutbox {
       this.#replace(e, ended(e.alert, nowMs), nowMs);
       return true;
     }
+    // Unseen: its firing alert was tried and failed, and no alert of it ever reached the target
+    // (one never tried is not known to be unseen: a holder's outbox saved before it posted).
+    const unseen = e.unseen === true ||
+      (!e.ever_sent && e.alert.endsAt === undefined && e.attempts > 0);
+    if (resolved && unseen && !e.silenced) return this.#unseen(e, alert, nowMs);
     const same = !e.silenced && sameAlert(e.alert, alert);
     if (same) return false;
     e.silenced = false;
@@ -218,6 +245,15 @@ export class AlertOutbox {
       }
       e.delivered = true;
       delete e.refused;
+      if (e.held !== undefined) {
+        // The target holds the unseen firing alert: the resolved one follows after the hold.
+        const hold = this.#o.kind === "alertmanager" ? this.#o.unseen_hold_ms : 0;
+        e.hold_until_ms = e.ended_ms = e.next_ms = nowMs + hold;
+        e.alert = e.held;
+        delete e.held;
+        e.delivered = false;
+        continue;
+      }
       const over = e.alert.endsAt !== undefined;
       if (this.#o.kind === "webhook" || e.silenced) {
         e.next_ms = Infinity;
@@ -280,7 +316,8 @@ export class AlertOutbox {
     for (const id of saved.done.slice(-this.#o.owed_max)) this.#done.add(id);
     for (const e of saved.owed.slice(-this.#o.owed_max)) {
       const settled = e.next_ms === -1;
-      this.#owed.set(e.id, { ...e, next_ms: settled ? Infinity : Math.min(e.next_ms, nowMs) });
+      const due = Math.max(Math.min(e.next_ms, nowMs), e.hold_until_ms ?? -Infinity);
+      this.#owed.set(e.id, { ...e, next_ms: settled ? Infinity : due });
     }
   }
 
@@ -296,6 +333,27 @@ export class AlertOutbox {
     e.next_ms = nowMs;
     if (alert.endsAt !== undefined) e.ended_ms ??= nowMs;
     else delete e.ended_ms;
+  }
+
+  /**
+   * The incident resolved (`alert`) before the target took it firing: it is owed firing first,
+   * annotated, and resolved after (delivered); once the firing one is delivered, the resolved one
+   * waits out its hold whatever changes.
+   */
+  #unseen(e: OwedAlert, alert: PostableAlert, nowMs: number): boolean {
+    const resolved = annotated(alert);
+    if (e.unseen === true && e.held === undefined) {
+      if (sameAlert(e.alert, resolved)) return false;
+      this.#replace(e, resolved, nowMs);
+      e.next_ms = Math.max(nowMs, e.hold_until_ms ?? nowMs);
+      return true;
+    }
+    if (e.held !== undefined && sameAlert(e.held, resolved)) return false;
+    e.unseen = true;
+    e.held = resolved;
+    const { endsAt: _, ...firing } = resolved;
+    if (!sameAlert(e.alert, firing)) this.#replace(e, firing, nowMs);
+    return true;
   }
 
   #settle(e: OwedAlert): void {
@@ -314,8 +372,10 @@ export class AlertOutbox {
         break;
       }
     }
-    this.#owed.delete(victim ?? this.#owed.keys().next().value!);
-    this.dropped++;
+    const gone = this.#owed.get(victim ?? this.#owed.keys().next().value!)!;
+    this.#owed.delete(gone.id);
+    // Dropped means never delivered: an entry the target holds (or silenced) lost nothing.
+    if (!gone.delivered) this.dropped++;
   }
 }
 
@@ -323,6 +383,14 @@ export class AlertOutbox {
 export function ended(alert: PostableAlert, nowMs: number): PostableAlert {
   const at = Math.max(nowMs, Date.parse(alert.startsAt));
   return { ...alert, endsAt: new Date(at).toISOString() };
+}
+
+/** `alert` with the annotation of an incident that fired unseen. */
+function annotated(alert: PostableAlert): PostableAlert {
+  return {
+    ...alert,
+    annotations: { ...alert.annotations, [FIRED_UNSEEN_ANNOTATION]: FIRED_UNSEEN_TEXT },
+  };
 }
 
 function sameAlert(a: PostableAlert, b: PostableAlert): boolean {

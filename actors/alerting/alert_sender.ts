@@ -100,6 +100,7 @@ export class AlertSender {
         resolved_resend_ms: config.resolved_resend_ms,
         retry_ms_max: config.retry_ms_max,
         owed_max: config.owed_max,
+        unseen_hold_ms: config.unseen_hold_ms,
       });
     const zero = (): TargetCounts => ({ sent: 0, failed: 0, retried: 0, dropped: 0 });
     this.#targets = [

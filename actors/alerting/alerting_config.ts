@@ -27,6 +27,12 @@ export interface AlertingConfig {
   resend_ms: number;
   /** A resolved alert is posted again for this long, so every replica learns it. */
   resolved_resend_ms: number;
+  /**
+   * An incident that fired and resolved while an Alertmanager could not be reached is sent to it
+   * firing, then resolved this long after it took the firing one: longer than the route's
+   * `group_interval` (Alertmanager's default, 5 min), so the group is notified while it fires.
+   */
+  unseen_hold_ms: number;
   /** One request's timeout. */
   timeout_ms: number;
   /** The longest wait between two retries (the backoff doubles from 500 ms up to it). */
@@ -50,6 +56,7 @@ export const defaultAlertingConfig: Readonly<AlertingConfig> = {
   webhooks: [],
   resend_ms: 60_000,
   resolved_resend_ms: 300_000,
+  unseen_hold_ms: 300_000,
   timeout_ms: 5_000,
   retry_ms_max: 30_000,
   owed_max: 4096,
@@ -62,6 +69,7 @@ const FIELDS = [
   "webhooks",
   "resend_ms",
   "resolved_resend_ms",
+  "unseen_hold_ms",
   "timeout_ms",
   "retry_ms_max",
   "owed_max",
@@ -94,6 +102,7 @@ export function parseAlertingConfig(raw: unknown, path = "alerting"): AlertingCo
     webhooks,
     resend_ms: ms("resend_ms", 100, 3_600_000),
     resolved_resend_ms: ms("resolved_resend_ms", 0, 86_400_000),
+    unseen_hold_ms: ms("unseen_hold_ms", 0, 86_400_000),
     timeout_ms: ms("timeout_ms", 50, 120_000),
     retry_ms_max: ms("retry_ms_max", 100, 3_600_000),
     owed_max: ms("owed_max", 16, 1_000_000),

@@ -20,7 +20,13 @@ export {
   SEVERITY_WORDS,
   sourceAlertLabels,
 } from "./alert_of_incident.ts";
-export { AlertOutbox, type OwedAlert, type TargetKind } from "./alert_outbox.ts";
+export {
+  AlertOutbox,
+  FIRED_UNSEEN_ANNOTATION,
+  FIRED_UNSEEN_TEXT,
+  type OwedAlert,
+  type TargetKind,
+} from "./alert_outbox.ts";
 export {
   ALERTS_OWED_STREAM,
   AlertSender,

@@ -39,6 +39,17 @@ export interface IncidentConfig {
    * Findings are ordered by event time within this lateness (later ones are taken as they come).
    */
   reorder_us: number;
+  /**
+   * With live feeds (their hosts' progress marks say so), a finding further than this past the
+   * hosts' wall clock (carried in the marks) is taken at that bound: one frame dated far ahead
+   * cannot carry event time there.
+   */
+  ahead_us_max: number;
+  /**
+   * A source (a host) whose progress marks stop counts for nothing once another's newest mark is
+   * this much later by their wall clocks: a host that died holds the watermark back no longer.
+   */
+  source_silent_us: number;
 }
 
 /** The defaults (docs/incidents.md says why each is what it is). */
@@ -52,6 +63,8 @@ export const defaultIncidentConfig: IncidentConfig = {
   fire_members_min: 2,
   link_window_us: 5_000_000,
   reorder_us: 2_000_000,
+  ahead_us_max: 60_000_000,
+  source_silent_us: 10_000_000,
 };
 
 /**
@@ -81,6 +94,8 @@ const FIELDS: ReadonlyArray<keyof IncidentConfig> = [
   "fire_members_min",
   "link_window_us",
   "reorder_us",
+  "ahead_us_max",
+  "source_silent_us",
 ];
 
 /** Validates `raw` over `base`; throws ConfigError naming `path` and the field. */
@@ -106,5 +121,7 @@ export function parseIncidentConfig(
     fire_members_min: read("fire_members_min", { min: 1, max: 1_000_000 }),
     link_window_us: read("link_window_us", us),
     reorder_us: read("reorder_us", us),
+    ahead_us_max: read("ahead_us_max", us),
+    source_silent_us: read("source_silent_us", us),
   };
 }

@@ -146,6 +146,22 @@ export function stepIncidents(s: IncidentKernelState, f: IncidentFinding): Incid
 }
 
 /**
+ * Moves event time to `ts_us`, where the feeds' progress marks say every partition has reached
+ * (progress_table.ts), as a finding of that time would move it: a lone finding is taken once the
+ * feeds, not another finding, pass it by `reorder_us`. `settled` (every partition idle: all they
+ * had is in) takes every finding held up to `ts_us`, without the reorder bound.
+ */
+export function progressIncidents(
+  s: IncidentKernelState,
+  ts_us: number,
+  settled = false,
+): IncidentUpdate[] {
+  s.latest_us = Math.max(s.latest_us, ts_us);
+  const upTo = s.latest_us - s.config.reorder_us;
+  return release(s, settled ? Math.max(upTo, ts_us) : upTo);
+}
+
+/**
  * Takes a stale marker (`f.stale`): held among the findings until the watermark passes its time,
  * but, unlike a finding, it does not move event time (as a silence table's time does not), so
  * where it falls among the findings does not depend on when it arrived. One already behind the

@@ -14,6 +14,7 @@ import { decodeValue, encodeValue, type Incident, readIncident } from "../../pro
 import type { IncidentFinding, IncidentKernelState, OpenIncident } from "./incident_kernel.ts";
 import { incidentMachine, type IncidentMachineContext } from "./incident_machine.ts";
 import { type SavedSilenceTable, SilenceTable } from "./silence_table.ts";
+import type { SavedProgress } from "./progress_table.ts";
 
 /** Incidents a stage has seen change, per kind: opened, fired, resolved. */
 export interface IncidentCounts {
@@ -30,14 +31,20 @@ export interface IncidentCounts {
  * they were in neither its journal nor it, so a stage restored from it knows what the stage that
  * saved it would have known after a restart, and a refold of its compacted journal would know less.
  * 4: the ids of the findings taken last (`recent_ids`), so that a finding an actor publishes
- * again after a restart is not taken twice. Versions 2 and 3 are still loaded, with none.
+ * again after a restart is not taken twice. Versions 2 and 3 are still loaded, with none. 5: the
+ * feeds' progress (`progress`, the sources' last marks); versions 2 to 4 are loaded with none (no
+ * mark was journaled before it).
  */
-export const INCIDENT_SNAPSHOT_VERSION = 4;
+export const INCIDENT_SNAPSHOT_VERSION = 5;
 
-/** The snapshot versions a stage loads: this one, 3 (without recent ids), 2 (nor silences). */
+/**
+ * The snapshot versions a stage loads: this one, 4 (without progress), 3 (nor recent ids), 2 (nor
+ * silences).
+ */
 export const INCIDENT_SNAPSHOT_VERSIONS_READ: readonly number[] = [
   2,
   3,
+  4,
   INCIDENT_SNAPSHOT_VERSION,
 ];
 
@@ -63,6 +70,8 @@ export interface SavedIncidentStage {
   counts: Array<[string, IncidentCounts]>;
   firing: string[];
   silences: SavedSilenceTable;
+  /** The feeds' progress: each source's last mark. */
+  progress: SavedProgress;
 }
 
 /** A snapshot that cannot be restored: what is wrong, naming the field and the value. */
@@ -136,7 +145,8 @@ export function decodeIncidentSnapshot(bytes: Uint8Array): SavedIncidentStage {
   );
   if (raw.v === 2) raw.silences = { tables: [], held: [] }; // a version 2 snapshot had none
   if (raw.v === 2 || raw.v === 3) raw.recent_ids = []; // nor had one of version 3 these
-  for (const f of ["held", "recent_ids", "open", "resolved", "counts", "firing"]) {
+  if ((raw.v as number) < 5) raw.progress = []; // nor one of version 4 marks
+  for (const f of ["held", "recent_ids", "open", "resolved", "counts", "firing", "progress"]) {
     check(Array.isArray(raw[f]), f, raw[f], "an array");
   }
   const silences = raw.silences as SavedSilenceTable | undefined;
@@ -176,6 +186,7 @@ export function decodeIncidentSnapshot(bytes: Uint8Array): SavedIncidentStage {
       counts: raw.counts as Array<[string, IncidentCounts]>,
       firing: raw.firing as string[],
       silences: silences!,
+      progress: raw.progress as SavedProgress,
     };
   } catch (err) {
     throw new IncidentSnapshotError(

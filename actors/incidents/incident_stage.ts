@@ -5,12 +5,14 @@
  * exactly reproducible, and its state is their fold. Live, one stage runs per cluster (`troupe up`
  * starts it beside the host); a replay runs one over the replayed findings, so `troupe replay
  * --verify` compares the incidents as it compares every other output. It needs no clock: time is
- * the findings' event time. Its other input is control on `troupe.req.incidents.control`: a
- * session's silence table, taken into force when the watermark passes the time it carries
- * (silence_table.ts), so a replay marks the same updates silenced, and journaled among the findings
- * where the stage is journaled, so a restarted or taken-over stage marks them as the live one did;
- * and an ack's check, answered (an incident it does not hold is refused), which changes nothing in
- * the fold.
+ * the findings' event time and the feeds' progress, which the hosts' progress marks carry
+ * (progress_table.ts), taken, journaled and recorded as the findings are; with live feeds, a
+ * finding further than `ahead_us_max` past the hosts' wall clock (as their marks carry it) is taken
+ * there. Its other input is control on `troupe.req.incidents.control`: a session's silence table,
+ * taken into force when the watermark passes the time it carries (silence_table.ts), so a replay
+ * marks the same updates silenced, and journaled among the findings where the stage is journaled,
+ * so a restarted or taken-over stage marks them as the live one did; and an ack's check, answered
+ * (an incident it does not hold is refused), which changes nothing in the fold.
  */
 import {
   type Bus,
@@ -18,6 +20,7 @@ import {
   checkedFindingBody,
   decodeEnvelope,
   decodeIncidentControl,
+  decodeProgressMark,
   encodeIncident,
   encodeIncidentControlAnswer,
   encodeIncidentList,
@@ -30,7 +33,10 @@ import {
   type IncidentKind,
   incidentListSubject,
   incidentSubject,
+  isProgressMark,
   outPattern,
+  PROGRESS_PATTERN,
+  type ProgressMark,
   ProtocolError,
 } from "../../protocol/mod.ts";
 import { deadLetterOf, publishDeadLetter } from "../runtime/mod.ts";
@@ -44,12 +50,14 @@ import {
   type IncidentUpdate,
   initIncidents,
   openIncidents,
+  progressIncidents,
   resilence,
   STALE_KIND,
   stepIncidents,
   tookFinding,
 } from "./incident_kernel.ts";
 import { SilenceTable } from "./silence_table.ts";
+import { ProgressTable } from "./progress_table.ts";
 import {
   type IncidentCounts,
   restoreIncidentKernel,
@@ -191,8 +199,10 @@ export class IncidentStage {
   readonly #wasFiring = new Set<string>();
   readonly #resolved = new Map<string, Incident>();
   readonly #silences = new SilenceTable();
+  readonly #progress: ProgressTable;
 
   constructor(options: IncidentStageOptions) {
+    this.#progress = new ProgressTable(options.config.source_silent_us);
     const other = options.silenced ?? (() => false);
     this.#state = initIncidents(
       options.config,
@@ -215,20 +225,47 @@ export class IncidentStage {
   /** A finding already decoded (incidentFindingOf). */
   takeFinding(f: IncidentFinding): void {
     if (this.took(f.id)) return; // not even its time moves the silences
+    // Far ahead of live feeds' wall clock (none known, or not live: no bound): taken at the bound.
+    const bound = this.#progress.liveWallUs() + this.#state.config.ahead_us_max;
+    if (f.ts_us > bound && Number.isFinite(bound)) f = { ...f, ts_us: bound };
     this.#silencesDue(Math.max(this.#state.latest_us, f.ts_us) - this.#state.config.reorder_us);
     this.#emit(stepIncidents(this.#state, f));
   }
 
   /**
-   * A record of the stage's journal: a finding, or a session's silence table (or channels gone
-   * stale) journaled among them (journaledSilencesOf); anything else is passed over. Which of
-   * them it was (stale channels count as "silences": control journaled among the findings).
+   * A source's progress mark (decodeProgressMark), sent at its wall time `wall_us`: event time
+   * moves to where every partition still taking inputs has reached (progress_table.ts).
    */
-  takeRecord(data: Uint8Array): "finding" | "silences" | undefined {
+  takeProgress(src: string, wall_us: number, mark: ProgressMark): void {
+    this.#progress.take(src, wall_us, mark);
+    const { us, settled } = this.#progress.progress();
+    if (!(us > -Infinity)) return;
+    const latest = Math.max(this.#state.latest_us, us);
+    const reorder = this.#state.config.reorder_us;
+    this.#silencesDue(settled ? Math.max(us, latest - reorder) : latest - reorder);
+    this.#emit(progressIncidents(this.#state, us, settled));
+  }
+
+  /**
+   * A record of the stage's journal: a finding, a source's progress mark, or a session's silence
+   * table (or channels gone stale) journaled among them (journaledSilencesOf); anything else is
+   * passed over. Which of them it was (stale channels count as "silences": control journaled
+   * among the findings).
+   */
+  takeRecord(data: Uint8Array): "finding" | "progress" | "silences" | undefined {
     const f = incidentFindingOf(data);
     if (f) {
       this.takeFinding(f);
       return "finding";
+    }
+    if (isProgressMark(data)) {
+      try {
+        const { envelope, mark } = decodeProgressMark(data);
+        this.takeProgress(envelope.src, envelope.ts, mark);
+        return "progress";
+      } catch {
+        return undefined; // checked before it was journaled; a bad one was never taken
+      }
     }
     const silences = journaledSilencesOf(data);
     if (!silences) return undefined;
@@ -326,6 +363,7 @@ export class IncidentStage {
     return {
       ...saveIncidentKernel(this.#state),
       silences: this.#silences.saved(),
+      progress: this.#progress.saved(),
       resolved: [...this.#resolved.values()],
       counts: [...this.#counts].map(([kind, c]) => [kind, { ...c }]),
       firing: [...this.#wasFiring],
@@ -342,6 +380,7 @@ export class IncidentStage {
     this.#wasFiring.clear();
     for (const id of saved.firing) this.#wasFiring.add(id);
     this.#silences.restore(saved.silences);
+    this.#progress.restore(saved.progress);
   }
 
   /** Takes the silence changes due by event time `upTo` into force, each at its own time. */
@@ -379,6 +418,34 @@ export class IncidentStage {
       this.#publish(subject, data);
     }
   }
+}
+
+/**
+ * Feeds the hosts' progress marks on `bus` to `stage`, each recorded first (journaled) as a finding
+ * is; a mark that does not decode is dead-lettered, naming its field and value.
+ */
+function takeProgressMarks(
+  bus: Bus,
+  stage: IncidentStage,
+  options: { record?: (data: Uint8Array) => void; taken?: () => void },
+): BusSubscription {
+  let bad = 0;
+  return bus.subscribe(PROGRESS_PATTERN, (m) => {
+    let decoded;
+    try {
+      decoded = decodeProgressMark(m.data);
+    } catch (err) {
+      const meta = { id: `${INCIDENT_SRC}:dlq:progress:${++bad}`, src: INCIDENT_SRC };
+      publishDeadLetter(bus, deadLetterOf(m, err, INCIDENT_SRC), {
+        ...meta,
+        ts: Date.now() * 1000,
+      });
+      return;
+    }
+    options.record?.(m.data);
+    stage.takeProgress(decoded.envelope.src, decoded.envelope.ts, decoded.mark);
+    options.taken?.();
+  });
 }
 
 /**
@@ -430,6 +497,7 @@ export function runIncidentStage(
       options.taken?.();
     })
   );
+  if (options.findings !== false) subs.push(takeProgressMarks(bus, stage, options));
   subs.push(bus.subscribe(incidentListSubject(), (m) => {
     if (!m.reply) return;
     const ts = stage.list().reduce((t, i) => Math.max(t, i.last_us), 0);

@@ -101,7 +101,7 @@ export async function runLeasedIncidentStage(
       if (!refold.refolding()) deadLetter(bus, { subject, data, seq }, err);
     }
     if (f) stage.takeFinding(f);
-    if (f || stage.takeRecord(data) === "silences") compacting.taken(seq);
+    if (f || stage.takeRecord(data) !== undefined) compacting.taken(seq);
     if (!caught && f) {
       restored++;
       if (!refold.refolding()) republished++;

@@ -128,6 +128,7 @@ export { KvSnapshotStore } from "./snapshots/kv/mod.ts";
 export { MemorySnapshotStore } from "./snapshots/mod.ts";
 export { type DeadLetter, deadLetterOf, decodeDeadLetter, publishDeadLetter } from "./edge/mod.ts";
 export { parsePartitions, partitionOf } from "./host/mod.ts";
+export { DEFAULT_PROGRESS, ProgressReporter, type ProgressSettings } from "./host/mod.ts";
 export { findNatsServer, freePort, NatsServer } from "./transport/mod.ts";
 export { crc32 } from "./journal/mod.ts";
 export { startWorker, type StartWorkerOptions, workerModuleUrl } from "../threads/mod.ts";

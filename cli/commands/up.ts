@@ -17,6 +17,7 @@ import { type HostKinds, kindsOption, recordingKindsOf } from "../host_kinds.ts"
 import { defaultIncidentConfig } from "../../actors/incidents/mod.ts";
 import { parseAlertingConfig } from "../../actors/alerting/mod.ts";
 import {
+  DEFAULT_PROGRESS,
   defaultHostConfig,
   describeError,
   type DirLock,
@@ -437,6 +438,8 @@ function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: numbe
     Object.keys(o.kinds.registry).map((k) => [k, demo[k] ?? {}]),
   );
   config.accept_journal_loss = o.acceptJournalLoss;
+  // The synthetic feeds' event time runs faster than the clock: no wall-clock bound on it.
+  if (o.feedKind !== "remote-write") config.progress = { ...DEFAULT_PROGRESS, ahead_ms: 0 };
   // Every channel of the synthetic feed is admitted, however many are asked for.
   config.limits.channels_max = Math.max(config.limits.channels_max, o.channels);
   if (o.alertmanagers.length > 0) {

@@ -12,7 +12,9 @@ import {
   findingActors,
   INCIDENT_ACTOR,
   isIncidentControlSubject,
+  PROGRESS_PATTERN,
   SUBJECT_ROOT,
+  subjectMatches,
 } from "../../protocol/mod.ts";
 import type { Clock, Sleeper } from "../clock.ts";
 import { OutputComparator } from "./_replay_compare.ts";
@@ -220,6 +222,13 @@ export class ReplayReading {
           this.#past(m, area);
         } else if (area === "feed" || area === "ctl") {
           await this.#input(m, area, sink);
+        } else if (
+          area === "finding" && this.#stage && subjectMatches(PROGRESS_PATTERN, m.subject)
+        ) {
+          // A host's progress mark, an input of the stage: in its place after the findings of
+          // the inputs recorded before it, as the live stage took it after theirs.
+          await sink.flush();
+          this.#stage.takeRecord(m.data);
         } else if (area === "out") {
           if (!this.#o.replayed.has(kindOf(m.subject)) || this.#beforeStart(m)) continue;
           this.recordedOutputs++;

@@ -84,8 +84,8 @@ export class LiveApply {
     slot.tally.input((performance.now() - t0) / 1000, outputs.length);
     this.applied.set(kind, (this.applied.get(kind) ?? 0) + 1);
     this.total++;
-    this.listeners.tell(kind, slot.key);
     if (item.decoded) slot.lastEventUs = item.decoded.envelope.ts;
+    this.listeners.tell(kind, slot.key, item.decoded ? item.decoded.envelope.ts : NaN);
     if (inst.sinceSnapshot >= this.#o.snapshotEveryInputs) this.#o.snapshotter.capture(slot);
   }
 

@@ -503,8 +503,8 @@ export class Host {
     return this.#slots.get(streamOf(kind, key))?.inst;
   }
 
-  /** Calls `listener(key)` after each input applied live to `(kind, key)`; returns its stop. */
-  onApplied(kind: string, listener: (key: string) => void): () => void {
+  /** Tells `listener(key, ts_us)` of each input applied live to `(kind, key)`; returns its stop. */
+  onApplied(kind: string, listener: (key: string, ts_us: number) => void): () => void {
     return this.#live.listeners.add(kind, listener);
   }
 

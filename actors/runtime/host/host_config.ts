@@ -2,6 +2,7 @@
  * The host's configuration file (`troupe run --config FILE`): JSON, every field optional, every
  * unknown field an error. A mistake stops startup with the file, the field's path and the value.
  */
+import { DEFAULT_PROGRESS, type ProgressSettings } from "./progress_reporter.ts";
 import {
   type AnyActorDefinition,
   ConfigError,
@@ -93,6 +94,8 @@ export interface HostConfig {
   /** Where incidents are sent (Alertmanagers, webhooks), as written (`actors/alerting` parses
    *  it). */
   alerting?: Record<string, unknown>;
+  /** How the host reports its progress to the incident stage (DEFAULT_PROGRESS when absent). */
+  progress?: ProgressSettings;
 }
 
 /** The defaults, for a host with no config file. */
@@ -191,6 +194,7 @@ const TOP = [
   "incidents",
   "remote_write",
   "alerting",
+  "progress",
 ] as const;
 
 /** Parses a host configuration object; throws ConfigError naming the field. */
@@ -243,6 +247,7 @@ export function parseHostConfig(
     ...(obj.alerting === undefined
       ? {}
       : { alerting: { ...configObject(obj.alerting, "alerting") } }),
+    ...(obj.progress === undefined ? {} : { progress: parseProgressSection(obj.progress) }),
   };
   checkNatsNeeded(config);
   return config;
@@ -361,6 +366,19 @@ function parseSnapshotsSection(
       integer: true,
     }),
     every_ms: readNumber(s, "every_ms", "snapshots", d.every_ms, { min: 10 }),
+  };
+}
+
+function parseProgressSection(raw: unknown): ProgressSettings {
+  const s = configObject(raw, "progress");
+  rejectUnknown(s, ["interval_ms", "idle_ms", "ahead_ms"], "progress");
+  const d = DEFAULT_PROGRESS;
+  const ms = (key: keyof ProgressSettings, min: number) =>
+    readNumber(s, key, "progress", d[key], { min, max: 86_400_000, integer: true });
+  return {
+    interval_ms: ms("interval_ms", 0),
+    idle_ms: ms("idle_ms", 1),
+    ahead_ms: ms("ahead_ms", 0),
   };
 }
 

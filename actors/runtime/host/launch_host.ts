@@ -22,6 +22,7 @@ import type { HostOptions } from "./host_options.ts";
 import { controlStreamSource } from "../control/stream/mod.ts";
 import { natsLiveness } from "./liveness.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
+import { DEFAULT_PROGRESS, ProgressReporter } from "./progress_reporter.ts";
 import { type InputSource, jetStreamInput } from "../edge/mod.ts";
 import { requireJetStream } from "./jetstream_required.ts";
 import { startStepDeadlines } from "./step_deadlines.ts";
@@ -100,6 +101,8 @@ export interface LaunchOptions {
    * launch.
    */
   beforeStart?: (parts: { host: Host; bus: Bus }) => Promise<void>;
+  /** The name of its progress marks (default the host id; a threaded host's thread adds its). */
+  progressSource?: string;
 }
 
 /**
@@ -152,9 +155,19 @@ export async function launchHost(
     built.host = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);
     opened.push(() => host.stop());
+    const progress = new ProgressReporter(bus, {
+      source: options.progressSource ?? config.host_id,
+      partitions: config.partitions,
+      settings: config.progress ?? DEFAULT_PROGRESS,
+    });
+    for (const kind of Object.keys(kinds)) {
+      host.onApplied(kind, (key, ts_us) => progress.applied(key, ts_us));
+    }
+    opened.push(() => Promise.resolve(progress.stop()));
     await options.beforeStart?.({ host, bus });
     await host.start();
     deadlines?.afterStart();
+    progress.start();
     if (options.service) {
       mount.notReady = "starting: building the host's services";
       const notReady = (reason: string | undefined) => (mount.notReady = reason);
@@ -169,7 +182,10 @@ export async function launchHost(
     }
     const launched = { host, bus, journal, snapshots, fatal };
     const ownBus = options.bus === undefined ? bus : undefined;
-    const close = () => closeLaunched({ ...launched, mount, ownBus }, log);
+    const close = () => {
+      progress.stop();
+      return closeLaunched({ ...launched, mount, ownBus }, log);
+    };
     return { ...launched, close: () => close().finally(() => deadlines?.stop()) };
   } catch (err) {
     for (const close of opened.reverse()) await close().catch(() => {});

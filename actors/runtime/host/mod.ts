@@ -44,6 +44,12 @@ export {
 export { Mailboxes, type MailboxParts } from "./mailboxes.ts";
 export { parsePartitions, partitionOf } from "./partition.ts";
 export { PeriodicRounds } from "./periodic_rounds.ts";
+export {
+  DEFAULT_PROGRESS,
+  ProgressReporter,
+  type ProgressReporterOptions,
+  type ProgressSettings,
+} from "./progress_reporter.ts";
 export { publishOutputs } from "./publish_outputs.ts";
 export { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
 export { SlotPump, type SlotPumpParts } from "./slot_pump.ts";

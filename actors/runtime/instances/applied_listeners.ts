@@ -3,7 +3,7 @@
  * the host (the scan's bars source) looks again at the keys it is told of only. Not on recovery.
  */
 export class AppliedListeners {
-  readonly #byKind = new Map<string, Set<(key: string) => void>>();
+  readonly #byKind = new Map<string, Set<(key: string, ts_us: number) => void>>();
   readonly #log: (line: string) => void;
 
   constructor(log: (line: string) => void) {
@@ -11,9 +11,10 @@ export class AppliedListeners {
   }
 
   /**
-   * Calls `listener(key)` after each input applied live to an instance of `kind`; returns its stop.
+   * Calls `listener(key, ts_us)` after each input applied live to an instance of `kind` (its event
+   * time, NaN when it has none); returns its stop.
    */
-  add(kind: string, listener: (key: string) => void): () => void {
+  add(kind: string, listener: (key: string, ts_us: number) => void): () => void {
     let set = this.#byKind.get(kind);
     if (set === undefined) this.#byKind.set(kind, set = new Set());
     set.add(listener);
@@ -21,12 +22,12 @@ export class AppliedListeners {
   }
 
   /** Tells `kind`'s listeners of `key`; one that throws is logged, and the others still hear. */
-  tell(kind: string, key: string): void {
+  tell(kind: string, key: string, ts_us = NaN): void {
     const listeners = this.#byKind.get(kind);
     if (listeners === undefined) return;
     for (const listener of listeners) {
       try {
-        listener(key);
+        listener(key, ts_us);
       } catch (err) {
         this.#log(`an onApplied listener failed on ${kind}/${key}: ${(err as Error).message}`);
       }

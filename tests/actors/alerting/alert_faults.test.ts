@@ -39,9 +39,9 @@ const CONFIG: IncidentConfig = {
   group_window_us: 1_000_000,
 };
 
-/** `n` firing incidents, one per channel, of kind collapse. */
-function incidents(n: number, kind: IncidentKind = "collapse"): Incident[] {
-  const stage = new IncidentStage({ config: CONFIG, publish: () => {} });
+/** `n` incidents, one per channel, of kind collapse (all but the last resolved by the next). */
+function incidents(n: number, kind: IncidentKind = "collapse", config = CONFIG): Incident[] {
+  const stage = new IncidentStage({ config, publish: () => {} });
   const t0 = Date.now() * 1000;
   for (let i = 0; i < n; i++) {
     stage.takeFinding({
@@ -175,6 +175,30 @@ test("a URL that never answers holds only its own bounded outbox: the other targ
   } finally {
     await s.stop();
     await dead.close();
+    await hook.close();
+  }
+});
+
+test("troupe_alerts_dropped_total counts only alerts that fell off before the target took them, not those evicted after", async () => {
+  const hook = await new WebhookReceiver().listen();
+  const logs: string[] = [];
+  const s = sender({ webhooks: [hook.url], owed_max: 16 }, logs);
+  const registry = new Registry();
+  const unregister = registerAlertMetrics(registry, s);
+  try {
+    const list = incidents(24, "collapse", { ...CONFIG, hold_us: 3_600_000_000 });
+    assert.ok(list.every((i) => i.state === "firing"));
+    await s.start(list.slice(0, 16));
+    await until(() => hook.bodies.length === 16, 15000, "the webhook's 16 alerts");
+    await until(() => s.settled(), 15000, "the outbox to settle");
+    for (const i of list.slice(16)) s.observe(i); // evicts eight the webhook holds
+    await until(() => hook.bodies.length === 24, 15000, "the other eight");
+    assert.is(s.counts()[0]!.counts.dropped, 0, "nothing lost: each was delivered");
+    const text = await registry.metrics();
+    assert.match(text, `troupe_alerts_dropped_total{target="${hook.url}"} 0`);
+  } finally {
+    unregister();
+    await s.stop();
     await hook.close();
   }
 });

@@ -9,6 +9,7 @@ import * as assert from "uvu/assert";
 import {
   alertOfIncident,
   AlertOutbox,
+  FIRED_UNSEEN_TEXT,
   parseAlertingConfig,
   sourceAlertLabels,
 } from "../../../actors/alerting/mod.ts";
@@ -115,6 +116,7 @@ test("AlertOutbox ends the old label set when an incident's labels change after 
     resolved_resend_ms: 5000,
     retry_ms_max: 4000,
     owed_max: 16,
+    unseen_hold_ms: 1000,
   });
   const i1 = incident(["A"]);
   assert.ok(box.want(i1.id, alertOfIncident(i1, OPTS), false, 0));
@@ -142,6 +144,7 @@ test("AlertOutbox ends the old label set when an incident's labels change after 
     resolved_resend_ms: 5000,
     retry_ms_max: 4000,
     owed_max: 16,
+    unseen_hold_ms: 1000,
   });
   hook.want(i1.id, alertOfIncident(i1, OPTS), false, 0);
   hook.delivered(hook.due(0, 1).entries, 0);
@@ -156,6 +159,7 @@ test("AlertOutbox: an alert that changed while its first post was in flight is s
     resolved_resend_ms: 5000,
     retry_ms_max: 4000,
     owed_max: 16,
+    unseen_hold_ms: 1000,
   });
   const low = incident(["A", "B"], { peak_severity: 2 });
   box.want(low.id, alertOfIncident(low, OPTS), false, 0);
@@ -182,6 +186,7 @@ test("AlertOutbox sends a resolved alert for its window, then settles it for goo
     resolved_resend_ms: 3000,
     retry_ms_max: 4000,
     owed_max: 16,
+    unseen_hold_ms: 1000,
   });
   const r = incident(["A"], { state: "resolved" });
   box.want(r.id, alertOfIncident(r, OPTS), false, 0);
@@ -208,6 +213,70 @@ test("AlertOutbox sends a resolved alert for its window, then settles it for goo
   assert.not.ok(box.want(r.id, alertOfIncident(r, OPTS), false, 4000), "not owed again");
 });
 
+test("AlertOutbox: an incident that fired and resolved before the target took it is owed firing (annotated), then resolved after the hold", () => {
+  const box = new AlertOutbox({
+    kind: "alertmanager",
+    resend_ms: 1000,
+    resolved_resend_ms: 3000,
+    retry_ms_max: 4000,
+    owed_max: 16,
+    unseen_hold_ms: 2000,
+  });
+  const firing = incident(["A"]);
+  box.want(firing.id, alertOfIncident(firing, OPTS), false, 0);
+  box.failed(box.due(0, 64).entries, 0, 1); // the target is down
+  const resolved = incident(["A"], { state: "resolved" });
+  assert.ok(box.want(firing.id, alertOfIncident(resolved, OPTS), false, 100));
+  assert.not.ok(box.want(firing.id, alertOfIncident(resolved, OPTS), false, 150), "owed once");
+  let due = box.due(200, 64);
+  assert.is(due.alerts.length, 1);
+  assert.is(due.alerts[0]!.endsAt, undefined, "sent firing first");
+  assert.is(due.alerts[0]!.annotations.fired_unseen, FIRED_UNSEEN_TEXT);
+  box.delivered(due.entries, 200, due.sent);
+  assert.is(box.due(2100, 64).alerts.length, 0, "held firing for unseen_hold_ms");
+  assert.not.ok(
+    box.want(firing.id, alertOfIncident(resolved, OPTS), false, 2150),
+    "the hold is not cut short by the same update again",
+  );
+  due = box.due(2200, 64);
+  assert.is(due.alerts.length, 1);
+  assert.is(due.alerts[0]!.endsAt, "2026-11-26T05:00:01.000Z", "then resolved, at its true end");
+  assert.is(due.alerts[0]!.annotations.fired_unseen, FIRED_UNSEEN_TEXT);
+  box.delivered(due.entries, 2200, due.sent);
+  assert.ok(box.get(firing.id)!.delivered);
+  // One the target took firing resolves as ever: no annotation, no hold.
+  const seen = incident(["B"]);
+  box.want(seen.id, alertOfIncident(seen, OPTS), false, 0);
+  box.delivered(box.due(0, 64).entries.filter((e) => e.id === seen.id), 0);
+  box.want(seen.id, alertOfIncident(incident(["B"], { state: "resolved" }), OPTS), false, 300);
+  const next = box.due(300, 64).alerts.filter((a) => a.labels.channel === "B");
+  assert.is(next.length, 1);
+  assert.ok(next[0]!.endsAt !== undefined);
+  assert.is(next[0]!.annotations.fired_unseen, undefined);
+});
+
+test("AlertOutbox counts as dropped only entries that fell off before the target took them", () => {
+  const box = new AlertOutbox({
+    kind: "webhook",
+    resend_ms: 1000,
+    resolved_resend_ms: 3000,
+    retry_ms_max: 4000,
+    owed_max: 16,
+    unseen_hold_ms: 0,
+  });
+  for (let k = 0; k < 16; k++) {
+    const i = incident([`D${k}`]);
+    box.want(i.id, alertOfIncident(i, OPTS), false, 0);
+  }
+  box.delivered(box.due(0, 64).entries.slice(0, 10), 0); // ten delivered, six still owed
+  for (let k = 0; k < 12; k++) {
+    const i = incident([`E${k}`]);
+    box.want(i.id, alertOfIncident(i, OPTS), false, 10);
+  }
+  assert.is(box.size, 16);
+  assert.is(box.dropped, 2, "twelve fell off, ten of them delivered");
+});
+
 test("AlertOutbox's bound drops settled entries first and counts them; a restore owes what was not delivered", () => {
   const box = new AlertOutbox({
     kind: "webhook",
@@ -215,6 +284,7 @@ test("AlertOutbox's bound drops settled entries first and counts them; a restore
     resolved_resend_ms: 3000,
     retry_ms_max: 4000,
     owed_max: 16,
+    unseen_hold_ms: 1000,
   });
   for (let k = 0; k < 16; k++) {
     const i = incident([`C${k}`], { state: k === 5 ? "resolved" : "firing" });
@@ -232,6 +302,7 @@ test("AlertOutbox's bound drops settled entries first and counts them; a restore
     resolved_resend_ms: 3000,
     retry_ms_max: 4000,
     owed_max: 16,
+    unseen_hold_ms: 1000,
   });
   again.restore(saved, 10);
   assert.is(again.size, 16);

@@ -7,7 +7,11 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { parseAlertingConfig, runAlerting } from "../../../actors/alerting/mod.ts";
+import {
+  FIRED_UNSEEN_TEXT,
+  parseAlertingConfig,
+  runAlerting,
+} from "../../../actors/alerting/mod.ts";
 import {
   defaultIncidentConfig,
   type IncidentConfig,
@@ -177,6 +181,42 @@ it("Alertmanager killed and restarted while incidents fire ends with the same al
     const after = (await s.am.alerts()).map((a) => a.fingerprint);
     assert.ok(before.includes(after[0]!), "the same alert (labels) as before the restart");
     assert.ok(s.alerting.sender.counts()[0]!.counts.retried > 0, "the tries while down count");
+  } finally {
+    await s.close();
+  }
+});
+
+it("an incident that fired and resolved while Alertmanager was down reaches it firing, annotated, and then resolved", async () => {
+  const s = await setup({ unseen_hold_ms: 1500, retry_ms_max: 400 });
+  try {
+    await s.am.kill();
+    const t0 = Date.now() * 1000;
+    finding(s.stage, "anomaly", "U1", t0);
+    s.stage.flush(t0 + 800_000);
+    assert.is(s.stage.list()[0]!.state, "firing");
+    await new Promise((r) => setTimeout(r, 300)); // a try fails
+    s.stage.flush(t0 + 3_000_000);
+    assert.is(s.stage.list()[0]!.state, "resolved", "it resolved while Alertmanager was down");
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(s.alerting.sender.counts()[0]!.counts.retried > 0, "tries failed meanwhile");
+    await s.am.restart();
+    await until(
+      () => s.hook.bodies.some((b) => b.status === "resolved"),
+      20_000,
+      "the webhook to get the resolve",
+    );
+    const statuses = s.hook.bodies.map((b) => b.status);
+    assert.is(statuses[0], "firing", `told it fired first: ${statuses.join(", ")}`);
+    const fired = s.hook.bodies[0]!.alerts[0]!;
+    assert.is(fired.labels.channel, "U1");
+    assert.is(fired.annotations.fired_unseen, FIRED_UNSEEN_TEXT);
+    const resolved = s.hook.bodies.find((b) => b.status === "resolved")!.alerts[0]!;
+    assert.is(resolved.fingerprint, fired.fingerprint);
+    const end = Date.parse(resolved.endsAt);
+    assert.ok(
+      end <= (t0 + 3_000_000) / 1000,
+      `resolved at its true end, not later: ${resolved.endsAt}`,
+    );
   } finally {
     await s.close();
   }

@@ -24,10 +24,12 @@ import {
   decodeIncidentControlAnswer,
   encodeEnvelope,
   encodeIncidentControl,
+  encodeProgressMark,
   findingSubject,
   incidentControlSubject,
   incidentSubject,
   parseSilenceMatchers,
+  progressSubject,
 } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 import { anomalyFinding } from "../../_support/findings.ts";
@@ -178,6 +180,48 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       await until("the member's update", () => updates.some((u) => u.id === crash));
       assert.ok(updates.filter((u) => u.id === crash).every((u) => u.silenced));
       await third.stop();
+    } finally {
+      await bus.close();
+      await nats.cleanup();
+    }
+  });
+
+  test("runLeasedIncidentStage() takes the hosts' progress marks from the stream: a lone finding opens its incident, and a stage that takes over holds it", async () => {
+    const nats = await startTestNats();
+    const bus = await NatsBus.connect(nats.url);
+    try {
+      const source = await openFindingsStream(bus.nc);
+      const snapshots = new MemorySnapshotStore();
+      const config = { ...defaultIncidentConfig, for_us: 0, reorder_us: 2_000_000 };
+      const opened: string[] = [];
+      bus.subscribe(
+        incidentSubject("anomaly"),
+        (m) => opened.push(decodeIncident(m.data).incident.id),
+      );
+      let n = 0;
+      const mark = (reached: number) =>
+        bus.publish(
+          progressSubject("h1"),
+          encodeProgressMark({ id: `h1:progress:${++n}`, src: "h1", ts: reached }, {
+            partitions: [{ partition: 0, reached_us: reached, idle: false }],
+            live: true,
+          }),
+        );
+      const first = await runLeasedIncidentStage(bus, { config, source, snapshots });
+      mark(TS);
+      bus.publish(findingSubject("anomaly", "LONE"), anomalyFinding("LONE", TS + 500_000));
+      mark(TS + 1_000_000);
+      await bus.flush();
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(opened, [], "within the reorder bound: held");
+      mark(TS + 3_000_000);
+      await until("the lone finding's incident", () => opened.length === 1);
+      assert.is(opened[0], `anomaly-${TS + 500_000}-LONE`);
+      await first.abandon();
+      // A stage that takes over refolds the marks with the finding from the stream.
+      const second = await runLeasedIncidentStage(bus, { config, source, snapshots });
+      assert.equal(second.stage.open().map((i) => i.id), [`anomaly-${TS + 500_000}-LONE`]);
+      await second.stop();
     } finally {
       await bus.close();
       await nats.cleanup();

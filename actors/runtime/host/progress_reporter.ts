@@ -1,0 +1,115 @@
+/**
+ * A host's progress marks (protocol/progress_mark.ts): how far event time has reached on each
+ * partition it owns, published every `interval_ms` on `troupe.finding.progress.<source>`, so the
+ * incident stage's watermark moves with the feeds and a lone finding opens its incident without
+ * waiting for another. A partition that took no input for `idle_ms` of wall time is marked idle and
+ * stops holding the watermark back, as Flink's sources do (`WatermarkStrategy.withIdleness`). An
+ * input's event time counts at most `ahead_ms` past the host's wall clock when it is applied: one
+ * frame dated far ahead does not carry the partition's progress there (0: no bound, for a synthetic
+ * feed whose event time runs faster than the clock; its marks say it is not live). Marks go out on
+ * the host's bus after the outputs of the inputs they count (one connection keeps the order), so
+ * the stage has every finding up to a mark before the mark. The clock is the host's, at the edge:
+ * the stage folds the marks as journaled inputs and reads no clock of its own.
+ */
+import { type Bus, encodeProgressMark, progressSubject } from "../../../protocol/mod.ts";
+import { partitionOf } from "./partition.ts";
+
+/** How a host reports its progress. */
+export interface ProgressSettings {
+  /** Between two marks, ms (0: no marks). */
+  interval_ms: number;
+  /** A partition without input this long is idle, ms. */
+  idle_ms: number;
+  /**
+   * An input's event time counts at most this far past the wall clock, ms, and the marks say the
+   * feeds are live; 0: no bound (a synthetic feed whose event time runs faster than the clock).
+   */
+  ahead_ms: number;
+}
+
+/**
+ * The defaults (docs/incidents.md says why): a mark every half second, so a lone finding opens
+ * within the reorder bound and a second; idle after 10 s without input; a minute ahead at most.
+ */
+export const DEFAULT_PROGRESS: Readonly<ProgressSettings> = {
+  interval_ms: 500,
+  idle_ms: 10_000,
+  ahead_ms: 60_000,
+};
+
+/** What a reporter is given. */
+export interface ProgressReporterOptions {
+  /** The source's name in its marks (the host id; a thread's adds its index). */
+  source: string;
+  partitions: { count: number; owned: readonly number[] };
+  settings: ProgressSettings;
+  /** The wall clock, ms (tests may pass their own). */
+  now?: () => number;
+}
+
+/** Tracks what a host applies and publishes its marks. */
+export class ProgressReporter {
+  readonly #bus: Bus;
+  readonly #o: ProgressReporterOptions;
+  readonly #now: () => number;
+  /** Per owned partition: reached µs, and the wall time (ms) of its last input. */
+  readonly #reached = new Map<number, number>();
+  readonly #lastInputMs = new Map<number, number>();
+  readonly #owned: ReadonlySet<number>;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #sent = 0;
+
+  constructor(bus: Bus, options: ProgressReporterOptions) {
+    this.#bus = bus;
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#owned = new Set(options.partitions.owned);
+    const start = this.#now();
+    for (const p of this.#owned) this.#lastInputMs.set(p, start);
+  }
+
+  /** An input of `key` at event time `ts_us` was applied. */
+  applied(key: string, ts_us: number): void {
+    if (!Number.isFinite(ts_us)) return;
+    const p = partitionOf(key, this.#o.partitions.count);
+    if (!this.#owned.has(p)) return;
+    const now = this.#now();
+    const ahead = this.#o.settings.ahead_ms;
+    const bound = ahead > 0 ? (now + ahead) * 1000 : Infinity;
+    this.#reached.set(p, Math.max(this.#reached.get(p) ?? 0, Math.min(Math.trunc(ts_us), bound)));
+    this.#lastInputMs.set(p, now);
+  }
+
+  /** Publishes a mark now. */
+  publish(): void {
+    const now = this.#now();
+    const partitions = [...this.#owned].sort((a, b) => a - b).map((partition) => ({
+      partition,
+      reached_us: this.#reached.get(partition) ?? 0,
+      idle: now - this.#lastInputMs.get(partition)! >= this.#o.settings.idle_ms,
+    }));
+    const src = this.#o.source;
+    const meta = { id: `${src}:progress:${++this.#sent}`, src, ts: Math.trunc(now * 1000) };
+    const live = this.#o.settings.ahead_ms > 0;
+    this.#bus.publish(progressSubject(src), encodeProgressMark(meta, { partitions, live }));
+  }
+
+  /** Publishes a mark every `interval_ms` until stopped (none when it is 0). */
+  start(): void {
+    if (this.#o.settings.interval_ms <= 0 || this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      try {
+        this.publish();
+      } catch {
+        // The bus is closing: the host stops, and its marks with it.
+      }
+    }, this.#o.settings.interval_ms);
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Publishes no more marks. */
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
