@@ -6,7 +6,9 @@
 import type { OtlpPartialSuccess } from "../../protocol/prometheus/mod.ts";
 import type { SampleOutcome } from "./series_samples.ts";
 
-/** The partial success of a request whose samples became `outcome`; undefined when all were kept. */
+/**
+ * The partial success of a request whose samples became `outcome`; undefined when all were kept.
+ */
 export function otlpPartialSuccess(
   outcome: SampleOutcome,
   ignored: number,

@@ -1,17 +1,18 @@
 /**
  * A request's samples made the channels' samples: each series found (or resolved, once) in the
- * series table, its samples filtered and converted, and gathered into feed batches of bounded
- * size. Gauges pass as they are; a counter becomes its per-second rate between consecutive
- * samples (a value below the one before is a reset, the counter starting again from zero, as
- * Prometheus's `rate()` reads it), so its first sample gives none. A sample at or before the
- * series' last one is a duplicate or out of order and is dropped, as a frame's edge takes a
- * channel's time as only going forward. NaN and infinite values are refused, naming the sample,
- * and so are times troupe cannot hold (before 1970, past 2100) or too far ahead of the receiver's
- * clock (one such sample would hold its series back until then), naming the series and the time;
- * a series whose labels cannot be read (not UTF-8) is refused alone. The stale marker passes bit
- * for bit, and ends a counter's run (the next sample starts a new one). A new series none of
- * whose samples is taken gives its channel back. The series' last samples move on as the request is read; `rollback` puts them back when
- * the request could not be journaled, so the sender's retry is read as the first try was.
+ * series table, its samples filtered and converted, and gathered into feed batches of bounded size.
+ * Gauges pass as they are; a counter becomes its per-second rate between consecutive samples (a
+ * value below the one before is a reset, the counter starting again from zero, as Prometheus's
+ * `rate()` reads it), so its first sample gives none. A sample at or before the series' last one is
+ * a duplicate or out of order and is dropped, as a frame's edge takes a channel's time as only
+ * going forward. NaN and infinite values are refused, naming the sample, and so are times troupe
+ * cannot hold (before 1970, past 2100) or too far ahead of the receiver's clock (one such sample
+ * would hold its series back until then), naming the series and the time; a series whose labels
+ * cannot be read (not UTF-8) is refused alone. The stale marker passes bit for bit, and ends a
+ * counter's run (the next sample starts a new one). A new series none of whose samples is taken
+ * gives its channel back. The series' last samples move on as the request is read; `rollback` puts
+ * them back when the request could not be journaled, so the sender's retry is read as the first try
+ * was.
  */
 import { type FeedBatch, FRAME_TIME_US_MAX, ProtocolError } from "../../protocol/mod.ts";
 import { isStaleMarkerAt, type Label } from "../../protocol/prometheus/mod.ts";
@@ -131,19 +132,7 @@ export function seriesSamples(
   table: SeriesTable,
   times: SampleTimes,
 ): SampleOutcome {
-  const out: SampleOutcome = {
-    batches: [],
-    journaled: 0,
-    unmatched: 0,
-    refused: 0,
-    outOfOrder: 0,
-    reasons: [],
-    reasonCount: 0,
-    channelLimit: 0,
-    newChannels: [],
-    stale: [],
-    rollback: () => {},
-  };
+  const out = emptyOutcome();
   // What each series taken had before the request (its id and last sample), in the order taken.
   const undoId = new Int32Array(series.count);
   const undoT = new Float64Array(series.count), undoV = new Float64Array(series.count);
@@ -215,6 +204,23 @@ export function seriesSamples(
   b.cut();
   out.batches = b.batches;
   return out;
+}
+
+/** An outcome with nothing taken yet. */
+function emptyOutcome(): SampleOutcome {
+  return {
+    batches: [],
+    journaled: 0,
+    unmatched: 0,
+    refused: 0,
+    outOfOrder: 0,
+    reasons: [],
+    reasonCount: 0,
+    channelLimit: 0,
+    newChannels: [],
+    stale: [],
+    rollback: () => {},
+  };
 }
 
 function refuseForLimit(

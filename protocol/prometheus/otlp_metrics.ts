@@ -1,15 +1,15 @@
 /**
- * OTLP/HTTP metrics (`ExportMetricsServiceRequest`, opentelemetry-proto's
- * collector/metrics/v1 and metrics/v1), in protobuf and in its JSON mapping, read into one list of
- * points: each with its labels as Prometheus would name them (`__name__` the metric's name, `job`
- * and `instance` from the resource's `service.name` and `service.instance.id`, then the point's
- * attributes), its time in ms, its value and how it counts. Gauges and sums are taken; a monotonic
- * cumulative sum is a counter (its rate is taken downstream, as a Prometheus counter's), a delta
- * sum is made its per-second rate over its own interval here. A histogram, exponential histogram
- * or summary gives two series, as Prometheus names them: `<name>_count` and `<name>_sum` (the sum
- * when the point has one), each a counter when cumulative (a summary always is) and a rate over
- * its interval when delta; their buckets and quantiles are not taken. Limits as remote write's: points per request, labels per point, a label's
- * length (a point over them is refused alone, its message naming it).
+ * OTLP/HTTP metrics (`ExportMetricsServiceRequest`, opentelemetry-proto's collector/metrics/v1 and
+ * metrics/v1), in protobuf and in its JSON mapping, read into one list of points: each with its
+ * labels as Prometheus would name them (`__name__` the metric's name, `job` and `instance` from the
+ * resource's `service.name` and `service.instance.id`, then the point's attributes), its time in
+ * ms, its value and how it counts. Gauges and sums are taken; a monotonic cumulative sum is a
+ * counter (its rate is taken downstream, as a Prometheus counter's), a delta sum is made its
+ * per-second rate over its own interval here. A histogram, exponential histogram or summary gives
+ * two series, as Prometheus names them: `<name>_count` and `<name>_sum` (the sum when the point has
+ * one), each a counter when cumulative (a summary always is) and a rate over its interval when
+ * delta; their buckets and quantiles are not taken. Limits as remote write's: points per request,
+ * labels per point, a label's length (a point over them is refused alone, its message naming it).
  */
 import { ProtocolError } from "../protocol_error.ts";
 import { FIXED64, LEN, ProtoReader, ProtoWriter, VARINT } from "./_proto.ts";

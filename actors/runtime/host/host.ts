@@ -449,12 +449,9 @@ export class Host {
 
   #stopOnFatal(err: unknown): void {
     if (this.#fatal !== undefined) return;
-    if (this.#closing) {
-      // Stopped already: only no more appends (the pumps of inputs queued past the stop end).
-      this.#fatal = err instanceof Error ? err : new Error(String(err));
-      return;
-    }
     this.#fatal = err instanceof Error ? err : new Error(String(err));
+    // Stopped already: only no more appends (the pumps of inputs queued past the stop end).
+    if (this.#closing) return;
     this.#ready = false;
     this.#log(`stopping: ${this.#fatal.message}`);
     this.#ctlSub?.unsubscribe();

@@ -155,14 +155,8 @@ export async function launchHost(
     built.host = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);
     opened.push(() => host.stop());
-    const progress = new ProgressReporter(bus, {
-      source: options.progressSource ?? config.host_id,
-      partitions: config.partitions,
-      settings: config.progress ?? DEFAULT_PROGRESS,
-    });
-    for (const kind of Object.keys(kinds)) {
-      host.onApplied(kind, (key, ts_us) => progress.applied(key, ts_us));
-    }
+    const source = options.progressSource ?? config.host_id;
+    const progress = progressOf(host, { bus, config, kinds: Object.keys(kinds), source });
     opened.push(() => Promise.resolve(progress.stop()));
     await options.beforeStart?.({ host, bus });
     await host.start();
@@ -182,15 +176,26 @@ export async function launchHost(
     }
     const launched = { host, bus, journal, snapshots, fatal };
     const ownBus = options.bus === undefined ? bus : undefined;
-    const close = () => {
-      progress.stop();
-      return closeLaunched({ ...launched, mount, ownBus }, log);
-    };
+    const close = () => (progress.stop(), closeLaunched({ ...launched, mount, ownBus }, log));
     return { ...launched, close: () => close().finally(() => deadlines?.stop()) };
   } catch (err) {
     for (const close of opened.reverse()) await close().catch(() => {});
     throw asFatal(err);
   }
+}
+
+/** The reporter of `host`'s progress marks, told of every input the host applies. */
+function progressOf(
+  host: Host,
+  { bus, config, kinds, source }: { bus: Bus; config: HostConfig; kinds: string[]; source: string },
+): ProgressReporter {
+  const progress = new ProgressReporter(bus, {
+    source,
+    partitions: config.partitions,
+    settings: config.progress ?? DEFAULT_PROGRESS,
+  });
+  for (const kind of kinds) host.onApplied(kind, (key, ts_us) => progress.applied(key, ts_us));
+  return progress;
 }
 
 /** Closes what launchHost opened, service first, logging (not throwing) what fails to close. */

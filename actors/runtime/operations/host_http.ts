@@ -1,10 +1,11 @@
 /**
- * A host's HTTP endpoints, on loopback unless told otherwise: `/healthz` (200 while the host is ready, connected and
- * consuming, 503 otherwise, with the reasons and the counts as JSON, and what a service is still
- * warming) and `/metrics` (Prometheus text format), both answered by ops_routes.ts. A service
- * mounted beside the host (the scan API) answers its own paths first, and its WebSocket upgrades.
- * With credentials set, every request and upgrade but `/healthz` must carry them (401 otherwise,
- * with `WWW-Authenticate`): a probe that only asks whether the host lives needs no secret.
+ * A host's HTTP endpoints, on loopback unless told otherwise: `/healthz` (200 while the host is
+ * ready, connected and consuming, 503 otherwise, with the reasons and the counts as JSON, and what
+ * a service is still warming) and `/metrics` (Prometheus text format), both answered by
+ * ops_routes.ts. A service mounted beside the host (the scan API) answers its own paths first, and
+ * its WebSocket upgrades. With credentials set, every request and upgrade but `/healthz` must carry
+ * them (401 otherwise, with `WWW-Authenticate`): a probe that only asks whether the host lives
+ * needs no secret.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
