@@ -350,11 +350,7 @@ export class Host {
             count: this.#partitionCount,
             owned: [...this.#owned].sort((a, b) => a - b),
           },
-        }, {
-          extra: this.options.http,
-          bind: this.options.httpHost,
-          auth: this.options.httpAuth,
-        });
+        }, { extra: this.options.http, bind: this.options.httpHost, auth: this.options.httpAuth });
       }
       const resumeAfter = await recoverAtStart({
         journal: this.#journal,

@@ -30,16 +30,10 @@ if (!isMainThread && parentPort && (workerData as HostThreadData | undefined)?.h
   void runHostThread(parentPort, workerData as HostThreadData);
 }
 
-async function runHostThread(
-  port: NonNullable<typeof parentPort>,
-  data: HostThreadData,
-): Promise<void> {
-  const send = (m: FromHostThread) => port.postMessage(m);
-  const kinds = Object.keys(data.config.actors);
-  const counts = new BigInt64Array(data.counts);
-  const base = countsBase(data.index, kinds.length);
+/** The thread's input: the frames the main thread hands over, delivered while it is started. */
+function handedInput(): InputSource & { deliver(msg: BusMessage): void } {
   let deliver: ((msg: BusMessage, srcPos: number) => void) | undefined;
-  const input: InputSource = {
+  return {
     start(d) {
       deliver = d;
       return Promise.resolve();
@@ -48,7 +42,19 @@ async function runHostThread(
       deliver = undefined;
       return Promise.resolve();
     },
+    deliver: (msg) => deliver?.(msg, 0),
   };
+}
+
+async function runHostThread(
+  port: NonNullable<typeof parentPort>,
+  data: HostThreadData,
+): Promise<void> {
+  const send = (m: FromHostThread) => port.postMessage(m);
+  const kinds = Object.keys(data.config.actors);
+  const counts = new BigInt64Array(data.counts);
+  const base = countsBase(data.index, kinds.length);
+  const input = handedInput();
   // Where the thread is: starting (neither set), running (launched), or failed to start. A stop
   // while starting waits for the start; the main thread ends the worker once told "stopped".
   const at: {
@@ -64,7 +70,7 @@ async function runHostThread(
   port.on("message", (m: HandedFrames | ToHostThread) => {
     if ("s" in m) {
       for (let i = 0; i < m.s.length; i++) {
-        deliver?.({ subject: m.s[i]!, data: m.d[i]!, headers: undefined, reply: undefined }, 0);
+        input.deliver({ subject: m.s[i]!, data: m.d[i]!, headers: undefined, reply: undefined });
       }
       Atomics.add(counts, base, BigInt(m.s.length));
     } else if (m.type === "metrics") {
