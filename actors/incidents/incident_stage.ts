@@ -23,12 +23,16 @@ import {
   encodeIncidentList,
   findingActors,
   findingFacts,
+  type FindingKind,
   findingKindOf,
+  findingMeasure,
   type Incident,
+  INCIDENT_PEAK_FIELDS,
   type IncidentControlAnswer,
   incidentControlSubject,
   type IncidentKind,
   incidentListSubject,
+  type IncidentPeak,
   incidentSubject,
   outPattern,
   ProtocolError,
@@ -149,7 +153,18 @@ export function findingOfEvent(
   if (facts.quiet === true) f.opens = false;
   else if (facts.quiet === false) f.ongoing = true;
   if (facts.at_us !== undefined) f.at_us = facts.at_us;
+  f.peak = peakOf(spec, event.body);
   return f;
+}
+
+/** What a finding saw: its measure and the value with its expected band, where the body says. */
+function peakOf(spec: FindingKind, body: Record<string, unknown>): IncidentPeak {
+  const peak: IncidentPeak = { measure: findingMeasure(spec, body) };
+  for (const k of INCIDENT_PEAK_FIELDS) {
+    const x = body[k];
+    if (typeof x === "number" && Number.isFinite(x)) peak[k] = x;
+  }
+  return peak;
 }
 
 /** The bytes of an incident update, with its deterministic envelope id. */
