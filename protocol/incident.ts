@@ -50,7 +50,8 @@ export interface IncidentMember {
   /** The highest severity among them, 1-5. */
   peak_severity: number;
   /**
-   * Its strongest finding (by its kind's measure): the measure and, where the finding's body has
+   * Its strongest finding (by the bits it states, else its kind's measure): the measure, the bits
+   * and, where the finding's body has
    * them, the value and the expected value with its band. Absent from incidents made before it
    * was carried (and from a replay of their recordings).
    */
@@ -61,6 +62,8 @@ export interface IncidentMember {
 export interface IncidentPeak {
   /** The finding's measure on its kind's scale (an anomaly's score). */
   measure: number;
+  /** The surprise it states, in bits (−log2 of its tail probability), when its kind states one. */
+  bits?: number;
   /** The value the finding was about, and what was expected with its band, when it says. */
   value?: number;
   expected?: number;
@@ -69,7 +72,7 @@ export interface IncidentPeak {
 }
 
 /** The fields of an IncidentPeak beside its measure, in wire order. */
-export const INCIDENT_PEAK_FIELDS = ["value", "expected", "lower", "upper"] as const;
+export const INCIDENT_PEAK_FIELDS = ["bits", "value", "expected", "lower", "upper"] as const;
 
 /** An incident, whole. */
 export interface Incident {

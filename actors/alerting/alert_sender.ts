@@ -21,9 +21,12 @@ import {
 } from "../../protocol/mod.ts";
 import type { SnapshotStore } from "../runtime/mod.ts";
 import type { AlertingConfig } from "./alerting_config.ts";
-import { type AlertAck, alertOfIncident } from "./alert_of_incident.ts";
+import type { AlertAck } from "./alert_of_incident.ts";
+import { incidentAlerts, incidentIdOfKey } from "./incident_alerts.ts";
+import type { Census } from "./page_budget.ts";
 import {
   AlertOutbox,
+  ended,
   type OwedAlert,
   type SavedOutbox,
   type SentAlert,
@@ -76,7 +79,14 @@ export interface AlertSenderOptions {
   sourceLabels?: (channel: string) => Readonly<Record<string, string>> | undefined;
   /** The wall clock (ms); tests and benchmarks may pass their own. */
   now?: () => number;
+  /** What the cluster watches now, for the page budget (sample_census.ts); none: unknown. */
+  census?: () => Census | undefined;
+  /** The incident stage's grouping window, µs (default 60 s, the stage's default). */
+  groupWindowUs?: number;
 }
+
+/** The grouping window assumed when none is given, µs: the incident stage's default. */
+const GROUP_WINDOW_US_DEFAULT = 60_000_000;
 
 /** Sends incidents to the configured targets. */
 export class AlertSender {
@@ -85,6 +95,8 @@ export class AlertSender {
   readonly #targets: Target[];
   readonly #acks = new Map<string, AlertAck>();
   readonly #incidents = new Map<string, Incident>();
+  /** Keys of alerts sent as pages: a page stays one until its incident resolves. */
+  readonly #paged = new Set<string>();
   #running = false;
   #dirty = false;
   #saving: Promise<void> | undefined;
@@ -153,7 +165,8 @@ export class AlertSender {
     for (const i of incidents) this.#incidents.set(i.id, i);
     for (const t of this.#targets) {
       for (const e of [...t.outbox.entries()]) {
-        const i = this.#incidents.get(e.id);
+        if (e.alert.labels.page !== "false" && e.alert.endsAt === undefined) this.#paged.add(e.id);
+        const i = this.#incidents.get(incidentIdOfKey(e.id));
         if (!i || (i.state !== "firing" && i.state !== "resolved")) t.outbox.end(e.id, now);
       }
     }
@@ -187,6 +200,11 @@ export class AlertSender {
       for (const e of t.outbox.entries()) incidents[e.id] = stateOf(e);
       return { target: t.name, kind: t.kind, incidents };
     });
+  }
+
+  /** What the cluster watches now, as the page budget counts it (undefined: unknown). */
+  census(): Census | undefined {
+    return this.#o.census?.();
   }
 
   /** Per target name, its counts and its outbox's size. */
@@ -224,16 +242,41 @@ export class AlertSender {
     // Pending incidents are not sure yet; one that resolved without firing was never an alert.
     if (!i.fired) return;
     const ack = this.#acks.get(i.id);
-    const alert = alertOfIncident(i, {
+    const alerts = incidentAlerts(i, {
       dashboardUrl: this.#c.dashboard_url,
       session: this.#c.session,
       ...(ack ? { ack } : {}),
       ...(this.#o.sourceLabels ? { sourceLabels: this.#o.sourceLabels } : {}),
+      paging: this.#c.paging,
+      census: this.#o.census?.(),
+      windowS: (this.#o.groupWindowUs ?? GROUP_WINDOW_US_DEFAULT) / 1e6,
+      others: this.#incidents.values(),
+      paged: (key) => this.#paged.has(key),
     });
+    const keys = new Set<string>();
+    for (const { key, alert, page } of alerts) {
+      keys.add(key);
+      if (page && alert.endsAt === undefined) this.#paged.add(key);
+      else if (alert.endsAt !== undefined) this.#paged.delete(key);
+      for (const t of this.#targets) {
+        if (t.outbox.want(key, alert, i.silenced, now)) {
+          this.#dirty = true;
+          t.wake?.();
+        }
+      }
+    }
+    // An alert of this incident it no longer makes (its members' labels came later and regrouped
+    // them) ends, so no target keeps it firing.
     for (const t of this.#targets) {
-      if (t.outbox.want(i.id, alert, i.silenced, now)) {
-        this.#dirty = true;
-        t.wake?.();
+      for (const e of [...t.outbox.entries()]) {
+        if (keys.has(e.id) || incidentIdOfKey(e.id) !== i.id || e.alert.endsAt !== undefined) {
+          continue;
+        }
+        this.#paged.delete(e.id);
+        if (t.outbox.want(e.id, ended(e.alert, now), i.silenced, now)) {
+          this.#dirty = true;
+          t.wake?.();
+        }
       }
     }
   }

@@ -397,8 +397,14 @@ function openIncident(s: IncidentKernelState, f: IncidentFinding): OpenIncident 
  */
 function withPeak(s: IncidentKernelState, m: IncidentMember, f: IncidentFinding): IncidentMember {
   if (!s.config.member_peaks || f.peak === undefined || !Number.isFinite(f.peak.measure)) return m;
-  if (m.peak === undefined || f.peak.measure > m.peak.measure) m.peak = { ...f.peak };
+  if (m.peak === undefined || stronger(f.peak, m.peak)) m.peak = { ...f.peak };
   return m;
+}
+
+/** Whether `a` is the stronger finding: by the bits it states, else by its measure. */
+function stronger(a: IncidentPeak, b: IncidentPeak): boolean {
+  if (a.bits !== undefined && b.bits !== undefined && a.bits !== b.bits) return a.bits > b.bits;
+  return a.measure > b.measure;
 }
 
 function join(s: IncidentKernelState, o: OpenIncident, f: IncidentFinding): void {

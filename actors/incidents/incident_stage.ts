@@ -26,6 +26,7 @@ import {
   type FindingKind,
   findingKindOf,
   findingMeasure,
+  findingTailBits,
   type Incident,
   INCIDENT_PEAK_FIELDS,
   type IncidentControlAnswer,
@@ -157,10 +158,16 @@ export function findingOfEvent(
   return f;
 }
 
-/** What a finding saw: its measure and the value with its expected band, where the body says. */
+/**
+ * What a finding saw: its measure, the surprise it states (its kind's tail), and the value with
+ * its expected band, where the body says.
+ */
 function peakOf(spec: FindingKind, body: Record<string, unknown>): IncidentPeak {
   const peak: IncidentPeak = { measure: findingMeasure(spec, body) };
+  const bits = findingTailBits(spec, body);
+  if (bits !== undefined && Number.isFinite(bits)) peak.bits = bits;
   for (const k of INCIDENT_PEAK_FIELDS) {
+    if (k === "bits") continue;
     const x = body[k];
     if (typeof x === "number" && Number.isFinite(x)) peak[k] = x;
   }
