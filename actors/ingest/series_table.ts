@@ -13,6 +13,7 @@
 import type { Label, LabelSelector, MetricType } from "../../protocol/prometheus/mod.ts";
 import { seriesChannel } from "../../protocol/prometheus/mod.ts";
 import { keyHash, type KeyPlace, type KeySource, SeriesKeys } from "./_series_keys.ts";
+import { selectsSeries } from "./series_selection.ts";
 
 export { type KeySource, keySource } from "./_series_keys.ts";
 
@@ -138,7 +139,7 @@ export class SeriesTable {
       sameHash: undefined,
       next: undefined,
     });
-    if (this.#match.length > 0 && !this.#match.some((s) => s.matches(labels))) {
+    if (!selectsSeries(this.#match, labels)) {
       if (this.#skippedCount >= SKIPPED_MAX) this.#forgetSkipped();
       this.#skippedCount++;
       return this.#remember(src, from, to, entry("unmatched"), after);
