@@ -14,6 +14,7 @@ import type { Label, LabelSelector, MetricType } from "../../protocol/prometheus
 import { seriesChannel } from "../../protocol/prometheus/mod.ts";
 import { keyHash, type KeyPlace, type KeySource, SeriesKeys } from "./_series_keys.ts";
 import { selectsSeries } from "./series_selection.ts";
+import { sourceLabels } from "./source_labels.ts";
 
 export { type KeySource, keySource } from "./_series_keys.ts";
 
@@ -56,7 +57,8 @@ export class SeriesTable {
   #ids = 0;
   #skippedCount = 0;
   /** Channel names in use. */
-  readonly #channels = new Set<string>();
+  /** The channels fed, each with its source labels (for the scores back out). */
+  readonly #channels = new Map<string, readonly Label[]>();
   /** Metric families' types from metadata. */
   readonly #types = new Map<string, MetricType>();
   /** Moves on when a family's type changes, so series typed before it are judged again. */
@@ -70,6 +72,11 @@ export class SeriesTable {
   /** Channels fed. */
   get channels(): number {
     return this.#channels.size;
+  }
+
+  /** The source labels of a channel this table feeds (sourceLabels), or undefined. */
+  labelsOf(channel: string): readonly Label[] | undefined {
+    return this.#channels.get(channel);
   }
 
   /** Whether `channel` is one this table feeds. */
@@ -150,7 +157,7 @@ export class SeriesTable {
     if (this.#channels.has(channel)) channel = seriesChannel(labels, true);
     if (this.#channels.has(channel)) return entry("channel_limit");
     const name = labels.find((l) => l.name === "__name__")?.value ?? "";
-    this.#channels.add(channel);
+    this.#channels.set(channel, sourceLabels(labels));
     const s = entry("");
     s.id = this.#newId();
     s.channel = channel;
