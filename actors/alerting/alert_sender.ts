@@ -193,11 +193,20 @@ export class AlertSender {
     if (i) this.#want(i, this.#now());
   }
 
-  /** Per target, where each incident it holds stands. */
+  /**
+   * Per target, where each incident it holds stands: an incident of several alerts (one per label
+   * group) stands where the least settled of them does (owed, refused, sent, silenced).
+   */
   delivery(): AlertTargetDelivery[] {
     return this.#targets.map((t) => {
       const incidents: Record<string, AlertDeliveryState> = {};
-      for (const e of t.outbox.entries()) incidents[e.id] = stateOf(e);
+      for (const e of t.outbox.entries()) {
+        const id = incidentIdOfKey(e.id), state = stateOf(e);
+        const had = incidents[id];
+        if (had === undefined || SETTLED.indexOf(state) < SETTLED.indexOf(had)) {
+          incidents[id] = state;
+        }
+      }
       return { target: t.name, kind: t.kind, incidents };
     });
   }
@@ -404,6 +413,9 @@ interface SavedSenderState {
   acks: [string, AlertAck][];
   targets: { name: string; kind: TargetKind; outbox: SavedOutbox }[];
 }
+
+/** Delivery states from the least settled to the most. */
+const SETTLED: readonly AlertDeliveryState[] = ["owed", "refused", "sent", "silenced"];
 
 function stateOf(e: OwedAlert): AlertDeliveryState {
   if (e.silenced && e.delivered) return "silenced";

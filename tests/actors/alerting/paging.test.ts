@@ -100,6 +100,11 @@ it("one incident over two nodes is a page per instance with job, instance and pe
       );
       assert.match(a.annotations.description!, /decade\(s\) past the budget of 1 page\(s\) a day/);
     }
+    // `troupe incidents` sees the incident of two alerts as one, sent; the lone one as none.
+    const id = alerts[0]!.labels.incident!;
+    assert.is(alerts[1]!.labels.incident, id, "two alerts of one incident");
+    await until(() => alerting.sender.delivery()[0]!.incidents[id] === "sent", 5_000, "sent");
+    assert.equal(Object.keys(alerting.sender.delivery()[0]!.incidents), [id]);
     assert.match(alerts[0]!.annotations.what_changed ?? "", /^collapse on n1-load from /);
     assert.is(alerts[1]!.annotations.what_changed, undefined, "n2 had no change point");
     const metrics = await registry.metrics();
