@@ -75,9 +75,12 @@ export function incidentAlerts(
     const key = group === "" ? incident.id : `${incident.id}${GROUP_KEY_SEPARATOR}${group}`;
     const judged = judge(incident.kind, members, census, options);
     const pagedBefore = options.paged?.(key) === true;
-    const page = judged.severity >= PAGE_SEVERITY_MIN || pagedBefore;
+    const page = judged.pages || pagedBefore;
     if (!page && paging.below_budget === "drop") continue;
-    const severity = page ? Math.max(judged.severity, PAGE_SEVERITY_MIN) : judged.severity;
+    // A page judged by the budget is at least a warning; one by its kind's own severity keeps it.
+    const severity = page && judged.bits !== undefined
+      ? Math.max(judged.severity, PAGE_SEVERITY_MIN)
+      : judged.severity;
     out.push({
       key,
       page,
@@ -114,6 +117,8 @@ function groupKey(channel: string, options: IncidentAlertsOptions): string {
 /** How a group stands against the budget. */
 interface Judged {
   severity: number;
+  /** Whether it pages (past the budget, or fired when the budget does not judge it). */
+  pages: boolean;
   /** Bits past the budget; undefined when the kind states no surprise (its own severity counts). */
   bits?: number;
 }
@@ -125,17 +130,19 @@ function judge(
   options: IncidentAlertsOptions,
 ): Judged {
   const own = Math.max(...members.map((m) => m.peak_severity));
-  if (!options.paging.budget) return { severity: own };
+  // Not judged by the budget: a fired incident pages with its kind's own severity.
+  if (!options.paging.budget) return { severity: own, pages: true };
   const bits = members.map((m) => findingBits(kind, m.peak)).filter((b) => b !== undefined);
   // A kind that states no surprise (a user's, or members from before peaks were carried).
-  if (bits.length === 0) return { severity: own };
-  if (census === undefined) return { severity: 1, bits: -Infinity };
+  if (bits.length === 0) return { severity: own, pages: true };
+  if (census === undefined) return { severity: 1, pages: false, bits: -Infinity };
   const past = evidenceBits(bits, {
     census,
     pagesPerDay: options.paging.pages_per_day,
     windowS: options.windowS,
   });
-  return { severity: budgetSeverity(past), bits: past };
+  const severity = budgetSeverity(past);
+  return { severity, pages: severity >= PAGE_SEVERITY_MIN, bits: past };
 }
 
 function groupAlert(

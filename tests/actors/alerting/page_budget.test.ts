@@ -125,6 +125,53 @@ test("parsePagingConfig() takes the defaults, and names a bad field and its valu
   assert.ok(isContextKind("anomaly", parsePagingConfig({ context_kinds: ["anomaly"] })));
 });
 
+test("incidentAlerts(): a kind the budget cannot judge pages by its own severity once fired; a context kind sends nothing", () => {
+  const incident = (kind: string, peak?: { measure: number; bits: number }): Incident => ({
+    id: `${kind}-1-c`,
+    kind,
+    state: "firing",
+    fired: true,
+    silenced: false,
+    members: ["c", "d"].map((channel) => ({
+      channel,
+      first_us: 1,
+      last_us: 2,
+      findings: 1,
+      peak_severity: 2,
+      ...(peak ? { peak } : {}),
+    })),
+    first_us: 1,
+    last_us: 2,
+    first_finding: "f1",
+    last_finding: "f2",
+    findings: 2,
+    peak_severity: 2,
+    links: [],
+  });
+  const census: Census = { channels: 1000, samples_per_day: 1e9 };
+  const alerts = (i: Incident, paging: Record<string, unknown>) =>
+    incidentAlerts(i, {
+      dashboardUrl: "",
+      session: "main",
+      paging: parsePagingConfig(paging),
+      census,
+      windowS: 60,
+    }).map((a) => [a.key, a.page, a.alert.labels.severity]);
+  assert.equal(alerts(incident("collapse"), {}), [], "context by default");
+  assert.equal(alerts(incident("collapse"), { page_kinds: ["collapse"] }), [
+    ["collapse-1-c", true, "low"],
+  ]);
+  const weak = incident("anomaly", { measure: 0.5, bits: 10 });
+  assert.equal(alerts(weak, {}), [], "far below the budget: not sent");
+  assert.equal(alerts(weak, { below_budget: "info" }), [["anomaly-1-c", false, "info"]]);
+  assert.equal(alerts(weak, { budget: false }), [["anomaly-1-c", true, "low"]]);
+  assert.equal(
+    alerts(incident("anomaly"), {}),
+    [["anomaly-1-c", true, "low"]],
+    "no peaks: its own",
+  );
+});
+
 const MINUTE_US = 60_000_000;
 const T0 = Date.UTC(2026, 0, 5) * 1000;
 const INSTANCES = ["n1", "n2", "n3", "n4"];
