@@ -8,6 +8,7 @@
  */
 import { ConfigError } from "./config_error.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
+import { INCIDENT_PEAK_FIELDS, type IncidentPeak } from "./incident.ts";
 import { isValidName } from "./subjects.ts";
 
 /** A kind of finding: an event type that opens incidents, and how its severity is read. */
@@ -95,6 +96,23 @@ export function findingTailBits(kind: FindingKind, body: unknown): number | unde
   const k = Math.abs(value - expected) / sd;
   if (!(k >= 0)) return tail.free_bits; // a band of no width and no departure: 0 / 0
   return Math.min(bits, Math.log2(1 + k * k));
+}
+
+/**
+ * What a finding of `kind` with `body` saw, for its incident member's `peak`: its measure, the
+ * surprise it states (findingTailBits), and the value with its expected band where the body has
+ * them as numbers.
+ */
+export function findingPeak(kind: FindingKind, body: unknown): IncidentPeak {
+  const b = body !== null && typeof body === "object" ? body as Record<string, unknown> : {};
+  const peak: IncidentPeak = { measure: findingMeasure(kind, b) };
+  const bits = findingTailBits(kind, b);
+  if (bits !== undefined && Number.isFinite(bits)) peak.bits = bits;
+  for (const k of INCIDENT_PEAK_FIELDS) {
+    const x = b[k];
+    if (k !== "bits" && typeof x === "number" && Number.isFinite(x)) peak[k] = x;
+  }
+  return peak;
 }
 
 /** Kinds of finding a process may register, at most: each is a subscription and a metric label. */

@@ -24,6 +24,7 @@ import type { AlertingConfig } from "./alerting_config.ts";
 import type { AlertAck } from "./alert_of_incident.ts";
 import { incidentAlerts, incidentIdOfKey } from "./incident_alerts.ts";
 import type { Census } from "./page_budget.ts";
+import { isContextKind } from "./paging_config.ts";
 import {
   AlertOutbox,
   ended,
@@ -182,7 +183,17 @@ export class AlertSender {
     if (this.#incidents.size > this.#c.owed_max) {
       this.#incidents.delete(this.#incidents.keys().next().value!);
     }
-    this.#want(incident, this.#now());
+    const now = this.#now();
+    this.#want(incident, now);
+    // Context that came after a page (a change point confirmed samples after its change) is
+    // named on the pages it may belong to: their alerts are built again (sent only if changed).
+    if (isContextKind(incident.kind, this.#c.paging)) {
+      const ids = new Set([...this.#paged].map(incidentIdOfKey));
+      for (const id of ids) {
+        const paged = this.#incidents.get(id);
+        if (paged && paged.state !== "resolved") this.#want(paged, now);
+      }
+    }
   }
 
   /** An incident was acknowledged: its alert is updated (an annotation), not resolved. */

@@ -70,6 +70,8 @@ export function incidentAlerts(
     (paging.samples_per_day > 0
       ? { channels: incident.members.length, samples_per_day: paging.samples_per_day }
       : undefined);
+  // Taken once: an iterator given would be spent on the first group.
+  const others = [...(options.others ?? [])];
   const out: IncidentAlert[] = [];
   for (const [group, members] of groupsOf(incident, options)) {
     const key = group === "" ? incident.id : `${incident.id}${GROUP_KEY_SEPARATOR}${group}`;
@@ -84,7 +86,14 @@ export function incidentAlerts(
     out.push({
       key,
       page,
-      alert: groupAlert(incident, members, { ...options, severity, page, judged, census }),
+      alert: groupAlert(incident, members, {
+        ...options,
+        others,
+        severity,
+        page,
+        judged,
+        census,
+      }),
     });
   }
   return out;
@@ -243,8 +252,9 @@ function describe(
 }
 
 /**
- * The context incidents on this alert's group: of a context kind, linked to the incident or with
- * a member of the same `group_by` labels, and within a grouping window of its span.
+ * The context incidents on this alert's group: of a context kind, within a grouping window of its
+ * span, with a member of the same `group_by` labels (a group without them: linked to the incident
+ * by the stage).
  */
 function contextOf(
   incident: Incident,
@@ -258,9 +268,12 @@ function contextOf(
     if (!isContextKind(other.kind, o.paging)) continue;
     if (other.last_us < incident.first_us - windowUs) continue;
     if (other.first_us > incident.last_us + windowUs) continue;
-    const linked = incident.links.includes(other.id) || other.links.includes(incident.id);
+    // A group of labels takes the context on its own series' node; an unlabelled one, what the
+    // stage linked to its incident.
+    const labelled = o.paging.group_by.some((l) => labels[l] !== undefined);
     const here = other.members.filter((m) => sameGroup(m.channel, labels, o));
-    if (!linked && here.length === 0) continue;
+    const linked = incident.links.includes(other.id) || other.links.includes(incident.id);
+    if (labelled ? here.length === 0 : !linked) continue;
     const shown = (here.length > 0 ? here : other.members).map((m) => m.channel);
     out.push(
       `${other.kind} on ${shown.slice(0, 3).join(", ")}${

@@ -23,17 +23,13 @@ import {
   encodeIncidentList,
   findingActors,
   findingFacts,
-  type FindingKind,
   findingKindOf,
-  findingMeasure,
-  findingTailBits,
+  findingPeak,
   type Incident,
-  INCIDENT_PEAK_FIELDS,
   type IncidentControlAnswer,
   incidentControlSubject,
   type IncidentKind,
   incidentListSubject,
-  type IncidentPeak,
   incidentSubject,
   outPattern,
   ProtocolError,
@@ -154,24 +150,8 @@ export function findingOfEvent(
   if (facts.quiet === true) f.opens = false;
   else if (facts.quiet === false) f.ongoing = true;
   if (facts.at_us !== undefined) f.at_us = facts.at_us;
-  f.peak = peakOf(spec, event.body);
+  f.peak = findingPeak(spec, event.body);
   return f;
-}
-
-/**
- * What a finding saw: its measure, the surprise it states (its kind's tail), and the value with
- * its expected band, where the body says.
- */
-function peakOf(spec: FindingKind, body: Record<string, unknown>): IncidentPeak {
-  const peak: IncidentPeak = { measure: findingMeasure(spec, body) };
-  const bits = findingTailBits(spec, body);
-  if (bits !== undefined && Number.isFinite(bits)) peak.bits = bits;
-  for (const k of INCIDENT_PEAK_FIELDS) {
-    if (k === "bits") continue;
-    const x = body[k];
-    if (typeof x === "number" && Number.isFinite(x)) peak[k] = x;
-  }
-  return peak;
 }
 
 /** The bytes of an incident update, with its deterministic envelope id. */

@@ -107,6 +107,24 @@ it("one incident over two nodes is a page per instance with job, instance and pe
     assert.equal(Object.keys(alerting.sender.delivery()[0]!.incidents), [id]);
     assert.match(alerts[0]!.annotations.what_changed ?? "", /^collapse on n1-load from /);
     assert.is(alerts[1]!.annotations.what_changed, undefined, "n2 had no change point");
+    // A change point on n2 that comes after its page (within its window): named on the page.
+    stage.takeFinding({
+      id: "c2",
+      kind: "collapse",
+      channel: "n2-mem",
+      ts_us: t0 + 600_000,
+      severity: 4,
+    });
+    stage.flush(t0 + 9_000_000);
+    await until(
+      async () =>
+        (await am.alerts()).some((a) =>
+          /collapse on n2-mem/.test(a.annotations.what_changed ?? "")
+        ),
+      15_000,
+      "n2's page to name its change point",
+    );
+    assert.is((await am.alerts()).length, 2, "the change point is not an alert of its own");
     const metrics = await registry.metrics();
     // 4,000 samples in the census's first 10 s: 34.56 million a day, 25 bits; one finding alone
     // would need a score of 2, which none can reach: only groups page.
