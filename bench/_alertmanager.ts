@@ -99,12 +99,19 @@ export class TestAlertmanager {
     this.port = port;
   }
 
-  /** Starts one routing to `webhookUrl`, grouped by alertname. */
-  static async start(webhookUrl: string, port?: number): Promise<TestAlertmanager> {
+  /**
+   * Starts one routing to `webhookUrl`, grouped by alertname; or, given `config`, with that
+   * alertmanager.yml (a documented one, its URLs already pointed where the test listens).
+   */
+  static async start(
+    webhookUrl: string,
+    port?: number,
+    options: { config?: string } = {},
+  ): Promise<TestAlertmanager> {
     const dir = mkdtempSync(join(tmpdir(), "troupe-am-"));
     writeFileSync(
       join(dir, "alertmanager.yml"),
-      [
+      options.config ?? [
         "route:",
         "  receiver: hook",
         "  group_by: [alertname]",

@@ -117,7 +117,14 @@ async function runBench(crashes: number, gapMs: number, ctx: BenchContext): Prom
     nats: nats.url,
     dir,
     incidents: { for_us: 0, reorder_us: 0, hold_us: 3_000_000, group_window_us: 100_000 },
-    alerting: { alertmanagers: [am.url], resend_ms: 1000, retry_ms_max: 1000, timeout_ms: 1000 },
+    alerting: {
+      alertmanagers: [am.url],
+      resend_ms: 1000,
+      retry_ms_max: 1000,
+      timeout_ms: 1000,
+      // Delivery is measured, not paging: every fired incident is sent.
+      paging: { budget: false, page_kinds: ["collapse", "coherence"] },
+    },
   });
   const startHost = async () => {
     const h = ChildScript.start("bench/_alert_host.ts", [hostArgs], ctx.log);

@@ -11,7 +11,11 @@ import {
   parseAlertingConfig,
   runAlerting,
 } from "../actors/alerting/mod.ts";
-import { type IncidentStage } from "../actors/incidents/mod.ts";
+import {
+  defaultIncidentConfig,
+  type IncidentStage,
+  parseIncidentConfig,
+} from "../actors/incidents/mod.ts";
 import { openChannelLabels } from "../actors/ingest/mod.ts";
 import type { HostConfig, SnapshotStore } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
@@ -55,6 +59,10 @@ export async function startStageAlerting(
       registry: options.registry,
       log: options.log,
       ...(options.store ? { store: options.store } : {}),
+      // The budget weighs a group's findings over the window the stage groups them in.
+      groupWindowUs:
+        parseIncidentConfig(options.config.incidents, defaultIncidentConfig, "incidents")
+          .group_window_us,
       sourceLabels: (channel) => {
         const l = labels.get(channel);
         return l && Object.fromEntries(l.map((x) => [x.name, x.value]));

@@ -8,6 +8,7 @@
  */
 import { ConfigError } from "./config_error.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
+import { INCIDENT_PEAK_FIELDS, type IncidentPeak } from "./incident.ts";
 import { isValidName } from "./subjects.ts";
 
 /** A kind of finding: an event type that opens incidents, and how its severity is read. */
@@ -32,10 +33,86 @@ export interface FindingKind {
   /** The body field holding the moment the finding is about (µs), when not its event time. */
   readonly atField?: string;
   /**
+   * How the measure reads as a tail probability, for the page budget: a measure m claims a
+   * surprise of `free_bits + bits_per_unit × min(m, measure_max)` bits (−log2 of the probability
+   * that the channel's past went as far). Without it, a finding states no probability and pages
+   * by its severity.
+   */
+  readonly tail?: FindingTail;
+  /**
+   * Whether its incidents are context rather than pages by default (change points, coherence
+   * shifts): named on a page of the same group as what changed, paged only when a team asks
+   * (`alerting.paging.page_kinds`).
+   */
+  readonly context?: boolean;
+  /**
    * A check of the whole body beyond its channel and measure: returns the body as read, or throws
    * the ProtocolError naming the field and its value. Without it, the body is taken as it is.
    */
   readonly check?: (body: unknown) => object;
+}
+
+/** A measure's reading as a tail probability (FindingKind.tail). */
+export interface FindingTail {
+  readonly bits_per_unit: number;
+  readonly free_bits: number;
+  readonly measure_max: number;
+  /**
+   * Findings whose body's `view` is one of these reached their measure by an outright rule, not a
+   * probability (the anomaly detector's range rule scores 1 outright): they are read by their
+   * band instead (`band_sigmas`), never above the measure's bits.
+   */
+  readonly outright_views?: readonly string[];
+  /** How many standard deviations of the prediction error the body's band `lower..upper` spans each side. */
+  readonly band_sigmas?: number;
+}
+
+/** The surprise in bits `measure` claims on `tail`'s reading (−log2 of its tail probability). */
+export function tailBits(tail: FindingTail, measure: number): number {
+  return tail.free_bits + tail.bits_per_unit * Math.min(tail.measure_max, Math.max(0, measure));
+}
+
+/**
+ * The surprise in bits a finding of `kind` with `body` states, or undefined for a kind without a
+ * tail: its measure's bits; for an outright rule's finding, Cantelli's one-sided bound
+ * P(X − μ ≥ kσ) ≤ 1 / (1 + k²) for its value k band standard deviations from the expected value
+ * (distribution-free, given the band's σ), never above the measure's bits.
+ */
+export function findingTailBits(kind: FindingKind, body: unknown): number | undefined {
+  const tail = kind.tail;
+  if (tail === undefined) return undefined;
+  const b = body !== null && typeof body === "object" ? body as Record<string, unknown> : {};
+  const measure = findingMeasure(kind, b);
+  if (!Number.isFinite(measure)) return undefined;
+  const bits = tailBits(tail, measure);
+  if (!tail.outright_views?.includes(b.view as string)) return bits;
+  const { value, expected, lower, upper } = b;
+  const sigmas = tail.band_sigmas ?? 0;
+  if (
+    typeof value !== "number" || typeof expected !== "number" || typeof lower !== "number" ||
+    typeof upper !== "number" || !(sigmas > 0)
+  ) return tail.free_bits;
+  const sd = (upper - lower) / (2 * sigmas);
+  const k = Math.abs(value - expected) / sd;
+  if (!(k >= 0)) return tail.free_bits; // a band of no width and no departure: 0 / 0
+  return Math.min(bits, Math.log2(1 + k * k));
+}
+
+/**
+ * What a finding of `kind` with `body` saw, for its incident member's `peak`: its measure, the
+ * surprise it states (findingTailBits), and the value with its expected band where the body has
+ * them as numbers.
+ */
+export function findingPeak(kind: FindingKind, body: unknown): IncidentPeak {
+  const b = body !== null && typeof body === "object" ? body as Record<string, unknown> : {};
+  const peak: IncidentPeak = { measure: findingMeasure(kind, b) };
+  const bits = findingTailBits(kind, b);
+  if (bits !== undefined && Number.isFinite(bits)) peak.bits = bits;
+  for (const k of INCIDENT_PEAK_FIELDS) {
+    const x = b[k];
+    if (k !== "bits" && typeof x === "number" && Number.isFinite(x)) peak[k] = x;
+  }
+  return peak;
 }
 
 /** Kinds of finding a process may register, at most: each is a subscription and a metric label. */
@@ -190,6 +267,25 @@ function checkFindingKind(spec: FindingKind, path: string): void {
   if (typeof spec.unit !== "string") {
     throw new ConfigError(`${at}.unit`, `${at}.unit must be a string`, { value: spec.unit });
   }
+  const tail = spec.tail as Record<string, unknown> | undefined;
+  if (
+    tail !== undefined &&
+    !(["bits_per_unit", "free_bits", "measure_max"].every((k) =>
+      typeof tail?.[k] === "number" && Number.isFinite(tail[k]) && (tail[k] as number) >= 0
+    ))
+  ) {
+    throw new ConfigError(
+      `${at}.tail`,
+      `${at}.tail must be { bits_per_unit, free_bits, measure_max }, each a finite number >= 0, ` +
+        `got ${JSON.stringify(tail)}`,
+      { value: tail },
+    );
+  }
+  if (spec.context !== undefined && typeof spec.context !== "boolean") {
+    throw new ConfigError(`${at}.context`, `${at}.context must be true or false`, {
+      value: spec.context,
+    });
+  }
   if (spec.check !== undefined && typeof spec.check !== "function") {
     throw new ConfigError(`${at}.check`, `${at}.check must be a function of the body`, {
       value: spec.check,
@@ -201,7 +297,10 @@ function sameFindingKind(a: FindingKind, b: FindingKind): boolean {
   return a.measure === b.measure && Boolean(a.abs) === Boolean(b.abs) && a.unit === b.unit &&
     (a.channelField ?? "channel") === (b.channelField ?? "channel") &&
     a.episode?.field === b.episode?.field && a.episode?.quiet === b.episode?.quiet &&
-    a.atField === b.atField &&
+    a.atField === b.atField && a.context === b.context &&
+    a.tail?.bits_per_unit === b.tail?.bits_per_unit && a.tail?.free_bits === b.tail?.free_bits &&
+    a.tail?.measure_max === b.tail?.measure_max && a.tail?.band_sigmas === b.tail?.band_sigmas &&
+    (a.tail?.outright_views ?? []).join() === (b.tail?.outright_views ?? []).join() &&
     a.edges.every((x, i) => x === b.edges[i]);
 }
 

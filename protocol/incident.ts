@@ -49,7 +49,30 @@ export interface IncidentMember {
   findings: number;
   /** The highest severity among them, 1-5. */
   peak_severity: number;
+  /**
+   * Its strongest finding (by the bits it states, else its kind's measure): the measure, the bits
+   * and, where the finding's body has
+   * them, the value and the expected value with its band. Absent from incidents made before it
+   * was carried (and from a replay of their recordings).
+   */
+  peak?: IncidentPeak;
 }
+
+/** A member's strongest finding, for an alert that says per series what was seen. */
+export interface IncidentPeak {
+  /** The finding's measure on its kind's scale (an anomaly's score). */
+  measure: number;
+  /** The surprise it states, in bits (−log2 of its tail probability), when its kind states one. */
+  bits?: number;
+  /** The value the finding was about, and what was expected with its band, when it says. */
+  value?: number;
+  expected?: number;
+  lower?: number;
+  upper?: number;
+}
+
+/** The fields of an IncidentPeak beside its measure, in wire order. */
+export const INCIDENT_PEAK_FIELDS = ["bits", "value", "expected", "lower", "upper"] as const;
 
 /** An incident, whole. */
 export interface Incident {
@@ -193,13 +216,31 @@ export function readIncident(raw: unknown): Incident {
 
 function readMember(raw: unknown, where: string): IncidentMember {
   const m = map(raw, where);
-  return {
+  const member: IncidentMember = {
     channel: name(m.channel, `${where}.channel`),
     first_us: int(m.first_us, `${where}.first_us`),
     last_us: int(m.last_us, `${where}.last_us`),
     findings: count(m.findings, `${where}.findings`),
     peak_severity: severity(m.peak_severity, `${where}.peak_severity`),
   };
+  if (m.peak !== undefined) member.peak = readPeak(m.peak, `${where}.peak`);
+  return member;
+}
+
+function readPeak(raw: unknown, where: string): IncidentPeak {
+  const m = map(raw, where);
+  const peak: IncidentPeak = { measure: finite(m.measure, `${where}.measure`) };
+  for (const k of INCIDENT_PEAK_FIELDS) {
+    if (m[k] !== undefined) peak[k] = finite(m[k], `${where}.${k}`);
+  }
+  return peak;
+}
+
+/** A peak with its fields in wire order (only those it has). */
+function peakBody(p: IncidentPeak): Record<string, number> {
+  const out: Record<string, number> = { measure: p.measure };
+  for (const k of INCIDENT_PEAK_FIELDS) if (p[k] !== undefined) out[k] = p[k];
+  return out;
 }
 
 /** The body with its fields in one order, so equal incidents encode to equal bytes (the map an
@@ -211,13 +252,18 @@ export function incidentBody(i: Incident): Record<string, unknown> {
     state: i.state,
     fired: i.fired,
     silenced: i.silenced,
-    members: i.members.map((m) => ({
-      channel: m.channel,
-      first_us: m.first_us,
-      last_us: m.last_us,
-      findings: m.findings,
-      peak_severity: m.peak_severity,
-    })),
+    members: i.members.map((m) => {
+      const body: Record<string, unknown> = {
+        channel: m.channel,
+        first_us: m.first_us,
+        last_us: m.last_us,
+        findings: m.findings,
+        peak_severity: m.peak_severity,
+      };
+      // Only when carried: an incident without peaks encodes to the bytes it always had.
+      if (m.peak !== undefined) body.peak = peakBody(m.peak);
+      return body;
+    }),
     first_us: i.first_us,
     last_us: i.last_us,
     first_finding: i.first_finding,
@@ -270,6 +316,11 @@ function bool(raw: unknown, field: string): boolean {
 function int(raw: unknown, field: string): number {
   if (typeof raw === "number" && Number.isSafeInteger(raw)) return raw;
   throw bad(field, raw, "must be an integer");
+}
+
+function finite(raw: unknown, field: string): number {
+  if (typeof raw === "number" && Number.isFinite(raw)) return raw;
+  throw bad(field, raw, "must be a finite number");
 }
 
 function count(raw: unknown, field: string): number {

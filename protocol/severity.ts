@@ -34,6 +34,17 @@ export const ANOMALY_FINDING: FindingKind = {
   measure: "score",
   edges: [0.6, 0.7, 0.8, 0.9],
   unit: "score",
+  // A score q claims fewer than one sample in 2^(10q + 5) of the channel's past went as far
+  // (docs/methods/anomaly.md, "How a score is scaled": full_score_bits 10, the tail views' 5 free
+  // bits), and a score is capped at 1. The range rule scores 1 outright: its findings are read
+  // by their band, which spans band_sigmas (3) standard deviations each side.
+  tail: {
+    bits_per_unit: 10,
+    free_bits: 5,
+    measure_max: 1,
+    outright_views: ["range"],
+    band_sigmas: 3,
+  },
   check: decodeAnomalyBody,
 };
 
@@ -44,6 +55,8 @@ export const COLLAPSE_FINDING: FindingKind = {
   edges: [1, 2, 4, 8],
   unit: "spreads",
   atField: "change_ts",
+  // A change point is what changed, not why to wake someone (docs/methods/paging.md).
+  context: true,
   check: decodeCollapseBody,
 };
 
@@ -56,6 +69,7 @@ export const COHERENCE_FINDING: FindingKind = {
   unit: "sd",
   channelField: "group",
   episode: { field: "state", quiet: "normal" },
+  context: true,
   check: decodeCoherenceBody,
 };
 

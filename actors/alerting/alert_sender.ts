@@ -21,9 +21,13 @@ import {
 } from "../../protocol/mod.ts";
 import type { SnapshotStore } from "../runtime/mod.ts";
 import type { AlertingConfig } from "./alerting_config.ts";
-import { type AlertAck, alertOfIncident } from "./alert_of_incident.ts";
+import type { AlertAck } from "./alert_of_incident.ts";
+import { incidentAlerts, incidentIdOfKey } from "./incident_alerts.ts";
+import type { Census } from "./page_budget.ts";
+import { isContextKind } from "./paging_config.ts";
 import {
   AlertOutbox,
+  ended,
   type OwedAlert,
   type SavedOutbox,
   type SentAlert,
@@ -76,7 +80,14 @@ export interface AlertSenderOptions {
   sourceLabels?: (channel: string) => Readonly<Record<string, string>> | undefined;
   /** The wall clock (ms); tests and benchmarks may pass their own. */
   now?: () => number;
+  /** What the cluster watches now, for the page budget (sample_census.ts); none: unknown. */
+  census?: () => Census | undefined;
+  /** The incident stage's grouping window, µs (default 60 s, the stage's default). */
+  groupWindowUs?: number;
 }
+
+/** The grouping window assumed when none is given, µs: the incident stage's default. */
+const GROUP_WINDOW_US_DEFAULT = 60_000_000;
 
 /** Sends incidents to the configured targets. */
 export class AlertSender {
@@ -85,6 +96,8 @@ export class AlertSender {
   readonly #targets: Target[];
   readonly #acks = new Map<string, AlertAck>();
   readonly #incidents = new Map<string, Incident>();
+  /** Keys of alerts sent as pages: a page stays one until its incident resolves. */
+  readonly #paged = new Set<string>();
   #running = false;
   #dirty = false;
   #saving: Promise<void> | undefined;
@@ -154,7 +167,8 @@ export class AlertSender {
     for (const i of incidents) this.#incidents.set(i.id, i);
     for (const t of this.#targets) {
       for (const e of [...t.outbox.entries()]) {
-        const i = this.#incidents.get(e.id);
+        if (e.alert.labels.page !== "false" && e.alert.endsAt === undefined) this.#paged.add(e.id);
+        const i = this.#incidents.get(incidentIdOfKey(e.id));
         if (!i || (i.state !== "firing" && i.state !== "resolved")) t.outbox.end(e.id, now);
       }
     }
@@ -170,7 +184,17 @@ export class AlertSender {
     if (this.#incidents.size > this.#c.owed_max) {
       this.#incidents.delete(this.#incidents.keys().next().value!);
     }
-    this.#want(incident, this.#now());
+    const now = this.#now();
+    this.#want(incident, now);
+    // Context that came after a page (a change point confirmed samples after its change) is
+    // named on the pages it may belong to: their alerts are built again (sent only if changed).
+    if (isContextKind(incident.kind, this.#c.paging)) {
+      const ids = new Set([...this.#paged].map(incidentIdOfKey));
+      for (const id of ids) {
+        const paged = this.#incidents.get(id);
+        if (paged && paged.state !== "resolved") this.#want(paged, now);
+      }
+    }
   }
 
   /** An incident was acknowledged: its alert is updated (an annotation), not resolved. */
@@ -181,13 +205,27 @@ export class AlertSender {
     if (i) this.#want(i, this.#now());
   }
 
-  /** Per target, where each incident it holds stands. */
+  /**
+   * Per target, where each incident it holds stands: an incident of several alerts (one per label
+   * group) stands where the least settled of them does (owed, refused, sent, silenced).
+   */
   delivery(): AlertTargetDelivery[] {
     return this.#targets.map((t) => {
       const incidents: Record<string, AlertDeliveryState> = {};
-      for (const e of t.outbox.entries()) incidents[e.id] = stateOf(e);
+      for (const e of t.outbox.entries()) {
+        const id = incidentIdOfKey(e.id), state = stateOf(e);
+        const had = incidents[id];
+        if (had === undefined || SETTLED.indexOf(state) < SETTLED.indexOf(had)) {
+          incidents[id] = state;
+        }
+      }
       return { target: t.name, kind: t.kind, incidents };
     });
+  }
+
+  /** What the cluster watches now, as the page budget counts it (undefined: unknown). */
+  census(): Census | undefined {
+    return this.#o.census?.();
   }
 
   /** Per target name, its counts and its outbox's size. */
@@ -225,16 +263,41 @@ export class AlertSender {
     // Pending incidents are not sure yet; one that resolved without firing was never an alert.
     if (!i.fired) return;
     const ack = this.#acks.get(i.id);
-    const alert = alertOfIncident(i, {
+    const alerts = incidentAlerts(i, {
       dashboardUrl: this.#c.dashboard_url,
       session: this.#c.session,
       ...(ack ? { ack } : {}),
       ...(this.#o.sourceLabels ? { sourceLabels: this.#o.sourceLabels } : {}),
+      paging: this.#c.paging,
+      census: this.#o.census?.(),
+      windowS: (this.#o.groupWindowUs ?? GROUP_WINDOW_US_DEFAULT) / 1e6,
+      others: this.#incidents.values(),
+      paged: (key) => this.#paged.has(key),
     });
+    const keys = new Set<string>();
+    for (const { key, alert, page } of alerts) {
+      keys.add(key);
+      if (page && alert.endsAt === undefined) this.#paged.add(key);
+      else if (alert.endsAt !== undefined) this.#paged.delete(key);
+      for (const t of this.#targets) {
+        if (t.outbox.want(key, alert, i.silenced, now)) {
+          this.#dirty = true;
+          t.wake?.();
+        }
+      }
+    }
+    // An alert of this incident it no longer makes (its members' labels came later and regrouped
+    // them) ends, so no target keeps it firing.
     for (const t of this.#targets) {
-      if (t.outbox.want(i.id, alert, i.silenced, now)) {
-        this.#dirty = true;
-        t.wake?.();
+      for (const e of [...t.outbox.entries()]) {
+        if (keys.has(e.id) || incidentIdOfKey(e.id) !== i.id || e.alert.endsAt !== undefined) {
+          continue;
+        }
+        this.#paged.delete(e.id);
+        if (t.outbox.want(e.id, ended(e.alert, now), i.silenced, now)) {
+          this.#dirty = true;
+          t.wake?.();
+        }
       }
     }
   }
@@ -362,6 +425,9 @@ interface SavedSenderState {
   acks: [string, AlertAck][];
   targets: { name: string; kind: TargetKind; outbox: SavedOutbox }[];
 }
+
+/** Delivery states from the least settled to the most. */
+const SETTLED: readonly AlertDeliveryState[] = ["owed", "refused", "sent", "silenced"];
 
 function stateOf(e: OwedAlert): AlertDeliveryState {
   if (e.silenced && e.delivered) return "silenced";

@@ -11,6 +11,7 @@ import {
   readString,
   rejectUnknown,
 } from "../../protocol/mod.ts";
+import { defaultPagingConfig, type PagingConfig, parsePagingConfig } from "./paging_config.ts";
 
 /** A webhook target: a URL and the headers each post carries (a bearer token). */
 export interface WebhookTarget {
@@ -43,6 +44,8 @@ export interface AlertingConfig {
   dashboard_url: string;
   /** The dashboard session generatorURL opens. */
   session: string;
+  /** What pages: the budget, grouping by labels, the kinds that are context (paging_config.ts). */
+  paging: PagingConfig;
 }
 
 /** Targets one cluster may have, at most, per kind. */
@@ -62,6 +65,7 @@ export const defaultAlertingConfig: Readonly<AlertingConfig> = {
   owed_max: 4096,
   dashboard_url: "",
   session: "main",
+  paging: defaultPagingConfig,
 };
 
 const FIELDS = [
@@ -75,6 +79,7 @@ const FIELDS = [
   "owed_max",
   "dashboard_url",
   "session",
+  "paging",
 ];
 
 /** Whether anything is configured to receive alerts. */
@@ -108,6 +113,7 @@ export function parseAlertingConfig(raw: unknown, path = "alerting"): AlertingCo
     owed_max: ms("owed_max", 16, 1_000_000),
     dashboard_url: dashboard_url.replace(/\/+$/, ""),
     session: readString(o, "session", path, d.session),
+    paging: parsePagingConfig(o.paging, `${path}.paging`),
   };
 }
 

@@ -35,4 +35,31 @@ export {
   type TargetCounts,
 } from "./alert_sender.ts";
 export { registerAlertMetrics } from "./alert_metrics.ts";
+export {
+  GROUP_KEY_SEPARATOR,
+  type IncidentAlert,
+  incidentAlerts,
+  type IncidentAlertsOptions,
+  incidentIdOfKey,
+} from "./incident_alerts.ts";
+export {
+  bitsProbability,
+  budgetBits,
+  budgetSeverity,
+  type Census,
+  evidenceBits,
+  findingBits,
+  PAGE_SEVERITY_MIN,
+  pageMeasure,
+  pageThreshold,
+} from "./page_budget.ts";
+export { registerPageMetrics } from "./page_metrics.ts";
+export {
+  BELOW_BUDGET_CHOICES,
+  defaultPagingConfig,
+  isContextKind,
+  type PagingConfig,
+  parsePagingConfig,
+} from "./paging_config.ts";
+export { CENSUS_WINDOW_MS, SampleCensus } from "./sample_census.ts";
 export { runAlerting, type RunAlertingOptions, type RunningAlerting } from "./run_alerting.ts";

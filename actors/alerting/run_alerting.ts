@@ -23,6 +23,8 @@ import type { Registry } from "prom-client";
 import type { AlertingConfig } from "./alerting_config.ts";
 import { registerAlertMetrics } from "./alert_metrics.ts";
 import { AlertSender, type AlertSenderOptions } from "./alert_sender.ts";
+import { registerPageMetrics } from "./page_metrics.ts";
+import { SampleCensus } from "./sample_census.ts";
 
 /** What running the sender needs. */
 export interface RunAlertingOptions {
@@ -33,6 +35,8 @@ export interface RunAlertingOptions {
   registry?: Registry;
   log: (message: string) => void;
   sourceLabels?: AlertSenderOptions["sourceLabels"];
+  /** The incident stage's grouping window, µs (the page budget's window). */
+  groupWindowUs?: number;
 }
 
 /** A running sender. */
@@ -46,8 +50,19 @@ export interface RunningAlerting {
 
 /** Starts the sender on `bus`. */
 export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promise<RunningAlerting> {
+  // Counted whatever `samples_per_day` says: the threshold's metric shows the measured one too.
+  const census = new SampleCensus().watch(bus);
+  const paging = options.config.paging;
   const sender = new AlertSender(options.config, {
     log: options.log,
+    census: () =>
+      paging.samples_per_day > 0
+        ? {
+          channels: census.census()?.channels ?? 1,
+          samples_per_day: paging.samples_per_day,
+        }
+        : census.census(),
+    ...(options.groupWindowUs !== undefined ? { groupWindowUs: options.groupWindowUs } : {}),
     ...(options.store ? { store: options.store } : {}),
     ...(options.sourceLabels ? { sourceLabels: options.sourceLabels } : {}),
   });
@@ -90,7 +105,17 @@ export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promis
   await sender.start(options.incidents);
   started = true;
   for (const i of early.splice(0)) sender.observe(i);
-  const unregister = options.registry ? registerAlertMetrics(options.registry, sender) : () => {};
+  const unregisterAlerts = options.registry
+    ? registerAlertMetrics(options.registry, sender)
+    : () => {};
+  const unregisterPages = options.registry
+    ? registerPageMetrics(options.registry, { paging, census: () => sender.census() })
+    : () => {};
+  const unregister = () => {
+    census.stop();
+    unregisterAlerts();
+    unregisterPages();
+  };
   return {
     sender,
     async stop() {

@@ -20,6 +20,12 @@ export interface IncidentConfig {
    * whose header lacks the field was made under it, and replays with it on.
    */
   member_joins: boolean;
+  /**
+   * Whether each member carries its strongest finding (`peak`: measure, value, expected band),
+   * which an alert reads to say per series what was seen and how improbable. On by default; a
+   * recording whose header lacks the field was made before it, and replays with it off.
+   */
+  member_peaks: boolean;
   /** An incident stays pending this long after its first finding before it may fire. */
   for_us: number;
   /** An incident resolves once this long has passed since its last finding (keep firing for). */
@@ -56,6 +62,7 @@ export interface IncidentConfig {
 export const defaultIncidentConfig: IncidentConfig = {
   group_window_us: 60_000_000,
   member_joins: false,
+  member_peaks: true,
   for_us: 2_000_000,
   hold_us: 30_000_000,
   episode_hold_max_us: 3_600_000_000,
@@ -76,17 +83,25 @@ export const legacyIncidentConfig: IncidentConfig = {
   ...defaultIncidentConfig,
   group_window_us: 5_000_000,
   member_joins: true,
+  member_peaks: false,
 };
 
-/** The base a recorded `config.incidents` is read over: the legacy one without `member_joins`. */
+/**
+ * The base a recorded `config.incidents` is read over: the legacy one without `member_joins`, and
+ * without members' peaks when it lacks `member_peaks` (recorded before incidents carried them).
+ */
 export function recordedIncidentBase(raw: unknown): IncidentConfig {
-  const recent = typeof raw === "object" && raw !== null && "member_joins" in raw;
-  return recent ? defaultIncidentConfig : legacyIncidentConfig;
+  const has = (k: string) => typeof raw === "object" && raw !== null && k in raw;
+  if (!has("member_joins")) return legacyIncidentConfig;
+  return has("member_peaks")
+    ? defaultIncidentConfig
+    : { ...defaultIncidentConfig, member_peaks: false };
 }
 
 const FIELDS: ReadonlyArray<keyof IncidentConfig> = [
   "group_window_us",
   "member_joins",
+  "member_peaks",
   "for_us",
   "hold_us",
   "episode_hold_max_us",
@@ -107,13 +122,14 @@ export function parseIncidentConfig(
   const o = configObject(raw ?? {}, path);
   rejectUnknown(o, FIELDS, path);
   const read = (
-    key: Exclude<keyof IncidentConfig, "member_joins">,
+    key: Exclude<keyof IncidentConfig, "member_joins" | "member_peaks">,
     bounds: { min: number; max: number },
   ) => readNumber(o, key, path, base[key], { ...bounds, integer: true });
   const us = { min: 0, max: 86_400_000_000 };
   return {
     group_window_us: read("group_window_us", us),
     member_joins: readBoolean(o, "member_joins", path, base.member_joins),
+    member_peaks: readBoolean(o, "member_peaks", path, base.member_peaks),
     for_us: read("for_us", us),
     hold_us: read("hold_us", us),
     episode_hold_max_us: read("episode_hold_max_us", us),

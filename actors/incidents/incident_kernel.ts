@@ -17,6 +17,8 @@ import {
   INCIDENT_LINKS_MAX,
   INCIDENT_MEMBERS_MAX,
   type IncidentKind,
+  type IncidentMember,
+  type IncidentPeak,
   type IncidentState,
 } from "../../protocol/mod.ts";
 import type { IncidentConfig } from "./config.ts";
@@ -56,6 +58,8 @@ export interface IncidentFinding {
    * grouped one once all its members are stale) and opens nothing.
    */
   stale?: boolean;
+  /** What the finding saw (its measure, value and expected band), for its member's `peak`. */
+  peak?: IncidentPeak;
 }
 
 /** The kind the kernel orders a stale marker under among findings. */
@@ -278,7 +282,7 @@ function send(o: OpenIncident, event: IncidentMachineEvent): boolean {
 function update(o: OpenIncident, ts_us: number): IncidentUpdate {
   const incident: Incident = {
     ...o.incident,
-    members: o.incident.members.map((m) => ({ ...m })),
+    members: o.incident.members.map((m) => m.peak ? { ...m, peak: { ...m.peak } } : { ...m }),
     links: [...o.incident.links],
   };
   return { incident, n: o.updates++, ts_us };
@@ -298,7 +302,7 @@ function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[])
     out.push(update(opened, f.ts_us));
     return;
   }
-  join(o, f);
+  join(s, o, f);
   linkContinued(s, o, f, out);
   spanFrom(o, f);
   send(o, {
@@ -370,13 +374,13 @@ function openIncident(s: IncidentKernelState, f: IncidentFinding): OpenIncident 
     state: "pending",
     fired: false,
     silenced: false,
-    members: [{
+    members: [withPeak(s, {
       channel: f.channel,
       first_us: f.ts_us,
       last_us: f.ts_us,
       findings: 1,
       peak_severity: f.severity,
-    }],
+    }, f)],
     first_us: f.ts_us,
     last_us: f.ts_us,
     first_finding: f.id,
@@ -403,7 +407,23 @@ function openIncident(s: IncidentKernelState, f: IncidentFinding): OpenIncident 
   return o;
 }
 
-function join(o: OpenIncident, f: IncidentFinding): void {
+/**
+ * `m` with `f`'s peak when the kernel carries peaks and `f` is stronger than its peak so far (the
+ * first of equals stays, so the order findings of one time are taken in decides nothing new).
+ */
+function withPeak(s: IncidentKernelState, m: IncidentMember, f: IncidentFinding): IncidentMember {
+  if (!s.config.member_peaks || f.peak === undefined || !Number.isFinite(f.peak.measure)) return m;
+  if (m.peak === undefined || stronger(f.peak, m.peak)) m.peak = { ...f.peak };
+  return m;
+}
+
+/** Whether `a` is the stronger finding: by the bits it states, else by its measure. */
+function stronger(a: IncidentPeak, b: IncidentPeak): boolean {
+  if (a.bits !== undefined && b.bits !== undefined && a.bits !== b.bits) return a.bits > b.bits;
+  return a.measure > b.measure;
+}
+
+function join(s: IncidentKernelState, o: OpenIncident, f: IncidentFinding): void {
   const i = o.incident;
   let m = i.members.find((x) => x.channel === f.channel);
   if (!m && i.members.length < INCIDENT_MEMBERS_MAX) {
@@ -414,6 +434,7 @@ function join(o: OpenIncident, f: IncidentFinding): void {
     m.last_us = Math.max(m.last_us, f.ts_us);
     m.findings++;
     m.peak_severity = Math.max(m.peak_severity, f.severity);
+    withPeak(s, m, f);
   }
   i.first_us = Math.min(i.first_us, f.ts_us); // a late finding may be the earliest
   i.last_us = Math.max(i.last_us, f.ts_us);

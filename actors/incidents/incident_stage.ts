@@ -27,6 +27,7 @@ import {
   findingActors,
   findingFacts,
   findingKindOf,
+  findingPeak,
   type Incident,
   type IncidentControlAnswer,
   incidentControlSubject,
@@ -157,6 +158,7 @@ export function findingOfEvent(
   if (facts.quiet === true) f.opens = false;
   else if (facts.quiet === false) f.ongoing = true;
   if (facts.at_us !== undefined) f.at_us = facts.at_us;
+  f.peak = findingPeak(spec, event.body);
   return f;
 }
 

@@ -4,7 +4,36 @@
  * and the scores back out, each watched channel's latest anomaly score and open incidents, so a
  * team can alert on them from its own Prometheus.
  */
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, type Metric, Registry } from "prom-client";
+
+/**
+ * A gauge whose series carry labels that differ from one to the next (each channel's own source
+ * labels), which prom-client's Gauge, fixed to its label names, cannot hold: its values are set
+ * whole at each scrape.
+ */
+export class LabelledGauge {
+  readonly name: string;
+  readonly help: string;
+  /** The series now: each its labels and value. */
+  values: Array<{ labels: Record<string, string>; value: number }> = [];
+
+  constructor(registry: Registry, name: string, help: string) {
+    this.name = name;
+    this.help = help;
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  /** What the registry prints (prom-client's metric shape). */
+  get() {
+    return {
+      name: this.name,
+      help: this.help,
+      type: "gauge",
+      aggregator: "sum",
+      values: this.values.map((v) => ({ labels: { ...v.labels }, value: v.value })),
+    };
+  }
+}
 
 /** The receiver's metrics. */
 export class IngestMetrics {
@@ -64,12 +93,12 @@ export class IngestMetrics {
       "again with the next request",
     registers: [this.registry],
   });
-  readonly anomalyScore = new Gauge<"channel">({
-    name: "troupe_anomaly_score",
-    help: "Each watched channel's latest anomaly score, in [0, 1]",
-    labelNames: ["channel"],
-    registers: [this.registry],
-  });
+  readonly anomalyScore = new LabelledGauge(
+    this.registry,
+    "troupe_anomaly_score",
+    "Each watched channel's highest anomaly score since the last scrape, in [0, 1], with its " +
+      "source series' labels (__name__ as metric)",
+  );
   readonly openIncidents = new Gauge<"channel">({
     name: "troupe_open_incidents",
     help: "Each watched channel's open anomaly incidents (1 from an anomaly until its stale " +

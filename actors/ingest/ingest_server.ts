@@ -111,7 +111,7 @@ export class IngestServer {
     this.#src = options.src ?? "remote-write";
     this.#subject = feedBatchSubject(settings.feed);
     this.#bus = options.bus;
-    this.#scores = new ScoreWatch(options.bus, (c) => this.table.has(c));
+    this.#scores = new ScoreWatch(options.bus, (c) => this.table.labelsOf(c));
     this.#labels = options.labels;
     this.#now = options.now ?? Date.now;
   }

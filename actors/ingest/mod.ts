@@ -9,6 +9,7 @@ export { IngestMetrics } from "./ingest_metrics.ts";
 export { type FeedJournal, feedJournal, type FeedJournalOptions } from "./feed_journal.ts";
 export { type IncomingSeries, type SampleOutcome, seriesSamples } from "./series_samples.ts";
 export { SeriesTable } from "./series_table.ts";
+export { EXPORTER_SELF_PREFIXES, isExporterSelfMetric, selectsSeries } from "./series_selection.ts";
 export {
   CHANNEL_LABELS_KEPT_MAX,
   type ChannelLabelsBook,

@@ -1,8 +1,11 @@
 /**
- * The scores back out: each watched channel's latest anomaly score and its open incidents, read
- * from the anomaly detectors' outputs (`troupe.out.anomaly.<channel>`) and the incident stage's
- * updates (`troupe.out.incident.anomaly`), for the receiver's `/metrics`. A message costs a map
- * write (its bytes kept as the channel's latest); the score is decoded when `/metrics` is scraped.
+ * The scores back out: each watched channel's highest anomaly score since the last scrape, with
+ * the source series' labels, and its open incidents, read from the anomaly detectors' outputs
+ * (`troupe.out.anomaly.<channel>`) and the incident stage's updates (`troupe.out.incident.anomaly`),
+ * for the receiver's `/metrics`. The highest, not the latest: a score of 1 between two scrapes
+ * would otherwise read as whatever the sample at scrape time scored, and a rule on it never fire.
+ * A message costs a map write (its bytes kept until the scrape, a few per channel); the scores are
+ * decoded when `/metrics` is scraped, or at once when a channel's frames pile up past a bound.
  */
 import {
   type Bus,
@@ -12,26 +15,44 @@ import {
   outPattern,
   outSubject,
 } from "../../protocol/mod.ts";
+import type { Label } from "../../protocol/prometheus/mod.ts";
 import type { IngestMetrics } from "./ingest_metrics.ts";
 
 /** Open incidents remembered at most (a resolved one is forgotten). */
 const OPEN_MAX = 10_000;
+/** A channel's frames kept undecoded between scrapes, at most (past it they are folded in). */
+export const FRAMES_KEPT_MAX = 16;
 
-/** Watches the channels `watched` says are the receiver's. */
+/** A channel's scores since the last scrape. */
+interface ChannelScores {
+  /** Frames not yet decoded. */
+  frames: Uint8Array[];
+  /** The highest score of the frames decoded since the last scrape (-Infinity: none). */
+  max: number;
+  /** The last score read (what a scrape with no new sample shows). */
+  last: number | undefined;
+}
+
+/** Watches the channels `labelsOf` knows (the receiver's, with their source labels). */
 export class ScoreWatch {
-  readonly #latest = new Map<string, Uint8Array>();
-  /** Each channel's last score read (kept when its latest message is an event, not a frame). */
-  readonly #scores = new Map<string, number>();
+  readonly #channels = new Map<string, ChannelScores>();
+  readonly #labelsOf: (channel: string) => readonly Label[] | undefined;
   /** Open incidents by id: their channels. */
   readonly #open = new Map<string, string[]>();
   readonly #subs: BusSubscription[];
 
-  constructor(bus: Bus, watched: (channel: string) => boolean) {
+  constructor(bus: Bus, labelsOf: (channel: string) => readonly Label[] | undefined) {
+    this.#labelsOf = labelsOf;
+    const watched = (channel: string) => labelsOf(channel) !== undefined;
     const prefix = outPattern("anomaly").slice(0, -1);
     this.#subs = [
       bus.subscribe(outPattern("anomaly"), (msg) => {
         const channel = msg.subject.slice(prefix.length);
-        if (watched(channel)) this.#latest.set(channel, msg.data);
+        if (!watched(channel)) return;
+        let c = this.#channels.get(channel);
+        if (!c) this.#channels.set(channel, c = { frames: [], max: -Infinity, last: undefined });
+        c.frames.push(msg.data);
+        if (c.frames.length > FRAMES_KEPT_MAX) fold(c);
       }),
       bus.subscribe(outSubject("incident", "anomaly"), (msg) => {
         try {
@@ -47,26 +68,24 @@ export class ScoreWatch {
     ];
   }
 
-  /** Sets the gauges from what was seen. */
+  /** Sets the gauges from what was seen since the last call, and starts the next interval. */
   refresh(metrics: IngestMetrics): void {
-    metrics.anomalyScore.reset();
-    for (const [channel, bytes] of this.#latest) {
-      try {
-        const { score } = decodeAnomalyColumns(bytes);
-        const last = score[score.length - 1];
-        if (last !== undefined) this.#scores.set(channel, last);
-      } catch {
-        // An event (not a columns frame): the score read before stands.
+    const scores: Array<{ labels: Record<string, string>; value: number }> = [];
+    for (const [channel, c] of this.#channels) {
+      fold(c);
+      const score = c.max > -Infinity ? c.max : c.last;
+      c.max = -Infinity;
+      if (score !== undefined) {
+        scores.push({ labels: scoreLabels(channel, this.#labelsOf(channel)), value: score });
       }
-      const score = this.#scores.get(channel);
-      if (score !== undefined) metrics.anomalyScore.set({ channel }, score);
     }
+    metrics.anomalyScore.values = scores;
     metrics.openIncidents.reset();
     const counts = new Map<string, number>();
     for (const channels of this.#open.values()) {
       for (const c of channels) counts.set(c, (counts.get(c) ?? 0) + 1);
     }
-    for (const channel of this.#latest.keys()) {
+    for (const channel of this.#channels.keys()) {
       metrics.openIncidents.set({ channel }, counts.get(channel) ?? 0);
     }
   }
@@ -74,4 +93,42 @@ export class ScoreWatch {
   stop(): void {
     for (const s of this.#subs) s.unsubscribe();
   }
+}
+
+/** Decodes a channel's kept frames into its highest score and last score. */
+function fold(c: ChannelScores): void {
+  for (const bytes of c.frames) {
+    try {
+      const { score } = decodeAnomalyColumns(bytes);
+      for (const s of score) if (s > c.max) c.max = s;
+      const last = score[score.length - 1];
+      if (last !== undefined) c.last = last;
+    } catch {
+      // An event (not a columns frame): its sample's score is in the frame beside it.
+    }
+  }
+  c.frames.length = 0;
+}
+
+/**
+ * The labels of a channel's score: `channel`, then the source series' labels under their own
+ * names (`__name__` as `metric`; one named `channel` kept as `source_channel`), as vmanomaly's
+ * `anomaly_score` keeps its input's labels, so a rule can join it to the series. In name order.
+ */
+export function scoreLabels(
+  channel: string,
+  source: readonly Label[] | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = { channel };
+  const named = (source ?? []).map((l) => ({
+    ...l,
+    name: l.name === "__name__" ? "metric" : l.name,
+  }));
+  for (const l of named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    let name = l.name;
+    if (name.startsWith("__")) continue;
+    if (name in out) name = `source_${name}`;
+    if (!(name in out)) out[name] = l.value;
+  }
+  return out;
 }

@@ -13,6 +13,7 @@
 import type { Label, LabelSelector, MetricType } from "../../protocol/prometheus/mod.ts";
 import { seriesChannel } from "../../protocol/prometheus/mod.ts";
 import { keyHash, type KeyPlace, type KeySource, SeriesKeys } from "./_series_keys.ts";
+import { selectsSeries } from "./series_selection.ts";
 import { sourceLabels } from "./source_labels.ts";
 
 export { type KeySource, keySource } from "./_series_keys.ts";
@@ -66,6 +67,8 @@ export class SeriesTable {
   readonly #recorded = new Map<string, string>();
   /** The channel names of the record. */
   readonly #reserved = new Set<string>();
+  /** The source labels of each channel held (sourceLabels), for the scores back out. */
+  readonly #labels = new Map<string, readonly Label[]>();
   /** Metric families' types from metadata. */
   readonly #types = new Map<string, MetricType>();
   /** Moves on when a family's type changes, so series typed before it are judged again. */
@@ -79,6 +82,11 @@ export class SeriesTable {
   /** Channels fed. */
   get channels(): number {
     return this.#channels.size;
+  }
+
+  /** The source labels of a channel this table feeds (sourceLabels), or undefined. */
+  labelsOf(channel: string): readonly Label[] | undefined {
+    return this.#labels.get(channel);
   }
 
   /** Whether `channel` is one this table feeds. */
@@ -148,7 +156,7 @@ export class SeriesTable {
       sameHash: undefined,
       next: undefined,
     });
-    if (this.#match.length > 0 && !this.#match.some((s) => s.matches(labels))) {
+    if (!selectsSeries(this.#match, labels)) {
       if (this.#skippedCount >= SKIPPED_MAX) this.#forgetSkipped();
       this.#skippedCount++;
       return this.#remember(src, from, to, entry("unmatched"), after);
@@ -181,6 +189,7 @@ export class SeriesTable {
     }
     this.#channels.add(channel);
     this.#held.add(channel);
+    this.#labels.set(channel, sourceLabels(labels));
     s.channel = channel;
     s.skipped = "";
     if (s.id >= 0) this.lastT[s.id] = NaN;
@@ -197,6 +206,7 @@ export class SeriesTable {
     // A channel of the record stays counted: the host may have admitted it before.
     if (!this.#reserved.has(s.channel)) this.#channels.delete(s.channel);
     this.#held.delete(s.channel);
+    this.#labels.delete(s.channel);
     s.skipped = "vacant";
     this.lastT[s.id] = NaN;
   }

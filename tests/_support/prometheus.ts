@@ -97,7 +97,7 @@ export function startNodeExporter(): Promise<StartedProcess> {
 export function startPrometheus(
   targets: string[],
   writeUrl: string,
-  extra: { bearerToken?: string } = {},
+  extra: { bearerToken?: string; honorLabels?: boolean } = {},
 ): Promise<StartedProcess> {
   return startProcess(PROMETHEUS_BIN, (port, dir) => {
     const config = join(dir, "prometheus.yml");
@@ -110,7 +110,7 @@ export function startPrometheus(
   scrape_interval: 1s
   evaluation_interval: 1m
 scrape_configs:
-  - job_name: node
+  - job_name: node${extra.honorLabels ? "\n    honor_labels: true" : ""}
     static_configs:
       - targets: [${targets.map((t) => `"${t}"`).join(", ")}]
 remote_write:

@@ -63,7 +63,12 @@ const real = haveNatsServer("troupe run alerting") && haveAlertmanager("troupe r
           hold_us: 600_000_000,
           group_window_us: 1_000_000,
         },
-        alerting: { alertmanagers: [am.url], resend_ms: 500 },
+        alerting: {
+          alertmanagers: [am.url],
+          resend_ms: 500,
+          // Every fired incident is sent: this is about delivery, not the page budget.
+          paging: { budget: false, page_kinds: ["collapse", "coherence"] },
+        },
       }),
     );
     let run = startTroupe(["run", "--config", path]);

@@ -38,7 +38,11 @@ const S = 1_000_000;
       config: { ...defaultIncidentConfig, for_us: 0, reorder_us: 0 },
     });
     const alerting = await runAlerting(bus, {
-      config: parseAlertingConfig({ alertmanagers: [am.url], resend_ms: 500 }),
+      config: parseAlertingConfig({
+        alertmanagers: [am.url],
+        resend_ms: 500,
+        paging: { budget: false, page_kinds: ["collapse", "coherence"] },
+      }),
       incidents: [],
       log: () => {},
     });

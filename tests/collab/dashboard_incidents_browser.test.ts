@@ -48,7 +48,11 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
   const am = hook ? await TestAlertmanager.start(hook.url) : undefined;
   const alerting = am
     ? await runAlerting(bus, {
-      config: parseAlertingConfig({ alertmanagers: [am.url], resend_ms: 500 }),
+      config: parseAlertingConfig({
+        alertmanagers: [am.url],
+        resend_ms: 500,
+        paging: { budget: false, page_kinds: ["collapse", "coherence"] },
+      }),
       incidents: [],
       log: () => {},
     })

@@ -122,4 +122,28 @@ test("decodeIncident() names the field and value it refuses", () => {
   assert.is(err.field, "body.links");
 });
 
+test("a member's peak round-trips, is left out when absent, and a bad one is named by its field", () => {
+  const withPeak = crash();
+  withPeak.members[0]!.peak = { measure: 0.93, value: 1000, expected: 100, lower: 95, upper: 105 };
+  withPeak.members[1]!.peak = { measure: 2.5 };
+  const bytes = encodeIncident(META, withPeak);
+  assert.equal(decodeIncident(bytes).incident, withPeak);
+  assert.equal(encodeIncident(META, decodeIncident(bytes).incident), bytes);
+  assert.is(decodeIncident(bytes).incident.members[2]!.peak, undefined);
+  // Without peaks, the bytes an incident always had.
+  assert.ok(encodeIncident(META, crash()).length < bytes.length);
+  const bad = crash() as unknown as { members: Array<Record<string, unknown>> };
+  bad.members[1]!.peak = { measure: 1, upper: "high" };
+  try {
+    decodeIncident(encodeEnvelope({ ...META, type: "incident", body: bad }));
+    assert.unreachable("a peak whose upper is a string decodes");
+  } catch (err) {
+    assert.instance(err, ProtocolError);
+    assert.is(
+      (err as Error).message,
+      'Incident field "body.members[1].peak.upper" must be a finite number, got "high"',
+    );
+  }
+});
+
 test.run();

@@ -87,7 +87,14 @@ async function server(
 
 function sender(extra: Record<string, unknown>, logs: string[]) {
   return new AlertSender(
-    parseAlertingConfig({ resend_ms: 60_000, timeout_ms: 300, retry_ms_max: 400, ...extra }),
+    parseAlertingConfig({
+      resend_ms: 60_000,
+      timeout_ms: 300,
+      retry_ms_max: 400,
+      // Delivery, not paging: every fired incident is sent.
+      paging: { budget: false, page_kinds: ["collapse", "coherence"] },
+      ...extra,
+    }),
     { log: (m) => logs.push(m) },
   );
 }

@@ -74,6 +74,8 @@ async function setup(extra: Record<string, unknown> = {}, pair = false) {
       resend_ms: 500,
       resolved_resend_ms: 1000,
       dashboard_url: "http://127.0.0.1:1",
+      // Delivery, not paging: every fired incident is sent (paging.test.ts tests the budget).
+      paging: { budget: false, page_kinds: ["collapse", "coherence"] },
       ...extra,
     }),
     incidents: stage.list(),

@@ -43,7 +43,11 @@ const S = 1_000_000;
         hold_us: 5 * S,
         group_window_us: S,
       };
-      const alerting = parseAlertingConfig({ alertmanagers: [am.url], resend_ms: 500 });
+      const alerting = parseAlertingConfig({
+        alertmanagers: [am.url],
+        resend_ms: 500,
+        paging: { budget: false, page_kinds: ["collapse", "coherence"] },
+      });
       const holder = async (bus: NatsBus) => {
         const source = await openFindingsStream(bus.nc);
         const snapshots = await KvSnapshotStore.open(bus.nc);

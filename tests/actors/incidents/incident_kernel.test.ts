@@ -9,6 +9,7 @@ import {
   type IncidentUpdate,
   initIncidents,
   legacyIncidentConfig,
+  recordedIncidentBase,
   stepIncidents,
 } from "../../../actors/incidents/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
@@ -299,6 +300,35 @@ test("a coherent group's incident stays open until its return to normal, and a s
   // A return that never comes (the feed stopped): the episode holds it episode_hold_max_us.
   const alone = run([coherent]).find((u) => u.incident.state === "resolved")!;
   assert.is(alone.ts_us, T0 + defaultIncidentConfig.episode_hold_max_us);
+});
+
+test("each member keeps its strongest finding's peak; a legacy stage and a recording without member_peaks carry none", () => {
+  const peaked = (score: number, ts_us: number, value: number): IncidentFinding => ({
+    id: `p${ts_us}`,
+    kind: "anomaly",
+    channel: "SYM001",
+    ts_us,
+    severity: 5,
+    peak: { measure: score, value, expected: 100, lower: 95, upper: 105 },
+  });
+  const findings = [
+    peaked(0.9, T0, 300),
+    peaked(0.97, T0 + 1_000_000, 900),
+    peaked(0.95, T0 + 2e6, 5),
+  ];
+  const last = lastOf(run(findings));
+  assert.equal(last[0]!.members[0]!.peak, {
+    measure: 0.97,
+    value: 900,
+    expected: 100,
+    lower: 95,
+    upper: 105,
+  });
+  assert.is(lastOf(run(findings, legacyIncidentConfig))[0]!.members[0]!.peak, undefined);
+  const recorded = { ...defaultIncidentConfig } as Record<string, unknown>;
+  delete recorded.member_peaks;
+  assert.is(recordedIncidentBase(recorded).member_peaks, false);
+  assert.is(recordedIncidentBase(defaultIncidentConfig).member_peaks, true);
 });
 
 test.run();

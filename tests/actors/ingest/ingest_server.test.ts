@@ -230,6 +230,37 @@ test("match rules choose the series; the others are dropped and counted", async 
   }
 });
 
+test("the exporters' own instrumentation is not watched unless a selector names it by metric", async () => {
+  const names = [
+    "http_latency_seconds",
+    "node_load1",
+    "go_goroutines",
+    "process_cpu_seconds_total",
+    "promhttp_metric_handler_requests_total",
+    "scrape_duration_seconds",
+    "node_scrape_collector_duration_seconds",
+  ];
+  const cases: Array<[string[] | undefined, string[]]> = [
+    [undefined, ["api-http_latency_seconds", "api-node_load1"]],
+    [['{job="api"}'], ["api-http_latency_seconds", "api-node_load1"]],
+    [['{__name__=~"go_.*|node_load1"}'], ["api-node_load1", "api-go_goroutines"]],
+  ];
+  for (const [match, taken] of cases) {
+    const r = await receiver(match ? { match } : {});
+    try {
+      const res = await r.write({ timeseries: names.map((n) => good(n)) });
+      assert.is(res.status, 204);
+      assert.equal([...r.samples.keys()], taken, `match ${JSON.stringify(match)}`);
+      assert.is(
+        await r.metric('troupe_ingest_samples_total{api="remote_write",outcome="unmatched"}'),
+        names.length - taken.length,
+      );
+    } finally {
+      await r.close();
+    }
+  }
+});
+
 test("a body that is not snappy, or snappy that is not protobuf, is 400 naming it", async () => {
   const r = await receiver();
   try {
