@@ -63,7 +63,10 @@ export interface FindingTail {
    * band instead (`band_sigmas`), never above the measure's bits.
    */
   readonly outright_views?: readonly string[];
-  /** How many standard deviations of the prediction error the body's band `lower..upper` spans each side. */
+  /**
+   * How many standard deviations of the prediction error the body's band `lower..upper` spans each
+   * side.
+   */
   readonly band_sigmas?: number;
 }
 

@@ -49,7 +49,9 @@ export interface IncidentAlertsOptions extends AlertOfIncidentOptions {
   windowS: number;
   /** The other incidents the sender holds, for the context a page names. */
   others?: Iterable<Incident>;
-  /** Whether the alert of `key` was sent as a page before: it stays one while its incident lives. */
+  /**
+   * Whether the alert of `key` was sent as a page before: it stays one while its incident lives.
+   */
   paged?: (key: string) => boolean;
 }
 

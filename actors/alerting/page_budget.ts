@@ -1,12 +1,12 @@
 /**
- * The page threshold from a false-alarm budget: pure arithmetic, derived on
- * docs/methods/paging.md. A finding's evidence is the surprise its kind states, in bits
- * (−log2 of its tail probability, as its kind declares: an anomaly score q claims 10q + 5). With S samples watched a
- * day and a budget of B false pages a day, Bonferroni's bound says a single sample pages when its
- * surprise reaches log2(S / B) bits; a group of k channels of one instance whose findings fall
- * within one grouping window pages when their summed surprise pays for every other group of k
- * that could have been chosen (the union bound over the channels and the samples of the window).
- * The bits past the bound are how far past the budget a page is, and its severity.
+ * The page threshold from a false-alarm budget: pure arithmetic, derived on docs/methods/paging.md.
+ * A finding's evidence is the surprise its kind states, in bits (−log2 of its tail probability, as
+ * its kind declares: an anomaly score q claims 10q + 5). With S samples watched a day and a budget
+ * of B false pages a day, Bonferroni's bound says a single sample pages when its surprise reaches
+ * log2(S / B) bits; a group of k channels of one instance whose findings fall within one grouping
+ * window pages when their summed surprise pays for every other group of k that could have been
+ * chosen (the union bound over the channels and the samples of the window). The bits past the bound
+ * are how far past the budget a page is, and its severity.
  */
 import { findingKindOf, type FindingTail, type IncidentPeak } from "../../protocol/mod.ts";
 

@@ -36,7 +36,8 @@ export function registerPageMetrics(
   const gauges: Array<[string, string, (c: Census) => number]> = [
     [
       "troupe_page_threshold_probability",
-      "The per-sample tail probability a finding must reach to page alone: pages_per_day / samples a day",
+      "The per-sample tail probability a finding must reach to page alone: " +
+      "pages_per_day / samples a day",
       (c) => pageThreshold(c, options.paging.pages_per_day),
     ],
     [

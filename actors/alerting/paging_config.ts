@@ -33,7 +33,9 @@ export interface PagingConfig {
    * detectors' outputs (the channels they score and how many samples each).
    */
   samples_per_day: number;
-  /** Source labels an incident's members are grouped by, in order (none: one alert per incident). */
+  /**
+   * Source labels an incident's members are grouped by, in order (none: one alert per incident).
+   */
   group_by: string[];
   /**
    * Kinds of finding that page though their kind declares them context (change points and

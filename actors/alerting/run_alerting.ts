@@ -48,6 +48,15 @@ export interface RunningAlerting {
   abandon(): Promise<void>;
 }
 
+/** The census the budget counts over: as measured, or at a fixed `samples_per_day` when set. */
+function budgetCensus(
+  census: SampleCensus,
+  samples_per_day: number,
+): () => ReturnType<SampleCensus["census"]> {
+  if (samples_per_day <= 0) return () => census.census();
+  return () => ({ channels: census.census()?.channels ?? 1, samples_per_day });
+}
+
 /** Starts the sender on `bus`. */
 export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promise<RunningAlerting> {
   // Counted whatever `samples_per_day` says: the threshold's metric shows the measured one too.
@@ -55,13 +64,7 @@ export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promis
   const paging = options.config.paging;
   const sender = new AlertSender(options.config, {
     log: options.log,
-    census: () =>
-      paging.samples_per_day > 0
-        ? {
-          channels: census.census()?.channels ?? 1,
-          samples_per_day: paging.samples_per_day,
-        }
-        : census.census(),
+    census: budgetCensus(census, paging.samples_per_day),
     ...(options.groupWindowUs !== undefined ? { groupWindowUs: options.groupWindowUs } : {}),
     ...(options.store ? { store: options.store } : {}),
     ...(options.sourceLabels ? { sourceLabels: options.sourceLabels } : {}),

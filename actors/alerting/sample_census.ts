@@ -1,9 +1,10 @@
 /**
  * The census the page budget is counted over: which channels the cluster watches and how many
  * samples of them a day, read from the outputs of the actor kinds whose findings state a tail
- * probability (`troupe.out.<kind>.<channel>`: one columns frame per frame scored, its times one
- * per sample), so it is what those detectors actually score, on every host. Counted over a trailing window of wall time beside the live
- * sender (replay never sends, so nothing replayed depends on it).
+ * probability (`troupe.out.<kind>.<channel>`: one columns frame per frame scored, its times one per
+ * sample), so it is what those detectors actually score, on every host. Counted over a trailing
+ * window of wall time beside the live sender (replay never sends, so nothing replayed depends on
+ * it).
  */
 import {
   type Bus,

@@ -1,11 +1,12 @@
 /**
- * The scores back out: each watched channel's highest anomaly score since the last scrape, with
- * the source series' labels, and its open incidents, read from the anomaly detectors' outputs
- * (`troupe.out.anomaly.<channel>`) and the incident stage's updates (`troupe.out.incident.anomaly`),
- * for the receiver's `/metrics`. The highest, not the latest: a score of 1 between two scrapes
- * would otherwise read as whatever the sample at scrape time scored, and a rule on it never fire.
- * A message costs a map write (its bytes kept until the scrape, a few per channel); the scores are
- * decoded when `/metrics` is scraped, or at once when a channel's frames pile up past a bound.
+ * The scores back out: each watched channel's highest anomaly score since the last scrape, with the
+ * source series' labels, and its open incidents, read from the anomaly detectors' outputs
+ * (`troupe.out.anomaly.<channel>`) and the incident stage's updates
+ * (`troupe.out.incident.anomaly`), for the receiver's `/metrics`. The highest, not the latest: a
+ * score of 1 between two scrapes would otherwise read as whatever the sample at scrape time scored,
+ * and a rule on it never fire. A message costs a map write (its bytes kept until the scrape, a few
+ * per channel); the scores are decoded when `/metrics` is scraped, or at once when a channel's
+ * frames pile up past a bound.
  */
 import {
   type Bus,
