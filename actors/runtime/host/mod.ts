@@ -7,6 +7,7 @@ export {
   checkNatsUrl,
   defaultHostConfig,
   type HostConfig,
+  type HostConfigOverrides,
   type LeaseSettings,
   leaseSettings,
   LIMITS_MAX,
