@@ -51,7 +51,10 @@ export const command: Command = {
       defaultText: "until Ctrl-C",
       duration: { positive: true },
     },
-    nats: NATS_OPTION,
+    nats: {
+      ...NATS_OPTION,
+      defaultText: `the --config file's "nats", else ${NATS_OPTION.defaultText}`,
+    },
     subjects: {
       type: "string",
       arg: "PATTERNS",
@@ -89,17 +92,20 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     const out = str(args, "out");
     if (out === undefined) throw new UsageError("Option --out FILE is required");
     const durationS = duration(args, "duration");
-    const nats = resolveNatsUrl(str(args, "nats"));
-    const url = nats.url;
     const subjects = recordSubjects(text(args, "subjects"));
     const seed = optNum(args, "seed") ?? null;
     const configPath = str(args, "config");
     let config: Record<string, unknown> | null = null;
     let kinds: RecordingKindModule[] = [];
+    // The hosts' server is the file's, unless --nats names another.
+    let fileNats: string | undefined;
+    const natsFlag = str(args, "nats");
     if (configPath !== undefined) {
       try {
-        const { config: c, kinds: k } = await loadHostConfig(configPath);
+        const overrides = natsFlag === undefined ? {} : { nats: natsFlag };
+        const { config: c, kinds: k } = await loadHostConfig(configPath, overrides);
         kinds = recordingKindsOf(k);
+        fileNats = c.nats;
         // The incident stage's settings too, so that a replay makes the same incidents.
         config = { actors: c.actors, limits: c.limits, incidents: incidentConfigOf(c) };
       } catch (err) {
@@ -110,6 +116,10 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
         throw err;
       }
     }
+    const nats = fileNats !== undefined && natsFlag === undefined
+      ? { url: fileNats, from: "option" as const }
+      : resolveNatsUrl(natsFlag);
+    const url = nats.url;
 
     let bus: NatsBus;
     try {
@@ -123,6 +133,8 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
       return EXIT_FAILURE;
     }
     let recorder: Recorder;
+    // The duration counts from the subscription: the state capture before it is recorded time.
+    const subscribedMs = performance.now();
     try {
       const begun = await Recorder.begin(bus, {
         path: out,
@@ -140,7 +152,11 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
       `troupe record: recording ${subjects.join(",")} from ${url} into ${out}` +
         (durationS > 0 ? ` for ${durationS} s` : " (Ctrl-C to stop)"),
     );
-    const signal = await waitForSignal(durationS > 0 ? durationS * 1000 : undefined);
+    const signal = await waitForSignal(
+      durationS > 0
+        ? Math.max(0, durationS * 1000 - (performance.now() - subscribedMs))
+        : undefined,
+    );
     // The last inputs' outputs are still on their way: taken for a moment, no input more.
     recorder.endInputs();
     await bus.flush().catch(() => {});
