@@ -95,27 +95,10 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     const subjects = recordSubjects(text(args, "subjects"));
     const seed = optNum(args, "seed") ?? null;
     const configPath = str(args, "config");
-    let config: Record<string, unknown> | null = null;
-    let kinds: RecordingKindModule[] = [];
-    // The hosts' server is the file's, unless --nats names another.
-    let fileNats: string | undefined;
     const natsFlag = str(args, "nats");
-    if (configPath !== undefined) {
-      try {
-        const overrides = natsFlag === undefined ? {} : { nats: natsFlag };
-        const { config: c, kinds: k } = await loadHostConfig(configPath, overrides);
-        kinds = recordingKindsOf(k);
-        fileNats = c.nats;
-        // The incident stage's settings too, so that a replay makes the same incidents.
-        config = { actors: c.actors, limits: c.limits, incidents: incidentConfigOf(c) };
-      } catch (err) {
-        if (err instanceof ConfigError) {
-          console.error(`troupe record: ${configPath}: ${err.message}`);
-          return EXIT_USAGE;
-        }
-        throw err;
-      }
-    }
+    const setup = await recordConfig(configPath, natsFlag);
+    if (setup === undefined) return EXIT_USAGE;
+    const { config, kinds, fileNats } = setup;
     const nats = fileNats !== undefined && natsFlag === undefined
       ? { url: fileNats, from: "option" as const }
       : resolveNatsUrl(natsFlag);
@@ -177,6 +160,38 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     return code;
   },
 };
+
+/** What `--config` gives a recording: the header's settings and kinds, and the file's NATS URL. */
+interface RecordConfig {
+  config: Record<string, unknown> | null;
+  kinds: RecordingKindModule[];
+  /** The hosts' server: the recording's unless --nats names another. */
+  fileNats: string | undefined;
+}
+
+/** Reads `--config` (with `--nats` over its URL); undefined when it is wrong (said on stderr). */
+async function recordConfig(
+  configPath: string | undefined,
+  natsFlag: string | undefined,
+): Promise<RecordConfig | undefined> {
+  if (configPath === undefined) return { config: null, kinds: [], fileNats: undefined };
+  try {
+    const overrides = natsFlag === undefined ? {} : { nats: natsFlag };
+    const { config: c, kinds: k } = await loadHostConfig(configPath, overrides);
+    return {
+      // The incident stage's settings too, so that a replay makes the same incidents.
+      config: { actors: c.actors, limits: c.limits, incidents: incidentConfigOf(c) },
+      kinds: recordingKindsOf(k),
+      fileNats: c.nats,
+    };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`troupe record: ${configPath}: ${err.message}`);
+      return undefined;
+    }
+    throw err;
+  }
+}
 
 /** Says on stderr what state the recording starts from, and what it lacks. */
 function sayStart(outcome: Awaited<ReturnType<typeof Recorder.begin>>["outcome"]): void {
