@@ -133,7 +133,11 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     }
     console.error(
       `troupe record: recording ${subjects.join(",")} from ${url} into ${out}` +
-        (durationS > 0 ? ` for ${durationS} s` : " (Ctrl-C to stop)"),
+        (durationS > 0
+          ? ` for ${durationS} s (${
+            ((performance.now() - subscribedMs) / 1000).toFixed(1)
+          } s of it taken by the state capture)`
+          : " (Ctrl-C to stop)"),
     );
     const signal = await waitForSignal(
       durationS > 0

@@ -109,6 +109,7 @@ if (haveNatsServer("commands take NATS from --config")) {
     const r = await recordWhileBothFeed([a!, b!], out, ["--nats", a!.url], 9);
     assert.is(r.code, 0, r.output);
     assert.ok(r.elapsedMs >= 9000, `ended after ${r.elapsedMs} ms`);
+    assert.match(r.output, /for 9 s \([5-9]\.\d s of it taken by the state capture\)/);
     const said = /recorded (\d+\.\d) s; messages over (\d+\.\d) s/.exec(r.output);
     assert.ok(said, r.output);
     assert.ok(Number(said![1]) >= 9.0 && Number(said![1]) < 10.0, said![0]);
