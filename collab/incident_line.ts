@@ -22,6 +22,17 @@ export interface IncidentLineOptions extends LineTimeOptions {
   marks?: readonly string[];
 }
 
+/** The states a line shows: an incident's, and `dropped` for one resolved without firing. */
+export const LINE_STATES = ["pending", "firing", "resolved", "dropped"] as const;
+
+/** A state a line shows. */
+export type LineState = (typeof LINE_STATES)[number];
+
+/** The state `i`'s line shows: `dropped` when it resolved without firing, else its own. */
+export function lineState(i: Incident): LineState {
+  return i.state === "resolved" && !i.fired ? "dropped" : i.state;
+}
+
 /**
  * One readable line: time (of the update; `troupe incidents` and the page give the first
  * finding's), state, kind, members, severity, findings, id, and its marks in parentheses.
@@ -32,7 +43,7 @@ export function formatIncident(i: Incident, tsUs: number, opts: IncidentLineOpti
   const more = i.members.length - names.length;
   const members = `${i.members.length} channel${i.members.length === 1 ? "" : "s"}: ` +
     names.join(", ") + (more > 0 ? ` +${more}` : "");
-  const state = i.state === "resolved" && !i.fired ? "dropped" : i.state;
+  const state = lineState(i);
   const flags = [
     opts.silenced ?? i.silenced ? "silenced" : "",
     i.links.length ? `linked ${i.links.join(", ")}` : "",

@@ -152,4 +152,7 @@ export {
   type IncidentLineOptions,
   incidentNews,
   LINE_CHANNELS_MAX,
+  LINE_STATES,
+  type LineState,
+  lineState,
 } from "./incident_line.ts";

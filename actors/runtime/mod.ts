@@ -26,6 +26,7 @@ export {
   checkNatsUrl,
   defaultHostConfig,
   type HostConfig,
+  type HostConfigOverrides,
   type LeaseSettings,
   leaseSettings,
   LIMITS_MAX,

@@ -13,10 +13,16 @@ import {
   decodeIncidentList,
   encodeEnvelope,
   type Incident,
-  INCIDENT_STATES,
   incidentListSubject,
 } from "../../protocol/mod.ts";
-import { ackJson, ackMarks, formatIncident, incidentJson } from "../../collab/mod.ts";
+import {
+  ackJson,
+  ackMarks,
+  formatIncident,
+  incidentJson,
+  LINE_STATES,
+  lineState,
+} from "../../collab/mod.ts";
 import {
   type Command,
   EXIT_FAILURE,
@@ -45,14 +51,16 @@ const EDIT_TIMEOUT_MS = 5000;
 export const command: Command = {
   name: "incidents",
   summary: "the incidents: findings grouped, pending, firing or resolved",
-  usage: "[--state pending|firing|resolved] [--json] [--nats URL] [--timeout MS]\n" +
-    "       | ack ID [--note TEXT] | silence MATCHERS --for 2h --reason TEXT | unsilence ID",
+  usage: "[--state pending|firing|resolved|dropped] [--json] [--nats URL] [--timeout MS]\n" +
+    "       | ack ID [--note TEXT] | silence MATCHERS --for 2h --reason TEXT | unsilence ID\n" +
+    "       [--by NAME] [--url URL] [--session S] [--token T] [--data-dir DIR]",
   takesArguments: true,
   options: {
     state: {
       type: "string",
       arg: "STATE",
-      help: `Only incidents in this state: ${INCIDENT_STATES.join(", ")}`,
+      help: `Only incidents in this state, as the list shows it: ${LINE_STATES.join(", ")} ` +
+        "(dropped: resolved without firing; resolved: after firing)",
       defaultText: "all",
     },
     json: {
@@ -134,9 +142,9 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
   async run(args) {
     if (args.positionals.length > 0) return await edit(args);
     const state = str(args, "state");
-    if (state !== undefined && !(INCIDENT_STATES as readonly string[]).includes(state)) {
+    if (state !== undefined && !(LINE_STATES as readonly string[]).includes(state)) {
       throw new UsageError(
-        `Option --state takes ${INCIDENT_STATES.join(", ")}, got "${state}"`,
+        `Option --state takes ${LINE_STATES.join(", ")}, got "${state}"`,
       );
     }
     const timeout = num(args, "timeout");
@@ -187,7 +195,7 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
       console.error(`troupe incidents: acknowledgements not shown: ${session.missing}`);
     }
     const ackOf = (i: Incident) => "acks" in session ? session.acks.get(i.id) : undefined;
-    const shown = state === undefined ? incidents : incidents.filter((i) => i.state === state);
+    const shown = state === undefined ? incidents : incidents.filter((i) => lineState(i) === state);
     if (flag(args, "json")) {
       const json = (i: Incident) => ({
         ...incidentJson(i, i.last_us),

@@ -44,7 +44,9 @@ export { NATS_URL_DEFAULT } from "../nats_url.ts";
 export const command: Command = {
   name: "inject",
   summary: "publish a synthetic or file feed to NATS at a target rate",
-  usage: "[--feed market|metrics|csv:PATH] [--rate N] [--duration S] [options]",
+  usage: "[--feed market|metrics|csv:PATH] [--rate N] [--duration S] [--channels N] " +
+    "[--channel NAME] [--batch N] [--seed N] [--labels FILE] [--nats URL] [--feed-name NAME] " +
+    "[--run ID] [--json]",
   options: {
     feed: {
       type: "string",

@@ -51,7 +51,10 @@ export const command: Command = {
       defaultText: "until Ctrl-C",
       duration: { positive: true },
     },
-    nats: NATS_OPTION,
+    nats: {
+      ...NATS_OPTION,
+      defaultText: `the --config file's "nats", else ${NATS_OPTION.defaultText}`,
+    },
     subjects: {
       type: "string",
       arg: "PATTERNS",
@@ -89,27 +92,17 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     const out = str(args, "out");
     if (out === undefined) throw new UsageError("Option --out FILE is required");
     const durationS = duration(args, "duration");
-    const nats = resolveNatsUrl(str(args, "nats"));
-    const url = nats.url;
     const subjects = recordSubjects(text(args, "subjects"));
     const seed = optNum(args, "seed") ?? null;
     const configPath = str(args, "config");
-    let config: Record<string, unknown> | null = null;
-    let kinds: RecordingKindModule[] = [];
-    if (configPath !== undefined) {
-      try {
-        const { config: c, kinds: k } = await loadHostConfig(configPath);
-        kinds = recordingKindsOf(k);
-        // The incident stage's settings too, so that a replay makes the same incidents.
-        config = { actors: c.actors, limits: c.limits, incidents: incidentConfigOf(c) };
-      } catch (err) {
-        if (err instanceof ConfigError) {
-          console.error(`troupe record: ${configPath}: ${err.message}`);
-          return EXIT_USAGE;
-        }
-        throw err;
-      }
-    }
+    const natsFlag = str(args, "nats");
+    const setup = await recordConfig(configPath, natsFlag);
+    if (setup === undefined) return EXIT_USAGE;
+    const { config, kinds, fileNats } = setup;
+    const nats = fileNats !== undefined && natsFlag === undefined
+      ? { url: fileNats, from: "option" as const }
+      : resolveNatsUrl(natsFlag);
+    const url = nats.url;
 
     let bus: NatsBus;
     try {
@@ -123,6 +116,8 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
       return EXIT_FAILURE;
     }
     let recorder: Recorder;
+    // The duration counts from the subscription: the state capture before it is recorded time.
+    const subscribedMs = performance.now();
     try {
       const begun = await Recorder.begin(bus, {
         path: out,
@@ -138,9 +133,17 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     }
     console.error(
       `troupe record: recording ${subjects.join(",")} from ${url} into ${out}` +
-        (durationS > 0 ? ` for ${durationS} s` : " (Ctrl-C to stop)"),
+        (durationS > 0
+          ? ` for ${durationS} s (${
+            ((performance.now() - subscribedMs) / 1000).toFixed(1)
+          } s of it taken by the state capture)`
+          : " (Ctrl-C to stop)"),
     );
-    const signal = await waitForSignal(durationS > 0 ? durationS * 1000 : undefined);
+    const signal = await waitForSignal(
+      durationS > 0
+        ? Math.max(0, durationS * 1000 - (performance.now() - subscribedMs))
+        : undefined,
+    );
     // The last inputs' outputs are still on their way: taken for a moment, no input more.
     recorder.endInputs();
     await bus.flush().catch(() => {});
@@ -161,6 +164,38 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     return code;
   },
 };
+
+/** What `--config` gives a recording: the header's settings and kinds, and the file's NATS URL. */
+interface RecordConfig {
+  config: Record<string, unknown> | null;
+  kinds: RecordingKindModule[];
+  /** The hosts' server: the recording's unless --nats names another. */
+  fileNats: string | undefined;
+}
+
+/** Reads `--config` (with `--nats` over its URL); undefined when it is wrong (said on stderr). */
+async function recordConfig(
+  configPath: string | undefined,
+  natsFlag: string | undefined,
+): Promise<RecordConfig | undefined> {
+  if (configPath === undefined) return { config: null, kinds: [], fileNats: undefined };
+  try {
+    const overrides = natsFlag === undefined ? {} : { nats: natsFlag };
+    const { config: c, kinds: k } = await loadHostConfig(configPath, overrides);
+    return {
+      // The incident stage's settings too, so that a replay makes the same incidents.
+      config: { actors: c.actors, limits: c.limits, incidents: incidentConfigOf(c) },
+      kinds: recordingKindsOf(k),
+      fileNats: c.nats,
+    };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`troupe record: ${configPath}: ${err.message}`);
+      return undefined;
+    }
+    throw err;
+  }
+}
 
 /** Says on stderr what state the recording starts from, and what it lacks. */
 function sayStart(outcome: Awaited<ReturnType<typeof Recorder.begin>>["outcome"]): void {

@@ -388,6 +388,14 @@ function printResult(
   const sessionsOk = sessions.every((s) => s.verified === undefined || s.verified.ok);
   const ok = (diff !== undefined || result.verify === undefined || result.verify.ok) &&
     sessionsOk;
+  // A pass that compared nothing is no evidence: the recording was made where no host ran.
+  if (diff === undefined && result.verify?.ok && result.verify.equal === 0) {
+    console.error(
+      `troupe replay: WARNING: nothing was verified: ${result.path} holds no outputs to compare ` +
+        `(${result.inputs.toLocaleString("en-US")} inputs replayed); was a host running, on ` +
+        "the NATS server it was recorded from, while it recorded?",
+    );
+  }
   if (a.json) {
     const { hostLog, ...rest } = result;
     const out = { ok, ...rest, sessions: sessionsJson(sessions), host_log: hostLog };

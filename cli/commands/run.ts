@@ -11,6 +11,7 @@ import {
   defaultThreads,
   describeError,
   type HostConfig,
+  type HostConfigOverrides,
   type LaunchedHost,
   launchHost,
   launchLeasedHost,
@@ -70,11 +71,15 @@ export interface HostSetup {
 
 /**
  * Reads and parses a host config file, loading the kind modules it names (paths from the file's
- * folder); a mistake is reported with the path and the field.
+ * folder), with the command line's `overrides` over it; a mistake is reported with the path and
+ * the field.
  */
-export async function loadHostConfig(path: string | undefined): Promise<HostSetup> {
+export async function loadHostConfig(
+  path: string | undefined,
+  overrides: HostConfigOverrides = {},
+): Promise<HostSetup> {
   if (path === undefined) {
-    return { config: parseHostConfig({}, ACTOR_KINDS), kinds: BUILT_IN_KINDS };
+    return { config: parseHostConfig({}, ACTOR_KINDS, overrides), kinds: BUILT_IN_KINDS };
   }
   let text: string;
   try {
@@ -89,7 +94,7 @@ export async function loadHostConfig(path: string | undefined): Promise<HostSetu
     throw new ConfigError("", `Config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
   const kinds = await hostKinds(kindSpecsOf(raw), configDir(path));
-  const config = parseHostConfig(raw, kinds.registry);
+  const config = parseHostConfig(raw, kinds.registry, overrides);
   incidentConfigOf(config); // fail early: the stage starts only on partition 0's host
   if (config.remote_write) parseIngestSettings(config.remote_write); // and the receiver's
   alertingConfigOf(config);
@@ -159,7 +164,8 @@ export const command: Command = {
     },
   },
   details: `Config file fields (all optional):
-  host_id, nats, data_dir, input ("core" | "jetstream"), accept_journal_loss,
+  host_id, nats, data_dir, input ("jetstream", what a host with NATS reads unless told |
+  "core": at most once), accept_journal_loss,
   partitions { count, owned }, journal { kind: "file" | "jetstream" | "memory",
   fsync: "always" | "interval" | "never", fsync_interval_ms }, snapshots { store: "file" | "kv" |
   "memory", every_inputs, every_ms }, http_port, http_host, http_bearer_token | http_basic_auth
@@ -203,8 +209,16 @@ Examples:
 
 /** The host's configuration from `--config`, or undefined when it is wrong (said on stderr). */
 async function readRunConfig(args: ParsedArgs): Promise<HostSetup | undefined> {
+  const nats = natsOption(args);
   try {
-    return await loadHostConfig(str(args, "config"));
+    const setup = await loadHostConfig(str(args, "config"), nats === undefined ? {} : { nats });
+    if (setup.config.nats !== undefined && setup.config.input === "core") {
+      console.error(
+        `troupe run: input "core": frames sent while host ${setup.config.host_id} is down or ` +
+          'behind are lost (at most once); without "input": "core" it reads them from JetStream',
+      );
+    }
+    return setup;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const where = str(args, "config");
@@ -213,16 +227,19 @@ async function readRunConfig(args: ParsedArgs): Promise<HostSetup | undefined> {
   }
 }
 
-/** The command line over the file: --nats, --data-dir, --partitions, --http-port, journal loss. */
-function applyRunOptions(config: HostConfig, args: ParsedArgs): void {
+/** The --nats URL, checked, or undefined. */
+function natsOption(args: ParsedArgs): string | undefined {
   const nats = str(args, "nats");
-  if (nats !== undefined) {
-    try {
-      config.nats = checkNatsUrl(nats, "--nats");
-    } catch (err) {
-      throw new UsageError((err as Error).message.replace('Field "--nats"', "Option --nats"));
-    }
+  if (nats === undefined) return undefined;
+  try {
+    return checkNatsUrl(nats, "--nats");
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace('Field "--nats"', "Option --nats"));
   }
+}
+
+/** The command line over the file: --data-dir, --partitions, --http-port, journal loss. */
+function applyRunOptions(config: HostConfig, args: ParsedArgs): void {
   const dataDir = str(args, "data-dir");
   if (dataDir !== undefined) config.data_dir = dataDir;
   const parts = str(args, "partitions");

@@ -41,7 +41,9 @@ interface SeedOutcome {
 export const command: Command = {
   name: "sim",
   summary: "deterministic simulation of a cluster under faults, checking its invariants",
-  usage: "(--seed S | --seeds N [--from S0]) [--faults KIND] [--duration S] [options]",
+  usage: "(--seed S | --seeds N [--from S0]) [--faults KIND] [--duration S] [--hosts N] " +
+    "[--threads N] [--channels N] [--rate R] [--actors LIST] [--kinds MODULES] " +
+    "[--check-determinism] [--trace FILE] [--json]",
   options: {
     seed: {
       type: "string",

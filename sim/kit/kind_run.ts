@@ -6,7 +6,9 @@
  */
 import {
   type AnyActorDefinition,
+  ctlSubject,
   decodeEnvelope,
+  encodeEnvelope,
   encodeFrame,
   feedSubject,
   type InputRecord,
@@ -39,12 +41,26 @@ export interface KindRunOptions {
    * whether save and load are exact.
    */
   reload?: boolean;
+  /**
+   * Configuration changes to send, as `troupe ctl` does: each reaches every instance there is
+   * before frame `before` (0-based), and the instances made later start with it.
+   */
+  controls?: readonly KitControl[];
+}
+
+/** A configuration change a kit run sends between frames. */
+export interface KitControl {
+  /** The index of the frame it comes before. */
+  before: number;
+  /** The fields that change, as `troupe ctl --set` gives them. */
+  change: Record<string, unknown>;
 }
 
 /** What one frame produced, in order. */
 export interface KindStep {
   /** The frame's 0-based index in the run. */
   frame: number;
+  /** What the control changes sent before it published, then what the frame published. */
   outputs: KitOutput[];
 }
 
@@ -57,9 +73,11 @@ export function runKind(
   frames: Iterable<SampleFrame>,
   options: KindRunOptions = {},
 ): KindStep[] {
-  const config = options.config === undefined
+  let config = options.config === undefined
     ? def.defaultConfig
     : def.parseConfig(options.config, def.defaultConfig, `${def.kind} config`);
+  const controls = [...options.controls ?? []].sort((a, b) => a.before - b.before);
+  let sent = 0;
   const feed = options.feed ?? "test";
   const instances = new Map<string, ActorInstance>();
   const steps: KindStep[] = [];
@@ -68,9 +86,38 @@ export function runKind(
     if (i >= KIT_FRAMES_MAX) {
       throw new RangeError(`runKind() takes at most ${KIT_FRAMES_MAX} frames`);
     }
+    const outputs: KitOutput[] = [];
+    while (sent < controls.length && controls[sent]!.before <= i) {
+      const change = controls[sent]!.change;
+      config = def.parseConfig(change, config, `${def.kind} control change ${sent}`);
+      const payload = encodeEnvelope({
+        id: `ctl-${sent}`,
+        type: "config",
+        src: "kit",
+        ts: frame.t[0] ?? 0,
+        body: change,
+      });
+      const record: InputRecord = {
+        kind: "ctl",
+        srcPos: 0,
+        subject: ctlSubject(def.kind),
+        payload,
+      };
+      for (const [key, inst] of instances) {
+        for (const out of inst.apply(record, inst.pos + 1)) {
+          outputs.push({
+            stream: inst.stream,
+            subject: out.subject,
+            type: out.type,
+            data: out.data,
+          });
+        }
+        if (options.reload) instances.set(key, reloaded(def, key, inst));
+      }
+      sent++;
+    }
     const subject = feedSubject(feed, frame.channel);
     const payload = encodeFrame(frame, { id: `in-${i}`, src: "kit" });
-    const outputs: KitOutput[] = [];
     for (const key of def.route(frame.channel, config)) {
       let inst = instances.get(key);
       if (inst === undefined) {

@@ -76,6 +76,9 @@ export interface RecorderSummary {
   /** Receive times of the first and last records (µs), null when nothing was recorded. */
   firstUs: number | null;
   lastUs: number | null;
+  /** When the recorder subscribed and when it stopped (µs, its clock): how long it recorded. */
+  beganUs: number;
+  endedUs: number;
 }
 
 /** A running recorder. */
@@ -85,6 +88,9 @@ export class Recorder {
   readonly #byArea: Record<string, number> = {};
   #firstUs: number | null = null;
   #lastUs: number | null = null;
+  readonly #clock: Clock;
+  #beganUs: number;
+  #endedUs: number | undefined;
   #error: Error | undefined;
   #stopped = false;
   /** Begun mid-session: the ids of the inputs recorded lately (oldest first), see `endInputs`. */
@@ -93,13 +99,16 @@ export class Recorder {
   /** When an output was last taken after `endInputs` (performance.now() ms). */
   #lastTakenMs = 0;
 
-  private constructor(writer: RecordingWriter) {
+  private constructor(writer: RecordingWriter, clock: Clock) {
     this.writer = writer;
+    this.#clock = clock;
+    this.#beganUs = clock.now();
   }
 
   /** Creates the file, writes its header and subscribes to `subjects` on `bus`. */
   static start(bus: Bus, options: RecorderOptions): Recorder {
-    const rec = new Recorder(createWriter(options, options.clock ?? new SystemClock()));
+    const clock = options.clock ?? new SystemClock();
+    const rec = new Recorder(createWriter(options, clock), clock);
     rec.#subscribe(bus, options, (msg, t) => rec.#append(msg, t));
     return rec;
   }
@@ -119,7 +128,7 @@ export class Recorder {
     let heldBytes = 0;
     let overflow: Error | undefined;
     let rec: Recorder | undefined;
-    const subs = new Recorder(undefined as unknown as RecordingWriter);
+    const subs = new Recorder(undefined as unknown as RecordingWriter, clock);
     const ask = stateCaptureSubject();
     subs.#subscribe(bus, options, (msg, t) => {
       if (msg.subject === ask) return; // its own ask, or another recorder's: no part of a session
@@ -144,12 +153,13 @@ export class Recorder {
       throw err;
     }
     try {
-      rec = new Recorder(createWriter(options, clock, outcome.start));
+      rec = new Recorder(createWriter(options, clock, outcome.start), clock);
     } catch (err) {
       for (const sub of subs.#subs) sub.unsubscribe();
       throw err;
     }
     rec.#subs.push(...subs.#subs);
+    rec.#beganUs = subs.#beganUs; // it records from the subscription on
     rec.#inputIds = new Set();
     if (overflow) rec.#error = overflow;
     for (const { msg, t } of held) rec.#append(msg, t);
@@ -174,6 +184,7 @@ export class Recorder {
    */
   endInputs(): void {
     this.#inputsEnded = true;
+    this.#endedUs ??= this.#clock.now();
     this.#lastTakenMs = performance.now();
   }
 
@@ -234,6 +245,7 @@ export class Recorder {
   stop(): RecorderSummary {
     if (!this.#stopped) {
       this.#stopped = true;
+      this.#endedUs ??= this.#clock.now();
       for (const sub of this.#subs) sub.unsubscribe();
       this.writer.close();
     }
@@ -251,20 +263,28 @@ export class Recorder {
       byArea: { ...this.#byArea },
       firstUs: this.#firstUs,
       lastUs: this.#lastUs,
+      beganUs: this.#beganUs,
+      endedUs: this.#endedUs ?? this.#clock.now(),
     };
   }
 }
 
-/** One line saying what a recorder wrote: `1234 messages (feed 1000, out 234), 2.1 MB, 5.0 s`. */
+/**
+ * One line saying what a recorder wrote: `1234 messages (feed 1000, out 234), 2.1 MB, recorded
+ * 20.0 s; messages over 15.0 s, in FILE`.
+ */
 export function describeRecording(summary: RecorderSummary): string {
   const areas = Object.entries(summary.byArea).sort((a, b) => b[1] - a[1])
     .map(([k, n]) => `${k} ${n}`).join(", ");
+  // How long it recorded, and the span of what it took: a feed that ran for part of the time
+  // shows as a shorter span, not as a shorter recording.
+  const recorded = `, recorded ${((summary.endedUs - summary.beganUs) / 1e6).toFixed(1)} s`;
   const span = summary.firstUs !== null && summary.lastUs !== null
-    ? `, ${((summary.lastUs - summary.firstUs) / 1e6).toFixed(1)} s`
-    : "";
+    ? `; messages over ${((summary.lastUs - summary.firstUs) / 1e6).toFixed(1)} s`
+    : "; no messages";
   return `${summary.records} messages${areas ? ` (${areas})` : ""}, ${
     (summary.bytes / 1e6).toFixed(1)
-  } MB${span} in ${summary.path}`;
+  } MB${recorded}${span}, in ${summary.path}`;
 }
 
 /** A string field of an envelope, or undefined. */

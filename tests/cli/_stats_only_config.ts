@@ -27,6 +27,8 @@ export function writeStatsOnlyConfig(dir: string, options: StatsOnlyConfigOption
     JSON.stringify({
       host_id: options.hostId,
       nats: options.nats,
+      // Worker threads share the feed by core subscription (JetStream is the default with NATS).
+      input: "core",
       data_dir: join(dir, "data"),
       http_port: 0,
       partitions: { count: 4, owned: "all" },

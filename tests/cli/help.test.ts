@@ -81,6 +81,22 @@ test("every command's help gives examples, and the command accepts each of them"
   assert.equal(missing, [], `no examples in the help of: ${missing.join(", ")}`);
 });
 
+test("each command's usage line names every option it parses, and every value a one-of option takes", async () => {
+  const missing: string[] = [];
+  for (const name of commandNames()) {
+    const command = await loadCommand(name);
+    for (const [option, spec] of Object.entries(command.options)) {
+      if (!new RegExp(`--${option}(?![\\w-])`).test(command.usage)) {
+        missing.push(`troupe ${name}: --${option}`);
+      }
+      for (const value of spec.oneOf ?? []) {
+        if (!command.usage.includes(value)) missing.push(`troupe ${name}: --${option} ${value}`);
+      }
+    }
+  }
+  assert.equal(missing, [], `left out of the usage line: ${missing.join(", ")}`);
+});
+
 test("every option that takes a value says what it is when not given, or that it is required", async () => {
   const silent: string[] = [];
   for (const name of commandNames()) {

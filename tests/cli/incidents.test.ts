@@ -21,7 +21,10 @@ const TS = 1_800_000_000_000_000;
 test("a bad --state is a usage error naming the value (exit 2)", async () => {
   const r = await runTroupe(["incidents", "--state", "open", "--nats", "nats://127.0.0.1:1"]);
   assert.is(r.code, 2, r.stderr);
-  assert.match(r.stderr, 'Option --state takes pending, firing, resolved, got "open"');
+  assert.match(
+    r.stderr,
+    'Option --state takes pending, firing, resolved, dropped, got "open"',
+  );
 });
 
 if (haveNatsServer("troupe incidents against nats-server")) {
@@ -73,6 +76,33 @@ if (haveNatsServer("troupe incidents against nats-server")) {
       } finally {
         dir.remove();
       }
+    } finally {
+      stage.stop();
+      await bus.close();
+      await nats.cleanup();
+    }
+  });
+
+  test("--state takes each state the list shows: dropped is an incident resolved without firing", async () => {
+    const nats = await startTestNats();
+    const bus = await NatsBus.connect(nats.url);
+    // A bar no incident clears: each one resolves without firing.
+    const config = { ...defaultIncidentConfig, fire_severity_min: 6, fire_members_min: 1000 };
+    const stage = runIncidentStage(bus, { config });
+    try {
+      bus.publish(outSubject("anomaly", "SYM001"), anomalyFinding("SYM001", TS));
+      bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 120_000_000));
+      bus.publish(outSubject("anomaly", "OTHER2"), anomalyFinding("OTHER2", TS + 130_000_000));
+      await bus.flush();
+      const all = await runTroupe(["incidents", "--nats", nats.url]);
+      assert.is(all.code, 0, all.stderr);
+      assert.match(all.stdout, /dropped +anomaly +1 channel: SYM001/);
+      const dropped = await runTroupe(["incidents", "--state", "dropped", "--nats", nats.url]);
+      assert.is(dropped.code, 0, dropped.stderr);
+      assert.is(dropped.stdout.trim().split("\n").length, 1, dropped.stdout);
+      assert.match(dropped.stdout, /dropped +anomaly +1 channel: SYM001 .* anomaly-\d+-SYM001$/m);
+      const resolved = await runTroupe(["incidents", "--state", "resolved", "--nats", nats.url]);
+      assert.is(resolved.stdout, "troupe incidents: none resolved\n", resolved.stderr);
     } finally {
       stage.stop();
       await bus.close();

@@ -141,6 +141,24 @@ test("troupe replay exits 1 naming the first output that differs", async () => {
   assert.match(r.stdout, "body.max: recorded 1000000000, replayed");
 });
 
+test("troupe replay --verify of a recording with no outputs exits 0 but warns that it compared nothing", async () => {
+  // What `troupe record` writes where nothing runs: its header and no message.
+  const reader = await RecordingReader.open(session);
+  const path = join(dir.path, "empty.rec");
+  RecordingWriter.create(path, reader.header).close();
+  const r = await runTroupe(["replay", path, "--verify"]);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, "verified: 0 outputs");
+  assert.match(
+    r.stderr,
+    `troupe replay: WARNING: nothing was verified: ${path} holds no outputs to compare ` +
+      "(0 inputs replayed)",
+  );
+  const whole = await runTroupe(["replay", session, "--verify"]);
+  assert.is(whole.code, 0, whole.stdout + whole.stderr);
+  assert.not.match(whole.stderr, "WARNING", whole.stderr);
+});
+
 test("troupe replay of a truncated recording replays what is complete and says where it was cut; --verify --accept-unclosed verifies it, saying so", async () => {
   const recs = await readRecords(session);
   const cut = recs[Math.floor(recs.length / 2)]!;

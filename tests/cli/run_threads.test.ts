@@ -107,6 +107,7 @@ if (process.env.TROUPE_TEST_RUNTIME !== "deno" && haveNatsServer("cli run --thre
       JSON.stringify({
         host_id: "ty",
         nats: nats.url,
+        input: "core",
         data_dir: join(dir.path, "data"),
         http_port: 0,
         partitions: { count: 2, owned: "all" },

@@ -24,7 +24,7 @@ if (haveNatsServer("troupe run --threads' incident stage against nats-server")) 
     const file = join(dir.path, "host.json");
     writeFileSync(
       file,
-      JSON.stringify({ http_port: 0, partitions: { count: 2, owned: "all" } }),
+      JSON.stringify({ http_port: 0, input: "core", partitions: { count: 2, owned: "all" } }),
     );
     const bus = await NatsBus.connect(nats.url);
     const args = [

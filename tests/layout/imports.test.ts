@@ -121,6 +121,9 @@ const COMPUTED_IMPORTS_ALLOWED = new Set([
   "actors/runtime/host/kinds_module.ts: href",
   // The modules of a user's kinds a host's configuration names.
   "actors/kind/load_kinds.ts: url",
+  // The module of a user's kind, which the test kit's module check loads, and loads anew.
+  "sim/kit/check_module.ts: href",
+  "sim/kit/check_module.ts: fresh.href",
   // The package build imports the collab page's bundler from the JavaScript it has just written.
   'cli/_build_package.mjs: pathToFileURL(join(OUT, "collab", "web", "bundle.js"',
 ]);

@@ -54,7 +54,8 @@ export interface HostConfig {
    */
   partitions: { count: number; owned: number[]; leases?: LeaseSettings };
   /**
-   * Where feed frames come from: a core subscription, or a JetStream stream (durable, resumable).
+   * Where feed frames come from: a JetStream stream (durable, resumable: the default with NATS),
+   * or a core subscription (at most once: frames sent while the host is down are lost).
    */
   input: "core" | "jetstream";
   journal: { kind: "file" | "jetstream" | "memory"; fsync: FsyncPolicy; fsync_interval_ms: number };
@@ -197,10 +198,20 @@ const TOP = [
   "progress",
 ] as const;
 
-/** Parses a host configuration object; throws ConfigError naming the field. */
+/** What the command line sets over a configuration file while it is parsed. */
+export interface HostConfigOverrides {
+  /** A NATS URL (`--nats`), over the file's `nats`, checked by the caller. */
+  nats?: string;
+}
+
+/**
+ * Parses a host configuration object; throws ConfigError naming the field. With a NATS URL (the
+ * file's or `overrides.nats`) the input is JetStream unless the file says `"input": "core"`.
+ */
 export function parseHostConfig(
   raw: unknown,
   kinds: Readonly<Record<string, AnyActorDefinition>>,
+  overrides: HostConfigOverrides = {},
 ): HostConfig {
   const d = defaultHostConfig();
   const obj = configObject(raw, "");
@@ -214,6 +225,10 @@ export function parseHostConfig(
     );
   }
   const nats = parseNatsSection(obj.nats);
+  if (overrides.nats !== undefined) nats.nats = overrides.nats;
+  // Durable unless the file says otherwise in words: a host with NATS resumes its feed from the
+  // stream after a crash; core input loses what is sent while it is down.
+  const inputDefault = nats.nats === undefined ? d.input : "jetstream";
   const config: HostConfig = {
     host_id,
     ...nats,
@@ -221,7 +236,7 @@ export function parseHostConfig(
     partitions: obj.partitions === undefined
       ? d.partitions
       : parsePartitionsSection(obj.partitions),
-    input: readString(obj, "input", "", d.input, ["core", "jetstream"]) as HostConfig["input"],
+    input: readString(obj, "input", "", inputDefault, ["core", "jetstream"]) as HostConfig["input"],
     journal: obj.journal === undefined ? d.journal : parseJournalSection(obj.journal, d.journal),
     snapshots: obj.snapshots === undefined
       ? d.snapshots

@@ -11,7 +11,10 @@ import { threadsOf } from "./data_dir_claim.ts";
 /** Why a configuration cannot run on several threads, or undefined when it can. */
 export function threadsUnsupported(config: HostConfig): string | undefined {
   if (config.nats === undefined) return "the in-process bus is not shared with worker threads";
-  if (config.input !== "core") return `input "${config.input}" is read by one consumer`;
+  if (config.input !== "core") {
+    return `input "${config.input}" (the default with NATS) is read by one consumer; ` +
+      '"input": "core" in the config file splits it among threads, at most once';
+  }
   if (config.partitions.leases) return "partitions held by lease move one at a time";
   if (config.journal.kind === "jetstream") return 'journal "jetstream" is not split by thread';
   return undefined;

@@ -118,6 +118,22 @@ test("a bad field of any section is refused naming the field and the value", () 
   }
 });
 
+test('with NATS the input is JetStream unless the file says "core"; --nats fills in a file\'s missing URL', () => {
+  const url = "nats://127.0.0.1:4222";
+  assert.is(parseHostConfig({}, ACTOR_KINDS).input, "core");
+  assert.is(parseHostConfig({ nats: url }, ACTOR_KINDS).input, "jetstream");
+  assert.is(parseHostConfig({ nats: { url } }, ACTOR_KINDS).input, "jetstream");
+  assert.is(parseHostConfig({ nats: url, input: "core" }, ACTOR_KINDS).input, "core");
+  const flagged = parseHostConfig({}, ACTOR_KINDS, { nats: url });
+  assert.equal([flagged.nats, flagged.input], [url, "jetstream"]);
+  const over = parseHostConfig({ nats: "nats://10.0.0.1:4222", input: "jetstream" }, ACTOR_KINDS, {
+    nats: url,
+  });
+  assert.equal([over.nats, over.input], [url, "jetstream"]);
+  const journal = parseHostConfig({ journal: { kind: "jetstream" } }, ACTOR_KINDS, { nats: url });
+  assert.is(journal.journal.kind, "jetstream");
+});
+
 test("nats is a URL, or { url, replicas }: replicas 1 to 5 for every stream and bucket, 1 by default", () => {
   const url = "nats://127.0.0.1:4222";
   assert.equal(pick(parseHostConfig({ nats: url }, ACTOR_KINDS)), { nats: url, replicas: 1 });
