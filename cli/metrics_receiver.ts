@@ -6,7 +6,12 @@
  * thread on that bus. The `remote_write` block is printed for the user to paste into
  * prometheus.yml.
  */
-import { describeError, ensureFeedStream, NatsBus } from "../actors/runtime/mod.ts";
+import {
+  describeError,
+  ensureFeedStream,
+  type NatsAuth,
+  NatsBus,
+} from "../actors/runtime/mod.ts";
 import { portOr } from "./up_nats.ts";
 import {
   IngestServer,
@@ -38,6 +43,8 @@ export interface ReceiverPlace {
    * connection of its own. Undefined: the in-process bus, `bus`.
    */
   nats: string | undefined;
+  /** The credentials for `nats`. */
+  natsAuth?: NatsAuth | undefined;
   /** The host's bus: the receiver's when there is no NATS URL. */
   bus?: Bus;
   /** The name the NATS server shows for the receiver's connection. */
@@ -55,6 +62,7 @@ export async function startReceiver(
   if (place.nats !== undefined) {
     const thread = await ReceiverThread.start(raw, {
       nats: place.nats,
+      natsAuth: place.natsAuth,
       name: place.name,
       defaults,
     });
@@ -125,11 +133,12 @@ const UP_RECEIVER_PORT = 9201;
 export function upReceiver(
   bus: Bus,
   nats: string | undefined,
+  natsAuth?: NatsAuth,
 ): { stop(): Promise<() => string>; failed: Promise<string> } {
   let fail: (why: string) => void = () => {};
   const failed = new Promise<string>((resolve) => (fail = resolve));
   const starting = portOr(UP_RECEIVER_PORT).then((port) =>
-    startReceiver({ port }, { nats, bus, name: "troupe-up-receiver" })
+    startReceiver({ port }, { nats, natsAuth, bus, name: "troupe-up-receiver" })
   ).then(
     (receiver) => {
       console.log(`troupe up: ${receiver.line}\n${receiver.block}`);

@@ -5,7 +5,7 @@
  */
 import process from "node:process";
 import { areaPattern, type Bus } from "../protocol/mod.ts";
-import { describeError } from "../actors/runtime/mod.ts";
+import { describeError, type NatsAuth } from "../actors/runtime/mod.ts";
 import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../sim/feeds/mod.ts";
 import { DEMO_CRASH_RATE, describeDemo, describeMetricsSettings } from "../sim/mod.ts";
 import { LatestFindings } from "./latest_findings.ts";
@@ -22,6 +22,8 @@ export interface UpFeedOptions {
   intervalUs: number;
   /** The NATS server the hosts are on (the metrics receiver's thread connects to it). */
   natsUrl?: string | undefined;
+  /** The receiver's credentials for `natsUrl`. */
+  natsAuth?: NatsAuth | undefined;
 }
 
 /**
@@ -33,7 +35,7 @@ export function startFeed(
   bus: Bus,
   launched: UpHosts,
 ): { stop(): Promise<() => string>; failed: Promise<string> } {
-  if (o.feedKind === "remote-write") return upReceiver(bus, o.natsUrl);
+  if (o.feedKind === "remote-write") return upReceiver(bus, o.natsUrl, o.natsAuth);
   const findings = new LatestFindings(bus);
   let outputs = 0, dead = 0;
   bus.subscribe(areaPattern("out"), () => outputs++);

@@ -21,7 +21,8 @@ import {
   UsageError,
 } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
-import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
+import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { NATS_AUTH_OPTIONS, resolveNats } from "../nats_auth_options.ts";
 import { incidentConfigOf } from "../run_incidents.ts";
 import { recordingKindsOf } from "../host_kinds.ts";
 import { loadHostConfig } from "./run.ts";
@@ -52,6 +53,7 @@ export const command: Command = {
       duration: { positive: true },
     },
     nats: NATS_OPTION,
+    ...NATS_AUTH_OPTIONS,
     subjects: {
       type: "string",
       arg: "PATTERNS",
@@ -89,7 +91,7 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     const out = str(args, "out");
     if (out === undefined) throw new UsageError("Option --out FILE is required");
     const durationS = duration(args, "duration");
-    const nats = resolveNatsUrl(str(args, "nats"));
+    const nats = resolveNats(args, "viewer");
     const url = nats.url;
     const subjects = recordSubjects(text(args, "subjects"));
     const seed = optNum(args, "seed") ?? null;
@@ -113,7 +115,7 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
 
     let bus: NatsBus;
     try {
-      bus = await NatsBus.connect(url, { name: "troupe-record" });
+      bus = await NatsBus.connect(url, { name: "troupe-record", auth: nats.auth });
     } catch (err) {
       console.error(
         `troupe record: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +

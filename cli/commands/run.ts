@@ -18,8 +18,10 @@ import {
   type LeaseSettings,
   leaseSettings,
   leasesUnsupported,
+  mergeNatsAuth,
   parseHostConfig,
   parsePartitions,
+  splitNatsUrl,
   ThreadedHost,
   threadsUnsupported,
 } from "../../actors/runtime/mod.ts";
@@ -42,6 +44,7 @@ import {
   startThreadedIncidents,
 } from "../run_incidents.ts";
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
+import { NATS_AUTH_OPTIONS, natsAuthOf } from "../nats_auth_options.ts";
 import { alertingConfigOf } from "../stage_alerting.ts";
 import { waitForSignal } from "../signals.ts";
 import { type StartedReceiver, startReceiver } from "../metrics_receiver.ts";
@@ -106,6 +109,7 @@ export const command: Command = {
       help: 'NATS server URL, over the file\'s "nats"',
       defaultText: "the file's, else the in-process bus, which only this process sees",
     },
+    ...NATS_AUTH_OPTIONS,
     partitions: {
       type: "string",
       arg: "LIST",
@@ -196,13 +200,16 @@ async function readRunConfig(args: ParsedArgs): Promise<HostSetup | undefined> {
 /** The command line over the file: --nats, --data-dir, --partitions, --http-port, journal loss. */
 function applyRunOptions(config: HostConfig, args: ParsedArgs): void {
   const nats = str(args, "nats");
+  let inUrl = {};
   if (nats !== undefined) {
     try {
-      config.nats = checkNatsUrl(nats, "--nats");
+      ({ url: config.nats, auth: inUrl } = splitNatsUrl(checkNatsUrl(nats, "--nats")));
     } catch (err) {
       throw new UsageError((err as Error).message.replace('Field "--nats"', "Option --nats"));
     }
   }
+  // The command line, then the environment, then the file's "nats" section.
+  config.nats_auth = mergeNatsAuth(natsAuthOf(args), inUrl, config.nats_auth);
   const dataDir = str(args, "data-dir");
   if (dataDir !== undefined) config.data_dir = dataDir;
   const parts = str(args, "partitions");
@@ -491,6 +498,7 @@ async function configuredReceiver(
   try {
     return await startReceiver(config.remote_write, {
       nats: config.nats,
+      natsAuth: config.nats_auth,
       ...(bus ? { bus } : {}),
       name: `${config.host_id}-receiver`,
       defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit

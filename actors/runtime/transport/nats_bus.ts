@@ -23,6 +23,7 @@ import {
   type SubscribeOptions,
 } from "../../../protocol/mod.ts";
 import { failRequestsOnDisconnect } from "./connection_loss.ts";
+import { mergeNatsAuth, type NatsAuth, natsAuthOptions, splitNatsUrl } from "./nats_auth.ts";
 import {
   type AcknowledgedCounts,
   AcknowledgedPublishes,
@@ -42,6 +43,8 @@ export interface NatsBusOptions {
    * NATS_CONNECT_TIMEOUT_MS.
    */
   connectTimeoutMs?: number;
+  /** The credentials (user and password or token in a server URL are taken too). */
+  auth?: NatsAuth | undefined;
 }
 
 /**
@@ -170,24 +173,31 @@ export class NatsBus implements Bus {
     return this.#state;
   }
 
-  /** Connects to `servers` (e.g. `nats://127.0.0.1:4222`, or several separated by commas). */
+  /**
+   * Connects to `servers` (e.g. `nats://127.0.0.1:4222`, or several separated by commas) with
+   * `options.auth`. An error names the servers without any secret written into their URLs.
+   */
   static async connect(servers: string, options: NatsBusOptions = {}): Promise<NatsBus> {
     const timeoutMs = options.connectTimeoutMs ?? NATS_CONNECT_TIMEOUT_MS;
+    const split = splitNatsUrl(servers);
+    const shown = split.url;
+    const auth = natsAuthOptions(mergeNatsAuth(options.auth, split.auth));
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: natsServerList(servers),
+        servers: natsServerList(split.url),
         name: options.name ?? "troupe",
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
         pingInterval: 10_000,
         timeout: timeoutMs,
+        ...auth,
       });
     } catch (err) {
       if (/timeout/i.test((err as Error).message ?? "")) {
         throw new Error(
           `no NATS handshake within the connect timeout of ${timeoutMs} ms (something accepts ` +
-            `connections on ${servers} but does not answer as a NATS server)`,
+            `connections on ${shown} but does not answer as a NATS server)`,
           { cause: err },
         );
       }
