@@ -6,12 +6,7 @@
  * thread on that bus. The `remote_write` block is printed for the user to paste into
  * prometheus.yml.
  */
-import {
-  describeError,
-  ensureFeedStream,
-  type NatsAuth,
-  NatsBus,
-} from "../actors/runtime/mod.ts";
+import { describeError, ensureFeedStream, type NatsAuth, NatsBus } from "../actors/runtime/mod.ts";
 import { portOr } from "./up_nats.ts";
 import {
   IngestServer,

@@ -74,7 +74,9 @@ async function runReceiverThread(
       name: data.name,
       auth: data.natsAuth,
     }).catch((err) => {
-      throw new Error(`Cannot connect to NATS at ${redactNatsUrl(data.nats)}: ${describeError(err)}`);
+      throw new Error(
+        `Cannot connect to NATS at ${redactNatsUrl(data.nats)}: ${describeError(err)}`,
+      );
     });
     await ensureFeedStream(bus.nc);
     // Each new channel's source labels, for its alerts (the alert sender reads them).

@@ -176,7 +176,9 @@ export function natsAuthorizationConfig(
   const lines = users.map(({ role, credential }) => {
     const who = "nkey" in credential
       ? `nkey: ${JSON.stringify(credential.nkey)}`
-      : `user: ${JSON.stringify(credential.user)}, password: ${JSON.stringify(credential.password)}`;
+      : `user: ${JSON.stringify(credential.user)}, password: ${
+        JSON.stringify(credential.password)
+      }`;
     return `    { ${who}, permissions: ${permissionsConfig(NATS_ROLE_PERMISSIONS[role])} }`;
   });
   return `authorization {\n  users: [\n${lines.join(",\n")}\n  ]\n}\n`;
