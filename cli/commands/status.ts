@@ -14,7 +14,7 @@ import {
   natsServerList,
 } from "../../actors/runtime/mod.ts";
 import { INCIDENT_STAGE_NAME } from "../../protocol/mod.ts";
-import { type Command, EXIT_FAILURE, flag, str, text } from "../args.ts";
+import { type Command, EXIT_FAILURE, flag, text } from "../args.ts";
 import { DATA_DIR_OPTION } from "../discovery_file.ts";
 import { HTTP_URL_FILE, resolveHttpUrl } from "../host_url.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";

@@ -235,7 +235,11 @@ function asFatal(err: unknown): HostFatalError {
  */
 export async function connectBus(config: HostConfig, log: (m: string) => void): Promise<Bus> {
   if (!config.nats) return new InProcessBus();
-  const bus = await connectNats(config.nats, { hostId: config.host_id, log, auth: config.nats_auth });
+  const bus = await connectNats(config.nats, {
+    hostId: config.host_id,
+    log,
+    auth: config.nats_auth,
+  });
   try {
     await requireJetStream(bus.nc, config);
   } catch (err) {

@@ -13,12 +13,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { nkeys } from "@nats-io/transport-node";
 import { NatsServer } from "../../../../actors/runtime/transport/nats_server.ts";
-import {
-  NatsBus,
-  parseHostConfig,
-  redactNatsUrl,
-  splitNatsUrl,
-} from "../../../../actors/runtime/mod.ts";
+import { parseHostConfig, redactNatsUrl, splitNatsUrl } from "../../../../actors/runtime/mod.ts";
 import { connectBus } from "../../../../actors/runtime/host/mod.ts";
 import { ACTOR_KINDS } from "../../../../actors/mod.ts";
 import { haveNatsServer } from "../../../_support/nats.ts";
