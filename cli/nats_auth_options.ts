@@ -101,7 +101,8 @@ export interface ResolvedNats extends ResolvedNatsUrl {
 /**
  * Where and how a command connects: `--nats` (else `troupe up`'s URL, else the default), the
  * credentials of the command line, the environment and the URL; when none is given and the
- * server is `troupe up`'s, the credentials up wrote for `role`.
+ * server is `troupe up`'s (found through its file, or named by `--nats` as the file has it), the
+ * credentials up wrote for `role`.
  */
 export function resolveNats(
   args: ParsedArgs,
@@ -112,8 +113,9 @@ export function resolveNats(
   const { url, auth: inUrl } = splitNatsUrl(resolved.url);
   const given = mergeNatsAuth(natsAuthOf(args), inUrl);
   const upSeed = roleSeedPath(dataDir, role);
-  const auth = !hasNatsAuth(given) && resolved.from === "file" && existsSync(upSeed)
-    ? { nkey: upSeed }
-    : given;
+  const upsServer = resolved.from === "file" ||
+    (resolved.from === "option" && resolveNatsUrl(undefined, dataDir).from === "file" &&
+      resolveNatsUrl(undefined, dataDir).url === resolved.url);
+  const auth = !hasNatsAuth(given) && upsServer && existsSync(upSeed) ? { nkey: upSeed } : given;
   return { url, from: resolved.from, auth };
 }

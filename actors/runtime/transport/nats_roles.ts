@@ -81,10 +81,12 @@ const ALL = `${SUBJECT_ROOT}.>`;
 /** The role → permissions table. */
 export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> = {
   // A host runs actors, journals, snapshots, leases and the incident stage: all of troupe's
-  // subjects and JetStream (it creates the streams and buckets), but it never sends control.
+  // subjects and JetStream (it creates the streams and buckets), but it never sends control. It
+  // answers on reply inboxes, several times to one request (a kind-wide ctl is answered by each
+  // partition a host runs), which NATS's `allow_responses` (one answer) would cut short.
   host: {
     publish: {
-      allow: [ALL, "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV.>"],
+      allow: [ALL, "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV.>", INBOX],
       deny: [INCIDENT_CONTROL_SUBJECT],
     },
     subscribe: { allow: [ALL, INBOX] },
@@ -123,6 +125,7 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
         "$JS.ACK.>",
         "$JS.FC.>",
         "$KV.troupe_collab_snapshots.>",
+        INBOX,
       ],
     },
     subscribe: { allow: [ALL, INBOX] },
