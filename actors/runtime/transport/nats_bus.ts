@@ -10,6 +10,7 @@ import {
   type Msg,
   type MsgHdrs,
   type NatsConnection,
+  PermissionViolationError,
 } from "@nats-io/transport-node";
 import {
   type Bus,
@@ -39,6 +40,11 @@ export interface NatsBusOptions {
   /** Called on connection status changes (disconnect, reconnect). */
   onStatus?(status: string): void;
   /**
+   * Called once per operation and subject the server refused for lack of permission (a user
+   * whose role does not cover what the process does); defaults to a line on stderr.
+   */
+  onPermissionDenied?(operation: string, subject: string): void;
+  /**
    * Milliseconds the first connection may take, handshake included. Default
    * NATS_CONNECT_TIMEOUT_MS.
    */
@@ -64,6 +70,9 @@ export interface NatsConnectionState {
   /** Disconnections so far. */
   disconnects: number;
 }
+
+/** How many refused subjects a connection reports, each once (a bound on what it remembers). */
+const PERMISSION_DENIALS_SAID_MAX = 100;
 
 /** How long close() and flush() wait for a server that does not answer. */
 const GIVE_UP_MS = 2000;
@@ -141,8 +150,24 @@ export class NatsBus implements Bus {
     };
     this.#state = state;
     const onStatus = options.onStatus;
+    const denied = new Set<string>();
+    const onDenied = options.onPermissionDenied ??
+      ((operation, subject) =>
+        console.error(
+          `NATS refused ${operation} on "${subject}" to connection "${
+            options.name ?? "troupe"
+          }": its user lacks the permission (docs/security.md)`,
+        ));
     (async () => {
       for await (const s of nc.status()) {
+        if (s.type === "error" && s.error instanceof PermissionViolationError) {
+          const key = `${s.error.operation} ${s.error.subject}`;
+          // Said once per subject: a publisher refused would otherwise say it per message.
+          if (!denied.has(key) && denied.size < PERMISSION_DENIALS_SAID_MAX) {
+            denied.add(key);
+            onDenied(s.error.operation, s.error.subject);
+          }
+        }
         if (s.type === "disconnect" || s.type === "reconnect") {
           state.connected = s.type === "reconnect";
           state.sinceMs = Date.now();

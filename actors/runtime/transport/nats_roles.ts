@@ -9,8 +9,11 @@ import {
   areaPattern,
   COLLAB_JOURNAL_SUBJECT_PREFIX,
   INCIDENT_CONTROL_SUBJECT,
+  outPattern,
+  outSubject,
   reqSubject,
   SUBJECT_ROOT,
+  sysSubject,
 } from "../../../protocol/mod.ts";
 
 /** The roles of the processes that talk over NATS. */
@@ -32,6 +35,9 @@ const INBOX = "_INBOX.>";
 
 /** JetStream's account information, asked before the first JetStream call. */
 const JS_INFO = "$JS.API.INFO";
+
+/** The names of the streams that capture a subject (inject asks which keeps its feed). */
+const JS_STREAM_NAMES = "$JS.API.STREAM.NAMES";
 
 /**
  * The JetStream API subjects that read stream `stream`: its info, its messages (direct or not),
@@ -93,8 +99,8 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
     allowResponses: true,
   },
   // The remote-write and OTLP receiver journals feeds into the feed stream, books channels'
-  // labels, and tells the incident stage which channels went stale (on the control subject, the
-  // one kind of control it sends).
+  // labels, watches the anomaly scores of its channels (score_watch.ts), and tells the incident
+  // stage which channels went stale (on the control subject, the one kind of control it sends).
   receiver: {
     publish: {
       allow: [
@@ -105,18 +111,19 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
         ...ownBucket(CHANNEL_LABELS_BUCKET_NAME),
       ],
     },
-    subscribe: { allow: [INBOX] },
+    subscribe: { allow: [outPattern("anomaly"), outSubject("incident", "anomaly"), INBOX] },
     allowResponses: false,
   },
   // The collaboration bridge relays troupe's subjects to browsers, fans documents out between
   // collab nodes, journals them in JetStream, turns thresholds into ctl messages and the
-  // dashboard's acks and silences into incident control.
+  // dashboard's acks and silences into incident control; it asks the actors for their settings.
   bridge: {
     publish: {
       allow: [
         areaPattern("collab"),
         areaPattern("ctl"),
         `${SUBJECT_ROOT}.sys.collab.>`,
+        sysSubject("settings", "query"),
         reqSubject("collab") + ".>",
         reqSubject("incidents") + ".>",
         reqSubject("alerts") + ".>",
@@ -142,6 +149,7 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
         reqSubject("incidents") + ".>",
         reqSubject("alerts") + ".>",
         JS_INFO,
+        JS_STREAM_NAMES,
         ...readStream(FEED_STREAM_NAME),
         ...readStream(FINDINGS_STREAM_NAME),
         ...readStream(`KV_${LEASE_BUCKET_NAME}`),
@@ -157,6 +165,7 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
         reqSubject("incidents", "list"),
         reqSubject("alerts", "status"),
         JS_INFO,
+        JS_STREAM_NAMES,
         ...readStream(FINDINGS_STREAM_NAME),
         ...readStream(`KV_${LEASE_BUCKET_NAME}`),
       ],

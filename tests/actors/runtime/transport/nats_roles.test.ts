@@ -53,8 +53,16 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** What the server refused each connection, as its bus reports it: "operation subject". */
+const refusals: Record<string, string[]> = {};
+
 async function as(role: NatsRole): Promise<NatsBus> {
-  const bus = await NatsBus.connect(server.url, { name: `test-${role}`, auth: auth[role] });
+  const said = refusals[role] ??= [];
+  const bus = await NatsBus.connect(server.url, {
+    name: `test-${role}`,
+    auth: auth[role],
+    onPermissionDenied: (operation, subject) => said.push(`${operation} ${subject}`),
+  });
   buses.push(bus);
   return bus;
 }
@@ -91,11 +99,12 @@ test("incident control: the operator and the bridge are answered, a viewer is re
   }).then(() => "answered", (err) => (err as Error).message);
   assert.is.not(refused, "answered");
   assert.equal(await delivered(viewer, host, INCIDENT_CONTROL_SUBJECT), []);
-  // The server says why: it refused the viewer's publish.
+  // The server says why: it refused the viewer's publish; the viewer's bus says so too, once.
   assert.match(
     server.log,
     /Publish Violation - User "viewer", Subject "troupe\.req\.incidents\.control"/,
   );
+  assert.equal(refusals.viewer, [`publish ${INCIDENT_CONTROL_SUBJECT}`]);
   // Nor does a host send control: it only answers it.
   const other = await as("operator");
   assert.equal(await delivered(host, other, INCIDENT_CONTROL_SUBJECT), []);
@@ -116,6 +125,12 @@ test("the receiver publishes feeds but not control of actors", async () => {
   assert.equal(await delivered(receiver, host, ctlSubject("anomaly")), []);
   const operator = await as("operator");
   assert.equal(await delivered(operator, host, ctlSubject("anomaly")), ["probe"]);
+  // Nor may it listen to control of actors.
+  assert.equal(await delivered(operator, receiver, ctlSubject("anomaly")), []);
+  assert.ok(
+    refusals.receiver!.includes(`subscription ${ctlSubject("anomaly")}`),
+    String(refusals.receiver),
+  );
 });
 
 test("docs/security.md shows the table the server runs with", () => {
