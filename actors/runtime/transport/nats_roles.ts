@@ -148,6 +148,7 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
         areaPattern("scan"),
         reqSubject("incidents") + ".>",
         reqSubject("alerts") + ".>",
+        sysSubject("snapshots", "ask"),
         JS_INFO,
         JS_STREAM_NAMES,
         ...readStream(FEED_STREAM_NAME),
@@ -158,11 +159,13 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
     subscribe: { allow: [ALL, INBOX] },
     allowResponses: false,
   },
-  // The viewer's commands (status, record, incidents list, watch) read and ask, never change.
+  // The viewer's commands (status, record, incidents list, watch) read and ask, never change:
+  // record asks the hosts to snapshot, so that a replay of the recording starts from state.
   viewer: {
     publish: {
       allow: [
         reqSubject("incidents", "list"),
+        sysSubject("snapshots", "ask"),
         reqSubject("alerts", "status"),
         JS_INFO,
         JS_STREAM_NAMES,
