@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { connect } from "@nats-io/transport-node";
+import { NatsBus } from "../../actors/runtime/mod.ts";
 import { freePort } from "../../actors/runtime/transport/nats_server.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
@@ -31,8 +31,8 @@ async function untilFeeding(up: ReturnType<typeof startTroupe>): Promise<void> {
 /** Whether a client without credentials gets in: true, or the server's refusal. */
 async function anonymous(url: string): Promise<true | string> {
   try {
-    const nc = await connect({ servers: url, timeout: 3000 });
-    await nc.close();
+    const bus = await NatsBus.connect(url, { name: "stranger" });
+    await bus.close();
     return true;
   } catch (err) {
     return (err as Error).message;

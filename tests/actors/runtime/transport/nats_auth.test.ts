@@ -17,7 +17,8 @@ import { parseHostConfig, redactNatsUrl, splitNatsUrl } from "../../../../actors
 import { connectBus } from "../../../../actors/runtime/host/mod.ts";
 import { ACTOR_KINDS } from "../../../../actors/mod.ts";
 import { haveNatsServer } from "../../../_support/nats.ts";
-import { runTroupe } from "../../../_support/cli.ts";
+import { runTroupe, startTroupe } from "../../../_support/cli.ts";
+import { writeStatsOnlyConfig } from "../../../cli/_stats_only_config.ts";
 
 const test = suite("NATS credentials");
 const dir = mkdtempSync(join(tmpdir(), "troupe-nats-auth-"));
@@ -125,6 +126,52 @@ function userKey(name: string): { seedFile: string; seed: string; pub: string } 
   const seed = new TextDecoder().decode(pair.getSeed());
   return { seedFile: write(`${name}.nk`, `${seed}\n`), seed, pub: pair.getPublicKey() };
 }
+
+test("troupe run --threads 2: every thread connects with the config's password, never shown", async () => {
+  const server = await serverWith(
+    "threads",
+    'authorization { users: [ { user: "host", password: "Th-4k2-secret" } ] }\n',
+  );
+  cleanups.push(() => server.stop());
+  const url = server.url.replace("nats://", "nats://host:Th-4k2-secret@");
+  const config = writeStatsOnlyConfig(mkdtempSync(join(dir, "threads-")), {
+    hostId: "tt",
+    nats: url,
+  });
+  const run = startTroupe([
+    "run",
+    "--config",
+    config,
+    "--threads",
+    "2",
+    "--data-dir",
+    join(dir, "tt"),
+  ]);
+  try {
+    await run.waitFor("troupe run: host tt running", 60_000);
+    assert.match(run.output(), /on 2 threads on nats:\/\/127\.0\.0\.1:\d+,/);
+    run.signal("SIGINT");
+    assert.is(await run.exited, 0, run.output());
+    assert.not.match(run.output(), /Th-4k2-secret/);
+  } finally {
+    run.signal("SIGKILL");
+  }
+  // The command line's URL over the file's, with a wrong password.
+  const wrong = await runTroupe([
+    "run",
+    "--config",
+    config,
+    "--nats",
+    url.replace("Th-4k2", "Bad-1"),
+    "--threads",
+    "2",
+    "--data-dir",
+    join(dir, "tt-wrong"),
+  ]);
+  assert.is(wrong.code, 1, wrong.stdout + wrong.stderr);
+  assert.match(wrong.stdout + wrong.stderr, /Authorization Violation/);
+  assert.not.match(wrong.stdout + wrong.stderr, /Bad-1-secret|Th-4k2-secret/);
+});
 
 test("nkey: a seed file from the config, --nats-nkey and TROUPE_NATS_NKEY", async () => {
   const user = userKey("user");
