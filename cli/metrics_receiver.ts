@@ -7,7 +7,7 @@
  * printed, or, when it holds the receiver's credentials, written to a file of the data directory
  * whose path is printed.
  */
-import { describeError, ensureFeedStream, NatsBus } from "../actors/runtime/mod.ts";
+import { describeError, ensureFeedStream, type NatsAuth, NatsBus } from "../actors/runtime/mod.ts";
 import { portOr } from "./up_nats.ts";
 import {
   IngestServer,
@@ -43,6 +43,8 @@ export interface ReceiverPlace {
    * connection of its own. Undefined: the in-process bus, `bus`.
    */
   nats: string | undefined;
+  /** The credentials for `nats`. */
+  natsAuth?: NatsAuth | undefined;
   /** The host's bus: the receiver's when there is no NATS URL. */
   bus?: Bus;
   /** The name the NATS server shows for the receiver's connection. */
@@ -60,6 +62,7 @@ export async function startReceiver(
   if (place.nats !== undefined) {
     const thread = await ReceiverThread.start(raw, {
       nats: place.nats,
+      natsAuth: place.natsAuth,
       name: place.name,
       defaults,
     });
@@ -148,15 +151,20 @@ export function receiverLines(receiver: StartedReceiver, dataDir: string): strin
  */
 export function upReceiver(
   bus: Bus,
-  place: { nats: string | undefined; dataDir: string; receiver: UpReceiverSettings },
+  place: {
+    nats: string | undefined;
+    natsAuth?: NatsAuth | undefined;
+    dataDir: string;
+    receiver: UpReceiverSettings;
+  },
 ): { stop(): Promise<() => string>; failed: Promise<string> } {
-  const { nats, dataDir, receiver: asked } = place;
+  const { nats, natsAuth, dataDir, receiver: asked } = place;
   let fail: (why: string) => void = () => {};
   const failed = new Promise<string>((resolve) => (fail = resolve));
   const starting = (async () => {
     const port = asked.port ?? await portOr(UP_RECEIVER_PORT);
     const block = { port, match: asked.match, bearer_token: upReceiverToken(asked, dataDir) };
-    return await startReceiver(block, { nats, bus, name: "troupe-up-receiver" });
+    return await startReceiver(block, { nats, natsAuth, bus, name: "troupe-up-receiver" });
   })().then(
     (receiver) => {
       console.log(`troupe up: ${receiverLines(receiver, dataDir)}`);

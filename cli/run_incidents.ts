@@ -92,7 +92,10 @@ export async function startThreadedIncidents(
   registry: Registry,
 ): Promise<ClusterIncidents | undefined> {
   if (!config.partitions.owned.includes(INCIDENT_STAGE_PARTITION)) return undefined;
-  const bus = await NatsBus.connect(config.nats!, { name: `${config.host_id}-incidents` });
+  const bus = await NatsBus.connect(config.nats!, {
+    name: `${config.host_id}-incidents`,
+    auth: config.nats_auth,
+  });
   let stage: ClusterIncidents;
   try {
     stage = await startJournaledIncidents(config, { bus, host: { metrics: { registry } } });

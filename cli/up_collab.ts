@@ -4,7 +4,7 @@
  * `<data-dir>/collab.json` written for watch.
  */
 import { join } from "node:path";
-import type { HostConfig } from "../actors/runtime/mod.ts";
+import type { HostConfig, NatsAuth } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 import {
   COLLAB_JOURNAL_STREAM,
@@ -28,6 +28,11 @@ export interface UpCollabOptions {
   journal: "file" | "jetstream";
   /** The kinds the hosts run: collab.json names the user's modules for watch. */
   kinds?: HostKinds;
+  /**
+   * A connection of the bridge's own, with the bridge role's credentials, when troupe up's
+   * nats-server has users (the hosts' bus may not send incident control); else it shares `bus`.
+   */
+  bridge?: { nats: string; auth: NatsAuth };
 }
 
 /** The collaboration server beside the hosts, on the same bus (its bridge reaches them). */
@@ -41,7 +46,7 @@ export function startCollab(
     launchCollab({
       dataDir: o.dataDir,
       port,
-      bus,
+      ...(o.bridge ? { nats: o.bridge.nats, natsAuth: o.bridge.auth } : { bus }),
       // The node id names the collab journal's streams in JetStream: the same on every run.
       nodeId: "up-1-collab",
       journal: collabJournalOf(kind),

@@ -5,7 +5,7 @@
  */
 import process from "node:process";
 import { areaPattern, type Bus } from "../protocol/mod.ts";
-import { describeError } from "../actors/runtime/mod.ts";
+import { describeError, type NatsAuth } from "../actors/runtime/mod.ts";
 import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../sim/feeds/mod.ts";
 import { DEMO_CRASH_RATE, describeDemo, describeMetricsSettings } from "../sim/mod.ts";
 import { LatestFindings } from "./latest_findings.ts";
@@ -23,6 +23,8 @@ export interface UpFeedOptions {
   intervalUs: number;
   /** The NATS server the hosts are on (the metrics receiver's thread connects to it). */
   natsUrl?: string | undefined;
+  /** The receiver's credentials for `natsUrl`. */
+  natsAuth?: NatsAuth | undefined;
   /** Where the receiver's token and block are kept. */
   dataDir: string;
   /** The metrics receiver's settings, with `--feed remote-write`. */
@@ -39,7 +41,8 @@ export function startFeed(
   launched: UpHosts,
 ): { stop(): Promise<() => string>; failed: Promise<string> } {
   if (o.feedKind === "remote-write") {
-    return upReceiver(bus, { nats: o.natsUrl, dataDir: o.dataDir, receiver: o.receiver });
+    const { natsUrl: nats, natsAuth, dataDir, receiver } = o;
+    return upReceiver(bus, { nats, natsAuth, dataDir, receiver });
   }
   const findings = new LatestFindings(bus);
   let outputs = 0, dead = 0;

@@ -15,6 +15,8 @@ import {
 } from "../actors/runtime/mod.ts";
 import { DATA_DIR_DEFAULT, NATS_URL_FILE, writeNatsUrl } from "./nats_url.ts";
 import { removeNatsPid, stopLeftNats, writeNatsPid } from "./nats_pid_file.ts";
+import { NATS_AUTH_DIR } from "./nats_auth_options.ts";
+import { type UpNatsAuth, writeUpNatsAuth } from "./up_nats_auth.ts";
 
 /** The environment variable naming the nats-server binary `troupe up` starts (PATH otherwise). */
 export const NATS_SERVER_ENV = "TROUPE_NATS_SERVER";
@@ -42,24 +44,34 @@ export function whyNoNatsServer(): string {
 export async function startNats(
   binary: string,
   dataDir: string,
-): Promise<{ nats: NatsServer; bus: NatsBus } | string> {
+  options: StartNatsOptions = {},
+): Promise<{ nats: NatsServer; bus: NatsBus; auth: UpNatsAuth | undefined } | string> {
   const storeDir = join(dataDir, "nats");
   const left = await stopLeftNats(dataDir, storeDir);
   if (left !== undefined) console.log(`troupe up: ${left}`);
+  // Secure by default: a user per role, each allowed only its subjects.
+  const auth = options.open ? undefined : writeUpNatsAuth(dataDir);
   let nats: NatsServer;
   try {
     // Detached: Ctrl-C reaches this process alone, which drains the host through NATS and then
     // stops the server (in the terminal's process group, it would stop first).
-    nats = await onPreferredPort(
-      NATS_PORT,
-      (port) => NatsServer.start({ binary, storeDir, port, detached: true }),
-    );
+    const start = (port: number) =>
+      NatsServer.start({
+        binary,
+        storeDir,
+        port,
+        detached: true,
+        ...(auth ? { args: ["-c", auth.configPath] } : {}),
+      });
+    nats = options.port === undefined
+      ? await onPreferredPort(NATS_PORT, start)
+      : await start(options.port === 0 ? await freePort() : options.port);
   } catch (err) {
     return `cannot start nats-server (${binary}): ${whyNats((err as Error).message)}`;
   }
   let bus: NatsBus | undefined;
   try {
-    bus = await NatsBus.connect(nats.url, { name: "troupe-up" });
+    bus = await NatsBus.connect(nats.url, { name: "troupe-up", auth: auth?.roles.host });
     await ensureFeedStream(bus.nc);
   } catch (err) {
     await bus?.close().catch(() => {});
@@ -67,11 +79,27 @@ export async function startNats(
     return `cannot use nats-server on ${nats.url}: ${whyNats((err as Error).message)}`;
   }
   if (nats.pid !== undefined) writeNatsPid(dataDir, nats.pid);
-  console.log(`troupe up: nats-server on ${nats.url} (JetStream store ${storeDir})`);
+  console.log(
+    `troupe up: nats-server on ${nats.url} (JetStream store ${storeDir}; ${
+      auth
+        ? `a user per role, their nkey seeds in ${join(dataDir, NATS_AUTH_DIR)}`
+        : "--nats-open: no credentials, anyone who reaches it may publish anything"
+    })`,
+  );
   // The other commands find this server through the file, wherever it listens.
   writeNatsUrl(dataDir, nats.url);
-  if (nats.port !== NATS_PORT) console.log(natsPortTaken(nats.url, dataDir));
-  return { nats, bus };
+  if (options.port === undefined && nats.port !== NATS_PORT) {
+    console.log(natsPortTaken(nats.url, dataDir));
+  }
+  return { nats, bus, auth };
+}
+
+/** Options of `startNats`. */
+export interface StartNatsOptions {
+  /** The port (0: a free one); NATS's own, or a free one when it is taken, when absent. */
+  port?: number | undefined;
+  /** No users: anyone who reaches the server may do anything (a quick local try). */
+  open?: boolean;
 }
 
 /**

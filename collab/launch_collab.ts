@@ -40,6 +40,8 @@ export interface LaunchCollabOptions {
   host?: string;
   /** A NATS URL to fan out over (a connection of its own), or a bus to share. */
   nats?: string | undefined;
+  /** The credentials for `nats` (actors/runtime's NatsAuth: files by path, or values). */
+  natsAuth?: import("../actors/runtime/mod.ts").NatsAuth | undefined;
   bus?: Bus | undefined;
   nodeId?: string;
   /** The journal's fsync policy: `never` (default: a killed process loses nothing written, the
@@ -90,9 +92,11 @@ async function connectNats(url: string, options: LaunchCollabOptions) {
   try {
     return await (await natsParts()).NatsBus.connect(url, {
       name: options.nodeId ?? "troupe-collab",
+      auth: options.natsAuth,
     });
   } catch (err) {
-    throw new Error(`cannot connect to NATS at ${url}: ${(err as Error).message}`, {
+    const shown = (await natsParts()).redactNatsUrl(url);
+    throw new Error(`cannot connect to NATS at ${shown}: ${(err as Error).message}`, {
       cause: err,
     });
   }
@@ -110,7 +114,9 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
     await ownBus?.close().catch(() => {});
     if (options.journal === "jetstream" && options.nats !== undefined) {
       throw new Error(
-        `cannot open the JetStream journal on NATS at ${options.nats}: ${(err as Error).message}`,
+        `cannot open the JetStream journal on NATS at ${
+          (await natsParts()).redactNatsUrl(options.nats)
+        }: ${(err as Error).message}`,
         { cause: err },
       );
     }

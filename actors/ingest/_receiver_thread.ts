@@ -8,7 +8,7 @@
  */
 import process from "node:process";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { describeError, ensureFeedStream, NatsBus } from "../runtime/mod.ts";
+import { describeError, ensureFeedStream, NatsBus, redactNatsUrl } from "../runtime/mod.ts";
 import { type ChannelLabelsBook, openChannelLabels } from "./channel_labels_book.ts";
 import { IngestServer } from "./ingest_server.ts";
 import { parseIngestSettings } from "./ingest_settings.ts";
@@ -70,8 +70,13 @@ async function runReceiverThread(
   });
   try {
     const settings = parseIngestSettings(data.raw, "remote_write", data.defaults);
-    const bus = at.bus = await NatsBus.connect(data.nats, { name: data.name }).catch((err) => {
-      throw new Error(`Cannot connect to NATS at ${data.nats}: ${describeError(err)}`);
+    const bus = at.bus = await NatsBus.connect(data.nats, {
+      name: data.name,
+      auth: data.natsAuth,
+    }).catch((err) => {
+      throw new Error(
+        `Cannot connect to NATS at ${redactNatsUrl(data.nats)}: ${describeError(err)}`,
+      );
     });
     await ensureFeedStream(bus.nc);
     // Each new channel's source labels, for its alerts (the alert sender reads them); and the

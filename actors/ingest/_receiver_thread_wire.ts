@@ -3,6 +3,7 @@
  * (_receiver_thread.ts) tell each other. Apart from the thread's module, which starts a receiver
  * when loaded in a worker: importing this starts nothing.
  */
+import type { NatsAuth } from "../runtime/mod.ts";
 import type { IngestSettings } from "./ingest_settings.ts";
 
 /** What the main thread gives the receiver's thread. */
@@ -15,6 +16,8 @@ export interface ReceiverThreadData {
   defaults: Omit<Partial<IngestSettings>, "match">;
   /** The NATS server URL (list) the thread connects to, with a connection of its own. */
   nats: string;
+  /** Its credentials (plain data: file paths and values, read in the thread). */
+  natsAuth: NatsAuth;
   /** The name the server shows for its connection. */
   name: string;
   /** The source name its batches carry. */

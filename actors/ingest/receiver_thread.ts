@@ -8,6 +8,7 @@
  * thread (IngestServer), the only way to that bus.
  */
 import type { Worker } from "node:worker_threads";
+import type { NatsAuth } from "../runtime/mod.ts";
 import { startWorker } from "../threads/mod.ts";
 import { type IngestSettings, parseIngestSettings } from "./ingest_settings.ts";
 import type {
@@ -20,6 +21,8 @@ import type {
 export interface ReceiverThreadOptions {
   /** The NATS server URL (list) the thread connects to. */
   nats: string;
+  /** Its credentials. */
+  natsAuth?: NatsAuth | undefined;
   /** The name the server shows for the thread's connection. */
   name: string;
   /** The source name its batches carry; default "remote-write". */
@@ -77,6 +80,7 @@ export class ReceiverThread {
       raw,
       defaults,
       nats: options.nats,
+      natsAuth: options.natsAuth ?? {},
       name: options.name,
       src: options.src ?? "remote-write",
     };

@@ -89,6 +89,26 @@ export {
   threadsUnsupported,
 } from "./threaded/mod.ts";
 export { NATS_CONNECT_TIMEOUT_MS, NatsBus, natsServerList } from "./transport/mod.ts";
+export {
+  describeNatsAuth,
+  hasNatsAuth,
+  mergeNatsAuth,
+  NATS_AUTH_ENV,
+  NATS_AUTH_FIELDS,
+  NATS_ROLE_PERMISSIONS,
+  NATS_ROLES,
+  type NatsAuth,
+  NatsAuthError,
+  natsAuthFromEnv,
+  natsAuthOptions,
+  natsAuthorizationConfig,
+  type NatsPermissions,
+  type NatsRole,
+  natsRolesMarkdown,
+  type NatsUserCredential,
+  redactNatsUrl,
+  splitNatsUrl,
+} from "./transport/mod.ts";
 export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./edge/mod.ts";
 export {
   type AcknowledgedCounts,

@@ -7,6 +7,7 @@ import type { FsyncPolicy } from "../../actors/runtime/mod.ts";
 import { launchCollab, type LaunchedCollab } from "../../collab/mod.ts";
 import { type Command, EXIT_FAILURE, num, str, text, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
+import { NATS_AUTH_OPTIONS, natsAuthOf } from "../nats_auth_options.ts";
 
 export const command: Command = {
   name: "collab",
@@ -41,6 +42,7 @@ export const command: Command = {
       help: "Fan out to other collab nodes over this NATS server",
       defaultText: "none, a single node",
     },
+    ...NATS_AUTH_OPTIONS,
     "node-id": {
       type: "string",
       arg: "ID",
@@ -94,6 +96,7 @@ http://HOST:P/?session=SESSION&token=TOKEN.`,
         port,
         host,
         nats: str(args, "nats"),
+        natsAuth: natsAuthOf(args),
         fsync,
         journal,
         ...(nodeId !== undefined ? { nodeId } : {}),

@@ -38,7 +38,8 @@ import {
   str,
   UsageError,
 } from "../args.ts";
-import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
+import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { NATS_AUTH_OPTIONS, resolveNats } from "../nats_auth_options.ts";
 
 export const command: Command = {
   name: "ctl",
@@ -68,6 +69,7 @@ export const command: Command = {
       defaultText: "troupe's own kinds only",
     },
     nats: NATS_OPTION,
+    ...NATS_AUTH_OPTIONS,
     timeout: {
       type: "string",
       arg: "MS",
@@ -99,7 +101,7 @@ or no host answered, 2 a usage error.`,
       }
     }
     const timeout = num(args, "timeout");
-    const nats = resolveNatsUrl(str(args, "nats"));
+    const nats = resolveNats(args, "operator");
     let subject: string;
     try {
       subject = ctlSubject(kind, key);
@@ -109,7 +111,7 @@ or no host answered, 2 a usage error.`,
     }
     let bus: NatsBus;
     try {
-      bus = await NatsBus.connect(nats.url, { name: "troupe-ctl" });
+      bus = await NatsBus.connect(nats.url, { name: "troupe-ctl", auth: nats.auth });
     } catch (err) {
       console.error(
         `troupe ctl: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +

@@ -43,7 +43,8 @@ import {
   endSilence,
 } from "../incident_edits.ts";
 import { readSessionAcks } from "../incident_acks.ts";
-import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
+import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { NATS_AUTH_OPTIONS, resolveNats } from "../nats_auth_options.ts";
 
 /** How long an edit (ack, silence, unsilence) waits for the collab server, unless --timeout. */
 const EDIT_TIMEOUT_MS = 5000;
@@ -68,6 +69,7 @@ export const command: Command = {
       help: "One JSON object per incident, a line each (NDJSON), as watch --json",
     },
     nats: NATS_OPTION,
+    ...NATS_AUTH_OPTIONS,
     timeout: {
       type: "string",
       arg: "MS",
@@ -148,10 +150,10 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
       );
     }
     const timeout = num(args, "timeout");
-    const nats = resolveNatsUrl(str(args, "nats"));
+    const nats = resolveNats(args, "viewer");
     let bus: NatsBus;
     try {
-      bus = await NatsBus.connect(nats.url, { name: "troupe-incidents" });
+      bus = await NatsBus.connect(nats.url, { name: "troupe-incidents", auth: nats.auth });
     } catch (err) {
       console.error(
         `troupe incidents: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +

@@ -36,7 +36,8 @@ import {
 import { waitForSignal } from "../signals.ts";
 import { sendMetricsSettings } from "../metrics_settings.ts";
 import { describeMetricsSettings } from "../../sim/mod.ts";
-import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
+import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { NATS_AUTH_OPTIONS, resolveNats } from "../nats_auth_options.ts";
 
 /** The NATS server `inject`, `record` and `replay --nats` use when `--nats` is not given. */
 export { NATS_URL_DEFAULT } from "../nats_url.ts";
@@ -105,6 +106,7 @@ export const command: Command = {
       defaultText: "none",
     },
     nats: NATS_OPTION,
+    ...NATS_AUTH_OPTIONS,
     "feed-name": {
       type: "string",
       arg: "NAME",
@@ -139,7 +141,7 @@ short stalls are made up; the result line compares the rate achieved with the ra
     const { nats, durationS } = o;
     let bus: NatsBus;
     try {
-      bus = await NatsBus.connect(nats.url, { name: "troupe-inject" });
+      bus = await NatsBus.connect(nats.url, { name: "troupe-inject", auth: nats.auth });
     } catch (err) {
       console.error(
         `troupe inject: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
@@ -218,7 +220,7 @@ interface InjectOptions {
   channel: string | undefined;
   seed: number;
   labels: string | undefined;
-  nats: ReturnType<typeof resolveNatsUrl>;
+  nats: ReturnType<typeof resolveNats>;
   feedName: string | undefined;
   json: boolean;
   run: string | undefined;
@@ -235,7 +237,7 @@ function injectOptions(args: ParsedArgs): InjectOptions {
     channel: str(args, "channel"),
     seed: num(args, "seed"),
     labels: str(args, "labels"),
-    nats: resolveNatsUrl(str(args, "nats")),
+    nats: resolveNats(args, "operator"),
     feedName: str(args, "feed-name"),
     json: flag(args, "json"),
     run: str(args, "run"),

@@ -6,7 +6,7 @@
  * hosts' configuration in the header, so that a replay runs the same kinds with the same
  * settings.
  */
-import { NatsBus } from "../../actors/runtime/mod.ts";
+import { mergeNatsAuth, type NatsAuth, NatsBus } from "../../actors/runtime/mod.ts";
 import { ALL_SUBJECTS, areaPattern, ConfigError, RECORDED_SUBJECTS } from "../../protocol/mod.ts";
 import { describeRecording, Recorder } from "../../sim/mod.ts";
 import type { RecordingKindModule } from "../../sim/recording/mod.ts";
@@ -21,7 +21,8 @@ import {
   UsageError,
 } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
-import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
+import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { NATS_AUTH_OPTIONS, natsAuthOf, resolveNats } from "../nats_auth_options.ts";
 import { incidentConfigOf } from "../run_incidents.ts";
 import { recordingKindsOf } from "../host_kinds.ts";
 import { loadHostConfig } from "./run.ts";
@@ -55,6 +56,7 @@ export const command: Command = {
       ...NATS_OPTION,
       defaultText: `the --config file's "nats", else ${NATS_OPTION.defaultText}`,
     },
+    ...NATS_AUTH_OPTIONS,
     subjects: {
       type: "string",
       arg: "PATTERNS",
@@ -98,15 +100,20 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     const natsFlag = str(args, "nats");
     const setup = await recordConfig(configPath, natsFlag);
     if (setup === undefined) return EXIT_USAGE;
-    const { config, kinds, fileNats } = setup;
+    const { config, kinds, fileNats, fileNatsAuth } = setup;
+    // The file's server with the file's credentials (under the command line's and environment's).
     const nats = fileNats !== undefined && natsFlag === undefined
-      ? { url: fileNats, from: "option" as const }
-      : resolveNatsUrl(natsFlag);
+      ? {
+        url: fileNats,
+        from: "option" as const,
+        auth: mergeNatsAuth(natsAuthOf(args), fileNatsAuth),
+      }
+      : resolveNats(args, "viewer");
     const url = nats.url;
 
     let bus: NatsBus;
     try {
-      bus = await NatsBus.connect(url, { name: "troupe-record" });
+      bus = await NatsBus.connect(url, { name: "troupe-record", auth: nats.auth });
     } catch (err) {
       console.error(
         `troupe record: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
@@ -171,6 +178,8 @@ interface RecordConfig {
   kinds: RecordingKindModule[];
   /** The hosts' server: the recording's unless --nats names another. */
   fileNats: string | undefined;
+  /** The file's credentials for `fileNats`. */
+  fileNatsAuth: NatsAuth | undefined;
 }
 
 /** Reads `--config` (with `--nats` over its URL); undefined when it is wrong (said on stderr). */
@@ -178,7 +187,9 @@ async function recordConfig(
   configPath: string | undefined,
   natsFlag: string | undefined,
 ): Promise<RecordConfig | undefined> {
-  if (configPath === undefined) return { config: null, kinds: [], fileNats: undefined };
+  if (configPath === undefined) {
+    return { config: null, kinds: [], fileNats: undefined, fileNatsAuth: undefined };
+  }
   try {
     const overrides = natsFlag === undefined ? {} : { nats: natsFlag };
     const { config: c, kinds: k } = await loadHostConfig(configPath, overrides);
@@ -187,6 +198,7 @@ async function recordConfig(
       config: { actors: c.actors, limits: c.limits, incidents: incidentConfigOf(c) },
       kinds: recordingKindsOf(k),
       fileNats: c.nats,
+      fileNatsAuth: c.nats_auth,
     };
   } catch (err) {
     if (err instanceof ConfigError) {

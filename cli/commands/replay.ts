@@ -6,7 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { NatsBus } from "../../actors/runtime/mod.ts";
+import { type NatsAuth, NatsBus, redactNatsUrl } from "../../actors/runtime/mod.ts";
+import { NATS_AUTH_OPTIONS, natsAuthOf } from "../nats_auth_options.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import {
   OutputDiff,
@@ -81,6 +82,7 @@ export const command: Command = {
       help: `Replay into a live cluster on NATS (e.g. ${NATS_URL_DEFAULT})`,
       defaultText: "fresh actors in this process",
     },
+    ...NATS_AUTH_OPTIONS,
     inspect: {
       type: "string",
       arg: "KIND/KEY",
@@ -145,7 +147,7 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
     checkKinds(a.actors, a.inspect, a.kinds.registry);
     const range = replayRange(args, header.created_us);
     if (!a.json) console.error(headerLine(a.path, header));
-    const bus = a.url === undefined ? undefined : await connectBus(a.url);
+    const bus = a.url === undefined ? undefined : await connectBus(a.url, natsAuthOf(args));
     if (bus === null) return EXIT_FAILURE;
     const bar = new ReplayBar();
     let lastRecordUs = header.created_us;
@@ -297,12 +299,14 @@ function headerLine(path: string, header: RecordingHeader): string {
 }
 
 /** A connection to the cluster at `url`, or null (said on stderr) when there is none. */
-async function connectBus(url: string): Promise<NatsBus | null> {
+async function connectBus(url: string, auth: NatsAuth): Promise<NatsBus | null> {
   try {
-    return await NatsBus.connect(url, { name: "troupe-replay" });
+    return await NatsBus.connect(url, { name: "troupe-replay", auth });
   } catch (err) {
     console.error(
-      `troupe replay: cannot connect to NATS at ${url}: ${(err as Error).message}. ` +
+      `troupe replay: cannot connect to NATS at ${redactNatsUrl(url)}: ${
+        (err as Error).message
+      }. ` +
         `Is the cluster running?`,
     );
     return null;

@@ -19,6 +19,7 @@ import {
   type LeaseSettings,
   leaseSettings,
   leasesUnsupported,
+  mergeNatsAuth,
   parseHostConfig,
   parsePartitions,
   ThreadedHost,
@@ -43,6 +44,7 @@ import {
   startThreadedIncidents,
 } from "../run_incidents.ts";
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
+import { NATS_AUTH_OPTIONS, natsAuthOf } from "../nats_auth_options.ts";
 import { alertingConfigOf } from "../stage_alerting.ts";
 import { waitForSignal } from "../signals.ts";
 import {
@@ -119,6 +121,7 @@ export const command: Command = {
       help: 'NATS server URL, over the file\'s "nats"',
       defaultText: "the file's, else the in-process bus, which only this process sees",
     },
+    ...NATS_AUTH_OPTIONS,
     partitions: {
       type: "string",
       arg: "LIST",
@@ -238,8 +241,10 @@ function natsOption(args: ParsedArgs): string | undefined {
   }
 }
 
-/** The command line over the file: --data-dir, --partitions, --http-port, journal loss. */
+/** The command line over the file: NATS credentials, --data-dir, --partitions, --http-port, ... */
 function applyRunOptions(config: HostConfig, args: ParsedArgs): void {
+  // The command line, then the environment, then the URL's and the file's "nats" section.
+  config.nats_auth = mergeNatsAuth(natsAuthOf(args), config.nats_auth);
   const dataDir = str(args, "data-dir");
   if (dataDir !== undefined) config.data_dir = dataDir;
   const parts = str(args, "partitions");
@@ -535,6 +540,7 @@ async function configuredReceiver(
   try {
     return await startReceiver(config.remote_write, {
       nats: config.nats,
+      natsAuth: config.nats_auth,
       ...(bus ? { bus } : {}),
       name: `${config.host_id}-receiver`,
       defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit

@@ -10,13 +10,15 @@ import {
   type HeldStageLease,
   LeaseBucket,
   type LeaseView,
+  natsAuthOptions,
   natsServerList,
 } from "../../actors/runtime/mod.ts";
 import { INCIDENT_STAGE_NAME } from "../../protocol/mod.ts";
-import { type Command, EXIT_FAILURE, flag, str, text } from "../args.ts";
+import { type Command, EXIT_FAILURE, flag, text } from "../args.ts";
 import { DATA_DIR_OPTION } from "../discovery_file.ts";
 import { HTTP_URL_FILE, resolveHttpUrl } from "../host_url.ts";
-import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
+import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { NATS_AUTH_OPTIONS, resolveNats } from "../nats_auth_options.ts";
 
 export const command: Command = {
   name: "status",
@@ -25,6 +27,7 @@ export const command: Command = {
   usage: "[--nats URL] [--data-dir DIR] [--json]",
   options: {
     nats: NATS_OPTION,
+    ...NATS_AUTH_OPTIONS,
     "data-dir": DATA_DIR_OPTION,
     json: {
       type: "boolean",
@@ -44,10 +47,14 @@ http.url in --data-dir), which owns its partitions without leases and runs up's 
 Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
   async run(args) {
     const dataDir = text(args, "data-dir");
-    const nats = resolveNatsUrl(str(args, "nats"), dataDir);
+    const nats = resolveNats(args, "viewer", dataDir);
     let nc;
     try {
-      nc = await connect({ servers: natsServerList(nats.url), name: "troupe-status" });
+      nc = await connect({
+        servers: natsServerList(nats.url),
+        name: "troupe-status",
+        ...natsAuthOptions(nats.auth),
+      });
     } catch (err) {
       console.error(
         `troupe status: cannot connect to NATS at ${describeNatsUrl(nats)}: ${describeError(err)}`,

@@ -25,6 +25,7 @@ import {
   type HostConfig,
   InProcessBus,
   lockDir,
+  type NatsAuth,
   NatsServer,
 } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
@@ -43,6 +44,7 @@ import {
   type UpReceiverSettings,
   upReceiverSettings,
 } from "../up_receiver.ts";
+import type { UpNatsAuth } from "../up_nats_auth.ts";
 import { launchUpHosts, type UpHosts } from "../up_hosts.ts";
 import { launchThreadedUp, threadsRefused, upThreads } from "../up_threaded.ts";
 import { type ClusterIncidents, startJournaledIncidents } from "../run_incidents.ts";
@@ -135,6 +137,19 @@ export const command: Command = {
       type: "boolean",
       help: "Use the in-process bus even when nats-server is installed",
     },
+    "nats-port": {
+      type: "string",
+      arg: "N",
+      help: "Port of the nats-server troupe up starts; 0: a free one",
+      defaultText: "4222, or a free one when it is taken",
+      number: { min: 0, max: 65535, integer: true },
+    },
+    "nats-open": {
+      type: "boolean",
+      help: "Start nats-server without users, for a quick local try: anyone who reaches it may " +
+        "publish anything, incident control included",
+      defaultText: "a user per role with its own nkey, seeds in DATA_DIR/nats-auth (mode 0600)",
+    },
     journal: {
       type: "string",
       arg: "KIND",
@@ -226,7 +241,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       console.error(`troupe up: ${started}`);
       return 1;
     }
-    const { nats, bus } = started;
+    const { nats, bus, auth } = started;
     // What was started, stopped in reverse order when a later part cannot start.
     const undo: Array<() => unknown> = [() => nats?.stop(), () => bus.close()];
     const abandon = async (why: string) => {
@@ -236,6 +251,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     };
     const threads = upThreads(o, nats);
     const config = upHostConfig(o, nats, threads);
+    config.nats_auth = auth?.roles.host ?? {};
     const recorder = startRecorder(o, bus, nats, config);
     if (typeof recorder === "string") return await abandon(recorder);
     undo.push(() => recorder?.stop());
@@ -253,7 +269,12 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     console.log(`troupe up: ${incidents.line}`);
     let collab: LaunchedCollab;
     try {
-      collab = await startCollab(o, bus, launched, config.journal.kind);
+      collab = await startCollab(
+        { ...o, ...(auth && nats ? { bridge: { nats: nats.url, auth: auth.roles.bridge } } : {}) },
+        bus,
+        launched,
+        config.journal.kind,
+      );
     } catch (err) {
       // One line, and nothing left running: the host and nats-server were up already (an
       // explicit --collab-port that was taken once left nats-server running after exit 1).
@@ -265,7 +286,17 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     }
     const collabFile = await announceCollab(o, collab);
     if (recorder) console.log(`troupe up: ${recordingLine(o, launched, incidents)}`);
-    const stopping = { collab, collabFile, bus, launched, incidents, recorder, nats, httpUrl };
+    const stopping = {
+      collab,
+      collabFile,
+      bus,
+      launched,
+      incidents,
+      recorder,
+      nats,
+      httpUrl,
+      receiverAuth: auth?.roles.receiver,
+    };
     return await feedUntilEnd(o, config, stopping);
   },
 };
@@ -287,7 +318,11 @@ function recordingLine(o: UpOptions, launched: UpHosts, incidents: ClusterIncide
  * the exit status (1 when the feed failed).
  */
 async function feedUntilEnd(o: UpOptions, config: HostConfig, r: Running): Promise<number> {
-  const feeding = startFeed({ ...o, natsUrl: config.nats }, r.bus, r.launched);
+  const feeding = startFeed(
+    { ...o, natsUrl: config.nats, natsAuth: r.receiverAuth },
+    r.bus,
+    r.launched,
+  );
   const ended = await Promise.race([
     waitForSignal(o.durationS > 0 ? o.durationS * 1000 : undefined),
     feeding.failed.then((why) => ({ failed: why })),
@@ -325,6 +360,9 @@ interface UpOptions {
   threads: number | undefined;
   journal: "file" | "jetstream";
   noNats: boolean;
+  /** --nats-port (0: a free one); NATS's own port, or a free one, when absent. */
+  natsPort: number | undefined;
+  natsOpen: boolean;
   recordPath: string | undefined;
   acceptJournalLoss: boolean;
   /** The feed's step per channel, for the demo's settings. */
@@ -373,6 +411,8 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     threads,
     journal,
     noNats,
+    natsPort: optNum(args, "nats-port"),
+    natsOpen: flag(args, "nats-open"),
     recordPath: str(args, "record"),
     acceptJournalLoss: flag(args, "accept-journal-loss"),
     alertmanagers: alertmanagerUrls(args.values.alertmanager),
@@ -386,7 +426,7 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
  */
 async function startUpBus(
   o: UpOptions,
-): Promise<{ nats: NatsServer | undefined; bus: Bus } | string> {
+): Promise<{ nats: NatsServer | undefined; bus: Bus; auth?: UpNatsAuth | undefined } | string> {
   const binary = o.noNats ? undefined : natsServerBinary();
   const needs = o.hosts > 1 ? `--hosts ${o.hosts}` : "--journal jetstream";
   if ((o.threads ?? 1) > 1 && !binary) {
@@ -397,7 +437,10 @@ async function startUpBus(
       "(apt-get install nats-server, or brew install nats-server)";
   }
   if (binary) {
-    const started = await startNats(binary, o.dataDir);
+    const started = await startNats(binary, o.dataDir, {
+      port: o.natsPort,
+      open: o.natsOpen,
+    });
     if (typeof started === "string") {
       const why = o.journal === "jetstream"
         ? `${needs} needs it`
@@ -556,6 +599,8 @@ interface Running {
   recorder: Recorder | undefined;
   nats: NatsServer | undefined;
   httpUrl: string;
+  /** The receiver role's credentials, when troupe up's nats-server has users. */
+  receiverAuth: NatsAuth | undefined;
 }
 
 /** Drains and stops everything, the files other commands read removed. */

@@ -16,9 +16,20 @@ export interface ListedIncident {
   members: Array<{ channel: string; findings: number }>;
 }
 
-/** The incidents the cluster on `url` lists; the test fails where `troupe incidents` does. */
-export async function listedIncidents(url: string): Promise<ListedIncident[]> {
-  const r = await runTroupe(["incidents", "--json", "--nats", url, "--timeout", "5000"]);
+/**
+ * The incidents the cluster on `url` lists (connecting with the nkey seed file `nkey` when the
+ * server wants one); the test fails where `troupe incidents` does.
+ */
+export async function listedIncidents(url: string, nkey?: string): Promise<ListedIncident[]> {
+  const r = await runTroupe([
+    "incidents",
+    "--json",
+    "--nats",
+    url,
+    "--timeout",
+    "5000",
+    ...(nkey === undefined ? [] : ["--nats-nkey", nkey]),
+  ]);
   assert.is(r.code, 0, r.stderr);
   return ndjson(r.stdout) as ListedIncident[];
 }

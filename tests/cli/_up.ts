@@ -3,6 +3,8 @@
  * and the nats-servers it started, found by their store, to check that it stopped them.
  */
 import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import type { NatsAuth, NatsRole } from "../../actors/runtime/mod.ts";
 
 /**
  * The arguments of a `troupe up` on `dataDir` whose HTTP and collaboration servers take free
@@ -20,4 +22,12 @@ export function natsServersOn(storeDir: string): number[] {
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
+}
+
+/**
+ * The credentials `troupe up` on `dataDir` wrote for `role` (the host's by default): what a test
+ * that reaches into its nats-server, as a host would, connects with.
+ */
+export function upNatsAuth(dataDir: string, role: NatsRole = "host"): NatsAuth {
+  return { nkey: join(dataDir, "nats-auth", `${role}.nk`) };
 }

@@ -16,7 +16,8 @@ import { decodeDeadLetter } from "../../actors/runtime/edge/dead_letter.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
-import { natsServersOn, upArgs } from "./_up.ts";
+import { natsServersOn, upArgs, upNatsAuth } from "./_up.ts";
+import { natsAuthOptions } from "../../actors/runtime/mod.ts";
 
 const test = suite("troupe up: a bad frame");
 
@@ -34,7 +35,10 @@ if (haveNatsServer("troupe up: a bad frame")) {
     try {
       await up.waitFor("injecting the synthetic market feed", 120_000);
       const healthz = /(http:\/\/127\.0\.0\.1:\d+)\/healthz/.exec(up.output())![1]!;
-      const nc = await connect({ servers: readFileSync(join(dataDir, "nats.url"), "utf8").trim() });
+      const nc = await connect({
+        servers: readFileSync(join(dataDir, "nats.url"), "utf8").trim(),
+        ...natsAuthOptions(upNatsAuth(dataDir)),
+      });
       try {
         const dead: string[] = [];
         nc.subscribe("troupe.dlq.>", {

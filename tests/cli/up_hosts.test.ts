@@ -11,7 +11,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
-import { natsServersOn, upArgs } from "./_up.ts";
+import { natsServersOn, upArgs, upNatsAuth } from "./_up.ts";
 
 const test = suite("troupe up --hosts");
 
@@ -50,7 +50,7 @@ if (haveNatsServer("troupe up --hosts")) {
       // up-2 joins after up-1 claimed everything: it takes its share by handoff.
       let status: Status = { hosts: [], partitions: [] };
       for (let i = 0; i < 80; i++) {
-        const r = await runTroupe(["status", "--nats", url, "--json"]);
+        const r = await runTroupe(["status", "--nats", url, "--json", "--data-dir", dataDir]);
         assert.is(r.code, 0, r.stderr);
         status = JSON.parse(r.stdout) as Status;
         const shares = status.hosts.map((h) => h.partitions.length);
@@ -66,7 +66,16 @@ if (haveNatsServer("troupe up --hosts")) {
       const parts = [0, 1, 2, 3, 4, 5, 6, 7].map((p) => `part-${p}`).join(", ");
       let ctl: Awaited<ReturnType<typeof runTroupe>> = { code: -1, stdout: "", stderr: "" };
       for (let i = 0; i < 20 && !ctl.stdout.includes(parts); i++) {
-        ctl = await runTroupe(["ctl", "stats", "--set", "every_samples=50", "--nats", url]);
+        ctl = await runTroupe([
+          "ctl",
+          "stats",
+          "--set",
+          "every_samples=50",
+          "--nats",
+          url,
+          "--nats-nkey",
+          upNatsAuth(dataDir, "operator").nkey!,
+        ]);
         assert.is(ctl.code, 0, ctl.stdout + ctl.stderr);
       }
       assert.match(ctl.stdout, / to [1-4] running stats instance\(s\) and the configuration/);

@@ -13,7 +13,7 @@ import { NatsBus } from "../../actors/runtime/mod.ts";
 import { outSubject } from "../../protocol/mod.ts";
 import { startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
-import { upArgs } from "./_up.ts";
+import { upArgs, upNatsAuth } from "./_up.ts";
 import { type ListedIncident, listedIncidents, publishCrash } from "./_incidents.ts";
 import { anomalyFinding } from "../_support/findings.ts";
 
@@ -44,11 +44,11 @@ if (haveNatsServer("troupe up's incidents across restarts")) {
     try {
       assert.match(proc.output(), "troupe up: incidents: troupe up runs the cluster's stage");
       assert.match(proc.output(), "0 findings refolded");
-      await listedIncidents(url); // answered: the stage's subscriptions are in place
-      bus = await NatsBus.connect(url);
+      await listedIncidents(url, upNatsAuth(dataDir, "viewer").nkey); // answered: the stage's subscriptions are in place
+      bus = await NatsBus.connect(url, { auth: upNatsAuth(dataDir) });
       // A crash over three channels, then a later finding that moves event time past it.
       await publishCrash(bus, { ts: TS, channels: ["UPA", "UPB", "UPC"], later: "UPLATER" });
-      const before = await listedIncidents(url);
+      const before = await listedIncidents(url, upNatsAuth(dataDir, "viewer").nkey);
       assert.equal(crashOf(before), [`anomaly-${TS}-UPA`, "firing", ["UPA", "UPB", "UPC"], 3]);
       await bus.close();
       bus = undefined;
@@ -59,16 +59,21 @@ if (haveNatsServer("troupe up's incidents across restarts")) {
       // restart starts from that snapshot and refolds nothing.
       const saved = /0 findings refolded after the snapshot at (\d+)/.exec(proc.output());
       assert.ok(saved && Number(saved[1]) >= 4, proc.output());
-      assert.equal(crashOf(await listedIncidents(url)), crashOf(before));
+      assert.equal(
+        crashOf(await listedIncidents(url, upNatsAuth(dataDir, "viewer").nkey)),
+        crashOf(before),
+      );
       // Every incident listed before the restart is listed after it.
-      const ids = new Set((await listedIncidents(url)).map((i) => i.id));
+      const ids = new Set(
+        (await listedIncidents(url, upNatsAuth(dataDir, "viewer").nkey)).map((i) => i.id),
+      );
       for (const i of before) assert.ok(ids.has(i.id), `${i.id} after the restart`);
       // A finding of a member channel joins the rebuilt incident (a fresh stage would open one).
-      bus = await NatsBus.connect(url);
+      bus = await NatsBus.connect(url, { auth: upNatsAuth(dataDir) });
       bus.publish(outSubject("anomaly", "UPB"), anomalyFinding("UPB", TS + 11_000_000));
       bus.publish(outSubject("anomaly", "UPLAST"), anomalyFinding("UPLAST", TS + 20_000_000));
       await bus.flush();
-      const after = await listedIncidents(url);
+      const after = await listedIncidents(url, upNatsAuth(dataDir, "viewer").nkey);
       // UPLATER (10 s on) is within the crash's grouping window (a minute): it joined too.
       const members = ["UPA", "UPB", "UPC", "UPLATER"];
       assert.equal(crashOf(after), [`anomaly-${TS}-UPA`, "firing", members, 5]);

@@ -17,7 +17,7 @@ import { NatsBus } from "../../actors/runtime/mod.ts";
 import { findingSubject } from "../../protocol/mod.ts";
 import { ndjson, runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
-import { natsServersOn, upArgs } from "./_up.ts";
+import { natsServersOn, upArgs, upNatsAuth } from "./_up.ts";
 import { anomalyFinding, anomalyFindingId } from "../_support/findings.ts";
 
 const test = suite("troupe up --hosts: the incident stage under its lease");
@@ -25,8 +25,8 @@ const TS = 1_800_000_000_000_000;
 /** up's lease TTL (leaseSettings()'s default), which a host joining its cluster must use. */
 const UP_TTL_MS = 10_000;
 
-async function stageOwner(url: string): Promise<string | undefined> {
-  const r = await runTroupe(["status", "--nats", url, "--json"]);
+async function stageOwner(url: string, dataDir: string): Promise<string | undefined> {
+  const r = await runTroupe(["status", "--nats", url, "--json", "--data-dir", dataDir]);
   assert.is(r.code, 0, r.stderr);
   return JSON.parse(r.stdout).incident_stage?.owner as string | undefined;
 }
@@ -47,10 +47,10 @@ if (haveNatsServer("troupe up --hosts: the incident stage under its lease")) {
       assert.is(holders.length, 1, up.output());
       const holder = holders[0]![1]!;
       const url = readFileSync(join(dataDir, "nats.url"), "utf8").trim();
-      assert.is(await stageOwner(url), holder);
+      assert.is(await stageOwner(url, dataDir), holder);
 
       // A crash over three channels, then a finding 10 s on that moves event time past it.
-      bus = await NatsBus.connect(url);
+      bus = await NatsBus.connect(url, { auth: upNatsAuth(dataDir) });
       const publish = (channel: string, ts: number) => {
         const id = anomalyFindingId(channel, ts);
         const data = anomalyFinding(channel, ts);
@@ -65,7 +65,7 @@ if (haveNatsServer("troupe up --hosts: the incident stage under its lease")) {
         file,
         JSON.stringify({
           host_id: "joined",
-          nats: url,
+          nats: { url, nkey: upNatsAuth(dataDir).nkey },
           input: "jetstream",
           journal: { kind: "jetstream" },
           snapshots: { store: "kv" },
@@ -81,8 +81,17 @@ if (haveNatsServer("troupe up --hosts: the incident stage under its lease")) {
       await up.exited;
       await joined.waitFor("this host runs the cluster's stage", UP_TTL_MS + 10_000);
       assert.match(joined.output(), `lease of ${holder} expired or released); recovering`);
-      assert.is(await stageOwner(url), "joined");
-      const r = await runTroupe(["incidents", "--json", "--nats", url, "--timeout", "5000"]);
+      assert.is(await stageOwner(url, dataDir), "joined");
+      const r = await runTroupe([
+        "incidents",
+        "--json",
+        "--nats",
+        url,
+        "--timeout",
+        "5000",
+        "--nats-nkey",
+        upNatsAuth(dataDir, "viewer").nkey!,
+      ]);
       assert.is(r.code, 0, r.stderr);
       const crash = (ndjson(r.stdout) as Array<{ id: string; members: unknown[] }>)
         .find((i) => i.id === `anomaly-${TS}-SYM1`);

@@ -15,6 +15,8 @@ import { decodeHistoryResponse, decodeIncidentList, historyQuery } from "../../p
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { connectClient, waitFor } from "./_support.ts";
+import { natsAuthOptions } from "../../actors/runtime/mod.ts";
+import { upNatsAuth } from "../cli/_up.ts";
 
 const test = suite("troupe up's collab server");
 
@@ -230,7 +232,7 @@ if (haveNatsServer("troupe up --journal jetstream")) {
       }
       const seen = a.sdoc.annotationList();
       // Every edit is a record of the node's collab journal stream in JetStream.
-      const nc = await connect({ servers: first.nats });
+      const nc = await connect({ servers: first.nats, ...natsAuthOptions(upNatsAuth(dataDir)) });
       try {
         const jsm = await jetstreamManager(nc);
         const subject = `${COLLAB_JOURNAL_PREFIX}.collab.up-1-collab.main`;

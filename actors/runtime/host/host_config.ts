@@ -16,6 +16,13 @@ import {
 } from "../../../protocol/mod.ts";
 import type { FsyncPolicy } from "../journal/mod.ts";
 import { parsePartitions } from "./partition.ts";
+import {
+  mergeNatsAuth,
+  NATS_AUTH_FIELDS,
+  type NatsAuth,
+  redactNatsUrl,
+  splitNatsUrl,
+} from "../transport/nats_auth.ts";
 import { CHANNELS_MAX_DEFAULT } from "./host_options.ts";
 import {
   defaultSupervisionConfig,
@@ -41,6 +48,12 @@ export interface HostConfig {
   host_id: string;
   /** NATS server URL; the in-process bus when absent. */
   nats: string | undefined;
+  /**
+   * The credentials for `nats` (`nats.user`, `nats.creds`, ... in the file, `TROUPE_NATS_*` and
+   * the command line over them); a user and password written into the URL are moved here, so
+   * `nats` can be printed.
+   */
+  nats_auth: NatsAuth;
   /**
    * The replicas of every stream and bucket troupe creates in JetStream (the feed, control,
    * journal and findings streams, the snapshot and lease buckets): `nats.replicas`, 1; 3 on a
@@ -104,6 +117,7 @@ export function defaultHostConfig(): HostConfig {
   return {
     host_id: "host-1",
     nats: undefined,
+    nats_auth: {},
     replicas: 1,
     data_dir: ".troupe/host-1",
     partitions: { count: 1, owned: [0] },
@@ -165,8 +179,8 @@ export function checkNatsUrl(value: string, field: string): string {
       throw new ConfigError(
         field,
         `Field "${field}" must be a NATS server URL such as nats://127.0.0.1:4222 ` +
-          `(or several, comma-separated), got "${entry}"`,
-        { value },
+          `(or several, comma-separated), got "${redactNatsUrl(entry)}"`,
+        { value: redactNatsUrl(value) },
       );
     }
   }
@@ -225,7 +239,12 @@ export function parseHostConfig(
     );
   }
   const nats = parseNatsSection(obj.nats);
-  if (overrides.nats !== undefined) nats.nats = overrides.nats;
+  if (overrides.nats !== undefined) {
+    // The command line's URL over the file's; credentials in it over the file's.
+    const { url, auth } = splitNatsUrl(overrides.nats);
+    nats.nats = url;
+    nats.nats_auth = mergeNatsAuth(auth, nats.nats_auth);
+  }
   // Durable unless the file says otherwise in words: a host with NATS resumes its feed from the
   // stream after a crash; core input loses what is sent while it is down.
   const inputDefault = nats.nats === undefined ? d.input : "jetstream";
@@ -293,10 +312,16 @@ export function checkHttpHost(value: string, field: string): string {
 /** JetStream keeps at most 5 replicas of a stream. */
 export const REPLICAS_MAX = 5;
 
-/** `nats`: a server URL (list), or `{ url, replicas }`. */
-function parseNatsSection(raw: unknown): Pick<HostConfig, "nats" | "replicas"> {
-  if (raw === undefined) return { nats: undefined, replicas: 1 };
-  if (typeof raw === "string") return { nats: checkNatsUrl(raw, "nats"), replicas: 1 };
+/**
+ * `nats`: a server URL (list), or `{ url, replicas }` and the credentials (`user`, `password`,
+ * `token`, and the files `nkey`, `creds`, `ca`, `cert`, `key`).
+ */
+function parseNatsSection(raw: unknown): Pick<HostConfig, "nats" | "nats_auth" | "replicas"> {
+  if (raw === undefined) return { nats: undefined, nats_auth: {}, replicas: 1 };
+  if (typeof raw === "string") {
+    const { url, auth } = splitNatsUrl(checkNatsUrl(raw, "nats"));
+    return { nats: url, nats_auth: auth, replicas: 1 };
+  }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError(
       "nats",
@@ -305,14 +330,28 @@ function parseNatsSection(raw: unknown): Pick<HostConfig, "nats" | "replicas"> {
     );
   }
   const n = configObject(raw, "nats");
-  rejectUnknown(n, ["url", "replicas"], "nats");
+  rejectUnknown(n, ["url", "replicas", ...NATS_AUTH_FIELDS], "nats");
   if (n.url === undefined) {
     throw new ConfigError("nats.url", `Field "nats.url" is missing: the NATS server URL`, {
       value: undefined,
     });
   }
+  const { url, auth } = splitNatsUrl(checkNatsUrl(readString(n, "url", "nats", ""), "nats.url"));
+  const given: NatsAuth = {};
+  for (const field of NATS_AUTH_FIELDS) {
+    if (n[field] === undefined) continue;
+    if (typeof n[field] !== "string" || n[field] === "") {
+      throw new ConfigError(
+        `nats.${field}`,
+        `Field "nats.${field}" must be a non-empty string, got ${typeof n[field]}`,
+        { value: typeof n[field] },
+      );
+    }
+    given[field] = n[field] as string;
+  }
   return {
-    nats: checkNatsUrl(readString(n, "url", "nats", ""), "nats.url"),
+    nats: url,
+    nats_auth: { ...auth, ...given },
     replicas: readNumber(n, "replicas", "nats", 1, { min: 1, max: REPLICAS_MAX, integer: true }),
   };
 }

@@ -266,7 +266,11 @@ function asFatal(err: unknown): HostFatalError {
  */
 export async function connectBus(config: HostConfig, log: (m: string) => void): Promise<Bus> {
   if (!config.nats) return new InProcessBus();
-  const bus = await connectNats(config.nats, { hostId: config.host_id, log });
+  const bus = await connectNats(config.nats, {
+    hostId: config.host_id,
+    log,
+    auth: config.nats_auth,
+  });
   try {
     await requireJetStream(bus.nc, config);
   } catch (err) {
@@ -278,12 +282,13 @@ export async function connectBus(config: HostConfig, log: (m: string) => void): 
 
 async function connectNats(
   url: string,
-  options: { hostId: string; log: (m: string) => void },
+  options: { hostId: string; log: (m: string) => void; auth: HostConfig["nats_auth"] },
 ): Promise<NatsBus> {
   const { hostId, log } = options;
   try {
     return await NatsBus.connect(url, {
       name: hostId,
+      auth: options.auth,
       onStatus: (s) => {
         if (s === "disconnect" || s === "reconnect") log(`NATS ${s}`);
       },

@@ -192,7 +192,10 @@ export class ThreadedHost {
       );
     }
     claimDataDir(config.data_dir, n);
-    const bus = await NatsBus.connect(config.nats!, { name: `${config.host_id}-edge` });
+    const bus = await NatsBus.connect(config.nats!, {
+      name: `${config.host_id}-edge`,
+      auth: config.nats_auth,
+    });
     const host = new ThreadedHost(config, bus, registry, options);
     try {
       await host.#startThreads(n);

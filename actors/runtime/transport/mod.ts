@@ -56,6 +56,28 @@ export {
   natsServerList,
 } from "./nats_bus.ts";
 export {
+  describeNatsAuth,
+  hasNatsAuth,
+  mergeNatsAuth,
+  NATS_AUTH_ENV,
+  NATS_AUTH_FIELDS,
+  type NatsAuth,
+  NatsAuthError,
+  natsAuthFromEnv,
+  natsAuthOptions,
+  redactNatsUrl,
+  splitNatsUrl,
+} from "./nats_auth.ts";
+export {
+  NATS_ROLE_PERMISSIONS,
+  NATS_ROLES,
+  natsAuthorizationConfig,
+  type NatsPermissions,
+  type NatsRole,
+  natsRolesMarkdown,
+  type NatsUserCredential,
+} from "./nats_roles.ts";
+export {
   ensureDir,
   findNatsServer,
   freePort,

@@ -10,6 +10,7 @@ import {
   type Msg,
   type MsgHdrs,
   type NatsConnection,
+  PermissionViolationError,
 } from "@nats-io/transport-node";
 import {
   type Bus,
@@ -23,6 +24,7 @@ import {
   type SubscribeOptions,
 } from "../../../protocol/mod.ts";
 import { failRequestsOnDisconnect } from "./connection_loss.ts";
+import { mergeNatsAuth, type NatsAuth, natsAuthOptions, splitNatsUrl } from "./nats_auth.ts";
 import {
   type AcknowledgedCounts,
   AcknowledgedPublishes,
@@ -38,10 +40,17 @@ export interface NatsBusOptions {
   /** Called on connection status changes (disconnect, reconnect). */
   onStatus?(status: string): void;
   /**
+   * Called once per operation and subject the server refused for lack of permission (a user
+   * whose role does not cover what the process does); defaults to a line on stderr.
+   */
+  onPermissionDenied?(operation: string, subject: string): void;
+  /**
    * Milliseconds the first connection may take, handshake included. Default
    * NATS_CONNECT_TIMEOUT_MS.
    */
   connectTimeoutMs?: number;
+  /** The credentials (user and password or token in a server URL are taken too). */
+  auth?: NatsAuth | undefined;
 }
 
 /**
@@ -61,6 +70,9 @@ export interface NatsConnectionState {
   /** Disconnections so far. */
   disconnects: number;
 }
+
+/** How many refused subjects a connection reports, each once (a bound on what it remembers). */
+const PERMISSION_DENIALS_SAID_MAX = 100;
 
 /** How long close() and flush() wait for a server that does not answer. */
 const GIVE_UP_MS = 2000;
@@ -138,8 +150,24 @@ export class NatsBus implements Bus {
     };
     this.#state = state;
     const onStatus = options.onStatus;
+    const denied = new Set<string>();
+    const onDenied = options.onPermissionDenied ??
+      ((operation, subject) =>
+        console.error(
+          `NATS refused ${operation} on "${subject}" to connection "${
+            options.name ?? "troupe"
+          }": its user lacks the permission (docs/security.md)`,
+        ));
     (async () => {
       for await (const s of nc.status()) {
+        if (s.type === "error" && s.error instanceof PermissionViolationError) {
+          const key = `${s.error.operation} ${s.error.subject}`;
+          // Said once per subject: a publisher refused would otherwise say it per message.
+          if (!denied.has(key) && denied.size < PERMISSION_DENIALS_SAID_MAX) {
+            denied.add(key);
+            onDenied(s.error.operation, s.error.subject);
+          }
+        }
         if (s.type === "disconnect" || s.type === "reconnect") {
           state.connected = s.type === "reconnect";
           state.sinceMs = Date.now();
@@ -170,24 +198,31 @@ export class NatsBus implements Bus {
     return this.#state;
   }
 
-  /** Connects to `servers` (e.g. `nats://127.0.0.1:4222`, or several separated by commas). */
+  /**
+   * Connects to `servers` (e.g. `nats://127.0.0.1:4222`, or several separated by commas) with
+   * `options.auth`. An error names the servers without any secret written into their URLs.
+   */
   static async connect(servers: string, options: NatsBusOptions = {}): Promise<NatsBus> {
     const timeoutMs = options.connectTimeoutMs ?? NATS_CONNECT_TIMEOUT_MS;
+    const split = splitNatsUrl(servers);
+    const shown = split.url;
+    const auth = natsAuthOptions(mergeNatsAuth(options.auth, split.auth));
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: natsServerList(servers),
+        servers: natsServerList(split.url),
         name: options.name ?? "troupe",
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
         pingInterval: 10_000,
         timeout: timeoutMs,
+        ...auth,
       });
     } catch (err) {
       if (/timeout/i.test((err as Error).message ?? "")) {
         throw new Error(
           `no NATS handshake within the connect timeout of ${timeoutMs} ms (something accepts ` +
-            `connections on ${servers} but does not answer as a NATS server)`,
+            `connections on ${shown} but does not answer as a NATS server)`,
           { cause: err },
         );
       }

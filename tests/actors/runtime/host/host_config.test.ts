@@ -132,6 +132,49 @@ test('with NATS the input is JetStream unless the file says "core"; --nats fills
   assert.equal([over.nats, over.input], [url, "jetstream"]);
   const journal = parseHostConfig({ journal: { kind: "jetstream" } }, ACTOR_KINDS, { nats: url });
   assert.is(journal.journal.kind, "jetstream");
+  const withCreds = parseHostConfig({}, ACTOR_KINDS, {
+    nats: "nats://ops:Pw-secret@127.0.0.1:4222",
+  });
+  assert.equal([withCreds.nats, withCreds.nats_auth], [url, {
+    user: "ops",
+    password: "Pw-secret",
+  }]);
+});
+
+test("nats takes credentials: its fields, or a user and password in the URL, which then shows none", () => {
+  const c = parseHostConfig({
+    nats: {
+      url: "nats://ops:Pw-secret@127.0.0.1:4222",
+      creds: "/etc/troupe/host.creds",
+      ca: "ca.pem",
+    },
+  }, ACTOR_KINDS);
+  assert.is(c.nats, "nats://127.0.0.1:4222");
+  assert.equal(c.nats_auth, {
+    user: "ops",
+    password: "Pw-secret",
+    creds: "/etc/troupe/host.creds",
+    ca: "ca.pem",
+  });
+  const token = parseHostConfig({ nats: "nats://Tk-secret@h:4222,nats://g:4222" }, ACTOR_KINDS);
+  assert.is(token.nats, "nats://h:4222,nats://g:4222");
+  assert.equal(token.nats_auth, { token: "Tk-secret" });
+  assert.equal(parseHostConfig({ nats: "nats://h:4222" }, ACTOR_KINDS).nats_auth, {});
+  try {
+    parseHostConfig({ nats: { url: "nats://h:4222", password: 12 } }, ACTOR_KINDS);
+    assert.unreachable("a numeric password accepted");
+  } catch (err) {
+    assert.is((err as ConfigError).field, "nats.password");
+    assert.match((err as Error).message, 'Field "nats.password" must be a non-empty string');
+  }
+  // A malformed URL with credentials is named without them.
+  try {
+    parseHostConfig({ nats: "http://ops:Pw-secret@h/x" }, ACTOR_KINDS);
+    assert.unreachable("an http URL accepted");
+  } catch (err) {
+    assert.match((err as Error).message, 'got "http://ops:***@h/x"');
+    assert.not.match((err as Error).message, "Pw-secret");
+  }
 });
 
 test("nats is a URL, or { url, replicas }: replicas 1 to 5 for every stream and bucket, 1 by default", () => {
