@@ -22,7 +22,7 @@ import {
   type NatsAuth,
   redactNatsUrl,
   splitNatsUrl,
-} from "../transport/nats_auth.ts";
+} from "../transport/mod.ts";
 import { CHANNELS_MAX_DEFAULT } from "./host_options.ts";
 import {
   defaultSupervisionConfig,
