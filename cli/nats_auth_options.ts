@@ -40,6 +40,11 @@ const FLAG_FIELDS = {
 } as const satisfies Record<string, keyof NatsAuth>;
 
 /** The `--nats-*` options of every command that connects to NATS. */
+/** The credentials' options as a usage line names them, on a line of its own. */
+export const NATS_AUTH_USAGE =
+  "\n       [--nats-user USER] [--nats-creds FILE] [--nats-nkey FILE] " +
+  "[--nats-ca FILE] [--nats-cert FILE] [--nats-key FILE]";
+
 export const NATS_AUTH_OPTIONS: Record<keyof typeof FLAG_FIELDS, OptionSpec> = {
   "nats-user": {
     type: "string",

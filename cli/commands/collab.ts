@@ -7,13 +7,13 @@ import type { FsyncPolicy } from "../../actors/runtime/mod.ts";
 import { launchCollab, type LaunchedCollab } from "../../collab/mod.ts";
 import { type Command, EXIT_FAILURE, num, str, text, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
-import { NATS_AUTH_OPTIONS, natsAuthOf } from "../nats_auth_options.ts";
+import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, natsAuthOf } from "../nats_auth_options.ts";
 
 export const command: Command = {
   name: "collab",
   summary: "the collaboration server (y-websocket protocol, tokens, journal, NATS fan-out)",
   usage: "[--port P] [--host H] [--data-dir DIR] [--nats URL] [--node-id ID] [--fsync POLICY] " +
-    "[--journal KIND] [--kinds MODULES]",
+    "[--journal KIND] [--kinds MODULES]" + NATS_AUTH_USAGE,
   options: {
     kinds: {
       type: "string",

@@ -39,14 +39,14 @@ import {
   UsageError,
 } from "../args.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
-import { NATS_AUTH_OPTIONS, resolveNats } from "../nats_auth_options.ts";
+import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
 
 export const command: Command = {
   name: "ctl",
   summary: "change an actor kind's configuration at run time",
   takesArguments: true,
   usage: "KIND [--key KEY] --set FIELD=VALUE [--set FIELD=VALUE ...] [--kinds MODULES] " +
-    "[--nats URL] [--timeout MS]",
+    "[--nats URL] [--timeout MS]" + NATS_AUTH_USAGE,
   options: {
     key: {
       type: "string",

@@ -44,7 +44,7 @@ import {
 } from "../incident_edits.ts";
 import { readSessionAcks } from "../incident_acks.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
-import { NATS_AUTH_OPTIONS, resolveNats } from "../nats_auth_options.ts";
+import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
 
 /** How long an edit (ack, silence, unsilence) waits for the collab server, unless --timeout. */
 const EDIT_TIMEOUT_MS = 5000;
@@ -54,7 +54,7 @@ export const command: Command = {
   summary: "the incidents: findings grouped, pending, firing or resolved",
   usage: "[--state pending|firing|resolved|dropped] [--json] [--nats URL] [--timeout MS]\n" +
     "       | ack ID [--note TEXT] | silence MATCHERS --for 2h --reason TEXT | unsilence ID\n" +
-    "       [--by NAME] [--url URL] [--session S] [--token T] [--data-dir DIR]",
+    "       [--by NAME] [--url URL] [--session S] [--token T] [--data-dir DIR]" + NATS_AUTH_USAGE,
   takesArguments: true,
   options: {
     state: {

@@ -37,7 +37,7 @@ import { waitForSignal } from "../signals.ts";
 import { sendMetricsSettings } from "../metrics_settings.ts";
 import { describeMetricsSettings } from "../../sim/mod.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
-import { NATS_AUTH_OPTIONS, resolveNats } from "../nats_auth_options.ts";
+import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
 
 /** The NATS server `inject`, `record` and `replay --nats` use when `--nats` is not given. */
 export { NATS_URL_DEFAULT } from "../nats_url.ts";
@@ -47,7 +47,7 @@ export const command: Command = {
   summary: "publish a synthetic or file feed to NATS at a target rate",
   usage: "[--feed market|metrics|csv:PATH] [--rate N] [--duration S] [--channels N] " +
     "[--channel NAME] [--batch N] [--seed N] [--labels FILE] [--nats URL] [--feed-name NAME] " +
-    "[--run ID] [--json]",
+    "[--run ID] [--json]" + NATS_AUTH_USAGE,
   options: {
     feed: {
       type: "string",

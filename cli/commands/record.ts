@@ -22,7 +22,12 @@ import {
 } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
-import { NATS_AUTH_OPTIONS, natsAuthOf, resolveNats } from "../nats_auth_options.ts";
+import {
+  NATS_AUTH_OPTIONS,
+  NATS_AUTH_USAGE,
+  natsAuthOf,
+  resolveNats,
+} from "../nats_auth_options.ts";
 import { incidentConfigOf } from "../run_incidents.ts";
 import { recordingKindsOf } from "../host_kinds.ts";
 import { loadHostConfig } from "./run.ts";
@@ -37,7 +42,8 @@ const OUTPUTS_DRAIN_MS_MAX = 5000;
 export const command: Command = {
   name: "record",
   summary: "capture a live session into a recording file",
-  usage: "--out FILE [--duration S] [--nats URL] [--subjects PATTERNS] [--config FILE] [--seed N]",
+  usage: "--out FILE [--duration S] [--nats URL] [--subjects PATTERNS] [--config FILE] [--seed N]" +
+    NATS_AUTH_USAGE,
   options: {
     out: {
       type: "string",

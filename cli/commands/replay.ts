@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { type NatsAuth, NatsBus, redactNatsUrl } from "../../actors/runtime/mod.ts";
-import { NATS_AUTH_OPTIONS, natsAuthOf } from "../nats_auth_options.ts";
+import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, natsAuthOf } from "../nats_auth_options.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import {
   OutputDiff,
@@ -46,7 +46,7 @@ export const command: Command = {
   usage:
     "FILE [--speed 1|10|max] [--from T] [--to T] [--verify [--accept-unclosed]] [--nats URL] " +
     "[--inspect KIND/KEY] " +
-    "[--actors LIST] [--kinds MODULES] [--config FILE] [--threads N] [--json]",
+    "[--actors LIST] [--kinds MODULES] [--config FILE] [--threads N] [--json]" + NATS_AUTH_USAGE,
   options: {
     speed: {
       type: "string",

@@ -44,7 +44,7 @@ import {
   startThreadedIncidents,
 } from "../run_incidents.ts";
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
-import { NATS_AUTH_OPTIONS, natsAuthOf } from "../nats_auth_options.ts";
+import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, natsAuthOf } from "../nats_auth_options.ts";
 import { alertingConfigOf } from "../stage_alerting.ts";
 import { waitForSignal } from "../signals.ts";
 import {
@@ -107,7 +107,7 @@ export const command: Command = {
   name: "run",
   summary: "an actor host, from a JSON config file",
   usage: "[--config FILE] [--nats URL] [--partitions LIST] [--threads N] [--http-port N] " +
-    "[--http-host ADDR] [--data-dir DIR] [--accept-journal-loss]",
+    "[--http-host ADDR] [--data-dir DIR] [--accept-journal-loss]" + NATS_AUTH_USAGE,
   options: {
     config: {
       type: "string",

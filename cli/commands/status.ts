@@ -18,13 +18,13 @@ import { type Command, EXIT_FAILURE, flag, text } from "../args.ts";
 import { DATA_DIR_OPTION } from "../discovery_file.ts";
 import { HTTP_URL_FILE, resolveHttpUrl } from "../host_url.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
-import { NATS_AUTH_OPTIONS, resolveNats } from "../nats_auth_options.ts";
+import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
 
 export const command: Command = {
   name: "status",
   summary: "the cluster's hosts, who owns which partition and who runs the incident stage " +
     "(leases)",
-  usage: "[--nats URL] [--data-dir DIR] [--json]",
+  usage: "[--nats URL] [--data-dir DIR] [--json]" + NATS_AUTH_USAGE,
   options: {
     nats: NATS_OPTION,
     ...NATS_AUTH_OPTIONS,
