@@ -60,8 +60,8 @@ export const command: Command = {
   summary: "everything on one machine: NATS, a host, a synthetic feed, the dashboard",
   usage:
     "[--feed market|metrics|remote-write] [--channels N] [--rate N] [--duration S] [--seed N] " +
-    "[--data-dir DIR] [--http-port N] [--collab-port N] [--no-nats] [--nats-port N] [--nats-open] " +
-    "[--journal file|jetstream] " +
+    "[--data-dir DIR] [--http-port N] [--collab-port N] [--no-nats] [--nats-port N] " +
+    "[--nats-open] [--journal file|jetstream] " +
     "[--hosts N] [--threads N] [--kinds MODULES] [--record FILE] [--alertmanager URL]... " +
     "[--remote-write-port N] [--match SELECTOR]... [--token TOKEN] " +
     "[--accept-journal-loss]",
