@@ -16,7 +16,7 @@ import { byId, el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { HistoryClient } from "./history_client.ts";
-import type { Panel } from "../../session_doc.ts";
+import type { Panel } from "../../session/mod.ts";
 import type { Incident } from "../../../protocol/mod.ts";
 
 /** Bounds of the grid. */

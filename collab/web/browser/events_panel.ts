@@ -2,14 +2,15 @@
 /**
  * The event list: what the actors found (anomalies, collapse change points, coherence states), dead
  * letters and actor failures, newest first, bounded, with kind and severity filters. A row is the
- * line `troupe watch --findings` prints for the finding (collab/finding.ts's formatFinding), but
- * for its time, shown without its date when it is today; its kind and severity are the finding's,
+ * line `troupe watch --findings` prints for the finding (collab/findings/finding.ts's
+ * formatFinding), but for its time, shown without its date when it is today; its kind and severity
+ * are the finding's,
  * filtered as `--kinds` and `--min-severity` filter. Clicking an event focuses its channel's chart
  * at the event's time.
  * Rows are kept in the order of the events' times, not of their arrival: what a fresh page's
  * snapshot or a resumed stream delivers late goes where it belongs, never above newer rows.
  */
-import { type Finding, formatFinding, severityAtLeast } from "../../finding.ts";
+import { type Finding, formatFinding, severityAtLeast } from "../../findings/mod.ts";
 import { findingKinds } from "../../../protocol/mod.ts";
 import { byId, el, find } from "./dom.ts";
 

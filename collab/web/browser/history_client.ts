@@ -20,10 +20,10 @@ import {
   type HistoryRequest,
   type HistoryResponse,
 } from "../../../protocol/mod.ts";
-import { HISTORY_TIMEOUT_MS } from "../../stream_client.ts";
+import { HISTORY_TIMEOUT_MS } from "../../stream/mod.ts";
 import { HistoryRefusal } from "./history_refusal.ts";
 
-/** The part of the stream client history uses (collab/stream_client.ts). */
+/** The part of the stream client history uses (collab/stream/stream_client.ts). */
 export interface HistorySocket {
   readonly open: boolean;
   history(request: HistoryRequest, timeoutMs?: number): Promise<Uint8Array>;

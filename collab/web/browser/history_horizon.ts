@@ -3,8 +3,9 @@
  * A card's history horizon, under its line chart while it shows a range read from history: how
  * far back the server holds the channel whole, when the range starts before that. A server
  * without NATS keeps history in memory from the frames it saw since it started, within a bound
- * (collab/bus_feed_history.ts), and says from when in each answer (`samples_since_us`); a user
- * who picked the last 24 h saw a sliver at the right edge and nothing saying why. A server with
+ * (collab/history/bus_feed_history.ts), and says from when in each answer (`samples_since_us`); a
+ * user who picked the last 24 h saw a sliver at the right edge and nothing saying why. A server
+ * with
  * NATS reads the feed stream, says nothing (null), and the note stays hidden.
  */
 import type { HistoryResponse } from "../../../protocol/mod.ts";

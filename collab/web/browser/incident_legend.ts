@@ -7,7 +7,7 @@
  * marked `focused`. Empty (and hidden) while the card follows live.
  */
 import type { Incident } from "../../../protocol/mod.ts";
-import { formatIncident } from "../../incident_line.ts";
+import { formatIncident } from "../../findings/mod.ts";
 import { el } from "./dom.ts";
 
 /** Entries one legend shows at most (the newest). */

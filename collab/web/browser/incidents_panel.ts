@@ -2,8 +2,8 @@
 /**
  * The incidents panel: the incidents the stage publishes on `troupe.out.incident.<kind>` (each
  * update carries the whole incident, so the last one of an id is the incident), newest first, each
- * the line `troupe incidents` prints for it (collab/incident_line.ts: time of its first finding,
- * state, kind, members, peak severity, findings, id) with the session's marks: silenced
+ * the line `troupe incidents` prints for it (collab/findings/incident_line.ts: time of its first
+ * finding, state, kind, members, peak severity, findings, id) with the session's marks: silenced
  * (by the stage, or by a silence of the session in force now that matches it, so a silence one
  * editor adds shows at once in everyone's view), acknowledged (by whom). Editors get an ack button
  * per incident, a silence button that fills the silence form (silence_form.ts: matchers from the
@@ -18,8 +18,9 @@
  * form, its error and the silences below it stay in the panel's view; a refusal or a prefill
  * scrolls the form into view as well.
  * A fresh page starts from the collab server's incidents (`GET /incidents`: the stage's list and
- * the updates since, collab/incident_list_service.ts), not only from what the stream's recent
- * buffer holds; of two copies of an id the one further along is shown (compareIncidentProgress),
+ * the updates since, collab/history/incident_list_service.ts), not only from what the stream's
+ * recent buffer holds; of two copies of an id the one further along is shown
+ * (compareIncidentProgress),
  * so a buffered update older than the list's copy never takes its place.
  */
 import {
@@ -30,9 +31,8 @@ import {
   silenceActive,
   silenceMatches,
 } from "../../../protocol/mod.ts";
-import { findingTime } from "../../finding.ts";
-import { ackMarks, formatIncident } from "../../incident_line.ts";
-import { SessionIncidents, silenceOfEntry } from "../../session_incidents.ts";
+import { ackMarks, findingTime, formatIncident } from "../../findings/mod.ts";
+import { SessionIncidents, silenceOfEntry } from "../../session/mod.ts";
 import { byId, el, find } from "./dom.ts";
 import { readOnlyNote } from "./readonly_note.ts";
 import type { SessionLink } from "./session_link.ts";

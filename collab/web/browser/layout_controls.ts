@@ -7,7 +7,7 @@
  * kept), so every page of the session shows the same order, live and after a reload. A viewer's
  * buttons work in "just my view" only.
  */
-import type { Panel } from "../../session_doc.ts";
+import type { Panel } from "../../session/mod.ts";
 import type { ChannelChart } from "./channel_chart.ts";
 import type { ChartGrid } from "./chart_grid.ts";
 import { el } from "./dom.ts";

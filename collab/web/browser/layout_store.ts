@@ -5,7 +5,7 @@
  * session), which nobody else sees and a viewer may edit too. Switching to "just my view" starts
  * from the shared layout as it is.
  */
-import { checkPanel, type Panel } from "../../session_doc.ts";
+import { checkPanel, type Panel } from "../../session/mod.ts";
 import type { SessionLink } from "./session_link.ts";
 
 /** The shared or personal layout of the page. */

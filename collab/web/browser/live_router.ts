@@ -6,9 +6,9 @@
  * protocol/ (the same code the hosts run; columns through columnsFrameOf, which checks every column
  * is as long as its times); a message that does not decode is counted and skipped. The anomaly
  * actor's columns, nearly all of the stream, are read first by an AnomalyColumnsReader, straight
- * into the chart's ring (what it does not read goes the general way, and is refused there). A
- * row of the event list is the finding `troupe watch` prints (collab/finding.ts): the same line,
- * kind and 1-5 severity.
+ * into the chart's ring (what it does not read goes the general way, and is refused there). A row
+ * of the event list is the finding `troupe watch` prints (collab/findings/finding.ts): the same
+ * line, kind and 1-5 severity.
  */
 import {
   anomalyBandOf,
@@ -24,7 +24,7 @@ import {
   outPrefix,
   ProtocolError,
 } from "../../../protocol/mod.ts";
-import { findingsOf } from "../../finding.ts";
+import { findingsOf } from "../../findings/mod.ts";
 import type { ChartGrid } from "./chart_grid.ts";
 import type { CoherencePanel } from "./coherence_panel.ts";
 import type { EventsPanel } from "./events_panel.ts";

@@ -33,7 +33,7 @@ import {
   type SessionLink,
 } from "./session_link.ts";
 import { connectStream } from "./stream_link.ts";
-import type { StreamClient } from "../../stream_client.ts";
+import type { StreamClient } from "../../stream/mod.ts";
 import { SNAPSHOT_MESSAGES } from "./snapshot.ts";
 import { ThresholdsPanel } from "./thresholds_panel.ts";
 import { showRefused } from "./refused_notice.ts";

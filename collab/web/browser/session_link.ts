@@ -6,7 +6,7 @@
  * token (for the controls only; the server is what refuses a viewer's write), a name and a colour.
  *
  * A write the server refuses (a viewer's, or an editor's that does not fit the session schema:
- * collab/session_schema.ts) is rolled back here: the server says why (a permission-denied
+ * collab/session/session_schema.ts) is rolled back here: the server says why (a permission-denied
  * message, and for an editor a close with 4422), and the link drops its document for a fresh one
  * synced from the server's state, which never held the refused change. Yjs cannot take a change
  * back, and the writer's later changes would depend on it; panels watch the document through
@@ -16,7 +16,7 @@ import { WebsocketProvider } from "y-websocket";
 import { readAuthMessage } from "y-protocols/auth";
 import * as Y from "yjs";
 import { MESSAGE_AUTH } from "../../../protocol/mod.ts";
-import { SessionDoc } from "../../session_doc.ts";
+import { SessionDoc } from "../../session/mod.ts";
 import { TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
 
 /** Who this page's user is. */

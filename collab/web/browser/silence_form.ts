@@ -14,7 +14,7 @@ import {
   ProtocolError,
   SILENCE_DURATION_US_MAX,
 } from "../../../protocol/mod.ts";
-import { parseTtl } from "../../token.ts";
+import { parseTtl } from "../../session/mod.ts";
 import { el } from "./dom.ts";
 
 /** What a valid form gives: canonical matcher text, a duration and a reason. */

@@ -7,7 +7,7 @@
 import { byId, setStatus } from "./dom.ts";
 import { expired } from "./session_link.ts";
 import { TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
-import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
+import { StreamClient, type StreamSocketConstructor } from "../../stream/mod.ts";
 import type { StreamMsg } from "../../../protocol/mod.ts";
 
 /** Options of `connectStream`. */

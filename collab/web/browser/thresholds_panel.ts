@@ -8,8 +8,12 @@
  * document only; the collab server's bridge turns the change into a journaled control message.
  * Viewers see the table and a disabled form.
  */
-import { appliedEntry, appliedMap } from "../../applied_settings.ts";
-import { parseThresholdKey, type SettingValue } from "../../session_doc.ts";
+import {
+  appliedEntry,
+  appliedMap,
+  parseThresholdKey,
+  type SettingValue,
+} from "../../session/mod.ts";
 import { readOnlyNote } from "./readonly_note.ts";
 import { byId, el, find } from "./dom.ts";
 import type { SessionLink } from "./session_link.ts";

@@ -8,7 +8,7 @@
  * in this tab) or act with the token (the scan, through the `/api` proxy, which checks it too).
  */
 import { el, setStatus } from "./dom.ts";
-import type { StreamClient } from "../../stream_client.ts";
+import type { StreamClient } from "../../stream/mod.ts";
 
 /** The close code of a socket whose token expired, on `/collab` and on `/stream`. */
 export const TOKEN_EXPIRED_CLOSE = 4401;

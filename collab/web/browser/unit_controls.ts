@@ -9,8 +9,7 @@
  * unit that does not fit is said in the field and not written; a viewer's `✎` is disabled, and
  * the server refuses a viewer's write made any other way.
  */
-import { SessionDocError } from "../../session_doc.ts";
-import { setUnit, unitFor, unitsOf } from "../../session_units.ts";
+import { SessionDocError, setUnit, unitFor, unitsOf } from "../../session/mod.ts";
 import type { ChannelChart } from "./channel_chart.ts";
 import { el } from "./dom.ts";
 import { READ_ONLY_TEXT } from "./readonly_note.ts";
