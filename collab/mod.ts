@@ -35,7 +35,6 @@ export {
   type Panel,
   parseThresholdKey,
   parseTtl,
-  replaySessions,
   type Role,
   ROLES,
   type RootChanges,
@@ -46,8 +45,6 @@ export {
   SessionDoc,
   SessionDocError,
   SessionIncidents,
-  SessionReplay,
-  type SessionReplayResult,
   type SettingValue,
   setUnit,
   type SharedType,
@@ -107,6 +104,7 @@ export {
   type LaunchCollabOptions,
   type LaunchedCollab,
 } from "./launch_collab.ts";
+export { replaySessions, SessionReplay, type SessionReplayResult } from "./session_replay.ts";
 export { attachBridge, attachIncidentBridge, type BridgeOptions } from "./bridge/mod.ts";
 export {
   checkStreamPattern,

@@ -1,8 +1,8 @@
 /**
  * The session: its shared document (panels, thresholds, scans, workflow, incidents' answers, units)
- * and the schema every write is held to, the signed tokens that admit a client to it, the settings
- * the hosts report as applied, and the replay of recorded sessions. Nothing here needs Node: the
- * page's code imports this room too.
+ * and the schema every write is held to, the signed tokens that admit a client to it, and the
+ * settings the hosts report as applied. Nothing here needs Node (a recording's replay, which loads
+ * the simulator, is `collab/session_replay.ts`): the page's code imports this room too.
  */
 export {
   type AppliedEntry,
@@ -46,7 +46,6 @@ export {
   type SilenceInput,
   silenceOfEntry,
 } from "./session_incidents.ts";
-export { replaySessions, SessionReplay, type SessionReplayResult } from "./session_replay.ts";
 export {
   checkChanged,
   type EntryShape,

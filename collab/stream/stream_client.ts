@@ -30,7 +30,7 @@ import {
 import { checkStreamPattern } from "./stream_pattern.ts";
 
 /** How long the page waits for a history answer, on the stream socket or over HTTP
- *  (collab/web/browser/history_client.ts): 10 s. */
+ *  (collab/web/browser/link/history_client.ts): 10 s. */
 export const HISTORY_TIMEOUT_MS = 10_000;
 
 /** The part of a WebSocket this client uses (the WHATWG one, which `ws` also implements). */

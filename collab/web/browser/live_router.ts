@@ -25,9 +25,8 @@ import {
   ProtocolError,
 } from "../../../protocol/mod.ts";
 import { findingsOf } from "../../findings/mod.ts";
-import type { ChartGrid } from "./chart_grid.ts";
-import type { CoherencePanel } from "./coherence_panel.ts";
-import type { EventsPanel } from "./events_panel.ts";
+import type { ChartGrid } from "./chart/mod.ts";
+import type { CoherencePanel, EventsPanel } from "./panels/mod.ts";
 
 /** What the router feeds. */
 export interface LiveTargets {
