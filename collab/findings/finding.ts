@@ -3,7 +3,7 @@
  * decoded from a message the stream gateway relays. `troupe watch`, `troupe up`'s status and the
  * dashboard's event list read the same findings, so they show the same words and the same severity.
  * Severity is one number per finding, 1 (worth a glance) to 5 (act now), on its kind's own scale
- * (`actors/incidents/severity.ts`, docs/findings.md's table):
+ * (`protocol/severity.ts`, docs/findings.md's table):
  *
  * - `anomaly`: an incident opened (`anomaly` event on `troupe.out.anomaly.<channel>`), by its
  *   score; its text says where the value sits against its band and names the view that scored it;
@@ -47,7 +47,7 @@ import {
   type Envelope,
   findingActorOf,
   findingChannel,
-  type FindingKind as ProtocolFindingKind,
+  type FindingKind,
   findingKindOf,
   findingKinds,
   findingSeverity,
@@ -65,16 +65,17 @@ export const OTHER_FINDING_KINDS = ["scan", "dlq", "actor"] as const;
 const SCAN_PREFIX = areaPrefix("scan");
 
 /**
- * A kind of finding: a type of finding an actor kind declares (registered in protocol/
- * finding_kind.ts: troupe's own and a user's alike), or one of OTHER_FINDING_KINDS.
+ * The name of a kind of finding: the type of a finding kind an actor kind declares (a
+ * `FindingKind`, registered in protocol/finding_kind.ts: troupe's own and a user's alike), or one
+ * of OTHER_FINDING_KINDS.
  */
-export type FindingKind = string;
+export type FindingKindName = string;
 
 /**
  * Every kind of finding this process knows: the declared ones, in the order declared, then the
  * others.
  */
-export function findingKindNames(): FindingKind[] {
+export function findingKindNames(): FindingKindName[] {
   return [...findingKinds().map((k) => k.type), ...OTHER_FINDING_KINDS];
 }
 
@@ -82,15 +83,16 @@ export function findingKindNames(): FindingKind[] {
  * Whether findings of `kind` come on subjects that end in their channel or group: the declared
  * kinds, on their actor's outputs `troupe.out.<actor>.<key>`.
  */
-export function isChannelFindingKind(kind: FindingKind): boolean {
+export function isChannelFindingKind(kind: FindingKindName): boolean {
   return findingKindOf(kind) !== undefined;
 }
 
 /**
- * The subject pattern findings of `kind` come on, or undefined for a kind this process does not
- * know.
+ * The pattern of the subjects the findings of `kind` are read from (its actor's outputs
+ * `troupe.out.<actor>.*`, scan results, dead letters, actor notices), or undefined for a kind this
+ * process does not know. Not the findings stream's `troupe.finding.*` (protocol's findingSubject).
  */
-export function findingSubjectOf(kind: FindingKind): string | undefined {
+export function findingSourcePattern(kind: FindingKindName): string | undefined {
   switch (kind) {
     case "scan":
       return scanPattern("results");
@@ -103,11 +105,12 @@ export function findingSubjectOf(kind: FindingKind): string | undefined {
   return actor === undefined ? undefined : outPattern(actor);
 }
 
-/** The subject patterns of `kinds`, each once (two kinds of one actor share its outputs). */
-export function findingSubjectsOf(kinds: readonly FindingKind[]): string[] {
+/** The source patterns of `kinds` (findingSourcePattern), each once (two kinds of one actor share
+ *  its outputs). */
+export function findingSourcePatterns(kinds: readonly FindingKindName[]): string[] {
   const out = new Set<string>();
   for (const k of kinds) {
-    const subject = findingSubjectOf(k);
+    const subject = findingSourcePattern(k);
     if (subject !== undefined) out.add(subject);
   }
   return [...out];
@@ -115,7 +118,7 @@ export function findingSubjectsOf(kinds: readonly FindingKind[]): string[] {
 
 /** One finding. */
 export interface Finding {
-  kind: FindingKind;
+  kind: FindingKindName;
   /** Event time, microseconds since the epoch (arrival time for scan results, which carry none). */
   ts_us: number;
   /** The channel, group, scanned symbol, dead letter's reason or actor stream. */
@@ -206,7 +209,7 @@ const DECLARED_FIELDS_MAX = 6;
  * A finding of a kind declared through the finding kind registry: its channel, severity and
  * strength as the kind declares them, and its other scalar fields in words.
  */
-function declaredFinding(spec: ProtocolFindingKind, env: Envelope): { core: Core; body: object } {
+function declaredFinding(spec: FindingKind, env: Envelope): { core: Core; body: object } {
   const body = checkedFindingBody(spec, env.body);
   const channelField = spec.channelField ?? "channel";
   const fields = Object.entries(body)

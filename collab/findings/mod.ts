@@ -5,11 +5,11 @@
  */
 export {
   type Finding,
-  type FindingKind,
+  type FindingKindName,
   findingKindNames,
   findingsOf,
-  findingSubjectOf,
-  findingSubjectsOf,
+  findingSourcePattern,
+  findingSourcePatterns,
   findingTime,
   findingUnit,
   formatFinding,

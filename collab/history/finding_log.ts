@@ -13,7 +13,7 @@ import {
   findingKinds,
   type HistoryFinding,
 } from "../../protocol/mod.ts";
-import { findingsOf, findingSubjectsOf } from "../findings/mod.ts";
+import { findingsOf, findingSourcePatterns } from "../findings/mod.ts";
 
 /**
  * Whether findings of `kind` belong to one channel (and so to its history): the declared kinds
@@ -62,7 +62,7 @@ export class FindingLog {
   /** Starts keeping the findings published on `bus`. */
   follow(bus: Bus): this {
     const kinds = findingKinds().map((k) => k.type).filter(isOfOneChannel);
-    for (const subject of findingSubjectsOf(kinds)) {
+    for (const subject of findingSourcePatterns(kinds)) {
       this.#subs.push(bus.subscribe(subject, (m) => this.add(m.subject, m.data)));
     }
     return this;
