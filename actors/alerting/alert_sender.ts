@@ -80,8 +80,8 @@ export interface AlertSenderOptions {
 
 /** Sends incidents to the configured targets. */
 export class AlertSender {
-  readonly #c: AlertingConfig;
-  readonly #o: AlertSenderOptions;
+  readonly #config: AlertingConfig;
+  readonly #options: AlertSenderOptions;
   readonly #targets: Target[];
   readonly #acks = new Map<string, AlertAck>();
   readonly #incidents = new Map<string, Incident>();
@@ -91,8 +91,8 @@ export class AlertSender {
   #loops: Promise<void>[] = [];
 
   constructor(config: AlertingConfig, options: AlertSenderOptions) {
-    this.#c = config;
-    this.#o = { ...options };
+    this.#config = config;
+    this.#options = { ...options };
     const box = (kind: TargetKind) =>
       new AlertOutbox({
         kind,
@@ -134,7 +134,7 @@ export class AlertSender {
    */
   async start(incidents: readonly Incident[]): Promise<void> {
     const now = this.#now();
-    const saved = await this.#o.store?.load(ALERTS_OWED_STREAM);
+    const saved = await this.#options.store?.load(ALERTS_OWED_STREAM);
     if (saved?.version === ALERTS_OWED_VERSION) {
       try {
         const state = JSON.parse(new TextDecoder().decode(saved.kernel)) as SavedSenderState;
@@ -144,7 +144,7 @@ export class AlertSender {
           if (box) t.outbox.restore(box.outbox, now);
         }
       } catch (err) {
-        this.#o.log(
+        this.#options.log(
           `the saved alert outboxes cannot be read (${(err as Error).message}); ` +
             `rebuilding them from the incidents`,
         );
@@ -166,7 +166,7 @@ export class AlertSender {
   /** An incident update (from the stage): owed to each target when its alert changed. */
   observe(incident: Incident): void {
     this.#incidents.set(incident.id, incident);
-    if (this.#incidents.size > this.#c.owed_max) {
+    if (this.#incidents.size > this.#config.owed_max) {
       this.#incidents.delete(this.#incidents.keys().next().value!);
     }
     this.#want(incident, this.#now());
@@ -209,7 +209,7 @@ export class AlertSender {
     for (const t of this.#targets) t.wake?.();
     await Promise.all(this.#loops);
     if (options.save === false) {
-      delete this.#o.store;
+      delete this.#options.store;
       return;
     }
     this.#dirty = true;
@@ -217,7 +217,7 @@ export class AlertSender {
   }
 
   #now(): number {
-    return (this.#o.now ?? Date.now)();
+    return (this.#options.now ?? Date.now)();
   }
 
   #want(i: Incident, now: number): void {
@@ -225,10 +225,10 @@ export class AlertSender {
     if (!i.fired) return;
     const ack = this.#acks.get(i.id);
     const alert = alertOfIncident(i, {
-      dashboardUrl: this.#c.dashboard_url,
-      session: this.#c.session,
+      dashboardUrl: this.#config.dashboard_url,
+      session: this.#config.session,
       ...(ack ? { ack } : {}),
-      ...(this.#o.sourceLabels ? { sourceLabels: this.#o.sourceLabels } : {}),
+      ...(this.#options.sourceLabels ? { sourceLabels: this.#options.sourceLabels } : {}),
     });
     for (const t of this.#targets) {
       if (t.outbox.want(i.id, alert, i.silenced, now)) {
@@ -285,7 +285,7 @@ export class AlertSender {
     } else {
       t.counts.failed += alerts.length;
       t.outbox.refused(entries[0]!, result.reason);
-      this.#o.log(
+      this.#options.log(
         `${t.kind} ${t.name} refused the alert of incident ${entries[0]!.id}: ${result.reason}`,
       );
     }
@@ -303,7 +303,7 @@ export class AlertSender {
       url = t.url;
       body = JSON.stringify(buildWebhookPayload(alerts, {
         receiver: "troupe",
-        externalURL: this.#c.dashboard_url,
+        externalURL: this.#config.dashboard_url,
         nowMs: this.#now(),
       }));
     }
@@ -321,7 +321,7 @@ export class AlertSender {
         method: "POST",
         headers,
         body,
-        signal: AbortSignal.timeout(this.#c.timeout_ms),
+        signal: AbortSignal.timeout(this.#config.timeout_ms),
       });
       const text = (await res.text()).slice(0, REFUSAL_CHARS_MAX);
       if (res.ok) return { ok: true };
@@ -333,7 +333,7 @@ export class AlertSender {
   }
 
   async #save(): Promise<void> {
-    const store = this.#o.store;
+    const store = this.#options.store;
     if (!store || !this.#dirty) return;
     if (this.#saving) return await this.#saving;
     this.#dirty = false;
@@ -349,7 +349,7 @@ export class AlertSender {
       kernel: new TextEncoder().encode(JSON.stringify(state)),
     }).catch((err) => {
       this.#dirty = true;
-      this.#o.log(`saving the alert outboxes failed: ${(err as Error).message}`);
+      this.#options.log(`saving the alert outboxes failed: ${(err as Error).message}`);
     }).finally(() => {
       this.#saving = undefined;
     });

@@ -37,10 +37,10 @@ export interface StreamCatchUpOptions {
 export class StreamCatchUp {
   /** The sockets with a subscription catching up. */
   readonly lagging = new Set<Client>();
-  readonly #o: StreamCatchUpOptions;
+  readonly #options: StreamCatchUpOptions;
 
   constructor(options: StreamCatchUpOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** Feeds every lagging socket. */
@@ -61,8 +61,8 @@ export class StreamCatchUp {
 
   /** Returns whether `sub` is live again. */
   #catchUp(client: Client, sub: Sub): boolean {
-    const { ring, tally, sender } = this.#o;
-    const lowWater = this.#o.client_buffered_bytes_max / 2;
+    const { ring, tally, sender } = this.#options;
+    const lowWater = this.#options.client_buffered_bytes_max / 2;
     const end = sub.retiredTo ?? Infinity;
     if (sub.cursor + 1 < ring.oldest && sub.cursor < end) {
       const from = sub.cursor + 1;
@@ -101,8 +101,8 @@ export class StreamCatchUp {
 
   /** Hands what retired `sub` owes to the next owners; drops it once done (returns true). */
   #retire(client: Client, sub: Sub): boolean {
-    const { ring, sender } = this.#o;
-    const lowWater = this.#o.client_buffered_bytes_max / 2;
+    const { ring, sender } = this.#options;
+    const lowWater = this.#options.client_buffered_bytes_max / 2;
     while (sub.cursor < sub.retiredTo!) {
       if (client.ws.bufferedAmount > lowWater) return false;
       const entry = ring.get(sub.cursor + 1)!;
@@ -126,8 +126,8 @@ export class StreamCatchUp {
       const from = Math.max(gap.from, s.from + 1);
       const to = s.live ? gap.to : Math.min(gap.to, s.cursor);
       if (from > to) continue;
-      this.#o.sender.send(client, { t: "gap", sub: s.id, from, to, missed: to - from + 1 });
-      this.#o.tally.gapsSent++;
+      this.#options.sender.send(client, { t: "gap", sub: s.id, from, to, missed: to - from + 1 });
+      this.#options.tally.gapsSent++;
     }
   }
 }

@@ -52,7 +52,7 @@ export class BarBuckets {
   readonly #first: number;
   /** Per slot: first t, open, high, low, last t, close, count. */
   readonly #slots: Float64Array;
-  readonly #n: number;
+  readonly #slotCount: number;
 
   constructor(options: BarBucketsOptions) {
     const { t0, t1, bars_max } = options;
@@ -66,8 +66,8 @@ export class BarBuckets {
     this.t1 = t1;
     this.size_us = historyBarSizeUs(t0, t1, bars_max);
     this.#first = Math.floor(t0 / this.size_us);
-    this.#n = Math.floor((t1 - 1) / this.size_us) - this.#first + 1;
-    this.#slots = new Float64Array(this.#n * SLOT);
+    this.#slotCount = Math.floor((t1 - 1) / this.size_us) - this.#first + 1;
+    this.#slots = new Float64Array(this.#slotCount * SLOT);
   }
 
   /** Adds the samples of one frame (those outside [t0, t1) and NaN values are skipped). */
@@ -110,7 +110,7 @@ export class BarBuckets {
   bars(): HistoryBars {
     const s = this.#slots;
     let made = 0;
-    for (let k = 0; k < this.#n; k++) if (s[k * SLOT + COUNT]! > 0) made++;
+    for (let k = 0; k < this.#slotCount; k++) if (s[k * SLOT + COUNT]! > 0) made++;
     const col = () => new Float64Array(made);
     const out: HistoryBars = {
       size_us: this.size_us,
@@ -122,7 +122,7 @@ export class BarBuckets {
       count: col(),
     };
     let j = 0;
-    for (let k = 0; k < this.#n; k++) {
+    for (let k = 0; k < this.#slotCount; k++) {
       const o = k * SLOT;
       if (s[o + COUNT] === 0) continue;
       out.t[j] = (this.#first + k) * this.size_us;

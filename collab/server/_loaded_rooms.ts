@@ -42,12 +42,12 @@ interface LoadedRoom {
 
 /** The loaded rooms of one server, by session. */
 export class LoadedRooms {
-  readonly #o: LoadedRoomsOptions;
+  readonly #options: LoadedRoomsOptions;
   readonly #loaded = new Map<string, LoadedRoom>();
   readonly #unloading = new Map<string, Promise<void>>();
 
   constructor(options: LoadedRoomsOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** How many sessions are loaded. */
@@ -90,25 +90,25 @@ export class LoadedRooms {
       if (!unloading) break;
       await unloading;
     }
-    const bus = this.#o.bus;
+    const bus = this.#options.bus;
     const subject = collabSubject(session);
     const room = new Room(session, {
-      store: this.#o.store,
-      metrics: this.#o.metrics,
+      store: this.#options.store,
+      metrics: this.#options.metrics,
       publish: bus
-        ? (m) => bus.publish(subject, encodePeerMessage({ ...m, node: this.#o.nodeId }))
+        ? (m) => bus.publish(subject, encodePeerMessage({ ...m, node: this.#options.nodeId }))
         : undefined,
-      compactEveryUpdates: this.#o.limits.compact_every_updates,
-      pendingBytesMax: this.#o.limits.pending_bytes_max,
-      awarenessBatchMs: this.#o.limits.awareness_batch_ms,
-      awarenessRenewalBatchMs: this.#o.limits.awareness_renewal_batch_ms,
-      schema: this.#o.schema,
-      now: this.#o.now,
-      onFailure: (err) => this.#o.onFailure(room, err),
+      compactEveryUpdates: this.#options.limits.compact_every_updates,
+      pendingBytesMax: this.#options.limits.pending_bytes_max,
+      awarenessBatchMs: this.#options.limits.awareness_batch_ms,
+      awarenessRenewalBatchMs: this.#options.limits.awareness_renewal_batch_ms,
+      schema: this.#options.schema,
+      now: this.#options.now,
+      onFailure: (err) => this.#options.onFailure(room, err),
     });
     const loaded: LoadedRoom = { room, subs: [] };
     this.#loaded.set(session, loaded);
-    this.#o.metrics.sessionsLoaded.set(this.#loaded.size);
+    this.#options.metrics.sessionsLoaded.set(this.#loaded.size);
     if (bus) {
       loaded.subs.push(bus.subscribe(subject, (msg) => {
         void room.ready.then(() => this.#onPeer(room, msg));
@@ -118,44 +118,46 @@ export class LoadedRooms {
     if (bus) {
       await catchUp(room, {
         bus,
-        nodeId: this.#o.nodeId,
-        waitMs: this.#o.limits.catch_up_ms,
-        lateMs: this.#o.limits.catch_up_late_ms,
+        nodeId: this.#options.nodeId,
+        waitMs: this.#options.limits.catch_up_ms,
+        lateMs: this.#options.limits.catch_up_late_ms,
         isLoaded: () => this.#loaded.get(session) === loaded,
       });
       loaded.subs.push(answerCatchUps(room, bus));
     }
-    if (this.#o.antiEntropy) loaded.subs.push(this.#o.antiEntropy.attach(room));
-    this.#o.onRoom?.(room);
+    if (this.#options.antiEntropy) loaded.subs.push(this.#options.antiEntropy.attach(room));
+    this.#options.onRoom?.(room);
     return room;
   }
 
   #onPeer(room: Room, msg: BusMessage): void {
     try {
       const m = decodePeerMessage(msg.data);
-      if (m.node === this.#o.nodeId) return;
-      this.#o.metrics.peerMessagesIn.inc();
+      if (m.node === this.#options.nodeId) return;
+      this.#options.metrics.peerMessagesIn.inc();
       if (m.kind === "awareness") return room.applyRemoteAwareness(m.payload);
       room.applyRemote(m.payload); // an update, a repair or a checkpoint: each merges the same way
       // A repair, or one sent as an update for a node that does not read repairs.
       const target = m.kind === "repair" ? m.target : headerOf(msg.headers, REPAIR_FOR_HEADER);
-      if (target !== undefined) this.#o.antiEntropy?.repairSeen(room.session, target, m.payload);
+      if (target !== undefined) {
+        this.#options.antiEntropy?.repairSeen(room.session, target, m.payload);
+      }
     } catch {
-      this.#o.metrics.socketsClosed.inc({ reason: "peer_malformed" });
+      this.#options.metrics.socketsClosed.inc({ reason: "peer_malformed" });
     }
   }
 
   /** Unloads the rooms idle for `idle_unload_ms`; compacts those due. */
   async housekeep(): Promise<void> {
-    const now = this.#o.now();
+    const now = this.#options.now();
     for (const [session, { room }] of this.#loaded) {
       if (room.conns.size === 0 && room.idleSinceMs !== undefined) {
-        if (now - room.idleSinceMs >= this.#o.limits.idle_unload_ms) {
+        if (now - room.idleSinceMs >= this.#options.limits.idle_unload_ms) {
           void this.unload(session);
           continue;
         }
       }
-      if (now - room.lastCompactMs >= this.#o.limits.compact_every_ms) {
+      if (now - room.lastCompactMs >= this.#options.limits.compact_every_ms) {
         await room.compact().catch(() => {});
       }
     }
@@ -166,7 +168,7 @@ export class LoadedRooms {
     const loaded = this.#loaded.get(session);
     if (!loaded) return this.#unloading.get(session) ?? Promise.resolve();
     this.#loaded.delete(session);
-    this.#o.metrics.sessionsLoaded.set(this.#loaded.size);
+    this.#options.metrics.sessionsLoaded.set(this.#loaded.size);
     for (const s of loaded.subs) s.unsubscribe();
     const done = loaded.room.ready.catch(() => {}).then(() => loaded.room.unload()).finally(() => {
       this.#unloading.delete(session);

@@ -3,7 +3,7 @@
  * recovers, and the snapshots taken as it runs.
  */
 export { type HeldInput, HeldInputs } from "./held_inputs.ts";
-export { Recovery, type RecoveryHost } from "./recovery.ts";
+export { Recovery, type RecoveryAccess } from "./recovery.ts";
 export { StreamHold } from "./recovery_hold.ts";
 export {
   type RestorableSnapshot,

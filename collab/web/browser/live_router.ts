@@ -39,20 +39,22 @@ export interface LiveTargets {
 const ANOMALY_PREFIX = outPrefix("anomaly");
 
 export class LiveRouter {
-  readonly #t: LiveTargets;
+  readonly #targets: LiveTargets;
   readonly #reader = new AnomalyColumnsReader();
   /** Messages that did not decode, with the last reason (the status line shows them). */
   undecodable = 0;
   lastError = "";
 
   constructor(targets: LiveTargets) {
-    this.#t = targets;
+    this.#targets = targets;
   }
 
   route(subject: string, data: Uint8Array): void {
     if (subject.startsWith(ANOMALY_PREFIX)) {
       const n = this.#reader.read(data);
-      if (n >= 0) return this.#t.grid.chart(anomalyKey(subject))?.append(this.#reader.columns, n);
+      if (n >= 0) {
+        return this.#targets.grid.chart(anomalyKey(subject))?.append(this.#reader.columns, n);
+      }
     }
     let env: Envelope;
     try {
@@ -71,7 +73,7 @@ export class LiveRouter {
     }
     if (env.type !== COLUMNS_TYPE) {
       for (const f of findingsOf(subject, data, env.ts)) {
-        if (f.kind !== "scan") this.#t.events.add(f);
+        if (f.kind !== "scan") this.#targets.events.add(f);
       }
     }
   }
@@ -86,7 +88,7 @@ export class LiveRouter {
     // Bodies are read with protocol/events/ decoders: a bad one throws a ProtocolError, counted.
     if (kind === "anomaly" && env.type === "anomaly") {
       const b = anomalyOf(env);
-      this.#t.grid.chart(key)?.addAnomaly(env.ts, b.value, `score ${b.score.toFixed(3)}`);
+      this.#targets.grid.chart(key)?.addAnomaly(env.ts, b.value, `score ${b.score.toFixed(3)}`);
     } else if (kind === "collapse" && env.type === "collapse") {
       const b = collapseOf(env);
       const regime = {
@@ -94,13 +96,13 @@ export class LiveRouter {
         meanAfter: b.mean_after,
         levelBefore: b.level_before,
       };
-      this.#t.grid.chart(key)?.addChange(b.change_ts, regime, env.ts, b.direction);
+      this.#targets.grid.chart(key)?.addChange(b.change_ts, regime, env.ts, b.direction);
     } else if (kind === "coherence" && env.type === "coherence") {
       const b = coherenceOf(env);
-      this.#t.coherence.state(key, b.state, b.top_channels);
+      this.#targets.coherence.state(key, b.state, b.top_channels);
     } else if (kind === "bars" && env.type === "bar") {
       const b = barOf(env);
-      this.#t.grid.candles(key)?.add(b.bar, {
+      this.#targets.grid.candles(key)?.add(b.bar, {
         t: b.t,
         open: b.open,
         high: b.high,
@@ -116,11 +118,11 @@ export class LiveRouter {
     const { t, columns } = columnsFrameOf(env);
     if (kind === "coherence") {
       const ratio = columns.ratio;
-      if (ratio && ratio.length > 0) this.#t.coherence.ratio(key, ratio[ratio.length - 1]!);
+      if (ratio && ratio.length > 0) this.#targets.coherence.ratio(key, ratio[ratio.length - 1]!);
       return;
     }
     // The band comes as expected and spread (or, from an older host, as its edges).
-    const chart = this.#t.grid.chart(key), band = anomalyBandOf(columns);
+    const chart = this.#targets.grid.chart(key), band = anomalyBandOf(columns);
     if (band) chart?.append([t, band.value, band.expected, band.lower, band.upper], t.length);
   }
 }

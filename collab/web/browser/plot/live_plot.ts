@@ -65,7 +65,7 @@ export class LivePlot {
   #shift = 0;
   /** Where the paint under way starts (#inRing sets it; kept to allocate nothing per paint). */
   readonly #at: StripStart = { x0: 0, from: 0, tick: 0, label: 0 };
-  readonly #s = new LiveScales();
+  readonly #scales = new LiveScales();
   /** The last sample time painted (NaN: nothing painted yet: the next update repaints). */
   #lastT = NaN;
   /** The earliest time whose overlays changed since the last paint (Infinity: none). */
@@ -91,14 +91,14 @@ export class LivePlot {
 
   /** Sizes the canvas (CSS pixels) and sets the plot's rectangle (device pixels); repaints next. */
   layout(widthCss: number, heightCss: number, rect: PlotRect, dpr: number): void {
-    this.#s.dpr = dpr;
+    this.#scales.dpr = dpr;
     this.canvas.width = Math.round(widthCss * dpr);
     this.canvas.height = Math.round(heightCss * dpr);
     if ("style" in this.canvas) {
       this.canvas.style.width = `${widthCss}px`;
       this.canvas.style.height = `${heightCss}px`;
     }
-    this.#s.rect = { ...rect };
+    this.#scales.rect = { ...rect };
     // The ring holds the plot's rows and the time labels' under them: nothing is painted above.
     this.#ring.width = Math.max(1, rect.width);
     this.#ring.height = Math.max(1, this.canvas.height - rect.top);
@@ -120,19 +120,19 @@ export class LivePlot {
 
   /** The time range shown, seconds. */
   range(): { min: number; max: number } {
-    const s = this.#s;
+    const s = this.#scales;
     return { min: s.tR - s.rect.width / s.k, max: s.tR };
   }
 
   /** The plot's place in the canvas (device pixels) and the device pixel ratio. */
   place(): { left: number; width: number; dpr: number } {
-    const s = this.#s;
+    const s = this.#scales;
     return { left: s.rect.left, width: s.rect.width, dpr: s.dpr };
   }
 
   /** The time at CSS pixel `x` from the canvas's left edge (for drag-to-zoom). */
   timeAt(xCss: number): number {
-    return this.#s.tAt(xCss * this.#s.dpr);
+    return this.#scales.tAt(xCss * this.#scales.dpr);
   }
 
   /**
@@ -141,7 +141,7 @@ export class LivePlot {
    * `LIVE_STYLE.refresh_slack`). Returns what was painted.
    */
   update(cols: readonly Float64Array[], overlays: LiveOverlays, refresh = false): PaintKind {
-    const s = this.#s;
+    const s = this.#scales;
     const t = cols[0]!;
     const n = t.length;
     if (n < 2 || s.rect.width < 4) return this.#count("none");
@@ -173,7 +173,7 @@ export class LivePlot {
 
   /** Repaints everything at the current scales (what the strips should have painted). */
   redraw(cols: readonly Float64Array[], overlays: LiveOverlays): void {
-    if (!Number.isFinite(this.#s.k)) return;
+    if (!Number.isFinite(this.#scales.k)) return;
     this.#paintFrom(0, cols, overlays);
     this.#compose();
   }
@@ -187,7 +187,7 @@ export class LivePlot {
   #outOfRange(cols: readonly Float64Array[]): boolean {
     const t = cols[0]!;
     const from = firstAfter(t, this.#lastT);
-    const { yMin, yMax } = this.#s;
+    const { yMin, yMax } = this.#scales;
     for (let c = 1; c < DECIMATE_COLUMNS; c++) {
       const col = cols[c]!;
       for (let i = from; i < t.length; i++) {
@@ -202,7 +202,7 @@ export class LivePlot {
   #full(cols: readonly Float64Array[], overlays: LiveOverlays): PaintKind {
     const t = cols[0]!;
     const tLast = t[t.length - 1]!;
-    this.#s.take(this.#s.fit(cols), tLast);
+    this.#scales.take(this.#scales.fit(cols), tLast);
     this.#shift = 0;
     this.#paintFrom(0, cols, overlays);
     this.#compose();
@@ -214,21 +214,21 @@ export class LivePlot {
 
   /** Moves the plot and the time axis under it `d` pixels left: the ring's start moves. */
   #scroll(d: number): void {
-    this.#shift = (this.#shift + d) % this.#s.rect.width;
+    this.#shift = (this.#shift + d) % this.#scales.rect.width;
   }
 
   /** Shows the ring on the canvas: its columns from the plot's left edge on, then the rest. */
   #compose(): void {
     const out = this.#out;
-    const { left, top, width } = this.#s.rect;
+    const { left, top, width } = this.#scales.rect;
     const h = this.#ring.height, s = this.#shift;
     out.clearRect(left, top, width, h);
     out.drawImage(this.#ring, s, 0, width - s, h, left, top, width - s, h);
     if (s > 0) out.drawImage(this.#ring, 0, 0, s, h, left + width - s, top, s, h);
     // The leftmost time label, once the scroll cut it, is not shown at all.
-    const end = cutLabelEnd(this.#ctx, this.#s);
+    const end = cutLabelEnd(this.#ctx, this.#scales);
     if (end > left) {
-      const y = top + this.#s.rect.height;
+      const y = top + this.#scales.rect.height;
       out.clearRect(left, y, end - left, this.canvas.height - y);
     }
   }
@@ -240,7 +240,7 @@ export class LivePlot {
    * frame (where the strip starts is kept in #at).
    */
   #inRing(x0: number, cols: readonly Float64Array[], overlays: LiveOverlays): void {
-    const s = this.#s, { left, width } = s.rect;
+    const s = this.#scales, { left, width } = s.rect;
     const from = Math.min(Math.max(x0, left), left + width);
     // The labels repainted start at or left of the strip (a label ends at its tick).
     const at = this.#at;
@@ -272,7 +272,7 @@ export class LivePlot {
     cols: readonly Float64Array[],
     overlays: LiveOverlays,
   ): void {
-    const ctx = this.#ctx, at = this.#at, { top, height } = this.#s.rect;
+    const ctx = this.#ctx, at = this.#at, { top, height } = this.#scales.rect;
     const bottom = top + height, rows = this.canvas.height - bottom;
     const plotLo = Math.max(lo, at.from), labelLo = Math.max(lo, at.label);
     ctx.save();
@@ -288,7 +288,7 @@ export class LivePlot {
     ctx.clip();
     if (hi > plotLo) ctx.clearRect(plotLo, top, hi - plotLo, height);
     ctx.clearRect(labelLo, bottom, hi - labelLo, rows);
-    paintTimeLabels(ctx, this.#s, at.tick);
+    paintTimeLabels(ctx, this.#scales, at.tick);
     if (hi > plotLo) this.#paintPlot(cols, overlays);
     ctx.restore();
   }
@@ -297,12 +297,12 @@ export class LivePlot {
   #paintFrom(x0: number, cols: readonly Float64Array[], overlays: LiveOverlays): void {
     this.#rastered = false;
     this.#inRing(x0, cols, overlays);
-    if (x0 < this.#s.rect.left) paintValueAxis(this.#out, this.#s, this.canvas.height);
+    if (x0 < this.#scales.rect.left) paintValueAxis(this.#out, this.#scales, this.canvas.height);
   }
 
   /** What #paintFrom paints in the plot's columns from #at's `from` on (into the ring, clipped). */
   #paintPlot(cols: readonly Float64Array[], overlays: LiveOverlays): void {
-    const ctx = this.#ctx, s = this.#s, { x0, from } = this.#at;
+    const ctx = this.#ctx, s = this.#scales, { x0, from } = this.#at;
     const { left, width } = s.rect;
     const right = left + width;
     paintGrid(ctx, s, from);
@@ -326,7 +326,7 @@ export class LivePlot {
    * rectangles as one image) and drawn in each pass, under its clip, where the rectangles were.
    */
   #paintWhole(view: readonly Float64Array[], first: number): void {
-    const s = this.#s, { left, top, width, height } = s.rect, raster = this.#raster;
+    const s = this.#scales, { left, top, width, height } = s.rect, raster = this.#raster;
     if (!this.#rastered) {
       raster.begin(left, top, width, height + RASTER_ROWS_BELOW * s.dpr);
       paintSeries(raster, s, view, first);
