@@ -217,7 +217,8 @@ async function openStore(options: LaunchCollabOptions, bus: Bus | undefined): Pr
     const journal = await FileJournal.open(join(dir, "journal"), {
       fsync: options.fsync ?? "never",
       // Each relayed update waits for its batch to be written: a small one is written at once,
-      // without a hop to an I/O thread and back (collab6: c200 p99 median 84 -> 34 ms).
+      // without a hop to an I/O thread and back, which set the relay's tail latency at 200
+      // clients (docs/performance.md, "Figures behind the code").
       inlineWriteBytesMax: 64 << 10,
     });
     const snapshots = await FileSnapshotStore.open(join(dir, "snapshots"));

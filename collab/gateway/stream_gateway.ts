@@ -471,8 +471,8 @@ export class StreamGateway {
    * Sends one `msg`. With its WebSocket frame (`wire`, built once for every socket), the frame is
    * written to ws's socket as it is whenever ws's sender is idle (not compressing a large message
    * or holding a queue, which must go first to keep the order): framing it again per socket
-   * through ws was the gateway's largest cost after `writev` and the garbage it made (a profile at
-   * 100 clients: GC 16%, ws's sender 8%). A small message goes uncompressed either way (RSV1
+   * through ws was the gateway's largest cost after `writev` and the garbage it made (in a profile
+   * of the gateway under load). A small message goes uncompressed either way (RSV1
    * clear, which permessage-deflate allows), so the client sees the same frames.
    */
   #sendFrame(client: Client, frame: Uint8Array, wire?: Uint8Array): void {
@@ -491,7 +491,7 @@ export class StreamGateway {
   /**
    * Holds `client`'s socket writes until this turn of the event loop ends: NATS hands messages
    * over in bursts, and one write per socket per burst instead of one per message was most of the
-   * gateway's time (a profile at 100 clients: `writev` 37%). ws's socket comes through
+   * gateway's time (in a profile of the gateway under load). ws's socket comes through
    * _ws_raw.ts; where it is missing, frames go one write each as before.
    */
   #cork(client: Client): void {

@@ -39,8 +39,8 @@ export class M4Buckets {
    *  kept (-1 once they did not fit). Typed columns, not lists of numbers: each answer's new
    *  list changed shape at its first push (a list starts as one of small integers) and threw
    *  the optimised `add` back to the interpreter three times in a server's first answers
-   *  (--trace-deopt: "wrong map", "lost precision or NaN"): the M4 pass of a cold day of 16
-   *  channels took 25-94 ms (median 51, 8 runs), 18-33 (median 22, as warm) with these. */
+   *  (--trace-deopt: "wrong map", "lost precision or NaN"), so a server's first answers were
+   *  slower than warm ones; with typed columns they are as fast (docs/performance.md). */
   readonly #rawT: Float64Array;
   readonly #rawV: Float64Array;
   #raw = 0;

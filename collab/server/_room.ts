@@ -185,8 +185,8 @@ export class Room {
    * it returns; only a sync step 1 returns a promise (its answer waits until the document is
    * durable), which the caller lets settle before the connection's next message. The caller runs
    * a message at once when nothing of its connection waits: a promise's hop between the socket's
-   * read and the apply was 0.06-0.08 ms of the 0.5 ms from an update's arrival to its relay (bench
-   * collab, c50, timed inside the server).
+   * read and the apply was a sizeable share of an update's time from its arrival to its relay
+   * (docs/performance.md, "Figures behind the code").
    */
   handle(conn: RoomConn, bytes: Uint8Array): Promise<void> | undefined {
     const msg = decodeRoomMessage(bytes);
@@ -394,9 +394,8 @@ export class Room {
    * a turn of the event loop starts once the read that brought it is handled (a microtask: the
    * other messages of that read join it); a later one in the same turn (a burst: the loop was held
    * up and many sockets are readable) waits for the turn's end, so the burst goes out as one merged
-   * update, not one per socket. Waiting for the turn's end every time cost the first update 0.03-
-   * 0.1 ms before its relay (bench collab c50, timed inside the server), the other sockets' reads
-   * and the stream machinery of the turn.
+   * update, not one per socket. Waiting for the turn's end every time made the first update wait
+   * before its relay for the other sockets' reads and the stream machinery of the turn.
    */
   async #flushLoop(): Promise<void> {
     const { store, metrics, now } = this.#options;

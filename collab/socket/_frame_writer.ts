@@ -8,9 +8,8 @@
  *
  * The sockets are not corked: a relay sends each connection one message (the updates that became
  * durable together are merged, see `_room.ts`), so a cork saves no write, and it held every
- * socket's bytes until the loop over all connections was done. At 500 clients (bench collab,
- * timed inside the server) the first byte of a relay left 0.62-0.70 ms after the relay began with
- * corks and at once without, and the last byte 4.6-4.9 ms after it with corks, 4.3-4.6 without.
+ * socket's bytes until the loop over all connections was done: uncorked, a relay's first byte
+ * leaves at once and its last no later (docs/performance.md, "Figures behind the code").
  *
  * ws's socket is reached through _ws_raw.ts. Writing a whole frame to it is what ws's sender
  * does for an uncompressed, unfragmented message, and this server turns permessage-deflate off

@@ -334,7 +334,7 @@ export class PartitionLeases {
     o.leaving = (async () => {
       // A partition still recovering has nothing to flush: it is let go now, not after its
       // recovery, which may wait out a leader election for longer than a stopping host has (a
-      // SIGTERM handoff took over 10 s so in the 3-node cluster test). Its fence is lost first,
+      // SIGTERM handoff in the 3-node cluster test waited so). Its fence is lost first,
       // so the recovery writes nothing; it is abandoned once it is done.
       const runner = await Promise.race([o.runner, Promise.resolve(RECOVERING)]);
       if (runner === RECOVERING) {

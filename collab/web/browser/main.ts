@@ -181,7 +181,7 @@ function start(): void {
 /**
  * Everything the page shows, in one subscription (the client resumes it exactly). A fresh page
  * starts from a snapshot of recent state, the newest SNAPSHOT_MESSAGES of the gateway's buffer,
- * not the whole buffer replayed (24,000 messages took 16 s to drain, with old events on top);
+ * not the whole buffer replayed (a full buffer took seconds to drain, with old events on top);
  * `&backfill=0`: live only, what the bench uses. Beside it, the incidents open now.
  */
 function subscribeDashboard(stream: StreamClient, params: PageParams, views: Views): void {

@@ -3,8 +3,8 @@
  * The live view's band and lines of a whole repaint, rasterized in script: `paintColumns`
  * (`_live_marks.ts`) fills one whole-pixel rectangle per column and series, and a whole repaint
  * of a chart is about a thousand of them, which Chromium records as as many canvas operations and
- * rasterizes one by one when the ring is next copied (the dashboard bench's frames with a periodic
- * refresh took 0.7 ms more script than the others, nearly all in that copy). Here the same
+ * rasterizes one by one when the ring is next copied (a frame with a periodic refresh cost more
+ * script than the others, nearly all of it in that copy). Here the same
  * rectangles are written into an image's pixels (each overwrites what is under it, as an opaque
  * rectangle does; the band, the only translucent one, is written first), and the image is drawn
  * onto the ring in one operation, over the grid, as the rectangles were. A strip's few

@@ -7,8 +7,8 @@
  * start, a strip is painted at its ring columns (translated by whole pixels, in two passes where it
  * wraps), and the canvas shown gets the ring's two halves in order. Copying the canvas onto itself
  * instead (one `drawImage` with "copy") cost Chromium a snapshot and a layer the size of the plot
- * per chart per frame: on 16 charts, a standalone page timed frames at p50 4.7–6.9 ms that way and
- * 3.0–3.4 ms with rings (load 5–6). Everything is painted by one function, `#paintFrom(x0)`,
+ * per chart per frame, which made frames slower than with rings (docs/performance.md, "Figures
+ * behind the code"). Everything is painted by one function, `#paintFrom(x0)`,
  * clipped to the columns right of `x0`: a strip and a full repaint draw the same geometry at the
  * same pixel positions, so the strip joins the old picture without a seam. A repaint of the whole
  * plot (new scales) happens when a new sample leaves the y range, when the scroll would exceed half

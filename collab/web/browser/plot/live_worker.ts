@@ -9,13 +9,12 @@
  * to the first task after the frame, which is after the canvases' commit), charging the time
  * spent taking samples in. Each frame is reported to the page with the drawn plots' scales.
  *
- * It is not the default (`&render=worker` asks for it): with 16 charts the page's main thread
- * does much less per round of updates (only the messages and one batched post: p50 1.0–1.1 ms,
- * p99 4.1–10 ms in the bench at load 6–8), but the worker's frames (p50 4.8–5.8 ms) cost about
- * as much as the page's whole frame does (p50 4.8–8.0 ms), so in all it costs more. Its trace
- * gives each canvas its own commit from the worker (`OffscreenCanvas::PushFrame`, about 0.1 ms
- * each, 16 a frame), which the page's single commit of all its canvases does not pay; one
- * OffscreenCanvas holding every chart would pay it once.
+ * It is not the default (`&render=worker` asks for it): the page's main thread does much less per
+ * round of updates (only the messages and one batched post), but the worker's frames cost about as
+ * much as the page's whole frame does, so in all it costs more (docs/performance.md, "Figures
+ * behind the code"). Its trace gives each canvas its own commit from the worker
+ * (`OffscreenCanvas::PushFrame`, one per chart a frame), which the page's single commit of all its
+ * canvases does not pay; one OffscreenCanvas holding every chart would pay it once.
  */
 import { DECIMATE_COLUMNS } from "./decimate.ts";
 import { type Flushable, FrameLoop } from "./frame_loop.ts";
