@@ -55,9 +55,11 @@ const MEMORY = new RegExp(
 );
 /** A percentile with its figure: `p50 4.7`, `p99 median 84`. */
 const PERCENTILE = new RegExp(String.raw`\bp\d{2,3}\b\s(?:\w+\s)?${NUMBER}`);
-/** A figure before and after: `84 -> 34 ms`, `0.775 -> 0.821`, `F1 0.910`. */
+/** A figure before and after: `84 -> 34 ms`, `0.775 -> 0.821`, `from 361 to 346`, `F1 0.910`. */
 const BEFORE_AFTER = new RegExp(
-  String.raw`${NUMBER}\s?(?:${TIME}\s?)?(?:->|→)\s?${NUMBER}|\bF1\s(?:of\s)?${NUMBER}`,
+  String.raw`${NUMBER}\s?(?:${TIME}\s?)?(?:->|→)\s?${NUMBER}|\bF1\s(?:of\s)?${NUMBER}` +
+    String.raw`|\b(?:went|fell|rose|grew|took)\b[^.;]*?\bfrom ${NUMBER}\b[^.;]*?\bto ${NUMBER}` +
+    String.raw`|\btook ${NUMBER} to ${NUMBER}`,
 );
 /** Words that say a figure was read off a run ("measured on" says what a value is taken on). */
 const MEASURED = new RegExp(
@@ -78,7 +80,9 @@ export function measuredComments(text: string): string[] {
       const near = lines.filter((c) => Math.abs(c.line - line) <= 1).map((c) => c.comment)
         .join(" ");
       if (PERCENTILE.test(comment)) return true;
-      const figure = TIMED.test(comment) || MEMORY.test(comment) || BEFORE_AFTER.test(comment);
+      // A before -> after may run over two lines.
+      const figure = TIMED.test(comment) || MEMORY.test(comment) ||
+        (/\d/.test(comment) && BEFORE_AFTER.test(near));
       return figure && MEASURED.test(near);
     })
     .map(({ line, comment }) => `${line}: ${comment}`);
@@ -94,6 +98,7 @@ test("measuredComments() finds measured figures in comments, not constants' docs
     " * brent_spot 0.775 -> 0.821, on seeds 1 to 5", // 6
     " * the server peaked at 82-84 MB resident at 500 clients", // 7
     " * (a profile at 100 clients: `writev` 37%).", // 8
+    " * (`troupe bench detect`, false changes on seeds 1 to 5 went from 361 to 346)", // 9
     " */",
     "/** How long a request waits, default 5000 ms (a timer, not a measurement). */",
     "",
@@ -107,6 +112,8 @@ test("measuredComments() finds measured figures in comments, not constants' docs
     "",
     "/** Buffers of 4 MiB; Node's default is 16 MiB. */",
     "",
+    "/** Seeds from 1 to 8 by default, a range of 8 to 16 bars. */",
+    "",
     'const x = "took 16 s"; // default 250 ms',
   ].join("\n");
   assert.equal(measuredComments(text).map((s) => s.split(":")[0]), [
@@ -117,6 +124,7 @@ test("measuredComments() finds measured figures in comments, not constants' docs
     "6",
     "7",
     "8",
+    "9",
   ]);
 });
 
