@@ -131,26 +131,4 @@ export {
   type StreamRingLimits,
   type StreamStats,
 } from "./gateway/mod.ts";
-export {
-  ackJson,
-  ackMarks,
-  type Finding,
-  type FindingKindName,
-  findingKindNames,
-  findingsOf,
-  findingSourcePattern,
-  findingSourcePatterns,
-  findingUnit,
-  formatFinding,
-  formatIncident,
-  incidentJson,
-  type IncidentLineOptions,
-  incidentNews,
-  isChannelFindingKind,
-  LINE_CHANNELS_MAX,
-  lineTime,
-  type LineTimeOptions,
-  OTHER_FINDING_KINDS,
-  severityAtLeast,
-  VIEW_WORDS,
-} from "./findings/mod.ts";
+export * from "./findings/mod.ts";

@@ -17,13 +17,7 @@ export {
   repairOrder,
   SPEAKS_HEADER,
 } from "./anti_entropy.ts";
-export {
-  COLLAB_CLOSE_EXPIRED,
-  COLLAB_CLOSE_REFUSED,
-  COLLAB_CLOSE_SLOW,
-  type CollabLimits,
-  DEFAULT_COLLAB_LIMITS,
-} from "./collab_limits.ts";
+export * from "./collab_limits.ts";
 export { CollabMetrics } from "./collab_metrics.ts";
 export { CollabServer, type CollabServerOptions } from "./collab_server.ts";
 export { DocStore, docStream } from "./doc_store.ts";

@@ -116,29 +116,27 @@ test("measuredComments() finds measured figures in comments, not constants' docs
     "",
     'const x = "took 16 s"; // default 250 ms',
   ].join("\n");
-  assert.equal(measuredComments(text).map((s) => s.split(":")[0]), [
-    "2",
-    "3",
-    "4",
-    "5",
-    "6",
-    "7",
-    "8",
-    "9",
-  ]);
+  const lines = measuredComments(text).map((s) => s.split(":")[0]);
+  assert.equal(lines, ["2", "3", "4", "5", "6", "7", "8", "9"]);
 });
 
-test("no source comment cites a measured time or a bench result", () => {
-  const found: string[] = [];
-  for (const path of TOP.filter((top) => top !== "bench").flatMap((t) => sources(join(ROOT, t)))) {
+/** The comment lines `find` finds in the source files of `tops`, as `path:line: comment`. */
+function foundIn(tops: readonly string[], find: (text: string) => string[]): string[] {
+  return tops.flatMap((top) => sources(join(ROOT, top))).flatMap((path) => {
     const file = relative(ROOT, path).split(sep).join("/");
-    for (const hit of measuredComments(readFileSync(path, "utf8"))) found.push(`${file}:${hit}`);
-  }
+    return find(readFileSync(path, "utf8")).map((hit) => `${file}:${hit}`);
+  });
+}
+
+test("no source comment cites a measured time or a bench result", () => {
+  const found = foundIn(TOP.filter((top) => top !== "bench"), measuredComments);
+  const why =
+    "move it to docs/performance.md or the method page, with its date, and say why in words";
   assert.equal(
     found,
     [],
-    `${found.length} comment line(s) cite a measured figure (move it to docs/performance.md or ` +
-      `the method page, with its date, and say why in words):\n${found.join("\n")}`,
+    `${found.length} comment line(s) cite a measured figure (${why}):\n` +
+      found.join("\n"),
   );
 });
 
@@ -159,11 +157,7 @@ test("historyComments() finds issues, sessions and forms in comments, not in cod
 });
 
 test("no source comment names an issue, a session or a tuning form", () => {
-  const found: string[] = [];
-  for (const path of TOP.flatMap((top) => sources(join(ROOT, top)))) {
-    const file = relative(ROOT, path).split(sep).join("/");
-    for (const hit of historyComments(readFileSync(path, "utf8"))) found.push(`${file}:${hit}`);
-  }
+  const found = foundIn(TOP, historyComments);
   assert.equal(found, [], `${found.length} comment line(s) name history:\n${found.join("\n")}`);
 });
 
