@@ -39,7 +39,7 @@ export interface BackgroundFeedOptions {
 
 /** A paced background feed into a host; off until `on()`. */
 export class BackgroundFeed {
-  readonly #o: BackgroundFeedOptions;
+  readonly #options: BackgroundFeedOptions;
   readonly #nc: NatsConnection;
   readonly #injector: ChildScript;
   readonly #stopCount: () => void;
@@ -51,7 +51,7 @@ export class BackgroundFeed {
   #applied0 = 0;
 
   private constructor(o: BackgroundFeedOptions, nc: NatsConnection, injector: ChildScript) {
-    this.#o = o;
+    this.#options = o;
     this.#nc = nc;
     this.#injector = injector;
     // The injector's channels are c00000, c00001, ...; the latency frames' are l0, l1, ...
@@ -93,7 +93,7 @@ export class BackgroundFeed {
 
   /** Tells each channel's instance its configuration, and waits for each answer. */
   async #configure(): Promise<void> {
-    const { kind, channels, configure } = this.#o;
+    const { kind, channels, configure } = this.#options;
     for (let c = 0; c < channels; c++) {
       const key = `c${String(c).padStart(5, "0")}`;
       const request = encodeEnvelope({
@@ -130,7 +130,8 @@ export class BackgroundFeed {
   async off(): Promise<number> {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    const rate = ((this.#applied - this.#applied0) * this.#o.batch) / ((nowMs() - this.#t0) / 1000);
+    const rate = ((this.#applied - this.#applied0) * this.#options.batch) /
+      ((nowMs() - this.#t0) / 1000);
     // What was granted drains before the next phase starts.
     for (let i = 0; i < 500 && this.#applied - this.#applied0 < this.#granted; i++) {
       await new Promise((r) => setTimeout(r, 10));
@@ -139,7 +140,7 @@ export class BackgroundFeed {
   }
 
   #grant(): void {
-    const { rate, batch, window } = this.#o;
+    const { rate, batch, window } = this.#options;
     const due = Math.floor(((nowMs() - this.#t0) / 1000) * (rate / batch)) - this.#granted;
     const room = window - (this.#granted - (this.#applied - this.#applied0));
     const n = Math.min(due, room);

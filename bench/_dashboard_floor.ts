@@ -7,8 +7,8 @@
  * gateway, and the page's 16 live-view canvases (`canvas.live-plot`, as laid out by the charts)
  * are driven by the least a scrolling chart can do per update: in one animation frame, each
  * paints a strip of new columns into a ring the width of its plot and copies the ring's two halves
- * to its canvas (the live plot's own method, see `collab/web/browser/live_plot.ts`, without the
- * scales, band, lines, axes or any message handling). Each frame is timed as FrameLoop times
+ * to its canvas (the live plot's own method, see `collab/web/browser/plot/live_plot.ts`, without
+ * the scales, band, lines, axes or any message handling). Each frame is timed as FrameLoop times
  * troupe's (from the animation frame callback to the first task after the frame's rendering), so
  * the two figures compare: what the floor takes is the browser rasterizing and compositing 16
  * changed canvases, which with `--disable-gpu` (the charter's flags) is done in software.

@@ -32,12 +32,12 @@ interface OpenBar {
 
 /** One channel's frames: a wandering value with its expected value and band; and its bars. */
 export class Series {
-  #t: number;
-  #v = 100;
+  #timeUs: number;
+  #value = 100;
   #seq = 0;
   #bar: OpenBar | undefined;
   constructor(readonly channel: string, startUs: number, readonly phase: number) {
-    this.#t = startUs;
+    this.#timeUs = startUs;
   }
 
   /** The next `n` samples as one columns frame. */
@@ -57,11 +57,12 @@ export class Series {
     const t = new Float64Array(n), value = new Float64Array(n), expected = new Float64Array(n);
     const spread = new Float64Array(n), score = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      this.#t += 100_000;
-      this.#v += Math.sin((this.#seq + i) / 37 + this.phase) * 0.8 + Math.cos((this.#seq + i) / 5);
-      t[i] = this.#t;
-      value[i] = this.#v;
-      expected[i] = this.#v - Math.sin((this.#seq + i) / 11);
+      this.#timeUs += 100_000;
+      this.#value += Math.sin((this.#seq + i) / 37 + this.phase) * 0.8 +
+        Math.cos((this.#seq + i) / 5);
+      t[i] = this.#timeUs;
+      value[i] = this.#value;
+      expected[i] = this.#value - Math.sin((this.#seq + i) / 11);
       spread[i] = 3;
       score[i] = 0.1;
       if (bars) this.#sum(bars);
@@ -76,7 +77,7 @@ export class Series {
 
   /** Adds the current sample to its bar; a sample of the next bar closes it into `bars`. */
   #sum(bars: Published[]): void {
-    const start = Math.floor(this.#t / BAR_US) * BAR_US, v = this.#v;
+    const start = Math.floor(this.#timeUs / BAR_US) * BAR_US, v = this.#value;
     const b = this.#bar;
     if (b && b.t === start) {
       b.high = Math.max(b.high, v);

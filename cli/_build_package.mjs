@@ -4,18 +4,22 @@
 // points (mod.ts, testing.ts) and the command, emitted by tsc, and the dashboard's browser bundle
 // (dist/collab/web/dashboard/, which the collab server serves when it is there). An installed
 // troupe then runs plain JavaScript, with no compile step in the user's project; Deno users import
-// the TypeScript (deno.json `exports`), which the package also carries.
+// the TypeScript (deno.json `exports`), which the package also carries. The benchmarks (bench/)
+// are left out, as package.json's `files` leaves their sources out: they run from a checkout.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { carryModules, listSourceFiles, REPO_DIR, rewriteSpecifiers } from "./_compile.mjs";
 
 const OUT = join(REPO_DIR, "dist");
+/** The benchmarks' folder, which the package leaves out. */
+const BENCH = join(REPO_DIR, "bench");
+const shipped = (file) => !file.startsWith(BENCH + sep);
 
 const started = performance.now();
 rmSync(OUT, { recursive: true, force: true });
-const files = listSourceFiles([".ts"]);
+const files = listSourceFiles([".ts"]).filter(shipped);
 const esbuild = await import("esbuild");
 const result = await esbuild.build({
   entryPoints: files,
@@ -34,7 +38,7 @@ for (const out of result.outputFiles) {
   writeFileSync(out.path, rewriteSpecifiers(out.text));
 }
 // The plain JavaScript modules the sources import (actors/files/unused_cache.mjs), as they are.
-carryModules(listSourceFiles([".mjs"]), OUT);
+carryModules(listSourceFiles([".mjs"]).filter(shipped), OUT);
 
 // The dashboard's page, bundled from the JavaScript just written, where the built collab server
 // looks for it.
@@ -63,6 +67,8 @@ const rewriteDeclarations = (dir) => {
     }
   }
 };
+// tsc follows the bench command's type import into bench/: its declarations are not shipped.
+rmSync(join(OUT, "bench"), { recursive: true, force: true });
 rewriteDeclarations(OUT);
 console.log(
   `troupe build: ${result.outputFiles.length} modules, ${declarations} declaration files and ` +

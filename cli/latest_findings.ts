@@ -6,7 +6,7 @@ import {
   type Finding,
   findingKindNames,
   findingsOf,
-  findingSubjectsOf,
+  findingSourcePatterns,
   formatFinding,
 } from "../collab/mod.ts";
 import type { Bus, BusSubscription } from "../protocol/mod.ts";
@@ -20,7 +20,7 @@ export class LatestFindings {
 
   constructor(bus: Bus, keep = 3) {
     this.keep = keep;
-    this.#subs = findingSubjectsOf(findingKindNames()).map((subject) =>
+    this.#subs = findingSourcePatterns(findingKindNames()).map((subject) =>
       bus.subscribe(subject, (m) => {
         for (const f of findingsOf(m.subject, m.data, Date.now() * 1000)) this.#add(f);
       })

@@ -63,33 +63,33 @@ export function missingLine(partitions: readonly number[]): string {
 
 /** Shows one scan. */
 export class ScanView {
-  readonly #o: ScanViewOptions;
+  readonly #options: ScanViewOptions;
   #rows = 0;
   #line = "";
   #missingShown = false;
 
   constructor(options: ScanViewOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** Shows a result as it arrives. */
   result(r: Result): void {
-    if (this.#o.json) {
+    if (this.#options.json) {
       // The fields named, not the message as it came: the WebSocket's carries its `type` too.
       const line = { seq: r.seq, symbol: r.symbol, rank: r.rank, chunk: r.chunk };
-      this.#o.out(`${JSON.stringify(line)}\n`);
+      this.#options.out(`${JSON.stringify(line)}\n`);
       return;
     }
     this.#clear();
-    if (this.#rows++ === 0) this.#o.out(`${"#".padStart(6)}  ${"symbol".padEnd(16)}  rank\n`);
+    if (this.#rows++ === 0) this.#options.out(`${"#".padStart(6)}  ${"symbol".padEnd(16)}  rank\n`);
     const rank = r.rank === null ? "" : Number(r.rank.toPrecision(6)).toString();
-    this.#o.out(`${String(r.seq).padStart(6)}  ${r.symbol.padEnd(16)}  ${rank}\n`);
+    this.#options.out(`${String(r.seq).padStart(6)}  ${r.symbol.padEnd(16)}  ${rank}\n`);
     this.#draw();
   }
 
   /** Updates the progress line (on a terminal only). */
   progress(s: Stats): void {
-    if (!this.#o.tty) return;
+    if (!this.#options.tty) return;
     this.#line = progressLine(s);
     this.#draw();
   }
@@ -97,7 +97,7 @@ export class ScanView {
   /** A line of its own on stderr, below the progress line. */
   note(text: string): void {
     this.#clear();
-    this.#o.err(`${text.replace(/^\n/, "")}\n`);
+    this.#options.err(`${text.replace(/^\n/, "")}\n`);
     this.#draw();
   }
 
@@ -113,15 +113,17 @@ export class ScanView {
     this.partitionsMissing(s?.partitions_missing);
     this.#clear();
     this.#line = "";
-    if (!this.#o.json && this.#rows === 0 && s) this.#o.err("no symbol met the criteria\n");
-    this.#o.err(s ? `${summaryLine(s)}\n` : "the scan's end was not received\n");
+    if (!this.#options.json && this.#rows === 0 && s) {
+      this.#options.err("no symbol met the criteria\n");
+    }
+    this.#options.err(s ? `${summaryLine(s)}\n` : "the scan's end was not received\n");
   }
 
   #clear(): void {
-    if (this.#o.tty && this.#line) this.#o.err(CLEAR);
+    if (this.#options.tty && this.#line) this.#options.err(CLEAR);
   }
 
   #draw(): void {
-    if (this.#o.tty && this.#line) this.#o.err(this.#line);
+    if (this.#options.tty && this.#line) this.#options.err(this.#line);
   }
 }

@@ -15,23 +15,19 @@ import { join } from "node:path";
 import { FileJournal, type FsyncPolicy, type Journal } from "../actors/runtime/journal/mod.ts";
 import { FileSnapshotStore, type SnapshotStore } from "../actors/runtime/snapshots/mod.ts";
 import { type Bus, checkName, COLLAB_JOURNAL_SUBJECT_PREFIX } from "../protocol/mod.ts";
-import type { CollabLimits } from "./collab_limits.ts";
-import { CollabServer } from "./collab_server.ts";
-import { DocStore } from "./doc_store.ts";
-import type { Room } from "./_room.ts";
-import { loadKeyring } from "./secret.ts";
-import type { Keyring } from "./token.ts";
-import { attachBridge, type BridgeOptions } from "./bridge.ts";
-import { attachIncidentBridge } from "./incident_bridge.ts";
-import { StreamGateway, type StreamGatewayLimits } from "./stream_gateway.ts";
-import { FindingLog } from "./finding_log.ts";
-import { IncidentLog } from "./incident_log.ts";
-import { IncidentSeed } from "./incident_seed.ts";
-import { IncidentListService } from "./incident_list_service.ts";
-import { HistoryService } from "./history_service.ts";
-import { BusFeedHistory } from "./bus_feed_history.ts";
-import type { HistorySource } from "./feed_stream_history.ts";
-import type { RootSchema } from "./session_schema.ts";
+import { type CollabLimits, CollabServer, DocStore, loadKeyring, type Room } from "./server/mod.ts";
+import type { Keyring, RootSchema } from "./session/mod.ts";
+import { attachBridge, attachIncidentBridge, type BridgeOptions } from "./bridge/mod.ts";
+import { StreamGateway, type StreamGatewayLimits } from "./gateway/mod.ts";
+import {
+  BusFeedHistory,
+  FindingLog,
+  HistoryService,
+  type HistorySource,
+  IncidentListService,
+  IncidentLog,
+  IncidentSeed,
+} from "./history/mod.ts";
 
 /** Options of `launchCollab`. */
 export interface LaunchCollabOptions {
@@ -201,8 +197,7 @@ async function startHistory(bus: Bus | undefined, keyring: Keyring) {
     void (async () => {
       for await (const s of nc.status()) if (s.type === "reconnect") seed.ask();
     })().catch(() => {});
-    const { FeedStreamHistory } = await import("./feed_stream_history.ts");
-    const { HistoryCache } = await import("./history_cache.ts");
+    const { FeedStreamHistory, HistoryCache } = await import("./history/feed_stream/mod.ts");
     // Answers read the channels' samples from memory, and the stream only for frames since.
     source = new HistoryCache(new FeedStreamHistory(nc));
   } else {
@@ -228,7 +223,8 @@ async function openStore(options: LaunchCollabOptions, bus: Bus | undefined): Pr
     const journal = await FileJournal.open(join(dir, "journal"), {
       fsync: options.fsync ?? "never",
       // Each relayed update waits for its batch to be written: a small one is written at once,
-      // without a hop to an I/O thread and back (collab6: c200 p99 median 84 -> 34 ms).
+      // without a hop to an I/O thread and back, which set the relay's tail latency at 200
+      // clients (docs/performance.md, "Figures behind the code").
       inlineWriteBytesMax: 64 << 10,
     });
     const snapshots = await FileSnapshotStore.open(join(dir, "snapshots"));

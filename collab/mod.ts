@@ -4,94 +4,98 @@
  * threshold changes to the actors.
  */
 export {
+  type AckEntry,
   type AdmitOptions,
   admitToken,
-  canWrite,
-  checkSessionName,
-  Keyring,
-  type MintOptions,
-  mintToken,
-  parseTtl,
-  type Role,
-  ROLES,
-  type TokenClaims,
-  TokenError,
-  type TokenFailure,
-  type VerifyOptions,
-  verifyToken,
-} from "./token.ts";
-export { loadKeyring, type LoadKeyringOptions, SECRET_FILE } from "./secret.ts";
-export {
   type Annotation,
+  canWrite,
+  checkAck,
   checkAnnotation,
+  checkChanged,
   checkMetaField,
   checkPanel,
   checkScan,
+  checkSessionName,
   checkSettings,
+  checkSilence,
   checkStep,
+  checkUnit,
   DOC_LIMITS,
+  type EntryShape,
   fieldError,
+  fieldsOf,
+  INCIDENT_DOC_VALIDATORS,
+  type IncidentAnswerStatus,
+  Keyring,
+  listOf,
+  mapOf,
+  mapOfMaps,
+  type MintOptions,
+  mintToken,
   type Panel,
   parseThresholdKey,
+  parseTtl,
+  type Role,
+  ROLES,
+  type RootChanges,
+  type RootSchema,
   type ScanDefinition,
   SCHEMA_VERSION,
+  SESSION_SCHEMA,
   SessionDoc,
   SessionDocError,
+  SessionIncidents,
   type SettingValue,
+  setUnit,
+  type SharedType,
+  type SilenceEntry,
+  type SilenceInput,
+  silenceOfEntry,
   type Threshold,
   THRESHOLD_FIELDS,
   THRESHOLD_REQUIRED,
   thresholdKey,
   type ThresholdStatus,
+  type TokenClaims,
+  TokenError,
+  type TokenFailure,
+  UNIT_LIMITS,
+  unitFor,
+  unitsOf,
+  type VerifyOptions,
+  verifyToken,
   type WorkflowStep,
-} from "./session_doc.ts";
+} from "./session/mod.ts";
 export {
-  type AckEntry,
-  checkAck,
-  checkSilence,
-  INCIDENT_DOC_VALIDATORS,
-  type IncidentAnswerStatus,
-  SessionIncidents,
-  type SilenceEntry,
-  type SilenceInput,
-  silenceOfEntry,
-} from "./session_incidents.ts";
-export { checkUnit, setUnit, UNIT_LIMITS, unitFor, unitsOf } from "./session_units.ts";
-export {
-  checkChanged,
-  type EntryShape,
-  fieldsOf,
-  listOf,
-  mapOf,
-  mapOfMaps,
-  type RootChanges,
-  type RootSchema,
-  SESSION_SCHEMA,
-  type SharedType,
-} from "./session_schema.ts";
-export { CollabMetrics } from "./collab_metrics.ts";
-export {
+  AntiEntropy,
+  type AntiEntropyOptions,
   COLLAB_CLOSE_EXPIRED,
   COLLAB_CLOSE_REFUSED,
   COLLAB_CLOSE_SLOW,
   type CollabLimits,
-  DEFAULT_COLLAB_LIMITS,
-} from "./collab_limits.ts";
-export { CollabServer, type CollabServerOptions } from "./collab_server.ts";
-export { DocStore, docStream } from "./doc_store.ts";
-export {
-  AntiEntropy,
-  type AntiEntropyOptions,
+  CollabMetrics,
+  CollabServer,
+  type CollabServerOptions,
   decodeDigest,
+  DEFAULT_COLLAB_LIMITS,
   type Digest,
   digestOf,
   digestSubject,
+  DocStore,
+  docStream,
   encodeDigest,
   LEGACY_NODE,
+  loadKeyring,
+  type LoadKeyringOptions,
+  REMOTE_ORIGIN,
   REPAIR_FOR_HEADER,
   repairOrder,
+  type Room,
+  type RoomConn,
+  SECRET_FILE,
+  SERVER_ORIGIN,
   SPEAKS_HEADER,
-} from "./anti_entropy.ts";
+} from "./server/mod.ts";
 export {
   COLLAB_JOURNAL_PREFIX,
   COLLAB_JOURNAL_STREAM,
@@ -100,59 +104,31 @@ export {
   type LaunchCollabOptions,
   type LaunchedCollab,
 } from "./launch_collab.ts";
-export { REMOTE_ORIGIN, type Room, type RoomConn, SERVER_ORIGIN } from "./_room.ts";
-export { attachBridge, type BridgeOptions } from "./bridge.ts";
-export { attachIncidentBridge } from "./incident_bridge.ts";
 export { replaySessions, SessionReplay, type SessionReplayResult } from "./session_replay.ts";
+export { attachBridge, attachIncidentBridge, type BridgeOptions } from "./bridge/mod.ts";
 export {
+  checkStreamPattern,
   compileChannelGlobs,
   filterMatches,
-  type StreamFilter,
-  subjectChannel,
-} from "./stream_filter.ts";
-export { checkStreamPattern, STREAM_PREFIXES } from "./stream_pattern.ts";
-export {
+  SeenSeqs,
+  STREAM_PREFIXES,
   StreamClient,
   type StreamClientOptions,
+  type StreamFilter,
   type StreamSocket,
   type StreamSocketConstructor,
   type StreamStatus,
   type StreamSubscription,
-} from "./stream_client.ts";
+  subjectChannel,
+} from "./stream/mod.ts";
 export {
   DEFAULT_STREAM_LIMITS,
+  type RingEntry,
   StreamGateway,
   type StreamGatewayLimits,
   type StreamGatewayOptions,
-} from "./stream_gateway.ts";
-export { type RingEntry, StreamRing, type StreamRingLimits } from "./stream_ring.ts";
-export { SeenSeqs } from "./stream_seen.ts";
-export type { StreamStats } from "./stream_metrics.ts";
-export {
-  type Finding,
-  type FindingKind,
-  findingKindNames,
-  findingsOf,
-  findingSubjectOf,
-  findingSubjectsOf,
-  findingUnit,
-  formatFinding,
-  isChannelFindingKind,
-  lineTime,
-  type LineTimeOptions,
-  OTHER_FINDING_KINDS,
-  severityAtLeast,
-  VIEW_WORDS,
-} from "./finding.ts";
-export {
-  ackJson,
-  ackMarks,
-  formatIncident,
-  incidentJson,
-  type IncidentLineOptions,
-  incidentNews,
-  LINE_CHANNELS_MAX,
-  LINE_STATES,
-  type LineState,
-  lineState,
-} from "./incident_line.ts";
+  StreamRing,
+  type StreamRingLimits,
+  type StreamStats,
+} from "./gateway/mod.ts";
+export * from "./findings/mod.ts";

@@ -131,8 +131,8 @@ function contains(doc: Y.Doc, update: Uint8Array): boolean {
 /**
  * Reads a recording file and rebuilds its sessions. The recording reader is loaded here, not with
  * this module: `collab/mod.ts` is what a collaboration server starts from, and `sim/mod.ts` brings
- * ~100 modules (the simulator and every actor kind) that serving never uses. Without them the
- * server of `troupe bench collab` peaked at 82-84 MB resident at 500 clients, against 94-98.
+ * ~100 modules (the simulator and every actor kind) that serving never uses: their memory would
+ * stay resident for the server's life (docs/performance.md, "Figures behind the code").
  */
 export async function replaySessions(
   path: string,

@@ -359,7 +359,7 @@ const asciiCodes: number[][] = [];
 export class Reader {
   readonly b: Uint8Array;
   /** Made for the first float read: integers are read from the bytes (no view a message). */
-  #v: DataView | undefined;
+  #view: DataView | undefined;
   pos = 0;
 
   constructor(b: Uint8Array) {
@@ -383,7 +383,7 @@ export class Reader {
     const b = this.b, p = this.pos;
     this.pos += n;
     if (kind === "f") {
-      const v = this.#v ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
+      const v = this.#view ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
       return n === 4 ? v.getFloat32(p) : v.getFloat64(p);
     }
     if (n === 1) return kind === "u" ? b[p]! : (b[p]! << 24) >> 24;

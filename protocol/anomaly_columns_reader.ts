@@ -48,7 +48,7 @@ const NO_BYTES = new Uint8Array(0);
 
 /** Reads anomaly columns messages into columns it keeps (see the module's note). */
 export class AnomalyColumnsReader {
-  #b: Uint8Array = NO_BYTES;
+  #message: Uint8Array = NO_BYTES;
   #pos = 0;
   /** Where each wire column's bytes start (-1: absent) and how many there are (`t` at W_T). */
   readonly #at = new Int32Array(W_T + 1);
@@ -71,12 +71,12 @@ export class AnomalyColumnsReader {
   /** Reads `bytes` into `columns`: the samples read, or NOT_READ (see the module's note). */
   read(bytes: Uint8Array): number {
     if (!LITTLE_ENDIAN || bytes.length > MESSAGE_BYTES_MAX_DEFAULT) return NOT_READ;
-    this.#b = bytes;
+    this.#message = bytes;
     this.#pos = 0;
     this.#at.fill(-1);
     const ok = this.#envelope() && this.#pos === bytes.length;
     const n = ok ? this.#band() : NOT_READ;
-    this.#b = NO_BYTES;
+    this.#message = NO_BYTES;
     return n;
   }
 
@@ -134,7 +134,7 @@ export class AnomalyColumnsReader {
 
   /** A bin of 8-byte values, kept as wire column `c` (W_T: `t`). */
   #column(c: number): boolean {
-    const b = this.#b, at = this.#pos, tag = b[at];
+    const b = this.#message, at = this.#pos, tag = b[at];
     let head: number, n: number;
     // (A header past the end reads its missing bytes as 0: the bounds check below refuses it.)
     if (tag === 0xc4) (head = 2), (n = b[at + 1] ?? 0);
@@ -159,7 +159,7 @@ export class AnomalyColumnsReader {
     if (expected < 0 || (spread < 0 && (at[W_LOWER]! < 0 || at[W_UPPER]! < 0))) return NOT_READ;
     const bytes = this.#len[t]!, n = bytes / 8;
     this.#grow(n);
-    const to = this.#bytes, b = this.#b;
+    const to = this.#bytes, b = this.#message;
     copyBytes(b, at[t]!, to[0]!, bytes);
     copyBytes(b, value, to[1]!, bytes);
     copyBytes(b, expected, to[2]!, bytes);
@@ -192,7 +192,7 @@ export class AnomalyColumnsReader {
 
   /** A map's entry count, or -1 for anything else. */
   #mapHeader(): number {
-    const b = this.#b, at = this.#pos, tag = b[at];
+    const b = this.#message, at = this.#pos, tag = b[at];
     if (tag === undefined) return -1;
     if (tag >= 0x80 && tag <= 0x8f) {
       this.#pos = at + 1;
@@ -207,7 +207,7 @@ export class AnomalyColumnsReader {
 
   /** A string's length, its bytes' start at #pos - length; -1 for anything else or past the end. */
   #str(): number {
-    const b = this.#b, at = this.#pos, tag = b[at];
+    const b = this.#message, at = this.#pos, tag = b[at];
     let head: number, n: number;
     if (tag === undefined) return -1;
     if (tag >= 0xa0 && tag <= 0xbf) (head = 1), (n = tag & 0x1f);
@@ -223,7 +223,7 @@ export class AnomalyColumnsReader {
   #key(keys: readonly Uint8Array[]): number {
     const n = this.#str();
     if (n < 0) return -1;
-    const b = this.#b, from = this.#pos - n;
+    const b = this.#message, from = this.#pos - n;
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k]!;
       if (key.length !== n) continue;
@@ -238,7 +238,7 @@ export class AnomalyColumnsReader {
   #ascii(): number {
     const n = this.#str();
     if (n < 0) return -1;
-    const b = this.#b;
+    const b = this.#message;
     for (let i = this.#pos - n; i < this.#pos; i++) if (b[i]! >= 0x80) return -1;
     return n;
   }
@@ -247,7 +247,7 @@ export class AnomalyColumnsReader {
   #name(): boolean {
     const n = this.#str();
     if (n < 1 || n > NAME_BYTES_MAX) return false;
-    const b = this.#b;
+    const b = this.#message;
     for (let i = this.#pos - n; i < this.#pos; i++) {
       const c = b[i]!;
       const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
@@ -259,7 +259,7 @@ export class AnomalyColumnsReader {
 
   /** A non-negative safe integer, or -1 for anything else. */
   #uint(): number {
-    const b = this.#b, at = this.#pos, tag = b[at];
+    const b = this.#message, at = this.#pos, tag = b[at];
     let head: number, x: number;
     if (tag === undefined) return -1;
     if (tag < 0x80) (head = 1), (x = tag);

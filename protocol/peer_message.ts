@@ -23,7 +23,7 @@ export interface PeerMessage {
   /** `update` a change, `awareness` presence, `state` a checkpoint: the node's whole document
    *  (published at each compaction and on unload, so a recording can be verified), `repair` an
    *  update sent by anti-entropy to the node named `target`, which every node merges like an
-   *  update (collab/anti_entropy.ts). */
+   *  update (collab/server/anti_entropy.ts). */
   kind: PeerKind;
   /** The node a `repair` is for (a repair's only; required there). */
   target?: string;

@@ -5,7 +5,8 @@
  * server replies carry `t`. Each message type has an encoder and a checked decoder: a malformed
  * message is a `StreamProtocolError` naming the field and the value. The `msg` frame, the hot path,
  * has its own writer and reader (stream_msg.ts). Which subjects a subscription may reach, and how
- * its filter applies, is the gateway's (collab/stream_pattern.ts, collab/stream_filter.ts).
+ * its filter applies, is the gateway's (collab/stream/stream_pattern.ts,
+ * collab/stream/stream_filter.ts).
  */
 import { Encoder } from "@msgpack/msgpack";
 import { decodeValue, requireMap } from "./envelope.ts";
@@ -340,7 +341,7 @@ function str(m: Record<string, unknown>, field: string): string {
 
 /**
  * The error of a stream message whose `field` holds `value`, which `what` says is wrong: the one
- * form every check of the protocol (and the gateway's own, collab/stream_pattern.ts) throws.
+ * form every check of the protocol (and the gateway's own, collab/stream/stream_pattern.ts) throws.
  */
 export function streamFieldError(
   field: string,

@@ -66,7 +66,7 @@ const CHECKS_PER_HANDOFF = 32;
 
 /** The checks of one run. */
 export class SimChecks {
-  readonly #o: SimChecksOptions;
+  readonly #options: SimChecksOptions;
   /** The reference, once the feed source has it. */
   #reference: ReferenceOutcome | undefined;
   #outputs: OutputChecker | undefined;
@@ -86,7 +86,7 @@ export class SimChecks {
   #checksWaiting = 0;
 
   constructor(options: SimChecksOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** The reference, once known. */
@@ -102,13 +102,13 @@ export class SimChecks {
   /** Checks what waited for the reference, if it is there (with `wait`, once it is). */
   useReference(wait: boolean): ReferenceOutcome | undefined {
     if (this.#reference) return this.#reference;
-    const ref = this.#o.feed.reference(wait);
+    const ref = this.#options.feed.reference(wait);
     if (!ref) return undefined;
     this.#reference = ref;
-    const trace = this.#o.trace;
+    const trace = this.#options.trace;
     for (const id of ref.conflicts) {
       trace.violateLate(
-        this.#o.setupLines,
+        this.#options.setupLines,
         0,
         "outputs_equal_fault_free",
         `the fault-free run produces output id "${id}" twice with different bytes`,
@@ -132,13 +132,13 @@ export class SimChecks {
     data: Uint8Array,
     headers: Record<string, string> | undefined,
   ): void {
-    const trace = this.#o.trace;
+    const trace = this.#options.trace;
     if (subject.startsWith(OUT_PREFIX)) {
       const id = headers?.["Nats-Msg-Id"];
       trace.line(`${from} out ${id}`);
       // h1, or in a leased cluster partition 0's host (`part-0@<machine>`).
       if (
-        this.#o.corruptOutput && (from === "h1" || from.startsWith("part-0@")) &&
+        this.#options.corruptOutput && (from === "h1" || from.startsWith("part-0@")) &&
         ++this.#h1Outputs % 4 === 3
       ) {
         data = data.slice();
@@ -179,8 +179,8 @@ export class SimChecks {
    * inputs between are lost (the host never goes back: it ignores positions it has passed).
    */
   journaled(host: string, stream: string, srcPos: number, last: number): void {
-    const trace = this.#o.trace;
-    const expected = this.#o.index.inputs.get(stream);
+    const trace = this.#options.trace;
+    const expected = this.#options.index.inputs.get(stream);
     if (srcPos <= 0) {
       trace.violate(
         "no_input_applied_twice",
@@ -238,7 +238,7 @@ export class SimChecks {
       }
       if (h.host !== host) return;
     }
-    const trace = this.#o.trace;
+    const trace = this.#options.trace;
     trace.line(
       `${h.id} ${when} #${incarnation} instances=${list.length} ${
         list.map((i) => `${i.stream}@${i.pos}`).join(" ")
@@ -250,7 +250,7 @@ export class SimChecks {
     const check = {
       host: h.id,
       when,
-      head: this.#o.log.head,
+      head: this.#options.log.head,
       instances,
       ...(journals ? { journals } : {}),
     };
@@ -306,7 +306,7 @@ export class SimChecks {
    * copies, and records are the journal's own bytes, which never change (see CheckOp).
    */
   #flush(): void {
-    if (this.#checkOps.length) this.#o.feed.check(this.#checkOps);
+    if (this.#checkOps.length) this.#options.feed.check(this.#checkOps);
     this.#checkOps = [];
     this.#checksWaiting = 0;
   }
@@ -315,8 +315,8 @@ export class SimChecks {
   recoveryVerdicts(): void {
     this.#flush();
     if (this.#checkAt.length === 0) return;
-    const verdicts = this.#o.feed.checked();
-    const trace = this.#o.trace;
+    const verdicts = this.#options.feed.checked();
+    const trace = this.#options.trace;
     for (let id = 0; id < this.#checkAt.length; id++) {
       const { line, atUs } = this.#checkAt[id]!;
       const found = verdicts.get(id);
@@ -331,11 +331,11 @@ export class SimChecks {
   /** The end-of-run checks: inputs exactly once, state equal to replay and to the reference. */
   async final(when: string, full: boolean): Promise<void> {
     const reference = this.useReference(true)!;
-    const { trace, cluster } = this.#o;
+    const { trace, cluster } = this.#options;
     // The journals as read here, by host and stream: nothing runs until the recovery checks
     // below, so a full one takes them as they are instead of reading them again.
     const read = new Map<string, JournalRecord[]>();
-    for (const [stream, seqs] of this.#o.index.inputs) {
+    for (const [stream, seqs] of this.#options.index.inputs) {
       const { kind, key, owner } = cluster.streamOwner(stream);
       const records = await owner.disk.records(stream);
       read.set(`${owner.id} ${stream}`, records);
@@ -381,12 +381,12 @@ export class SimChecks {
       if (!list) byKind.set(kind, list = []);
       list.push([stream, records]);
     }
-    for (const def of this.#o.actors) {
+    for (const def of this.#options.actors) {
       const streams = (byKind.get(def.kind) ?? []).sort((a, b) => (a[0] < b[0] ? -1 : 1));
       for (const [stream, records] of streams.slice(0, FRAMING_STREAMS_MAX)) {
         const diff = checkFraming(def, parseStream(stream)!.key, records);
         if (diff) {
-          this.#o.trace.violate("framing_independent", `${stream} after ${when}: ${diff}`);
+          this.#options.trace.violate("framing_independent", `${stream} after ${when}: ${diff}`);
         }
       }
     }
@@ -396,7 +396,7 @@ export class SimChecks {
   #stateHash(reference: ReferenceOutcome): string {
     const hash = createHash("sha256");
     for (const stream of [...reference.finals.keys()].sort()) {
-      const { kind, key, owner } = this.#o.cluster.streamOwner(stream);
+      const { kind, key, owner } = this.#options.cluster.streamOwner(stream);
       const inst = owner.host?.instance(kind, key);
       if (inst) hash.update(stream).update(inst.snapshot().kernel);
     }

@@ -100,14 +100,14 @@ export class SimCluster {
   readonly #processes: SimHost[][] = [];
   /** Set once the run drains: no more faults. */
   draining = false;
-  readonly #o: SimClusterOptions;
+  readonly #options: SimClusterOptions;
   /** The logged frames, decoded once and journaled in place. */
   readonly #frames: LogFrames;
   /** Per instance stream, its kind, key and owner. */
   readonly #streams = new StreamOwners((key) => this.ownerOf(key));
 
   constructor(options: SimClusterOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#frames = new LogFrames(options.log);
   }
 
@@ -116,7 +116,7 @@ export class SimCluster {
    * from the PRNGs, host by host, are part of what a seed means.
    */
   addHosts(): void {
-    const o = this.#o;
+    const o = this.#options;
     for (let i = 0; i < o.hosts; i++) {
       const owned = [...Array(o.partitions).keys()].filter((q) => q % o.hosts === i);
       // As threadCount: at most one thread a partition; partition p to thread p mod n.
@@ -156,7 +156,7 @@ export class SimCluster {
 
   /** Starts a new incarnation of `h` on its disk. */
   start(h: SimHost): void {
-    const o = this.#o;
+    const o = this.#options;
     h.restarting = false;
     h.stopping = false;
     h.incarnation++;
@@ -221,13 +221,13 @@ export class SimCluster {
     h.conn!.kill();
     h.kill!();
     h.up = false;
-    this.#o.trace.line(`${h.id} stopped #${h.incarnation}`);
+    this.#options.trace.line(`${h.id} stopped #${h.incarnation}`);
   }
 
   /** The host that owns `key`'s partition. */
   ownerOf(key: string): SimHost {
-    const p = partitionOf(key, this.#o.partitions);
-    const threads = this.#processes[p % this.#o.hosts]!;
+    const p = partitionOf(key, this.#options.partitions);
+    const threads = this.#processes[p % this.#options.hosts]!;
     return threads[p % threads.length]!;
   }
 
@@ -241,7 +241,7 @@ export class SimCluster {
    * every input `inputs` (source positions by stream) says the log holds for it.
    */
   caughtUp(inputs: ReadonlyMap<string, readonly number[]>): boolean {
-    const logged = this.#o.log.head >= this.#o.feed.count;
+    const logged = this.#options.log.head >= this.#options.feed.count;
     return this.#streams.caughtUp(inputs, { logged, hosts: this.hosts });
   }
 
@@ -262,7 +262,7 @@ export class SimCluster {
       const srcPos = h.host.instances().map((i) => i.pos).join(",");
       parts.push(`${h.id}=${applied}[${srcPos}]`);
     }
-    this.#o.trace.line(`digest head=${this.#o.log.head} ${parts.join(" ")}`);
+    this.#options.trace.line(`digest head=${this.#options.log.head} ${parts.join(" ")}`);
   }
 
   // --- faults ------------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ export class SimCluster {
    * is drawn once, for the machine's disk.
    */
   #crash(h: SimHost, why: string): void {
-    const o = this.#o;
+    const o = this.#options;
     let lose: boolean | undefined;
     const loseSnapshots = () => (lose ??= o.faultRng.chance(o.params.loseSnapshotsP));
     if (h.up) o.stats.crashes++;
@@ -282,7 +282,7 @@ export class SimCluster {
   /** Drops the host without stopping it: timers, connection and disk handle die with it. */
   #crashThread(h: SimHost, why: string, loseSnapshots: () => boolean): void {
     if (!h.up) return;
-    const o = this.#o;
+    const o = this.#options;
     h.timers!.cancelAll();
     h.conn!.kill();
     h.kill!();
@@ -319,7 +319,7 @@ export class SimCluster {
    * earlier incarnation does nothing.
    */
   #scheduleFault(h: SimHost): void {
-    const o = this.#o;
+    const o = this.#options;
     const rng = o.faultRng;
     // Uniform gaps rather than exponential ones (kept so that traces stay as they were).
     const gapUs = rng.chance(0.2)
@@ -348,7 +348,7 @@ export class SimCluster {
   }
 
   #restartAfter(h: SimHost): void {
-    const o = this.#o;
+    const o = this.#options;
     const downUs = o.faultRng.chance(0.2)
       ? 0
       : Math.round(o.faultRng.uniform(0, o.params.downMaxS) * 1e6);
@@ -365,7 +365,7 @@ export class SimCluster {
    * crash), then restarts it once they have all stopped.
    */
   #cleanRestart(h: SimHost): void {
-    const o = this.#o;
+    const o = this.#options;
     const threads = h.threads;
     const hosts = threads.map((t) => t.host!);
     let stopping = threads.length;
@@ -390,7 +390,7 @@ export class SimCluster {
   }
 
   #schedulePartition(h: SimHost): void {
-    const o = this.#o;
+    const o = this.#options;
     const at = o.scheduler.nowUs +
       Math.round(o.faultRng.uniform(0, 2 * o.params.partitionMeanS) * 1e6);
     if (at >= o.endUs) return;
@@ -412,7 +412,7 @@ export class SimCluster {
   }
 
   #firstSeqOwnedBy(h: SimHost, after: number): number | undefined {
-    const { feed, actors, configs } = this.#o;
+    const { feed, actors, configs } = this.#options;
     for (let seq = after + 1; seq <= feed.count; seq++) {
       const f = feed.entry(seq);
       const channel = f.subject.slice(f.subject.lastIndexOf(".") + 1);

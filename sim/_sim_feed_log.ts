@@ -258,7 +258,7 @@ export function simFeedInput(conn: SimConnection, options: SimFeedInputOptions):
 /** The client side of the feed log, for one host incarnation (see `simFeedInput`). */
 class SimFeedInput implements InputSource {
   readonly #conn: SimConnection;
-  readonly #o: SimFeedInputOptions;
+  readonly #options: SimFeedInputOptions;
   readonly #consumer: string;
   readonly #deliverSubject: string;
   readonly #ackEvery: number;
@@ -281,7 +281,7 @@ class SimFeedInput implements InputSource {
 
   constructor(conn: SimConnection, options: SimFeedInputOptions) {
     this.#conn = conn;
-    this.#o = options;
+    this.#options = options;
     this.#consumer = options.consumer;
     this.#deliverSubject = `_sim.in.${options.consumer}`;
     this.#ackEvery = options.ackEvery ?? 32;
@@ -308,7 +308,7 @@ class SimFeedInput implements InputSource {
    * `keepsPositions`, it says it holds none of what came before).
    */
   firstPosition(): Promise<number> {
-    return Promise.resolve(this.#o.keepsPositions === false ? Number.MAX_SAFE_INTEGER : 1);
+    return Promise.resolve(this.#options.keepsPositions === false ? Number.MAX_SAFE_INTEGER : 1);
   }
 
   stop(): Promise<void> {
@@ -328,7 +328,7 @@ class SimFeedInput implements InputSource {
     const gen = ++this.#gen;
     this.#sinceAck = 0;
     const from = this.#expected;
-    this.#o.trace?.(`${this.#consumer} fetch gen=${gen} from=${from} (${why})`);
+    this.#options.trace?.(`${this.#consumer} fetch gen=${gen} from=${from} (${why})`);
     this.#send(FETCH, { c: this.#consumer, g: gen, from, d: this.#deliverSubject });
   }
 
@@ -345,7 +345,7 @@ class SimFeedInput implements InputSource {
   #advance(msg: BusMessage): void {
     const seq = this.#expected++;
     this.#progressed = true;
-    if (seq !== this.#o.loseSeq) this.#handOn(msg, seq);
+    if (seq !== this.#options.loseSeq) this.#handOn(msg, seq);
     if (++this.#sinceAck >= this.#ackEvery) this.#ack();
   }
 
@@ -360,7 +360,9 @@ class SimFeedInput implements InputSource {
       if (this.#expected === waitingFor && ahead.size > 0) {
         let to = this.#expected;
         while (!ahead.has(to + 1)) to++;
-        this.#o.trace?.(`${this.#consumer} get gen=${this.#gen} ${this.#expected}..${to} (gap)`);
+        this.#options.trace?.(
+          `${this.#consumer} get gen=${this.#gen} ${this.#expected}..${to} (gap)`,
+        );
         this.#send(GET, { c: this.#consumer, g: this.#gen, from: this.#expected, to });
       }
       this.#armGap();

@@ -27,7 +27,7 @@ export interface SimLeaseNodeOptions {
 
 /** One incarnation of a machine's process: pausable timers, skewed clocks, a link to NATS. */
 export class SimLeaseNode implements SimLeaseLink {
-  readonly #o: SimLeaseNodeOptions;
+  readonly #options: SimLeaseNodeOptions;
   readonly #startUs: number;
   /** Set while the process is paused: what comes due waits for the resume. */
   #held: Array<() => void> | undefined;
@@ -38,7 +38,7 @@ export class SimLeaseNode implements SimLeaseLink {
   readonly timers: HostTimers;
 
   constructor(options: SimLeaseNodeOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#startUs = options.scheduler.nowUs;
     this.timers = this.pausable(options.timers);
   }
@@ -57,10 +57,11 @@ export class SimLeaseNode implements SimLeaseLink {
   }
 
   /** Wall clock, ms since the Unix epoch, off by the skew. */
-  readonly wallMs = (): number => (this.#o.scheduler.nowUs + this.#o.skewUs) / 1000;
+  readonly wallMs = (): number => (this.#options.scheduler.nowUs + this.#options.skewUs) / 1000;
 
   /** Monotonic clock, ms since the incarnation started, at the drifting rate. */
-  readonly clockMs = (): number => (this.#o.scheduler.nowUs - this.#startUs) * this.#o.rate / 1000;
+  readonly clockMs = (): number =>
+    (this.#options.scheduler.nowUs - this.#startUs) * this.#options.rate / 1000;
 
   /** Pauses the process (a GC pause, SIGSTOP): nothing it would run runs until `resume`. */
   pause(): void {
@@ -84,7 +85,7 @@ export class SimLeaseNode implements SimLeaseLink {
     if (this.#dead) return;
     if (this.#held) this.#held.push(fn);
     else {
-      this.#o.scheduler.markAsync();
+      this.#options.scheduler.markAsync();
       fn();
     }
   }
@@ -96,7 +97,7 @@ export class SimLeaseNode implements SimLeaseLink {
    * never seen.
    */
   request<T>(op: () => T): Promise<T> {
-    const { timers, latencyUs } = this.#o;
+    const { timers, latencyUs } = this.#options;
     return new Promise<T>((resolve, reject) => {
       const fail = () => reject(new Error(`Cannot reach NATS: the connection timed out`));
       if (this.cut) {

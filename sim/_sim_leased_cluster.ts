@@ -83,7 +83,7 @@ export class SimLeasedCluster {
   readonly #starts: number[] = [];
   draining = false;
   readonly kv: SimLeaseKv;
-  readonly #o: SimLeasedClusterOptions;
+  readonly #options: SimLeasedClusterOptions;
   readonly #streams = new StreamOwners((key) => this.ownerOf(key));
   /** Set from the clean stop of every machine to their restart. */
   #halted = false;
@@ -96,7 +96,7 @@ export class SimLeasedCluster {
   readonly #frames: LogFrames;
 
   constructor(options: SimLeasedClusterOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#frames = new LogFrames(options.log);
     this.kv = new SimLeaseKv(options.scheduler, { ttlMs: options.lease.ttlMs });
     this.#loseSeq = options.loseInput ? this.#firstSeqOf(0, 10) : undefined;
@@ -104,7 +104,7 @@ export class SimLeasedCluster {
 
   /** The first logged frame after sequence `after` that routes to partition `p`. */
   #firstSeqOf(p: number, after: number): number | undefined {
-    const { feed, actors, configs, partitions } = this.#o;
+    const { feed, actors, configs, partitions } = this.#options;
     for (let seq = after + 1; seq <= feed.count; seq++) {
       const f = feed.entry(seq);
       const channel = f.subject.slice(f.subject.lastIndexOf(".") + 1);
@@ -119,7 +119,7 @@ export class SimLeasedCluster {
 
   /** Makes the partitions and the machines, started at the start of the run, faults scheduled. */
   addHosts(): void {
-    const o = this.#o;
+    const o = this.#options;
     for (let p = 0; p < o.partitions; p++) {
       const id = `part-${p}`;
       // No periodic fsync: the partition's journal is durable on acknowledgement (JetStream's),
@@ -187,7 +187,7 @@ export class SimLeasedCluster {
   // --- machines ----------------------------------------------------------------------------------
 
   #startMachine(m: SimMachine): void {
-    const o = this.#o;
+    const o = this.#options;
     // A restart scheduled before the clean stop of every machine waits for restartAll.
     if (m.up || this.#halted) return;
     m.incarnation++;
@@ -236,7 +236,7 @@ export class SimLeasedCluster {
 
   /** Drops machine `m` without stopping it: its timers, connections and partition hosts die. */
   #crash(m: SimMachine, why = "crash"): void {
-    const o = this.#o;
+    const o = this.#options;
     if (!m.up) return;
     m.timers!.cancelAll();
     m.node!.kill();
@@ -254,7 +254,7 @@ export class SimLeasedCluster {
   }
 
   #scheduleCrash(m: SimMachine): void {
-    const o = this.#o;
+    const o = this.#options;
     const rng = o.faultRng;
     const at = o.scheduler.nowUs + Math.round(rng.uniform(0, 2 * o.params.crashMeanS) * 1e6);
     if (at >= o.endUs) return;
@@ -278,7 +278,7 @@ export class SimLeasedCluster {
    * to NATS gone), then the one after it.
    */
   #schedule(m: SimMachine, what: "pause" | "cut"): void {
-    const o = this.#o;
+    const o = this.#options;
     const rng = o.faultRng;
     const ttlUs = o.lease.ttlMs * 1000;
     const at = o.scheduler.nowUs + Math.round(rng.uniform(0, 2 * o.lease.faultMeanS) * 1e6);
@@ -323,7 +323,7 @@ export class SimLeasedCluster {
 
   /** Cuts (or reconnects) every connection of `m`: its own and its partition hosts'. */
   #isolate(m: SimMachine, off: boolean): void {
-    const bus = this.#o.bus;
+    const bus = this.#options.bus;
     const names = [m.id, ...[...m.running.values()].map((r) => r.conn.name)];
     for (const name of names) off ? bus.isolate(name) : bus.heal(name);
   }
@@ -332,7 +332,7 @@ export class SimLeasedCluster {
 
   /** Recovers partition `p` on machine `m` and starts it consuming, every write fenced. */
   async #startPartition(m: SimMachine, p: number, fence: LeaseFence): Promise<PartitionRunner> {
-    const o = this.#o;
+    const o = this.#options;
     const h = this.hosts[p]!;
     const node = m.node!;
     const incarnation = this.#starts[p] = (this.#starts[p] ?? 0) + 1;
@@ -343,8 +343,8 @@ export class SimLeasedCluster {
     if (m.cut || node.paused) o.bus.isolate(conn.name);
     const handle = h.disk.open(timers);
     const checked = this.#checkedJournal(m, h, fence, handle.journal);
-    const journal = this.#o.unfenced ? checked : fence.journal(checked);
-    const bus = this.#o.unfenced ? this.#checkedBus(m, h, fence, conn) : fence.bus(
+    const journal = this.#options.unfenced ? checked : fence.journal(checked);
+    const bus = this.#options.unfenced ? this.#checkedBus(m, h, fence, conn) : fence.bus(
       this.#checkedBus(m, h, fence, conn),
     );
     const host = new Host({
@@ -353,7 +353,7 @@ export class SimLeasedCluster {
       actors: o.hostActors,
       config: o.config,
       journal,
-      snapshots: this.#o.unfenced ? handle.snapshots : fence.snapshots(handle.snapshots),
+      snapshots: this.#options.unfenced ? handle.snapshots : fence.snapshots(handle.snapshots),
       partitions: { count: o.partitions, owned: [p] },
       input: simFeedInput(conn, {
         consumer: `${h.id}-${incarnation}`,
@@ -465,7 +465,7 @@ export class SimLeasedCluster {
   #oneWriter(m: SimMachine, h: SimHost, fence: LeaseFence, what: string): void {
     const newest = this.kv.newestEpoch(h.index);
     if (fence.epoch < newest) {
-      this.#o.trace.violate(
+      this.#options.trace.violate(
         "one_writer",
         `${m.id} ${what} for partition ${h.index} at epoch ${fence.epoch}, after epoch ` +
           `${newest} was claimed`,
@@ -477,7 +477,7 @@ export class SimLeasedCluster {
 
   /** The partition host `key`'s instance lives on. */
   ownerOf(key: string): SimHost {
-    return this.hosts[partitionOf(key, this.#o.partitions)]!;
+    return this.hosts[partitionOf(key, this.#options.partitions)]!;
   }
 
   /** The kind and key of instance `stream`, and the partition host that owns it (parsed once). */
@@ -490,7 +490,7 @@ export class SimLeasedCluster {
    * has applied every input `inputs` (source positions by stream) says the log holds for it.
    */
   caughtUp(inputs: ReadonlyMap<string, readonly number[]>): boolean {
-    const logged = this.#o.log.head >= this.#o.feed.count;
+    const logged = this.#options.log.head >= this.#options.feed.count;
     return this.#streams.caughtUp(inputs, { logged, hosts: this.hosts });
   }
 
@@ -503,13 +503,13 @@ export class SimLeasedCluster {
   heal(): void {
     for (const m of this.machines) {
       if (m.cut) this.#setCut(m, false);
-      if (!m.up && !m.restarting) this.#o.scheduler.after(0, () => this.#startMachine(m));
+      if (!m.up && !m.restarting) this.#options.scheduler.after(0, () => this.#startMachine(m));
     }
   }
 
   /** Stops every machine cleanly (each hands its partitions off); whether all stopped in time. */
   async stopAll(): Promise<boolean> {
-    const o = this.#o;
+    const o = this.#options;
     this.#halted = true;
     const stopping = new Set<SimMachine>();
     for (const m of this.machines) {
@@ -549,7 +549,7 @@ export class SimLeasedCluster {
   /** Starts every machine again. */
   restartAll(): void {
     this.#halted = false;
-    for (const m of this.machines) this.#o.scheduler.after(0, () => this.#startMachine(m));
+    for (const m of this.machines) this.#options.scheduler.after(0, () => this.#startMachine(m));
   }
 
   /** Traces a digest of every partition host's progress and who holds what. */
@@ -566,6 +566,8 @@ export class SimLeasedCluster {
     const held = this.machines.map((m) =>
       `${m.id}:${m.up ? (m.leases?.owned().join(",") ?? "") : "down"}`
     );
-    this.#o.trace.line(`digest head=${this.#o.log.head} ${parts.join(" ")} ${held.join(" ")}`);
+    this.#options.trace.line(
+      `digest head=${this.#options.log.head} ${parts.join(" ")} ${held.join(" ")}`,
+    );
   }
 }

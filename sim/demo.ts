@@ -39,23 +39,20 @@ export const DEMO_CRASH_RATE = 2e-4;
  * (collapse's `min_gap_samples`; 5 by default). A crash falls over 1 to 5 ticks, and the regime
  * the kernel dates at its first tick holds those ticks' large moves in its noise, where one that
  * began once the fall was over does not: that one overtook it hundreds of ticks later, a second
- * change for one crash. Over the crashes of `troupe bench detect`'s market (seeds 1, 5, 6 and 8,
- * 10 symbols) the regime that overtook began 6 to 18 ticks after the reported change, after
- * nearly every crash; reported more than 511 ticks after it began, such a change is dated at the
- * oldest tick kept, far from its crash, and was 27 of those seeds' 38 false changes. 20 covers
- * the 6 to 18 (10 took 38 to 31).
+ * change for one crash. On the market feed the regime that overtook began a few ticks after the
+ * reported change, after nearly every crash; reported long after it began, such a change is
+ * dated at the oldest tick kept, far from its crash, and made most of the feed's false changes.
+ * 20 covers the ticks seen (docs/methods/collapse.md, "How settings were chosen").
  */
 export const DEMO_MIN_GAP_TICKS = 20;
 /**
  * Half-life, in ticks, of what a price regime has learnt of its noise (collapse's
  * `noise_half_life_samples`; 0, never forgotten, by default). Volatility clusters: the market
  * feed's stressed spells have about twice the calm spells' volatility, and a large move inside
- * one, read against a regime's noise averaged over calm and stressed spells alike, was a change
- * (11 of the 38 false changes of seeds 1 to 8). Over `troupe bench detect`'s seeds 1 to 8 with
- * the gap above (false changes / crashes found of 480, mean collapse_f1 over both feeds): kept
- * whole 12 / 459 / 0.866, half-lives of 2000 and 5000 ticks 2 / 451 / 0.866 and 3 / 458 / 0.869.
- * A shorter one follows a stressed spell's volatility so closely that a crash within one reads as
- * a few volatile ticks, which the walk then takes in.
+ * one, read against a regime's noise averaged over calm and stressed spells alike, was a change.
+ * A half-life of 5000 ticks took most of those false changes away and found the crashes as before
+ * (docs/methods/collapse.md). A shorter one follows a stressed spell's volatility so closely that
+ * a crash within one reads as a few volatile ticks, which the walk then takes in.
  */
 export const DEMO_NOISE_HALF_LIFE = 5000;
 

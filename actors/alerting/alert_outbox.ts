@@ -92,7 +92,7 @@ export const RETRY_MS_MIN = 500;
 
 /** One target's outbox. */
 export class AlertOutbox {
-  readonly #o: OutboxOptions;
+  readonly #options: OutboxOptions;
   readonly #owed = new Map<string, OwedAlert>();
   /** Incidents settled here for good (resolved and delivered for its window): not owed again. */
   readonly #done = new Set<string>();
@@ -100,7 +100,7 @@ export class AlertOutbox {
   dropped = 0;
 
   constructor(options: OutboxOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** Entries held. */
@@ -247,7 +247,7 @@ export class AlertOutbox {
       delete e.refused;
       if (e.held !== undefined) {
         // The target holds the unseen firing alert: the resolved one follows after the hold.
-        const hold = this.#o.kind === "alertmanager" ? this.#o.unseen_hold_ms : 0;
+        const hold = this.#options.kind === "alertmanager" ? this.#options.unseen_hold_ms : 0;
         e.hold_until_ms = e.ended_ms = e.next_ms = nowMs + hold;
         e.alert = e.held;
         delete e.held;
@@ -255,15 +255,15 @@ export class AlertOutbox {
         continue;
       }
       const over = e.alert.endsAt !== undefined;
-      if (this.#o.kind === "webhook" || e.silenced) {
+      if (this.#options.kind === "webhook" || e.silenced) {
         e.next_ms = Infinity;
         if (over && !e.silenced) this.#settle(e);
       } else if (over) {
-        const until = (e.ended_ms ?? nowMs) + this.#o.resolved_resend_ms;
+        const until = (e.ended_ms ?? nowMs) + this.#options.resolved_resend_ms;
         if (nowMs >= until) this.#settle(e);
-        else e.next_ms = Math.min(until, nowMs + this.#o.resend_ms);
+        else e.next_ms = Math.min(until, nowMs + this.#options.resend_ms);
       } else {
-        e.next_ms = nowMs + this.#o.resend_ms;
+        e.next_ms = nowMs + this.#options.resend_ms;
       }
     }
   }
@@ -285,7 +285,10 @@ export class AlertOutbox {
   failed(entries: readonly OwedAlert[], nowMs: number, jitter: number): void {
     for (const e of entries) {
       e.attempts++;
-      const wait = Math.min(this.#o.retry_ms_max, RETRY_MS_MIN * 2 ** Math.min(e.attempts - 1, 20));
+      const wait = Math.min(
+        this.#options.retry_ms_max,
+        RETRY_MS_MIN * 2 ** Math.min(e.attempts - 1, 20),
+      );
       e.next_ms = nowMs + wait * (0.5 + 0.5 * jitter);
     }
   }
@@ -313,8 +316,8 @@ export class AlertOutbox {
   restore(saved: SavedOutbox, nowMs: number): void {
     this.#owed.clear();
     this.#done.clear();
-    for (const id of saved.done.slice(-this.#o.owed_max)) this.#done.add(id);
-    for (const e of saved.owed.slice(-this.#o.owed_max)) {
+    for (const id of saved.done.slice(-this.#options.owed_max)) this.#done.add(id);
+    for (const e of saved.owed.slice(-this.#options.owed_max)) {
       const settled = e.next_ms === -1;
       const due = Math.max(Math.min(e.next_ms, nowMs), e.hold_until_ms ?? -Infinity);
       this.#owed.set(e.id, { ...e, next_ms: settled ? Infinity : due });
@@ -359,12 +362,14 @@ export class AlertOutbox {
   #settle(e: OwedAlert): void {
     this.#owed.delete(e.id);
     this.#done.add(e.id);
-    if (this.#done.size > this.#o.owed_max) this.#done.delete(this.#done.values().next().value!);
+    if (this.#done.size > this.#options.owed_max) {
+      this.#done.delete(this.#done.values().next().value!);
+    }
   }
 
   #put(e: OwedAlert): void {
     this.#owed.set(e.id, e);
-    if (this.#owed.size <= this.#o.owed_max) return;
+    if (this.#owed.size <= this.#options.owed_max) return;
     let victim: string | undefined;
     for (const x of this.#owed.values()) {
       if (x.alert.endsAt !== undefined || x.silenced) {

@@ -91,8 +91,8 @@ const GROUP_WINDOW_US_DEFAULT = 60_000_000;
 
 /** Sends incidents to the configured targets. */
 export class AlertSender {
-  readonly #c: AlertingConfig;
-  readonly #o: AlertSenderOptions;
+  readonly #config: AlertingConfig;
+  readonly #options: AlertSenderOptions;
   readonly #targets: Target[];
   readonly #acks = new Map<string, AlertAck>();
   readonly #incidents = new Map<string, Incident>();
@@ -104,8 +104,8 @@ export class AlertSender {
   #loops: Promise<void>[] = [];
 
   constructor(config: AlertingConfig, options: AlertSenderOptions) {
-    this.#c = config;
-    this.#o = { ...options };
+    this.#config = config;
+    this.#options = { ...options };
     const box = (kind: TargetKind) =>
       new AlertOutbox({
         kind,
@@ -148,7 +148,7 @@ export class AlertSender {
    */
   async start(incidents: readonly Incident[]): Promise<void> {
     const now = this.#now();
-    const saved = await this.#o.store?.load(ALERTS_OWED_STREAM);
+    const saved = await this.#options.store?.load(ALERTS_OWED_STREAM);
     if (saved?.version === ALERTS_OWED_VERSION) {
       try {
         const state = JSON.parse(new TextDecoder().decode(saved.kernel)) as SavedSenderState;
@@ -158,7 +158,7 @@ export class AlertSender {
           if (box) t.outbox.restore(box.outbox, now);
         }
       } catch (err) {
-        this.#o.log(
+        this.#options.log(
           `the saved alert outboxes cannot be read (${(err as Error).message}); ` +
             `rebuilding them from the incidents`,
         );
@@ -181,14 +181,14 @@ export class AlertSender {
   /** An incident update (from the stage): owed to each target when its alert changed. */
   observe(incident: Incident): void {
     this.#incidents.set(incident.id, incident);
-    if (this.#incidents.size > this.#c.owed_max) {
+    if (this.#incidents.size > this.#config.owed_max) {
       this.#incidents.delete(this.#incidents.keys().next().value!);
     }
     const now = this.#now();
     this.#want(incident, now);
     // Context that came after a page (a change point confirmed samples after its change) is
     // named on the pages it may belong to: their alerts are built again (sent only if changed).
-    if (isContextKind(incident.kind, this.#c.paging)) {
+    if (isContextKind(incident.kind, this.#config.paging)) {
       const ids = new Set([...this.#paged].map(incidentIdOfKey));
       for (const id of ids) {
         const paged = this.#incidents.get(id);
@@ -225,7 +225,7 @@ export class AlertSender {
 
   /** What the cluster watches now, as the page budget counts it (undefined: unknown). */
   census(): Census | undefined {
-    return this.#o.census?.();
+    return this.#options.census?.();
   }
 
   /** Per target name, its counts and its outbox's size. */
@@ -248,7 +248,7 @@ export class AlertSender {
     for (const t of this.#targets) t.wake?.();
     await Promise.all(this.#loops);
     if (options.save === false) {
-      delete this.#o.store;
+      delete this.#options.store;
       return;
     }
     this.#dirty = true;
@@ -256,7 +256,7 @@ export class AlertSender {
   }
 
   #now(): number {
-    return (this.#o.now ?? Date.now)();
+    return (this.#options.now ?? Date.now)();
   }
 
   #want(i: Incident, now: number): void {
@@ -264,13 +264,13 @@ export class AlertSender {
     if (!i.fired) return;
     const ack = this.#acks.get(i.id);
     const alerts = incidentAlerts(i, {
-      dashboardUrl: this.#c.dashboard_url,
-      session: this.#c.session,
+      dashboardUrl: this.#config.dashboard_url,
+      session: this.#config.session,
       ...(ack ? { ack } : {}),
-      ...(this.#o.sourceLabels ? { sourceLabels: this.#o.sourceLabels } : {}),
-      paging: this.#c.paging,
-      census: this.#o.census?.(),
-      windowS: (this.#o.groupWindowUs ?? GROUP_WINDOW_US_DEFAULT) / 1e6,
+      ...(this.#options.sourceLabels ? { sourceLabels: this.#options.sourceLabels } : {}),
+      paging: this.#config.paging,
+      census: this.#options.census?.(),
+      windowS: (this.#options.groupWindowUs ?? GROUP_WINDOW_US_DEFAULT) / 1e6,
       others: this.#incidents.values(),
       paged: (key) => this.#paged.has(key),
     });
@@ -349,7 +349,7 @@ export class AlertSender {
     } else {
       t.counts.failed += alerts.length;
       t.outbox.refused(entries[0]!, result.reason);
-      this.#o.log(
+      this.#options.log(
         `${t.kind} ${t.name} refused the alert of incident ${entries[0]!.id}: ${result.reason}`,
       );
     }
@@ -367,7 +367,7 @@ export class AlertSender {
       url = t.url;
       body = JSON.stringify(buildWebhookPayload(alerts, {
         receiver: "troupe",
-        externalURL: this.#c.dashboard_url,
+        externalURL: this.#config.dashboard_url,
         nowMs: this.#now(),
       }));
     }
@@ -385,7 +385,7 @@ export class AlertSender {
         method: "POST",
         headers,
         body,
-        signal: AbortSignal.timeout(this.#c.timeout_ms),
+        signal: AbortSignal.timeout(this.#config.timeout_ms),
       });
       const text = (await res.text()).slice(0, REFUSAL_CHARS_MAX);
       if (res.ok) return { ok: true };
@@ -397,7 +397,7 @@ export class AlertSender {
   }
 
   async #save(): Promise<void> {
-    const store = this.#o.store;
+    const store = this.#options.store;
     if (!store || !this.#dirty) return;
     if (this.#saving) return await this.#saving;
     this.#dirty = false;
@@ -413,7 +413,7 @@ export class AlertSender {
       kernel: new TextEncoder().encode(JSON.stringify(state)),
     }).catch((err) => {
       this.#dirty = true;
-      this.#o.log(`saving the alert outboxes failed: ${(err as Error).message}`);
+      this.#options.log(`saving the alert outboxes failed: ${(err as Error).message}`);
     }).finally(() => {
       this.#saving = undefined;
     });

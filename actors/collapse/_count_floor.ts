@@ -9,12 +9,10 @@
  * The floor is quasi-Poisson: phi x quantum x rate, with the dispersion phi learnt per channel as
  * the running mean of the squared residual over quantum x rate (floor 1: a channel is never taken
  * as less dispersed than Poisson). It holds what the season's misfit adds to the counts' own
- * noise: on the metrics feed (`troupe bench detect`, seeds 1 to 16) the errors channels' false
- * changes were 123 with the Poisson variance alone, 72 and 55 with 1.5 and 2 times it (but 12 and
- * 44 of the 1403 labelled changes found lost), and 94 with the learnt phi and COUNT_RATE_MIN, with
- * 1403 found. The Poisson law as the noise's seasonal factor itself (the regime's variance then in
- * units of the rate) was worse: 305, the Gaussian predictive being too narrow for the skewed
- * counts.
+ * noise: on the metrics feed the errors channels' false changes fell with it, where fixed
+ * multiples of the Poisson variance that cut as many lost labelled changes. The Poisson law as the
+ * noise's seasonal factor itself (the regime's variance then in units of the rate) was worse, the
+ * Gaussian predictive being too narrow for the skewed counts (figures: docs/methods/collapse.md).
  */
 import { H_COUNT_N, H_COUNT_PHI } from "./_state.ts";
 

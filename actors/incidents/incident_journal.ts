@@ -166,7 +166,7 @@ export async function restoreSnapshot(
 export class Compaction {
   readonly #stage: IncidentStage;
   readonly #journal: Pick<Journal, "sync" | "compact">;
-  readonly #o: { snapshots: SnapshotStore; every: number; onError: (err: unknown) => void };
+  readonly #options: { snapshots: SnapshotStore; every: number; onError: (err: unknown) => void };
   #since = 0;
   #saving: Promise<void> | undefined;
 
@@ -177,12 +177,12 @@ export class Compaction {
   ) {
     this.#stage = stage;
     this.#journal = journal;
-    this.#o = o;
+    this.#options = o;
   }
 
   /** The stage took the finding appended at `pos`. */
   taken(pos: number | Promise<number>): void {
-    if (++this.#since < this.#o.every || this.#saving) return;
+    if (++this.#since < this.#options.every || this.#saving) return;
     this.#save(pos);
   }
 
@@ -202,7 +202,7 @@ export class Compaction {
     this.#saving = (async () => {
       const at = await pos;
       await this.#journal.sync();
-      await this.#o.snapshots.save({
+      await this.#options.snapshots.save({
         stream: INCIDENT_JOURNAL_STREAM,
         version: INCIDENT_SNAPSHOT_VERSION,
         pos: at,
@@ -210,7 +210,7 @@ export class Compaction {
         kernel,
       });
       await this.#journal.compact?.(new Map([[INCIDENT_JOURNAL_STREAM, at]]));
-    })().catch(this.#o.onError).finally(() => this.#saving = undefined);
+    })().catch(this.#options.onError).finally(() => this.#saving = undefined);
   }
 
   /** Resolves once no save runs. */

@@ -39,7 +39,7 @@ export interface IncidentFinding {
    * collapse are linked however long the collapse took to be sure. Default: `ts_us`.
    */
   at_us?: number;
-  /** 1 to 5 (severity.ts). */
+  /** 1 to 5 (protocol/severity.ts). */
   severity: number;
   /**
    * Whether it may open an incident (default true). A coherence group's return to `normal` ends

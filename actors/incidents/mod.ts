@@ -3,10 +3,10 @@
  * team can act on. A market-wide crash over 8 symbols is one incident with 8 members; each incident
  * goes pending → firing → resolved in event time (incident_machine.ts), links to the incidents of
  * other kinds on its channels at the same moment, and carries a peak severity on one 1-5 scale
- * (severity.ts). The kernel (incident_kernel.ts) is a pure fold; the stage (incident_stage.ts)
- * feeds it from the bus and publishes its updates on `troupe.out.incident.<kind>`; a journaled
- * stage (incident_journal.ts) is rebuilt exactly after a restart, from a snapshot
- * (incident_snapshot.ts) and the journal's tail once compacted.
+ * (protocol/severity.ts). The kernel (incident_kernel.ts) is a pure fold; the stage
+ * (incident_stage.ts) feeds it from the bus and publishes its updates on
+ * `troupe.out.incident.<kind>`; a journaled stage (incident_journal.ts) is rebuilt exactly after a
+ * restart, from a snapshot (incident_snapshot.ts) and the journal's tail once compacted.
  */
 export {
   defaultIncidentConfig,

@@ -30,14 +30,14 @@ export interface PublishedMarkOptions {
 
 /** The stage's published mark: read at start, moved on as it publishes. */
 export class PublishedMark {
-  readonly #o: PublishedMarkOptions;
+  readonly #options: PublishedMarkOptions;
   #want = 0;
   #written = 0;
   #writing: Promise<void> | undefined;
   #stopped = false;
 
   constructor(options: PublishedMarkOptions, written: number) {
-    this.#o = options;
+    this.#options = options;
     this.#want = this.#written = written;
   }
 
@@ -68,9 +68,9 @@ export class PublishedMark {
   #write(): void {
     const seq = this.#want;
     this.#writing = (async () => {
-      await this.#o.flush();
+      await this.#options.flush();
       if (this.#stopped) return;
-      await this.#o.snapshots.save({
+      await this.#options.snapshots.save({
         stream: INCIDENT_PUBLISHED_STREAM,
         version: INCIDENT_PUBLISHED_VERSION,
         pos: seq,
@@ -78,7 +78,7 @@ export class PublishedMark {
         kernel: new Uint8Array(0),
       });
       this.#written = seq;
-    })().catch(this.#o.onError).finally(() => {
+    })().catch(this.#options.onError).finally(() => {
       this.#writing = undefined;
       if (this.#want > seq && !this.#stopped) this.#write();
     });

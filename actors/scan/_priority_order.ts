@@ -11,7 +11,7 @@ export class PriorityOrder {
   /** The symbols, as listed. */
   readonly universe: readonly string[];
   /** Priority by place in the universe (-Infinity: none). */
-  readonly #p: Float64Array;
+  readonly #priorities: Float64Array;
   /** The bars mark each priority was computed at, by place. */
   readonly #marks: Float64Array;
   /** Places in the universe, in priority order. */
@@ -27,11 +27,11 @@ export class PriorityOrder {
   ) {
     const n = universe.length;
     this.universe = universe;
-    this.#p = new Float64Array(n);
+    this.#priorities = new Float64Array(n);
     this.#marks = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       this.#marks[i] = mark(i);
-      this.#p[i] = priority(i);
+      this.#priorities[i] = priority(i);
     }
     const cmp = this.#cmp();
     this.#order = Int32Array.from(Array.from(universe.keys()).sort(cmp));
@@ -56,7 +56,7 @@ export class PriorityOrder {
     mark: (i: number) => number,
     only?: readonly number[],
   ): number {
-    const n = this.universe.length, p = this.#p, marks = this.#marks;
+    const n = this.universe.length, p = this.#priorities, marks = this.#marks;
     const moved: number[] = [];
     const look = (i: number) => {
       const m = mark(i);
@@ -120,7 +120,7 @@ export class PriorityOrder {
 
   /** Priority descending, then place: a total order (ties of -Infinity included). */
   #cmp(): (a: number, b: number) => number {
-    const p = this.#p;
+    const p = this.#priorities;
     return (a, b) => (p[b]! - p[a]!) || (a - b);
   }
 }

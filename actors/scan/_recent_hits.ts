@@ -3,8 +3,8 @@ import type { ScanDefinition } from "../../protocol/mod.ts";
  * The symbols that matched a criteria in its latest scan on this host, best first, kept so that
  * the next scan of the same criteria puts them in its first chunk. On a market whose bars move a
  * bar at a time, what matched at the last scan is the likeliest to match now; in priority order
- * alone a scan whose matches are rare evaluates hundreds of symbols before its first match (the
- * bench's first is past symbol 720), while a repeated scan now finds its first results among its
+ * alone a scan whose matches are rare evaluates hundreds of symbols before its first match, while
+ * a repeated scan now finds its first results among its
  * first few dozen. Only the order changes: every symbol is still evaluated by a worker, and the
  * chunks, in this order, are journaled in the scan's definition, so replay is exact.
  */

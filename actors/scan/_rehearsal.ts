@@ -7,7 +7,8 @@
  * result and the end as the WebSocket does; then the scans are deleted and the rest closed.
  * Nothing reaches the host's bus, journals or actors. What it leaves is compiled code: without
  * it, a host's first scan ran the request checks, the scan machine, the dispatch, the worker's
- * evaluation and the results' path cold (its first chunks took 2-10 times a repeated scan's).
+ * evaluation and the results' path cold (its first chunks many times slower than a repeated
+ * scan's).
  * The worker scans a chunk per turn of the event loop, so the host serves meanwhile.
  */
 import { InProcessBus } from "../runtime/mod.ts";

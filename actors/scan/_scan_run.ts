@@ -57,7 +57,7 @@ export class ScanRun {
   readonly actor: Actor<typeof scanMachine>;
   /** Results in sequence order: results[i] has seq i + 1. */
   readonly results: ScanResult[] = [];
-  #o: ScanRunOptions;
+  #options: ScanRunOptions;
   #subscribers = new Set<Subscriber>();
   /** Chunk index → when it was last sent (ms), for chunks out with the workers. */
   #inflight = new Map<number, { at: number; attempt: number }>();
@@ -71,7 +71,7 @@ export class ScanRun {
   #recovering = false;
 
   constructor(options: ScanRunOptions) {
-    this.#o = options;
+    this.#options = options;
     this.scanId = options.scanId;
     this.def = options.def;
     this.chunks = options.chunks;
@@ -243,7 +243,7 @@ export class ScanRun {
         });
         for (const s of this.#subscribers) this.#catchUp(s);
         if (fresh.length > 0 && !this.#recovering) {
-          this.#o.publishResults(encodeScanResultsBatch(fresh));
+          this.#options.publishResults(encodeScanResultsBatch(fresh));
         }
         break;
       }
@@ -259,8 +259,8 @@ export class ScanRun {
         break;
     }
     if (!was && this.ended) {
-      this.#o.ended?.(this);
-      this.endAll(this.#o.stats(this));
+      this.#options.ended?.(this);
+      this.endAll(this.#options.stats(this));
     }
   }
 
@@ -292,7 +292,7 @@ export class ScanRun {
   dispatch(): void {
     if (!this.running) return;
     const done = this.context.done;
-    const window = Math.min(this.#o.inflightMax, 2 ** Math.min(this.context.chunks_done, 30));
+    const window = Math.min(this.#options.inflightMax, 2 ** Math.min(this.context.chunks_done, 30));
     while (this.#inflight.size < window && this.#next < this.chunks.length) {
       const chunk = this.#next++;
       if (done[chunk] === 0) this.#sendChunk(chunk, 0);
@@ -307,8 +307,8 @@ export class ScanRun {
   }
 
   #sendChunk(chunk: number, attempt: number): void {
-    this.#inflight.set(chunk, { at: this.#o.now(), attempt });
-    this.#o.send(
+    this.#inflight.set(chunk, { at: this.#options.now(), attempt });
+    this.#options.send(
       encodeScanMessage({
         scanId: this.scanId,
         chunk,

@@ -24,22 +24,22 @@ export interface SpareJournalOptions {
 
 /** One spare scan slot, made on a timer after `prepare()`, handed out by `take()`. */
 export class SpareJournal {
-  #o: SpareJournalOptions;
+  #options: SpareJournalOptions;
   #spare: ScanSlot | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   constructor(options: SpareJournalOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** The spare if there is a usable one, else a new id with its journal opened now. */
   take(): ScanSlot {
     const spare = this.#spare;
     this.#spare = undefined;
-    if (spare !== undefined && !this.#o.taken(spare.scanId)) return spare;
-    const scanId = this.#o.newId();
-    return { scanId, journal: this.#o.journals.open(scanId) };
+    if (spare !== undefined && !this.#options.taken(spare.scanId)) return spare;
+    const scanId = this.#options.newId();
+    return { scanId, journal: this.#options.journals.open(scanId) };
   }
 
   /**
@@ -51,11 +51,11 @@ export class SpareJournal {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#closed || this.#spare !== undefined) return;
-      const scanId = this.#o.newId();
-      if (this.#o.taken(scanId)) return;
+      const scanId = this.#options.newId();
+      if (this.#options.taken(scanId)) return;
       let slot: ScanSlot;
       try {
-        slot = { scanId, journal: this.#o.journals.open(scanId) };
+        slot = { scanId, journal: this.#options.journals.open(scanId) };
       } catch {
         return; // as below
       }

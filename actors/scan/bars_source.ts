@@ -190,17 +190,17 @@ interface ListingOptions {
 
 /** A source's listing of symbols, kept while the version holds (or only channels listed change). */
 class SymbolListing {
-  #o: ListingOptions;
+  #options: ListingOptions;
   #listed: (Listing & { version: number }) | undefined;
 
   constructor(options: ListingOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** The listing read afresh. */
   list(): Listing {
-    const suffix = this.#o.suffix;
-    const all = this.#o.channels();
+    const suffix = this.#options.suffix;
+    const all = this.#options.channels();
     const set = new Set(all), withVolume = new Set<string>();
     const symbols = all.filter((c) => {
       const volume = c.endsWith(suffix) && set.has(c.slice(0, -suffix.length));
@@ -212,13 +212,13 @@ class SymbolListing {
 
   /** The listing as of the current version (undefined without a version). */
   current(): Listing | undefined {
-    const version = this.#o.version;
+    const version = this.#options.version;
     if (version === undefined) return undefined;
     const now = version();
     let listed = this.#listed;
     if (listed !== undefined && listed.version !== now) {
       // Changes to channels listed already leave the listing as it is.
-      const all = listed.all, since = this.#o.feed?.since(listed.version);
+      const all = listed.all, since = this.#options.feed?.since(listed.version);
       if (since !== undefined && since.every((c) => all.has(c))) listed.version = now;
     }
     if (listed?.version !== now) listed = this.#listed = { version: now, ...this.list() };
@@ -227,9 +227,9 @@ class SymbolListing {
 
   /** The symbols changed since change count `at` (a volume channel's change is its symbol's). */
   changedSince(at: number): string[] | undefined {
-    const channels = this.#o.feed?.since(at);
+    const channels = this.#options.feed?.since(at);
     if (channels === undefined) return undefined;
-    const suffix = this.#o.suffix;
+    const suffix = this.#options.suffix;
     const withVolume = this.current()!.withVolume;
     return channels.map((c) => {
       const base = c.endsWith(suffix) ? c.slice(0, -suffix.length) : undefined;
@@ -283,8 +283,8 @@ interface CopyOptions {
 /** The buffers a source copies bars into (a ring that wraps, a merged volume column), reused. */
 class BarsScratch {
   #cap = 0;
-  #a: HeldBars = heldBuffers(0);
-  #v: HeldBars = heldBuffers(0);
+  #ringCopy: HeldBars = heldBuffers(0);
+  #volumeCopy: HeldBars = heldBuffers(0);
   #vol = new Float64Array(0);
 
   /**
@@ -295,12 +295,12 @@ class BarsScratch {
     const { n, view } = o;
     const [vs, vj] = o.volume ?? [undefined, -1];
     this.#grow(Math.max(view ? 0 : n, vs ? Math.max(n, heldCount(vs, vj)) : 0));
-    const b = view ?? this.#a;
-    if (!view) readHeld(state, j, this.#a);
+    const b = view ?? this.#ringCopy;
+    if (!view) readHeld(state, j, this.#ringCopy);
     let volume = b.count.subarray(0, n);
     if (vs) {
       // Merge-join on bar start: the volume channel's sum where it has the bar, else 0.
-      const v = this.#v;
+      const v = this.#volumeCopy;
       const m = readHeld(vs, vj, v);
       volume = this.#vol.subarray(0, n);
       let k = 0;
@@ -323,8 +323,8 @@ class BarsScratch {
   #grow(n: number): void {
     if (n <= this.#cap) return;
     this.#cap = Math.max(n, 64);
-    this.#a = heldBuffers(this.#cap);
-    this.#v = heldBuffers(this.#cap);
+    this.#ringCopy = heldBuffers(this.#cap);
+    this.#volumeCopy = heldBuffers(this.#cap);
     this.#vol = new Float64Array(this.#cap);
   }
 }

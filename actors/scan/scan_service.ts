@@ -112,7 +112,7 @@ export type { Ordering } from "./_ordered_chunks.ts";
 
 /** The scan service of a host. */
 export class ScanService {
-  #o: Required<Omit<ScanServiceOptions, "timers" | "partitions" | "bar_sizes">> & {
+  #options: Required<Omit<ScanServiceOptions, "timers" | "partitions" | "bar_sizes">> & {
     timers: NonNullable<ScanServiceOptions["timers"]>;
     partitions: Partitions | undefined;
   };
@@ -135,7 +135,7 @@ export class ScanService {
   #barSizes: readonly string[] | undefined;
 
   constructor(options: ScanServiceOptions) {
-    this.#o = {
+    this.#options = {
       limits: defaultScanLimits,
       chunk_symbols: 250,
       inflight_max: 8,
@@ -154,8 +154,8 @@ export class ScanService {
     };
     this.#barSizes = options.bar_sizes;
     this.#slots = new SpareJournal({
-      journals: this.#o.journals,
-      newId: this.#o.newId,
+      journals: this.#options.journals,
+      newId: this.#options.newId,
       taken: (scanId) => this.#runs.has(scanId),
     });
   }
@@ -169,7 +169,7 @@ export class ScanService {
 
   /** Recovers the scans of the journals, resumes the unfinished ones, and starts listening. */
   async start(): Promise<void> {
-    const journals = this.#o.journals;
+    const journals = this.#options.journals;
     for (const scanId of (await journals.ids()).sort()) {
       const journal = await journals.open(scanId);
       const records: ScanRecord[] = [];
@@ -186,19 +186,19 @@ export class ScanService {
       run.recover(records);
       this.#runs.set(scanId, run);
     }
-    this.#sub = this.#o.bus.subscribe(scanPattern("chunk"), (msg) => this.#onChunk(msg.data));
-    const p = this.#o.partitions;
+    this.#sub = this.#options.bus.subscribe(scanPattern("chunk"), (msg) => this.#onChunk(msg.data));
+    const p = this.#options.partitions;
     if (p !== undefined) {
       this.#symbolSubs = answerSymbols(
-        this.#o.bus,
+        this.#options.bus,
         p.owned,
         (k, request) => this.#symbolsOf(k, request),
         () => this.#dropped++,
       );
     }
-    this.#timer = this.#o.timers.setInterval(() => this.#periodic(), 100);
+    this.#timer = this.#options.timers.setInterval(() => this.#periodic(), 100);
     for (const run of this.#runs.values()) if (run.running) run.dispatch();
-    if (this.#o.spare_journal) this.#slots.prepare();
+    if (this.#options.spare_journal) this.#slots.prepare();
   }
 
   /**
@@ -210,7 +210,7 @@ export class ScanService {
     this.#slots.close();
     this.#sub?.unsubscribe();
     for (const sub of this.#symbolSubs) sub.unsubscribe();
-    if (this.#timer !== undefined) this.#o.timers.clearInterval(this.#timer);
+    if (this.#timer !== undefined) this.#options.timers.clearInterval(this.#timer);
     for (const run of this.#runs.values()) run.actor.stop();
   }
 
@@ -225,12 +225,14 @@ export class ScanService {
   startScan(request: unknown): Promise<{ scanId: string; partitions_missing?: number[] }> {
     let def: ScanDefinition;
     try {
-      def = parseScanRequest(request, this.#o.limits);
+      def = parseScanRequest(request, this.#options.limits);
       this.#checkBarSize(def.bar);
     } catch (e) {
       return Promise.reject(e);
     }
-    if (this.#o.partitions !== undefined) return this.#startPartitioned(def, this.#o.partitions);
+    if (this.#options.partitions !== undefined) {
+      return this.#startPartitioned(def, this.#options.partitions);
+    }
     const cut = this.#withRecentHits(def, this.#chunks(def));
     return Promise.resolve({ scanId: this.#admit(def, cut, []) });
   }
@@ -258,7 +260,7 @@ export class ScanService {
     const { bar, priority, universe } = def;
     const front = this.#recent.get(def) ?? [];
     const { order, missing } = await gatherUniverse(
-      this.#o.bus,
+      this.#options.bus,
       partitions,
       { bar, priority, universe },
       front,
@@ -268,7 +270,7 @@ export class ScanService {
       order,
       partitions.count,
       FIRST_CHUNK_SYMBOLS,
-      this.#o.chunk_symbols,
+      this.#options.chunk_symbols,
     );
     const scanId = this.#admit(def, { lists, encoded: encodeValue(lists) }, missing);
     return { scanId, partitions_missing: missing };
@@ -282,7 +284,7 @@ export class ScanService {
     run.recordStart(def, cut.encoded, this.#us())
       .then(() => run.dispatch(), (e) => {
         this.#fail(run, e);
-        return this.#o.journals.remove(scanId).catch(() => {});
+        return this.#options.journals.remove(scanId).catch(() => {});
       });
     return scanId;
   }
@@ -309,7 +311,7 @@ export class ScanService {
     run.endAll(this.#stats(run));
     run.actor.stop();
     await run.idle();
-    await this.#o.journals.remove(scanId);
+    await this.#options.journals.remove(scanId);
     return true;
   }
 
@@ -375,7 +377,7 @@ export class ScanService {
 
   /** Warms one ordering: its priorities slice by slice, then its order and plain chunks. */
   async #warmOne(o: Ordering): Promise<void> {
-    const source = this.#o.bars;
+    const source = this.#options.bars;
     const kept = this.#ordered.get(orderingKey(o)!);
     const version = source.version?.();
     if (kept !== undefined && version !== undefined && kept.version === version) {
@@ -416,7 +418,7 @@ export class ScanService {
   }
 
   #us(): number {
-    return Math.round(this.#o.now() * 1000);
+    return Math.round(this.#options.now() * 1000);
   }
 
   #newRun(
@@ -426,30 +428,30 @@ export class ScanService {
     journal: Journal | Promise<Journal>,
     missing: number[] = [],
   ): ScanRun {
-    const p = this.#o.partitions;
+    const p = this.#options.partitions;
     return new ScanRun({
       scanId,
       def,
       chunks,
       journal,
       missing,
-      inflightMax: this.#o.inflight_max,
+      inflightMax: this.#options.inflight_max,
       send: p === undefined
-        ? (data) => this.#o.bus.publish(this.#o.work_subject, data)
+        ? (data) => this.#options.bus.publish(this.#options.work_subject, data)
         : (data, chunk) =>
-          this.#o.bus.publish(
+          this.#options.bus.publish(
             scanPartitionWorkSubject(chunkPartition(chunks[chunk]!, p.count)),
             data,
           ),
-      publishResults: (data) => this.#o.bus.publish(scanSubject(scanId, "results"), data),
-      now: () => this.#o.now(),
+      publishResults: (data) => this.#options.bus.publish(scanSubject(scanId, "results"), data),
+      now: () => this.#options.now(),
       stats: (run) => this.#stats(run),
       ended: (run) => {
         // A scan stopped before any result says nothing of what matches: the hits kept stay.
         if (run.results.length > 0 || run.state === "done") {
           this.#recent.set(run.def, run.results.map((r) => r.symbol));
         }
-        if (this.#o.spare_journal) this.#slots.prepare();
+        if (this.#options.spare_journal) this.#slots.prepare();
       },
     });
   }
@@ -480,7 +482,7 @@ export class ScanService {
   }
 
   #cut(order: PriorityOrder, front: readonly number[]): Cut {
-    const lists = order.chunks(FIRST_CHUNK_SYMBOLS, this.#o.chunk_symbols, front);
+    const lists = order.chunks(FIRST_CHUNK_SYMBOLS, this.#options.chunk_symbols, front);
     return { lists, encoded: encodeValue(lists) };
   }
 
@@ -495,7 +497,7 @@ export class ScanService {
    * again and are merged back into the kept order (see PriorityOrder).
    */
   #chunks(def: Ordering): Chunks {
-    const version = this.#o.bars.version?.();
+    const version = this.#options.bars.version?.();
     const key = orderingKey(def);
     const kept = key === undefined ? undefined : this.#ordered.get(key);
     if (kept !== undefined && version !== undefined && kept.version === version) return kept;
@@ -513,16 +515,16 @@ export class ScanService {
    * `orderOf`).
    */
   #order(def: Ordering, kept: Chunks | undefined): PriorityOrder {
-    return orderOf(this.#o.bars, this.#priorities.get(def), def, kept);
+    return orderOf(this.#options.bars, this.#priorities.get(def), def, kept);
   }
 
   /** This host's symbols of a universe in partition `k`, with their priorities. */
   #symbolsOf(k: number, request: ScanSymbolsRequest): ScanSymbolsReply {
-    const count = this.#o.partitions!.count;
+    const count = this.#options.partitions!.count;
     const cached = this.#priorities.get(request);
     const symbols = this.#universe(request).filter((s) => partitionOf(s, count) === k);
     const priorities = symbols.map((s) => {
-      const bars = this.#o.bars.bars(s, request.bar);
+      const bars = this.#options.bars.bars(s, request.bar);
       const v = bars === undefined ? -Infinity : priorityOf(cached, bars);
       return Number.isFinite(v) ? v : null;
     });
@@ -531,7 +533,7 @@ export class ScanService {
 
   /** The symbols of `def`'s universe. */
   #universe(def: Ordering): readonly string[] {
-    return universeOf(this.#o.bars, def);
+    return universeOf(this.#options.bars, def);
   }
 
   #onChunk(data: Uint8Array): void {
@@ -558,7 +560,7 @@ export class ScanService {
   }
 
   #periodic(): void {
-    const now = this.#o.now();
+    const now = this.#options.now();
     for (const run of this.#runs.values()) {
       if (!run.running) continue;
       const ctx = run.context;
@@ -569,7 +571,7 @@ export class ScanService {
         run.stop("timeout", this.#us()).catch((e) => this.#fail(run, e));
         continue;
       }
-      run.resendLate(now - this.#o.chunk_timeout_ms);
+      run.resendLate(now - this.#options.chunk_timeout_ms);
     }
   }
 

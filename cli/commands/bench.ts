@@ -1,25 +1,38 @@
 /**
  * `troupe bench <name>`: runs `bench/<name>.ts` and prints its rows as a table, or with `--json` as
- * one JSON array. Options after the name belong to the benchmark.
+ * one JSON array. Options after the name belong to the benchmark. The published package leaves
+ * `bench/` out (its baselines are devDependencies, its drivers the repository's), so the command
+ * loads it only when it runs, and an installed troupe says where the benchmarks run instead.
  */
-import {
-  BenchDataError,
-  type Benchmark,
-  BENCHMARKS,
-  BenchOptionError,
-  formatTable,
-  optionsUsage,
-} from "../../bench/mod.ts";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Benchmark } from "../../bench/mod.ts";
 import { type Command, helpText, UsageError } from "../args.ts";
 
-function names(): string[] {
-  return Object.keys(BENCHMARKS).sort();
+/** Where the benchmarks' module is (`.js` in a built package: the build rewrites the URL). */
+const BENCH_MODULE = new URL("../../bench/mod.ts", import.meta.url);
+
+/** What `troupe bench` says where `bench/` is not (an installed package). */
+export const BENCH_ABSENT = "the benchmarks are not part of the installed package; run them from " +
+  "a checkout of troupe's repository: npm install, then node cli/troupe.mjs bench <name> " +
+  "(docs/performance.md)";
+
+/** The benchmarks' module, or undefined where it is not (an installed package). */
+async function benchModule(): Promise<typeof import("../../bench/mod.ts") | undefined> {
+  if (!existsSync(fileURLToPath(BENCH_MODULE))) return undefined;
+  return await import("../../bench/mod.ts");
 }
 
-async function load(name: string): Promise<Benchmark> {
-  const loader = Object.hasOwn(BENCHMARKS, name) ? BENCHMARKS[name] : undefined;
+type BenchModule = NonNullable<Awaited<ReturnType<typeof benchModule>>>;
+
+function names(bench: BenchModule): string[] {
+  return Object.keys(bench.BENCHMARKS).sort();
+}
+
+async function load(bench: BenchModule, name: string): Promise<Benchmark> {
+  const loader = Object.hasOwn(bench.BENCHMARKS, name) ? bench.BENCHMARKS[name] : undefined;
   if (!loader) {
-    throw new UsageError(`Unknown benchmark "${name}"; there are: ${names().join(", ")}`);
+    throw new UsageError(`Unknown benchmark "${name}"; there are: ${names(bench).join(", ")}`);
   }
   const mod = await loader();
   if (!mod.benchmark) throw new Error(`bench/${name}.ts exports no benchmark`);
@@ -56,9 +69,15 @@ async function runBench(argv: string[]): Promise<number> {
     console.log(helpText(command));
     return 0;
   }
+  const benches = await benchModule();
+  if (!benches) {
+    console.error(`troupe bench: ${BENCH_ABSENT}`);
+    return 1;
+  }
+  const { BenchDataError, BenchOptionError, formatTable, optionsUsage } = benches;
   if (rest.includes("--list") || rest.length === 0) {
-    for (const name of names()) {
-      const b = await load(name);
+    for (const name of names(benches)) {
+      const b = await load(benches, name);
       console.log(`${name.padEnd(12)} ${b.summary}`);
     }
     // With no name it is a usage error that says so (it exited 2 with nothing on stderr).
@@ -68,7 +87,7 @@ async function runBench(argv: string[]): Promise<number> {
     return 0;
   }
   const [name, ...args] = rest;
-  const bench = await load(name!);
+  const bench = await load(benches, name!);
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
       `troupe bench ${bench.name} — ${bench.summary}\n\n` +

@@ -13,10 +13,10 @@ import { WebSocket as NodeWebSocket } from "ws";
 import {
   compileChannelGlobs,
   type Finding,
-  type FindingKind,
+  type FindingKindName,
   findingKindNames,
   findingsOf,
-  findingSubjectsOf,
+  findingSourcePatterns,
   findingUnit,
   formatFinding,
   formatIncident,
@@ -135,7 +135,7 @@ interface WatchOptions {
   findings: boolean;
   url: string;
   token: string;
-  kinds: FindingKind[];
+  kinds: FindingKindName[];
   channel: string | undefined;
   minSeverity: number;
   json: boolean;
@@ -230,8 +230,8 @@ function subscriptionsOf(o: WatchOptions): StreamSubscription[] {
   }
   // Findings of the declared kinds come on subjects that end in their channel (the gateway
   // filters those by --channel itself); the others do not.
-  const byChannel = findingSubjectsOf(o.kinds.filter(isChannelFindingKind));
-  const others = findingSubjectsOf(o.kinds.filter((k) => !isChannelFindingKind(k)));
+  const byChannel = findingSourcePatterns(o.kinds.filter(isChannelFindingKind));
+  const others = findingSourcePatterns(o.kinds.filter((k) => !isChannelFindingKind(k)));
   if (byChannel.length) {
     subs.push(o.channel ? { subjects: byChannel, channels: [o.channel] } : { subjects: byChannel });
   }

@@ -8,7 +8,7 @@
  * Server-Sent Events pass as they come.
  */
 import { type IncomingMessage, request, type ServerResponse } from "node:http";
-import { admitToken, canWrite, type Keyring } from "../token.ts";
+import { admitToken, canWrite, type Keyring } from "../session/mod.ts";
 
 /** Options of `proxyApi`. */
 export interface ApiProxyOptions {

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
  *  HTTP caching. */
 export interface DashboardBundle {
   js: Uint8Array;
-  /** The live-plot worker's script (`browser/live_worker.ts`). */
+  /** The live-plot worker's script (`browser/plot/live_worker.ts`). */
   worker: Uint8Array;
   css: Uint8Array;
   /** A content hash of both (an HTTP ETag). */
@@ -41,7 +41,7 @@ const PREBUILT_FILES = {
 export const DASHBOARD_ENTRY = fileURLToPath(new URL("./browser/main.ts", import.meta.url));
 /** The entry point of the worker that draws the live charts. */
 export const DASHBOARD_WORKER_ENTRY = fileURLToPath(
-  new URL("./browser/live_worker.ts", import.meta.url),
+  new URL("./browser/plot/live_worker.ts", import.meta.url),
 );
 
 let cached: Promise<DashboardBundle> | undefined;

@@ -5,7 +5,7 @@
  * does not answer itself.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Keyring } from "../token.ts";
+import type { Keyring } from "../session/mod.ts";
 import { API_PREFIX, proxyApi } from "./api_proxy.ts";
 import { dashboardBundle } from "./bundle.ts";
 import { declaredFindings, declaredFindingsTag } from "./declared_findings.ts";

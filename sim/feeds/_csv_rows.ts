@@ -140,11 +140,11 @@ export interface CsvRowsOptions {
  * row.
  */
 export class CsvRows {
-  readonly #o: CsvRowsOptions;
+  readonly #options: CsvRowsOptions;
   #layout: Layout | undefined;
   #channels: string[] | undefined;
   #line = 0;
-  #t: number[] = [];
+  #times: number[] = [];
   #cols: number[][] = [];
   #row = new Float64Array(5);
   #lastTime = -Infinity;
@@ -156,7 +156,7 @@ export class CsvRows {
   errorCount = 0;
 
   constructor(options: CsvRowsOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** The layout's format; undefined until a line decided it. */
@@ -171,7 +171,7 @@ export class CsvRows {
 
   /** Rows held and not taken yet. */
   get held(): number {
-    return this.#t.length;
+    return this.#times.length;
   }
 
   /** Reads the next line (without its line break). */
@@ -190,8 +190,8 @@ export class CsvRows {
 
   /** The rows read since the last take. */
   take(): CsvRowBatch {
-    const batch = { t: this.#t, cols: this.#cols };
-    this.#t = [];
+    const batch = { t: this.#times, cols: this.#cols };
+    this.#times = [];
     this.#cols = this.#layout ? this.#layout.fields.map(() => []) : [];
     return batch;
   }
@@ -202,11 +202,11 @@ export class CsvRows {
     const data = parseTimestamp(first[0]!) !== undefined &&
       (first.length === 2 || first.length === 6);
     const layout: Layout = !data
-      ? layoutOf(first, this.#o.source, line)
+      ? layoutOf(first, this.#options.source, line)
       : first.length === 2
       ? { format: "value", columns: 2, time: 0, fields: [1], names: ["value"] }
       : { format: "ohlcv", columns: 6, time: 0, fields: [1, 2, 3, 4, 5], names: [...OHLCV] };
-    this.#channels = channelsOf(layout.format, this.#o.name, this.#o.source);
+    this.#channels = channelsOf(layout.format, this.#options.name, this.#options.source);
     this.#layout = layout;
     this.#cols = layout.fields.map(() => []);
     return data ? "data" : "header";
@@ -214,7 +214,7 @@ export class CsvRows {
 
   #bad(line: number, reason: string, value: string): void {
     this.errorCount++;
-    if (this.errors.length < this.#o.errorsMax) {
+    if (this.errors.length < this.#options.errorsMax) {
       const v = shown(value);
       this.errors.push({
         line,
@@ -255,7 +255,7 @@ export class CsvRows {
     this.#lastTime = time;
     this.#lastLine = line;
     this.#lastText = timeText;
-    this.#t.push(time);
+    this.#times.push(time);
     for (let f = 0; f < width; f++) this.#cols[f]!.push(row[f]!);
   }
 }

@@ -112,7 +112,7 @@ interface StreamLayout {
 class StreamFrames {
   readonly #rows: CsvRows;
   readonly #reader: LineReader;
-  readonly #o: StreamLayout;
+  readonly #options: StreamLayout;
   readonly #queue: SampleFrame[] = [];
   #seq = 0;
   #shift: number | undefined;
@@ -124,7 +124,7 @@ class StreamFrames {
   constructor(rows: CsvRows, reader: LineReader, o: StreamLayout) {
     this.#rows = rows;
     this.#reader = reader;
-    this.#o = o;
+    this.#options = o;
   }
 
   /** Frames queued, over every channel. */
@@ -134,7 +134,7 @@ class StreamFrames {
 
   /** Moves the rows the reader holds into frames: all of them, or only whole batches. */
   cut(all: boolean): void {
-    const rows = this.#rows, o = this.#o;
+    const rows = this.#rows, o = this.#options;
     if (rows.held === 0 || (!all && rows.held < o.batch)) return;
     const { t, cols } = rows.take();
     this.#shift ??= o.startUs === undefined ? 0 : o.startUs - t[0]!;
@@ -146,14 +146,16 @@ class StreamFrames {
 
   /** The next step off the queue: one frame per channel. */
   step(): SampleFrame[] {
-    const frames = this.#queue.splice(0, this.#o.channels.length);
+    const frames = this.#queue.splice(0, this.#options.channels.length);
     if (frames.length > 0) {
       const t = frames[0]!.t;
       this.first ??= t[0]!;
       this.last = t[t.length - 1]!;
       this.sent += t.length;
     }
-    if (this.#queue.length < AHEAD_FRAMES_MAX * this.#o.channels.length) this.#reader.resume();
+    if (this.#queue.length < AHEAD_FRAMES_MAX * this.#options.channels.length) {
+      this.#reader.resume();
+    }
     return frames;
   }
 }

@@ -172,7 +172,7 @@ class Injection {
   readonly #bus: Bus;
   readonly #feed: Feed;
   readonly #options: InjectOptions;
-  readonly #o: ReturnType<typeof readOptions>;
+  readonly #settings: ReturnType<typeof readOptions>;
   readonly #clock: Clock & Sleeper;
   readonly #subjects = new Map<string, string>();
   readonly #budget: number;
@@ -196,7 +196,7 @@ class Injection {
     this.#bus = bus;
     this.#feed = feed;
     this.#options = options;
-    const o = this.#o = readOptions(feed, options);
+    const o = this.#settings = readOptions(feed, options);
     this.#clock = options.clock ?? new SystemClock();
     for (const channel of feed.channels) {
       this.#subjects.set(channel, feedSubject(o.feedName, channel));
@@ -208,9 +208,9 @@ class Injection {
   async run(): Promise<InjectResult> {
     const clock = this.#clock;
     this.#start = this.#origin = clock.now();
-    this.#run = this.#o.run ?? runId(this.#start);
-    this.#idPrefix = `${this.#o.src}:${this.#run}:`;
-    this.#nextProgress = this.#start + this.#o.progressEveryUs;
+    this.#run = this.#settings.run ?? runId(this.#start);
+    this.#idPrefix = `${this.#settings.src}:${this.#run}:`;
+    this.#nextProgress = this.#start + this.#settings.progressEveryUs;
     const stopped = await this.#sendAll();
     // The last samples are paid for at the end of the schedule, not when they were handed over.
     if (stopped !== "aborted") {
@@ -229,7 +229,7 @@ class Injection {
       bytes: this.#bytes,
       elapsedS,
       achievedRate: elapsedS > 0 ? this.#samples / elapsedS : 0,
-      askedRate: this.#o.rate,
+      askedRate: this.#settings.rate,
       forgivenS: this.#forgivenUs / 1e6,
       stopped,
     };
@@ -239,7 +239,7 @@ class Injection {
    * Sends the feed's frames, cut to the batch size, until the budget is spent; says why it ended.
    */
   async #sendAll(): Promise<InjectResult["stopped"]> {
-    const batch = this.#o.batch, budget = this.#budget;
+    const batch = this.#settings.batch, budget = this.#budget;
     while (this.#samples < budget) {
       const step = this.#feed.pull ? await this.#pull(this.#feed.pull) : this.#feed.next();
       if (step.length === 0) return "exhausted";
@@ -276,7 +276,7 @@ class Injection {
 
   /** Sends a frame when the schedule says (sleeping when ahead, forgiving debt past the burst). */
   async #send(frame: SampleFrame): Promise<void> {
-    const clock = this.#clock, o = this.#o;
+    const clock = this.#clock, o = this.#settings;
     const due = this.#origin + this.#samples * this.#usPerSample;
     let now = clock.now();
     if (due - now > AHEAD_US && this.#sinceFlushFrames > 0) {

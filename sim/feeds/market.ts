@@ -190,7 +190,7 @@ interface LabelSink {
 
 /** The price and volume process, one tick at a time. */
 class MarketEngine {
-  readonly #o: Resolved;
+  readonly #options: Resolved;
   readonly #rng: Prng;
   readonly #eventRng: Prng;
   readonly #sink: LabelSink;
@@ -221,7 +221,7 @@ class MarketEngine {
   #tick = 0;
 
   constructor(o: Resolved, sink: LabelSink) {
-    this.#o = o;
+    this.#options = o;
     this.#sink = sink;
     const root = new Prng(o.seed);
     const setup = root.fork("market.setup");
@@ -271,7 +271,7 @@ class MarketEngine {
   #advanceClocks(k: number): number {
     if (k > 0 && (this.#regimeLeft -= 1) <= 0) this.#setRegime(1 - this.#regime, k);
     const stress = this.#regime === 1 ? STRESS_EVENT_FACTOR : 1;
-    if ((this.#crashClock -= this.#o.crashRate * stress) <= 0) {
+    if ((this.#crashClock -= this.#options.crashRate * stress) <= 0) {
       this.#crashClock = this.#eventRng.exponential();
       if (this.#crashLeft === 0) this.#startCrash(k);
     }
@@ -280,7 +280,7 @@ class MarketEngine {
 
   /** Advances one tick, writing every symbol's price and traded size into `out`. */
   step(out: Tick): void {
-    const o = this.#o;
+    const o = this.#options;
     const rng = this.#rng;
     const ev = this.#eventRng;
     const k = this.#tick++;
@@ -339,7 +339,7 @@ class MarketEngine {
 
   #setRegime(regime: number, k: number): void {
     this.#regime = regime;
-    const mean = regime === 1 ? this.#o.stressedMeanTicks : this.#o.calmMeanTicks;
+    const mean = regime === 1 ? this.#options.stressedMeanTicks : this.#options.calmMeanTicks;
     this.#regimeLeft = Math.max(1, this.#eventRng.exponential(1 / mean));
     this.#sink.regime(REGIME_NAMES[regime]!, k);
   }
@@ -350,7 +350,7 @@ class MarketEngine {
     const ticks = 1 + ev.int(CRASH_TICKS_MAX);
     this.#crashLeft = ticks;
     this.#crashStep = drop / ticks;
-    for (let i = 0; i < this.#o.symbols; i++) {
+    for (let i = 0; i < this.#options.symbols; i++) {
       const price = expFast(this.#logPrice[i]!);
       const magnitude = price * (expFast(-this.#betaMarket[i]! * drop) - 1);
       this.#sink.change(i, "crash", k, magnitude);
@@ -359,7 +359,10 @@ class MarketEngine {
     }
     // A crash starts (or prolongs) a stressed regime.
     if (this.#regime === 1) {
-      this.#regimeLeft = Math.max(this.#regimeLeft, ev.exponential(1 / this.#o.stressedMeanTicks));
+      this.#regimeLeft = Math.max(
+        this.#regimeLeft,
+        ev.exponential(1 / this.#options.stressedMeanTicks),
+      );
     } else this.#setRegime(1, k);
   }
 
@@ -374,7 +377,7 @@ class MarketFeed implements Feed {
   readonly name = "market";
   readonly channels: readonly string[];
   readonly batch: number;
-  readonly #o: Resolved;
+  readonly #options: Resolved;
   readonly #engine: MarketEngine;
   readonly #tick: Tick;
   readonly #symbols: string[];
@@ -390,7 +393,7 @@ class MarketFeed implements Feed {
   readonly #regimes: Array<{ name: string; tick: number }> = [];
 
   constructor(o: Resolved) {
-    this.#o = o;
+    this.#options = o;
     this.batch = o.batch;
     this.#symbols = marketSymbols(o.symbols);
     const channels: string[] = [];
@@ -416,12 +419,12 @@ class MarketFeed implements Feed {
   }
 
   #sampleTime(index: number): number {
-    return this.#o.startUs + Math.max(0, index) * this.#o.intervalUs;
+    return this.#options.startUs + Math.max(0, index) * this.#options.intervalUs;
   }
 
   #sink(): LabelSink {
     const per = this.#ticksPerSample;
-    const pad = this.#o.windowSamples;
+    const pad = this.#options.windowSamples;
     return {
       anomaly: (symbol, kind, onPrice, firstTick, lastTick) => {
         const channelIndex = onPrice ? this.#priceCh[symbol]! : this.#volumeCh[symbol]!;
@@ -454,7 +457,7 @@ class MarketFeed implements Feed {
   }
 
   next(): SampleFrame[] {
-    const o = this.#o;
+    const o = this.#options;
     const batch = o.batch;
     const n = o.symbols;
     // Every column and every channel's copy of the times in one fresh buffer (one allocation,
@@ -508,7 +511,7 @@ class MarketFeed implements Feed {
 
   truth(): GroundTruth {
     const ticks = this.#samples * this.#ticksPerSample;
-    const tickTime = (k: number) => Math.round(this.#o.startUs + k * this.#tickUs);
+    const tickTime = (k: number) => Math.round(this.#options.startUs + k * this.#tickUs);
     const regimes: Regime[] = [];
     if (ticks > 0) {
       for (let r = 0; r < this.#regimes.length; r++) {
@@ -520,10 +523,10 @@ class MarketFeed implements Feed {
     // The engine only runs as far as the emitted samples, so every label is for generated data.
     return {
       feed: this.name,
-      options: { ...this.#o },
+      options: { ...this.#options },
       channels: [...this.channels],
       samples: this.#samples,
-      startUs: this.#samples > 0 ? this.#o.startUs : null,
+      startUs: this.#samples > 0 ? this.#options.startUs : null,
       endUs: this.#samples > 0 ? this.#sampleTime(this.#samples - 1) : null,
       anomalies: this.#anomalies.map((a) => ({ ...a })),
       changePoints: this.#changes.map((c) => ({ ...c })),

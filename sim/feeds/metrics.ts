@@ -281,7 +281,7 @@ class MetricsFeed implements Feed {
   readonly name = "metrics";
   readonly channels: readonly string[];
   readonly batch: number;
-  readonly #o: Resolved;
+  readonly #options: Resolved;
   readonly #series: Series[];
   readonly #noise: Prng;
   readonly #events: Prng;
@@ -290,7 +290,7 @@ class MetricsFeed implements Feed {
   readonly #changes: ChangePoint[] = [];
 
   constructor(o: Resolved) {
-    this.#o = o;
+    this.#options = o;
     this.batch = o.batch;
     this.channels = metricChannels(o.series);
     const root = new Prng(o.seed);
@@ -304,15 +304,15 @@ class MetricsFeed implements Feed {
   }
 
   #gap(): number {
-    return Math.round(this.#events.exponential(1 / this.#o.anomalyEverySamples));
+    return Math.round(this.#events.exponential(1 / this.#options.anomalyEverySamples));
   }
 
   #time(index: number): number {
-    return this.#o.startUs + Math.max(0, index) * this.#o.intervalUs;
+    return this.#options.startUs + Math.max(0, index) * this.#options.intervalUs;
   }
 
   next(): SampleFrame[] {
-    const o = this.#o;
+    const o = this.#options;
     const batch = o.batch;
     const t = new Float64Array(batch);
     const daily = new Float64Array(batch);
@@ -393,7 +393,7 @@ class MetricsFeed implements Feed {
   }
 
   #startAnomaly(c: number, s: Series, index: number): void {
-    const o = this.#o;
+    const o = this.#options;
     const ev = this.#events;
     const kind = o.anomalyKinds[ev.int(o.anomalyKinds.length)]!;
     // Lasting changes head back towards the original level once away from it, so that offsets
@@ -460,10 +460,10 @@ class MetricsFeed implements Feed {
     const n = this.#samples;
     return {
       feed: this.name,
-      options: { ...this.#o, anomalyKinds: [...this.#o.anomalyKinds] },
+      options: { ...this.#options, anomalyKinds: [...this.#options.anomalyKinds] },
       channels: [...this.channels],
       samples: n,
-      startUs: n > 0 ? this.#o.startUs : null,
+      startUs: n > 0 ? this.#options.startUs : null,
       endUs: n > 0 ? this.#time(n - 1) : null,
       anomalies: this.#anomalies.map((a) => ({ ...a })),
       changePoints: this.#changes.map((c) => ({ ...c })),

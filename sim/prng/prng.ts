@@ -13,10 +13,11 @@ export type PrngState = [number, number, number, number];
 
 /** A seeded PRNG. The same seed gives the same sequence on every runtime. */
 export class Prng {
-  #a: number;
-  #b: number;
-  #c: number;
-  #d: number;
+  // sfc32's state: three words and a counter.
+  #stateA: number;
+  #stateB: number;
+  #stateC: number;
+  #counter: number;
   // The second draw of the polar method, kept as a number and a flag (a field that switches
   // between a number and undefined costs an allocation per draw).
   #spare = 0;
@@ -24,7 +25,9 @@ export class Prng {
 
   constructor(seed: number | string | PrngState) {
     if (Array.isArray(seed)) {
-      [this.#a, this.#b, this.#c, this.#d] = seed.map((x) => x >>> 0) as PrngState;
+      [this.#stateA, this.#stateB, this.#stateC, this.#counter] = seed.map((x) =>
+        x >>> 0
+      ) as PrngState;
       return;
     }
     let s = typeof seed === "number"
@@ -37,10 +40,10 @@ export class Prng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.#a = next();
-    this.#b = next();
-    this.#c = next();
-    this.#d = next();
+    this.#stateA = next();
+    this.#stateB = next();
+    this.#stateC = next();
+    this.#counter = next();
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
@@ -48,17 +51,17 @@ export class Prng {
    * The generator's state, for saving. (A cached spare normal is dropped, so save between draws.)
    */
   state(): PrngState {
-    return [this.#a, this.#b, this.#c, this.#d];
+    return [this.#stateA, this.#stateB, this.#stateC, this.#counter];
   }
 
   /** A uniform unsigned 32-bit integer. */
   nextUint32(): number {
-    const t = (((this.#a + this.#b) | 0) + this.#d) | 0;
-    this.#d = (this.#d + 1) | 0;
-    this.#a = this.#b ^ (this.#b >>> 9);
-    this.#b = (this.#c + (this.#c << 3)) | 0;
-    this.#c = (this.#c << 21) | (this.#c >>> 11);
-    this.#c = (this.#c + t) | 0;
+    const t = (((this.#stateA + this.#stateB) | 0) + this.#counter) | 0;
+    this.#counter = (this.#counter + 1) | 0;
+    this.#stateA = this.#stateB ^ (this.#stateB >>> 9);
+    this.#stateB = (this.#stateC + (this.#stateC << 3)) | 0;
+    this.#stateC = (this.#stateC << 21) | (this.#stateC >>> 11);
+    this.#stateC = (this.#stateC + t) | 0;
     return t >>> 0;
   }
 

@@ -120,7 +120,7 @@ export class ReplayReading {
   /** When the reading started (the clock's µs). */
   t0 = 0;
   readonly #reader: RecordingReader;
-  readonly #o: ReplayReadingOptions;
+  readonly #options: ReplayReadingOptions;
   readonly #stage: IncidentStage | undefined;
   readonly #notReplayed = new Set<string>();
   /** Output subjects past the outputs caused by inputs the start state holds. */
@@ -134,7 +134,7 @@ export class ReplayReading {
 
   constructor(reader: RecordingReader, options: ReplayReadingOptions) {
     this.#reader = reader;
-    this.#o = options;
+    this.#options = options;
     this.#bytes = reader.headerBytes;
     this.#stage = options.incidents === undefined
       ? undefined
@@ -157,16 +157,16 @@ export class ReplayReading {
   };
 
   readonly #output = (subject: string, data: Uint8Array): void => {
-    if (!this.#o.replayed.has(kindOf(subject))) return;
+    if (!this.#options.replayed.has(kindOf(subject))) return;
     this.outputs++;
     if (this.inRange) this.rangeOutputs++;
-    this.#o.onOutput?.(subject, data);
-    if (this.#o.verify && this.#compares(subject)) this.cmp.replayed(subject, data);
+    this.#options.onOutput?.(subject, data);
+    if (this.#options.verify && this.#compares(subject)) this.cmp.replayed(subject, data);
   };
 
   /** Whether `verify` compares the outputs on `subject`. */
   #compares(subject: string): boolean {
-    return this.#o.compared === undefined || this.#o.compared.has(kindOf(subject));
+    return this.#options.compared === undefined || this.#options.compared.has(kindOf(subject));
   }
 
   /** Outputs the actors published, counted only. */
@@ -193,7 +193,7 @@ export class ReplayReading {
 
   /** Reports progress. */
   progress(): void {
-    this.#o.onProgress?.({
+    this.#options.onProgress?.({
       bytes: this.#bytes,
       fileBytes: this.#reader.fileBytes,
       inputs: this.warmupInputs + this.inputs,
@@ -204,9 +204,9 @@ export class ReplayReading {
 
   /** Reads the recording through, handing its inputs to `sink`. */
   async read(sink: InputSink): Promise<void> {
-    const { clock, toUs, verify } = this.#o;
+    const { clock, toUs, verify } = this.#options;
     this.t0 = clock.now();
-    this.#nextProgress = this.t0 + this.#o.progressEveryS * 1e6;
+    this.#nextProgress = this.t0 + this.#options.progressEveryS * 1e6;
     for await (const batch of this.#reader.batches()) {
       for (const m of batch) {
         this.#bytes = m.offset + 8 + m.data.byteLength;
@@ -230,7 +230,7 @@ export class ReplayReading {
           await sink.flush();
           this.#stage.takeRecord(m.data);
         } else if (area === "out") {
-          if (!this.#o.replayed.has(kindOf(m.subject)) || this.#beforeStart(m)) continue;
+          if (!this.#options.replayed.has(kindOf(m.subject)) || this.#beforeStart(m)) continue;
           this.recordedOutputs++;
           if (verify && this.#compares(m.subject)) this.#recorded(m);
         } else if (area === "dlq") {
@@ -247,7 +247,7 @@ export class ReplayReading {
       const id = envelopeField(m.data, "id");
       if (id !== undefined) this.#notReplayed.add(id);
     } else if (
-      area === "out" && this.#o.replayed.has(kindOf(m.subject)) && !this.#beforeStart(m)
+      area === "out" && this.#options.replayed.has(kindOf(m.subject)) && !this.#beforeStart(m)
     ) {
       const cause = envelopeField(m.data, "cause");
       if (cause !== undefined && this.#notReplayed.has(cause)) return;
@@ -258,7 +258,7 @@ export class ReplayReading {
 
   /** Whether a recorded output was caused by an input its instance's start state holds. */
   #beforeStart(m: RecordedMessage): boolean {
-    const held = this.#o.held;
+    const held = this.#options.held;
     if (held === undefined || held.size === 0) return false;
     if (this.#pastStart.has(m.subject)) return false;
     const ids = held.get(streamOfOutput(m.subject));
@@ -284,13 +284,13 @@ export class ReplayReading {
   /** A recorded output to compare with the replay's. */
   #recorded(m: RecordedMessage): void {
     this.cmp.recorded(m.subject, m.data.slice(), m.index);
-    this.#o.onRecordedOutput?.(m.subject, m.data);
+    this.#options.onRecordedOutput?.(m.subject, m.data);
   }
 
   /** An input, before the range (applied at once) or in it (paced). */
   async #input(m: RecordedMessage, area: "feed" | "ctl", sink: InputSink): Promise<void> {
-    const { clock, speed } = this.#o;
-    if (m.tUs >= this.#o.fromUs) {
+    const { clock, speed } = this.#options;
+    if (m.tUs >= this.#options.fromUs) {
       if (!this.inRange) {
         await sink.flush(); // the warm-up's outputs are out
         this.inRange = true;
@@ -319,9 +319,9 @@ export class ReplayReading {
     if (++this.#sinceFlush >= FLUSH_EVERY_INPUTS) {
       await sink.breathe();
       this.#sinceFlush = 0;
-      if (this.#o.onProgress && clock.now() >= this.#nextProgress) {
+      if (this.#options.onProgress && clock.now() >= this.#nextProgress) {
         this.progress();
-        this.#nextProgress = clock.now() + this.#o.progressEveryS * 1e6;
+        this.#nextProgress = clock.now() + this.#options.progressEveryS * 1e6;
       }
     }
   }

@@ -113,8 +113,8 @@ interface WorkerState extends MergeQueue {
 /** The worker threads of one replay. */
 export class ReplayThreads {
   readonly threads: number;
-  readonly #o: ReplayThreadsOptions;
-  readonly #w: WorkerState[] = [];
+  readonly #options: ReplayThreadsOptions;
+  readonly #workers: WorkerState[] = [];
   readonly #defs: AnyActorDefinition[];
   readonly #configs = new Map<string, unknown>();
   /** partition -> worker. */
@@ -139,7 +139,7 @@ export class ReplayThreads {
 
   private constructor(o: ReplayThreadsOptions) {
     this.threads = o.threads;
-    this.#o = o;
+    this.#options = o;
     this.#defs = o.kinds.map((k) => o.registry[k]!);
     // The configurations as a host parses them (a bad one throws ConfigError here, before any
     // thread).
@@ -153,7 +153,7 @@ export class ReplayThreads {
       );
     }
     this.#channelsMax = o.limits.channelsMax ?? CHANNELS_MAX_DEFAULT;
-    this.#merged = new OutputMerge(this.#w, (subject, data) => o.onOutput(subject, data));
+    this.#merged = new OutputMerge(this.#workers, (subject, data) => o.onOutput(subject, data));
   }
 
   /** Starts the workers and their hosts. */
@@ -169,13 +169,13 @@ export class ReplayThreads {
   }
 
   async #start(): Promise<void> {
-    const o = this.#o;
+    const o = this.#options;
     const registryModule = o.registryModule === undefined
       ? undefined
       : (await workerModuleUrl(new URL(o.registryModule))).href;
     this.#registryKey = registryModule ?? "";
     for (let i = 0; i < o.threads; i++) {
-      this.#w.push({
+      this.#workers.push({
         worker: undefined,
         detach: undefined,
         writer: new BatchWriter(),
@@ -190,7 +190,7 @@ export class ReplayThreads {
         inspect: undefined,
       });
     }
-    const started = this.#w.map(async (w, i) => {
+    const started = this.#workers.map(async (w, i) => {
       const worker = await acquireWorker(this.#registryKey);
       w.worker = worker;
       if (this.#closed) await worker.terminate();
@@ -207,9 +207,9 @@ export class ReplayThreads {
     });
     const [spread, ...rest] = await Promise.allSettled([spreading, ...started]);
     for (const r of [spread, ...rest]) if (r.status === "rejected") throw r.reason;
-    const owned: number[][] = this.#w.map(() => []);
+    const owned: number[][] = this.#workers.map(() => []);
     for (let p = 0; p < PARTITIONS; p++) owned[this.#owners[p]!]!.push(p);
-    this.#w.forEach((w, i) =>
+    this.#workers.forEach((w, i) =>
       this.#post(w, {
         type: "init",
         kinds: o.kinds,
@@ -221,7 +221,7 @@ export class ReplayThreads {
         owned: owned[i]!,
       })
     );
-    await this.#until(() => this.#w.every((w) => w.ready));
+    await this.#until(() => this.#workers.every((w) => w.ready));
   }
 
   /** Listens to a worker; returns what stops listening. */
@@ -229,7 +229,7 @@ export class ReplayThreads {
     const name = `Replay worker ${i + 1} of ${this.threads}`;
     const onMessage = (msg: FromWorker) => {
       try {
-        this.#onMessage(this.#w[i]!, msg, name);
+        this.#onMessage(this.#workers[i]!, msg, name);
       } catch (err) {
         this.#fail(new ReplayThreadError(`${name}: ${(err as Error).message}`, { cause: err }));
       }
@@ -287,9 +287,9 @@ export class ReplayThreads {
 
   #take(w: WorkerState, out: WorkerOutputs): void {
     for (const e of w.reader.read(out)) w.queue.push(e);
-    if (out.counted > 0) this.#o.onCount(out.counted);
+    if (out.counted > 0) this.#options.onCount(out.counted);
     this.deadLetters += out.deadLetters;
-    for (const line of out.log) this.#o.log(line);
+    for (const line of out.log) this.#options.log(line);
   }
 
   // --- inputs ------------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ export class ReplayThreads {
     if (route.streams.length === 0) return;
     // Validation as the host does it, so that a rejected frame is dead-lettered once.
     try {
-      const { frame } = decodeFrame(data, this.#o.limits);
+      const { frame } = decodeFrame(data, this.#options.limits);
       if (frame.channel !== channel) throw new Error("channel");
     } catch {
       this.#send(route.workers[0]!, index, subject, data, INPUT_FEED);
@@ -371,7 +371,7 @@ export class ReplayThreads {
     if (!def) return; // a kind not replayed: every host ignores it
     let config: unknown;
     try {
-      const envelope = decodeEnvelope(data, this.#o.limits);
+      const envelope = decodeEnvelope(data, this.#options.limits);
       config = def.parseConfig(envelope.body, this.#configs.get(kind), `ctl.${kind}`);
     } catch {
       this.#send(0, index, subject, data, INPUT_CTL); // one host dead-letters it
@@ -414,7 +414,7 @@ export class ReplayThreads {
   }
 
   #send(w: number, index: number, subject: string, data: Uint8Array, flags: number): void {
-    const state = this.#w[w]!;
+    const state = this.#workers[w]!;
     state.writer.append(index, subject, data, flags);
     if (state.writer.bytes >= BATCH_BYTES) this.#ship();
   }
@@ -425,7 +425,7 @@ export class ReplayThreads {
   #ship(): void {
     this.#pendingInputs = 0;
     const through = this.#next - 1;
-    for (const w of this.#w) {
+    for (const w of this.#workers) {
       if (w.writer.count === 0) {
         // Nothing new for it: caught up to here now, or once the batches it has come back.
         if (w.inFlight === 0) w.through = through;
@@ -446,13 +446,13 @@ export class ReplayThreads {
   /** Waits while a worker has too many batches in hand (the replay must not read far ahead). */
   breathe(): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
-    return this.#until(() => this.#w.every((w) => w.inFlight < IN_FLIGHT_MAX));
+    return this.#until(() => this.#workers.every((w) => w.inFlight < IN_FLIGHT_MAX));
   }
 
   /** Sends what is batched and waits until every input so far is applied and its outputs merged. */
   async flush(): Promise<void> {
     this.#ship();
-    await this.#until(() => this.#w.every((w) => w.inFlight === 0));
+    await this.#until(() => this.#workers.every((w) => w.inFlight === 0));
     this.#merged.merge();
   }
 
@@ -464,14 +464,14 @@ export class ReplayThreads {
     which: { kind: string; key: string } | undefined,
   ): Promise<ReplayInspection | { streams: string[] } | undefined> {
     await this.flush();
-    for (const w of this.#w) this.#post(w, { type: "end", inspect: which });
-    await this.#until(() => this.#w.every((w) => w.ended));
-    for (const w of this.#w) w.through = Infinity;
+    for (const w of this.#workers) this.#post(w, { type: "end", inspect: which });
+    await this.#until(() => this.#workers.every((w) => w.ended));
+    for (const w of this.#workers) w.through = Infinity;
     this.#merged.merge();
     this.#finished = true;
     if (!which) return undefined;
     const streams: string[] = [];
-    for (const w of this.#w) {
+    for (const w of this.#workers) {
       const r = w.inspect;
       if (r && !("streams" in r)) return r;
       if (r) streams.push(...r.streams);
@@ -488,7 +488,7 @@ export class ReplayThreads {
     if (this.#closed) return;
     this.#closed = true;
     const reuse = this.#finished && !this.#failure;
-    await Promise.all(this.#w.map(async (w) => {
+    await Promise.all(this.#workers.map(async (w) => {
       w.detach?.();
       if (!w.worker) return;
       if (reuse) releaseWorker(w.worker, this.#registryKey);

@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { barsKernel, CLOSED_FIELDS, type ClosedBars } from "../../actors/bars/mod.ts";
-import { BarBuckets, historyBarSizeUs } from "../../collab/bar_buckets.ts";
+import { BarBuckets, historyBarSizeUs } from "../../collab/history/bar_buckets.ts";
 import { HISTORY_BAR_COLUMNS, type HistoryBars } from "../../protocol/mod.ts";
 import { Prng } from "../../sim/mod.ts";
 

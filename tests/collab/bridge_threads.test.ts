@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { defaultHostConfig, NatsBus, ThreadedHost } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
-import { appliedEntry } from "../../collab/applied_settings.ts";
+import { appliedEntry } from "../../collab/session/applied_settings.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { connectClient, tokenFor, waitFor } from "./_support.ts";

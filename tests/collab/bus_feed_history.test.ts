@@ -11,10 +11,10 @@ import * as assert from "uvu/assert";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { ensureFeedStream, InProcessBus, NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab, loadKeyring } from "../../collab/mod.ts";
-import { BusFeedHistory } from "../../collab/bus_feed_history.ts";
-import { FeedStreamHistory } from "../../collab/feed_stream_history.ts";
-import { FindingLog } from "../../collab/finding_log.ts";
-import { HistoryService } from "../../collab/history_service.ts";
+import { BusFeedHistory } from "../../collab/history/bus_feed_history.ts";
+import { FeedStreamHistory } from "../../collab/history/feed_stream/feed_stream_history.ts";
+import { FindingLog } from "../../collab/history/finding_log.ts";
+import { HistoryService } from "../../collab/history/history_service.ts";
 import {
   type Bus,
   decodeHistoryResponse,

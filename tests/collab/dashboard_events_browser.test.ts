@@ -110,7 +110,7 @@ test("an anomaly row says outside only outside the band, names the view that sco
   assert.match(inside, /^2020-01-02 02:30:00\.000 /, "another day's event shows its date");
   assert.match(outside, "above the band");
   assert.match(outside, /^\d\d:\d\d:\d\d\.\d\d\d /, "today's shows its time only");
-  // The same severity as troupe watch's finding (collab/finding.ts).
+  // The same severity as troupe watch's finding (collab/findings/finding.ts).
   const watched = bytes.map((b, i) =>
     findingsOf(outSubject("anomaly", events[i]!.channel), b, 0)[0]!.severity
   );

@@ -8,7 +8,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import * as ws from "ws";
 import * as Y from "yjs";
-import { binaryFrame } from "../../collab/_frame_writer.ts";
+import { binaryFrame } from "../../collab/socket/_frame_writer.ts";
 import { launchCollab } from "../../collab/mod.ts";
 import { Prng } from "../../sim/mod.ts";
 import { tempDir } from "../_support/nats.ts";

@@ -13,10 +13,10 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
-import { FeedStreamHistory } from "../../collab/feed_stream_history.ts";
-import { FindingLog } from "../../collab/finding_log.ts";
-import { type FrameReader, HistoryCache } from "../../collab/history_cache.ts";
-import { HistoryService } from "../../collab/history_service.ts";
+import { FeedStreamHistory } from "../../collab/history/feed_stream/feed_stream_history.ts";
+import { FindingLog } from "../../collab/history/finding_log.ts";
+import { type FrameReader, HistoryCache } from "../../collab/history/feed_stream/history_cache.ts";
+import { HistoryService } from "../../collab/history/history_service.ts";
 import { loadKeyring } from "../../collab/mod.ts";
 import {
   encodeEnvelope,

@@ -4,7 +4,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { IncidentLog } from "../../collab/incident_log.ts";
+import { IncidentLog } from "../../collab/history/incident_log.ts";
 import { encodeIncident, encodeValue, type Incident } from "../../protocol/mod.ts";
 
 const test = suite("incident log");

@@ -14,8 +14,8 @@ import {
 } from "../../actors/incidents/mod.ts";
 import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
-import { IncidentLog } from "../../collab/incident_log.ts";
-import { IncidentSeed } from "../../collab/incident_seed.ts";
+import { IncidentLog } from "../../collab/history/incident_log.ts";
+import { IncidentSeed } from "../../collab/history/incident_seed.ts";
 import {
   decodeHistoryResponse,
   decodeIncidentList,

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { M4Buckets } from "../../collab/m4_buckets.ts";
+import { M4Buckets } from "../../collab/history/m4_buckets.ts";
 import { Prng } from "../../sim/mod.ts";
 
 const test = suite("M4 buckets");

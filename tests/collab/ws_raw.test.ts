@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { WebSocket, WebSocketServer } from "ws";
-import { rawSocket, senderIdle, wsRawAvailable } from "../../collab/_ws_raw.ts";
+import { rawSocket, senderIdle, wsRawAvailable } from "../../collab/socket/_ws_raw.ts";
 
 const test = suite("ws raw fields");
 

@@ -11,7 +11,7 @@
  * must be; a lost frame or a frame applied twice moves every later one.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import process from "node:process";
@@ -256,6 +256,27 @@ console.log(JSON.stringify({ prebuilt: b.prebuilt, js: b.js.byteLength, worker: 
   const got = JSON.parse(out) as { prebuilt: boolean; js: number; worker: number };
   assert.is(got.prebuilt, true, out);
   assert.ok(got.js > 50_000 && got.worker > 1_000, out);
+});
+
+test("the package leaves the benchmarks out, and its troupe bench says where they run", async () => {
+  const { dir: project } = await packedProject();
+  const pkg = join(project, "node_modules", "troupe");
+  assert.ok(existsSync(join(pkg, "cli", "commands", "bench.ts")), "is the package installed?");
+  assert.ok(existsSync(join(pkg, "dist", "cli", "commands", "bench.js")), "is it built?");
+  assert.not.ok(existsSync(join(pkg, "bench")), "bench/ is in the package");
+  assert.not.ok(existsSync(join(pkg, "dist", "bench")), "dist/bench/ is in the package");
+  for (const args of [["bench", "--list"], ["bench", "detect", "--seeds", "1"]]) {
+    const [cmd, argv] = installedTroupe(project, args);
+    const child = spawn(cmd, argv, { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
+    const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+    assert.is(code, 1, out);
+    assert.match(out, "troupe bench: the benchmarks are not part of the installed package");
+    assert.match(out, "run them from a checkout of troupe's repository");
+    assert.not.match(out, /\n\s+at /, `a stack trace:\n${out}`);
+  }
 });
 
 test.run();

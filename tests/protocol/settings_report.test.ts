@@ -8,7 +8,7 @@ import {
   settingsQuerySubject,
   settingsReportSubject,
 } from "../../protocol/mod.ts";
-import { mergeReports } from "../../collab/applied_settings.ts";
+import { mergeReports } from "../../collab/session/applied_settings.ts";
 
 const test = suite("settings reports on the wire");
 

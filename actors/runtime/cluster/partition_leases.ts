@@ -94,7 +94,7 @@ const RECOVERING = Symbol("recovering");
 
 /** Keeps a host's share of the partitions by lease. */
 export class PartitionLeases {
-  readonly #o: PartitionLeasesOptions;
+  readonly #options: PartitionLeasesOptions;
   readonly #owned = new Map<number, Owned>();
   readonly counts: LeaseCounts = { claimed: 0, takeovers: 0, released: 0, lost: 0 };
   /** Writes refused by fences of partitions since dropped. */
@@ -122,7 +122,7 @@ export class PartitionLeases {
   readonly #clearTimeout: HostTimers["clearTimeout"];
 
   constructor(options: PartitionLeasesOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#startedMs = this.#wall();
     this.#clock = options.clock ?? (() => performance.now());
     const timers = options.timers ?? REAL_TIMERS;
@@ -131,7 +131,7 @@ export class PartitionLeases {
   }
 
   #wall(): number {
-    return this.#o.now?.() ?? Date.now();
+    return this.#options.now?.() ?? Date.now();
   }
 
   /** The partitions held, ascending. */
@@ -168,10 +168,10 @@ export class PartitionLeases {
   async start(): Promise<void> {
     await this.#renewBeat();
     await this.#look();
-    this.#loop("renew", () => this.#renewBeat(), this.#o.heartbeatMs);
+    this.#loop("renew", () => this.#renewBeat(), this.#options.heartbeatMs);
     this.#loop("look", () => this.#look(), this.#lookMs());
     // A partition released elsewhere is claimed at once, not at the next look.
-    this.#released = this.#o.bus.subscribe(partitionEventSubject("released"), () => {
+    this.#released = this.#options.bus.subscribe(partitionEventSubject("released"), () => {
       if (this.#ticking.look || this.#stopping) return;
       this.#clearTimeout(this.#timers.look);
       this.#loop("look", () => this.#look(), 0);
@@ -179,17 +179,17 @@ export class PartitionLeases {
   }
 
   #lookMs(): number {
-    return this.#o.lookMs ?? Math.min(this.#o.heartbeatMs, LOOK_MS_MAX);
+    return this.#options.lookMs ?? Math.min(this.#options.heartbeatMs, LOOK_MS_MAX);
   }
 
   #loop(name: "renew" | "look", beat: () => Promise<void>, delayMs: number): void {
     if (this.#stopping) return;
     this.#timers[name] = this.#setTimeout(() => {
       this.#ticking[name] = beat().catch((err) =>
-        this.#o.log(`leases: ${name} failed: ${describeError(err)}`)
+        this.#options.log(`leases: ${name} failed: ${describeError(err)}`)
       ).finally(() => {
         this.#ticking[name] = undefined;
-        this.#loop(name, beat, name === "renew" ? this.#o.heartbeatMs : this.#lookMs());
+        this.#loop(name, beat, name === "renew" ? this.#options.heartbeatMs : this.#lookMs());
       });
     }, delayMs);
   }
@@ -205,17 +205,17 @@ export class PartitionLeases {
     await handoffs;
     this.#clearTimeout(this.#timers.renew);
     await this.#ticking.renew;
-    await this.#o.bucket.leave(this.#o.hostId).catch(() => {});
+    await this.#options.bucket.leave(this.#options.hostId).catch(() => {});
   }
 
   /** Drops a partition whose host failed (its journal cannot be written): released if held. */
   failed(partition: number, err: unknown): void {
     const o = this.#owned.get(partition);
     if (!o || o.leaving) return;
-    this.#o.log(`partition ${partition}: ${describeError(err)}; letting it go`);
+    this.#options.log(`partition ${partition}: ${describeError(err)}; letting it go`);
     o.fence.lose(describeError(err));
     o.leaving = this.#drop(partition, o, "lost", describeError(err)).then(() =>
-      this.#o.bucket.release(o.held).then(() => {}, () => {})
+      this.#options.bucket.release(o.held).then(() => {}, () => {})
     );
   }
 
@@ -223,11 +223,13 @@ export class PartitionLeases {
   async #renewBeat(): Promise<void> {
     const sent = this.#clock();
     await Promise.all([
-      this.#o.bucket.present({
-        host: this.#o.hostId,
+      this.#options.bucket.present({
+        host: this.#options.hostId,
         startedMs: this.#startedMs,
         renewedMs: this.#wall(),
-        ...(this.#o.httpPort?.() === undefined ? {} : { httpPort: this.#o.httpPort!()! }),
+        ...(this.#options.httpPort?.() === undefined
+          ? {}
+          : { httpPort: this.#options.httpPort!()! }),
       }).then(() => (this.lastBeatMs = sent)),
       this.#renewAll(),
     ]);
@@ -236,23 +238,23 @@ export class PartitionLeases {
   /** Looks at the cluster: hands off what the share gives to others, claims what is free. */
   async #look(): Promise<void> {
     if (this.#stopping) return;
-    const view = await this.#o.bucket.view();
+    const view = await this.#options.bucket.view();
     this.view = view;
-    for (const d of view.damaged) this.#o.log(`leases: ${d.key} unreadable (${d.reason})`);
-    const live = [...new Set([...view.hosts.map((h) => h.host), this.#o.hostId])];
-    const share = assignPartitions(this.#o.count, live);
+    for (const d of view.damaged) this.#options.log(`leases: ${d.key} unreadable (${d.reason})`);
+    const live = [...new Set([...view.hosts.map((h) => h.host), this.#options.hostId])];
+    const share = assignPartitions(this.#options.count, live);
     const moves: Promise<void>[] = [];
     for (const p of this.owned()) {
       const to = share[p];
-      if (to !== this.#o.hostId && to !== undefined) {
+      if (to !== this.#options.hostId && to !== undefined) {
         moves.push(this.#handOff(p, `rebalance to ${to}`));
       }
     }
     // Handoffs go on in the background, renewed until released: a slow flush delays no renewal.
     void moves;
     const claims: Promise<void>[] = [];
-    for (let p = 0; p < this.#o.count; p++) {
-      if (share[p] === this.#o.hostId && !this.#owned.has(p) && !view.leases.has(p)) {
+    for (let p = 0; p < this.#options.count; p++) {
+      if (share[p] === this.#options.hostId && !this.#owned.has(p) && !view.leases.has(p)) {
         claims.push(this.#claim(p));
       }
     }
@@ -261,7 +263,7 @@ export class PartitionLeases {
   }
 
   async #renewAll(): Promise<void> {
-    const ttl = this.#o.bucket.ttlMs;
+    const ttl = this.#options.bucket.ttlMs;
     await Promise.all([...this.#owned].map(([p, o]) => {
       if (o.releasing || o.fence.lost !== undefined) return;
       if (!o.fence.fresh()) {
@@ -277,10 +279,10 @@ export class PartitionLeases {
     const sent = this.#clock();
     let renewed: HeldLease | undefined | null;
     try {
-      renewed = await this.#o.bucket.renew(o.held, this.#wall());
+      renewed = await this.#options.bucket.renew(o.held, this.#wall());
     } catch (err) {
       // NATS unreachable: the fence runs out on its own unless a later renewal is stored.
-      this.#o.log(`partition ${p}: cannot renew its lease: ${describeError(err)}`);
+      this.#options.log(`partition ${p}: cannot renew its lease: ${describeError(err)}`);
       renewed = null;
     }
     if (renewed === undefined) {
@@ -296,28 +298,29 @@ export class PartitionLeases {
   }
 
   async #claim(p: number): Promise<void> {
-    const was = await this.#o.bucket.state(p);
+    const was = await this.#options.bucket.state(p);
     const sent = this.#clock();
-    const held = await this.#o.bucket.claim(p, this.#o.hostId, this.#wall());
+    const held = await this.#options.bucket.claim(p, this.#options.hostId, this.#wall());
     if (!held) return; // another host won the race
     const prev = this.#seen.get(p);
-    const what: PartitionEventKind = was === "free" && prev !== undefined && prev !== this.#o.hostId
-      ? "taken"
-      : "claimed";
-    const reason = what === "taken" ? `lease of ${prev} expired` : `share of ${this.#o.hostId}`;
+    const what: PartitionEventKind =
+      was === "free" && prev !== undefined && prev !== this.#options.hostId ? "taken" : "claimed";
+    const reason = what === "taken"
+      ? `lease of ${prev} expired`
+      : `share of ${this.#options.hostId}`;
     const fence = new LeaseFence(p, {
       epoch: held.lease.epoch,
-      deadlineMs: sent + this.#o.bucket.ttlMs * 0.75,
+      deadlineMs: sent + this.#options.bucket.ttlMs * 0.75,
       clock: this.#clock,
     });
     const o: Owned = { held, fence, runner: Promise.resolve(undefined), sinceMs: sent };
     this.#owned.set(p, o);
     if (what === "taken") this.counts.takeovers++;
     this.counts.claimed++;
-    this.#o.log(`partition ${p}: ${what} (epoch ${held.lease.epoch}, ${reason}); recovering`);
+    this.#options.log(`partition ${p}: ${what} (epoch ${held.lease.epoch}, ${reason}); recovering`);
     this.#announce(what, p, held.lease.epoch, reason);
     // Recovery goes on in the background: the heartbeats (this partition's renewals) go on.
-    o.runner = this.#o.start(p, fence).catch((err) => {
+    o.runner = this.#options.start(p, fence).catch((err) => {
       this.failed(p, err);
       return undefined;
     });
@@ -331,7 +334,7 @@ export class PartitionLeases {
     o.leaving = (async () => {
       // A partition still recovering has nothing to flush: it is let go now, not after its
       // recovery, which may wait out a leader election for longer than a stopping host has (a
-      // SIGTERM handoff took over 10 s so in the 3-node cluster test). Its fence is lost first,
+      // SIGTERM handoff in the 3-node cluster test waited so). Its fence is lost first,
       // so the recovery writes nothing; it is abandoned once it is done.
       const runner = await Promise.race([o.runner, Promise.resolve(RECOVERING)]);
       if (runner === RECOVERING) {
@@ -339,18 +342,18 @@ export class PartitionLeases {
         void o.runner.then((r) => r?.abandon()).catch(() => {});
       } else {
         await runner?.stop().catch((err) =>
-          this.#o.log(`partition ${p}: stopping: ${describeError(err)}`)
+          this.#options.log(`partition ${p}: stopping: ${describeError(err)}`)
         );
       }
       // Nothing more is written under this lease, whatever is still on its way out.
       o.fence.lose(`partition ${p} released (${reason})`);
       o.releasing = true;
       await o.renewing;
-      const released = await this.#o.bucket.release(o.held).catch(() => false);
+      const released = await this.#options.bucket.release(o.held).catch(() => false);
       this.#forget(p, o);
       if (released) {
         this.counts.released++;
-        this.#o.log(`partition ${p}: released (${reason})`);
+        this.#options.log(`partition ${p}: released (${reason})`);
         this.#announce("released", p, o.fence.epoch, reason);
       }
     })();
@@ -360,7 +363,7 @@ export class PartitionLeases {
   /** Stops a partition whose lease is lost: nothing more is written for it. */
   async #drop(p: number, o: Owned, what: "lost", reason: string): Promise<void> {
     this.counts.lost++;
-    this.#o.log(`partition ${p}: ${what}: ${reason}; stopped writing it`);
+    this.#options.log(`partition ${p}: ${what}: ${reason}; stopped writing it`);
     const runner = await o.runner;
     await runner?.abandon().catch(() => {});
     this.#forget(p, o);
@@ -375,19 +378,19 @@ export class PartitionLeases {
 
   #announce(what: PartitionEventKind, partition: number, epoch: number, reason: string): void {
     try {
-      this.#o.bus.publish(
+      this.#options.bus.publish(
         partitionEventSubject(what),
         encodePartitionEvent({
           what,
           partition,
-          host: this.#o.hostId,
+          host: this.#options.hostId,
           epoch,
           reason,
           ts: Math.round(this.#wall() * 1000),
         }),
       );
     } catch (err) {
-      this.#o.log(
+      this.#options.log(
         `leases: cannot announce ${what} of partition ${partition}: ${describeError(err)}`,
       );
     }

@@ -50,7 +50,7 @@ interface Holding {
 
 /** Keeps one stage's lease for this host: claims it when free, renews it, hands it off. */
 export class StageLeaseKeeper {
-  readonly #o: StageLeaseKeeperOptions;
+  readonly #options: StageLeaseKeeperOptions;
   readonly #timers: HostTimers;
   readonly #clock: () => number;
   #holding: Holding | undefined;
@@ -63,7 +63,7 @@ export class StageLeaseKeeper {
   readonly counts = { takeovers: 0, claimed: 0 };
 
   constructor(options: StageLeaseKeeperOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#timers = options.timers ?? REAL_TIMERS;
     this.#clock = options.clock ?? (() => performance.now());
   }
@@ -87,30 +87,30 @@ export class StageLeaseKeeper {
     if (!h) return;
     this.#holding = undefined;
     const runner = await h.runner;
-    await runner?.stop().catch((err) => this.#o.log(`stopping: ${describeError(err)}`));
+    await runner?.stop().catch((err) => this.#options.log(`stopping: ${describeError(err)}`));
     if (h.fence.lost !== undefined) return;
-    const released = await this.#o.bucket.releaseStage(h.held).catch((err) => {
-      this.#o.log(`cannot release its lease: ${describeError(err)}; it expires on its own`);
+    const released = await this.#options.bucket.releaseStage(h.held).catch((err) => {
+      this.#options.log(`cannot release its lease: ${describeError(err)}; it expires on its own`);
       return false;
     });
-    if (released) this.#o.log(`released (epoch ${h.held.lease.epoch}): handed off`);
+    if (released) this.#options.log(`released (epoch ${h.held.lease.epoch}): handed off`);
   }
 
   #schedule(ms: number): void {
     if (this.#stopped) return;
     this.#timer = this.#timers.setTimeout(() => {
       this.#beat = this.#heartbeat().catch((err) =>
-        this.#o.log(`lease heartbeat: ${describeError(err)}`)
-      ).finally(() => this.#schedule(this.#o.heartbeatMs));
+        this.#options.log(`lease heartbeat: ${describeError(err)}`)
+      ).finally(() => this.#schedule(this.#options.heartbeatMs));
     }, ms);
   }
 
   async #heartbeat(): Promise<void> {
     const h = this.#holding;
     if (h) return await this.#renew(h);
-    const current = await this.#o.bucket.stageLease(this.#o.stage);
+    const current = await this.#options.bucket.stageLease(this.#options.stage);
     if (current) {
-      if (current.lease.owner !== this.#o.hostId) this.#seen = current.lease.owner;
+      if (current.lease.owner !== this.#options.hostId) this.#seen = current.lease.owner;
       return;
     }
     await this.#claim();
@@ -118,22 +118,26 @@ export class StageLeaseKeeper {
 
   async #claim(): Promise<void> {
     const sent = this.#clock();
-    const held = await this.#o.bucket.claimStage(this.#o.stage, this.#o.hostId, this.#wall());
+    const held = await this.#options.bucket.claimStage(
+      this.#options.stage,
+      this.#options.hostId,
+      this.#wall(),
+    );
     if (!held || this.#stopped) {
-      if (held) await this.#o.bucket.releaseStage(held).catch(() => false);
+      if (held) await this.#options.bucket.releaseStage(held).catch(() => false);
       return; // another host won the race, or this one is stopping
     }
-    const ttl = this.#o.bucket.ttlMs;
+    const ttl = this.#options.bucket.ttlMs;
     const fence = new LeaseFence(-1, {
       epoch: held.lease.epoch,
       deadlineMs: sent + ttl * 0.75,
       clock: this.#clock,
-      name: `stage ${this.#o.stage}`,
+      name: `stage ${this.#options.stage}`,
     });
     const taken = this.#seen !== undefined;
     if (taken) this.counts.takeovers++;
     this.counts.claimed++;
-    this.#o.log(
+    this.#options.log(
       `claimed (epoch ${held.lease.epoch}${
         taken ? `, lease of ${this.#seen} expired or released` : ""
       }); recovering`,
@@ -141,10 +145,10 @@ export class StageLeaseKeeper {
     const holding: Holding = { held, fence, runner: Promise.resolve(undefined) };
     this.#holding = holding;
     // Recovery goes on in the background, while the heartbeats renew the lease.
-    holding.runner = this.#o.start(fence).catch(async (err) => {
-      this.#o.log(`cannot start: ${describeError(err)}; releasing its lease`);
+    holding.runner = this.#options.start(fence).catch(async (err) => {
+      this.#options.log(`cannot start: ${describeError(err)}; releasing its lease`);
       if (this.#holding === holding) this.#holding = undefined;
-      await this.#o.bucket.releaseStage(holding.held).catch(() => false);
+      await this.#options.bucket.releaseStage(holding.held).catch(() => false);
       return undefined;
     });
     fence.onLost((why) => void this.#drop(holding, why));
@@ -154,17 +158,17 @@ export class StageLeaseKeeper {
     const sent = this.#clock();
     let renewed: HeldStageLease | undefined | null;
     try {
-      renewed = await this.#o.bucket.renewStage(h.held, this.#wall());
+      renewed = await this.#options.bucket.renewStage(h.held, this.#wall());
     } catch (err) {
       // NATS unreachable: the fence runs out on its own unless a later renewal is stored.
-      this.#o.log(`cannot renew its lease: ${describeError(err)}`);
+      this.#options.log(`cannot renew its lease: ${describeError(err)}`);
       renewed = null;
     }
     if (renewed === undefined) {
-      h.fence.lose(`lease of stage ${this.#o.stage} moved on: another host holds it`);
+      h.fence.lose(`lease of stage ${this.#options.stage} moved on: another host holds it`);
     } else if (renewed !== null && this.#holding === h) {
       h.held = renewed;
-      h.fence.renewed(sent + this.#o.bucket.ttlMs * 0.75);
+      h.fence.renewed(sent + this.#options.bucket.ttlMs * 0.75);
     }
     h.fence.fresh(); // past its deadline: lost, and dropped
   }
@@ -172,13 +176,13 @@ export class StageLeaseKeeper {
   /** The lease is lost: the stage stops at once, writing nothing more. */
   async #drop(h: Holding, why: string): Promise<void> {
     if (this.#holding === h) this.#holding = undefined;
-    this.#o.log(`lost: ${why}; stopped`);
+    this.#options.log(`lost: ${why}; stopped`);
     const runner = await h.runner;
     await runner?.abandon().catch(() => {});
   }
 
   #wall(): number {
-    return (this.#o.now ?? Date.now)();
+    return (this.#options.now ?? Date.now)();
   }
 }
 

@@ -38,10 +38,10 @@ export interface AppliedChange {
 
 /** Builds and publishes a host's settings reports. */
 export class SettingsReporter {
-  readonly #o: SettingsReporterOptions;
+  readonly #options: SettingsReporterOptions;
 
   constructor(options: SettingsReporterOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /**
@@ -51,7 +51,9 @@ export class SettingsReporter {
   report(changes: readonly AppliedChange[] = []): SettingsReport {
     const kinds: Record<string, AppliedSettings> = {};
     const keys: Record<string, Record<string, AppliedSettings>> = {};
-    for (const kind of this.#o.kinds.keys()) kinds[kind] = asSettings(this.#o.configs.get(kind));
+    for (const kind of this.#options.kinds.keys()) {
+      kinds[kind] = asSettings(this.#options.configs.get(kind));
+    }
     const put = (kind: string, key: string, config: unknown) => {
       const settings = asSettings(config);
       const perKey = keys[kind] ?? {};
@@ -60,27 +62,30 @@ export class SettingsReporter {
       if (Object.keys(perKey).length > 0) keys[kind] = perKey;
       else delete keys[kind];
     };
-    for (const slot of this.#o.slots()) {
+    for (const slot of this.#options.slots()) {
       if (slot.inst !== undefined && slot.status !== "stopped") {
         put(slot.def.kind, slot.key, slot.inst.config);
       }
     }
     for (const c of changes) put(c.kind, c.key, c.config);
-    return { host: this.#o.hostId, atMs: Math.round(this.#o.now()), kinds, keys };
+    return { host: this.#options.hostId, atMs: Math.round(this.#options.now()), kinds, keys };
   }
 
   /** Publishes the report (after a control message, or when asked). */
   publish(changes?: readonly AppliedChange[]): void {
     try {
-      this.#o.bus.publish(settingsReportSubject(), encodeSettingsReport(this.report(changes)));
+      this.#options.bus.publish(
+        settingsReportSubject(),
+        encodeSettingsReport(this.report(changes)),
+      );
     } catch (err) {
-      this.#o.log(`cannot publish the settings report: ${(err as Error).message}`);
+      this.#options.log(`cannot publish the settings report: ${(err as Error).message}`);
     }
   }
 
   /** Answers queries from now on; the subscription returned also ends `alongside`. */
   listen(alongside: BusSubscription): BusSubscription {
-    const sub = this.#o.bus.subscribe(settingsQuerySubject(), () => this.publish());
+    const sub = this.#options.bus.subscribe(settingsQuerySubject(), () => this.publish());
     return {
       unsubscribe: () => {
         sub.unsubscribe();

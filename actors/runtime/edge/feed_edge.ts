@@ -65,7 +65,7 @@ export interface FeedEdgeParts {
 
 /** A host's feed edge. */
 export class FeedEdge {
-  readonly #p: FeedEdgeParts;
+  readonly #parts: FeedEdgeParts;
   /** Feed subjects already parsed: their channel, or null for subjects that are not feeds. */
   readonly #subjects = new Map<string, string | null>();
   /** Per channel, its targets here and the kinds' configurations they were routed with. */
@@ -79,7 +79,7 @@ export class FeedEdge {
   channelsRefused = 0;
 
   constructor(parts: FeedEdgeParts) {
-    this.#p = parts;
+    this.#parts = parts;
     this.gaps = new SequenceGaps(parts.limits.channelsMax);
   }
 
@@ -95,7 +95,7 @@ export class FeedEdge {
     evenTimes: boolean,
   ): EdgeInput | Iterable<EdgeInput> | undefined {
     if (feedOfBatchSubject(msg.subject) !== undefined) {
-      return this.batchInputs(msg, srcPos, evenTimes, (f, e) => this.#p.refuse?.(f, e));
+      return this.batchInputs(msg, srcPos, evenTimes, (f, e) => this.#parts.refuse?.(f, e));
     }
     const channel = this.channelOf(msg.subject);
     if (channel === null) return undefined;
@@ -125,7 +125,7 @@ export class FeedEdge {
     refuse: (frame: BusMessage, err: unknown) => void,
   ): Iterable<EdgeInput> {
     const feed = feedOfBatchSubject(msg.subject)!;
-    const decoded = decodeFeedBatch(msg.data, this.#p.limits);
+    const decoded = decodeFeedBatch(msg.data, this.#parts.limits);
     return this.#batchInputs(decoded, { feed, srcPos, evenTimes, refuse });
   }
 
@@ -171,7 +171,7 @@ export class FeedEdge {
       const frame: BusMessage = { subject, data: payload, headers: undefined, reply: undefined };
       let decoded: DecodedFrame;
       try {
-        decoded = this.#p.decode(payload, srcPos);
+        decoded = this.#parts.decode(payload, srcPos);
         this.#admit(channel);
       } catch (err) {
         refuse(frame, err);
@@ -188,8 +188,8 @@ export class FeedEdge {
 
   /** The channels admitted, the limit, and the frames of new channels refused past it. */
   channelFigures(): { admitted: number; max: number; refused: number } {
-    const max = this.#p.limits.channelsMax;
-    return { admitted: this.#p.decisions.channels, max, refused: this.channelsRefused };
+    const max = this.#parts.limits.channelsMax;
+    return { admitted: this.#parts.decisions.channels, max, refused: this.channelsRefused };
   }
 
   /** The channel of a subject, or null when it is not a feed's; throws for a malformed one. */
@@ -198,7 +198,7 @@ export class FeedEdge {
     if (cached === undefined) {
       const parsed = parseSubject(subject);
       cached = parsed.kind === "feed" ? parsed.channel : null;
-      if (this.#subjects.size >= this.#p.limits.channelsMax) this.#subjects.clear();
+      if (this.#subjects.size >= this.#parts.limits.channelsMax) this.#subjects.clear();
       this.#subjects.set(subject, cached);
     }
     return cached;
@@ -211,7 +211,7 @@ export class FeedEdge {
   targets(channel: string): ReadonlyArray<readonly [AnyActorDefinition, string]> {
     // Asked of every frame, also of those no instance here consumes (most of them where many
     // hosts share a feed): routed once per channel and configuration, not once per frame.
-    const configs = this.#p.configs, kinds = this.#p.kinds;
+    const configs = this.#parts.configs, kinds = this.#parts.kinds;
     const known = this.#routes.get(channel);
     if (known && known.configs.length === kinds.size) {
       let i = 0;
@@ -227,17 +227,17 @@ export class FeedEdge {
       const config = configs.get(def.kind);
       used.push(config);
       for (const key of def.route(channel, config)) {
-        if (this.#p.owns(key)) targets.push([def, key]);
+        if (this.#parts.owns(key)) targets.push([def, key]);
       }
     }
-    if (this.#routes.size >= this.#p.limits.channelsMax) this.#routes.clear();
+    if (this.#routes.size >= this.#parts.limits.channelsMax) this.#routes.clear();
     this.#routes.set(channel, { configs: used, targets });
     return targets;
   }
 
   /** Decodes the frame of `msg` and checks it against its subject's channel and the limits. */
   decode(msg: BusMessage, channel: string, srcPos: number): DecodedFrame {
-    const decoded = this.#p.decode(msg.data, srcPos);
+    const decoded = this.#parts.decode(msg.data, srcPos);
     if (decoded.frame.channel !== channel) {
       throw new ProtocolError(
         "value",
@@ -248,16 +248,16 @@ export class FeedEdge {
     this.#admit(channel);
     if (srcPos === 0) {
       const { seq0, t } = decoded.frame;
-      this.gaps.observe(channel, seq0, t.length, this.#p.now);
+      this.gaps.observe(channel, seq0, t.length, this.#parts.now);
     }
     return decoded;
   }
 
   /** Admits `channel` to the host, or throws when it is new and the host is at its limit. */
   #admit(channel: string): void {
-    const decisions = this.#p.decisions;
+    const decisions = this.#parts.decisions;
     if (!decisions.admitted(channel)) {
-      const max = this.#p.limits.channelsMax;
+      const max = this.#parts.limits.channelsMax;
       if (decisions.channels >= max) {
         this.channelsRefused++;
         throw new ProtocolError(

@@ -45,12 +45,12 @@ export class LiveApply {
   readonly listeners: AppliedListeners;
   /** Inputs applied, all kinds: what the progress watch follows. */
   total = 0;
-  readonly #o: LiveApplyOptions;
+  readonly #options: LiveApplyOptions;
   /** What applies pass to instances. */
   readonly #applyOptions: { trace?: StageTrace };
 
   constructor(options: LiveApplyOptions) {
-    this.#o = options;
+    this.#options = options;
     this.listeners = new AppliedListeners((line) => options.log(line));
     this.#applyOptions = options.trace ? { trace: options.trace } : {};
   }
@@ -62,19 +62,19 @@ export class LiveApply {
     const t0 = performance.now();
     const duplicates = inst.duplicates;
     let outputs: Output[];
-    const watch = this.#o.watch;
+    const watch = this.#options.watch;
     watch?.begin(slot, pos, item.record.srcPos);
     try {
       outputs = inst.apply(item.record, pos, item.decoded, this.#applyOptions);
     } catch (err) {
       watch?.end();
-      this.#o.failed(slot, err, pos);
+      this.#options.failed(slot, err, pos);
       return;
     }
     watch?.end();
-    if (inst.duplicates !== duplicates) this.#o.metrics.duplicates.inc({ kind });
+    if (inst.duplicates !== duplicates) this.#options.metrics.duplicates.inc({ kind });
     this.publish(outputs);
-    const trace = this.#o.trace;
+    const trace = this.#options.trace;
     if (trace) {
       trace.mark(STAGE.publish);
       trace.end();
@@ -86,11 +86,13 @@ export class LiveApply {
     this.total++;
     if (item.decoded) slot.lastEventUs = item.decoded.envelope.ts;
     this.listeners.tell(kind, slot.key, item.decoded ? item.decoded.envelope.ts : NaN);
-    if (inst.sinceSnapshot >= this.#o.snapshotEveryInputs) this.#o.snapshotter.capture(slot);
+    if (inst.sinceSnapshot >= this.#options.snapshotEveryInputs) {
+      this.#options.snapshotter.capture(slot);
+    }
   }
 
   /** Publishes an instance's outputs. */
   publish(outputs: Output[]): void {
-    publishOutputs(this.#o.bus, outputs, this.#o.msgIdHeaders);
+    publishOutputs(this.#options.bus, outputs, this.#options.msgIdHeaders);
   }
 }

@@ -72,7 +72,7 @@ import {
 import { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { type Journal, type JournalData, planLossRebuild } from "../journal/mod.ts";
 import { partitionOf } from "./partition.ts";
-import { Recovery, type RecoveryHost, Snapshotter } from "../recovery/mod.ts";
+import { Recovery, type RecoveryAccess, Snapshotter } from "../recovery/mod.ts";
 import { snapshotRound, type SnapshotRoundParts } from "./snapshot_round.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
@@ -203,7 +203,7 @@ export class Host {
     this.#snapshotRound = this.#snapshotRoundParts();
     this.#live = this.#liveApply();
     this.applied = this.#live.applied;
-    this.#recovery = new Recovery(this.#recoveryHost());
+    this.#recovery = new Recovery(this.#recoveryAccess());
     this.#restartParts = this.#restartsHost();
     this.#settings = new SettingsReporter(this.#view);
     this.#ctlHost = this.#controlHost();
@@ -279,8 +279,8 @@ export class Host {
     };
   }
 
-  /** What recovery works with: this host's journal, slots and supervision. */
-  #recoveryHost(): RecoveryHost {
+  /** What recovery may touch: this host's journal, slots and supervision. */
+  #recoveryAccess(): RecoveryAccess {
     return {
       journal: this.#journal,
       snapshotter: this.#snapshotter,

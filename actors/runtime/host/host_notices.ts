@@ -29,24 +29,24 @@ export interface HostNoticesOptions {
 
 /** A host's dead letters, control answers and system notices. */
 export class HostNotices {
-  readonly #o: HostNoticesOptions;
+  readonly #options: HostNoticesOptions;
   #seq = 0;
 
   constructor(options: HostNoticesOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** Sends `msg`, which failed with `err` (in instance `actor`, if given), to the dead letters. */
   deadLetter(msg: BusMessage, err: unknown, actor?: string): void {
     const letter = deadLetterOf(msg, err, actor);
-    this.#o.metrics.deadLetters.inc({ reason: letter.reason });
+    this.#options.metrics.deadLetters.inc({ reason: letter.reason });
     if (letter.reason === "deadline") {
-      this.#o.metrics.stepOverruns.inc({ kind: actor?.split("/")[0] ?? "?" });
+      this.#options.metrics.stepOverruns.inc({ kind: actor?.split("/")[0] ?? "?" });
     }
     try {
-      publishDeadLetter(this.#o.bus, letter, this.#meta());
+      publishDeadLetter(this.#options.bus, letter, this.#meta());
     } catch (publishErr) {
-      this.#o.log(
+      this.#options.log(
         `cannot publish a dead letter for "${msg.subject}": ${(publishErr as Error).message}`,
       );
     }
@@ -54,12 +54,12 @@ export class HostNotices {
 
   /** Answers a control request, when it asked for an answer. */
   reply(msg: BusMessage, answer: ControlAnswer): void {
-    if (msg.reply) this.#o.bus.publish(msg.reply, encodeControlAnswer(this.#meta(), answer));
+    if (msg.reply) this.#options.bus.publish(msg.reply, encodeControlAnswer(this.#meta(), answer));
   }
 
   /** Announces that the instance of `stream` is stopped after repeated failures. */
   actorStopped(stream: string, error: string): void {
-    this.#o.bus.publish(
+    this.#options.bus.publish(
       sysSubject("actor", "stopped"),
       encodeActorStopped(this.#meta(), { stream, error }),
     );
@@ -74,14 +74,14 @@ export class HostNotices {
     stream: string,
     body: Omit<ActorRestartedBody, "stream">,
   ): void {
-    this.#o.bus.publish(
+    this.#options.bus.publish(
       sysSubject("actor", "restarted"),
       encodeActorRestarted(this.#meta(), { stream, ...body }),
     );
   }
 
   #meta() {
-    const ts = Math.round(this.#o.now() * 1000);
-    return { id: `${this.#o.hostId}:${ts}:${++this.#seq}`, src: this.#o.hostId, ts };
+    const ts = Math.round(this.#options.now() * 1000);
+    return { id: `${this.#options.hostId}:${ts}:${++this.#seq}`, src: this.#options.hostId, ts };
   }
 }

@@ -50,7 +50,7 @@ export interface ProgressReporterOptions {
 /** Tracks what a host applies and publishes its marks. */
 export class ProgressReporter {
   readonly #bus: Bus;
-  readonly #o: ProgressReporterOptions;
+  readonly #options: ProgressReporterOptions;
   readonly #now: () => number;
   /** Per owned partition: reached µs, and the wall time (ms) of its last input. */
   readonly #reached = new Map<number, number>();
@@ -61,7 +61,7 @@ export class ProgressReporter {
 
   constructor(bus: Bus, options: ProgressReporterOptions) {
     this.#bus = bus;
-    this.#o = options;
+    this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#owned = new Set(options.partitions.owned);
     const start = this.#now();
@@ -71,10 +71,10 @@ export class ProgressReporter {
   /** An input of `key` at event time `ts_us` was applied. */
   applied(key: string, ts_us: number): void {
     if (!Number.isFinite(ts_us)) return;
-    const p = partitionOf(key, this.#o.partitions.count);
+    const p = partitionOf(key, this.#options.partitions.count);
     if (!this.#owned.has(p)) return;
     const now = this.#now();
-    const ahead = this.#o.settings.ahead_ms;
+    const ahead = this.#options.settings.ahead_ms;
     const bound = ahead > 0 ? (now + ahead) * 1000 : Infinity;
     this.#reached.set(p, Math.max(this.#reached.get(p) ?? 0, Math.min(Math.trunc(ts_us), bound)));
     this.#lastInputMs.set(p, now);
@@ -86,24 +86,24 @@ export class ProgressReporter {
     const partitions = [...this.#owned].sort((a, b) => a - b).map((partition) => ({
       partition,
       reached_us: this.#reached.get(partition) ?? 0,
-      idle: now - this.#lastInputMs.get(partition)! >= this.#o.settings.idle_ms,
+      idle: now - this.#lastInputMs.get(partition)! >= this.#options.settings.idle_ms,
     }));
-    const src = this.#o.source;
+    const src = this.#options.source;
     const meta = { id: `${src}:progress:${++this.#sent}`, src, ts: Math.trunc(now * 1000) };
-    const live = this.#o.settings.ahead_ms > 0;
+    const live = this.#options.settings.ahead_ms > 0;
     this.#bus.publish(progressSubject(src), encodeProgressMark(meta, { partitions, live }));
   }
 
   /** Publishes a mark every `interval_ms` until stopped (none when it is 0). */
   start(): void {
-    if (this.#o.settings.interval_ms <= 0 || this.#timer !== undefined) return;
+    if (this.#options.settings.interval_ms <= 0 || this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
       try {
         this.publish();
       } catch {
         // The bus is closing: the host stops, and its marks with it.
       }
-    }, this.#o.settings.interval_ms);
+    }, this.#options.settings.interval_ms);
     (this.#timer as { unref?: () => void }).unref?.();
   }
 

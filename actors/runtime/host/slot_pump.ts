@@ -42,19 +42,19 @@ export interface SlotPumpParts {
 
 /** Journals and applies the inputs of slots' mailboxes, in order. */
 export class SlotPump {
-  readonly #p: SlotPumpParts;
+  readonly #parts: SlotPumpParts;
   /** Each kind's init record encoder, for the configuration it was made with. */
   readonly #inits = new Map<string, { config: unknown; encode: (stream: string) => Uint8Array }>();
 
   constructor(parts: SlotPumpParts) {
-    this.#p = parts;
+    this.#parts = parts;
   }
 
   /** Journals and applies a slot's queued inputs in order. */
   pump(slot: Slot): void {
     if (slot.pumping) return;
     slot.pumping = true;
-    const trace = this.#p.trace;
+    const trace = this.#parts.trace;
     while (slot.status === "running" && slot.head < slot.mailbox.length) {
       const item = slot.mailbox[slot.head]!;
       if (!slot.inst && !this.#startInstance(slot)) return; // resumes when the init is journaled
@@ -74,17 +74,17 @@ export class SlotPump {
           return;
         }
         slot.head++;
-        if (item.pos > inst.pos) this.#p.apply(slot, item, item.pos);
+        if (item.pos > inst.pos) this.#parts.apply(slot, item, item.pos);
         continue;
       }
       trace?.mark(STAGE.admission);
-      const r = this.#p.append(slot.stream, item.bytes);
+      const r = this.#parts.append(slot.stream, item.bytes);
       if (r === undefined) break; // the host stops: the input stays where it is
       if (typeof r !== "number") {
         trace?.drop();
         r.then((pos) => {
           slot.head++;
-          this.#p.apply(slot, item, pos);
+          this.#parts.apply(slot, item, pos);
           slot.pumping = false;
           compactMailbox(slot);
           this.pump(slot);
@@ -93,7 +93,7 @@ export class SlotPump {
       }
       slot.head++;
       trace?.mark(STAGE.journal);
-      this.#p.apply(slot, item, r);
+      this.#parts.apply(slot, item, r);
     }
     compactMailbox(slot);
     slot.pumping = false;
@@ -111,14 +111,14 @@ export class SlotPump {
    */
   #startInstance(slot: Slot): boolean {
     const kind = slot.def.kind;
-    const config = this.#p.configs.get(kind);
+    const config = this.#parts.configs.get(kind);
     let inits = this.#inits.get(kind);
     if (inits === undefined || inits.config !== config) {
-      inits = { config, encode: initRecordEncoder({ src: this.#p.hostId, config }) };
+      inits = { config, encode: initRecordEncoder({ src: this.#parts.hostId, config }) };
       this.#inits.set(kind, inits);
     }
     const init = inits.encode(slot.stream);
-    const r = this.#p.append(slot.stream, init);
+    const r = this.#parts.append(slot.stream, init);
     if (r === undefined) {
       slot.pumping = false; // the host stops
       return false;
@@ -141,14 +141,16 @@ export class SlotPump {
   #journalFailed(slot: Slot, err: unknown): void {
     slot.pumping = false;
     if (isFatalIoError(err)) {
-      this.#p.fatal(err);
+      this.#parts.fatal(err);
       return;
     }
     if (err instanceof JournalConflictError) {
-      this.#p.conflict(slot, err); // never retried as it is: the instance may be stale
+      this.#parts.conflict(slot, err); // never retried as it is: the instance may be stale
       return;
     }
-    this.#p.log(`journal append for ${slot.stream} failed: ${(err as Error).message}; retrying`);
-    this.#p.timers.setTimeout(() => this.pump(slot), this.#p.retryMs);
+    this.#parts.log(
+      `journal append for ${slot.stream} failed: ${(err as Error).message}; retrying`,
+    );
+    this.#parts.timers.setTimeout(() => this.pump(slot), this.#parts.retryMs);
   }
 }

@@ -71,14 +71,14 @@ interface Waiting {
 
 /** Ticks a host's time-driven instances. */
 export class Ticker {
-  readonly #o: TickerOptions;
+  readonly #options: TickerOptions;
   /** Per instance, the tick it waits for and since when (host ms) it has waited for it. */
   readonly #waiting = new WeakMap<Slot, Waiting>();
   #timer: unknown;
   #running = false;
 
   constructor(options: TickerOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /**
@@ -86,24 +86,27 @@ export class Ticker {
    * slice of the one before); with `everyMs` 0, never.
    */
   start(): void {
-    const every = this.#o.everyMs ?? TICK_EVERY_MS;
+    const every = this.#options.everyMs ?? TICK_EVERY_MS;
     if (every <= 0) return;
     this.#running = true;
     const slice = (slots: Iterator<Slot>) => {
       let more = false;
       try {
-        more = this.#slice(slots, this.#o.now());
+        more = this.#slice(slots, this.#options.now());
       } finally {
         // Rescheduled whatever a look did: one failed slice must not end the ticking.
         if (this.#running) {
           this.#timer = more
-            ? this.#o.timers.setTimeout(() => slice(slots), 0)
-            : this.#o.timers.setTimeout(() => slice(this.#o.slots()[Symbol.iterator]()), every);
+            ? this.#options.timers.setTimeout(() => slice(slots), 0)
+            : this.#options.timers.setTimeout(
+              () => slice(this.#options.slots()[Symbol.iterator]()),
+              every,
+            );
         }
       }
     };
-    this.#timer = this.#o.timers.setTimeout(
-      () => slice(this.#o.slots()[Symbol.iterator]()),
+    this.#timer = this.#options.timers.setTimeout(
+      () => slice(this.#options.slots()[Symbol.iterator]()),
       every,
     );
   }
@@ -111,15 +114,15 @@ export class Ticker {
   /** Stops ticking. */
   stop(): void {
     this.#running = false;
-    if (this.#timer !== undefined) this.#o.timers.clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#options.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   /** Looks at every instance now and sends the ticks that are due; returns how many. */
   tick(): number {
-    const nowMs = this.#o.now();
+    const nowMs = this.#options.now();
     let n = 0;
-    for (const slot of this.#o.slots()) if (this.#lookSafely(slot, nowMs)) n++;
+    for (const slot of this.#options.slots()) if (this.#lookSafely(slot, nowMs)) n++;
     return n;
   }
 
@@ -147,7 +150,7 @@ export class Ticker {
       // rebuild; the look starts afresh next period.
       this.#waiting.delete(slot);
       const line = `${slot.def.kind}/${slot.key}: its tick could not be made: ${errorLine(err)}`;
-      (this.#o.log ?? console.error)(line);
+      (this.#options.log ?? console.error)(line);
       return false;
     }
   }
@@ -206,11 +209,11 @@ export class Ticker {
   }
 
   #send(slot: Slot, ts: number): void {
-    const id = `${this.#o.hostId}:tick:${ts}`;
-    const payload = encodeEnvelope({ id, type: "tick", src: this.#o.hostId, ts, body: null });
+    const id = `${this.#options.hostId}:tick:${ts}`;
+    const payload = encodeEnvelope({ id, type: "tick", src: this.#options.hostId, ts, body: null });
     const record: InputRecord = { kind: "tick", srcPos: 0, subject: TICK_SUBJECT, payload };
     const arrivedMs = performance.now();
-    this.#o.enqueue(slot, {
+    this.#options.enqueue(slot, {
       record,
       bytes: encodeInputRecord(record),
       decoded: undefined,

@@ -9,7 +9,7 @@ export {
   type LastInput,
   type OverrunToSkip,
 } from "./crash_attempts.ts";
-export { Recovery, type RecoveryHost } from "./recovery.ts";
+export { Recovery, type RecoveryAccess } from "./recovery.ts";
 export { StreamHold } from "./recovery_hold.ts";
 export {
   type RestorableSnapshot,

@@ -59,8 +59,12 @@ import {
 } from "./crash_attempts.ts";
 import type { Snapshotter } from "./snapshotter.ts";
 
-/** What recovery needs of its host. */
-export interface RecoveryHost {
+/**
+ * What recovery may touch of the host it rebuilds: its journal, snapshots, slots and kinds, and
+ * the host's own steps (publish, supervise, pump, enqueue) it calls back into. Not a host: the
+ * part of one recovery is given.
+ */
+export interface RecoveryAccess {
   journal: Journal;
   snapshotter: Snapshotter;
   supervision: SupervisionOptions;
@@ -145,13 +149,13 @@ function envelopeIdOf(record: InputRecord): string {
 
 /** Rebuilds a host's instances from snapshots and the journal. */
 export class Recovery {
-  readonly #h: RecoveryHost;
+  readonly #access: RecoveryAccess;
   /** Inputs of rebuilt instances that the input cannot give again, waiting for their place. */
   readonly held: HeldInputs;
 
-  constructor(host: RecoveryHost) {
-    this.#h = host;
-    this.held = new HeldInputs(host.enqueue);
+  constructor(access: RecoveryAccess) {
+    this.#access = access;
+    this.held = new HeldInputs(access.enqueue);
   }
 
   /**
@@ -181,7 +185,7 @@ export class Recovery {
     for (const slot of pass.pending) {
       if (pass.broken.has(slot)) {
         slot.inst = undefined;
-        await this.restart(slot).catch((err) => this.#h.failed(slot, err, -1));
+        await this.restart(slot).catch((err) => this.#access.failed(slot, err, -1));
       } else {
         this.#settle(slot);
       }
@@ -189,13 +193,13 @@ export class Recovery {
     // What was held after a position the input will not give again goes in now.
     this.held.after(pass.resumeAfter);
     // A skipped input must never be applied again: no later start reads the journal before it.
-    if (pass.crashSkips) await this.#h.snapshotter.flush();
+    if (pass.crashSkips) await this.#access.snapshotter.flush();
     return pass.resumeAfter;
   }
 
   /** Restores each stream's newest snapshot, and notes where its journal is read from. */
   async #loadSnapshots(pass: RecoveryPass): Promise<void> {
-    const h = this.#h;
+    const h = this.#access;
     const streams = new Set(h.journal.streams());
     // Streams the journal lost entirely, their snapshots kept (an empty journal is a new host).
     if (streams.size > 0) {
@@ -244,7 +248,7 @@ export class Recovery {
    * careful way afterwards).
    */
   async #foldJournal(pass: RecoveryPass): Promise<void> {
-    const h = this.#h;
+    const h = this.#access;
     for await (const rec of h.journal.readAll(pass.after)) {
       const slot = h.slots.get(rec.stream);
       if (!slot || slot.status !== "recovering") continue;
@@ -295,7 +299,7 @@ export class Recovery {
     slot.rebuildUntil = hold.maxSrc;
     const inputs = hold.inputs().filter((i) => !ids.has(envelopeIdOf(i.record)));
     this.held.hold(slot, inputs);
-    this.#h.log(
+    this.#access.log(
       `${slot.stream}: its rebuild stopped at source position ${t.src} (the inputs it voided ` +
         `went to ${hold.maxSrc}); it goes on from there` +
         (inputs.length > 0 ? `, with ${inputs.length} control or tick inputs held again` : ""),
@@ -313,7 +317,7 @@ export class Recovery {
       if (!hold.voidedBy(voidedRange(record), pos)) return false;
       t.rebuilding = { hold, ids: new Set() };
     } else if (record.kind === "init") {
-      this.#h.log(
+      this.#access.log(
         `${slot.stream}: starts afresh at position ${pos}, after the inputs the journal lost`,
       );
       // What came before was applied (by the instance's earlier life): the input is past it.
@@ -332,7 +336,7 @@ export class Recovery {
    */
   async #applyLasts(pass: RecoveryPass): Promise<void> {
     if (pass.lasts.length === 0) return;
-    const h = this.#h;
+    const h = this.#access;
     const skipped = await applyLastInputs(pass.lasts, {
       ...h,
       crashAttemptsMax: h.supervision.crashAttemptsMax,
@@ -344,7 +348,7 @@ export class Recovery {
 
   /** Folds the record at `pos` into `slot`'s instance and publishes its outputs. */
   #fold(pass: RecoveryPass, slot: Slot, pos: number, record: InputRecord, voided: boolean): void {
-    const h = this.#h;
+    const h = this.#access;
     if (pass.broken.has(slot)) return;
     if (!slot.inst && record.kind !== "init" && !voided) {
       // Its starting configuration was lost: the kind's current one stands in (loss accepted).
@@ -380,7 +384,7 @@ export class Recovery {
    * its hole as journaled (its later losses accepted with it).
    */
   async #resolveLosses(pass: RecoveryPass): Promise<void> {
-    const h = this.#h;
+    const h = this.#access;
     const all = [...pass.track.values()].flatMap((t) => t.losses);
     const plan = await h.judgeLosses(all.filter((loss) => !this.#upgradeLoss(loss)));
     const rebuilt = new Set(plan.rebuilt), judged = new Set([...plan.rebuilt, ...plan.accepted]);
@@ -407,7 +411,7 @@ export class Recovery {
    * and holds the inputs the input cannot give again for their place among those it gives.
    */
   async #voidAfterHole(slot: Slot, hold: StreamHold): Promise<void> {
-    const h = this.#h;
+    const h = this.#access;
     const last = h.journal.lastPosition(slot.stream);
     const pos = await h.journal.append(
       slot.stream,
@@ -433,7 +437,7 @@ export class Recovery {
     // Applied: the input is past it.
     if (hold.maxSrc > pass.resumeAfter) pass.resumeAfter = hold.maxSrc;
     const records: Array<{ pos: number; data: Uint8Array }> = [];
-    for await (const rec of this.#h.journal.read(slot.stream, hold.from - 1)) {
+    for await (const rec of this.#access.journal.read(slot.stream, hold.from - 1)) {
       records.push({ pos: rec.pos, data: rec.data.slice() });
     }
     const voided = VoidedPositions.of(records);
@@ -449,9 +453,9 @@ export class Recovery {
    * configuration, and says so. Not damage, so not refused.
    */
   #upgradeLoss(loss: JournalLoss): boolean {
-    const up = this.#h.snapshotter.upgraded.get(loss.stream);
+    const up = this.#access.snapshotter.upgraded.get(loss.stream);
     if (!up || loss.from !== 1 || loss.to > up.pos) return false;
-    this.#h.log(
+    this.#access.log(
       `${loss.stream}: its kind was upgraded (version ${up.version} state cannot be read); ` +
         `inputs 1-${loss.to}, applied by the old version and compacted, are not replayed: the ` +
         `instance starts afresh after them`,
@@ -474,7 +478,7 @@ export class Recovery {
 
   /** Puts a slot that `recoverAll` rebuilt to work, or forgets it when nothing was left of it. */
   #settle(slot: Slot): void {
-    const h = this.#h;
+    const h = this.#access;
     if (!slot.inst) {
       // No snapshot (or one of another version) and no records left: compacted away.
       h.log(
@@ -493,7 +497,7 @@ export class Recovery {
 
   /** Rebuilds one instance from its snapshot and journal, skipping poison inputs. */
   async restart(slot: Slot): Promise<void> {
-    const h = this.#h;
+    const h = this.#access;
     if (h.closing()) return;
     h.metrics.restarts.inc({ kind: slot.def.kind });
     slot.status = "recovering";
@@ -551,7 +555,7 @@ export class Recovery {
 
   /** Records the input at `pos` as skipped and dead-letters it. */
   async #skipPoison(slot: Slot, pos: number, record: InputRecord, err: unknown): Promise<void> {
-    const h = this.#h;
+    const h = this.#access;
     await h.journal.append(slot.stream, encodeSkipRecord(pos, record));
     slot.skips.add(pos);
     h.deadLetter(

@@ -60,7 +60,7 @@ export interface SnapshotterOptions {
 
 /** Saves instances' snapshots and compacts the journal behind them. */
 export class Snapshotter {
-  readonly #o: SnapshotterOptions;
+  readonly #options: SnapshotterOptions;
   #queue = new Map<string, Snapshot>();
   /** The position of each stream's newest saved snapshot: what compaction may drop up to. */
   readonly savedPos = new Map<string, number>();
@@ -76,7 +76,7 @@ export class Snapshotter {
   #saving: Promise<void> | undefined;
 
   constructor(options: SnapshotterOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** Captures the slot's instance now and saves it in the background. */
@@ -99,7 +99,7 @@ export class Snapshotter {
     });
     // A journal that cannot sync (a full disk) fails the batch; the host reports that error.
     this.#saving ??= this.flush()
-      .catch((err) => this.#o.log(`snapshots not saved: ${(err as Error).message}`))
+      .catch((err) => this.#options.log(`snapshots not saved: ${(err as Error).message}`))
       .finally(() => (this.#saving = undefined));
   }
 
@@ -146,7 +146,7 @@ export class Snapshotter {
   /** Saves every captured snapshot, after syncing the journal up to them. */
   async flush(): Promise<void> {
     if (this.#saving) await this.#saving;
-    const o = this.#o;
+    const o = this.#options;
     while (this.#queue.size) {
       const batch = [...this.#queue.values()];
       this.#queue.clear();
@@ -170,15 +170,15 @@ export class Snapshotter {
 
   /** The streams with a stored snapshot. */
   streams(): Promise<string[]> {
-    return this.#o.store.list();
+    return this.#options.store.list();
   }
 
   /** The slot's newest snapshot, unless there is none or it is of another machine version. */
   async load(slot: Slot): Promise<RestorableSnapshot | undefined> {
-    const snap = await this.#o.store.load(slot.stream);
+    const snap = await this.#options.store.load(slot.stream);
     if (!snap) return undefined;
     if (snap.version !== slot.def.version) {
-      this.#o.log(
+      this.#options.log(
         `${slot.stream}: snapshot of version ${snap.version} discarded (machine version is ` +
           `${slot.def.version}); replaying the journal from the start`,
       );
@@ -203,7 +203,7 @@ export class Snapshotter {
    * snapshots are kept in memory and the journal is not: the next start would find neither.
    */
   async #compact(): Promise<void> {
-    const { journal, store, now, compactEveryMs = 30_000 } = this.#o;
+    const { journal, store, now, compactEveryMs = 30_000 } = this.#options;
     if (store.volatile && !journal.volatile) return;
     const t = now();
     if (!journal.compact || t - this.#lastCompactMs < compactEveryMs) return;
@@ -211,7 +211,7 @@ export class Snapshotter {
     try {
       await journal.compact(this.savedPos);
     } catch (err) {
-      this.#o.log(`journal compaction failed: ${(err as Error).message}`);
+      this.#options.log(`journal compaction failed: ${(err as Error).message}`);
     }
   }
 }

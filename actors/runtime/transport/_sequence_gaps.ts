@@ -31,7 +31,7 @@ export interface SequenceGapsParts {
 
 /** Orders one consumer's messages after `lastSeq`, reading what it skipped. */
 export class SequenceGaps {
-  readonly #p: SequenceGapsParts;
+  readonly #parts: SequenceGapsParts;
   /** The last sequence delivered. */
   lastSeq: number;
   #held: SequencedMessage[] = [];
@@ -40,7 +40,7 @@ export class SequenceGaps {
 
   constructor(lastSeq: number, parts: SequenceGapsParts) {
     this.lastSeq = lastSeq;
-    this.#p = parts;
+    this.#parts = parts;
   }
 
   /** Takes the consumer's next message. */
@@ -49,7 +49,7 @@ export class SequenceGaps {
     if (this.#filling) {
       if (this.#held.length >= HELD_MAX) {
         this.end();
-        this.#p.failed(new RangeError(`more than ${HELD_MAX} messages held behind a gap`));
+        this.#parts.failed(new RangeError(`more than ${HELD_MAX} messages held behind a gap`));
         return;
       }
       this.#held.push(m);
@@ -65,7 +65,7 @@ export class SequenceGaps {
     this.#fill().catch((err) => {
       if (this.#ended) return;
       this.end();
-      this.#p.failed(err);
+      this.#parts.failed(err);
     });
   }
 
@@ -77,14 +77,14 @@ export class SequenceGaps {
 
   #deliver(m: SequencedMessage): void {
     this.lastSeq = m.seq;
-    this.#p.deliver(m);
+    this.#parts.deliver(m);
   }
 
   async #fill(): Promise<void> {
     while (this.#held.length > 0 && !this.#ended) {
       const next = this.#held.shift()!;
       while (this.lastSeq + 1 < next.seq && !this.#ended) {
-        const m = await this.#p.read(this.lastSeq + 1);
+        const m = await this.#parts.read(this.lastSeq + 1);
         if (this.#ended) return;
         // None before `next` (deleted, aged out: the consumer passed over them too).
         if (!m || m.seq >= next.seq) break;

@@ -71,7 +71,7 @@ const REOPEN_BACKOFF_MS_MAX = 1000;
 /** Follows a stream with an ephemeral consumer, made again when it is gone or stalls. */
 export class StreamFollower {
   readonly #nc: NatsConnection;
-  readonly #o: Required<StreamFollowerOptions>;
+  readonly #options: Required<StreamFollowerOptions>;
   #deliver: (m: SequencedMessage) => void = () => {};
   #stopped = false;
   #messages: ConsumerMessages | undefined;
@@ -97,7 +97,7 @@ export class StreamFollower {
 
   constructor(nc: NatsConnection, options: StreamFollowerOptions) {
     this.#nc = nc;
-    this.#o = { stallMs: 2000, maxMessages: 1000, ...options };
+    this.#options = { stallMs: 2000, maxMessages: 1000, ...options };
   }
 
   /** The stream sequence of the last message delivered. */
@@ -113,7 +113,7 @@ export class StreamFollower {
     this.#deliver = deliver;
     this.#lastSeq = after;
     this.#lastDeliveryMs = Date.now();
-    await retryJetStream(`open a consumer on ${this.#o.stream}`, () => this.#open(), {
+    await retryJetStream(`open a consumer on ${this.#options.stream}`, () => this.#open(), {
       repeatable: true,
     });
     this.#server = this.#nc.info?.server_name;
@@ -141,7 +141,7 @@ export class StreamFollower {
   health(): string | undefined {
     if (this.#stalledSinceMs === undefined) return undefined;
     const forS = (Date.now() - this.#stalledSinceMs) / 1000;
-    return `${this.#behind} messages pending in stream ${this.#o.stream} past sequence ` +
+    return `${this.#behind} messages pending in stream ${this.#options.stream} past sequence ` +
       `${this.#lastSeq}, none delivered for ${forS.toFixed(1)} s`;
   }
 
@@ -151,11 +151,11 @@ export class StreamFollower {
       timeout: CONSUMER_CREATE_TIMEOUT_MS,
       checkAPI: false,
     });
-    const { stream } = this.#o;
+    const { stream } = this.#options;
     const start = this.#lastSeq;
     const make = () =>
       jsm.consumers.add(stream, {
-        name: `${this.#o.consumerPrefix}_${nuid.next()}`,
+        name: `${this.#options.consumerPrefix}_${nuid.next()}`,
         ack_policy: AckPolicy.None,
         ...(start > 0
           ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start + 1 }
@@ -190,7 +190,7 @@ export class StreamFollower {
     });
     this.#gaps = gaps;
     this.#messages = await consumer.consume({
-      max_messages: this.#o.maxMessages,
+      max_messages: this.#options.maxMessages,
       // Bound: after a reconnect nats.js pulls again at once (see the module's comment).
       bind: true,
       callback: (m) =>
@@ -200,10 +200,10 @@ export class StreamFollower {
 
   /** The stream's first message of the filter at or after `seq`, from its leader (null: none). */
   async #read(seq: number): Promise<SequencedMessage | null> {
-    const query = { seq, next_by_subj: this.#o.filter };
+    const query = { seq, next_by_subj: this.#options.filter };
     const m = await retryJetStream(
-      `read ${this.#o.stream} at ${seq}`,
-      () => this.#jsm!.streams.getMessage(this.#o.stream, query),
+      `read ${this.#options.stream} at ${seq}`,
+      () => this.#jsm!.streams.getMessage(this.#options.stream, query),
       { repeatable: true },
     );
     return m ? { seq: m.seq, subject: m.subject, data: m.data, headers: m.header } : null;
@@ -219,7 +219,7 @@ export class StreamFollower {
     } catch (err) {
       // A throwing callback would stop the consumer for good.
       console.error(
-        `stream ${this.#o.stream}: delivering ${m.seq} failed: ${(err as Error).message}`,
+        `stream ${this.#options.stream}: delivering ${m.seq} failed: ${(err as Error).message}`,
       );
     }
   }
@@ -288,7 +288,7 @@ export class StreamFollower {
     if (!this.#nc.info?.cluster || this.#opening || this.#node === undefined) return;
     if ((await metaLeader(this.#nc)) !== this.#node) return;
     this.#jsm ??= await jetstreamManager(this.#nc, { timeout: 1000, checkAPI: false });
-    const info = await this.#jsm.streams.info(this.#o.stream).catch(() => undefined);
+    const info = await this.#jsm.streams.info(this.#options.stream).catch(() => undefined);
     if (!info || info.cluster?.replicas?.some((r) => r.offline || !r.current)) return;
     this.#reopen();
   }
@@ -302,11 +302,11 @@ export class StreamFollower {
       await this.#replace().finally(() => (this.#checking = false));
       return;
     }
-    if (Date.now() - this.#lastDeliveryMs < this.#o.stallMs) return;
+    if (Date.now() - this.#lastDeliveryMs < this.#options.stallMs) return;
     this.#checking = true;
     try {
       this.#jsm ??= await jetstreamManager(this.#nc, { timeout: 1000, checkAPI: false });
-      const info = await this.#jsm.streams.info(this.#o.stream);
+      const info = await this.#jsm.streams.info(this.#options.stream);
       this.#behind = Math.max(0, info.state.last_seq - this.#lastSeq);
       if (this.#behind === 0) {
         // Idle, not stalled: look again in `stallMs`.

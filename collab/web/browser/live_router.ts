@@ -6,9 +6,9 @@
  * protocol/ (the same code the hosts run; columns through columnsFrameOf, which checks every column
  * is as long as its times); a message that does not decode is counted and skipped. The anomaly
  * actor's columns, nearly all of the stream, are read first by an AnomalyColumnsReader, straight
- * into the chart's ring (what it does not read goes the general way, and is refused there). A
- * row of the event list is the finding `troupe watch` prints (collab/finding.ts): the same line,
- * kind and 1-5 severity.
+ * into the chart's ring (what it does not read goes the general way, and is refused there). A row
+ * of the event list is the finding `troupe watch` prints (collab/findings/finding.ts): the same
+ * line, kind and 1-5 severity.
  */
 import {
   anomalyBandOf,
@@ -24,10 +24,9 @@ import {
   outPrefix,
   ProtocolError,
 } from "../../../protocol/mod.ts";
-import { findingsOf } from "../../finding.ts";
-import type { ChartGrid } from "./chart_grid.ts";
-import type { CoherencePanel } from "./coherence_panel.ts";
-import type { EventsPanel } from "./events_panel.ts";
+import { findingsOf } from "../../findings/mod.ts";
+import type { ChartGrid } from "./chart/mod.ts";
+import type { CoherencePanel, EventsPanel } from "./panels/mod.ts";
 
 /** What the router feeds. */
 export interface LiveTargets {
@@ -40,20 +39,22 @@ export interface LiveTargets {
 const ANOMALY_PREFIX = outPrefix("anomaly");
 
 export class LiveRouter {
-  readonly #t: LiveTargets;
+  readonly #targets: LiveTargets;
   readonly #reader = new AnomalyColumnsReader();
   /** Messages that did not decode, with the last reason (the status line shows them). */
   undecodable = 0;
   lastError = "";
 
   constructor(targets: LiveTargets) {
-    this.#t = targets;
+    this.#targets = targets;
   }
 
   route(subject: string, data: Uint8Array): void {
     if (subject.startsWith(ANOMALY_PREFIX)) {
       const n = this.#reader.read(data);
-      if (n >= 0) return this.#t.grid.chart(anomalyKey(subject))?.append(this.#reader.columns, n);
+      if (n >= 0) {
+        return this.#targets.grid.chart(anomalyKey(subject))?.append(this.#reader.columns, n);
+      }
     }
     let env: Envelope;
     try {
@@ -72,7 +73,7 @@ export class LiveRouter {
     }
     if (env.type !== COLUMNS_TYPE) {
       for (const f of findingsOf(subject, data, env.ts)) {
-        if (f.kind !== "scan") this.#t.events.add(f);
+        if (f.kind !== "scan") this.#targets.events.add(f);
       }
     }
   }
@@ -87,7 +88,7 @@ export class LiveRouter {
     // Bodies are read with protocol/events/ decoders: a bad one throws a ProtocolError, counted.
     if (kind === "anomaly" && env.type === "anomaly") {
       const b = anomalyOf(env);
-      this.#t.grid.chart(key)?.addAnomaly(env.ts, b.value, `score ${b.score.toFixed(3)}`);
+      this.#targets.grid.chart(key)?.addAnomaly(env.ts, b.value, `score ${b.score.toFixed(3)}`);
     } else if (kind === "collapse" && env.type === "collapse") {
       const b = collapseOf(env);
       const regime = {
@@ -95,13 +96,13 @@ export class LiveRouter {
         meanAfter: b.mean_after,
         levelBefore: b.level_before,
       };
-      this.#t.grid.chart(key)?.addChange(b.change_ts, regime, env.ts, b.direction);
+      this.#targets.grid.chart(key)?.addChange(b.change_ts, regime, env.ts, b.direction);
     } else if (kind === "coherence" && env.type === "coherence") {
       const b = coherenceOf(env);
-      this.#t.coherence.state(key, b.state, b.top_channels);
+      this.#targets.coherence.state(key, b.state, b.top_channels);
     } else if (kind === "bars" && env.type === "bar") {
       const b = barOf(env);
-      this.#t.grid.candles(key)?.add(b.bar, {
+      this.#targets.grid.candles(key)?.add(b.bar, {
         t: b.t,
         open: b.open,
         high: b.high,
@@ -117,11 +118,11 @@ export class LiveRouter {
     const { t, columns } = columnsFrameOf(env);
     if (kind === "coherence") {
       const ratio = columns.ratio;
-      if (ratio && ratio.length > 0) this.#t.coherence.ratio(key, ratio[ratio.length - 1]!);
+      if (ratio && ratio.length > 0) this.#targets.coherence.ratio(key, ratio[ratio.length - 1]!);
       return;
     }
     // The band comes as expected and spread (or, from an older host, as its edges).
-    const chart = this.#t.grid.chart(key), band = anomalyBandOf(columns);
+    const chart = this.#targets.grid.chart(key), band = anomalyBandOf(columns);
     if (band) chart?.append([t, band.value, band.expected, band.lower, band.upper], t.length);
   }
 }

@@ -5,40 +5,40 @@
  * subscribes to the stream gateway (charts, gauges, events), and wires the panels together. It
  * exposes what it built as `window.troupe` for the browser tests and the bench.
  */
-import { AnnotationsPanel } from "./annotations_panel.ts";
+import {
+  AnnotationsPanel,
+  ChecklistPanel,
+  CoherencePanel,
+  EventsPanel,
+  IncidentsPanel,
+  LayoutControls,
+  LayoutStore,
+  markReadOnly,
+  PresencePanel,
+  RangePicker,
+  ScanPanel,
+  showRefused,
+  ThresholdsPanel,
+  UnitControls,
+} from "./panels/mod.ts";
 import { DECLARED_FINDINGS_ID, registerDeclaredFindings } from "../declared_findings.ts";
-import { ChartGrid } from "./chart_grid.ts";
-import { HistoryClient } from "./history_client.ts";
-import { RangePicker } from "./range_picker.ts";
-import { openAtAddress, pageOpening } from "./page_opening.ts";
-import { LayoutStore } from "./layout_store.ts";
-import { LayoutControls } from "./layout_controls.ts";
-import { UnitControls } from "./unit_controls.ts";
-import { ChecklistPanel } from "./checklist_panel.ts";
-import { CoherencePanel } from "./coherence_panel.ts";
-import { byId, setStatus } from "./dom.ts";
-import { EventsPanel } from "./events_panel.ts";
-import { IncidentsPanel } from "./incidents_panel.ts";
-import { FrameLoop } from "./frame_loop.ts";
-import { LivePlot } from "./live_plot.ts";
-import { LiveRouter } from "./live_router.ts";
-import { LiveWorkerLink } from "./live_worker_link.ts";
-import { PresencePanel } from "./presence_panel.ts";
-import { ScanPanel } from "./scan_panel.ts";
+import { ChartGrid } from "./chart/mod.ts";
 import {
   connectSession,
+  connectStream,
   expired,
+  HistoryClient,
+  PageExpiry,
   type PageParams,
   pageParams,
   type SessionLink,
-} from "./session_link.ts";
-import { connectStream } from "./stream_link.ts";
-import type { StreamClient } from "../../stream_client.ts";
+} from "./link/mod.ts";
+import { openAtAddress, pageOpening } from "./page_opening.ts";
+import { byId, setStatus } from "./dom.ts";
+import { FrameLoop, LivePlot, LiveWorkerLink } from "./plot/mod.ts";
+import { LiveRouter } from "./live_router.ts";
+import type { StreamClient } from "../../stream/mod.ts";
 import { SNAPSHOT_MESSAGES } from "./snapshot.ts";
-import { ThresholdsPanel } from "./thresholds_panel.ts";
-import { showRefused } from "./refused_notice.ts";
-import { markReadOnly } from "./readonly_note.ts";
-import { PageExpiry } from "./token_expiry.ts";
 import {
   areaPattern,
   type Incident,
@@ -181,7 +181,7 @@ function start(): void {
 /**
  * Everything the page shows, in one subscription (the client resumes it exactly). A fresh page
  * starts from a snapshot of recent state, the newest SNAPSHOT_MESSAGES of the gateway's buffer,
- * not the whole buffer replayed (24,000 messages took 16 s to drain, with old events on top);
+ * not the whole buffer replayed (a full buffer took seconds to drain, with old events on top);
  * `&backfill=0`: live only, what the bench uses. Beside it, the incidents open now.
  */
 function subscribeDashboard(stream: StreamClient, params: PageParams, views: Views): void {

@@ -1,7 +1,7 @@
 /**
  * How much of the stream gateway's buffer a fresh page starts from: a snapshot of recent state,
- * not the whole buffer replayed. A page that drained 24,000 buffered messages took 16 s, showing
- * old events on top of its list meanwhile, and its backlog made the gateway drop for it as slow.
+ * not the whole buffer replayed. A page that drained a full buffer took seconds, showing old
+ * events on top of its list meanwhile, and its backlog made the gateway drop for it as slow.
  */
 
 /**

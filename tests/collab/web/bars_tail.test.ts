@@ -1,13 +1,17 @@
 /**
  * The bars a card's strip draws while its line shows a history answer
- * (collab/web/browser/_bars_tail.ts): the answer's, then the bars that closed live after them,
+ * (collab/web/browser/chart/_bars_tail.ts): the answer's, then the bars that closed live after them,
  * folded into the answer's size and cut at the window's end. On the code before, the strip drew
  * the answer's bars alone (tests/collab/dashboard_strip_tail_browser.test.ts shows it in
  * Chromium).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { type BarColumns, barsWithTail, bucketOf } from "../../../collab/web/browser/_bars_tail.ts";
+import {
+  type BarColumns,
+  barsWithTail,
+  bucketOf,
+} from "../../../collab/web/browser/chart/_bars_tail.ts";
 
 const test = suite("bars tail");
 

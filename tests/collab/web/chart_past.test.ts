@@ -1,5 +1,5 @@
 /**
- * What a pinned chart draws of its past (collab/web/browser/_chart_past.ts): an incident not
+ * What a pinned chart draws of its past (collab/web/browser/chart/_chart_past.ts): an incident not
  * resolved is still going on, so its band reaches the chart's newest sample (on the code before,
  * it ended at its last finding); the history answer's line goes on with the ring's samples after
  * it, once each, so that a window following an open incident shows them.
@@ -10,7 +10,7 @@ import {
   type IncidentBand,
   ongoingBands,
   pastWithTail,
-} from "../../../collab/web/browser/_chart_past.ts";
+} from "../../../collab/web/browser/chart/_chart_past.ts";
 
 const test = suite("chart past");
 

@@ -1,12 +1,12 @@
 /**
- * The window a card opened at an incident shows (collab/web/browser/_chart_past.ts
+ * The window a card opened at an incident shows (collab/web/browser/chart/_chart_past.ts
  * incidentWindow): a resolved incident's span with half its length each side, a minute at least;
  * one still firing or pending has no end yet, and its window ends at now (on the code before, a
  * minute past its last finding: the s36 screenshot's ~55 s of future).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { incidentWindow } from "../../../collab/web/browser/_chart_past.ts";
+import { incidentWindow } from "../../../collab/web/browser/chart/_chart_past.ts";
 import type { Incident, IncidentState } from "../../../protocol/mod.ts";
 
 const test = suite("incident window");

@@ -1,11 +1,11 @@
 /**
- * Where the labels of overlapping incident bands go (collab/web/browser/label_rows.ts): each on
+ * Where the labels of overlapping incident bands go (collab/web/browser/chart/label_rows.ts): each on
  * the first row where it clears the labels there, never over another; past the rows that fit,
  * none (on the code before, every third band's label went back to the first row, over the first's).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { labelRows } from "../../../collab/web/browser/label_rows.ts";
+import { labelRows } from "../../../collab/web/browser/chart/label_rows.ts";
 
 const test = suite("incident label rows");
 

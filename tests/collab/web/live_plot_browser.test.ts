@@ -1,5 +1,5 @@
 /**
- * The dashboard's live chart view (collab/web/browser/live_plot.ts) in a real browser: headless
+ * The dashboard's live chart view (collab/web/browser/plot/live_plot.ts) in a real browser: headless
  * Chromium on the page served by a real collab server, fed anomaly columns frames through the
  * stream gateway from a real nats-server. What the view painted strip by strip (scrolling the
  * canvas) must equal a repaint of the whole plot from the data at the same scales; a value outside

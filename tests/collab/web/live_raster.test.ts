@@ -1,13 +1,13 @@
 /**
- * The live view's whole-repaint raster (collab/web/browser/_live_raster.ts): the colours it writes
+ * The live view's whole-repaint raster (collab/web/browser/plot/_live_raster.ts): the colours it writes
  * are the live view's styles as ImageData pixels, alpha included (the band is translucent), and a
  * colour it cannot read is refused by name. Its pixels against the canvas's own rectangles are
  * checked in Chromium (tests/collab/web/live_plot_browser.test.ts: strips against a whole repaint).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { rgbaWord } from "../../../collab/web/browser/_live_raster.ts";
-import { LIVE_STYLE } from "../../../collab/web/browser/live_plot.ts";
+import { rgbaWord } from "../../../collab/web/browser/plot/_live_raster.ts";
+import { LIVE_STYLE } from "../../../collab/web/browser/plot/live_plot.ts";
 
 const test = suite("dashboard live raster colours");
 

@@ -1,12 +1,12 @@
 /**
- * The incident a chart was opened at (collab/web/browser/_opened_incident.ts) takes the stage's
+ * The incident a chart was opened at (collab/web/browser/chart/_opened_incident.ts) takes the stage's
  * updates of it: a copy further along replaces it, an older one or another incident's does not,
  * and the update that resolves it says so (the chart then shows its span with its margin, and
  * stops following the samples).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { OpenedIncident } from "../../../collab/web/browser/_opened_incident.ts";
+import { OpenedIncident } from "../../../collab/web/browser/chart/_opened_incident.ts";
 import type { Incident, IncidentState } from "../../../protocol/mod.ts";
 
 const test = suite("opened incident");

@@ -1,11 +1,11 @@
 /**
- * Where a chart draws regime levels (collab/web/browser/regimes.ts), as the live view and uPlot's
+ * Where a chart draws regime levels (collab/web/browser/plot/regimes.ts), as the live view and uPlot's
  * pinned view both draw them: each regime's mean over the span it held, clipped to the window.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { eachRegime } from "../../../collab/web/browser/regimes.ts";
-import type { LiveMarker } from "../../../collab/web/browser/live_plot.ts";
+import { eachRegime } from "../../../collab/web/browser/plot/regimes.ts";
+import type { LiveMarker } from "../../../collab/web/browser/plot/live_plot.ts";
 
 const test = suite("dashboard regime levels");
 

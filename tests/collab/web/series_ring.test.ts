@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { SeriesRing } from "../../../collab/web/browser/series_ring.ts";
-import { decimate, DECIMATE_COLUMNS } from "../../../collab/web/browser/decimate.ts";
+import { SeriesRing } from "../../../collab/web/browser/plot/series_ring.ts";
+import { decimate, DECIMATE_COLUMNS } from "../../../collab/web/browser/plot/decimate.ts";
 
 const test = suite("dashboard series ring and decimation");
 

@@ -9,7 +9,7 @@ import {
   checkSilenceForm,
   incidentMatchers,
   SilenceFormError,
-} from "../../../collab/web/browser/silence_form.ts";
+} from "../../../collab/web/browser/panels/silence_form.ts";
 import { type Incident, parseSilenceMatchers, silenceMatches } from "../../../protocol/mod.ts";
 
 const test = suite("silence form");

@@ -1,5 +1,5 @@
 /**
- * The dashboard's time axis (collab/web/browser/time_labels.ts): labels over midnight say the
+ * The dashboard's time axis (collab/web/browser/plot/time_labels.ts): labels over midnight say the
  * day (issue 31: a 24 h axis read `12:00 18:00 00:00 06:00`, with no date), and the ticks are
  * whole multiples of one step chosen as the live view chooses it, so that a line and its candle
  * strip over one range tick at the same moments.
@@ -15,7 +15,7 @@ import {
   timeLabels,
   timeSplits,
   timeStep,
-} from "../../../collab/web/browser/time_labels.ts";
+} from "../../../collab/web/browser/plot/time_labels.ts";
 
 const test = suite("dashboard time labels");
 

@@ -136,16 +136,16 @@ export function isWrongLastSequence(err: unknown): boolean {
  */
 export class StreamGets {
   readonly #jsm: JetStreamManager;
-  readonly #o: StreamGetsOptions;
+  readonly #options: StreamGetsOptions;
 
   constructor(jsm: JetStreamManager, options: StreamGetsOptions) {
     this.#jsm = jsm;
-    this.#o = options;
+    this.#options = options;
   }
 
   #get(query: Parameters<JetStreamManager["streams"]["getMessage"]>[1], what: string) {
-    const { stream, allowed, current } = this.#o;
-    return this.#o.retry(
+    const { stream, allowed, current } = this.#options;
+    return this.#options.retry(
       what,
       () =>
         allowed && current
@@ -172,14 +172,15 @@ export class StreamGets {
    * the start and filter).
    */
   async firstSeqAfter(st: StreamState, after: number): Promise<number> {
-    if (!this.#o.allowed) return 0;
+    if (!this.#options.allowed) return 0;
     let lo = 1;
     let hi = st.lastSeq;
     while (lo < hi) {
       const mid = lo + Math.floor((hi - lo) / 2);
-      const msg = await this.#o.retry(
+      const msg = await this.#options.retry(
         `read ${st.subject} at ${mid}`,
-        () => this.#jsm.direct.getMessage(this.#o.stream, { seq: mid, next_by_subj: st.subject }),
+        () =>
+          this.#jsm.direct.getMessage(this.#options.stream, { seq: mid, next_by_subj: st.subject }),
       );
       if (!msg) return 0; // the subject changed under us: fall back to a full read
       if (readPos(msg.header, st.subject, msg.seq) > after) hi = Math.min(mid, msg.seq);

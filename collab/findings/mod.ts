@@ -1,0 +1,34 @@
+/**
+ * Findings and incidents as a person reads them: the findings of an output event, their lines and
+ * severities (the page's events panel and `troupe watch`), and the lines and JSON of incidents.
+ * Nothing here needs Node: the page's code imports this room too.
+ */
+export {
+  type Finding,
+  type FindingKindName,
+  findingKindNames,
+  findingsOf,
+  findingSourcePattern,
+  findingSourcePatterns,
+  findingTime,
+  findingUnit,
+  formatFinding,
+  isChannelFindingKind,
+  lineTime,
+  type LineTimeOptions,
+  OTHER_FINDING_KINDS,
+  severityAtLeast,
+  VIEW_WORDS,
+} from "./finding.ts";
+export {
+  ackJson,
+  ackMarks,
+  formatIncident,
+  incidentJson,
+  type IncidentLineOptions,
+  incidentNews,
+  LINE_CHANNELS_MAX,
+  LINE_STATES,
+  type LineState,
+  lineState,
+} from "./incident_line.ts";

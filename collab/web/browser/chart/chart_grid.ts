@@ -1,0 +1,264 @@
+/// <reference lib="dom" />
+/**
+ * The grid of channel charts: one card per channel, created when its first data arrives (at most
+ * `charts_max`), each a ChannelChart with a CandleChart below once bars exist. The session
+ * document's chart panels (`dashboard`) lay it out: a panel's channels get their cards at once,
+ * titled with the panel's title, placed by its layout (row `y`, then column `x`; `w` grid columns
+ * wide), before the channels no panel names, which follow by name: the order never depends on which
+ * channel's data came first, so a reload shows the cards where they were. It also places
+ * who-looks-where dots and the session's annotations on the cards.
+ */
+import { CandleChart } from "./candle_chart.ts";
+import { IncidentLegend } from "./incident_legend.ts";
+import { HistoryHorizon } from "./history_horizon.ts";
+import { ChannelChart } from "./channel_chart.ts";
+import { byId, el } from "../dom.ts";
+import type { FrameLoop, LiveWorkerLink } from "../plot/mod.ts";
+import type { HistoryClient } from "../link/mod.ts";
+import type { Panel } from "../../../session/mod.ts";
+import type { Incident } from "../../../../protocol/mod.ts";
+
+/** Bounds of the grid. */
+export const GRID_LIMITS = { charts_max: 64 } as const;
+
+/** Options of a ChartGrid. */
+export interface ChartGridOptions {
+  loop: FrameLoop;
+  mode?: "batched" | "naive";
+  points?: number;
+  /** The worker that draws the charts' live views (else the page draws them). */
+  worker?: LiveWorkerLink | undefined;
+  onLook?(channel: string): void;
+  /** Where the charts read ranges older than their rings. */
+  history?: HistoryClient | undefined;
+  /** Called with each card made (the layout controls add their buttons). */
+  decorate?(chart: ChannelChart): void;
+}
+
+interface Entry {
+  chart: ChannelChart;
+  candles: CandleChart | undefined;
+  legend: IncidentLegend;
+  /** How far back the server holds the channel whole, when a range shown starts earlier. */
+  horizon: HistoryHorizon;
+}
+
+export class ChartGrid {
+  readonly #root = byId("charts");
+  readonly #entries = new Map<string, Entry>();
+  readonly #options: ChartGridOptions;
+  #annotations: Array<{ t: number; channel: string; text: string; color: string }> = [];
+  #panels: readonly Panel[] = [];
+  /** The CSS order of the first card no panel places (the panels' cards come before). */
+  #unplacedFrom = 0;
+  #relayout = false;
+
+  constructor(options: ChartGridOptions) {
+    this.#options = options;
+    addEventListener("resize", () => {
+      for (const e of this.#entries.values()) {
+        const w = e.chart.card.clientWidth - 18;
+        e.chart.resize(w);
+        e.candles?.resize(w);
+      }
+    });
+  }
+
+  /** The chart of `channel`, created if there is room. */
+  chart(channel: string): ChannelChart | undefined {
+    return this.#entry(channel)?.chart;
+  }
+
+  /** The candle chart of `channel`, created with its card if needed. */
+  candles(channel: string): CandleChart | undefined {
+    const e = this.#entry(channel);
+    if (!e) return undefined;
+    const chart = e.chart;
+    if (e.candles) return e.candles;
+    e.candles = new CandleChart(chart.card, chart.card.clientWidth - 18, {
+      loop: this.#options.loop,
+      line: chart,
+      quote: chart.quote,
+      unit: chart.unit || "price",
+    });
+    chart.setMarket();
+    return e.candles;
+  }
+
+  /** Channels with a card. */
+  channels(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  #entry(channel: string): Entry | undefined {
+    let e = this.#entries.get(channel);
+    if (e || this.#entries.size >= GRID_LIMITS.charts_max) return e;
+    const chart = new ChannelChart(this.#root, {
+      channel,
+      loop: this.#options.loop,
+      ...(this.#options.mode ? { mode: this.#options.mode } : {}),
+      ...(this.#options.points ? { points: this.#options.points } : {}),
+      ...(this.#options.onLook ? { onLook: this.#options.onLook } : {}),
+      worker: this.#options.worker,
+      history: this.#options.history,
+      onCursor: (t) => {
+        for (const other of this.#entries.values()) other.chart.showAt(t);
+      },
+      // An answer with bars makes the card's strip: a channel opened from an old event may
+      // have no live bar yet (nor ever), and its range view draws the answer's bars at once.
+      onHistory: (h) => {
+        const e = this.#entries.get(channel);
+        e?.legend.history(h?.incidents);
+        e?.horizon.history(h);
+        (h && h.bars.t.length > 0 ? this.candles(channel) : e?.candles)?.showPast(h?.bars);
+      },
+      onRange: () => {
+        const e = this.#entries.get(channel);
+        e?.candles?.rangeChanged();
+        if (e?.chart.source === "live") e.legend.focus(undefined);
+      },
+    });
+    const legend = new IncidentLegend(), horizon = new HistoryHorizon();
+    chart.card.querySelector(".plot")!.after(horizon.element, legend.element);
+    e = { chart, candles: undefined, legend, horizon };
+    this.#entries.set(channel, e);
+    // The card's width, as its candles below it take: one time axis, pixel for pixel.
+    const w = chart.card.clientWidth - 18;
+    if (w > 0 && Math.abs(w - chart.width) > 2) chart.resize(w);
+    this.#options.decorate?.(chart);
+    // A channel that arrives after the panels were read takes its place among them.
+    if (this.#panels.length > 0 && !this.#relayout) {
+      this.#relayout = true;
+      queueMicrotask(() => {
+        this.#relayout = false;
+        this.setPanels(this.#panels);
+      });
+    }
+    chart.setAnnotations(this.#annotations.filter((a) => a.channel === channel));
+    this.#orderUnplaced();
+    return e;
+  }
+
+  /** The cards as ordered on the page: each channel, its title, span and whether it is hidden. */
+  order(): Array<{ channel: string; title: string; span: number; hidden: boolean }> {
+    return [...this.#entries.entries()].map(([channel, e]) => ({
+      channel,
+      card: e.chart.card,
+    })).sort((a, b) => Number(a.card.style.order) - Number(b.card.style.order)).map((x) => {
+      const panel = this.#panels.find((p) => p.kind === "chart" && p.channels.includes(x.channel));
+      return {
+        channel: x.channel,
+        title: panel?.title ?? "",
+        span: Math.max(1, Math.round(panel?.layout.w ?? 1)),
+        hidden: x.card.hidden === true,
+      };
+    });
+  }
+
+  /** Orders the cards no panel places by channel name, after the panels' cards. */
+  #orderUnplaced(): void {
+    const names = [...this.#entries.keys()].filter((c) =>
+      !this.#entries.get(c)!.chart.card.dataset.panel
+    )
+      .sort();
+    names.forEach((c, i) => {
+      this.#entries.get(c)!.chart.card.style.order = String(this.#unplacedFrom + i);
+    });
+  }
+
+  /** Replaces the annotations drawn on the charts. */
+  setAnnotations(list: Array<{ t: number; channel: string; text: string; color: string }>): void {
+    this.#annotations = list;
+    for (const [channel, e] of this.#entries) {
+      e.chart.setAnnotations(list.filter((a) => a.channel === channel));
+    }
+  }
+
+  /** Shows who looks at which chart: a dot in their colour on each card. */
+  setWatchers(list: Array<{ name: string; color: string; chart: string | undefined }>): void {
+    for (const [channel, e] of this.#entries) {
+      e.chart.watchers.replaceChildren(
+        ...list.filter((w) => w.chart === channel).map((w) =>
+          el("i", { style: `background:${w.color}`, title: w.name })
+        ),
+      );
+    }
+  }
+
+  /**
+   * Lays the cards out by the session's chart panels (the others keep their order of arrival,
+   * after them), creating the cards of the channels the panels name.
+   */
+  setPanels(panels: readonly Panel[]): void {
+    const charts = panels.filter((p) => p.kind === "chart")
+      .sort((a, b) => a.layout.y - b.layout.y || a.layout.x - b.layout.x || (a.id < b.id ? -1 : 1));
+    const placed = new Map<
+      string,
+      { order: number; title: string; span: number; hidden: boolean }
+    >();
+    charts.forEach((p, i) =>
+      p.channels.forEach((c, k) => {
+        if (!placed.has(c)) {
+          placed.set(c, {
+            order: i * 100 + k,
+            title: p.title,
+            span: Math.round(p.layout.w),
+            hidden: p.hidden === true,
+          });
+        }
+      })
+    );
+    for (const c of placed.keys()) this.#entry(c);
+    this.#unplacedFrom = charts.length * 100;
+    for (const [channel, e] of this.#entries) {
+      const at = placed.get(channel);
+      const card = e.chart.card;
+      if (at) card.style.order = String(at.order);
+      card.style.gridColumn = at && at.span > 1 ? `span ${at.span}` : "";
+      card.dataset.panel = at ? "1" : "";
+      card.hidden = at?.hidden === true;
+      e.chart.setTitle(at?.title);
+    }
+    this.#orderUnplaced();
+    // A card that changed width (its panel's w) sizes its charts to it.
+    for (const e of this.#entries.values()) {
+      const w = e.chart.card.clientWidth - 18;
+      if (w > 0 && Math.abs(w - e.chart.width) > 2) {
+        e.chart.resize(w);
+        e.candles?.resize(w);
+      }
+    }
+    this.#panels = panels;
+  }
+
+  /**
+   * Focuses the chart of `channel` at `tMs` (from the event list or the incidents panel), however
+   * old: its card is created if the channel has none yet (its live data may be long gone, or not
+   * come at all). With an incident, its span is shown, its band drawn and named in the legend.
+   */
+  focus(channel: string, tMs: number, incident?: Incident): void {
+    for (const e of this.#entries.values()) e.chart.card.classList.remove("focused");
+    const e = this.#entry(channel);
+    e?.chart.focus(tMs, incident);
+    e?.legend.focus(incident);
+  }
+
+  /**
+   * Takes the stage's update of an incident (the incidents panel's): a card that draws it, opened
+   * at it or from history, draws it as it is now and names it so in its legend.
+   */
+  incidentChanged(incident: Incident): void {
+    for (const e of this.#entries.values()) {
+      e.chart.incidentChanged(incident);
+      e.legend.update(incident);
+    }
+  }
+
+  /** Shows `range` (seconds since the epoch) on every chart, or follows the live edge (none). */
+  showRange(range: { min: number; max: number } | undefined): void {
+    for (const e of this.#entries.values()) {
+      if (range) e.chart.showRange(range);
+      else e.chart.follow();
+    }
+  }
+}
