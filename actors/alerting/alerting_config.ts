@@ -30,7 +30,7 @@ export interface AlertingConfig {
   resolved_resend_ms: number;
   /**
    * An incident that fired and resolved while an Alertmanager could not be reached is sent to it
-   * firing, then resolved this long after it took the firing one: longer than the route's
+   * firing, then resolved this long after it accepted the firing one: longer than the route's
    * `group_interval` (Alertmanager's default, 5 min), so the group is notified while it fires.
    */
   unseen_hold_ms: number;
