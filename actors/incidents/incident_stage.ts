@@ -16,6 +16,7 @@
  */
 import {
   type Bus,
+  type BusMessage,
   type BusSubscription,
   checkedFindingBody,
   decodeEnvelope,
@@ -33,6 +34,7 @@ import {
   incidentControlSubject,
   type IncidentKind,
   incidentListSubject,
+  incidentStaleSubject,
   incidentSubject,
   isProgressMark,
   outPattern,
@@ -507,7 +509,7 @@ export function runIncidentStage(
     bus.publish(m.reply, encodeIncidentList(meta, stage.list()));
   }));
   let controls = 0;
-  subs.push(bus.subscribe(incidentControlSubject(), (m) => {
+  const control = (staleOnly: boolean) => (m: BusMessage) => {
     const meta = {
       id: `${INCIDENT_SRC}:ctl:${++controls}`,
       src: INCIDENT_SRC,
@@ -516,6 +518,14 @@ export function runIncidentStage(
     let answer: IncidentControlAnswer;
     try {
       const decoded = decodeIncidentControl(m.data);
+      if (staleOnly && decoded.control.type !== "stale") {
+        throw new ProtocolError(
+          "value",
+          `Control on "${m.subject}" must be of type "stale", got "${decoded.control.type}" ` +
+            `(acks and silences go on "${incidentControlSubject()}")`,
+          { field: "type", value: decoded.control.type },
+        );
+      }
       const later = decoded.control.type !== "ack" &&
         options.recordSilences?.(m.data, decoded) === true;
       answer = stage.controlDecoded(decoded, !later);
@@ -524,7 +534,10 @@ export function runIncidentStage(
       answer = { ok: false, detail: (err as Error).message };
     }
     if (m.reply) bus.publish(m.reply, encodeIncidentControlAnswer(meta, answer));
-  }));
+  };
+  subs.push(bus.subscribe(incidentControlSubject(), control(false)));
+  // A receiver's stale notices come on a subject of their own: its NATS user may send nothing else.
+  subs.push(bus.subscribe(incidentStaleSubject(), control(true)));
   return {
     stage,
     stop: () => {

@@ -9,6 +9,7 @@ import {
   areaPattern,
   COLLAB_JOURNAL_SUBJECT_PREFIX,
   INCIDENT_CONTROL_SUBJECT,
+  INCIDENT_STALE_SUBJECT,
   outPattern,
   outSubject,
   reqSubject,
@@ -100,12 +101,12 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
   },
   // The remote-write and OTLP receiver journals feeds into the feed stream, books channels'
   // labels, watches the anomaly scores of its channels (score_watch.ts), and tells the incident
-  // stage which channels went stale (on the control subject, the one kind of control it sends).
+  // stage which channels went stale, on a subject of its own: it may not ack or silence.
   receiver: {
     publish: {
       allow: [
         areaPattern("feed"),
-        INCIDENT_CONTROL_SUBJECT,
+        INCIDENT_STALE_SUBJECT,
         JS_INFO,
         ...ownStream(FEED_STREAM_NAME),
         ...ownBucket(CHANNEL_LABELS_BUCKET_NAME),
