@@ -173,6 +173,17 @@ export function areaPrefix(area: SubjectArea): string {
   return `${SUBJECT_ROOT}.${area}.`;
 }
 
+/** `troupe.scan.>`: every scan subject (requests, work, results, stats). */
+export const SCAN_PATTERN = areaPattern("scan");
+
+/**
+ * What a metrics receiver reads back to export its channels' scores (`troupe_anomaly_score`,
+ * `troupe_open_incidents`): the anomaly detector's per-sample outputs and its incidents.
+ */
+export const SCORE_OUTPUT_PATTERN = outPattern("anomaly");
+/** The anomaly incidents' updates, which a metrics receiver counts per channel. */
+export const SCORE_INCIDENT_SUBJECT = outSubject("incident", "anomaly");
+
 /** `troupe.scan.work`: the chunks of scan work, taken by one queue group of workers. */
 export const SCAN_WORK_SUBJECT = `${SUBJECT_ROOT}.scan.work`;
 

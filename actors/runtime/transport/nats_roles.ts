@@ -10,9 +10,10 @@ import {
   COLLAB_JOURNAL_SUBJECT_PREFIX,
   INCIDENT_CONTROL_SUBJECT,
   INCIDENT_STALE_SUBJECT,
-  outPattern,
-  outSubject,
   reqSubject,
+  SCAN_PATTERN,
+  SCORE_INCIDENT_SUBJECT,
+  SCORE_OUTPUT_PATTERN,
   SUBJECT_ROOT,
   sysSubject,
 } from "../../../protocol/mod.ts";
@@ -112,7 +113,7 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
         ...ownBucket(CHANNEL_LABELS_BUCKET_NAME),
       ],
     },
-    subscribe: { allow: [outPattern("anomaly"), outSubject("incident", "anomaly"), INBOX] },
+    subscribe: { allow: [SCORE_OUTPUT_PATTERN, SCORE_INCIDENT_SUBJECT, INBOX] },
     allowResponses: false,
   },
   // The collaboration bridge relays troupe's subjects to browsers, fans documents out between
@@ -146,7 +147,7 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
       allow: [
         areaPattern("feed"),
         areaPattern("ctl"),
-        areaPattern("scan"),
+        SCAN_PATTERN,
         reqSubject("incidents") + ".>",
         reqSubject("alerts") + ".>",
         sysSubject("snapshots", "ask"),
