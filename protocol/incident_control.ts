@@ -25,7 +25,12 @@ import {
   type Silence,
   SILENCE_DURATION_US_MAX,
 } from "./silence.ts";
-import { ctlSubject, INCIDENT_CONTROL_SUBJECT, isValidName } from "./subjects.ts";
+import {
+  ctlSubject,
+  INCIDENT_CONTROL_SUBJECT,
+  INCIDENT_STALE_SUBJECT,
+  isValidName,
+} from "./subjects.ts";
 
 /** The envelope type of a session's silence table. */
 export const SILENCES_TYPE = "silences";
@@ -65,12 +70,19 @@ export function incidentControlSubject(): string {
   return INCIDENT_CONTROL_SUBJECT;
 }
 
+/** The subject a metrics receiver tells the stage of stale channels on (`stale` messages only). */
+export function incidentStaleSubject(): string {
+  return INCIDENT_STALE_SUBJECT;
+}
+
 /**
- * Whether `subject` carries the incident stage's control: `troupe.req.incidents.control`, or
- * `troupe.ctl.incident`, where recordings made before it moved hold it.
+ * Whether `subject` carries the incident stage's control: `troupe.req.incidents.control`, its
+ * stale notices' `troupe.req.incidents.stale`, or `troupe.ctl.incident`, where recordings made
+ * before the control moved hold it.
  */
 export function isIncidentControlSubject(subject: string): boolean {
-  return subject === INCIDENT_CONTROL_SUBJECT || subject === LEGACY_INCIDENT_CONTROL_SUBJECT;
+  return subject === INCIDENT_CONTROL_SUBJECT || subject === INCIDENT_STALE_SUBJECT ||
+    subject === LEGACY_INCIDENT_CONTROL_SUBJECT;
 }
 
 const LEGACY_INCIDENT_CONTROL_SUBJECT = ctlSubject(INCIDENT_ACTOR);

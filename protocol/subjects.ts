@@ -119,6 +119,13 @@ export function reqSubject(...tokens: string[]): string {
  */
 export const INCIDENT_CONTROL_SUBJECT = reqSubject("incidents", "control");
 
+/**
+ * `troupe.req.incidents.stale`: the channels a metrics receiver read Prometheus's stale marker for
+ * (a `stale` message of protocol/incident_control.ts), on a subject of their own so that NATS's
+ * per-subject permissions can let a receiver say that and nothing else: it may not ack or silence.
+ */
+export const INCIDENT_STALE_SUBJECT = reqSubject("incidents", "stale");
+
 /** `troupe.>`: every troupe subject (what a recording made before RECORDED_SUBJECTS kept). */
 export const ALL_SUBJECTS = `${SUBJECT_ROOT}.>`;
 
@@ -150,12 +157,13 @@ export function areaPattern(area: SubjectArea): string {
  * (`troupe.req.>`), each area's pattern and the journals' roots. A recorder subscribed to a
  * request's subject is taken for its answerer: NATS then has a subscriber to hand the request to,
  * so an ask that nothing answers waits its timeout instead of failing at once with "no responders".
- * Of the requests it keeps only the incident stage's control, an input of a replay's stage: while
- * it records, an ack or silence sent with no stage running waits its timeout.
+ * Of the requests it keeps only the incident stage's control and stale notices, inputs of a
+ * replay's stage: while it records, an ack or silence sent with no stage running waits its timeout.
  */
 export const RECORDED_SUBJECTS: readonly string[] = [
   ...(["feed", "out", "finding", "ctl", "dlq", "sys", "scan", "collab"] as const).map(areaPattern),
   INCIDENT_CONTROL_SUBJECT,
+  INCIDENT_STALE_SUBJECT,
   `${JOURNAL_SUBJECT_PREFIX}.>`,
   `${COLLAB_JOURNAL_SUBJECT_PREFIX}.>`,
 ];
@@ -164,6 +172,17 @@ export const RECORDED_SUBJECTS: readonly string[] = [
 export function areaPrefix(area: SubjectArea): string {
   return `${SUBJECT_ROOT}.${area}.`;
 }
+
+/** `troupe.scan.>`: every scan subject (requests, work, results, stats). */
+export const SCAN_PATTERN = areaPattern("scan");
+
+/**
+ * What a metrics receiver reads back to export its channels' scores (`troupe_anomaly_score`,
+ * `troupe_open_incidents`): the anomaly detector's per-sample outputs and its incidents.
+ */
+export const SCORE_OUTPUT_PATTERN = outPattern("anomaly");
+/** The anomaly incidents' updates, which a metrics receiver counts per channel. */
+export const SCORE_INCIDENT_SUBJECT = outSubject("incident", "anomaly");
 
 /** `troupe.scan.work`: the chunks of scan work, taken by one queue group of workers. */
 export const SCAN_WORK_SUBJECT = `${SUBJECT_ROOT}.scan.work`;

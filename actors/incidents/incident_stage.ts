@@ -16,6 +16,7 @@
  */
 import {
   type Bus,
+  type BusMessage,
   type BusSubscription,
   checkedFindingBody,
   decodeEnvelope,
@@ -33,6 +34,7 @@ import {
   incidentControlSubject,
   type IncidentKind,
   incidentListSubject,
+  incidentStaleSubject,
   incidentSubject,
   isProgressMark,
   outPattern,
@@ -451,6 +453,43 @@ function takeProgressMarks(
 }
 
 /**
+ * What takes the stage's control messages and answers them; `staleOnly`: the stale subject's,
+ * where a receiver may send stale notices and nothing else.
+ */
+function controlAnswerer(
+  bus: Bus,
+  stage: IncidentStage,
+  recordSilences: ((data: Uint8Array, decoded: DecodedIncidentControl) => boolean) | undefined,
+): (m: BusMessage, staleOnly: boolean) => void {
+  let controls = 0;
+  return (m, staleOnly) => {
+    const meta = {
+      id: `${INCIDENT_SRC}:ctl:${++controls}`,
+      src: INCIDENT_SRC,
+      ts: Date.now() * 1000,
+    };
+    let answer: IncidentControlAnswer;
+    try {
+      const decoded = decodeIncidentControl(m.data);
+      if (staleOnly && decoded.control.type !== "stale") {
+        throw new ProtocolError(
+          "value",
+          `Control on "${m.subject}" must be of type "stale", got "${decoded.control.type}" ` +
+            `(acks and silences go on "${incidentControlSubject()}")`,
+          { field: "type", value: decoded.control.type },
+        );
+      }
+      const later = decoded.control.type !== "ack" && recordSilences?.(m.data, decoded) === true;
+      answer = stage.controlDecoded(decoded, !later);
+    } catch (err) {
+      publishDeadLetter(bus, deadLetterOf(m, err, INCIDENT_SRC), { ...meta, id: `${meta.id}:dlq` });
+      answer = { ok: false, detail: (err as Error).message };
+    }
+    if (m.reply) bus.publish(m.reply, encodeIncidentControlAnswer(meta, answer));
+  };
+}
+
+/**
  * Runs a stage on `bus`: the actors' findings in, the incident updates out, and an answer on
  * `troupe.req.incidents.list` with the incidents it holds (`troupe incidents`).
  */
@@ -506,25 +545,10 @@ export function runIncidentStage(
     const meta = { id: `${INCIDENT_SRC}:list:${++answers}`, src: INCIDENT_SRC, ts };
     bus.publish(m.reply, encodeIncidentList(meta, stage.list()));
   }));
-  let controls = 0;
-  subs.push(bus.subscribe(incidentControlSubject(), (m) => {
-    const meta = {
-      id: `${INCIDENT_SRC}:ctl:${++controls}`,
-      src: INCIDENT_SRC,
-      ts: Date.now() * 1000,
-    };
-    let answer: IncidentControlAnswer;
-    try {
-      const decoded = decodeIncidentControl(m.data);
-      const later = decoded.control.type !== "ack" &&
-        options.recordSilences?.(m.data, decoded) === true;
-      answer = stage.controlDecoded(decoded, !later);
-    } catch (err) {
-      publishDeadLetter(bus, deadLetterOf(m, err, INCIDENT_SRC), { ...meta, id: `${meta.id}:dlq` });
-      answer = { ok: false, detail: (err as Error).message };
-    }
-    if (m.reply) bus.publish(m.reply, encodeIncidentControlAnswer(meta, answer));
-  }));
+  const control = controlAnswerer(bus, stage, options.recordSilences);
+  subs.push(bus.subscribe(incidentControlSubject(), (m) => control(m, false)));
+  // A receiver's stale notices come on a subject of their own: its NATS user may send nothing else.
+  subs.push(bus.subscribe(incidentStaleSubject(), (m) => control(m, true)));
   return {
     stage,
     stop: () => {

@@ -16,7 +16,7 @@ import {
   encodeFeedBatch,
   encodeIncidentControl,
   feedBatchSubject,
-  incidentControlSubject,
+  incidentStaleSubject,
   ProtocolError,
   refuseAuthorization,
   STALE_CHANNELS_MAX,
@@ -397,7 +397,7 @@ export class IngestServer {
             channels: channels.slice(i, i + STALE_CHANNELS_MAX),
           },
         );
-        this.#bus.publish(incidentControlSubject(), data);
+        this.#bus.publish(incidentStaleSubject(), data);
       }
     }
   }

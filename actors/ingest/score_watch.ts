@@ -13,8 +13,8 @@ import {
   type BusSubscription,
   decodeAnomalyColumns,
   decodeIncident,
-  outPattern,
-  outSubject,
+  SCORE_INCIDENT_SUBJECT,
+  SCORE_OUTPUT_PATTERN,
 } from "../../protocol/mod.ts";
 import type { Label } from "../../protocol/prometheus/mod.ts";
 import type { IngestMetrics } from "./ingest_metrics.ts";
@@ -45,9 +45,9 @@ export class ScoreWatch {
   constructor(bus: Bus, labelsOf: (channel: string) => readonly Label[] | undefined) {
     this.#labelsOf = labelsOf;
     const watched = (channel: string) => labelsOf(channel) !== undefined;
-    const prefix = outPattern("anomaly").slice(0, -1);
+    const prefix = SCORE_OUTPUT_PATTERN.slice(0, -1);
     this.#subs = [
-      bus.subscribe(outPattern("anomaly"), (msg) => {
+      bus.subscribe(SCORE_OUTPUT_PATTERN, (msg) => {
         const channel = msg.subject.slice(prefix.length);
         if (!watched(channel)) return;
         let c = this.#channels.get(channel);
@@ -55,7 +55,7 @@ export class ScoreWatch {
         c.frames.push(msg.data);
         if (c.frames.length > FRAMES_KEPT_MAX) fold(c);
       }),
-      bus.subscribe(outSubject("incident", "anomaly"), (msg) => {
+      bus.subscribe(SCORE_INCIDENT_SUBJECT, (msg) => {
         try {
           const { incident } = decodeIncident(msg.data);
           if (incident.state === "resolved") this.#open.delete(incident.id);

@@ -88,7 +88,12 @@ export {
   threadsOf,
   threadsUnsupported,
 } from "./threaded/mod.ts";
-export { NATS_CONNECT_TIMEOUT_MS, NatsBus, natsServerList } from "./transport/mod.ts";
+export {
+  ignoreErrorsAfterDestroy,
+  NATS_CONNECT_TIMEOUT_MS,
+  NatsBus,
+  natsServerList,
+} from "./transport/mod.ts";
 export {
   describeNatsAuth,
   hasNatsAuth,

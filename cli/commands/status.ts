@@ -8,6 +8,7 @@ import { connect } from "@nats-io/transport-node";
 import {
   describeError,
   type HeldStageLease,
+  ignoreErrorsAfterDestroy,
   LeaseBucket,
   type LeaseView,
   natsAuthOptions,
@@ -49,6 +50,7 @@ Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
     const dataDir = text(args, "data-dir");
     const nats = resolveNats(args, "viewer", dataDir);
     let nc;
+    ignoreErrorsAfterDestroy();
     try {
       nc = await connect({
         servers: natsServerList(nats.url),

@@ -10,6 +10,7 @@ import process from "node:process";
 import { parentPort, workerData } from "node:worker_threads";
 import type { StepWatchdogData, WatchedInstance } from "./step_watch.ts";
 import type { StepOverrun } from "./step_overrun.ts";
+import { dlqSubject } from "../../../protocol/mod.ts";
 
 /** How often the shared cell is read, ms: a fraction of the shortest deadline allowed. */
 const CHECK_EVERY_MS = 20;
@@ -45,7 +46,7 @@ setInterval(() => {
     `[${data.hostId}] ${inst.stream}: a step ran past its deadline of ${inst.deadlineMs} ms ` +
       `(its input at position ${pos}, source position ${srcPos}, ${overrun.elapsed_ms} ms so ` +
       `far); ending the host: its next start skips the input and sends it to ` +
-      `troupe.dlq.deadline\n`,
+      `${dlqSubject("deadline")}\n`,
   );
   process.kill(process.pid, "SIGKILL");
 }, CHECK_EVERY_MS);

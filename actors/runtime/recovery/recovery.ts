@@ -181,6 +181,9 @@ export class Recovery {
     if (pass.pending.length === 0) return pass.resumeAfter;
     await this.#foldJournal(pass);
     await this.#resolveLosses(pass);
+    // After the losses are judged (a refused start writes nothing) and after the check for
+    // records lost at the end (a skip appended here is not one).
+    await this.#applyLasts(pass);
     pass.resumeAfter = Math.min(pass.resumeAfter, pass.rebuildAfter);
     for (const slot of pass.pending) {
       if (pass.broken.has(slot)) {
@@ -283,8 +286,6 @@ export class Recovery {
       if (last >= t.expected) this.#lost(slot, t, last);
       if (t.rebuilding && !t.hold) this.#goOnRebuilding(pass, slot, t);
     }
-    // After the check for records lost at the end: a skip appended here is not one.
-    await this.#applyLasts(pass);
   }
 
   /**

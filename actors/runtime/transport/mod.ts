@@ -90,3 +90,4 @@ export {
   StreamFollower,
   type StreamFollowerOptions,
 } from "./stream_follower.ts";
+export { ignoreErrorsAfterDestroy } from "./destroyed_socket_errors.ts";

@@ -30,6 +30,7 @@ import {
   AcknowledgedPublishes,
   type AcknowledgedPublishesOptions,
 } from "./acknowledged_publishes.ts";
+import { ignoreErrorsAfterDestroy } from "./destroyed_socket_errors.ts";
 
 /** Options of `NatsBus.connect`. */
 export interface NatsBusOptions {
@@ -208,6 +209,7 @@ export class NatsBus implements Bus {
     const shown = split.url;
     const auth = natsAuthOptions(mergeNatsAuth(options.auth, split.auth));
     let nc: NatsConnection;
+    ignoreErrorsAfterDestroy();
     try {
       nc = await connect({
         servers: natsServerList(split.url),

@@ -9,9 +9,11 @@ import {
   areaPattern,
   COLLAB_JOURNAL_SUBJECT_PREFIX,
   INCIDENT_CONTROL_SUBJECT,
-  outPattern,
-  outSubject,
+  INCIDENT_STALE_SUBJECT,
   reqSubject,
+  SCAN_PATTERN,
+  SCORE_INCIDENT_SUBJECT,
+  SCORE_OUTPUT_PATTERN,
   SUBJECT_ROOT,
   sysSubject,
 } from "../../../protocol/mod.ts";
@@ -100,18 +102,18 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
   },
   // The remote-write and OTLP receiver journals feeds into the feed stream, books channels'
   // labels, watches the anomaly scores of its channels (score_watch.ts), and tells the incident
-  // stage which channels went stale (on the control subject, the one kind of control it sends).
+  // stage which channels went stale, on a subject of its own: it may not ack or silence.
   receiver: {
     publish: {
       allow: [
         areaPattern("feed"),
-        INCIDENT_CONTROL_SUBJECT,
+        INCIDENT_STALE_SUBJECT,
         JS_INFO,
         ...ownStream(FEED_STREAM_NAME),
         ...ownBucket(CHANNEL_LABELS_BUCKET_NAME),
       ],
     },
-    subscribe: { allow: [outPattern("anomaly"), outSubject("incident", "anomaly"), INBOX] },
+    subscribe: { allow: [SCORE_OUTPUT_PATTERN, SCORE_INCIDENT_SUBJECT, INBOX] },
     allowResponses: false,
   },
   // The collaboration bridge relays troupe's subjects to browsers, fans documents out between
@@ -145,7 +147,7 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
       allow: [
         areaPattern("feed"),
         areaPattern("ctl"),
-        areaPattern("scan"),
+        SCAN_PATTERN,
         reqSubject("incidents") + ".>",
         reqSubject("alerts") + ".>",
         sysSubject("snapshots", "ask"),

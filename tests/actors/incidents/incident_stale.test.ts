@@ -16,10 +16,11 @@ import { InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
 import {
   decodeIncident,
   decodeIncidentControl,
+  decodeIncidentControlAnswer,
   encodeEventEnvelope,
   encodeIncidentControl,
   type Incident,
-  incidentControlSubject,
+  incidentStaleSubject,
   outSubject,
   ProtocolError,
   STALE_CHANNELS_MAX,
@@ -128,7 +129,7 @@ test("a stage rebuilt from its journal ends the incident as the live one did", a
   bus.publish(outSubject("anomaly", "A"), anomaly("A", T0));
   bus.publish(outSubject("anomaly", "B"), anomaly("B", T0 + 100 * S));
   bus.publish(outSubject("anomaly", "B"), anomaly("B", T0 + 102 * S));
-  bus.publish(incidentControlSubject(), stale(["A"], T0 + 103 * S));
+  bus.publish(incidentStaleSubject(), stale(["A"], T0 + 103 * S));
   bus.publish(outSubject("anomaly", "B"), anomaly("B", T0 + 104 * S));
   const liveOf = () => [...lastOf(live).values()].find((i) => i.members[0]!.channel === "A");
   for (let k = 0; k < 100 && liveOf()?.state !== "resolved"; k++) {
@@ -143,6 +144,25 @@ test("a stage rebuilt from its journal ends the incident as the live one did", a
   const refolded = again.stage.list().find((i) => i.id === liveA.id)!;
   assert.equal(refolded, liveA);
   await again.stop();
+});
+
+test("the stale subject takes stale notices only: an ack or silence there is refused", async () => {
+  const bus = new InProcessBus();
+  const letters: string[] = [];
+  bus.subscribe("troupe.dlq.>", (m) => letters.push(m.subject));
+  const run = await runJournaledIncidentStage(bus, { config, journal: new MemoryJournal() });
+  const ack = encodeIncidentControl({ id: "ack-1", src: "rogue", ts: T0 }, {
+    type: "ack",
+    session: "rogue",
+    incident: "anomaly:A:1",
+  });
+  const answer = decodeIncidentControlAnswer(
+    (await bus.request(incidentStaleSubject(), ack, { timeout: 1000 })).data,
+  );
+  assert.is(answer.ok, false);
+  assert.match(answer.detail, 'must be of type "stale", got "ack"');
+  assert.equal(letters.length, 1);
+  await run.stop();
 });
 
 test.run();

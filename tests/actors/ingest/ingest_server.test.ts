@@ -10,7 +10,7 @@ import { InProcessBus } from "../../../actors/runtime/mod.ts";
 import {
   decodeFeedBatch,
   decodeIncidentControl,
-  incidentControlSubject,
+  incidentStaleSubject,
 } from "../../../protocol/mod.ts";
 import {
   encodeWriteRequest,
@@ -38,7 +38,7 @@ async function receiver(
 ) {
   const bus = options.bus ?? new InProcessBus();
   const controls: ReturnType<typeof decodeIncidentControl>[] = [];
-  bus.subscribe(incidentControlSubject(), (m) => controls.push(decodeIncidentControl(m.data)));
+  bus.subscribe(incidentStaleSubject(), (m) => controls.push(decodeIncidentControl(m.data)));
   const labels = book(await openChannelLabels(bus, { read: true }));
   const samples = new Map<string, Array<[number, number, boolean]>>();
   bus.subscribe("troupe.feed.prom", (msg) => {

@@ -18,7 +18,12 @@ import {
   type NatsRole,
   natsRolesMarkdown,
 } from "../../../../actors/runtime/mod.ts";
-import { ctlSubject, feedSubject, INCIDENT_CONTROL_SUBJECT } from "../../../../protocol/mod.ts";
+import {
+  ctlSubject,
+  feedSubject,
+  INCIDENT_CONTROL_SUBJECT,
+  INCIDENT_STALE_SUBJECT,
+} from "../../../../protocol/mod.ts";
 import { haveNatsServer } from "../../../_support/nats.ts";
 import { ROOT } from "../../../_support/cli.ts";
 
@@ -129,6 +134,17 @@ test("the receiver publishes feeds but not control of actors", async () => {
   assert.equal(await delivered(operator, receiver, ctlSubject("anomaly")), []);
   assert.ok(
     refusals.receiver!.includes(`subscription ${ctlSubject("anomaly")}`),
+    String(refusals.receiver),
+  );
+});
+
+test("the receiver tells the stage of stale channels but cannot ack or silence", async () => {
+  const receiver = await as("receiver");
+  const host = await as("host");
+  assert.equal(await delivered(receiver, host, INCIDENT_STALE_SUBJECT), ["probe"]);
+  assert.equal(await delivered(receiver, host, INCIDENT_CONTROL_SUBJECT), []);
+  assert.ok(
+    refusals.receiver!.includes(`publish ${INCIDENT_CONTROL_SUBJECT}`),
     String(refusals.receiver),
   );
 });
