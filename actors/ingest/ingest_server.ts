@@ -15,6 +15,7 @@ import {
   type Bus,
   encodeFeedBatch,
   encodeIncidentControl,
+  type FeedBatch,
   feedBatchSubject,
   incidentControlSubject,
   ProtocolError,
@@ -52,6 +53,7 @@ import { contentEncoding } from "./content_encoding.ts";
 import { gunzipSync } from "node:zlib";
 import type { ChannelLabelsBook } from "./channel_labels_book.ts";
 import { sourceLabels } from "./source_labels.ts";
+import { type HistoryOutcome, SeriesHistory } from "./series_history.ts";
 
 /** Channels whose labels a failed write left owed, at most (past it the oldest are given up). */
 const LABELS_PENDING_MAX = 10_000;
@@ -71,6 +73,8 @@ export interface IngestServerOptions {
   labels?: ChannelLabelsBook;
   /** The receiver's clock, ms since the epoch (samples too far ahead of it are refused). */
   now?: (() => number) | undefined;
+  /** Where a line for the operator goes (a failed history read); default stderr. */
+  log?: ((line: string) => void) | undefined;
 }
 
 /** An answer: status and text. */
@@ -94,6 +98,9 @@ export class IngestServer {
   readonly #scores: ScoreWatch;
   readonly #labels: ChannelLabelsBook | undefined;
   readonly #now: () => number;
+  readonly #log: (line: string) => void;
+  /** Where new series' history is read (none: no history_url). */
+  readonly #history: SeriesHistory | undefined;
   /** Channels' labels a failed write left owed (tried again with a later request). */
   readonly #labelsOwed = new Map<string, Label[]>();
   #labelsRetrying = false;
@@ -114,6 +121,14 @@ export class IngestServer {
     this.#scores = new ScoreWatch(options.bus, (c) => this.table.labelsOf(c));
     this.#labels = options.labels;
     this.#now = options.now ?? Date.now;
+    this.#log = options.log ?? ((line) => console.error(line));
+    this.#history = settings.historyUrl === undefined ? undefined : new SeriesHistory({
+      url: settings.historyUrl,
+      windowMs: settings.historyWindowMs,
+      stepMs: settings.historyStepMs,
+      timeoutMs: settings.historyTimeoutMs,
+      readsMax: settings.historyReadsMax,
+    });
   }
 
   /** The port it listens on (once started). */
@@ -340,20 +355,16 @@ export class IngestServer {
     body: Uint8Array,
   ): Promise<Answer | undefined> {
     const id = `${api}-${bodyHash(body)}`;
+    // Read before the labels are written: a channel the record knew (a restart) has its past.
+    const history = this.#readHistory(outcome.newChannels);
     // A new channel's labels are stored before its samples are journaled, so they are there
     // before any finding on it can become an alert.
     await this.#writeLabels(outcome.newChannels);
+    const past = await history;
     try {
-      await Promise.all(outcome.batches.map((batch, b) => {
-        const msgId = `${id}-${b}`;
-        let ts = 0;
-        for (let k = 0; k < batch.t.length; k++) if (batch.t[k]! > ts) ts = batch.t[k]!;
-        // Its channel names are the series table's, made by seriesChannel: valid by making.
-        const bytes = encodeFeedBatch(batch, { id: msgId, src: this.#src, ts: Math.round(ts) }, {
-          namesChecked: true,
-        });
-        return this.#journal(this.#subject, bytes, msgId);
-      }));
+      // The history first, on its own: its samples are before the live ones on every channel.
+      await this.#journalBatches(past.batches, `${id}-history`);
+      await this.#journalBatches(outcome.batches, id);
     } catch (err) {
       outcome.rollback();
       this.metrics.journalFailures.inc({ api });
@@ -365,12 +376,54 @@ export class IngestServer {
     }
     this.#sayStale(id, outcome.stale);
     const m = this.metrics;
+    if (past.samples > 0) m.historySamples.inc(past.samples);
     m.samples.inc({ api, outcome: "journaled" }, outcome.journaled);
     m.samples.inc({ api, outcome: "unmatched" }, outcome.unmatched);
     m.samples.inc({ api, outcome: "refused" }, outcome.refused);
     m.samples.inc({ api, outcome: "out_of_order" }, outcome.outOfOrder);
     if (outcome.channelLimit > 0) m.channelsRefused.inc(outcome.channelLimit);
     return undefined;
+  }
+
+  /** Journals `batches`, message ids `<id>-<b>`, all at once. */
+  async #journalBatches(batches: FeedBatch[], id: string): Promise<void> {
+    await Promise.all(batches.map((batch, b) => {
+      const msgId = `${id}-${b}`;
+      let ts = 0;
+      for (let k = 0; k < batch.t.length; k++) if (batch.t[k]! > ts) ts = batch.t[k]!;
+      // Its channel names are the series table's, made by seriesChannel: valid by making.
+      const bytes = encodeFeedBatch(batch, { id: msgId, src: this.#src, ts: Math.round(ts) }, {
+        namesChecked: true,
+      });
+      return this.#journal(this.#subject, bytes, msgId);
+    }));
+  }
+
+  /**
+   * The history of the channels new to the receiver's record (none without history_url): a
+   * failed read is counted and said in one line per request, and its series warms up live.
+   */
+  async #readHistory(fresh: SampleOutcome["newChannels"]): Promise<HistoryOutcome> {
+    const none: HistoryOutcome = { batches: [], samples: 0, failures: [] };
+    const history = this.#history;
+    if (history === undefined || fresh.length === 0) return none;
+    const book = this.#labels;
+    const unseen = book === undefined
+      ? fresh
+      : fresh.filter((c) => book.get(c.channel) === undefined);
+    if (unseen.length === 0) return none;
+    const past = await history.read(unseen);
+    const failed = past.failures;
+    if (failed.length > 0) {
+      for (const f of failed) this.metrics.historyFailures.inc({ reason: f.kind });
+      const first = failed[0]!;
+      this.#log(
+        `troupe: cannot read history from ${history.settings.url}/api/v1/query_range for ` +
+          `${failed.length} of ${unseen.length} new series (${first.channel}: ${first.reason}); ` +
+          `they warm up on their live samples`,
+      );
+    }
+    return past;
   }
 
   /**
