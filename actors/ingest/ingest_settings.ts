@@ -75,6 +75,8 @@ export const INGEST_DEFAULTS: Omit<
   // A third of Prometheus's remote_timeout (30 s), so a request held for history is answered
   // well before its sender gives up on it.
   historyTimeoutMs: 10_000,
+  // No stated origin: a few, so a first request of many new series does not load the team's
+  // query API with as many queries at once.
   historyReadsMax: 8,
 };
 
