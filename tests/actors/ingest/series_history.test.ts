@@ -8,8 +8,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type Server } from "node:http";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   IngestServer,
   openChannelLabels,
@@ -18,17 +16,13 @@ import {
 import { freePort, InProcessBus } from "../../../actors/runtime/mod.ts";
 import { anomalyKernel, defaultAnomalyConfig } from "../../../actors/anomaly/mod.ts";
 import { decodeFeedBatch } from "../../../protocol/mod.ts";
-import {
-  encodeWriteRequest,
-  type Label,
-  snappyCompress,
-  type WriteRequest,
-} from "../../../protocol/prometheus/mod.ts";
+import type { Label } from "../../../protocol/prometheus/mod.ts";
 import {
   haveBinaries,
   PROMETHEUS_BIN,
+  remoteWriteTo,
   type StartedProcess,
-  startProcess,
+  startPrometheusTakingWrites,
 } from "../../_support/prometheus.ts";
 
 const test = suite("series history");
@@ -48,31 +42,7 @@ const gaugeAt = (t: number) => 20 + 3 * Math.sin(t / 60_000) + ((t / STEP) % 7) 
 /** 10 a second, reset to 0 at the 200th point. */
 const counterAt = (k: number) => (k < 200 ? 10 * 5 * k : 10 * 5 * (k - 200));
 
-/** Debian's Prometheus taking remote write, with no scrape. */
-function startHistoryProm(): Promise<StartedProcess> {
-  return startProcess(PROMETHEUS_BIN, (port, dir) => {
-    const config = join(dir, "prometheus.yml");
-    writeFileSync(config, "global:\n  scrape_interval: 1m\n");
-    return [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      "--web.enable-remote-write-receiver",
-    ];
-  }, "/-/ready");
-}
-
-async function remoteWrite(url: string, req: WriteRequest): Promise<Response> {
-  return await fetch(`${url}/api/v1/write`, {
-    method: "POST",
-    body: snappyCompress(encodeWriteRequest(req)) as Uint8Array<ArrayBuffer>,
-    headers: {
-      "content-type": "application/x-protobuf",
-      "content-encoding": "snappy",
-      "x-prometheus-remote-write-version": "0.1.0",
-    },
-  });
-}
+const remoteWrite = remoteWriteTo;
 
 /** A receiver on an in-process bus; every published batch decoded, in publish order. */
 async function receiver(settings: Record<string, unknown>) {
@@ -123,7 +93,7 @@ let prom: StartedProcess | undefined;
 
 test.before(async () => {
   if (!havePrometheus) return;
-  prom = await startHistoryProm();
+  prom = await startPrometheusTakingWrites();
   const pushed = await remoteWrite(prom.url, {
     timeseries: [
       { labels: GAUGE, samples: PAST.map((t) => ({ timestamp: t, value: gaugeAt(t) })) },
