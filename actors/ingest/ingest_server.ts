@@ -8,7 +8,8 @@
  * wrong, after the request's good samples are journaled (OTLP: 200 with OTLP's partial success,
  * saying how many data points were not kept and why); 415 for a body in an encoding it does not
  * read; 401 for missing or wrong credentials, which `/metrics` asks for too (its labels name the
- * series sent); `/healthz` stays open.
+ * series sent); `/healthz` stays open. With a history URL, a new series' recent past is read and
+ * journaled before its first live samples (series_history.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import {
@@ -53,7 +54,12 @@ import { contentEncoding } from "./content_encoding.ts";
 import { gunzipSync } from "node:zlib";
 import type { ChannelLabelsBook } from "./channel_labels_book.ts";
 import { sourceLabels } from "./source_labels.ts";
-import { type HistoryOutcome, SeriesHistory } from "./series_history.ts";
+import {
+  historyFailureLine,
+  HistoryGate,
+  type HistoryOutcome,
+  SeriesHistory,
+} from "./series_history.ts";
 
 /** Channels whose labels a failed write left owed, at most (past it the oldest are given up). */
 const LABELS_PENDING_MAX = 10_000;
@@ -101,6 +107,8 @@ export class IngestServer {
   readonly #log: (line: string) => void;
   /** Where new series' history is read (none: no history_url). */
   readonly #history: SeriesHistory | undefined;
+  /** The series whose history a request is reading, which later requests' samples wait for. */
+  readonly #gate = new HistoryGate();
   /** Channels' labels a failed write left owed (tried again with a later request). */
   readonly #labelsOwed = new Map<string, Label[]>();
   #labelsRetrying = false;
@@ -355,16 +363,20 @@ export class IngestServer {
     body: Uint8Array,
   ): Promise<Answer | undefined> {
     const id = `${api}-${bodyHash(body)}`;
-    // Read before the labels are written: a channel the record knew (a restart) has its past.
-    const history = this.#readHistory(outcome.newChannels);
-    // A new channel's labels are stored before its samples are journaled, so they are there
-    // before any finding on it can become an alert.
-    await this.#writeLabels(outcome.newChannels);
-    const past = await history;
+    // Found before the labels are written: a channel the record knew (a restart) has its past.
+    const unseen = this.#unseen(outcome.newChannels);
+    const hold = this.#gate.hold(unseen.map((c) => c.channel));
     try {
+      const history = this.#readHistory(unseen);
+      // A new channel's labels are stored before its samples are journaled, so they are there
+      // before any finding on it can become an alert.
+      await this.#writeLabels(outcome.newChannels);
+      const past = await history;
+      await this.#gate.waitFor(outcome.batches, hold);
       // The history first, on its own: its samples are before the live ones on every channel.
       await this.#journalBatches(past.batches, `${id}-history`);
       await this.#journalBatches(outcome.batches, id);
+      if (past.samples > 0) this.metrics.historySamples.inc(past.samples);
     } catch (err) {
       outcome.rollback();
       this.metrics.journalFailures.inc({ api });
@@ -373,10 +385,11 @@ export class IngestServer {
         text: `Cannot journal the request's ${outcome.journaled} samples on the feed stream ` +
           `(send it again): ${(err as Error).message}`,
       };
+    } finally {
+      hold.release();
     }
     this.#sayStale(id, outcome.stale);
     const m = this.metrics;
-    if (past.samples > 0) m.historySamples.inc(past.samples);
     m.samples.inc({ api, outcome: "journaled" }, outcome.journaled);
     m.samples.inc({ api, outcome: "unmatched" }, outcome.unmatched);
     m.samples.inc({ api, outcome: "refused" }, outcome.refused);
@@ -399,29 +412,23 @@ export class IngestServer {
     }));
   }
 
-  /**
-   * The history of the channels new to the receiver's record (none without history_url): a
-   * failed read is counted and said in one line per request, and its series warms up live.
-   */
-  async #readHistory(fresh: SampleOutcome["newChannels"]): Promise<HistoryOutcome> {
-    const none: HistoryOutcome = { batches: [], samples: 0, failures: [] };
-    const history = this.#history;
-    if (history === undefined || fresh.length === 0) return none;
+  /** The new channels whose history is read: those new to the record (none without history_url). */
+  #unseen(fresh: SampleOutcome["newChannels"]): SampleOutcome["newChannels"] {
     const book = this.#labels;
-    const unseen = book === undefined
-      ? fresh
-      : fresh.filter((c) => book.get(c.channel) === undefined);
-    if (unseen.length === 0) return none;
+    if (this.#history === undefined) return [];
+    return book === undefined ? fresh : fresh.filter((c) => book.get(c.channel) === undefined);
+  }
+
+  /** The history of `unseen`: a failed read is counted and said in one line per request. */
+  async #readHistory(unseen: SampleOutcome["newChannels"]): Promise<HistoryOutcome> {
+    const history = this.#history;
+    if (history === undefined || unseen.length === 0) {
+      return { batches: [], samples: 0, failures: [] };
+    }
     const past = await history.read(unseen);
-    const failed = past.failures;
-    if (failed.length > 0) {
-      for (const f of failed) this.metrics.historyFailures.inc({ reason: f.kind });
-      const first = failed[0]!;
-      this.#log(
-        `troupe: cannot read history from ${history.settings.url}/api/v1/query_range for ` +
-          `${failed.length} of ${unseen.length} new series (${first.channel}: ${first.reason}); ` +
-          `they warm up on their live samples`,
-      );
+    if (past.failures.length > 0) {
+      for (const f of past.failures) this.metrics.historyFailures.inc({ reason: f.kind });
+      this.#log(historyFailureLine(history.settings.url, past.failures, unseen.length));
     }
     return past;
   }

@@ -188,6 +188,52 @@ export class SeriesHistory {
   }
 }
 
+/** A hold on series whose history a request is reading: released once that request is done. */
+export interface HistoryHold {
+  done: Promise<void>;
+  release(): void;
+}
+
+/**
+ * The series whose history a request is reading: a later request with samples of one waits until
+ * that request is done, so the series' past reaches the feed stream before its later samples.
+ */
+export class HistoryGate {
+  readonly #pending = new Map<string, Promise<void>>();
+
+  /** Holds `channels` until the hold is released. */
+  hold(channels: readonly string[]): HistoryHold {
+    let resolve = () => {};
+    const done = new Promise<void>((r) => (resolve = r));
+    for (const c of channels) this.#pending.set(c, done);
+    const release = () => {
+      for (const c of channels) if (this.#pending.get(c) === done) this.#pending.delete(c);
+      resolve();
+    };
+    return { done, release };
+  }
+
+  /** Waits for the holds, other than `own`, on the channels of `batches`. */
+  async waitFor(batches: readonly FeedBatch[], own: HistoryHold): Promise<void> {
+    if (this.#pending.size === 0) return;
+    const waits = new Set<Promise<void>>();
+    for (const b of batches) {
+      for (const c of b.channels) {
+        const p = this.#pending.get(c);
+        if (p !== undefined && p !== own.done) waits.add(p);
+      }
+    }
+    await Promise.all(waits);
+  }
+}
+
+/** The line that says a request's failed reads: the URL, how many and the first reason. */
+export function historyFailureLine(url: string, failed: HistoryFailure[], of: number): string {
+  const first = failed[0]!;
+  return `troupe: cannot read history from ${url}/api/v1/query_range for ${failed.length} of ` +
+    `${of} new series (${first.channel}: ${first.reason}); they warm up on their live samples`;
+}
+
 /**
  * The selector of exactly the label set `labels` (each value a PromQL string, escaped): it may
  * match series with more labels too, which `historyPoints` leaves out.

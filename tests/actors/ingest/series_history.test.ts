@@ -287,6 +287,44 @@ test("a history URL that answers garbage: said, with what it answered", async ()
   }
 });
 
+test("a later request with samples of a series whose history is being read waits for it: the past, then the live samples in order", async () => {
+  const metric = Object.fromEntries(GAUGE.map((l) => [l.name, l.value]));
+  const values = [[(LIVE - 10_000) / 1000, "20"], [(LIVE - 5000) / 1000, "21"]];
+  const slow = await httpServer((req, res) => {
+    req.resume();
+    setTimeout(() => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({
+        status: "success",
+        data: { resultType: "matrix", result: [{ metric, values }] },
+      }));
+    }, 500);
+  });
+  const r = await receiver({ history_url: slow.url });
+  try {
+    const first = remoteWrite(r.url, {
+      timeseries: [{ labels: GAUGE, samples: [{ timestamp: LIVE, value: 22 }] }],
+    });
+    await new Promise((res) => setTimeout(res, 100)); // the first request is reading
+    const second = await remoteWrite(r.url, {
+      timeseries: [{ labels: GAUGE, samples: [{ timestamp: LIVE + STEP, value: 23 }] }],
+    });
+    assert.is(second.status, 204);
+    assert.is((await first).status, 204);
+    await r.flush();
+    assert.equal(r.samples("a_b-lab-room_temp_celsius"), [
+      [LIVE - 10_000, 20],
+      [LIVE - 5000, 21],
+      [LIVE, 22],
+      [LIVE + STEP, 23],
+    ]);
+    assert.equal(r.lines, []);
+  } finally {
+    await r.close();
+    await slow.close();
+  }
+});
+
 test("history settings are checked: a URL, and points a range query answers", () => {
   assert.throws(
     () => parseIngestSettings({ history_url: "prometheus:9090" }),
