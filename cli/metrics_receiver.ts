@@ -163,7 +163,12 @@ export function upReceiver(
   const failed = new Promise<string>((resolve) => (fail = resolve));
   const starting = (async () => {
     const port = asked.port ?? await portOr(UP_RECEIVER_PORT);
-    const block = { port, match: asked.match, bearer_token: upReceiverToken(asked, dataDir) };
+    const block: Record<string, unknown> = {
+      port,
+      match: asked.match,
+      bearer_token: upReceiverToken(asked, dataDir),
+    };
+    if (asked.historyUrl !== undefined) block.history_url = asked.historyUrl;
     return await startReceiver(block, { nats, natsAuth, bus, name: "troupe-up-receiver" });
   })().then(
     (receiver) => {

@@ -171,7 +171,7 @@ export interface UpOptions {
   acceptJournalLoss: boolean;
   /** The feed's step per channel, for the demo's settings. */
   intervalUs: number;
-  /** --remote-write-port, --match and --token, checked. */
+  /** --remote-write-port, --match, --token and --history-url, checked. */
   receiver: UpReceiverSettings;
 }
 

@@ -1,14 +1,15 @@
 /**
- * `troupe up --feed remote-write`'s receiver settings: its port, the series it takes (`--match`)
- * and its bearer token. Secure by default: without `--token` (or `TROUPE_REMOTE_WRITE_TOKEN`) a
- * token is generated once and kept in the data directory (mode 0600), so a Prometheus configured
- * from the written block keeps sending across restarts of `troupe up`.
+ * `troupe up --feed remote-write`'s receiver settings: its port, the series it takes (`--match`),
+ * its bearer token and the query API a new series' history is read from (`--history-url`).
+ * Secure by default: without `--token` (or `TROUPE_REMOTE_WRITE_TOKEN`) a token is generated once
+ * and kept in the data directory (mode 0600), so a Prometheus configured from the written block
+ * keeps sending across restarts of `troupe up`.
  */
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { parseIngestSettings } from "../actors/ingest/mod.ts";
+import { checkHistoryUrl, parseIngestSettings } from "../actors/ingest/mod.ts";
 import { checkToken, ConfigError } from "../protocol/mod.ts";
 import { given, type OptionSpec, optNum, type ParsedArgs, str, UsageError } from "./args.ts";
 import { envToken, REMOTE_WRITE_TOKEN_ENV } from "./http_settings.ts";
@@ -45,6 +46,14 @@ export const UP_RECEIVER_OPTIONS: Record<string, OptionSpec> = {
       `prometheus.yml, with it, is written to DIR/${RECEIVER_BLOCK_FILE}`,
     defaultText: `generated once, kept in DIR/${UP_RECEIVER_TOKEN_FILE}`,
   },
+  "history-url": {
+    type: "string",
+    arg: "URL",
+    help: "With --feed remote-write: the Prometheus-compatible query API (Prometheus, " +
+      "VictoriaMetrics) a new series' last day is read from (URL/api/v1/query_range), so its " +
+      "detectors start warm; a failed read is said and the series warms up live",
+    defaultText: "none: each series warms up on its live samples",
+  },
 };
 
 /** The receiver's settings as the options give them. */
@@ -55,6 +64,8 @@ export interface UpReceiverSettings {
   match: string[];
   /** The token given (option or environment); undefined: the data directory's, or a new one. */
   token: string | undefined;
+  /** The history URL, checked; undefined: no history. */
+  historyUrl: string | undefined;
 }
 
 /** Reads the receiver's options; a bad one, or one without `--feed remote-write`, is refused. */
@@ -86,7 +97,15 @@ export function upReceiverSettings(args: ParsedArgs, feedKind: string): UpReceiv
     }
   }
   token ??= envToken(process.env, REMOTE_WRITE_TOKEN_ENV);
-  return { port: optNum(args, "remote-write-port"), match, token };
+  let historyUrl = str(args, "history-url");
+  if (historyUrl !== undefined) {
+    try {
+      historyUrl = checkHistoryUrl(historyUrl, "Option --history-url");
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return { port: optNum(args, "remote-write-port"), match, token, historyUrl };
 }
 
 /**

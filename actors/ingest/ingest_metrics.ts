@@ -93,6 +93,18 @@ export class IngestMetrics {
       "again with the next request",
     registers: [this.registry],
   });
+  readonly historySamples = new Counter({
+    name: "troupe_ingest_history_samples_total",
+    help: "Samples of new series' history (read from history_url) journaled before their live ones",
+    registers: [this.registry],
+  });
+  readonly historyFailures = new Counter<"reason">({
+    name: "troupe_ingest_history_failures_total",
+    help: "New series whose history read failed, by reason (down, timeout, status, garbage, " +
+      "selector); each warms up on its live samples",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
   readonly anomalyScore = new LabelledGauge(
     this.registry,
     "troupe_anomaly_score",

@@ -8,13 +8,15 @@
  * wrong, after the request's good samples are journaled (OTLP: 200 with OTLP's partial success,
  * saying how many data points were not kept and why); 415 for a body in an encoding it does not
  * read; 401 for missing or wrong credentials, which `/metrics` asks for too (its labels name the
- * series sent); `/healthz` stays open.
+ * series sent); `/healthz` stays open. With a history URL, a new series' recent past is read and
+ * journaled before its first live samples (series_history.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import {
   type Bus,
   encodeFeedBatch,
   encodeIncidentControl,
+  type FeedBatch,
   feedBatchSubject,
   incidentStaleSubject,
   ProtocolError,
@@ -52,6 +54,12 @@ import { contentEncoding } from "./content_encoding.ts";
 import { gunzipSync } from "node:zlib";
 import type { ChannelLabelsBook } from "./channel_labels_book.ts";
 import { sourceLabels } from "./source_labels.ts";
+import {
+  historyFailureLine,
+  HistoryGate,
+  type HistoryOutcome,
+  SeriesHistory,
+} from "./series_history.ts";
 
 /** Channels whose labels a failed write left owed, at most (past it the oldest are given up). */
 const LABELS_PENDING_MAX = 10_000;
@@ -71,6 +79,8 @@ export interface IngestServerOptions {
   labels?: ChannelLabelsBook;
   /** The receiver's clock, ms since the epoch (samples too far ahead of it are refused). */
   now?: (() => number) | undefined;
+  /** Where a line for the operator goes (a failed history read); default stderr. */
+  log?: ((line: string) => void) | undefined;
 }
 
 /** An answer: status and text. */
@@ -94,6 +104,11 @@ export class IngestServer {
   readonly #scores: ScoreWatch;
   readonly #labels: ChannelLabelsBook | undefined;
   readonly #now: () => number;
+  readonly #log: (line: string) => void;
+  /** Where new series' history is read (none: no history_url). */
+  readonly #history: SeriesHistory | undefined;
+  /** The series whose history a request is reading, which later requests' samples wait for. */
+  readonly #gate = new HistoryGate();
   /** Channels' labels a failed write left owed (tried again with a later request). */
   readonly #labelsOwed = new Map<string, Label[]>();
   #labelsRetrying = false;
@@ -114,6 +129,14 @@ export class IngestServer {
     this.#scores = new ScoreWatch(options.bus, (c) => this.table.labelsOf(c));
     this.#labels = options.labels;
     this.#now = options.now ?? Date.now;
+    this.#log = options.log ?? ((line) => console.error(line));
+    this.#history = settings.historyUrl === undefined ? undefined : new SeriesHistory({
+      url: settings.historyUrl,
+      windowMs: settings.historyWindowMs,
+      stepMs: settings.historyStepMs,
+      timeoutMs: settings.historyTimeoutMs,
+      readsMax: settings.historyReadsMax,
+    });
   }
 
   /** The port it listens on (once started). */
@@ -340,20 +363,20 @@ export class IngestServer {
     body: Uint8Array,
   ): Promise<Answer | undefined> {
     const id = `${api}-${bodyHash(body)}`;
-    // A new channel's labels are stored before its samples are journaled, so they are there
-    // before any finding on it can become an alert.
-    await this.#writeLabels(outcome.newChannels);
+    // Found before the labels are written: a channel the record knew (a restart) has its past.
+    const unseen = this.#unseen(outcome.newChannels);
+    const hold = this.#gate.hold(unseen.map((c) => c.channel));
     try {
-      await Promise.all(outcome.batches.map((batch, b) => {
-        const msgId = `${id}-${b}`;
-        let ts = 0;
-        for (let k = 0; k < batch.t.length; k++) if (batch.t[k]! > ts) ts = batch.t[k]!;
-        // Its channel names are the series table's, made by seriesChannel: valid by making.
-        const bytes = encodeFeedBatch(batch, { id: msgId, src: this.#src, ts: Math.round(ts) }, {
-          namesChecked: true,
-        });
-        return this.#journal(this.#subject, bytes, msgId);
-      }));
+      const history = this.#readHistory(unseen);
+      // A new channel's labels are stored before its samples are journaled, so they are there
+      // before any finding on it can become an alert.
+      await this.#writeLabels(outcome.newChannels);
+      const past = await history;
+      await this.#gate.waitFor(outcome.batches, hold);
+      // The history first, on its own: its samples are before the live ones on every channel.
+      await this.#journalBatches(past.batches, `${id}-history`);
+      await this.#journalBatches(outcome.batches, id);
+      if (past.samples > 0) this.metrics.historySamples.inc(past.samples);
     } catch (err) {
       outcome.rollback();
       this.metrics.journalFailures.inc({ api });
@@ -362,6 +385,8 @@ export class IngestServer {
         text: `Cannot journal the request's ${outcome.journaled} samples on the feed stream ` +
           `(send it again): ${(err as Error).message}`,
       };
+    } finally {
+      hold.release();
     }
     this.#sayStale(id, outcome.stale);
     const m = this.metrics;
@@ -371,6 +396,41 @@ export class IngestServer {
     m.samples.inc({ api, outcome: "out_of_order" }, outcome.outOfOrder);
     if (outcome.channelLimit > 0) m.channelsRefused.inc(outcome.channelLimit);
     return undefined;
+  }
+
+  /** Journals `batches`, message ids `<id>-<b>`, all at once. */
+  async #journalBatches(batches: FeedBatch[], id: string): Promise<void> {
+    await Promise.all(batches.map((batch, b) => {
+      const msgId = `${id}-${b}`;
+      let ts = 0;
+      for (let k = 0; k < batch.t.length; k++) if (batch.t[k]! > ts) ts = batch.t[k]!;
+      // Its channel names are the series table's, made by seriesChannel: valid by making.
+      const bytes = encodeFeedBatch(batch, { id: msgId, src: this.#src, ts: Math.round(ts) }, {
+        namesChecked: true,
+      });
+      return this.#journal(this.#subject, bytes, msgId);
+    }));
+  }
+
+  /** The new channels whose history is read: those new to the record (none without history_url). */
+  #unseen(fresh: SampleOutcome["newChannels"]): SampleOutcome["newChannels"] {
+    const book = this.#labels;
+    if (this.#history === undefined) return [];
+    return book === undefined ? fresh : fresh.filter((c) => book.get(c.channel) === undefined);
+  }
+
+  /** The history of `unseen`: a failed read is counted and said in one line per request. */
+  async #readHistory(unseen: SampleOutcome["newChannels"]): Promise<HistoryOutcome> {
+    const history = this.#history;
+    if (history === undefined || unseen.length === 0) {
+      return { batches: [], samples: 0, failures: [] };
+    }
+    const past = await history.read(unseen);
+    if (past.failures.length > 0) {
+      for (const f of past.failures) this.metrics.historyFailures.inc({ reason: f.kind });
+      this.#log(historyFailureLine(history.settings.url, past.failures, unseen.length));
+    }
+    return past;
   }
 
   /**

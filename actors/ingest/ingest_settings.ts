@@ -5,6 +5,7 @@
  */
 import { checkToken, ConfigError } from "../../protocol/mod.ts";
 import { type LabelSelector, parseLabelSelector } from "../../protocol/prometheus/mod.ts";
+import { HISTORY_POINTS_MAX } from "./series_history.ts";
 
 /** The receiver's settings, checked. */
 export interface IngestSettings {
@@ -30,10 +31,26 @@ export interface IngestSettings {
   ackTimeoutMs: number;
   /** Milliseconds a sample may be ahead of the receiver's clock; a later one is refused. */
   futureMsMax: number;
+  /**
+   * The team's Prometheus-compatible query API (`<url>/api/v1/query_range`), from which a new
+   * series' recent past is read and journaled before its live samples; none: no history.
+   */
+  historyUrl: string | undefined;
+  /** How far back a new series' history is read, ms. */
+  historyWindowMs: number;
+  /** The history's step (a point every step), ms. */
+  historyStepMs: number;
+  /** How long a request waits for its series' history, ms, before going on without it. */
+  historyTimeoutMs: number;
+  /** History reads in flight at once. */
+  historyReadsMax: number;
 }
 
 /** The settings with nothing given. */
-export const INGEST_DEFAULTS: Omit<IngestSettings, "match" | "bearerToken" | "basicAuth"> = {
+export const INGEST_DEFAULTS: Omit<
+  IngestSettings,
+  "match" | "bearerToken" | "basicAuth" | "historyUrl"
+> = {
   port: 9201,
   host: "127.0.0.1",
   feed: "prom",
@@ -50,6 +67,17 @@ export const INGEST_DEFAULTS: Omit<IngestSettings, "match" | "bearerToken" | "ba
   // a little ahead, but a sample further out would hold its series back until then (a channel's
   // time only goes forward), so it is refused.
   futureMsMax: 600_000,
+  // A day: the anomaly detector's hour-of-day profile sees each hour once.
+  historyWindowMs: 86_400_000,
+  // Prometheus's example scrape interval (its getting-started prometheus.yml): a day of it is
+  // 5,760 points, under the 11,000 a range query answers at most.
+  historyStepMs: 15_000,
+  // A third of Prometheus's remote_timeout (30 s), so a request held for history is answered
+  // well before its sender gives up on it.
+  historyTimeoutMs: 10_000,
+  // No stated origin: a few, so a first request of many new series does not load the team's
+  // query API with as many queries at once.
+  historyReadsMax: 8,
 };
 
 const FIELDS: Record<string, keyof typeof INGEST_DEFAULTS> = {
@@ -62,6 +90,10 @@ const FIELDS: Record<string, keyof typeof INGEST_DEFAULTS> = {
   label_bytes_max: "labelBytesMax",
   ack_timeout_ms: "ackTimeoutMs",
   future_ms_max: "futureMsMax",
+  history_window_ms: "historyWindowMs",
+  history_step_ms: "historyStepMs",
+  history_timeout_ms: "historyTimeoutMs",
+  history_reads_max: "historyReadsMax",
 };
 
 const KNOWN = new Set([
@@ -71,6 +103,7 @@ const KNOWN = new Set([
   "match",
   "bearer_token",
   "basic_auth",
+  "history_url",
 ]);
 
 /** Reads the `remote_write` block at `path` (defaults under it: `defaults`). */
@@ -95,6 +128,7 @@ export function parseIngestSettings(
     match: [],
     bearerToken: undefined,
     basicAuth: undefined,
+    historyUrl: undefined,
     ...defaults,
   };
   readNumbers(m, path, out);
@@ -118,7 +152,39 @@ export function parseIngestSettings(
     );
   }
   if (m.match !== undefined) out.match = readMatch(m.match, `${path}.match`);
+  if (m.history_url !== undefined) {
+    out.historyUrl = checkHistoryUrl(m.history_url, `${path}.history_url`);
+  }
+  const points = out.historyWindowMs / out.historyStepMs;
+  if (points > HISTORY_POINTS_MAX) {
+    throw new ConfigError(
+      `${path}.history_window_ms`,
+      `${path}.history_window_ms (${out.historyWindowMs}) over history_step_ms ` +
+        `(${out.historyStepMs}) is ${Math.ceil(points)} points, over the ${HISTORY_POINTS_MAX} ` +
+        `a range query answers: a longer step or a shorter window`,
+      { value: out.historyWindowMs },
+    );
+  }
   return out;
+}
+
+/** A history URL, checked: http or https, without a query; returned without a trailing slash. */
+export function checkHistoryUrl(raw: unknown, where: string): string {
+  let url: URL | undefined;
+  try {
+    url = typeof raw === "string" ? new URL(raw) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !/^https?:$/.test(url.protocol) || url.search !== "") {
+    throw new ConfigError(
+      where,
+      `${where} must be an http(s) URL without a query, such as "http://prometheus:9090", got ` +
+        JSON.stringify(raw),
+      { value: raw },
+    );
+  }
+  return String(raw).replace(/\/+$/, "");
 }
 
 function readNumbers(m: Record<string, unknown>, path: string, out: IngestSettings): void {

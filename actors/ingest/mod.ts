@@ -4,7 +4,12 @@
  */
 export { IngestServer, type IngestServerOptions } from "./ingest_server.ts";
 export { ReceiverThread, type ReceiverThreadOptions } from "./receiver_thread.ts";
-export { INGEST_DEFAULTS, type IngestSettings, parseIngestSettings } from "./ingest_settings.ts";
+export {
+  checkHistoryUrl,
+  INGEST_DEFAULTS,
+  type IngestSettings,
+  parseIngestSettings,
+} from "./ingest_settings.ts";
 export { IngestMetrics } from "./ingest_metrics.ts";
 export { type FeedJournal, feedJournal, type FeedJournalOptions } from "./feed_journal.ts";
 export { type IncomingSeries, type SampleOutcome, seriesSamples } from "./series_samples.ts";

@@ -56,10 +56,21 @@ export interface SampleOutcome {
   channelLimit: number;
   /** Stale markers taken: the channel and the marker's time (ms). */
   stale: Array<{ channel: string; t: number }>;
-  /** Channels this request made, with the labels of their series (their source labels). */
-  newChannels: Array<{ channel: string; labels: Label[] }>;
+  /**
+   * Channels this request made, with the labels of their series (their source labels), whether
+   * each is a counter, and the time of its first sample in the request (ms).
+   */
+  newChannels: Array<{ channel: string; labels: Label[]; counter: boolean; firstT: number }>;
   /** Puts the series' last samples back as they were before the request. */
   rollback(): void;
+}
+
+/**
+ * A counter's per-second rate from `prev` to `v` over `dtMs`: a value below the one before is a
+ * reset, the counter starting again from zero (as Prometheus's `rate()` reads it).
+ */
+export function counterRate(prev: number, v: number, dtMs: number): number {
+  return (v >= prev ? v - prev : v) / (dtMs / 1000);
 }
 
 /** Reasons kept for an answer at most. */
@@ -197,13 +208,18 @@ export function seriesSamples(
       // A channel given by a request answered 503 keeps its place: its labels are written (the
       // record has it), and the sender sends the request again.
       if (taken === 0 && table.lastT[s.id] !== table.lastT[s.id]) table.vacate(s);
-      else out.newChannels.push({ channel: s.channel, labels });
+      else out.newChannels.push(newChannel(s, labels, series.t[series.from[i]!]!));
     }
     if (b.k >= BATCH_SAMPLES_MAX) b.cut();
   }
   b.cut();
   out.batches = b.batches;
   return out;
+}
+
+/** A channel a request made: its series' entry, labels and first sample time (ms). */
+function newChannel(s: SeriesEntry, labels: Label[], firstT: number) {
+  return { channel: s.channel, labels, counter: s.counter, firstT };
 }
 
 /** An outcome with nothing taken yet. */
@@ -341,7 +357,7 @@ function takeSamples(
     lastV = vj;
     if (s.counter && before !== before) continue; // the first sample of a run gives no rate
     b.t[b.k] = tj * 1000;
-    b.v[b.k] = s.counter ? (vj >= prev ? vj - prev : vj) / ((tj - before) / 1000) : vj;
+    b.v[b.k] = s.counter ? counterRate(prev, vj, tj - before) : vj;
     b.k++;
     taken++;
   }

@@ -8,6 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { freePort } from "../../actors/runtime/mod.ts";
+import {
+  encodeWriteRequest,
+  snappyCompress,
+  type WriteRequest,
+} from "../../protocol/prometheus/mod.ts";
 
 /** Where Debian puts the binaries. */
 export const PROMETHEUS_BIN = "/usr/bin/prometheus";
@@ -129,6 +134,33 @@ remote_write:
       `--web.listen-address=127.0.0.1:${port}`,
     ];
   }, "/-/ready");
+}
+
+/** Starts Prometheus with no scrape, taking remote write (a store a test fills with a past). */
+export function startPrometheusTakingWrites(): Promise<StartedProcess> {
+  return startProcess(PROMETHEUS_BIN, (port, dir) => {
+    const config = join(dir, "prometheus.yml");
+    writeFileSync(config, "global:\n  scrape_interval: 1m\n");
+    return [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--web.enable-remote-write-receiver",
+    ];
+  }, "/-/ready");
+}
+
+/** Sends `req` by remote write to `url` (a receiver's base URL); the answer. */
+export async function remoteWriteTo(url: string, req: WriteRequest): Promise<Response> {
+  return await fetch(`${url}/api/v1/write`, {
+    method: "POST",
+    body: snappyCompress(encodeWriteRequest(req)) as Uint8Array<ArrayBuffer>,
+    headers: {
+      "content-type": "application/x-protobuf",
+      "content-encoding": "snappy",
+      "x-prometheus-remote-write-version": "0.1.0",
+    },
+  });
 }
 
 /** The raw samples Prometheus stored for `selector` over the last `range` (`[[ms, value]]`). */

@@ -19,10 +19,16 @@ const test = suite("troupe up --feed remote-write");
 
 const BLOCK = "prometheus-remote-write.yml";
 
-test("troupe up --help shows --remote-write-port, --match and --token", async () => {
+test("troupe up --help shows --remote-write-port, --match, --token and --history-url", async () => {
   const help = await runTroupe(["up", "--help"]);
   assert.is(help.code, 0);
-  for (const o of ["--remote-write-port N", "--match SELECTOR", "--token TOKEN"]) {
+  const options = [
+    "--remote-write-port N",
+    "--match SELECTOR",
+    "--token TOKEN",
+    "--history-url URL",
+  ];
+  for (const o of options) {
     assert.match(help.stdout, o);
   }
 });
@@ -132,6 +138,43 @@ test("--token sets the receiver's token, unprinted; --match drops what it does n
     );
     assert.is(badToken.code, 2);
     assert.match(badToken.stderr, "Option --token must be a bearer token");
+  } finally {
+    dir.remove();
+  }
+});
+
+test("--history-url: a history URL that is down is said once, counted, and the live sample kept; a bad one is a usage error", async () => {
+  const dir = tempDir();
+  const dataDir = join(dir.path, "up");
+  const history = `http://127.0.0.1:${await freePort()}`;
+  const token = "history-token_1";
+  const args = ["--no-nats", "--feed", "remote-write", "--remote-write-port", "0"];
+  const up = startTroupe(upArgs(dataDir, [...args, "--token", token, "--history-url", history]));
+  try {
+    await up.waitFor(BLOCK, 60_000);
+    const url = receiverUrl(readFileSync(join(dataDir, BLOCK), "utf8"));
+    const headers = { authorization: `Bearer ${token}` };
+    const body = nodeLoadWrite(["a"], { t0: Date.now(), values: [0.5] });
+    const r = await fetch(url, { method: "POST", body, headers });
+    assert.is(r.status, 204, await r.text());
+    await up.waitFor(`cannot read history from ${history}/api/v1/query_range`, 10_000);
+    assert.match(
+      up.output(),
+      /for 1 of 1 new series \(\S+: cannot reach it: [^\n]+\); they warm up/,
+    );
+    const metrics = await (await fetch(url.replace("/api/v1/write", "/metrics"), { headers }))
+      .text();
+    assert.match(metrics, 'troupe_ingest_history_failures_total{reason="down"} 1');
+    assert.match(metrics, 'troupe_ingest_samples_total{api="remote_write",outcome="journaled"} 1');
+    await up.stop();
+  } finally {
+    await up.stop();
+  }
+  try {
+    const bad = await runTroupe(upArgs(dataDir, [...args, "--history-url", "prometheus:9090"]));
+    assert.is(bad.code, 2);
+    assert.match(bad.stderr, "Option --history-url must be an http(s) URL without a query");
+    assert.not.match(bad.stderr, "    at ");
   } finally {
     dir.remove();
   }

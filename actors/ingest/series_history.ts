@@ -1,0 +1,347 @@
+/**
+ * A new series' recent past, read from the team's Prometheus-compatible query API
+ * (`/api/v1/query_range`, which VictoriaMetrics answers too) for the series' exact label set, and
+ * made feed batches the way live samples are (a counter becomes its per-second rate), each
+ * strictly before the series' first live sample. The receiver journals them before the live
+ * samples, so the detectors take them as ordinary inputs and a replay reads them as it read the
+ * live ones. Reads are bounded: so many at once across requests, and one deadline for a request's
+ * reads; a read that fails or is late gives its series no history (its detectors warm up on live
+ * samples), and says why.
+ */
+import type { FeedBatch } from "../../protocol/mod.ts";
+import type { Label } from "../../protocol/prometheus/mod.ts";
+import { counterRate } from "./series_samples.ts";
+
+/**
+ * Points one query_range answers at most: Prometheus's own limit on a range query's points per
+ * series (it refuses a query past it).
+ */
+export const HISTORY_POINTS_MAX = 11_000;
+/** Samples in one history batch at most (as a live batch: well under a message's limit). */
+const BATCH_SAMPLES_MAX = 20_000;
+/** Characters of an answer quoted in a failure at most. */
+const QUOTED_MAX = 200;
+
+/** Where and how much history is read. */
+export interface HistorySettings {
+  /** The query API's base URL (the part before `/api/v1/query_range`). */
+  url: string;
+  /** How far back from a series' first live sample, ms. */
+  windowMs: number;
+  /** The query's step, ms: a point every step. */
+  stepMs: number;
+  /** The deadline of a request's reads, ms. */
+  timeoutMs: number;
+  /** Reads in flight at once, across requests. */
+  readsMax: number;
+}
+
+/** A new series to read: its channel, labels, whether a counter, and its first live time (ms). */
+export interface HistorySeries {
+  channel: string;
+  labels: readonly Label[];
+  counter: boolean;
+  firstT: number;
+}
+
+/** Why a read gave no history: the class (a metric label) and the text. */
+export interface HistoryFailure {
+  channel: string;
+  kind: "down" | "timeout" | "status" | "garbage" | "selector";
+  reason: string;
+}
+
+/** What a request's reads gave. */
+export interface HistoryOutcome {
+  batches: FeedBatch[];
+  /** Samples in the batches. */
+  samples: number;
+  failures: HistoryFailure[];
+}
+
+/** A read's failure, with its class. */
+class HistoryError extends Error {
+  readonly kind: HistoryFailure["kind"];
+
+  constructor(kind: HistoryFailure["kind"], message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+/** Reads series' history from one query API. */
+export class SeriesHistory {
+  readonly settings: HistorySettings;
+  #inFlight = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(settings: HistorySettings) {
+    this.settings = settings;
+  }
+
+  /** Reads each of `series`, all within the deadline, and makes their points feed batches. */
+  async read(series: readonly HistorySeries[]): Promise<HistoryOutcome> {
+    const deadline = AbortSignal.timeout(this.settings.timeoutMs);
+    const failures: HistoryFailure[] = [];
+    const points = await Promise.all(series.map(async (s) => {
+      try {
+        return await this.#readOne(s, deadline);
+      } catch (err) {
+        const e = err instanceof HistoryError
+          ? err
+          : classify(err, deadline, this.settings.timeoutMs);
+        failures.push({ channel: s.channel, kind: e.kind, reason: e.message });
+        return undefined;
+      }
+    }));
+    const out: HistoryOutcome = { batches: [], samples: 0, failures };
+    let channels: string[] = [], counts: number[] = [], t: number[] = [], v: number[] = [];
+    const cut = () => {
+      if (channels.length === 0) return;
+      out.batches.push({
+        channels,
+        n: Uint32Array.from(counts),
+        t: Float64Array.from(t),
+        v: Float64Array.from(v),
+      });
+      channels = [], counts = [], t = [], v = [];
+    };
+    series.forEach((s, i) => {
+      const p = points[i];
+      if (p === undefined || p.t.length === 0) return;
+      if (t.length + p.t.length > BATCH_SAMPLES_MAX) cut();
+      channels.push(s.channel);
+      counts.push(p.t.length);
+      for (let k = 0; k < p.t.length; k++) {
+        t.push(p.t[k]! * 1000);
+        v.push(p.v[k]!);
+      }
+      out.samples += p.t.length;
+    });
+    cut();
+    return out;
+  }
+
+  /** One series' points, converted, before its first live sample. */
+  async #readOne(s: HistorySeries, deadline: AbortSignal): Promise<{ t: number[]; v: number[] }> {
+    const selector = historySelector(s.labels);
+    const { windowMs, stepMs } = this.settings;
+    const endMs = s.firstT - 1;
+    const form = new URLSearchParams({
+      query: selector,
+      start: String((endMs - windowMs) / 1000),
+      end: String(endMs / 1000),
+      step: String(stepMs / 1000),
+    });
+    await this.#slot(deadline);
+    let text: string, status: number;
+    try {
+      const r = await fetch(`${this.settings.url.replace(/\/+$/, "")}/api/v1/query_range`, {
+        method: "POST",
+        body: form,
+        signal: deadline,
+      });
+      status = r.status;
+      text = await r.text();
+    } finally {
+      this.#release();
+    }
+    if (status < 200 || status > 299) {
+      throw new HistoryError("status", `HTTP ${status}: ${quoted(text)}`);
+    }
+    const raw = historyPoints(text, s.labels);
+    return convert(raw, s.counter, endMs);
+  }
+
+  /** Waits for a free read, or throws when the deadline passes first. */
+  #slot(deadline: AbortSignal): Promise<void> {
+    if (this.#inFlight < this.settings.readsMax) {
+      this.#inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const go = () => {
+        deadline.removeEventListener("abort", late);
+        this.#inFlight++;
+        resolve();
+      };
+      const late = () => {
+        const at = this.#waiting.indexOf(go);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        reject(
+          new HistoryError(
+            "timeout",
+            `no read free within ${this.settings.timeoutMs} ms (setting history_timeout_ms; ` +
+              `${this.settings.readsMax} at once, setting history_reads_max)`,
+          ),
+        );
+      };
+      if (deadline.aborted) return late();
+      deadline.addEventListener("abort", late, { once: true });
+      this.#waiting.push(go);
+    });
+  }
+
+  #release(): void {
+    this.#inFlight--;
+    this.#waiting.shift()?.();
+  }
+}
+
+/** A hold on series whose history a request is reading: released once that request is done. */
+export interface HistoryHold {
+  done: Promise<void>;
+  release(): void;
+}
+
+/**
+ * The series whose history a request is reading: a later request with samples of one waits until
+ * that request is done, so the series' past reaches the feed stream before its later samples.
+ */
+export class HistoryGate {
+  readonly #pending = new Map<string, Promise<void>>();
+
+  /** Holds `channels` until the hold is released. */
+  hold(channels: readonly string[]): HistoryHold {
+    let resolve = () => {};
+    const done = new Promise<void>((r) => (resolve = r));
+    for (const c of channels) this.#pending.set(c, done);
+    const release = () => {
+      for (const c of channels) if (this.#pending.get(c) === done) this.#pending.delete(c);
+      resolve();
+    };
+    return { done, release };
+  }
+
+  /** Waits for the holds, other than `own`, on the channels of `batches`. */
+  async waitFor(batches: readonly FeedBatch[], own: HistoryHold): Promise<void> {
+    if (this.#pending.size === 0) return;
+    const waits = new Set<Promise<void>>();
+    for (const b of batches) {
+      for (const c of b.channels) {
+        const p = this.#pending.get(c);
+        if (p !== undefined && p !== own.done) waits.add(p);
+      }
+    }
+    await Promise.all(waits);
+  }
+}
+
+/** The line that says a request's failed reads: the URL, how many and the first reason. */
+export function historyFailureLine(url: string, failed: HistoryFailure[], of: number): string {
+  const first = failed[0]!;
+  return `troupe: cannot read history from ${url}/api/v1/query_range for ${failed.length} of ` +
+    `${of} new series (${first.channel}: ${first.reason}); they warm up on their live samples`;
+}
+
+/**
+ * The selector of exactly the label set `labels` (each value a PromQL string, escaped): it may
+ * match series with more labels too, which `historyPoints` leaves out.
+ */
+export function historySelector(labels: readonly Label[]): string {
+  const parts: string[] = [];
+  for (const l of labels) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(l.name)) {
+      throw new HistoryError(
+        "selector",
+        `label name ${JSON.stringify(l.name)} cannot be written in a PromQL selector`,
+      );
+    }
+    // A JSON string is a PromQL string: the same escapes, double-quoted.
+    parts.push(`${l.name}=${JSON.stringify(l.value)}`);
+  }
+  return `{${parts.join(",")}}`;
+}
+
+/**
+ * The points of the series with exactly `labels` in a query_range answer (`text`), as times (ms)
+ * and values; none when no series of the answer has exactly those labels. An answer that is not
+ * the API's JSON matrix is refused, saying what it was.
+ */
+export function historyPoints(
+  text: string,
+  labels: readonly Label[],
+): { t: number[]; v: number[] } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new HistoryError("garbage", `the answer is not JSON: ${quoted(text)}`);
+  }
+  const b = body as { status?: unknown; data?: { resultType?: unknown; result?: unknown } };
+  if (b?.status !== "success" || b.data?.resultType !== "matrix" || !Array.isArray(b.data.result)) {
+    throw new HistoryError(
+      "garbage",
+      `the answer is not a query_range success with a matrix: ${quoted(text)}`,
+    );
+  }
+  const want = new Map(labels.map((l) => [l.name, l.value]));
+  const out = { t: [] as number[], v: [] as number[] };
+  for (const series of b.data.result as Array<{ metric?: unknown; values?: unknown }>) {
+    const metric = series?.metric as Record<string, unknown> | undefined;
+    if (metric === undefined || metric === null || typeof metric !== "object") continue;
+    const names = Object.keys(metric);
+    if (names.length !== want.size || names.some((n) => want.get(n) !== metric[n])) continue;
+    if (!Array.isArray(series.values)) {
+      throw new HistoryError("garbage", `the series' values are not a list: ${quoted(text)}`);
+    }
+    for (const p of series.values as unknown[]) {
+      const [s, value] = Array.isArray(p) ? p : [];
+      const x = typeof value === "string" ? Number(value) : NaN;
+      if (typeof s !== "number" || !Number.isFinite(s) || typeof value !== "string") {
+        throw new HistoryError(
+          "garbage",
+          `a point is not [seconds, "value"]: ${quoted(JSON.stringify(p) ?? "")}`,
+        );
+      }
+      if (!Number.isFinite(x)) continue; // NaN and infinities are not samples troupe takes
+      out.t.push(Math.round(s * 1000));
+      out.v.push(x);
+    }
+    break;
+  }
+  return out;
+}
+
+/**
+ * `raw`'s points up to `endMs` in time order (the last HISTORY_POINTS_MAX), a counter's made its
+ * rates between consecutive points (its first point gives none).
+ */
+function convert(
+  raw: { t: number[]; v: number[] },
+  counter: boolean,
+  endMs: number,
+): { t: number[]; v: number[] } {
+  const out = { t: [] as number[], v: [] as number[] };
+  let lastT = NaN, lastV = 0;
+  const from = Math.max(0, raw.t.length - HISTORY_POINTS_MAX);
+  for (let k = from; k < raw.t.length; k++) {
+    const t = raw.t[k]!, v = raw.v[k]!;
+    if (!(t <= endMs) || t < 0 || t <= lastT) continue;
+    const beforeT = lastT, beforeV = lastV;
+    lastT = t;
+    lastV = v;
+    if (counter && beforeT !== beforeT) continue;
+    out.t.push(t);
+    out.v.push(counter ? counterRate(beforeV, v, t - beforeT) : v);
+  }
+  return out;
+}
+
+/** A failure that is not the API's answer: the deadline, or the server not reached. */
+function classify(err: unknown, deadline: AbortSignal, timeoutMs: number): HistoryError {
+  if (deadline.aborted) {
+    return new HistoryError(
+      "timeout",
+      `no answer within ${timeoutMs} ms (setting history_timeout_ms)`,
+    );
+  }
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const why = e.cause?.code ?? e.cause?.message ?? e.message;
+  return new HistoryError("down", `cannot reach it: ${why}`);
+}
+
+function quoted(text: string): string {
+  const t = text.trim();
+  return JSON.stringify(t.length > QUOTED_MAX ? `${t.slice(0, QUOTED_MAX)}…` : t);
+}

@@ -1,0 +1,144 @@
+/**
+ * `troupe up --feed remote-write --history-url`, end to end: Debian's Prometheus holds a series'
+ * past; the receiver reads it for the new series and journals it before the first live sample, so
+ * the host's anomaly detector scores that first sample (an outlier, scored high) instead of
+ * warming up on it; the session's recording, history read included, replays with --verify.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { decodeAnomalyColumns, ProtocolError } from "../../protocol/mod.ts";
+import {
+  encodeWriteRequest,
+  type Label,
+  snappyCompress,
+  type WriteRequest,
+} from "../../protocol/prometheus/mod.ts";
+import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { tempDir } from "../_support/nats.ts";
+import {
+  haveBinaries,
+  PROMETHEUS_BIN,
+  remoteWriteTo,
+  type StartedProcess,
+  startPrometheusTakingWrites,
+} from "../_support/prometheus.ts";
+import { readRecords } from "../_support/recording.ts";
+import { receiverUrl } from "./_remote_write_run.ts";
+import { upArgs } from "./_up.ts";
+
+const test = suite("troupe up --history-url");
+const run = haveBinaries("troupe up --history-url", [PROMETHEUS_BIN]) ? test : test.skip;
+
+const LABELS: Label[] = [
+  { name: "__name__", value: "node_load1" },
+  { name: "instance", value: "a" },
+  { name: "job", value: "node" },
+];
+const CHANNEL = "a-node-node_load1";
+const STEP = 5000;
+
+/** Scores of the recorded anomaly outputs of CHANNEL, by sample time (ms). */
+async function scores(recording: string): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const m of await readRecords(recording)) {
+    if (m.subject !== `troupe.out.anomaly.${CHANNEL}`) continue;
+    let f: ReturnType<typeof decodeAnomalyColumns>;
+    try {
+      f = decodeAnomalyColumns(m.data);
+    } catch (err) {
+      if (err instanceof ProtocolError) continue; // the subject's anomaly events
+      throw err;
+    }
+    f.t.forEach((t, i) => out.set(t / 1000, f.score[i]!));
+  }
+  return out;
+}
+
+let prom: StartedProcess | undefined;
+test.after(async () => {
+  await prom?.stop();
+});
+
+run(
+  "the history read warms the host's detector: the first live sample is scored; replay --verify reproduces the session",
+  async () => {
+    prom = await startPrometheusTakingWrites();
+    // 50 minutes of a quiet load, every 5 s, up to a step before the live sample.
+    const live = Math.floor(Date.now() / 1000) * 1000 - 5000;
+    const past = Array.from({ length: 600 }, (_, k) => live - (600 - k) * STEP);
+    const load = (k: number) => 0.5 + 0.02 * Math.sin(k / 7) + 0.01 * ((k * 7) % 5);
+    const pushed = await remoteWriteTo(prom.url, {
+      timeseries: [{
+        labels: LABELS,
+        samples: past.map((t, k) => ({ timestamp: t, value: load(k) })),
+      }],
+    });
+    assert.ok(pushed.ok, `${pushed.status} ${await pushed.text()}`);
+
+    const dir = tempDir();
+    const dataDir = join(dir.path, "up");
+    const recording = join(dir.path, "session.rec");
+    const token = "history-e2e_1";
+    const up = startTroupe(upArgs(dataDir, [
+      "--no-nats",
+      "--feed",
+      "remote-write",
+      "--remote-write-port",
+      "0",
+      "--token",
+      token,
+      "--history-url",
+      prom.url,
+      "--record",
+      recording,
+    ]));
+    try {
+      await up.waitFor("prometheus-remote-write.yml", 60_000);
+      const url = receiverUrl(readFileSync(join(dataDir, "prometheus-remote-write.yml"), "utf8"));
+      const base = url.replace("/api/v1/write", "");
+      const headers = { authorization: `Bearer ${token}` };
+      // The first live sample: ten times the load it always had.
+      const r = await fetch(url, {
+        method: "POST",
+        headers,
+        body: remoteWriteBody([{ labels: LABELS, samples: [{ timestamp: live, value: 5 }] }]),
+      });
+      assert.is(r.status, 204, await r.text());
+      const metrics = await (await fetch(`${base}/metrics`, { headers })).text();
+      const read = /troupe_ingest_history_samples_total (\d+)/.exec(metrics)?.[1];
+      assert.ok(Number(read) > 150, `history samples: ${read}\n${up.output()}`);
+      // The host has scored the live sample once the receiver's scores back out show it.
+      const t0 = Date.now();
+      for (;;) {
+        const text = await (await fetch(`${base}/metrics`, { headers })).text();
+        if (/troupe_anomaly_score\{[^}]*instance="a"[^}]*\} 1\n/.test(text)) break;
+        assert.ok(Date.now() - t0 < 30_000, `no score of the live sample:\n${text}`);
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      await up.stop();
+      assert.not.match(up.output(), "cannot read history");
+
+      const scored = await scores(recording);
+      assert.is(scored.size, Number(read) + 1, "every history sample and the live one scored");
+      assert.ok([...scored.keys()].every((t) => t <= live));
+      const first = scored.get(live);
+      assert.ok(first !== undefined && first > 0.9, `the first live sample scored ${first}`);
+
+      const replay = await runTroupe(["replay", recording, "--verify"]);
+      assert.is(replay.code, 0, replay.stdout + replay.stderr);
+      assert.match(replay.stdout, /verified: \d+ outputs equal to the recorded ones/);
+    } finally {
+      await up.stop();
+      dir.remove();
+    }
+  },
+);
+
+/** A remote-write body (snappy protobuf) of `timeseries`. */
+function remoteWriteBody(timeseries: WriteRequest["timeseries"]): Uint8Array<ArrayBuffer> {
+  return snappyCompress(encodeWriteRequest({ timeseries })) as Uint8Array<ArrayBuffer>;
+}
+
+test.run();
