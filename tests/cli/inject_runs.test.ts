@@ -5,6 +5,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -26,8 +27,14 @@ if (haveNatsServer("troupe inject: runs")) {
   test("two inject runs with different seeds on the same channels are both applied; the same --run again is a retry", async () => {
     const nats = await startTestNats();
     const dir = tempDir("troupe-inject-runs-");
+    // Core input, so the retry reaches the instances, which drop what they applied by its ids
+    // (with JetStream input the feed stream's duplicate window drops it before them).
+    const config = join(dir.path, "core.json");
+    writeFileSync(config, JSON.stringify({ input: "core" }));
     const host = startTroupe([
       "run",
+      "--config",
+      config,
       "--nats",
       nats.url,
       "--data-dir",

@@ -16,7 +16,8 @@ import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { listedIncidents, publishCrash } from "./_incidents.ts";
 
 const test = suite("troupe run: a user's kind's incidents");
-const TS = 1_800_000_000_000_000;
+// In the past: the stage takes a finding far ahead of the hosts' clocks at a bound.
+const TS = 1_700_000_000_000_000;
 const ZSCORE = join(ROOT, "examples", "zscore", "zscore.ts");
 
 /** The zscore example's finding on `channel` at `ts` (µs), of strength `z` sd. */

@@ -353,7 +353,9 @@ test("Recorder writes what crosses the bus, in order, with receive times from it
     ...[0, 1, 2, 3, 4].map((i) => `troupe.feed.f.c${i}`),
     ...[0, 1, 2, 3, 4].map((i) => `troupe.out.echo.c${i}`),
   ]);
-  assert.equal(msgs.map((m) => m.tUs), msgs.map((_, i) => 1_000_020 + i * 10));
+  // The clock is read for the header, for when the recording began, then once a message.
+  assert.is(summary.beganUs, 1_000_020);
+  assert.equal(msgs.map((m) => m.tUs), msgs.map((_, i) => 1_000_030 + i * 10));
   assert.equal(msgs.map((m) => m.data[0]), [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
 });
 
