@@ -1,9 +1,12 @@
 /**
- * Deno's `node:net` can report a read error (`ECONNRESET`) on a socket its owner has already
- * stripped of listeners and destroyed: nats.js does that when a server refuses its credentials
- * and closes the connection, and the error then has no listener and ends the process. Node emits
- * nothing on a socket after `destroy()` but `close`, so on Deno a socket being destroyed with no
- * error listener is given one that drops what comes after, as Node would never emit it.
+ * Deno's `node:net` and `node:tls` can report an error on a socket its owner has already stripped
+ * of listeners: nats.js removes a socket's listeners when it hands it from one phase to the next
+ * (dial, TLS upgrade, close) and destroys it on close, and on Deno a read error (`ECONNRESET` after
+ * a server refused the credentials) or a TLS alert (a client certificate the server rejects, which
+ * TLS 1.3 sends after the client's handshake is done) can arrive in that gap; with no listener it
+ * ends the process. Node does not emit there. So on Deno a socket left with no error listener, by
+ * `removeAllListeners()` or at `destroy()`, keeps one that drops the error: its owner still learns
+ * of the failure through `close`, as nats.js does.
  */
 import net from "node:net";
 
@@ -13,9 +16,19 @@ let installed = false;
 export function ignoreErrorsAfterDestroy(): void {
   if (installed || !("Deno" in globalThis)) return;
   installed = true;
-  const destroy = net.Socket.prototype.destroy;
-  net.Socket.prototype.destroy = function (this: net.Socket, ...args: [Error?]) {
-    if (this.listenerCount("error") === 0) this.on("error", () => {});
+  const proto = net.Socket.prototype;
+  const keepOne = (socket: net.Socket) => {
+    if (socket.listenerCount("error") === 0) socket.on("error", () => {});
+  };
+  const destroy = proto.destroy;
+  proto.destroy = function (this: net.Socket, ...args: [Error?]) {
+    keepOne(this);
     return destroy.apply(this, args);
+  };
+  const removeAll = proto.removeAllListeners;
+  proto.removeAllListeners = function (this: net.Socket, ...args: [(string | symbol)?]) {
+    const out = removeAll.apply(this, args);
+    if (args[0] === undefined || args[0] === "error") keepOne(this);
+    return out;
   };
 }
