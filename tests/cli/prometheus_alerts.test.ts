@@ -13,7 +13,7 @@ import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, NatsBus } from "../../actors/runtime/mod.ts";
-import { decodeIncidentControl, incidentControlSubject, outSubject } from "../../protocol/mod.ts";
+import { decodeIncidentControl, incidentStaleSubject, outSubject } from "../../protocol/mod.ts";
 import { type RunningTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { anomalyFinding } from "../_support/findings.ts";
@@ -90,7 +90,7 @@ const real = haveNatsServer(name) && haveAlertmanager(name) &&
       await until(async () => await channels() === 1, 30_000, "node_load1 as a channel");
 
       let staleAt: number | undefined;
-      bus.subscribe(incidentControlSubject(), (m) => {
+      bus.subscribe(incidentStaleSubject(), (m) => {
         const { envelope, control } = decodeIncidentControl(m.data);
         if (control.type === "stale" && control.channels.includes(load)) staleAt = envelope.ts;
       });
