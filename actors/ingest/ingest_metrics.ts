@@ -48,7 +48,7 @@ export class IngestMetrics {
     name: "troupe_ingest_samples_total",
     help: "Samples received, by what became of them: journaled, unmatched (dropped at the edge), " +
       "refused (limits, values not finite, times out of range or too far ahead, labels not " +
-      "UTF-8), out_of_order (duplicates included)",
+      "UTF-8), out_of_order (duplicates included), native_histogram (not taken, refused by name)",
     labelNames: ["api", "outcome"],
     registers: [this.registry],
   });

@@ -54,6 +54,7 @@ import { contentEncoding } from "./content_encoding.ts";
 import { gunzipSync } from "node:zlib";
 import type { ChannelLabelsBook } from "./channel_labels_book.ts";
 import { sourceLabels } from "./source_labels.ts";
+import { nativeHistogramRefusal } from "./native_histograms.ts";
 import {
   historyFailureLine,
   HistoryGate,
@@ -344,12 +345,18 @@ export class IngestServer {
     const outcome = seriesSamples(remoteWriteSeries(cols), this.table, this.#times());
     const failed = await this.#journalOutcome(api, outcome, body);
     if (failed) return failed;
-    if (outcome.reasonCount === 0) return { status: 204, text: "" };
-    const more = outcome.reasonCount - outcome.reasons.length;
+    const histograms = nativeHistogramRefusal(cols);
+    if (histograms !== undefined) {
+      this.metrics.samples.inc({ api, outcome: "native_histogram" }, cols.histograms);
+    }
+    const reasons = histograms === undefined ? outcome.reasons : [histograms, ...outcome.reasons];
+    const count = outcome.reasonCount + (histograms === undefined ? 0 : 1);
+    if (count === 0) return { status: 204, text: "" };
+    const more = count - reasons.length;
     return {
       status: 400,
-      text: `Bad request: ${outcome.reasonCount} refused (${outcome.journaled} samples of the ` +
-        `request journaled): ${outcome.reasons.join("; ")}${more > 0 ? `; and ${more} more` : ""}`,
+      text: `Bad request: ${count} refused (${outcome.journaled} samples of the ` +
+        `request journaled): ${reasons.join("; ")}${more > 0 ? `; and ${more} more` : ""}`,
     };
   }
 

@@ -85,8 +85,12 @@ export interface WriteRequestColumns {
   /** Why series `i` was refused (naming its field), or undefined when it was not. */
   refused: Array<string | undefined>;
   metadata: MetricMetadata[];
-  /** Exemplars and native histograms, which troupe does not take, counted. */
-  ignored: number;
+  /** Exemplars, which troupe does not take (annotations of samples, not samples), counted. */
+  exemplars: number;
+  /** Native histogram samples, which troupe does not take, counted. */
+  histograms: number;
+  /** The first series that carried native histograms, or -1. */
+  histogramSeries: number;
 }
 
 const d = (limits: WriteRequestLimits) => ({
@@ -119,7 +123,9 @@ export function decodeWriteRequest(
     v: new Float64Array(samples),
     refused: new Array<string | undefined>(series),
     metadata,
-    ignored: 0,
+    exemplars: 0,
+    histograms: 0,
+    histogramSeries: -1,
   };
   const vBytes = new Uint8Array(out.v.buffer);
   let k = 0;
@@ -279,7 +285,11 @@ function readSeries(
       k++;
     } else {
       const field = key >>> 3;
-      if (field === 3 || field === 4) out.ignored++;
+      if (field === 3) out.exemplars++;
+      if (field === 4) {
+        out.histograms++;
+        if (out.histogramSeries < 0) out.histogramSeries = i;
+      }
       r.skip(key & 7, "timeseries");
     }
   }
