@@ -57,4 +57,5 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   sim: () => import("./sim.ts"),
   sim_seeds: () => import("./sim_seeds.ts"),
   soak: () => import("./soak.ts"),
+  tail: () => import("./tail.ts"),
 };

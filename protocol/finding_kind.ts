@@ -60,12 +60,13 @@ export interface FindingTail {
   /**
    * Findings whose body's `view` is one of these reached their measure by an outright rule, not a
    * probability (the anomaly detector's range rule scores 1 outright): they are read by their
-   * band instead (`band_sigmas`), never above the measure's bits.
+   * band alone (`band_sigmas`), their measure stating nothing.
    */
   readonly outright_views?: readonly string[];
   /**
    * How many standard deviations of the prediction error the body's band `lower..upper` spans each
-   * side.
+   * side. With it, a finding whose body has a band is also read by Chebyshev's bound on its
+   * value's distance from `expected` (findingTailBits), uncapped.
    */
   readonly band_sigmas?: number;
 }
@@ -77,9 +78,10 @@ export function tailBits(tail: FindingTail, measure: number): number {
 
 /**
  * The surprise in bits a finding of `kind` with `body` states, or undefined for a kind without a
- * tail: its measure's bits; for an outright rule's finding, Cantelli's one-sided bound
- * P(X − μ ≥ kσ) ≤ 1 / (1 + k²) for its value k band standard deviations from the expected value
- * (distribution-free, given the band's σ), never above the measure's bits.
+ * tail: the larger of its measure's bits and, where its body has a band (`band_sigmas`), the
+ * bits of its band's bound (bandBits), not capped: one sample far enough out states as much as
+ * its distance supports. An outright rule's finding (`outright_views`) is read by its band alone
+ * (at least the measure's free bits). A band of no width states nothing: no σ, no bound.
  */
 export function findingTailBits(kind: FindingKind, body: unknown): number | undefined {
   const tail = kind.tail;
@@ -87,18 +89,26 @@ export function findingTailBits(kind: FindingKind, body: unknown): number | unde
   const b = body !== null && typeof body === "object" ? body as Record<string, unknown> : {};
   const measure = findingMeasure(kind, b);
   if (!Number.isFinite(measure)) return undefined;
-  const bits = tailBits(tail, measure);
-  if (!tail.outright_views?.includes(b.view as string)) return bits;
-  const { value, expected, lower, upper } = b;
-  const sigmas = tail.band_sigmas ?? 0;
+  const outright = tail.outright_views?.includes(b.view as string) === true;
+  const bits = outright ? tail.free_bits : tailBits(tail, measure);
+  const band = bandBits(b, tail.band_sigmas ?? 0);
+  return band > bits ? band : bits;
+}
+
+/**
+ * −log2 of Chebyshev's bound P(|X − μ| ≥ kσ) ≤ 1 / k² (distribution-free, given σ; two-sided,
+ * as the side a finding went is seen after the fact) for a body's value k standard deviations
+ * from `expected`, σ its band `lower..upper` over 2 × `sigmas`: 2 log2 k, 0 within one σ or
+ * without a band of positive width.
+ */
+export function bandBits(body: Record<string, unknown>, sigmas: number): number {
+  const { value, expected, lower, upper } = body;
   if (
     typeof value !== "number" || typeof expected !== "number" || typeof lower !== "number" ||
-    typeof upper !== "number" || !(sigmas > 0)
-  ) return tail.free_bits;
-  const sd = (upper - lower) / (2 * sigmas);
-  const k = Math.abs(value - expected) / sd;
-  if (!(k >= 0)) return tail.free_bits; // a band of no width and no departure: 0 / 0
-  return Math.min(bits, Math.log2(1 + k * k));
+    typeof upper !== "number" || !(sigmas > 0) || !(upper > lower)
+  ) return 0;
+  const k = Math.abs(value - expected) / ((upper - lower) / (2 * sigmas));
+  return k > 1 && k < Infinity ? 2 * Math.log2(k) : 0;
 }
 
 /**

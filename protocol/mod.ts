@@ -50,6 +50,7 @@ export * from "./scan_message.ts";
 export * from "./scan_result.ts";
 export * from "./scan_results_batch.ts";
 export * from "./feed_batch.ts";
+export * from "./warmup_input.ts";
 export * from "./alertmanager_alert.ts";
 export * from "./alert_webhook.ts";
 export * from "./alert_delivery.ts";

@@ -36,8 +36,9 @@ export const ANOMALY_FINDING: FindingKind = {
   unit: "score",
   // A score q claims fewer than one sample in 2^(10q + 5) of the channel's past went as far
   // (docs/methods/anomaly.md, "How a score is scaled": full_score_bits 10, the tail views' 5 free
-  // bits), and a score is capped at 1. The range rule scores 1 outright: its findings are read
-  // by their band, which spans band_sigmas (3) standard deviations each side.
+  // bits), and a score is capped at 1. A finding's band, band_sigmas (3) of its honest σ each
+  // side, is read by Chebyshev's bound, uncapped, when it says more (docs/methods/paging.md); the
+  // range rule scores 1 outright, so its findings are read by their band alone.
   tail: {
     bits_per_unit: 10,
     free_bits: 5,

@@ -18,6 +18,12 @@ export interface AnomalyChange {
   open: boolean;
   /** The view that scored an opening's sample (_views.ts); VIEW.none at a closing. */
   view: ViewCode;
+  /**
+   * An opening's band half-width as its finding states it: `band_sigmas` σ, σ made honest for
+   * paging (_scale.ts), wider than the column's `spread` where the channel's long run or its
+   * resolution says so; NaN at a closing.
+   */
+  spread: number;
 }
 
 /** No changes: shared by every frame without one (never written to). */
@@ -53,8 +59,9 @@ export function addChange(
   index: number,
   open: boolean,
   view: ViewCode,
+  finding?: { spread: number },
 ): readonly AnomalyChange[] {
-  const c: AnomalyChange = { index, open, view };
+  const c: AnomalyChange = { index, open, view, spread: finding?.spread ?? NaN };
   if (changes === NO_CHANGES) return [c];
   (changes as AnomalyChange[]).push(c);
   return changes;

@@ -11,7 +11,7 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * version of the kind (ActorDefinition.version), whose snapshots the host discards and rebuilds
  * from the journal, and a recording of one replays with that kind not compared.
  */
-const SAVE_VERSION = 20;
+const SAVE_VERSION = 21;
 
 /** Time-of-day contexts (UTC): one per hour, the resolution of a daily cycle people read. */
 export const HOURS = 24;
@@ -23,6 +23,7 @@ prev_value slope range_lo range_hi reported age level level_mae error_level erro
 keys spatial_tolerance full_bits refractory_samples band_sigmas warmup_samples bins grids
 threshold last_expected last_spread alerting quiet_samples flat_run increment_mae
 increment_mae_fast flat_run_rate last_alarm_us since_alarm move_class move_class_before
+departure_up_mean departure_down_mean quantum
 `.trim().split(/\s+/);
 
 // Scalar slots of the state (SCALAR_NAMES' order).
@@ -32,7 +33,8 @@ export const LEVEL = 14, LEVEL_MAE = 15, ERR_LEVEL = 16, ERR_PROFILE = 17, KEYS 
 export const SPATIAL_TOL = 19, FULL_BITS = 20, REFRACTORY = 21, BAND_SIGMAS = 22, WARMUP = 23;
 export const BINS = 24, GRIDS = 25, THRESHOLD = 26, LAST_EXPECTED = 27, LAST_SPREAD = 28;
 export const ALERTING = 29, QUIET = 30, RUN = 31, INC_MAD = 32, INC_MAD_FAST = 33, RUN_RATE = 34;
-export const LAST_ALARM = 35, SINCE_ALARM = 36, MOVE1 = 37, MOVE2 = 38, SCALARS = 39;
+export const LAST_ALARM = 35, SINCE_ALARM = 36, MOVE1 = 37, MOVE2 = 38, UP_MEAN = 39;
+export const DOWN_MEAN = 40, QUANTUM = 41, SCALARS = 42;
 if (SCALAR_NAMES.length !== SCALARS) {
   throw new Error(`${SCALAR_NAMES.length} names, ${SCALARS} slots`);
 }
@@ -93,6 +95,7 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   s[MOVE1] = s[MOVE2] = -1;
   s[LAST_ALARM] = -Infinity;
   s[RUN_RATE] = NaN;
+  s[QUANTUM] = Infinity; // no resolution known before the first value
   s[WARMUP] = Math.max(2, Math.floor(config.warmup_samples));
   s[BINS] = Math.max(1, Math.floor(config.bins));
   s[GRIDS] = Math.min(Math.max(1, Math.floor(config.grids)), GRIDS_MAX);

@@ -22,6 +22,7 @@ import { poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { addChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
 import { moveClass, observeMoves } from "./_moves.ts";
+import { decimalQuantum, findingSigma, LONG_ALPHA, SIGMA_PER_MAE } from "./_scale.ts";
 import { binnedView, clearViews, VIEW, type ViewCode } from "./_views.ts";
 
 type AnomalyState = S.AnomalyState;
@@ -36,7 +37,6 @@ const DAY_US = 86_400_000_000;
 const GROWING_US = 7 * DAY_US;
 /** After an incident the time-of-day view waits a day: each hour meets the change once. */
 const SETTLE_US = DAY_US;
-const SIGMA_PER_MAE = 1.2533141373155003; // sqrt(pi / 2): sigma over mean absolute error, Gaussian
 // Exponential weights (span 1 / weight): the level, its error and the local slope 10 samples,
 // the forecasters' errors compared over 50; a profile's hour a mean of its first 10 visits, then
 // span 10 (it forecasts from its third visit, its error shrunk to the level's by 3); the mean
@@ -74,12 +74,13 @@ export function stepAnomaly(
   const profile = st.profile;
   const warmup = s[S.WARMUP]!, bins = s[S.BINS]!, hours = S.HOURS;
   const tol = s[S.SPATIAL_TOL]!, fullBits = s[S.FULL_BITS]!, refractory = s[S.REFRACTORY]!;
-  const band = s[S.BAND_SIGMAS]! * SIGMA_PER_MAE;
+  const bandSigmas = s[S.BAND_SIGMAS]!, band = bandSigmas * SIGMA_PER_MAE;
   let seen = s[S.SEEN]!, prev = s[S.PREV]!, slope = s[S.SLOPE]!;
   let rangeLo = s[S.RANGE_LO]!, rangeHi = s[S.RANGE_HI]!;
   let reported = s[S.REPORTED]!, age = s[S.AGE]!;
   let level = s[S.LEVEL]!, levelMae = s[S.LEVEL_MAE]!, errLevel = s[S.ERR_LEVEL]!;
-  let errProfile = s[S.ERR_PROFILE]!;
+  let errProfile = s[S.ERR_PROFILE]!, quantum = s[S.QUANTUM]!;
+  let upMean = s[S.UP_MEAN]!, downMean = s[S.DOWN_MEAN]!;
   let lastExpected = s[S.LAST_EXPECTED]!, lastSpread = s[S.LAST_SPREAD]!;
   const runs = st.runs, jumps = st.jumps;
   let run = s[S.RUN]!, incMad = s[S.INC_MAD]!, incMadFast = s[S.INC_MAD_FAST]!;
@@ -312,7 +313,11 @@ export function stepAnomaly(
         alerting = 1;
         // The view: the binned one is chosen here only, when the column did not ask it already.
         const binned = binnedView(sumLevel, sumHour, sumSlope, sumInc);
-        changes = addChange(changes, i, true, view !== VIEW.none ? view : binned);
+        // The finding's band: its σ made honest for paging (_scale.ts), on the side x went.
+        const sigma = findingSigma(mae, x >= exp ? upMean : downMean, quantum);
+        changes = addChange(changes, i, true, view !== VIEW.none ? view : binned, {
+          spread: bandSigmas * sigma,
+        });
       }
     } else if (alerting !== 0 && ++quiet >= clear) {
       alerting = 0;
@@ -323,9 +328,17 @@ export function stepAnomaly(
     // Learn.
     if (x < rangeLo) rangeLo = x;
     if (x > rangeHi) rangeHi = x;
-    if (seen === 0) level = x;
-    else {
-      const e = Math.abs(x - level);
+    if (seen === 0) {
+      level = x;
+      quantum = decimalQuantum(x);
+    } else {
+      // The long-run departures, each side's: a plain mean until a span's samples, then
+      // LONG_ALPHA's; every departure counts, outliers included (Chebyshev's σ is all of them).
+      const r = x - level, a = seen * LONG_ALPHA < 1 ? 1 / seen : LONG_ALPHA;
+      upMean += ((r > 0 ? r : 0) - upMean) * a;
+      downMean += ((r < 0 ? -r : 0) - downMean) * a;
+      const e = r < 0 ? -r : r;
+      if (ad > 0 && ad < quantum) quantum = ad;
       errLevel += (e - errLevel) * ERROR_ALPHA;
       levelMae += (e - levelMae) * (seen < 10 ? 1 / (seen + 1) : LEVEL_ALPHA);
       level += (x - level) * LEVEL_ALPHA;
@@ -362,6 +375,9 @@ export function stepAnomaly(
   s[S.LEVEL_MAE] = levelMae;
   s[S.ERR_LEVEL] = errLevel;
   s[S.ERR_PROFILE] = errProfile;
+  s[S.UP_MEAN] = upMean;
+  s[S.DOWN_MEAN] = downMean;
+  s[S.QUANTUM] = quantum;
   s[S.LAST_EXPECTED] = lastExpected;
   s[S.LAST_SPREAD] = lastSpread;
   s[S.ALERTING] = alerting;

@@ -45,9 +45,10 @@ export function anomalyFrameEvent(
     result.changes.length === 0 && machineState !== undefined && machineState !== "warming"
   ) return undefined;
   const changes: AnomalyFrameChange[] = [];
-  for (const { index: i, open, view } of result.changes) {
-    // A change is at a valid sample, whose edges are expected -+ spread bit for bit.
-    const expected = result.expected[i]!, spread = result.spread[i]!;
+  for (const { index: i, open, view, spread: stated } of result.changes) {
+    // A change is at a valid sample, whose edges are expected -+ spread bit for bit; an opening's
+    // are the band its finding states (its σ made honest for paging: _scale.ts).
+    const expected = result.expected[i]!, spread = open ? stated : result.spread[i]!;
     const change: AnomalyFrameChange = {
       open,
       ts: Math.round(frame.t[i]!),
@@ -91,7 +92,7 @@ export function anomalyColumns(
 export const anomalyActor: ActorDefinition<AnomalyState, AnomalyConfig, AnomalyResult> = {
   kind: "anomaly",
   findings: [ANOMALY_FINDING],
-  version: 23,
+  version: 24,
   defaultConfig: defaultAnomalyConfig,
   parseConfig: parseAnomalyConfig,
   route: (channel) => [channel],

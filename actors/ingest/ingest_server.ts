@@ -22,6 +22,7 @@ import {
   ProtocolError,
   refuseAuthorization,
   STALE_CHANNELS_MAX,
+  warmupId,
   wwwAuthenticate,
 } from "../../protocol/mod.ts";
 import {
@@ -381,7 +382,8 @@ export class IngestServer {
       const past = await history;
       await this.#gate.waitFor(outcome.batches, hold);
       // The history first, on its own: its samples are before the live ones on every channel.
-      await this.#journalBatches(past.batches, `${id}-history`);
+      // Marked warm-up: the detectors learn from the past, and publish no finding about it.
+      await this.#journalBatches(past.batches, warmupId(`${id}-history`));
       await this.#journalBatches(outcome.batches, id);
       if (past.samples > 0) this.metrics.historySamples.inc(past.samples);
     } catch (err) {

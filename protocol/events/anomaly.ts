@@ -43,7 +43,10 @@ export interface AnomalyBody {
   /** The sample's score in [0, 1]. */
   score: number;
   value: number;
-  /** The expected value and its prediction band. */
+  /**
+   * The expected value and the band the finding states: `band_sigmas` σ each side, σ the
+   * channel's honest scale (docs/methods/anomaly.md, "A finding's σ"), what paging reads it by.
+   */
   expected: number;
   lower: number;
   upper: number;

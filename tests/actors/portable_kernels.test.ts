@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -1452176953, // version 23: the increment view's contexts of the moves before it
+  anomaly: -2061252587, // version 24: its state keeps the long-run departures and the resolution
   collapse: 2038540830,
   coherence: -23373301,
 };

@@ -1,14 +1,22 @@
 /**
  * `troupe up --feed remote-write --history-url`, end to end: Debian's Prometheus holds a series'
- * past; the receiver reads it for the new series and journals it before the first live sample, so
- * the host's anomaly detector scores that first sample (an outlier, scored high) instead of
- * warming up on it; the session's recording, history read included, replays with --verify.
+ * past, an outlier in it; the receiver reads it for the new series and journals it, marked
+ * warm-up, before the first live sample, so the host's anomaly detector learns from it and scores
+ * that first sample (an outlier, scored high and paged to a real Alertmanager) instead of warming
+ * up on it, while the past's outlier makes no finding, no incident and no alert; the session's
+ * recording, history read included, replays with --verify.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeAnomalyColumns, ProtocolError } from "../../protocol/mod.ts";
+import {
+  decodeAnomalyColumns,
+  decodeEnvelope,
+  decodeIncident,
+  incidentSubject,
+  ProtocolError,
+} from "../../protocol/mod.ts";
 import {
   encodeWriteRequest,
   type Label,
@@ -25,11 +33,20 @@ import {
   startPrometheusTakingWrites,
 } from "../_support/prometheus.ts";
 import { readRecords } from "../_support/recording.ts";
+import {
+  haveAlertmanager,
+  TestAlertmanager,
+  until,
+  WebhookReceiver,
+} from "../_support/alertmanager.ts";
 import { receiverUrl } from "./_remote_write_run.ts";
 import { upArgs } from "./_up.ts";
 
 const test = suite("troupe up --history-url");
-const run = haveBinaries("troupe up --history-url", [PROMETHEUS_BIN]) ? test : test.skip;
+const run = haveBinaries("troupe up --history-url", [PROMETHEUS_BIN]) &&
+    haveAlertmanager("troupe up --history-url")
+  ? test
+  : test.skip;
 
 const LABELS: Label[] = [
   { name: "__name__", value: "node_load1" },
@@ -56,19 +73,38 @@ async function scores(recording: string): Promise<Map<number, number>> {
   return out;
 }
 
+/** The recorded anomaly findings' times on CHANNEL (µs), and the anomaly incidents' first_us. */
+async function findings(recording: string): Promise<{ found: number[]; opened: number[] }> {
+  const found: number[] = [], opened: number[] = [];
+  for (const m of await readRecords(recording)) {
+    if (m.subject === incidentSubject("anomaly")) {
+      opened.push(decodeIncident(m.data).incident.first_us);
+    } else if (m.subject === `troupe.out.anomaly.${CHANNEL}`) {
+      const env = decodeEnvelope(m.data);
+      if (env.type === "anomaly") found.push(env.ts);
+    }
+  }
+  return { found, opened };
+}
+
 let prom: StartedProcess | undefined;
+let am: TestAlertmanager | undefined;
+let hook: WebhookReceiver | undefined;
 test.after(async () => {
   await prom?.stop();
+  await am?.cleanup();
+  await hook?.close();
 });
 
 run(
-  "the history read warms the host's detector: the first live sample is scored; replay --verify reproduces the session",
+  "the history read warms the host's detector: its outlier pages nothing, the first live sample is scored; replay --verify reproduces the session",
   async () => {
     prom = await startPrometheusTakingWrites();
     // 50 minutes of a quiet load, every 5 s, up to a step before the live sample.
     const live = Math.floor(Date.now() / 1000) * 1000 - 5000;
     const past = Array.from({ length: 600 }, (_, k) => live - (600 - k) * STEP);
-    const load = (k: number) => 0.5 + 0.02 * Math.sin(k / 7) + 0.01 * ((k * 7) % 5);
+    // One outlier in the past, ten times the load: learned from, not a finding.
+    const load = (k: number) => k === 400 ? 5 : 0.5 + 0.02 * Math.sin(k / 7) + 0.01 * ((k * 7) % 5);
     const pushed = await remoteWriteTo(prom.url, {
       timeseries: [{
         labels: LABELS,
@@ -77,6 +113,8 @@ run(
     });
     assert.ok(pushed.ok, `${pushed.status} ${await pushed.text()}`);
 
+    hook = await new WebhookReceiver().listen();
+    am = await TestAlertmanager.start(hook.url);
     const dir = tempDir();
     const dataDir = join(dir.path, "up");
     const recording = join(dir.path, "session.rec");
@@ -93,17 +131,20 @@ run(
       prom.url,
       "--record",
       recording,
+      "--alertmanager",
+      am.url,
     ]));
     try {
       await up.waitFor("prometheus-remote-write.yml", 60_000);
       const url = receiverUrl(readFileSync(join(dataDir, "prometheus-remote-write.yml"), "utf8"));
       const base = url.replace("/api/v1/write", "");
       const headers = { authorization: `Bearer ${token}` };
-      // The first live sample: ten times the load it always had.
+      // The first live sample: a thousand times the load it always had, thousands of σ out, so it
+      // pages alone however many samples the budget counts (its score alone, 15 bits, may not).
       const r = await fetch(url, {
         method: "POST",
         headers,
-        body: remoteWriteBody([{ labels: LABELS, samples: [{ timestamp: live, value: 5 }] }]),
+        body: remoteWriteBody([{ labels: LABELS, samples: [{ timestamp: live, value: 500 }] }]),
       });
       assert.is(r.status, 204, await r.text());
       const metrics = await (await fetch(`${base}/metrics`, { headers })).text();
@@ -117,14 +158,40 @@ run(
         assert.ok(Date.now() - t0 < 30_000, `no score of the live sample:\n${text}`);
         await new Promise((res) => setTimeout(res, 200));
       }
+      // Quiet live samples after it move event time on, so the stage opens its incident.
+      for (let k = 1; k <= 6; k++) {
+        const q = await fetch(url, {
+          method: "POST",
+          headers,
+          body: remoteWriteBody([{
+            labels: LABELS,
+            samples: [{ timestamp: live + k * STEP, value: load(k) }],
+          }]),
+        });
+        assert.is(q.status, 204, await q.text());
+      }
+      // The live outlier pages; the past's, an outlier as far out, does not.
+      const liveIncident = `anomaly-${live * 1000}-${CHANNEL}`;
+      await until(
+        async () => (await am!.alerts()).some((a) => a.labels.incident === liveIncident),
+        30_000,
+        `the live outlier's alert in Alertmanager\n${up.output()}`,
+      );
       await up.stop();
+      const incidents = (await am.alerts()).map((a) => a.labels.incident);
+      assert.equal([...new Set(incidents)], [liveIncident], incidents.join());
       assert.not.match(up.output(), "cannot read history");
 
+      // The history was scored (the live sample is past the warm-up) but not published.
       const scored = await scores(recording);
-      assert.is(scored.size, Number(read) + 1, "every history sample and the live one scored");
-      assert.ok([...scored.keys()].every((t) => t <= live));
+      assert.equal([...scored.keys()], Array.from({ length: 7 }, (_, k) => live + k * STEP));
       const first = scored.get(live);
       assert.ok(first !== undefined && first > 0.9, `the first live sample scored ${first}`);
+      // Findings and incidents: the live outlier's, none of the past's.
+      const { found, opened } = await findings(recording);
+      assert.equal(found, [live * 1000], `findings at ${found}`);
+      assert.equal(opened.filter((t) => t < live * 1000), [], `incidents at ${opened}`);
+      assert.ok(opened.includes(live * 1000), `incidents at ${opened}\n${up.output()}`);
 
       const replay = await runTroupe(["replay", recording, "--verify"]);
       assert.is(replay.code, 0, replay.stdout + replay.stderr);

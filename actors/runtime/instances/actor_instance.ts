@@ -18,6 +18,7 @@ import {
   type InputRecord,
   invariant,
   isIncidentKind,
+  isWarmupId,
   outSubject,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
@@ -320,7 +321,9 @@ export class ActorInstance {
     if (emits) { for (const e of emits) this.#outbox.push(e); }
     trace?.mark(STAGE.kernel);
     const outputs: Output[] = [];
-    if (def.columns && !this.#quiet) {
+    // A warm-up input (a series' past) is learned from; what it scored is not published.
+    const warmup = isWarmupId(envelope.id);
+    if (def.columns && !this.#quiet && !warmup) {
       const cols = def.columns(result, frame, this.key);
       if (cols) {
         const id = `${envelope.id}:${def.kind}:${this.key}:c`;
@@ -334,7 +337,7 @@ export class ActorInstance {
     }
     if (event) this.#send(event);
     trace?.mark(STAGE.machine);
-    for (const out of this.#drain(envelope.id, envelope.ts)) outputs.push(out);
+    for (const out of this.#drain(envelope.id, envelope.ts, warmup)) outputs.push(out);
     trace?.mark(STAGE.encoding);
     return outputs;
   }
@@ -348,7 +351,8 @@ export class ActorInstance {
     }
   }
 
-  #drain(inputId: string, inputTs: number): Output[] {
+  /** The outbox's events as outputs; a warm-up input's findings are dropped (warmup_input.ts). */
+  #drain(inputId: string, inputTs: number, warmup = false): Output[] {
     if (this.#outbox.length === 0) return [];
     if (this.#quiet) {
       this.#clearOutbox();
@@ -357,6 +361,7 @@ export class ActorInstance {
     const outputs: Output[] = [];
     for (let i = 0; i < this.#outbox.length; i++) {
       const event = this.#outbox[i]!;
+      if (warmup && isIncidentKind(event.type)) continue;
       const ts = event.ts;
       const id = `${inputId}:${this.def.kind}:${this.key}:${i}`;
       outputs.push({

@@ -54,7 +54,7 @@ test("budgetBits() and pageThreshold() are Bonferroni's bound over the samples w
   assert.is(pageThreshold({ channels: 1, samples_per_day: 0.5 }, 1), 1);
 });
 
-test("findingTailBits() reads a kind's declared tail: a score q is 10q + 5 bits, the outright range rule its band's Cantelli bound; a change point states none", () => {
+test("findingTailBits() reads a kind's declared tail: a score q is 10q + 5 bits or its band's Chebyshev bound if more, uncapped, the outright range rule its band's alone; a change point states none", () => {
   const anomaly = findingKindOf("anomaly")!;
   const body = (score: number, view: string, value = 80, lower = 95, upper = 105) => ({
     channel: "c",
@@ -68,10 +68,14 @@ test("findingTailBits() reads a kind's declared tail: a score q is 10q + 5 bits,
   assert.is(findingTailBits(anomaly, body(0.5, "level")), 10);
   assert.is(findingTailBits(anomaly, body(1, "jump")), 15);
   assert.is(findingTailBits(anomaly, body(3, "jump")), 15, "the score is capped at 1");
-  // 20 below a band of 3 sd of 10/6 each side: k = 12, P <= 1 / 145.
-  assert.is(findingTailBits(anomaly, body(1, "range")), Math.log2(145));
-  // Far past a narrow band: capped at what a score can state.
-  assert.is(findingTailBits(anomaly, body(1, "range", 1000, 99, 101)), 15);
+  // 20 below a band of 3 sd of 10/6 each side: k = 12, P <= 1 / 144.
+  assert.is(findingTailBits(anomaly, body(1, "range")), 2 * Math.log2(12));
+  // Far past a narrow band: k = 900 / (1 / 3), not capped at what a score can state, whatever
+  // the view; a band of no width states no bound.
+  assert.is(findingTailBits(anomaly, body(1, "range", 1000, 99, 101)), 2 * Math.log2(2700));
+  assert.is(findingTailBits(anomaly, body(0.6, "level", 1000, 99, 101)), 2 * Math.log2(2700));
+  assert.is(findingTailBits(anomaly, body(0.6, "level", 1000, 100, 100)), 11);
+  assert.is(findingTailBits(anomaly, body(1, "range", 1000, 100, 100)), 5);
   assert.is(findingTailBits(findingKindOf("collapse")!, { channel: "c", severity: 9 }), undefined);
   assert.is(findingBits("anomaly", { measure: 1, bits: 7 }), 7);
   assert.is(findingBits("anomaly", { measure: 1 }), undefined, "a peak from before bits");

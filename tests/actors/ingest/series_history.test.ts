@@ -15,7 +15,7 @@ import {
 } from "../../../actors/ingest/mod.ts";
 import { freePort, InProcessBus } from "../../../actors/runtime/mod.ts";
 import { anomalyKernel, defaultAnomalyConfig } from "../../../actors/anomaly/mod.ts";
-import { decodeFeedBatch } from "../../../protocol/mod.ts";
+import { decodeFeedBatch, isWarmupId } from "../../../protocol/mod.ts";
 import type { Label } from "../../../protocol/prometheus/mod.ts";
 import {
   haveBinaries,
@@ -48,8 +48,10 @@ const remoteWrite = remoteWriteTo;
 async function receiver(settings: Record<string, unknown>) {
   const bus = new InProcessBus();
   const published: Array<Array<{ channel: string; t: number; v: number }>> = [];
+  const ids: string[] = [];
   bus.subscribe("troupe.feed.prom", (msg) => {
-    const { batch } = decodeFeedBatch(msg.data);
+    const { batch, meta } = decodeFeedBatch(msg.data);
+    ids.push(meta.id);
     const list: Array<{ channel: string; t: number; v: number }> = [];
     let at = 0;
     batch.channels.forEach((channel, i) => {
@@ -77,7 +79,8 @@ async function receiver(settings: Record<string, unknown>) {
     return l === undefined ? 0 : Number(l.slice(line.length + 1));
   };
   const flush = () => bus.flush();
-  return { server, url, published, samples, lines, metric, flush, close: () => server.stop() };
+  const close = () => server.stop();
+  return { server, url, published, ids, samples, lines, metric, flush, close };
 }
 
 /** What the anomaly detector says of the last of `samples` ([ms, value]) fed in order. */
@@ -146,8 +149,10 @@ withProm(
       });
       assert.equal(r.samples("lab-lab_requests_total"), rates);
       assert.ok(rates.some(([, v]) => v === 10) && rates.some(([, v]) => v === 0));
-      // One history message, published before the live samples'.
+      // One history message, published before the live samples', marked warm-up (its findings
+      // are not published).
       assert.is(r.published.length, 2);
+      assert.equal(r.ids.map(isWarmupId), [true, false], r.ids.join());
       assert.ok(r.published[0]!.every((s) => s.t < LIVE));
       assert.ok(r.published[1]!.every((s) => s.t === LIVE));
       assert.is(await r.metric("troupe_ingest_history_samples_total"), 241 + 240);
