@@ -280,10 +280,10 @@ export class InputIdWindow {
   }
 }
 
-/** Table slots for `room` ids: at most a quarter full, for short probes. */
+/** Table slots for `room` ids: at most half full (linear probing's probes stay short). */
 function tableSlots(room: number): number {
   let slots = 8;
-  while (slots < room * 4) slots *= 2;
+  while (slots < room * 2) slots *= 2;
   return slots;
 }
 

@@ -100,18 +100,18 @@ test("InputIdWindow answers as a list of the last ids would, over seeded ids tha
 test("InputIdWindow takes room as it fills, and keeps ids that end with its suffix without it", () => {
   const key = "host-1000-12_9100-bench-z1-bench_metric_33_seconds";
   const w = new InputIdWindow([], 256, { suffix: `/${key}` });
-  // Room for 8 ids: their hashes and lengths, and a table a quarter full at most.
-  assert.is(w.bytes, 8 * 4 + 8 + 32 * 4);
+  // Room for 8 ids: their hashes and lengths, and a table half full at most.
+  assert.is(w.bytes, 8 * 4 + 8 + 16 * 4);
   const ids = Array.from({ length: 300 }, (_, i) => `remote_write-1f3a9c0b77e2d451-${i}/${key}`);
   for (const id of ids) w.add(id);
   // Full: 256 entries of the up to 33 characters before the suffix (rounded up to 8), their
-  // hashes and lengths, and a table of 1,024 slots.
-  assert.is(w.bytes, 256 * 40 + 256 * 4 + 256 + 1024 * 4);
+  // hashes and lengths, and a table of 512 slots.
+  assert.is(w.bytes, 256 * 40 + 256 * 4 + 256 + 512 * 4);
   assert.equal(w.toArray(), ids.slice(-256));
   assert.ok(w.has(ids[299]!) && !w.has(ids[43]!) && !w.has(`${ids[299]}x`));
   const plain = new InputIdWindow([], 256);
   for (const id of ids) plain.add(id);
-  assert.is(plain.bytes, 256 * 88 + 256 * 4 + 256 + 1024 * 4);
+  assert.is(plain.bytes, 256 * 88 + 256 * 4 + 256 + 512 * 4);
 });
 
 test("InputIdWindow.toArray() gives the ids as kept, ASCII ones decoded at once, before and after a character past 127", () => {
