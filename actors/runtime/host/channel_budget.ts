@@ -8,8 +8,8 @@ import { totalmem } from "node:os";
 
 /**
  * What one channel of the default kinds costs a host, in bytes, once each of its instances' window
- * of recent input ids is full (an hour of a channel sampled every 15 s): the heap per channel
- * measured then, and what the process's resident memory adds to its heap at scale. Its origin,
+ * of recent input ids is full (a channel that has run steadily): the heap per channel measured
+ * then, and what the process's resident memory adds to its heap at scale. Its origin,
  * the measurements and the machine, is on docs/performance.md ("What a channel costs"); measure
  * again when a kind's state changes.
  */

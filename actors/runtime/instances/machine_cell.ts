@@ -4,8 +4,9 @@
  * per machine rather than per call), its actions run and its emitted events handed on as an
  * actor runs and emits them. An actor holds, for each instance, an actor system, a mailbox, its
  * observers, listeners and bound closures, and a send goes through all of them; a channel that
- * takes a sample every 15 s needs only the snapshot between its events. The machine stays the semantics:
- * the same snapshots, the same events in the same order, the same error on the same input.
+ * takes a sample every 15 s needs only the snapshot between its events. The machine stays the
+ * semantics: the same snapshots, the same events in the same order, the same error on the same
+ * input.
  *
  * What an actor does that a cell does as well: the initial state's actions run at start, after the
  * snapshot is set; an event's emits reach the listener after its transition; an error in a

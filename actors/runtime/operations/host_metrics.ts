@@ -136,8 +136,9 @@ export class HostMetrics implements EventCounters, HostGauges {
 
   /**
    * Shows the host's channels against its limit: `troupe_channels` admitted,
-   * `troupe_channels_max`, `troupe_channels_free` (how many more fit), and `troupe_channel_frames_refused_total`, frames of new channels
-   * refused (and dead-lettered) past the limit.
+   * `troupe_channels_max`, `troupe_channels_free` (how many more fit), and
+   * `troupe_channel_frames_refused_total`, frames of new channels refused (and dead-lettered) past
+   * the limit.
    */
   watchChannels(
     channels: () => { readonly admitted: number; readonly max: number; readonly refused: number },
