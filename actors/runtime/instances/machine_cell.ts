@@ -11,9 +11,10 @@
  * What an actor does that a cell does as well: the initial state's actions run at start, after the
  * snapshot is set; an event's emits reach the listener after its transition; an error in a
  * transition (or an action) leaves the machine in error, ignoring every later event, and is told
- * once; a machine in a final state takes no more events. What a cell does not do, as troupe's
- * machines may not (DESIGN.md: time comes in as journaled ticks): delayed events, invoked or
- * spawned actors and sends to other actors, refused with an error that names the machine.
+ * once; a machine in a final state takes no more events. What a cell does not do, as an instance's
+ * machine may not use it (DESIGN.md: time comes in as journaled ticks, and a machine's only way out
+ * is what it emits): delayed events, invoked or spawned actors, sends to other actors. Its actions'
+ * `self` is one unstarted actor of the machine, shared by its cells.
  */
 import {
   type AnyActorRef,
