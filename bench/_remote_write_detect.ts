@@ -100,7 +100,7 @@ export async function detectRun(
     await nc.close();
     // Asked to stop, so that a profiling flag (TROUPE_BENCH_CHILD_FLAGS) writes its profile.
     if (host.pid !== undefined) process.kill(host.pid, "SIGTERM");
-    await host.wait(10_000);
+    await host.wait(HOST_STOP_MS);
   }
 }
 
@@ -205,6 +205,12 @@ function watchLags(
   })();
   return sub;
 }
+
+/**
+ * Milliseconds the detector run's host has to stop (it snapshots every instance, and a profile
+ * asked for is written as it exits) before it is killed.
+ */
+const HOST_STOP_MS = 120_000;
 
 /** Milliseconds the detector run waits for the host to have made the channels. */
 const CATCH_UP_MS = 180_000;

@@ -12,7 +12,13 @@ export {
 } from "./instances/mod.ts";
 export { Host } from "./host/mod.ts";
 export type { HostOptions } from "./host/mod.ts";
-export { CHANNELS_MAX_DEFAULT } from "./host/mod.ts";
+export {
+  CHANNEL_BYTES,
+  CHANNELS_MAX_DEFAULT,
+  channelsFitting,
+  MEMORY_SHARE_DEFAULT,
+  memoryBudgetMbDefault,
+} from "./host/mod.ts";
 export type { HostLimits } from "./instances/mod.ts";
 export { coreInput, type InputSource } from "./edge/mod.ts";
 export { type InputGap, LOSS_REPORT_S, SequenceGaps } from "./edge/mod.ts";

@@ -156,8 +156,17 @@ export interface UpHostStatus {
   hosts: Array<{ host: string; http_port: number; partitions: number[]; ok: boolean }>;
   partitions: Array<{ partition: number; owner: string; epoch: null; renewed_ms: null }>;
   incident_stage: { owner: string; epoch: null; renewed_ms: null };
-  /** How the host is: /healthz's reasons when not ok, its instances by status. */
-  health: { ok: boolean; ready: boolean; reasons: string[]; instances: Record<string, number> };
+  /**
+   * How the host is: /healthz's reasons when not ok, its instances by status, and its channels
+   * against its limit (how many more fit) when it says.
+   */
+  health: {
+    ok: boolean;
+    ready: boolean;
+    reasons: string[];
+    instances: Record<string, number>;
+    channels?: { admitted: number; max: number; free: number };
+  };
 }
 
 /**
@@ -184,12 +193,19 @@ async function upHostStatus(dataDir: string): Promise<UpHostStatus | { why: stri
   const parts = body.partitions as { count?: number; owned?: number[] } | undefined;
   const owned = Array.isArray(parts?.owned) ? parts.owned : [];
   const port = Number(new URL(url).port);
-  const health = {
+  const health: UpHostStatus["health"] = {
     ok: body.ok === true,
     ready: body.ready === true,
     reasons: Array.isArray(body.reasons) ? body.reasons.map(String) : [],
     instances: (body.instances ?? {}) as Record<string, number>,
   };
+  const channels = body.channels as Record<string, unknown> | undefined;
+  if (
+    typeof channels?.admitted === "number" && typeof channels.max === "number" &&
+    typeof channels.free === "number"
+  ) {
+    health.channels = { admitted: channels.admitted, max: channels.max, free: channels.free };
+  }
   return {
     ttl_ms: null,
     hosts: [{ host, http_port: port, partitions: owned, ok: health.ok }],
@@ -212,6 +228,13 @@ function upHostText(s: UpHostStatus): string {
       h.ok ? "healthy" : "unhealthy"
     }; actors ${running}; http://127.0.0.1:${h.http_port}/metrics)`,
   ];
+  const c = s.health.channels;
+  if (c !== undefined) {
+    lines.push(
+      `    channels ${c.admitted} of ${c.max}: ${c.free} more fit (limits.channels_max, by ` +
+        `default what limits.memory_budget_mb holds)`,
+    );
+  }
   for (const r of s.health.reasons) lines.push(`    ${r}`);
   lines.push(`  incident stage: on ${h.host} (troupe up runs it beside its host)`);
   return lines.join("\n");

@@ -362,8 +362,13 @@ if (haveNatsServer("edge fuzz")) {
         Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, "m").exec(metrics)?.[1]);
       assert.is(figure("troupe_channels"), CHANNELS_MAX, metrics);
       assert.is(figure("troupe_channels_max"), CHANNELS_MAX);
+      assert.is(figure("troupe_channels_free"), 0);
       assert.ok(figure("troupe_channel_frames_refused_total") >= flood - CHANNELS_MAX, metrics);
-      assert.ok(dead.some((d) => /oversize.*over this host's limit of 12 channels/.test(d.text)));
+      assert.ok(
+        dead.some((d) =>
+          /oversize.*over this host's limit of 12 channels \(limits\.channels_max;/.test(d.text)
+        ),
+      );
       assert.match(metrics, /troupe_control_refused_total\{kind="anomaly"[^}]*\} [1-9]/);
       assert.match(metrics, /troupe_control_refused_total\{kind="unknown"[^}]*\} 1$/m);
       // Killed and started again on the same directory: it recovers what it journaled.

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseDuration } from "../../cli/args.ts";
+import { channelsFitting, memoryBudgetMbDefault } from "../../actors/runtime/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 
@@ -117,9 +118,17 @@ if (haveNatsServer("troupe up")) {
         /\n {2}up-1 {2}partitions 0 {2}\((healthy|unhealthy); actors \d+ /,
       );
       assert.match(status.stdout, /incident stage: on up-1 \(troupe up runs it beside its host\)/);
+      // How many more channels fit: the limit sized from the machine's memory.
+      const room = /\n {4}channels (\d+) of (\d+): (\d+) more fit \(limits\.channels_max/
+        .exec(status.stdout);
+      assert.ok(room, status.stdout);
+      const [admitted, max, free] = room.slice(1).map(Number) as [number, number, number];
+      assert.ok(admitted > 0 && free === max - admitted, status.stdout);
+      assert.is(max, channelsFitting(memoryBudgetMbDefault()));
       const json = await runTroupe(["status", "--json"], { cwd: dir.path });
       assert.is(json.code, 0, json.stderr);
       const view = JSON.parse(json.stdout);
+      assert.is(view.health.channels.max, max);
       assert.equal(view.hosts.map((h: { host: string }) => h.host), ["up-1"]);
       assert.equal(view.partitions.map((p: { owner: string }) => p.owner), ["up-1"]);
       const inj = await runTroupe(

@@ -262,7 +262,8 @@ export class FeedEdge {
         this.channelsRefused++;
         throw new ProtocolError(
           "oversize",
-          `Channel "${channel}" is over this host's limit of ${max} channels`,
+          `Channel "${channel}" is over this host's limit of ${max} channels ` +
+            `(limits.channels_max; by default what limits.memory_budget_mb holds)`,
           { value: channel },
         );
       }

@@ -530,6 +530,7 @@ export class Host {
       input: this.#ready ? this.#input.health?.() : undefined,
       progress: this.#progress.problem(this.#now()),
       loss: this.#edge.gaps.problem(this.#now()),
+      channels: this.#edge.channelFigures(),
     });
   }
 

@@ -23,7 +23,7 @@ import {
   redactNatsUrl,
   splitNatsUrl,
 } from "../transport/mod.ts";
-import { CHANNELS_MAX_DEFAULT } from "./host_options.ts";
+import { channelsFitting, memoryBudgetMbDefault } from "./channel_budget.ts";
 import {
   defaultSupervisionConfig,
   parseSupervisionSection,
@@ -88,8 +88,11 @@ export interface HostConfig {
   limits: {
     frame_bytes_max: number;
     samples_per_frame_max: number;
+    /** New channels past it are refused; by default what `memory_budget_mb` holds. */
     channels_max: number;
     mailbox_max: number;
+    /** The memory (MiB) the host may spend on channels (channel_budget.ts). */
+    memory_budget_mb: number;
   };
   /** What the host does with inputs that take its instances down (supervision_config.ts). */
   supervision: SupervisionConfig;
@@ -132,8 +135,9 @@ export function defaultHostConfig(): HostConfig {
     limits: {
       frame_bytes_max: 1 << 20,
       samples_per_frame_max: 65_536,
-      channels_max: CHANNELS_MAX_DEFAULT,
+      channels_max: channelsFitting(memoryBudgetMbDefault()),
       mailbox_max: 10_000,
+      memory_budget_mb: memoryBudgetMbDefault(),
     },
     supervision: defaultSupervisionConfig(),
     actors: { stats: {} },
@@ -152,6 +156,7 @@ export const LIMITS_MAX = {
   samples_per_frame_max: 4 * 1024 * 1024,
   channels_max: 10_000_000,
   mailbox_max: 10_000_000,
+  memory_budget_mb: 64 * 1024 * 1024,
 } as const;
 
 /** Where the HTTP port listens by default: loopback, so nothing off the machine reaches it. */
@@ -443,12 +448,24 @@ function parseLimitsSection(raw: unknown, d: HostConfig["limits"]): HostConfig["
     "samples_per_frame_max",
     "channels_max",
     "mailbox_max",
+    "memory_budget_mb",
   ] as const;
   rejectUnknown(l, fields, "limits");
-  const mins = { frame_bytes_max: 64, samples_per_frame_max: 1, channels_max: 1, mailbox_max: 1 };
+  const mins = {
+    frame_bytes_max: 64,
+    samples_per_frame_max: 1,
+    channels_max: 1,
+    mailbox_max: 1,
+    memory_budget_mb: 1,
+  };
   const limits = { ...d };
-  for (const f of fields) {
-    limits[f] = readNumber(l, f, "limits", d[f], {
+  // The channel limit follows the budget unless it is set: the budget is read first.
+  const order = ["memory_budget_mb", ...fields.filter((f) => f !== "memory_budget_mb")] as const;
+  for (const f of order) {
+    const fallback = f === "channels_max" && l.memory_budget_mb !== undefined
+      ? Math.min(channelsFitting(limits.memory_budget_mb), LIMITS_MAX.channels_max)
+      : d[f];
+    limits[f] = readNumber(l, f, "limits", fallback, {
       min: mins[f],
       max: LIMITS_MAX[f],
       integer: true,

@@ -14,6 +14,16 @@ export interface HostHealth {
   /** Why the host is not healthy, one line each; empty when it is. */
   reasons: string[];
   instances: Record<Status, number>;
+  /** The channels admitted, the limit, and how many more fit (a host of one thread). */
+  channels?: ChannelRoom;
+}
+
+/** A host's channels against its limit. */
+export interface ChannelRoom {
+  admitted: number;
+  max: number;
+  /** How many more channels the host admits: `max - admitted`, at least 0. */
+  free: number;
 }
 
 /** A check: a reason (one line) while the host cannot do its work, else undefined. */
@@ -94,6 +104,8 @@ export interface HealthParts {
   progress: string | undefined;
   /** The input's recent silent loss (SequenceGaps), if any. */
   loss?: string | undefined;
+  /** The channels admitted and the limit. */
+  channels?: { admitted: number; max: number };
 }
 
 /** A host's health from its parts: ok when no part gives a reason. */
@@ -112,7 +124,12 @@ export function hostHealth(p: HealthParts): HostHealth {
   if (p.input !== undefined) reasons.push(p.input);
   if (p.progress !== undefined) reasons.push(p.progress);
   if (p.loss !== undefined) reasons.push(p.loss);
-  return { ok: reasons.length === 0, ready: p.ready, reasons, instances };
+  const health: HostHealth = { ok: reasons.length === 0, ready: p.ready, reasons, instances };
+  if (p.channels !== undefined) {
+    const { admitted, max } = p.channels;
+    health.channels = { admitted, max, free: Math.max(0, max - admitted) };
+  }
+  return health;
 }
 
 /**

@@ -15,6 +15,12 @@ export {
   parseHostConfig,
   REPLICAS_MAX,
 } from "./host_config.ts";
+export {
+  CHANNEL_BYTES,
+  channelsFitting,
+  MEMORY_SHARE_DEFAULT,
+  memoryBudgetMbDefault,
+} from "./channel_budget.ts";
 export { HostNotices, type HostNoticesOptions } from "./host_notices.ts";
 export { CHANNELS_MAX_DEFAULT, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 export { jetStreamSetting, requireJetStream } from "./jetstream_required.ts";
@@ -31,6 +37,7 @@ export {
   SNAPSHOTS_PER_SLICE_MAX,
 } from "./launch_host.ts";
 export {
+  type ChannelRoom,
   type ConnectionState,
   countByStatus,
   type HealthParts,

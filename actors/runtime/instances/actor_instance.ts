@@ -3,7 +3,7 @@
  * it has applied. It applies inputs and says what to publish; it does no I/O itself, so the host
  * (or the simulator, or `troupe replay`) decides where inputs come from and where outputs go.
  */
-import { type Actor, type AnyStateMachine, createActor, type EventObject } from "xstate";
+import type { AnyStateMachine, EventObject } from "xstate";
 import {
   type AnyActorDefinition,
   decodeEnvelope,
@@ -22,7 +22,8 @@ import {
   outSubject,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
-import { InputIdWindow } from "./input_id_window.ts";
+import { INPUT_IDS_MAX, InputIdWindow } from "./input_id_window.ts";
+import { MachineCell, type MachineCellListener } from "./machine_cell.ts";
 import { STAGE, type StageTrace } from "./stage_trace.ts";
 
 /** A seed's envelope at most (journaled by the host itself, so above the bus's message cap). */
@@ -104,7 +105,8 @@ export class ActorInstance {
   config: unknown;
   #state: unknown;
   #ids: InputIdWindow;
-  #actor: Actor<AnyStateMachine>;
+  /** The machine, moved without an actor (machine_cell.ts). */
+  #machine: MachineCell;
   #outbox: Array<EventObject & { ts?: number }> = [];
   #machineError: unknown;
   /** Set while replaying: outputs were published when the input was first applied. */
@@ -120,8 +122,8 @@ export class ActorInstance {
     this.config = config;
     this.#outSubject = outSubject(def.kind, key);
     this.#state = undefined;
-    this.#ids = new InputIdWindow();
-    this.#actor = undefined as unknown as Actor<AnyStateMachine>;
+    this.#ids = new InputIdWindow([], INPUT_IDS_MAX, { suffix: `/${key}` });
+    this.#machine = undefined as unknown as MachineCell;
   }
 
   /** A new instance with `config`. */
@@ -139,24 +141,25 @@ export class ActorInstance {
     inst.#startMachine(snap.machine);
     inst.pos = snap.pos;
     inst.srcPos = snap.srcPos;
-    if (snap.ids) inst.#ids = new InputIdWindow(snap.ids);
+    if (snap.ids) inst.#ids = new InputIdWindow(snap.ids, INPUT_IDS_MAX, { suffix: `/${key}` });
     return inst;
   }
 
   #startMachine(snapshot: unknown) {
-    const options: Record<string, unknown> = { input: { key: this.key, config: this.config } };
-    if (snapshot !== undefined) options.snapshot = snapshot;
-    // deno-lint-ignore no-explicit-any
-    const actor = createActor(this.def.machine, options as any);
-    actor.on("*", (e: EventObject) => this.#outbox.push(e));
-    actor.subscribe({ error: (err: unknown) => (this.#machineError = err) });
-    actor.start();
-    this.#actor = actor;
+    const input = { key: this.key, config: this.config };
+    const machine = this.def.machine as AnyStateMachine;
+    const listener: MachineCellListener = {
+      emitted: (e) => void this.#outbox.push(e),
+      failed: (err) => void (this.#machineError = err),
+    };
+    this.#machine = snapshot === undefined
+      ? MachineCell.start(machine, input, listener)
+      : MachineCell.restore(machine, snapshot, input, listener);
   }
 
   /** The machine's current state value (for inspection and health). */
   get machineState(): unknown {
-    return this.#actor.getSnapshot().value;
+    return this.#machine.snapshot.value;
   }
 
   /** The kernel state (for inspection and tests). */
@@ -166,7 +169,7 @@ export class ActorInstance {
 
   /** Captures everything needed to restore this instance, detached from live objects. */
   snapshot(): InstanceSnapshot {
-    const machine = decodeValue(encodeValue(this.#actor.getPersistedSnapshot()));
+    const machine = decodeValue(encodeValue(this.#machine.persisted()));
     return {
       pos: this.pos,
       srcPos: this.srcPos,
@@ -184,7 +187,7 @@ export class ActorInstance {
 
   /** Stops the machine. */
   stop(): void {
-    this.#actor.stop();
+    this.#machine.stop();
   }
 
   /**
@@ -314,7 +317,7 @@ export class ActorInstance {
     // machine's event copies its numbers), so the next frame of this kind may reuse its buffers.
     const result = def.kernel.step(this.#state, frame, spentResults.get(def.kernel));
     spentResults.set(def.kernel, result);
-    const machineState = this.#actor.getSnapshot().value;
+    const machineState = this.#machine.snapshot.value;
     // What the machine would only emit goes straight to the outbox (see frameEmits).
     const emits = def.frameEmits?.(result, { key: this.key, machineState });
     const event = emits ? undefined : def.frameEvent(result, frame, machineState);
@@ -343,7 +346,7 @@ export class ActorInstance {
   }
 
   #send(event: EventObject & Record<string, unknown>) {
-    this.#actor.send(event);
+    this.#machine.send(event);
     if (this.#machineError !== undefined) {
       const err = this.#machineError;
       this.#machineError = undefined;

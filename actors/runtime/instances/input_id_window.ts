@@ -18,8 +18,22 @@ export const INPUT_IDS_MAX = 256;
  * most an entry's length in the ring's Int8Array holds.
  */
 const ID_CHARS_KEPT_MAX = 127;
-/** Room, in ids, that a window's characters start with (doubled as it fills, up to its bound). */
-const CHAR_ROOM_IDS_MIN = 8;
+/**
+ * Room, in ids, that a window starts with (its characters, hashes and table, doubled as it fills,
+ * up to its bound): a channel that takes a sample every 15 s fills a window of 256 in an hour, and
+ * a host holds a window per instance, so one sized for its bound from the start costs every new
+ * instance what it may never use.
+ */
+const ROOM_IDS_MIN = 8;
+
+/** Options of an InputIdWindow. */
+export interface InputIdWindowOptions {
+  /**
+   * An ending most ids share (a feed batch's frame ids end with `/` and the instance's key): kept
+   * once, not with each id, so an entry's room is the rest of the id.
+   */
+  suffix?: string;
+}
 
 /**
  * A bounded window of recent input ids, oldest first. The ids sit in a ring and, by their index
@@ -31,23 +45,28 @@ const CHAR_ROOM_IDS_MIN = 8;
  * that is at most `ID_CHARS_KEPT_MAX` long: all ids in practice), not the id's string: a string
  * held for the window's 256 inputs outlives a few young-generation collections, so each input's
  * id would be promoted to the old generation and die there, the host's only promotion per frame
- * and the cause of its full collections. Any other id is kept as its string.
+ * and the cause of its full collections. Any other id is kept as its string. An id that ends with
+ * the window's suffix is kept without it (its length negative: -2 - the characters kept).
  */
 export class InputIdWindow {
   /** Ids in the window. */
   #size = 0;
-  /** Each ring entry's characters, `#slot` bytes an entry, and how many: -1 for a string. */
+  /**
+   * Each ring entry's characters, `#slot` bytes an entry, and how many: -1 for a string, -2 - n
+   * for n characters followed by the suffix.
+   */
   #chars = new Uint8Array(0);
   #slot = 0;
-  readonly #lengths: Int8Array;
+  #lengths: Int8Array;
   /** Ring entries kept as strings (ids no byte a character can hold); sparse. */
   readonly #strings: Array<string | undefined> = [];
   /** Each ring entry's hash. */
-  readonly #hashes: Int32Array;
+  #hashes: Int32Array;
   /** Ring index + 1 of the id hashed to each slot, 0 for an empty slot. */
-  readonly #table: Int32Array;
-  readonly #mask: number;
+  #table: Int32Array;
+  #mask: number;
   readonly #max: number;
+  readonly #suffix: string;
   #next = 0;
   /** Whether every byte `#chars` ever held is below 128 (so UTF-8 decodes each to itself). */
   #ascii = true;
@@ -55,18 +74,28 @@ export class InputIdWindow {
   #lastId = "";
   #lastHash = 0;
 
-  constructor(ids: readonly string[] = [], max = INPUT_IDS_MAX) {
+  constructor(
+    ids: readonly string[] = [],
+    max = INPUT_IDS_MAX,
+    options: InputIdWindowOptions = {},
+  ) {
     if (!(Number.isSafeInteger(max) && max > 0)) {
       throw new RangeError(`An input id window must hold at least one id, got ${max}`);
     }
     this.#max = max;
-    this.#hashes = new Int32Array(max);
-    this.#lengths = new Int8Array(max);
-    let slots = 8;
-    while (slots < max * 4) slots *= 2; // at most a quarter full: short probes
-    this.#table = new Int32Array(slots);
-    this.#mask = slots - 1;
+    this.#suffix = options.suffix ?? "";
+    const room = Math.min(max, Math.max(ROOM_IDS_MIN, ids.length));
+    this.#hashes = new Int32Array(room);
+    this.#lengths = new Int8Array(room);
+    this.#table = new Int32Array(tableSlots(room));
+    this.#mask = this.#table.length - 1;
     for (const id of ids.slice(-max)) this.add(id);
+  }
+
+  /** The bytes the window's arrays hold (its ids kept as strings aside). */
+  get bytes(): number {
+    return this.#chars.byteLength + this.#lengths.byteLength + this.#hashes.byteLength +
+      this.#table.byteLength;
   }
 
   /** Whether `id` is among the recent ids. */
@@ -79,6 +108,7 @@ export class InputIdWindow {
     const h = this.#hash(id);
     if (this.#find(id, h) >= 0) return;
     const at = this.#next;
+    if (at >= this.#hashes.length) this.#grow();
     if (this.#size < this.#max) this.#size++;
     else this.#remove(this.#slotOf(at));
     this.#keep(at, id);
@@ -101,15 +131,20 @@ export class InputIdWindow {
     for (let k = 0; k < this.#size; k++) {
       const at = (first + k) % this.#max;
       const n = this.#lengths[at]!;
-      if (all === undefined || n < 0) ids.push(this.#idAt(at));
-      else ids.push(all.slice(at * this.#slot, at * this.#slot + n));
+      if (all === undefined || n === -1) ids.push(this.#idAt(at));
+      else if (n >= 0) ids.push(all.slice(at * this.#slot, at * this.#slot + n));
+      else ids.push(all.slice(at * this.#slot, at * this.#slot - 2 - n) + this.#suffix);
     }
     return ids;
   }
 
   /** Puts `id` at ring index `at`: its characters, or its string when a byte cannot hold one. */
   #keep(at: number, id: string): void {
-    const n = id.length;
+    const suffix = this.#suffix;
+    // A suffixed entry's length is -2 - n, so n stops one short of what a plain one holds.
+    const suffixed = suffix.length > 0 && id.length > suffix.length &&
+      id.length - suffix.length < ID_CHARS_KEPT_MAX && id.endsWith(suffix);
+    const n = suffixed ? id.length - suffix.length : id.length;
     if (n <= ID_CHARS_KEPT_MAX) {
       if (n > this.#slot || (at + 1) * this.#slot > this.#chars.length) this.#makeRoom(at, n);
       const chars = this.#chars, o = at * this.#slot;
@@ -121,7 +156,7 @@ export class InputIdWindow {
         chars[o + i] = c;
       }
       if (i === n) {
-        this.#lengths[at] = n;
+        this.#lengths[at] = suffixed ? -2 - n : n;
         if (this.#strings[at] !== undefined) this.#strings[at] = undefined;
         return;
       }
@@ -137,7 +172,7 @@ export class InputIdWindow {
   #makeRoom(at: number, n: number): void {
     const slot = Math.max(this.#slot, (n + 7) & ~7);
     const held = this.#slot === 0 ? 0 : this.#chars.length / this.#slot;
-    let room = Math.max(held, CHAR_ROOM_IDS_MIN);
+    let room = Math.max(held, ROOM_IDS_MIN);
     while (room <= at) room *= 2;
     room = Math.min(room, this.#max);
     const chars = new Uint8Array(room * slot);
@@ -155,23 +190,46 @@ export class InputIdWindow {
   /** The id at ring index `at`. */
   #idAt(at: number): string {
     const n = this.#lengths[at]!;
-    if (n < 0) return this.#strings[at]!;
+    if (n === -1) return this.#strings[at]!;
     const o = at * this.#slot;
     // The bytes themselves as the arguments: no array of them made first.
-    const codes = this.#chars.subarray(o, o + n) as unknown as number[];
-    return String.fromCharCode.apply(null, codes);
+    const codes = this.#chars.subarray(o, o + (n >= 0 ? n : -2 - n)) as unknown as number[];
+    const kept = String.fromCharCode.apply(null, codes);
+    return n >= 0 ? kept : kept + this.#suffix;
   }
 
   /** Whether the id at ring index `at` is `id`. */
   #is(at: number, id: string): boolean {
-    const n = this.#lengths[at]!;
-    if (n < 0) return this.#strings[at] === id;
-    if (n !== id.length) return false;
+    let n = this.#lengths[at]!;
+    if (n === -1) return this.#strings[at] === id;
+    if (n < -1) {
+      n = -2 - n;
+      if (n + this.#suffix.length !== id.length || !id.endsWith(this.#suffix)) return false;
+    } else if (n !== id.length) return false;
     const chars = this.#chars, o = at * this.#slot;
     for (let i = 0; i < n; i++) {
       if (chars[o + i] !== id.charCodeAt(i)) return false;
     }
     return true;
+  }
+
+  /** Doubles the room for ids (up to the bound): the hashes, lengths and table laid out again. */
+  #grow(): void {
+    const room = Math.min(this.#max, this.#hashes.length * 2);
+    const hashes = new Int32Array(room), lengths = new Int8Array(room);
+    hashes.set(this.#hashes);
+    lengths.set(this.#lengths);
+    this.#hashes = hashes;
+    this.#lengths = lengths;
+    const table = new Int32Array(tableSlots(room)), mask = table.length - 1;
+    // Growth comes only while the window fills, so ring indices 0..size-1 are its ids.
+    for (let at = 0; at < this.#size; at++) {
+      let i = hashes[at]! & mask;
+      while (table[i] !== 0) i = (i + 1) & mask;
+      table[i] = at + 1;
+    }
+    this.#table = table;
+    this.#mask = mask;
   }
 
   #hash(id: string): number {
@@ -220,6 +278,13 @@ export class InputIdWindow {
     }
     table[i] = 0;
   }
+}
+
+/** Table slots for `room` ids: at most half full (linear probing's probes stay short). */
+function tableSlots(room: number): number {
+  let slots = 8;
+  while (slots < room * 2) slots *= 2;
+  return slots;
 }
 
 /** The ids of a snapshot's window, or [] when it has none (a snapshot from before the window). */

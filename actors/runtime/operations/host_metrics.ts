@@ -136,8 +136,9 @@ export class HostMetrics implements EventCounters, HostGauges {
 
   /**
    * Shows the host's channels against its limit: `troupe_channels` admitted,
-   * `troupe_channels_max`, and `troupe_channel_frames_refused_total`, frames of new channels
-   * refused (and dead-lettered) past the limit.
+   * `troupe_channels_max`, `troupe_channels_free` (how many more fit), and
+   * `troupe_channel_frames_refused_total`, frames of new channels refused (and dead-lettered) past
+   * the limit.
    */
   watchChannels(
     channels: () => { readonly admitted: number; readonly max: number; readonly refused: number },
@@ -245,6 +246,16 @@ function channelMetrics(
     registers,
     collect() {
       this.set(channels().max);
+    },
+  });
+  new Gauge({
+    name: "troupe_channels_free",
+    help: "Channels this host can still admit before its limit (limits.channels_max, by default " +
+      "what limits.memory_budget_mb holds)",
+    registers,
+    collect() {
+      const c = channels();
+      this.set(Math.max(0, c.max - c.admitted));
     },
   });
   new Counter({

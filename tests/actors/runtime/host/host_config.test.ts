@@ -1,7 +1,13 @@
+import { totalmem } from "node:os";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ACTOR_KINDS } from "../../../../actors/mod.ts";
-import { parseHostConfig } from "../../../../actors/runtime/mod.ts";
+import {
+  CHANNEL_BYTES,
+  channelsFitting,
+  memoryBudgetMbDefault,
+  parseHostConfig,
+} from "../../../../actors/runtime/mod.ts";
 import { ConfigError } from "../../../../protocol/mod.ts";
 
 const test = suite("host config");
@@ -83,6 +89,30 @@ test("every section is read with its defaults kept for the fields it leaves out"
   assert.equal(Object.keys(c), Object.keys(d));
 });
 
+test("the channel limit follows the memory budget, half the machine's memory unless set", () => {
+  const d = parseHostConfig({}, ACTOR_KINDS);
+  const mb = Math.floor(totalmem() / 2 / 1024 / 1024);
+  assert.is(d.limits.memory_budget_mb, mb);
+  assert.is(d.limits.channels_max, Math.floor((mb * 1024 * 1024) / CHANNEL_BYTES));
+  // A machine of 24 GiB: half of it, 12,288 MiB, over a channel's cost.
+  assert.is(
+    channelsFitting(memoryBudgetMbDefault(24 * 1024 ** 3)),
+    Math.floor(12_288 * 1024 / 176),
+  );
+  const budget = parseHostConfig({ limits: { memory_budget_mb: 960 } }, ACTOR_KINDS).limits;
+  assert.equal([budget.memory_budget_mb, budget.channels_max], [
+    960,
+    Math.floor((960 * 1024 * 1024) / CHANNEL_BYTES),
+  ]);
+  // A limit written is the limit, whatever the budget.
+  const both = parseHostConfig({ limits: { memory_budget_mb: 960, channels_max: 3 } }, ACTOR_KINDS);
+  assert.is(both.limits.channels_max, 3);
+  assert.is(
+    parseHostConfig({ limits: { channels_max: 3 } }, ACTOR_KINDS).limits.memory_budget_mb,
+    mb,
+  );
+});
+
 test("supervision.crash_attempts_max is 2 unless set", () => {
   assert.is(parseHostConfig({}, ACTOR_KINDS).supervision.crash_attempts_max, 2);
   const c = parseHostConfig({ supervision: { crash_attempts_max: 3 } }, ACTOR_KINDS);
@@ -99,6 +129,7 @@ test("a bad field of any section is refused naming the field and the value", () 
     [{ snapshots: { every_inputs: 0.5 } }, "snapshots.every_inputs", "integer"],
     [{ snapshots: { size: 1 } }, "snapshots.size", "size"],
     [{ limits: { mailbox_max: 0 } }, "limits.mailbox_max", ">= 1"],
+    [{ limits: { memory_budget_mb: 0.5 } }, "limits.memory_budget_mb", "integer"],
     [{ limits: { frame_bytes_max: 1e20 } }, "limits.frame_bytes_max", "<= 67108864"],
     [{ journal: { kind: "jetstream" } }, "journal.kind", 'no "nats" URL'],
     [{ input: "jetstream" }, "input", 'no "nats" URL'],

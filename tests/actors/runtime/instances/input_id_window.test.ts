@@ -42,8 +42,10 @@ function frameRecord(id: string, seq0: number, value: number): InputRecord {
 test("InputIdWindow answers as a list of the last ids would, over seeded ids that repeat and collide", () => {
   const seed = 3306;
   const rng = new Prng(seed);
-  for (const max of [1, 2, 3, 7, 256]) {
-    const w = new InputIdWindow([], max);
+  for (
+    const [max, suffix] of [[1, ""], [2, ""], [3, "/k"], [7, ""], [256, ""], [256, "/k-1"]] as const
+  ) {
+    const w = new InputIdWindow([], max, { suffix });
     const recent: string[] = [];
     // Few distinct ids (repeats), of lengths that put many in the same slots (probe chains that
     // wrap around the table, removals from their middle); some longer as the run goes on (the
@@ -60,6 +62,18 @@ test("InputIdWindow answers as a list of the last ids would, over seeded ids tha
       `remote_write-1f3a9c0b77e2d451-0/host-1000-12_9100-bench-z1-bench_metric_33_seconds`,
       "u".repeat(127),
       "v".repeat(128),
+      // Ids that end with a window's suffix (kept without it), are it, or nearly end with it.
+      "/k",
+      "/k-1",
+      "b-1/k",
+      "b-1/k-1",
+      "b-1/k-",
+      "b-1//k-1",
+      `${"s".repeat(124)}/k-1`,
+      `${"s".repeat(123)}/k-1`,
+      `${"s".repeat(126)}/k`,
+      `${"s".repeat(125)}/k`,
+      "é/k-1",
     ];
     const pool = Array.from({ length: max * 3 + 2 }, (_, i) => `id-${i}-${"x".repeat(rng.int(4))}`)
       .concat(odd);
@@ -68,19 +82,36 @@ test("InputIdWindow answers as a list of the last ids would, over seeded ids tha
         ? `long-${step % 7}-${"w".repeat(Math.min(step >> 6, 60))}`
         : pool[rng.int(pool.length)]!;
       const expected = recent.includes(id);
-      assert.is(w.has(id), expected, `seed ${seed}, max ${max}, step ${step}: has("${id}")`);
+      const where = `seed ${seed}, max ${max}, suffix "${suffix}", step ${step}`;
+      assert.is(w.has(id), expected, `${where}: has("${id}")`);
       if (rng.chance(0.1)) w.has(pool[rng.int(pool.length)]!); // a lookup between has and add
       w.add(id);
       if (!expected) {
         recent.push(id);
         if (recent.length > max) recent.shift();
       }
-      if (step % 97 === 0) {
-        assert.equal(w.toArray(), recent, `seed ${seed}, max ${max}, step ${step}`);
-      }
+      if (step % 97 === 0) assert.equal(w.toArray(), recent, where);
     }
+    assert.equal(new InputIdWindow(w.toArray(), max, { suffix }).toArray(), recent);
     assert.equal(new InputIdWindow(w.toArray(), max).toArray(), recent);
   }
+});
+
+test("InputIdWindow takes room as it fills, and keeps ids that end with its suffix without it", () => {
+  const key = "host-1000-12_9100-bench-z1-bench_metric_33_seconds";
+  const w = new InputIdWindow([], 256, { suffix: `/${key}` });
+  // Room for 8 ids: their hashes and lengths, and a table half full at most.
+  assert.is(w.bytes, 8 * 4 + 8 + 16 * 4);
+  const ids = Array.from({ length: 300 }, (_, i) => `remote_write-1f3a9c0b77e2d451-${i}/${key}`);
+  for (const id of ids) w.add(id);
+  // Full: 256 entries of the up to 33 characters before the suffix (rounded up to 8), their
+  // hashes and lengths, and a table of 512 slots.
+  assert.is(w.bytes, 256 * 40 + 256 * 4 + 256 + 512 * 4);
+  assert.equal(w.toArray(), ids.slice(-256));
+  assert.ok(w.has(ids[299]!) && !w.has(ids[43]!) && !w.has(`${ids[299]}x`));
+  const plain = new InputIdWindow([], 256);
+  for (const id of ids) plain.add(id);
+  assert.is(plain.bytes, 256 * 88 + 256 * 4 + 256 + 512 * 4);
 });
 
 test("InputIdWindow.toArray() gives the ids as kept, ASCII ones decoded at once, before and after a character past 127", () => {

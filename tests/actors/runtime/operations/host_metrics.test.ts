@@ -35,6 +35,7 @@ test("counts and gauges set before the first scrape show in it, and later ones i
   assert.match(text, /^troupe_dead_letters_total\{reason="decode",host="h1"\} 3$/m);
   assert.match(text, /^troupe_actor_restarts_total\{kind="stats",host="h1"\} 1$/m);
   assert.match(text, /^troupe_channels_max\{host="h1"\} 10$/m);
+  assert.match(text, /^troupe_channels_free\{host="h1"\} 5$/m);
   const { values } = await m.restarts.get();
   assert.equal(values, [{ labels: { kind: "stats" }, value: 1 }]);
 });
