@@ -64,7 +64,8 @@ if (haveNatsServer("troupe run: a step past its deadline")) {
         http_port: 0,
         kinds: [DEADLY],
         actors: { ...off, deadly: {} },
-        supervision: { step_deadline_ms_by_kind: { deadly: 500 } },
+        // On the host's thread, under the watchdog (the isolated path: run_step_isolation.test).
+        supervision: { step_deadline_ms_by_kind: { deadly: 500 }, isolate_user_kinds: false },
       }),
     );
     try {

@@ -25,7 +25,7 @@ import { TICK_EVERY_MS } from "./ticker.ts";
 import { DEFAULT_PROGRESS, ProgressReporter } from "./progress_reporter.ts";
 import { type InputSource, jetStreamInput } from "../edge/mod.ts";
 import { requireJetStream } from "./jetstream_required.ts";
-import { startStepDeadlines } from "./step_deadlines.ts";
+import { startStepDeadlines, startStepTrials, type TeamKinds } from "./step_deadlines.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { StageTrace } from "../instances/mod.ts";
 
@@ -90,6 +90,11 @@ export interface LaunchOptions {
   /** False: no step watchdog, steps without a deadline (`bench pipeline --deadline`'s baseline). */
   stepDeadlines?: boolean;
   /**
+   * The team's kinds among `kinds`, and the module they come from: their steps are tried on a
+   * worker thread first, unless `supervision.isolate_user_kinds` is false (step_trials.ts).
+   */
+  teamKinds?: TeamKinds;
+  /**
    * Told what the service is warming each time it changes (empty once warm): a threaded host's
    * thread passes it on, for the main thread's /healthz.
    */
@@ -139,6 +144,8 @@ export async function launchHost(
       ? undefined
       : await startStepDeadlines(config, log);
     if (deadlines) opened.push(() => deadlines.stop());
+    const trials = await startStepTrials(config, options.teamKinds, log);
+    if (trials) opened.push(() => trials.stop());
     const mount = serviceMount();
     const base = hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal });
     const host = new Host({
@@ -151,6 +158,7 @@ export async function launchHost(
       ...(options.stageTrace ? { stageTrace: options.stageTrace } : {}),
       ...(options.input ? { input: options.input } : {}),
       ...deadlines?.options,
+      ...(trials ? { stepTrials: trials } : {}),
     });
     built.host = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);
@@ -177,7 +185,8 @@ export async function launchHost(
     const launched = { host, bus, journal, snapshots, fatal };
     const ownBus = options.bus === undefined ? bus : undefined;
     const close = () => (progress.stop(), closeLaunched({ ...launched, mount, ownBus }, log));
-    return { ...launched, close: () => close().finally(() => deadlines?.stop()) };
+    const stopThreads = () => Promise.all([deadlines?.stop(), trials?.stop()]);
+    return { ...launched, close: () => close().finally(stopThreads) };
   } catch (err) {
     for (const close of opened.reverse()) await close().catch(() => {});
     throw asFatal(err);

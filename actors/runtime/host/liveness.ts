@@ -6,6 +6,7 @@
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Slot, Status } from "../instances/mod.ts";
+import type { StuckStep } from "./step_trials.ts";
 
 /** A host's health. */
 export interface HostHealth {
@@ -14,6 +15,11 @@ export interface HostHealth {
   /** Why the host is not healthy, one line each; empty when it is. */
   reasons: string[];
   instances: Record<Status, number>;
+  /**
+   * The steps running past STUCK_AFTER_MS on the trials thread (step_trials.ts): named, not a
+   * reason, as the host serves meanwhile and the step's deadline ends it.
+   */
+  stuck?: StuckStep[];
 }
 
 /** A check: a reason (one line) while the host cannot do its work, else undefined. */
@@ -94,6 +100,8 @@ export interface HealthParts {
   progress: string | undefined;
   /** The input's recent silent loss (SequenceGaps), if any. */
   loss?: string | undefined;
+  /** The steps running long on the trials thread. */
+  stuck?: StuckStep[];
 }
 
 /** A host's health from its parts: ok when no part gives a reason. */
@@ -112,7 +120,7 @@ export function hostHealth(p: HealthParts): HostHealth {
   if (p.input !== undefined) reasons.push(p.input);
   if (p.progress !== undefined) reasons.push(p.progress);
   if (p.loss !== undefined) reasons.push(p.loss);
-  return { ok: reasons.length === 0, ready: p.ready, reasons, instances };
+  return { ok: reasons.length === 0, ready: p.ready, reasons, instances, stuck: p.stuck ?? [] };
 }
 
 /**

@@ -19,6 +19,8 @@ export { HostNotices, type HostNoticesOptions } from "./host_notices.ts";
 export { CHANNELS_MAX_DEFAULT, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 export { jetStreamSetting, requireJetStream } from "./jetstream_required.ts";
 export { type KindRegistry, type KindsModule, loadKindsModule } from "./kinds_module.ts";
+export { type TeamKinds } from "./step_deadlines.ts";
+export { STUCK_AFTER_MS, type StuckStep } from "./step_trials.ts";
 export {
   connectBus,
   hostOptions,

@@ -1,0 +1,272 @@
+/**
+ * A team's kinds run off the host's thread (`supervision.isolate_user_kinds`): each input of an
+ * instance of those kinds is first applied on a worker thread, to a copy of the instance, under
+ * the kind's step deadline; only once that step has returned does the host apply the input to the
+ * instance itself. A step cannot be interrupted on the thread that runs it, but a worker thread
+ * can be ended: a step past its deadline ends the worker (`worker.terminate()`), a fresh one is
+ * started, and the host, which never ran the step, skips the input and goes on (deadline_skip.ts).
+ * Meanwhile the host's thread serves /healthz, its NATS connection and its other instances, and
+ * /healthz names the step that is taking long (`stuck`).
+ *
+ * The copies are made from the host's instances (their snapshots) when the worker has none at the
+ * instance's position (a fresh worker, a restarted instance, a skipped input), and are otherwise
+ * kept in step by the inputs themselves. A step runs twice, once on each thread: what this buys is
+ * that a step reaches the host's thread only once it is known to return, within the deadline; a
+ * kernel is deterministic, so the host's run takes what the worker's took. The built-in kinds keep
+ * their single run on the host's thread, under the step watchdog (step_watch.ts).
+ */
+import type { InputRecord } from "../../../protocol/mod.ts";
+import type { Worker } from "node:worker_threads";
+import { startWorker, workerModuleUrls } from "../../threads/mod.ts";
+import type { InstanceSnapshot, Slot } from "../instances/mod.ts";
+import { type Trial, TrialLane } from "./_trial_lane.ts";
+
+/** The trials thread's module. */
+const TRIAL_THREAD = new URL("./_step_trial_thread.ts", import.meta.url);
+
+/**
+ * How long a step runs before /healthz names it and the log says so, ms: a step of a team's kind
+ * is far shorter, and a second is as long as /healthz may take to answer.
+ */
+export const STUCK_AFTER_MS = 1000;
+
+/** What the trials thread is started with. */
+export interface StepTrialData {
+  stepTrials: true;
+  /** The URL of the kinds module it loads (the host's, bundled with it on Node). */
+  kindsModule: string;
+}
+
+/** One input to try: the instance's snapshot comes along when the thread's copy is not at it. */
+export interface StepTrialAsk {
+  id: number;
+  kind: string;
+  key: string;
+  pos: number;
+  record: InputRecord;
+  snapshot?: InstanceSnapshot;
+}
+
+/** The thread's answer: the step returned, or threw `error`. */
+export interface StepTrialAnswer {
+  id: number;
+  error?: string;
+}
+
+/** A step running longer than STUCK_AFTER_MS, as /healthz names it. */
+export interface StuckStep {
+  kind: string;
+  key: string;
+  /** The input's journal position and source position (0: none). */
+  pos: number;
+  src_pos: number;
+  elapsed_ms: number;
+  deadline_ms: number;
+}
+
+/**
+ * How a trial ended: the step returned, threw (`error`), ran past its deadline, or was not tried
+ * as the host stops (its input journaled, for the next start).
+ */
+export type TrialOutcome =
+  | { ok: true }
+  | { ok: false; stopping: true }
+  | { ok: false; error: string }
+  | { ok: false; overrun: { elapsedMs: number; deadlineMs: number } };
+
+/** Options of `StepTrials.start`. */
+export interface StepTrialsOptions {
+  /** The URL of the module of the host's kinds (kinds_module.ts). */
+  kindsModule: string | URL;
+  /** The kinds whose steps are tried on the thread (a team's). */
+  kinds: readonly string[];
+  /** The step deadline of a kind, ms. */
+  deadlineMs(kind: string): number;
+  log(message: string): void;
+}
+
+/** The lanes set aside at most, each spinning on a step past STUCK_AFTER_MS: a bound on threads. */
+export const ASIDE_MAX = 4;
+
+/** The host's side of the trials threads. */
+export class StepTrials {
+  readonly #options: StepTrialsOptions;
+  readonly #kinds: ReadonlySet<string>;
+  readonly #entry: URL;
+  readonly #data: StepTrialData;
+  /** The lane taking steps, the one started to take over from it, and those set aside. */
+  #main: TrialLane;
+  #spare: TrialLane;
+  readonly #aside = new Set<TrialLane>();
+  readonly #queue: Trial[] = [];
+  #nextId = 1;
+  #stopped = false;
+
+  private constructor(options: StepTrialsOptions, entry: URL, data: StepTrialData, first: Worker) {
+    this.#options = options;
+    this.#kinds = new Set(options.kinds);
+    this.#entry = entry;
+    this.#data = data;
+    this.#main = this.#lane(Promise.resolve(first));
+    this.#spare = this.#lane();
+  }
+
+  /** Starts the trials threads. */
+  static async start(options: StepTrialsOptions): Promise<StepTrials> {
+    // One bundle for the thread and the kinds on Node from TypeScript: they share every module.
+    const [entry, kinds] = await workerModuleUrls([TRIAL_THREAD, new URL(options.kindsModule)]);
+    const data: StepTrialData = { stepTrials: true, kindsModule: kinds!.href };
+    // The first started here: a thread that cannot start fails the host's launch, saying why.
+    const first = await startWorker(entry!, { workerData: data });
+    return new StepTrials(options, entry!, data, first);
+  }
+
+  /** Whether the steps of `kind` are tried on the thread. */
+  isolates(kind: string): boolean {
+    return this.#kinds.has(kind);
+  }
+
+  /** Tries `slot`'s step on the input journaled at `pos`; its instance is at the position before. */
+  trial(slot: Slot, record: InputRecord, pos: number): Promise<TrialOutcome> {
+    if (this.#stopped) return Promise.resolve({ ok: false, stopping: true });
+    return new Promise((resolve) => {
+      this.#queue.push({ slot, pos, record, resolve, id: 0, beganMs: 0, timers: [] });
+      this.#next();
+    });
+  }
+
+  /** The steps running past STUCK_AFTER_MS. */
+  stuck(): StuckStep[] {
+    const now = performance.now();
+    const found: StuckStep[] = [];
+    for (const lane of [this.#main, ...this.#aside]) {
+      const t = lane.trial;
+      if (t === undefined || now - t.beganMs < STUCK_AFTER_MS) continue;
+      found.push({
+        kind: t.slot.def.kind,
+        key: t.slot.key,
+        pos: t.pos,
+        src_pos: t.record.srcPos,
+        elapsed_ms: Math.round(now - t.beganMs),
+        deadline_ms: this.#options.deadlineMs(t.slot.def.kind),
+      });
+    }
+    return found;
+  }
+
+  /** Ends the threads; trials running or waiting end untried (`stopping`). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const lanes = [this.#main, this.#spare, ...this.#aside];
+    for (const t of [...lanes.map((l) => l.trial), ...this.#queue.splice(0)]) {
+      if (t !== undefined) this.#finish(t, { ok: false, stopping: true });
+    }
+    await Promise.all(lanes.map((l) => l.end()));
+  }
+
+  #lane(started = startWorker(this.#entry, { workerData: this.#data })): TrialLane {
+    return new TrialLane(started, {
+      answer: (lane, a) => this.#answered(lane, a),
+      exit: (lane, code) => this.#lost(lane, `the step ended its thread (exit code ${code})`),
+      log: this.#options.log,
+    });
+  }
+
+  /** Posts the next trial waiting to the main lane, when it is free. */
+  #next(): void {
+    const lane = this.#main;
+    if (lane.trial !== undefined || this.#stopped || this.#queue.length === 0) return;
+    if (!lane.ready(() => this.#next())) return;
+    const t = this.#queue.shift();
+    if (t === undefined) return;
+    const inst = t.slot.inst;
+    if (inst === undefined || inst.pos >= t.pos) {
+      this.#finish(t, { ok: false, error: `${t.slot.stream} is not at the input` });
+      return this.#next();
+    }
+    const ask: StepTrialAsk = {
+      id: this.#nextId++,
+      kind: t.slot.def.kind,
+      key: t.slot.key,
+      pos: t.pos,
+      // A copy: the payload may be a view into a larger buffer, which posting would copy whole.
+      record: { ...t.record, payload: t.record.payload.slice() },
+    };
+    if (lane.copies.get(t.slot.stream) !== inst.pos) ask.snapshot = inst.snapshot();
+    lane.copies.delete(t.slot.stream); // until the answer says where the copy is
+    const deadlineMs = this.#options.deadlineMs(ask.kind);
+    t.id = ask.id;
+    t.beganMs = performance.now();
+    t.timers.push(setTimeout(() => this.#overran(lane, t, deadlineMs), deadlineMs));
+    if (deadlineMs > STUCK_AFTER_MS) {
+      t.timers.push(setTimeout(() => this.#stuckOn(lane, t, deadlineMs), STUCK_AFTER_MS));
+    }
+    lane.trial = t;
+    lane.post(ask);
+  }
+
+  #answered(lane: TrialLane, answer: StepTrialAnswer): void {
+    const t = lane.trial;
+    if (t === undefined || t.id !== answer.id) return;
+    if (answer.error === undefined) lane.copies.set(t.slot.stream, t.pos);
+    this.#free(lane);
+    this.#finish(t, answer.error === undefined ? { ok: true } : { ok: false, error: answer.error });
+  }
+
+  /**
+   * A step past STUCK_AFTER_MS: said in the log, and its lane set aside to spin until its deadline
+   * while the spare takes the next steps, so that one stuck step holds up the others no longer.
+   */
+  #stuckOn(lane: TrialLane, t: Trial, deadlineMs: number): void {
+    if (lane.trial !== t) return;
+    this.#options.log(
+      `${t.slot.stream}: a step has run for ${STUCK_AFTER_MS} ms on its input at position ` +
+        `${t.pos} (source position ${t.record.srcPos}); its thread is ended at ${deadlineMs} ms`,
+    );
+    if (lane !== this.#main || this.#aside.size >= ASIDE_MAX || this.#stopped) return;
+    this.#aside.add(lane);
+    this.#main = this.#spare;
+    this.#spare = this.#lane();
+    this.#next();
+  }
+
+  #overran(lane: TrialLane, t: Trial, deadlineMs: number): void {
+    if (lane.trial !== t) return;
+    const elapsedMs = Math.round(performance.now() - t.beganMs);
+    this.#drop(lane);
+    this.#finish(t, { ok: false, overrun: { elapsedMs, deadlineMs } });
+  }
+
+  /** A lane whose worker ended by itself: its step failed, and it is replaced. */
+  #lost(lane: TrialLane, error: string): void {
+    const t = lane.trial;
+    this.#drop(lane);
+    if (t !== undefined) this.#finish(t, { ok: false, error });
+  }
+
+  /** A lane done with its step: a lane set aside is ended, the main lane takes the next. */
+  #free(lane: TrialLane): void {
+    lane.trial = undefined;
+    if (this.#aside.delete(lane)) void lane.end();
+    else if (lane === this.#main) queueMicrotask(() => this.#next());
+  }
+
+  /** Ends a lane, whatever it is doing, and puts another in its place. */
+  #drop(lane: TrialLane): void {
+    lane.trial = undefined;
+    void lane.end();
+    if (this.#stopped) return;
+    if (this.#aside.delete(lane)) return;
+    if (lane === this.#spare) this.#spare = this.#lane();
+    if (lane !== this.#main) return;
+    this.#main = this.#spare;
+    this.#spare = this.#lane();
+    queueMicrotask(() => this.#next());
+  }
+
+  #finish(t: Trial, outcome: TrialOutcome): void {
+    for (const timer of t.timers) clearTimeout(timer);
+    t.timers.length = 0;
+    t.resolve(outcome);
+  }
+}
