@@ -26,6 +26,7 @@ import { DEFAULT_PROGRESS, ProgressReporter } from "./progress_reporter.ts";
 import { type InputSource, jetStreamInput } from "../edge/mod.ts";
 import { requireJetStream } from "./jetstream_required.ts";
 import { startStepDeadlines, startStepTrials, type TeamKinds } from "./step_deadlines.ts";
+import type { StepWatchHandle } from "./step_watch.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { StageTrace } from "../instances/mod.ts";
 
@@ -89,6 +90,8 @@ export interface LaunchOptions {
   input?: InputSource;
   /** False: no step watchdog, steps without a deadline (`bench pipeline --deadline`'s baseline). */
   stepDeadlines?: boolean;
+  /** The watchdog a threaded host's main thread started for this thread's host (step_watch.ts). */
+  stepWatchdog?: StepWatchHandle;
   /**
    * The team's kinds among `kinds`, and the module they come from: their steps are tried on a
    * worker thread first, unless `supervision.isolate_user_kinds` is false (step_trials.ts).
@@ -142,7 +145,7 @@ export async function launchHost(
     opened.push(() => snapshots.close());
     const deadlines = options.stepDeadlines === false
       ? undefined
-      : await startStepDeadlines(config, log);
+      : await startStepDeadlines(config, log, options.stepWatchdog);
     if (deadlines) opened.push(() => deadlines.stop());
     const trials = await startStepTrials(config, options.teamKinds, log);
     if (trials) opened.push(() => trials.stop());

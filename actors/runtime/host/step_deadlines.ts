@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { HostConfig } from "./host_config.ts";
 import type { HostOptions } from "./host_options.ts";
 import { readStepOverrun, STEP_OVERRUN_FILE, StepOverrunSkip } from "./step_overrun.ts";
-import { StepWatch } from "./step_watch.ts";
+import { StepWatch, type StepWatchHandle } from "./step_watch.ts";
 import { StepTrials } from "./step_trials.ts";
 import { stepDeadlineMs } from "./supervision_config.ts";
 
@@ -22,21 +22,24 @@ export interface StepDeadlines {
   stop(): Promise<void>;
 }
 
-/** Starts the step watchdog of a host of `config`, reading the overrun its last run left. */
+/**
+ * Starts the step watchdog of a host of `config` (or attaches to the one `watchdog` names, which
+ * a threaded host's main thread started), reading the overrun its last run left.
+ */
 export async function startStepDeadlines(
   config: HostConfig,
   log: (message: string) => void,
+  watchdog?: StepWatchHandle,
 ): Promise<StepDeadlines | undefined> {
   if (config.journal.kind !== "file") return undefined;
   mkdirSync(config.data_dir, { recursive: true });
   const file = join(config.data_dir, STEP_OVERRUN_FILE);
   const found = readStepOverrun(file, log);
   const overrun = found && new StepOverrunSkip(found, file);
-  const watch = await StepWatch.start({
-    file,
-    hostId: config.host_id,
-    deadlineMs: (kind) => stepDeadlineMs(config.supervision, kind),
-  });
+  const deadlineMs = (kind: string) => stepDeadlineMs(config.supervision, kind);
+  const watch = watchdog
+    ? StepWatch.attach(watchdog, deadlineMs)
+    : await StepWatch.start({ file, hostId: config.host_id, deadlineMs });
   return {
     options: { stepWatch: watch, ...(overrun ? { stepOverrun: overrun } : {}) },
     afterStart() {
