@@ -31,7 +31,7 @@ async function runTrials(
     (m) => void (registry = m.registry),
     (err) => void (loadError = (err as Error).message),
   );
-  port.postMessage({ ready: true });
+  port.postMessage(loadError === undefined ? { ready: true } : { ready: true, error: loadError });
 }
 
 /** Applies `ask`'s input to its copy (made from its snapshot when one comes with it). */

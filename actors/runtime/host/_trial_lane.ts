@@ -34,6 +34,8 @@ export class TrialLane {
   readonly copies = new Map<string, number>();
   /** The step it is taking. */
   trial: Trial | undefined;
+  /** Why its worker could not load the kinds, once it is ready (its steps then all fail). */
+  loadError: string | undefined;
   #worker: Worker | undefined;
   #ready = false;
   /** Told once, when it is ready. */
@@ -44,18 +46,21 @@ export class TrialLane {
     start.then((w) => {
       if (this.#ended) return void w.terminate();
       this.#worker = w;
-      w.on("message", (a: StepTrialAnswer | { ready: true }) => {
+      w.on("message", (a: StepTrialAnswer | { ready: true; error?: string }) => {
         if (!("ready" in a)) return events.answer(this, a);
         this.#ready = true;
+        this.loadError = a.error;
         this.#whenReady?.();
       });
       w.on("exit", (code: number) => {
+        this.#readyAfter(`its thread ended (exit code ${code}) as it loaded the kinds`);
         if (!this.#ended) events.exit(this, code);
       });
       w.on("error", (err: Error) => events.log(`step trials thread: ${err.message}`));
       w.unref(); // it never keeps the process alive
     }, (err) => {
       events.log(`cannot start a step trials thread: ${(err as Error).message}`);
+      this.#readyAfter((err as Error).message);
       if (!this.#ended) events.exit(this, -1);
     });
   }
@@ -64,6 +69,14 @@ export class TrialLane {
   ready(then: () => void): boolean {
     if (!this.#ready) this.#whenReady = then;
     return this.#ready;
+  }
+
+  /** A worker gone before it was ready: said as its load error, to whoever waits. */
+  #readyAfter(error: string): void {
+    if (this.#ready) return;
+    this.#ready = true;
+    this.loadError = error;
+    this.#whenReady?.();
   }
 
   /** Posts a step to its worker, which must be ready. */

@@ -116,9 +116,17 @@ export class StepTrials {
     // One bundle for the thread and the kinds on Node from TypeScript: they share every module.
     const [entry, kinds] = await workerModuleUrls([TRIAL_THREAD, new URL(options.kindsModule)]);
     const data: StepTrialData = { stepTrials: true, kindsModule: kinds!.href };
-    // The first started here: a thread that cannot start fails the host's launch, saying why.
+    // The first started here, and ready (its kinds loaded) before the host takes input: a
+    // thread that cannot start fails the host's launch, saying why.
     const first = await startWorker(entry!, { workerData: data });
-    return new StepTrials(options, entry!, data, first);
+    const trials = new StepTrials(options, entry!, data, first);
+    const main = trials.#main;
+    await new Promise<void>((resolve) => void (main.ready(resolve) && resolve()));
+    if (main.loadError !== undefined) {
+      await trials.stop();
+      throw new Error(`Cannot start the step trials thread: ${main.loadError}`);
+    }
+    return trials;
   }
 
   /** Whether the steps of `kind` are tried on the thread. */
@@ -179,6 +187,13 @@ export class StepTrials {
     if (!lane.ready(() => this.#next())) return;
     const t = this.#queue.shift();
     if (t === undefined) return;
+    if (lane.loadError !== undefined) {
+      // A thread that cannot take steps: the step fails (its instance restarts) and it is replaced.
+      this.#options.log(`a step trials thread cannot take steps: ${lane.loadError}`);
+      this.#drop(lane);
+      this.#finish(t, { ok: false, error: lane.loadError });
+      return;
+    }
     const inst = t.slot.inst;
     if (inst === undefined || inst.pos >= t.pos) {
       this.#finish(t, { ok: false, error: `${t.slot.stream} is not at the input` });
