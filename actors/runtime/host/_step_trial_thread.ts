@@ -9,7 +9,7 @@ import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { ActorInstance } from "../instances/mod.ts";
 import { loadKindsModule } from "./kinds_module.ts";
 import type { KindRegistry } from "./kinds_module.ts";
-import type { StepTrialAnswer, StepTrialAsk, StepTrialData } from "./step_trials.ts";
+import type { StepTrialAnswer, StepTrialAsk, StepTrialData } from "./_step_trial_wire.ts";
 
 // Only in a trials worker: a module that imports this one elsewhere starts nothing.
 if (!isMainThread && parentPort && (workerData as StepTrialData | undefined)?.stepTrials) {

@@ -4,7 +4,7 @@
  * machine and must not count against a step's deadline). Private to the host folder.
  */
 import type { Worker } from "node:worker_threads";
-import type { StepTrialAnswer, StepTrialAsk } from "./step_trials.ts";
+import type { StepTrialAnswer, StepTrialAsk, StepTrialReady } from "./_step_trial_wire.ts";
 import type { InputRecord } from "../../../protocol/mod.ts";
 import type { Slot } from "../instances/mod.ts";
 
@@ -46,7 +46,7 @@ export class TrialLane {
     start.then((w) => {
       if (this.#ended) return void w.terminate();
       this.#worker = w;
-      w.on("message", (a: StepTrialAnswer | { ready: true; error?: string }) => {
+      w.on("message", (a: StepTrialAnswer | StepTrialReady) => {
         if (!("ready" in a)) return events.answer(this, a);
         this.#ready = true;
         this.loadError = a.error;

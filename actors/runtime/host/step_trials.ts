@@ -18,8 +18,9 @@
 import type { InputRecord } from "../../../protocol/mod.ts";
 import type { Worker } from "node:worker_threads";
 import { startWorker, workerModuleUrls } from "../../threads/mod.ts";
-import type { InstanceSnapshot, Slot } from "../instances/mod.ts";
+import type { Slot } from "../instances/mod.ts";
 import { type Trial, TrialLane } from "./_trial_lane.ts";
+import type { StepTrialAnswer, StepTrialAsk, StepTrialData } from "./_step_trial_wire.ts";
 
 /** The trials thread's module. */
 const TRIAL_THREAD = new URL("./_step_trial_thread.ts", import.meta.url);
@@ -29,29 +30,6 @@ const TRIAL_THREAD = new URL("./_step_trial_thread.ts", import.meta.url);
  * is far shorter, and a second is as long as /healthz may take to answer.
  */
 export const STUCK_AFTER_MS = 1000;
-
-/** What the trials thread is started with. */
-export interface StepTrialData {
-  stepTrials: true;
-  /** The URL of the kinds module it loads (the host's, bundled with it on Node). */
-  kindsModule: string;
-}
-
-/** One input to try: the instance's snapshot comes along when the thread's copy is not at it. */
-export interface StepTrialAsk {
-  id: number;
-  kind: string;
-  key: string;
-  pos: number;
-  record: InputRecord;
-  snapshot?: InstanceSnapshot;
-}
-
-/** The thread's answer: the step returned, or threw `error`. */
-export interface StepTrialAnswer {
-  id: number;
-  error?: string;
-}
 
 /** A step running longer than STUCK_AFTER_MS, as /healthz names it. */
 export interface StuckStep {
@@ -134,7 +112,7 @@ export class StepTrials {
     return this.#kinds.has(kind);
   }
 
-  /** Tries `slot`'s step on the input journaled at `pos`; its instance is at the position before. */
+  /** Tries `slot`'s step on the input journaled at `pos` (its instance is at the one before). */
   trial(slot: Slot, record: InputRecord, pos: number): Promise<TrialOutcome> {
     if (this.#stopped) return Promise.resolve({ ok: false, stopping: true });
     return new Promise((resolve) => {
