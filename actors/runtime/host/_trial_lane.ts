@@ -1,6 +1,6 @@
 /**
  * One worker thread of the step trials (step_trials.ts) and the copies of instances it holds: it
- * takes one step at a time, once it is ready (its kinds loaded, which takes a while on a busy
+ * takes the steps posted to it one at a time, in order, once it is ready (its kinds loaded, which takes a while on a busy
  * machine and must not count against a step's deadline). Private to the host folder.
  */
 import type { Worker } from "node:worker_threads";
@@ -32,8 +32,8 @@ export interface LaneEvents {
 export class TrialLane {
   /** The journal position of each instance's copy here. */
   readonly copies = new Map<string, number>();
-  /** The step it is taking. */
-  trial: Trial | undefined;
+  /** The steps posted to it, in order: the first is running. */
+  readonly inFlight: Trial[] = [];
   /** Why its worker could not load the kinds, once it is ready (its steps then all fail). */
   loadError: string | undefined;
   #worker: Worker | undefined;

@@ -63,6 +63,9 @@ export interface StepTrialsOptions {
   log(message: string): void;
 }
 
+/** Trials posted to a thread at most, in order: one runs, the others wait their turn there. */
+export const IN_FLIGHT_MAX = 64;
+
 /** The lanes set aside at most, each spinning on a step past STUCK_AFTER_MS: a bound on threads. */
 export const ASIDE_MAX = 4;
 
@@ -126,7 +129,7 @@ export class StepTrials {
     const now = performance.now();
     const found: StuckStep[] = [];
     for (const lane of [this.#main, ...this.#aside]) {
-      const t = lane.trial;
+      const t = lane.inFlight[0];
       if (t === undefined || now - t.beganMs < STUCK_AFTER_MS) continue;
       found.push({
         kind: t.slot.def.kind,
@@ -144,8 +147,8 @@ export class StepTrials {
   async stop(): Promise<void> {
     this.#stopped = true;
     const lanes = [this.#main, this.#spare, ...this.#aside];
-    for (const t of [...lanes.map((l) => l.trial), ...this.#queue.splice(0)]) {
-      if (t !== undefined) this.#finish(t, { ok: false, stopping: true });
+    for (const t of [...lanes.flatMap((l) => l.inFlight.splice(0)), ...this.#queue.splice(0)]) {
+      this.#finish(t, { ok: false, stopping: true });
     }
     await Promise.all(lanes.map((l) => l.end()));
   }
@@ -158,95 +161,108 @@ export class StepTrials {
     });
   }
 
-  /** Posts the next trial waiting to the main lane, when it is free. */
+  /**
+   * Posts the trials waiting to the main lane, up to IN_FLIGHT_MAX: its thread takes them in
+   * order, so only the first is running; each is timed from when the one before it is answered.
+   */
   #next(): void {
     const lane = this.#main;
-    if (lane.trial !== undefined || this.#stopped || this.#queue.length === 0) return;
-    if (!lane.ready(() => this.#next())) return;
-    const t = this.#queue.shift();
-    if (t === undefined) return;
+    if (this.#stopped || this.#queue.length === 0 || !lane.ready(() => this.#next())) return;
     if (lane.loadError !== undefined) {
-      // A thread that cannot take steps: the step fails (its instance restarts) and it is replaced.
+      // A thread that cannot take steps: it is replaced, and a step fails (its instance
+      // restarts, and stops after its failures), so that threads that never load end.
       this.#options.log(`a step trials thread cannot take steps: ${lane.loadError}`);
-      this.#drop(lane);
-      this.#finish(t, { ok: false, error: lane.loadError });
-      return;
+      this.#finish(this.#queue.shift()!, { ok: false, error: lane.loadError });
+      return this.#drop(lane);
     }
-    const inst = t.slot.inst;
-    if (inst === undefined || inst.pos >= t.pos) {
-      this.#finish(t, { ok: false, error: `${t.slot.stream} is not at the input` });
-      return this.#next();
+    while (this.#queue.length > 0 && lane.inFlight.length < IN_FLIGHT_MAX) {
+      const t = this.#queue.shift()!;
+      const inst = t.slot.inst;
+      if (inst === undefined || inst.pos >= t.pos) {
+        this.#finish(t, { ok: false, error: `${t.slot.stream} is not at the input` });
+        continue;
+      }
+      const ask: StepTrialAsk = {
+        id: this.#nextId++,
+        kind: t.slot.def.kind,
+        key: t.slot.key,
+        pos: t.pos,
+        // A copy: the payload may be a view into a larger buffer, which posting copies whole.
+        record: { ...t.record, payload: t.record.payload.slice() },
+      };
+      if (lane.copies.get(t.slot.stream) !== inst.pos) ask.snapshot = inst.snapshot();
+      lane.copies.delete(t.slot.stream); // until the answer says where the copy is
+      t.id = ask.id;
+      lane.inFlight.push(t);
+      if (lane.inFlight.length === 1) this.#clock(lane, t);
+      lane.post(ask);
     }
-    const ask: StepTrialAsk = {
-      id: this.#nextId++,
-      kind: t.slot.def.kind,
-      key: t.slot.key,
-      pos: t.pos,
-      // A copy: the payload may be a view into a larger buffer, which posting would copy whole.
-      record: { ...t.record, payload: t.record.payload.slice() },
-    };
-    if (lane.copies.get(t.slot.stream) !== inst.pos) ask.snapshot = inst.snapshot();
-    lane.copies.delete(t.slot.stream); // until the answer says where the copy is
-    const deadlineMs = this.#options.deadlineMs(ask.kind);
-    t.id = ask.id;
+  }
+
+  /** Starts `t`'s clocks: it is the step its lane's thread runs now. */
+  #clock(lane: TrialLane, t: Trial): void {
+    const deadlineMs = this.#options.deadlineMs(t.slot.def.kind);
     t.beganMs = performance.now();
     t.timers.push(setTimeout(() => this.#overran(lane, t, deadlineMs), deadlineMs));
     if (deadlineMs > STUCK_AFTER_MS) {
       t.timers.push(setTimeout(() => this.#stuckOn(lane, t, deadlineMs), STUCK_AFTER_MS));
     }
-    lane.trial = t;
-    lane.post(ask);
   }
 
   #answered(lane: TrialLane, answer: StepTrialAnswer): void {
-    const t = lane.trial;
-    if (t === undefined || t.id !== answer.id) return;
+    const t = lane.inFlight[0];
+    if (t === undefined || t.id !== answer.id) return; // one taken back from a lane set aside
+    lane.inFlight.shift();
     if (answer.error === undefined) lane.copies.set(t.slot.stream, t.pos);
-    this.#free(lane);
     this.#finish(t, answer.error === undefined ? { ok: true } : { ok: false, error: answer.error });
+    if (this.#aside.delete(lane)) return void lane.end();
+    const head = lane.inFlight[0];
+    if (head !== undefined) this.#clock(lane, head);
+    if (lane === this.#main) this.#next();
   }
 
   /**
    * A step past STUCK_AFTER_MS: said in the log, and its lane set aside to spin until its deadline
-   * while the spare takes the next steps, so that one stuck step holds up the others no longer.
+   * while the spare takes the next steps (those posted behind it too), so that one stuck step
+   * holds the others up no longer.
    */
   #stuckOn(lane: TrialLane, t: Trial, deadlineMs: number): void {
-    if (lane.trial !== t) return;
+    if (lane.inFlight[0] !== t) return;
     this.#options.log(
       `${t.slot.stream}: a step has run for ${STUCK_AFTER_MS} ms on its input at position ` +
         `${t.pos} (source position ${t.record.srcPos}); its thread is ended at ${deadlineMs} ms`,
     );
     if (lane !== this.#main || this.#aside.size >= ASIDE_MAX || this.#stopped) return;
     this.#aside.add(lane);
+    this.#takeBack(lane);
     this.#main = this.#spare;
     this.#spare = this.#lane();
     this.#next();
   }
 
+  /** Puts the trials posted to `lane` behind its running one back at the head of the queue. */
+  #takeBack(lane: TrialLane): void {
+    this.#queue.unshift(...lane.inFlight.splice(1));
+  }
+
   #overran(lane: TrialLane, t: Trial, deadlineMs: number): void {
-    if (lane.trial !== t) return;
+    if (lane.inFlight[0] !== t) return;
     const elapsedMs = Math.round(performance.now() - t.beganMs);
     this.#drop(lane);
     this.#finish(t, { ok: false, overrun: { elapsedMs, deadlineMs } });
   }
 
-  /** A lane whose worker ended by itself: its step failed, and it is replaced. */
+  /** A lane whose worker ended by itself: its running step failed, and it is replaced. */
   #lost(lane: TrialLane, error: string): void {
-    const t = lane.trial;
+    const t = lane.inFlight[0];
     this.#drop(lane);
     if (t !== undefined) this.#finish(t, { ok: false, error });
   }
 
-  /** A lane done with its step: a lane set aside is ended, the main lane takes the next. */
-  #free(lane: TrialLane): void {
-    lane.trial = undefined;
-    if (this.#aside.delete(lane)) void lane.end();
-    else if (lane === this.#main) queueMicrotask(() => this.#next());
-  }
-
-  /** Ends a lane, whatever it is doing, and puts another in its place. */
+  /** Ends a lane, whatever it is doing, and puts another in its place (the running step left). */
   #drop(lane: TrialLane): void {
-    lane.trial = undefined;
+    this.#takeBack(lane);
+    lane.inFlight.length = 0;
     void lane.end();
     if (this.#stopped) return;
     if (this.#aside.delete(lane)) return;
