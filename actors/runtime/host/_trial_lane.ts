@@ -50,6 +50,7 @@ export class TrialLane {
         if (!("ready" in a)) return events.answer(this, a);
         this.#ready = true;
         this.loadError = a.error;
+        w.unref(); // once ready it never keeps the process alive (until then, what waits on it)
         this.#whenReady?.();
       });
       w.on("exit", (code: number) => {
@@ -57,7 +58,6 @@ export class TrialLane {
         if (!this.#ended) events.exit(this, code);
       });
       w.on("error", (err: Error) => events.log(`step trials thread: ${err.message}`));
-      w.unref(); // it never keeps the process alive
     }, (err) => {
       events.log(`cannot start a step trials thread: ${(err as Error).message}`);
       this.#readyAfter((err as Error).message);
