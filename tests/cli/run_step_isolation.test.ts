@@ -1,5 +1,5 @@
 /**
- * A step that never returns in a team's kind, tried on its worker thread (the default), against a
+ * A step that never returns in a team's kind, tried on a worker thread first, against a
  * real nats-server with JetStream input and a real `troupe run` process: while the step loops the
  * host answers /healthz within a second, naming the stuck instance, and another channel's outputs
  * keep coming; past the deadline the worker is ended, the input goes to `troupe.dlq.deadline`
@@ -86,7 +86,10 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
         http_port: 0,
         kinds: [DEADLY],
         actors: { ...off, deadly: {} },
-        supervision: { step_deadline_ms_by_kind: { deadly: DEADLINE_MS } },
+        supervision: {
+          step_deadline_ms_by_kind: { deadly: DEADLINE_MS },
+          isolate_user_kinds: true,
+        },
       }),
     );
     // Each output once by its id: a restart may publish the last outputs again, with the same

@@ -12,6 +12,8 @@ import type { Slot } from "../instances/mod.ts";
 export interface Trial {
   slot: Slot;
   pos: number;
+  /** The position its instance's copy must be at before it (its previous input's). */
+  prev: number;
   record: InputRecord;
   /** The id of its ask, once posted. */
   id: number;

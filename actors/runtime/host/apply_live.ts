@@ -6,10 +6,11 @@
  * is watched for its kind's deadline when the host has a watchdog (step_watch.ts). An input of a
  * team's kind is tried on the trials thread first (step_trials.ts): applied here once its step
  * has returned there, skipped (deadline_skip.ts) when it ran past its deadline, and handed to
- * supervision, without running here, when it threw there.
+ * supervision, without running here, when it threw there; in the order of their inputs.
  */
 import type { Bus } from "../../../protocol/mod.ts";
 import {
+  type ActorInstance,
   AppliedListeners,
   ApplyError,
   type Output,
@@ -22,7 +23,8 @@ import type { HostMetrics } from "../operations/mod.ts";
 import type { Snapshotter } from "../recovery/mod.ts";
 import { publishOutputs } from "./publish_outputs.ts";
 import type { StepWatch } from "./step_watch.ts";
-import type { StepTrials } from "./step_trials.ts";
+import type { StepTrials, TrialOutcome } from "./step_trials.ts";
+import { TrialOrder } from "./trial_order.ts";
 import { type DeadlineSkipParts, skipOverranInput } from "./deadline_skip.ts";
 
 /** What live applies work with. */
@@ -64,11 +66,15 @@ export class LiveApply {
   readonly #applyOptions: { trace?: StageTrace };
   /** What skipping an input whose trial overran works with. */
   readonly #skips: DeadlineSkipParts;
+  /** The order the trials are acted on in: their inputs'. */
+  readonly #order: TrialOrder;
 
   constructor(options: LiveApplyOptions) {
     this.#options = options;
     this.listeners = new AppliedListeners((line) => options.log(line));
     this.#applyOptions = options.trace ? { trace: options.trace } : {};
+    this.#order = new TrialOrder(options.log);
+    options.trials?.whenStuck((stream) => this.#order.stuck(stream));
     this.#skips = {
       append: options.append,
       attempt: (attempt) => options.decisions.attempt(attempt),
@@ -79,30 +85,33 @@ export class LiveApply {
   }
 
   /**
-   * Applies `item`, journaled at `pos`, to its slot's instance; a promise when it is tried on the
-   * trials thread first (the slot's pump waits for it).
+   * Applies `item`, journaled at `pos`, to its slot's instance: at once, or, tried on the trials
+   * thread first, once its trial and those submitted before it are decided (trial_order.ts).
    */
-  apply(slot: Slot, item: Pending, pos: number): Promise<void> | undefined {
+  apply(slot: Slot, item: Pending, pos: number): void {
     const trials = this.#options.trials;
-    if (trials !== undefined && trials.isolates(slot.def.kind)) {
-      return this.#tryThenApply(trials, slot, item, pos);
+    if (trials === undefined || !trials.isolates(slot.def.kind)) {
+      return this.#applyHere(slot, item, pos);
     }
-    this.#applyHere(slot, item, pos);
-    return undefined;
+    const inst = slot.inst;
+    const outcome = trials.trial(slot, item.record, pos);
+    this.#order.submit(slot.stream, outcome, (o) => this.#decided(slot, inst, { item, pos }, o));
   }
 
-  async #tryThenApply(trials: StepTrials, slot: Slot, item: Pending, pos: number): Promise<void> {
-    const inst = slot.inst;
-    const outcome = await trials.trial(slot, item.record, pos);
+  /** Acts on the trial of `item`, submitted when the slot's instance was `inst`. */
+  #decided(
+    slot: Slot,
+    inst: ActorInstance | undefined,
+    { item, pos }: { item: Pending; pos: number },
+    outcome: TrialOutcome,
+  ): void | Promise<void> {
     // The instance restarted or moved on meanwhile: the input is its rebuild's to take.
     if (slot.inst !== inst || inst === undefined || inst.pos >= pos) return;
     if (outcome.ok) return this.#applyHere(slot, item, pos);
     if ("stopping" in outcome) return;
     if ("overrun" in outcome) {
       const at = { item, pos, overrun: outcome.overrun };
-      return await skipOverranInput(slot, at, this.#skips).catch((err) =>
-        this.#options.log(`${slot.stream}: cannot skip input ${pos}: ${(err as Error).message}`)
-      );
+      return skipOverranInput(slot, at, this.#skips);
     }
     const message = `Actor ${slot.stream} failed to apply input ${pos}: ${outcome.error}`;
     this.#options.failed(slot, new ApplyError(message, pos), pos);

@@ -27,11 +27,8 @@ export interface SlotPumpParts {
   configs: ReadonlyMap<string, unknown>;
   /** Appends to the journal; undefined when the host stops (its journal cannot be written). */
   append(stream: string, bytes: JournalData): number | Promise<number> | undefined;
-  /**
-   * Applies a journaled input live (kernel, machine, publish); a promise when it is done later
-   * (tried on the trials thread first), which the pump waits for.
-   */
-  apply(slot: Slot, item: Pending, pos: number): Promise<void> | undefined;
+  /** Applies a journaled input live (kernel, machine, publish). */
+  apply(slot: Slot, item: Pending, pos: number): void;
   /** Stops the host after an error it cannot go on after. */
   fatal(err: unknown): void;
   /** Takes a slot whose append met another writer of its stream (the input stays queued). */
@@ -77,9 +74,7 @@ export class SlotPump {
           return;
         }
         slot.head++;
-        if (item.pos > inst.pos && this.#later(slot, this.#parts.apply(slot, item, item.pos))) {
-          return;
-        }
+        if (item.pos > inst.pos) this.#parts.apply(slot, item, item.pos);
         continue;
       }
       trace?.mark(STAGE.admission);
@@ -89,7 +84,7 @@ export class SlotPump {
         trace?.drop();
         r.then((pos) => {
           slot.head++;
-          if (this.#later(slot, this.#parts.apply(slot, item, pos))) return;
+          this.#parts.apply(slot, item, pos);
           slot.pumping = false;
           compactMailbox(slot);
           this.pump(slot);
@@ -98,21 +93,10 @@ export class SlotPump {
       }
       slot.head++;
       trace?.mark(STAGE.journal);
-      if (this.#later(slot, this.#parts.apply(slot, item, r))) return;
+      this.#parts.apply(slot, item, r);
     }
     compactMailbox(slot);
     slot.pumping = false;
-  }
-
-  /** Whether an apply finishes later: the pump stays parked until it has, then goes on. */
-  #later(slot: Slot, applied: Promise<void> | undefined): boolean {
-    if (applied === undefined) return false;
-    const go = () => (compactMailbox(slot), this.#resume(slot));
-    applied.then(go, (err) => {
-      this.#parts.log(`${slot.stream}: applying an input failed: ${(err as Error).message}`);
-      go();
-    });
-    return true;
   }
 
   /** Goes on pumping a slot after an asynchronous append. */

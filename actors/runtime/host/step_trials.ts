@@ -80,6 +80,12 @@ export class StepTrials {
   #spare: TrialLane;
   readonly #aside = new Set<TrialLane>();
   readonly #queue: Trial[] = [];
+  /** Each stream's trials not yet decided, and the last one's position (see `trial`). */
+  readonly #open = new Map<string, { inst: unknown; pos: number; count: number }>();
+  /** The trials of streams whose step is stuck, held back until it is decided. */
+  readonly #held = new Map<string, { by: Trial; trials: Trial[] }>();
+  /** Told of a stream whose step is stuck, its thread set aside. */
+  #stuckListener: (stream: string) => void = () => {};
   #nextId = 1;
   #stopped = false;
 
@@ -118,10 +124,21 @@ export class StepTrials {
   /** Tries `slot`'s step on the input journaled at `pos` (its instance is at the one before). */
   trial(slot: Slot, record: InputRecord, pos: number): Promise<TrialOutcome> {
     if (this.#stopped) return Promise.resolve({ ok: false, stopping: true });
+    // Its copy must have taken the input before it: one still being tried, or the instance's.
+    const stream = slot.stream, inst = slot.inst;
+    const open = this.#open.get(stream);
+    const prev = open !== undefined && open.inst === inst ? open.pos : inst?.pos ?? 0;
+    if (open !== undefined && open.inst === inst) [open.pos, open.count] = [pos, open.count + 1];
+    else this.#open.set(stream, { inst, pos, count: 1 });
     return new Promise((resolve) => {
-      this.#queue.push({ slot, pos, record, resolve, id: 0, beganMs: 0, timers: [] });
+      this.#queue.push({ slot, pos, prev, record, resolve, id: 0, beganMs: 0, timers: [] });
       this.#next();
     });
+  }
+
+  /** Tells `listener` of each stream whose step is stuck, its thread set aside. */
+  whenStuck(listener: (stream: string) => void): void {
+    this.#stuckListener = listener;
   }
 
   /** The steps running past STUCK_AFTER_MS. */
@@ -147,7 +164,10 @@ export class StepTrials {
   async stop(): Promise<void> {
     this.#stopped = true;
     const lanes = [this.#main, this.#spare, ...this.#aside];
-    for (const t of [...lanes.flatMap((l) => l.inFlight.splice(0)), ...this.#queue.splice(0)]) {
+    const held = [...this.#held.values()].flatMap((h) => h.trials);
+    this.#held.clear();
+    const posted = lanes.flatMap((l) => l.inFlight.splice(0));
+    for (const t of [...posted, ...held, ...this.#queue.splice(0)]) {
       this.#finish(t, { ok: false, stopping: true });
     }
     await Promise.all(lanes.map((l) => l.end()));
@@ -177,6 +197,11 @@ export class StepTrials {
     }
     while (this.#queue.length > 0 && lane.inFlight.length < IN_FLIGHT_MAX) {
       const t = this.#queue.shift()!;
+      const held = this.#held.get(t.slot.stream);
+      if (held !== undefined) {
+        held.trials.push(t); // behind its stream's stuck step
+        continue;
+      }
       const inst = t.slot.inst;
       if (inst === undefined || inst.pos >= t.pos) {
         this.#finish(t, { ok: false, error: `${t.slot.stream} is not at the input` });
@@ -190,8 +215,8 @@ export class StepTrials {
         // A copy: the payload may be a view into a larger buffer, which posting copies whole.
         record: { ...t.record, payload: t.record.payload.slice() },
       };
-      if (lane.copies.get(t.slot.stream) !== inst.pos) ask.snapshot = inst.snapshot();
-      lane.copies.delete(t.slot.stream); // until the answer says where the copy is
+      if (lane.copies.get(t.slot.stream) !== t.prev) ask.snapshot = inst.snapshot();
+      lane.copies.set(t.slot.stream, t.pos); // where it is once it has taken the step
       t.id = ask.id;
       lane.inFlight.push(t);
       if (lane.inFlight.length === 1) this.#clock(lane, t);
@@ -213,7 +238,7 @@ export class StepTrials {
     const t = lane.inFlight[0];
     if (t === undefined || t.id !== answer.id) return; // one taken back from a lane set aside
     lane.inFlight.shift();
-    if (answer.error === undefined) lane.copies.set(t.slot.stream, t.pos);
+    if (answer.error !== undefined) lane.copies.delete(t.slot.stream); // the thread dropped it
     this.#finish(t, answer.error === undefined ? { ok: true } : { ok: false, error: answer.error });
     if (this.#aside.delete(lane)) return void lane.end();
     const head = lane.inFlight[0];
@@ -235,6 +260,8 @@ export class StepTrials {
     if (lane !== this.#main || this.#aside.size >= ASIDE_MAX || this.#stopped) return;
     this.#aside.add(lane);
     this.#takeBack(lane);
+    this.#held.set(t.slot.stream, { by: t, trials: [] });
+    this.#stuckListener(t.slot.stream);
     this.#main = this.#spare;
     this.#spare = this.#lane();
     this.#next();
@@ -276,6 +303,16 @@ export class StepTrials {
   #finish(t: Trial, outcome: TrialOutcome): void {
     for (const timer of t.timers) clearTimeout(timer);
     t.timers.length = 0;
+    const stream = t.slot.stream;
+    const open = this.#open.get(stream);
+    if (open !== undefined && --open.count === 0) this.#open.delete(stream);
     t.resolve(outcome);
+    const held = this.#held.get(stream);
+    if (held !== undefined && held.by === t) {
+      // Its stream's stuck step is decided: the steps held behind it go first, in order.
+      this.#held.delete(stream);
+      this.#queue.unshift(...held.trials);
+      queueMicrotask(() => this.#next());
+    }
   }
 }

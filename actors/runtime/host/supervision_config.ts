@@ -24,7 +24,11 @@ export interface SupervisionConfig {
   step_deadline_ms: number;
   /** The step deadline of a kind, over `step_deadline_ms`. */
   step_deadline_ms_by_kind: Record<string, number>;
-  /** A team's kinds' steps are tried on a worker thread first: true. */
+  /**
+   * A team's kinds' steps are tried on a worker thread first: false (see docs/configuration.md:
+   * a host killed with trials under way recovers their inputs stream by stream, which publishes
+   * the outputs of several instances in another order than their inputs').
+   */
   isolate_user_kinds: boolean;
 }
 
@@ -37,7 +41,7 @@ export function defaultSupervisionConfig(): SupervisionConfig {
     crash_attempts_max: 2,
     step_deadline_ms: 30_000,
     step_deadline_ms_by_kind: {},
-    isolate_user_kinds: true,
+    isolate_user_kinds: false,
   };
 }
 

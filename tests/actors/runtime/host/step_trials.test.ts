@@ -14,7 +14,7 @@ import { encodeFrame, feedSubject, type InputRecord } from "../../../../protocol
 import { registry } from "../../../_support/deadly_registry.ts";
 
 const test = suite("step trials");
-const DEADLINE_MS = 2500;
+const DEADLINE_MS = 4000;
 
 /** A slot of kind "deadly" on `key`, its instance created at position 1 (its init). */
 function slotOf(key: string): Slot {
@@ -58,12 +58,13 @@ test("answers steps, sets a stuck one aside for the others, and ends it at its d
 
     // One that never returns: the others' steps go on past it.
     const [a, b] = [slots[0]!, slots[1]!];
-    const t0 = performance.now();
     const endless = record("k0", 777);
     const stuck = trials.trial(a, endless, 3);
+    let aDecided = false;
+    void stuck.then(() => (aDecided = true));
     const other = await trials.trial(b, record("k1", 2), 3);
     assert.equal(other, { ok: true });
-    assert.ok(performance.now() - t0 < DEADLINE_MS - 500, "b waited for a's deadline");
+    assert.not.ok(aDecided, "b waited for a's deadline");
     const named = trials.stuck();
     assert.is(named.length, 1);
     const { elapsed_ms, ...step } = named[0]!;
