@@ -1,7 +1,8 @@
 /**
  * One worker thread of the step trials (step_trials.ts) and the copies of instances it holds: it
- * takes the steps posted to it one at a time, in order, once it is ready (its kinds loaded, which takes a while on a busy
- * machine and must not count against a step's deadline). Private to the host folder.
+ * takes the steps posted to it one at a time, in order, once it is ready (its kinds loaded, which
+ * takes a while on a busy machine and must not count against a step's deadline). Private to the
+ * host folder.
  */
 import type { Worker } from "node:worker_threads";
 import type { StepTrialAnswer, StepTrialAsk, StepTrialReady } from "./_step_trial_wire.ts";
