@@ -20,7 +20,10 @@
  * row, `threads_samples_per_s`, gives the threaded host against the one-thread host. With
  * `--deadline` the second host is the same one-thread host without a step watchdog (its steps
  * have no deadline: step_watch.ts), and the row `deadline_samples_per_s` gives the host (with
- * one, as `troupe run` runs) against it: what a step's deadline costs.
+ * one, as `troupe run` runs) against it: what a step's deadline costs. With `--team-kind` the
+ * host runs the kind as a team's (its steps tried on a worker thread first, step_trials.ts) and
+ * the second host runs it on the host's thread, and the row `team_kind_samples_per_s` gives the
+ * one against the other: what that isolation costs (_paired_hosts.ts).
  *
  * Each round has rows of its own too, so that a reader can tell which regime a median came from
  * (the raw subscriber's rate moves 2x with its garbage collector's): `samples_per_s_round_N`, and
@@ -38,7 +41,6 @@ import {
   coreInput,
   defaultHostConfig,
   type HostConfig,
-  type LaunchedHost,
   launchHost,
   NatsBus,
   ThreadedHost,
@@ -57,6 +59,7 @@ import { median } from "./_median.ts";
 import { sleep } from "./_sleep.ts";
 import { human } from "./_human.ts";
 import { ACTOR_KINDS_MODULE } from "../actors/mod.ts";
+import { deadlinePair, startHostPair, teamKindPair } from "./_paired_hosts.ts";
 
 const NAME = "pipeline";
 /** The feed of the host under test, and the prefix of its subjects (`troupe.feed.bench`). */
@@ -83,6 +86,7 @@ interface PipelineSettings {
   rounds: number;
   threads: number;
   deadline: boolean;
+  teamKind: boolean;
 }
 
 /** A receiver the injector can feed: where frames go, and how many it has consumed. */
@@ -138,6 +142,11 @@ const OPTIONS = {
       "same host without one; the rows are then named deadline_...",
     flag: true,
   },
+  "team-kind": {
+    help: "the kind run as a team's, its steps tried on a worker thread first, against the " +
+      "same kind on the host's thread; the rows are then named team_kind_...",
+    flag: true,
+  },
 } satisfies OptionTable;
 
 export const benchmark: Benchmark = {
@@ -147,12 +156,19 @@ export const benchmark: Benchmark = {
     "channel, against raw nats.js publish→subscribe of the same frames",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const { actor, warmup: warmupS, settle: settleS, ...o } = readOptions(args, OPTIONS);
-    const s: PipelineSettings = { kind: actorKind(actor).kind, warmupS, settleS, ...o };
-    if (s.deadline && s.threads > 1) {
+    const { actor, warmup: warmupS, settle: settleS, "team-kind": teamKind, ...o } = readOptions(
+      args,
+      OPTIONS,
+    );
+    const s: PipelineSettings = { kind: actorKind(actor).kind, warmupS, settleS, teamKind, ...o };
+    const paired = s.deadline ? "--deadline" : s.teamKind ? "--team-kind" : undefined;
+    if (paired !== undefined && s.threads > 1) {
       throw new BenchOptionError(
-        `Option --deadline measures a one-thread host, so it takes no --threads, got ${s.threads}`,
+        `Option ${paired} measures a one-thread host, so it takes no --threads, got ${s.threads}`,
       );
+    }
+    if (s.deadline && s.teamKind) {
+      throw new BenchOptionError("Options --deadline and --team-kind are two runs: give one");
     }
     // Undone in order: the feeder and the injector first, the nats-server and its directory last.
     const cleanup: Cleanup = [];
@@ -341,7 +357,7 @@ function pipelineRows(rates: Rates, s: PipelineSettings, ctx: BenchContext): Ben
   const raw = rates.raw.map((p) => p.samplesPerS), one = rates.one.map((p) => p.samplesPerS);
   const ratios = troupe.map((t, i) => (t / raw[i]!).toFixed(3));
   ctx.log(`${NAME}: ratio by round: ${ratios.join(", ")}`);
-  const prefix = s.deadline ? "deadline_" : "threads_";
+  const prefix = s.deadline ? "deadline_" : s.teamKind ? "team_kind_" : "threads_";
   const threadRows = one.length === 0 ? [] : [
     row({
       bench: NAME,
@@ -354,7 +370,11 @@ function pipelineRows(rates: Rates, s: PipelineSettings, ctx: BenchContext): Ben
   ];
   if (one.length > 0) {
     const by = troupe.map((t, i) => (t / one[i]!).toFixed(3));
-    const versus = s.deadline ? "with a step deadline / without" : `--threads ${s.threads} / 1`;
+    const versus = s.deadline
+      ? "with a step deadline / without"
+      : s.teamKind
+      ? "a team's kind on a worker thread first / on the host's thread"
+      : `--threads ${s.threads} / 1`;
     ctx.log(`${NAME}: ${versus} by round: ${by.join(", ")}`);
   }
   return [
@@ -436,7 +456,14 @@ async function startHosts(
   const kinds = { [s.kind]: actorKind(s.kind) };
   const log = (m: string) => ctx.log(`host: ${m}`);
   const name = `troupe (${s.kind} on ${s.channels} channels)`;
-  if (s.deadline) return startDeadlineHosts(natsUrl, dir, s, log);
+  const feeds: [string, string] = [HOST_FEED, ONE_FEED];
+  const configIn = (d: string) => hostConfig(natsUrl, d, s);
+  if (s.deadline || s.teamKind) {
+    const pair = s.deadline
+      ? deadlinePair(name, feeds, configIn)
+      : teamKindPair(name, s.kind, feeds, configIn);
+    return await startHostPair(natsUrl, dir, { ...pair, def: actorKind(s.kind) }, log);
+  }
   if (s.threads === 1) {
     const launched = await launchHost(hostConfig(natsUrl, join(dir, "host"), s), kinds, { log });
     const consumed = () => launched.host.applied.get(s.kind) ?? 0;
@@ -479,58 +506,6 @@ async function startHosts(
       await bus.close();
       await threaded.close();
     },
-  };
-}
-
-/**
- * `--deadline`'s hosts: the host as `troupe run` runs it (its steps watched for their deadline),
- * and beside it, on feeds of its own, the same host without the watchdog.
- */
-async function startDeadlineHosts(
-  natsUrl: string,
-  dir: string,
-  s: PipelineSettings,
-  log: (m: string) => void,
-): Promise<Hosts> {
-  const kinds = { [s.kind]: actorKind(s.kind) };
-  const name = `troupe (${s.kind} on ${s.channels} channels)`;
-  // Each host on a connection and a feed of its own, wired alike: only the watchdog differs.
-  const opened: Array<() => Promise<void>> = [];
-  const launch = async (sub: string, feed: string, stepDeadlines: boolean) => {
-    const bus = await NatsBus.connect(natsUrl, { name: `bench-${sub}` });
-    opened.push(() => bus.close());
-    const launched = await launchHost(hostConfig(natsUrl, join(dir, sub), s), kinds, {
-      log,
-      bus,
-      input: coreInput(bus, feedPattern(feed)),
-      stepDeadlines,
-    });
-    opened.push(() => launched.close());
-    return launched;
-  };
-  const closeAll = async () => {
-    for (const close of opened.reverse()) await close().catch(() => {});
-  };
-  let watched: LaunchedHost, bare: LaunchedHost;
-  try {
-    watched = await launch("host", HOST_FEED, true);
-    bare = await launch("one", ONE_FEED, false);
-  } catch (err) {
-    await closeAll();
-    throw err;
-  }
-  return {
-    host: {
-      name: `${name}, steps with a deadline`,
-      prefix: HOST_PREFIX,
-      consumed: () => watched.host.applied.get(s.kind) ?? 0,
-    },
-    one: {
-      name: `${name}, steps without one`,
-      prefix: ONE_PREFIX,
-      consumed: () => bare.host.applied.get(s.kind) ?? 0,
-    },
-    close: closeAll,
   };
 }
 

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import type { HostKinds } from "./host_kinds.ts";
+import type { TeamKinds } from "../actors/runtime/host/mod.ts";
 
 /** The URL of troupe's own kinds module (its `registry`, `hostService`). */
 const BUILT_IN_MODULE = new URL("../actors/mod.ts", import.meta.url);
@@ -51,4 +52,16 @@ export function kindsModuleUrl(kinds: HostKinds): URL {
     renameSync(tmp, file);
   }
   return pathToFileURL(file);
+}
+
+/**
+ * The team's kinds of `kinds` and the module a worker thread loads them from (their steps are
+ * tried there first: actors/runtime/host/step_trials.ts); undefined when it has none.
+ */
+export function teamKindsOf(kinds: HostKinds): TeamKinds | undefined {
+  if (kinds.modules.length === 0) return undefined;
+  return {
+    module: kindsModuleUrl(kinds),
+    kinds: kinds.modules.flatMap((m) => m.kinds.map((def) => def.kind)),
+  };
 }

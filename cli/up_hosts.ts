@@ -12,6 +12,7 @@
 import { join } from "node:path";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { HostKinds } from "./host_kinds.ts";
+import { teamKindsOf } from "./kinds_module_file.ts";
 import { scanHostService } from "../actors/scan/mod.ts";
 import {
   FINDINGS_STREAM,
@@ -76,10 +77,12 @@ export async function launchUpHosts(config: HostConfig, options: UpHostsOptions)
 async function launchSingle(config: HostConfig, options: UpHostsOptions): Promise<UpHosts> {
   const service = scanHostService();
   const ticks = options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs };
+  const team = options.kinds && teamKindsOf(options.kinds);
+  const more = { service, ...ticks, ...(team ? { teamKinds: team } : {}) };
   const launched = await launchHost(
     config,
     options.kinds?.registry ?? ACTOR_KINDS,
-    options.bus ? { bus: options.bus, service, ...ticks } : { service, ...ticks },
+    options.bus ? { bus: options.bus, ...more } : more,
   );
   const url = `http://127.0.0.1:${launched.host.httpPort}`;
   const where = config.journal.kind === "jetstream" ? "in JetStream" : "in " + config.data_dir;

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { kindsModuleUrl } from "../kinds_module_file.ts";
+import { kindsModuleUrl, teamKindsOf } from "../kinds_module_file.ts";
 import {
   checkNatsUrl,
   defaultThreads,
@@ -327,8 +327,10 @@ async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
   const stage = stageStart();
   let launched: LaunchedHost;
   try {
+    const team = teamKindsOf(kinds);
     launched = await launchHost(config, kinds.registry, {
       service: scanHostService(),
+      ...(team ? { teamKinds: team } : {}),
       // The stage takes the actors' findings from the bus as they are published: it is running
       // before the actors take input, or those a restarted host publishes as it catches up
       // with what waited in the stream would never reach it (and a replay would differ).

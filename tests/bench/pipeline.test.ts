@@ -21,8 +21,11 @@ interface Row {
 /** Deno lists "gc" performance entries but never reports one: the GC rows are Node's only. */
 const gcReadable = !("Deno" in globalThis);
 
-/** Runs the bench short, in JSON, and gives its rows by metric. */
-async function pipelineRows(extra: string[]): Promise<Map<string, Row>> {
+/** Runs the bench short, in JSON, and gives its rows by metric (and its log, to `log`). */
+async function pipelineRows(
+  extra: string[],
+  log?: (stderr: string) => void,
+): Promise<Map<string, Row>> {
   const r = await runTroupe([
     "bench",
     "pipeline",
@@ -33,6 +36,7 @@ async function pipelineRows(extra: string[]): Promise<Map<string, Row>> {
   assert.is(r.code, 0, r.stderr);
   // The log line of each phase says the same as its rows.
   assert.match(r.stderr, /raw nats\.js: [0-9.]+[kM]? samples\/s \(CPU: receiver [0-9]+%, .*GC: /);
+  log?.(r.stderr);
   return new Map((JSON.parse(r.stdout) as Row[]).map((x) => [x.metric, x]));
 }
 
@@ -88,6 +92,32 @@ if (haveNatsServer("bench pipeline")) {
     assert.is(deadline.troupe, raw.troupe);
     assert.is(rows.get("deadline_samples_per_s")!.baseline, deadline.baseline);
     assert.not.ok(rows.has("threads_samples_per_s"));
+  });
+
+  test("bench pipeline --team-kind gives each round's team's kind on a worker thread against it on the host's thread", async () => {
+    let stderr = "";
+    const rows = await pipelineRows(["--rounds", "1", "--team-kind"], (e) => (stderr = e));
+    const raw = checkRound(rows, "", 1);
+    const team = checkRound(rows, "team_kind_", 1);
+    assert.is(team.troupe, raw.troupe);
+    assert.is(rows.get("team_kind_samples_per_s")!.baseline, team.baseline);
+    assert.not.ok(rows.has("deadline_samples_per_s"));
+    assert.match(
+      stderr,
+      "a team's kind on a worker thread first / on the host's thread by round: ",
+    );
+  });
+
+  test("bench pipeline --team-kind refuses --threads and --deadline, naming them", async () => {
+    const r = await runTroupe(["bench", "pipeline", "--team-kind", "--threads", "2"]);
+    assert.is(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      "Option --team-kind measures a one-thread host, so it takes no --threads, got 2",
+    );
+    const both = await runTroupe(["bench", "pipeline", "--team-kind", "--deadline"]);
+    assert.is(both.code, 2, both.stderr);
+    assert.match(both.stderr, "Options --deadline and --team-kind are two runs: give one");
   });
 
   test("bench pipeline --deadline refuses --threads, naming both", async () => {

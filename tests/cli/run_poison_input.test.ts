@@ -34,6 +34,8 @@ function writeConfig(dir: string, nats: string): string {
       http_port: 0,
       kinds: [DEADLY],
       actors: { ...off, deadly: {} },
+      // On the host's thread, where a step that exits the process takes the host with it.
+      supervision: { isolate_user_kinds: false },
     }),
   );
   return path;

@@ -4,7 +4,8 @@
  * once the kind's step deadline has passed, saying which instance and input; the next start sends
  * the input to `troupe.dlq.deadline` naming the kind, key, input and time spent, counts it in
  * `troupe_step_deadline_overruns_total`, and every channel goes on; after a SIGKILL and another
- * start nothing spins and nothing is dead-lettered again.
+ * start nothing spins and nothing is dead-lettered again. A host on several threads has the same
+ * deadline: its main thread starts each thread's watchdog.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -64,7 +65,8 @@ if (haveNatsServer("troupe run: a step past its deadline")) {
         http_port: 0,
         kinds: [DEADLY],
         actors: { ...off, deadly: {} },
-        supervision: { step_deadline_ms_by_kind: { deadly: 500 } },
+        // On the host's thread, under the watchdog (the isolated path: run_step_isolation.test).
+        supervision: { step_deadline_ms_by_kind: { deadly: 500 }, isolate_user_kinds: false },
       }),
     );
     try {
@@ -116,6 +118,70 @@ if (haveNatsServer("troupe run: a step past its deadline")) {
       await send(nc, "a", 5);
       await until(() => outputs.length >= before + 3, "an output after the restart");
       assert.is(letters.length, 1);
+      host.signal("SIGINT");
+      assert.is(await host.exitCode(30_000), 0, host.output());
+    } finally {
+      await nc.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+}
+
+if (haveNatsServer("troupe run --threads 2: a step past its deadline")) {
+  test("a threaded host's step has its deadline too: the process ends, the next start goes on", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir("troupe-deadline-threads-");
+    const nc = await connect({ servers: nats.url });
+    const outputs: string[] = [];
+    nc.subscribe("troupe.out.deadly.>", { callback: (_e, m) => void outputs.push(m.subject) });
+    const config = join(dir.path, "host.json");
+    const off = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }]));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        host_id: "sdt",
+        nats: nats.url,
+        input: "core",
+        data_dir: join(dir.path, "data"),
+        http_port: 0,
+        partitions: { count: 4 },
+        kinds: [DEADLY],
+        actors: { ...off, deadly: {} },
+        supervision: { step_deadline_ms_by_kind: { deadly: 500 } },
+      }),
+    );
+    const overrunFiles = () =>
+      [0, 1].filter((i) => existsSync(join(dir.path, "data", `thread-${i}`, "step_overrun.json")));
+    try {
+      let host = startTroupe(["run", "--config", config, "--threads", "2"]);
+      await host.waitFor("troupe run: host sdt running", 60_000);
+      await send(nc, "a", 1);
+      await send(nc, "b", 2);
+      await until(() => outputs.length >= 2, "the outputs of two good frames");
+      const t0 = Date.now();
+      await send(nc, "a", 777);
+      // Ended by the watchdog its main thread started for the thread, not left spinning.
+      assert.is(await host.exitCode(15_000), null, host.output());
+      assert.ok(Date.now() - t0 < 10_000, `ended after ${Date.now() - t0} ms`);
+      assert.match(
+        host.output(),
+        /\[sdt-t[01]\] deadly\/a: a step ran past its deadline of 500 ms \(its input at position 3, source position 0, \d+ ms so far\); ending the host/,
+      );
+      assert.is(overrunFiles().length, 1);
+
+      // The next start skips it (journaled) or says it is lost (core input, not journaled yet).
+      host = startTroupe(["run", "--config", config, "--threads", "2"]);
+      await host.waitFor("troupe run: host sdt running", 60_000);
+      assert.match(
+        host.output(),
+        /Step of kind "deadly" on key "a" ran past its deadline of 500 ms on its input at position 3/,
+      );
+      assert.equal(overrunFiles(), []);
+      const before = outputs.length;
+      await send(nc, "a", 3);
+      await send(nc, "b", 4);
+      await until(() => outputs.length >= before + 2, "both channels' outputs after the restart");
       host.signal("SIGINT");
       assert.is(await host.exitCode(30_000), 0, host.output());
     } finally {

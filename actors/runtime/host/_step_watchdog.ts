@@ -19,7 +19,7 @@ const data = workerData as StepWatchdogData;
 const cell = new Float64Array(data.cell);
 const watched = new Map<number, WatchedInstance>();
 
-parentPort!.on("message", (m: WatchedInstance) => void watched.set(m.id, m));
+(data.port ?? parentPort!).on("message", (m: WatchedInstance) => void watched.set(m.id, m));
 
 setInterval(() => {
   const began = cell[0]!;

@@ -3,11 +3,16 @@
  * outputs published with ids derived from the input's, the instance's tallies and the host's
  * counts, and a snapshot once the instance has taken `snapshotEveryInputs` inputs since its last.
  * An instance that throws is handed to supervision (`failed`), its outputs unpublished. Each step
- * is watched for its kind's deadline when the host has a watchdog (step_watch.ts).
+ * is watched for its kind's deadline when the host has a watchdog (step_watch.ts). An input of a
+ * team's kind is tried on the trials thread first (step_trials.ts): applied here once its step
+ * has returned there, skipped (deadline_skip.ts) when it ran past its deadline, and handed to
+ * supervision, without running here, when it threw there; in the order of their inputs.
  */
 import type { Bus } from "../../../protocol/mod.ts";
 import {
+  type ActorInstance,
   AppliedListeners,
+  ApplyError,
   type Output,
   type Pending,
   type Slot,
@@ -18,6 +23,9 @@ import type { HostMetrics } from "../operations/mod.ts";
 import type { Snapshotter } from "../recovery/mod.ts";
 import { publishOutputs } from "./publish_outputs.ts";
 import type { StepWatch } from "./step_watch.ts";
+import type { StepTrials, TrialOutcome } from "./step_trials.ts";
+import { TrialOrder } from "./trial_order.ts";
+import { type DeadlineSkipParts, skipOverranInput } from "./deadline_skip.ts";
 
 /** What live applies work with. */
 export interface LiveApplyOptions {
@@ -32,6 +40,14 @@ export interface LiveApplyOptions {
   snapshotEveryInputs: number;
   /** The step watchdog, when steps have a deadline (step_watch.ts). */
   watch: StepWatch | undefined;
+  /** The trials thread of a team's kinds, when they are isolated (step_trials.ts). */
+  trials: StepTrials | undefined;
+  /** Appends to the journal (a skip record); undefined when the host stops. */
+  append: DeadlineSkipParts["append"];
+  /** Where a skip's attempt record is journaled (the host's edge decisions). */
+  decisions: { attempt: DeadlineSkipParts["attempt"] };
+  /** Where a skipped input is dead-lettered. */
+  notices: { deadLetter: DeadlineSkipParts["deadLetter"] };
   /** An instance threw applying the input at `pos`. */
   failed(slot: Slot, err: unknown, pos: number): void;
   log(message: string): void;
@@ -48,15 +64,60 @@ export class LiveApply {
   readonly #options: LiveApplyOptions;
   /** What applies pass to instances. */
   readonly #applyOptions: { trace?: StageTrace };
+  /** What skipping an input whose trial overran works with. */
+  readonly #skips: DeadlineSkipParts;
+  /** The order the trials are acted on in: their inputs'. */
+  readonly #order: TrialOrder;
 
   constructor(options: LiveApplyOptions) {
     this.#options = options;
     this.listeners = new AppliedListeners((line) => options.log(line));
     this.#applyOptions = options.trace ? { trace: options.trace } : {};
+    this.#order = new TrialOrder(options.log);
+    options.trials?.whenStuck((stream) => this.#order.stuck(stream));
+    this.#skips = {
+      append: options.append,
+      attempt: (attempt) => options.decisions.attempt(attempt),
+      deadLetter: (msg, err, actor) => options.notices.deadLetter(msg, err, actor),
+      capture: (slot) => options.snapshotter.capture(slot),
+      log: options.log,
+    };
   }
 
-  /** Applies `item`, journaled at `pos`, to its slot's instance. */
+  /**
+   * Applies `item`, journaled at `pos`, to its slot's instance: at once, or, tried on the trials
+   * thread first, once its trial and those submitted before it are decided (trial_order.ts).
+   */
   apply(slot: Slot, item: Pending, pos: number): void {
+    const trials = this.#options.trials;
+    if (trials === undefined || !trials.isolates(slot.def.kind)) {
+      return this.#applyHere(slot, item, pos);
+    }
+    const inst = slot.inst;
+    const outcome = trials.trial(slot, item.record, pos);
+    this.#order.submit(slot.stream, outcome, (o) => this.#decided(slot, inst, { item, pos }, o));
+  }
+
+  /** Acts on the trial of `item`, submitted when the slot's instance was `inst`. */
+  #decided(
+    slot: Slot,
+    inst: ActorInstance | undefined,
+    { item, pos }: { item: Pending; pos: number },
+    outcome: TrialOutcome,
+  ): void | Promise<void> {
+    // The instance restarted or moved on meanwhile: the input is its rebuild's to take.
+    if (slot.inst !== inst || inst === undefined || inst.pos >= pos) return;
+    if (outcome.ok) return this.#applyHere(slot, item, pos);
+    if ("stopping" in outcome) return;
+    if ("overrun" in outcome) {
+      const at = { item, pos, overrun: outcome.overrun };
+      return skipOverranInput(slot, at, this.#skips);
+    }
+    const message = `Actor ${slot.stream} failed to apply input ${pos}: ${outcome.error}`;
+    this.#options.failed(slot, new ApplyError(message, pos), pos);
+  }
+
+  #applyHere(slot: Slot, item: Pending, pos: number): void {
     const inst = slot.inst!;
     const kind = slot.def.kind;
     const t0 = performance.now();

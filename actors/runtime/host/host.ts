@@ -141,8 +141,7 @@ export class Host {
     this.#journal = options.journal;
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
     this.#log = options.log ?? ((m) => console.error(`[${options.hostId}] ${m}`));
-    this.#timers = options.timers ??
-      containedTimers(REAL_TIMERS, (line) => this.#log(line));
+    this.#timers = options.timers ?? containedTimers(REAL_TIMERS, (line) => this.#log(line));
     this.#sup = { ...DEFAULT_SUPERVISION, ...options.supervision };
     this.#limits = hostLimits(options);
     this.#partitionCount = options.partitions?.count ?? 1;
@@ -242,7 +241,6 @@ export class Host {
     });
   }
 
-  /** Where inputs are applied live (apply_live.ts). */
   #snapshotRoundParts(): SnapshotRoundParts {
     return {
       snapshotter: this.#snapshotter,
@@ -261,6 +259,10 @@ export class Host {
       msgIdHeaders: this.options.msgIdHeaders === true,
       snapshotEveryInputs: this.options.snapshotEveryInputs ?? 1000,
       watch: this.options.stepWatch,
+      trials: this.options.stepTrials,
+      append: (stream, bytes) => this.#append(stream, bytes),
+      decisions: this.#decisions,
+      notices: this.#notices,
       failed: (slot, err, pos) => this.#failed(slot, err, pos),
       log: this.#log,
     });
@@ -531,6 +533,7 @@ export class Host {
       progress: this.#progress.problem(this.#now()),
       loss: this.#edge.gaps.problem(this.#now()),
       channels: this.#edge.channelFigures(),
+      stuck: this.options.stepTrials?.stuck() ?? [],
     });
   }
 

@@ -23,6 +23,7 @@ import type { InputSource } from "../edge/mod.ts";
 import type { LivenessCheck } from "./liveness.ts";
 import type { StepWatch } from "./step_watch.ts";
 import type { StepOverrunSkip } from "./step_overrun.ts";
+import type { StepTrials } from "./step_trials.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { SnapshotStore } from "../snapshots/mod.ts";
 
@@ -49,6 +50,8 @@ export interface HostOptions {
   stepWatch?: StepWatch;
   /** A step that ran past its deadline before this start, its input to skip (step_overrun.ts). */
   stepOverrun?: StepOverrunSkip;
+  /** The trials thread of a team's kinds: their steps tried there first (step_trials.ts). */
+  stepTrials?: StepTrials;
   supervision?: Partial<SupervisionOptions>;
   /** Add a `Nats-Msg-Id` header to every output, for JetStream duplicate detection. */
   msgIdHeaders?: boolean;

@@ -25,7 +25,8 @@ import { TICK_EVERY_MS } from "./ticker.ts";
 import { DEFAULT_PROGRESS, ProgressReporter } from "./progress_reporter.ts";
 import { type InputSource, jetStreamInput } from "../edge/mod.ts";
 import { requireJetStream } from "./jetstream_required.ts";
-import { startStepDeadlines } from "./step_deadlines.ts";
+import { startStepDeadlines, startStepTrials, type TeamKinds } from "./step_deadlines.ts";
+import type { StepWatchHandle } from "./step_watch.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { StageTrace } from "../instances/mod.ts";
 
@@ -89,6 +90,13 @@ export interface LaunchOptions {
   input?: InputSource;
   /** False: no step watchdog, steps without a deadline (`bench pipeline --deadline`'s baseline). */
   stepDeadlines?: boolean;
+  /** The watchdog a threaded host's main thread started for this thread's host (step_watch.ts). */
+  stepWatchdog?: StepWatchHandle;
+  /**
+   * The team's kinds among `kinds`, and the module they come from: their steps are tried on a
+   * worker thread first, unless `supervision.isolate_user_kinds` is false (step_trials.ts).
+   */
+  teamKinds?: TeamKinds;
   /**
    * Told what the service is warming each time it changes (empty once warm): a threaded host's
    * thread passes it on, for the main thread's /healthz.
@@ -137,8 +145,10 @@ export async function launchHost(
     opened.push(() => snapshots.close());
     const deadlines = options.stepDeadlines === false
       ? undefined
-      : await startStepDeadlines(config, log);
+      : await startStepDeadlines(config, log, options.stepWatchdog);
     if (deadlines) opened.push(() => deadlines.stop());
+    const trials = await startStepTrials(config, options.teamKinds, log);
+    if (trials) opened.push(() => trials.stop());
     const mount = serviceMount();
     const base = hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal });
     const host = new Host({
@@ -151,6 +161,7 @@ export async function launchHost(
       ...(options.stageTrace ? { stageTrace: options.stageTrace } : {}),
       ...(options.input ? { input: options.input } : {}),
       ...deadlines?.options,
+      ...(trials ? { stepTrials: trials } : {}),
     });
     built.host = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);
@@ -177,7 +188,8 @@ export async function launchHost(
     const launched = { host, bus, journal, snapshots, fatal };
     const ownBus = options.bus === undefined ? bus : undefined;
     const close = () => (progress.stop(), closeLaunched({ ...launched, mount, ownBus }, log));
-    return { ...launched, close: () => close().finally(() => deadlines?.stop()) };
+    const stopThreads = () => Promise.all([deadlines?.stop(), trials?.stop()]);
+    return { ...launched, close: () => close().finally(stopThreads) };
   } catch (err) {
     for (const close of opened.reverse()) await close().catch(() => {});
     throw asFatal(err);

@@ -6,6 +6,7 @@
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Slot, Status } from "../instances/mod.ts";
+import type { StuckStep } from "./step_trials.ts";
 
 /** A host's health. */
 export interface HostHealth {
@@ -16,6 +17,11 @@ export interface HostHealth {
   instances: Record<Status, number>;
   /** The channels admitted, the limit, and how many more fit (a host of one thread). */
   channels?: ChannelRoom;
+  /**
+   * The steps running past STUCK_AFTER_MS on the trials thread (step_trials.ts): named, not a
+   * reason, as the host serves meanwhile and the step's deadline ends it.
+   */
+  stuck?: StuckStep[];
 }
 
 /** A host's channels against its limit. */
@@ -106,6 +112,8 @@ export interface HealthParts {
   loss?: string | undefined;
   /** The channels admitted and the limit. */
   channels?: { admitted: number; max: number };
+  /** The steps running long on the trials thread. */
+  stuck?: StuckStep[];
 }
 
 /** A host's health from its parts: ok when no part gives a reason. */
@@ -124,7 +132,13 @@ export function hostHealth(p: HealthParts): HostHealth {
   if (p.input !== undefined) reasons.push(p.input);
   if (p.progress !== undefined) reasons.push(p.progress);
   if (p.loss !== undefined) reasons.push(p.loss);
-  const health: HostHealth = { ok: reasons.length === 0, ready: p.ready, reasons, instances };
+  const health: HostHealth = {
+    ok: reasons.length === 0,
+    ready: p.ready,
+    reasons,
+    instances,
+    stuck: p.stuck ?? [],
+  };
   if (p.channels !== undefined) {
     const { admitted, max } = p.channels;
     health.channels = { admitted, max, free: Math.max(0, max - admitted) };

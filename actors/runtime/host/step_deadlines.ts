@@ -1,14 +1,16 @@
 /**
  * A launched host's step deadlines: the watchdog started beside it (step_watch.ts), and the
  * overrun the last run left (step_overrun.ts), whose input this start skips. Only a host with a
- * data directory of its own (a file journal) has them: the overrun file lives there.
+ * data directory of its own (a file journal) has them: the overrun file lives there. And the
+ * trials thread of a team's kinds (step_trials.ts), which any host has.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { HostConfig } from "./host_config.ts";
 import type { HostOptions } from "./host_options.ts";
 import { readStepOverrun, STEP_OVERRUN_FILE, StepOverrunSkip } from "./step_overrun.ts";
-import { StepWatch } from "./step_watch.ts";
+import { StepWatch, type StepWatchHandle } from "./step_watch.ts";
+import { StepTrials } from "./step_trials.ts";
 import { stepDeadlineMs } from "./supervision_config.ts";
 
 /** A host's step deadlines, as launched. */
@@ -20,21 +22,24 @@ export interface StepDeadlines {
   stop(): Promise<void>;
 }
 
-/** Starts the step watchdog of a host of `config`, reading the overrun its last run left. */
+/**
+ * Starts the step watchdog of a host of `config` (or attaches to the one `watchdog` names, which
+ * a threaded host's main thread started), reading the overrun its last run left.
+ */
 export async function startStepDeadlines(
   config: HostConfig,
   log: (message: string) => void,
+  watchdog?: StepWatchHandle,
 ): Promise<StepDeadlines | undefined> {
   if (config.journal.kind !== "file") return undefined;
   mkdirSync(config.data_dir, { recursive: true });
   const file = join(config.data_dir, STEP_OVERRUN_FILE);
   const found = readStepOverrun(file, log);
   const overrun = found && new StepOverrunSkip(found, file);
-  const watch = await StepWatch.start({
-    file,
-    hostId: config.host_id,
-    deadlineMs: (kind) => stepDeadlineMs(config.supervision, kind),
-  });
+  const deadlineMs = (kind: string) => stepDeadlineMs(config.supervision, kind);
+  const watch = watchdog
+    ? StepWatch.attach(watchdog, deadlineMs)
+    : await StepWatch.start({ file, hostId: config.host_id, deadlineMs });
   return {
     options: { stepWatch: watch, ...(overrun ? { stepOverrun: overrun } : {}) },
     afterStart() {
@@ -47,4 +52,33 @@ export async function startStepDeadlines(
     },
     stop: () => watch.stop(),
   };
+}
+
+/** A team's kinds: those of a host's kinds module that are not troupe's own. */
+export interface TeamKinds {
+  /** The URL of the host's kinds module (kinds_module.ts), which the trials thread loads. */
+  module: string | URL;
+  /** The names of the team's kinds in it. */
+  kinds: readonly string[];
+}
+
+/**
+ * Starts the trials thread of the team's kinds a host of `config` runs, unless the configuration
+ * keeps them on the host's thread (`supervision.isolate_user_kinds: false`) or it runs none.
+ */
+export async function startStepTrials(
+  config: HostConfig,
+  team: TeamKinds | undefined,
+  log: (message: string) => void,
+): Promise<StepTrials | undefined> {
+  const kinds = (team?.kinds ?? []).filter((kind) => kind in config.actors);
+  if (team === undefined || kinds.length === 0 || !config.supervision.isolate_user_kinds) {
+    return undefined;
+  }
+  return await StepTrials.start({
+    kindsModule: team.module,
+    kinds,
+    deadlineMs: (kind) => stepDeadlineMs(config.supervision, kind),
+    log,
+  });
 }

@@ -12,7 +12,7 @@
  *
  * Cost on the hot path: four numbers written to shared memory per step.
  */
-import type { Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, type Worker } from "node:worker_threads";
 import { startWorker } from "../../threads/mod.ts";
 import type { Slot } from "../instances/mod.ts";
 
@@ -36,6 +36,18 @@ export interface StepWatchdogData {
   /** Where an overrun is written before the process ends. */
   file: string;
   hostId: string;
+  /** Where it is told of instances, when not by its parent (a threaded host's thread). */
+  port?: MessagePort;
+}
+
+/**
+ * A watchdog started by a threaded host's main thread for one of its host threads, which cannot
+ * start one itself (it runs from a bundle): the cell the thread writes and the port it names its
+ * instances on, handed to the thread (`StepWatch.attach`).
+ */
+export interface StepWatchHandle {
+  cell: SharedArrayBuffer;
+  port: MessagePort;
 }
 
 /** Options of `StepWatch.start`. */
@@ -50,13 +62,18 @@ export interface StepWatchOptions {
 /** The host's side of the step watchdog. */
 export class StepWatch {
   readonly #cell: Float64Array;
-  readonly #worker: Worker;
+  /** Where instances are named to the watchdog (its worker, or a port to it). */
+  readonly #named: Worker | MessagePort;
   readonly #deadlineMs: (kind: string) => number;
   #nextId = 1;
 
-  private constructor(cell: Float64Array, worker: Worker, deadlineMs: (kind: string) => number) {
-    this.#cell = cell;
-    this.#worker = worker;
+  private constructor(
+    cell: SharedArrayBuffer,
+    named: Worker | MessagePort,
+    deadlineMs: (kind: string) => number,
+  ) {
+    this.#cell = new Float64Array(cell);
+    this.#named = named;
     this.#deadlineMs = deadlineMs;
   }
 
@@ -66,7 +83,33 @@ export class StepWatch {
     const data: StepWatchdogData = { cell: shared, file: options.file, hostId: options.hostId };
     const worker = await startWorker(WATCHDOG, { workerData: data });
     worker.unref(); // it never keeps the process alive
-    return new StepWatch(new Float64Array(shared), worker, options.deadlineMs);
+    return new StepWatch(shared, worker, options.deadlineMs);
+  }
+
+  /**
+   * Starts a watchdog for a thread (a threaded host's main thread does): its handle goes to the
+   * thread, whose host attaches to it; `stop` ends it.
+   */
+  static async startFor(
+    options: Omit<StepWatchOptions, "deadlineMs">,
+  ): Promise<{ handle: StepWatchHandle; stop(): Promise<void> }> {
+    const cell = new SharedArrayBuffer(4 * 8);
+    const { port1, port2 } = new MessageChannel();
+    const data: StepWatchdogData = {
+      cell,
+      file: options.file,
+      hostId: options.hostId,
+      port: port1,
+    };
+    const worker = await startWorker(WATCHDOG, { workerData: data, transferList: [port1] });
+    worker.unref();
+    return { handle: { cell, port: port2 }, stop: () => worker.terminate().then(() => {}) };
+  }
+
+  /** The watch of a thread's host over the watchdog its main thread started (`startFor`). */
+  static attach(handle: StepWatchHandle, deadlineMs: (kind: string) => number): StepWatch {
+    handle.port.unref(); // it never keeps the thread alive
+    return new StepWatch(handle.cell, handle.port, deadlineMs);
   }
 
   /** Notes that `slot`'s step on the input at `pos` (source position `srcPos`) begins. */
@@ -84,9 +127,10 @@ export class StepWatch {
     this.#cell[0] = 0;
   }
 
-  /** Ends the watchdog thread. */
+  /** Ends the watchdog thread (or, attached, lets go of it: its main thread ends it). */
   async stop(): Promise<void> {
-    await this.#worker.terminate();
+    if ("terminate" in this.#named) await this.#named.terminate();
+    else this.#named.close();
   }
 
   #name(slot: Slot): void {
@@ -98,6 +142,6 @@ export class StepWatch {
       key: slot.key,
       deadlineMs: this.#deadlineMs(slot.def.kind),
     };
-    this.#worker.postMessage(named);
+    this.#named.postMessage(named);
   }
 }

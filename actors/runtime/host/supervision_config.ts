@@ -4,9 +4,17 @@
  * one input before recovery skips it and sends it to `troupe.dlq.crash` (crash_attempts.ts).
  * `step_deadline_ms`: how long one step of a kind may run before the host is ended and the input
  * skipped on restart, to `troupe.dlq.deadline` (step_watch.ts); `step_deadline_ms_by_kind` sets
- * it for a kind.
+ * it for a kind. `isolate_user_kinds`: whether a team's kinds (from a kinds module) have their
+ * steps tried on a worker thread first (step_trials.ts), so that one past its deadline ends that
+ * thread, not the host.
  */
-import { ConfigError, configObject, readNumber, rejectUnknown } from "../../../protocol/mod.ts";
+import {
+  ConfigError,
+  configObject,
+  readBoolean,
+  readNumber,
+  rejectUnknown,
+} from "../../../protocol/mod.ts";
 
 /** The `supervision` section. */
 export interface SupervisionConfig {
@@ -16,6 +24,12 @@ export interface SupervisionConfig {
   step_deadline_ms: number;
   /** The step deadline of a kind, over `step_deadline_ms`. */
   step_deadline_ms_by_kind: Record<string, number>;
+  /**
+   * A team's kinds' steps are tried on a worker thread first: false (see docs/configuration.md:
+   * a host killed with trials under way recovers their inputs stream by stream, which publishes
+   * the outputs of several instances in another order than their inputs').
+   */
+  isolate_user_kinds: boolean;
 }
 
 /** The bounds of a step deadline, ms: above the watchdog's period, at most an hour. */
@@ -23,7 +37,12 @@ const DEADLINE_BOUNDS = { min: 100, max: 3_600_000 } as const;
 
 /** The defaults. */
 export function defaultSupervisionConfig(): SupervisionConfig {
-  return { crash_attempts_max: 2, step_deadline_ms: 30_000, step_deadline_ms_by_kind: {} };
+  return {
+    crash_attempts_max: 2,
+    step_deadline_ms: 30_000,
+    step_deadline_ms_by_kind: {},
+    isolate_user_kinds: false,
+  };
 }
 
 /** The step deadline of `kind`, ms. */
@@ -41,7 +60,7 @@ export function parseSupervisionSection(
   const s = configObject(raw, "supervision");
   rejectUnknown(
     s,
-    ["crash_attempts_max", "step_deadline_ms", "step_deadline_ms_by_kind"],
+    ["crash_attempts_max", "step_deadline_ms", "step_deadline_ms_by_kind", "isolate_user_kinds"],
     "supervision",
   );
   const byKind: Record<string, number> = {};
@@ -75,5 +94,6 @@ export function parseSupervisionSection(
       DEADLINE_BOUNDS,
     ),
     step_deadline_ms_by_kind: byKind,
+    isolate_user_kinds: readBoolean(s, "isolate_user_kinds", "supervision", d.isolate_user_kinds),
   };
 }

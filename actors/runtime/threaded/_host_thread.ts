@@ -96,9 +96,9 @@ async function runHostThread(
         ? { service, onWarming: (warming) => send({ type: "warming", warming }) }
         : {}),
       ...(data.tickEveryMs === undefined ? {} : { tickEveryMs: data.tickEveryMs }),
-      // A thread runs from a bundle, which cannot start the watchdog's module: a threaded host's
-      // steps have no deadline yet.
-      stepDeadlines: false,
+      // A thread runs from a bundle, which cannot start the watchdog's module: the main thread
+      // started it (none without a data directory of the thread's own).
+      ...(data.stepWatchdog ? { stepWatchdog: data.stepWatchdog } : { stepDeadlines: false }),
     });
   } catch (err) {
     at.failed = true;

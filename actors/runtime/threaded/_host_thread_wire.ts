@@ -4,7 +4,7 @@
  * Apart from the thread's module, which starts a host when loaded in a worker: importing this
  * starts nothing.
  */
-import type { HostConfig, HostHealth } from "../host/mod.ts";
+import type { HostConfig, HostHealth, StepWatchHandle } from "../host/mod.ts";
 
 /** What the main thread gives a host thread. */
 export interface HostThreadData {
@@ -24,6 +24,8 @@ export interface HostThreadData {
   scans: boolean;
   /** Milliseconds between looks for due clock ticks (launchHost's default; 0: none). */
   tickEveryMs?: number;
+  /** The step watchdog the main thread started for the thread's host (step_watch.ts). */
+  stepWatchdog?: StepWatchHandle;
 }
 
 /**

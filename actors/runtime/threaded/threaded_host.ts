@@ -46,7 +46,10 @@ import {
   loadKindsModule,
   natsLiveness,
   partitionOf,
+  STEP_OVERRUN_FILE,
+  StepWatch,
 } from "../host/mod.ts";
+import { join } from "node:path";
 import { closeServer, type HttpExtension, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { mergeMetricsText } from "./_metrics_text_merge.ts";
 import { threadConfig, threadCount, threadsUnsupported } from "./thread_config.ts";
@@ -126,10 +129,15 @@ interface HostThread {
   post(): void;
 }
 
+/** A step watchdog started for a thread (StepWatch.startFor). */
+type ThreadWatchdog = Awaited<ReturnType<typeof StepWatch.startFor>>;
+
 /** A host on several threads, as `troupe run --threads N` runs it. */
 export class ThreadedHost {
   readonly config: HostConfig;
   readonly #threads: HostThread[] = [];
+  /** The stops of the threads' step watchdogs (step_watch.ts), which this thread started. */
+  readonly #watchdogs: Array<() => Promise<void>> = [];
   #counts = new BigInt64Array(new SharedArrayBuffer(0));
   readonly #kinds: string[];
   readonly #registry: KindRegistry;
@@ -317,9 +325,23 @@ export class ThreadedHost {
     this.#closed = true;
     this.#sub?.unsubscribe();
     await Promise.all(this.#threads.map((t) => stopThread(t.worker)));
+    await Promise.all(this.#watchdogs.splice(0).map((stop) => stop()));
     await closeServer(this.#http);
     this.#http = undefined;
     await this.#bus.close().catch(() => {});
+  }
+
+  /**
+   * Starts the step watchdog of the thread of `config` here (the thread runs from a bundle, which
+   * cannot start it), where the thread's host has a data directory of its own for the overrun
+   * file. A step past its deadline on any thread ends the whole process, as on one thread.
+   */
+  async #watchdogFor(config: HostConfig): Promise<ThreadWatchdog | undefined> {
+    if (config.journal.kind !== "file") return undefined;
+    const file = join(config.data_dir, STEP_OVERRUN_FILE);
+    const watchdog = await StepWatch.startFor({ file, hostId: config.host_id });
+    this.#watchdogs.push(watchdog.stop);
+    return watchdog;
   }
 
   async #startThreads(n: number): Promise<void> {
@@ -347,8 +369,11 @@ export class ThreadedHost {
           ? {}
           : { tickEveryMs: this.#options.tickEveryMs }),
       };
+      const watchdog = await this.#watchdogFor(config);
+      if (watchdog) data.stepWatchdog = watchdog.handle;
       const worker = await startWorker(entry!, {
         workerData: data,
+        transferList: watchdog ? [watchdog.handle.port] : [],
         resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
       });
       const thread: HostThread = {

@@ -119,6 +119,12 @@ test("supervision.crash_attempts_max is 2 unless set", () => {
   assert.is(c.supervision.crash_attempts_max, 3);
 });
 
+test("supervision.isolate_user_kinds is false unless set true", () => {
+  assert.is(parseHostConfig({}, ACTOR_KINDS).supervision.isolate_user_kinds, false);
+  const c = parseHostConfig({ supervision: { isolate_user_kinds: true } }, ACTOR_KINDS);
+  assert.is(c.supervision.isolate_user_kinds, true);
+});
+
 test("a bad field of any section is refused naming the field and the value", () => {
   const cases: Array<[Record<string, unknown>, string, string]> = [
     [{ host_id: "a b" }, "host_id", '"a b"'],
@@ -136,6 +142,11 @@ test("a bad field of any section is refused naming the field and the value", () 
     [{ http_port: 70000 }, "http_port", "<= 65535"],
     [{ supervision: { crash_attempts_max: 1 } }, "supervision.crash_attempts_max", ">= 2, got 1"],
     [{ supervision: { retries: 1 } }, "supervision.retries", "retries"],
+    [
+      { supervision: { isolate_user_kinds: "yes" } },
+      "supervision.isolate_user_kinds",
+      'true or false, got "yes"',
+    ],
   ];
   for (const [raw, field, text] of cases) {
     try {

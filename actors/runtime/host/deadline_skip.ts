@@ -1,0 +1,69 @@
+/**
+ * An input whose step ran past its deadline on the trials thread (step_trials.ts), skipped live:
+ * the host never applied it, so the instance goes on after it. The skip is journaled as recovery
+ * journals the skip of an input the host died on (crash_attempts.ts): a `skipped` attempt record
+ * in the host's edge stream (so that a recovery reading the input before its skip record passes
+ * over it) and a skip record in the instance's stream (so that replay does too), then the input
+ * goes to `troupe.dlq.deadline` naming the kind, key, input and time spent, which counts it in
+ * `troupe_step_deadline_overruns_total{kind}`, and the instance is snapshotted past it.
+ */
+import { type AttemptRecord, type BusMessage, encodeSkipRecord } from "../../../protocol/mod.ts";
+import { InputRejectedError, type Pending, type Slot } from "../instances/mod.ts";
+import type { JournalData } from "../journal/mod.ts";
+import { dlqSubject } from "../../../protocol/mod.ts";
+
+/** What a live skip works with: the host's journal, edge decisions, dead letters, snapshots. */
+export interface DeadlineSkipParts {
+  /** Appends to the journal; undefined when the host stops. */
+  append(stream: string, bytes: JournalData): number | Promise<number> | undefined;
+  /** Journals an attempt record in the host's edge stream (EdgeDecisions). */
+  attempt(attempt: AttemptRecord): Promise<void>;
+  deadLetter(msg: BusMessage, err: unknown, actor?: string): void;
+  /** Snapshots the slot's instance. */
+  capture(slot: Slot): void;
+  log(message: string): void;
+}
+
+/** How long the step ran, and its deadline, ms. */
+export interface Overrun {
+  elapsedMs: number;
+  deadlineMs: number;
+}
+
+/** Skips the input `item`, journaled at `pos`, whose step overran; journals and reports it. */
+export async function skipOverranInput(
+  slot: Slot,
+  at: { item: Pending; pos: number; overrun: Overrun },
+  parts: DeadlineSkipParts,
+): Promise<void> {
+  const { item, pos, overrun } = at;
+  const record = item.record;
+  const err = new InputRejectedError(
+    "deadline",
+    `Step of kind "${slot.def.kind}" on key "${slot.key}" ran past its deadline of ` +
+      `${overrun.deadlineMs} ms on its input at position ${pos} (source position ` +
+      `${record.srcPos}): its thread was ended after ${overrun.elapsedMs} ms; skipped`,
+  );
+  parts.log(
+    `${slot.stream}: a step ran past its deadline of ${overrun.deadlineMs} ms (its input at ` +
+      `position ${pos}, source position ${record.srcPos}, ${overrun.elapsedMs} ms); its thread ` +
+      `was ended, the input goes to ${dlqSubject("deadline")} and the instance on after it`,
+  );
+  await parts.attempt({ phase: "skipped", stream: slot.stream, pos, srcPos: record.srcPos });
+  const appended = parts.append(slot.stream, encodeSkipRecord(pos, record));
+  if (appended === undefined) return; // the host stops: the next start finds the attempt record
+  const skipPos = await appended;
+  slot.skips.add(pos);
+  const inst = slot.inst;
+  if (inst !== undefined && inst.pos < pos) {
+    inst.skip(pos, record.srcPos);
+    inst.skip(skipPos, record.srcPos);
+  }
+  slot.publishedPos = skipPos;
+  parts.deadLetter(
+    { subject: record.subject, data: record.payload, headers: undefined, reply: undefined },
+    err,
+    slot.stream,
+  );
+  if (inst !== undefined) parts.capture(slot);
+}
