@@ -513,10 +513,7 @@ export class Host {
     }));
   }
 
-  /**
-   * Health: ready, connected, consuming, no instance stopped; the reasons when not, and the
-   * instances by status.
-   */
+  /** Health: ready, connected, consuming, no instance stopped; why not; instances by status. */
   health(): HostHealth {
     return this.#health(countByStatus(this.#slots.values()));
   }
