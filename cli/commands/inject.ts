@@ -26,8 +26,7 @@ import {
 import { resultJson, resultLine } from "../inject_result.ts";
 import { ProgressBar } from "../progress_bar.ts";
 import { waitForSignal } from "../signals.ts";
-import { sendMetricsSettings } from "../metrics_settings.ts";
-import { describeMetricsSettings } from "../../sim/mod.ts";
+import { describeMetricsSettings, sendMetricsSettings } from "../../sim/mod.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE } from "../nats_auth_options.ts";
 
