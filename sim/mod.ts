@@ -19,6 +19,8 @@ export {
 } from "./faults.ts";
 export { reproduceCommand, simulate } from "./simulator.ts";
 export { traceDivergence } from "./trace_divergence.ts";
+export { replayReport } from "./replay_report.ts";
+export { whatIfReport } from "./what_if_report.ts";
 export { type MetricsSettingsResult, sendMetricsSettings } from "./metrics_settings.ts";
 export { writeTrace } from "./write_trace.ts";
 export { SIM_YOUNG_GENERATION_MB, simulateOnThread } from "./simulator_thread.ts";

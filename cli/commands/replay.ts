@@ -14,7 +14,9 @@ import {
   RecordingReader,
   replay,
   ReplayError,
+  replayReport,
   type ReplayResult,
+  whatIfReport,
 } from "../../sim/mod.ts";
 import { replaySessions, type SessionReplayResult } from "../../collab/mod.ts";
 import { recordedKinds } from "../host_kinds.ts";
@@ -28,7 +30,7 @@ import {
   secondsInto,
 } from "../replay_args.ts";
 import { ReplayBar } from "../replay_bar.ts";
-import { printSessions, replayReport, sessionsJson, whatIfReport } from "../replay_report.ts";
+import { printSessions, sessionsJson } from "../session_report.ts";
 import { joinNegativeValues, NATS_URL_DEFAULT, runParsed } from "./inject.ts";
 
 export const command: Command = {
