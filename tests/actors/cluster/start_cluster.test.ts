@@ -7,6 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type Server } from "node:net";
+import { Gauge } from "prom-client";
 import { join } from "node:path";
 import {
   type ClusterStage,
@@ -45,7 +46,8 @@ function notingStage(notes: string[], bus?: NatsBus): ClusterStageStarts {
     line: `stage on ${name}`,
     restored: 7,
     close: () => {
-      notes.push(`close ${name}: host bus ${hostBus?.nc.isClosed() ? "closed" : "open"}`);
+      const state = hostBus === undefined ? "none" : hostBus.nc.isClosed() ? "closed" : "open";
+      notes.push(`close ${name}: host bus ${state}`);
       return Promise.resolve();
     },
   });
@@ -54,7 +56,12 @@ function notingStage(notes: string[], bus?: NatsBus): ClusterStageStarts {
       notes.push(`start ${config.host_id}: applied ${[...parts.host.applied.values()].length}`);
       return Promise.resolve(stage(config.host_id, parts.bus as NatsBus));
     },
-    threaded: () => Promise.reject(new Error("not asked")),
+    threaded: (config, registry) => {
+      const help = "set by the test's stage";
+      new Gauge({ name: "stage_test_marker", help, registers: [registry] }).set(7);
+      notes.push(`threaded ${config.host_id}`);
+      return Promise.resolve(stage(config.host_id));
+    },
     leased: (config, host) => {
       notes.push(`leased ${config.host_id}`);
       return Promise.resolve(stage(config.host_id, host.bus as NatsBus));
@@ -120,6 +127,33 @@ if (haveNatsServer("startCluster against nats-server")) {
       assert.equal(notes, ["start c1: applied 0", "close c1: host bus closed"]);
     } finally {
       await own.close();
+      dir.remove();
+      await nats.cleanup();
+    }
+  });
+
+  test("startCluster() runs a host on threads, a partition each, its stage on this thread", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    try {
+      const notes: string[] = [];
+      const config = hostConfig(nats.url, dir.path);
+      config.partitions = { count: 2, owned: [0, 1] };
+      const cluster = await startCluster(config, {
+        threads: 2,
+        stage: notingStage(notes),
+        log: () => {},
+      });
+      assert.is(cluster.kind, "threads");
+      assert.is(cluster.threads, 2);
+      assert.is(cluster.bus, undefined);
+      assert.equal(notes, ["threaded c1"]);
+      // The stage's metrics are served on the host's /metrics, with the threads'.
+      const metrics = await fetch(`http://127.0.0.1:${cluster.httpPorts[0]}/metrics`);
+      assert.match(await metrics.text(), /stage_test_marker(\{[^}]*\})? 7/);
+      assert.is(await cluster.close(), true);
+      assert.equal(notes.slice(1), ["close c1: host bus none"]);
+    } finally {
       dir.remove();
       await nats.cleanup();
     }
