@@ -55,4 +55,20 @@ export {
   type SampleFrame,
   type TickEvent,
 } from "./protocol/mod.ts";
-export { InProcessBus, launchHost, NatsBus } from "./actors/runtime/mod.ts";
+export {
+  defaultHostConfig,
+  type HostConfig,
+  InProcessBus,
+  launchHost,
+  NatsBus,
+  parseHostConfig,
+} from "./actors/runtime/mod.ts";
+export {
+  CLUSTER_CLOSE_MS,
+  type ClusterStage,
+  type ClusterStageStarts,
+  ClusterStartError,
+  type RunningCluster,
+  startCluster,
+  type StartClusterOptions,
+} from "./actors/cluster/mod.ts";

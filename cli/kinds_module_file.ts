@@ -65,3 +65,9 @@ export function teamKindsOf(kinds: HostKinds): TeamKinds | undefined {
     kinds: kinds.modules.flatMap((m) => m.kinds.map((def) => def.kind)),
   };
 }
+
+/** `{ teamKinds }` for startCluster's options when `kinds` has a team's kinds, else `{}`. */
+export function teamOf(kinds: HostKinds): { teamKinds?: TeamKinds } {
+  const team = teamKindsOf(kinds);
+  return team ? { teamKinds: team } : {};
+}

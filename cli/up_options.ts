@@ -8,8 +8,15 @@ import { type Command, duration, flag, num, optNum, str, text, UsageError } from
 import { COLLAB_PORT } from "./up_collab.ts";
 import { DATA_DIR_DEFAULT } from "./nats_url.ts";
 import { UP_RECEIVER_OPTIONS, type UpReceiverSettings, upReceiverSettings } from "./up_receiver.ts";
-import { threadsRefused } from "./up_threaded.ts";
 import { portOr } from "./up_nats.ts";
+import { join } from "node:path";
+import {
+  DEFAULT_PROGRESS,
+  defaultHostConfig,
+  type HostConfig,
+  type NatsServer,
+} from "../actors/runtime/mod.ts";
+import { demoActorConfigs, metricsActorConfigs } from "../sim/mod.ts";
 
 /** The hosts' HTTP port when it is free (host_url.ts's HTTP_URL_DEFAULT). */
 const HTTP_PORT = 9464;
@@ -235,4 +242,57 @@ function alertmanagerUrls(raw: unknown): string[] {
       `Option --alertmanager: ${(err as Error).message.replace(/^Field "alerting\./, '"')}`,
     );
   }
+}
+
+/** Why `troupe up --threads N` cannot go with the other options, or undefined when it can. */
+export function threadsRefused(
+  threads: number | undefined,
+  o: { hosts: number; journal: "file" | "jetstream"; noNats: boolean },
+): string | undefined {
+  if (threads === undefined || threads === 1) return undefined;
+  if (o.hosts > 1) {
+    return `it cannot go with --hosts ${o.hosts} (leased hosts hold their partitions a host each)`;
+  }
+  if (o.journal === "jetstream") {
+    return `a thread keeps its journal in a directory of its own: it needs --journal file, got ` +
+      `"jetstream"`;
+  }
+  if (o.noNats) return "its threads connect to NATS: it cannot go with --no-nats";
+  return undefined;
+}
+
+/** The first host's configuration (--hosts derive theirs); on threads, a partition each. */
+export function upHostConfig(
+  o: UpOptions,
+  nats: NatsServer | undefined,
+  threads: number,
+): HostConfig {
+  const config = defaultHostConfig();
+  config.host_id = "up-1";
+  config.data_dir = join(o.dataDir, "up-1");
+  config.nats = nats?.url;
+  // Threads' edge is a core subscription: up's feed starts after the host and stops before it.
+  config.input = nats && threads === 1 ? "jetstream" : "core";
+  if (threads > 1) config.partitions = { count: threads, owned: [...Array(threads).keys()] };
+  config.journal.kind = o.journal;
+  config.http_port = o.httpPort;
+  // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
+  // in one line when the feed starts.
+  const demo = o.feedKind === "market" ? demoActorConfigs(o.intervalUs) : metricsActorConfigs();
+  config.actors = Object.fromEntries(
+    Object.keys(o.kinds.registry).map((k) => [k, demo[k] ?? {}]),
+  );
+  config.accept_journal_loss = o.acceptJournalLoss;
+  // The synthetic feeds' event time runs faster than the clock: no wall-clock bound on it.
+  if (o.feedKind !== "remote-write") config.progress = { ...DEFAULT_PROGRESS, ahead_ms: 0 };
+  // Every channel of the synthetic feed is admitted, however many are asked for.
+  config.limits.channels_max = Math.max(config.limits.channels_max, o.channels);
+  if (o.alertmanagers.length > 0) {
+    config.alerting = {
+      alertmanagers: o.alertmanagers,
+      // generatorURL opens the dashboard where it is sure to listen: on a port given.
+      ...(o.collabPort ? { dashboard_url: `http://127.0.0.1:${o.collabPort}` } : {}),
+    };
+  }
+  return config;
 }

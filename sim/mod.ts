@@ -18,6 +18,11 @@ export {
   seedShape,
 } from "./faults.ts";
 export { reproduceCommand, simulate } from "./simulator.ts";
+export { traceDivergence } from "./trace_divergence.ts";
+export { replayReport } from "./replay_report.ts";
+export { whatIfReport } from "./what_if_report.ts";
+export { type MetricsSettingsResult, sendMetricsSettings } from "./metrics_settings.ts";
+export { writeTrace } from "./write_trace.ts";
 export { SIM_YOUNG_GENERATION_MB, simulateOnThread } from "./simulator_thread.ts";
 export type { Sabotage, SimOptions, SimResult, SimStats } from "./simulator.ts";
 export { SimBus } from "./sim_bus.ts";

@@ -30,7 +30,7 @@ import {
 } from "../nats_auth_options.ts";
 import { incidentConfigOf } from "../run_incidents.ts";
 import { recordingKindsOf } from "../host_kinds.ts";
-import { loadHostConfig } from "./run.ts";
+import { loadHostConfig } from "../host_config_file.ts";
 
 /**
  * A recorder ending takes the outputs of the inputs it recorded last until none has come for

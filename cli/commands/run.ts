@@ -1,107 +1,35 @@
 /**
- * `troupe run`: one actor host, from a JSON configuration file (or the defaults), until Ctrl-C,
- * which drains, snapshots and stops it cleanly.
+ * `troupe run`: the cluster one configuration file describes (one host, on one thread or several,
+ * or holding partitions by lease), with the scan service, the incident stage and the metrics
+ * receiver (actors/cluster/), until Ctrl-C, which drains, snapshots and stops it cleanly.
  */
-import { readFileSync } from "node:fs";
 import process from "node:process";
-import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { kindsModuleUrl, teamKindsOf } from "../kinds_module_file.ts";
+import { kindsModuleUrl, teamOf } from "../kinds_module_file.ts";
 import {
-  checkNatsUrl,
   defaultThreads,
   describeError,
   type HostConfig,
-  type HostConfigOverrides,
-  type LaunchedHost,
-  launchHost,
-  launchLeasedHost,
-  type LeasedHost,
-  type LeaseSettings,
-  leaseSettings,
   leasesUnsupported,
-  mergeNatsAuth,
-  parseHostConfig,
-  parsePartitions,
-  ThreadedHost,
   threadsUnsupported,
 } from "../../actors/runtime/mod.ts";
+import {
+  CLUSTER_CLOSE_MS,
+  type ClusterStageStarts,
+  ClusterStartError,
+  type RunningCluster,
+  startCluster,
+} from "../../actors/cluster/mod.ts";
 import { scanHostService } from "../../actors/scan/mod.ts";
-import { type Bus, ConfigError } from "../../protocol/mod.ts";
-import {
-  type Command,
-  EXIT_FAILURE,
-  EXIT_USAGE,
-  flag,
-  optNum,
-  type ParsedArgs,
-  str,
-  UsageError,
-} from "../args.ts";
-import {
-  type ClusterIncidents,
-  incidentConfigOf,
-  startClusterIncidents,
-  startThreadedIncidents,
-} from "../run_incidents.ts";
+import { type Command, EXIT_FAILURE, EXIT_USAGE, optNum, UsageError } from "../args.ts";
+import { startClusterIncidents, startThreadedIncidents } from "../run_incidents.ts";
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
-import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, natsAuthOf } from "../nats_auth_options.ts";
-import { alertingConfigOf } from "../stage_alerting.ts";
+import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE } from "../nats_auth_options.ts";
 import { waitForSignal } from "../signals.ts";
-import {
-  applyHttpSettings,
-  HTTP_TOKEN_ENV,
-  httpBaseUrl,
-  openHttpWarning,
-  REMOTE_WRITE_TOKEN_ENV,
-} from "../http_settings.ts";
+import { HTTP_TOKEN_ENV, httpBaseUrl, REMOTE_WRITE_TOKEN_ENV } from "../http_settings.ts";
 import { RECEIVER_BLOCK_FILE } from "../receiver_block_file.ts";
-import { receiverLines, type StartedReceiver, startReceiver } from "../metrics_receiver.ts";
-import { parseIngestSettings } from "../../actors/ingest/mod.ts";
-import {
-  BUILT_IN_KINDS,
-  configDir,
-  type HostKinds,
-  hostKinds,
-  kindSpecsOf,
-} from "../host_kinds.ts";
-
-/** A host's configuration and the kinds it runs (troupe's own and those its `kinds` name). */
-export interface HostSetup {
-  config: HostConfig;
-  kinds: HostKinds;
-}
-
-/**
- * Reads and parses a host config file, loading the kind modules it names (paths from the file's
- * folder), with the command line's `overrides` over it; a mistake is reported with the path and
- * the field.
- */
-export async function loadHostConfig(
-  path: string | undefined,
-  overrides: HostConfigOverrides = {},
-): Promise<HostSetup> {
-  if (path === undefined) {
-    return { config: parseHostConfig({}, ACTOR_KINDS, overrides), kinds: BUILT_IN_KINDS };
-  }
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new ConfigError("", `Cannot read config file ${path}: ${(err as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError("", `Config file ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  const kinds = await hostKinds(kindSpecsOf(raw), configDir(path));
-  const config = parseHostConfig(raw, kinds.registry, overrides);
-  incidentConfigOf(config); // fail early: the stage starts only on partition 0's host
-  if (config.remote_write) parseIngestSettings(config.remote_write); // and the receiver's
-  alertingConfigOf(config);
-  return { config, kinds };
-}
+import { receiverLines } from "../metrics_receiver.ts";
+import type { HostKinds } from "../host_kinds.ts";
+import { applyRunOptions, keepAllPartitions, readRunConfig } from "../run_config.ts";
 
 export const command: Command = {
   name: "run",
@@ -192,186 +120,80 @@ Examples:
     applyRunOptions(config, args);
     if (config.partitions.leases) {
       const why = leasesUnsupported(config);
-      if (why === undefined) {
-        return await runLeased({
-          ...config,
-          partitions: { ...config.partitions, leases: config.partitions.leases },
-        }, kinds);
-      }
-      keepAllPartitions(config, why);
+      if (why !== undefined) keepAllPartitions(config, why);
     }
-    const threads = optNum(args, "threads") ?? defaultThreads(config);
-    if (threads > 1) {
-      const why = threadsUnsupported(config);
+    let threads = 1;
+    if (!config.partitions.leases) {
+      threads = optNum(args, "threads") ?? defaultThreads(config);
+      const why = threads > 1 ? threadsUnsupported(config) : undefined;
       if (why !== undefined) throw new UsageError(`Option --threads ${threads}: ${why}`);
-      return await runThreaded(config, threads, kinds);
     }
-    return await runHost(config, kinds);
+    return await runCluster(config, threads, kinds);
   },
 };
 
-/** The host's configuration from `--config`, or undefined when it is wrong (said on stderr). */
-async function readRunConfig(args: ParsedArgs): Promise<HostSetup | undefined> {
-  const nats = natsOption(args);
+/** The cluster's incident stage, as `troupe run` starts it on each kind of host. */
+const RUN_STAGE: ClusterStageStarts = {
+  // On partition 0's host only (undefined elsewhere).
+  host: (config, parts) => startClusterIncidents(config, parts),
+  threaded: (config, registry) => startThreadedIncidents(config, registry),
+  // Under its lease: a host that cannot look for it runs on without it, and says so.
+  leased: (config, host) =>
+    startLeasedIncidents(config, host).then(
+      (stage) => ({ line: `incidents: ${stage.line}`, restored: 0, close: () => stage.close() }),
+      (err) => {
+        console.error(`troupe run: cannot start the incident stage's lease: ${describeError(err)}`);
+        return undefined;
+      },
+    ),
+};
+
+/** Runs the cluster `config` describes until a signal or its fatal error; the exit status. */
+async function runCluster(config: HostConfig, threads: number, kinds: HostKinds): Promise<number> {
+  let cluster: RunningCluster;
   try {
-    const setup = await loadHostConfig(str(args, "config"), nats === undefined ? {} : { nats });
-    if (setup.config.nats !== undefined && setup.config.input === "core") {
-      console.error(
-        `troupe run: input "core": frames sent while host ${setup.config.host_id} is down or ` +
-          'behind are lost (at most once); without "input": "core" it reads them from JetStream',
-      );
-    }
-    return setup;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    const where = str(args, "config");
-    console.error(`troupe run: ${where ? `${where}: ` : ""}${err.message}`);
-    return undefined;
-  }
-}
-
-/** The --nats URL, checked, or undefined. */
-function natsOption(args: ParsedArgs): string | undefined {
-  const nats = str(args, "nats");
-  if (nats === undefined) return undefined;
-  try {
-    return checkNatsUrl(nats, "--nats");
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace('Field "--nats"', "Option --nats"));
-  }
-}
-
-/** The command line over the file: NATS credentials, --data-dir, --partitions, --http-port, ... */
-function applyRunOptions(config: HostConfig, args: ParsedArgs): void {
-  // The command line, then the environment, then the URL's and the file's "nats" section.
-  config.nats_auth = mergeNatsAuth(natsAuthOf(args), config.nats_auth);
-  const dataDir = str(args, "data-dir");
-  if (dataDir !== undefined) config.data_dir = dataDir;
-  const parts = str(args, "partitions");
-  if (parts?.trim() === "auto") {
-    config.partitions.leases ??= leaseSettings();
-  } else if (parts !== undefined) {
-    delete config.partitions.leases;
-    try {
-      config.partitions.owned = parsePartitions(parts, config.partitions.count);
-    } catch (err) {
-      // Its numbers count in the file's partitions.count (1 without a file): say where that is.
-      const file = str(args, "config");
-      throw new UsageError(
-        `Option --partitions: ${(err as Error).message} (${
-          file === undefined
-            ? 'without a config file there is 1; set "partitions": { "count": N } in one'
-            : `partitions.count is ${config.partitions.count} in ${file}`
-        })`,
-      );
-    }
-  }
-  const httpPort = optNum(args, "http-port");
-  if (httpPort !== undefined) config.http_port = httpPort;
-  applyHttpSettings(config, { host: str(args, "http-host"), env: process.env });
-  const open = openHttpWarning(config);
-  if (open !== undefined) console.error(`troupe run: warning: ${open}`);
-  if (flag(args, "accept-journal-loss")) config.accept_journal_loss = true;
-}
-
-/** A host whose journal others cannot read cannot hand its partitions on: it keeps them all. */
-function keepAllPartitions(config: HostConfig, why: string): void {
-  console.error(
-    `troupe run: host ${config.host_id}: ${why}; it keeps static ownership of all ` +
-      `${config.partitions.count} partitions`,
-  );
-  delete config.partitions.leases;
-  config.partitions.owned = parsePartitions("all", config.partitions.count);
-}
-
-/** The incident stage a host starts before it takes input, or the error that stopped it. */
-interface StageStart {
-  incidents: ClusterIncidents | undefined;
-  error: unknown;
-  /** Starts it with `begin`, keeping what it gives or throws (and throwing that on). */
-  start(begin: () => Promise<ClusterIncidents | undefined>): Promise<void>;
-}
-
-function stageStart(): StageStart {
-  const s: StageStart = {
-    incidents: undefined,
-    error: undefined,
-    async start(begin) {
-      try {
-        s.incidents = await begin();
-      } catch (err) {
-        s.error = err;
-        throw err;
-      }
-    },
-  };
-  return s;
-}
-
-/** Says which failed to start, the host or its stage (closing the stage if it had started). */
-async function failedStart(config: HostConfig, stage: StageStart, err: unknown): Promise<number> {
-  await stage.incidents?.close().catch(() => {});
-  console.error(
-    stage.error === undefined
-      ? `troupe run: cannot start host ${config.host_id}: ${describeError(err)}`
-      : `troupe run: cannot start the incident stage: ${describeError(stage.error)}`,
-  );
-  return EXIT_FAILURE;
-}
-
-/**
- * Runs a host in this thread, with the scan service and, on partition 0's host, the incident
- * stage, until a signal or its fatal error.
- */
-async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
-  const stage = stageStart();
-  let launched: LaunchedHost;
-  try {
-    const team = teamKindsOf(kinds);
-    launched = await launchHost(config, kinds.registry, {
+    cluster = await startCluster(config, {
+      kinds: kinds.registry,
+      threads,
+      ...(threads > 1 ? { kindsModule: kindsModuleUrl(kinds) } : {}),
+      ...teamOf(kinds),
       service: scanHostService(),
-      ...(team ? { teamKinds: team } : {}),
-      // The stage takes the actors' findings from the bus as they are published: it is running
-      // before the actors take input, or those a restarted host publishes as it catches up
-      // with what waited in the stream would never reach it (and a replay would differ).
-      beforeStart: (parts) => stage.start(() => startClusterIncidents(config, parts)),
+      stage: RUN_STAGE,
+      log: (m) => console.error(`troupe run: ${m}`),
     });
   } catch (err) {
-    return await failedStart(config, stage, err);
+    if (!(err instanceof ClusterStartError)) throw err;
+    console.error(`troupe run: cannot start ${err.part}: ${describeError(err.cause)}`);
+    return EXIT_FAILURE;
   }
-  const incidents = stage.incidents;
   // Listening for signals before saying it runs: a supervisor (or a test) that stops the host
   // as soon as it reads the line would otherwise meet the default action, which kills it.
   const signalled = waitForSignal();
-  const receiver = await configuredReceiver(config, launched.bus);
-  if (receiver === null) {
-    await incidents?.close().catch(() => {});
-    await closeWithin(launched, CLOSE_TIMEOUT_MS);
-    return EXIT_FAILURE;
+  console.log(`troupe run: ${runningLine(config, cluster, kinds)}`);
+  if (cluster.stage) console.log(`troupe run: ${cluster.stage.line}`);
+  if (cluster.receiver) {
+    console.log(`troupe run: ${receiverLines(cluster.receiver, config.data_dir)}`);
   }
-  console.log(runningLine(config, launched.host.httpPort, kinds));
-  if (incidents) console.log(`troupe run: ${incidents.line}`);
-  if (receiver) console.log(`troupe run: ${receiverLines(receiver, config.data_dir)}`);
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),
-    launched.fatal.then((fatal) => ({ signal: undefined, fatal })),
-    ...receiverFatal(receiver),
+    cluster.fatal.then((fatal) => ({ signal: undefined, fatal })),
   ]);
-  if (stopped.fatal) {
-    console.error(`troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}`);
-  } else {
-    console.error(`troupe run: ${stopped.signal}: draining and stopping`);
-  }
-  await receiver?.close();
-  await incidents?.close().catch((err) =>
-    console.error(`troupe run: while stopping the incident stage: ${describeError(err)}`)
+  const leased = cluster.kind === "leased";
+  console.error(
+    stopped.fatal
+      ? `troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}` +
+        (leased ? "; handing partitions off" : "")
+      : `troupe run: ${stopped.signal}: ` +
+        (leased ? "handing partitions off and stopping" : "draining and stopping"),
   );
-  const closed = await closeWithin(launched, CLOSE_TIMEOUT_MS);
+  const closed = await cluster.close();
   if (!closed) {
     console.error(
-      `troupe run: host ${config.host_id} did not stop within ${
-        CLOSE_TIMEOUT_MS / 1000
-      } s (NATS unreachable?); exiting without a final snapshot`,
+      `troupe run: host ${config.host_id} did not ${leased ? "hand off" : "stop"} within ${
+        CLUSTER_CLOSE_MS / 1000
+      } s` + (leased
+        ? "; its leases expire on their own"
+        : " (NATS unreachable?); exiting without a final snapshot"),
     );
   }
   const code = stopped.fatal || !closed ? EXIT_FAILURE : 0;
@@ -380,198 +202,27 @@ async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
 }
 
 /** The line that says the host runs: its kinds (and those off), bus, partitions and URLs. */
-function runningLine(config: HostConfig, port: number | undefined, kinds: HostKinds): string {
+function runningLine(config: HostConfig, cluster: RunningCluster, kinds: HostKinds): string {
+  const port = cluster.httpPorts[0];
   const off = Object.keys(kinds.registry).filter((k) => !(k in config.actors));
-  return `troupe run: host ${config.host_id} running ${Object.keys(config.actors).join(", ")}${
-    off.length ? ` (off: ${off.join(", ")})` : ""
-  } on ${config.nats ?? "the in-process bus"}, partitions ${
+  const on = Object.keys(config.actors).join(", ");
+  const metrics = port ? `; ${httpBaseUrl(config, port)}/metrics` : "";
+  const scans = port && cluster.kind !== "leased" && "bars" in config.actors
+    ? `; scans: POST ${httpBaseUrl(config, port)}/scan/stream`
+    : "";
+  const leases = config.partitions.leases;
+  if (leases) {
+    const held = cluster.leased[0]?.leases.owned().join(",") || "none yet";
+    return `host ${config.host_id} running ${on} on ${config.nats}, partitions auto of ` +
+      `${config.partitions.count} (lease TTL ${leases.ttl_ms} ms, heartbeat ` +
+      `${leases.heartbeat_ms} ms; holds ${held})${metrics}`;
+  }
+  const where = cluster.threads === undefined
+    ? `${on}${off.length ? ` (off: ${off.join(", ")})` : ""} on ${
+      config.nats ?? "the in-process bus"
+    }`
+    : `${on} on ${cluster.threads} threads on ${config.nats}`;
+  return `host ${config.host_id} running ${where}, partitions ${
     config.partitions.owned.join(",")
-  } of ${config.partitions.count}` +
-    (port ? `; ${httpBaseUrl(config, port)}/metrics` : "") +
-    (port && "bars" in config.actors
-      ? `; scans: POST ${httpBaseUrl(config, port)}/scan/stream`
-      : "");
-}
-
-/**
- * Runs a host on several threads (threaded_host.ts) until a signal or a thread's fatal error;
- * with bars, each thread runs a scan worker and thread 0 the scan API, on the host's port. On
- * partition 0's host the main thread runs the incident stage, as a one-thread host does.
- */
-async function runThreaded(
-  config: HostConfig,
-  threads: number,
-  kinds: HostKinds,
-): Promise<number> {
-  const stage = stageStart();
-  let host: ThreadedHost;
-  try {
-    host = await ThreadedHost.start(config, threads, {
-      kinds: kindsModuleUrl(kinds),
-      scans: "bars" in config.actors,
-      // Before the feeds, as on one thread: the stage misses none of the threads' findings.
-      beforeFeeds: (h) => stage.start(() => startThreadedIncidents(config, h.registry)),
-    });
-  } catch (err) {
-    return await failedStart(config, stage, err);
-  }
-  const incidents = stage.incidents;
-  const signalled = waitForSignal();
-  // The main thread has no bus (its hosts run on the worker threads): NATS, always.
-  const receiver = await configuredReceiver(config);
-  if (receiver === null) {
-    await incidents?.close().catch(() => {});
-    await closeWithin(host, CLOSE_TIMEOUT_MS);
-    return EXIT_FAILURE;
-  }
-  const port = host.httpPort;
-  console.log(
-    `troupe run: host ${config.host_id} running ${
-      Object.keys(config.actors).join(", ")
-    } on ${host.threads} threads on ${config.nats}, partitions ${
-      config.partitions.owned.join(",")
-    } of ${config.partitions.count}` + (port ? `; ${httpBaseUrl(config, port)}/metrics` : "") +
-      (port && "bars" in config.actors
-        ? `; scans: POST ${httpBaseUrl(config, port)}/scan/stream`
-        : ""),
-  );
-  if (incidents) console.log(`troupe run: ${incidents.line}`);
-  if (receiver) console.log(`troupe run: ${receiverLines(receiver, config.data_dir)}`);
-  const stopped = await Promise.race([
-    signalled.then((signal) => ({ signal, fatal: undefined })),
-    host.fatal.then((fatal) => ({ signal: undefined, fatal })),
-    ...receiverFatal(receiver),
-  ]);
-  console.error(
-    stopped.fatal
-      ? `troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}`
-      : `troupe run: ${stopped.signal}: draining and stopping`,
-  );
-  await receiver?.close();
-  await incidents?.close().catch((err) =>
-    console.error(`troupe run: while stopping the incident stage: ${describeError(err)}`)
-  );
-  const closed = await closeWithin(host, CLOSE_TIMEOUT_MS);
-  if (!closed) {
-    console.error(
-      `troupe run: host ${config.host_id} did not stop within ${CLOSE_TIMEOUT_MS / 1000} s`,
-    );
-  }
-  const code = stopped.fatal || !closed ? EXIT_FAILURE : 0;
-  process.exitCode = code;
-  return code;
-}
-
-/** Runs a host that shares partitions by lease, until a signal hands them off. */
-async function runLeased(
-  config: HostConfig & { partitions: { leases: LeaseSettings } },
-  kinds: HostKinds,
-): Promise<number> {
-  let launched: LeasedHost;
-  try {
-    launched = await launchLeasedHost(config, kinds.registry);
-  } catch (err) {
-    console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
-    return EXIT_FAILURE;
-  }
-  const signalled = waitForSignal();
-  // Each host of the file runs one: Prometheus writes to one of them, and the batches reach
-  // whichever host holds a channel's partition through the feed stream.
-  const receiver = await configuredReceiver(config);
-  if (receiver === null) {
-    await closeWithin(launched, CLOSE_TIMEOUT_MS);
-    return EXIT_FAILURE;
-  }
-  const port = launched.httpPort;
-  const { ttl_ms, heartbeat_ms } = config.partitions.leases;
-  console.log(
-    `troupe run: host ${config.host_id} running ${
-      Object.keys(config.actors).join(", ")
-    } on ${config.nats}, partitions auto of ${config.partitions.count} ` +
-      `(lease TTL ${ttl_ms} ms, heartbeat ${heartbeat_ms} ms; holds ${
-        launched.leases.owned().join(",") || "none yet"
-      })` + (port ? `; ${httpBaseUrl(config, port)}/metrics` : ""),
-  );
-  const incidents = await startLeasedIncidents(config, launched).catch((err) => {
-    console.error(`troupe run: cannot start the incident stage's lease: ${describeError(err)}`);
-    return undefined;
-  });
-  if (incidents) console.log(`troupe run: incidents: ${incidents.line}`);
-  if (receiver) console.log(`troupe run: ${receiverLines(receiver, config.data_dir)}`);
-  const stopped = await Promise.race([
-    signalled.then((signal) => ({ signal, fatal: undefined })),
-    ...receiverFatal(receiver),
-  ]);
-  console.error(
-    stopped.fatal
-      ? `troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}; handing ` +
-        `partitions off`
-      : `troupe run: ${stopped.signal}: handing partitions off and stopping`,
-  );
-  await receiver?.close();
-  await incidents?.close().catch((err) =>
-    console.error(`troupe run: while handing the incident stage off: ${describeError(err)}`)
-  );
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((
-    resolve,
-  ) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS)));
-  const closed = await Promise.race([launched.close().then(() => true), timeout]);
-  clearTimeout(timer);
-  if (!closed) {
-    console.error(
-      `troupe run: host ${config.host_id} did not hand off within ${
-        CLOSE_TIMEOUT_MS / 1000
-      } s; its leases expire on their own`,
-    );
-  }
-  const code = closed && !stopped.fatal ? 0 : EXIT_FAILURE;
-  process.exitCode = code;
-  return code;
-}
-
-/**
- * The metrics receiver the config's `remote_write` block sets up (none without one), on NATS when
- * the config names a server, else on `bus`; null once a failure to start it is printed.
- */
-async function configuredReceiver(
-  config: HostConfig,
-  bus?: Bus,
-): Promise<StartedReceiver | undefined | null> {
-  if (!config.remote_write) return undefined;
-  try {
-    return await startReceiver(config.remote_write, {
-      nats: config.nats,
-      natsAuth: config.nats_auth,
-      ...(bus ? { bus } : {}),
-      name: `${config.host_id}-receiver`,
-      defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit
-    });
-  } catch (err) {
-    console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);
-    return null;
-  }
-}
-
-/** A receiver's unasked end as a reason the host stops (none without a receiver). */
-function receiverFatal(
-  receiver: StartedReceiver | undefined,
-): Array<Promise<{ signal: undefined; fatal: Error }>> {
-  return receiver ? [receiver.fatal.then((fatal) => ({ signal: undefined, fatal }))] : [];
-}
-
-/** How long a host may take to drain and stop before the command gives up on it. */
-const CLOSE_TIMEOUT_MS = 10_000;
-
-/** Closes the host; false when it did not finish within `ms`. */
-async function closeWithin(launched: { close(): Promise<void> }, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const done = launched.close().then(() => true, (err) => {
-    console.error(`troupe run: while stopping: ${describeError(err)}`);
-    return true;
-  });
-  const closed = await Promise.race([done, timeout]);
-  clearTimeout(timer);
-  return closed;
+  } of ${config.partitions.count}${metrics}${scans}`;
 }

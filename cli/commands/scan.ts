@@ -6,33 +6,19 @@
  * (`DELETE /scan/{id}`) unless `--keep`. A WebSocket that drops mid-scan is reopened from the last
  * result received, so none is lost or printed twice.
  */
-import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { WebSocket } from "ws";
-import {
-  type Command,
-  EXIT_FAILURE,
-  EXIT_OK,
-  EXIT_USAGE,
-  flag,
-  given,
-  optNum,
-  type ParsedArgs,
-  str,
-  text,
-  UsageError,
-} from "../args.ts";
+import { type Command, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, flag } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
-import { HTTP_URL_DEFAULT, HTTP_URL_FILE, resolveHttpUrl } from "../host_url.ts";
+import { HTTP_URL_DEFAULT, HTTP_URL_FILE } from "../host_url.ts";
 import { DATA_DIR_DEFAULT, DATA_DIR_OPTION } from "../discovery_file.ts";
 import { ScanView, type Stats } from "../scan_view.ts";
-import { envToken, HTTP_TOKEN_ENV } from "../http_settings.ts";
+import { hostAccess, scanRequest } from "../scan_request.ts";
+import { HTTP_TOKEN_ENV } from "../http_settings.ts";
 import {
-  authorizationHeader,
   decodeScanResultsMessage,
   decodeScanStarted,
   decodeScanStats,
-  type HttpCredentials,
   type ScanStarted,
 } from "../../protocol/mod.ts";
 
@@ -182,88 +168,6 @@ error or a request the host refused (400, 413: the message names the field and t
     return stats?.state === "failed" || stats === undefined ? EXIT_FAILURE : EXIT_OK;
   },
 };
-
-/** The request body the options describe; throws UsageError on a bad option. */
-function scanRequest(args: ParsedArgs): Record<string, unknown> {
-  if (args.positionals.length !== 1) {
-    throw new UsageError(
-      args.positionals.length === 0
-        ? "troupe scan needs a criteria, e.g. troupe scan 'rsi(14) < 30'"
-        : `troupe scan takes one criteria (quote it), got ${args.positionals.length} arguments: ` +
-          args.positionals.map((p) => `"${p}"`).join(" "),
-    );
-  }
-  const request: Record<string, unknown> = { criteria: args.positionals[0] };
-  const rank = str(args, "rank");
-  if (rank !== undefined) request.rank = rank;
-  // Absent, the server orders by its own default, the one help shows.
-  if (given(args, "order")) request.order = text(args, "order");
-  request.bar = text(args, "bar");
-  const universe = str(args, "universe");
-  if (universe !== undefined) request.universe = universeOf(universe);
-  const max = optNum(args, "max");
-  if (max !== undefined) request.max_signals = max;
-  const timeout = optNum(args, "timeout");
-  if (timeout !== undefined) request.timeout_ms = timeout;
-  return request;
-}
-
-/** A file's symbols, or a `PREFIX*` pattern. */
-function universeOf(value: string): string[] | string {
-  if (existsSync(value)) {
-    const symbols = readFileSync(value, "utf8").split(/[\s,]+/).filter((s) => s !== "");
-    if (symbols.length === 0) throw new UsageError(`Option --universe: file ${value} is empty`);
-    return symbols;
-  }
-  const prefix = value.endsWith("*") ? value.slice(0, -1) : value;
-  if (prefix.includes("*") || /[\s/\\]/.test(prefix)) {
-    throw new UsageError(
-      `Option --universe must be a file of symbols or a symbol prefix, got "${value}" ` +
-        "(no such file)",
-    );
-  }
-  return `${prefix}*`;
-}
-
-/**
- * The host's base URL and the header that carries its credentials: a user and password given in
- * the URL (taken out of it: fetch refuses a URL with them), else `TROUPE_HTTP_TOKEN`'s bearer
- * token, else none.
- */
-function hostAccess(args: ParsedArgs): { base: string; auth: Record<string, string> } {
-  const { url } = resolveHttpUrl(str(args, "url"), text(args, "data-dir"));
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`Option --url must be an http:// URL, got "${url}"`);
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new UsageError(`Option --url must be an http:// URL, got "${describeUrl(parsed)}"`);
-  }
-  const credentials: HttpCredentials = parsed.username !== ""
-    ? {
-      basicAuth: {
-        username: decodeURIComponent(parsed.username),
-        password: decodeURIComponent(parsed.password),
-      },
-    }
-    : { bearerToken: envToken(process.env, HTTP_TOKEN_ENV) };
-  parsed.username = "";
-  parsed.password = "";
-  const header = authorizationHeader(credentials);
-  return {
-    base: parsed.href.replace(/\/+$/, ""),
-    auth: header === undefined ? {} : { authorization: header },
-  };
-}
-
-/** `url` without its password, for a message. */
-function describeUrl(url: URL): string {
-  const shown = new URL(url.href);
-  if (shown.password !== "") shown.password = "***";
-  return shown.href;
-}
 
 /** A refusal's JSON (`{ error, field }`, not a scan answer), or its text as the error. */
 function refusalOf(text: string): { error?: string; field?: string } {

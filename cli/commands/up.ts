@@ -5,44 +5,29 @@
  * default, or with `--feed metrics` the service metrics feed, with the settings that suit it).
  * Ctrl-C stops the feed, drains and snapshots the host, and stops nats-server. `--journal
  * jetstream` keeps the host's journal in JetStream, and the collaboration server's documents with
- * it; `--hosts N` runs N hosts sharing the partitions by lease instead (up_hosts.ts). The incident
- * stage is up's own, journaled in the data directory (run_incidents.ts); with --hosts it runs under
- * its lease on the host holding it (run_leased_incidents.ts). With NATS and a file journal the host
- * runs on `--threads N` worker threads (up_threaded.ts), a partition each.
+ * it. The cluster (its hosts, on threads or by lease with `--hosts N`, and the incident stage) is
+ * the runtime's startCluster, in up's preset (up_cluster.ts).
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import process from "node:process";
-import { recordingKindsOf } from "../host_kinds.ts";
-import { defaultIncidentConfig } from "../../actors/incidents/mod.ts";
 import {
-  DEFAULT_PROGRESS,
-  defaultHostConfig,
   describeError,
-  type DirLock,
-  DirLockedError,
   type HostConfig,
   InProcessBus,
-  lockDir,
   type NatsAuth,
   NatsServer,
 } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
-import {
-  demoActorConfigs,
-  describeRecording,
-  metricsActorConfigs,
-  Recorder,
-} from "../../sim/mod.ts";
+import { describeRecording, type Recorder } from "../../sim/mod.ts";
 import type { LaunchedCollab } from "../../collab/mod.ts";
 import { type CollabFile, removeCollabFile } from "../collab_file.ts";
 import { announceCollab, COLLAB_PORT, startCollab } from "../up_collab.ts";
 import { startFeed } from "../up_feed.ts";
-import { UP_OPTIONS, type UpOptions, upOptions } from "../up_options.ts";
+import { UP_OPTIONS, upHostConfig, type UpOptions, upOptions } from "../up_options.ts";
 import type { UpNatsAuth } from "../up_nats_auth.ts";
-import { launchUpHosts, type UpHosts } from "../up_hosts.ts";
-import { launchThreadedUp, upThreads } from "../up_threaded.ts";
-import { type ClusterIncidents, startJournaledIncidents } from "../run_incidents.ts";
+import { startUpCluster, upClusterLines, upHostsOf, upThreads } from "../up_cluster.ts";
+import { startRecorder } from "../up_recorder.ts";
+import { lockDataDir } from "../up_data_dir_lock.ts";
+import type { RunningCluster } from "../../actors/cluster/mod.ts";
 import { type Command } from "../args.ts";
 import { catchSignals, waitForSignal } from "../signals.ts";
 import { removeNatsUrl } from "../nats_url.ts";
@@ -84,10 +69,7 @@ install nats-server (macOS). TROUPE_NATS_SERVER=PATH names the binary to start i
 on PATH; without one, everything runs on the in-process bus (said in one line).`,
   async run(args) {
     const o = await upOptions(args);
-    // One troupe up per data directory, checked before anything starts: a second one started a
-    // second nats-server on the same JetStream store and took nats.url over, pointing the
-    // first one's inject, ctl and record at a server that was gone once the host's journal
-    // lock stopped it.
+    // One troupe up per data directory (up_data_dir_lock.ts), checked before anything starts.
     // From here a Ctrl-C is kept until the cluster is up, which then drains and stops: killed
     // mid-start, up would leave its nats-server (a process group of its own) running.
     catchSignals();
@@ -117,9 +99,18 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     const recorder = startRecorder(o, bus, nats, config);
     if (typeof recorder === "string") return await abandon(recorder);
     undo.push(() => recorder?.stop());
-    const parts = await startHostsAndStage(o, config, { bus, nats, recorder, undo, threads });
-    if (typeof parts === "string") return await abandon(parts);
-    const { launched, incidents } = parts;
+    const cluster = await startUpCluster(config, {
+      hosts: o.hosts,
+      threads,
+      bus,
+      nats,
+      // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
+      tickEveryMs: recorder ? 0 : undefined,
+      kinds: o.kinds,
+    });
+    if (typeof cluster === "string") return await abandon(cluster);
+    undo.push(() => cluster.close(Infinity));
+    const launched = upHostsOf(cluster);
     const httpUrl = `http://127.0.0.1:${launched.httpPort}`;
     // troupe scan finds the host's port through this file, wherever it listens.
     writeHttpUrl(o.dataDir, httpUrl);
@@ -127,8 +118,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       () => removeHttpUrl(o.dataDir, httpUrl),
       () => nats && removeNatsUrl(o.dataDir, nats.url),
     );
-    for (const line of launched.lines) console.log(`troupe up: ${line}`);
-    console.log(`troupe up: ${incidents.line}`);
+    for (const line of upClusterLines(cluster)) console.log(`troupe up: ${line}`);
     let collab: LaunchedCollab;
     try {
       collab = await startCollab(
@@ -147,29 +137,21 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       );
     }
     const collabFile = await announceCollab(o, collab);
-    if (recorder) console.log(`troupe up: ${recordingLine(o, launched, incidents)}`);
-    const stopping = {
-      collab,
-      collabFile,
-      bus,
-      launched,
-      incidents,
-      recorder,
-      nats,
-      httpUrl,
-      receiverAuth: auth?.roles.receiver,
-    };
-    return await feedUntilEnd(o, config, stopping);
+    if (recorder) console.log(`troupe up: ${recordingLine(o, cluster)}`);
+    const receiverAuth = auth?.roles.receiver;
+    const stopping = { collab, collabFile, bus, launched, cluster, recorder, nats, httpUrl };
+    return await feedUntilEnd(o, config, { ...stopping, receiverAuth });
   },
 };
 
 /** The line that says where the session is recorded, and what a replay of it will lack. */
-function recordingLine(o: UpOptions, launched: UpHosts, incidents: ClusterIncidents): string {
+function recordingLine(o: UpOptions, cluster: RunningCluster): string {
   // Actors recovered from an earlier run carry state the recording lacks.
-  const recovered = launched.instances();
-  const note = recovered === 0 && incidents.restored === 0
+  const recovered = cluster.instances();
+  const restored = cluster.stage?.restored ?? 0;
+  const note = recovered === 0 && restored === 0
     ? ""
-    : `; note: ${recovered} actor instances and ${incidents.restored} incident findings ` +
+    : `; note: ${recovered} actor instances and ${restored} incident findings ` +
       `were recovered from ${o.dataDir}, so a replay will not reproduce their outputs (use a ` +
       `fresh --data-dir)`;
   return `recording the session into ${o.recordPath}${note}`;
@@ -246,127 +228,13 @@ async function startUpBus(
   return { nats: undefined, bus: new InProcessBus() };
 }
 
-/** The first host's configuration (--hosts derive theirs); on threads, a partition each. */
-function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: number): HostConfig {
-  const config = defaultHostConfig();
-  config.host_id = "up-1";
-  config.data_dir = join(o.dataDir, "up-1");
-  config.nats = nats?.url;
-  // Threads' edge is a core subscription: up's feed starts after the host and stops before it.
-  config.input = nats && threads === 1 ? "jetstream" : "core";
-  if (threads > 1) config.partitions = { count: threads, owned: [...Array(threads).keys()] };
-  config.journal.kind = o.journal;
-  config.http_port = o.httpPort;
-  // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
-  // in one line when the feed starts.
-  const demo = o.feedKind === "market" ? demoActorConfigs(o.intervalUs) : metricsActorConfigs();
-  config.actors = Object.fromEntries(
-    Object.keys(o.kinds.registry).map((k) => [k, demo[k] ?? {}]),
-  );
-  config.accept_journal_loss = o.acceptJournalLoss;
-  // The synthetic feeds' event time runs faster than the clock: no wall-clock bound on it.
-  if (o.feedKind !== "remote-write") config.progress = { ...DEFAULT_PROGRESS, ahead_ms: 0 };
-  // Every channel of the synthetic feed is admitted, however many are asked for.
-  config.limits.channels_max = Math.max(config.limits.channels_max, o.channels);
-  if (o.alertmanagers.length > 0) {
-    config.alerting = {
-      alertmanagers: o.alertmanagers,
-      // generatorURL opens the dashboard where it is sure to listen: on a port given.
-      ...(o.collabPort ? { dashboard_url: `http://127.0.0.1:${o.collabPort}` } : {}),
-    };
-  }
-  return config;
-}
-
-/**
- * --record (sim/recording/): subscribes before the host starts, so that the recording holds
- * every input and every output of the session. Undefined without --record; a string: why not.
- */
-function startRecorder(
-  o: UpOptions,
-  bus: Bus,
-  nats: NatsServer | undefined,
-  config: HostConfig,
-): Recorder | undefined | string {
-  if (o.recordPath === undefined) return undefined;
-  try {
-    return Recorder.start(bus, {
-      path: o.recordPath,
-      header: {
-        source: "troupe up",
-        bus: nats?.url ?? "in-process",
-        // The incident stage's settings too, so that a replay makes the same incidents.
-        config: {
-          actors: config.actors,
-          limits: config.limits,
-          incidents: defaultIncidentConfig,
-        },
-        seed: o.seed,
-        kinds: recordingKindsOf(o.kinds),
-      },
-    });
-  } catch (err) {
-    return `cannot record into ${o.recordPath}: ${(err as Error).message}`;
-  }
-}
-
-/**
- * Starts the hosts, then the cluster's incident stage on up's bus (the findings in,
- * troupe.out.incident.* out), journaled in <data-dir>/up-1/incidents so that a troupe up started
- * again on the data directory has the incidents open before it (same ids, states and members);
- * with --hosts the hosts run it under its lease instead. Each started part is pushed on `undo`; a
- * string: what could not start.
- */
-async function startHostsAndStage(
-  o: UpOptions,
-  config: HostConfig,
-  r: {
-    bus: Bus;
-    nats: NatsServer | undefined;
-    recorder: Recorder | undefined;
-    undo: Array<() => unknown>;
-    threads: number;
-  },
-): Promise<{ launched: UpHosts; incidents: ClusterIncidents } | string> {
-  let launched: UpHosts;
-  // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
-  const tickEveryMs = r.recorder ? 0 : undefined;
-  try {
-    const hosts = { hosts: o.hosts, bus: r.nats ? undefined : r.bus, tickEveryMs, kinds: o.kinds };
-    launched = r.threads > 1
-      ? await launchThreadedUp(config, {
-        threads: r.threads,
-        bus: r.bus,
-        tickEveryMs,
-        kinds: o.kinds,
-      })
-      : await launchUpHosts(config, hosts);
-  } catch (err) {
-    // One line naming the cause and the value (the port, the file, the other process id).
-    return `cannot start the host${o.hosts > 1 ? "s" : ""}: ${describeError(err)}`;
-  }
-  r.undo.push(() => launched.close());
-  // Leased hosts run the stage themselves, under its lease (up_hosts.ts).
-  if (launched.incidents) return { launched, incidents: launched.incidents };
-  try {
-    const incidents = await startJournaledIncidents(config, launched.stageHost, {
-      bus: r.bus,
-      command: "troupe up",
-    });
-    r.undo.push(() => incidents.close());
-    return { launched, incidents };
-  } catch (err) {
-    return `cannot start the incident stage: ${describeError(err)}`;
-  }
-}
-
 /** What troupe up runs, stopped in order by stopUp. */
 interface Running {
   collab: LaunchedCollab;
   collabFile: CollabFile;
   bus: Bus;
-  launched: UpHosts;
-  incidents: ClusterIncidents;
+  launched: ReturnType<typeof upHostsOf>;
+  cluster: RunningCluster;
   recorder: Recorder | undefined;
   nats: NatsServer | undefined;
   httpUrl: string;
@@ -376,15 +244,11 @@ interface Running {
 
 /** Drains and stops everything, the files other commands read removed. */
 async function stopUp(o: UpOptions, r: Running): Promise<void> {
-  const { collab, collabFile, bus, launched, incidents, recorder, nats, httpUrl } = r;
+  const { collab, collabFile, bus, cluster, recorder, nats, httpUrl } = r;
   removeCollabFile(o.dataDir, collabFile.stream);
   await collab.close();
-  await bus.flush().catch(() => {});
-  await launched.close();
-  await bus.flush().catch(() => {});
-  await incidents.close().catch((err) =>
-    console.error(`troupe up: while stopping the incident stage: ${describeError(err)}`)
-  );
+  // The hosts drain, then the stage takes what they published (up's bus flushed between).
+  await cluster.close(Infinity);
   // --- --record: everything the host published has reached the recorder; close the file.
   if (recorder) {
     await bus.flush().catch(() => {});
@@ -399,18 +263,4 @@ async function stopUp(o: UpOptions, r: Running): Promise<void> {
   await nats?.stop();
   if (nats) removeNatsUrl(o.dataDir, nats.url);
   removeHttpUrl(o.dataDir, httpUrl);
-}
-
-/** Takes the data directory's lock for this `troupe up`, or says in one line who holds it. */
-function lockDataDir(dataDir: string): DirLock | string {
-  try {
-    mkdirSync(dataDir, { recursive: true });
-    return lockDir(dataDir);
-  } catch (err) {
-    if (err instanceof DirLockedError) {
-      return `the data directory ${dataDir} is in use by process ${err.pid} (another troupe ` +
-        `up? its lock file is ${join(dataDir, "LOCK")}): stop it, or pass another --data-dir`;
-    }
-    return `cannot use the data directory ${dataDir}: ${describeError(err)}`;
-  }
 }

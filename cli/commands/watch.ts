@@ -7,40 +7,19 @@
  * writes the gateway's URL and a viewer token to `<data dir>/collab.json`. It reconnects and
  * resumes where it left off; what the gateway could not keep is said on stderr.
  */
-import { resolve } from "node:path";
 import process from "node:process";
 import { WebSocket as NodeWebSocket } from "ws";
 import {
-  compileChannelGlobs,
-  type Finding,
-  type FindingKindName,
-  findingKindNames,
   findingsOf,
-  findingSourcePatterns,
-  findingUnit,
-  formatFinding,
-  formatIncident,
-  incidentJson,
-  incidentNews,
-  isChannelFindingKind,
-  severityAtLeast,
   StreamClient,
   type StreamClientOptions,
   type StreamSocketConstructor,
-  type StreamSubscription,
 } from "../../collab/mod.ts";
-import { decodeIncident, type Incident, incidentSubject } from "../../protocol/mod.ts";
-import {
-  type Command,
-  duration,
-  flag,
-  num,
-  type ParsedArgs,
-  str,
-  text,
-  UsageError,
-} from "../args.ts";
-import { COLLAB_FILE, readCollabFile } from "../collab_file.ts";
+import { decodeIncident } from "../../protocol/mod.ts";
+import type { Command } from "../args.ts";
+import { COLLAB_FILE } from "../collab_file.ts";
+import { parseWatchArgs, subscriptionsOf, type WatchOptions } from "../watch_options.ts";
+import { printerFor } from "../watch_printer.ts";
 import { DATA_DIR_DEFAULT } from "../nats_url.ts";
 import { waitForSignal } from "../signals.ts";
 
@@ -130,115 +109,6 @@ gateway with troupe token --session S --role viewer.`,
   },
 };
 
-interface WatchOptions {
-  /** The raw findings, not the incidents. */
-  findings: boolean;
-  url: string;
-  token: string;
-  kinds: FindingKindName[];
-  channel: string | undefined;
-  minSeverity: number;
-  json: boolean;
-  durationS: number;
-  count: number;
-}
-
-async function parseWatchArgs(args: ParsedArgs): Promise<WatchOptions> {
-  const dataDir = text(args, "data-dir");
-  let file;
-  try {
-    file = readCollabFile(dataDir);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  // The user's kinds declare their findings as they load: watch then reads them as troupe's own.
-  const modules = str(args, "kind-modules");
-  // Loaded only when named: the kinds' door brings troupe's own kinds with it.
-  if (modules !== undefined) {
-    await (await import("../host_kinds.ts")).kindsOption(modules, "--kind-modules");
-  } else if (file?.kinds?.length) await loadCollabKinds(file.kinds, dataDir);
-  const known = findingKindNames();
-  const kinds = (str(args, "kinds") ?? known.join(",")).split(",").map((k) => k.trim());
-  for (const k of kinds) {
-    if (!known.includes(k)) {
-      throw new UsageError(
-        `Option --kinds takes ${known.join(", ")}, got "${k}" in "${str(args, "kinds")}"` +
-          " (a kind of your own's findings: name its module in --kind-modules)",
-      );
-    }
-  }
-  const channel = str(args, "channel");
-  if (channel !== undefined && (channel === "" || /[\s.]/.test(channel))) {
-    throw new UsageError(
-      `Option --channel must be a glob without dots or spaces, got "${channel}"`,
-    );
-  }
-  const minSeverity = num(args, "min-severity");
-  const durationS = duration(args, "duration");
-  const count = num(args, "count");
-  const url = str(args, "url") ?? file?.stream;
-  const token = str(args, "token") ?? file?.token;
-  if (url !== undefined && !/^wss?:\/\/[^/]+\/stream$/.test(url)) {
-    throw new UsageError(`Option --url must be ws://HOST:PORT/stream, got "${url}"`);
-  }
-  // The file's token opens the file's gateway only: another --url needs its own (it once said
-  // "pass --url" to a user who had).
-  if (str(args, "url") !== undefined && token === undefined) {
-    throw new UsageError(
-      `Option --url ${url} needs --token T, a token of that server's (troupe token --session S ` +
-        "--role viewer, with its --data-dir)",
-    );
-  }
-  if (url === undefined || token === undefined) {
-    throw new UsageError(
-      `No gateway to watch: pass --url ws://HOST:PORT/stream and --token T, or run troupe up ` +
-        `with --data-dir ${dataDir} (it writes ${dataDir}/${COLLAB_FILE})`,
-    );
-  }
-  return {
-    findings: flag(args, "findings"),
-    url,
-    token,
-    kinds,
-    channel,
-    minSeverity,
-    json: flag(args, "json"),
-    durationS,
-    count,
-  };
-}
-
-/** Loads the kind modules `troupe up` named in collab.json; a UsageError names what failed. */
-async function loadCollabKinds(files: readonly string[], dataDir: string): Promise<void> {
-  const { hostKinds } = await import("../host_kinds.ts");
-  try {
-    await hostKinds(files, resolve("."), `${dataDir}/${COLLAB_FILE} kinds`);
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message} (or name them in --kind-modules)`);
-  }
-}
-
-/**
- * The gateway subscriptions for `o`: one for the channel kinds (filtered by the gateway), one for
- * the rest.
- */
-function subscriptionsOf(o: WatchOptions): StreamSubscription[] {
-  const subs: StreamSubscription[] = [];
-  if (!o.findings) {
-    const kinds = o.kinds.filter(isChannelFindingKind);
-    return kinds.length ? [{ subjects: kinds.map((k) => incidentSubject(k)) }] : [];
-  }
-  // Findings of the declared kinds come on subjects that end in their channel (the gateway
-  // filters those by --channel itself); the others do not.
-  const byChannel = findingSourcePatterns(o.kinds.filter(isChannelFindingKind));
-  const others = findingSourcePatterns(o.kinds.filter((k) => !isChannelFindingKind(k)));
-  if (byChannel.length) {
-    subs.push(o.channel ? { subjects: byChannel, channels: [o.channel] } : { subjects: byChannel });
-  }
-  if (others.length) subs.push({ subjects: others });
-  return subs;
-}
-
 async function watch(o: WatchOptions): Promise<number> {
   let failure: string | undefined;
   let finish: (why: string) => void = () => {};
@@ -294,55 +164,6 @@ async function watch(o: WatchOptions): Promise<number> {
 }
 
 /**
- * What watch prints: the incidents or findings that pass its filters, until `--count` is reached.
- */
-interface Printer {
-  incident(i: Incident, tsUs: number): void;
-  finding(f: Finding, seq: number): void;
-  /** Lines printed so far. */
-  shown(): number;
-}
-
-/** The printer for `o`, calling `onCount` once when it has printed `--count` lines. */
-function printerFor(o: WatchOptions, onCount: () => void): Printer {
-  const glob = o.channel ? compileChannelGlobs([o.channel])[0]! : undefined;
-  const kinds = new Set(o.kinds);
-  const lastShown = new Map<string, Incident>();
-  let shown = 0;
-  let done = false;
-  const count = () => {
-    shown++;
-    if (o.count > 0 && shown >= o.count) {
-      done = true;
-      onCount();
-    }
-  };
-  return {
-    // Group wait, as Alertmanager's: a pending incident (it may be one finding of many to come,
-    // or a blip that never fires) is not shown; it is shown once it fires, with its members so far.
-    incident(i, tsUs) {
-      if (done || i.state === "pending" || !(i.fired || lastShown.has(i.id))) return;
-      if (glob && !i.members.some((m) => glob.test(m.channel))) return;
-      if (!incidentNews(lastShown.get(i.id), i)) return;
-      lastShown.set(i.id, i);
-      if (i.state === "resolved") lastShown.delete(i.id);
-      if (i.silenced || i.peak_severity < o.minSeverity) return;
-      process.stdout.write(
-        (o.json ? JSON.stringify(incidentJson(i, tsUs)) : formatIncident(i, tsUs)) + "\n",
-      );
-      count();
-    },
-    finding(f, seq) {
-      if (done || !kinds.has(f.kind) || (glob && !glob.test(f.channel))) return;
-      if (!severityAtLeast(f.severity, o.minSeverity)) return;
-      process.stdout.write((o.json ? JSON.stringify(jsonOf(f, seq)) : formatFinding(f)) + "\n");
-      count();
-    },
-    shown: () => shown,
-  };
-}
-
-/**
  * The stream client's `onStatus` for the gateway at `url`: a close before the first open, or a
  * close for a reason retrying cannot mend, ends the watch through `fail`; any other close is said
  * on stderr and the client reconnects.
@@ -392,28 +213,4 @@ function incidentOf(data: Uint8Array): ReturnType<typeof decodeIncident> | undef
   } catch {
     return undefined;
   }
-}
-
-function jsonOf(f: Finding, seq: number): Record<string, unknown> {
-  return {
-    time: new Date(f.ts_us / 1000).toISOString(),
-    ts_us: f.ts_us,
-    kind: f.kind,
-    channel: f.channel,
-    what: f.what,
-    strength: f.strength,
-    severity: f.severity,
-    unit: findingUnit(f),
-    subject: f.subject,
-    seq,
-    detail: Object.fromEntries(
-      Object.entries(f.detail).map(([k, v]) => [k, v instanceof Uint8Array ? base64(v) : v]),
-    ),
-  };
-}
-
-function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
 }

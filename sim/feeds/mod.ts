@@ -5,6 +5,13 @@
  * publishes a feed to a Bus at a paced rate.
  */
 import { statSync } from "node:fs";
+export { patientBus, type PatientBusOptions } from "./patient_bus.ts";
+export {
+  ACK_GRACE_MS,
+  type FeedPublisherOptions,
+  feedStream,
+  openFeedPublisher,
+} from "./feed_publisher.ts";
 import { ConfigError, describeValue } from "../../protocol/mod.ts";
 import { createCsvFeed } from "./csv.ts";
 export {

@@ -4,7 +4,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { speedFactor } from "../../cli/commands/sim.ts";
+import { speedFactor } from "../../cli/sim_summary.ts";
 
 const test = suite("troupe sim");
 

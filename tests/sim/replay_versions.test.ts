@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { replayReport } from "../../cli/replay_report.ts";
+import { replayReport } from "../../sim/mod.ts";
 import { RecordingReader, RecordingWriter, replay } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";

@@ -13,7 +13,7 @@ import {
   readControlAnswers,
 } from "../actors/runtime/mod.ts";
 import { type Bus, BusRequestError, ctlSubject, encodeEnvelope } from "../protocol/mod.ts";
-import { metricsActorConfigs } from "../sim/mod.ts";
+import { metricsActorConfigs } from "./demo.ts";
 
 /** What the hosts said to the settings sent per channel. */
 export interface MetricsSettingsResult {

@@ -1,32 +1,8 @@
 /**
- * The report of `troupe replay`, as text: the actors' replay (inputs, outputs, pace, a cut, dead
- * letters), what `--verify` found, the what-if of `--config --verify` (per kind, the incidents that
- * appeared and disappeared), and the shared sessions rebuilt.
+ * The report of an actors' replay as a person reads it: inputs, outputs and pace, where a cut
+ * recording ends, dead letters, and what a verification found (the first output that differs).
  */
-import type { Incident, OutputDiffReport, ReplayResult } from "../sim/mod.ts";
-import type { SessionReplayResult } from "../collab/mod.ts";
-
-/** The sessions as `--json` gives them: the rebuilt state by its length. */
-export function sessionsJson(sessions: SessionReplayResult[]) {
-  return sessions.map(({ state, ...s }) => ({ ...s, state_bytes: state.length }));
-}
-
-/** Prints each rebuilt session (a line each, or JSON); returns whether every one verified. */
-export function printSessions(sessions: SessionReplayResult[], json: boolean): boolean {
-  const ok = sessions.every((s) => s.verified === undefined || s.verified.ok);
-  if (json) console.log(JSON.stringify({ ok, sessions: sessionsJson(sessions) }));
-  else {
-    for (const s of sessions) {
-      const v = s.verified;
-      console.log(
-        `session ${s.session}: ${s.updates} updates, ${s.checkpoints} checkpoints, ` +
-          `${s.state.length} bytes rebuilt` +
-          (v === undefined ? "" : v.ok ? "; verified" : `; MISMATCH: ${v.problems.join("; ")}`),
-      );
-    }
-  }
-  return ok;
-}
+import type { ReplayResult } from "./recording/mod.ts";
 
 /** The lines of the human report of an actors' replay at `speed`. */
 export function replayReport(r: ReplayResult, speed: number): string[] {
@@ -169,51 +145,4 @@ function verifyLines(v: ReplayResult["verify"]): string[] {
     }
   }
   return lines;
-}
-
-/** Incidents listed per kind and direction, at most. */
-const INCIDENTS_SHOWN = 20;
-
-/** The lines of a what-if: per kind, the series and events compared, the incidents that moved. */
-export function whatIfReport(diff: OutputDiffReport): string[] {
-  const lines = [
-    diff.same
-      ? "troupe replay: what-if: the new settings change no output"
-      : "troupe replay: what-if, per kind (recorded -> with the new settings):",
-  ];
-  const n = (x: number) => x.toLocaleString("en-US");
-  for (const d of diff.kinds) {
-    const series = d.seriesKeys === 0
-      ? ""
-      : `per-sample outputs of ${n(d.seriesKeys)} ${d.seriesKeys === 1 ? "key" : "keys"}: ${
-        n(d.seriesSame)
-      } the same, ${n(d.seriesChanged.length)} changed${
-        d.seriesChanged.length
-          ? ` (${d.seriesChanged.slice(0, 8).join(", ")}${
-            d.seriesChanged.length > 8 ? ", ..." : ""
-          })`
-          : ""
-      }; `;
-    lines.push(
-      `  ${d.kind}: ${series}events ${n(d.eventsRecorded)} -> ${n(d.eventsReplayed)}: ` +
-        `${n(d.appeared.length)} appeared, ${n(d.disappeared.length)} disappeared, ` +
-        `${n(d.eventsChanged)} changed, ${n(d.eventsSame)} the same`,
-    );
-    for (const [sign, list] of [["+", d.appeared], ["-", d.disappeared]] as const) {
-      for (const i of list.slice(0, INCIDENTS_SHOWN)) {
-        lines.push(`    ${sign} ${describeIncident(i)}`);
-      }
-      if (list.length > INCIDENTS_SHOWN) {
-        lines.push(`    ${sign} ... and ${n(list.length - INCIDENTS_SHOWN)} more`);
-      }
-    }
-  }
-  return lines;
-}
-
-/** An incident that appeared or disappeared, on one line. */
-function describeIncident(i: Incident): string {
-  const score = i.score === undefined ? "" : ` score ${Number(i.score.toPrecision(3))}`;
-  const state = i.state === undefined ? "" : ` ${i.state}`;
-  return `${i.type} ${i.channel} at ${new Date(i.ts / 1000).toISOString()}${state}${score}`;
 }
