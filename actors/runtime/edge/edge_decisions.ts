@@ -174,9 +174,25 @@ export class EdgeDecisions {
   /** Journals that the input at `srcPos` on `subject` was dead-lettered for `reason` (nothing
    *  for an input without a source position: it is never delivered again). */
   deadLetter(srcPos: number, subject: string, reason: string): void {
-    if (srcPos <= 0) return;
+    void this.#dead1(srcPos, subject, reason);
+  }
+
+  /**
+   * As deadLetter, resolving once the decision outlives the process (a buffering journal has
+   * written it, any other has stored it): for a decision something else is removed on the strength
+   * of, such as a step overrun's file.
+   */
+  async deadLetterKept(srcPos: number, subject: string, reason: string): Promise<void> {
+    const r = this.#dead1(srcPos, subject, reason);
+    if (r === undefined) return;
+    if (typeof r === "number") this.#journal.writeOut?.();
+    else await r;
+  }
+
+  #dead1(srcPos: number, subject: string, reason: string): number | Promise<number> | undefined {
+    if (srcPos <= 0) return undefined;
     if (srcPos > this.#maxSrcPos) this.#maxSrcPos = srcPos;
-    this.#append({ kind: "dead", srcPos, subject, payload: utf8.encode(reason) });
+    return this.#append({ kind: "dead", srcPos, subject, payload: utf8.encode(reason) });
   }
 
   /** The edge's snapshot at its last journaled decision; resets `sinceSnapshot`. */
@@ -206,9 +222,11 @@ export class EdgeDecisions {
     set.add(pos);
   }
 
-  #append(record: InputRecord): void {
+  #append(record: InputRecord): number | Promise<number> {
     this.#sinceSnapshot++;
-    this.#track(this.#journal.append(this.stream, encodeInputRecord(record)));
+    const r = this.#journal.append(this.stream, encodeInputRecord(record));
+    this.#track(r);
+    return r;
   }
 
   /** Follows the position of a record appended to the edge's stream. */

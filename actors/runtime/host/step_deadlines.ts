@@ -35,7 +35,7 @@ export async function startStepDeadlines(
   mkdirSync(config.data_dir, { recursive: true });
   const file = join(config.data_dir, STEP_OVERRUN_FILE);
   const found = readStepOverrun(file, log);
-  const overrun = found && new StepOverrunSkip(found, file);
+  const overrun = found && new StepOverrunSkip(found, file, log);
   const deadlineMs = (kind: string) => stepDeadlineMs(config.supervision, kind);
   const watch = watchdog
     ? StepWatch.attach(watchdog, deadlineMs)

@@ -56,18 +56,21 @@ export interface OverrunLetters {
 
 /** Where that is journaled (the host's edge decisions). */
 export interface OverrunDecisions {
-  deadLetter(srcPos: number, subject: string, reason: string): void;
+  /** Resolves once the decision outlives the process. */
+  deadLetterKept(srcPos: number, subject: string, reason: string): Promise<void>;
 }
 
 /** The overrun a start found, until its input is skipped. */
 export class StepOverrunSkip {
   readonly overrun: StepOverrun;
   readonly #path: string;
+  readonly #log: (line: string) => void;
   #done = false;
 
-  constructor(overrun: StepOverrun, path: string) {
+  constructor(overrun: StepOverrun, path: string, log: (line: string) => void) {
     this.overrun = overrun;
     this.#path = path;
+    this.#log = log;
   }
 
   /** Whether the input is still to be skipped. */
@@ -102,6 +105,20 @@ export class StepOverrunSkip {
   }
 
   /**
+   * The skip is being journaled by `kept`: the input is no longer pending, and the file goes once
+   * the skip outlives the process, so that a host ended meanwhile (a `kill -9`) still finds the
+   * file and skips the input again, rather than apply it and spin.
+   */
+  #doneOnceKept(kept: Promise<void>): void {
+    this.#done = true;
+    kept.then(
+      () => rmSync(this.#path, { force: true }),
+      (err: Error) =>
+        this.#log(`${this.#path}: kept, as the skip could not be journaled: ${err.message}`),
+    );
+  }
+
+  /**
    * Takes a feed message at source position `srcPos` if it is the overrun's input, delivered
    * again: dead-lettered, the decision journaled. True when taken.
    */
@@ -113,8 +130,7 @@ export class StepOverrunSkip {
   ): boolean {
     if (this.#done || srcPos <= 0 || srcPos !== this.overrun.src_pos) return false;
     letters.deadLetter(msg, this.error(), this.overrun.stream);
-    decisions.deadLetter(srcPos, msg.subject, "deadline");
-    this.done();
+    this.#doneOnceKept(decisions.deadLetterKept(srcPos, msg.subject, "deadline"));
     return true;
   }
 }

@@ -89,7 +89,7 @@ test("recovery skips a journaled input whose step overran, dead-letters it, and 
       letters.push({ subject: m.subject, error: l.error, actor: l.actor });
     });
     // No snapshot (a store of its own): the journal's tail is recovered, as after a SIGKILL.
-    const second = host(new MemorySnapshotStore(), new StepOverrunSkip(found!, path));
+    const second = host(new MemorySnapshotStore(), new StepOverrunSkip(found!, path, () => {}));
     await second.start();
     await bus.flush();
     assert.equal(letters, [{
@@ -113,6 +113,55 @@ test("recovery skips a journaled input whose step overran, dead-letters it, and 
     assert.equal(third.instance("stats", "a")!.kernelState, state);
     assert.is(letters.length, 1);
     await third.stop();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("an overrun input delivered again: the file stays until its dead-letter decision is kept", async () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir.path, "step_overrun.json");
+    const overrun = {
+      stream: "stats/a",
+      kind: "stats",
+      key: "a",
+      pos: 7,
+      src_pos: 12,
+      elapsed_ms: 612,
+      deadline_ms: 500,
+    };
+    writeFileSync(path, JSON.stringify(overrun));
+    const skip = new StepOverrunSkip(readStepOverrun(path, () => {})!, path, () => {});
+    const letters: string[] = [];
+    let keep!: () => void;
+    const kept = new Promise<void>((resolve) => (keep = resolve));
+    const decided: Array<[number, string, string]> = [];
+    const decisions = {
+      deadLetterKept(srcPos: number, subject: string, reason: string) {
+        decided.push([srcPos, subject, reason]);
+        return kept;
+      },
+    };
+    const msg = {
+      subject: "troupe.feed.sd.a",
+      data: new Uint8Array(0),
+      headers: undefined,
+      reply: undefined,
+    };
+    const lettersOf = { deadLetter: (m: { subject: string }) => void letters.push(m.subject) };
+    assert.not.ok(skip.take(msg, 11, lettersOf, decisions), "another input is not taken");
+    assert.ok(skip.take(msg, 12, lettersOf, decisions));
+    assert.equal(letters, ["troupe.feed.sd.a"]);
+    assert.equal(decided, [[12, "troupe.feed.sd.a", "deadline"]]);
+    assert.not.ok(skip.pending);
+    assert.not.ok(skip.take(msg, 12, lettersOf, decisions), "taken once");
+    // A kill -9 now would find the file, and skip the input again on the next start.
+    assert.ok(existsSync(path), "the file stays while the decision is not kept");
+    keep();
+    await kept;
+    await new Promise((r) => setTimeout(r, 0));
+    assert.not.ok(existsSync(path), "the file goes once the decision is kept");
   } finally {
     dir.remove();
   }
