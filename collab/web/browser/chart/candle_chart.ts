@@ -26,6 +26,7 @@ import { OnScreen } from "./on_screen.ts";
 import { LIVE_MARGINS_CSS } from "./channel_chart.ts";
 import type { HistoryBars } from "../../../../protocol/mod.ts";
 import { type BarColumns, barsWithTail } from "./_bars_tail.ts";
+import { VALUE_AXIS } from "./_chart_options.ts";
 
 /** Bounds of a candle chart; `move_px_min` is the least move of its range (device pixels) that
  *  redraws it. */
@@ -130,7 +131,7 @@ export class CandleChart {
         series: [{}, { ...price }, { ...price }, { ...price }, { ...price }],
         // The line chart's time axis (steps, ticks and one-line UTC labels): uPlot's default
         // two-line labels put a date under the first tick, which ran into the next at 10 s ticks.
-        axes: [{ ...AXIS, ...TIME_AXIS }, { ...AXIS, size: 50 }],
+        axes: [{ ...AXIS, ...TIME_AXIS }, VALUE_AXIS],
         hooks: { draw: [(u) => drawCandles(u)] },
       },
       [[], [], [], [], []],

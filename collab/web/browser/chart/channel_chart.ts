@@ -229,9 +229,15 @@ export class ChannelChart {
     return nearestPoint(t, v, tS);
   }
 
-  /** Marks the card a market's (its candles came): its axis says `price` for want of a unit. */
+  /** Marks the card a market's (its candles came): its axis says `price` for want of a unit,
+   *  when its name is a symbol's. */
   setMarket(): void {
     this.#header.setMarket(this.unit);
+  }
+
+  /** What the value axis says: the unit, or `price` on a market's card without one. */
+  get axisUnit(): string {
+    return this.#header.axisUnit;
   }
 
   /** Shows `set` as the channel's unit (the session's), or the derived unit for undefined. */

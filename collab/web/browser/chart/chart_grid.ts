@@ -75,13 +75,13 @@ export class ChartGrid {
     if (!e) return undefined;
     const chart = e.chart;
     if (e.candles) return e.candles;
+    chart.setMarket();
     e.candles = new CandleChart(chart.card, chart.card.clientWidth - 18, {
       loop: this.#options.loop,
       line: chart,
       quote: chart.quote,
-      unit: chart.unit || "price",
+      unit: chart.axisUnit,
     });
-    chart.setMarket();
     return e.candles;
   }
 
