@@ -4,15 +4,20 @@
  * `charts_max`), each a ChannelChart with a CandleChart below once bars exist. The session
  * document's chart panels (`dashboard`) lay it out: a panel's channels get their cards at once,
  * titled with the panel's title, placed by its layout (row `y`, then column `x`; `w` grid columns
- * wide), before the channels no panel names, which follow by name: the order never depends on which
- * channel's data came first, so a reload shows the cards where they were. It also places
- * who-looks-where dots and the session's annotations on the cards.
+ * wide), before the channels no panel names. Those follow in the fleet's order (`ChannelIndex`:
+ * what is wrong now first, grouped by `instance` and `job` under a header each), or by name
+ * without an index: the order never depends on which channel's data came first. The fleet's order
+ * is taken again when an incident opens or ends, the labels or the filter change, and every
+ * ORDER_INTERVAL_MS for the scores, but not while the pointer is over the cards (a card does not
+ * move from under the hand reading it). The filter (the page's box) hides the cards it does not
+ * pass. It also places who-looks-where dots and the session's annotations on the cards.
  */
 import { CandleChart } from "./candle_chart.ts";
 import { IncidentLegend } from "./incident_legend.ts";
 import { HistoryHorizon } from "./history_horizon.ts";
 import { ChannelChart } from "./channel_chart.ts";
 import { byId, el } from "../dom.ts";
+import { type ChannelFilter, type ChannelIndex, GroupHeads, NO_FILTER } from "../fleet/mod.ts";
 import type { FrameLoop, LiveWorkerLink } from "../plot/mod.ts";
 import type { HistoryClient } from "../link/mod.ts";
 import type { Panel } from "../../../session/mod.ts";
@@ -20,6 +25,9 @@ import type { Incident } from "../../../../protocol/mod.ts";
 
 /** Bounds of the grid. */
 export const GRID_LIMITS = { charts_max: 64 } as const;
+
+/** How often the fleet's order is taken again for the scores, ms. */
+export const ORDER_INTERVAL_MS = 5_000;
 
 /** Options of a ChartGrid. */
 export interface ChartGridOptions {
@@ -33,6 +41,8 @@ export interface ChartGridOptions {
   history?: HistoryClient | undefined;
   /** Called with each card made (the layout controls add their buttons). */
   decorate?(chart: ChannelChart): void;
+  /** What orders and groups the cards no panel places (else they follow by name). */
+  index?: ChannelIndex | undefined;
 }
 
 interface Entry {
@@ -52,9 +62,20 @@ export class ChartGrid {
   /** The CSS order of the first card no panel places (the panels' cards come before). */
   #unplacedFrom = 0;
   #relayout = false;
+  readonly #heads = new GroupHeads(this.#root);
+  #filter: ChannelFilter = NO_FILTER;
+  /** Whether the pointer is over the cards (the periodic order waits until it leaves). */
+  #reading = false;
 
   constructor(options: ChartGridOptions) {
     this.#options = options;
+    if (options.index) {
+      this.#root.addEventListener("pointerenter", () => (this.#reading = true));
+      this.#root.addEventListener("pointerleave", () => (this.#reading = false));
+      setInterval(() => {
+        if (!this.#reading) this.reorder();
+      }, ORDER_INTERVAL_MS);
+    }
     addEventListener("resize", () => {
       for (const e of this.#entries.values()) {
         const w = e.chart.card.clientWidth - 18;
@@ -155,15 +176,40 @@ export class ChartGrid {
     });
   }
 
-  /** Orders the cards no panel places by channel name, after the panels' cards. */
+  /** Shows only the cards `filter` passes, in the fleet's order. */
+  setFilter(filter: ChannelFilter): void {
+    this.#filter = filter;
+    this.reorder();
+  }
+
+  /** Takes the fleet's order again (the index's facts changed). */
+  reorder(): void {
+    this.#orderUnplaced();
+  }
+
+  /**
+   * Orders the cards no panel places after the panels' cards: by the index's groups and order,
+   * else by channel name; hides the cards the filter does not pass (and those their panel hides).
+   */
   #orderUnplaced(): void {
-    const names = [...this.#entries.keys()].filter((c) =>
+    const unplaced = [...this.#entries.keys()].filter((c) =>
       !this.#entries.get(c)!.chart.card.dataset.panel
-    )
-      .sort();
-    names.forEach((c, i) => {
-      this.#entries.get(c)!.chart.card.style.order = String(this.#unplacedFrom + i);
-    });
+    );
+    const index = this.#options.index;
+    const orders = index
+      ? this.#heads.place(index.order(this.#filter, unplaced), this.#unplacedFrom)
+      : new Map(unplaced.sort().map((c, i) => [c, this.#unplacedFrom + i]));
+    for (const [channel, e] of this.#entries) {
+      const card = e.chart.card, order = orders.get(channel);
+      if (order !== undefined) card.style.order = String(order);
+      const passes = this.#filter.matches(channel, index?.labels(channel));
+      card.hidden = card.dataset.panelHidden === "1" || !passes;
+    }
+  }
+
+  /** The channels whose cards the filter shows, in the order shown (the tests read it). */
+  shown(): string[] {
+    return this.order().filter((c) => !c.hidden).map((c) => c.channel);
   }
 
   /** Replaces the annotations drawn on the charts. */
@@ -216,7 +262,7 @@ export class ChartGrid {
       if (at) card.style.order = String(at.order);
       card.style.gridColumn = at && at.span > 1 ? `span ${at.span}` : "";
       card.dataset.panel = at ? "1" : "";
-      card.hidden = at?.hidden === true;
+      card.dataset.panelHidden = at?.hidden === true ? "1" : "";
       e.chart.setTitle(at?.title);
     }
     this.#orderUnplaced();
