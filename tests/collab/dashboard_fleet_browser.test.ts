@@ -49,7 +49,11 @@ const SERIES = [MEM, NET, LOAD_A, LOAD_B, INFO_B];
 
 interface PageTroupe {
   troupe: {
-    grid: { shown(): string[]; chart(c: string): { points: number } | undefined };
+    grid: {
+      shown(): string[];
+      channels(): string[];
+      chart(c: string): { points: number } | undefined;
+    };
   };
 }
 
@@ -232,6 +236,56 @@ test("grouped by instance and job, worst first; the filter; units; axes; inciden
     }
   } finally {
     await book.close();
+    await page.close();
+    await dash.close();
+  }
+});
+
+test("of more channels than cards, the worst have the cards; an incident brings one in", async () => {
+  const dash = await openDashboard({ name: "fleet-cap" });
+  const page = await dash.open();
+  try {
+    // 80 channels of one job, channel k's newest sample k/10 band widths off: the 64 cards are
+    // those of channels 16 to 79, worst first.
+    const name = (k: number) => `h${String(k).padStart(2, "0")}-node_load1`;
+    for (let k = 0; k < 80; k++) publishLine(dash, name(k), 1, 1, k / 10);
+    await dash.bus.flush();
+    const top = Array.from({ length: 64 }, (_, i) => name(79 - i));
+    await until(page, "the 64 worst channels, worst first", top);
+    assert.equal(
+      (await page.evaluate(() => (globalThis as unknown as PageTroupe).troupe.grid.channels()))
+        .length,
+      64,
+    );
+    assert.match(
+      (await page.textContent(".filter-count")) ?? "",
+      "80 channels, the first 64 drawn",
+    );
+    dash.bus.publish(
+      incidentSubject("anomaly"),
+      encodeIncident({ id: "cap-inc", src: "test", ts: Date.now() * 1000 }, {
+        ...incidentOn(name(0)),
+        members: [incidentOn(name(0)).members[0]!],
+      }),
+    );
+    await dash.bus.flush();
+    await until(page, "channel 0's open incident gives it a card, first; 16 loses its own", [
+      name(0),
+      ...top.slice(0, 63),
+    ]);
+    assert.ok(!(await page.$(`.card[data-channel="${name(16)}"]`)), "channel 16's card is gone");
+    // The card made for channel 0 starts from the 200 samples the page kept of it.
+    assert.is(
+      await page.evaluate(
+        (c) => (globalThis as unknown as PageTroupe).troupe.grid.chart(c)?.points,
+        name(0),
+      ),
+      200,
+    );
+    // The filter chooses among all 80, not among the cards.
+    await page.fill("#channel-filter", "h1");
+    await until(page, "channels 10 to 19", Array.from({ length: 10 }, (_, i) => name(19 - i)));
+  } finally {
     await page.close();
     await dash.close();
   }

@@ -56,9 +56,10 @@ export class LiveRouter {
     if (subject.startsWith(ANOMALY_PREFIX)) {
       const n = this.#reader.read(data);
       if (n >= 0) {
-        const key = anomalyKey(subject);
+        // The chart first: a card made now starts from the index's tail, without these.
+        const key = anomalyKey(subject), chart = this.#targets.grid.chart(key);
         this.#targets.index?.sampled(key, this.#reader.columns, n);
-        return this.#targets.grid.chart(key)?.append(this.#reader.columns, n);
+        return chart?.append(this.#reader.columns, n);
       }
     }
     let env: Envelope;

@@ -248,6 +248,7 @@ function buildViews(
   const index = new ChannelIndex();
   const grid: ChartGrid = new ChartGrid({
     index,
+    onOrder: () => filter.count(),
     decorate: (chart) => (layoutControls.decorate(chart), unitControls.decorate(chart)),
     loop,
     mode: params.mode,

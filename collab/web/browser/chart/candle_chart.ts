@@ -74,6 +74,7 @@ const AXIS = { stroke: "#8a96a3", grid: { stroke: "#2a323c", width: 1 }, ticks: 
 export class CandleChart {
   readonly #ring = new SeriesRing(5, CANDLE_LIMITS.bars);
   readonly #plot: uPlot;
+  #disposed = false;
   readonly #loop: FrameLoop;
   readonly #one = [
     new Float64Array(1),
@@ -146,6 +147,7 @@ export class CandleChart {
    * again.
    */
   add(size: string, bar: Bar): void {
+    if (this.#disposed) return;
     const pick = this.#seeBar(size, bar.t);
     if (pick !== this.size) {
       this.#ring.clear();
@@ -225,7 +227,15 @@ export class CandleChart {
     return !(by < CANDLE_LIMITS.move_px_min);
   }
 
+  /** Frees the strip's plot and stops watching it (its card is taken off the page). */
+  dispose(): void {
+    this.#disposed = true;
+    this.#screen.stop();
+    this.#plot.destroy();
+  }
+
   flush(): void {
+    if (this.#disposed) return;
     if (!this.#screen.on && this.draws > 0) return;
     const r = this.#ring;
     const got = this.#options.line?.xRange();

@@ -10,7 +10,14 @@
  * is taken again when an incident opens or ends, the labels or the filter change, and every
  * ORDER_INTERVAL_MS for the scores, but not while the pointer is over the cards (a card does not
  * move from under the hand reading it). The filter (the page's box) hides the cards it does not
- * pass. It also places who-looks-where dots and the session's annotations on the cards.
+ * pass. Cards are made as channels' data first comes while there is room; once the grid is full,
+ * with an index, which channels have a card follows the order: the first `charts_max` channels
+ * the filter passes (the panels' cards counted in), the worst first, so that of a fleet's
+ * thousands of series the ones in trouble are drawn and the rest cost a score each; a card that
+ * falls out to make room is taken off the page (unless it is focused, pinned to a range, or its
+ * live view is drawn by the worker, which cannot free one), and one that comes in starts from the
+ * last samples the index kept of it. It also places who-looks-where dots and the session's
+ * annotations on the cards.
  */
 import { CandleChart } from "./candle_chart.ts";
 import { IncidentLegend } from "./incident_legend.ts";
@@ -28,6 +35,8 @@ export const GRID_LIMITS = { charts_max: 64 } as const;
 
 /** How often the fleet's order is taken again for the scores, ms. */
 export const ORDER_INTERVAL_MS = 5_000;
+/** How soon the order is taken after a channel not seen before sends its first samples, ms. */
+export const ORDER_SOON_MS = 200;
 
 /** Options of a ChartGrid. */
 export interface ChartGridOptions {
@@ -43,6 +52,8 @@ export interface ChartGridOptions {
   decorate?(chart: ChannelChart): void;
   /** What orders and groups the cards no panel places (else they follow by name). */
   index?: ChannelIndex | undefined;
+  /** Called after the fleet's order was taken (the filter box's count). */
+  onOrder?(): void;
 }
 
 interface Entry {
@@ -66,6 +77,11 @@ export class ChartGrid {
   #filter: ChannelFilter = NO_FILTER;
   /** Whether the pointer is over the cards (the periodic order waits until it leaves). */
   #reading = false;
+  /** The channels that may have a card (with an index, once it ordered them; else any). */
+  #wanted: Set<string> | undefined;
+  /** Channels the index knew when the order was last taken, and whether one is due soon. */
+  #known = 0;
+  #soon = false;
 
   constructor(options: ChartGridOptions) {
     this.#options = options;
@@ -111,9 +127,13 @@ export class ChartGrid {
     return [...this.#entries.keys()];
   }
 
-  #entry(channel: string): Entry | undefined {
+  #entry(channel: string, force = false): Entry | undefined {
     let e = this.#entries.get(channel);
-    if (e || this.#entries.size >= GRID_LIMITS.charts_max) return e;
+    if (e) return e;
+    // Full: a channel the order wants gets a card when it is taken again (`#choose`).
+    if (this.#entries.size >= GRID_LIMITS.charts_max) {
+      return force || this.#wanted?.has(channel) ? undefined : this.#unseen(channel);
+    }
     const chart = new ChannelChart(this.#root, {
       channel,
       loop: this.#options.loop,
@@ -143,6 +163,9 @@ export class ChartGrid {
     chart.card.querySelector(".plot")!.after(horizon.element, legend.element);
     e = { chart, candles: undefined, legend, horizon };
     this.#entries.set(channel, e);
+    // A channel that rose in the order starts from the samples the index kept of it.
+    const tail = this.#options.index?.tail(channel);
+    if (tail) chart.append(tail, tail[0]!.length);
     // The card's width, as its candles below it take: one time axis, pixel for pixel.
     const w = chart.card.clientWidth - 18;
     if (w > 0 && Math.abs(w - chart.width) > 2) chart.resize(w);
@@ -184,7 +207,57 @@ export class ChartGrid {
 
   /** Takes the fleet's order again (the index's facts changed). */
   reorder(): void {
+    const index = this.#options.index;
+    if (index) this.#choose(index);
     this.#orderUnplaced();
+    this.#options.onOrder?.();
+  }
+
+  /** A channel without a card sent samples: a new one has the order taken soon. */
+  #unseen(channel: string): undefined {
+    const index = this.#options.index;
+    if (this.#soon || !index) return undefined;
+    if (index.size === this.#known && index.knows(channel)) return undefined;
+    this.#soon = true;
+    setTimeout(() => {
+      this.#soon = false;
+      this.reorder();
+    }, ORDER_SOON_MS);
+    return undefined;
+  }
+
+  /**
+   * Gives cards to the first channels of the fleet's order (the filter applied) as room allows:
+   * when there is too little, the cards of channels it does not want make room, those furthest
+   * down the order (unfiltered) first (`ChartGrid`'s note says which stay). A card the filter
+   * hides keeps its samples while there is room.
+   */
+  #choose(index: ChannelIndex): void {
+    this.#known = index.size;
+    const placed = [...this.#entries.values()].filter((e) => e.chart.card.dataset.panel).length;
+    const room = GRID_LIMITS.charts_max - placed;
+    const wanted = new Set<string>();
+    for (const g of index.order(this.#filter)) {
+      for (const c of g.channels) if (wanted.size < room) wanted.add(c);
+    }
+    this.#wanted = wanted;
+    const missing = [...wanted].filter((c) => !this.#entries.has(c)).length;
+    let need = missing - (GRID_LIMITS.charts_max - this.#entries.size);
+    if (need > 0 && !this.#options.worker) {
+      const rank = new Map<string, number>();
+      for (const g of index.order(NO_FILTER)) for (const c of g.channels) rank.set(c, rank.size);
+      const spare = [...this.#entries].filter(([c, e]) =>
+        !wanted.has(c) && !e.chart.card.dataset.panel &&
+        !e.chart.card.classList.contains("focused") && e.chart.source === "live"
+      ).sort(([a], [b]) => (rank.get(b) ?? Infinity) - (rank.get(a) ?? Infinity));
+      for (const [channel, e] of spare) {
+        if (need-- <= 0) break;
+        e.chart.dispose();
+        e.candles?.dispose();
+        this.#entries.delete(channel);
+      }
+    }
+    for (const c of wanted) this.#entry(c);
   }
 
   /**
@@ -210,6 +283,15 @@ export class ChartGrid {
   /** The channels whose cards the filter shows, in the order shown (the tests read it). */
   shown(): string[] {
     return this.order().filter((c) => !c.hidden).map((c) => c.channel);
+  }
+
+  /** How many channels the filter passes of how many known (the cards' channels without an
+   *  index). */
+  counts(): { passing: number; known: number } {
+    const index = this.#options.index;
+    const all = index ? index.channels() : this.channels();
+    const passing = all.filter((c) => this.#filter.matches(c, index?.labels(c))).length;
+    return { passing, known: all.length };
   }
 
   /** Replaces the annotations drawn on the charts. */
@@ -254,7 +336,7 @@ export class ChartGrid {
         }
       })
     );
-    for (const c of placed.keys()) this.#entry(c);
+    for (const c of placed.keys()) this.#entry(c, true);
     this.#unplacedFrom = charts.length * 100;
     for (const [channel, e] of this.#entries) {
       const at = placed.get(channel);
@@ -284,7 +366,7 @@ export class ChartGrid {
    */
   focus(channel: string, tMs: number, incident?: Incident): void {
     for (const e of this.#entries.values()) e.chart.card.classList.remove("focused");
-    const e = this.#entry(channel);
+    const e = this.#entry(channel, true);
     e?.chart.focus(tMs, incident);
     e?.legend.focus(incident);
   }

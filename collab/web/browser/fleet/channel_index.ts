@@ -5,20 +5,32 @@
  * actor's columns as they arrive: the newest sample's distance from the expected value in half
  * band widths (`|value - expected| / (upper - expected)`), 1 at the band's edge, which is how far
  * out of the ordinary the channel is now, on one scale for every channel whatever its unit.
+ * It also keeps each channel's last TAIL points (of the first `tails_max` channels), so that a
+ * card the grid makes for a channel that rose in the order starts with its recent line rather
+ * than empty until its next samples (a scrape every 15 s is a long wait).
  */
 import type { Incident } from "../../../../protocol/mod.ts";
 import type { Label } from "../../../../protocol/prometheus/mod.ts";
 import { type ChannelGroup, orderChannels } from "./order_channels.ts";
 import type { ChannelFilter } from "./channel_filter.ts";
 import { groupKey } from "./series_name.ts";
+import { SeriesRing } from "../plot/mod.ts";
 
-/** Bounds of the index. */
-export const CHANNEL_INDEX_LIMITS = { channels_max: 100_000 } as const;
+/** Bounds of the index: channels known, channels with a tail kept, and a tail's points. */
+export const CHANNEL_INDEX_LIMITS = {
+  channels_max: 100_000,
+  tails_max: 4096,
+  tail_points: 240,
+} as const;
+
+/** Columns a tail keeps: t (seconds), value, expected, lower, upper. */
+const TAIL_COLUMNS = 5;
 
 /** Every channel's labels, score and open incidents. */
 export class ChannelIndex {
   readonly #labels = new Map<string, readonly Label[]>();
   readonly #scores = new Map<string, number>();
+  readonly #tails = new Map<string, SeriesRing>();
   /** Open incidents by id: each member's channel and its peak severity in the incident. */
   readonly #open = new Map<string, Array<{ channel: string; severity: number }>>();
 
@@ -27,6 +39,11 @@ export class ChannelIndex {
     const all = new Set([...this.#labels.keys(), ...this.#scores.keys()]);
     for (const o of this.#open.values()) for (const m of o) all.add(m.channel);
     return [...all];
+  }
+
+  /** Channels that sent samples (a new one changes it). */
+  get size(): number {
+    return this.#scores.size;
   }
 
   /** Takes the channel record's labels (what the server answered, whole). */
@@ -48,10 +65,38 @@ export class ChannelIndex {
     if (!this.#scores.has(channel) && this.#scores.size >= CHANNEL_INDEX_LIMITS.channels_max) {
       return;
     }
+    let tail = this.#tails.get(channel);
+    if (!tail && this.#tails.size < CHANNEL_INDEX_LIMITS.tails_max) {
+      this.#tails.set(
+        channel,
+        tail = new SeriesRing(TAIL_COLUMNS, CHANNEL_INDEX_LIMITS.tail_points),
+      );
+    }
+    tail?.append(
+      cols,
+      Math.max(0, n - CHANNEL_INDEX_LIMITS.tail_points),
+      Math.min(n, CHANNEL_INDEX_LIMITS.tail_points),
+      1e-6,
+    );
     const v = cols[1]![n - 1]!, expected = cols[2]![n - 1]!, upper = cols[4]![n - 1]!;
     const half = upper - expected;
     const score = half > 0 ? Math.abs(v - expected) / half : v === expected ? 0 : Infinity;
     this.#scores.set(channel, Number.isNaN(score) ? 0 : score);
+  }
+
+  /** Whether `channel` sent samples. */
+  knows(channel: string): boolean {
+    return this.#scores.has(channel);
+  }
+
+  /** The last points kept of `channel`, as the anomaly actor's columns come (t in µs), or
+   *  undefined with none kept. */
+  tail(channel: string): Float64Array[] | undefined {
+    const ring = this.#tails.get(channel);
+    if (!ring || ring.length === 0) return undefined;
+    const cols = Array.from({ length: TAIL_COLUMNS }, (_, c) => ring.view(c).slice());
+    for (let i = 0; i < cols[0]!.length; i++) cols[0]![i]! *= 1e6;
+    return cols;
   }
 
   /** The latest score of `channel`, NaN before its first sample. */

@@ -4,7 +4,7 @@
  * the user types (after a pause of FILTER_PAUSE_MS, so a fleet's grid is not ordered once a key).
  * A filter that does not parse is said beside the box, with the character and what was expected,
  * and the cards stay as the last good filter left them; `Escape` clears it. It says how many
- * cards it shows of how many.
+ * channels pass it of how many are known, and how many of those have cards.
  */
 import { ProtocolError } from "../../../../protocol/mod.ts";
 import { type ChannelFilter, parseChannelFilter } from "../fleet/mod.ts";
@@ -16,9 +16,10 @@ export const FILTER_PAUSE_MS = 150;
 /** What the box filters. */
 export interface FilterTarget {
   setFilter(filter: ChannelFilter): void;
-  /** The cards shown and all cards (for the count beside the box). */
+  /** The cards shown (for the count beside the box). */
   shown(): string[];
-  channels(): string[];
+  /** Channels the filter passes, of how many are known. */
+  counts(): { passing: number; known: number };
 }
 
 /** The filter box, in `parent`. */
@@ -72,9 +73,10 @@ export class FilterBox {
     this.count();
   }
 
-  /** Says how many cards are shown of how many. */
+  /** Says how many channels pass of how many, and how many of them have cards. */
   count(): void {
-    const all = this.#target.channels().length, shown = this.#target.shown().length;
-    this.#count.textContent = shown === all ? "" : `${shown} of ${all} shown`;
+    const { passing, known } = this.#target.counts(), cards = this.#target.shown().length;
+    const of = passing === known ? `${known} channels` : `${passing} of ${known} channels`;
+    this.#count.textContent = cards < passing ? `${of}, the first ${cards} drawn` : of;
   }
 }
