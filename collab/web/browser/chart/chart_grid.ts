@@ -24,7 +24,13 @@ import { IncidentLegend } from "./incident_legend.ts";
 import { HistoryHorizon } from "./history_horizon.ts";
 import { ChannelChart } from "./channel_chart.ts";
 import { byId, el } from "../dom.ts";
-import { type ChannelFilter, type ChannelIndex, GroupHeads, NO_FILTER } from "../fleet/mod.ts";
+import {
+  type ChannelFilter,
+  type ChannelIndex,
+  GroupHeads,
+  NO_FILTER,
+  setOrder,
+} from "../fleet/mod.ts";
 import type { FrameLoop, LiveWorkerLink } from "../plot/mod.ts";
 import type { HistoryClient } from "../link/mod.ts";
 import type { Panel } from "../../../session/mod.ts";
@@ -229,8 +235,9 @@ export class ChartGrid {
   /**
    * Gives cards to the first channels of the fleet's order (the filter applied) as room allows:
    * when there is too little, the cards of channels it does not want make room, those furthest
-   * down the order (unfiltered) first (`ChartGrid`'s note says which stay). A card the filter
-   * hides keeps its samples while there is room.
+   * down the order (unfiltered) first (`ChartGrid`'s note says which stay), for a channel that
+   * is wrong now or that the filter asks for. A card the filter hides keeps its samples while
+   * there is room.
    */
   #choose(index: ChannelIndex): void {
     this.#known = index.size;
@@ -241,23 +248,34 @@ export class ChartGrid {
       for (const c of g.channels) if (wanted.size < room) wanted.add(c);
     }
     this.#wanted = wanted;
-    const missing = [...wanted].filter((c) => !this.#entries.has(c)).length;
-    let need = missing - (GRID_LIMITS.charts_max - this.#entries.size);
-    if (need > 0 && !this.#options.worker) {
-      const rank = new Map<string, number>();
-      for (const g of index.order(NO_FILTER)) for (const c of g.channels) rank.set(c, rank.size);
-      const spare = [...this.#entries].filter(([c, e]) =>
-        !wanted.has(c) && !e.chart.card.dataset.panel &&
-        !e.chart.card.classList.contains("focused") && e.chart.source === "live"
-      ).sort(([a], [b]) => (rank.get(b) ?? Infinity) - (rank.get(a) ?? Infinity));
-      for (const [channel, e] of spare) {
-        if (need-- <= 0) break;
+    const spare = this.#options.worker ? [] : this.#spare(index, wanted);
+    // A channel takes a card from one the order no longer wants only when something is wrong
+    // with it (an open incident, a sample out of its band) or the filter asks for it: the cards
+    // do not change hands as in-band scores wander.
+    const filtered = this.#filter !== NO_FILTER;
+    for (const c of wanted) {
+      if (this.#entries.has(c)) continue;
+      if (this.#entries.size >= GRID_LIMITS.charts_max) {
+        if (!filtered && !index.wrong(c)) continue;
+        const victim = spare.pop();
+        if (!victim) break;
+        const e = this.#entries.get(victim)!;
         e.chart.dispose();
         e.candles?.dispose();
-        this.#entries.delete(channel);
+        this.#entries.delete(victim);
       }
+      this.#entry(c);
     }
-    for (const c of wanted) this.#entry(c);
+  }
+
+  /** The cards the order does not want that may be taken off, the furthest down it last. */
+  #spare(index: ChannelIndex, wanted: Set<string>): string[] {
+    const rank = new Map<string, number>();
+    for (const g of index.order(NO_FILTER)) for (const c of g.channels) rank.set(c, rank.size);
+    return [...this.#entries].filter(([c, e]) =>
+      !wanted.has(c) && !e.chart.card.dataset.panel &&
+      !e.chart.card.classList.contains("focused") && e.chart.source === "live"
+    ).map(([c]) => c).sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity));
   }
 
   /**
@@ -274,9 +292,10 @@ export class ChartGrid {
       : new Map(unplaced.sort().map((c, i) => [c, this.#unplacedFrom + i]));
     for (const [channel, e] of this.#entries) {
       const card = e.chart.card, order = orders.get(channel);
-      if (order !== undefined) card.style.order = String(order);
+      if (order !== undefined) setOrder(card, order);
       const passes = this.#filter.matches(channel, index?.labels(channel));
-      card.hidden = card.dataset.panelHidden === "1" || !passes;
+      const hidden = card.dataset.panelHidden === "1" || !passes;
+      if (card.hidden !== hidden) card.hidden = hidden;
     }
   }
 

@@ -99,6 +99,14 @@ export class ChannelIndex {
     return cols;
   }
 
+  /** Whether something is wrong with `channel` now: an open incident, or its newest sample
+   *  outside its band (a score of 1 or more). */
+  wrong(channel: string): boolean {
+    if (this.score(channel) >= 1) return true;
+    for (const o of this.#open.values()) if (o.some((m) => m.channel === channel)) return true;
+    return false;
+  }
+
   /** The latest score of `channel`, NaN before its first sample. */
   score(channel: string): number {
     return this.#scores.get(channel) ?? NaN;

@@ -34,11 +34,12 @@ export class GroupHeads {
       if (headed) {
         seen.add(g.group);
         const head = this.#head(g.group);
-        head.style.order = String(n++);
+        // Written only when changed: each write lays the grid of cards out again.
+        setOrder(head, n++);
         const open = g.open > 0 ? ` · ${g.open} with an open incident` : "";
-        const count = `${g.channels.length} series${open}`;
-        head.querySelector(".count")!.textContent = count;
-        head.classList.toggle("open", g.open > 0);
+        const count = `${g.channels.length} series${open}`, counter = head.querySelector(".count")!;
+        if (counter.textContent !== count) counter.textContent = count;
+        if (head.classList.contains("open") !== g.open > 0) head.classList.toggle("open");
       }
       for (const c of g.channels) orders.set(c, n++);
     }
@@ -63,4 +64,10 @@ export class GroupHeads {
     this.#root.append(head);
     return head;
   }
+}
+
+/** Sets `element`'s CSS order to `order` unless it has it (a write costs a layout). */
+export function setOrder(element: HTMLElement, order: number): void {
+  const value = String(order);
+  if (element.style.order !== value) element.style.order = value;
 }

@@ -6,5 +6,5 @@
 export { CHANNEL_INDEX_LIMITS, ChannelIndex } from "./channel_index.ts";
 export { type ChannelFilter, NO_FILTER, parseChannelFilter } from "./channel_filter.ts";
 export { type ChannelFacts, type ChannelGroup, orderChannels } from "./order_channels.ts";
-export { GroupHeads, UNGROUPED_TITLE } from "./group_heads.ts";
+export { GroupHeads, setOrder, UNGROUPED_TITLE } from "./group_heads.ts";
 export { groupKey, seriesName } from "./series_name.ts";
