@@ -32,16 +32,30 @@ export interface Settings {
   allVisible: boolean;
   /** Bars fed with the samples, the same to every page (rows named `..._bars`). */
   bars: boolean;
+  /** Labelled channels of the fleet pages (0: none), their prefill, rounds and rate. */
+  fleet: number;
+  fleetPrefill: number;
+  fleetUpdates: number;
+  fleetRate: number;
 }
 
 /** The dashboard bench's settings, read from its arguments. */
 export function dashboardSettings(args: string[]): Settings {
-  const { modes, "chromium-flags": flags, "all-visible": allVisible, bars, ...v } = readOptions(
-    args,
-    DASHBOARD_OPTIONS,
-  );
+  const {
+    modes,
+    "chromium-flags": flags,
+    "all-visible": allVisible,
+    bars,
+    "fleet-prefill": fleetPrefill,
+    "fleet-updates": fleetUpdates,
+    "fleet-rate": fleetRate,
+    ...v
+  } = readOptions(args, DASHBOARD_OPTIONS);
   return {
     ...v,
+    fleetPrefill,
+    fleetUpdates,
+    fleetRate,
     modes: modesOption(modes),
     chromiumFlags: chromiumFlagsOption(flags),
     allVisible,
@@ -142,6 +156,31 @@ export const DASHBOARD_OPTIONS = {
       "floor's page holds the same strips and drives only its live views); the rows are then " +
       "named ..._bars",
     flag: true,
+  },
+  fleet: {
+    help: "labelled channels (instance, job) of the fleet pages, measured against the same " +
+      "page over 16 in each round: fleet_first_draw_ms and fleet_frame_ms_p99 (0: not run)",
+    arg: "N",
+    default: 2000,
+    number: { min: 0, max: 20_000, integer: true },
+  },
+  "fleet-prefill": {
+    help: "points each fleet channel holds before its page opens",
+    arg: "N",
+    default: 120,
+    number: { min: 1, max: 2000, integer: true },
+  },
+  "fleet-updates": {
+    help: "rounds of one frame per fleet channel measured per page",
+    arg: "N",
+    default: 20,
+    number: { min: 5, integer: true },
+  },
+  "fleet-rate": {
+    help: "fleet rounds a second",
+    arg: "R",
+    default: 1,
+    number: { min: 0.1, max: 10 },
   },
   "chromium-flags": {
     help: "diagnostic: Chromium switches added to the charter's (space-separated, " +

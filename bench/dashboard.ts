@@ -42,6 +42,11 @@
  * cards do); the floor's page holds the same strips and, as with everything else, drives only its
  * live views. The frame rows are then named `..._bars`.
  *
+ * `fleet_first_draw_ms` and `fleet_frame_ms_p99` (the bars: first draw <= 2 s, frame p99 within
+ * 1.3x of the 16-channel figure): a page over `--fleet` labelled channels (2,000) against the
+ * same page over 16, each round, each on a nats-server and collab server of its own
+ * (`_dashboard_fleet.ts`); the baseline is the 16-channel page's figure of the same run.
+ *
  * Both run in the same Chromium, alternated `--rounds` times (troupe, baseline, troupe, ...); each
  * figure is the median over rounds of that round's percentile, and the ranges are logged.
  */
@@ -56,6 +61,7 @@ import { floorFrames } from "./_dashboard_floor.ts";
 import { cardsShown } from "./_dashboard_on_screen.ts";
 import { Figures, type RoundTimes } from "./_dashboard_figures.ts";
 import { firstDrawMs } from "./_dashboard_first_draw.ts";
+import { type FleetFigures, fleetFigures } from "./_dashboard_fleet.ts";
 import { type Published, Series } from "./_dashboard_series.ts";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
@@ -344,9 +350,10 @@ async function measureRounds(
   s: Settings,
   env: Env,
   log: (line: string) => void,
-): Promise<{ results: Map<Mode, Figures>; firstDraws: number[] }> {
+): Promise<{ results: Map<Mode, Figures>; firstDraws: number[]; fleets: Fleets }> {
   const results = new Map<Mode, Figures>(s.modes.map((m) => [m, new Figures()]));
   const firstDraws: number[] = [];
+  const fleets: Fleets = { few: [], many: [] };
   const feeds = new Map<string, Series>();
   const frame = (channel: string, n: number) => {
     let x = feeds.get(channel);
@@ -368,10 +375,64 @@ async function measureRounds(
       const r = await runMode(mode, s, { ...env, round });
       log(`round ${round + 1} ${mode}: ${results.get(mode)!.add(r, s.charts)}`);
     }
+    if (s.fleet > 0) await measureFleets(s, { ...env, round }, fleets, log);
   }
   for (const [mode, f] of results) log(`${mode}: ${f.summary(s.rounds)}`);
   log(`first draw: ${firstDraws.map((x) => x.toFixed(0)).join(", ")} ms`);
-  return { results, firstDraws };
+  return { results, firstDraws, fleets };
+}
+
+/** The fleet pages' figures of each round: over FLEET_FEW channels, and over `--fleet`. */
+interface Fleets {
+  few: FleetFigures[];
+  many: FleetFigures[];
+}
+
+/** The channels of the fleet figures' baseline page: today's 16 cards. */
+const FLEET_FEW = 16;
+
+/** One round's fleet pages, few then many, logged. */
+async function measureFleets(
+  s: Settings,
+  env: Env & { round: number },
+  fleets: Fleets,
+  log: (line: string) => void,
+): Promise<void> {
+  for (const [n, list] of [[FLEET_FEW, fleets.few], [s.fleet, fleets.many]] as const) {
+    const f = await fleetFigures(join(env.dir, `fleet-${env.round}-${n}`), {
+      browser: env.browser,
+      channels: n,
+      prefill: s.fleetPrefill,
+      points: s.points,
+      updates: s.fleetUpdates,
+      rate: s.fleetRate,
+    });
+    list.push(f);
+    log(
+      `round ${env.round + 1} fleet of ${n}: first draw ${f.firstDrawMs.toFixed(0)} ms, ` +
+        `frame p99 ${f.frameMsP99.toFixed(2)} ms over ${f.frames} frames, ${f.cards} cards; ` +
+        `${f.messages} messages, ${f.messageMsMean.toFixed(3)} ms each`,
+    );
+  }
+}
+
+/** The fleet rows: `--fleet` channels' figures over FLEET_FEW's (none when not run). */
+function fleetRows(fleets: Fleets): BenchRow[] {
+  if (fleets.many.length === 0) return [];
+  const figure = (list: FleetFigures[], of: (f: FleetFigures) => number) => median(list.map(of));
+  return ([
+    ["fleet_first_draw_ms", (f: FleetFigures) => f.firstDrawMs],
+    ["fleet_frame_ms_p99", (f: FleetFigures) => f.frameMsP99],
+  ] as const).map(([metric, of]) =>
+    row({
+      bench: NAME,
+      metric,
+      unit: "ms",
+      troupe: figure(fleets.many, of),
+      baseline: figure(fleets.few, of),
+      better: "lower",
+    })
+  );
 }
 
 /** The table's rows: the frame rows (the bar's over the floor, and over naive) and first draw. */
@@ -440,8 +501,8 @@ export const benchmark: Benchmark = {
         nowMs: Date.now(),
       });
       const env = { nats: nats.url, dir: dir.path, port: collab.server.port, token, bus, browser };
-      const { results, firstDraws } = await measureRounds(s, env, context.log);
-      return dashboardRows(s, results, firstDraws);
+      const { results, firstDraws, fleets } = await measureRounds(s, env, context.log);
+      return [...dashboardRows(s, results, firstDraws), ...fleetRows(fleets)];
     } finally {
       await browser.cleanup();
       await bus.close();

@@ -144,6 +144,7 @@ export class CollabServer {
       this.#dashboard = dashboardHttp({
         keyring: options.keyring,
         scanUrl: options.scanUrl,
+        bus: options.bus,
         now: this.#now,
       });
     }
@@ -263,6 +264,7 @@ export class CollabServer {
     this.#antiEntropy?.stop();
     for (const c of this.#conns) c.ws.close(1001, "server shutting down");
     await this.#options.stream?.close();
+    await this.#dashboard?.close();
     await this.#rooms.unloadAll();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     for (const c of this.#conns) c.ws.terminate();

@@ -1,12 +1,14 @@
 /**
  * The collab server's web pages: the dashboard at `/` (its HTML shell, `/dashboard.js`, the
- * live-plot worker's `/dashboard_worker.js` and `/dashboard.css` from the in-memory bundle) and the
- * `/api/*` proxy to the scan service. One function the server calls for each plain HTTP request it
- * does not answer itself.
+ * live-plot worker's `/dashboard_worker.js` and `/dashboard.css` from the in-memory bundle), the
+ * channels' labels it groups its cards by (`/channels`) and the `/api/*` proxy to the scan
+ * service. One function the server calls for each plain HTTP request it does not answer itself.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Keyring } from "../session/mod.ts";
+import type { Bus } from "../../protocol/mod.ts";
 import { API_PREFIX, proxyApi } from "./api_proxy.ts";
+import { CHANNEL_LIST_PATH, ChannelList } from "./channel_list.ts";
 import { dashboardBundle } from "./bundle.ts";
 import { declaredFindings, declaredFindingsTag } from "./declared_findings.ts";
 import { dashboardHtml } from "./page_html.ts";
@@ -16,12 +18,17 @@ export interface DashboardHttpOptions {
   keyring: Keyring;
   /** The host's HTTP base URL, where the scan API is mounted (`troupe up` sets it). */
   scanUrl?: string | undefined;
+  /** Where the channels' labels are read from (`/channels`); absent: it answers 503. */
+  bus?: Bus | undefined;
   /** Milliseconds since the epoch (token expiry). */
   now?(): number;
 }
 
-/** Answers a request; resolves false when the path is not one of the dashboard's. */
-export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+/** Answers a request; resolves false when the path is not one of the dashboard's. `close` stops
+ *  what it follows (the channel record, once a page asked for it). */
+export type DashboardHandler =
+  & ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>)
+  & { close(): Promise<void> };
 
 /** The bundle's files by path, with their content types. */
 const ASSETS = {
@@ -33,10 +40,15 @@ const ASSETS = {
 /** The handler of `/`, the bundle's files (ASSETS) and `/api/*`. */
 export function dashboardHttp(options: DashboardHttpOptions): DashboardHandler {
   const now = options.now ?? Date.now;
-  return async (req, res) => {
+  const channels = new ChannelList({ keyring: options.keyring, bus: options.bus, now });
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (path.startsWith(API_PREFIX)) {
       await proxyApi(req, res, { keyring: options.keyring, scanUrl: options.scanUrl, now });
+      return true;
+    }
+    if (path === CHANNEL_LIST_PATH) {
+      await channels.handle(req, res);
       return true;
     }
     if (req.method !== "GET" && req.method !== "HEAD") return false;
@@ -70,6 +82,7 @@ export function dashboardHttp(options: DashboardHttpOptions): DashboardHandler {
     send(res, 200, asset.type, bundle[asset.part], req.method);
     return true;
   };
+  return Object.assign(handler, { close: () => channels.close() });
 }
 
 function send(

@@ -1,7 +1,7 @@
 /**
  * The web dashboard of a session, served by the collab server: the handler of `/` and its assets
- * (bundled in memory with esbuild from `browser/`, the page's code) and the `/api/*` proxy to the
- * scan service.
+ * (bundled in memory with esbuild from `browser/`, the page's code), the channels' labels
+ * (`/channels`) and the `/api/*` proxy to the scan service.
  */
 export {
   type DashboardHandler,
@@ -10,6 +10,7 @@ export {
 } from "./dashboard_http.ts";
 export { DASHBOARD_ENTRY, type DashboardBundle, dashboardBundle } from "./bundle.ts";
 export { API_PREFIX, type ApiProxyOptions, proxyApi } from "./api_proxy.ts";
+export { CHANNEL_LIST_PATH, ChannelList, type ChannelListOptions } from "./channel_list.ts";
 export { DASHBOARD_HTML, dashboardHtml } from "./page_html.ts";
 export {
   type DeclaredFinding,

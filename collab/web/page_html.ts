@@ -70,6 +70,8 @@ th { cursor:pointer; color:var(--dim); }
 #incidents li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line);
   overflow-wrap:anywhere; }
 #incidents li.incident { cursor:pointer; }
+#incidents li .series { display:block; font-weight:bold; overflow-wrap:anywhere; }
+#incidents li .series + .line { color:var(--dim); font-size:11px; }
 #incidents ul.incident-list { max-height:220px; overflow:auto; }
 #incidents .ack-note { display:flex; gap:4px; margin-top:2px; }
 #incidents .ack-note input { flex:1; min-width:0; }
@@ -94,6 +96,12 @@ button:disabled, input:disabled, select:disabled { opacity:.45; cursor:not-allow
 .readonly-note { color:var(--dim); font-style:italic; }
 #thresholds table { table-layout:fixed; } #thresholds td, .error { overflow-wrap:anywhere; }
 .range { margin:0; align-items:center; }
+#charts .group-head { grid-column:1 / -1; display:flex; gap:10px; align-items:baseline;
+  font-size:12px; color:var(--dim); border-bottom:1px solid var(--line); padding:4px 2px 2px; }
+#charts .group-head .name { color:var(--text); font-weight:bold; overflow-wrap:anywhere; }
+#charts .group-head.open .count { color:var(--bad); }
+#channel-filter[aria-invalid=true] { border-color:var(--bad); }
+.filter-error { font-size:11px; max-width:40ch; overflow-wrap:anywhere; }
 .range-custom { display:inline-flex; gap:4px; align-items:center; white-space:nowrap; }
 .range button[aria-pressed=true] { border-color:var(--accent); color:var(--accent); }
 </style>
@@ -106,6 +114,7 @@ button:disabled, input:disabled, select:disabled { opacity:.45; cursor:not-allow
   <span class="status">stream <b id="stream-status" class="down">connecting</b></span>
   <span id="range" class="row range" aria-label="time range"></span>
   <span id="layout" class="row range" aria-label="layout"></span>
+  <span id="filter" class="row range" aria-label="filter"></span>
   <ul id="presence" aria-label="who is here"></ul>
 </header>
 <main>

@@ -7,6 +7,10 @@
  * per key, bounded in bytes (when full, a new key is refused: the receiver counts it and the
  * channel's alerts go without its labels). The value is one msgpack map
  * `{ v, channel, labels: [[name, value], ...] }`, labels sorted by name.
+ *
+ * The collab server hands the dashboard every channel's labels at once (`GET /channels`, to group
+ * and filter its cards by them): one msgpack map `{ v, channels: [[channel, [[name, value], ...]],
+ * ...] }` (`encodeChannelLabelsList`).
  */
 import { decodeVersionedMap, encodeValue } from "../envelope.ts";
 import { describeValue, ProtocolError } from "../protocol_error.ts";
@@ -66,6 +70,50 @@ export function decodeChannelLabels(bytes: Uint8Array, where = "channel labels")
   const c = { channel: o.channel as string, labels };
   check(c, where);
   return c;
+}
+
+/** Channels a list of channels' labels holds, at most (as many as a reader keeps). */
+export const CHANNEL_LABELS_LIST_MAX = 100_000;
+
+/** Encodes a list of channels and their labels (`GET /channels`), each checked as one value. */
+export function encodeChannelLabelsList(list: readonly ChannelLabels[]): Uint8Array {
+  if (list.length > CHANNEL_LABELS_LIST_MAX) {
+    throw bad("channels", `at most ${CHANNEL_LABELS_LIST_MAX} channels`, list.length);
+  }
+  for (const c of list) check(c);
+  return encodeValue({
+    v: CHANNEL_LABELS_VERSION,
+    channels: list.map((c) => [c.channel, c.labels.map((l) => [l.name, l.value])]),
+  });
+}
+
+/** Decodes a list of channels' labels; throws a ProtocolError naming the field and the value. */
+export function decodeChannelLabelsList(
+  bytes: Uint8Array,
+  where = "channel labels list",
+): ChannelLabels[] {
+  const o = decodeVersionedMap(bytes, where, CHANNEL_LABELS_VERSION);
+  if (!Array.isArray(o.channels)) throw bad("channels", "an array", o.channels, where);
+  if (o.channels.length > CHANNEL_LABELS_LIST_MAX) {
+    throw bad("channels", `at most ${CHANNEL_LABELS_LIST_MAX} channels`, o.channels.length, where);
+  }
+  return o.channels.map((entry: unknown, i: number) => {
+    if (!Array.isArray(entry) || entry.length !== 2 || !Array.isArray(entry[1])) {
+      throw bad(`channels[${i}]`, "a [channel, labels] pair", entry, where);
+    }
+    const labels = (entry[1] as unknown[]).map((pair, k) => {
+      if (
+        !Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" ||
+        typeof pair[1] !== "string"
+      ) {
+        throw bad(`channels[${i}].labels[${k}]`, "a [name, value] pair of strings", pair, where);
+      }
+      return { name: pair[0], value: pair[1] };
+    });
+    const c = { channel: entry[0] as string, labels };
+    check(c, `${where}: channels[${i}]`);
+    return c;
+  });
 }
 
 function check(c: ChannelLabels, where = "channel labels"): void {

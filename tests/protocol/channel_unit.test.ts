@@ -30,6 +30,33 @@ test("channelUnit() reads a unit written last after `_` in any channel's name", 
   assert.is(channelUnit("eu-west-gc_pause_ms"), "ms");
 });
 
+test("channelUnit() reads a Prometheus metric's base unit, and a counter's as a rate of it", () => {
+  const units = Object.fromEntries(
+    [
+      "node-127_0_0_1_9100-node_memory_MemAvailable_bytes",
+      "node-127_0_0_1_9100-node_network_receive_bytes_total",
+      "0-node-127_0_0_1_9100-node_cpu_seconds_total",
+      "node-127_0_0_1_9100-node_filesystem_avail_ratio",
+      "api-http_requests_total",
+      "node-127_0_0_1_9100-node_load1",
+      "node-127_0_0_1_9100-node_network_info",
+      "node-127_0_0_1_9100-node_hwmon_temp_celsius",
+      "node_power_supply_power_watts",
+    ].map((c) => [c.slice(c.lastIndexOf("-") + 1), channelUnit(c)]),
+  );
+  assert.equal(units, {
+    node_memory_MemAvailable_bytes: "B",
+    node_network_receive_bytes_total: "B/s",
+    node_cpu_seconds_total: "s/s",
+    node_filesystem_avail_ratio: "ratio",
+    http_requests_total: "/s",
+    node_load1: "",
+    node_network_info: "",
+    node_hwmon_temp_celsius: "°C",
+    node_power_supply_power_watts: "W",
+  });
+});
+
 test("channelUnit() gives no unit to a market symbol or a name that ends in no known unit", () => {
   for (const c of ["SYM001", "BTC", "nyc_taxi", "ec2_cpu_utilization_5f5533", "X_S", "toString"]) {
     assert.is(channelUnit(c), "", c);

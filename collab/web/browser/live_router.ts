@@ -27,12 +27,15 @@ import {
 import { findingsOf } from "../../findings/mod.ts";
 import type { ChartGrid } from "./chart/mod.ts";
 import type { CoherencePanel, EventsPanel } from "./panels/mod.ts";
+import type { ChannelIndex } from "./fleet/mod.ts";
 
 /** What the router feeds. */
 export interface LiveTargets {
   grid: ChartGrid;
   events: EventsPanel;
   coherence: CoherencePanel;
+  /** Takes each channel's newest sample for its score (the grid's order). */
+  index?: ChannelIndex | undefined;
 }
 
 /** The subjects of the anomaly actor's outputs, whose columns the reader reads. */
@@ -53,7 +56,10 @@ export class LiveRouter {
     if (subject.startsWith(ANOMALY_PREFIX)) {
       const n = this.#reader.read(data);
       if (n >= 0) {
-        return this.#targets.grid.chart(anomalyKey(subject))?.append(this.#reader.columns, n);
+        // The chart first: a card made now starts from the index's tail, without these.
+        const key = anomalyKey(subject), chart = this.#targets.grid.chart(key);
+        this.#targets.index?.sampled(key, this.#reader.columns, n);
+        return chart?.append(this.#reader.columns, n);
       }
     }
     let env: Envelope;
@@ -123,7 +129,10 @@ export class LiveRouter {
     }
     // The band comes as expected and spread (or, from an older host, as its edges).
     const chart = this.#targets.grid.chart(key), band = anomalyBandOf(columns);
-    if (band) chart?.append([t, band.value, band.expected, band.lower, band.upper], t.length);
+    if (!band) return;
+    const cols = [t, band.value, band.expected, band.lower, band.upper];
+    this.#targets.index?.sampled(key, cols, t.length);
+    chart?.append(cols, t.length);
   }
 }
 

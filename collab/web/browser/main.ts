@@ -10,6 +10,7 @@ import {
   ChecklistPanel,
   CoherencePanel,
   EventsPanel,
+  FilterBox,
   IncidentsPanel,
   LayoutControls,
   LayoutStore,
@@ -27,6 +28,7 @@ import {
   connectSession,
   connectStream,
   expired,
+  followChannelLabels,
   HistoryClient,
   PageExpiry,
   type PageParams,
@@ -37,6 +39,7 @@ import { openAtAddress, pageOpening } from "./page_opening.ts";
 import { byId, setStatus } from "./dom.ts";
 import { FrameLoop, LivePlot, LiveWorkerLink } from "./plot/mod.ts";
 import { LiveRouter } from "./live_router.ts";
+import { ChannelIndex } from "./fleet/mod.ts";
 import type { StreamClient } from "../../stream/mod.ts";
 import { SNAPSHOT_MESSAGES } from "./snapshot.ts";
 import {
@@ -97,6 +100,9 @@ interface Views {
   coherence: CoherencePanel;
   incidents: IncidentsPanel;
   router: LiveRouter;
+  /** Every channel's labels, score and open incidents: the grid's order and groups. */
+  index: ChannelIndex;
+  filter: FilterBox;
   focused(): string | undefined;
   /** Opens `channel` at `tMs`, at `incident` when given, as a click on it does. */
   open(channel: string, tMs: number, incident?: Incident): void;
@@ -155,12 +161,15 @@ function start(): void {
   // Every other panel says it is read-only to a viewer too (the writing ones said so already).
   markReadOnly(document, link.me.role !== "viewer");
   if (expired(link.expiresAtMs)) expire();
-  const { grid, history, events, incidents, coherence, router, presence } = views;
+  if (!expired(link.expiresAtMs)) followLabels(params, views);
+  const { grid, history, events, incidents, coherence, router, presence, index, filter } = views;
   Object.assign(globalThis, {
     troupe: {
       params,
       link,
       grid,
+      index,
+      filter,
       history,
       events,
       incidents,
@@ -193,6 +202,20 @@ function subscribeDashboard(stream: StreamClient, params: PageParams, views: Vie
   loadIncidents(params, views);
 }
 
+/**
+ * The channel record, now and as it grows: the grid groups, orders and filters its cards by it,
+ * the incident rows name their series by it.
+ */
+function followLabels(params: PageParams, views: Views): void {
+  followChannelLabels(params.token, (list) => {
+    views.index.setLabels(list);
+    views.grid.reorder();
+    views.filter.count();
+    views.incidents.render();
+    document.body.dataset.channelLabels = String(list.length);
+  });
+}
+
 /** The incidents open now, whenever they opened: the collab server's log, not only the buffer. */
 function loadIncidents(params: PageParams, views: Views): void {
   if (params.backfill) views.incidents.load(params.token).catch(console.warn);
@@ -222,7 +245,10 @@ function buildViews(
   const layoutControls = new LayoutControls(byId("layout"), layoutStore, () => grid);
   const unitControls = new UnitControls(link);
   const history = new HistoryClient(params.token, params.historyTimeoutMs);
+  const index = new ChannelIndex();
   const grid: ChartGrid = new ChartGrid({
+    index,
+    onOrder: () => filter.count(),
     decorate: (chart) => (layoutControls.decorate(chart), unitControls.decorate(chart)),
     loop,
     mode: params.mode,
@@ -234,16 +260,22 @@ function buildViews(
   const presence = new PresencePanel(link, grid);
   const events = new EventsPanel(open);
   const coherence = new CoherencePanel(loop);
+  const filter = new FilterBox(byId("filter"), grid);
   const incidents = new IncidentsPanel(link, {
     onFocus: open,
-    onChange: (incident) => grid.incidentChanged(incident),
+    onChange: (incident) => {
+      grid.incidentChanged(incident);
+      index.incident(incident);
+      grid.reorder();
+    },
+    labels: (channel) => index.labels(channel),
   });
-  const router = new LiveRouter({ grid, events, coherence });
+  const router = new LiveRouter({ grid, events, coherence, index });
   // The session's dashboard panels lay the charts out (titles, order, width), live.
   const layout = () => grid.setPanels(layoutStore.panels());
   layoutStore.onChange(layout);
   layout();
-  const views = { grid, history, presence, events, coherence, incidents, router };
+  const views = { grid, history, presence, events, coherence, incidents, router, index, filter };
   return { ...views, focused: () => focused, open };
 }
 

@@ -5,7 +5,9 @@ import {
   CHANNEL_LABELS_MAX,
   channelLabelsKey,
   decodeChannelLabels,
+  decodeChannelLabelsList,
   encodeChannelLabels,
+  encodeChannelLabelsList,
 } from "../../../protocol/prometheus/mod.ts";
 
 const test = suite("channel labels");
@@ -60,6 +62,25 @@ test("what is wrong is named with its field and value", () => {
     'field "labels[0]"',
   );
   refused(() => decodeChannelLabels(encodeValue({ v: 2, channel: "c", labels: [] })), 'field "v"');
+});
+
+test("a list of channels' labels round-trips; a bad entry is named by its place", () => {
+  const list = [
+    { channel: "a-node_load1", labels },
+    { channel: "b", labels: [] },
+  ];
+  const back = decodeChannelLabelsList(encodeChannelLabelsList(list));
+  assert.equal(back, list);
+  const bad = encodeValue({ v: 1, channels: [["a", []], ["b", [["job", 7]]]] });
+  try {
+    decodeChannelLabelsList(bad);
+    assert.unreachable("a label value that is a number");
+  } catch (err) {
+    assert.instance(err, ProtocolError);
+    assert.match((err as Error).message, /field "channels\[1\]\.labels\[0\]" must be/);
+  }
+  const badName = encodeValue({ v: 1, channels: [["a.b", []]] });
+  assert.throws(() => decodeChannelLabelsList(badName), /channels\[0\]: field "channel"/);
 });
 
 test.run();

@@ -6,7 +6,7 @@
  * (`live`, `«`, `»`), the market quote the card's candles write, the value at the shared
  * crosshair's time and who looks at the card.
  */
-import { withUnit } from "../../../../protocol/mod.ts";
+import { siValue } from "../plot/mod.ts";
 import { el } from "../dom.ts";
 
 /** What a header is made for: its channel and unit, and what its buttons do. */
@@ -74,10 +74,16 @@ export class ChartHeader {
   }
 
   /** Marks the card a market's: a price's currency is not in a symbol's name, so its axis says
-   *  `price` rather than nothing until the session sets a unit. */
+   *  `price` rather than nothing until the session sets a unit. A channel named as a metric is
+   *  not a market's, whatever bars it has (`isMarketName`). */
   setMarket(unit: string): void {
-    this.#market = true;
+    this.#market = isMarketName(this.#channel);
     this.yUnit.textContent = this.#axisUnit(unit);
+  }
+
+  /** What the value axis says now (`price` on a market's card without a unit). */
+  get axisUnit(): string {
+    return this.yUnit.textContent ?? "";
   }
 
   /** What the value axis says for `unit`. */
@@ -92,8 +98,18 @@ export class ChartHeader {
       return;
     }
     const time = new Date(Math.round(at.t * 1000)).toISOString().slice(11, 21);
-    this.readout.textContent = `${time} ${withUnit(String(Number(at.v.toPrecision(6))), unit)}`;
+    this.readout.textContent = `${time} ${siValue(at.v, unit)}`;
     this.readout.dataset.value = String(at.v);
     this.readout.dataset.t = String(at.t);
   }
+}
+
+/**
+ * Whether `channel` is named as a market's symbol (`BTC`, `SYM001`, `eu-AAPL`), not as a metric: a
+ * metric's name has words joined by `_` (Prometheus's `node_network_info`, troupe's
+ * `queue_depth`), a symbol none. The bars actor makes bars of every channel, so bars alone do
+ * not make a card a market's.
+ */
+export function isMarketName(channel: string): boolean {
+  return !channel.slice(channel.lastIndexOf("-") + 1).includes("_");
 }

@@ -6,11 +6,26 @@
  */
 import type uPlot from "uplot";
 import { drawBand, drawOverlays, type Overlays } from "./_chart_draw.ts";
-import { TIME_AXIS } from "../plot/mod.ts";
+import { siAxis, TIME_AXIS } from "../plot/mod.ts";
 
 const NO_PATH = () => null;
 
 const AXIS = { stroke: "#8a96a3", grid: { stroke: "#2a323c", width: 1 }, ticks: { show: false } };
+
+/**
+ * The value axis's labels with SI prefixes (si_number.ts): uPlot's own write every digit with
+ * thousands separators, which a 50-pixel axis cut to `000,000`.
+ */
+export const VALUE_AXIS = {
+  ...AXIS,
+  size: 50,
+  values: (_u: uPlot, splits: number[]) => {
+    const step = splits.length > 1 ? Math.abs(splits[1]! - splits[0]!) : Math.abs(splits[0] ?? 1);
+    const maxAbs = splits.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const label = siAxis(step || 1, maxAbs);
+    return splits.map(label);
+  },
+};
 
 /** What a channel chart's options are made of. */
 export interface ChartOptionsInit {
@@ -48,7 +63,7 @@ export function chartOptions(init: ChartOptionsInit): uPlot.Options {
       { label: "upper", paths: NO_PATH, points: { show: false } },
     ],
     // Fewer, one-line labels: text is a large share of a small chart's redraw.
-    axes: [{ ...AXIS, ...TIME_AXIS }, { ...AXIS, size: 50, space: 40 }],
+    axes: [{ ...AXIS, ...TIME_AXIS }, { ...VALUE_AXIS, space: 40 }],
     hooks: {
       drawAxes: [(u) => drawBand(u)],
       draw: [(u) => drawOverlays(u, init.overlays())],

@@ -26,6 +26,7 @@ import { OnScreen } from "./on_screen.ts";
 import { LIVE_MARGINS_CSS } from "./channel_chart.ts";
 import type { HistoryBars } from "../../../../protocol/mod.ts";
 import { type BarColumns, barsWithTail } from "./_bars_tail.ts";
+import { VALUE_AXIS } from "./_chart_options.ts";
 
 /** Bounds of a candle chart; `move_px_min` is the least move of its range (device pixels) that
  *  redraws it. */
@@ -73,6 +74,7 @@ const AXIS = { stroke: "#8a96a3", grid: { stroke: "#2a323c", width: 1 }, ticks: 
 export class CandleChart {
   readonly #ring = new SeriesRing(5, CANDLE_LIMITS.bars);
   readonly #plot: uPlot;
+  #disposed = false;
   readonly #loop: FrameLoop;
   readonly #one = [
     new Float64Array(1),
@@ -130,7 +132,7 @@ export class CandleChart {
         series: [{}, { ...price }, { ...price }, { ...price }, { ...price }],
         // The line chart's time axis (steps, ticks and one-line UTC labels): uPlot's default
         // two-line labels put a date under the first tick, which ran into the next at 10 s ticks.
-        axes: [{ ...AXIS, ...TIME_AXIS }, { ...AXIS, size: 50 }],
+        axes: [{ ...AXIS, ...TIME_AXIS }, VALUE_AXIS],
         hooks: { draw: [(u) => drawCandles(u)] },
       },
       [[], [], [], [], []],
@@ -145,6 +147,7 @@ export class CandleChart {
    * again.
    */
   add(size: string, bar: Bar): void {
+    if (this.#disposed) return;
     const pick = this.#seeBar(size, bar.t);
     if (pick !== this.size) {
       this.#ring.clear();
@@ -224,7 +227,15 @@ export class CandleChart {
     return !(by < CANDLE_LIMITS.move_px_min);
   }
 
+  /** Frees the strip's plot and stops watching it (its card is taken off the page). */
+  dispose(): void {
+    this.#disposed = true;
+    this.#screen.stop();
+    this.#plot.destroy();
+  }
+
   flush(): void {
+    if (this.#disposed) return;
     if (!this.#screen.on && this.draws > 0) return;
     const r = this.#ring;
     const got = this.#options.line?.xRange();

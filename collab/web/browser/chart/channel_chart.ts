@@ -125,6 +125,8 @@ export class ChannelChart {
   readonly #screen: OnScreen;
   /** Points appended since the page started (the tests read it). */
   points = 0;
+  /** Taken off the page (`dispose`): it draws and keeps nothing more. */
+  #disposed = false;
 
   constructor(parent: HTMLElement, options: ChannelChartOptions) {
     this.channel = options.channel;
@@ -229,9 +231,15 @@ export class ChannelChart {
     return nearestPoint(t, v, tS);
   }
 
-  /** Marks the card a market's (its candles came): its axis says `price` for want of a unit. */
+  /** Marks the card a market's (its candles came): its axis says `price` for want of a unit,
+   *  when its name is a symbol's. */
   setMarket(): void {
     this.#header.setMarket(this.unit);
+  }
+
+  /** What the value axis says: the unit, or `price` on a market's card without one. */
+  get axisUnit(): string {
+    return this.#header.axisUnit;
   }
 
   /** Shows `set` as the channel's unit (the session's), or the derived unit for undefined. */
@@ -297,6 +305,7 @@ export class ChannelChart {
    * microseconds, then value, expected, lower and upper.
    */
   append(cols: readonly Float64Array[], n: number): void {
+    if (this.#disposed) return;
     this.#ring.append(cols, 0, n, 1e-6);
     this.points += n;
     if (this.#ring.length > 0) {
@@ -311,7 +320,7 @@ export class ChannelChart {
 
   /** Redraws from the ring's views (the FrameLoop calls this once per frame at most). */
   flush(): void {
-    if (this.#remote && !this.#pinned) return;
+    if (this.#disposed || (this.#remote && !this.#pinned)) return;
     const r = this.#ring, views = this.#views;
     for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = r.view(c);
     if (this.#live && !this.#pinned) {
@@ -553,6 +562,17 @@ export class ChannelChart {
       annotations: this.#markers.annotations,
       anomalies: this.#markers.anomalies,
     };
+  }
+
+  /**
+   * Takes the card off the page and frees its plot (the grid made room for a channel further up
+   * the fleet's order). Only a chart the page draws: a worker's live view has no way to be freed.
+   */
+  dispose(): void {
+    this.#disposed = true;
+    this.#screen.stop();
+    this.#plot.destroy();
+    this.card.remove();
   }
 
   /** Resizes to the card's width. */

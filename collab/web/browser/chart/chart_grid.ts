@@ -4,15 +4,33 @@
  * `charts_max`), each a ChannelChart with a CandleChart below once bars exist. The session
  * document's chart panels (`dashboard`) lay it out: a panel's channels get their cards at once,
  * titled with the panel's title, placed by its layout (row `y`, then column `x`; `w` grid columns
- * wide), before the channels no panel names, which follow by name: the order never depends on which
- * channel's data came first, so a reload shows the cards where they were. It also places
- * who-looks-where dots and the session's annotations on the cards.
+ * wide), before the channels no panel names. Those follow in the fleet's order (`ChannelIndex`:
+ * what is wrong now first, grouped by `instance` and `job` under a header each), or by name
+ * without an index: the order never depends on which channel's data came first. The fleet's order
+ * is taken again when an incident opens or ends, the labels or the filter change, and every
+ * ORDER_INTERVAL_MS for the scores, but not while the pointer is over the cards (a card does not
+ * move from under the hand reading it). The filter (the page's box) hides the cards it does not
+ * pass. Cards are made as channels' data first comes while there is room; once the grid is full,
+ * with an index, which channels have a card follows the order: the first `charts_max` channels
+ * the filter passes (the panels' cards counted in), the worst first, so that of a fleet's
+ * thousands of series the ones in trouble are drawn and the rest cost a score each; a card that
+ * falls out to make room is taken off the page (unless it is focused, pinned to a range, or its
+ * live view is drawn by the worker, which cannot free one), and one that comes in starts from the
+ * last samples the index kept of it. It also places who-looks-where dots and the session's
+ * annotations on the cards.
  */
 import { CandleChart } from "./candle_chart.ts";
 import { IncidentLegend } from "./incident_legend.ts";
 import { HistoryHorizon } from "./history_horizon.ts";
 import { ChannelChart } from "./channel_chart.ts";
 import { byId, el } from "../dom.ts";
+import {
+  type ChannelFilter,
+  type ChannelIndex,
+  GroupHeads,
+  NO_FILTER,
+  setOrder,
+} from "../fleet/mod.ts";
 import type { FrameLoop, LiveWorkerLink } from "../plot/mod.ts";
 import type { HistoryClient } from "../link/mod.ts";
 import type { Panel } from "../../../session/mod.ts";
@@ -20,6 +38,11 @@ import type { Incident } from "../../../../protocol/mod.ts";
 
 /** Bounds of the grid. */
 export const GRID_LIMITS = { charts_max: 64 } as const;
+
+/** How often the fleet's order is taken again for the scores, ms. */
+export const ORDER_INTERVAL_MS = 5_000;
+/** How soon the order is taken after a channel not seen before sends its first samples, ms. */
+export const ORDER_SOON_MS = 200;
 
 /** Options of a ChartGrid. */
 export interface ChartGridOptions {
@@ -33,6 +56,10 @@ export interface ChartGridOptions {
   history?: HistoryClient | undefined;
   /** Called with each card made (the layout controls add their buttons). */
   decorate?(chart: ChannelChart): void;
+  /** What orders and groups the cards no panel places (else they follow by name). */
+  index?: ChannelIndex | undefined;
+  /** Called after the fleet's order was taken (the filter box's count). */
+  onOrder?(): void;
 }
 
 interface Entry {
@@ -52,9 +79,25 @@ export class ChartGrid {
   /** The CSS order of the first card no panel places (the panels' cards come before). */
   #unplacedFrom = 0;
   #relayout = false;
+  readonly #heads = new GroupHeads(this.#root);
+  #filter: ChannelFilter = NO_FILTER;
+  /** Whether the pointer is over the cards (the periodic order waits until it leaves). */
+  #reading = false;
+  /** The channels that may have a card (with an index, once it ordered them; else any). */
+  #wanted: Set<string> | undefined;
+  /** Channels the index knew when the order was last taken, and whether one is due soon. */
+  #known = 0;
+  #soon = false;
 
   constructor(options: ChartGridOptions) {
     this.#options = options;
+    if (options.index) {
+      this.#root.addEventListener("pointerenter", () => (this.#reading = true));
+      this.#root.addEventListener("pointerleave", () => (this.#reading = false));
+      setInterval(() => {
+        if (!this.#reading) this.reorder();
+      }, ORDER_INTERVAL_MS);
+    }
     addEventListener("resize", () => {
       for (const e of this.#entries.values()) {
         const w = e.chart.card.clientWidth - 18;
@@ -75,13 +118,13 @@ export class ChartGrid {
     if (!e) return undefined;
     const chart = e.chart;
     if (e.candles) return e.candles;
+    chart.setMarket();
     e.candles = new CandleChart(chart.card, chart.card.clientWidth - 18, {
       loop: this.#options.loop,
       line: chart,
       quote: chart.quote,
-      unit: chart.unit || "price",
+      unit: chart.axisUnit,
     });
-    chart.setMarket();
     return e.candles;
   }
 
@@ -90,9 +133,13 @@ export class ChartGrid {
     return [...this.#entries.keys()];
   }
 
-  #entry(channel: string): Entry | undefined {
+  #entry(channel: string, force = false): Entry | undefined {
     let e = this.#entries.get(channel);
-    if (e || this.#entries.size >= GRID_LIMITS.charts_max) return e;
+    if (e) return e;
+    // Full: a channel the order wants gets a card when it is taken again (`#choose`).
+    if (this.#entries.size >= GRID_LIMITS.charts_max) {
+      return force || this.#wanted?.has(channel) ? undefined : this.#unseen(channel);
+    }
     const chart = new ChannelChart(this.#root, {
       channel,
       loop: this.#options.loop,
@@ -122,6 +169,9 @@ export class ChartGrid {
     chart.card.querySelector(".plot")!.after(horizon.element, legend.element);
     e = { chart, candles: undefined, legend, horizon };
     this.#entries.set(channel, e);
+    // A channel that rose in the order starts from the samples the index kept of it.
+    const tail = this.#options.index?.tail(channel);
+    if (tail) chart.append(tail, tail[0]!.length);
     // The card's width, as its candles below it take: one time axis, pixel for pixel.
     const w = chart.card.clientWidth - 18;
     if (w > 0 && Math.abs(w - chart.width) > 2) chart.resize(w);
@@ -155,15 +205,112 @@ export class ChartGrid {
     });
   }
 
-  /** Orders the cards no panel places by channel name, after the panels' cards. */
+  /** Shows only the cards `filter` passes, in the fleet's order. */
+  setFilter(filter: ChannelFilter): void {
+    this.#filter = filter;
+    this.reorder();
+  }
+
+  /** Takes the fleet's order again (the index's facts changed). */
+  reorder(): void {
+    const index = this.#options.index;
+    if (index) this.#choose(index);
+    this.#orderUnplaced();
+    this.#options.onOrder?.();
+  }
+
+  /** A channel without a card sent samples: a new one has the order taken soon. */
+  #unseen(channel: string): undefined {
+    const index = this.#options.index;
+    if (this.#soon || !index) return undefined;
+    if (index.size === this.#known && index.knows(channel)) return undefined;
+    this.#soon = true;
+    setTimeout(() => {
+      this.#soon = false;
+      this.reorder();
+    }, ORDER_SOON_MS);
+    return undefined;
+  }
+
+  /**
+   * Gives cards to the first channels of the fleet's order (the filter applied) as room allows:
+   * when there is too little, the cards of channels it does not want make room, those furthest
+   * down the order (unfiltered) first (`ChartGrid`'s note says which stay), for a channel that
+   * is wrong now or that the filter asks for. A card the filter hides keeps its samples while
+   * there is room.
+   */
+  #choose(index: ChannelIndex): void {
+    this.#known = index.size;
+    const placed = [...this.#entries.values()].filter((e) => e.chart.card.dataset.panel).length;
+    const room = GRID_LIMITS.charts_max - placed;
+    const wanted = new Set<string>();
+    for (const g of index.order(this.#filter)) {
+      for (const c of g.channels) if (wanted.size < room) wanted.add(c);
+    }
+    this.#wanted = wanted;
+    const spare = this.#options.worker ? [] : this.#spare(index, wanted);
+    // A channel takes a card from one the order no longer wants only when something is wrong
+    // with it (an open incident, a sample out of its band) or the filter asks for it: the cards
+    // do not change hands as in-band scores wander.
+    const filtered = this.#filter !== NO_FILTER;
+    for (const c of wanted) {
+      if (this.#entries.has(c)) continue;
+      if (this.#entries.size >= GRID_LIMITS.charts_max) {
+        if (!filtered && !index.wrong(c)) continue;
+        const victim = spare.pop();
+        if (!victim) break;
+        const e = this.#entries.get(victim)!;
+        e.chart.dispose();
+        e.candles?.dispose();
+        this.#entries.delete(victim);
+      }
+      this.#entry(c);
+    }
+  }
+
+  /** The cards the order does not want that may be taken off, the furthest down it last. */
+  #spare(index: ChannelIndex, wanted: Set<string>): string[] {
+    const rank = new Map<string, number>();
+    for (const g of index.order(NO_FILTER)) for (const c of g.channels) rank.set(c, rank.size);
+    return [...this.#entries].filter(([c, e]) =>
+      !wanted.has(c) && !e.chart.card.dataset.panel &&
+      !e.chart.card.classList.contains("focused") && e.chart.source === "live"
+    ).map(([c]) => c).sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity));
+  }
+
+  /**
+   * Orders the cards no panel places after the panels' cards: by the index's groups and order,
+   * else by channel name; hides the cards the filter does not pass (and those their panel hides).
+   */
   #orderUnplaced(): void {
-    const names = [...this.#entries.keys()].filter((c) =>
+    const unplaced = [...this.#entries.keys()].filter((c) =>
       !this.#entries.get(c)!.chart.card.dataset.panel
-    )
-      .sort();
-    names.forEach((c, i) => {
-      this.#entries.get(c)!.chart.card.style.order = String(this.#unplacedFrom + i);
-    });
+    );
+    const index = this.#options.index;
+    const orders = index
+      ? this.#heads.place(index.order(this.#filter, unplaced), this.#unplacedFrom)
+      : new Map(unplaced.sort().map((c, i) => [c, this.#unplacedFrom + i]));
+    for (const [channel, e] of this.#entries) {
+      const card = e.chart.card, order = orders.get(channel);
+      if (order !== undefined) setOrder(card, order);
+      const passes = this.#filter.matches(channel, index?.labels(channel));
+      const hidden = card.dataset.panelHidden === "1" || !passes;
+      if (card.hidden !== hidden) card.hidden = hidden;
+    }
+  }
+
+  /** The channels whose cards the filter shows, in the order shown (the tests read it). */
+  shown(): string[] {
+    return this.order().filter((c) => !c.hidden).map((c) => c.channel);
+  }
+
+  /** How many channels the filter passes of how many known (the cards' channels without an
+   *  index). */
+  counts(): { passing: number; known: number } {
+    const index = this.#options.index;
+    const all = index ? index.channels() : this.channels();
+    const passing = all.filter((c) => this.#filter.matches(c, index?.labels(c))).length;
+    return { passing, known: all.length };
   }
 
   /** Replaces the annotations drawn on the charts. */
@@ -208,7 +355,7 @@ export class ChartGrid {
         }
       })
     );
-    for (const c of placed.keys()) this.#entry(c);
+    for (const c of placed.keys()) this.#entry(c, true);
     this.#unplacedFrom = charts.length * 100;
     for (const [channel, e] of this.#entries) {
       const at = placed.get(channel);
@@ -216,7 +363,7 @@ export class ChartGrid {
       if (at) card.style.order = String(at.order);
       card.style.gridColumn = at && at.span > 1 ? `span ${at.span}` : "";
       card.dataset.panel = at ? "1" : "";
-      card.hidden = at?.hidden === true;
+      card.dataset.panelHidden = at?.hidden === true ? "1" : "";
       e.chart.setTitle(at?.title);
     }
     this.#orderUnplaced();
@@ -238,7 +385,7 @@ export class ChartGrid {
    */
   focus(channel: string, tMs: number, incident?: Incident): void {
     for (const e of this.#entries.values()) e.chart.card.classList.remove("focused");
-    const e = this.#entry(channel);
+    const e = this.#entry(channel, true);
     e?.chart.focus(tMs, incident);
     e?.legend.focus(incident);
   }

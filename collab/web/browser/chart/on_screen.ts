@@ -12,15 +12,22 @@ export const ON_SCREEN_MARGIN = "0px";
 export class OnScreen {
   /** Whether it is on screen: true until the browser says otherwise (and where it cannot tell). */
   on = true;
+  #observer: IntersectionObserver | undefined;
 
   /** Watches `element`; `onShown` runs each time it comes back on screen. */
   constructor(element: Element, onShown: () => void) {
     if (typeof IntersectionObserver !== "function") return;
-    new IntersectionObserver((entries) => {
+    this.#observer = new IntersectionObserver((entries) => {
       const on = entries[entries.length - 1]!.isIntersecting;
       if (on === this.on) return;
       this.on = on;
       if (on) onShown();
-    }, { rootMargin: ON_SCREEN_MARGIN }).observe(element);
+    }, { rootMargin: ON_SCREEN_MARGIN });
+    this.#observer.observe(element);
+  }
+
+  /** Stops watching (the element is taken off the page). */
+  stop(): void {
+    this.#observer?.disconnect();
   }
 }

@@ -22,6 +22,9 @@
  * recent buffer holds; of two copies of an id the one further along is shown
  * (compareIncidentProgress),
  * so a buffered update older than the list's copy never takes its place.
+ * A row whose series have labels (the channel record) names them first, as an SRE reads them:
+ * `node_load1{instance="a:9100", job="node"}`, the first SERIES_SHOWN_MAX of its members by
+ * their labels and `+N more`, above the line.
  */
 import {
   compareIncidentProgress,
@@ -37,6 +40,11 @@ import { byId, el, find } from "../dom.ts";
 import { readOnlyNote } from "./readonly_note.ts";
 import type { SessionLink } from "../link/mod.ts";
 import { SilenceForm, type SilenceFormValue } from "./silence_form.ts";
+import type { Label } from "../../../../protocol/prometheus/mod.ts";
+import { seriesName } from "../fleet/mod.ts";
+
+/** Members a row names by their labels, at most; the rest are counted (`+N more`). */
+export const SERIES_SHOWN_MAX = 2;
 
 /** Bounds of the panel. */
 export const INCIDENTS_PANEL_LIMITS = { incidents_max: 200 } as const;
@@ -51,6 +59,8 @@ export interface IncidentsPanelOptions {
   /** An incident changed (an update further along than the copy shown): a chart opened at it,
    *  or drawing it from history, shows it as it is now. */
   onChange?(incident: Incident): void;
+  /** The labels of a channel (the channel record), to name a row's series by. */
+  labels?(channel: string): readonly Label[] | undefined;
 }
 
 export class IncidentsPanel {
@@ -234,6 +244,7 @@ export class IncidentsPanel {
         "data-acked": ack && ack.status !== "error" ? "1" : "0",
         title: `${line}\n(click: show on the chart)`,
       },
+      ...this.#series(i),
       el("span", { class: "line" }, line),
     );
     li.addEventListener("click", (e) => {
@@ -253,6 +264,22 @@ export class IncidentsPanel {
       if (this.#noting === i.id) li.append(this.#noteRow);
     }
     return li;
+  }
+
+  /** The row's series named by their labels (nothing when none of them has labels). */
+  #series(i: Incident): HTMLElement[] {
+    const labelsOf = this.#options.labels;
+    if (!labelsOf || !i.members.some((m) => labelsOf(m.channel)?.length)) return [];
+    const shown = i.members.slice(0, SERIES_SHOWN_MAX);
+    const more = i.members.length - shown.length;
+    return [
+      el(
+        "span",
+        { class: "series" },
+        shown.map((m) => seriesName(m.channel, labelsOf(m.channel))).join(", ") +
+          (more > 0 ? ` +${more} more` : ""),
+      ),
+    ];
   }
 
   /** Asks for the note of an ack of `id` under its row (undefined: asks for none). */

@@ -15,5 +15,6 @@ export { RangePicker } from "./range_picker.ts";
 export { markReadOnly } from "./readonly_note.ts";
 export { showRefused } from "./refused_notice.ts";
 export { ScanPanel } from "./scan_panel.ts";
+export { FILTER_PAUSE_MS, FilterBox, type FilterTarget } from "./filter_box.ts";
 export { ThresholdsPanel } from "./thresholds_panel.ts";
 export { UnitControls } from "./unit_controls.ts";

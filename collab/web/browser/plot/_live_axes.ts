@@ -6,6 +6,7 @@
  */
 import type { LiveScales } from "./_live_scales.ts";
 import { type Context2D, LIVE_STYLE } from "./_live_style.ts";
+import { siAxis } from "./si_number.ts";
 
 /** The value labels on the left of the plot, for a canvas `height` device pixels high. */
 export function paintValueAxis(ctx: Context2D, s: LiveScales, height: number): void {
@@ -16,10 +17,12 @@ export function paintValueAxis(ctx: Context2D, s: LiveScales, height: number): v
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   const step = s.yStep;
-  const digits = Math.max(0, Math.min(6, -Math.floor(Math.log10(step))));
+  // Short labels (1.2G, 350M): the margin left of the plot is narrow, and every digit of a
+  // large number did not fit it.
+  const label = siAxis(step, Math.max(Math.abs(s.yMin), Math.abs(s.yMax)));
   for (let v = Math.ceil(s.yMin / step) * step; v <= s.yMax; v += step) {
     const y = Math.round(s.y(v));
-    if (y >= top && y <= bottom) ctx.fillText(v.toFixed(digits), left - 6 * s.dpr, y);
+    if (y >= top && y <= bottom) ctx.fillText(label(v), left - 6 * s.dpr, y);
   }
 }
 

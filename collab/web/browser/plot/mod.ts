@@ -12,4 +12,5 @@ export { LiveWorkerLink } from "./live_worker_link.ts";
 export { eachRegime } from "./regimes.ts";
 export type { RemoteLivePlot } from "./remote_live_plot.ts";
 export { SeriesRing } from "./series_ring.ts";
+export { siAxis, siValue } from "./si_number.ts";
 export { TIME_AXIS } from "./time_labels.ts";

@@ -1,0 +1,52 @@
+/**
+ * The order an SRE reads a fleet's channels in: what is wrong now first. A channel with an open
+ * incident (pending or firing) comes before any without, the higher the incident's severity the
+ * earlier; then the channel's latest score (how far its newest sample is from what was expected,
+ * in band widths: `ChannelIndex`), the higher the earlier; then its name. Channels are grouped
+ * by their `instance` and `job` (`groupKey`; those with neither in one group, keyed ""), as
+ * Alertmanager groups their alerts, and the groups come in the order of their worst channel, so
+ * the machine in trouble is on top with its other series beside it. Pure: the same facts give the
+ * same order, whatever order they came in.
+ */
+
+/** What the order is decided on, per channel. */
+export interface ChannelFacts {
+  channel: string;
+  /** Its group (`groupKey` of its labels): "" for none. */
+  group: string;
+  /** Its highest peak severity as a member of an open incident, 0 with none. */
+  openSeverity: number;
+  /** Its open incidents. */
+  open: number;
+  /** Its latest score; NaN before its first sample. */
+  score: number;
+}
+
+/** One group of the order: its key and its channels, worst first. */
+export interface ChannelGroup {
+  group: string;
+  channels: string[];
+  /** Its channels with an open incident. */
+  open: number;
+}
+
+/** Negative when `a` is worse (comes first). */
+function compareFacts(a: ChannelFacts, b: ChannelFacts): number {
+  const score = (f: ChannelFacts) => (Number.isNaN(f.score) ? -Infinity : f.score);
+  return b.openSeverity - a.openSeverity || b.open - a.open || score(b) - score(a) ||
+    (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0);
+}
+
+/** The groups of `facts`, each worst channel first, the group of the worst channel first. */
+export function orderChannels(facts: readonly ChannelFacts[]): ChannelGroup[] {
+  const sorted = [...facts].sort(compareFacts);
+  const groups = new Map<string, ChannelGroup>();
+  for (const f of sorted) {
+    let g = groups.get(f.group);
+    if (!g) groups.set(f.group, g = { group: f.group, channels: [], open: 0 });
+    g.channels.push(f.channel);
+    if (f.open > 0) g.open++;
+  }
+  // A Map keeps the order groups were first met in: their worst channels' order.
+  return [...groups.values()];
+}

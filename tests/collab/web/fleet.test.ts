@@ -1,0 +1,113 @@
+/**
+ * The dashboard's fleet view, pure (collab/web/browser/fleet/): the order of channels by what is
+ * wrong now, grouped by instance and job; the filter box's matchers and words; a series named by
+ * its labels. On the code before, cards were ordered by name alone and there was no filter.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  ChannelIndex,
+  NO_FILTER,
+  parseChannelFilter,
+  seriesName,
+} from "../../../collab/web/browser/fleet/mod.ts";
+import { ProtocolError } from "../../../protocol/mod.ts";
+import type { Incident } from "../../../protocol/mod.ts";
+
+const test = suite("dashboard fleet");
+
+const L = (o: Record<string, string>) =>
+  Object.entries(o).map(([name, value]) => ({ name, value }));
+const node = (instance: string, metric: string) => ({
+  channel: `${instance.replace(/\W/g, "_")}-node-${metric}`,
+  labels: L({ __name__: metric, instance, job: "node" }),
+});
+
+/** One sample of `value` against expected 10 and a band of ±2. */
+function cols(value: number): Float64Array[] {
+  return [[1], [value], [10], [8], [12]].map((c) => new Float64Array(c));
+}
+
+function incident(id: string, channel: string, state: Incident["state"], sev: number): Incident {
+  return {
+    id,
+    kind: "anomaly",
+    state,
+    fired: state === "firing",
+    silenced: false,
+    members: [{ channel, first_us: 1, last_us: 2, findings: 1, peak_severity: sev }],
+    first_us: 1,
+    last_us: 2,
+    first_finding: "f",
+    last_finding: "f",
+    findings: 1,
+    peak_severity: sev,
+    links: [],
+  };
+}
+
+test("order: open incidents first, then score; grouped by instance and job, worst group first", () => {
+  const index = new ChannelIndex();
+  const a1 = node("a:9100", "node_load1"), a2 = node("a:9100", "node_memory_MemAvailable_bytes");
+  const b1 = node("b:9100", "node_load1"), b2 = node("b:9100", "node_network_info");
+  index.setLabels([a1, a2, b1, b2]);
+  index.sampled(a1.channel, cols(10.5), 1); // score 0.25
+  index.sampled(a2.channel, cols(13), 1); // 1.5
+  index.sampled(b1.channel, cols(11), 1); // 0.5
+  index.sampled("SYM001", cols(20), 1); // 5, no labels
+  let groups = index.order(NO_FILTER);
+  assert.equal(groups.map((g) => g.group), [
+    "",
+    'instance="a:9100" job="node"',
+    'instance="b:9100" job="node"',
+  ]);
+  assert.equal(groups[1]!.channels, [a2.channel, a1.channel]);
+  // b's never-sampled series comes after its sampled one.
+  assert.equal(groups[2]!.channels, [b1.channel, b2.channel]);
+  index.incident(incident("i1", b2.channel, "firing", 3));
+  groups = index.order(NO_FILTER);
+  assert.equal(groups[0]!.group, 'instance="b:9100" job="node"');
+  assert.equal(groups[0]!.channels, [b2.channel, b1.channel]);
+  assert.is(groups[0]!.open, 1);
+  index.incident(incident("i1", b2.channel, "resolved", 3));
+  assert.equal(index.order(NO_FILTER)[0]!.group, "");
+});
+
+test("filter: label matchers with or without braces, words in names and label values", () => {
+  const a = node("a:9100", "node_load1"),
+    db = {
+      channel: "db_1_9187-postgres-pg_up",
+      labels: L({ __name__: "pg_up", instance: "db-1:9187", job: "postgres" }),
+    };
+  const pass = (text: string) =>
+    [a, db, { channel: "SYM001", labels: [] }].filter((c) =>
+      parseChannelFilter(text).matches(c.channel, c.labels)
+    ).map((c) => c.channel);
+  assert.equal(pass('job="node"'), [a.channel]);
+  assert.equal(pass('{job!="node"}'), [db.channel, "SYM001"]);
+  assert.equal(pass('instance=~"db-.*"'), [db.channel]);
+  assert.equal(pass("9187"), [db.channel]);
+  assert.equal(pass("LOAD"), [a.channel]);
+  assert.equal(pass('job="node" load1'), [a.channel]);
+  assert.equal(pass('job="node" pg'), []);
+  assert.equal(pass('__name__="SYM001"'), ["SYM001"]);
+  assert.equal(pass("  "), [a.channel, db.channel, "SYM001"]);
+  try {
+    parseChannelFilter('instance=~"db-("');
+    assert.unreachable("a regular expression that does not compile");
+  } catch (err) {
+    assert.instance(err, ProtocolError);
+    assert.match((err as Error).message, /"instance" does not compile/);
+  }
+});
+
+test("seriesName() writes metric{instance, job, ...} and the channel when it has no labels", () => {
+  const labels = L({ device: "eth0", job: "node", __name__: "node_network_info", instance: "a" });
+  assert.is(
+    seriesName("x", labels),
+    'node_network_info{instance="a", job="node", device="eth0"}',
+  );
+  assert.is(seriesName("SYM001", undefined), "SYM001");
+});
+
+test.run();
