@@ -204,6 +204,7 @@ export class IncidentStage {
   readonly #resolved = new Map<string, Incident>();
   readonly #silences = new SilenceTable();
   readonly #progress: ProgressTable;
+  readonly #watchers = new Set<(incident: Incident) => void>();
 
   constructor(options: IncidentStageOptions) {
     this.#progress = new ProgressTable(options.config.source_silent_us);
@@ -213,6 +214,16 @@ export class IncidentStage {
       (i) => other(i) || this.#silences.silenced(i, this.#state.watermark_us),
     );
     this.#publish = options.publish;
+  }
+
+  /**
+   * Hands `watcher` each incident update the stage makes from now on, as the value it encodes
+   * and publishes (the alert sender beside it takes these, not its own process's bytes back);
+   * returns what stops it. A refold's updates too, which publish nothing: watch a running stage.
+   */
+  watch(watcher: (incident: Incident) => void): () => void {
+    this.#watchers.add(watcher);
+    return () => this.#watchers.delete(watcher);
   }
 
   /** A message on `troupe.out.<kind>.<key>`: a finding is taken, anything else passed over. */
@@ -420,6 +431,7 @@ export class IncidentStage {
       }
       const { subject, data } = encodeIncidentUpdate(u);
       this.#publish(subject, data);
+      for (const watcher of this.#watchers) watcher(i);
     }
   }
 }

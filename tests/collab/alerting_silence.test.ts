@@ -43,7 +43,7 @@ const S = 1_000_000;
         resend_ms: 500,
         paging: { budget: false, page_kinds: ["collapse", "coherence"] },
       }),
-      incidents: [],
+      stage: stage.stage,
       log: () => {},
     });
     const collab = await launchCollab({

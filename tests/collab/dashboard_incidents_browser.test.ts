@@ -53,7 +53,7 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
         resend_ms: 500,
         paging: { budget: false, page_kinds: ["collapse", "coherence"] },
       }),
-      incidents: [],
+      stage: stage.stage,
       log: () => {},
     })
     : undefined;
