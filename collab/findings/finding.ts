@@ -141,12 +141,28 @@ export interface Finding {
 export function findingsOf(subject: string, data: Uint8Array, nowUs: number): Finding[] {
   try {
     if (subject.startsWith(SCAN_PREFIX)) return scanFindings(subject, data, nowUs);
-    const env = decodeEnvelope(data);
-    const f = eventFinding(env);
-    return f ? [{ ...f.core, subject, detail: detailOf(env.type, f.body) }] : [];
+    const f = envelopeFinding(subject, decodeEnvelope(data));
+    return f ? [f.finding] : [];
   } catch {
     return [];
   }
+}
+
+/** A finding read from an envelope, and the event's body as its kind's decoder checked it. */
+export interface EnvelopeFinding {
+  finding: Finding;
+  /** The body, decoded once: the page draws from it what it does not show in words. */
+  body: object;
+}
+
+/**
+ * The finding of an event envelope already decoded (from `subject`), undefined for an envelope
+ * that is no finding (data, scan results); throws a ProtocolError naming the field when its body
+ * does not decode as its type's.
+ */
+export function envelopeFinding(subject: string, env: Envelope): EnvelopeFinding | undefined {
+  const f = eventFinding(env);
+  return f && { finding: { ...f.core, subject, detail: detailOf(env.type, f.body) }, body: f.body };
 }
 
 type Core = Omit<Finding, "subject" | "detail">;
