@@ -25,9 +25,10 @@ import {
   encodeIncident,
   encodeIncidentControlAnswer,
   encodeIncidentList,
-  findingActors,
   findingFacts,
   findingKindOf,
+  findingKinds,
+  findingPattern,
   findingPeak,
   type Incident,
   type IncidentControlAnswer,
@@ -37,7 +38,6 @@ import {
   incidentStaleSubject,
   incidentSubject,
   isProgressMark,
-  outPattern,
   PROGRESS_PATTERN,
   type ProgressMark,
   ProtocolError,
@@ -226,7 +226,7 @@ export class IncidentStage {
     return () => this.#watchers.delete(watcher);
   }
 
-  /** A message on `troupe.out.<kind>.<key>`: a finding is taken, anything else passed over. */
+  /** A message on `troupe.finding.<kind>.<key>`: a finding is taken, anything else passed over. */
   take(data: Uint8Array): void {
     const f = incidentFindingOf(data);
     if (f) this.takeFinding(f);
@@ -529,9 +529,9 @@ export function runIncidentStage(
     new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
   const record = options.record;
   let answers = 0, badBodies = 0;
-  const kinds = options.findings === false ? [] : findingActors();
+  const kinds = options.findings === false ? [] : findingKinds().map((k) => k.type);
   const subs: BusSubscription[] = kinds.map((kind) =>
-    bus.subscribe(outPattern(kind), (m) => {
+    bus.subscribe(findingPattern(kind), (m) => {
       let f: IncidentFinding | undefined;
       try {
         f = readIncidentFinding(m.data);

@@ -70,7 +70,7 @@ export class LiveRouter {
     let found: EnvelopeFinding | undefined;
     try {
       if (env.type !== COLUMNS_TYPE) found = envelopeFinding(subject, env);
-      if (area === "out" && kind !== undefined && key !== undefined) {
+      if ((area === "out" || area === "finding") && kind !== undefined && key !== undefined) {
         this.#out(kind, key, env, found?.body);
       }
     } catch (err) {
