@@ -31,7 +31,7 @@ try {
   });
   await runAlerting(bus, {
     config: parseAlertingConfig(args.alerting),
-    incidents: run.stage.list(),
+    stage: run.stage,
     store: snapshots,
     log: say,
   });

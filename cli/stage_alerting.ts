@@ -55,7 +55,7 @@ export async function startStageAlerting(
   try {
     run = await runAlerting(bus, {
       config: alerting,
-      incidents: stage.list(),
+      stage,
       registry: options.registry,
       log: options.log,
       ...(options.store ? { store: options.store } : {}),

@@ -4,7 +4,7 @@
  * runs (every 10 s to a file or a pipe, live on a terminal) with the latest findings above it.
  */
 import process from "node:process";
-import { areaPattern, type Bus } from "../protocol/mod.ts";
+import { areaPattern, type Bus, findingOutputSubject } from "../protocol/mod.ts";
 import { describeError, type NatsAuth } from "../actors/runtime/mod.ts";
 import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../sim/feeds/mod.ts";
 import { DEMO_CRASH_RATE, describeDemo, describeMetricsSettings } from "../sim/mod.ts";
@@ -47,6 +47,10 @@ export function startFeed(
   const findings = new LatestFindings(bus);
   let outputs = 0, dead = 0;
   bus.subscribe(areaPattern("out"), () => outputs++);
+  // The actors' findings are outputs too, published on their own subjects.
+  bus.subscribe(areaPattern("finding"), (m) => {
+    if (findingOutputSubject(m.subject) !== undefined) outputs++;
+  });
   bus.subscribe(areaPattern("dlq"), () => dead++);
   const { feed, batch } = createUpFeed(o);
   announceFeed(o, batch);

@@ -98,6 +98,26 @@ export function writeColumnsMessage(
   cols: ReadonlyArray<readonly [Uint8Array, Float64Array]>,
   nested: boolean,
 ): Uint8Array {
+  return writeColumns(type, channel, seq0, t, meta, cols, nested).bytes;
+}
+
+/** A frame message written, and where its time column's bytes begin in it. */
+export interface WrittenColumns {
+  bytes: Uint8Array;
+  /** The offset in `bytes` of the first byte of `t`'s values. */
+  tAt: number;
+}
+
+/** writeColumnsMessage, saying where the time column's bytes lie. */
+export function writeColumns(
+  type: string,
+  channel: string,
+  seq0: number,
+  t: Float64Array,
+  meta: FrameMeta,
+  cols: ReadonlyArray<readonly [Uint8Array, Float64Array]>,
+  nested: boolean,
+): WrittenColumns {
   const ts = meta.ts ?? (t.length ? Math.round(t[t.length - 1]!) : 0);
   checkSafeIntegers(ts, seq0, meta.seq ?? 0);
   const { corr, cause } = meta;
@@ -121,6 +141,7 @@ export function writeColumnsMessage(
     for (let c = 0; c < cols.length; c++) size += S(cols[c]![0]) + B(cols[c]![1].byteLength);
   }
   const w = new MsgpackWriter(size);
+  let tAt: number;
   writeEnvelope(w, type, meta, ts);
   w.mapHeader(nested ? 4 : 3 + cols.length);
   w.str(K_CHANNEL);
@@ -130,6 +151,7 @@ export function writeColumnsMessage(
     w.uintWidth(seq0, layout.seq0Width);
     w.textWidth("t", layout.tKeyWidth);
     w.float64Width(t, layout.tBinWidth);
+    tAt = w.pos - t.byteLength;
     const [name, col] = cols[0]!;
     w.textWidth(utf8d.decode(name), 2);
     w.float64Width(col, 5);
@@ -139,6 +161,7 @@ export function writeColumnsMessage(
     w.int(seq0);
     w.str(K_T);
     w.float64(t);
+    tAt = w.pos - t.byteLength;
     if (nested) {
       w.str(K_COLUMNS);
       w.mapHeader(cols.length);
@@ -149,7 +172,7 @@ export function writeColumnsMessage(
     }
   }
   invariant(w.pos === size, () => `frame writer: wrote ${w.pos} of ${size} bytes`);
-  return w.bytes;
+  return { bytes: w.bytes, tAt };
 }
 
 /** Throws ProtocolError unless the frame's ts, seq0 and seq are safe integers (msgpack ints). */

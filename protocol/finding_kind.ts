@@ -9,7 +9,7 @@
 import { ConfigError } from "./config_error.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { INCIDENT_PEAK_FIELDS, type IncidentPeak } from "./incident.ts";
-import { isValidName } from "./subjects.ts";
+import { isValidName, outSubject, parseFindingSubject } from "./subjects.ts";
 
 /** A kind of finding: an event type that opens incidents, and how its severity is read. */
 export interface FindingKind {
@@ -373,4 +373,16 @@ export function findingFacts(kind: FindingKind, body: unknown): FindingFacts {
   if (typeof at === "number") facts.at_us = at;
   if (kind.episode !== undefined) facts.quiet = b[kind.episode.field] === kind.episode.quiet;
   return facts;
+}
+
+/**
+ * The output subject `troupe.out.<actor>.<key>` of the finding published on `subject`
+ * (`troupe.finding.<type>.<key>`, its type a registered finding's), or undefined for any other
+ * subject: how a replay and the simulator key a finding among its actor's outputs, as older
+ * clusters published it, and how they tell a finding from a progress mark or a silence table.
+ */
+export function findingOutputSubject(subject: string): string | undefined {
+  const parsed = parseFindingSubject(subject);
+  const actor = parsed && findingActorOf(parsed.kind);
+  return actor === undefined ? undefined : outSubject(actor, parsed!.channel);
 }

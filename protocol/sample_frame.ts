@@ -18,7 +18,13 @@ import {
   inFrameTimeRange,
 } from "./frame_bounds.ts";
 import { float64Column, LITTLE_ENDIAN } from "./float64_column.ts";
-import { frameBodyOf, type FrameMeta, VALUES_KEY, writeColumnsMessage } from "./_frame_message.ts";
+import {
+  frameBodyOf,
+  type FrameMeta,
+  VALUES_KEY,
+  writeColumns,
+  type WrittenColumns,
+} from "./_frame_message.ts";
 
 export { FRAME_TIME_US_MAX, FRAME_TIME_US_MIN } from "./frame_bounds.ts";
 export type { FrameMeta } from "./_frame_message.ts";
@@ -49,6 +55,17 @@ export interface FrameLimits extends DecodeLimits {
  * where bytes become values (`decodeFrame`), not here; only the column lengths are checked.
  */
 export function encodeFrame(frame: SampleFrame, meta: FrameMeta): Uint8Array {
+  return encodeFramePlaced(frame, meta).bytes;
+}
+
+export type { WrittenColumns };
+
+/**
+ * encodeFrame, also saying where the time column's bytes begin in the message (`tAt`): what a
+ * journal record of the frame leaves out when its times are evenly spaced, known here without
+ * decoding the message again.
+ */
+export function encodeFramePlaced(frame: SampleFrame, meta: FrameMeta): WrittenColumns {
   if (frame.t.length !== frame.v.length) {
     throw new ProtocolError(
       "field",
@@ -57,7 +74,7 @@ export function encodeFrame(frame: SampleFrame, meta: FrameMeta): Uint8Array {
       { field: "body.v", value: frame.v.length },
     );
   }
-  return writeColumnsMessage(FRAME_TYPE, frame.channel, frame.seq0, frame.t, meta, [
+  return writeColumns(FRAME_TYPE, frame.channel, frame.seq0, frame.t, meta, [
     [VALUES_KEY, frame.v],
   ], false);
 }

@@ -57,11 +57,17 @@ export function outPrefix(actor: string): string {
 
 /**
  * `troupe.finding.<kind>.<channel>`: a finding (an event of a kind that opens incidents: anomaly,
- * collapse, coherence), published by the host beside its `troupe.out.<kind>.<channel>` copy, so
- * that a JetStream stream can journal the findings without every per-sample output.
+ * collapse, coherence, a kind a user's actor declares), published there once and nowhere else:
+ * the dashboard, watch and the incident stage read it there, and a JetStream stream journals the
+ * findings without every per-sample output, which stays on `troupe.out.<actor>.<key>`.
  */
 export function findingSubject(kind: string, channel: string): string {
   return `${SUBJECT_ROOT}.finding.${checkName(kind, "finding kind")}.${checkName(channel)}`;
+}
+
+/** `troupe.finding.<kind>.*`: every finding of one kind. */
+export function findingPattern(kind: string): string {
+  return `${SUBJECT_ROOT}.finding.${checkName(kind, "finding kind")}.*`;
 }
 
 /**

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { type AnyActorDefinition, type JournalRecord, parseStream } from "../actors/runtime/mod.ts";
 import { checkFraming } from "./framing_check.ts";
-import { areaPrefix, decodeEnvelope, sysSubject } from "../protocol/mod.ts";
+import { areaPrefix, decodeEnvelope, findingOutputSubject, sysSubject } from "../protocol/mod.ts";
 import type { SimCluster } from "./_sim_cluster.ts";
 import type { SimHost } from "./_sim_host.ts";
 import type { SimFeedLog } from "./_sim_feed_log.ts";
@@ -22,6 +22,12 @@ import { type InputIndex } from "./fault_free_reference.ts";
 import { OutputChecker } from "./output_checker.ts";
 
 const OUT_PREFIX = areaPrefix("out");
+const FINDING_PREFIX = areaPrefix("finding");
+
+/** Whether `subject` is a finding's (an actor's output, published there alone). */
+function isFindingOutput(subject: string): boolean {
+  return subject.startsWith(FINDING_PREFIX) && findingOutputSubject(subject) !== undefined;
+}
 const DLQ_PREFIX = areaPrefix("dlq");
 const ACTOR_SYS_PREFIX = `${sysSubject("actor")}.`;
 const ACTOR_RESTARTED = sysSubject("actor", "restarted");
@@ -133,7 +139,7 @@ export class SimChecks {
     headers: Record<string, string> | undefined,
   ): void {
     const trace = this.#options.trace;
-    if (subject.startsWith(OUT_PREFIX)) {
+    if (subject.startsWith(OUT_PREFIX) || isFindingOutput(subject)) {
       const id = headers?.["Nats-Msg-Id"];
       trace.line(`${from} out ${id}`);
       // h1, or in a leased cluster partition 0's host (`part-0@<machine>`).

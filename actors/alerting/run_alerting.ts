@@ -10,13 +10,10 @@ import {
   alertDeliverySubject,
   type Bus,
   type BusSubscription,
-  decodeIncident,
   decodeIncidentControl,
   encodeAlertDelivery,
   type Incident,
-  INCIDENT_ACTOR,
   incidentControlSubject,
-  outPattern,
 } from "../../protocol/mod.ts";
 import type { SnapshotStore } from "../runtime/mod.ts";
 import type { Registry } from "prom-client";
@@ -26,11 +23,19 @@ import { AlertSender, type AlertSenderOptions } from "./alert_sender.ts";
 import { registerPageMetrics } from "./page_metrics.ts";
 import { SampleCensus } from "./sample_census.ts";
 
+/** The incident stage as the sender sees it (actors/incidents' IncidentStage). */
+export interface AlertedStage {
+  /** Its incidents now. */
+  list(): readonly Incident[];
+  /** Hands over each update it makes from now on; returns what stops it. */
+  watch(watcher: (incident: Incident) => void): () => void;
+}
+
 /** What running the sender needs. */
 export interface RunAlertingOptions {
   config: AlertingConfig;
-  /** The stage's incidents now (its list). */
-  incidents: readonly Incident[];
+  /** The stage it sends for, running in this process. */
+  stage: AlertedStage;
   store?: SnapshotStore;
   registry?: Registry;
   log: (message: string) => void;
@@ -78,13 +83,7 @@ export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promis
     early.push(i);
     if (early.length > options.config.owed_max) early.shift();
   };
-  subs.push(bus.subscribe(outPattern(INCIDENT_ACTOR), (m) => {
-    try {
-      take(decodeIncident(m.data).incident);
-    } catch {
-      // The stage's own updates; a bad one is the stage's to name, not the sender's.
-    }
-  }));
+  const unwatch = options.stage.watch(take);
   subs.push(bus.subscribe(incidentControlSubject(), (m) => {
     try {
       const { envelope, control } = decodeIncidentControl(m.data);
@@ -105,7 +104,7 @@ export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promis
     const meta = { id: `alerts:status:${++answers}`, src: "alerts", ts: Date.now() * 1000 };
     bus.publish(m.reply, encodeAlertDelivery(meta, sender.delivery()));
   }));
-  await sender.start(options.incidents);
+  await sender.start(options.stage.list());
   started = true;
   for (const i of early.splice(0)) sender.observe(i);
   const unregisterAlerts = options.registry
@@ -122,11 +121,13 @@ export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promis
   return {
     sender,
     async stop() {
+      unwatch();
       for (const s of subs) s.unsubscribe();
       await sender.stop();
       unregister();
     },
     async abandon() {
+      unwatch();
       for (const s of subs) s.unsubscribe();
       await sender.stop({ save: false });
       unregister();

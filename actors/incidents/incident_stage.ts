@@ -25,9 +25,10 @@ import {
   encodeIncident,
   encodeIncidentControlAnswer,
   encodeIncidentList,
-  findingActors,
   findingFacts,
   findingKindOf,
+  findingKinds,
+  findingPattern,
   findingPeak,
   type Incident,
   type IncidentControlAnswer,
@@ -37,7 +38,6 @@ import {
   incidentStaleSubject,
   incidentSubject,
   isProgressMark,
-  outPattern,
   PROGRESS_PATTERN,
   type ProgressMark,
   ProtocolError,
@@ -204,6 +204,7 @@ export class IncidentStage {
   readonly #resolved = new Map<string, Incident>();
   readonly #silences = new SilenceTable();
   readonly #progress: ProgressTable;
+  readonly #watchers = new Set<(incident: Incident) => void>();
 
   constructor(options: IncidentStageOptions) {
     this.#progress = new ProgressTable(options.config.source_silent_us);
@@ -215,7 +216,17 @@ export class IncidentStage {
     this.#publish = options.publish;
   }
 
-  /** A message on `troupe.out.<kind>.<key>`: a finding is taken, anything else passed over. */
+  /**
+   * Hands `watcher` each incident update the stage makes from now on, as the value it encodes
+   * and publishes (the alert sender beside it takes these, not its own process's bytes back);
+   * returns what stops it. A refold's updates too, which publish nothing: watch a running stage.
+   */
+  watch(watcher: (incident: Incident) => void): () => void {
+    this.#watchers.add(watcher);
+    return () => this.#watchers.delete(watcher);
+  }
+
+  /** A message on `troupe.finding.<kind>.<key>`: a finding is taken, anything else passed over. */
   take(data: Uint8Array): void {
     const f = incidentFindingOf(data);
     if (f) this.takeFinding(f);
@@ -420,6 +431,7 @@ export class IncidentStage {
       }
       const { subject, data } = encodeIncidentUpdate(u);
       this.#publish(subject, data);
+      for (const watcher of this.#watchers) watcher(i);
     }
   }
 }
@@ -517,9 +529,9 @@ export function runIncidentStage(
     new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
   const record = options.record;
   let answers = 0, badBodies = 0;
-  const kinds = options.findings === false ? [] : findingActors();
+  const kinds = options.findings === false ? [] : findingKinds().map((k) => k.type);
   const subs: BusSubscription[] = kinds.map((kind) =>
-    bus.subscribe(outPattern(kind), (m) => {
+    bus.subscribe(findingPattern(kind), (m) => {
       let f: IncidentFinding | undefined;
       try {
         f = readIncidentFinding(m.data);

@@ -5,12 +5,12 @@
  * Severity is one number per finding, 1 (worth a glance) to 5 (act now), on its kind's own scale
  * (`protocol/severity.ts`, docs/findings.md's table):
  *
- * - `anomaly`: an incident opened (`anomaly` event on `troupe.out.anomaly.<channel>`), by its
+ * - `anomaly`: an incident opened (`anomaly` event on `troupe.finding.anomaly.<channel>`), by its
  *   score; its text says where the value sits against its band and names the view that scored it;
- * - `collapse`: a confirmed change point (`troupe.out.collapse.<channel>`), by the shift in spreads
- *   (|Δmean|/spread + |log2 spread ratio|, the event's own `severity` field, shown in `detail` as
- *   `shift_spreads` so that one word has one meaning);
- * - `coherence`: the group changed regime (`troupe.out.coherence.<group>`), by |standardized
+ * - `collapse`: a confirmed change point (`troupe.finding.collapse.<channel>`), by the shift in
+ *   spreads (|Δmean|/spread + |log2 spread ratio|, the event's own `severity` field, shown in
+ *   `detail` as `shift_spreads` so that one word has one meaning);
+ * - `coherence`: the group changed regime (`troupe.finding.coherence.<group>`), by |standardized
  *   shift|;
  * - `scan`: a symbol a scan matched (`troupe.scan.<id>.results`), no severity;
  * - `dlq`: a dead letter (`troupe.dlq.<reason>`), 2: a message was lost, nothing is wrong with the
@@ -45,14 +45,13 @@ import {
   decodeEnvelope,
   decodeScanResultsBatch,
   type Envelope,
-  findingActorOf,
   findingChannel,
   type FindingKind,
   findingKindOf,
   findingKinds,
+  findingPattern,
   findingSeverity,
   findingSignedMeasure,
-  outPattern,
   parseScanSubject,
   scanPattern,
   sysSubject,
@@ -88,9 +87,9 @@ export function isChannelFindingKind(kind: FindingKindName): boolean {
 }
 
 /**
- * The pattern of the subjects the findings of `kind` are read from (its actor's outputs
- * `troupe.out.<actor>.*`, scan results, dead letters, actor notices), or undefined for a kind this
- * process does not know. Not the findings stream's `troupe.finding.*` (protocol's findingSubject).
+ * The pattern of the subjects the findings of `kind` are read from (`troupe.finding.<kind>.*`,
+ * where the hosts publish an actor's findings, or scan results, dead letters, actor notices), or
+ * undefined for a kind this process does not know.
  */
 export function findingSourcePattern(kind: FindingKindName): string | undefined {
   switch (kind) {
@@ -101,12 +100,10 @@ export function findingSourcePattern(kind: FindingKindName): string | undefined 
     case "actor":
       return sysSubject("actor", "stopped");
   }
-  const actor = findingActorOf(kind);
-  return actor === undefined ? undefined : outPattern(actor);
+  return findingKindOf(kind) === undefined ? undefined : findingPattern(kind);
 }
 
-/** The source patterns of `kinds` (findingSourcePattern), each once (two kinds of one actor share
- *  its outputs). */
+/** The source patterns of `kinds` (findingSourcePattern), each once. */
 export function findingSourcePatterns(kinds: readonly FindingKindName[]): string[] {
   const out = new Set<string>();
   for (const k of kinds) {
@@ -141,12 +138,28 @@ export interface Finding {
 export function findingsOf(subject: string, data: Uint8Array, nowUs: number): Finding[] {
   try {
     if (subject.startsWith(SCAN_PREFIX)) return scanFindings(subject, data, nowUs);
-    const env = decodeEnvelope(data);
-    const f = eventFinding(env);
-    return f ? [{ ...f.core, subject, detail: detailOf(env.type, f.body) }] : [];
+    const f = envelopeFinding(subject, decodeEnvelope(data));
+    return f ? [f.finding] : [];
   } catch {
     return [];
   }
+}
+
+/** A finding read from an envelope, and the event's body as its kind's decoder checked it. */
+export interface EnvelopeFinding {
+  finding: Finding;
+  /** The body, decoded once: the page draws from it what it does not show in words. */
+  body: object;
+}
+
+/**
+ * The finding of an event envelope already decoded (from `subject`), undefined for an envelope
+ * that is no finding (data, scan results); throws a ProtocolError naming the field when its body
+ * does not decode as its type's.
+ */
+export function envelopeFinding(subject: string, env: Envelope): EnvelopeFinding | undefined {
+  const f = eventFinding(env);
+  return f && { finding: { ...f.core, subject, detail: detailOf(env.type, f.body) }, body: f.body };
 }
 
 type Core = Omit<Finding, "subject" | "detail">;

@@ -4,6 +4,8 @@
  * Nothing here needs Node: the page's code imports this room too.
  */
 export {
+  type EnvelopeFinding,
+  envelopeFinding,
   type Finding,
   type FindingKindName,
   findingKindNames,

@@ -1,9 +1,9 @@
 /**
  * The stream gateway: `/stream` on the collab server's port relays what the actors publish
- * (`troupe.out.>`, `troupe.dlq.>`, `troupe.sys.>`, `troupe.scan.*.results`) to WebSocket clients
- * as msgpack frames (the protocol is protocol/stream_message.ts). It holds one NATS subscription
- * per prefix, numbers every message with one monotonic seq, and keeps a bounded ring of recent
- * messages (`stream_ring.ts`) for resume and backfill.
+ * (`troupe.out.>`, `troupe.finding.>`, `troupe.dlq.>`, `troupe.sys.>`, `troupe.scan.*.results`) to
+ * WebSocket clients as msgpack frames (the protocol is protocol/stream_message.ts). It holds one
+ * NATS subscription per prefix, numbers every message with one monotonic seq, and keeps a bounded
+ * ring of recent messages (`stream_ring.ts`) for resume and backfill.
  *
  * Every subscription is either live (new messages are sent as they arrive) or catching up (it is
  * fed from the ring as its socket drains, by a pump on a short timer: `_stream_catch_up.ts`). A

@@ -51,8 +51,8 @@ export type StreamSocketConstructor = new (url: string) => StreamSocket;
 /** What to subscribe to. */
 export interface StreamSubscription {
   /**
-   * NATS subject patterns inside `troupe.out.>`, `troupe.dlq.>`, `troupe.sys.>`,
-   * `troupe.scan.*.results`.
+   * NATS subject patterns inside `troupe.out.>`, `troupe.finding.>`, `troupe.dlq.>`,
+   * `troupe.sys.>`, `troupe.scan.*.results`.
    */
   subjects: string[];
   /** Channel globs (`*` = any run of characters) matched against the subject's last token. */

@@ -1,8 +1,8 @@
 /**
  * Which subjects a `/stream` subscription may reach: the gateway relays what lies inside
- * STREAM_PREFIXES (findings, dead letters, system events, scan results), never the feeds or the
- * control subjects. A pattern outside them is refused with an `err` (the socket stays open), so the
- * check is the gateway's, not the wire decoder's (protocol/stream_message.ts).
+ * STREAM_PREFIXES (outputs, findings, dead letters, system events, scan results), never the feeds
+ * or the control subjects. A pattern outside them is refused with an `err` (the socket stays
+ * open), so the check is the gateway's, not the wire decoder's (protocol/stream_message.ts).
  */
 import {
   areaPattern,
@@ -14,6 +14,7 @@ import {
 /** The subject patterns a subscription may reach into (each pattern must lie inside one). */
 export const STREAM_PREFIXES: readonly string[] = [
   areaPattern("out"),
+  areaPattern("finding"),
   areaPattern("dlq"),
   areaPattern("sys"),
   scanPattern("results"),

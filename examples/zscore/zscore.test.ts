@@ -36,7 +36,7 @@ test("it finds the injected spike once, at its sample, with a z column per sampl
   const steps = runKind(zscore, framesOf([series("cpu")], 100));
   const events = steps.flatMap((s) => s.outputs).filter((o) => o.type === "zscore_spike");
   assert.is(events.length, 1);
-  assert.is(events[0]!.subject, "troupe.out.zscore.cpu");
+  assert.is(events[0]!.subject, "troupe.finding.zscore_spike.cpu", "a finding, on its own subject");
   const columns = steps.flatMap((s) => s.outputs).filter((o) => o.type === undefined);
   assert.is(columns.length, 10, "one columns frame per input frame");
 });

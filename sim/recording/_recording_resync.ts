@@ -5,13 +5,13 @@
  * can say how many records and outputs it did not read, instead of passing what it never saw.
  */
 import { crc32 } from "../../actors/runtime/mod.ts";
-import { decodeValue, SUBJECT_ROOT } from "../../protocol/mod.ts";
+import { decodeValue, findingOutputSubject, SUBJECT_ROOT } from "../../protocol/mod.ts";
 
 /** The intact records after a recording's cut. */
 export interface UnreadRecords {
   /** Intact records after the cut (none: the cut is a torn tail). */
   records: number;
-  /** How many of them are actor outputs (`troupe.out.*`). */
+  /** How many of them are actor outputs (`troupe.out.*`, and findings on `troupe.finding.*`). */
   outputs: number;
   /** The file offset of the first of them, when there is one. */
   firstOffset: number | undefined;
@@ -56,7 +56,9 @@ function intactAt(buf: Uint8Array, p: number, bodyBytesMax: number): boolean {
 function isOutput(body: Uint8Array): boolean {
   try {
     const value = decodeValue(body);
-    return Array.isArray(value) && typeof value[0] === "string" && value[0].startsWith(OUT_PREFIX);
+    const subject = Array.isArray(value) ? value[0] : undefined;
+    return typeof subject === "string" &&
+      (subject.startsWith(OUT_PREFIX) || findingOutputSubject(subject) !== undefined);
   } catch {
     return false;
   }

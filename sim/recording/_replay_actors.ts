@@ -8,6 +8,7 @@ import { type AnyActorDefinition, Host, InProcessBus } from "../../actors/runtim
 import {
   type Bus,
   type CapturedInstance,
+  findingOutputSubject,
   type FrameLimits,
   SUBJECT_ROOT,
 } from "../../protocol/mod.ts";
@@ -119,6 +120,11 @@ function onBus(bus: Bus, reading: ReplayReading, host: Host | undefined): Replay
   let deadLetters = 0;
   const subs = [
     bus.subscribe(`${SUBJECT_ROOT}.out.>`, (msg) => reading.onOutput(msg.subject, msg.data)),
+    // A finding is an output, keyed by its actor's output subject as a recording's are.
+    bus.subscribe(`${SUBJECT_ROOT}.finding.>`, (msg) => {
+      const subject = findingOutputSubject(msg.subject);
+      if (subject !== undefined) reading.onOutput(subject, msg.data);
+    }),
     bus.subscribe(`${SUBJECT_ROOT}.dlq.>`, () => deadLetters++),
   ];
   return {

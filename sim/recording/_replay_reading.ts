@@ -10,6 +10,7 @@ import {
   areaPrefix,
   decodeValue,
   findingActors,
+  findingOutputSubject,
   INCIDENT_ACTOR,
   isIncidentControlSubject,
   PROGRESS_PATTERN,
@@ -63,6 +64,13 @@ export interface ReplayReadingOptions {
    * is neither counted nor compared (`beforeStart` counts it).
    */
   held?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Whether the recording holds each finding once, on `troupe.finding.<type>.<key>` (its header's
+   * `findings_once`): those are then its actors' outputs, keyed by their output subject as the
+   * replay's are. An older recording's findings are outputs on `troupe.out.*`, and their copies on
+   * `troupe.finding.*` are passed over.
+   */
+  findingsOnce?: boolean;
   onOutput?(subject: string, data: Uint8Array): void;
   /** With `verify`: each recorded output compared. */
   onRecordedOutput?(subject: string, data: Uint8Array): void;
@@ -229,10 +237,12 @@ export class ReplayReading {
           // the inputs recorded before it, as the live stage took it after theirs.
           await sink.flush();
           this.#stage.takeRecord(m.data);
-        } else if (area === "out") {
-          if (!this.#options.replayed.has(kindOf(m.subject)) || this.#beforeStart(m)) continue;
+        } else if (area === "out" || area === "finding") {
+          const o = this.#asOutput(m, area);
+          if (o === undefined) continue;
+          if (!this.#options.replayed.has(kindOf(o.subject)) || this.#beforeStart(o)) continue;
           this.recordedOutputs++;
-          if (verify && this.#compares(m.subject)) this.#recorded(m);
+          if (verify && this.#compares(o.subject)) this.#recorded(o);
         } else if (area === "dlq") {
           this.dlqRecorded++;
         }
@@ -246,14 +256,27 @@ export class ReplayReading {
     if (area === "feed" || area === "ctl") {
       const id = envelopeField(m.data, "id");
       if (id !== undefined) this.#notReplayed.add(id);
-    } else if (
-      area === "out" && this.#options.replayed.has(kindOf(m.subject)) && !this.#beforeStart(m)
-    ) {
-      const cause = envelopeField(m.data, "cause");
+      return;
+    }
+    const o = area === "out" || area === "finding" ? this.#asOutput(m, area) : undefined;
+    if (o && this.#options.replayed.has(kindOf(o.subject)) && !this.#beforeStart(o)) {
+      const cause = envelopeField(o.data, "cause");
       if (cause !== undefined && this.#notReplayed.has(cause)) return;
       this.recordedOutputs++;
-      if (this.#compares(m.subject)) this.#recorded(m);
+      if (this.#compares(o.subject)) this.#recorded(o);
     }
+  }
+
+  /**
+   * A recorded output as the replay keys it: an actor's output as recorded, a finding by its
+   * actor's output subject where the recording holds findings once, else undefined (a progress
+   * mark, a silence table, an older recording's copy of a finding).
+   */
+  #asOutput(m: RecordedMessage, area: "out" | "finding"): RecordedMessage | undefined {
+    if (area === "out") return m;
+    if (!this.#options.findingsOnce) return undefined;
+    const subject = findingOutputSubject(m.subject);
+    return subject === undefined ? undefined : { ...m, subject };
   }
 
   /** Whether a recorded output was caused by an input its instance's start state holds. */

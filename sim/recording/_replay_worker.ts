@@ -26,6 +26,7 @@ import {
   type BusHandler,
   type BusMessage,
   type BusSubscription,
+  findingOutputSubject,
   type FrameLimits,
   type PublishOptions,
   type RequestOptions,
@@ -98,6 +99,7 @@ export const INPUT_FEED = 0;
 export const INPUT_CTL = 1;
 
 const OUT_PREFIX = `${SUBJECT_ROOT}.out.`;
+const FINDING_PREFIX = `${SUBJECT_ROOT}.finding.`;
 const DLQ_PREFIX = `${SUBJECT_ROOT}.dlq.`;
 
 /**
@@ -115,6 +117,12 @@ class CaptureBus implements Bus {
   publish(subject: string, data: Uint8Array, options?: PublishOptions): void {
     if (subject.startsWith(OUT_PREFIX)) {
       this.onOutput(subject, data);
+      return;
+    }
+    // A finding is an output, keyed by its actor's output subject as a recording's are.
+    const finding = subject.startsWith(FINDING_PREFIX) ? findingOutputSubject(subject) : undefined;
+    if (finding !== undefined) {
+      this.onOutput(finding, data);
       return;
     }
     if (subject.startsWith(DLQ_PREFIX)) this.deadLetters++;

@@ -32,6 +32,9 @@
  *                                              (absolute) or a package name, and the kinds it
  *                                              defined with their versions (absent: troupe's
  *                                              own kinds only, and in older files)
+ *                       findings_once bool     true: each finding is recorded once, on
+ *                                              troupe.finding.<type>.<key> (absent in older
+ *                                              files, whose findings are also on troupe.out.*)
  *                       (readers ignore keys they do not know)
  * start    start_bytes  the actors' state at the start of a recording begun mid-session, as
  *                       the hosts answered the recorder (see recording_start.ts)
@@ -157,6 +160,11 @@ export interface RecordingHeader {
    * being told; null when only troupe's own kinds ran, and in older files.
    */
   kinds: RecordingKindModule[] | null;
+  /**
+   * Whether the recorded cluster published each finding once, on `troupe.finding.<type>.<key>`;
+   * false in older files, whose findings are on their actor's `troupe.out.<kind>.<key>` too.
+   */
+  findings_once: boolean;
 }
 
 /** A module of a user's kinds, as a recording names it. */
@@ -241,6 +249,7 @@ export function encodeRecordingHeader(
     ...(startBytes > 0 ? { start_bytes: startBytes } : {}),
     versions: init.versions ?? null,
     ...(init.kinds?.length ? { kinds: init.kinds } : {}),
+    findings_once: init.findings_once ?? true,
   });
   const out = new Uint8Array(RECORDING_PREFIX_BYTES + body.byteLength);
   const view = new DataView(out.buffer);
@@ -294,6 +303,7 @@ export function parseRecordingHeader(
       : 0,
     versions: versionsOf(m.versions),
     kinds: kindModulesOf(path, m.kinds, version),
+    findings_once: m.findings_once === true,
   };
 }
 

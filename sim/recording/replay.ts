@@ -33,7 +33,12 @@ import {
   recordedIncidentBase,
 } from "../../actors/incidents/mod.ts";
 import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
-import { type Bus, type FrameLimits, INCIDENT_ACTOR } from "../../protocol/mod.ts";
+import {
+  type Bus,
+  findingOutputSubject,
+  type FrameLimits,
+  INCIDENT_ACTOR,
+} from "../../protocol/mod.ts";
 import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
 import { startActors } from "./_replay_actors.ts";
 import {
@@ -213,7 +218,11 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
   const uncompared = uncomparedKinds(header, kinds.kinds, registry, incidents !== undefined);
   const reading = new ReplayReading(
     reader,
-    readingOptions(options, kinds.kinds, incidents, uncompared, { speed, clock }, started),
+    readingOptions(options, kinds.kinds, incidents, uncompared, {
+      speed,
+      clock,
+      findingsOnce: header.findings_once,
+    }, started),
   );
   const actors = await startActors({
     path,
@@ -270,7 +279,7 @@ function readingOptions(
   kinds: string[],
   incidents: IncidentConfig | undefined,
   uncompared: readonly UncomparedKind[],
-  pace: { speed: number; clock: Clock & Sleeper },
+  how: { speed: number; clock: Clock & Sleeper; findingsOnce: boolean },
   started: { held: Map<string, ReadonlySet<string>> } | undefined,
 ): ConstructorParameters<typeof ReplayReading>[1] {
   const replayed = ReplayReading.replayedKinds(kinds, incidents !== undefined);
@@ -284,8 +293,9 @@ function readingOptions(
     verify: options.verify ?? false,
     fromUs: options.fromUs ?? -Infinity,
     toUs: options.toUs ?? Infinity,
-    speed: pace.speed,
-    clock: pace.clock,
+    speed: how.speed,
+    clock: how.clock,
+    findingsOnce: how.findingsOnce,
     progressEveryS: options.progressEveryS ?? 0.5,
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.onRecordedOutput ? { onRecordedOutput: options.onRecordedOutput } : {}),
@@ -530,7 +540,10 @@ async function chooseKinds(
   } else {
     const seen = new Set<string>();
     for await (const batch of reader.batches()) {
-      for (const m of batch) if (areaOf(m.subject) === "out") seen.add(kindOf(m.subject));
+      for (const m of batch) {
+        const out = areaOf(m.subject) === "out" ? m.subject : findingOutputSubject(m.subject);
+        if (out !== undefined) seen.add(kindOf(out));
+      }
     }
     wanted = [...seen];
     fromOutputs = wanted.length > 0;

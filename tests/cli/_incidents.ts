@@ -4,7 +4,7 @@
  */
 import * as assert from "uvu/assert";
 import type { NatsBus } from "../../actors/runtime/mod.ts";
-import { outSubject } from "../../protocol/mod.ts";
+import { findingSubject } from "../../protocol/mod.ts";
 import { ndjson, runTroupe } from "../_support/cli.ts";
 import { anomalyFinding } from "../_support/findings.ts";
 
@@ -47,9 +47,9 @@ export interface CrashOptions {
 /** Publishes a crash's anomaly findings and a later one on `bus`, and flushes it. */
 export async function publishCrash(bus: NatsBus, options: CrashOptions): Promise<void> {
   for (const [i, ch] of options.channels.entries()) {
-    bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, options.ts + i * 100_000));
+    bus.publish(findingSubject("anomaly", ch), anomalyFinding(ch, options.ts + i * 100_000));
   }
   const later = options.later;
-  bus.publish(outSubject("anomaly", later), anomalyFinding(later, options.ts + 10_000_000));
+  bus.publish(findingSubject("anomaly", later), anomalyFinding(later, options.ts + 10_000_000));
   await bus.flush();
 }

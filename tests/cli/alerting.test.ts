@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { outSubject } from "../../protocol/mod.ts";
+import { findingSubject } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { anomalyFinding } from "../_support/findings.ts";
@@ -77,7 +77,7 @@ const real = haveNatsServer("troupe run alerting") && haveAlertmanager("troupe r
       const t0 = Date.now() * 1000;
       const channels = ["A1", "B1", "C1", "D1"];
       channels.forEach((ch, i) =>
-        bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, t0 + i * 2_000_000))
+        bus.publish(findingSubject("anomaly", ch), anomalyFinding(ch, t0 + i * 2_000_000))
       );
       await bus.flush();
       await until(

@@ -25,6 +25,7 @@ import {
   decodeIncident,
   encodeFrame,
   feedSubject,
+  findingPattern,
   type Incident,
   outPattern,
 } from "../../protocol/mod.ts";
@@ -93,10 +94,8 @@ function watchIncidents(bus: NatsBus): Array<{ at_ms: number; incident: Incident
 /** The wall time (ms) each zscore finding arrived, by channel. */
 function watchFindings(bus: NatsBus): Map<string, number[]> {
   const seen = new Map<string, number[]>();
-  bus.subscribe(outPattern("zscore"), (m) => {
+  bus.subscribe(findingPattern("zscore_spike"), (m) => {
     const channel = m.subject.split(".").at(-1)!;
-    // The kind's per-sample column frames share the subject: a finding's envelope says its type.
-    if (!new TextDecoder().decode(m.data).includes("zscore_spike")) return;
     seen.set(channel, [...(seen.get(channel) ?? []), Date.now()]);
   });
   return seen;

@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
-import { outSubject } from "../../protocol/mod.ts";
+import { findingSubject } from "../../protocol/mod.ts";
 import { ndjson, runTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { anomalyFinding } from "../_support/findings.ts";
@@ -35,10 +35,10 @@ if (haveNatsServer("troupe incidents against nats-server")) {
     try {
       for (let i = 0; i < 8; i++) {
         const channel = `SYM00${i + 1}`;
-        bus.publish(outSubject("anomaly", channel), anomalyFinding(channel, TS + i * 150_000));
+        bus.publish(findingSubject("anomaly", channel), anomalyFinding(channel, TS + i * 150_000));
       }
       // Two minutes on: past the crash's grouping window (a minute) and its hold.
-      bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 120_000_000));
+      bus.publish(findingSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 120_000_000));
       await bus.flush();
       const all = await runTroupe(["incidents", "--json", "--nats", nats.url]);
       assert.is(all.code, 0, all.stderr);
@@ -49,7 +49,7 @@ if (haveNatsServer("troupe incidents against nats-server")) {
       assert.is(listed[0]!.fired, true);
       assert.is(listed[0]!.peak_severity, 5);
       // The later finding is held until event time passes it by the reorder bound.
-      bus.publish(outSubject("anomaly", "OTHER2"), anomalyFinding("OTHER2", TS + 130_000_000));
+      bus.publish(findingSubject("anomaly", "OTHER2"), anomalyFinding("OTHER2", TS + 130_000_000));
       await bus.flush();
       const firing = await runTroupe(["incidents", "--state", "firing", "--nats", nats.url]);
       assert.is(firing.code, 0, firing.stderr);
@@ -90,9 +90,9 @@ if (haveNatsServer("troupe incidents against nats-server")) {
     const config = { ...defaultIncidentConfig, fire_severity_min: 6, fire_members_min: 1000 };
     const stage = runIncidentStage(bus, { config });
     try {
-      bus.publish(outSubject("anomaly", "SYM001"), anomalyFinding("SYM001", TS));
-      bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 120_000_000));
-      bus.publish(outSubject("anomaly", "OTHER2"), anomalyFinding("OTHER2", TS + 130_000_000));
+      bus.publish(findingSubject("anomaly", "SYM001"), anomalyFinding("SYM001", TS));
+      bus.publish(findingSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 120_000_000));
+      bus.publish(findingSubject("anomaly", "OTHER2"), anomalyFinding("OTHER2", TS + 130_000_000));
       await bus.flush();
       const all = await runTroupe(["incidents", "--nats", nats.url]);
       assert.is(all.code, 0, all.stderr);

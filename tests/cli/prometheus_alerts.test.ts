@@ -13,7 +13,7 @@ import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, NatsBus } from "../../actors/runtime/mod.ts";
-import { decodeIncidentControl, incidentStaleSubject, outSubject } from "../../protocol/mod.ts";
+import { decodeIncidentControl, findingSubject, incidentStaleSubject } from "../../protocol/mod.ts";
 import { type RunningTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { anomalyFinding } from "../_support/findings.ts";
@@ -95,9 +95,9 @@ const real = haveNatsServer(name) && haveAlertmanager(name) &&
         if (control.type === "stale" && control.channels.includes(load)) staleAt = envelope.ts;
       });
       const t0 = Date.now() * 1000;
-      bus.publish(outSubject("anomaly", load), anomalyFinding(load, t0));
+      bus.publish(findingSubject("anomaly", load), anomalyFinding(load, t0));
       // A later finding elsewhere moves the stage's event time past the first one's `for`.
-      bus.publish(outSubject("anomaly", "other"), anomalyFinding("other", t0 + 2_000_000));
+      bus.publish(findingSubject("anomaly", "other"), anomalyFinding("other", t0 + 2_000_000));
       await bus.flush();
       await until(
         async () => (await am.alerts()).some((a) => a.labels.channel === load),
@@ -122,7 +122,10 @@ const real = haveNatsServer(name) && haveAlertmanager(name) &&
         "the receiver's stale message for the channel",
       );
       // The stage's event time is its findings': one past the marker's time takes it in.
-      bus.publish(outSubject("anomaly", "other"), anomalyFinding("other", staleAt! + 1_000_000));
+      bus.publish(
+        findingSubject("anomaly", "other"),
+        anomalyFinding("other", staleAt! + 1_000_000),
+      );
       await bus.flush();
       await until(
         () =>

@@ -67,7 +67,8 @@ if (haveNatsServer("troupe record across a SIGKILL of a user's kind's host")) {
       // The session made findings and incidents of them, so --verify has them to compare.
       const records = await readRecords(rec);
       const spikes = records.filter((m) =>
-        m.subject.startsWith("troupe.out.zscore.") && decodeEnvelope(m.data).type === "zscore_spike"
+        m.subject.startsWith("troupe.finding.zscore_spike.") &&
+        decodeEnvelope(m.data).type === "zscore_spike"
       );
       const updates = records.filter((m) => m.subject === incidentSubject("zscore_spike"));
       assert.ok(spikes.length >= 10, `${spikes.length} zscore_spike findings recorded`);

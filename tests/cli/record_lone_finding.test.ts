@@ -81,7 +81,8 @@ if (haveNatsServer("troupe record: a lone finding's incident")) {
 
       const records = await readRecords(rec);
       const spikes = records.filter((m) =>
-        m.subject.startsWith("troupe.out.zscore.") && decodeEnvelope(m.data).type === "zscore_spike"
+        m.subject.startsWith("troupe.finding.zscore_spike.") &&
+        decodeEnvelope(m.data).type === "zscore_spike"
       );
       assert.is(spikes.length, 1, "one finding alone");
       const updates = records

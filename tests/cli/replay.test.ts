@@ -9,6 +9,7 @@ import {
   decodeValue,
   encodeEnvelope,
   type Envelope,
+  findingOutputSubject,
 } from "../../protocol/mod.ts";
 import { Prng } from "../../sim/prng/mod.ts";
 import { RecordingReader, RecordingWriter } from "../../sim/recording/mod.ts";
@@ -43,6 +44,11 @@ test.before(async () => {
   ]);
   if (up.code !== 0) throw new Error(`troupe up --record failed:\n${up.stdout}\n${up.stderr}`);
 });
+/** An actor's output: on its kind's subject, or a finding on its own. */
+function isOutput(m: { subject: string }): boolean {
+  return m.subject.startsWith("troupe.out.") || findingOutputSubject(m.subject) !== undefined;
+}
+
 test.after(async () => {
   await nats?.cleanup();
   dir.remove();
@@ -50,7 +56,7 @@ test.after(async () => {
 
 test("troupe up --record writes a recording that troupe replay --verify reproduces byte for byte", async () => {
   const recs = await readRecords(session);
-  const outputs = recs.filter((m) => m.subject.startsWith("troupe.out."));
+  const outputs = recs.filter(isOutput);
   assert.ok(
     outputs.filter((m) => m.subject.startsWith("troupe.out.stats.")).length >= 4,
     "stats outputs recorded",
@@ -232,8 +238,7 @@ test("troupe replay --verify fails on a recording cut at any of 20 random points
 test("troupe replay --verify fails on a recording damaged mid-file or in its first record, saying how much it did not read", async () => {
   const recs = await readRecords(session);
   const whole = readFileSync(session);
-  const outputsAfter = (i: number) =>
-    recs.slice(i + 1).filter((m) => m.subject.startsWith("troupe.out.")).length;
+  const outputsAfter = (i: number) => recs.slice(i + 1).filter(isOutput).length;
   const middle = Math.floor(recs.length / 2);
   const cases: Array<[string, number]> = [["mid-file", middle], ["first record", 0]];
   for (const [what, i] of cases) {

@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { outSubject } from "../../protocol/mod.ts";
+import { findingSubject } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { listedIncidents, publishCrash } from "./_incidents.ts";
@@ -46,8 +46,8 @@ if (haveNatsServer("troupe run's incident stage against nats-server")) {
       assert.match(host.output(), /0 findings refolded after the snapshot at \d+, 1 incident open/);
       assert.equal(await listedIncidents(nats.url), before);
       // A finding of a member channel joins the rebuilt incident (a fresh stage would open one).
-      bus.publish(outSubject("anomaly", "SYM002"), anomalyFinding("SYM002", TS + 11_000_000));
-      bus.publish(outSubject("anomaly", "LATER"), anomalyFinding("LATER", TS + 20_000_000));
+      bus.publish(findingSubject("anomaly", "SYM002"), anomalyFinding("SYM002", TS + 11_000_000));
+      bus.publish(findingSubject("anomaly", "LATER"), anomalyFinding("LATER", TS + 20_000_000));
       await bus.flush();
       const after = await listedIncidents(nats.url);
       const crash = after.find((i) => i.id === `anomaly-${TS}-SYM001`);

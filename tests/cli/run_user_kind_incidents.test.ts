@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
+import { encodeEventEnvelope, findingSubject } from "../../protocol/mod.ts";
 import { ROOT, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { listedIncidents, publishCrash } from "./_incidents.ts";
@@ -55,10 +55,10 @@ if (haveNatsServer("troupe run's incidents of a user's kind against nats-server"
       await host.waitFor("troupe run: incidents:", 60_000);
       await listedIncidents(nats.url); // answered: the stage's subscriptions are in place
       for (const [i, ch] of ["k1", "k2"].entries()) {
-        bus.publish(outSubject("zscore", ch), spike(ch, TS + i * 100_000));
+        bus.publish(findingSubject("zscore_spike", ch), spike(ch, TS + i * 100_000));
       }
       await publishCrash(bus, { ts: TS, channels: ["SYM001", "SYM002"], later: "OTHER" });
-      bus.publish(outSubject("zscore", "k9"), spike("k9", TS + 10_000_000, 5.5));
+      bus.publish(findingSubject("zscore_spike", "k9"), spike("k9", TS + 10_000_000, 5.5));
       await bus.flush();
       const before = await listedIncidents(nats.url);
       assert.equal(before.map((i) => [i.id, i.state, i.members.length]).sort(), [
@@ -72,8 +72,8 @@ if (haveNatsServer("troupe run's incidents of a user's kind against nats-server"
       assert.match(host.output(), "2 incidents open");
       assert.equal(await listedIncidents(nats.url), before);
       // Later findings of member channels join the rebuilt incidents.
-      bus.publish(outSubject("zscore", "k2"), spike("k2", TS + 11_000_000));
-      bus.publish(outSubject("zscore", "LATER"), spike("LATER", TS + 20_000_000, 5.5));
+      bus.publish(findingSubject("zscore_spike", "k2"), spike("k2", TS + 11_000_000));
+      bus.publish(findingSubject("zscore_spike", "LATER"), spike("LATER", TS + 20_000_000, 5.5));
       await bus.flush();
       const after = await listedIncidents(nats.url);
       const z = after.find((i) => i.id === `zscore_spike-${TS}-k1`);

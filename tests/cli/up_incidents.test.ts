@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { outSubject } from "../../protocol/mod.ts";
+import { findingSubject } from "../../protocol/mod.ts";
 import { startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { upArgs, upNatsAuth } from "./_up.ts";
@@ -70,8 +70,8 @@ if (haveNatsServer("troupe up's incidents across restarts")) {
       for (const i of before) assert.ok(ids.has(i.id), `${i.id} after the restart`);
       // A finding of a member channel joins the rebuilt incident (a fresh stage would open one).
       bus = await NatsBus.connect(url, { auth: upNatsAuth(dataDir) });
-      bus.publish(outSubject("anomaly", "UPB"), anomalyFinding("UPB", TS + 11_000_000));
-      bus.publish(outSubject("anomaly", "UPLAST"), anomalyFinding("UPLAST", TS + 20_000_000));
+      bus.publish(findingSubject("anomaly", "UPB"), anomalyFinding("UPB", TS + 11_000_000));
+      bus.publish(findingSubject("anomaly", "UPLAST"), anomalyFinding("UPLAST", TS + 20_000_000));
       await bus.flush();
       const after = await listedIncidents(url, upNatsAuth(dataDir, "viewer").nkey);
       // UPLATER (10 s on) is within the crash's grouping window (a minute): it joined too.

@@ -59,10 +59,10 @@ function publishMix(env: GatewayEnv): void {
     { id: "cols", src: "t" },
   );
   p("troupe.out.anomaly.BTC", columns); // data, not a finding
-  p("troupe.out.anomaly.BTC", anomaly("BTC", 0.3)); // severity 1, under --min-severity 2
-  p("troupe.out.anomaly.ETH", anomaly("ETH", 0.95)); // outside --channel B*
-  p("troupe.out.anomaly.BTC", anomaly("BTC", 0.9));
-  p("troupe.out.collapse.BNB", collapse("BNB", 4));
+  p("troupe.finding.anomaly.BTC", anomaly("BTC", 0.3)); // severity 1, under --min-severity 2
+  p("troupe.finding.anomaly.ETH", anomaly("ETH", 0.95)); // outside --channel B*
+  p("troupe.finding.anomaly.BTC", anomaly("BTC", 0.9));
+  p("troupe.finding.collapse.BNB", collapse("BNB", 4));
   p(
     "troupe.dlq.decode",
     encodeEnvelope({
@@ -78,7 +78,7 @@ function publishMix(env: GatewayEnv): void {
       },
     }),
   );
-  p("troupe.out.anomaly.api-latency_ms", anomaly("api-latency_ms", 0.95));
+  p("troupe.finding.anomaly.api-latency_ms", anomaly("api-latency_ms", 0.95));
 }
 
 /**
@@ -124,7 +124,7 @@ test("troupe watch --json prints one NDJSON finding per line, filtered by kind, 
     assert.is(lines[0].time, "2027-01-15T08:00:00.000Z");
     assert.is(lines[0].strength, "score 0.90");
     assert.match(lines[0].what, "value 110, expected 100, band 95..105, above the band");
-    assert.is(lines[0].subject, "troupe.out.anomaly.BTC");
+    assert.is(lines[0].subject, "troupe.finding.anomaly.BTC");
     assert.is(lines[0].unit, "", "a market symbol has no unit");
     assert.is(lines[1].detail.mean_after, 20);
   });
@@ -167,9 +167,9 @@ async function publishCrash(env: GatewayEnv): Promise<void> {
   await waitFor(() => env.collab.stream!.stats().subscriptions === 1, 30_000, "watch to subscribe");
   for (let i = 0; i < 8; i++) {
     const channel = `SYM00${i + 1}`;
-    env.pub.publish(`troupe.out.anomaly.${channel}`, anomaly(channel, 0.95, TS + i * 150_000));
+    env.pub.publish(`troupe.finding.anomaly.${channel}`, anomaly(channel, 0.95, TS + i * 150_000));
   }
-  env.pub.publish("troupe.out.anomaly.OTHER", anomaly("OTHER", 0.95, TS + 120_000_000));
+  env.pub.publish("troupe.finding.anomaly.OTHER", anomaly("OTHER", 0.95, TS + 120_000_000));
   await env.pub.flush();
 }
 
@@ -252,8 +252,8 @@ test("troupe watch shows a user's kind's findings as troupe's own: kind, channel
         60_000,
         "watch to subscribe",
       );
-      env.pub.publish("troupe.out.spread.SYM001-SYM002", spreadBreak(5.5)); // severity 2
-      env.pub.publish("troupe.out.spread.SYM001-SYM002", spreadBreak(-9, TS + 1)); // severity 4
+      env.pub.publish("troupe.finding.spread_break.SYM001-SYM002", spreadBreak(5.5)); // severity 2
+      env.pub.publish("troupe.finding.spread_break.SYM001-SYM002", spreadBreak(-9, TS + 1)); // severity 4
       await env.pub.flush();
       assert.is(await watch.exitCode(), 0, watch.output());
       const f = JSON.parse(watch.output().trim());
@@ -263,7 +263,7 @@ test("troupe watch shows a user's kind's findings as troupe's own: kind, channel
         4,
         "z -9 sd",
       ]);
-      assert.is(f.subject, "troupe.out.spread.SYM001-SYM002");
+      assert.is(f.subject, "troupe.finding.spread_break.SYM001-SYM002");
       assert.match(f.what, "spread 0.25, mean 0.01");
     } finally {
       watch.signal("SIGKILL");
@@ -295,8 +295,11 @@ test("troupe watch shows a user's kind's incidents, its modules named by troupe 
         60_000,
         "watch to subscribe",
       );
-      env.pub.publish("troupe.out.spread.SYM001-SYM002", spreadBreak(13));
-      env.pub.publish("troupe.out.spread.SYM003-SYM004", spreadBreak(5.5, TS + 120_000_000));
+      env.pub.publish("troupe.finding.spread_break.SYM001-SYM002", spreadBreak(13));
+      env.pub.publish(
+        "troupe.finding.spread_break.SYM003-SYM004",
+        spreadBreak(5.5, TS + 120_000_000),
+      );
       await env.pub.flush();
       assert.is(await watch.exitCode(), 0, watch.output());
       assert.match(

@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import type { Page } from "playwright-core";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import type { NatsBus } from "../../actors/runtime/mod.ts";
-import { encodeBar, type Incident, outSubject } from "../../protocol/mod.ts";
+import { encodeBar, findingSubject, type Incident, outSubject } from "../../protocol/mod.ts";
 import { type PageDrawnText, recordDrawnText } from "../_support/drawn_text.ts";
 import { anomalyColumns, anomalyFinding } from "../_support/findings.ts";
 import { type Dashboard, feedHistory, openDashboard } from "./_support.ts";
@@ -100,7 +100,7 @@ export async function live(s: Session, t: Float64Array, points: number): Promise
 
 /** Publishes anomaly findings at `ts` (µs) on `channel`, as the anomaly actor does. */
 export async function findings(s: Session, channel: string, ts: number[]): Promise<void> {
-  for (const t of ts) s.bus.publish(outSubject("anomaly", channel), anomalyFinding(channel, t));
+  for (const t of ts) s.bus.publish(findingSubject("anomaly", channel), anomalyFinding(channel, t));
   await s.bus.flush();
 }
 

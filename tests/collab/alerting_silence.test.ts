@@ -12,7 +12,7 @@ import { parseAlertingConfig, runAlerting } from "../../actors/alerting/mod.ts";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab, SessionIncidents } from "../../collab/mod.ts";
-import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
+import { encodeEventEnvelope, findingSubject } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import {
   haveAlertmanager,
@@ -43,7 +43,7 @@ const S = 1_000_000;
         resend_ms: 500,
         paging: { budget: false, page_kinds: ["collapse", "coherence"] },
       }),
-      incidents: [],
+      stage: stage.stage,
       log: () => {},
     });
     const collab = await launchCollab({
@@ -57,7 +57,7 @@ const S = 1_000_000;
       let n = 0;
       const finding = (channel: string, ts: number) =>
         bus.publish(
-          outSubject("anomaly", channel),
+          findingSubject("anomaly", channel),
           encodeEventEnvelope(
             { id: `in${n++}:anomaly:${channel}:0`, type: "anomaly", src: "h", ts },
             { channel, score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 },

@@ -23,9 +23,9 @@ import {
   encodeFrame,
   encodeHistoryResponse,
   feedSubject,
+  findingSubject,
   historyQuery,
   type HistoryRequest,
-  outSubject,
 } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { feedStored, tokenFor, waitFor } from "./_support.ts";
@@ -60,7 +60,7 @@ async function crash(bus: Bus, channels: string[]): Promise<number> {
   const at = [...channels.map((_, i) => t0 + i * S), t0 + (channels.length + 3) * S];
   [...channels, channels[0]!].forEach((channel, i) =>
     bus.publish(
-      outSubject("anomaly", channel),
+      findingSubject("anomaly", channel),
       encodeEventEnvelope(
         { id: `c${i}:anomaly:${channel}:0`, type: "anomaly", src: "h", ts: at[i]! },
         { channel, score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 },
@@ -93,7 +93,7 @@ test("on the in-process bus, /history answers the feed's samples with findings a
     await publish(bus, "HX", 0, 60);
     await publish(bus, "OTHER", 0, 60, -100);
     bus.publish(
-      outSubject("anomaly", "HX"),
+      findingSubject("anomaly", "HX"),
       encodeEventEnvelope(
         { id: "hx:anomaly:0", type: "anomaly", src: "h", ts: T0 + 100 * S },
         { channel: "HX", score: 0.9, value: 5, expected: 1, lower: 0, upper: 2 },

@@ -9,7 +9,13 @@ import * as assert from "uvu/assert";
 import { Host, MemoryJournal, MemorySnapshotStore } from "../../actors/runtime/mod.ts";
 import { flakyKind } from "../_support/failing_kinds.ts";
 import { findingsOf } from "../../collab/mod.ts";
-import { encodeEnvelope, encodeFrame, feedSubject, outSubject } from "../../protocol/mod.ts";
+import {
+  encodeEnvelope,
+  encodeFrame,
+  feedSubject,
+  findingSubject,
+  outSubject,
+} from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
 import { haveNatsServer } from "../_support/nats.ts";
 import { type Dashboard, openDashboard } from "./_support.ts";
@@ -91,7 +97,7 @@ test("an anomaly row says outside only outside the band, names the view that sco
       body: { ...body, expected: 412.19 },
     })
   );
-  bytes.forEach((b, i) => bus.publish(outSubject("anomaly", events[i]!.channel), b));
+  bytes.forEach((b, i) => bus.publish(findingSubject("anomaly", events[i]!.channel), b));
   await bus.flush();
   const rowOf = (channel: string) =>
     page.locator(`#events li[data-kind="anomaly"][data-channel="${channel}"]`).first();
@@ -133,12 +139,12 @@ test("a user's kind's finding appears in the event list as troupe watch reads it
     ts,
     body: { pair: "SYM001-SYM002", spread: 0.25, mean: 0.01, z: -9 },
   });
-  bus.publish(outSubject("spread", "SYM001-SYM002"), bytes);
+  bus.publish(findingSubject("spread_break", "SYM001-SYM002"), bytes);
   await bus.flush();
   const row = page.locator('#events li[data-kind="spread_break"][data-channel="SYM001-SYM002"]')
     .first();
   await row.waitFor({ timeout: 20_000 });
-  const watched = findingsOf(outSubject("spread", "SYM001-SYM002"), bytes, 0)[0]!;
+  const watched = findingsOf(findingSubject("spread_break", "SYM001-SYM002"), bytes, 0)[0]!;
   assert.is(watched.severity, 4);
   assert.is(await row.getAttribute("data-severity"), "4");
   assert.match((await row.textContent()) ?? "", "spread 0.25, mean 0.01  [severity 4, z -9 sd]");

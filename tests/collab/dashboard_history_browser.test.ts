@@ -16,8 +16,8 @@ import * as assert from "uvu/assert";
 import {
   encodeEventEnvelope,
   encodeIncident,
+  findingSubject,
   incidentSubject,
-  outSubject,
 } from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
 import { haveNatsServer } from "../_support/nats.ts";
@@ -95,7 +95,7 @@ test("clicking an event 90 minutes old opens its channel at that time, from hist
     });
     const at = t0 + 1800 * 1_000_000; // 30 minutes in: an hour and a half ago
     pub.publish(
-      outSubject("anomaly", "OLD"),
+      findingSubject("anomaly", "OLD"),
       encodeEventEnvelope({ id: "old-anomaly", type: "anomaly", src: "test", ts: at }, {
         type: "anomaly",
         ts: at,

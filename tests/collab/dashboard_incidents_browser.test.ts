@@ -16,7 +16,7 @@ import { parseAlertingConfig, runAlerting } from "../../actors/alerting/mod.ts";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
-import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
+import { encodeEventEnvelope, findingSubject } from "../../protocol/mod.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import {
@@ -53,7 +53,7 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
         resend_ms: 500,
         paging: { budget: false, page_kinds: ["collapse", "coherence"] },
       }),
-      incidents: [],
+      stage: stage.stage,
       log: () => {},
     })
     : undefined;
@@ -61,7 +61,7 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
     let n = 0;
     const finding = (channel: string, ts: number) =>
       bus.publish(
-        outSubject("anomaly", channel),
+        findingSubject("anomaly", channel),
         encodeEventEnvelope(
           { id: `in${n++}:anomaly:${channel}:0`, type: "anomaly", src: "h", ts },
           { channel, score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 },

@@ -12,7 +12,7 @@ import * as assert from "uvu/assert";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
-import { outSubject } from "../../protocol/mod.ts";
+import { findingSubject } from "../../protocol/mod.ts";
 import { anomalyFinding } from "../_support/findings.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -25,7 +25,7 @@ const S = 1_000_000;
 
 /** Publishes an anomaly finding on `channel` at `ts` as a host does. */
 function publishFinding(bus: NatsBus, channel: string, ts: number): void {
-  bus.publish(outSubject("anomaly", channel), anomalyFinding(channel, ts));
+  bus.publish(findingSubject("anomaly", channel), anomalyFinding(channel, ts));
 }
 
 const row = (id: string) => `#incidents li.incident[data-id="${id}"]`;

@@ -17,8 +17,8 @@ import {
   decodeHistoryResponse,
   encodeFrame,
   feedSubject,
+  findingSubject,
   historyQuery,
-  outSubject,
 } from "../../protocol/mod.ts";
 import { formatUtcInput } from "../../collab/web/browser/utc_input.ts";
 import { anomalyFinding } from "../_support/findings.ts";
@@ -44,7 +44,7 @@ test("on the in-process bus a fresh page lists the stage's incident, and an old 
   const browser = await launchBrowser({ width: 1400, height: 900 });
   try {
     const finding = (channel: string, ts: number) =>
-      bus.publish(outSubject("anomaly", channel), anomalyFinding(channel, ts));
+      bus.publish(findingSubject("anomaly", channel), anomalyFinding(channel, ts));
     const c0 = Date.now() * 1000 - 100 * S;
     finding("SYM1", c0);
     finding("SYM2", c0 + S);
@@ -76,7 +76,7 @@ test("on the in-process bus a fresh page lists the stage's incident, and an old 
     assert.match((await page.textContent(row)) ?? "", "2 channels: SYM1, SYM2");
 
     const at = t0 + 1800 * S; // 30 minutes in: an hour and a half ago
-    bus.publish(outSubject("anomaly", "OLD"), anomalyFinding("OLD", at));
+    bus.publish(findingSubject("anomaly", "OLD"), anomalyFinding("OLD", at));
     await bus.flush();
     const event = page.locator('#events li[data-channel="OLD"]').first();
     await event.waitFor({ timeout: 10_000 });

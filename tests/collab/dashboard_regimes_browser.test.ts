@@ -6,7 +6,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { encodeCollapse, encodeColumns, outSubject } from "../../protocol/mod.ts";
+import { encodeCollapse, encodeColumns, findingSubject, outSubject } from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
 import { haveNatsServer } from "../_support/nats.ts";
 import { openDashboard } from "./_support.ts";
@@ -81,7 +81,7 @@ test("a regime's level is drawn over the span it held, not to the window's right
     // (where the line is 11 s in, and is no longer from 13 s on).
     const change = t0 + 10e6;
     bus.publish(
-      outSubject("collapse", "RGM"),
+      findingSubject("collapse", "RGM"),
       encodeCollapse({ id: "rgm-change", src: "test", ts: change + 2e6 }, {
         channel: "RGM",
         change_ts: change,

@@ -8,7 +8,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { SNAPSHOT_MESSAGES } from "../../collab/web/browser/snapshot.ts";
-import { encodeColumns, encodeEnvelope, outSubject } from "../../protocol/mod.ts";
+import { encodeColumns, encodeEnvelope, findingSubject, outSubject } from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
 import { haveNatsServer } from "../_support/nats.ts";
 import { openDashboard } from "./_support.ts";
@@ -71,8 +71,8 @@ test("a fresh page takes the newest messages of the buffer, and an old event goe
         ts,
         body: { channel, value: 2, expected: 1, lower: 0.5, upper: 1.5, score: 0.9 },
       });
-    bus.publish(outSubject("anomaly", "NEW"), event("e-new", "NEW", nowUs));
-    bus.publish(outSubject("anomaly", "OLD"), event("e-old", "OLD", nowUs - 182e6));
+    bus.publish(findingSubject("anomaly", "NEW"), event("e-new", "NEW", nowUs));
+    bus.publish(findingSubject("anomaly", "OLD"), event("e-old", "OLD", nowUs - 182e6));
     await bus.flush();
     await page.waitForSelector('#events li[data-channel="OLD"]', {
       state: "attached",

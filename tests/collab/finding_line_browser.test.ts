@@ -13,9 +13,9 @@ import {
   encodeEnvelope,
   encodeEventEnvelope,
   encodeIncident,
+  findingSubject,
   type Incident,
   incidentSubject,
-  outSubject,
   sysSubject,
 } from "../../protocol/mod.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
@@ -35,7 +35,7 @@ function findings(): Array<[string, Uint8Array]> {
   const meta = (id: string, type: string, ts: number) => ({ id, type, src: "t", ts });
   return [
     [
-      outSubject("anomaly", "BTC"),
+      findingSubject("anomaly", "BTC"),
       encodeEventEnvelope(meta("a1", "anomaly", TS), {
         channel: "BTC",
         score: 0.97,
@@ -46,7 +46,7 @@ function findings(): Array<[string, Uint8Array]> {
       }),
     ],
     [
-      outSubject("collapse", "ETH"),
+      findingSubject("collapse", "ETH"),
       encodeEventEnvelope(meta("c1", "collapse", TS + 1000), {
         channel: "ETH",
         change_ts: TS - 1_000_000,

@@ -14,12 +14,12 @@ import {
   encodeFrame,
   encodeIncident,
   feedSubject,
+  findingSubject,
   HISTORY_LIMITS,
   historyQuery,
   type HistoryRequest,
   type Incident,
   incidentSubject,
-  outSubject,
 } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { feedStored, tokenFor } from "./_support.ts";
@@ -133,9 +133,9 @@ test("answers an hour of a channel at 400 points: M4 keeps the spike, findings i
     await publishHour(pub, "HX", 100);
     await publishHour(pub, "OTHER", -100);
     await feedStored(pub, 120);
-    pub.publish(outSubject("anomaly", "HX"), anomaly("HX", T0 + 100_000_000));
-    pub.publish(outSubject("anomaly", "HX"), anomaly("HX", T0 - 1));
-    pub.publish(outSubject("anomaly", "OTHER"), anomaly("OTHER", T0 + 100_000_000));
+    pub.publish(findingSubject("anomaly", "HX"), anomaly("HX", T0 + 100_000_000));
+    pub.publish(findingSubject("anomaly", "HX"), anomaly("HX", T0 - 1));
+    pub.publish(findingSubject("anomaly", "OTHER"), anomaly("OTHER", T0 + 100_000_000));
     // Incidents: HX's in the range (its latest update is the one kept), one that began before
     // the range and ran into it, one that ended before it, and another channel's.
     const inc = (channels: string[], a: number, b: number, state: Incident["state"]) =>

@@ -16,9 +16,9 @@ import {
   decodeIncident,
   decodeIncidentControl,
   encodeEventEnvelope,
+  findingSubject,
   type Incident,
   incidentControlSubject,
-  outSubject,
   SUBJECT_ROOT,
 } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -60,7 +60,7 @@ test("a silence an editor writes holds in another editor's view and marks the st
     let n = 0;
     const finding = (channel: string, ts: number) =>
       feed.publish(
-        outSubject("anomaly", channel),
+        findingSubject("anomaly", channel),
         encodeEventEnvelope(
           { id: `in${n++}:anomaly:${channel}:0`, type: "anomaly", src: "h", ts },
           { channel, score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 },
@@ -226,7 +226,7 @@ test("a session loaded again tells a restarted stage its silences in force", asy
     let n = 0;
     for (const ts of [t0 + 10 * S, t0 + 13 * S, t0 + 16 * S]) {
       bus.publish(
-        outSubject("anomaly", "SYM1"),
+        findingSubject("anomaly", "SYM1"),
         encodeEventEnvelope(
           { id: `in${n++}:anomaly:SYM1:0`, type: "anomaly", src: "h", ts },
           { channel: "SYM1", score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 },

@@ -20,9 +20,9 @@ import {
   decodeHistoryResponse,
   decodeIncidentList,
   encodeEventEnvelope,
+  findingSubject,
   historyQuery,
   incidentListSubject,
-  outSubject,
 } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { tokenFor, waitFor } from "./_support.ts";
@@ -41,7 +41,7 @@ async function crash(bus: NatsBus, channels: string[], tag: string): Promise<num
   const at = [...channels.map((_, i) => t0 + i * S), t0 + (channels.length + 3) * S];
   [...channels, channels[0]!].forEach((channel, i) =>
     bus.publish(
-      outSubject("anomaly", channel),
+      findingSubject("anomaly", channel),
       encodeEventEnvelope(
         { id: `${tag}${i}:anomaly:${channel}:0`, type: "anomaly", src: "h", ts: at[i]! },
         { channel, score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 },

@@ -9,6 +9,7 @@ import {
   encodeColumns,
   encodeEnvelope,
   encodeFrame,
+  encodeFramePlaced,
   encodeValue,
   FRAME_TIME_US_MAX,
   FRAME_TIME_US_MIN,
@@ -54,6 +55,23 @@ test("encodeFrame() and decodeFrame() round-trip every sample bit for bit", () =
   assert.is(g.seq0, 42);
   assert.equal(Array.from(g.t), Array.from(f.t));
   assert.equal(Array.from(g.v), Array.from(f.v));
+});
+
+test("encodeFramePlaced() writes encodeFrame()'s bytes and says where the time column's bytes begin", () => {
+  // Envelopes of several shapes: what comes before the body moves where the columns go.
+  for (
+    const [f, meta] of [
+      [frame(500), { id: "i1", src: "test" }],
+      [frame(3, "a"), { id: "i2", src: "test", cause: "c", ts: 5 }],
+      [{ ...frame(2), channel: "x".repeat(64) }, { id: "\u00e9".repeat(40), src: "s" }],
+    ] as const
+  ) {
+    const { bytes, tAt } = encodeFramePlaced(f, meta);
+    assert.equal(bytes, encodeFrame(f, meta));
+    const t = (decodeEnvelope(bytes).body as { t: Uint8Array }).t;
+    assert.is(tAt, t.byteOffset - bytes.byteOffset);
+    assert.equal(new Float64Array(bytes.slice(tAt, tAt + f.t.byteLength).buffer), f.t);
+  }
 });
 
 test("decodeFrame() views aligned bytes without copying, and copies misaligned bytes once", () => {

@@ -8,7 +8,13 @@ import { Host } from "../../actors/runtime/host/host.ts";
 import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
 import { MemoryJournal } from "../../actors/runtime/journal/memory_journal.ts";
 import { MemorySnapshotStore } from "../../actors/runtime/snapshots/memory_snapshot_store.ts";
-import { ctlSubject, decodeValue, encodeEnvelope, type Envelope } from "../../protocol/mod.ts";
+import {
+  ctlSubject,
+  decodeValue,
+  encodeEnvelope,
+  type Envelope,
+  findingOutputSubject,
+} from "../../protocol/mod.ts";
 import { VirtualClock } from "../../sim/clock.ts";
 import { createMarketFeed, createMetricsFeed } from "../../sim/feeds/mod.ts";
 import {
@@ -129,9 +135,14 @@ test("every registered kind replays a market session byte for byte, twice the sa
       await bus.flush();
     }
   });
-  const kindsWithOutputs = new Set(
-    (await readRecords(path)).filter((m) => m.subject.startsWith("troupe.out."))
-      .map((m) => m.subject.split(".")[2]),
+  // The actors' outputs: their own subjects' and their findings' (keyed as their outputs).
+  const outputs = (await readRecords(path))
+    .map((m) => m.subject.startsWith("troupe.out.") ? m.subject : findingOutputSubject(m.subject))
+    .filter((s) => s !== undefined);
+  const kindsWithOutputs = new Set(outputs.map((s) => s.split(".")[2]));
+  assert.ok(
+    outputs.length > (summary.byArea.out ?? 0),
+    "findings were recorded on their own subjects",
   );
   assert.ok(kindsWithOutputs.size >= 2, `outputs of ${[...kindsWithOutputs].join(", ")}`);
   const outs: string[][] = [];
@@ -143,7 +154,7 @@ test("every registered kind replays a market session byte for byte, twice the sa
     });
     assert.equal(r.kinds, Object.keys(ACTOR_KINDS));
     assert.ok(r.verify!.ok, JSON.stringify(r.verify));
-    assert.is(r.verify!.equal, summary.byArea.out);
+    assert.is(r.verify!.equal, outputs.length);
     outs.push(got);
   }
   assert.equal(outs[0], outs[1]);

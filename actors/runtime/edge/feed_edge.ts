@@ -8,7 +8,8 @@
  *
  * A feed batch (`troupe.feed.<feed>`, many channels' samples in one message: what the
  * remote-write and OTLP receivers journal a request as) is split here into one frame per channel
- * this host consumes, each journaled and applied as a frame of its own, with the batch's source
+ * this host consumes, each journaled and applied as a frame of its own (its values checked and
+ * handed on as they are, its message encoded for the journal only), with the batch's source
  * position and an id made of the batch's and the channel, so a batch read again after a restart
  * is applied once. A Prometheus stale marker ends the channel's run of samples for the detectors
  * (they take finite values only); it stays bit for bit in the batch on the feed stream.
@@ -17,13 +18,17 @@ import {
   type AnyActorDefinition,
   type BusMessage,
   decodeFeedBatch,
-  encodeFrame,
+  encodeFramePlaced,
   encodeInputRecordParts,
   feedOfBatchSubject,
   feedSubject,
+  FRAME_TYPE,
   type InputRecord,
   parseSubject,
+  PROTOCOL_VERSION,
   ProtocolError,
+  type SampleFrame,
+  validateFrame,
 } from "../../../protocol/mod.ts";
 import { isStaleMarkerAt } from "../../../protocol/prometheus/mod.ts";
 import type { EdgeDecisions } from "./edge_decisions.ts";
@@ -163,26 +168,37 @@ export class FeedEdge {
         v = vk;
       }
       const subject = feedSubject(feed, channel);
-      const payload = encodeFrame({ channel, seq0: 0, t, v }, {
-        id: `${meta.id}/${channel}`,
-        src: meta.src,
-        ts: meta.ts,
-      });
-      const frame: BusMessage = { subject, data: payload, headers: undefined, reply: undefined };
-      let decoded: DecodedFrame;
+      const frame: SampleFrame = { channel, seq0: 0, t, v };
+      const id = `${meta.id}/${channel}`;
+      // Encoded for the journal (its record is the frame's message), never decoded back: the
+      // values are at hand, and are checked as decoding the message would check them.
+      const { bytes: payload, tAt } = encodeFramePlaced(frame, { id, src: meta.src, ts: meta.ts });
       try {
-        decoded = this.#parts.decode(payload, srcPos);
+        validateFrame(frame, this.#parts.limits);
         this.#admit(channel);
       } catch (err) {
-        refuse(frame, err);
+        refuse({ subject, data: payload, headers: undefined, reply: undefined }, err);
         continue;
       }
+      // The envelope as decoding would give it: its columns' bytes are views of the message (`v`
+      // ends it).
+      const body = {
+        channel,
+        seq0: 0,
+        t: payload.subarray(tAt, tAt + t.byteLength),
+        v: payload.subarray(payload.byteLength - v.byteLength),
+      };
+      const envelope = {
+        v: PROTOCOL_VERSION,
+        id,
+        type: FRAME_TYPE,
+        src: meta.src,
+        ts: meta.ts,
+        body,
+      };
       const record: InputRecord = { kind: "frame", srcPos, subject, payload };
-      const bytes = encodeInputRecordParts(
-        record,
-        evenTimes ? timeColumnIn(payload, decoded) : undefined,
-      );
-      yield { targets, record, bytes, decoded };
+      const bytes = encodeInputRecordParts(record, evenTimes ? { at: tAt, t } : undefined);
+      yield { targets, record, bytes, decoded: { envelope, frame } };
     }
   }
 

@@ -36,8 +36,11 @@ export interface Output {
   data: Uint8Array;
   /** The event's type, for events (per-sample column frames have none). */
   type?: string;
-  /** A finding's second subject, `troupe.finding.<kind>.<key>` (findingSubject). */
-  finding?: string;
+  /**
+   * Whether it is a finding (an event of a registered finding type), whose subject is then
+   * `troupe.finding.<type>.<key>` (findingSubject), not its actor's output subject.
+   */
+  finding?: true;
 }
 
 /** The persisted parts of an instance (see SnapshotStore). */
@@ -367,11 +370,12 @@ export class ActorInstance {
       if (warmup && isIncidentKind(event.type)) continue;
       const ts = event.ts;
       const id = `${inputId}:${this.def.kind}:${this.key}:${i}`;
+      const finding = isIncidentKind(event.type);
       outputs.push({
-        subject: this.#outSubject,
+        subject: finding ? findingSubject(event.type, this.key) : this.#outSubject,
         id,
         type: event.type,
-        ...(isIncidentKind(event.type) ? { finding: findingSubject(event.type, this.key) } : {}),
+        ...(finding ? { finding } : {}),
         // The body is the event less its type and ts, written without copying the event.
         data: encodeEventEnvelope({
           id,

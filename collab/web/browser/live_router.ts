@@ -12,10 +12,13 @@
  */
 import {
   anomalyBandOf,
+  type AnomalyBody,
   AnomalyColumnsReader,
   anomalyOf,
   barOf,
+  type CoherenceBody,
   coherenceOf,
+  type CollapseBody,
   collapseOf,
   COLUMNS_TYPE,
   columnsFrameOf,
@@ -24,7 +27,7 @@ import {
   outPrefix,
   ProtocolError,
 } from "../../../protocol/mod.ts";
-import { findingsOf } from "../../findings/mod.ts";
+import { type EnvelopeFinding, envelopeFinding } from "../../findings/mod.ts";
 import type { ChartGrid } from "./chart/mod.ts";
 import type { CoherencePanel, EventsPanel } from "./panels/mod.ts";
 import type { ChannelIndex } from "./fleet/mod.ts";
@@ -69,19 +72,18 @@ export class LiveRouter {
       return this.#skip(subject, err);
     }
     const [, area, kind, key] = subject.split(".");
-    if (area === "out" && kind !== undefined && key !== undefined) {
-      try {
-        this.#out(kind, key, env);
-      } catch (err) {
-        if (!(err instanceof ProtocolError)) throw err;
-        return this.#skip(subject, err);
+    // Each message's envelope and body are decoded once: the finding's reader hands its body on.
+    let found: EnvelopeFinding | undefined;
+    try {
+      if (env.type !== COLUMNS_TYPE) found = envelopeFinding(subject, env);
+      if ((area === "out" || area === "finding") && kind !== undefined && key !== undefined) {
+        this.#out(kind, key, env, found?.body);
       }
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return this.#skip(subject, err);
     }
-    if (env.type !== COLUMNS_TYPE) {
-      for (const f of findingsOf(subject, data, env.ts)) {
-        if (f.kind !== "scan") this.#targets.events.add(f);
-      }
-    }
+    if (found) this.#targets.events.add(found.finding);
   }
 
   #skip(subject: string, err: unknown): void {
@@ -89,14 +91,18 @@ export class LiveRouter {
     this.lastError = `${subject}: ${(err as Error).message}`;
   }
 
-  #out(kind: string, key: string, env: Envelope): void {
+  /**
+   * An actor's output; `body`: its event's body as the finding's reader decoded it, where the
+   * event is a finding (the anomaly, collapse and coherence events are).
+   */
+  #out(kind: string, key: string, env: Envelope, body: object | undefined): void {
     if (env.type === COLUMNS_TYPE) return this.#columns(kind, key, env);
     // Bodies are read with protocol/events/ decoders: a bad one throws a ProtocolError, counted.
     if (kind === "anomaly" && env.type === "anomaly") {
-      const b = anomalyOf(env);
+      const b = (body ?? anomalyOf(env)) as AnomalyBody;
       this.#targets.grid.chart(key)?.addAnomaly(env.ts, b.value, `score ${b.score.toFixed(3)}`);
     } else if (kind === "collapse" && env.type === "collapse") {
-      const b = collapseOf(env);
+      const b = (body ?? collapseOf(env)) as CollapseBody;
       const regime = {
         meanBefore: b.mean_before,
         meanAfter: b.mean_after,
@@ -104,7 +110,7 @@ export class LiveRouter {
       };
       this.#targets.grid.chart(key)?.addChange(b.change_ts, regime, env.ts, b.direction);
     } else if (kind === "coherence" && env.type === "coherence") {
-      const b = coherenceOf(env);
+      const b = (body ?? coherenceOf(env)) as CoherenceBody;
       this.#targets.coherence.state(key, b.state, b.top_channels);
     } else if (kind === "bars" && env.type === "bar") {
       const b = barOf(env);

@@ -44,6 +44,8 @@ import type { StreamClient } from "../../stream/mod.ts";
 import { SNAPSHOT_MESSAGES } from "./snapshot.ts";
 import {
   areaPattern,
+  findingKinds,
+  findingPattern,
   type Incident,
   outPattern,
   outPrefix,
@@ -64,25 +66,29 @@ export const DASHBOARD_SUBJECTS: readonly string[] = [
   outPattern("coherence"),
   outPattern("bars"),
   outPattern("incident"),
+  findingPattern("anomaly"),
+  findingPattern("collapse"),
+  findingPattern("coherence"),
   areaPattern("dlq"),
   sysSubject("actor", "stopped"),
   sysSubject("actor", "restarted"),
 ];
 
 /**
- * DASHBOARD_SUBJECTS and the outputs of the actor kinds whose findings the server declared in the
- * page (a user's kinds), so their findings reach the event list.
+ * DASHBOARD_SUBJECTS and the findings of the kinds the server declared in the page (a user's
+ * kinds'), so they reach the event list.
  */
 function dashboardSubjects(): string[] {
-  return [...new Set([...DASHBOARD_SUBJECTS, ...pageActors.map((a) => outPattern(a))])];
+  return [...new Set([...DASHBOARD_SUBJECTS, ...pageFindings.map((t) => findingPattern(t))])];
 }
 
-/** The actor kinds whose findings the server declared in the page, registered at start. */
-let pageActors: string[] = [];
+/** The finding types the server declared in the page, registered at start. */
+let pageFindings: string[] = [];
 
 function registerPageFindings(): void {
   const el = document.getElementById(DECLARED_FINDINGS_ID);
-  pageActors = el?.textContent ? registerDeclaredFindings(el.textContent) : [];
+  if (el?.textContent) registerDeclaredFindings(el.textContent);
+  pageFindings = findingKinds().map((k) => k.type);
 }
 
 /** The incident stage's updates go to the incidents panel, not the live router. */

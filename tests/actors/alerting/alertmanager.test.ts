@@ -78,7 +78,7 @@ async function setup(extra: Record<string, unknown> = {}, pair = false) {
       paging: { budget: false, page_kinds: ["collapse", "coherence"] },
       ...extra,
     }),
-    incidents: stage.list(),
+    stage,
     log: (m) => logs.push(m),
   });
   return {

@@ -58,7 +58,7 @@ it("the documented route sends pages to the pager, one notification per instance
       resend_ms: 500,
       paging: { below_budget: "info" },
     }),
-    incidents: stage.list(),
+    stage,
     log: () => {},
     groupWindowUs: 1e6,
     sourceLabels: (channel) => channel.startsWith("n") ? labels(channel) : undefined,

@@ -54,7 +54,7 @@ const S = 1_000_000;
         const run = await runLeasedIncidentStage(bus, { config, source, snapshots });
         const sender = await runAlerting(bus, {
           config: alerting,
-          incidents: run.stage.list(),
+          stage: run.stage,
           store: snapshots,
           log: () => {},
         });

@@ -53,7 +53,7 @@ it("one incident over two nodes is a page per instance with job, instance and pe
   const registry = new Registry();
   const alerting = await runAlerting(bus, {
     config: parseAlertingConfig({ alertmanagers: [am.url], resend_ms: 500 }),
-    incidents: stage.list(),
+    stage,
     log: () => {},
     registry,
     groupWindowUs: FAST.group_window_us,

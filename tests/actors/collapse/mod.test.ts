@@ -103,8 +103,10 @@ function ctlRecord(body: unknown, k: number): InputRecord {
 
 function publish(outputs: Output[], log: string[]) {
   for (const o of outputs) {
-    assert.is(o.subject, "troupe.out.collapse.cpu-7");
     const env = decodeEnvelope(o.data);
+    // A finding on its own subject, the per-sample outputs on the kind's.
+    const area = env.type === "collapse" ? "finding" : "out";
+    assert.is(o.subject, `troupe.${area}.collapse.cpu-7`);
     if (env.type === "columns") {
       const { frame } = decodeColumns(o.data);
       log.push(`${o.id} ${Array.from(frame.columns.change_prob!).join(",")}`);

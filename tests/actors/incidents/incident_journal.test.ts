@@ -27,8 +27,8 @@ import {
   decodeIncidentControlAnswer,
   encodeIncidentControl,
   encodeValue,
+  findingSubject,
   incidentControlSubject,
-  outSubject,
   parseSilenceMatchers,
 } from "../../../protocol/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
@@ -50,11 +50,11 @@ test("a stage rebuilt from its journal holds the same incidents and numbers on",
   const seen = updates(bus);
   const first = await runJournaledIncidentStage(bus, { config: defaultIncidentConfig, journal });
   for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
-    bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
+    bus.publish(findingSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
   }
   // Per-sample outputs on the same subjects are not findings: not journaled.
-  bus.publish(outSubject("anomaly", "SYM001"), new Uint8Array([0xc0]));
-  bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
+  bus.publish(findingSubject("anomaly", "SYM001"), new Uint8Array([0xc0]));
+  bus.publish(findingSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
   await bus.flush();
   const held = first.stage.list();
   assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 4);
@@ -67,8 +67,8 @@ test("a stage rebuilt from its journal holds the same incidents and numbers on",
   assert.equal(second.stage.list(), held);
   const id = `anomaly-${TS}-SYM001`;
   const last = seen.filter((u) => u.startsWith(`${id}:`)).at(-1)!;
-  bus.publish(outSubject("anomaly", "SYM002"), anomalyFinding("SYM002", TS + 11_000_000));
-  bus.publish(outSubject("anomaly", "LATER"), anomalyFinding("LATER", TS + 20_000_000)); // releases it
+  bus.publish(findingSubject("anomaly", "SYM002"), anomalyFinding("SYM002", TS + 11_000_000));
+  bus.publish(findingSubject("anomaly", "LATER"), anomalyFinding("LATER", TS + 20_000_000)); // releases it
   await bus.flush();
   const next = seen.slice(before).find((u) => u.startsWith(`${id}:`));
   assert.is(next, `${id}:${Number(last.split(":")[1]) + 1}`);
@@ -83,7 +83,7 @@ test("a session's silence table is journaled among the findings: the rebuilt sta
   const id = `anomaly-${TS}-SYM001`;
   const first = await runJournaledIncidentStage(bus, options);
   for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
-    bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
+    bus.publish(findingSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
   }
   const table = encodeIncidentControl({ id: "c1", src: "collab", ts: TS + 1_000_000 }, {
     type: "silences",
@@ -97,7 +97,7 @@ test("a session's silence table is journaled among the findings: the rebuilt sta
   });
   const answer = await bus.request(incidentControlSubject(), table, { timeout: 1000 });
   assert.ok(decodeIncidentControlAnswer(answer.data).ok);
-  bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
+  bus.publish(findingSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
   await bus.flush();
   assert.is(first.stage.list().find((i) => i.id === id)?.silenced, true);
   assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 5, "4 findings and the table");
@@ -133,7 +133,7 @@ test("a compacted journal: a stage restored from its snapshot and the tail holds
       t += i % 6 === 5 ? 20_000_000 : 150_000;
       const ch = i % 6 === 5 ? `LONE${i % 4}` : `SYM00${i % 6}`;
       const data = anomalyFinding(ch, t);
-      bus.publish(outSubject("anomaly", ch), data);
+      bus.publish(findingSubject("anomaly", ch), data);
       reference.take(data);
     }
   };
@@ -188,7 +188,7 @@ test("a finding taken again (an actor's, after its restart) changes nothing, nor
   const a = anomalyFinding("SYM001", TS), b = anomalyFinding("SYM002", TS + 100_000);
   // A later finding moves the watermark past the first two.
   const c = anomalyFinding("OTHER", TS + 10_000_000);
-  for (const f of [a, b, a, c]) bus.publish(outSubject("anomaly", "x"), f);
+  for (const f of [a, b, a, c]) bus.publish(findingSubject("anomaly", "x"), f);
   await bus.flush();
   assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 3, "journaled once");
   const before = first.stage.list();
@@ -197,7 +197,7 @@ test("a finding taken again (an actor's, after its restart) changes nothing, nor
   const published = seen.length;
   await first.stop();
   const second = await runJournaledIncidentStage(bus, { config: defaultIncidentConfig, journal });
-  for (const f of [b, a, c]) bus.publish(outSubject("anomaly", "x"), f);
+  for (const f of [b, a, c]) bus.publish(findingSubject("anomaly", "x"), f);
   await bus.flush();
   assert.equal(second.stage.list(), before);
   assert.is(seen.length, published, "no update of the findings again");

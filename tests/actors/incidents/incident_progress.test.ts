@@ -23,8 +23,8 @@ import {
   decodeIncident,
   encodeEnvelope,
   encodeProgressMark,
+  findingSubject,
   type Incident,
-  outSubject,
   progressSubject,
 } from "../../../protocol/mod.ts";
 import { anomalyFinding } from "../../_support/findings.ts";
@@ -153,7 +153,7 @@ test("the marks are in the stage's snapshot, and journaled: a rebuilt stage fold
       }),
     );
   mark(T, 1);
-  bus.publish(outSubject("anomaly", "A"), anomalyFinding("A", T + S));
+  bus.publish(findingSubject("anomaly", "A"), anomalyFinding("A", T + S));
   mark(T + 4 * S, 2);
   await bus.flush();
   assert.is(live.stage.open().length, 1, "opened by the marks");

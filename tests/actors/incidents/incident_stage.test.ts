@@ -18,7 +18,7 @@ import {
   type CollapseBody,
   encodeCollapse,
   encodeEnvelope,
-  outSubject,
+  findingSubject,
   ProtocolError,
   registerKindFindings,
 } from "../../../protocol/mod.ts";
@@ -47,7 +47,7 @@ test("runIncidentStage() dead-letters an event whose body does not decode, namin
   const letters: Uint8Array[] = [];
   bus.subscribe(areaPattern("dlq"), (m) => letters.push(m.data));
   try {
-    const subject = outSubject("collapse", "SYM001");
+    const subject = findingSubject("collapse", "SYM001");
     const meta = { id: "bad", type: "collapse", src: "collapse/SYM001", ts: T0 + 5_000_000 };
     bus.publish(subject, encodeEnvelope({ ...meta, body: { ...BODY, change_ts: "soon" } }));
     await bus.flush();

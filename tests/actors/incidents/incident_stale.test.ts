@@ -19,9 +19,9 @@ import {
   decodeIncidentControlAnswer,
   encodeEventEnvelope,
   encodeIncidentControl,
+  findingSubject,
   type Incident,
   incidentStaleSubject,
-  outSubject,
   ProtocolError,
   STALE_CHANNELS_MAX,
 } from "../../../protocol/mod.ts";
@@ -126,11 +126,11 @@ test("a stage rebuilt from its journal ends the incident as the live one did", a
   const live: Uint8Array[] = [];
   bus.subscribe("troupe.out.incident.>", (m) => live.push(m.data));
   const run = await runJournaledIncidentStage(bus, { config, journal });
-  bus.publish(outSubject("anomaly", "A"), anomaly("A", T0));
-  bus.publish(outSubject("anomaly", "B"), anomaly("B", T0 + 100 * S));
-  bus.publish(outSubject("anomaly", "B"), anomaly("B", T0 + 102 * S));
+  bus.publish(findingSubject("anomaly", "A"), anomaly("A", T0));
+  bus.publish(findingSubject("anomaly", "B"), anomaly("B", T0 + 100 * S));
+  bus.publish(findingSubject("anomaly", "B"), anomaly("B", T0 + 102 * S));
   bus.publish(incidentStaleSubject(), stale(["A"], T0 + 103 * S));
-  bus.publish(outSubject("anomaly", "B"), anomaly("B", T0 + 104 * S));
+  bus.publish(findingSubject("anomaly", "B"), anomaly("B", T0 + 104 * S));
   const liveOf = () => [...lastOf(live).values()].find((i) => i.members[0]!.channel === "A");
   for (let k = 0; k < 100 && liveOf()?.state !== "resolved"; k++) {
     await new Promise((r) => setTimeout(r, 20));

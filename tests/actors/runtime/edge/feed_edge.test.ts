@@ -6,13 +6,15 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../../../actors/mod.ts";
 import { EdgeDecisions } from "../../../../actors/runtime/edge/edge_decisions.ts";
-import { FeedEdge } from "../../../../actors/runtime/edge/feed_edge.ts";
+import { type EdgeInput, FeedEdge } from "../../../../actors/runtime/edge/feed_edge.ts";
 import { hostLimits } from "../../../../actors/runtime/host/host_options.ts";
 import { MemoryJournal } from "../../../../actors/runtime/mod.ts";
 import {
   type AnyActorDefinition,
   type BusMessage,
+  bytesEqual,
   decodeFrame,
+  decodeInputRecord,
   encodeFeedBatch,
   encodeFrame,
   feedBatchSubject,
@@ -99,6 +101,63 @@ test("input() splits a feed batch into a frame per channel, the stale marker lef
   assert.is(inputs[0]!.decoded.envelope.id, "rw-1/a");
   assert.equal(inputs.map((i) => i.record.srcPos), [7, 7]);
   assert.equal(refused, ["troupe.feed.prom.c"], "c is past the host's limit of 2 channels");
+});
+
+test("input() hands a feed batch's channels on as values, decoding no frame, each as decoding its journaled message gives it", () => {
+  const limits = hostLimits({} as never);
+  let decodes = 0;
+  const refused: string[] = [];
+  const edge = new FeedEdge({
+    kinds: new Map<string, AnyActorDefinition>([["stats", statsActor]]),
+    configs: new Map<string, unknown>([["stats", statsActor.defaultConfig]]),
+    owns: () => true,
+    limits,
+    decode: (bytes) => (decodes++, decodeFrame(bytes, limits)),
+    decisions: new EdgeDecisions({ hostId: "h", journal: new MemoryJournal(), log: () => {} }),
+    now: () => 0,
+    refuse: (frame, err) => refused.push(`${frame.subject}: ${(err as Error).message}`),
+  });
+  const t0 = 1_700_000_000_000_000, n = 40;
+  // a: 40 samples a second apart (journaled as start and step); b: uneven times; c: a NaN.
+  const t = new Float64Array(3 * n), v = new Float64Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    t[i] = t0 + i * 1_000_000;
+    t[n + i] = t0 + i * i * 1000;
+    t[2 * n + i] = t0 + i;
+    v[i] = i;
+    v[n + i] = -i;
+    v[2 * n + i] = i === 7 ? NaN : 1;
+  }
+  const data = encodeFeedBatch(
+    { channels: ["a", "b", "c"], n: Uint32Array.from([n, n, n]), t, v },
+    {
+      id: "rw-2",
+      src: "receiver",
+      ts: t0,
+    },
+  );
+  const msg = { subject: feedBatchSubject("prom"), data, headers: undefined, reply: undefined };
+  const inputs = [...(edge.input(msg, 9, true) as Iterable<EdgeInput>)];
+  assert.is(decodes, 0, "no channel's frame was decoded");
+  assert.equal(inputs.map((i) => i.record.subject), ["troupe.feed.prom.a", "troupe.feed.prom.b"]);
+  assert.equal(refused, [
+    'troupe.feed.prom.c: Frame of channel "c": body.v[7] must be finite, got NaN',
+  ]);
+  for (const input of inputs) {
+    const again = decodeFrame(input.record.payload, limits);
+    assert.equal(input.decoded.frame, again.frame);
+    assert.equal(input.decoded.envelope, again.envelope);
+    // The journal's record reads back as the message, its times whole.
+    const joined = new Uint8Array(input.bytes.reduce((a, b) => a + b.byteLength, 0));
+    input.bytes.reduce((at, b) => (joined.set(b, at), at + b.byteLength), 0);
+    const read = decodeInputRecord(joined);
+    assert.ok(read.kind === "frame" && bytesEqual(read.payload, input.record.payload));
+  }
+  const sizes = inputs.map((i) => i.bytes.reduce((a, b) => a + b.byteLength, 0));
+  assert.ok(
+    sizes[0]! < sizes[1]! - n * 8 + 64,
+    `a's even times journaled as start and step: ${sizes}`,
+  );
 });
 
 test.run();
