@@ -78,6 +78,32 @@ export class ChildScript {
     return new ChildScript(script, child, log);
   }
 
+  /**
+   * Starts the `troupe` command with `args`, as a user runs it here: `cli/troupe.mjs` on Node (a
+   * command's `cli/main.ts` runs itself on Deno only), `deno run -A cli/main.ts` on Deno.
+   */
+  static troupe(args: readonly string[], log: (m: string) => void): ChildScript {
+    const [cmd, argv] = IS_DENO
+      ? scriptCommand("cli/main.ts", args)
+      : [process.execPath, [join(REPO_DIR, "cli", "troupe.mjs"), ...args]];
+    const child = spawn(cmd, argv, { cwd: REPO_DIR, stdio: ["pipe", "pipe", "pipe"] });
+    const name = `troupe ${args[0] ?? ""}`;
+    // Its lines already say which command speaks.
+    const said = (m: string) =>
+      log(m.startsWith(`${name}: ${name}: `) ? m.slice(name.length + 2) : m);
+    return new ChildScript(name, child, said);
+  }
+
+  /** Resolves with the child's exit code once it exits (it is not killed). */
+  get exited(): Promise<number | null> {
+    return this.#exited;
+  }
+
+  /** What it runs, as its log lines name it. */
+  get name(): string {
+    return this.#name;
+  }
+
   /** The child's process id. */
   get pid(): number | undefined {
     return this.#child.pid;

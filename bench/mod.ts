@@ -49,6 +49,7 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   latency: () => import("./latency.ts"),
   nab: () => import("./nab.ts"),
   nats_cluster: () => import("./nats_cluster.ts"),
+  pages: () => import("./pages.ts"),
   pipeline: () => import("./pipeline.ts"),
   recovery: () => import("./recovery.ts"),
   "remote-write": () => import("./remote_write.ts"),
