@@ -4,8 +4,8 @@
  * exactly, then `troupe run` with a host configuration holding a `remote_write` block (its bearer
  * token, and Prometheus as its `history_url`) and an `alerting` block posting to Alertmanager,
  * groups below the budget sent as `info` so a fault that did not page shows how far short it
- * fell. The findings of every kind are counted from the actors' outputs, as `troupe watch
- * --findings` shows them.
+ * fell. The findings of every kind are counted from the findings the host publishes
+ * (`troupe.finding.>`, one message a finding), as `troupe watch --findings` shows them.
  */
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -13,13 +13,12 @@ import { join } from "node:path";
 import process from "node:process";
 import { freePort, type NatsServer } from "../actors/runtime/mod.ts";
 import { NatsBus } from "../actors/runtime/mod.ts";
-import { type FindingKindName, findingsOf, findingSourcePatterns } from "../collab/mod.ts";
+import { findingsOf } from "../collab/mod.ts";
+import { FINDINGS_PATTERN } from "../protocol/mod.ts";
 import { startBenchNats } from "./_bench_nats.ts";
 import { ChildScript } from "./_child_script.ts";
 import { ready } from "./_remote_write_send.ts";
 
-/** The kinds whose findings are counted. */
-const FINDING_KINDS: FindingKindName[] = ["anomaly", "collapse", "coherence"];
 /** A window of history a new series is warmed with, and a point of it every scrape. */
 const HISTORY_WINDOW_MS = 3_600_000;
 const START_MS = 120_000;
@@ -98,9 +97,7 @@ export class PagesTroupe {
       ]);
     }
     this.#bus = await NatsBus.connect(this.#nats.url, { name: "bench-pages" });
-    for (const pattern of findingSourcePatterns(FINDING_KINDS)) {
-      this.#bus.subscribe(pattern, (m) => this.#count(m.subject, m.data));
-    }
+    this.#bus.subscribe(FINDINGS_PATTERN, (m) => this.#count(m.subject, m.data));
     this.#host = ChildScript.troupe(["run", "--config", config], s.log);
     await Promise.race([
       ready(`http://127.0.0.1:${this.writePort}/healthz`, START_MS),
