@@ -9,6 +9,7 @@ import { renameSync, writeFileSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { ChildScript } from "./_child_script.ts";
+import { BenchHaltError } from "./_bench_halt_error.ts";
 
 /** The faults, in the order a schedule injects them. */
 export const FAULT_KINDS = ["cpu", "memory", "disk", "gauge"] as const;
@@ -84,7 +85,7 @@ export async function startFault(kind: FaultKind, settings: FaultSettings): Prom
     await Promise.all(children.map((c) => c.next(120_000)));
   } catch (err) {
     await stop();
-    throw new Error(`Cannot start the ${kind} fault: ${(err as Error).message}`);
+    throw new BenchHaltError(`Cannot start the ${kind} fault: ${(err as Error).message}`);
   }
   const what = kind === "cpu"
     ? `${children.length} processes spinning`

@@ -18,6 +18,7 @@ import { FINDINGS_PATTERN } from "../protocol/mod.ts";
 import { startBenchNats } from "./_bench_nats.ts";
 import { ChildScript } from "./_child_script.ts";
 import { ready } from "./_remote_write_send.ts";
+import { BenchHaltError } from "./_bench_halt_error.ts";
 
 /** A window of history a new series is warmed with, and a point of it every scrape. */
 const HISTORY_WINDOW_MS = 3_600_000;
@@ -54,6 +55,7 @@ export class PagesTroupe {
   /** Event time from which findings count as live, µs (set by `goLive`). */
   liveFromUs = Infinity;
   writePort = 0;
+  httpPort = 0;
   #nats: NatsServer | undefined;
   #bus: NatsBus | undefined;
   #recorder: ChildScript | undefined;
@@ -102,7 +104,9 @@ export class PagesTroupe {
     await Promise.race([
       ready(`http://127.0.0.1:${this.writePort}/healthz`, START_MS),
       this.#host.exited.then((code) => {
-        throw new Error(`troupe run exited (code ${code}) before its receiver answered`);
+        throw new BenchHaltError(
+          `troupe run exited (code ${code}) before its receiver answered (its lines above say why)`,
+        );
       }),
     ]);
   }
@@ -110,6 +114,34 @@ export class PagesTroupe {
   /** Findings dated from now on are live. */
   goLive(): void {
     this.liveFromUs = Date.now() * 1000;
+  }
+
+  /**
+   * What the host and its receiver say of the budget and the history read: the host's
+   * `troupe_page_*` series, the receiver's `troupe_ingest_history_*` and how many series it feeds.
+   */
+  async budgetLines(): Promise<string[]> {
+    const read = async (url: string, headers: Record<string, string>) => {
+      try {
+        const res = await fetch(url, { headers });
+        return res.ok ? await res.text() : `(${url} answered ${res.status})`;
+      } catch (err) {
+        return `(${url}: ${(err as Error).message})`;
+      }
+    };
+    const host = await read(`http://127.0.0.1:${this.httpPort}/metrics`, {});
+    const receiver = await read(`http://127.0.0.1:${this.writePort}/metrics`, {
+      authorization: `Bearer ${this.token}`,
+    });
+    const series = (text: string, prefix: string) =>
+      text.split("\n").filter((l) => l.startsWith(prefix) || l.startsWith("("));
+    const scored = receiver.split("\n").filter((l) => l.startsWith("troupe_anomaly_score{"));
+    return [
+      `the budget: ${series(host, "troupe_page_").join("; ") || "no troupe_page_* series"}`,
+      `the history read: ${
+        series(receiver, "troupe_ingest_history_").join("; ") || "no troupe_ingest_history_*"
+      }; ${scored.length} series scored`,
+    ];
   }
 
   /** Live findings of every kind. */
@@ -157,7 +189,7 @@ export class PagesTroupe {
       nats: this.#nats!.url,
       data_dir: join(s.dir, "host"),
       input: "jetstream",
-      http_port: await freePort(),
+      http_port: this.httpPort = await freePort(),
       remote_write: {
         port: this.writePort,
         bearer_token: this.token,

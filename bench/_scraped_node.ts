@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { freePort } from "../actors/runtime/mod.ts";
+import { BenchHaltError } from "./_bench_halt_error.ts";
 import { sleep } from "./_sleep.ts";
 
 /** Where Debian installs them. */
@@ -27,7 +28,7 @@ const LOG_CHARS_MAX = 20_000;
 /** A binary the bench needs, with the Debian package it comes in. */
 export function requireBinary(bench: string, bin: string, pkg: string): void {
   if (!existsSync(bin)) {
-    throw new Error(
+    throw new BenchHaltError(
       `Cannot run benchmark "${bench}": ${bin} is missing (Debian/Ubuntu: apt-get install ${pkg})`,
     );
   }
@@ -166,7 +167,7 @@ export class ScrapedNode {
       }
       await sleep(100);
     }
-    throw new Error(
+    throw new BenchHaltError(
       `${name} (${bin}) was not ready on ${readyUrl} within ${READY_MS / 1000} s` +
         `${child.exitCode !== null ? ` (it exited with code ${child.exitCode})` : ""}:\n` +
         server.log.trim(),

@@ -23,6 +23,7 @@ export {
 } from "./_bench.ts";
 export { BenchOptionError } from "./_bench_option_error.ts";
 export { BenchDataError } from "./_bench_data_error.ts";
+export { BenchHaltError } from "./_bench_halt_error.ts";
 
 /** A benchmark's module. */
 export interface BenchmarkModule {

@@ -18,7 +18,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { type BenchContext, type Benchmark, type BenchRow } from "./_bench.ts";
-import { requireNatsServer } from "./_bench_nats.ts";
+import { findNatsServer } from "../actors/runtime/mod.ts";
+import { BenchHaltError } from "./_bench_halt_error.ts";
 import { type OptionTable, type OptionValues, readOptions } from "./_option_table.ts";
 import { tempDir } from "./_temp_dir.ts";
 import { ALERTMANAGER_BIN, TestAlertmanager } from "./_alertmanager.ts";
@@ -94,12 +95,9 @@ const OPTIONS = {
 
 type Options = OptionValues<typeof OPTIONS>;
 
-/** Thrown out of a wait when the run is interrupted. */
-class Interrupted extends Error {
-  constructor(signal: string) {
-    super(`Benchmark "${NAME}" interrupted by ${signal}: every child stopped`);
-    this.name = "Interrupted";
-  }
+/** Thrown out of a wait when the run is interrupted (exit 130, as a shell gives Ctrl-C). */
+function interrupted(signal: string): BenchHaltError {
+  return new BenchHaltError(`interrupted by ${signal}: every child stopped`, { exitCode: 130 });
 }
 
 /** Waits that end early, with an Interrupted error, on Ctrl-C or SIGTERM. */
@@ -120,7 +118,7 @@ class Waits {
 
   /** Throws if a signal came. */
   check(): void {
-    if (this.#signal !== undefined) throw new Interrupted(this.#signal);
+    if (this.#signal !== undefined) throw interrupted(this.#signal);
   }
 
   /** Waits `ms`, calling `progress` with the seconds left every minute. */
@@ -149,7 +147,12 @@ function requireBinaries(): void {
   requireBinary(NAME, NODE_EXPORTER_BIN, "prometheus-node-exporter");
   requireBinary(NAME, PROMETHEUS_BIN, "prometheus");
   requireBinary(NAME, ALERTMANAGER_BIN, "prometheus-alertmanager");
-  requireNatsServer(NAME);
+  if (!findNatsServer()) {
+    throw new BenchHaltError(
+      `Cannot run benchmark "${NAME}": nats-server is not installed (Debian/Ubuntu: apt-get ` +
+        "install nats-server; macOS: brew install nats-server)",
+    );
+  }
 }
 
 /** The parts of a run, each stopped at its end whatever happened. */
@@ -209,6 +212,7 @@ async function runPages(o: Options, ctx: BenchContext): Promise<BenchRow[]> {
       settings: { dir: dir.path, textfileDir, memoryShare: o["memory-share"], log: say },
     });
     const liveEndMs = Date.now();
+    for (const line of await parts.troupe.budgetLines()) say(line);
     const report = pagesReport(parts.alertLog.alerts, faults, {
       liveStartMs,
       liveEndMs,
