@@ -60,6 +60,9 @@ export class PagesTroupe {
   #bus: NatsBus | undefined;
   #recorder: ChildScript | undefined;
   #host: ChildScript | undefined;
+  /** The host's exit code once it exited on its own (not asked to stop). */
+  #hostExit: number | null | undefined;
+  #stopping = false;
   readonly #settings: PagesTroupeSettings;
 
   constructor(settings: PagesTroupeSettings) {
@@ -101,6 +104,9 @@ export class PagesTroupe {
     this.#bus = await NatsBus.connect(this.#nats.url, { name: "bench-pages" });
     this.#bus.subscribe(FINDINGS_PATTERN, (m) => this.#count(m.subject, m.data));
     this.#host = ChildScript.troupe(["run", "--config", config], s.log);
+    void this.#host.exited.then((code) => {
+      if (!this.#stopping) this.#hostExit = code;
+    });
     await Promise.race([
       ready(`http://127.0.0.1:${this.writePort}/healthz`, START_MS),
       this.#host.exited.then((code) => {
@@ -109,6 +115,15 @@ export class PagesTroupe {
         );
       }),
     ]);
+  }
+
+  /** Throws if the host ended on its own: the rest of the run would measure nothing. */
+  checkHost(): void {
+    if (this.#hostExit !== undefined) {
+      throw new BenchHaltError(
+        `troupe run exited (code ${this.#hostExit}) during the run (its lines above say why)`,
+      );
+    }
   }
 
   /** Findings dated from now on are live. */
@@ -156,6 +171,7 @@ export class PagesTroupe {
    * does not end within STOP_MS of its SIGTERM is killed, and said.
    */
   async stop(): Promise<void> {
+    this.#stopping = true;
     for (const child of [this.#host, this.#recorder]) {
       if (child?.pid === undefined) continue;
       try {

@@ -240,6 +240,7 @@ async function runSchedule(
   const { waits, say } = run;
   const progress = (left: number) => {
     const t = parts.troupe!;
+    t.checkHost();
     const pages = parts.alertLog!.alerts.filter((a) => a.route === "page").length;
     say(
       `${t.liveFindings()} findings, ${pages} page deliveries so far; ${left} s left of this step`,
@@ -251,6 +252,7 @@ async function runSchedule(
   for (const kind of FAULT_KINDS) {
     const seconds = o[`${kind}-s` as `${FaultKind}-s`];
     if (seconds === 0) continue;
+    parts.troupe!.checkHost();
     parts.fault = await startFault(kind, run.settings);
     say(`fault ${kind} on for ${seconds} s: ${parts.fault.what}`);
     await waits.sleep(seconds * 1000, progress);
