@@ -94,10 +94,21 @@ export class PagesTroupe {
         s.log(m);
         if (/troupe record: recording /.test(m)) began();
       });
+      const recorder = this.#recorder;
+      void recorder.exited.then((code) => {
+        if (this.#stopping) return;
+        s.log(
+          `troupe record ended during the run (code ${code}, signal ${recorder.exitSignal}): ` +
+            `the recording ${s.recordFile} is cut there`,
+        );
+      });
+      // Not wait(): it kills the child after its grace.
       await Promise.race([
         recording,
-        this.#recorder.wait(START_MS).then(() => {
-          throw new Error(`troupe record exited before it began recording to ${s.recordFile}`);
+        recorder.exited.then((code) => {
+          throw new BenchHaltError(
+            `troupe record exited (code ${code}) before it began recording to ${s.recordFile}`,
+          );
         }),
       ]);
     }
