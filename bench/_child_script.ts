@@ -29,6 +29,18 @@ export function scriptCommand(script: string, args: readonly string[]): [string,
   return [process.execPath, [...flags, "--import", import.meta.resolve("tsx"), path, ...args]];
 }
 
+/**
+ * The `troupe` command this process runs from on Node: the script it was started as (the
+ * checkout's `cli/troupe.mjs`, or a link to it), else the repository's. Not REPO_DIR's alone: from
+ * a compiled mirror under a linked node_modules, that is the link's target's checkout.
+ */
+function troupeEntry(): string {
+  const started = process.argv[1];
+  return started !== undefined && /[\\/]troupe(\.mjs)?$/.test(started)
+    ? started
+    : join(REPO_DIR, "cli", "troupe.mjs");
+}
+
 /** A JSON message a child script printed on one line of its stdout. */
 export type ChildMessage = Record<string, unknown>;
 
@@ -42,6 +54,8 @@ export class ChildScript {
   readonly #waiters: Array<{ resolve(m: ChildMessage): void; reject(e: Error): void }> = [];
   readonly #exited: Promise<number | null>;
   readonly #name: string;
+  /** The signal that ended it, once it ended by one. */
+  exitSignal: string | null = null;
   #exitError: Error | undefined;
 
   private constructor(name: string, child: ChildProcess, log: (m: string) => void) {
@@ -62,6 +76,7 @@ export class ChildScript {
     createInterface({ input: child.stderr! }).on("line", (line) => log(`${name}: ${line}`));
     this.#exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
+        this.exitSignal = signal;
         this.#exitError = new Error(
           `${name} exited (code ${code}, signal ${signal}) before it answered`,
         );
@@ -76,6 +91,32 @@ export class ChildScript {
     const [cmd, argv] = scriptCommand(script, args);
     const child = spawn(cmd, argv, { cwd: REPO_DIR, stdio: ["pipe", "pipe", "pipe"] });
     return new ChildScript(script, child, log);
+  }
+
+  /**
+   * Starts the `troupe` command with `args`, as a user runs it here: `cli/troupe.mjs` on Node (a
+   * command's `cli/main.ts` runs itself on Deno only), `deno run -A cli/main.ts` on Deno.
+   */
+  static troupe(args: readonly string[], log: (m: string) => void): ChildScript {
+    const [cmd, argv] = IS_DENO
+      ? scriptCommand("cli/main.ts", args)
+      : [process.execPath, [troupeEntry(), ...args]];
+    const child = spawn(cmd, argv, { cwd: REPO_DIR, stdio: ["pipe", "pipe", "pipe"] });
+    const name = `troupe ${args[0] ?? ""}`;
+    // Its lines already say which command speaks.
+    const said = (m: string) =>
+      log(m.startsWith(`${name}: ${name}: `) ? m.slice(name.length + 2) : m);
+    return new ChildScript(name, child, said);
+  }
+
+  /** Resolves with the child's exit code once it exits (it is not killed). */
+  get exited(): Promise<number | null> {
+    return this.#exited;
+  }
+
+  /** What it runs, as its log lines name it. */
+  get name(): string {
+    return this.#name;
   }
 
   /** The child's process id. */

@@ -23,6 +23,7 @@ export {
 } from "./_bench.ts";
 export { BenchOptionError } from "./_bench_option_error.ts";
 export { BenchDataError } from "./_bench_data_error.ts";
+export { BenchHaltError } from "./_bench_halt_error.ts";
 
 /** A benchmark's module. */
 export interface BenchmarkModule {
@@ -49,6 +50,7 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   latency: () => import("./latency.ts"),
   nab: () => import("./nab.ts"),
   nats_cluster: () => import("./nats_cluster.ts"),
+  pages: () => import("./pages.ts"),
   pipeline: () => import("./pipeline.ts"),
   recovery: () => import("./recovery.ts"),
   "remote-write": () => import("./remote_write.ts"),

@@ -74,7 +74,7 @@ async function runBench(argv: string[]): Promise<number> {
     console.error(`troupe bench: ${BENCH_ABSENT}`);
     return 1;
   }
-  const { BenchDataError, BenchOptionError, formatTable, optionsUsage } = benches;
+  const { BenchDataError, BenchHaltError, BenchOptionError, formatTable, optionsUsage } = benches;
   if (rest.includes("--list") || rest.length === 0) {
     for (const name of names(benches)) {
       const b = await load(benches, name);
@@ -115,9 +115,9 @@ async function runBench(argv: string[]): Promise<number> {
     if (err instanceof BenchOptionError || err instanceof UsageError) {
       throw new UsageError(err.message, { cause: err, helpFor: `bench ${bench.name}` });
     }
-    if (!(err instanceof BenchDataError)) throw err;
+    if (!(err instanceof BenchDataError) && !(err instanceof BenchHaltError)) throw err;
     console.error(`troupe bench ${bench.name}: ${err.message}`);
-    return 1;
+    return err instanceof BenchHaltError ? err.exitCode : 1;
   }
   console.log(json ? JSON.stringify(rows) : formatTable(rows));
   return 0;
