@@ -8,6 +8,7 @@
  * reads; a read that fails or is late gives its series no history (its detectors warm up on live
  * samples), and says why.
  */
+import { setMaxListeners } from "node:events";
 import type { FeedBatch } from "../../protocol/mod.ts";
 import type { Label } from "../../protocol/prometheus/mod.ts";
 import { counterRate } from "./series_samples.ts";
@@ -82,6 +83,9 @@ export class SeriesHistory {
   /** Reads each of `series`, all within the deadline, and makes their points feed batches. */
   async read(series: readonly HistorySeries[]): Promise<HistoryOutcome> {
     const deadline = AbortSignal.timeout(this.settings.timeoutMs);
+    // Every read of the request listens to the one deadline (a fetch and a wait for a slot each):
+    // that many listeners is by design, not the leak Node warns of past ten.
+    setMaxListeners(2 * series.length + 10, deadline);
     const failures: HistoryFailure[] = [];
     const points = await Promise.all(series.map(async (s) => {
       try {
