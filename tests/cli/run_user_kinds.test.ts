@@ -58,8 +58,13 @@ if (haveNatsServer("cli run: a user's kinds")) {
         await run.waitFor("troupe run: host uk running", 60_000);
         assert.match(run.output(), /running stats, zscore on 2 threads/);
         const subjects = new Map<string, number>();
+        const spikes = new Map<string, number>();
         nc.subscribe("troupe.out.zscore.>", {
           callback: (_e, m) => void subjects.set(m.subject, (subjects.get(m.subject) ?? 0) + 1),
+        });
+        // A finding is published once, on its own subject (troupe.finding.<type>.<channel>).
+        nc.subscribe("troupe.finding.zscore_spike.>", {
+          callback: (_e, m) => void spikes.set(m.subject, (spikes.get(m.subject) ?? 0) + 1),
         });
         for (let i = 0; i < 8; i++) {
           const ch = `k${i}`;
@@ -71,12 +76,16 @@ if (haveNatsServer("cli run: a user's kinds")) {
           );
         }
         await nc.flush();
-        for (const t0 = Date.now(); subjects.size < 8 && Date.now() - t0 < 15_000;) {
+        for (
+          const t0 = Date.now();
+          (subjects.size < 8 || spikes.size < 8) && Date.now() - t0 < 15_000;
+        ) {
           await new Promise((r) => setTimeout(r, 50));
         }
         // Each channel's instance, on whichever thread, published its z column and its spike.
-        assert.is(subjects.size, 8, JSON.stringify([...subjects]));
-        for (const n of subjects.values()) assert.is(n, 2);
+        const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
+        assert.equal([...subjects].sort(), keys.map((k) => [`troupe.out.zscore.${k}`, 1]));
+        assert.equal([...spikes].sort(), keys.map((k) => [`troupe.finding.zscore_spike.${k}`, 1]));
         run.signal("SIGINT");
         assert.is(await run.exited, 0, run.output());
       } finally {
