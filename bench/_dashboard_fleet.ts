@@ -36,7 +36,8 @@ export interface FleetOptions {
   rate: number;
   /** Where to write a summary of a CPU profile of the page (its first draw and feed), or "". */
   profile: string;
-  /** Where to write a summary of a Chromium trace of the page's feed (after its first draw), or "". */
+  /** Where to write a summary of a Chromium trace of the page's feed (after its first draw),
+   *  or "". */
   trace: string;
 }
 
