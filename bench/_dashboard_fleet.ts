@@ -22,6 +22,9 @@ import type { launchBrowser } from "./_browser.ts";
 import { startBenchNats } from "./_bench_nats.ts";
 import { Series } from "./_dashboard_series.ts";
 import { sleep } from "./_sleep.ts";
+import { formatProfile, startProfile } from "./_cdp_profile.ts";
+import { formatTrace, startTrace } from "./_cdp_trace.ts";
+import { writeFileSync } from "node:fs";
 
 /** Options of `fleetFigures`. */
 export interface FleetOptions {
@@ -31,6 +34,11 @@ export interface FleetOptions {
   points: number;
   updates: number;
   rate: number;
+  /** Where to write a summary of a CPU profile of the page (its first draw and feed), or "". */
+  profile: string;
+  /** Where to write a summary of a Chromium trace of the page's feed (after its first draw),
+   *  or "". */
+  trace: string;
 }
 
 /** What one page over a fleet measured. */
@@ -55,7 +63,7 @@ interface FleetPage {
         livePaints(): { full: number; strip: number } | undefined;
       } | undefined;
     };
-    loop: { frameTimes: number[]; frameStarts: number[] };
+    loop: { frameTimes: number[]; frameCharges: number[]; frameStarts: number[] };
     messageTimes: number[];
     messageStarts: number[];
   };
@@ -85,11 +93,13 @@ export async function fleetFigures(dir: string, o: FleetOptions): Promise<FleetF
       nowMs: Date.now(),
     });
     const page = await o.browser.newPage();
+    const stopProfile = o.profile ? await startProfile(page) : undefined;
     try {
       const t0 = performance.now();
       await page.goto(`http://127.0.0.1:${collab.server.port}/?session=bench-fleet&token=${token}`);
       await page.waitForFunction(drawn, o.channels, { timeout: 60_000, polling: "raf" });
       const firstDrawMs = performance.now() - t0;
+      const stopTrace = o.trace ? await startTrace(page) : undefined;
       // Collected each round: the page keeps its last few thousand message times only.
       const costs: number[] = [];
       let from = await page.evaluate(() => performance.now());
@@ -110,6 +120,8 @@ export async function fleetFigures(dir: string, o: FleetOptions): Promise<FleetF
       }
       await sleep(1000);
       await collect();
+      if (stopTrace) writeFileSync(o.trace, formatTrace(await stopTrace({ top: 40 })) + "\n");
+      if (stopProfile) writeFileSync(o.profile, formatProfile(await stopProfile(40)) + "\n");
       const cards = await page.evaluate(() =>
         (globalThis as unknown as FleetPage).troupe.grid.channels().length
       );
@@ -194,7 +206,8 @@ function frameCosts(
       }
       m++;
     }
-    costs.push(t.loop.frameTimes[i]! + messages);
+    // The loop's frame time holds the messages it was charged: those are counted here instead.
+    costs.push(t.loop.frameTimes[i]! - t.loop.frameCharges[i]! + messages);
     before = at;
   }
   return { costs, to: before, messages: count, messageMs: total };

@@ -120,7 +120,7 @@ export const DASHBOARD_OPTIONS = {
   },
   profile: {
     help: "write the functions with the most self time in the first round's pages to F " +
-      "(troupe) and F.<mode> (floor, naive, worker)",
+      "(troupe), F.<mode> (floor, naive, worker) and F.fleet-<N> (the fleet pages)",
     arg: "F",
     default: "",
   },
@@ -131,7 +131,8 @@ export const DASHBOARD_OPTIONS = {
   },
   trace: {
     help: "write where the first round's pages spent their time, per thread, from a " +
-      "Chromium trace, to F (troupe) and F.<mode> (floor, naive, worker)",
+      "Chromium trace, to F (troupe), F.<mode> (floor, naive, worker) and F.fleet-<N> (the " +
+      "fleet pages' feed)",
     arg: "F",
     default: "",
   },

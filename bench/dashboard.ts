@@ -406,6 +406,8 @@ async function measureFleets(
       points: s.points,
       updates: s.fleetUpdates,
       rate: s.fleetRate,
+      profile: s.profile && env.round === 0 ? `${s.profile}.fleet-${n}` : "",
+      trace: s.trace && env.round === 0 ? `${s.trace}.fleet-${n}` : "",
     });
     list.push(f);
     log(

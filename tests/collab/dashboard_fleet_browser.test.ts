@@ -103,6 +103,15 @@ function incidentOn(channel: string): Incident {
   };
 }
 
+/** The page's grid and index as the reorder test wraps them, and what it saw. */
+interface Reorders {
+  troupe: {
+    grid: { channels(): string[]; reorder(): void };
+    index: { order(...args: unknown[]): unknown };
+  };
+  reorders: Array<{ made: number; calls: number }>;
+}
+
 const shown = (page: Page) =>
   page.evaluate(() => (globalThis as unknown as PageTroupe).troupe.grid.shown());
 
@@ -285,6 +294,33 @@ test("of more channels than cards, the worst have the cards; an incident brings 
     // The filter chooses among all 80, not among the cards.
     await page.fill("#channel-filter", "h1");
     await until(page, "channels 10 to 19", Array.from({ length: 10 }, (_, i) => name(19 - i)));
+    // A reorder that makes many cards (channels 1 to 9 have none) takes the order once for them
+    // all: index.order() runs for the choice, the cards to spare and the cards' places, not
+    // again for each card made.
+    await page.evaluate("globalThis.__name ??= (f) => f");
+    await page.evaluate(() => {
+      const g = globalThis as unknown as Reorders;
+      const { grid, index } = g.troupe;
+      const order = index.order.bind(index), reorder = grid.reorder.bind(grid);
+      g.reorders = [];
+      let calls = 0;
+      index.order = (...args) => (calls++, order(...args));
+      grid.reorder = () => {
+        const before = new Set(grid.channels());
+        calls = 0;
+        reorder();
+        const made = grid.channels().filter((c) => !before.has(c)).length;
+        g.reorders.push({ made, calls });
+      };
+    });
+    await page.fill("#channel-filter", "h0");
+    await until(page, "channel 0 (its incident), then 9 to 1", [
+      name(0),
+      ...Array.from({ length: 9 }, (_, i) => name(9 - i)),
+    ]);
+    const reorders = await page.evaluate(() => (globalThis as unknown as Reorders).reorders);
+    const making = reorders.find((r) => r.made > 0);
+    assert.equal(making, { made: 9, calls: 3 }, JSON.stringify(reorders));
   } finally {
     await page.close();
     await dash.close();

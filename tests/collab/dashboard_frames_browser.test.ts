@@ -6,7 +6,9 @@
  * following live writes nothing to its page each frame (its incident legend, empty, was rewritten
  * every frame it drew, which made Chromium recompute the page's style every frame). A panel marked
  * again after it was flushed in the frame being drawn (a strip drawn before its line, then marked by
- * the line's scroll) is drawn again in the next frame (the mark was dropped).
+ * the line's scroll) is drawn again in the next frame (the mark was dropped). A message handled
+ * after a frame was drawn but before the loop saw its end counts once, in the next frame (it was
+ * in the frame's span and charged to the next too).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -40,7 +42,12 @@ interface PageTroupe {
       chart(c: string): { points: number } | undefined;
       candles(c: string): { bars: number; draws: number } | undefined;
     };
-    loop: { frameTimes: number[]; mark(panel: { flush(): void }): void };
+    loop: {
+      frameTimes: number[];
+      frameCharges: number[];
+      mark(panel: { flush(): void }): void;
+      charge(ms: number): void;
+    };
   };
   /** Animation frames asked for since the test counted from (requestAnimationFrame's calls). */
   rafs: number;
@@ -189,6 +196,43 @@ test("a panel marked again after its flush in a frame is flushed in the next fra
     // `other`, marked in the frame before its flush, joins it; `strip`, flushed already, is redrawn
     // in the next frame.
     assert.equal(seen, ["strip@0", "line@0", "other@0", "strip@1"]);
+  } finally {
+    await page.close();
+  }
+});
+
+test("a message handled while a frame's end is awaited counts once, in the next frame", async () => {
+  const page = await shared!.open();
+  try {
+    await page.evaluate("globalThis.__name ??= (f) => f");
+    const frames = await page.evaluate(async () => {
+      const loop = (globalThis as unknown as PageTroupe).troupe.loop;
+      // A "message" of MESSAGE_MS, posted from the frame's flush: it runs as a task after the
+      // frame's rendering and before the loop's own message that ends the frame.
+      const MESSAGE_MS = 300;
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        const t0 = performance.now();
+        while (performance.now() - t0 < MESSAGE_MS) { /* the message's work */ }
+        loop.charge(performance.now() - t0);
+        loop.mark({ flush() {} });
+      };
+      const from = loop.frameTimes.length;
+      loop.mark({ flush: () => channel.port2.postMessage(0) });
+      const until = performance.now() + 5000;
+      while (loop.frameTimes.length < from + 2 && performance.now() < until) {
+        await new Promise((done) => setTimeout(done, 20));
+      }
+      return loop.frameTimes.slice(from).map((ms, i) => ({
+        ms,
+        charged: loop.frameCharges[from + i]!,
+      }));
+    });
+    assert.is(frames.length, 2, `frames: ${JSON.stringify(frames)}`);
+    const [drawn, next] = frames as [{ ms: number; charged: number }, typeof frames[0]];
+    assert.ok(drawn.ms < 300, `the frame drawn before it holds no message: ${drawn.ms} ms`);
+    assert.ok(next.charged >= 300, `the next frame is charged with it: ${next.charged} ms`);
+    assert.ok(drawn.ms + next.ms < 600, `counted once: ${drawn.ms} + ${next.ms} ms`);
   } finally {
     await page.close();
   }

@@ -88,6 +88,8 @@ export class ChartGrid {
   /** Channels the index knew when the order was last taken, and whether one is due soon. */
   #known = 0;
   #soon = false;
+  /** Whether `#choose` is making cards (they are ordered after the last of them). */
+  #choosing = false;
 
   constructor(options: ChartGridOptions) {
     this.#options = options;
@@ -185,7 +187,7 @@ export class ChartGrid {
       });
     }
     chart.setAnnotations(this.#annotations.filter((a) => a.channel === channel));
-    this.#orderUnplaced();
+    if (!this.#choosing) this.#orderUnplaced();
     return e;
   }
 
@@ -253,18 +255,24 @@ export class ChartGrid {
     // with it (an open incident, a sample out of its band) or the filter asks for it: the cards
     // do not change hands as in-band scores wander.
     const filtered = this.#filter !== NO_FILTER;
-    for (const c of wanted) {
-      if (this.#entries.has(c)) continue;
-      if (this.#entries.size >= GRID_LIMITS.charts_max) {
-        if (!filtered && !index.wrong(c)) continue;
-        const victim = spare.pop();
-        if (!victim) break;
-        const e = this.#entries.get(victim)!;
-        e.chart.dispose();
-        e.candles?.dispose();
-        this.#entries.delete(victim);
+    // The order is set once, after the last card made (`reorder`), not after each.
+    this.#choosing = true;
+    try {
+      for (const c of wanted) {
+        if (this.#entries.has(c)) continue;
+        if (this.#entries.size >= GRID_LIMITS.charts_max) {
+          if (!filtered && !index.wrong(c)) continue;
+          const victim = spare.pop();
+          if (!victim) break;
+          const e = this.#entries.get(victim)!;
+          e.chart.dispose();
+          e.candles?.dispose();
+          this.#entries.delete(victim);
+        }
+        this.#entry(c);
       }
-      this.#entry(c);
+    } finally {
+      this.#choosing = false;
     }
   }
 

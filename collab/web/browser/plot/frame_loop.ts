@@ -14,7 +14,9 @@
  * callback until the browser has finished that frame's rendering on the main thread (style,
  * layout, paint, and the rasterizing of every canvas drawn into, which Chromium defers to the
  * frame's commit), plus the message handling charged to it. The end is seen by a message posted
- * from the callback: it runs as the first task after the frame's rendering task.
+ * from the callback: it runs as the first task after the frame's rendering task, or after the
+ * message tasks queued before it. Those run after the frame was rendered and are charged to the
+ * next frame, so their time is taken out of this one's: each message counts once.
  */
 
 /** A panel that redraws on demand. */
@@ -55,7 +57,9 @@ export class FrameLoop {
   #lastMs = -Infinity;
   #chargedMs = 0;
   /** Frames whose rendering is still going: start, and the script time charged to it. */
-  readonly #pending: Array<{ t0: number; redrawMs: number; chargedMs: number; size: number }> = [];
+  readonly #pending: Array<
+    { t0: number; redrawMs: number; chargedMs: number; size: number; laterMs: number }
+  > = [];
   readonly #port: MessagePort;
   /**
    * Milliseconds each frame took, the most recent last (bounded): the message handling charged
@@ -99,6 +103,8 @@ export class FrameLoop {
   /** Counts `ms` of work done for the next frame (routing a message) into its time. */
   charge(ms: number): void {
     this.#chargedMs += ms;
+    // Handled while a frame's end is awaited: inside its span, but the next frame's to count.
+    for (const f of this.#pending) f.laterMs += ms;
   }
 
   /**
@@ -167,7 +173,7 @@ export class FrameLoop {
   }
 
   #begin(t0: number, ms: number, size = 0): void {
-    this.#pending.push({ t0, redrawMs: ms, chargedMs: this.#chargedMs, size });
+    this.#pending.push({ t0, redrawMs: ms, chargedMs: this.#chargedMs, size, laterMs: 0 });
     this.#chargedMs = 0;
     this.#port.postMessage(0);
   }
@@ -176,7 +182,7 @@ export class FrameLoop {
     const f = this.#pending.shift();
     if (!f) return;
     const now = performance.now();
-    const ms = now - f.t0 + f.chargedMs, script = f.redrawMs + f.chargedMs;
+    const ms = now - f.t0 - f.laterMs + f.chargedMs, script = f.redrawMs + f.chargedMs;
     this.frameTimes.push(ms);
     this.frameScripts.push(script);
     this.frameCharges.push(f.chargedMs);
