@@ -13,7 +13,7 @@ import {
   mintToken,
 } from "../collab/mod.ts";
 import { type CollabFile, writeCollabFile } from "./collab_file.ts";
-import type { HostKinds } from "./host_kinds.ts";
+import type { HostKinds } from "../actors/cluster/mod.ts";
 import type { UpHosts } from "./up_cluster.ts";
 import { DATA_DIR_DEFAULT } from "./nats_url.ts";
 import { onPreferredPort } from "./up_nats.ts";

@@ -2,7 +2,8 @@
  * `troupe up`'s options: the table its help is made from, and their reading into `UpOptions`,
  * checked (a bad one is a usage error naming it and its value).
  */
-import { type HostKinds, kindsOption } from "./host_kinds.ts";
+import { kindsOption } from "./kinds_option.ts";
+import type { HostKinds } from "../actors/cluster/mod.ts";
 import { parseAlertingConfig } from "../actors/alerting/mod.ts";
 import { type Command, duration, flag, num, optNum, str, text, UsageError } from "./args.ts";
 import { COLLAB_PORT } from "./up_collab.ts";
