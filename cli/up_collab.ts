@@ -16,7 +16,7 @@ import { type CollabFile, writeCollabFile } from "./collab_file.ts";
 import type { HostKinds } from "../actors/cluster/mod.ts";
 import type { UpHosts } from "./up_cluster.ts";
 import { DATA_DIR_DEFAULT } from "./nats_url.ts";
-import { onPreferredPort } from "./up_nats.ts";
+import { onPreferredPort } from "../actors/cluster/mod.ts";
 
 /** The collaboration server's and dashboard's port when it is free (y-websocket's usual one). */
 export const COLLAB_PORT = 1234;

@@ -9,7 +9,7 @@ import { type Command, duration, flag, num, optNum, str, text, UsageError } from
 import { COLLAB_PORT } from "./up_collab.ts";
 import { DATA_DIR_DEFAULT } from "./nats_url.ts";
 import { UP_RECEIVER_OPTIONS, type UpReceiverSettings, upReceiverSettings } from "./up_receiver.ts";
-import { portOr } from "./up_nats.ts";
+import { portOr } from "../actors/cluster/mod.ts";
 import { join } from "node:path";
 import {
   DEFAULT_PROGRESS,
