@@ -14,7 +14,7 @@ import {
   withSession,
 } from "../collab/mod.ts";
 import { type ParsedArgs, str, text } from "./args.ts";
-import { COLLAB_FILE, readCollabFile } from "./collab_file.ts";
+import { COLLAB_FILE, readCollabFile } from "../actors/cluster/data_dir/mod.ts";
 
 /** The acks by incident id, or why they could not be read (the list is shown without them). */
 export type SessionAcks = { acks: Map<string, AckEntry> } | { missing: string };

@@ -16,7 +16,7 @@ import {
   SessionDocError,
 } from "../collab/mod.ts";
 import { type ParsedArgs, str, text, UsageError } from "./args.ts";
-import { COLLAB_FILE, readCollabFile } from "./collab_file.ts";
+import { COLLAB_FILE, readCollabFile } from "../actors/cluster/data_dir/mod.ts";
 
 /** The collab server, session, token and author from the options or `troupe up`'s files. */
 export async function editTarget(

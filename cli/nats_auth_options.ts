@@ -18,8 +18,11 @@ import {
   splitNatsUrl,
 } from "../actors/runtime/mod.ts";
 import { type OptionSpec, type ParsedArgs, str } from "./args.ts";
-import { DATA_DIR_DEFAULT } from "./discovery_file.ts";
-import { type ResolvedNatsUrl, resolveNatsUrl } from "./nats_url.ts";
+import {
+  DATA_DIR_DEFAULT,
+  type ResolvedNatsUrl,
+  resolveNatsUrl,
+} from "../actors/cluster/data_dir/mod.ts";
 
 /** The option of each credential a command line may name, and the field it sets. */
 const FLAG_FIELDS = {

@@ -12,7 +12,7 @@ import {
   startLocalNats,
 } from "../actors/cluster/mod.ts";
 import type { NatsServer } from "../actors/runtime/mod.ts";
-import { DATA_DIR_DEFAULT, NATS_URL_FILE, writeNatsUrl } from "./nats_url.ts";
+import { DATA_DIR_DEFAULT, NATS_URL_FILE, writeNatsUrl } from "../actors/cluster/data_dir/mod.ts";
 
 /** Starts the server, saying what it did on troupe up's lines; a string: why it could not. */
 export async function startNats(

@@ -12,7 +12,7 @@ import {
 } from "../collab/mod.ts";
 import { incidentSubject } from "../protocol/mod.ts";
 import { duration, flag, num, type ParsedArgs, str, text, UsageError } from "./args.ts";
-import { COLLAB_FILE, readCollabFile } from "./collab_file.ts";
+import { COLLAB_FILE, readCollabFile } from "../actors/cluster/data_dir/mod.ts";
 
 /** What `troupe watch` is asked to show, and where from. */
 export interface WatchOptions {

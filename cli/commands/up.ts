@@ -19,7 +19,13 @@ import {
 import type { Bus } from "../../protocol/mod.ts";
 import { describeRecording, type Recorder } from "../../sim/mod.ts";
 import type { LaunchedCollab } from "../../collab/mod.ts";
-import { type CollabFile, removeCollabFile } from "../collab_file.ts";
+import {
+  type CollabFile,
+  removeCollabFile,
+  removeHttpUrl,
+  removeNatsUrl,
+  writeHttpUrl,
+} from "../../actors/cluster/data_dir/mod.ts";
 import { announceCollab, COLLAB_PORT, startCollab } from "../up_collab.ts";
 import { startFeed } from "../up_feed.ts";
 import { UP_OPTIONS, upHostConfig, type UpOptions, upOptions } from "../up_options.ts";
@@ -35,8 +41,6 @@ import {
 } from "../../actors/cluster/mod.ts";
 import { type Command } from "../args.ts";
 import { catchSignals, waitForSignal } from "../signals.ts";
-import { removeNatsUrl } from "../nats_url.ts";
-import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
 import { startNats, stopNatsWithProcess } from "../up_nats.ts";
 
 export const command: Command = {

@@ -12,7 +12,7 @@ import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab, SessionIncidents } from "../../collab/mod.ts";
 import { encodeEventEnvelope, findingSubject } from "../../protocol/mod.ts";
-import { writeCollabFile } from "../../cli/collab_file.ts";
+import { writeCollabFile } from "../../actors/cluster/data_dir/mod.ts";
 import { ndjson, runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { connectClient, tokenFor, waitFor } from "../collab/_support.ts";
