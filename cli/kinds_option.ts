@@ -3,7 +3,7 @@
  * as the cluster's HostKinds: a module that cannot be loaded is a usage error naming it.
  */
 import { dirname, isAbsolute, resolve } from "node:path";
-import { BUILT_IN_KINDS, type HostKinds, hostKinds } from "../actors/cluster/mod.ts";
+import { BUILT_IN_KINDS, type HostKinds, hostKinds } from "../actors/cluster/kinds/mod.ts";
 import type { LoadedKinds } from "../actors/kind/mod.ts";
 import { ConfigError } from "../protocol/mod.ts";
 import type { RecordingKindModule } from "../sim/recording/mod.ts";

@@ -96,7 +96,7 @@ export async function parseWatchArgs(args: ParsedArgs): Promise<WatchOptions> {
 
 /** Loads the kind modules `troupe up` named in collab.json; a UsageError names what failed. */
 async function loadCollabKinds(files: readonly string[], dataDir: string): Promise<void> {
-  const { hostKinds } = await import("../actors/cluster/mod.ts");
+  const { hostKinds } = await import("../actors/cluster/kinds/mod.ts");
   try {
     await hostKinds(files, resolve("."), `${dataDir}/${COLLAB_FILE} kinds`);
   } catch (err) {

@@ -21,8 +21,8 @@ export {
 } from "./running_cluster.ts";
 export { type ReceiverPlace, type StartedReceiver, startReceiver } from "./start_receiver.ts";
 export { pasteBlock } from "./paste_block.ts";
-export { BUILT_IN_KINDS, type HostKinds, hostKinds, kindSpecsOf } from "./host_kinds.ts";
-export { kindsModuleText, kindsModuleUrl, teamKindsOf, teamOf } from "./kinds_module_file.ts";
+export { BUILT_IN_KINDS, type HostKinds, hostKinds, kindSpecsOf } from "./kinds/mod.ts";
+export { kindsModuleText, kindsModuleUrl, teamKindsOf, teamOf } from "./kinds/mod.ts";
 export { type LocalNats, type LocalNatsOptions, NATS_PORT, startLocalNats } from "./local_nats.ts";
 export { NATS_PID_FILE, removeNatsPid, stopLeftNats, writeNatsPid } from "./nats_pid_file.ts";
 export { type NatsRoleUsers, writeNatsRoleUsers } from "./nats_role_users.ts";

@@ -3,9 +3,9 @@
  * configuration names, loaded through the same door. What a host is handed, what replay and the
  * simulator run, and what `troupe run` names when it starts.
  */
-import { ACTOR_KINDS } from "../mod.ts";
-import { kindRegistry, type LoadedKinds, loadKindModules } from "../kind/mod.ts";
-import { type AnyActorDefinition, ConfigError } from "../../protocol/mod.ts";
+import { ACTOR_KINDS } from "../../mod.ts";
+import { kindRegistry, type LoadedKinds, loadKindModules } from "../../kind/mod.ts";
+import { type AnyActorDefinition, ConfigError } from "../../../protocol/mod.ts";
 
 /** The kinds a cluster runs. */
 export interface HostKinds {
