@@ -14,7 +14,13 @@ import { parseIngestSettings } from "../actors/ingest/mod.ts";
 import { ConfigError } from "../protocol/mod.ts";
 import { incidentConfigOf } from "./run_incidents.ts";
 import { alertingConfigOf } from "./stage_alerting.ts";
-import { BUILT_IN_KINDS, configDir, type HostKinds, hostKinds, kindSpecsOf } from "./host_kinds.ts";
+import {
+  BUILT_IN_KINDS,
+  type HostKinds,
+  hostKinds,
+  kindSpecsOf,
+} from "../actors/cluster/kinds/mod.ts";
+import { configDir } from "./kinds_option.ts";
 
 /** A host's configuration and the kinds it runs (troupe's own and those its `kinds` name). */
 export interface HostSetup {

@@ -6,10 +6,15 @@
  * viewer token, or one minted with the data directory's keyring when the file's has expired.
  */
 import process from "node:process";
-import { type AckEntry, loadKeyring, mintToken } from "../collab/mod.ts";
+import {
+  type AckEntry,
+  loadKeyring,
+  mintToken,
+  SessionUnreachableError,
+  withSession,
+} from "../collab/mod.ts";
 import { type ParsedArgs, str, text } from "./args.ts";
-import { COLLAB_FILE, readCollabFile } from "./collab_file.ts";
-import { EditError, inSession } from "./incident_edits.ts";
+import { COLLAB_FILE, readCollabFile } from "../actors/cluster/data_dir/mod.ts";
 
 /** The acks by incident id, or why they could not be read (the list is shown without them). */
 export type SessionAcks = { acks: Map<string, AckEntry> } | { missing: string };
@@ -41,11 +46,11 @@ export async function readSessionAcks(args: ParsedArgs, timeoutMs: number): Prom
     token = await mintToken(keyring, { session, role: "viewer", ttlS: 600, nowMs: Date.now() });
   }
   try {
-    return await inSession({ url, session, token, timeoutMs }, (inc) => ({
+    return await withSession({ url, session, token, timeoutMs }, (inc) => ({
       acks: new Map([...inc.acks.entries()]),
     }));
   } catch (err) {
-    if (err instanceof EditError) return { missing: err.message };
+    if (err instanceof SessionUnreachableError) return { missing: err.message };
     throw err;
   }
 }

@@ -6,9 +6,9 @@
  */
 import { describeError, type NatsAuth } from "../actors/runtime/mod.ts";
 import { type StartedReceiver, startReceiver } from "../actors/cluster/mod.ts";
-import { portOr } from "./up_nats.ts";
+import { portOr } from "../actors/cluster/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
-import { writeReceiverBlock } from "./receiver_block_file.ts";
+import { writeReceiverBlock } from "../actors/cluster/data_dir/mod.ts";
 import { UP_RECEIVER_PORT, type UpReceiverSettings, upReceiverToken } from "./up_receiver.ts";
 
 /**

@@ -6,7 +6,6 @@
  * `ps` and shell history): those come from the environment, a config file or the files named.
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import process from "node:process";
 import {
   hasNatsAuth,
@@ -15,19 +14,15 @@ import {
   type NatsAuth,
   natsAuthFromEnv,
   type NatsRole,
+  roleSeedPath,
   splitNatsUrl,
 } from "../actors/runtime/mod.ts";
 import { type OptionSpec, type ParsedArgs, str } from "./args.ts";
-import { DATA_DIR_DEFAULT } from "./discovery_file.ts";
-import { type ResolvedNatsUrl, resolveNatsUrl } from "./nats_url.ts";
-
-/** The directory in `troupe up`'s data directory holding each role's nkey seed. */
-export const NATS_AUTH_DIR = "nats-auth";
-
-/** The seed file `troupe up` writes for `role` in `dataDir`. */
-export function roleSeedPath(dataDir: string, role: NatsRole): string {
-  return join(dataDir, NATS_AUTH_DIR, `${role}.nk`);
-}
+import {
+  DATA_DIR_DEFAULT,
+  type ResolvedNatsUrl,
+  resolveNatsUrl,
+} from "../actors/cluster/data_dir/mod.ts";
 
 /** The option of each credential a command line may name, and the field it sets. */
 const FLAG_FIELDS = {

@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import type { NatsBus } from "../actors/runtime/mod.ts";
 import { OutputDiff, type ReplayOptions, type ReplayProgress, THREADS_MAX } from "../sim/mod.ts";
-import { type HostKinds, kindsOption } from "./host_kinds.ts";
-import { kindsModuleUrl } from "./kinds_module_file.ts";
+import { kindsOption } from "./kinds_option.ts";
+import { type HostKinds, kindsModuleUrl } from "../actors/cluster/kinds/mod.ts";
 import { flag, type ParsedArgs, parseDuration, str, text, UsageError } from "./args.ts";
 
 /** What `troupe replay` is asked to do, read and checked before the recording is opened. */

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { authorizationHeader, type HttpCredentials } from "../protocol/mod.ts";
 import { given, optNum, type ParsedArgs, str, text, UsageError } from "./args.ts";
-import { resolveHttpUrl } from "./host_url.ts";
+import { resolveHttpUrl } from "../actors/cluster/data_dir/mod.ts";
 import { envToken, HTTP_TOKEN_ENV } from "./http_settings.ts";
 
 /** The request body the options describe; throws UsageError on a bad option. */

@@ -1,6 +1,6 @@
 /** `troupe sim`'s options read and checked: the seeds, the faults, the simulated cluster. */
 import { type FaultSpec, parseFaults, type SimOptions } from "../sim/mod.ts";
-import type { HostKinds } from "./host_kinds.ts";
+import type { HostKinds } from "../actors/cluster/mod.ts";
 import { duration, flag, given, num, type ParsedArgs, str, text, UsageError } from "./args.ts";
 
 /** What `troupe sim` is asked to run. */

@@ -15,9 +15,12 @@ import { join } from "node:path";
 import {
   type ClusterStageStarts,
   ClusterStartError,
+  type HostKinds,
+  kindsModuleUrl,
   type LeasedConfig,
   type RunningCluster,
   startCluster,
+  teamOf,
 } from "../actors/cluster/mod.ts";
 import { scanHostService } from "../actors/scan/mod.ts";
 import {
@@ -29,8 +32,6 @@ import {
   threadsOf,
 } from "../actors/runtime/mod.ts";
 import { type Bus, INCIDENT_STAGE_NAME, stageLeaseKey } from "../protocol/mod.ts";
-import type { HostKinds } from "./host_kinds.ts";
-import { kindsModuleUrl, teamOf } from "./kinds_module_file.ts";
 import { startJournaledIncidents } from "./run_incidents.ts";
 import { startLeasedIncidents } from "./run_leased_incidents.ts";
 

@@ -12,11 +12,14 @@ import {
   type LaunchedCollab,
   mintToken,
 } from "../collab/mod.ts";
-import { type CollabFile, writeCollabFile } from "./collab_file.ts";
-import type { HostKinds } from "./host_kinds.ts";
+import {
+  type CollabFile,
+  DATA_DIR_DEFAULT,
+  writeCollabFile,
+} from "../actors/cluster/data_dir/mod.ts";
+import type { HostKinds } from "../actors/cluster/mod.ts";
 import type { UpHosts } from "./up_cluster.ts";
-import { DATA_DIR_DEFAULT } from "./nats_url.ts";
-import { onPreferredPort } from "./up_nats.ts";
+import { onPreferredPort } from "../actors/cluster/mod.ts";
 
 /** The collaboration server's and dashboard's port when it is free (y-websocket's usual one). */
 export const COLLAB_PORT = 1234;

@@ -2,13 +2,14 @@
  * `troupe up`'s options: the table its help is made from, and their reading into `UpOptions`,
  * checked (a bad one is a usage error naming it and its value).
  */
-import { type HostKinds, kindsOption } from "./host_kinds.ts";
+import { kindsOption } from "./kinds_option.ts";
+import type { HostKinds } from "../actors/cluster/mod.ts";
 import { parseAlertingConfig } from "../actors/alerting/mod.ts";
 import { type Command, duration, flag, num, optNum, str, text, UsageError } from "./args.ts";
 import { COLLAB_PORT } from "./up_collab.ts";
-import { DATA_DIR_DEFAULT } from "./nats_url.ts";
+import { DATA_DIR_DEFAULT } from "../actors/cluster/data_dir/mod.ts";
 import { UP_RECEIVER_OPTIONS, type UpReceiverSettings, upReceiverSettings } from "./up_receiver.ts";
-import { portOr } from "./up_nats.ts";
+import { portOr } from "../actors/cluster/mod.ts";
 import { join } from "node:path";
 import {
   DEFAULT_PROGRESS,

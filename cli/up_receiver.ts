@@ -13,7 +13,7 @@ import { checkHistoryUrl, parseIngestSettings } from "../actors/ingest/mod.ts";
 import { checkToken, ConfigError } from "../protocol/mod.ts";
 import { given, type OptionSpec, optNum, type ParsedArgs, str, UsageError } from "./args.ts";
 import { envToken, REMOTE_WRITE_TOKEN_ENV } from "./http_settings.ts";
-import { RECEIVER_BLOCK_FILE } from "./receiver_block_file.ts";
+import { RECEIVER_BLOCK_FILE } from "../actors/cluster/data_dir/mod.ts";
 
 /** The receiver's port when it is free. */
 export const UP_RECEIVER_PORT = 9201;

@@ -7,7 +7,7 @@ import { defaultIncidentConfig } from "../actors/incidents/mod.ts";
 import type { HostConfig, NatsServer } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 import { Recorder } from "../sim/mod.ts";
-import { recordingKindsOf } from "./host_kinds.ts";
+import { recordingKindsOf } from "./kinds_option.ts";
 import type { UpOptions } from "./up_options.ts";
 
 /**

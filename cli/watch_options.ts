@@ -12,7 +12,7 @@ import {
 } from "../collab/mod.ts";
 import { incidentSubject } from "../protocol/mod.ts";
 import { duration, flag, num, type ParsedArgs, str, text, UsageError } from "./args.ts";
-import { COLLAB_FILE, readCollabFile } from "./collab_file.ts";
+import { COLLAB_FILE, readCollabFile } from "../actors/cluster/data_dir/mod.ts";
 
 /** What `troupe watch` is asked to show, and where from. */
 export interface WatchOptions {
@@ -41,7 +41,7 @@ export async function parseWatchArgs(args: ParsedArgs): Promise<WatchOptions> {
   const modules = str(args, "kind-modules");
   // Loaded only when named: the kinds' door brings troupe's own kinds with it.
   if (modules !== undefined) {
-    await (await import("./host_kinds.ts")).kindsOption(modules, "--kind-modules");
+    await (await import("./kinds_option.ts")).kindsOption(modules, "--kind-modules");
   } else if (file?.kinds?.length) await loadCollabKinds(file.kinds, dataDir);
   const known = findingKindNames();
   const kinds = (str(args, "kinds") ?? known.join(",")).split(",").map((k) => k.trim());
@@ -96,7 +96,7 @@ export async function parseWatchArgs(args: ParsedArgs): Promise<WatchOptions> {
 
 /** Loads the kind modules `troupe up` named in collab.json; a UsageError names what failed. */
 async function loadCollabKinds(files: readonly string[], dataDir: string): Promise<void> {
-  const { hostKinds } = await import("./host_kinds.ts");
+  const { hostKinds } = await import("../actors/cluster/kinds/mod.ts");
   try {
     await hostKinds(files, resolve("."), `${dataDir}/${COLLAB_FILE} kinds`);
   } catch (err) {

@@ -132,3 +132,13 @@ export {
   type StreamStats,
 } from "./gateway/mod.ts";
 export * from "./findings/mod.ts";
+export {
+  ackIncident,
+  addSilence,
+  endSilence,
+  IncidentEditError,
+  type IncidentEditTarget,
+  type SessionTarget,
+  SessionUnreachableError,
+  withSession,
+} from "./client/mod.ts";

@@ -1,6 +1,9 @@
 /**
  * Running a cluster: its hosts (in this thread, on threads, or by lease), the incident stage
- * beside them and the metrics receiver, started from one configuration and stopped as one.
+ * beside them and the metrics receiver, started from one configuration and stopped as one; the
+ * kinds it runs, troupe's own and a team's, and the module its worker threads load them from; on
+ * one machine, the nats-server it starts (its users per role, a left server stopped first) and
+ * the well-known ports its parts take when they are free.
  */
 export {
   type ClusterStageStarts,
@@ -18,3 +21,10 @@ export {
 } from "./running_cluster.ts";
 export { type ReceiverPlace, type StartedReceiver, startReceiver } from "./start_receiver.ts";
 export { pasteBlock } from "./paste_block.ts";
+export { BUILT_IN_KINDS, type HostKinds, hostKinds, kindSpecsOf } from "./kinds/mod.ts";
+export { kindsModuleText, kindsModuleUrl, teamKindsOf, teamOf } from "./kinds/mod.ts";
+export { type LocalNats, type LocalNatsOptions, NATS_PORT, startLocalNats } from "./local_nats.ts";
+export { NATS_PID_FILE, removeNatsPid, stopLeftNats, writeNatsPid } from "./nats_pid_file.ts";
+export { type NatsRoleUsers, writeNatsRoleUsers } from "./nats_role_users.ts";
+export { NATS_SERVER_ENV, natsServerBinary, whyNoNatsServer } from "./nats_server_binary.ts";
+export { onPreferredPort, portOr } from "./preferred_port.ts";

@@ -104,6 +104,7 @@ export {
   describeNatsAuth,
   hasNatsAuth,
   mergeNatsAuth,
+  NATS_AUTH_DIR,
   NATS_AUTH_ENV,
   NATS_AUTH_FIELDS,
   NATS_ROLE_PERMISSIONS,
@@ -118,6 +119,7 @@ export {
   natsRolesMarkdown,
   type NatsUserCredential,
   redactNatsUrl,
+  roleSeedPath,
   splitNatsUrl,
 } from "./transport/mod.ts";
 export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./edge/mod.ts";

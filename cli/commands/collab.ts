@@ -86,7 +86,7 @@ http://HOST:P/?session=SESSION&token=TOKEN.`,
     }
     // Loading them declares their findings, which the dashboard's page is then given.
     if (str(args, "kinds") !== undefined) {
-      await (await import("../host_kinds.ts")).kindsOption(str(args, "kinds"));
+      await (await import("../kinds_option.ts")).kindsOption(str(args, "kinds"));
     }
     const host = text(args, "host");
     let launched: LaunchedCollab;

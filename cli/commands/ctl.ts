@@ -11,7 +11,7 @@
  * so replay sees it too.
  */
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { kindsOption } from "../host_kinds.ts";
+import { kindsOption } from "../kinds_option.ts";
 import {
   answeredByAddressee,
   askControl,

@@ -2,7 +2,7 @@
  * `troupe incidents`: the incidents the cluster's incident stage holds (its open ones and its
  * recently resolved ones), asked for on `troupe.req.incidents.list` over NATS, as a table or as
  * JSON. `--state` keeps one state. `ack`, `silence` and `unsilence` write the session document
- * (incident_edits.ts), where the whole session sees them and the bridge takes them to the stage.
+ * (collab's client), where the whole session sees them and the bridge takes them to the stage.
  */
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import {
@@ -16,12 +16,18 @@ import {
   incidentListSubject,
 } from "../../protocol/mod.ts";
 import {
+  ackIncident,
   ackJson,
   ackMarks,
+  addSilence,
+  endSilence,
   formatIncident,
+  IncidentEditError,
   incidentJson,
   LINE_STATES,
   lineState,
+  SessionDocError,
+  SessionUnreachableError,
 } from "../../collab/mod.ts";
 import {
   type Command,
@@ -34,14 +40,7 @@ import {
   str,
   UsageError,
 } from "../args.ts";
-import {
-  ackIncident,
-  addSilence,
-  checkSilenceArgs,
-  EditError,
-  editTarget,
-  endSilence,
-} from "../incident_edits.ts";
+import { checkSilenceArgs, editTarget } from "../incident_edit_args.ts";
 import { readSessionAcks } from "../incident_acks.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
@@ -291,7 +290,9 @@ async function edit(args: ParsedArgs): Promise<number> {
     console.log(`troupe incidents: ${await run(await editTarget(args, timeout))}`);
     return EXIT_OK;
   } catch (err) {
-    if (!(err instanceof EditError)) throw err;
+    // The document's schema refusing the edit is the user's input: a usage error (exit 2).
+    if (err instanceof SessionDocError) throw new UsageError(err.message);
+    if (!(err instanceof IncidentEditError || err instanceof SessionUnreachableError)) throw err;
     console.error(`troupe incidents: ${err.message}`);
     return EXIT_FAILURE;
   }

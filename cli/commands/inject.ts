@@ -31,7 +31,7 @@ import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE } from "../nats_auth_options.ts";
 
 /** The NATS server `inject`, `record` and `replay --nats` use when `--nats` is not given. */
-export { NATS_URL_DEFAULT } from "../nats_url.ts";
+export { NATS_URL_DEFAULT } from "../../actors/cluster/data_dir/mod.ts";
 
 export const command: Command = {
   name: "inject",

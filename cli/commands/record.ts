@@ -29,7 +29,7 @@ import {
   resolveNats,
 } from "../nats_auth_options.ts";
 import { incidentConfigOf } from "../run_incidents.ts";
-import { recordingKindsOf } from "../host_kinds.ts";
+import { recordingKindsOf } from "../kinds_option.ts";
 import { loadHostConfig } from "../host_config_file.ts";
 
 /**

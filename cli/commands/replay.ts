@@ -19,7 +19,7 @@ import {
   whatIfReport,
 } from "../../sim/mod.ts";
 import { replaySessions, type SessionReplayResult } from "../../collab/mod.ts";
-import { recordedKinds } from "../host_kinds.ts";
+import { recordedKinds } from "../kinds_option.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, str } from "../args.ts";
 import {
   checkKinds,

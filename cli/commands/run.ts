@@ -4,7 +4,6 @@
  * receiver (actors/cluster/), until Ctrl-C, which drains, snapshots and stops it cleanly.
  */
 import process from "node:process";
-import { kindsModuleUrl, teamOf } from "../kinds_module_file.ts";
 import {
   defaultThreads,
   describeError,
@@ -16,8 +15,11 @@ import {
   CLUSTER_CLOSE_MS,
   type ClusterStageStarts,
   ClusterStartError,
+  type HostKinds,
+  kindsModuleUrl,
   type RunningCluster,
   startCluster,
+  teamOf,
 } from "../../actors/cluster/mod.ts";
 import { scanHostService } from "../../actors/scan/mod.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, optNum, UsageError } from "../args.ts";
@@ -26,9 +28,8 @@ import { startLeasedIncidents } from "../run_leased_incidents.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE } from "../nats_auth_options.ts";
 import { waitForSignal } from "../signals.ts";
 import { HTTP_TOKEN_ENV, httpBaseUrl, REMOTE_WRITE_TOKEN_ENV } from "../http_settings.ts";
-import { RECEIVER_BLOCK_FILE } from "../receiver_block_file.ts";
+import { RECEIVER_BLOCK_FILE } from "../../actors/cluster/data_dir/mod.ts";
 import { receiverLines } from "../metrics_receiver.ts";
-import type { HostKinds } from "../host_kinds.ts";
 import { applyRunOptions, keepAllPartitions, readRunConfig } from "../run_config.ts";
 
 export const command: Command = {

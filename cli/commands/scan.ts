@@ -10,8 +10,12 @@ import process from "node:process";
 import { WebSocket } from "ws";
 import { type Command, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, flag } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
-import { HTTP_URL_DEFAULT, HTTP_URL_FILE } from "../host_url.ts";
-import { DATA_DIR_DEFAULT, DATA_DIR_OPTION } from "../discovery_file.ts";
+import {
+  DATA_DIR_DEFAULT,
+  HTTP_URL_DEFAULT,
+  HTTP_URL_FILE,
+} from "../../actors/cluster/data_dir/mod.ts";
+import { DATA_DIR_OPTION } from "../data_dir_option.ts";
 import { ScanView, type Stats } from "../scan_view.ts";
 import { hostAccess, scanRequest } from "../scan_request.ts";
 import { HTTP_TOKEN_ENV } from "../http_settings.ts";

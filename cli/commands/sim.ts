@@ -11,7 +11,7 @@ import {
   traceDivergence,
   writeTrace,
 } from "../../sim/mod.ts";
-import { kindsOption } from "../host_kinds.ts";
+import { kindsOption } from "../kinds_option.ts";
 import { readArgs } from "../sim_options.ts";
 import { passed, type SeedOutcome, summaryJson, summaryText } from "../sim_summary.ts";
 import { SimProgress } from "../sim_progress.ts";

@@ -16,8 +16,8 @@ import {
 } from "../../actors/runtime/mod.ts";
 import { INCIDENT_STAGE_NAME } from "../../protocol/mod.ts";
 import { type Command, EXIT_FAILURE, flag, text } from "../args.ts";
-import { DATA_DIR_OPTION } from "../discovery_file.ts";
-import { HTTP_URL_FILE, resolveHttpUrl } from "../host_url.ts";
+import { HTTP_URL_FILE, resolveHttpUrl } from "../../actors/cluster/data_dir/mod.ts";
+import { DATA_DIR_OPTION } from "../data_dir_option.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
 

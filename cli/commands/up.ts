@@ -19,26 +19,29 @@ import {
 import type { Bus } from "../../protocol/mod.ts";
 import { describeRecording, type Recorder } from "../../sim/mod.ts";
 import type { LaunchedCollab } from "../../collab/mod.ts";
-import { type CollabFile, removeCollabFile } from "../collab_file.ts";
+import {
+  type CollabFile,
+  removeCollabFile,
+  removeHttpUrl,
+  removeNatsUrl,
+  writeHttpUrl,
+} from "../../actors/cluster/data_dir/mod.ts";
 import { announceCollab, COLLAB_PORT, startCollab } from "../up_collab.ts";
 import { startFeed } from "../up_feed.ts";
 import { UP_OPTIONS, upHostConfig, type UpOptions, upOptions } from "../up_options.ts";
-import type { UpNatsAuth } from "../up_nats_auth.ts";
 import { startUpCluster, upClusterLines, upHostsOf, upThreads } from "../up_cluster.ts";
 import { startRecorder } from "../up_recorder.ts";
 import { lockDataDir } from "../up_data_dir_lock.ts";
-import type { RunningCluster } from "../../actors/cluster/mod.ts";
-import { type Command } from "../args.ts";
-import { catchSignals, waitForSignal } from "../signals.ts";
-import { removeNatsUrl } from "../nats_url.ts";
-import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
 import {
   NATS_SERVER_ENV,
+  type NatsRoleUsers,
   natsServerBinary,
-  startNats,
-  stopNatsWithProcess,
+  type RunningCluster,
   whyNoNatsServer,
-} from "../up_nats.ts";
+} from "../../actors/cluster/mod.ts";
+import { type Command } from "../args.ts";
+import { catchSignals, waitForSignal } from "../signals.ts";
+import { startNats, stopNatsWithProcess } from "../up_nats.ts";
 
 export const command: Command = {
   name: "up",
@@ -191,7 +194,7 @@ async function feedUntilEnd(o: UpOptions, config: HostConfig, r: Running): Promi
  */
 async function startUpBus(
   o: UpOptions,
-): Promise<{ nats: NatsServer | undefined; bus: Bus; auth?: UpNatsAuth | undefined } | string> {
+): Promise<{ nats: NatsServer | undefined; bus: Bus; auth?: NatsRoleUsers | undefined } | string> {
   const binary = o.noNats ? undefined : natsServerBinary();
   const needs = o.hosts > 1 ? `--hosts ${o.hosts}` : "--journal jetstream";
   if ((o.threads ?? 1) > 1 && !binary) {

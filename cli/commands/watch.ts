@@ -17,10 +17,9 @@ import {
 } from "../../collab/mod.ts";
 import { decodeIncident } from "../../protocol/mod.ts";
 import type { Command } from "../args.ts";
-import { COLLAB_FILE } from "../collab_file.ts";
+import { COLLAB_FILE, DATA_DIR_DEFAULT } from "../../actors/cluster/data_dir/mod.ts";
 import { parseWatchArgs, subscriptionsOf, type WatchOptions } from "../watch_options.ts";
 import { printerFor } from "../watch_printer.ts";
-import { DATA_DIR_DEFAULT } from "../nats_url.ts";
 import { waitForSignal } from "../signals.ts";
 
 export const command: Command = {

@@ -11,8 +11,8 @@ import * as assert from "uvu/assert";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab, SessionIncidents } from "../../collab/mod.ts";
-import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
-import { writeCollabFile } from "../../cli/collab_file.ts";
+import { encodeEventEnvelope, findingSubject } from "../../protocol/mod.ts";
+import { writeCollabFile } from "../../actors/cluster/data_dir/mod.ts";
 import { ndjson, runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { connectClient, tokenFor, waitFor } from "../collab/_support.ts";
@@ -113,7 +113,7 @@ if (haveNatsServer("troupe incidents edits against nats-server")) {
     let n = 0;
     const finding = (kind: string, channel: string, ts: number) =>
       bus.publish(
-        outSubject(kind, channel),
+        findingSubject(kind, channel),
         encodeEventEnvelope({ id: `in${n++}:${kind}:${channel}:0`, type: kind, src: "h", ts }, {
           ...(kind === "coherence"
             ? { group: channel, state: "normal", from: "coherent", ratio: 0.5, shift: 1 }

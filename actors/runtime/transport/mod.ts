@@ -77,6 +77,7 @@ export {
   natsRolesMarkdown,
   type NatsUserCredential,
 } from "./nats_roles.ts";
+export { NATS_AUTH_DIR, roleSeedPath } from "./role_seed_path.ts";
 export {
   ensureDir,
   findNatsServer,

@@ -1,9 +1,9 @@
 /**
- * The nats-server `troupe up` started, remembered in `<data dir>/nats.pid` while it runs. A troupe
- * up killed outright (kill -9) cannot stop its server, which runs in a process group of its own:
- * the next troupe up on the same data directory (which holds the directory's lock, so no live
- * troupe up owns that server) finds it through the file and stops it before starting its own on
- * the same JetStream store.
+ * The nats-server startLocalNats started (for `troupe up`), remembered in `<data dir>/nats.pid`
+ * while it runs. A troupe up killed outright (kill -9) cannot stop its server, which runs in a
+ * process group of its own: the next troupe up on the same data directory (which holds the
+ * directory's lock, so no live troupe up owns that server) finds it through the file and stops it
+ * before starting its own on the same JetStream store.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";

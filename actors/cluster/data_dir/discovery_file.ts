@@ -7,18 +7,9 @@
  */
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { OptionSpec } from "./args.ts";
 
 /** The data directory `troupe up` uses by default, where the commands look for its files. */
 export const DATA_DIR_DEFAULT = ".troupe";
-
-/** `--data-dir`, for the commands that find what `troupe up` started through its files. */
-export const DATA_DIR_OPTION: OptionSpec = {
-  type: "string",
-  arg: "DIR",
-  help: "Where troupe up's files are (nats.url, http.url, collab.json)",
-  default: DATA_DIR_DEFAULT,
-};
 
 /** A discovery file: its name and how its value reads and writes. */
 export interface DiscoveryFile<T> {

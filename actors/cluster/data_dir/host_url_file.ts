@@ -1,7 +1,7 @@
 /**
  * Where `troupe scan` finds a host's HTTP port. `troupe up` serves it on 9464, or on a free port
  * when 9464 is taken, and writes the URL to `<data dir>/http.url` (removed when it stops), as it
- * does NATS's (nats_url.ts); `troupe scan` reads it when `--url` is absent.
+ * does NATS's (nats_url_file.ts); `troupe scan` reads it when `--url` is absent.
  */
 import {
   DATA_DIR_DEFAULT,

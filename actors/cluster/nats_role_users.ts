@@ -1,30 +1,32 @@
 /**
- * The users of the nats-server `troupe up` starts: one per role (actors/runtime's NATS_ROLES),
- * each with a fresh nkey on every start and its role's permissions. The server's configuration
- * holds only the public keys; each role's seed is a file of its own in `<data dir>/nats-auth/`
- * (mode 0600, in a directory of mode 0700), which the commands run next to `troupe up` read for
- * their role (nats_auth_options.ts), and which can be handed to one process without the others.
+ * The users of the nats-server startLocalNats starts (for `troupe up`): one per role
+ * (actors/runtime's NATS_ROLES), each with a fresh nkey on every start and its role's
+ * permissions. The server's configuration holds only the public keys; each role's seed is a file
+ * of its own in `<data dir>/nats-auth/` (mode 0600, in a directory of mode 0700), which the
+ * commands run next to `troupe up` read for their role (cli/nats_auth_options.ts), and which can
+ * be handed to one process without the others.
  */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { nkeys } from "@nats-io/transport-node";
 import {
+  NATS_AUTH_DIR,
   NATS_ROLES,
   type NatsAuth,
   natsAuthorizationConfig,
   type NatsRole,
-} from "../actors/runtime/mod.ts";
-import { NATS_AUTH_DIR, roleSeedPath } from "./nats_auth_options.ts";
+  roleSeedPath,
+} from "../runtime/mod.ts";
 
-/** The server configuration `troupe up` writes, and each role's credentials. */
-export interface UpNatsAuth {
+/** The server configuration written for the local nats-server, and each role's credentials. */
+export interface NatsRoleUsers {
   /** The nats-server configuration file (its users and their permissions). */
   configPath: string;
   roles: Record<NatsRole, NatsAuth>;
 }
 
 /** Makes a user per role with a new nkey, and writes the seeds and the server's configuration. */
-export function writeUpNatsAuth(dataDir: string): UpNatsAuth {
+export function writeNatsRoleUsers(dataDir: string): NatsRoleUsers {
   const dir = join(dataDir, NATS_AUTH_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);

@@ -8,16 +8,20 @@ import { chmodSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { readCollabFile, removeCollabFile, writeCollabFile } from "../../cli/collab_file.ts";
 import {
+  readCollabFile,
   readDiscoveryFile,
+  removeCollabFile,
   removeDiscoveryFile,
+  removeNatsUrl,
+  resolveNatsUrl,
   resolveUrl,
   urlFile,
+  writeCollabFile,
   writeDiscoveryFile,
-} from "../../cli/discovery_file.ts";
-import { removeNatsUrl, resolveNatsUrl, writeNatsUrl } from "../../cli/nats_url.ts";
-import { tempDir } from "../_support/nats.ts";
+  writeNatsUrl,
+} from "../../../../actors/cluster/data_dir/mod.ts";
+import { tempDir } from "../../../_support/nats.ts";
 
 const test = suite("discovery files");
 
