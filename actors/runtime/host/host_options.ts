@@ -170,7 +170,7 @@ export function kindConfigs(
   return configs;
 }
 
-/** Which instances a host's periodic rounds and stop snapshot, from its options (snapshotter.ts). */
+/** Which instances a host's periodic rounds and stop snapshot, by its options (snapshotter.ts). */
 export function snapshotPayoff(options: HostOptions): { minInputs: number; maxAgeMs: number } {
   return { minInputs: options.snapshotMinInputs ?? 1, maxAgeMs: options.snapshotMaxAgeMs ?? 0 };
 }

@@ -23,10 +23,11 @@ export const SNAPSHOTS_PER_ROUND_MAX = 100;
 
 /**
  * Inputs since its last snapshot that make an instance worth a periodic or stopping snapshot, by
- * default (`snapshots.min_inputs`). With fewer, a restart replays them from the journal instead,
- * which costs about what loading its snapshot would: replaying an input costs some thirty times
- * less than loading a snapshot (`troupe bench recovery`, docs/performance.md), so a restart
- * replays at most 31 inputs an instance, at most about twice its time from fresh snapshots.
+ * default (`snapshots.min_inputs`). With fewer, a restart replays them from the journal instead:
+ * replaying this many inputs costs about what loading the instance's snapshot does (`troupe bench
+ * recovery`, docs/performance.md), so a restart takes at most about twice its time from fresh
+ * snapshots, and a host of many slow channels neither writes a snapshot per sample nor stops on
+ * writing them all.
  */
 export const SNAPSHOT_MIN_INPUTS = 32;
 
