@@ -133,11 +133,11 @@ export class Snapshotter {
   }
 
   /**
-   * Captures the running instances a snapshot pays for (see `#paysOff`): all of them (as a host
-   * stops), or, given the time `now` and a period, those whose last capture is at least that old,
-   * at most `max` of them (`SNAPSHOTS_PER_ROUND_MAX`). A call that reaches that bound leaves off
-   * where it stopped, says so (true), and the next call goes on from there, so that every
-   * instance has its turn.
+   * Captures the running instances a snapshot pays for: as a host stops, those `paysOff` names;
+   * or, given the time `now` and a period, those `#paysOff` names whose last capture is at least
+   * that old, at most `max` of them (`SNAPSHOTS_PER_ROUND_MAX`). A call that reaches that bound
+   * leaves off where it stopped, says so (true), and the next call goes on from there, so that
+   * every instance has its turn.
    */
   captureDue(
     slots: Iterable<Slot>,
@@ -147,8 +147,7 @@ export class Snapshotter {
   ): boolean {
     if (now === undefined) {
       this.#sweep = undefined;
-      const t = this.#options.now();
-      for (const slot of slots) if (this.#isDue(slot) && this.#paysOff(slot, t)) this.capture(slot);
+      for (const slot of slots) if (this.paysOff(slot)) this.capture(slot);
       return false;
     }
     const sweep = this.#sweep ?? slots[Symbol.iterator]();
@@ -192,12 +191,14 @@ export class Snapshotter {
   }
 
   /**
-   * Whether the slot's instance is worth a snapshot now that it was rebuilt (`sinceSnapshot`
-   * inputs replayed past its snapshot): as `captureDue` judges it.
+   * Whether the slot's instance is worth a snapshot as the host stops or once it was rebuilt:
+   * `minInputs` inputs since its last one (`sinceSnapshot`), what the next start would replay.
+   * Not its age: the journal keeps what no snapshot covers, and a round takes the old ones later;
+   * on a host whose rounds are behind (more instances due than a round takes), most are old.
    */
   paysOff(slot: Slot): boolean {
-    return slot.inst !== undefined && slot.inst.sinceSnapshot > 0 &&
-      this.#paysOff(slot, this.#options.now());
+    const { minInputs = 1 } = this.#options;
+    return this.#isDue(slot) && slot.inst!.sinceSnapshot >= minInputs;
   }
 
   /** Saves every captured snapshot, after syncing the journal up to them. */
