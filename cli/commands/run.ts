@@ -100,8 +100,10 @@ export const command: Command = {
   "core": at most once), accept_journal_loss,
   partitions { count, owned }, journal { kind: "file" | "jetstream" | "memory",
   fsync: "always" | "interval" | "never", fsync_interval_ms }, snapshots { store: "file" | "kv" |
-  "memory", every_inputs, every_ms }, http_port, http_host, http_bearer_token | http_basic_auth
-  (asked of every request to the HTTP port but /healthz), output_msg_id, limits { frame_bytes_max,
+  "memory", every_inputs, every_ms, min_inputs, max_age_ms (which instances a periodic round or a
+  stop snapshots: docs/configuration.md) }, http_port, http_host, http_bearer_token |
+  http_basic_auth (asked of every request to the HTTP port but /healthz), output_msg_id, limits {
+  frame_bytes_max,
   samples_per_frame_max, channels_max, mailbox_max }, actors { <kind>: { enabled, ...kind's
   options } }, remote_write { port, feed, match, channels_max, bearer_token | basic_auth, ... }
   (the Prometheus remote write and OTLP receiver, on a thread of its own: docs/prometheus.md).

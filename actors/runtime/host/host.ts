@@ -69,7 +69,7 @@ import {
   ProgressWatch,
   refreshGauges,
 } from "./liveness.ts";
-import { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
+import { hostLimits, type HostOptions, kindConfigs, snapshotPayoff } from "./host_options.ts";
 import { type Journal, type JournalData, planLossRebuild } from "../journal/mod.ts";
 import { partitionOf } from "./partition.ts";
 import { Recovery, type RecoveryAccess, Snapshotter } from "../recovery/mod.ts";
@@ -238,6 +238,7 @@ export class Host {
       ...(compactEveryMs === undefined ? {} : { compactEveryMs }),
       closing: () => this.#closing,
       extra: () => (this.#decisions.sinceSnapshot > 0 ? this.#decisions.snapshot() : undefined),
+      ...snapshotPayoff(this.options),
     });
   }
 
@@ -398,7 +399,7 @@ export class Host {
     }
   }
 
-  /** Stops consuming, applies what is queued, snapshots every instance and closes the journal. */
+  /** Stops consuming, applies what is queued, snapshots what pays (snapshotter.ts), syncs. */
   async stop(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;

@@ -16,6 +16,7 @@ import {
 } from "../../../protocol/mod.ts";
 import type { FsyncPolicy } from "../journal/mod.ts";
 import { parsePartitions } from "./partition.ts";
+import { SNAPSHOT_MAX_AGE_MS, SNAPSHOT_MIN_INPUTS } from "../recovery/mod.ts";
 import {
   mergeNatsAuth,
   NATS_AUTH_FIELDS,
@@ -72,7 +73,15 @@ export interface HostConfig {
    */
   input: "core" | "jetstream";
   journal: { kind: "file" | "jetstream" | "memory"; fsync: FsyncPolicy; fsync_interval_ms: number };
-  snapshots: { store: "file" | "kv" | "memory"; every_inputs: number; every_ms: number };
+  /** `min_inputs` and `max_age_ms`: which instances a periodic round or a stop snapshots
+   *  (snapshotter.ts); absent, the defaults there. */
+  snapshots: {
+    store: "file" | "kv" | "memory";
+    every_inputs: number;
+    every_ms: number;
+    min_inputs?: number;
+    max_age_ms?: number;
+  };
   http_port: number | undefined;
   /** The address the HTTP port listens on: `127.0.0.1`, only this machine; `0.0.0.0`, all. */
   http_host: string;
@@ -126,7 +135,13 @@ export function defaultHostConfig(): HostConfig {
     partitions: { count: 1, owned: [0] },
     input: "core",
     journal: { kind: "file", fsync: "interval", fsync_interval_ms: 100 },
-    snapshots: { store: "file", every_inputs: 1000, every_ms: 5000 },
+    snapshots: {
+      store: "file",
+      every_inputs: 1000,
+      every_ms: 5000,
+      min_inputs: SNAPSHOT_MIN_INPUTS,
+      max_age_ms: SNAPSHOT_MAX_AGE_MS,
+    },
     http_port: undefined,
     http_host: HTTP_HOST_DEFAULT,
     http_auth: {},
@@ -413,7 +428,8 @@ function parseSnapshotsSection(
   d: HostConfig["snapshots"],
 ): HostConfig["snapshots"] {
   const s = configObject(raw, "snapshots");
-  rejectUnknown(s, ["store", "every_inputs", "every_ms"], "snapshots");
+  const keys = ["store", "every_inputs", "every_ms", "min_inputs", "max_age_ms"];
+  rejectUnknown(s, keys, "snapshots");
   return {
     store: readString(s, "store", "snapshots", d.store, [
       "file",
@@ -425,6 +441,13 @@ function parseSnapshotsSection(
       integer: true,
     }),
     every_ms: readNumber(s, "every_ms", "snapshots", d.every_ms, { min: 10 }),
+    min_inputs: readNumber(s, "min_inputs", "snapshots", d.min_inputs ?? SNAPSHOT_MIN_INPUTS, {
+      min: 1,
+      integer: true,
+    }),
+    max_age_ms: readNumber(s, "max_age_ms", "snapshots", d.max_age_ms ?? SNAPSHOT_MAX_AGE_MS, {
+      min: 0,
+    }),
   };
 }
 

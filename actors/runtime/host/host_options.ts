@@ -44,6 +44,14 @@ export interface HostOptions {
   limits?: FrameLimits & { channelsMax?: number; mailboxMax?: number };
   snapshotEveryInputs?: number;
   snapshotEveryMs?: number;
+  /**
+   * Inputs since its last snapshot that make an instance worth a periodic or stopping snapshot
+   * (`snapshots.min_inputs`), and the age of its last snapshot past which it is taken with fewer
+   * (`snapshots.max_age_ms`). Default 1 and 0: every instance with news, as the simulator's
+   * seeds were made with; `troupe run` and `troupe up` take the configuration's (launch_host.ts).
+   */
+  snapshotMinInputs?: number;
+  snapshotMaxAgeMs?: number;
   /** Milliseconds between journal compactions (segments every snapshot covers): 30 s. */
   compactEveryMs?: number;
   /** The step watchdog: each live step under its kind's deadline (step_watch.ts). */
@@ -160,4 +168,9 @@ export function kindConfigs(
     }
   }
   return configs;
+}
+
+/** Which instances a host's periodic rounds and stop snapshot, by its options (snapshotter.ts). */
+export function snapshotPayoff(options: HostOptions): { minInputs: number; maxAgeMs: number } {
+  return { minInputs: options.snapshotMinInputs ?? 1, maxAgeMs: options.snapshotMaxAgeMs ?? 0 };
 }

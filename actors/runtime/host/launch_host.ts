@@ -16,6 +16,7 @@ import {
 import { InProcessBus, NatsBus } from "../transport/mod.ts";
 import { describeError, HostFatalError } from "../operations/mod.ts";
 import { Host } from "./host.ts";
+import { SNAPSHOT_MAX_AGE_MS, SNAPSHOT_MIN_INPUTS } from "../recovery/mod.ts";
 import type { HostConfig } from "./host_config.ts";
 import type { HttpExtension } from "../operations/mod.ts";
 import type { HostOptions } from "./host_options.ts";
@@ -412,6 +413,8 @@ export function hostOptions(
     },
     snapshotEveryInputs: config.snapshots.every_inputs,
     snapshotEveryMs: config.snapshots.every_ms,
+    snapshotMinInputs: config.snapshots.min_inputs ?? SNAPSHOT_MIN_INPUTS,
+    snapshotMaxAgeMs: config.snapshots.max_age_ms ?? SNAPSHOT_MAX_AGE_MS,
     supervision: { crashAttemptsMax: config.supervision.crash_attempts_max },
     msgIdHeaders: nc !== undefined && config.output_msg_id,
     acceptJournalLoss: config.accept_journal_loss,

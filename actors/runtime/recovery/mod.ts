@@ -13,6 +13,8 @@ export { Recovery, type RecoveryAccess } from "./recovery.ts";
 export { StreamHold } from "./recovery_hold.ts";
 export {
   type RestorableSnapshot,
+  SNAPSHOT_MAX_AGE_MS,
+  SNAPSHOT_MIN_INPUTS,
   SNAPSHOTS_PER_ROUND_MAX,
   Snapshotter,
   type SnapshotterOptions,

@@ -492,7 +492,10 @@ export class Recovery {
       slot.status = "running";
       slot.srcPosMax = Math.max(slot.srcPosMax, slot.inst.srcPos);
       slot.publishedPos = Math.max(slot.publishedPos, slot.inst.pos);
-      if (slot.inst.sinceSnapshot > 0) h.snapshotter.capture(slot);
+      // Snapshotted when it pays (a long replay), or when its stored snapshot is of an older
+      // version: else the next start replays what this one did, which is as exact.
+      const snaps = h.snapshotter;
+      if (snaps.paysOff(slot) || snaps.upgraded.has(slot.stream)) snaps.capture(slot);
     }
   }
 

@@ -22,6 +22,24 @@ import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
 export const SNAPSHOTS_PER_ROUND_MAX = 100;
 
 /**
+ * Inputs since its last snapshot that make an instance worth a periodic or stopping snapshot, by
+ * default (`snapshots.min_inputs`). With fewer, a restart replays them from the journal instead:
+ * replaying this many inputs costs about what loading the instance's snapshot does (`troupe bench
+ * recovery`, docs/performance.md), so a restart takes at most about twice its time from fresh
+ * snapshots, and a host of many slow channels neither writes a snapshot per sample nor stops on
+ * writing them all.
+ */
+export const SNAPSHOT_MIN_INPUTS = 32;
+
+/**
+ * Age of its last snapshot past which an instance with news is snapshotted whatever their number,
+ * by default (`snapshots.max_age_ms`): five minutes. A slow channel (a sample every 15 s: 20 in
+ * that time) is thus snapshotted once per 20 samples rather than each, and the journal kept for
+ * it (compaction drops only what every snapshot covers) is at most that much of the host's input.
+ */
+export const SNAPSHOT_MAX_AGE_MS = 300_000;
+
+/**
  * Saves a flush runs at once. Each save of a file store waits for its file's and its folder's
  * fsync: one at a time, a host stopping with tens of thousands of instances (each saved then)
  * waited for them end to end; together, the file system's journal commits many fsyncs as one
@@ -56,6 +74,17 @@ export interface SnapshotterOptions {
   /** A snapshot that is no instance's, saved with each batch when there is one (the host's edge
    *  decisions: see edge_decisions.ts), so that compaction is never held back by its records. */
   extra?: () => Snapshot | undefined;
+  /**
+   * Inputs since its last snapshot that make an instance worth a periodic or stopping snapshot
+   * (`snapshots.min_inputs`). Default 1: every instance with news, as a host built in code (the
+   * simulator, a recording) had it.
+   */
+  minInputs?: number;
+  /**
+   * Age of its last snapshot past which an instance with fewer news than `minInputs` is taken
+   * anyway (`snapshots.max_age_ms`), so that a slow channel's journal is not kept for ever.
+   */
+  maxAgeMs?: number;
 }
 
 /** Saves instances' snapshots and compacts the journal behind them. */
@@ -104,11 +133,11 @@ export class Snapshotter {
   }
 
   /**
-   * Captures every running instance with inputs since its last snapshot: all of them, or, given
-   * the time `now` and a period, those whose last capture is at least that old, at most `max`
-   * of them (`SNAPSHOTS_PER_ROUND_MAX`). A call that reaches that bound leaves off where it
-   * stopped, says so (true), and the next call goes on from there, so that every instance has its
-   * turn.
+   * Captures the running instances a snapshot pays for: as a host stops, those `paysOff` names;
+   * or, given the time `now` and a period, those `#paysOff` names whose last capture is at least
+   * that old, at most `max` of them (`SNAPSHOTS_PER_ROUND_MAX`). A call that reaches that bound
+   * leaves off where it stopped, says so (true), and the next call goes on from there, so that
+   * every instance has its turn.
    */
   captureDue(
     slots: Iterable<Slot>,
@@ -118,7 +147,7 @@ export class Snapshotter {
   ): boolean {
     if (now === undefined) {
       this.#sweep = undefined;
-      for (const slot of slots) if (this.#isDue(slot)) this.capture(slot);
+      for (const slot of slots) if (this.paysOff(slot)) this.capture(slot);
       return false;
     }
     const sweep = this.#sweep ?? slots[Symbol.iterator]();
@@ -127,8 +156,9 @@ export class Snapshotter {
     for (let r = sweep.next(); !r.done; r = sweep.next()) {
       const slot = r.value;
       if (!this.#isDue(slot) || now - slot.lastSnapMs < everyMs) continue;
-      slot.lastSnapMs = now;
+      if (!this.#paysOff(slot, now)) continue;
       this.capture(slot);
+      slot.lastSnapMs = now;
       if (++taken >= max) {
         this.#sweep = sweep;
         return true;
@@ -137,10 +167,38 @@ export class Snapshotter {
     return false;
   }
 
+  /**
+   * Whether a snapshot of the slot's instance pays for itself at `now`: it has `minInputs` inputs
+   * since its last one (what a restart would otherwise replay), or its last one is `maxAgeMs`
+   * old (what the journal must otherwise keep). The age is that of its last periodic capture
+   * (`lastSnapMs`; one `every_inputs` took since is not counted, which at worst takes it early);
+   * an instance no round took yet starts its age now, at the first look, not at the epoch.
+   */
+  #paysOff(slot: Slot, now: number): boolean {
+    const { minInputs = 1, maxAgeMs = 0 } = this.#options;
+    if (slot.inst!.sinceSnapshot >= minInputs) return true;
+    if (slot.lastSnapMs === 0) {
+      slot.lastSnapMs = now;
+      return false;
+    }
+    return now - slot.lastSnapMs >= maxAgeMs;
+  }
+
   /** Whether the slot's instance runs and has had inputs since its last snapshot. */
   #isDue(slot: Slot): boolean {
     const inst = slot.inst;
     return inst !== undefined && slot.status === "running" && inst.sinceSnapshot !== 0;
+  }
+
+  /**
+   * Whether the slot's instance is worth a snapshot as the host stops or once it was rebuilt:
+   * `minInputs` inputs since its last one (`sinceSnapshot`), what the next start would replay.
+   * Not its age: the journal keeps what no snapshot covers, and a round takes the old ones later;
+   * on a host whose rounds are behind (more instances due than a round takes), most are old.
+   */
+  paysOff(slot: Slot): boolean {
+    const { minInputs = 1 } = this.#options;
+    return this.#isDue(slot) && slot.inst!.sinceSnapshot >= minInputs;
   }
 
   /** Saves every captured snapshot, after syncing the journal up to them. */

@@ -82,7 +82,8 @@ if (haveNatsServer("durability")) {
         data_dir: join(dir.path, "host"),
         input: "jetstream",
         journal: { kind: "file", fsync: "interval", fsync_interval_ms: 20 },
-        snapshots: { every_inputs: 25 },
+        // Every instance snapshotted at the stop, whatever its inputs: the final state checked.
+        snapshots: { every_inputs: 25, min_inputs: 1 },
         // One output per channel, when its last sample is applied: the signal that all is in.
         actors: onlyKinds({ stats: { every_samples: 150 * BATCH } }),
       };

@@ -70,7 +70,7 @@ test("every section is read with its defaults kept for the fields it leaves out"
     partitions: { count: 8, owned: "0-2,5" },
     input: "jetstream",
     journal: { kind: "jetstream", fsync: "always" },
-    snapshots: { every_inputs: 50 },
+    snapshots: { every_inputs: 50, min_inputs: 8, max_age_ms: 60_000 },
     http_port: 0,
     output_msg_id: true,
     accept_journal_loss: true,
@@ -81,7 +81,14 @@ test("every section is read with its defaults kept for the fields it leaves out"
   assert.is(c.data_dir, ".troupe/h-1");
   assert.equal(c.partitions, { count: 8, owned: [0, 1, 2, 5] });
   assert.equal(c.journal, { ...d.journal, kind: "jetstream", fsync: "always" });
-  assert.equal(c.snapshots, { ...d.snapshots, every_inputs: 50 });
+  assert.equal(c.snapshots, {
+    ...d.snapshots,
+    every_inputs: 50,
+    min_inputs: 8,
+    max_age_ms: 60_000,
+  });
+  assert.is(d.snapshots.min_inputs, 32);
+  assert.is(d.snapshots.max_age_ms, 300_000);
   assert.equal(c.limits, { ...d.limits, channels_max: 7 });
   assert.is(c.http_port, 0);
   assert.is(c.output_msg_id, true);
@@ -134,6 +141,9 @@ test("a bad field of any section is refused naming the field and the value", () 
     [{ journal: { fsync_interval_ms: 0 } }, "journal.fsync_interval_ms", ">= 1"],
     [{ snapshots: { every_inputs: 0.5 } }, "snapshots.every_inputs", "integer"],
     [{ snapshots: { size: 1 } }, "snapshots.size", "size"],
+    [{ snapshots: { min_inputs: 0 } }, "snapshots.min_inputs", ">= 1, got 0"],
+    [{ snapshots: { min_inputs: 2.5 } }, "snapshots.min_inputs", "integer"],
+    [{ snapshots: { max_age_ms: -1 } }, "snapshots.max_age_ms", ">= 0, got -1"],
     [{ limits: { mailbox_max: 0 } }, "limits.mailbox_max", ">= 1"],
     [{ limits: { memory_budget_mb: 0.5 } }, "limits.memory_budget_mb", "integer"],
     [{ limits: { frame_bytes_max: 1e20 } }, "limits.frame_bytes_max", "<= 67108864"],

@@ -56,7 +56,8 @@ function hostConfig(dir: string, nats: string, input: "core" | "jetstream"): str
       input,
       journal: { kind: "file", fsync: "interval", fsync_interval_ms: 20 },
       // No snapshot before the kill: the damaged records are ones recovery needs.
-      snapshots: { every_inputs: 1_000_000, every_ms: 3_600_000 },
+      // and one of every instance at the stop, whatever its inputs: the final state checked.
+      snapshots: { every_inputs: 1_000_000, every_ms: 3_600_000, min_inputs: 1 },
       actors: onlyKinds({ stats: { every_samples: HALF * BATCH } }),
     }),
   );

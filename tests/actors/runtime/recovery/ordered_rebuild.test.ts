@@ -84,6 +84,8 @@ async function openRun(journal: "file" | "jetstream"): Promise<Run> {
     store: journal === "file" ? "file" : "kv",
     every_inputs: 1_000_000,
     every_ms: 3_600_000,
+    // Each instance snapshotted at its first periodic look, whatever its few inputs.
+    min_inputs: 1,
   };
   config.actors = { stats: { every_samples: 35 }, bars: { bar_sizes: ["1s"] } };
   const run: Run = {
