@@ -2,6 +2,7 @@
  * The nats-server a benchmark run starts for itself (JetStream only where the benchmark asks), and
  * the check that there is one.
  */
+import { BenchHaltError } from "./_bench_halt_error.ts";
 import { findNatsServer, NatsServer } from "../actors/runtime/mod.ts";
 
 /**
@@ -16,7 +17,7 @@ export function startBenchNats(bench: string, storeDir?: string): Promise<NatsSe
 /** Throws, naming the benchmark and how to install it, unless nats-server is installed. */
 export function requireNatsServer(bench: string): void {
   if (!findNatsServer()) {
-    throw new Error(
+    throw new BenchHaltError(
       `Cannot run benchmark "${bench}": nats-server is not installed ` +
         "(Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server)",
     );

@@ -19,6 +19,7 @@
  * and resolves it 3 s of event time after, so the end holds both firing and resolved incidents;
  * the sender re-sends every second and retries at most a second apart.
  */
+import { BenchHaltError } from "./_bench_halt_error.ts";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import process from "node:process";
 import { tmpdir } from "node:os";
@@ -103,7 +104,7 @@ interface Run {
 
 async function runBench(crashes: number, gapMs: number, ctx: BenchContext): Promise<BenchRow[]> {
   if (!existsSync(ALERTMANAGER_BIN)) {
-    throw new Error(
+    throw new BenchHaltError(
       `Cannot run benchmark "${NAME}": Alertmanager is not installed at ${ALERTMANAGER_BIN} ` +
         "(Debian/Ubuntu: apt-get install prometheus-alertmanager)",
     );
