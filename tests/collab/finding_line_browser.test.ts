@@ -144,7 +144,8 @@ async function watchLines(
     );
     send();
     await env.pub.flush();
-    assert.is(await watch.exited, 0, watch.output());
+    // Bounded: findings that never reach watch fail the test, with what it printed, not hang it.
+    assert.is(await watch.exitCode(30_000), 0, watch.output());
     return watch.output().trimEnd().split("\n");
   } finally {
     watch.signal("SIGKILL"); // moot once it exited
