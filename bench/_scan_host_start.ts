@@ -50,7 +50,9 @@ export async function startScanHost(
     data_dir: dir,
     http_port: 0,
     journal: { kind: "file", fsync: "never" },
-    snapshots: { store: "memory", every_inputs: 1_000_000_000, every_ms: 3_600_000 },
+    // Every seeded instance snapshotted at the first look (min_inputs 1: each has its seed alone),
+    // so that their snapshots are taken before the scans are timed, not during them.
+    snapshots: { store: "memory", every_inputs: 1e9, every_ms: 3_600_000, min_inputs: 1 },
     actors: {
       ...Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }])),
       bars: {
