@@ -14,6 +14,7 @@ import {
   decodeAnomalyColumns,
   decodeEnvelope,
   decodeIncident,
+  findingSubject,
   incidentSubject,
   ProtocolError,
 } from "../../protocol/mod.ts";
@@ -79,7 +80,7 @@ async function findings(recording: string): Promise<{ found: number[]; opened: n
   for (const m of await readRecords(recording)) {
     if (m.subject === incidentSubject("anomaly")) {
       opened.push(decodeIncident(m.data).incident.first_us);
-    } else if (m.subject === `troupe.out.anomaly.${CHANNEL}`) {
+    } else if (m.subject === findingSubject("anomaly", CHANNEL)) {
       const env = decodeEnvelope(m.data);
       if (env.type === "anomaly") found.push(env.ts);
     }

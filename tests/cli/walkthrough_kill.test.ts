@@ -17,6 +17,7 @@ import {
   encodeFrame,
   encodeValue,
   feedSubject,
+  findingPattern,
   type SampleFrame,
 } from "../../protocol/mod.ts";
 import { runKind } from "../../sim/kit/mod.ts";
@@ -80,7 +81,7 @@ if (haveNatsServer("the walkthrough's host under kill -9")) {
 
       const seen: Seen[] = [];
       const ids = new Set<string>();
-      nc.subscribe("troupe.out.level.>", {
+      nc.subscribe(findingPattern("level_high"), {
         callback: (_err, m) => {
           const env = decodeEnvelope(m.data);
           if (env.type !== "level_high" || ids.has(env.id)) return;

@@ -162,7 +162,8 @@ test("every panel says read-only to a viewer, and every control a viewer can use
   assert.match(await vic.textContent("#layout .readonly-note") ?? "", /^read-only/);
   // What a viewer may still use: the scan form (a scan writes nothing shared), the events'
   // filters, the time range, a card's "live" (follow the live edge) and "retry" (read a failed
-  // history range again) and "just my view" (this browser's own layout), all of this page alone.
+  // history range again), "just my view" (this browser's own layout) and the channel filter (which
+  // cards this page shows), all of this page alone.
   const enabled = await vic.$$eval(
     "input:not([disabled]), select:not([disabled]), button:not([disabled]), textarea:not([disabled])",
     (cs) =>
@@ -173,7 +174,7 @@ test("every panel says read-only to a viewer, and every control a viewer can use
       }),
   );
   const local =
-    /^(scan\/(criteria|rank|bar|universe|start-scan)|events\/event-(kind|severity)|range\/.*|layout\/just-my-view|card\/(live|pan|retry))$/;
+    /^(scan\/(criteria|rank|bar|universe|start-scan)|events\/event-(kind|severity)|range\/.*|layout\/just-my-view|card\/(live|pan|retry)|\/channel-filter)$/;
   for (const c of enabled) assert.match(c, local, `a viewer can use ${c}`);
   assert.ok(enabled.includes("scan/start-scan"), "a viewer may start a scan");
   for (const b of ["earlier", "later", "remove"]) {

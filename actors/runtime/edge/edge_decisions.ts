@@ -11,6 +11,11 @@
  * dead-lettered again; where the input resumes lower (rebuilding what a damaged journal lost), the
  * positions dead-lettered above that point are passed over.
  *
+ * A host that stops cleanly notes here, with the edge's snapshot, the position through which each
+ * instance it did not snapshot had its outputs published and flushed: a restart replays those
+ * instances' journal tails without publishing their outputs again. After a crash, the tail past
+ * what was noted is published again (its outputs carry the ids they had).
+ *
  * Records are input records of kinds `admit` (the channel as subject) and `dead` (the source
  * position, the message's subject, the reason), so that whatever reads a journal reads them. The
  * stream also holds recovery's `attempt` records (attempt_record.ts): read back here, and judged by
@@ -59,6 +64,8 @@ export class EdgeDecisions {
   /** The journal positions recovery skipped, by stream (kept in the edge's snapshot too). */
   readonly #skipped = new Map<string, Set<number>>();
   #sinceSnapshot = 0;
+  /** Each stream's position through which its outputs were published at the last clean stop. */
+  #published = new Map<string, number>();
 
   constructor(options: EdgeDecisionsOptions) {
     this.stream = edgeStream(options.hostId);
@@ -86,7 +93,7 @@ export class EdgeDecisions {
     const snap = await store.load(this.stream);
     let after = 0;
     if (snap && snap.version === EDGE_VERSION) {
-      const m = snap.machine as { channels?: unknown; skipped?: unknown };
+      const m = snap.machine as { channels?: unknown; skipped?: unknown; published?: unknown };
       if (Array.isArray(m.channels)) {
         for (const c of m.channels) if (typeof c === "string") this.#channels.add(c);
       }
@@ -94,6 +101,13 @@ export class EdgeDecisions {
         for (const e of m.skipped) {
           if (Array.isArray(e) && typeof e[0] === "string" && typeof e[1] === "number") {
             this.#skip(e[0], e[1]);
+          }
+        }
+      }
+      if (Array.isArray(m.published)) {
+        for (const e of m.published) {
+          if (Array.isArray(e) && typeof e[0] === "string" && typeof e[1] === "number") {
+            this.#published.set(e[0], e[1]);
           }
         }
       }
@@ -135,6 +149,21 @@ export class EdgeDecisions {
    */
   skippedIn(stream: string): ReadonlySet<number> | undefined {
     return this.#skipped.get(stream);
+  }
+
+  /** The position through which `stream`'s outputs were published at the last clean stop (0). */
+  publishedThrough(stream: string): number {
+    return this.#published.get(stream) ?? 0;
+  }
+
+  /**
+   * Notes, for the edge's next snapshot, the position through which each stream's outputs were
+   * published and flushed (a stopping host's instances that no snapshot covers); replaces what was
+   * noted before.
+   */
+  notePublished(published: ReadonlyMap<string, number>): void {
+    this.#published = new Map(published);
+    this.#sinceSnapshot++;
   }
 
   /** The attempt records recovery journaled before this start (past the edge's snapshot). */
@@ -205,6 +234,7 @@ export class EdgeDecisions {
       machine: {
         channels: [...this.#channels],
         skipped: [...this.#skipped].flatMap(([stream, ps]) => [...ps].map((p) => [stream, p])),
+        published: [...this.#published],
       },
       kernel: new Uint8Array(0),
       meta: { srcPos: this.#maxSrcPos },

@@ -303,6 +303,7 @@ export class Host {
       closing: () => this.#closing,
       config: (kind) => this.#configs.get(kind),
       attempts: this.#decisions,
+      publishedThrough: (stream) => this.#decisions.publishedThrough(stream),
       overrun: this.options.stepOverrun,
       watch: this.options.stepWatch,
       judgeLosses: async (losses) =>
@@ -417,8 +418,8 @@ export class Host {
     // After a fatal journal error, what the journal holds stays as it is: nothing more is
     // appended, synced or snapshotted past it.
     if (this.#fatal === undefined) {
-      this.#snapshotter.captureDue(this.#slots.values());
-      await this.#snapshotter.flush();
+      const flushed = await this.#bus.flush().then(() => true, () => false);
+      await this.#snapshotter.stopping(this.#slots, flushed ? this.#decisions : undefined);
       await this.#journal.sync();
     }
     await this.#bus.flush().catch(() => {});

@@ -93,6 +93,9 @@ export interface RecoveryAccess {
   judgeLosses(losses: readonly JournalLoss[]): Promise<LossPlan>;
   /** Where attempt records are journaled and read back (the host's edge stream). */
   attempts: AttemptJournal;
+  /** The position through which `stream`'s outputs were published at the host's last clean stop
+   *  (edge_decisions.ts): its replay publishes only what is past it. */
+  publishedThrough(stream: string): number;
   /** A step that ran past its deadline before this start, if one did (step_overrun.ts). */
   overrun: OverrunToSkip | undefined;
   /** The step watchdog, when steps have a deadline (step_watch.ts). */
@@ -218,6 +221,7 @@ export class Recovery {
       slot.status = "recovering";
       // Inputs skipped by an earlier start: never applied, though read before their skip record.
       for (const pos of h.attempts.skippedIn(stream) ?? []) slot.skips.add(pos);
+      slot.publishedPos = Math.max(slot.publishedPos, h.publishedThrough(stream));
       const snap = await h.snapshotter.load(slot);
       if (snap) {
         h.snapshotter.savedPos.set(stream, snap.pos);
@@ -357,13 +361,13 @@ export class Recovery {
       slot.inst.skip(pos - 1, 0);
     }
     try {
-      // Outputs are published again: after a crash, those of the journal's tail may have been
-      // lost in a send buffer. They carry the ids they had, so consumers drop duplicates.
+      // Outputs past what the last clean stop published go again: after a crash, the journal
+      // tail's may have been lost in a send buffer. Their ids let consumers drop duplicates.
       const step = {
         pos,
         record,
         decode: h.decode,
-        outputs: true,
+        outputs: pos > slot.publishedPos,
         voided,
         skipped: slot.skips.has(pos),
       };
@@ -372,7 +376,7 @@ export class Recovery {
       if (outputs === undefined) return;
       h.publish(outputs);
       slot.tally.outputs += outputs.length;
-      slot.publishedPos = pos;
+      slot.publishedPos = Math.max(slot.publishedPos, pos);
     } catch {
       pass.broken.add(slot); // rebuilt afterwards, the careful way
     }

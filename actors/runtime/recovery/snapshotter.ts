@@ -226,6 +226,38 @@ export class Snapshotter {
     if (!o.closing()) await this.#compact();
   }
 
+  /**
+   * As a host stops: snapshots the instances a snapshot pays for (`paysOff`), then tells `notes`,
+   * when given (the host's outputs were flushed), the position through which each other instance
+   * published its outputs, and saves the snapshot that is no instance's (the edge's, which keeps
+   * them): the next start replays those instances without publishing their outputs again.
+   */
+  async stopping(
+    slots: ReadonlyMap<string, Slot>,
+    notes?: { notePublished(published: Map<string, number>): void },
+  ): Promise<void> {
+    this.captureDue(slots.values());
+    await this.flush();
+    if (notes) {
+      const published = new Map<string, number>();
+      for (const slot of slots.values()) {
+        if (slot.inst && slot.publishedPos > (this.savedPos.get(slot.stream) ?? 0)) {
+          published.set(slot.stream, slot.publishedPos);
+        }
+      }
+      notes.notePublished(published);
+    }
+    const o = this.#options, extra = o.extra?.();
+    if (!extra) return;
+    await o.journal.sync();
+    try {
+      await o.store.save(extra);
+      this.savedPos.set(extra.stream, extra.pos);
+    } catch (err) {
+      o.log(`snapshot of ${extra.stream} failed: ${(err as Error).message}`);
+    }
+  }
+
   /** The streams with a stored snapshot. */
   streams(): Promise<string[]> {
     return this.#options.store.list();

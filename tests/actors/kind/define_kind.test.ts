@@ -56,8 +56,8 @@ test("a defined kind runs as a host runs it and publishes its findings", () => {
   assert.equal(def.defaultConfig, { level: 5 });
   const out = runKind(def, [frame([1, 7, 2, 9])])[0]!.outputs;
   assert.equal(out.map((o) => [o.subject, o.type]), [
-    ["troupe.out.tiny.c", "tiny_hit"],
-    ["troupe.out.tiny.c", "tiny_hit"],
+    ["troupe.finding.tiny_hit.c", "tiny_hit"],
+    ["troupe.finding.tiny_hit.c", "tiny_hit"],
   ]);
   assert.ok(findingActors().includes("tiny"));
 });

@@ -2,7 +2,8 @@
  * Snapshots only where they pay (snapshotter.ts): a periodic round or a stop takes an instance
  * with `min_inputs` inputs since its last snapshot, one with fewer only once its last snapshot is
  * `max_age_ms` old; and a host killed with SIGKILL past such rounds rebuilds every instance
- * exactly, the few inputs no snapshot covers replayed from its journal.
+ * exactly, the few inputs no snapshot covers replayed from its journal: their outputs published
+ * again after a kill, not after a clean stop.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -168,6 +169,10 @@ if (haveNatsServer("snapshot_payoff")) {
         }
       };
       const outputs = watchOutputs(nc);
+      const ids: string[] = [];
+      nc.subscribe("troupe.out.stats.*", {
+        callback: (_e, m) => ids.push(decodeEnvelope(m.data).id),
+      });
       const applied = (what: string) =>
         until(what, () => [...sent].every(([ch, n]) => outputs.get(ch)?.count === n * BATCH));
       const snapshots = await FileSnapshotStore.open(join(dir.path, "host", "snapshots"));
@@ -205,12 +210,26 @@ if (haveNatsServer("snapshot_payoff")) {
       assert.is(await countIn("stats/many"), 6 * BATCH, "the kill left the old snapshots");
       assert.is(await countIn("stats/few"), BATCH);
 
+      // After a kill, the replayed tail's outputs are published again, with the ids they had.
+      const beforeKill = ids.slice(-2);
+      ids.length = 0;
       host = startTroupe(["run", "--config", configPath]);
       await host.waitFor("troupe run: host payoff running");
+      await until("the tail published again", () => beforeKill.every((id) => ids.includes(id)));
       await send("many", 1);
       await send("few", 1);
       await applied("a frame each after the restart");
       const after = new Map(outputs);
+      host.signal("SIGTERM");
+      assert.is(await host.exited, 0, host.output());
+
+      // After a clean stop, the tail no snapshot covers is replayed and published no more.
+      ids.length = 0;
+      host = startTroupe(["run", "--config", configPath]);
+      await host.waitFor("troupe run: host payoff running");
+      await nc.flush();
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(ids, [], "nothing published again after a clean stop");
       host.signal("SIGTERM");
       assert.is(await host.exited, 0, host.output());
       host = undefined;
