@@ -343,10 +343,11 @@ export class IngestServer {
       return { status: 400, text: `Bad request: ${err.message}` };
     }
     for (const m of cols.metadata) this.table.noteType(m.family, m.type);
-    const outcome = seriesSamples(remoteWriteSeries(cols), this.table, this.#times());
+    const incoming = remoteWriteSeries(cols);
+    const outcome = seriesSamples(incoming, this.table, this.#times());
     const failed = await this.#journalOutcome(api, outcome, body);
     if (failed) return failed;
-    const histograms = nativeHistogramRefusal(cols);
+    const histograms = nativeHistogramRefusal(cols, incoming);
     if (histograms !== undefined) {
       this.metrics.samples.inc({ api, outcome: "native_histogram" }, cols.histograms);
     }

@@ -263,7 +263,7 @@ function reason(out: SampleOutcome, text: string): void {
  * Series `i` in a refusal: where it is in the request and its labels (`name{a="b"}`), which
  * are decoded for it again (only for the first reasons, which the answer shows).
  */
-function seriesText(series: IncomingSeries, i: number): string {
+export function seriesText(series: IncomingSeries, i: number): string {
   let labels: Label[];
   try {
     labels = series.labels(i);
