@@ -171,7 +171,7 @@ if (haveNatsServer("snapshot_payoff")) {
       const outputs = watchOutputs(nc);
       const ids: string[] = [];
       nc.subscribe("troupe.out.stats.*", {
-        callback: (_e, m) => ids.push(decodeEnvelope(m.data).id),
+        callback: (_e, m) => void ids.push(decodeEnvelope(m.data).id),
       });
       const applied = (what: string) =>
         until(what, () => [...sent].every(([ch, n]) => outputs.get(ch)?.count === n * BATCH));
