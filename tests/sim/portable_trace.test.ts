@@ -22,7 +22,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "2a98075bdb8e901827d2bd2001464053dbda182a4cfb9d361ad6b69ff71265c4");
+  assert.is(r.traceHash, "b4060a91e333bffd466b353ea40eae2ae0e6e18863dea1d57abdfe822692d3fa");
 });
 
 test.run();
