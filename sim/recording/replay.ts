@@ -542,7 +542,9 @@ async function chooseKinds(
     for await (const batch of reader.batches()) {
       for (const m of batch) {
         const out = areaOf(m.subject) === "out" ? m.subject : findingOutputSubject(m.subject);
-        if (out !== undefined) seen.add(kindOf(out));
+        // The incident stage's outputs are no actor kind's: replay makes them when the header
+        // says a stage ran (`incidentsOf`).
+        if (out !== undefined && kindOf(out) !== INCIDENT_ACTOR) seen.add(kindOf(out));
       }
     }
     wanted = [...seen];

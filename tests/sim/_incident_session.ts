@@ -33,6 +33,8 @@ export interface IncidentSessionOptions {
    * only where it returns a promise, so that the other steps run as in a session without it.
    */
   beforeStep?: (step: number, bus: InProcessBus) => Promise<void> | undefined;
+  /** False: the header names no kinds' configuration (replay takes them from the outputs). */
+  headerActors?: false;
 }
 
 /** Records the session to `path`. */
@@ -48,7 +50,12 @@ export async function recordIncidentSession(
   let now = SESSION_START_US;
   const rec = Recorder.start(bus, {
     path,
-    header: { source: "test", config: { actors: config, incidents: headerConfig } },
+    header: {
+      source: "test",
+      config: options.headerActors === false
+        ? { incidents: headerConfig }
+        : { actors: config, incidents: headerConfig },
+    },
     clock: { now: () => (now += 1000) },
   });
   const host = new Host({

@@ -92,4 +92,12 @@ test("a recording made before the grouping window rule (no member_joins) verifie
   assert.match(differs.verify?.first?.subject ?? "", /^troupe\.out\.incident\./);
 });
 
+test("a header that names no kinds: the outputs' kinds are replayed, the stage's not taken for one", async () => {
+  const path = join(dir.path, "no-kinds.rec");
+  await recordIncidentSession(path, { headerActors: false });
+  const r = await replay(path, { threads: 1 });
+  assert.equal([...r.kinds].sort(), ["anomaly", "collapse"]);
+  assert.equal(r.skippedKinds, [], "the incidents' subject names no actor kind");
+});
+
 test.run();
