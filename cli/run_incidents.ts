@@ -1,29 +1,37 @@
 /**
  * The incident stage of a `troupe run` cluster. The incidents are one fold of every finding of the
  * cluster, so exactly one host runs the stage: the host that owns partition 0 (with static
- * ownership one host does; a host of one partition, the default, always does). Its findings are
- * journaled under the host's data directory (`<data_dir>/incidents`, a file journal of its own,
- * apart from the actors' journal that recovery folds), and a restarted host refolds them before it
- * takes new ones, so the incidents open before the restart are open after it, with the same ids,
- * states and update numbers (incident_journal.ts). The journal is compacted as the actors' are: a
- * snapshot of the stage every `snapshots.every_inputs` findings in
- * `<data_dir>/incidents-snapshots`, and the sealed segments behind it deleted.
+ * ownership one host does; a host of one partition, the default, always does). It needs no lease:
+ * its one holder is fixed by the configuration, and a lease would make a host that restarts after
+ * a kill wait out its own lease's TTL. On NATS the stage's journal is the findings stream
+ * (`TROUPE_FINDINGS`), as a leased cluster's stage's is (leased_incident_stage.ts): it restores
+ * its snapshot from `<data_dir>/incidents-stage` and reads the stream on from there, so the
+ * findings published while its host was down, or in flight when it was killed, are taken, each
+ * once. On the in-process bus, which only this process sees (or on a NATS server without
+ * JetStream), it journals what it takes in `<data_dir>/incidents` (incident_journal.ts). Either
+ * way a restarted stage holds the incidents it held, with the same ids, states and update numbers,
+ * and is compacted as the actors' journals are: a snapshot every `snapshots.every_inputs` findings.
  */
 import { join } from "node:path";
 import {
   defaultIncidentConfig,
   type IncidentConfig,
+  type JournaledIncidentStage,
   parseIncidentConfig,
   registerIncidentMetrics,
   runJournaledIncidentStage,
+  runLeasedIncidentStage,
 } from "../actors/incidents/mod.ts";
 import {
   describeError,
   FileJournal,
   FileSnapshotStore,
+  FINDINGS_STREAM,
   type HostConfig,
   MemoryJournal,
+  MemorySnapshotStore,
   NatsBus,
+  openFindingsStream,
   type SnapshotStore,
 } from "../actors/runtime/mod.ts";
 import type { Registry } from "prom-client";
@@ -38,6 +46,9 @@ export const INCIDENT_SEGMENT_BYTES = 1 << 20;
 
 /** The partition whose owner runs the cluster's incident stage. */
 export const INCIDENT_STAGE_PARTITION = 0;
+
+/** Where, under the host's data directory, a stage on NATS keeps its snapshots. */
+export const INCIDENT_STAGE_DIR = "incidents-stage";
 
 /**
  * The stage's settings from the host config's `incidents` section over the defaults; throws a
@@ -117,57 +128,36 @@ export async function startThreadedIncidents(
 
 /**
  * Starts the cluster's stage on this host whatever it owns (`troupe up` runs it beside its
- * hosts), journaled in `<data_dir>/incidents` and refolded from there first.
+ * hosts). On NATS its journal is the findings stream, as a leased cluster's stage's is, with its
+ * snapshots in `<data_dir>/incidents-stage`; on the in-process bus it journals what it takes in
+ * `<data_dir>/incidents`. Either way it is rebuilt from its journal before it takes anything new.
  */
 export async function startJournaledIncidents(
   config: HostConfig,
   launched: StageHost,
   options: ClusterIncidentsOptions = {},
 ): Promise<ClusterIncidents> {
-  const dir = join(config.data_dir, "incidents");
-  const say = (err: unknown) =>
-    console.error(
-      `${options.command ?? "troupe run"}: the incident journal in ${dir}: ${describeError(err)}`,
-    );
-  // A host whose journal is in memory keeps nothing across restarts; neither does its stage.
-  const memory = config.journal.kind === "memory";
-  const journal = memory ? new MemoryJournal() : await FileJournal.open(dir, {
-    fsync: config.journal.fsync,
-    segmentBytesMax: INCIDENT_SEGMENT_BYTES,
-  });
-  let snapshots: SnapshotStore | undefined;
-  let run;
-  try {
-    // Compacted like the actors' journals: a snapshot every snapshots.every_inputs findings.
-    snapshots = memory ? undefined : await FileSnapshotStore.open(`${dir}-snapshots`, {
-      onCorrupt: (info) => say(`snapshot ${info.where}: ${info.reason}; refolding the journal`),
-    });
-    run = await runJournaledIncidentStage(options.bus ?? launched.bus, {
-      config: incidentConfigOf(config),
-      journal,
-      onError: say,
-      ...(snapshots ? { snapshots } : {}),
-      snapshotEveryFindings: config.snapshots.every_inputs,
-    });
-  } catch (err) {
-    await journal.close().catch(() => {});
-    await snapshots?.close().catch(() => {});
-    throw err;
-  }
+  const bus = options.bus ?? launched.bus;
+  // A NATS server without JetStream has no stream: the stage journals in a file, as on the
+  // in-process bus (a kill may then lose a finding in flight, docs/incidents.md).
+  const started = bus instanceof NatsBus && bus.nc.info?.jetstream === true
+    ? await startStreamStage(config, bus, options)
+    : await startFileStage(config, bus, options);
+  const { run } = started;
+  const command = options.command ?? "troupe run";
   const unregister = registerIncidentMetrics(launched.host.metrics.registry, run.stage);
   let alerting: StageAlerting | undefined;
   try {
-    alerting = await startStageAlerting(options.bus ?? launched.bus, run.stage, {
+    alerting = await startStageAlerting(bus, run.stage, {
       config,
-      ...(snapshots ? { store: snapshots } : {}),
+      ...(started.snapshots ? { store: started.snapshots } : {}),
       registry: launched.host.metrics.registry,
-      log: (m) => console.error(`${options.command ?? "troupe run"}: alerting: ${m}`),
+      log: (m) => console.error(`${command}: alerting: ${m}`),
     });
   } catch (err) {
     await run.stop().catch(() => {});
     unregister();
-    await journal.close().catch(() => {});
-    await snapshots?.close().catch(() => {});
+    await started.close().catch(() => {});
     throw err;
   }
   const open = run.stage.open().length;
@@ -175,8 +165,8 @@ export async function startJournaledIncidents(
     ? `this host runs the cluster's stage (it owns partition ${INCIDENT_STAGE_PARTITION})`
     : `${options.command} runs the cluster's stage`;
   return {
-    line: `incidents: ${where}, journaled in ${dir}; ${run.restored} findings refolded` +
-      (run.snapshotPos > 0 ? ` after the snapshot at ${run.snapshotPos}` : "") +
+    line: `incidents: ${where}, journaled in ${started.journal}; ${run.restored} findings ` +
+      `refolded` + (run.snapshotPos > 0 ? ` after the snapshot at ${run.snapshotPos}` : "") +
       `, ${open} incident${open === 1 ? "" : "s"} open` +
       (alerting ? `; ${alerting.line}` : ""),
     restored: run.restored,
@@ -184,9 +174,105 @@ export async function startJournaledIncidents(
       await alerting?.close();
       await run.stop();
       unregister();
-      await journal.sync();
-      await journal.close();
-      await snapshots?.close();
+      await started.close();
     },
   };
+}
+
+/** A stage started on its journal: what it is, where its journal and snapshots are. */
+interface StartedStage {
+  run: JournaledIncidentStage;
+  /** Where its journal is, as the line says it. */
+  journal: string;
+  snapshots: SnapshotStore | undefined;
+  /** Closes its journal and snapshot store, once the stage stopped. */
+  close(): Promise<void>;
+}
+
+/**
+ * The stage on NATS: the findings stream is its journal (every host reaching JetStream makes it
+ * and sends each finding until it has it), so a kill of this process loses no finding: the
+ * restarted stage reads on from its snapshot, and the findings its host publishes again as it
+ * catches up are passed over by id.
+ */
+async function startStreamStage(
+  config: HostConfig,
+  bus: NatsBus,
+  options: ClusterIncidentsOptions,
+): Promise<StartedStage> {
+  const dir = join(config.data_dir, INCIDENT_STAGE_DIR);
+  const say = stageErrors(options, `the incident stage (snapshots in ${dir})`);
+  const source = await openFindingsStream(bus.nc, { replicas: config.replicas });
+  // A host whose journal is in memory keeps nothing across restarts; neither does its stage.
+  const memory = config.journal.kind === "memory";
+  const snapshots = memory ? new MemorySnapshotStore() : await FileSnapshotStore.open(dir, {
+    onCorrupt: (info) => say(`snapshot ${info.where}: ${info.reason}; refolding the stream`),
+  });
+  try {
+    const run = await runLeasedIncidentStage(bus, {
+      config: incidentConfigOf(config),
+      source,
+      snapshots,
+      snapshotEveryFindings: config.snapshots.every_inputs,
+      onError: say,
+      ...(memory ? { fresh: true } : {}),
+    });
+    return { run, journal: `stream ${FINDINGS_STREAM}`, snapshots, close: () => snapshots.close() };
+  } catch (err) {
+    await snapshots.close().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * The stage on the in-process bus, which only this process sees: it journals the findings it
+ * takes in `<data_dir>/incidents` (a file journal of its own) and refolds them at start.
+ */
+async function startFileStage(
+  config: HostConfig,
+  bus: Bus,
+  options: ClusterIncidentsOptions,
+): Promise<StartedStage> {
+  const dir = join(config.data_dir, "incidents");
+  const say = stageErrors(options, `the incident journal in ${dir}`);
+  const memory = config.journal.kind === "memory";
+  const journal = memory ? new MemoryJournal() : await FileJournal.open(dir, {
+    fsync: config.journal.fsync,
+    segmentBytesMax: INCIDENT_SEGMENT_BYTES,
+  });
+  let snapshots: SnapshotStore | undefined;
+  try {
+    // Compacted like the actors' journals: a snapshot every snapshots.every_inputs findings.
+    snapshots = memory ? undefined : await FileSnapshotStore.open(`${dir}-snapshots`, {
+      onCorrupt: (info) => say(`snapshot ${info.where}: ${info.reason}; refolding the journal`),
+    });
+    const run = await runJournaledIncidentStage(bus, {
+      config: incidentConfigOf(config),
+      journal,
+      onError: say,
+      ...(snapshots ? { snapshots } : {}),
+      snapshotEveryFindings: config.snapshots.every_inputs,
+    });
+    const store = snapshots;
+    return {
+      run,
+      journal: dir,
+      snapshots,
+      close: async () => {
+        await journal.sync();
+        await journal.close();
+        await store?.close();
+      },
+    };
+  } catch (err) {
+    await journal.close().catch(() => {});
+    await snapshots?.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** How the stage's errors are said: the command, the part, the error. */
+function stageErrors(options: ClusterIncidentsOptions, part: string): (err: unknown) => void {
+  const command = options.command ?? "troupe run";
+  return (err) => console.error(`${command}: ${part}: ${describeError(err)}`);
 }

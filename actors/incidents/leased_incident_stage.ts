@@ -50,6 +50,11 @@ export interface LeasedIncidentStageOptions extends Omit<IncidentStageOptions, "
    * dead-lettered, naming its field and value, as the stage of `troupe run` does.
    */
   onError?: (err: unknown) => void;
+  /**
+   * Takes only the findings published from now on, refolding nothing (a host whose journal is in
+   * memory keeps nothing across restarts; neither does its stage).
+   */
+  fresh?: boolean;
 }
 
 /** A leased stage running: as a journaled one, and stopped at once when its lease is lost. */
@@ -74,10 +79,11 @@ export async function runLeasedIncidentStage(
   bus: Bus,
   options: LeasedIncidentStageOptions,
 ): Promise<LeasedIncidentStage> {
-  const { source, snapshots, snapshotEveryFindings, onError, ...stageOptions } = options;
-  const refold = await refoldingStage(bus, stageOptions, snapshots);
-  const { stage, snapshotPos } = refold;
+  const { source, snapshots, snapshotEveryFindings, onError, fresh, ...stageOptions } = options;
+  const refold = await refoldingStage(bus, stageOptions, fresh ? undefined : snapshots);
+  const { stage } = refold;
   const end = await source.lastSeq();
+  const snapshotPos = fresh ? end : refold.snapshotPos;
   // Up to here its holder published the updates; the refold publishes those after it.
   const quietTo = Math.max(snapshotPos, await PublishedMark.load(snapshots));
   const say = (err: unknown) => onError?.(err);

@@ -53,6 +53,7 @@ export async function openFindingsStream(
 ): Promise<FindingSource> {
   const { replicas = 1, budgetMs = ELECTION_BUDGET_MS } = options;
   const opening = { budgetMs, repeatable: true };
+  if (nc.info?.jetstream !== true) await askJetStreamOnce(nc);
   const jsm = await retryJetStream("reach JetStream", () => jetstreamManager(nc), opening);
   await retryJetStream(`open the findings stream ${FINDINGS_STREAM}`, async () => {
     try {
@@ -90,4 +91,24 @@ export async function openFindingsStream(
       return { stop: () => follower.stop() };
     },
   };
+}
+
+/**
+ * A server that says it has JetStream off may still reach it through its cluster: asked once,
+ * without the election's retries, so that a server without JetStream stops the stage at once,
+ * naming the server and the stream.
+ */
+async function askJetStreamOnce(nc: NatsConnection): Promise<void> {
+  try {
+    await jetstreamManager(nc);
+  } catch (err) {
+    const name = nc.info?.server_name ? ` (server "${nc.info.server_name}")` : "";
+    const server = `nats://${nc.getServer()}${name}`;
+    throw new Error(
+      `The findings stream ${FINDINGS_STREAM} needs JetStream, but the NATS server at ${server} ` +
+        `has JetStream off (${(err as Error).message}); start nats-server with -js (or ` +
+        `"jetstream {}" in its config)`,
+      { cause: err },
+    );
+  }
 }
