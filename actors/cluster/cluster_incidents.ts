@@ -21,7 +21,7 @@ import {
   registerIncidentMetrics,
   runJournaledIncidentStage,
   runLeasedIncidentStage,
-} from "../actors/incidents/mod.ts";
+} from "../incidents/mod.ts";
 import {
   describeError,
   FileJournal,
@@ -33,9 +33,9 @@ import {
   NatsBus,
   openFindingsStream,
   type SnapshotStore,
-} from "../actors/runtime/mod.ts";
+} from "../runtime/mod.ts";
 import type { Registry } from "prom-client";
-import type { Bus } from "../protocol/mod.ts";
+import type { Bus } from "../../protocol/mod.ts";
 import { type StageAlerting, startStageAlerting } from "./stage_alerting.ts";
 
 /**
