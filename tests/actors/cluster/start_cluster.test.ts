@@ -243,6 +243,33 @@ if (haveNatsServer("startCluster against nats-server")) {
     }
   });
 
+  test("startCluster() starts troupe's own stage from the configuration unless told not to", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    try {
+      const config = hostConfig(nats.url, dir.path);
+      const cluster = await startCluster(config, { log: () => {} });
+      // Core input and a file journal: the stage still journals in the findings stream.
+      assert.match(
+        cluster.stage?.line ?? "",
+        "incidents: this host runs the cluster's stage (it owns partition 0), journaled in " +
+          "stream TROUPE_FINDINGS; 0 findings refolded, 0 incidents open",
+      );
+      assert.is(await cluster.close(), true);
+      const none = await startCluster(config, { stage: false, log: () => {} });
+      assert.is(none.stage, undefined);
+      assert.is(await none.close(), true);
+      // Not the partition-0 host: no stage.
+      config.partitions = { ...config.partitions, count: 2, owned: [1] };
+      const other = await startCluster(config, { log: () => {} });
+      assert.is(other.stage, undefined);
+      assert.is(await other.close(), true);
+    } finally {
+      dir.remove();
+      await nats.cleanup();
+    }
+  });
+
   test("startCluster() refuses several configurations that do not share partitions by lease", async () => {
     const config = defaultHostConfig() as LeasedConfig;
     const err = await startCluster([config, config]).then(() => undefined, (e) => e);
