@@ -8,7 +8,8 @@
  * its snapshot from `<data_dir>/incidents-stage` and reads the stream on from there, so the
  * findings published while its host was down, or in flight when it was killed, are taken, each
  * once. On the in-process bus, which only this process sees (or on a NATS server without
- * JetStream), it journals what it takes in `<data_dir>/incidents` (incident_journal.ts). Either
+ * JetStream), the same stage reads a journal of its own, `<data_dir>/incidents`, of what was
+ * published on `troupe.finding.>` (journaled_incident_stage.ts). Either
  * way a restarted stage holds the incidents it held, with the same ids, states and update numbers,
  * and is compacted as the actors' journals are: a snapshot every `snapshots.every_inputs` findings.
  */
@@ -225,8 +226,8 @@ async function startStreamStage(
 }
 
 /**
- * The stage on the in-process bus, which only this process sees: it journals the findings it
- * takes in `<data_dir>/incidents` (a file journal of its own) and refolds them at start.
+ * The stage on the in-process bus, which only this process sees: its journal is a file journal
+ * of its own, `<data_dir>/incidents`, of what is published on `troupe.finding.>`.
  */
 async function startFileStage(
   config: HostConfig,

@@ -37,6 +37,8 @@ export type FindingHandler = (data: Uint8Array, seq: number, subject: string) =>
 
 /** The findings stream as the stage reads it (the NATS one below, or a test's). */
 export interface FindingSource {
+  /** What the stage calls it (its dead letters' ids); default the stream's name. */
+  name?: string;
   /** The sequence of the stream's last finding, 0 when it holds none. */
   lastSeq(): Promise<number>;
   /** Delivers the findings after sequence `after`, in order, live, until stopped. */
