@@ -68,6 +68,8 @@ export {
   type ClusterStage,
   type ClusterStageStarts,
   ClusterStartError,
+  incidentStageStarts,
+  type IncidentStageStartsOptions,
   type RunningCluster,
   startCluster,
   type StartClusterOptions,

@@ -1,6 +1,7 @@
 /**
  * The alerting benchmark's host: a child process running the cluster's incident stage journaled
- * in a directory, with the alert sender beside it (as `troupe run`'s partition-0 host runs them),
+ * in a directory, with the alert sender beside it (as `troupe run`'s partition-0 host runs them
+ * where there is no findings stream; on NATS with JetStream it reads the stream instead),
  * from the JSON given as its only argument: `{ nats, dir, incidents, alerting }`. It prints
  * `{"ready":true}` once both run, and is killed with SIGKILL by the benchmark, then started again
  * on the same directory.

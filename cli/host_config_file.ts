@@ -12,8 +12,7 @@ import {
 } from "../actors/runtime/mod.ts";
 import { parseIngestSettings } from "../actors/ingest/mod.ts";
 import { ConfigError } from "../protocol/mod.ts";
-import { incidentConfigOf } from "./run_incidents.ts";
-import { alertingConfigOf } from "./stage_alerting.ts";
+import { alertingConfigOf, incidentConfigOf } from "../actors/cluster/mod.ts";
 import {
   BUILT_IN_KINDS,
   type HostKinds,

@@ -4,10 +4,9 @@
  * threads, a partition each; or with `--hosts N` N hosts in up's process sharing the partitions by
  * lease (`troupe run --partitions auto`'s hosts: journal in JetStream, snapshots in the KV store,
  * input from JetStream), so that the lease machinery shows on one machine. The incident stage is
- * up's own, on up's bus and journaled in the data directory (run_incidents.ts); with --hosts each
- * host runs it under its lease, as `troupe run --partitions auto` hosts do
- * (run_leased_incidents.ts). The scan service runs on a host of up's own only: leased hosts have
- * none, and say so.
+ * up's own, on up's bus (actors/cluster's incidentStageStarts); with --hosts each host runs it
+ * under its lease, as `troupe run --partitions auto` hosts do. The scan service runs on a host of
+ * up's own only: leased hosts have none, and say so.
  */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -16,6 +15,7 @@ import {
   type ClusterStageStarts,
   ClusterStartError,
   type HostKinds,
+  incidentStageStarts,
   kindsModuleUrl,
   type LeasedConfig,
   type RunningCluster,
@@ -32,8 +32,6 @@ import {
   threadsOf,
 } from "../actors/runtime/mod.ts";
 import { type Bus, INCIDENT_STAGE_NAME, stageLeaseKey } from "../protocol/mod.ts";
-import { startJournaledIncidents } from "./run_incidents.ts";
-import { startLeasedIncidents } from "./run_leased_incidents.ts";
 
 /** The partitions N leased hosts share: eight, or one each when there are more hosts. */
 export function upPartitionCount(hosts: number): number {
@@ -79,7 +77,7 @@ export async function startUpCluster(
       ...(options.nats ? {} : { bus }),
       ...(options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs }),
       service: scanHostService(),
-      stage: hosts > 1 ? LEASED_STAGE : upStage(bus),
+      stage: upStage(bus, hosts),
       log: (m) => console.error(`troupe up: ${m}`),
     });
   } catch (err) {
@@ -93,31 +91,21 @@ export async function startUpCluster(
 }
 
 /**
- * up's own stage, on up's bus, journaled in <data-dir>/up-1/incidents so that a troupe up
- * started again on the data directory has the incidents open before it (same ids, states and
- * members); it stops after the hosts, taking what they publish as they drain.
+ * up's own stage: with one host, on up's bus, its snapshots (and on the in-process bus its
+ * journal) under <data-dir>/up-1 so that a troupe up started again on the data directory has the
+ * incidents open before it (same ids, states and members), stopping after the hosts to take what
+ * they publish as they drain; with --hosts, under its lease on whichever host holds it.
  */
-function upStage(bus: Bus): ClusterStageStarts {
+function upStage(bus: Bus, hosts: number): ClusterStageStarts {
   const command = "troupe up";
-  return {
-    host: (config, parts) => startJournaledIncidents(config, parts, { bus, command }),
-    threaded: (config, registry) =>
-      startJournaledIncidents(config, { bus, host: { metrics: { registry } } }, { command }),
-    leased: () => Promise.resolve(undefined),
-    bus,
-  };
+  if (hosts > 1) {
+    return incidentStageStarts({
+      command,
+      leasedLog: (config, m) => console.log(`${command}: ${config.host_id}: incidents: ${m}`),
+    });
+  }
+  return incidentStageStarts({ bus, command });
 }
-
-/** Leased hosts run the stage themselves, under its lease. */
-const LEASED_STAGE: ClusterStageStarts = {
-  host: () => Promise.resolve(undefined),
-  threaded: () => Promise.resolve(undefined),
-  leased: async (config, host) => {
-    const log = (m: string) => console.log(`troupe up: ${config.host_id}: incidents: ${m}`);
-    const stage = await startLeasedIncidents(config, host, log);
-    return { line: stage.line, restored: 0, close: () => stage.close() };
-  },
-};
 
 /** The configurations of N leased hosts up-1 to up-N, derived from the first host's. */
 function leasedConfigs(first: HostConfig, hosts: number): LeasedConfig[] {

@@ -1,18 +1,28 @@
 /**
  * Running a cluster: its hosts (in this thread, on threads, or by lease), the incident stage
- * beside them and the metrics receiver, started from one configuration and stopped as one; the
- * kinds it runs, troupe's own and a team's, and the module its worker threads load them from; on
- * one machine, the nats-server it starts (its users per role, a left server stopped first) and
- * the well-known ports its parts take when they are free.
+ * (on partition 0's host or under its lease, with its alerting) and the metrics receiver, started
+ * from one configuration and stopped as one; the kinds it runs, troupe's own and a team's, and
+ * the module its worker threads load them from; on one machine, the nats-server it starts (its
+ * users per role, a left server stopped first) and the well-known ports its parts take when they
+ * are free.
  */
+export { ClusterStartError, startCluster, type StartClusterOptions } from "./start_cluster.ts";
 export {
   type ClusterStageStarts,
-  ClusterStartError,
+  incidentStageStarts,
+  type IncidentStageStartsOptions,
   type LeasedConfig,
   type StageRegistry,
-  startCluster,
-  type StartClusterOptions,
-} from "./start_cluster.ts";
+} from "./cluster_stage_starts.ts";
+export {
+  type ClusterIncidents,
+  type ClusterIncidentsOptions,
+  INCIDENT_STAGE_DIR,
+  INCIDENT_STAGE_PARTITION,
+  incidentConfigOf,
+  startJournaledIncidents,
+} from "./cluster_incidents.ts";
+export { alertingConfigOf } from "./stage_alerting.ts";
 export {
   CLUSTER_CLOSE_MS,
   type ClusterStage,

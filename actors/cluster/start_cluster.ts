@@ -12,7 +12,6 @@ import {
   launchHost,
   launchLeasedHost,
   type LeasedHost,
-  type LeaseSettings,
   type TeamKinds,
   ThreadedHost,
 } from "../runtime/mod.ts";
@@ -20,37 +19,16 @@ import { ACTOR_KINDS, ACTOR_KINDS_MODULE } from "../mod.ts";
 import type { AnyActorDefinition, Bus } from "../../protocol/mod.ts";
 import { type StartedReceiver, startReceiver } from "./start_receiver.ts";
 import {
+  type ClusterStageStarts,
+  incidentStageStarts,
+  type LeasedConfig,
+} from "./cluster_stage_starts.ts";
+import {
   clusterOf,
   type ClusterStage,
   type RunningCluster,
   type StartedHosts,
 } from "./running_cluster.ts";
-
-/** A host configuration that holds its partitions by lease. */
-export type LeasedConfig = HostConfig & { partitions: { leases: LeaseSettings } };
-
-/** The registry a stage registers its metrics on, as the host's /metrics serves it. */
-export type StageRegistry = LeasedHost["registry"];
-
-/**
- * How the cluster's incident stage starts, one way for each kind of host. Each resolves with the
- * stage, or undefined where this host does not run it (it does not own its partition).
- */
-export interface ClusterStageStarts {
-  /** Beside a host in this thread, on its bus, before it takes input. */
-  host(config: HostConfig, parts: { bus: Bus; host: HostServiceParts["host"] }): Promise<
-    ClusterStage | undefined
-  >;
-  /** Beside a host on threads, before it takes feeds; its metrics on the host's registry. */
-  threaded(config: HostConfig, registry: StageRegistry): Promise<ClusterStage | undefined>;
-  /** Under its lease, on a leased host (after it started). */
-  leased(config: LeasedConfig, host: LeasedHost): Promise<ClusterStage | undefined>;
-  /**
-   * The stage's own bus, when it outlives the hosts' (troupe up's): the stage then stops after
-   * the hosts, taking what they publish as they drain.
-   */
-  bus?: Bus;
-}
 
 /** Options of `startCluster`. */
 export interface StartClusterOptions {
@@ -71,8 +49,11 @@ export interface StartClusterOptions {
   tickEveryMs?: number;
   /** A service beside a host in this thread (the scan service); threads run their module's. */
   service?: (parts: HostServiceParts) => Promise<HostService>;
-  /** The incident stage, or none. */
-  stage?: ClusterStageStarts;
+  /**
+   * How the incident stage starts (default `incidentStageStarts()`: on the host that owns
+   * partition 0, or under its lease on leased hosts, from the configuration); false: none.
+   */
+  stage?: ClusterStageStarts | false;
   /** Where the cluster's notices go (default stderr). */
   log?: (message: string) => void;
 }
@@ -98,6 +79,8 @@ export async function startCluster(
   configs: HostConfig | readonly LeasedConfig[],
   options: StartClusterOptions = {},
 ): Promise<RunningCluster> {
+  const stage = options.stage === false ? undefined : options.stage ?? incidentStageStarts();
+  options = { ...options, ...(stage ? { stage } : {}) };
   const list = Array.isArray(configs) ? configs : [configs as HostConfig];
   const first = list[0];
   if (first === undefined) throw new ClusterStartError("a cluster", "no host configuration");
@@ -111,7 +94,7 @@ export async function startCluster(
     ? await startThreaded(first, options)
     : await startHost(first, options);
   const log = options.log ?? ((m: string) => console.error(m));
-  const stageBus = options.stage?.bus;
+  const stageBus = stage?.bus;
   let receiver: StartedReceiver | undefined;
   try {
     receiver = await configuredReceiver(first, started.bus);
@@ -135,7 +118,7 @@ async function startHost(config: HostConfig, options: StartClusterOptions): Prom
       // The stage takes the actors' findings from the bus as they are published: it is running
       // before the actors take input, or those a restarted host publishes as it catches up
       // with what waited in the stream would never reach it (and a replay would differ).
-      beforeStart: (parts) => stage.start(() => options.stage?.host(config, parts)),
+      beforeStart: (parts) => stage.start(() => stageOf(options)?.host(config, parts)),
     });
   } catch (err) {
     throw await stage.failed(config, err);
@@ -168,7 +151,7 @@ async function startThreaded(
       scans: "bars" in config.actors,
       ...(options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs }),
       // Before the feeds, as on one thread: the stage misses none of the threads' findings.
-      beforeFeeds: (h) => stage.start(() => options.stage?.threaded(config, h.registry)),
+      beforeFeeds: (h) => stage.start(() => stageOf(options)?.threaded(config, h.registry)),
     });
   } catch (err) {
     throw await stage.failed(config, err);
@@ -211,7 +194,7 @@ async function startLeased(
       throw new ClusterStartError(`host ${config.host_id}`, err);
     }
     try {
-      const stage = await options.stage?.leased(config, hosts.at(-1)!);
+      const stage = await stageOf(options)?.leased(config, hosts.at(-1)!);
       if (stage) stages.push(stage);
     } catch (err) {
       await stopStages().catch(() => {});
@@ -290,6 +273,11 @@ async function configuredReceiver(
     name: `${config.host_id}-receiver`,
     defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit
   });
+}
+
+/** The stage's starts `options` hold (none when false). */
+function stageOf(options: StartClusterOptions): ClusterStageStarts | undefined {
+  return options.stage === false ? undefined : options.stage;
 }
 
 /** `f`, called once: later calls return the first call's promise. */

@@ -437,14 +437,10 @@ export class IncidentStage {
 }
 
 /**
- * Feeds the hosts' progress marks on `bus` to `stage`, each recorded first (journaled) as a finding
- * is; a mark that does not decode is dead-lettered, naming its field and value.
+ * Feeds the hosts' progress marks on `bus` to `stage`; a mark that does not decode is
+ * dead-lettered, naming its field and value.
  */
-function takeProgressMarks(
-  bus: Bus,
-  stage: IncidentStage,
-  options: { record?: (data: Uint8Array) => void; taken?: () => void },
-): BusSubscription {
+function takeProgressMarks(bus: Bus, stage: IncidentStage): BusSubscription {
   let bad = 0;
   return bus.subscribe(PROGRESS_PATTERN, (m) => {
     let decoded;
@@ -458,9 +454,7 @@ function takeProgressMarks(
       });
       return;
     }
-    options.record?.(m.data);
     stage.takeProgress(decoded.envelope.src, decoded.envelope.ts, decoded.mark);
-    options.taken?.();
   });
 }
 
@@ -508,12 +502,8 @@ function controlAnswerer(
 export function runIncidentStage(
   bus: Bus,
   options: Omit<IncidentStageOptions, "publish"> & {
-    /** A stage already built (one rebuilt from its journal, incident_journal.ts). */
+    /** A stage already built (one rebuilt from its journal, leased_incident_stage.ts). */
     stage?: IncidentStage;
-    /** Called with each finding's bytes before the stage takes it (to journal it). */
-    record?: (data: Uint8Array) => void;
-    /** Called once the stage has taken a recorded finding (to snapshot it there). */
-    taken?: () => void;
     /**
      * Called with a session's silence table (or a receiver's stale channels), checked, before
      * the stage holds it (to journal it among the findings); when it returns true the stage does
@@ -527,7 +517,6 @@ export function runIncidentStage(
 ): { stage: IncidentStage; stop: () => void } {
   const stage = options.stage ??
     new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
-  const record = options.record;
   let answers = 0, badBodies = 0;
   const kinds = options.findings === false ? [] : findingKinds().map((k) => k.type);
   const subs: BusSubscription[] = kinds.map((kind) =>
@@ -543,14 +532,10 @@ export function runIncidentStage(
         });
         return;
       }
-      // A finding taken already (an actor's again, after its restart) is not journaled again.
-      if (!f || stage.took(f.id)) return;
-      record?.(m.data);
-      stage.takeFinding(f);
-      options.taken?.();
+      if (f) stage.takeFinding(f); // one taken already (an actor's again) changes nothing
     })
   );
-  if (options.findings !== false) subs.push(takeProgressMarks(bus, stage, options));
+  if (options.findings !== false) subs.push(takeProgressMarks(bus, stage));
   subs.push(bus.subscribe(incidentListSubject(), (m) => {
     if (!m.reply) return;
     const ts = stage.list().reduce((t, i) => Math.max(t, i.last_us), 0);

@@ -20,17 +20,14 @@ import {
   deadLetterOf,
   FINDINGS_STREAM,
   type FindingSource,
+  type Journal,
   publishDeadLetter,
   type SnapshotStore,
 } from "../runtime/mod.ts";
-import {
-  Compaction,
-  INCIDENT_SNAPSHOT_EVERY_FINDINGS,
-  type JournaledIncidentStage,
-  refoldingStage,
-} from "./incident_journal.ts";
+import { Compaction, INCIDENT_SNAPSHOT_EVERY_FINDINGS, refoldingStage } from "./stage_snapshots.ts";
 import {
   INCIDENT_SRC,
+  type IncidentStage,
   type IncidentStageOptions,
   readIncidentFinding,
   runIncidentStage,
@@ -50,6 +47,24 @@ export interface LeasedIncidentStageOptions extends Omit<IncidentStageOptions, "
    * dead-lettered, naming its field and value, as the stage of `troupe run` does.
    */
   onError?: (err: unknown) => void;
+  /**
+   * Takes only the findings published from now on, refolding nothing (a host whose journal is in
+   * memory keeps nothing across restarts; neither does its stage).
+   */
+  fresh?: boolean;
+  /** The source's journal, where it is one the stage compacts (journal_finding_source.ts). */
+  journal?: Pick<Journal, "sync" | "compact">;
+}
+
+/** A running stage rebuilt from its journal. */
+export interface JournaledIncidentStage {
+  stage: IncidentStage;
+  /** Findings refolded from the journal at start (after the snapshot, when there was one). */
+  restored: number;
+  /** The journal position of the snapshot it started from, 0 without one. */
+  snapshotPos: number;
+  /** Stops taking findings; resolves once the findings taken are in a saved snapshot. */
+  stop: () => Promise<void>;
 }
 
 /** A leased stage running: as a journaled one, and stopped at once when its lease is lost. */
@@ -74,14 +89,16 @@ export async function runLeasedIncidentStage(
   bus: Bus,
   options: LeasedIncidentStageOptions,
 ): Promise<LeasedIncidentStage> {
-  const { source, snapshots, snapshotEveryFindings, onError, ...stageOptions } = options;
-  const refold = await refoldingStage(bus, stageOptions, snapshots);
-  const { stage, snapshotPos } = refold;
+  const { source, snapshots, snapshotEveryFindings, onError, fresh, journal, ...stageOptions } =
+    options;
+  const refold = await refoldingStage(bus, stageOptions, fresh ? undefined : snapshots);
+  const { stage } = refold;
   const end = await source.lastSeq();
+  const snapshotPos = fresh ? end : refold.snapshotPos;
   // Up to here its holder published the updates; the refold publishes those after it.
   const quietTo = Math.max(snapshotPos, await PublishedMark.load(snapshots));
   const say = (err: unknown) => onError?.(err);
-  const compacting = new Compaction(stage, { sync: () => Promise.resolve() }, {
+  const compacting = new Compaction(stage, journal ?? { sync: () => Promise.resolve() }, {
     snapshots,
     every: snapshotEveryFindings ?? INCIDENT_SNAPSHOT_EVERY_FINDINGS,
     onError: say,
@@ -98,7 +115,7 @@ export async function runLeasedIncidentStage(
       f = readIncidentFinding(data);
     } catch (err) {
       // Dead-lettered when first taken live (a refold up to the mark does not repeat it).
-      if (!refold.refolding()) deadLetter(bus, { subject, data, seq }, err);
+      if (!refold.refolding()) deadLetter(bus, { subject, data, seq }, source.name, err);
     }
     if (f) stage.takeFinding(f);
     if (f || stage.takeRecord(data) !== undefined) compacting.taken(seq);
@@ -165,9 +182,11 @@ function serveLeased(
 function deadLetter(
   bus: Bus,
   record: { subject: string; data: Uint8Array; seq: number },
+  source: string | undefined,
   err: unknown,
 ): void {
-  const meta = { id: `${INCIDENT_SRC}:dlq:${FINDINGS_STREAM}:${record.seq}`, src: INCIDENT_SRC };
+  const id = `${INCIDENT_SRC}:dlq:${source ?? FINDINGS_STREAM}:${record.seq}`;
+  const meta = { id, src: INCIDENT_SRC };
   publishDeadLetter(bus, deadLetterOf(record, err, INCIDENT_SRC), {
     ...meta,
     ts: Date.now() * 1000,

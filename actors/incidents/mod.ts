@@ -5,8 +5,10 @@
  * other kinds on its channels at the same moment, and carries a peak severity on one 1-5 scale
  * (protocol/severity.ts). The kernel (incident_kernel.ts) is a pure fold; the stage
  * (incident_stage.ts) feeds it from the bus and publishes its updates on
- * `troupe.out.incident.<kind>`; a journaled stage (incident_journal.ts) is rebuilt exactly after a
- * restart, from a snapshot (incident_snapshot.ts) and the journal's tail once compacted.
+ * `troupe.out.incident.<kind>`; the one stage that runs in a cluster (leased_incident_stage.ts)
+ * reads its journal (the findings stream on NATS, else a journal of its own,
+ * journal_finding_source.ts) and is rebuilt exactly after a restart, from a snapshot
+ * (incident_snapshot.ts, stage_snapshots.ts) and the journal's tail.
  */
 export {
   defaultIncidentConfig,
@@ -27,14 +29,18 @@ export {
   resilence,
   stepIncidents,
 } from "./incident_kernel.ts";
+export { INCIDENT_JOURNAL_STREAM, INCIDENT_SNAPSHOT_EVERY_FINDINGS } from "./stage_snapshots.ts";
 export {
-  INCIDENT_JOURNAL_STREAM,
-  INCIDENT_SNAPSHOT_EVERY_FINDINGS,
-  type JournaledIncidentStage,
   type JournaledIncidentStageOptions,
   runJournaledIncidentStage,
-} from "./incident_journal.ts";
+} from "./journaled_incident_stage.ts";
 export {
+  INCIDENT_JOURNAL_NAME,
+  type JournalFindingSource,
+  journalFindingSource,
+} from "./journal_finding_source.ts";
+export {
+  type JournaledIncidentStage,
   type LeasedIncidentStage,
   type LeasedIncidentStageOptions,
   runLeasedIncidentStage,

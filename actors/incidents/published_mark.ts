@@ -47,6 +47,17 @@ export class PublishedMark {
     return snap?.version === INCIDENT_PUBLISHED_VERSION ? snap.pos : 0;
   }
 
+  /** Stores `seq` as the mark in `snapshots`. */
+  static async save(snapshots: SnapshotStore, seq: number): Promise<void> {
+    await snapshots.save({
+      stream: INCIDENT_PUBLISHED_STREAM,
+      version: INCIDENT_PUBLISHED_VERSION,
+      pos: seq,
+      machine: null,
+      kernel: new Uint8Array(0),
+    });
+  }
+
   /** The updates of every record up to stream sequence `seq` went out: the mark moves there. */
   advance(seq: number): void {
     if (seq <= this.#want || this.#stopped) return;
@@ -70,13 +81,7 @@ export class PublishedMark {
     this.#writing = (async () => {
       await this.#options.flush();
       if (this.#stopped) return;
-      await this.#options.snapshots.save({
-        stream: INCIDENT_PUBLISHED_STREAM,
-        version: INCIDENT_PUBLISHED_VERSION,
-        pos: seq,
-        machine: null,
-        kernel: new Uint8Array(0),
-      });
+      await PublishedMark.save(this.#options.snapshots, seq);
       this.#written = seq;
     })().catch(this.#options.onError).finally(() => {
       this.#writing = undefined;

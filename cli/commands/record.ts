@@ -28,7 +28,7 @@ import {
   natsAuthOf,
   resolveNats,
 } from "../nats_auth_options.ts";
-import { incidentConfigOf } from "../run_incidents.ts";
+import { incidentConfigOf } from "../../actors/cluster/mod.ts";
 import { recordingKindsOf } from "../kinds_option.ts";
 import { loadHostConfig } from "../host_config_file.ts";
 

@@ -13,7 +13,6 @@ import {
 } from "../../actors/runtime/mod.ts";
 import {
   CLUSTER_CLOSE_MS,
-  type ClusterStageStarts,
   ClusterStartError,
   type HostKinds,
   kindsModuleUrl,
@@ -23,8 +22,6 @@ import {
 } from "../../actors/cluster/mod.ts";
 import { scanHostService } from "../../actors/scan/mod.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, optNum, UsageError } from "../args.ts";
-import { startClusterIncidents, startThreadedIncidents } from "../run_incidents.ts";
-import { startLeasedIncidents } from "../run_leased_incidents.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE } from "../nats_auth_options.ts";
 import { waitForSignal } from "../signals.ts";
 import { HTTP_TOKEN_ENV, httpBaseUrl, REMOTE_WRITE_TOKEN_ENV } from "../http_settings.ts";
@@ -135,22 +132,6 @@ Examples:
   },
 };
 
-/** The cluster's incident stage, as `troupe run` starts it on each kind of host. */
-const RUN_STAGE: ClusterStageStarts = {
-  // On partition 0's host only (undefined elsewhere).
-  host: (config, parts) => startClusterIncidents(config, parts),
-  threaded: (config, registry) => startThreadedIncidents(config, registry),
-  // Under its lease: a host that cannot look for it runs on without it, and says so.
-  leased: (config, host) =>
-    startLeasedIncidents(config, host).then(
-      (stage) => ({ line: `incidents: ${stage.line}`, restored: 0, close: () => stage.close() }),
-      (err) => {
-        console.error(`troupe run: cannot start the incident stage's lease: ${describeError(err)}`);
-        return undefined;
-      },
-    ),
-};
-
 /** Runs the cluster `config` describes until a signal or its fatal error; the exit status. */
 async function runCluster(config: HostConfig, threads: number, kinds: HostKinds): Promise<number> {
   let cluster: RunningCluster;
@@ -161,7 +142,6 @@ async function runCluster(config: HostConfig, threads: number, kinds: HostKinds)
       ...(threads > 1 ? { kindsModule: kindsModuleUrl(kinds) } : {}),
       ...teamOf(kinds),
       service: scanHostService(),
-      stage: RUN_STAGE,
       log: (m) => console.error(`troupe run: ${m}`),
     });
   } catch (err) {

@@ -29,7 +29,7 @@ import {
   type Incident,
   outPattern,
 } from "../../protocol/mod.ts";
-import { type ClusterIncidents, startJournaledIncidents } from "../../cli/run_incidents.ts";
+import { type ClusterIncidents, startJournaledIncidents } from "../../actors/cluster/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 
 const test = suite("incident event time");

@@ -13,7 +13,7 @@ import {
   MemorySnapshotStore,
   type SnapshotStore,
 } from "../snapshots/mod.ts";
-import { InProcessBus, NatsBus } from "../transport/mod.ts";
+import { InProcessBus, NatsBus, openFindingsStream } from "../transport/mod.ts";
 import { describeError, HostFatalError } from "../operations/mod.ts";
 import { Host } from "./host.ts";
 import { SNAPSHOT_MAX_AGE_MS, SNAPSHOT_MIN_INPUTS } from "../recovery/mod.ts";
@@ -25,7 +25,7 @@ import { natsLiveness } from "./liveness.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
 import { DEFAULT_PROGRESS, ProgressReporter } from "./progress_reporter.ts";
 import { type InputSource, jetStreamInput } from "../edge/mod.ts";
-import { requireJetStream } from "./jetstream_required.ts";
+import { jetStreamSetting, requireJetStream } from "./jetstream_required.ts";
 import { startStepDeadlines, startStepTrials, type TeamKinds } from "./step_deadlines.ts";
 import type { StepWatchHandle } from "./step_watch.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -131,6 +131,7 @@ export async function launchHost(
   try {
     const bus = options.bus ?? await connectBus(config, log);
     if (options.bus === undefined) opened.push(() => bus.close());
+    if (options.bus === undefined) await journalFindings(bus, config);
     const nc = bus instanceof NatsBus ? bus.nc : undefined;
     const onFatal = (err: unknown) => reportFatal(asFatal(err));
     const built: { host?: Host } = {};
@@ -291,6 +292,18 @@ export async function connectBus(config: HostConfig, log: (m: string) => void): 
     throw err;
   }
   return bus;
+}
+
+/**
+ * The findings stream is the incident stage's journal: a host that reaches JetStream makes it
+ * when missing, before it publishes anything, so that the stream has the findings of its first
+ * moments. Its findings go out as plain publishes, in order with its other outputs (a recording
+ * keeps that order, and replay compares it); one a kill caught in the client's buffer is published
+ * again with its id by the restarted host, as its journal's tail is applied again.
+ */
+async function journalFindings(bus: Bus, config: HostConfig) {
+  if (!(bus instanceof NatsBus) || jetStreamSetting(config) === undefined) return;
+  await openFindingsStream(bus.nc, { replicas: config.replicas });
 }
 
 async function connectNats(

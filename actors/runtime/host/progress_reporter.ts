@@ -8,7 +8,9 @@
  * frame dated far ahead does not carry the partition's progress there (0: no bound, for a synthetic
  * feed whose event time runs faster than the clock; its marks say it is not live). Marks go out on
  * the host's bus after the outputs of the inputs they count (one connection keeps the order), so
- * the stage has every finding up to a mark before the mark. The clock is the host's, at the edge:
+ * the stage has every finding up to a mark before the mark; where the findings are sent until a
+ * stream has them (nats_bus.ts `acknowledge`), the marks carry an id and are queued with them, not
+ * sent ahead of findings still waiting. The clock is the host's, at the edge:
  * the stage folds the marks as journaled inputs and reads no clock of its own.
  */
 import { type Bus, encodeProgressMark, progressSubject } from "../../../protocol/mod.ts";
@@ -58,6 +60,8 @@ export class ProgressReporter {
   readonly #owned: ReadonlySet<number>;
   #timer: ReturnType<typeof setInterval> | undefined;
   #sent = 0;
+  /** The wall time the reporter started, ms: a restarted host's marks are not its last run's. */
+  readonly #startedMs: number;
 
   constructor(bus: Bus, options: ProgressReporterOptions) {
     this.#bus = bus;
@@ -65,6 +69,7 @@ export class ProgressReporter {
     this.#now = options.now ?? Date.now;
     this.#owned = new Set(options.partitions.owned);
     const start = this.#now();
+    this.#startedMs = start;
     for (const p of this.#owned) this.#lastInputMs.set(p, start);
   }
 
@@ -91,7 +96,11 @@ export class ProgressReporter {
     const src = this.#options.source;
     const meta = { id: `${src}:progress:${++this.#sent}`, src, ts: Math.trunc(now * 1000) };
     const live = this.#options.settings.ahead_ms > 0;
-    this.#bus.publish(progressSubject(src), encodeProgressMark(meta, { partitions, live }));
+    // Unique across the host's runs: the findings stream drops a second message of one id.
+    const msgId = `${src}:progress:${this.#startedMs}:${this.#sent}`;
+    this.#bus.publish(progressSubject(src), encodeProgressMark(meta, { partitions, live }), {
+      headers: { "Nats-Msg-Id": msgId },
+    });
   }
 
   /** Publishes a mark every `interval_ms` until stopped (none when it is 0). */

@@ -37,6 +37,8 @@ export type FindingHandler = (data: Uint8Array, seq: number, subject: string) =>
 
 /** The findings stream as the stage reads it (the NATS one below, or a test's). */
 export interface FindingSource {
+  /** What the stage calls it (its dead letters' ids); default the stream's name. */
+  name?: string;
   /** The sequence of the stream's last finding, 0 when it holds none. */
   lastSeq(): Promise<number>;
   /** Delivers the findings after sequence `after`, in order, live, until stopped. */
@@ -53,6 +55,7 @@ export async function openFindingsStream(
 ): Promise<FindingSource> {
   const { replicas = 1, budgetMs = ELECTION_BUDGET_MS } = options;
   const opening = { budgetMs, repeatable: true };
+  if (nc.info?.jetstream !== true) await askJetStreamOnce(nc);
   const jsm = await retryJetStream("reach JetStream", () => jetstreamManager(nc), opening);
   await retryJetStream(`open the findings stream ${FINDINGS_STREAM}`, async () => {
     try {
@@ -90,4 +93,24 @@ export async function openFindingsStream(
       return { stop: () => follower.stop() };
     },
   };
+}
+
+/**
+ * A server that says it has JetStream off may still reach it through its cluster: asked once,
+ * without the election's retries, so that a server without JetStream stops the stage at once,
+ * naming the server and the stream.
+ */
+async function askJetStreamOnce(nc: NatsConnection): Promise<void> {
+  try {
+    await jetstreamManager(nc);
+  } catch (err) {
+    const name = nc.info?.server_name ? ` (server "${nc.info.server_name}")` : "";
+    const server = `nats://${nc.getServer()}${name}`;
+    throw new Error(
+      `The findings stream ${FINDINGS_STREAM} needs JetStream, but the NATS server at ${server} ` +
+        `has JetStream off (${(err as Error).message}); start nats-server with -js (or ` +
+        `"jetstream {}" in its config)`,
+      { cause: err },
+    );
+  }
 }

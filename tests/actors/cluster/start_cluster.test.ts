@@ -21,7 +21,10 @@ import {
   type HostConfig,
   leaseSettings,
   NatsBus,
+  NatsServer,
 } from "../../../actors/runtime/mod.ts";
+import { findingSubject } from "../../../protocol/mod.ts";
+import { anomalyFinding } from "../../_support/findings.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 
 const test = suite("startCluster");
@@ -240,6 +243,61 @@ if (haveNatsServer("startCluster against nats-server")) {
     } finally {
       dir.remove();
       await nats.cleanup();
+    }
+  });
+
+  test("startCluster() starts troupe's own stage from the configuration unless told not to", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    try {
+      const config = hostConfig(nats.url, dir.path);
+      const cluster = await startCluster(config, { log: () => {} });
+      // Core input and a file journal: the stage still journals in the findings stream.
+      assert.match(
+        cluster.stage?.line ?? "",
+        "incidents: this host runs the cluster's stage (it owns partition 0), journaled in " +
+          "stream TROUPE_FINDINGS; 0 findings refolded, 0 incidents open",
+      );
+      assert.is(await cluster.close(), true);
+      const none = await startCluster(config, { stage: false, log: () => {} });
+      assert.is(none.stage, undefined);
+      assert.is(await none.close(), true);
+      // Not the partition-0 host: no stage.
+      config.partitions = { ...config.partitions, count: 2, owned: [1] };
+      const other = await startCluster(config, { log: () => {} });
+      assert.is(other.stage, undefined);
+      assert.is(await other.close(), true);
+    } finally {
+      dir.remove();
+      await nats.cleanup();
+    }
+  });
+
+  test("startCluster() on a NATS server without JetStream runs the stage on a journal of its own", async () => {
+    const server = await NatsServer.start(); // no store directory: JetStream off
+    const dir = tempDir();
+    const bus = await NatsBus.connect(server.url);
+    try {
+      const config = hostConfig(server.url, dir.path);
+      // No progress marks: the journal holds the two findings alone.
+      config.progress = { interval_ms: 0, idle_ms: 10_000, ahead_ms: 60_000 };
+      const journal = join(config.data_dir, "incidents");
+      const first = await startCluster(config, { log: () => {} });
+      assert.match(first.stage?.line ?? "", `journaled in ${journal}; 0 findings refolded`);
+      const ts = 1_700_000_000_000_000;
+      bus.publish(findingSubject("anomaly", "A"), anomalyFinding("A", ts));
+      bus.publish(findingSubject("anomaly", "B"), anomalyFinding("B", ts + 100_000));
+      await bus.flush();
+      await new Promise((r) => setTimeout(r, 300));
+      assert.is(await first.close(), true);
+      // The clean stop saved the stage at the journal's second record.
+      const again = await startCluster(config, { log: () => {} });
+      assert.match(again.stage?.line ?? "", "0 findings refolded after the snapshot at 2");
+      assert.is(await again.close(), true);
+    } finally {
+      await bus.close();
+      dir.remove();
+      await server.stop();
     }
   });
 

@@ -227,6 +227,40 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       await nats.cleanup();
     }
   });
+  test("runLeasedIncidentStage() fresh takes only what is published from its start: a stage of a host whose journal is in memory refolds nothing", async () => {
+    const nats = await startTestNats();
+    const bus = await NatsBus.connect(nats.url);
+    try {
+      const source = await openFindingsStream(bus.nc);
+      const snapshots = new MemorySnapshotStore();
+      const options = { config: legacyIncidentConfig, source, snapshots };
+      const publish = (ch: string, ts: number) =>
+        bus.publish(findingSubject("anomaly", ch), anomalyFinding(ch, ts));
+      publish("OLD", TS);
+      publish("LATER", TS + 600_000_000);
+      await bus.flush();
+      await until("the stream holds both", async () => (await source.lastSeq()) === 2);
+      const fresh = await runLeasedIncidentStage(bus, { ...options, fresh: true });
+      assert.is(fresh.restored, 0);
+      assert.is(fresh.snapshotPos, 2, "it starts at the stream's end");
+      assert.equal(fresh.stage.list(), []);
+      publish("NEW", TS + 700_000_000);
+      publish("NEWER", TS + 800_000_000);
+      await until("the new finding's incident", () => fresh.stage.list().length === 1);
+      assert.equal(fresh.stage.list().map((i) => i.id), [`anomaly-${TS + 700_000_000}-NEW`]);
+      await fresh.stop();
+      // Without it, the same stream refolds from the start.
+      const whole = await runLeasedIncidentStage(bus, {
+        ...options,
+        snapshots: new MemorySnapshotStore(),
+      });
+      assert.is(whole.restored, 4);
+      await whole.stop();
+    } finally {
+      await bus.close();
+      await nats.cleanup();
+    }
+  });
 }
 
 test.run();

@@ -10,15 +10,15 @@ import {
   alertingEnabled,
   parseAlertingConfig,
   runAlerting,
-} from "../actors/alerting/mod.ts";
+} from "../alerting/mod.ts";
 import {
   defaultIncidentConfig,
   type IncidentStage,
   parseIncidentConfig,
-} from "../actors/incidents/mod.ts";
-import { openChannelLabels } from "../actors/ingest/mod.ts";
-import type { HostConfig, SnapshotStore } from "../actors/runtime/mod.ts";
-import type { Bus } from "../protocol/mod.ts";
+} from "../incidents/mod.ts";
+import { openChannelLabels } from "../ingest/mod.ts";
+import type { HostConfig, SnapshotStore } from "../runtime/mod.ts";
+import type { Bus } from "../../protocol/mod.ts";
 import type { Registry } from "prom-client";
 
 /** The `alerting` section checked; a ConfigError names `alerting.<field>` and the value. */

@@ -13,7 +13,7 @@ import {
   INCIDENT_JOURNAL_STREAM,
   registerIncidentMetrics,
   runLeasedIncidentStage,
-} from "../actors/incidents/mod.ts";
+} from "../incidents/mod.ts";
 import {
   describeError,
   FINDINGS_STREAM,
@@ -26,9 +26,9 @@ import {
   openFindingsStream,
   registerStageLeaseMetrics,
   StageLeaseKeeper,
-} from "../actors/runtime/mod.ts";
-import { INCIDENT_STAGE_NAME, stageLeaseKey } from "../protocol/mod.ts";
-import { incidentConfigOf } from "./run_incidents.ts";
+} from "../runtime/mod.ts";
+import { INCIDENT_STAGE_NAME, stageLeaseKey } from "../../protocol/mod.ts";
+import { incidentConfigOf } from "./cluster_incidents.ts";
 import { startStageAlerting } from "./stage_alerting.ts";
 
 /** The incident stage's share of a leased host: a line saying so, and how to stop it. */

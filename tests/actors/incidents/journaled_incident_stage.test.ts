@@ -2,7 +2,7 @@
  * The journaled incident stage: a stage rebuilt from its journal holds what the stage before it
  * held, publishes nothing while it refolds, and goes on where that one left off: the next update
  * of an open incident has the next number, as if no restart had happened. Against the in-process
- * bus and the memory journal (the file journal is exercised by tests/cli/run_incidents.test.ts).
+ * bus and the memory journal, and the file journal with its snapshots.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -34,7 +34,7 @@ import {
 import { tempDir } from "../../_support/nats.ts";
 import { anomalyFinding } from "../../_support/findings.ts";
 
-const test = suite("incident_journal");
+const test = suite("journaled incident stage");
 const TS = 1_800_000_000_000_000;
 
 /** Every incident update published on `bus`, as `id` (the envelope's: incident id and number). */
@@ -52,12 +52,13 @@ test("a stage rebuilt from its journal holds the same incidents and numbers on",
   for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
     bus.publish(findingSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
   }
-  // Per-sample outputs on the same subjects are not findings: not journaled.
+  // Per-sample outputs on the same subjects are not findings: journaled as published (as the
+  // findings stream keeps them), never taken.
   bus.publish(findingSubject("anomaly", "SYM001"), new Uint8Array([0xc0]));
   bus.publish(findingSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
   await bus.flush();
   const held = first.stage.list();
-  assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 4);
+  assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 5);
   await first.stop();
   const before = seen.length;
   const second = await runJournaledIncidentStage(bus, { config: defaultIncidentConfig, journal });
@@ -190,7 +191,8 @@ test("a finding taken again (an actor's, after its restart) changes nothing, nor
   const c = anomalyFinding("OTHER", TS + 10_000_000);
   for (const f of [a, b, a, c]) bus.publish(findingSubject("anomaly", "x"), f);
   await bus.flush();
-  assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 3, "journaled once");
+  // Journaled as published, as the findings stream keeps them; taken once.
+  assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 4);
   const before = first.stage.list();
   assert.is(before.length, 1);
   assert.is(before[0]!.findings, 2, JSON.stringify(before));
@@ -201,7 +203,7 @@ test("a finding taken again (an actor's, after its restart) changes nothing, nor
   await bus.flush();
   assert.equal(second.stage.list(), before);
   assert.is(seen.length, published, "no update of the findings again");
-  assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 3);
+  assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 7);
   await second.stop();
 });
 
