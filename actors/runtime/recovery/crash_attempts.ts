@@ -3,17 +3,23 @@
  * supervisor, a kind that exits the process or aborts) would kill every restart again, since
  * recovery applies the journal's tail once more. Every input is journaled before it is applied,
  * so the one a host died on is the last input of its instance's stream; recovery applies each
- * stream's last input after the rest of the journal, one at a time, with an attempt record
- * written before each (attempt_record.ts): a recovery that dies leaves, as its last record, the
- * input it died on. An input the host died on `crashAttemptsMax` times in a row (the live apply
- * counts as one, each recovery that died on it as one more) is skipped: a skip record in its
- * stream (so replay and every later recovery pass over it) and a dead letter with reason
- * `crash`.
+ * stream's last input after the losses are judged, one at a time, with an attempt record written
+ * before each (attempt_record.ts): a recovery that dies leaves, as its last record, the input it
+ * died on. An input the host died on `crashAttemptsMax` times in a row (the live apply counts as
+ * one, each recovery that died on it as one more) is skipped: a skip record in its stream (so
+ * replay and every later recovery pass over it) and a dead letter with reason `crash`.
+ *
+ * The records journaled after the first of those last inputs wait with them and are folded in
+ * journal order among them (`applyTail`): a recovery publishes what it folds in the order the
+ * inputs came, across instances, as the live host did (a team's kinds tried on a worker thread
+ * leave inputs journaled but not yet applied, whose outputs this recovery publishes first). An
+ * attempt is closed (`settle`) before such a record is folded, so that a death folding it is not
+ * counted against the input attempted before it.
  *
  * Cost: nothing per input on the hot path (the journaled input is the live attempt). Per
  * recovery after an unclean stop, one attempt record per stream with inputs past its snapshot,
- * each written (not fsynced) before its input is applied; a clean stop snapshots every instance,
- * so the next start has none.
+ * and one closing it where other records follow, each written (not fsynced) before the next is
+ * applied; the records after the first last input are held in memory until the losses are judged.
  */
 import {
   type AttemptRecord,
@@ -41,6 +47,8 @@ export class CrashAttempts {
   /** The input the last recoveries died on, and how many in a row did. */
   readonly #diedOn: { stream: string; pos: number; deaths: number } | undefined;
   #begun = false;
+  /** An input attempted since the last record closing it. */
+  #open = false;
 
   constructor(journal: AttemptJournal) {
     this.#journal = journal;
@@ -63,6 +71,17 @@ export class CrashAttempts {
       await this.#journal.attempt({ phase: "begin", stream: "", pos: 0, srcPos: 0 });
     }
     await this.#journal.attempt({ phase: "input", stream, pos, srcPos });
+    this.#open = true;
+  }
+
+  /**
+   * Journals that the input attempted last applied, before a record that is not an attempt is
+   * folded: a death then is not that input's.
+   */
+  async settle(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    await this.#journal.attempt({ phase: "passed", stream: "", pos: 0, srcPos: 0 });
   }
 
   /** Journals that the input at `pos` of `stream` was given up on. */
@@ -74,7 +93,7 @@ export class CrashAttempts {
   async passed(): Promise<void> {
     if (!this.#begun) return;
     this.#begun = false;
-    await this.#journal.attempt({ phase: "passed", stream: "", pos: 0, srcPos: 0 });
+    await this.settle();
   }
 }
 
@@ -105,15 +124,17 @@ function lastDeaths(
   return { stream: last.stream, pos: last.pos, deaths };
 }
 
-/** A stream's last input, left for `applyLastInputs`. */
-export interface LastInput {
+/** A record left for `applyTail`: a stream's last input, or one journaled after such. */
+export interface TailInput {
   slot: Slot;
   pos: number;
   record: InputRecord;
+  /** Whether it is its stream's last input (perhaps the one the host died on). */
+  last: boolean;
 }
 
-/** What applying the last inputs works with: the recovery's journal, fold and dead letters. */
-export interface LastInputsParts {
+/** What applying the tail works with: the recovery's journal, fold and dead letters. */
+export interface TailParts {
   journal: Journal;
   attempts: AttemptJournal;
   crashAttemptsMax: number;
@@ -146,17 +167,23 @@ export interface OverrunToSkip {
 }
 
 /**
- * Applies each stream's last input, one at a time, an attempt record written before each, and
- * skips one the host died on `crashAttemptsMax` times in a row instead; true when one was skipped.
+ * Folds the tail in journal order: each stream's last input one at a time, an attempt record
+ * written before each, or skipped instead when the host died on it `crashAttemptsMax` times in a
+ * row; true when one was skipped.
  */
-export async function applyLastInputs(
-  lasts: readonly LastInput[],
-  parts: LastInputsParts,
+export async function applyTail(
+  tail: readonly TailInput[],
+  parts: TailParts,
 ): Promise<boolean> {
   const crashes = new CrashAttempts(parts.attempts);
   let skipped = false;
-  for (const { slot, pos, record } of lasts) {
+  for (const { slot, pos, record, last } of tail) {
     if (parts.broken(slot)) continue;
+    if (!last) {
+      await crashes.settle();
+      parts.fold(slot, pos, record);
+      continue;
+    }
     const overrun = parts.overrun;
     if (overrun?.journaledAt(slot.stream, pos, record.srcPos)) {
       await crashes.skipped(slot.stream, pos, record.srcPos);
@@ -187,7 +214,7 @@ export async function applyLastInputs(
 async function skipInput(
   slot: Slot,
   at: { pos: number; record: InputRecord; err: InputRejectedError },
-  parts: LastInputsParts,
+  parts: TailParts,
 ): Promise<void> {
   const { pos, record, err } = at;
   const skip = encodeSkipRecord(pos, record);

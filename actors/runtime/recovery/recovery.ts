@@ -11,9 +11,10 @@
  * first came (held_inputs.ts keeps the control messages and ticks, which the input cannot give,
  * for their place). A loss accepted as lost folds what follows the hole as journaled.
  *
- * At start, each stream's last input is applied after the rest of the journal, one at a time, an
+ * At start, each stream's last input is applied once the losses are judged, one at a time, an
  * attempt record journaled before each, and one the host died on too often is skipped instead
- * (crash_attempts.ts).
+ * (crash_attempts.ts); every record journaled after the first of them waits too, and is folded
+ * among them in journal order, so that the outputs go out in the order their inputs came.
  */
 import {
   type AnyActorDefinition,
@@ -52,12 +53,14 @@ import {
 } from "../journal/mod.ts";
 import { StreamHold } from "./recovery_hold.ts";
 import {
-  applyLastInputs,
+  applyTail,
   type AttemptJournal,
   type OverrunToSkip,
   type StepWatching,
+  type TailInput,
 } from "./crash_attempts.ts";
 import type { Snapshotter } from "./snapshotter.ts";
+import { takeJournaledSources } from "./_take_journaled_sources.ts";
 
 /**
  * What recovery may touch of the host it rebuilds: its journal, snapshots, slots and kinds, and
@@ -139,8 +142,11 @@ interface RecoveryPass {
   track: Map<Slot, Track>;
   /** Slots whose instance threw while folding: rebuilt the careful way. */
   broken: Set<Slot>;
-  /** Each stream's last input, applied after the rest, one at a time (crash_attempts.ts). */
-  lasts: Array<{ slot: Slot; pos: number; record: InputRecord }>;
+  /**
+   * Each stream's last input, applied one at a time (crash_attempts.ts), and every record after
+   * the first of them, in journal order: folded once the losses are judged.
+   */
+  tail: TailInput[];
   /** Whether an input was skipped as one the host died on: its skip is snapshotted at once. */
   crashSkips: boolean;
 }
@@ -177,16 +183,18 @@ export class Recovery {
       pending: [],
       track: new Map(),
       broken: new Set(),
-      lasts: [],
+      tail: [],
       crashSkips: false,
     };
     await this.#loadSnapshots(pass);
     if (pass.pending.length === 0) return pass.resumeAfter;
     await this.#foldJournal(pass);
-    await this.#resolveLosses(pass);
+    const plan = await this.#judgeLosses(pass);
     // After the losses are judged (a refused start writes nothing) and after the check for
-    // records lost at the end (a skip appended here is not one).
-    await this.#applyLasts(pass);
+    // records lost at the end (a skip appended here is not one); before the losses are acted
+    // on, which go on a stream from its hole, after the tail's records before the hole.
+    await this.#applyTail(pass);
+    await this.#resolveLosses(pass, plan);
     pass.resumeAfter = Math.min(pass.resumeAfter, pass.rebuildAfter);
     for (const slot of pass.pending) {
       if (pass.broken.has(slot)) {
@@ -278,9 +286,12 @@ export class Recovery {
       if (t.rebuilding && (record.kind === "ctl" || record.kind === "tick")) {
         t.rebuilding.ids.add(envelopeIdOf(record));
       }
-      if (APPLIED_KINDS.has(record.kind) && rec.pos === h.journal.lastPosition(rec.stream)) {
-        // Perhaps the input the host died on: applied after every other (#applyLasts).
-        pass.lasts.push({ slot, pos: rec.pos, record: decodeInputRecordCopy(rec.data) });
+      const last = APPLIED_KINDS.has(record.kind) &&
+        rec.pos === h.journal.lastPosition(rec.stream);
+      if (last || pass.tail.length > 0) {
+        // Perhaps the input the host died on (#applyTail), or one journaled after such: its
+        // outputs must not go out ahead of that one's.
+        pass.tail.push({ slot, pos: rec.pos, record: decodeInputRecordCopy(rec.data), last });
         continue;
       }
       this.#fold(pass, slot, rec.pos, record, false);
@@ -337,12 +348,12 @@ export class Recovery {
 
   /**
    * Applies each stream's last input, which the host may have died applying, one at a time, or
-   * skips one it died on too often (crash_attempts.ts).
+   * skips one it died on too often, and folds the records among them (crash_attempts.ts).
    */
-  async #applyLasts(pass: RecoveryPass): Promise<void> {
-    if (pass.lasts.length === 0) return;
+  async #applyTail(pass: RecoveryPass): Promise<void> {
+    if (pass.tail.length === 0) return;
     const h = this.#access;
-    const skipped = await applyLastInputs(pass.lasts, {
+    const skipped = await applyTail(pass.tail, {
       ...h,
       crashAttemptsMax: h.supervision.crashAttemptsMax,
       broken: (slot) => pass.broken.has(slot),
@@ -382,16 +393,20 @@ export class Recovery {
     }
   }
 
-  /**
-   * Has the host judge the losses (a throw refuses the start). A stream whose first loss the
-   * input gives back has the records after its hole voided, and resumes from the input after the
-   * hole's source position, in order; a stream whose first loss is accepted folds what follows
-   * its hole as journaled (its later losses accepted with it).
-   */
-  async #resolveLosses(pass: RecoveryPass): Promise<void> {
-    const h = this.#access;
+  /** Has the host judge the losses: a throw refuses the start, before anything is written. */
+  #judgeLosses(pass: RecoveryPass): Promise<LossPlan> {
     const all = [...pass.track.values()].flatMap((t) => t.losses);
-    const plan = await h.judgeLosses(all.filter((loss) => !this.#upgradeLoss(loss)));
+    return this.#access.judgeLosses(all.filter((loss) => !this.#upgradeLoss(loss)));
+  }
+
+  /**
+   * Acts on the judged losses. A stream whose first loss the input gives back has the records
+   * after its hole voided, and resumes from the input after the hole's source position, in
+   * order; a stream whose first loss is accepted folds what follows its hole as journaled (its
+   * later losses accepted with it).
+   */
+  async #resolveLosses(pass: RecoveryPass, plan: LossPlan): Promise<void> {
+    const h = this.#access;
     const rebuilt = new Set(plan.rebuilt), judged = new Set([...plan.rebuilt, ...plan.accepted]);
     for (const [slot, t] of pass.track) {
       const hold = t.hold;
@@ -578,23 +593,4 @@ export class Recovery {
     slot.failures = [];
     slot.inputFailures.clear();
   }
-}
-
-/**
- * Marks the source positions `slot`'s journal holds (past its snapshot at `snapSrc`) as taken,
- * before they are folded: if the fold fails and the instance waits in backoff, a redelivery of
- * one of them is a duplicate, not an input to journal a second time. A slot whose fold failed at
- * start-up has taken nothing else yet. Voided positions are not taken: the input gives them again.
- */
-function takeJournaledSources(
-  slot: Slot,
-  snapSrc: number,
-  records: ReadonlyArray<{ pos: number; record: InputRecord }>,
-  voided: VoidedPositions,
-): void {
-  let src = snapSrc;
-  for (const { pos, record } of records) {
-    if (record.srcPos > src && !voided.has(pos)) src = record.srcPos;
-  }
-  if (src > slot.srcPosMax) slot.srcPosMax = src;
 }
