@@ -68,6 +68,7 @@ async function copyOf(journal: MemoryJournal): Promise<MemoryJournal> {
   return copy;
 }
 
+/** Step trials threads for kind "deadly", as a host of a team's kinds starts them. */
 async function trials(): Promise<StepTrials> {
   return await StepTrials.start({
     kindsModule: new URL("../../../_support/deadly_registry.ts", import.meta.url),
@@ -77,6 +78,7 @@ async function trials(): Promise<StepTrials> {
   });
 }
 
+/** Waits, 20 s at most, until `done()`. */
 async function until(what: string, done: () => boolean): Promise<void> {
   for (const end = Date.now() + 20_000; !done(); await new Promise((r) => setTimeout(r, 10))) {
     if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
@@ -131,6 +133,10 @@ test("a restart publishes the outputs of inputs journaled, not applied, in their
     await restarted.start();
     await bus.flush();
     assert.equal(recovered, live, "the restarted host publishes what the live one did, in order");
+    for (const key of ["a", "b"]) {
+      const state = (host: Host) => host.instance("deadly", key)?.kernelState;
+      assert.equal(state(restarted), state(killed), `deadly/${key}'s state`);
+    }
   } finally {
     await restarted?.stop();
     await killed.stop();
