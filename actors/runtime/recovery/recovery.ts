@@ -142,10 +142,7 @@ interface RecoveryPass {
   track: Map<Slot, Track>;
   /** Slots whose instance threw while folding: rebuilt the careful way. */
   broken: Set<Slot>;
-  /**
-   * Each stream's last input, applied one at a time (crash_attempts.ts), and every record after
-   * the first of them, in journal order: folded once the losses are judged.
-   */
+  /** The inputs applied alone (crash_attempts.ts), every record after the first with them. */
   tail: TailInput[];
   /** Whether an input was skipped as one the host died on: its skip is snapshotted at once. */
   crashSkips: boolean;
@@ -286,12 +283,14 @@ export class Recovery {
       if (t.rebuilding && (record.kind === "ctl" || record.kind === "tick")) {
         t.rebuilding.ids.add(envelopeIdOf(record));
       }
-      const last = APPLIED_KINDS.has(record.kind) &&
-        rec.pos === h.journal.lastPosition(rec.stream);
-      if (last || pass.tail.length > 0) {
-        // Perhaps the input the host died on (#applyTail), or one journaled after such: its
-        // outputs must not go out ahead of that one's.
-        pass.tail.push({ slot, pos: rec.pos, record: decodeInputRecordCopy(rec.data), last });
+      // Perhaps the input the host died on (its stream's last), or one whose step ran past its
+      // deadline (its stream's later inputs journaled as a worker thread spun on it): applied
+      // alone once the losses are judged (#applyTail), the records after it waiting with it.
+      const alone = APPLIED_KINDS.has(record.kind) &&
+        (rec.pos === h.journal.lastPosition(rec.stream) ||
+          h.overrun?.journaledAt(rec.stream, rec.pos, record.srcPos) === true);
+      if (alone || pass.tail.length > 0) {
+        pass.tail.push({ slot, pos: rec.pos, record: decodeInputRecordCopy(rec.data), alone });
         continue;
       }
       this.#fold(pass, slot, rec.pos, record, false);
@@ -346,10 +345,7 @@ export class Recovery {
     return true;
   }
 
-  /**
-   * Applies each stream's last input, which the host may have died applying, one at a time, or
-   * skips one it died on too often, and folds the records among them (crash_attempts.ts).
-   */
+  /** Applies the inputs the host may have died on, alone, and the records among them. */
   async #applyTail(pass: RecoveryPass): Promise<void> {
     if (pass.tail.length === 0) return;
     const h = this.#access;
@@ -371,6 +367,9 @@ export class Recovery {
       slot.inst = ActorInstance.create(slot.def, slot.key, h.config(slot.def.kind));
       slot.inst.skip(pos - 1, 0);
     }
+    // Under the step watchdog: a step that never returns ends the host, and the next start skips
+    // its input (#applyTail), wherever the journal holds it.
+    h.watch?.begin(slot, pos, record.srcPos);
     try {
       // Outputs past what the last clean stop published go again: after a crash, the journal
       // tail's may have been lost in a send buffer. Their ids let consumers drop duplicates.
@@ -390,6 +389,8 @@ export class Recovery {
       slot.publishedPos = Math.max(slot.publishedPos, pos);
     } catch {
       pass.broken.add(slot); // rebuilt afterwards, the careful way
+    } finally {
+      h.watch?.end();
     }
   }
 
