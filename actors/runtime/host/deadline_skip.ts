@@ -54,12 +54,16 @@ export async function skipOverranInput(
   if (appended === undefined) return; // the host stops: the next start finds the attempt record
   const skipPos = await appended;
   slot.skips.add(pos);
+  // Inputs of its stream journaled while the step spun, between it and the skip record, wait
+  // for their trials and are applied after it: the instance passes the skip record only when
+  // there are none (a later position is past it anyway).
+  const through = skipPos === pos + 1 ? skipPos : pos;
   const inst = slot.inst;
   if (inst !== undefined && inst.pos < pos) {
     inst.skip(pos, record.srcPos);
-    inst.skip(skipPos, record.srcPos);
+    if (through === skipPos) inst.skip(skipPos, record.srcPos);
   }
-  slot.publishedPos = skipPos;
+  slot.publishedPos = Math.max(slot.publishedPos, through);
   parts.deadLetter(
     { subject: record.subject, data: record.payload, headers: undefined, reply: undefined },
     err,
