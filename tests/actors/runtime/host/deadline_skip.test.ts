@@ -1,8 +1,8 @@
 /**
- * An input whose step ran past its deadline on the trials thread, skipped live, with a later input
- * of its stream journaled while the step spun: that later input is applied after the skip (live,
- * its output published, and the state holds it), and a restart from the journal alone folds the
- * same. Real step trials threads, kind "deadly" (777 never returns).
+ * An input whose step ran past its deadline on the trials thread, or ended that thread, skipped
+ * live, with a later input of its stream journaled meanwhile: that later input is applied after
+ * the skip (live, its output published, and the state holds it), and a restart from the journal
+ * alone folds the same. Real step trials threads, kind "deadly" (777 never returns, 666 exits).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -39,7 +39,11 @@ function feedOf(key: string, values: number[]): InputSource {
   };
 }
 
-test("a later input of a skipped step's stream is applied after the skip, live and on recovery", async () => {
+/**
+ * Feeds `values` to channel "a" of a host whose "deadly" steps are tried on threads, its second
+ * step one that does not return (`bad`), and checks what comes out live and after a restart.
+ */
+async function skippedLive(bad: number, reason: string, error: RegExp): Promise<void> {
   const trials = await StepTrials.start({
     kindsModule: new URL("../../../_support/deadly_registry.ts", import.meta.url),
     kinds: ["deadly"],
@@ -51,7 +55,12 @@ test("a later input of a skipped step's stream is applied after the skip, live a
   const outputs: string[] = [];
   bus.subscribe("troupe.out.>", (m) => void outputs.push(decodeEnvelope(m.data).id.split(":")[0]!));
   const letters: string[] = [];
-  bus.subscribe("troupe.dlq.>", (m) => void letters.push(decodeDeadLetter(m.data).reason));
+  const errors: string[] = [];
+  bus.subscribe("troupe.dlq.>", (m) => {
+    const letter = decodeDeadLetter(m.data);
+    letters.push(letter.reason);
+    errors.push(letter.error);
+  });
   const host = (stepTrials?: StepTrials) =>
     new Host({
       hostId: "h",
@@ -59,7 +68,7 @@ test("a later input of a skipped step's stream is applied after the skip, live a
       actors: [registry.deadly!],
       journal,
       snapshots: new MemorySnapshotStore(),
-      input: feedOf("a", [1, 777, 3]),
+      input: feedOf("a", [1, bad, 3]),
       ...(stepTrials ? { stepTrials } : {}),
       log: () => {},
     });
@@ -72,25 +81,38 @@ test("a later input of a skipped step's stream is applied after the skip, live a
       await new Promise((r) => setTimeout(r, 20));
     }
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(letters, ["deadline"]);
-    assert.equal(outputs, ["a1", "a3"], "a3, journaled behind the spinning step, applied after it");
-    const frames = (h: Host) =>
-      (h.instance("deadly", "a")!.kernelState as { frames: number }).frames;
-    assert.is(frames(live), 2);
+    assert.equal(letters, [reason]);
+    assert.match(errors[0]!, error);
+    assert.equal(outputs, ["a1", "a3"], "a3, journaled behind the bad step, applied after it");
+    const state = () => live.instance("deadly", "a")!.kernelState;
+    assert.equal(state(), { frames: 2 });
     // A restart from the journal alone (no snapshot) folds the same.
     await live.stop();
     restarted = host();
     await restarted.start();
-    assert.is(frames(restarted), 2);
-    assert.equal(
-      restarted.instance("deadly", "a")!.kernelState,
-      live.instance("deadly", "a")!.kernelState,
-    );
+    assert.equal(restarted.instance("deadly", "a")!.kernelState, { frames: 2 });
   } finally {
     await restarted?.stop();
     await live.stop();
     await trials.stop();
   }
+}
+
+test("a later input of a step's stream skipped past its deadline is applied after it", async () => {
+  await skippedLive(
+    777,
+    "deadline",
+    /^Step of kind "deadly" on key "a" ran past its deadline of 300 ms on its input at position 3 \(source position 2\): its thread was ended after \d+ ms; skipped$/,
+  );
+});
+
+test("a step that ends its thread is skipped at once, never run on the host's thread", async () => {
+  // Failed instead, its instance's rebuild would apply it here and the process would exit.
+  await skippedLive(
+    666,
+    "crash",
+    /^Step of kind "deadly" on key "a" ended its thread \(exit code 70\) on its input at position 3 \(source position 2\); skipped$/,
+  );
 });
 
 test.run();
