@@ -5,7 +5,10 @@
  * keep coming; past the deadline the worker is ended, the input goes to `troupe.dlq.deadline`
  * naming the kind, key, input and time spent, `troupe_step_deadline_overruns_total` counts it,
  * and the instance goes on after it without the host ever stopping. After a SIGKILL and another
- * start nothing spins, nothing is dead-lettered again and no output is published twice.
+ * start nothing spins, nothing is dead-lettered again and no output is published twice. A SIGKILL
+ * while the step spins, later inputs of its channel journaled behind it: the next start meets it
+ * as it recovers, on the host's thread, where the watchdog ends the host at the deadline; the
+ * start after skips it and applies those later inputs, in order.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -57,47 +60,61 @@ interface Output {
   x: number;
 }
 
-if (haveNatsServer("troupe run: a team's step that never returns")) {
-  test("the host serves throughout, names the stuck step and dead-letters its input", async () => {
-    const nats = await startTestNats();
-    const dir = tempDir("troupe-isolation-");
-    const nc = await connect({ servers: nats.url });
-    const outputs: Output[] = [];
-    const letters: Array<{ subject: string; letter: ReturnType<typeof decodeDeadLetter> }> = [];
-    nc.subscribe("troupe.out.deadly.>", {
-      callback: (_e, m) => {
-        const { envelope, frame } = decodeColumns(m.data);
-        outputs.push({ subject: m.subject, id: envelope.id, x: frame.columns.x![0]! });
-      },
-    });
-    nc.subscribe("troupe.dlq.>", {
-      callback: (_e, m) =>
-        void letters.push({ subject: m.subject, letter: decodeDeadLetter(m.data) }),
-    });
-    const config = join(dir.path, "host.json");
-    const off = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }]));
-    writeFileSync(
-      config,
-      JSON.stringify({
-        host_id: "si",
-        nats: nats.url,
-        input: "jetstream",
-        data_dir: join(dir.path, "data"),
-        http_port: 0,
-        kinds: [DEADLY],
-        actors: { ...off, deadly: {} },
-        supervision: {
-          step_deadline_ms_by_kind: { deadly: DEADLINE_MS },
-          isolate_user_kinds: true,
-        },
-      }),
-    );
+const A = "troupe.out.deadly.a", B = "troupe.out.deadly.b";
+
+/** A nats-server, a host configuration of kind "deadly" (isolated by default) and what comes out. */
+async function session() {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-isolation-");
+  const nc = await connect({ servers: nats.url });
+  const outputs: Output[] = [];
+  const letters: Array<{ subject: string; letter: ReturnType<typeof decodeDeadLetter> }> = [];
+  nc.subscribe("troupe.out.deadly.>", {
+    callback: (_e, m) => {
+      const { envelope, frame } = decodeColumns(m.data);
+      outputs.push({ subject: m.subject, id: envelope.id, x: frame.columns.x![0]! });
+    },
+  });
+  nc.subscribe("troupe.dlq.>", {
+    callback: (_e, m) =>
+      void letters.push({ subject: m.subject, letter: decodeDeadLetter(m.data) }),
+  });
+  const config = join(dir.path, "host.json");
+  const off = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }]));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      host_id: "si",
+      nats: nats.url,
+      input: "jetstream",
+      data_dir: join(dir.path, "data"),
+      http_port: 0,
+      kinds: [DEADLY],
+      actors: { ...off, deadly: {} },
+      supervision: { step_deadline_ms_by_kind: { deadly: DEADLINE_MS } },
+    }),
+  );
+  return {
+    nc,
+    config,
+    outputs,
+    letters,
     // Each output once by its id: a restart may publish the last outputs again, with the same
     // ids (Nats-Msg-Id), which JetStream drops; a new id would be an input applied twice.
-    const xs = (subject: string) => [
+    xs: (subject: string) => [
       ...new Map(outputs.filter((o) => o.subject === subject).map((o) => [o.id, o.x])).values(),
-    ];
-    const A = "troupe.out.deadly.a", B = "troupe.out.deadly.b";
+    ],
+    async end(): Promise<void> {
+      await nc.close();
+      await nats.cleanup();
+      dir.remove();
+    },
+  };
+}
+
+if (haveNatsServer("troupe run: a team's step that never returns")) {
+  test("the host serves throughout, names the stuck step and dead-letters its input", async () => {
+    const { nc, config, outputs, letters, xs, end } = await session();
     try {
       let host = startTroupe(["run", "--config", config]);
       await host.waitFor("troupe run: host si running", 60_000);
@@ -178,9 +195,53 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
       host.signal("SIGINT");
       assert.is(await host.exitCode(30_000), 0, host.output());
     } finally {
-      await nc.close();
-      await nats.cleanup();
-      dir.remove();
+      await end();
+    }
+  });
+
+  test("a SIGKILL as a step spins, its channel's later inputs journaled: skipped on restart", async () => {
+    const { nc, config, outputs, letters, xs, end } = await session();
+    try {
+      let host = startTroupe(["run", "--config", config]);
+      await host.waitFor("troupe run: host si running", 60_000);
+      await send(nc, "a", 1);
+      await send(nc, "b", 2);
+      await until(() => outputs.length >= 2, `the outputs of two good frames:\n${host.output()}`);
+      // a's step spins on 777 on its worker; a's next input is journaled behind it, b's passes.
+      await send(nc, "a", 777);
+      await send(nc, "a", 3);
+      await send(nc, "b", 4);
+      await until(() => xs(B).includes(4), "channel b's output past the stuck step");
+      assert.equal(xs(A), [1], "a's later input waits for the stuck step");
+      host.signal("SIGKILL");
+      await host.exited;
+
+      // Its recovery applies 777 on the host's thread, under the watchdog: ended at the deadline.
+      host = startTroupe(["run", "--config", config]);
+      assert.is(await host.exitCode(DEADLINE_MS + 60_000), null, host.output());
+      assert.match(
+        host.output(),
+        /deadly\/a: a step ran past its deadline of 5000 ms \(its input at position 3, source position 3, \d+ ms so far\); ending the host/,
+      );
+
+      // The next start skips it, and applies a's later input after it.
+      host = startTroupe(["run", "--config", config]);
+      await host.waitFor("troupe run: host si running", 60_000);
+      await until(() => letters.length >= 1 && xs(A).includes(3), "the skip and a's next output");
+      assert.is(letters.length, 1, JSON.stringify(letters));
+      const { subject, letter } = letters[0]!;
+      assert.is(subject, "troupe.dlq.deadline");
+      assert.is(letter.actor, "deadly/a");
+      assert.match(letter.error, /at position 3 \(source position 3\): the host was ended after/);
+      await send(nc, "a", 5);
+      await until(() => xs(A).includes(5), "channel a's output after the restart");
+      assert.equal(xs(A), [1, 3, 5]);
+      assert.equal(xs(B), [2, 4]);
+      assert.not.ok(outputs.some((o) => o.x === 777), "the input that overran was applied");
+      host.signal("SIGINT");
+      assert.is(await host.exitCode(30_000), 0, host.output());
+    } finally {
+      await end();
     }
   });
 }

@@ -5,8 +5,9 @@
  * An instance that throws is handed to supervision (`failed`), its outputs unpublished. Each step
  * is watched for its kind's deadline when the host has a watchdog (step_watch.ts). An input of a
  * team's kind is tried on the trials thread first (step_trials.ts): applied here once its step
- * has returned there, skipped (deadline_skip.ts) when it ran past its deadline, and handed to
- * supervision, without running here, when it threw there; in the order of their inputs.
+ * has returned there, skipped (deadline_skip.ts) when it ran past its deadline or ended its
+ * thread, and handed to supervision, without running here, when it threw there; in the order of
+ * their inputs.
  */
 import type { Bus } from "../../../protocol/mod.ts";
 import {
@@ -25,7 +26,7 @@ import { publishOutputs } from "./publish_outputs.ts";
 import type { StepWatch } from "./step_watch.ts";
 import type { StepTrials, TrialOutcome } from "./step_trials.ts";
 import { TrialOrder } from "./trial_order.ts";
-import { type DeadlineSkipParts, skipOverranInput } from "./deadline_skip.ts";
+import { type DeadlineSkipParts, skipExitedInput, skipOverranInput } from "./deadline_skip.ts";
 
 /** What live applies work with. */
 export interface LiveApplyOptions {
@@ -112,6 +113,10 @@ export class LiveApply {
     if ("overrun" in outcome) {
       const at = { item, pos, overrun: outcome.overrun };
       return skipOverranInput(slot, at, this.#skips);
+    }
+    // Run again on this thread, by the instance's rebuild, it would end the host.
+    if ("exited" in outcome) {
+      return skipExitedInput(slot, { item, pos, why: outcome.exited }, this.#skips);
     }
     const message = `Actor ${slot.stream} failed to apply input ${pos}: ${outcome.error}`;
     this.#options.failed(slot, new ApplyError(message, pos), pos);

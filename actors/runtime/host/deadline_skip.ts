@@ -5,7 +5,8 @@
  * in the host's edge stream (so that a recovery reading the input before its skip record passes
  * over it) and a skip record in the instance's stream (so that replay does too), then the input
  * goes to `troupe.dlq.deadline` naming the kind, key, input and time spent, which counts it in
- * `troupe_step_deadline_overruns_total{kind}`, and the instance is snapshotted past it.
+ * `troupe_step_deadline_overruns_total{kind}`, and the instance is snapshotted past it. A step
+ * that ended its thread is skipped the same way, to `troupe.dlq.crash`.
  */
 import { type AttemptRecord, type BusMessage, encodeSkipRecord } from "../../../protocol/mod.ts";
 import { InputRejectedError, type Pending, type Slot } from "../instances/mod.ts";
@@ -31,35 +32,74 @@ export interface Overrun {
 }
 
 /** Skips the input `item`, journaled at `pos`, whose step overran; journals and reports it. */
-export async function skipOverranInput(
+export function skipOverranInput(
   slot: Slot,
   at: { item: Pending; pos: number; overrun: Overrun },
   parts: DeadlineSkipParts,
 ): Promise<void> {
-  const { item, pos, overrun } = at;
-  const record = item.record;
+  const { pos, overrun } = at;
+  const srcPos = at.item.record.srcPos;
   const err = new InputRejectedError(
     "deadline",
     `Step of kind "${slot.def.kind}" on key "${slot.key}" ran past its deadline of ` +
       `${overrun.deadlineMs} ms on its input at position ${pos} (source position ` +
-      `${record.srcPos}): its thread was ended after ${overrun.elapsedMs} ms; skipped`,
+      `${srcPos}): its thread was ended after ${overrun.elapsedMs} ms; skipped`,
   );
   parts.log(
     `${slot.stream}: a step ran past its deadline of ${overrun.deadlineMs} ms (its input at ` +
-      `position ${pos}, source position ${record.srcPos}, ${overrun.elapsedMs} ms); its thread ` +
+      `position ${pos}, source position ${srcPos}, ${overrun.elapsedMs} ms); its thread ` +
       `was ended, the input goes to ${dlqSubject("deadline")} and the instance on after it`,
   );
+  return skipInputLive(slot, { item: at.item, pos, err }, parts);
+}
+
+/**
+ * Skips the input `item`, journaled at `pos`, whose step ended its thread (`why`: its exit code):
+ * a step that ends the process (`process.exit`, an abort) would end the host if it ran there, as
+ * the instance's rebuild would have it. Reason `crash`, as for an input the host died on.
+ */
+export function skipExitedInput(
+  slot: Slot,
+  at: { item: Pending; pos: number; why: string },
+  parts: DeadlineSkipParts,
+): Promise<void> {
+  const { pos, why } = at;
+  const srcPos = at.item.record.srcPos;
+  const err = new InputRejectedError(
+    "crash",
+    `Step of kind "${slot.def.kind}" on key "${slot.key}" ended its thread (${why}) on its ` +
+      `input at position ${pos} (source position ${srcPos}); skipped`,
+  );
+  parts.log(
+    `${slot.stream}: a step ended its thread (${why}) on its input at position ${pos} (source ` +
+      `position ${srcPos}); the input goes to ${dlqSubject("crash")} and the instance on after it`,
+  );
+  return skipInputLive(slot, { item: at.item, pos, err }, parts);
+}
+
+/** Journals the skip of `item`, journaled at `pos`, moves the instance past it, dead-letters it. */
+async function skipInputLive(
+  slot: Slot,
+  at: { item: Pending; pos: number; err: InputRejectedError },
+  parts: DeadlineSkipParts,
+): Promise<void> {
+  const { item, pos, err } = at;
+  const record = item.record;
   await parts.attempt({ phase: "skipped", stream: slot.stream, pos, srcPos: record.srcPos });
   const appended = parts.append(slot.stream, encodeSkipRecord(pos, record));
   if (appended === undefined) return; // the host stops: the next start finds the attempt record
   const skipPos = await appended;
   slot.skips.add(pos);
+  // Inputs of its stream journaled while the step spun, between it and the skip record, wait
+  // for their trials and are applied after it: the instance passes the skip record only when
+  // there are none (a later position is past it anyway).
+  const through = skipPos === pos + 1 ? skipPos : pos;
   const inst = slot.inst;
   if (inst !== undefined && inst.pos < pos) {
     inst.skip(pos, record.srcPos);
-    inst.skip(skipPos, record.srcPos);
+    if (through === skipPos) inst.skip(skipPos, record.srcPos);
   }
-  slot.publishedPos = skipPos;
+  slot.publishedPos = Math.max(slot.publishedPos, through);
   parts.deadLetter(
     { subject: record.subject, data: record.payload, headers: undefined, reply: undefined },
     err,

@@ -43,13 +43,14 @@ export interface StuckStep {
 }
 
 /**
- * How a trial ended: the step returned, threw (`error`), ran past its deadline, or was not tried
- * as the host stops (its input journaled, for the next start).
+ * How a trial ended: the step returned, threw (`error`), ended its thread (`exited`: why), ran
+ * past its deadline, or was not tried as the host stops (its input journaled, for the next start).
  */
 export type TrialOutcome =
   | { ok: true }
   | { ok: false; stopping: true }
   | { ok: false; error: string }
+  | { ok: false; exited: string }
   | { ok: false; overrun: { elapsedMs: number; deadlineMs: number } };
 
 /** Options of `StepTrials.start`. */
@@ -176,7 +177,7 @@ export class StepTrials {
   #lane(started = startWorker(this.#entry, { workerData: this.#data })): TrialLane {
     return new TrialLane(started, {
       answer: (lane, a) => this.#answered(lane, a),
-      exit: (lane, code) => this.#lost(lane, `the step ended its thread (exit code ${code})`),
+      exit: (lane, code) => this.#lost(lane, `exit code ${code}`),
       log: this.#options.log,
     });
   }
@@ -279,11 +280,11 @@ export class StepTrials {
     this.#finish(t, { ok: false, overrun: { elapsedMs, deadlineMs } });
   }
 
-  /** A lane whose worker ended by itself: its running step failed, and it is replaced. */
-  #lost(lane: TrialLane, error: string): void {
+  /** A lane whose worker ended by itself: its running step ended it, and it is replaced. */
+  #lost(lane: TrialLane, exited: string): void {
     const t = lane.inFlight[0];
     this.#drop(lane);
-    if (t !== undefined) this.#finish(t, { ok: false, error });
+    if (t !== undefined) this.#finish(t, { ok: false, exited });
   }
 
   /** Ends a lane, whatever it is doing, and puts another in its place (the running step left). */

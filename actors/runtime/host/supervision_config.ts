@@ -25,9 +25,8 @@ export interface SupervisionConfig {
   /** The step deadline of a kind, over `step_deadline_ms`. */
   step_deadline_ms_by_kind: Record<string, number>;
   /**
-   * A team's kinds' steps are tried on a worker thread first: false (see docs/configuration.md:
-   * a host killed with trials under way recovers their inputs stream by stream, which publishes
-   * the outputs of several instances in another order than their inputs').
+   * A team's kinds' steps are tried on a worker thread first: true, so that a step that never
+   * returns ends that thread, not the host (docs/configuration.md).
    */
   isolate_user_kinds: boolean;
 }
@@ -41,7 +40,7 @@ export function defaultSupervisionConfig(): SupervisionConfig {
     crash_attempts_max: 2,
     step_deadline_ms: 30_000,
     step_deadline_ms_by_kind: {},
-    isolate_user_kinds: false,
+    isolate_user_kinds: true,
   };
 }
 

@@ -3,17 +3,26 @@
  * supervisor, a kind that exits the process or aborts) would kill every restart again, since
  * recovery applies the journal's tail once more. Every input is journaled before it is applied,
  * so the one a host died on is the last input of its instance's stream; recovery applies each
- * stream's last input after the rest of the journal, one at a time, with an attempt record
- * written before each (attempt_record.ts): a recovery that dies leaves, as its last record, the
- * input it died on. An input the host died on `crashAttemptsMax` times in a row (the live apply
- * counts as one, each recovery that died on it as one more) is skipped: a skip record in its
- * stream (so replay and every later recovery pass over it) and a dead letter with reason
- * `crash`.
+ * stream's last input alone, once the losses are judged, with an attempt record written before
+ * each (attempt_record.ts): a recovery that dies leaves, as its last record, the input it died
+ * on. An input the host died on `crashAttemptsMax` times in a row (the live apply counts as one,
+ * each recovery that died on it as one more) is skipped: a skip record in its stream (so replay
+ * and every later recovery pass over it) and a dead letter with reason `crash`. An input whose
+ * step ran past its deadline before this start (step_overrun.ts) is skipped the same way, with
+ * reason `deadline`, wherever its stream holds it (a team's kind's later inputs are journaled
+ * while a worker thread spins on it); recovery folds every input under the step watchdog.
+ *
+ * The records journaled after the first of those inputs wait with them and are folded in journal
+ * order among them (`applyTail`): a recovery publishes what it folds in the order the inputs came,
+ * across instances, as the live host did (a team's kinds tried on a worker thread leave inputs
+ * journaled but not yet applied, whose outputs this recovery publishes first). An attempt is
+ * closed (`settle`) before such a record is folded, so that a death folding it is not counted
+ * against the input attempted before it.
  *
  * Cost: nothing per input on the hot path (the journaled input is the live attempt). Per
  * recovery after an unclean stop, one attempt record per stream with inputs past its snapshot,
- * each written (not fsynced) before its input is applied; a clean stop snapshots every instance,
- * so the next start has none.
+ * and one closing it where other records follow, each written (not fsynced) before the next is
+ * applied; the records after the first last input are held in memory until the losses are judged.
  */
 import {
   type AttemptRecord,
@@ -41,6 +50,8 @@ export class CrashAttempts {
   /** The input the last recoveries died on, and how many in a row did. */
   readonly #diedOn: { stream: string; pos: number; deaths: number } | undefined;
   #begun = false;
+  /** An input attempted since the last record closing it. */
+  #open = false;
 
   constructor(journal: AttemptJournal) {
     this.#journal = journal;
@@ -63,6 +74,17 @@ export class CrashAttempts {
       await this.#journal.attempt({ phase: "begin", stream: "", pos: 0, srcPos: 0 });
     }
     await this.#journal.attempt({ phase: "input", stream, pos, srcPos });
+    this.#open = true;
+  }
+
+  /**
+   * Journals that the input attempted last applied, before a record that is not an attempt is
+   * folded: a death then is not that input's.
+   */
+  async settle(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    await this.#journal.attempt({ phase: "passed", stream: "", pos: 0, srcPos: 0 });
   }
 
   /** Journals that the input at `pos` of `stream` was given up on. */
@@ -74,7 +96,7 @@ export class CrashAttempts {
   async passed(): Promise<void> {
     if (!this.#begun) return;
     this.#begun = false;
-    await this.#journal.attempt({ phase: "passed", stream: "", pos: 0, srcPos: 0 });
+    await this.settle();
   }
 }
 
@@ -105,15 +127,20 @@ function lastDeaths(
   return { stream: last.stream, pos: last.pos, deaths };
 }
 
-/** A stream's last input, left for `applyLastInputs`. */
-export interface LastInput {
+/** A record left for `applyTail`: one applied alone, or one journaled after such. */
+export interface TailInput {
   slot: Slot;
   pos: number;
   record: InputRecord;
+  /**
+   * Whether it is applied alone, after an attempt record: its stream's last input (perhaps the
+   * one the host died on), or the input of a step that ran past its deadline before this start.
+   */
+  alone: boolean;
 }
 
-/** What applying the last inputs works with: the recovery's journal, fold and dead letters. */
-export interface LastInputsParts {
+/** What applying the tail works with: the recovery's journal, fold and dead letters. */
+export interface TailParts {
   journal: Journal;
   attempts: AttemptJournal;
   crashAttemptsMax: number;
@@ -125,8 +152,6 @@ export interface LastInputsParts {
   log(message: string): void;
   /** A step that ran past its deadline before this start (step_overrun.ts), if one did. */
   overrun: OverrunToSkip | undefined;
-  /** The step watchdog (step_watch.ts): these inputs' steps have their deadline too. */
-  watch: StepWatching | undefined;
 }
 
 /** What the step watchdog is told of a step. */
@@ -146,60 +171,78 @@ export interface OverrunToSkip {
 }
 
 /**
- * Applies each stream's last input, one at a time, an attempt record written before each, and
- * skips one the host died on `crashAttemptsMax` times in a row instead; true when one was skipped.
+ * Folds the tail in journal order: each input applied alone after an attempt record, or skipped
+ * instead when its step ran past its deadline before this start or the host died on it
+ * `crashAttemptsMax` times in a row; true when one was skipped.
  */
-export async function applyLastInputs(
-  lasts: readonly LastInput[],
-  parts: LastInputsParts,
+export async function applyTail(
+  tail: readonly TailInput[],
+  parts: TailParts,
 ): Promise<boolean> {
   const crashes = new CrashAttempts(parts.attempts);
-  let skipped = false;
-  for (const { slot, pos, record } of lasts) {
+  // A skip record goes after its stream's last record: folded once the tail's records are.
+  const skips: Array<{ slot: Slot; pos: number; record: InputRecord }> = [];
+  for (const { slot, pos, record, alone } of tail) {
     if (parts.broken(slot)) continue;
-    const overrun = parts.overrun;
-    if (overrun?.journaledAt(slot.stream, pos, record.srcPos)) {
-      await crashes.skipped(slot.stream, pos, record.srcPos);
-      await skipInput(slot, { pos, record, err: overrun.error() }, parts);
-      overrun.done();
-      skipped = true;
+    if (!alone) {
+      await crashes.settle();
+      parts.fold(slot, pos, record);
       continue;
     }
-    const deaths = crashes.deaths(slot.stream, pos);
-    if (deaths >= parts.crashAttemptsMax) {
-      const message = `${slot.stream}: the host died applying its input at position ${pos} ` +
-        `(source position ${record.srcPos}) ${deaths} times in a row; skipped`;
-      await crashes.skipped(slot.stream, pos, record.srcPos);
-      await skipInput(slot, { pos, record, err: new InputRejectedError("crash", message) }, parts);
-      skipped = true;
+    const err = skipError(slot, { pos, record }, crashes, parts);
+    if (err === undefined) {
+      await crashes.attempting(slot.stream, pos, record.srcPos);
+      parts.fold(slot, pos, record);
       continue;
     }
-    await crashes.attempting(slot.stream, pos, record.srcPos);
-    parts.watch?.begin(slot, pos, record.srcPos);
-    parts.fold(slot, pos, record);
-    parts.watch?.end();
+    await crashes.skipped(slot.stream, pos, record.srcPos);
+    skips.push(await skipInput(slot, { pos, record, err }, parts));
+    if (err.reason === "deadline") parts.overrun?.done();
   }
+  for (const { slot, pos, record } of skips) parts.fold(slot, pos, record);
   await crashes.passed();
-  return skipped;
+  return skips.length > 0;
 }
 
-/** Skips the input at `pos` (a skip record journaled and written) and dead-letters it. */
+/**
+ * Why the input at `at.pos` of `slot` is skipped rather than applied: its step ran past its
+ * deadline before this start, or the host died on it too often; undefined when it is applied.
+ */
+function skipError(
+  slot: Slot,
+  at: { pos: number; record: InputRecord },
+  crashes: CrashAttempts,
+  parts: TailParts,
+): InputRejectedError | undefined {
+  const { pos, record } = at;
+  if (parts.overrun?.journaledAt(slot.stream, pos, record.srcPos)) return parts.overrun.error();
+  const deaths = crashes.deaths(slot.stream, pos);
+  if (deaths < parts.crashAttemptsMax) return undefined;
+  const message = `${slot.stream}: the host died applying its input at position ${pos} ` +
+    `(source position ${record.srcPos}) ${deaths} times in a row; skipped`;
+  return new InputRejectedError("crash", message);
+}
+
+/**
+ * Skips the input at `pos` (a skip record journaled and written) and dead-letters it; returns the
+ * skip record, to fold after its stream's other records.
+ */
 async function skipInput(
   slot: Slot,
   at: { pos: number; record: InputRecord; err: InputRejectedError },
-  parts: LastInputsParts,
-): Promise<void> {
+  parts: TailParts,
+): Promise<{ slot: Slot; pos: number; record: InputRecord }> {
   const { pos, record, err } = at;
   const skip = encodeSkipRecord(pos, record);
   const skipPos = await parts.journal.append(slot.stream, skip);
   parts.journal.writeOut?.();
   slot.skips.add(pos);
   parts.fold(slot, pos, record);
-  parts.fold(slot, skipPos, decodeInputRecord(skip));
   parts.log(`${err.message}, moved to the dead letters`);
   parts.deadLetter(
     { subject: record.subject, data: record.payload, headers: undefined, reply: undefined },
     err,
     slot.stream,
   );
+  return { slot, pos: skipPos, record: decodeInputRecord(skip) };
 }

@@ -6,8 +6,8 @@ export { type HeldInput, HeldInputs } from "./held_inputs.ts";
 export {
   type AttemptJournal,
   CrashAttempts,
-  type LastInput,
   type OverrunToSkip,
+  type TailInput,
 } from "./crash_attempts.ts";
 export { Recovery, type RecoveryAccess } from "./recovery.ts";
 export { StreamHold } from "./recovery_hold.ts";

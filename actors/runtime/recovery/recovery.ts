@@ -11,9 +11,10 @@
  * first came (held_inputs.ts keeps the control messages and ticks, which the input cannot give,
  * for their place). A loss accepted as lost folds what follows the hole as journaled.
  *
- * At start, each stream's last input is applied after the rest of the journal, one at a time, an
+ * At start, each stream's last input is applied once the losses are judged, one at a time, an
  * attempt record journaled before each, and one the host died on too often is skipped instead
- * (crash_attempts.ts).
+ * (crash_attempts.ts); every record journaled after the first of them waits too, and is folded
+ * among them in journal order, so that the outputs go out in the order their inputs came.
  */
 import {
   type AnyActorDefinition,
@@ -52,12 +53,14 @@ import {
 } from "../journal/mod.ts";
 import { StreamHold } from "./recovery_hold.ts";
 import {
-  applyLastInputs,
+  applyTail,
   type AttemptJournal,
   type OverrunToSkip,
   type StepWatching,
+  type TailInput,
 } from "./crash_attempts.ts";
 import type { Snapshotter } from "./snapshotter.ts";
+import { takeJournaledSources } from "./_take_journaled_sources.ts";
 
 /**
  * What recovery may touch of the host it rebuilds: its journal, snapshots, slots and kinds, and
@@ -139,8 +142,8 @@ interface RecoveryPass {
   track: Map<Slot, Track>;
   /** Slots whose instance threw while folding: rebuilt the careful way. */
   broken: Set<Slot>;
-  /** Each stream's last input, applied after the rest, one at a time (crash_attempts.ts). */
-  lasts: Array<{ slot: Slot; pos: number; record: InputRecord }>;
+  /** The inputs applied alone (crash_attempts.ts), every record after the first with them. */
+  tail: TailInput[];
   /** Whether an input was skipped as one the host died on: its skip is snapshotted at once. */
   crashSkips: boolean;
 }
@@ -177,16 +180,18 @@ export class Recovery {
       pending: [],
       track: new Map(),
       broken: new Set(),
-      lasts: [],
+      tail: [],
       crashSkips: false,
     };
     await this.#loadSnapshots(pass);
     if (pass.pending.length === 0) return pass.resumeAfter;
     await this.#foldJournal(pass);
-    await this.#resolveLosses(pass);
+    const plan = await this.#judgeLosses(pass);
     // After the losses are judged (a refused start writes nothing) and after the check for
-    // records lost at the end (a skip appended here is not one).
-    await this.#applyLasts(pass);
+    // records lost at the end (a skip appended here is not one); before the losses are acted
+    // on, which go on a stream from its hole, after the tail's records before the hole.
+    await this.#applyTail(pass);
+    await this.#resolveLosses(pass, plan);
     pass.resumeAfter = Math.min(pass.resumeAfter, pass.rebuildAfter);
     for (const slot of pass.pending) {
       if (pass.broken.has(slot)) {
@@ -278,9 +283,14 @@ export class Recovery {
       if (t.rebuilding && (record.kind === "ctl" || record.kind === "tick")) {
         t.rebuilding.ids.add(envelopeIdOf(record));
       }
-      if (APPLIED_KINDS.has(record.kind) && rec.pos === h.journal.lastPosition(rec.stream)) {
-        // Perhaps the input the host died on: applied after every other (#applyLasts).
-        pass.lasts.push({ slot, pos: rec.pos, record: decodeInputRecordCopy(rec.data) });
+      // Perhaps the input the host died on (its stream's last), or one whose step ran past its
+      // deadline (its stream's later inputs journaled as a worker thread spun on it): applied
+      // alone once the losses are judged (#applyTail), the records after it waiting with it.
+      const alone = APPLIED_KINDS.has(record.kind) &&
+        (rec.pos === h.journal.lastPosition(rec.stream) ||
+          h.overrun?.journaledAt(rec.stream, rec.pos, record.srcPos) === true);
+      if (alone || pass.tail.length > 0) {
+        pass.tail.push({ slot, pos: rec.pos, record: decodeInputRecordCopy(rec.data), alone });
         continue;
       }
       this.#fold(pass, slot, rec.pos, record, false);
@@ -335,14 +345,11 @@ export class Recovery {
     return true;
   }
 
-  /**
-   * Applies each stream's last input, which the host may have died applying, one at a time, or
-   * skips one it died on too often (crash_attempts.ts).
-   */
-  async #applyLasts(pass: RecoveryPass): Promise<void> {
-    if (pass.lasts.length === 0) return;
+  /** Applies the inputs the host may have died on, alone, and the records among them. */
+  async #applyTail(pass: RecoveryPass): Promise<void> {
+    if (pass.tail.length === 0) return;
     const h = this.#access;
-    const skipped = await applyLastInputs(pass.lasts, {
+    const skipped = await applyTail(pass.tail, {
       ...h,
       crashAttemptsMax: h.supervision.crashAttemptsMax,
       broken: (slot) => pass.broken.has(slot),
@@ -360,6 +367,9 @@ export class Recovery {
       slot.inst = ActorInstance.create(slot.def, slot.key, h.config(slot.def.kind));
       slot.inst.skip(pos - 1, 0);
     }
+    // Under the step watchdog: a step that never returns ends the host, and the next start skips
+    // its input (#applyTail), wherever the journal holds it.
+    h.watch?.begin(slot, pos, record.srcPos);
     try {
       // Outputs past what the last clean stop published go again: after a crash, the journal
       // tail's may have been lost in a send buffer. Their ids let consumers drop duplicates.
@@ -379,19 +389,25 @@ export class Recovery {
       slot.publishedPos = Math.max(slot.publishedPos, pos);
     } catch {
       pass.broken.add(slot); // rebuilt afterwards, the careful way
+    } finally {
+      h.watch?.end();
     }
   }
 
-  /**
-   * Has the host judge the losses (a throw refuses the start). A stream whose first loss the
-   * input gives back has the records after its hole voided, and resumes from the input after the
-   * hole's source position, in order; a stream whose first loss is accepted folds what follows
-   * its hole as journaled (its later losses accepted with it).
-   */
-  async #resolveLosses(pass: RecoveryPass): Promise<void> {
-    const h = this.#access;
+  /** Has the host judge the losses: a throw refuses the start, before anything is written. */
+  #judgeLosses(pass: RecoveryPass): Promise<LossPlan> {
     const all = [...pass.track.values()].flatMap((t) => t.losses);
-    const plan = await h.judgeLosses(all.filter((loss) => !this.#upgradeLoss(loss)));
+    return this.#access.judgeLosses(all.filter((loss) => !this.#upgradeLoss(loss)));
+  }
+
+  /**
+   * Acts on the judged losses. A stream whose first loss the input gives back has the records
+   * after its hole voided, and resumes from the input after the hole's source position, in
+   * order; a stream whose first loss is accepted folds what follows its hole as journaled (its
+   * later losses accepted with it).
+   */
+  async #resolveLosses(pass: RecoveryPass, plan: LossPlan): Promise<void> {
+    const h = this.#access;
     const rebuilt = new Set(plan.rebuilt), judged = new Set([...plan.rebuilt, ...plan.accepted]);
     for (const [slot, t] of pass.track) {
       const hold = t.hold;
@@ -578,23 +594,4 @@ export class Recovery {
     slot.failures = [];
     slot.inputFailures.clear();
   }
-}
-
-/**
- * Marks the source positions `slot`'s journal holds (past its snapshot at `snapSrc`) as taken,
- * before they are folded: if the fold fails and the instance waits in backoff, a redelivery of
- * one of them is a duplicate, not an input to journal a second time. A slot whose fold failed at
- * start-up has taken nothing else yet. Voided positions are not taken: the input gives them again.
- */
-function takeJournaledSources(
-  slot: Slot,
-  snapSrc: number,
-  records: ReadonlyArray<{ pos: number; record: InputRecord }>,
-  voided: VoidedPositions,
-): void {
-  let src = snapSrc;
-  for (const { pos, record } of records) {
-    if (record.srcPos > src && !voided.has(pos)) src = record.srcPos;
-  }
-  if (src > slot.srcPosMax) slot.srcPosMax = src;
 }

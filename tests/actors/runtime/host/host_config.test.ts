@@ -126,10 +126,10 @@ test("supervision.crash_attempts_max is 2 unless set", () => {
   assert.is(c.supervision.crash_attempts_max, 3);
 });
 
-test("supervision.isolate_user_kinds is false unless set true", () => {
-  assert.is(parseHostConfig({}, ACTOR_KINDS).supervision.isolate_user_kinds, false);
-  const c = parseHostConfig({ supervision: { isolate_user_kinds: true } }, ACTOR_KINDS);
-  assert.is(c.supervision.isolate_user_kinds, true);
+test("supervision.isolate_user_kinds is true unless set false", () => {
+  assert.is(parseHostConfig({}, ACTOR_KINDS).supervision.isolate_user_kinds, true);
+  const c = parseHostConfig({ supervision: { isolate_user_kinds: false } }, ACTOR_KINDS);
+  assert.is(c.supervision.isolate_user_kinds, false);
 });
 
 test("a bad field of any section is refused naming the field and the value", () => {

@@ -1,7 +1,8 @@
 /**
  * A step that ran past its deadline, its input journaled before the watchdog ended the host: the
  * next start skips that input (a skip record), dead-letters it with reason `deadline`, removes the
- * overrun file, and a later recovery agrees (the input is never applied).
+ * overrun file, and a later recovery agrees (the input is never applied); where its stream's later
+ * inputs were journaled after it, it is skipped where it is and they are applied after it.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -113,6 +114,72 @@ test("recovery skips a journaled input whose step overran, dead-letters it, and 
     assert.equal(third.instance("stats", "a")!.kernelState, state);
     assert.is(letters.length, 1);
     await third.stop();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("an overran input its stream's later inputs follow is skipped where it is, they after it", async () => {
+  const dir = tempDir("troupe-overrun-");
+  try {
+    // a1 overran, a2 journaled after it (as a team's kind's inputs are while a worker spins).
+    const feed = [frame("a", 0), frame("a", 1), frame("z", 0), frame("a", 2)];
+    const journal = new MemoryJournal();
+    const bus = new InProcessBus();
+    const letters: string[] = [];
+    bus.subscribe("troupe.dlq.>", (m) => void letters.push(decodeDeadLetter(m.data).error));
+    const host = (feedOf: typeof feed, stepOverrun?: StepOverrunSkip) =>
+      new Host({
+        hostId: "h",
+        bus,
+        actors: [statsActor],
+        config: { stats: { every_samples: 10 } },
+        journal,
+        snapshots: new MemorySnapshotStore(),
+        input: listInput(feedOf),
+        log: () => {},
+        ...(stepOverrun ? { stepOverrun } : {}),
+      });
+    const first = host(feed);
+    await first.start();
+    await first.stop();
+    const path = join(dir.path, "step_overrun.json");
+    const overrun = { stream: "stats/a", kind: "stats", key: "a", pos: 3, src_pos: 2 };
+    writeFileSync(path, JSON.stringify({ ...overrun, elapsed_ms: 612, deadline_ms: 500 }));
+    // No snapshot (a store of its own): the journal's tail is recovered, as after a SIGKILL.
+    const second = host(
+      feed,
+      new StepOverrunSkip(readStepOverrun(path, () => {})!, path, () => {}),
+    );
+    await second.start();
+    await bus.flush();
+    assert.equal(letters, [
+      'Step of kind "stats" on key "a" ran past its deadline of 500 ms on its input at ' +
+      "position 3 (source position 2): the host was ended after 612 ms; skipped",
+    ]);
+    assert.not.ok(existsSync(path), "the overrun file is removed once the skip is journaled");
+    const records = [];
+    for await (const rec of journal.read("stats/a")) records.push(decodeInputRecord(rec.data));
+    assert.equal(records.map((r) => r.kind), ["init", "frame", "frame", "frame", "skip"]);
+    assert.is(skippedPosition(records[4]!), 3);
+    // a0 and a2 applied, in order, a1 not: the state of a host that never had a1.
+    const without = new Host({
+      hostId: "w",
+      bus: new InProcessBus(),
+      actors: [statsActor],
+      config: { stats: { every_samples: 10 } },
+      journal: new MemoryJournal(),
+      snapshots: new MemorySnapshotStore(),
+      input: listInput([feed[0]!, feed[2]!, feed[3]!]),
+      log: () => {},
+    });
+    await without.start();
+    assert.equal(
+      second.instance("stats", "a")!.kernelState,
+      without.instance("stats", "a")!.kernelState,
+    );
+    assert.is(second.instance("stats", "a")!.pos, 5, "past the skip record");
+    await Promise.all([second.stop(), without.stop()]);
   } finally {
     dir.remove();
   }

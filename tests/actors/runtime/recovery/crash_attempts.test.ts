@@ -76,4 +76,21 @@ test("attempting() begins once, and passed() closes only what was begun", async 
   assert.equal(j.written[2], input("k/b", 5));
 });
 
+test("settle() closes the input attempted last, once, and the recovery goes on without a begin", async () => {
+  const j = journal([]);
+  const c = new CrashAttempts(j);
+  await c.settle();
+  assert.equal(j.written, [], "nothing attempted, nothing to close");
+  await c.attempting("k/a", 3, 103);
+  await c.settle();
+  await c.settle();
+  await c.attempting("k/b", 5, 105);
+  await c.passed();
+  assert.equal(j.written.map((a) => a.phase), ["begin", "input", "passed", "input", "passed"]);
+  // A recovery that died folding a record after a settled attempt: not counted against it.
+  assert.is(new CrashAttempts(journal(j.written.slice(0, 3))).deaths("k/a", 3), 1);
+  // One that died on the input attempted after it: counted, in the same recovery.
+  assert.is(new CrashAttempts(journal(j.written.slice(0, 4))).deaths("k/b", 5), 2);
+});
+
 test.run();
