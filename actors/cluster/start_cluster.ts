@@ -39,8 +39,9 @@ export interface StartClusterOptions {
   /** Worker threads for the host (default 1: the host runs in this thread). */
   threads?: number;
   /**
-   * A team's kinds among `kinds` and their module, for a host in this thread: their steps are
-   * tried on a worker thread first (actors/runtime/host/step_trials.ts).
+   * A team's kinds among `kinds` and their module, for a host in this thread or leased hosts:
+   * their steps are tried on a worker thread first (actors/runtime/host/step_trials.ts). A
+   * threaded host's threads run them under the step watchdog instead.
    */
   teamKinds?: TeamKinds;
   /** A bus to share instead of connecting (the in-process bus; for a host in this thread). */
@@ -186,8 +187,12 @@ async function startLeased(
   const stopStages = once(() => Promise.all(stages.map((s) => s.close())));
   for (const config of configs) {
     try {
-      const ticks = options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs };
-      hosts.push(await launchLeasedHost(config, options.kinds ?? ACTOR_KINDS, ticks));
+      hosts.push(
+        await launchLeasedHost(config, options.kinds ?? ACTOR_KINDS, {
+          ...(options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs }),
+          ...(options.teamKinds ? { teamKinds: options.teamKinds } : {}),
+        }),
+      );
     } catch (err) {
       await stopStages().catch(() => {});
       await Promise.all(hosts.map((h) => h.close().catch(() => {})));

@@ -29,6 +29,9 @@ import {
   natsLiveness,
   openSnapshots,
   SNAPSHOTS_PER_SLICE_MAX,
+  startStepTrials,
+  type StuckStep,
+  type TeamKinds,
   TICK_EVERY_MS,
 } from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
@@ -108,11 +111,24 @@ const PLACED_STREAMS = [
   `KV_${CHANNEL_LABELS_BUCKET}`,
 ];
 
+/** Options of `launchLeasedHost`. */
+export interface LeasedHostOptions {
+  log?: (message: string) => void;
+  /** Milliseconds between looks for due clock ticks (default TICK_EVERY_MS; 0: none). */
+  tickEveryMs?: number;
+  /**
+   * The team's kinds among `kinds`, and the module they come from: each partition's host tries
+   * their steps on worker threads of its own first, as a host in one thread does, unless
+   * `supervision.isolate_user_kinds` is false (actors/runtime/host/step_trials.ts).
+   */
+  teamKinds?: TeamKinds;
+}
+
 /** Starts a leased host: joins the cluster and claims its share. */
 export async function launchLeasedHost(
   config: HostConfig & { partitions: { leases: LeaseSettings } },
   kinds: Readonly<Record<string, AnyActorDefinition>>,
-  options: { log?: (message: string) => void; tickEveryMs?: number } = {},
+  options: LeasedHostOptions = {},
 ): Promise<LeasedHost> {
   const log = options.log ?? ((m: string) => console.error(`[${config.host_id}] ${m}`));
   const why = leasesUnsupported(config);
@@ -143,6 +159,7 @@ export async function launchLeasedHost(
         return await startPartition(p, fence, {
           config,
           kinds,
+          teamKinds: options.teamKinds,
           bus,
           journal: await openPartitionJournal(nc, p, fence, log),
           snapshots: fence.snapshots(snapshots),
@@ -231,7 +248,10 @@ async function serveLeasedHttp(
   }, { bind: config.http_host, auth: config.http_auth });
 }
 
-/** Health: the partitions held, each lease's time left, the counts, and each partition's health. */
+/**
+ * Health: the partitions held, each lease's time left, the counts, and each partition's health
+ * (its steps running long on its trials threads among `stuck`, each naming its partition).
+ */
 function leasedHealth(
   leases: PartitionLeases,
   running: ReadonlyMap<number, Host>,
@@ -239,6 +259,7 @@ function leasedHealth(
 ): HostHealth & Record<string, unknown> {
   const reasons: string[] = nats ? [nats] : [];
   const instances: Record<string, number> = {};
+  const stuck: Array<StuckStep & { partition: number }> = [];
   const owned = leases.owned();
   for (const p of owned) {
     const h = running.get(p);
@@ -248,6 +269,7 @@ function leasedHealth(
     }
     const hh = h.health();
     for (const r of hh.reasons) reasons.push(`partition ${p}: ${r}`);
+    for (const s of hh.stuck ?? []) stuck.push({ partition: p, ...s });
     for (const [k, n] of Object.entries(hh.instances)) {
       instances[k] = (instances[k] ?? 0) + n;
     }
@@ -257,6 +279,7 @@ function leasedHealth(
     ready: reasons.length === 0,
     reasons,
     instances: instances as unknown as HostHealth["instances"],
+    stuck,
     partitions: owned,
     leases: leases.leases().map((l) => ({
       partition: l.partition,
@@ -272,6 +295,7 @@ function leasedHealth(
 interface PartitionParts {
   config: HostConfig;
   kinds: Readonly<Record<string, AnyActorDefinition>>;
+  teamKinds: TeamKinds | undefined;
   bus: Bus;
   journal: JetStreamJournal;
   snapshots: ReturnType<LeaseFence["snapshots"]>;
@@ -281,7 +305,12 @@ interface PartitionParts {
   running: Map<number, Host>;
 }
 
-/** Recovers partition `p` and starts it consuming, every write through `fence`. */
+/**
+ * Recovers partition `p` and starts it consuming, every write through `fence`. A team's kinds are
+ * tried on trials threads of the partition's own (none when it runs none), started before its
+ * host and ended after it, as launchHost does for a host in one thread: a trial still open as the
+ * partition stops ends untried, so that nothing it held is applied or published after its handoff.
+ */
 async function startPartition(
   p: number,
   fence: LeaseFence,
@@ -297,6 +326,13 @@ async function startPartition(
     host_id: id,
     partitions: { count: config.partitions.count, owned: [p] },
   };
+  let trials;
+  try {
+    trials = await startStepTrials(own, parts.teamKinds, log);
+  } catch (err) {
+    await journal.close().catch(() => {});
+    throw err;
+  }
   const bus = fence.bus(parts.bus);
   const fenced = fence.journal(journal);
   const base = hostOptions(own, kinds, {
@@ -313,22 +349,24 @@ async function startPartition(
     control: controlStreamSource(nc, id, { replicas: config.replicas, log }),
     tickEveryMs: parts.tickEveryMs,
     snapshotsPerSliceMax: SNAPSHOTS_PER_SLICE_MAX,
+    ...(trials ? { stepTrials: trials } : {}),
   });
   // A lost lease stops the partition's host at once: no more input, appends or outputs.
   fence.onLost((why) => host.fail(new Error(why)));
+  const done = async () => {
+    if (running.get(p) === host) running.delete(p);
+    await trials?.stop().catch(() => {});
+    await journal.close().catch(() => {});
+  };
   try {
     await host.start();
   } catch (err) {
     await host.stop().catch(() => {});
-    await journal.close().catch(() => {});
+    await done();
     throw err;
   }
   running.set(p, host);
   log(`consuming (epoch ${fence.epoch})`);
-  const done = async () => {
-    if (running.get(p) === host) running.delete(p);
-    await journal.close().catch(() => {});
-  };
   return {
     async stop() {
       await host.stop();
