@@ -149,6 +149,7 @@ if (haveNatsServer("troupe run --partitions auto: a team's step that never retur
       );
       const metrics = await (await fetch(`${url}/metrics`)).text();
       assert.match(metrics, /troupe_step_deadline_overruns_total\{[^}]*kind="deadly"[^}]*\} 1\n/);
+      assert.match(metrics, /troupe_dead_letters_total\{[^}]*reason="deadline"[^}]*\} 1\n/);
       const { body } = await healthz(url);
       assert.equal(body.stuck, []);
       assert.is(host.child.exitCode, null, "the host runs on");
