@@ -21,6 +21,7 @@ import type { Clock, Sleeper } from "../clock.ts";
 import { OutputComparator } from "./_replay_compare.ts";
 import type { RecordedMessage } from "./recording.ts";
 import type { RecordingReader } from "./recording_reader.ts";
+import { StageFindingOrder } from "./_stage_finding_order.ts";
 
 /** Inputs published between two flushes of the bus, at most: bounds what is in flight. */
 const FLUSH_EVERY_INPUTS = 256;
@@ -130,6 +131,8 @@ export class ReplayReading {
   readonly #reader: RecordingReader;
   readonly #options: ReplayReadingOptions;
   readonly #stage: IncidentStage | undefined;
+  /** When the recording holds each finding once: the stage takes them in its order. */
+  #order: StageFindingOrder | undefined;
   readonly #notReplayed = new Set<string>();
   /** Output subjects past the outputs caused by inputs the start state holds. */
   readonly #pastStart = new Set<string>();
@@ -161,8 +164,28 @@ export class ReplayReading {
   /** An output the actors published (a finding also goes through the incident stage). */
   readonly onOutput = (subject: string, data: Uint8Array): void => {
     this.#output(subject, data);
-    if (this.#stage && this.#findingActors.has(kindOf(subject))) this.#stage.take(data);
+    if (!this.#stage || !this.#findingActors.has(kindOf(subject))) return;
+    if (this.#order) this.#order.replayed(envelopeField(data, "id"), data);
+    else this.#stage.take(data);
   };
+
+  /** The recording is read through: the stage takes the replayed findings still held back. */
+  releaseHeld(): void {
+    this.#order?.release();
+  }
+
+  /** The ids of the findings the recording holds (each once, on `troupe.finding.*`). */
+  async #recordedFindingIds(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for await (const batch of this.#reader.batches()) {
+      for (const m of batch) {
+        if (areaOf(m.subject) !== "finding" || !findingOutputSubject(m.subject)) continue;
+        const id = envelopeField(m.data, "id");
+        if (id !== undefined) ids.add(id);
+      }
+    }
+    return ids;
+  }
 
   readonly #output = (subject: string, data: Uint8Array): void => {
     if (!this.#options.replayed.has(kindOf(subject))) return;
@@ -213,6 +236,10 @@ export class ReplayReading {
   /** Reads the recording through, handing its inputs to `sink`. */
   async read(sink: InputSink): Promise<void> {
     const { clock, toUs, verify } = this.#options;
+    const stage = this.#stage;
+    if (stage && this.#options.findingsOnce) {
+      this.#order = new StageFindingOrder(await this.#recordedFindingIds(), (d) => stage.take(d));
+    }
     this.t0 = clock.now();
     this.#nextProgress = this.t0 + this.#options.progressEveryS * 1e6;
     for await (const batch of this.#reader.batches()) {
@@ -240,6 +267,7 @@ export class ReplayReading {
         } else if (area === "out" || area === "finding") {
           const o = this.#asOutput(m, area);
           if (o === undefined) continue;
+          if (area === "finding") this.#order?.recorded(envelopeField(o.data, "id"));
           if (!this.#options.replayed.has(kindOf(o.subject)) || this.#beforeStart(o)) continue;
           this.recordedOutputs++;
           if (verify && this.#compares(o.subject)) this.#recorded(o);
@@ -259,6 +287,7 @@ export class ReplayReading {
       return;
     }
     const o = area === "out" || area === "finding" ? this.#asOutput(m, area) : undefined;
+    if (o && area === "finding") this.#order?.recorded(envelopeField(o.data, "id"));
     if (o && this.#options.replayed.has(kindOf(o.subject)) && !this.#beforeStart(o)) {
       const cause = envelopeField(o.data, "cause");
       if (cause !== undefined && this.#notReplayed.has(cause)) return;

@@ -245,6 +245,7 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
   try {
     await reading.read(actors.sink);
     await actors.sink.flush();
+    reading.releaseHeld();
     if (options.bus) {
       await settle(clock, options.settleS ?? 2, () => reading.outputs, () => reading.cmp.waiting);
     }

@@ -45,8 +45,8 @@ if (haveNatsServer("troupe record across a SIGKILL of a user's kind's host")) {
       await recorder.waitFor("Ctrl-C to stop", 60_000);
       host = startTroupe(["run", "--config", config]);
       await host.waitFor("troupe run: incidents:", 60_000);
-      // A first feed taken while the host runs; the host killed once it is idle (a finding in
-      // flight at the very instant of a kill is a known gap: docs/incidents.md); a second feed
+      // A first feed taken while the host runs; the host killed once it is idle (a kill with a
+      // finding in flight is run_incidents_kill.test.ts's case); a second feed
       // sent while it is down, which the restarted host catches up on: the findings it makes then
       // must reach the incident stage, which is up before the input.
       inject = startTroupe(feedArgs(nats.url, 7));

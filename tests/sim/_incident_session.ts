@@ -33,6 +33,11 @@ export interface IncidentSessionOptions {
    * only where it returns a promise, so that the other steps run as in a session without it.
    */
   beforeStep?: (step: number, bus: InProcessBus) => Promise<void> | undefined;
+  /**
+   * Runs after each step's frames are published and before the host has applied them (a message
+   * published here is recorded ahead of the step's findings, as from a host behind its feed).
+   */
+  afterFrames?: (step: number, bus: InProcessBus) => void;
   /** False: the header names no kinds' configuration (replay takes them from the outputs). */
   headerActors?: false;
 }
@@ -82,6 +87,7 @@ export async function recordIncidentSession(
     const before = options.beforeStep?.(step, bus);
     if (before) await before;
     publishFrames(bus, feed.next(), { domain: "market", src: "t" });
+    options.afterFrames?.(step, bus);
     await bus.flush();
   }
   await host.stop();

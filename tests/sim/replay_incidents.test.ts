@@ -7,11 +7,17 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { legacyIncidentConfig } from "../../actors/incidents/mod.ts";
-import { decodeIncident, encodeIncident, type Incident } from "../../protocol/mod.ts";
+import {
+  decodeIncident,
+  encodeIncident,
+  encodeProgressMark,
+  type Incident,
+  progressSubject,
+} from "../../protocol/mod.ts";
 import { RecordingReader, RecordingWriter, replay } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";
-import { recordIncidentSession } from "./_incident_session.ts";
+import { recordIncidentSession, SESSION_START_US } from "./_incident_session.ts";
 
 const test = suite("replay_incidents");
 const dir = tempDir("troupe-replay-incidents-");
@@ -90,6 +96,28 @@ test("a recording made before the grouping window rule (no member_joins) verifie
   const differs = await replay(today, { verify: true, threads: 1 });
   assert.is(differs.verify?.ok, false);
   assert.match(differs.verify?.first?.subject ?? "", /^troupe\.out\.incident\./);
+});
+
+test("a mark recorded ahead of findings of inputs before it (a host behind its feed) is taken before them in the replay, as live", async () => {
+  const path = join(dir.path, "behind.rec");
+  // Every 10th step, before the host has applied that step's frames, a source marks event time
+  // reached a minute past the step's last sample (idle: the watermark may move there at once, past
+  // every open incident's hold), so the stage closes them before those frames' findings come.
+  await recordIncidentSession(path, {
+    afterFrames: (step, bus) => {
+      if (step % 10 !== 9) return;
+      const reached = SESSION_START_US + (50 * step + 49) * 10_000 + 60_000_000;
+      bus.publish(
+        progressSubject("behind"),
+        encodeProgressMark({ id: `behind-${step}`, src: "behind", ts: reached }, {
+          partitions: [{ partition: 0, reached_us: reached, idle: true }],
+          live: false,
+        }),
+      );
+    },
+  });
+  const r = await replay(path, { verify: true, threads: 1 });
+  assert.ok(r.verify?.ok, JSON.stringify(r.verify?.first));
 });
 
 test("a header that names no kinds: the outputs' kinds are replayed, the stage's not taken for one", async () => {
