@@ -3,8 +3,8 @@
  * (on partition 0's host or under its lease, with its alerting) and the metrics receiver, started
  * from one configuration and stopped as one; the kinds it runs, troupe's own and a team's, and
  * the module its worker threads load them from; on one machine, the nats-server it starts (its
- * users per role, a left server stopped first) and the well-known ports its parts take when they
- * are free.
+ * users per role, a left server stopped first), the well-known ports its parts take when they
+ * are free, and the lock that keeps one cluster per data directory.
  */
 export { ClusterStartError, startCluster, type StartClusterOptions } from "./start_cluster.ts";
 export {
@@ -38,3 +38,4 @@ export { NATS_PID_FILE, removeNatsPid, stopLeftNats, writeNatsPid } from "./nats
 export { type NatsRoleUsers, writeNatsRoleUsers } from "./nats_role_users.ts";
 export { NATS_SERVER_ENV, natsServerBinary, whyNoNatsServer } from "./nats_server_binary.ts";
 export { onPreferredPort, portOr } from "./preferred_port.ts";
+export { lockDataDir } from "./data_dir_lock.ts";

@@ -31,8 +31,8 @@ import { startFeed } from "../up_feed.ts";
 import { UP_OPTIONS, upHostConfig, type UpOptions, upOptions } from "../up_options.ts";
 import { startUpCluster, upClusterLines, upHostsOf, upThreads } from "../up_cluster.ts";
 import { startRecorder } from "../up_recorder.ts";
-import { lockDataDir } from "../up_data_dir_lock.ts";
 import {
+  lockDataDir,
   NATS_SERVER_ENV,
   type NatsRoleUsers,
   natsServerBinary,
@@ -72,7 +72,7 @@ install nats-server (macOS). TROUPE_NATS_SERVER=PATH names the binary to start i
 on PATH; without one, everything runs on the in-process bus (said in one line).`,
   async run(args) {
     const o = await upOptions(args);
-    // One troupe up per data directory (up_data_dir_lock.ts), checked before anything starts.
+    // One troupe up per data directory (actors/cluster/data_dir_lock.ts), checked first.
     // From here a Ctrl-C is kept until the cluster is up, which then drains and stops: killed
     // mid-start, up would leave its nats-server (a process group of its own) running.
     catchSignals();
