@@ -17,8 +17,7 @@ import {
   DATA_DIR_DEFAULT,
   writeCollabFile,
 } from "../actors/cluster/data_dir/mod.ts";
-import type { HostKinds } from "../actors/cluster/mod.ts";
-import type { UpHosts } from "./up_cluster.ts";
+import type { HostKinds, UpHosts } from "../actors/cluster/mod.ts";
 import { onPreferredPort } from "../actors/cluster/mod.ts";
 
 /** The collaboration server's and dashboard's port when it is free (y-websocket's usual one). */

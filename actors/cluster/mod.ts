@@ -4,7 +4,7 @@
  * from one configuration and stopped as one; the kinds it runs, troupe's own and a team's, and
  * the module its worker threads load them from; on one machine, the nats-server it starts (its
  * users per role, a left server stopped first), the well-known ports its parts take when they
- * are free, and the lock that keeps one cluster per data directory.
+ * are free, the lock that keeps one cluster per data directory, and troupe up's preset of it.
  */
 export { ClusterStartError, startCluster, type StartClusterOptions } from "./start_cluster.ts";
 export {
@@ -39,3 +39,11 @@ export { type NatsRoleUsers, writeNatsRoleUsers } from "./nats_role_users.ts";
 export { NATS_SERVER_ENV, natsServerBinary, whyNoNatsServer } from "./nats_server_binary.ts";
 export { onPreferredPort, portOr } from "./preferred_port.ts";
 export { lockDataDir } from "./data_dir_lock.ts";
+export {
+  startUpCluster,
+  upClusterLines,
+  type UpClusterOptions,
+  type UpHosts,
+  upHostsOf,
+  upThreads,
+} from "./up_cluster.ts";

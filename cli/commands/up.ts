@@ -6,7 +6,7 @@
  * Ctrl-C stops the feed, drains and snapshots the host, and stops nats-server. `--journal
  * jetstream` keeps the host's journal in JetStream, and the collaboration server's documents with
  * it. The cluster (its hosts, on threads or by lease with `--hosts N`, and the incident stage) is
- * the runtime's startCluster, in up's preset (up_cluster.ts).
+ * the runtime's startCluster, in up's preset (actors/cluster/up_cluster.ts).
  */
 import process from "node:process";
 import {
@@ -29,7 +29,6 @@ import {
 import { announceCollab, COLLAB_PORT, startCollab } from "../up_collab.ts";
 import { startFeed } from "../up_feed.ts";
 import { UP_OPTIONS, upHostConfig, type UpOptions, upOptions } from "../up_options.ts";
-import { startUpCluster, upClusterLines, upHostsOf, upThreads } from "../up_cluster.ts";
 import { startRecorder } from "../up_recorder.ts";
 import {
   lockDataDir,
@@ -37,6 +36,10 @@ import {
   type NatsRoleUsers,
   natsServerBinary,
   type RunningCluster,
+  startUpCluster,
+  upClusterLines,
+  upHostsOf,
+  upThreads,
   whyNoNatsServer,
 } from "../../actors/cluster/mod.ts";
 import { type Command } from "../args.ts";
