@@ -18,7 +18,7 @@ import {
 } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
 import { describeRecording, type Recorder } from "../../sim/mod.ts";
-import type { LaunchedCollab } from "../../collab/mod.ts";
+import { COLLAB_PORT, type LaunchedCollab, startCollab } from "../../collab/mod.ts";
 import {
   type CollabFile,
   removeCollabFile,
@@ -26,7 +26,7 @@ import {
   removeNatsUrl,
   writeHttpUrl,
 } from "../../actors/cluster/data_dir/mod.ts";
-import { announceCollab, COLLAB_PORT, startCollab } from "../up_collab.ts";
+import { announceCollab } from "../announce_collab.ts";
 import { startFeed } from "../up_feed.ts";
 import { UP_OPTIONS, upHostConfig, type UpOptions, upOptions } from "../up_options.ts";
 import { startRecorder } from "../up_recorder.ts";
