@@ -6,7 +6,7 @@
 import type { HostConfig, NatsAuth } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 import { type CollabFile, writeCollabFile } from "../actors/cluster/data_dir/mod.ts";
-import { type HostKinds, onPreferredPort, type UpHosts } from "../actors/cluster/mod.ts";
+import type { HostKinds, UpHosts } from "../actors/cluster/mod.ts";
 import { launchCollab, type LaunchedCollab } from "./launch_collab.ts";
 import { mintToken } from "./session/mod.ts";
 
@@ -28,12 +28,15 @@ export interface UpCollabOptions {
 }
 
 /** The collaboration server beside the hosts, on the same bus (its bridge reaches them). */
-export function startCollab(
+export async function startCollab(
   o: UpCollabOptions,
   bus: Bus,
   launched: UpHosts,
   kind: HostConfig["journal"]["kind"],
 ): Promise<LaunchedCollab> {
+  // Loaded when troupe up starts one: the cluster's room holds the runtime, which a collab server
+  // started alone does not load (tests/collab/startup_imports.test.ts).
+  const { onPreferredPort } = await import("../actors/cluster/mod.ts");
   const launch = (port: number) =>
     launchCollab({
       dataDir: o.dataDir,
@@ -47,7 +50,9 @@ export function startCollab(
         ? undefined
         : `http://127.0.0.1:${launched.httpPort}`,
     });
-  return o.collabPort === undefined ? onPreferredPort(COLLAB_PORT, launch) : launch(o.collabPort);
+  return await (o.collabPort === undefined
+    ? onPreferredPort(COLLAB_PORT, launch)
+    : launch(o.collabPort));
 }
 
 /** Writes `<dataDir>/collab.json` (the gateway's URL and a viewer token) and returns it. */
