@@ -8,7 +8,7 @@ import { areaPattern, type Bus, findingOutputSubject } from "../protocol/mod.ts"
 import { describeError, type NatsAuth } from "../actors/runtime/mod.ts";
 import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../sim/feeds/mod.ts";
 import { DEMO_CRASH_RATE, describeDemo, describeMetricsSettings } from "../sim/mod.ts";
-import { LatestFindings } from "./latest_findings.ts";
+import { LatestFindings } from "../collab/mod.ts";
 import type { UpHosts } from "../actors/cluster/mod.ts";
 import { upReceiver } from "./metrics_receiver.ts";
 import type { UpReceiverSettings } from "./up_receiver.ts";
