@@ -2,9 +2,8 @@
  * The kinds a command is given on its command line (`--kinds`) or finds in a recording's header,
  * as the cluster's HostKinds: a module that cannot be loaded is a usage error naming it.
  */
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { BUILT_IN_KINDS, type HostKinds, hostKinds } from "../actors/cluster/kinds/mod.ts";
-import type { LoadedKinds } from "../actors/kind/mod.ts";
 import { ConfigError } from "../protocol/mod.ts";
 import type { RecordingKindModule } from "../sim/recording/mod.ts";
 import { UsageError } from "./args.ts";
@@ -25,22 +24,6 @@ export async function kindsOption(
     if (err instanceof ConfigError) throw new UsageError(`Option ${option}: ${err.message}`);
     throw err;
   }
-}
-
-/**
- * The user's modules of `kinds` as a recording's header names them: a package by its name, a
- * path by its absolute file, each with the versions of the kinds it defined.
- */
-export function recordingKindsOf(kinds: HostKinds): RecordingKindModule[] {
-  return kinds.modules.map((m) => ({
-    module: isPackage(m) ? m.spec : m.file,
-    kinds: Object.fromEntries(m.kinds.map((k) => [k.kind, k.version])),
-  }));
-}
-
-/** Whether a module was named as a package (not a path): it resolves where it is installed. */
-function isPackage(m: LoadedKinds): boolean {
-  return !m.spec.startsWith(".") && !isAbsolute(m.spec) && /[\\/]node_modules[\\/]/.test(m.file);
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   NatsServer,
 } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
-import { describeRecording, type Recorder } from "../../sim/mod.ts";
+import { describeRecording, type Recorder, startUpRecorder } from "../../sim/mod.ts";
 import { COLLAB_PORT, type LaunchedCollab, startCollab } from "../../collab/mod.ts";
 import {
   type CollabFile,
@@ -29,7 +29,6 @@ import {
 import { announceCollab } from "../announce_collab.ts";
 import { startFeed } from "../up_feed.ts";
 import { UP_OPTIONS, upHostConfig, type UpOptions, upOptions } from "../up_options.ts";
-import { startRecorder } from "../up_recorder.ts";
 import {
   lockDataDir,
   NATS_SERVER_ENV,
@@ -102,7 +101,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     const threads = upThreads(o, nats);
     const config = upHostConfig(o, nats, threads);
     config.nats_auth = auth?.roles.host ?? {};
-    const recorder = startRecorder(o, bus, nats, config);
+    const recorder = startUpRecorder(o, bus, nats, config);
     if (typeof recorder === "string") return await abandon(recorder);
     undo.push(() => recorder?.stop());
     const cluster = await startUpCluster(config, {
