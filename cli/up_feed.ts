@@ -9,9 +9,7 @@ import { describeError, type NatsAuth } from "../actors/runtime/mod.ts";
 import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../sim/feeds/mod.ts";
 import { DEMO_CRASH_RATE, describeDemo, describeMetricsSettings } from "../sim/mod.ts";
 import { LatestFindings } from "../collab/mod.ts";
-import type { UpHosts } from "../actors/cluster/mod.ts";
-import { upReceiver } from "./metrics_receiver.ts";
-import type { UpReceiverSettings } from "./up_receiver.ts";
+import { type UpHosts, upReceiver, type UpReceiverSettings } from "../actors/cluster/mod.ts";
 
 /** What the feed is made of. */
 export interface UpFeedOptions {

@@ -4,7 +4,8 @@
  * from one configuration and stopped as one; the kinds it runs, troupe's own and a team's, and
  * the module its worker threads load them from; on one machine, the nats-server it starts (its
  * users per role, a left server stopped first), the well-known ports its parts take when they
- * are free, the lock that keeps one cluster per data directory, and troupe up's preset of it.
+ * are free, the lock that keeps one cluster per data directory, troupe up's preset of it and
+ * its metrics receiver.
  */
 export { ClusterStartError, startCluster, type StartClusterOptions } from "./start_cluster.ts";
 export {
@@ -31,6 +32,14 @@ export {
 } from "./running_cluster.ts";
 export { type ReceiverPlace, type StartedReceiver, startReceiver } from "./start_receiver.ts";
 export { pasteBlock } from "./paste_block.ts";
+export { receiverLines } from "./receiver_lines.ts";
+export {
+  UP_RECEIVER_PORT,
+  UP_RECEIVER_TOKEN_FILE,
+  upReceiver,
+  type UpReceiverSettings,
+  upReceiverToken,
+} from "./up_receiver.ts";
 export { BUILT_IN_KINDS, type HostKinds, hostKinds, kindSpecsOf } from "./kinds/mod.ts";
 export { kindsModuleText, kindsModuleUrl, teamKindsOf, teamOf } from "./kinds/mod.ts";
 export { type LocalNats, type LocalNatsOptions, NATS_PORT, startLocalNats } from "./local_nats.ts";
