@@ -2,7 +2,7 @@
  * The kinds a command is given on its command line (`--kinds`) or finds in a recording's header,
  * as the cluster's HostKinds: a module that cannot be loaded is a usage error naming it.
  */
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { BUILT_IN_KINDS, type HostKinds, hostKinds } from "../actors/cluster/kinds/mod.ts";
 import { ConfigError } from "../protocol/mod.ts";
 import type { RecordingKindModule } from "../sim/recording/mod.ts";
@@ -44,9 +44,4 @@ export async function recordedKinds(
         "with --kinds",
     );
   }
-}
-
-/** The folder a configuration file's relative module paths are read from. */
-export function configDir(configPath: string): string {
-  return dirname(resolve(configPath));
 }

@@ -48,6 +48,7 @@ export { type NatsRoleUsers, writeNatsRoleUsers } from "./nats_role_users.ts";
 export { NATS_SERVER_ENV, natsServerBinary, whyNoNatsServer } from "./nats_server_binary.ts";
 export { onPreferredPort, portOr } from "./preferred_port.ts";
 export { lockDataDir } from "./data_dir_lock.ts";
+export { type HostSetup, loadHostConfig } from "./host_config_file.ts";
 export {
   startUpCluster,
   upClusterLines,

@@ -28,8 +28,7 @@ import {
   natsAuthOf,
   resolveNats,
 } from "../nats_auth_options.ts";
-import { incidentConfigOf } from "../../actors/cluster/mod.ts";
-import { loadHostConfig } from "../host_config_file.ts";
+import { incidentConfigOf, loadHostConfig } from "../../actors/cluster/mod.ts";
 
 /**
  * A recorder ending takes the outputs of the inputs it recorded last until none has come for
