@@ -13,10 +13,17 @@ import {
   loadKeyring,
   mintToken,
   parseTtl,
+  type SessionAcksTarget,
   SessionDocError,
 } from "../collab/mod.ts";
 import { type ParsedArgs, str, text, UsageError } from "./args.ts";
 import { COLLAB_FILE, readCollabFile } from "../actors/cluster/data_dir/mod.ts";
+
+/** Where `troupe incidents`' list reads the session's acks: the options given. */
+export function acksTarget(args: ParsedArgs): SessionAcksTarget {
+  const [url, session, token] = [str(args, "url"), str(args, "session"), str(args, "token")];
+  return { dataDir: text(args, "data-dir"), url, session, token };
+}
 
 /** The collab server, session, token and author from the options or `troupe up`'s files. */
 export async function editTarget(

@@ -2,9 +2,8 @@
  * The kinds a command is given on its command line (`--kinds`) or finds in a recording's header,
  * as the cluster's HostKinds: a module that cannot be loaded is a usage error naming it.
  */
-import { dirname, isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import { BUILT_IN_KINDS, type HostKinds, hostKinds } from "../actors/cluster/kinds/mod.ts";
-import type { LoadedKinds } from "../actors/kind/mod.ts";
 import { ConfigError } from "../protocol/mod.ts";
 import type { RecordingKindModule } from "../sim/recording/mod.ts";
 import { UsageError } from "./args.ts";
@@ -28,22 +27,6 @@ export async function kindsOption(
 }
 
 /**
- * The user's modules of `kinds` as a recording's header names them: a package by its name, a
- * path by its absolute file, each with the versions of the kinds it defined.
- */
-export function recordingKindsOf(kinds: HostKinds): RecordingKindModule[] {
-  return kinds.modules.map((m) => ({
-    module: isPackage(m) ? m.spec : m.file,
-    kinds: Object.fromEntries(m.kinds.map((k) => [k.kind, k.version])),
-  }));
-}
-
-/** Whether a module was named as a package (not a path): it resolves where it is installed. */
-function isPackage(m: LoadedKinds): boolean {
-  return !m.spec.startsWith(".") && !isAbsolute(m.spec) && /[\\/]node_modules[\\/]/.test(m.file);
-}
-
-/**
  * The kinds a recording was made with, loaded from the modules its header names (paths as
  * written, packages from the working directory); a module that cannot be loaded is a UsageError
  * naming it and saying how to name it instead.
@@ -61,9 +44,4 @@ export async function recordedKinds(
         "with --kinds",
     );
   }
-}
-
-/** The folder a configuration file's relative module paths are read from. */
-export function configDir(configPath: string): string {
-  return dirname(resolve(configPath));
 }

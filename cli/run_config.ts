@@ -12,10 +12,10 @@ import {
   parsePartitions,
 } from "../actors/runtime/mod.ts";
 import { ConfigError } from "../protocol/mod.ts";
+import { type HostSetup, loadHostConfig } from "../actors/cluster/mod.ts";
 import { flag, optNum, type ParsedArgs, str, UsageError } from "./args.ts";
 import { natsAuthOf } from "./nats_auth_options.ts";
 import { applyHttpSettings, openHttpWarning } from "./http_settings.ts";
-import { type HostSetup, loadHostConfig } from "./host_config_file.ts";
 
 /** The host's configuration from `--config`, or undefined when it is wrong (said on stderr). */
 export async function readRunConfig(args: ParsedArgs): Promise<HostSetup | undefined> {

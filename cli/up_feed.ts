@@ -6,12 +6,10 @@
 import process from "node:process";
 import { areaPattern, type Bus, findingOutputSubject } from "../protocol/mod.ts";
 import { describeError, type NatsAuth } from "../actors/runtime/mod.ts";
-import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../sim/feeds/mod.ts";
-import { DEMO_CRASH_RATE, describeDemo, describeMetricsSettings } from "../sim/mod.ts";
-import { LatestFindings } from "./latest_findings.ts";
-import type { UpHosts } from "./up_cluster.ts";
-import { upReceiver } from "./metrics_receiver.ts";
-import type { UpReceiverSettings } from "./up_receiver.ts";
+import { inject } from "../sim/feeds/mod.ts";
+import { createUpFeed, describeDemo, describeMetricsSettings } from "../sim/mod.ts";
+import { LatestFindings } from "../collab/mod.ts";
+import { type UpHosts, upReceiver, type UpReceiverSettings } from "../actors/cluster/mod.ts";
 
 /** What the feed is made of. */
 export interface UpFeedOptions {
@@ -52,7 +50,9 @@ export function startFeed(
     if (findingOutputSubject(m.subject) !== undefined) outputs++;
   });
   bus.subscribe(areaPattern("dlq"), () => dead++);
-  const { feed, batch } = createUpFeed(o);
+  // Live-looking event times: the feed starts now (remote-write returned above).
+  const startUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
+  const { feed, batch } = createUpFeed({ ...o, feedKind: o.feedKind, startUs });
   announceFeed(o, batch);
   const t0 = performance.now();
   const abort = new AbortController();
@@ -106,29 +106,6 @@ export function startFeed(
       return counts;
     },
   };
-}
-
-/**
- * The synthetic feed with live-looking event times: it starts now, one step per channel-share of
- * the rate, `batch` samples of a channel to a message.
- */
-function createUpFeed(o: UpFeedOptions): { feed: Feed; batch: number } {
-  const batch = Math.max(1, Math.round(o.rate / o.channels / 20));
-  const startUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
-  // The metrics feed keeps its minute between samples: a day of event time passes in
-  // 1440 * channels / rate seconds, so its daily cycle shows.
-  const feed: Feed = o.feedKind === "metrics"
-    ? createMetricsFeed({ series: o.channels, seed: o.seed, batch, startUs })
-    : createMarketFeed({
-      symbols: o.channels,
-      seed: o.seed,
-      batch,
-      volume: false,
-      startUs,
-      intervalUs: o.intervalUs,
-      crashRate: DEMO_CRASH_RATE,
-    });
-  return { feed, batch };
 }
 
 /** The two lines that say what the feed is and what is injected. */

@@ -3,12 +3,12 @@
  * checked (a bad one is a usage error naming it and its value).
  */
 import { kindsOption } from "./kinds_option.ts";
-import type { HostKinds } from "../actors/cluster/mod.ts";
+import type { HostKinds, UpReceiverSettings } from "../actors/cluster/mod.ts";
 import { parseAlertingConfig } from "../actors/alerting/mod.ts";
 import { type Command, duration, flag, num, optNum, str, text, UsageError } from "./args.ts";
-import { COLLAB_PORT } from "./up_collab.ts";
+import { COLLAB_PORT } from "../collab/mod.ts";
 import { DATA_DIR_DEFAULT } from "../actors/cluster/data_dir/mod.ts";
-import { UP_RECEIVER_OPTIONS, type UpReceiverSettings, upReceiverSettings } from "./up_receiver.ts";
+import { UP_RECEIVER_OPTIONS, upReceiverSettings } from "./up_receiver.ts";
 import { portOr } from "../actors/cluster/mod.ts";
 import { join } from "node:path";
 import {

@@ -1,25 +1,20 @@
 /**
- * `troupe up --feed remote-write`'s receiver settings: its port, the series it takes (`--match`),
+ * `troupe up --feed remote-write`'s receiver options: its port, the series it takes (`--match`),
  * its bearer token and the query API a new series' history is read from (`--history-url`).
  * Secure by default: without `--token` (or `TROUPE_REMOTE_WRITE_TOKEN`) a token is generated once
- * and kept in the data directory (mode 0600), so a Prometheus configured from the written block
- * keeps sending across restarts of `troupe up`.
+ * and kept in the data directory (actors/cluster/up_receiver.ts).
  */
-import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import process from "node:process";
 import { checkHistoryUrl, parseIngestSettings } from "../actors/ingest/mod.ts";
 import { checkToken, ConfigError } from "../protocol/mod.ts";
 import { given, type OptionSpec, optNum, type ParsedArgs, str, UsageError } from "./args.ts";
 import { envToken, REMOTE_WRITE_TOKEN_ENV } from "./http_settings.ts";
 import { RECEIVER_BLOCK_FILE } from "../actors/cluster/data_dir/mod.ts";
-
-/** The receiver's port when it is free. */
-export const UP_RECEIVER_PORT = 9201;
-
-/** The file in the data directory that keeps the generated token. */
-export const UP_RECEIVER_TOKEN_FILE = "remote-write.token";
+import {
+  UP_RECEIVER_PORT,
+  UP_RECEIVER_TOKEN_FILE,
+  type UpReceiverSettings,
+} from "../actors/cluster/mod.ts";
 
 /** The options of `troupe up` that set the receiver (with `--feed remote-write` only). */
 export const UP_RECEIVER_OPTIONS: Record<string, OptionSpec> = {
@@ -55,18 +50,6 @@ export const UP_RECEIVER_OPTIONS: Record<string, OptionSpec> = {
     defaultText: "none: each series warms up on its live samples",
   },
 };
-
-/** The receiver's settings as the options give them. */
-export interface UpReceiverSettings {
-  /** The port asked for; undefined: 9201, or a free one when it is taken. */
-  port: number | undefined;
-  /** The selectors, checked. */
-  match: string[];
-  /** The token given (option or environment); undefined: the data directory's, or a new one. */
-  token: string | undefined;
-  /** The history URL, checked; undefined: no history. */
-  historyUrl: string | undefined;
-}
 
 /** Reads the receiver's options; a bad one, or one without `--feed remote-write`, is refused. */
 export function upReceiverSettings(args: ParsedArgs, feedKind: string): UpReceiverSettings {
@@ -106,24 +89,4 @@ export function upReceiverSettings(args: ParsedArgs, feedKind: string): UpReceiv
     }
   }
   return { port: optNum(args, "remote-write-port"), match, token, historyUrl };
-}
-
-/**
- * The token the receiver asks: the one given, else the one kept in `<dataDir>/remote-write.token`,
- * else a new one (24 random bytes, base64url), kept there.
- */
-export function upReceiverToken(settings: UpReceiverSettings, dataDir: string): string {
-  if (settings.token !== undefined) return settings.token;
-  const path = join(dataDir, UP_RECEIVER_TOKEN_FILE);
-  try {
-    const kept = readFileSync(path, "utf8").trim();
-    if (kept !== "") return checkToken(kept, path);
-  } catch (err) {
-    if ((err as { code?: string }).code !== "ENOENT") throw err;
-  }
-  const token = randomBytes(24).toString("base64url");
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  return token;
 }

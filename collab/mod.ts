@@ -104,6 +104,7 @@ export {
   type LaunchCollabOptions,
   type LaunchedCollab,
 } from "./launch_collab.ts";
+export { COLLAB_PORT, startCollab, type UpCollabOptions, writeUpCollabFile } from "./up_collab.ts";
 export { replaySessions, SessionReplay, type SessionReplayResult } from "./session_replay.ts";
 export { attachBridge, attachIncidentBridge, type BridgeOptions } from "./bridge/mod.ts";
 export {
@@ -138,6 +139,9 @@ export {
   endSilence,
   IncidentEditError,
   type IncidentEditTarget,
+  readSessionAcks,
+  type SessionAcks,
+  type SessionAcksTarget,
   type SessionTarget,
   SessionUnreachableError,
   withSession,

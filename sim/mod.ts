@@ -34,3 +34,4 @@ export {
   describeMetricsSettings,
   metricsActorConfigs,
 } from "./demo.ts";
+export { createUpFeed, type UpFeedSettings } from "./up_feed.ts";

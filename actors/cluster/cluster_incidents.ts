@@ -4,9 +4,9 @@
  * ownership one host does; a host of one partition, the default, always does). It needs no lease:
  * its one holder is fixed by the configuration, and a lease would make a host that restarts after
  * a kill wait out its own lease's TTL. On NATS the stage's journal is the findings stream
- * (`TROUPE_FINDINGS`), as a leased cluster's stage's is (leased_incident_stage.ts): it restores
- * its snapshot from `<data_dir>/incidents-stage` and reads the stream on from there, so the
- * findings published while its host was down, or in flight when it was killed, are taken, each
+ * (`TROUPE_FINDINGS`), as a leased cluster's stage's is (durable_incident_stage.ts runs both): it
+ * restores its snapshot from `<data_dir>/incidents-stage` and reads the stream on from there, so
+ * the findings published while its host was down, or in flight when it was killed, are taken, each
  * once. On the in-process bus, which only this process sees (or on a NATS server without
  * JetStream), the same stage reads a journal of its own, `<data_dir>/incidents`, of what was
  * published on `troupe.finding.>` (journaled_incident_stage.ts). Either
@@ -20,8 +20,8 @@ import {
   type JournaledIncidentStage,
   parseIncidentConfig,
   registerIncidentMetrics,
+  runDurableIncidentStage,
   runJournaledIncidentStage,
-  runLeasedIncidentStage,
 } from "../incidents/mod.ts";
 import {
   describeError,
@@ -210,7 +210,7 @@ async function startStreamStage(
     onCorrupt: (info) => say(`snapshot ${info.where}: ${info.reason}; refolding the stream`),
   });
   try {
-    const run = await runLeasedIncidentStage(bus, {
+    const run = await runDurableIncidentStage(bus, {
       config: incidentConfigOf(config),
       source,
       snapshots,

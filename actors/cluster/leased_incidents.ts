@@ -5,14 +5,14 @@
  * findings stream `TROUPE_FINDINGS` (the stage's journal, every finding the hosts publish on
  * `troupe.finding.<kind>.<channel>`) and looks for the lease each heartbeat; when its holder dies
  * the lease expires and another host claims it, restores the stage's snapshot from the cluster's
- * KV store and reads the stream on from there (leased_incident_stage.ts). SIGTERM stops the stage,
+ * KV store and reads the stream on from there (durable_incident_stage.ts). SIGTERM stops the stage,
  * saves its snapshot and releases the lease, so another host takes it over at its next heartbeat.
  * The host's /metrics says whether it runs the stage and counts its claims and takeovers.
  */
 import {
   INCIDENT_JOURNAL_STREAM,
   registerIncidentMetrics,
-  runLeasedIncidentStage,
+  runDurableIncidentStage,
 } from "../incidents/mod.ts";
 import {
   describeError,
@@ -63,7 +63,7 @@ export async function startLeasedIncidents(
     heartbeatMs: config.partitions.leases.heartbeat_ms,
     log,
     start: async (fence) => {
-      const run = await runLeasedIncidentStage(fence.bus(launched.bus), {
+      const run = await runDurableIncidentStage(fence.bus(launched.bus), {
         config: incidents,
         source,
         snapshots: fence.snapshots(snapshots),

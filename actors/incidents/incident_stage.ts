@@ -502,7 +502,7 @@ function controlAnswerer(
 export function runIncidentStage(
   bus: Bus,
   options: Omit<IncidentStageOptions, "publish"> & {
-    /** A stage already built (one rebuilt from its journal, leased_incident_stage.ts). */
+    /** A stage already built (one rebuilt from its journal, durable_incident_stage.ts). */
     stage?: IncidentStage;
     /**
      * Called with a session's silence table (or a receiver's stale channels), checked, before

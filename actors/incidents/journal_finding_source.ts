@@ -4,7 +4,7 @@
  * journal of the stage's own (stream `incidents`). Every message on `troupe.finding.>` (findings,
  * the hosts' progress marks, the sessions' silence tables) is appended as it arrives, written at
  * once (a kill -9 of the process after it loses it not), and handed on with its journal position
- * as its sequence, so the one stage (leased_incident_stage.ts) reads a journal as it reads the
+ * as its sequence, so the one stage (durable_incident_stage.ts) reads a journal as it reads the
  * stream: refolded from its snapshot up to the journal's end, then live. The subscription is in
  * place from the source's creation, before its host publishes anything; what arrives while the
  * stage refolds waits, in order, behind the refold.

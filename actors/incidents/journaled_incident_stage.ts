@@ -1,6 +1,6 @@
 /**
  * The incident stage where there is no findings stream (the in-process bus, or a NATS server
- * without JetStream): the one stage (leased_incident_stage.ts) reading a journal of its own
+ * without JetStream): the one stage (durable_incident_stage.ts) reading a journal of its own
  * (journal_finding_source.ts) as it reads the stream on NATS. The journal holds what was published
  * on `troupe.finding.>`, byte for byte and in order; a stage that starts over it restores its
  * newest snapshot and refolds the records after it before it takes anything new, publishing
@@ -12,7 +12,7 @@ import type { Bus } from "../../protocol/mod.ts";
 import { type Journal, MemorySnapshotStore, type SnapshotStore } from "../runtime/mod.ts";
 import type { IncidentStageOptions } from "./incident_stage.ts";
 import { journalFindingSource } from "./journal_finding_source.ts";
-import { type JournaledIncidentStage, runLeasedIncidentStage } from "./leased_incident_stage.ts";
+import { type JournaledIncidentStage, runDurableIncidentStage } from "./durable_incident_stage.ts";
 import { PublishedMark } from "./published_mark.ts";
 import { INCIDENT_JOURNAL_STREAM } from "./stage_snapshots.ts";
 
@@ -46,7 +46,7 @@ export async function runJournaledIncidentStage(
   }
   let run;
   try {
-    run = await runLeasedIncidentStage(bus, {
+    run = await runDurableIncidentStage(bus, {
       ...stageOptions,
       source,
       snapshots: store,

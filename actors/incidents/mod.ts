@@ -5,7 +5,7 @@
  * other kinds on its channels at the same moment, and carries a peak severity on one 1-5 scale
  * (protocol/severity.ts). The kernel (incident_kernel.ts) is a pure fold; the stage
  * (incident_stage.ts) feeds it from the bus and publishes its updates on
- * `troupe.out.incident.<kind>`; the one stage that runs in a cluster (leased_incident_stage.ts)
+ * `troupe.out.incident.<kind>`; the one stage that runs in a cluster (durable_incident_stage.ts)
  * reads its journal (the findings stream on NATS, else a journal of its own,
  * journal_finding_source.ts) and is rebuilt exactly after a restart, from a snapshot
  * (incident_snapshot.ts, stage_snapshots.ts) and the journal's tail.
@@ -40,11 +40,11 @@ export {
   journalFindingSource,
 } from "./journal_finding_source.ts";
 export {
+  type DurableIncidentStage,
+  type DurableIncidentStageOptions,
   type JournaledIncidentStage,
-  type LeasedIncidentStage,
-  type LeasedIncidentStageOptions,
-  runLeasedIncidentStage,
-} from "./leased_incident_stage.ts";
+  runDurableIncidentStage,
+} from "./durable_incident_stage.ts";
 export { INCIDENT_PUBLISHED_STREAM, PublishedMark } from "./published_mark.ts";
 export {
   decodeIncidentSnapshot,

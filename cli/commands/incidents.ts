@@ -26,6 +26,7 @@ import {
   incidentJson,
   LINE_STATES,
   lineState,
+  readSessionAcks,
   SessionDocError,
   SessionUnreachableError,
 } from "../../collab/mod.ts";
@@ -40,8 +41,7 @@ import {
   str,
   UsageError,
 } from "../args.ts";
-import { checkSilenceArgs, editTarget } from "../incident_edit_args.ts";
-import { readSessionAcks } from "../incident_acks.ts";
+import { acksTarget, checkSilenceArgs, editTarget } from "../incident_edit_args.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
 
@@ -161,7 +161,7 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
       return EXIT_FAILURE;
     }
     // The acks live in the session document: read beside the stage's answer, not after it.
-    const reading = readSessionAcks(args, timeout);
+    const reading = readSessionAcks(acksTarget(args), timeout);
     let incidents: Incident[];
     let delivery: AlertTargetDelivery[] | undefined;
     try {

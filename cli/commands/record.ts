@@ -8,7 +8,7 @@
  */
 import { mergeNatsAuth, type NatsAuth, NatsBus } from "../../actors/runtime/mod.ts";
 import { ALL_SUBJECTS, areaPattern, ConfigError, RECORDED_SUBJECTS } from "../../protocol/mod.ts";
-import { describeRecording, Recorder } from "../../sim/mod.ts";
+import { describeRecording, Recorder, recordingKindsOf } from "../../sim/mod.ts";
 import type { RecordingKindModule } from "../../sim/recording/mod.ts";
 import {
   type Command,
@@ -28,9 +28,7 @@ import {
   natsAuthOf,
   resolveNats,
 } from "../nats_auth_options.ts";
-import { incidentConfigOf } from "../../actors/cluster/mod.ts";
-import { recordingKindsOf } from "../kinds_option.ts";
-import { loadHostConfig } from "../host_config_file.ts";
+import { incidentConfigOf, loadHostConfig } from "../../actors/cluster/mod.ts";
 
 /**
  * A recorder ending takes the outputs of the inputs it recorded last until none has come for

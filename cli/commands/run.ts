@@ -16,6 +16,7 @@ import {
   ClusterStartError,
   type HostKinds,
   kindsModuleUrl,
+  receiverLines,
   type RunningCluster,
   startCluster,
   teamOf,
@@ -26,7 +27,6 @@ import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE } from "../nats_auth_options.ts";
 import { waitForSignal } from "../signals.ts";
 import { HTTP_TOKEN_ENV, httpBaseUrl, REMOTE_WRITE_TOKEN_ENV } from "../http_settings.ts";
 import { RECEIVER_BLOCK_FILE } from "../../actors/cluster/data_dir/mod.ts";
-import { receiverLines } from "../metrics_receiver.ts";
 import { applyRunOptions, keepAllPartitions, readRunConfig } from "../run_config.ts";
 
 export const command: Command = {

@@ -6,7 +6,7 @@
  * Ctrl-C stops the feed, drains and snapshots the host, and stops nats-server. `--journal
  * jetstream` keeps the host's journal in JetStream, and the collaboration server's documents with
  * it. The cluster (its hosts, on threads or by lease with `--hosts N`, and the incident stage) is
- * the runtime's startCluster, in up's preset (up_cluster.ts).
+ * the runtime's startCluster, in up's preset (actors/cluster/up_cluster.ts).
  */
 import process from "node:process";
 import {
@@ -17,8 +17,8 @@ import {
   NatsServer,
 } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
-import { describeRecording, type Recorder } from "../../sim/mod.ts";
-import type { LaunchedCollab } from "../../collab/mod.ts";
+import { describeRecording, type Recorder, startUpRecorder } from "../../sim/mod.ts";
+import { COLLAB_PORT, type LaunchedCollab, startCollab } from "../../collab/mod.ts";
 import {
   type CollabFile,
   removeCollabFile,
@@ -26,17 +26,19 @@ import {
   removeNatsUrl,
   writeHttpUrl,
 } from "../../actors/cluster/data_dir/mod.ts";
-import { announceCollab, COLLAB_PORT, startCollab } from "../up_collab.ts";
+import { announceCollab } from "../announce_collab.ts";
 import { startFeed } from "../up_feed.ts";
 import { UP_OPTIONS, upHostConfig, type UpOptions, upOptions } from "../up_options.ts";
-import { startUpCluster, upClusterLines, upHostsOf, upThreads } from "../up_cluster.ts";
-import { startRecorder } from "../up_recorder.ts";
-import { lockDataDir } from "../up_data_dir_lock.ts";
 import {
+  lockDataDir,
   NATS_SERVER_ENV,
   type NatsRoleUsers,
   natsServerBinary,
   type RunningCluster,
+  startUpCluster,
+  upClusterLines,
+  upHostsOf,
+  upThreads,
   whyNoNatsServer,
 } from "../../actors/cluster/mod.ts";
 import { type Command } from "../args.ts";
@@ -72,7 +74,7 @@ install nats-server (macOS). TROUPE_NATS_SERVER=PATH names the binary to start i
 on PATH; without one, everything runs on the in-process bus (said in one line).`,
   async run(args) {
     const o = await upOptions(args);
-    // One troupe up per data directory (up_data_dir_lock.ts), checked before anything starts.
+    // One troupe up per data directory (actors/cluster/data_dir_lock.ts), checked first.
     // From here a Ctrl-C is kept until the cluster is up, which then drains and stops: killed
     // mid-start, up would leave its nats-server (a process group of its own) running.
     catchSignals();
@@ -99,7 +101,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     const threads = upThreads(o, nats);
     const config = upHostConfig(o, nats, threads);
     config.nats_auth = auth?.roles.host ?? {};
-    const recorder = startRecorder(o, bus, nats, config);
+    const recorder = startUpRecorder(o, bus, nats, config);
     if (typeof recorder === "string") return await abandon(recorder);
     undo.push(() => recorder?.stop());
     const cluster = await startUpCluster(config, {

@@ -1,7 +1,8 @@
 /**
  * A y-websocket client of a session for a program rather than a page: it syncs the session's
- * document through the collab server as an editor or viewer, writes incidents' acks and silences,
- * and waits for the answer the bridge writes back from the incident stage (`troupe incidents`).
+ * document through the collab server as an editor or viewer, reads incidents' acks, writes acks
+ * and silences, and waits for the answer the bridge writes back from the incident stage
+ * (`troupe incidents`).
  */
 export { type SessionTarget, SessionUnreachableError, withSession } from "./with_session.ts";
 export {
@@ -11,3 +12,4 @@ export {
   IncidentEditError,
   type IncidentEditTarget,
 } from "./incident_edits.ts";
+export { readSessionAcks, type SessionAcks, type SessionAcksTarget } from "./session_acks.ts";

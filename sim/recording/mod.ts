@@ -1,7 +1,8 @@
 /**
  * Recording and replay: the recording file format (its writer and reader), the recorder that
- * writes what a bus carries to one, and replay, which feeds a recording through fresh actors
- * (in process, or on worker threads) and can verify what they publish against what was recorded.
+ * writes what a bus carries to one (and troupe up's, its header naming up's settings), and
+ * replay, which feeds a recording through fresh actors (in process, or on worker threads) and can
+ * verify what they publish against what was recorded.
  */
 export {
   encodeRecordingHeader,
@@ -43,6 +44,8 @@ export {
   type RecorderSummary,
   type StateCaptureOptions,
 } from "./recorder.ts";
+export { recordingKindsOf } from "./recording_kinds.ts";
+export { startUpRecorder, type UpRecorderOptions } from "./up_recorder.ts";
 export {
   defaultReplayThreads,
   jsonable,

@@ -139,7 +139,7 @@ if (haveNatsServer("commands take NATS from --config")) {
   test('troupe run with NATS reads JetStream unless the file says "input": "core", and warns then', async () => {
     const durable = join(dir.path, "durable.json");
     writeFileSync(durable, JSON.stringify({ nats: a!.url, data_dir: join(dir.path, "d1") }));
-    const { config: c1 } = await import("../../cli/host_config_file.ts").then((m) =>
+    const { config: c1 } = await import("../../actors/cluster/mod.ts").then((m) =>
       m.loadHostConfig(durable)
     );
     assert.is(c1.input, "jetstream");

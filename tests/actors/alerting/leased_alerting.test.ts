@@ -9,7 +9,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { parseAlertingConfig, runAlerting } from "../../../actors/alerting/mod.ts";
-import { defaultIncidentConfig, runLeasedIncidentStage } from "../../../actors/incidents/mod.ts";
+import { defaultIncidentConfig, runDurableIncidentStage } from "../../../actors/incidents/mod.ts";
 import { KvSnapshotStore, NatsBus, openFindingsStream } from "../../../actors/runtime/mod.ts";
 import { findingSubject } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
@@ -51,7 +51,7 @@ const S = 1_000_000;
       const holder = async (bus: NatsBus) => {
         const source = await openFindingsStream(bus.nc);
         const snapshots = await KvSnapshotStore.open(bus.nc);
-        const run = await runLeasedIncidentStage(bus, { config, source, snapshots });
+        const run = await runDurableIncidentStage(bus, { config, source, snapshots });
         const sender = await runAlerting(bus, {
           config: alerting,
           stage: run.stage,

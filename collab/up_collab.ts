@@ -1,25 +1,14 @@
 /**
  * `troupe up`'s collaboration server: started beside the hosts on the same bus (its bridge reaches
- * them), announced (the owner's token, the dashboard's URL, `troupe watch`'s way in), and
- * `<data-dir>/collab.json` written for watch.
+ * them), its documents kept where the hosts' journal is, and `<data-dir>/collab.json` written for
+ * `troupe watch` (the stream gateway's URL, a viewer token, the team's kind modules).
  */
-import { join } from "node:path";
 import type { HostConfig, NatsAuth } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
-import {
-  COLLAB_JOURNAL_STREAM,
-  launchCollab,
-  type LaunchedCollab,
-  mintToken,
-} from "../collab/mod.ts";
-import {
-  type CollabFile,
-  DATA_DIR_DEFAULT,
-  writeCollabFile,
-} from "../actors/cluster/data_dir/mod.ts";
-import type { HostKinds } from "../actors/cluster/mod.ts";
-import type { UpHosts } from "./up_cluster.ts";
-import { onPreferredPort } from "../actors/cluster/mod.ts";
+import { type CollabFile, writeCollabFile } from "../actors/cluster/data_dir/mod.ts";
+import type { HostKinds, UpHosts } from "../actors/cluster/mod.ts";
+import { launchCollab, type LaunchedCollab } from "./launch_collab.ts";
+import { mintToken } from "./session/mod.ts";
 
 /** The collaboration server's and dashboard's port when it is free (y-websocket's usual one). */
 export const COLLAB_PORT = 1234;
@@ -39,12 +28,15 @@ export interface UpCollabOptions {
 }
 
 /** The collaboration server beside the hosts, on the same bus (its bridge reaches them). */
-export function startCollab(
+export async function startCollab(
   o: UpCollabOptions,
   bus: Bus,
   launched: UpHosts,
   kind: HostConfig["journal"]["kind"],
 ): Promise<LaunchedCollab> {
+  // Loaded when troupe up starts one: the cluster's room holds the runtime, which a collab server
+  // started alone does not load (tests/collab/startup_imports.test.ts).
+  const { onPreferredPort } = await import("../actors/cluster/mod.ts");
   const launch = (port: number) =>
     launchCollab({
       dataDir: o.dataDir,
@@ -58,51 +50,13 @@ export function startCollab(
         ? undefined
         : `http://127.0.0.1:${launched.httpPort}`,
     });
-  return o.collabPort === undefined ? onPreferredPort(COLLAB_PORT, launch) : launch(o.collabPort);
-}
-
-/** Prints the collab server's, the dashboard's and watch's ways in; writes collab.json. */
-export async function announceCollab(
-  o: UpCollabOptions,
-  collab: LaunchedCollab,
-): Promise<CollabFile> {
-  // The owner's token: whoever ran troupe up owns the session; links for the team
-  // (viewer or editor) come from troupe token.
-  const ownerToken = await mintToken(collab.keyring, {
-    session: "main",
-    role: "owner",
-    ttlS: 8 * 3600,
-    nowMs: Date.now(),
-  });
-  console.log(
-    `troupe up: collab server ${collab.server.url} (y-websocket; session "main", owner token ` +
-      `${ownerToken}; more with troupe token --data-dir ${o.dataDir})`,
-  );
-  if (o.journal === "jetstream") {
-    console.log(
-      `troupe up: collab documents in JetStream (stream ${COLLAB_JOURNAL_STREAM}, ` +
-        `node ${collab.server.nodeId})`,
-    );
-  }
-  // The dashboard and the stream gateway: the URL to open, and collab.json for
-  // troupe watch (a viewer token: watching needs no more).
-  const collabFile = await dashboardFile(collab, o.dataDir, o.kinds);
-  console.log(`troupe up: dashboard ${collabFile.dashboard}?session=main&token=${ownerToken}`);
-  console.log(
-    `troupe up: share it read-only or to edit: troupe token --session main --role ` +
-      `viewer|editor --data-dir ${o.dataDir}, then ` +
-      `${collabFile.dashboard}?session=main&token=<token>`,
-  );
-  console.log(
-    `troupe up: findings live in the terminal: troupe watch` +
-      (join(o.dataDir) === join(DATA_DIR_DEFAULT) ? "" : ` --data-dir ${o.dataDir}`) +
-      ` (stream ${collabFile.stream})`,
-  );
-  return collabFile;
+  return await (o.collabPort === undefined
+    ? onPreferredPort(COLLAB_PORT, launch)
+    : launch(o.collabPort));
 }
 
 /** Writes `<dataDir>/collab.json` (the gateway's URL and a viewer token) and returns it. */
-async function dashboardFile(
+export async function writeUpCollabFile(
   collab: LaunchedCollab,
   dataDir: string,
   kinds: HostKinds | undefined,

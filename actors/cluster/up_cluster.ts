@@ -1,10 +1,10 @@
 /**
- * troupe up's cluster, the preset of actors/cluster's `startCluster` it runs: one host owning
+ * troupe up's cluster, the preset of `startCluster` it runs: one host owning
  * every partition (the default); with NATS and a file journal that host on `--threads N` worker
  * threads, a partition each; or with `--hosts N` N hosts in up's process sharing the partitions by
  * lease (`troupe run --partitions auto`'s hosts: journal in JetStream, snapshots in the KV store,
  * input from JetStream), so that the lease machinery shows on one machine. The incident stage is
- * up's own, on up's bus (actors/cluster's incidentStageStarts); with --hosts each host runs it
+ * up's own, on up's bus (incidentStageStarts); with --hosts each host runs it
  * under its lease, as `troupe run --partitions auto` hosts do. The scan service runs on a host of
  * up's own only: leased hosts have none, and say so.
  */
@@ -13,16 +13,13 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import {
   type ClusterStageStarts,
-  ClusterStartError,
-  type HostKinds,
   incidentStageStarts,
-  kindsModuleUrl,
   type LeasedConfig,
-  type RunningCluster,
-  startCluster,
-  teamOf,
-} from "../actors/cluster/mod.ts";
-import { scanHostService } from "../actors/scan/mod.ts";
+} from "./cluster_stage_starts.ts";
+import { type HostKinds, kindsModuleUrl, teamOf } from "./kinds/mod.ts";
+import type { RunningCluster } from "./running_cluster.ts";
+import { ClusterStartError, startCluster } from "./start_cluster.ts";
+import { scanHostService } from "../scan/mod.ts";
 import {
   describeError,
   FINDINGS_STREAM,
@@ -30,8 +27,8 @@ import {
   leaseSettings,
   type NatsServer,
   threadsOf,
-} from "../actors/runtime/mod.ts";
-import { type Bus, INCIDENT_STAGE_NAME, stageLeaseKey } from "../protocol/mod.ts";
+} from "../runtime/mod.ts";
+import { type Bus, INCIDENT_STAGE_NAME, stageLeaseKey } from "../../protocol/mod.ts";
 
 /** The partitions N leased hosts share: eight, or one each when there are more hosts. */
 export function upPartitionCount(hosts: number): number {

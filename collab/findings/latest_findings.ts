@@ -8,8 +8,8 @@ import {
   findingsOf,
   findingSourcePatterns,
   formatFinding,
-} from "../collab/mod.ts";
-import type { Bus, BusSubscription } from "../protocol/mod.ts";
+} from "./finding.ts";
+import type { Bus, BusSubscription } from "../../protocol/mod.ts";
 
 /** Collects findings from `bus` between two `take()`s. */
 export class LatestFindings {

@@ -1,5 +1,5 @@
 /**
- * The leased cluster's incident stage against a real nats-server with JetStream: it reads its
+ * The incident stage (every form runs it) against a real nats-server with JetStream: it reads its
  * findings from the findings stream, so a stage started after another stopped (or died) takes the
  * findings published in between, refolds quietly up to its holder's published mark, publishes
  * the updates of the findings after it (the gap's, as updates of their own), and starts from the
@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import {
   defaultIncidentConfig,
   legacyIncidentConfig,
-  runLeasedIncidentStage,
+  runDurableIncidentStage,
 } from "../../../actors/incidents/mod.ts";
 import {
   decodeDeadLetter,
@@ -46,7 +46,7 @@ async function until(what: string, ok: () => boolean | Promise<boolean>): Promis
 }
 
 if (haveNatsServer("the leased incident stage against nats-server")) {
-  test("runLeasedIncidentStage() takes what was published while none ran, refolds quietly, restarts from its stop's snapshot, dead-letters a bad body once", async () => {
+  test("runDurableIncidentStage() takes what was published while none ran, refolds quietly, restarts from its stop's snapshot, dead-letters a bad body once", async () => {
     const nats = await startTestNats();
     const bus = await NatsBus.connect(nats.url);
     try {
@@ -68,7 +68,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       const findingsOf = (s: { stage: { list(): Array<{ id: string; findings: number }> } }) =>
         s.stage.list().find((i) => i.id === crash)?.findings;
 
-      const first = await runLeasedIncidentStage(bus, options);
+      const first = await runDurableIncidentStage(bus, options);
       assert.is(first.restored, 0);
       for (const [i, ch] of ["SYM1", "SYM2", "SYM3"].entries()) publish(ch, TS + i * 100_000);
       const bad = encodeEnvelope({
@@ -95,7 +95,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       await until("the stream's 7 findings", async () => (await source.lastSeq()) === 7);
       const seen = updates.length;
 
-      const second = await runLeasedIncidentStage(bus, options);
+      const second = await runDurableIncidentStage(bus, options);
       assert.is(second.snapshotPos, 0);
       assert.is(second.restored, 6, "every good finding of the stream, the gap's included");
       assert.is(second.republished, 2, "the gap's two findings");
@@ -114,7 +114,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       const listed = second.stage.list();
       await second.stop(); // saves a snapshot at the stream's last finding
 
-      const third = await runLeasedIncidentStage(bus, options);
+      const third = await runDurableIncidentStage(bus, options);
       assert.is(third.snapshotPos, 9);
       assert.is(third.restored, 0);
       assert.is(third.republished, 0);
@@ -126,7 +126,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
     }
   });
 
-  test("runLeasedIncidentStage() journals a session's silence table in the stream: a stage that takes over, or restores its snapshot, marks the incident silenced", async () => {
+  test("runDurableIncidentStage() journals a session's silence table in the stream: a stage that takes over, or restores its snapshot, marks the incident silenced", async () => {
     const nats = await startTestNats();
     const bus = await NatsBus.connect(nats.url);
     try {
@@ -139,7 +139,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       const incidentOf = (s: { stage: { list(): Array<{ id: string; silenced: boolean }> } }) =>
         s.stage.list().find((i) => i.id === crash);
 
-      const first = await runLeasedIncidentStage(bus, options);
+      const first = await runDurableIncidentStage(bus, options);
       for (const [i, ch] of ["SYM1", "SYM2", "SYM3"].entries()) publish(ch, TS + i * 100_000);
       publish("SYM8", TS + 10_000_000); // within the window: the crash's
       await until("the crash incident", () => incidentOf(first) !== undefined);
@@ -160,12 +160,12 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       await until("the incident silenced", () => incidentOf(first)?.silenced === true);
       // Its host dies: nothing saved. The next holder refolds the stream, the table in it.
       await first.abandon();
-      const second = await runLeasedIncidentStage(bus, options);
+      const second = await runDurableIncidentStage(bus, options);
       assert.is(second.snapshotPos, 0);
       assert.is(incidentOf(second)?.silenced, true, "silenced from the stream");
       await second.stop(); // saves a snapshot, the table in it
 
-      const third = await runLeasedIncidentStage(bus, options);
+      const third = await runDurableIncidentStage(bus, options);
       assert.ok(third.snapshotPos > 0);
       assert.is(third.restored, 0);
       assert.is(incidentOf(third)?.silenced, true, "silenced from the snapshot");
@@ -186,7 +186,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
     }
   });
 
-  test("runLeasedIncidentStage() takes the hosts' progress marks from the stream: a lone finding opens its incident, and a stage that takes over holds it", async () => {
+  test("runDurableIncidentStage() takes the hosts' progress marks from the stream: a lone finding opens its incident, and a stage that takes over holds it", async () => {
     const nats = await startTestNats();
     const bus = await NatsBus.connect(nats.url);
     try {
@@ -207,7 +207,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
             live: true,
           }),
         );
-      const first = await runLeasedIncidentStage(bus, { config, source, snapshots });
+      const first = await runDurableIncidentStage(bus, { config, source, snapshots });
       mark(TS);
       bus.publish(findingSubject("anomaly", "LONE"), anomalyFinding("LONE", TS + 500_000));
       mark(TS + 1_000_000);
@@ -219,7 +219,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       assert.is(opened[0], `anomaly-${TS + 500_000}-LONE`);
       await first.abandon();
       // A stage that takes over refolds the marks with the finding from the stream.
-      const second = await runLeasedIncidentStage(bus, { config, source, snapshots });
+      const second = await runDurableIncidentStage(bus, { config, source, snapshots });
       assert.equal(second.stage.open().map((i) => i.id), [`anomaly-${TS + 500_000}-LONE`]);
       await second.stop();
     } finally {
@@ -227,7 +227,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       await nats.cleanup();
     }
   });
-  test("runLeasedIncidentStage() fresh takes only what is published from its start: a stage of a host whose journal is in memory refolds nothing", async () => {
+  test("runDurableIncidentStage() fresh takes only what is published from its start: a stage of a host whose journal is in memory refolds nothing", async () => {
     const nats = await startTestNats();
     const bus = await NatsBus.connect(nats.url);
     try {
@@ -240,7 +240,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       publish("LATER", TS + 600_000_000);
       await bus.flush();
       await until("the stream holds both", async () => (await source.lastSeq()) === 2);
-      const fresh = await runLeasedIncidentStage(bus, { ...options, fresh: true });
+      const fresh = await runDurableIncidentStage(bus, { ...options, fresh: true });
       assert.is(fresh.restored, 0);
       assert.is(fresh.snapshotPos, 2, "it starts at the stream's end");
       assert.equal(fresh.stage.list(), []);
@@ -250,7 +250,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       assert.equal(fresh.stage.list().map((i) => i.id), [`anomaly-${TS + 700_000_000}-NEW`]);
       await fresh.stop();
       // Without it, the same stream refolds from the start.
-      const whole = await runLeasedIncidentStage(bus, {
+      const whole = await runDurableIncidentStage(bus, {
         ...options,
         snapshots: new MemorySnapshotStore(),
       });

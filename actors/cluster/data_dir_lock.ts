@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { describeError, type DirLock, DirLockedError, lockDir } from "../actors/runtime/mod.ts";
+import { describeError, type DirLock, DirLockedError, lockDir } from "../runtime/mod.ts";
 
 /** Takes the data directory's lock for this `troupe up`, or says in one line who holds it. */
 export function lockDataDir(dataDir: string): DirLock | string {

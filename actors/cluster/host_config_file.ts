@@ -4,22 +4,14 @@
  * a part of the cluster reads checked before anything starts.
  */
 import { readFileSync } from "node:fs";
-import { ACTOR_KINDS } from "../actors/mod.ts";
-import {
-  type HostConfig,
-  type HostConfigOverrides,
-  parseHostConfig,
-} from "../actors/runtime/mod.ts";
-import { parseIngestSettings } from "../actors/ingest/mod.ts";
-import { ConfigError } from "../protocol/mod.ts";
-import { alertingConfigOf, incidentConfigOf } from "../actors/cluster/mod.ts";
-import {
-  BUILT_IN_KINDS,
-  type HostKinds,
-  hostKinds,
-  kindSpecsOf,
-} from "../actors/cluster/kinds/mod.ts";
-import { configDir } from "./kinds_option.ts";
+import { dirname, resolve } from "node:path";
+import { ACTOR_KINDS } from "../mod.ts";
+import { type HostConfig, type HostConfigOverrides, parseHostConfig } from "../runtime/mod.ts";
+import { parseIngestSettings } from "../ingest/mod.ts";
+import { ConfigError } from "../../protocol/mod.ts";
+import { incidentConfigOf } from "./cluster_incidents.ts";
+import { alertingConfigOf } from "./stage_alerting.ts";
+import { BUILT_IN_KINDS, type HostKinds, hostKinds, kindSpecsOf } from "./kinds/mod.ts";
 
 /** A host's configuration and the kinds it runs (troupe's own and those its `kinds` name). */
 export interface HostSetup {
@@ -51,7 +43,8 @@ export async function loadHostConfig(
   } catch (err) {
     throw new ConfigError("", `Config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  const kinds = await hostKinds(kindSpecsOf(raw), configDir(path));
+  // Its kind modules' relative paths are read from the file's folder.
+  const kinds = await hostKinds(kindSpecsOf(raw), dirname(resolve(path)));
   const config = parseHostConfig(raw, kinds.registry, overrides);
   incidentConfigOf(config); // fail early: the stage starts only on partition 0's host
   if (config.remote_write) parseIngestSettings(config.remote_write); // and the receiver's

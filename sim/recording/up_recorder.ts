@@ -1,21 +1,31 @@
 /**
- * `troupe up --record FILE`: the recorder of up's session (sim/recording/), started on up's bus
+ * `troupe up --record FILE`: the recorder of up's session, started on up's bus
  * before the hosts so that the recording holds every input and every output, its header naming
  * the settings a replay needs (the actors', the limits, the incident stage's, the seed, the kinds).
  */
-import { defaultIncidentConfig } from "../actors/incidents/mod.ts";
-import type { HostConfig, NatsServer } from "../actors/runtime/mod.ts";
-import type { Bus } from "../protocol/mod.ts";
-import { Recorder } from "../sim/mod.ts";
-import { recordingKindsOf } from "./kinds_option.ts";
-import type { UpOptions } from "./up_options.ts";
+import { defaultIncidentConfig } from "../../actors/incidents/mod.ts";
+import type { HostKinds } from "../../actors/cluster/kinds/mod.ts";
+import type { HostConfig, NatsServer } from "../../actors/runtime/mod.ts";
+import type { Bus } from "../../protocol/mod.ts";
+import { Recorder } from "./recorder.ts";
+import { recordingKindsOf } from "./recording_kinds.ts";
+
+/** What of `troupe up`'s options its recorder needs. */
+export interface UpRecorderOptions {
+  /** The recording's file; undefined: no recorder. */
+  recordPath: string | undefined;
+  /** The feed's seed, named in the header. */
+  seed: number;
+  /** The kinds the hosts run, named in the header so that a replay loads them. */
+  kinds: HostKinds;
+}
 
 /**
- * --record (sim/recording/): subscribes before the host starts, so that the recording holds
+ * --record: subscribes before the host starts, so that the recording holds
  * every input and every output of the session. Undefined without --record; a string: why not.
  */
-export function startRecorder(
-  o: UpOptions,
+export function startUpRecorder(
+  o: UpRecorderOptions,
   bus: Bus,
   nats: NatsServer | undefined,
   config: HostConfig,

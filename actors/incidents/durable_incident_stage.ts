@@ -1,19 +1,21 @@
 /**
- * The incident stage of a leased cluster, on whichever host holds its lease (`stage.incidents`,
- * stage_lease.ts). Its journal is the findings stream (`TROUPE_FINDINGS`, every finding the hosts
- * publish on `troupe.finding.<kind>.<channel>`), which outlives any host, and its snapshots go to
- * the cluster's snapshot store, at the stream sequence of the last finding they fold: a new holder
- * restores the newest snapshot and reads the stream on from there, so the findings published while
- * the stage moved (its holder died, the lease expired, another claimed it) are taken, each once.
- * The refold up to its holder's published mark (published_mark.ts) publishes nothing (that holder
- * published those updates); the findings after the mark (taken in the holder's last moments, or
- * published while no host ran the stage) go out as updates of their own, and the findings after
- * the stream's end at start are taken live, as the stage of `troupe run` takes them from the bus.
- * A session's silence table sent to it is journaled in the stream too
+ * The one incident stage a cluster runs, in every form: on the host that owns partition 0 with
+ * static partitions, on whichever host holds the lease `stage.incidents` (stage_lease.ts), or over
+ * a journal of its own where there is no findings stream (journaled_incident_stage.ts). Its journal
+ * is the findings stream on NATS (`TROUPE_FINDINGS`, every finding the hosts publish on
+ * `troupe.finding.<kind>.<channel>`), which outlives any host, or that own journal read as the
+ * stream is (journal_finding_source.ts); its snapshots go to the snapshot store it is given, at the
+ * journal position of the last finding they fold. A stage that starts (after a restart, or on a
+ * host that took its lease over) restores the newest snapshot and reads the journal on from there,
+ * so the findings published while no host ran it are taken, each once. The refold up to its
+ * holder's published mark (published_mark.ts) publishes nothing (that holder published those
+ * updates); the findings after the mark (taken in the holder's last moments, or published while
+ * none ran) go out as updates of their own, and the findings after the journal's end at start are
+ * taken live. A session's silence table sent to it is journaled too
  * (`troupe.finding.silences.<session>`) and held when the stage reads it back, in its place among
  * the findings, so a stage that takes over (or refolds after a restart) marks incidents silenced
- * as its holder did; its snapshots keep the tables. Its writes (updates, answers, snapshots) go
- * through the lease's fence, given by the caller as a fenced bus and store.
+ * as its holder did; its snapshots keep the tables. Under a lease its writes (updates, answers,
+ * snapshots) go through the lease's fence, given by the caller as a fenced bus and store.
  */
 import { type Bus, journaledSilencesSubject } from "../../protocol/mod.ts";
 import {
@@ -34,11 +36,11 @@ import {
 } from "./incident_stage.ts";
 import { PublishedMark } from "./published_mark.ts";
 
-/** What a leased stage is given. */
-export interface LeasedIncidentStageOptions extends Omit<IncidentStageOptions, "publish"> {
-  /** The findings stream. */
+/** What the stage is given: its journal as a finding source, and where its snapshots go. */
+export interface DurableIncidentStageOptions extends Omit<IncidentStageOptions, "publish"> {
+  /** Its journal: the findings stream, or a journal of its own (journal_finding_source.ts). */
   source: FindingSource;
-  /** The cluster's snapshot store, fenced by the stage's lease. */
+  /** Where its snapshots and published mark go (fenced by the lease, when it runs under one). */
   snapshots: SnapshotStore;
   /** Findings between two snapshots (default INCIDENT_SNAPSHOT_EVERY_FINDINGS). */
   snapshotEveryFindings?: number;
@@ -67,8 +69,8 @@ export interface JournaledIncidentStage {
   stop: () => Promise<void>;
 }
 
-/** A leased stage running: as a journaled one, and stopped at once when its lease is lost. */
-export interface LeasedIncidentStage extends JournaledIncidentStage {
+/** The stage running: as a journaled one, and stopped at once when its lease (if any) is lost. */
+export interface DurableIncidentStage extends JournaledIncidentStage {
   /**
    * Of the findings refolded at start, those whose updates it published: those after its holder's
    * published mark (published_mark.ts), taken in the gap while no host ran it.
@@ -81,14 +83,14 @@ export interface LeasedIncidentStage extends JournaledIncidentStage {
 }
 
 /**
- * Rebuilds the stage from the newest snapshot and the stream after it, publishing nothing up to
+ * Rebuilds the stage from the newest snapshot and the journal after it, publishing nothing up to
  * its holder's published mark and the updates of the findings after it, then runs it on `bus` with
- * the stream's later findings.
+ * the journal's later findings.
  */
-export async function runLeasedIncidentStage(
+export async function runDurableIncidentStage(
   bus: Bus,
-  options: LeasedIncidentStageOptions,
-): Promise<LeasedIncidentStage> {
+  options: DurableIncidentStageOptions,
+): Promise<DurableIncidentStage> {
   const { source, snapshots, snapshotEveryFindings, onError, fresh, journal, ...stageOptions } =
     options;
   const refold = await refoldingStage(bus, stageOptions, fresh ? undefined : snapshots);
@@ -137,7 +139,7 @@ export async function runLeasedIncidentStage(
   }
   const consumer = await source.consume(snapshotPos, take);
   await ready;
-  const served = serveLeased(bus, { ...stageOptions, stage });
+  const served = serveJournaled(bus, { ...stageOptions, stage });
   return {
     stage,
     restored,
@@ -160,10 +162,10 @@ export async function runLeasedIncidentStage(
 }
 
 /**
- * Serves the stage's list and control on `bus`; a session's silence table goes into the stream, to
- * be held when read back, in its place among the findings (runLeasedIncidentStage's take).
+ * Serves the stage's list and control on `bus`; a session's silence table goes into its journal,
+ * to be held when read back, in its place among the findings (runDurableIncidentStage's take).
  */
-function serveLeased(
+function serveJournaled(
   bus: Bus,
   options: Parameters<typeof runIncidentStage>[1],
 ): ReturnType<typeof runIncidentStage> {
@@ -178,7 +180,7 @@ function serveLeased(
   });
 }
 
-/** Dead-letters a stream record whose body does not decode, its id named by its sequence. */
+/** Dead-letters a journal record whose body does not decode, its id named by its sequence. */
 function deadLetter(
   bus: Bus,
   record: { subject: string; data: Uint8Array; seq: number },
