@@ -151,9 +151,15 @@ export class EdgeDecisions {
     return this.#skipped.get(stream);
   }
 
-  /** The position through which `stream`'s outputs were published at the last clean stop (0). */
-  publishedThrough(stream: string): number {
-    return this.#published.get(stream) ?? 0;
+  /**
+   * The position through which `stream`'s outputs were published at the last clean stop (0), read
+   * once: recovery takes it, and later snapshots of the edge do not carry it on (a crash after this
+   * start republishes the tail, as after any crash).
+   */
+  takePublished(stream: string): number {
+    const pos = this.#published.get(stream) ?? 0;
+    this.#published.delete(stream);
+    return pos;
   }
 
   /**

@@ -303,7 +303,7 @@ export class Host {
       closing: () => this.#closing,
       config: (kind) => this.#configs.get(kind),
       attempts: this.#decisions,
-      publishedThrough: (stream) => this.#decisions.publishedThrough(stream),
+      publishedThrough: (stream) => this.#decisions.takePublished(stream),
       overrun: this.options.stepOverrun,
       watch: this.options.stepWatch,
       judgeLosses: async (losses) =>
