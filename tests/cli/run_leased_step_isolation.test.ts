@@ -3,59 +3,27 @@
  * against a real nats-server and a real `troupe run` process: each partition's host tries the
  * kind's steps on a worker thread first, as a host in one thread does. While the step loops the
  * host answers /healthz within a second, naming the stuck instance and its partition, and another
- * channel's outputs keep coming (channels a and b fall in partitions 0 and 1); past the deadline the worker is ended, the input goes to
- * `troupe.dlq.deadline` naming the kind, key, input and time spent, and the instance goes on after
- * it without the host ever stopping.
+ * channel's outputs keep coming (channels a and b fall in partitions 0 and 1); past the deadline
+ * the worker is ended, the input goes to `troupe.dlq.deadline` naming the kind, key, input and
+ * time spent, and the instance goes on after it without the host ever stopping.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { decodeDeadLetter } from "../../actors/runtime/edge/mod.ts";
 import { partitionOf } from "../../actors/runtime/host/mod.ts";
-import { decodeColumns, encodeFrame, feedSubject } from "../../protocol/mod.ts";
-import { ROOT, startTroupe } from "../_support/cli.ts";
+import { decodeColumns, feedSubject } from "../../protocol/mod.ts";
+import { startTroupe } from "../_support/cli.ts";
+import { askDuringHang, DEADLY, deadlySender, healthz, until } from "../_support/deadly_feed.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe run --partitions auto: a team's step that never returns");
-const DEADLY = join(ROOT, "tests", "_support", "deadly_kinds.ts");
 /** Long enough to ask /healthz several times while the step loops. */
 const DEADLINE_MS = 5000;
 const PARTITIONS = 2;
-
-let seq = 0;
-
-/** Publishes a one-sample frame of value `v` on `channel` of feed "ls". */
-async function send(nc: NatsConnection, channel: string, v: number): Promise<void> {
-  const t = Float64Array.of(1.7e15 + ++seq * 1000);
-  nc.publish(
-    feedSubject("ls", channel),
-    encodeFrame({ channel, seq0: seq, t, v: Float64Array.of(v) }, { id: `f${seq}`, src: "test" }),
-  );
-  await nc.flush();
-}
-
-/** Waits until `check` holds, or fails naming `what`. */
-async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  for (const t0 = Date.now(); !(await check());) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** GETs /healthz, failing if it takes a second or more; its body and how long it took. */
-async function healthz(url: string): Promise<{ body: Record<string, unknown>; ms: number }> {
-  const t0 = performance.now();
-  const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-  const body = await res.json() as Record<string, unknown>;
-  return { body, ms: performance.now() - t0 };
-}
 
 const A = "troupe.out.deadly.a", B = "troupe.out.deadly.b";
 
@@ -64,6 +32,7 @@ if (haveNatsServer("troupe run --partitions auto: a team's step that never retur
     const nats = await startTestNats();
     const dir = tempDir("troupe-leased-isolation-");
     const nc = await connect({ servers: nats.url });
+    const send = deadlySender(nc, "ls");
     const outputs: Array<{ subject: string; id: string; x: number }> = [];
     const letters: Array<{ subject: string; letter: ReturnType<typeof decodeDeadLetter> }> = [];
     nc.subscribe("troupe.out.deadly.>", {
@@ -104,22 +73,17 @@ if (haveNatsServer("troupe run --partitions auto: a team's step that never retur
       // Once the host holds both partitions (it is the only one), both channels are served.
       const held = async () => ((await healthz(url)).body.partitions as number[]).length;
       await until(async () => await held() === PARTITIONS, `both partitions held`);
-      await send(nc, "a", 1);
-      await send(nc, "b", 2);
+      await send("a", 1);
+      await send("b", 2);
       await until(() => outputs.length >= 2, `the outputs of two good frames:\n${host.output()}`);
 
-      await send(nc, "a", 777);
+      await send("a", 777);
       await new Promise((r) => setTimeout(r, 1200));
       // While the step loops (each answer names it): /healthz answers, and channel b goes on.
-      const seen: Array<Record<string, unknown>> = [];
-      for (let i = 0; i < 3; i++) {
-        const { body, ms } = await healthz(url);
-        assert.ok(ms < 1000, `/healthz took ${ms} ms`);
-        seen.push(body);
-        await send(nc, "b", 10 + i);
-        await until(() => xs(B).includes(10 + i), `channel b's output ${10 + i} during the hang`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const seen = await askDuringHang(url, {
+        send: (v) => send("b", v),
+        seen: (v) => xs(B).includes(v),
+      });
       for (const body of seen) {
         const stuck = body.stuck as Array<Record<string, unknown>>;
         assert.is(stuck.length, 1, `${JSON.stringify(seen)}\n${host.output()}`);
@@ -156,7 +120,7 @@ if (haveNatsServer("troupe run --partitions auto: a team's step that never retur
       assert.is(host.child.signalCode, null, "the host runs on");
 
       // The instance goes on after the input, on a fresh worker.
-      await send(nc, "a", 3);
+      await send("a", 3);
       await until(() => xs(A).includes(3), "channel a's output after the skip");
       assert.equal(xs(A), [1, 3]);
       assert.equal(xs(B), [2, 10, 11, 12]);

@@ -11,41 +11,22 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { decodeDeadLetter } from "../../actors/runtime/edge/mod.ts";
-import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
-import { ROOT, startTroupe } from "../_support/cli.ts";
+import { feedSubject } from "../../protocol/mod.ts";
+import { startTroupe } from "../_support/cli.ts";
+import { DEADLY, deadlySender, until } from "../_support/deadly_feed.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe run: a step past its deadline");
-const DEADLY = join(ROOT, "tests", "_support", "deadly_kinds.ts");
-
-let seq = 0;
-
-/** Publishes a one-sample frame of value `v` on `channel` of feed "sd". */
-async function send(nc: NatsConnection, channel: string, v: number): Promise<void> {
-  const t = Float64Array.of(1.7e15 + ++seq * 1000);
-  nc.publish(
-    feedSubject("sd", channel),
-    encodeFrame({ channel, seq0: seq, t, v: Float64Array.of(v) }, { id: `f${seq}`, src: "test" }),
-  );
-  await nc.flush();
-}
-
-/** Waits until `check` holds, or fails naming `what`. */
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  for (const t0 = Date.now(); !check();) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 if (haveNatsServer("troupe run: a step past its deadline")) {
   test("ends the host past the deadline; the next start dead-letters the input and goes on", async () => {
     const nats = await startTestNats();
     const dir = tempDir("troupe-deadline-");
     const nc = await connect({ servers: nats.url });
+    const send = deadlySender(nc, "sd");
     const outputs: string[] = [];
     const letters: Array<{ subject: string; letter: ReturnType<typeof decodeDeadLetter> }> = [];
     nc.subscribe("troupe.out.deadly.>", { callback: (_e, m) => void outputs.push(m.subject) });
@@ -72,11 +53,11 @@ if (haveNatsServer("troupe run: a step past its deadline")) {
     try {
       let host = startTroupe(["run", "--config", config]);
       await host.waitFor("troupe run: host sd running", 60_000);
-      await send(nc, "a", 1);
-      await send(nc, "b", 2);
+      await send("a", 1);
+      await send("b", 2);
       await until(() => outputs.length >= 2, "the outputs of two good frames");
       const t0 = Date.now();
-      await send(nc, "a", 777);
+      await send("a", 777);
       // Ended by its watchdog (SIGKILL) soon after the deadline, not left spinning.
       assert.is(await host.exitCode(15_000), null, host.output());
       assert.ok(Date.now() - t0 < 10_000, `ended after ${Date.now() - t0} ms`);
@@ -106,8 +87,8 @@ if (haveNatsServer("troupe run: a step past its deadline")) {
       assert.match(metrics, /troupe_dead_letters_total\{[^}]*reason="deadline"[^}]*\} 1\n/);
       assert.match(metrics, /troupe_step_deadline_overruns_total\{[^}]*kind="deadly"[^}]*\} 1\n/);
       const before = outputs.length;
-      await send(nc, "a", 3);
-      await send(nc, "b", 4);
+      await send("a", 3);
+      await send("b", 4);
       await until(() => outputs.length >= before + 2, "both channels' outputs after the skip");
 
       // A SIGKILL and another start: nothing spins, nothing is dead-lettered again.
@@ -115,7 +96,7 @@ if (haveNatsServer("troupe run: a step past its deadline")) {
       await host.exited;
       host = startTroupe(["run", "--config", config]);
       await host.waitFor("troupe run: host sd running", 60_000);
-      await send(nc, "a", 5);
+      await send("a", 5);
       await until(() => outputs.length >= before + 3, "an output after the restart");
       assert.is(letters.length, 1);
       host.signal("SIGINT");
@@ -133,6 +114,7 @@ if (haveNatsServer("troupe run --threads 2: a step past its deadline")) {
     const nats = await startTestNats();
     const dir = tempDir("troupe-deadline-threads-");
     const nc = await connect({ servers: nats.url });
+    const send = deadlySender(nc, "sd");
     const outputs: string[] = [];
     nc.subscribe("troupe.out.deadly.>", { callback: (_e, m) => void outputs.push(m.subject) });
     const config = join(dir.path, "host.json");
@@ -156,11 +138,11 @@ if (haveNatsServer("troupe run --threads 2: a step past its deadline")) {
     try {
       let host = startTroupe(["run", "--config", config, "--threads", "2"]);
       await host.waitFor("troupe run: host sdt running", 60_000);
-      await send(nc, "a", 1);
-      await send(nc, "b", 2);
+      await send("a", 1);
+      await send("b", 2);
       await until(() => outputs.length >= 2, "the outputs of two good frames");
       const t0 = Date.now();
-      await send(nc, "a", 777);
+      await send("a", 777);
       // Ended by the watchdog its main thread started for the thread, not left spinning.
       assert.is(await host.exitCode(15_000), null, host.output());
       assert.ok(Date.now() - t0 < 10_000, `ended after ${Date.now() - t0} ms`);
@@ -179,8 +161,8 @@ if (haveNatsServer("troupe run --threads 2: a step past its deadline")) {
       );
       assert.equal(overrunFiles(), []);
       const before = outputs.length;
-      await send(nc, "a", 3);
-      await send(nc, "b", 4);
+      await send("a", 3);
+      await send("b", 4);
       await until(() => outputs.length >= before + 2, "both channels' outputs after the restart");
       host.signal("SIGINT");
       assert.is(await host.exitCode(30_000), 0, host.output());

@@ -14,45 +14,17 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { decodeDeadLetter } from "../../actors/runtime/edge/mod.ts";
-import { decodeColumns, encodeFrame, feedSubject } from "../../protocol/mod.ts";
-import { ROOT, startTroupe } from "../_support/cli.ts";
+import { decodeColumns, feedSubject } from "../../protocol/mod.ts";
+import { startTroupe } from "../_support/cli.ts";
+import { askDuringHang, DEADLY, deadlySender, healthz, until } from "../_support/deadly_feed.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe run: a team's step that never returns");
-const DEADLY = join(ROOT, "tests", "_support", "deadly_kinds.ts");
 /** Long enough to ask /healthz several times while the step loops. */
 const DEADLINE_MS = 5000;
-
-let seq = 0;
-
-/** Publishes a one-sample frame of value `v` on `channel` of feed "si". */
-async function send(nc: NatsConnection, channel: string, v: number): Promise<void> {
-  const t = Float64Array.of(1.7e15 + ++seq * 1000);
-  nc.publish(
-    feedSubject("si", channel),
-    encodeFrame({ channel, seq0: seq, t, v: Float64Array.of(v) }, { id: `f${seq}`, src: "test" }),
-  );
-  await nc.flush();
-}
-
-/** Waits until `check` holds, or fails naming `what`. */
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  for (const t0 = Date.now(); !check();) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** GETs /healthz, failing if it takes a second or more; its body and how long it took. */
-async function healthz(url: string): Promise<{ body: Record<string, unknown>; ms: number }> {
-  const t0 = performance.now();
-  const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-  const body = await res.json() as Record<string, unknown>;
-  return { body, ms: performance.now() - t0 };
-}
 
 interface Output {
   subject: string;
@@ -96,6 +68,7 @@ async function session() {
   );
   return {
     nc,
+    send: deadlySender(nc, "si"),
     config,
     outputs,
     letters,
@@ -114,28 +87,23 @@ async function session() {
 
 if (haveNatsServer("troupe run: a team's step that never returns")) {
   test("the host serves throughout, names the stuck step and dead-letters its input", async () => {
-    const { nc, config, outputs, letters, xs, end } = await session();
+    const { send, config, outputs, letters, xs, end } = await session();
     try {
       let host = startTroupe(["run", "--config", config]);
       await host.waitFor("troupe run: host si running", 60_000);
       const url = /(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(host.output())?.[1];
       assert.ok(url, host.output());
-      await send(nc, "a", 1);
-      await send(nc, "b", 2);
+      await send("a", 1);
+      await send("b", 2);
       await until(() => outputs.length >= 2, `the outputs of two good frames:\n${host.output()}`);
 
-      await send(nc, "a", 777);
+      await send("a", 777);
       await new Promise((r) => setTimeout(r, 1200));
       // While the step loops (each answer names it): /healthz answers, and channel b goes on.
-      const seen: Array<Record<string, unknown>> = [];
-      for (let i = 0; i < 3; i++) {
-        const { body, ms } = await healthz(url);
-        assert.ok(ms < 1000, `/healthz took ${ms} ms`);
-        seen.push(body);
-        await send(nc, "b", 10 + i);
-        await until(() => xs(B).includes(10 + i), `channel b's output ${10 + i} during the hang`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const seen = await askDuringHang(url, {
+        send: (v) => send("b", v),
+        seen: (v) => xs(B).includes(v),
+      });
       for (const body of seen) {
         const stuck = body.stuck as Array<Record<string, unknown>>;
         assert.is(stuck.length, 1, `${JSON.stringify(seen)}\n${host.output()}`);
@@ -175,7 +143,7 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
       assert.is(host.child.signalCode, null, "the host runs on");
 
       // The instance goes on after the input, on a fresh worker.
-      await send(nc, "a", 3);
+      await send("a", 3);
       await until(() => xs(A).includes(3), "channel a's output after the skip");
       assert.equal(xs(A), [1, 3]);
 
@@ -184,8 +152,8 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
       await host.exited;
       host = startTroupe(["run", "--config", config]);
       await host.waitFor("troupe run: host si running", 60_000);
-      await send(nc, "a", 5);
-      await send(nc, "b", 6);
+      await send("a", 5);
+      await send("b", 6);
       await until(() => xs(A).includes(5) && xs(B).includes(6), "both channels after the restart");
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(xs(A), [1, 3, 5]);
@@ -200,17 +168,17 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
   });
 
   test("a SIGKILL as a step spins, its channel's later inputs journaled: skipped on restart", async () => {
-    const { nc, config, outputs, letters, xs, end } = await session();
+    const { send, config, outputs, letters, xs, end } = await session();
     try {
       let host = startTroupe(["run", "--config", config]);
       await host.waitFor("troupe run: host si running", 60_000);
-      await send(nc, "a", 1);
-      await send(nc, "b", 2);
+      await send("a", 1);
+      await send("b", 2);
       await until(() => outputs.length >= 2, `the outputs of two good frames:\n${host.output()}`);
       // a's step spins on 777 on its worker; a's next input is journaled behind it, b's passes.
-      await send(nc, "a", 777);
-      await send(nc, "a", 3);
-      await send(nc, "b", 4);
+      await send("a", 777);
+      await send("a", 3);
+      await send("b", 4);
       await until(() => xs(B).includes(4), "channel b's output past the stuck step");
       assert.equal(xs(A), [1], "a's later input waits for the stuck step");
       host.signal("SIGKILL");
@@ -233,7 +201,7 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
       assert.is(subject, "troupe.dlq.deadline");
       assert.is(letter.actor, "deadly/a");
       assert.match(letter.error, /at position 3 \(source position 3\): the host was ended after/);
-      await send(nc, "a", 5);
+      await send("a", 5);
       await until(() => xs(A).includes(5), "channel a's output after the restart");
       assert.equal(xs(A), [1, 3, 5]);
       assert.equal(xs(B), [2, 4]);
