@@ -26,6 +26,15 @@ export const CONTROL_PASS_TYPE = "pass";
 /** The header a requester sets (to "1") to have every host answer, passes included. */
 export const CONTROL_ANSWER_ALL_HEADER = "Troupe-Answer-All";
 
+/**
+ * The header of an answer from one thread of a threaded host: the sources (envelope `src`) of all
+ * of that host's threads, comma-separated. Each thread applies a kind-wide change to its own
+ * instances and answers for them; a requester gathering every answer that has one of them knows
+ * whose answers are still to come, and waits for them (up to its timeout) instead of ending at a
+ * quiet gap that a loaded thread may overrun.
+ */
+export const CONTROL_ANSWERERS_HEADER = "Troupe-Answerers";
+
 /** How a change is applied: now (journaled and queued), or as the control stream delivers it. */
 export const CONTROL_VIA = ["now", "stream"] as const;
 

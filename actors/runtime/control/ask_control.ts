@@ -6,7 +6,11 @@
  * only hosts that run no actor of the kind answer, the gathering ends after their quiet gap, not
  * at the timeout: the requester learns at once that no host runs the kind. A keyed message that a
  * host running the kind passed (it does not own the key's partition) waits for the owner as
- * before, up to the timeout: the owner may be slow, and the kind runs. `troupe ctl`, the collab
+ * before, up to the timeout: the owner may be slow, and the kind runs. The threads of a threaded
+ * host each answer for their own instances, every answer naming all of them
+ * (`CONTROL_ANSWERERS_HEADER`): a kind-wide gathering that has heard one thread goes on until it
+ * has heard them all (or the timeout), as a loaded thread may answer later than the quiet gap.
+ * `troupe ctl`, the collab
  * bridge and `troupe inject`'s metrics settings ask through it and read the answers with
  * `readControlAnswers`.
  */
@@ -14,6 +18,7 @@ import {
   type Bus,
   type BusMessage,
   CONTROL_ANSWER_ALL_HEADER,
+  CONTROL_ANSWERERS_HEADER,
   CONTROL_PASS_TYPE,
   controlAnswerOf,
   type ControlPass,
@@ -45,8 +50,31 @@ export function askControl(
         until: (m: BusMessage) => passOf(m) === undefined,
         settled: (all: readonly BusMessage[]) => all.every((m) => passOf(m)?.partition === null),
       }
-      : {}),
+      : { settled: threadsAnswered }),
   });
+}
+
+/** Whether every thread an answer names (`CONTROL_ANSWERERS_HEADER`) has answered. */
+function threadsAnswered(all: readonly BusMessage[]): boolean {
+  const named = new Set<string>();
+  const heard = new Set<string>();
+  for (const msg of all) {
+    const threads = msg.headers?.[CONTROL_ANSWERERS_HEADER];
+    if (threads) { for (const id of threads.split(",")) named.add(id); }
+    const src = srcOf(msg);
+    if (src !== undefined) heard.add(src);
+  }
+  return [...named].every((id) => heard.has(id));
+}
+
+/** The source of an answer (undefined for one that cannot be read). */
+function srcOf(msg: BusMessage): string | undefined {
+  try {
+    return decodeEnvelope(msg.data).src;
+  } catch (err) {
+    if (err instanceof ProtocolError) return undefined;
+    throw err;
+  }
 }
 
 /** The pass an answer is, or undefined (one that cannot be read is none: it is shown as it is). */

@@ -147,13 +147,6 @@ export class Host {
     this.#partitionCount = options.partitions?.count ?? 1;
     this.#owned = new Set(options.partitions?.owned ?? [...Array(this.#partitionCount).keys()]);
     this.metrics = new HostMetrics({ host: options.hostId });
-    this.#notices = new HostNotices({
-      hostId: options.hostId,
-      bus: this.#bus,
-      metrics: this.metrics,
-      now: this.#now,
-      log: this.#log,
-    });
     for (const def of options.actors) this.#kinds.set(def.kind, def);
     this.#configs = kindConfigs(options.actors, options.config);
     this.#view = {
@@ -166,6 +159,11 @@ export class Host {
       slots: () => this.#slots.values(),
       log: this.#log,
     };
+    this.#notices = new HostNotices({
+      ...this.#view,
+      metrics: this.metrics,
+      ...(options.answerers ? { answerers: options.answerers } : {}),
+    });
     this.#input = options.input ?? coreInput(this.#bus);
     this.#decisions = new EdgeDecisions({
       hostId: options.hostId,

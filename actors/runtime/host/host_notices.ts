@@ -8,6 +8,7 @@ import {
   type ActorRestartedBody,
   type Bus,
   type BusMessage,
+  CONTROL_ANSWERERS_HEADER,
   type ControlAnswer,
   encodeActorRestarted,
   encodeActorStopped,
@@ -20,6 +21,8 @@ import type { HostMetrics } from "../operations/mod.ts";
 /** What a host's notices need. */
 export interface HostNoticesOptions {
   hostId: string;
+  /** On a threaded host's thread: the ids of all its threads, named on each control answer. */
+  answerers?: readonly string[];
   bus: Bus;
   metrics: HostMetrics;
   /** The host clock, in ms. */
@@ -52,9 +55,18 @@ export class HostNotices {
     }
   }
 
-  /** Answers a control request, when it asked for an answer. */
+  /**
+   * Answers a control request, when it asked for an answer; a thread's answer names all its
+   * host's threads (`CONTROL_ANSWERERS_HEADER`), whose answers the requester then waits for.
+   */
   reply(msg: BusMessage, answer: ControlAnswer): void {
-    if (msg.reply) this.#options.bus.publish(msg.reply, encodeControlAnswer(this.#meta(), answer));
+    if (!msg.reply) return;
+    const answerers = this.#options.answerers;
+    this.#options.bus.publish(
+      msg.reply,
+      encodeControlAnswer(this.#meta(), answer),
+      answerers ? { headers: { [CONTROL_ANSWERERS_HEADER]: answerers.join(",") } } : {},
+    );
   }
 
   /** Announces that the instance of `stream` is stopped after repeated failures. */

@@ -31,6 +31,11 @@ import type { SnapshotStore } from "../snapshots/mod.ts";
 export interface HostOptions {
   /** A name for this host (a subject token): in metrics, dead letters and output sources. */
   hostId: string;
+  /**
+   * On a threaded host's thread: the ids of all the host's threads, which each answer a
+   * kind-wide control request for their own instances (named on every answer: host_notices.ts).
+   */
+  answerers?: readonly string[];
   bus: Bus;
   actors: readonly AnyActorDefinition[];
   /** Per-kind configuration objects, parsed by each kind (`{ stats: { every_samples: 500 } }`). */

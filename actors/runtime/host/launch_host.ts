@@ -112,6 +112,8 @@ export interface LaunchOptions {
   beforeStart?: (parts: { host: Host; bus: Bus }) => Promise<void>;
   /** The name of its progress marks (default the host id; a threaded host's thread adds its). */
   progressSource?: string;
+  /** On a threaded host's thread: the ids of all the host's threads (HostOptions.answerers). */
+  answerers?: readonly string[];
 }
 
 /**
@@ -164,6 +166,7 @@ export async function launchHost(
       ...(options.input ? { input: options.input } : {}),
       ...deadlines?.options,
       ...(trials ? { stepTrials: trials } : {}),
+      ...(options.answerers ? { answerers: options.answerers } : {}),
     });
     built.host = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);

@@ -91,6 +91,7 @@ async function runHostThread(
     launched = at.launched = await launchHost(data.config, kindsModule.registry, {
       input,
       progressSource: `${data.config.host_id}-t${data.index}`,
+      answerers: data.answerers,
       log: (message) => send({ type: "log", message }),
       ...(data.scans && service
         ? { service, onWarming: (warming) => send({ type: "warming", warming }) }

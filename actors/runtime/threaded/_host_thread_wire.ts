@@ -12,6 +12,8 @@ export interface HostThreadData {
   hostThread: true;
   index: number;
   config: HostConfig;
+  /** The host ids of all the host's threads, named on each control answer (host_notices.ts). */
+  answerers: string[];
   /** Shared counters: per thread, frames taken then inputs applied by kind (config's order). */
   counts: SharedArrayBuffer;
   /** The URL of the module of its kinds (kinds_module.ts), importable in the thread. */
