@@ -11,7 +11,7 @@ import {
   receiveMessageOnPort,
   type Worker,
 } from "node:worker_threads";
-import { startWorker } from "../actors/threads/mod.ts";
+import { startWorker, untilStarted } from "../actors/threads/mod.ts";
 import { checkPlanned, feedPlan } from "./_sim_feed_generator.ts";
 import { LocalSource } from "./_sim_feed_local.ts";
 import type { FeedEntry } from "./_sim_feed_log.ts";
@@ -45,19 +45,20 @@ export function referenceThread(): Promise<Worker | undefined> {
   thread ??= startWorker(new URL("./_sim_feed_worker.ts", import.meta.url), {
     workerData: { troupeSimReference: true } satisfies FeedWorkerData,
   }).then(
-    (worker) =>
-      new Promise<Worker | undefined>((resolve) => {
-        const dead = () => {
-          thread = Promise.resolve(undefined);
-          resolve(undefined);
-        };
-        worker.once("message", () => {
-          worker.unref();
-          resolve(worker);
-        });
-        worker.once("error", dead);
-        worker.once("exit", dead);
-      }),
+    (worker) => {
+      // It ended (now or later): the runs go on in process.
+      const dead = () => void (thread = Promise.resolve(undefined));
+      worker.once("error", dead);
+      worker.once("exit", dead);
+      return untilStarted(worker, { thread: "the reference worker" }).then(() => {
+        worker.unref();
+        return worker;
+      }, (err: Error) => {
+        if (process.env.TROUPE_SIM_DEBUG) console.error(`sim: ${err.message}`);
+        dead();
+        return undefined;
+      });
+    },
     () => {
       // No worker (no support, or its module failed to build): the runs go on in process.
       thread = Promise.resolve(undefined);

@@ -6,6 +6,7 @@
  */
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { ACTOR_KINDS } from "../actors/mod.ts";
+import { ThreadLifecycle } from "../actors/threads/mod.ts";
 import { FeedGenerator } from "./_sim_feed_generator.ts";
 import { loggedFrames, runChecks } from "./_sim_feed_local.ts";
 import type { FeedEntry } from "./_sim_feed_log.ts";
@@ -117,5 +118,5 @@ if (
 ) {
   const port = parentPort;
   port.on("message", (job: Job) => runJob(job));
-  port.postMessage("ready");
+  new ThreadLifecycle(port).start({});
 }

@@ -12,8 +12,10 @@ import { describeError, ensureFeedStream, NatsBus, redactNatsUrl } from "../runt
 import { type ChannelLabelsBook, openChannelLabels } from "./channel_labels_book.ts";
 import { IngestServer } from "./ingest_server.ts";
 import { parseIngestSettings } from "./ingest_settings.ts";
+import { ThreadLifecycle } from "../threads/mod.ts";
 import type {
-  FromReceiverThread,
+  ReceiverStarted,
+  ReceiverStopped,
   ReceiverThreadData,
   ToReceiverThread,
 } from "./_receiver_thread_wire.ts";
@@ -27,27 +29,18 @@ async function runReceiverThread(
   port: NonNullable<typeof parentPort>,
   data: ReceiverThreadData,
 ): Promise<void> {
-  const send = (m: FromReceiverThread) => port.postMessage(m);
+  // What the thread has opened, which its stop closes. A stop asked while starting waits for the
+  // start to end (the lifecycle holds it); the main thread ends the worker once told "stopped".
+  const at: { bus?: NatsBus; labels?: ChannelLabelsBook; server?: IngestServer } = {};
+  const life = new ThreadLifecycle<ReceiverStarted, { graceMs: number }, ReceiverStopped>(port, {
+    stop: (ask) => void stop(ask.graceMs),
+  });
   // An error nothing caught (a bug) is said to the main thread in one line, which ends the thread
   // and its host: left to the runtime, Deno printed it with its stack and Node said only its
   // message, while the server might have gone on answering with some of its parts broken.
-  let failed = false;
-  const fail = (err: unknown) => {
-    if (failed) return;
-    failed = true;
-    send({ type: "failed", message: `an error nothing caught: ${describeError(err)}` });
-  };
+  const fail = (err: unknown) => life.fail(`an error nothing caught: ${describeError(err)}`);
   process.on("uncaughtException", fail);
   process.on("unhandledRejection", fail);
-  // Where the thread is: starting, running (server set) or failed. A stop while starting waits
-  // for the start to end; the main thread ends the worker once told "stopped".
-  const at: {
-    bus?: NatsBus;
-    labels?: ChannelLabelsBook;
-    server?: IngestServer;
-    done?: true;
-    stop?: number;
-  } = {};
   const stop = async (graceMs: number) => {
     let journaled = 0;
     try {
@@ -60,14 +53,10 @@ async function runReceiverThread(
       await at.labels?.close();
     } finally {
       await at.bus?.close().catch(() => {});
-      send({ type: "stopped", journaled });
+      life.stopped({ journaled });
     }
   };
-  port.on("message", (m: ToReceiverThread) => {
-    if (m.type !== "stop" || at.stop !== undefined) return;
-    at.stop = m.graceMs;
-    if (at.done) void stop(m.graceMs); // else once started
-  });
+  port.on("message", (m: ToReceiverThread) => life.take(m));
   try {
     const settings = parseIngestSettings(data.raw, "remote_write", data.defaults);
     const bus = at.bus = await NatsBus.connect(data.nats, {
@@ -85,14 +74,12 @@ async function runReceiverThread(
     const server = new IngestServer(settings, { bus, durable: true, src: data.src, labels });
     await server.start();
     at.server = server;
-    send({ type: "listening", port: server.port });
+    life.start({ port: server.port });
   } catch (err) {
     await at.labels?.close().catch(() => {});
     await at.bus?.close().catch(() => {});
     delete at.labels;
     delete at.bus;
-    send({ type: "failed", message: describeError(err) });
+    life.fail(describeError(err));
   }
-  at.done = true;
-  if (at.stop !== undefined) await stop(at.stop);
 }

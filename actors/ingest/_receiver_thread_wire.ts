@@ -4,6 +4,7 @@
  * when loaded in a worker: importing this starts nothing.
  */
 import type { NatsAuth } from "../runtime/mod.ts";
+import type { LifecycleMessage, ThreadStop } from "../threads/mod.ts";
 import type { IngestSettings } from "./ingest_settings.ts";
 
 /** What the main thread gives the receiver's thread. */
@@ -24,12 +25,23 @@ export interface ReceiverThreadData {
   src: string;
 }
 
-/** What the main thread tells the receiver's thread. */
-export type ToReceiverThread = { type: "stop"; graceMs: number };
+/** What the main thread tells the receiver's thread: stop, giving requests `graceMs`. */
+export type ToReceiverThread = ThreadStop<{ graceMs: number }>;
 
-/** What the receiver's thread tells the main thread. */
-export type FromReceiverThread =
-  | { type: "listening"; port: number }
-  | { type: "failed"; message: string }
-  /** Stopped (server, labels book and connection closed): the samples it journaled in all. */
-  | { type: "stopped"; journaled: number };
+/** What the receiver's thread says once it listens. */
+export interface ReceiverStarted {
+  /** The port it listens on. */
+  port: number;
+}
+
+/** What the receiver's thread says once stopped (server, labels book, connection closed). */
+export interface ReceiverStopped {
+  /** The samples it journaled in all. */
+  journaled: number;
+}
+
+/**
+ * What the receiver's thread tells the main thread: its lifecycle (thread_lifecycle.ts), where
+ * `failed` is why it could not listen and `fatal` an error nothing caught once it listens.
+ */
+export type FromReceiverThread = LifecycleMessage<ReceiverStarted, ReceiverStopped>;

@@ -9,12 +9,13 @@
  */
 import type { Worker } from "node:worker_threads";
 import type { NatsAuth } from "../runtime/mod.ts";
-import { startWorker } from "../threads/mod.ts";
+import { startWorker, stopThread, ThreadStartError, untilStarted } from "../threads/mod.ts";
 import { type IngestSettings, parseIngestSettings } from "./ingest_settings.ts";
 import type {
   FromReceiverThread,
+  ReceiverStarted,
+  ReceiverStopped,
   ReceiverThreadData,
-  ToReceiverThread,
 } from "./_receiver_thread_wire.ts";
 
 /** Options of `ReceiverThread.start`. */
@@ -31,6 +32,8 @@ export interface ReceiverThreadOptions {
   defaults?: Omit<Partial<IngestSettings>, "match">;
 }
 
+/** The thread, as the errors of its start and its end name it. */
+const THREAD = "the metrics receiver's thread";
 /** The longest the thread may take to listen (connect, open the stream and the bucket). */
 const START_MS_MAX = 60_000;
 /** The longest a stop waits for the thread past the requests' grace before ending it. */
@@ -87,36 +90,40 @@ export class ReceiverThread {
     const worker = await startWorker(new URL("./_receiver_thread.ts", import.meta.url), {
       workerData: data,
     });
-    const ending: Ending = { asked: false, exited: false, listening: false };
+    const ending: Ending = { asked: false, exited: false };
     const fatal = new Promise<Error>((resolve) => {
       worker.on("error", (err: Error) => {
         if (!ending.asked) {
-          resolve(new Error(`the metrics receiver's thread failed: ${err.message}`));
+          resolve(new Error(`${THREAD} failed: ${err.message}`));
         }
       });
       // Once it listens, a failure it reports (an error nothing caught in it) ends it: its
       // server may be half broken, and its host stops with the reason.
       worker.on("message", (m: FromReceiverThread) => {
-        if (m.type !== "failed" || !ending.listening || ending.asked) return;
-        resolve(new Error(`the metrics receiver's thread failed: ${m.message}`));
+        if (m.type !== "fatal" || ending.asked) return;
+        resolve(new Error(`${THREAD} failed: ${m.message}`));
         ending.asked = true;
         void worker.terminate().catch(() => 0);
       });
       worker.once("exit", (code: number) => {
         ending.exited = true;
         if (!ending.asked) {
-          resolve(new Error(`the metrics receiver's thread exited (code ${code})`));
+          resolve(new Error(`${THREAD} exited (code ${code})`));
         }
       });
     });
     let port: number;
     try {
-      port = await listening(worker, fatal);
-      ending.listening = true;
+      const started = await untilStarted<ReceiverStarted>(worker, {
+        thread: THREAD,
+        timeoutMs: START_MS_MAX,
+      });
+      port = started.port;
     } catch (err) {
       ending.asked = true;
       await worker.terminate().catch(() => 0);
-      throw err;
+      // Why it could not listen, as the thread said it: its caller names the receiver.
+      throw err instanceof ThreadStartError && err.said ? new Error(err.reason) : err;
     }
     return new ReceiverThread(settings, { worker, port, fatal, ending });
   }
@@ -126,60 +133,22 @@ export class ReceiverThread {
    * ends it; resolves with the samples it journaled in all (0 when it could not say).
    */
   stop(graceMs = 1000): Promise<{ journaled: number }> {
-    this.#stopping ??= new Promise((resolve) => {
+    this.#stopping ??= (async () => {
       this.#ending.asked = true;
-      if (this.#ending.exited) return resolve({ journaled: 0 });
-      const worker = this.#worker;
-      let journaled = 0;
-      const end = () => {
-        clearTimeout(cut);
-        void worker.terminate().catch(() => 0).then(() => resolve({ journaled }));
-      };
-      const cut = setTimeout(end, graceMs + STOP_MS_MAX);
-      worker.once("exit", () => {
-        clearTimeout(cut);
-        resolve({ journaled });
+      if (this.#ending.exited) return { journaled: 0 };
+      const stopped = await stopThread<ReceiverStopped, { graceMs: number }>(this.#worker, {
+        ask: { graceMs },
+        timeoutMs: graceMs + STOP_MS_MAX,
       });
-      worker.on("message", (m: FromReceiverThread) => {
-        if (m.type !== "stopped") return;
-        journaled = m.journaled;
-        end();
-      });
-      try {
-        worker.postMessage({ type: "stop", graceMs } satisfies ToReceiverThread);
-      } catch {
-        end();
-      }
-    });
+      return { journaled: stopped?.journaled ?? 0 };
+    })();
     return this.#stopping;
   }
 }
 
 /** Where the thread is in its end. */
 interface Ending {
+  /** Once a stop is asked (or the start failed): the thread's end is then no failure. */
   asked: boolean;
   exited: boolean;
-  /** Set once it listens: a failure it reports before is the start's, after, the thread's end. */
-  listening: boolean;
-}
-
-/** The port the thread listens on, once it says so; rejects with why it could not. */
-function listening(worker: Worker, fatal: Promise<Error>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the metrics receiver's thread did not start in ${START_MS_MAX} ms`)),
-      START_MS_MAX,
-    );
-    const settle = () => clearTimeout(timer);
-    void fatal.then((err) => (settle(), reject(err)));
-    worker.on("message", (m: FromReceiverThread) => {
-      if (m.type === "listening") {
-        settle();
-        resolve(m.port);
-      } else if (m.type === "failed") {
-        settle();
-        reject(new Error(m.message));
-      }
-    });
-  });
 }

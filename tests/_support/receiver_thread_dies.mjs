@@ -2,7 +2,8 @@
 // file TROUPE_TEST_RECEIVER_DIES names exists, the metrics receiver's thread dies as a bug would
 // end it. Node runs a preload in worker threads too: there it throws inside the receiver's
 // thread, in a timer nothing catches. Deno runs it in the main thread only: there it ends the
-// receiver's thread from outside, the worker found by the "listening" message it sends.
+// receiver's thread from outside, the worker found by the "started" message it sends (the one
+// with the port it listens on: other threads say "started" too).
 import { existsSync } from "node:fs";
 import process from "node:process";
 import { isMainThread, Worker, workerData } from "node:worker_threads";
@@ -28,7 +29,8 @@ if (path && !isMainThread && workerData?.receiverThread) {
 } else if (path && isMainThread && "Deno" in globalThis) {
   const emit = Worker.prototype.emit;
   Worker.prototype.emit = function (name, message, ...rest) {
-    if (name === "message" && message?.type === "listening") once(() => void this.terminate());
+    const listening = message?.type === "started" && typeof message.port === "number";
+    if (name === "message" && listening) once(() => void this.terminate());
     return emit.call(this, name, message, ...rest);
   };
 }

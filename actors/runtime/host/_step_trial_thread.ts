@@ -6,6 +6,7 @@
  * input it is about to apply to them. Private to the host folder.
  */
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { ThreadLifecycle } from "../../threads/mod.ts";
 import { ActorInstance } from "../instances/mod.ts";
 import { loadKindsModule } from "./kinds_module.ts";
 import type { KindRegistry } from "./kinds_module.ts";
@@ -23,15 +24,19 @@ async function runTrials(
   const copies = new Map<string, ActorInstance>();
   let registry: KindRegistry | undefined;
   let loadError: string | undefined;
+  // The host ends the thread (it never asks it to stop): the lifecycle only says how it started.
+  const life = new ThreadLifecycle(port);
   port.on("message", (ask: StepTrialAsk) => {
     port.postMessage(trial(ask, copies, registry, loadError));
   });
-  // Said once the kinds are loaded: a step's time is counted from there.
+  // Said once the kinds are loaded: a step's time is counted from there. A thread that cannot
+  // load them stays, answering each step with why.
   await loadKindsModule(data.kindsModule).then(
     (m) => void (registry = m.registry),
     (err) => void (loadError = (err as Error).message),
   );
-  port.postMessage(loadError === undefined ? { ready: true } : { ready: true, error: loadError });
+  if (loadError === undefined) life.start({});
+  else life.fail(loadError);
 }
 
 /** Applies `ask`'s input to its copy (made from its snapshot when one comes with it). */

@@ -27,9 +27,3 @@ export interface StepTrialAnswer {
   id: number;
   error?: string;
 }
-
-/** Said once by a thread, when its kinds are loaded (or could not be: `error`). */
-export interface StepTrialReady {
-  ready: true;
-  error?: string;
-}

@@ -5,7 +5,8 @@
  * host folder.
  */
 import type { Worker } from "node:worker_threads";
-import type { StepTrialAnswer, StepTrialAsk, StepTrialReady } from "./_step_trial_wire.ts";
+import { type LifecycleMessage, type ThreadStartError, untilStarted } from "../../threads/mod.ts";
+import type { StepTrialAnswer, StepTrialAsk } from "./_step_trial_wire.ts";
 import type { InputRecord } from "../../../protocol/mod.ts";
 import type { Slot } from "../instances/mod.ts";
 
@@ -49,18 +50,21 @@ export class TrialLane {
     start.then((w) => {
       if (this.#ended) return void w.terminate();
       this.#worker = w;
-      w.on("message", (a: StepTrialAnswer | StepTrialReady) => {
-        if (!("ready" in a)) return events.answer(this, a);
-        this.#ready = true;
-        this.loadError = a.error;
-        w.unref(); // once ready it never keeps the process alive (until then, what waits on it)
-        this.#whenReady?.();
+      w.on("message", (a: StepTrialAnswer | LifecycleMessage) => {
+        if (!("type" in a)) events.answer(this, a);
       });
       w.on("exit", (code: number) => {
         this.#readyAfter(`its thread ended (exit code ${code}) as it loaded the kinds`);
         if (!this.#ended) events.exit(this, code);
       });
       w.on("error", (err: Error) => events.log(`step trials thread: ${err.message}`));
+      // Its end before it is ready is said by its exit, above (an error comes before the exit).
+      void untilStarted(w, { thread: "the step trials thread" }).then(
+        () => this.#readyAfter(undefined),
+        (err: ThreadStartError) => {
+          if (err.said) this.#readyAfter(err.reason);
+        },
+      );
     }, (err) => {
       events.log(`cannot start a step trials thread: ${(err as Error).message}`);
       this.#readyAfter((err as Error).message);
@@ -74,11 +78,16 @@ export class TrialLane {
     return this.#ready;
   }
 
-  /** A worker gone before it was ready: said as its load error, to whoever waits. */
-  #readyAfter(error: string): void {
+  /**
+   * Its worker is ready, its kinds loaded (`loadError` undefined), or could not load them or is
+   * gone (`loadError`: why): said to whoever waits. Once ready, it never keeps the process alive
+   * (until then, what waits on it).
+   */
+  #readyAfter(loadError: string | undefined): void {
     if (this.#ready) return;
     this.#ready = true;
-    this.loadError = error;
+    this.loadError = loadError;
+    this.#worker?.unref();
     this.#whenReady?.();
   }
 

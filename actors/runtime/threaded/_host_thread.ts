@@ -16,12 +16,14 @@ import type { BusMessage } from "../../../protocol/mod.ts";
 import { describeError } from "../operations/mod.ts";
 import type { InputSource } from "../edge/mod.ts";
 import { type LaunchedHost, launchHost, loadKindsModule } from "../host/mod.ts";
+import { ThreadLifecycle } from "../../threads/mod.ts";
 import {
   countsBase,
   type FromHostThread,
   type HandedFrames,
   HEALTH_EVERY_MS,
   type HostThreadData,
+  type HostThreadStarted,
   type ToHostThread,
 } from "./_host_thread_wire.ts";
 
@@ -55,18 +57,15 @@ async function runHostThread(
   const counts = new BigInt64Array(data.counts);
   const base = countsBase(data.index, kinds.length);
   const input = handedInput();
-  // Where the thread is: starting (neither set), running (launched), or failed to start. A stop
-  // while starting waits for the start; the main thread ends the worker once told "stopped".
-  const at: {
-    launched?: LaunchedHost;
-    failed?: true;
-    timer?: ReturnType<typeof setInterval>;
-    stop?: true;
-  } = {};
-  const stop = () => {
-    if (at.timer !== undefined) clearInterval(at.timer);
-    void (at.launched?.close() ?? Promise.resolve()).finally(() => send({ type: "stopped" }));
-  };
+  // The host once launched, and its health's timer. A stop while starting waits for the start
+  // (the lifecycle holds it); the main thread ends the worker once told "stopped".
+  const at: { launched?: LaunchedHost; timer?: ReturnType<typeof setInterval> } = {};
+  const life = new ThreadLifecycle<HostThreadStarted>(port, {
+    stop: () => {
+      if (at.timer !== undefined) clearInterval(at.timer);
+      void (at.launched?.close() ?? Promise.resolve()).finally(() => life.stopped({}));
+    },
+  });
   port.on("message", (m: HandedFrames | ToHostThread) => {
     if ("s" in m) {
       for (let i = 0; i < m.s.length; i++) {
@@ -76,10 +75,7 @@ async function runHostThread(
     } else if (m.type === "metrics") {
       const text = at.launched ? at.launched.host.metrics.text() : Promise.resolve("");
       void text.then((t) => send({ type: "metrics", id: m.id, text: t }));
-    } else if (m.type === "stop" && !at.stop) {
-      at.stop = true;
-      if (at.launched || at.failed) stop(); // else once started
-    }
+    } else life.take(m);
   });
   let launched: LaunchedHost;
   try {
@@ -92,7 +88,7 @@ async function runHostThread(
       input,
       progressSource: `${data.config.host_id}-t${data.index}`,
       answerers: data.answerers,
-      log: (message) => send({ type: "log", message }),
+      log: (message) => life.log(message),
       ...(data.scans && service
         ? { service, onWarming: (warming) => send({ type: "warming", warming }) }
         : {}),
@@ -102,19 +98,15 @@ async function runHostThread(
       ...(data.stepWatchdog ? { stepWatchdog: data.stepWatchdog } : { stepDeadlines: false }),
     });
   } catch (err) {
-    at.failed = true;
-    send({ type: "failed", message: describeError(err) });
-    if (at.stop) stop();
-    return;
+    return life.fail(describeError(err));
   }
-  if (at.stop) return stop();
   kinds.forEach((kind, k) => {
     launched.host.onApplied(kind, () => void Atomics.add(counts, base + 1 + k, 1n));
   });
-  void launched.fatal.then((err) => send({ type: "fatal", message: err.message }));
+  void launched.fatal.then((err) => life.fail(err.message));
   const health = () => send({ type: "health", health: launched.host.health() });
   at.timer = setInterval(health, HEALTH_EVERY_MS);
   health();
   const heapLimitBytes = getHeapStatistics().heap_size_limit;
-  send({ type: "started", httpPort: launched.host.httpPort, heapLimitBytes });
+  life.start({ httpPort: launched.host.httpPort, heapLimitBytes });
 }

@@ -4,6 +4,7 @@
  * Apart from the thread's module, which starts a host when loaded in a worker: importing this
  * starts nothing.
  */
+import type { LifecycleMessage, ThreadStop } from "../../threads/mod.ts";
 import type { HostConfig, HostHealth, StepWatchHandle } from "../host/mod.ts";
 
 /** What the main thread gives a host thread. */
@@ -39,24 +40,26 @@ export interface HandedFrames {
   d: Array<Uint8Array<ArrayBuffer>>;
 }
 
-/** What the main thread tells a host thread besides frames. */
-export type ToHostThread = { type: "metrics"; id: number } | { type: "stop" };
+/** What the main thread tells a host thread besides frames: an ask for its metrics, or stop. */
+export type ToHostThread = { type: "metrics"; id: number } | ThreadStop;
 
-/** What a host thread tells the main thread. */
+/** What a host thread's started message carries. */
+export interface HostThreadStarted {
+  httpPort: number | undefined;
+  /** Its V8 heap's limit (young and old generations) in bytes, as its isolate reports it. */
+  heapLimitBytes: number;
+}
+
+/**
+ * What a host thread tells the main thread: its lifecycle (thread_lifecycle.ts: started or
+ * failed, log lines, fatal as its host stops on an error, stopped), and its own health, warming
+ * and metrics.
+ */
 export type FromHostThread =
-  | {
-    type: "started";
-    httpPort: number | undefined;
-    /** Its V8 heap's limit (young and old generations) in bytes, as its isolate reports it. */
-    heapLimitBytes: number;
-  }
-  | { type: "failed"; message: string }
+  | LifecycleMessage<HostThreadStarted>
   | { type: "health"; health: HostHealth }
   | { type: "warming"; warming: string[] }
-  | { type: "metrics"; id: number; text: string }
-  | { type: "fatal"; message: string }
-  | { type: "log"; message: string }
-  | { type: "stopped" };
+  | { type: "metrics"; id: number; text: string };
 
 /** How often a thread tells its health. */
 export const HEALTH_EVERY_MS = 250;

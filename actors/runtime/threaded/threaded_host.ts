@@ -29,7 +29,7 @@
 import type { Server } from "node:http";
 import type { ResourceLimits, Worker } from "node:worker_threads";
 import { Registry } from "prom-client";
-import { startWorker, workerModuleUrls } from "../../threads/mod.ts";
+import { startWorker, stopThread, untilStarted, workerModuleUrls } from "../../threads/mod.ts";
 import {
   type BusSubscription,
   feedOfBatchSubject,
@@ -60,6 +60,7 @@ import {
   countsBase,
   type FromHostThread,
   type HostThreadData,
+  type HostThreadStarted,
   type ToHostThread,
 } from "./_host_thread_wire.ts";
 
@@ -120,6 +121,8 @@ interface HostThread {
   httpPort: number | undefined;
   /** Its V8 heap's limit in bytes, as it said once started (NaN before). */
   heapLimitBytes: number;
+  /** Whether its worker has exited: a stop is then not asked (it would wait for no answer). */
+  exited: boolean;
   /**
    * Frames handed since the last post: one message a thread for all the frames the client
    * delivers from one read (posted once they are delivered, in a microtask), not one a frame, in
@@ -324,7 +327,7 @@ export class ThreadedHost {
     if (this.#closed) return;
     this.#closed = true;
     this.#sub?.unsubscribe();
-    await Promise.all(this.#threads.map((t) => stopThread(t.worker)));
+    await Promise.all(this.#threads.map((t) => t.exited ? undefined : stopThread(t.worker)));
     await Promise.all(this.#watchdogs.splice(0).map((stop) => stop()));
     await closeServer(this.#http);
     this.#http = undefined;
@@ -385,6 +388,7 @@ export class ThreadedHost {
         dropped: 0,
         httpPort: undefined,
         heapLimitBytes: NaN,
+        exited: false,
         batch: new HandedBatch(),
         post: () => {
           const { frames, transfer } = thread.batch.take();
@@ -392,47 +396,50 @@ export class ThreadedHost {
         },
       };
       this.#threads.push(thread);
-      started.push(this.#listen(thread, i));
+      const listening = this.#listen(thread, i);
+      // Handled here at once: it may fail while the next thread starts, before the wait below.
+      listening.catch(() => {});
+      started.push(listening);
     }
     await Promise.all(started);
   }
 
   /** Follows a thread's messages; resolves once its host has started, rejects if it cannot. */
   #listen(thread: HostThread, index: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      thread.worker.on("error", (err: Error) => {
-        const e = new HostFatalError(`thread ${index}: ${err.message}`, { cause: err });
-        reject(e);
-        this.#reportFatal(e);
-      });
-      thread.worker.on("message", (m: FromHostThread) => {
-        switch (m.type) {
-          case "started":
-            thread.httpPort = m.httpPort;
-            thread.heapLimitBytes = m.heapLimitBytes;
-            return resolve();
-          case "failed":
-            return reject(new HostFatalError(`thread ${index}: ${m.message}`));
-          case "health":
-            thread.health = m.health;
-            return;
-          case "warming":
-            thread.warming = m.warming;
-            return this.#log(
-              `thread ${index}: ${m.warming.length ? `warming: ${m.warming.join("; ")}` : "warm"}`,
-            );
-          case "metrics":
-            this.#metricsWaits.get(m.id)?.(m.text);
-            this.#metricsWaits.delete(m.id);
-            return;
-          case "log":
-            return this.#log(`thread ${index}: ${m.message}`);
-          case "fatal":
-            this.#log(`thread ${index} stopped: ${m.message}`);
-            return this.#reportFatal(new HostFatalError(`thread ${index}: ${m.message}`));
-        }
-      });
+    thread.worker.on("error", (err: Error) => {
+      this.#reportFatal(new HostFatalError(`thread ${index}: ${err.message}`, { cause: err }));
     });
+    thread.worker.once("exit", () => (thread.exited = true));
+    thread.worker.on("message", (m: FromHostThread) => {
+      switch (m.type) {
+        case "health":
+          thread.health = m.health;
+          return;
+        case "warming":
+          thread.warming = m.warming;
+          return this.#log(
+            `thread ${index}: ${m.warming.length ? `warming: ${m.warming.join("; ")}` : "warm"}`,
+          );
+        case "metrics":
+          this.#metricsWaits.get(m.id)?.(m.text);
+          this.#metricsWaits.delete(m.id);
+          return;
+        case "log":
+          return this.#log(`thread ${index}: ${m.message}`);
+        case "fatal":
+          this.#log(`thread ${index} stopped: ${m.message}`);
+          return this.#reportFatal(new HostFatalError(`thread ${index}: ${m.message}`));
+      }
+    });
+    return untilStarted<HostThreadStarted>(thread.worker, { thread: `thread ${index}` }).then(
+      (m) => {
+        thread.httpPort = m.httpPort;
+        thread.heapLimitBytes = m.heapLimitBytes;
+      },
+      (err: Error) => {
+        throw new HostFatalError(err.message, { cause: err });
+      },
+    );
   }
 
   /** Hands a feed frame to the threads that own an instance consuming it. */
@@ -510,20 +517,4 @@ export class ThreadedHost {
       }),
     }, { extra, bind: this.config.http_host, auth: this.config.http_auth });
   }
-}
-
-/** Tells a thread to stop and waits until it has (or has exited). */
-function stopThread(worker: Worker): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => resolve();
-    worker.once("exit", done);
-    worker.on("message", (m: FromHostThread) => {
-      if (m.type === "stopped") void worker.terminate().then(done, done);
-    });
-    try {
-      worker.postMessage({ type: "stop" } satisfies ToHostThread);
-    } catch {
-      done();
-    }
-  });
 }

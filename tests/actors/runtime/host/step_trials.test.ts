@@ -98,4 +98,20 @@ test("answers steps, sets a stuck one aside for the others, and ends it at its d
   }
 });
 
+test("start() rejects naming the trials thread and why it cannot load the kinds", async () => {
+  const lines: string[] = [];
+  const err = await StepTrials.start({
+    kindsModule: new URL("./_kinds_that_throw.ts", import.meta.url),
+    kinds: ["deadly"],
+    deadlineMs: () => DEADLINE_MS,
+    log: (line) => lines.push(line),
+  }).then((t) => t.stop().then(() => undefined), (e: Error) => e);
+  assert.instance(err, Error, "it started");
+  assert.match(
+    err!.message,
+    /^Cannot start the step trials thread: .*this kinds module fails to load/,
+  );
+  assert.equal(lines, []);
+});
+
 test.run();
