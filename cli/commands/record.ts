@@ -7,7 +7,14 @@
  * settings.
  */
 import { mergeNatsAuth, type NatsAuth, NatsBus } from "../../actors/runtime/mod.ts";
-import { ALL_SUBJECTS, areaPattern, ConfigError, RECORDED_SUBJECTS } from "../../protocol/mod.ts";
+import {
+  ALL_SUBJECTS,
+  areaPattern,
+  ConfigError,
+  isSubjectPattern,
+  patternsOverlap,
+  RECORDED_SUBJECTS,
+} from "../../protocol/mod.ts";
 import { describeRecording, Recorder, recordingKindsOf } from "../../sim/mod.ts";
 import type { RecordingKindModule } from "../../sim/recording/mod.ts";
 import {
@@ -232,11 +239,13 @@ function sayStart(outcome: Awaited<ReturnType<typeof Recorder.begin>>["outcome"]
 function recordSubjects(list: string): string[] {
   const subjects = list.split(",").map((s) => s.trim());
   for (const s of subjects) {
-    if (!isPattern(s)) throw new UsageError(`Option --subjects has a malformed pattern "${s}"`);
+    if (!isSubjectPattern(s)) {
+      throw new UsageError(`Option --subjects has a malformed pattern "${s}"`);
+    }
   }
   for (let i = 0; i < subjects.length; i++) {
     for (let j = i + 1; j < subjects.length; j++) {
-      if (overlap(subjects[i]!, subjects[j]!)) {
+      if (patternsOverlap(subjects[i]!, subjects[j]!)) {
         throw new UsageError(
           `Option --subjects has overlapping patterns "${subjects[i]}" and "${
             subjects[j]
@@ -246,25 +255,4 @@ function recordSubjects(list: string): string[] {
     }
   }
   return subjects;
-}
-
-/** Whether `s` is a NATS subject pattern: non-empty tokens, `*` and a final `>` whole tokens. */
-function isPattern(s: string): boolean {
-  const tokens = s.split(".");
-  return tokens.every((t, i) =>
-    t.length > 0 && !/\s/.test(t) &&
-    (!/[*>]/.test(t) || t === "*" || (t === ">" && i === tokens.length - 1))
-  );
-}
-
-/** Whether some subject matches both patterns (both well-formed). */
-export function overlap(a: string, b: string): boolean {
-  const x = a.split("."), y = b.split(".");
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const s = x[i], t = y[i];
-    if (s === ">" || t === ">") return s !== undefined && t !== undefined;
-    if (s === undefined || t === undefined) return false;
-    if (s !== t && s !== "*" && t !== "*") return false;
-  }
-  return true;
 }
