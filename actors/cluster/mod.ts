@@ -57,4 +57,5 @@ export {
   upHostsOf,
   upThreads,
 } from "./up_cluster.ts";
+export { upHostConfig, type UpHostPlace, type UpHostSettings } from "./up_host_config.ts";
 export { type UpHostStatus, upHostStatus } from "./up_host_status.ts";

@@ -28,7 +28,7 @@ import {
 } from "../../actors/cluster/data_dir/mod.ts";
 import { announceCollab } from "../announce_collab.ts";
 import { startFeed } from "../up_feed.ts";
-import { UP_OPTIONS, upHostConfig, type UpOptions, upOptions } from "../up_options.ts";
+import { UP_OPTIONS, type UpOptions, upOptions } from "../up_options.ts";
 import {
   lockDataDir,
   NATS_SERVER_ENV,
@@ -37,6 +37,7 @@ import {
   type RunningCluster,
   startUpCluster,
   upClusterLines,
+  upHostConfig,
   upHostsOf,
   upThreads,
   whyNoNatsServer,
@@ -99,7 +100,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       return 1;
     };
     const threads = upThreads(o, nats);
-    const config = upHostConfig(o, nats, threads);
+    const config = upHostConfig(o, { nats, threads });
     config.nats_auth = auth?.roles.host ?? {};
     const recorder = startUpRecorder(o, bus, nats, config);
     if (typeof recorder === "string") return await abandon(recorder);
