@@ -102,7 +102,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     const threads = upThreads(o, nats);
     const config = upHostConfig(o, { nats, threads });
     config.nats_auth = auth?.roles.host ?? {};
-    const recorder = startUpRecorder(o, bus, nats, config);
+    const recorder = startUpRecorder(bus, config, o);
     if (typeof recorder === "string") return await abandon(recorder);
     undo.push(() => recorder?.stop());
     const cluster = await startUpCluster(config, {
@@ -127,12 +127,10 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     for (const line of upClusterLines(cluster)) console.log(`troupe up: ${line}`);
     let collab: LaunchedCollab;
     try {
-      collab = await startCollab(
-        { ...o, ...(auth && nats ? { bridge: { nats: nats.url, auth: auth.roles.bridge } } : {}) },
-        bus,
-        launched,
-        config.journal.kind,
-      );
+      collab = await startCollab(bus, launched, {
+        ...o,
+        ...(auth && nats ? { bridge: { nats: nats.url, auth: auth.roles.bridge } } : {}),
+      });
     } catch (err) {
       // One line, and nothing left running: the host and nats-server were up already (an
       // explicit --collab-port that was taken once left nats-server running after exit 1).
