@@ -15,7 +15,7 @@ import {
   openFeedPublisher,
   patientBus,
 } from "../../sim/feeds/mod.ts";
-import { type Command, EXIT_FAILURE, helpText, parseCommandArgs } from "../args.ts";
+import { type Command, EXIT_FAILURE } from "../args.ts";
 import {
   type InjectOptions,
   injectOptions,
@@ -29,9 +29,6 @@ import { waitForSignal } from "../signals.ts";
 import { describeMetricsSettings, sendMetricsSettings } from "../../sim/mod.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE } from "../nats_auth_options.ts";
-
-/** The NATS server `inject`, `record` and `replay --nats` use when `--nats` is not given. */
-export { NATS_URL_DEFAULT } from "../../actors/cluster/data_dir/mod.ts";
 
 export const command: Command = {
   name: "inject",
@@ -120,9 +117,6 @@ export const command: Command = {
   tail -f cpu.csv | troupe inject --feed csv:- --channel cpu   rows sent as they arrive
 The rate is paced on an absolute schedule (sample n is due n/rate seconds after the start), so
 short stalls are made up; the result line compares the rate achieved with the rate asked.`,
-  // A negative number after an option is its value (`--duration -5`), not another option: join
-  // them so the error names the value instead of calling the option ambiguous.
-  runRaw: (argv) => runParsed(command, joinNegativeValues(argv)),
   async run(args) {
     const o = injectOptions(args);
     const feed = await openInjectFeed(o);
@@ -265,17 +259,4 @@ async function openPublisher(
         `what is not acknowledged is sent again (Nats-Msg-Id: the frame id)`,
   );
   return opened;
-}
-
-import { joinNegativeValues } from "../args.ts";
-export { joinNegativeValues };
-
-/** Parses `argv` for `cmd` and runs it, printing its help for `--help`: main's path, for runRaw. */
-export async function runParsed(cmd: Command, argv: string[]): Promise<number> {
-  const args = parseCommandArgs(cmd, argv);
-  if (args.values.help) {
-    console.log(helpText(cmd));
-    return 0;
-  }
-  return await cmd.run(args);
 }

@@ -35,7 +35,7 @@ import {
   secondsInto,
 } from "../replay_args.ts";
 import { ReplayBar } from "../replay_bar.ts";
-import { joinNegativeValues, NATS_URL_DEFAULT, runParsed } from "./inject.ts";
+import { NATS_URL_DEFAULT } from "../../actors/cluster/data_dir/mod.ts";
 
 export const command: Command = {
   name: "replay",
@@ -127,7 +127,6 @@ already running lacks the inputs before it started, so its first outputs may dif
 --config FILE --verify is a what-if: instead of output by output, it compares per kind and key,
 and lists the events (incidents) that appeared and disappeared with the new settings (exit 0).
 Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
-  runRaw: (argv) => runParsed(command, joinNegativeValues(argv)),
   async run(args) {
     const a = await replayArgs(args);
     let reader: RecordingReader;
