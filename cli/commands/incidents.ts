@@ -4,7 +4,6 @@
  * JSON. `--state` keeps one state. `ack`, `silence` and `unsilence` write the session document
  * (collab's client), where the whole session sees them and the bridge takes them to the stage.
  */
-import { NatsBus } from "../../actors/runtime/mod.ts";
 import {
   type AlertTargetDelivery,
   BusRequestError,
@@ -43,6 +42,7 @@ import {
 } from "../args.ts";
 import { acksTarget, checkSilenceArgs, editTarget } from "../incident_edit_args.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { connectNats } from "../connect_nats.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
 
 /** How long an edit (ack, silence, unsilence) waits for the collab server, unless --timeout. */
@@ -150,16 +150,8 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
     }
     const timeout = num(args, "timeout");
     const nats = resolveNats(args, "viewer");
-    let bus: NatsBus;
-    try {
-      bus = await NatsBus.connect(nats.url, { name: "troupe-incidents", auth: nats.auth });
-    } catch (err) {
-      console.error(
-        `troupe incidents: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
-          `${(err as Error).message}. Is troupe up running?`,
-      );
-      return EXIT_FAILURE;
-    }
+    const bus = await connectNats(nats, { command: "incidents", hint: "Is troupe up running?" });
+    if (bus === undefined) return EXIT_FAILURE;
     // The acks live in the session document: read beside the stage's answer, not after it.
     const reading = readSessionAcks(acksTarget(args), timeout);
     let incidents: Incident[];

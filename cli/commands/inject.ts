@@ -6,7 +6,7 @@
  * scored on what was injected. Ctrl-C stops the run early; the labels then cover what was sent.
  */
 import process from "node:process";
-import { describeError, type JetStreamPublisher, NatsBus } from "../../actors/runtime/mod.ts";
+import { describeError, type JetStreamPublisher, type NatsBus } from "../../actors/runtime/mod.ts";
 import { feedPattern, feedSubject } from "../../protocol/mod.ts";
 import {
   type Feed,
@@ -16,18 +16,13 @@ import {
   patientBus,
 } from "../../sim/feeds/mod.ts";
 import { type Command, EXIT_FAILURE } from "../args.ts";
-import {
-  type InjectOptions,
-  injectOptions,
-  openInjectFeed,
-  reportBadRows,
-  writeLabels,
-} from "../inject_options.ts";
+import { injectOptions, openInjectFeed, reportBadRows, writeLabels } from "../inject_options.ts";
 import { resultJson, resultLine } from "../inject_result.ts";
 import { ProgressBar } from "../progress_bar.ts";
 import { waitForSignal } from "../signals.ts";
 import { describeMetricsSettings, sendMetricsSettings } from "../../sim/mod.ts";
-import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { NATS_OPTION } from "../nats_url.ts";
+import { connectNats } from "../connect_nats.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE } from "../nats_auth_options.ts";
 
 export const command: Command = {
@@ -124,7 +119,8 @@ short stalls are made up; the result line compares the rate achieved with the ra
     // Fail now, not after an hour of injection, when the labels cannot be written.
     if (o.labels !== undefined && !writeLabels(o.labels, feed.truth())) return EXIT_FAILURE;
     const { nats, durationS } = o;
-    const bus = await connectInjectBus(nats);
+    const hint = "Is nats-server running? (troupe up starts one; or nats-server -js)";
+    const bus = await connectNats(nats, { command: "inject", hint });
     if (bus === undefined) return EXIT_FAILURE;
     const abort = new AbortController();
     let signalName: string | undefined;
@@ -193,20 +189,6 @@ short stalls are made up; the result line compares the rate achieved with the ra
     return 0;
   },
 };
-
-/** A connection to NATS for the feed, or undefined once why not is said on stderr. */
-async function connectInjectBus(nats: InjectOptions["nats"]): Promise<NatsBus | undefined> {
-  try {
-    return await NatsBus.connect(nats.url, { name: "troupe-inject", auth: nats.auth });
-  } catch (err) {
-    console.error(
-      `troupe inject: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
-        `${(err as Error).message}. ` +
-        `Is nats-server running? (troupe up starts one; or nats-server -js)`,
-    );
-    return undefined;
-  }
-}
 
 /**
  * The synthetic metrics feed: the collapse settings for service metrics, per channel, to the host

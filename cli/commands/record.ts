@@ -6,7 +6,7 @@
  * hosts' configuration in the header, so that a replay runs the same kinds with the same
  * settings.
  */
-import { mergeNatsAuth, type NatsAuth, NatsBus } from "../../actors/runtime/mod.ts";
+import { mergeNatsAuth, type NatsAuth } from "../../actors/runtime/mod.ts";
 import {
   ALL_SUBJECTS,
   areaPattern,
@@ -28,7 +28,8 @@ import {
   UsageError,
 } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
-import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { NATS_OPTION } from "../nats_url.ts";
+import { connectNats } from "../connect_nats.ts";
 import {
   NATS_AUTH_OPTIONS,
   NATS_AUTH_USAGE,
@@ -122,17 +123,9 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
       : resolveNats(args, "viewer");
     const url = nats.url;
 
-    let bus: NatsBus;
-    try {
-      bus = await NatsBus.connect(url, { name: "troupe-record", auth: nats.auth });
-    } catch (err) {
-      console.error(
-        `troupe record: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
-          `${(err as Error).message}. ` +
-          `Is nats-server running? (troupe up starts one)`,
-      );
-      return EXIT_FAILURE;
-    }
+    const hint = "Is nats-server running? (troupe up starts one)";
+    const bus = await connectNats(nats, { command: "record", hint });
+    if (bus === undefined) return EXIT_FAILURE;
     let recorder: Recorder;
     // The duration counts from the subscription: the state capture before it is recorded time.
     const subscribedMs = performance.now();
