@@ -1,47 +1,18 @@
 /**
  * What `troupe inject` says at the end: what it sent and how it was delivered, as a line a person
- * reads or one JSON object (`--json`).
+ * reads or one JSON object (`--json`, sim's injectReport).
  */
-import type { JetStreamPublisher } from "../actors/runtime/mod.ts";
-import type { Feed, InjectResult } from "../sim/feeds/mod.ts";
+import { type InjectDelivery, injectReport, type InjectResult } from "../sim/feeds/mod.ts";
 import type { InjectOptions } from "./inject_options.ts";
 
 /** What a run sent and how, for its result. */
-export interface Sent {
-  feed: Feed;
-  subjects: string;
-  stream: string | undefined;
-  publisher: JetStreamPublisher | undefined;
+export interface Sent extends InjectDelivery {
   signalName: string | undefined;
 }
 
-/** The result as one JSON object (`--json`). */
+/** The result as one JSON object (`--json`): sim's injectReport, with the labels' file. */
 export function resultJson(o: InjectOptions, result: InjectResult, sent: Sent): string {
-  const { feed, subjects, stream, publisher } = sent;
-  return JSON.stringify({
-    feed: feed.name,
-    run: result.run,
-    subjects,
-    channels: feed.channels.length,
-    samples: result.samples,
-    frames: result.frames,
-    bytes: result.bytes,
-    elapsed_s: result.elapsedS,
-    asked_per_s: result.askedRate,
-    achieved_per_s: result.achievedRate,
-    achieved_over_asked: result.achievedRate / result.askedRate,
-    delivery: publisher === undefined ? "at-most-once" : "acknowledged",
-    ...(publisher === undefined ? {} : {
-      stream,
-      acked_frames: publisher.counts.acked,
-      acked_samples: publisher.counts.ackedWeight,
-      retries: publisher.counts.retries,
-      duplicate_acks: publisher.counts.duplicates,
-    }),
-    forgiven_s: result.forgivenS,
-    stopped: result.stopped,
-    ...(o.labels === undefined ? {} : { labels: o.labels }),
-  });
+  return JSON.stringify(injectReport(result, { ...sent, labels: o.labels }));
 }
 
 /** The result as the line a person reads. */

@@ -2,9 +2,15 @@
  * `troupe replay`'s arguments read and checked before the recording is opened (a bad one is a
  * UsageError naming it and its value), and the replay's options they give.
  */
-import { readFileSync } from "node:fs";
 import type { NatsBus } from "../actors/runtime/mod.ts";
-import { OutputDiff, type ReplayOptions, type ReplayProgress, THREADS_MAX } from "../sim/mod.ts";
+import {
+  OutputDiff,
+  readReplaySettings,
+  type ReplayOptions,
+  type ReplayProgress,
+  THREADS_MAX,
+} from "../sim/mod.ts";
+import { ConfigError } from "../protocol/mod.ts";
 import { kindsOption } from "./kinds_option.ts";
 import { type HostKinds, kindsModuleUrl } from "../actors/cluster/kinds/mod.ts";
 import { flag, type ParsedArgs, parseDuration, str, text, UsageError } from "./args.ts";
@@ -190,20 +196,12 @@ function parseTime(
   );
 }
 
+/** `--config FILE`'s settings by kind; a file that cannot be read as such is a usage error. */
 function readActorConfig(path: string): Record<string, unknown> {
-  let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
+    return readReplaySettings(path);
   } catch (err) {
-    throw new UsageError(`Option --config: cannot read ${path} as JSON: ${(err as Error).message}`);
+    if (err instanceof ConfigError) throw new UsageError(`Option --config: ${err.message}`);
+    throw err;
   }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new UsageError(`Option --config: ${path} must hold a JSON object of kinds`);
-  }
-  // A host config file works too: its "actors" section.
-  const obj = raw as Record<string, unknown>;
-  const actors = obj.actors;
-  return actors !== null && typeof actors === "object" && !Array.isArray(actors)
-    ? actors as Record<string, unknown>
-    : obj;
 }

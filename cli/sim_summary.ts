@@ -1,30 +1,21 @@
 /**
- * What `troupe sim` prints at the end: each seed's outcome, the failures with the command that
- * reproduces each, as text or one JSON object.
+ * What `troupe sim` prints at the end as text: each seed's outcome, the failures with the command
+ * that reproduces each (the JSON summary is sim's simSummary).
  */
-import type { SimResult, SimStats } from "../sim/mod.ts";
+import { leaseTotals, type SeedOutcome, seedPassed, type SimLeaseTotals } from "../sim/mod.ts";
 import type { CliOptions } from "./sim_options.ts";
 
-/** What one seed gave, with the determinism check's verdict when asked for. */
-export interface SeedOutcome {
-  result: SimResult;
-  /** Why the second run differed, when `--check-determinism` found it did. */
-  nondeterministic: string | undefined;
-}
-
-/** Whether a seed passed: its invariants held and, when asked, it ran the same twice. */
-export function passed(o: SeedOutcome): boolean {
-  return o.result.ok && o.nondeterministic === undefined;
-}
-
+/** `troupe sim`'s summary as text: a seed's run in full, or many seeds' counts; each failure. */
 export function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): string {
   const lines: string[] = [];
-  const failures = outcomes.filter((x) => !passed(x));
+  const failures = outcomes.filter((x) => !seedPassed(x));
   if (outcomes.length === 1) {
     const { result: r } = outcomes[0]!;
     const s = r.stats;
     lines.push(
-      `troupe sim: seed ${r.seed}, faults ${r.faults}: ${passed(outcomes[0]!) ? "ok" : "FAILED"}`,
+      `troupe sim: seed ${r.seed}, faults ${r.faults}: ${
+        seedPassed(outcomes[0]!) ? "ok" : "FAILED"
+      }`,
       `  ${r.virtualS.toFixed(1)} virtual s in ${(r.realMs / 1000).toFixed(2)} s (${
         speedFactor(r.virtualS / (r.realMs / 1000))
       }); ${s.frames} frames (${s.samples} samples) into ${s.instances} instances on ` +
@@ -59,7 +50,7 @@ export function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: nu
           o.checkDeterminism ? ", each run twice" : ""
         })`,
     );
-    const sum = totals(outcomes);
+    const sum = leaseTotals(outcomes);
     if (sum.pauses + sum.cuts + sum.takeovers > 0) {
       lines.push(`  ${sum.crashes} crashes; ${leaseLine(sum)}`);
     }
@@ -89,51 +80,9 @@ export function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: nu
 }
 
 /** The lease faults of a run (or of many, summed), in one line. */
-export function leaseLine(s: LeaseCounts): string {
+export function leaseLine(s: SimLeaseTotals): string {
   return `leases: ${s.pauses} pauses, ${s.cuts} cuts from NATS, ${s.takeovers} takeovers, ` +
     `${s.fencedWrites} writes fenced`;
-}
-
-export type LeaseCounts = Pick<
-  SimStats,
-  "crashes" | "pauses" | "cuts" | "takeovers" | "fencedWrites"
->;
-
-/** The crashes and lease faults of every seed, summed. */
-export function totals(outcomes: SeedOutcome[]): LeaseCounts {
-  const sum: LeaseCounts = { crashes: 0, pauses: 0, cuts: 0, takeovers: 0, fencedWrites: 0 };
-  for (const { result: { stats } } of outcomes) {
-    for (const k of Object.keys(sum) as (keyof LeaseCounts)[]) sum[k] += stats[k];
-  }
-  return sum;
-}
-
-export function summaryJson(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number) {
-  const failures = outcomes.filter((x) => !passed(x));
-  const brief = (x: SeedOutcome) => ({
-    seed: x.result.seed,
-    ok: passed(x),
-    violations: x.result.violations,
-    nondeterministic: x.nondeterministic ?? null,
-    command: x.result.command + (o.checkDeterminism ? " --check-determinism" : ""),
-    traceHash: x.result.traceHash,
-    virtualS: x.result.virtualS,
-    realMs: x.result.realMs,
-    onThread: x.result.onThread,
-    stats: x.result.stats,
-  });
-  return {
-    faults: o.base.faults!.name,
-    durationS: o.base.durationS,
-    hosts: o.base.hosts,
-    seedsRun: outcomes.length,
-    passed: outcomes.length - failures.length,
-    failed: failures.length,
-    elapsedS,
-    totals: totals(outcomes),
-    failures: failures.map(brief),
-    ...(outcomes.length === 1 ? { result: brief(outcomes[0]!) } : {}),
-  };
 }
 
 /** Virtual seconds per real second, as "12x" or "0.19x" (slower than real time is not "0x"). */

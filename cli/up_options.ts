@@ -10,13 +10,6 @@ import { COLLAB_PORT } from "../collab/mod.ts";
 import { DATA_DIR_DEFAULT } from "../actors/cluster/data_dir/mod.ts";
 import { UP_RECEIVER_OPTIONS, upReceiverSettings } from "./up_receiver.ts";
 import { portOr } from "../actors/cluster/mod.ts";
-import { join } from "node:path";
-import {
-  DEFAULT_PROGRESS,
-  defaultHostConfig,
-  type HostConfig,
-  type NatsServer,
-} from "../actors/runtime/mod.ts";
 import { demoActorConfigs, metricsActorConfigs } from "../sim/mod.ts";
 
 /** The hosts' HTTP port when it is free (host_url.ts's HTTP_URL_DEFAULT). */
@@ -179,6 +172,8 @@ export interface UpOptions {
   acceptJournalLoss: boolean;
   /** The feed's step per channel, for the demo's settings. */
   intervalUs: number;
+  /** The settings that suit the feed, by kind: the demo's, or service metrics'. */
+  actorSettings: Record<string, Record<string, unknown>>;
   /** --remote-write-port, --match, --token and --history-url, checked. */
   receiver: UpReceiverSettings;
 }
@@ -188,6 +183,7 @@ export async function upOptions(args: Parameters<Command["run"]>[0]): Promise<Up
   const feedKind = text(args, "feed") as UpOptions["feedKind"];
   const channels = num(args, "channels");
   const rate = num(args, "rate");
+  const intervalUs = Math.max(1, Math.round((channels * 1e6) / rate));
   const hosts = num(args, "hosts");
   const journal = (str(args, "journal") ?? (hosts > 1 ? "jetstream" : "file")) as
     | "file"
@@ -228,7 +224,10 @@ export async function upOptions(args: Parameters<Command["run"]>[0]): Promise<Up
     recordPath: str(args, "record"),
     acceptJournalLoss: flag(args, "accept-journal-loss"),
     alertmanagers: alertmanagerUrls(args.values.alertmanager),
-    intervalUs: Math.max(1, Math.round((channels * 1e6) / rate)),
+    intervalUs,
+    // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
+    // in one line when the feed starts.
+    actorSettings: feedKind === "market" ? demoActorConfigs(intervalUs) : metricsActorConfigs(),
     receiver: upReceiverSettings(args, feedKind),
   };
 }
@@ -260,40 +259,4 @@ export function threadsRefused(
   }
   if (o.noNats) return "its threads connect to NATS: it cannot go with --no-nats";
   return undefined;
-}
-
-/** The first host's configuration (--hosts derive theirs); on threads, a partition each. */
-export function upHostConfig(
-  o: UpOptions,
-  nats: NatsServer | undefined,
-  threads: number,
-): HostConfig {
-  const config = defaultHostConfig();
-  config.host_id = "up-1";
-  config.data_dir = join(o.dataDir, "up-1");
-  config.nats = nats?.url;
-  // Threads' edge is a core subscription: up's feed starts after the host and stops before it.
-  config.input = nats && threads === 1 ? "jetstream" : "core";
-  if (threads > 1) config.partitions = { count: threads, owned: [...Array(threads).keys()] };
-  config.journal.kind = o.journal;
-  config.http_port = o.httpPort;
-  // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
-  // in one line when the feed starts.
-  const demo = o.feedKind === "market" ? demoActorConfigs(o.intervalUs) : metricsActorConfigs();
-  config.actors = Object.fromEntries(
-    Object.keys(o.kinds.registry).map((k) => [k, demo[k] ?? {}]),
-  );
-  config.accept_journal_loss = o.acceptJournalLoss;
-  // The synthetic feeds' event time runs faster than the clock: no wall-clock bound on it.
-  if (o.feedKind !== "remote-write") config.progress = { ...DEFAULT_PROGRESS, ahead_ms: 0 };
-  // Every channel of the synthetic feed is admitted, however many are asked for.
-  config.limits.channels_max = Math.max(config.limits.channels_max, o.channels);
-  if (o.alertmanagers.length > 0) {
-    config.alerting = {
-      alertmanagers: o.alertmanagers,
-      // generatorURL opens the dashboard where it is sure to listen: on a port given.
-      ...(o.collabPort ? { dashboard_url: `http://127.0.0.1:${o.collabPort}` } : {}),
-    };
-  }
-  return config;
 }

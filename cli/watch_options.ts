@@ -1,16 +1,10 @@
 /**
  * `troupe watch`'s options read and checked (the gateway's URL and token from the data
- * directory's collab.json unless given), and the gateway subscriptions they ask for.
+ * directory's collab.json unless given); collab's findingSubscriptions makes the gateway
+ * subscriptions they ask for.
  */
 import { resolve } from "node:path";
-import {
-  type FindingKindName,
-  findingKindNames,
-  findingSourcePatterns,
-  isChannelFindingKind,
-  type StreamSubscription,
-} from "../collab/mod.ts";
-import { incidentSubject } from "../protocol/mod.ts";
+import { type FindingKindName, findingKindNames } from "../collab/mod.ts";
 import { duration, flag, num, type ParsedArgs, str, text, UsageError } from "./args.ts";
 import { COLLAB_FILE, readCollabFile } from "../actors/cluster/data_dir/mod.ts";
 
@@ -102,25 +96,4 @@ async function loadCollabKinds(files: readonly string[], dataDir: string): Promi
   } catch (err) {
     throw new UsageError(`${(err as Error).message} (or name them in --kind-modules)`);
   }
-}
-
-/**
- * The gateway subscriptions for `o`: one for the channel kinds (filtered by the gateway), one for
- * the rest.
- */
-export function subscriptionsOf(o: WatchOptions): StreamSubscription[] {
-  const subs: StreamSubscription[] = [];
-  if (!o.findings) {
-    const kinds = o.kinds.filter(isChannelFindingKind);
-    return kinds.length ? [{ subjects: kinds.map((k) => incidentSubject(k)) }] : [];
-  }
-  // Findings of the declared kinds come on subjects that end in their channel (the gateway
-  // filters those by --channel itself); the others do not.
-  const byChannel = findingSourcePatterns(o.kinds.filter(isChannelFindingKind));
-  const others = findingSourcePatterns(o.kinds.filter((k) => !isChannelFindingKind(k)));
-  if (byChannel.length) {
-    subs.push(o.channel ? { subjects: byChannel, channels: [o.channel] } : { subjects: byChannel });
-  }
-  if (others.length) subs.push({ subjects: others });
-  return subs;
 }

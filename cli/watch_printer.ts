@@ -6,7 +6,7 @@ import process from "node:process";
 import {
   compileChannelGlobs,
   type Finding,
-  findingUnit,
+  findingJson,
   formatFinding,
   formatIncident,
   incidentJson,
@@ -58,34 +58,11 @@ export function printerFor(o: WatchOptions, onCount: () => void): Printer {
     finding(f, seq) {
       if (done || !kinds.has(f.kind) || (glob && !glob.test(f.channel))) return;
       if (!severityAtLeast(f.severity, o.minSeverity)) return;
-      process.stdout.write((o.json ? JSON.stringify(jsonOf(f, seq)) : formatFinding(f)) + "\n");
+      process.stdout.write(
+        (o.json ? JSON.stringify(findingJson(f, seq)) : formatFinding(f)) + "\n",
+      );
       count();
     },
     shown: () => shown,
   };
-}
-
-/** A finding as one NDJSON object (its binary details in base64). */
-function jsonOf(f: Finding, seq: number): Record<string, unknown> {
-  return {
-    time: new Date(f.ts_us / 1000).toISOString(),
-    ts_us: f.ts_us,
-    kind: f.kind,
-    channel: f.channel,
-    what: f.what,
-    strength: f.strength,
-    severity: f.severity,
-    unit: findingUnit(f),
-    subject: f.subject,
-    seq,
-    detail: Object.fromEntries(
-      Object.entries(f.detail).map(([k, v]) => [k, v instanceof Uint8Array ? base64(v) : v]),
-    ),
-  };
-}
-
-function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
 }

@@ -106,6 +106,7 @@ export {
 } from "./launch_collab.ts";
 export { COLLAB_PORT, startCollab, type UpCollabOptions, writeUpCollabFile } from "./up_collab.ts";
 export { replaySessions, SessionReplay, type SessionReplayResult } from "./session_replay.ts";
+export { sessionReplayJson, sessionReplayReport } from "./session_replay_report.ts";
 export { attachBridge, attachIncidentBridge, type BridgeOptions } from "./bridge/mod.ts";
 export {
   checkStreamPattern,

@@ -3,7 +3,7 @@
  * them), its documents kept where the hosts' journal is, and `<data-dir>/collab.json` written for
  * `troupe watch` (the stream gateway's URL, a viewer token, the team's kind modules).
  */
-import type { HostConfig, NatsAuth } from "../actors/runtime/mod.ts";
+import type { NatsAuth } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 import { type CollabFile, writeCollabFile } from "../actors/cluster/data_dir/mod.ts";
 import type { HostKinds, UpHosts } from "../actors/cluster/mod.ts";
@@ -17,6 +17,7 @@ export const COLLAB_PORT = 1234;
 export interface UpCollabOptions {
   dataDir: string;
   collabPort: number | undefined;
+  /** The hosts' journal: the documents are kept beside it. */
   journal: "file" | "jetstream";
   /** The kinds the hosts run: collab.json names the user's modules for watch. */
   kinds?: HostKinds;
@@ -27,12 +28,14 @@ export interface UpCollabOptions {
   bridge?: { nats: string; auth: NatsAuth };
 }
 
-/** The collaboration server beside the hosts, on the same bus (its bridge reaches them). */
+/**
+ * The collaboration server beside the hosts, on the same bus (its bridge reaches them), its
+ * documents kept where the hosts' journal is (`o.journal`: JetStream, or the data directory).
+ */
 export async function startCollab(
-  o: UpCollabOptions,
   bus: Bus,
   launched: UpHosts,
-  kind: HostConfig["journal"]["kind"],
+  o: UpCollabOptions,
 ): Promise<LaunchedCollab> {
   // Loaded when troupe up starts one: the cluster's room holds the runtime, which a collab server
   // started alone does not load (tests/collab/startup_imports.test.ts).
@@ -44,7 +47,7 @@ export async function startCollab(
       ...(o.bridge ? { nats: o.bridge.nats, natsAuth: o.bridge.auth } : { bus }),
       // The node id names the collab journal's streams in JetStream: the same on every run.
       nodeId: "up-1-collab",
-      journal: collabJournalOf(kind),
+      journal: o.journal,
       // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
       scanUrl: launched.httpPort === undefined || !launched.scans
         ? undefined
@@ -81,13 +84,4 @@ export async function writeUpCollabFile(
   }
   writeCollabFile(dataDir, file);
   return file;
-}
-
-/**
- * Where the collaboration server keeps documents for a host journal kind: beside the host's
- * journal, in JetStream when the host's is there, in the data directory otherwise (a memory
- * journal keeps nothing across a restart; documents should).
- */
-function collabJournalOf(kind: HostConfig["journal"]["kind"]): "file" | "jetstream" {
-  return kind === "jetstream" ? "jetstream" : "file";
 }

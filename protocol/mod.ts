@@ -4,6 +4,7 @@
  */
 export * from "./protocol_error.ts";
 export * from "./subjects.ts";
+export { isSubjectPattern, patternsOverlap } from "./subject_pattern.ts";
 export * from "./envelope.ts";
 export * from "./sample_frame.ts";
 export * from "./columns_frame.ts";

@@ -19,6 +19,18 @@ export {
 } from "./faults.ts";
 export { reproduceCommand, simulate } from "./simulator.ts";
 export { traceDivergence } from "./trace_divergence.ts";
+export {
+  type SeedOutcome,
+  seedPassed,
+  simulateSeeds,
+  type SimulateSeedsOptions,
+} from "./simulate_seeds.ts";
+export {
+  leaseTotals,
+  type SimLeaseTotals,
+  simSummary,
+  type SimSummaryOptions,
+} from "./sim_summary.ts";
 export { replayReport } from "./replay_report.ts";
 export { whatIfReport } from "./what_if_report.ts";
 export { type MetricsSettingsResult, sendMetricsSettings } from "./metrics_settings.ts";

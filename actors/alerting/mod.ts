@@ -63,3 +63,4 @@ export {
 } from "./paging_config.ts";
 export { CENSUS_WINDOW_MS, SampleCensus } from "./sample_census.ts";
 export { runAlerting, type RunAlertingOptions, type RunningAlerting } from "./run_alerting.ts";
+export { askAlertDelivery, type AskAlertDeliveryOptions } from "./ask_alert_delivery.ts";

@@ -4,8 +4,8 @@
  * from one configuration and stopped as one; the kinds it runs, troupe's own and a team's, and
  * the module its worker threads load them from; on one machine, the nats-server it starts (its
  * users per role, a left server stopped first), the well-known ports its parts take when they
- * are free, the lock that keeps one cluster per data directory, troupe up's preset of it and
- * its metrics receiver.
+ * are free, the lock that keeps one cluster per data directory, troupe up's preset of it, its
+ * metrics receiver and its host's status.
  */
 export { ClusterStartError, startCluster, type StartClusterOptions } from "./start_cluster.ts";
 export {
@@ -57,3 +57,5 @@ export {
   upHostsOf,
   upThreads,
 } from "./up_cluster.ts";
+export { upHostConfig, type UpHostPlace, type UpHostSettings } from "./up_host_config.ts";
+export { type UpHostStatus, upHostStatus } from "./up_host_status.ts";

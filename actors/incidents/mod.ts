@@ -75,3 +75,4 @@ export {
   runIncidentStage,
 } from "./incident_stage.ts";
 export { findingSeverity, type IncidentKind, isIncidentKind } from "../../protocol/mod.ts";
+export { askIncidentList, type AskIncidentListOptions } from "./ask_incident_list.ts";

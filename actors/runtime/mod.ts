@@ -50,6 +50,8 @@ export {
   type HeldStageLease,
   LEASE_BUCKET,
   LeaseBucket,
+  type LeaseStatus,
+  leaseStatus,
   type LeaseStore,
   type LeaseView,
   type StageLeaseStore,

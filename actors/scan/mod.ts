@@ -41,3 +41,8 @@ export {
   scanHttp,
   type ScanHttpOptions,
 } from "./scan_http.ts";
+export {
+  FOLLOW_REOPENS_MAX,
+  type FollowScanOptions,
+  followScanResults,
+} from "./follow_scan_results.ts";

@@ -12,8 +12,9 @@ import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, natsAuthOf } from "../nats_auth_opt
 export const command: Command = {
   name: "collab",
   summary: "the collaboration server (y-websocket protocol, tokens, journal, NATS fan-out)",
-  usage: "[--port P] [--host H] [--data-dir DIR] [--nats URL] [--node-id ID] [--fsync POLICY] " +
-    "[--journal KIND] [--kinds MODULES]" + NATS_AUTH_USAGE,
+  usage: "[--port P] [--host H] [--data-dir DIR] [--nats URL] [--node-id ID] " +
+    "[--fsync never|interval|always] [--journal file|jetstream] [--kinds MODULES]" +
+    NATS_AUTH_USAGE,
   options: {
     kinds: {
       type: "string",
@@ -54,12 +55,14 @@ export const command: Command = {
       arg: "POLICY",
       help: "never (a killed process loses nothing), interval or always (power loss)",
       default: "never",
+      oneOf: ["never", "interval", "always"],
     },
     journal: {
       type: "string",
       arg: "KIND",
       help: "file (in the data directory) or jetstream (in NATS: needs --nats, --node-id)",
       default: "file",
+      oneOf: ["file", "jetstream"],
     },
   },
   details: `Examples:
@@ -70,15 +73,10 @@ token from troupe token --session SESSION (same --data-dir); the dashboard is
 http://HOST:P/?session=SESSION&token=TOKEN.`,
   async run(args) {
     const port = num(args, "port");
+    // Each one of its spec's oneOf, checked as it is read.
     const fsync = text(args, "fsync") as FsyncPolicy;
-    if (!["never", "interval", "always"].includes(fsync)) {
-      throw new UsageError(`Option --fsync must be never, interval or always, got "${fsync}"`);
-    }
     const nodeId = str(args, "node-id");
-    const journal = text(args, "journal");
-    if (journal !== "file" && journal !== "jetstream") {
-      throw new UsageError(`Option --journal must be file or jetstream, got "${journal}"`);
-    }
+    const journal = text(args, "journal") as "file" | "jetstream";
     if (journal === "jetstream" && (str(args, "nats") === undefined || nodeId === undefined)) {
       throw new UsageError(
         "Option --journal jetstream needs --nats URL and --node-id ID (the same on every restart)",

@@ -18,7 +18,6 @@ import {
   describeControlApplied,
   describeHosts,
   describePasses,
-  NatsBus,
   readControlAnswers,
 } from "../../actors/runtime/mod.ts";
 import {
@@ -39,6 +38,7 @@ import {
   UsageError,
 } from "../args.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { connectNats } from "../connect_nats.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
 
 export const command: Command = {
@@ -109,16 +109,9 @@ or no host answered, 2 a usage error.`,
       if (err instanceof ProtocolError) throw new UsageError(`Option --key: ${err.message}`);
       throw err;
     }
-    let bus: NatsBus;
-    try {
-      bus = await NatsBus.connect(nats.url, { name: "troupe-ctl", auth: nats.auth });
-    } catch (err) {
-      console.error(
-        `troupe ctl: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
-          `${(err as Error).message}. Is a host running? (troupe up starts one)`,
-      );
-      return EXIT_FAILURE;
-    }
+    const hint = "Is a host running? (troupe up starts one)";
+    const bus = await connectNats(nats, { command: "ctl", hint });
+    if (bus === undefined) return EXIT_FAILURE;
     const nowMs = Date.now();
     const request = encodeEnvelope({
       id: `ctl-${nowMs.toString(36)}-${Math.floor(Math.random() * 2 ** 32).toString(36)}`,

@@ -4,22 +4,21 @@
  * JSON. `--state` keeps one state. `ack`, `silence` and `unsilence` write the session document
  * (collab's client), where the whole session sees them and the bridge takes them to the stage.
  */
-import { NatsBus } from "../../actors/runtime/mod.ts";
 import {
-  alertDeliverySubject,
   type AlertTargetDelivery,
   BusRequestError,
-  decodeAlertDelivery,
-  decodeIncidentList,
-  encodeEnvelope,
   type Incident,
   incidentListSubject,
 } from "../../protocol/mod.ts";
+import { askIncidentList } from "../../actors/incidents/mod.ts";
+import { askAlertDelivery } from "../../actors/alerting/mod.ts";
 import {
   ackIncident,
   ackJson,
   ackMarks,
   addSilence,
+  alertMarks,
+  alertsJson,
   endSilence,
   formatIncident,
   IncidentEditError,
@@ -43,6 +42,7 @@ import {
 } from "../args.ts";
 import { acksTarget, checkSilenceArgs, editTarget } from "../incident_edit_args.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { connectNats } from "../connect_nats.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
 
 /** How long an edit (ack, silence, unsilence) waits for the collab server, unless --timeout. */
@@ -150,33 +150,18 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
     }
     const timeout = num(args, "timeout");
     const nats = resolveNats(args, "viewer");
-    let bus: NatsBus;
-    try {
-      bus = await NatsBus.connect(nats.url, { name: "troupe-incidents", auth: nats.auth });
-    } catch (err) {
-      console.error(
-        `troupe incidents: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
-          `${(err as Error).message}. Is troupe up running?`,
-      );
-      return EXIT_FAILURE;
-    }
+    const bus = await connectNats(nats, { command: "incidents", hint: "Is troupe up running?" });
+    if (bus === undefined) return EXIT_FAILURE;
     // The acks live in the session document: read beside the stage's answer, not after it.
     const reading = readSessionAcks(acksTarget(args), timeout);
     let incidents: Incident[];
     let delivery: AlertTargetDelivery[] | undefined;
     try {
-      const nowMs = Date.now();
-      const ask = encodeEnvelope({
-        id: `incidents-${nowMs.toString(36)}`,
-        type: "list",
-        src: "troupe-incidents",
-        ts: nowMs * 1000,
-        body: null,
-      });
-      incidents = decodeIncidentList(
-        (await bus.request(incidentListSubject(), ask, { timeout })).data,
-      );
-      delivery = await alertDelivery(bus, timeout);
+      const src = "troupe-incidents";
+      incidents = await askIncidentList(bus, { timeoutMs: timeout, src, nowMs: Date.now() });
+      // None runs without alerting configured: the list goes without it.
+      delivery = await askAlertDelivery(bus, { timeoutMs: timeout, src, nowMs: Date.now() })
+        .catch(() => undefined);
     } catch (err) {
       if (!(err instanceof BusRequestError)) throw err;
       console.error(
@@ -215,42 +200,6 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
     return EXIT_OK;
   },
 };
-
-/**
- * Where each incident stands with each alert target, from the alert sender beside the stage;
- * undefined when none runs (no alerting configured) or it does not answer in time.
- */
-async function alertDelivery(
-  bus: NatsBus,
-  timeout: number,
-): Promise<AlertTargetDelivery[] | undefined> {
-  const nowMs = Date.now();
-  const ask = encodeEnvelope({
-    id: `alerts-${nowMs.toString(36)}`,
-    type: "status",
-    src: "troupe-incidents",
-    ts: nowMs * 1000,
-    body: null,
-  });
-  try {
-    return decodeAlertDelivery((await bus.request(alertDeliverySubject(), ask, { timeout })).data);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Per target, where the incident stands (`--json`'s `alerts`: target to state, or "none"). */
-function alertsJson(delivery: AlertTargetDelivery[], id: string): Record<string, string> {
-  return Object.fromEntries(delivery.map((t) => [t.target, t.incidents[id] ?? "none"]));
-}
-
-/** The line's marks: `alertmanager http://am:9093 sent`, one per target holding the incident. */
-function alertMarks(delivery: AlertTargetDelivery[] | undefined, id: string): string[] {
-  return (delivery ?? []).flatMap((t) => {
-    const s = t.incidents[id];
-    return s === undefined ? [] : [`${t.kind} ${t.target} ${s}`];
-  });
-}
 
 /** `ack ID`, `silence MATCHERS`, `unsilence ID`: writes the session document, prints the answer. */
 async function edit(args: ParsedArgs): Promise<number> {

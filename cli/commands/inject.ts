@@ -6,7 +6,7 @@
  * scored on what was injected. Ctrl-C stops the run early; the labels then cover what was sent.
  */
 import process from "node:process";
-import { describeError, type JetStreamPublisher, NatsBus } from "../../actors/runtime/mod.ts";
+import { describeError, type JetStreamPublisher, type NatsBus } from "../../actors/runtime/mod.ts";
 import { feedPattern, feedSubject } from "../../protocol/mod.ts";
 import {
   type Feed,
@@ -15,23 +15,15 @@ import {
   openFeedPublisher,
   patientBus,
 } from "../../sim/feeds/mod.ts";
-import { type Command, EXIT_FAILURE, helpText, parseCommandArgs } from "../args.ts";
-import {
-  type InjectOptions,
-  injectOptions,
-  openInjectFeed,
-  reportBadRows,
-  writeLabels,
-} from "../inject_options.ts";
+import { type Command, EXIT_FAILURE } from "../args.ts";
+import { injectOptions, openInjectFeed, reportBadRows, writeLabels } from "../inject_options.ts";
 import { resultJson, resultLine } from "../inject_result.ts";
 import { ProgressBar } from "../progress_bar.ts";
 import { waitForSignal } from "../signals.ts";
 import { describeMetricsSettings, sendMetricsSettings } from "../../sim/mod.ts";
-import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { NATS_OPTION } from "../nats_url.ts";
+import { connectNats } from "../connect_nats.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE } from "../nats_auth_options.ts";
-
-/** The NATS server `inject`, `record` and `replay --nats` use when `--nats` is not given. */
-export { NATS_URL_DEFAULT } from "../../actors/cluster/data_dir/mod.ts";
 
 export const command: Command = {
   name: "inject",
@@ -120,9 +112,6 @@ export const command: Command = {
   tail -f cpu.csv | troupe inject --feed csv:- --channel cpu   rows sent as they arrive
 The rate is paced on an absolute schedule (sample n is due n/rate seconds after the start), so
 short stalls are made up; the result line compares the rate achieved with the rate asked.`,
-  // A negative number after an option is its value (`--duration -5`), not another option: join
-  // them so the error names the value instead of calling the option ambiguous.
-  runRaw: (argv) => runParsed(command, joinNegativeValues(argv)),
   async run(args) {
     const o = injectOptions(args);
     const feed = await openInjectFeed(o);
@@ -130,7 +119,8 @@ short stalls are made up; the result line compares the rate achieved with the ra
     // Fail now, not after an hour of injection, when the labels cannot be written.
     if (o.labels !== undefined && !writeLabels(o.labels, feed.truth())) return EXIT_FAILURE;
     const { nats, durationS } = o;
-    const bus = await connectInjectBus(nats);
+    const hint = "Is nats-server running? (troupe up starts one; or nats-server -js)";
+    const bus = await connectNats(nats, { command: "inject", hint });
     if (bus === undefined) return EXIT_FAILURE;
     const abort = new AbortController();
     let signalName: string | undefined;
@@ -200,20 +190,6 @@ short stalls are made up; the result line compares the rate achieved with the ra
   },
 };
 
-/** A connection to NATS for the feed, or undefined once why not is said on stderr. */
-async function connectInjectBus(nats: InjectOptions["nats"]): Promise<NatsBus | undefined> {
-  try {
-    return await NatsBus.connect(nats.url, { name: "troupe-inject", auth: nats.auth });
-  } catch (err) {
-    console.error(
-      `troupe inject: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
-        `${(err as Error).message}. ` +
-        `Is nats-server running? (troupe up starts one; or nats-server -js)`,
-    );
-    return undefined;
-  }
-}
-
 /**
  * The synthetic metrics feed: the collapse settings for service metrics, per channel, to the host
  * that runs the actors (said in one line; no host answering is no failure).
@@ -265,17 +241,4 @@ async function openPublisher(
         `what is not acknowledged is sent again (Nats-Msg-Id: the frame id)`,
   );
   return opened;
-}
-
-import { joinNegativeValues } from "../args.ts";
-export { joinNegativeValues };
-
-/** Parses `argv` for `cmd` and runs it, printing its help for `--help`: main's path, for runRaw. */
-export async function runParsed(cmd: Command, argv: string[]): Promise<number> {
-  const args = parseCommandArgs(cmd, argv);
-  if (args.values.help) {
-    console.log(helpText(cmd));
-    return 0;
-  }
-  return await cmd.run(args);
 }

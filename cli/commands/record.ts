@@ -6,8 +6,15 @@
  * hosts' configuration in the header, so that a replay runs the same kinds with the same
  * settings.
  */
-import { mergeNatsAuth, type NatsAuth, NatsBus } from "../../actors/runtime/mod.ts";
-import { ALL_SUBJECTS, areaPattern, ConfigError, RECORDED_SUBJECTS } from "../../protocol/mod.ts";
+import { mergeNatsAuth, type NatsAuth } from "../../actors/runtime/mod.ts";
+import {
+  ALL_SUBJECTS,
+  areaPattern,
+  ConfigError,
+  isSubjectPattern,
+  patternsOverlap,
+  RECORDED_SUBJECTS,
+} from "../../protocol/mod.ts";
 import { describeRecording, Recorder, recordingKindsOf } from "../../sim/mod.ts";
 import type { RecordingKindModule } from "../../sim/recording/mod.ts";
 import {
@@ -21,7 +28,8 @@ import {
   UsageError,
 } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
-import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
+import { NATS_OPTION } from "../nats_url.ts";
+import { connectNats } from "../connect_nats.ts";
 import {
   NATS_AUTH_OPTIONS,
   NATS_AUTH_USAGE,
@@ -115,17 +123,9 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
       : resolveNats(args, "viewer");
     const url = nats.url;
 
-    let bus: NatsBus;
-    try {
-      bus = await NatsBus.connect(url, { name: "troupe-record", auth: nats.auth });
-    } catch (err) {
-      console.error(
-        `troupe record: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
-          `${(err as Error).message}. ` +
-          `Is nats-server running? (troupe up starts one)`,
-      );
-      return EXIT_FAILURE;
-    }
+    const hint = "Is nats-server running? (troupe up starts one)";
+    const bus = await connectNats(nats, { command: "record", hint });
+    if (bus === undefined) return EXIT_FAILURE;
     let recorder: Recorder;
     // The duration counts from the subscription: the state capture before it is recorded time.
     const subscribedMs = performance.now();
@@ -232,11 +232,13 @@ function sayStart(outcome: Awaited<ReturnType<typeof Recorder.begin>>["outcome"]
 function recordSubjects(list: string): string[] {
   const subjects = list.split(",").map((s) => s.trim());
   for (const s of subjects) {
-    if (!isPattern(s)) throw new UsageError(`Option --subjects has a malformed pattern "${s}"`);
+    if (!isSubjectPattern(s)) {
+      throw new UsageError(`Option --subjects has a malformed pattern "${s}"`);
+    }
   }
   for (let i = 0; i < subjects.length; i++) {
     for (let j = i + 1; j < subjects.length; j++) {
-      if (overlap(subjects[i]!, subjects[j]!)) {
+      if (patternsOverlap(subjects[i]!, subjects[j]!)) {
         throw new UsageError(
           `Option --subjects has overlapping patterns "${subjects[i]}" and "${
             subjects[j]
@@ -246,25 +248,4 @@ function recordSubjects(list: string): string[] {
     }
   }
   return subjects;
-}
-
-/** Whether `s` is a NATS subject pattern: non-empty tokens, `*` and a final `>` whole tokens. */
-function isPattern(s: string): boolean {
-  const tokens = s.split(".");
-  return tokens.every((t, i) =>
-    t.length > 0 && !/\s/.test(t) &&
-    (!/[*>]/.test(t) || t === "*" || (t === ">" && i === tokens.length - 1))
-  );
-}
-
-/** Whether some subject matches both patterns (both well-formed). */
-export function overlap(a: string, b: string): boolean {
-  const x = a.split("."), y = b.split(".");
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const s = x[i], t = y[i];
-    if (s === ">" || t === ">") return s !== undefined && t !== undefined;
-    if (s === undefined || t === undefined) return false;
-    if (s !== t && s !== "*" && t !== "*") return false;
-  }
-  return true;
 }

@@ -18,7 +18,12 @@ import {
   type ReplayResult,
   whatIfReport,
 } from "../../sim/mod.ts";
-import { replaySessions, type SessionReplayResult } from "../../collab/mod.ts";
+import {
+  replaySessions,
+  sessionReplayJson,
+  sessionReplayReport,
+  type SessionReplayResult,
+} from "../../collab/mod.ts";
 import { recordedKinds } from "../kinds_option.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, str } from "../args.ts";
 import {
@@ -30,8 +35,7 @@ import {
   secondsInto,
 } from "../replay_args.ts";
 import { ReplayBar } from "../replay_bar.ts";
-import { printSessions, sessionsJson } from "../session_report.ts";
-import { joinNegativeValues, NATS_URL_DEFAULT, runParsed } from "./inject.ts";
+import { NATS_URL_DEFAULT } from "../../actors/cluster/data_dir/mod.ts";
 
 export const command: Command = {
   name: "replay",
@@ -123,7 +127,6 @@ already running lacks the inputs before it started, so its first outputs may dif
 --config FILE --verify is a what-if: instead of output by output, it compares per kind and key,
 and lists the events (incidents) that appeared and disappeared with the new settings (exit 0).
 Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
-  runRaw: (argv) => runParsed(command, joinNegativeValues(argv)),
   async run(args) {
     const a = await replayArgs(args);
     let reader: RecordingReader;
@@ -229,7 +232,10 @@ function replayFailed(err: unknown, a: ReplayArgs, sessions: SessionReplayResult
   if (err instanceof ReplayError && sessions.length > 0) {
     // A recording of sessions alone: nothing for actors, the sessions still replay.
     console.error(`troupe replay: actors: ${err.message}`);
-    return printSessions(sessions, a.json) ? 0 : EXIT_FAILURE;
+    const ok = sessions.every((s) => s.verified === undefined || s.verified.ok);
+    if (a.json) console.log(JSON.stringify({ ok, sessions: sessionReplayJson(sessions) }));
+    else for (const line of sessionReplayReport(sessions)) console.log(line);
+    return ok ? 0 : EXIT_FAILURE;
   }
   if (err instanceof ReplayError || err instanceof RecordingFormatError) {
     console.error(`troupe replay: ${err.message}`);
@@ -260,7 +266,7 @@ function printResult(
   }
   if (a.json) {
     const { hostLog, ...rest } = result;
-    const out = { ok, ...rest, sessions: sessionsJson(sessions), host_log: hostLog };
+    const out = { ok, ...rest, sessions: sessionReplayJson(sessions), host_log: hostLog };
     if (diff) out.verify = undefined;
     console.log(JSON.stringify(diff ? { ...out, what_if: diff } : out));
   } else {
@@ -268,7 +274,7 @@ function printResult(
     for (const line of lines) console.log(line);
     if (diff) { for (const line of whatIfReport(diff)) console.log(line); }
     if (result.inspect) console.log(JSON.stringify(result.inspect, null, 2));
-    printSessions(sessions, false);
+    for (const line of sessionReplayReport(sessions)) console.log(line);
   }
   return ok;
 }

@@ -7,7 +7,7 @@
  * result received, so none is lost or printed twice.
  */
 import process from "node:process";
-import { WebSocket } from "ws";
+import { followScanResults } from "../../actors/scan/mod.ts";
 import { type Command, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, flag } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import {
@@ -19,12 +19,7 @@ import { DATA_DIR_OPTION } from "../data_dir_option.ts";
 import { ScanView, type Stats } from "../scan_view.ts";
 import { hostAccess, scanRequest } from "../scan_request.ts";
 import { HTTP_TOKEN_ENV } from "../http_settings.ts";
-import {
-  decodeScanResultsMessage,
-  decodeScanStarted,
-  decodeScanStats,
-  type ScanStarted,
-} from "../../protocol/mod.ts";
+import { decodeScanStarted, decodeScanStats, type ScanStarted } from "../../protocol/mod.ts";
 
 export const command: Command = {
   name: "scan",
@@ -141,10 +136,7 @@ error or a request the host refused (400, 413: the message names the field and t
     // Said at once, not only at the end: a long scan's results are known to be partial from the
     // start.
     view.partitionsMissing(body.partitions_missing);
-    const end = follow(body.websocketUrl, { view, auth }).catch((err) => {
-      view.note(`troupe scan: ${(err as Error).message}`);
-      return undefined;
-    });
+    const end = showResults(body.websocketUrl, { view, auth });
     const progress = setInterval(() => {
       fetch(`${base}/scan/stats/${scanId}`, { headers: auth }).then((r) => r.text()).then(
         (s) => view.progress(decodeScanStats(s)),
@@ -173,6 +165,24 @@ error or a request the host refused (400, 413: the message names the field and t
   },
 };
 
+/**
+ * Shows the scan's results as they arrive over its WebSocket (reopened where a cut left them);
+ * resolves with the final statistics, or undefined once why none came is said.
+ */
+function showResults(
+  url: string,
+  { view, auth }: { view: ScanView; auth: Record<string, string> },
+): Promise<Stats | undefined> {
+  return followScanResults(url, {
+    headers: auth,
+    onResult: (r) => view.result(r),
+    onUnreadable: (why) => view.note(`troupe scan: a results message was refused: ${why}`),
+  }).catch((err) => {
+    view.note(`troupe scan: ${(err as Error).message}`);
+    return undefined;
+  });
+}
+
 /** A refusal's JSON (`{ error, field }`, not a scan answer), or its text as the error. */
 function refusalOf(text: string): { error?: string; field?: string } {
   try {
@@ -197,46 +207,4 @@ function refusal(status: number, text: string, request: Record<string, unknown>)
   const expr = request[body.field ?? ""];
   if (col === undefined || typeof expr !== "string") return message;
   return `${message}\n  ${expr}\n  ${" ".repeat(Number(col) - 1)}^`;
-}
-
-/**
- * Shows a scan's results as they arrive over its WebSocket, reopening it from the last sequence
- * number when it drops; resolves with the final statistics.
- */
-function follow(
-  url: string,
-  options: { view: ScanView; auth: Record<string, string> },
-): Promise<Stats> {
-  const { view, auth } = options;
-  let last = 0, retries = 0;
-  return new Promise((resolve, reject) => {
-    const open = () => {
-      const ws = new WebSocket(`${url}?after=${last}`, { headers: auth });
-      let ended = false;
-      ws.on("message", (data) => {
-        retries = 0;
-        let m;
-        try {
-          m = decodeScanResultsMessage(String(data));
-        } catch (err) {
-          view.note(`troupe scan: a results message was refused: ${(err as Error).message}`);
-          return;
-        }
-        if (m.type === "result" && m.seq > last) {
-          last = m.seq;
-          view.result(m);
-        } else if (m.type === "end") {
-          ended = true;
-          resolve(m.stats);
-        }
-      });
-      ws.on("error", () => {});
-      ws.on("close", () => {
-        if (ended) return;
-        if (++retries > 10) reject(new Error(`the results' WebSocket ${url} keeps closing`));
-        else setTimeout(open, 200 * retries);
-      });
-    };
-    open();
-  });
 }

@@ -4,16 +4,10 @@
  * prints a summary; every failing seed comes with the exact command that reproduces it.
  * `--check-determinism` runs each seed twice and compares the traces. Exit 1 when any seed fails.
  */
-import {
-  FAULT_KINDS,
-  type SimOptions,
-  simulateOnThread,
-  traceDivergence,
-  writeTrace,
-} from "../../sim/mod.ts";
+import { FAULT_KINDS, seedPassed, simSummary, simulateSeeds, writeTrace } from "../../sim/mod.ts";
 import { kindsOption } from "../kinds_option.ts";
 import { readArgs } from "../sim_options.ts";
-import { passed, type SeedOutcome, summaryJson, summaryText } from "../sim_summary.ts";
+import { summaryText } from "../sim_summary.ts";
 import { SimProgress } from "../sim_progress.ts";
 import { type Command, EXIT_FAILURE, EXIT_OK, type ParsedArgs, str } from "../args.ts";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
@@ -148,29 +142,22 @@ async function run(args: ParsedArgs): Promise<number> {
   const kinds = await kindsOption(str(args, "kinds"));
   const o = readArgs(args, kinds);
   const started = performance.now();
-  const outcomes: SeedOutcome[] = [];
   const progress = o.seeds.length > 1 ? new SimProgress(o.seeds.length) : undefined;
   let failed = 0;
-  for (const seed of o.seeds) {
-    const options: SimOptions = { ...o.base, seed, keepTrace: o.keepTrace };
-    const result = await simulateOnThread(options);
-    let nondeterministic: string | undefined;
-    if (o.checkDeterminism) {
-      const again = await simulateOnThread(options);
-      if (again.traceHash !== result.traceHash) {
-        nondeterministic = traceDivergence(result, again);
-      }
-    }
-    const outcome = { result, nondeterministic };
-    if (!passed(outcome)) failed++;
-    outcomes.push(outcome);
-    if (o.tracePath !== undefined) writeTrace(o.tracePath, result.trace);
-    progress?.update(outcomes.length, failed);
-  }
+  const base = { ...o.base, keepTrace: o.keepTrace };
+  const outcomes = await simulateSeeds(o.seeds, base, {
+    checkDeterminism: o.checkDeterminism,
+    onSeed: (outcome, done) => {
+      if (!seedPassed(outcome)) failed++;
+      if (o.tracePath !== undefined) writeTrace(o.tracePath, outcome.result.trace);
+      progress?.update(done, failed);
+    },
+  });
   progress?.done();
   const elapsedS = (performance.now() - started) / 1000;
   if (o.json) {
-    console.log(JSON.stringify(summaryJson(o, outcomes, elapsedS), null, 2));
+    const summary = simSummary(outcomes, { base, checkDeterminism: o.checkDeterminism, elapsedS });
+    console.log(JSON.stringify(summary, null, 2));
   } else {
     console.log(summaryText(o, outcomes, elapsedS));
   }

@@ -10,13 +10,14 @@ import {
   type HeldStageLease,
   ignoreErrorsAfterDestroy,
   LeaseBucket,
+  leaseStatus,
   type LeaseView,
   natsAuthOptions,
   natsServerList,
 } from "../../actors/runtime/mod.ts";
 import { INCIDENT_STAGE_NAME } from "../../protocol/mod.ts";
 import { type Command, EXIT_FAILURE, flag, text } from "../args.ts";
-import { HTTP_URL_FILE, resolveHttpUrl } from "../../actors/cluster/data_dir/mod.ts";
+import type { UpHostStatus } from "../../actors/cluster/mod.ts";
 import { DATA_DIR_OPTION } from "../data_dir_option.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
@@ -66,6 +67,8 @@ Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
     try {
       const bucket = await LeaseBucket.existing(nc);
       if (!bucket) {
+        // Loaded when asked: the cluster's room is more than the leases' path needs.
+        const { upHostStatus } = await import("../../actors/cluster/mod.ts");
         const up = await upHostStatus(dataDir);
         if (!("why" in up)) {
           if (flag(args, "json")) console.log(JSON.stringify(up));
@@ -80,7 +83,7 @@ Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
       }
       const view = await bucket.view();
       const stage = await bucket.stageLease(INCIDENT_STAGE_NAME);
-      if (flag(args, "json")) console.log(JSON.stringify(statusJson(view, bucket.ttlMs, stage)));
+      if (flag(args, "json")) console.log(JSON.stringify(leaseStatus(view, bucket.ttlMs, stage)));
       else console.log(statusText(view, bucket.ttlMs, Date.now(), stage));
       return 0;
     } finally {
@@ -89,32 +92,6 @@ Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
   },
 };
 
-/** What `--json` prints. */
-export function statusJson(view: LeaseView, ttlMs: number, stage?: HeldStageLease) {
-  const leases = [...view.leases.values()].map((h) => h.lease).sort((a, b) =>
-    a.partition - b.partition
-  );
-  return {
-    ttl_ms: ttlMs,
-    hosts: view.hosts.map((h) => ({
-      host: h.host,
-      started_ms: h.startedMs,
-      renewed_ms: h.renewedMs,
-      ...(h.httpPort === undefined ? {} : { http_port: h.httpPort }),
-      partitions: leases.filter((l) => l.owner === h.host).map((l) => l.partition),
-    })),
-    partitions: leases.map((l) => ({
-      partition: l.partition,
-      owner: l.owner,
-      epoch: l.epoch,
-      renewed_ms: l.renewedMs,
-    })),
-    incident_stage: stage === undefined
-      ? null
-      : { owner: stage.lease.owner, epoch: stage.lease.epoch, renewed_ms: stage.lease.renewedMs },
-  };
-}
-
 /** The table `troupe status` prints. */
 export function statusText(
   view: LeaseView,
@@ -122,7 +99,7 @@ export function statusText(
   nowMs: number,
   stage?: HeldStageLease,
 ): string {
-  const j = statusJson(view, ttlMs, stage);
+  const j = leaseStatus(view, ttlMs, stage);
   const lines = [
     `${j.hosts.length} host${
       j.hosts.length === 1 ? "" : "s"
@@ -148,71 +125,6 @@ export function statusText(
   );
   for (const d of view.damaged) lines.push(`  ${d.key}: unreadable (${d.reason})`);
   return lines.join("\n");
-}
-
-/** What `--json` prints for troupe up's own host, which holds no lease. */
-export interface UpHostStatus {
-  ttl_ms: null;
-  hosts: Array<{ host: string; http_port: number; partitions: number[]; ok: boolean }>;
-  partitions: Array<{ partition: number; owner: string; epoch: null; renewed_ms: null }>;
-  incident_stage: { owner: string; epoch: null; renewed_ms: null };
-  /**
-   * How the host is: /healthz's reasons when not ok, its instances by status, and its channels
-   * against its limit (how many more fit) when it says.
-   */
-  health: {
-    ok: boolean;
-    ready: boolean;
-    reasons: string[];
-    instances: Record<string, number>;
-    channels?: { admitted: number; max: number; free: number };
-  };
-}
-
-/**
- * The host a plain `troupe up` started in `dataDir`, from its /healthz; or why there is none to
- * show.
- */
-async function upHostStatus(dataDir: string): Promise<UpHostStatus | { why: string }> {
-  let found;
-  try {
-    found = resolveHttpUrl(undefined, dataDir);
-  } catch (err) {
-    return { why: (err as Error).message };
-  }
-  if (found.from !== "file") return { why: `no troupe up in ${dataDir} (no ${HTTP_URL_FILE})` };
-  const url = found.url;
-  let body: Record<string, unknown>;
-  try {
-    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) });
-    body = await res.json() as Record<string, unknown>;
-  } catch (err) {
-    return { why: `troupe up's host at ${url} does not answer (${describeError(err)})` };
-  }
-  const host = typeof body.host === "string" ? body.host : "?";
-  const parts = body.partitions as { count?: number; owned?: number[] } | undefined;
-  const owned = Array.isArray(parts?.owned) ? parts.owned : [];
-  const port = Number(new URL(url).port);
-  const health: UpHostStatus["health"] = {
-    ok: body.ok === true,
-    ready: body.ready === true,
-    reasons: Array.isArray(body.reasons) ? body.reasons.map(String) : [],
-    instances: (body.instances ?? {}) as Record<string, number>,
-  };
-  const channels = body.channels as Record<string, unknown> | undefined;
-  if (
-    typeof channels?.admitted === "number" && typeof channels.max === "number" &&
-    typeof channels.free === "number"
-  ) {
-    health.channels = { admitted: channels.admitted, max: channels.max, free: channels.free };
-  }
-  return {
-    ttl_ms: null,
-    hosts: [{ host, http_port: port, partitions: owned, ok: health.ok }],
-    partitions: owned.map((p) => ({ partition: p, owner: host, epoch: null, renewed_ms: null })),
-    incident_stage: { owner: host, epoch: null, renewed_ms: null },
-    health,
-  };
 }
 
 /** The lines `troupe status` prints for troupe up's own host. */

@@ -28,7 +28,7 @@ import {
 } from "../../actors/cluster/data_dir/mod.ts";
 import { announceCollab } from "../announce_collab.ts";
 import { startFeed } from "../up_feed.ts";
-import { UP_OPTIONS, upHostConfig, type UpOptions, upOptions } from "../up_options.ts";
+import { UP_OPTIONS, type UpOptions, upOptions } from "../up_options.ts";
 import {
   lockDataDir,
   NATS_SERVER_ENV,
@@ -37,6 +37,7 @@ import {
   type RunningCluster,
   startUpCluster,
   upClusterLines,
+  upHostConfig,
   upHostsOf,
   upThreads,
   whyNoNatsServer,
@@ -99,9 +100,9 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       return 1;
     };
     const threads = upThreads(o, nats);
-    const config = upHostConfig(o, nats, threads);
+    const config = upHostConfig(o, { nats, threads });
     config.nats_auth = auth?.roles.host ?? {};
-    const recorder = startUpRecorder(o, bus, nats, config);
+    const recorder = startUpRecorder(bus, config, o);
     if (typeof recorder === "string") return await abandon(recorder);
     undo.push(() => recorder?.stop());
     const cluster = await startUpCluster(config, {
@@ -126,12 +127,10 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     for (const line of upClusterLines(cluster)) console.log(`troupe up: ${line}`);
     let collab: LaunchedCollab;
     try {
-      collab = await startCollab(
-        { ...o, ...(auth && nats ? { bridge: { nats: nats.url, auth: auth.roles.bridge } } : {}) },
-        bus,
-        launched,
-        config.journal.kind,
-      );
+      collab = await startCollab(bus, launched, {
+        ...o,
+        ...(auth && nats ? { bridge: { nats: nats.url, auth: auth.roles.bridge } } : {}),
+      });
     } catch (err) {
       // One line, and nothing left running: the host and nats-server were up already (an
       // explicit --collab-port that was taken once left nats-server running after exit 1).

@@ -11,6 +11,7 @@ import process from "node:process";
 import { WebSocket as NodeWebSocket } from "ws";
 import {
   findingsOf,
+  findingSubscriptions,
   StreamClient,
   type StreamClientOptions,
   type StreamSocketConstructor,
@@ -18,7 +19,7 @@ import {
 import { decodeIncident } from "../../protocol/mod.ts";
 import type { Command } from "../args.ts";
 import { COLLAB_FILE, DATA_DIR_DEFAULT } from "../../actors/cluster/data_dir/mod.ts";
-import { parseWatchArgs, subscriptionsOf, type WatchOptions } from "../watch_options.ts";
+import { parseWatchArgs, type WatchOptions } from "../watch_options.ts";
 import { printerFor } from "../watch_printer.ts";
 import { waitForSignal } from "../signals.ts";
 
@@ -142,7 +143,7 @@ async function watch(o: WatchOptions): Promise<number> {
     onRefused: (_id, reason) => fail("refused", `the gateway refused the subscription: ${reason}`),
     onStatus: statusHandler(o.url, refusal, fail),
   });
-  for (const s of subscriptionsOf(o)) client.subscribe(s);
+  for (const s of findingSubscriptions(o)) client.subscribe(s);
   const why = await Promise.race([
     finished,
     waitForSignal(o.durationS > 0 ? o.durationS * 1000 : undefined),

@@ -52,6 +52,7 @@ export {
   type InjectResult,
   runId,
 } from "./inject.ts";
+export { type InjectDelivery, injectReport } from "./inject_report.ts";
 export {
   piecewise,
   type PiecewiseChangeKind,

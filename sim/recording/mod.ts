@@ -65,3 +65,4 @@ export {
   type UncomparedKind,
 } from "./replay.ts";
 export { type Incident, type KindDiff, OutputDiff, type OutputDiffReport } from "./output_diff.ts";
+export { readReplaySettings } from "./replay_settings_file.ts";

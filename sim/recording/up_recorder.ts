@@ -5,7 +5,7 @@
  */
 import { defaultIncidentConfig } from "../../actors/incidents/mod.ts";
 import type { HostKinds } from "../../actors/cluster/kinds/mod.ts";
-import type { HostConfig, NatsServer } from "../../actors/runtime/mod.ts";
+import type { HostConfig } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
 import { Recorder } from "./recorder.ts";
 import { recordingKindsOf } from "./recording_kinds.ts";
@@ -21,14 +21,13 @@ export interface UpRecorderOptions {
 }
 
 /**
- * --record: subscribes before the host starts, so that the recording holds
+ * --record: subscribes to `bus` before the host of `config` starts, so that the recording holds
  * every input and every output of the session. Undefined without --record; a string: why not.
  */
 export function startUpRecorder(
-  o: UpRecorderOptions,
   bus: Bus,
-  nats: NatsServer | undefined,
   config: HostConfig,
+  o: UpRecorderOptions,
 ): Recorder | undefined | string {
   if (o.recordPath === undefined) return undefined;
   try {
@@ -36,7 +35,8 @@ export function startUpRecorder(
       path: o.recordPath,
       header: {
         source: "troupe up",
-        bus: nats?.url ?? "in-process",
+        // The host's NATS server is up's bus; without one, up runs on the in-process bus.
+        bus: config.nats ?? "in-process",
         // The incident stage's settings too, so that a replay makes the same incidents.
         config: {
           actors: config.actors,

@@ -20,6 +20,7 @@ export {
   type StageLeaseStore,
 } from "./lease_bucket.ts";
 export { LeaseFence, LeaseLostError } from "./lease_fence.ts";
+export { type LeaseStatus, leaseStatus } from "./lease_status.ts";
 export { LeaseMetrics } from "./lease_metrics.ts";
 export {
   type LeaseCounts,

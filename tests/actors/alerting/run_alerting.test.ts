@@ -1,11 +1,15 @@
 /**
  * runAlerting beside its stage: the sender takes the stage's incident updates as the values the
  * stage made, never by decoding its process's own publications back off the bus, and sends them
- * to a webhook served by the test.
+ * to a webhook served by the test; askAlertDelivery gets from it where each incident stands.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { parseAlertingConfig, runAlerting } from "../../../actors/alerting/mod.ts";
+import {
+  askAlertDelivery,
+  parseAlertingConfig,
+  runAlerting,
+} from "../../../actors/alerting/mod.ts";
 import {
   defaultIncidentConfig,
   IncidentStage,
@@ -59,6 +63,14 @@ test("runAlerting() sends what the stage makes, handed over as values, and takes
     assert.is(alert.annotations.channels, "SYM1,SYM2");
     await bus.flush();
     assert.equal(Object.keys(alerting.sender.delivery()[0]!.incidents), [id]);
+    // What `troupe incidents` asks of the sender: each target and where each incident stands.
+    const asked = await askAlertDelivery(bus, { timeoutMs: 2000, src: "test", nowMs: Date.now() });
+    const held = alerting.sender.delivery()[0]!;
+    assert.equal(
+      asked.map((t) => [t.target, t.kind, Object.keys(t.incidents)]),
+      [[held.target, "webhook", [id]]],
+    );
+    assert.is(asked[0]!.incidents[id], held.incidents[id]);
   } finally {
     await alerting.stop();
     await hook.close();
