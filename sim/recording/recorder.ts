@@ -9,19 +9,16 @@
  * from that state.
  */
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { requestAll } from "../../actors/runtime/mod.ts";
 import {
   type Bus,
   type BusMessage,
   type BusSubscription,
-  decodeStateCapturePart,
   decodeValue,
-  encodeStateCaptureAsk,
   RECORDED_SUBJECTS,
-  type StateCapturePart,
   stateCaptureSubject,
 } from "../../protocol/mod.ts";
 import { type Clock, SystemClock } from "../clock.ts";
+import { type CaptureOutcome, captureState, type StateCaptureOptions } from "./capture_state.ts";
 import type { RecordingHeaderInit, RecordingKindModule } from "./recording.ts";
 import type { RecordingStart } from "./recording_start.ts";
 import { RecordingWriter, type RecordingWriterOptions } from "./recording_writer.ts";
@@ -31,26 +28,6 @@ export const RECORDED_INPUT_IDS_MAX = 100_000;
 
 /** Bytes a recorder holds while the hosts answer its state capture, at most. */
 export const CAPTURE_QUEUE_BYTES_MAX = 256 << 20;
-
-/** How a recorder begun mid-session asks for the actors' state. */
-export interface StateCaptureOptions {
-  /** Milliseconds a host waits for an instance's queued inputs. Default 5000. */
-  settleMs?: number;
-  /** Milliseconds to wait for the answers in all. Default settleMs + 1000. */
-  timeoutMs?: number;
-  /** The asker's name in the hosts' logs. Default "troupe record". */
-  by?: string;
-}
-
-/** What `Recorder.begin` says about the state capture. */
-export interface CaptureOutcome {
-  /** The start section written, or undefined when no host answered. */
-  start: RecordingStart | undefined;
-  /**
-   * Why there is none, or what is incomplete (hosts whose answer lacks parts, instances missed).
-   */
-  notes: string[];
-}
 
 /** Options of `Recorder.start`. */
 export interface RecorderOptions extends RecordingWriterOptions {
@@ -318,79 +295,6 @@ function createWriter(
     writerOptions,
     start,
   );
-}
-
-/**
- * Asks every host on `bus` for its actors' state and gathers the answers' parts until every host
- * heard from has sent all of its parts and none more comes (requestAll's quiet gap).
- */
-async function captureState(
-  bus: Bus,
-  o: StateCaptureOptions,
-  clock: Clock,
-): Promise<CaptureOutcome> {
-  const settleMs = o.settleMs ?? 5000;
-  const decoded = new Map<BusMessage, StateCapturePart | string>();
-  const partOf = (msg: BusMessage) => {
-    let part = decoded.get(msg);
-    if (part === undefined) {
-      try {
-        part = decodeStateCapturePart(msg.data);
-      } catch (err) {
-        part = `an answer was not a state capture part: ${(err as Error).message}`;
-      }
-      decoded.set(msg, part);
-    }
-    return part;
-  };
-  const byHost = (answers: readonly BusMessage[]) => {
-    const hosts = new Map<string, Map<number, StateCapturePart>>();
-    for (const a of answers) {
-      const part = partOf(a);
-      if (typeof part === "string") continue;
-      const got = hosts.get(part.host) ?? new Map<number, StateCapturePart>();
-      hosts.set(part.host, got);
-      if (!got.has(part.part)) got.set(part.part, part);
-    }
-    return hosts;
-  };
-  const whole = (got: Map<number, StateCapturePart>) => got.size === [...got.values()][0]!.parts;
-  let answers: BusMessage[];
-  try {
-    answers = await requestAll(
-      bus,
-      stateCaptureSubject(),
-      encodeStateCaptureAsk({ by: o.by ?? "troupe record", settleMs }),
-      {
-        timeout: o.timeoutMs ?? settleMs + 1000,
-        settled: (so) => [...byHost(so).values()].every(whole),
-      },
-    );
-  } catch (err) {
-    return {
-      start: undefined,
-      notes: [`no host answered the state capture: ${(err as Error).message}`],
-    };
-  }
-  const notes: string[] = [];
-  for (const a of answers) {
-    const part = partOf(a);
-    if (typeof part === "string") notes.push(part);
-  }
-  const parts: StateCapturePart[] = [];
-  for (const [host, got] of [...byHost(answers)].sort((a, b) => a[0] < b[0] ? -1 : 1)) {
-    if (!whole(got)) {
-      notes.push(`host ${host} sent ${got.size} of its ${[...got.values()][0]!.parts} parts`);
-    }
-    for (const part of [...got.values()].sort((a, b) => a.part - b.part)) {
-      parts.push(part);
-      for (const m of part.missed) {
-        notes.push(`host ${host} did not capture ${m.stream}: ${m.reason}`);
-      }
-    }
-  }
-  if (parts.length === 0) return { start: undefined, notes };
-  return { start: { takenUs: Math.round(clock.now()), parts }, notes };
 }
 
 /** Each actor kind's version in this troupe and in the user's modules, for a recording's header. */

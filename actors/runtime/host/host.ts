@@ -370,6 +370,7 @@ export class Host {
       );
       this.#captureSub = listenStateCaptures({
         ...this.#view,
+        answerers: this.options.captureAnswerers ?? this.options.answerers,
         taking: () => !this.#closing && this.#fatal === undefined,
       });
       if (this.options.control) {

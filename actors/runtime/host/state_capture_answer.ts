@@ -4,7 +4,10 @@
  * applied (or the mailbox is empty), so that every input the host received before the ask is in
  * it (the asker recorded from before it asked, so what the snapshot lacks is in its recording).
  * Instances are independent, so each is taken at its own quiet moment. The answer goes out in parts
- * of bounded size on the ask's reply subject.
+ * of bounded size on the ask's reply subject. A host that is one of several answering for their own
+ * instances (a threaded host's threads, a leased cluster's partition hosts) names them all on each
+ * part (`CONTROL_ANSWERERS_HEADER`), so that the asker waits for every one of them rather than
+ * ending at a quiet gap that a loaded host may overrun.
  */
 import {
   type Bus,
@@ -12,6 +15,7 @@ import {
   type BusSubscription,
   CAPTURE_PART_BYTES_MAX,
   type CapturedInstance,
+  CONTROL_ANSWERERS_HEADER,
   decodeStateCaptureAsk,
   encodeStateCapturePart,
   type StateCapturePart,
@@ -39,6 +43,12 @@ export interface StateCaptureParts {
   timers: HostTimers;
   bus: Pick<Bus, "publish" | "subscribe">;
   log(message: string): void;
+  /**
+   * The host ids of every host that answers beside this one, each for its own instances (this
+   * one's among them), named on each part: a threaded host's threads, a leased cluster's
+   * partition hosts.
+   */
+  answerers?: readonly string[] | undefined;
 }
 
 /**
@@ -147,6 +157,9 @@ function send(
     bytes += size;
   }
   const atMs = Date.now();
+  const headers = parts.answerers
+    ? { headers: { [CONTROL_ANSWERERS_HEADER]: parts.answerers.join(",") } }
+    : {};
   groups.forEach((instances, part) => {
     parts.bus.publish(
       reply,
@@ -159,6 +172,7 @@ function send(
         instances,
         missed: part === 0 ? missed : [],
       }),
+      headers,
     );
   });
   parts.log(
