@@ -26,6 +26,13 @@ import { RecordingWriter, type RecordingWriterOptions } from "./recording_writer
 /** Input ids a recorder begun mid-session keeps to tell, as it ends, whose outputs to take. */
 export const RECORDED_INPUT_IDS_MAX = 100_000;
 
+/**
+ * A recorder ending waits for the last outputs at least this many times the longest an output of a
+ * recorded input came after that input: an instance lagging its inputs (a loaded host, a journal's
+ * round trips per input) sends its last outputs that long after the last input.
+ */
+export const OUTPUTS_QUIET_LAGS = 2;
+
 /** Bytes a recorder holds while the hosts answer its state capture, at most. */
 export const CAPTURE_QUEUE_BYTES_MAX = 256 << 20;
 
@@ -70,8 +77,13 @@ export class Recorder {
   #endedUs: number | undefined;
   #error: Error | undefined;
   #stopped = false;
-  /** Begun mid-session: the ids of the inputs recorded lately (oldest first), see `endInputs`. */
-  #inputIds: Set<string> | undefined;
+  /**
+   * Begun mid-session: the ids of the inputs recorded lately (oldest first) and when each came
+   * (performance.now() ms), see `endInputs`.
+   */
+  #inputIds: Map<string, number> | undefined;
+  /** The longest an output of a recorded input came after it, ms. */
+  #outputLagMs = 0;
   #inputsEnded = false;
   /** When an output was last taken after `endInputs` (performance.now() ms). */
   #lastTakenMs = 0;
@@ -137,7 +149,7 @@ export class Recorder {
     }
     rec.#subs.push(...subs.#subs);
     rec.#beganUs = subs.#beganUs; // it records from the subscription on
-    rec.#inputIds = new Set();
+    rec.#inputIds = new Map();
     if (overflow) rec.#error = overflow;
     for (const { msg, t } of held) rec.#append(msg, t);
     return { recorder: rec, outcome };
@@ -166,12 +178,14 @@ export class Recorder {
   }
 
   /**
-   * After `endInputs`: resolves once no output of a recorded input has come for `quietMs`, or
+   * After `endInputs`: resolves once no output of a recorded input has come for `quietMs`, or for
+   * OUTPUTS_QUIET_LAGS times the longest such an output lagged its input when that is longer, or
    * after `maxMs` in all (a host still applying what it was sent is heard out).
    */
   async outputsSettled(quietMs: number, maxMs: number): Promise<void> {
     const t0 = performance.now();
-    while (performance.now() - t0 < maxMs && performance.now() - this.#lastTakenMs < quietMs) {
+    const quiet = () => Math.max(quietMs, OUTPUTS_QUIET_LAGS * this.#outputLagMs);
+    while (performance.now() - t0 < maxMs && performance.now() - this.#lastTakenMs < quiet()) {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -182,16 +196,22 @@ export class Recorder {
     if (ids !== undefined) {
       const area = msg.subject.split(".", 2)[1];
       const input = area === "feed" || area === "ctl";
-      if (this.#inputsEnded) {
-        if (area !== "out" && area !== "finding") return;
+      if (area === "out" || area === "finding") {
         const cause = envelopeString(msg.data, "cause");
-        if (cause === undefined || !ids.has(cause)) return;
-        this.#lastTakenMs = performance.now();
-      } else if (input) {
+        const at = cause === undefined ? undefined : ids.get(cause);
+        if (at !== undefined) {
+          this.#outputLagMs = Math.max(this.#outputLagMs, performance.now() - at);
+        }
+        if (this.#inputsEnded) {
+          if (at === undefined) return;
+          this.#lastTakenMs = performance.now();
+        }
+      } else if (this.#inputsEnded) return;
+      else if (input) {
         const id = envelopeString(msg.data, "id");
         if (id !== undefined) {
-          ids.add(id);
-          if (ids.size > RECORDED_INPUT_IDS_MAX) ids.delete(ids.values().next().value!);
+          ids.set(id, performance.now());
+          if (ids.size > RECORDED_INPUT_IDS_MAX) ids.delete(ids.keys().next().value!);
         }
       }
     }
