@@ -6,7 +6,10 @@
  * input the recorder missed is in the snapshot, and one it recorded and the snapshot holds is
  * told apart by the instance's window of applied ids), and with each kind's configuration, which
  * instances made later start from. A host's answer comes in parts (a NATS message is bounded),
- * each part a list of instances; `part` and `parts` let the asker tell a whole answer.
+ * each part a list of instances; `part` and `parts` let the asker tell a whole answer. A host that
+ * is one of several answering each for its own instances (a threaded host's threads, a leased
+ * cluster's partition hosts) names them all in the header `CONTROL_ANSWERERS_HEADER` of each part,
+ * so that the asker waits for every one of them.
  */
 import {
   decodeVersionedMap,

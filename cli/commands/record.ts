@@ -40,7 +40,8 @@ import { incidentConfigOf, loadHostConfig } from "../../actors/cluster/mod.ts";
 
 /**
  * A recorder ending takes the outputs of the inputs it recorded last until none has come for
- * this long, or for this long at most.
+ * this long (or longer, when outputs lagged their inputs: Recorder.outputsSettled), or for this
+ * long at most.
  */
 const OUTPUTS_QUIET_MS = 500;
 const OUTPUTS_DRAIN_MS_MAX = 5000;

@@ -31,7 +31,8 @@ export const CONTROL_ANSWER_ALL_HEADER = "Troupe-Answer-All";
  * of that host's threads, comma-separated. Each thread applies a kind-wide change to its own
  * instances and answers for them; a requester gathering every answer that has one of them knows
  * whose answers are still to come, and waits for them (up to its timeout) instead of ending at a
- * quiet gap that a loaded thread may overrun.
+ * quiet gap that a loaded thread may overrun. A state capture's answer carries it too
+ * (protocol/state_capture.ts), naming hosts by their parts' `host`.
  */
 export const CONTROL_ANSWERERS_HEADER = "Troupe-Answerers";
 

@@ -136,6 +136,11 @@ export class ReplayReading {
   readonly #notReplayed = new Set<string>();
   /** Output subjects past the outputs caused by inputs the start state holds. */
   readonly #pastStart = new Set<string>();
+  /**
+   * The ids of the inputs read so far, of a recording begun mid-session (up to
+   * RECORDED_INPUTS_TRACKED_MAX; undefined past it, or without a start state).
+   */
+  #recordedInputs: Set<string> | undefined;
   #sinceFlush = 0;
   #paceWall = 0;
   #paceUs = 0;
@@ -151,6 +156,7 @@ export class ReplayReading {
       ? undefined
       : new IncidentStage({ config: options.incidents, publish: this.#output });
     this.#findingActors = new Set(findingActors());
+    if (options.held !== undefined && options.held.size > 0) this.#recordedInputs = new Set();
   }
 
   /** The actor kinds that declared findings: their outputs go through the incident stage. */
@@ -308,15 +314,22 @@ export class ReplayReading {
     return subject === undefined ? undefined : { ...m, subject };
   }
 
-  /** Whether a recorded output was caused by an input its instance's start state holds. */
+  /**
+   * Whether a recorded output was caused by an input before the recording: one its instance's
+   * start state holds, or one the recording does not hold (read before the output, were it there).
+   * The second is an instance that lagged its inputs: the outputs of inputs it applied before the
+   * start, the oldest past the window of ids its state keeps, came after the recorder subscribed.
+   */
   #beforeStart(m: RecordedMessage): boolean {
     const held = this.#options.held;
     if (held === undefined || held.size === 0) return false;
     if (this.#pastStart.has(m.subject)) return false;
     const ids = held.get(streamOfOutput(m.subject));
-    const cause = ids === undefined ? undefined : envelopeField(m.data, "cause");
-    if (cause === undefined || !ids!.has(cause)) {
-      // An instance's outputs follow its inputs: after one the start state does not hold, none.
+    const cause = envelopeField(m.data, "cause");
+    const unrecorded = cause !== undefined && this.#recordedInputs?.has(cause) === false &&
+      !this.#notReplayed.has(cause);
+    if (cause === undefined || (!ids?.has(cause) && !unrecorded)) {
+      // An instance's outputs follow its inputs: after one of a recorded input, none.
       this.#pastStart.add(m.subject);
       return false;
     }
@@ -340,6 +353,16 @@ export class ReplayReading {
   }
 
   /** An input, before the range (applied at once) or in it (paced). */
+  /** Notes the id of an input read, while its outputs may be told from those of earlier ones. */
+  #recordedInput(m: RecordedMessage): void {
+    const ids = this.#recordedInputs;
+    if (ids === undefined) return;
+    const id = envelopeField(m.data, "id");
+    if (id !== undefined) ids.add(id);
+    // Past the bound an output of an input not read is compared, as before this was kept.
+    if (ids.size > RECORDED_INPUTS_TRACKED_MAX) this.#recordedInputs = undefined;
+  }
+
   async #input(m: RecordedMessage, area: "feed" | "ctl", sink: InputSink): Promise<void> {
     const { clock, speed } = this.#options;
     if (m.tUs >= this.#options.fromUs) {
@@ -365,6 +388,7 @@ export class ReplayReading {
         this.samples += frameSamples(m.data);
       } else this.ctl++;
     } else this.warmupInputs++;
+    this.#recordedInput(m);
     // Its silence tables go to the replay's stage (and, published, to a live one under --nats).
     if (area === "ctl" && isIncidentControlSubject(m.subject)) this.#incidentControl(m.data);
     sink.publish(area, m.subject, m.data);
@@ -378,6 +402,9 @@ export class ReplayReading {
     }
   }
 }
+
+/** Input ids a replay of a recording begun mid-session keeps, at most (see ReplayReading). */
+const RECORDED_INPUTS_TRACKED_MAX = 1_000_000;
 
 /** `feed`, `ctl`, `out`, `dlq`, ... of a troupe subject; "" for others. */
 export function areaOf(subject: string): string {

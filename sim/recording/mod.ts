@@ -37,13 +37,12 @@ export {
 } from "./recording_start.ts";
 export {
   CAPTURE_QUEUE_BYTES_MAX,
-  type CaptureOutcome,
   describeRecording,
   Recorder,
   type RecorderOptions,
   type RecorderSummary,
-  type StateCaptureOptions,
 } from "./recorder.ts";
+export { type CaptureOutcome, type StateCaptureOptions } from "./capture_state.ts";
 export { recordingKindsOf } from "./recording_kinds.ts";
 export { startUpRecorder, type UpRecorderOptions } from "./up_recorder.ts";
 export {

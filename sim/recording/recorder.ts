@@ -9,19 +9,16 @@
  * from that state.
  */
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { requestAll } from "../../actors/runtime/mod.ts";
 import {
   type Bus,
   type BusMessage,
   type BusSubscription,
-  decodeStateCapturePart,
   decodeValue,
-  encodeStateCaptureAsk,
   RECORDED_SUBJECTS,
-  type StateCapturePart,
   stateCaptureSubject,
 } from "../../protocol/mod.ts";
 import { type Clock, SystemClock } from "../clock.ts";
+import { type CaptureOutcome, captureState, type StateCaptureOptions } from "./capture_state.ts";
 import type { RecordingHeaderInit, RecordingKindModule } from "./recording.ts";
 import type { RecordingStart } from "./recording_start.ts";
 import { RecordingWriter, type RecordingWriterOptions } from "./recording_writer.ts";
@@ -29,28 +26,15 @@ import { RecordingWriter, type RecordingWriterOptions } from "./recording_writer
 /** Input ids a recorder begun mid-session keeps to tell, as it ends, whose outputs to take. */
 export const RECORDED_INPUT_IDS_MAX = 100_000;
 
+/**
+ * A recorder ending waits for the last outputs at least this many times the longest an output of a
+ * recorded input came after that input: an instance lagging its inputs (a loaded host, a journal's
+ * round trips per input) sends its last outputs that long after the last input.
+ */
+export const OUTPUTS_QUIET_LAGS = 2;
+
 /** Bytes a recorder holds while the hosts answer its state capture, at most. */
 export const CAPTURE_QUEUE_BYTES_MAX = 256 << 20;
-
-/** How a recorder begun mid-session asks for the actors' state. */
-export interface StateCaptureOptions {
-  /** Milliseconds a host waits for an instance's queued inputs. Default 5000. */
-  settleMs?: number;
-  /** Milliseconds to wait for the answers in all. Default settleMs + 1000. */
-  timeoutMs?: number;
-  /** The asker's name in the hosts' logs. Default "troupe record". */
-  by?: string;
-}
-
-/** What `Recorder.begin` says about the state capture. */
-export interface CaptureOutcome {
-  /** The start section written, or undefined when no host answered. */
-  start: RecordingStart | undefined;
-  /**
-   * Why there is none, or what is incomplete (hosts whose answer lacks parts, instances missed).
-   */
-  notes: string[];
-}
 
 /** Options of `Recorder.start`. */
 export interface RecorderOptions extends RecordingWriterOptions {
@@ -93,8 +77,13 @@ export class Recorder {
   #endedUs: number | undefined;
   #error: Error | undefined;
   #stopped = false;
-  /** Begun mid-session: the ids of the inputs recorded lately (oldest first), see `endInputs`. */
-  #inputIds: Set<string> | undefined;
+  /**
+   * Begun mid-session: the ids of the inputs recorded lately (oldest first) and when each came
+   * (performance.now() ms), see `endInputs`.
+   */
+  #inputIds: Map<string, number> | undefined;
+  /** The longest an output of a recorded input came after it, ms. */
+  #outputLagMs = 0;
   #inputsEnded = false;
   /** When an output was last taken after `endInputs` (performance.now() ms). */
   #lastTakenMs = 0;
@@ -160,7 +149,7 @@ export class Recorder {
     }
     rec.#subs.push(...subs.#subs);
     rec.#beganUs = subs.#beganUs; // it records from the subscription on
-    rec.#inputIds = new Set();
+    rec.#inputIds = new Map();
     if (overflow) rec.#error = overflow;
     for (const { msg, t } of held) rec.#append(msg, t);
     return { recorder: rec, outcome };
@@ -189,12 +178,14 @@ export class Recorder {
   }
 
   /**
-   * After `endInputs`: resolves once no output of a recorded input has come for `quietMs`, or
+   * After `endInputs`: resolves once no output of a recorded input has come for `quietMs`, or for
+   * OUTPUTS_QUIET_LAGS times the longest such an output lagged its input when that is longer, or
    * after `maxMs` in all (a host still applying what it was sent is heard out).
    */
   async outputsSettled(quietMs: number, maxMs: number): Promise<void> {
     const t0 = performance.now();
-    while (performance.now() - t0 < maxMs && performance.now() - this.#lastTakenMs < quietMs) {
+    const quiet = () => Math.max(quietMs, OUTPUTS_QUIET_LAGS * this.#outputLagMs);
+    while (performance.now() - t0 < maxMs && performance.now() - this.#lastTakenMs < quiet()) {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -205,16 +196,22 @@ export class Recorder {
     if (ids !== undefined) {
       const area = msg.subject.split(".", 2)[1];
       const input = area === "feed" || area === "ctl";
-      if (this.#inputsEnded) {
-        if (area !== "out" && area !== "finding") return;
+      if (area === "out" || area === "finding") {
         const cause = envelopeString(msg.data, "cause");
-        if (cause === undefined || !ids.has(cause)) return;
-        this.#lastTakenMs = performance.now();
-      } else if (input) {
+        const at = cause === undefined ? undefined : ids.get(cause);
+        if (at !== undefined) {
+          this.#outputLagMs = Math.max(this.#outputLagMs, performance.now() - at);
+        }
+        if (this.#inputsEnded) {
+          if (at === undefined) return;
+          this.#lastTakenMs = performance.now();
+        }
+      } else if (this.#inputsEnded) return;
+      else if (input) {
         const id = envelopeString(msg.data, "id");
         if (id !== undefined) {
-          ids.add(id);
-          if (ids.size > RECORDED_INPUT_IDS_MAX) ids.delete(ids.values().next().value!);
+          ids.set(id, performance.now());
+          if (ids.size > RECORDED_INPUT_IDS_MAX) ids.delete(ids.keys().next().value!);
         }
       }
     }
@@ -318,79 +315,6 @@ function createWriter(
     writerOptions,
     start,
   );
-}
-
-/**
- * Asks every host on `bus` for its actors' state and gathers the answers' parts until every host
- * heard from has sent all of its parts and none more comes (requestAll's quiet gap).
- */
-async function captureState(
-  bus: Bus,
-  o: StateCaptureOptions,
-  clock: Clock,
-): Promise<CaptureOutcome> {
-  const settleMs = o.settleMs ?? 5000;
-  const decoded = new Map<BusMessage, StateCapturePart | string>();
-  const partOf = (msg: BusMessage) => {
-    let part = decoded.get(msg);
-    if (part === undefined) {
-      try {
-        part = decodeStateCapturePart(msg.data);
-      } catch (err) {
-        part = `an answer was not a state capture part: ${(err as Error).message}`;
-      }
-      decoded.set(msg, part);
-    }
-    return part;
-  };
-  const byHost = (answers: readonly BusMessage[]) => {
-    const hosts = new Map<string, Map<number, StateCapturePart>>();
-    for (const a of answers) {
-      const part = partOf(a);
-      if (typeof part === "string") continue;
-      const got = hosts.get(part.host) ?? new Map<number, StateCapturePart>();
-      hosts.set(part.host, got);
-      if (!got.has(part.part)) got.set(part.part, part);
-    }
-    return hosts;
-  };
-  const whole = (got: Map<number, StateCapturePart>) => got.size === [...got.values()][0]!.parts;
-  let answers: BusMessage[];
-  try {
-    answers = await requestAll(
-      bus,
-      stateCaptureSubject(),
-      encodeStateCaptureAsk({ by: o.by ?? "troupe record", settleMs }),
-      {
-        timeout: o.timeoutMs ?? settleMs + 1000,
-        settled: (so) => [...byHost(so).values()].every(whole),
-      },
-    );
-  } catch (err) {
-    return {
-      start: undefined,
-      notes: [`no host answered the state capture: ${(err as Error).message}`],
-    };
-  }
-  const notes: string[] = [];
-  for (const a of answers) {
-    const part = partOf(a);
-    if (typeof part === "string") notes.push(part);
-  }
-  const parts: StateCapturePart[] = [];
-  for (const [host, got] of [...byHost(answers)].sort((a, b) => a[0] < b[0] ? -1 : 1)) {
-    if (!whole(got)) {
-      notes.push(`host ${host} sent ${got.size} of its ${[...got.values()][0]!.parts} parts`);
-    }
-    for (const part of [...got.values()].sort((a, b) => a.part - b.part)) {
-      parts.push(part);
-      for (const m of part.missed) {
-        notes.push(`host ${host} did not capture ${m.stream}: ${m.reason}`);
-      }
-    }
-  }
-  if (parts.length === 0) return { start: undefined, notes };
-  return { start: { takenUs: Math.round(clock.now()), parts }, notes };
 }
 
 /** Each actor kind's version in this troupe and in the user's modules, for a recording's header. */

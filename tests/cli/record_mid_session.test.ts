@@ -16,8 +16,16 @@ const test = suite("troupe record mid-session");
 const dir = tempDir("troupe-record-mid-");
 test.after(() => dir.remove());
 
-/** A `troupe up` session with `extra` options, recorded mid-session from `hosts` hosts at least. */
-async function midSession(name: string, extra: string[], hosts: number): Promise<void> {
+/**
+ * A `troupe up` session with `extra` options, recorded mid-session from `hosts` hosts at least,
+ * once up's output says `settled` (its feed started, by default).
+ */
+async function midSession(
+  name: string,
+  extra: string[],
+  hosts: number,
+  settled: (output: string) => boolean = () => true,
+): Promise<void> {
   const cwd = join(dir.path, name);
   mkdirSync(cwd, { recursive: true });
   const up = startTroupe(
@@ -35,6 +43,13 @@ async function midSession(name: string, extra: string[], hosts: number): Promise
   const path = join(cwd, "mid.rec");
   try {
     await up.waitFor("injecting the synthetic market feed", 30_000);
+    for (
+      const t0 = Date.now();
+      !settled(up.output());
+      await new Promise((r) => setTimeout(r, 50))
+    ) {
+      if (Date.now() - t0 > 60_000) assert.unreachable(`not settled in 60 s:\n${up.output()}`);
+    }
     await new Promise((r) => setTimeout(r, 2000)); // the actors are well past their start
     const rec = await runTroupe(["record", "--out", path, "--duration", "2"], { cwd });
     assert.is(rec.code, 0, rec.stdout + rec.stderr);
@@ -61,6 +76,11 @@ async function midSession(name: string, extra: string[], hosts: number): Promise
   assert.match(r.stdout, /[\d,]+ recorded outputs caused by inputs before it were not compared/);
 }
 
+/** The partitions `host` has started consuming, as up's output says. */
+function consuming(output: string, host: string): number {
+  return new Set(output.match(new RegExp(`\\[${host}\\] part-\\d+: consuming`, "g"))).size;
+}
+
 if (haveNatsServer("troupe record mid-session against troupe up's nats-server")) {
   test("a recording started mid-session replays and verifies byte for byte", async () => {
     await midSession("one", ["--threads", "1"], 1);
@@ -71,7 +91,11 @@ if (haveNatsServer("troupe record mid-session against troupe up's nats-server"))
   });
 
   test("with two hosts sharing the partitions by lease, each partition's host answers for its own", async () => {
-    await midSession("leased", ["--hosts", "2"], 2);
+    // up-1 claims every partition before up-2 joins, then hands up-2 its share: recorded while a
+    // partition that moved still applies what came during its handoff, its instances were still
+    // busy past the capture's settle time (not captured, so not verified). Recorded once up-2
+    // consumes its four.
+    await midSession("leased", ["--hosts", "2"], 2, (out) => consuming(out, "up-2") >= 4);
   });
 }
 

@@ -134,7 +134,10 @@ test("grouped by instance and job, worst first; the filter; units; axes; inciden
   const page = await dash.open({
     role: "editor",
     prepare: (p) => recordDrawnText(p, { match: /^-?[\d.]+[kMGT]?$/ }),
-    waitFor: "body[data-channel-labels='5']",
+    // Subscribed as well as labelled: the page takes the stream live only (backfill=0), so a line
+    // published before its subscription is in place never reaches it (the labels come over
+    // HTTP, and may come first).
+    waitFor: "body[data-stream-subscribed][data-channel-labels='5']",
   });
   try {
     // Scores: NET 0.5, LOAD_A 2, LOAD_B 0.2, MEM and INFO_B 0.

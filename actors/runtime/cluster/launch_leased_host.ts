@@ -348,6 +348,8 @@ async function startPartition(
     input: jetStreamInput(nc, { replicas: config.replicas }),
     control: controlStreamSource(nc, id, { replicas: config.replicas, log }),
     tickEveryMs: parts.tickEveryMs,
+    // Every partition is some host's: a state capture waits for each partition's answer.
+    captureAnswerers: Array.from({ length: config.partitions.count }, (_, q) => partitionHostId(q)),
     snapshotsPerSliceMax: SNAPSHOTS_PER_SLICE_MAX,
     ...(trials ? { stepTrials: trials } : {}),
   });

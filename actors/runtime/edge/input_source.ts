@@ -21,6 +21,14 @@ export interface InputSource {
   firstPosition?(): Promise<number>;
   /** A reason (one line) while the source is not delivering what it has, else undefined. */
   health?(): string | undefined;
+  /**
+   * The last source position the source holds now (a stream's last sequence); with `delivered`,
+   * what a host asked for its state waits for (state_capture_answer.ts). Absent for sources
+   * without positions.
+   */
+  lastPosition?(): Promise<number>;
+  /** The last source position delivered (where it started, before the first delivery). */
+  delivered?(): number;
 }
 
 /** A core-NATS (or in-process) subscription to `troupe.feed.>`: no positions, no redelivery. */

@@ -118,6 +118,17 @@ class JetStreamInput implements InputSource {
     return info.state.first_seq;
   }
 
+  /** The last sequence the stream holds now (one read, no retry: a state capture waits on it). */
+  async lastPosition(): Promise<number> {
+    // As the follower's own look at the stream: no API check, which needs more permissions.
+    const jsm = await jetstreamManager(this.#nc, { timeout: 2000, checkAPI: false });
+    return (await jsm.streams.info(this.#stream)).state.last_seq;
+  }
+
+  delivered(): number {
+    return this.#follower.lastSeq;
+  }
+
   health(): string | undefined {
     const stalled = this.#follower.health();
     return stalled === undefined ? undefined : `input stalled: ${stalled}`;

@@ -370,6 +370,8 @@ export class Host {
       );
       this.#captureSub = listenStateCaptures({
         ...this.#view,
+        answerers: this.options.captureAnswerers ?? this.options.answerers,
+        input: this.#input,
         taking: () => !this.#closing && this.#fatal === undefined,
       });
       if (this.options.control) {

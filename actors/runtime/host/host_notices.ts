@@ -22,7 +22,7 @@ import type { HostMetrics } from "../operations/mod.ts";
 export interface HostNoticesOptions {
   hostId: string;
   /** On a threaded host's thread: the ids of all its threads, named on each control answer. */
-  answerers?: readonly string[];
+  answerers?: readonly string[] | undefined;
   bus: Bus;
   metrics: HostMetrics;
   /** The host clock, in ms. */

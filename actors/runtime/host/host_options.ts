@@ -36,6 +36,12 @@ export interface HostOptions {
    * kind-wide control request for their own instances (named on every answer: host_notices.ts).
    */
   answerers?: readonly string[];
+  /**
+   * The host ids of every host that answers a state capture beside this one, each for its own
+   * instances, named on its answer so that the recorder waits for them all
+   * (state_capture_answer.ts): a leased cluster's partition hosts. Default `answerers`.
+   */
+  captureAnswerers?: readonly string[];
   bus: Bus;
   actors: readonly AnyActorDefinition[];
   /** Per-kind configuration objects, parsed by each kind (`{ stats: { every_samples: 500 } }`). */

@@ -2,9 +2,14 @@
  * A host's answer to a state capture (protocol/state_capture.ts): the snapshot of each of its
  * running instances, each taken once the last input waiting in its mailbox when the ask came is
  * applied (or the mailbox is empty), so that every input the host received before the ask is in
- * it (the asker recorded from before it asked, so what the snapshot lacks is in its recording).
+ * it (the asker recorded from before it asked, so what the snapshot lacks is in its recording). A
+ * host whose input reads a JetStream stream first waits until its consumer has delivered all the
+ * stream held at the ask: inputs published before the asker subscribed are then in the mailboxes.
  * Instances are independent, so each is taken at its own quiet moment. The answer goes out in parts
- * of bounded size on the ask's reply subject.
+ * of bounded size on the ask's reply subject. A host that is one of several answering for their own
+ * instances (a threaded host's threads, a leased cluster's partition hosts) names them all on each
+ * part (`CONTROL_ANSWERERS_HEADER`), so that the asker waits for every one of them rather than
+ * ending at a quiet gap that a loaded host may overrun.
  */
 import {
   type Bus,
@@ -12,12 +17,14 @@ import {
   type BusSubscription,
   CAPTURE_PART_BYTES_MAX,
   type CapturedInstance,
+  CONTROL_ANSWERERS_HEADER,
   decodeStateCaptureAsk,
   encodeStateCapturePart,
   type StateCapturePart,
   stateCaptureSubject,
 } from "../../../protocol/mod.ts";
 import type { HostTimers, Slot } from "../instances/mod.ts";
+import type { InputSource } from "../edge/mod.ts";
 
 /** How often a waiting capture looks at the mailboxes again, in ms. */
 const CAPTURE_POLL_MS = 2;
@@ -39,6 +46,17 @@ export interface StateCaptureParts {
   timers: HostTimers;
   bus: Pick<Bus, "publish" | "subscribe">;
   log(message: string): void;
+  /**
+   * The host ids of every host that answers beside this one, each for its own instances (this
+   * one's among them), named on each part: a threaded host's threads, a leased cluster's
+   * partition hosts.
+   */
+  answerers?: readonly string[] | undefined;
+  /**
+   * The host's input: one with positions (a JetStream consumer) is waited for until it has
+   * delivered all its source held at the ask, before the first look.
+   */
+  input?: InputSource | undefined;
 }
 
 /**
@@ -121,7 +139,49 @@ export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): v
     }
     send(reply, taken, missed, parts);
   };
-  parts.timers.setTimeout(round, Math.min(CAPTURE_FIRST_LOOK_MS, settleMs));
+  const firstLookMs = Math.min(CAPTURE_FIRST_LOOK_MS, settleMs);
+  afterInputAtAsk(parts, settleMs, (late) => {
+    if (late === undefined) {
+      parts.timers.setTimeout(round, Math.max(0, firstLookMs - (performance.now() - t0)));
+    } else {
+      for (const slot of parts.slots()) missed.push({ stream: slot.stream, reason: late });
+      send(reply, taken, missed, parts);
+    }
+  });
+}
+
+/**
+ * Calls `then()` once the host's input has delivered every input its source held at the ask (at
+ * once for an input without positions, which hands on what was published as it comes), or
+ * `then(why)` when it has not after `settleMs`. A JetStream consumer may lag the stream by seconds
+ * on a loaded host; what it had not delivered at the ask was published before the recorder
+ * subscribed (or as it did), so it is in neither the recording nor, taken at once, the snapshot.
+ */
+function afterInputAtAsk(
+  parts: StateCaptureParts,
+  settleMs: number,
+  then: (late?: string) => void,
+): void {
+  const input = parts.input;
+  if (!input?.lastPosition || !input.delivered) return then();
+  const delivered = () => input.delivered!();
+  const t0 = performance.now();
+  let held: number | undefined;
+  input.lastPosition().then((pos) => (held = pos), (err) => {
+    parts.log(`state capture: cannot read where the input stands: ${(err as Error).message}`);
+    held = -1; // unknown: looked at as an input without positions is
+  });
+  const wait = (): void => {
+    if (held !== undefined && delivered() >= held) then();
+    else if (performance.now() - t0 < settleMs) parts.timers.setTimeout(wait, CAPTURE_POLL_MS);
+    else {
+      then(
+        `its input had delivered up to position ${delivered()} of the ${held ?? "(unread)"} ` +
+          `its source held at the ask, after ${settleMs} ms`,
+      );
+    }
+  };
+  wait();
 }
 
 /** Sends the answer in parts of about CAPTURE_PART_BYTES_MAX. */
@@ -147,6 +207,9 @@ function send(
     bytes += size;
   }
   const atMs = Date.now();
+  const headers = parts.answerers
+    ? { headers: { [CONTROL_ANSWERERS_HEADER]: parts.answerers.join(",") } }
+    : {};
   groups.forEach((instances, part) => {
     parts.bus.publish(
       reply,
@@ -159,6 +222,7 @@ function send(
         instances,
         missed: part === 0 ? missed : [],
       }),
+      headers,
     );
   });
   parts.log(
