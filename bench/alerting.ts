@@ -30,10 +30,10 @@ import {
   decodeIncidentList,
   encodeEnvelope,
   encodeEventEnvelope,
+  findingSubject,
   INCIDENT_ACTOR,
   incidentListSubject,
   outPattern,
-  outSubject,
 } from "../protocol/mod.ts";
 import {
   type BenchContext,
@@ -74,7 +74,7 @@ function crashFindings(i: number, ts: number): { subject: string; data: Uint8Arr
   return ["a", "b", "c"].map((s) => {
     const channel = `K${i}${s}`;
     return {
-      subject: outSubject("anomaly", channel),
+      subject: findingSubject("anomaly", channel),
       data: encodeEventEnvelope({ id: `crash-${i}-${s}`, type: "anomaly", src: "bench", ts }, {
         type: "anomaly",
         ts,
