@@ -36,6 +36,17 @@ export const CONTROL_ANSWER_ALL_HEADER = "Troupe-Answer-All";
  */
 export const CONTROL_ANSWERERS_HEADER = "Troupe-Answerers";
 
+/** The headers of an answer that names `ids` as all who answer beside it. */
+export function answerersHeaders(ids: readonly string[]): Record<string, string> {
+  return { [CONTROL_ANSWERERS_HEADER]: ids.join(",") };
+}
+
+/** The answerers an answer's headers name (none when they name none). */
+export function answerersNamed(headers: Readonly<Record<string, string>> | undefined): string[] {
+  const list = headers?.[CONTROL_ANSWERERS_HEADER];
+  return list ? list.split(",").filter((id) => id !== "") : [];
+}
+
 /** How a change is applied: now (journaled and queued), or as the control stream delivers it. */
 export const CONTROL_VIA = ["now", "stream"] as const;
 

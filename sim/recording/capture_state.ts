@@ -10,9 +10,9 @@
  */
 import { requestAll } from "../../actors/runtime/mod.ts";
 import {
+  answerersNamed,
   type Bus,
   type BusMessage,
-  CONTROL_ANSWERERS_HEADER,
   decodeStateCapturePart,
   encodeStateCaptureAsk,
   type StateCapturePart,
@@ -122,8 +122,7 @@ class CaptureAnswers {
     const heard = this.byHost(answers);
     const named = new Set<string>();
     for (const a of answers) {
-      const list = a.headers?.[CONTROL_ANSWERERS_HEADER];
-      if (list) { for (const id of list.split(",")) if (id !== "") named.add(id); }
+      for (const id of answerersNamed(a.headers)) named.add(id);
     }
     return [...named].filter((id) => !heard.has(id)).sort();
   }

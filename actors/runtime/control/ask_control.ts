@@ -15,10 +15,10 @@
  * `readControlAnswers`.
  */
 import {
+  answerersNamed,
   type Bus,
   type BusMessage,
   CONTROL_ANSWER_ALL_HEADER,
-  CONTROL_ANSWERERS_HEADER,
   CONTROL_PASS_TYPE,
   controlAnswerOf,
   type ControlPass,
@@ -59,8 +59,7 @@ function threadsAnswered(all: readonly BusMessage[]): boolean {
   const named = new Set<string>();
   const heard = new Set<string>();
   for (const msg of all) {
-    const threads = msg.headers?.[CONTROL_ANSWERERS_HEADER];
-    if (threads) { for (const id of threads.split(",")) named.add(id); }
+    for (const id of answerersNamed(msg.headers)) named.add(id);
     const src = srcOf(msg);
     if (src !== undefined) heard.add(src);
   }

@@ -6,9 +6,9 @@
  */
 import {
   type ActorRestartedBody,
+  answerersHeaders,
   type Bus,
   type BusMessage,
-  CONTROL_ANSWERERS_HEADER,
   type ControlAnswer,
   encodeActorRestarted,
   encodeActorStopped,
@@ -65,7 +65,7 @@ export class HostNotices {
     this.#options.bus.publish(
       msg.reply,
       encodeControlAnswer(this.#meta(), answer),
-      answerers ? { headers: { [CONTROL_ANSWERERS_HEADER]: answerers.join(",") } } : {},
+      answerers ? { headers: answerersHeaders(answerers) } : {},
     );
   }
 

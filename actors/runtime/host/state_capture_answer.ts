@@ -12,12 +12,12 @@
  * ending at a quiet gap that a loaded host may overrun.
  */
 import {
+  answerersHeaders,
   type Bus,
   type BusMessage,
   type BusSubscription,
   CAPTURE_PART_BYTES_MAX,
   type CapturedInstance,
-  CONTROL_ANSWERERS_HEADER,
   decodeStateCaptureAsk,
   encodeStateCapturePart,
   type StateCapturePart,
@@ -207,9 +207,7 @@ function send(
     bytes += size;
   }
   const atMs = Date.now();
-  const headers = parts.answerers
-    ? { headers: { [CONTROL_ANSWERERS_HEADER]: parts.answerers.join(",") } }
-    : {};
+  const headers = parts.answerers ? { headers: answerersHeaders(parts.answerers) } : {};
   groups.forEach((instances, part) => {
     parts.bus.publish(
       reply,
