@@ -11,11 +11,11 @@ import { join } from "node:path";
 import { statsActor } from "../../actors/stats/mod.ts";
 import { Host } from "../../actors/runtime/host/host.ts";
 import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
-import { type Journal, type JournalData, MemoryJournal } from "../../actors/runtime/journal/mod.ts";
 import { MemorySnapshotStore } from "../../actors/runtime/snapshots/memory_snapshot_store.ts";
 import { decodeValue, encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { Recorder, RecordingReader } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
+import { stalledJournal } from "../_support/stalled_journal.ts";
 
 const test = suite("recorder end");
 const dir = tempDir("troupe-recorder-end-");
@@ -32,24 +32,6 @@ function frame(i: number): Uint8Array {
   });
 }
 
-/** A memory journal whose appends to the stats instances' streams take APPEND_MS each. */
-function slowJournal(): Journal {
-  const inner = new MemoryJournal();
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === "append") {
-        return (stream: string, data: JournalData) => {
-          const pos = target.append(stream, data);
-          if (!stream.startsWith("stats/")) return pos;
-          return new Promise<number>((r) => setTimeout(() => r(pos), APPEND_MS));
-        };
-      }
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  }) as Journal;
-}
-
 test("the outputs of the last inputs are waited for as long as outputs lagged their inputs", async () => {
   const bus = new InProcessBus();
   const host = new Host({
@@ -57,7 +39,10 @@ test("the outputs of the last inputs are waited for as long as outputs lagged th
     bus,
     actors: [statsActor],
     config: { stats: { every_samples: 1 } },
-    journal: slowJournal(),
+    journal: stalledJournal(
+      "stats/",
+      (pos) => new Promise((r) => setTimeout(() => r(pos), APPEND_MS)),
+    ),
     snapshots: new MemorySnapshotStore(),
     log: () => {},
   });

@@ -13,11 +13,12 @@ import { statsActor } from "../../actors/stats/mod.ts";
 import { Host } from "../../actors/runtime/host/host.ts";
 import { partitionOf } from "../../actors/runtime/host/mod.ts";
 import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
-import { type Journal, type JournalData, MemoryJournal } from "../../actors/runtime/journal/mod.ts";
 import { MemorySnapshotStore } from "../../actors/runtime/snapshots/memory_snapshot_store.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { Recorder } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
+import { type Journal, MemoryJournal } from "../../actors/runtime/journal/mod.ts";
+import { stalledJournal } from "../_support/stalled_journal.ts";
 
 const test = suite("recording start: every answerer");
 const dir = tempDir("troupe-recording-answerers-");
@@ -41,26 +42,6 @@ function frame(channel: string, i: number): Uint8Array {
   });
 }
 
-/**
- * A memory journal whose appends to the stats instances' streams complete once `gate` resolves:
- * a store that stalls under the instances (the host's edge writes as before).
- */
-function heldJournal(gate: Promise<void>): Journal {
-  const inner = new MemoryJournal();
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === "append") {
-        return (stream: string, data: JournalData) => {
-          const pos = target.append(stream, data);
-          return stream.startsWith("stats/") ? gate.then(() => pos) : pos;
-        };
-      }
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  }) as Journal;
-}
-
 /** Partition `p`'s host on `bus`, naming `answerers` on its answers. */
 function partitionHost(bus: InProcessBus, p: number, journal: Journal): Host {
   return new Host({
@@ -82,7 +63,7 @@ test("a partition host answering well after the others is waited for, its state 
   const gate = new Promise<void>((r) => (open = r));
   const hosts = [
     partitionHost(bus, 0, new MemoryJournal()),
-    partitionHost(bus, 1, heldJournal(gate)),
+    partitionHost(bus, 1, stalledJournal("stats/", (pos) => gate.then(() => pos))),
   ];
   for (const h of hosts) await h.start();
   const [a, b] = [keyOf(0), keyOf(1)];

@@ -11,13 +11,13 @@ import { join } from "node:path";
 import { statsActor } from "../../actors/stats/mod.ts";
 import { Host } from "../../actors/runtime/host/host.ts";
 import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
-import { type Journal, type JournalData, MemoryJournal } from "../../actors/runtime/journal/mod.ts";
 import { MemorySnapshotStore } from "../../actors/runtime/snapshots/memory_snapshot_store.ts";
 import { INPUT_IDS_MAX } from "../../actors/runtime/instances/mod.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { Recorder } from "../../sim/recording/mod.ts";
 import { runTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
+import { stalledJournal } from "../_support/stalled_journal.ts";
 
 const test = suite("replay of a recording begun while an instance lagged");
 const dir = tempDir("troupe-replay-lagging-");
@@ -34,23 +34,6 @@ function frame(i: number): Uint8Array {
   });
 }
 
-/** A memory journal whose appends to the stats instances' streams wait for `gate`. */
-function heldJournal(gate: Promise<void>): Journal {
-  const inner = new MemoryJournal();
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === "append") {
-        return (stream: string, data: JournalData) => {
-          const pos = target.append(stream, data);
-          return stream.startsWith("stats/") ? gate.then(() => pos) : pos;
-        };
-      }
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  }) as Journal;
-}
-
 test("outputs of inputs before the start, past the state's window of ids, are not compared", async () => {
   const bus = new InProcessBus();
   let open!: () => void;
@@ -60,7 +43,7 @@ test("outputs of inputs before the start, past the state's window of ids, are no
     bus,
     actors: [statsActor],
     config: { stats: { every_samples: 1 } },
-    journal: heldJournal(gate),
+    journal: stalledJournal("stats/", (pos) => gate.then(() => pos)),
     snapshots: new MemorySnapshotStore(),
     log: () => {},
   });
