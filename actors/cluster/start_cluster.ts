@@ -150,6 +150,7 @@ async function startThreaded(
     host = await ThreadedHost.start(config, options.threads!, {
       kinds: options.kindsModule ?? ACTOR_KINDS_MODULE,
       scans: "bars" in config.actors,
+      ...(options.teamKinds ? { teamKinds: options.teamKinds } : {}),
       ...(options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs }),
       // Before the feeds, as on one thread: the stage misses none of the threads' findings.
       beforeFeeds: (h) => stage.start(() => stageOf(options)?.threaded(config, h.registry)),

@@ -5,7 +5,8 @@
  * the input to `troupe.dlq.deadline` naming the kind, key, input and time spent, counts it in
  * `troupe_step_deadline_overruns_total`, and every channel goes on; after a SIGKILL and another
  * start nothing spins and nothing is dead-lettered again. A host on several threads has the same
- * deadline: its main thread starts each thread's watchdog.
+ * deadline for the steps it does not try on a trials thread: its main thread starts each thread's
+ * watchdog.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -130,7 +131,9 @@ if (haveNatsServer("troupe run --threads 2: a step past its deadline")) {
         partitions: { count: 4 },
         kinds: [DEADLY],
         actors: { ...off, deadly: {} },
-        supervision: { step_deadline_ms_by_kind: { deadly: 500 } },
+        // On the host threads, under the watchdog (tried on trials threads by default:
+        // run_step_isolation.test).
+        supervision: { step_deadline_ms_by_kind: { deadly: 500 }, isolate_user_kinds: false },
       }),
     );
     const overrunFiles = () =>

@@ -8,7 +8,9 @@
  * start nothing spins, nothing is dead-lettered again and no output is published twice. A SIGKILL
  * while the step spins, later inputs of its channel journaled behind it: the next start meets it
  * as it recovers, on the host's thread, where the watchdog ends the host at the deadline; the
- * start after skips it and applies those later inputs, in order.
+ * start after skips it and applies those later inputs, in order. A host on two threads
+ * (`--threads 2`) does the same: each host thread tries its team's steps on trials threads of its
+ * own, and /healthz names the stuck step's thread.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -17,6 +19,7 @@ import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { decodeDeadLetter } from "../../actors/runtime/edge/mod.ts";
+import { partitionOf } from "../../actors/runtime/host/mod.ts";
 import { decodeColumns, feedSubject } from "../../protocol/mod.ts";
 import { startTroupe } from "../_support/cli.ts";
 import { askDuringHang, DEADLY, deadlySender, healthz, until } from "../_support/deadly_feed.ts";
@@ -25,6 +28,11 @@ import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 const test = suite("troupe run: a team's step that never returns");
 /** Long enough to ask /healthz several times while the step loops. */
 const DEADLINE_MS = 5000;
+/**
+ * On two threads: /healthz reads what each thread last said of its health (every 250 ms), and the
+ * three asks go through the main thread's hand-off, so they take longer on a busy machine.
+ */
+const THREADS_DEADLINE_MS = 8000;
 
 interface Output {
   subject: string;
@@ -34,8 +42,11 @@ interface Output {
 
 const A = "troupe.out.deadly.a", B = "troupe.out.deadly.b";
 
-/** A nats-server, a host configuration of kind "deadly" (isolated by default) and what comes out. */
-async function session() {
+/**
+ * A nats-server, a host configuration of kind "deadly" (isolated by default; `overrides` replace
+ * its fields) and what comes out.
+ */
+async function session(overrides: Record<string, unknown> = {}) {
   const nats = await startTestNats();
   const dir = tempDir("troupe-isolation-");
   const nc = await connect({ servers: nats.url });
@@ -64,6 +75,7 @@ async function session() {
       kinds: [DEADLY],
       actors: { ...off, deadly: {} },
       supervision: { step_deadline_ms_by_kind: { deadly: DEADLINE_MS } },
+      ...overrides,
     }),
   );
   return {
@@ -206,6 +218,81 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
       assert.equal(xs(A), [1, 3, 5]);
       assert.equal(xs(B), [2, 4]);
       assert.not.ok(outputs.some((o) => o.x === 777), "the input that overran was applied");
+      host.signal("SIGINT");
+      assert.is(await host.exitCode(30_000), 0, host.output());
+    } finally {
+      await end();
+    }
+  });
+}
+
+if (haveNatsServer("troupe run --threads 2: a team's step that never returns")) {
+  test("a host on two threads serves throughout, names the stuck step's thread, goes on", async () => {
+    const { send, config, outputs, letters, xs, end } = await session({
+      input: "core",
+      partitions: { count: 4 },
+      supervision: { step_deadline_ms_by_kind: { deadly: THREADS_DEADLINE_MS } },
+    });
+    // Channel a's thread (partition p goes to thread p mod 2).
+    const thread = partitionOf("a", 4) % 2;
+    try {
+      const host = startTroupe(["run", "--config", config, "--threads", "2"]);
+      await host.waitFor("troupe run: host si running", 60_000);
+      const url = /(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(host.output())?.[1];
+      assert.ok(url, host.output());
+      await send("a", 1);
+      await send("b", 2);
+      await until(() => outputs.length >= 2, `the outputs of two good frames:\n${host.output()}`);
+
+      await send("a", 777);
+      await new Promise((r) => setTimeout(r, 1500));
+      const seen = await askDuringHang(url, {
+        send: (v) => send("b", v),
+        seen: (v) => xs(B).includes(v),
+      });
+      for (const body of seen) {
+        const stuck = body.stuck as Array<Record<string, unknown>>;
+        assert.is(stuck.length, 1, `${JSON.stringify(seen)}\n${host.output()}`);
+        const { elapsed_ms, ...named } = stuck[0]!;
+        assert.equal(named, {
+          thread,
+          host_id: `si-t${thread}`,
+          kind: "deadly",
+          key: "a",
+          pos: 3,
+          src_pos: 0,
+          deadline_ms: THREADS_DEADLINE_MS,
+        });
+        assert.ok((elapsed_ms as number) >= 1000 && (elapsed_ms as number) < THREADS_DEADLINE_MS);
+      }
+
+      await until(() => letters.length >= 1, "the dead letter");
+      assert.is(letters.length, 1, JSON.stringify(letters));
+      const { subject, letter } = letters[0]!;
+      assert.is(subject, "troupe.dlq.deadline");
+      assert.is(letter.actor, "deadly/a");
+      assert.is(letter.subject, feedSubject("si", "a"));
+      assert.match(
+        letter.error,
+        new RegExp(
+          `^Step of kind "deadly" on key "a" ran past its deadline of ${THREADS_DEADLINE_MS} ms ` +
+            `on its input at position 3 \\(source position 0\\): its thread was ended after ` +
+            `\\d+ ms; skipped$`,
+        ),
+      );
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /troupe_step_deadline_overruns_total\{[^}]*kind="deadly"[^}]*\} 1\n/);
+      // Once its thread has said so (its health comes every 250 ms), no step is stuck.
+      const unstuck = async () => ((await healthz(url)).body.stuck as unknown[]).length === 0;
+      await until(unstuck, "/healthz without the stuck step", 2000);
+      assert.is(host.child.exitCode, null, `the host runs on:\n${host.output()}`);
+      assert.is(host.child.signalCode, null, "the host runs on");
+
+      // Channel a goes on after the skipped input, on its thread's fresh trials thread.
+      await send("a", 3);
+      await until(() => xs(A).includes(3), "channel a's output after the skip");
+      assert.equal(xs(A), [1, 3]);
+      assert.equal(xs(B), [2, 10, 11, 12]);
       host.signal("SIGINT");
       assert.is(await host.exitCode(30_000), 0, host.output());
     } finally {

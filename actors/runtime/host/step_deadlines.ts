@@ -10,7 +10,7 @@ import type { HostConfig } from "./host_config.ts";
 import type { HostOptions } from "./host_options.ts";
 import { readStepOverrun, STEP_OVERRUN_FILE, StepOverrunSkip } from "./step_overrun.ts";
 import { StepWatch, type StepWatchHandle } from "./step_watch.ts";
-import { StepTrials } from "./step_trials.ts";
+import { type StepTrialModules, StepTrials } from "./step_trials.ts";
 import { stepDeadlineMs } from "./supervision_config.ts";
 
 /** A host's step deadlines, as launched. */
@@ -60,6 +60,20 @@ export interface TeamKinds {
   module: string | URL;
   /** The names of the team's kinds in it. */
   kinds: readonly string[];
+  /**
+   * The trials thread's modules, built by the thread that started this one (a threaded host's
+   * main thread: its host threads run from a bundle, and cannot build them).
+   */
+  modules?: StepTrialModules;
+}
+
+/**
+ * The team's kinds whose steps a host of `config` tries on a trials thread: those it runs, unless
+ * `supervision.isolate_user_kinds` is false (then none).
+ */
+export function triedKinds(config: HostConfig, team: TeamKinds | undefined): string[] {
+  if (!config.supervision.isolate_user_kinds) return [];
+  return (team?.kinds ?? []).filter((kind) => kind in config.actors);
 }
 
 /**
@@ -71,12 +85,11 @@ export async function startStepTrials(
   team: TeamKinds | undefined,
   log: (message: string) => void,
 ): Promise<StepTrials | undefined> {
-  const kinds = (team?.kinds ?? []).filter((kind) => kind in config.actors);
-  if (team === undefined || kinds.length === 0 || !config.supervision.isolate_user_kinds) {
-    return undefined;
-  }
+  const kinds = triedKinds(config, team);
+  if (team === undefined || kinds.length === 0) return undefined;
   return await StepTrials.start({
     kindsModule: team.module,
+    ...(team.modules ? { modules: team.modules } : {}),
     kinds,
     deadlineMs: (kind) => stepDeadlineMs(config.supervision, kind),
     log,

@@ -53,10 +53,34 @@ export type TrialOutcome =
   | { ok: false; exited: string }
   | { ok: false; overrun: { elapsedMs: number; deadlineMs: number } };
 
+/**
+ * The modules a trials thread starts from, as a worker imports them (stepTrialModules): built by
+ * a thread that can build them for a thread that cannot (a threaded host's main thread for its
+ * host threads, which run from a bundle). Plain strings: they are posted to the thread.
+ */
+export interface StepTrialModules {
+  /** The trials thread's module. */
+  entry: string;
+  /** The kinds module it loads, beside it. */
+  kindsModule: string;
+}
+
+/**
+ * The modules a trials thread of the kinds at `kindsModule` starts from: on Node from TypeScript
+ * one bundle of the two (which only a thread running from the sources can build: a bundled
+ * thread's own module URLs name files beside its bundle), elsewhere the modules themselves.
+ */
+export async function stepTrialModules(kindsModule: string | URL): Promise<StepTrialModules> {
+  const [entry, kinds] = await workerModuleUrls([TRIAL_THREAD, new URL(kindsModule)]);
+  return { entry: entry!.href, kindsModule: kinds!.href };
+}
+
 /** Options of `StepTrials.start`. */
 export interface StepTrialsOptions {
   /** The URL of the module of the host's kinds (kinds_module.ts). */
   kindsModule: string | URL;
+  /** The trials thread's modules, when built elsewhere (default: built here, from kindsModule). */
+  modules?: StepTrialModules;
   /** The kinds whose steps are tried on the thread (a team's). */
   kinds: readonly string[];
   /** The step deadline of a kind, ms. */
@@ -102,12 +126,13 @@ export class StepTrials {
   /** Starts the trials threads. */
   static async start(options: StepTrialsOptions): Promise<StepTrials> {
     // One bundle for the thread and the kinds on Node from TypeScript: they share every module.
-    const [entry, kinds] = await workerModuleUrls([TRIAL_THREAD, new URL(options.kindsModule)]);
-    const data: StepTrialData = { stepTrials: true, kindsModule: kinds!.href };
+    const modules = options.modules ?? await stepTrialModules(options.kindsModule);
+    const entry = new URL(modules.entry);
+    const data: StepTrialData = { stepTrials: true, kindsModule: modules.kindsModule };
     // The first started here, and ready (its kinds loaded) before the host takes input: a
     // thread that cannot start fails the host's launch, saying why.
-    const first = await startWorker(entry!, { workerData: data });
-    const trials = new StepTrials(options, entry!, data, first);
+    const first = await startWorker(entry, { workerData: data });
+    const trials = new StepTrials(options, entry, data, first);
     const main = trials.#main;
     await new Promise<void>((resolve) => void (main.ready(resolve) && resolve()));
     if (main.loadError !== undefined) {

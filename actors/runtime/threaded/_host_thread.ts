@@ -8,7 +8,9 @@
  * (drains, snapshots, closes) when told.
  * With `scans`, it runs the scan service and worker beside its host, as a lone host does (its
  * worker takes its partitions' chunks); thread 0 serves the scan API on a loopback port of its
- * own, which the main thread forwards to.
+ * own, which the main thread forwards to. It tries a team's steps on trials threads of its own,
+ * started from the modules the main thread built, and its other steps run under the watchdog the
+ * main thread started for it.
  */
 import { getHeapStatistics } from "node:v8";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -96,6 +98,8 @@ async function runHostThread(
       // A thread runs from a bundle, which cannot start the watchdog's module: the main thread
       // started it (none without a data directory of the thread's own).
       ...(data.stepWatchdog ? { stepWatchdog: data.stepWatchdog } : { stepDeadlines: false }),
+      // Its trials threads start from the modules the main thread built (the same reason).
+      ...(data.teamKinds ? { teamKinds: data.teamKinds } : {}),
     });
   } catch (err) {
     return life.fail(describeError(err));

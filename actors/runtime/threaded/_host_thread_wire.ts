@@ -5,7 +5,7 @@
  * starts nothing.
  */
 import type { LifecycleMessage, ThreadStop } from "../../threads/mod.ts";
-import type { HostConfig, HostHealth, StepWatchHandle } from "../host/mod.ts";
+import type { HostConfig, HostHealth, StepWatchHandle, TeamKinds } from "../host/mod.ts";
 
 /** What the main thread gives a host thread. */
 export interface HostThreadData {
@@ -29,6 +29,11 @@ export interface HostThreadData {
   tickEveryMs?: number;
   /** The step watchdog the main thread started for the thread's host (step_watch.ts). */
   stepWatchdog?: StepWatchHandle;
+  /**
+   * The team's kinds whose steps the thread tries on trials threads of its own (step_trials.ts),
+   * their modules built by the main thread; absent when they run under the watchdog.
+   */
+  teamKinds?: TeamKinds;
 }
 
 /**

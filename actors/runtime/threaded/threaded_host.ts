@@ -23,6 +23,12 @@
  * instance's journal is in the
  * thread that owned it).
  *
+ * A team's steps are tried on each thread's own trials threads (step_trials.ts), so one that
+ * never returns ends its trials thread, not the process; the others run under a step watchdog
+ * the main thread starts for each thread. A thread runs from a bundle on Node from TypeScript,
+ * which can start neither: the main thread starts the watchdogs and builds the trials threads'
+ * modules.
+ *
  * A thread's V8 young generation is kept small (THREAD_YOUNG_GENERATION_MB), for the memory of
  * its frames' byte arrays: see there.
  */
@@ -47,7 +53,11 @@ import {
   natsLiveness,
   partitionOf,
   STEP_OVERRUN_FILE,
+  stepTrialModules,
   StepWatch,
+  type StuckStep,
+  type TeamKinds,
+  triedKinds,
 } from "../host/mod.ts";
 import { join } from "node:path";
 import { closeServer, type HttpExtension, serveHostHttp, serverPort } from "../operations/mod.ts";
@@ -83,6 +93,12 @@ export interface ThreadedHostOptions {
   scans?: boolean;
   /** Milliseconds between the threads' looks for due clock ticks (0: none, while recording). */
   tickEveryMs?: number;
+  /**
+   * The team's kinds among `kinds`: each thread tries their steps on trials threads of its own
+   * (step_trials.ts), unless `supervision.isolate_user_kinds` is false; the main thread builds
+   * the trials threads' modules, which a thread, running from a bundle, cannot.
+   */
+  teamKinds?: TeamKinds;
   /**
    * Run once the threads have recovered, before the host takes feeds: a stage that folds the
    * threads' outputs (the incident stage) subscribes here, so that it misses none of them. A
@@ -259,14 +275,17 @@ export class ThreadedHost {
   readonly #edgeLiveness = natsLiveness(() => this.#bus.state);
 
   /**
-   * Every thread's health and the edge's: ok when each is; the reasons prefixed with where.
+   * Every thread's health and the edge's: ok when each is; the reasons prefixed with where; the
+   * steps running long on the threads' trials threads among `stuck`, each naming its thread and
+   * that thread's host id.
    */
-  health(): HostHealth {
-    const out: HostHealth = {
+  health(): HostHealth & { stuck: Array<StuckStep & { thread: number; host_id: string }> } {
+    const out: ReturnType<ThreadedHost["health"]> = {
       ok: !this.#closed,
       ready: !this.#closed,
       reasons: [],
       instances: { recovering: 0, running: 0, backoff: 0, stopped: 0 },
+      stuck: [],
     };
     const edge = this.#edgeLiveness();
     if (edge !== undefined) {
@@ -283,6 +302,8 @@ export class ThreadedHost {
       out.ok &&= h.ok;
       out.ready &&= h.ready;
       for (const r of h.reasons) out.reasons.push(`thread ${i}: ${r}`);
+      const host_id = `${this.config.host_id}-t${i}`;
+      for (const s of h.stuck ?? []) out.stuck.push({ thread: i, host_id, ...s });
       for (const [s, c] of Object.entries(h.instances)) {
         out.instances[s as keyof HostHealth["instances"]] += c;
       }
@@ -337,7 +358,8 @@ export class ThreadedHost {
   /**
    * Starts the step watchdog of the thread of `config` here (the thread runs from a bundle, which
    * cannot start it), where the thread's host has a data directory of its own for the overrun
-   * file. A step past its deadline on any thread ends the whole process, as on one thread.
+   * file. A step it watches (troupe's own kinds', and a team's kinds' when they are not tried on
+   * a trials thread) past its deadline on any thread ends the whole process, as on one thread.
    */
   async #watchdogFor(config: HostConfig): Promise<ThreadWatchdog | undefined> {
     if (config.journal.kind !== "file") return undefined;
@@ -345,6 +367,19 @@ export class ThreadedHost {
     const watchdog = await StepWatch.startFor({ file, hostId: config.host_id });
     this.#watchdogs.push(watchdog.stop);
     return watchdog;
+  }
+
+  /**
+   * The team's kinds as a thread is given them, with the trials threads' modules built here (a
+   * thread runs from a bundle: the trials thread's module URL it would make names no file);
+   * undefined when the host tries none (none configured, or `isolate_user_kinds` false).
+   */
+  async #teamKinds(): Promise<TeamKinds | undefined> {
+    const team = this.#options.teamKinds;
+    const kinds = triedKinds(this.config, team);
+    if (!team || kinds.length === 0) return undefined;
+    const module = String(team.module);
+    return { module, kinds, modules: await stepTrialModules(module) };
   }
 
   async #startThreads(n: number): Promise<void> {
@@ -355,6 +390,7 @@ export class ThreadedHost {
       new URL("./_host_thread.ts", import.meta.url),
       new URL(this.#options.kinds),
     ]);
+    const teamKinds = await this.#teamKinds();
     const started: Array<Promise<void>> = [];
     for (let i = 0; i < n; i++) {
       const scans = this.#options.scans ?? false;
@@ -372,6 +408,7 @@ export class ThreadedHost {
         ...(this.#options.tickEveryMs === undefined
           ? {}
           : { tickEveryMs: this.#options.tickEveryMs }),
+        ...(teamKinds ? { teamKinds } : {}),
       };
       const watchdog = await this.#watchdogFor(config);
       if (watchdog) data.stepWatchdog = watchdog.handle;
