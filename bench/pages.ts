@@ -85,6 +85,14 @@ const OPTIONS = {
     default: 0.25,
     number: { min: 0.01, max: 0.5 },
   },
+  preset: {
+    help: "the receiver's preset (remote_write.preset): \"node\" watches only node exporter's " +
+      'indicators (actors/ingest/node_preset.ts); "none" every series but the exporters\' ' +
+      "instrumentation",
+    arg: "NAME",
+    oneOf: ["none", "node"],
+    default: "none",
+  },
   record: {
     help: "keep a troupe record of the run (DIR/run.rec; troupe replay DIR/run.rec) and its " +
       "alerts and faults (DIR/alerts.json, DIR/faults.json) in DIR",
@@ -198,6 +206,7 @@ async function runPages(o: Options, ctx: BenchContext): Promise<BenchRow[]> {
       scrapeIntervalMs: SCRAPE_INTERVAL_S * 1000,
       alertmanagerUrl: parts.am.url,
       recordFile: recordDir === undefined ? undefined : join(recordDir, "run.rec"),
+      preset: o.preset === "none" ? undefined : o.preset,
       log: (m) => say(m),
     });
     await parts.troupe.start(NAME);

@@ -5,7 +5,12 @@
  * and kept in the data directory (actors/cluster/up_receiver.ts).
  */
 import process from "node:process";
-import { checkHistoryUrl, parseIngestSettings } from "../actors/ingest/mod.ts";
+import {
+  checkHistoryUrl,
+  parseIngestSettings,
+  readPreset,
+  type SeriesPreset,
+} from "../actors/ingest/mod.ts";
 import { checkToken, ConfigError } from "../protocol/mod.ts";
 import { given, type OptionSpec, optNum, type ParsedArgs, str, UsageError } from "./args.ts";
 import { envToken, REMOTE_WRITE_TOKEN_ENV } from "./http_settings.ts";
@@ -32,6 +37,14 @@ export const UP_RECEIVER_OPTIONS: Record<string, OptionSpec> = {
     help: "With --feed remote-write: take only the series a selector such as " +
       `'{job="node"}' or 'node_load1{instance=~"db.*"}' matches (repeatable: any of them)`,
     defaultText: "every series",
+  },
+  preset: {
+    type: "string",
+    arg: "NAME",
+    help: 'With --feed remote-write: watch only an exporter\'s indicators, "node": of node ' +
+      "exporter's node_* series, CPU by mode, load, memory available, disk I/O time, filesystem " +
+      "space, network traffic, drops and errors, pressure (--match naming a metric adds it back)",
+    defaultText: "none: every series --match takes",
   },
   token: {
     type: "string",
@@ -88,5 +101,14 @@ export function upReceiverSettings(args: ParsedArgs, feedKind: string): UpReceiv
       throw new UsageError((err as Error).message);
     }
   }
-  return { port: optNum(args, "remote-write-port"), match, token, historyUrl };
+  const presetName = str(args, "preset");
+  let preset: SeriesPreset | undefined;
+  if (presetName !== undefined) {
+    try {
+      preset = readPreset(presetName, "Option --preset");
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return { port: optNum(args, "remote-write-port"), match, preset, token, historyUrl };
 }

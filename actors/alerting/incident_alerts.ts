@@ -238,7 +238,8 @@ function describe(
       const parts = [m.channel + ":"];
       if (p?.value !== undefined) parts.push(`value ${fmt(p.value)}`);
       if (p?.lower !== undefined && p.upper !== undefined) {
-        parts.push(`expected ${fmt(p.lower)} to ${fmt(p.upper)}`);
+        const floor = isCounterRate(o.sourceLabels?.(m.channel)) ? 0 : -Infinity;
+        parts.push(`expected ${fmt(Math.max(p.lower, floor))} to ${fmt(Math.max(p.upper, floor))}`);
       } else if (p?.expected !== undefined) parts.push(`expected ${fmt(p.expected)}`);
       const bits = findingBits(incident.kind, p);
       if (bits !== undefined) {
@@ -251,6 +252,17 @@ function describe(
     });
   const more = members.length - lines.length;
   return [head, ...lines, ...(more > 0 ? [`and ${more} more`] : [])].join("\n");
+}
+
+/**
+ * Whether a channel is a counter's rate, which is never below 0 (the receiver makes a counter its
+ * per-second increase, from 0 again after a reset): a series named `*_total`, the suffix
+ * Prometheus's naming conventions give counters and the receiver reads as one whatever its
+ * metadata says. A finding's band is symmetric about the expected value, so on a quiet counter
+ * its lower edge can fall below 0, a rate no counter has; the description says 0 there.
+ */
+function isCounterRate(labels: Readonly<Record<string, string>> | undefined): boolean {
+  return labels?.__name__?.endsWith("_total") === true;
 }
 
 /**

@@ -12,6 +12,7 @@ import { describeError, type NatsAuth } from "../runtime/mod.ts";
 import { portOr } from "./preferred_port.ts";
 import { receiverLines } from "./receiver_lines.ts";
 import { startReceiver } from "./start_receiver.ts";
+import type { SeriesPreset } from "../ingest/mod.ts";
 
 /** The receiver's port when it is free. */
 export const UP_RECEIVER_PORT = 9201;
@@ -25,6 +26,8 @@ export interface UpReceiverSettings {
   port: number | undefined;
   /** The selectors, checked. */
   match: string[];
+  /** The preset narrowing an exporter's series, if any (actors/ingest/node_preset.ts). */
+  preset?: SeriesPreset | undefined;
   /** The token given (option or environment); undefined: the data directory's, or a new one. */
   token: string | undefined;
   /** The history URL, checked; undefined: no history. */
@@ -58,6 +61,7 @@ export function upReceiver(
       bearer_token: upReceiverToken(asked, dataDir),
     };
     if (asked.historyUrl !== undefined) block.history_url = asked.historyUrl;
+    if (asked.preset !== undefined) block.preset = asked.preset;
     return await startReceiver(block, { nats, natsAuth, bus, name: "troupe-up-receiver" });
   })().then(
     (receiver) => {

@@ -120,7 +120,7 @@ export class IngestServer {
 
   constructor(settings: IngestSettings, options: IngestServerOptions) {
     this.settings = settings;
-    this.table = new SeriesTable(settings.match, settings.channelsMax);
+    this.table = new SeriesTable(settings, settings.channelsMax);
     this.#journal = feedJournal(options.bus, {
       durable: options.durable,
       ackTimeoutMs: settings.ackTimeoutMs,

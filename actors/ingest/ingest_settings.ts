@@ -6,6 +6,7 @@
 import { checkToken, ConfigError } from "../../protocol/mod.ts";
 import { type LabelSelector, parseLabelSelector } from "../../protocol/prometheus/mod.ts";
 import { HISTORY_POINTS_MAX } from "./series_history.ts";
+import { SERIES_PRESETS, type SeriesPreset } from "./node_preset.ts";
 
 /** The receiver's settings, checked. */
 export interface IngestSettings {
@@ -16,6 +17,8 @@ export interface IngestSettings {
   feed: string;
   /** Selectors choosing the series taken; a series is taken when any matches (none: every one). */
   match: LabelSelector[];
+  /** A preset narrowing an exporter's series to its indicators (node_preset.ts); none: all. */
+  preset: SeriesPreset | undefined;
   /** Channels fed at most; a new series past it is refused (and counted). */
   channelsMax: number;
   /** A request body's bytes at most, compressed and decompressed. */
@@ -49,7 +52,7 @@ export interface IngestSettings {
 /** The settings with nothing given. */
 export const INGEST_DEFAULTS: Omit<
   IngestSettings,
-  "match" | "bearerToken" | "basicAuth" | "historyUrl"
+  "match" | "preset" | "bearerToken" | "basicAuth" | "historyUrl"
 > = {
   port: 9201,
   host: "127.0.0.1",
@@ -101,6 +104,7 @@ const KNOWN = new Set([
   "host",
   "feed",
   "match",
+  "preset",
   "bearer_token",
   "basic_auth",
   "history_url",
@@ -126,6 +130,7 @@ export function parseIngestSettings(
   const out: IngestSettings = {
     ...INGEST_DEFAULTS,
     match: [],
+    preset: undefined,
     bearerToken: undefined,
     basicAuth: undefined,
     historyUrl: undefined,
@@ -152,6 +157,7 @@ export function parseIngestSettings(
     );
   }
   if (m.match !== undefined) out.match = readMatch(m.match, `${path}.match`);
+  if (m.preset !== undefined) out.preset = readPreset(m.preset, `${path}.preset`);
   if (m.history_url !== undefined) {
     out.historyUrl = checkHistoryUrl(m.history_url, `${path}.history_url`);
   }
@@ -227,6 +233,20 @@ function readBasicAuth(raw: unknown, where: string): { username: string; passwor
     });
   }
   return { username: b.username, password: b.password };
+}
+
+/** A preset's name, checked against those there are. */
+export function readPreset(raw: unknown, where: string): SeriesPreset {
+  const known = SERIES_PRESETS as readonly unknown[];
+  if (!known.includes(raw)) {
+    throw new ConfigError(
+      where,
+      `${where} must be one of ${SERIES_PRESETS.map((p) => JSON.stringify(p)).join(", ")}, got ` +
+        JSON.stringify(raw),
+      { value: raw },
+    );
+  }
+  return raw as SeriesPreset;
 }
 
 function readMatch(raw: unknown, where: string): LabelSelector[] {

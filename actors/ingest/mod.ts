@@ -9,12 +9,24 @@ export {
   INGEST_DEFAULTS,
   type IngestSettings,
   parseIngestSettings,
+  readPreset,
 } from "./ingest_settings.ts";
 export { IngestMetrics } from "./ingest_metrics.ts";
 export { type FeedJournal, feedJournal, type FeedJournalOptions } from "./feed_journal.ts";
 export { type IncomingSeries, type SampleOutcome, seriesSamples } from "./series_samples.ts";
 export { SeriesTable } from "./series_table.ts";
-export { EXPORTER_SELF_PREFIXES, isExporterSelfMetric, selectsSeries } from "./series_selection.ts";
+export {
+  EXPORTER_SELF_PREFIXES,
+  isExporterSelfMetric,
+  selectsSeries,
+  type SeriesSelection,
+} from "./series_selection.ts";
+export {
+  NODE_PRESET_METRICS,
+  presetLeavesOut,
+  SERIES_PRESETS,
+  type SeriesPreset,
+} from "./node_preset.ts";
 export {
   CHANNEL_LABELS_KEPT_MAX,
   type ChannelLabelsBook,

@@ -10,10 +10,10 @@
  * they are dropped at the cost of a map lookup, up to a bound past which that memory starts
  * again.
  */
-import type { Label, LabelSelector, MetricType } from "../../protocol/prometheus/mod.ts";
+import type { Label, MetricType } from "../../protocol/prometheus/mod.ts";
 import { seriesChannel } from "../../protocol/prometheus/mod.ts";
 import { keyHash, type KeyPlace, type KeySource, SeriesKeys } from "./_series_keys.ts";
-import { selectsSeries } from "./series_selection.ts";
+import { selectsSeries, type SeriesSelection } from "./series_selection.ts";
 import { sourceLabels } from "./source_labels.ts";
 
 export { type KeySource, keySource } from "./_series_keys.ts";
@@ -49,7 +49,7 @@ const SKIPPED_MAX = 100_000;
 
 /** The receiver's series. */
 export class SeriesTable {
-  readonly #match: readonly LabelSelector[];
+  readonly #selection: SeriesSelection;
   readonly #channelsMax: number;
   /** Series seen, by the hash of their label bytes (others of the same hash chained on). */
   readonly #seen = new Map<number, SeriesEntry>();
@@ -74,8 +74,8 @@ export class SeriesTable {
   /** Moves on when a family's type changes, so series typed before it are judged again. */
   #typesVersion = 0;
 
-  constructor(match: readonly LabelSelector[], channelsMax: number) {
-    this.#match = match;
+  constructor(selection: SeriesSelection, channelsMax: number) {
+    this.#selection = selection;
     this.#channelsMax = channelsMax;
   }
 
@@ -156,7 +156,7 @@ export class SeriesTable {
       sameHash: undefined,
       next: undefined,
     });
-    if (!selectsSeries(this.#match, labels)) {
+    if (!selectsSeries(this.#selection, labels)) {
       if (this.#skippedCount >= SKIPPED_MAX) this.#forgetSkipped();
       this.#skippedCount++;
       return this.#remember(src, from, to, entry("unmatched"), after);

@@ -54,7 +54,8 @@ export const command: Command = {
     "[--data-dir DIR] [--http-port N] [--collab-port N] [--no-nats] [--nats-port N] " +
     "[--nats-open] [--journal file|jetstream] " +
     "[--hosts N] [--threads N] [--kinds MODULES] [--record FILE] [--alertmanager URL]... " +
-    "[--remote-write-port N] [--match SELECTOR]... [--token TOKEN] [--history-url URL] " +
+    "[--remote-write-port N] [--match SELECTOR]... [--preset node] [--token TOKEN] " +
+    "[--history-url URL] " +
     "[--accept-journal-loss]",
   options: UP_OPTIONS,
   details: `It prints the host's /healthz and /metrics URL, the dashboard's URL with an owner token,

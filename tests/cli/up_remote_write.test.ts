@@ -10,6 +10,7 @@ import * as assert from "uvu/assert";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../actors/runtime/mod.ts";
+import { encodeWriteRequest, snappyCompress } from "../../protocol/prometheus/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
 import { nodeLoadWrite, receiverUrl } from "./_remote_write_run.ts";
@@ -19,12 +20,13 @@ const test = suite("troupe up --feed remote-write");
 
 const BLOCK = "prometheus-remote-write.yml";
 
-test("troupe up --help shows --remote-write-port, --match, --token and --history-url", async () => {
+test("troupe up --help shows --remote-write-port, --match, --preset, --token and --history-url", async () => {
   const help = await runTroupe(["up", "--help"]);
   assert.is(help.code, 0);
   const options = [
     "--remote-write-port N",
     "--match SELECTOR",
+    "--preset NAME",
     "--token TOKEN",
     "--history-url URL",
   ];
@@ -33,7 +35,7 @@ test("troupe up --help shows --remote-write-port, --match, --token and --history
   }
 });
 
-test("a generated token, kept across runs and never printed; the block in a 0600 file; --match and --remote-write-port honoured", async () => {
+test("a generated token, kept across runs and never printed; the block in a 0600 file; --match, --preset and --remote-write-port honoured", async () => {
   const dir = tempDir();
   const dataDir = join(dir.path, "up");
   const port = await freePort();
@@ -45,6 +47,8 @@ test("a generated token, kept across runs and never printed; the block in a 0600
     String(port),
     "--match",
     '{job="node"}',
+    "--preset",
+    "node",
   ]);
   let up = startTroupe(args);
   try {
@@ -73,6 +77,22 @@ test("a generated token, kept across runs and never printed; the block in a 0600
     const metrics = await (await fetch(metricsUrl, { headers: { authorization } })).text();
     assert.match(metrics, 'troupe_ingest_samples_total{api="remote_write",outcome="journaled"} 1');
     assert.match(metrics, "troupe_ingest_channels 1");
+    // The node preset: node_load1 is an indicator, a socket count is not.
+    const sockets = snappyCompress(encodeWriteRequest({
+      timeseries: [{
+        labels: [
+          { name: "__name__", value: "node_sockstat_TCP_inuse" },
+          { name: "instance", value: "a" },
+          { name: "job", value: "node" },
+        ],
+        samples: [{ value: 12, timestamp: Date.now() }],
+      }],
+    }));
+    const r3 = await fetch(url, { method: "POST", body: sockets, headers: { authorization } });
+    assert.is(r3.status, 204, await r3.text());
+    const after = await (await fetch(metricsUrl, { headers: { authorization } })).text();
+    assert.match(after, 'troupe_ingest_samples_total{api="remote_write",outcome="unmatched"} 1');
+    assert.match(after, "troupe_ingest_channels 1");
     await up.stop();
     assert.not.match(up.output(), token);
 
@@ -138,6 +158,11 @@ test("--token sets the receiver's token, unprinted; --match drops what it does n
     );
     assert.is(badToken.code, 2);
     assert.match(badToken.stderr, "Option --token must be a bearer token");
+    const badPreset = await runTroupe(
+      upArgs(dataDir, ["--no-nats", "--feed", "remote-write", "--preset", "node-exporter"]),
+    );
+    assert.is(badPreset.code, 2);
+    assert.match(badPreset.stderr, 'Option --preset must be one of "node", got "node-exporter"');
   } finally {
     dir.remove();
   }

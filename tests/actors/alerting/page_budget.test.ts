@@ -176,6 +176,53 @@ test("incidentAlerts(): a kind the budget cannot judge pages by its own severity
   );
 });
 
+test("incidentAlerts(): a counter's rate is never expected below 0; a gauge's band is as stated", () => {
+  const member = (channel: string, lower: number, upper: number) => ({
+    channel,
+    first_us: 1,
+    last_us: 2,
+    findings: 1,
+    peak_severity: 4,
+    peak: { measure: 1, bits: 16, value: 0.8, expected: 0.01, lower, upper },
+  });
+  const incident: Incident = {
+    id: "anomaly-1-c",
+    kind: "anomaly",
+    state: "firing",
+    fired: true,
+    silenced: false,
+    members: [
+      member("cpu", -0.02, 0.04),
+      member("temp", -0.02, 0.04),
+      member("busy", -0.09, -0.01),
+    ],
+    first_us: 1,
+    last_us: 2,
+    first_finding: "f1",
+    last_finding: "f2",
+    findings: 3,
+    peak_severity: 4,
+    links: [],
+  };
+  const labels: Record<string, Record<string, string>> = {
+    cpu: { __name__: "node_cpu_seconds_total", instance: "n1", job: "node" },
+    temp: { __name__: "node_hwmon_temp_celsius", instance: "n1", job: "node" },
+    busy: { __name__: "node_disk_io_time_seconds_total", instance: "n1", job: "node" },
+  };
+  const [alert] = incidentAlerts(incident, {
+    dashboardUrl: "",
+    session: "main",
+    paging: parsePagingConfig({ below_budget: "info" }),
+    census: { channels: 3, samples_per_day: 3 * 17_280 },
+    windowS: 60,
+    sourceLabels: (c) => labels[c],
+  });
+  const lines = alert!.alert.annotations.description!.split("\n");
+  assert.match(lines.find((l) => l.startsWith("cpu:"))!, /expected 0 to 0\.04 /);
+  assert.match(lines.find((l) => l.startsWith("temp:"))!, /expected -0\.02 to 0\.04 /);
+  assert.match(lines.find((l) => l.startsWith("busy:"))!, /expected 0 to 0 /);
+});
+
 const MINUTE_US = 60_000_000;
 const T0 = Date.UTC(2026, 0, 5) * 1000;
 const INSTANCES = ["n1", "n2", "n3", "n4"];

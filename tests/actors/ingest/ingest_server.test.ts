@@ -261,6 +261,70 @@ test("the exporters' own instrumentation is not watched unless a selector names 
   }
 });
 
+test("the node preset watches node exporter's indicators only; a selector naming a metric adds it", async () => {
+  // Two samples each: a counter's first sample starts its rate and is not sent on.
+  const two = [{ value: 1, timestamp: T0 }, { value: 2, timestamp: T0 + 5000 }];
+  const cpu = (mode: string) => ({
+    labels: L({ __name__: "node_cpu_seconds_total", cpu: "0", job: "api", mode }),
+    samples: two,
+  });
+  const gauge = (name: string) => ({ ...good(name), samples: two });
+  const series = [
+    gauge("node_load1"),
+    gauge("node_load5"),
+    gauge("node_memory_MemAvailable_bytes"),
+    gauge("node_memory_Cached_bytes"),
+    gauge("node_sockstat_TCP_inuse"),
+    gauge("http_latency_seconds"),
+    cpu("user"),
+    cpu("idle"),
+  ];
+  const cases: Array<[Record<string, unknown>, string[]]> = [
+    [{}, [
+      "api-node_load1",
+      "api-node_load5",
+      "api-node_memory_MemAvailable_bytes",
+      "api-node_memory_Cached_bytes",
+      "api-node_sockstat_TCP_inuse",
+      "api-http_latency_seconds",
+      "0-api-user-node_cpu_seconds_total",
+      "0-api-idle-node_cpu_seconds_total",
+    ]],
+    [{ preset: "node" }, [
+      "api-node_load1",
+      "api-node_memory_MemAvailable_bytes",
+      "api-http_latency_seconds",
+      "0-api-user-node_cpu_seconds_total",
+    ]],
+    [{ preset: "node", match: ['{job="api"}', '{__name__="node_sockstat_TCP_inuse"}'] }, [
+      "api-node_load1",
+      "api-node_memory_MemAvailable_bytes",
+      "api-node_sockstat_TCP_inuse",
+      "api-http_latency_seconds",
+      "0-api-user-node_cpu_seconds_total",
+    ]],
+  ];
+  for (const [settings, taken] of cases) {
+    const r = await receiver(settings);
+    try {
+      const res = await r.write({ timeseries: series });
+      assert.is(res.status, 204);
+      assert.equal([...r.samples.keys()], taken, JSON.stringify(settings));
+      assert.is(
+        await r.metric('troupe_ingest_samples_total{api="remote_write",outcome="unmatched"}'),
+        2 * (series.length - taken.length),
+      );
+    } finally {
+      await r.close();
+    }
+  }
+  assert.throws(
+    () => parseIngestSettings({ preset: "node-exporter" }),
+    (err: Error) =>
+      err.message === 'remote_write.preset must be one of "node", got "node-exporter"',
+  );
+});
+
 test("a body that is not snappy, or snappy that is not protobuf, is 400 naming it", async () => {
   const r = await receiver();
   try {

@@ -38,7 +38,7 @@ function walk(table: SeriesTable, keys: string[], pad?: number) {
 }
 
 test("find() knows a series by its bytes whatever the order or place it comes in", () => {
-  const table = new SeriesTable([], 1000);
+  const table = new SeriesTable({ match: [] }, 1000);
   // Keys of every length modulo 4 and keys that differ only in their last byte.
   const keys = ["a|x", "ab|x", "abc|x", "abcd|x", "abcd|y", "abcd|yy", "m|long-job-name-0"];
   const first = walk(table, keys);
@@ -57,7 +57,7 @@ test("find() knows a series by its bytes whatever the order or place it comes in
 });
 
 test("a series' last sample is kept by its id, apart from every other's", () => {
-  const table = new SeriesTable([], 1000);
+  const table = new SeriesTable({ match: [] }, 1000);
   const keys = Array.from({ length: 300 }, (_, i) => `metric_${i}|api`);
   const entries = walk(table, keys);
   entries.forEach((s, i) => {
@@ -72,7 +72,7 @@ test("a series' last sample is kept by its id, apart from every other's", () => 
 });
 
 test("series not taken are forgotten past their bound, and those taken are still found", () => {
-  const table = new SeriesTable([parseLabelSelector('{job="api"}')], 1000);
+  const table = new SeriesTable({ match: [parseLabelSelector('{job="api"}')] }, 1000);
   const taken = walk(table, ["kept_a|api", "kept_b|api", "kept_c|api"]);
   taken.forEach((s, i) => (table.lastT[s.id] = 7 + i));
   // 100,000 unmatched series (the bound), then more: that memory starts again.
@@ -92,7 +92,7 @@ test("series not taken are forgotten past their bound, and those taken are still
 });
 
 test("a new series past the channel limit is refused and not remembered", () => {
-  const table = new SeriesTable([], 2);
+  const table = new SeriesTable({ match: [] }, 2);
   const [a, b, c] = walk(table, ["a|api", "b|api", "c|api"]);
   assert.is(a!.skipped, "");
   assert.is(b!.skipped, "");
@@ -102,7 +102,7 @@ test("a new series past the channel limit is refused and not remembered", () => 
 });
 
 test("a vacated series gives its channel back; a channel of the record stays counted", () => {
-  const table = new SeriesTable([], 2);
+  const table = new SeriesTable({ match: [] }, 2);
   const [a] = walk(table, ["a|api"]);
   table.vacate(a!);
   assert.is(a!.skipped, "vacant");
@@ -116,7 +116,7 @@ test("a vacated series gives its channel back; a channel of the record stays cou
   assert.is(a!.channel, "api-a");
   assert.ok(Number.isNaN(table.lastT[a!.id]!), "a claimed series starts with no last sample");
 
-  const recorded = new SeriesTable([], 2);
+  const recorded = new SeriesTable({ match: [] }, 2);
   recorded.reserve("api-r", labelsOf("r|api"));
   assert.is(recorded.channels, 1);
   const [r] = walk(recorded, ["r|api"]);
@@ -126,7 +126,7 @@ test("a vacated series gives its channel back; a channel of the record stays cou
 });
 
 test("a recorded label set gets its name back, whatever comes first; the other gets the hashed form", () => {
-  const table = new SeriesTable([], 10);
+  const table = new SeriesTable({ match: [] }, 10);
   const dotted: Label[] = [{ name: "__name__", value: "m" }, { name: "a", value: "x.y" }];
   const under: Label[] = [{ name: "__name__", value: "m" }, { name: "a", value: "x_y" }];
   table.reserve("x_y-m", dotted);
