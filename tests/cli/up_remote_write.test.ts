@@ -87,7 +87,7 @@ test("a generated token, kept across runs and never printed; the block in a 0600
         ],
         samples: [{ value: 12, timestamp: Date.now() }],
       }],
-    }));
+    })) as Uint8Array<ArrayBuffer>;
     const r3 = await fetch(url, { method: "POST", body: sockets, headers: { authorization } });
     assert.is(r3.status, 204, await r3.text());
     const after = await (await fetch(metricsUrl, { headers: { authorization } })).text();
