@@ -19,8 +19,10 @@
  * journaled in the partition's journal, which every host reads; the key goes once that skip is
  * kept. A host that takes the partition before the ended one is back meets the input without the
  * record: its own watchdog ends it in turn, and its next start records it likewise. So each host
- * is ended at most once by one input, and recovery's crash attempts, kept in the partition's edge
- * stream, skip an input the partition's hosts died on `crash_attempts_max` times in any case.
+ * is ended at most once by one input; and recovery's crash attempts, kept in the partition's edge
+ * stream, skip an input the partition's journal holds once its hosts died applying it
+ * `crash_attempts_max` times in a row, record or not. (startCluster records the overruns of all
+ * the hosts of one process before the first starts: recordLeftStepOverrun.)
  */
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
