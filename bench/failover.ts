@@ -140,7 +140,6 @@ async function failover(s: FailoverSettings, ctx: BenchContext) {
         bars: { enabled: false },
       },
       partitions: { count: s.partitions, owned: "auto", lease_ttl_ms: s.ttlMs },
-      // Its step watchdog's overrun record: in the run's directory, not the working one.
       data_dir: join(dir.path, id),
     };
     const h = ChildScript.start("bench/_leased_host.ts", [JSON.stringify(config)], () => {});

@@ -140,7 +140,6 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
     for (const id of ["h1", "h2", "h3"]) {
       const h = ChildScript.start(
         "bench/_leased_host.ts",
-        // Its step watchdog's overrun record: in the run's directory, not the working one.
         [JSON.stringify({ ...leasedHostConfig(id, hostUrls, s), data_dir: join(dir.path, id) })],
         (m) => ctx.log(`${id}: ${m}`),
       );
