@@ -140,6 +140,7 @@ async function failover(s: FailoverSettings, ctx: BenchContext) {
         bars: { enabled: false },
       },
       partitions: { count: s.partitions, owned: "auto", lease_ttl_ms: s.ttlMs },
+      data_dir: join(dir.path, id),
     };
     const h = ChildScript.start("bench/_leased_host.ts", [JSON.stringify(config)], () => {});
     await h.next(60_000);

@@ -140,7 +140,7 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
     for (const id of ["h1", "h2", "h3"]) {
       const h = ChildScript.start(
         "bench/_leased_host.ts",
-        [JSON.stringify(leasedHostConfig(id, hostUrls, s))],
+        [JSON.stringify({ ...leasedHostConfig(id, hostUrls, s), data_dir: join(dir.path, id) })],
         (m) => ctx.log(`${id}: ${m}`),
       );
       await h.next(120_000);

@@ -12,6 +12,7 @@ import {
   launchHost,
   launchLeasedHost,
   type LeasedHost,
+  recordLeftStepOverrun,
   type TeamKinds,
   ThreadedHost,
 } from "../runtime/mod.ts";
@@ -178,6 +179,24 @@ async function startThreaded(
   };
 }
 
+/**
+ * Records the step overrun each of `configs`' hosts' last run left, before the first host claims a
+ * lease (leased_step_deadlines.ts): that host may claim the partition another's names.
+ */
+async function recordLeftOverruns(
+  configs: readonly LeasedConfig[],
+  notice: (message: string) => void,
+): Promise<void> {
+  for (const config of configs) {
+    const log = (m: string) => notice(`[${config.host_id}] ${m}`);
+    try {
+      await recordLeftStepOverrun(config, log);
+    } catch (err) {
+      throw new ClusterStartError(`host ${config.host_id}`, err);
+    }
+  }
+}
+
 /** Leased hosts, each with its share of the stage, started one after another. */
 async function startLeased(
   configs: readonly LeasedConfig[],
@@ -186,6 +205,7 @@ async function startLeased(
   const hosts: LeasedHost[] = [];
   const stages: ClusterStage[] = [];
   const stopStages = once(() => Promise.all(stages.map((s) => s.close())));
+  await recordLeftOverruns(configs, options.log ?? ((m) => console.error(m)));
   for (const config of configs) {
     try {
       hosts.push(

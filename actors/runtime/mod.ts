@@ -43,6 +43,7 @@ export {
   type LeasedHost,
   leasesUnsupported,
   partitionHostId,
+  recordLeftStepOverrun,
 } from "./cluster/mod.ts";
 export { jetStreamSetting, requireJetStream } from "./host/mod.ts";
 export {

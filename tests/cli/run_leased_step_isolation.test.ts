@@ -59,6 +59,7 @@ if (haveNatsServer("troupe run --partitions auto: a team's step that never retur
         journal: { kind: "jetstream" },
         snapshots: { store: "kv" },
         partitions: { count: PARTITIONS },
+        data_dir: join(dir.path, "data"),
         http_port: 0,
         kinds: [DEADLY],
         actors: { ...off, deadly: {} },

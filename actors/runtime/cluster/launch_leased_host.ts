@@ -5,7 +5,8 @@
  * the partition's highest journaled source position, its control consumer and its edge decisions
  * all named by the partition, so they move with it), writing through the partition's fence. It
  * needs journals every host can read: `journal.kind: "jetstream"`, `snapshots.store: "kv"` and
- * `input: "jetstream"` (see `leasesUnsupported`).
+ * `input: "jetstream"` (see `leasesUnsupported`). Every step on the host's thread runs under a
+ * deadline its partitions share (leased_step_deadlines.ts).
  */
 import type { Server } from "node:http";
 import { type AnyActorDefinition, type Bus, FINDINGS_PATTERN } from "../../../protocol/mod.ts";
@@ -43,6 +44,9 @@ import type { LeaseFence } from "./lease_fence.ts";
 import { LeaseMetrics } from "./lease_metrics.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { PartitionLeases, type PartitionRunner } from "./partition_leases.ts";
+import { partitionHostId } from "./partition_host_id.ts";
+import { STEP_OVERRUN_BUCKET } from "./step_overrun_bucket.ts";
+import { type LeasedStepDeadlines, startLeasedStepDeadlines } from "./leased_step_deadlines.ts";
 
 /** A running host that holds partitions by lease. */
 export interface LeasedHost {
@@ -73,11 +77,6 @@ export function leasesUnsupported(config: HostConfig): string | undefined {
   return want.length === 0 ? undefined : `sharing partitions by lease needs ${want.join(", ")}`;
 }
 
-/** The host id of partition `p`'s host: its journal, control consumer and decisions follow it. */
-export function partitionHostId(p: number): string {
-  return `part-${p}`;
-}
-
 /**
  * Opens the lease bucket, the journal's stream the partitions' journals open as they start, and
  * the findings stream (the incident stage's journal) and the feed stream, each created with
@@ -105,6 +104,7 @@ const PLACED_STREAMS = [
   JOURNAL_STREAM,
   `KV_${LEASE_BUCKET}`,
   `KV_${SNAPSHOT_BUCKET}`,
+  `KV_${STEP_OVERRUN_BUCKET}`,
   CONTROL_STREAM,
   FINDINGS_STREAM,
   // Made by the first metrics receiver: placed from the first look after it is there.
@@ -124,7 +124,10 @@ export interface LeasedHostOptions {
   teamKinds?: TeamKinds;
 }
 
-/** Starts a leased host: joins the cluster and claims its share. */
+/**
+ * Starts a leased host: joins the cluster and claims its share, once the step overrun its last
+ * run left is recorded for every host (leased_step_deadlines.ts).
+ */
 export async function launchLeasedHost(
   config: HostConfig & { partitions: { leases: LeaseSettings } },
   kinds: Readonly<Record<string, AnyActorDefinition>>,
@@ -136,11 +139,12 @@ export async function launchLeasedHost(
   const bus = await connectBus(config, log);
   // A partition's failure drops that partition (another host may take it), not the host.
   const fatal = new Promise<HostFatalError>(() => {});
-  let placement: LeaderPlacement | undefined;
+  let placement: LeaderPlacement | undefined, deadlines: LeasedStepDeadlines | undefined;
   try {
     const nc = (bus as NatsBus).nc;
     const snapshots = await openSnapshots(config, nc, log);
     const bucket = await openLeaseStores(nc, config);
+    const stepDeadlines = deadlines = await startLeasedStepDeadlines(config, nc, log);
     // The findings stream is the incident stage's journal: a finding is sent until the stream
     // has it, so that a NATS node lost as it was published loses none.
     (bus as NatsBus).acknowledge(FINDINGS_PATTERN, { log });
@@ -155,11 +159,12 @@ export async function launchLeasedHost(
       bus,
       log,
       httpPort: () => http.port,
-      start: async (p, fence) => {
-        return await startPartition(p, fence, {
+      start: async (p, fence) =>
+        await startPartition(p, fence, {
           config,
           kinds,
           teamKinds: options.teamKinds,
+          deadlines: stepDeadlines,
           bus,
           journal: await openPartitionJournal(nc, p, fence, log),
           snapshots: fence.snapshots(snapshots),
@@ -167,8 +172,7 @@ export async function launchLeasedHost(
           tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
           onFatal: (err) => leases.failed(p, err),
           running,
-        });
-      },
+        }),
     });
     const metrics = new LeaseMetrics(
       config.host_id,
@@ -190,12 +194,14 @@ export async function launchLeasedHost(
         await placement?.stop();
         await leases.stop("the host stops").catch((err) => log(`stopping: ${describeError(err)}`));
         await closeServer(server);
+        await stepDeadlines.stop();
         await snapshots.close().catch(() => {});
         await bus.close().catch(() => {});
       },
     };
   } catch (err) {
     await placement?.stop();
+    await deadlines?.stop().catch(() => {});
     await bus.close().catch(() => {});
     throw err instanceof HostFatalError
       ? err
@@ -296,6 +302,8 @@ interface PartitionParts {
   config: HostConfig;
   kinds: Readonly<Record<string, AnyActorDefinition>>;
   teamKinds: TeamKinds | undefined;
+  /** The host's step watchdog and the overruns recorded for partitions. */
+  deadlines: LeasedStepDeadlines;
   bus: Bus;
   journal: JetStreamJournal;
   snapshots: ReturnType<LeaseFence["snapshots"]>;
@@ -326,8 +334,9 @@ async function startPartition(
     host_id: id,
     partitions: { count: config.partitions.count, owned: [p] },
   };
-  let trials;
+  let trials, deadline;
   try {
+    deadline = await parts.deadlines.partition(p, id);
     trials = await startStepTrials(own, parts.teamKinds, log);
   } catch (err) {
     await journal.close().catch(() => {});
@@ -351,6 +360,7 @@ async function startPartition(
     // Every partition is some host's: a state capture waits for each partition's answer.
     captureAnswerers: Array.from({ length: config.partitions.count }, (_, q) => partitionHostId(q)),
     snapshotsPerSliceMax: SNAPSHOTS_PER_SLICE_MAX,
+    ...deadline.options,
     ...(trials ? { stepTrials: trials } : {}),
   });
   // A lost lease stops the partition's host at once: no more input, appends or outputs.
@@ -367,6 +377,7 @@ async function startPartition(
     await done();
     throw err;
   }
+  deadline.afterStart();
   running.set(p, host);
   log(`consuming (epoch ${fence.epoch})`);
   return {

@@ -2,12 +2,14 @@
  * A cluster of hosts: partitions held by lease, moved when a host dies, fenced so that one writer
  * holds each, and a leased host's start.
  */
+export { launchLeasedHost, type LeasedHost, leasesUnsupported } from "./launch_leased_host.ts";
+export { partitionHostId } from "./partition_host_id.ts";
+export { recordLeftStepOverrun } from "./leased_step_deadlines.ts";
 export {
-  launchLeasedHost,
-  type LeasedHost,
-  leasesUnsupported,
-  partitionHostId,
-} from "./launch_leased_host.ts";
+  STEP_OVERRUN_BUCKET,
+  StepOverrunBucket,
+  type StepOverrunBucketOptions,
+} from "./step_overrun_bucket.ts";
 export { assignPartitions } from "./lease_assignment.ts";
 export {
   type HeldLease,

@@ -9,8 +9,7 @@ import { renameSync, writeFileSync, writeSync } from "node:fs";
 import process from "node:process";
 import { parentPort, workerData } from "node:worker_threads";
 import type { StepWatchdogData, WatchedInstance } from "./step_watch.ts";
-import type { StepOverrun } from "./step_overrun.ts";
-import { dlqSubject } from "../../../protocol/mod.ts";
+import { dlqSubject, type StepOverrun } from "../../../protocol/mod.ts";
 
 /** How often the shared cell is read, ms: a fraction of the shortest deadline allowed. */
 const CHECK_EVERY_MS = 20;
@@ -37,13 +36,16 @@ setInterval(() => {
     src_pos: srcPos,
     elapsed_ms: Math.round(elapsed),
     deadline_ms: inst.deadlineMs,
+    ...(inst.host === undefined ? {} : { host: inst.host }),
   };
   const tmp = `${data.file}.tmp`;
   writeFileSync(tmp, JSON.stringify(overrun));
   renameSync(tmp, data.file);
+  const host = inst.host === undefined ? "" : `${inst.host}: `;
   writeSync(
     2,
-    `[${data.hostId}] ${inst.stream}: a step ran past its deadline of ${inst.deadlineMs} ms ` +
+    `[${data.hostId}] ${host}${inst.stream}: a step ran past its deadline of ` +
+      `${inst.deadlineMs} ms ` +
       `(its input at position ${pos}, source position ${srcPos}, ${overrun.elapsed_ms} ms so ` +
       `far); ending the host: its next start skips the input and sends it to ` +
       `${dlqSubject("deadline")}\n`,

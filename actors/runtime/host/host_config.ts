@@ -57,8 +57,8 @@ export interface HostConfig {
   nats_auth: NatsAuth;
   /**
    * The replicas of every stream and bucket troupe creates in JetStream (the feed, control,
-   * journal and findings streams, the snapshot and lease buckets): `nats.replicas`, 1; 3 on a
-   * 3-node cluster.
+   * journal and findings streams, the snapshot, lease and step overrun buckets): `nats.replicas`,
+   * 1; 3 on a 3-node cluster.
    */
   replicas: number;
   data_dir: string;

@@ -25,15 +25,16 @@ export { HostNotices, type HostNoticesOptions } from "./host_notices.ts";
 export { CHANNELS_MAX_DEFAULT, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 export { jetStreamSetting, requireJetStream } from "./jetstream_required.ts";
 export { type KindRegistry, type KindsModule, loadKindsModule } from "./kinds_module.ts";
-export { startStepTrials, type TeamKinds, triedKinds } from "./step_deadlines.ts";
+export { letGoUndelivered, startStepTrials, type TeamKinds, triedKinds } from "./step_deadlines.ts";
 export { StepWatch, type StepWatchHandle } from "./step_watch.ts";
-export { STEP_OVERRUN_FILE } from "./step_overrun.ts";
+export { readStepOverrun, STEP_OVERRUN_FILE, StepOverrunSkip } from "./step_overrun.ts";
 export {
   type StepTrialModules,
   stepTrialModules,
   STUCK_AFTER_MS,
   type StuckStep,
 } from "./step_trials.ts";
+export { stepDeadlineMs } from "./supervision_config.ts";
 export {
   connectBus,
   hostOptions,

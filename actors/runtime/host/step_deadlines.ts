@@ -42,16 +42,25 @@ export async function startStepDeadlines(
     : await StepWatch.start({ file, hostId: config.host_id, deadlineMs });
   return {
     options: { stepWatch: watch, ...(overrun ? { stepOverrun: overrun } : {}) },
-    afterStart() {
-      if (!overrun?.pending || overrun.overrun.src_pos > 0) return;
-      log(
-        `${overrun.overrun.stream}: ${overrun.error().message}; it was not journaled, and core ` +
-          `input does not deliver it again`,
-      );
-      overrun.done();
-    },
+    afterStart: () => letGoUndelivered(overrun, log),
     stop: () => watch.stop(),
   };
+}
+
+/**
+ * Once a host has recovered: an overrun whose input recovery did not meet and that no input
+ * delivers again (core input: source position 0) is logged as lost and let go.
+ */
+export function letGoUndelivered(
+  overrun: StepOverrunSkip | undefined,
+  log: (message: string) => void,
+): void {
+  if (!overrun?.pending || overrun.overrun.src_pos > 0) return;
+  log(
+    `${overrun.overrun.stream}: ${overrun.error().message}; it was not journaled, and core ` +
+      `input does not deliver it again`,
+  );
+  overrun.done();
 }
 
 /** A team's kinds: those of a host's kinds module that are not troupe's own. */

@@ -4,27 +4,17 @@
  * `troupe.dlq.deadline`. If the input was journaled, recovery skips it (a skip record, as for an
  * input the host died on: crash_attempts.ts); if not (its append was still in the journal's buffer
  * when the process ended), JetStream input delivers it again and the edge dead-letters it, with a
- * `dead` decision journaled, when it comes. The file is removed once the skip is journaled.
+ * `dead` decision journaled, when it comes. The record (the file, or a leased partition's key in
+ * its bucket: leased_step_deadlines.ts) is removed once the skip is journaled.
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import type { BusMessage } from "../../../protocol/mod.ts";
+import { type BusMessage, checkStepOverrun, type StepOverrun } from "../../../protocol/mod.ts";
 import { InputRejectedError } from "../instances/mod.ts";
+
+export type { StepOverrun };
 
 /** The file the watchdog writes, in the data directory. */
 export const STEP_OVERRUN_FILE = "step_overrun.json";
-
-/** A step past its deadline: the instance, the input, the time spent and the deadline. */
-export interface StepOverrun {
-  stream: string;
-  kind: string;
-  key: string;
-  /** The input's journal position (perhaps not written when the process ended). */
-  pos: number;
-  /** The input's source position (0: core input, never delivered again). */
-  src_pos: number;
-  elapsed_ms: number;
-  deadline_ms: number;
-}
 
 /** Reads the overrun file at `path`, if there is one; a damaged one is reported and removed. */
 export function readStepOverrun(
@@ -33,15 +23,7 @@ export function readStepOverrun(
 ): StepOverrun | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    const o = JSON.parse(readFileSync(path, "utf8")) as Partial<StepOverrun>;
-    const numbers = [o.pos, o.src_pos, o.elapsed_ms, o.deadline_ms];
-    if (
-      typeof o.stream === "string" && typeof o.kind === "string" && typeof o.key === "string" &&
-      numbers.every((n) => typeof n === "number" && Number.isFinite(n))
-    ) {
-      return o as StepOverrun;
-    }
-    throw new Error("a field is missing or not of its type");
+    return checkStepOverrun(JSON.parse(readFileSync(path, "utf8")), "step overrun");
   } catch (err) {
     log(`${path}: not a step overrun the watchdog wrote (${(err as Error).message}); removed`);
     rmSync(path, { force: true });
@@ -60,16 +42,25 @@ export interface OverrunDecisions {
   deadLetterKept(srcPos: number, subject: string, reason: string): Promise<void>;
 }
 
+/** Where an overrun is kept until its skip is journaled: a file, or a key in a bucket. */
+export interface OverrunPlace {
+  /** What it is called in a log line. */
+  name: string;
+  /** Removes it; a failure is logged, and the record found again at the next start. */
+  remove(): void | Promise<void>;
+}
+
 /** The overrun a start found, until its input is skipped. */
 export class StepOverrunSkip {
   readonly overrun: StepOverrun;
-  readonly #path: string;
+  readonly #place: OverrunPlace;
   readonly #log: (line: string) => void;
   #done = false;
 
-  constructor(overrun: StepOverrun, path: string, log: (line: string) => void) {
+  /** `place`: the path of the file it was read from, or where else it is kept. */
+  constructor(overrun: StepOverrun, place: string | OverrunPlace, log: (line: string) => void) {
     this.overrun = overrun;
-    this.#path = path;
+    this.#place = typeof place === "string" ? overrunFile(place) : place;
     this.#log = log;
   }
 
@@ -98,23 +89,36 @@ export class StepOverrunSkip {
     );
   }
 
-  /** The skip is journaled: the file goes. */
+  /** The skip is journaled: the record goes. */
   done(): void {
     this.#done = true;
-    rmSync(this.#path, { force: true });
+    this.#remove();
+  }
+
+  /** Removes the record: a file at once, a bucket's key once the server has it. */
+  #remove(): void {
+    const place = this.#place;
+    const failed = (err: Error) =>
+      this.#log(`${place.name}: kept, as it could not be removed: ${err.message}`);
+    try {
+      const removed = place.remove();
+      if (removed instanceof Promise) removed.catch(failed);
+    } catch (err) {
+      failed(err as Error);
+    }
   }
 
   /**
-   * The skip is being journaled by `kept`: the input is no longer pending, and the file goes once
-   * the skip outlives the process, so that a host ended meanwhile (a `kill -9`) still finds the
-   * file and skips the input again, rather than apply it and spin.
+   * The skip is being journaled by `kept`: the input is no longer pending, and the record goes
+   * once the skip outlives the process, so that a host ended meanwhile (a `kill -9`) still finds
+   * it and skips the input again, rather than apply it and spin.
    */
   #doneOnceKept(kept: Promise<void>): void {
     this.#done = true;
     kept.then(
-      () => rmSync(this.#path, { force: true }),
+      () => this.#remove(),
       (err: Error) =>
-        this.#log(`${this.#path}: kept, as the skip could not be journaled: ${err.message}`),
+        this.#log(`${this.#place.name}: kept, as the skip could not be journaled: ${err.message}`),
     );
   }
 
@@ -133,4 +137,9 @@ export class StepOverrunSkip {
     this.#doneOnceKept(decisions.deadLetterKept(srcPos, msg.subject, "deadline"));
     return true;
   }
+}
+
+/** The overrun file at `path`, as the place an overrun is kept. */
+export function overrunFile(path: string): OverrunPlace {
+  return { name: path, remove: () => rmSync(path, { force: true }) };
 }

@@ -27,6 +27,8 @@ export interface WatchedInstance {
   key: string;
   /** Its kind's step deadline, ms. */
   deadlineMs: number;
+  /** Its host, when several share the watchdog (a leased host's partitions: `part-<n>`). */
+  host?: string;
 }
 
 /** What the watchdog is started with. */
@@ -59,22 +61,33 @@ export interface StepWatchOptions {
   deadlineMs(kind: string): number;
 }
 
+/** What the watches of one watchdog share: its cell, where instances are named, their ids. */
+interface SharedWatch {
+  cell: Float64Array;
+  /** Where instances are named to the watchdog (its worker, or a port to it). */
+  named: Worker | MessagePort;
+  deadlineMs: (kind: string) => number;
+  /** The next instance id: unique across the watches of the watchdog. */
+  nextId: number;
+}
+
 /** The host's side of the step watchdog. */
 export class StepWatch {
-  readonly #cell: Float64Array;
-  /** Where instances are named to the watchdog (its worker, or a port to it). */
-  readonly #named: Worker | MessagePort;
-  readonly #deadlineMs: (kind: string) => number;
-  #nextId = 1;
+  readonly #shared: SharedWatch;
+  /** The host named with each instance, for a watch of one of several (`forHost`). */
+  readonly #host: string | undefined;
 
-  private constructor(
+  private constructor(shared: SharedWatch, host?: string) {
+    this.#shared = shared;
+    this.#host = host;
+  }
+
+  static #of(
     cell: SharedArrayBuffer,
     named: Worker | MessagePort,
     deadlineMs: (kind: string) => number,
-  ) {
-    this.#cell = new Float64Array(cell);
-    this.#named = named;
-    this.#deadlineMs = deadlineMs;
+  ): StepWatch {
+    return new StepWatch({ cell: new Float64Array(cell), named, deadlineMs, nextId: 1 });
   }
 
   /** Starts the watchdog thread. */
@@ -83,7 +96,7 @@ export class StepWatch {
     const data: StepWatchdogData = { cell: shared, file: options.file, hostId: options.hostId };
     const worker = await startWorker(WATCHDOG, { workerData: data });
     worker.unref(); // it never keeps the process alive
-    return new StepWatch(shared, worker, options.deadlineMs);
+    return StepWatch.#of(shared, worker, options.deadlineMs);
   }
 
   /**
@@ -109,13 +122,23 @@ export class StepWatch {
   /** The watch of a thread's host over the watchdog its main thread started (`startFor`). */
   static attach(handle: StepWatchHandle, deadlineMs: (kind: string) => number): StepWatch {
     handle.port.unref(); // it never keeps the thread alive
-    return new StepWatch(handle.cell, handle.port, deadlineMs);
+    return StepWatch.#of(handle.cell, handle.port, deadlineMs);
+  }
+
+  /**
+   * The watch of one of several hosts on this thread that share this watchdog (a leased host's
+   * partitions): its instances are named with `host`, which an overrun then records, so that the
+   * input is skipped by whichever host next holds that partition. Its `stop` does nothing: the
+   * watchdog is this watch's.
+   */
+  forHost(host: string): StepWatch {
+    return new StepWatch(this.#shared, host);
   }
 
   /** Notes that `slot`'s step on the input at `pos` (source position `srcPos`) begins. */
   begin(slot: Slot, pos: number, srcPos: number): void {
     if (slot.watchId === 0) this.#name(slot);
-    const cell = this.#cell;
+    const cell = this.#shared.cell;
     cell[1] = slot.watchId;
     cell[2] = pos;
     cell[3] = srcPos;
@@ -124,24 +147,31 @@ export class StepWatch {
 
   /** Notes that the step returned (or threw). */
   end(): void {
-    this.#cell[0] = 0;
+    this.#shared.cell[0] = 0;
   }
 
-  /** Ends the watchdog thread (or, attached, lets go of it: its main thread ends it). */
+  /**
+   * Ends the watchdog thread (or, attached, lets go of it: its main thread ends it); a watch of
+   * one host of several (`forHost`) leaves it to the watch it came from.
+   */
   async stop(): Promise<void> {
-    if ("terminate" in this.#named) await this.#named.terminate();
-    else this.#named.close();
+    if (this.#host !== undefined) return;
+    const named = this.#shared.named;
+    if ("terminate" in named) await named.terminate();
+    else named.close();
   }
 
   #name(slot: Slot): void {
-    slot.watchId = this.#nextId++;
+    const shared = this.#shared;
+    slot.watchId = shared.nextId++;
     const named: WatchedInstance = {
       id: slot.watchId,
       stream: slot.stream,
       kind: slot.def.kind,
       key: slot.key,
-      deadlineMs: this.#deadlineMs(slot.def.kind),
+      deadlineMs: shared.deadlineMs(slot.def.kind),
+      ...(this.#host === undefined ? {} : { host: this.#host }),
     };
-    this.#named.postMessage(named);
+    shared.named.postMessage(named);
   }
 }

@@ -1,0 +1,161 @@
+/**
+ * A step that never returns on the host's thread of a leased host (`troupe run --partitions auto`,
+ * a team's kind with `isolate_user_kinds: false`), against a real nats-server with JetStream and
+ * real `troupe run` processes: the host's watchdog ends the process soon after the kind's deadline,
+ * naming the partition, instance and input, and leaves the overrun in its data directory; the next
+ * start records it in the bucket `troupe_step_overruns` under the partition before it claims a
+ * lease, and the partition's host sends the input to `troupe.dlq.deadline` naming the kind, key,
+ * input and time spent, counts it, removes the record and goes on with the channel's later inputs;
+ * after a SIGKILL and another start nothing spins and nothing is dead-lettered again.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+import { Kvm } from "@nats-io/kv";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { decodeDeadLetter } from "../../actors/runtime/edge/mod.ts";
+import { partitionOf } from "../../actors/runtime/host/mod.ts";
+import { STEP_OVERRUN_BUCKET } from "../../actors/runtime/cluster/mod.ts";
+import { decodeColumns, feedSubject } from "../../protocol/mod.ts";
+import { type RunningTroupe, startTroupe } from "../_support/cli.ts";
+import { DEADLY, deadlySender, healthz, until } from "../_support/deadly_feed.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+
+const test = suite("troupe run --partitions auto: a step past its deadline on the host's thread");
+const PARTITIONS = 2;
+/** Short, so that a restarted host need not wait long for the leases its last run held. */
+const LEASE_TTL_MS = 1000;
+
+if (haveNatsServer("troupe run --partitions auto: a step past its deadline")) {
+  test("ends the leased host past the deadline; the partition's next host skips the input once", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir("troupe-leased-deadline-");
+    const nc = await connect({ servers: nats.url });
+    const send = deadlySender(nc, "lw");
+    const outputs: Array<{ channel: string; x: number }> = [];
+    const letters: Array<{ subject: string; letter: ReturnType<typeof decodeDeadLetter> }> = [];
+    nc.subscribe("troupe.out.deadly.>", {
+      callback: (_e, m) =>
+        void outputs.push({
+          channel: m.subject.split(".").at(-1)!,
+          x: decodeColumns(m.data).frame.columns.x![0]!,
+        }),
+    });
+    nc.subscribe("troupe.dlq.>", {
+      callback: (_e, m) =>
+        void letters.push({ subject: m.subject, letter: decodeDeadLetter(m.data) }),
+    });
+    const seen = (channel: string, x: number) =>
+      outputs.some((o) => o.channel === channel && o.x === x);
+    const config = join(dir.path, "host.json");
+    const data = join(dir.path, "data");
+    const off = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }]));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        host_id: "lw",
+        nats: nats.url,
+        input: "jetstream",
+        journal: { kind: "jetstream" },
+        snapshots: { store: "kv" },
+        partitions: { count: PARTITIONS, owned: "auto", lease_ttl_ms: LEASE_TTL_MS },
+        data_dir: data,
+        http_port: 0,
+        kinds: [DEADLY],
+        actors: { ...off, deadly: {} },
+        // On the host's thread, under the watchdog (the trials thread: run_leased_step_isolation).
+        supervision: { step_deadline_ms_by_kind: { deadly: 500 }, isolate_user_kinds: false },
+      }),
+    );
+    const pa = partitionOf("a", PARTITIONS);
+    const overrunFile = join(data, "step_overrun.json");
+    /** Starts the host, and waits until it holds every partition (it is the only host). */
+    const start = async (): Promise<{ host: RunningTroupe; url: string }> => {
+      const host = startTroupe(["run", "--config", config, "--partitions", "auto"]);
+      await host.waitFor("troupe run: host lw running", 60_000);
+      const url = /(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(host.output())?.[1];
+      assert.ok(url, host.output());
+      const held = async () => ((await healthz(url)).body.partitions as number[]).length;
+      await until(async () => await held() === PARTITIONS, `both partitions held`);
+      return { host, url };
+    };
+    let { host, url } = await start();
+    try {
+      await send("a", 1);
+      await send("b", 2);
+      await until(
+        () => seen("a", 1) && seen("b", 2),
+        `two good frames' outputs:\n${host.output()}`,
+      );
+      const t0 = Date.now();
+      await send("a", 777);
+      // Ended by its watchdog (SIGKILL) soon after the deadline, not left spinning.
+      assert.is(await host.exitCode(15_000), null, host.output());
+      assert.ok(Date.now() - t0 < 10_000, `ended after ${Date.now() - t0} ms`);
+      assert.match(
+        host.output(),
+        new RegExp(
+          `\\[lw\\] part-${pa}: deadly/a: a step ran past its deadline of 500 ms \\(its input at ` +
+            `position \\d+, source position 3, \\d+ ms so far\\); ending the host`,
+        ),
+      );
+      const left = JSON.parse(readFileSync(overrunFile, "utf8"));
+      assert.equal(
+        { host: left.host, stream: left.stream, src_pos: left.src_pos, deadline: left.deadline_ms },
+        { host: `part-${pa}`, stream: "deadly/a", src_pos: 3, deadline: 500 },
+      );
+
+      ({ host, url } = await start());
+      assert.match(
+        host.output(),
+        `deadly/a: the step that ran past its deadline on its input at source position 3 is ` +
+          `recorded in ${STEP_OVERRUN_BUCKET} key partition.${pa}: the host that takes ` +
+          `partition ${pa} skips it`,
+      );
+      assert.not.ok(existsSync(overrunFile), "the file is removed once the bucket has it");
+      await until(() => letters.length >= 1, `the dead letter:\n${host.output()}`);
+      assert.is(letters.length, 1, JSON.stringify(letters));
+      const { subject, letter } = letters[0]!;
+      assert.is(subject, "troupe.dlq.deadline");
+      assert.is(letter.reason, "deadline");
+      assert.is(letter.actor, "deadly/a");
+      assert.is(letter.subject, feedSubject("lw", "a"));
+      assert.match(
+        letter.error,
+        /^Step of kind "deadly" on key "a" ran past its deadline of 500 ms on its input at position \d+ \(source position 3\): the host was ended after \d+ ms; skipped$/,
+      );
+      // The record goes once the skip is journaled: no later host skips anything for it.
+      const kv = await new Kvm(nc).open(STEP_OVERRUN_BUCKET);
+      await until(
+        async () => (await kv.get(`partition.${pa}`))?.operation !== "PUT",
+        "the bucket's record removed",
+      );
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /troupe_step_deadline_overruns_total\{[^}]*kind="deadly"[^}]*\} 1\n/);
+      assert.match(metrics, /troupe_dead_letters_total\{[^}]*reason="deadline"[^}]*\} 1\n/);
+      await send("a", 3);
+      await send("b", 4);
+      await until(() => seen("a", 3) && seen("b", 4), "both channels' outputs after the skip");
+
+      // A SIGKILL and another start: nothing spins, nothing is dead-lettered again.
+      host.signal("SIGKILL");
+      await host.exited;
+      ({ host, url } = await start());
+      await send("a", 5);
+      await until(() => seen("a", 5), `an output after the restart:\n${host.output()}`);
+      assert.is(letters.length, 1, JSON.stringify(letters));
+      assert.not.ok(outputs.some((o) => o.x === 777), "the input that overran was applied");
+      host.signal("SIGINT");
+      assert.is(await host.exitCode(30_000), 0, host.output());
+    } finally {
+      await host.stop();
+      await nc.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+}
+
+test.run();
