@@ -4,7 +4,12 @@
  * _replay_threads.ts), or a live cluster's bus. Each is an InputSink the reading hands inputs to;
  * their outputs go to the reading's `onOutput` (or, counted only, `onCount`).
  */
-import { type AnyActorDefinition, Host, InProcessBus } from "../../actors/runtime/mod.ts";
+import {
+  type AnyActorDefinition,
+  Host,
+  InProcessBus,
+  RecordedSkips,
+} from "../../actors/runtime/mod.ts";
 import {
   type Bus,
   type CapturedInstance,
@@ -16,6 +21,7 @@ import { inspectInstance, type ReplayInspection } from "./_replay_inspect.ts";
 import { CompactingSnapshots, ReplayJournal } from "./_replay_journal.ts";
 import type { InputSink, ReplayReading } from "./_replay_reading.ts";
 import { ReplayThreads } from "./_replay_threads.ts";
+import { readRecordedSkips } from "./_recorded_skips_scan.ts";
 
 /** Snapshots (and with them journal compaction) every this many inputs per instance. */
 const SNAPSHOT_EVERY_INPUTS = 256;
@@ -58,6 +64,8 @@ export interface ReplayActors {
 /** Starts the actors a replay feeds. */
 export async function startActors(o: ReplayActorsOptions): Promise<ReplayActors> {
   if (o.bus) return onBus(o.bus, o.reading, undefined);
+  // What the recording says its live host skipped is skipped again (_recorded_skips_scan.ts).
+  const skips = await readRecordedSkips(o.path, o.log);
   if (o.threads > 1) {
     const pool = await ReplayThreads.start({
       threads: o.threads,
@@ -68,6 +76,7 @@ export async function startActors(o: ReplayActorsOptions): Promise<ReplayActors>
       config: o.config,
       limits: o.limits,
       snapshotEveryInputs: SNAPSHOT_EVERY_INPUTS,
+      skips,
       outputs: o.outputBytes ? "bytes" : "count",
       onOutput: o.reading.onOutput,
       onCount: o.reading.onCount,
@@ -107,6 +116,7 @@ export async function startActors(o: ReplayActorsOptions): Promise<ReplayActors>
     limits: o.limits,
     snapshotEveryInputs: SNAPSHOT_EVERY_INPUTS,
     snapshotEveryMs: 3_600_000,
+    recordedSkips: new RecordedSkips(skips),
     log: o.log,
   });
   await host.start();

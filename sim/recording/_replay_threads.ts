@@ -21,7 +21,7 @@
  * seen there goes to the worker its partition's number names.
  */
 import type { Worker } from "node:worker_threads";
-import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
+import type { AnyActorDefinition, RecordedSkip } from "../../actors/runtime/mod.ts";
 import { CHANNELS_MAX_DEFAULT, partitionOf, workerModuleUrl } from "../../actors/runtime/mod.ts";
 import {
   decodeEnvelope,
@@ -58,6 +58,8 @@ export interface ReplayThreadsOptions {
   config: Record<string, unknown>;
   limits: FrameLimits & { channelsMax?: number };
   snapshotEveryInputs: number;
+  /** The inputs the recording says its live host skipped, for every worker's host. */
+  skips: RecordedSkip[];
   /**
    * "bytes": every output comes back, to `onOutput`, in order; "count": the threads only count
    * them, for `onCount` (a replay whose outputs no one reads need not move them between threads).
@@ -217,6 +219,7 @@ export class ReplayThreads {
         limits: o.limits,
         snapshotEveryInputs: o.snapshotEveryInputs,
         outputs: o.outputs,
+        skips: o.skips,
         partitions: PARTITIONS,
         owned: owned[i]!,
       })

@@ -19,6 +19,8 @@ import {
   Host,
   InProcessBus,
   type InputSource,
+  type RecordedSkip,
+  RecordedSkips,
 } from "../../actors/runtime/mod.ts";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
@@ -55,6 +57,8 @@ export interface ReplayWorkerInit {
   owned: number[];
   /** "bytes": send every output back; "count": only how many (no one reads them). */
   outputs: "bytes" | "count";
+  /** The inputs the recording says its live host skipped (recorded_skips.ts). */
+  skips: RecordedSkip[];
 }
 
 /** Messages to a worker. */
@@ -212,6 +216,7 @@ class WorkerReplay {
       limits: init.limits,
       snapshotEveryInputs: init.snapshotEveryInputs,
       snapshotEveryMs: 3_600_000,
+      recordedSkips: new RecordedSkips(init.skips),
       log: (m) => this.#log.push(m),
     });
   }

@@ -18,7 +18,9 @@
  * Outputs are deterministic: an output's id derives from its input's id, its time from the
  * input's event times, and nothing an actor publishes depends on the wall clock, so replaying the
  * same recording twice gives the same bytes. Dead letters are counted, not compared: the host
- * stamps them with its own clock.
+ * stamps them with its own clock. An input the recording's dead letters say its live host skipped
+ * (a step past its deadline, or one that ended its thread or the host) is skipped again, not
+ * applied (_recorded_skips_scan.ts).
  *
  * The range: inputs received before `fromUs` are applied first at full speed without pacing (the
  * actors must reach their state at `fromUs`; their outputs are verified too, since a difference

@@ -7,7 +7,7 @@
  * team's kind is tried on the trials thread first (step_trials.ts): applied here once its step
  * has returned there, skipped (deadline_skip.ts) when it ran past its deadline or ended its
  * thread, and handed to supervision, without running here, when it threw there; in the order of
- * their inputs.
+ * their inputs. In a replay, an input its recording says the live host skipped is skipped again.
  */
 import type { Bus } from "../../../protocol/mod.ts";
 import {
@@ -26,7 +26,13 @@ import { publishOutputs } from "./publish_outputs.ts";
 import type { StepWatch } from "./step_watch.ts";
 import type { StepTrials, TrialOutcome } from "./step_trials.ts";
 import { TrialOrder } from "./trial_order.ts";
-import { type DeadlineSkipParts, skipExitedInput, skipOverranInput } from "./deadline_skip.ts";
+import {
+  type DeadlineSkipParts,
+  skipExitedInput,
+  skipOverranInput,
+  skipRecordedInput,
+} from "./deadline_skip.ts";
+import type { RecordedSkips } from "./recorded_skips.ts";
 
 /** What live applies work with. */
 export interface LiveApplyOptions {
@@ -39,10 +45,16 @@ export interface LiveApplyOptions {
   msgIdHeaders: boolean;
   /** Inputs an instance takes before it is snapshotted. */
   snapshotEveryInputs: number;
-  /** The step watchdog, when steps have a deadline (step_watch.ts). */
-  watch: StepWatch | undefined;
-  /** The trials thread of a team's kinds, when they are isolated (step_trials.ts). */
-  trials: StepTrials | undefined;
+  /**
+   * The host's steps: the watchdog, when steps have a deadline (step_watch.ts); the trials thread
+   * of a team's kinds, when they are isolated (step_trials.ts); the inputs a replayed recording
+   * says its live host skipped (recorded_skips.ts).
+   */
+  steps: {
+    stepWatch?: StepWatch | undefined;
+    stepTrials?: StepTrials | undefined;
+    recordedSkips?: RecordedSkips | undefined;
+  };
   /** Appends to the journal (a skip record); undefined when the host stops. */
   append: DeadlineSkipParts["append"];
   /** Where a skip's attempt record is journaled (the host's edge decisions). */
@@ -75,7 +87,7 @@ export class LiveApply {
     this.listeners = new AppliedListeners((line) => options.log(line));
     this.#applyOptions = options.trace ? { trace: options.trace } : {};
     this.#order = new TrialOrder(options.log);
-    options.trials?.whenStuck((stream) => this.#order.stuck(stream));
+    options.steps.stepTrials?.whenStuck((stream) => this.#order.stuck(stream));
     this.#skips = {
       append: options.append,
       attempt: (attempt) => options.decisions.attempt(attempt),
@@ -90,7 +102,9 @@ export class LiveApply {
    * thread first, once its trial and those submitted before it are decided (trial_order.ts).
    */
   apply(slot: Slot, item: Pending, pos: number): void {
-    const trials = this.#options.trials;
+    const skip = this.#options.steps.recordedSkips?.take(slot.stream, item.record);
+    if (skip !== undefined) return skipRecordedInput(slot, { item, pos, skip }, this.#skips);
+    const trials = this.#options.steps.stepTrials;
     if (trials === undefined || !trials.isolates(slot.def.kind)) {
       return this.#applyHere(slot, item, pos);
     }
@@ -128,7 +142,7 @@ export class LiveApply {
     const t0 = performance.now();
     const duplicates = inst.duplicates;
     let outputs: Output[];
-    const watch = this.#options.watch;
+    const watch = this.#options.steps.stepWatch;
     watch?.begin(slot, pos, item.record.srcPos);
     try {
       outputs = inst.apply(item.record, pos, item.decoded, this.#applyOptions);

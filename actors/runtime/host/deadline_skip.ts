@@ -6,12 +6,14 @@
  * over it) and a skip record in the instance's stream (so that replay does too), then the input
  * goes to `troupe.dlq.deadline` naming the kind, key, input and time spent, which counts it in
  * `troupe_step_deadline_overruns_total{kind}`, and the instance is snapshotted past it. A step
- * that ended its thread is skipped the same way, to `troupe.dlq.crash`.
+ * that ended its thread is skipped the same way, to `troupe.dlq.crash`; so is, in a replay, an
+ * input its recording says the live host skipped.
  */
 import { type AttemptRecord, type BusMessage, encodeSkipRecord } from "../../../protocol/mod.ts";
 import { InputRejectedError, type Pending, type Slot } from "../instances/mod.ts";
 import type { JournalData } from "../journal/mod.ts";
 import { dlqSubject } from "../../../protocol/mod.ts";
+import type { RecordedSkip } from "./recorded_skips.ts";
 
 /** What a live skip works with: the host's journal, edge decisions, dead letters, snapshots. */
 export interface DeadlineSkipParts {
@@ -77,6 +79,30 @@ export function skipExitedInput(
   return skipInputLive(slot, { item: at.item, pos, err }, parts);
 }
 
+/**
+ * Skips the input `item`, journaled at `pos`, that the recording being replayed says its live
+ * host skipped (recorded_skips.ts), with the dead letter it sent then. At once, before the next
+ * input is applied: a replay's journal appends as it is asked, and a replay never recovers, so the
+ * attempt record a live skip writes first is not needed.
+ */
+export function skipRecordedInput(
+  slot: Slot,
+  at: { item: Pending; pos: number; skip: RecordedSkip },
+  parts: DeadlineSkipParts,
+): void {
+  const { item, pos, skip } = at;
+  parts.log(
+    `${slot.stream}: its input at position ${pos} is skipped, as the recording's dead letter ` +
+      `(${skip.reason}) says the live host did`,
+  );
+  const err = new InputRejectedError(skip.reason, skip.error);
+  const appended = parts.append(slot.stream, encodeSkipRecord(pos, item.record));
+  if (appended === undefined) return;
+  const pass = (skipPos: number) => passSkipped(slot, { item, pos, err, skipPos }, parts);
+  if (typeof appended === "number") return pass(appended);
+  appended.then(pass, (e) => parts.log(`${slot.stream}: cannot journal the skip of ${pos}: ${e}`));
+}
+
 /** Journals the skip of `item`, journaled at `pos`, moves the instance past it, dead-letters it. */
 async function skipInputLive(
   slot: Slot,
@@ -88,7 +114,20 @@ async function skipInputLive(
   await parts.attempt({ phase: "skipped", stream: slot.stream, pos, srcPos: record.srcPos });
   const appended = parts.append(slot.stream, encodeSkipRecord(pos, record));
   if (appended === undefined) return; // the host stops: the next start finds the attempt record
-  const skipPos = await appended;
+  passSkipped(slot, { item, pos, err, skipPos: await appended }, parts);
+}
+
+/**
+ * Moves the instance past the input `item` at `pos`, whose skip record was journaled at
+ * `skipPos`, and dead-letters it.
+ */
+function passSkipped(
+  slot: Slot,
+  at: { item: Pending; pos: number; err: InputRejectedError; skipPos: number },
+  parts: DeadlineSkipParts,
+): void {
+  const { item, pos, err, skipPos } = at;
+  const record = item.record;
   slot.skips.add(pos);
   // Inputs of its stream journaled while the step spun, between it and the skip record, wait
   // for their trials and are applied after it: the instance passes the skip record only when

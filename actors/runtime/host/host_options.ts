@@ -24,6 +24,7 @@ import type { LivenessCheck } from "./liveness.ts";
 import type { StepWatch } from "./step_watch.ts";
 import type { StepOverrunSkip } from "./step_overrun.ts";
 import type { StepTrials } from "./step_trials.ts";
+import type { RecordedSkips } from "./recorded_skips.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { SnapshotStore } from "../snapshots/mod.ts";
 
@@ -71,6 +72,8 @@ export interface HostOptions {
   stepOverrun?: StepOverrunSkip;
   /** The trials thread of a team's kinds: their steps tried there first (step_trials.ts). */
   stepTrials?: StepTrials;
+  /** In a replay: the inputs its recording says the live host skipped (recorded_skips.ts). */
+  recordedSkips?: RecordedSkips;
   supervision?: Partial<SupervisionOptions>;
   /** Add a `Nats-Msg-Id` header to every output, for JetStream duplicate detection. */
   msgIdHeaders?: boolean;

@@ -36,6 +36,12 @@ export {
 } from "./step_trials.ts";
 export { stepDeadlineMs } from "./supervision_config.ts";
 export {
+  type RecordedSkip,
+  recordedSkipOf,
+  RecordedSkips,
+  SKIPPED_REASONS,
+} from "./recorded_skips.ts";
+export {
   connectBus,
   hostOptions,
   type HostService,
