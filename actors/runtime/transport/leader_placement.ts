@@ -72,23 +72,25 @@ export async function placeLeaders(
   const meta = await metaLeader(nc);
   if (meta === undefined) return [];
   const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 2000 });
-  const clusterOf = async (stream: string) => {
+  const infoOf = async (stream: string) => {
     try {
-      return (await jsm.streams.info(stream)).cluster;
+      return await jsm.streams.info(stream);
     } catch {
       return undefined; // missing, or electing: left as it is
     }
   };
-  const leaderOf = async (stream: string) => (await clusterOf(stream))?.leader;
+  const leaderOf = async (stream: string) => (await infoOf(stream))?.cluster?.leader;
   const moves: LeaderMove[] = [];
   await Promise.all(streams.map(async (stream) => {
-    const cluster = await clusterOf(stream);
-    let leader = cluster?.leader;
+    const info = await infoOf(stream);
+    let leader = info?.cluster?.leader;
     if (leader !== meta) return;
-    // A replica down or behind (a node lost, not back yet): a stepdown now costs the stream an
-    // election, its writes in flight their answers, and buys nothing, since a second node's loss
-    // would leave no quorum anyway. The leader is moved once every replica is current.
-    if (cluster?.replicas?.some((r) => r.offline || !r.current)) return;
+    // A replica down, behind or not listed (a node lost, not back yet): a stepdown now costs the
+    // stream an election, its writes in flight their answers, and buys nothing, since a second
+    // node's loss would leave no quorum anyway. The leader is moved once every replica is current.
+    const replicas = info?.cluster?.replicas ?? [];
+    const others = (info?.config.num_replicas ?? 1) - 1;
+    if (replicas.length < others || replicas.some((r) => r.offline || !r.current)) return;
     for (let i = 0; i < STEPDOWNS_MAX && leader === meta; i++) {
       try {
         await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 2000 });
