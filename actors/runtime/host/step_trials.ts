@@ -298,9 +298,19 @@ export class StepTrials {
     this.#queue.unshift(...lane.inFlight.splice(1));
   }
 
+  /**
+   * `t`'s deadline timer fired. A timer may fire up to a millisecond early by the monotonic clock
+   * (the event loop keeps whole milliseconds): then it is set again for what is left, so that an
+   * overrun always ran its whole deadline.
+   */
   #overran(lane: TrialLane, t: Trial, deadlineMs: number): void {
     if (lane.inFlight[0] !== t) return;
-    const elapsedMs = Math.round(performance.now() - t.beganMs);
+    const elapsed = performance.now() - t.beganMs;
+    if (elapsed < deadlineMs) {
+      const left = Math.ceil(deadlineMs - elapsed);
+      return void t.timers.push(setTimeout(() => this.#overran(lane, t, deadlineMs), left));
+    }
+    const elapsedMs = Math.round(elapsed);
     this.#drop(lane);
     this.#finish(t, { ok: false, overrun: { elapsedMs, deadlineMs } });
   }
