@@ -1,12 +1,15 @@
 /**
  * `troupe bench pages`'s faults, each one a node exporter sees as a real node would show it: a CPU
- * burner (a spinning process per core), a memory balloon (a process holding a share of the
- * machine's memory, every page written), a burst of disk writes (fsync'd blocks to a file in the
+ * burner (a spinning process per core), a memory balloon (a process taking memory, every page
+ * written, until only a small share of the machine's memory is still available: memory under
+ * pressure, the USE method's saturation, not a process merely using memory), a burst of disk writes (fsync'd blocks to a file in the
  * run's directory) and a textfile gauge stepped from its level to ten times it and back. A fault
- * is on from `start` until `stop`; its start time is taken once its load is on.
+ * is on from `start` until `stop`; its start time is taken as its load begins (the balloon takes
+ * tens of seconds to fill, and its first seconds already move the node).
  */
 import { renameSync, writeFileSync } from "node:fs";
-import { availableParallelism, totalmem } from "node:os";
+import { readFileSync } from "node:fs";
+import { availableParallelism, freemem, totalmem } from "node:os";
 import { join } from "node:path";
 import { ChildScript } from "./_child_script.ts";
 import { BenchHaltError } from "./_bench_halt_error.ts";
@@ -28,15 +31,15 @@ export interface FaultSettings {
   dir: string;
   /** The node exporter's textfile collector directory. */
   textfileDir: string;
-  /** The memory balloon's share of the machine's memory, 0 to 1. */
-  memoryShare: number;
+  /** The share of the machine's memory, 0 to 1, the balloon leaves available. */
+  memoryLeft: number;
   log(message: string): void;
 }
 
 /** A fault that is on. */
 export interface RunningFault {
   kind: FaultKind;
-  /** When its load was on, ms since the epoch. */
+  /** When its load began, ms since the epoch. */
   startMs: number;
   /** What it does, in words (for the log). */
   what: string;
@@ -59,6 +62,33 @@ export function initGauge(textfileDir: string): void {
   writeGauge(textfileDir, GAUGE_LEVEL);
 }
 
+/**
+ * The memory the kernel says is available now, bytes: `MemAvailable` (what can be taken without
+ * swapping, page cache that can be dropped included), or the free memory where there is no
+ * /proc/meminfo.
+ */
+function availableBytes(): number {
+  try {
+    const kib = /^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1];
+    if (kib !== undefined) return Number(kib) * 1024;
+  } catch {
+    // not Linux: the free memory below
+  }
+  return freemem();
+}
+
+/** The balloon's size, MiB: what is available now less `left` of the machine's memory. */
+function balloonMib(left: number): number {
+  const bytes = availableBytes() - left * totalmem();
+  if (bytes < 64 << 20) {
+    throw new BenchHaltError(
+      `Cannot start the memory fault: ${(availableBytes() / (1 << 30)).toFixed(1)} GiB is ` +
+        `available, no more than the ${left} of memory (--memory-left) it should leave`,
+    );
+  }
+  return Math.round(bytes / (1 << 20));
+}
+
 /** Turns fault `kind` on. */
 export async function startFault(kind: FaultKind, settings: FaultSettings): Promise<RunningFault> {
   if (kind === "gauge") {
@@ -73,8 +103,9 @@ export async function startFault(kind: FaultKind, settings: FaultSettings): Prom
   const loads = kind === "cpu"
     ? Array.from({ length: availableParallelism() }, () => ["cpu"])
     : kind === "memory"
-    ? [["memory", String(Math.round((totalmem() * settings.memoryShare) / (1 << 20)))]]
+    ? [["memory", String(balloonMib(settings.memoryLeft))]]
     : [["disk", join(settings.dir, "disk-burst.bin"), String(DISK_FILE_MIB)]];
+  const startMs = Date.now();
   const children = loads.map((args) =>
     ChildScript.start("bench/_fault_load.ts", args, settings.log)
   );
@@ -90,7 +121,8 @@ export async function startFault(kind: FaultKind, settings: FaultSettings): Prom
   const what = kind === "cpu"
     ? `${children.length} processes spinning`
     : kind === "memory"
-    ? `a process holding ${loads[0]![1]} MiB, every page written`
+    ? `a process holding ${loads[0]![1]} MiB, every page written, leaving ` +
+      `${settings.memoryLeft} of memory available`
     : `4 MiB blocks written and fsync'd to a file, over ${DISK_FILE_MIB} MiB`;
-  return { kind, startMs: Date.now(), what, stop };
+  return { kind, startMs, what, stop };
 }

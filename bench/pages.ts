@@ -79,11 +79,12 @@ const OPTIONS = {
   "memory-s": faultOption("memory balloon"),
   "disk-s": faultOption("burst of fsync'd disk writes"),
   "gauge-s": faultOption("textfile gauge's step (100 to 1000, then back)"),
-  "memory-share": {
-    help: "share of the machine's memory the balloon holds",
+  "memory-left": {
+    help: "share of the machine's memory the balloon leaves available (it takes the rest of " +
+      "what is available: memory under pressure)",
     arg: "X",
-    default: 0.25,
-    number: { min: 0.01, max: 0.5 },
+    default: 0.05,
+    number: { min: 0.01, max: 0.9 },
   },
   preset: {
     help: "the receiver's preset (remote_write.preset): \"node\" watches only node exporter's " +
@@ -218,7 +219,7 @@ async function runPages(o: Options, ctx: BenchContext): Promise<BenchRow[]> {
     const faults = await runSchedule(o, parts, {
       waits,
       say,
-      settings: { dir: dir.path, textfileDir, memoryShare: o["memory-share"], log: say },
+      settings: { dir: dir.path, textfileDir, memoryLeft: o["memory-left"], log: say },
     });
     const liveEndMs = Date.now();
     for (const line of await parts.troupe.budgetLines()) say(line);
