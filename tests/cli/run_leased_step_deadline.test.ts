@@ -10,17 +10,25 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { Kvm } from "@nats-io/kv";
-import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { decodeDeadLetter } from "../../actors/runtime/edge/mod.ts";
 import { partitionOf } from "../../actors/runtime/host/mod.ts";
 import { STEP_OVERRUN_BUCKET } from "../../actors/runtime/cluster/mod.ts";
-import { decodeColumns, feedSubject } from "../../protocol/mod.ts";
-import { type RunningTroupe, startTroupe } from "../_support/cli.ts";
-import { DEADLY, deadlySender, healthz, until } from "../_support/deadly_feed.ts";
+import type { RunningTroupe } from "../_support/cli.ts";
+import {
+  assertDeadlineLetter,
+  DEADLINE_LETTER_COUNTED,
+  deadlySender,
+  healthz,
+  OVERRUN_COUNTED,
+  runHost,
+  until,
+  untilMetrics,
+  watchDeadly,
+  writeDeadlyConfig,
+} from "../_support/deadly_feed.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe run --partitions auto: a step past its deadline on the host's thread");
@@ -38,49 +46,25 @@ if (haveNatsServer("troupe run --partitions auto: a step past its deadline")) {
     const dir = tempDir("troupe-leased-deadline-");
     const nc = await connect({ servers: nats.url });
     const send = deadlySender(nc, "lw");
-    const outputs: Array<{ channel: string; x: number }> = [];
-    const letters: Array<{ subject: string; letter: ReturnType<typeof decodeDeadLetter> }> = [];
-    nc.subscribe("troupe.out.deadly.>", {
-      callback: (_e, m) =>
-        void outputs.push({
-          channel: m.subject.split(".").at(-1)!,
-          x: decodeColumns(m.data).frame.columns.x![0]!,
-        }),
-    });
-    nc.subscribe("troupe.dlq.>", {
-      callback: (_e, m) =>
-        void letters.push({ subject: m.subject, letter: decodeDeadLetter(m.data) }),
-    });
-    const seen = (channel: string, x: number) =>
-      outputs.some((o) => o.channel === channel && o.x === x);
+    const { outputs, letters, seen } = watchDeadly(nc);
     const config = join(dir.path, "host.json");
     const data = join(dir.path, "data");
-    const off = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }]));
-    writeFileSync(
-      config,
-      JSON.stringify({
-        host_id: "lw",
-        nats: nats.url,
-        input: "jetstream",
-        journal: { kind: "jetstream" },
-        snapshots: { store: "kv" },
-        partitions: { count: PARTITIONS, owned: "auto", lease_ttl_ms: LEASE_TTL_MS },
-        data_dir: data,
-        http_port: 0,
-        kinds: [DEADLY],
-        actors: { ...off, deadly: {} },
-        // On the host's thread, under the watchdog (the trials thread: run_leased_step_isolation).
-        supervision: { step_deadline_ms_by_kind: { deadly: 500 }, isolate_user_kinds: false },
-      }),
-    );
+    writeDeadlyConfig(config, {
+      host_id: "lw",
+      nats: nats.url,
+      input: "jetstream",
+      journal: { kind: "jetstream" },
+      snapshots: { store: "kv" },
+      partitions: { count: PARTITIONS, owned: "auto", lease_ttl_ms: LEASE_TTL_MS },
+      data_dir: data,
+      // On the host's thread, under the watchdog (the trials thread: run_leased_step_isolation).
+      supervision: { step_deadline_ms_by_kind: { deadly: 500 }, isolate_user_kinds: false },
+    });
     const pa = partitionOf("a", PARTITIONS);
     const overrunFile = join(data, "step_overrun.json");
     /** Starts the host, and waits until it holds every partition (it is the only host). */
     const start = async (): Promise<{ host: RunningTroupe; url: string }> => {
-      const host = startTroupe(["run", "--config", config, "--partitions", "auto"]);
-      await host.waitFor("troupe run: host lw running", 60_000);
-      const url = /(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(host.output())?.[1];
-      assert.ok(url, host.output());
+      const { host, url } = await runHost(["--config", config, "--partitions", "auto"], "lw");
       const held = async () => ((await healthz(url)).body.partitions as number[]).length;
       await until(async () => await held() === PARTITIONS, `both partitions held`);
       return { host, url };
@@ -120,29 +104,20 @@ if (haveNatsServer("troupe run --partitions auto: a step past its deadline")) {
       );
       assert.not.ok(existsSync(overrunFile), "the file is removed once the bucket has it");
       await until(() => letters.length >= 1, `the dead letter:\n${host.output()}`);
-      assert.is(letters.length, 1, JSON.stringify(letters));
-      const { subject, letter } = letters[0]!;
-      assert.is(subject, "troupe.dlq.deadline");
-      assert.is(letter.reason, "deadline");
-      assert.is(letter.actor, "deadly/a");
-      assert.is(letter.subject, feedSubject("lw", "a"));
-      assert.match(
-        letter.error,
-        /^Step of kind "deadly" on key "a" ran past its deadline of 500 ms on its input at position \d+ \(source position 3\): the host was ended after \d+ ms; skipped$/,
-      );
+      assertDeadlineLetter(letters, {
+        feed: "lw",
+        key: "a",
+        deadlineMs: 500,
+        srcPos: 3,
+        ended: "host",
+      });
       // The record goes once the skip is journaled: no later host skips anything for it.
       const kv = await new Kvm(nc).open(STEP_OVERRUN_BUCKET);
       await until(
         async () => (await kv.get(`partition.${pa}`))?.operation !== "PUT",
         "the bucket's record removed",
       );
-      const overruns = /troupe_step_deadline_overruns_total\{[^}]*kind="deadly"[^}]*\} 1\n/;
-      let metrics = "";
-      await until(async () => {
-        metrics = await (await fetch(`${url}/metrics`)).text();
-        return overruns.test(metrics);
-      }, `the overrun counted:\n${metrics}`);
-      assert.match(metrics, /troupe_dead_letters_total\{[^}]*reason="deadline"[^}]*\} 1\n/);
+      await untilMetrics(url, [OVERRUN_COUNTED, DEADLINE_LETTER_COUNTED]);
       await send("a", 3);
       await send("b", 4);
       await until(() => seen("a", 3) && seen("b", 4), "both channels' outputs after the skip");

@@ -14,15 +14,23 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { decodeDeadLetter } from "../../actors/runtime/edge/mod.ts";
 import { partitionOf } from "../../actors/runtime/host/mod.ts";
-import { decodeColumns, feedSubject } from "../../protocol/mod.ts";
 import { startTroupe } from "../_support/cli.ts";
-import { askDuringHang, DEADLY, deadlySender, healthz, until } from "../_support/deadly_feed.ts";
+import {
+  askDuringHang,
+  assertDeadlineLetter,
+  DEADLINE_LETTER_COUNTED,
+  deadlySender,
+  healthz,
+  OVERRUN_COUNTED,
+  runHost,
+  until,
+  untilMetrics,
+  watchDeadly,
+  writeDeadlyConfig,
+} from "../_support/deadly_feed.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe run: a team's step that never returns");
@@ -34,14 +42,6 @@ const DEADLINE_MS = 5000;
  */
 const THREADS_DEADLINE_MS = 8000;
 
-interface Output {
-  subject: string;
-  id: string;
-  x: number;
-}
-
-const A = "troupe.out.deadly.a", B = "troupe.out.deadly.b";
-
 /**
  * A nats-server, a host configuration of kind "deadly" (isolated by default; `overrides` replace
  * its fields) and what comes out.
@@ -50,45 +50,19 @@ async function session(overrides: Record<string, unknown> = {}) {
   const nats = await startTestNats();
   const dir = tempDir("troupe-isolation-");
   const nc = await connect({ servers: nats.url });
-  const outputs: Output[] = [];
-  const letters: Array<{ subject: string; letter: ReturnType<typeof decodeDeadLetter> }> = [];
-  nc.subscribe("troupe.out.deadly.>", {
-    callback: (_e, m) => {
-      const { envelope, frame } = decodeColumns(m.data);
-      outputs.push({ subject: m.subject, id: envelope.id, x: frame.columns.x![0]! });
-    },
-  });
-  nc.subscribe("troupe.dlq.>", {
-    callback: (_e, m) =>
-      void letters.push({ subject: m.subject, letter: decodeDeadLetter(m.data) }),
-  });
   const config = join(dir.path, "host.json");
-  const off = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }]));
-  writeFileSync(
-    config,
-    JSON.stringify({
-      host_id: "si",
-      nats: nats.url,
-      input: "jetstream",
-      data_dir: join(dir.path, "data"),
-      http_port: 0,
-      kinds: [DEADLY],
-      actors: { ...off, deadly: {} },
-      supervision: { step_deadline_ms_by_kind: { deadly: DEADLINE_MS } },
-      ...overrides,
-    }),
-  );
+  writeDeadlyConfig(config, {
+    host_id: "si",
+    nats: nats.url,
+    input: "jetstream",
+    data_dir: join(dir.path, "data"),
+    supervision: { step_deadline_ms_by_kind: { deadly: DEADLINE_MS } },
+    ...overrides,
+  });
   return {
-    nc,
+    ...watchDeadly(nc),
     send: deadlySender(nc, "si"),
     config,
-    outputs,
-    letters,
-    // Each output once by its id: a restart may publish the last outputs again, with the same
-    // ids (Nats-Msg-Id), which JetStream drops; a new id would be an input applied twice.
-    xs: (subject: string) => [
-      ...new Map(outputs.filter((o) => o.subject === subject).map((o) => [o.id, o.x])).values(),
-    ],
     async end(): Promise<void> {
       await nc.close();
       await nats.cleanup();
@@ -101,10 +75,7 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
   test("the host serves throughout, names the stuck step and dead-letters its input", async () => {
     const { send, config, outputs, letters, xs, end } = await session();
     try {
-      let host = startTroupe(["run", "--config", config]);
-      await host.waitFor("troupe run: host si running", 60_000);
-      const url = /(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(host.output())?.[1];
-      assert.ok(url, host.output());
+      let { host, url } = await runHost(["--config", config], "si");
       await send("a", 1);
       await send("b", 2);
       await until(() => outputs.length >= 2, `the outputs of two good frames:\n${host.output()}`);
@@ -114,7 +85,7 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
       // While the step loops (each answer names it): /healthz answers, and channel b goes on.
       const seen = await askDuringHang(url, {
         send: (v) => send("b", v),
-        seen: (v) => xs(B).includes(v),
+        seen: (v) => xs("b").includes(v),
       });
       for (const body of seen) {
         const stuck = body.stuck as Array<Record<string, unknown>>;
@@ -135,20 +106,16 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
       );
 
       await until(() => letters.length >= 1, "the dead letter");
-      assert.is(letters.length, 1, JSON.stringify(letters));
-      const { subject, letter } = letters[0]!;
-      assert.is(subject, "troupe.dlq.deadline");
-      assert.is(letter.reason, "deadline");
-      assert.is(letter.actor, "deadly/a");
-      assert.is(letter.subject, feedSubject("si", "a"));
-      assert.match(
-        letter.error,
-        /^Step of kind "deadly" on key "a" ran past its deadline of 5000 ms on its input at position 3 \(source position 3\): its thread was ended after \d+ ms; skipped$/,
-      );
+      assertDeadlineLetter(letters, {
+        feed: "si",
+        key: "a",
+        deadlineMs: DEADLINE_MS,
+        pos: 3,
+        srcPos: 3,
+        ended: "thread",
+      });
       assert.match(host.output(), /deadly\/a: a step ran past its deadline of 5000 ms/);
-      const metrics = await (await fetch(`${url}/metrics`)).text();
-      assert.match(metrics, /troupe_step_deadline_overruns_total\{[^}]*kind="deadly"[^}]*\} 1\n/);
-      assert.match(metrics, /troupe_dead_letters_total\{[^}]*reason="deadline"[^}]*\} 1\n/);
+      await untilMetrics(url, [OVERRUN_COUNTED, DEADLINE_LETTER_COUNTED]);
       const { body } = await healthz(url);
       assert.equal(body.stuck, []);
       assert.is(host.child.exitCode, null, "the host runs on");
@@ -156,20 +123,22 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
 
       // The instance goes on after the input, on a fresh worker.
       await send("a", 3);
-      await until(() => xs(A).includes(3), "channel a's output after the skip");
-      assert.equal(xs(A), [1, 3]);
+      await until(() => xs("a").includes(3), "channel a's output after the skip");
+      assert.equal(xs("a"), [1, 3]);
 
       // A SIGKILL and another start: nothing spins, nothing is dead-lettered or published again.
       host.signal("SIGKILL");
       await host.exited;
-      host = startTroupe(["run", "--config", config]);
-      await host.waitFor("troupe run: host si running", 60_000);
+      ({ host, url } = await runHost(["--config", config], "si"));
       await send("a", 5);
       await send("b", 6);
-      await until(() => xs(A).includes(5) && xs(B).includes(6), "both channels after the restart");
+      await until(
+        () => xs("a").includes(5) && xs("b").includes(6),
+        "both channels after the restart",
+      );
       await new Promise((r) => setTimeout(r, 300));
-      assert.equal(xs(A), [1, 3, 5]);
-      assert.equal(xs(B), [2, 10, 11, 12, 6]);
+      assert.equal(xs("a"), [1, 3, 5]);
+      assert.equal(xs("b"), [2, 10, 11, 12, 6]);
       assert.not.ok(outputs.some((o) => o.x === 777), "the input that overran was applied");
       assert.is(letters.length, 1);
       host.signal("SIGINT");
@@ -182,8 +151,7 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
   test("a SIGKILL as a step spins, its channel's later inputs journaled: skipped on restart", async () => {
     const { send, config, outputs, letters, xs, end } = await session();
     try {
-      let host = startTroupe(["run", "--config", config]);
-      await host.waitFor("troupe run: host si running", 60_000);
+      let { host } = await runHost(["--config", config], "si");
       await send("a", 1);
       await send("b", 2);
       await until(() => outputs.length >= 2, `the outputs of two good frames:\n${host.output()}`);
@@ -191,8 +159,8 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
       await send("a", 777);
       await send("a", 3);
       await send("b", 4);
-      await until(() => xs(B).includes(4), "channel b's output past the stuck step");
-      assert.equal(xs(A), [1], "a's later input waits for the stuck step");
+      await until(() => xs("b").includes(4), "channel b's output past the stuck step");
+      assert.equal(xs("a"), [1], "a's later input waits for the stuck step");
       host.signal("SIGKILL");
       await host.exited;
 
@@ -205,18 +173,20 @@ if (haveNatsServer("troupe run: a team's step that never returns")) {
       );
 
       // The next start skips it, and applies a's later input after it.
-      host = startTroupe(["run", "--config", config]);
-      await host.waitFor("troupe run: host si running", 60_000);
-      await until(() => letters.length >= 1 && xs(A).includes(3), "the skip and a's next output");
-      assert.is(letters.length, 1, JSON.stringify(letters));
-      const { subject, letter } = letters[0]!;
-      assert.is(subject, "troupe.dlq.deadline");
-      assert.is(letter.actor, "deadly/a");
-      assert.match(letter.error, /at position 3 \(source position 3\): the host was ended after/);
+      ({ host } = await runHost(["--config", config], "si"));
+      await until(() => letters.length >= 1 && xs("a").includes(3), "the skip and a's next output");
+      assertDeadlineLetter(letters, {
+        feed: "si",
+        key: "a",
+        deadlineMs: DEADLINE_MS,
+        pos: 3,
+        srcPos: 3,
+        ended: "host",
+      });
       await send("a", 5);
-      await until(() => xs(A).includes(5), "channel a's output after the restart");
-      assert.equal(xs(A), [1, 3, 5]);
-      assert.equal(xs(B), [2, 4]);
+      await until(() => xs("a").includes(5), "channel a's output after the restart");
+      assert.equal(xs("a"), [1, 3, 5]);
+      assert.equal(xs("b"), [2, 4]);
       assert.not.ok(outputs.some((o) => o.x === 777), "the input that overran was applied");
       host.signal("SIGINT");
       assert.is(await host.exitCode(30_000), 0, host.output());
@@ -236,10 +206,7 @@ if (haveNatsServer("troupe run --threads 2: a team's step that never returns")) 
     // Channel a's thread (partition p goes to thread p mod 2).
     const thread = partitionOf("a", 4) % 2;
     try {
-      const host = startTroupe(["run", "--config", config, "--threads", "2"]);
-      await host.waitFor("troupe run: host si running", 60_000);
-      const url = /(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(host.output())?.[1];
-      assert.ok(url, host.output());
+      const { host, url } = await runHost(["--config", config, "--threads", "2"], "si");
       await send("a", 1);
       await send("b", 2);
       await until(() => outputs.length >= 2, `the outputs of two good frames:\n${host.output()}`);
@@ -248,7 +215,7 @@ if (haveNatsServer("troupe run --threads 2: a team's step that never returns")) 
       await new Promise((r) => setTimeout(r, 1500));
       const seen = await askDuringHang(url, {
         send: (v) => send("b", v),
-        seen: (v) => xs(B).includes(v),
+        seen: (v) => xs("b").includes(v),
       });
       for (const body of seen) {
         const stuck = body.stuck as Array<Record<string, unknown>>;
@@ -267,21 +234,15 @@ if (haveNatsServer("troupe run --threads 2: a team's step that never returns")) 
       }
 
       await until(() => letters.length >= 1, "the dead letter");
-      assert.is(letters.length, 1, JSON.stringify(letters));
-      const { subject, letter } = letters[0]!;
-      assert.is(subject, "troupe.dlq.deadline");
-      assert.is(letter.actor, "deadly/a");
-      assert.is(letter.subject, feedSubject("si", "a"));
-      assert.match(
-        letter.error,
-        new RegExp(
-          `^Step of kind "deadly" on key "a" ran past its deadline of ${THREADS_DEADLINE_MS} ms ` +
-            `on its input at position 3 \\(source position 0\\): its thread was ended after ` +
-            `\\d+ ms; skipped$`,
-        ),
-      );
-      const metrics = await (await fetch(`${url}/metrics`)).text();
-      assert.match(metrics, /troupe_step_deadline_overruns_total\{[^}]*kind="deadly"[^}]*\} 1\n/);
+      assertDeadlineLetter(letters, {
+        feed: "si",
+        key: "a",
+        deadlineMs: THREADS_DEADLINE_MS,
+        pos: 3,
+        srcPos: 0,
+        ended: "thread",
+      });
+      await untilMetrics(url, [OVERRUN_COUNTED]);
       // Once its thread has said so (its health comes every 250 ms), no step is stuck.
       const unstuck = async () => ((await healthz(url)).body.stuck as unknown[]).length === 0;
       await until(unstuck, "/healthz without the stuck step", 2000);
@@ -290,9 +251,9 @@ if (haveNatsServer("troupe run --threads 2: a team's step that never returns")) 
 
       // Channel a goes on after the skipped input, on its thread's fresh trials thread.
       await send("a", 3);
-      await until(() => xs(A).includes(3), "channel a's output after the skip");
-      assert.equal(xs(A), [1, 3]);
-      assert.equal(xs(B), [2, 10, 11, 12]);
+      await until(() => xs("a").includes(3), "channel a's output after the skip");
+      assert.equal(xs("a"), [1, 3]);
+      assert.equal(xs("b"), [2, 10, 11, 12]);
       host.signal("SIGINT");
       assert.is(await host.exitCode(30_000), 0, host.output());
     } finally {

@@ -21,14 +21,15 @@ import {
   STEP_OVERRUN_FILE,
 } from "../../../actors/runtime/host/mod.ts";
 import { STEP_OVERRUN_BUCKET } from "../../../actors/runtime/cluster/mod.ts";
-import {
-  decodeDeadLetter,
-  ensureFeedStream,
-  FEED_STREAM,
-} from "../../../actors/runtime/edge/mod.ts";
-import { decodeColumns, feedSubject, type StepOverrun } from "../../../protocol/mod.ts";
+import { ensureFeedStream, FEED_STREAM } from "../../../actors/runtime/edge/mod.ts";
+import type { StepOverrun } from "../../../protocol/mod.ts";
 import { deadly } from "../../_support/deadly_kinds.ts";
-import { deadlySender, until } from "../../_support/deadly_feed.ts";
+import {
+  assertDeadlineLetter,
+  deadlySender,
+  until,
+  watchDeadly,
+} from "../../_support/deadly_feed.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 
 const test = suite("startCluster: a step overrun left by one of several leased hosts");
@@ -56,19 +57,7 @@ if (haveNatsServer("startCluster: a step overrun left by one of several leased h
     const nats = await startTestNats();
     const dir = tempDir("troupe-cluster-overrun-");
     const nc = await connect({ servers: nats.url });
-    const outputs: Array<{ channel: string; x: number }> = [];
-    const letters: Array<{ subject: string; letter: ReturnType<typeof decodeDeadLetter> }> = [];
-    nc.subscribe("troupe.out.deadly.>", {
-      callback: (_e, m) =>
-        void outputs.push({
-          channel: m.subject.split(".").at(-1)!,
-          x: decodeColumns(m.data).frame.columns.x![0]!,
-        }),
-    });
-    nc.subscribe("troupe.dlq.>", {
-      callback: (_e, m) =>
-        void letters.push({ subject: m.subject, letter: decodeDeadLetter(m.data) }),
-    });
+    const { outputs, letters, seen } = watchDeadly(nc);
     const [first, second] = ["h1", "h2"].map((id) => leasedConfig(nats.url, dir.path, id));
     // The feed as the killed run left it: its third frame (source position 3) is the one whose
     // step overran, never journaled, so JetStream input delivers it again.
@@ -101,17 +90,15 @@ if (haveNatsServer("startCluster: a step overrun left by one of several leased h
     try {
       await until(() => letters.length >= 1, "the dead letter");
       await until(() => outputs.length >= 2, "the outputs of the other frames");
-      assert.is(letters.length, 1, JSON.stringify(letters));
-      const { subject, letter } = letters[0]!;
-      assert.is(subject, "troupe.dlq.deadline");
-      assert.is(letter.reason, "deadline");
-      assert.is(letter.actor, "deadly/a");
-      assert.is(letter.subject, feedSubject("lw", "a"));
-      assert.is(
-        letter.error,
-        'Step of kind "deadly" on key "a" ran past its deadline of 500 ms on its input at ' +
-          "position 2 (source position 3): the host was ended after 612 ms; skipped",
-      );
+      assertDeadlineLetter(letters, {
+        feed: "lw",
+        key: "a",
+        deadlineMs: 500,
+        pos: 2,
+        srcPos: 3,
+        ended: "host",
+        elapsedMs: 612,
+      });
       assert.equal(outputs.map((o) => `${o.channel}${o.x}`).sort(), ["a1", "b2"]);
       assert.not.ok(existsSync(file), "the file is removed once the bucket has it");
       const kv = await new Kvm(nc).open(STEP_OVERRUN_BUCKET);
@@ -121,7 +108,7 @@ if (haveNatsServer("startCluster: a step overrun left by one of several leased h
       );
       // The channel goes on after the skipped input.
       await send("a", 6);
-      await until(() => outputs.some((o) => o.channel === "a" && o.x === 6), "a's next output");
+      await until(() => seen("a", 6), "a's next output");
     } finally {
       await cluster.close();
       await nc.close();
