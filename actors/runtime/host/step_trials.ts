@@ -15,7 +15,7 @@
  * kernel is deterministic, so the host's run takes what the worker's took. The built-in kinds keep
  * their single run on the host's thread, under the step watchdog (step_watch.ts).
  */
-import type { InputRecord } from "../../../protocol/mod.ts";
+import type { InputRecord, StepOverrun } from "../../../protocol/mod.ts";
 import type { Worker } from "node:worker_threads";
 import { startWorker, workerModuleUrls } from "../../threads/mod.ts";
 import type { Slot } from "../instances/mod.ts";
@@ -31,16 +31,12 @@ const TRIAL_THREAD = new URL("./_step_trial_thread.ts", import.meta.url);
  */
 export const STUCK_AFTER_MS = 1000;
 
-/** A step running longer than STUCK_AFTER_MS, as /healthz names it. */
-export interface StuckStep {
-  kind: string;
-  key: string;
-  /** The input's journal position and source position (0: none). */
-  pos: number;
-  src_pos: number;
-  elapsed_ms: number;
-  deadline_ms: number;
-}
+/**
+ * A step running longer than STUCK_AFTER_MS, as /healthz names it: the fields an overrun records
+ * (its kind, key, input's journal and source positions, time so far and deadline), without the
+ * stream and host, which /healthz says its own way.
+ */
+export type StuckStep = Omit<StepOverrun, "stream" | "host">;
 
 /**
  * How a trial ended: the step returned, threw (`error`), ended its thread (`exited`: why), ran
