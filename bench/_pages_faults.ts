@@ -2,13 +2,13 @@
  * `troupe bench pages`'s faults, each one a node exporter sees as a real node would show it: a CPU
  * burner (a spinning process per core), a memory balloon (a process taking memory, every page
  * written, until only a small share of the machine's memory is still available: memory under
- * pressure, the USE method's saturation, not a process merely using memory), a burst of disk writes (fsync'd blocks to a file in the
- * run's directory) and a textfile gauge stepped from its level to ten times it and back. A fault
- * is on from `start` until `stop`; its start time is taken as its load begins (the balloon takes
- * tens of seconds to fill, and its first seconds already move the node).
+ * pressure, the USE method's saturation, not a process merely using memory), a burst of disk
+ * writes (fsync'd blocks to a file in the run's directory) and a textfile gauge stepped from its
+ * level to ten times it and back. A fault is on from `start` until `stop`; its start time is taken
+ * as its load begins (the balloon takes tens of seconds to fill, and its first seconds already
+ * move the node).
  */
-import { renameSync, writeFileSync } from "node:fs";
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { availableParallelism, freemem, totalmem } from "node:os";
 import { join } from "node:path";
 import { ChildScript } from "./_child_script.ts";
