@@ -37,8 +37,8 @@ export interface PagesTroupeSettings {
   alertmanagerUrl: string;
   /** Where `troupe record` writes; undefined: no recording. */
   recordFile: string | undefined;
-  /** The receiver's preset (remote_write.preset); undefined: none. */
-  preset?: string | undefined;
+  /** The receiver's preset (remote_write.preset). */
+  preset: string;
   log(message: string): void;
 }
 
@@ -225,7 +225,7 @@ export class PagesTroupe {
         history_url: s.historyUrl,
         history_window_ms: HISTORY_WINDOW_MS,
         history_step_ms: s.scrapeIntervalMs,
-        ...(s.preset === undefined ? {} : { preset: s.preset }),
+        preset: s.preset,
       },
       alerting: {
         alertmanagers: [s.alertmanagerUrl],

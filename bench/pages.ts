@@ -87,12 +87,12 @@ const OPTIONS = {
     number: { min: 0.01, max: 0.9 },
   },
   preset: {
-    help: "the receiver's preset (remote_write.preset): \"node\" watches only node exporter's " +
-      'indicators (actors/ingest/node_preset.ts); "none" every series but the exporters\' ' +
-      "instrumentation",
+    help: 'the receiver\'s preset (remote_write.preset, the default "node"): "node" watches ' +
+      'only node exporter\'s indicators (actors/ingest/node_preset.ts); "none" every series ' +
+      "but the exporters' instrumentation",
     arg: "NAME",
     oneOf: ["none", "node"],
-    default: "none",
+    default: "node",
   },
   record: {
     help: "keep a troupe record of the run (DIR/run.rec; troupe replay DIR/run.rec) and its " +
@@ -207,7 +207,7 @@ async function runPages(o: Options, ctx: BenchContext): Promise<BenchRow[]> {
       scrapeIntervalMs: SCRAPE_INTERVAL_S * 1000,
       alertmanagerUrl: parts.am.url,
       recordFile: recordDir === undefined ? undefined : join(recordDir, "run.rec"),
-      preset: o.preset === "none" ? undefined : o.preset,
+      preset: o.preset,
       log: (m) => say(m),
     });
     await parts.troupe.start(NAME);

@@ -41,10 +41,11 @@ export const UP_RECEIVER_OPTIONS: Record<string, OptionSpec> = {
   preset: {
     type: "string",
     arg: "NAME",
-    help: 'With --feed remote-write: watch only an exporter\'s indicators, "node": of node ' +
-      "exporter's node_* series, CPU by mode, load, memory available, disk I/O time, filesystem " +
-      "space, network traffic, drops and errors, pressure (--match naming a metric adds it back)",
-    defaultText: "none: every series --match takes",
+    help: 'With --feed remote-write: "node" watches of node exporter\'s node_* series only its ' +
+      "indicators (CPU by mode, load, memory available, disk I/O time, filesystem space, network " +
+      'traffic, drops and errors, pressure; --match naming a metric adds it back); "none" every ' +
+      "series --match takes",
+    defaultText: "node",
   },
   token: {
     type: "string",

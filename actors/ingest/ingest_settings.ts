@@ -6,7 +6,7 @@
 import { checkToken, ConfigError } from "../../protocol/mod.ts";
 import { type LabelSelector, parseLabelSelector } from "../../protocol/prometheus/mod.ts";
 import { HISTORY_POINTS_MAX } from "./series_history.ts";
-import { SERIES_PRESETS, type SeriesPreset } from "./node_preset.ts";
+import { DEFAULT_SERIES_PRESET, SERIES_PRESETS, type SeriesPreset } from "./node_preset.ts";
 
 /** The receiver's settings, checked. */
 export interface IngestSettings {
@@ -17,8 +17,8 @@ export interface IngestSettings {
   feed: string;
   /** Selectors choosing the series taken; a series is taken when any matches (none: every one). */
   match: LabelSelector[];
-  /** A preset narrowing an exporter's series to its indicators (node_preset.ts); none: all. */
-  preset: SeriesPreset | undefined;
+  /** The preset narrowing an exporter's series to its indicators (node_preset.ts). */
+  preset: SeriesPreset;
   /** Channels fed at most; a new series past it is refused (and counted). */
   channelsMax: number;
   /** A request body's bytes at most, compressed and decompressed. */
@@ -130,7 +130,7 @@ export function parseIngestSettings(
   const out: IngestSettings = {
     ...INGEST_DEFAULTS,
     match: [],
-    preset: undefined,
+    preset: DEFAULT_SERIES_PRESET,
     bearerToken: undefined,
     basicAuth: undefined,
     historyUrl: undefined,

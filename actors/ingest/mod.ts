@@ -22,6 +22,7 @@ export {
   type SeriesSelection,
 } from "./series_selection.ts";
 export {
+  DEFAULT_SERIES_PRESET,
   NODE_PRESET_METRICS,
   presetLeavesOut,
   SERIES_PRESETS,

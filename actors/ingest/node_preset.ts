@@ -30,11 +30,20 @@
  */
 import type { Label } from "../../protocol/prometheus/mod.ts";
 
-/** The presets `remote_write.preset` takes. */
-export const SERIES_PRESETS = ["node"] as const;
+/** The presets `remote_write.preset` takes; "none": every series but the instrumentation. */
+export const SERIES_PRESETS = ["node", "none"] as const;
 
 /** A preset's name. */
 export type SeriesPreset = typeof SERIES_PRESETS[number];
+
+/**
+ * The preset a receiver takes when none is given: "node". It leaves out only node exporter's own
+ * series that are not indicators (a team's application metrics and other exporters' series are
+ * never touched), and a node exporter is what nearly every Prometheus scrapes; watching all of
+ * its few hundred series pages on moves an on-call engineer does not act on and widens the budget
+ * every page must pass (docs/methods/paging.md). "none" watches them all.
+ */
+export const DEFAULT_SERIES_PRESET: SeriesPreset = "node";
 
 /** node exporter's metric names the node preset watches. */
 export const NODE_PRESET_METRICS: ReadonlySet<string> = new Set([

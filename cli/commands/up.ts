@@ -54,7 +54,7 @@ export const command: Command = {
     "[--data-dir DIR] [--http-port N] [--collab-port N] [--no-nats] [--nats-port N] " +
     "[--nats-open] [--journal file|jetstream] " +
     "[--hosts N] [--threads N] [--kinds MODULES] [--record FILE] [--alertmanager URL]... " +
-    "[--remote-write-port N] [--match SELECTOR]... [--preset node] [--token TOKEN] " +
+    "[--remote-write-port N] [--match SELECTOR]... [--preset NAME] [--token TOKEN] " +
     "[--history-url URL] " +
     "[--accept-journal-loss]",
   options: UP_OPTIONS,

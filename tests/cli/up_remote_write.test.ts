@@ -35,7 +35,7 @@ test("troupe up --help shows --remote-write-port, --match, --preset, --token and
   }
 });
 
-test("a generated token, kept across runs and never printed; the block in a 0600 file; --match, --preset and --remote-write-port honoured", async () => {
+test("a generated token, kept across runs and never printed; the block in a 0600 file; --match and --remote-write-port honoured, the node preset by default", async () => {
   const dir = tempDir();
   const dataDir = join(dir.path, "up");
   const port = await freePort();
@@ -47,8 +47,6 @@ test("a generated token, kept across runs and never printed; the block in a 0600
     String(port),
     "--match",
     '{job="node"}',
-    "--preset",
-    "node",
   ]);
   let up = startTroupe(args);
   try {
@@ -77,7 +75,7 @@ test("a generated token, kept across runs and never printed; the block in a 0600
     const metrics = await (await fetch(metricsUrl, { headers: { authorization } })).text();
     assert.match(metrics, 'troupe_ingest_samples_total{api="remote_write",outcome="journaled"} 1');
     assert.match(metrics, "troupe_ingest_channels 1");
-    // The node preset: node_load1 is an indicator, a socket count is not.
+    // The node preset, the default: node_load1 is an indicator, a socket count is not.
     const sockets = snappyCompress(encodeWriteRequest({
       timeseries: [{
         labels: [
@@ -162,7 +160,10 @@ test("--token sets the receiver's token, unprinted; --match drops what it does n
       upArgs(dataDir, ["--no-nats", "--feed", "remote-write", "--preset", "node-exporter"]),
     );
     assert.is(badPreset.code, 2);
-    assert.match(badPreset.stderr, 'Option --preset must be one of "node", got "node-exporter"');
+    assert.match(
+      badPreset.stderr,
+      'Option --preset must be one of "node", "none", got "node-exporter"',
+    );
   } finally {
     dir.remove();
   }

@@ -261,7 +261,7 @@ test("the exporters' own instrumentation is not watched unless a selector names 
   }
 });
 
-test("the node preset watches node exporter's indicators only; a selector naming a metric adds it", async () => {
+test("the node preset, the default, watches node exporter's indicators only; a selector naming a metric adds it; none takes all", async () => {
   // Two samples each: a counter's first sample starts its rate and is not sent on.
   const two = [{ value: 1, timestamp: T0 }, { value: 2, timestamp: T0 + 5000 }];
   const cpu = (mode: string) => ({
@@ -279,8 +279,15 @@ test("the node preset watches node exporter's indicators only; a selector naming
     cpu("user"),
     cpu("idle"),
   ];
+  const indicators = [
+    "api-node_load1",
+    "api-node_memory_MemAvailable_bytes",
+    "api-http_latency_seconds",
+    "0-api-user-node_cpu_seconds_total",
+  ];
   const cases: Array<[Record<string, unknown>, string[]]> = [
-    [{}, [
+    [{}, indicators],
+    [{ preset: "none" }, [
       "api-node_load1",
       "api-node_load5",
       "api-node_memory_MemAvailable_bytes",
@@ -290,12 +297,7 @@ test("the node preset watches node exporter's indicators only; a selector naming
       "0-api-user-node_cpu_seconds_total",
       "0-api-idle-node_cpu_seconds_total",
     ]],
-    [{ preset: "node" }, [
-      "api-node_load1",
-      "api-node_memory_MemAvailable_bytes",
-      "api-http_latency_seconds",
-      "0-api-user-node_cpu_seconds_total",
-    ]],
+    [{ preset: "node" }, indicators],
     [{ preset: "node", match: ['{job="api"}', '{__name__="node_sockstat_TCP_inuse"}'] }, [
       "api-node_load1",
       "api-node_memory_MemAvailable_bytes",
@@ -321,7 +323,7 @@ test("the node preset watches node exporter's indicators only; a selector naming
   assert.throws(
     () => parseIngestSettings({ preset: "node-exporter" }),
     (err: Error) =>
-      err.message === 'remote_write.preset must be one of "node", got "node-exporter"',
+      err.message === 'remote_write.preset must be one of "node", "none", got "node-exporter"',
   );
 });
 
