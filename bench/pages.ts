@@ -87,9 +87,9 @@ const OPTIONS = {
     number: { min: 0.01, max: 0.9 },
   },
   preset: {
-    help: 'the receiver\'s preset (remote_write.preset, the default "node"): "node" watches ' +
-      'only node exporter\'s indicators (actors/ingest/node_preset.ts); "none" every series ' +
-      "but the exporters' instrumentation",
+    help: "the receiver's preset (remote_write.preset): \"node\" watches only node exporter's " +
+      'indicators (actors/ingest/node_preset.ts); "none" every series but the exporters\' ' +
+      "instrumentation",
     arg: "NAME",
     oneOf: ["none", "node"],
     default: "node",
