@@ -86,6 +86,7 @@ export class HostMetrics implements EventCounters, HostGauges {
 
   readonly #labels: Record<string, string>;
   readonly #tallies = new Map<string, KindTally>();
+  #channels: (() => ChannelFigures) | undefined;
   /** What registers the metrics, in order: the host's own, then each `watch*` as called. */
   readonly #registrations: Array<(registry: Registry) => void> = [];
   #registry: Registry | undefined;
@@ -140,10 +141,14 @@ export class HostMetrics implements EventCounters, HostGauges {
    * `troupe_channel_frames_refused_total`, frames of new channels refused (and dead-lettered) past
    * the limit.
    */
-  watchChannels(
-    channels: () => { readonly admitted: number; readonly max: number; readonly refused: number },
-  ): void {
-    this.#register((registry) => channelMetrics(registry, channels));
+  watchChannels(channels: () => ChannelFigures): void {
+    this.#channels = channels;
+    this.#register((registry) => registerChannelMetrics(registry, channels));
+  }
+
+  /** The channels admitted, the limit and the frames refused, once `watchChannels` says them. */
+  channelFigures(): ChannelFigures | undefined {
+    return this.#channels?.();
   }
 
   /** The tally of `kind`, which the host updates on every input. */
@@ -225,11 +230,18 @@ function gapMetrics(
   });
 }
 
-/** The channel limit's metrics (see `HostMetrics.watchChannels`). */
-function channelMetrics(
-  registry: Registry,
-  channels: () => { readonly admitted: number; readonly max: number; readonly refused: number },
-): void {
+/** A host's channels: admitted, its limit, and the frames of new channels refused past it. */
+export interface ChannelFigures {
+  readonly admitted: number;
+  readonly max: number;
+  readonly refused: number;
+}
+
+/**
+ * Registers the channel limit's metrics in `registry` (see `HostMetrics.watchChannels`): a host's,
+ * or a process's of several hosts (operations' channel_series.ts).
+ */
+export function registerChannelMetrics(registry: Registry, channels: () => ChannelFigures): void {
   const registers = [registry];
   new Gauge({
     name: "troupe_channels",
