@@ -61,6 +61,8 @@ interface HostGauges {
   readonly journalBytes: LabelTally;
   readonly journalTruncatedBytes: LabelTally;
   readonly healthy: LabelTally;
+  readonly recoverySeconds: LabelTally;
+  readonly recoveryInputs: LabelTally;
 }
 
 /**
@@ -83,6 +85,8 @@ export class HostMetrics implements EventCounters, HostGauges {
   readonly journalBytes!: LabelTally;
   readonly journalTruncatedBytes!: LabelTally;
   readonly healthy!: LabelTally;
+  readonly recoverySeconds!: LabelTally;
+  readonly recoveryInputs!: LabelTally;
 
   readonly #labels: Record<string, string>;
   readonly #tallies = new Map<string, KindTally>();
@@ -386,6 +390,15 @@ function hostGauges(): HostGauges {
     journalTruncatedBytes: gauge(
       "troupe_journal_truncated_bytes",
       "Bytes of torn journal tail truncated on open",
+    ),
+    recoverySeconds: gauge(
+      "troupe_recovery_seconds",
+      "Seconds the host's last start took to recover its actor instances (snapshots loaded, " +
+        "journal past them applied), against the lease TTL of a leased host",
+    ),
+    recoveryInputs: gauge(
+      "troupe_recovery_inputs",
+      "Inputs the host's last start applied again from the journal, past the instances' snapshots",
     ),
   };
 }
