@@ -1,7 +1,8 @@
 /**
  * `troupe bench remote-write`'s detector run: channels fed by remote write to a `troupe run` host
  * with the default detectors and the receiver (bench/_remote_write_host.ts), for the rows
- * `rss_mb_per_1k_channels` and `detect_lag_ms_p99`.
+ * `rss_mb_per_1k_channels` and `detect_lag_ms_p99`; then the host stopped and started again
+ * (_remote_write_restart.ts) for `host_stop_s` and `host_start_s`.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import { requestBody, shardLabels } from "./_remote_write_requests.ts";
 import { ready, send } from "./_remote_write_send.ts";
 import { sleep } from "./_sleep.ts";
 import { threadCpuMs } from "./_process_usage.ts";
+import { HOST_SCRIPT, restartRun } from "./_remote_write_restart.ts";
 
 const NAME = "remote-write";
 
@@ -26,7 +28,7 @@ function round1(x: number): number {
  * `channels` channels fed by remote write, a sample each every interval, to a `troupe run` host
  * with the default detectors and the receiver: its memory per 1,000 channels (resident, less the
  * same host's before any channel), and the time from a request's send to the anomaly detector's
- * output for its samples, on a few hundred channels watched.
+ * output for its samples, on a few hundred channels watched; then its stop and start.
  */
 export async function detectRun(
   natsUrl: string,
@@ -36,9 +38,11 @@ export async function detectRun(
   ctx: BenchContext,
 ): Promise<BenchRow[]> {
   const writePort = await freePort();
-  const config = await writeDetectConfig(dir, { natsUrl, channels, writePort });
-  const host = ChildScript.start("bench/_remote_write_host.ts", [config], ctx.log);
+  const httpPort = await freePort();
+  const config = writeDetectConfig(dir, { natsUrl, channels, writePort, httpPort });
+  const host = ChildScript.start(HOST_SCRIPT, [config], ctx.log);
   const nc = await connect({ servers: natsUrl });
+  let restarting = false; // once the stop and start begin, they stop the host themselves
   try {
     await ready(`http://127.0.0.1:${writePort}/healthz`, 60_000);
     await sleep(2000);
@@ -67,13 +71,14 @@ export async function detectRun(
     const made = nc.subscribe(outPattern("anomaly"), {
       callback: (_e, m) => void unmade.delete(m.subject.slice(outPrefix("anomaly").length)),
     });
-    const url = `http://127.0.0.1:${writePort}/api/v1/write`;
+    const writeUrl = `http://127.0.0.1:${writePort}/api/v1/write`;
     // The channels made, then the measured rounds once the host has caught up with making them
     // (every watched channel's first output in, and every shard's last channel's): a host's start
     // is not its steady state, and a receiver that answers sooner must not start the measured
     // rounds while the host still makes the other shards' channels.
     const t0 = performance.now();
-    await sendRounds(url, labels, { ...run, seconds: run.intervalS, from: 0 }, sentAt, () => {});
+    const first = { ...run, seconds: run.intervalS, from: 0 };
+    await sendRounds(writeUrl, labels, first, sentAt, () => {});
     while (
       (startLags.length < watched.size || unmade.size > 0) && performance.now() - t0 < CATCH_UP_MS
     ) {
@@ -84,31 +89,33 @@ export async function detectRun(
     const cpu0 = threadCpuMs(host.pid);
     let rounds = 0;
     const acks: number[] = [];
-    await sendRounds(url, labels, { ...run, from: 1, acks }, sentAt, () => rounds++);
+    await sendRounds(writeUrl, labels, { ...run, from: 1, acks }, sentAt, () => rounds++);
     await sleep(run.intervalS * 1000);
     const cpu1 = threadCpuMs(host.pid);
     sub.unsubscribe();
     const rss1 = rssMb(host.pid);
-    lags.sort((a, b) => a - b);
-    acks.sort((a, b) => a - b);
+    for (const xs of [lags, acks]) xs.sort((a, b) => a - b);
     // The host's main thread's CPU time per measured round (a round: a sample of every channel):
     // what the detectors cost, whatever else the machine runs meanwhile.
     const cpuRound = cpu0 === undefined || cpu1 === undefined ? NaN : (cpu1 - cpu0) / rounds;
     ctx.log(detectLine(channels, run, { rss0, rss1, lags, startLags, madeS, cpuRound, acks }));
-    return detectRunRows(channels, rss0, rss1, percentile(lags, 99));
+    const rows = detectRunRows(channels, rss0, rss1, percentile(lags, 99));
+    restarting = true;
+    const parts = { host, config, httpPort, writeUrl, nc, channels, watched, labels: labels[0]! };
+    return [...rows, ...await restartRun({ ...parts, waitMs: HOST_STOP_MS }, ctx)];
   } finally {
     await nc.close();
     // Asked to stop, so that a profiling flag (TROUPE_BENCH_CHILD_FLAGS) writes its profile.
-    if (host.pid !== undefined) process.kill(host.pid, "SIGTERM");
+    if (!restarting && host.pid !== undefined) process.kill(host.pid, "SIGTERM");
     await host.wait(HOST_STOP_MS);
   }
 }
 
 /** Writes the detector run's host configuration file; returns its path. */
-async function writeDetectConfig(
+function writeDetectConfig(
   dir: string,
-  o: { natsUrl: string; channels: number; writePort: number },
-): Promise<string> {
+  o: { natsUrl: string; channels: number; writePort: number; httpPort: number },
+): string {
   const config = join(dir, "host.json");
   writeFileSync(
     config,
@@ -116,7 +123,7 @@ async function writeDetectConfig(
       nats: { url: o.natsUrl },
       input: "jetstream",
       data_dir: join(dir, "host"),
-      http_port: await freePort(),
+      http_port: o.httpPort,
       limits: { channels_max: o.channels },
       remote_write: { port: o.writePort, feed: "detect" },
     }),
@@ -208,7 +215,7 @@ function watchLags(
 
 /**
  * Milliseconds the detector run's host has to stop (it snapshots every instance, and a profile
- * asked for is written as it exits) before it is killed.
+ * asked for is written as it exits) before it is killed, and to start again and answer.
  */
 const HOST_STOP_MS = 120_000;
 

@@ -3,7 +3,8 @@
  * what is measured): one actor host from the JSON host configuration file given as its only
  * argument (launchHost, as `troupe run` does), with the metrics receiver its `remote_write` block
  * sets up on a thread of its own with its own NATS connection, as `troupe run` starts it. Prints
- * `{"port":N}` (the receiver's) once both run; exits on SIGTERM, saying how long it took to stop.
+ * `{"port":N}` (the receiver's) once both run; on SIGTERM it stops and prints `{"stopped_ms":N}`,
+ * how long its stop took (the receiver, then the host: its snapshots written), and exits.
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
@@ -26,5 +27,7 @@ const stopT0 = performance.now();
 await receiver.stop();
 await launched.close();
 // What a host this size takes to stop (its snapshots written), against its lease's TTL.
-process.stderr.write(`stopped in ${Math.round(performance.now() - stopT0)} ms\n`);
+const stopped = JSON.stringify({ stopped_ms: Math.round(performance.now() - stopT0) });
+// Written out before the exit: the bench reads it from the pipe.
+await new Promise((r) => process.stdout.write(`${stopped}\n`, r));
 process.exit(0);

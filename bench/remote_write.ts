@@ -13,7 +13,9 @@
  * Prometheus spreads them: `--detect-shape`), `rss_mb_per_1k_channels`
  * and `detect_lag_ms_p99` (from a request's first send, retried as Prometheus retries a 5xx, to
  * the anomaly detector's output for its samples); its log line also says the requests' times to
- * their answers while the host is loaded with the detectors.
+ * their answers while the host is loaded with the detectors. Then that host is stopped cleanly and
+ * started again on its data directory: `host_stop_s` and `host_start_s` (until every instance is
+ * recovered and a new sample answered) against the lease TTL a leased host has by default.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -64,7 +66,7 @@ const OPTIONS = {
     number: { min: 1, max: 600 },
   },
   channels: {
-    help: "active channels of the detector run (0: skip it)",
+    help: "active channels of the detector run and the host's stop and start (0: skip them)",
     default: 10_000,
     number: { min: 0, max: 100_000, integer: true },
   },
@@ -98,7 +100,7 @@ interface Target {
 export const benchmark: Benchmark = {
   name: NAME,
   summary: "remote-write samples/s and ack p99 of troupe's receiver against VictoriaMetrics; " +
-    "memory and detector lag at 10,000 channels",
+    "memory, detector lag, and the host's stop and start at 10,000 channels",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);

@@ -90,6 +90,7 @@ export {
   claimDataDir,
   defaultThreads,
   THREAD_YOUNG_GENERATION_MB,
+  threadChannelShare,
   threadConfig,
   threadCount,
   ThreadedHost,

@@ -1,15 +1,16 @@
 /**
  * `troupe status`: the cluster's hosts and who owns which partition, as the lease bucket
- * `troupe_leases` shows them (hosts started with `troupe run --partitions auto`). With no bucket,
- * the host of a plain `troupe up` (found through its data directory's http.url), which owns its
- * partitions for good: its /healthz says which, and how it is.
+ * `troupe_leases` shows them (hosts started with `troupe run --partitions auto`), and each host's
+ * channels against its limit, from its /healthz. With no bucket, the host of a plain `troupe up`
+ * (found through its data directory's http.url), which owns its partitions for good: its /healthz
+ * says which, and how it is.
  */
 import { connect } from "@nats-io/transport-node";
 import {
   describeError,
-  type HeldStageLease,
   ignoreErrorsAfterDestroy,
   LeaseBucket,
+  type LeaseStatus,
   leaseStatus,
   type LeaseView,
   natsAuthOptions,
@@ -21,6 +22,10 @@ import type { UpHostStatus } from "../../actors/cluster/mod.ts";
 import { DATA_DIR_OPTION } from "../data_dir_option.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
+import { channelRoomLine, fetchChannelRoom, type HostChannelRoom } from "../host_channel_room.ts";
+
+/** Each host's channels against its limit, or why they cannot be read, by host id. */
+type Rooms = ReadonlyMap<string, HostChannelRoom | { why: string }>;
 
 export const command: Command = {
   name: "status",
@@ -34,7 +39,8 @@ export const command: Command = {
     json: {
       type: "boolean",
       help: "Print { hosts, partitions, incident_stage, ttl_ms } as JSON: hosts { host, " +
-        "started_ms, renewed_ms, http_port?, partitions }, partitions { partition, owner, epoch, " +
+        "started_ms, renewed_ms, http_port?, partitions, channels }, channels { admitted, max, " +
+        "free } or null (its /healthz unread), partitions { partition, owner, epoch, " +
         "renewed_ms }, incident_stage { owner, epoch, renewed_ms } or null",
     },
   },
@@ -46,6 +52,8 @@ key-value bucket troupe_leases; a host there is alive (its key is renewed every 
 expires one lease TTL after its last); one of them runs the incident stage, under the lease
 stage.incidents. With no such bucket it shows the host of a plain troupe up (found through
 http.url in --data-dir), which owns its partitions without leases and runs up's incident stage.
+Under each host: its channels against its limit and how many more fit, from its /healthz (a
+leased host's on 127.0.0.1, at the port its heartbeat names).
 Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
   async run(args) {
     const dataDir = text(args, "data-dir");
@@ -71,7 +79,8 @@ Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
         const { upHostStatus } = await import("../../actors/cluster/mod.ts");
         const up = await upHostStatus(dataDir);
         if (!("why" in up)) {
-          if (flag(args, "json")) console.log(JSON.stringify(up));
+          const hosts = up.hosts.map((h) => ({ ...h, channels: up.health.channels ?? null }));
+          if (flag(args, "json")) console.log(JSON.stringify({ ...up, hosts }));
           else console.log(upHostText(up));
           return 0;
         }
@@ -82,9 +91,15 @@ Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
         return EXIT_FAILURE;
       }
       const view = await bucket.view();
-      const stage = await bucket.stageLease(INCIDENT_STAGE_NAME);
-      if (flag(args, "json")) console.log(JSON.stringify(leaseStatus(view, bucket.ttlMs, stage)));
-      else console.log(statusText(view, bucket.ttlMs, Date.now(), stage));
+      const lease = leaseStatus(view, bucket.ttlMs, await bucket.stageLease(INCIDENT_STAGE_NAME));
+      const rooms = await hostRooms(lease.hosts);
+      if (flag(args, "json")) {
+        const hosts = lease.hosts.map((h) => {
+          const room = rooms.get(h.host)!;
+          return { ...h, channels: "why" in room ? null : room };
+        });
+        console.log(JSON.stringify({ ...lease, hosts }));
+      } else console.log(statusText(view, Date.now(), { lease, rooms }));
       return 0;
     } finally {
       await nc.close().catch(() => {});
@@ -92,14 +107,29 @@ Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
   },
 };
 
-/** The table `troupe status` prints. */
+/** Each leased host's room, its /healthz asked on 127.0.0.1 (every host's at once). */
+async function hostRooms(hosts: LeaseStatus["hosts"]): Promise<Rooms> {
+  const rooms = await Promise.all(
+    hosts.map((h) =>
+      h.http_port === undefined
+        ? { why: "it serves no /healthz (no http_port)" }
+        : fetchChannelRoom(`http://127.0.0.1:${h.http_port}`)
+    ),
+  );
+  return new Map(hosts.map((h, i) => [h.host, rooms[i]!]));
+}
+
+/**
+ * The table `troupe status` prints: `lease`, the bucket's status (leaseStatus) of `view`, and
+ * under each host its room from `rooms`, when given.
+ */
 export function statusText(
   view: LeaseView,
-  ttlMs: number,
   nowMs: number,
-  stage?: HeldStageLease,
+  o: { lease: LeaseStatus; rooms?: Rooms },
 ): string {
-  const j = leaseStatus(view, ttlMs, stage);
+  const j = o.lease;
+  const ttlMs = j.ttl_ms;
   const lines = [
     `${j.hosts.length} host${
       j.hosts.length === 1 ? "" : "s"
@@ -112,6 +142,8 @@ export function statusText(
         h.http_port === undefined ? "" : `; http://127.0.0.1:${h.http_port}/metrics`
       })`,
     );
+    const room = o.rooms?.get(h.host);
+    if (room !== undefined) lines.push(channelRoomLine(room));
   }
   const orphans = j.partitions.filter((p) => !j.hosts.some((h) => h.host === p.owner));
   for (const p of orphans) {
@@ -141,12 +173,7 @@ function upHostText(s: UpHostStatus): string {
     }; actors ${running}; http://127.0.0.1:${h.http_port}/metrics)`,
   ];
   const c = s.health.channels;
-  if (c !== undefined) {
-    lines.push(
-      `    channels ${c.admitted} of ${c.max}: ${c.free} more fit (limits.channels_max, by ` +
-        `default what limits.memory_budget_mb holds)`,
-    );
-  }
+  if (c !== undefined) lines.push(channelRoomLine(c));
   for (const r of s.health.reasons) lines.push(`    ${r}`);
   lines.push(`  incident stage: on ${h.host} (troupe up runs it beside its host)`);
   return lines.join("\n");

@@ -19,6 +19,7 @@ import {
   type PartitionEvent,
   partitionEventSubject,
 } from "../../protocol/mod.ts";
+import { channelsFitting, memoryBudgetMbDefault } from "../../actors/runtime/mod.ts";
 import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
 import { checkJournal } from "../_support/journal_check.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -232,11 +233,11 @@ if (haveNatsServer("troupe run --partitions auto")) {
       const feed = c.feed(8);
       await sleep(3000);
       // troupe status shows both hosts and every partition held by one of them.
-      let status: { hosts: Array<{ host: string; partitions: number[] }>; partitions: unknown[] } =
-        {
-          hosts: [],
-          partitions: [],
-        };
+      type Room = { admitted: number; max: number; free: number };
+      let status: {
+        hosts: Array<{ host: string; partitions: number[]; channels: Room | null }>;
+        partitions: unknown[];
+      } = { hosts: [], partitions: [] };
       for (let i = 0; i < 20 && status.partitions.length < 8; i++) {
         const r = await runTroupe(["status", "--nats", c.nats.url, "--json"]);
         assert.is(r.code, 0, r.stderr);
@@ -245,6 +246,25 @@ if (haveNatsServer("troupe run --partitions auto")) {
       }
       assert.equal(status.hosts.map((h) => h.host), ["h1", "h2"]);
       assert.equal(status.hosts.flatMap((h) => h.partitions).sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+      // And each host's channels against its limit (sized from the machine's memory), from its
+      // /healthz: the feed's twelve admitted on the hosts holding their partitions (a host that
+      // held a partition before a handoff counts its channels still).
+      const max = channelsFitting(memoryBudgetMbDefault());
+      for (const h of status.hosts) {
+        assert.ok(h.channels, JSON.stringify(status));
+        assert.is(h.channels.max, max);
+        assert.is(h.channels.free, max - h.channels.admitted);
+      }
+      assert.ok(status.hosts.reduce((n, h) => n + h.channels!.admitted, 0) >= 12);
+      const shown = await runTroupe(["status", "--nats", c.nats.url]);
+      assert.is(shown.code, 0, shown.stderr);
+      for (const h of status.hosts) {
+        const room = new RegExp(
+          `\\n  ${h.host}  partitions [^\\n]+\\n {4}channels (\\d+) of ${max}: (\\d+) more fit `,
+        ).exec(shown.stdout);
+        assert.ok(room, shown.stdout);
+        assert.is(Number(room[1]) + Number(room[2]), max, shown.stdout);
+      }
       // /healthz and /metrics show what h1 holds.
       const port = h1.output().match(/http:\/\/127\.0\.0\.1:(\d+)\/metrics/)![1];
       const held = status.hosts.find((h) => h.host === "h1")!.partitions;

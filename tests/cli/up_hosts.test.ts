@@ -2,13 +2,14 @@
  * `troupe up --hosts N` (issue 32): N hosts in up's process share the partitions by lease, beside
  * up's nats-server, collaboration server and dashboard. Against a real troupe up: with --hosts 2
  * both hosts own partitions and every partition is held (troupe status, from the lease bucket),
- * each host's /metrics answers, and Ctrl-C hands the partitions off and stops everything, its
+ * troupe status gives each host's channels against its limit, each host's /metrics answers, and Ctrl-C hands the partitions off and stops everything, its
  * nats-server too. Options that cannot share partitions are refused before anything starts.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { channelsFitting, memoryBudgetMbDefault } from "../../actors/runtime/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { natsServersOn, upArgs, upNatsAuth } from "./_up.ts";
@@ -16,7 +17,12 @@ import { natsServersOn, upArgs, upNatsAuth } from "./_up.ts";
 const test = suite("troupe up --hosts");
 
 interface Status {
-  hosts: Array<{ host: string; partitions: number[]; http_port?: number }>;
+  hosts: Array<{
+    host: string;
+    partitions: number[];
+    http_port?: number;
+    channels: { admitted: number; max: number; free: number } | null;
+  }>;
   partitions: Array<{ partition: number; owner: string }>;
 }
 
@@ -60,6 +66,16 @@ if (haveNatsServer("troupe up --hosts")) {
       assert.equal(status.hosts.map((h) => h.host), ["up-1", "up-2"]);
       for (const h of status.hosts) assert.ok(h.partitions.length > 0, JSON.stringify(status));
       assert.equal(status.hosts.flatMap((h) => h.partitions).sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+      // Each host's channels against its limit, sized from the machine's memory (its /healthz).
+      const max = channelsFitting(memoryBudgetMbDefault());
+      for (const h of status.hosts) {
+        assert.ok(h.channels, JSON.stringify(status));
+        assert.is(h.channels.max, max);
+        assert.is(h.channels.free, max - h.channels.admitted);
+      }
+      const shown = await runTroupe(["status", "--nats", url, "--data-dir", dataDir]);
+      assert.is(shown.code, 0, shown.stderr);
+      assert.is(shown.stdout.match(new RegExp(`\\n {4}channels \\d+ of ${max}: `, "g"))?.length, 2);
       // A kind-wide change is answered by each partition's host (part-<n>), wherever it runs, for
       // its own instances: ctl gathers the answers and prints their sum. A partition just handed
       // off may not be listening yet: asked again until all eight answer.

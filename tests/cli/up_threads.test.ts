@@ -2,7 +2,7 @@
  * `troupe up --threads N` (issue 33): up's host runs its partitions on worker threads, a
  * partition a thread, as `troupe run --threads N` does. Against a real troupe up with a real
  * nats-server: both threads run, /healthz and /metrics speak for both (and for the incident
- * stage beside them), a scan through the host's port covers every symbol, the session records
+ * stage beside them), troupe status gives the host's channels summed over its threads, a scan through the host's port covers every symbol, the session records
  * and replays to the same outputs, and Ctrl-C stops everything cleanly. Options that cannot run
  * on threads are refused before anything starts.
  */
@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { channelsFitting, memoryBudgetMbDefault } from "../../actors/runtime/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { upArgs } from "./_up.ts";
@@ -59,6 +60,19 @@ if (haveNatsServer("troupe up --threads")) {
       const metrics = await (await fetch(`${url}/metrics`)).text();
       for (const t of ["up-1-t0", "up-1-t1"]) assert.match(metrics, `host="${t}"`);
       assert.match(metrics, "troupe_incidents{", "the incident stage's series");
+      // The host's channels, its threads' summed, against the host's limit: /metrics labels them
+      // by the host, and troupe status prints them under it.
+      const max = channelsFitting(memoryBudgetMbDefault());
+      assert.match(metrics, `\ntroupe_channels_max{host="up-1"} ${max}\n`);
+      assert.not.match(metrics, /\ntroupe_channels_free\{host="up-1-t\d"\}/);
+      const shown = await runTroupe(["status", "--data-dir", dataDir]);
+      assert.is(shown.code, 0, shown.stderr);
+      const room = new RegExp(`\\n {4}channels (\\d+) of ${max}: (\\d+) more fit `)
+        .exec(shown.stdout);
+      assert.ok(room, shown.stdout);
+      const [admitted, free] = [Number(room[1]), Number(room[2])];
+      assert.ok(admitted >= 4, shown.stdout);
+      assert.is(admitted + free, max, shown.stdout);
       // The scan API, on thread 0, through the host's port: every thread's symbols.
       let last = "";
       for (let i = 0; i < 20 && !/done: 4 of 4 symbols/.test(last); i++) {

@@ -3,10 +3,12 @@
  * (`partitions.owned: "auto"`): one NATS connection, the lease keeper (partition_leases.ts), and
  * for each partition it holds a host of its own (`part-<n>`: its journal, its JetStream input from
  * the partition's highest journaled source position, its control consumer and its edge decisions
- * all named by the partition, so they move with it), writing through the partition's fence. It
- * needs journals every host can read: `journal.kind: "jetstream"`, `snapshots.store: "kv"` and
- * `input: "jetstream"` (see `leasesUnsupported`). Every step on the host's thread runs under a
- * deadline its partitions share (leased_step_deadlines.ts).
+ * all named by the partition, so they move with it), writing through the partition's fence. Its
+ * partitions share the host's channel limit (the process's memory budget): each admits a new
+ * channel only while their sum is under it. It needs journals every host can read:
+ * `journal.kind: "jetstream"`, `snapshots.store: "kv"` and `input: "jetstream"` (see
+ * `leasesUnsupported`). Every step on the host's thread runs under a deadline its partitions
+ * share (leased_step_deadlines.ts).
  */
 import type { Server } from "node:http";
 import { type AnyActorDefinition, type Bus, FINDINGS_PATTERN } from "../../../protocol/mod.ts";
@@ -21,6 +23,7 @@ import {
 } from "../transport/mod.ts";
 import { describeError, HostFatalError } from "../operations/mod.ts";
 import {
+  channelRoom,
   connectBus,
   Host,
   type HostConfig,
@@ -41,7 +44,7 @@ import { JetStreamJournal, JOURNAL_STREAM } from "../journal/jetstream/mod.ts";
 import { SNAPSHOT_BUCKET } from "../snapshots/kv/mod.ts";
 import { LEASE_BUCKET, LeaseBucket } from "./lease_bucket.ts";
 import type { LeaseFence } from "./lease_fence.ts";
-import { LeaseMetrics } from "./lease_metrics.ts";
+import { LeaseMetrics, summedFigures } from "./lease_metrics.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { PartitionLeases, type PartitionRunner } from "./partition_leases.ts";
 import { partitionHostId } from "./partition_host_id.ts";
@@ -174,12 +177,11 @@ export async function launchLeasedHost(
           running,
         }),
     });
-    const metrics = new LeaseMetrics(
-      config.host_id,
-      leases,
-      () => [...running.values()].map((h) => h.metrics),
-      () => (bus as NatsBus).acknowledged,
-    );
+    const metrics = new LeaseMetrics(config.host_id, leases, {
+      partitions: () => [...running.values()].map((h) => h.metrics),
+      findings: () => (bus as NatsBus).acknowledged,
+      channelsMax: config.limits.channels_max,
+    });
     const server = await serveLeasedHttp(config, { bus, leases, running, metrics });
     http.port = serverPort(server);
     await leases.start();
@@ -246,9 +248,13 @@ async function serveLeasedHttp(
   if (config.http_port === undefined) return undefined;
   const { bus, leases, running, metrics } = parts;
   const natsCheck = natsLiveness(() => (bus as NatsBus).state);
+  const partitionMetrics = () => [...running.values()].map((h) => h.metrics);
   return await serveHostHttp(config.http_port, {
     hostId: config.host_id,
-    health: () => leasedHealth(leases, running, natsCheck()),
+    health: () => ({
+      ...leasedHealth(leases, running, natsCheck()),
+      channels: channelRoom(summedFigures(partitionMetrics(), config.limits.channels_max)),
+    }),
     metrics,
     refreshGauges: () => {},
   }, { bind: config.http_host, auth: config.http_auth });
@@ -352,8 +358,12 @@ async function startPartition(
     log,
     onFatal: parts.onFatal,
   });
+  // The limit is the process's: the channels its other partitions admitted count against it.
+  const others = () => [...running].filter(([q]) => q !== p).map(([, h]) => h.metrics);
+  const channelsElsewhere = () => summedFigures(others(), 0).admitted;
   const host = new Host({
     ...base,
+    limits: { ...base.limits, channelsElsewhere },
     input: jetStreamInput(nc, { replicas: config.replicas }),
     control: controlStreamSource(nc, id, { replicas: config.replicas, log }),
     tickEveryMs: parts.tickEveryMs,

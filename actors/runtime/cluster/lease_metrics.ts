@@ -1,15 +1,19 @@
 /**
  * /metrics of a host that shares partitions by lease: its ownership (partitions owned, each
- * lease's age and time left, claims, takeovers, releases, losses, writes fenced) and the metrics
- * of each partition it runs, aggregated into one exposition (each partition's host label is
- * `part-<n>`, so a series per partition).
+ * lease's age and time left, claims, takeovers, releases, losses, writes fenced), its channels
+ * against its limit (the process's, which its partitions share: their sums, in place of each
+ * partition's), and the metrics of each partition it runs, aggregated into one exposition (each
+ * partition's host label is `part-<n>`, so a series per partition).
  */
 import { AggregatorRegistry, Registry } from "prom-client";
 import {
+  type ChannelFigures,
   type HostMetrics,
+  registerChannelMetrics,
   scrapedCounter,
   scrapedGauge,
   scrapedLabelled,
+  takeChannelSeries,
 } from "../operations/mod.ts";
 import type { AcknowledgedCounts } from "../transport/mod.ts";
 import type { PartitionLeases } from "./partition_leases.ts";
@@ -21,18 +25,24 @@ export class LeaseMetrics {
   readonly #partitions: () => Iterable<HostMetrics>;
 
   /**
-   * `findings`: what the host's findings, sent until the findings stream acknowledges each, came
-   * to (NatsBus.acknowledged).
+   * `partitions`: the metrics of the partition hosts running; `findings`: what the host's
+   * findings, sent until the findings stream acknowledges each, came to (NatsBus.acknowledged);
+   * `channelsMax`: the host's channel limit.
    */
   constructor(
     hostId: string,
     leases: PartitionLeases,
-    partitions: () => Iterable<HostMetrics>,
-    findings: () => AcknowledgedCounts | undefined = () => undefined,
+    o: {
+      partitions: () => Iterable<HostMetrics>;
+      findings?: () => AcknowledgedCounts | undefined;
+      channelsMax: number;
+    },
   ) {
+    const { partitions, findings = () => undefined } = o;
     this.#partitions = partitions;
     this.registry.setDefaultLabels({ host: hostId });
     const registry = this.registry;
+    registerChannelMetrics(registry, () => summedFigures(partitions(), o.channelsMax));
     scrapedGauge(registry, {
       name: "troupe_partitions_owned",
       help: "Partitions this host holds a lease on",
@@ -101,7 +111,18 @@ export class LeaseMetrics {
     const parts = [...this.#partitions()];
     if (parts.length === 0) return own;
     const json = await Promise.all(parts.map((m) => m.registry.getMetricsAsJSON()));
-    const merged = await AggregatorRegistry.aggregate(json).metrics();
+    const merged = takeChannelSeries(await AggregatorRegistry.aggregate(json).metrics()).text;
     return `${own.trimEnd()}\n\n${merged}`;
   }
+}
+
+/** The partitions' channels and refused frames summed, against the host's limit `max`. */
+export function summedFigures(partitions: Iterable<HostMetrics>, max: number): ChannelFigures {
+  let admitted = 0, refused = 0;
+  for (const m of partitions) {
+    const f = m.channelFigures();
+    admitted += f?.admitted ?? 0;
+    refused += f?.refused ?? 0;
+  }
+  return { admitted, max, refused };
 }

@@ -269,12 +269,15 @@ export class FeedEdge {
     return decoded;
   }
 
-  /** Admits `channel` to the host, or throws when it is new and the host is at its limit. */
+  /**
+   * Admits `channel` to the host, or throws when it is new and the host is at its limit (with
+   * the channels the process's other hosts admitted, when it shares its limit with them).
+   */
   #admit(channel: string): void {
     const decisions = this.#parts.decisions;
     if (!decisions.admitted(channel)) {
-      const max = this.#parts.limits.channelsMax;
-      if (decisions.channels >= max) {
+      const { channelsMax: max, channelsElsewhere } = this.#parts.limits;
+      if (decisions.channels + (channelsElsewhere?.() ?? 0) >= max) {
         this.channelsRefused++;
         throw new ProtocolError(
           "oversize",

@@ -362,6 +362,7 @@ export class Host {
         now: this.#now,
         log: this.#log,
         instances: () => this.instances(),
+        savedPos: this.#snapshotter.savedPos,
       });
       // Control messages and the settings query: both end when the host stops taking control.
       this.#ctlSub = this.#settings.listen(

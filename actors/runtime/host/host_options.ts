@@ -53,7 +53,12 @@ export interface HostOptions {
   partitions?: { count: number; owned?: readonly number[] };
   /** Where feed messages come from; default: a core subscription to `troupe.feed.>` on the bus. */
   input?: InputSource;
-  limits?: FrameLimits & { channelsMax?: number; mailboxMax?: number };
+  /** `channelsElsewhere`: see HostLimits. */
+  limits?: FrameLimits & {
+    channelsMax?: number;
+    mailboxMax?: number;
+    channelsElsewhere?: () => number;
+  };
   snapshotEveryInputs?: number;
   snapshotEveryMs?: number;
   /**

@@ -15,7 +15,7 @@ export interface HostHealth {
   /** Why the host is not healthy, one line each; empty when it is. */
   reasons: string[];
   instances: Record<Status, number>;
-  /** The channels admitted, the limit, and how many more fit (a host of one thread). */
+  /** The channels admitted, the limit, and how many more fit (a threaded host's: summed). */
   channels?: ChannelRoom;
   /**
    * The steps running past STUCK_AFTER_MS on the trials thread (step_trials.ts): named, not a
@@ -139,11 +139,13 @@ export function hostHealth(p: HealthParts): HostHealth {
     instances,
     stuck: p.stuck ?? [],
   };
-  if (p.channels !== undefined) {
-    const { admitted, max } = p.channels;
-    health.channels = { admitted, max, free: Math.max(0, max - admitted) };
-  }
+  if (p.channels !== undefined) health.channels = channelRoom(p.channels);
   return health;
+}
+
+/** The room of channels `admitted` under a limit of `max`: how many more fit, at least 0. */
+export function channelRoom(c: { admitted: number; max: number }): ChannelRoom {
+  return { admitted: c.admitted, max: c.max, free: Math.max(0, c.max - c.admitted) };
 }
 
 /**

@@ -54,6 +54,7 @@ export {
 } from "./launch_host.ts";
 export {
   type ChannelRoom,
+  channelRoom,
   type ConnectionState,
   countByStatus,
   type HealthParts,

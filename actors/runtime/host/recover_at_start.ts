@@ -3,7 +3,8 @@
  * back, every instance rebuilt from its newest snapshot and its journal past it, and the one
  * source position the input resumes after, decided once for every input (resume_from_lowest.ts).
  * The positions dead-lettered from there on are kept, so that a frame dead-lettered before the
- * restart is passed over, not judged again.
+ * restart is passed over, not judged again. How long it took and how many inputs it applied again
+ * past the snapshots are logged and kept as gauges: a leased host must be back within its TTL.
  */
 import type { EdgeDecisions } from "../edge/mod.ts";
 import { type Journal, lowestSourcePosition } from "../journal/mod.ts";
@@ -20,8 +21,13 @@ export interface RecoverAtStartParts {
   metrics: HostMetrics;
   now(): number;
   log(message: string): void;
-  /** The host's instances after recovery: the highest source position each has taken. */
-  instances(): ReadonlyArray<{ srcPos: number }>;
+  /**
+   * The host's instances after recovery: the highest source position each has taken, its stream
+   * and its journal position.
+   */
+  instances(): ReadonlyArray<{ srcPos: number; stream: string; pos: number }>;
+  /** The journal position of each stream's snapshot (the snapshotter's, as recovery loaded it). */
+  savedPos: ReadonlyMap<string, number>;
 }
 
 /** Recovers the host; resolves to the source position its input resumes after. */
@@ -39,6 +45,27 @@ export async function recoverAtStart(parts: RecoverAtStartParts): Promise<number
   if (stats.truncatedBytes > 0) {
     log(`journal: truncated a torn tail of ${stats.truncatedBytes} bytes on open`);
   }
-  log(`recovered ${instances.length} actor instances in ${(parts.now() - t0).toFixed(0)} ms`);
+  const ms = parts.now() - t0;
+  const replayed = inputsPastSnapshots(instances, parts.savedPos);
+  metrics.recoverySeconds.set(ms / 1000);
+  metrics.recoveryInputs.set(replayed);
+  log(
+    `recovered ${instances.length} actor instances in ${ms.toFixed(0)} ms, ${replayed} inputs ` +
+      `applied from the journal past their snapshots`,
+  );
   return resumeAfter;
+}
+
+/**
+ * The inputs recovery applied from the journal: each instance's position past its snapshot's
+ * (all of its journal when it has none). A snapshot written during recovery (after an input
+ * skipped for crashing its step) moves its stream's position, so such a stream counts less.
+ */
+function inputsPastSnapshots(
+  instances: ReadonlyArray<{ stream: string; pos: number }>,
+  savedPos: ReadonlyMap<string, number>,
+): number {
+  let n = 0;
+  for (const i of instances) n += Math.max(0, i.pos - (savedPos.get(i.stream) ?? 0));
+  return n;
 }

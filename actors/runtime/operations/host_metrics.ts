@@ -61,6 +61,8 @@ interface HostGauges {
   readonly journalBytes: LabelTally;
   readonly journalTruncatedBytes: LabelTally;
   readonly healthy: LabelTally;
+  readonly recoverySeconds: LabelTally;
+  readonly recoveryInputs: LabelTally;
 }
 
 /**
@@ -83,9 +85,12 @@ export class HostMetrics implements EventCounters, HostGauges {
   readonly journalBytes!: LabelTally;
   readonly journalTruncatedBytes!: LabelTally;
   readonly healthy!: LabelTally;
+  readonly recoverySeconds!: LabelTally;
+  readonly recoveryInputs!: LabelTally;
 
   readonly #labels: Record<string, string>;
   readonly #tallies = new Map<string, KindTally>();
+  #channels: (() => ChannelFigures) | undefined;
   /** What registers the metrics, in order: the host's own, then each `watch*` as called. */
   readonly #registrations: Array<(registry: Registry) => void> = [];
   #registry: Registry | undefined;
@@ -140,10 +145,14 @@ export class HostMetrics implements EventCounters, HostGauges {
    * `troupe_channel_frames_refused_total`, frames of new channels refused (and dead-lettered) past
    * the limit.
    */
-  watchChannels(
-    channels: () => { readonly admitted: number; readonly max: number; readonly refused: number },
-  ): void {
-    this.#register((registry) => channelMetrics(registry, channels));
+  watchChannels(channels: () => ChannelFigures): void {
+    this.#channels = channels;
+    this.#register((registry) => registerChannelMetrics(registry, channels));
+  }
+
+  /** The channels admitted, the limit and the frames refused, once `watchChannels` says them. */
+  channelFigures(): ChannelFigures | undefined {
+    return this.#channels?.();
   }
 
   /** The tally of `kind`, which the host updates on every input. */
@@ -225,11 +234,18 @@ function gapMetrics(
   });
 }
 
-/** The channel limit's metrics (see `HostMetrics.watchChannels`). */
-function channelMetrics(
-  registry: Registry,
-  channels: () => { readonly admitted: number; readonly max: number; readonly refused: number },
-): void {
+/** A host's channels: admitted, its limit, and the frames of new channels refused past it. */
+export interface ChannelFigures {
+  readonly admitted: number;
+  readonly max: number;
+  readonly refused: number;
+}
+
+/**
+ * Registers the channel limit's metrics in `registry` (see `HostMetrics.watchChannels`): a host's,
+ * or a process's of several hosts (operations' channel_series.ts).
+ */
+export function registerChannelMetrics(registry: Registry, channels: () => ChannelFigures): void {
   const registers = [registry];
   new Gauge({
     name: "troupe_channels",
@@ -374,6 +390,15 @@ function hostGauges(): HostGauges {
     journalTruncatedBytes: gauge(
       "troupe_journal_truncated_bytes",
       "Bytes of torn journal tail truncated on open",
+    ),
+    recoverySeconds: gauge(
+      "troupe_recovery_seconds",
+      "Seconds the host's last start took to recover its actor instances (snapshots loaded, " +
+        "journal past them applied), against the lease TTL of a leased host",
+    ),
+    recoveryInputs: gauge(
+      "troupe_recovery_inputs",
+      "Inputs the host's last start applied again from the journal, past the instances' snapshots",
     ),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Operating a host: its HTTP port (/healthz, /metrics, the ops routes), its Prometheus metrics,
- * metrics scraped from text, refusing upgrades, and the errors a host stops with.
+ * metrics scraped from text, a process's channel series, refusing upgrades, and the errors a host
+ * stops with.
  */
 export {
   closeServer,
@@ -11,7 +12,14 @@ export {
   serverPort,
 } from "./host_http.ts";
 export { describeError, errorCode, HostFatalError, isFatalIoError } from "./fatal_error.ts";
-export { HostMetrics, KindTally, PROCESSING_BUCKETS } from "./host_metrics.ts";
+export {
+  type ChannelFigures,
+  HostMetrics,
+  KindTally,
+  PROCESSING_BUCKETS,
+  registerChannelMetrics,
+} from "./host_metrics.ts";
+export { CHANNEL_SERIES, takeChannelSeries, type TakenChannelSeries } from "./channel_series.ts";
 export { answerOps, OPS_PATHS, type OpsEndpoints } from "./ops_routes.ts";
 export {
   scrapedCounter,

@@ -5,12 +5,14 @@
  * so the one a host died on is the last input of its instance's stream; recovery applies each
  * stream's last input alone, once the losses are judged, with an attempt record written before
  * each (attempt_record.ts): a recovery that dies leaves, as its last record, the input it died
- * on. An input the host died on `crashAttemptsMax` times in a row (the live apply counts as one,
- * each recovery that died on it as one more) is skipped: a skip record in its stream (so replay
- * and every later recovery pass over it) and a dead letter with reason `crash`. An input whose
- * step ran past its deadline before this start (step_overrun.ts) is skipped the same way, with
- * reason `deadline`, wherever its stream holds it (a team's kind's later inputs are journaled
- * while a worker thread spins on it); recovery folds every input under the step watchdog.
+ * on. A stream's last input whose outputs the host's last clean stop noted as published
+ * (edge_decisions.ts) is folded with the rest: its step returned, so no host died on it. An input
+ * the host died on `crashAttemptsMax` times in a row (the live apply counts as one, each recovery
+ * that died on it as one more) is skipped: a skip record in its stream (so replay and every later
+ * recovery pass over it) and a dead letter with reason `crash`. An input whose step ran past its
+ * deadline before this start (step_overrun.ts) is skipped the same way, with reason `deadline`,
+ * wherever its stream holds it (a team's kind's later inputs are journaled while a worker thread
+ * spins on it); recovery folds every input under the step watchdog.
  *
  * The records journaled after the first of those inputs wait with them and are folded in journal
  * order among them (`applyTail`): a recovery publishes what it folds in the order the inputs came,
@@ -22,7 +24,9 @@
  * Cost: nothing per input on the hot path (the journaled input is the live attempt). Per
  * recovery after an unclean stop, one attempt record per stream with inputs past its snapshot,
  * and one closing it where other records follow, each written (not fsynced) before the next is
- * applied; the records after the first last input are held in memory until the losses are judged.
+ * applied (after a clean stop none, though a stop snapshots only where it pays and leaves most
+ * streams such inputs); the records after the first last input are held in memory until the
+ * losses are judged.
  */
 import {
   type AttemptRecord,

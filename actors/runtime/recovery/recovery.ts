@@ -283,12 +283,13 @@ export class Recovery {
       if (t.rebuilding && (record.kind === "ctl" || record.kind === "tick")) {
         t.rebuilding.ids.add(envelopeIdOf(record));
       }
-      // Perhaps the input the host died on (its stream's last), or one whose step ran past its
-      // deadline (its stream's later inputs journaled as a worker thread spun on it): applied
-      // alone once the losses are judged (#applyTail), the records after it waiting with it.
+      // Perhaps the input the host died on (its stream's last, unless the last clean stop had
+      // published its outputs: its step returned), or one whose step ran past its deadline (its
+      // stream's later inputs journaled as a worker thread spun on it): applied alone once the
+      // losses are judged (#applyTail), the records after it waiting with it.
+      const last = rec.pos === h.journal.lastPosition(rec.stream) && rec.pos > slot.publishedPos;
       const alone = APPLIED_KINDS.has(record.kind) &&
-        (rec.pos === h.journal.lastPosition(rec.stream) ||
-          h.overrun?.journaledAt(rec.stream, rec.pos, record.srcPos) === true);
+        (last || h.overrun?.journaledAt(rec.stream, rec.pos, record.srcPos) === true);
       if (alone || pass.tail.length > 0) {
         pass.tail.push({ slot, pos: rec.pos, record: decodeInputRecordCopy(rec.data), alone });
         continue;

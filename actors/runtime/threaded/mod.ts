@@ -7,5 +7,11 @@ export {
   ThreadedHost,
   type ThreadedHostOptions,
 } from "./threaded_host.ts";
-export { defaultThreads, threadConfig, threadCount, threadsUnsupported } from "./thread_config.ts";
+export {
+  defaultThreads,
+  threadChannelShare,
+  threadConfig,
+  threadCount,
+  threadsUnsupported,
+} from "./thread_config.ts";
 export { claimDataDir, threadsOf } from "./data_dir_claim.ts";

@@ -40,7 +40,10 @@ export function threadCount(config: HostConfig, asked: number): number {
   return Math.max(1, Math.min(asked, config.partitions.owned.length));
 }
 
-/** Thread `index`'s configuration of `threads`: its share of the partitions, its own directory. */
+/**
+ * Thread `index`'s configuration of `threads`: its share of the partitions and of the channel
+ * limit (threadChannelShare), its own directory.
+ */
 export function threadConfig(config: HostConfig, index: number, threads: number): HostConfig {
   const owned = config.partitions.owned.filter((p) => p % threads === index);
   const { http_port: _, ...rest } = config;
@@ -50,5 +53,30 @@ export function threadConfig(config: HostConfig, index: number, threads: number)
     host_id: `${config.host_id}-t${index}`,
     data_dir: join(config.data_dir, `thread-${index}`),
     partitions: { count: config.partitions.count, owned },
+    limits: { ...config.limits, channels_max: threadChannelShare(config, index, threads) },
   };
+}
+
+/**
+ * Thread `index`'s share of the host's channel limit. The limit is the host's, what its memory
+ * budget holds for the whole process, so the threads' shares add up to it; channels fall on
+ * partitions by a hash of their key, evenly, so each thread's share is in proportion to the
+ * partitions it owns (the remainder one each to the first threads owning any).
+ */
+export function threadChannelShare(config: HostConfig, index: number, threads: number): number {
+  const max = config.limits.channels_max;
+  const owned = config.partitions.owned;
+  if (owned.length === 0) return max;
+  const counts = Array.from(
+    { length: threads },
+    (_, i) => owned.filter((p) => p % threads === i).length,
+  );
+  const shares = counts.map((c) => Math.floor((max * c) / owned.length));
+  let left = max - shares.reduce((a, b) => a + b, 0);
+  for (let i = 0; left > 0; i = (i + 1) % threads) {
+    if (counts[i]! === 0) continue;
+    shares[i]!++;
+    left--;
+  }
+  return shares[index]!;
 }

@@ -6,12 +6,13 @@
  * `<data_dir>/thread-<i>`, its own NATS connection for outputs and control, and its own recovery.
  * The edge's subscription is on the main thread: a feed frame's subject is parsed there, routed
  * (the kinds' routes, the keys' partitions) and its bytes handed to the threads that own a target;
- * each thread decodes, checks, admits and journals it as a lone host would. So each instance still
- * has one writer, its journal and its outputs are what one host would make of the same frames, and
- * replay is exact whatever N is. The main thread serves /healthz (every thread's health, and what
- * each thread's scans are still warming, which the thread tells as it changes) and /metrics
- * (every thread's series, labelled by its host id `<host_id>-t<i>`, and its own registry's:
- * `troupe up`'s incident stage registers there). With `scans`, each thread runs the
+ * each thread decodes, checks, admits (under its share of the host's channel limit) and journals
+ * it as a lone host would. So each instance still has one writer, its journal and its outputs are
+ * what one host would make of the same frames, and replay is exact whatever N is. The main thread
+ * serves /healthz (every thread's health, the channels summed, and what each thread's scans are
+ * still warming, which the thread tells as it changes) and /metrics (every thread's series,
+ * labelled by its host id `<host_id>-t<i>`, but the channel series, summed as the host's, and its
+ * own registry's: `troupe up`'s incident stage registers there). With `scans`, each thread runs the
  * scan worker for its partitions' bars and thread 0 the scan API, which the main thread's port
  * forwards to (_thread_http_proxy.ts).
  *
@@ -62,6 +63,7 @@ import {
 import { join } from "node:path";
 import { closeServer, type HttpExtension, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { mergeMetricsText } from "./_metrics_text_merge.ts";
+import { hostChannelSeries, summedChannelRoom } from "./_thread_channel_room.ts";
 import { threadConfig, threadCount, threadsUnsupported } from "./thread_config.ts";
 import { claimDataDir } from "./data_dir_claim.ts";
 import { threadHttpProxy } from "./_thread_http_proxy.ts";
@@ -308,6 +310,8 @@ export class ThreadedHost {
         out.instances[s as keyof HostHealth["instances"]] += c;
       }
     });
+    const channels = summedChannelRoom(this.#threads.map((t) => t.health?.channels));
+    if (channels !== undefined) out.channels = channels;
     return out;
   }
 
@@ -319,9 +323,12 @@ export class ThreadedHost {
     return this.#threads.flatMap((t, i) => t.warming.map((w) => `thread ${i}: ${w}`));
   }
 
-  /** Every thread's /metrics, merged into one exposition. */
+  /**
+   * Every thread's /metrics, merged into one exposition; the channel series summed as the host's
+   * (_thread_channel_room.ts).
+   */
   async metricsText(): Promise<string> {
-    const texts = await Promise.all(this.#threads.map((t) => {
+    const threadTexts = await Promise.all(this.#threads.map((t) => {
       const id = ++this.#metricsId;
       return new Promise<string>((resolve) => {
         this.#metricsWaits.set(id, resolve);
@@ -331,8 +338,10 @@ export class ThreadedHost {
     const byThread = (name: string, value: (t: HostThread) => number) =>
       this.#threads.map((t, i) => `${name}{host="${this.config.host_id}-t${i}"} ${value(t)}`)
         .join("\n");
+    const { texts, series } = hostChannelSeries(threadTexts, this.config.host_id);
     return mergeMetricsText([
       ...texts,
+      series,
       await this.registry.metrics(),
       "# HELP troupe_thread_handoff_dropped_total Feed frames dropped at the hand-off to a " +
       "thread that had mailbox_max waiting\n# TYPE troupe_thread_handoff_dropped_total counter\n" +

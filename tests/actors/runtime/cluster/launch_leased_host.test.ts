@@ -2,7 +2,9 @@
  * A leased host makes the findings stream (the incident stage's journal) before any of its
  * partitions starts, against a real nats-server with JetStream: on a cluster's very first start a
  * finding its actors publish in their first milliseconds is journaled, though no host runs the
- * stage yet (the stage's lease keeper, which made the stream before, starts after the host).
+ * stage yet (the stage's lease keeper, which made the stream before, starts after the host). Its
+ * partitions share its channel limit: past it, a new channel is refused whichever partition it
+ * falls on, and /healthz and /metrics give the host's sums.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -17,28 +19,39 @@ import {
   type LeaseSettings,
   leaseSettings,
   type NatsBus,
+  partitionOf,
 } from "../../../../actors/runtime/mod.ts";
-import { findingSubject } from "../../../../protocol/mod.ts";
+import { encodeFrame, feedSubject, findingSubject } from "../../../../protocol/mod.ts";
 import { anomalyFinding, anomalyFindingId } from "../../../_support/findings.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../../_support/nats.ts";
 
 const test = suite("launchLeasedHost");
 
+/** A leased host's configuration: its own id and data directory, on `natsUrl`. */
+function leasedConfig(
+  natsUrl: string,
+  id: string,
+  dataDir: string,
+): HostConfig & { partitions: { leases: LeaseSettings } } {
+  const config = defaultHostConfig() as HostConfig & { partitions: { leases: LeaseSettings } };
+  Object.assign(config, {
+    host_id: id,
+    nats: natsUrl,
+    data_dir: dataDir,
+    input: "jetstream",
+    journal: { ...config.journal, kind: "jetstream" },
+    snapshots: { ...config.snapshots, store: "kv" },
+    partitions: { count: 2, owned: [], leases: leaseSettings(2000) },
+    http_port: undefined,
+  });
+  return config;
+}
+
 if (haveNatsServer("launchLeasedHost against nats-server")) {
   test("a leased host's first start makes the findings stream before its partitions run", async () => {
     const nats = await startTestNats();
     const dir = tempDir();
-    const config = defaultHostConfig() as HostConfig & { partitions: { leases: LeaseSettings } };
-    Object.assign(config, {
-      host_id: "first",
-      nats: nats.url,
-      data_dir: join(dir.path, "first"),
-      input: "jetstream",
-      journal: { ...config.journal, kind: "jetstream" },
-      snapshots: { ...config.snapshots, store: "kv" },
-      partitions: { count: 2, owned: [], leases: leaseSettings(2000) },
-      http_port: undefined,
-    });
+    const config = leasedConfig(nats.url, "first", join(dir.path, "first"));
     const host = await launchLeasedHost(config, ACTOR_KINDS, { log: () => {} });
     try {
       const nc = (host.bus as NatsBus).nc;
@@ -63,6 +76,66 @@ if (haveNatsServer("launchLeasedHost against nats-server")) {
       dir.remove();
     }
   });
+
+  test("a leased host's partitions share its channel limit; /healthz and /metrics give its sums", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const config = leasedConfig(nats.url, "lh", join(dir.path, "lh"));
+    config.partitions.count = 4;
+    config.http_port = 0;
+    config.limits.channels_max = 5;
+    config.actors = { stats: { every_samples: 10 } };
+    const host = await launchLeasedHost(config, ACTOR_KINDS, { log: () => {} });
+    const nc = (host.bus as NatsBus).nc;
+    const url = `http://127.0.0.1:${host.httpPort}`;
+    const room = async () => (await (await fetch(`${url}/healthz`)).json()).channels;
+    const figure = async (name: string) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      assert.not.match(text, new RegExp(`^${name}\\{host="part-`, "m"), "no partition's own");
+      return Number(new RegExp(`^${name}\\{host="lh"\\} (\\S+)$`, "m").exec(text)?.[1]);
+    };
+    const publish = (channels: string[]) => {
+      for (const ch of channels) {
+        const t = Float64Array.from({ length: 10 }, (_, i) => 1_700_000_000_000_000 + i * 1000);
+        const frame = encodeFrame({ channel: ch, seq0: 0, t, v: t.map(Math.sin) }, {
+          id: `${ch}-0`,
+          src: "test",
+        });
+        nc.publish(feedSubject("t", ch), frame);
+      }
+    };
+    try {
+      await until("every partition held", () => host.partitions.size === 4);
+      // c0-c7 fall on all four partitions (partitionOf): each partition alone is under 5.
+      const parts = ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"].map((c) => partitionOf(c, 4));
+      assert.equal([0, 1, 2, 3].map((p) => parts.filter((q) => q === p).length), [2, 2, 2, 2]);
+      publish(["c0", "c1", "c2"]);
+      await until("three admitted", async () => (await room())?.admitted === 3);
+      assert.equal(await room(), { admitted: 3, max: 5, free: 2 });
+      assert.is(await figure("troupe_channels_free"), 2);
+      publish(["c3", "c4", "c5", "c6", "c7"]);
+      await until(
+        "three refused",
+        async () => await figure("troupe_channel_frames_refused_total") === 3,
+      );
+      assert.equal(await room(), { admitted: 5, max: 5, free: 0 });
+      assert.is(await figure("troupe_channels"), 5);
+      assert.is(await figure("troupe_channels_max"), 5);
+      assert.is(await figure("troupe_channels_free"), 0);
+    } finally {
+      await host.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+}
+
+async function until(what: string, done: () => boolean | Promise<boolean>, ms = 20_000) {
+  const t0 = Date.now();
+  while (!(await done())) {
+    if (Date.now() - t0 > ms) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 test.run();

@@ -299,6 +299,9 @@ test("a restarted host recovers every instance from snapshots and the journal, e
     const after = Array.from(b.host.instance("stats", "p")!.kernelState as StatsState);
     assert.equal(after, before);
     assert.is(b.host.instance("stats", "q")!.pos, 20, "19 frames after the init record");
+    const replayed = (text: string) =>
+      Number(/^troupe_recovery_inputs\{host="h1"\} (\d+)$/m.exec(text)?.[1]);
+    const fromSnapshots = replayed(await b.host.metrics.text());
     // A full replay, with no snapshots at all, gives the same state.
     await b.host.stop();
     await b.journal.close();
@@ -316,6 +319,9 @@ test("a restarted host recovers every instance from snapshots and the journal, e
       return { host, journal };
     })();
     assert.equal(Array.from(c.host.instance("stats", "p")!.kernelState as StatsState), before);
+    // Every record applied again (p's init record and 23 frames, q's and 19); from snapshots, fewer.
+    assert.is(replayed(await c.host.metrics.text()), 24 + 20);
+    assert.ok(fromSnapshots >= 0 && fromSnapshots < 44, `${fromSnapshots} from snapshots`);
     await c.host.stop();
     await c.journal.close();
   } finally {

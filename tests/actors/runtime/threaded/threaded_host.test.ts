@@ -2,8 +2,9 @@
  * A host on several worker threads (`troupe run --threads N`), against a real nats-server: the
  * same frames make the same outputs, byte for byte and in order per channel, whether one thread
  * or two run the partitions; each thread journals its own partitions and recovers them after a
- * restart; /healthz and /metrics speak for every thread (and /healthz for the edge's connection); a data directory written for one thread
- * count is refused for another, naming both.
+ * restart; /healthz and /metrics speak for every thread (and /healthz for the edge's connection),
+ * the channels against the limit as one host's, each thread admitting its share; a data directory
+ * written for one thread count is refused for another, naming both.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -16,7 +17,9 @@ import {
   type HostConfig,
   launchHost,
   NatsServer,
+  partitionOf,
   THREAD_YOUNG_GENERATION_MB,
+  threadChannelShare,
   ThreadedHost,
 } from "../../../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject, SUBJECT_ROOT } from "../../../../protocol/mod.ts";
@@ -38,10 +41,15 @@ function hostConfig(nats: string, dataDir: string): HostConfig {
   return config;
 }
 
-/** Frames `from` to `to` (exclusive) of every channel. */
-async function publish(nc: NatsConnection, from: number, to: number): Promise<void> {
+/** Frames `from` to `to` (exclusive) of every channel of `channels`. */
+async function publish(
+  nc: NatsConnection,
+  from: number,
+  to: number,
+  channels: readonly string[] = CHANNELS,
+): Promise<void> {
   for (let f = from; f < to; f++) {
-    for (const ch of CHANNELS) {
+    for (const ch of channels) {
       const t = new Float64Array(BATCH).map((_, i) =>
         1_700_000_000_000_000 + (f * BATCH + i) * 1000
       );
@@ -168,6 +176,69 @@ if (haveNatsServer("threaded host")) {
       await host?.close();
       await nats.stop().catch(() => {});
       await first.cleanup();
+      dir.remove();
+    }
+  });
+
+  test("a threaded host's /healthz and /metrics give its channels as one host's: each thread admits its share of the limit, the host the sums", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const nc = await connect({ servers: nats.url });
+    let host: ThreadedHost | undefined;
+    try {
+      const config = hostConfig(nats.url, dir.path);
+      config.http_port = 0;
+      config.limits.channels_max = 12;
+      // Each thread owns four of the eight partitions: half the host's limit each.
+      assert.equal([0, 1].map((i) => threadChannelShare(config, i, 2)), [6, 6]);
+      assert.equal([0, 1, 2].map((i) => threadChannelShare(config, i, 3)), [5, 4, 3]);
+      host = await ThreadedHost.start(config, 2, { kinds: ACTOR_KINDS_MODULE, log: () => {} });
+      const port = host.httpPort!;
+      const room = async () =>
+        (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).channels as
+          | { admitted: number; max: number; free: number }
+          | undefined;
+      const series = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const figure = (name: string, host: string) =>
+          Number(new RegExp(`^${name}\\{host="${host}"\\} (\\S+)$`, "m").exec(text)?.[1]);
+        return { text, figure };
+      };
+      // c0-c7 fall four on each thread's partitions (partitionOf): all admitted.
+      assert.equal(
+        [0, 1].map((i) => CHANNELS.filter((c) => partitionOf(c, 8) % 2 === i).length),
+        [4, 4],
+      );
+      await publish(nc, 0, 1);
+      await until("eight channels admitted", 20_000, async () => (await room())?.admitted === 8);
+      assert.equal(await room(), { admitted: 8, max: 12, free: 4 });
+      let m = await series();
+      assert.is(m.figure("troupe_channels", "th"), 8);
+      assert.is(m.figure("troupe_channels_max", "th"), 12);
+      assert.is(m.figure("troupe_channels_free", "th"), 4);
+      assert.is(m.figure("troupe_channel_frames_refused_total", "th"), 0);
+      assert.is(m.text.match(/^# HELP troupe_channels_free /gm)?.length, 1);
+      assert.not.match(m.text, /^troupe_channels\{host="th-t\d"\}/m, "no thread's own series");
+      // Six more, three on each thread: each admits two to its six, and refuses its seventh.
+      const more = ["c8", "c9", "c10", "c11", "c12", "c13"];
+      assert.equal([0, 1].map((i) => more.filter((c) => partitionOf(c, 8) % 2 === i).length), [
+        3,
+        3,
+      ]);
+      await publish(nc, 0, 1, more);
+      await until("the seventh channels refused", 20_000, async () => {
+        const r = await series();
+        return r.figure("troupe_channel_frames_refused_total", "th") === 2;
+      });
+      m = await series();
+      assert.is(m.figure("troupe_channels", "th"), 12);
+      assert.is(m.figure("troupe_channels_free", "th"), 0);
+      await until("/healthz says the host is full", 20_000, async () => (await room())?.free === 0);
+      assert.equal(await room(), { admitted: 12, max: 12, free: 0 });
+    } finally {
+      await host?.close();
+      await nc.close();
+      await nats.cleanup();
       dir.remove();
     }
   });
