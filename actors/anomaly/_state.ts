@@ -102,7 +102,9 @@ function warmSaved(st: AnomalyState): number {
 export function warmRoom(st: AnomalyState, seen: number): Float64Array {
   const warm = st.warm;
   if (3 * seen < warm.length) return warm;
-  const grown = new Float64Array(Math.min(3 * st.s[WARMUP]!, Math.max(2 * warm.length, 3 * seen + 3)));
+  const grown = new Float64Array(
+    Math.min(3 * st.s[WARMUP]!, Math.max(2 * warm.length, 3 * seen + 3)),
+  );
   grown.set(warm);
   return (st.warm = grown);
 }

@@ -48,12 +48,12 @@ function frames(sample: (i: number) => number): SampleFrame[] {
   const out: SampleFrame[] = [];
   for (let i = 0, k = 0; i < SAMPLES; k++) {
     const n = Math.min(FRAMES[k % FRAMES.length]!, SAMPLES - i);
-    const t = new Float64Array(n), v = new Float64Array(n);
+    const t = new Float64Array(n), v = new Float64Array(n), seq0 = i;
     for (let j = 0; j < n; j++, i++) {
       t[j] = T0 + i * STEP_US + (i >= 800 ? 3_600_000_000 : 0);
       v[j] = sample(i);
     }
-    out.push({ t, v });
+    out.push({ channel: "growth", seq0, t, v });
   }
   return out;
 }
