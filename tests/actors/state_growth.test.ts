@@ -4,12 +4,21 @@
  * number: each default kind fed past every growth step, in frames of many sizes, gives the outputs
  * and the saved bytes after every frame that the kernels gave when those buffers were allocated
  * whole (the digests below were taken from that code), and a state saved and loaded after every
- * frame goes on the same.
+ * frame goes on the same, and so do two states stepped in turn, each step given the last result
+ * of either to reuse, as a host's instances of a kind share their spent results (the bars
+ * kernel's scratch is then one for both, by steps and by clock ticks alike).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash, type Hash } from "node:crypto";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
+import {
+  barsActor,
+  barsClosedEvent,
+  barsKernel,
+  type BarsState,
+  defaultBarsConfig,
+} from "../../actors/bars/mod.ts";
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 
 const test = suite("kernel state growth");
@@ -106,6 +115,54 @@ function run(kind: string, channel: string, reload: boolean): string {
   return h.digest("hex");
 }
 
+/**
+ * The digests of `kind` over each channel, their states stepped in turn, each step given the last
+ * result of either to reuse.
+ */
+function runInTurn(kind: string): Record<string, string> {
+  const def = ACTOR_KINDS[kind]!;
+  const kernel = def.kernel as Kernel<unknown, unknown, unknown>;
+  const names = Object.keys(CHANNELS);
+  const feeds = names.map((c) => frames(CHANNELS[c]!));
+  const states = names.map(() => kernel.init(def.defaultConfig, "growth"));
+  const hashes = names.map((_, c) => createHash("sha256").update(kernel.save(states[c])));
+  let spent: unknown;
+  for (let k = 0; k < feeds[0]!.length; k++) {
+    for (let c = 0; c < names.length; c++) {
+      spent = kernel.step(states[c], feeds[c]![k]!, spent);
+      digestResult(hashes[c]!, kind, spent);
+      hashes[c]!.update(kernel.save(states[c]));
+    }
+  }
+  return Object.fromEntries(names.map((c, i) => [c, hashes[i]!.digest("hex")]));
+}
+
+/**
+ * Two bars states fed the channels in turn, a clock tick 2 s after each frame closing what it
+ * may: the digest of every event and saved state, with the kind's tickEvent and spent results
+ * reused (`share`) or each state's own scratch; and the states.
+ */
+function barsInTurn(share: boolean): { digest: string; states: BarsState[] } {
+  const feeds = Object.values(CHANNELS).map((sample) => frames(sample));
+  const states = feeds.map(() => barsKernel.init(defaultBarsConfig, "growth"));
+  const h = createHash("sha256");
+  let spent: ReturnType<typeof barsKernel.step> | undefined;
+  for (let k = 0; k < feeds[0]!.length; k++) {
+    states.forEach((st, c) => {
+      const frame = feeds[c]![k]!;
+      spent = barsKernel.step(st, frame, share ? spent : undefined);
+      digestValue(h, barsClosedEvent(spent));
+      const ts = frame.t[frame.t.length - 1]! + 2_000_000;
+      const ticked = share
+        ? barsActor.tickEvent!(st, ts)
+        : barsClosedEvent(barsKernel.advance(st, ts));
+      digestValue(h, ticked);
+      h.update(barsKernel.save(st));
+    });
+  }
+  return { digest: h.digest("hex"), states };
+}
+
 /** Digests from the kernels before their buffers grew (a fixed expectation, not recomputed). */
 const EXPECTED: Record<string, string> = {
   "stats wave": "5e97225f44310c85bd7f4d4a45891b5f0dd66c1e248a40dc3f56654d188db9bf",
@@ -117,6 +174,23 @@ const EXPECTED: Record<string, string> = {
   "bars wave": "c63318a2ae22cb22667d0ce117f77b86151526e7b8ad1b0cb329828d084c6ba0",
   "bars wild": "591600747be2cbdaf6fd021248fb98403aa3f7c8583d552f287be824bd9b7fb8",
 };
+
+for (const kind of ["stats", "anomaly", "collapse", "bars"]) {
+  test(`${kind}: states stepped in turn, reusing each other's results, as each alone`, () => {
+    const got = runInTurn(kind);
+    for (const channel of Object.keys(CHANNELS)) {
+      assert.is(got[channel], EXPECTED[`${kind} ${channel}`], channel);
+    }
+  });
+}
+
+test("bars: steps and ticks with one scratch for two states close the bars each alone does", () => {
+  const shared = barsInTurn(true), own = barsInTurn(false);
+  assert.is(shared.digest, own.digest);
+  // The scratch is one: the states hold one buffer, not one each.
+  assert.is(shared.states[0]!.closed.data, shared.states[1]!.closed.data);
+  assert.is.not(own.states[0]!.closed.data, own.states[1]!.closed.data);
+});
 
 for (const [name, expected] of Object.entries(EXPECTED)) {
   const [kind, channel] = name.split(" ") as [string, string];
