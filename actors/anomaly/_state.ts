@@ -203,7 +203,8 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   for (let i = 0; i < nk; i++) if (keys[i] !== 0) used++;
   // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
   if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
-  return { s, profile, ctx, warm, ...keysOfTable(keys, born, used), runs, jumps };
+  // The fields in createAnomalyState's order: one object shape for the step to meet.
+  return { s, profile, ctx, ...keysOfTable(keys, born, used), warm, runs, jumps };
 }
 
 /** Live counters of a state, for health and tests. */

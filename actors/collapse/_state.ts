@@ -245,7 +245,7 @@ function historyColumn(capacity: number, from?: Float64Array): Float64Array {
 export function ensureHistory(state: CollapseState, samples: number): void {
   const have = state.histV.length;
   const need = Math.min(HISTORY_SAMPLES, state.data[H_INDEX]! + samples);
-  if (need <= have) return;
+  if (!(need > have)) return; // a ring that holds them (or an index that is not a count)
   const capacity = Math.min(HISTORY_SAMPLES, Math.max(need, 2 * have));
   state.histV = historyColumn(capacity, state.histV);
   state.histT = historyColumn(capacity, state.histT);
@@ -356,7 +356,7 @@ export function saveState(state: CollapseState): Uint8Array {
 
 /**
  * The state of a saved array of the current format: its history ring as long as the samples seen
- * reach (all of it when a slot past them holds anything).
+ * reach (all of it when a slot past them holds anything, or the index is not a count).
  */
 function fromSaved(saved: Float64Array): CollapseState {
   const runsMax = saved[H_RUNS_MAX]!;
@@ -364,10 +364,16 @@ function fromSaved(saved: Float64Array): CollapseState {
   const data = new Float64Array(dataLength(runsMax));
   data.set(saved.subarray(0, hist));
   data.set(saved.subarray(times + HISTORY_SAMPLES), hist);
-  let reached = Math.min(HISTORY_SAMPLES, Math.max(HISTORY_INITIAL, saved[H_INDEX]!));
+  const index = saved[H_INDEX]!;
+  let reached = Number.isInteger(index) && index >= 0
+    ? Math.min(HISTORY_SAMPLES, Math.max(HISTORY_INITIAL, index))
+    : HISTORY_SAMPLES;
   for (let i = reached; i < HISTORY_SAMPLES; i++) {
     const v = saved[hist + i]!, t = saved[times + i]!;
-    if (v === v || t === t) reached = HISTORY_SAMPLES;
+    if (v === v || t === t) {
+      reached = HISTORY_SAMPLES;
+      break;
+    }
   }
   const histV = saved.slice(hist, hist + reached), histT = saved.slice(times, times + reached);
   return viewState(data, histV, histT);
