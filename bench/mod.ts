@@ -47,6 +47,7 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   incidents: () => import("./incidents.ts"),
   inject: () => import("./inject.ts"),
   join: () => import("./join.ts"),
+  "kernel-bytes": () => import("./kernel_bytes.ts"),
   latency: () => import("./latency.ts"),
   nab: () => import("./nab.ts"),
   nats_cluster: () => import("./nats_cluster.ts"),

@@ -3,7 +3,7 @@
  * exact save and load, and its description for people (`troupe replay --inspect`).
  */
 import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
-import { KEYS_INITIAL, TABLE_SLOTS } from "./_table.ts";
+import { emptyKeys, KEYS_INITIAL, keysOfTable, savedTable, TABLE_SLOTS } from "./_table.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
@@ -47,11 +47,21 @@ export interface AnomalyState {
   profile: Float64Array;
   /** Per context: samples seen N and distinct bins D; HOURS + 3 contexts a grid. */
   ctx: Float64Array;
-  /** Open-addressing set of (context, bin) keys + 1; 0 is empty. */
+  /**
+   * Open-addressing set of (context, bin) keys + 1; 0 is empty. While `index` is set, a list of
+   * them instead (see _table.ts); saved as the table it lays out.
+   */
   keys: Uint32Array;
   /** Per slot of `keys`: the time (µs) its key was first seen. */
   born: Float64Array;
-  /** The warm-up samples (value, slope, hour), learned once the bins are fixed. */
+  /** The index over `keys` while they are a list (see _table.ts), else undefined. */
+  index: Uint16Array | undefined;
+  /** The keys in that list. */
+  listed: number;
+  /**
+   * The warm-up samples (value, slope, hour), learned once the bins are fixed, then empty. It grows
+   * as they come (`warmRoom`); saved at its whole length, 3 × warmup_samples, zeros past them.
+   */
   warm: Float64Array;
   /** Per flat-run bin b (RUN_BINS of them): finished runs that reached it (b = 0: every run). */
   runs: Float64Array;
@@ -76,6 +86,28 @@ export const CONTEXTS_PER_GRID = HOURS + 3 + MOVE_CLASSES + MOVE_CLASSES * MOVE_
  * one only opens more incidents, each within an incident at a higher one.
  */
 export const ALARM_LEVEL = 0.5;
+
+/** Warm-up samples the buffer holds at first: it doubles as they come, up to warmup_samples. */
+export const WARM_INITIAL = 8;
+
+/** The saved length of the warm-up buffer: 0 once learned, else 3 × warmup_samples. */
+function warmSaved(st: AnomalyState): number {
+  return st.warm.length === 0 ? 0 : 3 * st.s[WARMUP]!;
+}
+
+/**
+ * The warm-up buffer, with room for warm-up sample `seen` (counted from 0): its capacity at least
+ * doubled when it has none.
+ */
+export function warmRoom(st: AnomalyState, seen: number): Float64Array {
+  const warm = st.warm;
+  if (3 * seen < warm.length) return warm;
+  const grown = new Float64Array(
+    Math.min(3 * st.s[WARMUP]!, Math.max(2 * warm.length, 3 * seen + 3)),
+  );
+  grown.set(warm);
+  return (st.warm = grown);
+}
 
 /** Sets the fields of `config` that apply at once. */
 export function applyLive(s: Float64Array, config: AnomalyConfig): void {
@@ -104,9 +136,8 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
     s,
     profile: new Float64Array(3 * HOURS),
     ctx: new Float64Array(2 * CONTEXTS_PER_GRID * s[GRIDS]!),
-    keys: new Uint32Array(KEYS_INITIAL),
-    born: new Float64Array(KEYS_INITIAL),
-    warm: new Float64Array(3 * s[WARMUP]!),
+    ...emptyKeys(),
+    warm: new Float64Array(3 * Math.min(WARM_INITIAL, s[WARMUP]!)),
     runs: new Float64Array(RUN_BINS),
     jumps: new Float64Array(JUMP_BINS),
   };
@@ -114,20 +145,23 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
 
 /** Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, runs, keys. */
 export function saveAnomalyState(st: AnomalyState): Uint8Array {
-  const floats = st.s.length + st.profile.length + st.ctx.length + st.warm.length +
-    st.born.length + RUN_BINS + JUMP_BINS;
-  const bytes = new Uint8Array(20 + 8 * floats + 4 * st.keys.length);
+  const nw = warmSaved(st), table = savedTable(st);
+  const floats = st.s.length + st.profile.length + st.ctx.length + nw + table.born.length +
+    RUN_BINS + JUMP_BINS;
+  const bytes = new Uint8Array(20 + 8 * floats + 4 * table.keys.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, SAVE_MAGIC, true);
   view.setUint32(4, SAVE_VERSION, true);
   view.setUint32(8, st.ctx.length, true);
-  view.setUint32(12, st.keys.length, true);
-  view.setUint32(16, st.warm.length, true);
+  view.setUint32(12, table.keys.length, true);
+  view.setUint32(16, nw, true);
   let p = 20;
-  for (const a of [st.s, st.profile, st.ctx, st.warm, st.born, st.runs, st.jumps]) {
-    for (let i = 0; i < a.length; i++, p += 8) view.setFloat64(p, a[i]!, true);
+  for (const a of [st.s, st.profile, st.ctx, st.warm, table.born, st.runs, st.jumps]) {
+    const len = a === st.warm ? nw : a.length; // the warm-up buffer padded with zeros
+    for (let i = 0; i < len; i++, p += 8) view.setFloat64(p, i < a.length ? a[i]! : 0, true);
   }
-  for (let i = 0; i < st.keys.length; i++, p += 4) view.setUint32(p, st.keys[i]!, true);
+  const keys = table.keys;
+  for (let i = 0; i < keys.length; i++, p += 4) view.setUint32(p, keys[i]!, true);
   return bytes;
 }
 
@@ -169,7 +203,8 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   for (let i = 0; i < nk; i++) if (keys[i] !== 0) used++;
   // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
   if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
-  return { s, profile, ctx, warm, keys, born, runs, jumps };
+  // The fields in createAnomalyState's order: one object shape for the step to meet.
+  return { s, profile, ctx, ...keysOfTable(keys, born, used), warm, runs, jumps };
 }
 
 /** Live counters of a state, for health and tests. */
@@ -184,8 +219,8 @@ export function describeAnomaly(state: AnomalyState): Record<string, unknown> {
   out.alerting = state.s[ALERTING] === 1;
   out.hour_profile_slots = state.profile.length;
   out.contexts = state.ctx.length / 2;
-  out.table_capacity = state.keys.length;
-  out.warmup_held = state.warm.length;
+  out.table_capacity = state.index === undefined ? state.keys.length : KEYS_INITIAL;
+  out.warmup_held = warmSaved(state);
   const used = (a: Float64Array) => {
     let n = 0;
     while (n < a.length && a[n]! > 0) n++;

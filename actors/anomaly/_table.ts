@@ -8,16 +8,30 @@ import { log2Fast } from "../math/mod.ts";
 /** Distinct (context, bin) keys remembered at most: past it, new keys are not scored (a bound). */
 export const KEYS_MAX = 65_536;
 
-/** The part of the kernel state the table works on. */
+/**
+ * The part of the kernel state the table works on. A set of up to half of KEYS_INITIAL keys is a
+ * list (its keys in an order that lays out the table its state saves, and an index over them),
+ * the size of what it holds; a larger one is that table.
+ */
 export interface AnomalyTable {
   /** Scalars; slot `TABLE_SLOTS.keys` holds the key count. */
   s: Float64Array;
   /** Per context: samples seen N and distinct bins D. */
   ctx: Float64Array;
-  /** Open-addressing set of (context, bin) keys + 1; 0 is empty. */
+  /**
+   * Open-addressing set of (context, bin) keys + 1; 0 is empty. While `index` is set: the keys
+   * + 1 in the order they lay out a table of KEYS_INITIAL slots, the first count of them used.
+   */
   keys: Uint32Array;
-  /** Per slot of `keys`: the time (µs) its key was first seen. */
+  /** Per slot (or list entry) of `keys`: the time (µs) its key was first seen. */
   born: Float64Array;
+  /**
+   * While the set is a list: per slot, an entry of `keys` + 1 (0 is empty), open addressing by the
+   * same hash, twice the list's room. Undefined once the set is a table.
+   */
+  index: Uint16Array | undefined;
+  /** The keys in the list (the key count, unless a caller set that count itself). */
+  listed: number;
 }
 
 /** A table key is a context id (12 bits) and a bin (20 bits, two's complement). */
@@ -44,8 +58,134 @@ function mix(key: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A new key set's slots: it grows, doubling, as keys come (KEYS_MAX needs far more). */
+/**
+ * A key set's slots when it becomes a table, as its state saves it before: it grows, doubling, as
+ * keys come (KEYS_MAX needs far more).
+ */
 export const KEYS_INITIAL = 1024;
+/**
+ * A list's first room: it doubles as keys come. Most channels of a metrics fleet (flat, counting,
+ * stepping) meet few bins, and a list holds what they met, not KEYS_INITIAL slots.
+ */
+export const LIST_INITIAL = 16;
+
+/** An empty key set: a list. */
+export function emptyKeys(): KeySet {
+  return {
+    keys: new Uint32Array(LIST_INITIAL),
+    born: new Float64Array(LIST_INITIAL),
+    index: new Uint16Array(2 * LIST_INITIAL),
+    listed: 0,
+  };
+}
+
+/** The fields of a state that hold its key set. */
+export type KeySet = Pick<AnomalyTable, "keys" | "born" | "index" | "listed">;
+
+/** The list's index for its first `count` keys, in slots twice its room. */
+function indexOf(keys: Uint32Array, count: number): Uint16Array {
+  const index = new Uint16Array(2 * keys.length);
+  const mask = index.length - 1;
+  for (let e = 0; e < count; e++) {
+    let i = mix(keys[e]! - 1) & mask;
+    while (index[i] !== 0) i = (i + 1) & mask;
+    index[i] = e + 1;
+  }
+  return index;
+}
+
+/**
+ * The table of KEYS_INITIAL slots a list's keys lay out, inserted in its order as the table's
+ * own insertions would have: what its state saves.
+ */
+function layOut(st: AnomalyTable): { keys: Uint32Array; born: Float64Array } {
+  const keys = new Uint32Array(KEYS_INITIAL), born = new Float64Array(KEYS_INITIAL);
+  const mask = KEYS_INITIAL - 1, count = st.listed;
+  for (let e = 0; e < count; e++) {
+    const k = st.keys[e]!;
+    let j = mix(k - 1) & mask;
+    while (keys[j] !== 0) j = (j + 1) & mask;
+    keys[j] = k;
+    born[j] = st.born[e]!;
+  }
+  return { keys, born };
+}
+
+/** The set's table as its state saves it (a list laid out, a table as it is). */
+export function savedTable(st: AnomalyTable): { keys: Uint32Array; born: Float64Array } {
+  return st.index === undefined ? st : layOut(st);
+}
+
+/**
+ * The key set of a saved table holding `count` keys: a list when the table has KEYS_INITIAL
+ * slots, its keys taken in slot order from after an empty slot, which lays the same table out
+ * again (in linear probing a key's slots from its hash to its own are all taken by then).
+ */
+export function keysOfTable(keys: Uint32Array, born: Float64Array, count: number): KeySet {
+  if (keys.length !== KEYS_INITIAL || 2 * count > KEYS_INITIAL) {
+    return { keys, born, index: undefined, listed: 0 };
+  }
+  let room = LIST_INITIAL;
+  while (room < count) room *= 2;
+  const listed = new Uint32Array(room), listedBorn = new Float64Array(room);
+  const mask = KEYS_INITIAL - 1;
+  const empty = keys.indexOf(0);
+  for (let n = 0, i = 1; i <= KEYS_INITIAL; i++) {
+    const j = (empty + i) & mask;
+    if (keys[j] === 0) continue;
+    listed[n] = keys[j]!;
+    listedBorn[n++] = born[j]!;
+  }
+  return { keys: listed, born: listedBorn, index: indexOf(listed, count), listed: count };
+}
+
+/** The list laid out as its table: the set is a table from now on. */
+function toTable(st: AnomalyTable): void {
+  const table = layOut(st);
+  st.keys = table.keys;
+  st.born = table.born;
+  st.index = undefined;
+  st.listed = 0;
+}
+
+/** A list with no room left: twice the room. */
+function growList(st: AnomalyTable): void {
+  const keys = new Uint32Array(2 * st.keys.length), born = new Float64Array(keys.length);
+  keys.set(st.keys);
+  born.set(st.born);
+  st.keys = keys;
+  st.born = born;
+  st.index = indexOf(keys, st.listed);
+}
+
+/**
+ * Inserts `key` into the set while it is a list `index` (see insertKey); true when it inserted
+ * it. A key that a table of KEYS_INITIAL slots would grow for makes the list that table first.
+ */
+function insertListed(st: AnomalyTable, index: Uint16Array, key: number): boolean {
+  const keys = st.keys, stored = key + 1, mask = index.length - 1;
+  let i = mix(key) & mask;
+  for (let e = index[i]!; e !== 0; i = (i + 1) & mask, e = index[i]!) {
+    if (keys[e - 1] === stored) return false;
+  }
+  const s = st.s, count = s[TABLE_SLOTS.keys]!;
+  if (count >= KEYS_MAX) return false;
+  if ((count + 1) * 2 > KEYS_INITIAL) {
+    toTable(st);
+    return insertKey(st, key);
+  }
+  const at = st.listed;
+  if (at === keys.length) {
+    growList(st);
+    return insertKey(st, key);
+  }
+  keys[at] = stored;
+  st.born[at] = KEY_TIME[0]!;
+  index[i] = at + 1;
+  st.listed = at + 1;
+  s[TABLE_SLOTS.keys] = count + 1;
+  return true;
+}
 
 function grow(st: AnomalyTable): void {
   const keys = st.keys, born = st.born;
@@ -69,6 +209,8 @@ function grow(st: AnomalyTable): void {
  * not full); true when it inserted it.
  */
 function insertKey(st: AnomalyTable, key: number): boolean {
+  const index = st.index;
+  if (index !== undefined) return insertListed(st, index, key);
   let keys = st.keys;
   let mask = keys.length - 1;
   const stored = key + 1;
@@ -111,7 +253,15 @@ export function observe(st: AnomalyTable, c: number, key: number): number {
 
 /** When `key` was first seen (µs), or -Infinity when the set does not hold it; inserts nothing. */
 export function bornOf(st: AnomalyTable, key: number): number {
-  const keys = st.keys;
+  const keys = st.keys, index = st.index;
+  if (index !== undefined) {
+    const stored = key + 1, slots = index.length - 1;
+    for (let i = mix(key) & slots;; i = (i + 1) & slots) {
+      const e = index[i]!;
+      if (e === 0) return -Infinity;
+      if (keys[e - 1] === stored) return st.born[e - 1]!;
+    }
+  }
   const mask = keys.length - 1;
   const stored = key + 1;
   for (let i = mix(key) & mask;; i = (i + 1) & mask) {

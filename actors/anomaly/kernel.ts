@@ -187,7 +187,7 @@ export function stepAnomaly(
       if (x > s[S.LVL_HI]!) s[S.LVL_HI] = x;
       if (slope < s[S.SLP_LO]!) s[S.SLP_LO] = slope;
       if (slope > s[S.SLP_HI]!) s[S.SLP_HI] = slope;
-      const warm = st.warm;
+      const warm = S.warmRoom(st, seen);
       warm[3 * seen] = x;
       warm[3 * seen + 1] = slope;
       warm[3 * seen + 2] = hour;

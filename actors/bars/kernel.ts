@@ -9,9 +9,11 @@
  * and counted in `late`. Samples are folded one at a time, every size per sample, so the bars
  * closed come out in time order and the same samples give the same bars however they are framed.
  *
- * Rings start small and double up to `history_bars`: a 1d ring holds what has closed, not 500
+ * Rings start empty and double up to `history_bars`: a 1d ring holds what has closed, not 500
  * empty days (10,000 channels × 5 sizes × 500 bars × 7 columns would be 1.4 GB). A step allocates
- * nothing but a ring's doubling and the closed-bars scratch's growth.
+ * nothing but a ring's doubling and the closed-bars scratch's growth; a state's sizes share one
+ * array of metadata, and its scratch is made by its first close or taken from a spent result
+ * (`reuse`), so a host's instances share one, not one each.
  */
 import type { Kernel, SampleFrame, TickDue } from "../../protocol/mod.ts";
 import { type BarsConfig, barSizeUs } from "./config.ts";
@@ -35,7 +37,10 @@ interface SizeRing {
   ring: Float64Array;
 }
 
-/** The bars closed by the last step or advance, in order (scratch: valid until the next call). */
+/**
+ * The bars closed by the last step or advance, in order (scratch: valid until the next call, or,
+ * when the call was given a spent result to reuse, until the next call that is given this one).
+ */
 export interface ClosedBars {
   count: number;
   /** CLOSED_FIELDS values per bar: size (µs), start (µs), open, high, low, close, count, sum. */
@@ -52,22 +57,42 @@ export interface BarsState {
   closed: ClosedBars;
 }
 
-function newSize(sizeUs: number): SizeRing {
-  const meta = new Float64Array(META);
+/** Closed bars' room before a state's first close (it grows then, or takes a spent buffer). */
+const NO_BARS = new Float64Array(0);
+/** A ring before its first bar: never written (a ring grows before it stores). */
+const NO_RING = new Float64Array(0);
+/** The closed-bars scratch's room at first, in bars. */
+const CLOSED_ROOM_MIN = 16;
+
+function newSize(sizeUs: number, meta = new Float64Array(META)): SizeRing {
   meta[SIZE_US] = sizeUs;
   meta[OPEN_T] = NaN;
   meta[THROUGH] = -Infinity;
   meta[CAP] = 0;
-  return { meta, ring: new Float64Array(0) };
+  return { meta, ring: NO_RING };
 }
 
 function init(config: BarsConfig): BarsState {
+  const metas = new Float64Array(META * config.bar_sizes.length);
   return {
-    sizes: config.bar_sizes.map((name) => newSize(barSizeUs(name)!)),
+    sizes: config.bar_sizes.map((name, j) =>
+      newSize(barSizeUs(name)!, metas.subarray(META * j, META * (j + 1)))
+    ),
     history: config.history_bars,
     graceUs: config.close_grace_ms * 1000,
-    closed: { count: 0, data: new Float64Array(CLOSED_FIELDS * 16), late: 0 },
+    closed: { count: 0, data: NO_BARS, late: 0 },
   };
+}
+
+/**
+ * The state's closed-bars scratch, emptied for a call: with the buffer of `reuse` (a result the
+ * caller is done with) when that is larger than its own.
+ */
+function closedFor(s: BarsState, reuse: ClosedBars | undefined): ClosedBars {
+  const out = s.closed;
+  out.count = 0;
+  if (reuse !== undefined && reuse.data.length > out.data.length) out.data = reuse.data;
+  return out;
 }
 
 /** Copies the ring's bars, oldest first, into `dst` (column-major, `dstCap` per column). */
@@ -110,7 +135,7 @@ function push(s: BarsState, r: SizeRing): void {
   const m = r.meta;
   const out = s.closed;
   if ((out.count + 1) * CLOSED_FIELDS > out.data.length) {
-    const data = new Float64Array(out.data.length * 2);
+    const data = new Float64Array(Math.max(CLOSED_FIELDS * CLOSED_ROOM_MIN, out.data.length * 2));
     data.set(out.data);
     out.data = data;
   }
@@ -168,10 +193,10 @@ function seedBars(s: BarsState, bars: SeedBars): number {
   return dropped;
 }
 
-function step(s: BarsState, frame: SampleFrame): ClosedBars {
+function step(s: BarsState, frame: SampleFrame, reuse?: ClosedBars): ClosedBars {
   const { t, v } = frame;
   const n = t.length, sizes = s.sizes, z = sizes.length;
-  s.closed.count = 0;
+  closedFor(s, reuse);
   let late = 0;
   for (let i = 0; i < n; i++) {
     const ti = t[i]!, x = v[i]!;
@@ -208,9 +233,12 @@ function step(s: BarsState, frame: SampleFrame): ClosedBars {
   return s.closed;
 }
 
-/** Closes every open bar whose end is `close_grace_ms` or more before `ts` (µs). */
-function advance(s: BarsState, ts: number): ClosedBars {
-  s.closed.count = 0;
+/**
+ * Closes every open bar whose end is `close_grace_ms` or more before `ts` (µs); `reuse` as in a
+ * step.
+ */
+function advance(s: BarsState, ts: number, reuse?: ClosedBars): ClosedBars {
+  closedFor(s, reuse);
   for (let j = 0; j < s.sizes.length; j++) {
     const r = s.sizes[j]!, m = r.meta;
     const open = m[OPEN_T]!;
@@ -288,12 +316,16 @@ function load(bytes: Uint8Array): BarsState {
   if (f[0] !== FORMAT) throw fail(`unknown format ${f[0]}, expected ${FORMAT}`);
   const count = f[1]!;
   const sizes: SizeRing[] = [];
+  // One array for the sizes' metadata, as a new state has (no more than the bytes could hold).
+  const fits = Math.min(Math.ceil(count), Math.floor((f.length - HEADER) / META));
+  const metas = new Float64Array(META * Math.max(0, fits));
   let at = HEADER;
   for (let j = 0; j < count; j++) {
     if (at + META > f.length) throw fail(`truncated in bar size ${j} of ${count}`);
-    const meta = f.slice(at, at + META);
+    const meta = metas.subarray(META * j, META * (j + 1));
+    meta.set(f.subarray(at, at + META));
     const cap = meta[CAP]!;
-    const ring = f.slice(at + META, at + META + COLS * cap);
+    const ring = cap === 0 ? NO_RING : f.slice(at + META, at + META + COLS * cap);
     if (ring.length !== COLS * cap) throw fail(`truncated in the ring of bar size ${j}`);
     sizes.push({ meta, ring });
     at += META + COLS * cap;
@@ -303,13 +335,13 @@ function load(bytes: Uint8Array): BarsState {
     sizes,
     history: f[2]!,
     graceUs: f[3]!,
-    closed: { count: 0, data: new Float64Array(CLOSED_FIELDS * 16), late: f[4]! },
+    closed: { count: 0, data: NO_BARS, late: f[4]! },
   };
 }
 
 /** The bars kernel; `advance` is what a clock tick does. */
 export const barsKernel: Kernel<BarsState, BarsConfig, ClosedBars> & {
-  advance(state: BarsState, ts: number): ClosedBars;
+  advance(state: BarsState, ts: number, reuse?: ClosedBars): ClosedBars;
   seed(state: BarsState, bars: SeedBars): number;
   tickDue(state: BarsState): TickDue | undefined;
 } = {

@@ -75,6 +75,19 @@ export function barsClosedEvent(closed: ClosedBars): BarsClosedEvent | undefined
   return { type: "bars", bars };
 }
 
+/**
+ * The closed bars of the last tick, done with once its event is made: the next tick's advance may
+ * write into their buffer (Kernel.step's `reuse`), so a host's instances share one scratch.
+ */
+let spentTick: ClosedBars | undefined;
+
+/** The event of the bars a clock tick at `ts` closes. */
+function tickEvent(state: BarsState, ts: number): BarsClosedEvent | undefined {
+  const closed = barsKernel.advance(state, ts, spentTick);
+  spentTick = closed;
+  return barsClosedEvent(closed);
+}
+
 /** The bars actor kind. */
 export const barsActor: ActorDefinition<BarsState, BarsConfig, ClosedBars> = {
   kind: "bars",
@@ -86,7 +99,7 @@ export const barsActor: ActorDefinition<BarsState, BarsConfig, ClosedBars> = {
   describeState: describeBars,
   machine: barsMachine,
   frameEvent: (closed) => barsClosedEvent(closed),
-  tickEvent: (state, ts) => barsClosedEvent(barsKernel.advance(state, ts)),
+  tickEvent,
   tickDue: (state) => barsKernel.tickDue(state),
   seed: (state, body) => void barsKernel.seed(state, barsOfSeedBody(body)),
 };

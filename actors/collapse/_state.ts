@@ -1,8 +1,9 @@
 /**
  * The collapse kernel's state: one Float64Array holding a header (configuration and running
- * scalars), the run-length hypotheses as columns, and a ring of recent samples; `viewState` gives
- * typed views of it. Being one array, it saves and loads exactly, and a step allocates nothing per
- * sample.
+ * scalars), the run-length hypotheses as columns and the seasons, beside a ring of recent samples
+ * that grows as it fills; `viewState` gives typed views of them. It saves as one array (the ring
+ * in place, whole, between the hypotheses and the seasons) and loads exactly, and a step allocates
+ * nothing per sample but the ring's doublings.
  */
 import { type CollapseConfig, RUNS_MAX_LIMIT } from "./config.ts";
 import { gammaHalfRatio } from "./_gamma_ratio.ts";
@@ -12,11 +13,18 @@ import { WEEKEND_FEATURES } from "./_weekend.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
 export const HISTORY_SAMPLES = 512;
+/**
+ * The ring's first capacity: it doubles as samples come, up to HISTORY_SAMPLES. A metrics channel
+ * sampled every 15 s fills it in two hours; before, its unwritten slots (NaN) are never read.
+ */
+export const HISTORY_INITIAL = 16;
 
 /**
- * The kernel's state: one Float64Array (header, run-length hypotheses, recent history) and views.
+ * The kernel's state: one Float64Array (header, run-length hypotheses, seasons), the recent
+ * history, and views.
  */
 export interface CollapseState {
+  /** Header, hypotheses' columns and seasons (the saved array less its history ring). */
   data: Float64Array;
   runsMax: number;
   /** Posterior probability of each kept hypothesis. */
@@ -39,7 +47,10 @@ export interface CollapseState {
    * added when a sample is scored). The shape alpha is alpha0 + weight / 2.
    */
   spread: Float64Array;
-  /** Ring of the last HISTORY_SAMPLES values (NaN: missing) and times. */
+  /**
+   * Ring of the last HISTORY_SAMPLES values (NaN: missing) and times, sample j in slot j modulo
+   * HISTORY_SAMPLES; shorter while fewer samples came (`ensureHistory`), unwritten slots NaN.
+   */
   histV: Float64Array;
   histT: Float64Array;
   /** The channel's season (see _season.ts): coefficients, then their covariance. */
@@ -168,15 +179,25 @@ export const RUN_FIELDS = 9;
 export const PHASES = ["stable", "suspect", "collapsed", "recovering"] as const;
 export type CollapsePhase = typeof PHASES[number];
 
+/** The saved array's length (header, hypotheses, history ring, seasons). */
 function stateLength(runsMax: number, block = SEASON_BLOCK, header = HEADER): number {
   return header + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES + 2 * block;
 }
 
-/** Typed views over a state array. */
-export function viewState(data: Float64Array): CollapseState {
+/** The length of a state's `data`: the saved array less its history ring. */
+function dataLength(runsMax: number): number {
+  return HEADER + RUN_FIELDS * runsMax + 2 * SEASON_BLOCK;
+}
+
+/** Typed views over a state's `data` (see `dataLength`), with its history ring's two columns. */
+export function viewState(
+  data: Float64Array,
+  histV: Float64Array,
+  histT: Float64Array,
+): CollapseState {
   const runsMax = data[H_RUNS_MAX]!;
   const at = (k: number) => data.subarray(HEADER + k * runsMax, HEADER + (k + 1) * runsMax);
-  const hist = HEADER + RUN_FIELDS * runsMax;
+  const seasons = HEADER + RUN_FIELDS * runsMax;
   const columns = Array.from({ length: RUN_FIELDS }, (_, k) => at(k));
   const [prob, start, weight, level, slope, p00, p01, p11, spread] = columns as [
     Float64Array,
@@ -201,15 +222,33 @@ export function viewState(data: Float64Array): CollapseState {
     p01,
     p11,
     spread,
-    histV: data.subarray(hist, hist + HISTORY_SAMPLES),
-    histT: data.subarray(hist + HISTORY_SAMPLES, hist + 2 * HISTORY_SAMPLES),
-    season: data.subarray(hist + 2 * HISTORY_SAMPLES, hist + 2 * HISTORY_SAMPLES + SEASON_BLOCK),
-    spreadSeason: data.subarray(
-      hist + 2 * HISTORY_SAMPLES + SEASON_BLOCK,
-      hist + 2 * HISTORY_SAMPLES + 2 * SEASON_BLOCK,
-    ),
+    histV,
+    histT,
+    season: data.subarray(seasons, seasons + SEASON_BLOCK),
+    spreadSeason: data.subarray(seasons + SEASON_BLOCK, seasons + 2 * SEASON_BLOCK),
     columns,
   };
+}
+
+/** A history column of `capacity` slots holding `from` (NaN in the slots past it). */
+function historyColumn(capacity: number, from?: Float64Array): Float64Array {
+  const column = new Float64Array(capacity).fill(NaN);
+  if (from !== undefined) column.set(from.subarray(0, Math.min(capacity, from.length)));
+  return column;
+}
+
+/**
+ * Makes room in the history ring for `samples` more: slots up to the sample index they reach (all
+ * HISTORY_SAMPLES once it wraps), the capacity at least doubling. Called before a step takes its
+ * views.
+ */
+export function ensureHistory(state: CollapseState, samples: number): void {
+  const have = state.histV.length;
+  const need = Math.min(HISTORY_SAMPLES, state.data[H_INDEX]! + samples);
+  if (!(need > have)) return; // a ring that holds them (or an index that is not a count)
+  const capacity = Math.min(HISTORY_SAMPLES, Math.max(need, 2 * have));
+  state.histV = historyColumn(capacity, state.histV);
+  state.histT = historyColumn(capacity, state.histT);
 }
 
 /** Writes the configuration into the header; a new season period or harmonics resets the season. */
@@ -253,7 +292,7 @@ function writeConfig(state: CollapseState, config: CollapseConfig): void {
 
 /** Creates the state of a channel that has seen nothing. */
 export function initState(config: CollapseConfig): CollapseState {
-  const data = new Float64Array(stateLength(config.runs_max));
+  const data = new Float64Array(dataLength(config.runs_max));
   data[H_FORMAT] = STATE_FORMAT;
   data[H_RUNS_MAX] = config.runs_max;
   data[H_PREV_X] = NaN;
@@ -262,10 +301,8 @@ export function initState(config: CollapseConfig): CollapseState {
   data[H_CHANGE] = -1;
   data[H_REGIME] = -1;
   data[H_SEASON_US] = NaN; // so that writeConfig resets the season
-  const state = viewState(data);
+  const state = viewState(data, historyColumn(HISTORY_INITIAL), historyColumn(HISTORY_INITIAL));
   writeConfig(state, config);
-  state.histV.fill(NaN);
-  state.histT.fill(NaN);
   return state;
 }
 
@@ -279,11 +316,11 @@ export function configureState(state: CollapseState, config: CollapseConfig): vo
     .sort((a, b) => old.prob[b]! - old.prob[a]! || old.start[a]! - old.start[b]!)
     .slice(0, config.runs_max)
     .sort((a, b) => old.start[a]! - old.start[b]!);
-  const data = new Float64Array(stateLength(config.runs_max));
+  const data = new Float64Array(dataLength(config.runs_max));
   data.set(old.data.subarray(0, HEADER));
   data[H_RUNS_MAX] = config.runs_max;
   data[H_RUNS] = order.length;
-  const next = viewState(data);
+  const next = viewState(data, old.histV, old.histT);
   const from = old.columns;
   const to = next.columns;
   order.forEach((i, k) => {
@@ -292,20 +329,54 @@ export function configureState(state: CollapseState, config: CollapseConfig): vo
   let sum = 0;
   for (let k = 0; k < order.length; k++) sum += next.prob[k]!;
   for (let k = 0; k < order.length; k++) next.prob[k] = next.prob[k]! / sum;
-  next.histV.set(old.histV);
-  next.histT.set(old.histT);
   next.season.set(old.season);
   next.spreadSeason.set(old.spreadSeason);
   Object.assign(state, next);
 }
 
-/** Serialises the state: its Float64Array as little-endian bytes. */
+/**
+ * Serialises the state: its saved array (header, hypotheses, the history ring whole, its slots
+ * not yet reached NaN, seasons) as little-endian bytes.
+ */
 export function saveState(state: CollapseState): Uint8Array {
-  const { data } = state;
-  const out = new Uint8Array(data.length * 8);
+  const { data, runsMax } = state;
+  const hist = HEADER + RUN_FIELDS * runsMax;
+  const out = new Uint8Array(stateLength(runsMax) * 8);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat64(i * 8, data[i]!, true);
+  let p = 0;
+  const put = (a: Float64Array, from: number, to: number) => {
+    for (let i = from; i < to; i++, p += 8) view.setFloat64(p, i < a.length ? a[i]! : NaN, true);
+  };
+  put(data, 0, hist);
+  put(state.histV, 0, HISTORY_SAMPLES);
+  put(state.histT, 0, HISTORY_SAMPLES);
+  put(data, hist, data.length);
   return out;
+}
+
+/**
+ * The state of a saved array of the current format: its history ring as long as the samples seen
+ * reach (all of it when a slot past them holds anything, or the index is not a count).
+ */
+function fromSaved(saved: Float64Array): CollapseState {
+  const runsMax = saved[H_RUNS_MAX]!;
+  const hist = HEADER + RUN_FIELDS * runsMax, times = hist + HISTORY_SAMPLES;
+  const data = new Float64Array(dataLength(runsMax));
+  data.set(saved.subarray(0, hist));
+  data.set(saved.subarray(times + HISTORY_SAMPLES), hist);
+  const index = saved[H_INDEX]!;
+  let reached = Number.isInteger(index) && index >= 0
+    ? Math.min(HISTORY_SAMPLES, Math.max(HISTORY_INITIAL, index))
+    : HISTORY_SAMPLES;
+  for (let i = reached; i < HISTORY_SAMPLES; i++) {
+    const v = saved[hist + i]!, t = saved[times + i]!;
+    if (v === v || t === t) {
+      reached = HISTORY_SAMPLES;
+      break;
+    }
+  }
+  const histV = saved.slice(hist, hist + reached), histT = saved.slice(times, times + reached);
+  return viewState(data, histV, histT);
 }
 
 /** Restores a state saved by `saveState`, checking its format and length. */
@@ -339,7 +410,7 @@ export function loadState(bytes: Uint8Array): CollapseState {
       `Cannot load a collapse state: ${data.length} values do not fit runs_max = ${runsMax}`,
     );
   }
-  return viewState(format === STATE_FORMAT ? data : fromShorter(data, runsMax, coeffs));
+  return fromSaved(format === STATE_FORMAT ? data : fromShorter(data, runsMax, coeffs));
 }
 
 /**

@@ -45,6 +45,7 @@ import {
   type CollapsePhase,
   type CollapseState,
   configureState,
+  ensureHistory,
   H_ABSDIFF,
   H_CHANGE,
   H_CHANGES,
@@ -231,6 +232,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   const changeProb = new Float64Array(n);
   const runLength = new Float64Array(n);
   const changes: CollapseChange[] = [];
+  ensureHistory(state, n);
   const f = frameScope(state);
   const s = SAMPLE;
 

@@ -1,0 +1,33 @@
+/**
+ * `troupe bench kernel-bytes`' measure: the bytes a channel's kernel states hold in memory, by
+ * kind, against what they save. The anomaly and collapse states' buffers grow with what they
+ * hold, so a channel's first samples hold well under what their snapshots do; the stats state
+ * holds what it saves; the bars states of a host share one closed-bars scratch.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { kindBytes } from "../../bench/kernel_bytes.ts";
+
+const test = suite("bench kernel-bytes");
+
+test("a channel's first samples hold under half what its anomaly and collapse states save", () => {
+  for (const kind of ["anomaly", "collapse"]) {
+    const { held, saved } = kindBytes(kind, 3, 20);
+    assert.ok(held > 0 && held < saved / 2, `${kind}: ${held} bytes held, ${saved} saved`);
+  }
+});
+
+test("a stats state holds the bytes it saves", () => {
+  const { held, saved } = kindBytes("stats", 3, 20);
+  assert.ok(held > 0);
+  assert.is(held, saved);
+});
+
+test("bars states share one scratch: a channel among 8 holds 7/8 of its 16 bars less", () => {
+  const alone = kindBytes("bars", 1, 20), among = kindBytes("bars", 8, 20);
+  // 16 bars of 8 values of 8 bytes, held by one channel alone, by 8 an eighth each.
+  assert.is(alone.held - among.held, 1024 - 1024 / 8);
+  assert.is(alone.saved, among.saved);
+});
+
+test.run();
