@@ -39,6 +39,7 @@ import { openAtAddress, pageOpening } from "./page_opening.ts";
 import { byId, setStatus } from "./dom.ts";
 import { FrameLoop, LivePlot, LiveWorkerLink } from "./plot/mod.ts";
 import { LiveRouter } from "./live_router.ts";
+import { RouteSlicer } from "./route_slicer.ts";
 import { ChannelIndex } from "./fleet/mod.ts";
 import type { StreamClient } from "../../stream/mod.ts";
 import { SNAPSHOT_MESSAGES } from "./snapshot.ts";
@@ -144,10 +145,14 @@ function start(): void {
     if (m.subject.startsWith(INCIDENT_PREFIX)) views.incidents.take(m.data);
     else views.router.route(m.subject, m.data);
   };
+  // A frame's budget of messages at a time, the rest after the next frame, in order.
+  const routing = new RouteSlicer<StreamMsg>((m) =>
+    timeMessage(loop, messageTimes, messageStarts, route, m)
+  );
   // A token expired already connects neither link (each attempt would be refused with 401).
   const stream = expired(link.expiresAtMs) ? undefined : connectStream({
     token: params.token,
-    onMessage: (m) => timeMessage(loop, messageTimes, messageStarts, route, m),
+    onMessage: (m) => routing.take(m),
     expiresAtMs: () => link.expiresAtMs,
     expire,
     // The incidents that changed while the socket was closed: a restarted gateway's buffer holds
@@ -181,6 +186,7 @@ function start(): void {
       incidents,
       coherence,
       router,
+      routing,
       stream,
       loop,
       liveWorker,
