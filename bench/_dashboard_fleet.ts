@@ -6,8 +6,9 @@
  *
  * - first draw: every channel has sent `prefill` points before the page opens (the gateway holds
  *   them; a fresh page starts from that snapshot); from opening the URL to the page having scored
- *   every channel and each card it made (the first 64 of the fleet's order) holding points and
- *   painted.
+ *   every channel, given a slot to each of the first 64 of the fleet's order, and built every
+ *   card in the window (past 16 slots, those far off screen stay placeholders), each holding
+ *   points and painted.
  * - frame time: then `updates` rounds, `rate` a second, of one frame of `points` samples per
  *   channel; a frame's cost is what the page's main thread spent on it: the frame itself
  *   (FrameLoop's `frameTimes`: the redraws and the browser's rendering up to the next task) and
@@ -58,6 +59,7 @@ interface FleetPage {
     index: { size: number };
     grid: {
       channels(): string[];
+      built(): string[];
       chart(c: string): {
         points: number;
         livePaints(): { full: number; strip: number } | undefined;
@@ -170,12 +172,22 @@ async function recordFleet(bus: NatsBus, n: number): Promise<Series[]> {
   return series;
 }
 
-/** Runs in the page: whether every channel is scored and every card holds points and painted. */
+/**
+ * Runs in the page: whether every channel is scored, the grid holds its slots, no slot in the
+ * window is still a placeholder, and every card built holds points and painted.
+ */
 function drawn(channels: number): boolean {
   const t = (globalThis as unknown as FleetPage).troupe;
   if (!t?.index || t.index.size < channels) return false;
-  const cards = t.grid.channels();
-  return cards.length >= Math.min(channels, 64) && cards.every((c) => {
+  if (t.grid.channels().length < Math.min(channels, 64)) return false;
+  for (const slot of document.querySelectorAll<HTMLElement>("#charts .card-slot")) {
+    const r = slot.getBoundingClientRect();
+    if (!slot.hidden && r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth) {
+      return false;
+    }
+  }
+  const cards = t.grid.built();
+  return cards.length > 0 && cards.every((c) => {
     const chart = t.grid.chart(c), paints = chart?.livePaints();
     return (chart?.points ?? 0) > 0 && (paints?.full ?? 0) + (paints?.strip ?? 0) > 0;
   });
