@@ -2,10 +2,12 @@
 /**
  * Routes the stream's messages a frame's budget at a time. A fleet's round of updates comes as a
  * message per channel, thousands at once, and routed in one go it held the page's next frame until
- * the last was handled: that frame was the feed's worst. Between two animation frames at most
+ * the last was handled: that frame was the feed's worst. In a frame's time (`window_ms`) at most
  * `messages_per_frame` messages are routed, and no more once `frame_ms` were spent on them; the
- * rest wait, in the order they came, and are routed right after the next frame was rendered,
- * a budget again, and so on. Nothing is dropped and nothing overtakes: a channel's points still
+ * rest wait, in the order they came, and are routed right after the next animation frame was
+ * rendered, a budget again, and so on. A frame is asked for only when messages wait: one asked
+ * for at each message split a round of a few cards' updates over two frames (the frame loop waits
+ * for a burst to settle before it asks). Nothing is dropped and nothing overtakes: a channel's points still
  * arrive in the order sent. While the page is hidden there are no frames to leave room for, and
  * everything is routed as it comes (what was waiting too). The messages waiting are bounded:
  * past `waiting_max` they are all routed at once, so a page far behind its feed falls no further.
@@ -15,6 +17,7 @@
 export const ROUTE_LIMITS = {
   messages_per_frame: 256,
   frame_ms: 8,
+  window_ms: 16,
   waiting_max: 65_536,
 } as const;
 
@@ -25,6 +28,7 @@ const COMPACT_FROM = 4096;
 export interface RouteSlicerOptions {
   messages_per_frame?: number;
   frame_ms?: number;
+  window_ms?: number;
   waiting_max?: number;
 }
 
@@ -32,6 +36,7 @@ export class RouteSlicer<M> {
   readonly #route: (m: M) => void;
   readonly #budget: number;
   readonly #frameMs: number;
+  readonly #windowMs: number;
   readonly #waitingMax: number;
   #waiting: M[] = [];
   /** The first message of `#waiting` not yet routed. */
@@ -39,13 +44,15 @@ export class RouteSlicer<M> {
   /** Messages routed since the last frame, and the time they took, ms. */
   #spent = 0;
   #spentMs = 0;
+  /** When the budget being spent began (`performance.now()`). */
+  #since = -Infinity;
   /** Whether a frame is asked for, after which the budget is new. */
   #armed = false;
   readonly #port: MessagePort;
   /** Messages routed; of them, those that waited for a later frame (the tests count both). */
   routed = 0;
   deferred = 0;
-  /** The most messages routed between two frames, and the frames after which some waited. */
+  /** The most messages routed on one budget, and the frames after which some waited. */
   mostPerFrame = 0;
   slicedFrames = 0;
 
@@ -53,6 +60,7 @@ export class RouteSlicer<M> {
     this.#route = route;
     this.#budget = options.messages_per_frame ?? ROUTE_LIMITS.messages_per_frame;
     this.#frameMs = options.frame_ms ?? ROUTE_LIMITS.frame_ms;
+    this.#windowMs = options.window_ms ?? ROUTE_LIMITS.window_ms;
     this.#waitingMax = options.waiting_max ?? ROUTE_LIMITS.waiting_max;
     // Posted from the animation frame's callback, it runs as a task after that frame's rendering:
     // the messages routed then are the next frame's.
@@ -75,9 +83,13 @@ export class RouteSlicer<M> {
       this.#drain(true);
       return this.#one(m);
     }
-    // Asked for first: a route that throws leaves no message waiting without a frame to come.
+    if (this.waiting === 0) {
+      // A frame's time since the budget began: the browser had its turn to render.
+      const now = performance.now();
+      if (now - this.#since >= this.#windowMs) this.#renew(now);
+      if (this.#room()) return this.#one(m);
+    }
     this.#arm();
-    if (this.waiting === 0 && this.#room()) return this.#one(m);
     this.#waiting.push(m);
     this.deferred++;
     if (this.waiting > this.#waitingMax) this.#drain(true);
@@ -105,10 +117,15 @@ export class RouteSlicer<M> {
     requestAnimationFrame(() => this.#port.postMessage(0));
   }
 
-  #afterFrame(): void {
-    this.#armed = false;
+  #renew(now: number): void {
     this.#spent = 0;
     this.#spentMs = 0;
+    this.#since = now;
+  }
+
+  #afterFrame(): void {
+    this.#armed = false;
+    this.#renew(performance.now());
     if (this.waiting === 0) return;
     this.slicedFrames++;
     try {
