@@ -47,7 +47,9 @@ export interface FleetFigures {
   firstDrawMs: number;
   frameMsP99: number;
   frames: number;
+  /** The grid's slots, and of them the cards built (near the window) at the end of the feed. */
   cards: number;
+  built: number;
   /** The messages handled during the feed, and the mean time one took, ms. */
   messages: number;
   messageMsMean: number;
@@ -124,9 +126,10 @@ export async function fleetFigures(dir: string, o: FleetOptions): Promise<FleetF
       await collect();
       if (stopTrace) writeFileSync(o.trace, formatTrace(await stopTrace({ top: 40 })) + "\n");
       if (stopProfile) writeFileSync(o.profile, formatProfile(await stopProfile(40)) + "\n");
-      const cards = await page.evaluate(() =>
-        (globalThis as unknown as FleetPage).troupe.grid.channels().length
-      );
+      const { cards, built } = await page.evaluate(() => {
+        const grid = (globalThis as unknown as FleetPage).troupe.grid;
+        return { cards: grid.channels().length, built: grid.built().length };
+      });
       const sorted = [...costs].sort((a, b) => a - b);
       const p99 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
       return {
@@ -134,6 +137,7 @@ export async function fleetFigures(dir: string, o: FleetOptions): Promise<FleetF
         frameMsP99: p99,
         frames: costs.length,
         cards,
+        built,
         messages,
         messageMsMean: messages > 0 ? messageMs / messages : 0,
       };

@@ -16,8 +16,11 @@
  * thousands of series the ones in trouble are drawn and the rest cost a score each; a card that
  * falls out to make room is taken off the page (unless it is focused, pinned to a range, or its
  * live view is drawn by the worker, which cannot free one), and one that comes in starts from the
- * last samples the index kept of it. It also places who-looks-where dots and the session's
- * annotations on the cards.
+ * last samples the index kept of it. Past SLOT_LIMITS.built_all_max slots, a card is built only
+ * while its slot is near the window (fleet/card_slots.ts): a slot further away is a placeholder in
+ * the card's place, ordered, grouped and filtered as the card, and the channel's samples go to the
+ * index alone until the card is built again. It also places who-looks-where dots and the
+ * session's annotations on the cards.
  */
 import { CandleChart } from "./candle_chart.ts";
 import { IncidentLegend } from "./incident_legend.ts";

@@ -3,11 +3,11 @@
  * The grid's slots whose cards are not built, and which slots are near the screen. Past
  * `built_all_max` slots, the grid (chart/chart_grid.ts) builds a card's DOM and charts only while
  * its slot is on screen or within `near_px` of it: every card built held its canvases' layers,
- * and the browser's rendering of each frame went over all of a fleet's 64 while a window shows a
- * dozen. A slot off screen is a placeholder of a card's height in the card's place (its CSS order,
- * hidden as the card would be), so the page scrolls as if every card were there; scrolling builds
- * the cards that come near and frees those that leave. An IntersectionObserver says which slots
- * are near, after the layout of the frame that moved them.
+ * and the browser's rendering of each frame went over all of a fleet's cards while a window shows
+ * a few of them. A slot off screen is a placeholder of a card's height in the card's place (its
+ * CSS order, hidden as the card would be), so the page scrolls as if every card were there;
+ * scrolling builds the cards that come near and frees those that leave. An IntersectionObserver
+ * says which slots are near, after the layout of the frame that moved them.
  */
 import { el } from "../dom.ts";
 
