@@ -7,10 +7,11 @@
  * rest wait, in the order they came, and are routed right after the next animation frame was
  * rendered, a budget again, and so on. A frame is asked for only when messages wait: one asked
  * for at each message split a round of a few cards' updates over two frames (the frame loop waits
- * for a burst to settle before it asks). Nothing is dropped and nothing overtakes: a channel's points still
- * arrive in the order sent. While the page is hidden there are no frames to leave room for, and
- * everything is routed as it comes (what was waiting too). The messages waiting are bounded:
- * past `waiting_max` they are all routed at once, so a page far behind its feed falls no further.
+ * for a burst to settle before it asks). Nothing is dropped and nothing overtakes: a channel's
+ * points still arrive in the order sent. While the page is hidden there are no frames to leave
+ * room for, and everything is routed as it comes (what was waiting too). The messages waiting are
+ * bounded: past `waiting_max` they are all routed at once, so a page far behind its feed falls no
+ * further.
  */
 
 /** Bounds of a frame's routing, and of the messages waiting for a later frame. */
