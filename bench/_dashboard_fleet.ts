@@ -6,8 +6,9 @@
  *
  * - first draw: every channel has sent `prefill` points before the page opens (the gateway holds
  *   them; a fresh page starts from that snapshot); from opening the URL to the page having scored
- *   every channel and each card it made (the first 64 of the fleet's order) holding points and
- *   painted.
+ *   every channel, given a slot to each of the first 64 of the fleet's order, and built every
+ *   card in the window (past 16 slots, those far off screen stay placeholders), each holding
+ *   points and painted.
  * - frame time: then `updates` rounds, `rate` a second, of one frame of `points` samples per
  *   channel; a frame's cost is what the page's main thread spent on it: the frame itself
  *   (FrameLoop's `frameTimes`: the redraws and the browser's rendering up to the next task) and
@@ -46,7 +47,9 @@ export interface FleetFigures {
   firstDrawMs: number;
   frameMsP99: number;
   frames: number;
+  /** The grid's slots, and of them the cards built (near the window) at the end of the feed. */
   cards: number;
+  built: number;
   /** The messages handled during the feed, and the mean time one took, ms. */
   messages: number;
   messageMsMean: number;
@@ -58,6 +61,7 @@ interface FleetPage {
     index: { size: number };
     grid: {
       channels(): string[];
+      built(): string[];
       chart(c: string): {
         points: number;
         livePaints(): { full: number; strip: number } | undefined;
@@ -122,9 +126,10 @@ export async function fleetFigures(dir: string, o: FleetOptions): Promise<FleetF
       await collect();
       if (stopTrace) writeFileSync(o.trace, formatTrace(await stopTrace({ top: 40 })) + "\n");
       if (stopProfile) writeFileSync(o.profile, formatProfile(await stopProfile(40)) + "\n");
-      const cards = await page.evaluate(() =>
-        (globalThis as unknown as FleetPage).troupe.grid.channels().length
-      );
+      const { cards, built } = await page.evaluate(() => {
+        const grid = (globalThis as unknown as FleetPage).troupe.grid;
+        return { cards: grid.channels().length, built: grid.built().length };
+      });
       const sorted = [...costs].sort((a, b) => a - b);
       const p99 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
       return {
@@ -132,6 +137,7 @@ export async function fleetFigures(dir: string, o: FleetOptions): Promise<FleetF
         frameMsP99: p99,
         frames: costs.length,
         cards,
+        built,
         messages,
         messageMsMean: messages > 0 ? messageMs / messages : 0,
       };
@@ -170,12 +176,22 @@ async function recordFleet(bus: NatsBus, n: number): Promise<Series[]> {
   return series;
 }
 
-/** Runs in the page: whether every channel is scored and every card holds points and painted. */
+/**
+ * Runs in the page: whether every channel is scored, the grid holds its slots, no slot in the
+ * window is still a placeholder, and every card built holds points and painted.
+ */
 function drawn(channels: number): boolean {
   const t = (globalThis as unknown as FleetPage).troupe;
   if (!t?.index || t.index.size < channels) return false;
-  const cards = t.grid.channels();
-  return cards.length >= Math.min(channels, 64) && cards.every((c) => {
+  if (t.grid.channels().length < Math.min(channels, 64)) return false;
+  for (const slot of document.querySelectorAll<HTMLElement>("#charts .card-slot")) {
+    const r = slot.getBoundingClientRect();
+    if (!slot.hidden && r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth) {
+      return false;
+    }
+  }
+  const cards = t.grid.built();
+  return cards.length > 0 && cards.every((c) => {
     const chart = t.grid.chart(c), paints = chart?.livePaints();
     return (chart?.points ?? 0) > 0 && (paints?.full ?? 0) + (paints?.strip ?? 0) > 0;
   });

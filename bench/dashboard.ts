@@ -412,7 +412,8 @@ async function measureFleets(
     list.push(f);
     log(
       `round ${env.round + 1} fleet of ${n}: first draw ${f.firstDrawMs.toFixed(0)} ms, ` +
-        `frame p99 ${f.frameMsP99.toFixed(2)} ms over ${f.frames} frames, ${f.cards} cards; ` +
+        `frame p99 ${f.frameMsP99.toFixed(2)} ms over ${f.frames} frames, ${f.cards} slots ` +
+        `(${f.built} cards built); ` +
         `${f.messages} messages, ${f.messageMsMean.toFixed(3)} ms each`,
     );
   }

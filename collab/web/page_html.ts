@@ -29,6 +29,8 @@ main { display:grid; grid-template-columns: 1fr 380px; gap:10px; padding:10px; }
 .card, aside section { background:var(--panel); border:1px solid var(--line); border-radius:6px;
   padding:8px; }
 .card.focused { outline:2px solid var(--accent); }
+#charts .card-slot { border:1px dashed var(--line); border-radius:6px; padding:8px;
+  color:var(--dim); font-size:12px; overflow:hidden; }
 .card h3, aside h2 { margin:0 0 6px; font-size:13px; display:flex; gap:8px; align-items:center; }
 .card h3 .watchers { margin-left:auto; display:flex; gap:4px; }
 .card h3 button.layout { padding:0 4px; font-size:11px; }

@@ -51,6 +51,11 @@ test("a fresh page takes the newest messages of the buffer, and an old event goe
       waitFor: "body[data-stream-live]",
       timeoutMs: 30_000,
     });
+    // The snapshot is routed a frame's budget at a time: what waits is routed first.
+    await page.waitForFunction(() =>
+      (globalThis as unknown as { troupe: { routing: { waiting: number } } }).troupe.routing
+        .waiting === 0
+    );
     const routed = await page.evaluate(() =>
       (globalThis as unknown as { troupe: { messageTimes: number[] } }).troupe.messageTimes.length
     );

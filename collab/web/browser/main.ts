@@ -39,6 +39,7 @@ import { openAtAddress, pageOpening } from "./page_opening.ts";
 import { byId, setStatus } from "./dom.ts";
 import { FrameLoop, LivePlot, LiveWorkerLink } from "./plot/mod.ts";
 import { LiveRouter } from "./live_router.ts";
+import { RouteSlicer } from "./route_slicer.ts";
 import { ChannelIndex } from "./fleet/mod.ts";
 import type { StreamClient } from "../../stream/mod.ts";
 import { SNAPSHOT_MESSAGES } from "./snapshot.ts";
@@ -139,15 +140,11 @@ function start(): void {
   byId("session-label").textContent =
     `session ${params.session} · ${link.me.name} (${link.me.role})`;
   const views = buildViews(params, link, loop, liveWorker);
-  const messageTimes: number[] = [], messageStarts: number[] = [];
-  const route = (m: StreamMsg) => {
-    if (m.subject.startsWith(INCIDENT_PREFIX)) views.incidents.take(m.data);
-    else views.router.route(m.subject, m.data);
-  };
+  const { routing, messageTimes, messageStarts } = streamRouting(loop, views);
   // A token expired already connects neither link (each attempt would be refused with 401).
   const stream = expired(link.expiresAtMs) ? undefined : connectStream({
     token: params.token,
-    onMessage: (m) => timeMessage(loop, messageTimes, messageStarts, route, m),
+    onMessage: (m) => routing.take(m),
     expiresAtMs: () => link.expiresAtMs,
     expire,
     // The incidents that changed while the socket was closed: a restarted gateway's buffer holds
@@ -181,6 +178,7 @@ function start(): void {
       incidents,
       coherence,
       router,
+      routing,
       stream,
       loop,
       liveWorker,
@@ -283,6 +281,26 @@ function buildViews(
   layout();
   const views = { grid, history, presence, events, coherence, incidents, router, index, filter };
   return { ...views, focused: () => focused, open };
+}
+
+/**
+ * Where the stream's messages go (the incidents panel, or the live router), a frame's budget of
+ * them at a time, the rest after the next frame, in order; each timed for the bench.
+ */
+function streamRouting(loop: FrameLoop, views: Views): {
+  routing: RouteSlicer<StreamMsg>;
+  messageTimes: number[];
+  messageStarts: number[];
+} {
+  const messageTimes: number[] = [], messageStarts: number[] = [];
+  const route = (m: StreamMsg) => {
+    if (m.subject.startsWith(INCIDENT_PREFIX)) views.incidents.take(m.data);
+    else views.router.route(m.subject, m.data);
+  };
+  const routing = new RouteSlicer<StreamMsg>((m) =>
+    timeMessage(loop, messageTimes, messageStarts, route, m)
+  );
+  return { routing, messageTimes, messageStarts };
 }
 
 /** Hands `m` to `route`, keeping its time for the bench (times, starts) and the frame loop. */

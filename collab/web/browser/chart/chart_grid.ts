@@ -16,8 +16,11 @@
  * thousands of series the ones in trouble are drawn and the rest cost a score each; a card that
  * falls out to make room is taken off the page (unless it is focused, pinned to a range, or its
  * live view is drawn by the worker, which cannot free one), and one that comes in starts from the
- * last samples the index kept of it. It also places who-looks-where dots and the session's
- * annotations on the cards.
+ * last samples the index kept of it. Past SLOT_LIMITS.built_all_max slots, a card is built only
+ * while its slot is near the window (fleet/card_slots.ts): a slot further away is a placeholder in
+ * the card's place, ordered, grouped and filtered as the card, and the channel's samples go to the
+ * index alone until the card is built again. It also places who-looks-where dots and the
+ * session's annotations on the cards.
  */
 import { CandleChart } from "./candle_chart.ts";
 import { IncidentLegend } from "./incident_legend.ts";
@@ -25,11 +28,13 @@ import { HistoryHorizon } from "./history_horizon.ts";
 import { ChannelChart } from "./channel_chart.ts";
 import { byId, el } from "../dom.ts";
 import {
+  CardSlots,
   type ChannelFilter,
   type ChannelIndex,
   GroupHeads,
   NO_FILTER,
   setOrder,
+  SLOT_LIMITS,
 } from "../fleet/mod.ts";
 import type { FrameLoop, LiveWorkerLink } from "../plot/mod.ts";
 import type { HistoryClient } from "../link/mod.ts";
@@ -90,6 +95,11 @@ export class ChartGrid {
   #soon = false;
   /** Whether `#choose` is making cards (they are ordered after the last of them). */
   #choosing = false;
+  /** The slots whose cards are not built, past SLOT_LIMITS.built_all_max slots. */
+  readonly #slots = new CardSlots(this.#root, () => this.#virtualize());
+  /** Who looks where and the range shown, for the cards built after they were said. */
+  #watchers: Array<{ name: string; color: string; chart: string | undefined }> = [];
+  #range: { min: number; max: number } | undefined;
 
   constructor(options: ChartGridOptions) {
     this.#options = options;
@@ -130,18 +140,62 @@ export class ChartGrid {
     return e.candles;
   }
 
-  /** Channels with a card. */
+  /** Channels with a slot in the grid, their cards built or not. */
   channels(): string[] {
+    return [...this.#entries.keys(), ...this.#slots.placeholders().map(([c]) => c)];
+  }
+
+  /** Channels whose cards are built (near the screen, or all of a grid of few). */
+  built(): string[] {
     return [...this.#entries.keys()];
   }
 
+  /**
+   * The card of `channel`, made if there is room: built, or a placeholder (none returned) when
+   * cards are built only near the screen. `force`: built however far from it.
+   */
   #entry(channel: string, force = false): Entry | undefined {
-    let e = this.#entries.get(channel);
+    const e = this.#entries.get(channel);
     if (e) return e;
+    if (this.#slots.placeholder(channel)) return force ? this.#unpark(channel) : undefined;
     // Full: a channel the order wants gets a card when it is taken again (`#choose`).
-    if (this.#entries.size >= GRID_LIMITS.charts_max) {
+    const count = this.#slotCount();
+    if (count >= GRID_LIMITS.charts_max) {
       return force || this.#wanted?.has(channel) ? undefined : this.#unseen(channel);
     }
+    if (force || !this.#virtual(count + 1)) return this.#build(channel);
+    this.#slots.park(channel);
+    if (!this.#choosing) this.#orderUnplaced();
+    // The slot that made the grid one of many: the cards built so far away are freed.
+    if (count === SLOT_LIMITS.built_all_max) this.#virtualize();
+    return undefined;
+  }
+
+  #slotCount(): number {
+    return this.#entries.size + this.#slots.size;
+  }
+
+  #has(channel: string): boolean {
+    return this.#entries.has(channel) || this.#slots.placeholder(channel) !== undefined;
+  }
+
+  /** Whether a grid of `slots` builds its cards only near the screen (the worker cannot free
+   *  one). */
+  #virtual(slots = this.#slotCount()): boolean {
+    return this.#slots.available && !this.#options.worker && slots > SLOT_LIMITS.built_all_max;
+  }
+
+  /** Builds the card of a parked channel, in its placeholder's place. */
+  #unpark(channel: string): Entry {
+    const slot = this.#slots.unpark(channel)!;
+    return this.#build(channel, slot);
+  }
+
+  /**
+   * Builds `channel`'s card, from the samples the index kept of it; in `slot`'s place when given
+   * (its order and hidden taken, the grid's order not taken again), else ordered now.
+   */
+  #build(channel: string, slot?: HTMLElement): Entry {
     const chart = new ChannelChart(this.#root, {
       channel,
       loop: this.#options.loop,
@@ -169,7 +223,7 @@ export class ChartGrid {
     });
     const legend = new IncidentLegend(), horizon = new HistoryHorizon();
     chart.card.querySelector(".plot")!.after(horizon.element, legend.element);
-    e = { chart, candles: undefined, legend, horizon };
+    const e: Entry = { chart, candles: undefined, legend, horizon };
     this.#entries.set(channel, e);
     // A channel that rose in the order starts from the samples the index kept of it.
     const tail = this.#options.index?.tail(channel);
@@ -187,16 +241,58 @@ export class ChartGrid {
       });
     }
     chart.setAnnotations(this.#annotations.filter((a) => a.channel === channel));
-    if (!this.#choosing) this.#orderUnplaced();
+    this.#showWatchers(channel, chart);
+    if (this.#range) chart.showRange(this.#range);
+    this.#slots.watch(chart.card);
+    if (slot) {
+      chart.card.style.order = slot.style.order;
+      chart.card.hidden = slot.hidden;
+    } else if (!this.#choosing) this.#orderUnplaced();
     return e;
+  }
+
+  /**
+   * Builds the cards of the slots that came near the screen and frees those that left it, but
+   * not a card the grid must keep: placed by a panel, focused, or pinned to a range.
+   */
+  #virtualize(): void {
+    const virtual = this.#virtual();
+    const coming = this.#slots.placeholders().filter(([, slot]) =>
+      !virtual || this.#slots.near(slot) === true
+    ).map(([c]) => c);
+    const going = virtual
+      ? [...this.#entries].filter(([, e]) =>
+        this.#slots.near(e.chart.card) === false && !e.chart.card.dataset.panel &&
+        !e.chart.card.classList.contains("focused") && e.chart.source === "live"
+      ).map(([c]) => c)
+      : [];
+    for (const c of going) {
+      this.#slots.park(c, this.#entries.get(c)!.chart.card);
+      this.#dropCard(c);
+    }
+    for (const c of coming) this.#unpark(c);
+  }
+
+  /** Takes `channel`'s card or placeholder off the page. */
+  #free(channel: string): void {
+    if (!this.#slots.unpark(channel)) this.#dropCard(channel);
+  }
+
+  /** Takes `channel`'s card off the page and frees its charts. */
+  #dropCard(channel: string): void {
+    const e = this.#entries.get(channel);
+    if (!e) return;
+    this.#slots.unwatch(e.chart.card);
+    e.chart.dispose();
+    e.candles?.dispose();
+    this.#entries.delete(channel);
   }
 
   /** The cards as ordered on the page: each channel, its title, span and whether it is hidden. */
   order(): Array<{ channel: string; title: string; span: number; hidden: boolean }> {
-    return [...this.#entries.entries()].map(([channel, e]) => ({
-      channel,
-      card: e.chart.card,
-    })).sort((a, b) => Number(a.card.style.order) - Number(b.card.style.order)).map((x) => {
+    return this.#elements().map(([channel, card]) => ({ channel, card })).sort((a, b) =>
+      Number(a.card.style.order) - Number(b.card.style.order)
+    ).map((x) => {
       const panel = this.#panels.find((p) => p.kind === "chart" && p.channels.includes(x.channel));
       return {
         channel: x.channel,
@@ -218,6 +314,7 @@ export class ChartGrid {
     const index = this.#options.index;
     if (index) this.#choose(index);
     this.#orderUnplaced();
+    this.#virtualize();
     this.#options.onOrder?.();
   }
 
@@ -259,15 +356,12 @@ export class ChartGrid {
     this.#choosing = true;
     try {
       for (const c of wanted) {
-        if (this.#entries.has(c)) continue;
-        if (this.#entries.size >= GRID_LIMITS.charts_max) {
+        if (this.#has(c)) continue;
+        if (this.#slotCount() >= GRID_LIMITS.charts_max) {
           if (!filtered && !index.wrong(c)) continue;
           const victim = spare.pop();
           if (!victim) break;
-          const e = this.#entries.get(victim)!;
-          e.chart.dispose();
-          e.candles?.dispose();
-          this.#entries.delete(victim);
+          this.#free(victim);
         }
         this.#entry(c);
       }
@@ -280,10 +374,20 @@ export class ChartGrid {
   #spare(index: ChannelIndex, wanted: Set<string>): string[] {
     const rank = new Map<string, number>();
     for (const g of index.order(NO_FILTER)) for (const c of g.channels) rank.set(c, rank.size);
-    return [...this.#entries].filter(([c, e]) =>
+    const cards = [...this.#entries].filter(([c, e]) =>
       !wanted.has(c) && !e.chart.card.dataset.panel &&
       !e.chart.card.classList.contains("focused") && e.chart.source === "live"
-    ).map(([c]) => c).sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity));
+    ).map(([c]) => c);
+    const parked = this.#slots.placeholders().map(([c]) => c).filter((c) => !wanted.has(c));
+    return [...cards, ...parked].sort((a, b) =>
+      (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity)
+    );
+  }
+
+  /** Each slot's channel and element: its card, or its placeholder. */
+  #elements(): Array<[string, HTMLElement]> {
+    const cards = [...this.#entries].map(([c, e]): [string, HTMLElement] => [c, e.chart.card]);
+    return [...cards, ...this.#slots.placeholders()];
   }
 
   /**
@@ -291,15 +395,13 @@ export class ChartGrid {
    * else by channel name; hides the cards the filter does not pass (and those their panel hides).
    */
   #orderUnplaced(): void {
-    const unplaced = [...this.#entries.keys()].filter((c) =>
-      !this.#entries.get(c)!.chart.card.dataset.panel
-    );
+    const unplaced = this.#elements().filter(([, card]) => !card.dataset.panel).map(([c]) => c);
     const index = this.#options.index;
     const orders = index
       ? this.#heads.place(index.order(this.#filter, unplaced), this.#unplacedFrom)
       : new Map(unplaced.sort().map((c, i) => [c, this.#unplacedFrom + i]));
-    for (const [channel, e] of this.#entries) {
-      const card = e.chart.card, order = orders.get(channel);
+    for (const [channel, card] of this.#elements()) {
+      const order = orders.get(channel);
       if (order !== undefined) setOrder(card, order);
       const passes = this.#filter.matches(channel, index?.labels(channel));
       const hidden = card.dataset.panelHidden === "1" || !passes;
@@ -331,13 +433,16 @@ export class ChartGrid {
 
   /** Shows who looks at which chart: a dot in their colour on each card. */
   setWatchers(list: Array<{ name: string; color: string; chart: string | undefined }>): void {
-    for (const [channel, e] of this.#entries) {
-      e.chart.watchers.replaceChildren(
-        ...list.filter((w) => w.chart === channel).map((w) =>
-          el("i", { style: `background:${w.color}`, title: w.name })
-        ),
-      );
-    }
+    this.#watchers = list;
+    for (const [channel, e] of this.#entries) this.#showWatchers(channel, e.chart);
+  }
+
+  #showWatchers(channel: string, chart: ChannelChart): void {
+    chart.watchers.replaceChildren(
+      ...this.#watchers.filter((w) => w.chart === channel).map((w) =>
+        el("i", { style: `background:${w.color}`, title: w.name })
+      ),
+    );
   }
 
   /**
@@ -411,6 +516,7 @@ export class ChartGrid {
 
   /** Shows `range` (seconds since the epoch) on every chart, or follows the live edge (none). */
   showRange(range: { min: number; max: number } | undefined): void {
+    this.#range = range;
     for (const e of this.#entries.values()) {
       if (range) e.chart.showRange(range);
       else e.chart.follow();
