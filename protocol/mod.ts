@@ -30,6 +30,7 @@ export * from "./incident_control.ts";
 export * from "./partition_lease.ts";
 export * from "./stage_lease.ts";
 export * from "./host_presence.ts";
+export * from "./tick_notice.ts";
 export * from "./step_overrun.ts";
 export * from "./progress_mark.ts";
 export * from "./settings_report.ts";

@@ -151,7 +151,8 @@ export type SubjectArea =
   | "sys"
   | "req"
   | "scan"
-  | "collab";
+  | "collab"
+  | "tick";
 
 /** `troupe.<area>.>`: every subject of an area (`troupe.out.>`: every actor's outputs). */
 export function areaPattern(area: SubjectArea): string {
@@ -167,7 +168,9 @@ export function areaPattern(area: SubjectArea): string {
  * replay's stage: while it records, an ack or silence sent with no stage running waits its timeout.
  */
 export const RECORDED_SUBJECTS: readonly string[] = [
-  ...(["feed", "out", "finding", "ctl", "dlq", "sys", "scan", "collab"] as const).map(areaPattern),
+  ...(["feed", "out", "finding", "ctl", "dlq", "sys", "scan", "collab", "tick"] as const).map(
+    areaPattern,
+  ),
   INCIDENT_CONTROL_SUBJECT,
   INCIDENT_STALE_SUBJECT,
   `${JOURNAL_SUBJECT_PREFIX}.>`,

@@ -37,6 +37,14 @@ export function replayReport(r: ReplayResult, speed: number): string[] {
         `${r.deadLetters.replayed} in the replay`,
     );
   }
+  const unplaced = r.ticks.recorded - r.ticks.placed;
+  if (unplaced > 0) {
+    lines.push(
+      `troupe replay: ${n(unplaced)} of the ${n(r.ticks.recorded)} clock ticks the live host ` +
+        `applied were not: each came after an input this replay did not take (before the ` +
+        `recording began, or outside --from/--to)`,
+    );
+  }
   for (const line of r.hostLog) {
     if (!/^recovered \d+ actor instances/.test(line)) lines.push(`troupe replay: host: ${line}`);
   }

@@ -172,7 +172,7 @@ export { crc32 } from "./journal/mod.ts";
 export { startWorker, type StartWorkerOptions, workerModuleUrl } from "../threads/mod.ts";
 export { type KindRegistry, type KindsModule, loadKindsModule } from "./host/mod.ts";
 export type { TeamKinds } from "./host/mod.ts";
-export { type RecordedSkip, recordedSkipOf, RecordedSkips } from "./host/mod.ts";
+export { type RecordedSkip, recordedSkipOf, RecordedSkips, RecordedTicks } from "./host/mod.ts";
 export { VoidedPositions } from "./journal/mod.ts";
 export { type FanOut, fanOut, type QueueMember } from "./transport/mod.ts";
 export { STAGE, type Stage, type StageFigures, STAGES, StageTrace } from "./instances/mod.ts";

@@ -9,6 +9,7 @@ import {
   Host,
   InProcessBus,
   RecordedSkips,
+  RecordedTicks,
 } from "../../actors/runtime/mod.ts";
 import {
   type Bus,
@@ -21,7 +22,7 @@ import { inspectInstance, type ReplayInspection } from "./_replay_inspect.ts";
 import { CompactingSnapshots, ReplayJournal } from "./_replay_journal.ts";
 import type { InputSink, ReplayReading } from "./_replay_reading.ts";
 import { ReplayThreads } from "./_replay_threads.ts";
-import { readRecordedSkips } from "./_recorded_skips_scan.ts";
+import { readRecordedHostActs } from "./_recorded_host_acts.ts";
 
 /** Snapshots (and with them journal compaction) every this many inputs per instance. */
 const SNAPSHOT_EVERY_INPUTS = 256;
@@ -54,6 +55,8 @@ export interface ReplayActors {
   threads: number;
   /** Dead letters published by the actors. */
   deadLetters(): number;
+  /** The live host's ticks the recording holds, and how many of them were applied. */
+  ticks(): { recorded: number; placed: number };
   /** Ends the replay (flushed before) and finds `which`, where actors ran here or on threads. */
   finish(
     which: { kind: string; key: string } | undefined,
@@ -64,8 +67,9 @@ export interface ReplayActors {
 /** Starts the actors a replay feeds. */
 export async function startActors(o: ReplayActorsOptions): Promise<ReplayActors> {
   if (o.bus) return onBus(o.bus, o.reading, undefined);
-  // What the recording says its live host skipped is skipped again (_recorded_skips_scan.ts).
-  const skips = await readRecordedSkips(o.path, o.log);
+  // What the recording says its live host skipped is skipped again, and the ticks it applied are
+  // applied (_recorded_host_acts.ts).
+  const { skips, ticks } = await readRecordedHostActs(o.path, o.log);
   if (o.threads > 1) {
     const pool = await ReplayThreads.start({
       threads: o.threads,
@@ -77,6 +81,7 @@ export async function startActors(o: ReplayActorsOptions): Promise<ReplayActors>
       limits: o.limits,
       snapshotEveryInputs: SNAPSHOT_EVERY_INPUTS,
       skips,
+      ticks,
       outputs: o.outputBytes ? "bytes" : "count",
       onOutput: o.reading.onOutput,
       onCount: o.reading.onCount,
@@ -86,6 +91,7 @@ export async function startActors(o: ReplayActorsOptions): Promise<ReplayActors>
       sink: pool,
       threads: pool.threads,
       deadLetters: () => pool.deadLetters,
+      ticks: () => ({ recorded: ticks.length, placed: pool.ticksPlaced }),
       finish: (which) => pool.finish(which),
       close: () => pool.close(),
     };
@@ -106,6 +112,7 @@ export async function startActors(o: ReplayActorsOptions): Promise<ReplayActors>
       meta: { srcPos: 0 },
     });
   }
+  const recordedTicks = new RecordedTicks(ticks);
   const host = new Host({
     hostId: "replay",
     bus,
@@ -117,16 +124,24 @@ export async function startActors(o: ReplayActorsOptions): Promise<ReplayActors>
     snapshotEveryInputs: SNAPSHOT_EVERY_INPUTS,
     snapshotEveryMs: 3_600_000,
     recordedSkips: new RecordedSkips(skips),
+    recordedTicks,
     log: o.log,
   });
   await host.start();
-  return onBus(bus, o.reading, host);
+  const ticksOf = () => ({ recorded: ticks.length, placed: recordedTicks.placed });
+  return onBus(bus, o.reading, host, ticksOf);
 }
 
 /**
  * Inputs published on `bus`, outputs taken from it; `host`, when it is ours, stopped at the end.
+ * A live cluster's hosts tick on their own: a recording's ticks are not theirs to apply.
  */
-function onBus(bus: Bus, reading: ReplayReading, host: Host | undefined): ReplayActors {
+function onBus(
+  bus: Bus,
+  reading: ReplayReading,
+  host: Host | undefined,
+  ticks = () => ({ recorded: 0, placed: 0 }),
+): ReplayActors {
   let deadLetters = 0;
   const subs = [
     bus.subscribe(`${SUBJECT_ROOT}.out.>`, (msg) => reading.onOutput(msg.subject, msg.data)),
@@ -145,6 +160,7 @@ function onBus(bus: Bus, reading: ReplayReading, host: Host | undefined): Replay
     },
     threads: 0,
     deadLetters: () => deadLetters,
+    ticks,
     finish: (which) => Promise.resolve(which && host ? inspectInstance(host, which) : undefined),
     close: async () => {
       for (const sub of subs) sub.unsubscribe();

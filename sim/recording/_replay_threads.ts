@@ -30,6 +30,7 @@ import {
   parseSubject,
   SUBJECT_ROOT,
   subjectMatches,
+  type TickNotice,
 } from "../../protocol/mod.ts";
 import { BatchReader, BatchWriter } from "./_replay_batch.ts";
 import { type MergeQueue, OutputMerge } from "./_replay_merge.ts";
@@ -60,6 +61,8 @@ export interface ReplayThreadsOptions {
   snapshotEveryInputs: number;
   /** The inputs the recording says its live host skipped, for every worker's host. */
   skips: RecordedSkip[];
+  /** The ticks the recording says its live host applied, for every worker's host. */
+  ticks: TickNotice[];
   /**
    * "bytes": every output comes back, to `onOutput`, in order; "count": the threads only count
    * them, for `onCount` (a replay whose outputs no one reads need not move them between threads).
@@ -138,6 +141,8 @@ export class ReplayThreads {
   #waiters: Array<() => void> = [];
   /** Dead letters counted here, and reported by the workers. */
   deadLetters = 0;
+  /** Recorded ticks the workers' hosts applied. */
+  ticksPlaced = 0;
 
   private constructor(o: ReplayThreadsOptions) {
     this.threads = o.threads;
@@ -220,6 +225,7 @@ export class ReplayThreads {
         snapshotEveryInputs: o.snapshotEveryInputs,
         outputs: o.outputs,
         skips: o.skips,
+        ticks: o.ticks,
         partitions: PARTITIONS,
         owned: owned[i]!,
       })
@@ -292,6 +298,7 @@ export class ReplayThreads {
     for (const e of w.reader.read(out)) w.queue.push(e);
     if (out.counted > 0) this.#options.onCount(out.counted);
     this.deadLetters += out.deadLetters;
+    this.ticksPlaced += out.ticksPlaced;
     for (const line of out.log) this.#options.log(line);
   }
 

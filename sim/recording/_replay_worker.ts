@@ -21,6 +21,7 @@ import {
   type InputSource,
   type RecordedSkip,
   RecordedSkips,
+  RecordedTicks,
 } from "../../actors/runtime/mod.ts";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
@@ -34,6 +35,7 @@ import {
   type RequestOptions,
   SUBJECT_ROOT,
   type SubscribeOptions,
+  type TickNotice,
 } from "../../protocol/mod.ts";
 import { BatchReader, BatchWriter } from "./_replay_batch.ts";
 import { inspectInstance, type ReplayInspection } from "./_replay_inspect.ts";
@@ -59,6 +61,8 @@ export interface ReplayWorkerInit {
   outputs: "bytes" | "count";
   /** The inputs the recording says its live host skipped (recorded_skips.ts). */
   skips: RecordedSkip[];
+  /** The ticks the recording says its live host applied (recorded_ticks.ts). */
+  ticks: TickNotice[];
 }
 
 /** Messages to a worker. */
@@ -85,6 +89,8 @@ export interface WorkerOutputs {
    */
   counted: number;
   deadLetters: number;
+  /** Recorded ticks put in a mailbox. */
+  ticksPlaced: number;
   log: string[];
 }
 
@@ -178,10 +184,14 @@ class WorkerReplay {
   #failure: Error | undefined;
   #counted = 0;
   #log: string[] = [];
+  /** The recorded ticks, and how many of them were placed at the last report. */
+  readonly #ticks: RecordedTicks;
+  #ticksReported = 0;
   #deliver: ((msg: BusMessage, srcPos: number) => void) | undefined;
 
   constructor(port: MessagePort, actors: AnyActorDefinition[], init: ReplayWorkerInit) {
     this.#port = port;
+    this.#ticks = new RecordedTicks(init.ticks);
     const bus = this.#bus;
     bus.onOutput = init.outputs === "bytes"
       ? (subject, bytes) => this.#outputs.append(this.#current, subject, bytes)
@@ -217,6 +227,7 @@ class WorkerReplay {
       snapshotEveryInputs: init.snapshotEveryInputs,
       snapshotEveryMs: 3_600_000,
       recordedSkips: new RecordedSkips(init.skips),
+      recordedTicks: this.#ticks,
       log: (m) => this.#log.push(m),
     });
   }
@@ -282,11 +293,13 @@ class WorkerReplay {
       ...taken,
       counted: this.#counted,
       deadLetters: this.#bus.deadLetters,
+      ticksPlaced: this.#ticks.placed - this.#ticksReported,
       log: this.#log,
       transfer: [taken.buf],
     };
     this.#counted = 0;
     this.#bus.deadLetters = 0;
+    this.#ticksReported = this.#ticks.placed;
     this.#log = [];
     return out;
   }

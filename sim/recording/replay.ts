@@ -20,7 +20,8 @@
  * same recording twice gives the same bytes. Dead letters are counted, not compared: the host
  * stamps them with its own clock. An input the recording's dead letters say its live host skipped
  * (a step past its deadline, or one that ended its thread or the host) is skipped again, not
- * applied (_recorded_skips_scan.ts).
+ * applied; a clock tick it says its live host applied is applied after the input it came after
+ * (_recorded_host_acts.ts).
  *
  * The range: inputs received before `fromUs` are applied first at full speed without pacing (the
  * actors must reach their state at `fromUs`; their outputs are verified too, since a difference
@@ -34,7 +35,11 @@ import {
   parseIncidentConfig,
   recordedIncidentBase,
 } from "../../actors/incidents/mod.ts";
-import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
+import {
+  type AnyActorDefinition,
+  channelsFitting,
+  memoryBudgetMbDefault,
+} from "../../actors/runtime/mod.ts";
 import {
   type Bus,
   findingOutputSubject,
@@ -163,6 +168,11 @@ export interface ReplayResult extends ReplayCounts {
   /** Whether the recording notes its kinds' versions (older files do not: all are compared). */
   versionsNoted: boolean;
   deadLetters: { recorded: number; replayed: number };
+  /**
+   * The live host's clock ticks the recording holds, and how many the replay applied after the
+   * input each came after (the others came after an input the replay did not take).
+   */
+  ticks: { recorded: number; placed: number };
   elapsedS: number;
   /** Recorded seconds replayed per second. */
   speedAchieved: number;
@@ -387,6 +397,7 @@ function resultOf(
     versionsNoted: reader.header.versions !== null,
     ...r.counts(),
     deadLetters: { recorded: r.dlqRecorded, replayed: actors.deadLetters() },
+    ticks: actors.ticks(),
     elapsedS,
     speedAchieved: elapsedS > 0 ? spanS / elapsedS : 0,
     verify: done.verify
@@ -561,15 +572,21 @@ async function chooseKinds(
   };
 }
 
-function limitsOf(header: RecordingHeader): FrameLimits & { channelsMax?: number } {
-  const l = header.config?.limits;
-  const limits: FrameLimits & { channelsMax?: number } = {};
-  if (!l || typeof l !== "object") return limits;
+/**
+ * The live host's limits, from the recording's configuration: its channel limit as `troupe run`
+ * sets it (`channels_max`, else what `memory_budget_mb` holds, else what the default budget holds
+ * on this machine), so that a replay admits the channels the live host did.
+ */
+function limitsOf(header: RecordingHeader): FrameLimits & { channelsMax: number } {
+  const raw = header.config?.limits;
+  const l = raw && typeof raw === "object" ? raw : {};
   const n = (k: string) => typeof l[k] === "number" ? l[k] as number : undefined;
+  const budget = n("memory_budget_mb") ?? memoryBudgetMbDefault();
+  const limits: FrameLimits & { channelsMax: number } = {
+    channelsMax: n("channels_max") ?? channelsFitting(budget),
+  };
   const bytes = n("frame_bytes_max"), samples = n("samples_per_frame_max");
-  const channels = n("channels_max");
   if (bytes !== undefined) limits.messageBytesMax = bytes;
   if (samples !== undefined) limits.samplesPerFrameMax = samples;
-  if (channels !== undefined) limits.channelsMax = channels;
   return limits;
 }

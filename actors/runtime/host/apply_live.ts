@@ -7,7 +7,8 @@
  * team's kind is tried on the trials thread first (step_trials.ts): applied here once its step
  * has returned there, skipped (deadline_skip.ts) when it ran past its deadline or ended its
  * thread, and handed to supervision, without running here, when it threw there; in the order of
- * their inputs. In a replay, an input its recording says the live host skipped is skipped again.
+ * their inputs. In a replay, an input its recording says the live host skipped is skipped again,
+ * and the ticks it says the host applied after an input are applied after it.
  */
 import type { Bus } from "../../../protocol/mod.ts";
 import {
@@ -33,6 +34,7 @@ import {
   skipRecordedInput,
 } from "./deadline_skip.ts";
 import type { RecordedSkips } from "./recorded_skips.ts";
+import { inputIdOf, type RecordedTicks } from "./recorded_ticks.ts";
 
 /** What live applies work with. */
 export interface LiveApplyOptions {
@@ -48,12 +50,13 @@ export interface LiveApplyOptions {
   /**
    * The host's steps: the watchdog, when steps have a deadline (step_watch.ts); the trials thread
    * of a team's kinds, when they are isolated (step_trials.ts); the inputs a replayed recording
-   * says its live host skipped (recorded_skips.ts).
+   * says its live host skipped (recorded_skips.ts), and the ticks it applied (recorded_ticks.ts).
    */
   steps: {
     stepWatch?: StepWatch | undefined;
     stepTrials?: StepTrials | undefined;
     recordedSkips?: RecordedSkips | undefined;
+    recordedTicks?: RecordedTicks | undefined;
   };
   /** Appends to the journal (a skip record); undefined when the host stops. */
   append: DeadlineSkipParts["append"];
@@ -102,6 +105,7 @@ export class LiveApply {
    * thread first, once its trial and those submitted before it are decided (trial_order.ts).
    */
   apply(slot: Slot, item: Pending, pos: number): void {
+    if (slot.def.tickEvent && item.record.kind !== "tick") this.#tickedAfter(slot, item);
     const skip = this.#options.steps.recordedSkips?.take(slot.stream, item.record);
     if (skip !== undefined) return skipRecordedInput(slot, { item, pos, skip }, this.#skips);
     const trials = this.#options.steps.stepTrials;
@@ -111,6 +115,15 @@ export class LiveApply {
     const inst = slot.inst;
     const outcome = trials.trial(slot, item.record, pos);
     this.#order.submit(slot.stream, outcome, (o) => this.#decided(slot, inst, { item, pos }, o));
+  }
+
+  /**
+   * Of a kind that acts on time: `item` is the input a tick now would come after (its notice says
+   * so); in a replay, the ticks recorded after it are put next in the mailbox.
+   */
+  #tickedAfter(slot: Slot, item: Pending): void {
+    slot.lastInputId = inputIdOf(item);
+    this.#options.steps.recordedTicks?.placeAfter(slot, item);
   }
 
   /** Acts on the trial of `item`, submitted when the slot's instance was `inst`. */

@@ -25,6 +25,7 @@ import type { StepWatch } from "./step_watch.ts";
 import type { StepOverrunSkip } from "./step_overrun.ts";
 import type { StepTrials } from "./step_trials.ts";
 import type { RecordedSkips } from "./recorded_skips.ts";
+import type { RecordedTicks } from "./recorded_ticks.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { SnapshotStore } from "../snapshots/mod.ts";
 
@@ -79,6 +80,8 @@ export interface HostOptions {
   stepTrials?: StepTrials;
   /** In a replay: the inputs its recording says the live host skipped (recorded_skips.ts). */
   recordedSkips?: RecordedSkips;
+  /** In a replay: the ticks its recording says the live host applied (recorded_ticks.ts). */
+  recordedTicks?: RecordedTicks;
   supervision?: Partial<SupervisionOptions>;
   /** Add a `Nats-Msg-Id` header to every output, for JetStream duplicate detection. */
   msgIdHeaders?: boolean;

@@ -41,6 +41,7 @@ export {
   RecordedSkips,
   SKIPPED_REASONS,
 } from "./recorded_skips.ts";
+export { RecordedTicks } from "./recorded_ticks.ts";
 export {
   connectBus,
   hostOptions,

@@ -17,12 +17,20 @@
  * journaled and applied as it is sent, and thousands of quiet channels' bars fall due together
  * (a scrape's worth of channels), so a whole look in one go would hold the host's thread while
  * feed input waits behind it.
+ *
+ * What a slice sent is told on the bus in one message (`troupe.tick.<host>`,
+ * protocol/tick_notice.ts): each tick, its instance, and the input it came after, so that a
+ * recording holds the ticks and its replay applies them where the host did.
  */
 import {
+  type Bus,
   encodeEnvelope,
   encodeInputRecord,
+  encodeTickNotices,
   type InputRecord,
   sysSubject,
+  type TickNotice,
+  tickSubject,
 } from "../../../protocol/mod.ts";
 import { errorLine, type HostTimers, type Pending, type Slot } from "../instances/mod.ts";
 
@@ -38,6 +46,8 @@ export const LOOKS_PER_SLICE_MAX = 5000;
 /** Options of a Ticker. */
 export interface TickerOptions {
   hostId: string;
+  /** Where the ticks sent are told (none: not told). */
+  bus?: Bus;
   timers: HostTimers;
   /** The host's clock, ms since the epoch. */
   now: () => number;
@@ -55,7 +65,19 @@ export interface TickerOptions {
   log?: (line: string) => void;
 }
 
+/** The subject of a tick input's journal record. */
 const TICK_SUBJECT = sysSubject("tick");
+
+/** The input of a tick whose envelope is `payload`, as an instance's mailbox takes it. */
+export function tickPending(payload: Uint8Array): Pending {
+  const record: InputRecord = { kind: "tick", srcPos: 0, subject: TICK_SUBJECT, payload };
+  return {
+    record,
+    bytes: encodeInputRecord(record),
+    decoded: undefined,
+    arrivedMs: performance.now(),
+  };
+}
 
 /**
  * The tick an instance waits for (`ts` NaN: none), since when (host ms), and the state it was
@@ -76,6 +98,8 @@ export class Ticker {
   readonly #waiting = new WeakMap<Slot, Waiting>();
   #timer: unknown;
   #running = false;
+  /** The ticks sent since they were last told. */
+  #sent: TickNotice[] = [];
 
   constructor(options: TickerOptions) {
     this.#options = options;
@@ -94,6 +118,7 @@ export class Ticker {
       try {
         more = this.#slice(slots, this.#options.now());
       } finally {
+        this.#tell();
         // Rescheduled whatever a look did: one failed slice must not end the ticking.
         if (this.#running) {
           this.#timer = more
@@ -123,7 +148,22 @@ export class Ticker {
     const nowMs = this.#options.now();
     let n = 0;
     for (const slot of this.#options.slots()) if (this.#lookSafely(slot, nowMs)) n++;
+    this.#tell();
     return n;
+  }
+
+  /** Tells the ticks sent since last told, in one message. */
+  #tell(): void {
+    const sent = this.#sent;
+    if (sent.length === 0) return;
+    this.#sent = [];
+    const bus = this.#options.bus;
+    if (bus === undefined) return;
+    try {
+      bus.publish(tickSubject(this.#options.hostId), encodeTickNotices(sent));
+    } catch (err) {
+      (this.#options.log ?? console.error)(`its ticks could not be told: ${errorLine(err)}`);
+    }
   }
 
   /**
@@ -211,13 +251,12 @@ export class Ticker {
   #send(slot: Slot, ts: number): void {
     const id = `${this.#options.hostId}:tick:${ts}`;
     const payload = encodeEnvelope({ id, type: "tick", src: this.#options.hostId, ts, body: null });
-    const record: InputRecord = { kind: "tick", srcPos: 0, subject: TICK_SUBJECT, payload };
-    const arrivedMs = performance.now();
-    this.#options.enqueue(slot, {
-      record,
-      bytes: encodeInputRecord(record),
-      decoded: undefined,
-      arrivedMs,
-    });
+    const after = slot.lastInputId;
+    this.#sent.push(
+      after === undefined
+        ? { stream: slot.stream, tick: payload }
+        : { stream: slot.stream, tick: payload, after },
+    );
+    this.#options.enqueue(slot, tickPending(payload));
   }
 }

@@ -40,6 +40,11 @@ export interface Slot extends FailureHistory {
   skips: Set<number>;
   /** Event time (µs) of the last frame applied. */
   lastEventUs: number;
+  /**
+   * Of a kind that acts on time: the envelope id of the last input handed to its instance, which
+   * a tick's notice names as the input it came after (protocol/tick_notice.ts).
+   */
+  lastInputId: string | undefined;
   /** Host clock (ms) of the last periodic snapshot. */
   lastSnapMs: number;
   /** The highest source position accepted (applied or waiting): redeliveries at or below it are
@@ -80,6 +85,7 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     failedInputMax: -1,
     skips: new Set(),
     lastEventUs: 0,
+    lastInputId: undefined,
     lastSnapMs: 0,
     srcPosMax: 0,
     publishedPos: 0,

@@ -27,9 +27,12 @@ import {
   type AnyActorDefinition,
   decodeEnvelope,
   decodeInputRecord,
+  decodeTickNotices,
   encodeFrame,
   type Envelope,
   feedSubject,
+  type TickNotice,
+  tickSubject,
 } from "../../../../protocol/mod.ts";
 
 const test = suite("ticker");
@@ -88,12 +91,14 @@ async function kinds(journal: Journal, stream: string): Promise<string[]> {
   return out;
 }
 
-test("the host ticks bars instances about every second on its own clock: a quiet channel's bar closes once, past its grace; stats gets no ticks; replay gives the same state", async () => {
+test("the host ticks bars instances about every second on its own clock: a quiet channel's bar closes once, past its grace; stats gets no ticks; the tick is told with the input it came after; replay gives the same state", async () => {
   const bus = new InProcessBus();
   const journal = new MemoryJournal();
   const time = virtualTime(T0_US / 1000 + 500);
   const bars: Envelope[] = [];
   bus.subscribe("troupe.out.bars.>", (m) => bars.push(decodeEnvelope(m.data)));
+  const told: TickNotice[] = [];
+  bus.subscribe(tickSubject("h"), (m) => told.push(...decodeTickNotices(m.data)));
   const h = host(bus, journal, time);
   await h.start();
   const t = Float64Array.from({ length: 10 }, (_, i) => T0_US + i * 90_000);
@@ -122,11 +127,13 @@ test("the host ticks bars instances about every second on its own clock: a quiet
   // A tick is journaled only when one is due: the one that closed the bar, at its due time.
   assert.is(recorded.filter((k) => k === "tick").length, 1);
   let tickTs = 0;
+  let tickPayload: Uint8Array = new Uint8Array();
   for await (const r of journal.read("bars/a")) {
     const rec = decodeInputRecord(r.data);
-    if (rec.kind === "tick") tickTs = decodeEnvelope(rec.payload).ts;
+    if (rec.kind === "tick") tickTs = decodeEnvelope(rec.payload).ts, tickPayload = rec.payload;
   }
   assert.is(tickTs, T0_US + 2e6);
+  assert.equal(told, [{ stream: "bars/a", tick: tickPayload, after: "f1" }]);
   assert.not.ok((await kinds(journal, "stats/a")).includes("tick"));
   const saved = barsActor.kernel.save(h.instance("bars", "a")!.kernelState as never).slice();
   await h.stop();
