@@ -58,4 +58,4 @@ export {
   upThreads,
 } from "./up_cluster.ts";
 export { upHostConfig, type UpHostPlace, type UpHostSettings } from "./up_host_config.ts";
-export { type UpHostStatus, upHostStatus } from "./up_host_status.ts";
+export { type UnleasedHostStatus, unleasedHostStatus } from "./unleased_host_status.ts";

@@ -26,7 +26,12 @@ import { type Command, EXIT_FAILURE, EXIT_USAGE, optNum, UsageError } from "../a
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE } from "../nats_auth_options.ts";
 import { waitForSignal } from "../signals.ts";
 import { HTTP_TOKEN_ENV, httpBaseUrl, REMOTE_WRITE_TOKEN_ENV } from "../http_settings.ts";
-import { RECEIVER_BLOCK_FILE } from "../../actors/cluster/data_dir/mod.ts";
+import {
+  HTTP_URL_FILE,
+  RECEIVER_BLOCK_FILE,
+  removeHttpUrl,
+  writeHttpUrl,
+} from "../../actors/cluster/data_dir/mod.ts";
 import { applyRunOptions, keepAllPartitions, readRunConfig } from "../run_config.ts";
 
 export const command: Command = {
@@ -84,7 +89,9 @@ export const command: Command = {
     "data-dir": {
       type: "string",
       arg: "DIR",
-      help: "Journal and snapshots directory",
+      help:
+        `Journal and snapshots directory; with an HTTP port, ${HTTP_URL_FILE} in it says where ` +
+        "(troupe status --data-dir DIR reads it)",
       defaultText: 'the file\'s "data_dir", else .troupe/host-1',
     },
     "accept-journal-loss": {
@@ -152,6 +159,10 @@ async function runCluster(config: HostConfig, threads: number, kinds: HostKinds)
   // Listening for signals before saying it runs: a supervisor (or a test) that stops the host
   // as soon as it reads the line would otherwise meet the default action, which kills it.
   const signalled = waitForSignal();
+  // Where `troupe status --data-dir` (and `troupe scan`) find a host that holds no lease.
+  const port = cluster.httpPorts[0];
+  const httpUrl = port && cluster.kind !== "leased" ? httpBaseUrl(config, port) : undefined;
+  if (httpUrl) writeHttpUrl(config.data_dir, httpUrl);
   console.log(`troupe run: ${runningLine(config, cluster, kinds)}`);
   if (cluster.stage) console.log(`troupe run: ${cluster.stage.line}`);
   if (cluster.receiver) {
@@ -170,6 +181,7 @@ async function runCluster(config: HostConfig, threads: number, kinds: HostKinds)
         (leased ? "handing partitions off and stopping" : "draining and stopping"),
   );
   const closed = await cluster.close();
+  if (httpUrl) removeHttpUrl(config.data_dir, httpUrl);
   if (!closed) {
     console.error(
       `troupe run: host ${config.host_id} did not ${leased ? "hand off" : "stop"} within ${

@@ -2,8 +2,8 @@
  * `troupe status`: the cluster's hosts and who owns which partition, as the lease bucket
  * `troupe_leases` shows them (hosts started with `troupe run --partitions auto`), and each host's
  * channels against its limit, from its /healthz. With no bucket, the host of a plain `troupe up`
- * (found through its data directory's http.url), which owns its partitions for good: its /healthz
- * says which, and how it is.
+ * or `troupe run` (found through its data directory's http.url), which owns its partitions for
+ * good: its /healthz says which, and how it is.
  */
 import { connect } from "@nats-io/transport-node";
 import {
@@ -18,7 +18,7 @@ import {
 } from "../../actors/runtime/mod.ts";
 import { INCIDENT_STAGE_NAME } from "../../protocol/mod.ts";
 import { type Command, EXIT_FAILURE, flag, text } from "../args.ts";
-import type { UpHostStatus } from "../../actors/cluster/mod.ts";
+import type { UnleasedHostStatus } from "../../actors/cluster/mod.ts";
 import { DATA_DIR_OPTION } from "../data_dir_option.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
@@ -47,11 +47,13 @@ export const command: Command = {
   details: `Examples:
   troupe status                              the cluster of troupe up's NATS (or 4222)
   troupe status --nats nats://10.0.0.5:4222 --json
+  troupe status --data-dir .troupe/host-1    a troupe run host's, by its data_dir
 Hosts started with troupe run --partitions auto share partitions by lease in the NATS
 key-value bucket troupe_leases; a host there is alive (its key is renewed every heartbeat and
 expires one lease TTL after its last); one of them runs the incident stage, under the lease
-stage.incidents. With no such bucket it shows the host of a plain troupe up (found through
-http.url in --data-dir), which owns its partitions without leases and runs up's incident stage.
+stage.incidents. With no such bucket it shows the host of a plain troupe up or troupe run (found
+through http.url in --data-dir: troupe run's is its data_dir), which owns its partitions without
+leases and runs the incident stage when it owns partition 0.
 Under each host: its channels against its limit and how many more fit, from its /healthz (a
 leased host's on 127.0.0.1, at the port its heartbeat names).
 Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
@@ -76,12 +78,12 @@ Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
       const bucket = await LeaseBucket.existing(nc);
       if (!bucket) {
         // Loaded when asked: the cluster's room is more than the leases' path needs.
-        const { upHostStatus } = await import("../../actors/cluster/mod.ts");
-        const up = await upHostStatus(dataDir);
+        const { unleasedHostStatus } = await import("../../actors/cluster/mod.ts");
+        const up = await unleasedHostStatus(dataDir);
         if (!("why" in up)) {
           const hosts = up.hosts.map((h) => ({ ...h, channels: up.health.channels ?? null }));
           if (flag(args, "json")) console.log(JSON.stringify({ ...up, hosts }));
-          else console.log(upHostText(up));
+          else console.log(unleasedHostText(up));
           return 0;
         }
         console.error(
@@ -159,13 +161,13 @@ export function statusText(
   return lines.join("\n");
 }
 
-/** The lines `troupe status` prints for troupe up's own host. */
-function upHostText(s: UpHostStatus): string {
+/** The lines `troupe status` prints for a host without leases. */
+function unleasedHostText(s: UnleasedHostStatus): string {
   const h = s.hosts[0]!;
   const running = Object.entries(s.health.instances).filter(([, n]) => n > 0)
     .map(([status, n]) => `${n} ${status}`).join(", ") || "no actor instance yet";
   const lines = [
-    `1 host, troupe up's, owning ${h.partitions.length} partition${
+    `1 host, owning ${h.partitions.length} partition${
       h.partitions.length === 1 ? "" : "s"
     } without leases`,
     `  ${h.host}  partitions ${h.partitions.join(",") || "none"}  (${
@@ -175,6 +177,10 @@ function upHostText(s: UpHostStatus): string {
   const c = s.health.channels;
   if (c !== undefined) lines.push(channelRoomLine(c));
   for (const r of s.health.reasons) lines.push(`    ${r}`);
-  lines.push(`  incident stage: on ${h.host} (troupe up runs it beside its host)`);
+  lines.push(
+    s.incident_stage
+      ? `  incident stage: on ${h.host} (beside the host that owns partition 0)`
+      : `  incident stage: not on ${h.host} (it runs beside the host that owns partition 0)`,
+  );
   return lines.join("\n");
 }
