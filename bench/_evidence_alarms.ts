@@ -3,9 +3,10 @@
  * "E-detectors: a nonparametric framework for sequential change detection", 2022; E. S. Page,
  * "Continuous inspection schemes", Biometrika 41, 1954): M_t = max(M_{t-1}, 1) · e_t, alarmed at
  * M_t >= 2^b and started again; when each e_t has mean at most 1 given the past, the mean run to a
- * false alarm is at least 2^b samples. `troupe bench tail --evidence` measures whether the anomaly
- * kernel's Chebyshev ratios make it so (docs/methods/paging.md).
+ * false alarm is at least 2^b samples. `troupe bench tail --evidence` and `troupe bench evidence`
+ * measure whether the anomaly kernel's Chebyshev ratios make it so (docs/methods/paging.md).
  */
+import type { ChebyshevEvidence } from "../actors/anomaly/mod.ts";
 
 /** How a sample's ratio becomes its e-value. */
 export interface EvidenceAlarmOptions {
@@ -19,30 +20,47 @@ export interface EvidenceAlarmOptions {
    * an e-value (its mean only shrinks) and lets only samples past the allowance accumulate.
    */
   allowanceBits: number;
+  /**
+   * Measure against the expected value and σ of the sample where the evidence last stood at
+   * nothing, held while it grows (Page's in-control reference), instead of each sample's own.
+   */
+  holdReference?: boolean;
+  /** When given (as long as the series): each sample's evidence in bits, before a restart. */
+  trace?: Float64Array;
 }
 
 /**
- * The indices where the detector alarms at `bits`, started again after each: `ratios` per sample
- * (NaN: no evidence, the sample is passed over).
+ * The indices where the detector alarms at `bits`, started again after each, over the samples
+ * `v` and their `evidence` (a NaN ratio: no evidence, the sample is passed over).
  */
 export function evidenceAlarms(
-  ratios: Float64Array,
+  v: Float64Array,
+  evidence: ChebyshevEvidence,
   bits: number,
   options: EvidenceAlarmOptions,
 ): number[] {
-  const { lambda, allowanceBits } = options;
+  const { lambda, allowanceBits, trace } = options;
   if (!(lambda > 0 && lambda <= 1)) {
     throw new RangeError(`evidenceAlarms: lambda must be in (0, 1], got ${lambda}`);
   }
+  const hold = options.holdReference === true;
+  const { ratio, expected, sigmaUp, sigmaDown } = evidence;
   const alarms: number[] = [];
-  let evidence = 0; // log2 M_t
-  for (let i = 0; i < ratios.length; i++) {
-    const r = ratios[i]!;
+  let sum = 0; // log2 M_t
+  let mu = NaN, up = NaN, down = NaN; // the held reference
+  for (let i = 0; i < ratio.length; i++) {
+    let r = ratio[i]!;
     if (r !== r) continue;
-    evidence = Math.max(evidence, 0) + Math.log2(1 - lambda + lambda * r) - allowanceBits;
-    if (evidence >= bits) {
+    if (hold) {
+      if (sum <= 0) mu = expected[i]!, up = sigmaUp[i]!, down = sigmaDown[i]!;
+      const x = v[i]!;
+      r = ((x - mu) / (x >= mu ? up : down)) ** 2;
+    }
+    sum = Math.max(sum, 0) + Math.log2(1 - lambda + lambda * r) - allowanceBits;
+    if (trace !== undefined) trace[i] = sum;
+    if (sum >= bits) {
       alarms.push(i);
-      evidence = 0;
+      sum = 0;
     }
   }
   return alarms;

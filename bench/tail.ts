@@ -134,8 +134,8 @@ export function evidenceAlarmTimes(
   config: AnomalyConfig = anomalyActor.defaultConfig,
 ): number[][] {
   const tUs = Float64Array.from(file.t, (t) => t * 1000);
-  const ratios = chebyshevEvidence({ tUs, v: file.v }, config, { sigma: options.sigma });
-  return BITS.map((b) => evidenceAlarms(ratios, b, options).map((i) => file.t[i]!));
+  const evidence = chebyshevEvidence({ tUs, v: file.v }, config, { sigma: options.sigma });
+  return BITS.map((b) => evidenceAlarms(file.v, evidence, b, options).map((i) => file.t[i]!));
 }
 
 /** The rows of a tally: each claim's observed rate against 2^-b, then the one-node recall. */
@@ -194,6 +194,7 @@ function runTail(args: string[], ctx: BenchContext): BenchRow[] {
         lambda: o.lambda,
         allowanceBits: o["allowance-bits"],
         sigma: o.sigma,
+        holdReference: o["hold-reference"],
       });
       tallyAlarms(tally, file, alarms, labels[path] ?? []);
       ctx.log(`${NAME}: ${path}: alarms by bits ${alarms.map((a) => a.length).join("/")}`);
@@ -214,7 +215,7 @@ function runTail(args: string[], ctx: BenchContext): BenchRow[] {
 }
 
 /** The options that shape the accumulated evidence only. */
-const EVIDENCE_ONLY = ["lambda", "allowance-bits", "sigma"] as const;
+const EVIDENCE_ONLY = ["lambda", "allowance-bits", "sigma", "hold-reference"] as const;
 
 const OPTIONS = {
   data: {
@@ -248,6 +249,11 @@ const OPTIONS = {
     arg: "finding|rms",
     default: "finding",
     oneOf: ["finding", "rms"] as const,
+  },
+  "hold-reference": {
+    help: "with --evidence: measure against the expected value and σ from before the evidence " +
+      "began to grow (Page's in-control reference), not each sample's own",
+    flag: true,
   },
 } satisfies OptionTable;
 

@@ -27,18 +27,29 @@ export interface ChebyshevEvidenceOptions {
   sigma?: EvidenceSigma;
 }
 
+/** Per sample of a series: its ratio, and what it was made of (NaN where there is none). */
+export interface ChebyshevEvidence {
+  /** ((x − expected) / σ)², σ on the side x went. */
+  ratio: Float64Array;
+  /** The kernel's expected value before the sample. */
+  expected: Float64Array;
+  /** The σ for a value above the expected one, and for one below. */
+  sigmaUp: Float64Array;
+  sigmaDown: Float64Array;
+}
+
 /** The span of the `rms` σ: the long-run departures' (LONG_ALPHA, 1,000 samples). */
 export const RMS_SPAN_SAMPLES = 1000;
 
 /**
- * Per sample of `v` (times `tUs`, µs), ((x − expected) / σ)²; NaN for a sample that is invalid
- * or comes before the warm-up ends (no finding can be made there).
+ * Per sample of `v` (times `tUs`, µs), ((x − expected) / σ)² and its parts; NaN for a sample that
+ * is invalid or comes before the warm-up ends (no finding can be made there).
  */
 export function chebyshevEvidence(
   series: { tUs: Float64Array; v: Float64Array },
   config: AnomalyConfig,
   options: ChebyshevEvidenceOptions = {},
-): Float64Array {
+): ChebyshevEvidence {
   const { tUs, v } = series;
   if (tUs.length !== v.length) {
     throw new RangeError(`chebyshevEvidence: ${tUs.length} times but ${v.length} values`);
@@ -47,7 +58,8 @@ export function chebyshevEvidence(
   const st = S.createAnomalyState(config);
   const s = st.s;
   const band = s[S.BAND_SIGMAS]! * SIGMA_PER_MAE, warmup = s[S.WARMUP]!;
-  const out = new Float64Array(v.length).fill(NaN);
+  const column = () => new Float64Array(v.length).fill(NaN);
+  const out = { ratio: column(), expected: column(), sigmaUp: column(), sigmaDown: column() };
   let meanSquare = 0, squares = 0;
   for (let i = 0; i < v.length; i++) {
     const up = s[S.UP_MEAN]!, down = s[S.DOWN_MEAN]!, quantum = s[S.QUANTUM]!;
@@ -60,14 +72,20 @@ export function chebyshevEvidence(
     };
     const result = stepAnomaly(st, frame);
     if (result.valid !== 1) continue;
-    const mu = result.expected[0]!;
-    let sigma = findingSigma(result.spread[0]! / band, x >= mu ? up : down, quantum);
-    if (rms && squares > 0 && Math.sqrt(meanSquare) > sigma) sigma = Math.sqrt(meanSquare);
+    const mu = result.expected[0]!, mae = result.spread[0]! / band;
+    const floor = rms && squares > 0 ? Math.sqrt(meanSquare) : 0;
+    const sigmaUp = Math.max(findingSigma(mae, up, quantum), floor);
+    const sigmaDown = Math.max(findingSigma(mae, down, quantum), floor);
     if (seen > 0) {
       squares++;
       meanSquare += ((x - mu) ** 2 - meanSquare) * Math.max(1 / squares, 1 / RMS_SPAN_SAMPLES);
     }
-    if (seen >= warmup && sigma > 0) out[i] = ((x - mu) / sigma) ** 2;
+    const sigma = x >= mu ? sigmaUp : sigmaDown;
+    if (seen < warmup || !(sigma > 0)) continue;
+    out.ratio[i] = ((x - mu) / sigma) ** 2;
+    out.expected[i] = mu;
+    out.sigmaUp[i] = sigmaUp;
+    out.sigmaDown[i] = sigmaDown;
   }
   return out;
 }

@@ -18,6 +18,7 @@ import { type AnomalyFrameChange, type AnomalyFrameEvent, anomalyMachine } from 
 export { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
 export { anomalyKernel, stepAnomaly, VALUE_ABS_MAX } from "./kernel.ts";
 export {
+  type ChebyshevEvidence,
   chebyshevEvidence,
   type ChebyshevEvidenceOptions,
   type EvidenceSigma,

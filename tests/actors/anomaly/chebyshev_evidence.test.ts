@@ -1,7 +1,7 @@
 /**
  * Each sample's Chebyshev ratio (actors/anomaly/chebyshev_evidence.ts): measured in the σ the
  * sample's finding states, so one far sample's ratio is that finding's bits; none before the
- * warm-up; on Gaussian noise the ratios average under 1 (an e-value); the `rms` σ is never
+ * warm-up (nor its parts, the expected value and σ each side); on Gaussian noise the ratios average under 1 (an e-value); the `rms` σ is never
  * smaller than the finding's, so its ratios never larger.
  */
 import { suite } from "uvu";
@@ -29,7 +29,8 @@ function series(values: ArrayLike<number>) {
 test("a far sample's ratio states the bits its finding states, and nothing comes before the warm-up", () => {
   // A constant gauge stepped tenfold at sample 300.
   const s = series(Array.from({ length: 320 }, (_, i) => (i < 300 ? 100 : 1000)));
-  const ratios = chebyshevEvidence(s, defaultAnomalyConfig);
+  const evidence = chebyshevEvidence(s, defaultAnomalyConfig);
+  const ratios = evidence.ratio;
   const warmup = defaultAnomalyConfig.warmup_samples;
   assert.ok(ratios.subarray(0, warmup).every((r) => Number.isNaN(r)));
   assert.ok(ratios.subarray(warmup).every((r) => r >= 0), "every sample after the warm-up");
@@ -43,15 +44,19 @@ test("a far sample's ratio states the bits its finding states, and nothing comes
   // 900 from a σ of an integer's rounding, 1 / √12: (900 √12)², 23.2 bits.
   assert.ok(Math.abs(Math.log2(ratios[300]!) - bits) < 1e-9, `${Math.log2(ratios[300]!)} ${bits}`);
   assert.ok(Math.abs(ratios[300]! - 900 ** 2 * 12) < 1e-6, String(ratios[300]));
+  // Its parts: the expected 100, a σ of the rounding on the side it went.
+  assert.is(evidence.expected[300], 100);
+  assert.is(evidence.sigmaUp[300], 1 / Math.sqrt(12));
+  assert.ok(Number.isNaN(evidence.expected[warmup - 1]!));
 });
 
 test("an invalid sample has no ratio and moves nothing", () => {
   const prng = new Prng(SEED);
   const v = Array.from({ length: 400 }, () => 10 + prng.normal());
-  const clean = chebyshevEvidence(series(v), defaultAnomalyConfig);
+  const clean = chebyshevEvidence(series(v), defaultAnomalyConfig).ratio;
   const withGap = series([...v.slice(0, 200), NaN, ...v.slice(200)]);
   withGap.tUs = Float64Array.from(withGap.v, (_, i) => T0 + (i < 200 ? i : i - 1) * STEP_US);
-  const gapped = chebyshevEvidence(withGap, defaultAnomalyConfig);
+  const gapped = chebyshevEvidence(withGap, defaultAnomalyConfig).ratio;
   assert.ok(Number.isNaN(gapped[200]!));
   assert.equal(Array.from(gapped.subarray(201)), Array.from(clean.subarray(200)));
 });
@@ -59,7 +64,7 @@ test("an invalid sample has no ratio and moves nothing", () => {
 test("on Gaussian noise the ratios average under 1, as an e-value's must", () => {
   const prng = new Prng(SEED);
   const v = Array.from({ length: 20_000 }, () => 50 + 2 * prng.normal());
-  const ratios = chebyshevEvidence(series(v), defaultAnomalyConfig);
+  const ratios = chebyshevEvidence(series(v), defaultAnomalyConfig).ratio;
   const scored = Array.from(ratios).filter((r) => !Number.isNaN(r));
   const mean = scored.reduce((a, b) => a + b, 0) / scored.length;
   assert.ok(mean > 0.2 && mean < 1, `seed ${SEED}: mean ratio ${mean}`);
@@ -69,8 +74,8 @@ test("the rms σ is at least the finding's: no ratio larger, some smaller on a b
   const prng = new Prng(SEED);
   // A quiet channel with a burst one sample in 50: mean absolute errors understate its RMS.
   const v = Array.from({ length: 3_000 }, (_, i) => 20 + prng.normal() + (i % 50 === 0 ? 40 : 0));
-  const finding = chebyshevEvidence(series(v), defaultAnomalyConfig);
-  const rms = chebyshevEvidence(series(v), defaultAnomalyConfig, { sigma: "rms" });
+  const finding = chebyshevEvidence(series(v), defaultAnomalyConfig).ratio;
+  const rms = chebyshevEvidence(series(v), defaultAnomalyConfig, { sigma: "rms" }).ratio;
   let smaller = 0;
   for (let i = 0; i < v.length; i++) {
     if (Number.isNaN(finding[i]!)) {
