@@ -41,6 +41,7 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   cpd: () => import("./cpd.ts"),
   dashboard: () => import("./dashboard.ts"),
   detect: () => import("./detect.ts"),
+  evidence: () => import("./evidence.ts"),
   failover: () => import("./failover.ts"),
   gateway: () => import("./gateway.ts"),
   history: () => import("./history.ts"),

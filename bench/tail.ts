@@ -8,14 +8,20 @@
  * as its baseline: a calibrated bound observes at most its claim (ratio <= 1). And the share of
  * the labelled windows holding a finding that claims ONE_NODE_BITS or more (row
  * `tail_windows_ge_23bits`): what one node's budget would page of the labelled anomalies.
+ *
+ * With `--evidence`, the same rows for evidence accumulated over samples instead of one finding's:
+ * per b, a CUSUM e-detector over each sample's Chebyshev ratio (_evidence_alarms.ts) alarmed at b
+ * bits and started again; a row counts its alarms outside the windows.
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { anomalyActor, type AnomalyConfig, anomalyFrameEvent } from "../actors/anomaly/mod.ts";
+import { chebyshevEvidence } from "../actors/anomaly/mod.ts";
 import { ANOMALY_FINDING, findingTailBits } from "../protocol/mod.ts";
 import type { BenchContext, Benchmark, BenchRow } from "./_bench.ts";
 import { row } from "./_bench.ts";
 import { BenchOptionError } from "./_bench_option_error.ts";
+import { type EvidenceAlarmOptions, evidenceAlarms } from "./_evidence_alarms.ts";
 import { listNabFiles, type NabDataFile, readNabFile, readNabWindows } from "./_nab_corpus.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { REPO_DIR } from "./_repo_dir.ts";
@@ -99,6 +105,39 @@ export function tallyFile(
   }
 }
 
+/**
+ * Adds `file`'s samples and accumulated-evidence alarms to `tally`: `alarms[k]` the times (ms) of
+ * the alarms of the detector set at BITS[k], `windows` the file's labelled windows (ms).
+ */
+export function tallyAlarms(
+  tally: TailTally,
+  file: NabDataFile,
+  alarms: readonly (readonly number[])[],
+  windows: readonly [number, number][],
+): void {
+  const inside = (t: number) => windows.some(([a, b]) => t >= a && t <= b);
+  for (let i = 0; i < file.t.length; i++) {
+    if (file.v[i] === file.v[i] && !inside(file.t[i]!)) tally.outside++;
+  }
+  BITS.forEach((_, k) => {
+    tally.above[k]! += alarms[k]!.filter((t) => !inside(t)).length;
+  });
+  tally.windows += windows.length;
+  const held = alarms[BITS.indexOf(ONE_NODE_BITS)]!;
+  for (const [a, b] of windows) if (held.some((t) => t >= a && t <= b)) tally.held++;
+}
+
+/** Per BITS entry, the times (ms) of the e-detector's alarms on `file` at that many bits. */
+export function evidenceAlarmTimes(
+  file: NabDataFile,
+  options: EvidenceAlarmOptions & { sigma: "finding" | "rms" },
+  config: AnomalyConfig = anomalyActor.defaultConfig,
+): number[][] {
+  const tUs = Float64Array.from(file.t, (t) => t * 1000);
+  const evidence = chebyshevEvidence({ tUs, v: file.v }, config, { sigma: options.sigma });
+  return BITS.map((b) => evidenceAlarms(file.v, evidence, b, options).map((i) => file.t[i]!));
+}
+
 /** The rows of a tally: each claim's observed rate against 2^-b, then the one-node recall. */
 export function tailRows(tally: TailTally): BenchRow[] {
   const rows = BITS.map((b, k) =>
@@ -125,6 +164,10 @@ export function tailRows(tally: TailTally): BenchRow[] {
 
 function runTail(args: string[], ctx: BenchContext): BenchRow[] {
   const o = readOptions(args, OPTIONS);
+  const stray = EVIDENCE_ONLY.find((name) => args.some((a) => a.split("=")[0] === `--${name}`));
+  if (!o.evidence && stray !== undefined) {
+    throw new BenchOptionError(`Option --${stray} is for --evidence, which was not given`);
+  }
   const data = o.data ?? NAB_DIR;
   if (!existsSync(join(data, "data"))) {
     throw new BenchOptionError(
@@ -146,18 +189,33 @@ function runTail(args: string[], ctx: BenchContext): BenchRow[] {
   const tally: TailTally = { outside: 0, above: BITS.map(() => 0), windows: 0, held: 0 };
   for (const path of paths) {
     const file = readNabFile(data, path);
+    if (o.evidence) {
+      const alarms = evidenceAlarmTimes(file, {
+        lambda: o.lambda,
+        allowanceBits: o["allowance-bits"],
+        sigma: o.sigma,
+        holdReference: o["hold-reference"],
+      });
+      tallyAlarms(tally, file, alarms, labels[path] ?? []);
+      ctx.log(`${NAME}: ${path}: alarms by bits ${alarms.map((a) => a.length).join("/")}`);
+      continue;
+    }
     const findings = tailFindings(file, o["frame-samples"]);
     tallyFile(tally, file, findings, labels[path] ?? []);
     const most = findings.reduce((m, f) => Math.max(m, f.bits), 0);
     ctx.log(`${NAME}: ${path}: ${findings.length} findings, at most ${most.toFixed(1)} bits`);
   }
   ctx.log(
-    `${NAME}: ${tally.outside} samples outside ${tally.windows} windows; findings there by ` +
+    `${NAME}: ${tally.outside} samples outside ${tally.windows} windows; ` +
+      `${o.evidence ? "alarms" : "findings"} there by ` +
       BITS.map((b, k) => `>=${b} bits: ${tally.above[k]}`).join(", ") +
-      `; windows with a finding of >=${ONE_NODE_BITS} bits: ${tally.held}`,
+      `; windows with one of >=${ONE_NODE_BITS} bits: ${tally.held}`,
   );
   return tailRows(tally);
 }
+
+/** The options that shape the accumulated evidence only. */
+const EVIDENCE_ONLY = ["lambda", "allowance-bits", "sigma", "hold-reference"] as const;
 
 const OPTIONS = {
   data: {
@@ -171,12 +229,39 @@ const OPTIONS = {
     number: { min: 1, max: 65_536, integer: true },
   },
   files: { help: "only these corpus files, comma-separated <category>/<file>.csv", arg: "LIST" },
+  evidence: {
+    help: "evidence accumulated over samples (a CUSUM e-detector of Chebyshev ratios) instead " +
+      "of one finding's bits",
+    flag: true,
+  },
+  lambda: {
+    help: "with --evidence: the bet, each sample's e-value 1 - lambda + lambda * ratio",
+    default: 1,
+    number: { min: 0, max: 1, exclusiveMin: true },
+  },
+  "allowance-bits": {
+    help: "with --evidence: bits taken from each sample's evidence (Page's reference value)",
+    default: 0,
+    number: { min: 0, max: 64 },
+  },
+  sigma: {
+    help: "with --evidence: the σ of a ratio, a finding's, or at least the errors' RMS",
+    arg: "finding|rms",
+    default: "finding",
+    oneOf: ["finding", "rms"] as const,
+  },
+  "hold-reference": {
+    help: "with --evidence: measure against the expected value and σ from before the evidence " +
+      "began to grow (Page's in-control reference), not each sample's own",
+    flag: true,
+  },
 } satisfies OptionTable;
 
 export const benchmark: Benchmark = {
   name: NAME,
   summary: "calibration of the bits anomaly findings claim for paging on NAB: the rate outside " +
-    "the labelled windows of findings claiming >= b bits against 2^-b; windows held at 23 bits",
+    "the labelled windows of findings claiming >= b bits against 2^-b; windows held at 23 bits " +
+    "(--evidence: of evidence accumulated over samples)",
   options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     try {

@@ -17,6 +17,13 @@ import { type AnomalyFrameChange, type AnomalyFrameEvent, anomalyMachine } from 
 
 export { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
 export { anomalyKernel, stepAnomaly, VALUE_ABS_MAX } from "./kernel.ts";
+export {
+  type ChebyshevEvidence,
+  chebyshevEvidence,
+  type ChebyshevEvidenceOptions,
+  type EvidenceSigma,
+  RMS_SPAN_SAMPLES,
+} from "./chebyshev_evidence.ts";
 export type { AnomalyChange, AnomalyResult } from "./_result.ts";
 export { anomalyCounters, type AnomalyState } from "./_state.ts";
 export { VIEW, VIEW_NAMES, VIEW_WIRE, type ViewCode } from "./_views.ts";
