@@ -47,7 +47,7 @@ export interface StartClusterOptions {
   teamKinds?: TeamKinds;
   /** A bus to share instead of connecting (the in-process bus; for a host in this thread). */
   bus?: Bus;
-  /** Milliseconds between looks for due clock ticks (0: none, while recording). */
+  /** Milliseconds between looks for due clock ticks (0: none). */
   tickEveryMs?: number;
   /** A service beside a host in this thread (the scan service); threads run their module's. */
   service?: (parts: HostServiceParts) => Promise<HostService>;

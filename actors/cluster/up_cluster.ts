@@ -54,7 +54,7 @@ export interface UpClusterOptions {
   /** up's bus: its incident stage's, and the host's when there is no NATS. */
   bus: Bus;
   nats: NatsServer | undefined;
-  /** Clock ticks every this many ms (0: none, while recording). */
+  /** Clock ticks every this many ms (0: none). */
   tickEveryMs?: number | undefined;
   kinds: HostKinds;
 }

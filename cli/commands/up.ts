@@ -111,8 +111,6 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       threads,
       bus,
       nats,
-      // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
-      tickEveryMs: recorder ? 0 : undefined,
       kinds: o.kinds,
     });
     if (typeof cluster === "string") return await abandon(cluster);
@@ -252,6 +250,9 @@ async function stopUp(o: UpOptions, r: Running): Promise<void> {
   const { collab, collabFile, bus, cluster, recorder, nats, httpUrl } = r;
   removeCollabFile(o.dataDir, collabFile.stream);
   await collab.close();
+  // What the feed published before it stopped reaches the hosts before they stop taking input:
+  // the recorder, also subscribed, would otherwise hold inputs the hosts never applied.
+  await bus.flush().catch(() => {});
   // The hosts drain, then the stage takes what they published (up's bus flushed between).
   await cluster.close(Infinity);
   // --- --record: everything the host published has reached the recorder; close the file.
