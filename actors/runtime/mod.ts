@@ -13,6 +13,7 @@ export {
 export { Host } from "./host/mod.ts";
 export type { HostOptions } from "./host/mod.ts";
 export {
+  BARS_BYTES_FULL,
   CHANNEL_BYTES,
   CHANNELS_MAX_DEFAULT,
   channelsFitting,

@@ -7,13 +7,31 @@
 import { totalmem } from "node:os";
 
 /**
- * What one channel of the default kinds costs a host, in bytes, once each of its instances' window
- * of recent input ids is full (a channel that has run steadily): the heap per channel measured
- * then, and what the process's resident memory adds to its heap at scale. Its origin,
- * the measurements and the machine, is on docs/performance.md ("What a channel costs"); measure
- * again when a kind's state changes.
+ * What one channel of the default kinds cost a host, in bytes, measured once each of its
+ * instances' window of recent input ids was full (260 samples): the heap per channel then, and
+ * what the process's resident memory adds to its heap at scale. Its origin, the measurements and
+ * the machine, is on docs/performance.md ("What a channel costs"); measure again when a kind's
+ * state changes.
  */
-export const CHANNEL_BYTES = 176 * 1024;
+export const CHANNEL_BYTES_MEASURED = 176 * 1024;
+
+/** What the default bars kind's rings held in that measurement (`bench kernel-bytes`). */
+export const BARS_BYTES_MEASURED = 35_332;
+
+/**
+ * The default bars kind's rings once every one is full: 5 sizes (1s to 1d) of 500 closed bars,
+ * 7 float64 columns each. A channel scraped every 15 s fills its one-second ring in two hours,
+ * its one-minute ring in eight and its five-minute ring in two days; its hourly and daily rings
+ * fill over weeks and years, and a host's snapshots keep them across restarts: a limit that holds
+ * for a channel's life counts them full.
+ */
+export const BARS_BYTES_FULL = 5 * 500 * 7 * 8;
+
+/**
+ * What one channel of the default kinds costs a host for its life, in bytes: the measurement,
+ * its bars' rings counted full.
+ */
+export const CHANNEL_BYTES = CHANNEL_BYTES_MEASURED - BARS_BYTES_MEASURED + BARS_BYTES_FULL;
 
 /**
  * The share of the machine's memory a host's budget is by default: half, the rest left to what a

@@ -16,6 +16,7 @@ export {
   REPLICAS_MAX,
 } from "./host_config.ts";
 export {
+  BARS_BYTES_FULL,
   CHANNEL_BYTES,
   channelsFitting,
   MEMORY_SHARE_DEFAULT,
