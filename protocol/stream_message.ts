@@ -5,8 +5,8 @@
  * server replies carry `t`. Each message type has an encoder and a checked decoder: a malformed
  * message is a `StreamProtocolError` naming the field and the value. The `msg` frame, the hot path,
  * has its own writer and reader (stream_msg.ts), and so has the `batch` frame that carries several
- * server messages in one WebSocket message (stream_batch.ts). Which subjects a subscription may reach, and how
- * its filter applies, is the gateway's (collab/stream/stream_pattern.ts,
+ * server messages in one WebSocket message (stream_batch.ts). Which subjects a subscription may
+ * reach, and how its filter applies, is the gateway's (collab/stream/stream_pattern.ts,
  * collab/stream/stream_filter.ts).
  */
 import { Encoder } from "@msgpack/msgpack";

@@ -1,9 +1,9 @@
 /**
  * The stream gateway's Prometheus metrics (`troupe_stream_*`), served on the collab server's
  * `/metrics`: clients, subscriptions, messages received from NATS and relayed, dropped for
- * slowness, gap notices, batches sent, slow, malformed and rate-limited closes, refused upgrades, and the ring's
- * size. Each is read from the gateway's own plain counters when scraped, so the hot path counts
- * with `++`.
+ * slowness, gap notices, batches sent, slow, malformed and rate-limited closes, refused upgrades,
+ * and the ring's size. Each is read from the gateway's own plain counters when scraped, so the hot
+ * path counts with `++`.
  */
 import type { Registry } from "prom-client";
 import {

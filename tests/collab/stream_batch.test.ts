@@ -9,7 +9,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { haveNatsServer } from "../_support/nats.ts";
-import { waitFor } from "./_support.ts";
+import { getText, metric, waitFor } from "./_support.ts";
 import { type GatewayEnv, record, withGateway } from "./_stream_support.ts";
 import { rawWebSocket, type RawWs } from "./_raw_ws.ts";
 import {
@@ -72,6 +72,8 @@ test("a socket that asked for batches gets a burst in far fewer WebSocket messag
     const batches = batched.frames.filter((f) => readStreamBatch(f) !== undefined).length;
     assert.ok(batches > 0);
     assert.is(gw.stats().batches_sent, batches, "each batch counted, and none to the other");
+    const text = await getText(`http://127.0.0.1:${env.port}/metrics`);
+    assert.is(metric(text, "troupe_stream_batches_sent_total"), batches);
     // Byte for byte what the socket that did not ask for batches was sent alone.
     const alone = single.frames.slice(2);
     assert.is(inside.length, alone.length);
