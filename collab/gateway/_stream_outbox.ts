@@ -5,8 +5,9 @@
  * each was a socket write, and on a browser each WebSocket message is a task of its own. So a
  * socket that asked for batches (protocol/stream_batch.ts) is sent a turn's messages as one `batch`
  * (several when they pass `batch_bytes_max`), each message inside unchanged and in order; any
- * other socket is sent them one by one, in one write (corked). Waiting for the end of the turn
- * delays nothing a client could see: the gateway's loop is busy with the burst meanwhile.
+ * other socket is sent them one by one, in one write (corked: a write per message was most of the
+ * gateway's time, in a profile of it under load). Waiting for the end of the turn delays nothing a
+ * client could see: the gateway's loop is busy with the burst meanwhile.
  *
  * Everything a socket is sent goes through its outbox (notices and replies too), so that nothing
  * overtakes; and what waits counts against the socket's bound as if it were queued already
