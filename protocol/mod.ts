@@ -49,6 +49,7 @@ export * from "./peer_message.ts";
 export * from "./catch_up.ts";
 export * from "./stream_message.ts";
 export * from "./stream_msg.ts";
+export * from "./stream_batch.ts";
 export * from "./scan_message.ts";
 export * from "./scan_result.ts";
 export * from "./scan_results_batch.ts";

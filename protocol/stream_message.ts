@@ -4,8 +4,9 @@
  * folder's msgpack reader and map check (decodeValue, requireMap). Client requests carry `op`,
  * server replies carry `t`. Each message type has an encoder and a checked decoder: a malformed
  * message is a `StreamProtocolError` naming the field and the value. The `msg` frame, the hot path,
- * has its own writer and reader (stream_msg.ts). Which subjects a subscription may reach, and how
- * its filter applies, is the gateway's (collab/stream/stream_pattern.ts,
+ * has its own writer and reader (stream_msg.ts), and so has the `batch` frame that carries several
+ * server messages in one WebSocket message (stream_batch.ts). Which subjects a subscription may
+ * reach, and how its filter applies, is the gateway's (collab/stream/stream_pattern.ts,
  * collab/stream/stream_filter.ts).
  */
 import { Encoder } from "@msgpack/msgpack";
@@ -13,6 +14,7 @@ import { decodeValue, requireMap } from "./envelope.ts";
 import { checkHistoryRequest, type HistoryRequest } from "./history.ts";
 import { ProtocolError } from "./protocol_error.ts";
 import { readStreamMsg, type StreamMsg } from "./stream_msg.ts";
+import { readStreamBatch } from "./stream_batch.ts";
 
 // One, reused: `encode()` builds a new encoder per call, which a gateway sending thousands of
 // frames a second feels.
@@ -114,8 +116,17 @@ export interface StreamLag {
   seq: number;
 }
 
-/** A server's message. */
-export type StreamServerMessage =
+/**
+ * `{t: "batch"}`: the server messages of one WebSocket message, in the order sent (only to a
+ * socket that asked for batches: stream_batch.ts). A batch holds no batch.
+ */
+export interface StreamBatch {
+  t: "batch";
+  messages: StreamSingleMessage[];
+}
+
+/** A server's message other than a batch. */
+export type StreamSingleMessage =
   | { t: "ok"; id: number; seq: number; oldest: number }
   | { t: "err"; id: number; reason: string }
   | StreamMsg
@@ -124,6 +135,9 @@ export type StreamServerMessage =
   | StreamLag
   | { t: "pong"; id: number }
   | StreamHistory;
+
+/** A server's message. */
+export type StreamServerMessage = StreamSingleMessage | StreamBatch;
 
 /** Close codes of `/stream`. */
 export const STREAM_CLOSE = {
@@ -158,16 +172,38 @@ export function decodeStreamClientMessage(bytes: Uint8Array): StreamClientMessag
   return checkStreamClientMessage(decodeMap(bytes, "client"));
 }
 
-/** Encodes a server message. */
-export function encodeStreamServerMessage(m: StreamServerMessage): Uint8Array {
+/** Encodes a server message other than a batch (stream_batch.ts writes those). */
+export function encodeStreamServerMessage(m: StreamSingleMessage): Uint8Array {
   return encode(m);
 }
 
-/** Decodes and checks a server message. */
+/** Decodes and checks a server message (a batch with each of its messages). */
 export function decodeStreamServerMessage(bytes: Uint8Array): StreamServerMessage {
   const fast = readStreamMsg(bytes);
   if (fast) return fast;
+  const batch = readStreamBatch(bytes);
+  if (batch) return { t: "batch", messages: batch.map(decodeSingle) };
   const m = decodeMap(bytes, "server");
+  if (m.t === "batch") {
+    const inner = m.m;
+    if (!Array.isArray(inner) || !inner.every((x) => x instanceof Uint8Array)) {
+      throw streamFieldError("m", inner, "must be an array of bin (each a server message)");
+    }
+    return { t: "batch", messages: inner.map(decodeSingle) };
+  }
+  return checkSingle(m);
+}
+
+/** A message inside a batch: any server message but a batch. */
+function decodeSingle(bytes: Uint8Array): StreamSingleMessage {
+  const fast = readStreamMsg(bytes);
+  if (fast) return fast;
+  const m = decodeMap(bytes, "server");
+  if (m.t === "batch") throw streamFieldError("t", m.t, "must not be a batch inside a batch");
+  return checkSingle(m);
+}
+
+function checkSingle(m: Record<string, unknown>): StreamSingleMessage {
   switch (m.t) {
     case "ok":
       return { t: "ok", id: uint(m, "id"), seq: uint(m, "seq"), oldest: uint(m, "oldest") };
@@ -206,7 +242,7 @@ export function decodeStreamServerMessage(bytes: Uint8Array): StreamServerMessag
       throw streamFieldError(
         "t",
         m.t,
-        'must be "ok", "err", "msg", "gap", "live", "lag", "pong" or "history"',
+        'must be "ok", "err", "msg", "gap", "live", "lag", "pong", "history" or "batch"',
       );
   }
 }

@@ -14,13 +14,14 @@
  */
 import { type Client, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
 import type { StreamRing } from "./stream_ring.ts";
-import { encodeStreamMsg, type StreamServerMessage } from "../../protocol/mod.ts";
+import { queuedBytes } from "./_stream_outbox.ts";
+import { encodeStreamMsg, type StreamSingleMessage } from "../../protocol/mod.ts";
 
 /** What the pump does through the gateway. */
 export interface CatchUpSender {
   /** Sends one encoded `msg` frame. */
   sendFrame(client: Client, frame: Uint8Array): void;
-  send(client: Client, m: StreamServerMessage): void;
+  send(client: Client, m: StreamSingleMessage): void;
   /** Closes a socket that fell too far behind (4008). */
   closeSlow(client: Client, buffered: number): void;
 }
@@ -70,7 +71,7 @@ export class StreamCatchUp {
       // Under "close", losing what it was being fed closes; a `since` older than the buffer
       // (nothing fed yet) is a gap notice under either policy.
       if (sub.slow === "close" && sub.cursor > sub.from && sub.retiredTo === undefined) {
-        sender.closeSlow(client, client.ws.bufferedAmount);
+        sender.closeSlow(client, queuedBytes(client));
         return false;
       }
       sub.gap = sub.gap
@@ -79,7 +80,7 @@ export class StreamCatchUp {
       tally.droppedSlow += to - from + 1;
       sub.cursor = to;
     }
-    if (client.ws.bufferedAmount > lowWater) return false;
+    if (queuedBytes(client) > lowWater) return false;
     if (sub.gap) {
       if (sub.retiredTo === undefined) {
         sender.send(client, { t: "gap", sub: sub.id, ...sub.gap });
@@ -89,7 +90,7 @@ export class StreamCatchUp {
     }
     if (sub.retiredTo !== undefined) return this.#retire(client, sub);
     while (sub.cursor < ring.latest) {
-      if (client.ws.bufferedAmount > lowWater) return false;
+      if (queuedBytes(client) > lowWater) return false;
       const entry = ring.get(++sub.cursor)!;
       if (ownerOf(client, entry, undefined) !== sub) continue;
       sender.sendFrame(client, encodeStreamMsg(entry.seq, sub.id, entry.subject, entry.data));
@@ -104,7 +105,7 @@ export class StreamCatchUp {
     const { ring, sender } = this.#options;
     const lowWater = this.#options.client_buffered_bytes_max / 2;
     while (sub.cursor < sub.retiredTo!) {
-      if (client.ws.bufferedAmount > lowWater) return false;
+      if (queuedBytes(client) > lowWater) return false;
       const entry = ring.get(sub.cursor + 1)!;
       const owned = ownerOf(client, entry, undefined) === sub;
       sub.cursor++;

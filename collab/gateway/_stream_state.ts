@@ -41,18 +41,22 @@ export interface Client {
   subs: Map<number, Sub>;
   closing: boolean;
   expiry: ReturnType<typeof setTimeout> | undefined;
-  /** The socket held corked until the end of this turn (see #cork). */
-  corked: Corkable | undefined;
+  /** Whether it asked for batches (protocol/stream_batch.ts). */
+  batches: boolean;
+  /** What it is sent this turn, and its bytes (_stream_outbox.ts). */
+  outbox: OutboxEntry[];
+  outboxBytes: number;
   /** Messages it may still send now (a token bucket refilled at client_messages_per_s_max). */
   allowance: number;
   /** When the allowance was last refilled (ms). */
   allowanceAt: number;
 }
 
-/** A socket whose writes can be held and let go (net.Socket). */
-export interface Corkable {
-  cork(): void;
-  uncork(): void;
+/** A message waiting in a socket's outbox. */
+export interface OutboxEntry {
+  payload: Uint8Array;
+  /** Its WebSocket frame, when built once for every socket. */
+  wire: Uint8Array | undefined;
 }
 
 /** Plain counters read by `stats()` and `/metrics`. */
@@ -65,6 +69,8 @@ export interface Tally {
   closedSlow: number;
   closedMalformed: number;
   closedRate: number;
+  /** WebSocket messages sent holding a batch of messages. */
+  batchesSent: number;
   refused: Record<string, number>;
 }
 

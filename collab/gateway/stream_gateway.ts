@@ -21,6 +21,10 @@
  * A message matching several subscriptions of one socket is sent once, under the first (by
  * subscription order) that covers its seq (`from < seq`).
  *
+ * What a socket is sent waits for the end of the turn and goes out at once: as one `batch` to a
+ * socket that asked for batches at its upgrade (`?batch=1`), one by one to any other
+ * (`_stream_outbox.ts`). Waiting, it counts against the socket's bound as if queued.
+ *
  * A subscription that asks for protocol version 2 is also told `live` (with the latest seq) when it
  * goes live, and `lag` (with the last seq it was handled up to) when it falls back to catching up,
  * so its client can keep a cursor per subscription that moves with every frame while it is live:
@@ -38,22 +42,18 @@ import {
   encodeStreamMsg,
   encodeStreamServerMessage,
   type HistoryRequest,
+  STREAM_BATCH_PARAM,
   STREAM_CLOSE,
   STREAM_LIMITS,
   type StreamClientMessage,
   StreamProtocolError,
-  type StreamServerMessage,
+  type StreamSingleMessage,
   type StreamSubRequest,
 } from "../../protocol/mod.ts";
-import {
-  binaryFrame,
-  cutWhenStalled,
-  rawSocket,
-  senderIdle,
-  SLOW_CLOSE_CHECK_MS,
-} from "../socket/mod.ts";
+import { binaryFrame, cutWhenStalled, SLOW_CLOSE_CHECK_MS } from "../socket/mod.ts";
 import { refuse, truncate } from "../../actors/runtime/operations/mod.ts";
 import { StreamCatchUp } from "./_stream_catch_up.ts";
+import { queuedBytes, queuedWeight, StreamOutbox } from "./_stream_outbox.ts";
 import { type Client, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
 import { StreamRing } from "./stream_ring.ts";
 import { registerStreamMetrics, type StreamStats } from "./stream_metrics.ts";
@@ -86,6 +86,12 @@ export interface StreamGatewayLimits {
   clients_max: number;
   /** Messages under this size are sent uncompressed: 1 KiB. */
   deflate_threshold_bytes: number;
+  /**
+   * Bytes of messages one batch holds, at most (more go in the next): 1 MiB, the bus's own bound
+   * of a frame (DESIGN.md, "Validation"), so that a batch is no larger than what one message of
+   * the cluster may be, and a page decodes no more in one task than a frame's worth.
+   */
+  batch_bytes_max: number;
   /** How often lagging subscriptions are fed from the ring: 20 ms. */
   pump_ms: number;
 }
@@ -99,6 +105,7 @@ export const DEFAULT_STREAM_LIMITS: StreamGatewayLimits = {
   client_messages_per_s_max: 100,
   clients_max: 1_000,
   deflate_threshold_bytes: 1 << 10,
+  batch_bytes_max: 1 << 20,
   pump_ms: 20,
 };
 
@@ -120,10 +127,9 @@ export class StreamGateway {
   #wss: WebSocketServer;
   #clients = new Set<Client>();
   #catchUp: StreamCatchUp;
+  #outbox: StreamOutbox;
   /** Retired subscriptions so far (their keys in a socket's map are -1, -2, ...). */
   #retired = 0;
-  #corkedClients: Client[] = [];
-  #uncorkScheduled = false;
   #subs: BusSubscription[] = [];
   #pump: ReturnType<typeof setInterval>;
   #closed = false;
@@ -137,6 +143,7 @@ export class StreamGateway {
     closedSlow: 0,
     closedMalformed: 0,
     closedRate: 0,
+    batchesSent: 0,
     refused: {},
   };
 
@@ -159,6 +166,11 @@ export class StreamGateway {
         serverNoContextTakeover: true,
         clientNoContextTakeover: true,
       },
+    });
+    this.#outbox = new StreamOutbox({
+      tally: this.#tally,
+      deflate_threshold_bytes: this.limits.deflate_threshold_bytes,
+      batch_bytes_max: this.limits.batch_bytes_max,
     });
     this.#catchUp = new StreamCatchUp({
       ring: this.#ring,
@@ -189,7 +201,7 @@ export class StreamGateway {
     let buffered = 0;
     for (const c of this.#clients) {
       for (const s of c.subs.values()) if (s.retiredTo === undefined) subscriptions++;
-      buffered = Math.max(buffered, c.ws.bufferedAmount);
+      buffered = Math.max(buffered, queuedBytes(c));
     }
     const t = this.#tally;
     return {
@@ -209,6 +221,7 @@ export class StreamGateway {
       closed_slow: t.closedSlow,
       closed_malformed: t.closedMalformed,
       closed_rate: t.closedRate,
+      batches_sent: t.batchesSent,
       refused: { ...t.refused },
     };
   }
@@ -235,7 +248,8 @@ export class StreamGateway {
       this.#tally.refused.full = (this.#tally.refused.full ?? 0) + 1;
       return refuse(socket, 503, `Stream gateway full: ${this.#clients.size} clients connected`);
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, claims));
+    const batches = url.searchParams.get(STREAM_BATCH_PARAM) === "1";
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, claims, batches));
   }
 
   /** Closes every socket (1001) and leaves the bus. */
@@ -248,14 +262,16 @@ export class StreamGateway {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #onConnection(ws: WebSocket, claims: TokenClaims): void {
+  #onConnection(ws: WebSocket, claims: TokenClaims, batches: boolean): void {
     const client: Client = {
       ws,
       claims,
       subs: new Map(),
       closing: false,
       expiry: undefined,
-      corked: undefined,
+      batches,
+      outbox: [],
+      outboxBytes: 0,
       allowance: this.limits.client_messages_per_s_max,
       allowanceAt: this.#now(),
     };
@@ -437,8 +453,9 @@ export class StreamGateway {
     const entry = this.#ring.push(subject, data);
     this.#tally.received++;
     const matches = new Map<string, boolean>();
-    // One payload and one WebSocket frame per subscription id, shared by every socket.
-    const frames = new Map<number, { payload: Uint8Array; wire: Uint8Array }>();
+    // One payload and one WebSocket frame per subscription id, shared by every socket (the frame
+    // only once a socket sent messages one by one wants it).
+    const frames = new Map<number, { payload: Uint8Array; wire: Uint8Array | undefined }>();
     const bound = this.limits.client_buffered_bytes_max;
     for (const c of this.#clients) {
       if (c.closing || c.subs.size === 0) continue;
@@ -447,10 +464,11 @@ export class StreamGateway {
       let frame = frames.get(owner.id);
       if (!frame) {
         const payload = encodeStreamMsg(entry.seq, owner.id, subject, entry.data);
-        frames.set(owner.id, frame = { payload, wire: binaryFrame(payload) });
+        frames.set(owner.id, frame = { payload, wire: undefined });
       }
-      const buffered = c.ws.bufferedAmount;
-      if (buffered + frame.wire.length <= bound) {
+      const buffered = queuedBytes(c);
+      if (buffered + queuedWeight(frame.payload) <= bound) {
+        if (!c.batches) frame.wire ??= binaryFrame(frame.payload);
         this.#sendFrame(c, frame.payload, frame.wire);
       } else if (owner.slow === "close") {
         this.#closeSlow(c, buffered);
@@ -461,63 +479,26 @@ export class StreamGateway {
         // Past the bound on purpose (a few bytes, once per fall): the client must know before
         // any later frame moves this subscription's cursor.
         if (owner.notices) {
-          c.ws.send(encodeStreamServerMessage({ t: "lag", sub: owner.id, seq: owner.cursor }));
+          const lag = encodeStreamServerMessage({ t: "lag", sub: owner.id, seq: owner.cursor });
+          this.#outbox.queue(c, lag);
         }
       }
     }
   }
 
-  /**
-   * Sends one `msg`. With its WebSocket frame (`wire`, built once for every socket), the frame is
-   * written to ws's socket as it is whenever ws's sender is idle (not compressing a large message
-   * or holding a queue, which must go first to keep the order): framing it again per socket
-   * through ws was the gateway's largest cost after `writev` and the garbage it made (in a profile
-   * of the gateway under load). A small message goes uncompressed either way (RSV1
-   * clear, which permessage-deflate allows), so the client sees the same frames.
-   */
+  /** Sends one `msg` (with its WebSocket frame, `wire`, when built once for every socket). */
   #sendFrame(client: Client, frame: Uint8Array, wire?: Uint8Array): void {
-    this.#cork(client);
-    const socket = wire && rawSocket(client.ws);
-    if (
-      socket && frame.length < this.limits.deflate_threshold_bytes && !socket.destroyed &&
-      senderIdle(client.ws)
-    ) {
-      socket.write(wire);
-    } else client.ws.send(frame);
+    this.#outbox.queue(client, frame, wire);
     this.#tally.relayed++;
     this.#tally.bytesOut += frame.length;
   }
 
-  /**
-   * Holds `client`'s socket writes until this turn of the event loop ends: NATS hands messages
-   * over in bursts, and one write per socket per burst instead of one per message was most of the
-   * gateway's time (in a profile of the gateway under load). ws's socket comes through
-   * _ws_raw.ts; where it is missing, frames go one write each as before.
-   */
-  #cork(client: Client): void {
-    if (client.corked) return;
-    const socket = rawSocket(client.ws);
-    if (!socket) return;
-    socket.cork();
-    client.corked = socket;
-    this.#corkedClients.push(client);
-    if (this.#uncorkScheduled) return;
-    this.#uncorkScheduled = true;
-    setImmediate(() => {
-      this.#uncorkScheduled = false;
-      for (const c of this.#corkedClients.splice(0)) {
-        c.corked?.uncork();
-        c.corked = undefined;
-      }
-    });
-  }
-
-  #send(client: Client, m: StreamServerMessage): void {
+  #send(client: Client, m: StreamSingleMessage): void {
     if (client.closing) return;
     // Replies count against the bound too: a client that pings and never reads is a slow one.
-    const buffered = client.ws.bufferedAmount;
+    const buffered = queuedBytes(client);
     if (buffered > this.limits.client_buffered_bytes_max) return this.#closeSlow(client, buffered);
-    client.ws.send(encodeStreamServerMessage(m));
+    this.#outbox.queue(client, encodeStreamServerMessage(m));
   }
 
   #closeSlow(client: Client, buffered: number): void {
@@ -540,6 +521,8 @@ export class StreamGateway {
   /** Starts closing `client`; false when it was closing already. */
   #closeOnly(client: Client, code: number, reason: string): boolean {
     if (client.closing) return false;
+    // What it was sent this turn goes before its close frame.
+    this.#outbox.flush(client);
     client.closing = true;
     this.#catchUp.lagging.delete(client);
     client.ws.close(code, truncate(reason, 120));

@@ -1,9 +1,9 @@
 /**
  * The stream gateway's Prometheus metrics (`troupe_stream_*`), served on the collab server's
  * `/metrics`: clients, subscriptions, messages received from NATS and relayed, dropped for
- * slowness, gap notices, slow, malformed and rate-limited closes, refused upgrades, and the ring's
- * size. Each is read from the gateway's own plain counters when scraped, so the hot path counts
- * with `++`.
+ * slowness, gap notices, batches sent, slow, malformed and rate-limited closes, refused upgrades,
+ * and the ring's size. Each is read from the gateway's own plain counters when scraped, so the hot
+ * path counts with `++`.
  */
 import type { Registry } from "prom-client";
 import {
@@ -36,6 +36,8 @@ export interface StreamStats {
   closed_malformed: number;
   /** Sockets closed for sending too many messages a second (4029). */
   closed_rate: number;
+  /** WebSocket messages sent holding a batch of messages (to sockets that asked for them). */
+  batches_sent: number;
   /** Refused upgrades by reason (the token's failure, or `full`). */
   refused: Record<string, number>;
 }
@@ -67,6 +69,7 @@ const COUNTERS: Array<[NumericStat, string, string]> = [
   ["closed_slow", "troupe_stream_closed_slow_total", "Sockets closed as slow consumers (4008)"],
   ["closed_malformed", "troupe_stream_closed_malformed_total", "Sockets closed for a bad message"],
   ["closed_rate", "troupe_stream_closed_rate_total", "Sockets closed for too many messages (4029)"],
+  ["batches_sent", "troupe_stream_batches_sent_total", "WebSocket messages holding a batch"],
 ];
 
 /** Registers the gateway's metrics on `registry`, each read from `stats()` when scraped. */

@@ -12,6 +12,10 @@
  * subscription resumes from its cursor, so a quiet live one resumes from near the latest seq and is
  * sent no false gap. A message can then come again under another subscription (the one that now
  * owns it on the gateway); the client drops it by its seq (`stream_seen.ts`).
+ *
+ * It asks for batches (protocol/stream_batch.ts): what the gateway sends in one turn comes as one
+ * WebSocket message, whose messages are handed over one by one, in order, as if each had come
+ * alone (a gateway that does not know batches sends them alone).
  */
 import type { HistoryRequest } from "../../protocol/mod.ts";
 import { SeenSeqs } from "./stream_seen.ts";
@@ -19,12 +23,14 @@ import {
   decodeStreamServerMessage,
   encodeStreamClientMessage,
   type SlowPolicy,
+  STREAM_BATCH_PARAM,
   STREAM_PROTOCOL_VERSION,
   type StreamGap,
   type StreamHistory,
   type StreamMsg,
   StreamProtocolError,
   type StreamServerMessage,
+  type StreamSingleMessage,
   type StreamSubRequest,
 } from "../../protocol/mod.ts";
 import { checkStreamPattern } from "./stream_pattern.ts";
@@ -254,7 +260,9 @@ export class StreamClient {
     const { url, token } = this.#options;
     const sep = url.includes("?") ? "&" : "?";
     this.#options.onStatus?.("connecting");
-    const ws = new this.#options.WebSocket(`${url}${sep}token=${encodeURIComponent(token)}`);
+    const ws = new this.#options.WebSocket(
+      `${url}${sep}token=${encodeURIComponent(token)}&${STREAM_BATCH_PARAM}=1`,
+    );
     // Browsers and Deno hand over Blobs by default; ws hands over Buffers, which need no copy.
     if (ws.binaryType === "blob") ws.binaryType = "arraybuffer";
     this.#ws = ws;
@@ -358,6 +366,15 @@ export class StreamClient {
       this.#ws?.close(1007, (err as Error).message.slice(0, 120));
       return;
     }
+    if (m.t !== "batch") return this.#onServerMessage(m);
+    for (const one of m.messages) {
+      // A handler may close the client: what follows in the batch is not handed over then.
+      if (this.#closed) return;
+      this.#onServerMessage(one);
+    }
+  }
+
+  #onServerMessage(m: StreamSingleMessage): void {
     switch (m.t) {
       case "msg":
         this.#onMsg(m);

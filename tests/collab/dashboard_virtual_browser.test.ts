@@ -4,9 +4,10 @@
  * gateway: of a 2,000-channel grid's 64 slots only the cards near the window are built (the others
  * are placeholders, with no chart); scrolling builds the cards that come into view, with the
  * samples that came while they were off screen, and frees those that leave, while the order and
- * the groups hold. And a burst of messages larger than a frame's budget is routed whole, over
- * several frames, in the order sent. On the code before: every one of the 64 cards was built, and
- * a burst was routed in one task.
+ * the groups hold. And a burst of messages larger than a frame's budget comes to the page in a few
+ * WebSocket messages (the gateway's batches) and is routed whole, over several frames, in the
+ * order sent. On the code before: every one of the 64 cards was built, a burst was routed in one
+ * task, and it came as a WebSocket message each.
  */
 import type { Page } from "playwright-core";
 import { suite } from "uvu";
@@ -248,9 +249,16 @@ test("of 2,000 channels' 64 slots, cards are built near the window; scrolling bu
   }
 });
 
-test("a burst of messages past a frame's budget is routed whole, over frames, in order", async () => {
+test("a burst of messages past a frame's budget comes in a few WebSocket messages and is routed whole, over frames, in order", async () => {
   const dash = await openDashboard({ name: "virtual-burst" });
-  const page = await dash.open();
+  // The WebSocket messages the page's stream socket receives, as Chromium's network reports them.
+  let frames = 0;
+  const page = await dash.open({
+    prepare: (p) =>
+      void p.on("websocket", (ws) => {
+        if (new URL(ws.url()).pathname === "/stream") ws.on("framereceived", () => frames++);
+      }),
+  });
   try {
     const before = await page.evaluate(() =>
       (globalThis as unknown as PageTroupe).troupe.routing.routed
@@ -265,6 +273,7 @@ test("a burst of messages past a frame's budget is routed whole, over frames, in
     });
     await new Promise((r) => setTimeout(r, 200));
     const received = dash.collab.stream!.stats().received;
+    const framesBefore = frames;
     for (let k = 0; k < n; k++) {
       const channel = `B${pad(k % channels)}`;
       publishPoints(dash, channel, { t0S: t0S + Math.floor(k / channels), n: 1, off: 0 });
@@ -300,6 +309,8 @@ test("a burst of messages past a frame's budget is routed whole, over frames, in
       };
     }, Array.from({ length: channels }, (_, i) => `B${pad(i)}`));
     assert.is(got.routed - before, n, `every message routed: ${JSON.stringify(got)}`);
+    const burstFrames = frames - framesBefore;
+    assert.ok(burstFrames * 10 <= n, `${n} messages came in ${burstFrames} WebSocket messages`);
     assert.is(got.waiting, 0);
     assert.ok(got.deferred > 0, `some waited for a later frame: ${JSON.stringify(got)}`);
     assert.ok(got.most <= 256, `at most a frame's budget between two frames: ${got.most}`);

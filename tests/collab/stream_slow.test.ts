@@ -9,6 +9,7 @@ import {
   encodeStreamClientMessage,
   type SlowPolicy,
   type StreamServerMessage,
+  type StreamSingleMessage,
 } from "../../protocol/mod.ts";
 
 const test = suite("stream gateway slow clients");
@@ -23,21 +24,26 @@ const LIMITS = {
   pump_ms: 10,
 };
 
+/** Each message of a WebSocket message's bytes (those of a batch one by one). */
+function messagesOf(data: Uint8Array): StreamSingleMessage[] {
+  const m = decodeStreamServerMessage(data);
+  return m.t === "batch" ? m.messages : [m];
+}
+
 /**
- * Connects a raw client, subscribes to everything under `slow` (in protocol version `v`, none: 1),
- * and waits for the `ok` (and under version 2 the `live`).
+ * Connects a raw client (asking for batches if `batch`), subscribes to everything under `slow`
+ * (in protocol version `v`, none: 1), and waits for the `ok` (and under version 2 the `live`).
  */
 async function stalledClient(
   env: GatewayEnv,
   slow: SlowPolicy,
   v?: number,
-): Promise<{ ws: RawWs; got: StreamServerMessage[]; closes: RawFrame[] }> {
-  const ws = await rawWebSocket(env.port, `/stream?token=${env.token}`);
-  const got: StreamServerMessage[] = [];
+  batch = false,
+): Promise<{ ws: RawWs; got: StreamSingleMessage[]; closes: RawFrame[] }> {
+  const ws = await rawWebSocket(env.port, `/stream?token=${env.token}${batch ? "&batch=1" : ""}`);
+  const got: StreamSingleMessage[] = [];
   const closes: RawFrame[] = [];
-  ws.resume((f) =>
-    f.op === "binary" ? got.push(decodeStreamServerMessage(f.data)) : closes.push(f)
-  );
+  ws.resume((f) => f.op === "binary" ? got.push(...messagesOf(f.data)) : closes.push(f));
   ws.send(
     encodeStreamClientMessage({
       op: "sub",
@@ -75,22 +81,24 @@ async function flood(env: GatewayEnv, done: () => boolean, per = 50): Promise<vo
   assert.ok(done(), "the flood ended before the gateway acted on the stalled client");
 }
 
-test('clients that never read stay bounded, then under slow: "gap" get every seq or a gap naming it (version 2: with lag and live)', async () => {
+test('clients that never read stay bounded, then under slow: "gap" get every seq or a gap naming it (version 2: with lag and live; batched or not)', async () => {
   await withGateway(async (env) => {
     const gw = env.collab.stream!;
     const v1 = await stalledClient(env, "gap");
     const v2 = await stalledClient(env, "gap", 2);
+    // A batch weighs its messages' bytes: a socket sent batches is held to the same bound.
+    const batched = await stalledClient(env, "gap", 2, true);
     await flood(env, () => gw.stats().dropped_slow > 0);
     await env.publish("troupe.out.stats.c1", 20, PAD);
     await env.received(env.published());
     const latest = gw.stats().seq;
     let missed = 0;
-    for (const { ws, got } of [v1, v2]) {
+    for (const { ws, got } of [v1, v2, batched]) {
       // It reads again: what it missed is named in gap notices, the rest arrives in order.
       got.length = 0;
-      ws.resume((f) => f.op === "binary" && got.push(decodeStreamServerMessage(f.data)));
-      const last = (m: StreamServerMessage) =>
-        m.t === (got === v2.got ? "live" : "msg") && "seq" in m && m.seq === latest;
+      ws.resume((f) => f.op === "binary" && got.push(...messagesOf(f.data)));
+      const last = (m: StreamSingleMessage) =>
+        m.t === (got === v1.got ? "msg" : "live") && "seq" in m && m.seq === latest;
       await waitFor(() => got.some(last), 20_000, "the last message");
       let next = 1;
       for (const m of got) {
@@ -115,11 +123,13 @@ test('clients that never read stay bounded, then under slow: "gap" get every seq
       }
     }
     const s = gw.stats();
-    assert.ok(s.gaps_sent >= 2);
+    assert.ok(s.gaps_sent >= 3);
+    assert.ok(s.batches_sent > 0, "the batched client was sent batches");
     assert.is(s.dropped_slow, missed, "the gateway's count of drops is what the gaps told");
     assert.is(s.lagging_clients, 0, "caught up, live again");
     v1.ws.socket.destroy();
     v2.ws.socket.destroy();
+    batched.ws.socket.destroy();
   }, LIMITS);
 });
 

@@ -9,7 +9,7 @@ import {
   encodeStreamMsg,
   encodeStreamServerMessage,
   StreamProtocolError,
-  type StreamServerMessage,
+  type StreamSingleMessage,
 } from "../../protocol/mod.ts";
 import { Prng } from "../../sim/prng/mod.ts";
 
@@ -66,7 +66,7 @@ test("client requests round-trip through encode and decode", () => {
 });
 
 test("server messages round-trip through encode and decode", () => {
-  const all: StreamServerMessage[] = [
+  const all: StreamSingleMessage[] = [
     { t: "ok", id: 1, seq: 10, oldest: 2 },
     { t: "err", id: 1, reason: "no" },
     { t: "msg", seq: 11, sub: 1, subject: "troupe.out.stats.c1", data: new Uint8Array([1, 2, 3]) },
