@@ -5,7 +5,13 @@
  * on `troupe.out.anomaly.<channel>`). A remote-write or OTLP feed publishes batches
  * (protocol/feed_batch.ts); a feed of per-channel frames is not read here.
  */
-import { decodeFeedBatch, feedOfBatchSubject, isWarmupId, ProtocolError } from "../protocol/mod.ts";
+import {
+  decodeFeedBatch,
+  feedOfBatchSubject,
+  isWarmupId,
+  outPrefix,
+  ProtocolError,
+} from "../protocol/mod.ts";
 import { RecordingFormatError, RecordingReader } from "../sim/recording/mod.ts";
 import { BenchDataError } from "./_bench_data_error.ts";
 
@@ -25,7 +31,7 @@ export interface RecordedFeeds {
   liveEndUs: number;
 }
 
-const ANOMALY_OUT = "troupe.out.anomaly.";
+const ANOMALY_OUT = outPrefix("anomaly");
 
 /**
  * Reads `path`'s feed batches; throws BenchDataError when it is no recording, a batch does not
