@@ -218,7 +218,8 @@ export class Recovery {
     // Streams the journal lost entirely, their snapshots kept (an empty journal is a new host).
     const stored = new Set(streams.size > 0 ? await h.snapshotter.streams() : []);
     for (const stream of stored) streams.add(stream);
-    const wanted = [...stored].flatMap((stream) => this.#owned(stream) ?? []);
+    // In the order they are taken: the journal's streams, then those it lost.
+    const wanted = [...streams].flatMap((s) => (stored.has(s) && this.#owned(s)) || []);
     const reads = new SnapshotReads(wanted, { from: h.snapshotter });
     for (const stream of streams) {
       const { def, key } = this.#owned(stream) ?? {};
