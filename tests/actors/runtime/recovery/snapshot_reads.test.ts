@@ -91,6 +91,9 @@ test("a start reads only the listed snapshots, several ahead, and restores every
   // The one recovery waits for, and as many again read ahead of their turn.
   assert.is(most, SNAPSHOT_SAVES_IN_FLIGHT_MAX + 1);
   assert.equal(channels.map((c) => state(again, c)), before);
+  // Replayed: only what no snapshot covers, the init record and 2 frames of each odd channel.
+  const replayed = (await again.metrics.recoveryInputs.get()).values[0]?.value;
+  assert.is(replayed, (n / 2) * 3);
   await again.stop();
 });
 
