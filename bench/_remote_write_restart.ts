@@ -5,8 +5,10 @@
  * anomaly outputs of the watched channels for a request sent once it is back). Both are set
  * against the lease TTL a host of `--partitions auto` has by default: a leased host that takes
  * longer to come back finds its partitions taken over. Rows `host_stop_s` and `host_start_s`; the
- * log line says where the start went (process and host up, instances recovered, sample answered)
- * and how many inputs recovery applied from the journal past the snapshots.
+ * log line says where the start went (process and host up, instances recovered, sample answered),
+ * how many inputs recovery applied from the journal past the snapshots, and the CPU time of the
+ * new host's main thread until every instance was recovered and until the sample was answered
+ * (what the start cost, whatever else the machine runs meanwhile).
  */
 import process from "node:process";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -17,6 +19,7 @@ import { ChildScript } from "./_child_script.ts";
 import { requestBody } from "./_remote_write_requests.ts";
 import { send } from "./_remote_write_send.ts";
 import { sleep } from "./_sleep.ts";
+import { threadCpuMs } from "./_process_usage.ts";
 
 const NAME = "remote-write";
 
@@ -73,8 +76,10 @@ export async function restartRun(p: RestartParts, ctx: BenchContext): Promise<Be
         count(h.instances) >= instances;
     });
     const recoveredS = since();
+    const recoveredCpuS = (threadCpuMs(again.pid) ?? NaN) / 1000;
     await answerNewSample(p);
     const startS = since();
+    const startCpuS = (threadCpuMs(again.pid) ?? NaN) / 1000;
     const metrics = await (await fetch(`http://127.0.0.1:${p.httpPort}/metrics`)).text();
     const ttlS = leaseSettings().ttl_ms / 1000;
     ctx.log(
@@ -86,8 +91,10 @@ export async function restartRun(p: RestartParts, ctx: BenchContext): Promise<Be
           figure(metrics, "troupe_recovery_inputs")
         } inputs from the journal past the snapshots; every instance recovered at ${
           recoveredS.toFixed(2)
-        } s; a new sample answered on ${p.watched.size} channels at ${startS.toFixed(2)} s); ` +
-        `a leased host's TTL by default ${ttlS} s`,
+        } s; a new sample answered on ${p.watched.size} channels at ${startS.toFixed(2)} s; ` +
+        `its main thread's CPU ${recoveredCpuS.toFixed(2)} s until every instance was ` +
+        `recovered, ${startCpuS.toFixed(2)} s until the sample was answered); a leased host's ` +
+        `TTL by default ${ttlS} s`,
     );
     const against = (metric: string, s: number) =>
       row({

@@ -87,14 +87,15 @@ export function writeDeadlyConfig(file: string, fields: Record<string, unknown>)
 }
 
 /**
- * Starts `troupe run` with `args` and waits until host `id` runs (or stops it and throws); the
- * host and the address of its HTTP server.
+ * Starts `troupe run` with `args` (and `options.env` over this process's environment) and waits
+ * until host `id` runs (or stops it and throws); the host and the address of its HTTP server.
  */
 export async function runHost(
   args: string[],
   id: string,
+  options: { env?: Record<string, string> } = {},
 ): Promise<{ host: RunningTroupe; url: string }> {
-  const host = startTroupe(["run", ...args]);
+  const host = startTroupe(["run", ...args], undefined, options);
   try {
     await host.waitFor(`troupe run: host ${id} running`, 60_000);
   } catch (err) {

@@ -18,7 +18,10 @@ const data = workerData as StepWatchdogData;
 const cell = new Float64Array(data.cell);
 const watched = new Map<number, WatchedInstance>();
 
-(data.port ?? parentPort!).on("message", (m: WatchedInstance) => void watched.set(m.id, m));
+// One instance (named at its first step), or many at once (those a host's start recovers).
+(data.port ?? parentPort!).on("message", (m: WatchedInstance | WatchedInstance[]) => {
+  for (const inst of Array.isArray(m) ? m : [m]) watched.set(inst.id, inst);
+});
 
 setInterval(() => {
   const began = cell[0]!;

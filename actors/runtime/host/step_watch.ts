@@ -10,7 +10,9 @@
  * (`troupe_step_deadline_overruns_total{kind}`). So a step that never returns ends in a restart
  * that goes on after it, instead of a host spinning with no word.
  *
- * Cost on the hot path: four numbers written to shared memory per step.
+ * Cost on the hot path: four numbers written to shared memory per step. An instance is named to
+ * the watchdog (a message to its thread) before its first step; a host's start names every
+ * instance it recovers in one message, rather than one each as their replay begins.
  */
 import { MessageChannel, type MessagePort, type Worker } from "node:worker_threads";
 import { startWorker } from "../../threads/mod.ts";
@@ -135,9 +137,19 @@ export class StepWatch {
     return new StepWatch(this.#shared, host);
   }
 
+  /**
+   * Names the slots not yet named to the watchdog, in one message: sent before any of their
+   * steps begins, it reaches the watchdog's thread even if the first of them never returns.
+   */
+  name(slots: readonly Slot[]): void {
+    const named: WatchedInstance[] = [];
+    for (const slot of slots) if (slot.watchId === 0) named.push(this.#described(slot));
+    if (named.length > 0) this.#shared.named.postMessage(named);
+  }
+
   /** Notes that `slot`'s step on the input at `pos` (source position `srcPos`) begins. */
   begin(slot: Slot, pos: number, srcPos: number): void {
-    if (slot.watchId === 0) this.#name(slot);
+    if (slot.watchId === 0) this.#shared.named.postMessage(this.#described(slot));
     const cell = this.#shared.cell;
     cell[1] = slot.watchId;
     cell[2] = pos;
@@ -161,10 +173,11 @@ export class StepWatch {
     else named.close();
   }
 
-  #name(slot: Slot): void {
+  /** Gives `slot` its watch id and says what the watchdog is told of it. */
+  #described(slot: Slot): WatchedInstance {
     const shared = this.#shared;
     slot.watchId = shared.nextId++;
-    const named: WatchedInstance = {
+    return {
       id: slot.watchId,
       stream: slot.stream,
       kind: slot.def.kind,
@@ -172,6 +185,5 @@ export class StepWatch {
       deadlineMs: shared.deadlineMs(slot.def.kind),
       ...(this.#host === undefined ? {} : { host: this.#host }),
     };
-    shared.named.postMessage(named);
   }
 }

@@ -160,6 +160,8 @@ export interface TailParts {
 
 /** What the step watchdog is told of a step. */
 export interface StepWatching {
+  /** Names the slots to the watchdog before their first steps, together. */
+  name(slots: readonly Slot[]): void;
   begin(slot: Slot, pos: number, srcPos: number): void;
   end(): void;
 }

@@ -60,6 +60,7 @@ import {
   type TailInput,
 } from "./crash_attempts.ts";
 import type { Snapshotter } from "./snapshotter.ts";
+import { SnapshotReads } from "./_snapshot_reads.ts";
 import { takeJournaledSources } from "./_take_journaled_sources.ts";
 
 /**
@@ -105,6 +106,8 @@ export interface RecoveryAccess {
   watch: StepWatching | undefined;
 }
 
+type Def = AnyActorDefinition;
+
 /** The kinds of record a host applies (and so may die applying). */
 const APPLIED_KINDS: ReadonlySet<InputKind> = new Set(["frame", "ctl", "tick", "seed"]);
 
@@ -124,7 +127,7 @@ interface Track {
    * Set when a void record of an earlier start ended the hold: the rebuild it began, and the ids
    * of the control messages and ticks applied again after it (a crash may have cut it short).
    */
-  rebuilding: { hold: StreamHold; ids: Set<string> } | undefined;
+  rebuilding?: { hold: StreamHold; ids: Set<string> } | undefined;
 }
 
 /** What one start-up recovery carries from phase to phase. */
@@ -208,29 +211,28 @@ export class Recovery {
     return pass.resumeAfter;
   }
 
-  /** Restores each stream's newest snapshot, and notes where its journal is read from. */
+  /** Restores each stream's newest snapshot (read ahead), notes where its journal is read. */
   async #loadSnapshots(pass: RecoveryPass): Promise<void> {
     const h = this.#access;
     const streams = new Set(h.journal.streams());
     // Streams the journal lost entirely, their snapshots kept (an empty journal is a new host).
-    if (streams.size > 0) {
-      for (const stream of await h.snapshotter.streams()) {
-        streams.add(stream);
-      }
-    }
+    const stored = new Set(streams.size > 0 ? await h.snapshotter.streams() : []);
+    for (const stream of stored) streams.add(stream);
+    // In the order they are taken: the journal's streams, then those it lost.
+    const wanted = [...streams].flatMap((s) => (stored.has(s) && this.#owned(s)) || []);
+    const reads = new SnapshotReads(wanted, { from: h.snapshotter });
     for (const stream of streams) {
-      const parsed = parseStream(stream);
-      const def = parsed && h.kinds.get(parsed.kind);
-      if (!parsed || !def || !h.owns(parsed.key)) continue;
-      const slot = h.slot(def, parsed.key);
+      const { def, key } = this.#owned(stream) ?? {};
+      if (!def || key === undefined) continue;
+      const slot = h.slot(def, key);
       slot.status = "recovering";
       // Inputs skipped by an earlier start: never applied, though read before their skip record.
       for (const pos of h.attempts.skippedIn(stream) ?? []) slot.skips.add(pos);
       slot.publishedPos = Math.max(slot.publishedPos, h.publishedThrough(stream));
-      const snap = await h.snapshotter.load(slot);
+      const snap = stored.has(stream) ? await reads.take(stream, def.version) : undefined;
       if (snap) {
         h.snapshotter.savedPos.set(stream, snap.pos);
-        slot.inst = ActorInstance.restore(def, parsed.key, snap);
+        slot.inst = ActorInstance.restore(def, key, snap);
         pass.resumeAfter = Math.max(pass.resumeAfter, snap.srcPos);
         const last = h.journal.lastPosition(stream);
         if (last < snap.pos && h.journal.advance) {
@@ -242,16 +244,20 @@ export class Recovery {
         }
       }
       pass.after.set(stream, snap?.pos ?? 0);
-      pass.track.set(slot, {
-        expected: (snap?.pos ?? 0) + 1,
-        src: snap?.srcPos ?? 0,
-        start: snap?.pos ?? 0,
-        losses: [],
-        hold: undefined,
-        rebuilding: undefined,
-      });
+      const start = snap?.pos ?? 0, src = snap?.srcPos ?? 0;
+      pass.track.set(slot, { expected: start + 1, src, start, losses: [], hold: undefined });
       pass.pending.push(slot);
     }
+    // Every instance is named to the step watchdog at once, not one message per first step.
+    h.watch?.name(pass.pending);
+  }
+
+  /** The key, kind and version of `stream` when it is of this host's kinds and partitions. */
+  #owned(stream: string): { stream: string; key: string; def: Def; version: number } | undefined {
+    const parsed = parseStream(stream), h = this.#access;
+    const def = parsed && h.kinds.get(parsed.kind);
+    if (!parsed || !def || !h.owns(parsed.key)) return undefined;
+    return { stream, key: parsed.key, def, version: def.version };
   }
 
   /**
@@ -487,14 +493,8 @@ export class Recovery {
 
   /** Notes the loss of `slot`'s positions from `t.expected` to `to`; holds the stream. */
   #lost(slot: Slot, t: Track, to: number): void {
-    const loss = {
-      stream: slot.stream,
-      from: t.expected,
-      to,
-      srcAfter: t.src,
-      init: t.expected === 1,
-    };
-    t.losses.push(loss);
+    const loss = { stream: slot.stream, from: t.expected, to, srcAfter: t.src };
+    t.losses.push({ ...loss, init: t.expected === 1 });
     t.hold ??= new StreamHold(t.expected, t.src);
   }
 

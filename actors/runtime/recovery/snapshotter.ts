@@ -40,11 +40,12 @@ export const SNAPSHOT_MIN_INPUTS = 32;
 export const SNAPSHOT_MAX_AGE_MS = 300_000;
 
 /**
- * Saves a flush runs at once. Each save of a file store waits for its file's and its folder's
- * fsync: one at a time, a host stopping with tens of thousands of instances (each saved then)
- * waited for them end to end; together, the file system's journal commits many fsyncs as one
- * and the folder's fsyncs are shared (file_snapshot_store.ts). Bounded, so the snapshots being
- * written and the I/O queued stay small.
+ * Saves a flush runs at once, and snapshots a start reads ahead (_snapshot_reads.ts). Each save
+ * of a file store waits for its file's and its folder's fsync: one at a time, a host stopping
+ * with tens of thousands of instances (each saved then) waited for them end to end; together,
+ * the file system's journal commits many fsyncs as one and the folder's fsyncs are shared
+ * (file_snapshot_store.ts). Bounded, so the snapshots being written and the I/O queued stay
+ * small.
  */
 export const SNAPSHOT_SAVES_IN_FLIGHT_MAX = 32;
 
@@ -264,15 +265,20 @@ export class Snapshotter {
   }
 
   /** The slot's newest snapshot, unless there is none or it is of another machine version. */
-  async load(slot: Slot): Promise<RestorableSnapshot | undefined> {
-    const snap = await this.#options.store.load(slot.stream);
+  load(slot: Slot): Promise<RestorableSnapshot | undefined> {
+    return this.loadStream(slot.stream, slot.def.version);
+  }
+
+  /** `stream`'s newest snapshot, unless there is none or it is of another than `version`. */
+  async loadStream(stream: string, version: number): Promise<RestorableSnapshot | undefined> {
+    const snap = await this.#options.store.load(stream);
     if (!snap) return undefined;
-    if (snap.version !== slot.def.version) {
+    if (snap.version !== version) {
       this.#options.log(
-        `${slot.stream}: snapshot of version ${snap.version} discarded (machine version is ` +
-          `${slot.def.version}); replaying the journal from the start`,
+        `${stream}: snapshot of version ${snap.version} discarded (machine version is ` +
+          `${version}); replaying the journal from the start`,
       );
-      this.upgraded.set(slot.stream, { pos: snap.pos, version: snap.version });
+      this.upgraded.set(stream, { pos: snap.pos, version: snap.version });
       return undefined;
     }
     // A snapshot from before the id window has none: it starts empty (inputs applied before the
