@@ -93,6 +93,16 @@ export class FleetHosts {
     return out;
   }
 
+  /** Partitions claimed so far, summed over the hosts (`troupe_partition_claims_total`). */
+  async claims(): Promise<number> {
+    let n = 0;
+    for (const h of this.#hosts) {
+      const text = await fetch(`http://127.0.0.1:${h.httpPort}/metrics`).then((r) => r.text());
+      n += Number(/^troupe_partition_claims_total(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? NaN);
+    }
+    return n;
+  }
+
   /**
    * Stops every host at once (SIGTERM: each hands its partitions off as a team's host does) and
    * waits for them; one still running after its grace is killed.

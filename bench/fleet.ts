@@ -9,8 +9,10 @@
  * runs, the counts of what was lost summed): samples acknowledged a second, `detect_lag_ms_p99`,
  * every host's resident memory summed and its growth per 1,000 channels, the largest host's (a
  * host's share), CPU µs a channel's sample summed over the hosts' processes and nats-server's,
- * the request's and the feed stream's bytes a sample, and every sample not acknowledged or not
- * answered by its channel's anomaly output. On one machine the fleet cannot take less CPU in
+ * the request's, the feed stream's and the journal stream's bytes a sample, every sample not
+ * acknowledged or not answered by its channel's anomaly output (of the measured rounds, and of
+ * the first round, which makes the channels), and the partitions claimed again after the share
+ * settled (a lease lost while the hosts worked). On one machine the fleet cannot take less CPU in
  * total than one host: what it shows is each host's share, what the partitioning costs, and that
  * nothing is lost. Each arm's log line gives the load average as it ran.
  */
@@ -32,7 +34,7 @@ const OPTIONS = {
   },
   channels: {
     help: "active channels, each a sample every interval",
-    default: 6000,
+    default: 3000,
     number: { min: 1, max: 100_000, integer: true },
   },
   partitions: {
@@ -57,7 +59,7 @@ const OPTIONS = {
   },
   balance: {
     help: "how the load balancer picks a request's receiver: round-robin (the next one, as " +
-      "nginx's upstream does by default) or by-target (a target's requests always to the same one)",
+      "nginx's upstream does unconfigured) or by-target (a target's requests always to the same one)",
     oneOf: ["round-robin", "by-target"] as const,
     default: "round-robin",
   },
@@ -67,7 +69,8 @@ type Options = OptionValues<typeof OPTIONS>;
 
 export const benchmark: Benchmark = {
   name: NAME,
-  summary: "N leased hosts against 1 on remote write with the default detectors: samples/s, " +
+  summary:
+    "N leased hosts against 1 on remote write with the detectors a host runs unconfigured: samples/s, " +
     "detect lag, memory and CPU per host and summed, nothing lost",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
@@ -97,7 +100,7 @@ export const benchmark: Benchmark = {
           ctx.log(armLine(r + 1, f, o));
         }
       }
-      return fleetRows(arms.fleet, arms.one, o.channels);
+      return fleetRows(arms.fleet, arms.one);
     } finally {
       dir.remove();
     }
@@ -110,75 +113,105 @@ function armLine(run: number, f: FleetArmFigures, o: Options): string {
   const shares = Object.values(f.shares).map((p) => p.length).join("/");
   return `${NAME}: run ${run}: ${f.hosts} host(s) (partitions ${shares} of ${o.partitions}, ` +
     `${o.balance}), load average ${f.load[0].toFixed(1)} to ${f.load[1].toFixed(1)}: ` +
-    `${f.acked} of ${f.samples} samples acknowledged, ${f.answered} answered, ` +
+    `${f.acked} of ${f.samples} samples acknowledged, ${f.answered} answered ` +
+    `(first samples unanswered ${f.firstUnanswered}, partitions claimed again ${f.reclaimed}), ` +
     `${Math.round(f.ackedPerS)} acknowledged/s; detect lag p99 ${Math.round(f.lagMsP99)} ms; ` +
     `RSS ${rss} MB (before the channels ${f.rss0Mb.map((x) => x.toFixed(0)).join(" + ")}); ` +
     `CPU a channel's sample: hosts ${f.hostCpuUsPerSample.toFixed(0)} us, nats-server ` +
     `${f.natsCpuUsPerSample.toFixed(0)} us; bytes a sample: request ` +
-    `${f.wireBytesPerSample.toFixed(1)}, feed stream ${f.feedBytesPerSample.toFixed(1)}`;
+    `${f.wireBytesPerSample.toFixed(1)}, feed stream ${f.feedBytesPerSample.toFixed(1)}, ` +
+    `journal stream ${f.journalBytesPerSample.toFixed(1)}`;
 }
 
+/** One row of the benchmark: how it is read from an arm's figures. */
+interface Figure {
+  metric: string;
+  unit: string;
+  better: "higher" | "lower";
+  of(f: FleetArmFigures): number;
+  /** How the runs' figures combine: their median, or (for losses) their sum. */
+  sum?: true;
+}
+
+function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+/** The rows, each from an arm's figures. */
+const FIGURES: readonly Figure[] = [
+  { metric: "acked_samples_per_s", unit: "samples/s", better: "higher", of: (f) => f.ackedPerS },
+  { metric: "detect_lag_ms_p99", unit: "ms", better: "lower", of: (f) => f.lagMsP99 },
+  { metric: "rss_mb_summed", unit: "MB", better: "lower", of: (f) => sum(f.rssMb) },
+  {
+    metric: "rss_mb_per_1k_channels",
+    unit: "MB",
+    better: "lower",
+    of: (f) => ((sum(f.rssMb) - sum(f.rss0Mb)) / f.channels) * 1000,
+  },
+  { metric: "rss_mb_host_max", unit: "MB", better: "lower", of: (f) => Math.max(...f.rssMb) },
+  {
+    metric: "host_cpu_us_per_sample",
+    unit: "us",
+    better: "lower",
+    of: (f) => f.hostCpuUsPerSample,
+  },
+  {
+    metric: "nats_cpu_us_per_sample",
+    unit: "us",
+    better: "lower",
+    of: (f) => f.natsCpuUsPerSample,
+  },
+  {
+    metric: "wire_bytes_per_sample",
+    unit: "B",
+    better: "lower",
+    of: (f) => f.wireBytesPerSample,
+  },
+  {
+    metric: "feed_bytes_per_sample",
+    unit: "B",
+    better: "lower",
+    of: (f) => f.feedBytesPerSample,
+  },
+  {
+    metric: "journal_bytes_per_sample",
+    unit: "B",
+    better: "lower",
+    of: (f) => f.journalBytesPerSample,
+  },
+  {
+    metric: "samples_unacknowledged",
+    unit: "samples",
+    better: "lower",
+    of: (f) => f.samples - f.acked,
+    sum: true,
+  },
+  {
+    metric: "samples_unanswered",
+    unit: "samples",
+    better: "lower",
+    of: (f) => f.samples - f.answered,
+    sum: true,
+  },
+  {
+    metric: "first_samples_unanswered",
+    unit: "channels",
+    better: "lower",
+    of: (f) => f.firstUnanswered,
+    sum: true,
+  },
+  {
+    metric: "partitions_reclaimed",
+    unit: "partitions",
+    better: "lower",
+    of: (f) => f.reclaimed,
+    sum: true,
+  },
+];
+
 /** The rows: the fleet's figure against the single host's, medians over the runs. */
-function fleetRows(fleet: FleetArmFigures[], one: FleetArmFigures[], channels: number): BenchRow[] {
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  const figures: Array<{
-    metric: string;
-    unit: string;
-    better: "higher" | "lower";
-    of(f: FleetArmFigures): number;
-    /** How the runs' figures combine: their median, or (for losses) their sum. */
-    sum?: true;
-  }> = [
-    { metric: "acked_samples_per_s", unit: "samples/s", better: "higher", of: (f) => f.ackedPerS },
-    { metric: "detect_lag_ms_p99", unit: "ms", better: "lower", of: (f) => f.lagMsP99 },
-    { metric: "rss_mb_summed", unit: "MB", better: "lower", of: (f) => sum(f.rssMb) },
-    {
-      metric: "rss_mb_per_1k_channels",
-      unit: "MB",
-      better: "lower",
-      of: (f) => ((sum(f.rssMb) - sum(f.rss0Mb)) / channels) * 1000,
-    },
-    { metric: "rss_mb_host_max", unit: "MB", better: "lower", of: (f) => Math.max(...f.rssMb) },
-    {
-      metric: "host_cpu_us_per_sample",
-      unit: "us",
-      better: "lower",
-      of: (f) => f.hostCpuUsPerSample,
-    },
-    {
-      metric: "nats_cpu_us_per_sample",
-      unit: "us",
-      better: "lower",
-      of: (f) => f.natsCpuUsPerSample,
-    },
-    {
-      metric: "wire_bytes_per_sample",
-      unit: "B",
-      better: "lower",
-      of: (f) => f.wireBytesPerSample,
-    },
-    {
-      metric: "feed_bytes_per_sample",
-      unit: "B",
-      better: "lower",
-      of: (f) => f.feedBytesPerSample,
-    },
-    {
-      metric: "samples_unacknowledged",
-      unit: "samples",
-      better: "lower",
-      of: (f) => f.samples - f.acked,
-      sum: true,
-    },
-    {
-      metric: "samples_unanswered",
-      unit: "samples",
-      better: "lower",
-      of: (f) => f.samples - f.answered,
-      sum: true,
-    },
-  ];
-  return figures.map((x) => {
+function fleetRows(fleet: FleetArmFigures[], one: FleetArmFigures[]): BenchRow[] {
+  return FIGURES.map((x) => {
     const combine = (fs: FleetArmFigures[]) => x.sum ? sum(fs.map(x.of)) : median(fs.map(x.of));
     return row({
       bench: NAME,
