@@ -59,7 +59,7 @@ const OPTIONS = {
   },
   balance: {
     help: "how the load balancer picks a request's receiver: round-robin (the next one, as " +
-      "nginx's upstream does unconfigured) or by-target (a target's requests always to the same one)",
+      "nginx's upstream does unconfigured) or by-target (a target's requests always to one)",
     oneOf: ["round-robin", "by-target"] as const,
     default: "round-robin",
   },
@@ -69,9 +69,8 @@ type Options = OptionValues<typeof OPTIONS>;
 
 export const benchmark: Benchmark = {
   name: NAME,
-  summary:
-    "N leased hosts against 1 on remote write with the detectors a host runs unconfigured: samples/s, " +
-    "detect lag, memory and CPU per host and summed, nothing lost",
+  summary: "N leased hosts against 1 on remote write with the detectors a host runs " +
+    "unconfigured: samples/s, detect lag, memory and CPU per host and summed, nothing lost",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);
