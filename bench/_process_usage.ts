@@ -94,3 +94,14 @@ export function cpuPercent(from: ReturnType<typeof process.cpuUsage>, elapsedMs:
   const d = process.cpuUsage(from);
   return Math.round(((d.user + d.system) / 1000 / elapsedMs) * 100);
 }
+
+/** A process's resident set size now, in MiB, from `/proc/<pid>/status`; NaN where unreadable. */
+export function processRssMb(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}

@@ -43,6 +43,7 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   detect: () => import("./detect.ts"),
   evidence: () => import("./evidence.ts"),
   failover: () => import("./failover.ts"),
+  fleet: () => import("./fleet.ts"),
   gateway: () => import("./gateway.ts"),
   history: () => import("./history.ts"),
   incidents: () => import("./incidents.ts"),
