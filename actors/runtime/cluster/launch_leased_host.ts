@@ -22,6 +22,7 @@ import {
   openFindingsStream,
 } from "../transport/mod.ts";
 import { describeError, HostFatalError } from "../operations/mod.ts";
+import { ChannelBook } from "../instances/mod.ts";
 import {
   channelRoom,
   connectBus,
@@ -153,6 +154,8 @@ export async function launchLeasedHost(
     (bus as NatsBus).acknowledge(FINDINGS_PATTERN, { log });
     placement = await keepLeadersPlaced(nc, PLACED_STREAMS, { log });
     const running = new Map<number, Host>();
+    // The process's channel limit is on its channels, each once, whichever partitions hold it.
+    const book = new ChannelBook();
     const http: { port?: number | undefined } = {};
     const leases: PartitionLeases = new PartitionLeases({
       hostId: config.host_id,
@@ -175,14 +178,16 @@ export async function launchLeasedHost(
           tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
           onFatal: (err) => leases.failed(p, err),
           running,
+          book,
         }),
     });
     const metrics = new LeaseMetrics(config.host_id, leases, {
       partitions: () => [...running.values()].map((h) => h.metrics),
       findings: () => (bus as NatsBus).acknowledged,
       channelsMax: config.limits.channels_max,
+      book,
     });
-    const server = await serveLeasedHttp(config, { bus, leases, running, metrics });
+    const server = await serveLeasedHttp(config, { bus, leases, running, metrics, book });
     http.port = serverPort(server);
     await leases.start();
     return {
@@ -238,6 +243,7 @@ interface LeasedHttpParts {
   leases: PartitionLeases;
   running: ReadonlyMap<number, Host>;
   metrics: LeaseMetrics;
+  book: ChannelBook;
 }
 
 /** Serves /healthz and /metrics on `config.http_port`, or nothing when it is unset. */
@@ -246,14 +252,14 @@ async function serveLeasedHttp(
   parts: LeasedHttpParts,
 ): Promise<Server | undefined> {
   if (config.http_port === undefined) return undefined;
-  const { bus, leases, running, metrics } = parts;
+  const { bus, leases, running, metrics, book } = parts;
   const natsCheck = natsLiveness(() => (bus as NatsBus).state);
   const partitionMetrics = () => [...running.values()].map((h) => h.metrics);
   return await serveHostHttp(config.http_port, {
     hostId: config.host_id,
     health: () => ({
       ...leasedHealth(leases, running, natsCheck()),
-      channels: channelRoom(summedFigures(partitionMetrics(), config.limits.channels_max)),
+      channels: channelRoom(summedFigures(partitionMetrics(), config.limits.channels_max, book)),
     }),
     metrics,
     refreshGauges: () => {},
@@ -317,6 +323,8 @@ interface PartitionParts {
   tickEveryMs: number;
   onFatal: (err: unknown) => void;
   running: Map<number, Host>;
+  /** The channels the process's partitions hold, each once: what its limit bounds. */
+  book: ChannelBook;
 }
 
 /**
@@ -358,12 +366,10 @@ async function startPartition(
     log,
     onFatal: parts.onFatal,
   });
-  // The limit is the process's: the channels its other partitions admitted count against it.
-  const others = () => [...running].filter(([q]) => q !== p).map(([, h]) => h.metrics);
-  const channelsElsewhere = () => summedFigures(others(), 0).admitted;
+  // The limit is the process's: the channels its partitions hold, each once (the book).
   const host = new Host({
     ...base,
-    limits: { ...base.limits, channelsElsewhere },
+    limits: { ...base.limits, channelBook: parts.book },
     input: jetStreamInput(nc, { replicas: config.replicas }),
     control: controlStreamSource(nc, id, { replicas: config.replicas, log }),
     tickEveryMs: parts.tickEveryMs,
@@ -377,6 +383,7 @@ async function startPartition(
   fence.onLost((why) => host.fail(new Error(why)));
   const done = async () => {
     if (running.get(p) === host) running.delete(p);
+    parts.book.release(id);
     await trials?.stop().catch(() => {});
     await journal.close().catch(() => {});
   };

@@ -16,6 +16,7 @@ import {
   takeChannelSeries,
 } from "../operations/mod.ts";
 import type { AcknowledgedCounts } from "../transport/mod.ts";
+import type { ChannelBook } from "../instances/mod.ts";
 import type { PartitionLeases } from "./partition_leases.ts";
 
 /** The metrics a leased host serves. */
@@ -36,13 +37,15 @@ export class LeaseMetrics {
       partitions: () => Iterable<HostMetrics>;
       findings?: () => AcknowledgedCounts | undefined;
       channelsMax: number;
+      /** The channels the partitions hold, each once (what `troupe_channels` says). */
+      book?: ChannelBook;
     },
   ) {
     const { partitions, findings = () => undefined } = o;
     this.#partitions = partitions;
     this.registry.setDefaultLabels({ host: hostId });
     const registry = this.registry;
-    registerChannelMetrics(registry, () => summedFigures(partitions(), o.channelsMax));
+    registerChannelMetrics(registry, () => summedFigures(partitions(), o.channelsMax, o.book));
     scrapedGauge(registry, {
       name: "troupe_partitions_owned",
       help: "Partitions this host holds a lease on",
@@ -116,13 +119,20 @@ export class LeaseMetrics {
   }
 }
 
-/** The partitions' channels and refused frames summed, against the host's limit `max`. */
-export function summedFigures(partitions: Iterable<HostMetrics>, max: number): ChannelFigures {
+/**
+ * The partitions' channels and refused frames summed, against the host's limit `max`: the
+ * channels as `book` counts them (each once) when there is one.
+ */
+export function summedFigures(
+  partitions: Iterable<HostMetrics>,
+  max: number,
+  book?: ChannelBook,
+): ChannelFigures {
   let admitted = 0, refused = 0;
   for (const m of partitions) {
     const f = m.channelFigures();
     admitted += f?.admitted ?? 0;
     refused += f?.refused ?? 0;
   }
-  return { admitted, max, refused };
+  return { admitted: book?.size ?? admitted, max, refused };
 }

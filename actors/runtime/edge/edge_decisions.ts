@@ -21,6 +21,7 @@
  * stream also holds recovery's `attempt` records (attempt_record.ts): read back here, and judged by
  * recovery (crash_attempts.ts).
  */
+import type { ChannelBook } from "../instances/mod.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
 import {
@@ -47,6 +48,8 @@ export interface EdgeDecisionsOptions {
   hostId: string;
   journal: Journal;
   log: (message: string) => void;
+  /** The process's channels, when its hosts share a limit: what this host admits goes in it. */
+  book?: ChannelBook | undefined;
 }
 
 /** A host's journaled edge decisions. */
@@ -55,6 +58,8 @@ export class EdgeDecisions {
   readonly #journal: Journal;
   readonly #log: (message: string) => void;
   readonly #channels = new Set<string>();
+  readonly #book: ChannelBook | undefined;
+  readonly #holder: string;
   /** Source positions dead-lettered above where the input resumes (see `resumeAt`). */
   readonly #dead = new Set<number>();
   #maxSrcPos = 0;
@@ -71,6 +76,14 @@ export class EdgeDecisions {
     this.stream = edgeStream(options.hostId);
     this.#journal = options.journal;
     this.#log = options.log;
+    this.#book = options.book;
+    this.#holder = options.hostId;
+  }
+
+  /** `channel` is admitted here (and in the process's book). */
+  #hold(channel: string): void {
+    this.#channels.add(channel);
+    this.#book?.add(channel, this.#holder);
   }
 
   /** How many channels are admitted. */
@@ -95,7 +108,7 @@ export class EdgeDecisions {
     if (snap && snap.version === EDGE_VERSION) {
       const m = snap.machine as { channels?: unknown; skipped?: unknown; published?: unknown };
       if (Array.isArray(m.channels)) {
-        for (const c of m.channels) if (typeof c === "string") this.#channels.add(c);
+        for (const c of m.channels) if (typeof c === "string") this.#hold(c);
       }
       if (Array.isArray(m.skipped)) {
         for (const e of m.skipped) {
@@ -119,7 +132,7 @@ export class EdgeDecisions {
       this.#pos = rec.pos;
       try {
         const r = decodeInputRecord(rec.data);
-        if (r.kind === "admit") this.#channels.add(r.subject);
+        if (r.kind === "admit") this.#hold(r.subject);
         else if (r.kind === "attempt") this.#attempted(attemptOf(r));
         else if (r.kind === "dead") {
           this.#dead.add(r.srcPos);
@@ -197,7 +210,7 @@ export class EdgeDecisions {
 
   /** Admits `channel`, journaling the decision. */
   admit(channel: string): void {
-    this.#channels.add(channel);
+    this.#hold(channel);
     this.#append({ kind: "admit", srcPos: 0, subject: channel, payload: new Uint8Array(0) });
   }
 

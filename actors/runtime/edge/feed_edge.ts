@@ -270,14 +270,16 @@ export class FeedEdge {
   }
 
   /**
-   * Admits `channel` to the host, or throws when it is new and the host is at its limit (with
-   * the channels the process's other hosts admitted, when it shares its limit with them).
+   * Admits `channel` to the host, or throws when it is new and the host is at its limit (the
+   * process's, counting each channel its hosts hold once, when it shares its limit with them: one
+   * another of them holds already costs nothing).
    */
   #admit(channel: string): void {
     const decisions = this.#parts.decisions;
     if (!decisions.admitted(channel)) {
-      const { channelsMax: max, channelsElsewhere } = this.#parts.limits;
-      if (decisions.channels + (channelsElsewhere?.() ?? 0) >= max) {
+      const { channelsMax: max, channelBook: book } = this.#parts.limits;
+      const held = book === undefined ? decisions.channels : book.has(channel) ? -1 : book.size;
+      if (held >= max) {
         this.channelsRefused++;
         throw new ProtocolError(
           "oversize",

@@ -165,11 +165,8 @@ export class Host {
       ...(options.answerers ? { answerers: options.answerers } : {}),
     });
     this.#input = options.input ?? coreInput(this.#bus);
-    this.#decisions = new EdgeDecisions({
-      hostId: options.hostId,
-      journal: this.#journal,
-      log: this.#log,
-    });
+    const { hostId } = options, book = this.#limits.channelBook;
+    this.#decisions = new EdgeDecisions({ hostId, journal: this.#journal, log: this.#log, book });
     this.#pumps = new SlotPump({
       hostId: options.hostId,
       configs: this.#configs,

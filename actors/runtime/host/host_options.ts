@@ -12,6 +12,7 @@ import {
 } from "../../../protocol/mod.ts";
 import type { ControlSource } from "../control/stream/mod.ts";
 import type {
+  ChannelBook,
   FrameDecoder,
   HostLimits,
   HostTimers,
@@ -54,11 +55,11 @@ export interface HostOptions {
   partitions?: { count: number; owned?: readonly number[] };
   /** Where feed messages come from; default: a core subscription to `troupe.feed.>` on the bus. */
   input?: InputSource;
-  /** `channelsElsewhere`: see HostLimits. */
+  /** `channelBook`: see HostLimits. */
   limits?: FrameLimits & {
     channelsMax?: number;
     mailboxMax?: number;
-    channelsElsewhere?: () => number;
+    channelBook?: ChannelBook;
   };
   snapshotEveryInputs?: number;
   snapshotEveryMs?: number;

@@ -20,6 +20,7 @@ export {
   timeColumnIn,
 } from "./frame_decoder.ts";
 export { type HostLimits } from "./host_limits.ts";
+export { ChannelBook } from "./channel_book.ts";
 export { containedTimers, errorLine, type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 export { idsOf, INPUT_IDS_MAX, InputIdWindow } from "./input_id_window.ts";
 export { InputRejectedError, type RejectionReason } from "./input_rejected_error.ts";

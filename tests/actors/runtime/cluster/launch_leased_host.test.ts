@@ -130,6 +130,56 @@ if (haveNatsServer("launchLeasedHost against nats-server")) {
   });
 }
 
+if (haveNatsServer("launchLeasedHost: a channel on two partitions")) {
+  test("a channel two partitions hold (its own, its coherence group's) counts once against the limit", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const config = leasedConfig(nats.url, "lc", join(dir.path, "lc"));
+    config.partitions.count = 4;
+    config.http_port = 0;
+    config.limits.channels_max = 5;
+    // Coherence's default group `all`: one instance, on partition partitionOf("all"), fed every
+    // channel, so that partition admits every channel as well as each channel's own partition.
+    config.actors = { stats: { every_samples: 10 }, coherence: {} };
+    const host = await launchLeasedHost(config, ACTOR_KINDS, { log: () => {} });
+    const nc = (host.bus as NatsBus).nc;
+    const url = `http://127.0.0.1:${host.httpPort}`;
+    const room = async () => (await (await fetch(`${url}/healthz`)).json()).channels;
+    const refused = async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return Number(/^troupe_channel_frames_refused_total\{host="lc"\} (\S+)$/m.exec(text)?.[1]);
+    };
+    try {
+      await until("every partition held", () => host.partitions.size === 4);
+      const channels = ["c0", "c1", "c2", "c3", "c4"];
+      const all = partitionOf("all", 4);
+      assert.ok(channels.filter((c) => partitionOf(c, 4) !== all).length >= 3, "most elsewhere");
+      for (const [i, ch] of channels.entries()) {
+        const t = Float64Array.from({ length: 10 }, (_, j) => 1_700_000_000_000_000 + j * 1000);
+        const frame = encodeFrame({ channel: ch, seq0: 0, t, v: t.map((x) => x * i) }, {
+          id: `${ch}-0`,
+          src: "test",
+        });
+        nc.publish(feedSubject("t", ch), frame);
+      }
+      await until("five admitted", async () => (await room())?.admitted === 5);
+      assert.equal(await room(), { admitted: 5, max: 5, free: 0 });
+      assert.is(await refused(), 0, "none refused: the five are five channels, not more");
+      const t = Float64Array.of(1_700_000_000_000_000);
+      nc.publish(
+        feedSubject("t", "c5"),
+        encodeFrame({ channel: "c5", seq0: 0, t, v: t }, { id: "c5-0", src: "test" }),
+      );
+      await until("the sixth refused", async () => (await refused()) >= 1);
+      assert.equal(await room(), { admitted: 5, max: 5, free: 0 });
+    } finally {
+      await host.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+}
+
 async function until(what: string, done: () => boolean | Promise<boolean>, ms = 20_000) {
   const t0 = Date.now();
   while (!(await done())) {
