@@ -181,13 +181,7 @@ export async function launchLeasedHost(
           book,
         }),
     });
-    const metrics = new LeaseMetrics(config.host_id, leases, {
-      partitions: () => [...running.values()].map((h) => h.metrics),
-      findings: () => (bus as NatsBus).acknowledged,
-      channelsMax: config.limits.channels_max,
-      book,
-    });
-    const server = await serveLeasedHttp(config, { bus, leases, running, metrics, book });
+    const { metrics, server } = await leasedMetricsAndHttp(config, { bus, leases, running, book });
     http.port = serverPort(server);
     await leases.start();
     return {
@@ -244,6 +238,21 @@ interface LeasedHttpParts {
   running: ReadonlyMap<number, Host>;
   metrics: LeaseMetrics;
   book: ChannelBook;
+}
+
+/** The leased host's metrics, over its partitions' and its book, and its HTTP server for them. */
+async function leasedMetricsAndHttp(
+  config: HostConfig,
+  parts: Omit<LeasedHttpParts, "metrics">,
+): Promise<{ metrics: LeaseMetrics; server: Server | undefined }> {
+  const { bus, leases, running, book } = parts;
+  const metrics = new LeaseMetrics(config.host_id, leases, {
+    partitions: () => [...running.values()].map((h) => h.metrics),
+    findings: () => (bus as NatsBus).acknowledged,
+    channelsMax: config.limits.channels_max,
+    book,
+  });
+  return { metrics, server: await serveLeasedHttp(config, { ...parts, metrics }) };
 }
 
 /** Serves /healthz and /metrics on `config.http_port`, or nothing when it is unset. */
