@@ -63,6 +63,8 @@ const WATCH_MS = 500;
 const PLACEMENT_TRIES_MAX = 8;
 /** How long the server keeps a consumer no one pulls from (its reader went away), ms. */
 const INACTIVE_MS = 5 * 60_000;
+/** How long closing a consumer waits on each of its server's answers, ms. */
+const CLOSE_WAIT_MS = 1000;
 /** The wait before a new consumer is tried again: from this, doubling, ms. */
 const REOPEN_BACKOFF_MS_MIN = 100;
 /** ... up to this, ms (a meta election is seconds: tried again within a second of its end). */
@@ -76,6 +78,7 @@ export class StreamFollower {
   #stopped = false;
   #messages: ConsumerMessages | undefined;
   #consumer: Consumer | undefined;
+  #consumerName = "";
   /** The node the current consumer lives on (in a cluster), and when that was last looked at. */
   #node: string | undefined;
   /** The server the connection is on, as last told (the one lost, at a reconnect). */
@@ -178,6 +181,7 @@ export class StreamFollower {
     const js = jetstream(this.#nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     const consumer = await js.consumers.get(stream, info.name);
     this.#consumer = consumer;
+    this.#consumerName = info.name;
     this.#node = info.cluster?.leader;
     this.#placedMs = Date.now();
     const gaps = new SequenceGaps(start, {
@@ -266,6 +270,7 @@ export class StreamFollower {
 
   async #close(): Promise<void> {
     const messages = this.#messages;
+    const name = this.#consumer === undefined ? undefined : this.#consumerName;
     this.#messages = undefined;
     this.#consumer = undefined;
     this.#gaps?.end();
@@ -274,8 +279,17 @@ export class StreamFollower {
     // Closing asks the server; a server that went away would make it wait.
     await Promise.race([
       messages.close().catch(() => {}),
-      new Promise((r) => setTimeout(r, 1000)),
+      new Promise((r) => setTimeout(r, CLOSE_WAIT_MS)),
     ]);
+    // A consumer left behind is kept by the server until its inactivity threshold: every
+    // partition a host gives up, every reopen, would leave one on the stream for minutes. Its
+    // server may be gone (then so is the consumer, or the threshold ends it): best effort.
+    if (name !== undefined && this.#jsm !== undefined && !this.#nc.isClosed()) {
+      await Promise.race([
+        this.#jsm.consumers.delete(this.#options.stream, name).catch(() => {}),
+        new Promise((r) => setTimeout(r, CLOSE_WAIT_MS)),
+      ]);
+    }
   }
 
   /**
