@@ -6,6 +6,7 @@
  * and a signal; `troupe up` is this, a demo feed and the collaboration server.
  */
 import {
+  feedStreamOptions,
   type HostConfig,
   type HostService,
   type HostServiceParts,
@@ -298,6 +299,7 @@ async function configuredReceiver(
     ...(bus ? { bus } : {}),
     name: `${config.host_id}-receiver`,
     defaults: { channelsMax: config.limits.channels_max }, // the host edge's own limit
+    feedStream: feedStreamOptions(config),
   });
 }
 

@@ -5,7 +5,12 @@
  * detectors; on the in-process bus, in this thread on that bus. It says where it listens and
  * gives the block to paste into prometheus.yml; the command decides where that block goes.
  */
-import { ensureFeedStream, type NatsAuth, NatsBus } from "../runtime/mod.ts";
+import {
+  ensureFeedStream,
+  type FeedStreamOptions,
+  type NatsAuth,
+  NatsBus,
+} from "../runtime/mod.ts";
 import {
   IngestServer,
   type IngestSettings,
@@ -47,6 +52,8 @@ export interface ReceiverPlace {
   name: string;
   /** Defaults under the block (the host's channel limit). */
   defaults?: Omit<Partial<IngestSettings>, "match">;
+  /** The feed stream's replicas and limits (the host's), should the receiver make it. */
+  feedStream?: FeedStreamOptions;
 }
 
 /** Starts the receiver the `remote_write` block `raw` sets up, where `place` says. */
@@ -61,6 +68,7 @@ export async function startReceiver(
       natsAuth: place.natsAuth,
       name: place.name,
       defaults,
+      ...(place.feedStream ? { feedStream: place.feedStream } : {}),
     });
     return described(thread.settings, {
       port: thread.port,
@@ -73,7 +81,7 @@ export async function startReceiver(
   const bus = place.bus;
   if (bus === undefined) throw new Error("Cannot start the metrics receiver: no NATS URL nor bus");
   const durable = bus instanceof NatsBus;
-  if (durable) await ensureFeedStream(bus.nc);
+  if (durable) await ensureFeedStream(bus.nc, place.feedStream);
   // Each new channel's source labels, for its alerts (the alert sender reads them); and the
   // record of the channels admitted before, which the receiver counts under its limit.
   const labels = await openChannelLabels(bus, { read: "start" });

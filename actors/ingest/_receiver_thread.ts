@@ -67,7 +67,7 @@ async function runReceiverThread(
         `Cannot connect to NATS at ${redactNatsUrl(data.nats)}: ${describeError(err)}`,
       );
     });
-    await ensureFeedStream(bus.nc);
+    await ensureFeedStream(bus.nc, data.feedStream);
     // Each new channel's source labels, for its alerts (the alert sender reads them); and the
     // record of the channels admitted before, which the receiver counts under its limit.
     const labels = at.labels = await openChannelLabels(bus, { read: "start" });

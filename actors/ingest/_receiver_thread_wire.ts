@@ -3,7 +3,7 @@
  * (_receiver_thread.ts) tell each other. Apart from the thread's module, which starts a receiver
  * when loaded in a worker: importing this starts nothing.
  */
-import type { NatsAuth } from "../runtime/mod.ts";
+import type { FeedStreamOptions, NatsAuth } from "../runtime/mod.ts";
 import type { LifecycleMessage, ThreadStop } from "../threads/mod.ts";
 import type { IngestSettings } from "./ingest_settings.ts";
 
@@ -23,6 +23,8 @@ export interface ReceiverThreadData {
   name: string;
   /** The source name its batches carry. */
   src: string;
+  /** The feed stream's replicas and limits (plain numbers). */
+  feedStream: FeedStreamOptions;
 }
 
 /** What the main thread tells the receiver's thread: stop, giving requests `graceMs`. */

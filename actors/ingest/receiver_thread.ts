@@ -8,7 +8,7 @@
  * thread (IngestServer), the only way to that bus.
  */
 import type { Worker } from "node:worker_threads";
-import type { NatsAuth } from "../runtime/mod.ts";
+import type { FeedStreamOptions, NatsAuth } from "../runtime/mod.ts";
 import { startWorker, stopThread, ThreadStartError, untilStarted } from "../threads/mod.ts";
 import { type IngestSettings, parseIngestSettings } from "./ingest_settings.ts";
 import type {
@@ -30,6 +30,8 @@ export interface ReceiverThreadOptions {
   src?: string;
   /** Defaults under the `remote_write` block (the host's channel limit). */
   defaults?: Omit<Partial<IngestSettings>, "match">;
+  /** The feed stream's replicas and limits, should the thread be the first to make it. */
+  feedStream?: FeedStreamOptions;
 }
 
 /** The thread, as the errors of its start and its end name it. */
@@ -86,6 +88,7 @@ export class ReceiverThread {
       natsAuth: options.natsAuth ?? {},
       name: options.name,
       src: options.src ?? "remote-write",
+      feedStream: options.feedStream ?? {},
     };
     const worker = await startWorker(new URL("./_receiver_thread.ts", import.meta.url), {
       workerData: data,

@@ -32,6 +32,7 @@ export {
   checkHttpHost,
   checkNatsUrl,
   defaultHostConfig,
+  feedStreamOptions,
   type HostConfig,
   type HostConfigOverrides,
   type LeaseSettings,
@@ -127,7 +128,12 @@ export {
   roleSeedPath,
   splitNatsUrl,
 } from "./transport/mod.ts";
-export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./edge/mod.ts";
+export {
+  ensureFeedStream,
+  FEED_STREAM,
+  type FeedStreamOptions,
+  jetStreamInput,
+} from "./edge/mod.ts";
 export {
   type AcknowledgedCounts,
   AcknowledgedPublishes,

@@ -26,6 +26,7 @@ import { ChannelBook } from "../instances/mod.ts";
 import {
   channelRoom,
   connectBus,
+  feedStreamOptions,
   Host,
   type HostConfig,
   type HostHealth,
@@ -95,7 +96,7 @@ async function openLeaseStores(
   const { replicas } = config;
   await (await JetStreamJournal.open(nc, { replicas, loadPositions: "lazy" })).close();
   await openFindingsStream(nc, { replicas });
-  await ensureFeedStream(nc, { replicas });
+  await ensureFeedStream(nc, feedStreamOptions(config));
   return await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms, replicas });
 }
 
@@ -379,7 +380,7 @@ async function startPartition(
   const host = new Host({
     ...base,
     limits: { ...base.limits, channelBook: parts.book },
-    input: jetStreamInput(nc, { replicas: config.replicas }),
+    input: jetStreamInput(nc, feedStreamOptions(config)),
     control: controlStreamSource(nc, id, { replicas: config.replicas, log }),
     tickEveryMs: parts.tickEveryMs,
     // Every partition is some host's: a state capture waits for each partition's answer.

@@ -21,6 +21,10 @@ import { isStreamNotFound } from "../journal/jetstream/mod.ts";
 
 /** The stream that keeps feed frames. */
 export const FEED_STREAM = "TROUPE_FEED";
+/** How long the feed stream keeps a frame unless told: an hour. */
+const FEED_MAX_AGE_MS = 3_600_000;
+/** How many bytes the feed stream keeps unless told: 1 GiB. */
+const FEED_MAX_BYTES = 1 << 30;
 
 /** Options of the feed stream. */
 export interface FeedStreamOptions {
@@ -47,8 +51,11 @@ export function ensureFeedStream(nc: NatsConnection, options: FeedStreamOptions 
 
 async function addFeedStream(nc: NatsConnection, name: string, options: FeedStreamOptions) {
   const jsm = await jetstreamManager(nc);
+  const max_age = (options.maxAgeMs ?? FEED_MAX_AGE_MS) * 1_000_000;
+  const max_bytes = options.maxBytes ?? FEED_MAX_BYTES;
+  let info;
   try {
-    await jsm.streams.info(name);
+    info = await jsm.streams.info(name);
   } catch (err) {
     // Only a stream that is not there is made: an info that timed out in an election, answered
     // by an add of this configuration, was refused against the stream at other replicas ("stream
@@ -60,10 +67,17 @@ async function addFeedStream(nc: NatsConnection, name: string, options: FeedStre
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
       discard: DiscardPolicy.Old,
-      max_age: (options.maxAgeMs ?? 3_600_000) * 1_000_000,
-      max_bytes: options.maxBytes ?? 1 << 30,
+      max_age,
+      max_bytes,
       num_replicas: options.replicas ?? 1,
     });
+    return;
+  }
+  // Limits given are the operator's: a stream made before with others takes them (the last
+  // process to start with a setting wins, so every host and receiver should carry the same).
+  const given = options.maxAgeMs !== undefined || options.maxBytes !== undefined;
+  if (given && (info.config.max_age !== max_age || info.config.max_bytes !== max_bytes)) {
+    await jsm.streams.update(name, { ...info.config, max_age, max_bytes });
   }
 }
 

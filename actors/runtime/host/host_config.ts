@@ -15,6 +15,7 @@ import {
   rejectUnknown,
 } from "../../../protocol/mod.ts";
 import type { FsyncPolicy } from "../journal/mod.ts";
+import type { FeedStreamOptions } from "../edge/mod.ts";
 import { parsePartitions } from "./partition.ts";
 import { SNAPSHOT_MAX_AGE_MS, SNAPSHOT_MIN_INPUTS } from "../recovery/mod.ts";
 import {
@@ -61,6 +62,12 @@ export interface HostConfig {
    * 1; 3 on a 3-node cluster.
    */
   replicas: number;
+  /**
+   * What the feed stream (`TROUPE_FEED`) keeps at most: `nats.feed_max_bytes` (1 GiB) and
+   * `nats.feed_max_age_s` (1 hour), the oldest frames dropped past either. A host down longer
+   * than the stream holds misses what was dropped (its journal says so at the start).
+   */
+  feed_stream: { max_bytes: number; max_age_s: number };
   data_dir: string;
   /**
    * The partitions and those this host owns; with `leases` (`owned: "auto"`), the host shares
@@ -131,6 +138,7 @@ export function defaultHostConfig(): HostConfig {
     nats: undefined,
     nats_auth: {},
     replicas: 1,
+    feed_stream: { ...FEED_STREAM_DEFAULT },
     data_dir: ".troupe/host-1",
     partitions: { count: 1, owned: [0] },
     input: "core",
@@ -329,6 +337,18 @@ export function checkHttpHost(value: string, field: string): string {
   return value;
 }
 
+/** The feed stream's limits unless `nats` says otherwise. */
+export const FEED_STREAM_DEFAULT = { max_bytes: 1 << 30, max_age_s: 3600 } as const;
+
+/** The feed stream's options for `config` (its replicas and limits). */
+export function feedStreamOptions(config: HostConfig): FeedStreamOptions {
+  return {
+    replicas: config.replicas,
+    maxBytes: config.feed_stream.max_bytes,
+    maxAgeMs: config.feed_stream.max_age_s * 1000,
+  };
+}
+
 /** JetStream keeps at most 5 replicas of a stream. */
 export const REPLICAS_MAX = 5;
 
@@ -336,11 +356,12 @@ export const REPLICAS_MAX = 5;
  * `nats`: a server URL (list), or `{ url, replicas }` and the credentials (`user`, `password`,
  * `token`, and the files `nkey`, `creds`, `ca`, `cert`, `key`).
  */
-function parseNatsSection(raw: unknown): Pick<HostConfig, "nats" | "nats_auth" | "replicas"> {
-  if (raw === undefined) return { nats: undefined, nats_auth: {}, replicas: 1 };
+function parseNatsSection(raw: unknown): NatsSection {
+  const feed_stream = { ...FEED_STREAM_DEFAULT };
+  if (raw === undefined) return { nats: undefined, nats_auth: {}, replicas: 1, feed_stream };
   if (typeof raw === "string") {
     const { url, auth } = splitNatsUrl(checkNatsUrl(raw, "nats"));
-    return { nats: url, nats_auth: auth, replicas: 1 };
+    return { nats: url, nats_auth: auth, replicas: 1, feed_stream };
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError(
@@ -350,7 +371,7 @@ function parseNatsSection(raw: unknown): Pick<HostConfig, "nats" | "nats_auth" |
     );
   }
   const n = configObject(raw, "nats");
-  rejectUnknown(n, ["url", "replicas", ...NATS_AUTH_FIELDS], "nats");
+  rejectUnknown(n, ["url", "replicas", ...FEED_STREAM_FIELDS, ...NATS_AUTH_FIELDS], "nats");
   if (n.url === undefined) {
     throw new ConfigError("nats.url", `Field "nats.url" is missing: the NATS server URL`, {
       value: undefined,
@@ -373,8 +394,24 @@ function parseNatsSection(raw: unknown): Pick<HostConfig, "nats" | "nats_auth" |
     nats: url,
     nats_auth: { ...auth, ...given },
     replicas: readNumber(n, "replicas", "nats", 1, { min: 1, max: REPLICAS_MAX, integer: true }),
+    feed_stream: {
+      // A stream smaller than a frame or younger than a restart would keep nothing a host needs.
+      max_bytes: readNumber(n, "feed_max_bytes", "nats", FEED_STREAM_DEFAULT.max_bytes, {
+        min: 1 << 20,
+        max: Number.MAX_SAFE_INTEGER,
+        integer: true,
+      }),
+      max_age_s: readNumber(n, "feed_max_age_s", "nats", FEED_STREAM_DEFAULT.max_age_s, {
+        min: 60,
+        max: 365 * 86_400,
+        integer: true,
+      }),
+    },
   };
 }
+
+type NatsSection = Pick<HostConfig, "nats" | "nats_auth" | "replicas" | "feed_stream">;
+const FEED_STREAM_FIELDS = ["feed_max_bytes", "feed_max_age_s"];
 
 function parsePartitionsSection(raw: unknown): HostConfig["partitions"] {
   const p = configObject(raw, "partitions");

@@ -17,7 +17,7 @@ import { InProcessBus, NatsBus, openFindingsStream } from "../transport/mod.ts";
 import { describeError, HostFatalError } from "../operations/mod.ts";
 import { Host } from "./host.ts";
 import { SNAPSHOT_MAX_AGE_MS, SNAPSHOT_MIN_INPUTS } from "../recovery/mod.ts";
-import type { HostConfig } from "./host_config.ts";
+import { feedStreamOptions, type HostConfig } from "./host_config.ts";
 import type { HttpExtension } from "../operations/mod.ts";
 import type { HostOptions } from "./host_options.ts";
 import { controlStreamSource } from "../control/stream/mod.ts";
@@ -417,7 +417,7 @@ export function hostOptions(
     partitions: { count: config.partitions.count, owned: config.partitions.owned },
     ...(config.input === "jetstream" && nc
       ? {
-        input: jetStreamInput(nc, { replicas: config.replicas }),
+        input: jetStreamInput(nc, feedStreamOptions(config)),
         control: controlStreamSource(nc, config.host_id, { replicas: config.replicas, log }),
       }
       : {}),

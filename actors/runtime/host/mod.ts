@@ -7,6 +7,8 @@ export {
   checkHttpHost,
   checkNatsUrl,
   defaultHostConfig,
+  FEED_STREAM_DEFAULT,
+  feedStreamOptions,
   type HostConfig,
   type HostConfigOverrides,
   type LeaseSettings,

@@ -9,7 +9,11 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { FEED_STREAM, jetStreamInput } from "../../../../actors/runtime/edge/mod.ts";
+import {
+  ensureFeedStream,
+  FEED_STREAM,
+  jetStreamInput,
+} from "../../../../actors/runtime/edge/mod.ts";
 import { feedSubject } from "../../../../protocol/mod.ts";
 import { haveNatsServer, natsForSuite } from "../../../_support/nats.ts";
 
@@ -44,12 +48,33 @@ it("a reader that stops deletes its consumer, and one started after reads on", a
   assert.equal(await consumers(nc), [], "no consumer left once it stopped");
 
   const second = jetStreamInput(nc);
-  await second.start((_m, seq) => seen.push(seq), first.delivered());
+  await second.start((_m, seq) => seen.push(seq), first.delivered!());
   nc.publish(feedSubject("metrics", "a"), new Uint8Array([2]));
   await waitFor("the second frame", () => seen.length === 2);
   assert.equal(seen, [1, 2], "each frame once, in order");
   await second.stop();
   assert.equal(await consumers(nc), []);
+});
+
+it("the feed stream takes the limits it is given, also when it was made with others", async () => {
+  const nc = nats.nc;
+  const jsm = await jetstreamManager(nc, { timeout: 2000 });
+  const limits = async () => {
+    const { config } = await jsm.streams.info(FEED_STREAM);
+    return { bytes: config.max_bytes, ageS: config.max_age / 1e9 };
+  };
+  await ensureFeedStream(nc);
+  assert.equal(await limits(), { bytes: 1 << 30, ageS: 3600 }, "the defaults");
+  await ensureFeedStream(nc, { maxBytes: 4 * 2 ** 30, maxAgeMs: 86_400_000 });
+  assert.equal(
+    await limits(),
+    { bytes: 4 * 2 ** 30, ageS: 86_400 },
+    "the stream made before takes them",
+  );
+  await ensureFeedStream(nc);
+  assert.equal(await limits(), { bytes: 4 * 2 ** 30, ageS: 86_400 }, "no limits given: kept");
+  const frames = (await jsm.streams.info(FEED_STREAM)).state.messages;
+  assert.ok(frames >= 2, `the frames kept through the update: ${frames}`);
 });
 
 test.run();

@@ -5,6 +5,7 @@ import { ACTOR_KINDS } from "../../../../actors/mod.ts";
 import {
   CHANNEL_BYTES,
   channelsFitting,
+  feedStreamOptions,
   memoryBudgetMbDefault,
   parseHostConfig,
 } from "../../../../actors/runtime/mod.ts";
@@ -249,6 +250,35 @@ test("nats is a URL, or { url, replicas }: replicas 1 to 5 for every stream and 
     try {
       parseHostConfig({ nats }, ACTOR_KINDS);
       assert.unreachable(`${JSON.stringify(nats)} accepted`);
+    } catch (err) {
+      assert.instance(err, ConfigError, String(err));
+      assert.is((err as ConfigError).field, field, (err as Error).message);
+      assert.match((err as Error).message, text);
+    }
+  }
+});
+
+test("nats.feed_max_bytes and feed_max_age_s size the feed stream: 1 GiB and an hour by default", () => {
+  const url = "nats://127.0.0.1:4222";
+  const hour = { replicas: 1, maxBytes: 1 << 30, maxAgeMs: 3_600_000 };
+  assert.equal(feedStreamOptions(parseHostConfig({}, ACTOR_KINDS)), hour);
+  assert.equal(feedStreamOptions(parseHostConfig({ nats: url }, ACTOR_KINDS)), hour);
+  const sized = { url, replicas: 3, feed_max_bytes: 8 * 2 ** 30, feed_max_age_s: 86_400 };
+  assert.equal(feedStreamOptions(parseHostConfig({ nats: sized }, ACTOR_KINDS)), {
+    replicas: 3,
+    maxBytes: 8 * 2 ** 30,
+    maxAgeMs: 86_400_000,
+  });
+  const cases: Array<[Record<string, unknown>, string, string]> = [
+    [{ feed_max_bytes: 1000 }, "nats.feed_max_bytes", "must be >= 1048576, got 1000"],
+    [{ feed_max_bytes: "1G" }, "nats.feed_max_bytes", '"1G"'],
+    [{ feed_max_age_s: 10 }, "nats.feed_max_age_s", "must be >= 60, got 10"],
+    [{ feed_max_age_s: 1.5 }, "nats.feed_max_age_s", "integer, got 1.5"],
+  ];
+  for (const [extra, field, text] of cases) {
+    try {
+      parseHostConfig({ nats: { url, ...extra } }, ACTOR_KINDS);
+      assert.unreachable(`${JSON.stringify(extra)} accepted`);
     } catch (err) {
       assert.instance(err, ConfigError, String(err));
       assert.is((err as ConfigError).field, field, (err as Error).message);
