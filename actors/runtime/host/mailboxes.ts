@@ -41,6 +41,12 @@ export class Mailboxes {
    */
   readonly tickSlots = new Map<string, Slot>();
   readonly #parts: MailboxParts;
+  /**
+   * The streams of a feed input's targets, by the edge's targets array (one per channel, kept
+   * while the kinds' configurations stand): a stream name made afresh for every input is a new
+   * string whose hash the slots' map computes again, each of a channel's instances each sample.
+   */
+  readonly #targetStreams = new WeakMap<EdgeInput["targets"], string[]>();
 
   constructor(parts: MailboxParts) {
     this.#parts = parts;
@@ -48,7 +54,11 @@ export class Mailboxes {
 
   /** The slot of `(def.kind, key)`, made (running, empty) if there is none yet. */
   slot(def: AnyActorDefinition, key: string): Slot {
-    const stream = streamOf(def.kind, key);
+    return this.#slotOf(def, key, streamOf(def.kind, key));
+  }
+
+  /** The slot of `(def.kind, key)`, whose stream is `stream`. */
+  #slotOf(def: AnyActorDefinition, key: string, stream: string): Slot {
     let slot = this.slots.get(stream);
     if (!slot) {
       slot = newSlot(def, key, this.#parts.metrics.tally(def.kind));
@@ -61,13 +71,34 @@ export class Mailboxes {
 
   /** Puts a feed input in the mailbox of each instance it goes to. */
   enqueueInput({ targets, record, bytes, decoded }: EdgeInput, arrivedMs: number): void {
-    for (const [def, key] of targets) this.enqueue(def, key, { record, bytes, decoded, arrivedMs });
+    let streams = this.#targetStreams.get(targets);
+    if (streams === undefined) {
+      streams = targets.map(([def, key]) => streamOf(def.kind, key));
+      this.#targetStreams.set(targets, streams);
+    }
+    for (let i = 0; i < targets.length; i++) {
+      const [def, key] = targets[i]!;
+      const slot = this.#slotOf(def, key, streams[i]!);
+      this.#enqueueIn(def, slot, { record, bytes, decoded, arrivedMs });
+    }
   }
 
   /** Puts an input in its instance's mailbox, or refuses it, and runs the pump. */
   enqueue(def: AnyActorDefinition, key: string, item: Pending): void {
+    this.#enqueueIn(def, this.slot(def, key), item);
+  }
+
+  /**
+   * Puts an input in the mailbox of the instance of `slot`'s stream (the slot held for it now,
+   * which a rebuild may have replaced), as `enqueue` does, by the stream name the slot keeps.
+   */
+  enqueueFor(slot: Slot, item: Pending): void {
+    const { def, key } = slot;
+    this.#enqueueIn(def, this.#slotOf(def, key, slot.stream), item);
+  }
+
+  #enqueueIn(def: AnyActorDefinition, slot: Slot, item: Pending): void {
     const parts = this.#parts;
-    const slot = this.slot(def, key);
     if (slot.status === "stopped") {
       const message = `Actor ${slot.stream} is stopped after repeated failures`;
       parts.reject(slot, item, new InputRejectedError("stopped", message));
