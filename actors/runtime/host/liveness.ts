@@ -163,30 +163,21 @@ export function refreshGauges(
 ): number {
   metrics.journalBytes.set(journal.stats().bytes);
   const now = performance.now();
-  // By definition, found among the few a host runs by identity: a map keyed by the kind's name
-  // would be looked up once a slot.
-  const defs: object[] = [], kinds: string[] = [], oldest: number[] = [];
+  const oldest = new Map<string, number>();
   const instances: Record<Status, number> = { recovering: 0, running: 0, backoff: 0, stopped: 0 };
   let depth = 0;
   for (const slot of slots) {
     instances[slot.status]++;
-    let d = defs.indexOf(slot.def);
-    if (d < 0) {
-      d = defs.push(slot.def) - 1;
-      kinds.push(slot.def.kind);
-      oldest.push(now);
-    }
+    const kind = slot.def.kind;
+    const before = oldest.get(kind);
+    if (before === undefined) oldest.set(kind, now);
     const waiting = slot.mailbox.length - slot.head;
     if (waiting === 0) continue;
     depth += waiting;
     const at = slot.mailbox[slot.head]!.arrivedMs;
-    if (at < oldest[d]!) oldest[d] = at;
+    if (at < (before ?? now)) oldest.set(kind, at);
   }
-  const byKind = new Map<string, number>();
-  for (let d = 0; d < kinds.length; d++) {
-    byKind.set(kinds[d]!, Math.min(byKind.get(kinds[d]!) ?? now, oldest[d]!));
-  }
-  for (const [k, at] of byKind) metrics.lag.set({ kind: k }, (now - at) / 1000);
+  for (const [k, at] of oldest) metrics.lag.set({ kind: k }, (now - at) / 1000);
   metrics.mailbox.set(depth);
   metrics.healthy.set(health(instances).ok ? 1 : 0);
   return depth;
