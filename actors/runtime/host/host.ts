@@ -205,7 +205,7 @@ export class Host {
       ...this.#view,
       slots: () => this.#mail.tickSlots.values(),
       everyMs: options.tickEveryMs ?? 0,
-      enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
+      enqueue: (slot, item) => this.#mail.enqueueFor(slot, item),
     });
   }
 
@@ -293,7 +293,7 @@ export class Host {
       deadLetter: (msg, err, actor) => this.#notices.deadLetter(msg, err, actor),
       failed: (slot, err, pos) => this.#failed(slot, err, pos),
       pump: (slot) => this.#pumps.pump(slot),
-      enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
+      enqueue: (slot, item) => this.#mail.enqueueFor(slot, item),
       closing: () => this.#closing,
       config: (kind) => this.#configs.get(kind),
       attempts: this.#decisions,

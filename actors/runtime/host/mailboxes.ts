@@ -17,6 +17,7 @@ import {
 import type { HostMetrics } from "../operations/mod.ts";
 import type { EdgeInput } from "../edge/mod.ts";
 import type { JournalData } from "../journal/mod.ts";
+import { SlotMap } from "./_slot_map.ts";
 
 /** What the mailboxes work with: the host's metrics, limit, journal appends and pump. */
 export interface MailboxParts {
@@ -33,7 +34,7 @@ export interface MailboxParts {
 
 /** Every instance's slot, by stream, and the way inputs into them. */
 export class Mailboxes {
-  readonly slots = new Map<string, Slot>();
+  readonly slots = new SlotMap();
   /**
    * The slots of kinds that act on time (a `tickEvent`), by stream: what the ticker looks at,
    * not every instance each period. A slot recovery forgot stays here without an instance (it
@@ -41,6 +42,17 @@ export class Mailboxes {
    */
   readonly tickSlots = new Map<string, Slot>();
   readonly #parts: MailboxParts;
+  /**
+   * The slots of a feed input's targets, by the edge's targets array (one per channel, kept
+   * while the kinds' configurations stand), valid while the slots' map's generation stands: a
+   * stream name made afresh for every input is a new string whose hash the map computes again,
+   * and the map's lookup itself, in tens of thousands of slots, each of a channel's instances
+   * each sample.
+   */
+  readonly #targetSlots = new WeakMap<
+    EdgeInput["targets"],
+    { generation: number; slots: Slot[] }
+  >();
 
   constructor(parts: MailboxParts) {
     this.#parts = parts;
@@ -48,7 +60,11 @@ export class Mailboxes {
 
   /** The slot of `(def.kind, key)`, made (running, empty) if there is none yet. */
   slot(def: AnyActorDefinition, key: string): Slot {
-    const stream = streamOf(def.kind, key);
+    return this.#slotOf(def, key, streamOf(def.kind, key));
+  }
+
+  /** The slot of `(def.kind, key)`, whose stream is `stream`. */
+  #slotOf(def: AnyActorDefinition, key: string, stream: string): Slot {
     let slot = this.slots.get(stream);
     if (!slot) {
       slot = newSlot(def, key, this.#parts.metrics.tally(def.kind));
@@ -61,13 +77,41 @@ export class Mailboxes {
 
   /** Puts a feed input in the mailbox of each instance it goes to. */
   enqueueInput({ targets, record, bytes, decoded }: EdgeInput, arrivedMs: number): void {
-    for (const [def, key] of targets) this.enqueue(def, key, { record, bytes, decoded, arrivedMs });
+    const slots = this.#slotsOf(targets), generation = this.slots.generation;
+    for (let i = 0; i < targets.length; i++) {
+      const [def, key] = targets[i]!;
+      // An input applied at once may have had a slot taken out meanwhile (a failed instance's).
+      const slot = this.slots.generation === generation ? slots[i]! : this.slot(def, key);
+      this.#enqueueIn(def, slot, { record, bytes, decoded, arrivedMs });
+    }
+  }
+
+  /** The slots of `targets`, in order, each made if there is none yet. */
+  #slotsOf(targets: EdgeInput["targets"]): Slot[] {
+    const known = this.#targetSlots.get(targets);
+    if (known !== undefined && known.generation === this.slots.generation) return known.slots;
+    const slots = targets.map(([def, key]) => this.slot(def, key));
+    // Made after the slots: making a stream's first slot leaves the generation as it is.
+    this.#targetSlots.set(targets, { generation: this.slots.generation, slots });
+    return slots;
   }
 
   /** Puts an input in its instance's mailbox, or refuses it, and runs the pump. */
   enqueue(def: AnyActorDefinition, key: string, item: Pending): void {
+    this.#enqueueIn(def, this.slot(def, key), item);
+  }
+
+  /**
+   * Puts an input in the mailbox of the instance of `slot`'s stream (the slot held for it now,
+   * which a rebuild may have replaced), as `enqueue` does, by the stream name the slot keeps.
+   */
+  enqueueFor(slot: Slot, item: Pending): void {
+    const { def, key } = slot;
+    this.#enqueueIn(def, this.#slotOf(def, key, slot.stream), item);
+  }
+
+  #enqueueIn(def: AnyActorDefinition, slot: Slot, item: Pending): void {
     const parts = this.#parts;
-    const slot = this.slot(def, key);
     if (slot.status === "stopped") {
       const message = `Actor ${slot.stream} is stopped after repeated failures`;
       parts.reject(slot, item, new InputRejectedError("stopped", message));

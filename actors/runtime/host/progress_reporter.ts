@@ -62,6 +62,9 @@ export class ProgressReporter {
   #sent = 0;
   /** The wall time the reporter started, ms: a restarted host's marks are not its last run's. */
   readonly #startedMs: number;
+  /** The key last told of and its partition: a channel's kinds are applied one after another. */
+  #lastKey: string | undefined;
+  #lastPartition = 0;
 
   constructor(bus: Bus, options: ProgressReporterOptions) {
     this.#bus = bus;
@@ -76,7 +79,11 @@ export class ProgressReporter {
   /** An input of `key` at event time `ts_us` was applied. */
   applied(key: string, ts_us: number): void {
     if (!Number.isFinite(ts_us)) return;
-    const p = partitionOf(key, this.#options.partitions.count);
+    if (key !== this.#lastKey) {
+      this.#lastPartition = partitionOf(key, this.#options.partitions.count);
+      this.#lastKey = key;
+    }
+    const p = this.#lastPartition;
     if (!this.#owned.has(p)) return;
     const now = this.#now();
     const ahead = this.#options.settings.ahead_ms;

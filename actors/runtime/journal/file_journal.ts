@@ -38,6 +38,7 @@ import {
   RECORD_OVERHEAD_BYTES,
   SEGMENT_HEADER_BYTES,
   STREAM_NAME_BYTES_MAX,
+  type StreamExtent,
 } from "./_journal_format.ts";
 import {
   createSegment,
@@ -68,6 +69,12 @@ export type { FileJournalOptions } from "./file_journal_options.ts";
 interface StreamState {
   last: number;
   name: Uint8Array;
+  /**
+   * The stream's extent in the segment it was last appended to, and that segment: the next
+   * append to the same segment moves it without looking it up again among the segment's streams.
+   */
+  extent?: StreamExtent | undefined;
+  extentOf?: Segment | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -205,11 +212,16 @@ export class FileJournal implements Journal {
     state.last = pos;
     const current = this.#active;
     current.records++;
-    const extent = current.streams.get(stream);
+    const extent = state.extentOf === current ? state.extent : current.streams.get(stream);
     if (extent) {
       extent.last = pos;
       extent.count++;
-    } else current.streams.set(stream, { first: pos, last: pos, count: 1 });
+      state.extent = extent;
+    } else {
+      state.extent = { first: pos, last: pos, count: 1 };
+      current.streams.set(stream, state.extent);
+    }
+    state.extentOf = current;
     if (this.#buffered >= this.#buffer.length) {
       this.#write();
       if (this.policy === "always") this.#fsyncInBackground();

@@ -163,6 +163,26 @@ test("compact() deletes only sealed segments whose records are all covered, and 
   }
 });
 
+test("compact() keeps a segment holding any stream's record past its position, after streams interleave across rolls", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
+    for (let n = 0; n < 120; n++) j.append(`s${n % 2}`, payload(n, 60));
+    assert.ok(j.segments().length >= 6, `${j.segments().length} segments`);
+    // "s1" covered whole, "s0" not at all: every segment holds an "s0" record, so none may go.
+    await j.compact(new Map([["s1", 60]]));
+    const expect = [...Array(60).keys()].map((i) => i + 1);
+    assert.equal((await collect(j.read("s0"))).map((r) => r.pos), expect);
+    await j.close();
+    const k = await FileJournal.open(dir.path, { fsync: "never" });
+    assert.equal((await collect(k.read("s0"))).map((r) => r.pos), expect);
+    assert.equal((await collect(k.read("s1"))).map((r) => r.pos), expect);
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
 test("records larger than the write buffer and the read chunk round-trip", async () => {
   const dir = tempDir();
   try {
