@@ -167,10 +167,12 @@ export class InputIdWindow {
 
   /**
    * Grows the characters' room to hold ring index `at` and an id of `n` characters: entries of
-   * at least `n` bytes (rounded up to 8), room for twice as many entries (up to the bound).
+   * at least `n` bytes, room for twice as many entries (up to the bound). Entries are as long as
+   * the longest id, not rounded up: a full window's ids are most of a channel's bytes, and ids of
+   * one feed differ in length by a digit or two, so few lengths lay the entries out again.
    */
   #makeRoom(at: number, n: number): void {
-    const slot = Math.max(this.#slot, (n + 7) & ~7);
+    const slot = Math.max(this.#slot, n);
     const held = this.#slot === 0 ? 0 : this.#chars.length / this.#slot;
     let room = Math.max(held, ROOM_IDS_MIN);
     while (room <= at) room *= 2;
