@@ -10,7 +10,10 @@
  * closed come out in time order and the same samples give the same bars however they are framed.
  *
  * Rings start empty and double up to `history_bars`: a 1d ring holds what has closed, not 500
- * empty days (10,000 channels × 5 sizes × 500 bars × 7 columns would be 1.4 GB). A step allocates
+ * empty days (10,000 channels × 5 sizes × 500 bars × 7 columns would be 1.4 GB). A ring holds two
+ * columns (start and close) while every bar in it is one sample's (open, high, low, close and sum
+ * that sample, count 1: a 15 s channel's one-second bars), and all seven from its first bar of
+ * more: the same bars in 16 bytes, not 56, and saved as seven columns either way. A step allocates
  * nothing but a ring's doubling and the closed-bars scratch's growth; a state's sizes share one
  * array of metadata, and its scratch is made by its first close or taken from a spent result
  * (`reuse`), so a host's instances share one, not one each.
@@ -22,8 +25,9 @@ import { type BarsConfig, barSizeUs } from "./config.ts";
 const SIZE_US = 0, OPEN_T = 1, O = 2, H = 3, L = 4, C = 5, N = 6, SUM = 7;
 const HEAD = 8, LEN = 9, CAP = 10, THROUGH = 11;
 const META = 12;
-// Ring columns (each `cap` long, in one array).
+// Ring columns (each `cap` long, in one array): all seven, or start and close (NARROW).
 const COLS = 7;
+const NARROW = 2;
 const RING_CAP_MIN = 16;
 // A closed bar in the scratch: its size (µs), then its start, o, h, l, c, count, sum.
 /** Fields per closed bar in {@link ClosedBars.data}. */
@@ -35,6 +39,8 @@ const FORMAT = 1, HEADER = 5;
 interface SizeRing {
   meta: Float64Array;
   ring: Float64Array;
+  /** The ring's columns: NARROW while each of its bars is one sample's, else COLS. */
+  cols: number;
 }
 
 /**
@@ -69,7 +75,7 @@ function newSize(sizeUs: number, meta = new Float64Array(META)): SizeRing {
   meta[OPEN_T] = NaN;
   meta[THROUGH] = -Infinity;
   meta[CAP] = 0;
-  return { meta, ring: NO_RING };
+  return { meta, ring: NO_RING, cols: NARROW };
 }
 
 function init(config: BarsConfig): BarsState {
@@ -95,36 +101,93 @@ function closedFor(s: BarsState, reuse: ClosedBars | undefined): ClosedBars {
   return out;
 }
 
-/** Copies the ring's bars, oldest first, into `dst` (column-major, `dstCap` per column). */
-function unroll(
-  m: Float64Array,
-  ring: Float64Array,
-  dst: Float64Array,
-  dstCap: number,
-  keep: number,
-) {
+/**
+ * Copies the last `keep` bars of ring `r`, oldest first, into `dst` (column-major, `dstCap` per
+ * column, as many columns as the ring has).
+ */
+function unroll(r: SizeRing, dst: Float64Array, dstCap: number, keep: number) {
+  const m = r.meta, ring = r.ring, cols = r.cols;
   const cap = m[CAP]!, len = m[LEN]!, head = m[HEAD]!;
   const skip = len - keep;
   for (let k = 0; k < keep; k++) {
     const from = (head - len + skip + k + cap) % cap;
-    for (let c = 0; c < COLS; c++) dst[c * dstCap + k] = ring[c * cap + from]!;
+    for (let c = 0; c < cols; c++) dst[c * dstCap + k] = ring[c * cap + from]!;
   }
+}
+
+/**
+ * Whether the bar at `src[at]` (start, o, h, l, c, count, sum) is one sample's: count 1 and open,
+ * high, low and sum the close, to the bit (-0 apart from 0), so that a narrow ring gives it back.
+ */
+function single(src: Float64Array, at: number): boolean {
+  const c = src[at + 4]!;
+  return src[at + 5] === 1 && Object.is(src[at + 1], c) && Object.is(src[at + 2], c) &&
+    Object.is(src[at + 3], c) && Object.is(src[at + 6], c);
+}
+
+/**
+ * Writes narrow ring `r` as seven columns into `dst` from `at`, slot for slot as a ring of seven
+ * would hold the same bars: a held slot's count 1, an empty slot's zeros (a ring's slots are zero
+ * until a bar is stored in them).
+ */
+function widenInto(r: SizeRing, dst: Float64Array, at: number): void {
+  const m = r.meta, ring = r.ring;
+  const cap = m[CAP]!, len = m[LEN]!, head = m[HEAD]!;
+  for (let k = 0; k < cap; k++) {
+    const close = ring[cap + k]!;
+    dst[at + k] = ring[k]!;
+    for (let c = 1; c < COLS; c++) dst[at + c * cap + k] = close;
+    // Held slots are the `len` before the head (cyclically).
+    dst[at + 5 * cap + k] = (head - 1 - k + cap) % cap < len ? 1 : 0;
+  }
+}
+
+/** Makes narrow ring `r` one of seven columns (a bar of more than one sample is to be stored). */
+function widen(r: SizeRing): void {
+  const ring = new Float64Array(COLS * r.meta[CAP]!);
+  widenInto(r, ring, 0);
+  r.ring = ring;
+  r.cols = COLS;
+}
+
+/**
+ * The narrow ring of a ring of seven columns whose held bars are all one sample's and whose other
+ * slots are zeros (what `widenInto` gives back bit for bit), else undefined.
+ */
+function narrowed(m: Float64Array, ring: Float64Array): Float64Array | undefined {
+  const cap = m[CAP]!, len = m[LEN]!, head = m[HEAD]!;
+  const bar = new Float64Array(COLS);
+  for (let k = 0; k < cap; k++) {
+    for (let c = 0; c < COLS; c++) bar[c] = ring[c * cap + k]!;
+    const held = (head - 1 - k + cap) % cap < len;
+    if (held ? !single(bar, 0) : !bar.every((x) => Object.is(x, 0))) return undefined;
+  }
+  const narrow = new Float64Array(NARROW * cap);
+  narrow.set(ring.subarray(0, cap));
+  narrow.set(ring.subarray(4 * cap, 5 * cap), cap);
+  return narrow;
 }
 
 /** Stores a closed bar in the ring (7 values from `src[at]`: start, o, h, l, c, count, sum). */
 function store(s: BarsState, r: SizeRing, src: Float64Array, at: number): void {
   const m = r.meta;
+  if (r.cols === NARROW && !single(src, at)) widen(r);
   let cap = m[CAP]!;
   if (m[LEN]! === cap && cap < s.history) {
     const next = Math.min(s.history, Math.max(RING_CAP_MIN, cap * 2));
-    const ring = new Float64Array(COLS * next);
-    unroll(m, r.ring, ring, next, m[LEN]!);
+    const ring = new Float64Array(r.cols * next);
+    unroll(r, ring, next, m[LEN]!);
     r.ring = ring;
     m[CAP] = cap = next;
     m[HEAD] = m[LEN]! % next;
   }
   const h = m[HEAD]!, ring = r.ring;
-  for (let c = 0; c < COLS; c++) ring[c * cap + h] = src[at + c]!;
+  if (r.cols === NARROW) {
+    ring[h] = src[at]!;
+    ring[cap + h] = src[at + 4]!;
+  } else {
+    for (let c = 0; c < COLS; c++) ring[c * cap + h] = src[at + c]!;
+  }
   m[HEAD] = (h + 1) % cap;
   if (m[LEN]! < cap) m[LEN] = m[LEN]! + 1;
   m[THROUGH] = src[at]! + m[SIZE_US]!;
@@ -279,18 +342,18 @@ function configure(s: BarsState, config: BarsConfig): void {
     const m = r.meta;
     const keep = Math.min(m[LEN]!, s.history);
     const cap = Math.min(s.history, Math.max(RING_CAP_MIN, keep));
-    const ring = new Float64Array(COLS * cap);
-    unroll(m, r.ring, ring, cap, keep);
+    const ring = new Float64Array(r.cols * cap);
+    unroll(r, ring, cap, keep);
     m[CAP] = cap;
     m[LEN] = keep;
     m[HEAD] = keep % cap;
-    return { meta: m, ring };
+    return { meta: m, ring, cols: r.cols };
   });
 }
 
 function save(s: BarsState): Uint8Array {
   let total = HEADER;
-  for (const r of s.sizes) total += META + r.ring.length;
+  for (const r of s.sizes) total += META + COLS * r.meta[CAP]!;
   const out = new Float64Array(total);
   out[0] = FORMAT;
   out[1] = s.sizes.length;
@@ -300,8 +363,9 @@ function save(s: BarsState): Uint8Array {
   let at = HEADER;
   for (const r of s.sizes) {
     out.set(r.meta, at);
-    out.set(r.ring, at + META);
-    at += META + r.ring.length;
+    if (r.cols === NARROW) widenInto(r, out, at + META);
+    else out.set(r.ring, at + META);
+    at += META + COLS * r.meta[CAP]!;
   }
   return new Uint8Array(out.buffer);
 }
@@ -327,7 +391,8 @@ function load(bytes: Uint8Array): BarsState {
     const cap = meta[CAP]!;
     const ring = cap === 0 ? NO_RING : f.slice(at + META, at + META + COLS * cap);
     if (ring.length !== COLS * cap) throw fail(`truncated in the ring of bar size ${j}`);
-    sizes.push({ meta, ring });
+    const narrow = cap === 0 ? NO_RING : narrowed(meta, ring);
+    sizes.push(narrow ? { meta, ring: narrow, cols: NARROW } : { meta, ring, cols: COLS });
     at += META + COLS * cap;
   }
   if (at !== f.length) throw fail(`${(f.length - at) * 8} bytes left over`);
@@ -389,6 +454,15 @@ export function heldMark(s: BarsState, j: number): number {
   return m[THROUGH]! + m[LEN]!;
 }
 
+/** Ones, for narrow rings' count views (read-only: shared by every view). */
+let ONES = new Float64Array(0);
+
+/** `n` ones: a view of `ONES`, grown (a new array: older views keep theirs) when too short. */
+function onesOf(n: number): Float64Array {
+  if (ONES.length < n) ONES = new Float64Array(Math.max(n, 2 * ONES.length, 64)).fill(1);
+  return ONES.subarray(0, n);
+}
+
 /** The last views made of each ring, while its head and length stay (a scan reads them often). */
 const views = new WeakMap<
   Float64Array,
@@ -398,7 +472,8 @@ const views = new WeakMap<
 /**
  * The closed bars of size index `j`, oldest first, as views into the ring when they lie in one
  * stretch of it (a ring not yet wrapped, or wrapped exactly: what a seeded ring is), else
- * undefined (`readHeld` copies them). Read-only, and valid until the state next changes; the same
+ * undefined (`readHeld` copies them). A narrow ring's open, high, low and sum are views of its
+ * close, its count a view of ones. Read-only, and valid until the state next changes; the same
  * object while no bar closes (making 7 views costs more than a scan's lookups), and a new one
  * once one has: a scan may key what it computed of a symbol's bars by this object.
  */
@@ -413,14 +488,18 @@ export function heldView(s: BarsState, j: number): HeldBars | undefined {
   const through = m[THROUGH]!;
   const known = views.get(ring);
   if (known?.head === head && known.len === len && known.through === through) return known.view;
-  const col = (c: number) => ring.subarray(c * cap + first, c * cap + first + len);
+  const narrow = r.cols === NARROW;
+  const col = (c: number) => {
+    const at = (narrow ? Math.min(c, 1) : c) * cap + first;
+    return ring.subarray(at, at + len);
+  };
   const view = {
     t: col(0),
     open: col(1),
     high: col(2),
     low: col(3),
     close: col(4),
-    count: col(5),
+    count: narrow ? onesOf(len) : col(5),
     sum: col(6),
   };
   views.set(ring, { head, len, through, view });
@@ -445,7 +524,12 @@ export function readHeld(s: BarsState, j: number, out: HeldBars): number {
         `Cannot read bars: a column holds ${col.length} values, ${len} are held`,
       );
     }
-    const base = c * cap;
+    // A narrow ring's bars are one sample each: count 1, the rest its close column.
+    if (r.cols === NARROW && c === 5) {
+      col.fill(1, 0, len);
+      continue;
+    }
+    const base = (r.cols === NARROW ? (c === 0 ? 0 : 1) : c) * cap;
     // Oldest first: from head - len (wrapped) to head.
     const first = (head - len + cap) % cap;
     const tail = Math.min(len, cap - first);

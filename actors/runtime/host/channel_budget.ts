@@ -13,19 +13,22 @@ import { totalmem } from "node:os";
  * the machine, is on docs/performance.md ("What a channel costs"); measure again when a kind's
  * state changes.
  */
-export const CHANNEL_BYTES_MEASURED = 176 * 1024;
+export const CHANNEL_BYTES_MEASURED = 147 * 1024;
 
-/** What the default bars kind's rings held in that measurement (`bench kernel-bytes`). */
-export const BARS_BYTES_MEASURED = 35_332;
+/** What the default bars kind's rings held in that measurement (its states' heap). */
+export const BARS_BYTES_MEASURED = 15_593;
 
 /**
- * The default bars kind's rings once every one is full: 5 sizes (1s to 1d) of 500 closed bars,
- * 7 float64 columns each. A channel scraped every 15 s fills its one-second ring in two hours,
- * its one-minute ring in eight and its five-minute ring in two days; its hourly and daily rings
- * fill over weeks and years, and a host's snapshots keep them across restarts: a limit that holds
- * for a channel's life counts them full.
+ * The default bars kind's rings once every one is full: 5 sizes (1s to 1d) of 500 closed bars, 7
+ * float64 columns each but for the one-second bars of a channel sampled at most once a second
+ * (a scraped metric), which are one sample each and kept as 2 (start and close: the bars kernel's
+ * narrow ring). A channel sampled faster holds 7 there too, 20,000 bytes more. A channel scraped
+ * every 15 s fills its one-second ring in two hours, its one-minute ring in eight and its
+ * five-minute ring in two days; its hourly and daily rings fill over weeks and years, and a
+ * host's snapshots keep them across restarts: a limit that holds for a channel's life counts them
+ * full.
  */
-export const BARS_BYTES_FULL = 5 * 500 * 7 * 8;
+export const BARS_BYTES_FULL = (1 * 2 + 4 * 7) * 500 * 8;
 
 /**
  * What one channel of the default kinds costs a host for its life, in bytes: the measurement,

@@ -63,7 +63,7 @@ export class InputIdWindow {
   /** Each ring entry's hash. */
   #hashes: Int32Array;
   /** Ring index + 1 of the id hashed to each slot, 0 for an empty slot. */
-  #table: Int32Array;
+  #table: Int32Array | Uint16Array;
   #mask: number;
   readonly #max: number;
   readonly #suffix: string;
@@ -87,7 +87,7 @@ export class InputIdWindow {
     const room = Math.min(max, Math.max(ROOM_IDS_MIN, ids.length));
     this.#hashes = new Int32Array(room);
     this.#lengths = new Int8Array(room);
-    this.#table = new Int32Array(tableSlots(room));
+    this.#table = newTable(tableSlots(room), max);
     this.#mask = this.#table.length - 1;
     for (const id of ids.slice(-max)) this.add(id);
   }
@@ -167,10 +167,12 @@ export class InputIdWindow {
 
   /**
    * Grows the characters' room to hold ring index `at` and an id of `n` characters: entries of
-   * at least `n` bytes (rounded up to 8), room for twice as many entries (up to the bound).
+   * at least `n` bytes, room for twice as many entries (up to the bound). Entries are as long as
+   * the longest id, not rounded up: a full window's ids are most of a channel's bytes, and ids of
+   * one feed differ in length by a digit or two, so few lengths lay the entries out again.
    */
   #makeRoom(at: number, n: number): void {
-    const slot = Math.max(this.#slot, (n + 7) & ~7);
+    const slot = Math.max(this.#slot, n);
     const held = this.#slot === 0 ? 0 : this.#chars.length / this.#slot;
     let room = Math.max(held, ROOM_IDS_MIN);
     while (room <= at) room *= 2;
@@ -221,7 +223,7 @@ export class InputIdWindow {
     lengths.set(this.#lengths);
     this.#hashes = hashes;
     this.#lengths = lengths;
-    const table = new Int32Array(tableSlots(room)), mask = table.length - 1;
+    const table = newTable(tableSlots(room), this.#max), mask = table.length - 1;
     // Growth comes only while the window fills, so ring indices 0..size-1 are its ids.
     for (let at = 0; at < this.#size; at++) {
       let i = hashes[at]! & mask;
@@ -278,6 +280,14 @@ export class InputIdWindow {
     }
     table[i] = 0;
   }
+}
+
+/**
+ * A table of `slots` slots for a window of `max` ids: 16-bit slots where every ring index + 1
+ * fits (a window of the default 256 ids), half the bytes of 32-bit ones.
+ */
+function newTable(slots: number, max: number): Int32Array | Uint16Array {
+  return max < 0xffff ? new Uint16Array(slots) : new Int32Array(slots);
 }
 
 /** Table slots for `room` ids: at most half full (linear probing's probes stay short). */

@@ -101,17 +101,27 @@ test("InputIdWindow takes room as it fills, and keeps ids that end with its suff
   const key = "host-1000-12_9100-bench-z1-bench_metric_33_seconds";
   const w = new InputIdWindow([], 256, { suffix: `/${key}` });
   // Room for 8 ids: their hashes and lengths, and a table half full at most.
-  assert.is(w.bytes, 8 * 4 + 8 + 16 * 4);
+  assert.is(w.bytes, 8 * 4 + 8 + 16 * 2);
   const ids = Array.from({ length: 300 }, (_, i) => `remote_write-1f3a9c0b77e2d451-${i}/${key}`);
   for (const id of ids) w.add(id);
-  // Full: 256 entries of the up to 33 characters before the suffix (rounded up to 8), their
-  // hashes and lengths, and a table of 512 slots.
-  assert.is(w.bytes, 256 * 40 + 256 * 4 + 256 + 512 * 4);
+  // Full: 256 entries of the up to 33 characters before the suffix, their hashes and lengths,
+  // and a table of 512 slots of 16 bits.
+  assert.is(w.bytes, 256 * 33 + 256 * 4 + 256 + 512 * 2);
   assert.equal(w.toArray(), ids.slice(-256));
   assert.ok(w.has(ids[299]!) && !w.has(ids[43]!) && !w.has(`${ids[299]}x`));
   const plain = new InputIdWindow([], 256);
   for (const id of ids) plain.add(id);
-  assert.is(plain.bytes, 256 * 88 + 256 * 4 + 256 + 512 * 4);
+  assert.is(plain.bytes, 256 * 84 + 256 * 4 + 256 + 512 * 2);
+});
+
+test("InputIdWindow of more ids than 16-bit table slots index keeps and forgets them in order", () => {
+  const max = 70_000;
+  const w = new InputIdWindow([], max);
+  for (let i = 0; i < max + 5; i++) w.add(`i${i}`);
+  assert.ok(!w.has("i0") && !w.has("i4") && w.has("i5") && w.has(`i${max + 4}`));
+  assert.ok(w.has("i65535") && w.has("i65536") && w.has("i69999"));
+  assert.is(w.toArray().length, max);
+  assert.is(w.toArray()[0], "i5");
 });
 
 test("InputIdWindow.toArray() gives the ids as kept, ASCII ones decoded at once, before and after a character past 127", () => {
