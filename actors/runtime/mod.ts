@@ -14,6 +14,7 @@ export { Host } from "./host/mod.ts";
 export type { HostOptions } from "./host/mod.ts";
 export {
   BARS_BYTES_FULL,
+  BARS_BYTES_FULL_SCRAPED,
   CHANNEL_BYTES,
   CHANNELS_MAX_DEFAULT,
   channelsFitting,

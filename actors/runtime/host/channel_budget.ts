@@ -20,15 +20,18 @@ export const BARS_BYTES_MEASURED = 15_593;
 
 /**
  * The default bars kind's rings once every one is full: 5 sizes (1s to 1d) of 500 closed bars, 7
- * float64 columns each but for the one-second bars of a channel sampled at most once a second
- * (a scraped metric), which are one sample each and kept as 2 (start and close: the bars kernel's
- * narrow ring). A channel sampled faster holds 7 there too, 20,000 bytes more. A channel scraped
- * every 15 s fills its one-second ring in two hours, its one-minute ring in eight and its
- * five-minute ring in two days; its hourly and daily rings fill over weeks and years, and a
- * host's snapshots keep them across restarts: a limit that holds for a channel's life counts them
- * full.
+ * float64 columns each. A channel scraped every 15 s fills its one-second ring in two hours, its
+ * one-minute ring in eight and its five-minute ring in two days; its hourly and daily rings fill
+ * over weeks and years, and a host's snapshots keep them across restarts: a limit that holds for
+ * a channel's life counts them full. A channel sampled at most once a second (a scraped metric)
+ * keeps its one-second bars, one sample each, in 2 columns (the bars kernel's narrow ring), 20,000
+ * bytes less; one sampled faster (market ticks) in 7. The host does not know which a channel will
+ * be when it admits it, so the limit counts the larger.
  */
-export const BARS_BYTES_FULL = (1 * 2 + 4 * 7) * 500 * 8;
+export const BARS_BYTES_FULL = 5 * 500 * 7 * 8;
+
+/** What a scraped metric's rings hold once full: its one-second ring narrow (see above). */
+export const BARS_BYTES_FULL_SCRAPED = (1 * 2 + 4 * 7) * 500 * 8;
 
 /**
  * What one channel of the default kinds costs a host for its life, in bytes: the measurement,

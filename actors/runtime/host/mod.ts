@@ -19,6 +19,7 @@ export {
 } from "./host_config.ts";
 export {
   BARS_BYTES_FULL,
+  BARS_BYTES_FULL_SCRAPED,
   CHANNEL_BYTES,
   channelsFitting,
   MEMORY_SHARE_DEFAULT,
