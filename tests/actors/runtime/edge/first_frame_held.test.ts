@@ -1,7 +1,8 @@
 /**
  * A host killed between a feed batch's admit record of a new channel and that channel's instance
- * records, against a real nats-server (JetStream input; JetStream or file journal): the channels
- * that shared the batch took its source position, the new channel's instance journaled nothing.
+ * records, against a real nats-server (JetStream input; JetStream or file journal; a lone host or
+ * a leased partition's, whose next holder recovers it): the channels that shared the batch took
+ * its source position, the new channel's instance journaled nothing.
  * Restarted, the host reads the batch again: the new channel's first frame is applied once, and
  * nothing the other channels took is applied twice.
  */
@@ -11,7 +12,12 @@ import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { statsActor, type StatsState, statsSummary } from "../../../../actors/stats/mod.ts";
 import { Host } from "../../../../actors/runtime/host/host.ts";
-import { ensureFeedStream, FEED_STREAM, jetStreamInput } from "../../../../actors/runtime/mod.ts";
+import {
+  ensureFeedStream,
+  FEED_STREAM,
+  jetStreamInput,
+  partitionHostId,
+} from "../../../../actors/runtime/mod.ts";
 import type { Journal, JournalData } from "../../../../actors/runtime/journal/mod.ts";
 import { FileJournal } from "../../../../actors/runtime/journal/file_journal.ts";
 import {
@@ -103,9 +109,15 @@ class KilledJournal implements Journal {
   }
 }
 
-function newHost(journal: Journal, snapshots: MemorySnapshotStore): Host {
+/** Where a host runs: alone, or as a leased partition's host (its next holder recovers it). */
+interface Place {
+  hostId: string;
+  partitions?: { count: number; owned: number[] };
+}
+
+function newHost(journal: Journal, snapshots: MemorySnapshotStore, place: Place): Host {
   return new Host({
-    hostId: "ff",
+    ...place,
     bus: new InProcessBus(),
     actors: [statsActor],
     journal,
@@ -126,7 +138,14 @@ async function countOf(host: Host, channel: string, count: number): Promise<numb
   }
 }
 
-async function firstFrameKept(open: () => Promise<Journal>): Promise<void> {
+/**
+ * a, e and c are of partition 0 of 2, b of partition 1: a partition 0's host consumes no b, a
+ * host of every partition does.
+ */
+async function firstFrameKept(
+  open: () => Promise<Journal>,
+  place: Place = { hostId: "ff" },
+): Promise<void> {
   await ensureFeedStream(nats.nc);
   const jsm = await jetstreamManager(nats.nc);
   await jsm.streams.purge(FEED_STREAM);
@@ -136,16 +155,16 @@ async function firstFrameKept(open: () => Promise<Journal>): Promise<void> {
   const inner = await open();
   const journal = new KilledJournal(inner, new Set(["stats/c"]));
   // No snapshot survives the kill: each instance is what its journal holds.
-  const killed = newHost(journal, new MemorySnapshotStore());
+  const killed = newHost(journal, new MemorySnapshotStore(), place);
   await killed.start();
-  await js.publish(feedBatchSubject("ff"), batch(["a", "b"], 0));
+  await js.publish(feedBatchSubject("ff"), batch(["a", "b", "e"], 0));
   assert.is(await countOf(killed, "a", SAMPLES), SAMPLES);
-  assert.is(await countOf(killed, "b", SAMPLES), SAMPLES);
+  assert.is(await countOf(killed, "e", SAMPLES), SAMPLES);
   // c is new: admitted (journaled at the edge), its instance's first record never stored; a and
-  // b, after it in the batch, take the batch's source position.
-  await js.publish(feedBatchSubject("ff"), batch(["c", "a", "b"], 1));
+  // e, after it in the batch, take the batch's source position.
+  await js.publish(feedBatchSubject("ff"), batch(["c", "a", "b", "e"], 1));
   assert.is(await countOf(killed, "a", 2 * SAMPLES), 2 * SAMPLES);
-  assert.is(await countOf(killed, "b", 2 * SAMPLES), 2 * SAMPLES);
+  assert.is(await countOf(killed, "e", 2 * SAMPLES), 2 * SAMPLES);
   const c = killed.instance("stats", "c");
   assert.is(c ? statsSummary(c.kernelState as StatsState).count : 0, 0, "c's frame is not applied");
   await journal.sync();
@@ -154,14 +173,14 @@ async function firstFrameKept(open: () => Promise<Journal>): Promise<void> {
   await inner.close();
 
   const reopened = await open();
-  const restarted = newHost(reopened, new MemorySnapshotStore());
+  const restarted = newHost(reopened, new MemorySnapshotStore(), place);
   await restarted.start();
   try {
     assert.is(await countOf(restarted, "c", SAMPLES), SAMPLES, "c's first frame read again");
     await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
     assert.is(await countOf(restarted, "c", SAMPLES), SAMPLES, "c's first frame applied once");
     assert.is(await countOf(restarted, "a", 2 * SAMPLES), 2 * SAMPLES, "a's applied once");
-    assert.is(await countOf(restarted, "b", 2 * SAMPLES), 2 * SAMPLES, "b's applied once");
+    assert.is(await countOf(restarted, "e", 2 * SAMPLES), 2 * SAMPLES, "e's applied once");
   } finally {
     await restarted.stop();
     await reopened.close();
@@ -170,6 +189,11 @@ async function firstFrameKept(open: () => Promise<Journal>): Promise<void> {
 
 it("a JetStream journal: a new channel's first frame, unjournaled at a kill, is applied once", async () => {
   await firstFrameKept(() => JetStreamJournal.open(nats.nc));
+});
+
+it("a leased partition's next holder: a new channel's first frame, unjournaled, is applied once", async () => {
+  const place = { hostId: partitionHostId(0), partitions: { count: 2, owned: [0] } };
+  await firstFrameKept(() => JetStreamJournal.open(nats.nc), place);
 });
 
 it("a file journal: a new channel's first frame, unjournaled at a kill, is applied once", async () => {
