@@ -16,10 +16,17 @@
  * instances' journal tails without publishing their outputs again. After a crash, the tail past
  * what was noted is published again (its outputs carry the ids they had).
  *
- * Records are input records of kinds `admit` (the channel as subject) and `dead` (the source
- * position, the message's subject, the reason), so that whatever reads a journal reads them. The
- * stream also holds recovery's `attempt` records (attempt_record.ts): read back here, and judged by
- * recovery (crash_attempts.ts).
+ * A channel is admitted by its first frame, journaled here before that frame reaches its instances'
+ * journals; a host that dies between the two kept no instance of it, and holds nothing back where
+ * its input resumes, while the channels that shared the frame's source position (a feed batch)
+ * took it. So an admit record carries the frame's source position, and until the channel's
+ * instances have taken it (`firstFrameHeld`) the input resumes below it. Records of journals
+ * written without it (0) hold nothing back, as before.
+ *
+ * Records are input records of kinds `admit` (the channel as subject, the source position of its
+ * first frame) and `dead` (the source position, the message's subject, the reason), so that
+ * whatever reads a journal reads them. The stream also holds recovery's `attempt` records
+ * (attempt_record.ts): read back here, and judged by recovery (crash_attempts.ts).
  */
 import type { ChannelBook } from "../instances/mod.ts";
 import type { Journal } from "../journal/mod.ts";
@@ -42,6 +49,9 @@ const EDGE_VERSION = 1;
 export function edgeStream(hostId: string): string {
   return `_edge/${hostId}`;
 }
+
+/** Whether the instances here of `channel` took (and journaled) its frame at `srcPos`. */
+export type FirstFrameTaken = (channel: string, srcPos: number) => boolean;
 
 /** What an edge needs around it. */
 export interface EdgeDecisionsOptions {
@@ -71,6 +81,8 @@ export class EdgeDecisions {
   #sinceSnapshot = 0;
   /** Each stream's position through which its outputs were published at the last clean stop. */
   #published = new Map<string, number>();
+  /** Per channel admitted, the source position of its first frame, until its instances took it. */
+  readonly #firstFrames = new Map<string, number>();
 
   constructor(options: EdgeDecisionsOptions) {
     this.stream = edgeStream(options.hostId);
@@ -106,9 +118,21 @@ export class EdgeDecisions {
     const snap = await store.load(this.stream);
     let after = 0;
     if (snap && snap.version === EDGE_VERSION) {
-      const m = snap.machine as { channels?: unknown; skipped?: unknown; published?: unknown };
+      const m = snap.machine as {
+        channels?: unknown;
+        skipped?: unknown;
+        published?: unknown;
+        firstFrames?: unknown;
+      };
       if (Array.isArray(m.channels)) {
         for (const c of m.channels) if (typeof c === "string") this.#hold(c);
+      }
+      if (Array.isArray(m.firstFrames)) {
+        for (const e of m.firstFrames) {
+          if (Array.isArray(e) && typeof e[0] === "string" && typeof e[1] === "number") {
+            this.#firstFrames.set(e[0], e[1]);
+          }
+        }
       }
       if (Array.isArray(m.skipped)) {
         for (const e of m.skipped) {
@@ -132,8 +156,10 @@ export class EdgeDecisions {
       this.#pos = rec.pos;
       try {
         const r = decodeInputRecord(rec.data);
-        if (r.kind === "admit") this.#hold(r.subject);
-        else if (r.kind === "attempt") this.#attempted(attemptOf(r));
+        if (r.kind === "admit") {
+          this.#hold(r.subject);
+          if (r.srcPos > 0) this.#firstFrames.set(r.subject, r.srcPos);
+        } else if (r.kind === "attempt") this.#attempted(attemptOf(r));
         else if (r.kind === "dead") {
           this.#dead.add(r.srcPos);
           if (r.srcPos > this.#maxSrcPos) this.#maxSrcPos = r.srcPos;
@@ -208,10 +234,25 @@ export class EdgeDecisions {
     return this.#channels.has(channel);
   }
 
-  /** Admits `channel`, journaling the decision. */
-  admit(channel: string): void {
+  /** Admits `channel` by its frame at source position `srcPos` (0: none), journaling it. */
+  admit(channel: string, srcPos: number): void {
     this.#hold(channel);
-    this.#append({ kind: "admit", srcPos: 0, subject: channel, payload: new Uint8Array(0) });
+    if (srcPos > 0) this.#firstFrames.set(channel, srcPos);
+    this.#append({ kind: "admit", srcPos, subject: channel, payload: new Uint8Array(0) });
+  }
+
+  /**
+   * The lowest source position of a channel's first frame that its instances have not taken (0:
+   * none), forgetting those `taken(channel, srcPos)` says they have: the input is to resume below
+   * it, or that frame is never read again.
+   */
+  firstFrameHeld(taken: FirstFrameTaken): number {
+    let low = 0;
+    for (const [channel, srcPos] of this.#firstFrames) {
+      if (taken(channel, srcPos)) this.#firstFrames.delete(channel);
+      else if (low === 0 || srcPos < low) low = srcPos;
+    }
+    return low;
   }
 
   /** Whether the input at `srcPos` was dead-lettered already (above where the input resumed). */
@@ -243,9 +284,19 @@ export class EdgeDecisions {
     return this.#append({ kind: "dead", srcPos, subject, payload: utf8.encode(reason) });
   }
 
-  /** The edge's snapshot at its last journaled decision; resets `sinceSnapshot`. */
-  snapshot(): Snapshot {
+  /** The edge's snapshot (see `snapshot`) when a decision was made since the last one. */
+  snapshotDue(taken: FirstFrameTaken): Snapshot | undefined {
+    return this.#sinceSnapshot > 0 ? this.snapshot(taken) : undefined;
+  }
+
+  /**
+   * The edge's snapshot at its last journaled decision; resets `sinceSnapshot`. It keeps the first
+   * frames `taken` does not say were taken (and journaled: the journal is synced before a snapshot
+   * is saved), as its compaction drops the admit records that held them.
+   */
+  snapshot(taken: FirstFrameTaken = () => false): Snapshot {
     this.#sinceSnapshot = 0;
+    this.firstFrameHeld(taken);
     return {
       stream: this.stream,
       version: EDGE_VERSION,
@@ -254,6 +305,7 @@ export class EdgeDecisions {
         channels: [...this.#channels],
         skipped: [...this.#skipped].flatMap(([stream, ps]) => [...ps].map((p) => [stream, p])),
         published: [...this.#published],
+        firstFrames: [...this.#firstFrames],
       },
       kernel: new Uint8Array(0),
       meta: { srcPos: this.#maxSrcPos },

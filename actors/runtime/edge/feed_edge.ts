@@ -38,6 +38,7 @@ import {
   type HostLimits,
   STAGE,
   type StageTrace,
+  streamOf,
   timeColumnIn,
 } from "../instances/mod.ts";
 import { SequenceGaps } from "./input_gaps.ts";
@@ -66,6 +67,8 @@ export interface FeedEdgeParts {
   now: () => number;
   /** Dead-letters one channel's frame of a feed batch (the batch's other frames go on). */
   refuse?(frame: BusMessage, err: unknown): void;
+  /** The highest source position the instance of `stream` here applied, so journaled (0: none). */
+  srcPosApplied(stream: string): number;
 }
 
 /** A host's feed edge. */
@@ -175,7 +178,7 @@ export class FeedEdge {
       const { bytes: payload, tAt } = encodeFramePlaced(frame, { id, src: meta.src, ts: meta.ts });
       try {
         validateFrame(frame, this.#parts.limits);
-        this.#admit(channel);
+        this.#admit(channel, srcPos);
       } catch (err) {
         refuse({ subject, data: payload, headers: undefined, reply: undefined }, err);
         continue;
@@ -201,6 +204,17 @@ export class FeedEdge {
       yield { targets, record, bytes, decoded: { envelope, frame } };
     }
   }
+
+  /**
+   * Whether every instance here of `channel` applied its frame at `srcPos` (see
+   * EdgeDecisions.firstFrameHeld): a channel no instance here consumes any more has nothing held.
+   */
+  readonly firstFrameTaken = (channel: string, srcPos: number): boolean => {
+    for (const [def, key] of this.targets(channel)) {
+      if (this.#parts.srcPosApplied(streamOf(def.kind, key)) < srcPos) return false;
+    }
+    return true;
+  };
 
   /** The channels admitted, the limit, and the frames of new channels refused past it. */
   channelFigures(): { admitted: number; max: number; refused: number } {
@@ -261,7 +275,7 @@ export class FeedEdge {
         { value: decoded.frame.channel },
       );
     }
-    this.#admit(channel);
+    this.#admit(channel, srcPos);
     if (srcPos === 0) {
       const { seq0, t } = decoded.frame;
       this.gaps.observe(channel, seq0, t.length, this.#parts.now);
@@ -274,7 +288,7 @@ export class FeedEdge {
    * process's, counting each channel its hosts hold once, when it shares its limit with them: one
    * another of them holds already costs nothing).
    */
-  #admit(channel: string): void {
+  #admit(channel: string, srcPos: number): void {
     const decisions = this.#parts.decisions;
     if (!decisions.admitted(channel)) {
       const { channelsMax: max, channelBook: book } = this.#parts.limits;
@@ -288,7 +302,7 @@ export class FeedEdge {
           { value: channel },
         );
       }
-      decisions.admit(channel);
+      decisions.admit(channel, srcPos);
     }
   }
 }

@@ -10,7 +10,12 @@ export {
   publishDeadLetter,
   reasonOf,
 } from "./dead_letter.ts";
-export { EdgeDecisions, type EdgeDecisionsOptions, edgeStream } from "./edge_decisions.ts";
+export {
+  EdgeDecisions,
+  type EdgeDecisionsOptions,
+  edgeStream,
+  type FirstFrameTaken,
+} from "./edge_decisions.ts";
 export { type EdgeInput, FeedEdge, type FeedEdgeParts, traceEdge } from "./feed_edge.ts";
 export { type InputGap, LOSS_REPORT_S, SequenceGaps } from "./input_gaps.ts";
 export { coreInput, type InputSource } from "./input_source.ts";

@@ -219,6 +219,7 @@ export class Host {
       decode: this.options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
       decisions: this.#decisions,
       refuse: (frame, err) => this.#notices.deadLetter(frame, err),
+      srcPosApplied: (stream) => this.#slots.get(stream)?.inst?.srcPos ?? 0,
     });
   }
 
@@ -232,7 +233,7 @@ export class Host {
       now: this.#now,
       ...(compactEveryMs === undefined ? {} : { compactEveryMs }),
       closing: () => this.#closing,
-      extra: () => (this.#decisions.sinceSnapshot > 0 ? this.#decisions.snapshot() : undefined),
+      extra: () => this.#decisions.snapshotDue(this.#edge.firstFrameTaken),
       ...snapshotPayoff(this.options),
     });
   }
@@ -359,6 +360,7 @@ export class Host {
         now: this.#now,
         log: this.#log,
         instances: () => this.instances(),
+        firstFrameTaken: this.#edge.firstFrameTaken,
         savedPos: this.#snapshotter.savedPos,
       });
       // Control messages and the settings query: both end when the host stops taking control.

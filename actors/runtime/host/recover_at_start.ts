@@ -1,12 +1,13 @@
 /**
  * A host's recovery at start: the edge's decisions (channels admitted, inputs dead-lettered) read
  * back, every instance rebuilt from its newest snapshot and its journal past it, and the one
- * source position the input resumes after, decided once for every input (resume_from_lowest.ts).
+ * source position the input resumes after, decided once for every input (resume_from_lowest.ts),
+ * and below the first frame of any channel admitted whose instances did not journal it.
  * The positions dead-lettered from there on are kept, so that a frame dead-lettered before the
  * restart is passed over, not judged again. How long it took and how many inputs it applied again
  * past the snapshots are logged and kept as gauges: a leased host must be back within its TTL.
  */
-import type { EdgeDecisions } from "../edge/mod.ts";
+import type { EdgeDecisions, FirstFrameTaken } from "../edge/mod.ts";
 import { type Journal, lowestSourcePosition } from "../journal/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Recovery } from "../recovery/mod.ts";
@@ -26,6 +27,8 @@ export interface RecoverAtStartParts {
    * and its journal position.
    */
   instances(): ReadonlyArray<{ srcPos: number; stream: string; pos: number }>;
+  /** Whether a channel's instances took its first frame (see EdgeDecisions.firstFrameHeld). */
+  firstFrameTaken: FirstFrameTaken;
   /** The journal position of each stream's snapshot (the snapshotter's, as recovery loaded it). */
   savedPos: ReadonlyMap<string, number>;
 }
@@ -38,7 +41,11 @@ export async function recoverAtStart(parts: RecoverAtStartParts): Promise<number
   if (journal.streams().length > 0) await decisions.recover(parts.snapshots);
   const journaled = await parts.recovery.recoverAll(decisions.maxSrcPos);
   const instances = parts.instances();
-  const resumeAfter = lowestSourcePosition(journaled, instances);
+  // Below the first frame of a channel admitted whose instances did not journal it: else the
+  // input resumes past it, after the channels that shared its source position took it.
+  const held = decisions.firstFrameHeld(parts.firstFrameTaken);
+  const lowest = lowestSourcePosition(journaled, instances);
+  const resumeAfter = held > 0 ? Math.min(lowest, held - 1) : lowest;
   decisions.resumeAt(resumeAfter);
   const stats = journal.stats();
   metrics.journalTruncatedBytes.set(stats.truncatedBytes);
