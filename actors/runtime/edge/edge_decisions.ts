@@ -71,7 +71,9 @@ export class EdgeDecisions {
   readonly #book: ChannelBook | undefined;
   readonly #holder: string;
   /** Source positions dead-lettered above where the input resumes (see `resumeAt`). */
-  readonly #dead = new Set<number>();
+  /** The subjects dead-lettered at each source position above where the input resumed: a whole
+   *  message's, or one channel's frame of a feed batch (whose other frames went on). */
+  readonly #dead = new Map<number, Set<string>>();
   #maxSrcPos = 0;
   #pos = 0;
   /** The attempt records read back past the edge's snapshot, in order. */
@@ -161,7 +163,9 @@ export class EdgeDecisions {
           if (r.srcPos > 0) this.#firstFrames.set(r.subject, r.srcPos);
         } else if (r.kind === "attempt") this.#attempted(attemptOf(r));
         else if (r.kind === "dead") {
-          this.#dead.add(r.srcPos);
+          const at = this.#dead.get(r.srcPos);
+          if (at) at.add(r.subject);
+          else this.#dead.set(r.srcPos, new Set([r.subject]));
           if (r.srcPos > this.#maxSrcPos) this.#maxSrcPos = r.srcPos;
         }
       } catch (err) {
@@ -179,7 +183,7 @@ export class EdgeDecisions {
    * Forgets the dead-lettered positions at or below `resumeAfter`: the input will not repeat them.
    */
   resumeAt(resumeAfter: number): void {
-    for (const s of this.#dead) if (s <= resumeAfter) this.#dead.delete(s);
+    for (const s of this.#dead.keys()) if (s <= resumeAfter) this.#dead.delete(s);
   }
 
   /**
@@ -255,9 +259,12 @@ export class EdgeDecisions {
     return low;
   }
 
-  /** Whether the input at `srcPos` was dead-lettered already (above where the input resumed). */
-  deadLettered(srcPos: number): boolean {
-    return this.#dead.has(srcPos);
+  /**
+   * Whether the input at `srcPos` on `subject` was dead-lettered already (above where the input
+   * resumed): the whole message's subject, or one frame's of a feed batch.
+   */
+  deadLettered(srcPos: number, subject: string): boolean {
+    return this.#dead.get(srcPos)?.has(subject) ?? false;
   }
 
   /** Journals that the input at `srcPos` on `subject` was dead-lettered for `reason` (nothing

@@ -42,6 +42,7 @@ import {
   timeColumnIn,
 } from "../instances/mod.ts";
 import { SequenceGaps } from "./input_gaps.ts";
+import { reasonOf } from "./dead_letter.ts";
 
 /** A feed message made an input: the instances here it goes to, and what each journals. */
 export interface EdgeInput {
@@ -155,6 +156,9 @@ export class FeedEdge {
       at += n;
       const targets = this.targets(channel);
       if (targets.length === 0 || n === 0) continue;
+      const subject = feedSubject(feed, channel);
+      // Dead-lettered before a restart (refused by its mailbox, say): this frame, not the batch.
+      if (srcPos > 0 && this.#parts.decisions.deadLettered(srcPos, subject)) continue;
       let t = batch.t.subarray(from, from + n);
       let v = batch.v.subarray(from, from + n);
       let kept = n;
@@ -170,7 +174,6 @@ export class FeedEdge {
         t = tk;
         v = vk;
       }
-      const subject = feedSubject(feed, channel);
       const frame: SampleFrame = { channel, seq0: 0, t, v };
       const id = `${meta.id}/${channel}`;
       // Encoded for the journal (its record is the frame's message), never decoded back: the
@@ -181,6 +184,9 @@ export class FeedEdge {
         this.#admit(channel, srcPos);
       } catch (err) {
         refuse({ subject, data: payload, headers: undefined, reply: undefined }, err);
+        // Journaled, so that the batch read again after a restart leaves this frame out (and
+        // does not dead-letter it twice) while its other frames go on.
+        this.#parts.decisions.deadLetter(srcPos, subject, reasonOf(err));
         continue;
       }
       // The envelope as decoding would give it: its columns' bytes are views of the message (`v`

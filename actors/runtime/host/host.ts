@@ -539,7 +539,7 @@ export class Host {
 
   #onFeed(msg: BusMessage, srcPos: number): void {
     if (this.#closing || this.#fatal) return;
-    if (srcPos > 0 && this.#decisions.deadLettered(srcPos)) return; // decided before a restart
+    if (srcPos > 0 && this.#decisions.deadLettered(srcPos, msg.subject)) return; // decided before
     if (this.options.stepOverrun?.take(msg, srcPos, this.#notices, this.#decisions)) return;
     const trace = this.#trace;
     trace?.begin(this.#now() * 1000);

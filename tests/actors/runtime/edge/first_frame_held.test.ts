@@ -29,6 +29,7 @@ import { InProcessBus } from "../../../../actors/runtime/transport/in_process_bu
 import { EdgeDecisions, edgeStream } from "../../../../actors/runtime/edge/mod.ts";
 import { MemoryJournal } from "../../../../actors/runtime/journal/memory_journal.ts";
 import {
+  areaPattern,
   decodeInputRecord,
   encodeFeedBatch,
   encodeInputRecord,
@@ -115,10 +116,16 @@ interface Place {
   partitions?: { count: number; owned: number[] };
 }
 
-function newHost(journal: Journal, snapshots: MemorySnapshotStore, place: Place): Host {
+function newHost(
+  journal: Journal,
+  snapshots: MemorySnapshotStore,
+  place: Place,
+  more: { channelsMax?: number; bus?: InProcessBus } = {},
+): Host {
   return new Host({
     ...place,
-    bus: new InProcessBus(),
+    ...(more.channelsMax === undefined ? {} : { limits: { channelsMax: more.channelsMax } }),
+    bus: more.bus ?? new InProcessBus(),
     actors: [statsActor],
     journal,
     snapshots,
@@ -200,6 +207,58 @@ it("a file journal: a new channel's first frame, unjournaled at a kill, is appli
   const dir = tempDir();
   try {
     await firstFrameKept(() => FileJournal.open(join(dir.path, "journal"), { fsync: "never" }));
+  } finally {
+    dir.remove();
+  }
+});
+
+it("a batch read again after a kill skips only the frame dead-lettered in it, not the batch", async () => {
+  await ensureFeedStream(nats.nc);
+  const jsm = await jetstreamManager(nats.nc);
+  await jsm.streams.purge(FEED_STREAM);
+  const js = jetstream(nats.nc);
+  const dir = tempDir();
+  const open = () => FileJournal.open(join(dir.path, "journal"), { fsync: "never" });
+  try {
+    const inner = await open();
+    const journal = new KilledJournal(inner, new Set(["stats/c"]));
+    const letters: string[] = [];
+    const killed = newHost(journal, new MemorySnapshotStore(), { hostId: "dl" }, {
+      channelsMax: 4,
+    });
+    await killed.start();
+    await js.publish(feedBatchSubject("ff"), batch(["a", "b", "e"], 0));
+    assert.is(await countOf(killed, "e", SAMPLES), SAMPLES);
+    // c is the fourth channel, admitted (its instance's record never stored); d, a fifth, is
+    // refused and dead-lettered at the batch's source position.
+    await js.publish(feedBatchSubject("ff"), batch(["c", "d", "a", "b", "e"], 1));
+    assert.is(await countOf(killed, "e", 2 * SAMPLES), 2 * SAMPLES);
+    assert.is(killed.instance("stats", "d"), undefined, "d refused");
+    await journal.sync();
+    journal.kill();
+    await killed.stop();
+    await inner.close();
+
+    const reopened = await open();
+    const bus = new InProcessBus();
+    const sub = bus.subscribe(areaPattern("dlq"), (m) => void letters.push(m.subject));
+    const restarted = newHost(reopened, new MemorySnapshotStore(), { hostId: "dl" }, {
+      channelsMax: 4,
+      bus,
+    });
+    await restarted.start();
+    try {
+      assert.is(await countOf(restarted, "c", SAMPLES), SAMPLES, "c's first frame read again");
+      await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
+      assert.is(await countOf(restarted, "c", SAMPLES), SAMPLES, "c's first frame applied once");
+      assert.is(await countOf(restarted, "a", 2 * SAMPLES), 2 * SAMPLES, "a's applied once");
+      assert.is(restarted.instance("stats", "d"), undefined, "d not applied");
+      assert.equal(letters, [], "d's frame not dead-lettered again");
+    } finally {
+      sub.unsubscribe();
+      await restarted.stop();
+      await reopened.close();
+    }
   } finally {
     dir.remove();
   }
