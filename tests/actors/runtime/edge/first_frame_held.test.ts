@@ -145,6 +145,14 @@ async function countOf(host: Host, channel: string, count: number): Promise<numb
   }
 }
 
+/** After the restart: c's first frame read again and applied once, a's two frames once each. */
+async function cAppliedOnce(restarted: Host): Promise<void> {
+  assert.is(await countOf(restarted, "c", SAMPLES), SAMPLES, "c's first frame read again");
+  await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
+  assert.is(await countOf(restarted, "c", SAMPLES), SAMPLES, "c's first frame applied once");
+  assert.is(await countOf(restarted, "a", 2 * SAMPLES), 2 * SAMPLES, "a's applied once");
+}
+
 /**
  * a, e and c are of partition 0 of 2, b of partition 1: a partition 0's host consumes no b, a
  * host of every partition does.
@@ -183,10 +191,7 @@ async function firstFrameKept(
   const restarted = newHost(reopened, new MemorySnapshotStore(), place);
   await restarted.start();
   try {
-    assert.is(await countOf(restarted, "c", SAMPLES), SAMPLES, "c's first frame read again");
-    await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
-    assert.is(await countOf(restarted, "c", SAMPLES), SAMPLES, "c's first frame applied once");
-    assert.is(await countOf(restarted, "a", 2 * SAMPLES), 2 * SAMPLES, "a's applied once");
+    await cAppliedOnce(restarted);
     assert.is(await countOf(restarted, "e", 2 * SAMPLES), 2 * SAMPLES, "e's applied once");
   } finally {
     await restarted.stop();
@@ -248,10 +253,7 @@ it("a batch read again after a kill skips only the frame dead-lettered in it, no
     });
     await restarted.start();
     try {
-      assert.is(await countOf(restarted, "c", SAMPLES), SAMPLES, "c's first frame read again");
-      await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
-      assert.is(await countOf(restarted, "c", SAMPLES), SAMPLES, "c's first frame applied once");
-      assert.is(await countOf(restarted, "a", 2 * SAMPLES), 2 * SAMPLES, "a's applied once");
+      await cAppliedOnce(restarted);
       assert.is(restarted.instance("stats", "d"), undefined, "d not applied");
       assert.equal(letters, [], "d's frame not dead-lettered again");
     } finally {
