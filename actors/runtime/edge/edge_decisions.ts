@@ -70,9 +70,8 @@ export class EdgeDecisions {
   readonly #channels = new Set<string>();
   readonly #book: ChannelBook | undefined;
   readonly #holder: string;
-  /** Source positions dead-lettered above where the input resumes (see `resumeAt`). */
-  /** The subjects dead-lettered at each source position above where the input resumed: a whole
-   *  message's, or one channel's frame of a feed batch (whose other frames went on). */
+  /** The subjects dead-lettered at each source position above where the input resumes (see
+   *  `resumeAt`): a whole message's, or one frame's of a feed batch (whose others went on). */
   readonly #dead = new Map<number, Set<string>>();
   #maxSrcPos = 0;
   #pos = 0;
