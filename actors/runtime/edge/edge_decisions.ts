@@ -21,7 +21,7 @@
  * its input resumes, while the channels that shared the frame's source position (a feed batch)
  * took it. So an admit record carries the frame's source position, and until the channel's
  * instances have taken it (`firstFrameHeld`) the input resumes below it. Records of journals
- * written without it (0) hold nothing back, as before.
+ * written without it (0) hold nothing back.
  *
  * Records are input records of kinds `admit` (the channel as subject, the source position of its
  * first frame) and `dead` (the source position, the message's subject, the reason), so that

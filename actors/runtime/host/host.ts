@@ -539,7 +539,8 @@ export class Host {
 
   #onFeed(msg: BusMessage, srcPos: number): void {
     if (this.#closing || this.#fatal) return;
-    if (srcPos > 0 && this.#decisions.deadLettered(srcPos, msg.subject)) return; // decided before
+    // Dead-lettered before a restart: decided once.
+    if (srcPos > 0 && this.#decisions.deadLettered(srcPos, msg.subject)) return;
     if (this.options.stepOverrun?.take(msg, srcPos, this.#notices, this.#decisions)) return;
     const trace = this.#trace;
     trace?.begin(this.#now() * 1000);
