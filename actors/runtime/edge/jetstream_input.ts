@@ -51,8 +51,6 @@ export function ensureFeedStream(nc: NatsConnection, options: FeedStreamOptions 
 
 async function addFeedStream(nc: NatsConnection, name: string, options: FeedStreamOptions) {
   const jsm = await jetstreamManager(nc);
-  const max_age = (options.maxAgeMs ?? FEED_MAX_AGE_MS) * 1_000_000;
-  const max_bytes = options.maxBytes ?? FEED_MAX_BYTES;
   let info;
   try {
     info = await jsm.streams.info(name);
@@ -67,16 +65,19 @@ async function addFeedStream(nc: NatsConnection, name: string, options: FeedStre
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
       discard: DiscardPolicy.Old,
-      max_age,
-      max_bytes,
+      max_age: (options.maxAgeMs ?? FEED_MAX_AGE_MS) * 1_000_000,
+      max_bytes: options.maxBytes ?? FEED_MAX_BYTES,
       num_replicas: options.replicas ?? 1,
     });
     return;
   }
   // Limits given are the operator's: a stream made before with others takes them (the last
   // process to start with a setting wins, so every host and receiver should carry the same).
-  const given = options.maxAgeMs !== undefined || options.maxBytes !== undefined;
-  if (given && (info.config.max_age !== max_age || info.config.max_bytes !== max_bytes)) {
+  const max_age = options.maxAgeMs === undefined
+    ? info.config.max_age
+    : options.maxAgeMs * 1_000_000;
+  const max_bytes = options.maxBytes ?? info.config.max_bytes;
+  if (info.config.max_age !== max_age || info.config.max_bytes !== max_bytes) {
     await jsm.streams.update(name, { ...info.config, max_age, max_bytes });
   }
 }

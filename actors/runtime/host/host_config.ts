@@ -65,9 +65,10 @@ export interface HostConfig {
   /**
    * What the feed stream (`TROUPE_FEED`) keeps at most: `nats.feed_max_bytes` (1 GiB) and
    * `nats.feed_max_age_s` (1 hour), the oldest frames dropped past either. A host down longer
-   * than the stream holds misses what was dropped (its journal says so at the start).
+   * than the stream holds misses what was dropped (its journal says so at the start). Absent, the
+   * defaults make the stream, and a stream made otherwise (by `nats stream edit`, say) is left so.
    */
-  feed_stream: { max_bytes: number; max_age_s: number };
+  feed_stream: { max_bytes?: number; max_age_s?: number };
   data_dir: string;
   /**
    * The partitions and those this host owns; with `leases` (`owned: "auto"`), the host shares
@@ -138,7 +139,7 @@ export function defaultHostConfig(): HostConfig {
     nats: undefined,
     nats_auth: {},
     replicas: 1,
-    feed_stream: { ...FEED_STREAM_DEFAULT },
+    feed_stream: {},
     data_dir: ".troupe/host-1",
     partitions: { count: 1, owned: [0] },
     input: "core",
@@ -337,15 +338,13 @@ export function checkHttpHost(value: string, field: string): string {
   return value;
 }
 
-/** The feed stream's limits unless `nats` says otherwise. */
-export const FEED_STREAM_DEFAULT = { max_bytes: 1 << 30, max_age_s: 3600 } as const;
-
-/** The feed stream's options for `config` (its replicas and limits). */
+/** The feed stream's options for `config` (its replicas, and the limits the config sets). */
 export function feedStreamOptions(config: HostConfig): FeedStreamOptions {
+  const { max_bytes, max_age_s } = config.feed_stream;
   return {
     replicas: config.replicas,
-    maxBytes: config.feed_stream.max_bytes,
-    maxAgeMs: config.feed_stream.max_age_s * 1000,
+    ...(max_bytes === undefined ? {} : { maxBytes: max_bytes }),
+    ...(max_age_s === undefined ? {} : { maxAgeMs: max_age_s * 1000 }),
   };
 }
 
@@ -357,7 +356,7 @@ export const REPLICAS_MAX = 5;
  * `token`, and the files `nkey`, `creds`, `ca`, `cert`, `key`).
  */
 function parseNatsSection(raw: unknown): NatsSection {
-  const feed_stream = { ...FEED_STREAM_DEFAULT };
+  const feed_stream = {};
   if (raw === undefined) return { nats: undefined, nats_auth: {}, replicas: 1, feed_stream };
   if (typeof raw === "string") {
     const { url, auth } = splitNatsUrl(checkNatsUrl(raw, "nats"));
@@ -394,17 +393,21 @@ function parseNatsSection(raw: unknown): NatsSection {
     nats: url,
     nats_auth: { ...auth, ...given },
     replicas: readNumber(n, "replicas", "nats", 1, { min: 1, max: REPLICAS_MAX, integer: true }),
+    // A stream smaller than a frame or younger than a restart would keep nothing a host needs.
     feed_stream: {
-      // A stream smaller than a frame or younger than a restart would keep nothing a host needs.
-      max_bytes: readNumber(n, "feed_max_bytes", "nats", FEED_STREAM_DEFAULT.max_bytes, {
-        min: 1 << 20,
-        max: Number.MAX_SAFE_INTEGER,
-        integer: true,
+      ...(n.feed_max_bytes === undefined ? {} : {
+        max_bytes: readNumber(n, "feed_max_bytes", "nats", 0, {
+          min: 1 << 20,
+          max: Number.MAX_SAFE_INTEGER,
+          integer: true,
+        }),
       }),
-      max_age_s: readNumber(n, "feed_max_age_s", "nats", FEED_STREAM_DEFAULT.max_age_s, {
-        min: 60,
-        max: 365 * 86_400,
-        integer: true,
+      ...(n.feed_max_age_s === undefined ? {} : {
+        max_age_s: readNumber(n, "feed_max_age_s", "nats", 0, {
+          min: 60,
+          max: 365 * 86_400,
+          integer: true,
+        }),
       }),
     },
   };

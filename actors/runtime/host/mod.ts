@@ -7,7 +7,6 @@ export {
   checkHttpHost,
   checkNatsUrl,
   defaultHostConfig,
-  FEED_STREAM_DEFAULT,
   feedStreamOptions,
   type HostConfig,
   type HostConfigOverrides,

@@ -73,6 +73,8 @@ it("the feed stream takes the limits it is given, also when it was made with oth
   );
   await ensureFeedStream(nc);
   assert.equal(await limits(), { bytes: 4 * 2 ** 30, ageS: 86_400 }, "no limits given: kept");
+  await ensureFeedStream(nc, { maxAgeMs: 7_200_000 });
+  assert.equal(await limits(), { bytes: 4 * 2 ** 30, ageS: 7200 }, "one given: the other kept");
   const frames = (await jsm.streams.info(FEED_STREAM)).state.messages;
   assert.ok(frames >= 2, `the frames kept through the update: ${frames}`);
 });

@@ -258,11 +258,15 @@ test("nats is a URL, or { url, replicas }: replicas 1 to 5 for every stream and 
   }
 });
 
-test("nats.feed_max_bytes and feed_max_age_s size the feed stream: 1 GiB and an hour by default", () => {
+test("nats.feed_max_bytes and feed_max_age_s size the feed stream; unset, they are not passed", () => {
   const url = "nats://127.0.0.1:4222";
-  const hour = { replicas: 1, maxBytes: 1 << 30, maxAgeMs: 3_600_000 };
-  assert.equal(feedStreamOptions(parseHostConfig({}, ACTOR_KINDS)), hour);
-  assert.equal(feedStreamOptions(parseHostConfig({ nats: url }, ACTOR_KINDS)), hour);
+  const unset = { replicas: 1 };
+  assert.equal(feedStreamOptions(parseHostConfig({}, ACTOR_KINDS)), unset);
+  assert.equal(feedStreamOptions(parseHostConfig({ nats: url }, ACTOR_KINDS)), unset);
+  assert.equal(
+    feedStreamOptions(parseHostConfig({ nats: { url, feed_max_age_s: 600 } }, ACTOR_KINDS)),
+    { replicas: 1, maxAgeMs: 600_000 },
+  );
   const sized = { url, replicas: 3, feed_max_bytes: 8 * 2 ** 30, feed_max_age_s: 86_400 };
   assert.equal(feedStreamOptions(parseHostConfig({ nats: sized }, ACTOR_KINDS)), {
     replicas: 3,
