@@ -71,6 +71,10 @@ const ONE_PREFIX = areaPrefix("feed") + ONE_FEED;
 /** The partitions of a threaded host under test, shared out among its threads. */
 const THREADED_PARTITIONS = 64;
 const RAW_PREFIX = "bench.raw";
+/** How long a phase waits for its receiver's first frame after the switch, ms. */
+const FIRST_FRAME_WAIT_MS = 30_000;
+/** How often it looks, ms. */
+const FIRST_FRAME_POLL_MS = 20;
 const CREDIT_SUBJECT = "bench.pipeline.credit";
 const CONTROL_SUBJECT = "bench.pipeline.control";
 
@@ -320,6 +324,17 @@ async function measurePhase(
 ): Promise<Phase> {
   rig.feeder.switchTo(receiver);
   await sleep(settleS * 1000);
+  // Settled means taking frames: on a loaded machine the switch can take longer than the settle.
+  const before = receiver.consumed(), waitFrom = nowMs();
+  while (receiver.consumed() === before) {
+    if (nowMs() - waitFrom > FIRST_FRAME_WAIT_MS) {
+      throw new Error(
+        `${NAME}: ${receiver.name} consumed no frame in ${FIRST_FRAME_WAIT_MS / 1000} s ` +
+          `after the feed switched to it`,
+      );
+    }
+    await sleep(FIRST_FRAME_POLL_MS);
+  }
   const cpu = cpuShares(rig.pids);
   // The receiver's own in µs (all this process's threads), not /proc's 10 ms ticks.
   const own0 = process.cpuUsage();

@@ -98,6 +98,8 @@ export class AlertSender {
   readonly #incidents = new Map<string, Incident>();
   /** Keys of alerts sent as pages: a page stays one until its incident resolves. */
   readonly #paged = new Set<string>();
+  /** Channels whose labels were unknown when an open incident's alerts were built: its ids. */
+  readonly #unlabelled = new Map<string, Set<string>>();
   #running = false;
   #dirty = false;
   #saving: Promise<void> | undefined;
@@ -197,6 +199,22 @@ export class AlertSender {
     }
   }
 
+  /**
+   * `channel`'s source labels came (the receiver writes them as it admits the channel; a finding
+   * can be faster than the watch that brings them here): the open incidents whose alerts were
+   * built without them are built again, so their alerts carry `job` and `instance`.
+   */
+  labelsCame(channel: string): void {
+    const ids = this.#unlabelled.get(channel);
+    if (!ids) return;
+    this.#unlabelled.delete(channel);
+    const now = this.#now();
+    for (const id of ids) {
+      const i = this.#incidents.get(id);
+      if (i && i.state !== "resolved") this.#want(i, now);
+    }
+  }
+
   /** An incident was acknowledged: its alert is updated (an annotation), not resolved. */
   ack(id: string, ack: AlertAck): void {
     this.#acks.set(id, ack);
@@ -263,11 +281,12 @@ export class AlertSender {
     // Pending incidents are not sure yet; one that resolved without firing was never an alert.
     if (!i.fired) return;
     const ack = this.#acks.get(i.id);
+    const source = this.#options.sourceLabels;
     const alerts = incidentAlerts(i, {
       dashboardUrl: this.#config.dashboard_url,
       session: this.#config.session,
       ...(ack ? { ack } : {}),
-      ...(this.#options.sourceLabels ? { sourceLabels: this.#options.sourceLabels } : {}),
+      ...(source ? { sourceLabels: (c: string) => this.#labelsOf(source, c, i) } : {}),
       paging: this.#config.paging,
       census: this.#options.census?.(),
       windowS: (this.#options.groupWindowUs ?? GROUP_WINDOW_US_DEFAULT) / 1e6,
@@ -300,6 +319,25 @@ export class AlertSender {
         }
       }
     }
+  }
+
+  /** `channel`'s source labels; unknown, `i` is built again when they come (if still open). */
+  #labelsOf(
+    source: NonNullable<AlertSenderOptions["sourceLabels"]>,
+    channel: string,
+    i: Incident,
+  ): Readonly<Record<string, string>> | undefined {
+    const labels = source(channel);
+    if (labels !== undefined || i.state === "resolved") return labels;
+    let ids = this.#unlabelled.get(channel);
+    if (!ids) {
+      this.#unlabelled.set(channel, ids = new Set());
+      if (this.#unlabelled.size > this.#config.owed_max) {
+        this.#unlabelled.delete(this.#unlabelled.keys().next().value!);
+      }
+    }
+    ids.add(i.id);
+    return undefined;
   }
 
   async #loop(t: Target): Promise<void> {

@@ -74,6 +74,9 @@ export async function startStageAlerting(
   }
   const names = run.sender.targets().map((t) => `${t.kind} ${t.name}`);
   const running = run;
+  // Labels written as a channel was admitted may reach this reader after the channel's first
+  // finding: its open incidents' alerts are built again with them.
+  labels.onLabels((channel) => running.sender.labelsCame(channel));
   return {
     line: `alerts go to ${names.join(", ")}`,
     close: () => running.stop().finally(() => labels.close()),

@@ -34,16 +34,23 @@ export interface ChannelLabelsBook {
   get(channel: string): readonly Label[] | undefined;
   /** Every channel known and its labels: the record of the channels receivers admitted. */
   entries(): Iterable<[string, readonly Label[]]>;
+  /**
+   * Calls `listener` with each channel whose labels this reader learns from now on (a value
+   * another process wrote, once the watch brings it) until the book closes.
+   */
+  onLabels(listener: (channel: string) => void): void;
   close(): Promise<void>;
 }
 
 /** A map bounded to CHANNEL_LABELS_KEPT_MAX entries. */
 class LabelsMap {
   readonly map = new Map<string, readonly Label[]>();
+  readonly listeners = new Set<(channel: string) => void>();
   set(channel: string, labels: readonly Label[]): void {
     this.map.delete(channel);
     this.map.set(channel, labels);
     if (this.map.size > CHANNEL_LABELS_KEPT_MAX) this.map.delete(this.map.keys().next().value!);
+    for (const listener of this.listeners) listener(channel);
   }
 }
 
@@ -62,11 +69,19 @@ export async function openChannelLabels(
     let m = shared.get(bus);
     if (!m) shared.set(bus, m = new LabelsMap());
     const map = m;
+    const mine = new Set<(channel: string) => void>();
     return {
       put: (channel, labels) => Promise.resolve(map.set(channelLabelsKey(channel), [...labels])),
       get: (channel) => map.map.get(channel),
       entries: () => map.map.entries(),
-      close: () => Promise.resolve(),
+      onLabels: (listener) => {
+        mine.add(listener);
+        map.listeners.add(listener);
+      },
+      close: () => {
+        for (const listener of mine) map.listeners.delete(listener);
+        return Promise.resolve();
+      },
     };
   }
   const kv = await retryJetStream(`open the channel labels bucket ${CHANNEL_LABELS_BUCKET}`, () =>
@@ -92,6 +107,7 @@ export async function openChannelLabels(
     },
     get: (channel) => map.map.get(channel),
     entries: () => map.map.entries(),
+    onLabels: (listener) => void map.listeners.add(listener),
     close: () => stop(),
   };
 }

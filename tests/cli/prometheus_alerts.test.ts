@@ -99,12 +99,16 @@ const real = haveNatsServer(name) && haveAlertmanager(name) &&
       // A later finding elsewhere moves the stage's event time past the first one's `for`.
       bus.publish(findingSubject("anomaly", "other"), anomalyFinding("other", t0 + 2_000_000));
       await bus.flush();
+      // The finding may be faster than the labels' watch: the alert is sent again with them.
       await until(
-        async () => (await am.alerts()).some((a) => a.labels.channel === load),
+        async () =>
+          (await am.alerts()).some((a) => a.labels.channel === load && a.labels.job !== undefined),
         15_000,
-        "the alert of the node_load1 incident in Alertmanager",
+        "the alert of the node_load1 incident in Alertmanager, with its source labels",
       );
-      const alert = (await am.alerts()).find((a) => a.labels.channel === load)!;
+      const listed = (await am.alerts()).filter((a) => a.labels.channel === load);
+      assert.is(listed.length, 1, "one alert of the channel is active (one without labels ended)");
+      const alert = listed[0]!;
       assert.is(alert.labels.job, "node");
       assert.is(alert.labels.instance, instance);
       assert.is(alert.labels.metric, "node_load1");
