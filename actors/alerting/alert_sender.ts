@@ -336,6 +336,11 @@ export class AlertSender {
         this.#unlabelled.delete(this.#unlabelled.keys().next().value!);
       }
     }
+    // Only open incidents wait: a channel that never has labels (not from Prometheus) keeps none.
+    for (const id of ids) {
+      const other = this.#incidents.get(id);
+      if (!other || other.state === "resolved") ids.delete(id);
+    }
     ids.add(i.id);
     return undefined;
   }
