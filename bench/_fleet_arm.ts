@@ -52,8 +52,12 @@ export interface FleetArmFigures {
   samples: number;
   acked: number;
   answered: number;
-  /** Channels whose first sample (the round that makes them) was never answered. */
+  /**
+   * Channels whose first sample (the round that makes them) had no answer by the arm's end (lost,
+   * or later still), and those answered only after the catch-up window (late, not lost).
+   */
   firstUnanswered: number;
+  firstLate: number;
   /** Partitions claimed again after the share settled (a lease lost, its partition taken back). */
   reclaimed: number;
   /** Acknowledged samples a second over the measured rounds (their first send to the last ack). */
@@ -144,7 +148,8 @@ async function measureArm(
     samples,
     acked: sent.acked,
     answered,
-    firstUnanswered: o.channels - firstAnswered,
+    firstUnanswered: o.channels - answers.answered(0),
+    firstLate: answers.answered(0) - firstAnswered,
     reclaimed: (await hosts.claims()) - claims0,
     ackedPerS: sent.acked / elapsedS,
     lagMsP99: percentile(answers.lags, 99),

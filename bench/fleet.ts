@@ -113,7 +113,8 @@ function armLine(run: number, f: FleetArmFigures, o: Options): string {
   return `${NAME}: run ${run}: ${f.hosts} host(s) (partitions ${shares} of ${o.partitions}, ` +
     `${o.balance}), load average ${f.load[0].toFixed(1)} to ${f.load[1].toFixed(1)}: ` +
     `${f.acked} of ${f.samples} samples acknowledged, ${f.answered} answered ` +
-    `(first samples unanswered ${f.firstUnanswered}, partitions claimed again ${f.reclaimed}), ` +
+    `(first samples unanswered ${f.firstUnanswered} and late ${f.firstLate}, partitions ` +
+    `claimed again ${f.reclaimed}), ` +
     `${Math.round(f.ackedPerS)} acknowledged/s; detect lag p99 ${Math.round(f.lagMsP99)} ms; ` +
     `RSS ${rss} MB (before the channels ${f.rss0Mb.map((x) => x.toFixed(0)).join(" + ")}); ` +
     `CPU a channel's sample: hosts ${f.hostCpuUsPerSample.toFixed(0)} us, nats-server ` +
@@ -197,6 +198,13 @@ const FIGURES: readonly Figure[] = [
     unit: "channels",
     better: "lower",
     of: (f) => f.firstUnanswered,
+    sum: true,
+  },
+  {
+    metric: "first_samples_late",
+    unit: "channels",
+    better: "lower",
+    of: (f) => f.firstLate,
     sum: true,
   },
   {

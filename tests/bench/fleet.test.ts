@@ -36,6 +36,9 @@ if (haveNatsServer("bench fleet")) {
     for (const m of lost) {
       assert.equal([fig(m).troupe, fig(m).baseline], [0, 0], `${m}\n${r.stderr}`);
     }
+    // A first sample answered after the catch-up window is counted late, apart from the lost.
+    const late = fig("first_samples_late");
+    assert.ok(late.troupe >= 0 && late.baseline >= 0, JSON.stringify(late));
     // Two rounds of 300 channels measured in each arm, each sample acknowledged and answered.
     assert.match(r.stderr, "2 host(s) (partitions 2/2 of 4, round-robin)");
     assert.match(r.stderr, "600 of 600 samples acknowledged, 600 answered");
