@@ -83,6 +83,8 @@ export class StreamFollower {
   #node: string | undefined;
   /** The server the connection is on, as last told (the one lost, at a reconnect). */
   #server: string | undefined;
+  /** False from a disconnect until the reconnect: what the server is asked then waits for it. */
+  #connected = true;
   #placedMs = Date.now();
   /** The current consumer's deliveries, in order, with what it skipped read from the stream. */
   #gaps: SequenceGaps | undefined;
@@ -123,7 +125,9 @@ export class StreamFollower {
     (async () => {
       for await (const s of this.#nc.status()) {
         if (this.#stopped) break;
+        if (s.type === "disconnect") this.#connected = false;
         if (s.type !== "reconnect") continue;
+        this.#connected = true;
         const lost = this.#server;
         this.#server = this.#nc.info?.server_name;
         // A server's restart may have taken the consumer with it: then open another at once.
@@ -276,19 +280,16 @@ export class StreamFollower {
     this.#gaps?.end();
     this.#gaps = undefined;
     if (!messages) return;
-    // Closing asks the server; a server that went away would make it wait.
-    await Promise.race([
-      messages.close().catch(() => {}),
-      new Promise((r) => setTimeout(r, CLOSE_WAIT_MS)),
-    ]);
+    // Closing asks the server; a server that went away would make it wait, and one the
+    // connection is not on now cannot answer (its consumer goes with it or at its threshold).
+    const closing = messages.close().catch(() => {});
+    if (!this.#connected || this.#nc.isClosed()) return;
+    await within(closing, CLOSE_WAIT_MS);
     // A consumer left behind is kept by the server until its inactivity threshold: every
     // partition a host gives up, every reopen, would leave one on the stream for minutes. Its
     // server may be gone (then so is the consumer, or the threshold ends it): best effort.
     if (name !== undefined && this.#jsm !== undefined && !this.#nc.isClosed()) {
-      await Promise.race([
-        this.#jsm.consumers.delete(this.#options.stream, name).catch(() => {}),
-        new Promise((r) => setTimeout(r, CLOSE_WAIT_MS)),
-      ]);
+      await within(this.#jsm.consumers.delete(this.#options.stream, name), CLOSE_WAIT_MS);
     }
   }
 
@@ -337,4 +338,13 @@ export class StreamFollower {
       this.#checking = false;
     }
   }
+}
+
+/** Waits for `p` (its failure ignored) at most `ms`, leaving no timer behind. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    p.catch(() => {}),
+    new Promise<void>((r) => (timer = setTimeout(r, ms))),
+  ]).finally(() => clearTimeout(timer));
 }
