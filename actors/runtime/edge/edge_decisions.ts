@@ -28,7 +28,7 @@
  * whatever reads a journal reads them. The stream also holds recovery's `attempt` records
  * (attempt_record.ts): read back here, and judged by recovery (crash_attempts.ts).
  */
-import type { ChannelBook } from "../instances/mod.ts";
+import type { ChannelBook, HostLimits } from "../instances/mod.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
 import {
@@ -58,8 +58,11 @@ export interface EdgeDecisionsOptions {
   hostId: string;
   journal: Journal;
   log: (message: string) => void;
-  /** The process's channels, when its hosts share a limit: what this host admits goes in it. */
-  book?: ChannelBook | undefined;
+  /**
+   * `channelBook`: the process's channels, when its hosts share a limit (what this host admits
+   * goes in it); `lives`: which channels count against this host's limit (default: all).
+   */
+  limits?: Pick<HostLimits, "channelBook" | "lives"> | undefined;
 }
 
 /** A host's journaled edge decisions. */
@@ -70,6 +73,9 @@ export class EdgeDecisions {
   readonly #channels = new Set<string>();
   readonly #book: ChannelBook | undefined;
   readonly #holder: string;
+  readonly #lives: (channel: string) => boolean;
+  /** The channels admitted whose own instances live here. */
+  #living = 0;
   /** The subjects dead-lettered at each source position above where the input resumes (see
    *  `resumeAt`): a whole message's, or one frame's of a feed batch (whose others went on). */
   readonly #dead = new Map<number, Set<string>>();
@@ -89,19 +95,32 @@ export class EdgeDecisions {
     this.stream = edgeStream(options.hostId);
     this.#journal = options.journal;
     this.#log = options.log;
-    this.#book = options.book;
+    this.#book = options.limits?.channelBook;
     this.#holder = options.hostId;
+    this.#lives = options.limits?.lives ?? (() => true);
   }
 
   /** `channel` is admitted here (and in the process's book). */
   #hold(channel: string): void {
+    if (this.#channels.has(channel)) return;
     this.#channels.add(channel);
+    if (this.#lives(channel)) this.#living++;
     this.#book?.add(channel, this.#holder);
   }
 
   /** How many channels are admitted. */
   get channels(): number {
     return this.#channels.size;
+  }
+
+  /** How many of them live here (see `lives`): what counts against the host's limit. */
+  get living(): number {
+    return this.#living;
+  }
+
+  /** Whether `channel`'s own instances live on this host. */
+  lives(channel: string): boolean {
+    return this.#lives(channel);
   }
 
   /** The highest source position decided here (0: none). */

@@ -225,7 +225,7 @@ export class FeedEdge {
   /** The channels admitted, the limit, and the frames of new channels refused past it. */
   channelFigures(): { admitted: number; max: number; refused: number } {
     const max = this.#parts.limits.channelsMax;
-    return { admitted: this.#parts.decisions.channels, max, refused: this.channelsRefused };
+    return { admitted: this.#parts.decisions.living, max, refused: this.channelsRefused };
   }
 
   /** The channel of a subject, or null when it is not a feed's; throws for a malformed one. */
@@ -292,13 +292,17 @@ export class FeedEdge {
   /**
    * Admits `channel` to the host, or throws when it is new and the host is at its limit (the
    * process's, counting each channel its hosts hold once, when it shares its limit with them: one
-   * another of them holds already costs nothing).
+   * another of them holds already costs nothing). A channel whose own instances live elsewhere
+   * (taken here for a group's instance) counts there: here it is bounded by `routedChannelsMax`.
    */
   #admit(channel: string, srcPos: number): void {
     const decisions = this.#parts.decisions;
     if (!decisions.admitted(channel)) {
-      const { channelsMax: max, channelBook: book } = this.#parts.limits;
-      const held = book === undefined ? decisions.channels : book.has(channel) ? -1 : book.size;
+      const { channelsMax, channelBook: book, routedChannelsMax } = this.#parts.limits;
+      let held: number, max = channelsMax;
+      if (book !== undefined) held = book.has(channel) ? -1 : book.size;
+      else if (decisions.lives(channel)) held = decisions.living;
+      else [held, max] = [decisions.channels - decisions.living, routedChannelsMax ?? max];
       if (held >= max) {
         this.channelsRefused++;
         throw new ProtocolError(

@@ -165,8 +165,8 @@ export class Host {
       ...(options.answerers ? { answerers: options.answerers } : {}),
     });
     this.#input = options.input ?? coreInput(this.#bus);
-    const { hostId } = options, book = this.#limits.channelBook;
-    this.#decisions = new EdgeDecisions({ hostId, journal: this.#journal, log: this.#log, book });
+    const { hostId } = options, limits = this.#limits;
+    this.#decisions = new EdgeDecisions({ hostId, journal: this.#journal, log: this.#log, limits });
     this.#pumps = new SlotPump({
       hostId: options.hostId,
       configs: this.#configs,

@@ -29,6 +29,7 @@ import type { RecordedSkips } from "./recorded_skips.ts";
 import type { RecordedTicks } from "./recorded_ticks.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { SnapshotStore } from "../snapshots/mod.ts";
+import { partitionOf } from "./partition.ts";
 
 /** Options of a host. */
 export interface HostOptions {
@@ -55,11 +56,12 @@ export interface HostOptions {
   partitions?: { count: number; owned?: readonly number[] };
   /** Where feed messages come from; default: a core subscription to `troupe.feed.>` on the bus. */
   input?: InputSource;
-  /** `channelBook`: see HostLimits. */
+  /** `channelBook`, `routedChannelsMax`: see HostLimits. */
   limits?: FrameLimits & {
     channelsMax?: number;
     mailboxMax?: number;
     channelBook?: ChannelBook;
+    routedChannelsMax?: number | undefined;
   };
   snapshotEveryInputs?: number;
   snapshotEveryMs?: number;
@@ -156,12 +158,19 @@ export interface HostOptions {
  */
 export const CHANNELS_MAX_DEFAULT = 1_000;
 
-/** The limits of a host with `options`: 1,000 channels and 10,000 inputs waiting by default. */
+/**
+ * The limits of a host with `options`: 1,000 channels and 10,000 inputs waiting by default; a
+ * host owning some of the partitions counts the channels of its own (see HostLimits' `lives`).
+ */
 export function hostLimits(options: HostOptions): HostLimits {
+  const count = options.partitions?.count ?? 1;
+  const owned = new Set(options.partitions?.owned ?? []);
+  const some = options.partitions?.owned !== undefined && owned.size < count;
   return {
     ...options.limits,
     channelsMax: options.limits?.channelsMax ?? CHANNELS_MAX_DEFAULT,
     mailboxMax: options.limits?.mailboxMax ?? 10_000,
+    ...(some ? { lives: (channel: string) => owned.has(partitionOf(channel, count)) } : {}),
   };
 }
 

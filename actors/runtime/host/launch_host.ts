@@ -114,6 +114,8 @@ export interface LaunchOptions {
   progressSource?: string;
   /** On a threaded host's thread: the ids of all the host's threads (HostOptions.answerers). */
   answerers?: readonly string[];
+  /** On a threaded host's thread: the whole host's channel limit (HostLimits). */
+  routedChannelsMax?: number;
 }
 
 /**
@@ -167,6 +169,7 @@ export async function launchHost(
       ...deadlines?.options,
       ...(trials ? { stepTrials: trials } : {}),
       ...(options.answerers ? { answerers: options.answerers } : {}),
+      limits: { ...base.limits, routedChannelsMax: options.routedChannelsMax },
     });
     built.host = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);

@@ -90,6 +90,7 @@ async function runHostThread(
       input,
       progressSource: `${data.config.host_id}-t${data.index}`,
       answerers: data.answerers,
+      routedChannelsMax: data.hostChannelsMax,
       log: (message) => life.log(message),
       ...(data.scans && service
         ? { service, onWarming: (warming) => send({ type: "warming", warming }) }

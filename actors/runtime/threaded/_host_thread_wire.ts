@@ -15,6 +15,11 @@ export interface HostThreadData {
   config: HostConfig;
   /** The host ids of all the host's threads, named on each control answer (host_notices.ts). */
   answerers: string[];
+  /**
+   * The whole host's channel limit: what a thread admits for a group's instance (coherence's) of
+   * channels living on other threads, which count there (HostLimits' `routedChannelsMax`).
+   */
+  hostChannelsMax: number;
   /** Shared counters: per thread, frames taken then inputs applied by kind (config's order). */
   counts: SharedArrayBuffer;
   /** The URL of the module of its kinds (kinds_module.ts), importable in the thread. */

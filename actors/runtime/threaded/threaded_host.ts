@@ -408,6 +408,7 @@ export class ThreadedHost {
         hostThread: true,
         index: i,
         answerers: Array.from({ length: n }, (_, j) => threadConfig(this.config, j, n).host_id),
+        hostChannelsMax: this.config.limits.channels_max,
         // Thread 0 serves the scan API on a loopback port of its own, forwarded to; it asks the
         // same credentials, which the forwarding passes on as they came.
         config: scans && i === 0 ? { ...config, http_port: 0, http_host: "127.0.0.1" } : config,

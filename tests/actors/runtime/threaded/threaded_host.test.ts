@@ -243,6 +243,42 @@ if (haveNatsServer("threaded host")) {
     }
   });
 
+  test("a threaded host counts a channel once, on the thread its own instances live on: coherence's group on another thread takes it without counting it", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const nc = await connect({ servers: nats.url });
+    let host: ThreadedHost | undefined;
+    try {
+      const config = hostConfig(nats.url, dir.path);
+      config.http_port = 0;
+      config.actors = { stats: { every_samples: BATCH }, coherence: {} };
+      // Four channels on each thread's partitions, each thread's share four of the eight; the one
+      // coherence group, `all`, lives on one of the two threads and takes all eight channels.
+      config.limits.channels_max = 8;
+      host = await ThreadedHost.start(config, 2, { kinds: ACTOR_KINDS_MODULE, log: () => {} });
+      const port = host.httpPort!;
+      const refused = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return Number(/^troupe_channel_frames_refused_total\{host="th"\} (\S+)$/m.exec(text)?.[1]);
+      };
+      await publish(nc, 0, 3);
+      await until("every channel admitted", 20_000, async () => {
+        const h = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+        return h.channels?.admitted === 8;
+      });
+      await until("coherence inputs applied", 20_000, () => host!.applied("coherence") > 0);
+      await until("stats of every channel", 20_000, () => host!.applied("stats") >= 8 * 3);
+      assert.is(await refused(), 0, "no frame refused: the group's thread did not count them");
+      const h = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+      assert.equal(h.channels, { admitted: 8, max: 8, free: 0 });
+    } finally {
+      await host?.close();
+      await nc.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+
   test("a threaded host routes frames by each kind's parsed configuration (coherence's groups from an empty section)", async () => {
     const nats = await startTestNats();
     const dir = tempDir();
