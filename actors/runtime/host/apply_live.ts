@@ -95,7 +95,10 @@ export class LiveApply {
       append: options.append,
       attempt: (attempt) => options.decisions.attempt(attempt),
       deadLetter: (msg, err, actor) => options.notices.deadLetter(msg, err, actor),
-      capture: (slot) => options.snapshotter.capture(slot),
+      capture: (slot) => {
+        options.snapshotter.capture(slot);
+        options.snapshotter.noteNews(slot); // a capture that waits for a rebuild leaves news
+      },
       log: options.log,
     };
   }
@@ -179,9 +182,9 @@ export class LiveApply {
     this.total++;
     if (item.decoded) slot.lastEventUs = item.decoded.envelope.ts;
     this.listeners.tell(kind, slot.key, item.decoded ? item.decoded.envelope.ts : NaN);
-    if (inst.sinceSnapshot >= this.#options.snapshotEveryInputs) {
-      this.#options.snapshotter.capture(slot);
-    }
+    const snapshotter = this.#options.snapshotter;
+    if (inst.sinceSnapshot >= this.#options.snapshotEveryInputs) snapshotter.capture(slot);
+    snapshotter.noteNews(slot);
   }
 
   /** Publishes an instance's outputs. */

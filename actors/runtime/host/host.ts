@@ -241,7 +241,6 @@ export class Host {
   #snapshotRoundParts(): SnapshotRoundParts {
     return {
       snapshotter: this.#snapshotter,
-      slots: () => this.#slots.values(),
       timers: this.#timers,
       stopped: () => this.#closing || this.#fatal !== undefined,
     };

@@ -517,6 +517,7 @@ export class Recovery {
       // version: else the next start replays what this one did, which is as exact.
       const snaps = h.snapshotter;
       if (snaps.paysOff(slot) || snaps.upgraded.has(slot.stream)) snaps.capture(slot);
+      snaps.noteNews(slot);
     }
   }
 
@@ -575,6 +576,7 @@ export class Recovery {
     slot.status = "running";
     h.log(`${slot.stream} restarted at input ${inst.pos}`);
     h.snapshotter.capture(slot);
+    h.snapshotter.noteNews(slot); // a capture that waits for a rebuild leaves news
     h.pump(slot);
   }
 
