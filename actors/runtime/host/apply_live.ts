@@ -47,6 +47,8 @@ export interface LiveApplyOptions {
   msgIdHeaders: boolean;
   /** Inputs an instance takes before it is snapshotted. */
   snapshotEveryInputs: number;
+  /** Inputs were put in the slot's mailbox other than through it (recorded ticks). */
+  waiting(slot: Slot): void;
   /**
    * The host's steps: the watchdog, when steps have a deadline (step_watch.ts); the trials thread
    * of a team's kinds, when they are isolated (step_trials.ts); the inputs a replayed recording
@@ -126,7 +128,7 @@ export class LiveApply {
    */
   #tickedAfter(slot: Slot, item: Pending): void {
     slot.lastInputId = inputIdOf(item);
-    this.#options.steps.recordedTicks?.placeAfter(slot, item);
+    if (this.#options.steps.recordedTicks?.placeAfter(slot, item)) this.#options.waiting(slot);
   }
 
   /** Acts on the trial of `item`, submitted when the slot's instance was `inst`. */
