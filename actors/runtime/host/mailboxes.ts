@@ -132,8 +132,10 @@ export class Mailboxes {
     if (slot.status === "backoff" || slot.status === "recovering") this.journalWaiting(slot, item);
     checkOrder(slot, item);
     slot.mailbox.push(item);
-    this.gauges.noteWaiting(slot);
     parts.pump(slot);
+    // Most inputs are applied at once: only a mailbox left with some is noted (adding the slot
+    // to the set for every input would cost more than the walk it spares).
+    if (slot.mailbox.length > slot.head) this.gauges.noteWaiting(slot);
   }
 
   /**

@@ -104,10 +104,13 @@ export class Snapshotter {
   #lastCompactMs = 0;
   /** The instances the periodic rounds look at (_snapshot_due.ts). */
   readonly #due = new SnapshotDue();
+  /** `minInputs`, read for each input told (`noteNews`). */
+  readonly #minInputs: number;
   #saving: Promise<void> | undefined;
 
   constructor(options: SnapshotterOptions) {
     this.#options = options;
+    this.#minInputs = options.minInputs ?? 1;
   }
 
   /** Captures the slot's instance now and saves it in the background. */
@@ -140,9 +143,11 @@ export class Snapshotter {
    * _snapshot_due.ts). Called for each input: it costs a field's test when the slot is indexed.
    */
   noteNews(slot: Slot): void {
+    const state = slot.snapIndex;
+    if (state === "ready" || state === "period") return; // looked at in time already
     const inst = slot.inst;
     if (inst === undefined || inst.sinceSnapshot === 0) return;
-    this.#due.noteNews(slot, inst.sinceSnapshot >= (this.#options.minInputs ?? 1));
+    this.#due.noteNews(slot, inst.sinceSnapshot >= this.#minInputs);
   }
 
   /** As a host stops: captures the running instances a snapshot pays for (`paysOff`). */
