@@ -47,6 +47,8 @@ export interface LiveApplyOptions {
   msgIdHeaders: boolean;
   /** Inputs an instance takes before it is snapshotted. */
   snapshotEveryInputs: number;
+  /** Inputs were put in the slot's mailbox other than through it (recorded ticks). */
+  waiting(slot: Slot): void;
   /**
    * The host's steps: the watchdog, when steps have a deadline (step_watch.ts); the trials thread
    * of a team's kinds, when they are isolated (step_trials.ts); the inputs a replayed recording
@@ -95,7 +97,10 @@ export class LiveApply {
       append: options.append,
       attempt: (attempt) => options.decisions.attempt(attempt),
       deadLetter: (msg, err, actor) => options.notices.deadLetter(msg, err, actor),
-      capture: (slot) => options.snapshotter.capture(slot),
+      capture: (slot) => {
+        options.snapshotter.capture(slot);
+        options.snapshotter.noteNews(slot); // a capture that waits for a rebuild leaves news
+      },
       log: options.log,
     };
   }
@@ -123,7 +128,7 @@ export class LiveApply {
    */
   #tickedAfter(slot: Slot, item: Pending): void {
     slot.lastInputId = inputIdOf(item);
-    this.#options.steps.recordedTicks?.placeAfter(slot, item);
+    if (this.#options.steps.recordedTicks?.placeAfter(slot, item)) this.#options.waiting(slot);
   }
 
   /** Acts on the trial of `item`, submitted when the slot's instance was `inst`. */
@@ -179,9 +184,9 @@ export class LiveApply {
     this.total++;
     if (item.decoded) slot.lastEventUs = item.decoded.envelope.ts;
     this.listeners.tell(kind, slot.key, item.decoded ? item.decoded.envelope.ts : NaN);
-    if (inst.sinceSnapshot >= this.#options.snapshotEveryInputs) {
-      this.#options.snapshotter.capture(slot);
-    }
+    const snapshotter = this.#options.snapshotter;
+    if (inst.sinceSnapshot >= this.#options.snapshotEveryInputs) snapshotter.capture(slot);
+    snapshotter.noteNews(slot);
   }
 
   /** Publishes an instance's outputs. */

@@ -62,13 +62,7 @@ import {
   SettingsReporter,
   type SettingsReporterOptions,
 } from "../control/mod.ts";
-import {
-  countByStatus,
-  type HostHealth,
-  hostHealth,
-  ProgressWatch,
-  refreshGauges,
-} from "./liveness.ts";
+import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
 import { hostLimits, type HostOptions, kindConfigs, snapshotPayoff } from "./host_options.ts";
 import { type Journal, type JournalData, planLossRebuild } from "../journal/mod.ts";
 import { partitionOf } from "./partition.ts";
@@ -241,7 +235,6 @@ export class Host {
   #snapshotRoundParts(): SnapshotRoundParts {
     return {
       snapshotter: this.#snapshotter,
-      slots: () => this.#slots.values(),
       timers: this.#timers,
       stopped: () => this.#closing || this.#fatal !== undefined,
     };
@@ -255,6 +248,7 @@ export class Host {
       trace: this.#trace,
       msgIdHeaders: this.options.msgIdHeaders === true,
       snapshotEveryInputs: this.options.snapshotEveryInputs ?? 1000,
+      waiting: (slot) => this.#mail.gauges.noteWaiting(slot),
       steps: this.options,
       append: (stream, bytes) => this.#append(stream, bytes),
       decisions: this.#decisions,
@@ -273,6 +267,7 @@ export class Host {
       notices: this.#notices,
       journalWaiting: (slot, item) => this.#mail.journalWaiting(slot, item),
       rebuild: (slot) => this.#recovery.restart(slot),
+      statusMoved: (slot) => this.#mail.gauges.noteStatus(slot),
       reload: (stream) => this.#journal.prepare?.(stream) ?? Promise.resolve(),
     };
   }
@@ -294,6 +289,7 @@ export class Host {
       deadLetter: (msg, err, actor) => this.#notices.deadLetter(msg, err, actor),
       failed: (slot, err, pos) => this.#failed(slot, err, pos),
       pump: (slot) => this.#pumps.pump(slot),
+      statusMoved: (slot) => this.#mail.gauges.noteStatus(slot),
       enqueue: (slot, item) => this.#mail.enqueueFor(slot, item),
       closing: () => this.#closing,
       config: (kind) => this.#configs.get(kind),
@@ -516,7 +512,7 @@ export class Host {
 
   /** Health: ready, connected, consuming, no instance stopped; why not; instances by status. */
   health(): HostHealth {
-    return this.#health(countByStatus(this.#slots.values()));
+    return this.#health(this.#mail.gauges.countByStatus());
   }
 
   /** Health, the instances counted by status already. */
@@ -590,11 +586,6 @@ export class Host {
 
   /** Brings the gauges up to date (see refreshGauges); returns the inputs waiting. */
   #refreshGauges(): number {
-    return refreshGauges(
-      this.metrics,
-      this.#journal,
-      this.#slots.values(),
-      (instances) => this.#health(instances),
-    );
+    return refreshGauges(this.metrics, this.#journal, this.#mail.gauges, (i) => this.#health(i));
   }
 }

@@ -5,8 +5,9 @@
  */
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
-import type { Slot, Status } from "../instances/mod.ts";
+import type { Status } from "../instances/mod.ts";
 import type { StuckStep } from "./step_trials.ts";
+import type { GaugeSlots } from "./gauge_slots.ts";
 
 /** A host's health. */
 export interface HostHealth {
@@ -151,34 +152,34 @@ export function channelRoom(c: { admitted: number; max: number }): ChannelRoom {
 /**
  * Brings a host's gauges up to date: journal bytes, mailbox depth, health, and each kind's lag
  * (the age of its oldest input waiting, from its arrival at the host; 0 when none waits).
- * Returns the inputs waiting. It runs every second over every instance (tens of thousands on a
- * host of many channels), so it looks at each slot once and makes nothing per slot: the
- * instances' statuses are counted in the same pass and handed to `health`.
+ * Returns the inputs waiting. It runs every second, so it looks only at the slots `slots` holds
+ * as maybe waiting or maybe other than running (gauge_slots.ts), not at every instance (tens of
+ * thousands on a host of many channels); a slot looked at with nothing waiting leaves the set.
  */
 export function refreshGauges(
   metrics: HostMetrics,
   journal: Journal,
-  slots: Iterable<Slot>,
+  slots: GaugeSlots,
   health: (instances: Record<Status, number>) => HostHealth,
 ): number {
   metrics.journalBytes.set(journal.stats().bytes);
   const now = performance.now();
   const oldest = new Map<string, number>();
-  const instances: Record<Status, number> = { recovering: 0, running: 0, backoff: 0, stopped: 0 };
+  for (const [kind, n] of slots.all.kinds) if (n > 0) oldest.set(kind, now);
   let depth = 0;
-  for (const slot of slots) {
-    instances[slot.status]++;
-    const kind = slot.def.kind;
-    const before = oldest.get(kind);
-    if (before === undefined) oldest.set(kind, now);
+  for (const slot of slots.waiting) {
     const waiting = slot.mailbox.length - slot.head;
-    if (waiting === 0) continue;
+    // A slot no longer the host's is not counted (its replacement is, when it has one).
+    if (waiting === 0 || slots.all.get(slot.stream) !== slot) {
+      slots.waiting.delete(slot);
+      continue;
+    }
     depth += waiting;
-    const at = slot.mailbox[slot.head]!.arrivedMs;
-    if (at < (before ?? now)) oldest.set(kind, at);
+    const kind = slot.def.kind, at = slot.mailbox[slot.head]!.arrivedMs;
+    if (at < (oldest.get(kind) ?? now)) oldest.set(kind, at);
   }
   for (const [k, at] of oldest) metrics.lag.set({ kind: k }, (now - at) / 1000);
   metrics.mailbox.set(depth);
-  metrics.healthy.set(health(instances).ok ? 1 : 0);
+  metrics.healthy.set(health(slots.countByStatus()).ok ? 1 : 0);
   return depth;
 }

@@ -18,6 +18,7 @@ import type { HostMetrics } from "../operations/mod.ts";
 import type { EdgeInput } from "../edge/mod.ts";
 import type { JournalData } from "../journal/mod.ts";
 import { SlotMap } from "./_slot_map.ts";
+import { GaugeSlots } from "./gauge_slots.ts";
 
 /** What the mailboxes work with: the host's metrics, limit, journal appends and pump. */
 export interface MailboxParts {
@@ -35,6 +36,8 @@ export interface MailboxParts {
 /** Every instance's slot, by stream, and the way inputs into them. */
 export class Mailboxes {
   readonly slots = new SlotMap();
+  /** What the gauges look at of the slots: those with inputs waiting, those not running. */
+  readonly gauges = new GaugeSlots(this.slots);
   /**
    * The slots of kinds that act on time (a `tickEvent`), by stream: what the ticker looks at,
    * not every instance each period. A slot recovery forgot stays here without an instance (it
@@ -130,6 +133,9 @@ export class Mailboxes {
     checkOrder(slot, item);
     slot.mailbox.push(item);
     parts.pump(slot);
+    // Most inputs are applied at once: only a mailbox left with some is noted (adding the slot
+    // to the set for every input would cost more than the walk it spares).
+    if (slot.mailbox.length > slot.head) this.gauges.noteWaiting(slot);
   }
 
   /**

@@ -44,17 +44,18 @@ export class RecordedTicks {
 
   /**
    * Puts the ticks recorded after input `item` of `slot`'s instance at the head of its mailbox,
-   * where the pump, which has taken `item` from it, takes them next.
+   * where the pump, which has taken `item` from it, takes them next: whether it put any.
    */
-  placeAfter(slot: Slot, item: Pending): void {
+  placeAfter(slot: Slot, item: Pending): boolean {
     const byInput = this.#ticks.get(slot.stream);
-    if (byInput === undefined) return;
+    if (byInput === undefined) return false;
     const id = inputIdOf(item);
     const ticks = id === undefined ? undefined : byInput.get(id);
-    if (ticks === undefined) return;
+    if (ticks === undefined) return false;
     byInput.delete(id!);
     if (byInput.size === 0) this.#ticks.delete(slot.stream);
     this.placed += ticks.length;
     slot.mailbox.splice(slot.head, 0, ...ticks.map(tickPending));
+    return true;
   }
 }

@@ -30,6 +30,8 @@ export interface RestartParts {
   journalWaiting(slot: Slot, item: Pending): void;
   /** Rebuilds the slot's instance from its snapshot and journal. */
   rebuild(slot: Slot): Promise<void>;
+  /** The slot's status was set other than running (the gauges count it: gauge_slots.ts). */
+  statusMoved(slot: Slot): void;
   /** Reloads a journal stream's tail after another writer appended (Journal.prepare). */
   reload(stream: string): Promise<unknown>;
 }
@@ -64,12 +66,14 @@ export function onInstanceFailed(slot: Slot, err: unknown, pos: number, p: Resta
   const message = String((err as Error).message);
   if (decision.stop) {
     slot.status = "stopped";
+    p.statusMoved(slot);
     p.metrics.stopped.inc({ kind: slot.def.kind });
     p.log(`${slot.stream} stopped after ${decision.failures} failures: ${message}`);
     p.notices.actorStopped(slot.stream, message);
     return;
   }
   slot.status = "backoff";
+  p.statusMoved(slot);
   for (let i = slot.head; i < slot.mailbox.length; i++) p.journalWaiting(slot, slot.mailbox[i]!);
   p.log(`${slot.stream} failed (${message}); restarting in ${decision.delayMs} ms`);
   p.timers.setTimeout(() => {

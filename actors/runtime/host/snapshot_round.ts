@@ -3,13 +3,12 @@
  * given a slice size, in slices of that many, each next slice on a zero-delay timer, so that the
  * host takes input between them (a capture encodes the instance's state on the host's thread).
  */
-import type { HostTimers, Slot } from "../instances/mod.ts";
+import type { HostTimers } from "../instances/mod.ts";
 import { SNAPSHOTS_PER_ROUND_MAX, type Snapshotter } from "../recovery/mod.ts";
 
-/** What a round of snapshots reads: the host's slots, its timers, and whether it is stopping. */
+/** What a round of snapshots reads: the snapshotter, its timers, and whether it is stopping. */
 export interface SnapshotRoundParts {
   snapshotter: Snapshotter;
-  slots: () => Iterable<Slot>;
   timers: HostTimers;
   /** True once the host is closing or failed: the slices left are not taken. */
   stopped: () => boolean;
@@ -22,9 +21,9 @@ export function snapshotRound(
   everyMs: number,
   slice: number | undefined,
 ): void {
-  const { snapshotter, slots } = parts;
+  const { snapshotter } = parts;
   if (slice === undefined) {
-    snapshotter.captureDue(slots(), now, everyMs);
+    snapshotter.captureDue(now, everyMs);
     return;
   }
   let left = SNAPSHOTS_PER_ROUND_MAX;
@@ -32,7 +31,7 @@ export function snapshotRound(
     if (parts.stopped()) return;
     const n = Math.min(slice, left);
     left -= n;
-    const more = snapshotter.captureDue(slots(), now, everyMs, n);
+    const more = snapshotter.captureDue(now, everyMs, n);
     if (more && left > 0) parts.timers.setTimeout(step, 0);
   };
   step();

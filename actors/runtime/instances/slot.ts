@@ -47,6 +47,14 @@ export interface Slot extends FailureHistory {
   lastInputId: string | undefined;
   /** Host clock (ms) of the last periodic snapshot. */
   lastSnapMs: number;
+  /**
+   * Where the slot is in the index of a periodic round of snapshots (recovery/_snapshot_due.ts):
+   * not in it (no news since its last snapshot), to be looked at next round, or set aside until
+   * `snapAtMs`, for its period or for its last snapshot's age.
+   */
+  snapIndex: "none" | "ready" | "period" | "age";
+  /** The time (host ms) the slot is set aside until, when it is. */
+  snapAtMs: number;
   /** The highest source position accepted (applied or waiting): redeliveries at or below it are
    *  duplicates, whether or not the instance is up. */
   srcPosMax: number;
@@ -87,6 +95,8 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     lastEventUs: 0,
     lastInputId: undefined,
     lastSnapMs: 0,
+    snapIndex: "none",
+    snapAtMs: 0,
     srcPosMax: 0,
     publishedPos: 0,
     rebuildUntil: undefined,

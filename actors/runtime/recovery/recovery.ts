@@ -88,6 +88,8 @@ export interface RecoveryAccess {
   failed(slot: Slot, err: unknown, pos: number): void;
   /** Applies what waits in the slot's mailbox. */
   pump(slot: Slot): void;
+  /** The slot's status was set other than running (the host's gauges count it). */
+  statusMoved(slot: Slot): void;
   /** Journals and applies an input to the slot's instance, through its mailbox. */
   enqueue(slot: Slot, item: Pending): void;
   closing(): boolean;
@@ -149,11 +151,6 @@ interface RecoveryPass {
   tail: TailInput[];
   /** Whether an input was skipped as one the host died on: its skip is snapshotted at once. */
   crashSkips: boolean;
-}
-
-/** The envelope id of a control message or tick record (what tells one from another). */
-function envelopeIdOf(record: InputRecord): string {
-  return decodeEnvelope(record.payload).id;
 }
 
 /** Rebuilds a host's instances from snapshots and the journal. */
@@ -226,6 +223,7 @@ export class Recovery {
       if (!def || key === undefined) continue;
       const slot = h.slot(def, key);
       slot.status = "recovering";
+      h.statusMoved(slot);
       // Inputs skipped by an earlier start: never applied, though read before their skip record.
       for (const pos of h.attempts.skippedIn(stream) ?? []) slot.skips.add(pos);
       slot.publishedPos = Math.max(slot.publishedPos, h.publishedThrough(stream));
@@ -287,7 +285,7 @@ export class Recovery {
       if (record.srcPos > pass.resumeAfter) pass.resumeAfter = record.srcPos;
       if (record.srcPos > t.src) t.src = record.srcPos;
       if (t.rebuilding && (record.kind === "ctl" || record.kind === "tick")) {
-        t.rebuilding.ids.add(envelopeIdOf(record));
+        t.rebuilding.ids.add(decodeEnvelope(record.payload).id);
       }
       // Perhaps the input the host died on (its stream's last, unless the last clean stop had
       // published its outputs: its step returned), or one whose step ran past its deadline (its
@@ -319,7 +317,7 @@ export class Recovery {
     if (t.src >= hold.maxSrc) return;
     pass.rebuildAfter = Math.min(pass.rebuildAfter, t.src);
     slot.rebuildUntil = hold.maxSrc;
-    const inputs = hold.inputs().filter((i) => !ids.has(envelopeIdOf(i.record)));
+    const inputs = hold.inputs().filter((i) => !ids.has(decodeEnvelope(i.record.payload).id));
     this.held.hold(slot, inputs);
     this.#access.log(
       `${slot.stream}: its rebuild stopped at source position ${t.src} (the inputs it voided ` +
@@ -517,6 +515,7 @@ export class Recovery {
       // version: else the next start replays what this one did, which is as exact.
       const snaps = h.snapshotter;
       if (snaps.paysOff(slot) || snaps.upgraded.has(slot.stream)) snaps.capture(slot);
+      snaps.noteNews(slot);
     }
   }
 
@@ -526,6 +525,7 @@ export class Recovery {
     if (h.closing()) return;
     h.metrics.restarts.inc({ kind: slot.def.kind });
     slot.status = "recovering";
+    h.statusMoved(slot);
     if (slot.journalStale && h.journal.prepare) {
       // Another writer appended: the read must reach its records, and the appends after go on.
       await h.journal.prepare(slot.stream);
@@ -575,6 +575,7 @@ export class Recovery {
     slot.status = "running";
     h.log(`${slot.stream} restarted at input ${inst.pos}`);
     h.snapshotter.capture(slot);
+    h.snapshotter.noteNews(slot); // a capture that waits for a rebuild leaves news
     h.pump(slot);
   }
 

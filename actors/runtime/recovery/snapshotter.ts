@@ -9,6 +9,7 @@ import { idsOf, parseStream, type Slot } from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
+import { SnapshotDue } from "./_snapshot_due.ts";
 
 /**
  * Time-based captures in one periodic round at most. A capture encodes the instance's state on
@@ -101,12 +102,15 @@ export class Snapshotter {
    */
   readonly upgraded = new Map<string, { pos: number; version: number }>();
   #lastCompactMs = 0;
-  /** Where the last round of time-based captures left off at its bound, if it did. */
-  #sweep: Iterator<Slot> | undefined;
+  /** The instances the periodic rounds look at (_snapshot_due.ts). */
+  readonly #due = new SnapshotDue();
+  /** `minInputs`, read for each input told (`noteNews`). */
+  readonly #minInputs: number;
   #saving: Promise<void> | undefined;
 
   constructor(options: SnapshotterOptions) {
     this.#options = options;
+    this.#minInputs = options.minInputs ?? 1;
   }
 
   /** Captures the slot's instance now and saves it in the background. */
@@ -134,38 +138,63 @@ export class Snapshotter {
   }
 
   /**
-   * Captures the running instances a snapshot pays for: as a host stops, those `paysOff` names;
-   * or, given the time `now` and a period, those `#paysOff` names whose last capture is at least
-   * that old, at most `max` of them (`SNAPSHOTS_PER_ROUND_MAX`). A call that reaches that bound
-   * leaves off where it stopped, says so (true), and the next call goes on from there, so that
-   * every instance has its turn.
+   * The slot's instance has had an input (applied or skipped) since its last snapshot, or has
+   * come back running with some: the periodic rounds look at it from now on (see
+   * _snapshot_due.ts). Called for each input: it costs a field's test when the slot is indexed.
    */
-  captureDue(
-    slots: Iterable<Slot>,
-    now?: number,
-    everyMs = 0,
-    max = SNAPSHOTS_PER_ROUND_MAX,
-  ): boolean {
-    if (now === undefined) {
-      this.#sweep = undefined;
-      for (const slot of slots) if (this.paysOff(slot)) this.capture(slot);
-      return false;
-    }
-    const sweep = this.#sweep ?? slots[Symbol.iterator]();
-    this.#sweep = undefined;
+  noteNews(slot: Slot): void {
+    const state = slot.snapIndex;
+    if (state === "ready" || state === "period") return; // looked at in time already
+    const inst = slot.inst;
+    if (inst === undefined || inst.sinceSnapshot === 0) return;
+    this.#due.noteNews(slot, inst.sinceSnapshot >= this.#minInputs);
+  }
+
+  /** As a host stops: captures the running instances a snapshot pays for (`paysOff`). */
+  captureStopping(slots: Iterable<Slot>): void {
+    for (const slot of slots) if (this.paysOff(slot)) this.capture(slot);
+  }
+
+  /**
+   * Captures, given the time `now` and a period, the instances `#paysOff` names whose last
+   * capture is at least that old, at most `max` of them (`SNAPSHOTS_PER_ROUND_MAX`). It looks
+   * only at those its index holds (`noteNews`), in the order they came; a call that reaches the
+   * bound says so (true), and the next call goes on with those not looked at yet, so that every
+   * instance has its turn.
+   */
+  captureDue(now: number, everyMs = 0, max = SNAPSHOTS_PER_ROUND_MAX): boolean {
+    const due = this.#due;
+    due.wake(now);
     let taken = 0;
-    for (let r = sweep.next(); !r.done; r = sweep.next()) {
-      const slot = r.value;
-      if (!this.#isDue(slot) || now - slot.lastSnapMs < everyMs) continue;
-      if (!this.#paysOff(slot, now)) continue;
-      this.capture(slot);
-      slot.lastSnapMs = now;
-      if (++taken >= max) {
-        this.#sweep = sweep;
-        return true;
+    for (const slot of due.ready) {
+      const inst = slot.inst;
+      if (inst === undefined || slot.status === "stopped" || inst.sinceSnapshot === 0) {
+        due.drop(slot);
+        continue;
       }
+      // Recovering or in backoff with its instance: looked at again next round.
+      if (slot.status !== "running") continue;
+      if (now - slot.lastSnapMs >= everyMs && this.#paysOff(slot, now)) {
+        this.capture(slot);
+        slot.lastSnapMs = now;
+        taken++;
+      }
+      this.#setAside(slot, everyMs);
+      if (taken >= max) return true;
     }
     return false;
+  }
+
+  /** Puts a slot looked at where its news say: out of the index, or aside till it may be due. */
+  #setAside(slot: Slot, everyMs: number): void {
+    const since = slot.inst!.sinceSnapshot;
+    if (since === 0) return this.#due.drop(slot);
+    const { minInputs = 1, maxAgeMs = 0 } = this.#options;
+    // A capture that waits for a rebuild (capture()) leaves the news: its period starts again.
+    if (since >= minInputs) return this.#due.setAside(slot, slot.lastSnapMs + everyMs, false);
+    // No round has seen it yet (its age starts at the first look its period lets through).
+    const last = slot.lastSnapMs;
+    this.#due.setAside(slot, last === 0 ? everyMs : last + Math.max(everyMs, maxAgeMs), true);
   }
 
   /**
@@ -237,7 +266,7 @@ export class Snapshotter {
     slots: ReadonlyMap<string, Slot>,
     notes?: { notePublished(published: Map<string, number>): void },
   ): Promise<void> {
-    this.captureDue(slots.values());
+    this.captureStopping(slots.values());
     await this.flush();
     if (notes) {
       const published = new Map<string, number>();

@@ -9,8 +9,15 @@ import { barsActor } from "../../../../actors/bars/mod.ts";
 import { statsActor } from "../../../../actors/stats/mod.ts";
 import { MemoryJournal } from "../../../../actors/runtime/mod.ts";
 import { HostMetrics } from "../../../../actors/runtime/operations/host_metrics.ts";
-import { newSlot, type Pending, type Status } from "../../../../actors/runtime/instances/mod.ts";
+import {
+  newSlot,
+  type Pending,
+  type Slot,
+  type Status,
+} from "../../../../actors/runtime/instances/mod.ts";
 import { hostHealth, refreshGauges } from "../../../../actors/runtime/host/liveness.ts";
+import { GaugeSlots } from "../../../../actors/runtime/host/gauge_slots.ts";
+import { SlotMap } from "../../../../actors/runtime/host/_slot_map.ts";
 import type { AnyActorDefinition } from "../../../../protocol/mod.ts";
 
 const test = suite("liveness");
@@ -23,6 +30,17 @@ function slotWith(def: AnyActorDefinition, key: string, arrivals: number[], stat
   slot.mailbox = arrivals.map((arrivedMs) => ({ arrivedMs }) as Pending);
   slot.head = arrivals.length > 0 ? 1 : 0;
   return slot;
+}
+
+/** The gauges' view of `slots`, each noted as the host notes it (waiting, not running). */
+function gaugesOf(slots: Slot[]): GaugeSlots {
+  const gauges = new GaugeSlots(new SlotMap());
+  for (const slot of slots) {
+    gauges.all.set(slot.stream, slot);
+    if (slot.mailbox.length > slot.head) gauges.noteWaiting(slot);
+    gauges.noteStatus(slot);
+  }
+  return gauges;
 }
 
 function health(instances: Record<Status, number>) {
@@ -48,7 +66,7 @@ test("refreshGauges() sets each kind's lag from its oldest input waiting, counts
   ];
   const metrics = new HostMetrics({ host: "h" });
   let counted: Record<Status, number> | undefined;
-  const depth = refreshGauges(metrics, new MemoryJournal(), slots, (instances) => {
+  const depth = refreshGauges(metrics, new MemoryJournal(), gaugesOf(slots), (instances) => {
     counted = instances;
     return health(instances);
   });
@@ -71,10 +89,24 @@ test("refreshGauges() sets each kind's lag from its oldest input waiting, counts
 test("refreshGauges() sets a kind's lag to 0 when none of its inputs waits", async () => {
   const metrics = new HostMetrics({ host: "h" });
   const slots = [slotWith(statsActor, "a", [], "running"), slotWith(barsActor, "a", [], "running")];
-  assert.is(refreshGauges(metrics, new MemoryJournal(), slots, health), 0);
+  assert.is(refreshGauges(metrics, new MemoryJournal(), gaugesOf(slots), health), 0);
   const text = await metrics.text();
   assert.match(text, /^troupe_lag_seconds\{kind="stats",host="h"\} 0$/m);
   assert.match(text, /^troupe_lag_seconds\{kind="bars",host="h"\} 0$/m);
+});
+
+test("refreshGauges() lets go of a slot whose inputs were taken, and counts it again once noted", () => {
+  const now = performance.now();
+  const slot = slotWith(statsActor, "a", [now - 3000, now - 2000], "running");
+  const gauges = gaugesOf([slot]);
+  const metrics = new HostMetrics({ host: "h" });
+  assert.is(refreshGauges(metrics, new MemoryJournal(), gauges, health), 1);
+  slot.head = 2; // the pump took it
+  assert.is(refreshGauges(metrics, new MemoryJournal(), gauges, health), 0);
+  assert.is(gauges.waiting.size, 0, "an empty mailbox leaves the set");
+  slot.mailbox.push({ arrivedMs: now } as Pending);
+  gauges.noteWaiting(slot);
+  assert.is(refreshGauges(metrics, new MemoryJournal(), gauges, health), 1);
 });
 
 test.run();

@@ -34,41 +34,11 @@ import {
   type TickNotice,
   tickSubject,
 } from "../../../../protocol/mod.ts";
+import { virtualTime } from "../../../_support/virtual_time.ts";
 
 const test = suite("ticker");
 
 const T0_US = 1_700_000_000_000_000;
-
-/** Timers on a clock that moves only when told. */
-function virtualTime(startMs: number) {
-  let now = startMs;
-  let seq = 0;
-  const due = new Map<number, { at: number; fn: () => void }>();
-  const timers: HostTimers = {
-    setTimeout: (fn, ms) => {
-      due.set(++seq, { at: now + ms, fn });
-      return seq;
-    },
-    clearTimeout: (h) => void due.delete(h as number),
-  };
-  return {
-    timers,
-    now: () => now,
-    /** Moves the clock on by `ms`, running what falls due, in time order. */
-    advance(ms: number) {
-      const end = now + ms;
-      for (;;) {
-        const next = [...due.entries()].filter(([, d]) => d.at <= end)
-          .sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-        if (!next) break;
-        due.delete(next[0]);
-        now = next[1].at;
-        next[1].fn();
-      }
-      now = end;
-    },
-  };
-}
 
 function host(bus: InProcessBus, journal: Journal, time: ReturnType<typeof virtualTime>) {
   return new Host({

@@ -60,8 +60,10 @@ test("a round takes an instance with min_inputs news, one with fewer once max_ag
   const many = slotWith("many", 5), few = slotWith("few", 2);
   const round = (now: number) => {
     at.now = now;
-    snaps.captureDue([many, few], now, 0);
+    snaps.captureDue(now, 0);
   };
+  snaps.noteNews(many);
+  snaps.noteNews(few);
   round(1_000);
   await snaps.flush();
   assert.equal(await store.list(), ["stats/many"]);
@@ -80,7 +82,7 @@ test("a stop takes only the instances with min_inputs news, whatever the others'
   const snaps = payoffSnapshotter(store, { now: 50_000 });
   const slots = [slotWith("a", 7), slotWith("b", 4), slotWith("c", 1), slotWith("d", 0)];
   slots[2]!.lastSnapMs = 39_000; // its last snapshot 11 s old: past max_age_ms, left to a round
-  snaps.captureDue(slots);
+  snaps.captureStopping(slots);
   await snaps.flush();
   assert.equal(await store.list(), ["stats/a"]);
   assert.is(slots[1]!.inst!.sinceSnapshot, 4, "b's four inputs stay for the journal to replay");

@@ -42,13 +42,20 @@ function snapshotter(store = new MemorySnapshotStore()): Snapshotter {
   });
 }
 
+/** Tells `snaps` of each slot's news, as the host does when an input is applied. */
+function noted(snaps: Snapshotter, all: Slot[]): Snapshotter {
+  for (const s of all) snaps.noteNews(s);
+  return snaps;
+}
+
 /** The keys of the slots captured since last asked (a capture resets `sinceSnapshot`). */
-function captured(all: Slot[]): string[] {
+function captured(snaps: Snapshotter, all: Slot[]): string[] {
   const keys: string[] = [];
   for (const s of all) {
     if (s.inst!.sinceSnapshot === 0) {
       keys.push(s.key);
       s.inst!.sinceSnapshot = 1; // an input since: due again once its period is over
+      snaps.noteNews(s);
     }
   }
   return keys;
@@ -57,49 +64,47 @@ function captured(all: Slot[]): string[] {
 test("captureDue() takes at most SNAPSHOTS_PER_ROUND_MAX a round and goes on where it left off", async () => {
   const n = SNAPSHOTS_PER_ROUND_MAX * 2 + 37;
   const all = slots(n);
-  const snaps = snapshotter();
+  const snaps = noted(snapshotter(), all);
   const every = 5000;
-  const map = new Map(all.map((s) => [s.stream, s]));
-  snaps.captureDue(map.values(), 10_000, every);
-  const first = captured(all);
+  snaps.captureDue(10_000, every);
+  const first = captured(snaps, all);
   assert.equal(first, all.slice(0, SNAPSHOTS_PER_ROUND_MAX).map((s) => s.key));
   // A second later: the first ones are not due again yet; the round goes on from the next one.
-  snaps.captureDue(map.values(), 11_000, every);
-  const second = captured(all);
+  snaps.captureDue(11_000, every);
+  const second = captured(snaps, all);
   assert.equal(
     second,
     all.slice(SNAPSHOTS_PER_ROUND_MAX, 2 * SNAPSHOTS_PER_ROUND_MAX).map((s) => s.key),
   );
-  snaps.captureDue(map.values(), 12_000, every);
-  assert.equal(captured(all), all.slice(2 * SNAPSHOTS_PER_ROUND_MAX).map((s) => s.key));
+  snaps.captureDue(12_000, every);
+  assert.equal(captured(snaps, all), all.slice(2 * SNAPSHOTS_PER_ROUND_MAX).map((s) => s.key));
   // Every one had its turn: none is due before its period is over.
-  snaps.captureDue(map.values(), 13_000, every);
-  assert.equal(captured(all), []);
+  snaps.captureDue(13_000, every);
+  assert.equal(captured(snaps, all), []);
   // Once it is, the round starts again from the first.
-  snaps.captureDue(map.values(), 15_000, every);
-  assert.equal(captured(all), first);
+  snaps.captureDue(15_000, every);
+  assert.equal(captured(snaps, all), first);
   await snaps.flush();
 });
 
 test("captureDue() given a smaller bound takes that many, says it left off, and goes on from there", async () => {
   const all = slots(25);
-  const snaps = snapshotter();
-  const map = new Map(all.map((s) => [s.stream, s]));
-  assert.is(snaps.captureDue(map.values(), 10_000, 5000, 10), true);
-  assert.equal(captured(all), all.slice(0, 10).map((s) => s.key));
-  assert.is(snaps.captureDue(map.values(), 10_000, 5000, 10), true);
-  assert.equal(captured(all), all.slice(10, 20).map((s) => s.key));
-  assert.is(snaps.captureDue(map.values(), 10_000, 5000, 10), false, "the sweep is over");
-  assert.equal(captured(all), all.slice(20).map((s) => s.key));
+  const snaps = noted(snapshotter(), all);
+  assert.is(snaps.captureDue(10_000, 5000, 10), true);
+  assert.equal(captured(snaps, all), all.slice(0, 10).map((s) => s.key));
+  assert.is(snaps.captureDue(10_000, 5000, 10), true);
+  assert.equal(captured(snaps, all), all.slice(10, 20).map((s) => s.key));
+  assert.is(snaps.captureDue(10_000, 5000, 10), false, "the sweep is over");
+  assert.equal(captured(snaps, all), all.slice(20).map((s) => s.key));
   await snaps.flush();
 });
 
-test("captureDue() without a time takes every instance with inputs since its snapshot", async () => {
+test("captureStopping() takes every instance with inputs since its snapshot", async () => {
   const all = slots(SNAPSHOTS_PER_ROUND_MAX + 10);
   const store = new MemorySnapshotStore();
   const snaps = snapshotter(store);
   all[3]!.inst!.sinceSnapshot = 0;
-  snaps.captureDue(all);
+  snaps.captureStopping(all);
   await snaps.flush();
   const saved = (await store.list()).sort();
   const expected = all.filter((_, i) => i !== 3).map((s) => s.stream).sort();
@@ -119,7 +124,7 @@ test("flush() saves many snapshots at once, never more than SNAPSHOT_SAVES_IN_FL
     inFlight--;
   };
   const snaps = snapshotter(store);
-  snaps.captureDue(all);
+  snaps.captureStopping(all);
   await snaps.flush();
   assert.is(most, SNAPSHOT_SAVES_IN_FLIGHT_MAX);
   assert.is(inFlight, 0);
