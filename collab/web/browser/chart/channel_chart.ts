@@ -43,6 +43,8 @@ export const CHART_LIMITS = {
   points: 2000,
   markers_max: 256,
   height_px: 170,
+  /** A chart's first width before its card's was said (the grid's narrowest column's). */
+  width_px: 420,
   /** Pixel columns a chart decimates its window to at most. */
   columns_max: 2048,
   /** Live updates between two repaints with fresh scales (when the frame has room for one). */
@@ -71,6 +73,9 @@ export interface ChannelChartOptions {
   /** Called with the history answer shown while pinned, and undefined when none is: the card's
    *  candles draw its bars (a day's range, a day of candles). */
   onHistory?(h: HistoryResponse | undefined): void;
+  /** The chart's first width, CSS pixels (the grid's column; CHART_LIMITS.width_px when not
+   *  known): nothing is read from the page's layout to size it. */
+  width?: number | undefined;
 }
 
 const COLUMNS = ["value", "expected", "lower", "upper"] as const;
@@ -174,9 +179,8 @@ export class ChannelChart {
     parent.append(this.card);
     this.#screen = new OnScreen(this.card, () => (this.#live?.invalidate(), this.#changed()));
     this.card.addEventListener("pointerdown", () => options.onLook?.(this.channel));
-    const width = Math.max(300, parent.clientWidth > 900 ? 420 : 380);
     const plotOptions = chartOptions({
-      width,
+      width: options.width ?? CHART_LIMITS.width_px,
       height: CHART_LIMITS.height_px,
       // The live view's right margin, so that uPlot's plot (pinned) and the candles' line up.
       right: LIVE_MARGINS_CSS.right,

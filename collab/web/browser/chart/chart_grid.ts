@@ -29,6 +29,7 @@ import { ChannelChart } from "./channel_chart.ts";
 import { byId, el } from "../dom.ts";
 import {
   CardSlots,
+  CardWidths,
   type ChannelFilter,
   type ChannelIndex,
   GroupHeads,
@@ -97,6 +98,8 @@ export class ChartGrid {
   #choosing = false;
   /** The slots whose cards are not built, past SLOT_LIMITS.built_all_max slots. */
   readonly #slots = new CardSlots(this.#root, () => this.#virtualize());
+  /** The cards' widths, said after layout: their charts follow them. */
+  readonly #widths = new CardWidths((card, widthPx) => this.#cardWidth(card, widthPx));
   /** Who looks where and the range shown, for the cards built after they were said. */
   #watchers: Array<{ name: string; color: string; chart: string | undefined }> = [];
   #range: { min: number; max: number } | undefined;
@@ -110,13 +113,14 @@ export class ChartGrid {
         if (!this.#reading) this.reorder();
       }, ORDER_INTERVAL_MS);
     }
-    addEventListener("resize", () => {
-      for (const e of this.#entries.values()) {
-        const w = e.chart.card.clientWidth - 18;
-        e.chart.resize(w);
-        e.candles?.resize(w);
-      }
-    });
+  }
+
+  /** A card's width changed (the window's, its panel's span, the scroll bar): its charts follow. */
+  #cardWidth(card: Element, widthPx: number): void {
+    const e = this.#entries.get((card as HTMLElement).dataset.channel ?? "");
+    if (!e || e.chart.card !== card || e.chart.width === widthPx) return;
+    e.chart.resize(widthPx);
+    e.candles?.resize(widthPx);
   }
 
   /** The chart of `channel`, created if there is room. */
@@ -131,7 +135,8 @@ export class ChartGrid {
     const chart = e.chart;
     if (e.candles) return e.candles;
     chart.setMarket();
-    e.candles = new CandleChart(chart.card, chart.card.clientWidth - 18, {
+    // As wide as the line above it: one time axis, pixel for pixel.
+    e.candles = new CandleChart(chart.card, chart.width, {
       loop: this.#options.loop,
       line: chart,
       quote: chart.quote,
@@ -204,6 +209,7 @@ export class ChartGrid {
       ...(this.#options.onLook ? { onLook: this.#options.onLook } : {}),
       worker: this.#options.worker,
       history: this.#options.history,
+      width: this.#widths.columnPx,
       onCursor: (t) => {
         for (const other of this.#entries.values()) other.chart.showAt(t);
       },
@@ -228,9 +234,8 @@ export class ChartGrid {
     // A channel that rose in the order starts from the samples the index kept of it.
     const tail = this.#options.index?.tail(channel);
     if (tail) chart.append(tail, tail[0]!.length);
-    // The card's width, as its candles below it take: one time axis, pixel for pixel.
-    const w = chart.card.clientWidth - 18;
-    if (w > 0 && Math.abs(w - chart.width) > 2) chart.resize(w);
+    // Its width once laid out, should it differ from its column's (a panel's span).
+    this.#widths.watch(chart.card);
     this.#options.decorate?.(chart);
     // A channel that arrives after the panels were read takes its place among them.
     if (this.#panels.length > 0 && !this.#relayout) {
@@ -283,6 +288,7 @@ export class ChartGrid {
     const e = this.#entries.get(channel);
     if (!e) return;
     this.#slots.unwatch(e.chart.card);
+    this.#widths.unwatch(e.chart.card);
     e.chart.dispose();
     e.candles?.dispose();
     this.#entries.delete(channel);
@@ -480,14 +486,7 @@ export class ChartGrid {
       e.chart.setTitle(at?.title);
     }
     this.#orderUnplaced();
-    // A card that changed width (its panel's w) sizes its charts to it.
-    for (const e of this.#entries.values()) {
-      const w = e.chart.card.clientWidth - 18;
-      if (w > 0 && Math.abs(w - e.chart.width) > 2) {
-        e.chart.resize(w);
-        e.candles?.resize(w);
-      }
-    }
+    // A card whose width changed (its panel's w) has its charts sized when `#widths` says it.
     this.#panels = panels;
   }
 
