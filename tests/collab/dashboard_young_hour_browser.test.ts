@@ -73,8 +73,10 @@ test("an hour's view of five minutes: one tag for three incidents at one place; 
       { timeout: 20_000 },
     );
     await page.evaluate(() => (globalThis as unknown as PageTroupe).drawn = []);
-    // One more drawing of the range shown, recorded from its start.
-    await page.evaluate(() => globalThis.dispatchEvent(new Event("resize")));
+    // One more drawing of the range shown, recorded from its start: the window narrowed, the
+    // cards' charts follow their new width.
+    const size = page.viewportSize() ?? { width: 1280, height: 800 };
+    await page.setViewportSize({ width: size.width - 40, height: size.height });
     await page.waitForFunction(
       () => (globalThis as unknown as PageTroupe).drawn.some((d) => d.channel === "YNG"),
       null,
