@@ -334,10 +334,13 @@ test("a loaded document is compacted every N journal records and every T seconds
     const a = await connectClient(c.server.url, "ops", await tokenFor(dir, "ops", "editor"));
     try {
       // Every 10 records: the schema stamp and 25 edits make two snapshots, not one per edit.
+      // Each edit is let become durable before the next: a compaction waits for an empty queue,
+      // so edits queued behind a slow sync would move it past the 10th record.
       for (let i = 0; i < 25; i++) {
         a.sdoc.addAnnotation({ id: `n${i}`, t: i, channel: "BTC", text: `${i}`, author: "a" });
         const room = c.server.room("ops");
         await waitFor(() => room?.sdoc.annotationList().length === i + 1, 5000, `edit ${i}`);
+        await room!.durable();
       }
       await c.server.room("ops")!.durable();
       assert.is(await compactions(http), 2);
