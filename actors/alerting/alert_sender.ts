@@ -49,6 +49,14 @@ export const REFUSAL_CHARS_MAX = 300;
 const IDLE_MS_MAX = 1_000;
 /** Acknowledgements kept, at most. */
 const ACKS_MAX = 4096;
+/**
+ * The longest an alert waits for its channels' labels to be looked up, ms: one request to the
+ * labels' store, which answers in milliseconds; a store that slow is failing, and the alert goes
+ * without them (built again when they come).
+ */
+export const LABELS_ASK_MS_MAX = 2_000;
+/** Channels whose labels were asked for, remembered at most (each is asked once). */
+const ASKED_MAX = 100_000;
 
 /** Counts of one target since the sender started. */
 export interface TargetCounts {
@@ -78,6 +86,11 @@ export interface AlertSenderOptions {
   log: (message: string) => void;
   /** The labels a channel came with from Prometheus, when it did. */
   sourceLabels?: (channel: string) => Readonly<Record<string, string>> | undefined;
+  /**
+   * Asks where the labels are kept for `channels`' (known to `sourceLabels` once found), for at
+   * most `waitMs`: a channel's first alert waits for the answer rather than going without them.
+   */
+  askLabels?: (channels: readonly string[], waitMs: number) => Promise<void>;
   /** The wall clock (ms); tests and benchmarks may pass their own. */
   now?: () => number;
   /** What the cluster watches now, for the page budget (sample_census.ts); none: unknown. */
@@ -100,6 +113,10 @@ export class AlertSender {
   readonly #paged = new Set<string>();
   /** Channels whose labels were unknown when an open incident's alerts were built: its ids. */
   readonly #unlabelled = new Map<string, Set<string>>();
+  /** Channels whose labels were asked for (oldest first): none is asked for twice. */
+  readonly #asked = new Set<string>();
+  /** Incidents whose alerts wait for their channels' labels to be looked up. */
+  readonly #held = new Set<string>();
   #running = false;
   #dirty = false;
   #saving: Promise<void> | undefined;
@@ -279,20 +296,23 @@ export class AlertSender {
 
   #want(i: Incident, now: number): void {
     // Pending incidents are not sure yet; one that resolved without firing was never an alert.
-    if (!i.fired) return;
+    if (!i.fired || this.#held.has(i.id)) return;
     const ack = this.#acks.get(i.id);
     const source = this.#options.sourceLabels;
+    const unknown: string[] = [];
+    const labelsOf = (c: string) => this.#labelsOf(source!, c, i, unknown);
     const alerts = incidentAlerts(i, {
       dashboardUrl: this.#config.dashboard_url,
       session: this.#config.session,
       ...(ack ? { ack } : {}),
-      ...(source ? { sourceLabels: (c: string) => this.#labelsOf(source, c, i) } : {}),
+      ...(source ? { sourceLabels: labelsOf } : {}),
       paging: this.#config.paging,
       census: this.#options.census?.(),
       windowS: (this.#options.groupWindowUs ?? GROUP_WINDOW_US_DEFAULT) / 1e6,
       others: this.#incidents.values(),
       paged: (key) => this.#paged.has(key),
     });
+    if (this.#holdForLabels(i, unknown)) return;
     const keys = new Set<string>();
     for (const { key, alert, page } of alerts) {
       keys.add(key);
@@ -321,14 +341,46 @@ export class AlertSender {
     }
   }
 
-  /** `channel`'s source labels; unknown, `i` is built again when they come (if still open). */
+  /**
+   * Whether `i`'s alerts wait for its channels' labels: some of `unknown` were never asked for
+   * (the watch that brings labels can lag a channel's first finding, and a page sent without
+   * `job` and `instance` reaches on-call again once they come). The alerts are built again when
+   * the answer comes or LABELS_ASK_MS_MAX passes. A channel without labels (an injected feed)
+   * costs one lookup for its first incident, none after.
+   */
+  #holdForLabels(i: Incident, unknown: readonly string[]): boolean {
+    const ask = this.#options.askLabels;
+    const fresh = [...new Set(unknown)].filter((c) => !this.#asked.has(c));
+    if (ask === undefined || fresh.length === 0 || i.state === "resolved") return false;
+    for (const c of fresh) {
+      this.#asked.add(c);
+      if (this.#asked.size > ASKED_MAX) this.#asked.delete(this.#asked.values().next().value!);
+    }
+    this.#held.add(i.id);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, LABELS_ASK_MS_MAX)));
+    void Promise.race([ask(fresh, LABELS_ASK_MS_MAX).catch(() => {}), late]).finally(() => {
+      clearTimeout(timer);
+      this.#held.delete(i.id);
+      const latest = this.#incidents.get(i.id);
+      if (latest && this.#running) this.#want(latest, this.#now());
+    });
+    return true;
+  }
+
+  /**
+   * `channel`'s source labels; unknown, it joins `unknown` and `i` is built again when they
+   * come (if still open).
+   */
   #labelsOf(
     source: NonNullable<AlertSenderOptions["sourceLabels"]>,
     channel: string,
     i: Incident,
+    unknown: string[],
   ): Readonly<Record<string, string>> | undefined {
     const labels = source(channel);
     if (labels !== undefined || i.state === "resolved") return labels;
+    unknown.push(channel);
     let ids = this.#unlabelled.get(channel);
     if (!ids) {
       this.#unlabelled.set(channel, ids = new Set());

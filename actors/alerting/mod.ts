@@ -31,6 +31,7 @@ export {
   ALERTS_OWED_STREAM,
   AlertSender,
   type AlertSenderOptions,
+  LABELS_ASK_MS_MAX,
   publicUrl,
   type TargetCounts,
 } from "./alert_sender.ts";

@@ -40,6 +40,7 @@ export interface RunAlertingOptions {
   registry?: Registry;
   log: (message: string) => void;
   sourceLabels?: AlertSenderOptions["sourceLabels"];
+  askLabels?: AlertSenderOptions["askLabels"];
   /** The incident stage's grouping window, µs (the page budget's window). */
   groupWindowUs?: number;
 }
@@ -73,6 +74,7 @@ export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promis
     ...(options.groupWindowUs !== undefined ? { groupWindowUs: options.groupWindowUs } : {}),
     ...(options.store ? { store: options.store } : {}),
     ...(options.sourceLabels ? { sourceLabels: options.sourceLabels } : {}),
+    ...(options.askLabels ? { askLabels: options.askLabels } : {}),
   });
   const subs: BusSubscription[] = [];
   // Updates published while it restores are taken after: the comparison is by state, not order.

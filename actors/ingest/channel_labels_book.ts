@@ -39,8 +39,18 @@ export interface ChannelLabelsBook {
    * another process wrote, once the watch brings it) until the book closes.
    */
   onLabels(listener: (channel: string) => void): void;
+  /**
+   * Asks the store itself for `channels`' labels, which the watch may not have brought yet (a
+   * receiver stores a channel's labels before it journals the channel's samples, so what the
+   * store lacks then is a channel without labels): those found are kept and told as the watch's
+   * are. Resolves when every answer came, or after `waitMs`, whichever is first.
+   */
+  ask(channels: readonly string[], waitMs: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Lookups one `ask` keeps in flight at once. */
+const ASKS_IN_FLIGHT_MAX = 32;
 
 /** A map bounded to CHANNEL_LABELS_KEPT_MAX entries. */
 class LabelsMap {
@@ -78,6 +88,8 @@ export async function openChannelLabels(
         mine.add(listener);
         map.listeners.add(listener);
       },
+      // One map for writers and readers: nothing is on its way.
+      ask: () => Promise.resolve(),
       close: () => {
         for (const listener of mine) map.listeners.delete(listener);
         return Promise.resolve();
@@ -108,8 +120,42 @@ export async function openChannelLabels(
     get: (channel) => map.map.get(channel),
     entries: () => map.map.entries(),
     onLabels: (listener) => void map.listeners.add(listener),
+    ask: (channels, waitMs) => askStore(kv, map, channels, waitMs),
     close: () => stop(),
   };
+}
+
+/** Reads `channels`' values from the bucket into `map`, for at most `waitMs`. */
+async function askStore(
+  kv: KV,
+  map: LabelsMap,
+  channels: readonly string[],
+  waitMs: number,
+): Promise<void> {
+  const unknown = channels.filter((c) => !map.map.has(c));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+  const lookups = (async () => {
+    for (let i = 0; i < unknown.length; i += ASKS_IN_FLIGHT_MAX) {
+      await Promise.all(
+        unknown.slice(i, i + ASKS_IN_FLIGHT_MAX).map(async (channel) => {
+          try {
+            const e = await kv.get(channelLabelsKey(channel));
+            if (e === null || e.operation !== "PUT" || map.map.has(channel)) return;
+            const c = decodeChannelLabels(e.value, `channel labels of key ${e.key}`);
+            map.set(c.channel, c.labels);
+          } catch {
+            // Unreadable or unreachable: the watch still brings what comes.
+          }
+        }),
+      );
+    }
+  })();
+  try {
+    await Promise.race([lookups, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
