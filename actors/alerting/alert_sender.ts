@@ -87,7 +87,7 @@ export interface AlertSenderOptions {
   /** The labels a channel came with from Prometheus, when it did. */
   sourceLabels?: (channel: string) => Readonly<Record<string, string>> | undefined;
   /**
-   * Asks where the labels are kept for `channels`' (known to `sourceLabels` once found), for at
+   * Looks `channels`' labels up where they are kept (`sourceLabels` knows those found), for at
    * most `waitMs`: a channel's first alert waits for the answer rather than going without them.
    */
   askLabels?: (channels: readonly string[], waitMs: number) => Promise<void>;
