@@ -87,10 +87,11 @@ export interface AlertSenderOptions {
   /** The labels a channel came with from Prometheus, when it did. */
   sourceLabels?: (channel: string) => Readonly<Record<string, string>> | undefined;
   /**
-   * Looks `channels`' labels up where they are kept (`sourceLabels` knows those found), for at
-   * most `waitMs`: a channel's first alert waits for the answer rather than going without them.
+   * Looks `channels`' labels up where they are kept (`sourceLabels` knows those found): a
+   * channel's first alert waits for the answer (at most LABELS_ASK_MS_MAX) rather than going
+   * without them.
    */
-  askLabels?: (channels: readonly string[], waitMs: number) => Promise<void>;
+  askLabels?: (channels: readonly string[]) => Promise<void>;
   /** The wall clock (ms); tests and benchmarks may pass their own. */
   now?: () => number;
   /** What the cluster watches now, for the page budget (sample_census.ts); none: unknown. */
@@ -359,7 +360,7 @@ export class AlertSender {
     this.#held.add(i.id);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, LABELS_ASK_MS_MAX)));
-    void Promise.race([ask(fresh, LABELS_ASK_MS_MAX).catch(() => {}), late]).finally(() => {
+    void Promise.race([ask(fresh).catch(() => {}), late]).finally(() => {
       clearTimeout(timer);
       this.#held.delete(i.id);
       const latest = this.#incidents.get(i.id);

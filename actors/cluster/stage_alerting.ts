@@ -67,7 +67,7 @@ export async function startStageAlerting(
         const l = labels.get(channel);
         return l && Object.fromEntries(l.map((x) => [x.name, x.value]));
       },
-      askLabels: (channels, waitMs) => labels.ask(channels, waitMs),
+      askLabels: (channels) => labels.ask(channels),
     });
   } catch (err) {
     await labels.close();

@@ -43,9 +43,9 @@ export interface ChannelLabelsBook {
    * Asks the store itself for `channels`' labels, which the watch may not have brought yet (a
    * receiver stores a channel's labels before it journals the channel's samples, so what the
    * store lacks then is a channel without labels): those found are kept and told as the watch's
-   * are. Resolves when every answer came, or after `waitMs`, whichever is first.
+   * are. Resolves when every answer came (a lookup that fails is left to the watch).
    */
-  ask(channels: readonly string[], waitMs: number): Promise<void>;
+  ask(channels: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -120,41 +120,27 @@ export async function openChannelLabels(
     get: (channel) => map.map.get(channel),
     entries: () => map.map.entries(),
     onLabels: (listener) => void map.listeners.add(listener),
-    ask: (channels, waitMs) => askStore(kv, map, channels, waitMs),
+    ask: (channels) => askStore(kv, map, channels),
     close: () => stop(),
   };
 }
 
-/** Reads `channels`' values from the bucket into `map`, for at most `waitMs`. */
-async function askStore(
-  kv: KV,
-  map: LabelsMap,
-  channels: readonly string[],
-  waitMs: number,
-): Promise<void> {
+/** Reads `channels`' values from the bucket into `map`. */
+async function askStore(kv: KV, map: LabelsMap, channels: readonly string[]): Promise<void> {
   const unknown = channels.filter((c) => !map.map.has(c));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
-  const lookups = (async () => {
-    for (let i = 0; i < unknown.length; i += ASKS_IN_FLIGHT_MAX) {
-      await Promise.all(
-        unknown.slice(i, i + ASKS_IN_FLIGHT_MAX).map(async (channel) => {
-          try {
-            const e = await kv.get(channelLabelsKey(channel));
-            if (e === null || e.operation !== "PUT" || map.map.has(channel)) return;
-            const c = decodeChannelLabels(e.value, `channel labels of key ${e.key}`);
-            map.set(c.channel, c.labels);
-          } catch {
-            // Unreadable or unreachable: the watch still brings what comes.
-          }
-        }),
-      );
-    }
-  })();
-  try {
-    await Promise.race([lookups, late]);
-  } finally {
-    clearTimeout(timer);
+  for (let i = 0; i < unknown.length; i += ASKS_IN_FLIGHT_MAX) {
+    await Promise.all(
+      unknown.slice(i, i + ASKS_IN_FLIGHT_MAX).map(async (channel) => {
+        try {
+          const e = await kv.get(channelLabelsKey(channel));
+          if (e === null || e.operation !== "PUT" || map.map.has(channel)) return;
+          const c = decodeChannelLabels(e.value, `channel labels of key ${e.key}`);
+          map.set(c.channel, c.labels);
+        } catch {
+          // Unreadable or unreachable: the watch still brings what comes.
+        }
+      }),
+    );
   }
 }
 

@@ -33,7 +33,7 @@ const BARE = "injected_feed_1";
 
 /** A sender on an in-process stage posting to a webhook; `ask` looks labels up. */
 async function withSender(
-  ask: (channels: readonly string[], waitMs: number) => Promise<void>,
+  ask: (channels: readonly string[]) => Promise<void>,
   get: (channel: string) => Record<string, string> | undefined,
   run: (
     fire: (channel: string) => void,
@@ -94,9 +94,9 @@ it("the first alert of a channel the reader has not seen carries the labels the 
       return l && Object.fromEntries(l.map((x) => [x.name, x.value]));
     };
     await withSender(
-      (channels, waitMs) => {
+      (channels) => {
         asked.push(...channels);
-        return book.ask(channels, waitMs);
+        return book.ask(channels);
       },
       get,
       async (fire, hook) => {
