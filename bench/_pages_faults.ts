@@ -1,6 +1,6 @@
 /**
  * `troupe bench pages`'s faults, each one a node exporter sees as a real node would show it: a CPU
- * burner (a spinning process per core), a memory balloon (a process taking memory, every page
+ * burner (spinning processes, one or more per core), a memory balloon (a process taking memory, every page
  * written, until only a small share of the machine's memory is still available: memory under
  * pressure, the USE method's saturation, not a process merely using memory), a burst of disk
  * writes (fsync'd blocks to a file in the run's directory) and a textfile gauge stepped from its
@@ -33,6 +33,11 @@ export interface FaultSettings {
   textfileDir: string;
   /** The share of the machine's memory, 0 to 1, the balloon leaves available. */
   memoryLeft: number;
+  /**
+   * Spinning processes per core the CPU burner starts: 1 keeps every core busy (utilisation);
+   * more leave that many times the cores runnable at once (saturation: a run queue past the cores).
+   */
+  cpuPerCore: number;
   log(message: string): void;
 }
 
@@ -89,6 +94,18 @@ function balloonMib(left: number): number {
   return Math.round(bytes / (1 << 20));
 }
 
+/**
+ * Logs when the balloon holds all it takes, or that it was still filling when it was stopped: the
+ * fault is on from its first chunk, and a slow fill (memory the hypervisor backs only as a guest
+ * first touches it) is part of what the node showed, not a reason to wait.
+ */
+function sayFilled(balloon: ChildScript, mib: string, log: (m: string) => void): void {
+  balloon.next(3_600_000).then(
+    (m) => log(`the memory balloon holds its ${mib} MiB, filled in ${m.ms} ms`),
+    () => log(`the memory balloon was stopped before it held its ${mib} MiB`),
+  );
+}
+
 /** Turns fault `kind` on. */
 export async function startFault(kind: FaultKind, settings: FaultSettings): Promise<RunningFault> {
   if (kind === "gauge") {
@@ -101,7 +118,7 @@ export async function startFault(kind: FaultKind, settings: FaultSettings): Prom
     };
   }
   const loads = kind === "cpu"
-    ? Array.from({ length: availableParallelism() }, () => ["cpu"])
+    ? Array.from({ length: availableParallelism() * settings.cpuPerCore }, () => ["cpu"])
     : kind === "memory"
     ? [["memory", String(balloonMib(settings.memoryLeft))]]
     : [["disk", join(settings.dir, "disk-burst.bin"), String(DISK_FILE_MIB)]];
@@ -118,8 +135,9 @@ export async function startFault(kind: FaultKind, settings: FaultSettings): Prom
     await stop();
     throw new BenchHaltError(`Cannot start the ${kind} fault: ${(err as Error).message}`);
   }
+  if (kind === "memory") sayFilled(children[0]!, loads[0]![1]!, settings.log);
   const what = kind === "cpu"
-    ? `${children.length} processes spinning`
+    ? `${children.length} processes spinning on ${availableParallelism()} cores`
     : kind === "memory"
     ? `a process holding ${loads[0]![1]} MiB, every page written, leaving ` +
       `${settings.memoryLeft} of memory available`

@@ -86,6 +86,14 @@ const OPTIONS = {
     default: 0.05,
     number: { min: 0.01, max: 0.9 },
   },
+  "cpu-per-core": {
+    help: "spinning processes per core the CPU burner starts: 1 keeps each core busy " +
+      "(utilisation); 3 leaves three runnable a core, a load per core past node-mixin's " +
+      "saturation rule of 2 (saturation: the USE method's, as the memory fault's pressure)",
+    arg: "N",
+    default: 1,
+    number: { min: 1, max: 16, integer: true },
+  },
   preset: {
     help: "the receiver's preset (remote_write.preset): \"node\" watches only node exporter's " +
       'indicators (actors/ingest/node_preset.ts); "none" every series but the exporters\' ' +
@@ -219,7 +227,13 @@ async function runPages(o: Options, ctx: BenchContext): Promise<BenchRow[]> {
     const faults = await runSchedule(o, parts, {
       waits,
       say,
-      settings: { dir: dir.path, textfileDir, memoryLeft: o["memory-left"], log: say },
+      settings: {
+        dir: dir.path,
+        textfileDir,
+        memoryLeft: o["memory-left"],
+        cpuPerCore: o["cpu-per-core"],
+        log: say,
+      },
     });
     const liveEndMs = Date.now();
     for (const line of await parts.troupe.budgetLines()) say(line);
@@ -265,7 +279,8 @@ async function runSchedule(
     parts.troupe!.checkHost();
     parts.fault = await startFault(kind, run.settings);
     say(`fault ${kind} on for ${seconds} s: ${parts.fault.what}`);
-    await waits.sleep(seconds * 1000, progress);
+    // The fault's seconds count from when its load began, not from when the load said it was on.
+    await waits.sleep(Math.max(0, parts.fault.startMs + seconds * 1000 - Date.now()), progress);
     await parts.fault.stop();
     faults.push({ name: kind, startMs: parts.fault.startMs, endMs: Date.now() });
     parts.fault = undefined;
