@@ -1,12 +1,12 @@
 /**
  * `troupe bench pages`'s faults, each one a node exporter sees as a real node would show it: a CPU
- * burner (spinning processes, one or more per core), a memory balloon (a process taking memory, every page
- * written, until only a small share of the machine's memory is still available: memory under
- * pressure, the USE method's saturation, not a process merely using memory), a burst of disk
- * writes (fsync'd blocks to a file in the run's directory) and a textfile gauge stepped from its
- * level to ten times it and back. A fault is on from `start` until `stop`; its start time is taken
- * as its load begins (the balloon takes tens of seconds to fill, and its first seconds already
- * move the node).
+ * burner (spinning processes, one or more a core), a memory balloon (a process taking memory,
+ * every page written, until only a small share of the machine's memory is still available: memory
+ * under pressure, the USE method's saturation, not a process merely using memory), a burst of
+ * disk writes (fsync'd blocks to a file in the run's directory) and a textfile gauge stepped from
+ * its level to ten times it and back. A fault is on from `start` until `stop`; its start time is
+ * taken as its load begins (the balloon takes tens of seconds or minutes to fill, and its first
+ * seconds already move the node), and it is held its seconds once its load is whole.
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { availableParallelism, freemem, totalmem } from "node:os";
@@ -48,6 +48,13 @@ export interface RunningFault {
   startMs: number;
   /** What it does, in words (for the log). */
   what: string;
+  /**
+   * Whether its load is whole: the balloon once it holds all it takes (tens of seconds, or
+   * minutes where the hypervisor backs a guest's memory only as it is first touched), every
+   * other fault at once. A fault is held its seconds from then: a balloon stopped half full never
+   * put the node under pressure.
+   */
+  whole(): boolean;
   stop(): Promise<void>;
 }
 
@@ -95,15 +102,19 @@ function balloonMib(left: number): number {
 }
 
 /**
- * Logs when the balloon holds all it takes, or that it was still filling when it was stopped: the
- * fault is on from its first chunk, and a slow fill (memory the hypervisor backs only as a guest
- * first touches it) is part of what the node showed, not a reason to wait.
+ * Watches the balloon fill: `whole()` once it says it holds all it takes (logged with the time
+ * it took), or that it was stopped first.
  */
-function sayFilled(balloon: ChildScript, mib: string, log: (m: string) => void): void {
+function watchFill(balloon: ChildScript, mib: string, log: (m: string) => void): () => boolean {
+  let full = false;
   balloon.next(3_600_000).then(
-    (m) => log(`the memory balloon holds its ${mib} MiB, filled in ${m.ms} ms`),
+    (m) => {
+      full = true;
+      log(`the memory balloon holds its ${mib} MiB, filled in ${m.ms} ms`);
+    },
     () => log(`the memory balloon was stopped before it held its ${mib} MiB`),
   );
+  return () => full;
 }
 
 /** Turns fault `kind` on. */
@@ -112,6 +123,7 @@ export async function startFault(kind: FaultKind, settings: FaultSettings): Prom
     writeGauge(settings.textfileDir, GAUGE_STEPPED);
     return {
       kind,
+      whole: () => true,
       startMs: Date.now(),
       what: `${GAUGE_METRIC} stepped ${GAUGE_LEVEL} -> ${GAUGE_STEPPED}`,
       stop: () => Promise.resolve(writeGauge(settings.textfileDir, GAUGE_LEVEL)),
@@ -135,12 +147,14 @@ export async function startFault(kind: FaultKind, settings: FaultSettings): Prom
     await stop();
     throw new BenchHaltError(`Cannot start the ${kind} fault: ${(err as Error).message}`);
   }
-  if (kind === "memory") sayFilled(children[0]!, loads[0]![1]!, settings.log);
+  const whole = kind === "memory"
+    ? watchFill(children[0]!, loads[0]![1]!, settings.log)
+    : () => true;
   const what = kind === "cpu"
     ? `${children.length} processes spinning on ${availableParallelism()} cores`
     : kind === "memory"
     ? `a process holding ${loads[0]![1]} MiB, every page written, leaving ` +
       `${settings.memoryLeft} of memory available`
     : `4 MiB blocks written and fsync'd to a file, over ${DISK_FILE_MIB} MiB`;
-  return { kind, startMs, what, stop };
+  return { kind, startMs, what, whole, stop };
 }

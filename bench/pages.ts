@@ -76,7 +76,11 @@ const OPTIONS = {
     number: { min: 0, max: 3600, integer: true },
   },
   "cpu-s": faultOption("CPU burner (a spinning process per core)"),
-  "memory-s": faultOption("memory balloon"),
+  "memory-s": {
+    ...faultOption("memory balloon"),
+    help: "seconds the memory balloon is held once it holds all it takes (its fill, which can " +
+      "take minutes, comes first and counts in the fault's window; 0: not injected)",
+  },
   "disk-s": faultOption("burst of fsync'd disk writes"),
   "gauge-s": faultOption("textfile gauge's step (100 to 1000, then back)"),
   "memory-left": {
@@ -279,8 +283,8 @@ async function runSchedule(
     parts.troupe!.checkHost();
     parts.fault = await startFault(kind, run.settings);
     say(`fault ${kind} on for ${seconds} s: ${parts.fault.what}`);
-    // The fault's seconds count from when its load began, not from when the load said it was on.
-    await waits.sleep(Math.max(0, parts.fault.startMs + seconds * 1000 - Date.now()), progress);
+    await untilWhole(parts.fault, waits, say);
+    await waits.sleep(seconds * 1000, progress);
     await parts.fault.stop();
     faults.push({ name: kind, startMs: parts.fault.startMs, endMs: Date.now() });
     parts.fault = undefined;
@@ -288,6 +292,37 @@ async function runSchedule(
     await waits.sleep((o["grace-s"] + o["quiet-s"]) * 1000, progress);
   }
   return faults;
+}
+
+/** How long a fault's load may take to become whole (the balloon's fill) before the run ends. */
+const WHOLE_WITHIN_MS = 600_000;
+
+/**
+ * Waits until `fault`'s load is whole (its window already began with its load), saying so every
+ * 30 s; halts the run past WHOLE_WITHIN_MS.
+ */
+async function untilWhole(
+  fault: RunningFault,
+  waits: Waits,
+  say: (m: string) => void,
+): Promise<void> {
+  let said = Date.now();
+  while (!fault.whole()) {
+    if (Date.now() - fault.startMs > WHOLE_WITHIN_MS) {
+      throw new BenchHaltError(
+        `the ${fault.kind} fault's load was not whole ${WHOLE_WITHIN_MS / 1000} s after it began`,
+      );
+    }
+    if (Date.now() - said >= 30_000) {
+      said = Date.now();
+      say(
+        `fault ${fault.kind}: its load is still building (${
+          Math.round((said - fault.startMs) / 1000)
+        } s)`,
+      );
+    }
+    await waits.sleep(250);
+  }
 }
 
 /** One line per alert delivered: pages in full, the info route's briefly. */
