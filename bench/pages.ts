@@ -183,6 +183,8 @@ interface Parts {
   am?: TestAlertmanager;
   troupe?: PagesTroupe;
   fault?: RunningFault | undefined;
+  /** The faults injected so far, each with its window. */
+  faults: FaultWindow[];
 }
 
 async function runPages(o: Options, ctx: BenchContext): Promise<BenchRow[]> {
@@ -191,7 +193,7 @@ async function runPages(o: Options, ctx: BenchContext): Promise<BenchRow[]> {
   if (recordDir !== undefined) mkdirSync(recordDir, { recursive: true });
   const dir = tempDir("troupe-bench-pages-");
   const waits = new Waits();
-  const parts: Parts = {};
+  const parts: Parts = { faults: [] };
   const t0 = Date.now();
   const at = () => `+${Math.round((Date.now() - t0) / 1000)} s`;
   const say = (m: string) => ctx.log(`${NAME} ${at()}: ${m}`);
@@ -252,11 +254,27 @@ async function runPages(o: Options, ctx: BenchContext): Promise<BenchRow[]> {
     for (const line of report.lines) say(line);
     if (recordDir !== undefined) keep(recordDir, parts.alertLog.alerts, faults, say);
     return report.rows;
+  } catch (err) {
+    if (recordDir !== undefined) keepSoFar(recordDir, parts, say);
+    throw err;
   } finally {
     waits.close();
     await stopAll(parts, ctx.log);
     dir.remove();
   }
+}
+
+/**
+ * Keeps what a run that ends early saw (the alerts' descriptions are only in alerts.json), the
+ * fault that was on with its window up to now.
+ */
+function keepSoFar(recordDir: string, parts: Parts, say: (m: string) => void): void {
+  if (!parts.alertLog) return;
+  const on = parts.fault;
+  const faults = on
+    ? [...parts.faults, { name: on.kind, startMs: on.startMs, endMs: Date.now() }]
+    : parts.faults;
+  keep(recordDir, parts.alertLog.alerts, faults, say);
 }
 
 /** The schedule: quiet, then each fault, its grace and quiet again. */
@@ -274,7 +292,7 @@ async function runSchedule(
       `${t.liveFindings()} findings, ${pages} page deliveries so far; ${left} s left of this step`,
     );
   };
-  const faults: FaultWindow[] = [];
+  const faults = parts.faults;
   say(`quiet for ${o["quiet-s"]} s`);
   await waits.sleep(o["quiet-s"] * 1000, progress);
   for (const kind of FAULT_KINDS) {
