@@ -75,7 +75,7 @@ const OPTIONS = {
     default: 60,
     number: { min: 0, max: 3600, integer: true },
   },
-  "cpu-s": faultOption("CPU burner (a spinning process per core)"),
+  "cpu-s": faultOption("CPU burner (--cpu-per-core spinning processes a core)"),
   "memory-s": {
     ...faultOption("memory balloon"),
     help: "seconds the memory balloon is held once it holds all it takes (its fill, which can " +
