@@ -14,7 +14,7 @@
 import { defaultAnomalyConfig, VIEW_NAMES } from "../actors/anomaly/mod.ts";
 import type { AnomalyWindow, GroundTruth } from "../sim/mod.ts";
 import { type BenchRow, row } from "./_bench.ts";
-import type { Finding } from "./_detect_score.ts";
+import { type Finding, isRestatement } from "./_detect_score.ts";
 import { probationLength } from "./_nab_scorer.ts";
 import type { ChannelViews, ViewRecorder } from "./_view_recorder.ts";
 
@@ -118,6 +118,7 @@ export function explainAnomalies(
   const first = new Map<AnomalyWindow, Finding>();
   for (const f of findings) {
     if (f.kind !== "anomaly" || !wanted.has(f.key) || f.ts < scoredFrom) continue;
+    if (isRestatement(f)) continue;
     const w = windows.find((a) => a.channel === f.key && f.ts >= a.start && f.ts <= a.end);
     if (w) {
       if (!first.has(w) || f.ts < first.get(w)!.ts) first.set(w, f);

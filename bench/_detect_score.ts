@@ -16,6 +16,7 @@
  * - coherence states against the feed's regimes: the fraction of the time the group's state says
  *   `coherent` exactly when the market is `stressed`.
  */
+import { ANOMALY_TYPE, decodeAnomalyBody } from "../protocol/mod.ts";
 import { decodeCoherenceBody, decodeCollapseBody } from "../protocol/mod.ts";
 import type { AnomalyWindow, ChangePoint, GroundTruth, Regime } from "../sim/mod.ts";
 
@@ -128,7 +129,15 @@ export interface AnomalyScoreOptions {
   probationSamples?: number;
 }
 
-/** Anomaly events against the anomaly windows of `channels`. */
+/**
+ * Whether `f` restates its incident's finding (an anomaly event's `restated`): the incident was
+ * detected at its opening, so a restatement is no detection of its own.
+ */
+export function isRestatement(f: Finding): boolean {
+  return f.kind === ANOMALY_TYPE && decodeAnomalyBody(f.body).restated === true;
+}
+
+/** Anomaly events against the anomaly windows of `channels` (restatements aside). */
 export function scoreAnomalies(
   truth: GroundTruth,
   findings: readonly Finding[],
@@ -143,6 +152,7 @@ export function scoreAnomalies(
   let fp = 0, events = 0;
   for (const f of findings) {
     if (f.kind !== "anomaly" || !wanted.has(f.key) || f.ts < scoredFrom) continue;
+    if (isRestatement(f)) continue;
     events++;
     const w = (perChannel.get(f.key) ?? []).find((a) => f.ts >= a.start && f.ts <= a.end);
     if (!w) {

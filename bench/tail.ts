@@ -200,7 +200,11 @@ function runTail(args: string[], ctx: BenchContext): BenchRow[] {
       ctx.log(`${NAME}: ${path}: alarms by bits ${alarms.map((a) => a.length).join("/")}`);
       continue;
     }
-    const findings = tailFindings(file, o["frame-samples"]);
+    const findings = tailFindings(
+      file,
+      o["frame-samples"],
+      restateConfig(file, o["restate-samples"]),
+    );
     tallyFile(tally, file, findings, labels[path] ?? []);
     const most = findings.reduce((m, f) => Math.max(m, f.bits), 0);
     ctx.log(`${NAME}: ${path}: ${findings.length} findings, at most ${most.toFixed(1)} bits`);
@@ -212,6 +216,21 @@ function runTail(args: string[], ctx: BenchContext): BenchRow[] {
       `; windows with one of >=${ONE_NODE_BITS} bits: ${tally.held}`,
   );
   return tailRows(tally);
+}
+
+/**
+ * The anomaly configuration for `file`: the defaults, with `restate_us` as `samples` of its median
+ * interval when given (NAB's samples are minutes apart, past the default's 60 s, so that without
+ * it no finding of the corpus is restated).
+ */
+function restateConfig(file: NabDataFile, samples: number | undefined): AnomalyConfig {
+  const base = anomalyActor.defaultConfig;
+  if (samples === undefined) return base;
+  const gaps: number[] = [];
+  for (let i = 1; i < file.t.length; i++) gaps.push(file.t[i]! - file.t[i - 1]!);
+  gaps.sort((a, b) => a - b);
+  const intervalUs = (gaps[gaps.length >> 1] ?? 0) * 1000; // ms -> us
+  return { ...base, restate_us: samples * intervalUs };
 }
 
 /** The options that shape the accumulated evidence only. */
@@ -229,6 +248,12 @@ const OPTIONS = {
     number: { min: 1, max: 65_536, integer: true },
   },
   files: { help: "only these corpus files, comma-separated <category>/<file>.csv", arg: "LIST" },
+  "restate-samples": {
+    help: "the anomaly detector restates a finding for this many samples of each file's median " +
+      "interval after it opens (restate_us; NAB's samples are minutes apart, past the anomaly " +
+      "kind's own restate_us, so that without this none is)",
+    number: { min: 0, max: 1e6, integer: true },
+  },
   evidence: {
     help: "evidence accumulated over samples (a CUSUM e-detector of Chebyshev ratios) instead " +
       "of one finding's bits",

@@ -33,6 +33,11 @@ export interface FindingKind {
   /** The body field holding the moment the finding is about (µs), when not its event time. */
   readonly atField?: string;
   /**
+   * The body field that, true, marks a finding restating its channel's open one at a stronger
+   * sample (the anomaly detector's `restated`): it joins its channel's incident and opens none.
+   */
+  readonly restatesField?: string;
+  /**
    * How the measure reads as a tail probability, for the page budget: a measure m claims a
    * surprise of `free_bits + bits_per_unit × min(m, measure_max)` bits (−log2 of the probability
    * that the channel's past went as far). Without it, a finding states no probability and pages
@@ -299,6 +304,11 @@ function checkFindingKind(spec: FindingKind, path: string): void {
       value: spec.context,
     });
   }
+  if (spec.restatesField !== undefined && typeof spec.restatesField !== "string") {
+    throw new ConfigError(`${at}.restatesField`, `${at}.restatesField must name a body field`, {
+      value: spec.restatesField,
+    });
+  }
   if (spec.check !== undefined && typeof spec.check !== "function") {
     throw new ConfigError(`${at}.check`, `${at}.check must be a function of the body`, {
       value: spec.check,
@@ -310,7 +320,7 @@ function sameFindingKind(a: FindingKind, b: FindingKind): boolean {
   return a.measure === b.measure && Boolean(a.abs) === Boolean(b.abs) && a.unit === b.unit &&
     (a.channelField ?? "channel") === (b.channelField ?? "channel") &&
     a.episode?.field === b.episode?.field && a.episode?.quiet === b.episode?.quiet &&
-    a.atField === b.atField && a.context === b.context &&
+    a.atField === b.atField && a.restatesField === b.restatesField && a.context === b.context &&
     a.tail?.bits_per_unit === b.tail?.bits_per_unit && a.tail?.free_bits === b.tail?.free_bits &&
     a.tail?.measure_max === b.tail?.measure_max && a.tail?.band_sigmas === b.tail?.band_sigmas &&
     (a.tail?.outright_views ?? []).join() === (b.tail?.outright_views ?? []).join() &&
@@ -337,6 +347,8 @@ export interface FindingFacts {
   at_us?: number;
   /** For a kind with episodes: whether this one returns to the quiet state. */
   quiet?: boolean;
+  /** Whether it restates its channel's open finding (`restatesField`): it opens nothing. */
+  restates?: boolean;
 }
 
 /**
@@ -372,6 +384,7 @@ export function findingFacts(kind: FindingKind, body: unknown): FindingFacts {
   const at = kind.atField === undefined ? undefined : b[kind.atField];
   if (typeof at === "number") facts.at_us = at;
   if (kind.episode !== undefined) facts.quiet = b[kind.episode.field] === kind.episode.quiet;
+  if (kind.restatesField !== undefined && b[kind.restatesField] === true) facts.restates = true;
   return facts;
 }
 

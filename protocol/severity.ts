@@ -46,6 +46,7 @@ export const ANOMALY_FINDING: FindingKind = {
     outright_views: ["range"],
     band_sigmas: 3,
   },
+  restatesField: "restated",
   check: decodeAnomalyBody,
 };
 

@@ -14,8 +14,16 @@ import type { ViewCode } from "./_views.ts";
 export interface AnomalyChange {
   /** Index of the sample in the frame. */
   index: number;
-  /** True when an incident opens at this sample, false when the open one closes. */
+  /**
+   * True when an incident opens at this sample, or when the open one's finding is restated here
+   * (`restated`); false when the open one closes.
+   */
   open: boolean;
+  /**
+   * Whether this sample restates the open incident's finding, stronger against the reference it
+   * opened against (_restate.ts): no incident opens or closes.
+   */
+  restated: boolean;
   /** The view that scored an opening's sample (_views.ts); VIEW.none at a closing. */
   view: ViewCode;
   /**
@@ -24,6 +32,8 @@ export interface AnomalyChange {
    * resolution says so; NaN at a closing.
    */
   spread: number;
+  /** A restatement's expected value (the held one); NaN otherwise (the sample's own). */
+  expected: number;
 }
 
 /** No changes: shared by every frame without one (never written to). */
@@ -51,17 +61,26 @@ export interface AnomalyResult {
 }
 
 /**
- * `changes` (NO_CHANGES or an array this made) with the change at sample `index` added: a new
- * array at the first (made with it: `[]` then a push deopted the step on a "wrong map").
+ * `changes` (NO_CHANGES or an array this made) with the change at sample `index` added (a
+ * restatement when `finding` has its held `expected`): a new array at the first (made with it:
+ * `[]` then a push deopted the step on a "wrong map").
  */
 export function addChange(
   changes: readonly AnomalyChange[],
   index: number,
   open: boolean,
   view: ViewCode,
-  finding?: { spread: number },
+  finding?: { spread: number; expected?: number },
 ): readonly AnomalyChange[] {
-  const c: AnomalyChange = { index, open, view, spread: finding?.spread ?? NaN };
+  const expected = finding?.expected;
+  const c: AnomalyChange = {
+    index,
+    open,
+    restated: expected !== undefined,
+    view,
+    spread: finding?.spread ?? NaN,
+    expected: expected ?? NaN,
+  };
   if (changes === NO_CHANGES) return [c];
   (changes as AnomalyChange[]).push(c);
   return changes;

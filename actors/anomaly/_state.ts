@@ -11,7 +11,7 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * version of the kind (ActorDefinition.version), whose snapshots the host discards and rebuilds
  * from the journal, and a recording of one replays with that kind not compared.
  */
-const SAVE_VERSION = 21;
+const SAVE_VERSION = 22;
 
 /** Time-of-day contexts (UTC): one per hour, the resolution of a daily cycle people read. */
 export const HOURS = 24;
@@ -23,7 +23,8 @@ prev_value slope range_lo range_hi reported age level level_mae error_level erro
 keys spatial_tolerance full_bits refractory_samples band_sigmas warmup_samples bins grids
 threshold last_expected last_spread alerting quiet_samples flat_run increment_mae
 increment_mae_fast flat_run_rate last_alarm_us since_alarm move_class move_class_before
-departure_up_mean departure_down_mean quantum
+departure_up_mean departure_down_mean quantum restate_us held_expected held_sigma_up
+held_sigma_down held_until_us held_squared
 `.trim().split(/\s+/);
 
 // Scalar slots of the state (SCALAR_NAMES' order).
@@ -34,7 +35,9 @@ export const SPATIAL_TOL = 19, FULL_BITS = 20, REFRACTORY = 21, BAND_SIGMAS = 22
 export const BINS = 24, GRIDS = 25, THRESHOLD = 26, LAST_EXPECTED = 27, LAST_SPREAD = 28;
 export const ALERTING = 29, QUIET = 30, RUN = 31, INC_MAD = 32, INC_MAD_FAST = 33, RUN_RATE = 34;
 export const LAST_ALARM = 35, SINCE_ALARM = 36, MOVE1 = 37, MOVE2 = 38, UP_MEAN = 39;
-export const DOWN_MEAN = 40, QUANTUM = 41, SCALARS = 42;
+export const DOWN_MEAN = 40, QUANTUM = 41, RESTATE_US = 42, HELD_EXPECTED = 43;
+export const HELD_SIGMA_UP = 44, HELD_SIGMA_DOWN = 45, HELD_UNTIL = 46, HELD_SQUARED = 47;
+export const SCALARS = 48;
 if (SCALAR_NAMES.length !== SCALARS) {
   throw new Error(`${SCALAR_NAMES.length} names, ${SCALARS} slots`);
 }
@@ -116,6 +119,7 @@ export function applyLive(s: Float64Array, config: AnomalyConfig): void {
   s[FULL_BITS] = config.full_score_bits;
   s[REFRACTORY] = config.refractory_samples;
   s[BAND_SIGMAS] = config.band_sigmas;
+  s[RESTATE_US] = config.restate_us;
 }
 
 /** Creates a fresh state for `config`. */
@@ -128,6 +132,7 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   s[LAST_ALARM] = -Infinity;
   s[RUN_RATE] = NaN;
   s[QUANTUM] = Infinity; // no resolution known before the first value
+  s[HELD_UNTIL] = -Infinity; // no finding to restate
   s[WARMUP] = Math.max(2, Math.floor(config.warmup_samples));
   s[BINS] = Math.max(1, Math.floor(config.bins));
   s[GRIDS] = Math.min(Math.max(1, Math.floor(config.grids)), GRIDS_MAX);

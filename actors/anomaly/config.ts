@@ -31,6 +31,11 @@ export interface AnomalyConfig {
   refractory_samples: number;
   /** Half-width of the prediction band, in standard deviations (display only: no score moves). */
   band_sigmas: number;
+  /**
+   * For this long after an incident opens (µs), a sample stating at least one bit more against the
+   * reference the opening was read against restates its finding (0: never; _restate.ts).
+   */
+  restate_us: number;
 }
 
 /** The defaults: one configuration for every channel. */
@@ -43,6 +48,7 @@ export const defaultAnomalyConfig: Readonly<AnomalyConfig> = Object.freeze({
   full_score_bits: 10,
   refractory_samples: 30,
   band_sigmas: 3,
+  restate_us: 60_000_000,
 });
 
 const FIELDS = Object.keys(defaultAnomalyConfig) as (keyof AnomalyConfig)[];
@@ -73,5 +79,6 @@ export function parseAnomalyConfig(
     full_score_bits: read("full_score_bits", { min: 0.1, max: 64 }),
     refractory_samples: read("refractory_samples", int(0, 1e9)),
     band_sigmas: read("band_sigmas", { min: 0, max: 1e3 }),
+    restate_us: read("restate_us", { min: 0, max: 1e12 }),
   };
 }

@@ -19,7 +19,9 @@ import { VIEWS, widthOf } from "./_bins.ts";
 import { bornOf, KEY_TIME, keyOf, neighbourBornAfter, observe } from "./_table.ts";
 import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount } from "./_counts.ts";
 import { poissonPointBits, poissonTailBits } from "./_counts.ts";
-import { addChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
+import { addChange, type AnomalyChange, type AnomalyResult } from "./_result.ts";
+import { NO_CHANGES, resultColumns } from "./_result.ts";
+import { holdReference, restatedSigma } from "./_restate.ts";
 import * as S from "./_state.ts";
 import { moveClass, observeMoves } from "./_moves.ts";
 import { decimalQuantum, findingSigma, LONG_ALPHA, SIGMA_PER_MAE } from "./_scale.ts";
@@ -314,15 +316,19 @@ export function stepAnomaly(
         // The view: the binned one is chosen here only, when the column did not ask it already.
         const binned = binnedView(sumLevel, sumHour, sumSlope, sumInc);
         // The finding's band: its σ made honest for paging (_scale.ts), on the side x went.
-        const sigma = findingSigma(mae, x >= exp ? upMean : downMean, quantum);
+        const sigmaUp = findingSigma(mae, upMean, quantum);
+        const sigmaDown = findingSigma(mae, downMean, quantum);
         changes = addChange(changes, i, true, view !== VIEW.none ? view : binned, {
-          spread: bandSigmas * sigma,
+          spread: bandSigmas * (x >= exp ? sigmaUp : sigmaDown),
         });
-      }
-    } else if (alerting !== 0 && ++quiet >= clear) {
-      alerting = 0;
-      quiet = 0;
-      changes = addChange(changes, i, false, VIEW.none);
+        holdReference(s, ti, x, exp, sigmaUp, sigmaDown);
+      } else changes = restate(s, changes, i, ti, x, bandSigmas);
+    } else if (alerting !== 0) {
+      if (++quiet >= clear) {
+        alerting = 0;
+        quiet = 0;
+        changes = addChange(changes, i, false, VIEW.none);
+      } else changes = restate(s, changes, i, ti, x, bandSigmas);
     }
 
     // Learn.
@@ -390,6 +396,23 @@ export function stepAnomaly(
   s[S.SINCE_ALARM] = sinceAlarm;
   s[S.MOVE1] = move1, s[S.MOVE2] = move2;
   return { score, expected, spread, changes, valid, skipped, seen };
+}
+
+/** `changes` with a restatement of the open finding at sample `i` when it has one (_restate.ts). */
+function restate(
+  s: Float64Array,
+  changes: readonly AnomalyChange[],
+  i: number,
+  t: number,
+  x: number,
+  bandSigmas: number,
+): readonly AnomalyChange[] {
+  const sigma = restatedSigma(s, t, x);
+  if (!(sigma > 0)) return changes;
+  return addChange(changes, i, true, VIEW.none, {
+    spread: bandSigmas * sigma,
+    expected: s[S.HELD_EXPECTED]!,
+  });
 }
 
 /** The anomaly kernel. */

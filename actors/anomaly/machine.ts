@@ -7,8 +7,10 @@
  * samples, then follows the kernel: `normal`, or `alerting` while an incident is open. Each opening
  * emits one `anomaly` event with its sample's fields and the view that scored it, so one incident
  * makes one event (NAB charges every extra detection outside a window, and so does a team paged
- * twice). The configuration changes at run time through a `config` event (the host hands the
- * kernel the same one); ticks carry no meaning here and are ignored.
+ * twice); a restatement of the open incident's finding (_restate.ts) emits one more, marked
+ * `restated`, which joins its incident and opens none. The configuration changes at run time
+ * through a `config` event (the host hands the kernel the same one); ticks carry no meaning here
+ * and are ignored.
  */
 import { and, assign, enqueueActions, setup } from "xstate";
 import { type AnomalyEvent, anomalyEvent, type AnomalyView } from "../../protocol/mod.ts";
@@ -27,6 +29,8 @@ export interface AnomalyFrameChange {
   upper: number;
   /** The view that scored an opening's sample (none at a closing). */
   view?: AnomalyView;
+  /** Whether it restates the open incident's finding (`open` true): nothing opens or closes. */
+  restated?: true;
 }
 
 /** The event the host sends per frame with a valid sample. */
@@ -54,8 +58,13 @@ type AnomalyMachineEvent =
   | { type: "config"; config: AnomalyConfig }
   | { type: "tick"; ts: number };
 
+/** The frame's last opening or closing (restatements change no state). */
 function lastChange(event: AnomalyMachineEvent): AnomalyFrameChange | undefined {
-  return event.type === "frame" ? event.changes[event.changes.length - 1] : undefined;
+  if (event.type !== "frame") return undefined;
+  for (let i = event.changes.length - 1; i >= 0; i--) {
+    if (event.changes[i]!.restated !== true) return event.changes[i];
+  }
+  return undefined;
 }
 
 /** The anomaly machine. */
@@ -72,7 +81,7 @@ export const anomalyMachine = setup({
       let opened = 0;
       for (const c of event.changes) {
         if (!c.open) continue;
-        opened++;
+        if (c.restated !== true) opened++;
         enqueue.emit(anomalyEvent(c.ts, {
           channel: context.key,
           score: c.score,
@@ -81,6 +90,7 @@ export const anomalyMachine = setup({
           lower: c.lower,
           upper: c.upper,
           ...(c.view !== undefined && { view: c.view }),
+          ...(c.restated === true && { restated: true as const }),
         }));
       }
       if (opened > 0) enqueue.assign({ incidents: context.incidents + opened });
@@ -94,6 +104,7 @@ export const anomalyMachine = setup({
       event.type === "frame" && event.seen >= context.config.warmup_samples,
     endsOpen: ({ event }) => lastChange(event)?.open === true,
     endsClosed: ({ event }) => lastChange(event)?.open === false,
+    restates: ({ event }) => event.type === "frame" && event.changes.some((c) => c.restated),
   },
 }).createMachine({
   id: "anomaly",
@@ -126,6 +137,7 @@ export const anomalyMachine = setup({
         frame: [
           { guard: "endsClosed", target: "normal", actions: "raise" },
           { guard: "endsOpen", actions: "raise" },
+          { guard: "restates", actions: "raise" },
         ],
       },
     },

@@ -52,10 +52,13 @@ export function anomalyFrameEvent(
     result.changes.length === 0 && machineState !== undefined && machineState !== "warming"
   ) return undefined;
   const changes: AnomalyFrameChange[] = [];
-  for (const { index: i, open, view, spread: stated } of result.changes) {
+  for (const c of result.changes) {
     // A change is at a valid sample, whose edges are expected -+ spread bit for bit; an opening's
-    // are the band its finding states (its σ made honest for paging: _scale.ts).
-    const expected = result.expected[i]!, spread = open ? stated : result.spread[i]!;
+    // are the band its finding states (its σ made honest for paging: _scale.ts), a restatement's
+    // that band about the expected value it held (_restate.ts).
+    const { index: i, open, view, restated } = c;
+    const expected = restated ? c.expected : result.expected[i]!;
+    const spread = open ? c.spread : result.spread[i]!;
     const change: AnomalyFrameChange = {
       open,
       ts: Math.round(frame.t[i]!),
@@ -67,6 +70,7 @@ export function anomalyFrameEvent(
     };
     const name = VIEW_WIRE[view];
     if (name !== undefined) change.view = name;
+    if (restated) change.restated = true;
     changes.push(change);
   }
   return { type: "frame", seen: result.seen, changes };
@@ -99,7 +103,7 @@ export function anomalyColumns(
 export const anomalyActor: ActorDefinition<AnomalyState, AnomalyConfig, AnomalyResult> = {
   kind: "anomaly",
   findings: [ANOMALY_FINDING],
-  version: 24,
+  version: 25,
   defaultConfig: defaultAnomalyConfig,
   parseConfig: parseAnomalyConfig,
   route: (channel) => [channel],

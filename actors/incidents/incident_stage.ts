@@ -157,7 +157,7 @@ export function findingOfEvent(
     kind: event.kind,
     severity: facts.severity,
   };
-  if (facts.quiet === true) f.opens = false;
+  if (facts.quiet === true || facts.restates === true) f.opens = false;
   else if (facts.quiet === false) f.ongoing = true;
   if (facts.at_us !== undefined) f.at_us = facts.at_us;
   f.peak = findingPeak(spec, event.body);

@@ -252,11 +252,11 @@ function anomalyFinding(b: AnomalyBody, ts: number): Core {
     kind: "anomaly",
     ts_us: ts,
     channel: b.channel,
-    what: `incident: value ${withUnit(fmt(b.value), unit)}, expected ${
-      withUnit(fmt(b.expected), unit)
-    }, band ${fmt(b.lower)}..${withUnit(fmt(b.upper), unit)}, ${
-      whereInBand(b.value, b.lower, b.upper, b.view)
-    }`,
+    what: `${b.restated ? "incident restated" : "incident"}: value ${
+      withUnit(fmt(b.value), unit)
+    }, expected ${withUnit(fmt(b.expected), unit)}, band ${fmt(b.lower)}..${
+      withUnit(fmt(b.upper), unit)
+    }, ${whereInBand(b.value, b.lower, b.upper, b.view)}`,
     strength: `score ${b.score.toFixed(2)}`,
     severity: findingSeverity(ANOMALY_FINDING, b),
   };

@@ -1,8 +1,8 @@
 /**
  * The anomaly event: what the anomaly actor publishes on `troupe.out.anomaly.<channel>` when an
- * incident opens (one event per incident), with the sample that opened it, its prediction band and
- * the detector's view that scored it. The envelope's `ts` is the sample's time; the body carries
- * the rest.
+ * incident opens (one event per incident, and one per restatement of its finding), with the
+ * sample that opened it, its prediction band and the detector's view that scored it. The
+ * envelope's `ts` is the sample's time; the body carries the rest.
  *
  * `view` came later (an optional field, after `upper`): an event recorded before it has none, and
  * decodes without it; `encodeAnomaly` writes it only when the body has one, so such an event is
@@ -52,6 +52,12 @@ export interface AnomalyBody {
   upper: number;
   /** The view that scored the sample; absent from events published before it was sent. */
   view?: AnomalyView;
+  /**
+   * Present (true) on an event that restates the open incident's finding at a stronger sample,
+   * read against the expected value and σ its opening was read against: it joins that incident
+   * and opens none (docs/methods/anomaly.md, "A finding restated").
+   */
+  restated?: true;
 }
 
 /** An anomaly event as a machine emits it: the body with its type and time (µs). */
@@ -70,6 +76,7 @@ export function anomalyEvent(ts: number, b: AnomalyBody): AnomalyEvent {
     upper: b.upper,
   };
   if (b.view !== undefined) e.view = b.view;
+  if (b.restated === true) e.restated = true;
   return e;
 }
 
@@ -93,6 +100,7 @@ export function decodeAnomalyBody(body: unknown, where = "anomaly event"): Anoma
     upper: r.num("upper"),
   };
   if (r.has("view")) b.view = r.oneOf("view", ANOMALY_VIEWS);
+  if (r.has("restated") && r.bool("restated")) b.restated = true;
   return b;
 }
 

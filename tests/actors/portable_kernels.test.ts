@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -2061252587, // version 24: its state keeps the long-run departures and the resolution
+  anomaly: -802462033, // version 25: its state holds the reference a finding is restated against
   collapse: 2038540830,
   coherence: -23373301,
 };

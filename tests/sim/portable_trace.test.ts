@@ -22,7 +22,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "82abd97515327d0f5c23602d5bee6abc04e5f6c2f34248ddd5f85b8270db4b2e");
+  assert.is(r.traceHash, "364d5a370b9527bffcd775d5e60ccd21a4b316ba0ff889f97e48ee12a7ea1936");
 });
 
 test.run();

@@ -77,6 +77,34 @@ test("every change of a frame counts, in order: two incidents in one frame make 
   actor.stop();
 });
 
+test("a restatement raises one more event, marked, in its incident: nothing opens or closes", () => {
+  const { actor, emitted } = start();
+  actor.send(frame(200));
+  actor.send(frame(210, change(205, true, 0.9)));
+  const restated = { ...change(208, true, 0.2), expected: 9.5, restated: true as const };
+  actor.send(frame(220, restated));
+  assert.is(actor.getSnapshot().value, "alerting");
+  assert.is(emitted.length, 2);
+  assert.equal(emitted[1], {
+    type: "anomaly",
+    ts: TS0 + 208,
+    channel: "cpu-7",
+    score: 0.2,
+    value: 10.2,
+    expected: 9.5,
+    lower: 8,
+    upper: 12,
+    restated: true,
+  });
+  assert.is(actor.getSnapshot().context.incidents, 1);
+  // A restatement then the closing in one frame: both raised, the incident closed.
+  actor.send(frame(260, { ...restated, ts: TS0 + 230 }, change(250, false)));
+  assert.is(actor.getSnapshot().value, "normal");
+  assert.is(emitted.length, 3);
+  assert.is(actor.getSnapshot().context.incidents, 1);
+  actor.stop();
+});
+
 test("a frame that opens an incident at the end of the warm-up raises it", () => {
   const { actor, emitted } = start();
   actor.send(frame(120, change(110, true)));

@@ -123,7 +123,14 @@ test("frameEvent() carries each incident change with its sample, and none when n
       // A spike far beyond the range: the range rule scored it, and the event names it.
       // Its finding's band is its own (σ made honest for paging: at least the dashboard's).
       const stated = r.changes[0]!.spread;
-      assert.equal(r.changes[0], { index: i, open: true, view: VIEW.range, spread: stated });
+      assert.equal(r.changes[0], {
+        index: i,
+        open: true,
+        restated: false,
+        view: VIEW.range,
+        spread: stated,
+        expected: NaN,
+      });
       assert.ok(stated >= r.spread[i]! && stated > 0, `${stated} against ${r.spread[i]}`);
       assert.equal(e, {
         type: "frame",

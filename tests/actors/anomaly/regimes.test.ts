@@ -41,7 +41,7 @@ function run(v: number[]): { score: number[]; opens: number[]; walk: number[] } 
       v: Float64Array.from(v.slice(i, i + FRAME)),
     });
     score.push(...r.score);
-    for (const c of r.changes) if (c.open) opens.push(i + c.index);
+    for (const c of r.changes) if (c.open && !c.restated) opens.push(i + c.index);
     walk.push((anomalyActor.describeState!(st) as Record<string, number>).walk!);
   }
   return { score, opens, walk };

@@ -39,7 +39,7 @@ function openings(seed: number, channel: string, samples: number) {
       if (frame.channel !== channel) continue;
       states.forEach((st, k) => {
         const r = anomalyKernel.step(st, frame);
-        for (const c of r.changes) if (c.open) opened[k]!++;
+        for (const c of r.changes) if (c.open && !c.restated) opened[k]!++;
         for (const x of r.score) scores[k]!.push(x);
       });
     }

@@ -14,11 +14,16 @@ import {
 } from "../../../actors/incidents/mod.ts";
 import { decodeDeadLetter, InProcessBus } from "../../../actors/runtime/mod.ts";
 import {
+  type AnomalyBody,
   areaPattern,
   type CollapseBody,
+  decodeIncident,
+  encodeAnomaly,
   encodeCollapse,
   encodeEnvelope,
   findingSubject,
+  type Incident,
+  incidentSubject,
   ProtocolError,
   registerKindFindings,
 } from "../../../protocol/mod.ts";
@@ -98,6 +103,38 @@ test("incidentEventOf() reads a user's finding through its declaration: its chec
   assert.throws(() => incidentEventOf("never_declared", {}), /no kind declares it/);
   // troupe's own findings come through the same door: their wire decoder is their check.
   assert.throws(() => incidentEventOf("collapse", { ...BODY, change_ts: "soon" }), /change_ts/);
+});
+
+test("a restated anomaly finding joins its channel's incident, raising its peak, and opens none alone", async () => {
+  const bus = new InProcessBus();
+  const { stage, stop } = runIncidentStage(bus, { config: defaultIncidentConfig });
+  const updates: Incident[] = [];
+  bus.subscribe(incidentSubject("anomaly"), (m) => updates.push(decodeIncident(m.data).incident));
+  const body = { score: 0.9, value: 0.29, expected: 0.02, lower: 0.005, upper: 0.035 };
+  const publish = (id: string, channel: string, ts: number, b: AnomalyBody) =>
+    bus.publish(
+      findingSubject("anomaly", channel),
+      encodeAnomaly({ id, src: `anomaly/${channel}`, ts }, b),
+    );
+  try {
+    publish("open", "cpu0", T0, { channel: "cpu0", ...body });
+    const restated = { ...body, score: 0.1, value: 1, lower: -0.001, upper: 0.041 };
+    publish("again", "cpu0", T0 + 5_000_000, { channel: "cpu0", ...restated, restated: true });
+    // Another channel's restatement, its incident unknown here: it opens nothing.
+    publish("alone", "cpu1", T0 + 6_000_000, { channel: "cpu1", ...restated, restated: true });
+    await bus.flush();
+    stage.flush(); // past the reorder bound
+    await bus.flush();
+    assert.equal([...new Set(updates.map((u) => u.id))], [`anomaly-${T0}-cpu0`]);
+    const last = updates[updates.length - 1]!;
+    assert.is(last.findings, 2);
+    assert.equal(last.members.map((m) => m.channel), ["cpu0"]);
+    const bits = last.members[0]!.peak!.bits!;
+    assert.ok(Math.abs(bits - 2 * Math.log2(0.98 / 0.007)) < 1e-9, String(bits));
+    assert.is(last.members[0]!.peak!.value, 1);
+  } finally {
+    stop();
+  }
 });
 
 /** The folders that must name no kind of troupe's own (the kinds come in through the registry). */

@@ -101,4 +101,26 @@ test("anomalyOf() names the field and the value of a bad view", () => {
   }
 });
 
+test("a restatement is marked `restated`, last on the wire; false reads as no mark, a non-boolean is refused", () => {
+  const bytes = encodeAnomaly(META, { ...BODY, view: "level", restated: true });
+  const env = decodeEnvelope(bytes);
+  assert.equal(anomalyOf(env), { ...BODY, view: "level", restated: true });
+  assert.equal(Object.keys(env.body as object).slice(-2), ["view", "restated"]);
+  // An opening carries no mark at all: its bytes are those of an event from before restatements.
+  assert.ok(!("restated" in anomalyOf(decodeEnvelope(encodeAnomaly(META, BODY)))));
+  const unmarked = decodeEnvelope(
+    encodeEnvelope({ ...META, type: "anomaly", body: { ...BODY, restated: false } }),
+  );
+  assert.ok(!("restated" in anomalyOf(unmarked)));
+  const bad = decodeEnvelope(
+    encodeEnvelope({ ...META, type: "anomaly", body: { ...BODY, restated: "yes" } }),
+  );
+  const err = errorOf(() => anomalyOf(bad));
+  assert.is(err.field, "restated");
+  assert.is(
+    err.message,
+    'Cannot decode anomaly event: field "restated" must be a boolean, got "yes"',
+  );
+});
+
 test.run();
