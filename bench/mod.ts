@@ -58,6 +58,7 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   recovery: () => import("./recovery.ts"),
   "remote-write": () => import("./remote_write.ts"),
   replay: () => import("./replay.ts"),
+  rescore: () => import("./rescore.ts"),
   scan: () => import("./scan.ts"),
   sim: () => import("./sim.ts"),
   sim_seeds: () => import("./sim_seeds.ts"),
