@@ -16,7 +16,6 @@
  * - coherence states against the feed's regimes: the fraction of the time the group's state says
  *   `coherent` exactly when the market is `stressed`.
  */
-import { ANOMALY_TYPE, decodeAnomalyBody } from "../protocol/mod.ts";
 import { decodeCoherenceBody, decodeCollapseBody } from "../protocol/mod.ts";
 import type { AnomalyWindow, ChangePoint, GroundTruth, Regime } from "../sim/mod.ts";
 
@@ -29,6 +28,8 @@ export interface Finding {
   key: string;
   ts: number;
   body: unknown;
+  /** An anomaly event restating its incident's finding (its body's `restated`). */
+  restated?: boolean;
 }
 
 /** Precision, recall and F1 with their counts, and the delays of what was found. */
@@ -134,7 +135,7 @@ export interface AnomalyScoreOptions {
  * detected at its opening, so a restatement is no detection of its own.
  */
 export function isRestatement(f: Finding): boolean {
-  return f.kind === ANOMALY_TYPE && decodeAnomalyBody(f.body).restated === true;
+  return f.restated === true;
 }
 
 /** Anomaly events against the anomaly windows of `channels` (restatements aside). */

@@ -22,7 +22,8 @@ import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnomalyConfig } from "../actors/anomaly/mod.ts";
 import { ActorInstance, type AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { type CollapseConfig, metricsCollapseConfig } from "../actors/collapse/mod.ts";
-import { columnsFrameOf, decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
+import { ANOMALY_TYPE, anomalyOf, columnsFrameOf, decodeEnvelope } from "../protocol/mod.ts";
+import { encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, demoActorConfigs, type Feed } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
 import { BenchOptionError } from "./_bench_option_error.ts";
@@ -126,6 +127,8 @@ export function runFeed(
               key,
               ts: env.ts,
               body: env.body,
+              ...(env.type === ANOMALY_TYPE && anomalyOf(env).restated === true &&
+                { restated: true }),
             });
           }
         }
