@@ -108,9 +108,12 @@ function describe(r: Rescored, faults: FaultWindow[], graceMs: number): string[]
     `live findings (${r.restated} restatements), ${r.incidents.length} incidents`,
   ];
   for (const f of faults) {
-    const mine = r.incidents.filter((i) =>
-      i.firstMs >= f.startMs && i.firstMs <= f.endMs + graceMs
-    );
+    // The fault's incidents: those that paged within its window (one may have opened before it,
+    // on a stray finding), else those that began there; the one that paged first is named.
+    const within = (t: number | null) => t !== null && t >= f.startMs && t <= f.endMs + graceMs;
+    const paged = r.incidents.filter((i) => within(i.pagedMs))
+      .sort((a, b) => a.pagedMs! - b.pagedMs!).slice(0, 1);
+    const mine = paged.length ? paged : r.incidents.filter((i) => within(i.firstMs));
     const most = mine.reduce((m, i) => (i.mostBits > m.mostBits ? i : m), {
       mostBits: -Infinity,
       members: [] as string[],
