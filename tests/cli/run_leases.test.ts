@@ -30,8 +30,8 @@ const TTL_MS = 3000;
 /** The heartbeat the hosts use: a quarter of the TTL (the default). */
 const HEARTBEAT_MS = TTL_MS / 4;
 /**
- * Kill-restart rounds: 8 by default (each ~10 s of wall time: CI's longest file was this one at
- * 20); TROUPE_LEASE_KILLS asks for more, e.g. 100 for a soak.
+ * Kill-restart rounds: 8 by default, each about 10 s of wall time (a restart waits out the TTL);
+ * TROUPE_LEASE_KILLS asks for more, e.g. 100 for a soak.
  */
 const KILLS = Number(process.env.TROUPE_LEASE_KILLS ?? 8);
 const SEED = 20261123;
