@@ -8,6 +8,7 @@
  * exporter is (one `instance` and `job`).
  */
 import { anomalyActor, type AnomalyConfig, anomalyFrameEvent } from "../actors/anomaly/mod.ts";
+import { changeBody } from "../actors/anomaly/mod.ts";
 import {
   budgetSeverity,
   type Census,
@@ -67,16 +68,7 @@ function liveFindings(
     const event = anomalyFrameEvent(anomalyActor.kernel.step(state, frame), frame, "normal");
     for (const c of event?.changes ?? []) {
       if (!c.open || c.ts < feeds.liveStartUs) continue;
-      const body = {
-        channel,
-        score: c.score,
-        value: c.value,
-        expected: c.expected,
-        lower: c.lower,
-        upper: c.upper,
-        ...(c.view !== undefined && { view: c.view }),
-        ...(c.restated === true && { restated: true }),
-      };
+      const body = changeBody(channel, c);
       if (c.restated === true) restated++;
       const head = { id: `${channel}:${c.ts}`, ts_us: c.ts };
       findings.push(findingOfEvent(head, incidentEventOf(ANOMALY_TYPE, body)));

@@ -13,7 +13,8 @@
  * and are ignored.
  */
 import { and, assign, enqueueActions, setup } from "xstate";
-import { type AnomalyEvent, anomalyEvent, type AnomalyView } from "../../protocol/mod.ts";
+import { type AnomalyBody, type AnomalyEvent, anomalyEvent } from "../../protocol/mod.ts";
+import type { AnomalyView } from "../../protocol/mod.ts";
 import type { AnomalyConfig } from "./config.ts";
 
 /** One incident change of a frame, with the fields of its sample. */
@@ -58,6 +59,20 @@ type AnomalyMachineEvent =
   | { type: "config"; config: AnomalyConfig }
   | { type: "tick"; ts: number };
 
+/** The body of the anomaly event an opening or a restatement `c` of channel `key` makes. */
+export function changeBody(key: string, c: AnomalyFrameChange): AnomalyBody {
+  return {
+    channel: key,
+    score: c.score,
+    value: c.value,
+    expected: c.expected,
+    lower: c.lower,
+    upper: c.upper,
+    ...(c.view !== undefined && { view: c.view }),
+    ...(c.restated === true && { restated: true as const }),
+  };
+}
+
 /** The frame's last opening or closing (restatements change no state). */
 function lastChange(event: AnomalyMachineEvent): AnomalyFrameChange | undefined {
   if (event.type !== "frame") return undefined;
@@ -82,16 +97,7 @@ export const anomalyMachine = setup({
       for (const c of event.changes) {
         if (!c.open) continue;
         if (c.restated !== true) opened++;
-        enqueue.emit(anomalyEvent(c.ts, {
-          channel: context.key,
-          score: c.score,
-          value: c.value,
-          expected: c.expected,
-          lower: c.lower,
-          upper: c.upper,
-          ...(c.view !== undefined && { view: c.view }),
-          ...(c.restated === true && { restated: true as const }),
-        }));
+        enqueue.emit(anomalyEvent(c.ts, changeBody(context.key, c)));
       }
       if (opened > 0) enqueue.assign({ incidents: context.incidents + opened });
     }),

@@ -33,6 +33,7 @@ export {
   type AnomalyFrameChange,
   type AnomalyFrameEvent,
   anomalyMachine,
+  changeBody,
 } from "./machine.ts";
 
 /**

@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { benchmark } from "../../bench/evidence.ts";
-import { encodeFeedBatch, warmupId } from "../../protocol/mod.ts";
 import { RecordingWriter } from "../../sim/recording/mod.ts";
-import { Prng } from "../../sim/prng/mod.ts";
+import type { Prng } from "../../sim/prng/mod.ts";
+import { writePagesRecording } from "./_pages_recording.ts";
 
 const SEED = 4_242;
 const STEP_MS = 5_000;
@@ -29,33 +29,19 @@ function valueOf(prng: Prng, name: string, i: number): number {
   return Math.round((10 + 0.5 * prng.normal() + step) * 1000) / 1000;
 }
 
-function batch(id: string, from: number, to: number, prng: Prng): Uint8Array {
-  const t: number[] = [], v: number[] = [];
-  for (const name of SERIES) {
-    for (let i = from; i < to; i++) {
-      t.push((T0_MS + i * STEP_MS) * 1000);
-      v.push(valueOf(prng, name, i));
-    }
-  }
-  const n = Uint32Array.from(SERIES, () => to - from);
-  const content = { channels: SERIES, n, t: Float64Array.from(t), v: Float64Array.from(v) };
-  return encodeFeedBatch(content, { id, src: "test", ts: T0_MS });
-}
-
 /** A `bench pages --record` folder; `without` leaves that file out. */
 function recordedRun(without?: string): string {
   const dir = mkdtempSync(join(tmpdir(), "troupe-evidence-"));
-  const prng = new Prng(SEED);
-  const w = RecordingWriter.create(join(dir, "run.rec"), { source: "troupe record" });
-  const liveUs = (T0_MS + HISTORY * STEP_MS) * 1000;
-  w.append("troupe.feed.prom", liveUs, batch(warmupId("rw-history-0"), 0, HISTORY, prng));
-  for (let i = HISTORY; i < HISTORY + LIVE; i++) {
-    const tUs = (T0_MS + i * STEP_MS) * 1000;
-    w.append("troupe.feed.prom", tUs, batch(`rw-${i}`, i, i + 1, prng));
-    // The actor's columns: only their subject is read, to know which series were scored.
-    for (const name of ["a", "b"]) w.append(`troupe.out.anomaly.${name}`, tUs, new Uint8Array(1));
-  }
-  w.close();
+  writePagesRecording(dir, {
+    seed: SEED,
+    t0Ms: T0_MS,
+    stepMs: STEP_MS,
+    history: HISTORY,
+    live: LIVE,
+    series: SERIES,
+    scored: ["a", "b"],
+    valueOf,
+  });
   const faultStart = T0_MS + (HISTORY + FAULT_AT) * STEP_MS;
   const faults = [{
     name: "step",
