@@ -7,6 +7,8 @@
 //   npm test -- --node | --deno   one runtime
 //   npm test -- --serial          both runtimes one after the other (default: side by side, each
 //                                 runtime's output printed whole when it finishes)
+//   TROUPE_TEST_TIMES=/tmp/t npm test   and every file's seconds and CPU seconds (the test
+//                                 process's) to /tmp/t.node.json and /tmp/t.deno.json
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
