@@ -95,7 +95,7 @@ const OPTIONS = {
       "(utilisation); 3 leaves three runnable a core, a load per core past node-mixin's " +
       "saturation rule of 2 (saturation: the USE method's, as the memory fault's pressure)",
     arg: "N",
-    default: 1,
+    default: 3,
     number: { min: 1, max: 16, integer: true },
   },
   preset: {
