@@ -97,3 +97,18 @@ function inTimeOrder(t: number[], v: number[]): RecordedSeries {
   }
   return { tUs: Float64Array.from(tUs), v: Float64Array.from(values) };
 }
+
+/**
+ * `feeds` with each series' history read cut to its last `seconds` before the first live sample
+ * (the live samples kept whole): what the detectors would have been warmed on with less history.
+ */
+export function historyWithin(feeds: RecordedFeeds, seconds: number): RecordedFeeds {
+  const fromUs = feeds.liveStartUs - seconds * 1e6;
+  const series = new Map<string, RecordedSeries>();
+  for (const [name, s] of feeds.series) {
+    let i = 0;
+    while (i < s.tUs.length && s.tUs[i]! < fromUs) i++;
+    series.set(name, { tUs: s.tUs.subarray(i), v: s.v.subarray(i) });
+  }
+  return { ...feeds, series };
+}

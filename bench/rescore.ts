@@ -17,7 +17,7 @@ import { BenchDataError } from "./_bench_data_error.ts";
 import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, type OptionValues, readOptions } from "./_option_table.ts";
 import type { FaultWindow } from "./_pages_score.ts";
-import { readRecordedFeeds } from "./_recorded_series.ts";
+import { historyWithin, readRecordedFeeds } from "./_recorded_series.ts";
 import { type Rescored, rescoreIncidents } from "./_rescored_incidents.ts";
 import { readFaults } from "./evidence.ts";
 
@@ -32,6 +32,12 @@ const OPTIONS = {
   config: {
     help: "anomaly configuration fields over the kind's own, e.g. '{\"restate_us\":0}'",
     arg: "JSON",
+  },
+  "history-s": {
+    help: "keep only the last S seconds of each series' history read before the live samples " +
+      "(what the detectors would have been warmed on with less history); all when not given",
+    arg: "S",
+    number: { min: 0, max: 31_536_000 },
   },
   "grace-s": {
     help: "seconds after a fault ends whose pages are still the fault's (as bench pages)",
@@ -144,7 +150,12 @@ async function runRescore(o: Options, ctx: BenchContext): Promise<BenchRow[]> {
   const faults = readFaults(join(o.data, "faults.json"));
   const graceMs = o["grace-s"] * 1000;
   const config = configOver(o.config);
-  const rescored = rescoreIncidents(await readRecordedFeeds(recording), config);
+  const feeds = await readRecordedFeeds(recording);
+  const history = o["history-s"];
+  const rescored = rescoreIncidents(
+    history === undefined ? feeds : historyWithin(feeds, history),
+    config,
+  );
   for (const line of describe(rescored, faults, graceMs)) ctx.log(`${NAME}: ${line}`);
   const paged = rescored.incidents.flatMap((i) => (i.pagedMs === null ? [] : [i.pagedMs]));
   const now = sortPages(paged, faults, graceMs);

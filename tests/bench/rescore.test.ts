@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { historyWithin, readRecordedFeeds } from "../../bench/_recorded_series.ts";
 import { benchmark } from "../../bench/rescore.ts";
 import type { Prng } from "../../sim/prng/mod.ts";
 import { writePagesRecording } from "./_pages_recording.ts";
@@ -105,6 +106,7 @@ test("bench rescore names what its folder lacks and a bad configuration", async 
     ["faults.json", [], /^Cannot read .*faults\.json: /],
     ["alerts.json", ["--config", "{restate_us: 0}"], /^Option --config must be a JSON object/],
     ["alerts.json", ["--config", '{"restate_us":-1}'], /restate_us/],
+    ["alerts.json", ["--history-s", "-5"], /--history-s/],
   ];
   for (const [without, extra, message] of cases) {
     const dir = recordedRun(without);
@@ -123,6 +125,30 @@ test("bench rescore names what its folder lacks and a bad configuration", async 
   try {
     const rows = await benchmark.run(["--data", dir], quiet);
     assert.is(rows.find((r) => r.metric === "rescore_faults_paged")?.baseline, null);
+    assert.is(value(rows, "rescore_faults_paged"), 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("bench rescore --history-s keeps each series' last seconds of history and every live sample", async () => {
+  const dir = recordedRun();
+  try {
+    const feeds = await readRecordedFeeds(join(dir, "run.rec"));
+    const cut = historyWithin(feeds, 60);
+    const liveMs = T0_MS + HISTORY * STEP_MS;
+    assert.is(cut.liveStartUs, liveMs * 1000);
+    for (const name of SERIES) {
+      const whole = feeds.series.get(name)!, kept = cut.series.get(name)!;
+      assert.is(whole.tUs.length, HISTORY + LIVE);
+      // 60 s of history at a 5 s step: the 12 samples from the cut on.
+      assert.is(kept.tUs.length, 12 + LIVE, name);
+      assert.is(kept.tUs[0], (liveMs - 60_000) * 1000);
+      assert.is(kept.v[12], whole.v[HISTORY]);
+    }
+    assert.is(historyWithin(feeds, 0).series.get("a")!.tUs.length, LIVE);
+    // A cut longer than the history keeps it all: the step pages as without the option.
+    const rows = await benchmark.run(["--data", dir, "--history-s", "3600"], ctx([]));
     assert.is(value(rows, "rescore_faults_paged"), 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
