@@ -86,6 +86,13 @@ export function pagesReport(
     figure("faults_paged", "faults", score.faultsPaged, faults.length, "higher"),
     figure("page_delay_s_p50", "s", score.delayS50, PAGE_DELAY_BAR_S, "lower"),
     figure("page_delay_s_max", "s", score.delayMaxS, PAGE_DELAY_BAR_S, "lower"),
+    figure(
+      "page_delay_s_after_load_max",
+      "s",
+      score.delayAfterWholeMaxS,
+      PAGE_DELAY_BAR_S,
+      "lower",
+    ),
     figure("pages_with_instance_label", "share", score.withInstanceShare, 1, "higher"),
     figure("findings_per_node_hour", "findings/h", score.findingsPerNodeHour, null, "lower"),
   ];
@@ -126,7 +133,14 @@ function reportLines(
   for (const f of score.faults) {
     const w = faults.find((x) => x.name === f.name)!;
     if (f.delayS !== null) {
-      lines.push(`fault ${f.name}: paged after ${f.delayS.toFixed(1)} s (${f.pages.length} pages)`);
+      // A load whole within a second (a spinner's start) is not worth saying.
+      const built = w.wholeMs !== undefined && w.wholeMs - w.startMs >= 1000
+        ? `, ${f.delayAfterWholeS!.toFixed(1)} s after its load was whole ` +
+          `(${((w.wholeMs - w.startMs) / 1000).toFixed(1)} s in)`
+        : "";
+      lines.push(
+        `fault ${f.name}: paged after ${f.delayS.toFixed(1)} s${built} (${f.pages.length} pages)`,
+      );
       continue;
     }
     lines.push(`fault ${f.name}: not paged; ${shortOf(info, w, o.graceMs)}`);

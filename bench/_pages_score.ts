@@ -21,6 +21,11 @@ export interface FaultWindow {
   name: string;
   startMs: number;
   endMs: number;
+  /**
+   * When its load was whole (the memory balloon full), if later than its start: the fault's
+   * window begins with its load, since a filling balloon already moves the node.
+   */
+  wholeMs?: number;
 }
 
 /** What the scoring needs besides the pages and faults. */
@@ -41,6 +46,8 @@ export interface FaultOutcome {
   name: string;
   /** Fault start to its first page, s; null: not paged within its window. */
   delayS: number | null;
+  /** Its load whole to its first page, s (0 when the page came before); null: not paged. */
+  delayAfterWholeS: number | null;
   /** The pages that arrived within its window. */
   pages: DeliveredPage[];
 }
@@ -57,6 +64,8 @@ export interface PageScore {
   /** Over the faults paged; NaN when none was. */
   delayS50: number;
   delayMaxS: number;
+  /** The largest `delayAfterWholeS` over the faults paged; NaN when none was. */
+  delayAfterWholeMaxS: number;
   /** Share of all pages carrying both `instance` and `job`; NaN without pages. */
   withInstanceShare: number;
   findingsPerNodeHour: number;
@@ -73,9 +82,13 @@ export function scorePages(
   const outcomes: FaultOutcome[] = faults.map((f) => {
     const w = windowOf(f);
     const mine = pages.filter((p) => p.receivedMs >= w.from && p.receivedMs <= w.to);
+    const first = mine[0]?.receivedMs;
     return {
       name: f.name,
-      delayS: mine.length === 0 ? null : (mine[0]!.receivedMs - f.startMs) / 1000,
+      delayS: first === undefined ? null : (first - f.startMs) / 1000,
+      delayAfterWholeS: first === undefined
+        ? null
+        : Math.max(0, first - Math.max(f.startMs, f.wholeMs ?? f.startMs)) / 1000,
       pages: mine,
     };
   });
@@ -95,6 +108,7 @@ export function scorePages(
   const quietHours = Math.max(0, liveMs - faultMs) / 3_600_000;
   const liveNodeHours = (liveMs / 3_600_000) * options.nodes;
   const delays = outcomes.flatMap((o) => o.delayS === null ? [] : [o.delayS]).sort((a, b) => a - b);
+  const afterWhole = outcomes.flatMap((o) => o.delayAfterWholeS ?? []);
   const labelled = pages.filter((p) => p.labels.instance && p.labels.job).length;
   return {
     quietPages,
@@ -104,6 +118,7 @@ export function scorePages(
     faultsPaged: delays.length,
     delayS50: percentile(delays, 50),
     delayMaxS: delays.length === 0 ? NaN : delays[delays.length - 1]!,
+    delayAfterWholeMaxS: afterWhole.length === 0 ? NaN : Math.max(...afterWhole),
     withInstanceShare: pages.length === 0 ? NaN : labelled / pages.length,
     findingsPerNodeHour: liveNodeHours === 0 ? NaN : options.findings / liveNodeHours,
   };

@@ -90,7 +90,8 @@ export function readFaults(path: string): FaultWindow[] {
           JSON.stringify(f),
       );
     }
-    return { name: o.name, startMs: o.startMs!, endMs: o.endMs! };
+    const wholeMs = Number.isFinite(o.wholeMs) ? { wholeMs: o.wholeMs } : {};
+    return { name: o.name, startMs: o.startMs!, endMs: o.endMs!, ...wholeMs };
   });
 }
 

@@ -8,9 +8,10 @@
  * which log every alert with its time and labels. A fault schedule then runs: quiet, and after
  * each fault (CPU burner, memory balloon, fsync'd disk writes, a textfile gauge stepped and back)
  * its grace and quiet again. Rows (bench/_pages_rows.ts): `pages_per_node_hour` in the quiet,
- * `faults_paged`, `page_delay_s_p50`/`max`, `pages_with_instance_label`, `findings_per_node_hour`,
- * each against the issue's bar where it has one; the log names each page's series, and for a fault
- * not paged, the budget bits of the groups below the budget in its window. `--record DIR` keeps
+ * `faults_paged`, `page_delay_s_p50`/`max` (and `_after_load_max`, from each fault's load whole),
+ * `pages_with_instance_label`, `findings_per_node_hour`, each against the issue's bar where it has
+ * one; the log names each page's series, and for a fault not paged, the budget bits of the groups
+ * below the budget in its window. `--record DIR` keeps
  * a `troupe record` of the run and the alerts and faults as JSON, to replay a detector change
  * against the same data.
  */
@@ -302,9 +303,10 @@ async function runSchedule(
     parts.fault = await startFault(kind, run.settings);
     say(`fault ${kind} on for ${seconds} s: ${parts.fault.what}`);
     await untilWhole(parts.fault, waits, say);
+    const wholeMs = Date.now();
     await waits.sleep(seconds * 1000, progress);
     await parts.fault.stop();
-    faults.push({ name: kind, startMs: parts.fault.startMs, endMs: Date.now() });
+    faults.push({ name: kind, startMs: parts.fault.startMs, endMs: Date.now(), wholeMs });
     parts.fault = undefined;
     say(`fault ${kind} off; its grace ${o["grace-s"]} s, then quiet for ${o["quiet-s"]} s`);
     await waits.sleep((o["grace-s"] + o["quiet-s"]) * 1000, progress);

@@ -57,6 +57,45 @@ test("scorePages() gives a page to the fault whose window and grace hold it, els
   assert.equal(s.findingsPerNodeHour, 120);
 });
 
+test("scorePages() times a page from the fault's load whole too, 0 for one before it", () => {
+  // The balloon fills for 100 s: a page 110 s in is 10 s after it was whole.
+  const memory = {
+    name: "memory",
+    startMs: T0 + 300 * S,
+    endMs: T0 + 460 * S,
+    wholeMs: T0 + 400 * S,
+  };
+  const gauge = {
+    name: "gauge",
+    startMs: T0 + 600 * S,
+    endMs: T0 + 660 * S,
+    wholeMs: T0 + 610 * S,
+  };
+  const s = scorePages([page("m", 410), page("g", 605)], [memory, gauge], OPTIONS);
+  assert.equal(s.faults.map((f) => [f.name, f.delayS, f.delayAfterWholeS]), [
+    ["memory", 110, 10],
+    ["gauge", 5, 0],
+  ]);
+  assert.is(s.delayMaxS, 110);
+  assert.is(s.delayAfterWholeMaxS, 10);
+  // Without wholeMs a fault's load is whole at its start.
+  const plain = scorePages([page("b", 312)], FAULTS, OPTIONS);
+  assert.equal(plain.faults.map((f) => f.delayAfterWholeS), [12, null]);
+  assert.ok(Number.isNaN(scorePages([], FAULTS, OPTIONS).delayAfterWholeMaxS));
+  const report = pagesReport([alert({ atS: 410 })], [memory], {
+    bench: "pages",
+    liveStartMs: OPTIONS.liveStartMs,
+    liveEndMs: OPTIONS.liveEndMs,
+    graceMs: OPTIONS.graceMs,
+    findings: new Map(),
+    historyFindings: 0,
+  });
+  assert.match(
+    report.lines.join("\n"),
+    /fault memory: paged after 110\.0 s, 10\.0 s after its load was whole \(100\.0 s in\)/,
+  );
+});
+
 test("scorePages() counts an alert delivered again once, at its first delivery", () => {
   const s = scorePages([page("b", 500), page("b", 330), page("b", 620)], FAULTS, OPTIONS);
   assert.equal(s.faults[0]!.delayS, 30);
@@ -151,6 +190,7 @@ test("pagesReport() makes rows against the bars and says how short an unpaged fa
     faults_paged: [1, 2],
     page_delay_s_p50: [30, PAGE_DELAY_BAR_S],
     page_delay_s_max: [30, PAGE_DELAY_BAR_S],
+    page_delay_s_after_load_max: [30, PAGE_DELAY_BAR_S],
     pages_with_instance_label: [1, 1],
     findings_per_node_hour: [120, null],
   });
