@@ -90,8 +90,9 @@ export function readFaults(path: string): FaultWindow[] {
           JSON.stringify(f),
       );
     }
-    const wholeMs = Number.isFinite(o.wholeMs) ? { wholeMs: o.wholeMs } : {};
-    return { name: o.name, startMs: o.startMs!, endMs: o.endMs!, ...wholeMs };
+    const w: FaultWindow = { name: o.name, startMs: o.startMs!, endMs: o.endMs! };
+    if (Number.isFinite(o.wholeMs)) w.wholeMs = o.wholeMs!;
+    return w;
   });
 }
 
