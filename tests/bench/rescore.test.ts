@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { historyWithin, readRecordedFeeds } from "../../bench/_recorded_series.ts";
+import { readFaults } from "../../bench/evidence.ts";
 import { benchmark } from "../../bench/rescore.ts";
 import type { Prng } from "../../sim/prng/mod.ts";
 import { writePagesRecording } from "./_pages_recording.ts";
@@ -150,6 +151,26 @@ test("bench rescore --history-s keeps each series' last seconds of history and e
     // A cut longer than the history keeps it all: the step pages as without the option.
     const rows = await benchmark.run(["--data", dir, "--history-s", "3600"], ctx([]));
     assert.is(value(rows, "rescore_faults_paged"), 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a fault's wholeMs is read back from faults.json when there, and left out when not", () => {
+  const dir = mkdtempSync(join(tmpdir(), "troupe-faults-"));
+  try {
+    const path = join(dir, "faults.json");
+    writeFileSync(
+      path,
+      JSON.stringify([
+        { name: "memory", startMs: 1_000, endMs: 9_000, wholeMs: 4_000 },
+        { name: "cpu", startMs: 10_000, endMs: 12_000 },
+      ]),
+    );
+    assert.equal(readFaults(path), [
+      { name: "memory", startMs: 1_000, endMs: 9_000, wholeMs: 4_000 },
+      { name: "cpu", startMs: 10_000, endMs: 12_000 },
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
