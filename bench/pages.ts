@@ -11,9 +11,8 @@
  * `faults_paged`, `page_delay_s_p50`/`max` (and `_after_load_max`, from each fault's load whole),
  * `pages_with_instance_label`, `findings_per_node_hour`, each against the issue's bar where it has
  * one; the log names each page's series, and for a fault not paged, the budget bits of the groups
- * below the budget in its window. `--record DIR` keeps
- * a `troupe record` of the run and the alerts and faults as JSON, to replay a detector change
- * against the same data.
+ * below the budget in its window. `--record DIR` keeps a `troupe record` of the run and the alerts
+ * and faults as JSON, to replay a detector change against the same data.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
