@@ -1,9 +1,10 @@
 /**
- * A recording as `bench pages --record` writes one, for the benches that read it again (`bench
- * evidence`, `bench rescore`): a warm-up history batch, then one live feed batch a sample of every
- * series, and an anomaly columns subject a sample for each scored series (only the subject is
- * read, to know which series were scored).
+ * A folder as `bench pages --record` writes one, for the benches that read it again (`bench
+ * evidence`, `bench rescore`): run.rec with a warm-up history batch, then one live feed batch a
+ * sample of every series, and an anomaly columns subject a sample for each scored series (only the
+ * subject is read, to know which series were scored); and faults.json with the spec's one fault.
  */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeFeedBatch, warmupId } from "../../protocol/mod.ts";
 import { Prng } from "../../sim/prng/mod.ts";
@@ -21,6 +22,13 @@ export interface PagesRecordingSpec {
   scored: string[];
   /** A series' value at sample i (history first, then live). */
   valueOf: (prng: Prng, name: string, i: number) => number;
+  /** The fault faults.json names "step": its first live sample and its samples. */
+  fault: { at: number; samples: number };
+}
+
+/** When the spec's fault begins, ms since the epoch. */
+function faultStartMs(spec: PagesRecordingSpec): number {
+  return spec.t0Ms + (spec.history + spec.fault.at) * spec.stepMs;
 }
 
 function batch(spec: PagesRecordingSpec, id: string, from: number, to: number, prng: Prng) {
@@ -36,7 +44,7 @@ function batch(spec: PagesRecordingSpec, id: string, from: number, to: number, p
   return encodeFeedBatch(content, { id, src: "test", ts: spec.t0Ms });
 }
 
-/** Writes `dir`/run.rec as `spec` says. */
+/** Writes `dir`/run.rec and `dir`/faults.json as `spec` says. */
 export function writePagesRecording(dir: string, spec: PagesRecordingSpec): void {
   const prng = new Prng(spec.seed);
   const w = RecordingWriter.create(join(dir, "run.rec"), { source: "troupe record" });
@@ -53,4 +61,7 @@ export function writePagesRecording(dir: string, spec: PagesRecordingSpec): void
     }
   }
   w.close();
+  const startMs = faultStartMs(spec);
+  const endMs = startMs + spec.fault.samples * spec.stepMs;
+  writeFileSync(join(dir, "faults.json"), JSON.stringify([{ name: "step", startMs, endMs }]));
 }

@@ -41,14 +41,8 @@ function recordedRun(without?: string): string {
     series: SERIES,
     scored: ["a", "b"],
     valueOf,
+    fault: { at: FAULT_AT, samples: FAULT_SAMPLES },
   });
-  const faultStart = T0_MS + (HISTORY + FAULT_AT) * STEP_MS;
-  const faults = [{
-    name: "step",
-    startMs: faultStart,
-    endMs: faultStart + FAULT_SAMPLES * STEP_MS,
-  }];
-  writeFileSync(join(dir, "faults.json"), JSON.stringify(faults));
   writeFileSync(
     join(dir, "alerts.json"),
     JSON.stringify([{ annotations: { page_threshold: "1.10e-6" } }]),

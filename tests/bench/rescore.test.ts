@@ -46,13 +46,8 @@ function recordedRun(without?: string): string {
     series: SERIES,
     scored: ["a", "b"],
     valueOf,
+    fault: { at: FAULT_AT, samples: FAULT_SAMPLES },
   });
-  const faults = [{
-    name: "step",
-    startMs: FAULT_START_MS,
-    endMs: FAULT_START_MS + FAULT_SAMPLES * STEP_MS,
-  }];
-  writeFileSync(join(dir, "faults.json"), JSON.stringify(faults));
   // The run as recorded paged nothing in the fault and once in the quiet (a page and an info).
   const alert = (page: string, receivedMs: number) => ({
     status: "firing",
