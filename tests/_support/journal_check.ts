@@ -10,18 +10,28 @@ import { FEED_STREAM, JetStreamJournal } from "../../actors/runtime/mod.ts";
 import { JOURNAL_STREAM } from "../../actors/runtime/journal/jetstream/jetstream_journal.ts";
 import { decodeInputRecord, voidedRange } from "../../protocol/mod.ts";
 
+/** What a journal check saw: frames the feed stream holds, and frames the journals still hold. */
+export interface JournalCheck {
+  /** Frames in the feed stream, every channel's. */
+  fed: number;
+  /** Frames journaled since the first record compaction kept, every channel's. */
+  journaled: number;
+}
+
 /**
  * Checks the journal against the feed, read through `url` (or any of several): every frame of
  * the feed in its channel's stats journal exactly once (from the first record compaction kept),
  * positions without a hole, and epochs that never go down along a subject.
  */
-export async function checkJournal(url: string | string[], what: string): Promise<number> {
+export async function checkJournal(url: string | string[], what: string): Promise<JournalCheck> {
   const nc = await connect({ servers: url });
   try {
     const fed = await feedSequences(nc);
     const journal = await JetStreamJournal.open(nc);
     let total = 0;
+    let fedTotal = 0;
     for (const [channel, seqs] of fed) {
+      fedTotal += seqs.length;
       // A hole the host found on recovery it voided (a void record) and read again from the feed:
       // the frames of voided positions do not count, what was applied again does.
       const frames: Array<{ pos: number; srcPos: number }> = [];
@@ -56,7 +66,7 @@ export async function checkJournal(url: string | string[], what: string): Promis
     }
     await journal.close();
     await checkEpochs(nc, what);
-    return total;
+    return { fed: fedTotal, journaled: total };
   } finally {
     await nc.close();
   }

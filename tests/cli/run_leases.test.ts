@@ -195,8 +195,11 @@ if (haveNatsServer("troupe run --partitions auto")) {
       // A takeover reads each journal whole: no hole, no lost tail, nothing rebuilt from the feed
       // (a read carried past records by another host's compaction looked like one).
       assert.not.match(outputs, /journal lost|journal: damaged/, `${what}: a journal hole`);
-      const frames = await checkJournal(c.nats.url, what);
-      assert.ok(frames > 100, `only ${frames} frames journaled`);
+      // Compaction leaves only what came after each channel's last snapshot, so the journals'
+      // count says little; the feed's says the check had frames to check (8 rounds of 4 s at
+      // 120 frames a second).
+      const { fed } = await checkJournal(c.nats.url, what);
+      assert.ok(fed > 1000, `only ${fed} frames fed`);
     } finally {
       await c.cleanup();
     }
