@@ -20,8 +20,6 @@ import { ChildScript } from "./_child_script.ts";
 import { ready } from "./_remote_write_send.ts";
 import { BenchHaltError } from "./_bench_halt_error.ts";
 
-/** A window of history a new series is warmed with, and a point of it every scrape. */
-const HISTORY_WINDOW_MS = 3_600_000;
 const START_MS = 120_000;
 /** How long a child has to stop once asked. */
 const STOP_MS = 60_000;
@@ -32,6 +30,8 @@ export interface PagesTroupeSettings {
   dir: string;
   /** Prometheus's base URL: the history URL. */
   historyUrl: string;
+  /** How far back a new series' history is read (`history_window_ms`), a point every scrape. */
+  historyWindowMs: number;
   /** Prometheus's scrape interval, the history's step. */
   scrapeIntervalMs: number;
   alertmanagerUrl: string;
@@ -223,7 +223,7 @@ export class PagesTroupe {
         port: this.writePort,
         bearer_token: this.token,
         history_url: s.historyUrl,
-        history_window_ms: HISTORY_WINDOW_MS,
+        history_window_ms: s.historyWindowMs,
         history_step_ms: s.scrapeIntervalMs,
         preset: s.preset,
       },

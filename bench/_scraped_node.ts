@@ -102,10 +102,22 @@ export class ScrapedNode {
 
   /** Samples Prometheus holds of `job`'s `up` series over the last `s` seconds. */
   async upSamples(s: number): Promise<number> {
-    const q = encodeURIComponent(`count_over_time(up{job="${SCRAPE_JOB}"}[${s}s])`);
-    const res = await fetch(`${this.url}/api/v1/query?query=${q}`);
+    return Number(await this.#instant(`count_over_time(up{job="${SCRAPE_JOB}"}[${s}s])`) ?? 0);
+  }
+
+  /**
+   * The node's `node_load1` at its last scrape, as Prometheus gives it ("not scraped yet" when
+   * it has none).
+   */
+  async load1(): Promise<string> {
+    return await this.#instant(`node_load1{job="${SCRAPE_JOB}"}`) ?? "not scraped yet";
+  }
+
+  /** The first result of an instant query, as Prometheus gives its value (undefined: none). */
+  async #instant(query: string): Promise<string | undefined> {
+    const res = await fetch(`${this.url}/api/v1/query?query=${encodeURIComponent(query)}`);
     const body = await res.json() as { data?: { result?: { value: [number, string] }[] } };
-    return Number(body.data?.result?.[0]?.value[1] ?? 0);
+    return body.data?.result?.[0]?.value[1];
   }
 
   /** Stops both (SIGTERM, then SIGKILL after 10 s). */

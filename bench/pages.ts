@@ -1,11 +1,11 @@
 /**
  * `troupe bench pages`: what troupe pages an on-call engineer for, on one real node watched as a
  * team watches it. Debian's node exporter (its textfile collector on) is scraped every 5 s by
- * Debian's Prometheus, which gathers history alone for `--history-s`, then remote-writes to a
- * `troupe run` host whose receiver reads each new series' past from that Prometheus
- * (`history_url`) and whose alert sender posts to Debian's Alertmanager; Alertmanager routes pages
- * (`page="true"`) and groups below the budget (`page="false"`) to two webhooks in this process,
- * which log every alert with its time and labels. A fault schedule then runs: quiet, and after
+ * Debian's Prometheus, which gathers history alone for `--settle-s` and `--history-s`, then
+ * remote-writes to a `troupe run` host whose receiver reads each new series' last `--history-s`
+ * from that Prometheus (`history_url`) and whose alert sender posts to Debian's Alertmanager;
+ * Alertmanager routes pages (`page="true"`) and groups below the budget (`page="false"`) to two
+ * webhooks in this process, which log every alert with its time and labels. A fault schedule then runs: quiet, and after
  * each fault (CPU burner, memory balloon, fsync'd disk writes, a textfile gauge stepped and back)
  * its grace and quiet again. Rows (bench/_pages_rows.ts): `pages_per_node_hour` in the quiet,
  * `faults_paged`, `page_delay_s_p50`/`max` (and `_after_load_max`, from each fault's load whole),
@@ -61,6 +61,14 @@ const OPTIONS = {
     arg: "S",
     default: 900,
     number: { min: 10, max: 86_400, integer: true },
+  },
+  "settle-s": {
+    help: "seconds Prometheus scrapes the node before the history troupe reads begins: the " +
+      "start of the servers this bench runs, and the machine's work from before it, are not " +
+      "the node's recent past a team's long-running Prometheus holds",
+    arg: "S",
+    default: 60,
+    number: { min: 0, max: 3600, integer: true },
   },
   "quiet-s": {
     help: "seconds of each quiet stretch: one before the first fault and one after each " +
@@ -204,13 +212,15 @@ async function runPages(o: Options, ctx: BenchContext): Promise<BenchRow[]> {
     parts.node = await ScrapedNode.start(join(dir.path, "node"));
     say(
       `node exporter on ${parts.node.instance}, Prometheus on ${parts.node.url} scraping it ` +
-        `every ${SCRAPE_INTERVAL_S} s; gathering ${
+        `every ${SCRAPE_INTERVAL_S} s; settling for ${o["settle-s"]} s, then gathering ${
           o["history-s"]
         } s of history before troupe starts`,
     );
+    await waits.sleep(o["settle-s"] * 1000, (left) => say(`settling, ${left} s left`));
+    say(`the history troupe reads begins (node_load1 ${await parts.node.load1()})`);
     await waits.sleep(o["history-s"] * 1000, (left) => say(`gathering history, ${left} s left`));
     const up = await parts.node.upSamples(o["history-s"]);
-    say(`Prometheus holds ${up} scrapes of the node`);
+    say(`Prometheus holds ${up} scrapes of the node in the history troupe reads`);
     parts.alertLog = await new AlertLog((a) => sayAlert(a, say)).listen();
     parts.am = await TestAlertmanager.start("", undefined, {
       config: alertmanagerConfig(parts.alertLog),
@@ -218,6 +228,7 @@ async function runPages(o: Options, ctx: BenchContext): Promise<BenchRow[]> {
     parts.troupe = new PagesTroupe({
       dir: dir.path,
       historyUrl: parts.node.url,
+      historyWindowMs: o["history-s"] * 1000,
       scrapeIntervalMs: SCRAPE_INTERVAL_S * 1000,
       alertmanagerUrl: parts.am.url,
       recordFile: recordDir === undefined ? undefined : join(recordDir, "run.rec"),
