@@ -5,9 +5,9 @@
  * remote-writes to a `troupe run` host whose receiver reads each new series' last `--history-s`
  * from that Prometheus (`history_url`) and whose alert sender posts to Debian's Alertmanager;
  * Alertmanager routes pages (`page="true"`) and groups below the budget (`page="false"`) to two
- * webhooks in this process, which log every alert with its time and labels. A fault schedule then runs: quiet, and after
- * each fault (CPU burner, memory balloon, fsync'd disk writes, a textfile gauge stepped and back)
- * its grace and quiet again. Rows (bench/_pages_rows.ts): `pages_per_node_hour` in the quiet,
+ * webhooks in this process, which log every alert with its time and labels. A fault schedule
+ * then runs: quiet, and after each fault (CPU burner, memory balloon, fsync'd disk writes, a
+ * textfile gauge stepped and back) its grace and quiet again. Rows (bench/_pages_rows.ts): `pages_per_node_hour` in the quiet,
  * `faults_paged`, `page_delay_s_p50`/`max` (and `_after_load_max`, from each fault's load whole),
  * `pages_with_instance_label`, `findings_per_node_hour`, each against the issue's bar where it has
  * one; the log names each page's series, and for a fault not paged, the budget bits of the groups
