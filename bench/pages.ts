@@ -5,14 +5,15 @@
  * remote-writes to a `troupe run` host whose receiver reads each new series' last `--history-s`
  * from that Prometheus (`history_url`) and whose alert sender posts to Debian's Alertmanager;
  * Alertmanager routes pages (`page="true"`) and groups below the budget (`page="false"`) to two
- * webhooks in this process, which log every alert with its time and labels. A fault schedule
- * then runs: quiet, and after each fault (CPU burner, memory balloon, fsync'd disk writes, a
- * textfile gauge stepped and back) its grace and quiet again. Rows (bench/_pages_rows.ts): `pages_per_node_hour` in the quiet,
- * `faults_paged`, `page_delay_s_p50`/`max` (and `_after_load_max`, from each fault's load whole),
- * `pages_with_instance_label`, `findings_per_node_hour`, each against the issue's bar where it has
- * one; the log names each page's series, and for a fault not paged, the budget bits of the groups
- * below the budget in its window. `--record DIR` keeps a `troupe record` of the run and the alerts
- * and faults as JSON, to replay a detector change against the same data.
+ * webhooks in this process, which log every alert with its time and labels. A fault schedule then
+ * runs: quiet, and after each fault (CPU burner, memory balloon, fsync'd disk writes, a textfile
+ * gauge stepped and back) its grace and quiet again. Rows (bench/_pages_rows.ts):
+ * `pages_per_node_hour` in the quiet, `faults_paged`, `page_delay_s_p50`/`max` (and
+ * `_after_load_max`, from each fault's load whole), `pages_with_instance_label`,
+ * `findings_per_node_hour`, each against the issue's bar where it has one; the log names each
+ * page's series, and for a fault not paged, the budget bits of the groups below the budget in its
+ * window. `--record DIR` keeps a `troupe record` of the run and the alerts and faults as JSON, to
+ * replay a detector change against the same data.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
