@@ -10,12 +10,17 @@ import { FEED_STREAM, JetStreamJournal } from "../../actors/runtime/mod.ts";
 import { JOURNAL_STREAM } from "../../actors/runtime/journal/jetstream/jetstream_journal.ts";
 import { decodeInputRecord, voidedRange } from "../../protocol/mod.ts";
 
-/** What a journal check saw: frames the feed stream holds, and frames the journals still hold. */
+/**
+ * What a journal check saw: frames the feed stream holds, frames the journals still hold, and how
+ * far the journals' positions reached (compaction drops records, never positions).
+ */
 export interface JournalCheck {
   /** Frames in the feed stream, every channel's. */
   fed: number;
   /** Frames journaled since the first record compaction kept, every channel's. */
   journaled: number;
+  /** The last position of each channel's journal, summed: the records it ever took. */
+  positions: number;
 }
 
 /**
@@ -30,6 +35,7 @@ export async function checkJournal(url: string | string[], what: string): Promis
     const journal = await JetStreamJournal.open(nc);
     let total = 0;
     let fedTotal = 0;
+    let positions = 0;
     for (const [channel, seqs] of fed) {
       fedTotal += seqs.length;
       // A hole the host found on recovery it voided (a void record) and read again from the feed:
@@ -37,7 +43,9 @@ export async function checkJournal(url: string | string[], what: string): Promis
       const frames: Array<{ pos: number; srcPos: number }> = [];
       const voided: Array<{ from: number; to: number }> = [];
       const records: string[] = []; // what a failure names: pos:srcPos, pos:void(from..to)
+      let lastPos = 0;
       for await (const rec of journal.read(`stats/${channel}`)) {
+        lastPos = rec.pos;
         const r = decodeInputRecord(rec.data);
         if (r.kind === "frame") frames.push({ pos: rec.pos, srcPos: r.srcPos });
         if (r.kind === "void") voided.push(voidedRange(r));
@@ -63,10 +71,11 @@ export async function checkJournal(url: string | string[], what: string): Promis
         }..${lost.at(-1)}; journaled ${from} to ${journaled.at(-1)}; records ${records.join(" ")})`,
       );
       total += journaled.length;
+      positions += lastPos;
     }
     await journal.close();
     await checkEpochs(nc, what);
-    return { fed: fedTotal, journaled: total };
+    return { fed: fedTotal, journaled: total, positions };
   } finally {
     await nc.close();
   }

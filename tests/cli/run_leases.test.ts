@@ -195,11 +195,13 @@ if (haveNatsServer("troupe run --partitions auto")) {
       // A takeover reads each journal whole: no hole, no lost tail, nothing rebuilt from the feed
       // (a read carried past records by another host's compaction looked like one).
       assert.not.match(outputs, /journal lost|journal: damaged/, `${what}: a journal hole`);
-      // Compaction leaves only what came after each channel's last snapshot, so the journals'
-      // count says little; the feed's says the check had frames to check (8 rounds of 4 s at
-      // 120 frames a second).
-      const { fed } = await checkJournal(c.nats.url, what);
+      // Compaction leaves only what came after each channel's last snapshot, so the frames the
+      // journals still hold say little; the feed's frames say the check had frames to check (8
+      // rounds of 4 s at 120 frames a second: 3,840), the journals' positions that the hosts
+      // journaled them.
+      const { fed, positions } = await checkJournal(c.nats.url, what);
       assert.ok(fed > 1000, `only ${fed} frames fed`);
+      assert.ok(positions > 1000, `the journals reached only ${positions} positions`);
     } finally {
       await c.cleanup();
     }
