@@ -35,6 +35,7 @@ export * from "./step_overrun.ts";
 export * from "./progress_mark.ts";
 export * from "./settings_report.ts";
 export * from "./state_capture.ts";
+export * from "./input_id_fingerprint.ts";
 export * from "./partition_event.ts";
 export * from "./bytes_equal.ts";
 export * from "./http_credentials.ts";

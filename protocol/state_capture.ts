@@ -19,6 +19,7 @@ import {
   requireMap,
   requireString,
 } from "./envelope.ts";
+import { fingerprintsOf, saveFingerprints } from "./input_id_fingerprint.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { isValidName, sysSubject } from "./subjects.ts";
 
@@ -57,8 +58,11 @@ export interface CapturedInstance {
   machine: unknown;
   kernel: Uint8Array;
   config: unknown;
-  /** The ids of the inputs applied most recently, oldest first. */
-  ids: string[];
+  /**
+   * The inputs applied most recently, oldest first, as a saved window: 8 bytes an id, its
+   * fingerprint (input_id_fingerprint.ts).
+   */
+  ids: Uint8Array;
 }
 
 /** One part of a host's answer. */
@@ -145,9 +149,10 @@ export function stateCapturePartOf(m: Record<string, unknown>, where: string): S
   const instances = list("instances").map((raw, i) => {
     const w = `${where}.instances[${i}]`;
     const x = requireMap(raw, `Cannot decode ${w}`);
-    const ids = x.ids;
-    if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
-      throw bad(`${w}.ids`, "an array of strings", ids);
+    // A part recorded before fingerprints holds the ids themselves.
+    const fps = fingerprintsOf(x.ids);
+    if (fps === undefined) {
+      throw bad(`${w}.ids`, "8 bytes an id, or an array of strings", x.ids);
     }
     return {
       stream: requireString(x, "stream", w),
@@ -158,7 +163,7 @@ export function stateCapturePartOf(m: Record<string, unknown>, where: string): S
       // A fresh array at offset 0: a kernel may put a Float64Array over it.
       kernel: new Uint8Array(requireBin(x, "kernel", w)),
       config: x.config,
-      ids: ids as string[],
+      ids: saveFingerprints(fps),
     };
   });
   const missed = list("missed").map((raw, i) => {

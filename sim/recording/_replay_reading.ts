@@ -64,7 +64,7 @@ export interface ReplayReadingOptions {
    * recorded output of that instance caused by one of them is not the replay's to make, so it
    * is neither counted nor compared (`beforeStart` counts it).
    */
-  held?: ReadonlyMap<string, ReadonlySet<string>>;
+  held?: ReadonlyMap<string, { has(id: string): boolean }>;
   /**
    * Whether the recording holds each finding once, on `troupe.finding.<type>.<key>` (its header's
    * `findings_once`): those are then its actors' outputs, keyed by their output subject as the

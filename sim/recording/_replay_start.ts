@@ -4,6 +4,7 @@
  * and what the result says of them.
  */
 import type { AnyActorDefinition, CapturedInstance } from "../../protocol/mod.ts";
+import { InputIdWindow } from "../../actors/runtime/instances/mod.ts";
 import { type RecordingStart, startInstances } from "./recording_start.ts";
 import { ReplayError } from "./replay_error.ts";
 
@@ -30,10 +31,10 @@ export function startOf(
   registry: Readonly<Record<string, AnyActorDefinition>>,
 ): {
   instances: Map<string, CapturedInstance>;
-  held: Map<string, ReadonlySet<string>>;
+  held: Map<string, InputIdWindow>;
 } {
   const instances = new Map<string, CapturedInstance>();
-  const held = new Map<string, ReadonlySet<string>>();
+  const held = new Map<string, InputIdWindow>();
   for (const [stream, inst] of startInstances(start)) {
     const kind = stream.slice(0, stream.indexOf("/"));
     if (!kinds.includes(kind)) continue;
@@ -45,7 +46,7 @@ export function startOf(
       );
     }
     instances.set(stream, inst);
-    held.set(stream, new Set(inst.ids));
+    held.set(stream, new InputIdWindow(inst.ids));
   }
   return { instances, held };
 }

@@ -293,7 +293,7 @@ function readingOptions(
   incidents: IncidentConfig | undefined,
   uncompared: readonly UncomparedKind[],
   how: { speed: number; clock: Clock & Sleeper; findingsOnce: boolean },
-  started: { held: Map<string, ReadonlySet<string>> } | undefined,
+  started: { held: Map<string, { has(id: string): boolean }> } | undefined,
 ): ConstructorParameters<typeof ReplayReading>[1] {
   const replayed = ReplayReading.replayedKinds(kinds, incidents !== undefined);
   const compared = new Set(replayed);

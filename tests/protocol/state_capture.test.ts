@@ -6,6 +6,7 @@ import {
   encodeStateCaptureAsk,
   encodeStateCapturePart,
   encodeValue,
+  savedIds,
   stateCaptureSubject,
 } from "../../protocol/mod.ts";
 
@@ -25,7 +26,7 @@ const part = {
     machine: { status: "active", value: "idle", context: { n: 1 } },
     kernel: new Uint8Array([1, 2, 3, 250]),
     config: { every_samples: 10 },
-    ids: ["a-1", "a-2"],
+    ids: savedIds(["a-1", "a-2"]),
   }],
   missed: [{ stream: "stats/ETH", reason: "the instance is backoff" }],
 };
@@ -43,6 +44,34 @@ test("encodeStateCapturePart() and decodeStateCapturePart() round-trip a host's 
   const back = decodeStateCapturePart(encodeStateCapturePart(part));
   assert.equal(back, part);
   assert.is(back.instances[0]!.kernel.byteOffset, 0, "the kernel is its own buffer");
+});
+
+test("decodeStateCapturePart() reads a part whose ids are the ids themselves as their fingerprints", () => {
+  const fields = {
+    v: 1,
+    host: "h",
+    part: 0,
+    parts: 1,
+    at_ms: 0,
+    kinds: {},
+    instances: [{
+      stream: "a/b",
+      version: 1,
+      pos: 1,
+      src_pos: 0,
+      kernel: new Uint8Array(0),
+      ids: ["a-1", "a-2"],
+    }],
+    missed: [],
+  };
+  const back = decodeStateCapturePart(encodeValue(fields));
+  assert.equal(back.instances[0]!.ids, savedIds(["a-1", "a-2"]));
+  assert.is(back.instances[0]!.ids.byteLength, 16);
+  const odd = { ...fields, instances: [{ ...fields.instances[0]!, ids: new Uint8Array(9) }] };
+  assert.throws(
+    () => decodeStateCapturePart(encodeValue(odd)),
+    /instances\[0\]\.ids: must be 8 bytes an id, or an array of strings, got/,
+  );
 });
 
 test("decodeStateCaptureAsk() and decodeStateCapturePart() name the field and the value they reject", () => {

@@ -11,7 +11,8 @@ import { Host } from "../../actors/runtime/host/host.ts";
 import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
 import { MemoryJournal } from "../../actors/runtime/journal/memory_journal.ts";
 import { MemorySnapshotStore } from "../../actors/runtime/snapshots/memory_snapshot_store.ts";
-import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
+import { InputIdWindow } from "../../actors/runtime/instances/mod.ts";
+import { encodeFrame, feedSubject, savedIds } from "../../protocol/mod.ts";
 import {
   Recorder,
   RECORDING_FORMAT_VERSION,
@@ -44,7 +45,7 @@ const start = {
       machine: { value: "x" },
       kernel: new Uint8Array([9, 8, 7]),
       config: { every_samples: 5 },
-      ids: ["i1", "i2"],
+      ids: savedIds(["i1", "i2"]),
     }],
     missed: [],
   }],
@@ -119,7 +120,9 @@ test("Recorder.begin() writes the hosts' answers as the start section, then what
     const reader = await RecordingReader.open(path);
     const inst = reader.start!.parts[0]!.instances;
     assert.equal(inst.map((i) => i.stream), ["stats/a"]);
-    assert.ok(inst[0]!.ids.includes("f-a-5"), "the inputs before the recorder are in the state");
+    const held = new InputIdWindow(inst[0]!.ids);
+    assert.ok(held.has("f-a-5"), "the inputs before the recorder are in the state");
+    assert.not.ok(held.has("f-a-9"), "an input after the answer is not");
     const feeds: string[] = [], sys: string[] = [];
     for await (const m of reader.messages()) {
       if (m.subject.startsWith("troupe.feed.")) feeds.push(String(m.data.length));

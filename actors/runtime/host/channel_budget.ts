@@ -10,10 +10,9 @@ import { totalmem } from "node:os";
  * What one channel of the default kinds cost a host, in bytes, measured once each of its
  * instances' window of recent input ids was full (260 samples): the heap per channel then, and
  * what the process's resident memory adds to its heap at scale. Its origin, the measurements and
- * the machine, is on docs/performance.md ("What a channel costs"); measure again when a kind's
- * state changes.
+ * the machine, is on docs/channel_cost.md; measure again when a kind's state changes.
  */
-export const CHANNEL_BYTES_MEASURED = 147 * 1024;
+export const CHANNEL_BYTES_MEASURED = 116 * 1024;
 
 /** What the default bars kind's rings held in that measurement (its states' heap). */
 export const BARS_BYTES_MEASURED = 15_593;

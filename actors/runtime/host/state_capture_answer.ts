@@ -126,7 +126,7 @@ export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): v
         machine: s.machine,
         kernel: s.kernel,
         config: s.config,
-        ids: s.ids ?? [],
+        ids: s.ids ?? new Uint8Array(0),
       });
       waiting.delete(stream);
     }
@@ -198,7 +198,7 @@ function send(
   const groups: CapturedInstance[][] = [[]];
   let bytes = 0;
   for (const inst of taken) {
-    const size = inst.kernel.byteLength + 64 * inst.ids.length + 1024;
+    const size = inst.kernel.byteLength + inst.ids.byteLength + 1024;
     if (bytes > 0 && bytes + size > CAPTURE_PART_BYTES_MAX) {
       groups.push([]);
       bytes = 0;

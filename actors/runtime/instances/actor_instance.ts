@@ -50,8 +50,11 @@ export interface InstanceSnapshot {
   machine: unknown;
   kernel: Uint8Array;
   config: unknown;
-  /** The ids of the inputs applied most recently, oldest first (absent: none remembered). */
-  ids?: string[];
+  /**
+   * The inputs applied most recently, oldest first, as a saved window (their fingerprints,
+   * protocol/input_id_fingerprint.ts; absent: none remembered).
+   */
+  ids?: Uint8Array;
 }
 
 /** The stream name of an instance: `<kind>/<key>`. */
@@ -125,7 +128,7 @@ export class ActorInstance {
     this.config = config;
     this.#outSubject = outSubject(def.kind, key);
     this.#state = undefined;
-    this.#ids = new InputIdWindow([], INPUT_IDS_MAX, { suffix: `/${key}` });
+    this.#ids = new InputIdWindow([], INPUT_IDS_MAX);
     this.#machine = undefined as unknown as MachineCell;
   }
 
@@ -144,7 +147,7 @@ export class ActorInstance {
     inst.#startMachine(snap.machine);
     inst.pos = snap.pos;
     inst.srcPos = snap.srcPos;
-    if (snap.ids) inst.#ids = new InputIdWindow(snap.ids, INPUT_IDS_MAX, { suffix: `/${key}` });
+    if (snap.ids) inst.#ids = new InputIdWindow(snap.ids, INPUT_IDS_MAX);
     return inst;
   }
 
@@ -179,7 +182,7 @@ export class ActorInstance {
       machine,
       kernel: this.def.kernel.save(this.#state).slice(),
       config: this.config,
-      ids: this.#ids.toArray(),
+      ids: this.#ids.save(),
     };
   }
 

@@ -22,7 +22,7 @@ export {
 export { type HostLimits } from "./host_limits.ts";
 export { ChannelBook } from "./channel_book.ts";
 export { containedTimers, errorLine, type HostTimers, REAL_TIMERS } from "./host_timers.ts";
-export { idsOf, INPUT_IDS_MAX, InputIdWindow } from "./input_id_window.ts";
+export { INPUT_IDS_MAX, InputIdWindow, savedWindowOf } from "./input_id_window.ts";
 export { InputRejectedError, type RejectionReason } from "./input_rejected_error.ts";
 export { type FoldInput, foldInput, type FoldResult, MissingInitError } from "./journal_fold.ts";
 export {

@@ -5,7 +5,7 @@
  * dropped, at most every `compactEveryMs`. A snapshot of another machine version is discarded on
  * load, so that the instance is rebuilt from its journal.
  */
-import { idsOf, parseStream, type Slot } from "../instances/mod.ts";
+import { parseStream, savedWindowOf, type Slot } from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
@@ -26,7 +26,7 @@ export const SNAPSHOTS_PER_ROUND_MAX = 100;
  * Inputs since its last snapshot that make an instance worth a periodic or stopping snapshot, by
  * default (`snapshots.min_inputs`). With fewer, a restart replays them from the journal instead:
  * replaying this many inputs costs about what loading the instance's snapshot does (`troupe bench
- * recovery`, docs/performance.md), so a restart takes at most about twice its time from fresh
+ * recovery`, docs/channel_cost.md), so a restart takes at most about twice its time from fresh
  * snapshots, and a host of many slow channels neither writes a snapshot per sample nor stops on
  * writing them all.
  */
@@ -57,8 +57,8 @@ export interface RestorableSnapshot {
   machine: unknown;
   kernel: Uint8Array;
   config: unknown;
-  /** The instance's recent input ids (see input_id_window.ts). */
-  ids: string[];
+  /** The instance's recent input ids, as a saved window (see input_id_window.ts). */
+  ids: Uint8Array;
 }
 
 /** What a snapshotter works with. */
@@ -127,7 +127,7 @@ export class Snapshotter {
       stream: slot.stream,
       version: slot.def.version,
       pos: s.pos,
-      machine: { xstate: s.machine, config: s.config, ids: s.ids ?? [] },
+      machine: { xstate: s.machine, config: s.config, ids: s.ids ?? new Uint8Array(0) },
       kernel: s.kernel,
       meta: { srcPos: s.srcPos },
     });
@@ -319,7 +319,7 @@ export class Snapshotter {
       machine: m.xstate,
       kernel: snap.kernel,
       config: m.config,
-      ids: idsOf(m.ids),
+      ids: savedWindowOf(m.ids),
     };
   }
 

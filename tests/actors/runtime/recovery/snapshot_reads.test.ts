@@ -99,7 +99,14 @@ test("a start reads only the listed snapshots, several ahead, and restores every
 
 /** A snapshot at `pos`, as a read gives it. */
 function snapshotAt(pos: number): RestorableSnapshot {
-  return { pos, srcPos: pos, machine: {}, kernel: new Uint8Array(), config: {}, ids: [] };
+  return {
+    pos,
+    srcPos: pos,
+    machine: {},
+    kernel: new Uint8Array(),
+    config: {},
+    ids: new Uint8Array(0),
+  };
 }
 
 test("SnapshotReads reads `ahead` before their turn, each once, and gives each read to its taker", async () => {
