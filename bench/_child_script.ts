@@ -7,6 +7,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { COMPILED, REPO_DIR, SOURCE_DIR } from "./_repo_dir.ts";
+import { BenchHaltError } from "./_bench_halt_error.ts";
 
 /** True on Deno, where a child script runs as `deno run -A`. */
 const IS_DENO = "Deno" in globalThis;
@@ -77,7 +78,7 @@ export class ChildScript {
     this.#exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
         this.exitSignal = signal;
-        this.#exitError = new Error(
+        this.#exitError = new BenchHaltError(
           `${name} exited (code ${code}, signal ${signal}) before it answered`,
         );
         for (const w of this.#waiters.splice(0)) w.reject(this.#exitError);
@@ -133,7 +134,7 @@ export class ChildScript {
       const timer = setTimeout(() => {
         const i = this.#waiters.indexOf(waiter);
         if (i >= 0) this.#waiters.splice(i, 1);
-        reject(new Error(`${this.#name} did not answer within ${timeoutMs} ms`));
+        reject(new BenchHaltError(`${this.#name} did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       const waiter = {
         resolve: (m: ChildMessage) => {

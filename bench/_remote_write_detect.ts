@@ -102,12 +102,12 @@ export async function detectRun(
     const rows = detectRunRows(channels, rss0, rss1, percentile(lags, 99));
     restarting = true;
     const parts = { host, config, httpPort, writeUrl, nc, channels, watched, labels: labels[0]! };
-    return [...rows, ...await restartRun({ ...parts, waitMs: HOST_STOP_MS }, ctx)];
+    return [...rows, ...await restartRun({ ...parts, waitMs: hostStopMs(channels) }, ctx)];
   } finally {
     await nc.close();
     // Asked to stop, so that a profiling flag (TROUPE_BENCH_CHILD_FLAGS) writes its profile.
     if (!restarting && host.pid !== undefined) process.kill(host.pid, "SIGTERM");
-    await host.wait(HOST_STOP_MS);
+    await host.wait(hostStopMs(channels));
   }
 }
 
@@ -214,10 +214,15 @@ function watchLags(
 }
 
 /**
- * Milliseconds the detector run's host has to stop (it snapshots every instance, and a profile
- * asked for is written as it exits) before it is killed, and to start again and answer.
+ * Milliseconds the detector run's host has to stop (it applies what is queued and snapshots what
+ * pays, and a profile asked for is written as it exits) before it is given up, and to start again
+ * and answer: 2 minutes, and 3 ms a channel past 40,000 (a host's recovery is linear in its
+ * instances and inputs: 100,000 channels have 5 minutes), so that a large run gives the figures
+ * rather than a timeout.
  */
-const HOST_STOP_MS = 120_000;
+function hostStopMs(channels: number): number {
+  return Math.max(120_000, channels * 3);
+}
 
 /** Milliseconds the detector run waits for the host to have made the channels. */
 const CATCH_UP_MS = 180_000;
