@@ -286,14 +286,16 @@ test("of more channels than cards, the worst have the cards; an incident brings 
       ...top.slice(0, 63),
     ]);
     assert.ok(!(await page.$(`.card[data-channel="${name(16)}"]`)), "channel 16's card is gone");
-    // The card made for channel 0 starts from the 200 samples the page kept of it.
-    assert.is(
-      await page.evaluate(
-        (c) => (globalThis as unknown as PageTroupe).troupe.grid.chart(c)?.points,
-        name(0),
-      ),
-      200,
-    );
+    // The card made for channel 0 starts from the 200 samples the page kept of it (its chart is
+    // made in the frame after the card is placed, so it is waited for).
+    const points = (c: string) =>
+      (globalThis as unknown as PageTroupe).troupe.grid.chart(c)?.points;
+    await page.waitForFunction(
+      (c) => (globalThis as unknown as PageTroupe).troupe.grid.chart(c) !== undefined,
+      name(0),
+      { timeout: 20_000 },
+    ).catch(() => {});
+    assert.is(await page.evaluate(points, name(0)), 200);
     // The filter chooses among all 80, not among the cards.
     await page.fill("#channel-filter", "h1");
     await until(page, "channels 10 to 19", Array.from({ length: 10 }, (_, i) => name(19 - i)));

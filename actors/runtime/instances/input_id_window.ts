@@ -25,6 +25,13 @@ export const INPUT_IDS_MAX = 256;
 const ROOM_IDS_MIN = 8;
 
 /**
+ * The fingerprint of the id being looked up or added, shared by every window on the thread (a
+ * lookup runs to its end before another begins): a typed array of its own would cost each of a
+ * host's windows some 150 bytes.
+ */
+const PROBE = new Int32Array(2);
+
+/**
  * A bounded window of recent input ids, oldest first, each kept as its 64-bit fingerprint
  * (protocol/input_id_fingerprint.ts): 8 bytes an id and 4 of table, where its characters took 30
  * to 90 (a feed batch's frame ids) and 4 times the instances of a channel held them. The
@@ -43,8 +50,6 @@ export class InputIdWindow {
   #mask: number;
   readonly #max: number;
   #next = 0;
-  /** The fingerprint of the id looked up or added. */
-  readonly #probe = new Int32Array(2);
 
   /**
    * A window holding `saved` (a saved window's bytes, or ids), the newest `max` of them; throws a
@@ -68,8 +73,8 @@ export class InputIdWindow {
     this.#table = newTable(tableSlots(room), max);
     this.#mask = this.#table.length - 1;
     for (let i = Math.max(0, held - max); i < held; i++) {
-      this.#probe[0] = fps[i * 2]!;
-      this.#probe[1] = fps[i * 2 + 1]!;
+      PROBE[0] = fps[i * 2]!;
+      PROBE[1] = fps[i * 2 + 1]!;
       this.#addProbe();
     }
   }
@@ -86,13 +91,13 @@ export class InputIdWindow {
 
   /** Whether `id` is among the recent ids. */
   has(id: string): boolean {
-    writeFingerprint(id, this.#probe, 0);
+    writeFingerprint(id, PROBE, 0);
     return this.#find() >= 0;
   }
 
   /** Remembers `id`, forgetting the oldest when the window is full. */
   add(id: string): void {
-    writeFingerprint(id, this.#probe, 0);
+    writeFingerprint(id, PROBE, 0);
     this.#addProbe();
   }
 
@@ -108,16 +113,16 @@ export class InputIdWindow {
     return saveFingerprints(ordered);
   }
 
-  /** Adds the fingerprint in `#probe` unless the window holds it. */
+  /** Adds the fingerprint in `PROBE` unless the window holds it. */
   #addProbe(): void {
     if (this.#find() >= 0) return;
     const at = this.#next;
     if (at * 2 >= this.#fps.length) this.#grow();
     if (this.#size < this.#max) this.#size++;
     else this.#remove(this.#slotOf(at));
-    const lo = this.#probe[0]!;
+    const lo = PROBE[0]!;
     this.#fps[at * 2] = lo;
-    this.#fps[at * 2 + 1] = this.#probe[1]!;
+    this.#fps[at * 2 + 1] = PROBE[1]!;
     const table = this.#table, mask = this.#mask;
     let i = lo & mask;
     while (table[i] !== 0) i = (i + 1) & mask;
@@ -142,10 +147,10 @@ export class InputIdWindow {
     this.#mask = mask;
   }
 
-  /** The ring index of the fingerprint in `#probe`, or -1. */
+  /** The ring index of the fingerprint in `PROBE`, or -1. */
   #find(): number {
     const table = this.#table, mask = this.#mask, fps = this.#fps;
-    const lo = this.#probe[0]!, hi = this.#probe[1]!;
+    const lo = PROBE[0]!, hi = PROBE[1]!;
     for (let i = lo & mask; table[i] !== 0; i = (i + 1) & mask) {
       const at = table[i]! - 1;
       if (fps[at * 2] === lo && fps[at * 2 + 1] === hi) return at;
