@@ -33,12 +33,12 @@ const PROBE = new Int32Array(2);
 
 /**
  * A bounded window of recent input ids, oldest first, each kept as its 64-bit fingerprint
- * (protocol/input_id_fingerprint.ts): 8 bytes an id and 4 of table, where its characters took 30
- * to 90 (a feed batch's frame ids) and 4 times the instances of a channel held them. The
- * fingerprints sit in a ring and, by their index in it, in an open-addressed table keyed by their
- * low half (linear probing, deletion by backward shift): a Set of the ids cost ~0.4-1.2 us an
- * input, on every frame's path, and held each input's id string long enough to be promoted to the
- * old generation and die there.
+ * (protocol/input_id_fingerprint.ts): 8 bytes an id and 4 of table whatever the id's length (a
+ * feed batch's frame ids run to 30 to 90 characters, and each instance of a channel keeps its own
+ * window of them). The fingerprints sit in a ring and, by their index in it, in an open-addressed
+ * table keyed by their low half (linear probing, deletion by backward shift): a Set of the ids
+ * would cost ~0.4-1.2 us an input, on every frame's path, and hold each input's id string long
+ * enough to be promoted to the old generation and die there.
  */
 export class InputIdWindow {
   /** Ids in the window. */
