@@ -135,6 +135,11 @@ export class LeaseFence {
             this.fresh() ? journal.compact!(upTo) : Promise.resolve(),
         }
         : {}),
+      ...(journal.readAllBatches
+        ? {
+          readAllBatches: (after?: ReadonlyMap<string, number>) => journal.readAllBatches!(after),
+        }
+        : {}),
       ...(journal.damage ? { damage: () => journal.damage!() } : {}),
       ...(journal.advance ? { advance: (s: string, p: number) => journal.advance!(s, p) } : {}),
       ...(journal.prepare ? { prepare: (s: string) => journal.prepare!(s) } : {}),

@@ -8,7 +8,8 @@
 import { renameSync, writeFileSync, writeSync } from "node:fs";
 import process from "node:process";
 import { parentPort, workerData } from "node:worker_threads";
-import type { StepWatchdogData, WatchedInstance } from "./step_watch.ts";
+import type { StepWatchdogData } from "./step_watch.ts";
+import { NamesReader } from "./_watch_names.ts";
 import { dlqSubject, type StepOverrun } from "../../../protocol/mod.ts";
 
 /** How often the shared cell is read, ms: a fraction of the shortest deadline allowed. */
@@ -16,12 +17,10 @@ const CHECK_EVERY_MS = 20;
 
 const data = workerData as StepWatchdogData;
 const cell = new Float64Array(data.cell);
-const watched = new Map<number, WatchedInstance>();
+const watched = new NamesReader();
 
-// One instance (named at its first step), or many at once (those a host's start recovers).
-(data.port ?? parentPort!).on("message", (m: WatchedInstance | WatchedInstance[]) => {
-  for (const inst of Array.isArray(m) ? m : [m]) watched.set(inst.id, inst);
-});
+// The logs the host's thread names its instances in (_watch_names.ts), as it starts each.
+(data.port ?? parentPort!).on("message", (m: unknown) => watched.take(m));
 
 setInterval(() => {
   const began = cell[0]!;

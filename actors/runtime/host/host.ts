@@ -33,6 +33,7 @@ import {
   type HostLimits,
   type HostTimers,
   InputRejectedError,
+  lastFrameDecoder,
   type Pending,
   REAL_TIMERS,
   replayDecoded,
@@ -96,8 +97,8 @@ export class Host {
   readonly #log: (message: string) => void;
   readonly #input: InputSource;
   readonly #edge: FeedEdge;
-  /** Decodes journaled frames for replay; undefined: the instance does. */
-  readonly #decodeReplay: FrameDecoder | undefined;
+  /** Decodes journaled frames for replay (the simulator's, or one shared by a frame's kinds). */
+  readonly #decodeReplay: FrameDecoder;
   readonly #timers: HostTimers;
   readonly #snapshotter: Snapshotter;
   readonly #snapshotRound: SnapshotRoundParts;
@@ -186,7 +187,7 @@ export class Host {
     this.#edge = this.#feedEdge();
     this.metrics.watchGaps(this.#edge.gaps);
     this.metrics.watchChannels(() => this.#edge.channelFigures());
-    this.#decodeReplay = options.frameDecoders?.({});
+    this.#decodeReplay = options.frameDecoders?.({}) ?? lastFrameDecoder();
     this.#snapshotter = this.#newSnapshotter();
     this.#snapshotRound = this.#snapshotRoundParts();
     this.#live = this.#liveApply();

@@ -11,27 +11,19 @@
  * that goes on after it, instead of a host spinning with no word.
  *
  * Cost on the hot path: four numbers written to shared memory per step. An instance is named to
- * the watchdog (a message to its thread) before its first step; a host's start names every
- * instance it recovers in one message, rather than one each as their replay begins.
+ * the watchdog before its first step, its description written to memory the threads share
+ * (_watch_names.ts), not sent in a message: a host's start names every instance it recovers at
+ * once, and a fleet's first round makes hundreds of thousands.
  */
 import { MessageChannel, type MessagePort, type Worker } from "node:worker_threads";
 import { startWorker } from "../../threads/mod.ts";
 import type { Slot } from "../instances/mod.ts";
+import { NamesWriter, type WatchedInstance } from "./_watch_names.ts";
+
+export type { WatchedInstance };
 
 /** The watchdog's module. */
 const WATCHDOG = new URL("./_step_watchdog.ts", import.meta.url);
-
-/** What the watchdog is told of an instance when its first step is watched. */
-export interface WatchedInstance {
-  id: number;
-  stream: string;
-  kind: string;
-  key: string;
-  /** Its kind's step deadline, ms. */
-  deadlineMs: number;
-  /** Its host, when several share the watchdog (a leased host's partitions: `part-<n>`). */
-  host?: string;
-}
 
 /** What the watchdog is started with. */
 export interface StepWatchdogData {
@@ -66,8 +58,10 @@ export interface StepWatchOptions {
 /** What the watches of one watchdog share: its cell, where instances are named, their ids. */
 interface SharedWatch {
   cell: Float64Array;
-  /** Where instances are named to the watchdog (its worker, or a port to it). */
+  /** The watchdog's worker, or a port to it: where the logs instances are named in are sent. */
   named: Worker | MessagePort;
+  /** Where instances are named to the watchdog (_watch_names.ts). */
+  names: NamesWriter;
   deadlineMs: (kind: string) => number;
   /** The next instance id: unique across the watches of the watchdog. */
   nextId: number;
@@ -89,7 +83,8 @@ export class StepWatch {
     named: Worker | MessagePort,
     deadlineMs: (kind: string) => number,
   ): StepWatch {
-    return new StepWatch({ cell: new Float64Array(cell), named, deadlineMs, nextId: 1 });
+    const names = new NamesWriter(named);
+    return new StepWatch({ cell: new Float64Array(cell), named, names, deadlineMs, nextId: 1 });
   }
 
   /** Starts the watchdog thread. */
@@ -138,18 +133,18 @@ export class StepWatch {
   }
 
   /**
-   * Names the slots not yet named to the watchdog, in one message: sent before any of their
-   * steps begins, it reaches the watchdog's thread even if the first of them never returns.
+   * Names the slots not yet named to the watchdog: written before any of their steps begins,
+   * read by the watchdog even if the first of them never returns.
    */
   name(slots: readonly Slot[]): void {
-    const named: WatchedInstance[] = [];
-    for (const slot of slots) if (slot.watchId === 0) named.push(this.#described(slot));
-    if (named.length > 0) this.#shared.named.postMessage(named);
+    for (const slot of slots) {
+      if (slot.watchId === 0) this.#shared.names.write(this.#described(slot));
+    }
   }
 
   /** Notes that `slot`'s step on the input at `pos` (source position `srcPos`) begins. */
   begin(slot: Slot, pos: number, srcPos: number): void {
-    if (slot.watchId === 0) this.#shared.named.postMessage(this.#described(slot));
+    if (slot.watchId === 0) this.#shared.names.write(this.#described(slot));
     const cell = this.#shared.cell;
     cell[1] = slot.watchId;
     cell[2] = pos;

@@ -4,6 +4,7 @@
  * recoveries), passes decoders that decode each once.
  */
 import {
+  decodeFrame,
   type Envelope,
   frameTimeBytes,
   type InputRecord,
@@ -49,4 +50,35 @@ export function replayDecoded(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A replay's decoder when the host has none of its own: `decodeFrame` as an instance would call
+ * it, once for a run of records that carry the same message. A channel's kinds each journal the
+ * channel's frame, so a recovery meets each message once per kind, one after another, and the
+ * instances after the first share its decoding, as they shared it live (the feed edge decodes a
+ * frame once for all its targets). The bytes it was decoded from are copied (a journal read's
+ * records are views of a chunk it reuses), and a record is the same message only when its bytes
+ * are equal to them, every one; a message that fails to decode is not kept, so each instance
+ * fails on it as before.
+ */
+export function lastFrameDecoder(): FrameDecoder {
+  let bytes: Uint8Array | undefined;
+  let decoded: DecodedFrame | undefined;
+  return (payload) => {
+    if (bytes === undefined || decoded === undefined || !sameBytes(bytes, payload)) {
+      decoded = undefined;
+      bytes = payload.slice();
+      decoded = decodeFrame(bytes);
+    }
+    return decoded;
+  };
+}
+
+/** Whether `a` and `b` hold the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -16,6 +16,7 @@ export { AppliedListeners } from "./applied_listeners.ts";
 export {
   type DecodedFrame,
   type FrameDecoder,
+  lastFrameDecoder,
   replayDecoded,
   timeColumnIn,
 } from "./frame_decoder.ts";

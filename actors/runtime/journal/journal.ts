@@ -81,6 +81,13 @@ export interface Journal {
   /** Every record with pos > after[stream] (0 for streams not in `after`), in append order across
    *  streams: recovery's single pass. */
   readAll(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord>;
+  /**
+   * `readAll` in batches: the same records in the same order, one await a batch rather than one
+   * a record (recovery over millions of small records). A record's `data` may be a view of a
+   * buffer its batch shares: copy it to keep it past the batch. Only a journal that reads in
+   * chunks has it.
+   */
+  readAllBatches?(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord[]>;
   /** Makes everything appended so far durable per the journal's policy (write + fsync). */
   sync(): Promise<void>;
   /**
@@ -144,4 +151,19 @@ export class JournalConflictError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.stream = options.stream;
   }
+}
+
+/**
+ * Every record with pos > after[stream], as `readAll`, in batches: the journal's own where it
+ * reads in batches, else a batch a record.
+ */
+export async function* recordBatches(
+  journal: Journal,
+  after?: ReadonlyMap<string, number>,
+): AsyncIterable<readonly JournalRecord[]> {
+  if (journal.readAllBatches) {
+    yield* journal.readAllBatches(after);
+    return;
+  }
+  for await (const rec of journal.readAll(after)) yield [rec];
 }

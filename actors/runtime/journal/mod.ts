@@ -19,6 +19,7 @@ export {
   journalDataLength,
   type JournalRecord,
   type JournalStats,
+  recordBatches,
 } from "./journal.ts";
 export {
   describeLoss,

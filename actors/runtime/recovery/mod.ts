@@ -9,7 +9,8 @@ export {
   type OverrunToSkip,
   type TailInput,
 } from "./crash_attempts.ts";
-export { Recovery, type RecoveryAccess } from "./recovery.ts";
+export { Recovery } from "./recovery.ts";
+export { type RecoveryAccess } from "./recovery_access.ts";
 export { StreamHold } from "./recovery_hold.ts";
 export {
   type RestorableSnapshot,

@@ -18,7 +18,6 @@
  */
 import {
   type AnyActorDefinition,
-  type BusMessage,
   decodeEnvelope,
   decodeInputRecord,
   decodeInputRecordCopy,
@@ -31,82 +30,27 @@ import {
 } from "../../../protocol/mod.ts";
 import {
   ActorInstance,
-  type DecodedFrame,
   foldInput,
   InputRejectedError,
   isPoison,
   MissingInitError,
-  type Output,
   parseStream,
-  type Pending,
   type Slot,
-  type SupervisionOptions,
 } from "../instances/mod.ts";
-import type { HostMetrics } from "../operations/mod.ts";
 import { HeldInputs } from "./held_inputs.ts";
 import {
   describeLoss,
-  type Journal,
   type JournalLoss,
+  type JournalRecord,
   type LossPlan,
+  recordBatches,
   VoidedPositions,
 } from "../journal/mod.ts";
 import { StreamHold } from "./recovery_hold.ts";
-import {
-  applyTail,
-  type AttemptJournal,
-  type OverrunToSkip,
-  type StepWatching,
-  type TailInput,
-} from "./crash_attempts.ts";
-import type { Snapshotter } from "./snapshotter.ts";
+import { applyTail, type TailInput } from "./crash_attempts.ts";
 import { SnapshotReads } from "./_snapshot_reads.ts";
 import { takeJournaledSources } from "./_take_journaled_sources.ts";
-
-/**
- * What recovery may touch of the host it rebuilds: its journal, snapshots, slots and kinds, and
- * the host's own steps (publish, supervise, pump, enqueue) it calls back into. Not a host: the
- * part of one recovery is given.
- */
-export interface RecoveryAccess {
-  journal: Journal;
-  snapshotter: Snapshotter;
-  supervision: SupervisionOptions;
-  metrics: HostMetrics;
-  log: (message: string) => void;
-  kinds: ReadonlyMap<string, AnyActorDefinition>;
-  slots: Map<string, Slot>;
-  /** Whether this host owns the key's partition. */
-  owns(key: string): boolean;
-  /** The slot of `(def.kind, key)`, made when missing. */
-  slot(def: AnyActorDefinition, key: string): Slot;
-  /** Decodes a journaled frame ahead of the instance, or undefined (the instance decodes it). */
-  decode(record: InputRecord): DecodedFrame | undefined;
-  publish(outputs: Output[]): void;
-  deadLetter(msg: BusMessage, err: unknown, actor?: string): void;
-  /** Hands a failed instance to supervision. */
-  failed(slot: Slot, err: unknown, pos: number): void;
-  /** Applies what waits in the slot's mailbox. */
-  pump(slot: Slot): void;
-  /** The slot's status was set other than running (the host's gauges count it). */
-  statusMoved(slot: Slot): void;
-  /** Journals and applies an input to the slot's instance, through its mailbox. */
-  enqueue(slot: Slot, item: Pending): void;
-  closing(): boolean;
-  /** The kind's current configuration (an instance whose starting one was lost starts from it). */
-  config(kind: string): unknown;
-  /** Judges the journal's losses; throws (JournalLossError) to refuse to start over them. */
-  judgeLosses(losses: readonly JournalLoss[]): Promise<LossPlan>;
-  /** Where attempt records are journaled and read back (the host's edge stream). */
-  attempts: AttemptJournal;
-  /** The position through which `stream`'s outputs were published at the host's last clean stop
-   *  (edge_decisions.ts): its replay publishes only what is past it. */
-  publishedThrough(stream: string): number;
-  /** A step that ran past its deadline before this start, if one did (step_overrun.ts). */
-  overrun: OverrunToSkip | undefined;
-  /** The step watchdog, when steps have a deadline (step_watch.ts). */
-  watch: StepWatching | undefined;
-}
+import type { RecoveryAccess } from "./recovery_access.ts";
 
 type Def = AnyActorDefinition;
 
@@ -265,46 +209,52 @@ export class Recovery {
    */
   async #foldJournal(pass: RecoveryPass): Promise<void> {
     const h = this.#access;
-    for await (const rec of h.journal.readAll(pass.after)) {
-      const slot = h.slots.get(rec.stream);
-      if (!slot || slot.status !== "recovering") continue;
-      const record = decodeInputRecord(rec.data);
-      const t = pass.track.get(slot)!;
-      if (rec.pos > t.expected) this.#lost(slot, t, rec.pos - 1);
-      t.expected = rec.pos + 1;
-      const seenSrc = pass.seenSrc;
-      if (record.srcPos > seenSrc) pass.seenSrc = record.srcPos;
-      if (t.hold) {
-        if (!this.#endsHold(pass, slot, t, rec.pos, record)) {
-          t.hold.note(record, rec.data, seenSrc);
-          continue;
-        }
-      } else if (record.kind === "void" && voidedRange(record).from > t.start) {
-        pass.broken.add(slot); // it voids records folded already: rebuilt the careful way
-      }
-      if (record.srcPos > pass.resumeAfter) pass.resumeAfter = record.srcPos;
-      if (record.srcPos > t.src) t.src = record.srcPos;
-      if (t.rebuilding && (record.kind === "ctl" || record.kind === "tick")) {
-        t.rebuilding.ids.add(decodeEnvelope(record.payload).id);
-      }
-      // Perhaps the input the host died on (its stream's last, unless the last clean stop had
-      // published its outputs: its step returned), or one whose step ran past its deadline (its
-      // stream's later inputs journaled as a worker thread spun on it): applied alone once the
-      // losses are judged (#applyTail), the records after it waiting with it.
-      const last = rec.pos === h.journal.lastPosition(rec.stream) && rec.pos > slot.publishedPos;
-      const alone = APPLIED_KINDS.has(record.kind) &&
-        (last || h.overrun?.journaledAt(rec.stream, rec.pos, record.srcPos) === true);
-      if (alone || pass.tail.length > 0) {
-        pass.tail.push({ slot, pos: rec.pos, record: decodeInputRecordCopy(rec.data), alone });
-        continue;
-      }
-      this.#fold(pass, slot, rec.pos, record, false);
+    for await (const batch of recordBatches(h.journal, pass.after)) {
+      for (const rec of batch) this.#foldRecord(pass, rec);
     }
     for (const [slot, t] of pass.track) {
       const last = h.journal.lastPosition(slot.stream);
       if (last >= t.expected) this.#lost(slot, t, last);
       if (t.rebuilding && !t.hold) this.#goOnRebuilding(pass, slot, t);
     }
+  }
+
+  /** Folds one journaled record of #foldJournal's pass (or holds it, or puts it in the tail). */
+  #foldRecord(pass: RecoveryPass, rec: JournalRecord): void {
+    const h = this.#access;
+    const slot = h.slots.get(rec.stream);
+    if (!slot || slot.status !== "recovering") return;
+    const record = decodeInputRecord(rec.data);
+    const t = pass.track.get(slot)!;
+    if (rec.pos > t.expected) this.#lost(slot, t, rec.pos - 1);
+    t.expected = rec.pos + 1;
+    const seenSrc = pass.seenSrc;
+    if (record.srcPos > seenSrc) pass.seenSrc = record.srcPos;
+    if (t.hold) {
+      if (!this.#endsHold(pass, slot, t, rec.pos, record)) {
+        t.hold.note(record, rec.data, seenSrc);
+        return;
+      }
+    } else if (record.kind === "void" && voidedRange(record).from > t.start) {
+      pass.broken.add(slot); // it voids records folded already: rebuilt the careful way
+    }
+    if (record.srcPos > pass.resumeAfter) pass.resumeAfter = record.srcPos;
+    if (record.srcPos > t.src) t.src = record.srcPos;
+    if (t.rebuilding && (record.kind === "ctl" || record.kind === "tick")) {
+      t.rebuilding.ids.add(decodeEnvelope(record.payload).id);
+    }
+    // Perhaps the input the host died on (its stream's last, unless the last clean stop had
+    // published its outputs: its step returned), or one whose step ran past its deadline (its
+    // stream's later inputs journaled as a worker thread spun on it): applied alone once the
+    // losses are judged (#applyTail), the records after it waiting with it.
+    const last = rec.pos === h.journal.lastPosition(rec.stream) && rec.pos > slot.publishedPos;
+    const alone = APPLIED_KINDS.has(record.kind) &&
+      (last || h.overrun?.journaledAt(rec.stream, rec.pos, record.srcPos) === true);
+    if (alone || pass.tail.length > 0) {
+      pass.tail.push({ slot, pos: rec.pos, record: decodeInputRecordCopy(rec.data), alone });
+      return;
+    }
+    this.#fold(pass, slot, rec.pos, record, false);
   }
 
   /**
