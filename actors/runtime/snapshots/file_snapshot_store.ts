@@ -5,8 +5,8 @@
  * the new one, never a mix. Each file is CRC-checked when loaded; a damaged one is reported
  * through `onCorrupt` and treated as absent.
  */
-import { mkdirSync, readdirSync, unlinkSync } from "node:fs";
-import { open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { mkdirSync, readdirSync, readFile, unlinkSync } from "node:fs";
+import { open, readdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import {
@@ -76,7 +76,7 @@ export class FileSnapshotStore implements SnapshotStore {
     const path = this.#path(stream);
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(path);
+      bytes = await readWhole(path);
     } catch (err) {
       if ((err as { code?: string }).code === "ENOENT") return undefined;
       throw err;
@@ -148,4 +148,16 @@ export class FileSnapshotStore implements SnapshotStore {
     this.#dirSyncNext = next;
     return next;
   }
+}
+
+/**
+ * A file's bytes, read by the callback form of `readFile`: a start reads a snapshot file an
+ * instance, and the promise form's file handle (an object made, watched for collection and closed
+ * for each file) cost the host's main thread about three times as much a file (17 to 21 µs against
+ * 6 to 8, 20,000 files of 8 KB, 32 read at once).
+ */
+function readWhole(path: string): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    readFile(path, (err, bytes) => (err ? reject(err) : resolve(bytes)));
+  });
 }
