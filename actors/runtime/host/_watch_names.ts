@@ -2,14 +2,15 @@
  * How the step watchdog learns which instance an id is (step_watch.ts): the host's thread writes
  * each instance's description once, before its first step, into memory the two threads share,
  * and the watchdog reads what it has not read yet when it meets an id it does not know. A message
- * an instance cost a structured clone and a wake-up of the watchdog's thread (some 10 to 40 µs on
- * the host's thread), and a host's first round makes an instance for each of a fleet's channels'
- * kinds: 400,000 at 100,000 channels.
+ * an instance costs a structured clone and a wake-up of the watchdog's thread, on a host busy with
+ * the round that makes an instance for each of a fleet's channels' kinds (docs/channel_cost.md
+ * measures it).
  *
  * A log is a SharedArrayBuffer: a 32-bit count of the bytes written (stored atomically after the
  * entry it covers), then entries of a 32-bit id, a 32-bit length and the description as JSON
- * (UTF-8). A log that is full is followed by a new one, twice as large, sent to the watchdog in a
- * message before any entry is written to it: a message reaches the watchdog's thread whatever the
+ * (UTF-8). A log that is full is followed by a new one of the same size (so the room made and not
+ * written is one log's at most), sent to the watchdog in a message before any entry is written to
+ * it: a message reaches the watchdog's thread whatever the
  * host's thread does after sending it, so an entry is always in a log the watchdog has or will
  * have by its next look. Private to the host folder.
  */
@@ -36,8 +37,8 @@ export interface NamesLogMessage {
 const LOG_HEADER = 8;
 /** Bytes of an entry before its description: id and length. */
 const ENTRY_HEADER = 8;
-/** The first log's size. */
-const LOG_BYTES_INITIAL = 64 * 1024;
+/** A log's size (a description larger than a log gets a log of its own). */
+const LOG_BYTES = 1024 * 1024;
 
 const utf8 = new TextEncoder();
 
@@ -72,11 +73,7 @@ export class NamesWriter {
 
   /** Starts a new log with room for `room` bytes at least, and hands it to the watchdog. */
   #grow(room: number): void {
-    const size = Math.max(
-      LOG_BYTES_INITIAL,
-      2 * (this.#log?.byteLength ?? 0),
-      LOG_HEADER + room,
-    );
+    const size = Math.max(LOG_BYTES, LOG_HEADER + room);
     const log = new SharedArrayBuffer(size);
     this.#log = log;
     this.#bytes = new Uint8Array(log);

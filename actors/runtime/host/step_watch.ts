@@ -20,8 +20,6 @@ import { startWorker } from "../../threads/mod.ts";
 import type { Slot } from "../instances/mod.ts";
 import { NamesWriter, type WatchedInstance } from "./_watch_names.ts";
 
-export type { WatchedInstance };
-
 /** The watchdog's module. */
 const WATCHDOG = new URL("./_step_watchdog.ts", import.meta.url);
 

@@ -152,9 +152,8 @@ export class FileSnapshotStore implements SnapshotStore {
 
 /**
  * A file's bytes, read by the callback form of `readFile`: a start reads a snapshot file an
- * instance, and the promise form's file handle (an object made, watched for collection and closed
- * for each file) cost the host's main thread about three times as much a file (17 to 21 µs against
- * 6 to 8, 20,000 files of 8 KB, 32 read at once).
+ * instance, and the promise form makes, closes and finalizes a file handle for each, several times
+ * the callback form's work on the host's main thread (docs/channel_cost.md measures it).
  */
 function readWhole(path: string): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {

@@ -35,9 +35,10 @@ const arrive = () => new Promise((r) => setTimeout(r, 20));
 test("every instance written is read back as written, across logs", async () => {
   const { writer, reader, logs, close } = pair();
   const all: WatchedInstance[] = [];
-  // Keys long enough that the first log (64 KiB) fills more than once.
-  for (let id = 1; id <= 3000; id++) {
-    const inst = instance(id, `node_cpu_seconds_total{cpu="${id}",mode="idle",é="ü"}`);
+  // Keys long enough that a log (1 MiB) fills more than once.
+  const labels = `job="node",instance="host-${"x".repeat(200)}:9100",é="ü"`;
+  for (let id = 1; id <= 10_000; id++) {
+    const inst = instance(id, `node_cpu_seconds_total{cpu="${id}",mode="idle",${labels}}`);
     if (id % 7 === 0) inst.host = `part-${id % 4}`;
     all.push(inst);
     writer.write(inst);
@@ -45,7 +46,7 @@ test("every instance written is read back as written, across logs", async () => 
   await arrive();
   assert.ok(logs.length >= 2, `logs sent: ${logs.length}`);
   for (const inst of all) assert.equal(reader.get(inst.id), inst);
-  assert.is(reader.get(3001), undefined);
+  assert.is(reader.get(10_001), undefined);
   close();
 });
 
@@ -64,7 +65,7 @@ test("an entry is read once written, however far the reader has read", async () 
 test("one description larger than a log gets a log of its own", async () => {
   const { writer, reader, close } = pair();
   writer.write(instance(1, "a"));
-  const big = instance(2, "k".repeat(100_000));
+  const big = instance(2, "k".repeat(2_000_000));
   writer.write(big);
   writer.write(instance(3, "c"));
   await arrive();
