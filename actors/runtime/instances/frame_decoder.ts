@@ -4,6 +4,7 @@
  * recoveries), passes decoders that decode each once.
  */
 import {
+  bytesEqual,
   decodeFrame,
   type Envelope,
   frameTimeBytes,
@@ -66,19 +67,11 @@ export function lastFrameDecoder(): FrameDecoder {
   let bytes: Uint8Array | undefined;
   let decoded: DecodedFrame | undefined;
   return (payload) => {
-    if (bytes === undefined || decoded === undefined || !sameBytes(bytes, payload)) {
+    if (bytes === undefined || decoded === undefined || !bytesEqual(bytes, payload)) {
       decoded = undefined;
       bytes = payload.slice();
       decoded = decodeFrame(bytes);
     }
     return decoded;
   };
-}
-
-/** Whether `a` and `b` hold the same bytes. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
