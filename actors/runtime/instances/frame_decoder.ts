@@ -38,14 +38,11 @@ export function timeColumnIn(payload: Uint8Array, decoded: DecodedFrame): TimeCo
 }
 
 /**
- * A journaled frame decoded by the replay decoder, if there is one (else the instance decodes it);
- * undefined too when it fails, so that the instance fails on it as it would have.
+ * A journaled frame decoded by the replay decoder; undefined for a record that is no frame, or
+ * when decoding fails, so that the instance decodes it itself and fails on it as it would have.
  */
-export function replayDecoded(
-  decode: FrameDecoder | undefined,
-  r: InputRecord,
-): DecodedFrame | undefined {
-  if (decode === undefined || r.kind !== "frame") return undefined;
+export function replayDecoded(decode: FrameDecoder, r: InputRecord): DecodedFrame | undefined {
+  if (r.kind !== "frame") return undefined;
   try {
     return decode(r.payload, r.srcPos);
   } catch {
