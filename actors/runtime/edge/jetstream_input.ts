@@ -85,6 +85,26 @@ async function addFeedStream(nc: NatsConnection, name: string, options: FeedStre
 /** Every subject of the feed stream. */
 const FEED_FILTER = `${SUBJECT_ROOT}.feed.>`;
 
+/**
+ * The bytes of feed a host pulls at once, at least. A host steps each sample as its message is
+ * delivered, on its main thread, and the server's answer to the connection's ping waits in the
+ * socket behind what was pulled before it: nats.js calls a connection stale, and makes it again,
+ * once 2 pings (`maxPingOut`) a ping interval apart (10 s, transport/nats_bus.ts) go unanswered.
+ * A thousand messages of a remote-write feed (batches of 2,000 series, 60 to 100 bytes a sample)
+ * were minutes of steps at ~100 µs a sample (docs/channel_cost.md): a host making 100,000 channels
+ * fell that far behind and lost its connection several times a run. 2 MiB is 2 to 4 s of steps;
+ * a feed of small messages (market ticks) still gets thousands a pull.
+ */
+export const FEED_PULL_BYTES_MIN = 2 << 20;
+
+/**
+ * The bytes a feed pull asks for: `FEED_PULL_BYTES_MIN`, or twice the server's largest message
+ * when that is more (a pull that cannot hold a message never delivers it).
+ */
+export function feedPullBytes(maxPayload: number | undefined): number {
+  return Math.max(FEED_PULL_BYTES_MIN, 2 * (maxPayload ?? 0));
+}
+
 /** An InputSource reading the feed stream with an ephemeral consumer, reopened when it stalls. */
 export function jetStreamInput(nc: NatsConnection, options: FeedStreamOptions = {}): InputSource {
   return new JetStreamInput(nc, options);
@@ -105,7 +125,7 @@ class JetStreamInput implements InputSource {
       filter: FEED_FILTER,
       consumerPrefix: "troupe_in",
       stallMs: options.stallMs ?? 2000,
-      maxMessages: 1000,
+      maxBytes: feedPullBytes(nc.info?.max_payload),
     });
   }
 

@@ -13,7 +13,12 @@ import {
   MemorySnapshotStore,
   type SnapshotStore,
 } from "../snapshots/mod.ts";
-import { InProcessBus, NatsBus, openFindingsStream } from "../transport/mod.ts";
+import {
+  InProcessBus,
+  NATS_PING_INTERVAL_MS,
+  NatsBus,
+  openFindingsStream,
+} from "../transport/mod.ts";
 import { describeError, HostFatalError } from "../operations/mod.ts";
 import { Host } from "./host.ts";
 import { SNAPSHOT_MAX_AGE_MS, SNAPSHOT_MIN_INPUTS } from "../recovery/mod.ts";
@@ -323,6 +328,12 @@ async function connectNats(
       auth: options.auth,
       onStatus: (s) => {
         if (s === "disconnect" || s === "reconnect") log(`NATS ${s}`);
+        if (s === "staleConnection") {
+          log(
+            `NATS connection stale: its server's answers to two pings, ${NATS_PING_INTERVAL_MS} ` +
+              `ms apart, were not read (the host's main thread is behind); connecting again`,
+          );
+        }
       },
     });
   } catch (err) {

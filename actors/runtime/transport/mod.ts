@@ -50,6 +50,7 @@ export {
 } from "./leader_placement.ts";
 export {
   NATS_CONNECT_TIMEOUT_MS,
+  NATS_PING_INTERVAL_MS,
   NatsBus,
   type NatsBusOptions,
   type NatsConnectionState,

@@ -61,6 +61,14 @@ export interface NatsBusOptions {
  */
 export const NATS_CONNECT_TIMEOUT_MS = 5_000;
 
+/**
+ * How often a connection pings its server. nats.js calls the connection stale, and makes it
+ * again, at the ping after two went unanswered: a process whose main thread does not read its
+ * socket for ~20 s loses it (a host bounds its feed's pulls by bytes for this:
+ * edge/jetstream_input.ts).
+ */
+export const NATS_PING_INTERVAL_MS = 10_000;
+
 /** Where a NATS connection stands. */
 export interface NatsConnectionState {
   connected: boolean;
@@ -216,7 +224,7 @@ export class NatsBus implements Bus {
         name: options.name ?? "troupe",
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
-        pingInterval: 10_000,
+        pingInterval: NATS_PING_INTERVAL_MS,
         timeout: timeoutMs,
         ...auth,
       });

@@ -53,8 +53,15 @@ export interface StreamFollowerOptions {
    * again (and health reports the stall): 2,000.
    */
   stallMs?: number;
-  /** Messages asked for at once: 1,000. */
+  /** Messages asked for at once: 1,000 (unless `maxBytes` bounds the pulls instead). */
   maxMessages?: number;
+  /**
+   * Bytes asked for at once, in place of a count of messages. What a pull brings is handled
+   * before the server's answer to a ping that came after it, so a reader that is slow per byte
+   * (the feed: a host's step of every sample) bounds its pulls by bytes to keep its connection
+   * from going stale (edge/jetstream_input.ts). At least twice the largest message.
+   */
+  maxBytes?: number;
 }
 
 /** How often the watchdog looks, ms. */
@@ -73,7 +80,7 @@ const REOPEN_BACKOFF_MS_MAX = 1000;
 /** Follows a stream with an ephemeral consumer, made again when it is gone or stalls. */
 export class StreamFollower {
   readonly #nc: NatsConnection;
-  readonly #options: Required<StreamFollowerOptions>;
+  readonly #options: Required<Omit<StreamFollowerOptions, "maxBytes">> & { maxBytes?: number };
   #deliver: (m: SequencedMessage) => void = () => {};
   #stopped = false;
   #messages: ConsumerMessages | undefined;
@@ -197,8 +204,9 @@ export class StreamFollower {
       },
     });
     this.#gaps = gaps;
+    const { maxBytes, maxMessages } = this.#options;
     this.#messages = await consumer.consume({
-      max_messages: this.#options.maxMessages,
+      ...(maxBytes === undefined ? { max_messages: maxMessages } : { max_bytes: maxBytes }),
       // Bound: after a reconnect nats.js pulls again at once (see the module's comment).
       bind: true,
       callback: (m) =>

@@ -2,13 +2,14 @@
  * The feed stream's reader leaves nothing on the server when it stops (jetstream_input.ts through
  * stream_follower.ts): its consumer is deleted, not left to the server's inactivity threshold.
  * A leased host stops one reader per partition it gives up; left behind, each stayed on
- * `TROUPE_FEED` for minutes (11 consumers for 6 partitions after a lease move). A real
- * nats-server with JetStream.
+ * `TROUPE_FEED` for minutes (11 consumers for 6 partitions after a lease move). A reader slower
+ * than its feed keeps its connection: it pulls a bounded number of bytes, so the server's answer
+ * to a ping is never behind more than that. A real nats-server with JetStream.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   ensureFeedStream,
   FEED_STREAM,
@@ -28,8 +29,8 @@ async function consumers(nc: NatsConnection): Promise<string[]> {
   return names;
 }
 
-async function waitFor(what: string, ok: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
+async function waitFor(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -77,6 +78,39 @@ it("the feed stream takes the limits it is given, also when it was made with oth
   assert.equal(await limits(), { bytes: 4 * 2 ** 30, ageS: 7200 }, "one given: the other kept");
   const frames = (await jsm.streams.info(FEED_STREAM)).state.messages;
   assert.ok(frames >= 2, `the frames kept through the update: ${frames}`);
+});
+
+it("a reader slower than its feed keeps its connection: its pulls are bounded by bytes", async () => {
+  // A host's connection scaled down: pings 1 s apart (the host's are 10 s), 150 ms of work a
+  // message of 512 KiB. Forty of them are 6 s of work: pulled at once, the answers to the pings
+  // sent meanwhile wait behind them, and the connection goes stale after 2 s unanswered.
+  const nc = nats.nc;
+  await ensureFeedStream(nc);
+  const jsm = await jetstreamManager(nc, { timeout: 2000 });
+  const after = (await jsm.streams.info(FEED_STREAM)).state.last_seq;
+  const slow = await connect({ servers: nats.url, pingInterval: 1000, maxReconnectAttempts: -1 });
+  const statuses: string[] = [];
+  (async () => {
+    for await (const s of slow.status()) if (s.type !== "ping") statuses.push(s.type);
+  })().catch(() => {});
+  const js = jetstream(nc);
+  const body = new Uint8Array(512 << 10);
+  for (let i = 0; i < 40; i++) await js.publish(feedSubject("metrics", "a"), body);
+  const seqs: number[] = [];
+  const input = jetStreamInput(slow);
+  try {
+    await input.start((_m, seq) => {
+      seqs.push(seq);
+      const until = Date.now() + 150;
+      while (Date.now() < until) { /* a host stepping a batch's samples */ }
+    }, after);
+    await waitFor("forty messages", () => seqs.length === 40, 30_000);
+    assert.equal(seqs, Array.from({ length: 40 }, (_, i) => after + 1 + i), "each once, in order");
+    assert.equal(statuses, [], "no stale connection, no disconnect");
+  } finally {
+    await input.stop();
+    await slow.close();
+  }
 });
 
 test.run();
