@@ -169,7 +169,7 @@ export { requestAll, type RequestAllOptions } from "./control/mod.ts";
 export { MemoryJournal } from "./journal/mod.ts";
 export type { Snapshot, SnapshotStore } from "./snapshots/mod.ts";
 export { decodeSnapshot, encodeSnapshot } from "./snapshots/mod.ts";
-export { FileSnapshotStore } from "./snapshots/mod.ts";
+export { FileSnapshotStore, PackedSnapshotStore } from "./snapshots/mod.ts";
 export { KvSnapshotStore } from "./snapshots/kv/mod.ts";
 export { MemorySnapshotStore } from "./snapshots/mod.ts";
 export { type DeadLetter, deadLetterOf, decodeDeadLetter, publishDeadLetter } from "./edge/mod.ts";

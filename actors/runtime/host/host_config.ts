@@ -84,7 +84,7 @@ export interface HostConfig {
   /** `min_inputs` and `max_age_ms`: which instances a periodic round or a stop snapshots
    *  (snapshotter.ts); absent, the defaults there. */
   snapshots: {
-    store: "file" | "kv" | "memory";
+    store: "file" | "packed" | "kv" | "memory";
     every_inputs: number;
     every_ms: number;
     min_inputs?: number;
@@ -473,6 +473,7 @@ function parseSnapshotsSection(
   return {
     store: readString(s, "store", "snapshots", d.store, [
       "file",
+      "packed",
       "kv",
       "memory",
     ]) as HostConfig["snapshots"]["store"],

@@ -11,6 +11,7 @@ import {
   type CorruptSnapshotInfo,
   FileSnapshotStore,
   MemorySnapshotStore,
+  PackedSnapshotStore,
   type SnapshotStore,
 } from "../snapshots/mod.ts";
 import {
@@ -396,6 +397,10 @@ export async function openSnapshots(
   switch (config.snapshots.store) {
     case "file":
       return await FileSnapshotStore.open(makeDir(join(config.data_dir, "snapshots")), {
+        onCorrupt,
+      });
+    case "packed":
+      return await PackedSnapshotStore.open(makeDir(join(config.data_dir, "snapshots")), {
         onCorrupt,
       });
     case "kv": {

@@ -1,9 +1,14 @@
 /**
- * Snapshots of actor instances: the store's interface and its file and memory forms. The NATS KV
+ * Snapshots of actor instances: the store's interface and its file, packed and memory forms. The NATS KV
  * form, which loads the NATS clients, is entered through kv/mod.ts.
  */
 export { FileSnapshotStore, type FileSnapshotStoreOptions } from "./file_snapshot_store.ts";
 export { MemorySnapshotStore } from "./memory_snapshot_store.ts";
+export {
+  PackedSnapshotStore,
+  type PackedSnapshotStoreOptions,
+  SEGMENT_BYTES_MAX,
+} from "./packed_snapshot_store.ts";
 export {
   checkSnapshot,
   type CorruptSnapshotInfo,
@@ -14,6 +19,7 @@ export {
   SerialByKey,
   type Snapshot,
   SnapshotCorruptError,
+  snapshotIntact,
   type SnapshotStore,
   storedSnapshot,
   type StoredSnapshotPlace,

@@ -75,6 +75,13 @@ export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
   return out;
 }
 
+/** Whether `bytes` begin as a snapshot does and its body passes its CRC (not decoded). */
+export function snapshotIntact(bytes: Uint8Array): boolean {
+  if (bytes.length < HEADER_BYTES || MAGIC.some((b, i) => bytes[i] !== b)) return false;
+  const crc = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
+  return crc32(bytes, HEADER_BYTES) === crc;
+}
+
 /** Decodes and checks snapshot bytes; throws a SnapshotCorruptError saying what is wrong. */
 export function decodeSnapshot(bytes: Uint8Array): Snapshot {
   if (bytes.length < HEADER_BYTES || MAGIC.some((b, i) => bytes[i] !== b)) {

@@ -1,0 +1,193 @@
+/**
+ * The packed snapshot store (packed_snapshot_store.ts): snapshots appended to segment files, the
+ * newest of each stream loaded, through reopening, segments rolled and compacted, a torn end of
+ * the newest segment cut (the stream's snapshot before it loaded), damage in an older segment
+ * reported, and a directory of the file store's snapshots read and superseded.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type CorruptSnapshotInfo,
+  FileSnapshotStore,
+  PackedSnapshotStore,
+  type Snapshot,
+} from "../../../../actors/runtime/snapshots/mod.ts";
+import { tempDir } from "../../../_support/nats.ts";
+
+const test = suite("packed_snapshot_store");
+
+function snap(stream: string, pos: number, kernelBytes = 64): Snapshot {
+  const kernel = new Uint8Array(kernelBytes);
+  for (let i = 0; i < kernel.length; i++) kernel[i] = (pos * 31 + i) & 0xff;
+  return { stream, version: 2, pos, machine: { value: "idle", n: pos }, kernel };
+}
+
+const segments = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".pack")).sort();
+
+async function positions(store: PackedSnapshotStore, streams: string[]): Promise<number[]> {
+  return await Promise.all(streams.map(async (s) => (await store.load(s))?.pos ?? -1));
+}
+
+test("the newest snapshot of each stream, through reopening", async () => {
+  const dir = tempDir();
+  try {
+    const store = await PackedSnapshotStore.open(dir.path);
+    assert.is(await store.load("stats/a"), undefined);
+    const streams = Array.from({ length: 200 }, (_, i) => `stats/s${i}`);
+    for (let round = 1; round <= 3; round++) {
+      await Promise.all(streams.map((s) => store.save(snap(s, round * 10))));
+    }
+    await store.save(snap("anomaly/ünïcode-é", 7, 5000));
+    assert.equal(await store.load("stats/s5"), snap("stats/s5", 30));
+    assert.equal(await store.load("anomaly/ünïcode-é"), snap("anomaly/ünïcode-é", 7, 5000));
+    await store.close();
+    assert.throws(() => store.list(), /closed/);
+
+    const again = await PackedSnapshotStore.open(dir.path);
+    assert.equal(await again.list(), [...streams, "anomaly/ünïcode-é"].sort());
+    assert.equal(await positions(again, streams), streams.map(() => 30));
+    assert.equal(await again.load("stats/s199"), snap("stats/s199", 30));
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("segments roll at their size, and one mostly superseded is compacted away", async () => {
+  const dir = tempDir();
+  try {
+    const store = await PackedSnapshotStore.open(dir.path, { segmentBytes: 4096 });
+    const streams = Array.from({ length: 20 }, (_, i) => `bars/b${i}`);
+    for (let round = 1; round <= 12; round++) {
+      for (const s of streams) await store.save(snap(s, round, 100));
+    }
+    // 20 records of ~200 bytes a round, 12 rounds: 48 KiB written, ~4 KiB live.
+    const files = segments(dir.path);
+    assert.ok(files.length <= 4, `segments left: ${files.join(", ")}`);
+    for (const f of files) assert.ok(statSync(join(dir.path, f)).size <= 4096, f);
+    assert.equal(await positions(store, streams), streams.map(() => 12));
+    await store.close();
+    const again = await PackedSnapshotStore.open(dir.path, { segmentBytes: 4096 });
+    assert.equal(await positions(again, streams), streams.map(() => 12));
+    await again.save(snap("bars/b0", 13, 100));
+    assert.is((await again.load("bars/b0"))?.pos, 13);
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a torn end of the newest segment is cut: the snapshot before it loads", async () => {
+  const dir = tempDir();
+  try {
+    const store = await PackedSnapshotStore.open(dir.path);
+    await store.save(snap("stats/a", 1));
+    await store.save(snap("stats/b", 1));
+    await store.close();
+    const [seg] = segments(dir.path);
+    const path = join(dir.path, seg!);
+    const whole = statSync(path).size;
+    // A second snapshot of `a` written whole but its bytes damaged (a crash before its fsync),
+    // then the start of a third cut short.
+    const probe = await PackedSnapshotStore.open(join(dir.path, "probe"));
+    await probe.save(snap("stats/a", 2));
+    await probe.save(snap("stats/a", 3));
+    await probe.close();
+    const probeBytes = readFileSync(join(dir.path, "probe", segments(join(dir.path, "probe"))[0]!));
+    const half = probeBytes.length / 2;
+    const second = probeBytes.slice(0, half);
+    second[second.length - 3]! ^= 0xff;
+    appendFileSync(path, second);
+    appendFileSync(path, probeBytes.subarray(half, half + 20));
+
+    const reopened = await PackedSnapshotStore.open(dir.path);
+    assert.is((await reopened.load("stats/a"))?.pos, 1, "the snapshot before the torn one");
+    assert.is((await reopened.load("stats/b"))?.pos, 1);
+    assert.is(statSync(path).size, whole, "cut after the last whole record");
+    await reopened.save(snap("stats/a", 4));
+    await reopened.close();
+    const last = await PackedSnapshotStore.open(dir.path);
+    assert.is((await last.load("stats/a"))?.pos, 4, "a save after the cut is read");
+    await last.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("damage in an older segment is reported, and its streams are absent", async () => {
+  const dir = tempDir();
+  const reports: CorruptSnapshotInfo[] = [];
+  try {
+    const store = await PackedSnapshotStore.open(dir.path, { segmentBytes: 600 });
+    await store.save(snap("stats/a", 1, 400)); // segment 0
+    await store.save(snap("stats/b", 1, 400)); // segment 1
+    await store.save(snap("stats/c", 1, 400)); // segment 2, the newest
+    await store.close();
+    const files = segments(dir.path);
+    assert.is(files.length, 3, files.join(", "));
+    // Segment 0's header damaged: not read, said at the open. Segment 1's snapshot damaged:
+    // said when it is loaded. Each is then absent: the journal rebuilds its stream.
+    const damage = (file: string, at: (length: number) => number) => {
+      const bytes = readFileSync(join(dir.path, file));
+      bytes[at(bytes.length)]! ^= 0x01;
+      writeFileSync(join(dir.path, file), bytes);
+    };
+    damage(files[0]!, () => 14); // the name's first byte
+    damage(files[1]!, (length) => length - 5);
+
+    const reopened = await PackedSnapshotStore.open(dir.path, {
+      segmentBytes: 600,
+      onCorrupt: (info) => reports.push(info),
+    });
+    assert.is(reports.length, 1, JSON.stringify(reports));
+    assert.match(reports[0]!.where, `${files[0]!} at byte 0`);
+    assert.match(reports[0]!.reason, /header fails its CRC/);
+    assert.is(await reopened.load("stats/a"), undefined);
+    assert.is(await reopened.load("stats/b"), undefined);
+    assert.is(reports.length, 2);
+    assert.is(reports[1]!.stream, "stats/b");
+    assert.match(reports[1]!.reason, /CRC mismatch/);
+    assert.is((await reopened.load("stats/c"))?.pos, 1);
+    await reopened.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("the file store's snapshots are read, and removed once superseded", async () => {
+  const dir = tempDir();
+  try {
+    const files = await FileSnapshotStore.open(dir.path);
+    await files.save(snap("stats/a", 5));
+    await files.save(snap("stats/b", 6));
+    await files.close();
+    const store = await PackedSnapshotStore.open(dir.path);
+    assert.equal(await store.list(), ["stats/a", "stats/b"]);
+    assert.equal(await store.load("stats/b"), snap("stats/b", 6));
+    await store.save(snap("stats/a", 9));
+    await store.close();
+    const left = readdirSync(dir.path).filter((n) => n.endsWith(".snap"));
+    assert.equal(left, ["stats=2Fb.snap"], "a's file went with its packed snapshot");
+    const again = await PackedSnapshotStore.open(dir.path);
+    assert.equal(await positions(again, ["stats/a", "stats/b"]), [9, 6]);
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a stream name the store cannot hold is refused, naming it", async () => {
+  const dir = tempDir();
+  try {
+    const store = await PackedSnapshotStore.open(dir.path);
+    assert.throws(() => store.save(snap("", 1)), /stream "": its name must be 1 to 65,535 bytes/);
+    await store.close();
+    assert.throws(() => store.save(snap("stats/a", 1)), /closed/);
+  } finally {
+    dir.remove();
+  }
+});
+
+test.run();
