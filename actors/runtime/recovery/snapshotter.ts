@@ -243,7 +243,8 @@ export class Snapshotter {
       // A snapshot must never be ahead of the durable journal.
       await o.journal.sync();
       // Each stream is once in a batch: its saves cannot overtake one another.
-      await eachWithin(batch, SNAPSHOT_SAVES_IN_FLIGHT_MAX, async (snap) => {
+      const inFlight = o.store.savesInFlight ?? SNAPSHOT_SAVES_IN_FLIGHT_MAX;
+      await eachWithin(batch, inFlight, async (snap) => {
         try {
           await o.store.save(snap);
           this.savedPos.set(snap.stream, snap.pos);

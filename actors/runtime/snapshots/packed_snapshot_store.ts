@@ -102,9 +102,16 @@ interface Queued {
   done: (err?: unknown) => void;
 }
 
+/**
+ * Saves a snapshotter has in flight with this store: written a batch at a time, one write and one
+ * fsync each, so a stop's thousands go in batches of this many (16 MiB at 8 KiB a snapshot).
+ */
+export const PACKED_SAVES_IN_FLIGHT = 2048;
+
 /** A SnapshotStore packing snapshots into segment files of one directory. */
 export class PackedSnapshotStore implements SnapshotStore {
   readonly dir: string;
+  readonly savesInFlight = PACKED_SAVES_IN_FLIGHT;
   readonly #onCorrupt: ((info: CorruptSnapshotInfo) => void) | undefined;
   readonly #fsync: boolean;
   readonly #segmentBytes: number;

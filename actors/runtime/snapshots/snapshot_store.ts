@@ -24,6 +24,11 @@ export interface SnapshotStore {
   /** True for a store whose snapshots do not outlive the process (in memory): a journal that
    *  does outlive it is never compacted behind them. */
   readonly volatile?: boolean;
+  /**
+   * Saves worth having in flight at once (absent: the snapshotter's 32): a store that writes
+   * many in one write and one fsync (the packed store) takes more.
+   */
+  readonly savesInFlight?: number;
   save(snapshot: Snapshot): Promise<void>;
   /**
    * The newest snapshot of `stream`, or undefined. A corrupt snapshot is reported (onCorrupt) and
