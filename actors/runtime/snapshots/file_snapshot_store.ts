@@ -53,10 +53,24 @@ export class FileSnapshotStore implements SnapshotStore {
     this.#saves = new StoreSaves(`in ${dir}`);
   }
 
-  /** Opens (creating it when needed) the store in `dir`, removing temporary files a crash left. */
+  /**
+   * Opens (creating it when needed) the store in `dir`, removing temporary files a crash left.
+   * A directory the packed store has written is refused: the snapshots it holds are not files
+   * here, and a host that went on without them would find the journal compacted behind them.
+   */
   static open(dir: string, options: FileSnapshotStoreOptions = {}): Promise<FileSnapshotStore> {
     mkdirSync(dir, { recursive: true });
-    for (const name of readdirSync(dir)) {
+    const names = readdirSync(dir);
+    const packed = names.find((name) => name.startsWith("snapshots-") && name.endsWith(".pack"));
+    if (packed !== undefined) {
+      return Promise.reject(
+        new Error(
+          `Cannot open ${dir} as a file snapshot store: it holds the packed store's ${packed}; ` +
+            `open it with snapshots.store "packed" (the packed store reads files as well)`,
+        ),
+      );
+    }
+    for (const name of names) {
       if (name.endsWith(TMP_SUFFIX)) unlinkSync(join(dir, name));
     }
     return Promise.resolve(new FileSnapshotStore(dir, options));

@@ -38,7 +38,7 @@ import { crc32 } from "../journal/mod.ts";
 import { syncDirAsync } from "../../files/mod.ts";
 import {
   type CorruptSnapshotInfo,
-  encodeSnapshot,
+  encodeSnapshotParts,
   type Snapshot,
   snapshotIntact,
   type SnapshotStore,
@@ -68,6 +68,7 @@ const HEAD = 14;
 const PREFIX = "snapshots-";
 const SUFFIX = ".pack";
 const FILE_SUFFIX = ".snap";
+const UTF8 = new TextEncoder();
 
 /** A segment file, open while the store is. */
 interface Segment {
@@ -82,6 +83,10 @@ interface Segment {
   /** Reads in flight (a compacted segment is closed after them). */
   reads: number;
   dropped: boolean;
+  /** Its bytes as opening read them, kept for the start's loads until each is loaded once. */
+  cache: Uint8Array | undefined;
+  /** Its records in the index not yet loaded from `cache`. */
+  cachedLeft: number;
 }
 
 /** A record of a segment: its snapshot's offset and length, and the bytes before it. */
@@ -90,15 +95,23 @@ interface Packed {
   at: number;
   len: number;
   head: number;
+  /** Not yet loaded from its segment's cache. */
+  cached?: boolean;
 }
 
 /** Where a stream's newest snapshot is: a record of a segment, or a file of the file store. */
 type Entry = Packed | { file: string };
 
-/** A save waiting for the writer. */
-interface Queued {
+/** A record to write, in parts written side by side: its stream, and its name's bytes. */
+interface Record {
   stream: string;
-  record: Uint8Array;
+  parts: Uint8Array[];
+  bytes: number;
+  nameLen: number;
+}
+
+/** A save waiting for the writer. */
+interface Queued extends Record {
   done: (err?: unknown) => void;
 }
 
@@ -107,6 +120,13 @@ interface Queued {
  * fsync each, so a stop's thousands go in batches of this many (16 MiB at 8 KiB a snapshot).
  */
 export const PACKED_SAVES_IN_FLIGHT = 2048;
+
+/**
+ * The segments' bytes opening keeps for the start's loads, at most: 1 GiB, the snapshots of a host
+ * of 100,000 instances (~8 KiB each); each is then loaded from memory, not read again, and let go
+ * once loaded (all of them at the first save). Past it, a load is a positioned read.
+ */
+export const START_CACHE_BYTES_MAX = 1 << 30;
 
 /** A SnapshotStore packing snapshots into segment files of one directory. */
 export class PackedSnapshotStore implements SnapshotStore {
@@ -119,7 +139,11 @@ export class PackedSnapshotStore implements SnapshotStore {
   readonly #index = new Map<string, Entry>();
   readonly #segments: Segment[] = [];
   #queue: Queued[] = [];
+  /** The writer's run, and whether it runs (cleared as its last look finds the queue empty). */
   #writing: Promise<void> | undefined;
+  #draining = false;
+  /** Whether a segment's bytes are kept for the start's loads. */
+  #cachesHeld = false;
 
   private constructor(dir: string, options: PackedSnapshotStoreOptions) {
     this.dir = dir;
@@ -144,26 +168,39 @@ export class PackedSnapshotStore implements SnapshotStore {
       }
     }
     numbers.sort((a, b) => a - b);
-    numbers.forEach((n, i) => store.#scan(n, i === numbers.length - 1));
+    let cached = 0;
+    numbers.forEach((n, i) => {
+      const bytes = store.#scan(n, i === numbers.length - 1);
+      if ((cached += bytes.length) <= START_CACHE_BYTES_MAX) store.#segments.at(-1)!.cache = bytes;
+    });
+    store.#holdCaches();
     return Promise.resolve(store);
   }
 
   /** Appends the stream's snapshot; resolves once it is durable. Saves land in call order. */
   save(snapshot: Snapshot): Promise<void> {
     this.#saves.check();
-    const name = new TextEncoder().encode(snapshot.stream);
+    const name = UTF8.encode(snapshot.stream);
     if (name.length === 0 || name.length > 0xffff) {
       throw new RangeError(
         `Cannot store a snapshot of stream ${JSON.stringify(snapshot.stream)}: its name must be ` +
           `1 to 65,535 bytes, got ${name.length}`,
       );
     }
-    const record = packRecord(name, encodeSnapshot(snapshot));
+    const [header, body] = encodeSnapshotParts(snapshot);
+    const head = recordHead(name, header, body.length);
+    const record = {
+      stream: snapshot.stream,
+      parts: [head, body],
+      bytes: head.length + body.length,
+      nameLen: name.length,
+    };
+    this.#dropCaches();
     return this.#saves.run(snapshot.stream, () =>
       new Promise<void>((resolve, reject) => {
         const done = (err?: unknown) => (err === undefined ? resolve() : reject(err));
-        this.#queue.push({ stream: snapshot.stream, record, done });
-        this.#writing ??= this.#drain().finally(() => (this.#writing = undefined));
+        this.#queue.push({ ...record, done });
+        if (!this.#draining) this.#writing = this.#drain();
       }));
   }
 
@@ -176,9 +213,19 @@ export class PackedSnapshotStore implements SnapshotStore {
       const place = { where: entry.file, holder: "file", onCorrupt: this.#onCorrupt };
       return await storedSnapshot(stream, () => readFileSync(entry.file), place);
     }
-    const where = `${entry.seg.path} at byte ${entry.at}`;
+    const seg = entry.seg, where = `${seg.path} at byte ${entry.at}`;
     const place = { where, holder: "record", onCorrupt: this.#onCorrupt };
-    return await storedSnapshot(stream, () => this.#read(entry.seg, entry.at, entry.len), place);
+    const cache = entry.cached ? seg.cache : undefined;
+    if (cache === undefined) {
+      return await storedSnapshot(stream, () => this.#read(seg, entry.at, entry.len), place);
+    }
+    entry.cached = false;
+    if (--seg.cachedLeft === 0) seg.cache = undefined;
+    return await storedSnapshot(
+      stream,
+      () => cache.subarray(entry.at, entry.at + entry.len),
+      place,
+    );
   }
 
   /** The streams with a snapshot, sorted. */
@@ -195,20 +242,14 @@ export class PackedSnapshotStore implements SnapshotStore {
     this.#segments.length = 0;
   }
 
-  /** Reads segment `n` into the index (the newest checked whole, and cut at a torn record). */
-  #scan(n: number, newest: boolean): void {
+  /**
+   * Reads segment `n` into the index (the newest checked whole, and cut at a torn record);
+   * returns its bytes.
+   */
+  #scan(n: number, newest: boolean): Uint8Array {
     const path = join(this.dir, `${PREFIX}${n}${SUFFIX}`);
     const bytes = readFileSync(path);
-    const seg: Segment = {
-      n,
-      path,
-      fd: openSync(path, "r+"),
-      size: bytes.length,
-      live: 0,
-      streams: new Set(),
-      reads: 0,
-      dropped: false,
-    };
+    const seg = openSegment(n, path, "r+", bytes.length);
     this.#segments.push(seg);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const names = new TextDecoder();
@@ -230,6 +271,29 @@ export class PackedSnapshotStore implements SnapshotStore {
       this.#place(stream, { seg, at: at + HEAD + nameLen, len, head: HEAD + nameLen });
       at += HEAD + nameLen + len;
     }
+    return bytes;
+  }
+
+  /**
+   * Marks each record in a kept segment's bytes to be loaded from them (once: a host's start loads
+   * each snapshot once), and lets go of segments none of whose records are.
+   */
+  #holdCaches(): void {
+    for (const entry of this.#index.values()) {
+      if ("seg" in entry && entry.seg.cache !== undefined) {
+        entry.cached = true;
+        entry.seg.cachedLeft++;
+      }
+    }
+    for (const seg of this.#segments) if (seg.cachedLeft === 0) seg.cache = undefined;
+    this.#cachesHeld = this.#segments.some((seg) => seg.cache !== undefined);
+  }
+
+  /** Lets go of the segments' bytes opening kept: the start is over once a save is made. */
+  #dropCaches(): void {
+    if (!this.#cachesHeld) return;
+    this.#cachesHeld = false;
+    for (const seg of this.#segments) seg.cache = undefined;
   }
 
   /** Makes `entry` the stream's newest. */
@@ -257,44 +321,57 @@ export class PackedSnapshotStore implements SnapshotStore {
     });
   }
 
-  /** Writes what is queued, a segment's room at a time; then compacts what is mostly stale. */
+  /**
+   * Writes what is queued, a segment's room at a time, then compacts what is mostly stale; ends
+   * (`#draining` false) in the same turn as it finds the queue empty, so a save queued after
+   * starts the writer again.
+   */
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      let room = this.#segmentBytes, k = 0;
-      while (k < this.#queue.length && (k === 0 || this.#queue[k]!.record.length <= room)) {
-        room -= this.#queue[k++]!.record.length;
-      }
-      const batch = this.#queue.splice(0, k);
-      const files = batch.flatMap((q) => {
-        const old = this.#index.get(q.stream);
-        return old !== undefined && "file" in old ? [old.file] : [];
-      });
-      try {
-        const seg = await this.#active(this.#segmentBytes - room);
-        await this.#append(seg, batch.map((q) => [q.stream, q.record] as const));
-      } catch (err) {
-        for (const q of batch) q.done(err);
-        continue;
-      }
-      // The file store's snapshots these supersede (a file is read only when no record is).
-      await Promise.all(files.map((f) => new Promise<void>((r) => unlink(f, () => r()))));
-      for (const q of batch) q.done();
-      if (this.#queue.length === 0) {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        await this.#writeBatch();
         // Not done now is done after a later save: the segment's snapshots are loaded meanwhile.
-        await this.#compact().catch(() => {});
+        if (this.#queue.length === 0) await this.#compact().catch(() => {});
       }
+    } finally {
+      this.#draining = false;
     }
+  }
+
+  /** Writes the queue's first saves, a segment's bytes at most (at least one), and settles them. */
+  async #writeBatch(): Promise<void> {
+    let room = this.#segmentBytes, k = 0;
+    while (k < this.#queue.length && (k === 0 || this.#queue[k]!.bytes <= room)) {
+      room -= this.#queue[k++]!.bytes;
+    }
+    const batch = this.#queue.splice(0, k);
+    const files = batch.flatMap((q) => {
+      const old = this.#index.get(q.stream);
+      return old !== undefined && "file" in old ? [old.file] : [];
+    });
+    try {
+      const seg = await this.#active(this.#segmentBytes - room);
+      await this.#append(seg, batch);
+    } catch (err) {
+      for (const q of batch) q.done(err);
+      return;
+    }
+    // The file store's snapshots these supersede (a file is read only when no record is).
+    await Promise.all(files.map((f) => new Promise<void>((r) => unlink(f, () => r()))));
+    for (const q of batch) q.done();
   }
 
   /**
    * Writes records to the end of `seg` and fsyncs it, then makes them their streams' newest; a
    * write that fails is cut off again.
    */
-  async #append(seg: Segment, records: ReadonlyArray<readonly [string, Uint8Array]>) {
+  async #append(seg: Segment, records: readonly Record[]) {
     const from = seg.size;
     try {
+      const parts = records.flatMap((r) => r.parts);
       await new Promise<void>((resolve, reject) => {
-        writev(seg.fd, records.map(([, r]) => r), from, (err) => (err ? reject(err) : resolve()));
+        writev(seg.fd, parts, from, (err) => (err ? reject(err) : resolve()));
       });
       if (this.#fsync) {
         await new Promise<void>((resolve, reject) => {
@@ -308,11 +385,10 @@ export class PackedSnapshotStore implements SnapshotStore {
       throw err;
     }
     let at = from;
-    for (const [stream, record] of records) {
-      const nameLen = record[4]! | (record[5]! << 8);
+    for (const { stream, bytes, nameLen } of records) {
       const head = HEAD + nameLen;
-      this.#place(stream, { seg, at: at + head, len: record.length - head, head });
-      at += record.length;
+      this.#place(stream, { seg, at: at + head, len: bytes - head, head });
+      at += bytes;
     }
     seg.size = at;
   }
@@ -325,16 +401,7 @@ export class PackedSnapshotStore implements SnapshotStore {
     }
     const n = (last?.n ?? -1) + 1;
     const path = join(this.dir, `${PREFIX}${n}${SUFFIX}`);
-    const seg: Segment = {
-      n,
-      path,
-      fd: openSync(path, "w+"),
-      size: 0,
-      live: 0,
-      streams: new Set(),
-      reads: 0,
-      dropped: false,
-    };
+    const seg = openSegment(n, path, "w+", 0);
     this.#segments.push(seg);
     if (this.#fsync) await syncDirAsync(this.dir);
     return seg;
@@ -351,17 +418,16 @@ export class PackedSnapshotStore implements SnapshotStore {
       const bytes = await new Promise<Uint8Array>((resolve, reject) => {
         readFile(seg.path, (err, got) => (err ? reject(err) : resolve(got)));
       });
-      const records: Array<readonly [string, Uint8Array]> = [];
+      const records: Record[] = [];
       for (const stream of seg.streams) {
         const e = this.#index.get(stream) as Packed;
-        records.push([stream, bytes.subarray(e.at - e.head, e.at + e.len)]);
+        const part = bytes.subarray(e.at - e.head, e.at + e.len);
+        records.push({ stream, parts: [part], bytes: part.length, nameLen: e.head - HEAD });
       }
       for (let i = 0; i < records.length;) {
         let k = i, total = 0;
-        while (
-          k < records.length && (k === i || total + records[k]![1].length <= this.#segmentBytes)
-        ) {
-          total += records[k++]![1].length;
+        while (k < records.length && (k === i || total + records[k]!.bytes <= this.#segmentBytes)) {
+          total += records[k++]!.bytes;
         }
         await this.#append(await this.#active(total), records.slice(i, k));
         i = k;
@@ -375,21 +441,31 @@ export class PackedSnapshotStore implements SnapshotStore {
   }
 }
 
+/** Opens segment file `n` at `path` (`r+`: one there; `w+`: a new one) of `size` bytes. */
+function openSegment(n: number, path: string, flags: "r+" | "w+", size: number): Segment {
+  const fd = openSync(path, flags);
+  const seg = { n, path, fd, size, live: 0, streams: new Set<string>(), reads: 0 };
+  return { ...seg, dropped: false, cache: undefined, cachedLeft: 0 };
+}
+
 /** A record's bytes in all. */
 function recordBytes(e: Packed): number {
   return e.head + e.len;
 }
 
-/** A record of snapshot `body` of the stream named `name` (UTF-8). */
-function packRecord(name: Uint8Array, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(HEAD + name.length + body.length);
+/**
+ * The start of a record, up to its snapshot's body: the record's header, the stream's name (UTF-8)
+ * and the snapshot's header (`header`, before a body of `bodyLen` bytes).
+ */
+function recordHead(name: Uint8Array, header: Uint8Array, bodyLen: number): Uint8Array {
+  const out = new Uint8Array(HEAD + name.length + header.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint16(4, name.length, true);
-  view.setUint32(6, body.length, true);
+  view.setUint32(6, header.length + bodyLen, true);
   out.set(name, HEAD);
   view.setUint32(10, headCrc(out, 0, name.length), true);
-  out.set(body, HEAD + name.length);
+  out.set(header, HEAD + name.length);
   return out;
 }
 

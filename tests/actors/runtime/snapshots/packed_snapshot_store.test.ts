@@ -55,6 +55,28 @@ test("the newest snapshot of each stream, through reopening", async () => {
   }
 });
 
+test("a start loads each snapshot from the bytes opening read; after a save, from the file", async () => {
+  const dir = tempDir();
+  try {
+    const store = await PackedSnapshotStore.open(dir.path);
+    await store.save(snap("stats/a", 1));
+    await store.save(snap("stats/b", 2));
+    await store.close();
+    const reports: CorruptSnapshotInfo[] = [];
+    const again = await PackedSnapshotStore.open(dir.path, { onCorrupt: (i) => reports.push(i) });
+    // The file emptied under the store: what opening read is still there, once.
+    writeFileSync(join(dir.path, segments(dir.path)[0]!), new Uint8Array(0));
+    assert.is((await again.load("stats/a"))?.pos, 1, "from the bytes read at the open");
+    assert.is(await again.load("stats/a"), undefined, "a second load reads the file");
+    assert.match(reports[0]!.reason, /0 of its \d+ bytes read/);
+    await again.save(snap("stats/c", 3));
+    assert.is(await again.load("stats/b"), undefined, "let go of at the first save");
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
 test("segments roll at their size, and one mostly superseded is compacted away", async () => {
   const dir = tempDir();
   try {
@@ -173,6 +195,13 @@ test("the file store's snapshots are read, and removed once superseded", async (
     const again = await PackedSnapshotStore.open(dir.path);
     assert.equal(await positions(again, ["stats/a", "stats/b"]), [9, 6]);
     await again.close();
+    // Back to the file store would lose a's snapshot (its file is gone): refused, saying so.
+    try {
+      await FileSnapshotStore.open(dir.path);
+      assert.unreachable("the file store opened a packed store's directory");
+    } catch (err) {
+      assert.match((err as Error).message, /holds the packed store's snapshots-0\.pack/);
+    }
   } finally {
     dir.remove();
   }
