@@ -145,7 +145,7 @@ export function defaultHostConfig(): HostConfig {
     input: "core",
     journal: { kind: "file", fsync: "interval", fsync_interval_ms: 100 },
     snapshots: {
-      store: "file",
+      store: "packed",
       every_inputs: 1000,
       every_ms: 5000,
       min_inputs: SNAPSHOT_MIN_INPUTS,

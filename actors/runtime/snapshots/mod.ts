@@ -1,6 +1,6 @@
 /**
- * Snapshots of actor instances: the store's interface and its file, packed and memory forms. The NATS KV
- * form, which loads the NATS clients, is entered through kv/mod.ts.
+ * Snapshots of actor instances: the store's interface and its packed, file and memory forms. The
+ * NATS KV form, which loads the NATS clients, is entered through kv/mod.ts.
  */
 export { FileSnapshotStore, type FileSnapshotStoreOptions } from "./file_snapshot_store.ts";
 export { MemorySnapshotStore } from "./memory_snapshot_store.ts";

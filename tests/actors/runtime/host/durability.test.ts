@@ -12,7 +12,7 @@ import { connect } from "@nats-io/transport-node";
 import { statsActor, type StatsState, statsSummary } from "../../../../actors/stats/mod.ts";
 import { ActorInstance } from "../../../../actors/runtime/instances/actor_instance.ts";
 import { FileJournal } from "../../../../actors/runtime/journal/file_journal.ts";
-import { FileSnapshotStore } from "../../../../actors/runtime/snapshots/file_snapshot_store.ts";
+import { PackedSnapshotStore } from "../../../../actors/runtime/snapshots/mod.ts";
 import { ensureFeedStream } from "../../../../actors/runtime/edge/jetstream_input.ts";
 import { launchHost } from "../../../../actors/runtime/host/launch_host.ts";
 import { defaultHostConfig } from "../../../../actors/runtime/host/host_config.ts";
@@ -133,7 +133,7 @@ if (haveNatsServer("durability")) {
       assert.is(code, 0, `${host.output()} signal=${host.child.signalCode}`);
 
       const journal = await FileJournal.open(join(dir.path, "host", "journal"), { fsync: "never" });
-      const snapshots = await FileSnapshotStore.open(join(dir.path, "host", "snapshots"));
+      const snapshots = await PackedSnapshotStore.open(join(dir.path, "host", "snapshots"));
       for (const ch of CHANNELS) {
         const { state, srcPos } = await fullReplay(journal, `stats/${ch}`);
         // Every acknowledged input, once, in order.

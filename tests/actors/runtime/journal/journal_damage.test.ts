@@ -14,7 +14,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { statsActor, type StatsState, statsSummary } from "../../../../actors/stats/mod.ts";
 import { ActorInstance } from "../../../../actors/runtime/instances/actor_instance.ts";
 import { FileJournal } from "../../../../actors/runtime/journal/file_journal.ts";
-import { FileSnapshotStore } from "../../../../actors/runtime/snapshots/file_snapshot_store.ts";
+import { PackedSnapshotStore } from "../../../../actors/runtime/snapshots/mod.ts";
 import { type JournalRecord, VoidedPositions } from "../../../../actors/runtime/mod.ts";
 import { ensureFeedStream } from "../../../../actors/runtime/edge/jetstream_input.ts";
 import {
@@ -206,7 +206,7 @@ if (haveNatsServer("journal_damage")) {
       assert.equal(now.subarray(0, damaged.bytes.length), damaged.bytes);
       const { streams, damage } = await readJournal(dir.path);
       assert.is(damage.length, 1, `seed ${seed}`);
-      const snapshots = await FileSnapshotStore.open(join(dir.path, "host", "snapshots"));
+      const snapshots = await PackedSnapshotStore.open(join(dir.path, "host", "snapshots"));
       try {
         for (const ch of CHANNELS) {
           const s = streams.get(ch)!;

@@ -158,7 +158,13 @@ if (haveNatsServer("snapshot_payoff")) {
           data_dir: join(dir.path, "host"),
           input: "jetstream",
           journal: { kind: "file", fsync: "interval", fsync_interval_ms: 20 },
-          snapshots: { every_inputs: 1_000_000, every_ms: 20, min_inputs: 4, max_age_ms: 2_000 },
+          snapshots: {
+            store: "file", // read here while the host writes: a file a snapshot
+            every_inputs: 1_000_000,
+            every_ms: 20,
+            min_inputs: 4,
+            max_age_ms: 2_000,
+          },
           actors: onlyKinds({ stats: { every_samples: BATCH } }),
         }),
       );
