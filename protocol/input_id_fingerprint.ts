@@ -15,6 +15,7 @@
  * that differ spread over all of it), each ended by the finalizer of MurmurHash3 (`fmix32`) with
  * the other lane and the length folded in.
  */
+import { readWords, writeWords } from "./little_endian_words.ts";
 
 /** Bytes a fingerprint takes in a saved window. */
 export const FINGERPRINT_BYTES = 8;
@@ -68,8 +69,7 @@ function fmix32(h: number): number {
 /** A saved window's bytes from its fingerprints (`fps`: low and high halves, two an id). */
 export function saveFingerprints(fps: Int32Array): Uint8Array {
   const bytes = new Uint8Array(fps.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < fps.length; i++) view.setInt32(i * 4, fps[i]!, true);
+  writeWords(bytes, 0, fps);
   return bytes;
 }
 
@@ -80,10 +80,7 @@ export function saveFingerprints(fps: Int32Array): Uint8Array {
 export function fingerprintsOf(saved: unknown): Int32Array | undefined {
   if (saved instanceof Uint8Array) {
     if (saved.byteLength % FINGERPRINT_BYTES !== 0) return undefined;
-    const fps = new Int32Array(saved.byteLength / 4);
-    const view = new DataView(saved.buffer, saved.byteOffset, saved.byteLength);
-    for (let i = 0; i < fps.length; i++) fps[i] = view.getInt32(i * 4, true);
-    return fps;
+    return readWords(Int32Array, saved, 0, saved.byteLength / 4);
   }
   if (!Array.isArray(saved) || !saved.every((id) => typeof id === "string")) return undefined;
   const fps = new Int32Array(saved.length * 2);

@@ -4,6 +4,7 @@
  */
 import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
 import { emptyKeys, KEYS_INITIAL, keysOfTable, savedTable, TABLE_SLOTS } from "./_table.ts";
+import { readWords, writeWords } from "../../protocol/mod.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
@@ -162,11 +163,9 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   view.setUint32(16, nw, true);
   let p = 20;
   for (const a of [st.s, st.profile, st.ctx, st.warm, table.born, st.runs, st.jumps]) {
-    const len = a === st.warm ? nw : a.length; // the warm-up buffer padded with zeros
-    for (let i = 0; i < len; i++, p += 8) view.setFloat64(p, i < a.length ? a[i]! : 0, true);
+    p = writeWords(bytes, p, a, a === st.warm ? nw : a.length); // warm-up padded with zeros
   }
-  const keys = table.keys;
-  for (let i = 0; i < keys.length; i++, p += 4) view.setUint32(p, keys[i]!, true);
+  writeWords(bytes, p, table.keys);
   return bytes;
 }
 
@@ -191,15 +190,14 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (nk === 0 || (nk & (nk - 1)) !== 0) fail(`key table of ${nk} slots is not a power of two`);
   let p = 20;
   const read = (len: number) => {
-    const a = new Float64Array(len);
-    for (let i = 0; i < len; i++, p += 8) a[i] = view.getFloat64(p, true);
+    const a = readWords(Float64Array, bytes, p, len);
+    p += 8 * len;
     return a;
   };
   const s = read(SCALARS);
   const profile = read(3 * HOURS), ctx = read(nc), warm = read(nw), born = read(nk);
   const runs = read(RUN_BINS), jumps = read(JUMP_BINS);
-  const keys = new Uint32Array(nk);
-  for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
+  const keys = readWords(Uint32Array, bytes, p, nk);
   const grids = s[GRIDS]!;
   if (!(Number.isInteger(grids) && grids >= 1 && grids <= GRIDS_MAX)) fail(`${grids} grids`);
   if (nc !== 2 * CONTEXTS_PER_GRID * grids) fail(`${nc / 2} contexts for ${grids} grids`);

@@ -10,6 +10,7 @@ import { gammaHalfRatio } from "./_gamma_ratio.ts";
 import { powFast } from "../math/mod.ts";
 import { SEASON_BLOCK, SEASON_COEFFS, SEASON_PRIOR_VARIANCE, seasonReset } from "./_season.ts";
 import { WEEKEND_FEATURES } from "./_weekend.ts";
+import { readWords, writeWords } from "../../protocol/mod.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
 export const HISTORY_SAMPLES = 512;
@@ -345,7 +346,9 @@ export function saveState(state: CollapseState): Uint8Array {
   const view = new DataView(out.buffer);
   let p = 0;
   const put = (a: Float64Array, from: number, to: number) => {
-    for (let i = from; i < to; i++, p += 8) view.setFloat64(p, i < a.length ? a[i]! : NaN, true);
+    const end = Math.max(from, Math.min(to, a.length));
+    p = writeWords(out, p, a.subarray(from, end));
+    for (let i = end; i < to; i++, p += 8) view.setFloat64(p, NaN, true);
   };
   put(data, 0, hist);
   put(state.histV, 0, HISTORY_SAMPLES);
@@ -388,9 +391,7 @@ export function loadState(bytes: Uint8Array): CollapseState {
       }, got ${bytes.byteLength}`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const data = new Float64Array(bytes.byteLength / 8);
-  for (let i = 0; i < data.length; i++) data[i] = view.getFloat64(i * 8, true);
+  const data = readWords(Float64Array, bytes, 0, bytes.byteLength / 8);
   const format = data[H_FORMAT];
   const coeffs = FORMAT_COEFFS[format!];
   if (coeffs === undefined) {

@@ -1,5 +1,6 @@
 /**
- * A lock file that keeps two processes from writing one journal directory: `LOCK` holds the
+ * A lock file that keeps two processes from writing one directory (a journal's, the packed
+ * snapshot store's): `LOCK` holds the
  * owner's process id. Opening a directory whose lock names a live process other than this one
  * fails with an error naming it; a lock left by a process that died (a crash, `kill -9`) is taken
  * over. Within one process, a directory can be held once at a time.
@@ -27,25 +28,28 @@ export interface DirLock {
 /** Raised when another live process holds the directory. */
 export class DirLockedError extends Error {
   override name = "DirLockedError";
-  constructor(readonly dir: string, readonly pid: number) {
+  constructor(readonly dir: string, readonly pid: number, what = "journal directory") {
     super(
-      `The journal directory ${dir} is in use by process ${pid} (lock file ${
+      `The ${what} ${dir} is in use by process ${pid} (lock file ${
         join(dir, LOCK_FILE)
       }): stop that process, or give this host another data_dir`,
     );
   }
 }
 
-/** Takes the lock of `dir` (which must exist) for this process. */
-export function lockDir(dir: string): DirLock {
+/**
+ * Takes the lock of `dir` (which must exist) for this process; `what` names the directory in the
+ * error when another process holds it.
+ */
+export function lockDir(dir: string, what = "journal directory"): DirLock {
   const key = resolve(dir);
   const path = join(key, LOCK_FILE);
-  if (held.has(key)) throw new DirLockedError(dir, process.pid);
+  if (held.has(key)) throw new DirLockedError(dir, process.pid, what);
   let tookOverPid: number | undefined;
   if (!create(path)) {
     const owner = readOwner(path);
     if (owner !== undefined && owner !== process.pid && alive(owner)) {
-      throw new DirLockedError(dir, owner);
+      throw new DirLockedError(dir, owner, what);
     }
     // The owner is gone (or was this process, which released it in a simulated crash): take
     // over, atomically, so a reader never sees a half-written lock.

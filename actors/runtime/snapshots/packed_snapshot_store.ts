@@ -34,7 +34,7 @@ import {
   writev,
 } from "node:fs";
 import { join } from "node:path";
-import { crc32 } from "../journal/mod.ts";
+import { crc32, type DirLock, lockDir } from "../journal/mod.ts";
 import { syncDirAsync } from "../../files/mod.ts";
 import {
   type CorruptSnapshotInfo,
@@ -145,18 +145,35 @@ export class PackedSnapshotStore implements SnapshotStore {
   /** Whether a segment's bytes are kept for the start's loads. */
   #cachesHeld = false;
 
-  private constructor(dir: string, options: PackedSnapshotStoreOptions) {
+  readonly #lock: DirLock;
+
+  private constructor(dir: string, options: PackedSnapshotStoreOptions, lock: DirLock) {
     this.dir = dir;
+    this.#lock = lock;
     this.#onCorrupt = options.onCorrupt;
     this.#fsync = options.fsync ?? true;
     this.#segmentBytes = options.segmentBytes ?? SEGMENT_BYTES_MAX;
     this.#saves = new StoreSaves(`in ${dir}`);
   }
 
-  /** Opens (creating it when needed) the store in `dir`, reading its segments' indexes. */
+  /**
+   * Opens (creating it when needed) the store in `dir`, reading its segments' indexes. The
+   * directory is locked while it is open (`LOCK`, as a journal's is): a second writer appending
+   * to its segments, or cutting the newest at a record being written, would damage them.
+   */
   static open(dir: string, options: PackedSnapshotStoreOptions = {}): Promise<PackedSnapshotStore> {
     mkdirSync(dir, { recursive: true });
-    const store = new PackedSnapshotStore(dir, options);
+    const lock = lockDir(dir, "snapshot directory");
+    try {
+      return Promise.resolve(PackedSnapshotStore.#opened(dir, options, lock));
+    } catch (err) {
+      lock.release();
+      return Promise.reject(err);
+    }
+  }
+
+  static #opened(dir: string, options: PackedSnapshotStoreOptions, lock: DirLock) {
+    const store = new PackedSnapshotStore(dir, options, lock);
     const numbers: number[] = [];
     for (const name of readdirSync(dir)) {
       if (name.endsWith(FILE_SUFFIX)) {
@@ -174,7 +191,7 @@ export class PackedSnapshotStore implements SnapshotStore {
       if ((cached += bytes.length) <= START_CACHE_BYTES_MAX) store.#segments.at(-1)!.cache = bytes;
     });
     store.#holdCaches();
-    return Promise.resolve(store);
+    return store;
   }
 
   /** Appends the stream's snapshot; resolves once it is durable. Saves land in call order. */
@@ -240,6 +257,7 @@ export class PackedSnapshotStore implements SnapshotStore {
     await this.#writing;
     for (const seg of this.#segments) closeSync(seg.fd);
     this.#segments.length = 0;
+    this.#lock.release();
   }
 
   /**

@@ -48,7 +48,13 @@ async function open(dir: string, snapshots: SnapshotStore) {
     log: () => {},
   });
   await host.start();
-  return { bus, journal, host };
+  // A host does not close its stores (its launcher does): stopped, both are closed here.
+  const stop = async () => {
+    await host.stop();
+    await journal.close();
+    await snapshots.close();
+  };
+  return { bus, host, stop };
 }
 
 const channels = Array.from({ length: CHANNELS }, (_, i) => `c${i}`);
@@ -68,8 +74,7 @@ test("a host restarts from packed snapshots, its segments rolled and compacted, 
       await a.bus.flush();
     }
     const before = states(a.host);
-    await a.host.stop();
-    await a.journal.close();
+    await a.stop();
     const segments = readdirSync(snapDir).filter((n) => n.endsWith(".pack"));
     // ~13 snapshots a channel of ~700 bytes: ~17 segments of 16 KiB written, most compacted.
     assert.ok(segments.length >= 2 && segments.length <= 8, `segments: ${segments.join(", ")}`);
@@ -81,13 +86,11 @@ test("a host restarts from packed snapshots, its segments rolled and compacted, 
       /^troupe_recovery_inputs\{host="h1"\} (\d+)$/m.exec(await b.host.metrics.text())?.[1],
     );
     assert.ok(replayed < CHANNELS * 3, `${replayed} inputs replayed past the snapshots`);
-    await b.host.stop();
-    await b.journal.close();
+    await b.stop();
 
     const c = await open(dir.path, new MemorySnapshotStore());
     assert.equal(states(c.host), before, "the same as a replay of the whole journal");
-    await c.host.stop();
-    await c.journal.close();
+    await c.stop();
   } finally {
     dir.remove();
   }

@@ -207,6 +207,26 @@ test("the file store's snapshots are read, and removed once superseded", async (
   }
 });
 
+test("a directory is open in one store at a time: a second open is refused, naming it", async () => {
+  const dir = tempDir();
+  try {
+    const store = await PackedSnapshotStore.open(dir.path);
+    try {
+      await PackedSnapshotStore.open(dir.path);
+      assert.unreachable("a second store opened the directory");
+    } catch (err) {
+      assert.match((err as Error).message, `The snapshot directory ${dir.path} is in use`);
+    }
+    await store.save(snap("stats/a", 1));
+    await store.close();
+    const again = await PackedSnapshotStore.open(dir.path);
+    assert.is((await again.load("stats/a"))?.pos, 1, "open again once closed");
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
 test("a stream name the store cannot hold is refused, naming it", async () => {
   const dir = tempDir();
   try {
