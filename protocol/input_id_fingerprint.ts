@@ -16,6 +16,7 @@
  * the other lane and the length folded in.
  */
 import { readWords, writeWords } from "./little_endian_words.ts";
+import { allocBytes } from "./_frame_codec.ts";
 
 /** Bytes a fingerprint takes in a saved window. */
 export const FINGERPRINT_BYTES = 8;
@@ -68,7 +69,7 @@ function fmix32(h: number): number {
 
 /** A saved window's bytes from its fingerprints (`fps`: low and high halves, two an id). */
 export function saveFingerprints(fps: Int32Array): Uint8Array {
-  const bytes = new Uint8Array(fps.length * 4);
+  const bytes = allocBytes(fps.length * 4);
   writeWords(bytes, 0, fps);
   return bytes;
 }

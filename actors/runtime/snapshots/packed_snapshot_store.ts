@@ -36,6 +36,7 @@ import {
 import { join } from "node:path";
 import { crc32, type DirLock, lockDir } from "../journal/mod.ts";
 import { syncDirAsync } from "../../files/mod.ts";
+import { allocBytes, utf8Length } from "../../../protocol/mod.ts";
 import {
   type CorruptSnapshotInfo,
   encodeSnapshotParts,
@@ -197,20 +198,20 @@ export class PackedSnapshotStore implements SnapshotStore {
   /** Appends the stream's snapshot; resolves once it is durable. Saves land in call order. */
   save(snapshot: Snapshot): Promise<void> {
     this.#saves.check();
-    const name = UTF8.encode(snapshot.stream);
-    if (name.length === 0 || name.length > 0xffff) {
+    const nameLen = utf8Length(snapshot.stream);
+    if (nameLen === 0 || nameLen > 0xffff) {
       throw new RangeError(
         `Cannot store a snapshot of stream ${JSON.stringify(snapshot.stream)}: its name must be ` +
-          `1 to 65,535 bytes, got ${name.length}`,
+          `1 to 65,535 bytes, got ${nameLen}`,
       );
     }
     const [header, body] = encodeSnapshotParts(snapshot);
-    const head = recordHead(name, header, body.length);
+    const head = recordHead(snapshot.stream, nameLen, header, body.length);
     const record = {
       stream: snapshot.stream,
       parts: [head, body],
       bytes: head.length + body.length,
-      nameLen: name.length,
+      nameLen,
     };
     this.#dropCaches();
     return this.#saves.run(snapshot.stream, () =>
@@ -472,19 +473,34 @@ function recordBytes(e: Packed): number {
 }
 
 /**
- * The start of a record, up to its snapshot's body: the record's header, the stream's name (UTF-8)
- * and the snapshot's header (`header`, before a body of `bodyLen` bytes).
+ * The start of a record, up to its snapshot's body: the record's header, the stream's name (UTF-8,
+ * `nameLen` bytes) and the snapshot's header (`header`, before a body of `bodyLen` bytes). Carved
+ * from a shared slab: a stop makes one a snapshot, and an array buffer each cost more than its
+ * bytes (see protocol's `allocBytes`).
  */
-function recordHead(name: Uint8Array, header: Uint8Array, bodyLen: number): Uint8Array {
-  const out = new Uint8Array(HEAD + name.length + header.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint16(4, name.length, true);
-  view.setUint32(6, header.length + bodyLen, true);
-  out.set(name, HEAD);
-  view.setUint32(10, headCrc(out, 0, name.length), true);
-  out.set(header, HEAD + name.length);
+function recordHead(
+  stream: string,
+  nameLen: number,
+  header: Uint8Array,
+  bodyLen: number,
+): Uint8Array {
+  const out = allocBytes(HEAD + nameLen + header.length);
+  putU32(out, 0, MAGIC);
+  out[4] = nameLen & 0xff;
+  out[5] = nameLen >>> 8;
+  putU32(out, 6, header.length + bodyLen);
+  UTF8.encodeInto(stream, out.subarray(HEAD, HEAD + nameLen));
+  putU32(out, 10, headCrc(out, 0, nameLen));
+  out.set(header, HEAD + nameLen);
   return out;
+}
+
+/** Writes `v` at `at` as a little-endian u32. */
+function putU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 0xff;
+  out[at + 1] = (v >>> 8) & 0xff;
+  out[at + 2] = (v >>> 16) & 0xff;
+  out[at + 3] = v >>> 24;
 }
 
 /** The CRC-32 of a record's lengths and name. */

@@ -6,7 +6,7 @@
  * replays the journal from the start), never loaded. Two stores: FileSnapshotStore and
  * KvSnapshotStore; both encode with `encodeSnapshot` and `decodeSnapshot` here.
  */
-import { decodeValue, encodeValue } from "../../../protocol/mod.ts";
+import { allocBytes, decodeValue, encodeValue } from "../../../protocol/mod.ts";
 import { crc32 } from "../journal/mod.ts";
 
 /** An actor instance's state after the journal record at `pos` of `stream`. */
@@ -85,9 +85,9 @@ export function encodeSnapshotParts(snapshot: Snapshot): [Uint8Array, Uint8Array
     kernel: snapshot.kernel,
     meta: snapshot.meta,
   });
-  const header = new Uint8Array(HEADER_BYTES);
+  const header = allocBytes(HEADER_BYTES);
   header.set(MAGIC, 0);
-  new DataView(header.buffer).setUint32(4, crc32(body), true);
+  new DataView(header.buffer, header.byteOffset, HEADER_BYTES).setUint32(4, crc32(body), true);
   return [header, body];
 }
 
