@@ -4,9 +4,9 @@
  * a segment most of whose bytes have been superseded is compacted (its live snapshots appended
  * again, then the file removed): a log-structured store in the manner of Bitcask (Sheehy and
  * Smith, 2010). A host of tens of thousands of instances stops with a few large writes and one
- * fsync a batch, not a file, a write, an fsync and a rename each (25 s for 100,001 instances on
- * this machine: docs/channel_cost.md), and starts with one read a snapshot from files it holds
- * open, not an open, a read and a close.
+ * fsync a batch, not a file, a write, an fsync and a rename each (24 to 31 s for 100,001
+ * instances on this machine: docs/channel_cost.md), and starts from the bytes its opening read,
+ * not an open, a read and a close a snapshot.
  *
  * A record is `TRPK`, the stream's name length (u16), the snapshot's length (u32), the CRC-32 of
  * those and the name (u32), the name (UTF-8), then the snapshot as `encodeSnapshot` makes it (with
@@ -15,7 +15,8 @@
  * segment's end: opening checks every record of that segment whole and cuts it at the first that
  * is not, so the stream's snapshot before it is the one loaded. A damaged record in an older
  * segment (the disk's fault) is reported through `onCorrupt` and what follows it in that segment
- * is not read; its streams fall back to their snapshots in earlier segments, or to the journal.
+ * is not read; its streams fall back to an earlier record of theirs where one is left, else to
+ * the journal. The directory is locked (`LOCK`) while a store has it open.
  *
  * A directory of the file store's snapshots (`<stream>.snap`, file_snapshot_store.ts) is read as
  * well: a stream's packed snapshot is newer than its file, which is removed once superseded.
