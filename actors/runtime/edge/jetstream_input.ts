@@ -90,10 +90,10 @@ const FEED_FILTER = `${SUBJECT_ROOT}.feed.>`;
  * delivered, on its main thread, and the server's answer to the connection's ping waits in the
  * socket behind what was pulled before it: nats.js calls a connection stale, and makes it again,
  * once 2 pings (`maxPingOut`) a ping interval apart (10 s, transport/nats_bus.ts) go unanswered.
- * A thousand messages of a remote-write feed (batches of 2,000 series, 60 to 100 bytes a sample)
- * were minutes of steps at ~100 µs a sample (docs/channel_cost.md): a host making 100,000 channels
- * fell that far behind and lost its connection several times a run. 2 MiB is 2 to 4 s of steps;
- * a feed of small messages (market ticks) still gets thousands a pull.
+ * So a pull must be well under 20 s of steps. Counted in messages it is not bounded in time: a
+ * remote-write batch is 2,000 series (60 to 100 bytes a sample), a market message a few samples.
+ * In bytes it is: 2 MiB is a few seconds of steps at a host's cost a sample
+ * (docs/channel_cost.md), and still thousands of small messages a pull.
  */
 export const FEED_PULL_BYTES_MIN = 2 << 20;
 

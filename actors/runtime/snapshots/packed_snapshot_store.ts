@@ -4,9 +4,8 @@
  * a segment most of whose bytes have been superseded is compacted (its live snapshots appended
  * again, then the file removed): a log-structured store in the manner of Bitcask (Sheehy and
  * Smith, 2010). A host of tens of thousands of instances stops with a few large writes and one
- * fsync a batch, not a file, a write, an fsync and a rename each (24 to 31 s for 100,001
- * instances on this machine: docs/channel_cost.md), and starts from the bytes its opening read,
- * not an open, a read and a close a snapshot.
+ * fsync a batch, not a file, a write, an fsync and a rename each, and starts from the bytes its
+ * opening read, not an open, a read and a close a snapshot (docs/channel_cost.md compares them).
  *
  * A record is `TRPK`, the stream's name length (u16), the snapshot's length (u32), the CRC-32 of
  * those and the name (u32), the name (UTF-8), then the snapshot as `encodeSnapshot` makes it (with
@@ -60,8 +59,9 @@ export interface PackedSnapshotStoreOptions {
 }
 
 /**
- * A segment's bytes past which saves go to a new one: 64 MiB, what opening checks whole (the
- * newest segment's records are CRC-checked: ~0.2 s here) and what a compaction reads at once.
+ * A segment's bytes past which saves go to a new one: 64 MiB, what opening checks whole (every
+ * record of the newest segment has its CRC computed) and what a compaction reads at once: large
+ * enough that a stop of 100,000 snapshots is a dozen files, small enough that neither is long.
  */
 export const SEGMENT_BYTES_MAX = 64 << 20;
 
