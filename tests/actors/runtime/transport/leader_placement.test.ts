@@ -28,6 +28,22 @@ async function leaderOf(nc: NatsConnection, stream: string): Promise<string | un
   return (await jsm.streams.info(stream).catch(() => undefined))?.cluster?.leader;
 }
 
+/**
+ * Waits until `stream`'s followers are all listed and current: just after an election a follower
+ * may still be catching up, and `placeLeaders` rightly leaves such a stream where it is.
+ */
+async function replicasCurrent(nc: NatsConnection, stream: string): Promise<boolean> {
+  const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 2000 });
+  for (let i = 0; i < 100; i++) {
+    const info = await jsm.streams.info(stream).catch(() => undefined);
+    const replicas = info?.cluster?.replicas ?? [];
+    const others = (info?.config.num_replicas ?? 1) - 1;
+    if (replicas.length >= others && replicas.every((r) => !r.offline && r.current)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 it("placeLeaders moves a stream's leader off the meta leader's node; the input's consumer is not placed there", async () => {
   const cluster = await startTestNatsCluster(3);
   const urls = cluster.nodes.map((n) => n.url).join(",");
@@ -57,6 +73,7 @@ it("placeLeaders moves a stream's leader off the meta leader's node; the input's
       await new Promise((r) => setTimeout(r, 300));
     }
     assert.is(await leaderOf(nc, "PLACED"), meta, "the stream was led from the meta leader");
+    assert.ok(await replicasCurrent(nc, "PLACED"), "every replica is current");
 
     const moves = await placeLeaders(nc, ["PLACED", "MISSING"], () => {});
     assert.equal(moves.map((m) => [m.stream, m.from]), [["PLACED", meta]]);
