@@ -18,7 +18,13 @@
  * array of metadata, and its scratch is made by its first close or taken from a spent result
  * (`reuse`), so a host's instances share one, not one each.
  */
-import type { Kernel, SampleFrame, TickDue } from "../../protocol/mod.ts";
+import {
+  float64Bytes,
+  type Kernel,
+  readWords,
+  type SampleFrame,
+  type TickDue,
+} from "../../protocol/mod.ts";
 import { type BarsConfig, barSizeUs } from "./config.ts";
 
 // Per-size metadata. OPEN_T is NaN while no bar is open; THROUGH is the end of the last bar closed.
@@ -367,7 +373,7 @@ function save(s: BarsState): Uint8Array {
     else out.set(r.ring, at + META);
     at += META + COLS * r.meta[CAP]!;
   }
-  return new Uint8Array(out.buffer);
+  return float64Bytes(out); // little-endian, as every saved state is
 }
 
 function load(bytes: Uint8Array): BarsState {
@@ -375,8 +381,7 @@ function load(bytes: Uint8Array): BarsState {
   if (bytes.byteLength % 8 !== 0 || bytes.byteLength < HEADER * 8) {
     throw fail(`expected a multiple of 8 bytes, at least ${HEADER * 8}, got ${bytes.byteLength}`);
   }
-  const f = new Float64Array(bytes.byteLength / 8);
-  new Uint8Array(f.buffer).set(bytes);
+  const f = readWords(Float64Array, bytes, 0, bytes.byteLength / 8);
   if (f[0] !== FORMAT) throw fail(`unknown format ${f[0]}, expected ${FORMAT}`);
   const count = f[1]!;
   const sizes: SizeRing[] = [];

@@ -14,7 +14,12 @@
  * with Chan et al.'s pairwise update, as stable as Welford's over long runs. A frame's loop is cut
  * only where a publication falls.
  */
-import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
+import {
+  float64Bytes,
+  type Kernel,
+  readWords,
+  type SampleFrame,
+} from "../../protocol/mod.ts";
 
 /** The stats kernel's configuration. */
 export interface StatsConfig {
@@ -165,7 +170,8 @@ export const statsKernel: Kernel<StatsState, StatsConfig, StatsResult> = {
   },
 
   save(s) {
-    return new Uint8Array(s.slice().buffer);
+    // Little-endian, as every saved state is: the same bytes on any machine.
+    return float64Bytes(s.slice());
   },
 
   load(bytes) {
@@ -174,8 +180,6 @@ export const statsKernel: Kernel<StatsState, StatsConfig, StatsResult> = {
         `Cannot load stats state: expected ${SIZE * 8} bytes, got ${bytes.byteLength}`,
       );
     }
-    const s = new Float64Array(SIZE);
-    new Uint8Array(s.buffer).set(bytes);
-    return s;
+    return readWords(Float64Array, bytes, 0, SIZE);
   },
 };
