@@ -188,10 +188,18 @@ export class PackedSnapshotStore implements SnapshotStore {
     }
     numbers.sort((a, b) => a - b);
     let cached = 0;
-    numbers.forEach((n, i) => {
-      const bytes = store.#scan(n, i === numbers.length - 1);
-      if ((cached += bytes.length) <= START_CACHE_BYTES_MAX) store.#segments.at(-1)!.cache = bytes;
-    });
+    try {
+      numbers.forEach((n, i) => {
+        const bytes = store.#scan(n, i === numbers.length - 1);
+        if ((cached += bytes.length) <= START_CACHE_BYTES_MAX) {
+          store.#segments.at(-1)!.cache = bytes;
+        }
+      });
+    } catch (err) {
+      // A segment that cannot be read: the store is not opened, and holds no file open.
+      for (const seg of store.#segments) closeQuietly(seg.fd);
+      throw err;
+    }
     store.#holdCaches();
     return store;
   }
@@ -458,6 +466,15 @@ export class PackedSnapshotStore implements SnapshotStore {
       await new Promise<void>((resolve) => unlink(seg.path, () => resolve()));
       if (this.#fsync) await syncDirAsync(this.dir);
     }
+  }
+}
+
+/** Closes `fd`, whatever comes of it (a store that failed to open lets go of its files). */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Closed already, or the closing failed: nothing more to do with it.
   }
 }
 

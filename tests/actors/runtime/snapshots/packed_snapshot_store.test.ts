@@ -6,7 +6,16 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import {
   type CorruptSnapshotInfo,
@@ -221,6 +230,35 @@ test("a directory is open in one store at a time: a second open is refused, nami
     await store.close();
     const again = await PackedSnapshotStore.open(dir.path);
     assert.is((await again.load("stats/a"))?.pos, 1, "open again once closed");
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+/** The files this process has open, where the system lists them (Linux's /proc). */
+const openFiles = () => existsSync("/proc/self/fd") ? readdirSync("/proc/self/fd").length : 0;
+
+test("a segment that cannot be read fails the open, which leaves no file open and the lock free", async () => {
+  const dir = tempDir();
+  try {
+    const store = await PackedSnapshotStore.open(dir.path);
+    await store.save(snap("stats/a", 1));
+    await store.close();
+    // A later segment that is not a file: the first is opened before it is reached.
+    const bad = join(dir.path, "snapshots-5.pack");
+    mkdirSync(bad);
+    const before = openFiles();
+    try {
+      await PackedSnapshotStore.open(dir.path);
+      assert.unreachable("the store opened with a segment it cannot read");
+    } catch (err) {
+      assert.match((err as Error).message, /EISDIR|directory/i);
+    }
+    assert.is(openFiles(), before, "no segment left open");
+    rmdirSync(bad);
+    const again = await PackedSnapshotStore.open(dir.path);
+    assert.is((await again.load("stats/a"))?.pos, 1, "the directory's lock was let go");
     await again.close();
   } finally {
     dir.remove();
