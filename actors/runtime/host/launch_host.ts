@@ -396,13 +396,12 @@ export async function openSnapshots(
     );
   switch (config.snapshots.store) {
     case "file":
-      return await FileSnapshotStore.open(makeDir(join(config.data_dir, "snapshots")), {
-        onCorrupt,
-      });
-    case "packed":
-      return await PackedSnapshotStore.open(makeDir(join(config.data_dir, "snapshots")), {
-        onCorrupt,
-      });
+    case "packed": {
+      // Both in the data directory's `snapshots`: the packed store reads (and supersedes) the
+      // file store's files, and the file store refuses a directory the packed store wrote.
+      const Store = config.snapshots.store === "file" ? FileSnapshotStore : PackedSnapshotStore;
+      return await Store.open(makeDir(join(config.data_dir, "snapshots")), { onCorrupt });
+    }
     case "kv": {
       if (!nc) throw new HostFatalError(`snapshots.store "kv" needs a NATS connection`);
       const { KvSnapshotStore } = await import("../snapshots/kv/mod.ts");
