@@ -24,6 +24,12 @@ export interface Kernel<State, Config, Result> {
   configure?(state: State, config: Config): void;
   /** Serialises the state exactly. */
   save(state: State): Uint8Array;
+  /**
+   * Whether `save` returns bytes made afresh, sharing nothing with the state or with an earlier
+   * call's: a snapshot then keeps them as they are. Otherwise the runtime copies them, since the
+   * state moves on before a snapshot is written.
+   */
+  readonly savesFresh?: boolean;
   /** Restores a state saved by `save`. */
   load(bytes: Uint8Array): State;
 }

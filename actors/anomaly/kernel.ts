@@ -423,5 +423,6 @@ export const anomalyKernel: Kernel<AnomalyState, AnomalyConfig, AnomalyResult> =
     S.applyLive(st.s, config);
   },
   save: S.saveAnomalyState,
+  savesFresh: true,
   load: S.loadAnomalyState,
 };

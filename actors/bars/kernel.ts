@@ -422,6 +422,7 @@ export const barsKernel: Kernel<BarsState, BarsConfig, ClosedBars> & {
   tickDue,
   configure,
   save,
+  savesFresh: true,
   load,
 };
 

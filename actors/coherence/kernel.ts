@@ -471,5 +471,6 @@ export const coherenceKernel: Kernel<CoherenceState, CoherenceConfig, CoherenceR
   step: stepCoherence,
   configure: configureCoherence,
   save: saveCoherence,
+  savesFresh: true,
   load: loadCoherence,
 };

@@ -506,6 +506,7 @@ export const collapseKernel: Kernel<CollapseState, CollapseConfig, CollapseResul
   step,
   configure: configureState,
   save: saveState,
+  savesFresh: true,
   load: loadState,
 };
 

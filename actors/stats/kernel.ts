@@ -173,6 +173,7 @@ export const statsKernel: Kernel<StatsState, StatsConfig, StatsResult> = {
     // Little-endian, as every saved state is: the same bytes on any machine.
     return float64Bytes(s.slice());
   },
+  savesFresh: true,
 
   load(bytes) {
     if (bytes.byteLength !== SIZE * 8) {

@@ -176,11 +176,13 @@ export class ActorInstance {
   /** Captures everything needed to restore this instance, detached from live objects. */
   snapshot(): InstanceSnapshot {
     const machine = decodeValue(encodeValue(this.#machine.persisted()));
+    const kernel = this.def.kernel;
+    const saved = kernel.save(this.#state);
     return {
       pos: this.pos,
       srcPos: this.srcPos,
       machine,
-      kernel: this.def.kernel.save(this.#state).slice(),
+      kernel: kernel.savesFresh === true ? saved : saved.slice(),
       config: this.config,
       ids: this.#ids.save(),
     };
