@@ -115,10 +115,19 @@ export class Snapshotter {
 
   /** Captures the slot's instance now and saves it in the background. */
   capture(slot: Slot): void {
+    if (!this.#take(slot)) return;
+    // A journal that cannot sync (a full disk) fails the batch; the host reports that error.
+    this.#saving ??= this.flush()
+      .catch((err) => this.#options.log(`snapshots not saved: ${(err as Error).message}`))
+      .finally(() => (this.#saving = undefined));
+  }
+
+  /** Captures the slot's instance now into the queue of snapshots to save: whether it did. */
+  #take(slot: Slot): boolean {
     const inst = slot.inst;
-    if (!inst) return;
+    if (!inst) return false;
     if (slot.rebuildUntil !== undefined) {
-      if (inst.srcPos < slot.rebuildUntil) return; // a rebuild under way (see _slot.ts)
+      if (inst.srcPos < slot.rebuildUntil) return false; // a rebuild under way (see _slot.ts)
       slot.rebuildUntil = undefined;
     }
     const s = inst.snapshot();
@@ -131,10 +140,7 @@ export class Snapshotter {
       kernel: s.kernel,
       meta: { srcPos: s.srcPos },
     });
-    // A journal that cannot sync (a full disk) fails the batch; the host reports that error.
-    this.#saving ??= this.flush()
-      .catch((err) => this.#options.log(`snapshots not saved: ${(err as Error).message}`))
-      .finally(() => (this.#saving = undefined));
+    return true;
   }
 
   /**
@@ -150,9 +156,27 @@ export class Snapshotter {
     this.#due.noteNews(slot, inst.sinceSnapshot >= this.#minInputs);
   }
 
-  /** As a host stops: captures the running instances a snapshot pays for (`paysOff`). */
-  captureStopping(slots: Iterable<Slot>): void {
-    for (const slot of slots) if (this.paysOff(slot)) this.capture(slot);
+  /**
+   * As a host stops: captures the running instances a snapshot pays for (`paysOff`) and saves
+   * them, a store's `savesInFlight` at a time, each such batch taken while the one before is
+   * written. Taken all first, a stop of 100,000 instances held every one's snapshot at once, and
+   * the collector marked them all again and again while they were written.
+   */
+  async saveStopping(slots: Iterable<Slot>): Promise<void> {
+    const o = this.#options;
+    const size = Math.max(1, o.store.savesInFlight ?? SNAPSHOT_SAVES_IN_FLIGHT_MAX);
+    // A round's saves in progress go first: a stream's saves must not overtake one another.
+    let writing: Promise<void> = this.#saving ?? Promise.resolve();
+    for (const slot of slots) {
+      if (!this.paysOff(slot) || !this.#take(slot) || this.#queue.size < size) continue;
+      const batch = [...this.#queue.values()];
+      this.#queue.clear();
+      await o.journal.sync(); // a snapshot must never be ahead of the durable journal
+      await writing;
+      writing = this.#saveBatch(batch); // its saves begin now; the next batch is taken meanwhile
+    }
+    await writing;
+    await this.flush();
   }
 
   /**
@@ -242,19 +266,27 @@ export class Snapshotter {
       if (extra) batch.push(extra);
       // A snapshot must never be ahead of the durable journal.
       await o.journal.sync();
-      // Each stream is once in a batch: its saves cannot overtake one another.
-      const inFlight = o.store.savesInFlight ?? SNAPSHOT_SAVES_IN_FLIGHT_MAX;
-      await eachWithin(batch, inFlight, async (snap) => {
-        try {
-          await o.store.save(snap);
-          this.savedPos.set(snap.stream, snap.pos);
-          o.metrics.snapshots.inc({ kind: parseStream(snap.stream)?.kind ?? "?" });
-        } catch (err) {
-          o.log(`snapshot of ${snap.stream} failed: ${(err as Error).message}`);
-        }
-      });
+      await this.#saveBatch(batch);
     }
     if (!o.closing()) await this.#compact();
+  }
+
+  /**
+   * Saves `batch`, the store's `savesInFlight` at once (the first begun before this returns);
+   * each stream is once in a batch, so its saves cannot overtake one another.
+   */
+  #saveBatch(batch: readonly Snapshot[]): Promise<void> {
+    const o = this.#options;
+    const inFlight = o.store.savesInFlight ?? SNAPSHOT_SAVES_IN_FLIGHT_MAX;
+    return eachWithin(batch, inFlight, async (snap) => {
+      try {
+        await o.store.save(snap);
+        this.savedPos.set(snap.stream, snap.pos);
+        o.metrics.snapshots.inc({ kind: parseStream(snap.stream)?.kind ?? "?" });
+      } catch (err) {
+        o.log(`snapshot of ${snap.stream} failed: ${(err as Error).message}`);
+      }
+    });
   }
 
   /**
@@ -267,8 +299,7 @@ export class Snapshotter {
     slots: ReadonlyMap<string, Slot>,
     notes?: { notePublished(published: Map<string, number>): void },
   ): Promise<void> {
-    this.captureStopping(slots.values());
-    await this.flush();
+    await this.saveStopping(slots.values());
     if (notes) {
       const published = new Map<string, number>();
       for (const slot of slots.values()) {

@@ -82,8 +82,7 @@ test("a stop takes only the instances with min_inputs news, whatever the others'
   const snaps = payoffSnapshotter(store, { now: 50_000 });
   const slots = [slotWith("a", 7), slotWith("b", 4), slotWith("c", 1), slotWith("d", 0)];
   slots[2]!.lastSnapMs = 39_000; // its last snapshot 11 s old: past max_age_ms, left to a round
-  snaps.captureStopping(slots);
-  await snaps.flush();
+  await snaps.saveStopping(slots);
   assert.equal(await store.list(), ["stats/a"]);
   assert.is(slots[1]!.inst!.sinceSnapshot, 4, "b's four inputs stay for the journal to replay");
   assert.is(slots[2]!.inst!.sinceSnapshot, 1);

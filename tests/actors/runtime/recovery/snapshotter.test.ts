@@ -99,13 +99,12 @@ test("captureDue() given a smaller bound takes that many, says it left off, and 
   await snaps.flush();
 });
 
-test("captureStopping() takes every instance with inputs since its snapshot", async () => {
+test("saveStopping() saves every instance with inputs since its snapshot", async () => {
   const all = slots(SNAPSHOTS_PER_ROUND_MAX + 10);
   const store = new MemorySnapshotStore();
   const snaps = snapshotter(store);
   all[3]!.inst!.sinceSnapshot = 0;
-  snaps.captureStopping(all);
-  await snaps.flush();
+  await snaps.saveStopping(all);
   const saved = (await store.list()).sort();
   const expected = all.filter((_, i) => i !== 3).map((s) => s.stream).sort();
   assert.equal(saved, expected);
@@ -124,8 +123,7 @@ async function mostInFlight(store: MemorySnapshotStore, n: number): Promise<numb
     inFlight--;
   };
   const snaps = snapshotter(store);
-  snaps.captureStopping(all);
-  await snaps.flush();
+  await snaps.saveStopping(all);
   assert.is(inFlight, 0);
   assert.equal((await store.list()).sort(), all.map((s) => s.stream).sort());
   assert.is(snaps.savedPos.size, all.length);
@@ -140,6 +138,32 @@ test("flush() saves many snapshots at once, never more than SNAPSHOT_SAVES_IN_FL
 test("flush() has as many saves in flight as its store takes at once", async () => {
   const store = Object.assign(new MemorySnapshotStore(), { savesInFlight: 100 });
   assert.is(await mostInFlight(store, 250), 100);
+});
+
+test("saveStopping() takes a batch while the one before is written, never more at once", async () => {
+  const all = slots(45);
+  const store = Object.assign(new MemorySnapshotStore(), { savesInFlight: 4 });
+  let taken = 0, saved = 0, held = 0, writing = 0, takenWhileWriting = 0;
+  for (const slot of all) {
+    const inst = slot.inst!, snapshot = inst.snapshot.bind(inst);
+    inst.snapshot = () => {
+      held = Math.max(held, ++taken - saved);
+      if (writing > 0) takenWhileWriting++;
+      return snapshot();
+    };
+  }
+  const save = store.save.bind(store);
+  store.save = async (snap: Snapshot) => {
+    writing++;
+    await new Promise((r) => setTimeout(r, 2)); // a write that waits, as a file's does
+    await save(snap);
+    writing--;
+    saved++;
+  };
+  await snapshotter(store).saveStopping(all);
+  assert.is(saved, all.length);
+  assert.ok(held <= 2 * 4, `${held} snapshots held at once, for batches of 4`);
+  assert.ok(takenWhileWriting > 0, "batches taken while the one before was written");
 });
 
 test.run();
