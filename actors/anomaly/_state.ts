@@ -3,16 +3,25 @@
  * exact save and load, and its description for people (`troupe replay --inspect`).
  */
 import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
-import { emptyKeys, KEYS_INITIAL, keysOfTable, savedTable, TABLE_SLOTS } from "./_table.ts";
+import { emptyKeys, KEYS_INITIAL, keysOfList, keysOfTable, TABLE_SLOTS } from "./_table.ts";
 import { readWords, writeWords } from "../../protocol/mod.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
- * The save format. Only this one loads: a state saved by another format was saved by another
- * version of the kind (ActorDefinition.version), whose snapshots the host discards and rebuilds
- * from the journal, and a recording of one replays with that kind not compared.
+ * The save format: a key set that is a list is saved as that list (its keys in the order they lay
+ * out a table), a table as it is, and a header word says which. Format 22, before it, saved a
+ * list as the table of KEYS_INITIAL slots it lays out (12 KiB, for a channel of a few keys); it
+ * loads too. Any other was saved by another version of the kind (ActorDefinition.version), whose
+ * snapshots the host discards and rebuilds from the journal, and a recording of one replays with
+ * that kind not compared.
  */
-const SAVE_VERSION = 22;
+const SAVE_VERSION = 23;
+/** The format before SAVE_VERSION, every key set saved as a table; read, never written. */
+const SAVE_VERSION_TABLES = 22;
+/** The header's bytes: magic, format, contexts, keys, warm-up values (and, from 23, the form). */
+const HEADER_BYTES = 24;
+/** The key set's form in the header: a table of power-of-two slots, or a list of keys. */
+const FORM_TABLE = 0, FORM_LIST = 1;
 
 /** Time-of-day contexts (UTC): one per hour, the resolution of a daily cycle people read. */
 export const HOURS = 24;
@@ -151,21 +160,23 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
 
 /** Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, runs, keys. */
 export function saveAnomalyState(st: AnomalyState): Uint8Array {
-  const nw = warmSaved(st), table = savedTable(st);
-  const floats = st.s.length + st.profile.length + st.ctx.length + nw + table.born.length +
-    RUN_BINS + JUMP_BINS;
-  const bytes = new Uint8Array(20 + 8 * floats + 4 * table.keys.length);
+  const nw = warmSaved(st), list = st.index !== undefined;
+  const nk = list ? st.listed : st.keys.length;
+  const floats = st.s.length + st.profile.length + st.ctx.length + nw + nk + RUN_BINS + JUMP_BINS;
+  const bytes = new Uint8Array(HEADER_BYTES + 8 * floats + 4 * nk);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, SAVE_MAGIC, true);
   view.setUint32(4, SAVE_VERSION, true);
   view.setUint32(8, st.ctx.length, true);
-  view.setUint32(12, table.keys.length, true);
+  view.setUint32(12, nk, true);
   view.setUint32(16, nw, true);
-  let p = 20;
-  for (const a of [st.s, st.profile, st.ctx, st.warm, table.born, st.runs, st.jumps]) {
-    p = writeWords(bytes, p, a, a === st.warm ? nw : a.length); // warm-up padded with zeros
+  view.setUint32(20, list ? FORM_LIST : FORM_TABLE, true);
+  let p = HEADER_BYTES;
+  for (const a of [st.s, st.profile, st.ctx, st.warm, st.born, st.runs, st.jumps]) {
+    // The warm-up padded with zeros to `nw`; a list's births and keys its first `nk`.
+    p = writeWords(bytes, p, a, a === st.warm ? nw : a === st.born ? nk : a.length);
   }
-  writeWords(bytes, p, table.keys);
+  writeWords(bytes, p, st.keys, nk);
   return bytes;
 }
 
@@ -181,14 +192,20 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (bytes.byteLength < 20) fail(`${bytes.byteLength} bytes is shorter than the header`);
   if (view.getUint32(0, true) !== SAVE_MAGIC) fail("bad magic");
   const version = view.getUint32(4, true);
-  if (version !== SAVE_VERSION) {
+  if (version !== SAVE_VERSION && version !== SAVE_VERSION_TABLES) {
     fail(`format ${version}, expected ${SAVE_VERSION} (saved by another version of the kind)`);
   }
+  const head = version === SAVE_VERSION ? HEADER_BYTES : 20;
+  if (bytes.byteLength < head) fail(`${bytes.byteLength} bytes is shorter than the header`);
   const nc = view.getUint32(8, true), nk = view.getUint32(12, true), nw = view.getUint32(16, true);
-  const size = 20 + 8 * (SCALARS + 3 * HOURS + nc + nw + nk + RUN_BINS + JUMP_BINS) + 4 * nk;
+  const form = version === SAVE_VERSION ? view.getUint32(20, true) : FORM_TABLE;
+  if (form !== FORM_TABLE && form !== FORM_LIST) fail(`key set form ${form}`);
+  const size = head + 8 * (SCALARS + 3 * HOURS + nc + nw + nk + RUN_BINS + JUMP_BINS) + 4 * nk;
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
-  if (nk === 0 || (nk & (nk - 1)) !== 0) fail(`key table of ${nk} slots is not a power of two`);
-  let p = 20;
+  if (form === FORM_TABLE && (nk === 0 || (nk & (nk - 1)) !== 0)) {
+    fail(`key table of ${nk} slots is not a power of two`);
+  }
+  let p = head;
   const read = (len: number) => {
     const a = readWords(Float64Array, bytes, p, len);
     p += 8 * len;
@@ -202,6 +219,12 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (!(Number.isInteger(grids) && grids >= 1 && grids <= GRIDS_MAX)) fail(`${grids} grids`);
   if (nc !== 2 * CONTEXTS_PER_GRID * grids) fail(`${nc / 2} contexts for ${grids} grids`);
   if (nw !== 0 && nw !== 3 * s[WARMUP]!) fail(`warm-up buffer of ${nw} values`);
+  if (form === FORM_LIST) {
+    // A list is at most half the table it lays out, and holds each key once.
+    if (nk !== s[KEYS] || nk * 2 > KEYS_INITIAL) fail(`a key list of ${nk} for ${s[KEYS]} keys`);
+    const set = keysOfList(keys, born) ?? fail("a key list holding a key twice, or an empty key");
+    return { s, profile, ctx, ...set, warm, runs, jumps };
+  }
   let used = 0;
   for (let i = 0; i < nk; i++) if (keys[i] !== 0) used++;
   // The set keeps at least half its slots empty; a fuller one would make a lookup spin.

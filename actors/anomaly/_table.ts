@@ -10,7 +10,7 @@ export const KEYS_MAX = 65_536;
 
 /**
  * The part of the kernel state the table works on. A set of up to half of KEYS_INITIAL keys is a
- * list (its keys in an order that lays out the table its state saves, and an index over them),
+ * list (its keys in the order that lays out the table it becomes, and an index over them),
  * the size of what it holds; a larger one is that table.
  */
 export interface AnomalyTable {
@@ -59,7 +59,7 @@ function mix(key: number): number {
 }
 
 /**
- * A key set's slots when it becomes a table, as its state saves it before: it grows, doubling, as
+ * A key set's slots when it becomes a table (a list's keys laid out): it grows, doubling, as
  * keys come (KEYS_MAX needs far more).
  */
 export const KEYS_INITIAL = 1024;
@@ -96,9 +96,9 @@ function indexOf(keys: Uint32Array, count: number): Uint16Array {
 
 /**
  * The table of KEYS_INITIAL slots a list's keys lay out, inserted in its order as the table's
- * own insertions would have: what its state saves.
+ * own insertions would have: the table the list becomes.
  */
-function layOut(st: AnomalyTable): { keys: Uint32Array; born: Float64Array } {
+export function layOut(st: AnomalyTable): { keys: Uint32Array; born: Float64Array } {
   const keys = new Uint32Array(KEYS_INITIAL), born = new Float64Array(KEYS_INITIAL);
   const mask = KEYS_INITIAL - 1, count = st.listed;
   for (let e = 0; e < count; e++) {
@@ -111,9 +111,28 @@ function layOut(st: AnomalyTable): { keys: Uint32Array; born: Float64Array } {
   return { keys, born };
 }
 
-/** The set's table as its state saves it (a list laid out, a table as it is). */
-export function savedTable(st: AnomalyTable): { keys: Uint32Array; born: Float64Array } {
-  return st.index === undefined ? st : layOut(st);
+/**
+ * The key set of a saved list: `keys` (each key + 1, in the order they lay out a table) and their
+ * births, in room for them and an index; undefined when a key is 0 or comes twice.
+ */
+export function keysOfList(keys: Uint32Array, born: Float64Array): KeySet | undefined {
+  const count = keys.length;
+  let room = LIST_INITIAL;
+  while (room < count) room *= 2;
+  const listed = new Uint32Array(room), listedBorn = new Float64Array(room);
+  listed.set(keys);
+  listedBorn.set(born);
+  const index = new Uint16Array(2 * room), mask = index.length - 1;
+  for (let e = 0; e < count; e++) {
+    const k = listed[e]!;
+    if (k === 0) return undefined;
+    let i = mix(k - 1) & mask;
+    for (let f = index[i]!; f !== 0; i = (i + 1) & mask, f = index[i]!) {
+      if (listed[f - 1] === k) return undefined;
+    }
+    index[i] = e + 1;
+  }
+  return { keys: listed, born: listedBorn, index, listed: count };
 }
 
 /**

@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -802462033, // version 25: its state holds the reference a finding is restated against
+  anomaly: 1932901134, // save format 23: a key list saved as the list
   collapse: 2038540830,
   coherence: -23373301,
 };

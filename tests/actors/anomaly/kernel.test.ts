@@ -9,7 +9,7 @@ import {
   defaultAnomalyConfig,
 } from "../../../actors/anomaly/mod.ts";
 import * as S from "../../../actors/anomaly/_state.ts";
-import { KEYS_MAX } from "../../../actors/anomaly/_table.ts";
+import { KEYS_MAX, layOut } from "../../../actors/anomaly/_table.ts";
 import type { SampleFrame } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 
@@ -321,12 +321,50 @@ test("load() refuses a state saved in another format, naming it", () => {
   const bytes = anomalyKernel.save(st);
   const format = new DataView(bytes.buffer).getUint32(4, true);
   assert.is(anomalyKernel.load(bytes).s.length, st.s.length);
+  // The format before (its key sets saved as tables) loads too; the one before that does not.
   const older = bytes.slice();
-  new DataView(older.buffer).setUint32(4, format - 1, true);
+  new DataView(older.buffer).setUint32(4, format - 2, true);
   assert.throws(
     () => anomalyKernel.load(older),
-    new RegExp(`format ${format - 1}, expected ${format} \\(saved by another version`),
+    new RegExp(`format ${format - 2}, expected ${format} \\(saved by another version`),
   );
+});
+
+/**
+ * `st` as format 22 saved it: the header without the key set's form, and a list's keys laid out
+ * in the table of KEYS_INITIAL slots it becomes.
+ */
+function savedAsTables(st: ReturnType<typeof anomalyKernel.init>): Uint8Array {
+  const table = st.index === undefined ? st : layOut(st);
+  const nw = new DataView(anomalyKernel.save(st).buffer).getUint32(16, true);
+  const warm = new Float64Array(nw); // padded with zeros, as saves pad it
+  warm.set(st.warm.subarray(0, Math.min(nw, st.warm.length)));
+  const floats = [st.s, st.profile, st.ctx, warm, table.born, st.runs, st.jumps];
+  const n = floats.reduce((sum, a) => sum + a.length, 0);
+  const bytes = new Uint8Array(20 + 8 * n + 4 * table.keys.length);
+  const view = new DataView(bytes.buffer);
+  [0x414e4f4d, 22, st.ctx.length, table.keys.length, nw].forEach((w, i) => {
+    view.setUint32(4 * i, w, true);
+  });
+  let p = 20;
+  for (const a of floats) for (const x of a) view.setFloat64((p += 8) - 8, x, true);
+  for (const k of table.keys) view.setUint32((p += 4) - 4, k, true);
+  return bytes;
+}
+
+test("a state saved in format 22 (key sets as tables) loads, and goes on as the state saved", () => {
+  const data = noisy(new Prng(21), 3000);
+  // A few keys (the set a list), then many (a table).
+  for (const upTo of [300, 3000]) {
+    const st = anomalyKernel.init(CONFIG, "c");
+    anomalyKernel.step(st, frameOf(data.t.slice(0, upTo), data.v.slice(0, upTo)));
+    const loaded = anomalyKernel.load(savedAsTables(st));
+    assert.is(loaded.index === undefined, st.index === undefined, `${upTo}: the same form`);
+    const rest = frameOf(data.t.slice(upTo), data.v.slice(upTo), upTo);
+    const a = anomalyKernel.step(st, rest), b = anomalyKernel.step(loaded, rest);
+    assert.equal(Array.from(b.score), Array.from(a.score), `${upTo}: the same scores`);
+    assert.equal(anomalyKernel.save(loaded), anomalyKernel.save(st), `${upTo}: the same state`);
+  }
 });
 
 test("load() rejects bytes that are not a saved state", () => {
@@ -336,13 +374,24 @@ test("load() rejects bytes that are not a saved state", () => {
   const wrong = bytes.slice();
   wrong[0] = 0;
   assert.throws(() => anomalyKernel.load(wrong), /magic/);
-  const full = bytes.slice();
-  // Key slots claimed that the state does not count (the keys come last).
+  const form = bytes.slice();
+  new DataView(form.buffer).setUint32(20, 7, true);
+  assert.throws(() => anomalyKernel.load(form), /key set form 7/);
+  const grids = bytes.slice();
+  new DataView(grids.buffer).setFloat64(24 + 8 * S.GRIDS, 2, true); // the grid count alone
+  assert.throws(() => anomalyKernel.load(grids), /contexts for 2 grids/);
+  // A list of keys (they come last) holding one key twice.
+  const data = noisy(new Prng(5), 100);
+  const st = anomalyKernel.init(CONFIG, "c");
+  anomalyKernel.step(st, frameOf(data.t, data.v));
+  assert.ok(st.index !== undefined && st.listed >= 2, "a list of keys");
+  const twice = anomalyKernel.save(st);
+  twice.set(twice.subarray(twice.length - 8, twice.length - 4), twice.length - 4);
+  assert.throws(() => anomalyKernel.load(twice), /a key list holding a key twice/);
+  // Key slots claimed that the state does not count, in a table of format 22.
+  const full = savedAsTables(anomalyKernel.init(CONFIG, "c"));
   full.fill(0xff, full.length - 64);
   assert.throws(() => anomalyKernel.load(full), /key table/);
-  const grids = bytes.slice();
-  new DataView(grids.buffer).setFloat64(20 + 8 * S.GRIDS, 2, true); // the grid count alone
-  assert.throws(() => anomalyKernel.load(grids), /contexts for 2 grids/);
 });
 
 test("configure() changes the refractory period of a live state and keeps its model", () => {
