@@ -14,12 +14,7 @@
  * with Chan et al.'s pairwise update, as stable as Welford's over long runs. A frame's loop is cut
  * only where a publication falls.
  */
-import {
-  float64Bytes,
-  type Kernel,
-  readWords,
-  type SampleFrame,
-} from "../../protocol/mod.ts";
+import { float64Bytes, type Kernel, readWords, type SampleFrame } from "../../protocol/mod.ts";
 
 /** The stats kernel's configuration. */
 export interface StatsConfig {
