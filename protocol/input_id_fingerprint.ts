@@ -15,7 +15,7 @@
  * that differ spread over all of it), each ended by the finalizer of MurmurHash3 (`fmix32`) with
  * the other lane and the length folded in.
  */
-import { readWords, writeWords } from "./little_endian_words.ts";
+import { readWords } from "./little_endian_words.ts";
 import { allocBytes } from "./_frame_codec.ts";
 
 /** Bytes a fingerprint takes in a saved window. */
@@ -69,8 +69,28 @@ function fmix32(h: number): number {
 
 /** A saved window's bytes from its fingerprints (`fps`: low and high halves, two an id). */
 export function saveFingerprints(fps: Int32Array): Uint8Array {
-  const bytes = allocBytes(fps.length * 4);
-  writeWords(bytes, 0, fps);
+  const n = fps.length / 2;
+  return saveFingerprintRing(fps, 0, n, n);
+}
+
+/**
+ * A saved window's bytes from a ring of fingerprints (`fps`, two halves an id): `n` ids, oldest
+ * first, from id slot `first`, the ring wrapping at `slots` ids. Written into the bytes in place:
+ * a window ordered into an array of its own first was one more small array a snapshot, and its
+ * copy out made the runtime give it a buffer of its own.
+ */
+export function saveFingerprintRing(
+  fps: Int32Array,
+  first: number,
+  n: number,
+  slots: number,
+): Uint8Array {
+  const bytes = allocBytes(n * FINGERPRINT_BYTES);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let k = 0, at = first; k < n; k++, at = at + 1 === slots ? 0 : at + 1) {
+    view.setInt32(k * 8, fps[2 * at]!, true);
+    view.setInt32(k * 8 + 4, fps[2 * at + 1]!, true);
+  }
   return bytes;
 }
 

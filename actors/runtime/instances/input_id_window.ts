@@ -9,7 +9,7 @@ import {
   FINGERPRINT_BYTES,
   fingerprintsOf,
   savedIds,
-  saveFingerprints,
+  saveFingerprintRing,
   writeFingerprint,
 } from "../../../protocol/mod.ts";
 
@@ -104,13 +104,7 @@ export class InputIdWindow {
   /** The window's saved form: its fingerprints, oldest first (for a snapshot). */
   save(): Uint8Array {
     const n = this.#size, first = n < this.#max ? 0 : this.#next;
-    const ordered = new Int32Array(n * 2);
-    for (let k = 0; k < n; k++) {
-      const at = (first + k) % this.#max;
-      ordered[k * 2] = this.#fps[at * 2]!;
-      ordered[k * 2 + 1] = this.#fps[at * 2 + 1]!;
-    }
-    return saveFingerprints(ordered);
+    return saveFingerprintRing(this.#fps, first, n, this.#max);
   }
 
   /** Adds the fingerprint in `PROBE` unless the window holds it. */
