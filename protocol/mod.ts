@@ -8,7 +8,7 @@ export { isSubjectPattern, patternsOverlap } from "./subject_pattern.ts";
 export * from "./envelope.ts";
 export * from "./sample_frame.ts";
 export * from "./columns_frame.ts";
-export { float64Bytes, float64Column } from "./float64_column.ts";
+export { float64Bytes, float64Column, LITTLE_ENDIAN } from "./float64_column.ts";
 export { readWords, type Words, writeWords } from "./little_endian_words.ts";
 export { allocBytes, utf8Length } from "./_frame_codec.ts";
 export * from "./anomaly_columns.ts";

@@ -4,7 +4,7 @@
  */
 import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
 import { emptyKeys, KEYS_INITIAL, keysOfList, keysOfTable, TABLE_SLOTS } from "./_table.ts";
-import { readWords, writeWords } from "../../protocol/mod.ts";
+import { allocBytes, readWords, writeWords } from "../../protocol/mod.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
@@ -163,8 +163,8 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   const nw = warmSaved(st), list = st.index !== undefined;
   const nk = list ? st.listed : st.keys.length;
   const floats = st.s.length + st.profile.length + st.ctx.length + nw + nk + RUN_BINS + JUMP_BINS;
-  const bytes = new Uint8Array(HEADER_BYTES + 8 * floats + 4 * nk);
-  const view = new DataView(bytes.buffer);
+  const bytes = allocBytes(HEADER_BYTES + 8 * floats + 4 * nk);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setUint32(0, SAVE_MAGIC, true);
   view.setUint32(4, SAVE_VERSION, true);
   view.setUint32(8, st.ctx.length, true);

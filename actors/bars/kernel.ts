@@ -19,11 +19,13 @@
  * (`reuse`), so a host's instances share one, not one each.
  */
 import {
-  float64Bytes,
+  allocBytes,
   type Kernel,
+  LITTLE_ENDIAN,
   readWords,
   type SampleFrame,
   type TickDue,
+  writeWords,
 } from "../../protocol/mod.ts";
 import { type BarsConfig, barSizeUs } from "./config.ts";
 
@@ -360,7 +362,11 @@ function configure(s: BarsState, config: BarsConfig): void {
 function save(s: BarsState): Uint8Array {
   let total = HEADER;
   for (const r of s.sizes) total += META + COLS * r.meta[CAP]!;
-  const out = new Float64Array(total);
+  // Written in place into the bytes on a little-endian machine, as the saved bytes are.
+  const bytes = allocBytes(total * 8);
+  const out = LITTLE_ENDIAN
+    ? new Float64Array(bytes.buffer, bytes.byteOffset, total)
+    : new Float64Array(total);
   out[0] = FORMAT;
   out[1] = s.sizes.length;
   out[2] = s.history;
@@ -373,7 +379,8 @@ function save(s: BarsState): Uint8Array {
     else out.set(r.ring, at + META);
     at += META + COLS * r.meta[CAP]!;
   }
-  return float64Bytes(out); // little-endian, as every saved state is
+  if (!LITTLE_ENDIAN) writeWords(bytes, 0, out);
+  return bytes;
 }
 
 function load(bytes: Uint8Array): BarsState {

@@ -10,7 +10,7 @@ import { gammaHalfRatio } from "./_gamma_ratio.ts";
 import { powFast } from "../math/mod.ts";
 import { SEASON_BLOCK, SEASON_COEFFS, SEASON_PRIOR_VARIANCE, seasonReset } from "./_season.ts";
 import { WEEKEND_FEATURES } from "./_weekend.ts";
-import { readWords, writeWords } from "../../protocol/mod.ts";
+import { allocBytes, readWords, writeWords } from "../../protocol/mod.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
 export const HISTORY_SAMPLES = 512;
@@ -335,6 +335,13 @@ export function configureState(state: CollapseState, config: CollapseConfig): vo
   Object.assign(state, next);
 }
 
+/** The history ring's slots not yet reached as saved: NaN, little-endian, HISTORY_SAMPLES of them. */
+const NAN_BYTES = (() => {
+  const bytes = new Uint8Array(8 * HISTORY_SAMPLES), view = new DataView(bytes.buffer);
+  for (let i = 0; i < HISTORY_SAMPLES; i++) view.setFloat64(8 * i, NaN, true);
+  return bytes;
+})();
+
 /**
  * Serialises the state: its saved array (header, hypotheses, the history ring whole, its slots
  * not yet reached NaN, seasons) as little-endian bytes.
@@ -342,13 +349,13 @@ export function configureState(state: CollapseState, config: CollapseConfig): vo
 export function saveState(state: CollapseState): Uint8Array {
   const { data, runsMax } = state;
   const hist = HEADER + RUN_FIELDS * runsMax;
-  const out = new Uint8Array(stateLength(runsMax) * 8);
-  const view = new DataView(out.buffer);
+  const out = allocBytes(stateLength(runsMax) * 8);
   let p = 0;
   const put = (a: Float64Array, from: number, to: number) => {
     const end = Math.max(from, Math.min(to, a.length));
     p = writeWords(out, p, a.subarray(from, end));
-    for (let i = end; i < to; i++, p += 8) view.setFloat64(p, NaN, true);
+    out.set(NAN_BYTES.subarray(0, 8 * (to - end)), p);
+    p += 8 * (to - end);
   };
   put(data, 0, hist);
   put(state.histV, 0, HISTORY_SAMPLES);

@@ -14,7 +14,13 @@
  * with Chan et al.'s pairwise update, as stable as Welford's over long runs. A frame's loop is cut
  * only where a publication falls.
  */
-import { float64Bytes, type Kernel, readWords, type SampleFrame } from "../../protocol/mod.ts";
+import {
+  allocBytes,
+  type Kernel,
+  readWords,
+  type SampleFrame,
+  writeWords,
+} from "../../protocol/mod.ts";
 
 /** The stats kernel's configuration. */
 export interface StatsConfig {
@@ -166,7 +172,9 @@ export const statsKernel: Kernel<StatsState, StatsConfig, StatsResult> = {
 
   save(s) {
     // Little-endian, as every saved state is: the same bytes on any machine.
-    return float64Bytes(s.slice());
+    const bytes = allocBytes(SIZE * 8);
+    writeWords(bytes, 0, s);
+    return bytes;
   },
   savesFresh: true,
 

@@ -319,7 +319,7 @@ test("save() and load() restore a state that steps to bit-identical outputs", ()
 test("load() refuses a state saved in another format, naming it", () => {
   const st = anomalyKernel.init(CONFIG, "c");
   const bytes = anomalyKernel.save(st);
-  const format = new DataView(bytes.buffer).getUint32(4, true);
+  const format = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
   assert.is(anomalyKernel.load(bytes).s.length, st.s.length);
   // The format before (its key sets saved as tables) loads too; the one before that does not.
   const older = bytes.slice();
@@ -336,7 +336,8 @@ test("load() refuses a state saved in another format, naming it", () => {
  */
 function savedAsTables(st: ReturnType<typeof anomalyKernel.init>): Uint8Array {
   const table = st.index === undefined ? st : layOut(st);
-  const nw = new DataView(anomalyKernel.save(st).buffer).getUint32(16, true);
+  const saved = anomalyKernel.save(st);
+  const nw = new DataView(saved.buffer, saved.byteOffset).getUint32(16, true);
   const warm = new Float64Array(nw); // padded with zeros, as saves pad it
   warm.set(st.warm.subarray(0, Math.min(nw, st.warm.length)));
   const floats = [st.s, st.profile, st.ctx, warm, table.born, st.runs, st.jumps];
