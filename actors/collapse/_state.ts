@@ -335,7 +335,7 @@ export function configureState(state: CollapseState, config: CollapseConfig): vo
   Object.assign(state, next);
 }
 
-/** The history ring's slots not yet reached as saved: NaN, little-endian, HISTORY_SAMPLES of them. */
+/** The ring slots not yet reached, as saved: NaN, little-endian, HISTORY_SAMPLES of them. */
 const NAN_BYTES = (() => {
   const bytes = new Uint8Array(8 * HISTORY_SAMPLES), view = new DataView(bytes.buffer);
   for (let i = 0; i < HISTORY_SAMPLES; i++) view.setFloat64(8 * i, NaN, true);
