@@ -75,9 +75,9 @@ export function saveFingerprints(fps: Int32Array): Uint8Array {
 
 /**
  * A saved window's bytes from a ring of fingerprints (`fps`, two halves an id): `n` ids, oldest
- * first, from id slot `first`, the ring wrapping at `slots` ids. Written into the bytes in place:
- * a window ordered into an array of its own first was one more small array a snapshot, and its
- * copy out made the runtime give it a buffer of its own.
+ * first, from id slot `first`, the ring wrapping at `slots` ids. Written into the bytes in place,
+ * not ordered into an array first: that would be one more small array a snapshot, and copying
+ * out of it makes the runtime give it a buffer of its own.
  */
 export function saveFingerprintRing(
   fps: Int32Array,

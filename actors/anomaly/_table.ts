@@ -82,13 +82,20 @@ export function emptyKeys(): KeySet {
 /** The fields of a state that hold its key set. */
 export type KeySet = Pick<AnomalyTable, "keys" | "born" | "index" | "listed">;
 
-/** The list's index for its first `count` keys, in slots twice its room. */
-function indexOf(keys: Uint32Array, count: number): Uint16Array {
+/**
+ * The list's index for its first `count` keys, in slots twice its room; undefined when one of
+ * them is 0 (no key) or comes twice (a saved list that is not one).
+ */
+function indexOf(keys: Uint32Array, count: number): Uint16Array | undefined {
   const index = new Uint16Array(2 * keys.length);
   const mask = index.length - 1;
   for (let e = 0; e < count; e++) {
-    let i = mix(keys[e]! - 1) & mask;
-    while (index[i] !== 0) i = (i + 1) & mask;
+    const k = keys[e]!;
+    if (k === 0) return undefined;
+    let i = mix(k - 1) & mask;
+    for (let f = index[i]!; f !== 0; i = (i + 1) & mask, f = index[i]!) {
+      if (keys[f - 1] === k) return undefined;
+    }
     index[i] = e + 1;
   }
   return index;
@@ -122,17 +129,8 @@ export function keysOfList(keys: Uint32Array, born: Float64Array): KeySet | unde
   const listed = new Uint32Array(room), listedBorn = new Float64Array(room);
   listed.set(keys);
   listedBorn.set(born);
-  const index = new Uint16Array(2 * room), mask = index.length - 1;
-  for (let e = 0; e < count; e++) {
-    const k = listed[e]!;
-    if (k === 0) return undefined;
-    let i = mix(k - 1) & mask;
-    for (let f = index[i]!; f !== 0; i = (i + 1) & mask, f = index[i]!) {
-      if (listed[f - 1] === k) return undefined;
-    }
-    index[i] = e + 1;
-  }
-  return { keys: listed, born: listedBorn, index, listed: count };
+  const index = indexOf(listed, count);
+  return index && { keys: listed, born: listedBorn, index, listed: count };
 }
 
 /**
@@ -155,7 +153,8 @@ export function keysOfTable(keys: Uint32Array, born: Float64Array, count: number
     listed[n] = keys[j]!;
     listedBorn[n++] = born[j]!;
   }
-  return { keys: listed, born: listedBorn, index: indexOf(listed, count), listed: count };
+  // A table's keys are distinct and never 0: the index is made.
+  return { keys: listed, born: listedBorn, index: indexOf(listed, count)!, listed: count };
 }
 
 /** The list laid out as its table: the set is a table from now on. */
@@ -174,7 +173,7 @@ function growList(st: AnomalyTable): void {
   born.set(st.born);
   st.keys = keys;
   st.born = born;
-  st.index = indexOf(keys, st.listed);
+  st.index = indexOf(keys, st.listed)!; // the list's keys are distinct and never 0
 }
 
 /**

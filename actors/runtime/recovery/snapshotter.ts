@@ -159,8 +159,8 @@ export class Snapshotter {
   /**
    * As a host stops: captures the running instances a snapshot pays for (`paysOff`) and saves
    * them, a store's `savesInFlight` at a time, each such batch taken while the one before is
-   * written. Taken all first, a stop of 100,000 instances held every one's snapshot at once, and
-   * the collector marked them all again and again while they were written.
+   * written: at most two batches are held, not every instance's snapshot at once, which each full
+   * collection would mark again while they were written.
    */
   async saveStopping(slots: Iterable<Slot>): Promise<void> {
     const o = this.#options;

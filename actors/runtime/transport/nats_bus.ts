@@ -227,9 +227,9 @@ export class NatsBus implements Bus {
         pingInterval: NATS_PING_INTERVAL_MS,
         timeout: timeoutMs,
         // Otherwise nats.js makes two errors with stack traces for every request (a JetStream
-        // publish, a KV put), in case its timer fires or to cancel it: a sixth of a remote-write
-        // receiver's thread while it takes new channels (a label put each). A failed request's
-        // error still says what failed, without the stack that made the request.
+        // publish, a KV put), in case its timer fires or to cancel it: a receiver taking new
+        // channels (a label put each) pays that per channel. A failed request's error still
+        // says what failed, without the stack that made the request.
         noAsyncTraces: true,
         ...auth,
       });
