@@ -32,6 +32,18 @@ function ensure(n: number): void {
 
 /** Encodes `value`, or returns undefined when it holds something only the general encoder knows. */
 export function writeValue(value: unknown): Uint8Array | undefined {
+  const view = writeValueView(value);
+  if (view === undefined) return undefined;
+  const out = allocBytes(view.length);
+  out.set(view);
+  return out;
+}
+
+/**
+ * `writeValue`'s bytes as a view of the writer's scratch buffer, not copied out: good until the
+ * next value is written, for a caller that copies them at once into a buffer of its own.
+ */
+export function writeValueView(value: unknown): Uint8Array | undefined {
   pos = 0;
   try {
     any(value, 0);
@@ -39,9 +51,7 @@ export function writeValue(value: unknown): Uint8Array | undefined {
     if (err === UNSUPPORTED) return undefined;
     throw err;
   }
-  const out = allocBytes(pos);
-  out.set(scratch.subarray(0, pos));
-  return out;
+  return scratch.subarray(0, pos);
 }
 
 function any(value: unknown, depth: number): void {

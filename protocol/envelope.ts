@@ -7,7 +7,7 @@ import { Decoder, Encoder } from "@msgpack/msgpack";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { readMsgpack, UnsupportedMsgpack } from "./_frame_codec.ts";
 import { readFrameEnvelope } from "./_read_frame_envelope.ts";
-import { writeEnvelope, writeValue } from "./_value_writer.ts";
+import { writeEnvelope, writeValue, writeValueView } from "./_value_writer.ts";
 
 /** The protocol version this code speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -82,6 +82,14 @@ function envelopeMap<Body>(init: EnvelopeInit<Body>): Record<string, unknown> {
 /** Encodes any msgpack value with troupe's settings (undefined fields omitted). */
 export function encodeValue(value: unknown): Uint8Array {
   return writeValue(value) ?? encoder.encode(value);
+}
+
+/**
+ * `encodeValue`'s bytes, which may be a view of a buffer the next encode writes over: for a
+ * caller that copies them at once (into a buffer it reuses), so that none is allocated for them.
+ */
+export function encodeValueView(value: unknown): Uint8Array {
+  return writeValueView(value) ?? encoder.encode(value);
 }
 
 /**

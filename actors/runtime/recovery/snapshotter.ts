@@ -8,7 +8,7 @@
 import { parseStream, savedWindowOf, type Slot } from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
-import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
+import type { Snapshot, SnapshotBatch, SnapshotStore } from "../snapshots/mod.ts";
 import { SnapshotDue } from "./_snapshot_due.ts";
 
 /**
@@ -124,23 +124,30 @@ export class Snapshotter {
 
   /** Captures the slot's instance now into the queue of snapshots to save: whether it did. */
   #take(slot: Slot): boolean {
+    const snap = this.#snapshotOf(slot);
+    if (snap === undefined) return false;
+    this.#queue.set(slot.stream, snap);
+    return true;
+  }
+
+  /** The slot's instance's snapshot now (its news then counted from it), unless it has none. */
+  #snapshotOf(slot: Slot): Snapshot | undefined {
     const inst = slot.inst;
-    if (!inst) return false;
+    if (!inst) return undefined;
     if (slot.rebuildUntil !== undefined) {
-      if (inst.srcPos < slot.rebuildUntil) return false; // a rebuild under way (see _slot.ts)
+      if (inst.srcPos < slot.rebuildUntil) return undefined; // a rebuild under way (_slot.ts)
       slot.rebuildUntil = undefined;
     }
     const s = inst.snapshot();
     inst.sinceSnapshot = 0;
-    this.#queue.set(slot.stream, {
+    return {
       stream: slot.stream,
       version: slot.def.version,
       pos: s.pos,
       machine: { xstate: s.machine, config: s.config, ids: s.ids ?? new Uint8Array(0) },
       kernel: s.kernel,
       meta: { srcPos: s.srcPos },
-    });
-    return true;
+    };
   }
 
   /**
@@ -167,6 +174,7 @@ export class Snapshotter {
     const size = Math.max(1, o.store.savesInFlight ?? SNAPSHOT_SAVES_IN_FLIGHT_MAX);
     // A round's saves in progress go first: a stream's saves must not overtake one another.
     let writing: Promise<void> = this.#saving ?? Promise.resolve();
+    if (o.store.batch) return this.#saveStoppingBatched(slots, size, writing);
     for (const slot of slots) {
       if (!this.paysOff(slot) || !this.#take(slot) || this.#queue.size < size) continue;
       const batch = [...this.#queue.values()];
@@ -177,6 +185,65 @@ export class Snapshotter {
     }
     await writing;
     await this.flush();
+  }
+
+  /**
+   * `saveStopping` with a store that writes batches (`SnapshotStore.batch`): each snapshot is
+   * encoded into its batch as it is taken, so that only its bytes are held until it is written.
+   */
+  async #saveStoppingBatched(
+    slots: Iterable<Slot>,
+    size: number,
+    before: Promise<void>,
+  ): Promise<void> {
+    const o = this.#options;
+    let writing = before, batch = new TakenBatch(o.store.batch!());
+    for (const slot of slots) {
+      if (!this.paysOff(slot)) continue;
+      const snap = this.#snapshotOf(slot);
+      if (snap === undefined || !this.#addTo(batch, snap) || batch.size < size) continue;
+      await o.journal.sync(); // a snapshot must never be ahead of the durable journal
+      await writing;
+      writing = this.#writeTaken(batch); // written now; the next batch is taken meanwhile
+      batch = new TakenBatch(o.store.batch!());
+    }
+    await writing;
+    if (batch.size > 0) {
+      await o.journal.sync();
+      await this.#writeTaken(batch);
+    }
+    await this.flush();
+  }
+
+  /** Adds `snap` to `batch`: whether it could (a snapshot that cannot be encoded is said). */
+  #addTo(batch: TakenBatch, snap: Snapshot): boolean {
+    try {
+      batch.add(snap);
+      return true;
+    } catch (err) {
+      this.#options.log(`snapshot of ${snap.stream} failed: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Writes a batch `saveStopping` took, and counts its snapshots saved (or says they were not). */
+  async #writeTaken(taken: TakenBatch): Promise<void> {
+    const o = this.#options;
+    if (taken.size === 0) return;
+    try {
+      await taken.batch.write();
+    } catch (err) {
+      o.log(
+        `${taken.size} snapshots (${taken.streams[0]} and others) not saved: ` +
+          (err as Error).message,
+      );
+      return;
+    }
+    const { streams, positions } = taken;
+    for (let i = 0; i < streams.length; i++) {
+      this.savedPos.set(streams[i]!, positions[i]!);
+      o.metrics.snapshots.inc({ kind: parseStream(streams[i]!)?.kind ?? "?" });
+    }
   }
 
   /**
@@ -370,6 +437,28 @@ export class Snapshotter {
     } catch (err) {
       this.#options.log(`journal compaction failed: ${(err as Error).message}`);
     }
+  }
+}
+
+/** A store's batch as a stop takes it, with the streams and positions of what it holds. */
+class TakenBatch {
+  readonly batch: SnapshotBatch;
+  readonly streams: string[] = [];
+  readonly positions: number[] = [];
+
+  constructor(batch: SnapshotBatch) {
+    this.batch = batch;
+  }
+
+  get size(): number {
+    return this.streams.length;
+  }
+
+  /** Encodes `snap` into the batch; throws when it cannot (then it holds nothing of it). */
+  add(snap: Snapshot): void {
+    this.batch.add(snap);
+    this.streams.push(snap.stream);
+    this.positions.push(snap.pos);
   }
 }
 

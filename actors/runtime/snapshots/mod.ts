@@ -18,6 +18,7 @@ export {
   listStreams,
   SerialByKey,
   type Snapshot,
+  type SnapshotBatch,
   SnapshotCorruptError,
   snapshotIntact,
   type SnapshotStore,

@@ -34,19 +34,26 @@ import {
   writev,
 } from "node:fs";
 import { join } from "node:path";
-import { crc32, type DirLock, lockDir } from "../journal/mod.ts";
+import { type DirLock, lockDir } from "../journal/mod.ts";
 import { syncDirAsync } from "../../files/mod.ts";
-import { allocBytes, utf8Length } from "../../../protocol/mod.ts";
 import {
   type CorruptSnapshotInfo,
   encodeSnapshotParts,
   type Snapshot,
-  snapshotIntact,
+  type SnapshotBatch,
   type SnapshotStore,
   storedSnapshot,
   StoreSaves,
   unescapeStreamName,
 } from "./snapshot_store.ts";
+import {
+  RECORD_HEAD,
+  recordFault,
+  type RecordGroup,
+  recordHead,
+  recordNameLength,
+} from "./_packed_record.ts";
+import { ChunkPool, PackedBatch } from "./_packed_batch.ts";
 
 /** Options of `PackedSnapshotStore.open`. */
 export interface PackedSnapshotStoreOptions {
@@ -65,12 +72,9 @@ export interface PackedSnapshotStoreOptions {
  */
 export const SEGMENT_BYTES_MAX = 64 << 20;
 
-const MAGIC = 0x4b505254; // "TRPK", little-endian
-const HEAD = 14;
 const PREFIX = "snapshots-";
 const SUFFIX = ".pack";
 const FILE_SUFFIX = ".snap";
-const UTF8 = new TextEncoder();
 
 /** A segment file, open while the store is. */
 interface Segment {
@@ -104,16 +108,8 @@ interface Packed {
 /** Where a stream's newest snapshot is: a record of a segment, or a file of the file store. */
 type Entry = Packed | { file: string };
 
-/** A record to write, in parts written side by side: its stream, and its name's bytes. */
-interface Record {
-  stream: string;
-  parts: Uint8Array[];
-  bytes: number;
-  nameLen: number;
-}
-
-/** A save waiting for the writer. */
-interface Queued extends Record {
+/** Records waiting for the writer. */
+interface Queued extends RecordGroup {
   done: (err?: unknown) => void;
 }
 
@@ -146,6 +142,8 @@ export class PackedSnapshotStore implements SnapshotStore {
   #draining = false;
   /** Whether a segment's bytes are kept for the start's loads. */
   #cachesHeld = false;
+  /** The chunks batches lay their records in, reused once a batch is written. */
+  readonly #chunks = new ChunkPool();
 
   readonly #lock: DirLock;
 
@@ -207,28 +205,42 @@ export class PackedSnapshotStore implements SnapshotStore {
   /** Appends the stream's snapshot; resolves once it is durable. Saves land in call order. */
   save(snapshot: Snapshot): Promise<void> {
     this.#saves.check();
-    const nameLen = utf8Length(snapshot.stream);
-    if (nameLen === 0 || nameLen > 0xffff) {
-      throw new RangeError(
-        `Cannot store a snapshot of stream ${JSON.stringify(snapshot.stream)}: its name must be ` +
-          `1 to 65,535 bytes, got ${nameLen}`,
-      );
-    }
+    const stream = snapshot.stream, nameLen = recordNameLength(stream);
     const [header, body] = encodeSnapshotParts(snapshot);
-    const head = recordHead(snapshot.stream, nameLen, header, body.length);
-    const record = {
-      stream: snapshot.stream,
-      parts: [head, body],
-      bytes: head.length + body.length,
-      nameLen,
-    };
+    const head = recordHead(stream, nameLen, header, body.length);
+    const bytes = head.length + body.length;
+    const group = { entries: [{ stream, bytes, nameLen }], parts: [head, body], bytes };
     this.#dropCaches();
-    return this.#saves.run(snapshot.stream, () =>
-      new Promise<void>((resolve, reject) => {
-        const done = (err?: unknown) => (err === undefined ? resolve() : reject(err));
-        this.#queue.push({ ...record, done });
-        if (!this.#draining) this.#writing = this.#drain();
-      }));
+    return this.#saves.run(stream, () => this.#enqueue(group));
+  }
+
+  /**
+   * A batch of saves (`SnapshotBatch`), its records laid in chunks this store reuses: written
+   * after every save begun before its `write`, with one write and one fsync (a segment's bytes
+   * at most at once).
+   */
+  batch(): SnapshotBatch {
+    this.#saves.check();
+    return new PackedBatch(this.#chunks, async (group) => {
+      try {
+        await this.#saves.settled();
+        this.#saves.check();
+        this.#dropCaches();
+      } catch (err) {
+        group.release?.();
+        throw err;
+      }
+      await this.#enqueue(group);
+    });
+  }
+
+  /** Queues `group` for the writer; resolves once it is written and durable. */
+  #enqueue(group: RecordGroup): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: unknown) => (err === undefined ? resolve() : reject(err));
+      this.#queue.push({ ...group, done });
+      if (!this.#draining) this.#writing = this.#drain();
+    });
   }
 
   /** The stream's snapshot, or undefined when there is none or it is damaged (reported). */
@@ -295,9 +307,10 @@ export class PackedSnapshotStore implements SnapshotStore {
         break;
       }
       const nameLen = view.getUint16(at + 4, true), len = view.getUint32(at + 6, true);
-      const stream = names.decode(bytes.subarray(at + HEAD, at + HEAD + nameLen));
-      this.#place(stream, { seg, at: at + HEAD + nameLen, len, head: HEAD + nameLen });
-      at += HEAD + nameLen + len;
+      const head = RECORD_HEAD + nameLen;
+      const stream = names.decode(bytes.subarray(at + RECORD_HEAD, at + head));
+      this.#place(stream, { seg, at: at + head, len, head });
+      at += head + len;
     }
     return bytes;
   }
@@ -374,17 +387,23 @@ export class PackedSnapshotStore implements SnapshotStore {
       room -= this.#queue[k++]!.bytes;
     }
     const batch = this.#queue.splice(0, k);
-    const files = batch.flatMap((q) => {
-      const old = this.#index.get(q.stream);
-      return old !== undefined && "file" in old ? [old.file] : [];
-    });
+    const files = batch.flatMap((q) =>
+      q.entries.flatMap(({ stream }) => {
+        const old = this.#index.get(stream);
+        return old !== undefined && "file" in old ? [old.file] : [];
+      })
+    );
     try {
       const seg = await this.#active(this.#segmentBytes - room);
       await this.#append(seg, batch);
     } catch (err) {
-      for (const q of batch) q.done(err);
+      for (const q of batch) {
+        q.release?.();
+        q.done(err);
+      }
       return;
     }
+    for (const q of batch) q.release?.();
     // The file store's snapshots these supersede (a file is read only when no record is).
     await Promise.all(files.map((f) => new Promise<void>((r) => unlink(f, () => r()))));
     for (const q of batch) q.done();
@@ -394,7 +413,7 @@ export class PackedSnapshotStore implements SnapshotStore {
    * Writes records to the end of `seg` and fsyncs it, then makes them their streams' newest; a
    * write that fails is cut off again.
    */
-  async #append(seg: Segment, records: readonly Record[]) {
+  async #append(seg: Segment, records: readonly RecordGroup[]) {
     const from = seg.size;
     try {
       const parts = records.flatMap((r) => r.parts);
@@ -413,10 +432,12 @@ export class PackedSnapshotStore implements SnapshotStore {
       throw err;
     }
     let at = from;
-    for (const { stream, bytes, nameLen } of records) {
-      const head = HEAD + nameLen;
-      this.#place(stream, { seg, at: at + head, len: bytes - head, head });
-      at += bytes;
+    for (const record of records) {
+      for (const { stream, bytes, nameLen } of record.entries) {
+        const head = RECORD_HEAD + nameLen;
+        this.#place(stream, { seg, at: at + head, len: bytes - head, head });
+        at += bytes;
+      }
     }
     seg.size = at;
   }
@@ -446,11 +467,12 @@ export class PackedSnapshotStore implements SnapshotStore {
       const bytes = await new Promise<Uint8Array>((resolve, reject) => {
         readFile(seg.path, (err, got) => (err ? reject(err) : resolve(got)));
       });
-      const records: Record[] = [];
+      const records: RecordGroup[] = [];
       for (const stream of seg.streams) {
         const e = this.#index.get(stream) as Packed;
         const part = bytes.subarray(e.at - e.head, e.at + e.len);
-        records.push({ stream, parts: [part], bytes: part.length, nameLen: e.head - HEAD });
+        const entry = { stream, bytes: part.length, nameLen: e.head - RECORD_HEAD };
+        records.push({ entries: [entry], parts: [part], bytes: part.length });
       }
       for (let i = 0; i < records.length;) {
         let k = i, total = 0;
@@ -488,66 +510,4 @@ function openSegment(n: number, path: string, flags: "r+" | "w+", size: number):
 /** A record's bytes in all. */
 function recordBytes(e: Packed): number {
   return e.head + e.len;
-}
-
-/**
- * The start of a record, up to its snapshot's body: the record's header, the stream's name (UTF-8,
- * `nameLen` bytes) and the snapshot's header (`header`, before a body of `bodyLen` bytes). Carved
- * from a shared slab: a stop makes one a snapshot, and an array buffer each cost more than its
- * bytes (see protocol's `allocBytes`).
- */
-function recordHead(
-  stream: string,
-  nameLen: number,
-  header: Uint8Array,
-  bodyLen: number,
-): Uint8Array {
-  const out = allocBytes(HEAD + nameLen + header.length);
-  putU32(out, 0, MAGIC);
-  out[4] = nameLen & 0xff;
-  out[5] = nameLen >>> 8;
-  putU32(out, 6, header.length + bodyLen);
-  UTF8.encodeInto(stream, out.subarray(HEAD, HEAD + nameLen));
-  putU32(out, 10, headCrc(out, 0, nameLen));
-  out.set(header, HEAD + nameLen);
-  return out;
-}
-
-/** Writes `v` at `at` as a little-endian u32. */
-function putU32(out: Uint8Array, at: number, v: number): void {
-  out[at] = v & 0xff;
-  out[at + 1] = (v >>> 8) & 0xff;
-  out[at + 2] = (v >>> 16) & 0xff;
-  out[at + 3] = v >>> 24;
-}
-
-/** The CRC-32 of a record's lengths and name. */
-function headCrc(bytes: Uint8Array, at: number, nameLen: number): number {
-  return crc32(bytes, at + HEAD, at + HEAD + nameLen, crc32(bytes, at + 4, at + 10));
-}
-
-/**
- * What is wrong with the record at `at` of a segment's `bytes`, or undefined when it is whole
- * (its snapshot checked too when `whole`).
- */
-function recordFault(
-  bytes: Uint8Array,
-  view: DataView,
-  at: number,
-  whole: boolean,
-): string | undefined {
-  if (bytes.length - at < HEAD) return `a record's header cut short (${bytes.length - at} bytes)`;
-  if (view.getUint32(at, true) !== MAGIC) return "not a record (no TRPK)";
-  const nameLen = view.getUint16(at + 4, true), len = view.getUint32(at + 6, true);
-  if (bytes.length - at < HEAD + nameLen + len) {
-    return `a record of ${HEAD + nameLen + len} bytes cut short at ${bytes.length - at}`;
-  }
-  if (view.getUint32(at + 10, true) !== headCrc(bytes, at, nameLen)) {
-    return "a record's header fails its CRC";
-  }
-  const body = at + HEAD + nameLen;
-  if (whole && !snapshotIntact(bytes.subarray(body, body + len))) {
-    return "a record's snapshot fails its CRC";
-  }
-  return undefined;
 }

@@ -6,7 +6,7 @@
  * replays the journal from the start), never loaded. Two stores: FileSnapshotStore and
  * KvSnapshotStore; both encode with `encodeSnapshot` and `decodeSnapshot` here.
  */
-import { allocBytes, decodeValue, encodeValue } from "../../../protocol/mod.ts";
+import { allocBytes, decodeValue, encodeValue, encodeValueView } from "../../../protocol/mod.ts";
 import { crc32 } from "../journal/mod.ts";
 
 /** An actor instance's state after the journal record at `pos` of `stream`. */
@@ -31,6 +31,12 @@ export interface SnapshotStore {
   readonly savesInFlight?: number;
   save(snapshot: Snapshot): Promise<void>;
   /**
+   * A batch of saves written together, when the store has them (the packed store): each
+   * snapshot is encoded as it is added, so that nothing of it but its bytes is held until the
+   * batch is written, and the batch is one write and one fsync.
+   */
+  batch?(): SnapshotBatch;
+  /**
    * The newest snapshot of `stream`, or undefined. A corrupt snapshot is reported (onCorrupt) and
    * treated as absent.
    */
@@ -38,6 +44,22 @@ export interface SnapshotStore {
   /** All streams that have a snapshot. */
   list(): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** Saves of a store written together (`SnapshotStore.batch`), each stream at most once. */
+export interface SnapshotBatch {
+  /**
+   * Encodes `snapshot` into the batch; throws (and adds nothing) when it is not well formed or
+   * its stream is in the batch already.
+   */
+  add(snapshot: Snapshot): void;
+  /** The snapshots added. */
+  readonly size: number;
+  /**
+   * Writes the batch's snapshots after any save begun before; resolves once every one is
+   * durable, rejects when none is. A batch is written once.
+   */
+  write(): Promise<void>;
 }
 
 /** A stored snapshot that could not be loaded, as reported to `onCorrupt`. */
@@ -76,7 +98,37 @@ export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
  */
 export function encodeSnapshotParts(snapshot: Snapshot): [Uint8Array, Uint8Array] {
   checkSnapshot(snapshot);
-  const body = encodeValue({
+  const body = encodeValue(bodyOf(snapshot));
+  const header = allocBytes(HEADER_BYTES);
+  putSnapshotHeader(header, 0, body);
+  return [header, body];
+}
+
+/** The bytes of a snapshot's header: its magic and its body's CRC. */
+export const SNAPSHOT_HEADER_BYTES = HEADER_BYTES;
+
+/**
+ * A snapshot's body as `encodeSnapshotParts` makes it, but good only until the next encode of
+ * any value (a view of the encoder's scratch buffer, not copied out): for a store that copies it
+ * at once into a buffer it reuses (the packed store's batches).
+ */
+export function encodeSnapshotBodyView(snapshot: Snapshot): Uint8Array {
+  checkSnapshot(snapshot);
+  return encodeValueView(bodyOf(snapshot));
+}
+
+/** Writes the header of a snapshot of body `body` at `at` of `out` (`SNAPSHOT_HEADER_BYTES`). */
+export function putSnapshotHeader(out: Uint8Array, at: number, body: Uint8Array): void {
+  out.set(MAGIC, at);
+  const crc = crc32(body);
+  out[at + 4] = crc & 0xff;
+  out[at + 5] = (crc >>> 8) & 0xff;
+  out[at + 6] = (crc >>> 16) & 0xff;
+  out[at + 7] = crc >>> 24;
+}
+
+function bodyOf(snapshot: Snapshot): Record<string, unknown> {
+  return {
     f: FORMAT_VERSION,
     stream: snapshot.stream,
     version: snapshot.version,
@@ -84,11 +136,7 @@ export function encodeSnapshotParts(snapshot: Snapshot): [Uint8Array, Uint8Array
     machine: snapshot.machine,
     kernel: snapshot.kernel,
     meta: snapshot.meta,
-  });
-  const header = allocBytes(HEADER_BYTES);
-  header.set(MAGIC, 0);
-  new DataView(header.buffer, header.byteOffset, HEADER_BYTES).setUint32(4, crc32(body), true);
-  return [header, body];
+  };
 }
 
 /** Whether `bytes` begin as a snapshot does and its body passes its CRC (not decoded). */
@@ -270,6 +318,11 @@ export class StoreSaves {
   /** Runs a save of `stream` after the stream's earlier saves. */
   run(stream: string, task: () => Promise<void>): Promise<void> {
     return this.#serial.run(stream, task);
+  }
+
+  /** Resolves when every save begun so far has settled. */
+  settled(): Promise<void> {
+    return this.#serial.settled();
   }
 
   /** Waits for saves in progress, then refuses further use. */
