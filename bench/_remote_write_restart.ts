@@ -63,6 +63,8 @@ export async function restartRun(p: RestartParts, ctx: BenchContext): Promise<Be
   let said = await p.host.next(p.waitMs); // after its {"port"} line, unread
   while (said.stopped_ms === undefined) said = await p.host.next(p.waitMs);
   const stoppedS = Number(said.stopped_ms) / 1000;
+  const stopCpu = `its main thread's CPU ${(Number(said.thread_cpu_ms) / 1000).toFixed(2)} s, ` +
+    `its process's ${(Number(said.process_cpu_ms) / 1000).toFixed(2)} s`;
   await p.host.wait(p.waitMs);
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1000;
@@ -84,7 +86,9 @@ export async function restartRun(p: RestartParts, ctx: BenchContext): Promise<Be
     const ttlS = leaseSettings().ttl_ms / 1000;
     ctx.log(
       `${NAME}: stop and start at ${p.channels} channels (${instances} instances): stopped in ` +
-        `${stoppedS.toFixed(2)} s; started again on its data directory in ${startS.toFixed(2)} ` +
+        `${stoppedS.toFixed(2)} s (${stopCpu}); started again on its data directory in ${
+          startS.toFixed(2)
+        } ` +
         `s (host and receiver up at ${upS.toFixed(2)} s, recovery ${
           figure(metrics, "troupe_recovery_seconds").toFixed(2)
         } s of it applying ${
