@@ -19,7 +19,7 @@ import { ChildScript } from "./_child_script.ts";
 import { requestBody } from "./_remote_write_requests.ts";
 import { send } from "./_remote_write_send.ts";
 import { sleep } from "./_sleep.ts";
-import { threadCpuMs } from "./_process_usage.ts";
+import { processCpuMs, threadCpuMs } from "./_process_usage.ts";
 
 const NAME = "remote-write";
 
@@ -79,6 +79,7 @@ export async function restartRun(p: RestartParts, ctx: BenchContext): Promise<Be
     });
     const recoveredS = since();
     const recoveredCpuS = (threadCpuMs(again.pid) ?? NaN) / 1000;
+    const recoveredProcessCpuS = (processCpuMs(again.pid) ?? NaN) / 1000;
     await answerNewSample(p);
     const startS = since();
     const startCpuS = (threadCpuMs(again.pid) ?? NaN) / 1000;
@@ -97,7 +98,9 @@ export async function restartRun(p: RestartParts, ctx: BenchContext): Promise<Be
           recoveredS.toFixed(2)
         } s; a new sample answered on ${p.watched.size} channels at ${startS.toFixed(2)} s; ` +
         `its main thread's CPU ${recoveredCpuS.toFixed(2)} s until every instance was ` +
-        `recovered, ${startCpuS.toFixed(2)} s until the sample was answered); a leased host's ` +
+        `recovered (its process's ${recoveredProcessCpuS.toFixed(2)} s), ${
+          startCpuS.toFixed(2)
+        } s until the sample was answered); a leased host's ` +
         `TTL by default ${ttlS} s`,
     );
     const against = (metric: string, s: number) =>
