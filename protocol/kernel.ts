@@ -30,6 +30,15 @@ export interface Kernel<State, Config, Result> {
    * state moves on before a snapshot is written.
    */
   readonly savesFresh?: boolean;
-  /** Restores a state saved by `save`. */
+  /**
+   * Restores a state saved by `save`. The bytes are the kernel's to keep (a fresh array at offset
+   * 0, over which it may put a Float64Array) unless it says `loadsCopy`.
+   */
   load(bytes: Uint8Array): State;
+  /**
+   * Whether `load` copies what it keeps of its bytes, holding no view of them: the runtime then
+   * hands it the bytes as it has them (a view of a snapshot file's bytes, at any offset), not a
+   * copy made for it.
+   */
+  readonly loadsCopy?: boolean;
 }

@@ -424,5 +424,6 @@ export const anomalyKernel: Kernel<AnomalyState, AnomalyConfig, AnomalyResult> =
   },
   save: S.saveAnomalyState,
   savesFresh: true,
+  loadsCopy: true,
   load: S.loadAnomalyState,
 };

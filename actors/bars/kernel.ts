@@ -430,6 +430,7 @@ export const barsKernel: Kernel<BarsState, BarsConfig, ClosedBars> & {
   configure,
   save,
   savesFresh: true,
+  loadsCopy: true,
   load,
 };
 

@@ -472,5 +472,6 @@ export const coherenceKernel: Kernel<CoherenceState, CoherenceConfig, CoherenceR
   configure: configureCoherence,
   save: saveCoherence,
   savesFresh: true,
+  loadsCopy: true,
   load: loadCoherence,
 };

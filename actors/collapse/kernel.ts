@@ -507,6 +507,7 @@ export const collapseKernel: Kernel<CollapseState, CollapseConfig, CollapseResul
   configure: configureState,
   save: saveState,
   savesFresh: true,
+  loadsCopy: true,
   load: loadState,
 };
 

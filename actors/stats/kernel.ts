@@ -177,6 +177,7 @@ export const statsKernel: Kernel<StatsState, StatsConfig, StatsResult> = {
     return bytes;
   },
   savesFresh: true,
+  loadsCopy: true,
 
   load(bytes) {
     if (bytes.byteLength !== SIZE * 8) {

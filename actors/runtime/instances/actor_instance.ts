@@ -143,7 +143,11 @@ export class ActorInstance {
   /** An instance restored from a snapshot. */
   static restore(def: AnyActorDefinition, key: string, snap: InstanceSnapshot): ActorInstance {
     const inst = new ActorInstance(def, key, snap.config);
-    inst.#state = def.kernel.load(snap.kernel);
+    const kernel = def.kernel;
+    // A fresh array for a kernel that may keep its bytes; a view held elsewhere is not its own.
+    inst.#state = kernel.load(
+      kernel.loadsCopy === true ? snap.kernel : new Uint8Array(snap.kernel),
+    );
     inst.#startMachine(snap.machine);
     inst.pos = snap.pos;
     inst.srcPos = snap.srcPos;

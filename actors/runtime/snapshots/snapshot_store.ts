@@ -185,9 +185,12 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
     version: m.version as number,
     pos: m.pos as number,
     machine: m.machine,
-    // A fresh Uint8Array at offset 0 (not a view, not a Buffer whose slice() is a view), so a
-    // kernel can put a Float64Array over it.
-    kernel: m.kernel instanceof Uint8Array ? new Uint8Array(m.kernel) : m.kernel as Uint8Array,
+    // A view of `bytes`, not a copy: restoring an instance copies it for a kernel that keeps its
+    // bytes (actor_instance.ts); the default kinds copy what they keep as they load. A plain
+    // Uint8Array even over a Node Buffer's bytes (whose `slice` would be a view).
+    kernel: m.kernel instanceof Uint8Array
+      ? new Uint8Array(m.kernel.buffer, m.kernel.byteOffset, m.kernel.byteLength)
+      : m.kernel as Uint8Array,
   };
   if (m.meta !== undefined) snapshot.meta = m.meta as Record<string, number | string>;
   try {
