@@ -8,15 +8,19 @@ import { allocBytes, readWords, writeWords } from "../../protocol/mod.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
- * The save format: a key set that is a list is saved as that list (its keys in the order they lay
- * out a table), a table as it is, and a header word says which. Format 22, before it, saved a
- * list as the table of KEYS_INITIAL slots it lays out (12 KiB, for a channel of a few keys); it
- * loads too. Any other was saved by another version of the kind (ActorDefinition.version), whose
- * snapshots the host discards and rebuilds from the journal, and a recording of one replays with
- * that kind not compared.
+ * The save format: the warm-up samples held (3 values each, none once learned), a key set that
+ * is a list as that list (its keys in the order they lay out a table), a table as it is, and a
+ * header word says which. Format 23, before it, saved the warm-up buffer padded with zeros to its
+ * whole length (3 × warmup_samples: ~7 KiB of the ~9 a channel of 20 samples saved), and format
+ * 22 every list as the table of KEYS_INITIAL slots it lays out (12 KiB, for a channel of a few
+ * keys); both load too. Any other was saved by another version of the kind
+ * (ActorDefinition.version), whose snapshots the host discards and rebuilds from the journal, and
+ * a recording of one replays with that kind not compared.
  */
-const SAVE_VERSION = 23;
-/** The format before SAVE_VERSION, every key set saved as a table; read, never written. */
+const SAVE_VERSION = 24;
+/** The format before SAVE_VERSION, the warm-up saved at its whole length; read, never written. */
+const SAVE_VERSION_PADDED = 23;
+/** The format before that, every key set saved as a table; read, never written. */
 const SAVE_VERSION_TABLES = 22;
 /** The header's bytes: magic, format, contexts, keys, warm-up values (and, from 23, the form). */
 const HEADER_BYTES = 24;
@@ -73,7 +77,7 @@ export interface AnomalyState {
   listed: number;
   /**
    * The warm-up samples (value, slope, hour), learned once the bins are fixed, then empty. It grows
-   * as they come (`warmRoom`); saved at its whole length, 3 × warmup_samples, zeros past them.
+   * as they come (`warmRoom`); the values it holds are saved, 3 a warm-up sample seen.
    */
   warm: Float64Array;
   /** Per flat-run bin b (RUN_BINS of them): finished runs that reached it (b = 0: every run). */
@@ -103,9 +107,14 @@ export const ALARM_LEVEL = 0.5;
 /** Warm-up samples the buffer holds at first: it doubles as they come, up to warmup_samples. */
 export const WARM_INITIAL = 8;
 
-/** The saved length of the warm-up buffer: 0 once learned, else 3 × warmup_samples. */
-function warmSaved(st: AnomalyState): number {
-  return st.warm.length === 0 ? 0 : 3 * st.s[WARMUP]!;
+/** The warm-up values held: 3 a warm-up sample seen, none once learned (the buffer emptied). */
+function warmHeld(st: AnomalyState): number {
+  return st.warm.length === 0 ? 0 : 3 * st.s[SEEN]!;
+}
+
+/** The warm-up buffer's length when it is made: room for WARM_INITIAL samples (fewer if fewer). */
+function warmInitial(s: Float64Array): number {
+  return 3 * Math.min(WARM_INITIAL, s[WARMUP]!);
 }
 
 /**
@@ -152,7 +161,7 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
     profile: new Float64Array(3 * HOURS),
     ctx: new Float64Array(2 * CONTEXTS_PER_GRID * s[GRIDS]!),
     ...emptyKeys(),
-    warm: new Float64Array(3 * Math.min(WARM_INITIAL, s[WARMUP]!)),
+    warm: new Float64Array(warmInitial(s)),
     runs: new Float64Array(RUN_BINS),
     jumps: new Float64Array(JUMP_BINS),
   };
@@ -160,7 +169,7 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
 
 /** Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, runs, keys. */
 export function saveAnomalyState(st: AnomalyState): Uint8Array {
-  const nw = warmSaved(st), list = st.index !== undefined;
+  const nw = warmHeld(st), list = st.index !== undefined;
   const nk = list ? st.listed : st.keys.length;
   const floats = st.s.length + st.profile.length + st.ctx.length + nw + nk + RUN_BINS + JUMP_BINS;
   const bytes = allocBytes(HEADER_BYTES + 8 * floats + 4 * nk);
@@ -173,7 +182,7 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   view.setUint32(20, list ? FORM_LIST : FORM_TABLE, true);
   let p = HEADER_BYTES;
   for (const a of [st.s, st.profile, st.ctx, st.warm, st.born, st.runs, st.jumps]) {
-    // The warm-up padded with zeros to `nw`; a list's births and keys its first `nk`.
+    // The warm-up's values held; a list's births and keys its first `nk`.
     p = writeWords(bytes, p, a, a === st.warm ? nw : a === st.born ? nk : a.length);
   }
   writeWords(bytes, p, st.keys, nk);
@@ -192,13 +201,14 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (bytes.byteLength < 20) fail(`${bytes.byteLength} bytes is shorter than the header`);
   if (view.getUint32(0, true) !== SAVE_MAGIC) fail("bad magic");
   const version = view.getUint32(4, true);
-  if (version !== SAVE_VERSION && version !== SAVE_VERSION_TABLES) {
+  const tables = version === SAVE_VERSION_TABLES;
+  if (version !== SAVE_VERSION && version !== SAVE_VERSION_PADDED && !tables) {
     fail(`format ${version}, expected ${SAVE_VERSION} (saved by another version of the kind)`);
   }
-  const head = version === SAVE_VERSION ? HEADER_BYTES : 20;
+  const head = tables ? 20 : HEADER_BYTES;
   if (bytes.byteLength < head) fail(`${bytes.byteLength} bytes is shorter than the header`);
   const nc = view.getUint32(8, true), nk = view.getUint32(12, true), nw = view.getUint32(16, true);
-  const form = version === SAVE_VERSION ? view.getUint32(20, true) : FORM_TABLE;
+  const form = tables ? FORM_TABLE : view.getUint32(20, true);
   if (form !== FORM_TABLE && form !== FORM_LIST) fail(`key set form ${form}`);
   const size = head + 8 * (SCALARS + 3 * HOURS + nc + nw + nk + RUN_BINS + JUMP_BINS) + 4 * nk;
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
@@ -211,26 +221,46 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
     p += 8 * len;
     return a;
   };
-  const s = read(SCALARS);
-  const profile = read(3 * HOURS), ctx = read(nc), warm = read(nw), born = read(nk);
-  const runs = read(RUN_BINS), jumps = read(JUMP_BINS);
+  // The arrays a state keeps for its life read into one buffer each run of them, views of it.
+  const fixed = read(SCALARS + 3 * HOURS + nc);
+  const s = fixed.subarray(0, SCALARS), profile = fixed.subarray(SCALARS, SCALARS + 3 * HOURS);
+  const ctx = fixed.subarray(SCALARS + 3 * HOURS);
+  const held = read(nw), born = read(nk), counts = read(RUN_BINS + JUMP_BINS);
+  const runs = counts.subarray(0, RUN_BINS), jumps = counts.subarray(RUN_BINS);
   const keys = readWords(Uint32Array, bytes, p, nk);
   const grids = s[GRIDS]!;
   if (!(Number.isInteger(grids) && grids >= 1 && grids <= GRIDS_MAX)) fail(`${grids} grids`);
   if (nc !== 2 * CONTEXTS_PER_GRID * grids) fail(`${nc / 2} contexts for ${grids} grids`);
-  if (nw !== 0 && nw !== 3 * s[WARMUP]!) fail(`warm-up buffer of ${nw} values`);
+  const warm = version === SAVE_VERSION ? warmOf(s, held) : held;
+  if (warm === undefined || (version !== SAVE_VERSION && nw !== 0 && nw !== 3 * s[WARMUP]!)) {
+    fail(`warm-up buffer of ${nw} values after ${s[SEEN]} of ${s[WARMUP]} warm-up samples`);
+  }
   if (form === FORM_LIST) {
     // A list is at most half the table it lays out, and holds each key once.
     if (nk !== s[KEYS] || nk * 2 > KEYS_INITIAL) fail(`a key list of ${nk} for ${s[KEYS]} keys`);
     const set = keysOfList(keys, born) ?? fail("a key list holding a key twice, or an empty key");
-    return { s, profile, ctx, ...set, warm, runs, jumps };
+    return { s, profile, ctx, ...set, warm: warm!, runs, jumps };
   }
   let used = 0;
   for (let i = 0; i < nk; i++) if (keys[i] !== 0) used++;
   // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
   if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
   // The fields in createAnomalyState's order: one object shape for the step to meet.
-  return { s, profile, ctx, ...keysOfTable(keys, born, used), warm, runs, jumps };
+  return { s, profile, ctx, ...keysOfTable(keys, born, used), warm: warm!, runs, jumps };
+}
+
+/**
+ * The warm-up buffer of a state saved with the warm-up values it held (`held`): room for them and
+ * at least WARM_INITIAL samples, as a live state has; empty once learned (`seen` past the
+ * warm-up). Undefined when `held` is not what a state of `s`'s counts holds.
+ */
+function warmOf(s: Float64Array, held: Float64Array): Float64Array | undefined {
+  const seen = s[SEEN]!, learned = seen >= s[WARMUP]!;
+  if (held.length !== (learned ? 0 : 3 * seen)) return undefined;
+  if (learned || held.length >= warmInitial(s)) return held; // the next sample grows it
+  const warm = new Float64Array(warmInitial(s));
+  warm.set(held);
+  return warm;
 }
 
 /** Live counters of a state, for health and tests. */
@@ -246,7 +276,7 @@ export function describeAnomaly(state: AnomalyState): Record<string, unknown> {
   out.hour_profile_slots = state.profile.length;
   out.contexts = state.ctx.length / 2;
   out.table_capacity = state.index === undefined ? state.keys.length : KEYS_INITIAL;
-  out.warmup_held = warmSaved(state);
+  out.warmup_held = warmHeld(state);
   const used = (a: Float64Array) => {
     let n = 0;
     while (n < a.length && a[n]! > 0) n++;

@@ -321,51 +321,79 @@ test("load() refuses a state saved in another format, naming it", () => {
   const bytes = anomalyKernel.save(st);
   const format = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
   assert.is(anomalyKernel.load(bytes).s.length, st.s.length);
-  // The format before (its key sets saved as tables) loads too; the one before that does not.
+  // The two formats before load too (tests below); the one before them does not.
   const older = bytes.slice();
-  new DataView(older.buffer).setUint32(4, format - 2, true);
+  new DataView(older.buffer).setUint32(4, format - 3, true);
   assert.throws(
     () => anomalyKernel.load(older),
-    new RegExp(`format ${format - 2}, expected ${format} \\(saved by another version`),
+    new RegExp(`format ${format - 3}, expected ${format} \\(saved by another version`),
   );
 });
 
 /**
- * `st` as format 22 saved it: the header without the key set's form, and a list's keys laid out
- * in the table of KEYS_INITIAL slots it becomes.
+ * `st` as an older format saved it, both with the warm-up buffer padded with zeros to its whole
+ * length: 23 with the key set's form in the header (a list as a list), 22 without (a list laid
+ * out in the table of KEYS_INITIAL slots it becomes).
  */
-function savedAsTables(st: ReturnType<typeof anomalyKernel.init>): Uint8Array {
-  const table = st.index === undefined ? st : layOut(st);
-  const saved = anomalyKernel.save(st);
-  const nw = new DataView(saved.buffer, saved.byteOffset).getUint32(16, true);
-  const warm = new Float64Array(nw); // padded with zeros, as saves pad it
+function savedInFormat(st: ReturnType<typeof anomalyKernel.init>, format: 22 | 23): Uint8Array {
+  const tables = format === 22, list = !tables && st.index !== undefined;
+  const laid = tables && st.index !== undefined ? layOut(st) : st;
+  const nk = list ? st.listed : laid.keys.length;
+  const nw = st.warm.length === 0 ? 0 : 3 * st.s[S.WARMUP]!;
+  const warm = new Float64Array(nw);
   warm.set(st.warm.subarray(0, Math.min(nw, st.warm.length)));
-  const floats = [st.s, st.profile, st.ctx, warm, table.born, st.runs, st.jumps];
+  const floats = [st.s, st.profile, st.ctx, warm, laid.born.subarray(0, nk), st.runs, st.jumps];
   const n = floats.reduce((sum, a) => sum + a.length, 0);
-  const bytes = new Uint8Array(20 + 8 * n + 4 * table.keys.length);
+  const head = [0x414e4f4d, format, st.ctx.length, nk, nw, ...(tables ? [] : [list ? 1 : 0])];
+  const bytes = new Uint8Array(4 * head.length + 8 * n + 4 * nk);
   const view = new DataView(bytes.buffer);
-  [0x414e4f4d, 22, st.ctx.length, table.keys.length, nw].forEach((w, i) => {
-    view.setUint32(4 * i, w, true);
-  });
-  let p = 20;
+  head.forEach((w, i) => view.setUint32(4 * i, w, true));
+  let p = 4 * head.length;
   for (const a of floats) for (const x of a) view.setFloat64((p += 8) - 8, x, true);
-  for (const k of table.keys) view.setUint32((p += 4) - 4, k, true);
+  for (const k of laid.keys.subarray(0, nk)) view.setUint32((p += 4) - 4, k, true);
   return bytes;
 }
 
-test("a state saved in format 22 (key sets as tables) loads, and goes on as the state saved", () => {
-  const data = noisy(new Prng(21), 3000);
-  // A few keys (the set a list), then many (a table).
-  for (const upTo of [300, 3000]) {
+for (const format of [22, 23] as const) {
+  test(`a state saved in format ${format} loads, and goes on as the state saved`, () => {
+    const data = noisy(new Prng(21), 3000);
+    // In its warm-up; then a few keys (the set a list); then many (a table).
+    for (const upTo of [40, 300, 3000]) {
+      const st = anomalyKernel.init(CONFIG, "c");
+      anomalyKernel.step(st, frameOf(data.t.slice(0, upTo), data.v.slice(0, upTo)));
+      const loaded = anomalyKernel.load(savedInFormat(st, format));
+      assert.is(loaded.index === undefined, st.index === undefined, `${upTo}: the same form`);
+      const rest = frameOf(data.t.slice(upTo), data.v.slice(upTo), upTo);
+      const a = anomalyKernel.step(st, rest), b = anomalyKernel.step(loaded, rest);
+      assert.equal(Array.from(b.score), Array.from(a.score), `${upTo}: the same scores`);
+      assert.equal(anomalyKernel.save(loaded), anomalyKernel.save(st), `${upTo}: the same state`);
+    }
+  });
+}
+
+test("a state in its warm-up saves the warm-up values it holds, and goes on the same loaded", () => {
+  const data = noisy(new Prng(22), 400);
+  for (const upTo of [0, 1, 7, 8, 9, 40, CONFIG.warmup_samples - 1, CONFIG.warmup_samples]) {
     const st = anomalyKernel.init(CONFIG, "c");
-    anomalyKernel.step(st, frameOf(data.t.slice(0, upTo), data.v.slice(0, upTo)));
-    const loaded = anomalyKernel.load(savedAsTables(st));
-    assert.is(loaded.index === undefined, st.index === undefined, `${upTo}: the same form`);
+    if (upTo > 0) anomalyKernel.step(st, frameOf(data.t.slice(0, upTo), data.v.slice(0, upTo)));
+    const saved = anomalyKernel.save(st);
+    const nw = new DataView(saved.buffer, saved.byteOffset).getUint32(16, true);
+    const learned = upTo >= CONFIG.warmup_samples;
+    assert.is(nw, learned ? 0 : 3 * upTo, `${upTo}: the values held`);
+    const padded = savedInFormat(st, 23).length;
+    if (!learned) assert.is(saved.length, padded - 8 * (3 * CONFIG.warmup_samples - nw));
+    const loaded = anomalyKernel.load(saved);
     const rest = frameOf(data.t.slice(upTo), data.v.slice(upTo), upTo);
     const a = anomalyKernel.step(st, rest), b = anomalyKernel.step(loaded, rest);
     assert.equal(Array.from(b.score), Array.from(a.score), `${upTo}: the same scores`);
     assert.equal(anomalyKernel.save(loaded), anomalyKernel.save(st), `${upTo}: the same state`);
   }
+  // A warm-up count that the values saved do not match.
+  const st = anomalyKernel.init(CONFIG, "c");
+  anomalyKernel.step(st, frameOf(data.t.slice(0, 10), data.v.slice(0, 10)));
+  const wrong = anomalyKernel.save(st);
+  new DataView(wrong.buffer, wrong.byteOffset).setFloat64(24 + 8 * S.SEEN, 11, true);
+  assert.throws(() => anomalyKernel.load(wrong), /warm-up buffer of 30 values after 11 of 150/);
 });
 
 test("load() rejects bytes that are not a saved state", () => {
@@ -390,7 +418,7 @@ test("load() rejects bytes that are not a saved state", () => {
   twice.set(twice.subarray(twice.length - 8, twice.length - 4), twice.length - 4);
   assert.throws(() => anomalyKernel.load(twice), /a key list holding a key twice/);
   // Key slots claimed that the state does not count, in a table of format 22.
-  const full = savedAsTables(anomalyKernel.init(CONFIG, "c"));
+  const full = savedInFormat(anomalyKernel.init(CONFIG, "c"), 22);
   full.fill(0xff, full.length - 64);
   assert.throws(() => anomalyKernel.load(full), /key table/);
 });
