@@ -177,16 +177,22 @@ export class ActorInstance {
     return this.#state;
   }
 
-  /** Captures everything needed to restore this instance, detached from live objects. */
-  snapshot(): InstanceSnapshot {
-    const machine = decodeValue(encodeValue(this.#machine.persisted()));
+  /**
+   * Captures everything needed to restore this instance, detached from live objects; or, when
+   * `detached` is false, for a caller that encodes it before the instance applies anything more,
+   * the machine's persisted state and the kernel's save as they are, which may share objects and
+   * bytes with the live ones (no copy of either made).
+   */
+  snapshot(detached = true): InstanceSnapshot {
+    const persisted = this.#machine.persisted();
+    const machine = detached ? decodeValue(encodeValue(persisted)) : persisted;
     const kernel = this.def.kernel;
     const saved = kernel.save(this.#state);
     return {
       pos: this.pos,
       srcPos: this.srcPos,
       machine,
-      kernel: kernel.savesFresh === true ? saved : saved.slice(),
+      kernel: kernel.savesFresh === true || !detached ? saved : saved.slice(),
       config: this.config,
       ids: this.#ids.save(),
     };

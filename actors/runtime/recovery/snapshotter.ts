@@ -130,15 +130,18 @@ export class Snapshotter {
     return true;
   }
 
-  /** The slot's instance's snapshot now (its news then counted from it), unless it has none. */
-  #snapshotOf(slot: Slot): Snapshot | undefined {
+  /**
+   * The slot's instance's snapshot now (its news then counted from it), unless it has none;
+   * `detached` as ActorInstance.snapshot takes it (false: encoded before anything is applied).
+   */
+  #snapshotOf(slot: Slot, detached = true): Snapshot | undefined {
     const inst = slot.inst;
     if (!inst) return undefined;
     if (slot.rebuildUntil !== undefined) {
       if (inst.srcPos < slot.rebuildUntil) return undefined; // a rebuild under way (_slot.ts)
       slot.rebuildUntil = undefined;
     }
-    const s = inst.snapshot();
+    const s = inst.snapshot(detached);
     inst.sinceSnapshot = 0;
     return {
       stream: slot.stream,
@@ -200,7 +203,8 @@ export class Snapshotter {
     let writing = before, batch = new TakenBatch(o.store.batch!());
     for (const slot of slots) {
       if (!this.paysOff(slot)) continue;
-      const snap = this.#snapshotOf(slot);
+      // Encoded into the batch at once: nothing of the instance's needs copying first.
+      const snap = this.#snapshotOf(slot, false);
       if (snap === undefined || !this.#addTo(batch, snap) || batch.size < size) continue;
       await o.journal.sync(); // a snapshot must never be ahead of the durable journal
       await writing;

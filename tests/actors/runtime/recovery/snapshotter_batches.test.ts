@@ -16,16 +16,25 @@ import {
   PackedSnapshotStore,
   type SnapshotBatch,
 } from "../../../../actors/runtime/snapshots/mod.ts";
-import { encodeFrame, feedSubject, type InputRecord } from "../../../../protocol/mod.ts";
+import {
+  encodeFrame,
+  encodeValue,
+  feedSubject,
+  type InputRecord,
+} from "../../../../protocol/mod.ts";
+import { anomalyActor } from "../../../../actors/anomaly/mod.ts";
+import { barsActor } from "../../../../actors/bars/mod.ts";
+import { collapseActor } from "../../../../actors/collapse/mod.ts";
 import { tempDir } from "../../../_support/nats.ts";
 
 const test = suite("snapshotter_batches");
 
-/** A journaled frame of 4 samples of `value` for channel `key`. */
-function frameRecord(key: string, value: number): InputRecord {
-  const t = new Float64Array(4).map((_, i) => 1_700_000_000_000_000 + i * 1000);
-  const v = new Float64Array(4).fill(value);
-  const payload = encodeFrame({ channel: key, seq0: 0, t, v }, { id: `f-${key}`, src: "t" });
+/** A journaled frame of 4 samples of `value` for channel `key`, the `n`th of its channel. */
+function frameRecord(key: string, value: number, n = 0): InputRecord {
+  const t = new Float64Array(4).map((_, i) => 1_700_000_000_000_000 + (4 * n + i) * 15_000_000);
+  const v = new Float64Array(4).map((_, i) => value + i);
+  const frame = { channel: key, seq0: 4 * n, t, v };
+  const payload = encodeFrame(frame, { id: `f-${key}-${n}`, src: "t" });
   return { kind: "frame", srcPos: 0, subject: feedSubject("t", key), payload };
 }
 
@@ -93,10 +102,10 @@ test("saveStopping() encodes each snapshot into its batch before it takes the ne
     for (const slot of all) {
       const inst = slot.inst!, snapshot = inst.snapshot.bind(inst);
       expected.set(slot.stream, inst.snapshot().pos);
-      inst.snapshot = () => {
+      inst.snapshot = (detached?: boolean) => {
         held = Math.max(held, ++taken - seen.added);
         if (seen.writing > 0) takenWhileWriting++;
-        return snapshot();
+        return snapshot(detached);
       };
     }
     const snaps = snapshotter(store);
@@ -118,6 +127,17 @@ test("saveStopping() encodes each snapshot into its batch before it takes the ne
     await again.close();
   } finally {
     dir.remove();
+  }
+});
+
+test("a snapshot taken for a batch (not detached) encodes as a detached one does", () => {
+  for (const def of [statsActor, anomalyActor, collapseActor, barsActor]) {
+    const inst = ActorInstance.create(def, "c", def.defaultConfig);
+    inst.skip(1, 0);
+    for (let k = 0; k < 40; k++) inst.apply(frameRecord("c", 50 + (k % 7) * k, k), k + 2);
+    const a = inst.snapshot(), b = inst.snapshot(false);
+    const enc = (s: typeof a) => encodeValue({ m: s.machine, k: s.kernel, c: s.config, i: s.ids });
+    assert.equal(enc(b), enc(a), def.kind);
   }
 });
 
