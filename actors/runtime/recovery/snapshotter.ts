@@ -237,10 +237,10 @@ export class Snapshotter {
     try {
       await taken.batch.write();
     } catch (err) {
-      o.log(
-        `${taken.size} snapshots (${taken.streams[0]} and others) not saved: ` +
-          (err as Error).message,
-      );
+      const what = taken.size === 1
+        ? `snapshot of ${taken.streams[0]}`
+        : `${taken.size} snapshots (${taken.streams[0]} and others)`;
+      o.log(`${what} not saved: ${(err as Error).message}`);
       return;
     }
     const { streams, positions } = taken;

@@ -7,9 +7,9 @@
  * fsync a batch, not a file, a write, an fsync and a rename each, and starts from the bytes its
  * opening read, not an open, a read and a close a snapshot (docs/channel_cost.md compares them).
  *
- * A record is `TRPK`, the stream's name length (u16), the snapshot's length (u32), the CRC-32 of
- * those and the name (u32), the name (UTF-8), then the snapshot as `encodeSnapshot` makes it (with
- * its own CRC, checked when it is loaded). A save resolves once its record is written and the
+ * A record (_packed_record.ts) is a short header with its own CRC, the stream's name, then the
+ * snapshot as `encodeSnapshot` makes it (with its CRC, checked when it is loaded); a stop's saves
+ * come in batches encoded into reused memory (_packed_batch.ts). A save resolves once its record is written and the
  * segment fsynced, so a crash can tear only records whose saves never resolved, at the newest
  * segment's end: opening checks every record of that segment whole and cuts it at the first that
  * is not, so the stream's snapshot before it is the one loaded. A damaged record in an older
