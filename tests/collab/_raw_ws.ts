@@ -1,7 +1,7 @@
 /**
  * Test support: a WebSocket client over a bare TCP socket, for the one thing a WebSocket library
- * will not do on request: stop reading. It sends the upgrade and masked binary frames, and parses
- * the server's frames (no extensions negotiated) only when told to read.
+ * will not do on request: stop reading. It sends the upgrade, masked binary frames and, when told,
+ * a close frame, and parses the server's frames (no extensions negotiated) only when told to read.
  */
 import { connect, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
@@ -17,6 +17,11 @@ export type RawFrame = { op: "binary"; data: Uint8Array } | { op: "ping" } | {
 export interface RawWs {
   socket: Socket;
   send(data: Uint8Array): void;
+  /**
+   * Sends a close frame with `code`: the answer a WebSocket client gives the server's close, after
+   * which the server ends the connection at once (unanswered, it waits 30 s first).
+   */
+  sendClose(code: number): void;
   /** Stops reading: the kernel buffers fill, then the server's socket queue grows. */
   stall(): void;
   /** Reads again; frames go to `onFrame`. */
@@ -51,7 +56,9 @@ export function rawWebSocket(port: number, path: string): Promise<RawWs> {
         pending = pending.subarray(end + 4);
         resolve({
           socket,
-          send: (data) => socket.write(maskedFrame(data)),
+          send: (data) => socket.write(maskedFrame(OP_BINARY, data)),
+          sendClose: (code) =>
+            socket.write(maskedFrame(OP_CLOSE, new Uint8Array([code >> 8, code]))),
           stall: () => socket.pause(),
           resume(fn) {
             onFrame = fn;
@@ -96,12 +103,16 @@ function drainFrames(buf: Buffer, emit: (f: RawFrame) => void): Buffer {
   }
 }
 
-function maskedFrame(data: Uint8Array): Buffer {
+const OP_BINARY = 0x2;
+const OP_CLOSE = 0x8;
+
+/** A final frame of `op` carrying `data`, masked as a client's must be. */
+function maskedFrame(op: number, data: Uint8Array): Buffer {
   const mask = randomBytes(4);
   const n = data.length;
   const head = n < 126
-    ? Buffer.from([0x82, 0x80 | n])
-    : Buffer.from([0x82, 0x80 | 126, n >> 8, n & 0xff]);
+    ? Buffer.from([0x80 | op, 0x80 | n])
+    : Buffer.from([0x80 | op, 0x80 | 126, n >> 8, n & 0xff]);
   const body = Buffer.alloc(n);
   for (let i = 0; i < n; i++) body[i] = data[i]! ^ mask[i & 3]!;
   return Buffer.concat([head, mask, body]);

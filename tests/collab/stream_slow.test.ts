@@ -156,7 +156,11 @@ async function closedSlow(
     await waitFor(() => gw.stats().clients === 1, 40_000, "the stalled client cut");
     assert.equal(closes, [], "it read nothing, so nothing came");
   } else {
-    ws.resume((f) => f.op !== "binary" && closes.push(f));
+    // It answers the close as a WebSocket client does, and the gateway then ends the connection.
+    ws.resume((f) => {
+      if (f.op !== "binary") closes.push(f);
+      if (f.op === "close") ws.sendClose(f.code);
+    });
     await ws.ended;
     // The close frame is queued behind what it did not read; it reads it once it reads again.
     const close = closes.find((f) => f.op === "close");
