@@ -229,14 +229,27 @@ async function startClusterOnce(size: number): Promise<TestNatsCluster> {
   };
 }
 
+/**
+ * How long the first JetStream request of `jetStreamAnswers` waits, ms, doubled at each next one
+ * up to nats.js's default (5 s): a node without a meta leader yet does not answer, and a request
+ * sent then would wait the whole 5 s for a leader that comes in under one.
+ */
+const JETSTREAM_ASK_TIMEOUT_MS_MIN = 500;
+const JETSTREAM_ASK_TIMEOUT_MS_MAX = 5000;
+
 /** Waits until `node` answers a JetStream request (30 s at most). */
 async function jetStreamAnswers(node: NatsServer): Promise<void> {
   const nc = await connect({ servers: node.url });
   try {
     const t0 = Date.now();
-    for (;;) {
+    for (let attempt = 0;; attempt++) {
       try {
-        await (await jetstreamManager(nc)).getAccountInfo();
+        const timeout = Math.min(
+          JETSTREAM_ASK_TIMEOUT_MS_MAX,
+          JETSTREAM_ASK_TIMEOUT_MS_MIN * 2 ** attempt,
+        );
+        const jsm = await jetstreamManager(nc, { timeout });
+        await jsm.getAccountInfo();
         return;
       } catch (err) {
         if (Date.now() - t0 > 30_000) throw err;
