@@ -1,62 +1,112 @@
 /**
  * Runs uvu suites in this process, on whichever runtime started it (Node through tsx, or Deno),
- * and prints a machine-readable count of files that failed to load, which uvu cannot see.
- * Used by tests/run.mjs; run it directly to debug: `node --import tsx tests/_harness.ts FILE...`.
+ * one file after another, and prints uvu's totals and a machine-readable count of files that
+ * failed to load (which uvu cannot see); with TROUPE_TEST_TIMES_FILE, it writes every file's times
+ * there. Used by tests/run.mjs; run it directly to debug: `node --import tsx tests/_harness.ts
+ * FILE...`.
+ *
+ * With `--queue DIR`, several of these processes share the files: each runs those it claims, a
+ * file at a time, by creating `DIR/<its index>` (exclusively: one process gets each).
  */
 import process from "node:process";
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 
+/** A suite's run as uvu queues it: its failures' text (`true`: none), tests run, skipped, all. */
+type UvuRun = () => Promise<[errors: string | true, ran: number, skipped: number, total: number]>;
 const g = globalThis as unknown as { UVU_DEFER: number; UVU_QUEUE: unknown[][]; UVU_INDEX: number };
 g.UVU_DEFER = 1;
 g.UVU_QUEUE = [];
-const uvu = await import("uvu");
+await import("uvu");
 
-let loadFailures = 0;
-const files = process.argv.slice(2);
+const args = process.argv.slice(2);
+const queueAt = args.indexOf("--queue");
+const queue = queueAt < 0 ? undefined : args[queueAt + 1];
+const files = queueAt < 0 ? args : args.filter((_, i) => i !== queueAt && i !== queueAt + 1);
+
+/** Whether this process takes file `index`: always alone, once claimed in a shared queue. */
+function claim(index: number): boolean {
+  if (queue === undefined) return true;
+  try {
+    closeSync(openSync(join(queue, String(index)), "wx"));
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === "EEXIST") return false;
+    throw err;
+  }
+}
+
+/**
+ * The CPU seconds of this process's children that have ended (and of theirs), from
+ * /proc/self/stat; 0 where there is no /proc.
+ */
+function childrenCpuSeconds(): number {
+  try {
+    // The fields after the command's closing parenthesis; cutime and cstime are the 14th and 15th.
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Each file's time, to say which files the run's time goes to, this process's CPU in it and its
+ * children's (the servers, browsers and troupe commands it started and saw end): a file whose CPU
+ * is a small share of its time waits.
+ */
+interface FileTimes {
+  file: string;
+  s: number;
+  cpu_s: number;
+  children_cpu_s: number;
+}
+
+const t0 = performance.now();
+let loadFailures = 0, total = 0, passed = 0, skipped = 0, failed = false;
+const times: FileTimes[] = [];
 for (const [index, file] of files.entries()) {
-  g.UVU_INDEX = index;
+  if (!claim(index)) continue;
+  g.UVU_INDEX = g.UVU_QUEUE.length;
   g.UVU_QUEUE.push([file]);
+  const group = g.UVU_QUEUE.at(-1)!;
+  const started = performance.now(), cpu0 = process.cpuUsage(), children0 = childrenCpuSeconds();
   try {
     await import(pathToFileURL(resolve(file)).href);
   } catch (err) {
     loadFailures++;
     console.error(`\n  FAIL  ${file} could not be loaded: ${(err as Error).stack ?? err}\n`);
   }
-}
-// Each file's time, to say which files the run's time goes to, and this process's CPU in it
-// (its children's apart): a file whose CPU is a small share of its time waits.
-const seconds = new Map<string, number>();
-const cpuSeconds = new Map<string, number>();
-for (const group of g.UVU_QUEUE) {
-  const file = group[0] as string;
-  for (let i = 1; i < group.length; i++) {
-    const run = group[i] as () => Promise<unknown>;
-    group[i] = async () => {
-      const t0 = performance.now(), cpu0 = process.cpuUsage();
-      try {
-        return await run();
-      } finally {
-        seconds.set(file, (seconds.get(file) ?? 0) + (performance.now() - t0) / 1000);
-        const cpu = process.cpuUsage(cpu0);
-        cpuSeconds.set(file, (cpuSeconds.get(file) ?? 0) + (cpu.user + cpu.system) / 1e6);
-      }
-    };
+  // As uvu's exec runs its queue: the file's name, then each suite's tests and what failed.
+  if (total) console.log();
+  console.log(file);
+  for (const run of group.slice(1) as UvuRun[]) {
+    const [errors, ran, skips, max] = await run();
+    total += max;
+    passed += ran;
+    skipped += skips;
+    if (errors !== true && errors.length) {
+      console.log(`\n${errors}`);
+      failed = true;
+    }
   }
+  const cpu = process.cpuUsage(cpu0);
+  times.push({
+    file,
+    s: (performance.now() - started) / 1000,
+    cpu_s: (cpu.user + cpu.system) / 1e6,
+    children_cpu_s: childrenCpuSeconds() - children0,
+  });
 }
-await uvu.exec(false);
-const slowest = [...seconds].sort((a, b) => b[1] - a[1]).slice(0, 12);
-console.log(
-  `Slowest files:\n${slowest.map(([f, s]) => `  ${s.toFixed(1).padStart(6)} s  ${f}`).join("\n")}`,
-);
-// TROUPE_TEST_TIMES=PATH writes every file's seconds and CPU seconds to PATH.<runtime>.json.
-const timesPath = process.env.TROUPE_TEST_TIMES;
-if (timesPath) {
-  const rows = [...seconds].map(([file, s]) => ({ file, s, cpu_s: cpuSeconds.get(file) ?? 0 }));
-  const runtime = process.env.TROUPE_TEST_RUNTIME ?? "node";
-  writeFileSync(`${timesPath}.${runtime}.json`, JSON.stringify(rows, null, 1));
-}
+console.log(`\n  Total:     ${total}`);
+console.log(`  Passed:    ${passed}`);
+console.log(`  Skipped:   ${skipped}`);
+console.log(`  Duration:  ${(performance.now() - t0).toFixed(2)}ms\n`);
+if (failed) process.exitCode = 1;
 console.log(`@@load-failures ${loadFailures}`);
+// tests/run.mjs reads them from TROUPE_TEST_TIMES_FILE.
+const timesFile = process.env.TROUPE_TEST_TIMES_FILE;
+if (timesFile) writeFileSync(timesFile, JSON.stringify(times));
 // Suites must clean up after themselves; a leaked handle must not hang the run.
 setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref?.();

@@ -7,10 +7,21 @@
 //   npm test -- --node | --deno   one runtime
 //   npm test -- --serial          both runtimes one after the other (default: side by side, each
 //                                 runtime's output printed whole when it finishes)
+//   npm test -- --lanes=N         N test processes per runtime, sharing its files (default 1)
 //   TROUPE_TEST_TIMES=/tmp/t npm test   and every file's seconds and CPU seconds (the test
-//                                 process's) to /tmp/t.node.json and /tmp/t.deno.json
+//                                 process's, and its children's) to /tmp/t.node.json and
+//                                 /tmp/t.deno.json
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,6 +34,14 @@ const runtimes = args.includes("--node")
   : ["node", "deno"];
 const serial = args.includes("--serial") || runtimes.length === 1;
 const roots = args.filter((a) => !a.startsWith("--"));
+/** Test processes per runtime, each running one file at a time. */
+const LANES_DEFAULT = 1;
+const lanesArg = args.find((a) => a.startsWith("--lanes="));
+const lanes = lanesArg === undefined ? LANES_DEFAULT : Number(lanesArg.slice("--lanes=".length));
+if (!Number.isInteger(lanes) || lanes < 1) {
+  console.error(`--lanes must be a whole number of at least 1, got "${lanesArg}"`);
+  process.exit(2);
+}
 
 function find(path) {
   const st = statSync(path);
@@ -42,41 +61,41 @@ if (files.length === 0) {
 
 // deno-lint-ignore no-control-regex
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, "");
-function runOn(runtime) {
+
+/**
+ * Runs one test process of `runtime` on `files` (with `queue`, those it claims from it) and
+ * resolves with its counts, its output and its files' times (which it writes to `timesFile`).
+ * `live` prints its output as it comes, else it is returned whole.
+ */
+function runLane(runtime, { queue, timesFile, live }) {
   const denoBin = join(root, "node_modules", ".bin", "deno");
+  const harness = ["tests/_harness.ts", ...(queue ? ["--queue", queue] : []), ...files];
   const [cmd, cmdArgs] = runtime === "node"
     // `troupe-source`: "troupe" (as the examples import it) resolves to the TypeScript sources.
-    ? [process.execPath, [
-      "--conditions=troupe-source",
-      "--import",
-      "tsx",
-      "tests/_harness.ts",
-      ...files,
-    ]]
-    : [denoBin, ["run", "-A", "--quiet", "tests/_harness.ts", ...files]];
-  const header = `\n=== ${runtime}: ${files.length} test files ===\n`;
-  if (serial) process.stdout.write(header);
-  else console.log(`${runtime}: ${files.length} test files started`);
-  const started = performance.now();
+    ? [process.execPath, ["--conditions=troupe-source", "--import", "tsx", ...harness]]
+    : [denoBin, ["run", "-A", "--quiet", ...harness]];
   return new Promise((done) => {
     const child = spawn(cmd, cmdArgs, {
       cwd: root,
       stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", TROUPE_TEST_RUNTIME: runtime },
+      env: {
+        ...process.env,
+        FORCE_COLOR: "0",
+        NO_COLOR: "1",
+        TROUPE_TEST_RUNTIME: runtime,
+        TROUPE_TEST_TIMES_FILE: timesFile,
+      },
     });
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;
-      if (serial) process.stdout.write(chunk);
+      if (live) process.stdout.write(chunk);
     });
     child.on("error", (err) => {
       console.error(`Cannot start ${runtime}: ${err.message}`);
-      done({ total: 1, passed: 0, skipped: 0 });
+      done({ total: 1, passed: 0, skipped: 0, out, times: [] });
     });
     child.on("close", (code) => {
-      if (!serial) process.stdout.write(header + out);
-      const minutes = ((performance.now() - started) / 60_000).toFixed(1);
-      console.log(`${runtime}: finished in ${minutes} min`);
       const text = strip(out);
       const num = (label) => {
         const m = text.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, "m"));
@@ -86,16 +105,63 @@ function runOn(runtime) {
       const passed = num("Passed");
       const skipped = num("Skipped") ?? 0;
       const loadFailures = Number(text.match(/^@@load-failures (\d+)/m)?.[1] ?? 1);
+      let times = [];
+      try {
+        times = JSON.parse(readFileSync(timesFile, "utf8"));
+      } catch {
+        // It ended before it wrote them.
+      }
       if (total === undefined || passed === undefined) {
         console.error(`${runtime}: the test process exited (code ${code}) before reporting totals`);
-        done({ total: 1 + loadFailures, passed: 0, skipped });
+        done({ total: 1 + loadFailures, passed: 0, skipped, out, times });
         return;
       }
       // A process that failed without a failing test (a crash after the run) still fails.
       const extra = code !== 0 && total === passed ? 1 : 0;
-      done({ total: total + loadFailures + extra, passed, skipped });
+      done({ total: total + loadFailures + extra, passed, skipped, out, times });
     });
   });
+}
+
+/** Runs every file on `runtime`, in `lanes` processes that share them, and sums their counts. */
+async function runOn(runtime) {
+  const header = `\n=== ${runtime}: ${files.length} test files ===\n`;
+  const count = Math.min(lanes, files.length);
+  const live = serial && count === 1;
+  if (serial) process.stdout.write(header);
+  else console.log(`${runtime}: ${files.length} test files started`);
+  const started = performance.now();
+  // The queue the lanes claim files from (see tests/_harness.ts), and their times.
+  const dir = mkdtempSync(join(tmpdir(), `troupe-test-${runtime}-`));
+  const queue = join(dir, "queue");
+  mkdirSync(queue);
+  let results;
+  try {
+    results = await Promise.all(Array.from({ length: count }, (_, i) =>
+      runLane(runtime, {
+        queue: count > 1 ? queue : undefined,
+        timesFile: join(dir, `times-${i}.json`),
+        live,
+      })));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (!serial) process.stdout.write(header);
+  if (!live) { for (const r of results) process.stdout.write(r.out); }
+  const times = results.flatMap((r) => r.times);
+  const slowest = [...times].sort((a, b) => b.s - a.s).slice(0, 12);
+  console.log(
+    `Slowest files:\n${
+      slowest.map((t) => `  ${t.s.toFixed(1).padStart(6)} s  ${t.file}`).join("\n")
+    }`,
+  );
+  // TROUPE_TEST_TIMES=PATH writes every file's seconds and CPU seconds to PATH.<runtime>.json.
+  const timesPath = process.env.TROUPE_TEST_TIMES;
+  if (timesPath) writeFileSync(`${timesPath}.${runtime}.json`, JSON.stringify(times, null, 1));
+  const minutes = ((performance.now() - started) / 60_000).toFixed(1);
+  console.log(`${runtime}: finished in ${minutes} min`);
+  const sum = (key) => results.reduce((n, r) => n + r[key], 0);
+  return { total: sum("total"), passed: sum("passed"), skipped: sum("skipped") };
 }
 
 let passed = 0, failed = 0, skipped = 0;
