@@ -66,8 +66,20 @@ interface FileTimes {
 const t0 = performance.now();
 let loadFailures = 0, total = 0, passed = 0, skipped = 0, failed = false;
 const times: FileTimes[] = [];
+/** The file running, if any: named if the process ends before the run does. */
+let running: string | undefined;
+process.on("exit", (code) => {
+  if (running !== undefined) {
+    console.error(`\n  FAIL  the test process is ending (code ${code}) while ${running} runs\n`);
+  }
+});
+// Holds the event loop for the whole run: a test waiting on what does not hold it (a timer or a
+// worker that is unref'd) is waited for, as it is in a process with other files' servers open,
+// rather than ending the process (Node: code 13, an unsettled top-level await).
+const holdLoop = setInterval(() => {}, 60_000);
 for (const [index, file] of files.entries()) {
   if (!claim(index)) continue;
+  running = file;
   g.UVU_INDEX = g.UVU_QUEUE.length;
   g.UVU_QUEUE.push([file]);
   const group = g.UVU_QUEUE.at(-1)!;
@@ -99,6 +111,8 @@ for (const [index, file] of files.entries()) {
     children_cpu_s: childrenCpuSeconds() - children0,
   });
 }
+running = undefined;
+clearInterval(holdLoop);
 console.log(`\n  Total:     ${total}`);
 console.log(`  Passed:    ${passed}`);
 console.log(`  Skipped:   ${skipped}`);
