@@ -32,6 +32,7 @@ import {
   jetstreamManager,
 } from "@nats-io/jetstream";
 import { nanos, type NatsConnection, nuid } from "@nats-io/transport-node";
+import { placeConsumer } from "./_consumer_placement.ts";
 import { type SequencedMessage, SequenceGaps } from "./_sequence_gaps.ts";
 import { CONSUMER_CREATE_TIMEOUT_MS, electionError, retryJetStream } from "./jetstream_retry.ts";
 import { metaLeader, PLACEMENT_EVERY_MS } from "./leader_placement.ts";
@@ -66,6 +67,11 @@ export interface StreamFollowerOptions {
 
 /** How often the watchdog looks, ms. */
 const WATCH_MS = 500;
+/**
+ * Consumers made at once in a cluster, the first placed well kept (_consumer_placement.ts): after a
+ * node's loss a third of single creates landed on it and waited out their timeout.
+ */
+const PLACEMENTS_AT_ONCE = 3;
 /** Consumers made again at most, per open, because they landed on the meta leader's node. */
 const PLACEMENT_TRIES_MAX = 8;
 /** How long the server keeps a consumer no one pulls from (its reader went away), ms. */
@@ -99,6 +105,8 @@ export class StreamFollower {
   #lastSeq = 0;
   #lastDeliveryMs = Date.now();
   #opening: Promise<void> | undefined;
+  /** Resolves once the consumers the last open made and did not keep are deleted. */
+  #dropping: Promise<void> = Promise.resolve();
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #checking = false;
   #jsm: JetStreamManager | undefined;
@@ -128,6 +136,8 @@ export class StreamFollower {
     await retryJetStream(`open a consumer on ${this.#options.stream}`, () => this.#open(), {
       repeatable: true,
     });
+    // Once started, the stream holds this follower's one consumer.
+    await this.#dropping;
     this.#server = this.#nc.info?.server_name;
     (async () => {
       for await (const s of this.#nc.status()) {
@@ -178,13 +188,21 @@ export class StreamFollower {
         num_replicas: 1,
         inactive_threshold: nanos(INACTIVE_MS),
       });
-    let info = await make();
-    const avoid = this.#nc.info?.cluster ? await metaLeader(this.#nc) : undefined;
+    const clustered = this.#nc.info?.cluster !== undefined;
+    const avoid = clustered ? await metaLeader(this.#nc) : undefined;
+    const drop = (name: string) => jsm.consumers.delete(stream, name).then(() => {}, () => {});
+    const place = () =>
+      placeConsumer(make, { count: clustered ? PLACEMENTS_AT_ONCE : 1, avoid, drop });
+    let placed = await place();
+    const dropped = [placed.rest];
     for (let i = 0; avoid !== undefined && i < PLACEMENT_TRIES_MAX; i++) {
-      if (info.cluster?.leader !== avoid) break;
-      jsm.consumers.delete(stream, info.name).catch(() => {});
-      info = await make();
+      if (placed.info.cluster?.leader !== avoid) break;
+      dropped.push(drop(placed.info.name));
+      placed = await place();
+      dropped.push(placed.rest);
     }
+    this.#dropping = Promise.all(dropped).then(() => {});
+    const info = placed.info;
     if (this.#stopped) {
       jsm.consumers.delete(stream, info.name).catch(() => {});
       return;
