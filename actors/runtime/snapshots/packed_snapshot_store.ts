@@ -9,13 +9,13 @@
  *
  * A record (_packed_record.ts) is a short header with its own CRC, the stream's name, then the
  * snapshot as `encodeSnapshot` makes it (with its CRC, checked when it is loaded); a stop's saves
- * come in batches encoded into reused memory (_packed_batch.ts). A save resolves once its record is written and the
- * segment fsynced, so a crash can tear only records whose saves never resolved, at the newest
- * segment's end: opening checks every record of that segment whole and cuts it at the first that
- * is not, so the stream's snapshot before it is the one loaded. A damaged record in an older
- * segment (the disk's fault) is reported through `onCorrupt` and what follows it in that segment
- * is not read; its streams fall back to an earlier record of theirs where one is left, else to
- * the journal. The directory is locked (`LOCK`) while a store has it open.
+ * come in batches encoded into reused memory (_packed_batch.ts). A save resolves once its record
+ * is written and the segment fsynced, so a crash can tear only records whose saves never resolved,
+ * at the newest segment's end: opening checks every record of that segment whole and cuts it at
+ * the first that is not, so the stream's snapshot before it is the one loaded. A damaged record in
+ * an older segment (the disk's fault) is reported through `onCorrupt` and what follows it in that
+ * segment is not read; its streams fall back to an earlier record of theirs where one is left,
+ * else to the journal. The directory is locked (`LOCK`) while a store has it open.
  *
  * A directory of the file store's snapshots (`<stream>.snap`, file_snapshot_store.ts) is read as
  * well: a stream's packed snapshot is newer than its file, which is removed once superseded.
