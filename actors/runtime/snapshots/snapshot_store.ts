@@ -46,11 +46,11 @@ export interface SnapshotStore {
   close(): Promise<void>;
 }
 
-/** Saves of a store written together (`SnapshotStore.batch`), each stream at most once. */
+/** Saves of a store written together (`SnapshotStore.batch`). */
 export interface SnapshotBatch {
   /**
-   * Encodes `snapshot` into the batch; throws (and adds nothing) when it is not well formed or
-   * its stream is in the batch already.
+   * Encodes `snapshot` into the batch; throws (and adds nothing) when it is not well formed. A
+   * stream added twice is saved twice, the later its newest.
    */
   add(snapshot: Snapshot): void;
   /** The snapshots added. */
