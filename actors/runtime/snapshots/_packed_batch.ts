@@ -4,8 +4,8 @@
  * instances saves them all a batch at a time: taken one by one and encoded at once, a snapshot's
  * objects (its machine state, its kernel's bytes) are let go before the next is taken, rather
  * than held until its batch is written; and its record is written from a chunk an earlier batch
- * wrote, not from an array buffer of its own. Both were garbage that lived long enough to be
- * promoted, and each full collection then marked every instance of the host again.
+ * wrote, not from an array buffer of its own. Held until written, either would live long enough
+ * to be promoted, and each full collection would then mark every instance of the host again.
  */
 import {
   encodeSnapshotBodyView,
