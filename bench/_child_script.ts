@@ -8,6 +8,7 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { COMPILED, REPO_DIR, SOURCE_DIR } from "./_repo_dir.ts";
 import { BenchHaltError } from "./_bench_halt_error.ts";
+import { HEAP_FLAGS, speaksOfHeapFlags } from "../actors/runtime/host/heap_flags.mjs";
 
 /** True on Deno, where a child script runs as `deno run -A`. */
 const IS_DENO = "Deno" in globalThis;
@@ -15,13 +16,17 @@ const IS_DENO = "Deno" in globalThis;
 /**
  * The command line that runs the TypeScript file `script` (relative to the repository) here.
  * `TROUPE_BENCH_CHILD_FLAGS` (space-separated) adds runtime flags, e.g. `--cpu-prof` to profile
- * the injector.
+ * the injector. On Node a child runs with the V8 flags the `troupe` command sets itself
+ * (actors/runtime/host/heap_flags.mjs), so that a host in a child runs as under `troupe run`,
+ * unless the added flags speak of them.
  */
 export function scriptCommand(script: string, args: readonly string[]): [string, string[]] {
-  const flags = (process.env.TROUPE_BENCH_CHILD_FLAGS ?? "").split(" ").filter(Boolean);
+  const given = process.env.TROUPE_BENCH_CHILD_FLAGS ?? "";
+  const flags = given.split(" ").filter(Boolean);
   if (IS_DENO) {
     return [process.execPath, ["run", "-A", ...flags, join(SOURCE_DIR, script), ...args]];
   }
+  if (!speaksOfHeapFlags(given)) flags.unshift(...HEAP_FLAGS);
   if (COMPILED) {
     const path = join(SOURCE_DIR, script.replace(/\.ts$/, ".js"));
     return [process.execPath, [...flags, path, ...args]];

@@ -127,8 +127,9 @@ export async function compiledMain() {
     return pathToFileURL(main).href;
   }
   const tmpDir = `${outDir}.tmp-${process.pid}`;
+  let esbuild;
   try {
-    const esbuild = await import("esbuild");
+    esbuild = await import("esbuild");
     const result = await esbuild.build({
       entryPoints: files,
       outdir: tmpDir,
@@ -158,6 +159,10 @@ export async function compiledMain() {
   } catch {
     rmSync(tmpDir, { recursive: true, force: true });
     return undefined;
+  } finally {
+    // esbuild's service (a child process, and its reading buffer, ~8 MB) would stay for the life
+    // of the command, whose resident memory is a host's.
+    await esbuild?.stop();
   }
   // Mirrors of older sources that no process started from for a day.
   pruneUnused(cacheDir, /^js-[0-9a-f]+(\.tmp-\d+)?$/, outDir);

@@ -18,6 +18,9 @@
 // (0 is V8's "not given") and each worker gets its own limits, or Node's default, as under
 // `node cli/troupe.mjs`. A `--max-semi-space-size` in NODE_OPTIONS is the user's and stays.
 //
+// Allocation-site pretenuring is turned off however this file is started (why:
+// actors/runtime/host/heap_flags.mjs); workers share the flag.
+//
 // An installed troupe (a package under node_modules) runs the JavaScript its package was built
 // with (dist/, cli/_build_package.mjs): nothing is compiled in the user's project. In the
 // repository the sources run compiled to JavaScript (cli/_compile.mjs: a mirror of the TypeScript,
@@ -26,6 +29,9 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { compiledMain } from "./_compile.mjs";
+import { applyHeapFlags } from "../actors/runtime/host/heap_flags.mjs";
+
+applyHeapFlags();
 
 if (!/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? "")) {
   setFlagsFromString("--max-semi-space-size=0");
