@@ -50,6 +50,17 @@ export function rewriteSpecifiers(code) {
   return code.replace(TS_SPECIFIER, "$1$2.js$1");
 }
 
+/** The files under `dir` (every depth) whose names end in `extension`. */
+function listFiles(dir, extension) {
+  const files = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith(extension)) {
+      files.push(join(entry.parentPath ?? entry.path, entry.name));
+    }
+  }
+  return files;
+}
+
 /**
  * The files of the source folders whose names end in one of `extensions` (`.ts`: the sources to
  * transpile, `.d.ts` left out; `.mjs`: plain JavaScript modules the sources import, carried as
@@ -130,7 +141,9 @@ export async function compiledMain() {
   let esbuild;
   try {
     esbuild = await import("esbuild");
-    const result = await esbuild.build({
+    // esbuild writes the files (its output never held here at once: this process's resident
+    // memory is a host's), then each is read back for its specifiers.
+    await esbuild.build({
       entryPoints: files,
       outdir: tmpDir,
       outbase: REPO_DIR,
@@ -140,13 +153,11 @@ export async function compiledMain() {
       target: "node20",
       sourcemap: "linked",
       sourcesContent: false,
-      write: false,
+      write: true,
       logLevel: "silent",
     });
-    for (const out of result.outputFiles) {
-      mkdirSync(dirname(out.path), { recursive: true });
-      const text = out.path.endsWith(".js") ? rewriteSpecifiers(out.text) : out.text;
-      writeFileSync(out.path, text);
+    for (const path of listFiles(tmpDir, ".js")) {
+      writeFileSync(path, rewriteSpecifiers(readFileSync(path, "utf8")));
     }
     carryModules(modules, tmpDir);
     try {
