@@ -68,7 +68,11 @@ export type { FileJournalOptions } from "./file_journal_options.ts";
 
 interface StreamState {
   last: number;
-  name: Uint8Array;
+  /**
+   * The name's UTF-8 bytes, made at the stream's first append since open: a host opening a
+   * journal of 100,000 streams does not encode every name before it can start.
+   */
+  name?: Uint8Array | undefined;
   /**
    * The stream's extent in the segment it was last appended to, and that segment: the next
    * append to the same segment moves it without looking it up again among the segment's streams.
@@ -143,13 +147,11 @@ export class FileJournal implements Journal {
     this.#fd = opened.fd;
     this.#fileBytes = this.#active.bytes;
     this.#truncatedBytes = truncatedBytes;
-    for (const [stream, last] of positions) {
-      this.#streams.set(stream, { last, name: encoder.encode(stream) });
-    }
+    for (const [stream, last] of positions) this.#streams.set(stream, { last });
     for (const seg of segments) {
       for (const [stream, e] of seg.streams) {
         const s = this.#streams.get(stream);
-        if (!s) this.#streams.set(stream, { last: e.last, name: encoder.encode(stream) });
+        if (!s) this.#streams.set(stream, { last: e.last });
         else if (e.last > s.last) s.last = e.last;
       }
     }
@@ -188,7 +190,8 @@ export class FileJournal implements Journal {
   append(stream: string, data: JournalData): number {
     this.#check();
     const state = this.#streams.get(stream) ?? newStream(stream);
-    const total = RECORD_OVERHEAD_BYTES + state.name.length + journalDataLength(data);
+    const name = state.name ??= encoder.encode(stream);
+    const total = RECORD_OVERHEAD_BYTES + name.length + journalDataLength(data);
     if (total - 8 > RECORD_BYTES_MAX) {
       throw new RangeError(
         `Cannot append to journal stream "${stream}": record of ${total} bytes is over the ` +
@@ -203,10 +206,10 @@ export class FileJournal implements Journal {
     const pos = state.last + 1;
     if (total > this.#buffer.length) {
       const out = new Uint8Array(total);
-      encodeRecord(out, 0, state.name, pos, data);
+      encodeRecord(out, 0, name, pos, data);
       this.#submit(out, total, false);
     } else {
-      this.#buffered += encodeRecord(this.#buffer, this.#buffered, state.name, pos, data);
+      this.#buffered += encodeRecord(this.#buffer, this.#buffered, name, pos, data);
     }
     if (state.last === 0 && !this.#streams.has(stream)) this.#streams.set(stream, state);
     state.last = pos;
@@ -276,13 +279,8 @@ export class FileJournal implements Journal {
         }
       }
       if (!needed) continue;
-      for await (
-        const batch of readSegment(seg, end, this.#readOptions)
-      ) {
-        const kept: JournalRecord[] = [];
-        for (const r of batch) if (r.pos > (after.get(r.stream) ?? 0)) kept.push(r);
-        if (kept.length) yield kept;
-      }
+      // The records at or before `after` are passed over as they are parsed, not made.
+      yield* readSegment(seg, end, { ...this.#readOptions, after });
     }
   }
 
