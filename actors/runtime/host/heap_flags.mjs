@@ -5,17 +5,15 @@
 // V8 pretenures an allocation site (a literal, a constructor call) once most of the objects it
 // made were found alive at a young-generation collection: from then on the site allocates
 // straight into the old generation, where only a full collection frees them. A host's objects
-// are short-lived (decoded frames, kernels' results, events, records), but a collection that
-// lands while a batch of frames is being applied finds that batch's objects alive, so hot sites
-// get pretenured and every later frame's objects go to the old generation, which then grows by
-// ~12 MB a second between full collections. With pretenuring off, what outlives a scavenge is
-// copied once more and promoted only if it outlives the next. Measured (docs/configuration.md,
-// Memory): `troupe bench pipeline --channels 1000`, the host's peak resident memory 166-195 MB
-// with it, 140-145 MB without, samples/s the same; a host of 100,001 instances (`troupe bench
-// remote-write --channels 25000`) stops in 3.8-3.9 s, not 6.0 (its stop's snapshots were going
-// straight to the old generation, a full collection a second), starts as fast. Plain JavaScript:
-// it runs before any TypeScript loads. A flag about pretenuring in NODE_OPTIONS or on node's
-// command line is the user's and stays.
+// are short-lived (decoded frames, kernels' results, events, records, a stop's snapshots), but a
+// collection that lands while a batch is being applied finds that batch's objects alive, so hot
+// sites get pretenured and every later batch's objects go to the old generation, which then
+// grows between full collections and is marked again at each. With pretenuring off, what
+// outlives a scavenge is copied once more and promoted only if it outlives the next: a host's
+// peak memory under load and a large host's stop came down, its throughput and its start did not
+// move (the figures: docs/configuration.md, Memory). Plain JavaScript: it runs before any
+// TypeScript loads. A flag about pretenuring in NODE_OPTIONS or on node's command line is the
+// user's and stays.
 import { setFlagsFromString } from "node:v8";
 import process from "node:process";
 
