@@ -8,7 +8,11 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { COMPILED, REPO_DIR, SOURCE_DIR } from "./_repo_dir.ts";
 import { BenchHaltError } from "./_bench_halt_error.ts";
-import { HEAP_FLAGS, speaksOfHeapFlags } from "../actors/runtime/host/heap_flags.mjs";
+import { heapFlagsFor } from "../actors/runtime/host/heap_flags.mjs";
+
+/** The module a child on Node is preloaded with: the command's heap flags applied. */
+const HEAP_FLAGS_APPLIED = new URL("../actors/runtime/host/heap_flags_applied.mjs", import.meta.url)
+  .href;
 
 /** True on Deno, where a child script runs as `deno run -A`. */
 const IS_DENO = "Deno" in globalThis;
@@ -16,9 +20,9 @@ const IS_DENO = "Deno" in globalThis;
 /**
  * The command line that runs the TypeScript file `script` (relative to the repository) here.
  * `TROUPE_BENCH_CHILD_FLAGS` (space-separated) adds runtime flags, e.g. `--cpu-prof` to profile
- * the injector. On Node a child runs with the V8 flags the `troupe` command sets itself
+ * the injector. On Node a child runs with the V8 flags the `troupe` command runs with
  * (actors/runtime/host/heap_flags.mjs), so that a host in a child runs as under `troupe run`,
- * unless the added flags speak of them.
+ * but for those the added flags speak of.
  */
 export function scriptCommand(script: string, args: readonly string[]): [string, string[]] {
   const given = process.env.TROUPE_BENCH_CHILD_FLAGS ?? "";
@@ -26,7 +30,7 @@ export function scriptCommand(script: string, args: readonly string[]): [string,
   if (IS_DENO) {
     return [process.execPath, ["run", "-A", ...flags, join(SOURCE_DIR, script), ...args]];
   }
-  if (!speaksOfHeapFlags(given)) flags.unshift(...HEAP_FLAGS);
+  flags.unshift(...heapFlagsFor(given), "--import", HEAP_FLAGS_APPLIED);
   if (COMPILED) {
     const path = join(SOURCE_DIR, script.replace(/\.ts$/, ".js"));
     return [process.execPath, [...flags, path, ...args]];

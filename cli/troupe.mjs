@@ -15,8 +15,9 @@
 // worker it wins over the worker's own `resourceLimits`, so a host thread (threaded_host.ts, 3 MiB
 // of young generation: see THREAD_YOUNG_GENERATION_MB) would get semi-spaces of 4 MiB under the
 // command, not what `troupe bench` measured. So once the main isolate is made, the flag is unset
-// (0 is V8's "not given") and each worker gets its own limits, or Node's default, as under
-// `node cli/troupe.mjs`. A `--max-semi-space-size` in NODE_OPTIONS is the user's and stays.
+// (0 is V8's "not given", in actors/runtime/host/heap_flags.mjs) and each worker gets its own
+// limits, or Node's default, as under `node cli/troupe.mjs`. A `--max-semi-space-size` in
+// NODE_OPTIONS is the user's and stays.
 //
 // Allocation-site pretenuring is turned off however this file is started (why:
 // actors/runtime/host/heap_flags.mjs); workers share the flag.
@@ -27,15 +28,10 @@
 // rebuilt when a source changes); where that cannot be done, or with TROUPE_TSX=1, through tsx.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
 import { compiledMain } from "./_compile.mjs";
 import { applyHeapFlags } from "../actors/runtime/host/heap_flags.mjs";
 
 applyHeapFlags();
-
-if (!/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? "")) {
-  setFlagsFromString("--max-semi-space-size=0");
-}
 
 const built = new URL("../dist/cli/main.js", import.meta.url);
 const installed = /[\\/]node_modules[\\/]/.test(fileURLToPath(import.meta.url)) &&

@@ -1,6 +1,10 @@
-// A V8 flag the `troupe` command's process runs with on Node (cli/troupe.mjs): allocation-site
-// pretenuring off. Deno's `node:v8` takes the call but sets no flag (measured): there, pass
-// `--v8-flags=--no-allocation-site-pretenuring` to `deno run`.
+// The V8 flags of the `troupe` command's process on Node (cli/troupe.mjs), which a benchmark's
+// child processes are given too (bench/_child_script.ts), so that a host measured in a child runs
+// as under `troupe run`: the main thread's young generation capped at 4 MiB a semi-space (its
+// reasons: cli/troupe.mjs; given on the command line, as V8 reads it when it makes the main
+// isolate's heap, then unset so that worker threads get their own limits), and allocation-site
+// pretenuring off, for every thread. Deno's `node:v8` takes the call but sets no flag (measured):
+// there, pass `--v8-flags=--no-allocation-site-pretenuring` to `deno run`.
 //
 // V8 pretenures an allocation site (a literal, a constructor call) once most of the objects it
 // made were found alive at a young-generation collection: from then on the site allocates
@@ -17,17 +21,31 @@
 import { setFlagsFromString } from "node:v8";
 import process from "node:process";
 
-/** The flags, as Node's command line takes them. */
-export const HEAP_FLAGS = Object.freeze(["--no-allocation-site-pretenuring"]);
+/** The main thread's semi-space cap, given on node's command line (`#!` of cli/troupe.mjs). */
+export const SEMI_SPACE_FLAG = "--max-semi-space-size=4";
 
-/** Whether `flags` (a command line's, NODE_OPTIONS) already speak of pretenuring. */
-export function speaksOfHeapFlags(flags) {
-  return /pretenuring/.test(flags);
+/** The flag set once the process runs. */
+export const PRETENURING_FLAG = "--no-allocation-site-pretenuring";
+
+/**
+ * The flags a child process is started with, less those `given` (its own flags, as a command
+ * line or NODE_OPTIONS holds them) speaks of already.
+ */
+export function heapFlagsFor(given) {
+  const flags = [];
+  if (!/--max-semi-space-size/.test(given)) flags.push(SEMI_SPACE_FLAG);
+  if (!/pretenuring/.test(given)) flags.push(PRETENURING_FLAG);
+  return flags;
 }
 
-/** Turns allocation-site pretenuring off, unless the user's own flags speak of it. */
+/**
+ * Once the main isolate is made: turns allocation-site pretenuring off, unless the user's own
+ * flags speak of it, and unsets the semi-space cap for the worker threads to come (0 is V8's
+ * "not given"), unless NODE_OPTIONS gives it (then it is the user's, for every thread).
+ */
 export function applyHeapFlags() {
-  const given = `${process.env.NODE_OPTIONS ?? ""} ${(process.execArgv ?? []).join(" ")}`;
-  if (speaksOfHeapFlags(given)) return;
-  for (const flag of HEAP_FLAGS) setFlagsFromString(flag);
+  const options = process.env.NODE_OPTIONS ?? "";
+  const given = `${options} ${(process.execArgv ?? []).join(" ")}`;
+  if (!/pretenuring/.test(given)) setFlagsFromString(PRETENURING_FLAG);
+  if (!/--max-semi-space-size/.test(options)) setFlagsFromString("--max-semi-space-size=0");
 }

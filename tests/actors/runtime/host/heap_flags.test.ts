@@ -66,4 +66,14 @@ nodeOnly("applyHeapFlags() keeps a churning site's objects young (pretenuring of
   }
 });
 
+test("heapFlagsFor() gives a child the command's flags, less those its own flags speak of", async () => {
+  const { heapFlagsFor, PRETENURING_FLAG, SEMI_SPACE_FLAG } = await import(
+    "../../../../actors/runtime/host/heap_flags.mjs"
+  );
+  assert.equal(heapFlagsFor(""), [SEMI_SPACE_FLAG, PRETENURING_FLAG]);
+  assert.equal(heapFlagsFor("--cpu-prof --max-semi-space-size=64"), [PRETENURING_FLAG]);
+  assert.equal(heapFlagsFor("--allocation-site-pretenuring"), [SEMI_SPACE_FLAG]);
+  assert.equal(heapFlagsFor("--max-semi-space-size=1 --no-allocation-site-pretenuring"), []);
+});
+
 test.run();
