@@ -160,10 +160,10 @@ export interface ReadSegmentOptions {
   /** Told of each damaged range met (the same range again on each read of it). */
   onDamage?(damage: JournalDamage): void;
   /**
-   * Only records past these positions (by stream; a stream not named: every record) are handed
-   * out; the others are checked as every record is, and passed over without being made.
+   * Which records are handed out (all when not given); the others are checked as every record
+   * is, and passed over without being made.
    */
-  after?: ReadonlyMap<string, number> | undefined;
+  keep?: ((stream: string, pos: number) => boolean) | undefined;
 }
 
 /**
@@ -275,7 +275,7 @@ class SegmentCursor {
    */
   async parse(): Promise<{ batch: JournalRecord[]; done: boolean }> {
     const batch: JournalRecord[] = [];
-    const { names, after } = this.#options;
+    const { names, keep } = this.#options;
     while (true) {
       if (this.#hole < this.#holes.length) {
         const hole = this.#passHole();
@@ -295,7 +295,7 @@ class SegmentCursor {
       }
       const stream = names.get(buf, at + 10, probe.nameLength);
       this.#at = at + probe.total;
-      if (after !== undefined && probe.pos <= (after.get(stream) ?? 0)) continue;
+      if (keep !== undefined && !keep(stream, probe.pos)) continue;
       const dataAt = at + RECORD_OVERHEAD_BYTES + probe.nameLength;
       batch.push({ stream, pos: probe.pos, data: buf.subarray(dataAt, at + probe.total) });
     }

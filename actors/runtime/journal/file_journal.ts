@@ -247,12 +247,10 @@ export class FileJournal implements Journal {
     for (const [seg, end] of await this.#readPlan()) {
       const extent = seg.streams.get(stream);
       if (!extent || extent.last <= after) continue;
-      for await (
-        const batch of readSegment(seg, end, this.#readOptions)
-      ) {
-        for (const r of batch) {
-          if (r.pos > after && r.stream === stream) yield r;
-        }
+      // The segment's other streams' records are passed over as they are parsed, not made.
+      const keep = (s: string, pos: number) => pos > after && s === stream;
+      for await (const batch of readSegment(seg, end, { ...this.#readOptions, keep })) {
+        yield* batch;
       }
     }
   }
@@ -280,7 +278,8 @@ export class FileJournal implements Journal {
       }
       if (!needed) continue;
       // The records at or before `after` are passed over as they are parsed, not made.
-      yield* readSegment(seg, end, { ...this.#readOptions, after });
+      const keep = (s: string, pos: number) => pos > (after.get(s) ?? 0);
+      yield* readSegment(seg, end, { ...this.#readOptions, keep });
     }
   }
 
