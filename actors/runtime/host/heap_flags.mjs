@@ -1,3 +1,4 @@
+// @ts-self-types="./heap_flags.d.mts"
 // The V8 flags of the `troupe` command's process on Node (cli/troupe.mjs), which a benchmark's
 // child processes are given too (bench/_child_script.ts), so that a host measured in a child runs
 // as under `troupe run`: the main thread's young generation capped at 4 MiB a semi-space (its
