@@ -171,7 +171,7 @@ export async function compiledMain() {
     rmSync(tmpDir, { recursive: true, force: true });
     return undefined;
   } finally {
-    // esbuild's service (a child process, and its reading buffer, ~8 MB) would stay for the life
+    // esbuild's service (a child process, and the buffer it reads into) would stay for the life
     // of the command, whose resident memory is a host's.
     await esbuild?.stop();
   }
