@@ -75,6 +75,14 @@ export interface ActorDefinition<State, Config, Result> {
    */
   tickEvent?(state: State, ts: number): EventObject | undefined;
   /**
+   * What a journaled clock tick at `ts` does, when the event `tickEvent` would make of it would
+   * only make the machine emit in `at.machineState` (as `frameEmits` for a frame): the tick done
+   * to the kernel and the events the machine would emit, which the host puts out as emitted,
+   * sending the machine nothing. Undefined, with the state untouched: the host calls `tickEvent`
+   * as usual. Outputs, their ids and the machine's snapshot are the same either way.
+   */
+  tickEmits?(state: State, ts: number, at: FrameEmitsAt): readonly EventObject[] | undefined;
+  /**
    * The tick the instance waits for, if any: at event time `ts` (µs), once the instance has had no
    * input that changed it for `quietMs` of the host's clock (a bars instance: its open bar's end
    * plus the grace, after a bar and the grace of quiet). The host journals that tick, with that

@@ -2,6 +2,8 @@
  * The bars machine: publishes each closed bar as a `bar` event (on troupe.out.bars.<channel>),
  * in the order the kernel closed them. It waits for its first bar in `waiting`, then is `live`.
  * The kernel decides when a bar closes (on data, or on a journaled tick); the machine only says it.
+ * In `live` a bars event only emits: the host asks `barsEmits` for those events and sends the
+ * machine nothing (one macrostep less a closing frame or tick).
  */
 import { assign, enqueueActions, setup } from "xstate";
 import { type BarEvent, barEvent } from "../../protocol/mod.ts";
@@ -14,6 +16,19 @@ export type BarEmitted = BarEvent;
 export interface BarsClosedEvent {
   type: "bars";
   bars: Omit<BarEmitted, "type" | "channel">[];
+}
+
+/**
+ * What the machine emits for `event` in state `machineState`, when that is all the event does
+ * there (`live`: no transition, no assign); undefined elsewhere.
+ */
+export function barsEmits(
+  key: string,
+  event: BarsClosedEvent,
+  machineState: unknown,
+): BarEmitted[] | undefined {
+  if (machineState !== "live") return undefined;
+  return event.bars.map((b) => barEvent(b.ts, { channel: key, ...b }));
 }
 
 /** The bars machine. */

@@ -8,6 +8,7 @@
  * a feed that sends traded sizes on `<SYM>_vol` gets bars of it whose `sum` is the traded volume.
  * Bars seeded from CSV history (`history_dir`) hold the file's volume as both `count` and `sum`.
  */
+import type { FrameEmitsAt } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../runtime/mod.ts";
 import { type BarsConfig, barSizeName, defaultBarsConfig, parseBarsConfig } from "./config.ts";
 import {
@@ -17,7 +18,7 @@ import {
   type ClosedBars,
   describeBars,
 } from "./kernel.ts";
-import { type BarsClosedEvent, barsMachine } from "./machine.ts";
+import { type BarEmitted, type BarsClosedEvent, barsEmits, barsMachine } from "./machine.ts";
 import { barsOfSeedBody } from "./bars_seed.ts";
 
 export {
@@ -50,7 +51,7 @@ export {
   type SeedHistoryOptions,
   type SeedTarget,
 } from "./history_dir.ts";
-export { type BarEmitted, type BarsClosedEvent, barsMachine } from "./machine.ts";
+export { type BarEmitted, type BarsClosedEvent, barsEmits, barsMachine } from "./machine.ts";
 
 /** The machine event of the bars a frame or tick closed, or undefined when none closed. */
 export function barsClosedEvent(closed: ClosedBars): BarsClosedEvent | undefined {
@@ -88,6 +89,17 @@ function tickEvent(state: BarsState, ts: number): BarsClosedEvent | undefined {
   return barsClosedEvent(closed);
 }
 
+/**
+ * What a clock tick at `ts` closes, as the events the machine would emit for it, when in
+ * `at.machineState` it would only emit them (see barsEmits); undefined, the state untouched,
+ * elsewhere.
+ */
+function tickEmits(state: BarsState, ts: number, at: FrameEmitsAt): BarEmitted[] | undefined {
+  if (at.machineState !== "live") return undefined;
+  const event = tickEvent(state, ts);
+  return event === undefined ? [] : barsEmits(at.key, event, at.machineState);
+}
+
 /** The bars actor kind. */
 export const barsActor: ActorDefinition<BarsState, BarsConfig, ClosedBars> = {
   kind: "bars",
@@ -99,7 +111,12 @@ export const barsActor: ActorDefinition<BarsState, BarsConfig, ClosedBars> = {
   describeState: describeBars,
   machine: barsMachine,
   frameEvent: (closed) => barsClosedEvent(closed),
+  frameEmits: (closed, at) => {
+    const event = barsClosedEvent(closed);
+    return event === undefined ? undefined : barsEmits(at.key, event, at.machineState);
+  },
   tickEvent,
+  tickEmits,
   tickDue: (state) => barsKernel.tickDue(state),
   seed: (state, body) => void barsKernel.seed(state, barsOfSeedBody(body)),
 };

@@ -27,6 +27,7 @@ export function checkPure(
       load: shut(def, "load", def.kernel.load as Fn),
     },
     ...(def.tickEvent ? { tickEvent: shut(def, "tick", def.tickEvent as Fn) } : {}),
+    ...(def.tickEmits ? { tickEmits: shut(def, "tick", def.tickEmits as Fn) } : {}),
   };
   try {
     runKind(guarded, frames, { ...options, reload: true });

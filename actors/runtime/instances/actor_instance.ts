@@ -287,10 +287,20 @@ export class ActorInstance {
   /** A clock tick (ticks are journaled once per host, so they carry no id to check). */
   #tickInput(record: InputRecord): Output[] {
     const envelope = decodeEnvelope(record.payload);
-    const event = this.def.tickEvent
-      ? this.def.tickEvent(this.#state, envelope.ts)
-      : { type: "tick", ts: envelope.ts };
-    if (event) this.#send(event);
+    const def = this.def;
+    // What the machine would only emit goes straight to the outbox (see tickEmits).
+    const emits = def.tickEmits?.(this.#state, envelope.ts, {
+      key: this.key,
+      machineState: this.#machine.snapshot.value,
+    });
+    if (emits) {
+      for (const e of emits) this.#outbox.push(e);
+    } else {
+      const event = def.tickEvent
+        ? def.tickEvent(this.#state, envelope.ts)
+        : { type: "tick", ts: envelope.ts };
+      if (event) this.#send(event);
+    }
     return this.#drain(envelope.id, envelope.ts);
   }
 

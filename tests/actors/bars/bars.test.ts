@@ -217,6 +217,54 @@ test("a tick past a bar's end and the grace closes a quiet channel's bar once; a
   inst.stop();
 });
 
+test("an instance emitting for its live machine (frames and ticks) gives the outputs and snapshots of one sending it every event", () => {
+  const s = ticks(7, 9_000);
+  // Frames of a few samples, a tick after every third frame at its last sample plus a second
+  // and a half: past the grace of a 1 s bar, so most ticks close one, some close none.
+  const records: InputRecord[] = [];
+  framed(s, 4).forEach((f, k) => {
+    records.push(frameRecord(f, k));
+    if (k % 3 === 2) records.push(tickRecord(f.t[f.t.length - 1]! + 1.5e6, k));
+  });
+  const direct = ActorInstance.create(barsActor, "AAPL", CONFIG);
+  const { frameEmits: _f, tickEmits: _t, ...viaMachineKind } = barsActor;
+  const viaMachine = ActorInstance.create(viaMachineKind, "AAPL", CONFIG);
+  let published = 0, tickBars = 0;
+  records.forEach((r, k) => {
+    const a = direct.apply(r, k + 1), b = viaMachine.apply(r, k + 1);
+    assert.equal(a, b, `input ${k + 1} (${r.kind})`);
+    published += a.length;
+    if (r.kind === "tick") tickBars += a.length;
+    if (k % 101 === 0) {
+      const sa = direct.snapshot(), sb = viaMachine.snapshot();
+      assert.equal(sa.machine, sb.machine, `machine snapshot at ${k + 1}`);
+      assert.equal(Array.from(sa.kernel), Array.from(sb.kernel), `kernel snapshot at ${k + 1}`);
+    }
+  });
+  assert.ok(published > 3_000, `bars published: ${published}`);
+  assert.ok(tickBars > 300, `bars closed by ticks: ${tickBars}`);
+  assert.is(direct.machineState, "live");
+  direct.stop();
+  viaMachine.stop();
+});
+
+test("tickEmits() leaves a waiting machine's state untouched, for tickEvent to do the tick", () => {
+  const state = barsKernel.init(CONFIG, "AAPL");
+  barsKernel.step(state, {
+    channel: "AAPL",
+    seq0: 0,
+    t: new Float64Array([T0 + 10]),
+    v: new Float64Array([5]),
+  });
+  const before = Array.from(barsKernel.save(state));
+  const at = { key: "AAPL", machineState: "waiting" };
+  assert.is(barsActor.tickEmits!(state, T0 + 5e6, at), undefined);
+  assert.equal(Array.from(barsKernel.save(state)), before);
+  const live = barsActor.tickEmits!(state, T0 + 5e6, { ...at, machineState: "live" })!;
+  assert.equal(live.map((e) => (e as unknown as { bar: string }).bar), ["1s"]);
+  assert.equal(barsActor.tickEmits!(state, T0 + 5e6, { ...at, machineState: "live" }), []);
+});
+
 test("save and load are exact: a restored instance publishes and holds what an uninterrupted one does", () => {
   const s = ticks(4, 12_000);
   const records = framed(s, 333).map(frameRecord);
