@@ -79,9 +79,17 @@ export interface InputRecord {
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
 
-/** Subjects' UTF-8 bytes: a host sees the same few subjects over and over. */
+/** Subjects' UTF-8 bytes: a host sees the same subjects over and over. */
 const subjectBytesCache = new Map<string, Uint8Array>();
-const SUBJECT_CACHE_MAX = 65_536;
+/**
+ * Subjects cached at most. A host sees one feed subject a channel it holds, each of them every
+ * scrape interval, and a cache cleared when full that is smaller than that set misses every
+ * subject of every round: it must hold more than a host's channels. A host's default channel
+ * limit is its memory budget over a channel's cost (actors/runtime/host/channel_budget.ts):
+ * ~52,000 on a 24 GiB machine, ~500,000 on 256 GiB; 2^20 is above both, and still a bound for a
+ * stream of ever new subjects (its entries then ~250 MB, against the 1M channels' ~50 GB).
+ */
+const SUBJECT_CACHE_MAX = 1 << 20;
 /** A subject's length is a u16. */
 const SUBJECT_BYTES_MAX = 0xffff;
 

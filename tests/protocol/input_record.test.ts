@@ -89,6 +89,21 @@ function frameBytes(times: number[], before = 37, after = 4011) {
   return { payload, times: { at: before, t } };
 }
 
+test("a host's subjects stay cached when there are more than 65,536 of them, visited in turn", () => {
+  // A host of 100,000 channels sees each channel's subject once a round; the frame header of a
+  // position-less frame is cached by subject, so a cached header comes back as the same array.
+  const payload = new Uint8Array(4);
+  const subject = (i: number) => `troupe.feed.node.node_filesystem_avail_bytes_instance_${i}`;
+  const header = (i: number) =>
+    encodeInputRecordParts({ kind: "frame", srcPos: 0, subject: subject(i), payload })[0]!;
+  const N = 100_000;
+  const first: Uint8Array[] = [];
+  for (let i = 0; i < N; i++) first.push(header(i));
+  let same = 0;
+  for (let i = 0; i < N; i++) if (header(i) === first[i]) same++;
+  assert.is(same, N, "headers made once and found again");
+});
+
 test("a frame with evenly spaced times is journaled without its time column and decodes to the same bytes", () => {
   const base = 1_700_000_000_123_456;
   const { payload, times } = frameBytes([...Array(500).keys()].map((i) => base + i * 1000));
