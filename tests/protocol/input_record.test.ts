@@ -104,6 +104,32 @@ test("a host's subjects stay cached when there are more than 65,536 of them, vis
   assert.is(same, N, "headers made once and found again");
 });
 
+test("a record's header shares a buffer with others, except a cached header, kept for its channel's life", () => {
+  // Headers of remote-write subjects pass V8's 64 bytes on its heap: an ArrayBuffer each would be
+  // made per input. They are carved from a shared buffer; a cached header must not keep one alive.
+  const payload = new Uint8Array(4);
+  const subject = (i: number) => `troupe.feed.node.node_network_receive_bytes_total_eth${i}_x`;
+  const live = [1, 2, 3].map((i) =>
+    encodeInputRecordParts({ kind: "frame", srcPos: 40 + i, subject: subject(i), payload })[0]!
+  );
+  assert.ok(live[0]!.byteLength > 64, `${live[0]!.byteLength} bytes`);
+  assert.ok(live[0]!.buffer === live[1]!.buffer && live[1]!.buffer === live[2]!.buffer);
+  const ticked = encodeInputRecord({ kind: "tick", srcPos: 0, subject: subject(4), payload });
+  assert.ok(ticked.buffer.byteLength > ticked.byteLength, "a whole record carved too");
+  const cached = encodeInputRecordParts({
+    kind: "frame",
+    srcPos: 0,
+    subject: subject(5),
+    payload,
+  })[0]!;
+  assert.is(cached.buffer.byteLength, cached.byteLength, "a cached header's buffer is its own");
+  assert.is(
+    decodeInputRecord(joinParts({ kind: "frame", srcPos: 41, subject: subject(1), payload }))
+      .subject,
+    subject(1),
+  );
+});
+
 test("a frame with evenly spaced times is journaled without its time column and decodes to the same bytes", () => {
   const base = 1_700_000_000_123_456;
   const { payload, times } = frameBytes([...Array(500).keys()].map((i) => base + i * 1000));

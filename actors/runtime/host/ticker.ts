@@ -214,18 +214,13 @@ export class Ticker {
       due = w;
     } else {
       due = def.tickDue(slot.inst.kernelState);
-      const seen = { inst: slot.inst, pos: slot.inst.pos };
-      if (!due) {
-        this.#waiting.set(slot, { ts: NaN, quietMs: 0, sinceMs: nowMs, ...seen });
-        return false;
-      }
-      if (!w || w.ts !== due.ts) {
-        this.#waiting.set(slot, { ts: due.ts, quietMs: due.quietMs, sinceMs: nowMs, ...seen });
+      if (!due || !w || w.ts !== due.ts) {
+        this.#wait(slot, w, due?.ts ?? NaN, due?.quietMs ?? 0, nowMs, slot.inst);
         return false;
       }
       w.quietMs = due.quietMs;
-      w.inst = seen.inst;
-      w.pos = seen.pos;
+      w.inst = slot.inst;
+      w.pos = slot.inst.pos;
     }
     if (nowMs - w.sinceMs < due.quietMs) return false;
     this.#send(slot, due.ts);
@@ -238,14 +233,33 @@ export class Ticker {
     }
     // The quiet goes on for the next bar to close: it began with the instance's last input.
     const next = def.tickDue(inst.kernelState);
-    this.#waiting.set(slot, {
-      ts: next?.ts ?? NaN,
-      quietMs: next?.quietMs ?? 0,
-      sinceMs: w.sinceMs,
-      inst,
-      pos: inst.pos,
-    });
+    this.#wait(slot, w, next?.ts ?? NaN, next?.quietMs ?? 0, w.sinceMs, inst);
     return true;
+  }
+
+  /**
+   * Notes that `slot` waits for the tick at `ts` (NaN: none) since `sinceMs`, as read from `inst`
+   * at its position now: in its entry `w` when it has one. An entry lives as long as its instance
+   * and changes at most once a sample, so it is kept and changed, not made anew each time: made
+   * anew, each would live a scrape interval and die in the old generation.
+   */
+  #wait(
+    slot: Slot,
+    w: Waiting | undefined,
+    ts: number,
+    quietMs: number,
+    sinceMs: number,
+    inst: NonNullable<Slot["inst"]>,
+  ): void {
+    if (w === undefined) {
+      this.#waiting.set(slot, { ts, quietMs, sinceMs, inst, pos: inst.pos });
+      return;
+    }
+    w.ts = ts;
+    w.quietMs = quietMs;
+    w.sinceMs = sinceMs;
+    w.inst = inst;
+    w.pos = inst.pos;
   }
 
   #send(slot: Slot, ts: number): void {
