@@ -19,7 +19,7 @@ import {
   type Label,
 } from "../../protocol/prometheus/mod.ts";
 import { NatsBus } from "../runtime/mod.ts";
-import { retryJetStream, StreamFollower } from "../runtime/transport/mod.ts";
+import { retryJetStream, streamAckOf, StreamFollower } from "../runtime/transport/mod.ts";
 
 /** Channels whose labels a reader keeps, at most (the oldest are forgotten first). */
 export const CHANNEL_LABELS_KEPT_MAX = 100_000;
@@ -48,6 +48,9 @@ export interface ChannelLabelsBook {
   ask(channels: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Milliseconds a put waits for the bucket's acknowledgement (nats.js's JetStream default). */
+const LABELS_PUT_TIMEOUT_MS = 5_000;
 
 /** Lookups one `ask` keeps in flight at once. */
 const ASKS_IN_FLIGHT_MAX = 32;
@@ -112,10 +115,13 @@ export async function openChannelLabels(
   }
   return {
     async put(channel, labels) {
-      await kv.put(
-        channelLabelsKey(channel),
+      // What `kv.put` sends, through the bus's requests rather than nats.js's (inbox_requests.ts).
+      const answer = await bus.request(
+        `$KV.${CHANNEL_LABELS_BUCKET}.${channelLabelsKey(channel)}`,
         encodeChannelLabels({ channel, labels: [...labels] }),
+        { timeout: LABELS_PUT_TIMEOUT_MS },
       );
+      streamAckOf(answer.data);
     },
     get: (channel) => map.map.get(channel),
     entries: () => map.map.entries(),

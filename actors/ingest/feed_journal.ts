@@ -6,6 +6,7 @@
  * taken as done (nothing there outlives the process anyway, said in the docs).
  */
 import type { Bus } from "../../protocol/mod.ts";
+import { streamAckOf } from "../runtime/transport/mod.ts";
 
 /** Journals one message; resolves once it is durable (or as durable as the bus makes it). */
 export type FeedJournal = (subject: string, data: Uint8Array, msgId: string) => Promise<void>;
@@ -31,14 +32,6 @@ export function feedJournal(bus: Bus, options: FeedJournalOptions): FeedJournal 
       timeout: options.ackTimeoutMs,
       headers: { "Nats-Msg-Id": msgId },
     });
-    let ack: { seq?: unknown; error?: { description?: string } };
-    try {
-      ack = JSON.parse(new TextDecoder().decode(answer.data));
-    } catch {
-      throw new Error(`the feed stream answered ${answer.data.length} bytes that are not JSON`);
-    }
-    if (ack.error || typeof ack.seq !== "number") {
-      throw new Error(`the feed stream refused it: ${ack.error?.description ?? "no sequence"}`);
-    }
+    streamAckOf(answer.data);
   };
 }

@@ -32,6 +32,8 @@ interface Watch {
    * settles, so nothing of a settled request is held until a disconnect that may never come.
    */
   inFlight: Set<(err: RequestLostError) => void>;
+  /** Told of every disconnect, for as long as they are in the set (see `onDisconnect`). */
+  listeners: Set<(err: RequestLostError) => void>;
   /** While the connection has no server: resolves when it has one again (or is closed). */
   back: Promise<void> | undefined;
   up: () => void;
@@ -43,7 +45,7 @@ const watches = new WeakMap<NatsConnection, Watch>();
 function watchOf(nc: NatsConnection): Watch {
   const known = watches.get(nc);
   if (known) return known;
-  const w: Watch = { inFlight: new Set(), back: undefined, up: () => {} };
+  const w: Watch = { inFlight: new Set(), listeners: new Set(), back: undefined, up: () => {} };
   watches.set(nc, w);
   const back = () => {
     w.back = undefined;
@@ -57,6 +59,7 @@ function watchOf(nc: NatsConnection): Watch {
         w.back ??= new Promise<void>((resolve) => (w.up = resolve));
         const err = new RequestLostError("the connection to NATS was lost");
         for (const fail of lost) fail(err);
+        for (const listener of w.listeners) listener(err);
       } else if (s.type === "reconnect") {
         back();
       }
@@ -107,23 +110,50 @@ export function failRequestsOnDisconnect(nc: NatsConnection): void {
   if (failing.has(nc)) return;
   failing.add(nc);
   const request = nc.request.bind(nc);
-  const w = watchOf(nc);
+  watchOf(nc); // its status followed from now on
   nc.request = (subject, payload, opts) => {
     const what = `get an answer on "${subject}"`;
     const send = () => lostOnDisconnect(nc, what, request(subject, payload, opts));
-    if (!w.back) return send();
-    const timeoutMs = opts?.timeout ?? NATS_REQUEST_TIMEOUT_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const gaveUp = new Promise<"gave up">((resolve) => {
-      timer = setTimeout(() => resolve("gave up"), timeoutMs);
-    });
-    return Promise.race([w.back, gaveUp]).then((outcome) => {
-      clearTimeout(timer);
-      if (outcome !== "gave up") return send();
-      throw new RequestNotSentError(
-        `Cannot ${what}: the connection to NATS had no server for the request's whole ` +
-          `timeout of ${timeoutMs} ms`,
-      );
-    });
+    const held = untilServer(nc, opts?.timeout ?? NATS_REQUEST_TIMEOUT_MS, what);
+    return held === undefined ? send() : held.then(send);
   };
+}
+
+/**
+ * Undefined while `nc` has a server; while it has none, a promise that resolves once it has one
+ * again (or is closed), or rejects with a RequestNotSentError when `timeoutMs` pass first: how a
+ * request (`what`, "get an answer on ...") made while the connection is away is held.
+ */
+export function untilServer(
+  nc: NatsConnection,
+  timeoutMs: number,
+  what: string,
+): Promise<void> | undefined {
+  const back = watchOf(nc).back;
+  if (back === undefined) return undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const gaveUp = new Promise<"gave up">((resolve) => {
+    timer = setTimeout(() => resolve("gave up"), timeoutMs);
+  });
+  return Promise.race([back, gaveUp]).then((outcome) => {
+    clearTimeout(timer);
+    if (outcome !== "gave up") return;
+    throw new RequestNotSentError(
+      `Cannot ${what}: the connection to NATS had no server for the request's whole ` +
+        `timeout of ${timeoutMs} ms`,
+    );
+  });
+}
+
+/**
+ * Calls `listener` at each disconnect of `nc` (with the RequestLostError that requests in flight
+ * then fail with) until the returned function is called.
+ */
+export function onDisconnect(
+  nc: NatsConnection,
+  listener: (err: RequestLostError) => void,
+): () => void {
+  const listeners = watchOf(nc).listeners;
+  listeners.add(listener);
+  return () => listeners.delete(listener);
 }

@@ -24,6 +24,7 @@ import {
   type SubscribeOptions,
 } from "../../../protocol/mod.ts";
 import { failRequestsOnDisconnect } from "./connection_loss.ts";
+import { InboxRequests } from "./inbox_requests.ts";
 import { mergeNatsAuth, type NatsAuth, natsAuthOptions, splitNatsUrl } from "./nats_auth.ts";
 import {
   type AcknowledgedCounts,
@@ -143,6 +144,8 @@ export class NatsBus implements Bus {
   readonly #state: NatsConnectionState;
   /** Publishes under `#ackedPrefix` that a stream must acknowledge (see `acknowledge`). */
   #acked: AcknowledgedPublishes | undefined;
+  /** Where `request` goes, made at the first. */
+  #requests: InboxRequests | undefined;
   #ackedPrefix = "";
 
   private constructor(nc: NatsConnection, options: NatsBusOptions) {
@@ -306,9 +309,9 @@ export class NatsBus implements Bus {
 
   async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
     try {
-      const opts: { timeout: number; headers?: MsgHdrs } = { timeout: options.timeout };
-      if (options.headers) opts.headers = toNatsHeaders(options.headers);
-      const msg = await this.nc.request(subject, data, opts);
+      const headers = options.headers ? toNatsHeaders(options.headers) : undefined;
+      this.#requests ??= new InboxRequests(this.nc);
+      const msg = await this.#requests.request(subject, data, options.timeout, headers);
       return {
         subject: msg.subject,
         data: msg.data,
@@ -338,19 +341,24 @@ export class NatsBus implements Bus {
    * while the server is away, so that a process whose nats-server went away still stops.
    */
   async close(): Promise<void> {
-    if (this.nc.isClosed()) return;
+    if (this.nc.isClosed()) return this.#requests?.close();
     // What a stream must keep is given a few seconds to be acknowledged (a server away for
     // longer loses the rest, and says how many).
     await this.#acked?.close();
-    if (this.#state.connected) {
-      try {
-        await withTimeout(this.nc.drain(), GIVE_UP_MS, "NATS drain");
-        return;
-      } catch {
-        // The server went away while draining: close without it.
+    try {
+      if (this.#state.connected) {
+        try {
+          await withTimeout(this.nc.drain(), GIVE_UP_MS, "NATS drain");
+          return;
+        } catch {
+          // The server went away while draining: close without it.
+        }
       }
+      await this.nc.close().catch(() => {});
+    } finally {
+      // A request still waiting gets no answer now.
+      this.#requests?.close();
     }
-    await this.nc.close().catch(() => {});
   }
 }
 
