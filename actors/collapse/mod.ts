@@ -44,13 +44,20 @@ export {
   collapseMachine,
 } from "./machine.ts";
 
-/** The machine event of a frame, or none for a frame without valid samples or changes. */
+/**
+ * The machine event of a frame; none for a frame without valid samples or changes, nor for one
+ * that confirms no change and ends in the phase the machine is in (`machineState`, when the host
+ * says it): there the event would take a transition back into the same state that emits nothing
+ * and assigns nothing new, a snapshot made and dropped per frame (most of a channel's frames).
+ */
 export function collapseFrameEvent(
   result: CollapseResult,
   frame: SampleFrame,
+  machineState?: unknown,
 ): CollapseFrameEvent | undefined {
   const n = frame.t.length;
   if (n === 0 || (result.validSamples === 0 && result.changes.length === 0)) return undefined;
+  if (result.changes.length === 0 && result.phase === machineState) return undefined;
   return {
     type: "frame",
     ts: Math.round(frame.t[n - 1]!),

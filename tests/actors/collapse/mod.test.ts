@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { collapseActor } from "../../../actors/collapse/mod.ts";
+import { collapseActor, type CollapseResult } from "../../../actors/collapse/mod.ts";
 import { ActorInstance, type Output } from "../../../actors/runtime/instances/actor_instance.ts";
 import {
   ConfigError,
@@ -143,6 +143,52 @@ test("under the host's ActorInstance it publishes one collapse per change and re
     c.stop();
   }
   a.stop();
+});
+
+test("frames that confirm nothing in the machine's phase send it no event, with the outputs and snapshots of an instance sent every event", () => {
+  // One-sample frames, the shape of a scrape: every phase is met (the changes at 1500 and 3000
+  // pass through suspect, collapsed and recovering), and most frames change nothing.
+  const records: InputRecord[] = [];
+  for (const f of series(9, 4500)) {
+    for (let i = 0; i < f.t.length; i++) {
+      records.push(frameRecord({
+        channel: f.channel,
+        seq0: f.seq0 + i,
+        t: f.t.subarray(i, i + 1),
+        v: f.v.subarray(i, i + 1),
+      }, records.length));
+    }
+  }
+  let sent = 0;
+  const counting = {
+    ...collapseActor,
+    frameEvent: (...args: Parameters<typeof collapseActor.frameEvent>) => {
+      const e = collapseActor.frameEvent(...args);
+      if (e) sent++;
+      return e;
+    },
+  };
+  // Told no machine state, frameEvent sends every frame's event, as before the shortcut.
+  const everyEvent = {
+    ...collapseActor,
+    frameEvent: (r: CollapseResult, f: SampleFrame) => collapseActor.frameEvent(r, f),
+  };
+  const a = ActorInstance.create(counting, "cpu-7", collapseActor.defaultConfig);
+  const b = ActorInstance.create(everyEvent, "cpu-7", collapseActor.defaultConfig);
+  const phases = new Set<unknown>();
+  records.forEach((r, k) => {
+    assert.equal(a.apply(r, k + 1), b.apply(r, k + 1), `input ${k + 1}`);
+    phases.add(a.machineState);
+    if (k % 97 === 0 || k === records.length - 1) {
+      const sa = a.snapshot(), sb = b.snapshot();
+      assert.equal(sa.machine, sb.machine, `machine snapshot at ${k + 1}`);
+      assert.equal(Array.from(sa.kernel), Array.from(sb.kernel), `kernel snapshot at ${k + 1}`);
+    }
+  });
+  assert.equal([...phases].sort(), ["collapsed", "recovering", "stable", "suspect"]);
+  assert.ok(sent > 0 && sent < records.length / 20, `${sent} events for ${records.length} frames`);
+  a.stop();
+  b.stop();
 });
 
 test.run();
