@@ -54,6 +54,33 @@ export function writeValueView(value: unknown): Uint8Array | undefined {
   return scratch.subarray(0, pos);
 }
 
+/**
+ * A value too large to build as objects first (a journal's index of 400,000 streams, each a row
+ * of four), written piece by piece in the writer's msgpack: `begin`, then each map's or array's
+ * header followed by its entries, strings and numbers, in order, then `end` for the bytes, a view
+ * of the writer's buffer good until the next value is written (as `writeValueView`'s).
+ */
+export const valuePieces = {
+  begin(): void {
+    pos = 0;
+  },
+  map(entries: number): void {
+    header(entries, 0x80, 16, 0, 0xde, 0xdf);
+  },
+  array(items: number): void {
+    header(items, 0x90, 16, 0, 0xdc, 0xdd);
+  },
+  string(s: string): void {
+    string(s);
+  },
+  number(x: number): void {
+    number(x);
+  },
+  end(): Uint8Array {
+    return scratch.subarray(0, pos);
+  },
+};
+
 function any(value: unknown, depth: number): void {
   if (depth > DEPTH_MAX) throw UNSUPPORTED;
   switch (typeof value) {
