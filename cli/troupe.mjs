@@ -1,23 +1,27 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=32
 // The `troupe` command on Node: runs cli/main.ts, from the compiled mirror (below). On Deno:
 // `deno run -A cli/main.ts`.
 //
-// The V8 flag bounds a host's memory: `--max-semi-space-size=4` caps each of the young
-// generation's two semi-spaces at 4 MiB (Node 20 grows them to 16 MiB under a host's allocation
-// rate). A host's garbage is short-lived frames, records and machine snapshots, so a smaller young
-// generation costs little (`troupe bench pipeline --channels 1000` reports a host's resident
-// memory). `--heap-growing-percent=100` would take less memory, but by collecting the old
-// generation often: more full collections, a higher latency p99, a slower simulator and a slower
-// raw nats.js subscriber in the same process. Run as `node cli/troupe.mjs`, the flag is not
-// applied; pass it yourself where memory matters.
+// The V8 flag sizes a host's young generation: `--max-semi-space-size=32` lets each of its two
+// semi-spaces grow to 32 MiB (Node 20 stops at 16 MiB). A host applies a remote-write request
+// (2,000 series, Prometheus's batch) in one go, and what lives through that application must die
+// in the young generation: under a smaller cap the collections meanwhile find it alive and promote
+// it, and its array buffers then start a full marking of the whole heap every 64 MB (V8's rule
+// for array-buffer memory). At 100,000 channels that marking is what put a host tens of seconds
+// behind its feed under a 4 MiB cap; with 32 it keeps up (docs/configuration.md, Memory). The
+// space is a cap, not a reservation: V8 grows the semi-spaces only while collections find much
+// alive, so a quiet host stays small, and a small host under full load pays about 40 MB
+// (`troupe bench pipeline --channels 1000`). Node gives its command line precedence over
+// NODE_OPTIONS, so a `--max-semi-space-size` there does not change this one: the command says so,
+// and how to start node with another (heap_flags.mjs, `semiSpaceNotice`). Run as
+// `node cli/troupe.mjs`, the flag is not applied; pass it yourself.
 //
 // The flag is for this, the main isolate: V8 reads it when it makes an isolate's heap, and for a
 // worker it wins over the worker's own `resourceLimits`, so a host thread (threaded_host.ts, 3 MiB
-// of young generation: see THREAD_YOUNG_GENERATION_MB) would get semi-spaces of 4 MiB under the
+// of young generation: see THREAD_YOUNG_GENERATION_MB) would get semi-spaces of 32 MiB under the
 // command, not what `troupe bench` measured. So once the main isolate is made, the flag is unset
 // (0 is V8's "not given", in actors/runtime/host/heap_flags.mjs) and each worker gets its own
-// limits, or Node's default, as under `node cli/troupe.mjs`. A `--max-semi-space-size` in
-// NODE_OPTIONS is the user's and stays.
+// limits, or Node's default, as under `node cli/troupe.mjs`.
 //
 // Allocation-site pretenuring is turned off however this file is started (why:
 // actors/runtime/host/heap_flags.mjs); workers share the flag.
@@ -29,8 +33,14 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { compiledMain } from "./_compile.mjs";
-import { applyHeapFlags } from "../actors/runtime/host/heap_flags.mjs";
+import { applyHeapFlags, semiSpaceNotice } from "../actors/runtime/host/heap_flags.mjs";
 
+const notice = semiSpaceNotice(
+  process.env.NODE_OPTIONS ?? "",
+  process.execArgv,
+  fileURLToPath(import.meta.url),
+);
+if (notice !== undefined) console.error(notice);
 applyHeapFlags();
 
 const built = new URL("../dist/cli/main.js", import.meta.url);

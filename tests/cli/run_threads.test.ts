@@ -127,8 +127,8 @@ if (process.env.TROUPE_TEST_RUNTIME !== "deno" && haveNatsServer("cli run --thre
       for (const t of ["ty-t0", "ty-t1"]) {
         const got = new RegExp(`troupe_thread_heap_limit_bytes\\{host="${t}"\\} (\\d+)`)
           .exec(metrics)?.[1];
-        // Under the #! line's --max-semi-space-size=4 a thread had 9 MiB more: 3 semi-spaces
-        // of 4 MiB instead of 1.
+        // Given the #! line's --max-semi-space-size, a thread's limit grows by three of its
+        // semi-spaces (96 MiB at 32) instead of its own 3 MiB young generation.
         assert.is(Number(got), want, `${t}: ${got} bytes, want ${want}`);
       }
       run.signal("SIGINT");

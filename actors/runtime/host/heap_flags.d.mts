@@ -14,7 +14,18 @@ export declare function heapFlagsFor(given: string): string[];
 
 /**
  * Once the main isolate is made: turns allocation-site pretenuring off, unless the user's own
- * flags speak of it, and unsets the semi-space cap for the worker threads to come, unless
- * NODE_OPTIONS gives it.
+ * flags speak of it, and sets the worker threads' semi-space cap to what NODE_OPTIONS gives, or
+ * unsets it so that each worker gets its own limits.
  */
 export declare function applyHeapFlags(): void;
+
+/**
+ * What to tell a user whose NODE_OPTIONS asks for a semi-space cap other than the one node's
+ * command line gives (Node lets the command line win), naming how to start node with theirs;
+ * undefined otherwise.
+ */
+export declare function semiSpaceNotice(
+  nodeOptions: string,
+  execArgv: readonly string[],
+  script: string,
+): string | undefined;

@@ -1,7 +1,7 @@
 // @ts-self-types="./heap_flags.d.mts"
 // The V8 flags of the `troupe` command's process on Node (cli/troupe.mjs), which a benchmark's
 // child processes are given too (bench/_child_script.ts), so that a host measured in a child runs
-// as under `troupe run`: the main thread's young generation capped at 4 MiB a semi-space (its
+// as under `troupe run`: the main thread's young generation capped at 32 MiB a semi-space (its
 // reasons: cli/troupe.mjs; given on the command line, as V8 reads it when it makes the main
 // isolate's heap, then unset so that worker threads get their own limits), and allocation-site
 // pretenuring off, for every thread. Deno's `node:v8` takes the call but sets no flag (measured):
@@ -23,7 +23,7 @@ import { setFlagsFromString } from "node:v8";
 import process from "node:process";
 
 /** The main thread's semi-space cap, given on node's command line (`#!` of cli/troupe.mjs). */
-export const SEMI_SPACE_FLAG = "--max-semi-space-size=4";
+export const SEMI_SPACE_FLAG = "--max-semi-space-size=32";
 
 /** The flag set once the process runs. */
 export const PRETENURING_FLAG = "--no-allocation-site-pretenuring";
@@ -41,12 +41,34 @@ export function heapFlagsFor(given) {
 
 /**
  * Once the main isolate is made: turns allocation-site pretenuring off, unless the user's own
- * flags speak of it, and unsets the semi-space cap for the worker threads to come (0 is V8's
- * "not given"), unless NODE_OPTIONS gives it (then it is the user's, for every thread).
+ * flags speak of it, and sets the semi-space cap of the worker threads to come to what
+ * NODE_OPTIONS gives (the user's, for every thread it can still reach), or unsets it (0 is V8's
+ * "not given") so that each worker gets its own limits.
  */
 export function applyHeapFlags() {
   const options = process.env.NODE_OPTIONS ?? "";
   const given = `${options} ${(process.execArgv ?? []).join(" ")}`;
   if (!/pretenuring/.test(given)) setFlagsFromString(PRETENURING_FLAG);
-  if (!/--max-semi-space-size/.test(options)) setFlagsFromString("--max-semi-space-size=0");
+  setFlagsFromString(`--max-semi-space-size=${semiSpaceOf(options) ?? 0}`);
+}
+
+/** The last `--max-semi-space-size` value `flags` give, or undefined. */
+function semiSpaceOf(flags) {
+  let value;
+  for (const m of flags.matchAll(/--max-semi-space-size[= ](\d+)/g)) value = m[1];
+  return value;
+}
+
+/**
+ * What to tell a user whose NODE_OPTIONS (`nodeOptions`) asks for a semi-space cap other than the
+ * one node's command line (`execArgv`: the `#!` line of the command at `script`) gives, which
+ * Node lets win: that theirs is not applied, and how to start node with it. Undefined otherwise.
+ */
+export function semiSpaceNotice(nodeOptions, execArgv, script) {
+  const wanted = semiSpaceOf(nodeOptions);
+  const given = semiSpaceOf(execArgv.join(" "));
+  if (wanted === undefined || given === undefined || wanted === given) return undefined;
+  return `troupe: NODE_OPTIONS asks for --max-semi-space-size=${wanted}, but node's command ` +
+    `line (the troupe command's own) gives ${given}, and Node lets its command line win; ` +
+    `to run with ${wanted}, start node yourself: node --max-semi-space-size=${wanted} ${script} ...`;
 }
