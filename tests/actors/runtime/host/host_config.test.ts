@@ -88,7 +88,7 @@ test("every section is read with its defaults kept for the fields it leaves out"
     min_inputs: 8,
     max_age_ms: 60_000,
   });
-  assert.is(d.snapshots.min_inputs, 32);
+  assert.is(d.snapshots.min_inputs, 5);
   assert.is(d.snapshots.max_age_ms, 300_000);
   assert.equal(c.limits, { ...d.limits, channels_max: 7 });
   assert.is(c.http_port, 0);
