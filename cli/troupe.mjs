@@ -10,18 +10,19 @@
 // for array-buffer memory). At 100,000 channels that marking is what put a host tens of seconds
 // behind its feed under a 4 MiB cap; with 32 it keeps up (docs/configuration.md, Memory). The
 // space is a cap, not a reservation: V8 grows the semi-spaces only while collections find much
-// alive, so a quiet host stays small, and a small host under full load pays about 40 MB
-// (`troupe bench pipeline --channels 1000`). Node gives its command line precedence over
-// NODE_OPTIONS, so a `--max-semi-space-size` there does not change this one: the command says so,
-// and how to start node with another (heap_flags.mjs, `semiSpaceNotice`). Run as
-// `node cli/troupe.mjs`, the flag is not applied; pass it yourself.
+// alive, so a quiet host stays small; a small host under full load pays for it in resident
+// memory (`troupe bench pipeline --channels 1000`; the figures: docs/configuration.md, Memory).
+// Node gives its command line precedence over NODE_OPTIONS, so a `--max-semi-space-size` there
+// does not change this one: the command says so, and how to start node with another
+// (heap_flags.mjs, `semiSpaceNotice`). Run as `node cli/troupe.mjs`, the flag is not applied;
+// pass it yourself.
 //
 // The flag is for this, the main isolate: V8 reads it when it makes an isolate's heap, and for a
 // worker it wins over the worker's own `resourceLimits`, so a host thread (threaded_host.ts, 3 MiB
 // of young generation: see THREAD_YOUNG_GENERATION_MB) would get semi-spaces of 32 MiB under the
-// command, not what `troupe bench` measured. So once the main isolate is made, the flag is unset
-// (0 is V8's "not given", in actors/runtime/host/heap_flags.mjs) and each worker gets its own
-// limits, or Node's default, as under `node cli/troupe.mjs`.
+// command, not what `troupe bench` measured. So once the main isolate is made, the flag is set to
+// what NODE_OPTIONS gives or unset (0 is V8's "not given", in actors/runtime/host/heap_flags.mjs)
+// and each worker gets its own limits, or Node's default, as under `node cli/troupe.mjs`.
 //
 // Allocation-site pretenuring is turned off however this file is started (why:
 // actors/runtime/host/heap_flags.mjs); workers share the flag.

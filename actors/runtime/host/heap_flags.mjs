@@ -70,5 +70,6 @@ export function semiSpaceNotice(nodeOptions, execArgv, script) {
   if (wanted === undefined || given === undefined || wanted === given) return undefined;
   return `troupe: NODE_OPTIONS asks for --max-semi-space-size=${wanted}, but node's command ` +
     `line (the troupe command's own) gives ${given}, and Node lets its command line win; ` +
-    `to run with ${wanted}, start node yourself: node --max-semi-space-size=${wanted} ${script} ...`;
+    `to run with ${wanted}, start node yourself: ` +
+    `node --max-semi-space-size=${wanted} ${script} ...`;
 }

@@ -25,11 +25,12 @@ export const SNAPSHOTS_PER_ROUND_MAX = 100;
 /**
  * Inputs since its last snapshot that make an instance worth a periodic or stopping snapshot, by
  * default (`snapshots.min_inputs`). With fewer, a restart replays them from the journal instead:
- * replaying this many inputs costs about what loading the instance's snapshot does, so a restart
- * takes at most about twice its time from fresh snapshots. Measured with the snapshots packed many
- * to a file (`troupe bench remote-write --channels 25000`, 100,001 instances of the default kinds,
- * docs/channel_cost.md): about 53 µs an instance restored from its snapshot against 11.4 µs an
- * input replayed, 4.6 inputs. (Under a file a snapshot it was 0.5 ms against 17 µs, and 32.)
+ * replaying this many inputs costs about what restoring the instance from its snapshot does, so a
+ * restart takes at most about twice its time from fresh snapshots. The ratio of the two is
+ * measured with the snapshots packed many to a file, as hosts keep them (`troupe bench
+ * remote-write --channels 25000`, the section "Snapshots only where they pay" of
+ * docs/channel_cost.md); a snapshot a file cost several times more to read, and the default was
+ * higher then.
  */
 export const SNAPSHOT_MIN_INPUTS = 5;
 
