@@ -55,11 +55,23 @@ function failure(p: Promise<unknown>): Promise<unknown> {
   return p.then(() => undefined, (e: unknown) => e);
 }
 
-it("each of 2,000 requests in flight together gets its own answer, headers and all", async () => {
+/** A server, a connection answering `echo` and `silent`, and its InboxRequests; `done` ends them. */
+async function rig() {
   const dir = mkdtempSync(join(tmpdir(), "troupe-inbox-"));
   const server = await NatsServer.start({ storeDir: dir });
   const nc = await echoing(server.url);
   const requests = new InboxRequests(nc);
+  const done = async () => {
+    requests.close();
+    await nc.close();
+    await server.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { requests, done };
+}
+
+it("each of 2,000 requests in flight together gets its own answer, headers and all", async () => {
+  const { requests, done } = await rig();
   try {
     const answers = await Promise.all(
       Array.from({ length: 2000 }, (_, i) => {
@@ -71,18 +83,12 @@ it("each of 2,000 requests in flight together gets its own answer, headers and a
     answers.forEach((m, i) => assert.is(dec.decode(m.data), `r${i}/${i}`));
     assert.is(requests.waiting, 0);
   } finally {
-    requests.close();
-    await nc.close();
-    await server.kill();
-    rmSync(dir, { recursive: true, force: true });
+    await done();
   }
 });
 
 it("a silent subject times out after its timeout; one nobody takes fails at once", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "troupe-inbox-"));
-  const server = await NatsServer.start({ storeDir: dir });
-  const nc = await echoing(server.url);
-  const requests = new InboxRequests(nc);
+  const { requests, done } = await rig();
   try {
     let t0 = performance.now();
     const silent = await failure(requests.request("silent", enc.encode("x"), 200));
@@ -102,10 +108,7 @@ it("a silent subject times out after its timeout; one nobody takes fails at once
     );
     assert.is(requests.waiting, 0);
   } finally {
-    requests.close();
-    await nc.close();
-    await server.kill();
-    rmSync(dir, { recursive: true, force: true });
+    await done();
   }
 });
 
