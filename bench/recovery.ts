@@ -1,7 +1,7 @@
 /**
  * `troupe bench recovery`: how fast a host serves again after a restart. A real host running
- * `stats` on `--channels` channels (in-process bus, file journal with fsync every 100 ms, file
- * snapshots) is fed `--samples` samples in frames of `--batch`, then stopped (it snapshots every
+ * `stats` on `--channels` channels (in-process bus, file journal with fsync every 100 ms,
+ * snapshots packed many to a file as a launched host keeps them) is fed `--samples` samples in frames of `--batch`, then stopped (it snapshots every
  * instance as it stops). The figure is the time from opening the journal and the snapshot store to
  * the first output of a new frame: journal open (which scans its active segment), snapshot loads,
  * the replay of whatever the snapshots do not cover, subscription, and one frame through. It is
@@ -11,7 +11,7 @@
  * files are in the page cache, as they are after a process restart on the same machine.
  */
 import { join } from "node:path";
-import { FileJournal, FileSnapshotStore, Host, InProcessBus } from "../actors/runtime/mod.ts";
+import { FileJournal, Host, InProcessBus, PackedSnapshotStore } from "../actors/runtime/mod.ts";
 import { statsActor } from "../actors/stats/mod.ts";
 import { decodeEnvelope, encodeFrame, feedSubject, outSubject } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
@@ -110,7 +110,7 @@ export const benchmark: Benchmark = {
 function hostOptions(
   s: RecoverySettings,
   journal: FileJournal,
-  snapshots: FileSnapshotStore,
+  snapshots: PackedSnapshotStore,
   ctx: BenchContext,
 ) {
   return {
@@ -120,6 +120,8 @@ function hostOptions(
     config: { stats: { every_samples: s.batch } },
     journal,
     snapshots,
+    // A host admits 1,000 channels unless told more.
+    limits: { channelsMax: Math.max(s.channels, 1000) },
     log: (m: string) => ctx.log(`host: ${m}`),
   };
 }
@@ -154,7 +156,7 @@ async function build(
   const values = new Float64Array(Math.max(1 << 16, s.batch * 4));
   for (let i = 0, x = 100; i < values.length; i++) values[i] = x += prng.normal();
   const journal = await openJournal(journalDir);
-  const snapshots = await FileSnapshotStore.open(snapshotDir);
+  const snapshots = await PackedSnapshotStore.open(snapshotDir);
   const options = hostOptions(s, journal, snapshots, ctx);
   const host = new Host(options);
   await host.start();
@@ -222,7 +224,7 @@ async function restart(
   const channel = `r${f % s.channels}`;
   const t0 = nowMs();
   const journal = await openJournal(journalDir);
-  const snapshots = await FileSnapshotStore.open(snapshotDir);
+  const snapshots = await PackedSnapshotStore.open(snapshotDir);
   const options = hostOptions(s, journal, snapshots, ctx);
   const host = new Host(options);
   await host.start();
