@@ -2,13 +2,14 @@
  * `troupe bench recovery`: how fast a host serves again after a restart. A real host running
  * `stats` on `--channels` channels (in-process bus, file journal with fsync every 100 ms,
  * snapshots packed many to a file as a launched host keeps them) is fed `--samples` samples in
- * frames of `--batch`, then stopped (it snapshots every instance as it stops). The figure is the time from opening the journal and the snapshot store to
- * the first output of a new frame: journal open (which scans its active segment), snapshot loads,
- * the replay of whatever the snapshots do not cover, subscription, and one frame through. It is
- * measured with the snapshots, and again with an empty snapshot store, so that the whole journal
- * is replayed. The baseline is the time to read the same journal once (`FileJournal.readAll` over
- * every record, the journal already open). Each figure is the median of `--runs` restarts; the
- * files are in the page cache, as they are after a process restart on the same machine.
+ * frames of `--batch`, then stopped (it snapshots every instance as it stops). The figure is the
+ * time from opening the journal and the snapshot store to the first output of a new frame:
+ * journal open (which scans its active segment), snapshot loads, the replay of whatever the
+ * snapshots do not cover, subscription, and one frame through. It is measured with the
+ * snapshots, and again with an empty snapshot store, so that the whole journal is replayed. The
+ * baseline is the time to read the same journal once (`FileJournal.readAll` over every record,
+ * the journal already open). Each figure is the median of `--runs` restarts; the files are in the
+ * page cache, as they are after a process restart on the same machine.
  */
 import { join } from "node:path";
 import { FileJournal, Host, InProcessBus, PackedSnapshotStore } from "../actors/runtime/mod.ts";
