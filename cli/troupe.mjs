@@ -7,8 +7,8 @@
 // (2,000 series, Prometheus's batch) in one go, and what lives through that application must die
 // in the young generation: under a smaller cap the collections meanwhile find it alive and promote
 // it, and its array buffers then start a full marking of the whole heap every 64 MB (V8's rule
-// for array-buffer memory). At 100,000 channels that marking is what put a host tens of seconds
-// behind its feed under a 4 MiB cap; with 32 it keeps up (docs/configuration.md, Memory). The
+// for array-buffer memory), which costs more the more channels the host holds: a host of many
+// channels fell behind its feed under a small cap (docs/configuration.md, Memory). The
 // space is a cap, not a reservation: V8 grows the semi-spaces only while collections find much
 // alive, so a quiet host stays small; a small host under full load pays for it in resident
 // memory (`troupe bench pipeline --channels 1000`; the figures: docs/configuration.md, Memory).

@@ -5,12 +5,13 @@
  *
  * Not `NatsConnection.request`: for each request it arms a timer of its own, and once answered it
  * cancels the request by making an error with a stack trace (nats.js 3's `RequestOne.cancel`,
- * whatever `noAsyncTraces` says), 8 % of a receiver's thread while it takes new channels (a
- * journal append and a labels put a request each). What it does besides is kept: an answer with
- * status 503 and no data is a no-responders error; a publish the server refuses for want of
- * permission fails the requests on that subject at once; a request in flight at a disconnect
- * fails then (`RequestLostError`), one made while the connection is away waits for it
- * (`RequestNotSentError` after its timeout), as connection_loss.ts does for nats.js's requests.
+ * whatever `noAsyncTraces` says): a receiver taking new channels makes a request per journal
+ * append and per labels put, and paid that for each (docs/performance.md has the figures). What
+ * it does besides is kept: an answer with status 503 and no data is a no-responders error; a
+ * publish the server refuses for want of permission fails the requests on that subject at once;
+ * a request in flight at a disconnect fails then (`RequestLostError`), one made while the
+ * connection is away waits for it (`RequestNotSentError` after its timeout), as
+ * connection_loss.ts does for nats.js's requests.
  */
 import {
   createInbox,
