@@ -10,7 +10,7 @@
  * input its recording says the live host skipped.
  */
 import { type AttemptRecord, type BusMessage, encodeSkipRecord } from "../../../protocol/mod.ts";
-import { InputRejectedError, type Pending, type Slot } from "../instances/mod.ts";
+import { addSkip, InputRejectedError, type Pending, type Slot } from "../instances/mod.ts";
 import type { JournalData } from "../journal/mod.ts";
 import { dlqSubject } from "../../../protocol/mod.ts";
 import type { RecordedSkip } from "./recorded_skips.ts";
@@ -128,7 +128,7 @@ function passSkipped(
 ): void {
   const { item, pos, err, skipPos } = at;
   const record = item.record;
-  slot.skips.add(pos);
+  addSkip(slot, pos);
   // Inputs of its stream journaled while the step spun, between it and the skip record, wait
   // for their trials and are applied after it: the instance passes the skip record only when
   // there are none (a later position is past it anyway).

@@ -27,8 +27,10 @@ export { INPUT_IDS_MAX, InputIdWindow, savedWindowOf } from "./input_id_window.t
 export { InputRejectedError, type RejectionReason } from "./input_rejected_error.ts";
 export { type FoldInput, foldInput, type FoldResult, MissingInitError } from "./journal_fold.ts";
 export {
+  addSkip,
   admitSrcPos,
   compactMailbox,
+  isSkipped,
   newSlot,
   type Pending,
   type Slot,

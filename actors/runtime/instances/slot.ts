@@ -36,8 +36,9 @@ export interface Slot extends FailureHistory {
   mailbox: Pending[];
   head: number;
   pumping: boolean;
-  /** Journal positions recorded as skipped (poison inputs). */
-  skips: Set<number>;
+  /** Journal positions recorded as skipped (poison inputs); undefined until one is (most never
+   *  have one, and a host holds hundreds of thousands of slots). */
+  skips: Set<number> | undefined;
   /** Event time (µs) of the last frame applied. */
   lastEventUs: number;
   /**
@@ -89,9 +90,9 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     head: 0,
     pumping: false,
     failures: [],
-    inputFailures: new Map(),
+    inputFailures: undefined,
     failedInputMax: -1,
-    skips: new Set(),
+    skips: undefined,
     lastEventUs: 0,
     lastInputId: undefined,
     lastSnapMs: 0,
@@ -104,6 +105,16 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     tally,
     watchId: 0,
   };
+}
+
+/** Records the input at journal position `pos` as skipped. */
+export function addSkip(slot: Slot, pos: number): void {
+  (slot.skips ??= new Set()).add(pos);
+}
+
+/** Whether the input at journal position `pos` is recorded as skipped. */
+export function isSkipped(slot: Slot, pos: number): boolean {
+  return slot.skips !== undefined && slot.skips.has(pos);
 }
 
 /** Drops the applied inputs from the front of a slot's mailbox (all of them, or past 1,024). */

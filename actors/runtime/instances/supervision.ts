@@ -37,8 +37,8 @@ export const DEFAULT_SUPERVISION: SupervisionOptions = {
 export interface FailureHistory {
   /** When it failed (host clock, ms), within the window. */
   failures: number[];
-  /** How often each journal position failed it. */
-  inputFailures: Map<number, number>;
+  /** How often each journal position failed it; undefined until one has. */
+  inputFailures: Map<number, number> | undefined;
   /** The furthest input (journal position) a failure has been at; -1 before any. */
   failedInputMax: number;
 }
@@ -68,7 +68,7 @@ export function recordFailure(
   if (movedOn) history.failedInputMax = input;
   history.failures = history.failures.filter((t) => nowMs - t < options.failureWindowMs);
   history.failures.push(nowMs);
-  history.inputFailures.set(pos, (history.inputFailures.get(pos) ?? 0) + 1);
+  countInputFailure(history, pos);
   const n = history.failures.length;
   if (n >= options.failuresMax) return { stop: true, failures: n };
   const doublings = movedOn ? 0 : n - 1;
@@ -88,7 +88,13 @@ export function isPoison(
   pos: number,
   options: SupervisionOptions,
 ): boolean {
-  const count = (history.inputFailures.get(pos) ?? 0) + 1;
-  history.inputFailures.set(pos, count);
-  return count >= options.inputFailuresMax;
+  return countInputFailure(history, pos) >= options.inputFailuresMax;
+}
+
+/** Counts one more failure of the input at `pos`; its count now. */
+function countInputFailure(history: FailureHistory, pos: number): number {
+  const failures = history.inputFailures ??= new Map();
+  const count = (failures.get(pos) ?? 0) + 1;
+  failures.set(pos, count);
+  return count;
 }

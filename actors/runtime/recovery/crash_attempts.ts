@@ -35,7 +35,7 @@ import {
   encodeSkipRecord,
   type InputRecord,
 } from "../../../protocol/mod.ts";
-import { InputRejectedError, type Slot } from "../instances/mod.ts";
+import { addSkip, InputRejectedError, type Slot } from "../instances/mod.ts";
 import type { Journal } from "../journal/mod.ts";
 
 /** Where attempt records are journaled and read back (the host's edge stream). */
@@ -242,7 +242,7 @@ async function skipInput(
   const skip = encodeSkipRecord(pos, record);
   const skipPos = await parts.journal.append(slot.stream, skip);
   parts.journal.writeOut?.();
-  slot.skips.add(pos);
+  addSkip(slot, pos);
   parts.fold(slot, pos, record);
   parts.log(`${err.message}, moved to the dead letters`);
   parts.deadLetter(

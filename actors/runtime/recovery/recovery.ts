@@ -30,9 +30,11 @@ import {
 } from "../../../protocol/mod.ts";
 import {
   ActorInstance,
+  addSkip,
   foldInput,
   InputRejectedError,
   isPoison,
+  isSkipped,
   MissingInitError,
   parseStream,
   type Slot,
@@ -169,7 +171,7 @@ export class Recovery {
       slot.status = "recovering";
       h.statusMoved(slot);
       // Inputs skipped by an earlier start: never applied, though read before their skip record.
-      for (const pos of h.attempts.skippedIn(stream) ?? []) slot.skips.add(pos);
+      for (const pos of h.attempts.skippedIn(stream) ?? []) addSkip(slot, pos);
       slot.publishedPos = Math.max(slot.publishedPos, h.publishedThrough(stream));
       const snap = stored.has(stream) ? await reads.take(stream, def.version) : undefined;
       if (snap) {
@@ -334,7 +336,7 @@ export class Recovery {
         decode: h.decode,
         outputs: pos > slot.publishedPos,
         voided,
-        skipped: slot.skips.has(pos),
+        skipped: isSkipped(slot, pos),
       };
       const { inst, outputs } = foldInput(slot.def, slot.key, slot.inst, step);
       slot.inst = inst;
@@ -486,7 +488,7 @@ export class Recovery {
     const snap = await h.snapshotter.load(slot);
     for await (const rec of h.journal.read(slot.stream, snap?.pos ?? 0)) {
       const record = decodeInputRecordCopy(rec.data);
-      if (record.kind === "skip") slot.skips.add(skippedPosition(record));
+      if (record.kind === "skip") addSkip(slot, skippedPosition(record));
       if (record.kind === "void") voided.add(voidedRange(record));
       records.push({ pos: rec.pos, record });
     }
@@ -500,7 +502,7 @@ export class Recovery {
         pos,
         record,
         decode: h.decode,
-        skipped: slot.skips.has(pos),
+        skipped: isSkipped(slot, pos),
         voided: voided.has(pos),
         outputs: fresh,
       };
@@ -533,17 +535,17 @@ export class Recovery {
   async #skipPoison(slot: Slot, pos: number, record: InputRecord, err: unknown): Promise<void> {
     const h = this.#access;
     await h.journal.append(slot.stream, encodeSkipRecord(pos, record));
-    slot.skips.add(pos);
+    addSkip(slot, pos);
     h.deadLetter(
       { subject: record.subject, data: record.payload, headers: undefined, reply: undefined },
       new InputRejectedError("apply", (err as Error).message, { cause: err }),
       slot.stream,
     );
-    const count = slot.inputFailures.get(pos) ?? 0;
+    const count = slot.inputFailures?.get(pos) ?? 0;
     h.log(`${slot.stream}: input ${pos} failed ${count} times; moved to the dead letters`);
     // Those failures were this input's, and it is gone: the instance's window starts afresh, so
     // that inputs which fail it, each skipped, never add up to stopping it.
     slot.failures = [];
-    slot.inputFailures.clear();
+    slot.inputFailures = undefined;
   }
 }

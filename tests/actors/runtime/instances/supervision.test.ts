@@ -1,10 +1,15 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  addSkip,
   type FailureHistory,
+  isPoison,
+  isSkipped,
+  newSlot,
   recordFailure,
   type SupervisionOptions,
 } from "../../../../actors/runtime/instances/mod.ts";
+import { ACTOR_KINDS } from "../../../../actors/mod.ts";
 
 const test = suite("supervision");
 
@@ -18,7 +23,7 @@ const options: SupervisionOptions = {
 };
 
 function fresh(): FailureHistory {
-  return { failures: [], inputFailures: new Map(), failedInputMax: -1 };
+  return { failures: [], inputFailures: undefined, failedInputMax: -1 };
 }
 
 function delay(h: FailureHistory, at: { pos: number; nowMs: number; input?: number }): number {
@@ -26,6 +31,20 @@ function delay(h: FailureHistory, at: { pos: number; nowMs: number; input?: numb
   if (d.stop) throw new Error(`stopped after ${d.failures} failures`);
   return d.delayMs;
 }
+
+test("a slot makes its failure counts and skips at the first: a new one holds neither", () => {
+  const slot = newSlot(ACTOR_KINDS.stats!, "k", {} as never);
+  assert.is(slot.inputFailures, undefined);
+  assert.is(slot.skips, undefined);
+  assert.not.ok(isSkipped(slot, 3));
+  addSkip(slot, 3);
+  assert.ok(isSkipped(slot, 3));
+  assert.not.ok(isSkipped(slot, 4));
+  assert.not.ok(isPoison(slot, 5, options));
+  assert.not.ok(isPoison(slot, 5, options));
+  assert.ok(isPoison(slot, 5, options));
+  assert.not.ok(isPoison(slot, 6, options));
+});
 
 test("failures on one input double the backoff, up to its maximum", () => {
   const h = fresh();
