@@ -113,8 +113,8 @@ export class ActorInstance {
   #ids: InputIdWindow;
   /** The machine, moved without an actor (machine_cell.ts). */
   #machine: MachineCell;
-  #outbox: Array<EventObject & { ts?: number }> = [];
-  #machineError: unknown;
+  /** What the machine emitted and the error it stopped on (its cell's listener). */
+  readonly #told = new MachineTold();
   /** Set while replaying: outputs were published when the input was first applied. */
   #quiet = false;
   /** The stage trace of the input being applied, if one is on. */
@@ -158,13 +158,9 @@ export class ActorInstance {
   #startMachine(snapshot: unknown) {
     const input = { key: this.key, config: this.config };
     const machine = this.def.machine as AnyStateMachine;
-    const listener: MachineCellListener = {
-      emitted: (e) => void this.#outbox.push(e),
-      failed: (err) => void (this.#machineError = err),
-    };
     this.#machine = snapshot === undefined
-      ? MachineCell.start(machine, input, listener)
-      : MachineCell.restore(machine, snapshot, input, listener);
+      ? MachineCell.start(machine, input, this.#told)
+      : MachineCell.restore(machine, snapshot, input, this.#told);
   }
 
   /** The machine's current state value (for inspection and health). */
@@ -244,7 +240,7 @@ export class ActorInstance {
       this.skip(pos, record.srcPos);
       return outputs;
     } catch (err) {
-      this.#outbox.length = 0;
+      this.#told.events.length = 0;
       throw new ApplyError(
         `Actor ${this.stream} failed to apply input ${pos}: ${(err as Error).message ?? err}`,
         pos,
@@ -294,7 +290,7 @@ export class ActorInstance {
       machineState: this.#machine.snapshot.value,
     });
     if (emits) {
-      for (const e of emits) this.#outbox.push(e);
+      for (const e of emits) this.#told.events.push(e);
     } else {
       const event = def.tickEvent
         ? def.tickEvent(this.#state, envelope.ts)
@@ -349,7 +345,7 @@ export class ActorInstance {
     // What the machine would only emit goes straight to the outbox (see frameEmits).
     const emits = def.frameEmits?.(result, { key: this.key, machineState });
     const event = emits ? undefined : def.frameEvent(result, frame, machineState);
-    if (emits) { for (const e of emits) this.#outbox.push(e); }
+    if (emits) { for (const e of emits) this.#told.events.push(e); }
     trace?.mark(STAGE.kernel);
     const outputs: Output[] = [];
     // A warm-up input (a series' past) is learned from; what it scored is not published.
@@ -375,23 +371,25 @@ export class ActorInstance {
 
   #send(event: EventObject & Record<string, unknown>) {
     this.#machine.send(event);
-    if (this.#machineError !== undefined) {
-      const err = this.#machineError;
-      this.#machineError = undefined;
+    const told = this.#told;
+    if (told.error !== undefined) {
+      const err = told.error;
+      told.error = undefined;
       throw err;
     }
   }
 
   /** The outbox's events as outputs; a warm-up input's findings are dropped (warmup_input.ts). */
   #drain(inputId: string, inputTs: number, warmup = false): Output[] {
-    if (this.#outbox.length === 0) return [];
+    const outbox = this.#told.events;
+    if (outbox.length === 0) return [];
     if (this.#quiet) {
       this.#clearOutbox();
       return [];
     }
     const outputs: Output[] = [];
-    for (let i = 0; i < this.#outbox.length; i++) {
-      const event = this.#outbox[i]!;
+    for (let i = 0; i < outbox.length; i++) {
+      const event = outbox[i]!;
       if (warmup && isIncidentKind(event.type)) continue;
       const ts = event.ts;
       const id = `${inputId}:${this.def.kind}:${this.key}:${i}`;
@@ -420,7 +418,26 @@ export class ActorInstance {
    * storage, which the next frame's push would allocate again.
    */
   #clearOutbox(): void {
-    const outbox = this.#outbox;
+    const outbox = this.#told.events;
     while (outbox.length > 0) outbox.pop();
+  }
+}
+
+/**
+ * What an instance's machine cell tells it: the events its machine emits, kept until the instance
+ * drains them, and the error it fails with. One object an instance, its methods on the prototype:
+ * a host holds hundreds of thousands of instances, and a listener of two closures costs three
+ * objects each.
+ */
+class MachineTold implements MachineCellListener {
+  readonly events: Array<EventObject & { ts?: number }> = [];
+  error: unknown = undefined;
+
+  emitted(event: EventObject): void {
+    this.events.push(event);
+  }
+
+  failed(err: unknown): void {
+    this.error = err;
   }
 }

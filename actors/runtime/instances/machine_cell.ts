@@ -82,7 +82,9 @@ export class MachineCell {
   readonly #machine: AnyStateMachine;
   readonly listener: MachineCellListener;
   #snapshot: AnyMachineSnapshot;
-  #deferred: Array<() => void> = [];
+  /** Actions and emits waiting for the snapshot to be set; made at the first (most events have
+   *  none, and a host holds a cell per instance). */
+  #deferred: Array<() => void> | undefined = undefined;
   #stopped = false;
 
   private constructor(
@@ -160,7 +162,7 @@ export class MachineCell {
 
   /** An action or emit to run once the snapshot is set (the actor scope's `defer`). */
   defer(fn: () => void): void {
-    this.#deferred.push(fn);
+    (this.#deferred ??= []).push(fn);
   }
 
   /** Sends `event`: the transition, its actions, its emits; a failure is told to the listener. */
@@ -174,7 +176,7 @@ export class MachineCell {
       next = this.#machine.transition(this.#snapshot, event, scope);
     } catch (err) {
       state.cell = undefined;
-      this.#deferred.length = 0;
+      if (this.#deferred !== undefined) this.#deferred.length = 0;
       this.#snapshot = { ...this.#snapshot, status: "error", error: err } as AnyMachineSnapshot;
       this.#fail(err);
       return;
@@ -191,12 +193,13 @@ export class MachineCell {
   /** As Actor.update: the snapshot set, the deferred run (an error in one ends the machine). */
   #update(snapshot: AnyMachineSnapshot): void {
     this.#snapshot = snapshot;
+    const deferred = this.#deferred;
     let fn: (() => void) | undefined;
-    while ((fn = this.#deferred.shift()) !== undefined) {
+    while (deferred !== undefined && (fn = deferred.shift()) !== undefined) {
       try {
         fn();
       } catch (err) {
-        this.#deferred.length = 0;
+        deferred.length = 0;
         this.#snapshot = { ...snapshot, status: "error", error: err } as AnyMachineSnapshot;
       }
     }
