@@ -20,6 +20,7 @@
 import { encodeEnvelope } from "./envelope.ts";
 import { writeValue } from "./_value_writer.ts";
 import { allocBytes } from "./_frame_codec.ts";
+import { keptUtf8 } from "./_kept_bytes.ts";
 import { describeValue, ProtocolError, type ProtocolReason } from "./protocol_error.ts";
 
 /** What an input record holds. `admit`, `dead` and `attempt` are a host's edge decisions (a
@@ -77,7 +78,6 @@ export interface InputRecord {
   payload: Uint8Array;
 }
 
-const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
 
 /** Subjects' UTF-8 bytes: a host sees the same subjects over and over. */
@@ -98,7 +98,7 @@ function subjectBytes(subject: string): Uint8Array {
   let bytes = subjectBytesCache.get(subject);
   if (bytes === undefined) {
     if (typeof subject !== "string") throw encodeError("subject", subject, "must be a string");
-    bytes = utf8.encode(subject);
+    bytes = keptUtf8(subject);
     if (bytes.byteLength > SUBJECT_BYTES_MAX) {
       throw encodeError(
         "subject",

@@ -62,6 +62,7 @@ import {
   type JournalStats,
 } from "./journal.ts";
 import { syncDir, writeAtomically } from "../../files/mod.ts";
+import { keptUtf8 } from "../../../protocol/mod.ts";
 
 export type { TruncateInfo } from "./_segment_files.ts";
 export type { FileJournalOptions } from "./file_journal_options.ts";
@@ -80,8 +81,6 @@ interface StreamState {
   extent?: StreamExtent | undefined;
   extentOf?: Segment | undefined;
 }
-
-const encoder = new TextEncoder();
 
 /** An append-only journal of segment files in one directory. */
 export class FileJournal implements Journal {
@@ -190,7 +189,7 @@ export class FileJournal implements Journal {
   append(stream: string, data: JournalData): number {
     this.#check();
     const state = this.#streams.get(stream) ?? newStream(stream);
-    const name = state.name ??= encoder.encode(stream);
+    const name = state.name ??= keptUtf8(stream);
     const total = RECORD_OVERHEAD_BYTES + name.length + journalDataLength(data);
     if (total - 8 > RECORD_BYTES_MAX) {
       throw new RangeError(
@@ -581,7 +580,7 @@ export class FileJournal implements Journal {
 }
 
 function newStream(stream: string): StreamState {
-  const name = encoder.encode(stream);
+  const name = keptUtf8(stream);
   if (name.length === 0 || name.length > STREAM_NAME_BYTES_MAX) {
     throw new RangeError(
       `Cannot append to journal stream ${
