@@ -143,7 +143,15 @@ export function applyLive(s: Float64Array, config: AnomalyConfig): void {
 
 /** Creates a fresh state for `config`. */
 export function createAnomalyState(config: AnomalyConfig): AnomalyState {
-  const s = new Float64Array(SCALARS);
+  const grids = Math.min(Math.max(1, Math.floor(config.grids)), GRIDS_MAX);
+  const nc = 2 * CONTEXTS_PER_GRID * grids;
+  // The arrays a state keeps for its life are views of one buffer (as a loaded state's are): a
+  // host holds one of these states a channel, and each buffer of its own costs a buffer object
+  // and a backing store beside its numbers.
+  const fixed = new Float64Array(SCALARS + 3 * HOURS + nc + RUN_BINS + JUMP_BINS);
+  let at = 0;
+  const view = (n: number) => fixed.subarray(at, at += n);
+  const s = view(SCALARS);
   s[LVL_LO] = s[SLP_LO] = s[RANGE_LO] = Infinity;
   s[LVL_HI] = s[SLP_HI] = s[RANGE_HI] = -Infinity;
   s[AGE] = s[SINCE_ALARM] = Infinity;
@@ -154,17 +162,10 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   s[HELD_UNTIL] = -Infinity; // no finding to restate
   s[WARMUP] = Math.max(2, Math.floor(config.warmup_samples));
   s[BINS] = Math.max(1, Math.floor(config.bins));
-  s[GRIDS] = Math.min(Math.max(1, Math.floor(config.grids)), GRIDS_MAX);
+  s[GRIDS] = grids;
   applyLive(s, config);
-  return {
-    s,
-    profile: new Float64Array(3 * HOURS),
-    ctx: new Float64Array(2 * CONTEXTS_PER_GRID * s[GRIDS]!),
-    ...emptyKeys(),
-    warm: new Float64Array(warmInitial(s)),
-    runs: new Float64Array(RUN_BINS),
-    jumps: new Float64Array(JUMP_BINS),
-  };
+  const profile = view(3 * HOURS), ctx = view(nc), runs = view(RUN_BINS), jumps = view(JUMP_BINS);
+  return { s, profile, ctx, ...emptyKeys(), warm: new Float64Array(warmInitial(s)), runs, jumps };
 }
 
 /** Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, runs, keys. */

@@ -56,6 +56,21 @@ function assertWellFormed(r: AnomalyResult, n: number) {
   }
 }
 
+test("a new state keeps its fixed arrays in one buffer, as a loaded one does, and saves the same", () => {
+  const made = S.createAnomalyState(CONFIG);
+  const fixed = [made.s, made.profile, made.ctx, made.runs, made.jumps];
+  for (const a of fixed) assert.is(a.buffer, made.s.buffer);
+  const loaded = S.loadAnomalyState(S.saveAnomalyState(made));
+  assert.is(loaded.profile.buffer, loaded.s.buffer);
+  assert.equal([...S.saveAnomalyState(loaded)], [...S.saveAnomalyState(made)]);
+  // Views that overlap nothing: a write to one slot shows in that array alone.
+  made.profile[0] = 7;
+  made.runs[0] = 9;
+  assert.is(made.s[made.s.length - 1], S.createAnomalyState(CONFIG).s[made.s.length - 1]);
+  assert.is(made.ctx[made.ctx.length - 1], 0);
+  assert.is(made.jumps[0], 0);
+});
+
 test("step() scores every sample in [0, 1] and brackets the expected value with the band", () => {
   const data = noisy(new Prng(1), 2000);
   const r = run(data);
