@@ -69,8 +69,7 @@ export class InputIdWindow {
     this.#max = max;
     const held = fps.length / 2;
     const room = Math.min(max, Math.max(ROOM_IDS_MIN, held));
-    this.#fps = new Int32Array(room * 2);
-    this.#table = newTable(tableSlots(room), max);
+    [this.#fps, this.#table] = newArrays(room, max);
     this.#mask = this.#table.length - 1;
     for (let i = Math.max(0, held - max); i < held; i++) {
       PROBE[0] = fps[i * 2]!;
@@ -127,10 +126,10 @@ export class InputIdWindow {
   /** Doubles the room for ids (up to the bound): the table laid out again. */
   #grow(): void {
     const room = Math.min(this.#max, this.#fps.length);
-    const fps = new Int32Array(room * 2);
+    const [fps, table] = newArrays(room, this.#max);
     fps.set(this.#fps);
     this.#fps = fps;
-    const table = newTable(tableSlots(room), this.#max), mask = table.length - 1;
+    const mask = table.length - 1;
     // Growth comes only while the window fills, so ring indices 0..size-1 are its ids.
     for (let at = 0; at < this.#size; at++) {
       let i = fps[at * 2]! & mask;
@@ -182,8 +181,19 @@ export class InputIdWindow {
  * A table of `slots` slots for a window of `max` ids: 16-bit slots where every ring index + 1
  * fits (a window of the default 256 ids), half the bytes of 32-bit ones.
  */
-function newTable(slots: number, max: number): Int32Array | Uint16Array {
-  return max < 0xffff ? new Uint16Array(slots) : new Int32Array(slots);
+/**
+ * A window's ring of fingerprints with room for `room` ids and its table, views of one buffer
+ * (they are made and dropped together: a buffer each would cost a window a second buffer object
+ * and backing store). The table's entries are 16-bit when ring indices fit.
+ */
+function newArrays(room: number, max: number): [Int32Array, Int32Array | Uint16Array] {
+  const slots = tableSlots(room), wide = max >= 0xffff;
+  const buffer = new ArrayBuffer(room * 8 + slots * (wide ? 4 : 2));
+  const fps = new Int32Array(buffer, 0, room * 2);
+  return [
+    fps,
+    wide ? new Int32Array(buffer, room * 8, slots) : new Uint16Array(buffer, room * 8, slots),
+  ];
 }
 
 /** Table slots for `room` ids: at most half full (linear probing's probes stay short). */
