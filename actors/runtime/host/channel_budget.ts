@@ -12,7 +12,7 @@ import { totalmem } from "node:os";
  * what the process's resident memory adds to its heap at scale. Its origin, the measurements and
  * the machine, is on docs/channel_cost.md; measure again when a kind's state changes.
  */
-export const CHANNEL_BYTES_MEASURED = 116 * 1024;
+export const CHANNEL_BYTES_MEASURED = 112 * 1024;
 
 /** What the default bars kind's rings held in that measurement (its states' heap). */
 export const BARS_BYTES_MEASURED = 15_593;

@@ -105,7 +105,7 @@ test("the channel limit follows the memory budget, half the machine's memory unl
   // A machine of 24 GiB: half of it, 12,288 MiB, over a channel's cost for its life.
   assert.is(
     channelsFitting(memoryBudgetMbDefault(24 * 1024 ** 3)),
-    Math.floor(12_288 * 1024 * 1024 / (116 * 1024 - 15_593 + 140_000)),
+    Math.floor(12_288 * 1024 * 1024 / (112 * 1024 - 15_593 + 140_000)),
   );
   const budget = parseHostConfig({ limits: { memory_budget_mb: 960 } }, ACTOR_KINDS).limits;
   assert.equal([budget.memory_budget_mb, budget.channels_max], [
