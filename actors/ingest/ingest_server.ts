@@ -56,6 +56,7 @@ import { gunzipSync } from "node:zlib";
 import type { ChannelLabelsBook } from "./channel_labels_book.ts";
 import { sourceLabels } from "./source_labels.ts";
 import { nativeHistogramRefusal } from "./native_histograms.ts";
+import { bodyHash } from "./_body_hash.ts";
 import {
   historyFailureLine,
   HistoryGate,
@@ -530,28 +531,6 @@ function remoteWriteSeries(cols: WriteRequestColumns): IncomingSeries {
     t: cols.t,
     v: cols.v,
   };
-}
-
-/**
- * Two 32-bit hashes of `bytes`, four bytes at a time, as 16 hex digits: a retry's id is its first
- * try's.
- */
-function bodyHash(bytes: Uint8Array): string {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const whole = bytes.length & ~3;
-  let a = 0x811c9dc5, b = 0x01000193 ^ bytes.length;
-  for (let i = 0; i < whole; i += 4) {
-    const x = view.getInt32(i, true);
-    a = Math.imul(a ^ x, 0x01000193);
-    a ^= a >>> 15;
-    b = Math.imul(b ^ x, 0x5bd1e995);
-    b ^= b >>> 13;
-  }
-  for (let i = whole; i < bytes.length; i++) {
-    a = Math.imul(a ^ bytes[i]!, 0x01000193);
-    b = Math.imul(b ^ bytes[i]!, 0x5bd1e995);
-  }
-  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
 }
 
 /** Reads a request's body, or the refusal's text when it is over `max` bytes. */
