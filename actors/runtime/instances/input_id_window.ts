@@ -178,13 +178,10 @@ export class InputIdWindow {
 }
 
 /**
- * A table of `slots` slots for a window of `max` ids: 16-bit slots where every ring index + 1
- * fits (a window of the default 256 ids), half the bytes of 32-bit ones.
- */
-/**
  * A window's ring of fingerprints with room for `room` ids and its table, views of one buffer
  * (they are made and dropped together: a buffer each would cost a window a second buffer object
- * and backing store). The table's entries are 16-bit when ring indices fit.
+ * and backing store). The table's slots are 16-bit where every ring index + 1 fits (a window of
+ * the default 256 ids), half the bytes of 32-bit ones.
  */
 function newArrays(room: number, max: number): [Int32Array, Int32Array | Uint16Array] {
   const slots = tableSlots(room), wide = max >= 0xffff;
