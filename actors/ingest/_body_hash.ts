@@ -16,11 +16,11 @@ export function bodyHash(bytes: Uint8Array): string {
 }
 
 /**
- * The hashes into `HASHED`. Apart from their formatting, and in int32 arithmetic only: a request's
- * body is hashed in one call, so V8 optimizes this function in the middle of its loop, and code
- * after the loop that asks for an unsigned 32-bit number (which int32 cannot hold) sent the
- * optimized code back to the interpreter call after call (the receiver's thread spent a fifth of
- * its time here).
+ * The hashes into `HASHED`, apart from their formatting and in int32 arithmetic only. A request's
+ * body is hashed in one call, so V8 optimizes this function in the middle of its loop; code after
+ * the loop that asked for an unsigned 32-bit number (which int32 cannot hold) would send the
+ * optimized code back to the interpreter at each call's end, and each next body would be hashed
+ * there.
  */
 function hashWords(bytes: Uint8Array): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

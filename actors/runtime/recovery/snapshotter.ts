@@ -29,8 +29,7 @@ export const SNAPSHOTS_PER_ROUND_MAX = 100;
  * restart takes at most about twice its time from fresh snapshots. The ratio of the two is
  * measured with the snapshots packed many to a file, as hosts keep them (`troupe bench
  * remote-write --channels 25000`, the section "Snapshots only where they pay" of
- * docs/channel_cost.md); a snapshot a file cost several times more to read, and the default was
- * higher then.
+ * docs/channel_cost.md).
  */
 export const SNAPSHOT_MIN_INPUTS = 5;
 
