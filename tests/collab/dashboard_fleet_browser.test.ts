@@ -162,10 +162,14 @@ test("grouped by instance and job, worst first; the filter; units; axes; inciden
       }),
     );
     await dash.bus.flush();
-    const byScore = [LOAD_A, NET, MEM, LOAD_B, INFO_B].map((s) => s.channel);
-    await until(page, "a's group (its load off its band) first, then b's, then no labels", [
-      ...byScore,
+    // In their bands the others rank alike: by name, the groups by their first channel's.
+    await until(page, "a's group (its load off its band) first, then the others by name", [
+      LOAD_A.channel,
+      MEM.channel,
+      NET.channel,
       "SYM001",
+      LOAD_B.channel,
+      INFO_B.channel,
     ]);
     const heads = await page.locator("#charts .group-head .name").allTextContents();
     assert.equal(heads.length, 3);
@@ -190,8 +194,8 @@ test("grouped by instance and job, worst first; the filter; units; axes; inciden
       LOAD_B.channel,
       "SYM001",
       LOAD_A.channel,
-      NET.channel,
       MEM.channel,
+      NET.channel,
     ]);
     const row = "#incidents li.incident .series";
     await page.waitForSelector(row, { timeout: 10_000 });
@@ -216,8 +220,8 @@ test("grouped by instance and job, worst first; the filter; units; axes; inciden
       LOAD_B.channel,
       "SYM001",
       LOAD_A.channel,
-      NET.channel,
       MEM.channel,
+      NET.channel,
     ]);
 
     // Units by the metric names; no price on a metric with bars.
@@ -319,9 +323,10 @@ test("of more channels than cards, the worst have the cards; an incident brings 
       };
     });
     await page.fill("#channel-filter", "h0");
-    await until(page, "channel 0 (its incident), then 9 to 1", [
+    // Channels 1 to 9 are in their bands (scores 0.1 to 0.9): by name.
+    await until(page, "channel 0 (its incident), then 1 to 9", [
       name(0),
-      ...Array.from({ length: 9 }, (_, i) => name(9 - i)),
+      ...Array.from({ length: 9 }, (_, i) => name(i + 1)),
     ]);
     const reorders = await page.evaluate(() => (globalThis as unknown as Reorders).reorders);
     const making = reorders.find((r) => r.made > 0);

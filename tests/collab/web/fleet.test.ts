@@ -73,6 +73,31 @@ test("order: open incidents first, then score; grouped by instance and job, wors
   assert.equal(index.order(NO_FILTER)[0]!.group, "");
 });
 
+test("order: every channel in its band ranks alike, so a wandering score moves no card", () => {
+  const index = new ChannelIndex();
+  const a = node("a:9100", "node_load1"), b = node("b:9100", "node_load1");
+  const c = node("c:9100", "node_load1");
+  index.setLabels([a, b, c]);
+  const groups = () => index.order(NO_FILTER).map((g) => g.group);
+  const byName = ['instance="a:9100" job="node"', 'instance="b:9100" job="node"'];
+  // In band (scores 0.25 to 0.95, in either order): by name, whatever the scores.
+  index.sampled(a.channel, cols(10.5), 1);
+  index.sampled(b.channel, cols(11.9), 1);
+  index.sampled(c.channel, cols(11), 1);
+  assert.equal(groups(), [...byName, 'instance="c:9100" job="node"']);
+  index.sampled(a.channel, cols(11.9), 1);
+  index.sampled(b.channel, cols(10.5), 1);
+  assert.equal(groups(), [...byName, 'instance="c:9100" job="node"']);
+  // Out of band (1 and more): first, by score; back in band, back in its place.
+  index.sampled(c.channel, cols(12), 1);
+  assert.equal(groups(), ['instance="c:9100" job="node"', ...byName]);
+  index.sampled(b.channel, cols(15), 1);
+  assert.equal(groups()[0], 'instance="b:9100" job="node"');
+  index.sampled(b.channel, cols(9), 1);
+  index.sampled(c.channel, cols(10), 1);
+  assert.equal(groups(), [...byName, 'instance="c:9100" job="node"']);
+});
+
 test("filter: label matchers with or without braces, words in names and label values", () => {
   const a = node("a:9100", "node_load1"),
     db = {

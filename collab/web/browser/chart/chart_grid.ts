@@ -98,6 +98,8 @@ export class ChartGrid {
   #choosing = false;
   /** The slots whose cards are not built, past SLOT_LIMITS.built_all_max slots. */
   readonly #slots = new CardSlots(this.#root, () => this.#virtualize());
+  /** Whether the cards left to build wait for an animation frame asked for. */
+  #buildAsked = false;
   /** The cards' widths, said after layout: their charts follow them. */
   readonly #widths = new CardWidths((card, widthPx) => this.#cardWidth(card, widthPx));
   /** Who looks where and the range shown, for the cards built after they were said. */
@@ -264,7 +266,7 @@ export class ChartGrid {
     const virtual = this.#virtual();
     const coming = this.#slots.placeholders().filter(([, slot]) =>
       !virtual || this.#slots.near(slot) === true
-    ).map(([c]) => c);
+    ).sort(([, a], [, b]) => Number(a.style.order) - Number(b.style.order)).map(([c]) => c);
     const going = virtual
       ? [...this.#entries].filter(([, e]) =>
         this.#slots.near(e.chart.card) === false && !e.chart.card.dataset.panel &&
@@ -275,7 +277,21 @@ export class ChartGrid {
       this.#slots.park(c, this.#entries.get(c)!.chart.card);
       this.#dropCard(c);
     }
-    for (const c of coming) this.#unpark(c);
+    const t0 = performance.now();
+    for (let i = 0; i < coming.length; i++) {
+      if (i > 0 && performance.now() - t0 >= SLOT_LIMITS.build_ms) return this.#buildLater();
+      this.#unpark(coming[i]!);
+    }
+  }
+
+  /** Builds the cards still coming near after the next animation frame (SLOT_LIMITS.build_ms). */
+  #buildLater(): void {
+    if (this.#buildAsked) return;
+    this.#buildAsked = true;
+    requestAnimationFrame(() => {
+      this.#buildAsked = false;
+      this.#virtualize();
+    });
   }
 
   /** Takes `channel`'s card or placeholder off the page. */
@@ -349,11 +365,13 @@ export class ChartGrid {
     const placed = [...this.#entries.values()].filter((e) => e.chart.card.dataset.panel).length;
     const room = GRID_LIMITS.charts_max - placed;
     const wanted = new Set<string>();
-    for (const g of index.order(this.#filter)) {
+    const order = index.order(this.#filter);
+    for (const g of order) {
       for (const c of g.channels) if (wanted.size < room) wanted.add(c);
     }
     this.#wanted = wanted;
-    const spare = this.#options.worker ? [] : this.#spare(index, wanted);
+    const all = this.#filter === NO_FILTER ? order : undefined;
+    const spare = this.#options.worker ? [] : this.#spare(index, wanted, all);
     // A channel takes a card from one the order no longer wants only when something is wrong
     // with it (an open incident, a sample out of its band) or the filter asks for it: the cards
     // do not change hands as in-band scores wander.
@@ -376,10 +394,13 @@ export class ChartGrid {
     }
   }
 
-  /** The cards the order does not want that may be taken off, the furthest down it last. */
-  #spare(index: ChannelIndex, wanted: Set<string>): string[] {
+  /**
+   * The cards the order does not want that may be taken off, the furthest down it last; `all`:
+   * the order unfiltered, when the caller took it.
+   */
+  #spare(index: ChannelIndex, wanted: Set<string>, all = index.order(NO_FILTER)): string[] {
     const rank = new Map<string, number>();
-    for (const g of index.order(NO_FILTER)) for (const c of g.channels) rank.set(c, rank.size);
+    for (const g of all) for (const c of g.channels) rank.set(c, rank.size);
     const cards = [...this.#entries].filter(([c, e]) =>
       !wanted.has(c) && !e.chart.card.dataset.panel &&
       !e.chart.card.classList.contains("focused") && e.chart.source === "live"

@@ -11,12 +11,19 @@
  */
 import { el } from "../dom.ts";
 
-/** Bounds of the slots: when cards are built only near the screen, how near, and a slot's height
- *  before a card's was measured. */
+/**
+ * Bounds of the slots: when cards are built only near the screen, how near, a slot's height
+ * before a card's was measured, and the time the cards coming near may take to build in one turn
+ * (at least one is built; the rest wait for the next animation frame, the top ones first): a card
+ * takes milliseconds to build and draw, and a jump of the page (a scroll by a screen, groups
+ * moved by an incident) brings a window's dozen at once, which built in one go held a frame for
+ * tens of them. The frame's share is the message routing's (route_slicer.ts, `frame_ms`).
+ */
 export const SLOT_LIMITS = {
   built_all_max: 16,
   near_px: 200,
   height_px: 240,
+  build_ms: 8,
 } as const;
 
 export class CardSlots {

@@ -29,6 +29,9 @@ const TAIL_COLUMNS = 5;
 /** Every channel's labels, score and open incidents. */
 export class ChannelIndex {
   readonly #labels = new Map<string, readonly Label[]>();
+  /** Each recorded channel's group (`groupKey` of its labels), made once when they are taken:
+   *  the order is taken every few seconds over every channel. */
+  readonly #groups = new Map<string, string>();
   readonly #scores = new Map<string, number>();
   readonly #tails = new Map<string, SeriesRing>();
   /** Open incidents by id: each member's channel and its peak severity in the incident. */
@@ -51,6 +54,7 @@ export class ChannelIndex {
     for (const c of list) {
       if (this.#labels.size >= CHANNEL_INDEX_LIMITS.channels_max) break;
       this.#labels.set(c.channel, c.labels);
+      this.#groups.set(c.channel, groupKey(c.labels));
     }
   }
 
@@ -140,7 +144,7 @@ export class ChannelIndex {
       const o = open.get(channel);
       facts.push({
         channel,
-        group: groupKey(labels),
+        group: this.#groups.get(channel) ?? "",
         openSeverity: o?.severity ?? 0,
         open: o?.n ?? 0,
         score: this.score(channel),

@@ -2,7 +2,8 @@
  * The order an SRE reads a fleet's channels in: what is wrong now first. A channel with an open
  * incident (pending or firing) comes before any without, the higher the incident's severity the
  * earlier; then the channel's latest score (how far its newest sample is from what was expected,
- * in band widths: `ChannelIndex`), the higher the earlier; then its name. Channels are grouped
+ * in band widths: `ChannelIndex`) when it is out of its band, the higher the earlier; then its
+ * name (every channel in its band alike). Channels are grouped
  * by their `instance` and `job` (`groupKey`; those with neither in one group, keyed ""), as
  * Alertmanager groups their alerts, and the groups come in the order of their worst channel, so
  * the machine in trouble is on top with its other series beside it. Pure: the same facts give the
@@ -30,10 +31,22 @@ export interface ChannelGroup {
   open: number;
 }
 
+/**
+ * What a score counts for in the order: out of its band (1 or more) the score, inside it 0, so
+ * that every channel in its band ranks the same (then by name), before those never sampled. The
+ * band is the anomaly actor's own line between ordinary and not: inside it a score's wander is
+ * what the detector calls nothing, and ranking by it moved a healthy fleet's cards under the
+ * reader at every order taken (each ORDER_INTERVAL_MS), building and freeing the cards that came
+ * near the window and left it.
+ */
+function orderScore(score: number): number {
+  return Number.isNaN(score) ? -Infinity : score >= 1 ? score : 0;
+}
+
 /** Negative when `a` is worse (comes first). */
 function compareFacts(a: ChannelFacts, b: ChannelFacts): number {
-  const score = (f: ChannelFacts) => (Number.isNaN(f.score) ? -Infinity : f.score);
-  return b.openSeverity - a.openSeverity || b.open - a.open || score(b) - score(a) ||
+  return b.openSeverity - a.openSeverity || b.open - a.open ||
+    orderScore(b.score) - orderScore(a.score) ||
     (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0);
 }
 
