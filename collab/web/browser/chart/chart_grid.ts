@@ -279,7 +279,9 @@ export class ChartGrid {
     }
     const t0 = performance.now();
     for (let i = 0; i < coming.length; i++) {
-      if (i > 0 && performance.now() - t0 >= SLOT_LIMITS.build_ms) return this.#buildLater();
+      if (i >= SLOT_LIMITS.build_max || (i > 0 && performance.now() - t0 >= SLOT_LIMITS.build_ms)) {
+        return this.#buildLater();
+      }
       this.#unpark(coming[i]!);
     }
   }

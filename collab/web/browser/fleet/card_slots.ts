@@ -13,17 +13,22 @@ import { el } from "../dom.ts";
 
 /**
  * Bounds of the slots: when cards are built only near the screen, how near, a slot's height
- * before a card's was measured, and the time the cards coming near may take to build in one turn
- * (at least one is built; the rest wait for the next animation frame, the top ones first): a card
- * takes milliseconds to build and draw, and a jump of the page (a scroll by a screen, groups
- * moved by an incident) brings a window's dozen at once, which built in one go held a frame for
- * tens of them. The frame's share is the message routing's (route_slicer.ts, `frame_ms`).
+ * before a card's was measured, and how many cards coming near are built in one turn: at least
+ * one, no more than `build_max`, and no more once `build_ms` went to them; the rest wait for the
+ * next animation frame, the top ones first. A jump of the page (a scroll by a screen, groups
+ * moved by an out-of-band series or an incident) brings a window's dozen cards at once, which
+ * built in one go held a frame for tens of milliseconds. The time is the message routing's share
+ * of a frame (route_slicer.ts, `frame_ms`); the count bounds what that clock does not see, each
+ * new card's chart committed, its first whole paint and its canvases' first resources, which
+ * come after the turn and cost about as much again as its build (`troupe bench dashboard
+ * --fleet-out`).
  */
 export const SLOT_LIMITS = {
   built_all_max: 16,
   near_px: 200,
   height_px: 240,
   build_ms: 8,
+  build_max: 2,
 } as const;
 
 export class CardSlots {
