@@ -13,7 +13,8 @@
  *   channel; a frame's cost is what the page's main thread spent on it: the frame itself
  *   (FrameLoop's `frameTimes`: the redraws and the browser's rendering up to the next task) and
  *   the messages handled since the frame before (decoding, scoring, appending). Its p99 over the
- *   frames of the feed.
+ *   frames of the feed. With `out`, every `out`-th channel's samples leave its band in turns,
+ *   so that the order moves as a fleet's does when some of it is out of the ordinary.
  */
 import { launchCollab, mintToken } from "../collab/mod.ts";
 import { outSubject } from "../protocol/mod.ts";
@@ -35,6 +36,8 @@ export interface FleetOptions {
   points: number;
   updates: number;
   rate: number;
+  /** Every `out`-th channel (from the first) leaves its band in turns (`Series`); 0: none. */
+  out: number;
   /** Where to write a summary of a CPU profile of the page (its first draw and feed), or "". */
   profile: string;
   /** Where to write a summary of a Chromium trace of the page's feed (after its first draw),
@@ -82,7 +85,7 @@ export async function fleetFigures(dir: string, o: FleetOptions): Promise<FleetF
   const collab = await launchCollab({ dataDir: `${dir}/collab`, nats: nats.url, bridge: false });
   const bus = await NatsBus.connect(nats.url, { name: "bench-dashboard-fleet" });
   try {
-    const series = await recordFleet(bus, o.channels);
+    const series = await recordFleet(bus, o.channels, o.out);
     let sent = 0;
     for (const x of series) {
       bus.publish(outSubject("anomaly", x.channel), x.frame(o.prefill));
@@ -151,8 +154,11 @@ export async function fleetFigures(dir: string, o: FleetOptions): Promise<FleetF
   }
 }
 
-/** Writes `n` channels' labels to the channel record, as a receiver admits them; their feeds. */
-async function recordFleet(bus: NatsBus, n: number): Promise<Series[]> {
+/**
+ * Writes `n` channels' labels to the channel record, as a receiver admits them; their feeds,
+ * every `out`-th leaving its band in turns (0: none).
+ */
+async function recordFleet(bus: NatsBus, n: number, out: number): Promise<Series[]> {
   const book = await openChannelLabels(bus, { read: false });
   const series: Series[] = [];
   const now = Date.now() * 1000;
@@ -161,7 +167,7 @@ async function recordFleet(bus: NatsBus, n: number): Promise<Series[]> {
     for (let k = 0; k < n; k++) {
       const host = `host${k % INSTANCES}`, metric = `node_metric${Math.floor(k / INSTANCES)}_bytes`;
       const channel = `${host}_9100-node-${metric}`;
-      series.push(new Series(channel, now - 3600e6, k));
+      series.push(new Series(channel, now - 3600e6, k, out > 0 && k % out === 0));
       puts.push(book.put(channel, [
         { name: "__name__", value: metric },
         { name: "instance", value: `${host}:9100` },

@@ -37,6 +37,8 @@ export interface Settings {
   fleetPrefill: number;
   fleetUpdates: number;
   fleetRate: number;
+  /** Every N-th fleet channel leaves its band in turns (0: none; rows named `..._out`). */
+  fleetOut: number;
 }
 
 /** The dashboard bench's settings, read from its arguments. */
@@ -49,6 +51,7 @@ export function dashboardSettings(args: string[]): Settings {
     "fleet-prefill": fleetPrefill,
     "fleet-updates": fleetUpdates,
     "fleet-rate": fleetRate,
+    "fleet-out": fleetOut,
     ...v
   } = readOptions(args, DASHBOARD_OPTIONS);
   return {
@@ -56,6 +59,7 @@ export function dashboardSettings(args: string[]): Settings {
     fleetPrefill,
     fleetUpdates,
     fleetRate,
+    fleetOut,
     modes: modesOption(modes),
     chromiumFlags: chromiumFlagsOption(flags),
     allVisible,
@@ -186,6 +190,15 @@ export const DASHBOARD_OPTIONS = {
     arg: "R",
     default: 1,
     number: { min: 0.1, max: 10 },
+  },
+  "fleet-out": {
+    help: "every N-th fleet channel (from the first, on both pages) leaves its band for 3 s of " +
+      "every 6, so the fleet's order moves and cards come near the window and leave it as a " +
+      "fleet with some of it out of the ordinary makes them; the fleet rows are then named " +
+      "..._out (0: every channel in its band, the bar's feed)",
+    arg: "N",
+    default: 0,
+    number: { min: 0, integer: true },
   },
   "chromium-flags": {
     help: "diagnostic: Chromium switches added to the charter's (space-separated, " +

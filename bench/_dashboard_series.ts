@@ -13,6 +13,14 @@ export const BENCH_BAR_S = 5;
 const BAR_SIZE = `${BENCH_BAR_S}s`;
 const BAR_US = BENCH_BAR_S * 1e6;
 
+/**
+ * A channel fed with `out` leaves its band in turns: OUT_SAMPLES samples (3 s of event time)
+ * in it, as many OUT_OFFSET further from the expected value, past the band's half-width of 3
+ * (scores 1 to 1.67: out of band, the page ranks it first), and so on.
+ */
+const OUT_SAMPLES = 30;
+const OUT_OFFSET = 4;
+
 /** A message to publish: its subject and bytes. */
 export interface Published {
   subject: string;
@@ -36,7 +44,13 @@ export class Series {
   #value = 100;
   #seq = 0;
   #bar: OpenBar | undefined;
-  constructor(readonly channel: string, startUs: number, readonly phase: number) {
+  /** With `out`, the channel leaves its band for OUT_SAMPLES samples of every twice as many. */
+  constructor(
+    readonly channel: string,
+    startUs: number,
+    readonly phase: number,
+    readonly out = false,
+  ) {
     this.#timeUs = startUs;
   }
 
@@ -62,7 +76,8 @@ export class Series {
         Math.cos((this.#seq + i) / 5);
       t[i] = this.#timeUs;
       value[i] = this.#value;
-      expected[i] = this.#value - Math.sin((this.#seq + i) / 11);
+      const out = this.out && Math.floor((this.#seq + i) / OUT_SAMPLES) % 2 === 1;
+      expected[i] = this.#value - Math.sin((this.#seq + i) / 11) - (out ? OUT_OFFSET : 0);
       spread[i] = 3;
       score[i] = 0.1;
       if (bars) this.#sum(bars);

@@ -45,7 +45,10 @@
  * `fleet_first_draw_ms` and `fleet_frame_ms_p99` (the bars: first draw <= 2 s, frame p99 within
  * 1.3x of the 16-channel figure): a page over `--fleet` labelled channels (2,000) against the
  * same page over 16, each round, each on a nats-server and collab server of its own
- * (`_dashboard_fleet.ts`); the baseline is the 16-channel page's figure of the same run.
+ * (`_dashboard_fleet.ts`); the baseline is the 16-channel page's figure of the same run. Every
+ * channel of that feed stays in its band (a healthy fleet: the order holds still); with
+ * `--fleet-out N` every N-th leaves it in turns, so the order moves, and the rows are named
+ * `..._out`.
  *
  * Both run in the same Chromium, alternated `--rounds` times (troupe, baseline, troupe, ...); each
  * figure is the median over rounds of that round's percentile, and the ranges are logged.
@@ -406,6 +409,7 @@ async function measureFleets(
       points: s.points,
       updates: s.fleetUpdates,
       rate: s.fleetRate,
+      out: s.fleetOut,
       profile: s.profile && env.round === 0 ? `${s.profile}.fleet-${n}` : "",
       trace: s.trace && env.round === 0 ? `${s.trace}.fleet-${n}` : "",
     });
@@ -419,8 +423,11 @@ async function measureFleets(
   }
 }
 
-/** The fleet rows: `--fleet` channels' figures over FLEET_FEW's (none when not run). */
-function fleetRows(fleets: Fleets): BenchRow[] {
+/**
+ * The fleet rows: `--fleet` channels' figures over FLEET_FEW's (none when not run), named
+ * `..._out` with `--fleet-out`.
+ */
+function fleetRows(fleets: Fleets, out: number): BenchRow[] {
   if (fleets.many.length === 0) return [];
   const figure = (list: FleetFigures[], of: (f: FleetFigures) => number) => median(list.map(of));
   return ([
@@ -429,7 +436,7 @@ function fleetRows(fleets: Fleets): BenchRow[] {
   ] as const).map(([metric, of]) =>
     row({
       bench: NAME,
-      metric,
+      metric: `${metric}${out > 0 ? "_out" : ""}`,
       unit: "ms",
       troupe: figure(fleets.many, of),
       baseline: figure(fleets.few, of),
@@ -505,7 +512,7 @@ export const benchmark: Benchmark = {
       });
       const env = { nats: nats.url, dir: dir.path, port: collab.server.port, token, bus, browser };
       const { results, firstDraws, fleets } = await measureRounds(s, env, context.log);
-      return [...dashboardRows(s, results, firstDraws), ...fleetRows(fleets)];
+      return [...dashboardRows(s, results, firstDraws), ...fleetRows(fleets, s.fleetOut)];
     } finally {
       await browser.cleanup();
       await bus.close();
