@@ -286,7 +286,7 @@ export class ChartGrid {
     }
   }
 
-  /** Builds the cards still coming near after the next animation frame (SLOT_LIMITS.build_ms). */
+  /** Builds the cards left over after the next animation frame (`SLOT_LIMITS.build_max`). */
   #buildLater(): void {
     if (this.#buildAsked) return;
     this.#buildAsked = true;
