@@ -3,11 +3,11 @@
  * incident (pending or firing) comes before any without, the higher the incident's severity the
  * earlier; then the channel's latest score (how far its newest sample is from what was expected,
  * in band widths: `ChannelIndex`) when it is out of its band, the higher the earlier; then its
- * name (every channel in its band alike). Channels are grouped
- * by their `instance` and `job` (`groupKey`; those with neither in one group, keyed ""), as
- * Alertmanager groups their alerts, and the groups come in the order of their worst channel, so
- * the machine in trouble is on top with its other series beside it. Pure: the same facts give the
- * same order, whatever order they came in.
+ * name (every channel in its band alike). Channels are grouped by their `instance` and `job`
+ * (`groupKey`; those with neither in one group, keyed ""), as Alertmanager groups their alerts,
+ * and the groups come in the order of their worst channel, so the machine in trouble is on top
+ * with its other series beside it. Pure: the same facts give the same order, whatever order
+ * they came in.
  */
 
 /** What the order is decided on, per channel. */
@@ -35,9 +35,9 @@ export interface ChannelGroup {
  * What a score counts for in the order: out of its band (1 or more) the score, inside it 0, so
  * that every channel in its band ranks the same (then by name), before those never sampled. The
  * band is the anomaly actor's own line between ordinary and not: inside it a score's wander is
- * what the detector calls nothing, and ranking by it moved a healthy fleet's cards under the
- * reader at every order taken (each ORDER_INTERVAL_MS), building and freeing the cards that came
- * near the window and left it.
+ * what the detector calls nothing, and ranking by it would move a healthy fleet's cards under
+ * the reader at every order taken (each ORDER_INTERVAL_MS), building and freeing the cards that
+ * come near the window and leave it.
  */
 function orderScore(score: number): number {
   return Number.isNaN(score) ? -Infinity : score >= 1 ? score : 0;
