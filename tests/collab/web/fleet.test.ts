@@ -8,10 +8,12 @@ import * as assert from "uvu/assert";
 import {
   ChannelIndex,
   NO_FILTER,
+  OUT_HOLD_US,
   parseChannelFilter,
   seriesName,
 } from "../../../collab/web/browser/fleet/mod.ts";
 import { ProtocolError } from "../../../protocol/mod.ts";
+import { defaultIncidentConfig } from "../../../actors/incidents/mod.ts";
 import type { Incident } from "../../../protocol/mod.ts";
 
 const test = suite("dashboard fleet");
@@ -23,9 +25,9 @@ const node = (instance: string, metric: string) => ({
   labels: L({ __name__: metric, instance, job: "node" }),
 });
 
-/** One sample of `value` against expected 10 and a band of ±2. */
-function cols(value: number): Float64Array[] {
-  return [[1], [value], [10], [8], [12]].map((c) => new Float64Array(c));
+/** One sample of `value` at `tS` seconds against expected 10 and a band of ±2. */
+function cols(value: number, tS = 1): Float64Array[] {
+  return [[tS * 1e6], [value], [10], [8], [12]].map((c) => new Float64Array(c));
 }
 
 function incident(id: string, channel: string, state: Incident["state"], sev: number): Incident {
@@ -93,9 +95,48 @@ test("order: every channel in its band ranks alike, so a wandering score moves n
   assert.equal(groups(), ['instance="c:9100" job="node"', ...byName]);
   index.sampled(b.channel, cols(15), 1);
   assert.equal(groups()[0], 'instance="b:9100" job="node"');
-  index.sampled(b.channel, cols(9), 1);
-  index.sampled(c.channel, cols(10), 1);
+  // Back in band past the hold (OUT_HOLD_US, 30 s), back in its place.
+  index.sampled(b.channel, cols(9, 31), 1);
+  index.sampled(c.channel, cols(10, 31), 1);
   assert.equal(groups(), [...byName, 'instance="c:9100" job="node"']);
+});
+
+test("order: a channel back in its band keeps its place for the incident stage's hold", () => {
+  assert.is(OUT_HOLD_US, defaultIncidentConfig.hold_us);
+  const index = new ChannelIndex();
+  const a = node("a:9100", "node_load1"), b = node("b:9100", "node_load1");
+  const c = node("c:9100", "node_load1");
+  index.setLabels([a, b, c]);
+  const groups = () => index.order(NO_FILTER).map((g) => g.group.slice(10, 11));
+  index.sampled(a.channel, cols(10, 0), 1);
+  index.sampled(b.channel, cols(10, 0), 1);
+  // c flaps across its band's edge every 3 s: out (1.5), in (0.5), out (2), in...
+  index.sampled(c.channel, cols(13, 0), 1);
+  assert.equal(groups(), ["c", "a", "b"]);
+  for (let s = 3; s <= 27; s += 3) {
+    index.sampled(c.channel, cols(s % 6 === 0 ? 14 : 11, s), 1);
+    assert.equal(groups(), ["c", "a", "b"], `at ${s} s`);
+  }
+  // Held by its last score out (2 at 24 s): b out at 1.5 ranks after it, at 2.5 before it.
+  index.sampled(b.channel, cols(13, 28), 1);
+  assert.equal(groups(), ["c", "b", "a"]);
+  index.sampled(b.channel, cols(15, 28.5), 1);
+  assert.equal(groups(), ["b", "c", "a"]);
+  // Both back in band, each held by its last score out: b (2.5) before c (2). c is held until
+  // 30 s after its last sample out (24 s) by the feed's clock (any channel's newest sample),
+  // then back in its place by name.
+  index.sampled(b.channel, cols(10, 29), 1);
+  index.sampled(c.channel, cols(11, 30), 1);
+  assert.equal(groups(), ["b", "c", "a"]);
+  index.sampled(a.channel, cols(10, 53.9), 1);
+  assert.equal(groups(), ["b", "c", "a"]);
+  index.sampled(a.channel, cols(10, 54), 1);
+  assert.equal(groups(), ["b", "a", "c"]);
+  // b, held from 28.5 s, goes at 58.5 s though it sent nothing since 29 s.
+  index.sampled(a.channel, cols(10, 58.4), 1);
+  assert.equal(groups(), ["b", "a", "c"]);
+  index.sampled(a.channel, cols(10, 58.5), 1);
+  assert.equal(groups(), ["a", "b", "c"]);
 });
 
 test("filter: label matchers with or without braces, words in names and label values", () => {

@@ -4,10 +4,12 @@
  * filter are decided (`orderChannels`, `parseChannelFilter`). The score is read off the anomaly
  * actor's columns as they arrive: the newest sample's distance from the expected value in half
  * band widths (`|value - expected| / (upper - expected)`), 1 at the band's edge, which is how far
- * out of the ordinary the channel is now, on one scale for every channel whatever its unit.
- * It also keeps each channel's last TAIL points (of the first `tails_max` channels), so that a
- * card the grid makes for a channel that rose in the order starts with its recent line rather
- * than empty until its next samples (a scrape every 15 s is a long wait).
+ * out of the ordinary the channel is now, on one scale for every channel whatever its unit; a
+ * channel back in its band keeps the place its last score out of it gave it for a while
+ * (OUT_HOLD_US), as its incident stays open a while after its last finding. It also keeps each
+ * channel's last TAIL points (of the first `tails_max` channels), so that a card the grid makes
+ * for a channel that rose in the order starts with its recent line rather than empty until its
+ * next samples (a scrape every 15 s is a long wait).
  */
 import type { Incident } from "../../../../protocol/mod.ts";
 import type { Label } from "../../../../protocol/prometheus/mod.ts";
@@ -26,6 +28,17 @@ export const CHANNEL_INDEX_LIMITS = {
 /** Columns a tail keeps: t (seconds), value, expected, lower, upper. */
 const TAIL_COLUMNS = 5;
 
+/**
+ * How long a channel back in its band keeps the place its last score out of it gave it in the
+ * order, in the samples' time (µs): the incident stage's default hold (`hold_us`, Prometheus's
+ * `keep_firing_for`), for which an incident of the channel stays open after its last finding. So a
+ * channel whose samples go in and out of its band keeps one place while its trouble lasts, as its
+ * incident does, rather than moving its group at every order taken; it goes back to its place in
+ * the name order once it has stayed in its band as long as its incident would have taken to
+ * resolve.
+ */
+export const OUT_HOLD_US = 30_000_000;
+
 /** Every channel's labels, score and open incidents. */
 export class ChannelIndex {
   readonly #labels = new Map<string, readonly Label[]>();
@@ -33,6 +46,11 @@ export class ChannelIndex {
    *  the order is taken every few seconds over every channel. */
   readonly #groups = new Map<string, string>();
   readonly #scores = new Map<string, number>();
+  /** Channels back in their band within OUT_HOLD_US of their last sample out of it: that
+   *  sample's time (µs) and score, which they keep their place in the order by meanwhile. */
+  readonly #held = new Map<string, { t: number; score: number }>();
+  /** The newest sample's time of any channel (µs): the feed's clock, which ends holds. */
+  #now = -Infinity;
   readonly #tails = new Map<string, SeriesRing>();
   /** Open incidents by id: each member's channel and its peak severity in the incident. */
   readonly #open = new Map<string, Array<{ channel: string; severity: number }>>();
@@ -84,8 +102,27 @@ export class ChannelIndex {
     );
     const v = cols[1]![n - 1]!, expected = cols[2]![n - 1]!, upper = cols[4]![n - 1]!;
     const half = upper - expected;
-    const score = half > 0 ? Math.abs(v - expected) / half : v === expected ? 0 : Infinity;
-    this.#scores.set(channel, Number.isNaN(score) ? 0 : score);
+    const raw = half > 0 ? Math.abs(v - expected) / half : v === expected ? 0 : Infinity;
+    const score = Number.isNaN(raw) ? 0 : raw;
+    this.#scores.set(channel, score);
+    const t = cols[0]![n - 1]!;
+    if (t > this.#now) this.#now = t;
+    if (score >= 1) this.#held.set(channel, { t, score });
+  }
+
+  /**
+   * The score `channel` is ordered by: its latest when out of its band, else its last one out of
+   * it while that was less than OUT_HOLD_US ago by the feed's clock (a channel gone quiet is let
+   * go too), else its latest.
+   */
+  #rankScore(channel: string): number {
+    const score = this.score(channel);
+    if (score >= 1) return score;
+    const held = this.#held.get(channel);
+    if (held === undefined) return score;
+    if (this.#now - held.t < OUT_HOLD_US) return held.score;
+    this.#held.delete(channel);
+    return score;
   }
 
   /** Whether `channel` sent samples. */
@@ -147,7 +184,7 @@ export class ChannelIndex {
         group: this.#groups.get(channel) ?? "",
         openSeverity: o?.severity ?? 0,
         open: o?.n ?? 0,
-        score: this.score(channel),
+        score: this.#rankScore(channel),
       });
     }
     return orderChannels(facts);

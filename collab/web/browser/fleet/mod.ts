@@ -4,7 +4,7 @@
  * a series is named, the grid's slots whose cards are built only near the screen, and its cards'
  * widths.
  */
-export { CHANNEL_INDEX_LIMITS, ChannelIndex } from "./channel_index.ts";
+export { CHANNEL_INDEX_LIMITS, ChannelIndex, OUT_HOLD_US } from "./channel_index.ts";
 export { type ChannelFilter, NO_FILTER, parseChannelFilter } from "./channel_filter.ts";
 export { type ChannelFacts, type ChannelGroup, orderChannels } from "./order_channels.ts";
 export { GroupHeads, setOrder, UNGROUPED_TITLE } from "./group_heads.ts";
