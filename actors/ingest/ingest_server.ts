@@ -332,6 +332,9 @@ export class IngestServer {
         );
       }
       // Decoded, matched and copied out before anything awaits: the buffer is free again after.
+      // On this thread: a decoding thread costs a copy of the body, a transfer of the columns and
+      // their bytes read cold on another core, more than it takes off this one where the cores
+      // are few (docs/performance.md, Figures behind the code).
       const raw = snappyDecompress(body, { bytesMax, what: "body", into: this.#inflated });
       cols = decodeWriteRequest(raw, {
         seriesMax: this.settings.seriesPerRequestMax,
