@@ -349,9 +349,11 @@ export class IngestServer {
     for (const m of cols.metadata) this.table.noteType(m.family, m.type);
     const incoming = remoteWriteSeries(cols);
     const outcome = seriesSamples(incoming, this.table, this.#times());
+    // Named now, from this request's labels: once the journaling below awaits, the buffer they
+    // are read from holds the next request's.
+    const histograms = nativeHistogramRefusal(cols, incoming);
     const failed = await this.#journalOutcome(api, outcome, body);
     if (failed) return failed;
-    const histograms = nativeHistogramRefusal(cols, incoming);
     if (histograms !== undefined) {
       this.metrics.samples.inc({ api, outcome: "native_histogram" }, cols.histograms);
     }

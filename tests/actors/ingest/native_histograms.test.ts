@@ -10,7 +10,8 @@ import {
   openChannelLabels,
   parseIngestSettings,
 } from "../../../actors/ingest/mod.ts";
-import { InProcessBus } from "../../../actors/runtime/mod.ts";
+import { ensureFeedStream, InProcessBus, NatsBus } from "../../../actors/runtime/mod.ts";
+import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 import { decodeFeedBatch } from "../../../protocol/mod.ts";
 import {
   decodeWriteRequest,
@@ -104,5 +105,59 @@ test("a request with native histograms is 400 naming them; its float samples are
     await server.stop();
   }
 });
+
+if (haveNatsServer("native histograms")) {
+  test("the refusal names its own series while other requests are decoded during its journaling", async () => {
+    // Requests in flight at once on a durable feed stream: each awaits the stream's answer, and
+    // meanwhile the receiver decodes the others (into the buffer it keeps for every body). The
+    // histogram's series is named from the request's own labels, not from what came after.
+    const nats = await startTestNats();
+    const bus = await NatsBus.connect(nats.url, { name: "test-native-histograms" });
+    await ensureFeedStream(bus.nc, {});
+    const labels = await openChannelLabels(bus, { read: "start" });
+    const server = new IngestServer(parseIngestSettings({ port: 0 }), {
+      bus,
+      durable: true,
+      labels,
+    });
+    await server.start();
+    try {
+      const url = `http://127.0.0.1:${server.port}/api/v1/write`;
+      const others = (k: number) =>
+        encodeWriteRequest({
+          timeseries: Array.from({ length: 40 }, (_, i) => ({
+            labels: [
+              { name: "__name__", value: `other_metric_with_a_longer_name_${i}` },
+              { name: "job", value: `web-${k}` },
+            ],
+            samples: [{ value: i, timestamp: T0 + k }],
+          })),
+        });
+      for (let round = 0; round < 10; round++) {
+        const answers = await Promise.all([
+          fetch(url, {
+            method: "POST",
+            body: snappyCompress(mixedRequest()) as Uint8Array<ArrayBuffer>,
+          }).then((r) => r.text()),
+          ...Array.from({ length: 4 }, (_, k) =>
+            fetch(url, {
+              method: "POST",
+              body: snappyCompress(others(10 * round + k)) as Uint8Array<ArrayBuffer>,
+            }).then((r) => r.text())),
+        ]);
+        assert.match(
+          answers[0]!,
+          /\(the first in timeseries\[1\] rpc_duration_seconds\{job="api"\}\)/,
+          answers[0],
+        );
+      }
+    } finally {
+      await server.stop();
+      await labels.close();
+      await bus.close();
+      await nats.cleanup();
+    }
+  });
+}
 
 test.run();
