@@ -50,6 +50,8 @@ export interface FleetFigures {
   firstDrawMs: number;
   frameMsP99: number;
   frames: number;
+  /** Frames whose work ran past a 60 Hz refresh (LONG_FRAME_MS): each one the reader sees. */
+  framesLong: number;
   /** The grid's slots, and of them the cards built (near the window) at the end of the feed. */
   cards: number;
   built: number;
@@ -75,6 +77,9 @@ interface FleetPage {
     messageStarts: number[];
   };
 }
+
+/** A 60 Hz display's refresh interval, ms: a frame whose work runs past it misses one. */
+const LONG_FRAME_MS = 1000 / 60;
 
 /** Instances a fleet's channels are spread over (as many series each as `channels / 50`). */
 const INSTANCES = 50;
@@ -139,6 +144,7 @@ export async function fleetFigures(dir: string, o: FleetOptions): Promise<FleetF
         firstDrawMs,
         frameMsP99: p99,
         frames: costs.length,
+        framesLong: costs.filter((c) => c > LONG_FRAME_MS).length,
         cards,
         built,
         messages,

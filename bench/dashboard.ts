@@ -48,7 +48,7 @@
  * (`_dashboard_fleet.ts`); the baseline is the 16-channel page's figure of the same run. Every
  * channel of that feed stays in its band (a healthy fleet: the order holds still); with
  * `--fleet-out N` every N-th leaves it in turns, so the order moves, and the rows are named
- * `..._out`.
+ * `..._out`. Each round's log says too how many of its frames ran past a 60 Hz refresh.
  *
  * Both run in the same Chromium, alternated `--rounds` times (troupe, baseline, troupe, ...); each
  * figure is the median over rounds of that round's percentile, and the ranges are logged.
@@ -416,7 +416,8 @@ async function measureFleets(
     list.push(f);
     log(
       `round ${env.round + 1} fleet of ${n}: first draw ${f.firstDrawMs.toFixed(0)} ms, ` +
-        `frame p99 ${f.frameMsP99.toFixed(2)} ms over ${f.frames} frames, ${f.cards} slots ` +
+        `frame p99 ${f.frameMsP99.toFixed(2)} ms over ${f.frames} frames ` +
+        `(${f.framesLong} over a 60 Hz refresh), ${f.cards} slots ` +
         `(${f.built} cards built); ` +
         `${f.messages} messages, ${f.messageMsMean.toFixed(3)} ms each`,
     );
