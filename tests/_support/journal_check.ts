@@ -24,6 +24,25 @@ export interface JournalCheck {
 }
 
 /**
+ * Waits until `checkJournal` passes: the hosts holding the channels have applied the feed's last
+ * frames (a host that just claimed or recovered a partition catches up on a loaded machine in its
+ * own time). Throws the check's last error, naming what is missing, after `timeoutMs`.
+ */
+export async function untilJournaled(
+  url: string | string[],
+  what: string,
+  timeoutMs: number,
+): Promise<JournalCheck> {
+  for (const t0 = Date.now();; await new Promise((r) => setTimeout(r, 1000))) {
+    try {
+      return await checkJournal(url, what);
+    } catch (err) {
+      if (Date.now() - t0 > timeoutMs) throw err;
+    }
+  }
+}
+
+/**
  * Checks the journal against the feed, read through `url` (or any of several): every frame of
  * the feed in its channel's stats journal exactly once (from the first record compaction kept),
  * positions without a hole, and epochs that never go down along a subject.

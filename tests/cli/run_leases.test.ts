@@ -21,7 +21,7 @@ import {
 } from "../../protocol/mod.ts";
 import { channelsFitting, memoryBudgetMbDefault } from "../../actors/runtime/mod.ts";
 import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
-import { checkJournal } from "../_support/journal_check.ts";
+import { checkJournal, untilJournaled } from "../_support/journal_check.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe run --partitions auto");
@@ -312,6 +312,9 @@ if (haveNatsServer("troupe run --partitions auto")) {
           )
         );
       for (let waited = 0; waited < 15_000 && !claimedAll(); waited += 250) await sleep(250);
+      // h2 applies the feed's last frames on the partitions it claimed: the check passes once it
+      // has, or names what is missing after 30 s.
+      await untilJournaled(c.nats.url, "SIGTERM, before the stop", 30_000);
       await c.stopAll();
       const h2 = c.hosts.get("h2")!.output();
       for (const line of released) {

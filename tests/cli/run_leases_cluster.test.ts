@@ -29,7 +29,7 @@ import { CONTROL_STREAM } from "../../actors/runtime/control/stream/control_stre
 import { JOURNAL_STREAM } from "../../actors/runtime/journal/jetstream/jetstream_journal.ts";
 import { SNAPSHOT_BUCKET } from "../../actors/runtime/snapshots/kv/kv_snapshot_store.ts";
 import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
-import { checkJournal } from "../_support/journal_check.ts";
+import { checkJournal, untilJournaled } from "../_support/journal_check.ts";
 import { haveNatsServer, startTestNatsCluster, tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe run --partitions auto on a 3-node NATS cluster");
@@ -148,14 +148,7 @@ if (haveNatsServer(NAME)) {
       await cluster.restart(dead);
       // The survivors apply the last frames (their owners recovered): the check passes once
       // they have, or names what is missing after 60 s.
-      for (const t0 = Date.now();; await sleep(1000)) {
-        try {
-          await checkJournal(urls, "3-node cluster");
-          break;
-        } catch (err) {
-          if (Date.now() - t0 > 60_000) throw err;
-        }
-      }
+      await untilJournaled(urls, "3-node cluster", 60_000);
       for (const id of live) hosts.get(id)!.signal("SIGTERM");
       for (const id of live) assert.is(await hosts.get(id)!.exited, 0, hosts.get(id)!.output());
       const outputs = [...hosts.values()].map((h) => h.output()).join("");
