@@ -65,8 +65,8 @@ export class LatencyInjector {
 
   /**
    * Runs phase `p` and collects its latencies, with the CPU its measured frames cost the
-   * receiving thread: raw nats.js's subscriber is the injector's main thread, troupe's receiver
-   * this process's (the host's).
+   * receiving thread: raw nats.js's subscriber is the injector's main thread (which counts its
+   * own), troupe's receiver this process's (the host's).
    */
   async run(p: LatencyPhase): Promise<PhaseResult> {
     const cpu = cpuMeter({
@@ -74,16 +74,19 @@ export class LatencyInjector {
       injector: this.pid,
       "nats-server": this.#nats.pid,
     });
-    const receiver = p.raw !== undefined ? this.pid : process.pid;
     const timeoutMs = 60_000 + (p.seconds + p.warmup) * 2000;
     this.phases++;
     this.#child.send(JSON.stringify(p));
     const start = await this.#child.next(timeoutMs);
     if (start.measuring !== true) throw unexpected(start);
-    const thread0 = threadCpuMs(receiver), process0 = process.cpuUsage();
+    const thread0 = threadCpuMs(process.pid), process0 = process.cpuUsage();
     const result = await this.#child.next(timeoutMs);
-    const threadMs = minus(threadCpuMs(receiver), thread0);
-    const processMs = receiver === process.pid ? cpuMs(process0) : undefined;
+    // Raw nats.js's subscriber counts its own thread over its measured frames (read here, the
+    // count would miss what it did before this process read the `measuring` line).
+    const threadMs = p.raw !== undefined
+      ? (typeof result.thread_cpu_ms === "number" ? result.thread_cpu_ms : undefined)
+      : minus(threadCpuMs(process.pid), thread0);
+    const processMs = p.raw === undefined ? cpuMs(process0) : undefined;
     this.#log(`latency: CPU: ${cpu()} (injector's own count while sending: ${result.cpu_pct}%)`);
     if (!Array.isArray(result.latencies_us)) throw unexpected(result);
     const frames = result.latencies_us.length + Number(result.lost);

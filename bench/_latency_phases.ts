@@ -16,7 +16,9 @@
  *
  * Prints `{"ready":true,"pid":p}` once the sender is up; for each phase `{"measuring":true}` as its
  * measured frames start (so that the receiver's CPU can be counted over them), then
- * `{"phase":n,"latencies_us":[...sorted...],"lost":n,"sent_per_s":r,"cpu_pct":c}`, or
+ * `{"phase":n,"latencies_us":[...sorted...],"lost":n,"sent_per_s":r,"cpu_pct":c,"thread_cpu_ms":m}`
+ * (`thread_cpu_ms`: this process's main thread, where raw nats.js's subscriber runs, over the
+ * measured frames; where the scheduler's counts can be read), or
  * `{"phase":n,"error":"..."}` for a line it cannot run. The line `stop`, or the end of stdin, ends
  * it.
  */
@@ -30,7 +32,7 @@ import { clockOffset, handshakeBuffer, monoMs } from "./_clock_handshake.ts";
 import { FrameTimeline } from "./_frame_timeline.ts";
 import type { SenderNote, SenderPhase, SenderStart } from "./_latency_sender.ts";
 import { LoopGaps } from "./_loop_gaps.ts";
-import { cpuPercent } from "./_process_usage.ts";
+import { cpuPercent, threadCpuMs } from "./_process_usage.ts";
 import { stallTimeline } from "./_stall_timeline.ts";
 
 /** One phase, as a stdin line gives it. */
@@ -228,15 +230,21 @@ async function runPhase(parts: PhaseParts, p: LatencyPhase, n: number): Promise<
     sentAt: sentAt.buffer as SharedArrayBuffer,
     received: receivedShared.buffer as SharedArrayBuffer,
   };
+  let thread0: number | undefined;
   const sentPerS = await sender.send(phase, () => {
     // The warm-up is over: the receiver's CPU is counted from here (bench latency).
     console.log(JSON.stringify({ measuring: true }));
+    thread0 = threadCpuMs(process.pid);
     stalls?.reset();
   });
   const cpuPct = cpuPercent(cpu0, performance.now() - t0);
   for (let waited = 0; received < total && waited < 2000; waited += 10) {
     await new Promise((r) => setTimeout(r, 10));
   }
+  // Raw nats.js's subscriber is this thread: its CPU over the measured frames, counted here,
+  // where the phase's start and end are, not by the parent when it reads the lines (on a loaded
+  // machine, after a short phase's frames had all come).
+  const thread1 = threadCpuMs(process.pid);
   sub.unsubscribe();
   if (stalls) {
     stalls.stop();
@@ -250,6 +258,7 @@ async function runPhase(parts: PhaseParts, p: LatencyPhase, n: number): Promise<
     lost: total - warm - count,
     sent_per_s: sentPerS,
     cpu_pct: cpuPct,
+    ...(thread0 === undefined || thread1 === undefined ? {} : { thread_cpu_ms: thread1 - thread0 }),
   });
 }
 
