@@ -95,13 +95,13 @@ test("order: every channel in its band ranks alike, so a wandering score moves n
   assert.equal(groups(), ['instance="c:9100" job="node"', ...byName]);
   index.sampled(b.channel, cols(15), 1);
   assert.equal(groups()[0], 'instance="b:9100" job="node"');
-  // Back in band past the hold (OUT_HOLD_US, 30 s), back in its place.
+  // Back in band past the incident stage's hold (OUT_HOLD_US, 30 s), back in its place.
   index.sampled(b.channel, cols(9, 31), 1);
   index.sampled(c.channel, cols(10, 31), 1);
   assert.equal(groups(), [...byName, 'instance="c:9100" job="node"']);
 });
 
-test("order: a channel back in its band keeps its place for the incident stage's hold", () => {
+test("order: a channel in trouble ranks by its highest score until the incident stage's hold ends", () => {
   assert.is(OUT_HOLD_US, defaultIncidentConfig.hold_us);
   const index = new ChannelIndex();
   const a = node("a:9100", "node_load1"), b = node("b:9100", "node_load1");
@@ -117,26 +117,30 @@ test("order: a channel back in its band keeps its place for the incident stage's
     index.sampled(c.channel, cols(s % 6 === 0 ? 14 : 11, s), 1);
     assert.equal(groups(), ["c", "a", "b"], `at ${s} s`);
   }
-  // Held by its last score out (2 at 24 s): b out at 1.5 ranks after it, at 2.5 before it.
+  // c out again at 1.2 (27.5 s) ranks by its highest, 2: b out at 1.5 after it, at 2.5 before.
+  index.sampled(c.channel, cols(12.4, 27.5), 1);
   index.sampled(b.channel, cols(13, 28), 1);
   assert.equal(groups(), ["c", "b", "a"]);
   index.sampled(b.channel, cols(15, 28.5), 1);
   assert.equal(groups(), ["b", "c", "a"]);
-  // Both back in band, each held by its last score out: b (2.5) before c (2). c is held until
-  // 30 s after its last sample out (24 s) by the feed's clock (any channel's newest sample),
-  // then back in its place by name.
+  // Both back in band, each still ranked by its highest: b (2.5) before c (2). c's trouble ends
+  // 30 s after its last sample out (27.5 s) by the feed's clock (any channel's newest sample),
+  // b's 30 s after 28.5 s, though it sent nothing since 29 s; then by name.
   index.sampled(b.channel, cols(10, 29), 1);
   index.sampled(c.channel, cols(11, 30), 1);
   assert.equal(groups(), ["b", "c", "a"]);
-  index.sampled(a.channel, cols(10, 53.9), 1);
+  index.sampled(a.channel, cols(10, 57.4), 1);
   assert.equal(groups(), ["b", "c", "a"]);
-  index.sampled(a.channel, cols(10, 54), 1);
+  index.sampled(a.channel, cols(10, 57.5), 1);
   assert.equal(groups(), ["b", "a", "c"]);
-  // b, held from 28.5 s, goes at 58.5 s though it sent nothing since 29 s.
   index.sampled(a.channel, cols(10, 58.4), 1);
   assert.equal(groups(), ["b", "a", "c"]);
   index.sampled(a.channel, cols(10, 58.5), 1);
   assert.equal(groups(), ["a", "b", "c"]);
+  // Trouble again after it ended starts anew: c out at 1.2 ranks by 1.2, not by its old 2.
+  index.sampled(c.channel, cols(12.4, 60), 1);
+  index.sampled(b.channel, cols(13, 60), 1);
+  assert.equal(groups(), ["b", "c", "a"]);
 });
 
 test("filter: label matchers with or without braces, words in names and label values", () => {

@@ -5,11 +5,11 @@
  * actor's columns as they arrive: the newest sample's distance from the expected value in half
  * band widths (`|value - expected| / (upper - expected)`), 1 at the band's edge, which is how far
  * out of the ordinary the channel is now, on one scale for every channel whatever its unit; a
- * channel back in its band keeps the place its last score out of it gave it for a while
- * (OUT_HOLD_US), as its incident stays open a while after its last finding. It also keeps each
- * channel's last TAIL points (of the first `tails_max` channels), so that a card the grid makes
- * for a channel that rose in the order starts with its recent line rather than empty until its
- * next samples (a scrape every 15 s is a long wait).
+ * channel in trouble ranks by its highest score while its trouble lasts (OUT_HOLD_US), as an open
+ * incident ranks by its peak severity and stays open a while after its last finding. It also
+ * keeps each channel's last TAIL points (of the first `tails_max` channels), so that a card the
+ * grid makes for a channel that rose in the order starts with its recent line rather than empty
+ * until its next samples (a scrape every 15 s is a long wait).
  */
 import type { Incident } from "../../../../protocol/mod.ts";
 import type { Label } from "../../../../protocol/prometheus/mod.ts";
@@ -29,13 +29,14 @@ export const CHANNEL_INDEX_LIMITS = {
 const TAIL_COLUMNS = 5;
 
 /**
- * How long a channel back in its band keeps the place its last score out of it gave it in the
- * order, in the samples' time (µs): the incident stage's default hold (`hold_us`, Prometheus's
- * `keep_firing_for`), for which an incident of the channel stays open after its last finding. So a
- * channel whose samples go in and out of its band keeps one place while its trouble lasts, as its
- * incident does, rather than moving its group at every order taken; it goes back to its place in
- * the name order once it has stayed in its band as long as its incident would have taken to
- * resolve.
+ * How long a channel's trouble lasts in the order after its last sample out of its band, in the
+ * samples' time (µs): the incident stage's default hold (`hold_us`, Prometheus's
+ * `keep_firing_for`), for which an incident of the channel stays open after its last finding.
+ * From its first sample out of its band to OUT_HOLD_US after its last, a channel ranks by the
+ * highest score it had in that time (as an open incident ranks by its peak severity), in its band
+ * or out of it: so a channel whose samples go in and out of its band, or whose score wanders out
+ * of it, keeps one place while its trouble lasts, rather than moving at every order taken; then it
+ * goes back to its place in the name order.
  */
 export const OUT_HOLD_US = 30_000_000;
 
@@ -46,8 +47,8 @@ export class ChannelIndex {
    *  the order is taken every few seconds over every channel. */
   readonly #groups = new Map<string, string>();
   readonly #scores = new Map<string, number>();
-  /** Channels back in their band within OUT_HOLD_US of their last sample out of it: that
-   *  sample's time (µs) and score, which they keep their place in the order by meanwhile. */
+  /** Channels in trouble (OUT_HOLD_US): their last sample's time out of their band (µs) and
+   *  the highest score they had since their trouble began, which they rank by meanwhile. */
   readonly #held = new Map<string, { t: number; score: number }>();
   /** The newest sample's time of any channel (µs): the feed's clock, which ends holds. */
   #now = -Infinity;
@@ -107,22 +108,25 @@ export class ChannelIndex {
     this.#scores.set(channel, score);
     const t = cols[0]![n - 1]!;
     if (t > this.#now) this.#now = t;
-    if (score >= 1) this.#held.set(channel, { t, score });
+    if (score < 1) return;
+    const held = this.#held.get(channel);
+    if (held !== undefined && this.#now - held.t < OUT_HOLD_US) {
+      if (t > held.t) held.t = t;
+      if (score > held.score) held.score = score;
+    } else this.#held.set(channel, { t, score });
   }
 
   /**
-   * The score `channel` is ordered by: its latest when out of its band, else its last one out of
-   * it while that was less than OUT_HOLD_US ago by the feed's clock (a channel gone quiet is let
-   * go too), else its latest.
+   * The score `channel` is ordered by: the highest it had while in trouble (within OUT_HOLD_US
+   * of its last sample out of its band, by the feed's clock: a channel gone quiet is let go too),
+   * else its latest.
    */
   #rankScore(channel: string): number {
-    const score = this.score(channel);
-    if (score >= 1) return score;
     const held = this.#held.get(channel);
-    if (held === undefined) return score;
+    if (held === undefined) return this.score(channel);
     if (this.#now - held.t < OUT_HOLD_US) return held.score;
     this.#held.delete(channel);
-    return score;
+    return this.score(channel);
   }
 
   /** Whether `channel` sent samples. */

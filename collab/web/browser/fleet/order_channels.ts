@@ -2,7 +2,7 @@
  * The order an SRE reads a fleet's channels in: what is wrong now first. A channel with an open
  * incident (pending or firing) comes before any without, the higher the incident's severity the
  * earlier; then the channel's score (how far its newest sample is from what was expected, in band
- * widths, and held a while once back in its band: `ChannelIndex`) when it is out of its band, the
+ * widths; the highest while its trouble lasts: `ChannelIndex`) when it is out of its band, the
  * higher the earlier; then its name (every channel in its band alike). Channels are grouped by
  * their `instance` and `job` (`groupKey`; those with neither in one group, keyed ""), as
  * Alertmanager groups their alerts, and the groups come in the order of their worst channel, so
