@@ -2,12 +2,12 @@
  * The order an SRE reads a fleet's channels in: what is wrong now first. A channel with an open
  * incident (pending or firing) comes before any without, the higher the incident's severity the
  * earlier; then the channel's score (how far its newest sample is from what was expected, in band
- * widths; the highest while its trouble lasts: `ChannelIndex`) when it is out of its band, the
- * higher the earlier; then its name (every channel in its band alike). Channels are grouped by
- * their `instance` and `job` (`groupKey`; those with neither in one group, keyed ""), as
- * Alertmanager groups their alerts, and the groups come in the order of their worst channel, so
- * the machine in trouble is on top with its other series beside it. Pure: the same facts give the
- * same order, whatever order they came in.
+ * widths; the highest while its trouble lasts, back in its band too: `ChannelIndex`) when it is 1
+ * or more, the higher the earlier; then its name (every other channel alike). Channels are
+ * grouped by their `instance` and `job` (`groupKey`; those with neither in one group, keyed ""),
+ * as Alertmanager groups their alerts, and the groups come in the order of their worst channel,
+ * so the machine in trouble is on top with its other series beside it. Pure: the same facts give
+ * the same order, whatever order they came in.
  */
 
 /** What the order is decided on, per channel. */
