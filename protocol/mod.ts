@@ -40,6 +40,7 @@ export * from "./progress_mark.ts";
 export * from "./settings_report.ts";
 export * from "./state_capture.ts";
 export * from "./input_id_fingerprint.ts";
+export * from "./output_id.ts";
 export * from "./partition_event.ts";
 export * from "./bytes_equal.ts";
 export * from "./http_credentials.ts";

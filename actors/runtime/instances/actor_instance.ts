@@ -19,6 +19,7 @@ import {
   invariant,
   isIncidentKind,
   isWarmupId,
+  outputId,
   outSubject,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
@@ -353,7 +354,7 @@ export class ActorInstance {
     if (def.columns && !this.#quiet && !warmup) {
       const cols = def.columns(result, frame, this.key);
       if (cols) {
-        const id = `${envelope.id}:${def.kind}:${this.key}:c`;
+        const id = outputId(envelope.id, def.kind, this.key, "c");
         outputs.push({
           subject: this.#outSubject,
           id,
@@ -392,7 +393,7 @@ export class ActorInstance {
       const event = outbox[i]!;
       if (warmup && isIncidentKind(event.type)) continue;
       const ts = event.ts;
-      const id = `${inputId}:${this.def.kind}:${this.key}:${i}`;
+      const id = outputId(inputId, this.def.kind, this.key, i);
       const finding = isIncidentKind(event.type);
       outputs.push({
         subject: finding ? findingSubject(event.type, this.key) : this.#outSubject,
