@@ -12,7 +12,7 @@
  * characters, ids of some 80) this is a tenth of each output's bytes.
  */
 
-/** The id of the output `n` (an event's index, or `c` for the columns) of `(kind, key)` on `inputId`. */
+/** The id of output `n` (an event's index, `c` the columns) of `(kind, key)` on `inputId`. */
 export function outputId(inputId: string, kind: string, key: string, n: number | "c"): string {
   return namesKey(inputId, key) ? `${inputId}:${kind}:${n}` : `${inputId}:${kind}:${key}:${n}`;
 }
