@@ -147,15 +147,16 @@ function header(n: number, fix: number, fixMax: number, t8: number, t16: number,
 }
 
 /**
- * Strings from this many characters are encoded natively (a feed batch's channel names, tens of
- * kilobytes); shorter ones (ids, channel names) cost less written here than a call out.
+ * Strings from this many characters are encoded natively (ids, channel names, a feed batch's
+ * channel names of tens of kilobytes); shorter ones (field names, kinds) cost less written here
+ * than a call out (the frame codec's `NATIVE_CHARS_MIN` says why).
  */
-const NATIVE_CHARS_MIN = 1024;
+const NATIVE_CHARS_MIN = 32;
 
 function string(s: string): void {
   const n = s.length;
-  // ASCII strings (ids, subjects, field names) are written directly; anything else is encoded.
-  if (n < 32) {
+  // Short ASCII strings (field names, kinds) are written directly; anything else is encoded.
+  if (n < NATIVE_CHARS_MIN) {
     ensure(1 + n);
     const start = pos;
     scratch[pos++] = 0xa0 | n;
@@ -169,17 +170,10 @@ function string(s: string): void {
     }
     return;
   }
-  if (n < NATIVE_CHARS_MIN) {
-    for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return utf8String(s);
-    header(n, 0xa0, 32, 0xd9, 0xda, 0xdb);
-    ensure(n);
-    for (let i = 0; i < n; i++) scratch[pos++] = s.charCodeAt(i);
-    return;
-  }
-  // A long string (a feed batch's channel names) is encoded natively in place, after room for
-  // the header its longest encoding needs; a shorter header then moves the bytes back.
-  const room = headerBytes(3 * n);
-  ensure(room + 3 * n);
+  // A longer string is encoded natively in place, after the header it takes if it is ASCII; a
+  // longer header (more bytes than characters) then moves the bytes on.
+  const room = headerBytes(n);
+  ensure(5 + 3 * n);
   const { written } = utf8.encodeInto(s, scratch.subarray(pos + room, pos + room + 3 * n));
   const width = headerBytes(written);
   if (width !== room) scratch.copyWithin(pos + width, pos + room, pos + room + written);

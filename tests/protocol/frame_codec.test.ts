@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { decode, encode } from "@msgpack/msgpack";
 import { MsgpackWriter, readMsgpack, UnsupportedMsgpack } from "../../protocol/_frame_codec.ts";
-import { decodeValue, encodeFrame, ProtocolError } from "../../protocol/mod.ts";
+import { decodeValue, encodeColumns, encodeFrame, ProtocolError } from "../../protocol/mod.ts";
 import { Prng } from "../../sim/prng/mod.ts";
 
 const test = suite("frame_codec");
@@ -66,6 +66,35 @@ test("@msgpack/msgpack reads every frame the frame writer produces, aligned layo
     assert.is(lib.body.channel, channel);
     assert.is(lib.body.seq0, seq0);
     assert.is(lib.body.v.byteLength, n * 8);
+  }
+});
+
+test("a frame's envelope strings are written as @msgpack/msgpack writes them, any length or text", () => {
+  // Around the header widths (str8 from 32 bytes, str16 from 256, str32 from 65,536), in ASCII and
+  // in characters of 2, 3 and 4 bytes: a string measured and written natively moves to a wider
+  // header when its bytes outnumber its characters.
+  const texts = [1, 31, 32, 100, 255, 256, 70_000].map((n) => "i".repeat(n));
+  for (const n of [10, 31, 32, 60, 85, 86, 128, 21_845, 21_846]) texts.push("€".repeat(n));
+  texts.push("é€😀".repeat(30), `${"a".repeat(250)}é`, `${"a".repeat(65_534)}é`);
+  const t = Float64Array.of(1.7e15), v = Float64Array.of(0.5);
+  for (const text of texts) {
+    const meta = { id: text, src: `s-${text}`, cause: text.slice(0, 40), corr: text };
+    const what = `a string of ${text.length} characters`;
+    // A sample frame (its columns aligned, so its headers may be wider than the smallest).
+    const frame = decode(encodeFrame({ channel: "c", seq0: 0, t, v }, meta)) as Record<
+      string,
+      unknown
+    >;
+    for (const k of ["id", "src", "cause", "corr"] as const) assert.is(frame[k], meta[k], what);
+    // A columns frame (smallest headers): byte for byte what the general encoder writes.
+    const bytes = encodeColumns({ channel: text, seq0: 0, t, columns: { v } }, meta);
+    const lib = decode(bytes) as Record<string, unknown>;
+    for (const k of ["id", "src", "cause", "corr"] as const) assert.is(lib[k], meta[k], what);
+    assert.is((lib.body as { channel: string }).channel, text, what);
+    const again = encode(lib);
+    let same = again.length === bytes.length;
+    for (let i = 0; same && i < bytes.length; i++) same = again[i] === bytes[i];
+    assert.ok(same, `${what}: not the general encoder's bytes`);
   }
 });
 

@@ -39,7 +39,8 @@ function randomValue(rng: Prng, depth: number): unknown {
     case 4:
       return "x".repeat([0, 5, 31, 32, 255, 256, 70_000][rng.int(7)]!);
     case 5:
-      // Short, and long enough to be encoded natively (1,024 characters and more).
+      // Short, and long enough to be encoded natively (32 characters and more), its bytes
+      // outnumbering its characters across a header's width.
       return "é€😀".repeat([rng.int(40), 256, 300, 20_000][rng.int(4)]!);
     case 6: {
       const b = new Uint8Array([0, 10, 255, 256, 70_000][rng.int(5)]!);
