@@ -67,11 +67,14 @@ const NATIVE_CHARS_MIN = 32;
 /** Where a long string is encoded to be measured (3 bytes a UTF-16 unit at most). */
 const measured = new Uint8Array(3 * 1024);
 
-/** The UTF-8 length of a string; short ASCII strings are counted without encoding them. */
+/**
+ * The UTF-8 length of a string; ASCII strings shorter than `NATIVE_CHARS_MIN` or longer than
+ * `measured` holds are counted without encoding them.
+ */
 export function utf8Length(s: string): number {
   const n = s.length;
-  if (n >= NATIVE_CHARS_MIN) {
-    return 3 * n <= measured.length ? utf8.encodeInto(s, measured).written : utf8.encode(s).length;
+  if (n >= NATIVE_CHARS_MIN && 3 * n <= measured.length) {
+    return utf8.encodeInto(s, measured).written;
   }
   for (let i = 0; i < n; i++) {
     if (s.charCodeAt(i) >= 0x80) return utf8.encode(s).length;
