@@ -58,10 +58,16 @@ export interface ActorDefinition<State, Config, Result> {
   readonly machine: AnyStateMachine;
   /**
    * The one machine event a frame's result becomes, or undefined for none. The host passes
-   * `machineState`, the machine's state value before the event, so that a kind may leave out an
-   * event its machine ignores in that state (each event sent costs xstate a macrostep).
+   * `machineState`, the machine's state value before the event, and `config`, the instance's
+   * configuration (what its machine's context was given), so that a kind may leave out an event
+   * its machine ignores there (each event sent costs xstate a macrostep).
    */
-  frameEvent(result: Result, frame: SampleFrame, machineState?: unknown): EventObject | undefined;
+  frameEvent(
+    result: Result,
+    frame: SampleFrame,
+    machineState?: unknown,
+    config?: Config,
+  ): EventObject | undefined;
   /**
    * The events the machine would emit for this frame's event, when that event would do nothing
    * else (no transition, no assign) in `at.machineState`: the host then puts them out as emitted

@@ -38,20 +38,25 @@ export {
 
 /**
  * The machine event of a frame: every incident change of the frame, in order, each with its
- * sample's fields; undefined when no sample of the frame was valid, and when the frame changed no
- * incident and the machine (`machineState`, when given) is past `warming`: there no guard passes
- * without a change, so the event would change nothing (sending it cost a macrostep and
- * garbage every frame).
+ * sample's fields; undefined when no sample of the frame was valid, and where the machine
+ * (`machineState`, when given) would take no transition on it: past `warming`, a frame that
+ * changed no incident (no guard there passes without a change); in `warming`, with the
+ * instance's `config` given, a frame after which it has seen fewer than that configuration's
+ * `warmup_samples` (the only guard there asks for them, of the machine's context, which holds
+ * that configuration; a live change of it leaves the kernel's own warm-up as it was). Such an
+ * event would change nothing, and sending it cost a macrostep and garbage every frame: every
+ * frame of a new channel's warm-up, 150 samples by default.
  */
 export function anomalyFrameEvent(
   result: AnomalyResult,
   frame: SampleFrame,
   machineState?: unknown,
+  config?: AnomalyConfig,
 ): AnomalyFrameEvent | undefined {
   if (result.valid === 0) return undefined;
-  if (
-    result.changes.length === 0 && machineState !== undefined && machineState !== "warming"
-  ) return undefined;
+  if (machineState === "warming") {
+    if (config !== undefined && result.seen < config.warmup_samples) return undefined;
+  } else if (result.changes.length === 0 && machineState !== undefined) return undefined;
   const changes: AnomalyFrameChange[] = [];
   for (const c of result.changes) {
     // A change is at a valid sample, whose edges are expected -+ spread bit for bit; an opening's

@@ -345,7 +345,7 @@ export class ActorInstance {
     const machineState = this.#machine.snapshot.value;
     // What the machine would only emit goes straight to the outbox (see frameEmits).
     const emits = def.frameEmits?.(result, { key: this.key, machineState });
-    const event = emits ? undefined : def.frameEvent(result, frame, machineState);
+    const event = emits ? undefined : def.frameEvent(result, frame, machineState, this.config);
     if (emits) { for (const e of emits) this.#told.events.push(e); }
     trace?.mark(STAGE.kernel);
     const outputs: Output[] = [];

@@ -6,6 +6,8 @@ import {
   type AnomalyConfig,
   type AnomalyEmitted,
   type AnomalyFrameEvent,
+  anomalyFrameEvent,
+  type AnomalyResult,
   type AnomalyState,
   VIEW,
 } from "../../../actors/anomaly/mod.ts";
@@ -301,6 +303,55 @@ test("under the host's ActorInstance, a restore from snapshot replays to the sam
   assert.equal(parts, whole);
   a.stop();
   c.stop();
+});
+
+test("a warm-up frame sends the machine nothing, and it leaves warm-up where its config says", () => {
+  // One-sample frames; at the 10th, a live change of warmup_samples to 40 (the kernel keeps its
+  // own 150: the machine's guard reads the configuration it was given).
+  const records: InputRecord[] = [];
+  for (const f of series(6, 400)) {
+    for (let i = 0; i < f.t.length; i++) {
+      const one = {
+        channel: f.channel,
+        seq0: f.seq0 + i,
+        t: f.t.subarray(i, i + 1),
+        v: f.v.subarray(i, i + 1),
+      };
+      records.push(frameRecord(one, records.length));
+    }
+  }
+  records.splice(10, 0, ctlRecord({ warmup_samples: 40 }, 999));
+  // The reference sends the machine every frame's event, as the host did before leaving some out.
+  const always = {
+    ...anomalyActor,
+    frameEvent: (r: AnomalyResult, f: SampleFrame) => anomalyFrameEvent(r, f),
+  };
+  let sent = 0;
+  const counted = {
+    ...anomalyActor,
+    frameEvent: (r: AnomalyResult, f: SampleFrame, state?: unknown, config?: AnomalyConfig) => {
+      const event = anomalyFrameEvent(r, f, state, config);
+      if (event !== undefined) sent++;
+      return event;
+    },
+  };
+  const a = ActorInstance.create(always, "cpu-7", anomalyActor.defaultConfig);
+  const b = ActorInstance.create(counted, "cpu-7", anomalyActor.defaultConfig);
+  const logA: string[] = [], logB: string[] = [];
+  let warmAt = -1;
+  records.forEach((r, k) => {
+    publish(a.apply(r, k + 1), logA);
+    publish(b.apply(r, k + 1), logB);
+    assert.is(b.machineState, a.machineState, `after record ${k}`);
+    assert.equal(b.snapshot().machine, a.snapshot().machine, `after record ${k}`);
+    if (warmAt < 0 && b.machineState !== "warming") warmAt = k;
+  });
+  assert.equal(logB, logA);
+  // The 40th sample is record 40 (the control message is record 10): no event before it.
+  assert.is(warmAt, 40);
+  assert.ok(sent < records.length - 40, `${sent} events sent`);
+  a.stop();
+  b.stop();
 });
 
 test.run();
