@@ -8,8 +8,8 @@
  * (feed_batch.ts), and the instance of that channel would write its key twice. Where the input id
  * ends in `/<key>` the key is left out: `<input id>:<kind>:<n>`. The two forms never meet: a key
  * holds no `/` nor `:` (subjects.ts), so an id of the first form cannot end as one of the second,
- * and one input id ends in `/<key>` for one key at most. On a fleet's channels (keys of up to 64
- * characters, ids of some 80) this is a tenth of each output's bytes.
+ * and one input id ends in `/<key>` for one key at most. Each output of a fleet's channel is then
+ * its channel's name shorter, in its id and so in every byte of it sent and stored.
  */
 
 /** The id of output `n` (an event's index, `c` the columns) of `(kind, key)` on `inputId`. */
