@@ -10,7 +10,8 @@ export interface BarsConfig {
   bar_sizes: string[];
   /** Closed bars kept per channel and size (the scans' history). */
   history_bars: number;
-  /** A clock tick closes a bar once it is this late past the bar's end with no newer sample. */
+  /** A clock tick closes a bar once it is this late past the bar's end with no newer sample (a
+   *  size whose bars are one sample each is closed by the next sample instead: kernel.ts). */
   close_grace_ms: number;
   /** A directory of OHLCV CSV files (`<channel>.<size>.csv`) that seeds the rings when a host
    *  starts (history_dir.ts); read once, at the start. */

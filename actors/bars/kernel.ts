@@ -4,10 +4,12 @@
  * aligned to the Unix epoch (a 1d bar is a UTC day); a bar with no sample is not made.
  *
  * A bar closes when a sample past its end arrives (on data) or when a journaled clock tick is
- * `close_grace_ms` past its end (`advance`), so a quiet channel's bar still closes. A sample older
- * than the bar it would belong to (a bar already closed, or a gap before the open bar) is dropped
- * and counted in `late`. Samples are folded one at a time, every size per sample, so the bars
- * closed come out in time order and the same samples give the same bars however they are framed.
+ * `close_grace_ms` past its end (`advance`), so a quiet channel's bar still closes; the tick a
+ * state waits for (`tickDue`) passes over a size whose bars are one sample each, which the next
+ * sample closes. A sample older than the bar it would belong to (a bar already closed, or a gap
+ * before the open bar) is dropped and counted in `late`. Samples are folded one at a time, every
+ * size per sample, so the bars closed come out in time order and the same samples give the same
+ * bars however they are framed.
  *
  * Rings start empty and double up to `history_bars`: a 1d ring holds what has closed, not 500
  * empty days (10,000 channels × 5 sizes × 500 bars × 7 columns would be 1.4 GB). A ring holds two
@@ -319,18 +321,46 @@ function advance(s: BarsState, ts: number, reuse?: ClosedBars): ClosedBars {
 }
 
 /**
- * The tick that would close the earliest-ending open bar: at its end plus the grace, after as
- * long a quiet (the bar's size and the grace: its last sample may have come at its start).
+ * Whether size `r`'s bars are one sample each: every bar its ring has held, and its open bar, one
+ * sample's (a narrow ring that holds a bar). Such a bar is the sample itself, and nothing joins it
+ * but a sample out of order: the channel's next sample closes it, and a tick a grace past its end
+ * would only close it sooner (a scraped metric's one-second bars: a tick a sample). Read from the
+ * ring as held: it widens at its first bar of more than one sample, and narrows again only when
+ * loaded with none left, so a live and a loaded state can differ here; that moves when the host
+ * ticks, never what a replay applies (ticks are journaled).
+ */
+function oneSampleBars(r: SizeRing): boolean {
+  const m = r.meta;
+  return r.cols === NARROW && m[LEN]! > 0 && m[N]! <= 1;
+}
+
+/**
+ * The tick that would close the earliest-ending open bar that is not one sample's (above): at its
+ * end plus the grace, after as long a quiet (the bar's size and the grace: its last sample may
+ * have come at its start). A tick closes every bar due (`advance`), so a quiet channel's bars of
+ * one sample close with it; where every open bar is one sample's, the tick is the one that closes
+ * the last-ending of them, and with it all.
  */
 function tickDue(s: BarsState): TickDue | undefined {
-  let ts = Infinity, size = 0;
+  let ts = Infinity, size = 0, lastTs = -Infinity, lastSize = 0;
   for (let j = 0; j < s.sizes.length; j++) {
-    const m = s.sizes[j]!.meta;
+    const r = s.sizes[j]!, m = r.meta;
     const open = m[OPEN_T]!;
-    if (open === open && open + m[SIZE_US]! + s.graceUs < ts) {
-      ts = open + m[SIZE_US]! + s.graceUs;
+    if (open !== open) continue;
+    const due = open + m[SIZE_US]! + s.graceUs;
+    if (oneSampleBars(r)) {
+      if (due > lastTs) {
+        lastTs = due;
+        lastSize = m[SIZE_US]!;
+      }
+    } else if (due < ts) {
+      ts = due;
       size = m[SIZE_US]!;
     }
+  }
+  if (ts === Infinity && lastTs !== -Infinity) {
+    ts = lastTs;
+    size = lastSize;
   }
   return ts === Infinity ? undefined : { ts, quietMs: (size + s.graceUs) / 1000 };
 }

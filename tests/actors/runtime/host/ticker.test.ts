@@ -40,12 +40,17 @@ const test = suite("ticker");
 
 const T0_US = 1_700_000_000_000_000;
 
-function host(bus: InProcessBus, journal: Journal, time: ReturnType<typeof virtualTime>) {
+function host(
+  bus: InProcessBus,
+  journal: Journal,
+  time: ReturnType<typeof virtualTime>,
+  sizes = ["1s"],
+) {
   return new Host({
     hostId: "h",
     bus,
     actors: [barsActor, statsActor],
-    config: { bars: { bar_sizes: ["1s"] } },
+    config: { bars: { bar_sizes: sizes } },
     journal,
     snapshots: new MemorySnapshotStore(),
     timers: time.timers,
@@ -114,6 +119,41 @@ test("the host ticks bars instances about every second on its own clock: a quiet
   const replayed = barsActor.kernel.save(again.instance("bars", "a")!.kernelState as never);
   assert.equal(replayed, saved);
   await again.stop();
+});
+
+test("a channel sampled every 15 s is not ticked once a sample: its next sample closes its one-second bar, and its minute's tick the last one when it goes quiet", async () => {
+  const bus = new InProcessBus();
+  const journal = new MemoryJournal();
+  const m0 = Math.ceil(T0_US / 60e6) * 60e6; // a whole minute, µs
+  const time = virtualTime(m0 / 1000);
+  const bars: Record<string, number>[] = [];
+  bus.subscribe("troupe.out.bars.>", (m) => bars.push(decodeEnvelope(m.data).body as never));
+  const h = host(bus, journal, time, ["1s", "1m"]);
+  await h.start();
+  // Twelve samples, at 5, 20, 35, ... 170 s past the minute, each sent when its time comes.
+  for (let s = 0; s <= 300; s++) {
+    if (s % 15 === 5 && s <= 170) {
+      const frame = { channel: "a", seq0: (s - 5) / 15, t: [m0 + s * 1e6], v: [s] };
+      const f = { ...frame, t: Float64Array.from(frame.t), v: Float64Array.from(frame.v) };
+      bus.publish(feedSubject("m", "a"), encodeFrame(f, { id: `f${s}`, src: "t" }));
+    }
+    await bus.flush();
+    time.advance(1000);
+    await bus.flush();
+  }
+  const seconds = bars.filter((b) => b.bar === "1s").map((b) => (b.t - m0) / 1e6);
+  const minutes = bars.filter((b) => b.bar === "1m").map((b) => [(b.t - m0) / 1e6, b.count]);
+  assert.equal(seconds, Array.from({ length: 12 }, (_, k) => 5 + 15 * k));
+  assert.equal(minutes, [[0, 4], [60, 4], [120, 4]]);
+  // The first one-second bar is ticked (nothing said yet that they are one sample each); the
+  // last two bars, of a channel gone quiet, close with the minute's tick.
+  const ticks: number[] = [];
+  for await (const r of journal.read("bars/a")) {
+    const rec = decodeInputRecord(r.data);
+    if (rec.kind === "tick") ticks.push((decodeEnvelope(rec.payload).ts - m0) / 1e6);
+  }
+  assert.equal(ticks, [7, 181]);
+  await h.stop();
 });
 
 test("a tick goes to an idle, running instance once it has waited the quiet its kind names, at the event time it names: not to one with nothing open, inputs waiting, or stopped; nor to a kind without tickEvent", () => {
