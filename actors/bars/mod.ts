@@ -11,13 +11,8 @@
 import type { FrameEmitsAt } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../runtime/mod.ts";
 import { type BarsConfig, barSizeName, defaultBarsConfig, parseBarsConfig } from "./config.ts";
-import {
-  barsKernel,
-  type BarsState,
-  CLOSED_FIELDS,
-  type ClosedBars,
-  describeBars,
-} from "./kernel.ts";
+import { barsKernel, type BarsState, CLOSED_FIELDS, type ClosedBars } from "./kernel.ts";
+import { describeBars } from "./held_bars.ts";
 import { type BarEmitted, type BarsClosedEvent, barsEmits, barsMachine } from "./machine.ts";
 import { barsOfSeedBody } from "./bars_seed.ts";
 
@@ -35,14 +30,9 @@ export {
   type BarsState,
   CLOSED_FIELDS,
   type ClosedBars,
-  type HeldBars,
-  heldCount,
-  heldMark,
-  heldView,
-  readHeld,
   type SeedBars,
-  sizeIndex,
 } from "./kernel.ts";
+export { type HeldBars, heldCount, heldMark, heldView, readHeld, sizeIndex } from "./held_bars.ts";
 export { type CsvLineError, parseBarsCsv, parseCsvTime, type ParsedBarsCsv } from "./bars_csv.ts";
 export { barsOfSeedBody, barsSeedBody } from "./bars_seed.ts";
 export {

@@ -126,7 +126,7 @@ test("a channel sampled every 15 s is not ticked once a sample: its next sample 
   const journal = new MemoryJournal();
   const m0 = Math.ceil(T0_US / 60e6) * 60e6; // a whole minute, µs
   const time = virtualTime(m0 / 1000);
-  const bars: Record<string, number>[] = [];
+  const bars: { bar: string; t: number; count: number }[] = [];
   bus.subscribe("troupe.out.bars.>", (m) => bars.push(decodeEnvelope(m.data).body as never));
   const h = host(bus, journal, time, ["1s", "1m"]);
   await h.start();
