@@ -51,7 +51,7 @@ import {
   SUM,
   THROUGH,
 } from "./_bars_state.ts";
-import { sizeIndex } from "./held_bars.ts";
+import { type HeldBars, sizeIndex } from "./held_bars.ts";
 
 export type { BarsState, ClosedBars } from "./_bars_state.ts";
 export { CLOSED_FIELDS } from "./_bars_state.ts";
@@ -208,16 +208,9 @@ function push(s: BarsState, r: SizeRing): void {
 }
 
 /** Closed bars to seed a size's ring with, oldest first (see `seedBars`). */
-export interface SeedBars {
+export interface SeedBars extends HeldBars {
   /** The bar size, µs. */
   sizeUs: number;
-  t: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  count: Float64Array;
-  sum: Float64Array;
 }
 
 /**
