@@ -6,7 +6,12 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { type BarsConfig, barsKernel, type BarsState } from "../../../actors/bars/mod.ts";
+import {
+  type BarsConfig,
+  barsKernel,
+  type BarsState,
+  CLOSED_FIELDS,
+} from "../../../actors/bars/mod.ts";
 
 const test = suite("bars tickDue");
 
@@ -28,7 +33,7 @@ function step(s: BarsState, ts: number[]): string[] {
 function closedOf(c: { count: number; data: Float64Array }): string[] {
   const out: string[] = [];
   for (let i = 0; i < c.count; i++) {
-    const d = c.data.subarray(i * 8, i * 8 + 8);
+    const d = c.data.subarray(i * CLOSED_FIELDS, (i + 1) * CLOSED_FIELDS);
     out.push(`${d[0]! / S}@${(d[1]! - T0) / S}x${d[6]}`);
   }
   return out;

@@ -133,9 +133,9 @@ test("a channel sampled every 15 s is not ticked once a sample: its next sample 
   // Twelve samples, at 5, 20, 35, ... 170 s past the minute, each sent when its time comes.
   for (let s = 0; s <= 300; s++) {
     if (s % 15 === 5 && s <= 170) {
-      const frame = { channel: "a", seq0: (s - 5) / 15, t: [m0 + s * 1e6], v: [s] };
-      const f = { ...frame, t: Float64Array.from(frame.t), v: Float64Array.from(frame.v) };
-      bus.publish(feedSubject("m", "a"), encodeFrame(f, { id: `f${s}`, src: "t" }));
+      const t = Float64Array.of(m0 + s * 1e6), v = Float64Array.of(s);
+      const frame = { channel: "a", seq0: (s - 5) / 15, t, v };
+      bus.publish(feedSubject("m", "a"), encodeFrame(frame, { id: `f${s}`, src: "t" }));
     }
     await bus.flush();
     time.advance(1000);
