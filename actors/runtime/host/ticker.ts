@@ -10,7 +10,9 @@
  *   time, not the host's: data replayed fast, hours old, is never cut by the host's clock, and a
  *   channel that went quiet has its bar closed a bar and a grace later;
  * - a kind without it gets a tick every period, at the host's time;
- * - an instance with inputs waiting gets none (it is busy; a tick must never fill a mailbox).
+ * - an instance with inputs waiting gets none (it is busy; a tick must never fill a mailbox);
+ * - an instance whose tick is not due yet, or that waits for none, is passed over on one field
+ *   (`ActorInstance.lookAfterMs`, set by the look that found so) until it applies an input.
  *
  * A period's look goes in slices of at most `TICKS_PER_SLICE_MAX` ticks sent (or
  * `LOOKS_PER_SLICE_MAX` instances looked at), each next slice on a zero-delay timer: a tick is
@@ -89,6 +91,15 @@ interface Waiting {
   sinceMs: number;
   inst: object;
   pos: number;
+}
+
+/**
+ * The host time before which an instance waiting since `sinceMs` for the tick at `ts` (NaN: none)
+ * after `quietMs` of quiet need not be looked at while its position stays: a millisecond early, so
+ * that the look itself, not this sum's rounding, decides the tick's moment.
+ */
+function lookAfter(ts: number, sinceMs: number, quietMs: number): number {
+  return ts !== ts ? Infinity : sinceMs + quietMs - 1;
 }
 
 /** Ticks a host's time-driven instances. */
@@ -197,6 +208,9 @@ export class Ticker {
 
   /** Looks at one instance at `nowMs` and sends it the tick that is due, if one is: whether. */
   #look(slot: Slot, nowMs: number): boolean {
+    // Its tick not due yet, or none, and nothing applied since that was read: the look below
+    // would say so (most of a period's instances, quiet between scrapes), without the reads.
+    if (slot.inst !== undefined && slot.inst.lookAfterMs > nowMs) return false;
     const def = slot.def;
     if (!def.tickEvent || slot.status !== "running" || !slot.inst) return false;
     if (slot.mailbox.length > slot.head) return false;
@@ -222,7 +236,10 @@ export class Ticker {
       w.inst = slot.inst;
       w.pos = slot.inst.pos;
     }
-    if (nowMs - w.sinceMs < due.quietMs) return false;
+    if (nowMs - w.sinceMs < due.quietMs) {
+      slot.inst.lookAfterMs = lookAfter(w.ts, w.sinceMs, due.quietMs);
+      return false;
+    }
     this.#send(slot, due.ts);
     // The tick was applied at once, and may have failed the instance: it then has no state
     // until its supervisor rebuilds it, and waits for nothing.
@@ -251,6 +268,7 @@ export class Ticker {
     sinceMs: number,
     inst: NonNullable<Slot["inst"]>,
   ): void {
+    inst.lookAfterMs = lookAfter(ts, sinceMs, quietMs);
     if (w === undefined) {
       this.#waiting.set(slot, { ts, quietMs, sinceMs, inst, pos: inst.pos });
       return;

@@ -109,6 +109,12 @@ export class ActorInstance {
   sinceSnapshot = 0;
   /** Inputs passed over because their id was applied already (a count for metrics). */
   duplicates = 0;
+  /**
+   * Host time (ms) before which the host's ticker need not look at this instance: the ticker sets
+   * it from the tick the instance waits for (ticker.ts), and a position that moves sets it back to
+   * 0, as what the instance waits for may have changed with it.
+   */
+  lookAfterMs = 0;
   config: unknown;
   #state: unknown;
   #ids: InputIdWindow;
@@ -315,6 +321,7 @@ export class ActorInstance {
   skip(pos: number, srcPos: number): void {
     this.#checkNext(pos);
     this.pos = pos;
+    this.lookAfterMs = 0;
     if (srcPos > this.srcPos) this.srcPos = srcPos;
     this.sinceSnapshot++;
   }

@@ -204,6 +204,58 @@ test("a tick goes to an idle, running instance once it has waited the quiet its 
   assert.is(got.length, 2, "no tick after stop()");
 });
 
+test("an instance whose tick is not due yet is passed over until its position moves: lookAfterMs says until when, Infinity when nothing is due; a moved instance is read again and ticked on its new due", () => {
+  const tally = new HostMetrics({ host: "h" }).tally("bars");
+  let reads = 0;
+  const def: AnyActorDefinition = {
+    ...barsActor,
+    tickDue: (state) => (reads++, barsActor.tickDue!(state)),
+  } as AnyActorDefinition;
+  const s = newSlot(def, "a", tally);
+  const inst = ActorInstance.create(def, "a", def.defaultConfig);
+  s.inst = inst;
+  const sample = (atUs: number) => {
+    const frame = { channel: "a", seq0: 0, t: Float64Array.of(atUs), v: Float64Array.of(1) };
+    def.kernel.step(inst.kernelState, frame);
+    inst.skip(inst.pos + 1, 0);
+  };
+  const time = virtualTime(T0_US / 1000 + 3_600_000);
+  const got: number[] = [];
+  const ticker = new Ticker({
+    hostId: "h",
+    timers: time.timers,
+    now: time.now,
+    slots: () => [s],
+    enqueue: (_s, item) => {
+      got.push(decodeEnvelope(decodeInputRecord(item.bytes as Uint8Array).payload).ts);
+      inst.skip(inst.pos + 1, 0); // applied: its position moves
+    },
+  });
+  ticker.tick();
+  assert.is(reads, 1);
+  assert.is(inst.lookAfterMs, Infinity, "an empty bar waits for no tick");
+  sample(T0_US);
+  assert.is(inst.lookAfterMs, 0, "a position that moves clears it");
+  const seen = time.now();
+  ticker.tick();
+  assert.is(reads, 2);
+  assert.is(inst.lookAfterMs, seen + 2000 - 1, "due once quiet for a bar and the grace (2 s)");
+  ticker.start();
+  time.advance(1000);
+  assert.equal([reads, got], [2, []], "passed over: not read, not ticked");
+  // The bar of T0 closed; the next one open with two samples (one of one sample each would be
+  // closed by the next sample, not ticked).
+  sample(T0_US + 1.2e6);
+  sample(T0_US + 1.5e6);
+  time.advance(1000);
+  assert.is(reads, 3, "read again once moved");
+  time.advance(1000);
+  assert.equal([reads, got], [3, []], "quiet for 1 s since the move was seen");
+  time.advance(1000);
+  assert.equal(got, [T0_US + 3e6], "its new bar's tick, on time");
+  ticker.stop();
+});
+
 test("a period's look goes in slices: at most TICKS_PER_SLICE_MAX ticks sent, or LOOKS_PER_SLICE_MAX instances looked at, in each timer's turn; every due instance gets its tick once", () => {
   const tally = new HostMetrics({ host: "h" }).tally("bars");
   const due = TICKS_PER_SLICE_MAX * 2 + 17;
