@@ -68,7 +68,7 @@ import { hostLimits, type HostOptions, kindConfigs, snapshotPayoff } from "./hos
 import { type Journal, type JournalData, planLossRebuild } from "../journal/mod.ts";
 import { partitionOf } from "./partition.ts";
 import { Recovery, type RecoveryAccess, Snapshotter } from "../recovery/mod.ts";
-import { snapshotRound, type SnapshotRoundParts } from "./snapshot_round.ts";
+import { roundPeriodMs, snapshotRound, type SnapshotRoundParts } from "./snapshot_round.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
 import { LiveApply } from "./apply_live.ts";
@@ -238,6 +238,7 @@ export class Host {
       snapshotter: this.#snapshotter,
       timers: this.#timers,
       stopped: () => this.#closing || this.#fatal !== undefined,
+      instances: () => this.#slots.size,
     };
   }
 
@@ -385,7 +386,7 @@ export class Host {
         this.#onFeed(msg, srcPos);
         if (held.waiting > 0) held.after(srcPos);
       }, resumeAfter);
-      const period = Math.min(this.options.snapshotEveryMs ?? 5000, 1000);
+      const period = roundPeriodMs(this.options.snapshotEveryMs ?? 5000);
       this.#rounds = new PeriodicRounds(this.#timers, period, () => this.#periodic());
       this.#ticker.start();
       this.#ready = true;

@@ -12,13 +12,14 @@ import type { Snapshot, SnapshotBatch, SnapshotStore } from "../snapshots/mod.ts
 import { SnapshotDue } from "./_snapshot_due.ts";
 
 /**
- * Time-based captures in one periodic round at most. A capture encodes the instance's state on
- * the host's thread and saves it as a file of its own, so a host of many quiet instances (every
- * one due each period) would otherwise stall a whole round on them; bounded, each instance's
- * snapshot comes every `every_ms` or once per turn of all of them, whichever is longer (at
- * 40,000 instances and a round a second, every 400 s). Each capture is held until its file is
- * written, long enough to be promoted to the old generation, so on a host of many instances the
- * bound is also what paces its full collections, each of which marks every instance's state.
+ * Time-based captures in one periodic round at most, unless a host's instances need more to have
+ * their turn within `maxAgeMs` (`roundMax`). A capture encodes the instance's state on the
+ * host's thread and saves it as a file of its own, so a host of many quiet instances (every one
+ * due each period) would otherwise stall a whole round on them; bounded, each instance's snapshot
+ * comes every `every_ms` or once per turn of all of them, whichever is longer. Each capture is
+ * held until its file is written, long enough to be promoted to the old generation, so on a host
+ * of many instances the bound is also what paces its full collections, each of which marks every
+ * instance's state.
  */
 export const SNAPSHOTS_PER_ROUND_MAX = 100;
 
@@ -249,6 +250,24 @@ export class Snapshotter {
       this.savedPos.set(streams[i]!, positions[i]!);
       o.metrics.snapshots.inc({ kind: parseStream(streams[i]!)?.kind ?? "?" });
     }
+  }
+
+  /**
+   * Time-based captures a round of `roundMs` takes at most on a host of `instances`:
+   * SNAPSHOTS_PER_ROUND_MAX, or enough for every one of them to have its turn within `maxAgeMs`
+   * (a bound: a round takes only those with news that pay off, which may be all of them at once).
+   * The journal keeps what no snapshot covers (compaction drops a segment once every stream in it
+   * has a snapshot past it), so the turn is how much of the host's input its disk holds, and the
+   * segments' tables of streams its memory (some 66 bytes a record): at 400,000 instances, 100 a
+   * second is a turn of 67 minutes, a journal of that much input growing towards gigabytes of
+   * heap; with `maxAgeMs` five minutes, 1,334 a second keep it to about that age, and a capture's
+   * few tens of microseconds make that some 5% of the host's thread. Without `maxAgeMs` (a host
+   * built in code), the fixed bound.
+   */
+  roundMax(roundMs: number, instances: number): number {
+    const maxAgeMs = this.#options.maxAgeMs ?? 0;
+    if (!(maxAgeMs > 0)) return SNAPSHOTS_PER_ROUND_MAX;
+    return Math.max(SNAPSHOTS_PER_ROUND_MAX, Math.ceil((instances * roundMs) / maxAgeMs));
   }
 
   /**

@@ -82,4 +82,36 @@ test("a channel fed once, then idle, is snapshotted at its age; one fed min_inpu
   await h.stop();
 });
 
+test("a host of more instances with news than 100 a round takes in its max_age_ms takes more a round: every one is snapshotted within it", async () => {
+  const bus = new InProcessBus();
+  const snapshots = new MemorySnapshotStore();
+  const time = virtualTime(T0_US / 1000);
+  const h = new Host({
+    hostId: "h",
+    bus,
+    actors: [statsActor],
+    journal: new MemoryJournal(),
+    snapshots,
+    timers: time.timers,
+    now: time.now,
+    snapshotEveryMs: 1_000,
+    snapshotEveryInputs: 1_000_000,
+    snapshotMinInputs: 1,
+    snapshotMaxAgeMs: 2_000,
+    snapshotsPerSliceMax: 50,
+    log: () => {},
+  });
+  await h.start();
+  // 600 channels with an input each: a turn of 6 s at 100 a round, 2 s (the max age) at 300.
+  const channels = Array.from({ length: 600 }, (_, i) => `c${i}`);
+  for (const c of channels) publish(bus, c, 0, 1);
+  await bus.flush();
+  for (let round = 0; round < 2; round++) {
+    time.advance(1_000);
+    await settle();
+  }
+  assert.is((await snapshotted(snapshots)).length, channels.length);
+  await h.stop();
+});
+
 test.run();

@@ -31,7 +31,7 @@ function slots(n: number): Slot[] {
   });
 }
 
-function snapshotter(store = new MemorySnapshotStore()): Snapshotter {
+function snapshotter(store = new MemorySnapshotStore(), maxAgeMs?: number): Snapshotter {
   return new Snapshotter({
     journal: new MemoryJournal(),
     store,
@@ -39,6 +39,7 @@ function snapshotter(store = new MemorySnapshotStore()): Snapshotter {
     log: () => {},
     now: () => 0,
     closing: () => false,
+    ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
   });
 }
 
@@ -84,6 +85,26 @@ test("captureDue() takes at most SNAPSHOTS_PER_ROUND_MAX a round and goes on whe
   // Once it is, the round starts again from the first.
   snaps.captureDue(15_000, every);
   assert.equal(captured(snaps, all), first);
+  await snaps.flush();
+});
+
+test("roundMax() lets a round take enough for every instance to have its turn within maxAgeMs (the journal no snapshot covers is then that old at most); SNAPSHOTS_PER_ROUND_MAX otherwise", async () => {
+  const n = 5000;
+  assert.is(snapshotter().roundMax(1000, n), SNAPSHOTS_PER_ROUND_MAX, "no maxAgeMs");
+  const snaps = snapshotter(undefined, 10_000);
+  assert.is(snaps.roundMax(1000, 200), SNAPSHOTS_PER_ROUND_MAX, "few instances: the fixed bound");
+  assert.is(snaps.roundMax(1000, n), 500);
+  assert.is(snaps.roundMax(250, n), 125, "rounds of a quarter second");
+  // Rounds a second apart, every instance with news: each is captured in the first 10 s (a
+  // turn of maxAgeMs), against 50 s at 100 a round.
+  const all = slots(n);
+  noted(snaps, all);
+  const firstAt = new Map<string, number>();
+  for (let t = 10_000; t < 20_000; t += 1000) {
+    snaps.captureDue(t, 5000, snaps.roundMax(1000, n));
+    for (const key of captured(snaps, all)) if (!firstAt.has(key)) firstAt.set(key, t);
+  }
+  assert.is(firstAt.size, n);
   await snaps.flush();
 });
 
