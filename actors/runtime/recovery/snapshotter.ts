@@ -260,9 +260,10 @@ export class Snapshotter {
    * has a snapshot past it), so the turn is how much of the host's input its disk holds, and the
    * segments' tables of streams its memory (some 66 bytes a record): at 400,000 instances, 100 a
    * second is a turn of 67 minutes, a journal of that much input growing towards gigabytes of
-   * heap; with `maxAgeMs` five minutes, 1,334 a second keep it to about that age, and a capture's
-   * few tens of microseconds make that some 5% of the host's thread. Without `maxAgeMs` (a host
-   * built in code), the fixed bound.
+   * heap; with `maxAgeMs` five minutes, 1,334 a second keep it within about twice that age (an
+   * instance waits its age, then its turn), at the price of the captures' work (at 25,000
+   * channels, 13 to 28 µs more a channel's sample: docs/channel_cost.md). Without `maxAgeMs` (a
+   * host built in code), the fixed bound.
    */
   roundMax(roundMs: number, instances: number): number {
     const maxAgeMs = this.#options.maxAgeMs ?? 0;

@@ -39,11 +39,14 @@ async function snapshotted(store: MemorySnapshotStore): Promise<string[]> {
 /** Lets the snapshots' saves (promises) finish. */
 const settle = () => new Promise((r) => setTimeout(r, 5));
 
-test("a channel fed once, then idle, is snapshotted at its age; one fed min_inputs times at the next round", async () => {
-  const bus = new InProcessBus();
-  const snapshots = new MemorySnapshotStore();
-  const time = virtualTime(T0_US / 1000);
-  const h = new Host({
+/** A host of `stats` on virtual time, its snapshots every second in `snapshots`. */
+function statsHost(
+  bus: InProcessBus,
+  snapshots: MemorySnapshotStore,
+  time: ReturnType<typeof virtualTime>,
+  payoff: { snapshotMinInputs: number; snapshotMaxAgeMs: number; snapshotsPerSliceMax?: number },
+): Host {
+  return new Host({
     hostId: "h",
     bus,
     actors: [statsActor],
@@ -53,10 +56,16 @@ test("a channel fed once, then idle, is snapshotted at its age; one fed min_inpu
     now: time.now,
     snapshotEveryMs: 1_000,
     snapshotEveryInputs: 1_000_000,
-    snapshotMinInputs: 5,
-    snapshotMaxAgeMs: 60_000,
+    ...payoff,
     log: () => {},
   });
+}
+
+test("a channel fed once, then idle, is snapshotted at its age; one fed min_inputs times at the next round", async () => {
+  const bus = new InProcessBus();
+  const snapshots = new MemorySnapshotStore();
+  const time = virtualTime(T0_US / 1000);
+  const h = statsHost(bus, snapshots, time, { snapshotMinInputs: 5, snapshotMaxAgeMs: 60_000 });
   await h.start();
   publish(bus, "once", 0, 1);
   publish(bus, "busy", 0, 4);
@@ -86,20 +95,10 @@ test("a host of more instances with news than 100 a round takes in its max_age_m
   const bus = new InProcessBus();
   const snapshots = new MemorySnapshotStore();
   const time = virtualTime(T0_US / 1000);
-  const h = new Host({
-    hostId: "h",
-    bus,
-    actors: [statsActor],
-    journal: new MemoryJournal(),
-    snapshots,
-    timers: time.timers,
-    now: time.now,
-    snapshotEveryMs: 1_000,
-    snapshotEveryInputs: 1_000_000,
+  const h = statsHost(bus, snapshots, time, {
     snapshotMinInputs: 1,
     snapshotMaxAgeMs: 2_000,
     snapshotsPerSliceMax: 50,
-    log: () => {},
   });
   await h.start();
   // 600 channels with an input each: a turn of 6 s at 100 a round, 2 s (the max age) at 300.
