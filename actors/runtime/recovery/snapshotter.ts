@@ -261,9 +261,8 @@ export class Snapshotter {
    * segments' tables of streams its memory (some 66 bytes a record): at 400,000 instances, 100 a
    * second is a turn of 67 minutes, a journal of that much input growing towards gigabytes of
    * heap; with `maxAgeMs` five minutes, 1,334 a second keep it within about twice that age (an
-   * instance waits its age, then its turn), at the price of the captures' work (at 25,000
-   * channels, 13 to 28 µs more a channel's sample: docs/channel_cost.md). Without `maxAgeMs` (a
-   * host built in code), the fixed bound.
+   * instance waits its age, then its turn), at the price of the captures' work (what it costs a
+   * host: docs/channel_cost.md). Without `maxAgeMs` (a host built in code), the fixed bound.
    */
   roundMax(roundMs: number, instances: number): number {
     const maxAgeMs = this.#options.maxAgeMs ?? 0;
