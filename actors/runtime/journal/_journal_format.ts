@@ -23,6 +23,8 @@
  */
 import { bytesEqualAt, decodeValue, valuePieces } from "../../../protocol/mod.ts";
 import { crc32, crc32Word } from "./crc32.ts";
+import type { JournalStreams } from "./_journal_streams.ts";
+import { SegmentStreams } from "./_segment_streams.ts";
 
 /** The segment header: magic `TRPJ` and the format version. */
 export const SEGMENT_MAGIC = 0x4a505254; // "TRPJ" read as a little-endian u32
@@ -173,20 +175,23 @@ export function findRecord(buf: Uint8Array, from: number, end: number): number {
   return -1;
 }
 
-/** Per-stream extent of one segment. */
-export interface StreamExtent {
-  first: number;
-  last: number;
-  count: number;
-}
-
 /** What a segment holds: its size, its record count and each stream's extent. */
 export interface SegmentIndex {
   bytes: number;
   records: number;
-  streams: Map<string, StreamExtent>;
+  streams: SegmentStreams;
   /** Damaged byte ranges [start, end) found by a scan, which reads pass over (not in the file). */
   holes?: Array<[number, number]>;
+}
+
+/** A row of an index file: a stream's name, and its first and last position and record count. */
+export type IndexRow = [name: string, first: number, last: number, count: number];
+
+/** An index file as read: the segment's size and record count, and its rows. */
+export interface IndexFile {
+  bytes: number;
+  records: number;
+  rows: IndexRow[];
 }
 
 /**
@@ -196,6 +201,7 @@ export interface SegmentIndex {
  */
 export function encodeIndex(index: SegmentIndex): Uint8Array {
   const w = valuePieces;
+  const t = index.streams;
   w.begin();
   w.map(4);
   w.string("v");
@@ -205,31 +211,37 @@ export function encodeIndex(index: SegmentIndex): Uint8Array {
   w.string("records");
   w.number(index.records);
   w.string("streams");
-  w.array(index.streams.size);
-  for (const [name, e] of index.streams) {
+  w.array(t.size);
+  for (let row = 0; row < t.size; row++) {
     w.array(4);
-    w.string(name);
-    w.number(e.first);
-    w.number(e.last);
-    w.number(e.count);
+    w.string(t.name(row));
+    w.number(t.first(row));
+    w.number(t.last(row));
+    w.number(t.count(row));
   }
   return sealBody(INDEX_MAGIC, w.end());
 }
 
 /** Decodes a segment index file, or returns undefined when it is damaged or not an index. */
-export function decodeIndex(bytes: Uint8Array): SegmentIndex | undefined {
+export function decodeIndex(bytes: Uint8Array): IndexFile | undefined {
   const body = openBody(INDEX_MAGIC, bytes);
   if (!body || body.v !== 1) return undefined;
   const { bytes: size, records, streams } = body;
   if (!isCount(size) || !isCount(records) || !Array.isArray(streams)) return undefined;
-  const map = new Map<string, StreamExtent>();
   for (const s of streams) {
     if (!Array.isArray(s) || typeof s[0] !== "string") return undefined;
-    const [name, first, last, count] = s as unknown[];
-    if (!isCount(first) || !isCount(last) || !isCount(count)) return undefined;
-    map.set(name as string, { first, last, count });
+    if (!isCount(s[1]) || !isCount(s[2]) || !isCount(s[3])) return undefined;
   }
-  return { bytes: size, records, streams: map };
+  return { bytes: size, records, rows: streams as IndexRow[] };
+}
+
+/** A segment's table of streams from its index file's rows, numbering streams new to `streams`. */
+export function indexStreams(rows: readonly IndexRow[], streams: JournalStreams): SegmentStreams {
+  const table = new SegmentStreams(streams, rows.length);
+  for (const [name, first, last, count] of rows) {
+    table.put(streams.intern(name).id, first, last, count);
+  }
+  return table;
 }
 
 /** Encodes the positions file: the last position of each stream. */

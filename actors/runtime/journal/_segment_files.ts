@@ -22,7 +22,9 @@ import {
   encodeIndex,
   findRecord,
   getU32,
+  type IndexFile,
   indexName,
+  indexStreams,
   NameTable,
   parseSegmentName,
   probeRecord,
@@ -34,6 +36,8 @@ import {
   type SegmentIndex,
   segmentName,
 } from "./_journal_format.ts";
+import type { JournalStreams } from "./_journal_streams.ts";
+import { SegmentStreams } from "./_segment_streams.ts";
 import { writeAll } from "./_write_queue.ts";
 import { JournalCorruptError, type JournalDamage, type JournalRecord } from "./journal.ts";
 import { syncDir, writeAtomically } from "../../files/mod.ts";
@@ -57,6 +61,13 @@ export interface Segment extends SegmentIndex {
   sealed: boolean;
 }
 
+/** Where segments are opened or made: whether durably, and the journal's numbering of streams. */
+export interface SegmentFileOptions {
+  /** fsync what is made (the file, its directory entry). */
+  durable: boolean;
+  streams: JournalStreams;
+}
+
 /** A journal directory as opened: its segments (the last one active, open as `fd`). */
 export interface OpenedSegments {
   segments: Segment[];
@@ -75,9 +86,11 @@ export interface OpenedSegments {
  * active segment (and any whose index is missing or stale). Only the end of the last segment can
  * be a torn tail, and only that is cut off; damage followed by intact records (in the same segment
  * or a later one) is reported and skipped, never cut, so no intact record is deleted. Creates the
- * first segment of an empty directory (fsynced when `durable`).
+ * first segment of an empty directory (fsynced when `durable`). The streams met are numbered in
+ * `streams`.
  */
-export function openSegments(dir: string, durable: boolean): OpenedSegments {
+export function openSegments(dir: string, options: SegmentFileOptions): OpenedSegments {
+  const { streams } = options;
   const reports: TruncateInfo[] = [];
   const damaged: JournalDamage[] = [];
   const ids = readdirSync(dir).map(parseSegmentName).filter((id): id is number => id !== undefined)
@@ -92,11 +105,19 @@ export function openSegments(dir: string, durable: boolean): OpenedSegments {
     if (!last) {
       const index = readIndex(dir, id);
       if (index && index.bytes === statSync(path).size) {
-        segments.push({ id, path, sealed: true, ...index });
+        const { bytes, records } = index;
+        segments.push({
+          id,
+          path,
+          sealed: true,
+          bytes,
+          records,
+          streams: indexStreams(index.rows, streams),
+        });
         continue;
       }
     }
-    const scanned = scanSegment(path);
+    const scanned = scanSegment(path, streams);
     damaged.push(...scanned.damaged);
     if (scanned.torn && last) {
       reports.push(scanned.torn);
@@ -125,7 +146,7 @@ export function openSegments(dir: string, durable: boolean): OpenedSegments {
       segments.push({ id, path, sealed: true, ...scanned.index });
     }
   }
-  const fd = openActive(dir, segments, durable);
+  const fd = openActive(dir, segments, options);
   return { segments, positions, fd, reports, damaged };
 }
 
@@ -133,9 +154,9 @@ export function openSegments(dir: string, durable: boolean): OpenedSegments {
  * Opens the last segment for appending, cut back to its last intact record (a new first segment
  * for an empty directory); returns its file descriptor.
  */
-function openActive(dir: string, segments: Segment[], durable: boolean): number {
+function openActive(dir: string, segments: Segment[], options: SegmentFileOptions): number {
   if (segments.length === 0) {
-    const first = createSegment(dir, 1, durable);
+    const first = createSegment(dir, { id: 1, ...options });
     segments.push(first.segment);
     return first.fd;
   }
@@ -387,9 +408,10 @@ export function checkHeader(header: Uint8Array, path: string): void {
  */
 function scanSegment(
   path: string,
+  numbers: JournalStreams,
 ): { index: SegmentIndex; torn: TruncateInfo | undefined; damaged: JournalDamage[] } {
   const buf = readFileSync(path);
-  const streams = new Map<string, { first: number; last: number; count: number }>();
+  const streams = new SegmentStreams(numbers);
   const index: SegmentIndex = { bytes: SEGMENT_HEADER_BYTES, records: 0, streams };
   const damaged: JournalDamage[] = [];
   if (buf.length < SEGMENT_HEADER_BYTES) {
@@ -420,31 +442,35 @@ function scanSegment(
       at = next;
       continue;
     }
-    const stream = names.get(buf, at + 10, probe.nameLength);
-    const e = streams.get(stream);
-    if (e && probe.pos <= e.last) {
+    const stream = numbers.intern(names.get(buf, at + 10, probe.nameLength));
+    const row = stream.rows === streams ? stream.row : -1;
+    if (row >= 0 && probe.pos <= streams.last(row)) {
       damaged.push({
         segment: path,
         offset: at,
         bytes: probe.total,
-        reason: `record of stream "${stream}" has position ${probe.pos} after ${e.last}`,
+        reason: `record of stream "${stream.name}" has position ${probe.pos} after ${
+          streams.last(row)
+        }`,
       });
       (index.holes ??= []).push([at, at + probe.total]);
       at += probe.total;
       continue;
     }
-    if (e) {
-      e.last = probe.pos;
-      e.count++;
-    } else streams.set(stream, { first: probe.pos, last: probe.pos, count: 1 });
+    if (row >= 0) streams.extend(row, probe.pos);
+    else {
+      stream.rows = streams;
+      stream.row = streams.add(stream.id, probe.pos);
+    }
     index.records++;
     at += probe.total;
   }
   index.bytes = at;
+  streams.trim();
   return { index, torn, damaged };
 }
 
-function readIndex(dir: string, id: number): SegmentIndex | undefined {
+function readIndex(dir: string, id: number): IndexFile | undefined {
   try {
     return decodeIndex(readFileSync(join(dir, indexName(id))));
   } catch {
@@ -472,13 +498,14 @@ export function readPositions(dir: string): Map<string, number> {
 }
 
 /**
- * Creates the empty segment `id` of `dir` (fsynced, and its name, when `durable`), open as `fd`.
+ * Creates the empty segment `id` of `dir` (fsynced, and its name, when `durable`), open as `fd`,
+ * its streams numbered in `streams`.
  */
 export function createSegment(
   dir: string,
-  id: number,
-  durable: boolean,
+  options: SegmentFileOptions & { id: number },
 ): { segment: Segment; fd: number } {
+  const { id, durable } = options;
   const path = join(dir, segmentName(id));
   const fd = createSegmentFile(path, dir, durable);
   const segment = {
@@ -487,7 +514,7 @@ export function createSegment(
     sealed: false,
     bytes: SEGMENT_HEADER_BYTES,
     records: 0,
-    streams: new Map(),
+    streams: new SegmentStreams(options.streams),
   };
   return { segment, fd };
 }

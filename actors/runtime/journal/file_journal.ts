@@ -38,8 +38,8 @@ import {
   RECORD_OVERHEAD_BYTES,
   SEGMENT_HEADER_BYTES,
   STREAM_NAME_BYTES_MAX,
-  type StreamExtent,
 } from "./_journal_format.ts";
+import { JournalStreams, type StreamState, unregistered } from "./_journal_streams.ts";
 import {
   createSegment,
   type OpenedSegments,
@@ -67,21 +67,6 @@ import { keptUtf8 } from "../../../protocol/mod.ts";
 export type { TruncateInfo } from "./_segment_files.ts";
 export type { FileJournalOptions } from "./file_journal_options.ts";
 
-interface StreamState {
-  last: number;
-  /**
-   * The name's UTF-8 bytes, made at the stream's first append since open: a host opening a
-   * journal of 100,000 streams does not encode every name before it can start.
-   */
-  name?: Uint8Array | undefined;
-  /**
-   * The stream's extent in the segment it was last appended to, and that segment: the next
-   * append to the same segment moves it without looking it up again among the segment's streams.
-   */
-  extent?: StreamExtent | undefined;
-  extentOf?: Segment | undefined;
-}
-
 /** An append-only journal of segment files in one directory. */
 export class FileJournal implements Journal {
   readonly dir: string;
@@ -89,7 +74,7 @@ export class FileJournal implements Journal {
   #segmentBytesMax: number;
   #readChunkBytes: number;
   #onError: ((error: Error) => void) | undefined;
-  #streams = new Map<string, StreamState>();
+  #streams: JournalStreams;
   #segments: Segment[] = [];
   #active: Segment;
   #fd: number;
@@ -119,11 +104,12 @@ export class FileJournal implements Journal {
   private constructor(
     dir: string,
     options: FileJournalOptions,
-    opened: OpenedSegments,
+    opened: OpenedSegments & { streams: JournalStreams },
     truncatedBytes: number,
     lock: DirLock,
   ) {
     this.dir = dir;
+    this.#streams = opened.streams;
     this.#lock = lock;
     this.policy = options.fsync;
     this.#segmentBytesMax = options.segmentBytesMax ?? 64 << 20;
@@ -146,12 +132,20 @@ export class FileJournal implements Journal {
     this.#fd = opened.fd;
     this.#fileBytes = this.#active.bytes;
     this.#truncatedBytes = truncatedBytes;
-    for (const [stream, last] of positions) this.#streams.set(stream, { last });
+    for (const [stream, last] of positions) {
+      const s = this.#streams.intern(stream);
+      if (last > s.last) s.last = last;
+    }
     for (const seg of segments) {
-      for (const [stream, e] of seg.streams) {
-        const s = this.#streams.get(stream);
-        if (!s) this.#streams.set(stream, { last: e.last });
-        else if (e.last > s.last) s.last = e.last;
+      const t = seg.streams;
+      for (let row = 0; row < t.size; row++) {
+        const s = t.stream(row);
+        if (t.last(row) > s.last) s.last = t.last(row);
+        // The active segment's rows are found through their streams (see `#rowIn`).
+        if (seg === this.#active) {
+          s.rows = t;
+          s.row = row;
+        }
       }
     }
     const interval = options.fsyncIntervalMs ?? 100;
@@ -176,9 +170,10 @@ export class FileJournal implements Journal {
   }
 
   static #openLocked(dir: string, options: FileJournalOptions, lock: DirLock): FileJournal {
-    const opened = openSegments(dir, options.fsync !== "never");
+    const streams = new JournalStreams();
+    const opened = openSegments(dir, { durable: options.fsync !== "never", streams });
     const truncatedBytes = opened.reports.reduce((sum, r) => sum + r.bytes, 0);
-    const journal = new FileJournal(dir, options, opened, truncatedBytes, lock);
+    const journal = new FileJournal(dir, options, { ...opened, streams }, truncatedBytes, lock);
     journal.#unhookExit = writeOutAtExit(journal);
     for (const r of opened.reports) options.onTruncate?.(r);
     for (const d of opened.damaged) journal.#damaged(d);
@@ -189,7 +184,7 @@ export class FileJournal implements Journal {
   append(stream: string, data: JournalData): number {
     this.#check();
     const state = this.#streams.get(stream) ?? newStream(stream);
-    const name = state.name ??= keptUtf8(stream);
+    const name = state.utf8 ??= keptUtf8(stream);
     const total = RECORD_OVERHEAD_BYTES + name.length + journalDataLength(data);
     if (total - 8 > RECORD_BYTES_MAX) {
       throw new RangeError(
@@ -210,20 +205,16 @@ export class FileJournal implements Journal {
     } else {
       this.#buffered += encodeRecord(this.#buffer, this.#buffered, name, pos, data);
     }
-    if (state.last === 0 && !this.#streams.has(stream)) this.#streams.set(stream, state);
+    if (state.id < 0) this.#streams.add(state);
     state.last = pos;
     const current = this.#active;
     current.records++;
-    const extent = state.extentOf === current ? state.extent : current.streams.get(stream);
-    if (extent) {
-      extent.last = pos;
-      extent.count++;
-      state.extent = extent;
-    } else {
-      state.extent = { first: pos, last: pos, count: 1 };
-      current.streams.set(stream, state.extent);
+    const table = current.streams;
+    if (state.rows === table) table.extend(state.row, pos);
+    else {
+      state.row = table.add(state.id, pos);
+      state.rows = table;
     }
-    state.extentOf = current;
     if (this.#buffered >= this.#buffer.length) {
       this.#write();
       if (this.policy === "always") this.#fsyncInBackground();
@@ -238,14 +229,17 @@ export class FileJournal implements Journal {
 
   /** The streams with a position, including those whose records compaction deleted. */
   streams(): string[] {
-    return [...this.#streams.keys()];
+    return this.#streams.names();
   }
 
   /** The records of `stream` with pos > `after`, in order, as of the call. */
   async *read(stream: string, after = 0): AsyncIterable<JournalRecord> {
-    for (const [seg, end] of await this.#readPlan()) {
-      const extent = seg.streams.get(stream);
-      if (!extent || extent.last <= after) continue;
+    const plan = await this.#readPlan();
+    const state = this.#streams.get(stream);
+    if (!state) return;
+    for (const [seg, end] of plan) {
+      const row = this.#rowIn(seg, state);
+      if (row < 0 || seg.streams.last(row) <= after) continue;
       // The segment's other streams' records are passed over as they are parsed, not made.
       const keep = (s: string, pos: number) => pos > after && s === stream;
       for await (const batch of readSegment(seg, end, { ...this.#readOptions, keep })) {
@@ -268,14 +262,7 @@ export class FileJournal implements Journal {
     after: ReadonlyMap<string, number> = new Map(),
   ): AsyncIterable<JournalRecord[]> {
     for (const [seg, end] of await this.#readPlan()) {
-      let needed = false;
-      for (const [stream, e] of seg.streams) {
-        if (e.last > (after.get(stream) ?? 0)) {
-          needed = true;
-          break;
-        }
-      }
-      if (!needed) continue;
+      if (!seg.streams.anyPast(after)) continue;
       // The records at or before `after` are passed over as they are parsed, not made.
       const keep = (s: string, pos: number) => pos > (after.get(s) ?? 0);
       yield* readSegment(seg, end, { ...this.#readOptions, keep });
@@ -296,7 +283,11 @@ export class FileJournal implements Journal {
     const state = this.#streams.get(stream);
     if (state) {
       if (pos > state.last) state.last = pos;
-    } else if (pos > 0) this.#streams.set(stream, { ...newStream(stream), last: pos });
+    } else if (pos > 0) {
+      const added = newStream(stream);
+      added.last = pos;
+      this.#streams.add(added);
+    }
   }
 
   get #readOptions() {
@@ -341,17 +332,18 @@ export class FileJournal implements Journal {
     this.#check();
     // A segment is deleted only once it is indexed and closed.
     while (this.#sealing) await this.#sealing;
-    const doomed = this.#segments.filter((seg) => {
-      if (!seg.sealed) return false;
-      for (const [stream, e] of seg.streams) if (e.last > (upTo.get(stream) ?? 0)) return false;
-      return true;
-    });
+    const doomed = this.#segments.filter((seg) => seg.sealed && !seg.streams.anyPast(upTo));
     if (doomed.length === 0) return;
     // Keep the last position of streams that may lose all their records, so positions continue.
     const positions = readPositions(this.dir);
     for (const seg of doomed) {
-      for (const [stream, e] of seg.streams) {
-        if (e.last > (positions.get(stream) ?? 0)) positions.set(stream, e.last);
+      const t = seg.streams;
+      for (let row = 0; row < t.size; row++) {
+        const stream = t.stream(row);
+        if (t.last(row) > (positions.get(stream.name) ?? 0)) {
+          positions.set(stream.name, t.last(row));
+        }
+        if (stream.rows === t) stream.rows = undefined;
       }
     }
     writeAtomically(join(this.dir, "positions"), encodePositions(positions));
@@ -455,6 +447,13 @@ export class FileJournal implements Journal {
     return plan;
   }
 
+  /** The row of `state`'s stream in `seg`'s table, or -1 when the segment holds none of it. */
+  #rowIn(seg: Segment, state: StreamState): number {
+    if (state.rows === seg.streams) return state.row;
+    // Every stream in the active segment has its row there noted on it.
+    return seg.sealed ? seg.streams.rowOf(state.id) : -1;
+  }
+
   /**
    * Starts the next segment, and seals the active one in the background: once its batches are
    * written, it is fsynced (unless `never`), indexed and closed.
@@ -463,6 +462,7 @@ export class FileJournal implements Journal {
     this.#write();
     const old = this.#active;
     old.bytes = this.#fileBytes;
+    old.streams.trim();
     const oldFd = this.#fd;
     const end = this.#queue.submitted;
     const previous = this.#sealing;
@@ -488,7 +488,11 @@ export class FileJournal implements Journal {
       if (this.#sealing === sealing) this.#sealing = undefined;
     });
     this.#sealing = sealing;
-    const next = createSegment(this.dir, old.id + 1, this.policy !== "never");
+    const next = createSegment(this.dir, {
+      id: old.id + 1,
+      durable: this.policy !== "never",
+      streams: this.#streams,
+    });
     this.#fd = next.fd;
     this.#fileBytes = SEGMENT_HEADER_BYTES;
     this.#active = next.segment;
@@ -588,5 +592,5 @@ function newStream(stream: string): StreamState {
       }: a stream name must be 1 to ${STREAM_NAME_BYTES_MAX} bytes, got ${name.length}`,
     );
   }
-  return { last: 0, name };
+  return unregistered(stream, name);
 }

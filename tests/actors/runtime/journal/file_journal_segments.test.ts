@@ -70,6 +70,55 @@ test("segments roll at segmentBytesMax, sealed ones get an index, and open() rea
   }
 });
 
+test("read() finds each of many streams in every segment: live, reopened from indexes, reopened by scanning", async () => {
+  const seed = 11;
+  const prng = new Prng(seed);
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
+    // 40 streams, each appended to at random: a stream is in some segments and not others.
+    const written = new Map<string, number[]>();
+    for (let n = 0; n < 600; n++) {
+      const stream = `s${prng.int(40)}`;
+      const pos = j.append(stream, payload(n, 20));
+      written.set(stream, [...(written.get(stream) ?? []), pos]);
+    }
+    assert.ok(j.segments().length >= 10, `${j.segments().length} segments`);
+    const check = async (k: FileJournal, how: string) => {
+      for (const [stream, positions] of written) {
+        const after = positions[prng.int(positions.length)]! - 1;
+        const got = await collect(k.read(stream, after));
+        assert.equal(
+          got.map((r) => r.pos),
+          positions.filter((p) => p > after),
+          `${stream} after ${after}, ${how}, seed ${seed}`,
+        );
+        assert.ok(got.every((r) => r.stream === stream));
+      }
+      assert.equal(await collect(k.read("s-none")), []);
+    };
+    await check(j, "live");
+    await j.close();
+    let k = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
+    await check(k, "from the indexes");
+    // The next append of each stream continues its positions, in the active segment.
+    for (const [stream, positions] of written) {
+      positions.push(k.append(stream, payload(0)));
+      assert.is(positions.at(-1), positions.at(-2)! + 1);
+    }
+    await check(k, "after appends");
+    await k.close();
+    for (const f of readdirSync(dir.path)) {
+      if (f.endsWith(".idx")) writeFileSync(join(dir.path, f), "not an index");
+    }
+    k = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
+    await check(k, "by scanning");
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
 test("open() rebuilds a missing index by scanning its segment", async () => {
   const dir = tempDir();
   try {

@@ -11,38 +11,49 @@ import {
   encodeIndex,
   encodePositions,
   getU32,
-  type StreamExtent,
+  type IndexRow,
+  indexStreams,
 } from "../../../../actors/runtime/journal/_journal_format.ts";
+import { JournalStreams } from "../../../../actors/runtime/journal/_journal_streams.ts";
+import { SegmentStreams } from "../../../../actors/runtime/journal/_segment_streams.ts";
 import { encodeValue } from "../../../../protocol/mod.ts";
 
 const test = suite("journal_format");
 
-function streams(n: number): Map<string, StreamExtent> {
-  const m = new Map<string, StreamExtent>();
+function rows(n: number): IndexRow[] {
+  const out: IndexRow[] = [];
   for (let i = 0; i < n; i++) {
     const first = i === 1 ? 2 ** 40 + 3 : 1 + i * 7;
-    m.set(i === 2 ? "anomaly/température-2" : `stats/node-${i}`, {
-      first,
-      last: first + (i % 5),
-      count: 1 + (i % 5),
-    });
+    const name = i === 2 ? "anomaly/température-2" : `stats/node-${i}`;
+    out.push([name, first, first + (i % 5), 1 + (i % 5)]);
   }
-  return m;
+  return out;
 }
 
 test("an index reads back as written, and is the general encoder's bytes of its rows", () => {
   for (const n of [0, 3, 15, 16, 70_000]) {
-    const index = { bytes: 64 << 20, records: 5 * n + 1, streams: streams(n) };
+    const written = rows(n);
+    const numbers = new JournalStreams();
+    const index = {
+      bytes: 64 << 20,
+      records: 5 * n + 1,
+      streams: indexStreams(written, numbers),
+    };
     const bytes = encodeIndex(index);
     const back = decodeIndex(bytes)!;
     assert.ok(back, `${n} streams`);
     assert.is(back.bytes, index.bytes);
     assert.is(back.records, index.records);
-    assert.equal([...back.streams], [...index.streams], `${n} streams`);
-    const rows = [...index.streams].map(([name, e]) => [name, e.first, e.last, e.count]);
-    const body = encodeValue({ v: 1, bytes: index.bytes, records: index.records, streams: rows });
+    assert.equal(back.rows, written, `${n} streams`);
+    const body = encodeValue({
+      v: 1,
+      bytes: index.bytes,
+      records: index.records,
+      streams: written,
+    });
     assert.equal(Array.from(bytes.subarray(8)), Array.from(body), `${n} streams: the same bytes`);
-    assert.is(getU32(bytes, 0), getU32(encodeIndex({ ...index, streams: new Map() }), 0));
+    const empty = { ...index, streams: new SegmentStreams(numbers) };
+    assert.is(getU32(encodeIndex(empty), 0), getU32(bytes, 0));
   }
 });
 
