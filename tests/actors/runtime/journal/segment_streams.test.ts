@@ -32,19 +32,29 @@ test("rowOf() finds every stream's row by number, -1 for one the segment does no
   const seed = 7;
   const prng = new Prng(seed);
   const numbers = new JournalStreams();
-  for (let i = 0; i < 3000; i++) numbers.intern(`s${i}`);
+  for (let i = 0; i < 12_000; i++) numbers.intern(`s${i}`);
   const t = new SegmentStreams(numbers);
   const rowOf = new Map<number, number>();
-  // Streams come in an order unlike their numbers; rows added after a lookup are found too.
+  // Streams come in an order unlike their numbers, past a chunk of rows; rows added after a
+  // lookup are found too.
   for (let round = 0; round < 3; round++) {
-    for (let n = 0; n < 500; n++) {
-      const id = prng.int(3000);
-      if (rowOf.has(id)) continue;
-      rowOf.set(id, t.add(id, 1 + n));
+    for (let n = 0; n < 3000; n++) {
+      const id = prng.int(12_000);
+      const row = rowOf.get(id);
+      if (row === undefined) rowOf.set(id, t.add(id, id * 10));
+      else t.extend(row, t.last(row) + 1);
     }
-    for (let id = 0; id < 3000; id++) {
+    for (let id = 0; id < 12_000; id++) {
       assert.is(t.rowOf(id), rowOf.get(id) ?? -1, `stream ${id}, round ${round}, seed ${seed}`);
     }
+  }
+  assert.ok(t.size > 4096, `${t.size} rows`);
+  for (const [id, row] of rowOf) {
+    assert.equal([t.id(row), t.first(row), t.last(row) - t.first(row) + 1], [
+      id,
+      id * 10,
+      t.count(row),
+    ]);
   }
 });
 
@@ -67,18 +77,16 @@ test("rowOf() orders numbers past 16 bits by every bit", () => {
 
 test("trim() keeps every row and takes more after", () => {
   const numbers = new JournalStreams();
-  const t = new SegmentStreams(numbers);
-  for (let i = 0; i < 40; i++) t.add(numbers.intern(`s${i}`).id, i + 1);
-  t.trim();
-  assert.equal(
-    Array.from({ length: 40 }, (_, r) => t.last(r)),
-    [...Array(40).keys()].map((i) => i + 1),
-  );
-  const empty = new SegmentStreams(numbers);
-  empty.trim();
-  assert.is(empty.add(3, 4), 0);
-  assert.is(empty.add(4, 5), 1);
-  assert.equal([empty.rowOf(3), empty.rowOf(4), empty.rowOf(5)], [0, 1, -1]);
+  for (const n of [0, 40, 4096, 5000]) {
+    const t = new SegmentStreams(numbers);
+    for (let i = 0; i < n; i++) t.add(i, i + 1);
+    t.trim();
+    t.add(n, n + 1);
+    t.add(n + 1, n + 2);
+    const lasts = Array.from({ length: n + 2 }, (_, r) => t.last(r));
+    assert.equal(lasts, [...Array(n + 2).keys()].map((i) => i + 1), `${n} rows`);
+    assert.equal([t.rowOf(n), t.rowOf(n + 1), t.rowOf(n + 2)], [n, n + 1, -1]);
+  }
 });
 
 test.run();
