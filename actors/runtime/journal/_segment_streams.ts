@@ -18,7 +18,7 @@ const CHUNK_MASK = CHUNK_ROWS - 1;
 
 /**
  * One segment's streams, by row. Rows live in chunks of 4,096 that are never copied once full: a
- * table doubling to 400,000 rows left some 20 MB of spent buffers a segment for the collector,
+ * table doubling to 400,000 rows left some 29 MB of spent buffers a segment for the collector,
  * and buffers count as external memory, whose growth starts V8's marking on its own.
  */
 export class SegmentStreams {
