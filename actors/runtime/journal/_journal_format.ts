@@ -21,7 +21,7 @@
  * The file `positions` (magic `TRPP`, CRC, msgpack `{ v, streams: [[name, last], ...] }`) keeps
  * the last position of streams whose records compaction deleted, so positions never restart.
  */
-import { bytesEqualAt, decodeValue, valuePieces } from "../../../protocol/mod.ts";
+import { decodeValue, valuePieces } from "../../../protocol/mod.ts";
 import { crc32, crc32Word } from "./crc32.ts";
 import type { JournalStreams } from "./_journal_streams.ts";
 import { SegmentStreams } from "./_segment_streams.ts";
@@ -296,29 +296,4 @@ function openBody(magic: number, bytes: Uint8Array): Record<string, unknown> | u
 
 function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
-}
-
-const utf8 = new TextDecoder();
-
-/**
- * Stream names met while reading, so that each record's name costs a hash and a compare instead of
- * a new string: a journal holds few distinct streams and millions of records.
- */
-export class NameTable {
-  #byHash = new Map<number, { bytes: Uint8Array; name: string }[]>();
-
-  /** The name whose UTF-8 bytes are `buf[at, at + length)`. */
-  get(buf: Uint8Array, at: number, length: number): string {
-    let h = 0x811c9dc5 ^ length;
-    for (let i = at; i < at + length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    const list = this.#byHash.get(h);
-    if (list) {
-      for (const e of list) if (bytesEqualAt(e.bytes, buf, at)) return e.name;
-    }
-    const bytes = buf.slice(at, at + length);
-    const name = utf8.decode(bytes);
-    if (list) list.push({ bytes, name });
-    else this.#byHash.set(h, [{ bytes, name }]);
-    return name;
-  }
 }

@@ -1,3 +1,7 @@
+import { bytesEqualAt } from "../../../protocol/mod.ts";
+
+const utf8 = new TextDecoder();
+
 /**
  * The file journal's streams, each numbered as it is first met: a segment's table of the streams
  * it holds (`_segment_streams.ts`) keeps their numbers rather than their names, so that a segment
@@ -30,6 +34,13 @@ export interface StreamState {
 export class JournalStreams {
   #byName = new Map<string, StreamState>();
   #byId: StreamState[] = [];
+  /** Streams met by their names' bytes (`named`), by a hash of those bytes. */
+  #byBytes = new Map<number, StreamState | StreamState[]>();
+
+  /** How many streams are registered: every number is below it. */
+  get size(): number {
+    return this.#byId.length;
+  }
 
   /** The stream named `name`, when registered. */
   get(name: string): StreamState | undefined {
@@ -55,6 +66,31 @@ export class JournalStreams {
     return state;
   }
 
+  /**
+   * The stream whose name's UTF-8 bytes are `buf[at, at + length)`, registered when it was not:
+   * how a read of the segments finds each record's stream, a hash and a compare of bytes rather
+   * than a string made and then looked up (a journal holds few streams and millions of records).
+   */
+  named(buf: Uint8Array, at: number, length: number): StreamState {
+    let h = 0x811c9dc5 ^ length;
+    for (let i = at; i < at + length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    const met = this.#byBytes.get(h);
+    if (met !== undefined) {
+      if (!Array.isArray(met)) {
+        if (sameName(met, buf, at, length)) return met;
+      } else {
+        for (const s of met) if (sameName(s, buf, at, length)) return s;
+      }
+    }
+    const bytes = buf.slice(at, at + length);
+    const state = this.intern(utf8.decode(bytes));
+    state.utf8 ??= bytes;
+    if (met === undefined) this.#byBytes.set(h, state);
+    else if (Array.isArray(met)) met.push(state);
+    else this.#byBytes.set(h, [met, state]);
+    return state;
+  }
+
   /** Every registered stream's name, in the order they were registered. */
   names(): string[] {
     return [...this.#byName.keys()];
@@ -64,4 +100,9 @@ export class JournalStreams {
 /** A stream not registered yet (number -1, position 0). */
 export function unregistered(name: string, utf8?: Uint8Array): StreamState {
   return { name, id: -1, last: 0, utf8, rows: undefined, row: -1 };
+}
+
+/** Whether `state`'s name (its bytes, set once it is met by them) is `buf[at, at + length)`. */
+function sameName(state: StreamState, buf: Uint8Array, at: number, length: number): boolean {
+  return state.utf8!.length === length && bytesEqualAt(state.utf8!, buf, at);
 }

@@ -25,7 +25,6 @@ import {
   type IndexFile,
   indexName,
   indexStreams,
-  NameTable,
   parseSegmentName,
   probeRecord,
   RECORD_OVERHEAD_BYTES,
@@ -36,7 +35,7 @@ import {
   type SegmentIndex,
   segmentName,
 } from "./_journal_format.ts";
-import type { JournalStreams } from "./_journal_streams.ts";
+import type { JournalStreams, StreamState } from "./_journal_streams.ts";
 import { SegmentStreams } from "./_segment_streams.ts";
 import { writeAll } from "./_write_queue.ts";
 import { JournalCorruptError, type JournalDamage, type JournalRecord } from "./journal.ts";
@@ -177,14 +176,15 @@ function openActive(dir: string, segments: Segment[], options: SegmentFileOption
 /** Options of `readSegment`. */
 export interface ReadSegmentOptions {
   chunkBytes: number;
-  names: NameTable;
+  /** The journal's streams, which each record's is found among by its name's bytes. */
+  streams: JournalStreams;
   /** Told of each damaged range met (the same range again on each read of it). */
   onDamage?(damage: JournalDamage): void;
   /**
    * Which records are handed out (all when not given); the others are checked as every record
    * is, and passed over without being made.
    */
-  keep?: ((stream: string, pos: number) => boolean) | undefined;
+  keep?: ((stream: StreamState, pos: number) => boolean) | undefined;
 }
 
 /**
@@ -296,7 +296,7 @@ class SegmentCursor {
    */
   async parse(): Promise<{ batch: JournalRecord[]; done: boolean }> {
     const batch: JournalRecord[] = [];
-    const { names, keep } = this.#options;
+    const { streams, keep } = this.#options;
     while (true) {
       if (this.#hole < this.#holes.length) {
         const hole = this.#passHole();
@@ -314,11 +314,15 @@ class SegmentCursor {
         if (!(await this.#resync(probe.reason))) return { batch, done: true };
         continue;
       }
-      const stream = names.get(buf, at + 10, probe.nameLength);
+      const stream = streams.named(buf, at + 10, probe.nameLength);
       this.#at = at + probe.total;
       if (keep !== undefined && !keep(stream, probe.pos)) continue;
       const dataAt = at + RECORD_OVERHEAD_BYTES + probe.nameLength;
-      batch.push({ stream, pos: probe.pos, data: buf.subarray(dataAt, at + probe.total) });
+      batch.push({
+        stream: stream.name,
+        pos: probe.pos,
+        data: buf.subarray(dataAt, at + probe.total),
+      });
     }
     return { batch, done: false };
   }
@@ -423,7 +427,6 @@ function scanSegment(
     return { index, torn, damaged };
   }
   checkHeader(buf, path);
-  const names = new NameTable();
   let at = SEGMENT_HEADER_BYTES;
   let torn: TruncateInfo | undefined;
   while (at < buf.length) {
@@ -442,7 +445,7 @@ function scanSegment(
       at = next;
       continue;
     }
-    const stream = numbers.intern(names.get(buf, at + 10, probe.nameLength));
+    const stream = numbers.named(buf, at + 10, probe.nameLength);
     const row = stream.rows === streams ? stream.row : -1;
     if (row >= 0 && probe.pos <= streams.last(row)) {
       damaged.push({

@@ -96,10 +96,14 @@ export class SegmentStreams {
     return this.#field(row, 3);
   }
 
-  /** Whether a row's last position is past what `after` gives its stream (0 when absent). */
-  anyPast(after: ReadonlyMap<string, number>): boolean {
+  /**
+   * Whether a row's last position is past what `after` gives its stream, by stream number (0 for
+   * a number past its end).
+   */
+  anyPast(after: Float64Array): boolean {
     for (let row = 0; row < this.#size; row++) {
-      if (this.last(row) > (after.get(this.name(row)) ?? 0)) return true;
+      const id = this.#field(row, 0);
+      if (this.#field(row, 2) > (id < after.length ? after[id]! : 0)) return true;
     }
     return false;
   }

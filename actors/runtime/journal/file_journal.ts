@@ -33,7 +33,6 @@ import {
   encodePositions,
   encodeRecord,
   indexName,
-  NameTable,
   RECORD_BYTES_MAX,
   RECORD_OVERHEAD_BYTES,
   SEGMENT_HEADER_BYTES,
@@ -96,7 +95,6 @@ export class FileJournal implements Journal {
   /** Damaged ranges met, by "path:offset". */
   #damage = new Map<string, JournalDamage>();
   #onDamage: ((damage: JournalDamage) => void) | undefined;
-  #names = new NameTable();
   #failed: Error | undefined;
   #closed = false;
   #lock: DirLock;
@@ -241,7 +239,7 @@ export class FileJournal implements Journal {
       const row = this.#rowIn(seg, state);
       if (row < 0 || seg.streams.last(row) <= after) continue;
       // The segment's other streams' records are passed over as they are parsed, not made.
-      const keep = (s: string, pos: number) => pos > after && s === stream;
+      const keep = (s: StreamState, pos: number) => pos > after && s === state;
       for await (const batch of readSegment(seg, end, { ...this.#readOptions, keep })) {
         yield* batch;
       }
@@ -261,10 +259,12 @@ export class FileJournal implements Journal {
   async *readAllBatches(
     after: ReadonlyMap<string, number> = new Map(),
   ): AsyncIterable<JournalRecord[]> {
-    for (const [seg, end] of await this.#readPlan()) {
-      if (!seg.streams.anyPast(after)) continue;
+    const plan = await this.#readPlan();
+    const past = this.#byNumber(after);
+    for (const [seg, end] of plan) {
+      if (!seg.streams.anyPast(past)) continue;
       // The records at or before `after` are passed over as they are parsed, not made.
-      const keep = (s: string, pos: number) => pos > (after.get(s) ?? 0);
+      const keep = (s: StreamState, pos: number) => pos > (s.id < past.length ? past[s.id]! : 0);
       yield* readSegment(seg, end, { ...this.#readOptions, keep });
     }
   }
@@ -290,10 +290,23 @@ export class FileJournal implements Journal {
     }
   }
 
+  /**
+   * `positions` by stream number (0 for a stream it leaves out): what a pass over every segment's
+   * streams and records compares with, an array read rather than a name looked up each time.
+   */
+  #byNumber(positions: ReadonlyMap<string, number>): Float64Array {
+    const out = new Float64Array(this.#streams.size);
+    for (const [stream, pos] of positions) {
+      const state = this.#streams.get(stream);
+      if (state) out[state.id] = pos;
+    }
+    return out;
+  }
+
   get #readOptions() {
     return {
       chunkBytes: this.#readChunkBytes,
-      names: this.#names,
+      streams: this.#streams,
       onDamage: (d: JournalDamage) => this.#damaged(d),
     };
   }
@@ -332,7 +345,8 @@ export class FileJournal implements Journal {
     this.#check();
     // A segment is deleted only once it is indexed and closed.
     while (this.#sealing) await this.#sealing;
-    const doomed = this.#segments.filter((seg) => seg.sealed && !seg.streams.anyPast(upTo));
+    const past = this.#byNumber(upTo);
+    const doomed = this.#segments.filter((seg) => seg.sealed && !seg.streams.anyPast(past));
     if (doomed.length === 0) return;
     // Keep the last position of streams that may lose all their records, so positions continue.
     const positions = readPositions(this.dir);
