@@ -72,16 +72,23 @@ export interface FeedEdgeParts {
   srcPosApplied(stream: string): number;
 }
 
+/** Where a channel's inputs go here, and what its feed batches' inputs are made with. */
+interface Route {
+  /** The kinds' configurations it was routed with. */
+  configs: unknown[];
+  targets: ReadonlyArray<readonly [AnyActorDefinition, string]>;
+  /** The feed of the channel's last batch, and the channel's subject on it. */
+  feed: string | undefined;
+  subject: string | undefined;
+}
+
 /** A host's feed edge. */
 export class FeedEdge {
   readonly #parts: FeedEdgeParts;
   /** Feed subjects already parsed: their channel, or null for subjects that are not feeds. */
   readonly #subjects = new Map<string, string | null>();
   /** Per channel, its targets here and the kinds' configurations they were routed with. */
-  readonly #routes = new Map<
-    string,
-    { configs: unknown[]; targets: ReadonlyArray<readonly [AnyActorDefinition, string]> }
-  >();
+  readonly #routes = new Map<string, Route>();
   /** Samples lost on an input without positions, found as gaps in channels' sequences. */
   readonly gaps: SequenceGaps;
   /** Frames refused because their channel was new past the host's limit. */
@@ -154,9 +161,16 @@ export class FeedEdge {
       const n = batch.n[c]!;
       const from = at;
       at += n;
-      const targets = this.targets(channel);
+      const route = this.#route(channel);
+      const targets = route.targets;
       if (targets.length === 0 || n === 0) continue;
-      const subject = feedSubject(feed, channel);
+      // One string a channel and feed, not one made each batch: its hash is computed once, and
+      // the lookups keyed by it (the record header's subject bytes) find it by identity.
+      if (route.feed !== feed) {
+        route.feed = feed;
+        route.subject = feedSubject(feed, channel);
+      }
+      const subject = route.subject!;
       // Dead-lettered before a restart (refused by its mailbox, say): this frame, not the batch.
       if (srcPos > 0 && this.#parts.decisions.deadLettered(srcPos, subject)) continue;
       let t = batch.t.subarray(from, from + n);
@@ -245,6 +259,11 @@ export class FeedEdge {
    * is handed out for the channel until a kind's configuration is replaced).
    */
   targets(channel: string): ReadonlyArray<readonly [AnyActorDefinition, string]> {
+    return this.#route(channel).targets;
+  }
+
+  /** `channel`'s route: made once per channel and configuration (see `targets`). */
+  #route(channel: string): Route {
     // Asked of every frame, also of those no instance here consumes (most of them where many
     // hosts share a feed): routed once per channel and configuration, not once per frame.
     const configs = this.#parts.configs, kinds = this.#parts.kinds;
@@ -255,7 +274,7 @@ export class FeedEdge {
         if (configs.get(def.kind) !== known.configs[i]) break;
         i++;
       }
-      if (i === kinds.size) return known.targets;
+      if (i === kinds.size) return known;
     }
     const targets: Array<[AnyActorDefinition, string]> = [];
     const used: unknown[] = [];
@@ -267,8 +286,9 @@ export class FeedEdge {
       }
     }
     if (this.#routes.size >= this.#parts.limits.channelsMax) this.#routes.clear();
-    this.#routes.set(channel, { configs: used, targets });
-    return targets;
+    const route: Route = { configs: used, targets, feed: undefined, subject: undefined };
+    this.#routes.set(channel, route);
+    return route;
   }
 
   /** Decodes the frame of `msg` and checks it against its subject's channel and the limits. */
