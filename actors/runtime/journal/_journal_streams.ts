@@ -37,11 +37,6 @@ export class JournalStreams {
   /** Streams met by their names' bytes (`named`), by a hash of those bytes. */
   #byBytes = new Map<number, StreamState | StreamState[]>();
 
-  /** How many streams are registered: every number is below it. */
-  get size(): number {
-    return this.#byId.length;
-  }
-
   /** The stream named `name`, when registered. */
   get(name: string): StreamState | undefined {
     return this.#byName.get(name);
@@ -89,6 +84,19 @@ export class JournalStreams {
     else if (Array.isArray(met)) met.push(state);
     else this.#byBytes.set(h, [met, state]);
     return state;
+  }
+
+  /**
+   * `positions` by stream number (0 for a stream it leaves out): what a pass over every segment's
+   * streams and records compares with, an array read rather than a name looked up each time.
+   */
+  byNumber(positions: ReadonlyMap<string, number>): Float64Array {
+    const out = new Float64Array(this.#byId.length);
+    for (const [name, pos] of positions) {
+      const state = this.#byName.get(name);
+      if (state) out[state.id] = pos;
+    }
+    return out;
   }
 
   /** Every registered stream's name, in the order they were registered. */

@@ -260,7 +260,7 @@ export class FileJournal implements Journal {
     after: ReadonlyMap<string, number> = new Map(),
   ): AsyncIterable<JournalRecord[]> {
     const plan = await this.#readPlan();
-    const past = this.#byNumber(after);
+    const past = this.#streams.byNumber(after);
     for (const [seg, end] of plan) {
       if (!seg.streams.anyPast(past)) continue;
       // The records at or before `after` are passed over as they are parsed, not made.
@@ -288,19 +288,6 @@ export class FileJournal implements Journal {
       added.last = pos;
       this.#streams.add(added);
     }
-  }
-
-  /**
-   * `positions` by stream number (0 for a stream it leaves out): what a pass over every segment's
-   * streams and records compares with, an array read rather than a name looked up each time.
-   */
-  #byNumber(positions: ReadonlyMap<string, number>): Float64Array {
-    const out = new Float64Array(this.#streams.size);
-    for (const [stream, pos] of positions) {
-      const state = this.#streams.get(stream);
-      if (state) out[state.id] = pos;
-    }
-    return out;
   }
 
   get #readOptions() {
@@ -345,7 +332,7 @@ export class FileJournal implements Journal {
     this.#check();
     // A segment is deleted only once it is indexed and closed.
     while (this.#sealing) await this.#sealing;
-    const past = this.#byNumber(upTo);
+    const past = this.#streams.byNumber(upTo);
     const doomed = this.#segments.filter((seg) => seg.sealed && !seg.streams.anyPast(past));
     if (doomed.length === 0) return;
     // Keep the last position of streams that may lose all their records, so positions continue.
