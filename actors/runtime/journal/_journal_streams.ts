@@ -1,13 +1,12 @@
-import { bytesEqualAt } from "../../../protocol/mod.ts";
-
-const utf8 = new TextDecoder();
-
 /**
  * The file journal's streams, each numbered as it is first met: a segment's table of the streams
  * it holds (`_segment_streams.ts`) keeps their numbers rather than their names, so that a segment
  * of a host of 400,000 instances costs a few numbers a stream rather than a table entry and an
  * object. Private to the file journal.
  */
+import { bytesEqualAt } from "../../../protocol/mod.ts";
+
+const utf8 = new TextDecoder();
 
 /** What the journal knows of one stream. */
 export interface StreamState {
