@@ -63,9 +63,9 @@ export class SettingsReporter {
       else delete keys[kind];
     };
     for (const slot of this.#options.slots()) {
-      if (slot.inst !== undefined && slot.status !== "stopped") {
-        put(slot.def.kind, slot.key, slot.inst.config);
-      }
+      // A dormant instance's configuration is its snapshot's: read there, not restored for it.
+      const at = slot.dormant?.snap ?? slot.awake;
+      if (at !== undefined && slot.status !== "stopped") put(slot.def.kind, slot.key, at.config);
     }
     for (const c of changes) put(c.kind, c.key, c.config);
     return { host: this.#options.hostId, atMs: Math.round(this.#options.now()), kinds, keys };

@@ -35,6 +35,7 @@ import {
   InputRejectedError,
   lastFrameDecoder,
   type Pending,
+  positionsOf,
   REAL_TIMERS,
   replayDecoded,
   type Slot,
@@ -214,7 +215,7 @@ export class Host {
       decode: this.options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
       decisions: this.#decisions,
       refuse: (frame, err) => this.#notices.deadLetter(frame, err),
-      srcPosApplied: (stream) => this.#slots.get(stream)?.inst?.srcPos ?? 0,
+      srcPosApplied: (stream) => positionsOf(this.#slots.get(stream)).srcPos,
     });
   }
 
@@ -294,6 +295,7 @@ export class Host {
       statusMoved: (slot) => this.#mail.gauges.noteStatus(slot),
       enqueue: (slot, item) => this.#mail.enqueueFor(slot, item),
       closing: () => this.#closing,
+      timers: this.#timers,
       config: (kind) => this.#configs.get(kind),
       attempts: this.#decisions,
       publishedThrough: (stream) => this.#decisions.takePublished(stream),
@@ -420,7 +422,7 @@ export class Host {
       await this.#journal.sync();
     }
     await this.#bus.flush().catch(() => {});
-    for (const slot of this.#slots.values()) slot.inst?.stop();
+    for (const slot of this.#slots.values()) slot.awake?.stop();
     await this.#closeHttp();
   }
 
@@ -507,7 +509,7 @@ export class Host {
     return [...this.#slots.values()].map((s) => ({
       stream: s.stream,
       status: s.status,
-      pos: s.inst?.pos ?? 0,
+      pos: positionsOf(s).pos,
       srcPos: s.srcPosMax,
     }));
   }

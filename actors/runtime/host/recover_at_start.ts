@@ -56,9 +56,14 @@ export async function recoverAtStart(parts: RecoverAtStartParts): Promise<number
   const replayed = inputsPastSnapshots(instances, parts.savedPos);
   metrics.recoverySeconds.set(ms / 1000);
   metrics.recoveryInputs.set(replayed);
+  const dormant = parts.recovery.dormantAtStart;
   log(
     `recovered ${instances.length} actor instances in ${ms.toFixed(0)} ms, ${replayed} inputs ` +
-      `applied from the journal past their snapshots`,
+      `applied from the journal past their snapshots` +
+      (dormant > 0
+        ? `; ${dormant} with nothing past their snapshots are restored as first used or in the ` +
+          `background`
+        : ""),
   );
   return resumeAfter;
 }

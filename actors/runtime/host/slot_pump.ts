@@ -57,7 +57,11 @@ export class SlotPump {
     const trace = this.#parts.trace;
     while (slot.status === "running" && slot.head < slot.mailbox.length) {
       const item = slot.mailbox[slot.head]!;
-      if (!slot.inst && !this.#startInstance(slot)) return; // resumes when the init is journaled
+      if (!slot.inst) {
+        // A dormant instance whose restore threw is in supervision's hands now, not started anew.
+        if (slot.status !== "running") break;
+        if (!this.#startInstance(slot)) return; // resumes when the init is journaled
+      }
       const inst = slot.inst!;
       if (item.pos !== undefined || item.posPromise !== undefined) {
         // Journaled on arrival, while the instance was restarting.

@@ -208,6 +208,9 @@ export class Ticker {
 
   /** Looks at one instance at `nowMs` and sends it the tick that is due, if one is: whether. */
   #look(slot: Slot, nowMs: number): boolean {
+    // Restored from its snapshot soon by the start's background pass (warm_up.ts), or by an
+    // input: a tick waits till then (its time is the one due, whenever it is sent).
+    if (slot.dormant !== undefined) return false;
     // Its tick not due yet, or none, and nothing applied since that was read: the look below
     // would say so (most of a period's instances, quiet between scrapes), without the reads.
     if (slot.inst !== undefined && slot.inst.lookAfterMs > nowMs) return false;

@@ -30,11 +30,14 @@ export {
   addSkip,
   admitSrcPos,
   compactMailbox,
+  type Dormant,
   isSkipped,
   newSlot,
   type Pending,
+  positionsOf,
   type Slot,
   type Status,
+  wake,
 } from "./slot.ts";
 export {
   STAGE,

@@ -1,11 +1,11 @@
 /**
- * A host's record of one actor instance (a slot): the instance itself when it is up, its status,
- * its mailbox of inputs waiting to be journaled and applied, its failure history and the positions
- * that tell duplicates and published outputs apart. Private to the runtime: the host, its recovery
- * and its snapshotter share it.
+ * A host's record of one actor instance (a slot): the instance itself when it is up (or the
+ * snapshot it is restored from at its first use), its status, its mailbox of inputs waiting to be
+ * journaled and applied, its failure history and the positions that tell duplicates and published
+ * outputs apart. Private to the runtime: the host, its recovery and its snapshotter share it.
  */
 import type { AnyActorDefinition, InputRecord } from "../../../protocol/mod.ts";
-import { type ActorInstance, streamOf } from "./actor_instance.ts";
+import { ActorInstance, type InstanceSnapshot, streamOf } from "./actor_instance.ts";
 import type { DecodedFrame } from "./frame_decoder.ts";
 import type { KindTally } from "../operations/mod.ts";
 import type { JournalData } from "../journal/mod.ts";
@@ -26,12 +26,35 @@ export interface Pending {
   posPromise?: Promise<number> | undefined;
 }
 
+/**
+ * The snapshot a slot's instance is restored from when it is first used, and who is told when
+ * that restore throws.
+ */
+export interface Dormant {
+  snap: InstanceSnapshot;
+  /** Hands the slot to supervision after its restore threw (it has no instance then). */
+  failed(slot: Slot, err: unknown): void;
+}
+
 /** A host's record of one actor instance. */
 export interface Slot extends FailureHistory {
   def: AnyActorDefinition;
   key: string;
   stream: string;
+  /**
+   * Its instance, or undefined when it has none. Reading it restores a dormant one first (see
+   * `dormant`); setting it ends the dormancy.
+   */
   inst: ActorInstance | undefined;
+  /**
+   * Set while the instance waits to be restored from its snapshot: a start restores at once only
+   * the instances the journal holds inputs for past their snapshots, and the others when they are
+   * first used (an input, a tick, a read of their state) or in the background
+   * (recovery/warm_up.ts), so that a host of many instances takes inputs again sooner.
+   */
+  dormant: Dormant | undefined;
+  /** Its instance when one is made, without restoring a dormant one. */
+  readonly awake: ActorInstance | undefined;
   status: Status;
   mailbox: Pending[];
   head: number;
@@ -80,31 +103,75 @@ export interface Slot extends FailureHistory {
 
 /** A new slot for `(def.kind, key)`, running, with nothing in it yet. */
 export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally): Slot {
-  return {
-    def,
-    key,
-    stream: streamOf(def.kind, key),
-    inst: undefined,
-    status: "running",
-    mailbox: [],
-    head: 0,
-    pumping: false,
-    failures: [],
-    inputFailures: undefined,
-    failedInputMax: -1,
-    skips: undefined,
-    lastEventUs: 0,
-    lastInputId: undefined,
-    lastSnapMs: 0,
-    snapIndex: "none",
-    snapAtMs: 0,
-    srcPosMax: 0,
-    publishedPos: 0,
-    rebuildUntil: undefined,
-    journalStale: false,
-    tally,
-    watchId: 0,
-  };
+  return new HostSlot(def, key, tally);
+}
+
+/** A slot whose instance may be restored at its first use. */
+class HostSlot implements Slot {
+  readonly def: AnyActorDefinition;
+  readonly key: string;
+  readonly stream: string;
+  #inst: ActorInstance | undefined = undefined;
+  dormant: Dormant | undefined = undefined;
+  status: Status = "running";
+  mailbox: Pending[] = [];
+  head = 0;
+  pumping = false;
+  failures: number[] = [];
+  inputFailures: Map<number, number> | undefined = undefined;
+  failedInputMax = -1;
+  skips: Set<number> | undefined = undefined;
+  lastEventUs = 0;
+  lastInputId: string | undefined = undefined;
+  lastSnapMs = 0;
+  snapIndex: Slot["snapIndex"] = "none";
+  snapAtMs = 0;
+  srcPosMax = 0;
+  publishedPos = 0;
+  rebuildUntil: number | undefined = undefined;
+  journalStale = false;
+  readonly tally: KindTally;
+  watchId = 0;
+
+  constructor(def: AnyActorDefinition, key: string, tally: KindTally) {
+    this.def = def;
+    this.key = key;
+    this.stream = streamOf(def.kind, key);
+    this.tally = tally;
+  }
+
+  get inst(): ActorInstance | undefined {
+    const dormant = this.dormant;
+    if (dormant !== undefined) {
+      this.dormant = undefined;
+      try {
+        this.#inst = ActorInstance.restore(this.def, this.key, dormant.snap);
+      } catch (err) {
+        dormant.failed(this, err);
+      }
+    }
+    return this.#inst;
+  }
+
+  set inst(inst: ActorInstance | undefined) {
+    this.dormant = undefined;
+    this.#inst = inst;
+  }
+
+  get awake(): ActorInstance | undefined {
+    return this.#inst;
+  }
+}
+
+/** Restores the slot's instance if it is dormant (see Slot.dormant); returns it. */
+export function wake(slot: Slot): ActorInstance | undefined {
+  return slot.inst;
+}
+
+/** The journal and source positions of a slot's instance, dormant or not (0 with none). */
+export function positionsOf(slot: Slot | undefined): { pos: number; srcPos: number } {
+  const at = slot?.dormant?.snap ?? slot?.awake;
+  return at === undefined ? { pos: 0, srcPos: 0 } : { pos: at.pos, srcPos: at.srcPos };
 }
 
 /** Records the input at journal position `pos` as skipped. */

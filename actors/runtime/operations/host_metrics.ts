@@ -63,6 +63,7 @@ interface HostGauges {
   readonly healthy: LabelTally;
   readonly recoverySeconds: LabelTally;
   readonly recoveryInputs: LabelTally;
+  readonly recoveryDormant: LabelTally;
 }
 
 /**
@@ -87,6 +88,7 @@ export class HostMetrics implements EventCounters, HostGauges {
   readonly healthy!: LabelTally;
   readonly recoverySeconds!: LabelTally;
   readonly recoveryInputs!: LabelTally;
+  readonly recoveryDormant!: LabelTally;
 
   readonly #labels: Record<string, string>;
   readonly #tallies = new Map<string, KindTally>();
@@ -399,6 +401,11 @@ function hostGauges(): HostGauges {
     recoveryInputs: gauge(
       "troupe_recovery_inputs",
       "Inputs the host's last start applied again from the journal, past the instances' snapshots",
+    ),
+    recoveryDormant: gauge(
+      "troupe_recovery_dormant_instances",
+      "Instances of the host's last start still waiting for the background restore from their " +
+        "snapshots (an instance used before it is reached is restored then)",
     ),
   };
 }

@@ -53,6 +53,7 @@ import { applyTail, type TailInput } from "./crash_attempts.ts";
 import { SnapshotReads } from "./_snapshot_reads.ts";
 import { takeJournaledSources } from "./_take_journaled_sources.ts";
 import type { RecoveryAccess } from "./recovery_access.ts";
+import { warmUp } from "./warm_up.ts";
 
 type Def = AnyActorDefinition;
 
@@ -104,6 +105,8 @@ export class Recovery {
   readonly #access: RecoveryAccess;
   /** Inputs of rebuilt instances that the input cannot give again, waiting for their place. */
   readonly held: HeldInputs;
+  /** The instances the last start left dormant (Slot.dormant), restored as used or later. */
+  dormantAtStart = 0;
 
   constructor(access: RecoveryAccess) {
     this.#access = access;
@@ -147,6 +150,12 @@ export class Recovery {
         this.#settle(slot);
       }
     }
+    const dormant = pass.pending.filter((slot) => slot.dormant !== undefined);
+    this.dormantAtStart = dormant.length;
+    warmUp(dormant, {
+      ...this.#access,
+      left: (count) => this.#access.metrics.recoveryDormant.set(count),
+    });
     // What was held after a position the input will not give again goes in now.
     this.held.after(pass.resumeAfter);
     // A skipped input must never be applied again: no later start reads the journal before it.
@@ -157,6 +166,7 @@ export class Recovery {
   /** Restores each stream's newest snapshot (read ahead), notes where its journal is read. */
   async #loadSnapshots(pass: RecoveryPass): Promise<void> {
     const h = this.#access;
+    const failed = (slot: Slot, err: unknown) => h.failed(slot, err, -1);
     const streams = new Set(h.journal.streams());
     // Streams the journal lost entirely, their snapshots kept (an empty journal is a new host).
     const stored = new Set(streams.size > 0 ? await h.snapshotter.streams() : []);
@@ -176,9 +186,11 @@ export class Recovery {
       const snap = stored.has(stream) ? await reads.take(stream, def.version) : undefined;
       if (snap) {
         h.snapshotter.savedPos.set(stream, snap.pos);
-        slot.inst = ActorInstance.restore(def, key, snap);
-        pass.resumeAfter = Math.max(pass.resumeAfter, snap.srcPos);
         const last = h.journal.lastPosition(stream);
+        // Nothing journaled past it: restored when first used, or in the background (warm_up.ts).
+        if (last <= snap.pos) slot.dormant = { snap, failed };
+        else slot.inst = ActorInstance.restore(def, key, snap);
+        pass.resumeAfter = Math.max(pass.resumeAfter, snap.srcPos);
         if (last < snap.pos && h.journal.advance) {
           h.log(
             `${stream}: the journal ends at position ${last}, before its snapshot at ` +
@@ -451,7 +463,13 @@ export class Recovery {
   /** Puts a slot that `recoverAll` rebuilt to work, or forgets it when nothing was left of it. */
   #settle(slot: Slot): void {
     const h = this.#access;
-    if (!slot.inst) {
+    const dormant = slot.dormant?.snap;
+    if (dormant !== undefined) {
+      // Restored from its snapshot alone: it has no news, and nothing past it to publish.
+      slot.status = "running";
+      slot.srcPosMax = Math.max(slot.srcPosMax, dormant.srcPos);
+      slot.publishedPos = Math.max(slot.publishedPos, dormant.pos);
+    } else if (!slot.inst) {
       // No snapshot (or one of another version) and no records left: compacted away.
       h.log(
         `${slot.stream}: no usable snapshot and no journal records left; it starts afresh on ` +

@@ -1,5 +1,12 @@
 import type { AnyActorDefinition, BusMessage, InputRecord } from "../../../protocol/mod.ts";
-import type { DecodedFrame, Output, Pending, Slot, SupervisionOptions } from "../instances/mod.ts";
+import type {
+  DecodedFrame,
+  HostTimers,
+  Output,
+  Pending,
+  Slot,
+  SupervisionOptions,
+} from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal, JournalLoss, LossPlan } from "../journal/mod.ts";
 import type { AttemptJournal, OverrunToSkip, StepWatching } from "./crash_attempts.ts";
@@ -35,6 +42,8 @@ export interface RecoveryAccess {
   /** Journals and applies an input to the slot's instance, through its mailbox. */
   enqueue(slot: Slot, item: Pending): void;
   closing(): boolean;
+  /** The host's timers: a start's dormant instances are restored in slices on them. */
+  timers: HostTimers;
   /** The kind's current configuration (an instance whose starting one was lost starts from it). */
   config(kind: string): unknown;
   /** Judges the journal's losses; throws (JournalLossError) to refuse to start over them. */

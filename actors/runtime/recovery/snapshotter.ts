@@ -163,7 +163,7 @@ export class Snapshotter {
   noteNews(slot: Slot): void {
     const state = slot.snapIndex;
     if (state === "ready" || state === "period") return; // looked at in time already
-    const inst = slot.inst;
+    const inst = slot.awake; // a dormant instance has no news: its snapshot is stored
     if (inst === undefined || inst.sinceSnapshot === 0) return;
     this.#due.noteNews(slot, inst.sinceSnapshot >= this.#minInputs);
   }
@@ -331,7 +331,7 @@ export class Snapshotter {
 
   /** Whether the slot's instance runs and has had inputs since its last snapshot. */
   #isDue(slot: Slot): boolean {
-    const inst = slot.inst;
+    const inst = slot.awake; // a dormant instance has no news: its snapshot is stored
     return inst !== undefined && slot.status === "running" && inst.sinceSnapshot !== 0;
   }
 
@@ -394,7 +394,7 @@ export class Snapshotter {
     if (notes) {
       const published = new Map<string, number>();
       for (const slot of slots.values()) {
-        if (slot.inst && slot.publishedPos > (this.savedPos.get(slot.stream) ?? 0)) {
+        if (slot.awake && slot.publishedPos > (this.savedPos.get(slot.stream) ?? 0)) {
           published.set(slot.stream, slot.publishedPos);
         }
       }

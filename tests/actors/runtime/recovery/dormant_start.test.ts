@@ -1,0 +1,191 @@
+/**
+ * A start that leaves the instances with nothing journaled past their snapshots dormant
+ * (Slot.dormant): restored at their first use or by the background pass (warm_up.ts). Each is the
+ * same instance a host that never stopped has, an input to one still dormant is applied as that
+ * host applies it, and one whose restore throws goes to supervision, never started afresh.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { statsActor, type StatsState } from "../../../../actors/stats/mod.ts";
+import {
+  Host,
+  type HostTimers,
+  InProcessBus,
+  MemoryJournal,
+  MemorySnapshotStore,
+} from "../../../../actors/runtime/mod.ts";
+import type { AnyActorDefinition } from "../../../../protocol/mod.ts";
+import { decodeInputRecord, encodeFrame, feedSubject } from "../../../../protocol/mod.ts";
+
+const test = suite("dormant start");
+
+const CHANNELS = 40;
+const channels = Array.from({ length: CHANNELS }, (_, i) => `c${i}`);
+
+function frameBytes(channel: string, f: number): Uint8Array {
+  const t = new Float64Array([1_700_000_000_000_000 + f * 15_000_000]);
+  const v = new Float64Array([10 + ((f * 7 + channel.length * 3) % 11)]);
+  return encodeFrame({ channel, seq0: f, t, v }, { id: `${channel}-${f}`, src: "test" });
+}
+
+/** The stats kind, whose loads throw while `fragile.failing` is set. */
+const fragile = { failing: false };
+const fragileStats: AnyActorDefinition = {
+  ...statsActor,
+  kernel: {
+    ...statsActor.kernel,
+    load(bytes: Uint8Array) {
+      if (fragile.failing) throw new Error("this state cannot be loaded");
+      return statsActor.kernel.load(bytes);
+    },
+  },
+} as AnyActorDefinition;
+
+interface Rig {
+  journal: MemoryJournal;
+  snapshots: MemorySnapshotStore;
+}
+
+/**
+ * The runtime's timers, but those of no delay (the background pass's slices) held while `held`
+ * is set, and run by `release`: what an input does to a dormant instance is then seen before the
+ * pass has had a turn.
+ */
+class HoldingTimers implements HostTimers {
+  held = true;
+  readonly #waiting: Array<() => void> = [];
+  setTimeout(fn: () => void, ms: number): unknown {
+    if (ms === 0 && this.held) return this.#waiting.push(fn);
+    return setTimeout(fn, ms);
+  }
+  clearTimeout(handle: unknown): void {
+    clearTimeout(handle as ReturnType<typeof setTimeout>);
+  }
+  release(): void {
+    this.held = false;
+    for (const fn of this.#waiting.splice(0)) fn();
+  }
+}
+
+async function start(rig: Rig, def: AnyActorDefinition = statsActor, timers?: HostTimers) {
+  const bus = new InProcessBus();
+  const lines: string[] = [];
+  const host = new Host({
+    hostId: "h1",
+    bus,
+    actors: [def],
+    journal: rig.journal,
+    snapshots: rig.snapshots,
+    log: (line) => lines.push(line),
+    supervision: { backoffMsBase: 1, backoffMsMax: 2, failuresMax: 2 },
+    ...(timers ? { timers } : {}),
+  });
+  await host.start();
+  return { bus, host, lines };
+}
+
+async function feed(bus: InProcessBus, frames: number, from = 0): Promise<void> {
+  for (let f = from; f < from + frames; f++) {
+    for (const c of channels) bus.publish(feedSubject("test", c), frameBytes(c, f));
+    await bus.flush();
+  }
+}
+
+function state(host: Host, channel: string): number[] {
+  return Array.from(host.instance("stats", channel)!.kernelState as StatsState);
+}
+
+/** The gauge of instances the background pass has not reached yet. */
+async function dormantLeft(host: Host): Promise<number> {
+  return (await host.metrics.recoveryDormant.get()).values[0]?.value ?? 0;
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+test("instances with nothing past their snapshots start dormant and are restored after", async () => {
+  const rig = { journal: new MemoryJournal(), snapshots: new MemorySnapshotStore() };
+  const a = await start(rig);
+  await feed(a.bus, 5);
+  const before = channels.map((c) => state(a.host, c));
+  await a.host.stop();
+
+  const b = await start(rig);
+  assert.is(await dormantLeft(b.host), CHANNELS, "every instance dormant at the start");
+  assert.ok(
+    b.lines.some((l) => l.includes(`; ${CHANNELS} with nothing past their snapshots`)),
+    b.lines.join("\n"),
+  );
+  assert.equal(
+    b.host.instances().map((i) => i.pos),
+    a.host.instances().map((i) => i.pos),
+    "positions known without a restore",
+  );
+  await settle();
+  assert.is(await dormantLeft(b.host), 0, "the background pass restored them all");
+  assert.equal(channels.map((c) => state(b.host, c)), before);
+  await b.host.stop();
+});
+
+test("an input to a dormant instance is applied as by a host that never stopped", async () => {
+  const rig = { journal: new MemoryJournal(), snapshots: new MemorySnapshotStore() };
+  const a = await start(rig);
+  await feed(a.bus, 4);
+  await a.host.stop();
+
+  const timers = new HoldingTimers();
+  const b = await start(rig, statsActor, timers);
+  const outputs = { b: [] as string[], c: [] as string[] };
+  b.bus.subscribe("troupe.>", (m) => outputs.b.push(`${m.subject} ${m.data.length}`));
+  // Before the background pass has had a turn: c0's instance is restored by its input.
+  assert.is(await dormantLeft(b.host), CHANNELS);
+  const stored = state(a.host, "c0");
+  b.bus.publish(feedSubject("test", "c0"), frameBytes("c0", 4));
+  await b.bus.flush();
+  assert.is(await dormantLeft(b.host), CHANNELS, "the background pass had no turn yet");
+
+  const whole = { journal: new MemoryJournal(), snapshots: new MemorySnapshotStore() };
+  const c = await start(whole);
+  await feed(c.bus, 4);
+  c.bus.subscribe("troupe.>", (m) => outputs.c.push(`${m.subject} ${m.data.length}`));
+  c.bus.publish(feedSubject("test", "c0"), frameBytes("c0", 4));
+  await c.bus.flush();
+  assert.not.equal(state(b.host, "c0"), stored, "the input applied");
+  assert.equal(state(b.host, "c0"), state(c.host, "c0"));
+  assert.equal(outputs.b, outputs.c, "the same messages");
+  timers.release();
+  await settle();
+  for (const ch of channels) assert.equal(state(b.host, ch), state(c.host, ch), ch);
+  await b.host.stop();
+  await c.host.stop();
+});
+
+test("a dormant instance whose restore throws goes to supervision, not a fresh start", async () => {
+  const rig = { journal: new MemoryJournal(), snapshots: new MemorySnapshotStore() };
+  fragile.failing = false;
+  const a = await start(rig, fragileStats);
+  await feed(a.bus, 3);
+  await a.host.stop();
+  try {
+    fragile.failing = true;
+    const timers = new HoldingTimers();
+    const b = await start(rig, fragileStats, timers);
+    b.bus.publish(feedSubject("test", "c0"), frameBytes("c0", 3));
+    await b.bus.flush();
+    await settle();
+    assert.is(await dormantLeft(b.host), CHANNELS, "c0's input restored it, not the pass");
+    timers.release();
+    const c0 = b.host.instances().find((i) => i.stream === "stats/c0")!;
+    assert.is(c0.status, "stopped", JSON.stringify(c0));
+    assert.ok(b.lines.some((l) => l.includes("this state cannot be loaded")), b.lines.join("\n"));
+    let inits = 0;
+    for await (const rec of rig.journal.read("stats/c0")) {
+      if (decodeInputRecord(rec.data).kind === "init") inits++;
+    }
+    assert.is(inits, 1, "no instance started afresh over its journal");
+    await b.host.stop();
+  } finally {
+    fragile.failing = false;
+  }
+});
+
+test.run();
