@@ -5,7 +5,8 @@
  * anomaly outputs of the watched channels for a request sent once it is back). Both are set
  * against the lease TTL a host of `--partitions auto` has by default: a leased host that takes
  * longer to come back finds its partitions taken over. Rows `host_stop_s` and `host_start_s`; the
- * log line says where the start went (process and host up, instances recovered, sample answered),
+ * log line says where the start went (process and host up, instances recovered, sample answered,
+ * the instances it left dormant restored in the background: actors/runtime/recovery/warm_up.ts),
  * how many inputs recovery applied from the journal past the snapshots, and the CPU time of the
  * new host's main thread until every instance was recovered and until the sample was answered
  * (what the start cost, whatever else the machine runs meanwhile).
@@ -83,7 +84,13 @@ export async function restartRun(p: RestartParts, ctx: BenchContext): Promise<Be
     await answerNewSample(p);
     const startS = since();
     const startCpuS = (threadCpuMs(again.pid) ?? NaN) / 1000;
-    const metrics = await (await fetch(`http://127.0.0.1:${p.httpPort}/metrics`)).text();
+    // The instances the start left to be restored as used or in the background: when the last was.
+    let metrics = "";
+    await until("every instance restored", p.waitMs, async () => {
+      metrics = await (await fetch(`http://127.0.0.1:${p.httpPort}/metrics`)).text();
+      return !(figure(metrics, "troupe_recovery_dormant_instances") > 0);
+    });
+    const restoredS = since();
     const ttlS = leaseSettings().ttl_ms / 1000;
     ctx.log(
       `${NAME}: stop and start at ${p.channels} channels (${instances} instances): stopped in ` +
@@ -97,6 +104,7 @@ export async function restartRun(p: RestartParts, ctx: BenchContext): Promise<Be
         } inputs from the journal past the snapshots; every instance recovered at ${
           recoveredS.toFixed(2)
         } s; a new sample answered on ${p.watched.size} channels at ${startS.toFixed(2)} s; ` +
+        `every instance restored (none left dormant) at ${restoredS.toFixed(2)} s; ` +
         `its main thread's CPU ${recoveredCpuS.toFixed(2)} s until every instance was ` +
         `recovered (its process's ${recoveredProcessCpuS.toFixed(2)} s), ${
           startCpuS.toFixed(2)
