@@ -61,7 +61,7 @@ export function onJournalConflict(slot: Slot, err: JournalConflictError, p: Rest
 export function onInstanceFailed(slot: Slot, err: unknown, pos: number, p: RestartParts): void {
   const input = err instanceof ApplyError ? err.pos : undefined;
   const decision = recordFailure(slot, { pos, nowMs: p.now(), input }, p.supervision);
-  slot.inst?.stop();
+  slot.awake?.stop(); // a dormant instance has nothing to stop
   slot.inst = undefined;
   const message = String((err as Error).message);
   if (decision.stop) {
