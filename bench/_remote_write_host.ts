@@ -15,14 +15,17 @@ import { ReceiverThread } from "../actors/ingest/mod.ts";
 import { launchHost, parseHostConfig } from "../actors/runtime/mod.ts";
 
 const config = parseHostConfig(JSON.parse(readFileSync(process.argv[2]!, "utf8")), ACTOR_KINDS);
-const launched = await launchHost(config, ACTOR_KINDS, {
-  log: (m) => process.stderr.write(`${m}\n`),
-});
-const receiver = await ReceiverThread.start(config.remote_write ?? {}, {
+// The receiver starts beside the host, as `troupe run` starts it (actors/cluster/start_cluster.ts).
+const receiving = ReceiverThread.start(config.remote_write ?? {}, {
   nats: config.nats!,
   name: "bench-remote-write-host",
   defaults: { channelsMax: config.limits.channels_max },
 });
+receiving.catch(() => {}); // its failure is seen below
+const launched = await launchHost(config, ACTOR_KINDS, {
+  log: (m) => process.stderr.write(`${m}\n`),
+});
+const receiver = await receiving;
 process.stdout.write(`${JSON.stringify({ port: receiver.port })}\n`);
 await new Promise((r) => process.once("SIGTERM", r));
 const stopT0 = performance.now();

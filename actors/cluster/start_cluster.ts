@@ -91,16 +91,26 @@ export async function startCluster(
   if (list.length > 1 && !leased) {
     throw new ClusterStartError("a cluster", "hosts in one process share partitions by lease");
   }
-  const started = leased
-    ? await startLeased(list as readonly LeasedConfig[], options)
-    : (options.threads ?? 1) > 1
-    ? await startThreaded(first, options)
-    : await startHost(first, options);
+  // On NATS the receiver needs nothing of the hosts: it starts beside them, and takes writes
+  // (journaled on the feed stream the hosts read) while they recover.
+  const early = first.nats !== undefined ? configuredReceiver(first, undefined) : undefined;
+  early?.catch(() => {}); // its failure is seen below, once the hosts are up
+  let started: StartedHosts;
+  try {
+    started = leased
+      ? await startLeased(list as readonly LeasedConfig[], options)
+      : (options.threads ?? 1) > 1
+      ? await startThreaded(first, options)
+      : await startHost(first, options);
+  } catch (err) {
+    await early?.then((r) => r?.close(), () => {});
+    throw err;
+  }
   const log = options.log ?? ((m: string) => console.error(m));
   const stageBus = stage?.bus;
   let receiver: StartedReceiver | undefined;
   try {
-    receiver = await configuredReceiver(first, started.bus);
+    receiver = await (early ?? configuredReceiver(first, started.bus));
   } catch (err) {
     await clusterOf(started, { receiver: undefined, log, stageBus }).close();
     throw new ClusterStartError("the metrics receiver", err);
