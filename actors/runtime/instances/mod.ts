@@ -30,7 +30,6 @@ export {
   addSkip,
   admitSrcPos,
   compactMailbox,
-  type Dormant,
   isSkipped,
   newSlot,
   type Pending,

@@ -2,8 +2,8 @@
  * The background restore of a start's dormant instances (Slot.dormant): a start restores at once
  * only the instances the journal holds inputs for past their snapshots, and takes inputs again;
  * the others are restored when first used (an input, a tick, a read of their state) or by this
- * pass, a slice at a time between the host's other work, so that a host of 100,000 instances is
- * back within a lease's TTL and every instance is made within seconds after, as before. The
+ * pass, a slice at a time between the host's other work, so that a host of many instances takes
+ * inputs again before it has made them all, and has made them all within seconds. The
  * snapshots a dormant instance waits with may be views of a snapshot store's segment read whole
  * at the start: restoring every instance soon lets those go.
  */

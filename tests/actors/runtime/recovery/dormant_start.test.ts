@@ -171,10 +171,14 @@ test("a dormant instance whose restore throws goes to supervision, not a fresh s
     const b = await start(rig, fragileStats, timers);
     b.bus.publish(feedSubject("test", "c0"), frameBytes("c0", 3));
     await b.bus.flush();
-    await settle();
+    // Its restore fails, then its rebuild after the backoff, and supervision stops it.
+    const c0Now = () => b.host.instances().find((i) => i.stream === "stats/c0")!;
+    for (let waited = 0; c0Now().status !== "stopped" && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     assert.is(await dormantLeft(b.host), CHANNELS, "c0's input restored it, not the pass");
     timers.release();
-    const c0 = b.host.instances().find((i) => i.stream === "stats/c0")!;
+    const c0 = c0Now();
     assert.is(c0.status, "stopped", JSON.stringify(c0));
     assert.ok(b.lines.some((l) => l.includes("this state cannot be loaded")), b.lines.join("\n"));
     let inits = 0;
