@@ -35,7 +35,7 @@ interface PageTroupe {
       built(): string[];
       chart(c: string): { points: number } | undefined;
     };
-    index: { tail(c: string): Float64Array[] | undefined };
+    index: { tail(c: string): Float64Array[] | undefined; score(c: string): number };
     routing: {
       routed: number;
       deferred: number;
@@ -135,8 +135,33 @@ async function untilShown(page: Page, what: string, want: string[]): Promise<voi
       { timeout: 30_000 },
     );
   } catch {
-    assert.equal(await shown(page), want, what);
+    assert.equal(await shown(page), want, `${what}; the page: ${await grounds(page, want)}`);
   }
+}
+
+/**
+ * What the grid's order stood on when it was not the one wanted: each slot's channel, CSS order,
+ * whether its card is built and its channel's score; the channels wanted without a slot; the
+ * router's counts. A failure then says which of them was off.
+ */
+async function grounds(page: Page, want: string[]): Promise<string> {
+  return JSON.stringify(
+    await page.evaluate((w) => {
+      const t = (globalThis as unknown as PageTroupe).troupe;
+      const slots = [...document.querySelectorAll<HTMLElement>("#charts .card, #charts .card-slot")]
+        .map((e) =>
+          `${e.dataset.channel} ${e.style.order || "-"} ${
+            e.classList.contains("card") ? "card" : "slot"
+          } ${t.index.score(e.dataset.channel!)}`
+        );
+      const has = new Set(t.grid.channels());
+      return {
+        slots,
+        wantedWithoutSlot: w.filter((c) => !has.has(c)).map((c) => `${c} ${t.index.score(c)}`),
+        routing: t.routing,
+      };
+    }, want),
+  );
 }
 
 test("of 2,000 channels' 64 slots, cards are built near the window; scrolling builds and frees them", async () => {
