@@ -26,8 +26,10 @@ export interface Kernel<State, Config, Result> {
   save(state: State): Uint8Array;
   /**
    * Whether `save` returns bytes made afresh, sharing nothing with the state or with an earlier
-   * call's: a snapshot then keeps them as they are. Otherwise the runtime copies them, since the
-   * state moves on before a snapshot is written.
+   * call's, and kept by nothing of the kernel's: a snapshot then keeps them as they are, and a
+   * stopping host's snapshot, copied into its batch at once, has them made in memory it reuses
+   * (protocol's `reusingBytes`). Otherwise the runtime copies them, since the state moves on
+   * before a snapshot is written.
    */
   readonly savesFresh?: boolean;
   /**

@@ -10,7 +10,7 @@ export * from "./sample_frame.ts";
 export * from "./columns_frame.ts";
 export { float64Bytes, float64Column, LITTLE_ENDIAN } from "./float64_column.ts";
 export { readWords, type Words, writeWords } from "./little_endian_words.ts";
-export { allocBytes, utf8Length } from "./_frame_codec.ts";
+export { allocBytes, reusingBytes, utf8Length } from "./_frame_codec.ts";
 export { keptUtf8 } from "./_kept_bytes.ts";
 export { valuePieces } from "./_value_writer.ts";
 export * from "./anomaly_columns.ts";

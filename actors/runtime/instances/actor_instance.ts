@@ -21,6 +21,7 @@ import {
   isWarmupId,
   outputId,
   outSubject,
+  reusingBytes,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
 import { INPUT_IDS_MAX, InputIdWindow } from "./input_id_window.ts";
@@ -184,20 +185,33 @@ export class ActorInstance {
    * Captures everything needed to restore this instance, detached from live objects; or, when
    * `detached` is false, for a caller that encodes it before the instance applies anything more,
    * the machine's persisted state and the kernel's save as they are, which may share objects and
-   * bytes with the live ones (no copy of either made).
+   * bytes with the live ones (no copy of either made), and the bytes made for it (the id window's,
+   * and the kernel's when they are made afresh: `savesFresh`) carved from a region the next such
+   * snapshot writes over (`reusingBytes`), so that a stop's snapshots make no buffers.
    */
   snapshot(detached = true): InstanceSnapshot {
     const persisted = this.#machine.persisted();
     const machine = detached ? decodeValue(encodeValue(persisted)) : persisted;
-    const kernel = this.def.kernel;
-    const saved = kernel.save(this.#state);
+    const kernel = this.def.kernel, fresh = kernel.savesFresh === true;
+    let saved: Uint8Array | undefined, ids: Uint8Array;
+    if (detached) {
+      saved = kernel.save(this.#state);
+      ids = this.#ids.save();
+    } else {
+      ids = reusingBytes(() => {
+        if (fresh) saved = kernel.save(this.#state);
+        return this.#ids.save();
+      });
+      // A kernel whose bytes may be its own keeps them out of the region.
+      saved ??= kernel.save(this.#state);
+    }
     return {
       pos: this.pos,
       srcPos: this.srcPos,
       machine,
-      kernel: kernel.savesFresh === true || !detached ? saved : saved.slice(),
+      kernel: fresh || !detached ? saved! : saved!.slice(),
       config: this.config,
-      ids: this.#ids.save(),
+      ids,
     };
   }
 
