@@ -281,11 +281,22 @@ function sealBody(magic: number, body: Uint8Array): Uint8Array {
   return out;
 }
 
-function openBody(magic: number, bytes: Uint8Array): Record<string, unknown> | undefined {
+/**
+ * The msgpack body of an index (`"index"`) or positions file `bytes`, when its magic is that
+ * file's and its CRC matches; else undefined.
+ */
+export function openSealed(bytes: Uint8Array, file: "index" | "positions"): Uint8Array | undefined {
+  const magic = file === "index" ? INDEX_MAGIC : POSITIONS_MAGIC;
   if (bytes.length < 8 || getU32(bytes, 0) !== magic) return undefined;
   if (crc32(bytes, 8) !== getU32(bytes, 4)) return undefined;
+  return bytes.subarray(8);
+}
+
+function openBody(magic: number, bytes: Uint8Array): Record<string, unknown> | undefined {
+  const sealed = openSealed(bytes, magic === INDEX_MAGIC ? "index" : "positions");
+  if (sealed === undefined) return undefined;
   try {
-    const body = decodeValue(bytes.subarray(8));
+    const body = decodeValue(sealed);
     return body !== null && typeof body === "object" && !Array.isArray(body)
       ? body as Record<string, unknown>
       : undefined;

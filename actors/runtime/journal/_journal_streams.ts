@@ -68,6 +68,8 @@ export class JournalStreams {
   named(buf: Uint8Array, at: number, length: number): StreamState {
     let h = 0x811c9dc5 ^ length;
     for (let i = at; i < at + length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    // 30 bits: a small integer to V8, a key it hashes without making a number object.
+    h >>>= 2;
     const met = this.#byBytes.get(h);
     if (met !== undefined) {
       if (!Array.isArray(met)) {

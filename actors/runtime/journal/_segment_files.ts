@@ -17,14 +17,11 @@ import {
 import { open as openFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  decodeIndex,
   decodePositions,
   encodeIndex,
   findRecord,
   getU32,
-  type IndexFile,
   indexName,
-  indexStreams,
   parseSegmentName,
   probeRecord,
   RECORD_OVERHEAD_BYTES,
@@ -35,6 +32,7 @@ import {
   type SegmentIndex,
   segmentName,
 } from "./_journal_format.ts";
+import { type IndexRead, readIndexFile } from "./_index_reader.ts";
 import type { JournalStreams, StreamState } from "./_journal_streams.ts";
 import { SegmentStreams } from "./_segment_streams.ts";
 import { writeAll } from "./_write_queue.ts";
@@ -102,17 +100,9 @@ export function openSegments(dir: string, options: SegmentFileOptions): OpenedSe
     const path = join(dir, segmentName(id));
     const last = i === ids.length - 1;
     if (!last) {
-      const index = readIndex(dir, id);
+      const index = readIndex(dir, id, streams);
       if (index && index.bytes === statSync(path).size) {
-        const { bytes, records } = index;
-        segments.push({
-          id,
-          path,
-          sealed: true,
-          bytes,
-          records,
-          streams: indexStreams(index.rows, streams),
-        });
+        segments.push({ id, path, sealed: true, ...index });
         continue;
       }
     }
@@ -473,9 +463,9 @@ function scanSegment(
   return { index, torn, damaged };
 }
 
-function readIndex(dir: string, id: number): IndexFile | undefined {
+function readIndex(dir: string, id: number, streams: JournalStreams): IndexRead | undefined {
   try {
-    return decodeIndex(readFileSync(join(dir, indexName(id))));
+    return readIndexFile(readFileSync(join(dir, indexName(id))), streams);
   } catch {
     return undefined;
   }
