@@ -43,8 +43,8 @@ function carveReused(n: number): number {
  * reuses: what they make inside is good only until the next call begins. For bytes copied out at
  * once and then dropped, such as a stopping host's snapshots, each encoded into its batch as it
  * is taken: at fleet size those are a host's whole state within seconds, and fresh buffers of
- * that much made V8 mark the whole heap again every 64 MB of them (its rule for memory outside
- * the heap). Nothing `fn` makes may be kept past the next call.
+ * that much would have V8 mark the whole heap again every 64 MB of them (its rule for memory
+ * outside the heap). Nothing `fn` makes may be kept past the next call.
  */
 export function reusingBytes<T>(fn: () => T): T {
   if (reusing) return fn();

@@ -3,11 +3,10 @@
  * writer makes (`encodeIndex`: `{ v, bytes, records, streams: [[name, first, last, count], ...] }`)
  * walked byte by byte, each stream found by its name's bytes (`JournalStreams.named`, a hash and a
  * compare) rather than decoded to objects, a string made of each name and then looked up. A
- * journal of a fleet's host opens tens of segments of 400,000 streams each, and that made and
- * threw away a row, an array and a string per stream per segment before the host could start.
+ * journal of a fleet's host opens tens of segments of 400,000 streams each, where decoding would
+ * make and throw away a row, an array and a string per stream per segment before the host starts.
  * A body in another shape (the same value written by another encoder, or one this reader does not
- * know) is read by the general decoder, as every index was before: what the file says is read the
- * same either way. Private to the file journal.
+ * know) is read by the general decoder: what the file says is read the same either way. Private to the file journal.
  */
 import { decodeIndex, indexStreams, openSealed } from "./_journal_format.ts";
 import type { JournalStreams } from "./_journal_streams.ts";
