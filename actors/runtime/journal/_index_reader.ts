@@ -6,7 +6,8 @@
  * journal of a fleet's host opens tens of segments of 400,000 streams each, where decoding would
  * make and throw away a row, an array and a string per stream per segment before the host starts.
  * A body in another shape (the same value written by another encoder, or one this reader does not
- * know) is read by the general decoder: what the file says is read the same either way. Private to the file journal.
+ * know) is read by the general decoder: what the file says is read the same either way. Private
+ * to the file journal.
  */
 import { decodeIndex, indexStreams, openSealed } from "./_journal_format.ts";
 import type { JournalStreams } from "./_journal_streams.ts";
