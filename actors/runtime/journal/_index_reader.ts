@@ -20,12 +20,21 @@ export interface IndexRead {
   streams: SegmentStreams;
 }
 
-/** The index file `file`'s segment, or undefined when the file is damaged or not an index. */
-export function readIndexFile(file: Uint8Array, streams: JournalStreams): IndexRead | undefined {
+/**
+ * The index file `file`'s segment, or undefined when the file is damaged, not an index, or of a
+ * segment of other than `segmentBytes` (when given): such an index registers no stream, since the
+ * segment is then read whole instead.
+ */
+export function readIndexFile(
+  file: Uint8Array,
+  streams: JournalStreams,
+  segmentBytes?: number,
+): IndexRead | undefined {
   const body = openSealed(file, "index");
   if (body === undefined) return undefined;
   const walked = walk(body);
   if (walked !== undefined) {
+    if (segmentBytes !== undefined && walked.bytes !== segmentBytes) return undefined;
     const { rows, n } = walked;
     const table = new SegmentStreams(streams, n);
     for (let r = 0; r < n * 5; r += 5) {
@@ -40,6 +49,7 @@ export function readIndexFile(file: Uint8Array, streams: JournalStreams): IndexR
   }
   const index = decodeIndex(file);
   if (index === undefined) return undefined;
+  if (segmentBytes !== undefined && index.bytes !== segmentBytes) return undefined;
   return { bytes: index.bytes, records: index.records, streams: indexStreams(index.rows, streams) };
 }
 

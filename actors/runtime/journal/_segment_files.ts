@@ -100,8 +100,8 @@ export function openSegments(dir: string, options: SegmentFileOptions): OpenedSe
     const path = join(dir, segmentName(id));
     const last = i === ids.length - 1;
     if (!last) {
-      const index = readIndex(dir, id, streams);
-      if (index && index.bytes === statSync(path).size) {
+      const index = readIndex(dir, id, streams, statSync(path).size);
+      if (index) {
         segments.push({ id, path, sealed: true, ...index });
         continue;
       }
@@ -463,9 +463,14 @@ function scanSegment(
   return { index, torn, damaged };
 }
 
-function readIndex(dir: string, id: number, streams: JournalStreams): IndexRead | undefined {
+function readIndex(
+  dir: string,
+  id: number,
+  streams: JournalStreams,
+  segmentBytes: number,
+): IndexRead | undefined {
   try {
-    return readIndexFile(readFileSync(join(dir, indexName(id))), streams);
+    return readIndexFile(readFileSync(join(dir, indexName(id))), streams, segmentBytes);
   } catch {
     return undefined;
   }

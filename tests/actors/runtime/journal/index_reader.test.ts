@@ -2,7 +2,8 @@
  * A sealed segment's index file read straight into its table of streams (_index_reader.ts): the
  * index writer's bytes read as the general decoder reads them, stream for stream and number for
  * number, also past 65,536 streams and with a name met before by its bytes; a body in another
- * shape is read by the general decoder; a damaged one reads as nothing and registers no stream.
+ * shape is read by the general decoder; a damaged one, or one of a segment of another size, reads
+ * as nothing and registers no stream.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -99,6 +100,9 @@ test("a damaged index reads as nothing and registers no stream", () => {
     file.subarray(8, file.length - 5),
   ];
   for (const body of bad) assert.is(readIndexFile(sealed(body, file), streams), undefined);
+  // Whole, but of a segment of another size (the segment is then read instead).
+  assert.is(readIndexFile(file, streams, (64 << 20) + 1), undefined, "another segment's size");
+  assert.ok(readIndexFile(file, new JournalStreams(), 64 << 20), "its segment's size");
   assert.equal(streams.names(), []);
 });
 
