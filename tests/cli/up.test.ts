@@ -90,8 +90,11 @@ if (haveNatsServer("troupe up")) {
         holder.listen(4222, "127.0.0.1", () => resolve());
       });
     }
+    // Stopped by the test (SIGINT, below); the duration only bounds a test that fails first. A
+    // shorter one ran out on a loaded machine before the last command, which then found no
+    // .troupe/nats.url and tried 4222.
     const up = startTroupe(
-      ["up", "--duration", "20", "--channels", "2", "--http-port", "0"],
+      ["up", "--duration", "180", "--channels", "2", "--http-port", "0"],
       dir.path,
     );
     try {
