@@ -4,7 +4,8 @@
  * a host of tens of thousands of snapshot files waited for each read end to end. Here the next
  * ones are already being read, a bounded number at once. Private to the recovery folder.
  */
-import { type RestorableSnapshot, SNAPSHOT_SAVES_IN_FLIGHT_MAX } from "./snapshotter.ts";
+import type { RestorableSnapshot } from "./restorable_snapshot.ts";
+import { SNAPSHOT_SAVES_IN_FLIGHT_MAX } from "./snapshotter.ts";
 
 /** A snapshot to read: its stream, and its kind's machine version (another is discarded). */
 export interface WantedSnapshot {

@@ -12,8 +12,8 @@ export {
 export { Recovery } from "./recovery.ts";
 export { type RecoveryAccess } from "./recovery_access.ts";
 export { StreamHold } from "./recovery_hold.ts";
+export { type RestorableSnapshot } from "./restorable_snapshot.ts";
 export {
-  type RestorableSnapshot,
   SNAPSHOT_MAX_AGE_MS,
   SNAPSHOT_MIN_INPUTS,
   SNAPSHOTS_PER_ROUND_MAX,

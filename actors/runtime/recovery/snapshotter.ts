@@ -5,11 +5,12 @@
  * dropped, at most every `compactEveryMs`. A snapshot of another machine version is discarded on
  * load, so that the instance is rebuilt from its journal.
  */
-import { parseStream, savedWindowOf, type Slot } from "../instances/mod.ts";
+import { parseStream, type Slot } from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Snapshot, SnapshotBatch, SnapshotStore } from "../snapshots/mod.ts";
 import { SnapshotDue } from "./_snapshot_due.ts";
+import { RestorableLater, restorableOf, type RestorableSnapshot } from "./restorable_snapshot.ts";
 
 /**
  * Time-based captures in one periodic round at most, unless a host's instances need more to have
@@ -51,17 +52,6 @@ export const SNAPSHOT_MAX_AGE_MS = 300_000;
  * small.
  */
 export const SNAPSHOT_SAVES_IN_FLIGHT_MAX = 32;
-
-/** A snapshot as an instance is restored from it. */
-export interface RestorableSnapshot {
-  pos: number;
-  srcPos: number;
-  machine: unknown;
-  kernel: Uint8Array;
-  config: unknown;
-  /** The instance's recent input ids, as a saved window (see input_id_window.ts). */
-  ids: Uint8Array;
-}
 
 /** What a snapshotter works with. */
 export interface SnapshotterOptions {
@@ -423,7 +413,8 @@ export class Snapshotter {
 
   /** `stream`'s newest snapshot, unless there is none or it is of another than `version`. */
   async loadStream(stream: string, version: number): Promise<RestorableSnapshot | undefined> {
-    const snap = await this.#options.store.load(stream);
+    const store = this.#options.store;
+    const snap = store.loadHead ? await store.loadHead(stream) : await store.load(stream);
     if (!snap) return undefined;
     if (snap.version !== version) {
       this.#options.log(
@@ -433,17 +424,7 @@ export class Snapshotter {
       this.upgraded.set(stream, { pos: snap.pos, version: snap.version });
       return undefined;
     }
-    // A snapshot from before the id window has none: it starts empty (inputs applied before the
-    // snapshot are still told apart by source position where the input has them).
-    const m = snap.machine as { xstate: unknown; config: unknown; ids?: unknown };
-    return {
-      pos: snap.pos,
-      srcPos: Number(snap.meta?.srcPos ?? 0),
-      machine: m.xstate,
-      kernel: snap.kernel,
-      config: m.config,
-      ids: savedWindowOf(m.ids),
-    };
+    return "bytes" in snap ? new RestorableLater(snap) : restorableOf(snap);
   }
 
   /**

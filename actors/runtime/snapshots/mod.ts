@@ -13,6 +13,7 @@ export {
   checkSnapshot,
   type CorruptSnapshotInfo,
   decodeSnapshot,
+  decodeSnapshotBody,
   encodeSnapshot,
   escapeStreamName,
   listStreams,
@@ -20,6 +21,7 @@ export {
   type Snapshot,
   type SnapshotBatch,
   SnapshotCorruptError,
+  type SnapshotHead,
   snapshotIntact,
   type SnapshotStore,
   storedSnapshot,
@@ -27,3 +29,4 @@ export {
   StoreSaves,
   unescapeStreamName,
 } from "./snapshot_store.ts";
+export { readSnapshotHead } from "./snapshot_head.ts";

@@ -38,9 +38,11 @@ import { type DirLock, lockDir } from "../journal/mod.ts";
 import { syncDirAsync } from "../../files/mod.ts";
 import {
   type CorruptSnapshotInfo,
+  decodeSnapshot,
   encodeSnapshotParts,
   type Snapshot,
   type SnapshotBatch,
+  type SnapshotHead,
   type SnapshotStore,
   storedSnapshot,
   StoreSaves,
@@ -54,6 +56,7 @@ import {
   recordNameLength,
 } from "./_packed_record.ts";
 import { ChunkPool, PackedBatch } from "./_packed_batch.ts";
+import { readSnapshotHead } from "./snapshot_head.ts";
 
 /** Options of `PackedSnapshotStore.open`. */
 export interface PackedSnapshotStoreOptions {
@@ -244,27 +247,36 @@ export class PackedSnapshotStore implements SnapshotStore {
   }
 
   /** The stream's snapshot, or undefined when there is none or it is damaged (reported). */
-  async load(stream: string): Promise<Snapshot | undefined> {
+  load(stream: string): Promise<Snapshot | undefined> {
+    return this.#load(stream, decodeSnapshot);
+  }
+
+  /** `load`, its body left undecoded (a view of the bytes opening read, when it is one). */
+  loadHead(stream: string): Promise<SnapshotHead | undefined> {
+    return this.#load(stream, readSnapshotHead);
+  }
+
+  async #load<T extends { stream: string }>(
+    stream: string,
+    parse: (bytes: Uint8Array) => T,
+  ): Promise<T | undefined> {
     this.#saves.check();
     const entry = this.#index.get(stream);
     if (entry === undefined) return undefined;
     if ("file" in entry) {
       const place = { where: entry.file, holder: "file", onCorrupt: this.#onCorrupt };
-      return await storedSnapshot(stream, () => readFileSync(entry.file), place);
+      return await storedSnapshot(stream, () => readFileSync(entry.file), place, parse);
     }
     const seg = entry.seg, where = `${seg.path} at byte ${entry.at}`;
     const place = { where, holder: "record", onCorrupt: this.#onCorrupt };
     const cache = entry.cached ? seg.cache : undefined;
     if (cache === undefined) {
-      return await storedSnapshot(stream, () => this.#read(seg, entry.at, entry.len), place);
+      return await storedSnapshot(stream, () => this.#read(seg, entry.at, entry.len), place, parse);
     }
     entry.cached = false;
     if (--seg.cachedLeft === 0) seg.cache = undefined;
-    return await storedSnapshot(
-      stream,
-      () => cache.subarray(entry.at, entry.at + entry.len),
-      place,
-    );
+    const bytes = () => cache.subarray(entry.at, entry.at + entry.len);
+    return await storedSnapshot(stream, bytes, place, parse);
   }
 
   /** The streams with a snapshot, sorted. */

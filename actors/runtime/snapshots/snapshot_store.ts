@@ -19,6 +19,14 @@ export interface Snapshot {
   meta?: Record<string, number | string>;
 }
 
+/**
+ * What a snapshot's bytes say of it without decoding its machine and kernel (`readSnapshotHead`):
+ * its bytes, their magic and CRC checked, for `decodeSnapshotBody`.
+ */
+export interface SnapshotHead extends Omit<Snapshot, "machine" | "kernel"> {
+  bytes: Uint8Array;
+}
+
 /** Durable storage of the newest snapshot per stream. */
 export interface SnapshotStore {
   /** True for a store whose snapshots do not outlive the process (in memory): a journal that
@@ -41,6 +49,11 @@ export interface SnapshotStore {
    * treated as absent.
    */
   load(stream: string): Promise<Snapshot | undefined>;
+  /**
+   * `load`, but its body not decoded (`readSnapshotHead`), when the store has it: for a start,
+   * which restores most instances later than it reads their snapshots.
+   */
+  loadHead?(stream: string): Promise<SnapshotHead | undefined>;
   /** All streams that have a snapshot. */
   list(): Promise<string[]>;
   close(): Promise<void>;
@@ -78,7 +91,8 @@ export class SnapshotCorruptError extends Error {
 
 const MAGIC = [0x54, 0x52, 0x50, 0x53]; // "TRPS"
 const HEADER_BYTES = 8;
-const FORMAT_VERSION = 2;
+/** The format of a snapshot's body (its `f`) this code writes and reads. */
+export const SNAPSHOT_FORMAT = 2;
 
 /**
  * Encodes a snapshot: the magic `TRPS`, the CRC-32 of the body (u32, little-endian), then the
@@ -129,7 +143,7 @@ export function putSnapshotHeader(out: Uint8Array, at: number, body: Uint8Array)
 
 function bodyOf(snapshot: Snapshot): Record<string, unknown> {
   return {
-    f: FORMAT_VERSION,
+    f: SNAPSHOT_FORMAT,
     stream: snapshot.stream,
     version: snapshot.version,
     pos: snapshot.pos,
@@ -148,6 +162,15 @@ export function snapshotIntact(bytes: Uint8Array): boolean {
 
 /** Decodes and checks snapshot bytes; throws a SnapshotCorruptError saying what is wrong. */
 export function decodeSnapshot(bytes: Uint8Array): Snapshot {
+  checkSnapshotBytes(bytes);
+  return decodeSnapshotBody(bytes);
+}
+
+/**
+ * Checks that `bytes` begin with a snapshot's magic and that its body passes its CRC; throws a
+ * SnapshotCorruptError saying which does not.
+ */
+export function checkSnapshotBytes(bytes: Uint8Array): void {
   if (bytes.length < HEADER_BYTES || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new SnapshotCorruptError(
       `Cannot decode a snapshot of ${bytes.length} bytes: it does not start with the magic TRPS`,
@@ -163,6 +186,13 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
       }, computed ${hex(actual)})`,
     );
   }
+}
+
+/**
+ * Decodes and checks the body of snapshot bytes whose magic and CRC were checked already
+ * (`decodeSnapshot`, `readSnapshotHead`); throws a SnapshotCorruptError saying what is wrong.
+ */
+export function decodeSnapshotBody(bytes: Uint8Array): Snapshot {
   let body: unknown;
   try {
     body = decodeValue(bytes.subarray(HEADER_BYTES));
@@ -175,9 +205,9 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
     throw new SnapshotCorruptError("Cannot decode a snapshot: the body is not a map");
   }
   const m = body as Record<string, unknown>;
-  if (m.f !== FORMAT_VERSION) {
+  if (m.f !== SNAPSHOT_FORMAT) {
     throw new SnapshotCorruptError(
-      `Cannot decode a snapshot: format ${String(m.f)}, this code reads ${FORMAT_VERSION}`,
+      `Cannot decode a snapshot: format ${String(m.f)}, this code reads ${SNAPSHOT_FORMAT}`,
     );
   }
   const snapshot: Snapshot = {
@@ -363,17 +393,18 @@ export interface StoredSnapshotPlace {
 }
 
 /**
- * The snapshot of `stream` in the bytes `read` gives; bytes that are damaged, not a snapshot, or
- * another stream's are reported through `onCorrupt` and give undefined. Shared by the file and
- * KV stores' `load`.
+ * The snapshot of `stream` in the bytes `read` gives, as `parse` reads it (`decodeSnapshot`, or
+ * `readSnapshotHead` for its head); bytes that are damaged, not a snapshot, or another stream's
+ * are reported through `onCorrupt` and give undefined. Shared by the stores' `load`.
  */
-export async function storedSnapshot(
+export async function storedSnapshot<T extends { stream: string } = Snapshot>(
   stream: string,
   read: () => Uint8Array | Promise<Uint8Array>,
   place: StoredSnapshotPlace,
-): Promise<Snapshot | undefined> {
+  parse: (bytes: Uint8Array) => T = decodeSnapshot as unknown as (bytes: Uint8Array) => T,
+): Promise<T | undefined> {
   try {
-    const snapshot = decodeSnapshot(await read());
+    const snapshot = parse(await read());
     if (snapshot.stream !== stream) {
       throw new Error(
         `the ${place.holder} holds a snapshot of stream ${JSON.stringify(snapshot.stream)}`,

@@ -14,7 +14,7 @@ import {
 } from "../../../../actors/runtime/mod.ts";
 import { SNAPSHOT_SAVES_IN_FLIGHT_MAX } from "../../../../actors/runtime/recovery/snapshotter.ts";
 import { SnapshotReads } from "../../../../actors/runtime/recovery/_snapshot_reads.ts";
-import type { RestorableSnapshot } from "../../../../actors/runtime/recovery/snapshotter.ts";
+import type { RestorableSnapshot } from "../../../../actors/runtime/recovery/restorable_snapshot.ts";
 import { encodeFrame, feedSubject } from "../../../../protocol/mod.ts";
 
 const test = suite("a start's reads of snapshots");

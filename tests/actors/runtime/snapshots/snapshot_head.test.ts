@@ -1,0 +1,240 @@
+/**
+ * A snapshot's head read without decoding its machine (snapshot_head.ts): the same stream,
+ * version, position and meta as `decodeSnapshot` gives, the body decoded later to the same
+ * snapshot, every msgpack type passed over to its end, damage named; the packed store's
+ * `loadHead`; and a restorable snapshot made from a head decodes its body only when an instance
+ * is made from it.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { Encoder } from "@msgpack/msgpack";
+import {
+  type CorruptSnapshotInfo,
+  decodeSnapshot,
+  decodeSnapshotBody,
+  encodeSnapshot,
+  PackedSnapshotStore,
+  readSnapshotHead,
+  type Snapshot,
+  SnapshotCorruptError,
+} from "../../../../actors/runtime/snapshots/mod.ts";
+import { skipValue } from "../../../../actors/runtime/snapshots/snapshot_head.ts";
+import { RestorableLater } from "../../../../actors/runtime/recovery/restorable_snapshot.ts";
+import { crc32 } from "../../../../actors/runtime/journal/mod.ts";
+import { encodeValue } from "../../../../protocol/mod.ts";
+import { tempDir } from "../../../_support/nats.ts";
+
+const test = suite("snapshot_head");
+
+/** A machine of every msgpack shape a persisted snapshot may hold, large and small. */
+function machine(n: number): unknown {
+  const wide: Record<string, number> = {};
+  for (let i = 0; i < 40; i++) wide[`k${i}`] = i * n;
+  return {
+    xstate: {
+      status: "active",
+      value: { watching: n % 2 === 0 ? "idle" : "open" },
+      context: {
+        n,
+        neg: -n - 1,
+        big: 2 ** 40 + n,
+        negBig: -(2 ** 40) - n,
+        x: n / 3,
+        ok: n % 2 === 0,
+        none: null,
+        list: Array.from({ length: 20 }, (_, i) => i - 10),
+        wide,
+        text: "é".repeat(40) + "x".repeat(n * 10),
+      },
+      historyValue: {},
+      children: {},
+    },
+    config: { threshold: 4.5, name: `c${n}` },
+    ids: new Uint8Array(24).fill(n & 0xff),
+  };
+}
+
+function snapshot(n: number, meta = true): Snapshot {
+  const kernel = new Uint8Array(100 + n * 300).map((_, i) => (i * 7 + n) & 0xff);
+  const s: Snapshot = {
+    stream: `anomaly/m${n}`,
+    version: 3,
+    pos: 17 * n + 1,
+    machine: machine(n),
+    kernel,
+  };
+  if (meta) s.meta = { srcPos: 1000 + n, from: "test" };
+  return s;
+}
+
+/** Snapshot bytes whose body is `body`, with its CRC made right. */
+function sealed(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + body.length);
+  out.set([0x54, 0x52, 0x50, 0x53], 0);
+  out.set(body, 8);
+  new DataView(out.buffer).setUint32(4, crc32(out, 8), true);
+  return out;
+}
+
+test("a head says what the decoded snapshot says; its body decodes to the same snapshot", () => {
+  for (const n of [0, 1, 2, 7, 300]) {
+    for (const meta of [true, false]) {
+      const bytes = encodeSnapshot(snapshot(n, meta));
+      const whole = decodeSnapshot(bytes);
+      const head = readSnapshotHead(bytes);
+      assert.equal(
+        { stream: head.stream, version: head.version, pos: head.pos, meta: head.meta },
+        { stream: whole.stream, version: whole.version, pos: whole.pos, meta: whole.meta },
+      );
+      assert.ok(head.bytes === bytes);
+      assert.equal(decodeSnapshotBody(head.bytes), whole);
+    }
+  }
+});
+
+test("skipValue() passes over every msgpack type to the end of its value", () => {
+  const ext = new Encoder(); // dates as msgpack's timestamp extension (fixext 4 and 8, ext 8)
+  const values: unknown[] = [
+    0,
+    127,
+    128,
+    -1,
+    -33,
+    -200,
+    -40_000,
+    -3_000_000_000,
+    255,
+    65_535,
+    4_000_000_000,
+    2 ** 53 - 1,
+    1.5,
+    null,
+    true,
+    false,
+    "",
+    "a".repeat(31),
+    "a".repeat(200),
+    "a".repeat(70_000),
+    new Uint8Array(3),
+    new Uint8Array(300),
+    new Uint8Array(70_000),
+    Array.from({ length: 15 }, (_, i) => i),
+    Array.from({ length: 16 }, (_, i) => [i, { i }]),
+    Array.from({ length: 70_000 }, () => 1),
+    Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, [i]])),
+    Object.fromEntries(Array.from({ length: 70_000 }, (_, i) => [`k${i}`, i])),
+    { deep: { deeper: { deepest: [1, [2, [3, { x: "y" }]]] } } },
+  ];
+  for (const v of values) {
+    const bytes = encodeValue(v);
+    assert.is(skipValue(bytes, 0), bytes.length, JSON.stringify(v)?.slice(0, 60));
+    const twice = new Uint8Array(bytes.length * 2);
+    twice.set(bytes, 0);
+    twice.set(bytes, bytes.length);
+    assert.is(skipValue(twice, bytes.length), twice.length);
+  }
+  for (const d of [new Date(1_000_000), new Date(1_700_000_000_123), new Date(-1)]) {
+    const bytes = ext.encode({ at: d, after: 1 });
+    assert.is(skipValue(bytes, 0), bytes.length, String(d));
+  }
+  const str32 = encodeValue("x".repeat(70_000));
+  assert.throws(() => skipValue(str32.subarray(0, 1000), 0), /runs past its end/);
+  assert.throws(() => skipValue(new Uint8Array([0x92, 0x01, 0xc1]), 0), /0xc1/);
+  assert.throws(() => skipValue(new Uint8Array([0x93, 0x01]), 0), /runs past its end/);
+});
+
+test("damaged or ill-formed heads are refused, saying what is wrong", () => {
+  const good = encodeSnapshot(snapshot(2));
+  const flipped = good.slice();
+  flipped[good.length - 3]! ^= 1;
+  assert.throws(() => readSnapshotHead(flipped), /CRC mismatch/);
+  const body = good.subarray(8);
+  const cut = sealed(body.subarray(0, body.length - 40));
+  assert.throws(() => readSnapshotHead(cut), /runs past its end/);
+  const bad = (fields: Record<string, unknown>, pattern: RegExp) => {
+    const base = {
+      f: 2,
+      stream: "stats/a",
+      version: 1,
+      pos: 3,
+      machine: {},
+      kernel: new Uint8Array(2),
+    };
+    const bytes = sealed(encodeValue({ ...base, ...fields }));
+    try {
+      readSnapshotHead(bytes);
+      assert.unreachable(`read: ${JSON.stringify(fields)}`);
+    } catch (err) {
+      assert.instance(err, SnapshotCorruptError);
+      assert.match((err as Error).message, pattern);
+    }
+  };
+  bad({ kernel: "not bytes" }, /"kernel" must be bin, got .*undefined/);
+  bad({ f: 3 }, /format 3, this code reads 2/);
+  bad({ pos: -1 }, /"pos" must be an integer >= 0, got -1/);
+  bad({ stream: "" }, /"stream" must be a non-empty string/);
+  bad({ meta: { srcPos: [1] } }, /"meta.srcPos" must be a number or a string, got an array/);
+  assert.throws(() => readSnapshotHead(sealed(encodeValue([1, 2]))), /the body is not a map/);
+  const extra = new Uint8Array([...encodeValue({ f: 2 }), 0x01]);
+  assert.throws(() => readSnapshotHead(sealed(extra)), /1 bytes left over/);
+});
+
+test("the packed store's loadHead: the head of the newest snapshot, damage reported", async () => {
+  const dir = tempDir();
+  const reports: CorruptSnapshotInfo[] = [];
+  try {
+    const store = await PackedSnapshotStore.open(dir.path);
+    await store.save(snapshot(1));
+    await store.save(snapshot(2));
+    await store.save({ ...snapshot(1), pos: 99 });
+    await store.close();
+    const again = await PackedSnapshotStore.open(dir.path, { onCorrupt: (i) => reports.push(i) });
+    const one = await again.loadHead("anomaly/m1");
+    assert.is(one?.pos, 99);
+    const body = decodeSnapshotBody(one!.bytes), want = snapshot(1);
+    assert.equal(body, decodeSnapshot(one!.bytes));
+    assert.equal([...body.kernel], [...want.kernel]);
+    assert.equal(
+      (body.machine as { xstate: unknown }).xstate,
+      (want.machine as { xstate: unknown }).xstate,
+    );
+    // Loaded once from the bytes opening read, then from the file.
+    const twice = await again.loadHead("anomaly/m1");
+    assert.is(twice?.pos, 99);
+    assert.equal(await again.loadHead("anomaly/m9"), undefined);
+    assert.is(reports.length, 0);
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a restorable snapshot made from a head decodes its body when first read", () => {
+  const s = snapshot(7);
+  const bytes = encodeSnapshot(s);
+  const later = new RestorableLater(readSnapshotHead(bytes));
+  assert.is(later.pos, s.pos);
+  assert.is(later.srcPos, 1007);
+  const m = s.machine as { xstate: unknown; config: unknown; ids: Uint8Array };
+  assert.equal(later.config, m.config);
+  assert.equal(later.machine, m.xstate);
+  assert.equal([...later.kernel], [...s.kernel]);
+  assert.equal([...later.ids], [...m.ids]);
+
+  // A body that passes its CRC but not the decoder: the head reads, the restore throws.
+  // Its machine a map whose key is an array: msgpack, but no snapshot's.
+  const parts = [
+    [0x86],
+    ...["f", 2, "stream", "stats/a", "version", 1, "pos", 3, "machine"].map((v) => encodeValue(v)),
+    [0x81, 0x91, 0x01, 0x02],
+    encodeValue("kernel"),
+    encodeValue(new Uint8Array(2)),
+  ];
+  const body = new Uint8Array(parts.flatMap((p) => [...p]));
+  const broken = new RestorableLater(readSnapshotHead(sealed(body)));
+  assert.is(broken.pos, 3);
+  assert.is(broken.srcPos, 0);
+  assert.throws(() => broken.machine, (err: unknown) => err instanceof SnapshotCorruptError);
+});
+
+test.run();
