@@ -5,17 +5,11 @@
  * start reads every instance's snapshot but restores at once only those with journal past it
  * (Slot.dormant), and the others' machines, decoded then, were objects held for nothing until.
  */
-import { savedWindowOf } from "../instances/mod.ts";
+import { type InstanceSnapshot, savedWindowOf } from "../instances/mod.ts";
 import { decodeSnapshotBody, type Snapshot, type SnapshotHead } from "../snapshots/mod.ts";
 
-/** A snapshot as an instance is restored from it. */
-export interface RestorableSnapshot {
-  pos: number;
-  srcPos: number;
-  machine: unknown;
-  kernel: Uint8Array;
-  config: unknown;
-  /** The instance's recent input ids, as a saved window (see input_id_window.ts). */
+/** A snapshot as an instance is restored from it: its recent input ids always there. */
+export interface RestorableSnapshot extends InstanceSnapshot {
   ids: Uint8Array;
 }
 
