@@ -3,7 +3,7 @@
  * its kernel's bytes, its configuration and its recent input ids. Made from a decoded snapshot, or
  * from a snapshot's head (`SnapshotHead`), whose body is decoded when the instance is made: a
  * start reads every instance's snapshot but restores at once only those with journal past it
- * (Slot.dormant), and the others' machines, decoded then, were objects held for nothing until.
+ * (Slot.dormant): the others' machines, decoded then, would be objects held until their restore.
  */
 import { type InstanceSnapshot, savedWindowOf } from "../instances/mod.ts";
 import { decodeSnapshotBody, type Snapshot, type SnapshotHead } from "../snapshots/mod.ts";

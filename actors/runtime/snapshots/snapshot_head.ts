@@ -2,8 +2,8 @@
  * A stored snapshot's head: its stream, machine version, journal position and meta, read from its
  * bytes (magic and CRC checked) with its machine and kernel passed over, not decoded. A host's
  * start needs only the head of most of its snapshots then (an instance with nothing journaled past
- * its snapshot is restored later: Slot.dormant), and decoding each machine's persisted snapshot at
- * once made objects by the hundred thousand that lived until the instance was restored. The body
+ * its snapshot is restored later: Slot.dormant), where decoding each machine's persisted snapshot
+ * would make objects by the hundred thousand, held until their instances are restored. The body
  * is decoded, and checked as `decodeSnapshot` checks it, when the instance is made
  * (`decodeSnapshotBody`).
  */
