@@ -20,31 +20,32 @@ import { decodeValue } from "../../../protocol/mod.ts";
 /** Reads the head of snapshot bytes; throws a SnapshotCorruptError saying what is wrong. */
 export function readSnapshotHead(bytes: Uint8Array): SnapshotHead {
   checkSnapshotBytes(bytes);
-  const body = bytes.subarray(SNAPSHOT_HEADER_BYTES);
+  // The body, a msgpack map.
+  const map = bytes.subarray(SNAPSHOT_HEADER_BYTES);
   const fail = (what: string) => new SnapshotCorruptError(`Cannot decode a snapshot: ${what}`);
-  const t = body[0];
+  const t = map[0];
   let n: number, at: number;
   if (t !== undefined && t >= 0x80 && t <= 0x8f) [n, at] = [t & 0x0f, 1];
-  else if (t === 0xde && body.length >= 3) [n, at] = [(body[1]! << 8) | body[2]!, 3];
+  else if (t === 0xde && map.length >= 3) [n, at] = [(map[1]! << 8) | map[2]!, 3];
   else throw fail("the body is not a map");
   const fields: Partial<Record<Field, unknown>> = {};
   let kernel: number | undefined;
   try {
     for (let i = 0; i < n; i++) {
-      const keyEnd = skipValue(body, at);
-      const key = fieldAt(body, at, keyEnd);
-      if (key === undefined && typeof decodeValue(body.subarray(at, keyEnd)) !== "string") {
+      const keyEnd = skipValue(map, at);
+      const key = fieldAt(map, at, keyEnd);
+      if (key === undefined && typeof decodeValue(map.subarray(at, keyEnd)) !== "string") {
         throw fail(`a key at byte ${at} of its body is not a string`);
       }
-      const end = skipValue(body, keyEnd);
-      if (key === "kernel") kernel = body[keyEnd];
-      else if (key !== undefined && key !== "machine") fields[key] = valueAt(body, keyEnd, end);
+      const end = skipValue(map, keyEnd);
+      if (key === "kernel") kernel = map[keyEnd];
+      else if (key !== undefined && key !== "machine") fields[key] = valueAt(map, keyEnd, end);
       at = end;
     }
   } catch (err) {
     throw err instanceof SnapshotCorruptError ? err : fail((err as Error).message);
   }
-  if (at !== body.length) throw fail(`${body.length - at} bytes left over after the body`);
+  if (at !== map.length) throw fail(`${map.length - at} bytes left over after the body`);
   if (fields.f !== SNAPSHOT_FORMAT) {
     throw fail(`format ${String(fields.f)}, this code reads ${SNAPSHOT_FORMAT}`);
   }
