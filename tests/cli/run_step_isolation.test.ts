@@ -212,7 +212,12 @@ if (haveNatsServer("troupe run --threads 2: a team's step that never returns")) 
       await until(() => outputs.length >= 2, `the outputs of two good frames:\n${host.output()}`);
 
       await send("a", 777);
-      await new Promise((r) => setTimeout(r, 1500));
+      // Until /healthz names the stuck step (after it has run a second, from a thread's report
+      // every 250 ms): on a loaded machine the frame may reach its thread later than any fixed wait.
+      await until(
+        async () => ((await healthz(url)).body.stuck as unknown[]).length > 0,
+        `the stuck step named on /healthz:\n${host.output()}`,
+      );
       const seen = await askDuringHang(url, {
         send: (v) => send("b", v),
         seen: (v) => xs("b").includes(v),
