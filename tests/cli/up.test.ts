@@ -90,9 +90,9 @@ if (haveNatsServer("troupe up")) {
         holder.listen(4222, "127.0.0.1", () => resolve());
       });
     }
-    // Stopped by the test (SIGINT, below); the duration only bounds a test that fails first. A
-    // shorter one ran out on a loaded machine before the last command, which then found no
-    // .troupe/nats.url and tried 4222.
+    // Stopped by the test (SIGINT, below); the duration only bounds a test that fails first, and
+    // outlasts every command below on a loaded machine: once up stops, .troupe/nats.url is gone
+    // and a command would try 4222.
     const up = startTroupe(
       ["up", "--duration", "180", "--channels", "2", "--http-port", "0"],
       dir.path,
