@@ -41,9 +41,10 @@ export function restorableOf(snapshot: Snapshot): RestorableSnapshot {
 }
 
 /**
- * The snapshot of `head` as an instance is restored from it, its body decoded when first read
- * (its machine, kernel, configuration or ids) and its bytes let go then; a body that does not
- * decode throws there, to the restore.
+ * The snapshot of `head` as an instance is restored from it, its body had (`head.body()`: the
+ * packed store reads it again) and decoded when first read (its machine, kernel, configuration or
+ * ids), its bytes let go then; a body that cannot be had or does not decode throws there, to the
+ * restore.
  */
 export class RestorableLater implements RestorableSnapshot {
   readonly pos: number;
@@ -75,7 +76,7 @@ export class RestorableLater implements RestorableSnapshot {
 
   #decoded(): RestorableSnapshot {
     if (this.#body === undefined) {
-      this.#body = restorableOf(decodeSnapshotBody(this.#head!.bytes));
+      this.#body = restorableOf(decodeSnapshotBody(this.#head!.body()));
       this.#head = undefined;
     }
     return this.#body;

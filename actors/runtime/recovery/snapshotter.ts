@@ -424,7 +424,7 @@ export class Snapshotter {
       this.upgraded.set(stream, { pos: snap.pos, version: snap.version });
       return undefined;
     }
-    return "bytes" in snap ? new RestorableLater(snap) : restorableOf(snap);
+    return "body" in snap ? new RestorableLater(snap) : restorableOf(snap);
   }
 
   /**

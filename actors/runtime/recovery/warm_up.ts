@@ -3,9 +3,7 @@
  * only the instances the journal holds inputs for past their snapshots, and takes inputs again;
  * the others are restored when first used (an input, a tick, a read of their state) or by this
  * pass, a slice at a time between the host's other work, so that a host of many instances takes
- * inputs again before it has made them all, and has made them all within seconds. The
- * snapshots a dormant instance waits with may be views of a snapshot store's segment read whole
- * at the start: restoring every instance soon lets those go.
+ * inputs again before it has made them all, and has made them all within seconds.
  */
 import { type HostTimers, type Slot, wake } from "../instances/mod.ts";
 

@@ -85,9 +85,15 @@ export function recordHead(
   return out;
 }
 
+/** The bytes in all of the record whose header is at `at` of `view`, as the header says. */
+export function recordSize(view: DataView, at: number): number {
+  return RECORD_HEAD + view.getUint16(at + 4, true) + view.getUint32(at + 6, true);
+}
+
 /**
- * What is wrong with the record at `at` of a segment's `bytes`, or undefined when it is whole
- * (its snapshot checked too when `whole`).
+ * What is wrong with the record at `at` of `bytes`, or undefined when it is whole (its snapshot
+ * checked too when `whole`). `bytes` hold the segment's bytes from somewhere before `at` to the
+ * record's end, or to the segment's end when that is sooner (the record is then cut short).
  */
 export function recordFault(
   bytes: Uint8Array,

@@ -4,8 +4,10 @@
  * a segment most of whose bytes have been superseded is compacted (its live snapshots appended
  * again, then the file removed): a log-structured store in the manner of Bitcask (Sheehy and
  * Smith, 2010). A host of tens of thousands of instances stops with a few large writes and one
- * fsync a batch, not a file, a write, an fsync and a rename each, and starts from the bytes its
- * opening read, not an open, a read and a close a snapshot (docs/channel_cost.md compares them).
+ * fsync a batch, not a file, a write, an fsync and a rename each, and starts with a positioned
+ * read a snapshot of files held open, not an open, a read and a close (docs/channel_cost.md
+ * compares them). Opening reads each segment once through a window it reuses (_scan_window.ts)
+ * and keeps only the index: a start reads each snapshot's head, most bodies only later.
  *
  * A record (_packed_record.ts) is a short header with its own CRC, the stream's name, then the
  * snapshot as `encodeSnapshot` makes it (with its CRC, checked when it is loaded); a stop's saves
@@ -23,6 +25,7 @@
 import {
   closeSync,
   fdatasync,
+  fstatSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -30,6 +33,7 @@ import {
   readdirSync,
   readFile,
   readFileSync,
+  readSync,
   unlink,
   writev,
 } from "node:fs";
@@ -37,13 +41,16 @@ import { join } from "node:path";
 import { type DirLock, lockDir } from "../journal/mod.ts";
 import { syncDirAsync } from "../../files/mod.ts";
 import {
+  checkSnapshotBytes,
   type CorruptSnapshotInfo,
   decodeSnapshot,
   encodeSnapshotParts,
   type Snapshot,
   type SnapshotBatch,
+  SnapshotCorruptError,
   type SnapshotHead,
   type SnapshotStore,
+  storedCrc,
   storedSnapshot,
   StoreSaves,
   unescapeStreamName,
@@ -56,6 +63,7 @@ import {
   recordNameLength,
 } from "./_packed_record.ts";
 import { ChunkPool, PackedBatch } from "./_packed_batch.ts";
+import { ScanWindow } from "./_scan_window.ts";
 import { readSnapshotHead } from "./snapshot_head.ts";
 
 /** Options of `PackedSnapshotStore.open`. */
@@ -92,10 +100,6 @@ interface Segment {
   /** Reads in flight (a compacted segment is closed after them). */
   reads: number;
   dropped: boolean;
-  /** Its bytes as opening read them, kept for the start's loads until each is loaded once. */
-  cache: Uint8Array | undefined;
-  /** Its records in the index not yet loaded from `cache`. */
-  cachedLeft: number;
 }
 
 /** A record of a segment: its snapshot's offset and length, and the bytes before it. */
@@ -104,8 +108,6 @@ interface Packed {
   at: number;
   len: number;
   head: number;
-  /** Not yet loaded from its segment's cache. */
-  cached?: boolean;
 }
 
 /** Where a stream's newest snapshot is: a record of a segment, or a file of the file store. */
@@ -122,13 +124,6 @@ interface Queued extends RecordGroup {
  */
 export const PACKED_SAVES_IN_FLIGHT = 2048;
 
-/**
- * The segments' bytes opening keeps for the start's loads, at most: 1 GiB, the snapshots of a host
- * of 100,000 instances (~8 KiB each); each is then loaded from memory, not read again, and let go
- * once loaded (all of them at the first save). Past it, a load is a positioned read.
- */
-export const START_CACHE_BYTES_MAX = 1 << 30;
-
 /** A SnapshotStore packing snapshots into segment files of one directory. */
 export class PackedSnapshotStore implements SnapshotStore {
   readonly dir: string;
@@ -143,8 +138,10 @@ export class PackedSnapshotStore implements SnapshotStore {
   /** The writer's run, and whether it runs (cleared as its last look finds the queue empty). */
   #writing: Promise<void> | undefined;
   #draining = false;
-  /** Whether a segment's bytes are kept for the start's loads. */
-  #cachesHeld = false;
+  /** Whether the start's loads go on: until the first save (`#load`). */
+  #starting = true;
+  /** The memory the start's heads are read into. */
+  readonly #scratch = new ReusedBytes();
   /** The chunks batches lay their records in, reused once a batch is written. */
   readonly #chunks = new ChunkPool();
 
@@ -188,20 +185,14 @@ export class PackedSnapshotStore implements SnapshotStore {
       }
     }
     numbers.sort((a, b) => a - b);
-    let cached = 0;
+    const window = new ScanWindow();
     try {
-      numbers.forEach((n, i) => {
-        const bytes = store.#scan(n, i === numbers.length - 1);
-        if ((cached += bytes.length) <= START_CACHE_BYTES_MAX) {
-          store.#segments.at(-1)!.cache = bytes;
-        }
-      });
+      numbers.forEach((n, i) => store.#scan(n, i === numbers.length - 1, window));
     } catch (err) {
       // A segment that cannot be read: the store is not opened, and holds no file open.
       for (const seg of store.#segments) closeQuietly(seg.fd);
       throw err;
     }
-    store.#holdCaches();
     return store;
   }
 
@@ -213,7 +204,7 @@ export class PackedSnapshotStore implements SnapshotStore {
     const head = recordHead(stream, nameLen, header, body.length);
     const bytes = head.length + body.length;
     const group = { entries: [{ stream, bytes, nameLen }], parts: [head, body], bytes };
-    this.#dropCaches();
+    this.#starting = false;
     return this.#saves.run(stream, () => this.#enqueue(group));
   }
 
@@ -228,7 +219,7 @@ export class PackedSnapshotStore implements SnapshotStore {
       try {
         await this.#saves.settled();
         this.#saves.check();
-        this.#dropCaches();
+        this.#starting = false;
       } catch (err) {
         group.release?.();
         throw err;
@@ -251,32 +242,66 @@ export class PackedSnapshotStore implements SnapshotStore {
     return this.#load(stream, decodeSnapshot);
   }
 
-  /** `load`, its body left undecoded (a view of the bytes opening read, when it is one). */
+  /**
+   * `load`, its body left undecoded. During the start its record is read into memory reused from
+   * one head to the next and read again when its body is wanted (`#bodyOf`): a start reads every
+   * snapshot's head but most bodies only later (Slot.dormant), and holding them all meanwhile
+   * would be the store's bytes in memory.
+   */
   loadHead(stream: string): Promise<SnapshotHead | undefined> {
-    return this.#load(stream, readSnapshotHead);
+    if (!this.#starting) return this.#load(stream, readSnapshotHead);
+    return this.#load(stream, (bytes) => {
+      const head = readSnapshotHead(bytes), crc = storedCrc(bytes);
+      head.body = () => this.#bodyOf(stream, crc);
+      return head;
+    }, this.#scratch);
   }
 
-  async #load<T extends { stream: string }>(
+  /**
+   * `stream`'s newest record parsed with `parse`; read at once during the start (into `into`
+   * when given, which `parse` must not keep: its loads come one after another, with nothing else
+   * to serve yet, and a read through the thread pool costs more in its round trip than in its
+   * bytes), through the thread pool after.
+   */
+  #load<T extends { stream: string }>(
     stream: string,
     parse: (bytes: Uint8Array) => T,
+    into?: ReusedBytes,
   ): Promise<T | undefined> {
     this.#saves.check();
     const entry = this.#index.get(stream);
-    if (entry === undefined) return undefined;
+    if (entry === undefined) return Promise.resolve(undefined);
     if ("file" in entry) {
       const place = { where: entry.file, holder: "file", onCorrupt: this.#onCorrupt };
-      return await storedSnapshot(stream, () => readFileSync(entry.file), place, parse);
+      return storedSnapshot(stream, () => readFileSync(entry.file), place, parse);
     }
     const seg = entry.seg, where = `${seg.path} at byte ${entry.at}`;
     const place = { where, holder: "record", onCorrupt: this.#onCorrupt };
-    const cache = entry.cached ? seg.cache : undefined;
-    if (cache === undefined) {
-      return await storedSnapshot(stream, () => this.#read(seg, entry.at, entry.len), place, parse);
+    const read = this.#starting
+      ? () => readRecord(seg, entry, into?.take(entry.len) ?? new Uint8Array(entry.len))
+      : () => this.#read(seg, entry.at, entry.len);
+    return storedSnapshot(stream, read, place, parse);
+  }
+
+  /**
+   * The bytes of `stream`'s snapshot whose head the start read (`loadHead`; its CRC `crc`), read
+   * again where the stream's newest lies now (a compaction may have moved it); throws when the
+   * store is closed, or its newest is another snapshot or damaged.
+   */
+  #bodyOf(stream: string, crc: number): Uint8Array {
+    this.#saves.check();
+    const entry = this.#index.get(stream);
+    const where = entry === undefined ? "" : "file" in entry ? entry.file : entry.seg.path;
+    if (entry !== undefined && "seg" in entry) {
+      const bytes = readRecord(entry.seg, entry, new Uint8Array(entry.len));
+      checkSnapshotBytes(bytes);
+      if (storedCrc(bytes) === crc) return bytes;
     }
-    entry.cached = false;
-    if (--seg.cachedLeft === 0) seg.cache = undefined;
-    const bytes = () => cache.subarray(entry.at, entry.at + entry.len);
-    return await storedSnapshot(stream, bytes, place, parse);
+    throw new SnapshotCorruptError(
+      `Cannot read the snapshot of ${stream} again: the store's newest${
+        where ? ` (in ${where})` : ""
+      } is another snapshot than the one whose head was read`,
+    );
   }
 
   /** The streams with a snapshot, sorted. */
@@ -295,58 +320,36 @@ export class PackedSnapshotStore implements SnapshotStore {
   }
 
   /**
-   * Reads segment `n` into the index (the newest checked whole, and cut at a torn record);
-   * returns its bytes.
+   * Reads segment `n` into the index through `window` (the newest checked whole, and cut at a
+   * torn record).
    */
-  #scan(n: number, newest: boolean): Uint8Array {
+  #scan(n: number, newest: boolean, window: ScanWindow): void {
     const path = join(this.dir, `${PREFIX}${n}${SUFFIX}`);
-    const bytes = readFileSync(path);
-    const seg = openSegment(n, path, "r+", bytes.length);
+    const fd = openSync(path, "r+");
+    const seg = segmentOf(n, path, fd, fstatSync(fd).size);
     this.#segments.push(seg);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    window.over(fd, seg.size);
     const names = new TextDecoder();
-    for (let at = 0; at < bytes.length;) {
-      const bad = recordFault(bytes, view, at, newest);
+    for (let at = 0; at < seg.size;) {
+      const rel = window.record(at), bytes = window.bytes, view = window.view;
+      const bad = recordFault(bytes, view, rel, newest);
       if (bad !== undefined) {
         if (newest) {
           // A save that never resolved: cut, so appends go on after the last whole record.
           ftruncateSync(seg.fd, at);
           seg.size = at;
         } else {
-          const reason = `${bad}; the segment's ${bytes.length - at} bytes from here are not read`;
+          const reason = `${bad}; the segment's ${seg.size - at} bytes from here are not read`;
           this.#onCorrupt?.({ stream: "(unknown)", where: `${path} at byte ${at}`, reason });
         }
         break;
       }
-      const nameLen = view.getUint16(at + 4, true), len = view.getUint32(at + 6, true);
+      const nameLen = view.getUint16(rel + 4, true), len = view.getUint32(rel + 6, true);
       const head = RECORD_HEAD + nameLen;
-      const stream = names.decode(bytes.subarray(at + RECORD_HEAD, at + head));
+      const stream = names.decode(bytes.subarray(rel + RECORD_HEAD, rel + head));
       this.#place(stream, { seg, at: at + head, len, head });
       at += head + len;
     }
-    return bytes;
-  }
-
-  /**
-   * Marks each record in a kept segment's bytes to be loaded from them (once: a host's start loads
-   * each snapshot once), and lets go of segments none of whose records are.
-   */
-  #holdCaches(): void {
-    for (const entry of this.#index.values()) {
-      if ("seg" in entry && entry.seg.cache !== undefined) {
-        entry.cached = true;
-        entry.seg.cachedLeft++;
-      }
-    }
-    for (const seg of this.#segments) if (seg.cachedLeft === 0) seg.cache = undefined;
-    this.#cachesHeld = this.#segments.some((seg) => seg.cache !== undefined);
-  }
-
-  /** Lets go of the segments' bytes opening kept: the start is over once a save is made. */
-  #dropCaches(): void {
-    if (!this.#cachesHeld) return;
-    this.#cachesHeld = false;
-    for (const seg of this.#segments) seg.cache = undefined;
   }
 
   /** Makes `entry` the stream's newest. */
@@ -462,7 +465,7 @@ export class PackedSnapshotStore implements SnapshotStore {
     }
     const n = (last?.n ?? -1) + 1;
     const path = join(this.dir, `${PREFIX}${n}${SUFFIX}`);
-    const seg = openSegment(n, path, "w+", 0);
+    const seg = segmentOf(n, path, openSync(path, "w+"), 0);
     this.#segments.push(seg);
     if (this.#fsync) await syncDirAsync(this.dir);
     return seg;
@@ -512,11 +515,31 @@ function closeQuietly(fd: number): void {
   }
 }
 
-/** Opens segment file `n` at `path` (`r+`: one there; `w+`: a new one) of `size` bytes. */
-function openSegment(n: number, path: string, flags: "r+" | "w+", size: number): Segment {
-  const fd = openSync(path, flags);
-  const seg = { n, path, fd, size, live: 0, streams: new Set<string>(), reads: 0 };
-  return { ...seg, dropped: false, cache: undefined, cachedLeft: 0 };
+/** Segment file `n` at `path`, open as `fd`, of `size` bytes. */
+function segmentOf(n: number, path: string, fd: number, size: number): Segment {
+  return { n, path, fd, size, live: 0, streams: new Set<string>(), reads: 0, dropped: false };
+}
+
+/** `record`'s snapshot bytes of `seg`, read into `bytes` (its length) at once. */
+function readRecord(seg: Segment, record: Packed, bytes: Uint8Array): Uint8Array {
+  let got = 0;
+  while (got < bytes.length) {
+    const n = readSync(seg.fd, bytes, got, bytes.length - got, record.at + got);
+    if (n === 0) throw new Error(`${got} of its ${bytes.length} bytes read`);
+    got += n;
+  }
+  return bytes;
+}
+
+/** Memory reused from one read to the next, grown to the largest. */
+class ReusedBytes {
+  #buf = new Uint8Array(1 << 16);
+
+  /** `n` bytes of it (what the last take held is written over). */
+  take(n: number): Uint8Array {
+    if (n > this.#buf.length) this.#buf = new Uint8Array(Math.max(n, 2 * this.#buf.length));
+    return this.#buf.subarray(0, n);
+  }
 }
 
 /** A record's bytes in all. */

@@ -53,7 +53,7 @@ export function readSnapshotHead(bytes: Uint8Array): SnapshotHead {
     stream: fields.stream as string,
     version: fields.version as number,
     pos: fields.pos as number,
-    bytes,
+    body: () => bytes,
   };
   if (fields.meta !== undefined) head.meta = fields.meta as Record<string, number | string>;
   // The kernel's bytes are checked for their type (bin) only: a view of them is all a restore

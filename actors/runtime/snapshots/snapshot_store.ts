@@ -20,11 +20,15 @@ export interface Snapshot {
 }
 
 /**
- * What a snapshot's bytes say of it without decoding its machine and kernel (`readSnapshotHead`):
- * its bytes, their magic and CRC checked, for `decodeSnapshotBody`.
+ * What a snapshot's bytes say of it without decoding its machine and kernel (`readSnapshotHead`),
+ * their magic and CRC checked.
  */
 export interface SnapshotHead extends Omit<Snapshot, "machine" | "kernel"> {
-  bytes: Uint8Array;
+  /**
+   * The snapshot's bytes, for `decodeSnapshotBody`: held, or read again when wanted (the packed
+   * store's start); throws when they cannot be had.
+   */
+  body(): Uint8Array;
 }
 
 /** Durable storage of the newest snapshot per stream. */
@@ -186,6 +190,11 @@ export function checkSnapshotBytes(bytes: Uint8Array): void {
       }, computed ${hex(actual)})`,
     );
   }
+}
+
+/** The CRC snapshot bytes carry for their body (of at least a header's bytes; not checked). */
+export function storedCrc(bytes: Uint8Array): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
 }
 
 /**
@@ -397,22 +406,32 @@ export interface StoredSnapshotPlace {
  * `readSnapshotHead` for its head); bytes that are damaged, not a snapshot, or another stream's
  * are reported through `onCorrupt` and give undefined. Shared by the stores' `load`.
  */
-export async function storedSnapshot<T extends { stream: string } = Snapshot>(
+export function storedSnapshot<T extends { stream: string } = Snapshot>(
   stream: string,
   read: () => Uint8Array | Promise<Uint8Array>,
   place: StoredSnapshotPlace,
   parse: (bytes: Uint8Array) => T = decodeSnapshot as unknown as (bytes: Uint8Array) => T,
 ): Promise<T | undefined> {
-  try {
-    const snapshot = parse(await read());
+  const stored = (bytes: Uint8Array) => {
+    const snapshot = parse(bytes);
     if (snapshot.stream !== stream) {
       throw new Error(
         `the ${place.holder} holds a snapshot of stream ${JSON.stringify(snapshot.stream)}`,
       );
     }
     return snapshot;
-  } catch (err) {
+  };
+  const report = (err: unknown) => {
     place.onCorrupt?.({ stream, where: place.where, reason: (err as Error).message });
     return undefined;
+  };
+  try {
+    // Bytes read at once are parsed at once: a store may read them into memory it reuses.
+    const bytes = read();
+    return bytes instanceof Uint8Array
+      ? Promise.resolve(stored(bytes))
+      : bytes.then(stored).catch(report);
+  } catch (err) {
+    return Promise.resolve(report(err));
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The packed snapshot store (packed_snapshot_store.ts): snapshots appended to segment files, the
- * newest of each stream loaded, through reopening, segments rolled and compacted, a torn end of
- * the newest segment cut (the stream's snapshot before it loaded), damage in an older segment
- * reported, and a directory of the file store's snapshots read and superseded.
+ * newest of each stream loaded, through reopening, segments rolled and compacted, records read
+ * through opening's window whatever their length, a torn end of the newest segment cut (the
+ * stream's snapshot before it loaded), damage in an older segment reported, and a directory of
+ * the file store's snapshots read and superseded.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -23,6 +24,7 @@ import {
   PackedSnapshotStore,
   type Snapshot,
 } from "../../../../actors/runtime/snapshots/mod.ts";
+import { SCAN_WINDOW_BYTES } from "../../../../actors/runtime/snapshots/_scan_window.ts";
 import { tempDir } from "../../../_support/nats.ts";
 
 const test = suite("packed_snapshot_store");
@@ -64,7 +66,7 @@ test("the newest snapshot of each stream, through reopening", async () => {
   }
 });
 
-test("a start loads each snapshot from the bytes opening read; after a save, from the file", async () => {
+test("a start's loads read each record where it lies, a loaded snapshot its own bytes", async () => {
   const dir = tempDir();
   try {
     const store = await PackedSnapshotStore.open(dir.path);
@@ -73,13 +75,47 @@ test("a start loads each snapshot from the bytes opening read; after a save, fro
     await store.close();
     const reports: CorruptSnapshotInfo[] = [];
     const again = await PackedSnapshotStore.open(dir.path, { onCorrupt: (i) => reports.push(i) });
-    // The file emptied under the store: what opening read is still there, once.
+    const a = await again.load("stats/a"), b = await again.load("stats/b");
+    assert.equal(a, snap("stats/a", 1), "the first load's bytes are not written over");
+    assert.equal(b, snap("stats/b", 2));
+    // The file emptied under the store: opening kept nothing of it.
     writeFileSync(join(dir.path, segments(dir.path)[0]!), new Uint8Array(0));
-    assert.is((await again.load("stats/a"))?.pos, 1, "from the bytes read at the open");
-    assert.is(await again.load("stats/a"), undefined, "a second load reads the file");
+    assert.is(await again.load("stats/a"), undefined);
     assert.match(reports[0]!.reason, /0 of its \d+ bytes read/);
-    await again.save(snap("stats/c", 3));
-    assert.is(await again.load("stats/b"), undefined, "let go of at the first save");
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("opening reads records longer than its window, and across the window's edges", async () => {
+  const dir = tempDir();
+  try {
+    const store = await PackedSnapshotStore.open(dir.path, { fsync: false });
+    // 40 records of 200 KiB (the window's edges fall inside them) and one past the window.
+    const streams = Array.from({ length: 40 }, (_, i) => `anomaly/m${i}`);
+    for (const [i, s] of streams.entries()) await store.save(snap(s, i + 1, 200 << 10));
+    const big = snap("anomaly/big", 7, SCAN_WINDOW_BYTES + 12345);
+    await store.save(big);
+    await store.save(snap("anomaly/last", 9, 1000));
+    await store.close();
+    const [seg] = segments(dir.path);
+    const path = join(dir.path, seg!);
+    const whole = statSync(path).size;
+    // A second long record of m0 cut short by a crash: the newest segment is cut there.
+    const probe = await PackedSnapshotStore.open(join(dir.path, "probe"), { fsync: false });
+    await probe.save(snap("anomaly/m0", 99, 200 << 10));
+    await probe.close();
+    const probeBytes = readFileSync(join(dir.path, "probe", segments(join(dir.path, "probe"))[0]!));
+    appendFileSync(path, probeBytes.subarray(0, probeBytes.length - 1000));
+
+    const again = await PackedSnapshotStore.open(dir.path);
+    assert.is(statSync(path).size, whole, "cut after the last whole record");
+    for (const [i, s] of streams.entries()) {
+      assert.equal(await again.load(s), snap(s, i + 1, 200 << 10), s);
+    }
+    assert.equal(await again.load("anomaly/big"), big);
+    assert.is((await again.load("anomaly/last"))?.pos, 9);
     await again.close();
   } finally {
     dir.remove();

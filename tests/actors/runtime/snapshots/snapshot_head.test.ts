@@ -2,12 +2,14 @@
  * A snapshot's head read without decoding its machine (snapshot_head.ts): the same stream,
  * version, position and meta as `decodeSnapshot` gives, the body decoded later to the same
  * snapshot, every msgpack type passed over to its end, damage named; the packed store's
- * `loadHead`; and a restorable snapshot made from a head decodes its body only when an instance
+ * `loadHead`, whose body is read again where it lies; and a restorable snapshot made from a head decodes its body only when an instance
  * is made from it.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Encoder } from "@msgpack/msgpack";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import {
   type CorruptSnapshotInfo,
   decodeSnapshot,
@@ -86,8 +88,8 @@ test("a head says what the decoded snapshot says; its body decodes to the same s
         { stream: head.stream, version: head.version, pos: head.pos, meta: head.meta },
         { stream: whole.stream, version: whole.version, pos: whole.pos, meta: whole.meta },
       );
-      assert.ok(head.bytes === bytes);
-      assert.equal(decodeSnapshotBody(head.bytes), whole);
+      assert.ok(head.body() === bytes);
+      assert.equal(decodeSnapshotBody(head.body()), whole);
     }
   }
 });
@@ -191,19 +193,45 @@ test("the packed store's loadHead: the head of the newest snapshot, damage repor
     const again = await PackedSnapshotStore.open(dir.path, { onCorrupt: (i) => reports.push(i) });
     const one = await again.loadHead("anomaly/m1");
     assert.is(one?.pos, 99);
-    const body = decodeSnapshotBody(one!.bytes), want = snapshot(1);
-    assert.equal(body, decodeSnapshot(one!.bytes));
+    const body = decodeSnapshotBody(one!.body()), want = snapshot(1);
+    assert.equal(body, decodeSnapshot(one!.body()));
     assert.equal([...body.kernel], [...want.kernel]);
     assert.equal(
       (body.machine as { xstate: unknown }).xstate,
       (want.machine as { xstate: unknown }).xstate,
     );
-    // Loaded once from the bytes opening read, then from the file.
-    const twice = await again.loadHead("anomaly/m1");
-    assert.is(twice?.pos, 99);
+    // A second head's read does not write over the first one's body.
+    const two = await again.loadHead("anomaly/m2");
+    assert.equal(decodeSnapshotBody(one!.body()), body);
+    assert.equal(decodeSnapshotBody(two!.body()), snapshot(2));
     assert.equal(await again.loadHead("anomaly/m9"), undefined);
     assert.is(reports.length, 0);
     await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a start's head has its body read again where it lies: moved by a compaction, refused once superseded or closed", async () => {
+  const dir = tempDir();
+  try {
+    const store = await PackedSnapshotStore.open(dir.path, { segmentBytes: 64 << 10 });
+    for (let n = 1; n <= 12; n++) await store.save(snapshot(n));
+    await store.close();
+    const first = readdirSync(dir.path).filter((f) => f.endsWith(".pack")).sort()[0]!;
+    const again = await PackedSnapshotStore.open(dir.path, { segmentBytes: 64 << 10 });
+    const head = (await again.loadHead("anomaly/m1"))!;
+    const other = (await again.loadHead("anomaly/m2"))!;
+    // The others saved again until the first segment is mostly stale and compacted away.
+    for (let round = 0; round < 3; round++) {
+      for (let n = 3; n <= 12; n++) await again.save(snapshot(n));
+    }
+    assert.not.ok(existsSync(join(dir.path, first)), "the head's segment compacted away");
+    assert.equal(decodeSnapshotBody(head.body()), snapshot(1), "read where it lies now");
+    await again.save({ ...snapshot(2), pos: 1000 });
+    assert.throws(() => other.body(), /anomaly\/m2 again: .* another snapshot/);
+    await again.close();
+    assert.throws(() => head.body(), /closed/);
   } finally {
     dir.remove();
   }
