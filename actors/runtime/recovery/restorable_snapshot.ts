@@ -43,14 +43,19 @@ export function restorableOf(snapshot: Snapshot): RestorableSnapshot {
 /**
  * The snapshot of `head` as an instance is restored from it, its body had (`head.body()`: the
  * packed store reads it again) and decoded when first read (its machine, kernel, configuration or
- * ids), its bytes let go then; a body that cannot be had or does not decode throws there, to the
- * restore.
+ * ids); a body that cannot be had or does not decode throws there, to the restore. A body in
+ * memory the store reuses (`head.bodyReads`) is decoded again once the store has read another
+ * into it, and its machine's and configuration's binary values are copied out: an instance made
+ * from it copies its kernel's bytes and ids as it restores (`ActorInstance.restore`), but a
+ * machine's context keeps what it is given.
  */
 export class RestorableLater implements RestorableSnapshot {
   readonly pos: number;
   readonly srcPos: number;
-  #head: SnapshotHead | undefined;
+  readonly #head: SnapshotHead;
   #body: RestorableSnapshot | undefined;
+  /** The store's count of bodies read when `#body` was decoded (see `SnapshotHead.bodyReads`). */
+  #reads = 0;
 
   constructor(head: SnapshotHead) {
     this.pos = head.pos;
@@ -75,10 +80,34 @@ export class RestorableLater implements RestorableSnapshot {
   }
 
   #decoded(): RestorableSnapshot {
-    if (this.#body === undefined) {
-      this.#body = restorableOf(decodeSnapshotBody(this.#head!.body()));
-      this.#head = undefined;
+    const head = this.#head;
+    if (this.#body === undefined || head.bodyReads?.() !== this.#reads) {
+      const body = restorableOf(decodeSnapshotBody(head.body()));
+      const reads = head.bodyReads?.();
+      if (reads !== undefined) {
+        body.machine = ownBins(body.machine);
+        body.config = ownBins(body.config);
+        this.#reads = reads;
+      }
+      this.#body = body;
     }
     return this.#body;
   }
+}
+
+/**
+ * `value` with every binary value in it (at any depth of its arrays and plain objects) a copy of
+ * its own, so that it outlives the memory it was decoded from. Changes the arrays and objects in
+ * place: they are the decoder's, made for this.
+ */
+function ownBins(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = ownBins(value[i]);
+    return value;
+  }
+  const o = value as Record<string, unknown>;
+  for (const k in o) o[k] = ownBins(o[k]);
+  return value;
 }

@@ -142,6 +142,13 @@ export class PackedSnapshotStore implements SnapshotStore {
   #starting = true;
   /** The memory the start's heads are read into. */
   readonly #scratch = new ReusedBytes();
+  /**
+   * The memory those heads' bodies are read into when wanted, and how many have been: a start
+   * restores tens of thousands of instances, each copying what it keeps of its body, and a new
+   * buffer a body would be memory touched for the first time and let go at once.
+   */
+  readonly #bodies = new ReusedBytes();
+  #bodyReads = 0;
   /** The chunks batches lay their records in, reused once a batch is written. */
   readonly #chunks = new ChunkPool();
 
@@ -253,6 +260,7 @@ export class PackedSnapshotStore implements SnapshotStore {
     return this.#load(stream, (bytes) => {
       const head = readSnapshotHead(bytes), crc = storedCrc(bytes);
       head.body = () => this.#bodyOf(stream, crc);
+      head.bodyReads = () => this.#bodyReads;
       return head;
     }, this.#scratch);
   }
@@ -285,15 +293,17 @@ export class PackedSnapshotStore implements SnapshotStore {
 
   /**
    * The bytes of `stream`'s snapshot whose head the start read (`loadHead`; its CRC `crc`), read
-   * again where the stream's newest lies now (a compaction may have moved it); throws when the
-   * store is closed, or its newest is another snapshot or damaged.
+   * again where the stream's newest lies now (a compaction may have moved it) into the memory the
+   * next body read writes over (`bodyReads`); throws when the store is closed, or its newest is
+   * another snapshot or damaged.
    */
   #bodyOf(stream: string, crc: number): Uint8Array {
     this.#saves.check();
     const entry = this.#index.get(stream);
     const where = entry === undefined ? "" : "file" in entry ? entry.file : entry.seg.path;
     if (entry !== undefined && "seg" in entry) {
-      const bytes = readRecord(entry.seg, entry, new Uint8Array(entry.len));
+      this.#bodyReads++;
+      const bytes = readRecord(entry.seg, entry, this.#bodies.take(entry.len));
       checkSnapshotBytes(bytes);
       if (storedCrc(bytes) === crc) return bytes;
     }

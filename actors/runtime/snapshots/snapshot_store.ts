@@ -26,9 +26,15 @@ export interface Snapshot {
 export interface SnapshotHead extends Omit<Snapshot, "machine" | "kernel"> {
   /**
    * The snapshot's bytes, for `decodeSnapshotBody`: held, or read again when wanted (the packed
-   * store's start); throws when they cannot be had.
+   * store's start); throws when they cannot be had. Where `bodyReads` is given, they are memory
+   * the store reads its next body into: decode them at once and copy what is kept.
    */
   body(): Uint8Array;
+  /**
+   * How many bodies the store has read into the memory `body` gives (absent: each body is its
+   * own): bytes had under another count have been written over.
+   */
+  bodyReads?(): number;
 }
 
 /** Durable storage of the newest snapshot per stream. */

@@ -2,8 +2,9 @@
  * A snapshot's head read without decoding its machine (snapshot_head.ts): the same stream,
  * version, position and meta as `decodeSnapshot` gives, the body decoded later to the same
  * snapshot, every msgpack type passed over to its end, damage named; the packed store's
- * `loadHead`, whose body is read again where it lies; and a restorable snapshot made from a head decodes its body only when an instance
- * is made from it.
+ * `loadHead`, whose body is read again where it lies, into memory reused from one body to the
+ * next; and a restorable snapshot made from a head decodes its body only when an instance is made
+ * from it.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -232,6 +233,48 @@ test("a start's head has its body read again where it lies: moved by a compactio
     assert.throws(() => other.body(), /anomaly\/m2 again: .* another snapshot/);
     await again.close();
     assert.throws(() => head.body(), /closed/);
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a start's bodies are read into memory reused from one to the next: a restorable snapshot made from one reads it again once written over, and its machine and configuration keep no view of it", async () => {
+  const dir = tempDir();
+  try {
+    const store = await PackedSnapshotStore.open(dir.path);
+    const bin = (n: number) => new Uint8Array(64).fill(n);
+    const withBins = (n: number): Snapshot => {
+      const s = snapshot(n);
+      const m = s.machine as { xstate: { context: Record<string, unknown> }; config: object };
+      m.xstate.context.blob = bin(n);
+      m.xstate.context.nested = [{ deep: bin(n + 100) }];
+      m.config = { ...m.config, key: bin(n + 50) };
+      return s;
+    };
+    await store.save(withBins(1));
+    await store.save(withBins(2));
+    await store.close();
+    const again = await PackedSnapshotStore.open(dir.path);
+    const one = new RestorableLater((await again.loadHead("anomaly/m1"))!);
+    const two = new RestorableLater((await again.loadHead("anomaly/m2"))!);
+    const machineOne = one.machine as {
+      context: { blob: Uint8Array; nested: [{ deep: Uint8Array }] };
+    };
+    const configOne = one.config as { key: Uint8Array };
+    const kernelOne = one.kernel;
+    // The second body is read into the memory the first was read into.
+    assert.equal([...two.kernel], [...snapshot(2).kernel]);
+    assert.ok(kernelOne.buffer === two.kernel.buffer, "one memory for both bodies");
+    // What the first's machine and configuration hold is their own.
+    assert.equal([...machineOne.context.blob], [...bin(1)]);
+    assert.equal([...machineOne.context.nested[0].deep], [...bin(101)]);
+    assert.equal([...configOne.key], [...bin(51)]);
+    assert.not.ok(machineOne.context.blob.buffer === kernelOne.buffer);
+    // The first's fields, read after the second's body, are the first's: read again.
+    assert.equal([...one.kernel], [...snapshot(1).kernel]);
+    assert.equal([...one.ids], [...new Uint8Array(24).fill(1)]);
+    assert.equal((one.machine as { context: { n: number } }).context.n, 1);
+    await again.close();
   } finally {
     dir.remove();
   }
