@@ -7,7 +7,8 @@
  * fsync a batch, not a file, a write, an fsync and a rename each, and starts with a positioned
  * read a snapshot of files held open, not an open, a read and a close (docs/channel_cost.md
  * compares them). Opening reads each segment once through a window it reuses (_scan_window.ts)
- * and keeps only the index: a start reads each snapshot's head, most bodies only later.
+ * and keeps the index and each record's snapshot head, read in passing: a start takes every
+ * stream's head, and reads most bodies only later.
  *
  * A record (_packed_record.ts) is a short header with its own CRC, the stream's name, then the
  * snapshot as `encodeSnapshot` makes it (with its CRC, checked when it is loaded); a stop's saves
@@ -108,6 +109,12 @@ interface Packed {
   at: number;
   len: number;
   head: number;
+  /**
+   * Its snapshot's head as the opening read it from the record in passing, until the start's
+   * `loadHead` takes it (undefined once taken, or where the record did not read: `loadHead`
+   * reads it then, and says what is wrong with it).
+   */
+  scanned?: SnapshotHead | undefined;
 }
 
 /** Where a stream's newest snapshot is: a record of a segment, or a file of the file store. */
@@ -211,7 +218,7 @@ export class PackedSnapshotStore implements SnapshotStore {
     const head = recordHead(stream, nameLen, header, body.length);
     const bytes = head.length + body.length;
     const group = { entries: [{ stream, bytes, nameLen }], parts: [head, body], bytes };
-    this.#starting = false;
+    this.#started();
     return this.#saves.run(stream, () => this.#enqueue(group));
   }
 
@@ -226,7 +233,7 @@ export class PackedSnapshotStore implements SnapshotStore {
       try {
         await this.#saves.settled();
         this.#saves.check();
-        this.#starting = false;
+        this.#started();
       } catch (err) {
         group.release?.();
         throw err;
@@ -257,12 +264,24 @@ export class PackedSnapshotStore implements SnapshotStore {
    */
   loadHead(stream: string): Promise<SnapshotHead | undefined> {
     if (!this.#starting) return this.#load(stream, readSnapshotHead);
-    return this.#load(stream, (bytes) => {
-      const head = readSnapshotHead(bytes), crc = storedCrc(bytes);
-      head.body = () => this.#bodyOf(stream, crc);
-      head.bodyReads = () => this.#bodyReads;
-      return head;
-    }, this.#scratch);
+    const entry = this.#index.get(stream);
+    if (entry !== undefined && "seg" in entry && entry.scanned !== undefined) {
+      const head = entry.scanned;
+      entry.scanned = undefined;
+      return Promise.resolve(head);
+    }
+    return this.#load(stream, (bytes) => this.#startHead(stream, bytes), this.#scratch);
+  }
+
+  /**
+   * The head of `stream`'s snapshot in `bytes` (its record's, which the caller may write over
+   * next), as the start's loads give it: its body read again when wanted (`#bodyOf`).
+   */
+  #startHead(stream: string, bytes: Uint8Array): SnapshotHead {
+    const head = readSnapshotHead(bytes), crc = storedCrc(bytes);
+    head.body = () => this.#bodyOf(stream, crc);
+    head.bodyReads = () => this.#bodyReads;
+    return head;
   }
 
   /**
@@ -357,8 +376,29 @@ export class PackedSnapshotStore implements SnapshotStore {
       const nameLen = view.getUint16(rel + 4, true), len = view.getUint32(rel + 6, true);
       const head = RECORD_HEAD + nameLen;
       const stream = names.decode(bytes.subarray(rel + RECORD_HEAD, rel + head));
-      this.#place(stream, { seg, at: at + head, len, head });
+      const entry: Packed = { seg, at: at + head, len, head };
+      // The start reads every stream's head next: read here, from bytes just read, rather than
+      // again from the file a stream at a time.
+      entry.scanned = this.#scannedHead(stream, bytes.subarray(rel + head, rel + head + len));
+      this.#place(stream, entry);
       at += head + len;
+    }
+  }
+
+  /** Ends the start (its loads, `#load`), letting go of the heads it did not take. */
+  #started(): void {
+    if (!this.#starting) return;
+    this.#starting = false;
+    for (const entry of this.#index.values()) if ("seg" in entry) entry.scanned = undefined;
+  }
+
+  /** `#startHead` of a record the opening scans, or undefined where it does not read. */
+  #scannedHead(stream: string, bytes: Uint8Array): SnapshotHead | undefined {
+    try {
+      const head = this.#startHead(stream, bytes);
+      return head.stream === stream ? head : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -9,7 +9,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Encoder } from "@msgpack/msgpack";
-import { existsSync, readdirSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import {
   type CorruptSnapshotInfo,
@@ -22,6 +22,7 @@ import {
   SnapshotCorruptError,
 } from "../../../../actors/runtime/snapshots/mod.ts";
 import { skipValue } from "../../../../actors/runtime/snapshots/snapshot_head.ts";
+import { RECORD_HEAD } from "../../../../actors/runtime/snapshots/_packed_record.ts";
 import { RestorableLater } from "../../../../actors/runtime/recovery/restorable_snapshot.ts";
 import { crc32 } from "../../../../actors/runtime/journal/mod.ts";
 import { encodeValue } from "../../../../protocol/mod.ts";
@@ -207,6 +208,47 @@ test("the packed store's loadHead: the head of the newest snapshot, damage repor
     assert.equal(decodeSnapshotBody(two!.body()), snapshot(2));
     assert.equal(await again.loadHead("anomaly/m9"), undefined);
     assert.is(reports.length, 0);
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("opening reads each record's head in passing: the start's loadHead reads nothing again, and one that did not read is read then, and reported", async () => {
+  const dir = tempDir();
+  const reports: CorruptSnapshotInfo[] = [];
+  try {
+    const store = await PackedSnapshotStore.open(dir.path, { segmentBytes: 4096 });
+    for (let n = 1; n <= 6; n++) await store.save(snapshot(n));
+    await store.close();
+    const first = join(
+      dir.path,
+      readdirSync(dir.path).filter((f) => f.endsWith(".pack")).sort()[0]!,
+    );
+    // The first segment holds m1's record, then m2's: one byte of m2's snapshot damaged.
+    const fd = openSync(first, "r+");
+    const flip = (at: number) => {
+      const b = new Uint8Array(1);
+      readSync(fd, b, 0, 1, at);
+      b[0]! ^= 0x01;
+      writeSync(fd, b, 0, 1, at);
+    };
+    const m1 = RECORD_HEAD + "anomaly/m1".length + encodeSnapshot(snapshot(1)).length;
+    flip(m1 + 300);
+    const again = await PackedSnapshotStore.open(dir.path, { onCorrupt: (i) => reports.push(i) });
+    // m1's record damaged under the open store: its head was read at the opening.
+    flip(200);
+    closeSync(fd);
+    const one = await again.loadHead("anomaly/m1");
+    assert.is(one?.pos, snapshot(1).pos);
+    assert.equal(one?.meta, snapshot(1).meta);
+    assert.throws(() => one!.body(), (err: unknown) => err instanceof SnapshotCorruptError);
+    assert.is(reports.length, 0);
+    assert.is(await again.loadHead("anomaly/m2"), undefined);
+    assert.is(reports.length, 1, JSON.stringify(reports));
+    assert.is(reports[0]!.stream, "anomaly/m2");
+    assert.match(reports[0]!.reason, /CRC mismatch/);
+    assert.equal(decodeSnapshotBody((await again.loadHead("anomaly/m6"))!.body()), snapshot(6));
     await again.close();
   } finally {
     dir.remove();
