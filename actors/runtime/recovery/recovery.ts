@@ -54,6 +54,7 @@ import { SnapshotReads } from "./_snapshot_reads.ts";
 import { takeJournaledSources } from "./_take_journaled_sources.ts";
 import type { RecoveryAccess } from "./recovery_access.ts";
 import { warmUp } from "./warm_up.ts";
+import { byBodyOrder } from "./restorable_snapshot.ts";
 
 type Def = AnyActorDefinition;
 
@@ -150,7 +151,8 @@ export class Recovery {
         this.#settle(slot);
       }
     }
-    const dormant = pass.pending.filter((slot) => slot.dormant !== undefined);
+    // In the order their bodies lie, which their store reads many at a time.
+    const dormant = pass.pending.filter((slot) => slot.dormant !== undefined).sort(byBodyOrder);
     this.dormantAtStart = dormant.length;
     warmUp(dormant, {
       ...this.#access,

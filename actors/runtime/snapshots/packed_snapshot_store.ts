@@ -65,6 +65,7 @@ import {
 } from "./_packed_record.ts";
 import { ChunkPool, PackedBatch } from "./_packed_batch.ts";
 import { ScanWindow } from "./_scan_window.ts";
+import { BodyReader } from "./_body_reader.ts";
 import { readSnapshotHead } from "./snapshot_head.ts";
 
 /** Options of `PackedSnapshotStore.open`. */
@@ -147,15 +148,12 @@ export class PackedSnapshotStore implements SnapshotStore {
   #draining = false;
   /** Whether the start's loads go on: until the first save (`#load`). */
   #starting = true;
-  /** The memory the start's heads are read into. */
-  readonly #scratch = new ReusedBytes();
   /**
-   * The memory those heads' bodies are read into when wanted, and how many have been: a start
-   * restores tens of thousands of instances, each copying what it keeps of its body, and a new
-   * buffer a body would be memory touched for the first time and let go at once.
+   * What reads a start's heads the opening did not, and their bodies when wanted, into memory it
+   * reuses: a start restores tens of thousands of instances, each copying what it keeps of its
+   * body, and a new buffer a body would be memory touched for the first time and let go at once.
    */
-  readonly #bodies = new ReusedBytes();
-  #bodyReads = 0;
+  readonly #bodies = new BodyReader();
   /** The chunks batches lay their records in, reused once a batch is written. */
   readonly #chunks = new ChunkPool();
 
@@ -257,10 +255,10 @@ export class PackedSnapshotStore implements SnapshotStore {
   }
 
   /**
-   * `load`, its body left undecoded. During the start its record is read into memory reused from
-   * one head to the next and read again when its body is wanted (`#bodyOf`): a start reads every
-   * snapshot's head but most bodies only later (Slot.dormant), and holding them all meanwhile
-   * would be the store's bytes in memory.
+   * `load`, its body left undecoded. During the start it is the head the opening read, or its
+   * record read into reused memory, and its body is read again when wanted (`#bodyOf`): a start
+   * reads every snapshot's head but most bodies only later (Slot.dormant), and holding them all
+   * meanwhile would be the store's bytes in memory.
    */
   loadHead(stream: string): Promise<SnapshotHead | undefined> {
     if (!this.#starting) return this.#load(stream, readSnapshotHead);
@@ -270,17 +268,25 @@ export class PackedSnapshotStore implements SnapshotStore {
       entry.scanned = undefined;
       return Promise.resolve(head);
     }
-    return this.#load(stream, (bytes) => this.#startHead(stream, bytes), this.#scratch);
+    return this.#load(stream, (bytes) => this.#startHead(stream, bytes, entry), this.#bodies);
   }
 
   /**
-   * The head of `stream`'s snapshot in `bytes` (its record's, which the caller may write over
-   * next), as the start's loads give it: its body read again when wanted (`#bodyOf`).
+   * The head of `stream`'s snapshot in `bytes` (its record's, `entry`, which the caller may write
+   * over next), as the start's loads give it: its body read again when wanted (`#bodyOf`).
    */
-  #startHead(stream: string, bytes: Uint8Array): SnapshotHead {
+  #startHead(stream: string, bytes: Uint8Array, entry: Entry | undefined): SnapshotHead {
     const head = readSnapshotHead(bytes), crc = storedCrc(bytes);
+    if (entry === undefined || "file" in entry) {
+      // A file's snapshot, read whole into memory of its own: held (a plain Uint8Array over a
+      // Node Buffer's bytes, as the packed records are, so that its bins decode alike).
+      const held = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      head.body = () => held;
+      return head;
+    }
     head.body = () => this.#bodyOf(stream, crc);
-    head.bodyReads = () => this.#bodyReads;
+    head.bodyReads = () => this.#bodies.reads;
+    head.order = entry.seg.n * 2 ** 32 + entry.at;
     return head;
   }
 
@@ -293,7 +299,7 @@ export class PackedSnapshotStore implements SnapshotStore {
   #load<T extends { stream: string }>(
     stream: string,
     parse: (bytes: Uint8Array) => T,
-    into?: ReusedBytes,
+    into?: BodyReader,
   ): Promise<T | undefined> {
     this.#saves.check();
     const entry = this.#index.get(stream);
@@ -305,7 +311,7 @@ export class PackedSnapshotStore implements SnapshotStore {
     const seg = entry.seg, where = `${seg.path} at byte ${entry.at}`;
     const place = { where, holder: "record", onCorrupt: this.#onCorrupt };
     const read = this.#starting
-      ? () => readRecord(seg, entry, into?.take(entry.len) ?? new Uint8Array(entry.len))
+      ? () => into?.read(seg, entry.at, entry.len) ?? readRecord(seg, entry)
       : () => this.#read(seg, entry.at, entry.len);
     return storedSnapshot(stream, read, place, parse);
   }
@@ -321,8 +327,7 @@ export class PackedSnapshotStore implements SnapshotStore {
     const entry = this.#index.get(stream);
     const where = entry === undefined ? "" : "file" in entry ? entry.file : entry.seg.path;
     if (entry !== undefined && "seg" in entry) {
-      this.#bodyReads++;
-      const bytes = readRecord(entry.seg, entry, this.#bodies.take(entry.len));
+      const bytes = this.#bodies.read(entry.seg, entry.at, entry.len);
       checkSnapshotBytes(bytes);
       if (storedCrc(bytes) === crc) return bytes;
     }
@@ -379,7 +384,11 @@ export class PackedSnapshotStore implements SnapshotStore {
       const entry: Packed = { seg, at: at + head, len, head };
       // The start reads every stream's head next: read here, from bytes just read, rather than
       // again from the file a stream at a time.
-      entry.scanned = this.#scannedHead(stream, bytes.subarray(rel + head, rel + head + len));
+      entry.scanned = this.#scannedHead(
+        stream,
+        bytes.subarray(rel + head, rel + head + len),
+        entry,
+      );
       this.#place(stream, entry);
       at += head + len;
     }
@@ -393,9 +402,9 @@ export class PackedSnapshotStore implements SnapshotStore {
   }
 
   /** `#startHead` of a record the opening scans, or undefined where it does not read. */
-  #scannedHead(stream: string, bytes: Uint8Array): SnapshotHead | undefined {
+  #scannedHead(stream: string, bytes: Uint8Array, entry: Packed): SnapshotHead | undefined {
     try {
-      const head = this.#startHead(stream, bytes);
+      const head = this.#startHead(stream, bytes, entry);
       return head.stream === stream ? head : undefined;
     } catch {
       return undefined;
@@ -570,8 +579,9 @@ function segmentOf(n: number, path: string, fd: number, size: number): Segment {
   return { n, path, fd, size, live: 0, streams: new Set<string>(), reads: 0, dropped: false };
 }
 
-/** `record`'s snapshot bytes of `seg`, read into `bytes` (its length) at once. */
-function readRecord(seg: Segment, record: Packed, bytes: Uint8Array): Uint8Array {
+/** `record`'s snapshot bytes of `seg`, read at once into memory of their own. */
+function readRecord(seg: Segment, record: Packed): Uint8Array {
+  const bytes = new Uint8Array(record.len);
   let got = 0;
   while (got < bytes.length) {
     const n = readSync(seg.fd, bytes, got, bytes.length - got, record.at + got);
@@ -579,17 +589,6 @@ function readRecord(seg: Segment, record: Packed, bytes: Uint8Array): Uint8Array
     got += n;
   }
   return bytes;
-}
-
-/** Memory reused from one read to the next, grown to the largest. */
-class ReusedBytes {
-  #buf = new Uint8Array(1 << 16);
-
-  /** `n` bytes of it (what the last take held is written over). */
-  take(n: number): Uint8Array {
-    if (n > this.#buf.length) this.#buf = new Uint8Array(Math.max(n, 2 * this.#buf.length));
-    return this.#buf.subarray(0, n);
-  }
 }
 
 /** A record's bytes in all. */

@@ -35,6 +35,11 @@ export interface SnapshotHead extends Omit<Snapshot, "machine" | "kernel"> {
    * own): bytes had under another count have been written over.
    */
   bodyReads?(): number;
+  /**
+   * Where the store holds the body, as a number (absent: nowhere in particular): bodies read in
+   * its order are read in the order they lie, which a store may read many of at once.
+   */
+  order?: number;
 }
 
 /** Durable storage of the newest snapshot per stream. */

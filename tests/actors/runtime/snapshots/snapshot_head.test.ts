@@ -16,6 +16,7 @@ import {
   decodeSnapshot,
   decodeSnapshotBody,
   encodeSnapshot,
+  FileSnapshotStore,
   PackedSnapshotStore,
   readSnapshotHead,
   type Snapshot,
@@ -316,6 +317,40 @@ test("a start's bodies are read into memory reused from one to the next: a resto
     assert.equal([...one.kernel], [...snapshot(1).kernel]);
     assert.equal([...one.ids], [...new Uint8Array(24).fill(1)]);
     assert.equal((one.machine as { context: { n: number } }).context.n, 1);
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a start's bodies asked for in the order they lie are read many at once; a file store's snapshot holds its own", async () => {
+  const dir = tempDir();
+  try {
+    const files = await FileSnapshotStore.open(dir.path);
+    await files.save(snapshot(40));
+    await files.close();
+    const store = await PackedSnapshotStore.open(dir.path);
+    for (let n = 1; n <= 30; n++) await store.save(snapshot(n));
+    await store.close();
+    const again = await PackedSnapshotStore.open(dir.path);
+    const heads = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => again.loadHead(`anomaly/m${i + 1}`)),
+    );
+    const reads = () => heads[0]!.bodyReads!();
+    const inOrder = [...heads].sort((a, b) => a!.order! - b!.order!);
+    assert.equal(inOrder.map((h) => h!.stream), heads.map((h) => h!.stream), "saved in this order");
+    const before = reads();
+    for (const h of [...inOrder].reverse()) {
+      assert.is(decodeSnapshotBody(h!.body()).pos, h!.pos);
+    }
+    assert.is(reads() - before, 30, "out of order: one read each");
+    for (const h of inOrder) {
+      assert.equal(decodeSnapshotBody(h!.body()), snapshot(heads.indexOf(h) + 1));
+    }
+    assert.ok(reads() - before - 30 <= 2, `in order: ${reads() - before - 30} reads`);
+    const file = (await again.loadHead("anomaly/m40"))!;
+    assert.is(file.order, undefined);
+    assert.equal(decodeSnapshotBody(file.body()), snapshot(40));
     await again.close();
   } finally {
     dir.remove();
