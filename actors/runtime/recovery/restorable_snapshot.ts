@@ -83,8 +83,8 @@ export class RestorableLater implements RestorableSnapshot {
   }
 
   #decoded(): RestorableSnapshot {
-    const head = this.#head;
-    if (this.#body === undefined || head.bodyReads?.() !== this.#reads) {
+    const head = this.#head, now = head.bodyReads?.();
+    if (this.#body === undefined || (now !== undefined && now !== this.#reads)) {
       const body = restorableOf(decodeSnapshotBody(head.body()));
       const reads = head.bodyReads?.();
       if (reads !== undefined) {

@@ -360,14 +360,19 @@ test("a start's bodies asked for in the order they lie are read many at once; a 
 test("a restorable snapshot made from a head decodes its body when first read", () => {
   const s = snapshot(7);
   const bytes = encodeSnapshot(s);
-  const later = new RestorableLater(readSnapshotHead(bytes));
+  const head = readSnapshotHead(bytes), held = head.body;
+  let bodies = 0;
+  head.body = () => (bodies++, held());
+  const later = new RestorableLater(head);
   assert.is(later.pos, s.pos);
   assert.is(later.srcPos, 1007);
+  assert.is(bodies, 0);
   const m = s.machine as { xstate: unknown; config: unknown; ids: Uint8Array };
   assert.equal(later.config, m.config);
   assert.equal(later.machine, m.xstate);
   assert.equal([...later.kernel], [...s.kernel]);
   assert.equal([...later.ids], [...m.ids]);
+  assert.is(bodies, 1, "a body the head holds is decoded once");
 
   // A body that passes its CRC but not the decoder: the head reads, the restore throws.
   // Its machine a map whose key is an array: msgpack, but no snapshot's.
