@@ -5,7 +5,7 @@
  * its channels in about the order a stop wrote them), a window of many records at a time rather
  * than a positioned read each. A record asked for out of order is read alone.
  */
-import { readSync } from "node:fs";
+import { readAt } from "../../files/mod.ts";
 
 /**
  * The bytes a window reads ahead: 1 MiB, some 450 bodies of a fleet's channel (2 to 3 KB) in one
@@ -51,12 +51,7 @@ export class BodyReader {
     this.reads++;
     // Nothing held until the read has ended well: a failed one leaves no stale bytes to hit.
     this.#file = undefined;
-    let got = 0;
-    while (got < want) {
-      const n = readSync(file.fd, this.#buf, got, want - got, at + got);
-      if (n === 0) break;
-      got += n;
-    }
+    const got = readAt(file.fd, this.#buf, want, at);
     if (got < len) throw new Error(`${got} of its ${len} bytes read`);
     this.#file = file;
     this.#base = at;

@@ -4,7 +4,7 @@
  * window to the next and from one segment to the next. Opening reads every byte of every segment
  * once and keeps none of them: a start's loads read their records again, each where it lies.
  */
-import { readSync } from "node:fs";
+import { readAt } from "../../files/mod.ts";
 import { RECORD_HEAD, recordSize } from "./_packed_record.ts";
 
 /**
@@ -52,12 +52,7 @@ export class ScanWindow {
     if (at >= this.base && end <= this.base + this.bytes.length) return;
     const want = Math.max(end - at, Math.min(SCAN_WINDOW_BYTES, this.#size - at));
     if (want > this.#buf.length) this.#buf = new Uint8Array(want);
-    let got = 0;
-    while (got < want) {
-      const n = readSync(this.#fd, this.#buf, got, want - got, at + got);
-      if (n === 0) break;
-      got += n;
-    }
+    const got = readAt(this.#fd, this.#buf, want, at);
     this.base = at;
     this.bytes = this.#buf.subarray(0, got);
     this.view = new DataView(this.#buf.buffer, 0, got);

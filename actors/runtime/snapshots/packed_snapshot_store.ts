@@ -34,13 +34,12 @@ import {
   readdirSync,
   readFile,
   readFileSync,
-  readSync,
   unlink,
   writev,
 } from "node:fs";
 import { join } from "node:path";
 import { type DirLock, lockDir } from "../journal/mod.ts";
-import { syncDirAsync } from "../../files/mod.ts";
+import { readAt, syncDirAsync } from "../../files/mod.ts";
 import {
   checkSnapshotBytes,
   type CorruptSnapshotInfo,
@@ -582,12 +581,8 @@ function segmentOf(n: number, path: string, fd: number, size: number): Segment {
 /** `record`'s snapshot bytes of `seg`, read at once into memory of their own. */
 function readRecord(seg: Segment, record: Packed): Uint8Array {
   const bytes = new Uint8Array(record.len);
-  let got = 0;
-  while (got < bytes.length) {
-    const n = readSync(seg.fd, bytes, got, bytes.length - got, record.at + got);
-    if (n === 0) throw new Error(`${got} of its ${bytes.length} bytes read`);
-    got += n;
-  }
+  const got = readAt(seg.fd, bytes, bytes.length, record.at);
+  if (got < bytes.length) throw new Error(`${got} of its ${bytes.length} bytes read`);
   return bytes;
 }
 
