@@ -1,7 +1,8 @@
 /**
  * Fatal errors of `troupe run`, against real processes and a real nats-server: each start-up
- * failure prints one line naming the cause and the value, and exits 1 promptly (the bound is
- * generous for a loaded machine; the old behaviour, a hang with the connection open, fails it);
+ * failure prints one line naming the cause and the value, and exits 1 on its own (a run still
+ * going after a bound far past any loaded machine's start-up is killed, and fails the check: the
+ * old behaviour was a hang with the connection open);
  * a host whose nats-server went away stops on SIGTERM; a disk that fills at run time stops the
  * host with the file named and no lock file left.
  */
@@ -18,19 +19,21 @@ import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe run: fatal errors");
 
-/** Exits within this bound, start-up of the runtime included. */
-const PROMPT_MS = 5000;
+/**
+ * A run still going after this is a hang, and is killed (its code is then null). Not a speed
+ * bound: the same run takes under a second on a quiet machine and several on a loaded one.
+ */
+const HANG_MS = 30_000;
 
 async function runTimed(args: string[]) {
   const t0 = Date.now();
-  const r = await runTroupe(args, { timeoutMs: 30_000 });
+  const r = await runTroupe(args, { timeoutMs: HANG_MS });
   return { ...r, ms: Date.now() - t0 };
 }
 
 /** Asserts exit 1, in time, with exactly one line on stderr that holds every one of `needles`. */
 function assertOneLine(r: Awaited<ReturnType<typeof runTimed>>, needles: string[]) {
-  assert.is(r.code, 1, `exit ${r.code}: ${r.stderr}`);
-  assert.ok(r.ms < PROMPT_MS, `took ${r.ms} ms: ${r.stderr}`);
+  assert.is(r.code, 1, `exit ${r.code} after ${r.ms} ms: ${r.stderr}`);
   const lines = r.stderr.trim().split("\n");
   assert.is(lines.length, 1, r.stderr);
   assert.not.match(r.stderr, /\n\s+at /, "no stack trace");
