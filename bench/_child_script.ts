@@ -8,7 +8,7 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { COMPILED, REPO_DIR, SOURCE_DIR } from "./_repo_dir.ts";
 import { BenchHaltError } from "./_bench_halt_error.ts";
-import { heapFlagsFor } from "../actors/runtime/host/heap_flags.mjs";
+import { heapFlagsFor, mallocTunablesFor } from "../actors/runtime/host/heap_flags.mjs";
 
 /** The module a child on Node is preloaded with: the command's heap flags applied. */
 const HEAP_FLAGS_APPLIED = new URL("../actors/runtime/host/heap_flags_applied.mjs", import.meta.url)
@@ -37,6 +37,16 @@ export function scriptCommand(script: string, args: readonly string[]): [string,
   }
   const path = join(SOURCE_DIR, script);
   return [process.execPath, [...flags, "--import", import.meta.resolve("tsx"), path, ...args]];
+}
+
+/**
+ * The environment of a child: this process's, and on Node the `GLIBC_TUNABLES` the `troupe`
+ * command's `#!` line gives (actors/runtime/host/heap_flags.mjs), so that a host in a child runs
+ * as under `troupe run` however the benchmark was started.
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  if (IS_DENO) return process.env;
+  return { ...process.env, GLIBC_TUNABLES: mallocTunablesFor(process.env.GLIBC_TUNABLES) };
 }
 
 /**
@@ -99,7 +109,11 @@ export class ChildScript {
   /** Starts `script` (a path relative to the repository) with `args`. */
   static start(script: string, args: readonly string[], log: (m: string) => void): ChildScript {
     const [cmd, argv] = scriptCommand(script, args);
-    const child = spawn(cmd, argv, { cwd: REPO_DIR, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, argv, {
+      cwd: REPO_DIR,
+      env: childEnv(),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     return new ChildScript(script, child, log);
   }
 
@@ -111,7 +125,11 @@ export class ChildScript {
     const [cmd, argv] = IS_DENO
       ? scriptCommand("cli/main.ts", args)
       : [process.execPath, [troupeEntry(), ...args]];
-    const child = spawn(cmd, argv, { cwd: REPO_DIR, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, argv, {
+      cwd: REPO_DIR,
+      env: childEnv(),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     const name = `troupe ${args[0] ?? ""}`;
     // Its lines already say which command speaks.
     const said = (m: string) =>

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import process from "node:process";
+import { mallocTunablesFor } from "../../actors/runtime/host/heap_flags.mjs";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -129,8 +130,8 @@ function stopOnExit(): void {
 }
 
 /**
- * The Node flags of cli/troupe.mjs's `#!` line (`#!/usr/bin/env -S node FLAGS`), which the
- * installed `troupe` command runs with and `node cli/troupe.mjs` does not.
+ * The Node flags of cli/troupe.mjs's `#!` line (`#!/usr/bin/env -S NAME=VALUE node FLAGS`),
+ * which the installed `troupe` command runs with and `node cli/troupe.mjs` does not.
  */
 export function shebangFlags(): string[] {
   const first = readFileSync(join(ROOT, "cli/troupe.mjs"), "utf8").split("\n")[0]!;
@@ -141,9 +142,10 @@ export function shebangFlags(): string[] {
 }
 
 /**
- * Starts troupe in the background. With `shebang` (Node), with the Node flags of the command's
- * `#!` line, as `npx troupe` runs it; with `stdin`, its standard input is `child.stdin`; with
- * `preload`, that module loaded first; `env` over this process's environment.
+ * Starts troupe in the background. With `shebang` (Node), with the Node flags and the
+ * environment of the command's `#!` line, as `npx troupe` runs it; with `stdin`, its standard
+ * input is `child.stdin`; with `preload`, that module loaded first; `env` over this process's
+ * environment.
  */
 export function startTroupe(
   args: string[],
@@ -161,7 +163,11 @@ export function startTroupe(
   const child = spawn(cmd, cmdArgs, {
     cwd,
     stdio: [stdin, "pipe", "pipe"],
-    env: { ...process.env, ...options.env },
+    env: {
+      ...process.env,
+      ...(options.shebang ? { GLIBC_TUNABLES: mallocTunablesFor(process.env.GLIBC_TUNABLES) } : {}),
+      ...options.env,
+    },
   });
   if (!hooked) process.once("exit", stopOnExit);
   hooked = true;

@@ -6,6 +6,15 @@ export declare const SEMI_SPACE_FLAG: string;
 /** The flag set once the process runs. */
 export declare const PRETENURING_FLAG: string;
 
+/** glibc's malloc asked for transparent huge pages (`GLIBC_TUNABLES`, read at process start). */
+export declare const MALLOC_TUNABLES: string;
+
+/**
+ * The `GLIBC_TUNABLES` a child process is started with: `given`, with MALLOC_TUNABLES before it
+ * unless it speaks of malloc's huge pages already.
+ */
+export declare function mallocTunablesFor(given: string | undefined): string;
+
 /**
  * The flags a child process is started with, less those `given` (its own flags, as a command
  * line or NODE_OPTIONS holds them) speaks of already.

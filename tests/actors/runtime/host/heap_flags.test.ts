@@ -1,13 +1,15 @@
 /**
- * The `troupe` command's V8 flag (actors/runtime/host/heap_flags.mjs): with allocation-site
- * pretenuring off, a site whose objects a young-generation collection keeps finding alive still
- * allocates them young, so the program runs many more scavenges than one whose site V8 moved to
- * the old generation. The program below keeps its objects alive across collections (a window of
- * 20,000), the pattern that gets a site pretenured. Node only: Deno's `node:v8` sets no flag
- * (its own `--v8-flags` does).
+ * The `troupe` command's V8 flags and malloc's huge pages (actors/runtime/host/heap_flags.mjs).
+ * With allocation-site pretenuring off, a site whose objects a young-generation collection keeps
+ * finding alive still allocates them young, so the program runs many more scavenges than one
+ * whose site V8 moved to the old generation. The program below keeps its objects alive across
+ * collections (a window of 20,000), the pattern that gets a site pretenured. Node only: Deno's
+ * `node:v8` sets no flag (its own `--v8-flags` does). Huge pages: a script that starts as the
+ * command does (its `#!` line) has its array buffers in 2 MiB pages where the kernel gives them
+ * on request (THP `madvise`), and none when the user's `GLIBC_TUNABLES` says no.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import process from "node:process";
@@ -135,6 +137,75 @@ console.log(Math.round(max / 1048576));`,
       );
       assert.match(out.stderr, /NODE_OPTIONS asks for --max-semi-space-size=4/);
       assert.is(out.status, 0, out.stderr);
+    } finally {
+      dir.remove();
+    }
+  },
+);
+
+test("mallocTunablesFor() puts malloc's huge pages before a child's GLIBC_TUNABLES, unless they speak of them", async () => {
+  const { mallocTunablesFor, MALLOC_TUNABLES } = await import(
+    "../../../../actors/runtime/host/heap_flags.mjs"
+  );
+  assert.is(mallocTunablesFor(undefined), MALLOC_TUNABLES);
+  assert.is(mallocTunablesFor(""), MALLOC_TUNABLES);
+  assert.is(
+    mallocTunablesFor("glibc.malloc.arena_max=2"),
+    `${MALLOC_TUNABLES}:glibc.malloc.arena_max=2`,
+  );
+  assert.is(mallocTunablesFor("glibc.malloc.hugetlb=0"), "glibc.malloc.hugetlb=0");
+  // What the command's `#!` line gives when the user set none: passed on as it is.
+  assert.is(mallocTunablesFor(`${MALLOC_TUNABLES}:`), `${MALLOC_TUNABLES}:`);
+});
+
+/** The kernel's transparent huge pages mode (`always`, `madvise`, `never`), where it says. */
+function thpMode(): string | undefined {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync(THP_ENABLED, "utf8"))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+const THP_ENABLED = "/sys/kernel/mm/transparent_hugepage/enabled";
+
+nodeOnly(
+  "the command's #! line has glibc's malloc back array buffers with huge pages, and a GLIBC_TUNABLES of the user's wins",
+  () => {
+    if (thpMode() !== "madvise") {
+      console.log(`  SKIP  huge pages: THP is ${thpMode() ?? "not there"} (${THP_ENABLED})`);
+      return;
+    }
+    const dir = tempDir();
+    try {
+      // A script run the way the installed command is: by its own first line, the command's.
+      const script = join(dir.path, "pages.mjs");
+      const first = readFileSync(join(ROOT, "cli/troupe.mjs"), "utf8").split("\n")[0]!;
+      writeFileSync(
+        script,
+        `${first}
+import { readFileSync } from "node:fs";
+const kept = [];
+for (let i = 0; i < 8000; i++) kept.push(new Float64Array(1000).fill(i));
+const m = /AnonHugePages:\\s+(\\d+) kB/.exec(readFileSync("/proc/self/smaps_rollup", "utf8"));
+console.log(m[1], kept.length);
+`,
+        { mode: 0o755 },
+      );
+      const hugeKiB = (env: Record<string, string | undefined>) => {
+        const out = execFileSync(script, [], { env: { ...process.env, ...env }, encoding: "utf8" });
+        return Number(out.split(" ")[0]);
+      };
+      // 64 MB of array buffers: most of it in 2 MiB pages.
+      assert.ok(
+        hugeKiB({ GLIBC_TUNABLES: undefined }) >= 32 * 1024,
+        "huge pages under the #! line",
+      );
+      assert.is(
+        hugeKiB({ GLIBC_TUNABLES: "glibc.malloc.hugetlb=0" }),
+        0,
+        "the user's tunable wins",
+      );
     } finally {
       dir.remove();
     }
