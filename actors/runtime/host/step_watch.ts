@@ -11,9 +11,10 @@
  * that goes on after it, instead of a host spinning with no word.
  *
  * Cost on the hot path: four numbers written to shared memory per step. An instance is named to
- * the watchdog before its first step, its description written to memory the threads share
- * (_watch_names.ts), not sent in a message: a host's start names every instance it recovers at
- * once, and a fleet's first round makes hundreds of thousands.
+ * the watchdog as its first step begins, its description written to memory the threads share
+ * (_watch_names.ts), not sent in a message: a fleet's first round makes hundreds of thousands of
+ * instances, and a host's start recovers as many, most of which take no step until their next
+ * input (a restored instance that never steps is never named).
  */
 import { MessageChannel, type MessagePort, type Worker } from "node:worker_threads";
 import { startWorker } from "../../threads/mod.ts";
@@ -131,16 +132,10 @@ export class StepWatch {
   }
 
   /**
-   * Names the slots not yet named to the watchdog: written before any of their steps begins,
-   * read by the watchdog even if the first of them never returns.
+   * Notes that `slot`'s step on the input at `pos` (source position `srcPos`) begins; names the
+   * slot to the watchdog first if it was not yet, so that the watchdog can say what it was even
+   * if this first step never returns.
    */
-  name(slots: readonly Slot[]): void {
-    for (const slot of slots) {
-      if (slot.watchId === 0) this.#shared.names.write(this.#described(slot));
-    }
-  }
-
-  /** Notes that `slot`'s step on the input at `pos` (source position `srcPos`) begins. */
   begin(slot: Slot, pos: number, srcPos: number): void {
     if (slot.watchId === 0) this.#shared.names.write(this.#described(slot));
     const cell = this.#shared.cell;

@@ -206,8 +206,6 @@ export class Recovery {
       pass.track.set(slot, { expected: start + 1, src, start, losses: [], hold: undefined });
       pass.pending.push(slot);
     }
-    // Every instance is named to the step watchdog at once, not one message per first step.
-    h.watch?.name(pass.pending);
   }
 
   /** The key, kind and version of `stream` when it is of this host's kinds and partitions. */
