@@ -160,8 +160,7 @@ export interface TailParts {
 
 /** What the step watchdog is told of a step. */
 export interface StepWatching {
-  /** Names the slots to the watchdog before their first steps, together. */
-  name(slots: readonly Slot[]): void;
+  /** A step begins (the slot named to the watchdog first, at its first step). */
   begin(slot: Slot, pos: number, srcPos: number): void;
   end(): void;
 }
