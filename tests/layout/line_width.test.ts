@@ -1,5 +1,5 @@
 /**
- * No source line runs past 100 columns (issue 34): `deno fmt` wraps code at 100, and what it
+ * No source line runs past 100 columns: `deno fmt` wraps code at 100, and what it
  * leaves (strings, comments, template literals) is wrapped by hand. A comment line that holds a
  * URL may run past it (a URL is not cut), and so may a file's `#!` line (one line by definition).
  * Tests are not read.
