@@ -156,6 +156,9 @@ test("mallocTunablesFor() puts malloc's huge pages before a child's GLIBC_TUNABL
   assert.is(mallocTunablesFor("glibc.malloc.hugetlb=0"), "glibc.malloc.hugetlb=0");
   // What the command's `#!` line gives when the user set none: passed on as it is.
   assert.is(mallocTunablesFor(`${MALLOC_TUNABLES}:`), `${MALLOC_TUNABLES}:`);
+  // The `#!` line sets the same, before the user's own.
+  const first = readFileSync(join(ROOT, "cli/troupe.mjs"), "utf8").split("\n")[0]!;
+  assert.ok(first.includes(`GLIBC_TUNABLES=${MALLOC_TUNABLES}:\${GLIBC_TUNABLES} node`), first);
 });
 
 /** The kernel's transparent huge pages mode (`always`, `madvise`, `never`), where it says. */
