@@ -6,10 +6,15 @@
  * FILE...`.
  *
  * With `--queue DIR`, several of these processes share the files: each runs those it claims, a
- * file at a time, by creating `DIR/<its index>` (exclusively: one process gets each).
+ * file at a time, by creating `DIR/<its index>` (exclusively: one process gets each) and writing
+ * its lane (TROUPE_TEST_LANE) there, so that tests/run.mjs can name the file a lane that died ran.
+ *
+ * An error no test catches (an unhandled rejection, a throw from a timer) is a failure of the file
+ * running: it is printed with that file's name and counted, and the run goes on, where it would
+ * otherwise end the process and every file after it on that lane.
  */
 import process from "node:process";
-import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { join, resolve } from "node:path";
 
@@ -29,7 +34,9 @@ const files = queueAt < 0 ? args : args.filter((_, i) => i !== queueAt && i !== 
 function claim(index: number): boolean {
   if (queue === undefined) return true;
   try {
-    closeSync(openSync(join(queue, String(index)), "wx"));
+    const fd = openSync(join(queue, String(index)), "wx");
+    writeSync(fd, process.env.TROUPE_TEST_LANE ?? "");
+    closeSync(fd);
     return true;
   } catch (err) {
     if ((err as { code?: string }).code === "EEXIST") return false;
@@ -64,7 +71,8 @@ interface FileTimes {
 }
 
 const t0 = performance.now();
-let loadFailures = 0, total = 0, passed = 0, skipped = 0, failed = false;
+/** Files that did not load, and errors no test caught: failures outside uvu's count. */
+let outsideFailures = 0, total = 0, passed = 0, skipped = 0, failed = false;
 const times: FileTimes[] = [];
 /** The file running, if any: named if the process ends before the run does. */
 let running: string | undefined;
@@ -73,6 +81,15 @@ process.on("exit", (code) => {
     console.error(`\n  FAIL  the test process is ending (code ${code}) while ${running} runs\n`);
   }
 });
+function uncaught(what: string) {
+  return (err: unknown) => {
+    outsideFailures++;
+    const where = running ?? "no file";
+    console.log(`\n  FAIL  ${what} while ${where} runs: ${(err as Error)?.stack ?? err}\n`);
+  };
+}
+process.on("uncaughtException", uncaught("an uncaught exception"));
+process.on("unhandledRejection", uncaught("an unhandled rejection"));
 // Holds the event loop for the whole run: a test waiting on what does not hold it (a timer or a
 // worker that is unref'd) is waited for, as it is in a process with other files' servers open,
 // rather than ending the process (Node: code 13, an unsettled top-level await).
@@ -87,7 +104,7 @@ for (const [index, file] of files.entries()) {
   try {
     await import(pathToFileURL(resolve(file)).href);
   } catch (err) {
-    loadFailures++;
+    outsideFailures++;
     console.error(`\n  FAIL  ${file} could not be loaded: ${(err as Error).stack ?? err}\n`);
   }
   // As uvu's exec runs its queue: the file's name, then each suite's tests and what failed.
@@ -118,7 +135,7 @@ console.log(`  Passed:    ${passed}`);
 console.log(`  Skipped:   ${skipped}`);
 console.log(`  Duration:  ${(performance.now() - t0).toFixed(2)}ms\n`);
 if (failed) process.exitCode = 1;
-console.log(`@@load-failures ${loadFailures}`);
+console.log(`@@outside-failures ${outsideFailures}`);
 // tests/run.mjs reads them from TROUPE_TEST_TIMES_FILE.
 const timesFile = process.env.TROUPE_TEST_TIMES_FILE;
 if (timesFile) writeFileSync(timesFile, JSON.stringify(times));

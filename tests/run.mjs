@@ -72,7 +72,7 @@ const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, "");
  * resolves with its counts, its output and its files' times (which it writes to `timesFile`).
  * `live` prints its output as it comes, else it is returned whole.
  */
-function runLane(runtime, { queue, timesFile, live }) {
+function runLane(runtime, { lane, queue, timesFile, live }) {
   const denoBin = join(root, "node_modules", ".bin", "deno");
   const harness = ["tests/_harness.ts", ...(queue ? ["--queue", queue] : []), ...files];
   const [cmd, cmdArgs] = runtime === "node"
@@ -89,6 +89,7 @@ function runLane(runtime, { queue, timesFile, live }) {
         NO_COLOR: "1",
         TROUPE_TEST_RUNTIME: runtime,
         TROUPE_TEST_TIMES_FILE: timesFile,
+        TROUPE_TEST_LANE: String(lane),
       },
     });
     let out = "";
@@ -100,7 +101,7 @@ function runLane(runtime, { queue, timesFile, live }) {
       console.error(`Cannot start ${runtime}: ${err.message}`);
       done({ total: 1, passed: 0, skipped: 0, out, times: [] });
     });
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
       const text = strip(out);
       const num = (label) => {
         const m = text.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, "m"));
@@ -109,7 +110,7 @@ function runLane(runtime, { queue, timesFile, live }) {
       const total = num("Total");
       const passed = num("Passed");
       const skipped = num("Skipped") ?? 0;
-      const loadFailures = Number(text.match(/^@@load-failures (\d+)/m)?.[1] ?? 1);
+      const outside = Number(text.match(/^@@outside-failures (\d+)/m)?.[1] ?? 1);
       let times = [];
       try {
         times = JSON.parse(readFileSync(timesFile, "utf8"));
@@ -117,15 +118,33 @@ function runLane(runtime, { queue, timesFile, live }) {
         // It ended before it wrote them.
       }
       if (total === undefined || passed === undefined) {
-        console.error(`${runtime}: the test process exited (code ${code}) before reporting totals`);
-        done({ total: 1 + loadFailures, passed: 0, skipped, out, times });
+        const how = signal ? `was killed by ${signal}` : `exited (code ${code})`;
+        const where = lastFile(queue, lane, text);
+        const died = `${runtime} lane ${lane} ${how} before reporting totals, ${where}`;
+        console.error(died);
+        done({ total: 1 + outside, passed: 0, skipped, out, times, died });
         return;
       }
       // A process that failed without a failing test (a crash after the run) still fails.
       const extra = code !== 0 && total === passed ? 1 : 0;
-      done({ total: total + loadFailures + extra, passed, skipped, out, times });
+      done({ total: total + outside + extra, passed, skipped, out, times });
     });
   });
+}
+
+/**
+ * Which file a lane that died was running: the highest-numbered file it claimed in `queue` (see
+ * tests/_harness.ts), or without a queue the file after the last one its output names.
+ */
+function lastFile(queue, lane, text) {
+  if (queue) {
+    const mine = readdirSync(queue).map(Number).filter((i) =>
+      readFileSync(join(queue, String(i)), "utf8") === String(lane)
+    );
+    return mine.length ? `running ${files[Math.max(...mine)]}` : "before its first file";
+  }
+  const named = text.split("\n").filter((line) => files.includes(line.trim())).at(-1);
+  return named === undefined ? "in its first file" : `in or after ${named.trim()}`;
 }
 
 /** Runs every file on `runtime`, in `lanes` processes that share them, and sums their counts. */
@@ -144,6 +163,7 @@ async function runOn(runtime) {
   try {
     results = await Promise.all(Array.from({ length: count }, (_, i) =>
       runLane(runtime, {
+        lane: i,
         queue: count > 1 ? queue : undefined,
         timesFile: join(dir, `times-${i}.json`),
         live,
@@ -166,7 +186,8 @@ async function runOn(runtime) {
   const minutes = ((performance.now() - started) / 60_000).toFixed(1);
   console.log(`${runtime}: finished in ${minutes} min`);
   const sum = (key) => results.reduce((n, r) => n + r[key], 0);
-  return { total: sum("total"), passed: sum("passed"), skipped: sum("skipped") };
+  const died = results.flatMap((r) => r.died ? [r.died] : []);
+  return { total: sum("total"), passed: sum("passed"), skipped: sum("skipped"), died };
 }
 
 let passed = 0, failed = 0, skipped = 0;
@@ -183,6 +204,7 @@ for (const [runtime, r] of results) {
   failed += r.total - r.passed;
   skipped += r.skipped;
   console.log(`${runtime}: ${r.passed} passed, ${r.total - r.passed} failed, ${r.skipped} skipped`);
+  for (const died of r.died) console.log(`  ${died}`);
 }
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed ? 1 : 0);
