@@ -42,13 +42,16 @@ test("crc32() equals the bit-at-a-time reference at every length and offset, als
   }
 });
 
-test("crc32() continues a checksum across pieces", () => {
+test("crc32() continues a checksum across pieces, short ones and long ones", () => {
   const prng = new Prng(11);
-  const bytes = new Uint8Array(1000);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = prng.int(256);
-  const whole = crc32(bytes);
-  for (const cut of [0, 1, 7, 8, 333, 999, 1000]) {
-    assert.is(crc32(bytes, cut, bytes.length, crc32(bytes, 0, cut)), whole, `cut at ${cut}`);
+  for (const length of [100, 1000]) {
+    const bytes = new Uint8Array(length);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = prng.int(256);
+    const whole = crc32(bytes);
+    assert.is(whole, reference(bytes));
+    for (const cut of [0, 1, 7, 8, 33, 99, 100, 333, 999, 1000].filter((c) => c <= length)) {
+      assert.is(crc32(bytes, cut, length, crc32(bytes, 0, cut)), whole, `${length} cut at ${cut}`);
+    }
   }
 });
 
