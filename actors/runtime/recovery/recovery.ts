@@ -58,6 +58,14 @@ import { byBodyOrder } from "./restorable_snapshot.ts";
 
 type Def = AnyActorDefinition;
 
+/** A stream of this host's kinds and partitions: its key, its kind and the kind's version. */
+interface Owned {
+  stream: string;
+  key: string;
+  def: Def;
+  version: number;
+}
+
 /** The kinds of record a host applies (and so may die applying). */
 const APPLIED_KINDS: ReadonlySet<InputKind> = new Set(["frame", "ctl", "tick", "seed"]);
 
@@ -174,11 +182,15 @@ export class Recovery {
     const stored = new Set(streams.size > 0 ? await h.snapshotter.streams() : []);
     for (const stream of stored) streams.add(stream);
     // In the order they are taken: the journal's streams, then those it lost.
-    const wanted = [...streams].flatMap((s) => (stored.has(s) && this.#owned(s)) || []);
-    const reads = new SnapshotReads(wanted, { from: h.snapshotter });
+    const owned: Owned[] = [];
     for (const stream of streams) {
-      const { def, key } = this.#owned(stream) ?? {};
-      if (!def || key === undefined) continue;
+      const o = this.#owned(stream);
+      if (o) owned.push(o);
+    }
+    const reads = new SnapshotReads(owned.filter((o) => stored.has(o.stream)), {
+      from: h.snapshotter,
+    });
+    for (const { stream, def, key } of owned) {
       const slot = h.slot(def, key);
       slot.status = "recovering";
       h.statusMoved(slot);
@@ -209,7 +221,7 @@ export class Recovery {
   }
 
   /** The key, kind and version of `stream` when it is of this host's kinds and partitions. */
-  #owned(stream: string): { stream: string; key: string; def: Def; version: number } | undefined {
+  #owned(stream: string): Owned | undefined {
     const parsed = parseStream(stream), h = this.#access;
     const def = parsed && h.kinds.get(parsed.kind);
     if (!parsed || !def || !h.owns(parsed.key)) return undefined;
