@@ -157,7 +157,8 @@ test("BusFeedHistory keeps its bound, drops the oldest frames and says from when
   let nowUs = T0 - S;
   const held = new BusFeedHistory({ samples_max: 4096, channels_max: 2, nowUs: () => nowUs })
     .follow(bus);
-  const keyring = await loadKeyring({ dataDir: tempDir("troupe-bus-history-bound-").path });
+  const keyDir = tempDir("troupe-bus-history-bound-");
+  const keyring = await loadKeyring({ dataDir: keyDir.path });
   const service = new HistoryService({
     source: held,
     findings: new FindingLog({ nowUs: () => nowUs }),
@@ -214,6 +215,7 @@ test("BusFeedHistory keeps its bound, drops the oldest frames and says from when
   } finally {
     held.close();
     await bus.close();
+    keyDir.remove();
   }
 });
 
@@ -223,6 +225,7 @@ test("on one feed, answers from the bus equal the feed stream's, byte for byte",
   const pub = await NatsBus.connect(nats.url, { name: "bus-history-pub" });
   const sub = await NatsBus.connect(nats.url, { name: "bus-history-sub" });
   const held = new BusFeedHistory({ nowUs: () => Date.now() * 1000 }).follow(sub);
+  const keyDir = tempDir("troupe-bus-history-same-");
   try {
     await ensureFeedStream(pub.nc);
     await sub.flush();
@@ -231,7 +234,7 @@ test("on one feed, answers from the bus equal the feed stream's, byte for byte",
     await publish(pub, "HX", 120, 121, 50);
     await feedStored(pub, 151);
     await waitFor(() => held.samples === 151 * 60, 5_000, "the bus history to hold every frame");
-    const keyring = await loadKeyring({ dataDir: tempDir("troupe-bus-history-same-").path });
+    const keyring = await loadKeyring({ dataDir: keyDir.path });
     const findings = new FindingLog({ nowUs: () => 0 });
     const stream = new HistoryService({ source: new FeedStreamHistory(pub.nc), findings, keyring });
     const memory = new HistoryService({ source: held, findings, keyring });
@@ -259,6 +262,7 @@ test("on one feed, answers from the bus equal the feed stream's, byte for byte",
     await sub.close();
     await pub.close();
     await nats.cleanup();
+    keyDir.remove();
   }
 });
 
