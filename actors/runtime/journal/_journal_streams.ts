@@ -35,6 +35,8 @@ export class JournalStreams {
   #byId: StreamState[] = [];
   /** Streams met by their names' bytes (`named`), by a hash of those bytes. */
   #byBytes = new Map<number, StreamState | StreamState[]>();
+  /** The number `named` tries first: the one after the stream it found last. */
+  #next = 0;
 
   /** The stream named `name`, when registered. */
   get(name: string): StreamState | undefined {
@@ -66,6 +68,20 @@ export class JournalStreams {
    * than a string made and then looked up (a journal holds few streams and millions of records).
    */
   named(buf: Uint8Array, at: number, length: number): StreamState {
+    // Records and index rows come in the order their streams were first met, more often than
+    // not: the stream numbered after the last one found is tried before the name is hashed.
+    const guess = this.#byId[this.#next];
+    if (guess?.utf8 !== undefined && sameName(guess, buf, at, length)) {
+      this.#next = guess.id + 1;
+      return guess;
+    }
+    const state = this.#hashed(buf, at, length);
+    this.#next = state.id + 1;
+    return state;
+  }
+
+  /** `named`, found by a hash of the name's bytes (and registered when it is not there). */
+  #hashed(buf: Uint8Array, at: number, length: number): StreamState {
     let h = 0x811c9dc5 ^ length;
     for (let i = at; i < at + length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
     // 30 bits: a small integer to V8, a key it hashes without making a number object.
