@@ -109,16 +109,35 @@ async function writtenOut(dir: string): Promise<void> {
   }
 }
 
-/** Overwrites 16 bytes halfway into the journal's only segment; returns its path and bytes. */
+/**
+ * Overwrites 16 bytes of the data of the first `stats` record that ends past halfway into the
+ * journal's only segment (which other records lie there depends on how the host batched its
+ * writes); returns its path and bytes.
+ */
 function damageJournal(dir: string, seed: number): { path: string; bytes: Uint8Array } {
   const journalDir = join(dir, "host", "journal");
   const segs = readdirSync(journalDir).filter((f) => f.endsWith(".seg"));
   assert.is(segs.length, 1, `one segment, got ${segs.join(", ")}`);
   const path = join(journalDir, segs[0]!);
   const bytes = readFileSync(path);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // A segment's 8-byte header, then records: length (u32, of what follows the first 8 bytes),
+  // CRC (u32), the stream's name length (u16) and name, the position (u64), the data.
+  let at = 8, dataAt = -1, dataEnd = -1;
+  while (at + 10 <= bytes.length) {
+    const total = 8 + view.getUint32(at, true), nameLength = view.getUint16(at + 8, true);
+    const name = bytes.subarray(at + 10, at + 10 + nameLength).toString();
+    if (at + total > bytes.length / 2 && name.startsWith("stats/")) {
+      dataAt = at + 10 + nameLength + 8;
+      dataEnd = at + total;
+      break;
+    }
+    at += total;
+  }
+  assert.ok(dataEnd - dataAt >= 32, `a stats record past halfway in ${path}`);
   const rng = new Prng(seed);
-  const at = Math.floor(bytes.length / 2);
-  for (let i = 0; i < 16; i++) bytes[at + i] = (bytes[at + i]! ^ (1 + rng.int(255))) & 0xff;
+  const from = dataAt + Math.floor((dataEnd - dataAt - 16) / 2);
+  for (let i = 0; i < 16; i++) bytes[from + i] = (bytes[from + i]! ^ (1 + rng.int(255))) & 0xff;
   writeFileSync(path, bytes);
   return { path, bytes };
 }
@@ -193,7 +212,11 @@ if (haveNatsServer("journal_damage")) {
       await host.waitFor("troupe run: host damage running");
       const out = host.output();
       assert.match(out, new RegExp(`journal: damaged: \\d+ bytes at ${damaged.path}:\\d+`));
-      assert.match(out, /journal lost stats\/d\d: input.* reading them again from the input/);
+      assert.match(
+        out,
+        /journal lost stats\/d\d: input.* reading them again from the input/,
+        `the host said:\n${out}`,
+      );
       const all = countsReached(nc, FRAMES * BATCH);
       await publish(HALF, FRAMES);
       await within(all, 30_000, `every sample applied once; host said:\n${host.output()}`);
