@@ -23,12 +23,29 @@ export function keptUtf8(text: string): Uint8Array {
   const bytes = utf8.encode(text);
   const n = bytes.byteLength;
   if (n > CARVED_MAX) return bytes;
+  const out = carve(n);
+  out.set(bytes);
+  return out;
+}
+
+/**
+ * A kept copy of `buf[at, at + n)` (read it, never change it): a name's bytes met in a file
+ * read whole, which a view of would keep alive. Copied a byte at a time: a name is tens of bytes,
+ * fewer than a view made to copy them through costs.
+ */
+export function keptCopy(buf: Uint8Array, at: number, n: number): Uint8Array {
+  const out = n > CARVED_MAX ? new Uint8Array(n) : carve(n);
+  for (let i = 0; i < n; i++) out[i] = buf[at + i]!;
+  return out;
+}
+
+/** `n` bytes carved from the slab (a new one when it is full). */
+function carve(n: number): Uint8Array {
   if (used + n > SLAB_BYTES) {
     slab = new ArrayBuffer(SLAB_BYTES);
     used = 0;
   }
   const out = new Uint8Array(slab, used, n);
-  out.set(bytes);
   used += n;
   return out;
 }

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeInputRecord, encodeInputRecord, keptUtf8 } from "../../protocol/mod.ts";
+import { decodeInputRecord, encodeInputRecord, keptCopy, keptUtf8 } from "../../protocol/mod.ts";
 
 const test = suite("kept_bytes");
 const utf8 = new TextEncoder();
@@ -17,6 +17,21 @@ test("kept strings are their UTF-8 bytes, many of them views of one buffer", () 
   assert.is(kept[4]!.buffer.byteLength, 1025);
   // Regions never overlap: each string's bytes survive the ones carved after it.
   texts.forEach((t, i) => assert.equal(new TextDecoder().decode(kept[i]), t));
+});
+
+test("kept copies are the bytes copied out of a large buffer, in slabs of their own", () => {
+  const file = new Uint8Array(1 << 20);
+  for (let i = 0; i < file.length; i++) file[i] = (i * 31) & 255;
+  const spans = Array.from({ length: 500 }, (_, i) => [(i * 2011) % (file.length - 2000), i % 97]);
+  spans.push([5, 1500]); // longer than a slab carves
+  const kept = spans.map(([at, n]) => keptCopy(file, at!, n!));
+  spans.forEach(([at, n], i) => {
+    assert.equal([...kept[i]!], [...file.subarray(at!, at! + n!)], `${n} bytes at ${at}`);
+    assert.is.not(kept[i]!.buffer, file.buffer, "not a view of the file");
+  });
+  assert.ok(new Set(kept.map((b) => b.buffer)).size <= 4);
+  file.fill(0); // the copies do not change with the file
+  assert.is(kept[50]![3], ((50 * 2011 + 3) * 31) & 255);
 });
 
 test("records encoded with kept subjects read back the same", () => {

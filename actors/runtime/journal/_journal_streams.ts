@@ -4,7 +4,7 @@
  * of a host of 400,000 instances costs a few numbers a stream rather than a table entry and an
  * object. Private to the file journal.
  */
-import { bytesEqualAt } from "../../../protocol/mod.ts";
+import { bytesEqualAt, keptCopy } from "../../../protocol/mod.ts";
 
 const utf8 = new TextDecoder();
 
@@ -94,7 +94,9 @@ export class JournalStreams {
         for (const s of met) if (sameName(s, buf, at, length)) return s;
       }
     }
-    const bytes = buf.slice(at, at + length);
+    // Copied out: `buf` may be a Node Buffer, whose `slice` is a view that would hold the whole
+    // file read for as long as the stream is known.
+    const bytes = keptCopy(buf, at, length);
     const state = this.intern(utf8.decode(bytes));
     state.utf8 ??= bytes;
     if (met === undefined) this.#byBytes.set(h, state);
