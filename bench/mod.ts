@@ -39,6 +39,7 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   collab: () => import("./collab.ts"),
   collapse: () => import("./collapse.ts"),
   cpd: () => import("./cpd.ts"),
+  crc32: () => import("./crc32.ts"),
   dashboard: () => import("./dashboard.ts"),
   detect: () => import("./detect.ts"),
   evidence: () => import("./evidence.ts"),
