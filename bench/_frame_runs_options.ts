@@ -1,6 +1,6 @@
 /**
- * The options of a bench timed as the best of short runs over sample frames (`anomaly`, `codec`):
- * the frame's samples, each run's milliseconds and the number of runs, written once.
+ * The options of a bench timed as the best of short runs (`crc32`), over sample frames (`anomaly`,
+ * `codec`): the frame's samples, each run's milliseconds and the number of runs, written once.
  */
 import type { OptionTable } from "./_option_table.ts";
 
@@ -12,6 +12,13 @@ export function frameRunsOptions(msDefault: number) {
       default: 500,
       number: { min: 1, max: 65_536, integer: true },
     },
+    ...timedRunsOptions(msDefault),
+  } satisfies OptionTable;
+}
+
+/** The table of `--ms` (default `msDefault`) and `--runs`: a figure as the best of short runs. */
+export function timedRunsOptions(msDefault: number) {
+  return {
     ms: {
       help: "milliseconds per timed run",
       default: msDefault,

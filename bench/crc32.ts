@@ -11,7 +11,8 @@ import zlib from "node:zlib";
 import { crc32 } from "../actors/runtime/journal/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { type OptionTable, readOptions } from "./_option_table.ts";
+import { readOptions } from "./_option_table.ts";
+import { timedRunsOptions } from "./_frame_runs_options.ts";
 import { human } from "./_human.ts";
 
 const NAME = "crc32";
@@ -19,18 +20,7 @@ const NAME = "crc32";
 /** The sizes measured: short records, long records, an index row's worth, snapshots. */
 const SIZES = [60, 120, 250, 1000, 4096] as const;
 
-const OPTIONS = {
-  ms: {
-    help: "milliseconds per timed run",
-    default: 150,
-    number: { min: 10, max: 60_000 },
-  },
-  runs: {
-    help: "timed runs per figure; the best counts",
-    default: 5,
-    number: { min: 1, max: 100, integer: true },
-  },
-} satisfies OptionTable;
+const OPTIONS = timedRunsOptions(150);
 
 const zlibCrc32 = (zlib as unknown as { crc32: (data: Uint8Array, value?: number) => number })
   .crc32;
