@@ -4,8 +4,8 @@
  * fleet's host is 60-200 bytes, a snapshot a few KB. The figure is checksums per second of
  * troupe's `crc32` at each size, each over its own part of a 16 MiB buffer (as records lie in a
  * segment); the baseline is the runtime's zlib (`node:zlib` `crc32`, on a view of the same bytes),
- * which is what troupe called for every input before, and still calls past `SHORT_BYTES`. Each
- * figure is the best of several short timed runs, troupe's and zlib's interleaved.
+ * which troupe's calls past `SHORT_BYTES`. Each figure is the best of several short timed runs,
+ * troupe's and zlib's interleaved.
  */
 import zlib from "node:zlib";
 import { crc32 } from "../actors/runtime/journal/mod.ts";

@@ -1,13 +1,12 @@
 /**
  * CRC-32 (the zlib/IEEE 802.3 polynomial), the checksum of journal records, journal indexes,
  * snapshots and recordings. Long inputs go to the runtime's zlib (`node:zlib` `crc32`, on Node
- * 20.15+ and on Deno), which uses the CPU's carry-less multiply: about 4 GB/s on Node here and
- * several times that on Deno. A call into it costs a view of the bytes and a binding call, though:
- * about 250-300 ns on Node and 90-200 ns on Deno whatever the length, where most journal records
- * are 60-200 bytes. Inputs up to `SHORT_BYTES` are computed here, eight bytes a step (Sarwate's
- * table method widened to "slicing-by-8", Kounavis and Berry, 2008): 70-100 ns for 60-120 bytes
- * on both. A CRC-32 detects every burst of up to 32 flipped bits and every odd number of flips,
- * which is what a torn or damaged record looks like.
+ * 20.15+ and on Deno), which uses the CPU's carry-less multiply. A call into it costs a view of
+ * the bytes and a binding call whatever their length, though, more than the bytes of most journal
+ * records (60-200 bytes) take: inputs up to `SHORT_BYTES` are computed here, eight bytes a step
+ * (Sarwate's table method widened to "slicing-by-8", Kounavis and Berry, 2008). `troupe bench
+ * crc32` measures both at record and snapshot sizes. A CRC-32 detects every burst of up to 32
+ * flipped bits and every odd number of flips, which is what a torn or damaged record looks like.
  */
 import zlib from "node:zlib";
 
@@ -25,7 +24,7 @@ const crc = zlibCrc32;
 
 /**
  * The longest input computed here rather than by zlib: where the two costs cross on each runtime
- * (measured at 60-1,000 bytes: Node's binding call is the dearer).
+ * in `troupe bench crc32` (Node's binding call is the dearer).
  */
 const SHORT_BYTES = "Deno" in globalThis ? 96 : 256;
 
