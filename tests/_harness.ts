@@ -81,6 +81,7 @@ process.on("exit", (code) => {
     console.error(`\n  FAIL  the test process is ending (code ${code}) while ${running} runs\n`);
   }
 });
+/** The handler of `what` (an error no test caught): the running file fails, the run goes on. */
 function uncaught(what: string) {
   return (err: unknown) => {
     outsideFailures++;
