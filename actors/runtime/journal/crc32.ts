@@ -75,8 +75,8 @@ function crc32Short(b: Uint8Array, start: number, end: number, previous: number)
 
 /**
  * The CRC-32 of the four bytes of `word` written little-endian, continuing `previous` as
- * `crc32` does. A journal record's checksum starts with its length field, apart from the bytes
- * that follow it: four table steps.
+ * `crc32` does: a journal record's checksum covers its length field, then the bytes after its
+ * CRC field, so the length's four bytes are checksummed apart, in four table steps.
  */
 export function crc32Word(word: number, previous = 0): number {
   let c = ~previous;
