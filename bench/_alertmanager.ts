@@ -126,9 +126,21 @@ export class TestAlertmanager {
         "",
       ].join("\n"),
     );
-    const am = new TestAlertmanager(dir, port ?? await freePort());
-    await am.#spawn();
-    return am;
+    // A port found free can be taken by another process before Alertmanager binds it (an
+    // outgoing connection's local port, say): then it starts again on a fresh one.
+    for (let attempt = 1;; attempt++) {
+      const am = new TestAlertmanager(dir, port ?? await freePort());
+      try {
+        await am.#spawn();
+        return am;
+      } catch (err) {
+        const taken = /address already in use/.test((err as Error).message);
+        if (port !== undefined || !taken || attempt >= 3) {
+          rmSync(dir, { recursive: true, force: true });
+          throw err;
+        }
+      }
+    }
   }
 
   get url(): string {
@@ -151,6 +163,11 @@ export class TestAlertmanager {
     alive.add(child);
     const until = Date.now() + 15_000;
     while (Date.now() < until) {
+      if (child.exitCode !== null) {
+        await this.#exited;
+        alive.delete(child);
+        throw new Error(`Alertmanager on port ${this.port} exited at start:\n${this.log}`);
+      }
       try {
         const res = await fetch(`${this.url}/-/ready`);
         await res.body?.cancel();

@@ -42,11 +42,31 @@ export interface StartedProcess {
   stop(): Promise<void>;
 }
 
+/** How many ports `startProcess` tries when the one found free is taken before it binds. */
+const START_ATTEMPTS = 3;
+
 /**
  * Starts `bin` with the arguments `args` makes of a free port and a temporary directory, ready
- * once `ready` answers 2xx on that port.
+ * once `ready` answers 2xx on that port. A port found free can be taken by another process before
+ * `bin` binds it (an outgoing connection's local port, say): then it starts again on a fresh one.
  */
 export async function startProcess(
+  bin: string,
+  args: (port: number, dir: string) => string[],
+  ready: string,
+): Promise<StartedProcess> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startOnce(bin, args, ready);
+    } catch (err) {
+      const taken = /address already in use/.test((err as Error).message);
+      if (!taken || attempt >= START_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** One attempt of `startProcess`, on a port found free now. */
+async function startOnce(
   bin: string,
   args: (port: number, dir: string) => string[],
   ready: string,
@@ -64,7 +84,12 @@ export async function startProcess(
   const url = `http://127.0.0.1:${port}`;
   const t0 = Date.now();
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${bin} exited at start:\n${out}`);
+    if (child.exitCode !== null) {
+      await exited;
+      children.delete(child);
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`${bin} exited at start:\n${out}`);
+    }
     const ok = await fetch(url + ready).then((r) => (r.body?.cancel(), r.ok), () => false);
     if (ok) break;
     if (Date.now() - t0 > 20_000) {
