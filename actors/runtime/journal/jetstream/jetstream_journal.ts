@@ -340,9 +340,11 @@ export class JetStreamJournal implements Journal {
         // Below the first record past the limit, found on the server: a count to keep, taken
         // from this journal's view, would purge records another writer appended since.
         // Never past the subject's last message, which keeps its position.
-        // Where it cannot be found (no direct gets), nothing is purged.
+        // Where it cannot be found (no direct gets), nothing is purged; below the stream's first
+        // message there is nothing to purge, and nats-server reads a filtered purge's sequence 1
+        // as no bound at all (the subject purged whole, its last message with it).
         const seq = Math.min(await this.#gets.firstSeqAfter(st, limit), st.lastSeq);
-        if (seq <= 0) return;
+        if (seq <= 1) return;
         await this.#retry(`compact ${st.subject}`, () => {
           const refused = this.#guard?.();
           if (refused) throw refused;

@@ -212,6 +212,23 @@ it("compact() purges records up to a position but keeps each stream's last, so p
   await again.close();
 });
 
+it("compact() keeps a stream's only record when it is the JetStream stream's first message", async () => {
+  // nats-server reads a filtered purge's sequence 1 as no bound at all: asked to purge below the
+  // stream's first message, it would purge the subject whole, its last message with it.
+  const n = names();
+  const j = await JetStreamJournal.open(nats.nc, n);
+  assert.is(await j.append("_edge/p", payload(0)), 1);
+  await j.append("a/x", payload(1));
+  await j.compact(new Map([["_edge/p", 1], ["a/x", 1]]));
+  assert.equal((await collect(j.read("_edge/p"))).map((r) => r.pos), [1]);
+  assert.is(await j.append("_edge/p", payload(2)), 2);
+  await j.close();
+  const again = await JetStreamJournal.open(nats.nc, n);
+  assert.is(again.lastPosition("_edge/p"), 2);
+  assert.equal((await collect(again.read("a/x"))).map((r) => r.pos), [1]);
+  await again.close();
+});
+
 it("compact() from a stale view purges nothing another writer appended since, and a guard refuses it", async () => {
   const n = names();
   const old = await JetStreamJournal.open(nats.nc, n);
