@@ -16,6 +16,11 @@
  * instances' journal tails without publishing their outputs again. After a crash, the tail past
  * what was noted is published again (its outputs carry the ids they had).
  *
+ * The snapshot carries too the source position through which every input the host was delivered
+ * was journaled or settled when it was taken (`noteThrough`, host/input_through.ts): saved after
+ * the journal is synced, it stays true whatever comes after, and a start resumes its input no
+ * lower (`journaledThrough`).
+ *
  * A channel is admitted by its first frame, journaled here before that frame reaches its instances'
  * journals; a host that dies between the two kept no instance of it, and holds nothing back where
  * its input resumes, while the channels that shared the frame's source position (a feed batch)
@@ -90,6 +95,12 @@ export class EdgeDecisions {
   #published = new Map<string, number>();
   /** Per channel admitted, the source position of its first frame, until its instances took it. */
   readonly #firstFrames = new Map<string, number>();
+  /** The source position the input is journaled through, as last noted (0: none). */
+  #through = 0;
+  /** What the last snapshot carried of it. */
+  #savedThrough = 0;
+  /** What the snapshot the decisions were rebuilt from carried of it. */
+  #readThrough = 0;
 
   constructor(options: EdgeDecisionsOptions) {
     this.stream = edgeStream(options.hostId);
@@ -170,6 +181,8 @@ export class EdgeDecisions {
       }
       this.#maxSrcPos = Number(snap.meta?.srcPos ?? 0);
       after = snap.pos;
+      const through = journaledThroughOf(snap);
+      if (through > 0) this.#through = this.#savedThrough = this.#readThrough = through;
     }
     this.#pos = after;
     for await (const rec of this.#journal.read(this.stream, after)) {
@@ -195,6 +208,29 @@ export class EdgeDecisions {
     if (this.#journal.lastPosition(this.stream) < this.#pos) {
       this.#journal.advance?.(this.stream, this.#pos);
     }
+  }
+
+  /**
+   * The source position through which every input the host was delivered was journaled or settled,
+   * as the snapshot the decisions were rebuilt from said (0: none said).
+   */
+  get journaledThrough(): number {
+    return this.#readThrough;
+  }
+
+  /**
+   * Notes the source position through which every input the host was delivered is journaled or
+   * settled, for the next snapshot (saved once the journal is synced); with `due`, that snapshot
+   * is due if the position moved past what the last one carried.
+   */
+  noteThrough(through: number, due: boolean): void {
+    if (through > this.#through) this.#through = through;
+    if (due && this.#through > this.#savedThrough) this.#sinceSnapshot++;
+  }
+
+  /** Whether the position noted moved past what the last snapshot carried. */
+  get throughMoved(): boolean {
+    return this.#through > this.#savedThrough;
   }
 
   /**
@@ -321,6 +357,7 @@ export class EdgeDecisions {
    */
   snapshot(taken: FirstFrameTaken = () => false): Snapshot {
     this.#sinceSnapshot = 0;
+    this.#savedThrough = this.#through;
     this.firstFrameHeld(taken);
     return {
       stream: this.stream,
@@ -331,6 +368,7 @@ export class EdgeDecisions {
         skipped: [...this.#skipped].flatMap(([stream, ps]) => [...ps].map((p) => [stream, p])),
         published: [...this.#published],
         firstFrames: [...this.#firstFrames],
+        ...(this.#through > 0 ? { through: this.#through } : {}),
       },
       kernel: new Uint8Array(0),
       meta: { srcPos: this.#maxSrcPos },
@@ -364,4 +402,10 @@ export class EdgeDecisions {
       }, (err: Error) => this.#log(`${this.stream}: cannot journal a decision: ${err.message}`));
     }
   }
+}
+
+/** The source position an edge's snapshot says its host's input is journaled through (0: none). */
+export function journaledThroughOf(snap: Snapshot): number {
+  const through = (snap.machine as { through?: unknown }).through;
+  return typeof through === "number" && through > 0 ? through : 0;
 }

@@ -15,6 +15,7 @@ export {
   type EdgeDecisionsOptions,
   edgeStream,
   type FirstFrameTaken,
+  journaledThroughOf,
 } from "./edge_decisions.ts";
 export { type EdgeInput, FeedEdge, type FeedEdgeParts, traceEdge } from "./feed_edge.ts";
 export { type InputGap, LOSS_REPORT_S, SequenceGaps } from "./input_gaps.ts";

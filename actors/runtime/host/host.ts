@@ -50,6 +50,7 @@ import {
   type EdgeInput,
   FeedEdge,
   type InputSource,
+  journaledThroughOf,
   reasonOf,
   traceEdge,
 } from "../edge/mod.ts";
@@ -74,6 +75,7 @@ import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
 import { LiveApply } from "./apply_live.ts";
 import { recoverAtStart } from "./recover_at_start.ts";
+import { anyPumping, InputThrough } from "./input_through.ts";
 import { Ticker } from "./ticker.ts";
 import { PeriodicRounds } from "./periodic_rounds.ts";
 import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
@@ -119,6 +121,8 @@ export class Host {
   #http: Server | undefined;
   /** Channels admitted and inputs dead-lettered, journaled (see edge_decisions.ts). */
   readonly #decisions: EdgeDecisions;
+  /** How far the input is journaled: noted with the decisions (input_through.ts). */
+  readonly #through: InputThrough;
   #ready = false;
   #closing = false;
   /** The error that stopped the host (its journal cannot be written), if one did. */
@@ -194,6 +198,8 @@ export class Host {
     this.#live = this.#liveApply();
     this.applied = this.#live.applied;
     this.#recovery = new Recovery(this.#recoveryAccess());
+    const maxAgeMs = snapshotPayoff(options).maxAgeMs;
+    this.#through = new InputThrough(this.#slots, this.#recovery.held, maxAgeMs);
     this.#restartParts = this.#restartsHost();
     this.#settings = new SettingsReporter(this.#view);
     this.#ctlHost = this.#controlHost();
@@ -229,7 +235,9 @@ export class Host {
       now: this.#now,
       ...(compactEveryMs === undefined ? {} : { compactEveryMs }),
       closing: () => this.#closing,
-      extra: () => this.#decisions.snapshotDue(this.#edge.firstFrameTaken),
+      extra: () =>
+        this.#through.edgeSnapshot(this.#decisions, this.#edge.firstFrameTaken, this.#now()),
+      extraSaved: (snap) => this.metrics.inputJournaledThrough.set(journaledThroughOf(snap)),
       ...snapshotPayoff(this.options),
     });
   }
@@ -363,6 +371,7 @@ export class Host {
         firstFrameTaken: this.#edge.firstFrameTaken,
         savedPos: this.#snapshotter.savedPos,
       });
+      this.#through.resume(resumeAfter);
       // Control messages and the settings query: both end when the host stops taking control.
       this.#ctlSub = this.#settings.listen(
         this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg)),
@@ -411,12 +420,13 @@ export class Host {
     this.#rounds?.stop();
     this.#ticker.stop();
     // Let in-flight asynchronous appends finish.
-    for (let i = 0; i < 200 && this.#anyPumping(); i++) {
+    for (let i = 0; i < 200 && anyPumping(this.#slots.values()); i++) {
       await new Promise<void>((r) => this.#timers.setTimeout(r, 10));
     }
     // After a fatal journal error, what the journal holds stays as it is: nothing more is
     // appended, synced or snapshotted past it.
     if (this.#fatal === undefined) {
+      this.#through.stopping(this.#decisions);
       const flushed = await this.#bus.flush().then(() => true, () => false);
       await this.#snapshotter.stopping(this.#slots, flushed ? this.#decisions : undefined);
       await this.#journal.sync();
@@ -424,12 +434,6 @@ export class Host {
     await this.#bus.flush().catch(() => {});
     for (const slot of this.#slots.values()) slot.awake?.stop();
     await this.#closeHttp();
-  }
-
-  /** Whether an instance's pump waits for an append (looked at without copying the slots). */
-  #anyPumping(): boolean {
-    for (const slot of this.#slots.values()) if (slot.pumping) return true;
-    return false;
   }
 
   #closeHttp(): Promise<void> {
@@ -539,6 +543,7 @@ export class Host {
 
   #onFeed(msg: BusMessage, srcPos: number): void {
     if (this.#closing || this.#fatal) return;
+    this.#through.took(srcPos);
     // Dead-lettered before a restart: decided once.
     if (srcPos > 0 && this.#decisions.deadLettered(srcPos, msg.subject)) return;
     if (this.options.stepOverrun?.take(msg, srcPos, this.#notices, this.#decisions)) return;

@@ -1,8 +1,11 @@
 /**
  * A host's recovery at start: the edge's decisions (channels admitted, inputs dead-lettered) read
  * back, every instance rebuilt from its newest snapshot and its journal past it, and the one
- * source position the input resumes after, decided once for every input (resume_from_lowest.ts),
- * and below the first frame of any channel admitted whose instances did not journal it.
+ * source position the input resumes after, decided once for every input: after the lowest any
+ * instance took (resume_from_lowest.ts), but no lower than where the edge's snapshot says every
+ * input was journaled (input_through.ts; unless the journal lost inputs to give again), nor past
+ * what was journaled; and below the first frame of any channel admitted whose instances did not
+ * journal it.
  * The positions dead-lettered from there on are kept, so that a frame dead-lettered before the
  * restart is passed over, not judged again. How long it took and how many inputs it applied again
  * past the snapshots are logged and kept as gauges: a leased host must be back within its TTL.
@@ -45,8 +48,12 @@ export async function recoverAtStart(parts: RecoverAtStartParts): Promise<number
   // input resumes past it, after the channels that shared its source position took it.
   const held = decisions.firstFrameHeld(parts.firstFrameTaken);
   const lowest = lowestSourcePosition(journaled, instances);
-  const resumeAfter = held > 0 ? Math.min(lowest, held - 1) : lowest;
+  const from = parts.recovery.rebuildsLost
+    ? lowest
+    : Math.max(lowest, Math.min(decisions.journaledThrough, journaled));
+  const resumeAfter = held > 0 ? Math.min(from, held - 1) : from;
   decisions.resumeAt(resumeAfter);
+  metrics.inputJournaledThrough.set(decisions.journaledThrough);
   const stats = journal.stats();
   metrics.journalTruncatedBytes.set(stats.truncatedBytes);
   if (stats.truncatedBytes > 0) {

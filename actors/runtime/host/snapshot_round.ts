@@ -3,6 +3,8 @@
  * or enough for every instance to have its turn within `snapshots.max_age_ms`), taken at once or,
  * given a slice size, in slices of that many, each next slice on a zero-delay timer, so that the
  * host takes input between them (a capture encodes the instance's state on the host's thread).
+ * A round ends with the snapshot that is no instance's (the edge's decisions), saved alone when
+ * it is due and no instance's was taken to carry it.
  */
 import type { HostTimers } from "../instances/mod.ts";
 import type { Snapshotter } from "../recovery/mod.ts";
@@ -36,6 +38,7 @@ export function snapshotRound(
   let left = snapshotter.roundMax(roundPeriodMs(everyMs), parts.instances());
   if (slice === undefined) {
     snapshotter.captureDue(now, everyMs, left);
+    snapshotter.captureExtra();
     return;
   }
   const step = () => {
@@ -44,6 +47,7 @@ export function snapshotRound(
     left -= n;
     const more = snapshotter.captureDue(now, everyMs, n);
     if (more && left > 0) parts.timers.setTimeout(step, 0);
+    else snapshotter.captureExtra();
   };
   step();
 }

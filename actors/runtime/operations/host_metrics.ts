@@ -64,6 +64,7 @@ interface HostGauges {
   readonly recoverySeconds: LabelTally;
   readonly recoveryInputs: LabelTally;
   readonly recoveryDormant: LabelTally;
+  readonly inputJournaledThrough: LabelTally;
 }
 
 /**
@@ -89,6 +90,7 @@ export class HostMetrics implements EventCounters, HostGauges {
   readonly recoverySeconds!: LabelTally;
   readonly recoveryInputs!: LabelTally;
   readonly recoveryDormant!: LabelTally;
+  readonly inputJournaledThrough!: LabelTally;
 
   readonly #labels: Record<string, string>;
   readonly #tallies = new Map<string, KindTally>();
@@ -406,6 +408,12 @@ function hostGauges(): HostGauges {
       "troupe_recovery_dormant_instances",
       "Instances of the host's last start still waiting for the background restore from their " +
         "snapshots (an instance used before it is reached is restored then)",
+    ),
+    inputJournaledThrough: gauge(
+      "troupe_input_journaled_through",
+      "The feed's source position (its stream sequence) through which every input the host was " +
+        "delivered is journaled or settled, as the last saved snapshot of its edge's decisions " +
+        "says: a start resumes the input no lower (0: none said)",
     ),
   };
 }

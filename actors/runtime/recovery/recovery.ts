@@ -116,6 +116,11 @@ export class Recovery {
   readonly held: HeldInputs;
   /** The instances the last start left dormant (Slot.dormant), restored as used or later. */
   dormantAtStart = 0;
+  /**
+   * Whether the last start's input resumes below what was journaled, to give again inputs the
+   * journal lost (a stream being rebuilt).
+   */
+  rebuildsLost = false;
 
   constructor(access: RecoveryAccess) {
     this.#access = access;
@@ -130,6 +135,7 @@ export class Recovery {
    * started.
    */
   async recoverAll(floor = 0): Promise<number> {
+    this.rebuildsLost = false;
     const pass: RecoveryPass = {
       resumeAfter: floor, // the highest source position decided at the host's edge
       seenSrc: 0,
@@ -151,6 +157,7 @@ export class Recovery {
     await this.#applyTail(pass);
     await this.#resolveLosses(pass, plan);
     pass.resumeAfter = Math.min(pass.resumeAfter, pass.rebuildAfter);
+    this.rebuildsLost = pass.rebuildAfter !== Infinity;
     for (const slot of pass.pending) {
       if (pass.broken.has(slot)) {
         slot.inst = undefined;

@@ -68,6 +68,8 @@ export interface SnapshotterOptions {
   /** A snapshot that is no instance's, saved with each batch when there is one (the host's edge
    *  decisions: see edge_decisions.ts), so that compaction is never held back by its records. */
   extra?: () => Snapshot | undefined;
+  /** Told of each snapshot `extra` gave once the store saved it. */
+  extraSaved?: (snap: Snapshot) => void;
   /**
    * Inputs since its last snapshot that make an instance worth a periodic or stopping snapshot
    * (`snapshots.min_inputs`). Default 1: every instance with news, as a host built in code (the
@@ -99,6 +101,8 @@ export class Snapshotter {
   /** `minInputs`, read for each input told (`noteNews`). */
   readonly #minInputs: number;
   #saving: Promise<void> | undefined;
+  /** The snapshot that is no instance's, taken alone by a round (captureExtra). */
+  #extraTaken: Snapshot | undefined;
 
   constructor(options: SnapshotterOptions) {
     this.#options = options;
@@ -107,7 +111,22 @@ export class Snapshotter {
 
   /** Captures the slot's instance now and saves it in the background. */
   capture(slot: Slot): void {
-    if (!this.#take(slot)) return;
+    if (this.#take(slot)) this.#save();
+  }
+
+  /**
+   * The snapshot that is no instance's, when it has one due, taken and saved alone: a round that
+   * took no instance's calls it, as `extra` is otherwise taken with their batches.
+   */
+  captureExtra(): void {
+    if (this.#queue.size > 0) return;
+    // One taken already waits when a flush was past its batches (compacting): saved now.
+    this.#extraTaken ??= this.#options.extra?.();
+    if (this.#extraTaken !== undefined) this.#save();
+  }
+
+  /** Saves what is taken in the background. */
+  #save(): void {
     // A journal that cannot sync (a full disk) fails the batch; the host reports that error.
     this.#saving ??= this.flush()
       .catch((err) => this.#options.log(`snapshots not saved: ${(err as Error).message}`))
@@ -340,14 +359,15 @@ export class Snapshotter {
   async flush(): Promise<void> {
     if (this.#saving) await this.#saving;
     const o = this.#options;
-    while (this.#queue.size) {
+    while (this.#queue.size > 0 || this.#extraTaken !== undefined) {
       const batch = [...this.#queue.values()];
       this.#queue.clear();
-      const extra = o.extra?.();
+      const extra = this.#extraTaken ?? o.extra?.();
+      this.#extraTaken = undefined;
       if (extra) batch.push(extra);
       // A snapshot must never be ahead of the durable journal.
       await o.journal.sync();
-      await this.#saveBatch(batch);
+      await this.#saveBatch(batch, extra);
     }
     if (!o.closing()) await this.#compact();
   }
@@ -356,7 +376,7 @@ export class Snapshotter {
    * Saves `batch`, the store's `savesInFlight` at once (the first begun before this returns);
    * each stream is once in a batch, so its saves cannot overtake one another.
    */
-  #saveBatch(batch: readonly Snapshot[]): Promise<void> {
+  #saveBatch(batch: readonly Snapshot[], extra?: Snapshot): Promise<void> {
     const o = this.#options;
     const inFlight = o.store.savesInFlight ?? SNAPSHOT_SAVES_IN_FLIGHT_MAX;
     return eachWithin(batch, inFlight, async (snap) => {
@@ -364,6 +384,7 @@ export class Snapshotter {
         await o.store.save(snap);
         this.savedPos.set(snap.stream, snap.pos);
         o.metrics.snapshots.inc({ kind: parseStream(snap.stream)?.kind ?? "?" });
+        if (snap === extra) o.extraSaved?.(snap);
       } catch (err) {
         o.log(`snapshot of ${snap.stream} failed: ${(err as Error).message}`);
       }
@@ -396,6 +417,7 @@ export class Snapshotter {
     try {
       await o.store.save(extra);
       this.savedPos.set(extra.stream, extra.pos);
+      o.extraSaved?.(extra);
     } catch (err) {
       o.log(`snapshot of ${extra.stream} failed: ${(err as Error).message}`);
     }

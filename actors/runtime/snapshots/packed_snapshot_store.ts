@@ -6,9 +6,9 @@
  * Smith, 2010). A host of tens of thousands of instances stops with a few large writes and one
  * fsync a batch, not a file, a write, an fsync and a rename each, and starts with a positioned
  * read a snapshot of files held open, not an open, a read and a close (docs/channel_cost.md
- * compares them). Opening reads each segment once through a window it reuses (_scan_window.ts)
- * and keeps the index and each record's snapshot head, read in passing: a start takes every
- * stream's head, and reads most bodies only later.
+ * compares them). Opening reads each segment once, newest first, through a window it reuses
+ * (_scan_window.ts), and keeps the index and each stream's newest snapshot head, read in passing:
+ * a start takes every stream's head, and reads most bodies only later.
  *
  * A record (_packed_record.ts) is a short header with its own CRC, the stream's name, then the
  * snapshot as `encodeSnapshot` makes it (with its CRC, checked when it is loaded); a stop's saves
@@ -195,10 +195,13 @@ export class PackedSnapshotStore implements SnapshotStore {
         if (Number.isSafeInteger(n) && n >= 0) numbers.push(n);
       }
     }
-    numbers.sort((a, b) => a - b);
+    // Newest first: a stream's newest record is then the first met, and the heads of those it
+    // superseded in older segments are never read.
+    numbers.sort((a, b) => b - a);
     const window = new ScanWindow();
     try {
-      numbers.forEach((n, i) => store.#scan(n, i === numbers.length - 1, window));
+      numbers.forEach((n, i) => store.#scan(n, i === 0, window));
+      store.#segments.sort((a, b) => a.n - b.n);
     } catch (err) {
       // A segment that cannot be read: the store is not opened, and holds no file open.
       for (const seg of store.#segments) closeQuietly(seg.fd);
@@ -354,7 +357,7 @@ export class PackedSnapshotStore implements SnapshotStore {
 
   /**
    * Reads segment `n` into the index through `window` (the newest checked whole, and cut at a
-   * torn record).
+   * torn record), the segments newer than it read already: a stream they hold is passed over.
    */
   #scan(n: number, newest: boolean, window: ScanWindow): void {
     const path = join(this.dir, `${PREFIX}${n}${SUFFIX}`);
@@ -380,6 +383,11 @@ export class PackedSnapshotStore implements SnapshotStore {
       const nameLen = view.getUint16(rel + 4, true), len = view.getUint32(rel + 6, true);
       const head = RECORD_HEAD + nameLen;
       const stream = names.decode(bytes.subarray(rel + RECORD_HEAD, rel + head));
+      const newer = this.#index.get(stream);
+      if (newer !== undefined && "seg" in newer && newer.seg !== seg) {
+        at += head + len; // a newer segment holds the stream's newest
+        continue;
+      }
       const entry: Packed = { seg, at: at + head, len, head };
       // The start reads every stream's head next: read here, from bytes just read, rather than
       // again from the file a stream at a time.
@@ -388,7 +396,7 @@ export class PackedSnapshotStore implements SnapshotStore {
         bytes.subarray(rel + head, rel + head + len),
         entry,
       );
-      this.#place(stream, entry);
+      this.#place(stream, entry, newer);
       at += head + len;
     }
   }
@@ -410,9 +418,8 @@ export class PackedSnapshotStore implements SnapshotStore {
     }
   }
 
-  /** Makes `entry` the stream's newest. */
-  #place(stream: string, entry: Packed): void {
-    const old = this.#index.get(stream);
+  /** Makes `entry` the stream's newest (`old` its entry until now, when looked up already). */
+  #place(stream: string, entry: Packed, old = this.#index.get(stream)): void {
     if (old !== undefined && "seg" in old) {
       old.seg.live -= recordBytes(old);
       old.seg.streams.delete(stream);

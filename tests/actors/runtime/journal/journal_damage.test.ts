@@ -55,8 +55,9 @@ function hostConfig(dir: string, nats: string, input: "core" | "jetstream"): str
       data_dir: join(dir, "host"),
       input,
       journal: { kind: "file", fsync: "interval", fsync_interval_ms: 20 },
-      // No snapshot before the kill: the damaged records are ones recovery needs.
-      // and one of every instance at the stop, whatever its inputs: the final state checked.
+      // Few snapshots before the kill (a round still takes each instance's first one: the damage
+      // goes past it, where recovery needs the records), and one of every instance at the stop,
+      // whatever its inputs: the final state checked.
       snapshots: { every_inputs: 1_000_000, every_ms: 3_600_000, min_inputs: 1 },
       actors: onlyKinds({ stats: { every_samples: HALF * BATCH } }),
     }),
@@ -110,31 +111,51 @@ async function writtenOut(dir: string): Promise<void> {
 }
 
 /**
- * Overwrites 16 bytes of the data of the first `stats` record that ends past halfway into the
- * journal's only segment (which other records lie there depends on how the host batched its
- * writes); returns its path and bytes.
+ * Overwrites 16 bytes of the data of the first `stats` record that recovery needs (past its
+ * stream's snapshot: a periodic round may have taken one before the kill) and ends past halfway
+ * into the journal's only segment, or of the first it needs anywhere when none past halfway is
+ * (which other records lie there depends on how the host batched its writes); returns its path
+ * and bytes.
  */
-function damageJournal(dir: string, seed: number): { path: string; bytes: Uint8Array } {
+async function damageJournal(
+  dir: string,
+  seed: number,
+): Promise<{ path: string; bytes: Uint8Array }> {
   const journalDir = join(dir, "host", "journal");
   const segs = readdirSync(journalDir).filter((f) => f.endsWith(".seg"));
   assert.is(segs.length, 1, `one segment, got ${segs.join(", ")}`);
+  const snapshotted = new Map<string, number>();
+  const store = await PackedSnapshotStore.open(join(dir, "host", "snapshots"));
+  try {
+    for (const ch of CHANNELS) {
+      snapshotted.set(`stats/${ch}`, (await store.load(`stats/${ch}`))?.pos ?? 0);
+    }
+  } finally {
+    await store.close();
+  }
   const path = join(journalDir, segs[0]!);
   const bytes = readFileSync(path);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // A segment's 8-byte header, then records: length (u32, of what follows the first 8 bytes),
   // CRC (u32), the stream's name length (u16) and name, the position (u64), the data.
-  let at = 8, dataAt = -1, dataEnd = -1;
-  while (at + 10 <= bytes.length) {
-    const total = 8 + view.getUint32(at, true), nameLength = view.getUint16(at + 8, true);
+  const records: Array<{ name: string; pos: number; dataAt: number; dataEnd: number }> = [];
+  const last = new Map<string, number>();
+  for (let at = 8, total = 0; at + 10 <= bytes.length; at += total) {
+    total = 8 + view.getUint32(at, true);
+    const nameLength = view.getUint16(at + 8, true);
     const name = bytes.subarray(at + 10, at + 10 + nameLength).toString();
-    if (at + total > bytes.length / 2 && name.startsWith("stats/")) {
-      dataAt = at + 10 + nameLength + 8;
-      dataEnd = at + total;
-      break;
-    }
-    at += total;
+    const pos = Number(view.getBigUint64(at + 10 + nameLength, true));
+    records.push({ name, pos, dataAt: at + 10 + nameLength + 8, dataEnd: at + total });
+    last.set(name, pos);
   }
-  assert.ok(dataEnd - dataAt >= 32, `a stats record past halfway in ${path}`);
+  // Needed, and with a record of its stream after it.
+  const needed = records.filter((r) =>
+    r.name.startsWith("stats/") && r.pos > snapshotted.get(r.name)! && r.pos < last.get(r.name)!
+  );
+  const first = needed.find((r) => r.dataEnd > bytes.length / 2) ?? needed[0];
+  assert.ok(first !== undefined, `a stats record past its snapshot in ${path}`);
+  const { dataAt, dataEnd } = first;
+  assert.ok(dataEnd - dataAt >= 32, `a stats record of data in ${path}`);
   const rng = new Prng(seed);
   const from = dataAt + Math.floor((dataEnd - dataAt - 16) / 2);
   for (let i = 0; i < 16; i++) bytes[from + i] = (bytes[from + i]! ^ (1 + rng.int(255))) & 0xff;
@@ -206,7 +227,7 @@ if (haveNatsServer("journal_damage")) {
       await writtenOut(dir.path);
       host.signal("SIGKILL");
       await host.exited;
-      const damaged = damageJournal(dir.path, seed);
+      const damaged = await damageJournal(dir.path, seed);
 
       host = startTroupe(["run", "--config", config]);
       await host.waitFor("troupe run: host damage running");
@@ -273,7 +294,7 @@ if (haveNatsServer("journal_damage")) {
       host.signal("SIGKILL");
       await host.exited;
       host = undefined;
-      const damaged = damageJournal(dir.path, seed);
+      const damaged = await damageJournal(dir.path, seed);
 
       const t0 = Date.now();
       const refused = await runTroupe(["run", "--config", config], { timeoutMs: 20_000 });

@@ -10,7 +10,6 @@ import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { ACTOR_KINDS } from "../../../../actors/mod.ts";
-import { type StatsState, statsSummary } from "../../../../actors/stats/mod.ts";
 import {
   defaultHostConfig,
   ensureFeedStream,
@@ -21,7 +20,13 @@ import {
   launchHost,
 } from "../../../../actors/runtime/mod.ts";
 import { JOURNAL_STREAM } from "../../../../actors/runtime/journal/jetstream/jetstream_journal.ts";
-import { encodeFrame, encodeInputRecord, feedSubject } from "../../../../protocol/mod.ts";
+import { encodeInputRecord, feedSubject } from "../../../../protocol/mod.ts";
+import {
+  FRAME_SAMPLES,
+  type Launched,
+  sineFrame,
+  statsCount,
+} from "../../../_support/stats_feed.ts";
 import { haveNatsServer, natsForSuite, tempDir } from "../../../_support/nats.ts";
 
 const test = suite("resume from the lowest source position");
@@ -29,13 +34,7 @@ const it = haveNatsServer("resume from the lowest source position") ? test : tes
 
 const nats = natsForSuite(test, it);
 
-const BATCH = 10;
-
-function frame(channel: string, f: number): Uint8Array {
-  const t = new Float64Array(BATCH).map((_, i) => 1_700_000_000_000_000 + (f * BATCH + i) * 1000);
-  const v = new Float64Array(BATCH).map((_, i) => Math.sin(f * BATCH + i));
-  return encodeFrame({ channel, seq0: f * BATCH, t, v }, { id: `${channel}-${f}`, src: "t" });
-}
+const BATCH = FRAME_SAMPLES;
 
 function hostConfig(dir: string): HostConfig {
   const config = defaultHostConfig();
@@ -48,19 +47,6 @@ function hostConfig(dir: string): HostConfig {
   config.snapshots = { store: "memory", every_inputs: 1_000_000, every_ms: 3_600_000 };
   config.actors = { stats: { every_samples: 1_000_000 } };
   return config;
-}
-
-type Launched = Awaited<ReturnType<typeof launchHost>>;
-
-/** The stats instance's sample count, once it reaches `count` (or after 15 s). */
-async function countOf(launched: Launched, channel: string, count: number): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    const inst = launched.host.instance("stats", channel);
-    const n = inst ? statsSummary(inst.kernelState as StatsState).count : 0;
-    if (n >= count || Date.now() - t0 > 15_000) return n;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**
@@ -83,15 +69,15 @@ async function resumesFromLowest(
     const js = jetstream(nats.nc);
     // a0 b0 a1 b1 ... b7 a8, applied and journaled.
     for (let f = 0; f < 9; f++) {
-      await js.publish(feedSubject("low", "a"), frame("a", f));
-      if (f < 8) await js.publish(feedSubject("low", "b"), frame("b", f));
+      await js.publish(feedSubject("low", "a"), sineFrame("a", f));
+      if (f < 8) await js.publish(feedSubject("low", "b"), sineFrame("b", f));
     }
-    assert.is(await countOf(launched, "a", 9 * BATCH), 9 * BATCH);
-    assert.is(await countOf(launched, "b", 8 * BATCH), 8 * BATCH);
+    assert.is(await statsCount(launched, "a", 9 * BATCH), 9 * BATCH);
+    assert.is(await statsCount(launched, "b", 8 * BATCH), 8 * BATCH);
     await launched.close();
     // Then b8 and a9, of which the host journaled a9 only and died: b8's append was in flight.
-    await js.publish(feedSubject("low", "b"), frame("b", 8));
-    const a9 = await js.publish(feedSubject("low", "a"), frame("a", 9));
+    await js.publish(feedSubject("low", "b"), sineFrame("b", 8));
+    const a9 = await js.publish(feedSubject("low", "a"), sineFrame("a", 9));
     const journal = await JetStreamJournal.open(nats.nc);
     await journal.append(
       "stats/a",
@@ -99,16 +85,16 @@ async function resumesFromLowest(
         kind: "frame",
         srcPos: a9.seq,
         subject: feedSubject("low", "a"),
-        payload: frame("a", 9),
+        payload: sineFrame("a", 9),
       }),
     );
     await journal.close();
 
     launched = await launch(config);
-    assert.is(await countOf(launched, "b", 9 * BATCH), 9 * BATCH, "b8 read again from the feed");
+    assert.is(await statsCount(launched, "b", 9 * BATCH), 9 * BATCH, "b8 read again from the feed");
     await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
-    assert.is(await countOf(launched, "a", 10 * BATCH), 10 * BATCH, "a9 applied once");
-    assert.is(await countOf(launched, "b", 9 * BATCH), 9 * BATCH, "b8 applied once");
+    assert.is(await statsCount(launched, "a", 10 * BATCH), 10 * BATCH, "a9 applied once");
+    assert.is(await statsCount(launched, "b", 9 * BATCH), 9 * BATCH, "b8 applied once");
     await launched.close();
   } finally {
     dir.remove();

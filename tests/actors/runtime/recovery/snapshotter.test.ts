@@ -6,7 +6,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../../../actors/stats/mod.ts";
-import { MemoryJournal, MemorySnapshotStore } from "../../../../actors/runtime/mod.ts";
+import { MemorySnapshotStore } from "../../../../actors/runtime/mod.ts";
 import { ActorInstance } from "../../../../actors/runtime/instances/actor_instance.ts";
 import { HostMetrics } from "../../../../actors/runtime/operations/host_metrics.ts";
 import { newSlot, type Slot } from "../../../../actors/runtime/instances/slot.ts";
@@ -14,8 +14,11 @@ import {
   SNAPSHOT_SAVES_IN_FLIGHT_MAX,
   SNAPSHOTS_PER_ROUND_MAX,
   Snapshotter,
+  type SnapshotterOptions,
 } from "../../../../actors/runtime/recovery/snapshotter.ts";
 import type { Snapshot } from "../../../../actors/runtime/snapshots/mod.ts";
+import { dueExtra } from "../../../_support/due_extra.ts";
+import { memorySnapshotter } from "../../../_support/memory_snapshotter.ts";
 
 const test = suite("snapshotter");
 
@@ -31,16 +34,12 @@ function slots(n: number): Slot[] {
   });
 }
 
-function snapshotter(store = new MemorySnapshotStore(), maxAgeMs?: number): Snapshotter {
-  return new Snapshotter({
-    journal: new MemoryJournal(),
-    store,
-    metrics: new HostMetrics({ host: "h" }),
-    log: () => {},
-    now: () => 0,
-    closing: () => false,
-    ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
-  });
+function snapshotter(
+  store = new MemorySnapshotStore(),
+  maxAgeMs?: number,
+  extra: Pick<SnapshotterOptions, "extra" | "extraSaved"> = {},
+): Snapshotter {
+  return memorySnapshotter(store, { ...(maxAgeMs === undefined ? {} : { maxAgeMs }), ...extra });
 }
 
 /** Tells `snaps` of each slot's news, as the host does when an input is applied. */
@@ -185,6 +184,29 @@ test("saveStopping() takes a batch while the one before is written, never more a
   assert.is(saved, all.length);
   assert.ok(held <= 2 * 4, `${held} snapshots held at once, for batches of 4`);
   assert.ok(takenWhileWriting > 0, "batches taken while the one before was written");
+});
+
+test("captureExtra() saves the snapshot that is no instance's alone when no instance's was taken to carry it, and says so once saved", async () => {
+  const store = new MemorySnapshotStore();
+  const { options, due, saved } = dueExtra();
+  const snaps = snapshotter(store, undefined, options);
+  snaps.captureExtra(); // nothing due: nothing saved
+  await snaps.flush();
+  assert.equal(saved, []);
+  due(7);
+  snaps.captureExtra();
+  await snaps.flush();
+  assert.equal(saved, [7]);
+  assert.is((await store.load("_edge.h"))?.pos, 7);
+  // A round that took an instance's: the extra goes with its batch.
+  const all = slots(1);
+  noted(snaps, all);
+  due(9);
+  snaps.captureDue(10_000, 0);
+  snaps.captureExtra();
+  await snaps.flush();
+  assert.equal(saved, [7, 9]);
+  assert.ok(await store.load(all[0]!.stream), "the instance's saved with it");
 });
 
 test.run();

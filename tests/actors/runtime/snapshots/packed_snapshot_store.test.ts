@@ -223,6 +223,52 @@ test("damage in an older segment is reported, and its streams are absent", async
   }
 });
 
+test("opening takes each stream's newest record whatever segment it lies in, and falls back past a damaged newer one", async () => {
+  const dir = tempDir();
+  const reports: CorruptSnapshotInfo[] = [];
+  try {
+    const store = await PackedSnapshotStore.open(dir.path, { segmentBytes: 700 });
+    // Four segments, each older one kept from compaction by a large record that stays live.
+    for (const [stream, pos] of [["stats/x", 1], ["stats/x", 2], ["stats/y", 1]] as const) {
+      await store.save(snap(stream, pos, 100));
+      await store.save(snap(`bars/${stream.slice(6)}${pos}`, 1, 380));
+    }
+    await store.save(snap("stats/y", 2, 100)); // the newest segment, x at 3 after it
+    await store.save(snap("stats/x", 3, 100));
+    await store.close();
+    const files = segments(dir.path).sort((a, b) => parseInt(a.slice(10)) - parseInt(b.slice(10)));
+    assert.is(files.length, 4, files.join(", "));
+    const reopen = () =>
+      PackedSnapshotStore.open(dir.path, { segmentBytes: 700, onCorrupt: (i) => reports.push(i) });
+    let again = await reopen();
+    assert.equal(await positions(again, ["stats/x", "stats/y", "bars/x2"]), [3, 2, 1]);
+    await again.close();
+    // Segment 3 cut before its second record (x at 3): x's newest is segment 1's again.
+    const newest = join(dir.path, files[3]!), bytes = readFileSync(newest);
+    writeFileSync(newest, bytes.subarray(0, bytes.length - 1));
+    again = await reopen();
+    assert.equal(await positions(again, ["stats/x", "stats/y", "bars/x2"]), [2, 2, 1]);
+    await again.close();
+    // Segment 1's first header damaged: x falls back to segment 0's record, said at the open;
+    // what follows it in segment 1 is not read.
+    const older = join(dir.path, files[1]!), old = readFileSync(older);
+    old[14]! ^= 0x01;
+    writeFileSync(older, old);
+    again = await reopen();
+    assert.equal(await positions(again, ["stats/x", "stats/y", "bars/x2", "bars/x1"]), [
+      1,
+      2,
+      -1,
+      1,
+    ]);
+    assert.is(reports.length, 1, JSON.stringify(reports));
+    assert.match(reports[0]!.where, `${files[1]!} at byte 0`);
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
 test("the file store's snapshots are read, and removed once superseded", async () => {
   const dir = tempDir();
   try {
