@@ -10,11 +10,8 @@ import type { Test } from "uvu";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { join } from "node:path";
-import {
-  findNatsServer,
-  freePort,
-  NatsServer,
-} from "../../actors/runtime/transport/nats_server.ts";
+import { findNatsServer, NatsServer } from "../../actors/runtime/transport/nats_server.ts";
+import { freePort } from "../../actors/runtime/transport/free_port.ts";
 
 /** Whether nats-server is installed; prints a loud line once when it is not. */
 export function haveNatsServer(suiteName: string): boolean {

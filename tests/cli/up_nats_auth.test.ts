@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { freePort } from "../../actors/runtime/transport/nats_server.ts";
+import { freePort } from "../../actors/runtime/transport/free_port.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { upArgs } from "./_up.ts";

@@ -81,13 +81,8 @@ export {
   type NatsUserCredential,
 } from "./nats_roles.ts";
 export { NATS_AUTH_DIR, roleSeedPath } from "./role_seed_path.ts";
-export {
-  ensureDir,
-  findNatsServer,
-  freePort,
-  NatsServer,
-  type NatsServerOptions,
-} from "./nats_server.ts";
+export { ensureDir, findNatsServer, NatsServer, type NatsServerOptions } from "./nats_server.ts";
+export { freePort } from "./free_port.ts";
 export { type FanOut, fanOut, type QueueMember } from "./queue_groups.ts";
 export {
   type SequencedMessage,

@@ -5,9 +5,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import process from "node:process";
+import { freePort } from "./free_port.ts";
 
 /** Where `nats-server` is, or undefined when it is not installed. */
 export function findNatsServer(): string | undefined {
@@ -17,20 +17,6 @@ export function findNatsServer(): string | undefined {
     if (existsSync(path)) return path;
   }
   return undefined;
-}
-
-/** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Options of `startNatsServer`. */

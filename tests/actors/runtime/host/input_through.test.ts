@@ -27,7 +27,7 @@ import {
 import { EdgeDecisions } from "../../../../actors/runtime/edge/mod.ts";
 import { InputThrough } from "../../../../actors/runtime/host/input_through.ts";
 import type { Slot } from "../../../../actors/runtime/instances/mod.ts";
-import { freePort } from "../../../../actors/runtime/transport/nats_server.ts";
+import { freePort } from "../../../../actors/runtime/transport/free_port.ts";
 import { decodeEnvelope, feedSubject } from "../../../../protocol/mod.ts";
 import {
   FRAME_SAMPLES,

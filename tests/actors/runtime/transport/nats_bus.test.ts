@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { NatsBus, natsServerList } from "../../../../actors/runtime/transport/nats_bus.ts";
-import { freePort } from "../../../../actors/runtime/transport/nats_server.ts";
+import { freePort } from "../../../../actors/runtime/transport/free_port.ts";
 import { InProcessBus } from "../../../../actors/runtime/transport/in_process_bus.ts";
 import { type Bus, type BusMessage, BusRequestError } from "../../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats } from "../../../_support/nats.ts";
