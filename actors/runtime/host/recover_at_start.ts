@@ -60,16 +60,21 @@ export async function recoverAtStart(parts: RecoverAtStartParts): Promise<number
     log(`journal: truncated a torn tail of ${stats.truncatedBytes} bytes on open`);
   }
   const ms = parts.now() - t0;
-  const replayed = inputsPastSnapshots(instances, parts.savedPos);
+  const deferred = parts.recovery.deferredAtStart;
+  const replayed = inputsPastSnapshots(instances, parts.savedPos) - deferred;
   metrics.recoverySeconds.set(ms / 1000);
   metrics.recoveryInputs.set(replayed);
   const dormant = parts.recovery.dormantAtStart;
   log(
     `recovered ${instances.length} actor instances in ${ms.toFixed(0)} ms, ${replayed} inputs ` +
       `applied from the journal past their snapshots` +
-      (dormant > 0
+      (dormant > 0 && deferred === 0
         ? `; ${dormant} with nothing past their snapshots are restored as first used or in the ` +
           `background`
+        : "") +
+      (deferred > 0
+        ? `; ${dormant} are restored as first used or in the background, with the ${deferred} ` +
+          `inputs past their snapshots whose outputs went out before the last stop`
         : ""),
   );
   return resumeAfter;

@@ -30,6 +30,8 @@ export {
   addSkip,
   admitSrcPos,
   compactMailbox,
+  type Dormant,
+  type DormantTail,
   isSkipped,
   newSlot,
   type Pending,

@@ -34,6 +34,22 @@ export interface Dormant {
   snap: InstanceSnapshot;
   /** Hands the slot to supervision after its restore threw (it has no instance then). */
   failed(slot: Slot, err: unknown): void;
+  /** Inputs journaled past the snapshot, applied as the instance is restored. */
+  tail?: DormantTail;
+}
+
+/**
+ * Inputs journaled past a dormant instance's snapshot whose outputs were published before the host
+ * last stopped (recovery/deferred_tails.ts): applied again, as a replay, once the instance is
+ * restored from the snapshot.
+ */
+export interface DormantTail {
+  /** The journal position of the last of them. */
+  pos: number;
+  /** The source position of the last of them. */
+  srcPos: number;
+  /** Applies them to the slot's instance, just restored from the snapshot (`slot.awake`). */
+  apply(slot: Slot): void;
 }
 
 /** A host's record of one actor instance. */
@@ -146,7 +162,9 @@ class HostSlot implements Slot {
       this.dormant = undefined;
       try {
         this.#inst = ActorInstance.restore(this.def, this.key, dormant.snap);
+        dormant.tail?.apply(this);
       } catch (err) {
+        this.#inst = undefined; // perhaps part of its tail applied: rebuilt by supervision
         dormant.failed(this, err);
       }
     }
@@ -170,7 +188,8 @@ export function wake(slot: Slot): ActorInstance | undefined {
 
 /** The journal and source positions of a slot's instance, dormant or not (0 with none). */
 export function positionsOf(slot: Slot | undefined): { pos: number; srcPos: number } {
-  const at = slot?.dormant?.snap ?? slot?.awake;
+  const dormant = slot?.dormant;
+  const at = dormant?.tail ?? dormant?.snap ?? slot?.awake;
   return at === undefined ? { pos: 0, srcPos: 0 } : { pos: at.pos, srcPos: at.srcPos };
 }
 

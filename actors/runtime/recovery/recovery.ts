@@ -1,8 +1,9 @@
 /**
  * How a host brings its actor instances back: all of them at start (the newest snapshot of each,
  * then one pass over the journal past them), and one at a time after a failure (its snapshot and
- * its journal, the careful way: inputs that keep failing it are recorded as skipped, dead-lettered,
- * and passed over). Both fold the journal through `foldInput`.
+ * its journal, the careful way: rebuild_instance.ts). Both fold the journal through `foldInput`.
+ * After a clean stop, the inputs past an instance's snapshot whose outputs went out are applied at
+ * its first use instead (deferred_tails.ts).
  *
  * A hole in a stream's positions (damage, a deleted message) stops its fold there until the loss
  * is judged (journal_loss.ts). A loss the input gives back is rebuilt in order: one journaled void
@@ -21,22 +22,18 @@ import {
   decodeEnvelope,
   decodeInputRecord,
   decodeInputRecordCopy,
-  encodeSkipRecord,
   encodeVoidRecord,
   type InputKind,
   type InputRecord,
-  skippedPosition,
   voidedRange,
 } from "../../../protocol/mod.ts";
 import {
   ActorInstance,
   addSkip,
   foldInput,
-  InputRejectedError,
-  isPoison,
   isSkipped,
-  MissingInitError,
   parseStream,
+  positionsOf,
   type Slot,
 } from "../instances/mod.ts";
 import { HeldInputs } from "./held_inputs.ts";
@@ -51,10 +48,11 @@ import {
 import { StreamHold } from "./recovery_hold.ts";
 import { applyTail, type TailInput } from "./crash_attempts.ts";
 import { SnapshotReads } from "./_snapshot_reads.ts";
-import { takeJournaledSources } from "./_take_journaled_sources.ts";
+import { rebuildInstance } from "./rebuild_instance.ts";
 import type { RecoveryAccess } from "./recovery_access.ts";
 import { warmUp } from "./warm_up.ts";
 import { byBodyOrder } from "./restorable_snapshot.ts";
+import { DeferredTails } from "./deferred_tails.ts";
 
 type Def = AnyActorDefinition;
 
@@ -107,6 +105,8 @@ interface RecoveryPass {
   tail: TailInput[];
   /** Whether an input was skipped as one the host died on: its skip is snapshotted at once. */
   crashSkips: boolean;
+  /** Instances whose inputs past their snapshots (a clean stop's) are applied at first use. */
+  deferred: DeferredTails;
 }
 
 /** Rebuilds a host's instances from snapshots and the journal. */
@@ -116,6 +116,8 @@ export class Recovery {
   readonly held: HeldInputs;
   /** The instances the last start left dormant (Slot.dormant), restored as used or later. */
   dormantAtStart = 0;
+  /** The journaled inputs the last start left to its dormant instances, applied as restored. */
+  deferredAtStart = 0;
   /**
    * Whether the last start's input resumes below what was journaled, to give again inputs the
    * journal lost (a stream being rebuilt).
@@ -146,6 +148,7 @@ export class Recovery {
       broken: new Set(),
       tail: [],
       crashSkips: false,
+      deferred: new DeferredTails(),
     };
     await this.#loadSnapshots(pass);
     if (pass.pending.length === 0) return pass.resumeAfter;
@@ -160,12 +163,14 @@ export class Recovery {
     this.rebuildsLost = pass.rebuildAfter !== Infinity;
     for (const slot of pass.pending) {
       if (pass.broken.has(slot)) {
+        pass.deferred.drop(slot);
         slot.inst = undefined;
         await this.restart(slot).catch((err) => this.#access.failed(slot, err, -1));
       } else {
-        this.#settle(slot);
+        this.#settle(pass, slot);
       }
     }
+    this.deferredAtStart = pass.deferred.inputs;
     // In the order their bodies lie, which their store reads many at a time.
     const dormant = pass.pending.filter((slot) => slot.dormant !== undefined).sort(byBodyOrder);
     this.dormantAtStart = dormant.length;
@@ -208,8 +213,10 @@ export class Recovery {
       if (snap) {
         h.snapshotter.savedPos.set(stream, snap.pos);
         const last = h.journal.lastPosition(stream);
-        // Nothing journaled past it: restored when first used, or in the background (warm_up.ts).
+        // Nothing journaled past it, or only inputs whose outputs the last clean stop published:
+        // restored when first used, or in the background (warm_up.ts), what is past it then.
         if (last <= snap.pos) slot.dormant = { snap, failed };
+        else if (last <= slot.publishedPos) pass.deferred.defer(slot, snap);
         else slot.inst = ActorInstance.restore(def, key, snap);
         pass.resumeAfter = Math.max(pass.resumeAfter, snap.srcPos);
         if (last < snap.pos && h.journal.advance) {
@@ -247,7 +254,7 @@ export class Recovery {
     }
     for (const [slot, t] of pass.track) {
       const last = h.journal.lastPosition(slot.stream);
-      if (last >= t.expected) this.#lost(slot, t, last);
+      if (last >= t.expected) this.#lost(pass, slot, t, last);
       if (t.rebuilding && !t.hold) this.#goOnRebuilding(pass, slot, t);
     }
   }
@@ -259,7 +266,7 @@ export class Recovery {
     if (!slot || slot.status !== "recovering") return;
     const record = decodeInputRecord(rec.data);
     const t = pass.track.get(slot)!;
-    if (rec.pos > t.expected) this.#lost(slot, t, rec.pos - 1);
+    if (rec.pos > t.expected) this.#lost(pass, slot, t, rec.pos - 1);
     t.expected = rec.pos + 1;
     const seenSrc = pass.seenSrc;
     if (record.srcPos > seenSrc) pass.seenSrc = record.srcPos;
@@ -283,6 +290,9 @@ export class Recovery {
     const last = rec.pos === h.journal.lastPosition(rec.stream) && rec.pos > slot.publishedPos;
     const alone = APPLIED_KINDS.has(record.kind) &&
       (last || h.overrun?.journaledAt(rec.stream, rec.pos, record.srcPos) === true);
+    if (!alone && pass.tail.length === 0 && pass.deferred.keep(slot, rec.pos, record, rec.data)) {
+      return;
+    }
     if (alone || pass.tail.length > 0) {
       pass.tail.push({ slot, pos: rec.pos, record: decodeInputRecordCopy(rec.data), alone });
       return;
@@ -349,6 +359,7 @@ export class Recovery {
   /** Folds the record at `pos` into `slot`'s instance and publishes its outputs. */
   #fold(pass: RecoveryPass, slot: Slot, pos: number, record: InputRecord, voided: boolean): void {
     const h = this.#access;
+    this.#wake(pass, slot);
     if (pass.broken.has(slot)) return;
     if (!slot.inst && record.kind !== "init" && !voided) {
       // Its starting configuration was lost: the kind's current one stands in (loss accepted).
@@ -472,22 +483,41 @@ export class Recovery {
     return true;
   }
 
+  /**
+   * Restores `slot`'s instance now when its tail was left for later (deferred_tails.ts), and
+   * folds what was kept for it: something past the plain case came.
+   */
+  #wake(pass: RecoveryPass, slot: Slot): void {
+    pass.deferred.wake(slot, (pos, record) => this.#fold(pass, slot, pos, record, false));
+  }
+
   /** Notes the loss of `slot`'s positions from `t.expected` to `to`; holds the stream. */
-  #lost(slot: Slot, t: Track, to: number): void {
+  #lost(pass: RecoveryPass, slot: Slot, t: Track, to: number): void {
+    this.#wake(pass, slot); // a void record, or the records after the hole, go to its instance
     const loss = { stream: slot.stream, from: t.expected, to, srcAfter: t.src };
     t.losses.push({ ...loss, init: t.expected === 1 });
     t.hold ??= new StreamHold(t.expected, t.src);
   }
 
   /** Puts a slot that `recoverAll` rebuilt to work, or forgets it when nothing was left of it. */
-  #settle(slot: Slot): void {
+  #settle(pass: RecoveryPass, slot: Slot): void {
     const h = this.#access;
-    const dormant = slot.dormant?.snap;
-    if (dormant !== undefined) {
-      // Restored from its snapshot alone: it has no news, and nothing past it to publish.
+    const snaps = h.snapshotter;
+    pass.deferred.settle(slot, {
+      decode: h.decode,
+      failed: (woken, err) => h.failed(woken, err, -1),
+      watch: h.watch,
+      woke: (woken) => {
+        if (snaps.paysOff(woken)) snaps.capture(woken);
+        snaps.noteNews(woken);
+      },
+    });
+    if (slot.dormant !== undefined) {
+      // Restored from its snapshot (and its tail) when first used: nothing to publish.
+      const at = positionsOf(slot);
       slot.status = "running";
-      slot.srcPosMax = Math.max(slot.srcPosMax, dormant.srcPos);
-      slot.publishedPos = Math.max(slot.publishedPos, dormant.pos);
+      slot.srcPosMax = Math.max(slot.srcPosMax, at.srcPos);
+      slot.publishedPos = Math.max(slot.publishedPos, at.pos);
     } else if (!slot.inst) {
       // No snapshot (or one of another version) and no records left: compacted away.
       h.log(
@@ -502,87 +532,13 @@ export class Recovery {
       slot.publishedPos = Math.max(slot.publishedPos, slot.inst.pos);
       // Snapshotted when it pays (a long replay), or when its stored snapshot is of an older
       // version: else the next start replays what this one did, which is as exact.
-      const snaps = h.snapshotter;
       if (snaps.paysOff(slot) || snaps.upgraded.has(slot.stream)) snaps.capture(slot);
       snaps.noteNews(slot);
     }
   }
 
   /** Rebuilds one instance from its snapshot and journal, skipping poison inputs. */
-  async restart(slot: Slot): Promise<void> {
-    const h = this.#access;
-    if (h.closing()) return;
-    h.metrics.restarts.inc({ kind: slot.def.kind });
-    slot.status = "recovering";
-    h.statusMoved(slot);
-    if (slot.journalStale && h.journal.prepare) {
-      // Another writer appended: the read must reach its records, and the appends after go on.
-      await h.journal.prepare(slot.stream);
-      slot.journalStale = false;
-    }
-    const records: Array<{ pos: number; record: InputRecord }> = [];
-    const voided = new VoidedPositions();
-    const snap = await h.snapshotter.load(slot);
-    for await (const rec of h.journal.read(slot.stream, snap?.pos ?? 0)) {
-      const record = decodeInputRecordCopy(rec.data);
-      if (record.kind === "skip") addSkip(slot, skippedPosition(record));
-      if (record.kind === "void") voided.add(voidedRange(record));
-      records.push({ pos: rec.pos, record });
-    }
-    takeJournaledSources(slot, snap?.srcPos ?? 0, records, voided);
-    let inst = snap ? ActorInstance.restore(slot.def, slot.key, snap) : undefined;
-    for (const { pos, record } of records) {
-      // Outputs of inputs applied before were published then; those of the input that failed
-      // (and of any journaled while the instance was down) never were.
-      const fresh = pos > slot.publishedPos;
-      const step = {
-        pos,
-        record,
-        decode: h.decode,
-        skipped: isSkipped(slot, pos),
-        voided: voided.has(pos),
-        outputs: fresh,
-      };
-      try {
-        const folded = foldInput(slot.def, slot.key, inst, step);
-        inst = folded.inst;
-        if (fresh && folded.outputs !== undefined) {
-          h.publish(folded.outputs);
-          slot.tally.outputs += folded.outputs.length;
-          slot.publishedPos = pos;
-        }
-      } catch (err) {
-        if (err instanceof MissingInitError || !isPoison(slot, pos, h.supervision)) throw err;
-        await this.#skipPoison(slot, pos, record, err);
-        // Rebuild cleanly: the failed attempt may have left the state half-changed.
-        return this.restart(slot);
-      }
-    }
-    if (!inst) throw new Error(`${slot.stream}: nothing to restore`);
-    slot.inst = inst;
-    if (inst.srcPos > slot.srcPosMax) slot.srcPosMax = inst.srcPos;
-    slot.status = "running";
-    h.log(`${slot.stream} restarted at input ${inst.pos}`);
-    h.snapshotter.capture(slot);
-    h.snapshotter.noteNews(slot); // a capture that waits for a rebuild leaves news
-    h.pump(slot);
-  }
-
-  /** Records the input at `pos` as skipped and dead-letters it. */
-  async #skipPoison(slot: Slot, pos: number, record: InputRecord, err: unknown): Promise<void> {
-    const h = this.#access;
-    await h.journal.append(slot.stream, encodeSkipRecord(pos, record));
-    addSkip(slot, pos);
-    h.deadLetter(
-      { subject: record.subject, data: record.payload, headers: undefined, reply: undefined },
-      new InputRejectedError("apply", (err as Error).message, { cause: err }),
-      slot.stream,
-    );
-    const count = slot.inputFailures?.get(pos) ?? 0;
-    h.log(`${slot.stream}: input ${pos} failed ${count} times; moved to the dead letters`);
-    // Those failures were this input's, and it is gone: the instance's window starts afresh, so
-    // that inputs which fail it, each skipped, never add up to stopping it.
-    slot.failures = [];
-    slot.inputFailures = undefined;
+  restart(slot: Slot): Promise<void> {
+    return rebuildInstance(this.#access, slot);
   }
 }

@@ -405,7 +405,9 @@ export class Snapshotter {
     if (notes) {
       const published = new Map<string, number>();
       for (const slot of slots.values()) {
-        if (slot.awake && slot.publishedPos > (this.savedPos.get(slot.stream) ?? 0)) {
+        // A dormant one's too: a start may leave it inputs past its snapshot (deferred_tails.ts).
+        const up = slot.awake !== undefined || slot.dormant !== undefined;
+        if (up && slot.publishedPos > (this.savedPos.get(slot.stream) ?? 0)) {
           published.set(slot.stream, slot.publishedPos);
         }
       }

@@ -2,7 +2,9 @@
  * A start that leaves the instances with nothing journaled past their snapshots dormant
  * (Slot.dormant): restored at their first use or by the background pass (warm_up.ts). Each is the
  * same instance a host that never stopped has, an input to one still dormant is applied as that
- * host applies it, and one whose restore throws goes to supervision, never started afresh.
+ * host applies it, and one whose restore throws goes to supervision, never started afresh. After a
+ * clean stop that left inputs past their snapshots (their outputs published), those instances
+ * start dormant too, the inputs applied as they are restored (deferred_tails.ts).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -67,8 +69,13 @@ class HoldingTimers implements HostTimers {
   }
 }
 
-async function start(rig: Rig, def: AnyActorDefinition = statsActor, timers?: HostTimers) {
-  const bus = new InProcessBus();
+async function start(
+  rig: Rig,
+  def: AnyActorDefinition = statsActor,
+  timers?: HostTimers,
+  bus = new InProcessBus(),
+  snapshotMinInputs = 1,
+) {
   const lines: string[] = [];
   const host = new Host({
     hostId: "h1",
@@ -78,6 +85,7 @@ async function start(rig: Rig, def: AnyActorDefinition = statsActor, timers?: Ho
     snapshots: rig.snapshots,
     log: (line) => lines.push(line),
     supervision: { backoffMsBase: 1, backoffMsMax: 2, failuresMax: 2 },
+    snapshotMinInputs,
     ...(timers ? { timers } : {}),
   });
   await host.start();
@@ -157,6 +165,83 @@ test("an input to a dormant instance is applied as by a host that never stopped"
   for (const ch of channels) assert.equal(state(b.host, ch), state(c.host, ch), ch);
   await b.host.stop();
   await c.host.stop();
+});
+
+test("after a clean stop, inputs past the snapshots are applied as each instance is restored", async () => {
+  const rig = { journal: new MemoryJournal(), snapshots: new MemorySnapshotStore() };
+  // Snapshots at a stop only where 5 inputs came since the last (as `troupe run` takes them).
+  const a = await start(rig, statsActor, undefined, undefined, 5);
+  await feed(a.bus, 5); // its stop snapshots every instance
+  await a.host.stop();
+  const b = await start(rig, statsActor, undefined, undefined, 5);
+  await feed(b.bus, 2, 5); // too few for a snapshot at its stop: journaled past them
+  const states = channels.map((ch) => state(b.host, ch));
+  const positions = b.host.instances().map((i) => [i.pos, i.srcPos]);
+  await b.host.stop();
+
+  const timers = new HoldingTimers();
+  const bus = new InProcessBus();
+  const published: string[] = [];
+  bus.subscribe("troupe.>", (m) => published.push(m.subject));
+  const c = await start(rig, statsActor, timers, bus, 5);
+  assert.is(await dormantLeft(c.host), CHANNELS, "every instance dormant at the start");
+  const line = c.lines.find((l) => l.startsWith("recovered "));
+  assert.ok(
+    line?.includes(" 0 inputs applied") &&
+      line.includes(`with the ${CHANNELS * 2} inputs past their snapshots`),
+    c.lines.join("\n"),
+  );
+  assert.equal(c.host.instances().map((i) => [i.pos, i.srcPos]), positions);
+  assert.equal((await c.host.metrics.recoveryInputs.get()).values[0]?.value, 0);
+  assert.equal(published, [], "nothing published again");
+
+  // c0 restored by its input, before the background pass; the others by the pass.
+  const whole = { journal: new MemoryJournal(), snapshots: new MemorySnapshotStore() };
+  const d = await start(whole);
+  await feed(d.bus, 7);
+  const outputs = { c: [] as string[], d: [] as string[] };
+  c.bus.subscribe("troupe.>", (m) => outputs.c.push(`${m.subject} ${m.data.length}`));
+  d.bus.subscribe("troupe.>", (m) => outputs.d.push(`${m.subject} ${m.data.length}`));
+  for (const host of [c, d]) {
+    host.bus.publish(feedSubject("test", "c0"), frameBytes("c0", 7));
+    await host.bus.flush();
+  }
+  assert.is(await dormantLeft(c.host), CHANNELS, "the background pass had no turn yet");
+  assert.equal(state(c.host, "c0"), state(d.host, "c0"));
+  assert.equal(outputs.c, outputs.d, "the same messages");
+  timers.release();
+  await settle();
+  assert.is(await dormantLeft(c.host), 0);
+  for (let i = 1; i < CHANNELS; i++) assert.equal(state(c.host, channels[i]!), states[i], `c${i}`);
+  await c.host.stop();
+  await d.host.stop();
+});
+
+test("a clean stop before dormant instances were restored keeps their inputs for the next start", async () => {
+  const rig = { journal: new MemoryJournal(), snapshots: new MemorySnapshotStore() };
+  const a = await start(rig, statsActor, undefined, undefined, 5);
+  await feed(a.bus, 5);
+  await a.host.stop();
+  const b = await start(rig, statsActor, undefined, undefined, 5);
+  await feed(b.bus, 3, 5);
+  const states = channels.map((ch) => state(b.host, ch));
+  await b.host.stop();
+  const c = await start(rig, statsActor, new HoldingTimers(), undefined, 5);
+  assert.is(await dormantLeft(c.host), CHANNELS);
+  await c.host.stop(); // none restored
+
+  const bus = new InProcessBus();
+  const published: string[] = [];
+  bus.subscribe("troupe.>", (m) => published.push(m.subject));
+  const d = await start(rig, statsActor, undefined, bus, 5);
+  assert.ok(
+    d.lines.some((l) => l.includes(`with the ${CHANNELS * 3} inputs past their snapshots`)),
+    d.lines.join("\n"),
+  );
+  assert.equal(published, [], "their outputs went out once, before the first stop");
+  await settle();
+  assert.equal(channels.map((ch) => state(d.host, ch)), states);
+  await d.host.stop();
 });
 
 test("a dormant instance whose restore throws goes to supervision, not a fresh start", async () => {
