@@ -67,11 +67,6 @@ export class DeferredTails {
     this.#bySlot.set(slot, { snap, kept: [], srcPos: snap.srcPos });
   }
 
-  /** Whether `slot`'s instance is left unrestored. */
-  has(slot: Slot): boolean {
-    return this.#bySlot.has(slot);
-  }
-
   /**
    * Keeps the record at `pos` for `slot`'s instance when it is one a tail may hold; false when
    * the instance must be restored now (`wake`) and the record folded as any other.
@@ -79,14 +74,14 @@ export class DeferredTails {
   keep(slot: Slot, pos: number, record: InputRecord, data: Uint8Array): boolean {
     const d = this.#bySlot.get(slot);
     if (d === undefined || !keepable(record)) return false;
-    d.kept.push({ pos, data: data.slice() });
+    d.kept.push({ pos, data: new Uint8Array(data) }); // a copy: the journal reuses what it read
     if (record.srcPos > d.srcPos) d.srcPos = record.srcPos;
     return true;
   }
 
   /**
    * Ends `slot`'s deferral: its instance restored from the snapshot, and the records kept for it,
-   * each handed to `fold` in journal order; undefined when it was not deferred.
+   * each handed to `fold` in journal order; nothing when it was not deferred.
    */
   wake(slot: Slot, fold: (pos: number, record: InputRecord) => void): void {
     const d = this.#bySlot.get(slot);
