@@ -65,6 +65,7 @@ export function readArgs(args: ParsedArgs, kinds: HostKinds): CliOptions {
       hostThreads: num(args, "threads"),
       channels: num(args, "channels"),
       rate: num(args, "rate"),
+      snapshotMinInputs: num(args, "snapshot-min-inputs"),
       ...(actors === undefined ? {} : { actors }),
       ...(kinds.modules.length > 0 ? { kindModules: kinds.modules.map((m) => m.spec) } : {}),
     },

@@ -69,6 +69,8 @@ export interface SimClusterOptions {
   configs: ReadonlyMap<string, unknown>;
   faults: FaultSet;
   params: FaultParams;
+  /** Inputs since an instance's last snapshot for a stop to snapshot it (SimOptions). */
+  snapshotMinInputs: number;
   /** The run's "faults" and "clocks" PRNG forks, and its "damage" one under `damage` faults. */
   faultRng: Prng;
   clockRng: Prng;
@@ -184,6 +186,7 @@ export class SimCluster {
       input,
       snapshotEveryInputs: o.params.snapshotEveryInputs,
       snapshotEveryMs: o.params.snapshotEveryMs,
+      snapshotMinInputs: o.snapshotMinInputs,
       msgIdHeaders: true,
       now: () => (o.scheduler.nowUs + h.clockSkewUs) / 1000,
       timers,

@@ -364,6 +364,7 @@ export class SimLeasedCluster {
       }),
       snapshotEveryInputs: o.params.snapshotEveryInputs,
       snapshotEveryMs: o.params.snapshotEveryMs,
+      snapshotMinInputs: o.snapshotMinInputs,
       msgIdHeaders: true,
       now: node.wallMs,
       timers: paused,

@@ -57,6 +57,13 @@ export interface SimOptions {
    * run (the trace is the same either way). Default true; `TROUPE_SIM_THREADS=0` turns it off.
    */
   threads?: boolean;
+  /**
+   * Inputs since an instance's last snapshot for its host's stop to snapshot it
+   * (`snapshots.min_inputs`). Default 1: a stop snapshots every instance with news, as the seeds'
+   * pinned traces were made; `troupe run` takes 5, which leaves a stop inputs past snapshots that
+   * the next start applies as each instance is restored (actors/runtime/recovery/deferred_tails.ts).
+   */
+  snapshotMinInputs?: number;
   sabotage?: Sabotage;
 }
 
@@ -68,6 +75,7 @@ export function reproduceCommand(options: SimOptions): string {
   if (o.hostThreads !== 1) parts.push(`--threads ${o.hostThreads}`);
   if (o.channels !== 8) parts.push(`--channels ${o.channels}`);
   if (o.rate !== 2000) parts.push(`--rate ${o.rate}`);
+  if (o.snapshotMinInputs !== 1) parts.push(`--snapshot-min-inputs ${o.snapshotMinInputs}`);
   const all = Object.keys(ACTOR_KINDS).join(",");
   const kinds = o.actors.map((a) => a.kind).join(",");
   if (o.kindModules.length > 0) parts.push(`--kinds ${o.kindModules.join(",")}`);
@@ -99,6 +107,7 @@ export function resolve(options: SimOptions): Resolved {
     keepTrace: options.keepTrace ?? true,
     drainMaxS: options.drainMaxS ?? 120,
     threads: options.threads ?? true,
+    snapshotMinInputs: options.snapshotMinInputs ?? 1,
     sabotage: options.sabotage,
   };
   const int = (name: string, x: number, min: number, max: number) => {
@@ -114,6 +123,7 @@ export function resolve(options: SimOptions): Resolved {
   int("channels", o.channels, 1, 10_000);
   int("batch", o.batch, 1, 65_536);
   int("partitions", o.partitions, 1, 4096);
+  int("snapshotMinInputs", o.snapshotMinInputs, 1, 1_000_000);
   if (!(o.durationS > 0 && Number.isFinite(o.durationS))) {
     throw new RangeError(`Simulation option "durationS" must be > 0, got ${o.durationS}`);
   }

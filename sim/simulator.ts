@@ -448,6 +448,7 @@ class Run {
       configs: this.#configs,
       faults: this.#set,
       params: this.#params,
+      snapshotMinInputs: o.snapshotMinInputs,
       faultRng: this.#faultRng,
       clockRng: this.#clockRng,
       startUs: START_US,

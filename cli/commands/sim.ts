@@ -17,7 +17,7 @@ export const command: Command = {
   summary: "deterministic simulation of a cluster under faults, checking its invariants",
   usage: "(--seed S | --seeds N [--from S0]) [--faults KIND] [--duration S] [--hosts N] " +
     "[--threads N] [--channels N] [--rate R] [--actors LIST] [--kinds MODULES] " +
-    "[--check-determinism] [--trace FILE] [--json]",
+    "[--snapshot-min-inputs N] [--check-determinism] [--trace FILE] [--json]",
   options: {
     seed: {
       type: "string",
@@ -94,6 +94,15 @@ export const command: Command = {
       help:
         "Modules of your own kinds (paths or packages, comma-separated), run beside troupe's own",
       defaultText: "troupe's own kinds only",
+    },
+    "snapshot-min-inputs": {
+      type: "string",
+      arg: "N",
+      help: "Inputs since an instance's last snapshot for its host's stop to snapshot it, as " +
+        "snapshots.min_inputs (troupe run takes 5; at 1 a stop leaves no journal past any " +
+        "snapshot)",
+      default: 1,
+      number: { min: 1, max: 1_000_000, integer: true },
     },
     "check-determinism": {
       type: "boolean",

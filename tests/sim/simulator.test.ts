@@ -307,6 +307,10 @@ test("reproduceCommand names every option that differs from the defaults", () =>
     }),
     "troupe sim --seed 9 --faults disk --duration 2.5 --hosts 5 --channels 3 --rate 900",
   );
+  assert.is(
+    reproduceCommand({ seed: 9, snapshotMinInputs: 5 }),
+    "troupe sim --seed 9 --faults all --duration 10 --snapshot-min-inputs 5",
+  );
   // A user's kinds: the command loads their modules again, as the run did.
   assert.is(
     reproduceCommand({
