@@ -61,7 +61,7 @@ export interface SimOptions {
    * Inputs since an instance's last snapshot for its host's stop to snapshot it
    * (`snapshots.min_inputs`). Default 1: a stop snapshots every instance with news, as the seeds'
    * pinned traces were made; `troupe run` takes 5, which leaves a stop inputs past snapshots that
-   * the next start applies as each instance is restored (actors/runtime/recovery/deferred_tails.ts).
+   * the next start applies as each instance is restored (recovery/deferred_tails.ts).
    */
   snapshotMinInputs?: number;
   sabotage?: Sabotage;
