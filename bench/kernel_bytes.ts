@@ -13,13 +13,11 @@ import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { Kernel, SampleFrame } from "../protocol/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { frameSample } from "./_channel_bytes_feed.ts";
 
 const NAME = "kernel-bytes";
 /** The kinds each channel has by default (`coherence` runs per group of channels). */
 const KINDS = ["stats", "anomaly", "collapse", "bars"] as const;
-const T0_MS = Date.UTC(2024, 0, 1);
-/** Prometheus's usual scrape interval, the remote-write bench's. */
-const STEP_MS = 15_000;
 
 const OPTIONS = {
   channels: {
@@ -34,15 +32,10 @@ const OPTIONS = {
   },
 } satisfies OptionTable;
 
-/** Channel `c`'s sample `i`, as `bench remote-write` sends series `c` (its requests' formula). */
+/** Channel `c`'s sample `i`, one a frame, as `bench remote-write` sends series `c`. */
 function frameOf(c: number, i: number): SampleFrame {
-  const tMs = T0_MS + i * STEP_MS;
-  return {
-    channel: `c${c}`,
-    seq0: i,
-    t: new Float64Array([tMs * 1000]),
-    v: new Float64Array([50 + 10 * Math.sin((tMs / 1000 + c * 7) / 30)]),
-  };
+  const { t, v } = frameSample(c, i);
+  return { channel: `c${c}`, seq0: i, t: new Float64Array([t]), v: new Float64Array([v]) };
 }
 
 /** Adds the buffers of the typed arrays reachable from `value` to `buffers`. */

@@ -34,6 +34,7 @@ export interface BenchmarkModule {
 export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>> = {
   alerting: () => import("./alerting.ts"),
   anomaly: () => import("./anomaly.ts"),
+  "channel-bytes": () => import("./channel_bytes.ts"),
   codec: () => import("./codec.ts"),
   coherence: () => import("./coherence.ts"),
   collab: () => import("./collab.ts"),
