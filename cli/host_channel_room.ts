@@ -44,5 +44,5 @@ export async function fetchChannelRoom(url: string): Promise<HostChannelRoom | {
 export function channelRoomLine(room: HostChannelRoom | { why: string }): string {
   if ("why" in room) return `    channels: unknown, ${room.why}`;
   return `    channels ${room.admitted} of ${room.max}: ${room.free} more fit ` +
-    `(limits.channels_max, by default what limits.memory_budget_mb holds)`;
+    `(limits.channels_max, by default what limits.memory_budget_mb holds of its kinds)`;
 }

@@ -108,6 +108,22 @@ export interface ActorDefinition<State, Config, Result> {
   /** The kernel state's fields by name, for people (`troupe replay --inspect`); without it, the
    *  state is shown as it is held (a typed array shows as bare numbers). */
   describeState?(state: State): Record<string, unknown>;
+  /**
+   * What the kind's instances hold in a host's memory for their life under `config`, in bytes:
+   * the kernel's state grown as far as it grows, and the machinery around it (the machine, the
+   * window of input ids). A host counts it against its memory budget, and its default channel
+   * limit follows (actors/runtime/host/channel_budget.ts). Without it, a kind's instances count
+   * as troupe's largest detector's, one a channel.
+   */
+  heldBytes?(config: Config): HeldBytes;
+}
+
+/** What a kind's instances hold for their life (`ActorDefinition.heldBytes`), in bytes. */
+export interface HeldBytes {
+  /** For each channel the kind takes: an instance of a per-channel kind. */
+  perChannel: number;
+  /** Whatever the channels: a group kind's instances, each at its largest group. */
+  fixed: number;
 }
 
 /** Where `ActorDefinition.frameEmits` is asked: the instance's key and its machine's state. */

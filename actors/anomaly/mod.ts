@@ -8,6 +8,7 @@
 import { ANOMALY_FINDING } from "../../protocol/mod.ts";
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import { type ActorDefinition, anomalyColumnsFrame } from "../../protocol/mod.ts";
+import { anomalyHeldBytes } from "../kind/mod.ts";
 import { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
 import { anomalyKernel } from "./kernel.ts";
 import type { AnomalyResult } from "./_result.ts";
@@ -113,6 +114,7 @@ export const anomalyActor: ActorDefinition<AnomalyState, AnomalyConfig, AnomalyR
   defaultConfig: defaultAnomalyConfig,
   parseConfig: parseAnomalyConfig,
   route: (channel) => [channel],
+  heldBytes: anomalyHeldBytes,
   kernel: anomalyKernel,
   describeState: describeAnomaly,
   machine: anomalyMachine,

@@ -207,6 +207,11 @@ function push(s: BarsState, r: SizeRing): void {
   m[OPEN_T] = NaN;
 }
 
+/** What one size holds once its ring of `history` bars is full in seven columns: bytes. */
+export function barsRingBytes(history: number): number {
+  return (META + COLS * history) * 8;
+}
+
 /** Closed bars to seed a size's ring with, oldest first (see `seedBars`). */
 export interface SeedBars extends HeldBars {
   /** The bar size, µs. */

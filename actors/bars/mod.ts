@@ -8,10 +8,17 @@
  * a feed that sends traded sizes on `<SYM>_vol` gets bars of it whose `sum` is the traded volume.
  * Bars seeded from CSV history (`history_dir`) hold the file's volume as both `count` and `sum`.
  */
-import type { FrameEmitsAt } from "../../protocol/mod.ts";
+import type { FrameEmitsAt, HeldBytes } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../runtime/mod.ts";
+import { MACHINERY_BYTES } from "../kind/mod.ts";
 import { type BarsConfig, barSizeName, defaultBarsConfig, parseBarsConfig } from "./config.ts";
-import { barsKernel, type BarsState, CLOSED_FIELDS, type ClosedBars } from "./kernel.ts";
+import {
+  barsKernel,
+  barsRingBytes,
+  type BarsState,
+  CLOSED_FIELDS,
+  type ClosedBars,
+} from "./kernel.ts";
 import { describeBars } from "./held_bars.ts";
 import { type BarEmitted, type BarsClosedEvent, barsEmits, barsMachine } from "./machine.ts";
 import { barsOfSeedBody } from "./bars_seed.ts";
@@ -27,6 +34,7 @@ export {
 } from "./config.ts";
 export {
   barsKernel,
+  barsRingBytes,
   type BarsState,
   CLOSED_FIELDS,
   type ClosedBars,
@@ -90,6 +98,17 @@ function tickEmits(state: BarsState, ts: number, at: FrameEmitsAt): BarEmitted[]
   return event === undefined ? [] : barsEmits(at.key, event, at.machineState);
 }
 
+/**
+ * What a bars instance holds once every ring is full: 500 one-day bars are a year and a half, and
+ * snapshots keep them across restarts, so a limit that holds for a channel's life counts them
+ * full; and each ring in seven columns, since a host cannot know a new channel will be sampled at
+ * most once a second (whose one-second ring holds two: kernel.ts).
+ */
+export function barsHeldBytes(config: BarsConfig): HeldBytes {
+  const ring = barsRingBytes(config.history_bars);
+  return { perChannel: MACHINERY_BYTES.bars + config.bar_sizes.length * ring, fixed: 0 };
+}
+
 /** The bars actor kind. */
 export const barsActor: ActorDefinition<BarsState, BarsConfig, ClosedBars> = {
   kind: "bars",
@@ -97,6 +116,7 @@ export const barsActor: ActorDefinition<BarsState, BarsConfig, ClosedBars> = {
   defaultConfig: defaultBarsConfig,
   parseConfig: parseBarsConfig,
   route: (channel) => [channel],
+  heldBytes: barsHeldBytes,
   kernel: barsKernel,
   describeState: describeBars,
   machine: barsMachine,

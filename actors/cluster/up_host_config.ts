@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import {
+  channelsMaxFor,
   DEFAULT_PROGRESS,
   defaultHostConfig,
   type HostConfig,
@@ -54,8 +55,10 @@ export function upHostConfig(o: UpHostSettings, place: UpHostPlace): HostConfig 
   config.accept_journal_loss = o.acceptJournalLoss;
   // The synthetic feeds' event time runs faster than the clock: no wall-clock bound on it.
   if (o.feedKind !== "remote-write") config.progress = { ...DEFAULT_PROGRESS, ahead_ms: 0 };
-  // Every channel of the synthetic feed is admitted, however many are asked for.
-  config.limits.channels_max = Math.max(config.limits.channels_max, o.channels);
+  // The kinds' channels the budget holds, and every channel of the synthetic feed, however many
+  // are asked for.
+  const fitting = channelsMaxFor(config.limits.memory_budget_mb, config.actors, o.kinds.registry);
+  config.limits.channels_max = Math.max(fitting, o.channels);
   if (o.alertmanagers.length > 0) {
     config.alerting = {
       alertmanagers: o.alertmanagers,

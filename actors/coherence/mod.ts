@@ -10,6 +10,7 @@
 import { COHERENCE_FINDING } from "../../protocol/mod.ts";
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../../protocol/mod.ts";
+import { coherenceGroupBytes } from "../kind/mod.ts";
 import {
   type CoherenceConfig,
   defaultCoherenceConfig,
@@ -114,6 +115,11 @@ export const coherenceActor: ActorDefinition<CoherenceState, CoherenceConfig, Co
   defaultConfig: defaultCoherenceConfig,
   parseConfig: parseCoherenceConfig,
   route: groupsOf,
+  // Its groups (one, of every channel, when none is configured), each at its largest.
+  heldBytes: (config) => {
+    const groups = Math.max(1, Object.keys(config.groups).length);
+    return { perChannel: 0, fixed: groups * coherenceGroupBytes(config.channels_max) };
+  },
   kernel: coherenceKernel,
   machine: coherenceMachine,
   frameEvent: coherenceFrameEvent,

@@ -9,6 +9,7 @@
 import { COLLAPSE_FINDING } from "../../protocol/mod.ts";
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../../protocol/mod.ts";
+import { collapseHeldBytes } from "../kind/mod.ts";
 import { type CollapseConfig, defaultCollapseConfig, parseCollapseConfig } from "./config.ts";
 import {
   collapseKernel,
@@ -96,6 +97,7 @@ export const collapseActor: ActorDefinition<CollapseState, CollapseConfig, Colla
   defaultConfig: defaultCollapseConfig,
   parseConfig: parseCollapseConfig,
   route: (channel) => [channel],
+  heldBytes: collapseHeldBytes,
   kernel: collapseKernel,
   describeState: describeCollapse,
   machine: collapseMachine,

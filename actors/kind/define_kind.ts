@@ -13,6 +13,7 @@ import type {
   ColumnsFrame,
   FindingKind,
   FrameEmitsAt,
+  HeldBytes,
   SampleFrame,
 } from "../../protocol/mod.ts";
 import {
@@ -94,6 +95,12 @@ export interface KindSpec<State, S extends ConfigSchema> {
   readonly machine?: AnyStateMachine;
   /** The kernel state's fields by name, for `troupe replay --inspect`. */
   describeState?(state: State): Record<string, unknown>;
+  /**
+   * What its instances hold in a host's memory for their life under a configuration, in bytes
+   * (`ActorDefinition.heldBytes`): the host's default channel limit counts it. Without it, an
+   * instance a channel counts as troupe's largest detector's.
+   */
+  heldBytes?(config: ConfigOf<S>): HeldBytes;
 }
 
 /** What a step hands the host: the output and, for columns, the frame it was about. */
@@ -200,6 +207,7 @@ export function defineKind<State, S extends ConfigSchema>(
       }
       : {}),
     ...(spec.describeState ? { describeState: spec.describeState } : {}),
+    ...(spec.heldBytes ? { heldBytes: spec.heldBytes } : {}),
   };
   return registerKind(def);
 }

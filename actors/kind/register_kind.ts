@@ -48,6 +48,12 @@ export function registerKind<D extends AnyActorDefinition>(def: D): D {
       );
     }
   }
+  if (def.heldBytes !== undefined && typeof def.heldBytes !== "function") {
+    throw new ConfigError(
+      `${def.kind}.heldBytes`,
+      `The ${at}: heldBytes must be a function, got ${describeValue(def.heldBytes)}`,
+    );
+  }
   registerKindFindings(def.kind, def.findings ?? []);
   return def;
 }

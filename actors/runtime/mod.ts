@@ -13,13 +13,14 @@ export {
 export { Host } from "./host/mod.ts";
 export type { HostOptions } from "./host/mod.ts";
 export {
-  BARS_BYTES_FULL,
-  BARS_BYTES_FULL_SCRAPED,
-  CHANNEL_BYTES,
+  CHANNEL_SHARED_BYTES,
   CHANNELS_MAX_DEFAULT,
   channelsFitting,
+  hostHeldBytes,
   MEMORY_SHARE_DEFAULT,
   memoryBudgetMbDefault,
+  UNDECLARED_KIND_BYTES,
+  UNKNOWN_HOST_BYTES,
 } from "./host/mod.ts";
 export type { HostLimits } from "./instances/mod.ts";
 export { coreInput, type InputSource } from "./edge/mod.ts";
@@ -30,6 +31,7 @@ export { DEFAULT_SUPERVISION, type SupervisionOptions } from "./instances/mod.ts
 export { InputRejectedError, type RejectionReason } from "./instances/mod.ts";
 export { type FoldInput, foldInput, type FoldResult, MissingInitError } from "./instances/mod.ts";
 export {
+  channelsMaxFor,
   checkHttpHost,
   checkNatsUrl,
   defaultHostConfig,

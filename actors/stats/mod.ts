@@ -4,6 +4,7 @@
  */
 import { configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../../protocol/mod.ts";
+import { statsHeldBytes } from "../kind/mod.ts";
 import {
   describeStats,
   type StatsConfig,
@@ -41,6 +42,7 @@ export const statsActor: ActorDefinition<StatsState, StatsConfig, StatsResult> =
     };
   },
   route: (channel) => [channel],
+  heldBytes: statsHeldBytes,
   kernel: statsKernel,
   machine: statsMachine,
   // Only frames in which a publication fell reach the machine: it has nothing to do on others.

@@ -107,8 +107,8 @@ export const command: Command = {
   "memory", every_inputs, every_ms, min_inputs, max_age_ms (which instances a periodic round or a
   stop snapshots: docs/configuration.md) }, http_port, http_host, http_bearer_token |
   http_basic_auth (asked of every request to the HTTP port but /healthz), output_msg_id, limits {
-  frame_bytes_max,
-  samples_per_frame_max, channels_max, mailbox_max }, actors { <kind>: { enabled, ...kind's
+  frame_bytes_max, samples_per_frame_max, memory_budget_mb, channels_max (what the budget holds of
+  a channel of the kinds run, unless set), mailbox_max }, actors { <kind>: { enabled, ...kind's
   options } }, remote_write { port, feed, match, channels_max, bearer_token | basic_auth, ... }
   (the Prometheus remote write and OTLP receiver, on a thread of its own: docs/prometheus.md).
 Every kind runs unless its section says "enabled": false.

@@ -38,6 +38,7 @@ import {
 import {
   type AnyActorDefinition,
   channelsFitting,
+  hostHeldBytes,
   memoryBudgetMbDefault,
 } from "../../actors/runtime/mod.ts";
 import {
@@ -244,7 +245,7 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
       ? undefined
       : String(options.registryModule),
     config: configOf(kinds.kinds, header, options, start),
-    limits: limitsOf(header),
+    limits: limitsOf(header, registry),
     threads,
     bus: options.bus,
     outputBytes: verify || options.onOutput !== undefined,
@@ -574,16 +575,22 @@ async function chooseKinds(
 
 /**
  * The live host's limits, from the recording's configuration: its channel limit as `troupe run`
- * sets it (`channels_max`, else what `memory_budget_mb` holds, else what the default budget holds
- * on this machine), so that a replay admits the channels the live host did.
+ * sets it (`channels_max`, else what `memory_budget_mb` holds of a channel of its kinds, else what
+ * the default budget holds on this machine), so that a replay admits the channels the live host
+ * did.
  */
-function limitsOf(header: RecordingHeader): FrameLimits & { channelsMax: number } {
+function limitsOf(
+  header: RecordingHeader,
+  registry: Readonly<Record<string, AnyActorDefinition>>,
+): FrameLimits & { channelsMax: number } {
   const raw = header.config?.limits;
   const l = raw && typeof raw === "object" ? raw : {};
   const n = (k: string) => typeof l[k] === "number" ? l[k] as number : undefined;
   const budget = n("memory_budget_mb") ?? memoryBudgetMbDefault();
+  const actors = header.config?.actors ??
+    Object.fromEntries(Object.keys(registry).map((k) => [k, {}]));
   const limits: FrameLimits & { channelsMax: number } = {
-    channelsMax: n("channels_max") ?? channelsFitting(budget),
+    channelsMax: n("channels_max") ?? channelsFitting(budget, hostHeldBytes(actors, registry)),
   };
   const bytes = n("frame_bytes_max"), samples = n("samples_per_frame_max");
   if (bytes !== undefined) limits.messageBytesMax = bytes;

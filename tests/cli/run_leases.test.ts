@@ -19,7 +19,8 @@ import {
   type PartitionEvent,
   partitionEventSubject,
 } from "../../protocol/mod.ts";
-import { channelsFitting, memoryBudgetMbDefault } from "../../actors/runtime/mod.ts";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { parseHostConfig } from "../../actors/runtime/mod.ts";
 import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
 import { checkJournal, untilJournaled } from "../_support/journal_check.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -35,6 +36,15 @@ const HEARTBEAT_MS = TTL_MS / 4;
  */
 const KILLS = Number(process.env.TROUPE_LEASE_KILLS ?? 8);
 const SEED = 20261123;
+
+/** The hosts' kinds: stats alone (their channel limit is a stats host's). */
+const ACTORS = {
+  stats: {},
+  anomaly: { enabled: false },
+  collapse: { enabled: false },
+  coherence: { enabled: false },
+  bars: { enabled: false },
+};
 
 /** A seeded PRNG (mulberry32): which host dies in which round. */
 function prng(seed: number): () => number {
@@ -71,13 +81,7 @@ async function cluster() {
           input: "jetstream",
           journal: { kind: "jetstream" },
           snapshots: { store: "kv", every_inputs: 50 },
-          actors: {
-            stats: {},
-            anomaly: { enabled: false },
-            collapse: { enabled: false },
-            coherence: { enabled: false },
-            bars: { enabled: false },
-          },
+          actors: ACTORS,
           partitions: { count: 8, owned: "auto", lease_ttl_ms: TTL_MS },
           http_port: 0,
         }),
@@ -261,7 +265,7 @@ if (haveNatsServer("troupe run --partitions auto")) {
       // And each host's channels against its limit (sized from the machine's memory), from its
       // /healthz: the feed's twelve admitted on the hosts holding their partitions (a host that
       // held a partition before a handoff counts its channels still).
-      const max = channelsFitting(memoryBudgetMbDefault());
+      const max = parseHostConfig({ actors: ACTORS }, ACTOR_KINDS).limits.channels_max;
       for (const h of status.hosts) {
         assert.ok(h.channels, JSON.stringify(status));
         assert.is(h.channels.max, max);

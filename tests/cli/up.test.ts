@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseDuration } from "../../cli/args.ts";
-import { channelsFitting, memoryBudgetMbDefault } from "../../actors/runtime/mod.ts";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { parseHostConfig } from "../../actors/runtime/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 
@@ -130,7 +131,7 @@ if (haveNatsServer("troupe up")) {
       assert.ok(room, status.stdout);
       const [admitted, max, free] = room.slice(1).map(Number) as [number, number, number];
       assert.ok(admitted > 0 && free === max - admitted, status.stdout);
-      assert.is(max, channelsFitting(memoryBudgetMbDefault()));
+      assert.is(max, parseHostConfig({}, ACTOR_KINDS).limits.channels_max);
       const json = await runTroupe(["status", "--json"], { cwd: dir.path });
       assert.is(json.code, 0, json.stderr);
       const view = JSON.parse(json.stdout);

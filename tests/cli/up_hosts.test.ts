@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { channelsFitting, memoryBudgetMbDefault } from "../../actors/runtime/mod.ts";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { parseHostConfig } from "../../actors/runtime/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { natsServersOn, upArgs, upNatsAuth } from "./_up.ts";
@@ -67,7 +68,7 @@ if (haveNatsServer("troupe up --hosts")) {
       for (const h of status.hosts) assert.ok(h.partitions.length > 0, JSON.stringify(status));
       assert.equal(status.hosts.flatMap((h) => h.partitions).sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
       // Each host's channels against its limit, sized from the machine's memory (its /healthz).
-      const max = channelsFitting(memoryBudgetMbDefault());
+      const max = parseHostConfig({}, ACTOR_KINDS).limits.channels_max;
       for (const h of status.hosts) {
         assert.ok(h.channels, JSON.stringify(status));
         assert.is(h.channels.max, max);

@@ -10,7 +10,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { channelsFitting, memoryBudgetMbDefault } from "../../actors/runtime/mod.ts";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { parseHostConfig } from "../../actors/runtime/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { upArgs } from "./_up.ts";
@@ -62,7 +63,7 @@ if (haveNatsServer("troupe up --threads")) {
       assert.match(metrics, "troupe_incidents{", "the incident stage's series");
       // The host's channels, its threads' summed, against the host's limit: /metrics labels them
       // by the host, and troupe status prints them under it.
-      const max = channelsFitting(memoryBudgetMbDefault());
+      const max = parseHostConfig({}, ACTOR_KINDS).limits.channels_max;
       assert.match(metrics, `\ntroupe_channels_max{host="up-1"} ${max}\n`);
       assert.not.match(metrics, /\ntroupe_channels_free\{host="up-1-t\d"\}/);
       const shown = await runTroupe(["status", "--data-dir", dataDir]);

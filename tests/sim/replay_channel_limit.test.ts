@@ -1,12 +1,13 @@
 /**
  * A replay admits the channels its live host did: the recording's `limits.channels_max`, else what
- * its `limits.memory_budget_mb` holds, else what `troupe run`'s default budget holds on this
+ * its `limits.memory_budget_mb` holds of a channel of its kinds, else what `troupe run`'s default budget holds on this
  * machine; not a fixed count that a fleet's recording is past. In this thread and on threads.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { channelsFitting } from "../../actors/runtime/mod.ts";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { channelsFitting, hostHeldBytes } from "../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { RecordingWriter, replay } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
@@ -43,7 +44,7 @@ for (const threads of [1, 2]) {
     const max = await replay(recording(`max-${threads}.rec`, { channels_max: 1000 }), { threads });
     assert.is(max.deadLetters.replayed, CHANNELS - 1000);
     assert.is(max.outputs, 1000);
-    const fits = channelsFitting(50);
+    const fits = channelsFitting(50, hostHeldBytes({ stats: { every_samples: 1 } }, ACTOR_KINDS));
     const budget = await replay(recording(`mb-${threads}.rec`, { memory_budget_mb: 50 }), {
       threads,
     });

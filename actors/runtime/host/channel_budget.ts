@@ -1,42 +1,39 @@
 /**
  * A host's channel limit sized from memory: the memory the host may spend on its channels (its
  * budget, `limits.memory_budget_mb`, by default a share of the machine's memory) over what a
- * channel costs. A fixed count either refuses a fleet's second node or admits more than the
- * machine holds; the budget says what the operator means and the limit follows from it.
+ * channel of the kinds it runs costs for its life. A fixed count either refuses a fleet's second
+ * node or admits more than the machine holds; the budget says what the operator means and the
+ * limit follows from it.
+ *
+ * What a channel costs is what every channel costs a host whatever its kinds, and what each kind
+ * it runs holds for it (`ActorDefinition.heldBytes`: an instance's machinery and its kernel's
+ * state grown full); what a group kind holds whatever the channels (coherence's groups) comes off
+ * the budget first.
  */
 import { totalmem } from "node:os";
+import { type AnyActorDefinition, ConfigError, type HeldBytes } from "../../../protocol/mod.ts";
+import { anomalyHeldBytes, FOUR_KINDS_BYTES_MEASURED } from "../../kind/mod.ts";
 
 /**
- * What one channel of the default kinds cost a host, in bytes, measured once each of its
- * instances' window of recent input ids was full (260 samples): the heap per channel then, and
- * what the process's resident memory adds to its heap at scale. Its origin, the measurements and
- * the machine, is on docs/channel_cost.md; measure again when a kind's state changes.
+ * What one channel of the four per-channel kinds (stats, anomaly, collapse, bars) cost a host's
+ * resident memory at scale once their windows of recent input ids were full (260 samples): the
+ * anchor of what a channel costs beyond its kinds. Its origin, the measurements and the machine,
+ * is on docs/channel_cost.md.
  */
 export const CHANNEL_BYTES_MEASURED = 112 * 1024;
 
-/** What the default bars kind's rings held in that measurement (its states' heap). */
-export const BARS_BYTES_MEASURED = 15_593;
+/**
+ * What a channel costs a host whatever its kinds: the rest of the measurement (the host's and
+ * the receiver's entries for it, and what the process's resident memory adds over the heap at
+ * scale). Counted whole for a host of fewer kinds, where some of it (the heap's slack) is less.
+ */
+export const CHANNEL_SHARED_BYTES = CHANNEL_BYTES_MEASURED - FOUR_KINDS_BYTES_MEASURED;
 
 /**
- * The default bars kind's rings once every one is full: 5 sizes (1s to 1d) of 500 closed bars, 7
- * float64 columns each. A channel scraped every 15 s fills its one-second ring in two hours, its
- * one-minute ring in eight and its five-minute ring in two days; its hourly and daily rings fill
- * over weeks and years, and a host's snapshots keep them across restarts: a limit that holds for
- * a channel's life counts them full. A channel sampled at most once a second (a scraped metric)
- * keeps its one-second bars, one sample each, in 2 columns (the bars kernel's narrow ring), 20,000
- * bytes less; one sampled faster (market ticks) in 7. The host does not know which a channel will
- * be when it admits it, so the limit counts the larger.
+ * What a kind that does not say what it holds (no `heldBytes`) counts for each channel: as much
+ * as troupe's largest detector, anomaly, once its key set has grown.
  */
-export const BARS_BYTES_FULL = 5 * 500 * 7 * 8;
-
-/** What a scraped metric's rings hold once full: its one-second ring narrow (see above). */
-export const BARS_BYTES_FULL_SCRAPED = (1 * 2 + 4 * 7) * 500 * 8;
-
-/**
- * What one channel of the default kinds costs a host for its life, in bytes: the measurement,
- * its bars' rings counted full.
- */
-export const CHANNEL_BYTES = CHANNEL_BYTES_MEASURED - BARS_BYTES_MEASURED + BARS_BYTES_FULL;
+export const UNDECLARED_KIND_BYTES = anomalyHeldBytes().perChannel;
 
 /**
  * The share of the machine's memory a host's budget is by default: half, the rest left to what a
@@ -51,7 +48,51 @@ export function memoryBudgetMbDefault(totalBytes: number = totalmem()): number {
   return Math.max(1, Math.floor((totalBytes * MEMORY_SHARE_DEFAULT) / (1024 * 1024)));
 }
 
-/** The channels a budget of `budgetMb` MiB holds at `CHANNEL_BYTES` each (at least one). */
-export function channelsFitting(budgetMb: number): number {
-  return Math.max(1, Math.floor((budgetMb * 1024 * 1024) / CHANNEL_BYTES));
+/** What a host of an unknown kind counts a channel at: itself and one undeclared kind. */
+export const UNKNOWN_HOST_BYTES: HeldBytes = {
+  perChannel: CHANNEL_SHARED_BYTES + UNDECLARED_KIND_BYTES,
+  fixed: 0,
+};
+
+/**
+ * What a host running `actors` (each enabled kind's section, as a host configuration holds them)
+ * holds: per channel, `CHANNEL_SHARED_BYTES` and each kind's per-channel bytes; whatever the
+ * channels, the kinds' fixed bytes. A kind not in `kinds` counts as undeclared. Throws a
+ * ConfigError naming the kind whose `heldBytes` gives no count of bytes.
+ */
+export function hostHeldBytes(
+  actors: Readonly<Record<string, unknown>>,
+  kinds: Readonly<Record<string, AnyActorDefinition>>,
+): HeldBytes {
+  let perChannel = CHANNEL_SHARED_BYTES, fixed = 0;
+  for (const [kind, section] of Object.entries(actors)) {
+    const def = kinds[kind];
+    if (def?.heldBytes === undefined) {
+      perChannel += UNDECLARED_KIND_BYTES;
+      continue;
+    }
+    const held = def.heldBytes(def.parseConfig(section, def.defaultConfig, `actors.${kind}`));
+    for (const part of ["perChannel", "fixed"] as const) {
+      const n = held?.[part];
+      if (typeof n !== "number" || !(n >= 0) || !Number.isFinite(n)) {
+        throw new ConfigError(
+          `${kind}.heldBytes`,
+          `The kind "${kind}": heldBytes gave ${part} ${String(n)}, not a count of bytes`,
+          { value: n },
+        );
+      }
+    }
+    perChannel += held.perChannel;
+    fixed += held.fixed;
+  }
+  return { perChannel, fixed };
+}
+
+/**
+ * The channels a budget of `budgetMb` MiB holds (at least one): what is left of it once the
+ * fixed bytes are counted, over the bytes a channel.
+ */
+export function channelsFitting(budgetMb: number, held: HeldBytes): number {
+  const room = budgetMb * 1024 * 1024 - held.fixed;
+  return Math.max(1, Math.floor(room / held.perChannel));
 }

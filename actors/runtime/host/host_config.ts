@@ -25,7 +25,8 @@ import {
   redactNatsUrl,
   splitNatsUrl,
 } from "../transport/mod.ts";
-import { channelsFitting, memoryBudgetMbDefault } from "./channel_budget.ts";
+import { channelsFitting, memoryBudgetMbDefault, UNKNOWN_HOST_BYTES } from "./channel_budget.ts";
+import { channelsMaxFor, type LimitsConfig, parseLimitsSection } from "./limits_config.ts";
 import {
   defaultSupervisionConfig,
   parseSupervisionSection,
@@ -102,15 +103,7 @@ export interface HostConfig {
   output_msg_id: boolean;
   /** Start over journal losses the input cannot give back (`--accept-journal-loss`). */
   accept_journal_loss: boolean;
-  limits: {
-    frame_bytes_max: number;
-    samples_per_frame_max: number;
-    /** New channels past it are refused; by default what `memory_budget_mb` holds. */
-    channels_max: number;
-    mailbox_max: number;
-    /** The memory (MiB) the host may spend on channels (channel_budget.ts). */
-    memory_budget_mb: number;
-  };
+  limits: LimitsConfig;
   /** What the host does with inputs that take its instances down (supervision_config.ts). */
   supervision: SupervisionConfig;
   /** Per-kind actor configuration; the kinds listed are the kinds this host runs. */
@@ -159,7 +152,8 @@ export function defaultHostConfig(): HostConfig {
     limits: {
       frame_bytes_max: 1 << 20,
       samples_per_frame_max: 65_536,
-      channels_max: channelsFitting(memoryBudgetMbDefault()),
+      // A host of kinds it cannot see; parseHostConfig counts the kinds it runs.
+      channels_max: channelsFitting(memoryBudgetMbDefault(), UNKNOWN_HOST_BYTES),
       mailbox_max: 10_000,
       memory_budget_mb: memoryBudgetMbDefault(),
     },
@@ -169,19 +163,6 @@ export function defaultHostConfig(): HostConfig {
     remote_write: undefined,
   };
 }
-
-/**
- * The largest values the limits take: a frame is one NATS message (a server's max_payload is at
- * most 64 MiB); a frame's samples fit in it as two float64 columns; channels and mailboxes are
- * held in memory.
- */
-export const LIMITS_MAX = {
-  frame_bytes_max: 64 * 1024 * 1024,
-  samples_per_frame_max: 4 * 1024 * 1024,
-  channels_max: 10_000_000,
-  mailbox_max: 10_000_000,
-  memory_budget_mb: 64 * 1024 * 1024,
-} as const;
 
 /** Where the HTTP port listens by default: loopback, so nothing off the machine reaches it. */
 export const HTTP_HOST_DEFAULT = "127.0.0.1";
@@ -300,7 +281,7 @@ export function parseHostConfig(
     ),
     output_msg_id: readBoolean(obj, "output_msg_id", "", d.output_msg_id),
     accept_journal_loss: readBoolean(obj, "accept_journal_loss", "", d.accept_journal_loss),
-    limits: obj.limits === undefined ? d.limits : parseLimitsSection(obj.limits, d.limits),
+    limits: obj.limits === undefined ? { ...d.limits } : parseLimitsSection(obj.limits, d.limits),
     supervision: parseSupervisionSection(obj.supervision, Object.keys(kinds)),
     actors: parseActors(obj.actors, kinds),
     incidents: obj.incidents === undefined ? {} : { ...configObject(obj.incidents, "incidents") },
@@ -312,6 +293,11 @@ export function parseHostConfig(
       : { alerting: { ...configObject(obj.alerting, "alerting") } }),
     ...(obj.progress === undefined ? {} : { progress: parseProgressSection(obj.progress) }),
   };
+  // The channel limit follows the budget and the kinds run, unless it is set.
+  if ((obj.limits as Record<string, unknown> | undefined)?.channels_max === undefined) {
+    const budget = config.limits.memory_budget_mb;
+    config.limits.channels_max = channelsMaxFor(budget, config.actors, kinds);
+  }
   checkNatsNeeded(config);
   return config;
 }
@@ -503,39 +489,6 @@ function parseProgressSection(raw: unknown): ProgressSettings {
     idle_ms: ms("idle_ms", 1),
     ahead_ms: ms("ahead_ms", 0),
   };
-}
-
-function parseLimitsSection(raw: unknown, d: HostConfig["limits"]): HostConfig["limits"] {
-  const l = configObject(raw, "limits");
-  const fields = [
-    "frame_bytes_max",
-    "samples_per_frame_max",
-    "channels_max",
-    "mailbox_max",
-    "memory_budget_mb",
-  ] as const;
-  rejectUnknown(l, fields, "limits");
-  const mins = {
-    frame_bytes_max: 64,
-    samples_per_frame_max: 1,
-    channels_max: 1,
-    mailbox_max: 1,
-    memory_budget_mb: 1,
-  };
-  const limits = { ...d };
-  // The channel limit follows the budget unless it is set: the budget is read first.
-  const order = ["memory_budget_mb", ...fields.filter((f) => f !== "memory_budget_mb")] as const;
-  for (const f of order) {
-    const fallback = f === "channels_max" && l.memory_budget_mb !== undefined
-      ? Math.min(channelsFitting(limits.memory_budget_mb), LIMITS_MAX.channels_max)
-      : d[f];
-    limits[f] = readNumber(l, f, "limits", fallback, {
-      min: mins[f],
-      max: LIMITS_MAX[f],
-      integer: true,
-    });
-  }
-  return limits;
 }
 
 /** A JetStream journal or input needs a NATS URL. */

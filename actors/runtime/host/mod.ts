@@ -12,18 +12,20 @@ export {
   type HostConfigOverrides,
   type LeaseSettings,
   leaseSettings,
-  LIMITS_MAX,
   parseHostConfig,
   REPLICAS_MAX,
 } from "./host_config.ts";
+export { channelsMaxFor, LIMITS_MAX, type LimitsConfig } from "./limits_config.ts";
 export {
-  BARS_BYTES_FULL,
-  BARS_BYTES_FULL_SCRAPED,
-  CHANNEL_BYTES,
+  CHANNEL_SHARED_BYTES,
   channelsFitting,
+  hostHeldBytes,
   MEMORY_SHARE_DEFAULT,
   memoryBudgetMbDefault,
+  UNDECLARED_KIND_BYTES,
+  UNKNOWN_HOST_BYTES,
 } from "./channel_budget.ts";
+
 export { HostNotices, type HostNoticesOptions } from "./host_notices.ts";
 export { CHANNELS_MAX_DEFAULT, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 export { jetStreamSetting, requireJetStream } from "./jetstream_required.ts";

@@ -88,6 +88,10 @@ test("defineKind refuses a bad name, version, finding declaration or schema defa
   assert.throws(() => kindRegistry([{ ...base, kind: "a.b" }]), /must be 1 to 64 of/);
   assert.throws(() => kindRegistry([{ ...base, kind: "v", version: 1.5 }]), /version must be/);
   assert.throws(
+    () => kindRegistry([{ ...base, kind: "h", heldBytes: 4096 as never }]),
+    /kind "h": heldBytes must be a function, got 4096/,
+  );
+  assert.throws(
     () => registerFindingKind({ type: "w", measure: "x", edges: [1, 3, 2, 4], unit: "" }),
     /edges must be 4 increasing finite numbers/,
   );

@@ -3,9 +3,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ACTOR_KINDS } from "../../../../actors/mod.ts";
 import {
-  CHANNEL_BYTES,
   channelsFitting,
   feedStreamOptions,
+  hostHeldBytes,
   memoryBudgetMbDefault,
   parseHostConfig,
 } from "../../../../actors/runtime/mod.ts";
@@ -101,17 +101,16 @@ test("the channel limit follows the memory budget, half the machine's memory unl
   const d = parseHostConfig({}, ACTOR_KINDS);
   const mb = Math.floor(totalmem() / 2 / 1024 / 1024);
   assert.is(d.limits.memory_budget_mb, mb);
-  assert.is(d.limits.channels_max, Math.floor((mb * 1024 * 1024) / CHANNEL_BYTES));
+  // Every built-in kind runs unless turned off: a channel of all of them, coherence's group first.
+  const all = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, {}]));
+  const held = hostHeldBytes(all, ACTOR_KINDS);
+  const fit = (budgetMb: number) =>
+    Math.floor((budgetMb * 1024 * 1024 - held.fixed) / held.perChannel);
+  assert.is(d.limits.channels_max, fit(mb));
   // A machine of 24 GiB: half of it, 12,288 MiB, over a channel's cost for its life.
-  assert.is(
-    channelsFitting(memoryBudgetMbDefault(24 * 1024 ** 3)),
-    Math.floor(12_288 * 1024 * 1024 / (112 * 1024 - 15_593 + 140_000)),
-  );
+  assert.is(channelsFitting(memoryBudgetMbDefault(24 * 1024 ** 3), held), fit(12_288));
   const budget = parseHostConfig({ limits: { memory_budget_mb: 960 } }, ACTOR_KINDS).limits;
-  assert.equal([budget.memory_budget_mb, budget.channels_max], [
-    960,
-    Math.floor((960 * 1024 * 1024) / CHANNEL_BYTES),
-  ]);
+  assert.equal([budget.memory_budget_mb, budget.channels_max], [960, fit(960)]);
   // A limit written is the limit, whatever the budget.
   const both = parseHostConfig({ limits: { memory_budget_mb: 960, channels_max: 3 } }, ACTOR_KINDS);
   assert.is(both.limits.channels_max, 3);
