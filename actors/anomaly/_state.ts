@@ -3,22 +3,33 @@
  * exact save and load, and its description for people (`troupe replay --inspect`).
  */
 import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
-import { emptyKeys, KEYS_INITIAL, keysOfList, keysOfTable, TABLE_SLOTS } from "./_table.ts";
+import {
+  emptyKeys,
+  KEYS_INITIAL,
+  keysOfList,
+  keysOfTable,
+  LOAD_DEN,
+  LOAD_NUM,
+  TABLE_SLOTS,
+} from "./_table.ts";
 import { allocBytes, readWords, writeWords } from "../../protocol/mod.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
  * The save format: the warm-up samples held (3 values each, none once learned), a key set that
- * is a list as that list (its keys in the order they lay out a table), a table as it is, and a
- * header word says which. Format 23, before it, saved the warm-up buffer padded with zeros to its
- * whole length (3 × warmup_samples: ~7 KiB of the ~9 a channel of 20 samples saved), and format
- * 22 every list as the table of KEYS_INITIAL slots it lays out (12 KiB, for a channel of a few
- * keys); both load too. Any other was saved by another version of the kind
- * (ActorDefinition.version), whose snapshots the host discards and rebuilds from the journal, and
- * a recording of one replays with that kind not compared.
+ * is a list as that list (its keys in the order they lay out a table), a table as it is (up to
+ * three quarters full), and a header word says which. Format 24, before it, kept tables at most
+ * half full (they load as they are, and grow as this one's do); format 23 saved the warm-up
+ * buffer padded with zeros to its whole length (3 × warmup_samples: ~7 KiB of the ~9 a channel of
+ * 20 samples saved), and format 22 every list as the table of KEYS_INITIAL slots it lays out (12
+ * KiB, for a channel of a few keys); all three load too. Any other was saved by another version of
+ * the kind (ActorDefinition.version), whose snapshots the host discards and rebuilds from the
+ * journal, and a recording of one replays with that kind not compared.
  */
-const SAVE_VERSION = 24;
-/** The format before SAVE_VERSION, the warm-up saved at its whole length; read, never written. */
+const SAVE_VERSION = 25;
+/** The format before SAVE_VERSION, its tables at most half full; read, never written. */
+const SAVE_VERSION_HALF = 24;
+/** The format before that, the warm-up saved at its whole length; read, never written. */
 const SAVE_VERSION_PADDED = 23;
 /** The format before that, every key set saved as a table; read, never written. */
 const SAVE_VERSION_TABLES = 22;
@@ -203,7 +214,8 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (view.getUint32(0, true) !== SAVE_MAGIC) fail("bad magic");
   const version = view.getUint32(4, true);
   const tables = version === SAVE_VERSION_TABLES;
-  if (version !== SAVE_VERSION && version !== SAVE_VERSION_PADDED && !tables) {
+  const current = version === SAVE_VERSION || version === SAVE_VERSION_HALF;
+  if (!current && version !== SAVE_VERSION_PADDED && !tables) {
     fail(`format ${version}, expected ${SAVE_VERSION} (saved by another version of the kind)`);
   }
   const head = tables ? 20 : HEADER_BYTES;
@@ -232,8 +244,8 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const grids = s[GRIDS]!;
   if (!(Number.isInteger(grids) && grids >= 1 && grids <= GRIDS_MAX)) fail(`${grids} grids`);
   if (nc !== 2 * CONTEXTS_PER_GRID * grids) fail(`${nc / 2} contexts for ${grids} grids`);
-  const warm = version === SAVE_VERSION ? warmOf(s, held) : held;
-  if (warm === undefined || (version !== SAVE_VERSION && nw !== 0 && nw !== 3 * s[WARMUP]!)) {
+  const warm = current ? warmOf(s, held) : held;
+  if (warm === undefined || (!current && nw !== 0 && nw !== 3 * s[WARMUP]!)) {
     fail(`warm-up buffer of ${nw} values after ${s[SEEN]} of ${s[WARMUP]} warm-up samples`);
   }
   if (form === FORM_LIST) {
@@ -244,8 +256,10 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   }
   let used = 0;
   for (let i = 0; i < nk; i++) if (keys[i] !== 0) used++;
-  // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
-  if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
+  // The set keeps a quarter of its slots empty at least; a fuller one would make lookups long.
+  if (used !== s[KEYS] || used * LOAD_DEN > nk * LOAD_NUM) {
+    fail(`key table holds ${used} of ${nk} slots`);
+  }
   // The fields in createAnomalyState's order: one object shape for the step to meet.
   return { s, profile, ctx, ...keysOfTable(keys, born, used), warm: warm!, runs, jumps };
 }
