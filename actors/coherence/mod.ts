@@ -9,7 +9,7 @@
  */
 import { COHERENCE_FINDING } from "../../protocol/mod.ts";
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
-import type { ActorDefinition } from "../../protocol/mod.ts";
+import type { ActorDefinition, HeldBytes } from "../../protocol/mod.ts";
 import { coherenceGroupBytes } from "../kind/mod.ts";
 import {
   type CoherenceConfig,
@@ -104,6 +104,19 @@ export function describeCoherence(s: CoherenceState): Record<string, unknown> {
   };
 }
 
+/**
+ * What the kind's instances hold: its groups (one, of every channel, when none is configured),
+ * each at its largest, `channels_max` members, or as many as it names where it names channels and
+ * no prefix.
+ */
+function coherenceHeldBytes(config: CoherenceConfig): HeldBytes {
+  const groups = Object.values(config.groups);
+  const members = (g: readonly string[]) =>
+    g.some((m) => m.endsWith("*")) ? config.channels_max : Math.min(g.length, config.channels_max);
+  const sizes = groups.length === 0 ? [config.channels_max] : groups.map(members);
+  return { perChannel: 0, fixed: sizes.reduce((sum, n) => sum + coherenceGroupBytes(n), 0) };
+}
+
 /** The coherence actor kind. */
 export const coherenceActor: ActorDefinition<CoherenceState, CoherenceConfig, CoherenceResult> = {
   kind: "coherence",
@@ -115,11 +128,7 @@ export const coherenceActor: ActorDefinition<CoherenceState, CoherenceConfig, Co
   defaultConfig: defaultCoherenceConfig,
   parseConfig: parseCoherenceConfig,
   route: groupsOf,
-  // Its groups (one, of every channel, when none is configured), each at its largest.
-  heldBytes: (config) => {
-    const groups = Math.max(1, Object.keys(config.groups).length);
-    return { perChannel: 0, fixed: groups * coherenceGroupBytes(config.channels_max) };
-  },
+  heldBytes: coherenceHeldBytes,
   kernel: coherenceKernel,
   machine: coherenceMachine,
   frameEvent: coherenceFrameEvent,

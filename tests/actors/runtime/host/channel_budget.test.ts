@@ -96,13 +96,14 @@ test("a host's channel counts what every channel costs and each kind it runs; gr
   const { bars: _, ...noBars } = ALL;
   const barsBytes = barsActor.heldBytes!(defaultBarsConfig).perChannel;
   assert.is(hostHeldBytes(noBars, ACTOR_KINDS).perChannel, perChannel - barsBytes);
-  // Coherence's groups: one of every channel when none is configured, else each configured one.
+  // Coherence's groups: one of every channel when none is configured, else each configured one,
+  // at its cap where a prefix names its members, at the channels it names where it names them.
   const groups = {
-    coherence: { groups: { a: ["a_*"], b: ["b_*"], c: ["c_*"] }, channels_max: 64 },
+    coherence: { groups: { a: ["a_*"], b: ["b_*"], c: ["c1", "c2", "c3"] }, channels_max: 64 },
   };
   assert.equal(hostHeldBytes(groups, ACTOR_KINDS), {
     perChannel: CHANNEL_SHARED_BYTES,
-    fixed: 3 * coherenceGroupBytes(64),
+    fixed: 2 * coherenceGroupBytes(64) + coherenceGroupBytes(3),
   });
 });
 
