@@ -12,6 +12,7 @@
  */
 import { totalmem } from "node:os";
 import { type AnyActorDefinition, ConfigError, type HeldBytes } from "../../../protocol/mod.ts";
+import { describeError } from "../operations/mod.ts";
 import { anomalyHeldBytes, FOUR_KINDS_BYTES_MEASURED } from "../../kind/mod.ts";
 
 /**
@@ -58,7 +59,7 @@ export const UNKNOWN_HOST_BYTES: HeldBytes = {
  * What a host running `actors` (each enabled kind's section, as a host configuration holds them)
  * holds: per channel, `CHANNEL_SHARED_BYTES` and each kind's per-channel bytes; whatever the
  * channels, the kinds' fixed bytes. A kind not in `kinds` counts as undeclared. Throws a
- * ConfigError naming the kind whose `heldBytes` gives no count of bytes.
+ * ConfigError naming the kind whose `heldBytes` throws or gives no count of bytes.
  */
 export function hostHeldBytes(
   actors: Readonly<Record<string, unknown>>,
@@ -71,7 +72,16 @@ export function hostHeldBytes(
       perChannel += UNDECLARED_KIND_BYTES;
       continue;
     }
-    const held = def.heldBytes(def.parseConfig(section, def.defaultConfig, `actors.${kind}`));
+    const config = def.parseConfig(section, def.defaultConfig, `actors.${kind}`);
+    let held: HeldBytes;
+    try {
+      held = def.heldBytes(config);
+    } catch (err) {
+      throw new ConfigError(
+        `${kind}.heldBytes`,
+        `The kind "${kind}": heldBytes threw ${describeError(err)}`,
+      );
+    }
     for (const part of ["perChannel", "fixed"] as const) {
       const n = held?.[part];
       if (typeof n !== "number" || !(n >= 0) || !Number.isFinite(n)) {

@@ -136,6 +136,14 @@ test("a kind that does not say what it holds counts as troupe's largest detector
     perChannel: CHANNEL_SHARED_BYTES + 500,
     fixed: 7,
   });
+  const throwing = kind(() => {
+    throw new Error("no figure yet");
+  });
+  assert.throws(
+    () => hostHeldBytes({ mine: {} }, { mine: throwing }),
+    (e: unknown) =>
+      e instanceof ConfigError && /"mine": heldBytes threw .*no figure yet/.test(e.message),
+  );
   const bad = kind(() => ({ perChannel: -1, fixed: 0 }));
   try {
     hostHeldBytes({ mine: {} }, { mine: bad });
