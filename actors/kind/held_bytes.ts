@@ -1,12 +1,12 @@
 /**
  * What troupe's own kinds hold in a host for their life (each kind's `heldBytes`): an instance's
  * machinery (its machine, its window of input ids, its slot) and its kernel's state as large as
- * it grows. Measured on 2026-12-02 (Node 20, 2 cores) by `troupe bench channel-bytes` and `troupe
- * bench kernel-bytes`, 1,000 channels fed 260 samples each (the input-id windows full): an
- * instance's machinery is a channel's heap in a host of its kind alone, less what a channel costs
- * a host whatever its kinds (the four one-kind hosts' sum against the host of all four, over
- * three), less its kernel state's arrays. The runs are on docs/channel_cost.md; measure again when
- * a kind's state or the host's per-instance machinery changes.
+ * it grows. Measured by `troupe bench channel-bytes` and `troupe bench kernel-bytes`, 1,000
+ * channels fed 260 samples each (the input-id windows full): an instance's machinery is a
+ * channel's heap in a host of its kind alone, less what a channel costs a host whatever its kinds
+ * (the four one-kind hosts' sum against the host of all four, over three), less its kernel
+ * state's arrays. The runs, their machine and date, are on docs/channel_cost_by_kind.md; measure
+ * again when a kind's state or the host's per-instance machinery changes.
  */
 import type { HeldBytes } from "../../protocol/mod.ts";
 

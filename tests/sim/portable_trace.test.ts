@@ -22,9 +22,8 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  // Moves with a kind's save format (the anomaly kind's 25, its key tables up to three quarters
-  // full: the two lines of the saved states' hash moved, every line else the same): the trace
-  // holds a hash of every instance's saved state. And with where a host's input resumes: at the run's last restart,
+  // Moves with a kind's save format (the anomaly kind's 25): the trace holds a hash of every
+  // instance's saved state. And with where a host's input resumes: at the run's last restart,
   // the three hosts fetch from where a snapshot of their edge's decisions noted every input
   // journaled (61, 61, 58), above the lowest position an instance took (54, 56, 55). And with
   // the rounds that save that snapshot alone: the last clean stop ends at 4.025512 s, not
