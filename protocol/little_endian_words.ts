@@ -5,8 +5,8 @@
  */
 import { LITTLE_ENDIAN } from "./float64_column.ts";
 
-/** The typed arrays of 4- and 8-byte values these read and write. */
-export type Words = Float64Array | Int32Array | Uint32Array;
+/** The typed arrays of 2-, 4- and 8-byte values these read and write. */
+export type Words = Float64Array | Int32Array | Uint32Array | Uint16Array;
 
 /**
  * Writes the first `n` values of `a` (`a.length` when not given; zeros for any past its end,
@@ -43,11 +43,13 @@ export function readWords<T extends Words>(
 function setWord(view: DataView, at: number, a: Words, v: number): void {
   if (a instanceof Float64Array) view.setFloat64(at, v, true);
   else if (a instanceof Int32Array) view.setInt32(at, v, true);
+  else if (a instanceof Uint16Array) view.setUint16(at, v, true);
   else view.setUint32(at, v, true);
 }
 
 function getWord(view: DataView, at: number, a: Words): number {
   if (a instanceof Float64Array) return view.getFloat64(at, true);
   if (a instanceof Int32Array) return view.getInt32(at, true);
+  if (a instanceof Uint16Array) return view.getUint16(at, true);
   return view.getUint32(at, true);
 }

@@ -4,8 +4,11 @@
  */
 import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
 import {
+  type Births,
+  birthsOf,
   emptyKeys,
   KEYS_INITIAL,
+  KEYS_MAX,
   keysOfList,
   keysOfTable,
   LOAD_DEN,
@@ -18,23 +21,32 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
  * The save format: the warm-up samples held (3 values each, none once learned), a key set that
  * is a list as that list (its keys in the order they lay out a table), a table as it is (up to
- * three quarters full), and a header word says which. Format 24, before it, kept tables at most
- * half full (they load as they are, and grow as this one's do); format 23 saved the warm-up
- * buffer padded with zeros to its whole length (3 × warmup_samples: ~7 KiB of the ~9 a channel of
- * 20 samples saved), and format 22 every list as the table of KEYS_INITIAL slots it lays out (12
- * KiB, for a channel of a few keys); all three load too. Any other was saved by another version of
- * the kind (ActorDefinition.version), whose snapshots the host discards and rebuilds from the
- * journal, and a recording of one replays with that kind not compared.
+ * three quarters full), and a header word says which; the keys' times of birth as the state holds
+ * them, the times once each and an index per key. Format 25, before it, saved a time per key;
+ * format 24 kept tables at most half full (they load as they are, and grow as this one's do);
+ * format 23 saved the warm-up buffer padded with zeros to its whole length (3 × warmup_samples:
+ * ~7 KiB of the ~9 a channel of 20 samples saved), and format 22 every list as the table of
+ * KEYS_INITIAL slots it lays out (12 KiB, for a channel of a few keys); all four load too. Any
+ * other was saved by another version of the kind (ActorDefinition.version), whose snapshots the
+ * host discards and rebuilds from the journal, and a recording of one replays with that kind not
+ * compared.
  */
-const SAVE_VERSION = 25;
-/** The format before SAVE_VERSION, its tables at most half full; read, never written. */
+const SAVE_VERSION = 26;
+/** The format before SAVE_VERSION, a time of birth per key; read, never written. */
+const SAVE_VERSION_TIMES = 25;
+/** The format before that, its tables at most half full; read, never written. */
 const SAVE_VERSION_HALF = 24;
 /** The format before that, the warm-up saved at its whole length; read, never written. */
 const SAVE_VERSION_PADDED = 23;
 /** The format before that, every key set saved as a table; read, never written. */
 const SAVE_VERSION_TABLES = 22;
-/** The header's bytes: magic, format, contexts, keys, warm-up values (and, from 23, the form). */
-const HEADER_BYTES = 24;
+/**
+ * The header's bytes: magic, format, contexts, keys, warm-up values, the form (from 23), the
+ * times of birth and a word of padding (from 26, so the numbers after it lie on 8 bytes).
+ */
+const HEADER_BYTES = 32;
+/** The header's bytes in formats 23 to 25 (22's has no form: 20). */
+const HEADER_BYTES_TIMES = 24;
 /** The key set's form in the header: a table of power-of-two slots, or a list of keys. */
 const FORM_TABLE = 0, FORM_LIST = 1;
 
@@ -80,12 +92,15 @@ export interface AnomalyState {
    * them instead (see _table.ts); saved as the table it lays out.
    */
   keys: Uint32Array;
-  /** Per slot of `keys`: the time (µs) its key was first seen. */
-  born: Float64Array;
+  /** Per slot of `keys`: the index in `births` of the time (µs) its key was first seen. */
+  born: Uint16Array;
   /** The index over `keys` while they are a list (see _table.ts), else undefined. */
   index: Uint16Array | undefined;
   /** The keys in that list. */
   listed: number;
+  /** The times keys were first seen, each once (see _table.ts), `birthCount` of them. */
+  births: Float64Array;
+  birthCount: number;
   /**
    * The warm-up samples (value, slope, hour), learned once the bins are fixed, then empty. It grows
    * as they come (`warmRoom`); the values it holds are saved, 3 a warm-up sample seen.
@@ -179,12 +194,15 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   return { s, profile, ctx, ...emptyKeys(), warm: new Float64Array(warmInitial(s)), runs, jumps };
 }
 
-/** Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, runs, keys. */
+/**
+ * Serialises a state exactly: header, scalars, profile, contexts, warm-up, times of birth, runs,
+ * keys, and each key's time of birth.
+ */
 export function saveAnomalyState(st: AnomalyState): Uint8Array {
   const nw = warmHeld(st), list = st.index !== undefined;
-  const nk = list ? st.listed : st.keys.length;
-  const floats = st.s.length + st.profile.length + st.ctx.length + nw + nk + RUN_BINS + JUMP_BINS;
-  const bytes = allocBytes(HEADER_BYTES + 8 * floats + 4 * nk);
+  const nk = list ? st.listed : st.keys.length, nb = st.birthCount;
+  const floats = st.s.length + st.profile.length + st.ctx.length + nw + nb + RUN_BINS + JUMP_BINS;
+  const bytes = allocBytes(HEADER_BYTES + 8 * floats + 6 * nk);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setUint32(0, SAVE_MAGIC, true);
   view.setUint32(4, SAVE_VERSION, true);
@@ -192,12 +210,16 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   view.setUint32(12, nk, true);
   view.setUint32(16, nw, true);
   view.setUint32(20, list ? FORM_LIST : FORM_TABLE, true);
+  view.setUint32(24, nb, true);
+  view.setUint32(28, 0, true); // the bytes may be reused ones: every one is written
   let p = HEADER_BYTES;
-  for (const a of [st.s, st.profile, st.ctx, st.warm, st.born, st.runs, st.jumps]) {
-    // The warm-up's values held; a list's births and keys its first `nk`.
-    p = writeWords(bytes, p, a, a === st.warm ? nw : a === st.born ? nk : a.length);
+  for (const a of [st.s, st.profile, st.ctx, st.warm, st.births, st.runs, st.jumps]) {
+    // The warm-up's values held; the times of birth held.
+    p = writeWords(bytes, p, a, a === st.warm ? nw : a === st.births ? nb : a.length);
   }
-  writeWords(bytes, p, st.keys, nk);
+  // A list's keys and their times of birth: its first `nk`.
+  p = writeWords(bytes, p, st.keys, nk);
+  writeWords(bytes, p, st.born, nk);
   return bytes;
 }
 
@@ -213,17 +235,20 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (bytes.byteLength < 20) fail(`${bytes.byteLength} bytes is shorter than the header`);
   if (view.getUint32(0, true) !== SAVE_MAGIC) fail("bad magic");
   const version = view.getUint32(4, true);
-  const tables = version === SAVE_VERSION_TABLES;
-  const current = version === SAVE_VERSION || version === SAVE_VERSION_HALF;
+  const tables = version === SAVE_VERSION_TABLES, indexed = version === SAVE_VERSION;
+  const current = indexed || version === SAVE_VERSION_TIMES || version === SAVE_VERSION_HALF;
   if (!current && version !== SAVE_VERSION_PADDED && !tables) {
     fail(`format ${version}, expected ${SAVE_VERSION} (saved by another version of the kind)`);
   }
-  const head = tables ? 20 : HEADER_BYTES;
+  const head = tables ? 20 : indexed ? HEADER_BYTES : HEADER_BYTES_TIMES;
   if (bytes.byteLength < head) fail(`${bytes.byteLength} bytes is shorter than the header`);
   const nc = view.getUint32(8, true), nk = view.getUint32(12, true), nw = view.getUint32(16, true);
   const form = tables ? FORM_TABLE : view.getUint32(20, true);
   if (form !== FORM_TABLE && form !== FORM_LIST) fail(`key set form ${form}`);
-  const size = head + 8 * (SCALARS + 3 * HOURS + nc + nw + nk + RUN_BINS + JUMP_BINS) + 4 * nk;
+  // Formats before 26 saved a time of birth per key, after the warm-up.
+  const nb = indexed ? view.getUint32(24, true) : nk;
+  const size = head + 8 * (SCALARS + 3 * HOURS + nc + nw + nb + RUN_BINS + JUMP_BINS) +
+    (indexed ? 6 : 4) * nk;
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
   if (form === FORM_TABLE && (nk === 0 || (nk & (nk - 1)) !== 0)) {
     fail(`key table of ${nk} slots is not a power of two`);
@@ -238,9 +263,24 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const fixed = read(SCALARS + 3 * HOURS + nc);
   const s = fixed.subarray(0, SCALARS), profile = fixed.subarray(SCALARS, SCALARS + 3 * HOURS);
   const ctx = fixed.subarray(SCALARS + 3 * HOURS);
-  const held = read(nw), born = read(nk), counts = read(RUN_BINS + JUMP_BINS);
+  const held = read(nw), times = read(nb), counts = read(RUN_BINS + JUMP_BINS);
   const runs = counts.subarray(0, RUN_BINS), jumps = counts.subarray(RUN_BINS);
   const keys = readWords(Uint32Array, bytes, p, nk);
+  // Each key's time of birth: its index among the times, or (before 26) the time itself.
+  let born: Uint16Array, births: Births;
+  if (indexed) {
+    born = readWords(Uint16Array, bytes, p + 4 * nk, nk);
+    births = { births: times, birthCount: nb };
+    // Each time is a key's, and each key's is one of them.
+    if (nb > s[KEYS]!) fail(`${nb} times of birth for ${s[KEYS]} keys`);
+    for (let i = 0; i < nk; i++) {
+      if (keys[i] !== 0 && born[i]! >= nb) fail(`key ${i} born at time ${born[i]} of ${nb}`);
+    }
+  } else {
+    const of = birthsOf(keys, times) ?? fail(`more than ${KEYS_MAX} times of birth`);
+    born = of.at;
+    births = of.births;
+  }
   const grids = s[GRIDS]!;
   if (!(Number.isInteger(grids) && grids >= 1 && grids <= GRIDS_MAX)) fail(`${grids} grids`);
   if (nc !== 2 * CONTEXTS_PER_GRID * grids) fail(`${nc / 2} contexts for ${grids} grids`);
@@ -251,7 +291,8 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (form === FORM_LIST) {
     // A list is at most half the table it lays out, and holds each key once.
     if (nk !== s[KEYS] || nk * 2 > KEYS_INITIAL) fail(`a key list of ${nk} for ${s[KEYS]} keys`);
-    const set = keysOfList(keys, born) ?? fail("a key list holding a key twice, or an empty key");
+    const set = keysOfList(keys, born, births) ??
+      fail("a key list holding a key twice, or an empty key");
     return { s, profile, ctx, ...set, warm: warm!, runs, jumps };
   }
   let used = 0;
@@ -261,7 +302,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
     fail(`key table holds ${used} of ${nk} slots`);
   }
   // The fields in createAnomalyState's order: one object shape for the step to meet.
-  return { s, profile, ctx, ...keysOfTable(keys, born, used), warm: warm!, runs, jumps };
+  return { s, profile, ctx, ...keysOfTable(keys, born, used, births), warm: warm!, runs, jumps };
 }
 
 /**

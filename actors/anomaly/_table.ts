@@ -2,6 +2,12 @@
  * The anomaly kernel's memory of what it has seen: an open-addressing set of (context, bin) keys
  * with, per key, the time it was first seen, and per context the Witten–Bell counts (samples N,
  * distinct bins D). A novelty's surprise is -log2((D + 1) / (N + D + 1)) bits.
+ *
+ * A key's time of birth is an index (2 bytes) into the times keys were born at (8 bytes each),
+ * not a time of its own: a sample new in a context is new in several (up to four views a grid),
+ * and the warm-up's keys are all born at once, so keys share times. NAB's series hold 2.5 to 8.5
+ * keys a time (87 to 2,700 keys): 6 bytes a slot and a time's 8 for a share of them, against 12 a
+ * slot.
  */
 import { log2Fast } from "../math/mod.ts";
 
@@ -23,8 +29,15 @@ export interface AnomalyTable {
    * + 1 in the order they lay out a table of KEYS_INITIAL slots, the first count of them used.
    */
   keys: Uint32Array;
-  /** Per slot (or list entry) of `keys`: the time (µs) its key was first seen. */
-  born: Float64Array;
+  /** Per slot (or list entry) of `keys`: the index in `births` of the time its key was born. */
+  born: Uint16Array;
+  /**
+   * The times (µs) keys were first seen, in the order first met (a time again right after itself
+   * is not added again), `birthCount` of them: each is a key's, so there are at most KEYS_MAX and
+   * an index fits in 16 bits.
+   */
+  births: Float64Array;
+  birthCount: number;
   /**
    * While the set is a list: per slot, an entry of `keys` + 1 (0 is empty), open addressing by the
    * same hash, twice the list's room. Undefined once the set is a table.
@@ -77,18 +90,80 @@ export const KEYS_INITIAL = 1024;
  */
 export const LIST_INITIAL = 16;
 
+/** Times of birth a key set has room for at first: it doubles as keys are born at new times. */
+const BIRTHS_INITIAL = 8;
+
 /** An empty key set: a list. */
 export function emptyKeys(): KeySet {
   return {
     keys: new Uint32Array(LIST_INITIAL),
-    born: new Float64Array(LIST_INITIAL),
+    born: new Uint16Array(LIST_INITIAL),
     index: new Uint16Array(2 * LIST_INITIAL),
     listed: 0,
+    births: new Float64Array(BIRTHS_INITIAL),
+    birthCount: 0,
   };
 }
 
 /** The fields of a state that hold its key set. */
-export type KeySet = Pick<AnomalyTable, "keys" | "born" | "index" | "listed">;
+export type KeySet = Pick<
+  AnomalyTable,
+  "keys" | "born" | "index" | "listed" | "births" | "birthCount"
+>;
+
+/** A key set's times of birth: `births` and how many it holds. */
+export type Births = Pick<AnomalyTable, "births" | "birthCount">;
+
+/**
+ * Times of birth given one per slot of `keys` (`born`, a saved state's older form): each time
+ * once, in the order first met, and per key its index among them (0 for an empty slot);
+ * undefined when there are more than KEYS_MAX times.
+ */
+export function birthsOf(
+  keys: Uint32Array,
+  born: Float64Array,
+): { at: Uint16Array; births: Births } | undefined {
+  const at = new Uint16Array(keys.length);
+  const seen = new Map<number, number>();
+  let births: Float64Array = new Float64Array(BIRTHS_INITIAL), count = 0;
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i] === 0) continue;
+    const time = born[i]!;
+    // -0 is a time of its own (its bits are saved), which the map's keys would take for 0.
+    let e = Object.is(time, -0) ? undefined : seen.get(time);
+    if (e === undefined) {
+      if (count === KEYS_MAX) return undefined;
+      if (count === births.length) births = grownBirths(births);
+      births[count] = time;
+      e = count++;
+      if (!Object.is(time, -0)) seen.set(time, e);
+    }
+    at[i] = e;
+  }
+  return { at, births: { births, birthCount: count } };
+}
+
+function grownBirths(births: Float64Array): Float64Array {
+  const grown = new Float64Array(Math.max(BIRTHS_INITIAL, 2 * births.length));
+  grown.set(births);
+  return grown;
+}
+
+/**
+ * The index in `births` of `KEY_TIME[0]`, the time of the key being inserted: the last time
+ * added when it is that one (the same bits), else a new one.
+ */
+function birthIndex(st: AnomalyTable): number {
+  const time = KEY_TIME[0]!, n = st.birthCount;
+  if (n > 0) {
+    const last = st.births[n - 1]!;
+    if (last === time && (time !== 0 || Object.is(last, time))) return n - 1;
+  }
+  if (n === st.births.length) st.births = grownBirths(st.births);
+  st.births[n] = time;
+  st.birthCount = n + 1;
+  return n;
+}
 
 /**
  * The list's index for its first `count` keys, in slots twice its room; undefined when one of
@@ -113,8 +188,8 @@ function indexOf(keys: Uint32Array, count: number): Uint16Array | undefined {
  * The table of KEYS_INITIAL slots a list's keys lay out, inserted in its order as the table's
  * own insertions would have: the table the list becomes.
  */
-export function layOut(st: AnomalyTable): { keys: Uint32Array; born: Float64Array } {
-  const keys = new Uint32Array(KEYS_INITIAL), born = new Float64Array(KEYS_INITIAL);
+export function layOut(st: AnomalyTable): { keys: Uint32Array; born: Uint16Array } {
+  const keys = new Uint32Array(KEYS_INITIAL), born = new Uint16Array(KEYS_INITIAL);
   const mask = KEYS_INITIAL - 1, count = st.listed;
   for (let e = 0; e < count; e++) {
     const k = st.keys[e]!;
@@ -128,17 +203,22 @@ export function layOut(st: AnomalyTable): { keys: Uint32Array; born: Float64Arra
 
 /**
  * The key set of a saved list: `keys` (each key + 1, in the order they lay out a table) and their
- * births, in room for them and an index; undefined when a key is 0 or comes twice.
+ * times of birth (indices into `births`), in room for them and an index; undefined when a key is
+ * 0 or comes twice.
  */
-export function keysOfList(keys: Uint32Array, born: Float64Array): KeySet | undefined {
+export function keysOfList(
+  keys: Uint32Array,
+  born: Uint16Array,
+  births: Births,
+): KeySet | undefined {
   const count = keys.length;
   let room = LIST_INITIAL;
   while (room < count) room *= 2;
-  const listed = new Uint32Array(room), listedBorn = new Float64Array(room);
+  const listed = new Uint32Array(room), listedBorn = new Uint16Array(room);
   listed.set(keys);
   listedBorn.set(born);
   const index = indexOf(listed, count);
-  return index && { keys: listed, born: listedBorn, index, listed: count };
+  return index && { keys: listed, born: listedBorn, index, listed: count, ...births };
 }
 
 /**
@@ -146,13 +226,18 @@ export function keysOfList(keys: Uint32Array, born: Float64Array): KeySet | unde
  * slots, its keys taken in slot order from after an empty slot, which lays the same table out
  * again (in linear probing a key's slots from its hash to its own are all taken by then).
  */
-export function keysOfTable(keys: Uint32Array, born: Float64Array, count: number): KeySet {
+export function keysOfTable(
+  keys: Uint32Array,
+  born: Uint16Array,
+  count: number,
+  births: Births,
+): KeySet {
   if (keys.length !== KEYS_INITIAL || 2 * count > KEYS_INITIAL) {
-    return { keys, born, index: undefined, listed: 0 };
+    return { keys, born, index: undefined, listed: 0, ...births };
   }
   let room = LIST_INITIAL;
   while (room < count) room *= 2;
-  const listed = new Uint32Array(room), listedBorn = new Float64Array(room);
+  const listed = new Uint32Array(room), listedBorn = new Uint16Array(room);
   const mask = KEYS_INITIAL - 1;
   const empty = keys.indexOf(0);
   for (let n = 0, i = 1; i <= KEYS_INITIAL; i++) {
@@ -162,7 +247,13 @@ export function keysOfTable(keys: Uint32Array, born: Float64Array, count: number
     listedBorn[n++] = born[j]!;
   }
   // A table's keys are distinct and never 0: the index is made.
-  return { keys: listed, born: listedBorn, index: indexOf(listed, count)!, listed: count };
+  return {
+    keys: listed,
+    born: listedBorn,
+    index: indexOf(listed, count)!,
+    listed: count,
+    ...births,
+  };
 }
 
 /** The list laid out as its table: the set is a table from now on. */
@@ -176,7 +267,7 @@ function toTable(st: AnomalyTable): void {
 
 /** A list with no room left: twice the room. */
 function growList(st: AnomalyTable): void {
-  const keys = new Uint32Array(2 * st.keys.length), born = new Float64Array(keys.length);
+  const keys = new Uint32Array(2 * st.keys.length), born = new Uint16Array(keys.length);
   keys.set(st.keys);
   born.set(st.born);
   st.keys = keys;
@@ -206,7 +297,7 @@ function insertListed(st: AnomalyTable, index: Uint16Array, key: number): boolea
     return insertKey(st, key);
   }
   keys[at] = stored;
-  st.born[at] = KEY_TIME[0]!;
+  st.born[at] = birthIndex(st);
   index[i] = at + 1;
   st.listed = at + 1;
   s[TABLE_SLOTS.keys] = count + 1;
@@ -216,7 +307,7 @@ function insertListed(st: AnomalyTable, index: Uint16Array, key: number): boolea
 function grow(st: AnomalyTable): void {
   const keys = st.keys, born = st.born;
   const grown = new Uint32Array(keys.length * 2);
-  const grownBorn = new Float64Array(grown.length);
+  const grownBorn = new Uint16Array(grown.length);
   const gmask = grown.length - 1;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
@@ -256,9 +347,8 @@ function insertKey(st: AnomalyTable, key: number): boolean {
   }
   h = h & mask;
   while (keys[h] !== 0) h = (h + 1) & mask;
-  const time = KEY_TIME[0]!;
   keys[h] = stored;
-  st.born[h] = time;
+  st.born[h] = birthIndex(st);
   s[TABLE_SLOTS.keys] = s[TABLE_SLOTS.keys]! + 1;
   return true;
 }
@@ -285,14 +375,14 @@ export function bornOf(st: AnomalyTable, key: number): number {
     for (let i = mix(key) & slots;; i = (i + 1) & slots) {
       const e = index[i]!;
       if (e === 0) return -Infinity;
-      if (keys[e - 1] === stored) return st.born[e - 1]!;
+      if (keys[e - 1] === stored) return st.births[st.born[e - 1]!]!;
     }
   }
   const mask = keys.length - 1;
   const stored = key + 1;
   for (let i = mix(key) & mask;; i = (i + 1) & mask) {
     const k = keys[i]!;
-    if (k === stored) return st.born[i]!;
+    if (k === stored) return st.births[st.born[i]!]!;
     if (k === 0) return -Infinity;
   }
 }

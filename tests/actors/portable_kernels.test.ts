@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -250637880, // save format 25: key tables up to three quarters full
+  anomaly: -439016631, // save format 26: keys' times of birth held once each
   collapse: 2038540830,
   coherence: -23373301,
 };

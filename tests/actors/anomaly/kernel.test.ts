@@ -336,32 +336,44 @@ test("load() refuses a state saved in another format, naming it", () => {
   const bytes = anomalyKernel.save(st);
   const format = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
   assert.is(anomalyKernel.load(bytes).s.length, st.s.length);
-  // The format before, whose tables were at most half full, is laid out as this one.
-  const half = bytes.slice();
-  new DataView(half.buffer).setUint32(4, format - 1, true);
+  // The format before, a time of birth per key, and the one before it, whose tables were at
+  // most half full, are laid out alike.
+  const times = savedInFormat(st, 25);
+  assert.is(anomalyKernel.load(times).s.length, st.s.length);
+  const half = times.slice();
+  new DataView(half.buffer).setUint32(4, format - 2, true);
   assert.is(anomalyKernel.load(half).s.length, st.s.length);
   // The two before that load too (tests below); the one before them does not.
   const older = bytes.slice();
-  new DataView(older.buffer).setUint32(4, format - 4, true);
+  new DataView(older.buffer).setUint32(4, format - 5, true);
   assert.throws(
     () => anomalyKernel.load(older),
-    new RegExp(`format ${format - 4}, expected ${format} \\(saved by another version`),
+    new RegExp(`format ${format - 5}, expected ${format} \\(saved by another version`),
   );
 });
 
 /**
- * `st` as an older format saved it, both with the warm-up buffer padded with zeros to its whole
- * length: 23 with the key set's form in the header (a list as a list), 22 without (a list laid
- * out in the table of KEYS_INITIAL slots it becomes).
+ * `st` as an older format saved it, each key's time of birth as a time: 25 with the warm-up
+ * values held; 23 and 22 with the warm-up buffer padded with zeros to its whole length, 23 with
+ * the key set's form in the header (a list as a list), 22 without (a list laid out in the table
+ * of KEYS_INITIAL slots it becomes).
  */
-function savedInFormat(st: ReturnType<typeof anomalyKernel.init>, format: 22 | 23): Uint8Array {
+function savedInFormat(
+  st: ReturnType<typeof anomalyKernel.init>,
+  format: 22 | 23 | 25,
+): Uint8Array {
   const tables = format === 22, list = !tables && st.index !== undefined;
   const laid = tables && st.index !== undefined ? layOut(st) : st;
   const nk = list ? st.listed : laid.keys.length;
-  const nw = st.warm.length === 0 ? 0 : 3 * st.s[S.WARMUP]!;
+  const padded = st.warm.length === 0 ? 0 : 3 * st.s[S.WARMUP]!;
+  const nw = format === 25 && padded > 0 ? 3 * st.s[S.SEEN]! : padded;
   const warm = new Float64Array(nw);
   warm.set(st.warm.subarray(0, Math.min(nw, st.warm.length)));
-  const floats = [st.s, st.profile, st.ctx, warm, laid.born.subarray(0, nk), st.runs, st.jumps];
+  const born = Float64Array.from(
+    laid.born.subarray(0, nk),
+    (b, i) => laid.keys[i] === 0 ? 0 : st.births[b]!,
+  );
+  const floats = [st.s, st.profile, st.ctx, warm, born, st.runs, st.jumps];
   const n = floats.reduce((sum, a) => sum + a.length, 0);
   const head = [0x414e4f4d, format, st.ctx.length, nk, nw, ...(tables ? [] : [list ? 1 : 0])];
   const bytes = new Uint8Array(4 * head.length + 8 * n + 4 * nk);
@@ -373,7 +385,7 @@ function savedInFormat(st: ReturnType<typeof anomalyKernel.init>, format: 22 | 2
   return bytes;
 }
 
-for (const format of [22, 23] as const) {
+for (const format of [22, 23, 25] as const) {
   test(`a state saved in format ${format} loads, and goes on as the state saved`, () => {
     const data = noisy(new Prng(21), 3000);
     // In its warm-up; then a few keys (the set a list); then many (a table).
@@ -385,7 +397,9 @@ for (const format of [22, 23] as const) {
       const rest = frameOf(data.t.slice(upTo), data.v.slice(upTo), upTo);
       const a = anomalyKernel.step(st, rest), b = anomalyKernel.step(loaded, rest);
       assert.equal(Array.from(b.score), Array.from(a.score), `${upTo}: the same scores`);
-      assert.equal(anomalyKernel.save(loaded), anomalyKernel.save(st), `${upTo}: the same state`);
+      // The same keys born at the same times (the times held in another order: as met, as read).
+      const same = savedInFormat(loaded, 25), was = savedInFormat(st, 25);
+      assert.equal(same, was, `${upTo}: the same state`);
     }
   });
 }
@@ -400,7 +414,13 @@ test("a state in its warm-up saves the warm-up values it holds, and goes on the 
     const learned = upTo >= CONFIG.warmup_samples;
     assert.is(nw, learned ? 0 : 3 * upTo, `${upTo}: the values held`);
     const padded = savedInFormat(st, 23).length;
-    if (!learned) assert.is(saved.length, padded - 8 * (3 * CONFIG.warmup_samples - nw));
+    // Less the padding, and a time of birth per key (23) against the times and an index (26).
+    const nk = new DataView(saved.buffer, saved.byteOffset).getUint32(12, true);
+    const nb = new DataView(saved.buffer, saved.byteOffset).getUint32(24, true);
+    const births = 8 + 8 * nb + 2 * nk - 8 * nk;
+    if (!learned) {
+      assert.is(saved.length, padded - 8 * (3 * CONFIG.warmup_samples - nw) + births);
+    }
     const loaded = anomalyKernel.load(saved);
     const rest = frameOf(data.t.slice(upTo), data.v.slice(upTo), upTo);
     const a = anomalyKernel.step(st, rest), b = anomalyKernel.step(loaded, rest);
@@ -411,7 +431,7 @@ test("a state in its warm-up saves the warm-up values it holds, and goes on the 
   const st = anomalyKernel.init(CONFIG, "c");
   anomalyKernel.step(st, frameOf(data.t.slice(0, 10), data.v.slice(0, 10)));
   const wrong = anomalyKernel.save(st);
-  new DataView(wrong.buffer, wrong.byteOffset).setFloat64(24 + 8 * S.SEEN, 11, true);
+  new DataView(wrong.buffer, wrong.byteOffset).setFloat64(32 + 8 * S.SEEN, 11, true);
   assert.throws(() => anomalyKernel.load(wrong), /warm-up buffer of 30 values after 11 of 150/);
 });
 
@@ -426,16 +446,21 @@ test("load() rejects bytes that are not a saved state", () => {
   new DataView(form.buffer).setUint32(20, 7, true);
   assert.throws(() => anomalyKernel.load(form), /key set form 7/);
   const grids = bytes.slice();
-  new DataView(grids.buffer).setFloat64(24 + 8 * S.GRIDS, 2, true); // the grid count alone
+  new DataView(grids.buffer).setFloat64(32 + 8 * S.GRIDS, 2, true); // the grid count alone
   assert.throws(() => anomalyKernel.load(grids), /contexts for 2 grids/);
-  // A list of keys (they come last) holding one key twice.
+  // A list of keys (they come last but their times of birth) holding one key twice.
   const data = noisy(new Prng(5), 100);
   const st = anomalyKernel.init(CONFIG, "c");
   anomalyKernel.step(st, frameOf(data.t, data.v));
   assert.ok(st.index !== undefined && st.listed >= 2, "a list of keys");
   const twice = anomalyKernel.save(st);
-  twice.set(twice.subarray(twice.length - 8, twice.length - 4), twice.length - 4);
+  const end = twice.length - 2 * st.listed;
+  twice.set(twice.subarray(end - 8, end - 4), end - 4);
   assert.throws(() => anomalyKernel.load(twice), /a key list holding a key twice/);
+  // A key born at a time the state does not hold.
+  const unborn = anomalyKernel.save(st);
+  new DataView(unborn.buffer, unborn.byteOffset).setUint16(unborn.length - 2, st.birthCount, true);
+  assert.throws(() => anomalyKernel.load(unborn), /born at time \d+ of \d+/);
   // Key slots claimed that the state does not count, in a table of format 22.
   const full = savedInFormat(anomalyKernel.init(CONFIG, "c"), 22);
   full.fill(0xff, full.length - 64);
