@@ -29,7 +29,7 @@ export const KERNEL_BYTES_MEASURED = {
 /**
  * The anomaly kernel's state as large as it grew on the corpus it is chosen on: NAB's series
  * (`../shared/datasets/nab/`, 4,032 to 22,695 samples each) fed whole, its arrays' bytes: the
- * largest state 40,592, a key set of 4,096 slots and 886 times of birth (1,040 to 2,700 keys; the
+ * largest state 40,592, a key set of 4,096 slots and 886 times of birth (87 to 2,700 keys; the
  * median series', 21,728 bytes). Its key set grows with the distinct (context, bin) keys a channel
  * meets and stops at `KEYS_MAX`; a channel that meets more keys than NAB's series did holds more.
  */
