@@ -3,11 +3,12 @@
  * is measured): a Host of the kinds given, on an in-process bus, with a file journal and a packed
  * snapshot store in the directory given, as `troupe run` keeps them. It measures its heap and
  * array buffers after a forced collection with the host started and no channel, feeds each
- * channel its samples (one a frame, 15 s apart, the remote-write bench's series and channel
- * names), measures again, and prints one JSON line: the bytes a channel added, and the bytes its
- * instances' kernel states save (what the kernels hold, the floor).
+ * channel its samples (one a frame, the step given apart, the remote-write bench's series and
+ * channel names), measures again, and prints one JSON line: the bytes a channel added, and the
+ * bytes its instances' kernel states save (what the kernels hold, the floor).
  *
- * Arguments: kinds (comma-separated), channels, samples, directory.
+ * Arguments: kinds (comma-separated), channels, samples, directory, seconds between a channel's
+ * samples.
  */
 import { join } from "node:path";
 import process from "node:process";
@@ -18,9 +19,10 @@ import { FileJournal, Host, InProcessBus, PackedSnapshotStore } from "../actors/
 import { encodeFrame, feedSubject, type Kernel } from "../protocol/mod.ts";
 import { channelNameOf, frameSample } from "./_channel_bytes_feed.ts";
 
-const [kindList = "", channelsArg = "0", samplesArg = "0", dir = "."] = process.argv.slice(2);
+const [kindList = "", channelsArg = "0", samplesArg = "0", dir = ".", stepArg = "15"] = process.argv
+  .slice(2);
 const kinds = kindList.split(",").filter(Boolean);
-const channels = Number(channelsArg), samples = Number(samplesArg);
+const channels = Number(channelsArg), samples = Number(samplesArg), stepMs = Number(stepArg) * 1000;
 
 /** A forced collection: `--expose-gc` set at run time, its `gc` taken from a fresh context. */
 function collector(): () => void {
@@ -74,7 +76,7 @@ const before = await heldBytes();
 const names = Array.from({ length: channels }, (_, c) => channelNameOf(c));
 for (let i = 0; i < samples; i++) {
   for (let c = 0; c < channels; c++) {
-    const { t, v } = frameSample(c, i);
+    const { t, v } = frameSample(c, i, stepMs);
     const frame = { channel: names[c]!, seq0: i, t: Float64Array.of(t), v: Float64Array.of(v) };
     bus.publish(
       feedSubject("bench", names[c]!),

@@ -3,10 +3,10 @@
  * (a fresh heap each): a host of one kind (stats, anomaly, collapse, bars), of the four a channel
  * has by default, and of every default kind (coherence too, one instance a group of channels), fed
  * `--channels` channels of the remote-write bench's series and names, `--samples` samples each,
- * one a frame (bench/_channel_bytes_host.ts). The figure is the heap and array buffers a channel
- * added, after forced collections; the baseline is what its kernel states save, the numbers the
- * kernels hold (the floor). What the process's resident memory adds over its heap at scale is the
- * remote-write bench's business, not measured here.
+ * one a frame `--step-s` apart (bench/_channel_bytes_host.ts). The figure is the heap and array
+ * buffers a channel added, after forced collections; the baseline is what its kernel states save,
+ * the numbers the kernels hold (the floor). What the process's resident memory adds over its heap
+ * at scale is the remote-write bench's business, not measured here.
  */
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
@@ -25,10 +25,14 @@ const OPTIONS = {
     number: { min: 1, max: 100_000, integer: true },
   },
   samples: {
-    help:
-      "samples fed to each channel, one a frame, 15 s apart (260 fill its windows of input ids)",
+    help: "samples fed to each channel, one a frame (260 fill its windows of input ids)",
     default: 260,
     number: { min: 0, max: 100_000, integer: true },
+  },
+  "step-s": {
+    help: "seconds between a channel's samples (as `bench remote-write --detect-interval-s`)",
+    default: 15,
+    number: { min: 1, max: 86_400, integer: true },
   },
 } satisfies OptionTable;
 
@@ -44,13 +48,14 @@ async function arm(
   kinds: readonly string[],
   channels: number,
   samples: number,
+  stepS: number,
   ctx: BenchContext,
 ): Promise<ArmBytes> {
   const dir = tempDir("troupe-channel-bytes-");
   try {
     const child = ChildScript.start(
       "bench/_channel_bytes_host.ts",
-      [kinds.join(","), String(channels), String(samples), dir.path],
+      [kinds.join(","), String(channels), String(samples), dir.path, String(stepS)],
       ctx.log,
     );
     const m = await child.next(30 * 60_000);
@@ -70,7 +75,7 @@ export const benchmark: Benchmark = {
   summary: "a channel's heap in a host by kind, against the bytes its kernel states save",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const { channels, samples } = readOptions(args, OPTIONS);
+    const { channels, samples, "step-s": stepS } = readOptions(args, OPTIONS);
     const arms: Array<[string, readonly string[]]> = [
       ...PER_CHANNEL.map((k): [string, readonly string[]] => [k, [k]]),
       ["per_channel_kinds", PER_CHANNEL],
@@ -78,10 +83,11 @@ export const benchmark: Benchmark = {
     ];
     const rows: BenchRow[] = [];
     for (const [name, kinds] of arms) {
-      const bytes = await arm(kinds, channels, samples, ctx);
+      const bytes = await arm(kinds, channels, samples, stepS, ctx);
       ctx.log(
         `${NAME}: ${kinds.join(", ")}: ${Math.round(bytes.held)} bytes a channel in the heap, ` +
-          `${Math.round(bytes.saved)} saved (${channels} channels, ${samples} samples each)`,
+          `${Math.round(bytes.saved)} saved (${channels} channels, ${samples} samples each, ` +
+          `${stepS} s apart)`,
       );
       rows.push(row({
         bench: NAME,
