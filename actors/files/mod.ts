@@ -6,7 +6,11 @@
  * A folder of its own so that a light module (the worker threads') uses them without loading the
  * runtime.
  */
-export { writeAtomically, type WriteAtomicallyOptions } from "./write_atomically.ts";
+export {
+  writeAtomically,
+  writeAtomicallyAsync,
+  type WriteAtomicallyOptions,
+} from "./write_atomically.ts";
 export { syncDir, syncDirAsync } from "./sync_dir.ts";
 export { readAt } from "./read_at.ts";
 export { markUsed, pruneUnused, UNUSED_MS } from "./unused_cache.mjs";

@@ -31,6 +31,7 @@ test("segments roll at segmentBytesMax, sealed ones get an index, and open() rea
       assert.ok(files.includes(s.path.slice(-12, -4) + ".idx"));
     }
     assert.ok(!files.includes(segments.at(-1)!.path.slice(-12, -4) + ".idx"));
+    assert.equal(files.filter((f) => !/^\d{8}\.(seg|idx)$/.test(f) && f !== "LOCK"), []);
     // Damage a sealed segment's middle without changing its size: open trusts the index and
     // does not read it; a read of that segment reports the damage (once) and reads on after it.
     const first = segments[0]!.path;
@@ -252,6 +253,36 @@ test("records larger than the write buffer and the read chunk round-trip", async
     assert.is(got.length, sizes.length);
     for (let i = 0; i < sizes.length; i++) assert.equal(got[i]!.data, sent[i]!);
     await j.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a sealed segment's index is written off the appending thread, and close waits for it; a crash meanwhile loses nothing", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "always", segmentBytesMax: 4096 });
+    for (let n = 0; n < 60; n++) j.append(`s${n % 3}`, payload(n, 100));
+    const sealed = j.segments().filter((s) => s.sealed);
+    assert.ok(sealed.length >= 1);
+    const index = (path: string) => path.slice(0, -4) + ".idx";
+    // The appends returned before any index was on disk: a seal waits for its segment's writes.
+    assert.ok(sealed.every((s) => !existsSync(index(s.path))));
+    await j.close();
+    assert.ok(sealed.every((s) => existsSync(index(s.path))));
+
+    // A crash right after a roll, and a journal opened at once on the folder: every record
+    // appended before the last fsync is read back, and no file aside is left once the write
+    // the crashed journal had started has ended.
+    const again = await FileJournal.open(dir.path, { fsync: "always", segmentBytesMax: 4096 });
+    for (let n = 60; n < 90; n++) again.append(`s${n % 3}`, payload(n, 100));
+    await again.sync();
+    again.simulateCrash();
+    const reopened = await FileJournal.open(dir.path, { fsync: "always", segmentBytesMax: 4096 });
+    assert.equal((await collect(reopened.readAll())).length, 90);
+    await reopened.close();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(readdirSync(dir.path).filter((f) => f.endsWith(".sealing")), []);
   } finally {
     dir.remove();
   }
