@@ -19,10 +19,9 @@ import { anomalyHeldBytes, FOUR_KINDS_BYTES_MEASURED } from "../../kind/mod.ts";
  * What one channel of the four per-channel kinds (stats, anomaly, collapse, bars) cost a host's
  * resident memory at scale once their windows of recent input ids were full (260 samples): the
  * anchor of what a channel costs beyond its kinds. Its origin, the measurements and the machine,
- * is on docs/channel_cost.md. Measured again as the slope of the resident memory of
- * `troupe bench remote-write`'s host over 4,000, 8,000 and 12,000 channels of 261 samples
- * (`--detect-interval-s 2`): 110,363 bytes a channel, give or take 6,800 (one standard error),
- * which holds this figure (114,688): kept (docs/channel_cost_by_kind.md).
+ * is on docs/channel_cost.md; the slope of `troupe bench remote-write`'s host's resident memory
+ * over 4,000 to 12,000 channels of 261 samples, 110,363 bytes a channel give or take 6,800, agrees
+ * with it (docs/channel_cost_by_kind.md).
  */
 export const CHANNEL_BYTES_MEASURED = 112 * 1024;
 

@@ -258,7 +258,7 @@ test("records larger than the write buffer and the read chunk round-trip", async
   }
 });
 
-test("a sealed segment's index is written off the appending thread, and close waits for it; a crash meanwhile loses nothing", async () => {
+test("a sealed segment's index is on disk once close resolves; a crash right after a roll loses nothing and leaves no file aside", async () => {
   const dir = tempDir();
   try {
     const j = await FileJournal.open(dir.path, { fsync: "always", segmentBytesMax: 4096 });
