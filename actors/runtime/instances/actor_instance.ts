@@ -136,7 +136,7 @@ export class ActorInstance {
     this.config = config;
     this.#outSubject = outSubject(def.kind, key);
     this.#state = undefined;
-    this.#ids = new InputIdWindow([], INPUT_IDS_MAX);
+    this.#ids = new InputIdWindow([], INPUT_IDS_MAX, this.stream);
     this.#machine = undefined as unknown as MachineCell;
   }
 
@@ -159,7 +159,7 @@ export class ActorInstance {
     inst.#startMachine(snap.machine);
     inst.pos = snap.pos;
     inst.srcPos = snap.srcPos;
-    if (snap.ids) inst.#ids = new InputIdWindow(snap.ids, INPUT_IDS_MAX);
+    if (snap.ids) inst.#ids = new InputIdWindow(snap.ids, INPUT_IDS_MAX, inst.stream);
     return inst;
   }
 

@@ -25,6 +25,15 @@ export const INPUT_IDS_MAX = 256;
 const ROOM_IDS_MIN = 8;
 
 /**
+ * Starting rooms a window's spread picks among: ROOM_IDS_MIN to ROOM_IDS_MIN + ROOM_SPREAD - 1.
+ * A host made a fleet's windows in one round (a fleet's first scrape) would otherwise grow all
+ * of them at the same input (the 9th, 17th, ...), a burst of table layouts in one round; spread
+ * over ROOM_SPREAD starting rooms, the k-th growth falls on ROOM_SPREAD inputs from 8·2^k + 1 to
+ * 15·2^k + 1, an eighth of the windows at each.
+ */
+const ROOM_SPREAD = 8;
+
+/**
  * The fingerprint of the id being looked up or added, shared by every window on the thread (a
  * lookup runs to its end before another begins): a typed array of its own would cost each of a
  * host's windows some 150 bytes.
@@ -53,9 +62,11 @@ export class InputIdWindow {
 
   /**
    * A window holding `saved` (a saved window's bytes, or ids), the newest `max` of them; throws a
-   * RangeError for a bound under 1 or a saved form that is neither.
+   * RangeError for a bound under 1 or a saved form that is neither. `spreadBy` (the instance's
+   * stream) picks the room a window holding fewer ids starts with by its hash (`ROOM_SPREAD`):
+   * where the window grows, never what it holds or saves.
    */
-  constructor(saved: Uint8Array | readonly string[] = [], max = INPUT_IDS_MAX) {
+  constructor(saved: Uint8Array | readonly string[] = [], max = INPUT_IDS_MAX, spreadBy = "") {
     if (!(Number.isSafeInteger(max) && max > 0)) {
       throw new RangeError(`An input id window must hold at least one id, got ${max}`);
     }
@@ -68,7 +79,7 @@ export class InputIdWindow {
     }
     this.#max = max;
     const held = fps.length / 2;
-    const room = Math.min(max, Math.max(ROOM_IDS_MIN, held));
+    const room = Math.min(max, Math.max(startingRoom(spreadBy), held));
     [this.#fps, this.#table] = newArrays(room, max);
     this.#mask = this.#table.length - 1;
     for (let i = Math.max(0, held - max); i < held; i++) {
@@ -175,6 +186,13 @@ export class InputIdWindow {
     }
     table[i] = 0;
   }
+}
+
+/** The room a window spread by `spreadBy` starts with (ROOM_IDS_MIN for ""). */
+function startingRoom(spreadBy: string): number {
+  if (spreadBy === "") return ROOM_IDS_MIN;
+  writeFingerprint(spreadBy, PROBE, 0);
+  return ROOM_IDS_MIN + ((PROBE[0]! >>> 0) % ROOM_SPREAD);
 }
 
 /**

@@ -16,9 +16,11 @@ import {
 } from "node:fs";
 import { open as openFile } from "node:fs/promises";
 import { join } from "node:path";
+import { setImmediate } from "node:timers";
 import {
   decodePositions,
   encodeIndex,
+  encodeIndexInSlices,
   findRecord,
   getU32,
   indexName,
@@ -552,14 +554,26 @@ export async function readFully(
 }
 
 /**
- * Writes sealed segment `seg`'s index on the runtime's I/O threads, so that a large one (19 MB at
- * 400,000 streams) does not hold the appending thread while it is written and flushed; aside under
- * a name of its own, which a journal opened on the folder after a crash meanwhile does not use
- * when it writes the same index (`openSegments`).
+ * Writes sealed segment `seg`'s index without holding the appending thread for long: encoded in
+ * slices between turns of the event loop (`encodeIndexInSlices`), then written and flushed on the
+ * runtime's I/O threads (19 MB at 400,000 streams), unless `wanted()` says otherwise by then (the
+ * journal stopped as by a crash meanwhile); aside under a name of its own, which a journal opened
+ * on the folder after a crash does not use when it writes the same index (`openSegments`).
  */
-export function writeIndexAsync(dir: string, seg: Segment): Promise<void> {
+export async function writeIndexAsync(
+  dir: string,
+  seg: Segment,
+  wanted: () => boolean,
+): Promise<void> {
+  const bytes = await encodeIndexInSlices(seg, nextTurn);
+  if (!wanted()) return;
   const path = join(dir, indexName(seg.id));
-  return writeAtomicallyAsync(path, encodeIndex(seg), { tmp: `${path}.sealing` });
+  await writeAtomicallyAsync(path, bytes, { tmp: `${path}.sealing` });
+}
+
+/** Resolves after the event loop's next turn, once what waits on I/O has had its own. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Removes a file that may be absent. */

@@ -479,7 +479,7 @@ export class FileJournal implements Journal {
         if (end > this.#durable) this.#durable = end;
       }
       // A segment with damage keeps no index: each open scans it and reports the damage again.
-      if (!old.holes) await writeIndexAsync(this.dir, old);
+      if (!old.holes) await writeIndexAsync(this.dir, old, () => !this.#closed && !this.#failed);
     })().catch((err: Error) => {
       // After a crash (simulateCrash) nothing is the journal's to report.
       if (!this.#closed) this.#fail(err, "seal", old.path);

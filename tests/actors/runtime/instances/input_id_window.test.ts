@@ -152,6 +152,37 @@ test("InputIdWindow takes room as it fills: 8 bytes and 4 of table an id, whatev
   assert.ok(w.has(ids[299]!) && !w.has(ids[43]!) && !w.has(`${ids[299]}x`));
 });
 
+test("InputIdWindows spread by their streams start with rooms of 8 to 15 ids and grow apart, holding the same", () => {
+  const ids = Array.from({ length: 300 }, (_, i) => `remote_write-1f3a9c0b77e2d451-${i}`);
+  const rooms = new Set<number>();
+  // The input at which each window first grows, by stream: 9 to 16, not the 9th for all.
+  const firstGrowth = new Set<number>();
+  for (let c = 0; c < 64; c++) {
+    const w = new InputIdWindow([], 256, `anomaly/node_load1{instance="host-${c}:9100"}`);
+    const start = w.bytes;
+    rooms.add(start);
+    for (let i = 0; i < ids.length; i++) {
+      w.add(ids[i]!);
+      if (w.bytes !== start) {
+        firstGrowth.add(i + 1);
+        break;
+      }
+    }
+  }
+  assert.ok(rooms.size >= 6, `${rooms.size} starting rooms among 64 streams`);
+  assert.ok([...firstGrowth].every((n) => n >= 9 && n <= 16), [...firstGrowth].join(","));
+  assert.ok(firstGrowth.size >= 6, `first growth at ${[...firstGrowth].join(",")}`);
+  // What a window holds and saves is its ids, whatever its room.
+  const a = new InputIdWindow([], 256, "stats/a"), b = new InputIdWindow([], 256);
+  for (const id of ids) {
+    a.add(id);
+    b.add(id);
+    assert.equal(a.save(), b.save());
+  }
+  assert.is(a.bytes, 256 * 8 + 512 * 2);
+  assert.equal(new InputIdWindow(a.save(), 256, "stats/a").save(), b.save());
+});
+
 test("InputIdWindow of more ids than 16-bit table slots index keeps and forgets them in order", () => {
   const max = 70_000;
   const w = new InputIdWindow([], max);

@@ -1,7 +1,8 @@
 /**
  * The journal's index and positions files (_journal_format.ts): written piece by piece, they read
  * back as what was written, and are the bytes the general encoder made of the same rows (files
- * written before read as ever), also past 65,536 streams (msgpack's 32-bit array header).
+ * written before read as ever), also past 65,536 streams (msgpack's 32-bit array header); an
+ * index encoded in slices, with other values encoded between them, is the same bytes.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -9,8 +10,10 @@ import {
   decodeIndex,
   decodePositions,
   encodeIndex,
+  encodeIndexInSlices,
   encodePositions,
   getU32,
+  INDEX_ROWS_A_SLICE,
   type IndexRow,
   indexStreams,
 } from "../../../../actors/runtime/journal/_journal_format.ts";
@@ -54,6 +57,29 @@ test("an index reads back as written, and is the general encoder's bytes of its 
     assert.equal(Array.from(bytes.subarray(8)), Array.from(body), `${n} streams: the same bytes`);
     const empty = { ...index, streams: new SegmentStreams(numbers) };
     assert.is(getU32(encodeIndex(empty), 0), getU32(bytes, 0));
+  }
+});
+
+test("an index encoded in slices is encodeIndex's bytes, whatever is encoded between its slices", async () => {
+  const s = INDEX_ROWS_A_SLICE;
+  for (const n of [0, 1, s - 1, s, s + 1, 2 * s + 5]) {
+    const index = {
+      bytes: 64 << 20,
+      records: 3 * n,
+      streams: indexStreams(rows(n), new JournalStreams()),
+    };
+    const whole = encodeIndex(index);
+    let waits = 0;
+    const sliced = await encodeIndexInSlices(index, async () => {
+      waits++;
+      // Another writer of the thread's buffer between two slices (a positions file, an output).
+      encodePositions(new Map([["stats/other", waits]]));
+      encodeValue({ between: "x".repeat(40 * waits) });
+      await Promise.resolve();
+    });
+    assert.is(waits, Math.ceil(n / s), `${n} rows: a wait a slice`);
+    assert.equal(Array.from(sliced), Array.from(whole), `${n} rows`);
+    assert.equal(decodeIndex(sliced)!.rows, rows(n));
   }
 });
 
