@@ -7,9 +7,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { freePort } from "../actors/runtime/mod.ts";
-import { decodeEnvelope, outPattern, outPrefix } from "../protocol/mod.ts";
+import { decodeEnvelope, outPattern, outPrefix, outSubject } from "../protocol/mod.ts";
 import { type BenchContext, type BenchRow, percentile, row } from "./_bench.ts";
 import { ChildScript } from "./_child_script.ts";
 import { requestBody, shardLabels } from "./_remote_write_requests.ts";
@@ -193,24 +193,27 @@ function detectRunRows(channels: number, rss0: number, rss1: number, p99: number
   ];
 }
 
-/** Lags from a round's send to the anomaly outputs of `watched` channels for its samples. */
+/**
+ * Lags from a round's send to the anomaly outputs of `watched` channels for its samples, each
+ * channel's subject subscribed to on its own: a subscription to every channel's would have
+ * nats-server copy 100,000 outputs a round to the bench, on the cores the host is measured on.
+ */
 function watchLags(
   nc: NatsConnection,
   watched: Set<string>,
   sentAt: Map<number, { round: number; at: number }>,
   lag: (round: number, ms: number) => void,
-): Subscription {
-  const sub = nc.subscribe(outPattern("anomaly"));
-  (async () => {
-    for await (const m of sub) {
-      const channel = m.subject.slice(outPrefix("anomaly").length);
-      if (!watched.has(channel)) continue;
-      const ts = readTs(m.data);
-      const sent = ts === undefined ? undefined : sentAt.get(Math.round(ts / 1000));
-      if (sent !== undefined) lag(sent.round, performance.now() - sent.at);
-    }
-  })();
-  return sub;
+): { unsubscribe(): void } {
+  const subs = [...watched].map((channel) =>
+    nc.subscribe(outSubject("anomaly", channel), {
+      callback: (_e, m) => {
+        const ts = readTs(m.data);
+        const sent = ts === undefined ? undefined : sentAt.get(Math.round(ts / 1000));
+        if (sent !== undefined) lag(sent.round, performance.now() - sent.at);
+      },
+    })
+  );
+  return { unsubscribe: () => subs.forEach((s) => s.unsubscribe()) };
 }
 
 /**
