@@ -4,9 +4,10 @@
  * (`troupe.out.anomaly.<channel>`) and the incident stage's updates
  * (`troupe.out.incident.anomaly`), for the receiver's `/metrics`. The highest, not the latest: a
  * score of 1 between two scrapes would otherwise read as whatever the sample at scrape time scored,
- * and a rule on it never fire. A message costs a map write (its bytes kept until the scrape, a few
- * per channel); the scores are decoded when `/metrics` is scraped, or at once when a channel's
- * frames pile up past a bound.
+ * and a rule on it never fire. A message is decoded as it comes and only its channel's highest and
+ * last score kept: two numbers a channel. Its bytes kept until the scrape would decode no fewer
+ * (each is decoded once either way) and, at a fleet's size, hold some 470 bytes a channel's sample
+ * (a view that keeps the socket's read alive) until a scrape that may never come.
  */
 import {
   type Bus,
@@ -21,14 +22,10 @@ import type { IngestMetrics } from "./ingest_metrics.ts";
 
 /** Open incidents remembered at most (a resolved one is forgotten). */
 const OPEN_MAX = 10_000;
-/** A channel's frames kept undecoded between scrapes, at most (past it they are folded in). */
-export const FRAMES_KEPT_MAX = 16;
 
 /** A channel's scores since the last scrape. */
 interface ChannelScores {
-  /** Frames not yet decoded. */
-  frames: Uint8Array[];
-  /** The highest score of the frames decoded since the last scrape (-Infinity: none). */
+  /** The highest score of the frames read since the last scrape (-Infinity: none). */
   max: number;
   /** The last score read (what a scrape with no new sample shows). */
   last: number | undefined;
@@ -51,9 +48,8 @@ export class ScoreWatch {
         const channel = msg.subject.slice(prefix.length);
         if (!watched(channel)) return;
         let c = this.#channels.get(channel);
-        if (!c) this.#channels.set(channel, c = { frames: [], max: -Infinity, last: undefined });
-        c.frames.push(msg.data);
-        if (c.frames.length > FRAMES_KEPT_MAX) fold(c);
+        if (!c) this.#channels.set(channel, c = { max: -Infinity, last: undefined });
+        fold(c, msg.data);
       }),
       bus.subscribe(SCORE_INCIDENT_SUBJECT, (msg) => {
         try {
@@ -73,7 +69,6 @@ export class ScoreWatch {
   refresh(metrics: IngestMetrics): void {
     const scores: Array<{ labels: Record<string, string>; value: number }> = [];
     for (const [channel, c] of this.#channels) {
-      fold(c);
       const score = c.max > -Infinity ? c.max : c.last;
       c.max = -Infinity;
       if (score !== undefined) {
@@ -96,19 +91,16 @@ export class ScoreWatch {
   }
 }
 
-/** Decodes a channel's kept frames into its highest score and last score. */
-function fold(c: ChannelScores): void {
-  for (const bytes of c.frames) {
-    try {
-      const { score } = decodeAnomalyColumns(bytes);
-      for (const s of score) if (s > c.max) c.max = s;
-      const last = score[score.length - 1];
-      if (last !== undefined) c.last = last;
-    } catch {
-      // An event (not a columns frame): its sample's score is in the frame beside it.
-    }
+/** Folds the scores of a columns message into its channel's highest and last score. */
+function fold(c: ChannelScores, bytes: Uint8Array): void {
+  try {
+    const { score } = decodeAnomalyColumns(bytes);
+    for (const s of score) if (s > c.max) c.max = s;
+    const last = score[score.length - 1];
+    if (last !== undefined) c.last = last;
+  } catch {
+    // An event (not a columns frame): its sample's score is in the frame beside it.
   }
-  c.frames.length = 0;
 }
 
 /**

@@ -102,7 +102,7 @@ test("troupe_anomaly_score is the highest score since the last scrape, with the 
       `troupe_anomaly_score{${labels(n1, "n1:9100")}} 0.4`,
       `troupe_anomaly_score{${labels(n2, "n2:9100")}} 0.3`,
     ]);
-    // Many frames between two scrapes (past the bound kept undecoded): the highest still counts.
+    // Many frames between two scrapes: the highest still counts, the last is what follows.
     for (let i = 0; i < 40; i++) {
       r.bus.publish(outSubject("anomaly", n2), scored(n2, [i === 7 ? 0.97 : 0.05], 10 + i));
     }
