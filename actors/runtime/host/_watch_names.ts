@@ -85,10 +85,20 @@ export class NamesWriter {
   }
 }
 
-/** The watchdog's side: the logs it was handed, read as far as they were written. */
+/**
+ * The watchdog's side: the logs it was handed, read as far as they were written. It keeps where
+ * each id's entry lies (two numbers an id, ids being counted from 1 by the host) and decodes an
+ * entry only when asked for it: the watchdog asks for the instance whose step is running, at most
+ * every look, and a fleet's hundreds of thousands of descriptions held decoded cost its thread
+ * about 300 bytes each.
+ */
 export class NamesReader {
   readonly #logs: { bytes: Uint8Array; count: Int32Array; read: number }[] = [];
-  readonly #known = new Map<number, WatchedInstance>();
+  /** Per id: its log's index + 1 (0: not read yet) and its entry's offset in that log. */
+  #logOf = new Int32Array(1024);
+  #at = new Int32Array(1024);
+  /** The last instance decoded (the watchdog asks for the running step's at every look). */
+  #last: WatchedInstance | undefined;
   readonly #utf8 = new TextDecoder();
 
   /** Takes a message from the host's thread: true when it was a log. */
@@ -105,23 +115,45 @@ export class NamesReader {
 
   /** The instance of `id`, reading what was written since the last read when it is not known. */
   get(id: number): WatchedInstance | undefined {
-    const known = this.#known.get(id);
-    if (known !== undefined) return known;
-    for (const log of this.#logs) this.#read(log);
-    return this.#known.get(id);
+    if (this.#last?.id === id) return this.#last;
+    if (!this.#known(id)) {
+      for (let i = 0; i < this.#logs.length; i++) this.#read(i);
+      if (!this.#known(id)) return undefined;
+    }
+    const log = this.#logs[this.#logOf[id]! - 1]!, at = this.#at[id]!;
+    const n = new DataView(log.bytes.buffer).getUint32(at + 4, true);
+    const from = at + ENTRY_HEADER;
+    // Decoded from a copy: a TextDecoder does not read shared memory.
+    const json = this.#utf8.decode(log.bytes.slice(from, from + n));
+    return (this.#last = { id, ...JSON.parse(json) });
   }
 
-  #read(log: { bytes: Uint8Array; count: Int32Array; read: number }): void {
+  #known(id: number): boolean {
+    return Number.isSafeInteger(id) && id > 0 && id < this.#logOf.length && this.#logOf[id] !== 0;
+  }
+
+  /** Notes where each entry of log `index` written since the last read lies. */
+  #read(index: number): void {
+    const log = this.#logs[index]!;
     const end = Atomics.load(log.count, 0);
     const view = new DataView(log.bytes.buffer);
     while (log.read + ENTRY_HEADER <= end) {
       const id = view.getUint32(log.read, true);
-      const n = view.getUint32(log.read + 4, true);
-      const from = log.read + ENTRY_HEADER;
-      // Decoded from a copy: a TextDecoder does not read shared memory.
-      const json = this.#utf8.decode(log.bytes.slice(from, from + n));
-      this.#known.set(id, { id, ...JSON.parse(json) });
-      log.read = from + n;
+      if (id >= this.#logOf.length) this.#grow(id);
+      this.#logOf[id] = index + 1;
+      this.#at[id] = log.read;
+      log.read += ENTRY_HEADER + view.getUint32(log.read + 4, true);
     }
+  }
+
+  /** Room for ids up to `id`, doubled. */
+  #grow(id: number): void {
+    let size = this.#logOf.length;
+    while (size <= id) size *= 2;
+    const logOf = new Int32Array(size), at = new Int32Array(size);
+    logOf.set(this.#logOf);
+    at.set(this.#at);
+    this.#logOf = logOf;
+    this.#at = at;
   }
 }
