@@ -37,7 +37,7 @@ const BODY_KEYS = asciiBytes(["channel", "seq0", "t", "columns"]);
 const B_CHANNEL = 0, B_SEQ0 = 1, B_T = 2, BODY_REQUIRED = 0b1111;
 /** The columns read: the anomaly actor's, and the band's edges of frames of the older form. */
 const WIRE_COLUMNS = asciiBytes(["score", "expected", "spread", "value", "lower", "upper"]);
-const W_EXPECTED = 1, W_SPREAD = 2, W_VALUE = 3, W_LOWER = 4, W_UPPER = 5;
+const W_SCORE = 0, W_EXPECTED = 1, W_SPREAD = 2, W_VALUE = 3, W_LOWER = 4, W_UPPER = 5;
 /** The slot of `t` beside the wire columns. */
 const W_T = WIRE_COLUMNS.length;
 const TYPE_COLUMNS = asciiBytes([COLUMNS_TYPE]);
@@ -55,6 +55,9 @@ export class AnomalyColumnsReader {
   readonly #len = new Int32Array(W_T + 1);
   #cols: Float64Array[] = [];
   #bytes: Uint8Array[] = [];
+  /** The scores `readScores` copies out (apart from `columns`, which it leaves as they were). */
+  #scores = new Float64Array(16);
+  #scoreBytes = new Uint8Array(this.#scores.buffer);
 
   constructor() {
     this.#grow(16);
@@ -76,6 +79,44 @@ export class AnomalyColumnsReader {
     this.#at.fill(-1);
     const ok = this.#envelope() && this.#pos === bytes.length;
     const n = ok ? this.#band() : NOT_READ;
+    this.#message = NO_BYTES;
+    return n;
+  }
+
+  /**
+   * The highest and the last score of an anomaly columns message, as `decodeAnomalyColumns`
+   * gives its `score`, into `out[0]` and `out[1]` (the highest -Infinity when every score is
+   * NaN; `out` left as it was for a frame of no sample): the samples read, or NOT_READ for a
+   * message it leaves to `decodeAnomalyColumns` (see the module's note). A message must carry the
+   * columns that decoder requires (`score`, `expected`, `spread`, `value`); `columns` is not
+   * touched.
+   */
+  readScores(bytes: Uint8Array, out: Float64Array): number {
+    if (!LITTLE_ENDIAN || bytes.length > MESSAGE_BYTES_MAX_DEFAULT) return NOT_READ;
+    this.#message = bytes;
+    this.#pos = 0;
+    this.#at.fill(-1);
+    const ok = this.#envelope() && this.#pos === bytes.length;
+    const at = this.#at;
+    let n = NOT_READ;
+    if (
+      ok && at[W_SCORE]! >= 0 && at[W_EXPECTED]! >= 0 && at[W_SPREAD]! >= 0 && at[W_VALUE]! >= 0
+    ) {
+      const size = this.#len[W_SCORE]!;
+      n = size / 8;
+      if (this.#scores.length < n) {
+        this.#scores = new Float64Array(n);
+        this.#scoreBytes = new Uint8Array(this.#scores.buffer);
+      }
+      const scores = this.#scores;
+      copyBytes(bytes, at[W_SCORE]!, this.#scoreBytes, size);
+      let max = -Infinity;
+      for (let i = 0; i < n; i++) if (scores[i]! > max) max = scores[i]!;
+      if (n > 0) {
+        out[0] = max;
+        out[1] = scores[n - 1]!;
+      }
+    }
     this.#message = NO_BYTES;
     return n;
   }

@@ -10,10 +10,12 @@
  * (a view that keeps the socket's read alive) until a scrape that may never come.
  */
 import {
+  AnomalyColumnsReader,
   type Bus,
   type BusSubscription,
   decodeAnomalyColumns,
   decodeIncident,
+  NOT_READ,
   SCORE_INCIDENT_SUBJECT,
   SCORE_OUTPUT_PATTERN,
 } from "../../protocol/mod.ts";
@@ -91,8 +93,18 @@ export class ScoreWatch {
   }
 }
 
+/** Reads a columns message's highest and last score in place (no objects made a message). */
+const reader = new AnomalyColumnsReader();
+const highestAndLast = new Float64Array(2);
+
 /** Folds the scores of a columns message into its channel's highest and last score. */
 function fold(c: ChannelScores, bytes: Uint8Array): void {
+  const n = reader.readScores(bytes, highestAndLast);
+  if (n > 0) {
+    if (highestAndLast[0]! > c.max) c.max = highestAndLast[0]!;
+    c.last = highestAndLast[1]!;
+  }
+  if (n !== NOT_READ) return;
   try {
     const { score } = decodeAnomalyColumns(bytes);
     for (const s of score) if (s > c.max) c.max = s;

@@ -4,6 +4,7 @@ import {
   anomalyBandOf,
   AnomalyColumnsReader,
   anomalyEdgesBytes,
+  decodeAnomalyColumns,
   decodeColumns,
   encodeAnomalyColumns,
   encodeColumns,
@@ -142,6 +143,85 @@ test("read() never reads a damaged message otherwise than decodeColumns and anom
   }
   // Both sides were seen: a changed value still reads, a broken layout does not.
   assert.ok(read > 300 && refused > 300, `read ${read}, refused ${refused} (seed ${SEED})`);
+});
+
+/** The highest and last score `decodeAnomalyColumns` gives of `bytes`, or why it gives none. */
+function scoresOf(bytes: Uint8Array): [number, number, number] | string {
+  try {
+    const { score } = decodeAnomalyColumns(bytes);
+    let max = -Infinity;
+    for (const s of score) if (s > max) max = s;
+    return [score.length, max, score[score.length - 1] ?? NaN];
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** Asserts readScores read `bytes` as decodeAnomalyColumns does, or left it to it. */
+function assertScoresAsDecoded(reader: AnomalyColumnsReader, bytes: Uint8Array, what: string) {
+  const want = scoresOf(bytes), out = new Float64Array([7, 7]);
+  const n = reader.readScores(bytes, out);
+  if (typeof want === "string") {
+    assert.is(n, NOT_READ, `${what}: read what decodeAnomalyColumns refuses (${want})`);
+    return;
+  }
+  if (n === NOT_READ) return;
+  assert.is(n, want[0], what);
+  if (n === 0) assert.equal(Array.from(out), [7, 7], `${what}: no sample, out untouched`);
+  else assert.ok(Object.is(out[0], want[1]) && Object.is(out[1], want[2]), `${what}: ${out}`);
+}
+
+test("readScores() gives the highest and last score as decodeAnomalyColumns does, and leaves it the rest", () => {
+  const rng = new Prng(SEED), reader = new AnomalyColumnsReader();
+  for (const n of [0, 1, 10, 33, 2000]) {
+    const f = frame(rng, n);
+    if (n === 10) f.score.fill(NaN, 0, 4);
+    if (n === 33) f.score[32] = NaN;
+    const bytes = encodeAnomalyColumns(f, META);
+    assert.is(reader.readScores(bytes, new Float64Array(2)), n, `n ${n}`);
+    assertScoresAsDecoded(reader, bytes, `n ${n} (seed ${SEED})`);
+  }
+  // Every score NaN: the highest is -Infinity, the last NaN.
+  const f = frame(rng, 3);
+  f.score.fill(NaN);
+  const out = new Float64Array(2);
+  assert.is(reader.readScores(encodeAnomalyColumns(f, META), out), 3);
+  assert.ok(out[0] === -Infinity && Number.isNaN(out[1]));
+  // A frame without a column decodeAnomalyColumns requires, or with the band as its edges: left.
+  const { score, expected, spread } = f;
+  const noValue = encodeColumns(
+    { channel: f.channel, seq0: f.seq0, t: f.t, columns: { score, expected, spread } },
+    META,
+  );
+  const edges = anomalyEdgesBytes(encodeAnomalyColumns(frame(rng, 4), META))!;
+  for (const [what, bytes] of [["no value", noValue], ["edges", edges]] as const) {
+    assert.is(reader.readScores(bytes, out), NOT_READ, what);
+    assertScoresAsDecoded(reader, bytes, what);
+  }
+  // The dashboard's columns are not touched by a read of scores.
+  const g = frame(rng, 5);
+  reader.read(encodeAnomalyColumns(g, META));
+  reader.readScores(encodeAnomalyColumns(frame(rng, 9), META), out);
+  assert.equal(Array.from(reader.columns[0]!.subarray(0, 5)), Array.from(g.t));
+});
+
+test("readScores() never reads a damaged message otherwise than decodeAnomalyColumns does", () => {
+  const rng = new Prng(SEED + 1), reader = new AnomalyColumnsReader();
+  let read = 0, refused = 0;
+  for (let k = 0; k < 3000; k++) {
+    const bytes = Array.from(encodeAnomalyColumns(frame(rng, 1 + rng.int(12)), META));
+    for (let m = 1 + rng.int(3); m > 0; m--) {
+      const at = rng.int(bytes.length), op = rng.int(3), byte = rng.int(256);
+      if (op === 0) bytes[at] = byte;
+      else if (op === 1) bytes.splice(at, 1);
+      else bytes.splice(at, 0, byte);
+    }
+    const damaged = Uint8Array.from(bytes);
+    assertScoresAsDecoded(reader, damaged, `damage ${k} (seed ${SEED + 1})`);
+    if (reader.readScores(damaged, new Float64Array(2)) >= 0) read++;
+    else refused++;
+  }
+  assert.ok(read > 300 && refused > 300, `read ${read}, refused ${refused} (seed ${SEED + 1})`);
 });
 
 test.run();
