@@ -122,21 +122,25 @@ test("read() leaves to the general way what it refuses: a short column, a bad ch
   assert.match(String(generic(cases[0]![1])), /Column "spread" has 2 values for 3 times/);
 });
 
+/** `message` with one to three changes: a byte set, removed or added anywhere. */
+function damage(rng: Prng, message: Uint8Array): Uint8Array {
+  const bytes = Array.from(message);
+  for (let m = 1 + rng.int(3); m > 0; m--) {
+    const at = rng.int(bytes.length), op = rng.int(3), byte = rng.int(256);
+    if (op === 0) bytes[at] = byte;
+    else if (op === 1) bytes.splice(at, 1);
+    else bytes.splice(at, 0, byte);
+  }
+  return Uint8Array.from(bytes);
+}
+
 test("read() never reads a damaged message otherwise than decodeColumns and anomalyBandOf do", () => {
   const rng = new Prng(SEED), reader = new AnomalyColumnsReader();
   let read = 0, refused = 0;
   for (let k = 0; k < 3000; k++) {
     const f = frame(rng, 1 + rng.int(12));
     const meta = rng.chance(0.5) ? { ...META, seq: rng.int(1000) } : META;
-    const bytes = Array.from(encodeAnomalyColumns(f, meta));
-    // One to three changes: a byte set, removed or added anywhere.
-    for (let m = 1 + rng.int(3); m > 0; m--) {
-      const at = rng.int(bytes.length), op = rng.int(3), byte = rng.int(256);
-      if (op === 0) bytes[at] = byte;
-      else if (op === 1) bytes.splice(at, 1);
-      else bytes.splice(at, 0, byte);
-    }
-    const damaged = Uint8Array.from(bytes);
+    const damaged = damage(rng, encodeAnomalyColumns(f, meta));
     assertReadsAsGeneric(reader, damaged, `damage ${k} (seed ${SEED})`);
     if (reader.read(damaged) >= 0) read++;
     else refused++;
@@ -209,14 +213,7 @@ test("readScores() never reads a damaged message otherwise than decodeAnomalyCol
   const rng = new Prng(SEED + 1), reader = new AnomalyColumnsReader();
   let read = 0, refused = 0;
   for (let k = 0; k < 3000; k++) {
-    const bytes = Array.from(encodeAnomalyColumns(frame(rng, 1 + rng.int(12)), META));
-    for (let m = 1 + rng.int(3); m > 0; m--) {
-      const at = rng.int(bytes.length), op = rng.int(3), byte = rng.int(256);
-      if (op === 0) bytes[at] = byte;
-      else if (op === 1) bytes.splice(at, 1);
-      else bytes.splice(at, 0, byte);
-    }
-    const damaged = Uint8Array.from(bytes);
+    const damaged = damage(rng, encodeAnomalyColumns(frame(rng, 1 + rng.int(12)), META));
     assertScoresAsDecoded(reader, damaged, `damage ${k} (seed ${SEED + 1})`);
     if (reader.readScores(damaged, new Float64Array(2)) >= 0) read++;
     else refused++;
