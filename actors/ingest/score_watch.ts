@@ -4,10 +4,11 @@
  * (`troupe.out.anomaly.<channel>`) and the incident stage's updates
  * (`troupe.out.incident.anomaly`), for the receiver's `/metrics`. The highest, not the latest: a
  * score of 1 between two scrapes would otherwise read as whatever the sample at scrape time scored,
- * and a rule on it never fire. A message is decoded as it comes and only its channel's highest and
- * last score kept: two numbers a channel. Its bytes kept until the scrape would decode no fewer
- * (each is decoded once either way) and, at a fleet's size, hold some 470 bytes a channel's sample
- * (a view that keeps the socket's read alive) until a scrape that may never come.
+ * and a rule on it never fire. A message is read as it comes, in place (`readScores`), and only its
+ * channel's highest and last score kept: two numbers a channel. Its bytes kept until the scrape
+ * would be read no fewer times (each once either way) and, at a fleet's size, hold some 470 bytes
+ * a channel's sample (a view that keeps the socket's read alive) until a scrape that may never
+ * come.
  */
 import {
   AnomalyColumnsReader,
