@@ -73,14 +73,21 @@ export class AnomalyColumnsReader {
 
   /** Reads `bytes` into `columns`: the samples read, or NOT_READ (see the module's note). */
   read(bytes: Uint8Array): number {
-    if (!LITTLE_ENDIAN || bytes.length > MESSAGE_BYTES_MAX_DEFAULT) return NOT_READ;
+    const n = this.#located(bytes) ? this.#band() : NOT_READ;
+    this.#message = NO_BYTES;
+    return n;
+  }
+
+  /**
+   * Whether `bytes` is a message this reader reads in place: the envelope and body checked, each
+   * wire column's place in `#at` and `#len`; `#message` holds it until the caller lets it go.
+   */
+  #located(bytes: Uint8Array): boolean {
+    if (!LITTLE_ENDIAN || bytes.length > MESSAGE_BYTES_MAX_DEFAULT) return false;
     this.#message = bytes;
     this.#pos = 0;
     this.#at.fill(-1);
-    const ok = this.#envelope() && this.#pos === bytes.length;
-    const n = ok ? this.#band() : NOT_READ;
-    this.#message = NO_BYTES;
-    return n;
+    return this.#envelope() && this.#pos === bytes.length;
   }
 
   /**
@@ -92,11 +99,7 @@ export class AnomalyColumnsReader {
    * touched.
    */
   readScores(bytes: Uint8Array, out: Float64Array): number {
-    if (!LITTLE_ENDIAN || bytes.length > MESSAGE_BYTES_MAX_DEFAULT) return NOT_READ;
-    this.#message = bytes;
-    this.#pos = 0;
-    this.#at.fill(-1);
-    const ok = this.#envelope() && this.#pos === bytes.length;
+    const ok = this.#located(bytes);
     const at = this.#at;
     let n = NOT_READ;
     if (

@@ -6,9 +6,8 @@
  * score of 1 between two scrapes would otherwise read as whatever the sample at scrape time scored,
  * and a rule on it never fire. A message is read as it comes, in place (`readScores`), and only its
  * channel's highest and last score kept: two numbers a channel. Its bytes kept until the scrape
- * would be read no fewer times (each once either way) and, at a fleet's size, hold some 470 bytes
- * a channel's sample (a view that keeps the socket's read alive) until a scrape that may never
- * come.
+ * would be read no fewer times (each once either way) and hold a message a channel's sample (a
+ * view that keeps the socket's read alive) until a scrape that may never come.
  */
 import {
   AnomalyColumnsReader,

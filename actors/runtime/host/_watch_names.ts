@@ -89,8 +89,8 @@ export class NamesWriter {
  * The watchdog's side: the logs it was handed, read as far as they were written. It keeps where
  * each id's entry lies (two numbers an id, ids being counted from 1 by the host) and decodes an
  * entry only when asked for it: the watchdog asks for the instance whose step is running, at most
- * every look, and a fleet's hundreds of thousands of descriptions held decoded cost its thread
- * about 300 bytes each.
+ * every look, and a fleet's hundreds of thousands of descriptions held decoded would each be
+ * objects and strings on its thread.
  */
 export class NamesReader {
   readonly #logs: { bytes: Uint8Array; count: Int32Array; read: number }[] = [];

@@ -211,10 +211,10 @@ export const INDEX_ROWS_A_SLICE = 16_384;
 
 /**
  * `encodeIndex`'s bytes, its rows encoded `INDEX_ROWS_A_SLICE` at a time with `between()` awaited
- * after each slice, for a sealed segment whose table no longer changes: at 400,000 streams the
- * encoding takes 100 to 230 ms, which in one go would hold the thread that applies a host's
- * inputs. The writer's buffer is shared with every other encoding on the thread, so each slice is
- * copied out before the wait.
+ * after each slice, for a sealed segment whose table no longer changes: a fleet host's index (a
+ * row a stream, hundreds of thousands) encoded in one go would hold the thread that applies the
+ * host's inputs. The writer's buffer is shared with every other encoding on the thread, so each
+ * slice is copied out before the wait.
  */
 export async function encodeIndexInSlices(
   index: SegmentIndex,
