@@ -32,7 +32,6 @@ import {
   openSync,
   read,
   readdirSync,
-  readFile,
   readFileSync,
   unlink,
   writev,
@@ -64,6 +63,7 @@ import {
 } from "./_packed_record.ts";
 import { ChunkPool, PackedBatch } from "./_packed_batch.ts";
 import { ScanWindow } from "./_scan_window.ts";
+import { liveRecordOf, liveSpans, SPAN_BYTES, SpanReader } from "./_live_spans.ts";
 import { BodyReader } from "./_body_reader.ts";
 import { readSnapshotHead } from "./snapshot_head.ts";
 
@@ -155,6 +155,8 @@ export class PackedSnapshotStore implements SnapshotStore {
   readonly #bodies = new BodyReader();
   /** The chunks batches lay their records in, reused once a batch is written. */
   readonly #chunks = new ChunkPool();
+  /** What compactions read segments' live records through. */
+  readonly #spans = new SpanReader();
 
   readonly #lock: DirLock;
 
@@ -544,23 +546,12 @@ export class PackedSnapshotStore implements SnapshotStore {
   async #compact(): Promise<void> {
     for (const seg of this.#segments.slice(0, -1)) {
       if (seg.live * 2 >= seg.size || this.#queue.length > 0) continue;
-      const bytes = await new Promise<Uint8Array>((resolve, reject) => {
-        readFile(seg.path, (err, got) => (err ? reject(err) : resolve(got)));
-      });
-      const records: RecordGroup[] = [];
-      for (const stream of seg.streams) {
-        const e = this.#index.get(stream) as Packed;
-        const part = bytes.subarray(e.at - e.head, e.at + e.len);
-        const entry = { stream, bytes: part.length, nameLen: e.head - RECORD_HEAD };
-        records.push({ entries: [entry], parts: [part], bytes: part.length });
-      }
-      for (let i = 0; i < records.length;) {
-        let k = i, total = 0;
-        while (k < records.length && (k === i || total + records[k]!.bytes <= this.#segmentBytes)) {
-          total += records[k++]!.bytes;
-        }
-        await this.#append(await this.#active(total), records.slice(i, k));
-        i = k;
+      const live = [...seg.streams].map((s) => liveRecordOf(s, this.#index.get(s) as Packed));
+      for (const span of liveSpans(live, Math.min(SPAN_BYTES, this.#segmentBytes))) {
+        // Saves waiting go first: the segment's other records are copied by a later compaction.
+        if (this.#queue.length > 0) return;
+        const group = await this.#spans.read(seg.fd, span);
+        await this.#append(await this.#active(group.bytes), [group]);
       }
       this.#segments.splice(this.#segments.indexOf(seg), 1);
       seg.dropped = true;

@@ -1,0 +1,82 @@
+/**
+ * What a packed store's compaction reads of a segment (packed_snapshot_store.ts): its live
+ * records, in spans of the file of at most `SPAN_BYTES`, each read through the thread pool into
+ * one buffer reused from span to span and from one compaction to the next. Read whole, a 64 MiB
+ * segment was an array buffer of its own held across the copies' writes and fsyncs: long enough to
+ * be promoted, and V8 starts a full collection of the whole heap for each 64 MB of array buffers
+ * that die in the old generation, so a host saving snapshots steadily (a round a second at fleet
+ * size) marked its whole heap once a compaction for it.
+ */
+import { read } from "node:fs";
+import { RECORD_HEAD, type RecordGroup } from "./_packed_record.ts";
+
+/**
+ * The bytes a span reads at most: 4 MiB, as opening's window (_scan_window.ts); a record larger
+ * than a span is a span of its own.
+ */
+export const SPAN_BYTES = 4 << 20;
+
+/** A live record of a segment: its stream, where it starts, its bytes, its name's bytes. */
+export interface LiveRecord {
+  stream: string;
+  start: number;
+  bytes: number;
+  nameLen: number;
+}
+
+/**
+ * `records` (any order) in spans of the file, by offset: each span's records lie within `limit`
+ * bytes of its first's start (the superseded records between them read along), a record longer
+ * than that alone.
+ */
+export function liveSpans(records: readonly LiveRecord[], limit = SPAN_BYTES): LiveRecord[][] {
+  const sorted = [...records].sort((a, b) => a.start - b.start);
+  const spans: LiveRecord[][] = [];
+  for (let i = 0; i < sorted.length;) {
+    const first = sorted[i]!.start;
+    let k = i + 1;
+    while (k < sorted.length && sorted[k]!.start + sorted[k]!.bytes - first <= limit) k++;
+    spans.push(sorted.slice(i, k));
+    i = k;
+  }
+  return spans;
+}
+
+/** Reads spans of a segment file into memory it reuses. */
+export class SpanReader {
+  #buf = new Uint8Array(0);
+
+  /**
+   * The records of `span` (one of `liveSpans`) read from the file `fd`, as one group whose parts
+   * are views of this reader's memory: good until its next read.
+   */
+  async read(fd: number, span: readonly LiveRecord[]): Promise<RecordGroup> {
+    const from = span[0]!.start, last = span[span.length - 1]!;
+    const len = last.start + last.bytes - from;
+    if (len > this.#buf.length) this.#buf = new Uint8Array(Math.max(len, SPAN_BYTES));
+    const buf = this.#buf;
+    for (let got = 0; got < len;) {
+      const n = await new Promise<number>((resolve, reject) => {
+        read(fd, buf, got, len - got, from + got, (err, k) => (err ? reject(err) : resolve(k)));
+      });
+      if (n === 0) throw new Error(`${got} of the ${len} bytes at ${from} read: the file ends`);
+      got += n;
+    }
+    const parts: Uint8Array[] = [];
+    const entries = span.map(({ stream, start, bytes, nameLen }) => {
+      parts.push(buf.subarray(start - from, start - from + bytes));
+      return { stream, bytes, nameLen };
+    });
+    let bytes = 0;
+    for (const r of span) bytes += r.bytes;
+    return { entries, parts, bytes };
+  }
+}
+
+/** The bytes of a record whose snapshot lies at `at` for `len`, its head `head` bytes long. */
+export function liveRecordOf(
+  stream: string,
+  e: { at: number; len: number; head: number },
+): LiveRecord {
+  return { stream, start: e.at - e.head, bytes: e.head + e.len, nameLen: e.head - RECORD_HEAD };
+}
