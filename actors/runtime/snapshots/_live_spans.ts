@@ -1,11 +1,11 @@
 /**
  * What a packed store's compaction reads of a segment (packed_snapshot_store.ts): its live
  * records, in spans of the file of at most `SPAN_BYTES`, each read through the thread pool into
- * one buffer reused from span to span and from one compaction to the next. Read whole, a 64 MiB
- * segment was an array buffer of its own held across the copies' writes and fsyncs: long enough to
- * be promoted, and V8 starts a full collection of the whole heap for each 64 MB of array buffers
- * that die in the old generation, so a host saving snapshots steadily (a round a second at fleet
- * size) marked its whole heap once a compaction for it.
+ * one buffer reused from span to span and from one compaction to the next. Not the segment whole:
+ * a 64 MiB segment in an array buffer of its own, held across the copies' writes and fsyncs, lives
+ * long enough to be promoted, and V8 starts a full collection of the whole heap for each 64 MB of
+ * array buffers that die in the old generation: a host saving snapshots steadily would mark its
+ * whole heap once a compaction.
  */
 import { read } from "node:fs";
 import { RECORD_HEAD, type RecordGroup } from "./_packed_record.ts";
