@@ -17,6 +17,36 @@ let scratch = new Uint8Array(4096);
 let view = new DataView(scratch.buffer);
 let pos = 0;
 
+/**
+ * The encodings of objects frozen for good (`freezeEncoded`), copied in whole wherever the writer
+ * meets the same object again rather than encoded field by field.
+ */
+const frozenEncodings = new WeakMap<object, Uint8Array>();
+
+/**
+ * Freezes `value` and every object and array in it, and keeps its encoding: from then on the
+ * writer copies those bytes wherever it meets this very object. For a value many messages hold
+ * unchanged, such as a kind's configuration, which every snapshot of each of its instances holds
+ * twice (the instance's and its machine context's): at fleet size, 800,000 encodings of the same
+ * few hundred bytes at a stop. A value the writer does not handle is frozen, not kept. Returns
+ * `value`.
+ */
+export function freezeEncoded<T extends object>(value: T): T {
+  deepFreeze(value, 0);
+  const bytes = writeValue(value);
+  if (bytes !== undefined) frozenEncodings.set(value, bytes.slice());
+  return value;
+}
+
+function deepFreeze(value: object, depth: number): void {
+  if (depth > DEPTH_MAX || ArrayBuffer.isView(value)) return;
+  Object.freeze(value);
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
+    if (typeof v === "object" && v !== null) deepFreeze(v, depth + 1);
+  }
+}
+
 /** Thrown inside the writer to give the value back to the general encoder. */
 const UNSUPPORTED = Symbol("unsupported");
 
@@ -219,6 +249,13 @@ function array(a: unknown[], depth: number): void {
 }
 
 function object(o: Record<string, unknown>, depth: number, omit?: ReadonlySet<string>): void {
+  const frozen = omit === undefined ? frozenEncodings.get(o) : undefined;
+  if (frozen !== undefined) {
+    ensure(frozen.length);
+    scratch.set(frozen, pos);
+    pos += frozen.length;
+    return;
+  }
   // One pass: a one-byte map header is written first and the entries after it; the rare map of
   // 16 or more entries moves them to make room for its longer header. for-in with the key as the
   // property name is V8's fast path (the enum cache), unlike a lookup by an arbitrary string.

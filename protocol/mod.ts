@@ -13,7 +13,7 @@ export { readWords, type Words, writeWords } from "./little_endian_words.ts";
 export { allocBytes, reusingBytes } from "./_alloc_bytes.ts";
 export { utf8Length } from "./_frame_codec.ts";
 export { keptCopy, keptUtf8 } from "./_kept_bytes.ts";
-export { valuePieces } from "./_value_writer.ts";
+export { freezeEncoded, valuePieces } from "./_value_writer.ts";
 export * from "./anomaly_columns.ts";
 export * from "./anomaly_columns_reader.ts";
 export * from "./history.ts";

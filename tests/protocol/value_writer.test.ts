@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Encoder } from "@msgpack/msgpack";
-import { writeValue } from "../../protocol/_value_writer.ts";
+import { freezeEncoded, writeValue } from "../../protocol/_value_writer.ts";
 import { encodeEnvelope, encodeEventEnvelope, encodeValue } from "../../protocol/mod.ts";
 import { Prng } from "../../sim/prng/mod.ts";
 
@@ -147,6 +147,34 @@ test("encodeEventEnvelope() equals encodeEnvelope() with the event less type and
     Array.from(encodeEventEnvelope(meta, dated)),
     Array.from(reference.encode({ v: 1, ...meta, body })),
   );
+});
+
+test("a value frozen with its encoding is written as the same bytes, wherever it is met", () => {
+  const make = () => ({ threshold: 0.5, bar_sizes: ["1s", "1m"], nested: { on: true, n: 7 } });
+  const kept = freezeEncoded(make());
+  const plain = make();
+  const encoder = new Encoder({ ignoreUndefined: true });
+  for (const wrap of [(c: unknown) => c, (c: unknown) => ({ a: 1, config: c, b: [c, "x"] })]) {
+    const expected = encoder.encode(wrap(plain));
+    assert.equal(writeValue(wrap(kept)), new Uint8Array(expected));
+  }
+  assert.ok(
+    Object.isFrozen(kept) && Object.isFrozen(kept.bar_sizes) && Object.isFrozen(kept.nested),
+  );
+  assert.throws(() => {
+    (kept.nested as { n: number }).n = 8;
+  }, "what is kept cannot change under its bytes");
+  assert.equal(writeValue(kept), new Uint8Array(encoder.encode(plain)));
+  // Copied, not written again: a field read only while its encoding was made.
+  let reads = 0;
+  const counted = freezeEncoded({
+    get n() {
+      return ++reads;
+    },
+  });
+  const base = reads; // as read while it was frozen and encoded
+  assert.equal(writeValue({ c: counted }), new Uint8Array(encoder.encode({ c: { n: base } })));
+  assert.is(reads, base, "the kept bytes, not the field");
 });
 
 test.run();

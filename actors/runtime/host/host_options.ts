@@ -8,6 +8,7 @@ import {
   type Bus,
   ConfigError,
   type FrameLimits,
+  freezeEncoded,
   type HttpCredentials,
 } from "../../../protocol/mod.ts";
 import type { ControlSource } from "../control/stream/mod.ts";
@@ -176,7 +177,9 @@ export function hostLimits(options: HostOptions): HostLimits {
 
 /**
  * Each kind's starting configuration: its `config[kind]` parsed over its defaults, or the
- * defaults. A kind in `config` that is not among `actors` is a ConfigError.
+ * defaults. A kind in `config` that is not among `actors` is a ConfigError. Each is a frozen
+ * copy whose encoding is kept (`freezeEncoded`): every instance of the kind holds it, and each of
+ * their snapshots writes it twice.
  */
 export function kindConfigs(
   actors: readonly AnyActorDefinition[],
@@ -185,11 +188,14 @@ export function kindConfigs(
   const configs = new Map<string, unknown>();
   for (const def of actors) {
     const raw = config[def.kind];
+    const parsed = raw === undefined
+      ? def.defaultConfig
+      : def.parseConfig(raw, def.defaultConfig, `actors.${def.kind}`);
     configs.set(
       def.kind,
-      raw === undefined
-        ? def.defaultConfig
-        : def.parseConfig(raw, def.defaultConfig, `actors.${def.kind}`),
+      typeof parsed === "object" && parsed !== null
+        ? freezeEncoded(structuredClone(parsed))
+        : parsed,
     );
   }
   for (const kind of Object.keys(config)) {

@@ -24,6 +24,7 @@ import {
   createActor,
   type EventObject,
 } from "xstate";
+import { persistedSnapshot } from "./_persisted_snapshot.ts";
 
 /** What a cell tells its owner: the events its machine emits, and the error it stops on. */
 export interface MachineCellListener {
@@ -155,9 +156,10 @@ export class MachineCell {
     return this.#snapshot;
   }
 
-  /** The snapshot in the form a restore takes. */
+  /** The snapshot in the form a restore takes (xstate's `getPersistedSnapshot`'s). */
   persisted(): unknown {
-    return this.#machine.getPersistedSnapshot(this.#snapshot);
+    const s = this.#snapshot;
+    return persistedSnapshot(s) ?? this.#machine.getPersistedSnapshot(s);
   }
 
   /** An action or emit to run once the snapshot is set (the actor scope's `defer`). */

@@ -1,7 +1,24 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { assign, createActor, emit, enqueueActions, type EventObject, setup } from "xstate";
+import {
+  type AnyStateMachine,
+  assign,
+  createActor,
+  emit,
+  enqueueActions,
+  type EventObject,
+  setup,
+} from "xstate";
 import { MachineCell } from "../../../../actors/runtime/instances/machine_cell.ts";
+import type { AnomalyFrameEvent } from "../../../../actors/anomaly/mod.ts";
+import {
+  anomalyActor,
+  barsActor,
+  coherenceActor,
+  collapseActor,
+  statsActor,
+} from "../../../../actors/mod.ts";
+import { encodeValue } from "../../../../protocol/mod.ts";
 import { Prng } from "../../../../sim/prng/mod.ts";
 
 const test = suite("machine_cell");
@@ -96,6 +113,18 @@ function pair(input: { key: string; start: number }, persisted?: unknown) {
   return { actor, cell, fromActor, fromCell, errors: () => [actorError, cellError] };
 }
 
+/**
+ * That `cell.persisted()` is xstate's own persisted form of the cell's snapshot: the same keys in
+ * the same order (undefined ones too), the same values, the same encoded bytes.
+ */
+function assertPersistedAsXstate(m: AnyStateMachine, cell: MachineCell, where: string): void {
+  const mine = cell.persisted() as Record<string, unknown>;
+  const theirs = m.getPersistedSnapshot(cell.snapshot) as Record<string, unknown>;
+  assert.equal(Object.keys(mine), Object.keys(theirs), `${where}: persisted keys`);
+  assert.equal(mine, theirs, `${where}: persisted`);
+  assert.equal(encodeValue(mine), encodeValue(theirs), `${where}: persisted bytes`);
+}
+
 test("MachineCell moves, emits and fails as an actor of the same machine does, over seeded events", () => {
   const seed = 7021;
   const rng = new Prng(seed);
@@ -124,6 +153,7 @@ test("MachineCell moves, emits and fails as an actor of the same machine does, o
       assert.is(c.status, a.status, `${where}: status`);
       assert.equal(c.value, a.value, `${where}: value`);
       assert.equal(c.context, a.context, `${where}: context`);
+      assertPersistedAsXstate(machine, p.cell, where);
       if (a.status !== "active") break;
       const persisted = p.actor.getPersistedSnapshot();
       assert.equal(
@@ -138,6 +168,62 @@ test("MachineCell moves, emits and fails as an actor of the same machine does, o
       }
     }
   }
+});
+
+test("a cell's persisted form is xstate's for every kind's machine, in each state it is driven to", () => {
+  const listener = { emitted: () => {}, failed: (err: unknown) => assert.unreachable(String(err)) };
+  const change = (open: boolean, ts: number) => ({
+    open,
+    ts,
+    score: open ? 0.9 : 0.1,
+    value: 5,
+    expected: 1,
+    lower: 0,
+    upper: 2,
+  });
+  const anomalyFrames: AnomalyFrameEvent[] = [
+    { type: "frame", seen: 10_000, changes: [] },
+    { type: "frame", seen: 10_001, changes: [change(true, 1)] },
+    { type: "frame", seen: 10_002, changes: [{ ...change(true, 2), restated: true }] },
+    { type: "frame", seen: 10_003, changes: [change(false, 3)] },
+  ];
+  const drives: Array<[{ kind: string; machine: unknown; defaultConfig: unknown }, EventObject[]]> =
+    [
+      [anomalyActor, anomalyFrames],
+      [collapseActor, []],
+      [barsActor, []],
+      [statsActor, []],
+      [coherenceActor, []],
+    ];
+  for (const [def, events] of drives) {
+    const m = def.machine as AnyStateMachine;
+    const cell = MachineCell.start(m, { key: "ch-1", config: def.defaultConfig }, listener);
+    assertPersistedAsXstate(m, cell, `${def.kind} at start`);
+    const states = new Set([JSON.stringify(cell.snapshot.value)]);
+    for (const [i, event] of [{ type: "config", config: def.defaultConfig }, ...events].entries()) {
+      cell.send(event);
+      states.add(JSON.stringify(cell.snapshot.value));
+      assertPersistedAsXstate(m, cell, `${def.kind} after event ${i} (${event.type})`);
+    }
+    if (def.kind === "anomaly") {
+      assert.equal([...states], ['"warming"', '"normal"', '"alerting"'], "anomaly's states");
+    }
+  }
+});
+
+test("a context holding an actor reference is persisted by xstate's own path", () => {
+  const keeper = setup({
+    types: { context: {} as { me: unknown; n: number }, events: {} as { type: "keep" } },
+  }).createMachine({
+    id: "keeper",
+    context: { me: null, n: 0 },
+    on: { keep: { actions: assign({ me: ({ self }) => self, n: 1 }) } },
+  });
+  const cell = MachineCell.start(keeper, undefined, { emitted: () => {}, failed: () => {} });
+  cell.send({ type: "keep" });
+  const persisted = cell.persisted() as { context: { me: Record<string, unknown> } };
+  assert.is(persisted.context.me.xstate$$type, 1, "the reference is replaced by its id");
+  assertPersistedAsXstate(keeper, cell, "a reference in context");
 });
 
 test("MachineCell ignores events once its machine failed or stopped, as an actor does", () => {
