@@ -12,13 +12,14 @@ import {
   type HttpCredentials,
 } from "../../../protocol/mod.ts";
 import type { ControlSource } from "../control/stream/mod.ts";
-import type {
-  ChannelBook,
-  FrameDecoder,
-  HostLimits,
-  HostTimers,
-  StageTrace,
-  SupervisionOptions,
+import {
+  type ChannelBook,
+  type FrameDecoder,
+  type HostLimits,
+  type HostTimers,
+  shareConfig,
+  type StageTrace,
+  type SupervisionOptions,
 } from "../instances/mod.ts";
 import type { HttpExtension } from "../operations/mod.ts";
 import type { InputSource } from "../edge/mod.ts";
@@ -179,7 +180,8 @@ export function hostLimits(options: HostOptions): HostLimits {
  * Each kind's starting configuration: its `config[kind]` parsed over its defaults, or the
  * defaults. A kind in `config` that is not among `actors` is a ConfigError. Each is a frozen
  * copy whose encoding is kept (`freezeEncoded`): every instance of the kind holds it, and each of
- * their snapshots writes it twice.
+ * their snapshots writes it twice; the instances restored with an equal one hold it too
+ * (`shareConfig`).
  */
 export function kindConfigs(
   actors: readonly AnyActorDefinition[],
@@ -191,12 +193,11 @@ export function kindConfigs(
     const parsed = raw === undefined
       ? def.defaultConfig
       : def.parseConfig(raw, def.defaultConfig, `actors.${def.kind}`);
-    configs.set(
-      def.kind,
-      typeof parsed === "object" && parsed !== null
-        ? freezeEncoded(structuredClone(parsed))
-        : parsed,
-    );
+    if (typeof parsed === "object" && parsed !== null) {
+      const kept = freezeEncoded(structuredClone(parsed));
+      shareConfig(def, kept);
+      configs.set(def.kind, kept);
+    } else configs.set(def.kind, parsed);
   }
   for (const kind of Object.keys(config)) {
     if (!configs.has(kind)) {

@@ -27,6 +27,7 @@ import {
 import { INPUT_IDS_MAX, InputIdWindow } from "./input_id_window.ts";
 import { MachineCell, type MachineCellListener } from "./machine_cell.ts";
 import { STAGE, type StageTrace } from "./stage_trace.ts";
+import { sharedConfig, withSharedConfig } from "./shared_configs.ts";
 
 /** A seed's envelope at most (journaled by the host itself, so above the bus's message cap). */
 export const SEED_BYTES_MAX = 64 << 20;
@@ -150,13 +151,17 @@ export class ActorInstance {
 
   /** An instance restored from a snapshot. */
   static restore(def: AnyActorDefinition, key: string, snap: InstanceSnapshot): ActorInstance {
-    const inst = new ActorInstance(def, key, snap.config);
+    // The host's own configuration object where the snapshot's equals it (shared_configs.ts).
+    const config = sharedConfig(def, snap.config);
+    const inst = new ActorInstance(def, key, config);
     const kernel = def.kernel;
     // A fresh array for a kernel that may keep its bytes; a view held elsewhere is not its own.
     inst.#state = kernel.load(
       kernel.loadsCopy === true ? snap.kernel : new Uint8Array(snap.kernel),
     );
-    inst.#startMachine(snap.machine);
+    inst.#startMachine(
+      config === snap.config ? snap.machine : withSharedConfig(snap.machine, config),
+    );
     inst.pos = snap.pos;
     inst.srcPos = snap.srcPos;
     if (snap.ids) inst.#ids = new InputIdWindow(snap.ids, INPUT_IDS_MAX, inst.stream);

@@ -1,6 +1,7 @@
 /**
  * An actor instance and its slot in a host: the pure instance, its input-id window, supervision,
- * the limits it is held to, the stage trace, and the frame decoder.
+ * the limits it is held to, the stage trace, the frame decoder, and the kinds' configurations
+ * restored instances share.
  */
 export {
   ActorInstance,
@@ -25,6 +26,7 @@ export { ChannelBook } from "./channel_book.ts";
 export { containedTimers, errorLine, type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 export { INPUT_IDS_MAX, InputIdWindow, savedWindowOf } from "./input_id_window.ts";
 export { InputRejectedError, type RejectionReason } from "./input_rejected_error.ts";
+export { shareConfig } from "./shared_configs.ts";
 export { type FoldInput, foldInput, type FoldResult, MissingInitError } from "./journal_fold.ts";
 export {
   addSkip,
