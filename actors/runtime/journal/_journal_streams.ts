@@ -43,6 +43,11 @@ export class JournalStreams {
     return this.#byName.get(name);
   }
 
+  /** How many streams are registered (their numbers run from 0 to one less). */
+  get size(): number {
+    return this.#byId.length;
+  }
+
   /** The stream numbered `id`. */
   byId(id: number): StreamState {
     return this.#byId[id]!;

@@ -29,7 +29,6 @@ import { join } from "node:path";
 import { setInterval } from "node:timers";
 import { type DirLock, lockDir } from "./dir_lock.ts";
 import {
-  encodePositions,
   encodeRecord,
   indexName,
   RECORD_BYTES_MAX,
@@ -42,12 +41,12 @@ import {
   createSegment,
   type OpenedSegments,
   openSegments,
-  readPositions,
   readSegment,
   type Segment,
   writeIndexAsync,
 } from "./_segment_files.ts";
 import { WriteQueue } from "./_write_queue.ts";
+import { keepLastPositions } from "./_kept_positions.ts";
 import { writeOutAtExit } from "./_exit_write_out.ts";
 import { flattenBatches } from "./_flatten_batches.ts";
 import { checkFileJournalOptions, type FileJournalOptions } from "./file_journal_options.ts";
@@ -60,7 +59,7 @@ import {
   type JournalRecord,
   type JournalStats,
 } from "./journal.ts";
-import { syncDir, writeAtomically } from "../../files/mod.ts";
+import { syncDir } from "../../files/mod.ts";
 import { keptUtf8 } from "../../../protocol/mod.ts";
 
 export type { TruncateInfo } from "./_segment_files.ts";
@@ -335,21 +334,13 @@ export class FileJournal implements Journal {
     const past = this.#streams.byNumber(upTo);
     const doomed = this.#segments.filter((seg) => seg.sealed && !seg.streams.anyPast(past));
     if (doomed.length === 0) return;
-    // Keep the last position of streams that may lose all their records, so positions continue.
-    const positions = readPositions(this.dir);
-    for (const seg of doomed) {
-      const t = seg.streams;
-      for (let row = 0; row < t.size; row++) {
-        const stream = t.stream(row);
-        if (t.last(row) > (positions.get(stream.name) ?? 0)) {
-          positions.set(stream.name, t.last(row));
-        }
-        if (stream.rows === t) stream.rows = undefined;
-      }
-    }
-    writeAtomically(join(this.dir, "positions"), encodePositions(positions));
-    syncDir(this.dir);
     const gone = new Set(doomed);
+    keepLastPositions(
+      this.dir,
+      this.#streams.size,
+      doomed,
+      this.#segments.filter((s) => !gone.has(s)),
+    );
     this.#segments = this.#segments.filter((s) => !gone.has(s));
     // Freeing a sealed segment's blocks takes milliseconds: off the appending thread.
     await Promise.all(doomed.map(async (seg) => {

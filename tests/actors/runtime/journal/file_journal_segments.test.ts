@@ -233,6 +233,47 @@ test("compact() keeps a segment holding any stream's record past its position, a
   }
 });
 
+test("compact() writes a stream's position only when no kept segment holds its last records", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
+    // "held" is never covered, so the first segment stays; "x" goes on past it into a segment
+    // that "z" fills and rolls, which is compacted away with the last records of "x".
+    j.append("held", payload(0, 60));
+    for (let n = 0; n < 30; n++) j.append("x", payload(n, 60));
+    for (let n = 0; n < 30; n++) j.append("z", payload(n, 60));
+    assert.ok(j.segments().length >= 3, `${j.segments().length} segments`);
+    await j.compact(new Map([["x", 30], ["z", 30]]));
+    const xs = (await collect(j.read("x"))).map((r) => r.pos);
+    assert.ok(xs.length > 0 && xs.at(-1)! < 30, `"x" keeps ${xs.at(-1)} in the first segment`);
+    assert.ok(existsSync(join(dir.path, "positions")), 'the last records of "x" went');
+    await j.close();
+    const k = await FileJournal.open(dir.path, { fsync: "never" });
+    assert.is(k.lastPosition("x"), 30);
+    assert.is(k.append("x", payload(0)), 31);
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+  // Streams that all go on in the active segment: no position to keep, no file written.
+  const busy = tempDir();
+  try {
+    const j = await FileJournal.open(busy.path, { fsync: "never", segmentBytesMax: 2048 });
+    for (let n = 0; n < 160; n++) j.append(`y${n % 2}`, payload(n, 60));
+    const before = j.segments().length;
+    await j.compact(new Map([["y0", 40], ["y1", 40]]));
+    assert.ok(j.segments().length < before, "segments went");
+    assert.not.ok(existsSync(join(busy.path, "positions")));
+    await j.close();
+    const k = await FileJournal.open(busy.path, { fsync: "never" });
+    assert.is(k.lastPosition("y0"), 80);
+    assert.is(k.append("y1", payload(0)), 81);
+    await k.close();
+  } finally {
+    busy.remove();
+  }
+});
+
 test("records larger than the write buffer and the read chunk round-trip", async () => {
   const dir = tempDir();
   try {
