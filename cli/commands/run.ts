@@ -105,7 +105,7 @@ export const command: Command = {
   partitions { count, owned }, journal { kind: "file" | "jetstream" | "memory",
   fsync: "always" | "interval" | "never", fsync_interval_ms }, snapshots { store: "file" | "kv" |
   "memory", every_inputs, every_ms, min_inputs, max_age_ms (which instances a periodic round or a
-  stop snapshots: docs/configuration.md), stop_budget_ms }, http_port, http_host, http_bearer_token |
+  stop snapshots: docs/configuration.md) }, http_port, http_host, http_bearer_token |
   http_basic_auth (asked of every request to the HTTP port but /healthz), output_msg_id, limits {
   frame_bytes_max, samples_per_frame_max, memory_budget_mb, channels_max (what the budget holds of
   a channel of the kinds run, unless set), mailbox_max }, actors { <kind>: { enabled, ...kind's

@@ -17,11 +17,7 @@ import {
 import type { FsyncPolicy } from "../journal/mod.ts";
 import type { FeedStreamOptions } from "../edge/mod.ts";
 import { parsePartitions } from "./partition.ts";
-import {
-  SNAPSHOT_MAX_AGE_MS,
-  SNAPSHOT_MIN_INPUTS,
-  SNAPSHOT_STOP_BUDGET_MS,
-} from "../recovery/mod.ts";
+import { SNAPSHOT_MAX_AGE_MS, SNAPSHOT_MIN_INPUTS } from "../recovery/mod.ts";
 import {
   mergeNatsAuth,
   NATS_AUTH_FIELDS,
@@ -94,8 +90,6 @@ export interface HostConfig {
     every_ms: number;
     min_inputs?: number;
     max_age_ms?: number;
-    /** How long a stop spends on its snapshots, ms (snapshotter.ts, `stopBudgetMs`). */
-    stop_budget_ms?: number;
   };
   http_port: number | undefined;
   /** The address the HTTP port listens on: `127.0.0.1`, only this machine; `0.0.0.0`, all. */
@@ -149,7 +143,6 @@ export function defaultHostConfig(): HostConfig {
       every_ms: 5000,
       min_inputs: SNAPSHOT_MIN_INPUTS,
       max_age_ms: SNAPSHOT_MAX_AGE_MS,
-      stop_budget_ms: SNAPSHOT_STOP_BUDGET_MS,
     },
     http_port: undefined,
     http_host: HTTP_HOST_DEFAULT,
@@ -461,7 +454,7 @@ function parseSnapshotsSection(
   d: HostConfig["snapshots"],
 ): HostConfig["snapshots"] {
   const s = configObject(raw, "snapshots");
-  const keys = ["store", "every_inputs", "every_ms", "min_inputs", "max_age_ms", "stop_budget_ms"];
+  const keys = ["store", "every_inputs", "every_ms", "min_inputs", "max_age_ms"];
   rejectUnknown(s, keys, "snapshots");
   return {
     store: readString(s, "store", "snapshots", d.store, [
@@ -482,13 +475,6 @@ function parseSnapshotsSection(
     max_age_ms: readNumber(s, "max_age_ms", "snapshots", d.max_age_ms ?? SNAPSHOT_MAX_AGE_MS, {
       min: 0,
     }),
-    stop_budget_ms: readNumber(
-      s,
-      "stop_budget_ms",
-      "snapshots",
-      d.stop_budget_ms ?? SNAPSHOT_STOP_BUDGET_MS,
-      { min: 0 },
-    ),
   };
 }
 

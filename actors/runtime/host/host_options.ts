@@ -75,8 +75,6 @@ export interface HostOptions {
    */
   snapshotMinInputs?: number;
   snapshotMaxAgeMs?: number;
-  /** How long a stop spends on its snapshots (`snapshots.stop_budget_ms`); none when absent. */
-  snapshotStopBudgetMs?: number;
   /** Milliseconds between journal compactions (segments every snapshot covers): 30 s. */
   compactEveryMs?: number;
   /** The step watchdog: each live step under its kind's deadline (step_watch.ts). */
@@ -212,14 +210,6 @@ export function kindConfigs(
 }
 
 /** Which instances a host's periodic rounds and stop snapshot, by its options (snapshotter.ts). */
-export function snapshotPayoff(
-  options: HostOptions,
-): { minInputs: number; maxAgeMs: number; stopBudgetMs?: number } {
-  return {
-    minInputs: options.snapshotMinInputs ?? 1,
-    maxAgeMs: options.snapshotMaxAgeMs ?? 0,
-    ...(options.snapshotStopBudgetMs === undefined
-      ? {}
-      : { stopBudgetMs: options.snapshotStopBudgetMs }),
-  };
+export function snapshotPayoff(options: HostOptions): { minInputs: number; maxAgeMs: number } {
+  return { minInputs: options.snapshotMinInputs ?? 1, maxAgeMs: options.snapshotMaxAgeMs ?? 0 };
 }

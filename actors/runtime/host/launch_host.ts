@@ -22,11 +22,7 @@ import {
 } from "../transport/mod.ts";
 import { describeError, HostFatalError } from "../operations/mod.ts";
 import { Host } from "./host.ts";
-import {
-  SNAPSHOT_MAX_AGE_MS,
-  SNAPSHOT_MIN_INPUTS,
-  SNAPSHOT_STOP_BUDGET_MS,
-} from "../recovery/mod.ts";
+import { SNAPSHOT_MAX_AGE_MS, SNAPSHOT_MIN_INPUTS } from "../recovery/mod.ts";
 import { feedStreamOptions, type HostConfig } from "./host_config.ts";
 import type { HttpExtension } from "../operations/mod.ts";
 import type { HostOptions } from "./host_options.ts";
@@ -453,7 +449,6 @@ export function hostOptions(
     snapshotEveryMs: config.snapshots.every_ms,
     snapshotMinInputs: config.snapshots.min_inputs ?? SNAPSHOT_MIN_INPUTS,
     snapshotMaxAgeMs: config.snapshots.max_age_ms ?? SNAPSHOT_MAX_AGE_MS,
-    snapshotStopBudgetMs: config.snapshots.stop_budget_ms ?? SNAPSHOT_STOP_BUDGET_MS,
     supervision: { crashAttemptsMax: config.supervision.crash_attempts_max },
     msgIdHeaders: nc !== undefined && config.output_msg_id,
     acceptJournalLoss: config.accept_journal_loss,

@@ -16,7 +16,6 @@ export { type RestorableSnapshot } from "./restorable_snapshot.ts";
 export {
   SNAPSHOT_MAX_AGE_MS,
   SNAPSHOT_MIN_INPUTS,
-  SNAPSHOT_STOP_BUDGET_MS,
   SNAPSHOTS_PER_ROUND_MAX,
   Snapshotter,
   type SnapshotterOptions,

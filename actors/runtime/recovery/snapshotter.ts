@@ -10,7 +10,6 @@ import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Snapshot, SnapshotBatch, SnapshotStore } from "../snapshots/mod.ts";
 import { SnapshotDue } from "./_snapshot_due.ts";
-import { StopPlan } from "./_stop_plan.ts";
 import { RestorableLater, restorableOf, type RestorableSnapshot } from "./restorable_snapshot.ts";
 
 /**
@@ -44,14 +43,6 @@ export const SNAPSHOT_MIN_INPUTS = 5;
  * it (compaction drops only what every snapshot covers) is at most that much of the host's input.
  */
 export const SNAPSHOT_MAX_AGE_MS = 300_000;
-
-/**
- * How long a `troupe run` host's stop spends on its snapshots by default
- * (`snapshots.stop_budget_ms`): half of a leased host's TTL by default (10 s), so that a host
- * that stops and starts again on its data can be back before its partitions are taken over. What
- * the stop leaves, the next start restores from the last snapshots and the journal past them.
- */
-export const SNAPSHOT_STOP_BUDGET_MS = 5_000;
 
 /**
  * Saves a flush runs at once, and snapshots a start reads ahead (_snapshot_reads.ts). Each save
@@ -91,15 +82,6 @@ export interface SnapshotterOptions {
    * anyway (`snapshots.max_age_ms`), so that a slow channel's journal is not kept for ever.
    */
   maxAgeMs?: number;
-  /**
-   * How long a stop may spend on its snapshots, in ms (`snapshots.stop_budget_ms`): it takes
-   * them in the order that saves the next start most (_stop_plan.ts) and, once a batch is
-   * written past this, leaves the others as it leaves those under `minInputs` (the next start
-   * restores them from their last snapshots and the journal past them, without publishing their
-   * outputs again). Undefined: no bound, every instance that pays in the host's order (a host
-   * built in code: the simulator, a recording).
-   */
-  stopBudgetMs?: number;
 }
 
 /** Saves instances' snapshots and compacts the journal behind them. */
@@ -213,34 +195,17 @@ export class Snapshotter {
     const size = Math.max(1, o.store.savesInFlight ?? SNAPSHOT_SAVES_IN_FLIGHT_MAX);
     // A round's saves in progress go first: a stream's saves must not overtake one another.
     let writing: Promise<void> = this.#saving ?? Promise.resolve();
-    const stop = this.#stopPlan(slots);
-    if (o.store.batch) return this.#saveStoppingBatched(stop, size, writing);
-    for (const slot of stop.order) {
-      if (!this.#take(slot) || this.#queue.size < size) continue;
-      stop.taken += this.#queue.size;
+    if (o.store.batch) return this.#saveStoppingBatched(slots, size, writing);
+    for (const slot of slots) {
+      if (!this.paysOff(slot) || !this.#take(slot) || this.#queue.size < size) continue;
       const batch = [...this.#queue.values()];
       this.#queue.clear();
       await o.journal.sync(); // a snapshot must never be ahead of the durable journal
       await writing;
       writing = this.#saveBatch(batch); // its saves begin now; the next batch is taken meanwhile
-      if (o.now() >= stop.deadline) break;
     }
-    stop.taken += this.#queue.size;
     await writing;
     await this.flush();
-    this.#stopTold(stop);
-  }
-
-  /** The plan of a stop's snapshots (_stop_plan.ts). */
-  #stopPlan(slots: Iterable<Slot>): StopPlan {
-    const o = this.#options, saved = (stream: string) => this.savedPos.has(stream);
-    return StopPlan.of(slots, (slot) => this.paysOff(slot), saved, o.now(), o.stopBudgetMs);
-  }
-
-  /** Says how many instances a stop left to the journal when its budget ran out. */
-  #stopTold(stop: StopPlan): void {
-    const said = stop.told(this.#options.now());
-    if (said !== undefined) this.#options.log(said);
   }
 
   /**
@@ -248,31 +213,28 @@ export class Snapshotter {
    * encoded into its batch as it is taken, so that only its bytes are held until it is written.
    */
   async #saveStoppingBatched(
-    stop: StopPlan,
+    slots: Iterable<Slot>,
     size: number,
     before: Promise<void>,
   ): Promise<void> {
     const o = this.#options;
     let writing: Promise<unknown> = before, batch = new TakenBatch(o.store.batch!());
-    for (const slot of stop.order) {
+    for (const slot of slots) {
+      if (!this.paysOff(slot)) continue;
       // Encoded into the batch at once: nothing of the instance's needs copying first.
       const snap = this.#snapshotOf(slot, false);
       if (snap === undefined || !this.#addTo(batch, snap) || batch.size < size) continue;
-      stop.taken += batch.size;
       await o.journal.sync(); // a snapshot must never be ahead of the durable journal
       await writing;
       writing = this.#writeTaken(batch); // written now; the next batch is taken meanwhile
       batch = new TakenBatch(o.store.batch!());
-      if (o.now() >= stop.deadline) break;
     }
-    stop.taken += batch.size;
     await writing;
     if (batch.size > 0) {
       await o.journal.sync();
       await this.#writeTaken(batch);
     }
     await this.flush();
-    this.#stopTold(stop);
   }
 
   /** Adds `snap` to `batch`: whether it could (a snapshot that cannot be encoded is said). */

@@ -6,7 +6,6 @@ import {
   channelsFitting,
   feedStreamOptions,
   hostHeldBytes,
-  leaseSettings,
   memoryBudgetMbDefault,
   parseHostConfig,
 } from "../../../../actors/runtime/mod.ts";
@@ -72,7 +71,7 @@ test("every section is read with its defaults kept for the fields it leaves out"
     partitions: { count: 8, owned: "0-2,5" },
     input: "jetstream",
     journal: { kind: "jetstream", fsync: "always" },
-    snapshots: { every_inputs: 50, min_inputs: 8, max_age_ms: 60_000, stop_budget_ms: 2_500 },
+    snapshots: { every_inputs: 50, min_inputs: 8, max_age_ms: 60_000 },
     http_port: 0,
     output_msg_id: true,
     accept_journal_loss: true,
@@ -88,12 +87,9 @@ test("every section is read with its defaults kept for the fields it leaves out"
     every_inputs: 50,
     min_inputs: 8,
     max_age_ms: 60_000,
-    stop_budget_ms: 2_500,
   });
   assert.is(d.snapshots.min_inputs, 5);
   assert.is(d.snapshots.max_age_ms, 300_000);
-  // Half a leased host's TTL: its stop and its start again within one.
-  assert.is(d.snapshots.stop_budget_ms! * 2, leaseSettings().ttl_ms);
   assert.equal(c.limits, { ...d.limits, channels_max: 7 });
   assert.is(c.http_port, 0);
   assert.is(c.output_msg_id, true);
