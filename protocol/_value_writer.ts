@@ -27,9 +27,9 @@ const frozenEncodings = new WeakMap<object, Uint8Array>();
  * Freezes `value` and every object and array in it, and keeps its encoding: from then on the
  * writer copies those bytes wherever it meets this very object. For a value many messages hold
  * unchanged, such as a kind's configuration, which every snapshot of each of its instances holds
- * twice (the instance's and its machine context's): at fleet size, 800,000 encodings of the same
- * few hundred bytes at a stop. A value the writer does not handle is frozen, not kept. Returns
- * `value`.
+ * twice (the instance's and its machine context's): otherwise the same few hundred bytes
+ * encoded field by field for every snapshot. A value the writer does not handle is frozen, not
+ * kept. Returns `value`.
  */
 export function freezeEncoded<T extends object>(value: T): T {
   deepFreeze(value, 0);

@@ -3,8 +3,8 @@
  * `getPersistedSnapshot` makes for it, key for key and value for value, without its general
  * path (a copy of the snapshot less ten named fields, then a walk of the context for actor
  * references to persist). A host captures every instance's machine at each of its snapshots and
- * at a stop, 400,000 of them at fleet size, where that general path was a sixth of the stop's
- * time. Private to the machine cell.
+ * at a stop, 400,000 of them at fleet size, where that general path is much of the stop's work.
+ * Private to the machine cell.
  *
  * The direct form covers what a cell holds: a snapshot xstate made (`createMachineSnapshot`:
  * status, output, error, machine, context, the nodes, value, tags, children, history and its

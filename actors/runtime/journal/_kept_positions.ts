@@ -14,8 +14,8 @@ import { syncDir, writeAtomically } from "../../files/mod.ts";
  * `kept` staying: writes the last position of each stream whose records in `doomed` are past
  * every one `kept` holds of it. A stream that a kept segment holds as far needs no entry; when
  * none is past (a fleet's streams all take inputs, so each has newer records in the active
- * segment) the file is left as it is, not read and written again whole: at 400,000 streams that
- * was a second of the appending thread at each compaction. Also lets go of each stream's row in
+ * segment) the file is left as it is, not read and written again whole, an entry for every
+ * stream of a fleet host on the appending thread. Also lets go of each stream's row in
  * a doomed segment's table (`rows`), which would otherwise hold the table in memory.
  */
 export function keepLastPositions(
