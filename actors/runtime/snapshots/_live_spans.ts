@@ -9,6 +9,7 @@
  */
 import { read } from "node:fs";
 import { RECORD_HEAD, type RecordGroup } from "./_packed_record.ts";
+import type { HintHead } from "./_packed_segment.ts";
 
 /**
  * The bytes a span reads at most: 4 MiB, as opening's window (_scan_window.ts); a record larger
@@ -16,12 +17,16 @@ import { RECORD_HEAD, type RecordGroup } from "./_packed_record.ts";
  */
 export const SPAN_BYTES = 4 << 20;
 
-/** A live record of a segment: its stream, where it starts, its bytes, its name's bytes. */
+/**
+ * A live record of a segment: its stream, where it starts, its bytes, its name's bytes, and what
+ * its snapshot's head says (where known), which its copy keeps.
+ */
 export interface LiveRecord {
   stream: string;
   start: number;
   bytes: number;
   nameLen: number;
+  hint?: HintHead | undefined;
 }
 
 /**
@@ -63,9 +68,9 @@ export class SpanReader {
       got += n;
     }
     const parts: Uint8Array[] = [];
-    const entries = span.map(({ stream, start, bytes, nameLen }) => {
+    const entries = span.map(({ stream, start, bytes, nameLen, hint }) => {
       parts.push(buf.subarray(start - from, start - from + bytes));
-      return { stream, bytes, nameLen };
+      return { stream, bytes, nameLen, hint };
     });
     let bytes = 0;
     for (const r of span) bytes += r.bytes;
@@ -76,7 +81,8 @@ export class SpanReader {
 /** The bytes of a record whose snapshot lies at `at` for `len`, its head `head` bytes long. */
 export function liveRecordOf(
   stream: string,
-  e: { at: number; len: number; head: number },
+  e: { at: number; len: number; head: number; hint?: HintHead | undefined },
 ): LiveRecord {
-  return { stream, start: e.at - e.head, bytes: e.head + e.len, nameLen: e.head - RECORD_HEAD };
+  const start = e.at - e.head, nameLen = e.head - RECORD_HEAD;
+  return { stream, start, bytes: e.head + e.len, nameLen, hint: e.hint };
 }

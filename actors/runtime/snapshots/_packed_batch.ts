@@ -13,6 +13,7 @@ import {
   type Snapshot,
   SNAPSHOT_HEADER_BYTES,
   type SnapshotBatch,
+  storedCrc,
 } from "./snapshot_store.ts";
 import {
   putRecordHead,
@@ -80,7 +81,13 @@ export class PackedBatch implements SnapshotBatch {
     putRecordHead(chunk, at, stream, nameLen, len);
     putSnapshotHeader(chunk, at + RECORD_HEAD + nameLen, body);
     chunk.set(body, at + RECORD_HEAD + nameLen + SNAPSHOT_HEADER_BYTES);
-    this.#entries.push({ stream, bytes, nameLen });
+    const hint = {
+      crc: storedCrc(chunk.subarray(at + RECORD_HEAD + nameLen)),
+      version: snapshot.version,
+      pos: snapshot.pos,
+      meta: snapshot.meta,
+    };
+    this.#entries.push({ stream, bytes, nameLen, hint });
     this.#bytes += bytes;
   }
 

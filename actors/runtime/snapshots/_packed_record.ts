@@ -7,6 +7,7 @@
 import { crc32 } from "../journal/mod.ts";
 import { allocBytes, utf8Length } from "../../../protocol/mod.ts";
 import { snapshotIntact } from "./snapshot_store.ts";
+import type { HintHead } from "./_packed_segment.ts";
 
 /** A record's bytes before its stream's name. */
 export const RECORD_HEAD = 14;
@@ -14,11 +15,15 @@ export const RECORD_HEAD = 14;
 const MAGIC = 0x4b505254; // "TRPK", little-endian
 const UTF8 = new TextEncoder();
 
-/** A record in a group written together: its stream, its bytes in all, its name's bytes. */
+/**
+ * A record in a group written together: its stream, its bytes in all, its name's bytes, and what
+ * its snapshot's head says (where known: a store's hint file is made of them).
+ */
 export interface RecordEntry {
   stream: string;
   bytes: number;
   nameLen: number;
+  hint: HintHead | undefined;
 }
 
 /**

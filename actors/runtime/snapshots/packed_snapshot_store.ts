@@ -20,6 +20,12 @@
  * segment is not read; its streams fall back to an earlier record of theirs where one is left,
  * else to the journal. The directory is locked (`LOCK`) while a store has it open.
  *
+ * A store closed cleanly leaves a hint file (_hint_file.ts): where each stream's newest record lies
+ * and what its head says. The next open places every stream from it, when it is whole and the
+ * segments are as it says, rather than reading every record whole; a body is then checked when it
+ * is read, and one damaged since the close is reported then and treated as absent (the journal
+ * rebuilds its stream; a read of the segments could have fallen back to an older record of it).
+ *
  * A directory of the file store's snapshots (`<stream>.snap`, file_snapshot_store.ts) is read as
  * well: a stream's packed snapshot is newer than its file, which is removed once superseded.
  */
@@ -38,7 +44,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { type DirLock, lockDir } from "../journal/mod.ts";
-import { readAt, syncDirAsync } from "../../files/mod.ts";
+import { syncDirAsync } from "../../files/mod.ts";
 import {
   checkSnapshotBytes,
   type CorruptSnapshotInfo,
@@ -66,6 +72,20 @@ import { ScanWindow } from "./_scan_window.ts";
 import { liveRecordOf, liveSpans, SPAN_BYTES, SpanReader } from "./_live_spans.ts";
 import { BodyReader } from "./_body_reader.ts";
 import { readSnapshotHead } from "./snapshot_head.ts";
+import { openHinted, writeHints } from "./_hint_file.ts";
+import {
+  closeQuietly,
+  type Entry,
+  type HintHead,
+  type Packed,
+  PREFIX,
+  readRecord,
+  recordBytes,
+  type Segment,
+  segmentOf,
+  segmentPath,
+  SUFFIX,
+} from "./_packed_segment.ts";
 
 /** Options of `PackedSnapshotStore.open`. */
 export interface PackedSnapshotStoreOptions {
@@ -84,41 +104,7 @@ export interface PackedSnapshotStoreOptions {
  */
 export const SEGMENT_BYTES_MAX = 64 << 20;
 
-const PREFIX = "snapshots-";
-const SUFFIX = ".pack";
 const FILE_SUFFIX = ".snap";
-
-/** A segment file, open while the store is. */
-interface Segment {
-  n: number;
-  path: string;
-  fd: number;
-  size: number;
-  /** The bytes of its records that are streams' newest. */
-  live: number;
-  /** The streams whose newest record it holds. */
-  streams: Set<string>;
-  /** Reads in flight (a compacted segment is closed after them). */
-  reads: number;
-  dropped: boolean;
-}
-
-/** A record of a segment: its snapshot's offset and length, and the bytes before it. */
-interface Packed {
-  seg: Segment;
-  at: number;
-  len: number;
-  head: number;
-  /**
-   * Its snapshot's head as the opening read it from the record in passing, until the start's
-   * `loadHead` takes it (undefined once taken, or where the record did not read: `loadHead`
-   * reads it then, and says what is wrong with it).
-   */
-  scanned?: SnapshotHead | undefined;
-}
-
-/** Where a stream's newest snapshot is: a record of a segment, or a file of the file store. */
-type Entry = Packed | { file: string };
 
 /** Records waiting for the writer. */
 interface Queued extends RecordGroup {
@@ -188,15 +174,19 @@ export class PackedSnapshotStore implements SnapshotStore {
   static #opened(dir: string, options: PackedSnapshotStoreOptions, lock: DirLock) {
     const store = new PackedSnapshotStore(dir, options, lock);
     const numbers: number[] = [];
+    const files: Array<[string, string]> = [];
     for (const name of readdirSync(dir)) {
       if (name.endsWith(FILE_SUFFIX)) {
         const stream = unescapeStreamName(name.slice(0, -FILE_SUFFIX.length));
-        if (stream !== undefined) store.#index.set(stream, { file: join(dir, name) });
+        if (stream !== undefined) files.push([stream, join(dir, name)]);
       } else if (name.startsWith(PREFIX) && name.endsWith(SUFFIX)) {
         const n = Number(name.slice(PREFIX.length, -SUFFIX.length));
         if (Number.isSafeInteger(n) && n >= 0) numbers.push(n);
       }
     }
+    for (const [stream, file] of files) store.#index.set(stream, { file });
+    if (store.#fromHints(numbers)) return store;
+    for (const [stream, file] of files) store.#index.set(stream, { file });
     // Newest first: a stream's newest record is then the first met, and the heads of those it
     // superseded in older segments are never read.
     numbers.sort((a, b) => b - a);
@@ -212,6 +202,31 @@ export class PackedSnapshotStore implements SnapshotStore {
     return store;
   }
 
+  /**
+   * Places every stream as the hint file says (`_hint_file.ts`), when it is whole and segments
+   * `numbers` are those it names; false otherwise, the index then left empty.
+   */
+  #fromHints(numbers: readonly number[]): boolean {
+    const segments = openHinted(this.dir, numbers, (stream, entry) => this.#place(stream, entry));
+    if (segments === undefined) this.#index.clear();
+    else this.#segments.push(...segments);
+    return segments !== undefined;
+  }
+
+  /** The head a start takes of `entry`, `stream`'s newest, from what its hint says. */
+  #hintedHead(stream: string, entry: Packed, hint: HintHead): SnapshotHead {
+    const head: SnapshotHead = {
+      stream,
+      version: hint.version,
+      pos: hint.pos,
+      body: () => this.#bodyOf(stream, hint.crc),
+      bodyReads: () => this.#bodies.reads,
+      order: entry.seg.n * 2 ** 32 + entry.at,
+    };
+    if (hint.meta !== undefined) head.meta = hint.meta;
+    return head;
+  }
+
   /** Appends the stream's snapshot; resolves once it is durable. Saves land in call order. */
   save(snapshot: Snapshot): Promise<void> {
     this.#saves.check();
@@ -219,7 +234,8 @@ export class PackedSnapshotStore implements SnapshotStore {
     const [header, body] = encodeSnapshotParts(snapshot);
     const head = recordHead(stream, nameLen, header, body.length);
     const bytes = head.length + body.length;
-    const group = { entries: [{ stream, bytes, nameLen }], parts: [head, body], bytes };
+    const hint = hintOf(snapshot, storedCrc(header));
+    const group = { entries: [{ stream, bytes, nameLen, hint }], parts: [head, body], bytes };
     this.#started();
     return this.#saves.run(stream, () => this.#enqueue(group));
   }
@@ -271,6 +287,9 @@ export class PackedSnapshotStore implements SnapshotStore {
       const head = entry.scanned;
       entry.scanned = undefined;
       return Promise.resolve(head);
+    }
+    if (entry !== undefined && "seg" in entry && entry.hint !== undefined) {
+      return Promise.resolve(this.#hintedHead(stream, entry, entry.hint));
     }
     return this.#load(stream, (bytes) => this.#startHead(stream, bytes, entry), this.#bodies);
   }
@@ -352,6 +371,7 @@ export class PackedSnapshotStore implements SnapshotStore {
   async close(): Promise<void> {
     await this.#saves.close();
     await this.#writing;
+    writeHints(this.dir, this.#segments, this.#index);
     for (const seg of this.#segments) closeSync(seg.fd);
     this.#segments.length = 0;
     this.#lock.release();
@@ -362,7 +382,7 @@ export class PackedSnapshotStore implements SnapshotStore {
    * torn record), the segments newer than it read already: a stream they hold is passed over.
    */
   #scan(n: number, newest: boolean, window: ScanWindow): void {
-    const path = join(this.dir, `${PREFIX}${n}${SUFFIX}`);
+    const path = segmentPath(this.dir, n);
     const fd = openSync(path, "r+");
     const seg = segmentOf(n, path, fd, fstatSync(fd).size);
     this.#segments.push(seg);
@@ -390,14 +410,12 @@ export class PackedSnapshotStore implements SnapshotStore {
         at += head + len; // a newer segment holds the stream's newest
         continue;
       }
-      const entry: Packed = { seg, at: at + head, len, head };
+      const entry: Packed = { seg, at: at + head, len, head, hint: undefined };
       // The start reads every stream's head next: read here, from bytes just read, rather than
       // again from the file a stream at a time.
-      entry.scanned = this.#scannedHead(
-        stream,
-        bytes.subarray(rel + head, rel + head + len),
-        entry,
-      );
+      const snapshot = bytes.subarray(rel + head, rel + head + len);
+      entry.scanned = this.#scannedHead(stream, snapshot, entry);
+      if (entry.scanned !== undefined) entry.hint = hintOf(entry.scanned, storedCrc(snapshot));
       this.#place(stream, entry, newer);
       at += head + len;
     }
@@ -515,9 +533,9 @@ export class PackedSnapshotStore implements SnapshotStore {
     }
     let at = from;
     for (const record of records) {
-      for (const { stream, bytes, nameLen } of record.entries) {
+      for (const { stream, bytes, nameLen, hint } of record.entries) {
         const head = RECORD_HEAD + nameLen;
-        this.#place(stream, { seg, at: at + head, len: bytes - head, head });
+        this.#place(stream, { seg, at: at + head, len: bytes - head, head, hint });
         at += bytes;
       }
     }
@@ -531,7 +549,7 @@ export class PackedSnapshotStore implements SnapshotStore {
       return last;
     }
     const n = (last?.n ?? -1) + 1;
-    const path = join(this.dir, `${PREFIX}${n}${SUFFIX}`);
+    const path = segmentPath(this.dir, n);
     const seg = segmentOf(n, path, openSync(path, "w+"), 0);
     this.#segments.push(seg);
     if (this.#fsync) await syncDirAsync(this.dir);
@@ -562,29 +580,7 @@ export class PackedSnapshotStore implements SnapshotStore {
   }
 }
 
-/** Closes `fd`, whatever comes of it (a store that failed to open lets go of its files). */
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Closed already, or the closing failed: nothing more to do with it.
-  }
-}
-
-/** Segment file `n` at `path`, open as `fd`, of `size` bytes. */
-function segmentOf(n: number, path: string, fd: number, size: number): Segment {
-  return { n, path, fd, size, live: 0, streams: new Set<string>(), reads: 0, dropped: false };
-}
-
-/** `record`'s snapshot bytes of `seg`, read at once into memory of their own. */
-function readRecord(seg: Segment, record: Packed): Uint8Array {
-  const bytes = new Uint8Array(record.len);
-  const got = readAt(seg.fd, bytes, bytes.length, record.at);
-  if (got < bytes.length) throw new Error(`${got} of its ${bytes.length} bytes read`);
-  return bytes;
-}
-
-/** A record's bytes in all. */
-function recordBytes(e: Packed): number {
-  return e.head + e.len;
+/** What a hint keeps of `head` (a snapshot or its head) whose snapshot's CRC is `crc`. */
+function hintOf(head: Omit<SnapshotHead, "body">, crc: number): HintHead {
+  return { crc, version: head.version, pos: head.pos, meta: head.meta };
 }

@@ -45,11 +45,13 @@ test("live records in spans by offset, within the bound, a longer record alone",
   }
   assert.equal(liveSpans([], 500), []);
   assert.equal(liveSpans([rec("x", 5, 2000)], 500), [[rec("x", 5, 2000)]]);
-  assert.equal(liveRecordOf("s", { at: 140, len: 60, head: 40 }), {
+  const hint = { crc: 7, version: 1, pos: 9, meta: { srcPos: 3 } };
+  assert.equal(liveRecordOf("s", { at: 140, len: 60, head: 40, hint }), {
     stream: "s",
     start: 100,
     bytes: 100,
     nameLen: 40 - RECORD_HEAD,
+    hint,
   });
 });
 
@@ -64,9 +66,9 @@ test("a span is read into memory reused from span to span", async () => {
     const span = [rec("a", 10, 30), rec("b", 100, 50), rec("c", 4000, 1000)];
     const group = await reader.read(fd, span);
     assert.equal(group.entries, [
-      { stream: "a", bytes: 30, nameLen: 1 },
-      { stream: "b", bytes: 50, nameLen: 1 },
-      { stream: "c", bytes: 1000, nameLen: 1 },
+      { stream: "a", bytes: 30, nameLen: 1, hint: undefined },
+      { stream: "b", bytes: 50, nameLen: 1, hint: undefined },
+      { stream: "c", bytes: 1000, nameLen: 1, hint: undefined },
     ]);
     assert.is(group.bytes, 1080);
     assert.equal(

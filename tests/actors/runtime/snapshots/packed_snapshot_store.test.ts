@@ -14,6 +14,7 @@ import {
   readdirSync,
   readFileSync,
   rmdirSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -25,6 +26,7 @@ import {
   type Snapshot,
 } from "../../../../actors/runtime/snapshots/mod.ts";
 import { SCAN_WINDOW_BYTES } from "../../../../actors/runtime/snapshots/_scan_window.ts";
+import { HINT_FILE } from "../../../../actors/runtime/snapshots/_hint_file.ts";
 import { tempDir } from "../../../_support/nats.ts";
 
 const test = suite("packed_snapshot_store");
@@ -36,6 +38,9 @@ function snap(stream: string, pos: number, kernelBytes = 64): Snapshot {
 }
 
 const segments = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".pack")).sort();
+
+/** The store in `dir` as a crash leaves it: no hint file, so the next open reads its segments. */
+const crashed = (dir: string) => rmSync(join(dir, HINT_FILE), { force: true });
 
 async function positions(store: PackedSnapshotStore, streams: string[]): Promise<number[]> {
   return await Promise.all(streams.map(async (s) => (await store.load(s))?.pos ?? -1));
@@ -203,6 +208,7 @@ test("damage in an older segment is reported, and its streams are absent", async
     };
     damage(files[0]!, () => 14); // the name's first byte
     damage(files[1]!, (length) => length - 5);
+    crashed(dir.path);
 
     const reopened = await PackedSnapshotStore.open(dir.path, {
       segmentBytes: 600,
@@ -254,6 +260,7 @@ test("opening takes each stream's newest record whatever segment it lies in, and
     const older = join(dir.path, files[1]!), old = readFileSync(older);
     old[14]! ^= 0x01;
     writeFileSync(older, old);
+    crashed(dir.path);
     again = await reopen();
     assert.equal(await positions(again, ["stats/x", "stats/y", "bars/x2", "bars/x1"]), [
       1,
