@@ -98,6 +98,7 @@ interface RecoveryPass {
   after: Map<string, number>;
   /** The slots being recovered. */
   pending: Slot[];
+  /** Where each slot recovered but the dormant ones is in its stream's positions. */
   track: Map<Slot, Track>;
   /** Slots whose instance threw while folding: rebuilt the careful way. */
   broken: Set<Slot>;
@@ -228,8 +229,12 @@ export class Recovery {
         }
       }
       pass.after.set(stream, snap?.pos ?? 0);
-      const start = snap?.pos ?? 0, src = snap?.srcPos ?? 0;
-      pass.track.set(slot, { expected: start + 1, src, start, losses: [], hold: undefined });
+      // A dormant instance has nothing journaled past its snapshot: no record of it is read, and
+      // it has no loss to find (a start of a fleet host leaves nearly all of them dormant).
+      if (slot.dormant === undefined) {
+        const start = snap?.pos ?? 0, src = snap?.srcPos ?? 0;
+        pass.track.set(slot, { expected: start + 1, src, start, losses: [], hold: undefined });
+      }
       pass.pending.push(slot);
     }
   }
@@ -264,8 +269,9 @@ export class Recovery {
     const h = this.#access;
     const slot = h.slots.get(rec.stream);
     if (!slot || slot.status !== "recovering") return;
+    const t = pass.track.get(slot);
+    if (t === undefined) return; // dormant: the journal is read past its snapshot, which is last
     const record = decodeInputRecord(rec.data);
-    const t = pass.track.get(slot)!;
     if (rec.pos > t.expected) this.#lost(pass, slot, t, rec.pos - 1);
     t.expected = rec.pos + 1;
     const seenSrc = pass.seenSrc;
