@@ -16,6 +16,10 @@ export interface WantedSnapshot {
 /** Where the snapshots are read from (a Snapshotter). */
 export interface SnapshotSource {
   loadStream(stream: string, version: number): Promise<RestorableSnapshot | undefined>;
+  /** Whether `loadStreamNow` gives `stream`'s snapshot (its head held in memory). */
+  hasStreamNow?(stream: string): boolean;
+  /** `loadStream` at once, where `hasStreamNow`. */
+  loadStreamNow?(stream: string, version: number): RestorableSnapshot | undefined;
 }
 
 /** Options of `SnapshotReads`. */
@@ -43,6 +47,15 @@ export class SnapshotReads {
     this.#fill();
   }
 
+  /**
+   * The snapshot of `stream`, one of those wanted, at once where its source holds it in memory
+   * (none is read ahead of those); null where it is to be read (`take`).
+   */
+  takeNow(stream: string, version: number): RestorableSnapshot | undefined | null {
+    if (this.#started.has(stream) || this.#from.hasStreamNow?.(stream) !== true) return null;
+    return this.#from.loadStreamNow!(stream, version);
+  }
+
   /** The snapshot of `stream`, one of those wanted (read now when it was not read ahead). */
   take(stream: string, version: number): Promise<RestorableSnapshot | undefined> {
     const read = this.#started.get(stream) ?? this.#from.loadStream(stream, version);
@@ -54,6 +67,7 @@ export class SnapshotReads {
   #fill(): void {
     while (this.#started.size < this.#ahead && this.#next < this.#wanted.length) {
       const wanted = this.#wanted[this.#next++]!;
+      if (this.#from.hasStreamNow?.(wanted.stream) === true) continue; // `takeNow` gives it
       const read = this.#from.loadStream(wanted.stream, wanted.version);
       // Its failure is its taker's to see; one never taken (a start that failed) says nothing.
       read.catch(() => {});

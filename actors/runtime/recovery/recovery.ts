@@ -210,7 +210,10 @@ export class Recovery {
       // Inputs skipped by an earlier start: never applied, though read before their skip record.
       for (const pos of h.attempts.skippedIn(stream) ?? []) addSkip(slot, pos);
       slot.publishedPos = Math.max(slot.publishedPos, h.publishedThrough(stream));
-      const snap = stored.has(stream) ? await reads.take(stream, def.version) : undefined;
+      // Taken at once where the store holds the head (a fleet host's start: 400,000 of them),
+      // else read (ahead).
+      const now = stored.has(stream) ? reads.takeNow(stream, def.version) : undefined;
+      const snap = now === null ? await reads.take(stream, def.version) : now;
       if (snap) {
         h.snapshotter.savedPos.set(stream, snap.pos);
         const last = h.journal.lastPosition(stream);

@@ -8,7 +8,7 @@
 import { parseStream, type Slot } from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
-import type { Snapshot, SnapshotBatch, SnapshotStore } from "../snapshots/mod.ts";
+import type { Snapshot, SnapshotBatch, SnapshotHead, SnapshotStore } from "../snapshots/mod.ts";
 import { SnapshotDue } from "./_snapshot_due.ts";
 import { RestorableLater, restorableOf, type RestorableSnapshot } from "./restorable_snapshot.ts";
 
@@ -490,6 +490,25 @@ export class Snapshotter {
   async loadStream(stream: string, version: number): Promise<RestorableSnapshot | undefined> {
     const store = this.#options.store;
     const snap = store.loadHead ? await store.loadHead(stream) : await store.load(stream);
+    return this.#restorable(stream, version, snap);
+  }
+
+  /** Whether `loadStreamNow` gives `stream`'s snapshot: its store holds its head in memory. */
+  hasStreamNow(stream: string): boolean {
+    return this.#options.store.hasHeadNow?.(stream) ?? false;
+  }
+
+  /** `loadStream` at once, where `hasStreamNow` (undefined otherwise). */
+  loadStreamNow(stream: string, version: number): RestorableSnapshot | undefined {
+    return this.#restorable(stream, version, this.#options.store.headNow?.(stream));
+  }
+
+  /** What `loadStream` gives of `snap`, `stream`'s newest snapshot or head as loaded. */
+  #restorable(
+    stream: string,
+    version: number,
+    snap: Snapshot | SnapshotHead | undefined,
+  ): RestorableSnapshot | undefined {
     if (!snap) return undefined;
     if (snap.version !== version) {
       this.#options.log(

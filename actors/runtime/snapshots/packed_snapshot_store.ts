@@ -282,16 +282,26 @@ export class PackedSnapshotStore implements SnapshotStore {
    */
   loadHead(stream: string): Promise<SnapshotHead | undefined> {
     if (!this.#starting) return this.#load(stream, readSnapshotHead);
+    if (this.hasHeadNow(stream)) return Promise.resolve(this.headNow(stream));
     const entry = this.#index.get(stream);
-    if (entry !== undefined && "seg" in entry && entry.scanned !== undefined) {
-      const head = entry.scanned;
-      entry.scanned = undefined;
-      return Promise.resolve(head);
-    }
-    if (entry !== undefined && "seg" in entry && entry.hint !== undefined) {
-      return Promise.resolve(this.#hintedHead(stream, entry, entry.hint));
-    }
     return this.#load(stream, (bytes) => this.#startHead(stream, bytes, entry), this.#bodies);
+  }
+
+  /** Whether the start holds `stream`'s head (read at the open, or hinted): `headNow` gives it. */
+  hasHeadNow(stream: string): boolean {
+    const entry = this.#starting ? this.#index.get(stream) : undefined;
+    return entry !== undefined && "seg" in entry &&
+      (entry.scanned !== undefined || entry.hint !== undefined);
+  }
+
+  /** `loadHead`'s head of `stream` at once, where `hasHeadNow` (undefined otherwise). */
+  headNow(stream: string): SnapshotHead | undefined {
+    if (!this.hasHeadNow(stream)) return undefined;
+    const entry = this.#index.get(stream) as Packed;
+    const head = entry.scanned;
+    if (head === undefined) return this.#hintedHead(stream, entry, entry.hint!);
+    entry.scanned = undefined;
+    return head;
   }
 
   /**

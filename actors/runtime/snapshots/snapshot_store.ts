@@ -69,6 +69,15 @@ export interface SnapshotStore {
    * which restores most instances later than it reads their snapshots.
    */
   loadHead?(stream: string): Promise<SnapshotHead | undefined>;
+  /**
+   * `loadHead`'s head at once, where the store holds it in memory (the packed store's start: a
+   * head read at the open or given by its hint file); undefined where it must be read
+   * (`hasHeadNow` says which). A start of hundreds of thousands of instances then takes no
+   * promise a head.
+   */
+  headNow?(stream: string): SnapshotHead | undefined;
+  /** Whether `headNow` gives `stream`'s head. */
+  hasHeadNow?(stream: string): boolean;
   /** All streams that have a snapshot. */
   list(): Promise<string[]>;
   close(): Promise<void>;

@@ -137,4 +137,33 @@ test("SnapshotReads reads `ahead` before their turn, each once, and gives each r
   assert.is(new Set(started).size, started.length, "each read once");
 });
 
+test("SnapshotReads gives at once what its source holds in memory, reading ahead only the others", async () => {
+  const wanted = Array.from({ length: 8 }, (_, i) => ({ stream: `s/${i}`, version: 1 }));
+  const started: string[] = [], now: string[] = [];
+  const held = (stream: string) => Number(stream.slice(2)) % 2 === 0; // s/0, s/2, ...
+  const from = {
+    loadStream: (stream: string) => {
+      started.push(stream);
+      return Promise.resolve(snapshotAt(Number(stream.slice(2))));
+    },
+    hasStreamNow: held,
+    loadStreamNow: (stream: string) => {
+      now.push(stream);
+      return snapshotAt(100 + Number(stream.slice(2)));
+    },
+  };
+  const reads = new SnapshotReads(wanted, { from, ahead: 2 });
+  assert.equal(started, ["s/1", "s/3"], "those held are not read ahead");
+  for (let i = 0; i < 8; i++) {
+    const got = reads.takeNow(`s/${i}`, 1);
+    if (held(`s/${i}`)) assert.is(got?.pos, 100 + i);
+    else {
+      assert.is(got, null);
+      assert.is((await reads.take(`s/${i}`, 1))?.pos, i);
+    }
+  }
+  assert.equal(now, ["s/0", "s/2", "s/4", "s/6"]);
+  assert.equal(started, ["s/1", "s/3", "s/5", "s/7"]);
+});
+
 test.run();

@@ -158,6 +158,31 @@ test("a hint file is trusted only whole, and when the segments are those it name
   }
 });
 
+test("a start's heads held in memory are given at once, from the hint file or a read of the segments; none once the store saves", async () => {
+  const dir = tempDir();
+  try {
+    await saveTwo(dir.path, snap("bars/big", 3, 3000));
+    for (const from of ["hints", "segments"]) {
+      if (from === "segments") rmSync(join(dir.path, HINT_FILE));
+      const store = await open(dir.path);
+      assert.ok(store.hasHeadNow("anomaly/m1"), from);
+      const head = store.headNow("anomaly/m1");
+      assert.equal([head?.stream, head?.pos, head?.version], ["anomaly/m1", 1, 3], from);
+      assert.equal(head?.meta, snap("anomaly/m1", 1).meta, from);
+      assert.equal(decodeSnapshotBody(head!.body()), snap("anomaly/m1", 1), from);
+      assert.not.ok(store.hasHeadNow("anomaly/none"), from);
+      assert.is(store.headNow("anomaly/none"), undefined, from);
+      await store.save(snap("anomaly/m3", 3));
+      assert.not.ok(store.hasHeadNow("anomaly/m2"), `${from}: the start is over`);
+      assert.is(store.headNow("anomaly/m2"), undefined, from);
+      assert.is((await store.loadHead("anomaly/m2"))?.pos, 2, from);
+      await store.close();
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
 /** A store in `dir` of two streams' snapshots, in segment 0, and `last` after them; closed. */
 async function saveTwo(dir: string, last?: Snapshot): Promise<void> {
   const store = await open(dir);
