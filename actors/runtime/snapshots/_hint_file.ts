@@ -54,7 +54,7 @@ export interface Hint extends HintHead {
 /**
  * Opens the store's segments `numbers` (of directory `dir`) as its hint file says and gives
  * `place` each stream's newest record, when the file is whole and names those segments at their
- * sizes; undefined otherwise (its segments closed again; what `place` was given is to be let go
+ * sizes; otherwise why not (its segments closed again; what `place` was given is to be let go
  * of). The file is removed either way, before the store writes anything: a hint file is never
  * older than the segments it describes.
  */
@@ -62,25 +62,31 @@ export function openHinted(
   dir: string,
   numbers: readonly number[],
   place: (stream: string, entry: Packed) => void,
-): Segment[] | undefined {
+): Segment[] | string {
   const path = join(dir, HINT_FILE);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch {
-    return undefined;
+    return "no hint file";
   }
   unlinkSync(path);
   const byNumber = new Map<number, Segment>();
+  let refused = "the hint file is damaged";
   const ok = readHints(bytes, (named) => {
+    refused = `the hint file names ${named.length} segments, the directory holds ` +
+      `${numbers.length}`;
     if (named.length !== numbers.length) return false;
     for (const [n, size] of named) {
+      refused = `segment ${n} is not the hint file's`;
       if (!numbers.includes(n) || byNumber.has(n)) return false;
       const file = segmentPath(dir, n), fd = openSync(file, "r+");
       const seg = segmentOf(n, file, fd, fstatSync(fd).size);
       byNumber.set(n, seg);
+      refused = `segment ${n} is of ${seg.size} bytes, the hint file says ${size}`;
       if (seg.size !== size) return false;
     }
+    refused = "the hint file is damaged";
     return true;
   }, (stream, hint) => {
     const seg = byNumber.get(hint.seg);
@@ -91,7 +97,7 @@ export function openHinted(
   });
   if (ok) return [...byNumber.values()].sort((a, b) => a.n - b.n);
   for (const seg of byNumber.values()) closeQuietly(seg.fd);
-  return undefined;
+  return refused;
 }
 
 /**

@@ -90,3 +90,8 @@ export function readRecord(seg: Segment, record: Packed): Uint8Array {
 export function recordBytes(e: Packed): number {
   return e.head + e.len;
 }
+
+/** What a hint keeps of `head` (a snapshot or its head) whose snapshot's CRC is `crc`. */
+export function hintOf(head: Omit<SnapshotHead, "body">, crc: number): HintHead {
+  return { crc, version: head.version, pos: head.pos, meta: head.meta };
+}

@@ -77,6 +77,7 @@ import {
   closeQuietly,
   type Entry,
   type HintHead,
+  hintOf,
   type Packed,
   PREFIX,
   readRecord,
@@ -120,6 +121,8 @@ export const PACKED_SAVES_IN_FLIGHT = 2048;
 /** A SnapshotStore packing snapshots into segment files of one directory. */
 export class PackedSnapshotStore implements SnapshotStore {
   readonly dir: string;
+  /** How the open placed the streams' snapshots: from the hint file, or read from the segments. */
+  opened = "";
   readonly savesInFlight = PACKED_SAVES_IN_FLIGHT;
   readonly #onCorrupt: ((info: CorruptSnapshotInfo) => void) | undefined;
   readonly #fsync: boolean;
@@ -208,9 +211,14 @@ export class PackedSnapshotStore implements SnapshotStore {
    */
   #fromHints(numbers: readonly number[]): boolean {
     const segments = openHinted(this.dir, numbers, (stream, entry) => this.#place(stream, entry));
-    if (segments === undefined) this.#index.clear();
-    else this.#segments.push(...segments);
-    return segments !== undefined;
+    if (typeof segments === "string") {
+      this.#index.clear();
+      if (numbers.length > 0) this.opened = `${numbers.length} segments read (${segments})`;
+      return false;
+    }
+    this.#segments.push(...segments);
+    this.opened = `${this.#index.size} snapshots placed from the hint file`;
+    return true;
   }
 
   /** The head a start takes of `entry`, `stream`'s newest, from what its hint says. */
@@ -588,9 +596,4 @@ export class PackedSnapshotStore implements SnapshotStore {
       if (this.#fsync) await syncDirAsync(this.dir);
     }
   }
-}
-
-/** What a hint keeps of `head` (a snapshot or its head) whose snapshot's CRC is `crc`. */
-function hintOf(head: Omit<SnapshotHead, "body">, crc: number): HintHead {
-  return { crc, version: head.version, pos: head.pos, meta: head.meta };
 }

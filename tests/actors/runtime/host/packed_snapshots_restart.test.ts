@@ -5,7 +5,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { statsActor, type StatsState } from "../../../../actors/stats/mod.ts";
 import {
@@ -18,6 +18,7 @@ import {
 } from "../../../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject } from "../../../../protocol/mod.ts";
 import { Prng } from "../../../../sim/prng/mod.ts";
+import { HINT_FILE } from "../../../../actors/runtime/snapshots/_hint_file.ts";
 import { tempDir } from "../../../_support/nats.ts";
 
 const test = suite("packed snapshots restart");
@@ -75,6 +76,7 @@ test("a host restarts from packed snapshots, its segments rolled and compacted, 
     }
     const before = states(a.host);
     await a.stop();
+    assert.ok(existsSync(join(snapDir, HINT_FILE)), "a clean stop leaves the store's hint file");
     const segments = readdirSync(snapDir).filter((n) => n.endsWith(".pack"));
     // ~13 snapshots a channel of ~700 bytes: ~17 segments of 16 KiB written, most compacted.
     assert.ok(segments.length >= 2 && segments.length <= 8, `segments: ${segments.join(", ")}`);

@@ -122,21 +122,30 @@ test("opened from its hint file, a store reads no snapshot until it is loaded: a
 });
 
 test("a hint file is trusted only whole, and when the segments are those it names at their sizes", async () => {
-  const cases: Array<[string, (dir: string) => void]> = [
-    ["none", () => {}],
+  const cases: Array<[string, (dir: string) => void, RegExp]> = [
+    ["none", () => {}, /^3 snapshots placed from the hint file$/],
     ["its bytes damaged", (dir) => {
       const path = join(dir, HINT_FILE), bytes = readFileSync(path);
       bytes[bytes.length - 3]! ^= 0x01;
       writeFileSync(path, bytes);
-    }],
+    }, /^2 segments read \(the hint file is damaged\)$/],
     ["cut short", (dir) => {
       const path = join(dir, HINT_FILE);
       writeFileSync(path, readFileSync(path).subarray(0, 30));
-    }],
-    ["a segment grown", (dir) => appendFileSync(join(dir, "snapshots-1.pack"), new Uint8Array(3))],
-    ["a segment more", (dir) => writeFileSync(join(dir, "snapshots-9.pack"), new Uint8Array(0))],
+    }, /^2 segments read \(the hint file is damaged\)$/],
+    [
+      "a segment grown",
+      (dir) => appendFileSync(join(dir, "snapshots-1.pack"), new Uint8Array(3)),
+      /^2 segments read \(segment 1 is of \d+ bytes, the hint file says \d+\)$/,
+    ],
+    [
+      "a segment more",
+      (dir) => writeFileSync(join(dir, "snapshots-9.pack"), new Uint8Array(0)),
+      /^3 segments read \(the hint file names 2 segments, the directory holds 3\)$/,
+    ],
+    ["no hint file", (dir) => rmSync(join(dir, HINT_FILE)), /^2 segments read \(no hint file\)$/],
   ];
-  for (const [what, change] of cases) {
+  for (const [what, change, opened] of cases) {
     const dir = tempDir();
     const reports: CorruptSnapshotInfo[] = [];
     try {
@@ -147,6 +156,7 @@ test("a hint file is trusted only whole, and when the segments are those it name
       change(dir.path);
       const again = await open(dir.path, reports);
       const hinted = what === "none";
+      assert.match(again.opened, opened, what);
       assert.is(await again.loadHead("anomaly/m1") !== undefined, hinted, what);
       assert.is(reports.length, hinted ? 0 : 1, `${what}: ${JSON.stringify(reports)}`);
       assert.equal(await again.load("anomaly/m2"), snap("anomaly/m2", 2), what);
