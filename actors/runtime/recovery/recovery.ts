@@ -210,7 +210,7 @@ export class Recovery {
       // Inputs skipped by an earlier start: never applied, though read before their skip record.
       for (const pos of h.attempts.skippedIn(stream) ?? []) addSkip(slot, pos);
       slot.publishedPos = Math.max(slot.publishedPos, h.publishedThrough(stream));
-      // Taken at once where the store holds the head (a fleet host's start: 400,000 of them),
+      // Taken at once where the store holds the head (at a fleet host's start, nearly all),
       // else read (ahead).
       const now = stored.has(stream) ? reads.takeNow(stream, def.version) : undefined;
       const snap = now === null ? await reads.take(stream, def.version) : now;

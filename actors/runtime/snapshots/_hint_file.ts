@@ -2,8 +2,8 @@
  * The packed store's hint file (`snapshots.hints`): where each stream's newest snapshot lies and
  * what its head says, written when the store closes, so that the next open places every stream
  * from one small file rather than reading and checking every segment's records whole: Bitcask's
- * hint files (Sheehy and Smith, 2010). At fleet size the segments are gigabytes (a host of
- * 100,000 channels stops with 400,000 snapshots, 2.4 GB) and the hint file tens of megabytes.
+ * hint files (Sheehy and Smith, 2010). A snapshot is kilobytes and its hint tens of bytes, so at
+ * fleet size the segments are gigabytes where the hint file is tens of megabytes.
  *
  * It holds the segments as they were when it was written (number and size) and, for each stream,
  * the record's segment, offset, lengths, the snapshot's CRC and its head's fields (machine
@@ -123,7 +123,7 @@ export function writeHints(
 /**
  * The hint file's bytes for `segments` (number, size) and the store's `index`, its records' only
  * (a file store's snapshots are found by their names); undefined when a record has no hint. One
- * pass, into a buffer that doubles when full: a fleet host's index is 400,000 records.
+ * pass, into a buffer that doubles when full: a fleet host's index holds its every instance.
  */
 export function encodeHints(
   segments: ReadonlyArray<readonly [number, number]>,

@@ -22,6 +22,7 @@ import {
   type RecordGroup,
   recordNameLength,
 } from "./_packed_record.ts";
+import { hintOf } from "./_packed_segment.ts";
 
 /** A chunk's bytes: records are laid in chunks of this size (one larger is a chunk of its own). */
 export const CHUNK_BYTES = 1 << 20;
@@ -81,12 +82,7 @@ export class PackedBatch implements SnapshotBatch {
     putRecordHead(chunk, at, stream, nameLen, len);
     putSnapshotHeader(chunk, at + RECORD_HEAD + nameLen, body);
     chunk.set(body, at + RECORD_HEAD + nameLen + SNAPSHOT_HEADER_BYTES);
-    const hint = {
-      crc: storedCrc(chunk.subarray(at + RECORD_HEAD + nameLen)),
-      version: snapshot.version,
-      pos: snapshot.pos,
-      meta: snapshot.meta,
-    };
+    const hint = hintOf(snapshot, storedCrc(chunk.subarray(at + RECORD_HEAD + nameLen)));
     this.#entries.push({ stream, bytes, nameLen, hint });
     this.#bytes += bytes;
   }

@@ -388,7 +388,8 @@ export class PackedSnapshotStore implements SnapshotStore {
   /** Waits for saves in progress, then closes the segments and refuses further use. */
   async close(): Promise<void> {
     await this.#saves.close();
-    await this.#writing;
+    // A batch let in as the store closed may have started the writer again: it is waited for too.
+    do await this.#writing; while (this.#draining);
     writeHints(this.dir, this.#segments, this.#index);
     for (const seg of this.#segments) closeSync(seg.fd);
     this.#segments.length = 0;
