@@ -41,6 +41,8 @@ export interface NatsServerOptions {
 
 /** How much of the end of a server's output is kept (`logTail`). */
 const TAIL_CHARS = 8192;
+/** Free ports tried when the server finds the one it was given taken. */
+const PORT_ATTEMPTS = 4;
 
 /** A running nats-server. */
 export class NatsServer {
@@ -70,7 +72,20 @@ export class NatsServer {
           "nats-server; macOS: brew install nats-server)",
       );
     }
-    const port = options.port ?? await freePort();
+    if (options.port !== undefined) return await NatsServer.#spawn(binary, options.port, options);
+    // A port found free may be bound by another program before the server binds it: another
+    // free port is tried then, as the port was this method's choice.
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await NatsServer.#spawn(binary, await freePort(), options);
+      } catch (err) {
+        const taken = String((err as Error).message).includes("address already in use");
+        if (!taken || attempt >= PORT_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  static async #spawn(binary: string, port: number, options: NatsServerOptions) {
     const args = ["-a", "127.0.0.1", "-p", String(port), ...(options.args ?? [])];
     if (options.storeDir) {
       mkdirSync(options.storeDir, { recursive: true });
