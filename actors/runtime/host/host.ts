@@ -369,7 +369,6 @@ export class Host {
         log: this.#log,
         instances: () => this.instances(),
         firstFrameTaken: this.#edge.firstFrameTaken,
-        savedPos: this.#snapshotter.savedPos,
       });
       this.#through.resume(resumeAfter);
       // Control messages and the settings query: both end when the host stops taking control.

@@ -32,8 +32,6 @@ export interface RecoverAtStartParts {
   instances(): ReadonlyArray<{ srcPos: number; stream: string; pos: number }>;
   /** Whether a channel's instances took its first frame (see EdgeDecisions.firstFrameHeld). */
   firstFrameTaken: FirstFrameTaken;
-  /** The journal position of each stream's snapshot (the snapshotter's, as recovery loaded it). */
-  savedPos: ReadonlyMap<string, number>;
 }
 
 /** Recovers the host; resolves to the source position its input resumes after. */
@@ -61,7 +59,7 @@ export async function recoverAtStart(parts: RecoverAtStartParts): Promise<number
   }
   const ms = parts.now() - t0;
   const deferred = parts.recovery.deferredAtStart;
-  const replayed = inputsPastSnapshots(instances, parts.savedPos) - deferred;
+  const replayed = parts.recovery.pastSnapshotsAtStart - deferred;
   metrics.recoverySeconds.set(ms / 1000);
   metrics.recoveryInputs.set(replayed);
   const dormant = parts.recovery.dormantAtStart;
@@ -78,18 +76,4 @@ export async function recoverAtStart(parts: RecoverAtStartParts): Promise<number
         : ""),
   );
   return resumeAfter;
-}
-
-/**
- * The inputs recovery applied from the journal: each instance's position past its snapshot's
- * (all of its journal when it has none). A snapshot written during recovery (after an input
- * skipped for crashing its step) moves its stream's position, so such a stream counts less.
- */
-function inputsPastSnapshots(
-  instances: ReadonlyArray<{ stream: string; pos: number }>,
-  savedPos: ReadonlyMap<string, number>,
-): number {
-  let n = 0;
-  for (const i of instances) n += Math.max(0, i.pos - (savedPos.get(i.stream) ?? 0));
-  return n;
 }

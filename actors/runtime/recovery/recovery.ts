@@ -120,6 +120,14 @@ export class Recovery {
   /** The journaled inputs the last start left to its dormant instances, applied as restored. */
   deferredAtStart = 0;
   /**
+   * The inputs past their snapshots (all of its journal for an instance without one) of the
+   * instances the last start did not leave dormant at once, the deferred ones' included: each
+   * instance's position past its stream's saved one. A snapshot written during recovery (after
+   * an input skipped for crashing its step) moves its stream's saved position, so such a stream
+   * counts less. An instance left dormant at once has nothing past its snapshot.
+   */
+  pastSnapshotsAtStart = 0;
+  /**
    * Whether the last start's input resumes below what was journaled, to give again inputs the
    * journal lost (a stream being rebuilt).
    */
@@ -139,6 +147,7 @@ export class Recovery {
    */
   async recoverAll(floor = 0): Promise<number> {
     this.rebuildsLost = false;
+    this.pastSnapshotsAtStart = 0;
     const pass: RecoveryPass = {
       resumeAfter: floor, // the highest source position decided at the host's edge
       seenSrc: 0,
@@ -183,6 +192,12 @@ export class Recovery {
     this.held.after(pass.resumeAfter);
     // A skipped input must never be applied again: no later start reads the journal before it.
     if (pass.crashSkips) await this.#access.snapshotter.flush();
+    const savedPos = this.#access.snapshotter.savedPos;
+    let past = 0;
+    for (const slot of pass.track.keys()) {
+      past += Math.max(0, positionsOf(slot).pos - (savedPos.get(slot.stream) ?? 0));
+    }
+    this.pastSnapshotsAtStart = past;
     return pass.resumeAfter;
   }
 
