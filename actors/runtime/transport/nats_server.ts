@@ -41,7 +41,7 @@ export interface NatsServerOptions {
 
 /** How much of the end of a server's output is kept (`logTail`). */
 const TAIL_CHARS = 8192;
-/** Free ports tried when the server finds the one it was given taken. */
+/** Free ports tried, one after another, when the server finds the one it was given taken. */
 const PORT_ATTEMPTS = 4;
 
 /** A running nats-server. */
@@ -85,6 +85,7 @@ export class NatsServer {
     }
   }
 
+  /** Starts `binary` on `port` and resolves once it is ready; rejects with what it printed. */
   static async #spawn(binary: string, port: number, options: NatsServerOptions) {
     const args = ["-a", "127.0.0.1", "-p", String(port), ...(options.args ?? [])];
     if (options.storeDir) {
