@@ -124,6 +124,7 @@ export class LeaseFence {
       },
       lastPosition: (s: string) => journal.lastPosition(s),
       streams: () => journal.streams(),
+      ...(journal.streamLasts ? { streamLasts: () => journal.streamLasts!() } : {}),
       read: (s: string, after?: number) => journal.read(s, after),
       readAll: (after?: ReadonlyMap<string, number>) => journal.readAll(after),
       sync: () => journal.sync(),

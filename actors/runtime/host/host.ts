@@ -294,7 +294,7 @@ export class Host {
       kinds: this.#kinds,
       slots: this.#slots,
       owns: (key) => this.#owns(key),
-      slot: (def, key) => this.#mail.slot(def, key),
+      slot: (def, key, stream) => this.#mail.slot(def, key, stream),
       decode: (record) => replayDecoded(this.#decodeReplay, record),
       publish: (outputs) => this.#live.publish(outputs),
       deadLetter: (msg, err, actor) => this.#notices.deadLetter(msg, err, actor),

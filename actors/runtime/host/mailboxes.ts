@@ -61,16 +61,20 @@ export class Mailboxes {
     this.#parts = parts;
   }
 
-  /** The slot of `(def.kind, key)`, made (running, empty) if there is none yet. */
-  slot(def: AnyActorDefinition, key: string): Slot {
-    return this.#slotOf(def, key, streamOf(def.kind, key));
+  /**
+   * The slot of `(def.kind, key)`, made (running, empty) if there is none yet; `stream`, its
+   * stream's name, where the caller holds it already (a start's, from the journal: a name made
+   * again would be a new string the map hashes again, for each of a fleet host's instances).
+   */
+  slot(def: AnyActorDefinition, key: string, stream: string = streamOf(def.kind, key)): Slot {
+    return this.#slotOf(def, key, stream);
   }
 
   /** The slot of `(def.kind, key)`, whose stream is `stream`. */
   #slotOf(def: AnyActorDefinition, key: string, stream: string): Slot {
     let slot = this.slots.get(stream);
     if (!slot) {
-      slot = newSlot(def, key, this.#parts.metrics.tally(def.kind));
+      slot = newSlot(def, key, this.#parts.metrics.tally(def.kind), stream);
       this.slots.set(stream, slot);
       if (def.tickEvent) this.tickSlots.set(stream, slot);
       this.#parts.metrics.instances.inc({ kind: def.kind });

@@ -118,8 +118,13 @@ export interface Slot extends FailureHistory {
 }
 
 /** A new slot for `(def.kind, key)`, running, with nothing in it yet. */
-export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally): Slot {
-  return new HostSlot(def, key, tally);
+export function newSlot(
+  def: AnyActorDefinition,
+  key: string,
+  tally: KindTally,
+  stream: string = streamOf(def.kind, key),
+): Slot {
+  return new HostSlot(def, key, tally, stream);
 }
 
 /** A slot whose instance may be restored at its first use. */
@@ -149,10 +154,10 @@ class HostSlot implements Slot {
   readonly tally: KindTally;
   watchId = 0;
 
-  constructor(def: AnyActorDefinition, key: string, tally: KindTally) {
+  constructor(def: AnyActorDefinition, key: string, tally: KindTally, stream: string) {
     this.def = def;
     this.key = key;
-    this.stream = streamOf(def.kind, key);
+    this.stream = stream;
     this.tally = tally;
   }
 

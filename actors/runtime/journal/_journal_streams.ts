@@ -127,6 +127,17 @@ export class JournalStreams {
   names(): string[] {
     return [...this.#byName.keys()];
   }
+
+  /** `names()`, and each stream's last position at the same index. */
+  lasts(): { streams: string[]; lasts: Float64Array } {
+    const byId = this.#byId, streams = new Array<string>(byId.length);
+    const lasts = new Float64Array(byId.length);
+    for (let id = 0; id < byId.length; id++) {
+      streams[id] = byId[id]!.name;
+      lasts[id] = byId[id]!.last;
+    }
+    return { streams, lasts };
+  }
 }
 
 /** A stream not registered yet (number -1, position 0). */

@@ -58,6 +58,7 @@ import {
   journalDataLength,
   type JournalRecord,
   type JournalStats,
+  type StreamLasts,
 } from "./journal.ts";
 import { syncDir } from "../../files/mod.ts";
 import { keptUtf8 } from "../../../protocol/mod.ts";
@@ -227,6 +228,11 @@ export class FileJournal implements Journal {
   /** The streams with a position, including those whose records compaction deleted. */
   streams(): string[] {
     return this.#streams.names();
+  }
+
+  /** `streams()` and their last positions, in the same order. */
+  streamLasts(): StreamLasts {
+    return this.#streams.lasts();
   }
 
   /** The records of `stream` with pos > `after`, in order, as of the call. */

@@ -6,6 +6,13 @@
  * subject per stream).
  */
 
+/** A journal's streams and their last positions (`Journal.streamLasts`). */
+export interface StreamLasts {
+  streams: string[];
+  /** The last position of `streams[i]` at `i`. */
+  lasts: Float64Array;
+}
+
 /** One journaled record of a stream (an actor instance's inputs, e.g. stream "stats/BTC-USD"). */
 export interface JournalRecord {
   stream: string;
@@ -76,6 +83,12 @@ export interface Journal {
   lastPosition(stream: string): number;
   /** The streams that hold records. */
   streams(): string[];
+  /**
+   * `streams()` and each one's `lastPosition`, in the same order: what a start reads of every
+   * stream without a lookup by name for each (a fleet host's journal holds hundreds of
+   * thousands). Only a journal that keeps its streams in memory has it.
+   */
+  streamLasts?(): StreamLasts;
   /** The records of `stream` with pos > after, in order. */
   read(stream: string, after?: number): AsyncIterable<JournalRecord>;
   /** Every record with pos > after[stream] (0 for streams not in `after`), in append order across

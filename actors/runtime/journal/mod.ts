@@ -20,6 +20,7 @@ export {
   type JournalRecord,
   type JournalStats,
   recordBatches,
+  type StreamLasts,
 } from "./journal.ts";
 export {
   describeLoss,

@@ -18,8 +18,8 @@ export interface SnapshotSource {
   loadStream(stream: string, version: number): Promise<RestorableSnapshot | undefined>;
   /** Whether `loadStreamNow` gives `stream`'s snapshot (its head held in memory). */
   hasStreamNow?(stream: string): boolean;
-  /** `loadStream` at once, where `hasStreamNow`. */
-  loadStreamNow?(stream: string, version: number): RestorableSnapshot | undefined;
+  /** `loadStream` at once, where `hasStreamNow`; null elsewhere. */
+  loadStreamNow?(stream: string, version: number): RestorableSnapshot | undefined | null;
 }
 
 /** Options of `SnapshotReads`. */
@@ -52,8 +52,9 @@ export class SnapshotReads {
    * (none is read ahead of those); null where it is to be read (`take`).
    */
   takeNow(stream: string, version: number): RestorableSnapshot | undefined | null {
-    if (this.#started.has(stream) || this.#from.hasStreamNow?.(stream) !== true) return null;
-    return this.#from.loadStreamNow!(stream, version);
+    const from = this.#from;
+    if (from.loadStreamNow === undefined || this.#started.has(stream)) return null;
+    return from.loadStreamNow(stream, version);
   }
 
   /** The snapshot of `stream`, one of those wanted (read now when it was not read ahead). */

@@ -18,7 +18,6 @@
  * among them in journal order, so that the outputs go out in the order their inputs came.
  */
 import {
-  type AnyActorDefinition,
   decodeEnvelope,
   decodeInputRecord,
   decodeInputRecordCopy,
@@ -32,7 +31,6 @@ import {
   addSkip,
   foldInput,
   isSkipped,
-  parseStream,
   positionsOf,
   type Slot,
 } from "../instances/mod.ts";
@@ -47,22 +45,13 @@ import {
 } from "../journal/mod.ts";
 import { StreamHold } from "./recovery_hold.ts";
 import { applyTail, type TailInput } from "./crash_attempts.ts";
-import { SnapshotReads } from "./_snapshot_reads.ts";
+import { SnapshotReads, type WantedSnapshot } from "./_snapshot_reads.ts";
+import { ownedStreams } from "./_owned_streams.ts";
 import { rebuildInstance } from "./rebuild_instance.ts";
 import type { RecoveryAccess } from "./recovery_access.ts";
 import { warmUp } from "./warm_up.ts";
 import { byBodyOrder } from "./restorable_snapshot.ts";
 import { DeferredTails } from "./deferred_tails.ts";
-
-type Def = AnyActorDefinition;
-
-/** A stream of this host's kinds and partitions: its key, its kind and the kind's version. */
-interface Owned {
-  stream: string;
-  key: string;
-  def: Def;
-  version: number;
-}
 
 /** The kinds of record a host applies (and so may die applying). */
 const APPLIED_KINDS: ReadonlySet<InputKind> = new Set(["frame", "ctl", "tick", "seed"]);
@@ -205,21 +194,22 @@ export class Recovery {
   async #loadSnapshots(pass: RecoveryPass): Promise<void> {
     const h = this.#access;
     const failed = (slot: Slot, err: unknown) => h.failed(slot, err, -1);
-    const streams = new Set(h.journal.streams());
-    // Streams the journal lost entirely, their snapshots kept (an empty journal is a new host).
-    const stored = new Set(streams.size > 0 ? await h.snapshotter.streams() : []);
-    for (const stream of stored) streams.add(stream);
-    // In the order they are taken: the journal's streams, then those it lost.
-    const owned: Owned[] = [];
-    for (const stream of streams) {
-      const o = this.#owned(stream);
-      if (o) owned.push(o);
+    const journaled = h.journal.streamLasts?.() ?? h.journal.streams();
+    // An empty journal is a new host: snapshots without it are not read.
+    const listed = Array.isArray(journaled) ? journaled.length : journaled.streams.length;
+    const owned = ownedStreams(h, journaled, listed > 0 ? await h.snapshotter.streams() : []);
+    // Read ahead: those the store does not hold in memory now (at a fleet host's start, none).
+    const wanted: WantedSnapshot[] = [];
+    for (let i = 0; i < owned.count; i++) {
+      const stream = owned.streams[i]!;
+      if (owned.stored[i] === 1 && !h.snapshotter.hasStreamNow(stream)) {
+        wanted.push({ stream, version: owned.defs[i]!.version });
+      }
     }
-    const reads = new SnapshotReads(owned.filter((o) => stored.has(o.stream)), {
-      from: h.snapshotter,
-    });
-    for (const { stream, def, key } of owned) {
-      const slot = h.slot(def, key);
+    const reads = new SnapshotReads(wanted, { from: h.snapshotter });
+    for (let i = 0; i < owned.count; i++) {
+      const stream = owned.streams[i]!, key = owned.keys[i]!, def = owned.defs[i]!;
+      const slot = h.slot(def, key, stream);
       slot.status = "recovering";
       h.statusMoved(slot);
       // Inputs skipped by an earlier start: never applied, though read before their skip record.
@@ -227,11 +217,12 @@ export class Recovery {
       slot.publishedPos = Math.max(slot.publishedPos, h.publishedThrough(stream));
       // Taken at once where the store holds the head (at a fleet host's start, nearly all),
       // else read (ahead).
-      const now = stored.has(stream) ? reads.takeNow(stream, def.version) : undefined;
+      const now = owned.stored[i] === 1 ? reads.takeNow(stream, def.version) : undefined;
       const snap = now === null ? await reads.take(stream, def.version) : now;
       if (snap) {
         h.snapshotter.savedPos.set(stream, snap.pos);
-        const last = h.journal.lastPosition(stream);
+        const listedLast = owned.lasts[i]!;
+        const last = Number.isNaN(listedLast) ? h.journal.lastPosition(stream) : listedLast;
         // Nothing journaled past it, or only inputs whose outputs the last clean stop published:
         // restored when first used, or in the background (warm_up.ts), what is past it then.
         if (last <= snap.pos) slot.dormant = { snap, failed };
@@ -255,14 +246,6 @@ export class Recovery {
       }
       pass.pending.push(slot);
     }
-  }
-
-  /** The key, kind and version of `stream` when it is of this host's kinds and partitions. */
-  #owned(stream: string): Owned | undefined {
-    const parsed = parseStream(stream), h = this.#access;
-    const def = parsed && h.kinds.get(parsed.kind);
-    if (!parsed || !def || !h.owns(parsed.key)) return undefined;
-    return { stream, key: parsed.key, def, version: def.version };
   }
 
   /**

@@ -27,8 +27,8 @@ export interface RecoveryAccess {
   slots: Map<string, Slot>;
   /** Whether this host owns the key's partition. */
   owns(key: string): boolean;
-  /** The slot of `(def.kind, key)`, made when missing. */
-  slot(def: AnyActorDefinition, key: string): Slot;
+  /** The slot of `(def.kind, key)`, made when missing; `stream` its stream's name (`kind/key`). */
+  slot(def: AnyActorDefinition, key: string, stream: string): Slot;
   /** Decodes a journaled frame ahead of the instance, or undefined (the instance decodes it). */
   decode(record: InputRecord): DecodedFrame | undefined;
   publish(outputs: Output[]): void;

@@ -498,9 +498,10 @@ export class Snapshotter {
     return this.#options.store.hasHeadNow?.(stream) ?? false;
   }
 
-  /** `loadStream` at once, where `hasStreamNow` (undefined otherwise). */
-  loadStreamNow(stream: string, version: number): RestorableSnapshot | undefined {
-    return this.#restorable(stream, version, this.#options.store.headNow?.(stream));
+  /** `loadStream` at once, where `hasStreamNow`; null where the store does not hold it now. */
+  loadStreamNow(stream: string, version: number): RestorableSnapshot | undefined | null {
+    const head = this.#options.store.headNow?.(stream);
+    return head === undefined ? null : this.#restorable(stream, version, head);
   }
 
   /** What `loadStream` gives of `snap`, `stream`'s newest snapshot or head as loaded. */

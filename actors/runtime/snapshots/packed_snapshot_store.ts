@@ -73,10 +73,10 @@ import { liveRecordOf, liveSpans, SPAN_BYTES, SpanReader } from "./_live_spans.t
 import { BodyReader } from "./_body_reader.ts";
 import { readSnapshotHead } from "./snapshot_head.ts";
 import { openHinted, writeHints } from "./_hint_file.ts";
+import { type HintedBodies, HintedHead } from "./_hinted_head.ts";
 import {
   closeQuietly,
   type Entry,
-  type HintHead,
   hintOf,
   type Packed,
   PREFIX,
@@ -142,6 +142,11 @@ export class PackedSnapshotStore implements SnapshotStore {
    * body, and a new buffer a body would be memory touched for the first time and let go at once.
    */
   readonly #bodies = new BodyReader();
+  /** What the hinted heads read their bodies from (one for all of them). */
+  readonly #hintedBodies: HintedBodies = {
+    bodyOf: (stream, crc) => this.#bodyOf(stream, crc),
+    reads: () => this.#bodies.reads,
+  };
   /** The chunks batches lay their records in, reused once a batch is written. */
   readonly #chunks = new ChunkPool();
   /** What compactions read segments' live records through. */
@@ -221,20 +226,6 @@ export class PackedSnapshotStore implements SnapshotStore {
     return true;
   }
 
-  /** The head a start takes of `entry`, `stream`'s newest, from what its hint says. */
-  #hintedHead(stream: string, entry: Packed, hint: HintHead): SnapshotHead {
-    const head: SnapshotHead = {
-      stream,
-      version: hint.version,
-      pos: hint.pos,
-      body: () => this.#bodyOf(stream, hint.crc),
-      bodyReads: () => this.#bodies.reads,
-      order: entry.seg.n * 2 ** 32 + entry.at,
-    };
-    if (hint.meta !== undefined) head.meta = hint.meta;
-    return head;
-  }
-
   /** Appends the stream's snapshot; resolves once it is durable. Saves land in call order. */
   save(snapshot: Snapshot): Promise<void> {
     this.#saves.check();
@@ -302,12 +293,16 @@ export class PackedSnapshotStore implements SnapshotStore {
       (entry.scanned !== undefined || entry.hint !== undefined);
   }
 
-  /** `loadHead`'s head of `stream` at once, where `hasHeadNow` (undefined otherwise). */
+  /**
+   * `loadHead`'s head of `stream` at once, where `hasHeadNow` (undefined otherwise): one lookup
+   * in the index, for each of a fleet host's streams.
+   */
   headNow(stream: string): SnapshotHead | undefined {
-    if (!this.hasHeadNow(stream)) return undefined;
-    const entry = this.#index.get(stream) as Packed;
-    const head = entry.scanned;
-    if (head === undefined) return this.#hintedHead(stream, entry, entry.hint!);
+    const entry = this.#starting ? this.#index.get(stream) : undefined;
+    if (entry === undefined || !("seg" in entry)) return undefined;
+    const head = entry.scanned, hint = entry.hint, order = entry.seg.n * 2 ** 32 + entry.at;
+    // Else what its hint says, its body read when wanted.
+    if (head === undefined) return hint && new HintedHead(stream, hint, order, this.#hintedBodies);
     entry.scanned = undefined;
     return head;
   }

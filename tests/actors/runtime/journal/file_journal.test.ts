@@ -51,6 +51,31 @@ test("append() numbers each stream's records 1, 2, 3... and readAll() returns th
   }
 });
 
+test("streamLasts() gives streams() and each one's lastPosition at the same index, after a reopen and an advance too", async () => {
+  const dir = tempDir();
+  try {
+    const check = (j: FileJournal, label: string) => {
+      const { streams, lasts } = j.streamLasts();
+      assert.equal(streams, j.streams(), label);
+      assert.equal([...lasts], streams.map((s) => j.lastPosition(s)), label);
+    };
+    let j = await FileJournal.open(dir.path, { fsync: "never" });
+    const prng = new Prng(7);
+    for (let n = 0; n < 200; n++) j.append(`stats/s${prng.int(23)}`, payload(n));
+    check(j, "as appended");
+    await j.close();
+    j = await FileJournal.open(dir.path, { fsync: "never" });
+    check(j, "reopened");
+    j.advance("stats/s3", j.lastPosition("stats/s3") + 40);
+    j.advance("stats/new", 12);
+    check(j, "advanced");
+    assert.is(j.streamLasts().lasts[j.streams().indexOf("stats/new")], 12);
+    await j.close();
+  } finally {
+    dir.remove();
+  }
+});
+
 test("read() returns one stream's records after a position, and readAll() filters by `after`", async () => {
   const dir = tempDir();
   try {

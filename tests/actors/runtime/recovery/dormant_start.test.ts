@@ -134,6 +134,27 @@ test("instances with nothing past their snapshots start dormant and are restored
   await b.host.stop();
 });
 
+test("the streams a journal lost entirely are restored from their snapshots, after the journal's", async () => {
+  const rig = { journal: new MemoryJournal(), snapshots: new MemorySnapshotStore() };
+  const a = await start(rig);
+  await feed(a.bus, 3);
+  const before = channels.map((c) => state(a.host, c));
+  const positions = a.host.instances().map((i) => i.pos);
+  await a.host.stop();
+
+  // A journal that kept one stream of the forty (a copy of its records), the snapshots all kept.
+  const kept = new MemoryJournal();
+  for await (const rec of rig.journal.read("stats/c7")) kept.append(rec.stream, rec.data);
+  const b = await start({ journal: kept, snapshots: rig.snapshots });
+  await settle();
+  const recovered = b.host.instances();
+  assert.is(recovered.length, CHANNELS, b.lines.join("\n"));
+  assert.is(recovered[0]!.stream, "stats/c7", "the journal's stream first");
+  assert.equal(channels.map((c) => state(b.host, c)), before);
+  assert.equal(channels.map((c) => b.host.instance("stats", c)!.pos), positions);
+  await b.host.stop();
+});
+
 test("an input to a dormant instance is applied as by a host that never stopped", async () => {
   const rig = { journal: new MemoryJournal(), snapshots: new MemorySnapshotStore() };
   const a = await start(rig);
