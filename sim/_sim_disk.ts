@@ -193,7 +193,7 @@ export class SimDisk {
       lastPosition: (stream) => inner.lastPosition(stream),
       streams: () => inner.streams(),
       read: (stream, after) => (mark(), inner.read(stream, after)),
-      readAll: (after) => (mark(), inner.readAll(after)),
+      readAll: (after, unlisted) => (mark(), inner.readAll(after, unlisted)),
       sync,
       stats: (): JournalStats => inner.stats(),
       close: () => (mark(), Promise.resolve()),

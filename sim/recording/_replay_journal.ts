@@ -48,8 +48,11 @@ export class ReplayJournal implements Journal {
     }
   }
 
-  async *readAll(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord> {
-    for (const stream of this.#streams.keys()) yield* this.read(stream, after?.get(stream) ?? 0);
+  async *readAll(after?: ReadonlyMap<string, number>, unlisted = 0): AsyncIterable<JournalRecord> {
+    for (const stream of this.#streams.keys()) {
+      const from = after?.get(stream) ?? unlisted;
+      if (from !== Infinity) yield* this.read(stream, from);
+    }
   }
 
   /**

@@ -126,7 +126,8 @@ export class LeaseFence {
       streams: () => journal.streams(),
       ...(journal.streamLasts ? { streamLasts: () => journal.streamLasts!() } : {}),
       read: (s: string, after?: number) => journal.read(s, after),
-      readAll: (after?: ReadonlyMap<string, number>) => journal.readAll(after),
+      readAll: (after?: ReadonlyMap<string, number>, unlisted?: number) =>
+        journal.readAll(after, unlisted),
       sync: () => journal.sync(),
       stats: () => journal.stats(),
       close: () => journal.close(),
@@ -138,7 +139,8 @@ export class LeaseFence {
         : {}),
       ...(journal.readAllBatches
         ? {
-          readAllBatches: (after?: ReadonlyMap<string, number>) => journal.readAllBatches!(after),
+          readAllBatches: (after?: ReadonlyMap<string, number>, unlisted?: number) =>
+            journal.readAllBatches!(after, unlisted),
         }
         : {}),
       ...(journal.damage ? { damage: () => journal.damage!() } : {}),

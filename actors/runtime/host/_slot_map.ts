@@ -23,6 +23,12 @@ export class SlotMap extends Map<string, Slot> {
     return super.set(stream, slot);
   }
 
+  /** `set` for a stream the caller found no slot of: nothing to replace, so none looked up. */
+  add(stream: string, slot: Slot): this {
+    this.#count(slot.def.kind, 1);
+    return super.set(stream, slot);
+  }
+
   override delete(stream: string): boolean {
     this.generation++;
     const old = this.get(stream);

@@ -75,7 +75,7 @@ export class Mailboxes {
     let slot = this.slots.get(stream);
     if (!slot) {
       slot = newSlot(def, key, this.#parts.metrics.tally(def.kind), stream);
-      this.slots.set(stream, slot);
+      this.slots.add(stream, slot);
       if (def.tickEvent) this.tickSlots.set(stream, slot);
       this.#parts.metrics.instances.inc({ kind: def.kind });
     }

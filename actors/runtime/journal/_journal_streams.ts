@@ -111,11 +111,13 @@ export class JournalStreams {
   }
 
   /**
-   * `positions` by stream number (0 for a stream it leaves out): what a pass over every segment's
-   * streams and records compares with, an array read rather than a name looked up each time.
+   * `positions` by stream number (`unlisted` for a stream it leaves out): what a pass over every
+   * segment's streams and records compares with, an array read rather than a name looked up each
+   * time.
    */
-  byNumber(positions: ReadonlyMap<string, number>): Float64Array {
+  byNumber(positions: ReadonlyMap<string, number>, unlisted = 0): Float64Array {
     const out = new Float64Array(this.#byId.length);
+    if (unlisted !== 0) out.fill(unlisted);
     for (const [name, pos] of positions) {
       const state = this.#byName.get(name);
       if (state) out[state.id] = pos;

@@ -97,13 +97,13 @@ export class SegmentStreams {
   }
 
   /**
-   * Whether a row's last position is past what `after` gives its stream, by stream number (0 for
-   * a number past its end).
+   * Whether a row's last position is past what `after` gives its stream, by stream number
+   * (`beyond` for a number past its end).
    */
-  anyPast(after: Float64Array): boolean {
+  anyPast(after: Float64Array, beyond = 0): boolean {
     for (let row = 0; row < this.#size; row++) {
       const id = this.#field(row, 0);
-      if (this.#field(row, 2) > (id < after.length ? after[id]! : 0)) return true;
+      if (this.#field(row, 2) > (id < after.length ? after[id]! : beyond)) return true;
     }
     return false;
   }

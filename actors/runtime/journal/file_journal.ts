@@ -251,9 +251,12 @@ export class FileJournal implements Journal {
     }
   }
 
-  /** Every record with pos > after[stream], in append order, as of the call. */
-  readAll(after: ReadonlyMap<string, number> = new Map()): AsyncIterable<JournalRecord> {
-    return flattenBatches(this.readAllBatches(after));
+  /** Every record with pos > after[stream] (`unlisted` if none), in append order, as of now. */
+  readAll(
+    after: ReadonlyMap<string, number> = new Map(),
+    unlisted = 0,
+  ): AsyncIterable<JournalRecord> {
+    return flattenBatches(this.readAllBatches(after, unlisted));
   }
 
   /**
@@ -263,13 +266,15 @@ export class FileJournal implements Journal {
    */
   async *readAllBatches(
     after: ReadonlyMap<string, number> = new Map(),
+    unlisted = 0,
   ): AsyncIterable<JournalRecord[]> {
     const plan = await this.#readPlan();
-    const past = this.#streams.byNumber(after);
+    const past = this.#streams.byNumber(after, unlisted);
     for (const [seg, end] of plan) {
-      if (!seg.streams.anyPast(past)) continue;
+      if (!seg.streams.anyPast(past, unlisted)) continue;
       // The records at or before `after` are passed over as they are parsed, not made.
-      const keep = (s: StreamState, pos: number) => pos > (s.id < past.length ? past[s.id]! : 0);
+      const keep = (s: StreamState, pos: number) =>
+        pos > (s.id < past.length ? past[s.id]! : unlisted);
       yield* readSegment(seg, end, { ...this.#readOptions, keep });
     }
   }

@@ -91,16 +91,22 @@ export interface Journal {
   streamLasts?(): StreamLasts;
   /** The records of `stream` with pos > after, in order. */
   read(stream: string, after?: number): AsyncIterable<JournalRecord>;
-  /** Every record with pos > after[stream] (0 for streams not in `after`), in append order across
-   *  streams: recovery's single pass. */
-  readAll(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord>;
+  /**
+   * Every record with pos > after[stream], in append order across streams: recovery's single
+   * pass. A stream not in `after` is read past `unlisted`: 0 (all of it, the default), or
+   * Infinity (none of it: a fleet host's start names only the streams it reads).
+   */
+  readAll(after?: ReadonlyMap<string, number>, unlisted?: number): AsyncIterable<JournalRecord>;
   /**
    * `readAll` in batches: the same records in the same order, one await a batch rather than one
    * a record (recovery over millions of small records). A record's `data` may be a view of a
    * buffer its batch shares: copy it to keep it past the batch. Only a journal that reads in
    * chunks has it.
    */
-  readAllBatches?(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord[]>;
+  readAllBatches?(
+    after?: ReadonlyMap<string, number>,
+    unlisted?: number,
+  ): AsyncIterable<JournalRecord[]>;
   /** Makes everything appended so far durable per the journal's policy (write + fsync). */
   sync(): Promise<void>;
   /**
@@ -173,10 +179,11 @@ export class JournalConflictError extends Error {
 export async function* recordBatches(
   journal: Journal,
   after?: ReadonlyMap<string, number>,
+  unlisted = 0,
 ): AsyncIterable<readonly JournalRecord[]> {
   if (journal.readAllBatches) {
-    yield* journal.readAllBatches(after);
+    yield* journal.readAllBatches(after, unlisted);
     return;
   }
-  for await (const rec of journal.readAll(after)) yield [rec];
+  for await (const rec of journal.readAll(after, unlisted)) yield [rec];
 }

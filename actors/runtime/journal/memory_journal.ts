@@ -80,7 +80,7 @@ export class MemoryJournal implements Journal {
     return records.filter((r) => !this.#damaged.has(r));
   }
 
-  readAll(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord> {
+  readAll(after?: ReadonlyMap<string, number>, unlisted = 0): AsyncIterable<JournalRecord> {
     // The records held now that some stream needs, by their index in append order: each stream's
     // from its snapshot on, merged. Not a scan from the first needed record, which reads every
     // record after it: a stream with no snapshot (a host's edge decisions) would make each
@@ -89,7 +89,7 @@ export class MemoryJournal implements Journal {
     let needed: number[] = [];
     let streams = 0;
     for (const [stream, s] of this.#streams) {
-      const from = Math.max(0, after?.get(stream) ?? 0);
+      const from = Math.max(0, after?.get(stream) ?? unlisted);
       if (from >= s.order.length) continue;
       streams++;
       for (let j = from; j < s.order.length; j++) needed.push(s.order[j]!);
@@ -98,7 +98,7 @@ export class MemoryJournal implements Journal {
     let k = 0;
     let i = held;
     const wanted = (rec: JournalRecord) =>
-      rec.pos > (after?.get(rec.stream) ?? 0) && !this.#damaged.has(rec);
+      rec.pos > (after?.get(rec.stream) ?? unlisted) && !this.#damaged.has(rec);
     // Read as the records are when each is asked for; those appended since the call after them.
     return iterable(() => {
       while (k < needed.length) {

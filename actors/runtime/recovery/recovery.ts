@@ -83,7 +83,7 @@ interface RecoveryPass {
   seenSrc: number;
   /** Where streams being rebuilt need the input to resume, at the latest (lowered at the end). */
   rebuildAfter: number;
-  /** Each stream's snapshot position: its journal is read past it. */
+  /** The snapshot position of each stream but the dormant ones: its journal is read past it. */
   after: Map<string, number>;
   /** The slots being recovered. */
   pending: Slot[];
@@ -237,10 +237,10 @@ export class Recovery {
           h.journal.advance(stream, snap.pos);
         }
       }
-      pass.after.set(stream, snap?.pos ?? 0);
       // A dormant instance has nothing journaled past its snapshot: no record of it is read, and
       // it has no loss to find (a start of a fleet host leaves nearly all of them dormant).
       if (slot.dormant === undefined) {
+        pass.after.set(stream, snap?.pos ?? 0);
         const start = snap?.pos ?? 0, src = snap?.srcPos ?? 0;
         pass.track.set(slot, { expected: start + 1, src, start, losses: [], hold: undefined });
       }
@@ -255,7 +255,9 @@ export class Recovery {
    */
   async #foldJournal(pass: RecoveryPass): Promise<void> {
     const h = this.#access;
-    for await (const batch of recordBatches(h.journal, pass.after)) {
+    // The streams `after` does not name are read past Infinity: not at all. The records of the
+    // streams of other kinds and partitions would be passed over, and a dormant one has none.
+    for await (const batch of recordBatches(h.journal, pass.after, Infinity)) {
       for (const rec of batch) this.#foldRecord(pass, rec);
     }
     for (const [slot, t] of pass.track) {

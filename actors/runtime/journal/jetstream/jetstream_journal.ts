@@ -286,7 +286,10 @@ export class JetStreamJournal implements Journal {
    * of their records past it comes out, even where another writer's compaction moves the read
    * on meanwhile (see _journal_consume.ts); holes are looked for in them only.
    */
-  async *readAll(after: ReadonlyMap<string, number> = new Map()): AsyncIterable<JournalRecord> {
+  async *readAll(
+    after: ReadonlyMap<string, number> = new Map(),
+    unlisted = 0,
+  ): AsyncIterable<JournalRecord> {
     const info = await this.#retry(
       `read the journal stream ${this.streamName}`,
       () => this.#jsm.streams.info(this.streamName),
@@ -301,7 +304,7 @@ export class JetStreamJournal implements Journal {
       filter: `${this.subjectPrefix}.>`,
       startSeq: 0,
       endSeq: info.state.last_seq,
-      keep: (stream, pos) => pos > (after.get(stream) ?? 0),
+      keep: (stream, pos) => pos > (after.get(stream) ?? unlisted),
       ...(wanted.size > 0 ? { wanted } : {}),
     });
   }

@@ -90,6 +90,10 @@ test("read() returns one stream's records after a position, and readAll() filter
     const mixed = await collect(j.readAll(new Map([["even", 19]])));
     assert.is(mixed.length, 21);
     assert.equal(mixed.filter((r) => r.stream === "even").map((r) => r.pos), [20]);
+    // Streams `after` does not name read past `unlisted`: Infinity, none of them.
+    const listed = await collect(j.readAll(new Map([["even", 17]]), Infinity));
+    assert.equal(listed.map((r) => `${r.stream}:${r.pos}`), ["even:18", "even:19", "even:20"]);
+    assert.is((await collect(j.readAll(new Map(), Infinity))).length, 0);
     // Leaving a read early ends it cleanly; the journal reads again from the start.
     const firstFew: number[] = [];
     for await (const r of j.readAll()) {

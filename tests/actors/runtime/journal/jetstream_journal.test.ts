@@ -129,6 +129,12 @@ it("read() and readAll() return the records after the given positions, in order"
     got.map((r) => ({ stream: r.stream, pos: r.pos, data: text(r.data) })),
     sent.filter((s) => s.pos > (after.get(s.stream) ?? 0)),
   );
+  const listed = await collect(j.readAll(after, Infinity));
+  assert.equal(
+    listed.map((r) => ({ stream: r.stream, pos: r.pos, data: text(r.data) })),
+    sent.filter((s) => after.has(s.stream) && s.pos > after.get(s.stream)!),
+    "the streams `after` names alone",
+  );
   assert.equal(await collect(j.read("s/none")), []);
   await j.close();
 });

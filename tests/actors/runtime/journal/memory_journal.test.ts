@@ -54,6 +54,11 @@ test("read() and readAll() give what a scan of every record in append order give
       naive(log, (r) => r.pos > (after.get(r.stream) ?? 0)),
       `seed ${seed}: readAll(${JSON.stringify([...after])})`,
     );
+    assert.equal(
+      await collect(j.readAll(after, Infinity)),
+      naive(log, (r) => after.has(r.stream) && r.pos > after.get(r.stream)!),
+      `seed ${seed}: readAll(${JSON.stringify([...after])}, Infinity)`,
+    );
   }
   assert.equal(await collect(j.readAll()), naive(log, () => true));
   assert.equal(j.streams().sort(), [...streams].sort());
