@@ -32,6 +32,7 @@ import {
   type AcknowledgedPublishesOptions,
 } from "./acknowledged_publishes.ts";
 import { ignoreErrorsAfterDestroy } from "./destroyed_socket_errors.ts";
+import { PlainPublisher } from "./_plain_publisher.ts";
 
 /** Options of `NatsBus.connect`. */
 export interface NatsBusOptions {
@@ -101,13 +102,6 @@ function toNatsHeaders(h: BusHeaders): MsgHdrs {
 }
 
 /**
- * The options of a publish without headers or a reply subject, one object for all of them:
- * nats.js makes one per publish when given none, and only ever sets its `reply` to "" (what it
- * is already after the first publish).
- */
-const PLAIN_PUBLISH: { reply?: string } = { reply: "" };
-
-/**
  * A delivered message as a BusMessage. Its headers and reply subject are read from the NATS
  * message when first asked for: most handlers (a feed frame's) never ask, and nats.js decodes
  * the reply subject afresh on every read when there is none.
@@ -147,9 +141,12 @@ export class NatsBus implements Bus {
   /** Where `request` goes, made at the first. */
   #requests: InboxRequests | undefined;
   #ackedPrefix = "";
+  /** The hot path's publishes: an actor's outputs, no reply and no headers. */
+  readonly #plain: PlainPublisher;
 
   private constructor(nc: NatsConnection, options: NatsBusOptions) {
     this.nc = nc;
+    this.#plain = new PlainPublisher(nc);
     // A host's every JetStream and key-value call is a request on this connection.
     failRequestsOnDisconnect(nc);
     this.#onHandlerError = options.onHandlerError ??
@@ -257,7 +254,7 @@ export class NatsBus implements Bus {
   publish(subject: string, data: Uint8Array, options?: PublishOptions): void {
     if (options?.headers === undefined && !options?.reply) {
       // The hot path (an actor's output): no options object of ours, nor nats.js's.
-      this.nc.publish(subject, data, PLAIN_PUBLISH);
+      this.#plain.publish(subject, data);
       return;
     }
     if (this.#acked !== undefined && subject.startsWith(this.#ackedPrefix) && !options.reply) {
