@@ -33,7 +33,11 @@ export interface StreamState {
 export class JournalStreams {
   #byName = new Map<string, StreamState>();
   #byId: StreamState[] = [];
-  /** Streams met by their names' bytes (`named`), by a hash of those bytes. */
+  /**
+   * Streams found by their names' bytes after a wrong guess (`named`), by a hash of those bytes:
+   * a cache of `#byName`, filled as such streams are met. A stream met first by its bytes is not
+   * put in it (an index read at a start registers every stream that way, in order).
+   */
   #byBytes = new Map<number, StreamState | StreamState[]>();
   /** The number `named` tries first: the one after the stream it found last. */
   #next = 0;
@@ -74,36 +78,46 @@ export class JournalStreams {
    */
   named(buf: Uint8Array, at: number, length: number): StreamState {
     // Records and index rows come in the order their streams were first met, more often than
-    // not: the stream numbered after the last one found is tried before the name is hashed.
+    // not: the stream numbered after the last one found is tried before the name is looked up.
     const guess = this.#byId[this.#next];
     if (guess?.utf8 !== undefined && sameName(guess, buf, at, length)) {
       this.#next = guess.id + 1;
       return guess;
     }
-    const state = this.#hashed(buf, at, length);
+    const state = this.#lookedUp(buf, at, length);
     this.#next = state.id + 1;
     return state;
   }
 
-  /** `named`, found by a hash of the name's bytes (and registered when it is not there). */
-  #hashed(buf: Uint8Array, at: number, length: number): StreamState {
-    let h = 0x811c9dc5 ^ length;
-    for (let i = at; i < at + length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    // 30 bits: a small integer to V8, a key it hashes without making a number object.
-    h >>>= 2;
-    const met = this.#byBytes.get(h);
-    if (met !== undefined) {
-      if (!Array.isArray(met)) {
-        if (sameName(met, buf, at, length)) return met;
-      } else {
-        for (const s of met) if (sameName(s, buf, at, length)) return s;
+  /**
+   * `named`, found by a hash of the name's bytes among the streams found that way before, else
+   * by its name (and registered when it is not there).
+   */
+  #lookedUp(buf: Uint8Array, at: number, length: number): StreamState {
+    // Nothing found by bytes yet (a start reading its indexes, whose guesses all hold): no hash.
+    const cached = this.#byBytes.size > 0;
+    let h = 0, met: StreamState | StreamState[] | undefined;
+    if (cached) {
+      h = fnv30(buf, at, length);
+      met = this.#byBytes.get(h);
+      if (met !== undefined) {
+        if (!Array.isArray(met)) {
+          if (sameName(met, buf, at, length)) return met;
+        } else {
+          for (const s of met) if (sameName(s, buf, at, length)) return s;
+        }
       }
     }
-    // Copied out: `buf` may be a Node Buffer, whose `slice` is a view that would hold the whole
-    // file read for as long as the stream is known.
-    const bytes = keptCopy(buf, at, length);
-    const state = this.intern(utf8.decode(bytes));
-    state.utf8 ??= bytes;
+    const name = utf8.decode(buf.subarray(at, at + length));
+    let state = this.#byName.get(name);
+    if (state === undefined) {
+      // Copied out: `buf` may be a Node Buffer, whose `slice` is a view that would hold the whole
+      // file read for as long as the stream is known.
+      this.add(state = unregistered(name, keptCopy(buf, at, length)));
+      return state;
+    }
+    state.utf8 ??= keptCopy(buf, at, length);
+    if (!cached) h = fnv30(buf, at, length);
     if (met === undefined) this.#byBytes.set(h, state);
     else if (Array.isArray(met)) met.push(state);
     else this.#byBytes.set(h, [met, state]);
@@ -145,6 +159,16 @@ export class JournalStreams {
 /** A stream not registered yet (number -1, position 0). */
 export function unregistered(name: string, utf8?: Uint8Array): StreamState {
   return { name, id: -1, last: 0, utf8, rows: undefined, row: -1 };
+}
+
+/**
+ * The FNV-1a hash of `buf[at, at + length)` (seeded with the length), cut to 30 bits: a small
+ * integer to V8, a key it hashes without making a number object.
+ */
+function fnv30(buf: Uint8Array, at: number, length: number): number {
+  let h = 0x811c9dc5 ^ length;
+  for (let i = at; i < at + length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 2;
 }
 
 /** Whether `state`'s name (its bytes, set once it is met by them) is `buf[at, at + length)`. */
