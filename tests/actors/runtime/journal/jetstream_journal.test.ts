@@ -135,6 +135,7 @@ it("read() and readAll() return the records after the given positions, in order"
     sent.filter((s) => after.has(s.stream) && s.pos > after.get(s.stream)!),
     "the streams `after` names alone",
   );
+  assert.equal(await collect(j.readAll(new Map(), Infinity)), [], "no stream named: none read");
   assert.equal(await collect(j.read("s/none")), []);
   await j.close();
 });
