@@ -1,7 +1,10 @@
 /**
- * Test support: the messages of a recording file, each with its own copy of its bytes.
+ * Test support: the messages of a recording file, each with its own copy of its bytes, and the
+ * timeline of a channel's inputs and outputs.
  */
-import { type RecordedMessage, RecordingReader } from "../../sim/recording/mod.ts";
+import { type RecordedMessage, RecordingReader, startInstances } from "../../sim/recording/mod.ts";
+import { decodeValue } from "../../protocol/mod.ts";
+import { InputIdWindow } from "../../actors/runtime/instances/mod.ts";
 
 /** Every message of the recording at `path`, in order, its `data` copied out of the reader's chunks. */
 export async function readRecords(path: string): Promise<RecordedMessage[]> {
@@ -9,4 +12,36 @@ export async function readRecords(path: string): Promise<RecordedMessage[]> {
   const out: RecordedMessage[] = [];
   for await (const m of reader.messages()) out.push({ ...m, data: m.data.slice() });
   return out;
+}
+
+/**
+ * What a failed verification of a recording begun mid-session needs told: for the channel `key`,
+ * its inputs and its actors' outputs in file order (the first `max`), each input's and each
+ * output's cause marked `held` where the start state of an instance of `key` holds that id.
+ */
+export async function channelTimeline(path: string, key: string, max = 60): Promise<string> {
+  const reader = await RecordingReader.open(path);
+  const held = new Map<string, InputIdWindow>();
+  if (reader.start) {
+    for (const [stream, inst] of startInstances(reader.start)) {
+      if (stream.endsWith(`/${key}`)) held.set(stream, new InputIdWindow(inst.ids));
+    }
+  }
+  const holders = (id: string) => {
+    const by = [...held].filter(([, ids]) => ids.has(id)).map(([s]) => s.split("/")[0]);
+    return by.length > 0 ? ` held by ${by.join(",")}` : "";
+  };
+  const lines: string[] = [`${key}: start state of ${[...held.keys()].join(", ")}`];
+  for await (const m of reader.messages()) {
+    if (lines.length > max) break;
+    const parts = m.subject.split(".");
+    if (parts[parts.length - 1] !== key) continue;
+    const env = decodeValue(m.data) as { id?: unknown; cause?: unknown };
+    const tail = (v: unknown) => typeof v === "string" ? v.split(":").slice(-4).join(":") : "-";
+    if (parts[1] === "feed") lines.push(`${m.tUs} in ${tail(env.id)}${holders(String(env.id))}`);
+    else if (parts[1] === "out") {
+      lines.push(`${m.tUs} out ${parts[2]} cause ${tail(env.cause)}${holders(String(env.cause))}`);
+    }
+  }
+  return lines.join("\n");
 }

@@ -9,6 +9,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { RecordingReader } from "../../sim/recording/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { channelTimeline } from "../_support/recording.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { upArgs } from "./_up.ts";
 
@@ -66,7 +67,10 @@ async function midSession(
   const reader = await RecordingReader.open(path);
   assert.ok(reader.start, "the recording has a start section");
   const r = await runTroupe(["replay", path, "--verify"]);
-  assert.is(r.code, 0, r.stdout + r.stderr);
+  const differs = r.stdout.match(/MISMATCH: output \d+ on troupe\.out\.[^.]+\.(\S+) differs/);
+  // What happened around the start on the first channel that differs, for the reader of a failure.
+  const timeline = differs ? `\n${await channelTimeline(path, differs[1]!)}` : "";
+  assert.is(r.code, 0, r.stdout + r.stderr + timeline);
   assert.not.match(r.stdout, "MISMATCH");
   assert.match(r.stdout, /verified: [1-9][\d,]* outputs equal to the recorded ones, byte for byte/);
   assert.match(
