@@ -15,6 +15,7 @@ import {
   type SnapshotStore,
 } from "../snapshots/mod.ts";
 import {
+  HOST_OUTBOUND_FLUSH_BYTES,
   InProcessBus,
   NATS_PING_INTERVAL_MS,
   NatsBus,
@@ -327,6 +328,7 @@ async function connectNats(
     return await NatsBus.connect(url, {
       name: hostId,
       auth: options.auth,
+      outboundFlushBytes: HOST_OUTBOUND_FLUSH_BYTES,
       onStatus: (s) => {
         if (s === "disconnect" || s === "reconnect") log(`NATS ${s}`);
         if (s === "staleConnection") {

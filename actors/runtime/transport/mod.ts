@@ -51,6 +51,7 @@ export {
   PLACEMENT_EVERY_MS,
 } from "./leader_placement.ts";
 export {
+  HOST_OUTBOUND_FLUSH_BYTES,
   NATS_CONNECT_TIMEOUT_MS,
   NATS_PING_INTERVAL_MS,
   NatsBus,

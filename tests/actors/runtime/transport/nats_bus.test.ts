@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  NATS_OUTBOUND_FLUSH_BYTES,
+  HOST_OUTBOUND_FLUSH_BYTES,
   NatsBus,
   natsServerList,
 } from "../../../../actors/runtime/transport/nats_bus.ts";
@@ -184,17 +184,24 @@ if (haveNatsServer("nats_bus")) {
     }
   });
   servers(
-    "a connection holds 256 KiB in its outbound queue before it writes within a task",
+    "a host's connection holds 256 KiB in its outbound queue before it writes within a task",
     async () => {
       const server = await startTestNats();
-      const bus = await NatsBus.connect(server.url, quiet);
+      const bus = await NatsBus.connect(server.url, {
+        ...quiet,
+        outboundFlushBytes: HOST_OUTBOUND_FLUSH_BYTES,
+      });
+      const plain = await NatsBus.connect(server.url, quiet);
       const got: Uint8Array[] = [];
       const sub = bus.subscribe("big.>", (m) => got.push(m.data));
       try {
         await bus.flush();
         // nats.js takes the option its types leave out: an upgrade that drops it fails here.
         const protocol = (bus.nc as unknown as { protocol: { pendingLimit: number } }).protocol;
-        assert.is(protocol.pendingLimit, NATS_OUTBOUND_FLUSH_BYTES);
+        assert.is(protocol.pendingLimit, HOST_OUTBOUND_FLUSH_BYTES);
+        // Without the option, nats.js's own.
+        const own = (plain.nc as unknown as { protocol: { pendingLimit: number } }).protocol;
+        assert.is(own.pendingLimit, 32 * 1024);
         // 1 MiB in one task, past four thresholds' worth: all of it arrives, in order.
         const sent: Uint8Array[] = [];
         for (let i = 0; i < 256; i++) {
@@ -212,6 +219,7 @@ if (haveNatsServer("nats_bus")) {
       } finally {
         sub.unsubscribe();
         await bus.close();
+        await plain.close();
         await server.cleanup();
       }
     },
