@@ -17,6 +17,7 @@ import { ready, send } from "./_remote_write_send.ts";
 import { sleep } from "./_sleep.ts";
 import { threadCpuMs } from "./_process_usage.ts";
 import { HOST_SCRIPT, restartRun } from "./_remote_write_restart.ts";
+import { anomalyKernelUsPerSample } from "./anomaly.ts";
 
 const NAME = "remote-write";
 
@@ -98,8 +99,11 @@ export async function detectRun(
     // The host's main thread's CPU time per measured round (a round: a sample of every channel):
     // what the detectors cost, whatever else the machine runs meanwhile.
     const cpuRound = cpu0 === undefined || cpu1 === undefined ? NaN : (cpu1 - cpu0) / rounds;
-    ctx.log(detectLine(channels, run, { rss0, rss1, lags, startLags, madeS, cpuRound, acks }));
-    const rows = detectRunRows(channels, rss0, rss1, percentile(lags, 99));
+    // The floor: the anomaly kernel's own cost a sample, in this process while the host is idle.
+    const floorUs = anomalyKernelUsPerSample();
+    const f = { rss0, rss1, lags, startLags, madeS, cpuRound, acks, floorUs };
+    ctx.log(detectLine(channels, run, f));
+    const rows = detectRunRows(channels, f);
     restarting = true;
     const parts = { host, config, httpPort, writeUrl, nc, channels, watched, labels: labels[0]! };
     return [...rows, ...await restartRun({ ...parts, waitMs: hostStopMs(channels) }, ctx)];
@@ -153,6 +157,7 @@ function detectLine(
     cpuRound: number;
     /** The measured rounds' requests' times to their answers, sorted. */
     acks: number[];
+    floorUs: number;
   },
 ): string {
   return `${NAME}: ${channels} channels, a sample each every ${run.intervalS} s ` +
@@ -168,11 +173,19 @@ function detectLine(
       Math.round(Math.max(...f.startLags))
     } ms, caught up after ${f.madeS.toFixed(1)} s); host main thread CPU ${
       f.cpuRound.toFixed(0)
-    } ms a round (${((f.cpuRound * 1000) / channels).toFixed(0)} us a channel's sample)`;
+    } ms a round (${((f.cpuRound * 1000) / channels).toFixed(0)} us a channel's sample, the ` +
+    `anomaly kernel's own ${f.floorUs.toFixed(2)} us a sample in frames of one)`;
 }
 
-/** The detector run's rows: memory per 1,000 channels and the detect lag's p99. */
-function detectRunRows(channels: number, rss0: number, rss1: number, p99: number): BenchRow[] {
+/**
+ * The detector run's rows: memory per 1,000 channels, the detect lag's p99, and the host's main
+ * thread's CPU a channel's sample against the anomaly kernel's own a sample (the floor).
+ */
+function detectRunRows(
+  channels: number,
+  f: { rss0: number; rss1: number; lags: number[]; cpuRound: number; floorUs: number },
+): BenchRow[] {
+  const { rss0, rss1 } = f;
   return [
     row({
       bench: NAME,
@@ -186,9 +199,18 @@ function detectRunRows(channels: number, rss0: number, rss1: number, p99: number
       bench: NAME,
       metric: "detect_lag_ms_p99",
       unit: "ms",
-      troupe: Math.round(p99),
+      troupe: Math.round(percentile(f.lags, 99)),
       baseline: null,
       better: "lower",
+    }),
+    row({
+      bench: NAME,
+      metric: "host_cpu_us_per_sample",
+      unit: "us",
+      troupe: round1((f.cpuRound * 1000) / channels),
+      baseline: Math.round(f.floorUs * 100) / 100,
+      better: "lower",
+      reference: "the anomaly kernel alone",
     }),
   ];
 }

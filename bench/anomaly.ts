@@ -94,6 +94,19 @@ function timeRead(frames: SampleFrame[], ms: number): Rate {
   return rateOf(samples, wall0, cpu0);
 }
 
+/**
+ * The anomaly kernel's own CPU microseconds a sample in frames of one sample (a fleet channel's
+ * shape), the best of `runs` timed runs of about `ms` each: the floor a host's cost a channel's
+ * sample is read against (`bench remote-write`).
+ */
+export function anomalyKernelUsPerSample(ms = 300, runs = 3): number {
+  const { t, v } = syntheticMetric(1 << 20);
+  const frames = framesOf(t, v, 1);
+  let best = 0;
+  for (let r = 0; r < runs; r++) best = Math.max(best, timeKernel(frames, ms).cpu);
+  return 1e6 / best;
+}
+
 const OPTIONS = frameRunsOptions(300);
 
 export const benchmark: Benchmark = {

@@ -82,9 +82,9 @@ export const NATS_PING_INTERVAL_MS = 10_000;
  * end of a task in any case). A fleet host publishes some 1,400 bytes of outputs a channel's
  * sample, and at 32 KiB a write the socket's writes were a tenth of its main thread (`bench
  * remote-write`, profiled): a write's cost is mostly its own, not its bytes', and 256 KiB halved
- * their time. Only a host's: a metrics receiver's JetStream publishes, each waiting for its
- * acknowledgement, go out sooner at nats.js's own (its throughput was lower at 256 KiB in three
- * runs of three). nats.js reads the option though its types leave it out (a test holds it to it).
+ * their time. Only a host's: a metrics receiver's JetStream publishes each wait for their
+ * acknowledgement, which a later write only delays, and its throughput showed no gain from it.
+ * nats.js reads the option though its types leave it out (a test holds it to it).
  */
 export const HOST_OUTBOUND_FLUSH_BYTES = 256 * 1024;
 
