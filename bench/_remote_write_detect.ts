@@ -99,11 +99,8 @@ export async function detectRun(
     // The host's main thread's CPU time per measured round (a round: a sample of every channel):
     // what the detectors cost, whatever else the machine runs meanwhile.
     const cpuRound = cpu0 === undefined || cpu1 === undefined ? NaN : (cpu1 - cpu0) / rounds;
-    // The floor: the anomaly kernel's own cost a sample, in this process while the host is idle.
-    const floorUs = anomalyKernelUsPerSample();
-    const f = { rss0, rss1, lags, startLags, madeS, cpuRound, acks, floorUs };
-    ctx.log(detectLine(channels, run, f));
-    const rows = detectRunRows(channels, f);
+    const figures = { rss0, rss1, lags, startLags, madeS, cpuRound, acks };
+    const rows = detectReport(channels, run, figures, ctx);
     restarting = true;
     const parts = { host, config, httpPort, writeUrl, nc, channels, watched, labels: labels[0]! };
     return [...rows, ...await restartRun({ ...parts, waitMs: hostStopMs(channels) }, ctx)];
@@ -175,6 +172,21 @@ function detectLine(
       f.cpuRound.toFixed(0)
     } ms a round (${((f.cpuRound * 1000) / channels).toFixed(0)} us a channel's sample, the ` +
     `anomaly kernel's own ${f.floorUs.toFixed(2)} us a sample in frames of one)`;
+}
+
+/**
+ * The detector run's line and rows, with the floor the host's CPU a sample is read against: the
+ * anomaly kernel's own cost a sample, measured in this process while the host is idle.
+ */
+function detectReport(
+  channels: number,
+  run: Parameters<typeof detectLine>[1],
+  figures: Omit<Parameters<typeof detectLine>[2], "floorUs">,
+  ctx: BenchContext,
+): BenchRow[] {
+  const f = { ...figures, floorUs: anomalyKernelUsPerSample() };
+  ctx.log(detectLine(channels, run, f));
+  return detectRunRows(channels, f);
 }
 
 /**
