@@ -199,9 +199,9 @@ if (haveNatsServer("nats_bus")) {
         // nats.js takes the option its types leave out: an upgrade that drops it fails here.
         const protocol = (bus.nc as unknown as { protocol: { pendingLimit: number } }).protocol;
         assert.is(protocol.pendingLimit, HOST_OUTBOUND_FLUSH_BYTES);
-        // Without the option, nats.js's own.
+        // Without the option, nats.js's own, smaller.
         const own = (plain.nc as unknown as { protocol: { pendingLimit: number } }).protocol;
-        assert.is(own.pendingLimit, 32 * 1024);
+        assert.ok(own.pendingLimit < HOST_OUTBOUND_FLUSH_BYTES, `nats.js's: ${own.pendingLimit}`);
         // 1 MiB in one task, past four thresholds' worth: all of it arrives, in order.
         const sent: Uint8Array[] = [];
         for (let i = 0; i < 256; i++) {
