@@ -211,29 +211,33 @@ export class Snapshotter {
   /**
    * `saveStopping` with a store that writes batches (`SnapshotStore.batch`): each snapshot is
    * encoded into its batch as it is taken, so that only its bytes are held until it is written.
+   * Up to the store's `batchesInFlight` batches are written at once while the next is taken.
    */
   async #saveStoppingBatched(
     slots: Iterable<Slot>,
     size: number,
     before: Promise<void>,
   ): Promise<void> {
-    const o = this.#options;
-    let writing: Promise<unknown> = before, batch = new TakenBatch(o.store.batch!());
+    const o = this.#options, inFlight = Math.max(1, o.store.batchesInFlight ?? 1);
+    const writing: Promise<boolean>[] = [];
+    const write = async (taken: TakenBatch) => {
+      await o.journal.sync(); // a snapshot must never be ahead of the durable journal
+      await before; // a round's saves in progress are given the store first
+      while (writing.length >= inFlight) await writing.shift();
+      writing.push(this.#writeTaken(taken)); // written now; the next batch is taken meanwhile
+    };
+    let batch = new TakenBatch(o.store.batch!());
     for (const slot of slots) {
       if (!this.paysOff(slot)) continue;
       // Encoded into the batch at once: nothing of the instance's needs copying first.
       const snap = this.#snapshotOf(slot, false);
       if (snap === undefined || !this.#addTo(batch, snap) || batch.size < size) continue;
-      await o.journal.sync(); // a snapshot must never be ahead of the durable journal
-      await writing;
-      writing = this.#writeTaken(batch); // written now; the next batch is taken meanwhile
+      await write(batch);
       batch = new TakenBatch(o.store.batch!());
     }
-    await writing;
-    if (batch.size > 0) {
-      await o.journal.sync();
-      await this.#writeTaken(batch);
-    }
+    if (batch.size > 0) await write(batch);
+    await before;
+    await Promise.all(writing);
     await this.flush();
   }
 

@@ -22,16 +22,30 @@ import {
   type RecordGroup,
   recordNameLength,
 } from "./_packed_record.ts";
-import { hintOf } from "./_packed_segment.ts";
+import { hintOf, SEGMENT_BYTES_MAX } from "./_packed_segment.ts";
+
+/**
+ * Saves a snapshotter has in flight with the packed store: written a batch at a time, one write
+ * and one fsync each, so a stop's thousands go in batches of this many (16 MiB at 8 KiB a
+ * snapshot).
+ */
+export const PACKED_SAVES_IN_FLIGHT = 2048;
+
+/**
+ * A stop's batches given the packed store's writer at once: a segment's bytes of them. The writer
+ * takes what waits, up to a segment's bytes, in one write and one fsync; with one batch waiting at
+ * a time, a stop paid the disk's sync for every batch (docs/stop_and_start.md).
+ */
+export const PACKED_BATCHES_IN_FLIGHT = SEGMENT_BYTES_MAX / (PACKED_SAVES_IN_FLIGHT * 8 * 1024);
 
 /** A chunk's bytes: records are laid in chunks of this size (one larger is a chunk of its own). */
 export const CHUNK_BYTES = 1 << 20;
 
 /**
- * Chunks a pool keeps between batches, at most: two batches of the packed store's 2,048
- * snapshots of ~9 KiB (one written while the next is taken) and some room.
+ * Chunks a pool keeps between batches, at most: five batches of the packed store's 2,048
+ * snapshots of ~9 KiB (a stop's four written while the next is taken) and some room.
  */
-export const POOL_CHUNKS_MAX = 48;
+export const POOL_CHUNKS_MAX = 96;
 
 /** Chunks let go by written batches, handed to the next. */
 export class ChunkPool {

@@ -13,6 +13,13 @@ import type { SnapshotHead } from "./snapshot_store.ts";
 export const PREFIX = "snapshots-";
 export const SUFFIX = ".pack";
 
+/**
+ * A segment's bytes past which saves go to a new one: 64 MiB, what opening checks whole (every
+ * record of the newest segment has its CRC computed) and what a compaction reads at once: large
+ * enough that a stop of 100,000 snapshots is a dozen files, small enough that neither is long.
+ */
+export const SEGMENT_BYTES_MAX = 64 << 20;
+
 /** Segment `n`'s path in the store's directory `dir`. */
 export function segmentPath(dir: string, n: number): string {
   return join(dir, `${PREFIX}${n}${SUFFIX}`);

@@ -5,6 +5,8 @@
 export { FileSnapshotStore, type FileSnapshotStoreOptions } from "./file_snapshot_store.ts";
 export { MemorySnapshotStore } from "./memory_snapshot_store.ts";
 export {
+  PACKED_BATCHES_IN_FLIGHT,
+  PACKED_SAVES_IN_FLIGHT,
   PackedSnapshotStore,
   type PackedSnapshotStoreOptions,
   SEGMENT_BYTES_MAX,

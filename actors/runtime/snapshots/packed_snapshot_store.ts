@@ -67,7 +67,12 @@ import {
   recordHead,
   recordNameLength,
 } from "./_packed_record.ts";
-import { ChunkPool, PackedBatch } from "./_packed_batch.ts";
+import {
+  ChunkPool,
+  PACKED_BATCHES_IN_FLIGHT,
+  PACKED_SAVES_IN_FLIGHT,
+  PackedBatch,
+} from "./_packed_batch.ts";
 import { ScanWindow } from "./_scan_window.ts";
 import { liveRecordOf, liveSpans, SPAN_BYTES, SpanReader } from "./_live_spans.ts";
 import { BodyReader } from "./_body_reader.ts";
@@ -83,10 +88,14 @@ import {
   readRecord,
   recordBytes,
   type Segment,
+  SEGMENT_BYTES_MAX,
   segmentOf,
   segmentPath,
   SUFFIX,
 } from "./_packed_segment.ts";
+
+export { PACKED_BATCHES_IN_FLIGHT, PACKED_SAVES_IN_FLIGHT } from "./_packed_batch.ts";
+export { SEGMENT_BYTES_MAX } from "./_packed_segment.ts";
 
 /** Options of `PackedSnapshotStore.open`. */
 export interface PackedSnapshotStoreOptions {
@@ -98,13 +107,6 @@ export interface PackedSnapshotStoreOptions {
   segmentBytes?: number;
 }
 
-/**
- * A segment's bytes past which saves go to a new one: 64 MiB, what opening checks whole (every
- * record of the newest segment has its CRC computed) and what a compaction reads at once: large
- * enough that a stop of 100,000 snapshots is a dozen files, small enough that neither is long.
- */
-export const SEGMENT_BYTES_MAX = 64 << 20;
-
 const FILE_SUFFIX = ".snap";
 
 /** Records waiting for the writer. */
@@ -112,18 +114,13 @@ interface Queued extends RecordGroup {
   done: (err?: unknown) => void;
 }
 
-/**
- * Saves a snapshotter has in flight with this store: written a batch at a time, one write and one
- * fsync each, so a stop's thousands go in batches of this many (16 MiB at 8 KiB a snapshot).
- */
-export const PACKED_SAVES_IN_FLIGHT = 2048;
-
 /** A SnapshotStore packing snapshots into segment files of one directory. */
 export class PackedSnapshotStore implements SnapshotStore {
   readonly dir: string;
   /** How the open placed the streams' snapshots: from the hint file, or read from the segments. */
   opened = "";
   readonly savesInFlight = PACKED_SAVES_IN_FLIGHT;
+  readonly batchesInFlight = PACKED_BATCHES_IN_FLIGHT;
   readonly #onCorrupt: ((info: CorruptSnapshotInfo) => void) | undefined;
   readonly #fsync: boolean;
   readonly #segmentBytes: number;

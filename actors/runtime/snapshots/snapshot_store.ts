@@ -52,6 +52,12 @@ export interface SnapshotStore {
    * many in one write and one fsync (the packed store) takes more.
    */
   readonly savesInFlight?: number;
+  /**
+   * Batches (`batch`) a stop may have given the store to write at once (absent: one, the next
+   * taken while it is written): a store that writes what waits in one write and one fsync (the
+   * packed store, a segment's bytes at a time) then pays the disk's sync once for several.
+   */
+  readonly batchesInFlight?: number;
   save(snapshot: Snapshot): Promise<void>;
   /**
    * A batch of saves written together, when the store has them (the packed store): each

@@ -18,7 +18,10 @@ import {
   type SnapshotterOptions,
 } from "../../../../actors/runtime/recovery/snapshotter.ts";
 import {
+  PACKED_BATCHES_IN_FLIGHT,
+  PACKED_SAVES_IN_FLIGHT,
   PackedSnapshotStore,
+  SEGMENT_BYTES_MAX,
   type Snapshot,
   type SnapshotBatch,
 } from "../../../../actors/runtime/snapshots/mod.ts";
@@ -80,10 +83,12 @@ function snapshotter(
 function counted(
   store: PackedSnapshotStore,
   size: number,
-  seen: { added: number; writing: number; fail?: boolean },
+  seen: { added: number; writing: number; mostWriting?: number; fail?: boolean },
+  batchesInFlight = 1,
 ): PackedSnapshotStore {
   const batch = store.batch.bind(store);
   Object.defineProperty(store, "savesInFlight", { value: size });
+  Object.defineProperty(store, "batchesInFlight", { value: batchesInFlight });
   store.batch = (): SnapshotBatch => {
     const b = batch();
     return {
@@ -96,6 +101,7 @@ function counted(
       },
       async write() {
         seen.writing++;
+        seen.mostWriting = Math.max(seen.mostWriting ?? 0, seen.writing);
         await new Promise((r) => setTimeout(r, 5)); // a write that waits, as a file's does
         try {
           if (seen.fail) throw new Error("the disk is full");
@@ -159,6 +165,34 @@ test("saveStopping() encodes each snapshot into its batch before it takes the ne
   } finally {
     dir.remove();
   }
+});
+
+test("saveStopping() has up to the store's batchesInFlight batches written at once", async () => {
+  for (const inFlight of [1, 3]) {
+    const dir = tempDir();
+    try {
+      const all = slots(45);
+      const seen = { added: 0, writing: 0, mostWriting: 0 };
+      const store = counted(await PackedSnapshotStore.open(dir.path), 4, seen, inFlight);
+      const expected = new Map(all.map((s) => [s.stream, s.inst!.snapshot().pos]));
+      const snaps = snapshotter(store);
+      await snaps.saveStopping(all);
+      assert.is(seen.mostWriting, inFlight, `batches written at once, ${inFlight} allowed`);
+      assert.is(seen.writing, 0, "every write ended before saveStopping resolved");
+      assert.equal(snaps.savedPos, expected);
+      await store.close();
+      await assertLoadsBack(dir.path, all, expected);
+    } finally {
+      dir.remove();
+    }
+  }
+});
+
+test("the packed store lets a stop give it a segment's bytes of batches at once", () => {
+  assert.is(
+    PACKED_BATCHES_IN_FLIGHT * PACKED_SAVES_IN_FLIGHT * 8 * 1024,
+    SEGMENT_BYTES_MAX,
+  );
 });
 
 test("a snapshot taken for a batch (not detached) encodes as a detached one does", () => {
