@@ -64,7 +64,7 @@ export interface SnapshotterOptions {
   now: () => number;
   /** Milliseconds between journal compactions: 30 s. */
   compactEveryMs?: number;
-  /** Whether the host is stopping (no compaction then). */
+  /** Whether the host is stopping (its flushes do not compact then; `stopping` does, once). */
   closing: () => boolean;
   /** A snapshot that is no instance's, saved with each batch when there is one (the host's edge
    *  decisions: see edge_decisions.ts), so that compaction is never held back by its records. */
@@ -450,7 +450,8 @@ export class Snapshotter {
    * As a host stops: snapshots the instances a snapshot pays for (`paysOff`), then tells `notes`,
    * when given (the host's outputs were flushed), the position through which each other instance
    * published its outputs, and saves the snapshot that is no instance's (the edge's, which keeps
-   * them): the next start replays those instances without publishing their outputs again.
+   * them): the next start replays those instances without publishing their outputs again. Then
+   * drops the journal's segments the snapshots cover.
    */
   async stopping(
     slots: ReadonlyMap<string, Slot>,
@@ -469,15 +470,19 @@ export class Snapshotter {
       notes.notePublished(published);
     }
     const o = this.#options, extra = o.extra?.();
-    if (!extra) return;
-    await o.journal.sync();
-    try {
-      await o.store.save(extra);
-      this.savedPos.set(extra.stream, extra.pos);
-      o.extraSaved?.(extra);
-    } catch (err) {
-      o.log(`snapshot of ${extra.stream} failed: ${(err as Error).message}`);
+    if (extra) {
+      await o.journal.sync();
+      try {
+        await o.store.save(extra);
+        this.savedPos.set(extra.stream, extra.pos);
+        o.extraSaved?.(extra);
+      } catch (err) {
+        o.log(`snapshot of ${extra.stream} failed: ${(err as Error).message}`);
+      }
     }
+    // What the stop's snapshots cover goes now: the next start reads the table of streams of
+    // every segment the journal keeps, and would keep them until its first compaction.
+    await this.#compact(true);
   }
 
   /** The streams with a stored snapshot. */
@@ -527,14 +532,15 @@ export class Snapshotter {
   }
 
   /**
-   * Drops journal segments every snapshot covers, at most every `compactEveryMs`; never when the
-   * snapshots are kept in memory and the journal is not: the next start would find neither.
+   * Drops journal segments every snapshot covers, at most every `compactEveryMs` (`now`: at
+   * once); never when the snapshots are kept in memory and the journal is not: the next start
+   * would find neither.
    */
-  async #compact(): Promise<void> {
-    const { journal, store, now, compactEveryMs = 30_000 } = this.#options;
+  async #compact(now = false): Promise<void> {
+    const { journal, store, compactEveryMs = 30_000 } = this.#options;
     if (store.volatile && !journal.volatile) return;
-    const t = now();
-    if (!journal.compact || t - this.#lastCompactMs < compactEveryMs) return;
+    const t = this.#options.now();
+    if (!journal.compact || (!now && t - this.#lastCompactMs < compactEveryMs)) return;
     this.#lastCompactMs = t;
     try {
       await journal.compact(this.savedPos);
