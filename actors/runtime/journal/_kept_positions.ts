@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { encodePositions } from "./_journal_format.ts";
 import { readPositions, type Segment } from "./_segment_files.ts";
+import type { StreamState } from "./_journal_streams.ts";
 import { syncDir, writeAtomically } from "../../files/mod.ts";
 
 /**
@@ -32,21 +33,23 @@ export function keepLastPositions(
       if (t.last(row) > keptLast[id]!) keptLast[id] = t.last(row);
     }
   }
-  const past = new Map<string, number>();
+  // By stream number, not name: a fleet host's doomed segments hold millions of rows.
+  const pastLast = new Float64Array(streams), past: StreamState[] = [];
   for (const seg of doomed) {
     const t = seg.streams;
     for (let row = 0; row < t.size; row++) {
-      const stream = t.stream(row), last = t.last(row);
+      const stream = t.stream(row), last = t.last(row), id = stream.id;
       if (stream.rows === t) stream.rows = undefined;
-      if (last > keptLast[stream.id]! && last > (past.get(stream.name) ?? 0)) {
-        past.set(stream.name, last);
+      if (last > keptLast[id]! && last > pastLast[id]!) {
+        if (pastLast[id] === 0) past.push(stream);
+        pastLast[id] = last;
       }
     }
   }
-  if (past.size === 0) return;
+  if (past.length === 0) return;
   const positions = readPositions(dir);
-  for (const [name, last] of past) {
-    if (last > (positions.get(name) ?? 0)) positions.set(name, last);
+  for (const { name, id } of past) {
+    if (pastLast[id]! > (positions.get(name) ?? 0)) positions.set(name, pastLast[id]!);
   }
   writeAtomically(join(dir, "positions"), encodePositions(positions));
   syncDir(dir);
