@@ -532,15 +532,15 @@ export class Snapshotter {
   }
 
   /**
-   * Drops journal segments every snapshot covers, at most every `compactEveryMs` (`now`: at
-   * once); never when the snapshots are kept in memory and the journal is not: the next start
-   * would find neither.
+   * Drops journal segments every snapshot covers, at most every `compactEveryMs` (`atOnce`:
+   * whenever it last ran); never when the snapshots are kept in memory and the journal is not:
+   * the next start would find neither.
    */
-  async #compact(now = false): Promise<void> {
-    const { journal, store, compactEveryMs = 30_000 } = this.#options;
+  async #compact(atOnce = false): Promise<void> {
+    const { journal, store, now, compactEveryMs = 30_000 } = this.#options;
     if (store.volatile && !journal.volatile) return;
-    const t = this.#options.now();
-    if (!journal.compact || (!now && t - this.#lastCompactMs < compactEveryMs)) return;
+    const t = now();
+    if (!journal.compact || (!atOnce && t - this.#lastCompactMs < compactEveryMs)) return;
     this.#lastCompactMs = t;
     try {
       await journal.compact(this.savedPos);

@@ -34,7 +34,7 @@ export const PACKED_SAVES_IN_FLIGHT = 2048;
 /**
  * A stop's batches given the packed store's writer at once: a segment's bytes of them. The writer
  * takes what waits, up to a segment's bytes, in one write and one fsync; with one batch waiting at
- * a time, a stop paid the disk's sync for every batch (docs/stop_and_start.md).
+ * a time, a stop paid the disk's sync for every batch (docs/stop_and_start_disk.md).
  */
 export const PACKED_BATCHES_IN_FLIGHT = SEGMENT_BYTES_MAX / (PACKED_SAVES_IN_FLIGHT * 8 * 1024);
 

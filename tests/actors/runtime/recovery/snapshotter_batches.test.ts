@@ -18,10 +18,7 @@ import {
   type SnapshotterOptions,
 } from "../../../../actors/runtime/recovery/snapshotter.ts";
 import {
-  PACKED_BATCHES_IN_FLIGHT,
-  PACKED_SAVES_IN_FLIGHT,
   PackedSnapshotStore,
-  SEGMENT_BYTES_MAX,
   type Snapshot,
   type SnapshotBatch,
 } from "../../../../actors/runtime/snapshots/mod.ts";
@@ -186,13 +183,6 @@ test("saveStopping() has up to the store's batchesInFlight batches written at on
       dir.remove();
     }
   }
-});
-
-test("the packed store lets a stop give it a segment's bytes of batches at once", () => {
-  assert.is(
-    PACKED_BATCHES_IN_FLIGHT * PACKED_SAVES_IN_FLIGHT * 8 * 1024,
-    SEGMENT_BYTES_MAX,
-  );
 });
 
 test("a snapshot taken for a batch (not detached) encodes as a detached one does", () => {
