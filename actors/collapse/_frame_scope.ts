@@ -27,19 +27,7 @@ import {
   H_SLOPE_CARRY,
   H_SLOPE_DRIFT,
 } from "./_state.ts";
-import { WEEKEND_FEATURES } from "./_weekend.ts";
-
-/**
- * Of the weekend's features (_weekend.ts), the noise's variance season has the first, the weekend's
- * smooth level: a weekend has its own noise as it has its own level. Service noise grows with the
- * load, so a weekend at two thirds of a weekday's load is quieter than a weekday night, and with
- * the daily features alone the regimes saw each weekend's quieter noise as a change in the noise on
- * Friday night and the louder one back as another on Sunday night or Monday; with the first
- * feature the metrics feed's false changes fell, most of all around Friday midnight. All five of
- * the weekend's features gave more false changes than one, as a log-variance learnt from two days
- * a week cannot hold five coefficients (figures: docs/methods/collapse.md).
- */
-const SPREAD_WEEKEND_FEATURES = 1;
+import { seasonHarmonics, spreadFeatures } from "./_season.ts";
 
 /** A frame's settings and constants, and what its samples share. */
 export interface FrameScope {
@@ -62,7 +50,7 @@ export interface FrameScope {
   seasonM: number;
   harmonics: number;
   weekend: boolean;
-  /** The noise's variance season's coefficients (see SPREAD_WEEKEND_FEATURES). */
+  /** The noise's variance season's coefficients (see `spreadFeatures`). */
   spreadM: number;
   arMax: number;
   slopeCarry: boolean;
@@ -86,7 +74,7 @@ export function frameScope(state: CollapseState): FrameScope {
   const priorScale = Math.sqrt(alpha0 * priorSpread);
   const seasonM = data[H_SEASON_M]!;
   const weekend = data[H_SEASON_WEEKEND] === 1;
-  const harmonics = (seasonM - 1 - (weekend ? WEEKEND_FEATURES : 0)) / 2;
+  const harmonics = seasonHarmonics(seasonM, weekend);
   return {
     hazard: data[H_HAZARD]!,
     confirm: data[H_CONFIRM]!,
@@ -105,7 +93,7 @@ export function frameScope(state: CollapseState): FrameScope {
     seasonM,
     harmonics,
     weekend,
-    spreadM: 1 + 2 * harmonics + (weekend ? SPREAD_WEEKEND_FEATURES : 0),
+    spreadM: spreadFeatures(harmonics, weekend),
     arMax: data[H_AR_MAX]!,
     slopeCarry: data[H_SLOPE_CARRY] === 1,
     consts: { keep: 1 - eps, eps, alpha0 },

@@ -120,6 +120,31 @@ export function seasonRelevel(block: Float64Array): void {
   block[C] = LEVEL_PRIOR_VARIANCE;
 }
 
+/**
+ * Of the weekend's features (_weekend.ts), the noise's variance season has the first, the weekend's
+ * smooth level: a weekend has its own noise as it has its own level. Service noise grows with the
+ * load, so a weekend at two thirds of a weekday's load is quieter than a weekday night, and with
+ * the daily features alone the regimes saw each weekend's quieter noise as a change in the noise on
+ * Friday night and the louder one back as another on Sunday night or Monday; with the first
+ * feature the metrics feed's false changes fell, most of all around Friday midnight. All five of
+ * the weekend's features gave more false changes than one, as a log-variance learnt from two days
+ * a week cannot hold five coefficients (figures: docs/methods/collapse.md).
+ */
+const SPREAD_WEEKEND_FEATURES = 1;
+
+/** The harmonics of a season of `m` features (its level, the harmonics, the weekend's). */
+export function seasonHarmonics(m: number, weekend: boolean): number {
+  return (m - 1 - (weekend ? WEEKEND_FEATURES : 0)) / 2;
+}
+
+/**
+ * The features of the noise's variance season beside a season of `harmonics`: 0 beside no season
+ * (of 0 features, whose `seasonHarmonics` are -1/2).
+ */
+export function spreadFeatures(harmonics: number, weekend: boolean): number {
+  return 1 + 2 * harmonics + (weekend ? SPREAD_WEEKEND_FEATURES : 0);
+}
+
 const PF = new Float64Array(SEASON_COEFFS);
 
 /**

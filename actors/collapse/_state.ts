@@ -1,16 +1,14 @@
 /**
  * The collapse kernel's state: one Float64Array holding a header (configuration and running
  * scalars), the run-length hypotheses as columns and the seasons, beside a ring of recent samples
- * that grows as it fills; `viewState` gives typed views of them. It saves as one array (the ring
- * in place, whole, between the hypotheses and the seasons) and loads exactly, and a step allocates
- * nothing per sample but the ring's doublings.
+ * that grows as it fills; `viewState` gives typed views of them. A step allocates nothing per
+ * sample but the ring's doublings. Its saved form, and the older ones it loads: _saved_state.ts.
  */
-import { type CollapseConfig, RUNS_MAX_LIMIT } from "./config.ts";
+import type { CollapseConfig } from "./config.ts";
 import { gammaHalfRatio } from "./_gamma_ratio.ts";
 import { powFast } from "../math/mod.ts";
-import { SEASON_BLOCK, SEASON_COEFFS, SEASON_PRIOR_VARIANCE, seasonReset } from "./_season.ts";
+import { SEASON_BLOCK, seasonReset } from "./_season.ts";
 import { WEEKEND_FEATURES } from "./_weekend.ts";
-import { allocBytes, readWords, writeWords } from "../../protocol/mod.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
 export const HISTORY_SAMPLES = 512;
@@ -63,25 +61,10 @@ export interface CollapseState {
 }
 
 /**
- * Format 9: the header has the noise's keep factor (H_NOISE_KEEP, noise_half_life_samples);
- * format 8 states, one slot shorter, load with 1 there (nothing forgotten, as they ran). Format 8:
- * the weekend has a fifth feature, its fast level (_weekend.ts). loadState reads formats 5 to 8:
- * format 7's season blocks were one coefficient shorter, format 6's two (format 7 added the
- * weekend's sharp level), format 5's WEEKEND_FEATURES shorter (it had no weekend). Format 5 added
- * the season's warm-up in the header, format 4 had a channel season block and a longer header,
- * format 3 hypotheses with a line (level, slope, covariance), format 2 only a level.
+ * The format of the state's saved form, in its header's first slot (the saved form, and the older
+ * formats `loadState` reads: _saved_state.ts).
  */
-export const STATE_FORMAT = 9;
-/** The oldest format loadState reads. */
-export const STATE_FORMAT_OLDEST = 5;
-/** The coefficients of a season block in the formats loadState reads, by format. */
-const FORMAT_COEFFS: Readonly<Record<number, number>> = {
-  5: SEASON_COEFFS - WEEKEND_FEATURES,
-  6: SEASON_COEFFS - 2,
-  7: SEASON_COEFFS - 1,
-  8: SEASON_COEFFS,
-  9: SEASON_COEFFS,
-};
+export const STATE_FORMAT = 10;
 // Header layout: configuration, then the running scalars.
 export const H_FORMAT = 0;
 export const H_HAZARD = 1;
@@ -172,21 +155,14 @@ export const H_SLOPE_CARRY = 55;
  */
 export const H_NOISE_KEEP = 56;
 export const HEADER = 57;
-/** The header's length in formats 5 to 8. */
-const HEADER_FORMAT8 = 56;
 export const RUN_FIELDS = 9;
 
 /** The lifecycle phases, by their code in H_PHASE: the machine's states. */
 export const PHASES = ["stable", "suspect", "collapsed", "recovering"] as const;
 export type CollapsePhase = typeof PHASES[number];
 
-/** The saved array's length (header, hypotheses, history ring, seasons). */
-function stateLength(runsMax: number, block = SEASON_BLOCK, header = HEADER): number {
-  return header + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES + 2 * block;
-}
-
 /** The length of a state's `data`: the saved array less its history ring. */
-function dataLength(runsMax: number): number {
+export function dataLength(runsMax: number): number {
   return HEADER + RUN_FIELDS * runsMax + 2 * SEASON_BLOCK;
 }
 
@@ -232,7 +208,7 @@ export function viewState(
 }
 
 /** A history column of `capacity` slots holding `from` (NaN in the slots past it). */
-function historyColumn(capacity: number, from?: Float64Array): Float64Array {
+export function historyColumn(capacity: number, from?: Float64Array): Float64Array {
   const column = new Float64Array(capacity).fill(NaN);
   if (from !== undefined) column.set(from.subarray(0, Math.min(capacity, from.length)));
   return column;
@@ -333,131 +309,6 @@ export function configureState(state: CollapseState, config: CollapseConfig): vo
   next.season.set(old.season);
   next.spreadSeason.set(old.spreadSeason);
   Object.assign(state, next);
-}
-
-/** The ring slots not yet reached, as saved: NaN, little-endian, HISTORY_SAMPLES of them. */
-const NAN_BYTES = (() => {
-  const bytes = new Uint8Array(8 * HISTORY_SAMPLES), view = new DataView(bytes.buffer);
-  for (let i = 0; i < HISTORY_SAMPLES; i++) view.setFloat64(8 * i, NaN, true);
-  return bytes;
-})();
-
-/**
- * Serialises the state: its saved array (header, hypotheses, the history ring whole, its slots
- * not yet reached NaN, seasons) as little-endian bytes.
- */
-export function saveState(state: CollapseState): Uint8Array {
-  const { data, runsMax } = state;
-  const hist = HEADER + RUN_FIELDS * runsMax;
-  const out = allocBytes(stateLength(runsMax) * 8);
-  let p = 0;
-  const put = (a: Float64Array, from: number, to: number) => {
-    const end = Math.max(from, Math.min(to, a.length));
-    p = writeWords(out, p, a.subarray(from, end));
-    out.set(NAN_BYTES.subarray(0, 8 * (to - end)), p);
-    p += 8 * (to - end);
-  };
-  put(data, 0, hist);
-  put(state.histV, 0, HISTORY_SAMPLES);
-  put(state.histT, 0, HISTORY_SAMPLES);
-  put(data, hist, data.length);
-  return out;
-}
-
-/**
- * The state of a saved array of the current format: its history ring as long as the samples seen
- * reach (all of it when a slot past them holds anything, or the index is not a count).
- */
-function fromSaved(saved: Float64Array): CollapseState {
-  const runsMax = saved[H_RUNS_MAX]!;
-  const hist = HEADER + RUN_FIELDS * runsMax, times = hist + HISTORY_SAMPLES;
-  const data = new Float64Array(dataLength(runsMax));
-  data.set(saved.subarray(0, hist));
-  data.set(saved.subarray(times + HISTORY_SAMPLES), hist);
-  const index = saved[H_INDEX]!;
-  let reached = Number.isInteger(index) && index >= 0
-    ? Math.min(HISTORY_SAMPLES, Math.max(HISTORY_INITIAL, index))
-    : HISTORY_SAMPLES;
-  for (let i = reached; i < HISTORY_SAMPLES; i++) {
-    const v = saved[hist + i]!, t = saved[times + i]!;
-    if (v === v || t === t) {
-      reached = HISTORY_SAMPLES;
-      break;
-    }
-  }
-  const histV = saved.slice(hist, hist + reached), histT = saved.slice(times, times + reached);
-  return viewState(data, histV, histT);
-}
-
-/** Restores a state saved by `saveState`, checking its format and length. */
-export function loadState(bytes: Uint8Array): CollapseState {
-  if (bytes.byteLength % 8 !== 0 || bytes.byteLength < HEADER_FORMAT8 * 8) {
-    throw new RangeError(
-      `Cannot load a collapse state: expected a multiple of 8 bytes of at least ${
-        HEADER_FORMAT8 * 8
-      }, got ${bytes.byteLength}`,
-    );
-  }
-  const data = readWords(Float64Array, bytes, 0, bytes.byteLength / 8);
-  const format = data[H_FORMAT];
-  const coeffs = FORMAT_COEFFS[format!];
-  if (coeffs === undefined) {
-    throw new RangeError(
-      `Cannot load a collapse state: format must be ${STATE_FORMAT_OLDEST} to ${STATE_FORMAT}, ` +
-        `got ${format}`,
-    );
-  }
-  const runsMax = data[H_RUNS_MAX]!;
-  const block = coeffs * (1 + coeffs);
-  const header = format === STATE_FORMAT ? HEADER : HEADER_FORMAT8;
-  if (
-    !Number.isInteger(runsMax) || runsMax < 2 || runsMax > RUNS_MAX_LIMIT ||
-    data.length !== stateLength(runsMax, block, header)
-  ) {
-    throw new RangeError(
-      `Cannot load a collapse state: ${data.length} values do not fit runs_max = ${runsMax}`,
-    );
-  }
-  return fromSaved(format === STATE_FORMAT ? data : fromShorter(data, runsMax, coeffs));
-}
-
-/**
- * A state of an older format (a header of HEADER_FORMAT8 slots, season blocks of `coeffs`
- * coefficients) in the current format: the same header, with the noise kept whole (H_NOISE_KEEP
- * 1, as it ran), the same hypotheses and history, and each season block copied into the longer one
- * (coefficients and covariance, by index). A format-5 state has no weekend: the weekend's rows
- * stay 0, never read. A format-6 or format-7 state with the weekend has its first three or four
- * features in the same places (after the harmonics); the features it lacks (the sharp weekend,
- * then the fast one) come after them, at the old block's length: their coefficients 0, their
- * variances the prior's (nothing learned of them yet), their covariances 0.
- */
-function fromShorter(old: Float64Array, runsMax: number, coeffs: number): Float64Array {
-  const data = new Float64Array(stateLength(runsMax));
-  const rest = RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES;
-  data.set(old.subarray(0, HEADER_FORMAT8));
-  data.set(old.subarray(HEADER_FORMAT8, HEADER_FORMAT8 + rest), HEADER);
-  data[H_NOISE_KEEP] = 1;
-  const blocks = HEADER + rest;
-  const oldBlocks = HEADER_FORMAT8 + rest;
-  data[H_FORMAT] = STATE_FORMAT;
-  const weekend = coeffs !== FORMAT_COEFFS[5] && data[H_SEASON_WEEKEND] === 1;
-  if (!weekend) data[H_SEASON_WEEKEND] = 0;
-  const m = data[H_SEASON_M]!;
-  const C0 = coeffs, C = SEASON_COEFFS;
-  for (let b = 0; b < 2; b++) {
-    const from = oldBlocks + b * C0 * (1 + C0), to = blocks + b * SEASON_BLOCK;
-    data.set(old.subarray(from, from + C0), to);
-    for (let i = 0; i < C0; i++) {
-      const row = from + C0 + i * C0;
-      data.set(old.subarray(row, row + C0), to + C + i * C);
-    }
-  }
-  if (weekend) {
-    // The season's block only (the noise's season has the daily features alone).
-    for (let i = m; i < m + C - C0; i++) data[blocks + C + i * C + i] = SEASON_PRIOR_VARIANCE;
-    data[H_SEASON_M] = m + C - C0;
-  }
-  return data;
 }
 
 /** The header slots' names, in slot order (H_FORMAT first); unnamed slots are reserved. */

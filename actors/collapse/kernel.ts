@@ -64,10 +64,9 @@ import {
   H_VALID,
   HISTORY_SAMPLES,
   initState,
-  loadState,
   PHASES,
-  saveState,
 } from "./_state.ts";
+import { loadState, saveState } from "./_saved_state.ts";
 import { GROW_SUMS, growRuns } from "./_grow.ts";
 import { relevelAfterGap, warmUp, warmUpRelevel } from "./_relevel.ts";
 import { type FrameScope, frameScope } from "./_frame_scope.ts";

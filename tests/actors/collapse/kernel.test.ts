@@ -192,7 +192,7 @@ test("load() rejects bytes of the wrong length or format, naming what it got", (
   assert.throws(() => collapseKernel.load(bytes.subarray(0, bytes.length - 8)), /do not fit/);
   const wrong = bytes.slice();
   new DataView(wrong.buffer).setFloat64(0, 99, true);
-  assert.throws(() => collapseKernel.load(wrong), /format must be 5 to 9, got 99/);
+  assert.throws(() => collapseKernel.load(wrong), /format must be 5 to 10, got 99/);
 });
 
 test("the run-length hypotheses never exceed runs_max, and configure() can shrink and grow it", () => {

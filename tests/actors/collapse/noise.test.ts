@@ -134,10 +134,10 @@ test("on the market feed, a large move in a stressed spell is no change with the
   assert.equal(late({}), []);
 });
 
-test("load() reads a format-8 state and steps as the format-8 kernel did; it saves as format 9", () => {
+test("load() reads a format-8 state and steps as the format-8 kernel did; it saves as format 10", () => {
   const bytes = Uint8Array.from(atob(FORMAT8_STATE_BASE64), (c) => c.charCodeAt(0));
   const state = collapseKernel.load(bytes);
-  assert.is(describeCollapse(state).format, 9);
+  assert.is(describeCollapse(state).format, 10);
   assert.is(describeCollapse(state).noise_keep, 1);
   // The fixture's own series (see _format8_state.ts), from sample 2,500.
   const values = walk("format8", 5000, 0.002, 2000, 3500, { at: 3000, size: 0.06 }).slice(2500);

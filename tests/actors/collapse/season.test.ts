@@ -334,7 +334,7 @@ test("load() reads a format-5 state (before the weekend), and finds the change t
   const bytes = Uint8Array.from(atob(FORMAT5_STATE_BASE64), (c) => c.charCodeAt(0));
   assert.is(new DataView(bytes.buffer).getFloat64(0, true), 5);
   const state = collapseKernel.load(bytes);
-  assert.is(state.data[0], 9);
+  assert.is(state.data[0], 10);
   // The same series as when it was saved (see _format5_state.ts): day 4.
   const rng = new Prng("format5");
   const values = Array.from({ length: 4 * 1440 }, (_, i) => {
@@ -357,7 +357,7 @@ test("load() reads a format-5 state (before the weekend), and finds the change t
   // every runtime.
   assert.is.not(h, FORMAT5_DAY4.probHash);
   assert.is(h, 1819809998);
-  // And it saves as format 9, which loads exactly.
+  // And it saves as format 10, which loads exactly.
   const again = collapseKernel.save(state);
   assert.equal(collapseKernel.save(collapseKernel.load(again)), again);
 });
@@ -367,7 +367,7 @@ test("load() reads a format-6 state (before the sharp weekend), keeps what it le
   const old = new Float64Array(bytes.buffer.slice(0));
   assert.is(old[0], 6);
   const state = collapseKernel.load(bytes);
-  assert.is(state.data[0], 9);
+  assert.is(state.data[0], 10);
   // The season's level, 2 harmonics and 3 weekend features are where they were, by index; the
   // sharp and the fast weekend come after them, unlearned: coefficient 0, the prior's variance.
   const m6 = 1 + 2 * 2 + 3, C6 = SEASON_COEFFS - 2, at6 = old.length - 2 * C6 * (1 + C6);
@@ -394,7 +394,7 @@ test("load() reads a format-6 state (before the sharp weekend), keeps what it le
   assert.is(state.season[1], old[at6 + 1]);
   const rest = run(state, values.slice(8 * 1440), 8 * 1440);
   assert.equal(rest.changes.map((c) => c.changeIndex), FORMAT6_DAYS_8_TO_11.changes);
-  // And it saves as format 9, which loads exactly.
+  // And it saves as format 10, which loads exactly.
   const again = collapseKernel.save(state);
   assert.equal(collapseKernel.save(collapseKernel.load(again)), again);
 });
@@ -404,7 +404,7 @@ test("load() reads a format-7 state (before the fast weekend), keeps what it lea
   const old = new Float64Array(bytes.buffer.slice(0));
   assert.is(old[0], 7);
   const state = collapseKernel.load(bytes);
-  assert.is(state.data[0], 9);
+  assert.is(state.data[0], 10);
   // The season's level, 2 harmonics and 4 weekend features are where they were, by index, and so
   // are their covariances; the fast weekend comes after them, unlearned.
   const m7 = 1 + 2 * 2 + 4, C7 = SEASON_COEFFS - 1, at7 = old.length - 2 * C7 * (1 + C7);
