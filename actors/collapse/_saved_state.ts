@@ -1,11 +1,12 @@
 /**
  * The collapse state's saved form, and the older forms it loads. Format 10 saves what the state
  * holds: the header, the run-length hypotheses' columns, of each season block the coefficients in
- * use and their covariance (the features past them hold what `seasonReset` wrote, never read nor
- * written while the season keeps its features), and of the history ring the slots reached (those
- * past the last written slot are NaN, never read). A metrics channel (a daily season with the
- * weekend) of 13 samples saves 1,976 bytes, not format 9's 12,584 (the ring of 512 slots whole and
- * the seasons at their largest); one whose ring is full, 9,960.
+ * use and their covariance (the features past them hold what `seasonReset` wrote, or zeros in a
+ * state loaded from format 5, which nothing reads or changes while the season keeps its features:
+ * a new season resets the blocks), and of the history ring the slots reached (those past the last
+ * written slot are NaN, never read). A metrics channel (a daily season with the weekend) of 13
+ * samples saves 1,976 bytes, not format 9's 12,584 (the ring of 512 slots whole and the seasons at
+ * their largest); one whose ring is full, 9,960.
  *
  * Format 9 added the noise's keep factor to the header (H_NOISE_KEEP); format 8 states, one slot
  * shorter, load with 1 there (nothing forgotten, as they ran). Format 8: the weekend has a fifth

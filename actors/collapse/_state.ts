@@ -161,7 +161,7 @@ export const RUN_FIELDS = 9;
 export const PHASES = ["stable", "suspect", "collapsed", "recovering"] as const;
 export type CollapsePhase = typeof PHASES[number];
 
-/** The length of a state's `data`: the saved array less its history ring. */
+/** The length of a state's `data`: its header, hypotheses and season blocks at their largest. */
 export function dataLength(runsMax: number): number {
   return HEADER + RUN_FIELDS * runsMax + 2 * SEASON_BLOCK;
 }
