@@ -18,6 +18,7 @@ import {
   defaultCollapseConfig,
   metricsCollapseConfig,
 } from "../../../actors/collapse/config.ts";
+import { H_SEASON_M } from "../../../actors/collapse/_state.ts";
 import { cosFast } from "../../../actors/math/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { FORMAT9_REST, FORMAT9_STATE_BASE64 } from "./_format9_state.ts";
@@ -153,7 +154,7 @@ test("load() names a format-10 state whose length or season does not fit", () =>
     /^Cannot load a collapse state: 302 values do not fit runs_max = 8$/,
   );
   const odd = bytes.slice();
-  new DataView(odd.buffer).setFloat64(43 * 8, 99, true); // the season's features
+  new DataView(odd.buffer).setFloat64(H_SEASON_M * 8, 99, true);
   assert.throws(() => collapseKernel.load(odd), /season's 99 features are not 0 to 14/);
   // Ring slots past HISTORY_SAMPLES do not fit either.
   const tooLong = new Uint8Array(bytes.length + 2 * 8 * 600);
