@@ -15,24 +15,35 @@ import {
   LOAD_NUM,
   TABLE_SLOTS,
 } from "./_table.ts";
-import { allocBytes, readWords, writeWords } from "../../protocol/mod.ts";
+import {
+  allocBytes,
+  readSavedCounts,
+  readWords,
+  savedCountsLength,
+  writeSavedCounts,
+  writeWords,
+} from "../../protocol/mod.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
  * The save format: the warm-up samples held (3 values each, none once learned), a key set that
  * is a list as that list (its keys in the order they lay out a table), a table as it is (up to
  * three quarters full), and a header word says which; the keys' times of birth as the state holds
- * them, the times once each and an index per key. Format 25, before it, saved a time per key;
- * format 24 kept tables at most half full (they load as they are, and grow as this one's do);
- * format 23 saved the warm-up buffer padded with zeros to its whole length (3 × warmup_samples:
- * ~7 KiB of the ~9 a channel of 20 samples saved), and format 22 every list as the table of
- * KEYS_INITIAL slots it lays out (12 KiB, for a channel of a few keys); all four load too. Any
- * other was saved by another version of the kind (ActorDefinition.version), whose snapshots the
- * host discards and rebuilds from the journal, and a recording of one replays with that kind not
- * compared.
+ * them, the times once each and an index per key; and the tallies (each context's samples and
+ * bins, the runs' and the jumps' counts) last, a byte or two each (protocol's saved counts).
+ * Format 26, before it, saved the tallies as float64 (2,736 of a new channel's ~4,800 bytes, most
+ * of them zeros); 25 saved a time per key; format 24 kept tables at most half full (they load as
+ * they are, and grow as this one's do); format 23 saved the warm-up buffer padded with zeros to
+ * its whole length (3 × warmup_samples: ~7 KiB of the ~9 a channel of 20 samples saved), and
+ * format 22 every list as the table of KEYS_INITIAL slots it lays out (12 KiB, for a channel of a
+ * few keys); all five load too. Any other was saved by another version of the kind
+ * (ActorDefinition.version), whose snapshots the host discards and rebuilds from the journal, and
+ * a recording of one replays with that kind not compared.
  */
-const SAVE_VERSION = 26;
-/** The format before SAVE_VERSION, a time of birth per key; read, never written. */
+const SAVE_VERSION = 27;
+/** The format before SAVE_VERSION, its tallies as float64; read, never written. */
+const SAVE_VERSION_FLOATS = 26;
+/** The format before that, a time of birth per key; read, never written. */
 const SAVE_VERSION_TIMES = 25;
 /** The format before that, its tables at most half full; read, never written. */
 const SAVE_VERSION_HALF = 24;
@@ -42,7 +53,8 @@ const SAVE_VERSION_PADDED = 23;
 const SAVE_VERSION_TABLES = 22;
 /**
  * The header's bytes: magic, format, contexts, keys, warm-up values, the form (from 23), the
- * times of birth and a word of padding (from 26, so the numbers after it lie on 8 bytes).
+ * times of birth (from 26) and the tallies' bytes (27; a word of padding in 26, so the numbers
+ * after it lie on 8 bytes).
  */
 const HEADER_BYTES = 32;
 /** The header's bytes in formats 23 to 25 (22's has no form: 20). */
@@ -195,14 +207,16 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
 }
 
 /**
- * Serialises a state exactly: header, scalars, profile, contexts, warm-up, times of birth, runs,
- * keys, and each key's time of birth.
+ * Serialises a state exactly: header, scalars, profile, warm-up, times of birth, keys, each key's
+ * time of birth, and the tallies (contexts, runs, jumps) as saved counts.
  */
 export function saveAnomalyState(st: AnomalyState): Uint8Array {
   const nw = warmHeld(st), list = st.index !== undefined;
   const nk = list ? st.listed : st.keys.length, nb = st.birthCount;
-  const floats = st.s.length + st.profile.length + st.ctx.length + nw + nb + RUN_BINS + JUMP_BINS;
-  const bytes = allocBytes(HEADER_BYTES + 8 * floats + 6 * nk);
+  const floats = st.s.length + st.profile.length + nw + nb;
+  const tallies = savedCountsLength(st.ctx) + savedCountsLength(st.runs) +
+    savedCountsLength(st.jumps);
+  const bytes = allocBytes(HEADER_BYTES + 8 * floats + 6 * nk + tallies);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setUint32(0, SAVE_MAGIC, true);
   view.setUint32(4, SAVE_VERSION, true);
@@ -211,31 +225,47 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   view.setUint32(16, nw, true);
   view.setUint32(20, list ? FORM_LIST : FORM_TABLE, true);
   view.setUint32(24, nb, true);
-  view.setUint32(28, 0, true); // the bytes may be reused ones: every one is written
-  let p = HEADER_BYTES;
-  for (const a of [st.s, st.profile, st.ctx, st.warm, st.births, st.runs, st.jumps]) {
-    // The warm-up's values held; the times of birth held.
-    p = writeWords(bytes, p, a, a === st.warm ? nw : a === st.births ? nb : a.length);
-  }
+  view.setUint32(28, tallies, true);
+  let p = writeWords(bytes, HEADER_BYTES, st.s);
+  p = writeWords(bytes, p, st.profile);
+  p = writeWords(bytes, p, st.warm, nw); // the warm-up's values held
+  p = writeWords(bytes, p, st.births, nb); // the times of birth held
   // A list's keys and their times of birth: its first `nk`.
   p = writeWords(bytes, p, st.keys, nk);
-  writeWords(bytes, p, st.born, nk);
+  p = writeWords(bytes, p, st.born, nk);
+  p = writeSavedCounts(bytes, p, st.ctx);
+  p = writeSavedCounts(bytes, p, st.runs);
+  writeSavedCounts(bytes, p, st.jumps);
   return bytes;
 }
 
+/** What a saved state's header says: its format's traits and its parts' sizes. */
+interface SavedHeader {
+  /** Format 27: the tallies as saved counts. */
+  counted: boolean;
+  /** From 26: the times of birth once each, an index a key. */
+  indexed: boolean;
+  /** From 24: the warm-up values held, not padded. */
+  current: boolean;
+  head: number;
+  nc: number;
+  nk: number;
+  nw: number;
+  form: number;
+  nb: number;
+}
+
 /**
- * Restores a state saved by `saveAnomalyState` in this format; throws RangeError on bytes that are
- * not one (another format included, naming it).
+ * The header of `bytes`, checked against their length; `fail` names what does not fit (another
+ * format included).
  */
-export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
+function savedHeader(bytes: Uint8Array, fail: (why: string) => never): SavedHeader {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const fail = (why: string): never => {
-    throw new RangeError(`Cannot load anomaly kernel state: ${why}`);
-  };
   if (bytes.byteLength < 20) fail(`${bytes.byteLength} bytes is shorter than the header`);
   if (view.getUint32(0, true) !== SAVE_MAGIC) fail("bad magic");
   const version = view.getUint32(4, true);
-  const tables = version === SAVE_VERSION_TABLES, indexed = version === SAVE_VERSION;
+  const tables = version === SAVE_VERSION_TABLES, counted = version === SAVE_VERSION;
+  const indexed = counted || version === SAVE_VERSION_FLOATS;
   const current = indexed || version === SAVE_VERSION_TIMES || version === SAVE_VERSION_HALF;
   if (!current && version !== SAVE_VERSION_PADDED && !tables) {
     fail(`format ${version}, expected ${SAVE_VERSION} (saved by another version of the kind)`);
@@ -247,25 +277,49 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (form !== FORM_TABLE && form !== FORM_LIST) fail(`key set form ${form}`);
   // Formats before 26 saved a time of birth per key, after the warm-up.
   const nb = indexed ? view.getUint32(24, true) : nk;
-  const size = head + 8 * (SCALARS + 3 * HOURS + nc + nw + nb + RUN_BINS + JUMP_BINS) +
-    (indexed ? 6 : 4) * nk;
+  // The tallies' bytes (27), or their float64s (before).
+  const tallied = counted ? view.getUint32(28, true) : 8 * (nc + RUN_BINS + JUMP_BINS);
+  const size = head + 8 * (SCALARS + 3 * HOURS + nw + nb) + (indexed ? 6 : 4) * nk + tallied;
+  // The tallies' contexts are not bounded by the bytes: by the grids a state may have.
+  if (nc > 2 * CONTEXTS_PER_GRID * GRIDS_MAX) {
+    fail(`${nc / 2} contexts for at most ${GRIDS_MAX} grids`);
+  }
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
   if (form === FORM_TABLE && (nk === 0 || (nk & (nk - 1)) !== 0)) {
     fail(`key table of ${nk} slots is not a power of two`);
   }
+  return { counted, indexed, current, head, nc, nk, nw, form, nb };
+}
+
+/**
+ * Restores a state saved by `saveAnomalyState` in this format; throws RangeError on bytes that are
+ * not one (another format included, naming it).
+ */
+export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
+  const fail = (why: string): never => {
+    throw new RangeError(`Cannot load anomaly kernel state: ${why}`);
+  };
+  const { counted, indexed, current, head, nc, nk, nw, form, nb } = savedHeader(bytes, fail);
   let p = head;
   const read = (len: number) => {
     const a = readWords(Float64Array, bytes, p, len);
     p += 8 * len;
     return a;
   };
-  // The arrays a state keeps for its life read into one buffer each run of them, views of it.
-  const fixed = read(SCALARS + 3 * HOURS + nc);
-  const s = fixed.subarray(0, SCALARS), profile = fixed.subarray(SCALARS, SCALARS + 3 * HOURS);
-  const ctx = fixed.subarray(SCALARS + 3 * HOURS);
-  const held = read(nw), times = read(nb), counts = read(RUN_BINS + JUMP_BINS);
+  // The arrays a state keeps for its life read into one buffer each run of them, views of it
+  // (27: one buffer, laid out as createAnomalyState lays it).
+  const fixed = counted
+    ? new Float64Array(SCALARS + 3 * HOURS + nc + RUN_BINS + JUMP_BINS)
+    : read(SCALARS + 3 * HOURS + nc);
+  if (counted) fixed.set(read(SCALARS + 3 * HOURS));
+  let at = 0;
+  const view64 = (n: number) => fixed.subarray(at, at += n);
+  const s = view64(SCALARS), profile = view64(3 * HOURS), ctx = view64(nc);
+  const held = read(nw), times = read(nb);
+  const counts = counted ? fixed.subarray(at) : read(RUN_BINS + JUMP_BINS);
   const runs = counts.subarray(0, RUN_BINS), jumps = counts.subarray(RUN_BINS);
   const keys = readWords(Uint32Array, bytes, p, nk);
+  if (counted) readTallies(bytes, p + 6 * nk, [ctx, runs, jumps], fail);
   // Each key's time of birth: its index among the times, or (before 26) the time itself.
   let born: Uint16Array, births: Births;
   if (indexed) {
@@ -317,6 +371,25 @@ function warmOf(s: Float64Array, held: Float64Array): Float64Array | undefined {
   const warm = new Float64Array(warmInitial(s));
   warm.set(held);
   return warm;
+}
+
+/**
+ * Reads the tallies saved from byte `at` to the end of `bytes` into `into`, in order; `fail`
+ * names what does not fit (a count cut short, or bytes left over).
+ */
+function readTallies(
+  bytes: Uint8Array,
+  at: number,
+  into: readonly Float64Array[],
+  fail: (why: string) => never,
+): void {
+  let p = at;
+  try {
+    for (const a of into) p = readSavedCounts(bytes, p, bytes.length, a);
+  } catch (err) {
+    fail(`tallies: ${(err as Error).message}`);
+  }
+  if (p !== bytes.length) fail(`tallies end at byte ${p} of ${bytes.length}`);
 }
 
 /** Live counters of a state, for health and tests. */

@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -439016631, // save format 26: keys' times of birth held once each
+  anomaly: 1591560859, // save format 27: its tallies as counts of a byte or two
   collapse: -856973402, // save format 10: the ring as far as reached, the seasons in use
   coherence: -23373301,
 };

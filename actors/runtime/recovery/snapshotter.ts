@@ -269,10 +269,8 @@ export class Snapshotter {
       return false;
     }
     const { streams, positions } = taken;
-    for (let i = 0; i < streams.length; i++) {
-      this.savedPos.set(streams[i]!, positions[i]!);
-      o.metrics.snapshots.inc({ kind: parseStream(streams[i]!)?.kind ?? "?" });
-    }
+    for (let i = 0; i < streams.length; i++) this.savedPos.set(streams[i]!, positions[i]!);
+    taken.kinds.forEach((kind, i) => o.metrics.snapshots.inc({ kind }, taken.counts[i]!));
     return true;
   }
 
@@ -555,6 +553,13 @@ class TakenBatch {
   readonly batch: SnapshotBatch;
   readonly streams: string[] = [];
   readonly positions: number[] = [];
+  /**
+   * The kinds met, their streams' prefix (`<kind>/`) and their snapshots added: a host's few
+   * kinds, told apart by a prefix's test rather than a stream name parsed each.
+   */
+  readonly kinds: string[] = [];
+  readonly #prefixes: string[] = [];
+  readonly counts: number[] = [];
 
   constructor(batch: SnapshotBatch) {
     this.batch = batch;
@@ -569,6 +574,15 @@ class TakenBatch {
     this.batch.add(snap);
     this.streams.push(snap.stream);
     this.positions.push(snap.pos);
+    const prefixes = this.#prefixes;
+    for (let i = 0; i < prefixes.length; i++) {
+      if (snap.stream.startsWith(prefixes[i]!)) return void this.counts[i]!++;
+    }
+    const kind = parseStream(snap.stream)?.kind;
+    // A name of no kind (none is made so) is counted as "?" under its own name, never matched.
+    this.kinds.push(kind ?? "?");
+    prefixes.push(kind === undefined ? `\0${snap.stream}` : `${kind}/`);
+    this.counts.push(1);
   }
 }
 

@@ -341,27 +341,30 @@ test("load() refuses a state saved in another format, naming it", () => {
   const times = savedInFormat(st, 25);
   assert.is(anomalyKernel.load(times).s.length, st.s.length);
   const half = times.slice();
-  new DataView(half.buffer).setUint32(4, format - 2, true);
+  new DataView(half.buffer).setUint32(4, 24, true);
   assert.is(anomalyKernel.load(half).s.length, st.s.length);
-  // The two before that load too (tests below); the one before them does not.
+  // Format 26 (its tallies as float64) and the two before 24 load too (tests below); the one
+  // before them does not.
+  assert.is(anomalyKernel.load(savedInFormat(st, 26)).s.length, st.s.length);
   const older = bytes.slice();
-  new DataView(older.buffer).setUint32(4, format - 5, true);
+  new DataView(older.buffer).setUint32(4, 21, true);
   assert.throws(
     () => anomalyKernel.load(older),
-    new RegExp(`format ${format - 5}, expected ${format} \\(saved by another version`),
+    new RegExp(`format 21, expected ${format} \\(saved by another version`),
   );
 });
 
 /**
- * `st` as an older format saved it, each key's time of birth as a time: 25 with the warm-up
- * values held; 23 and 22 with the warm-up buffer padded with zeros to its whole length, 23 with
- * the key set's form in the header (a list as a list), 22 without (a list laid out in the table
- * of KEYS_INITIAL slots it becomes).
+ * `st` as an older format saved it: 26 with the tallies as float64 after the contexts' place; 25
+ * with each key's time of birth as a time and the warm-up values held; 23 and 22 with the warm-up
+ * buffer padded with zeros to its whole length, 23 with the key set's form in the header (a list
+ * as a list), 22 without (a list laid out in the table of KEYS_INITIAL slots it becomes).
  */
 function savedInFormat(
   st: ReturnType<typeof anomalyKernel.init>,
-  format: 22 | 23 | 25,
+  format: 22 | 23 | 25 | 26,
 ): Uint8Array {
+  if (format === 26) return savedInFormat26(st);
   const tables = format === 22, list = !tables && st.index !== undefined;
   const laid = tables && st.index !== undefined ? layOut(st) : st;
   const nk = list ? st.listed : laid.keys.length;
@@ -385,7 +388,26 @@ function savedInFormat(
   return bytes;
 }
 
-for (const format of [22, 23, 25] as const) {
+/** `st` as format 26 saved it: format 27's numbers, its tallies as float64 in the order held. */
+function savedInFormat26(st: ReturnType<typeof anomalyKernel.init>): Uint8Array {
+  const list = st.index !== undefined, nk = list ? st.listed : st.keys.length;
+  const nw = st.warm.length === 0 ? 0 : 3 * st.s[S.SEEN]!, nb = st.birthCount;
+  const floats = [st.s, st.profile, st.ctx, st.warm.subarray(0, nw), st.births.subarray(0, nb)];
+  floats.push(st.runs, st.jumps);
+  const n = floats.reduce((sum, a) => sum + a.length, 0);
+  const bytes = new Uint8Array(32 + 8 * n + 6 * nk);
+  const view = new DataView(bytes.buffer);
+  [0x414e4f4d, 26, st.ctx.length, nk, nw, list ? 1 : 0, nb, 0].forEach((w, i) =>
+    view.setUint32(4 * i, w, true)
+  );
+  let p = 32;
+  for (const a of floats) for (const x of a) view.setFloat64((p += 8) - 8, x, true);
+  for (const k of st.keys.subarray(0, nk)) view.setUint32((p += 4) - 4, k, true);
+  for (const b of st.born.subarray(0, nk)) view.setUint16((p += 2) - 2, b, true);
+  return bytes;
+}
+
+for (const format of [22, 23, 25, 26] as const) {
   test(`a state saved in format ${format} loads, and goes on as the state saved`, () => {
     const data = noisy(new Prng(21), 3000);
     // In its warm-up; then a few keys (the set a list); then many (a table).
@@ -418,9 +440,14 @@ test("a state in its warm-up saves the warm-up values it holds, and goes on the 
     const nk = new DataView(saved.buffer, saved.byteOffset).getUint32(12, true);
     const nb = new DataView(saved.buffer, saved.byteOffset).getUint32(24, true);
     const births = 8 + 8 * nb + 2 * nk - 8 * nk;
+    // And the tallies in the bytes they take, not 8 each.
+    const nc = new DataView(saved.buffer, saved.byteOffset).getUint32(8, true);
+    const tallies = new DataView(saved.buffer, saved.byteOffset).getUint32(28, true);
+    const counted = tallies - 8 * (nc + 48);
     if (!learned) {
-      assert.is(saved.length, padded - 8 * (3 * CONFIG.warmup_samples - nw) + births);
+      assert.is(saved.length, padded - 8 * (3 * CONFIG.warmup_samples - nw) + births + counted);
     }
+    if (upTo < 20) assert.ok(tallies < nc + 48 + 60, `${upTo}: ${tallies} bytes of tallies`);
     const loaded = anomalyKernel.load(saved);
     const rest = frameOf(data.t.slice(upTo), data.v.slice(upTo), upTo);
     const a = anomalyKernel.step(st, rest), b = anomalyKernel.step(loaded, rest);
@@ -454,13 +481,23 @@ test("load() rejects bytes that are not a saved state", () => {
   anomalyKernel.step(st, frameOf(data.t, data.v));
   assert.ok(st.index !== undefined && st.listed >= 2, "a list of keys");
   const twice = anomalyKernel.save(st);
-  const end = twice.length - 2 * st.listed;
+  const tallies = new DataView(twice.buffer, twice.byteOffset).getUint32(28, true);
+  const end = twice.length - tallies - 2 * st.listed;
   twice.set(twice.subarray(end - 8, end - 4), end - 4);
   assert.throws(() => anomalyKernel.load(twice), /a key list holding a key twice/);
   // A key born at a time the state does not hold.
   const unborn = anomalyKernel.save(st);
-  new DataView(unborn.buffer, unborn.byteOffset).setUint16(unborn.length - 2, st.birthCount, true);
+  const lastBorn = unborn.length - tallies - 2;
+  new DataView(unborn.buffer, unborn.byteOffset).setUint16(lastBorn, st.birthCount, true);
   assert.throws(() => anomalyKernel.load(unborn), /born at time \d+ of \d+/);
+  // Tallies that end before the bytes do, or run past them.
+  const longer = new Uint8Array(twice.length + 1);
+  longer.set(anomalyKernel.save(st));
+  new DataView(longer.buffer).setUint32(28, tallies + 1, true);
+  assert.throws(() => anomalyKernel.load(longer), /tallies end at byte \d+ of \d+/);
+  const shorter = anomalyKernel.save(st).slice(0, twice.length - 1);
+  new DataView(shorter.buffer).setUint32(28, tallies - 1, true);
+  assert.throws(() => anomalyKernel.load(shorter), /tallies: count 15 of 16 runs past/);
   // Key slots claimed that the state does not count, in a table of format 22.
   const full = savedInFormat(anomalyKernel.init(CONFIG, "c"), 22);
   full.fill(0xff, full.length - 64);
