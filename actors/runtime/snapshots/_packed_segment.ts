@@ -31,10 +31,12 @@ export interface Segment {
   path: string;
   fd: number;
   size: number;
-  /** The bytes of its records that are streams' newest. */
+  /**
+   * The bytes of its records that are streams' newest. Which streams those are is not kept: a
+   * compaction finds them in one pass over the store's index, where a set a segment cost every
+   * save an insertion and a deletion in sets of up to a host's instances.
+   */
   live: number;
-  /** The streams whose newest record it holds. */
-  streams: Set<string>;
   /** Reads in flight (a compacted segment is closed after them). */
   reads: number;
   dropped: boolean;
@@ -82,7 +84,7 @@ export function closeQuietly(fd: number): void {
 
 /** Segment file `n` at `path`, open as `fd`, of `size` bytes. */
 export function segmentOf(n: number, path: string, fd: number, size: number): Segment {
-  return { n, path, fd, size, live: 0, streams: new Set<string>(), reads: 0, dropped: false };
+  return { n, path, fd, size, live: 0, reads: 0, dropped: false };
 }
 
 /** `record`'s snapshot bytes of `seg`, read at once into memory of their own. */

@@ -451,13 +451,9 @@ export class PackedSnapshotStore implements SnapshotStore {
 
   /** Makes `entry` the stream's newest (`old` its entry until now, when looked up already). */
   #place(stream: string, entry: Packed, old = this.#index.get(stream)): void {
-    if (old !== undefined && "seg" in old) {
-      old.seg.live -= recordBytes(old);
-      old.seg.streams.delete(stream);
-    }
+    if (old !== undefined && "seg" in old) old.seg.live -= recordBytes(old);
     this.#index.set(stream, entry);
     entry.seg.live += recordBytes(entry);
-    entry.seg.streams.add(stream);
   }
 
   #read(seg: Segment, at: number, len: number): Promise<Uint8Array> {
@@ -567,15 +563,32 @@ export class PackedSnapshotStore implements SnapshotStore {
     return seg;
   }
 
+  /** The streams' newest records in `segs`, by segment: one pass over the index. */
+  #liveRecords(segs: ReadonlySet<Segment>): Map<Segment, Array<{ stream: string; entry: Packed }>> {
+    const out = new Map<Segment, Array<{ stream: string; entry: Packed }>>();
+    for (const [stream, entry] of this.#index) {
+      if (!("seg" in entry) || !segs.has(entry.seg)) continue;
+      let list = out.get(entry.seg);
+      if (list === undefined) out.set(entry.seg, list = []);
+      list.push({ stream, entry });
+    }
+    return out;
+  }
+
   /**
    * Compacts each older segment whose live records are under half its bytes: they are appended
    * to the newest segment (as saves are, fsynced), then the segment is removed. A crash between
    * leaves both, the copies newer: the same snapshots.
    */
   async #compact(): Promise<void> {
-    for (const seg of this.#segments.slice(0, -1)) {
-      if (seg.live * 2 >= seg.size || this.#queue.length > 0) continue;
-      const live = [...seg.streams].map((s) => liveRecordOf(s, this.#index.get(s) as Packed));
+    const doomed = this.#segments.slice(0, -1).filter((seg) => seg.live * 2 < seg.size);
+    if (doomed.length === 0) return;
+    const records = this.#liveRecords(new Set(doomed));
+    for (const seg of doomed) {
+      if (this.#queue.length > 0) return;
+      // A stream saved anew since the pass has its newest elsewhere: its record here is left.
+      const live = (records.get(seg) ?? []).filter((r) => this.#index.get(r.stream) === r.entry)
+        .map((r) => liveRecordOf(r.stream, r.entry));
       for (const span of liveSpans(live, Math.min(SPAN_BYTES, this.#segmentBytes))) {
         // Saves waiting go first: the segment's other records are copied by a later compaction.
         if (this.#queue.length > 0) return;
