@@ -9,7 +9,7 @@
  */
 import { read } from "node:fs";
 import { RECORD_HEAD, type RecordGroup } from "./_packed_record.ts";
-import type { HintHead } from "./_packed_segment.ts";
+import type { Entry, HintHead, Packed, Segment } from "./_packed_segment.ts";
 
 /**
  * The bytes a span reads at most: 4 MiB, as opening's window (_scan_window.ts); a record larger
@@ -85,4 +85,28 @@ export function liveRecordOf(
 ): LiveRecord {
   const start = e.at - e.head, nameLen = e.head - RECORD_HEAD;
   return { stream, start, bytes: e.head + e.len, nameLen, hint: e.hint };
+}
+
+/** A live record found in a store's index, with the entry it was found at. */
+export interface FoundRecord {
+  record: LiveRecord;
+  entry: Packed;
+}
+
+/**
+ * The live records of each of `segs`, found in one pass over a store's index (each stream's
+ * newest): a segment keeps no list of them, which each save would change.
+ */
+export function liveRecordsIn(
+  index: ReadonlyMap<string, Entry>,
+  segs: ReadonlySet<Segment>,
+): Map<Segment, FoundRecord[]> {
+  const out = new Map<Segment, FoundRecord[]>();
+  for (const [stream, entry] of index) {
+    if (!("seg" in entry) || !segs.has(entry.seg)) continue;
+    let list = out.get(entry.seg);
+    if (list === undefined) out.set(entry.seg, list = []);
+    list.push({ record: liveRecordOf(stream, entry), entry });
+  }
+  return out;
 }

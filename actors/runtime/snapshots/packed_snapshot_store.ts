@@ -74,7 +74,7 @@ import {
   PackedBatch,
 } from "./_packed_batch.ts";
 import { ScanWindow } from "./_scan_window.ts";
-import { liveRecordOf, liveSpans, SPAN_BYTES, SpanReader } from "./_live_spans.ts";
+import { liveRecordsIn, liveSpans, SPAN_BYTES, SpanReader } from "./_live_spans.ts";
 import { BodyReader } from "./_body_reader.ts";
 import { readSnapshotHead } from "./snapshot_head.ts";
 import { openHinted, writeHints } from "./_hint_file.ts";
@@ -563,18 +563,6 @@ export class PackedSnapshotStore implements SnapshotStore {
     return seg;
   }
 
-  /** The streams' newest records in `segs`, by segment: one pass over the index. */
-  #liveRecords(segs: ReadonlySet<Segment>): Map<Segment, Array<{ stream: string; entry: Packed }>> {
-    const out = new Map<Segment, Array<{ stream: string; entry: Packed }>>();
-    for (const [stream, entry] of this.#index) {
-      if (!("seg" in entry) || !segs.has(entry.seg)) continue;
-      let list = out.get(entry.seg);
-      if (list === undefined) out.set(entry.seg, list = []);
-      list.push({ stream, entry });
-    }
-    return out;
-  }
-
   /**
    * Compacts each older segment whose live records are under half its bytes: they are appended
    * to the newest segment (as saves are, fsynced), then the segment is removed. A crash between
@@ -583,12 +571,14 @@ export class PackedSnapshotStore implements SnapshotStore {
   async #compact(): Promise<void> {
     const doomed = this.#segments.slice(0, -1).filter((seg) => seg.live * 2 < seg.size);
     if (doomed.length === 0) return;
-    const records = this.#liveRecords(new Set(doomed));
+    const found = liveRecordsIn(this.#index, new Set(doomed));
     for (const seg of doomed) {
       if (this.#queue.length > 0) return;
       // A stream saved anew since the pass has its newest elsewhere: its record here is left.
-      const live = (records.get(seg) ?? []).filter((r) => this.#index.get(r.stream) === r.entry)
-        .map((r) => liveRecordOf(r.stream, r.entry));
+      const live = (found.get(seg) ?? []).filter((f) =>
+        this.#index.get(f.record.stream) === f.entry
+      )
+        .map((f) => f.record);
       for (const span of liveSpans(live, Math.min(SPAN_BYTES, this.#segmentBytes))) {
         // Saves waiting go first: the segment's other records are copied by a later compaction.
         if (this.#queue.length > 0) return;
