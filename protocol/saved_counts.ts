@@ -37,6 +37,11 @@ export function writeSavedCounts(out: Uint8Array, at: number, a: Float64Array): 
   let p = at;
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
+    // Most tallies: a byte (0 is +0 here: 1 / -0 is -Infinity).
+    if (v >= 0 && v < 127 && (v | 0) === v && (v !== 0 || 1 / v > 0)) {
+      out[p++] = v + 1;
+      continue;
+    }
     if (!isCount(v)) {
       out[p++] = EXACT;
       scratch.setFloat64(0, v, true);
@@ -67,7 +72,13 @@ export function readSavedCounts(
   let p = at;
   for (let i = 0; i < into.length; i++) {
     if (p >= end) throw new RangeError(`count ${i} of ${into.length} runs past the bytes saved`);
-    if (bytes[p] === EXACT) {
+    const first = bytes[p]!;
+    if (first > EXACT && first < 128) {
+      into[i] = first - 1; // most tallies: a byte
+      p++;
+      continue;
+    }
+    if (first === EXACT) {
       if (p + 9 > end) {
         throw new RangeError(`count ${i} of ${into.length} runs past the bytes saved`);
       }

@@ -19,7 +19,6 @@ import {
   allocBytes,
   readSavedCounts,
   readWords,
-  savedCountsLength,
   writeSavedCounts,
   writeWords,
 } from "../../protocol/mod.ts";
@@ -206,6 +205,9 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   return { s, profile, ctx, ...emptyKeys(), warm: new Float64Array(warmInitial(s)), runs, jumps };
 }
 
+/** A save's tallies as written, before their length is known (at most 9 bytes a tally). */
+let tallyBytes = new Uint8Array(0);
+
 /**
  * Serialises a state exactly: header, scalars, profile, warm-up, times of birth, keys, each key's
  * time of birth, and the tallies (contexts, runs, jumps) as saved counts.
@@ -214,8 +216,15 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   const nw = warmHeld(st), list = st.index !== undefined;
   const nk = list ? st.listed : st.keys.length, nb = st.birthCount;
   const floats = st.s.length + st.profile.length + nw + nb;
-  const tallies = savedCountsLength(st.ctx) + savedCountsLength(st.runs) +
-    savedCountsLength(st.jumps);
+  // The tallies written first, into bytes kept for it, so that one pass over them gives their
+  // bytes and their length.
+  const most = 9 * (st.ctx.length + st.runs.length + st.jumps.length);
+  if (tallyBytes.length < most) tallyBytes = new Uint8Array(most);
+  const tallies = writeSavedCounts(
+    tallyBytes,
+    writeSavedCounts(tallyBytes, writeSavedCounts(tallyBytes, 0, st.ctx), st.runs),
+    st.jumps,
+  );
   const bytes = allocBytes(HEADER_BYTES + 8 * floats + 6 * nk + tallies);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setUint32(0, SAVE_MAGIC, true);
@@ -233,9 +242,7 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   // A list's keys and their times of birth: its first `nk`.
   p = writeWords(bytes, p, st.keys, nk);
   p = writeWords(bytes, p, st.born, nk);
-  p = writeSavedCounts(bytes, p, st.ctx);
-  p = writeSavedCounts(bytes, p, st.runs);
-  writeSavedCounts(bytes, p, st.jumps);
+  bytes.set(tallyBytes.subarray(0, tallies), p);
   return bytes;
 }
 
