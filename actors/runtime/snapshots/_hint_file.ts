@@ -40,6 +40,9 @@ const MAGIC = 0x48505254; // "TRPH", little-endian
 const FORMAT = 1;
 /** An entry's bytes besides its name and meta. */
 const ENTRY_FIXED = 2 + 4 + 4 + 4 + 2 + 4 + 8 + 8 + 4;
+/** An entry's bytes the hint file's buffer is first made with: a remote-write stream's name is
+ *  some 100 bytes, its meta some 10. */
+const ENTRY_ROOM = 192;
 
 /** A stream's newest snapshot as a hint gives it: its head's fields and where it lies. */
 export interface Hint extends HintHead {
@@ -129,15 +132,9 @@ export function encodeHints(
   segments: ReadonlyArray<readonly [number, number]>,
   index: ReadonlyMap<string, Entry>,
 ): Uint8Array | undefined {
-  let out = new Uint8Array(Math.max(1024, 16 + segments.length * 12 + index.size * 128));
+  // Room for names of some 150 bytes: one buffer at fleet size, not one grown and copied.
+  let out = new Uint8Array(Math.max(1024, 16 + segments.length * 12 + index.size * ENTRY_ROOM));
   let view = new DataView(out.buffer);
-  const room = (bytes: number) => {
-    if (at + bytes <= out.length) return;
-    const grown = new Uint8Array(Math.max(2 * out.length, at + bytes));
-    grown.set(out.subarray(0, at));
-    out = grown;
-    view = new DataView(out.buffer);
-  };
   let at = 8;
   view.setUint32(at, FORMAT, true);
   view.setUint32(at + 4, segments.length, true);
@@ -155,7 +152,11 @@ export function encodeHints(
     const h = e.hint;
     if (h === undefined) return undefined;
     const meta = h.meta === undefined ? EMPTY : encodeValueView(h.meta);
-    room(ENTRY_FIXED + 3 * stream.length + meta.length);
+    // Locals, not a closure's (which would keep `at` and `out` in its context, not registers).
+    if (at + ENTRY_FIXED + 3 * stream.length + meta.length > out.length) {
+      out = grown(out, at, ENTRY_FIXED + 3 * stream.length + meta.length);
+      view = new DataView(out.buffer);
+    }
     at = putName(out, at + 2, stream);
     view.setUint16(at - 2 - nameBytes, nameBytes, true);
     view.setUint32(at, e.seg.n, true);
@@ -176,6 +177,13 @@ export function encodeHints(
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, crc32(out, 8), true);
   return out;
+}
+
+/** `out`, its first `at` bytes, in a buffer with room for `bytes` more (at least twice as long). */
+function grown(out: Uint8Array, at: number, bytes: number): Uint8Array<ArrayBuffer> {
+  const next = new Uint8Array(Math.max(2 * out.length, at + bytes));
+  next.set(out.subarray(0, at));
+  return next;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -40,6 +40,8 @@ function snap(stream: string, pos: number, kernelBytes = 64): Snapshot {
 }
 
 const STREAMS = Array.from({ length: 40 }, (_, i) => `stats/s${i}`);
+/** A name longer than the room the hint file's buffer is first made with for all of them. */
+const LONG = `collapse/${"l".repeat(12_000)}`;
 
 /** A store in `dir` of small segments: saves one by one and in batches, compacted on the way. */
 async function fill(dir: string): Promise<void> {
@@ -55,6 +57,7 @@ async function fill(dir: string): Promise<void> {
   }
   await store.save(snap("bars/big", 7, 3000)); // a segment of its own
   await store.save(snap("anomaly/ünïcode-é", 8));
+  await store.save(snap(LONG, 9));
   await store.close();
 }
 
@@ -80,7 +83,7 @@ test("a store closed cleanly opens from its hint file: each stream's newest reco
     const packs = readdirSync(dir.path).filter((f) => f.endsWith(".pack"));
     assert.ok(packs.length >= 2, packs.join(", "));
     assert.ok(existsSync(join(dir.path, HINT_FILE)));
-    const all = [...STREAMS, "bars/big", "anomaly/ünïcode-é"].sort();
+    const all = [...STREAMS, "bars/big", "anomaly/ünïcode-é", LONG].sort();
     const hinted = await open(dir.path);
     assert.not.ok(existsSync(join(dir.path, HINT_FILE)), "an open removes the hint file");
     assert.equal(await hinted.list(), all);
@@ -92,6 +95,7 @@ test("a store closed cleanly opens from its hint file: each stream's newest reco
     assert.equal(await heads(scanned, all), fromHints);
     await scanned.close();
     assert.equal(fromHints[all.length + 1] as Snapshot, snap("bars/big", 7, 3000));
+    assert.equal(fromHints[all.indexOf(LONG) + all.length] as Snapshot, snap(LONG, 9));
   } finally {
     dir.remove();
   }
