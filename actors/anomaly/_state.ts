@@ -30,7 +30,7 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * three quarters full), and a header word says which; the keys' times of birth as the state holds
  * them, the times once each and an index per key; and the tallies (each context's samples and
  * bins, the runs' and the jumps' counts) last, a byte or two each (protocol's saved counts).
- * Format 26, before it, saved the tallies as float64 (2,736 of a new channel's ~4,800 bytes, most
+ * Format 26, before it, saved the tallies as float64 (3,120 of a new channel's ~4,900 bytes, most
  * of them zeros); 25 saved a time per key; format 24 kept tables at most half full (they load as
  * they are, and grow as this one's do); format 23 saved the warm-up buffer padded with zeros to
  * its whole length (3 × warmup_samples: ~7 KiB of the ~9 a channel of 20 samples saved), and
