@@ -20,19 +20,10 @@ function isCount(v: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= COUNT_MAX && !Object.is(v, -0);
 }
 
-/** The bytes `a`'s values take saved. */
-export function savedCountsLength(a: Float64Array): number {
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i]!;
-    if (v < 127 && v >= 0 && isCount(v)) n += 1;
-    else if (isCount(v)) n += leb128Length(v + 1);
-    else n += 9;
-  }
-  return n;
-}
-
-/** Writes `a`'s values into `out` at byte `at` (`savedCountsLength(a)` bytes); returns the end. */
+/**
+ * Writes `a`'s values into `out` at byte `at` (at most 9 bytes a value; `out` has the room);
+ * returns the byte after them.
+ */
 export function writeSavedCounts(out: Uint8Array, at: number, a: Float64Array): number {
   let p = at;
   for (let i = 0; i < a.length; i++) {
@@ -100,14 +91,4 @@ export function readSavedCounts(
     into[i] = u - 1;
   }
   return p;
-}
-
-/** The LEB128 bytes of `u` (a safe integer, at least 1). */
-function leb128Length(u: number): number {
-  let n = 1;
-  while (u >= 128) {
-    u = Math.floor(u / 128);
-    n++;
-  }
-  return n;
 }

@@ -33,8 +33,8 @@ export interface Segment {
   size: number;
   /**
    * The bytes of its records that are streams' newest. Which streams those are is not kept: a
-   * compaction finds them in one pass over the store's index, where a set a segment cost every
-   * save an insertion and a deletion in sets of up to a host's instances.
+   * compaction finds them in one pass over the store's index, where a set a segment would cost
+   * every save an insertion and a deletion in sets of up to a host's instances.
    */
   live: number;
   /** Reads in flight (a compacted segment is closed after them). */
