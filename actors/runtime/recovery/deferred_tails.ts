@@ -51,6 +51,17 @@ export interface DeferredTailsParts {
   watch: StepWatching | undefined;
 }
 
+/**
+ * The bytes of the slabs the kept records are copied into: some hundreds of records. A record of
+ * its own array would cost an ArrayBuffer (its object, backing store and allocator header, and
+ * the collector's bookkeeping of it) for each of the ~175,000 a stop of 100,000 channels leaves
+ * past its snapshots. The slabs are the start's alone: they go when the last instance whose
+ * records they hold is restored, not kept for the host's life.
+ */
+const SLAB_BYTES = 64 * 1024;
+/** Records longer than this are copied into an array of their own. */
+const CARVED_MAX = SLAB_BYTES / 8;
+
 /** The kinds of record a kept tail may hold. */
 function keepable(record: InputRecord): boolean {
   return record.kind === "frame" || record.kind === "tick";
@@ -61,6 +72,8 @@ export class DeferredTails {
   readonly #bySlot = new Map<Slot, Deferred>();
   /** The inputs kept for later, over every instance handed out dormant so far. */
   inputs = 0;
+  #slab = new Uint8Array(0);
+  #used = 0;
 
   /** Leaves `slot`'s instance unrestored; its snapshot is `snap`. */
   defer(slot: Slot, snap: InstanceSnapshot): void {
@@ -74,9 +87,23 @@ export class DeferredTails {
   keep(slot: Slot, pos: number, record: InputRecord, data: Uint8Array): boolean {
     const d = this.#bySlot.get(slot);
     if (d === undefined || !keepable(record)) return false;
-    d.kept.push({ pos, data: new Uint8Array(data) }); // a copy: the journal reuses what it read
+    d.kept.push({ pos, data: this.#copy(data) }); // a copy: the journal reuses what it read
     if (record.srcPos > d.srcPos) d.srcPos = record.srcPos;
     return true;
+  }
+
+  /** A copy of `data`, carved from the current slab (a new one when it is full). */
+  #copy(data: Uint8Array): Uint8Array {
+    const n = data.byteLength;
+    if (n > CARVED_MAX) return new Uint8Array(data);
+    if (this.#used + n > this.#slab.byteLength) {
+      this.#slab = new Uint8Array(SLAB_BYTES);
+      this.#used = 0;
+    }
+    const out = this.#slab.subarray(this.#used, this.#used + n);
+    out.set(data);
+    this.#used += n;
+    return out;
   }
 
   /**
