@@ -57,6 +57,13 @@ export class JournalStreams {
     return this.#byId[id]!;
   }
 
+  /** Lets go of every stream's row in one of `tables` (see `StreamState.rows`). */
+  releaseRows(tables: ReadonlySet<object>): void {
+    for (const state of this.#byId) {
+      if (state.rows !== undefined && tables.has(state.rows)) state.rows = undefined;
+    }
+  }
+
   /** Registers a stream made by `unregistered`, giving it the next number. */
   add(state: StreamState): void {
     state.id = this.#byId.length;

@@ -101,11 +101,29 @@ export class SegmentStreams {
    * (`beyond` for a number past its end).
    */
   anyPast(after: Float64Array, beyond = 0): boolean {
-    for (let row = 0; row < this.#size; row++) {
-      const id = this.#field(row, 0);
-      if (this.#field(row, 2) > (id < after.length ? after[id]! : beyond)) return true;
+    let left = this.#size;
+    for (const chunk of this.#chunks) {
+      const end = Math.min(left, chunk.length / F) * F;
+      for (let at = 0; at < end; at += F) {
+        const id = chunk[at]!;
+        if (chunk[at + 2]! > (id < after.length ? after[id]! : beyond)) return true;
+      }
+      left -= end / F;
     }
     return false;
+  }
+
+  /** Raises `out[id]` to each row's last position where it is lower, by stream number. */
+  maxLastInto(out: Float64Array): void {
+    let left = this.#size;
+    for (const chunk of this.#chunks) {
+      const end = Math.min(left, chunk.length / F) * F;
+      for (let at = 0; at < end; at += F) {
+        const id = chunk[at]!, last = chunk[at + 2]!;
+        if (last > out[id]!) out[id] = last;
+      }
+      left -= end / F;
+    }
   }
 
   /** The row of stream `id`, or -1 when the segment holds none of its records. */

@@ -348,7 +348,7 @@ export class FileJournal implements Journal {
     const gone = new Set(doomed);
     keepLastPositions(
       this.dir,
-      this.#streams.size,
+      this.#streams,
       doomed,
       this.#segments.filter((s) => !gone.has(s)),
     );
