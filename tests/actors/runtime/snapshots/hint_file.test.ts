@@ -27,6 +27,7 @@ import {
   SnapshotCorruptError,
 } from "../../../../actors/runtime/snapshots/mod.ts";
 import { HINT_FILE } from "../../../../actors/runtime/snapshots/_hint_file.ts";
+import { crc32 } from "../../../../actors/runtime/journal/mod.ts";
 import { RECORD_HEAD } from "../../../../actors/runtime/snapshots/_packed_record.ts";
 import { tempDir } from "../../../_support/nats.ts";
 
@@ -196,6 +197,62 @@ test("a start's heads held in memory are given at once, from the hint file or a 
     dir.remove();
   }
 });
+
+test("a head's meta of a source position alone comes back as saved at every size of its number, and a hint file of format 1 is read too", async () => {
+  const metas: Array<Snapshot["meta"]> = [
+    ...[0, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 1.5, -1, NaN].map((
+      srcPos,
+    ) => ({ srcPos })),
+    { srcPos: "7" },
+    { srcPos: 5, then: 1 },
+    { then: 1, srcPos: 5 },
+    {},
+    undefined,
+  ];
+  const streams = metas.map((_, i) => `anomaly/m${i}`);
+  const dir = tempDir();
+  try {
+    let store = await open(dir.path);
+    for (let i = 0; i < metas.length; i++) {
+      const s = snap(streams[i]!, i + 1);
+      if (metas[i] === undefined) delete s.meta;
+      else s.meta = metas[i];
+      await store.save(s);
+    }
+    await store.close();
+    for (const format of [2, 1]) {
+      if (format === 1) toFormat1(join(dir.path, HINT_FILE));
+      store = await open(dir.path);
+      assert.match(store.opened, /^\d+ snapshots placed from the hint file$/, `format ${format}`);
+      for (let i = 0; i < metas.length; i++) {
+        const head = await store.loadHead(streams[i]!);
+        assert.equal(head?.meta, metas[i], `format ${format}: ${JSON.stringify(metas[i])}`);
+      }
+      await store.close();
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+/**
+ * Rewrites the hint file at `path` (format 2) in format 1, which a host of the version before
+ * wrote: its streams' count before them, not after.
+ */
+function toFormat1(path: string): void {
+  const bytes = readFileSync(path);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  assert.is(view.getUint32(8, true), 2);
+  const streamsAt = 16 + view.getUint32(12, true) * 12, end = bytes.length - 4;
+  const out = new Uint8Array(bytes.length);
+  const outView = new DataView(out.buffer);
+  out.set(bytes.subarray(0, streamsAt));
+  outView.setUint32(8, 1, true);
+  outView.setUint32(streamsAt, view.getUint32(end, true), true);
+  out.set(bytes.subarray(streamsAt, end), streamsAt + 4);
+  outView.setUint32(4, crc32(out, 8), true);
+  writeFileSync(path, out);
+}
 
 /** A store in `dir` of two streams' snapshots, in segment 0, and `last` after them; closed. */
 async function saveTwo(dir: string, last?: Snapshot): Promise<void> {
