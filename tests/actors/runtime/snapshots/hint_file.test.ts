@@ -214,9 +214,9 @@ test("a head's meta of a source position alone comes back as saved at every size
   try {
     let store = await open(dir.path);
     for (let i = 0; i < metas.length; i++) {
-      const s = snap(streams[i]!, i + 1);
-      if (metas[i] === undefined) delete s.meta;
-      else s.meta = metas[i];
+      const s = snap(streams[i]!, i + 1), meta = metas[i];
+      if (meta === undefined) delete s.meta;
+      else s.meta = meta;
       await store.save(s);
     }
     await store.close();
