@@ -9,6 +9,7 @@
 import type { AnyActorDefinition } from "../../../protocol/mod.ts";
 import type { StreamLasts } from "../journal/mod.ts";
 import type { RecoveryAccess } from "./recovery_access.ts";
+import type { StoredStreams } from "./snapshotter.ts";
 
 type Def = AnyActorDefinition;
 
@@ -19,38 +20,44 @@ export interface OwnedStreams {
   streams: string[];
   keys: string[];
   defs: Def[];
-  /** 1 where the snapshot store holds a snapshot of the stream. */
+  /** Whether the snapshot store holds the stream's snapshot (`StoredStreams.of`: HELD, HELD_NOW, 0). */
   stored: Uint8Array;
   /** Its last position in the journal, where the journal listed it so (`streamLasts`); else NaN. */
   lasts: Float64Array;
 }
 
+/** No stored snapshot: a new host's start does not read them. */
+export const NONE_STORED: StoredStreams = {
+  count: 0,
+  of: () => 0,
+  list: () => Promise.resolve([]),
+};
+
 /**
  * The streams `h`'s start takes, of `journaled` (the journal's, as `streamLasts` or `streams`
- * list them) and `storedList` (the snapshot store's); those the journal lost are looked for only
- * when some stored stream is not the journal's. The lists are made as long as they may need to
- * be (both lists' lengths), not grown a stream at a time.
+ * list them) and `stored` (the snapshot store's), each asked of the store once; those the journal
+ * lost are listed only when some stored stream is not the journal's. The lists are made as long
+ * as they may need to be, not grown a stream at a time.
  */
-export function ownedStreams(
+export async function ownedStreams(
   h: RecoveryAccess,
   journaled: StreamLasts | string[],
-  storedList: readonly string[],
-): OwnedStreams {
+  stored: StoredStreams,
+): Promise<OwnedStreams> {
   const streams = Array.isArray(journaled) ? journaled : journaled.streams;
   const lasts = Array.isArray(journaled) ? undefined : journaled.lasts;
-  const stored = new Set(storedList);
-  const owned = listsOf(streams.length + storedList.length);
+  const owned = listsOf(streams.length + stored.count);
   const kinds = [...h.kinds];
   let both = 0;
   for (let i = 0; i < streams.length; i++) {
-    const stream = streams[i]!, has = stored.has(stream);
-    if (has) both++;
-    own(h, owned, kinds, stream, has, lasts?.[i] ?? NaN);
+    const stream = streams[i]!, held = stored.count > 0 ? stored.of(stream) : 0;
+    if (held !== 0) both++;
+    own(h, owned, kinds, stream, held, lasts?.[i] ?? NaN);
   }
-  if (both < stored.size) {
+  if (both < stored.count) {
     const listed = new Set(streams);
-    for (const stream of storedList) {
-      if (!listed.has(stream)) own(h, owned, kinds, stream, true, NaN);
+    for (const stream of await stored.list()) {
+      if (!listed.has(stream)) own(h, owned, kinds, stream, stored.of(stream), NaN);
     }
   }
   return owned;
@@ -77,7 +84,7 @@ function own(
   owned: OwnedStreams,
   kinds: readonly (readonly [string, Def])[],
   stream: string,
-  stored: boolean,
+  held: number,
   last: number,
 ): void {
   const slash = stream.indexOf("/");
@@ -92,6 +99,6 @@ function own(
   owned.streams[i] = stream;
   owned.keys[i] = key;
   owned.defs[i] = def;
-  owned.stored[i] = stored ? 1 : 0;
+  owned.stored[i] = held;
   owned.lasts[i] = last;
 }

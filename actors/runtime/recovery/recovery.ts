@@ -44,9 +44,10 @@ import {
   VoidedPositions,
 } from "../journal/mod.ts";
 import { StreamHold } from "./recovery_hold.ts";
+import { HELD, HELD_NOW } from "../snapshots/mod.ts";
 import { applyTail, type TailInput } from "./crash_attempts.ts";
 import { SnapshotReads, type WantedSnapshot } from "./_snapshot_reads.ts";
-import { ownedStreams } from "./_owned_streams.ts";
+import { NONE_STORED, ownedStreams } from "./_owned_streams.ts";
 import { rebuildInstance } from "./rebuild_instance.ts";
 import type { RecoveryAccess } from "./recovery_access.ts";
 import { warmUp } from "./warm_up.ts";
@@ -197,13 +198,13 @@ export class Recovery {
     const journaled = h.journal.streamLasts?.() ?? h.journal.streams();
     // An empty journal is a new host: snapshots without it are not read.
     const listed = Array.isArray(journaled) ? journaled.length : journaled.streams.length;
-    const owned = ownedStreams(h, journaled, listed > 0 ? await h.snapshotter.streams() : []);
+    const stored = listed > 0 ? await h.snapshotter.stored() : NONE_STORED;
+    const owned = await ownedStreams(h, journaled, stored);
     // Read ahead: those the store does not hold in memory now (at a fleet host's start, none).
     const wanted: WantedSnapshot[] = [];
     for (let i = 0; i < owned.count; i++) {
-      const stream = owned.streams[i]!;
-      if (owned.stored[i] === 1 && !h.snapshotter.hasStreamNow(stream)) {
-        wanted.push({ stream, version: owned.defs[i]!.version });
+      if (owned.stored[i] === HELD) {
+        wanted.push({ stream: owned.streams[i]!, version: owned.defs[i]!.version });
       }
     }
     const reads = new SnapshotReads(wanted, { from: h.snapshotter });
@@ -217,7 +218,12 @@ export class Recovery {
       slot.publishedPos = Math.max(slot.publishedPos, h.publishedThrough(stream));
       // Taken at once where the store holds the head (at a fleet host's start, nearly all),
       // else read (ahead).
-      const now = owned.stored[i] === 1 ? reads.takeNow(stream, def.version) : undefined;
+      const held = owned.stored[i]!;
+      const now = held === HELD_NOW
+        ? reads.takeNow(stream, def.version)
+        : held === HELD
+        ? null
+        : undefined;
       const snap = now === null ? await reads.take(stream, def.version) : now;
       if (snap) {
         h.snapshotter.savedPos.set(stream, snap.pos);

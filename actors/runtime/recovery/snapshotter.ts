@@ -8,7 +8,14 @@
 import { parseStream, type Slot } from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
-import type { Snapshot, SnapshotBatch, SnapshotHead, SnapshotStore } from "../snapshots/mod.ts";
+import {
+  HELD,
+  HELD_NOW,
+  type Snapshot,
+  type SnapshotBatch,
+  type SnapshotHead,
+  type SnapshotStore,
+} from "../snapshots/mod.ts";
 import { SnapshotDue } from "./_snapshot_due.ts";
 import { RestorableLater, restorableOf, type RestorableSnapshot } from "./restorable_snapshot.ts";
 
@@ -82,6 +89,16 @@ export interface SnapshotterOptions {
    * anyway (`snapshots.max_age_ms`), so that a slow channel's journal is not kept for ever.
    */
   maxAgeMs?: number;
+}
+
+/** What a start asks of the stored snapshots (`Snapshotter.stored`). */
+export interface StoredStreams {
+  /** How many streams have a snapshot. */
+  count: number;
+  /** Whether `stream` has one: HELD_NOW where its head is held in memory, HELD, or 0. */
+  of(stream: string): number;
+  /** Every stream that has one. */
+  list(): Promise<string[]>;
 }
 
 /** Saves instances' snapshots and compacts the journal behind them. */
@@ -486,6 +503,24 @@ export class Snapshotter {
   /** The streams with a stored snapshot. */
   streams(): Promise<string[]> {
     return this.#options.store.list();
+  }
+
+  /**
+   * What a start asks of the stored snapshots: by the store's `held` where it has it, else by a
+   * set of what it lists.
+   */
+  async stored(): Promise<StoredStreams> {
+    const store = this.#options.store;
+    if (store.held !== undefined && store.heldCount !== undefined) {
+      return { count: store.heldCount, of: (s) => store.held!(s), list: () => store.list() };
+    }
+    const list = await store.list(), set = new Set(list);
+    const now = (s: string) => store.hasHeadNow?.(s) === true;
+    return {
+      count: set.size,
+      of: (s) => (set.has(s) ? (now(s) ? HELD_NOW : HELD) : 0),
+      list: () => Promise.resolve(list),
+    };
   }
 
   /** The slot's newest snapshot, unless there is none or it is of another machine version. */

@@ -4,10 +4,10 @@
  * stream's newest snapshot lies in one, with what its head says where that is known. Private to
  * the snapshots folder.
  */
-import { closeSync } from "node:fs";
+import { closeSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { readAt } from "../../files/mod.ts";
-import type { SnapshotHead } from "./snapshot_store.ts";
+import { type SnapshotHead, unescapeStreamName } from "./snapshot_store.ts";
 
 /** A segment file's name: `snapshots-<n>.pack`. */
 export const PREFIX = "snapshots-";
@@ -103,4 +103,44 @@ export function recordBytes(e: Packed): number {
 /** What a hint keeps of `head` (a snapshot or its head) whose snapshot's CRC is `crc`. */
 export function hintOf(head: Omit<SnapshotHead, "body">, crc: number): HintHead {
   return { crc, version: head.version, pos: head.pos, meta: head.meta };
+}
+
+/**
+ * The file store's snapshots (`<stream>.snap`) of the streams `groups` save, which `index` still
+ * places: superseded once the groups are written.
+ */
+export function supersededFiles(
+  groups: ReadonlyArray<{ entries: ReadonlyArray<{ stream: string }> }>,
+  index: ReadonlyMap<string, Entry>,
+): string[] {
+  const files: string[] = [];
+  for (const group of groups) {
+    for (const { stream } of group.entries) {
+      const old = index.get(stream);
+      if (old !== undefined && "file" in old) files.push(old.file);
+    }
+  }
+  return files;
+}
+
+/** The file store's snapshot files' suffix (file_snapshot_store.ts): `<stream>.snap`. */
+const FILE_SUFFIX = ".snap";
+
+/**
+ * What a store's directory `dir` holds: its segments' numbers, and the file store's snapshots
+ * (stream and path), which a packed store opened on its directory reads as well.
+ */
+export function storeFiles(dir: string): { numbers: number[]; files: Array<[string, string]> } {
+  const numbers: number[] = [];
+  const files: Array<[string, string]> = [];
+  for (const name of readdirSync(dir)) {
+    if (name.endsWith(FILE_SUFFIX)) {
+      const stream = unescapeStreamName(name.slice(0, -FILE_SUFFIX.length));
+      if (stream !== undefined) files.push([stream, join(dir, name)]);
+    } else if (name.startsWith(PREFIX) && name.endsWith(SUFFIX)) {
+      const n = Number(name.slice(PREFIX.length, -SUFFIX.length));
+      if (Number.isSafeInteger(n) && n >= 0) numbers.push(n);
+    }
+  }
+  return { numbers, files };
 }

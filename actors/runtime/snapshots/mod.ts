@@ -18,6 +18,8 @@ export {
   decodeSnapshotBody,
   encodeSnapshot,
   escapeStreamName,
+  HELD,
+  HELD_NOW,
   listStreams,
   SerialByKey,
   type Snapshot,

@@ -37,12 +37,10 @@ import {
   mkdirSync,
   openSync,
   read,
-  readdirSync,
   readFileSync,
   unlink,
   writev,
 } from "node:fs";
-import { join } from "node:path";
 import { type DirLock, lockDir } from "../journal/mod.ts";
 import { syncDirAsync } from "../../files/mod.ts";
 import {
@@ -50,6 +48,8 @@ import {
   type CorruptSnapshotInfo,
   decodeSnapshot,
   encodeSnapshotParts,
+  HELD,
+  HELD_NOW,
   type Snapshot,
   type SnapshotBatch,
   SnapshotCorruptError,
@@ -58,7 +58,6 @@ import {
   storedCrc,
   storedSnapshot,
   StoreSaves,
-  unescapeStreamName,
 } from "./snapshot_store.ts";
 import {
   RECORD_HEAD,
@@ -84,14 +83,14 @@ import {
   type Entry,
   hintOf,
   type Packed,
-  PREFIX,
   readRecord,
   recordBytes,
   type Segment,
   SEGMENT_BYTES_MAX,
   segmentOf,
   segmentPath,
-  SUFFIX,
+  storeFiles,
+  supersededFiles,
 } from "./_packed_segment.ts";
 
 export { PACKED_BATCHES_IN_FLIGHT, PACKED_SAVES_IN_FLIGHT } from "./_packed_batch.ts";
@@ -106,8 +105,6 @@ export interface PackedSnapshotStoreOptions {
   /** A segment's bytes past which saves go to a new one: `SEGMENT_BYTES_MAX`. */
   segmentBytes?: number;
 }
-
-const FILE_SUFFIX = ".snap";
 
 /** Records waiting for the writer. */
 interface Queued extends RecordGroup {
@@ -126,6 +123,8 @@ export class PackedSnapshotStore implements SnapshotStore {
   readonly #segmentBytes: number;
   readonly #saves: StoreSaves;
   readonly #index = new Map<string, Entry>();
+  /** Whether the open found the file store's snapshots: only then a save looks for one. */
+  #hasFiles = false;
   readonly #segments: Segment[] = [];
   #queue: Queued[] = [];
   /** The writer's run, and whether it runs (cleared as its last look finds the queue empty). */
@@ -178,17 +177,8 @@ export class PackedSnapshotStore implements SnapshotStore {
 
   static #opened(dir: string, options: PackedSnapshotStoreOptions, lock: DirLock) {
     const store = new PackedSnapshotStore(dir, options, lock);
-    const numbers: number[] = [];
-    const files: Array<[string, string]> = [];
-    for (const name of readdirSync(dir)) {
-      if (name.endsWith(FILE_SUFFIX)) {
-        const stream = unescapeStreamName(name.slice(0, -FILE_SUFFIX.length));
-        if (stream !== undefined) files.push([stream, join(dir, name)]);
-      } else if (name.startsWith(PREFIX) && name.endsWith(SUFFIX)) {
-        const n = Number(name.slice(PREFIX.length, -SUFFIX.length));
-        if (Number.isSafeInteger(n) && n >= 0) numbers.push(n);
-      }
-    }
+    const { numbers, files } = storeFiles(dir);
+    store.#hasFiles = files.length > 0;
     for (const [stream, file] of files) store.#index.set(stream, { file });
     if (store.#fromHints(numbers)) return store;
     for (const [stream, file] of files) store.#index.set(stream, { file });
@@ -285,9 +275,21 @@ export class PackedSnapshotStore implements SnapshotStore {
 
   /** Whether the start holds `stream`'s head (read at the open, or hinted): `headNow` gives it. */
   hasHeadNow(stream: string): boolean {
-    const entry = this.#starting ? this.#index.get(stream) : undefined;
-    return entry !== undefined && "seg" in entry &&
+    return this.held(stream) === HELD_NOW;
+  }
+
+  /** Whether the store holds `stream`'s snapshot: HELD_NOW where `headNow` gives its head. */
+  held(stream: string): number {
+    const entry = this.#index.get(stream);
+    if (entry === undefined) return 0;
+    const now = this.#starting && "seg" in entry &&
       (entry.scanned !== undefined || entry.hint !== undefined);
+    return now ? HELD_NOW : HELD;
+  }
+
+  /** How many streams have a snapshot. */
+  get heldCount(): number {
+    return this.#index.size;
   }
 
   /**
@@ -494,12 +496,7 @@ export class PackedSnapshotStore implements SnapshotStore {
       room -= this.#queue[k++]!.bytes;
     }
     const batch = this.#queue.splice(0, k);
-    const files = batch.flatMap((q) =>
-      q.entries.flatMap(({ stream }) => {
-        const old = this.#index.get(stream);
-        return old !== undefined && "file" in old ? [old.file] : [];
-      })
-    );
+    const files = this.#hasFiles ? supersededFiles(batch, this.#index) : [];
     try {
       const seg = await this.#active(this.#segmentBytes - room);
       await this.#append(seg, batch);

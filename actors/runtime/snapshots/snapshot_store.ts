@@ -9,6 +9,11 @@
 import { allocBytes, decodeValue, encodeValue, encodeValueView } from "../../../protocol/mod.ts";
 import { crc32 } from "../journal/mod.ts";
 
+/** `SnapshotStore.held`: the store holds the stream's snapshot, to be read. */
+export const HELD = 1;
+/** `SnapshotStore.held`: the store holds the stream's head in memory (`headNow` gives it). */
+export const HELD_NOW = 2;
+
 /** An actor instance's state after the journal record at `pos` of `stream`. */
 export interface Snapshot {
   stream: string;
@@ -84,6 +89,14 @@ export interface SnapshotStore {
   headNow?(stream: string): SnapshotHead | undefined;
   /** Whether `headNow` gives `stream`'s head. */
   hasHeadNow?(stream: string): boolean;
+  /**
+   * Whether the store holds a snapshot of `stream`: HELD_NOW where `headNow` gives its head, HELD
+   * where it is to be read, 0 where there is none. With `heldCount`, what a start asks of each of
+   * its streams in one lookup, where `list` would sort them all for a set made of them.
+   */
+  held?(stream: string): number;
+  /** How many streams have a snapshot, where the store has `held`. */
+  readonly heldCount?: number;
   /** All streams that have a snapshot. */
   list(): Promise<string[]>;
   close(): Promise<void>;
