@@ -9,7 +9,7 @@
 import type { AnyActorDefinition } from "../../../protocol/mod.ts";
 import type { StreamLasts } from "../journal/mod.ts";
 import type { RecoveryAccess } from "./recovery_access.ts";
-import type { StoredStreams } from "./snapshotter.ts";
+import type { StoredStreams } from "./_stored_streams.ts";
 
 type Def = AnyActorDefinition;
 
@@ -20,18 +20,11 @@ export interface OwnedStreams {
   streams: string[];
   keys: string[];
   defs: Def[];
-  /** Whether the snapshot store holds the stream's snapshot (`StoredStreams.of`: HELD, HELD_NOW, 0). */
+  /** Whether the store holds the stream's snapshot (`StoredStreams.of`: HELD, HELD_NOW, 0). */
   stored: Uint8Array;
   /** Its last position in the journal, where the journal listed it so (`streamLasts`); else NaN. */
   lasts: Float64Array;
 }
-
-/** No stored snapshot: a new host's start does not read them. */
-export const NONE_STORED: StoredStreams = {
-  count: 0,
-  of: () => 0,
-  list: () => Promise.resolve([]),
-};
 
 /**
  * The streams `h`'s start takes, of `journaled` (the journal's, as `streamLasts` or `streams`

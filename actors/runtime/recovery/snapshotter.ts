@@ -8,15 +8,10 @@
 import { parseStream, type Slot } from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
-import {
-  HELD,
-  HELD_NOW,
-  type Snapshot,
-  type SnapshotBatch,
-  type SnapshotHead,
-  type SnapshotStore,
-} from "../snapshots/mod.ts";
+import type { Snapshot, SnapshotHead, SnapshotStore } from "../snapshots/mod.ts";
 import { SnapshotDue } from "./_snapshot_due.ts";
+import { TakenBatch } from "./_taken_batch.ts";
+import { type StoredStreams, storedStreams } from "./_stored_streams.ts";
 import { RestorableLater, restorableOf, type RestorableSnapshot } from "./restorable_snapshot.ts";
 
 /**
@@ -89,16 +84,6 @@ export interface SnapshotterOptions {
    * anyway (`snapshots.max_age_ms`), so that a slow channel's journal is not kept for ever.
    */
   maxAgeMs?: number;
-}
-
-/** What a start asks of the stored snapshots (`Snapshotter.stored`). */
-export interface StoredStreams {
-  /** How many streams have a snapshot. */
-  count: number;
-  /** Whether `stream` has one: HELD_NOW where its head is held in memory, HELD, or 0. */
-  of(stream: string): number;
-  /** Every stream that has one. */
-  list(): Promise<string[]>;
 }
 
 /** Saves instances' snapshots and compacts the journal behind them. */
@@ -500,27 +485,9 @@ export class Snapshotter {
     await this.#compact(true);
   }
 
-  /** The streams with a stored snapshot. */
-  streams(): Promise<string[]> {
-    return this.#options.store.list();
-  }
-
-  /**
-   * What a start asks of the stored snapshots: by the store's `held` where it has it, else by a
-   * set of what it lists.
-   */
-  async stored(): Promise<StoredStreams> {
-    const store = this.#options.store;
-    if (store.held !== undefined && store.heldCount !== undefined) {
-      return { count: store.heldCount, of: (s) => store.held!(s), list: () => store.list() };
-    }
-    const list = await store.list(), set = new Set(list);
-    const now = (s: string) => store.hasHeadNow?.(s) === true;
-    return {
-      count: set.size,
-      of: (s) => (set.has(s) ? (now(s) ? HELD_NOW : HELD) : 0),
-      list: () => Promise.resolve(list),
-    };
+  /** What a start asks of the stored snapshots (`storedStreams`). */
+  stored(): Promise<StoredStreams> {
+    return storedStreams(this.#options.store);
   }
 
   /** The slot's newest snapshot, unless there is none or it is of another machine version. */
@@ -580,44 +547,6 @@ export class Snapshotter {
     } catch (err) {
       this.#options.log(`journal compaction failed: ${(err as Error).message}`);
     }
-  }
-}
-
-/** A store's batch as a stop takes it, with the streams and positions of what it holds. */
-class TakenBatch {
-  readonly batch: SnapshotBatch;
-  readonly streams: string[] = [];
-  readonly positions: number[] = [];
-  /**
-   * The kinds met, their streams' prefix (`<kind>/`) and their snapshots added: a host's few
-   * kinds, told apart by a prefix's test rather than a stream name parsed each.
-   */
-  readonly kinds: string[] = [];
-  readonly #prefixes: string[] = [];
-  readonly counts: number[] = [];
-
-  constructor(batch: SnapshotBatch) {
-    this.batch = batch;
-  }
-
-  get size(): number {
-    return this.streams.length;
-  }
-
-  /** Encodes `snap` into the batch; throws when it cannot (then it holds nothing of it). */
-  add(snap: Snapshot): void {
-    this.batch.add(snap);
-    this.streams.push(snap.stream);
-    this.positions.push(snap.pos);
-    const prefixes = this.#prefixes;
-    for (let i = 0; i < prefixes.length; i++) {
-      if (snap.stream.startsWith(prefixes[i]!)) return void this.counts[i]!++;
-    }
-    const kind = parseStream(snap.stream)?.kind;
-    // A name of no kind (none is made so) is counted as "?" under its own name, never matched.
-    this.kinds.push(kind ?? "?");
-    prefixes.push(kind === undefined ? `\0${snap.stream}` : `${kind}/`);
-    this.counts.push(1);
   }
 }
 

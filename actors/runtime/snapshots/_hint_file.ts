@@ -170,8 +170,8 @@ const WRITE_BYTES = 1 << 20;
 /**
  * The hint file's bytes as they are made, written to its file a buffer at a time with their
  * CRC-32 running: a fleet host's 400,000 entries are some 60 MB, which in one buffer of their
- * own were as many fresh pages for the stop to fault in at its end (0.4 s of a stop at 100,000
- * channels, the profile said), and as much memory for the collector to count.
+ * own were as many fresh pages for the stop to fault in at its end, and array-buffer memory past
+ * what starts V8's marking of the whole heap (docs/stop_and_start_disk.md).
  */
 class HintSink {
   out = new Uint8Array(WRITE_BYTES);

@@ -1,0 +1,38 @@
+/**
+ * What a start asks of the stored snapshots about each of its streams: whether the store holds its
+ * snapshot, and whether its head is in memory. A fleet host's start asks for each of 400,000
+ * streams: the store's `held` answers in one lookup, where a list of every name, sorted and made a
+ * set, then asked again of the store, took three. Private to the recovery folder.
+ */
+import { HELD, HELD_NOW, type SnapshotStore } from "../snapshots/mod.ts";
+
+/** What a start asks of the stored snapshots. */
+export interface StoredStreams {
+  /** How many streams have a snapshot. */
+  count: number;
+  /** Whether `stream` has one: HELD_NOW where its head is held in memory, HELD, or 0. */
+  of(stream: string): number;
+  /** Every stream that has one. */
+  list(): Promise<string[]>;
+}
+
+/** No stored snapshot: a new host's start does not read them. */
+export const NONE_STORED: StoredStreams = {
+  count: 0,
+  of: () => 0,
+  list: () => Promise.resolve([]),
+};
+
+/** `store`'s snapshots as a start asks of them: by its `held` where it has it, else its list. */
+export async function storedStreams(store: SnapshotStore): Promise<StoredStreams> {
+  if (store.held !== undefined && store.heldCount !== undefined) {
+    return { count: store.heldCount, of: (s) => store.held!(s), list: () => store.list() };
+  }
+  const list = await store.list(), set = new Set(list);
+  const now = (s: string) => store.hasHeadNow?.(s) === true;
+  return {
+    count: set.size,
+    of: (s) => (set.has(s) ? (now(s) ? HELD_NOW : HELD) : 0),
+    list: () => Promise.resolve(list),
+  };
+}
