@@ -54,8 +54,8 @@ export interface DeferredTailsParts {
 /**
  * The bytes of the slabs the kept records are copied into: some hundreds of records. A record of
  * its own array would cost an ArrayBuffer (its object, backing store and allocator header, and
- * the collector's bookkeeping of it) for each of the ~175,000 a stop of 100,000 channels leaves
- * past its snapshots. The slabs are the start's alone: they go when the last instance whose
+ * the collector's bookkeeping of it) for each of the many a fleet host's stop leaves past its
+ * snapshots. The slabs are the start's alone: they go when the last instance whose
  * records they hold is restored, not kept for the host's life.
  */
 const SLAB_BYTES = 64 * 1024;

@@ -191,7 +191,7 @@ class HintSink {
   /** Room for `n` bytes more in `out`: what it holds written first, when it has not. */
   room(n: number): void {
     if (this.at + n <= this.out.length) return;
-    this.#flush();
+    if (this.at > 0) this.#flush();
     if (n > this.out.length) {
       this.out = new Uint8Array(n);
       this.view = new DataView(this.out.buffer);
@@ -281,8 +281,8 @@ function putName(out: Uint8Array, at: number, name: string): number {
 /**
  * A host's snapshots' meta, `{ srcPos }`, in msgpack: a map of one (0x81), the key as a string of
  * six (0xa6), then the number as msgpack's shortest unsigned integer (big-endian). Written and
- * read here, not by the general codec (some 1 µs an entry each way, a tenth of a fleet stop's
- * hint file); any other meta goes through the codec.
+ * read here, not by the general codec, which would walk an object and make a view for each of a
+ * fleet host's hundreds of thousands of entries; any other meta goes through the codec.
  */
 const SRC_POS_KEY = [0x81, 0xa6, 0x73, 0x72, 0x63, 0x50, 0x6f, 0x73]; // "srcPos"
 /** Its bytes at most. */
