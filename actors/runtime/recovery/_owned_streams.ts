@@ -29,14 +29,15 @@ export interface OwnedStreams {
 /**
  * The streams `h`'s start takes, of `journaled` (the journal's, as `streamLasts` or `streams`
  * list them) and `stored` (the snapshot store's), each asked of the store once; those the journal
- * lost are listed only when some stored stream is not the journal's. The lists are made as long
- * as they may need to be, not grown a stream at a time.
+ * lost are listed only when some stored stream is not the journal's, and only then is anything
+ * awaited (a store whose list is not at hand). The lists are made as long as they may need to be,
+ * not grown a stream at a time.
  */
-export async function ownedStreams(
+export function ownedStreams(
   h: RecoveryAccess,
   journaled: StreamLasts | string[],
   stored: StoredStreams,
-): Promise<OwnedStreams> {
+): OwnedStreams | Promise<OwnedStreams> {
   const streams = Array.isArray(journaled) ? journaled : journaled.streams;
   const lasts = Array.isArray(journaled) ? undefined : journaled.lasts;
   const owned = listsOf(streams.length + stored.count);
@@ -47,13 +48,16 @@ export async function ownedStreams(
     if (held !== 0) both++;
     own(h, owned, kinds, stream, held, lasts?.[i] ?? NaN);
   }
-  if (both < stored.count) {
+  if (both === stored.count) return owned;
+  const lost = (list: readonly string[]) => {
     const listed = new Set(streams);
-    for (const stream of await stored.list()) {
+    for (const stream of list) {
       if (!listed.has(stream)) own(h, owned, kinds, stream, stored.of(stream), NaN);
     }
-  }
-  return owned;
+    return owned;
+  };
+  const list = stored.list();
+  return list instanceof Promise ? list.then(lost) : lost(list);
 }
 
 /** Lists for `n` streams at most. */

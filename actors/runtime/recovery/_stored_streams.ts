@@ -12,27 +12,28 @@ export interface StoredStreams {
   count: number;
   /** Whether `stream` has one: HELD_NOW where its head is held in memory, HELD, or 0. */
   of(stream: string): number;
-  /** Every stream that has one. */
-  list(): Promise<string[]>;
+  /** Every stream that has one (at hand, or to be read). */
+  list(): readonly string[] | Promise<string[]>;
 }
 
 /** No stored snapshot: a new host's start does not read them. */
-export const NONE_STORED: StoredStreams = {
-  count: 0,
-  of: () => 0,
-  list: () => Promise.resolve([]),
-};
+export const NONE_STORED: StoredStreams = { count: 0, of: () => 0, list: () => [] };
 
-/** `store`'s snapshots as a start asks of them: by its `held` where it has it, else its list. */
-export async function storedStreams(store: SnapshotStore): Promise<StoredStreams> {
-  if (store.held !== undefined && store.heldCount !== undefined) {
-    return { count: store.heldCount, of: (s) => store.held!(s), list: () => store.list() };
-  }
-  const list = await store.list(), set = new Set(list);
-  const now = (s: string) => store.hasHeadNow?.(s) === true;
+/** `store`'s snapshots as a start asks of them, where the store answers at once (its `held`). */
+export function heldStreamsOf(store: SnapshotStore): StoredStreams | undefined {
+  if (store.held === undefined || store.heldCount === undefined) return undefined;
+  return { count: store.heldCount, of: (s) => store.held!(s), list: () => store.list() };
+}
+
+/** The stored snapshots of `list` (a store's list), `now` saying whose heads are in memory. */
+export function listedStreams(
+  list: readonly string[],
+  now: (stream: string) => boolean,
+): StoredStreams {
+  const set = new Set(list);
   return {
     count: set.size,
     of: (s) => (set.has(s) ? (now(s) ? HELD_NOW : HELD) : 0),
-    list: () => Promise.resolve(list),
+    list: () => list,
   };
 }

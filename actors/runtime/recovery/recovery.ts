@@ -48,7 +48,7 @@ import { HELD, HELD_NOW } from "../snapshots/mod.ts";
 import { applyTail, type TailInput } from "./crash_attempts.ts";
 import { SnapshotReads, type WantedSnapshot } from "./_snapshot_reads.ts";
 import { ownedStreams } from "./_owned_streams.ts";
-import { NONE_STORED } from "./_stored_streams.ts";
+import { listedStreams, NONE_STORED } from "./_stored_streams.ts";
 import { rebuildInstance } from "./rebuild_instance.ts";
 import type { RecoveryAccess } from "./recovery_access.ts";
 import { warmUp } from "./warm_up.ts";
@@ -199,8 +199,13 @@ export class Recovery {
     const journaled = h.journal.streamLasts?.() ?? h.journal.streams();
     // An empty journal is a new host: snapshots without it are not read.
     const listed = Array.isArray(journaled) ? journaled.length : journaled.streams.length;
-    const stored = listed > 0 ? await h.snapshotter.stored() : NONE_STORED;
-    const owned = await ownedStreams(h, journaled, stored);
+    // Asked of the store at once where it can say (the packed store), else of its list.
+    const s = h.snapshotter, now = (stream: string) => s.hasStreamNow(stream);
+    const stored = listed === 0
+      ? NONE_STORED
+      : s.heldStreams() ?? listedStreams(await s.streams(), now);
+    const found = ownedStreams(h, journaled, stored);
+    const owned = found instanceof Promise ? await found : found;
     // Read ahead: those the store does not hold in memory now (at a fleet host's start, none).
     const wanted: WantedSnapshot[] = [];
     for (let i = 0; i < owned.count; i++) {

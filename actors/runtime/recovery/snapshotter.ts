@@ -11,7 +11,7 @@ import type { Journal } from "../journal/mod.ts";
 import type { Snapshot, SnapshotHead, SnapshotStore } from "../snapshots/mod.ts";
 import { SnapshotDue } from "./_snapshot_due.ts";
 import { TakenBatch } from "./_taken_batch.ts";
-import { type StoredStreams, storedStreams } from "./_stored_streams.ts";
+import { heldStreamsOf, type StoredStreams } from "./_stored_streams.ts";
 import { RestorableLater, restorableOf, type RestorableSnapshot } from "./restorable_snapshot.ts";
 
 /**
@@ -485,9 +485,14 @@ export class Snapshotter {
     await this.#compact(true);
   }
 
-  /** What a start asks of the stored snapshots (`storedStreams`). */
-  stored(): Promise<StoredStreams> {
-    return storedStreams(this.#options.store);
+  /** What a start asks of the stored snapshots, where the store answers at once (`held`). */
+  heldStreams(): StoredStreams | undefined {
+    return heldStreamsOf(this.#options.store);
+  }
+
+  /** The streams with a stored snapshot. */
+  streams(): Promise<string[]> {
+    return this.#options.store.list();
   }
 
   /** The slot's newest snapshot, unless there is none or it is of another machine version. */
