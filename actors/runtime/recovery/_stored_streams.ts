@@ -1,8 +1,9 @@
 /**
  * What a start asks of the stored snapshots about each of its streams: whether the store holds its
- * snapshot, and whether its head is in memory. A fleet host's start asks for each of 400,000
- * streams: the store's `held` answers in one lookup, where a list of every name, sorted and made a
- * set, then asked again of the store, took three. Private to the recovery folder.
+ * snapshot, and whether its head is in memory. A store with `held` answers in one lookup a stream,
+ * without listing (and sorting) every name for a set, which a fleet host's start would do for each
+ * of hundreds of thousands; another store is asked through a set of its list. Private to the
+ * recovery folder.
  */
 import { HELD, HELD_NOW, type SnapshotStore } from "../snapshots/mod.ts";
 

@@ -8,6 +8,7 @@ import { closeSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { readAt } from "../../files/mod.ts";
 import { type SnapshotHead, unescapeStreamName } from "./snapshot_store.ts";
+import { SNAP_FILE_SUFFIX } from "./file_snapshot_store.ts";
 
 /** A segment file's name: `snapshots-<n>.pack`. */
 export const PREFIX = "snapshots-";
@@ -123,9 +124,6 @@ export function supersededFiles(
   return files;
 }
 
-/** The file store's snapshot files' suffix (file_snapshot_store.ts): `<stream>.snap`. */
-const FILE_SUFFIX = ".snap";
-
 /**
  * What a store's directory `dir` holds: its segments' numbers, and the file store's snapshots
  * (stream and path), which a packed store opened on its directory reads as well.
@@ -134,8 +132,8 @@ export function storeFiles(dir: string): { numbers: number[]; files: Array<[stri
   const numbers: number[] = [];
   const files: Array<[string, string]> = [];
   for (const name of readdirSync(dir)) {
-    if (name.endsWith(FILE_SUFFIX)) {
-      const stream = unescapeStreamName(name.slice(0, -FILE_SUFFIX.length));
+    if (name.endsWith(SNAP_FILE_SUFFIX)) {
+      const stream = unescapeStreamName(name.slice(0, -SNAP_FILE_SUFFIX.length));
       if (stream !== undefined) files.push([stream, join(dir, name)]);
     } else if (name.startsWith(PREFIX) && name.endsWith(SUFFIX)) {
       const n = Number(name.slice(PREFIX.length, -SUFFIX.length));

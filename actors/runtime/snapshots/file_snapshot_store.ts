@@ -29,7 +29,9 @@ export interface FileSnapshotStoreOptions {
   fsync?: boolean;
 }
 
-const SUFFIX = ".snap";
+/** A snapshot file's suffix, `<stream>.snap`: a packed store opened on the directory reads them. */
+export const SNAP_FILE_SUFFIX = ".snap";
+const SUFFIX = SNAP_FILE_SUFFIX;
 const TMP_SUFFIX = ".snap-tmp";
 /** Escaped names longer than this would make file names over common file-system limits. */
 const FILE_NAME_CHARS_MAX = 240;
