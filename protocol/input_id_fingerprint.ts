@@ -96,6 +96,16 @@ export function saveFingerprintRing(
 }
 
 /**
+ * Reads id `i` of a saved window (`view`: a view of its bytes) into `out[at]` (its low half) and
+ * `out[at + 1]` (its high half): a restore reads the ids where they lie, with no array made for
+ * them.
+ */
+export function readSavedFingerprint(view: DataView, i: number, out: Int32Array, at: number): void {
+  out[at] = view.getInt32(i * FINGERPRINT_BYTES, true);
+  out[at + 1] = view.getInt32(i * FINGERPRINT_BYTES + 4, true);
+}
+
+/**
  * The fingerprints a saved window holds, two halves an id, oldest first: from its bytes, or from
  * the ids themselves (a window saved before fingerprints); `undefined` for anything else. From
  * bytes, it may be a view of them (on a little-endian machine, where they are 4-byte aligned: a

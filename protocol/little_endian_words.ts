@@ -40,6 +40,40 @@ export function readWords<T extends Words>(
   return out;
 }
 
+/**
+ * Reads `n` little-endian values from `bytes` at byte `at` into the start of `out` (which must
+ * hold them): a load that keeps the values makes its array once, rather than a temporary to copy
+ * from.
+ */
+export function readWordsInto(out: Words, bytes: Uint8Array, at: number, n: number): void {
+  const size = out.BYTES_PER_ELEMENT;
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer, out.byteOffset, n * size).set(bytes.subarray(at, at + n * size));
+    return;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < n; i++) out[i] = getWord(view, at + i * size, out);
+}
+
+/** What `borrowFloat64s` copies into where the bytes cannot be read in place. */
+let scratch = new Float64Array(0);
+
+/**
+ * `n` little-endian float64s of `bytes` from byte `at`, lent: a view of the bytes themselves where
+ * they lie on an 8-byte boundary of a little-endian machine, else a copy in one array shared by
+ * every caller on the thread. Valid until the next call, and not to be written: for a load that
+ * reads a saved state whole and copies out what it keeps, so that a restore of 100,000 instances
+ * does not make (and leave to the collector) a temporary array for each.
+ */
+export function borrowFloat64s(bytes: Uint8Array, at: number, n: number): Float64Array {
+  const offset = bytes.byteOffset + at;
+  if (LITTLE_ENDIAN && offset % 8 === 0) return new Float64Array(bytes.buffer, offset, n);
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
+  const out = scratch.subarray(0, n);
+  readWordsInto(out, bytes, at, n);
+  return out;
+}
+
 function setWord(view: DataView, at: number, a: Words, v: number): void {
   if (a instanceof Float64Array) view.setFloat64(at, v, true);
   else if (a instanceof Int32Array) view.setInt32(at, v, true);

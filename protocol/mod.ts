@@ -9,7 +9,13 @@ export * from "./envelope.ts";
 export * from "./sample_frame.ts";
 export * from "./columns_frame.ts";
 export { float64Bytes, float64Column, LITTLE_ENDIAN } from "./float64_column.ts";
-export { readWords, type Words, writeWords } from "./little_endian_words.ts";
+export {
+  borrowFloat64s,
+  readWords,
+  readWordsInto,
+  type Words,
+  writeWords,
+} from "./little_endian_words.ts";
 export { readSavedCounts, writeSavedCounts } from "./saved_counts.ts";
 export { allocBytes, reusingBytes } from "./_alloc_bytes.ts";
 export { utf8Length } from "./_frame_codec.ts";

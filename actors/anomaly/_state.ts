@@ -11,6 +11,7 @@ import {
   KEYS_MAX,
   keysOfList,
   keysOfTable,
+  listRoom,
   LOAD_DEN,
   LOAD_NUM,
   TABLE_SLOTS,
@@ -19,6 +20,7 @@ import {
   allocBytes,
   readSavedCounts,
   readWords,
+  readWordsInto,
   writeSavedCounts,
   writeWords,
 } from "../../protocol/mod.ts";
@@ -318,19 +320,26 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const fixed = counted
     ? new Float64Array(SCALARS + 3 * HOURS + nc + RUN_BINS + JUMP_BINS)
     : read(SCALARS + 3 * HOURS + nc);
-  if (counted) fixed.set(read(SCALARS + 3 * HOURS));
+  if (counted) {
+    readWordsInto(fixed, bytes, p, SCALARS + 3 * HOURS);
+    p += 8 * (SCALARS + 3 * HOURS);
+  }
   let at = 0;
   const view64 = (n: number) => fixed.subarray(at, at += n);
   const s = view64(SCALARS), profile = view64(3 * HOURS), ctx = view64(nc);
   const held = read(nw), times = read(nb);
   const counts = counted ? fixed.subarray(at) : read(RUN_BINS + JUMP_BINS);
   const runs = counts.subarray(0, RUN_BINS), jumps = counts.subarray(RUN_BINS);
-  const keys = readWords(Uint32Array, bytes, p, nk);
+  // A list's keys and times of birth are read into the room a live list of them has.
+  const room = form === FORM_LIST ? listRoom(nk) : nk;
+  const keys = new Uint32Array(room);
+  readWordsInto(keys, bytes, p, nk);
   if (counted) readTallies(bytes, p + 6 * nk, [ctx, runs, jumps], fail);
   // Each key's time of birth: its index among the times, or (before 26) the time itself.
   let born: Uint16Array, births: Births;
   if (indexed) {
-    born = readWords(Uint16Array, bytes, p + 4 * nk, nk);
+    born = new Uint16Array(room);
+    readWordsInto(born, bytes, p + 4 * nk, nk);
     births = { births: times, birthCount: nb };
     // Each time is a key's, and each key's is one of them.
     if (nb > s[KEYS]!) fail(`${nb} times of birth for ${s[KEYS]} keys`);
@@ -352,7 +361,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (form === FORM_LIST) {
     // A list is at most half the table it lays out, and holds each key once.
     if (nk !== s[KEYS] || nk * 2 > KEYS_INITIAL) fail(`a key list of ${nk} for ${s[KEYS]} keys`);
-    const set = keysOfList(keys, born, births) ??
+    const set = keysOfList(keys, born, nk, births) ??
       fail("a key list holding a key twice, or an empty key");
     return { s, profile, ctx, ...set, warm: warm!, runs, jumps };
   }

@@ -201,22 +201,24 @@ export function layOut(st: AnomalyTable): { keys: Uint32Array; born: Uint16Array
   return { keys, born };
 }
 
-/**
- * The key set of a saved list: `keys` (each key + 1, in the order they lay out a table) and their
- * times of birth (indices into `births`), in room for them and an index; undefined when a key is
- * 0 or comes twice.
- */
-export function keysOfList(
-  keys: Uint32Array,
-  born: Uint16Array,
-  births: Births,
-): KeySet | undefined {
-  const count = keys.length;
+/** The room a list of `count` keys is given: LIST_INITIAL, doubled until they fit. */
+export function listRoom(count: number): number {
   let room = LIST_INITIAL;
   while (room < count) room *= 2;
-  const listed = new Uint32Array(room), listedBorn = new Uint16Array(room);
-  listed.set(keys);
-  listedBorn.set(born);
+  return room;
+}
+
+/**
+ * The key set of a saved list: its first `count` keys (each key + 1, in the order they lay out a
+ * table) and their times of birth (indices into `births`), read into arrays of `listRoom(count)`
+ * slots, given an index; undefined when a key is 0 or comes twice.
+ */
+export function keysOfList(
+  listed: Uint32Array,
+  listedBorn: Uint16Array,
+  count: number,
+  births: Births,
+): KeySet | undefined {
   const index = indexOf(listed, count);
   return index && { keys: listed, born: listedBorn, index, listed: count, ...births };
 }
@@ -235,8 +237,7 @@ export function keysOfTable(
   if (keys.length !== KEYS_INITIAL || 2 * count > KEYS_INITIAL) {
     return { keys, born, index: undefined, listed: 0, ...births };
   }
-  let room = LIST_INITIAL;
-  while (room < count) room *= 2;
+  const room = listRoom(count);
   const listed = new Uint32Array(room), listedBorn = new Uint16Array(room);
   const mask = KEYS_INITIAL - 1;
   const empty = keys.indexOf(0);

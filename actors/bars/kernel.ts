@@ -22,9 +22,9 @@
  */
 import {
   allocBytes,
+  borrowFloat64s,
   type Kernel,
   LITTLE_ENDIAN,
-  readWords,
   type SampleFrame,
   type TickDue,
   writeWords,
@@ -403,7 +403,8 @@ function load(bytes: Uint8Array): BarsState {
   if (bytes.byteLength % 8 !== 0 || bytes.byteLength < HEADER * 8) {
     throw fail(`expected a multiple of 8 bytes, at least ${HEADER * 8}, got ${bytes.byteLength}`);
   }
-  const f = readWords(Float64Array, bytes, 0, bytes.byteLength / 8);
+  // Read in place or lent (the meta and rings are copied out of it, nothing keeps it).
+  const f = borrowFloat64s(bytes, 0, bytes.byteLength / 8);
   if (f[0] !== FORMAT) throw fail(`unknown format ${f[0]}, expected ${FORMAT}`);
   const count = f[1]!;
   const sizes: SizeRing[] = [];

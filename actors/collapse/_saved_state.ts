@@ -44,7 +44,7 @@ import {
   spreadFeatures,
 } from "./_season.ts";
 import { WEEKEND_FEATURES } from "./_weekend.ts";
-import { allocBytes, readWords, writeWords } from "../../protocol/mod.ts";
+import { allocBytes, borrowFloat64s, writeWords } from "../../protocol/mod.ts";
 
 /** The oldest format loadState reads. */
 export const STATE_FORMAT_OLDEST = 5;
@@ -193,7 +193,8 @@ export function loadState(bytes: Uint8Array): CollapseState {
       }, got ${bytes.byteLength}`,
     );
   }
-  const data = readWords(Float64Array, bytes, 0, bytes.byteLength / 8);
+  // Read in place or lent: every format's reading copies what the state keeps out of it.
+  const data = borrowFloat64s(bytes, 0, bytes.byteLength / 8);
   const format = data[H_FORMAT]!;
   const coeffs = FORMAT_COEFFS[format];
   if (coeffs === undefined && format !== STATE_FORMAT) {

@@ -1,8 +1,9 @@
 /**
  * A kernel that says it copies what it loads (`loadsCopy`, protocol/kernel.ts) is handed its
  * bytes as the runtime has them (a view of a snapshot file's bytes, at any offset): so each
- * default kind's `load` must keep no view of them. Each is loaded from a view at an odd offset,
- * whose buffer is then written over: the state loaded saves as the one saved. A kernel that does
+ * default kind's `load` must keep no view of them, nor of any copy it reads them through. Each is
+ * loaded from a view at an odd offset and at an 8-byte one, whose buffer is then written over, and
+ * another state is loaded after it: the state loaded saves as the one saved. A kernel that does
  * not say so is handed a fresh array at offset 0 of its own.
  */
 import { suite } from "uvu";
@@ -27,11 +28,16 @@ function frames(channel: string, n: number): SampleFrame[] {
   }));
 }
 
+/** `bytes` as a view at offset `at` of a larger buffer. */
+function viewAt(bytes: Uint8Array, at: number): Uint8Array {
+  const big = new Uint8Array(bytes.length + at + 8);
+  big.set(bytes, at);
+  return big.subarray(at, at + bytes.length);
+}
+
 /** `bytes` as a view at offset 3 of a larger buffer. */
 function oddView(bytes: Uint8Array): Uint8Array {
-  const big = new Uint8Array(bytes.length + 11);
-  big.set(bytes, 3);
-  return big.subarray(3, 3 + bytes.length);
+  return viewAt(bytes, 3);
 }
 
 const copying = Object.values(ACTOR_KINDS).filter((def) => def.kernel.loadsCopy === true);
@@ -50,10 +56,15 @@ for (const def of copying) {
     let last: unknown;
     for (const f of frames("node/cpu", 260)) last = kernel.step(state, f, last as never);
     const saved = kernel.save(state).slice();
-    const view = oddView(saved);
-    const loaded = kernel.load(view);
-    new Uint8Array(view.buffer).fill(0xa5); // the file's bytes, let go and written over
-    assert.equal(kernel.save(loaded), saved);
+    for (const at of [3, 8]) {
+      const view = viewAt(saved, at);
+      const loaded = kernel.load(view);
+      new Uint8Array(view.buffer).fill(0xa5); // the file's bytes, let go and written over
+      // Another state loaded after it (a load may read through a copy it lends the next one).
+      const other = kernel.save(kernel.init(def.defaultConfig, "node/mem")).slice();
+      assert.equal(kernel.save(kernel.load(viewAt(other, 3))), other);
+      assert.equal(kernel.save(loaded), saved, `from a view at offset ${at}`);
+    }
   });
 }
 

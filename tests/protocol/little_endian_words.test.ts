@@ -5,7 +5,13 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { readWords, type Words, writeWords } from "../../protocol/mod.ts";
+import {
+  borrowFloat64s,
+  readWords,
+  readWordsInto,
+  type Words,
+  writeWords,
+} from "../../protocol/mod.ts";
 import { Prng } from "../../sim/prng/mod.ts";
 
 const test = suite("little_endian_words");
@@ -61,6 +67,32 @@ test("a count past the array's end leaves the output's bytes there; a view write
   const read = readWords(Float64Array, out, 0, 3);
   assert.equal([...read], [-2.25, 3, 0]);
   assert.is(read.byteOffset, 0, "a fresh array");
+});
+
+test("reads into an array's start, and lends float64s in place or in one shared copy, to the bit", () => {
+  const [f] = samples() as [Float64Array];
+  const bits = (a: Float64Array) => [...new Uint8Array(a.buffer, a.byteOffset, a.byteLength)];
+  for (const at of [0, 3, 8, 13]) {
+    const out = new Uint8Array(at + f.byteLength + 8);
+    writeWords(out, at, f);
+    const into = new Float64Array(f.length + 2).fill(7);
+    readWordsInto(into, out, at, f.length);
+    assert.equal(bits(into.subarray(0, f.length)), bits(f), `into, at ${at}`);
+    assert.equal([...into.subarray(f.length)], [7, 7], "past the values, as it was");
+    const lent = borrowFloat64s(out, at, f.length);
+    assert.equal(bits(lent), bits(f), `lent, at ${at}`);
+    // Where the bytes lie on an 8-byte boundary, the lent array is a view of them.
+    assert.is(lent.buffer === out.buffer, at % 8 === 0, `in place at ${at}`);
+  }
+  // Lent copies share one array: the next call's values replace the last's.
+  const a = new Uint8Array(17), b = new Uint8Array(17);
+  writeWords(a, 1, Float64Array.of(1, 2));
+  writeWords(b, 1, Float64Array.of(3, 4));
+  const first = borrowFloat64s(a, 1, 2);
+  assert.equal([...first], [1, 2]);
+  const second = borrowFloat64s(b, 1, 2);
+  assert.equal([...second], [3, 4]);
+  assert.is(first.buffer, second.buffer);
 });
 
 test.run();

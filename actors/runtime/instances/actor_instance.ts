@@ -130,14 +130,15 @@ export class ActorInstance {
   #trace: StageTrace | undefined;
   readonly #outSubject: string;
 
-  private constructor(def: AnyActorDefinition, key: string, config: unknown) {
+  /** `ids`: a saved window of the inputs applied most recently (none: an empty window). */
+  private constructor(def: AnyActorDefinition, key: string, config: unknown, ids?: Uint8Array) {
     this.def = def;
     this.key = key;
     this.stream = streamOf(def.kind, key);
     this.config = config;
     this.#outSubject = outSubject(def.kind, key);
     this.#state = undefined;
-    this.#ids = new InputIdWindow([], INPUT_IDS_MAX, this.stream);
+    this.#ids = new InputIdWindow(ids, INPUT_IDS_MAX, this.stream);
     this.#machine = undefined as unknown as MachineCell;
   }
 
@@ -153,7 +154,7 @@ export class ActorInstance {
   static restore(def: AnyActorDefinition, key: string, snap: InstanceSnapshot): ActorInstance {
     // The host's own configuration object where the snapshot's equals it (shared_configs.ts).
     const config = sharedConfig(def, snap.config);
-    const inst = new ActorInstance(def, key, config);
+    const inst = new ActorInstance(def, key, config, snap.ids);
     const kernel = def.kernel;
     // A fresh array for a kernel that may keep its bytes; a view held elsewhere is not its own.
     inst.#state = kernel.load(
@@ -164,7 +165,6 @@ export class ActorInstance {
     );
     inst.pos = snap.pos;
     inst.srcPos = snap.srcPos;
-    if (snap.ids) inst.#ids = new InputIdWindow(snap.ids, INPUT_IDS_MAX, inst.stream);
     return inst;
   }
 

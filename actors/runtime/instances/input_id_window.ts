@@ -8,6 +8,7 @@
 import {
   FINGERPRINT_BYTES,
   fingerprintsOf,
+  readSavedFingerprint,
   savedIds,
   saveFingerprintRing,
   writeFingerprint,
@@ -70,21 +71,27 @@ export class InputIdWindow {
     if (!(Number.isSafeInteger(max) && max > 0)) {
       throw new RangeError(`An input id window must hold at least one id, got ${max}`);
     }
-    const fps = fingerprintsOf(saved);
-    if (fps === undefined) {
+    // Saved bytes are read where they lie (a restore makes no array for them); ids, hashed.
+    const bytes = saved instanceof Uint8Array ? saved : undefined;
+    const fps = bytes === undefined ? fingerprintsOf(saved) : undefined;
+    if (bytes === undefined ? fps === undefined : bytes.byteLength % FINGERPRINT_BYTES !== 0) {
       throw new RangeError(
         "A saved input id window must be 8 bytes an id or a list of ids, got " +
-          (saved instanceof Uint8Array ? `${saved.byteLength} bytes` : "a list of other values"),
+          (bytes ? `${bytes.byteLength} bytes` : "a list of other values"),
       );
     }
     this.#max = max;
-    const held = fps.length / 2;
+    const held = bytes ? bytes.byteLength / FINGERPRINT_BYTES : fps!.length / 2;
     const room = Math.min(max, Math.max(startingRoom(spreadBy), held));
     [this.#fps, this.#table] = newArrays(room, max);
     this.#mask = this.#table.length - 1;
+    const view = bytes && new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = Math.max(0, held - max); i < held; i++) {
-      PROBE[0] = fps[i * 2]!;
-      PROBE[1] = fps[i * 2 + 1]!;
+      if (view) readSavedFingerprint(view, i, PROBE, 0);
+      else {
+        PROBE[0] = fps![i * 2]!;
+        PROBE[1] = fps![i * 2 + 1]!;
+      }
       this.#addProbe();
     }
   }

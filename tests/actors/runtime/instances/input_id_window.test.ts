@@ -39,6 +39,20 @@ test("InputIdWindow keeps the newest ids up to its bound, oldest first, and forg
   assert.equal(savedWindowOf(savedIds(["a"])), savedIds(["a"]));
 });
 
+test("InputIdWindow reads a saved window's bytes where they lie, at any offset, and keeps no view of them", () => {
+  const ids = Array.from({ length: 40 }, (_, i) => `remote_write-1f3a9c0b77e2d451-${i}/k`);
+  const saved = savedIds(ids);
+  for (const offset of [0, 1, 3, 4, 8]) {
+    const holder = new Uint8Array(offset + saved.byteLength + 3).fill(0xee);
+    holder.set(saved, offset);
+    const bytes = holder.subarray(offset, offset + saved.byteLength);
+    const w = new InputIdWindow(bytes, 32, "stats/k");
+    holder.fill(0); // the bytes a snapshot lent are written over: the window holds its own
+    assert.equal(w.save(), savedIds(ids.slice(-32)), `offset ${offset}`);
+    assert.ok(w.has(ids[39]!) && w.has(ids[8]!) && !w.has(ids[7]!), `offset ${offset}`);
+  }
+});
+
 test("an id's fingerprint is fixed (it is saved): these halves, whatever the runtime", () => {
   const out = new Int32Array(2);
   const halves = (id: string) => (writeFingerprint(id, out, 0), [out[0], out[1]]);
