@@ -161,7 +161,7 @@ export class ActorInstance {
       kernel.loadsCopy === true ? snap.kernel : new Uint8Array(snap.kernel),
     );
     inst.#startMachine(
-      config === snap.config ? snap.machine : withSharedConfig(snap.machine, config),
+      config === snap.config ? snap.machine : withSharedConfig(snap.machine, config, snap.config),
     );
     inst.pos = snap.pos;
     inst.srcPos = snap.srcPos;

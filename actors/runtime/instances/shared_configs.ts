@@ -37,16 +37,29 @@ export function sharedConfig(def: AnyActorDefinition, config: unknown): unknown 
 
 /**
  * A persisted machine snapshot whose context's `config` (where the kinds' machines keep the one
- * their input gave) is `config` in place of an equal copy; `persisted` itself otherwise. A new
- * object, not `persisted` changed: a snapshot may be restored more than once.
+ * their input gave) is `config` in place of an equal copy, or of `was` itself (a copy known to be
+ * equal, not compared again); `persisted` itself otherwise. A new object, not `persisted`
+ * changed: a snapshot may be restored more than once.
  */
-export function withSharedConfig(persisted: unknown, config: unknown): unknown {
-  if (typeof persisted !== "object" || persisted === null) return persisted;
-  const p = persisted as { context?: unknown };
-  const context = p.context as { config?: unknown } | undefined;
-  if (typeof context !== "object" || context === null || !("config" in context)) return persisted;
-  if (context.config === config || !sameValue(context.config, config, 0)) return persisted;
-  return { ...p, context: { ...context, config } };
+export function withSharedConfig(persisted: unknown, config: unknown, was?: unknown): unknown {
+  const context = contextOf(persisted);
+  if (context === undefined || !("config" in context) || context.config === config) {
+    return persisted;
+  }
+  if (context.config !== was && !sameValue(context.config, config, 0)) return persisted;
+  return { ...(persisted as object), context: { ...context, config } };
+}
+
+/** The context of a persisted machine snapshot, when it has one that is an object. */
+export function contextOf(persisted: unknown): { config?: unknown } | undefined {
+  if (typeof persisted !== "object" || persisted === null) return undefined;
+  const context = (persisted as { context?: unknown }).context;
+  return typeof context === "object" && context !== null ? context : undefined;
+}
+
+/** Whether a machine's configuration `a` is `b`, or equal to it as `sharedConfig` compares. */
+export function sameConfig(a: unknown, b: unknown): boolean {
+  return sameValue(a, b, 0);
 }
 
 /** Deeper than this, values are not compared (told apart). */

@@ -5,7 +5,13 @@
  * start reads every instance's snapshot but restores at once only those with journal past it
  * (Slot.dormant): the others' machines, decoded then, would be objects held until their restore.
  */
-import { type InstanceSnapshot, savedWindowOf, type Slot } from "../instances/mod.ts";
+import {
+  contextOf,
+  type InstanceSnapshot,
+  sameConfig,
+  savedWindowOf,
+  type Slot,
+} from "../instances/mod.ts";
 import { decodeSnapshotBody, type Snapshot, type SnapshotHead } from "../snapshots/mod.ts";
 
 /** A snapshot as an instance is restored from it: its recent input ids always there. */
@@ -13,11 +19,46 @@ export interface RestorableSnapshot extends InstanceSnapshot {
   ids: Uint8Array;
 }
 
-/** What a host's snapshot keeps beside the machine's persisted snapshot. */
+/**
+ * What a host's snapshot keeps of an instance as its machine (the snapshot's `machine`): the
+ * machine's persisted snapshot, the instance's configuration and its recent input ids. Where the
+ * machine's context holds the instance's configuration (the kinds' machines keep the one their
+ * input gave), it is saved once: the context's `config` is saved as null, in its place among the
+ * context's fields, and `cc` says so.
+ */
 interface SavedMachine {
   xstate: unknown;
   config: unknown;
   ids?: unknown;
+  /** 1: the context's `config` is `config` (saved as null). */
+  cc?: 1;
+}
+
+/**
+ * An instance's snapshot as a host saves it (see SavedMachine): its configuration saved once
+ * where the machine's context holds an equal one. A new object where it changes the machine's,
+ * which stays as it is.
+ */
+export function savedMachineOf(s: InstanceSnapshot): SavedMachine {
+  const ids = s.ids ?? new Uint8Array(0);
+  const context = contextOf(s.machine), config = s.config;
+  if (
+    context !== undefined && typeof config === "object" && config !== null &&
+    "config" in context && (context.config === config || sameConfig(context.config, config))
+  ) {
+    const xstate = { ...(s.machine as object), context: { ...context, config: null } };
+    return { xstate, config, ids, cc: 1 };
+  }
+  return { xstate: s.machine, config, ids };
+}
+
+/** The machine's persisted snapshot a saved one holds, its context's configuration put back. */
+function machineOf(m: SavedMachine): unknown {
+  if (m.cc !== 1) return m.xstate;
+  const context = contextOf(m.xstate);
+  // Not a saved machine this code wrote: left as it is, for the restore to refuse or take.
+  if (context === undefined) return m.xstate;
+  return { ...(m.xstate as object), context: { ...context, config: m.config } };
 }
 
 /** The source position a snapshot was taken at (0 in one from before it was kept). */
@@ -33,7 +74,7 @@ export function restorableOf(snapshot: Snapshot): RestorableSnapshot {
   return {
     pos: snapshot.pos,
     srcPos: srcPosOf(snapshot),
-    machine: m.xstate,
+    machine: machineOf(m),
     kernel: snapshot.kernel,
     config: m.config,
     ids: savedWindowOf(m.ids),

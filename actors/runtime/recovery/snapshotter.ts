@@ -12,7 +12,12 @@ import type { Snapshot, SnapshotHead, SnapshotStore } from "../snapshots/mod.ts"
 import { SnapshotDue } from "./_snapshot_due.ts";
 import { TakenBatch } from "./_taken_batch.ts";
 import { heldStreamsOf, type StoredStreams } from "./_stored_streams.ts";
-import { RestorableLater, restorableOf, type RestorableSnapshot } from "./restorable_snapshot.ts";
+import {
+  RestorableLater,
+  restorableOf,
+  type RestorableSnapshot,
+  savedMachineOf,
+} from "./restorable_snapshot.ts";
 
 /**
  * Time-based captures in one periodic round at most, unless a host's instances need more to have
@@ -167,7 +172,7 @@ export class Snapshotter {
       stream: slot.stream,
       version: slot.def.version,
       pos: s.pos,
-      machine: { xstate: s.machine, config: s.config, ids: s.ids ?? new Uint8Array(0) },
+      machine: savedMachineOf(s),
       kernel: s.kernel,
       meta: { srcPos: s.srcPos },
     };
