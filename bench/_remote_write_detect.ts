@@ -1,8 +1,9 @@
 /**
  * `troupe bench remote-write`'s detector run: channels fed by remote write to a `troupe run` host
- * with the default detectors and the receiver (bench/_remote_write_host.ts), for the rows
- * `rss_mb_per_1k_channels` and `detect_lag_ms_p99`; then the host stopped and started again
- * (_remote_write_restart.ts) for `host_stop_s` and `host_start_s`.
+ * with the kinds a host fed metrics runs by default (and bars with `--bars`) and the receiver
+ * (bench/_remote_write_host.ts), for the rows `rss_mb_per_1k_channels` and `detect_lag_ms_p99`;
+ * then the host stopped and started again (_remote_write_restart.ts) for `host_stop_s` and
+ * `host_start_s`.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -35,12 +36,12 @@ export async function detectRun(
   natsUrl: string,
   dir: string,
   channels: number,
-  run: { seconds: number; intervalS: number; spread: boolean },
+  run: { seconds: number; intervalS: number; spread: boolean; bars: boolean },
   ctx: BenchContext,
 ): Promise<BenchRow[]> {
   const writePort = await freePort();
   const httpPort = await freePort();
-  const config = writeDetectConfig(dir, { natsUrl, channels, writePort, httpPort });
+  const config = writeDetectConfig(dir, { natsUrl, channels, writePort, httpPort, bars: run.bars });
   const host = ChildScript.start(HOST_SCRIPT, [config], ctx.log);
   const nc = await connect({ servers: natsUrl });
   let restarting = false; // once the stop and start begin, they stop the host themselves
@@ -115,7 +116,7 @@ export async function detectRun(
 /** Writes the detector run's host configuration file; returns its path. */
 function writeDetectConfig(
   dir: string,
-  o: { natsUrl: string; channels: number; writePort: number; httpPort: number },
+  o: { natsUrl: string; channels: number; writePort: number; httpPort: number; bars: boolean },
 ): string {
   const config = join(dir, "host.json");
   writeFileSync(
@@ -127,6 +128,8 @@ function writeDetectConfig(
       http_port: o.httpPort,
       limits: { channels_max: o.channels },
       remote_write: { port: o.writePort, feed: "detect" },
+      // A host fed metrics runs no bars unless its config writes their section.
+      ...(o.bars ? { actors: { bars: {} } } : {}),
     }),
   );
   return config;

@@ -8,14 +8,15 @@
  * a million samples cost each target's processes, troupe's receiver and nats-server, which moves
  * less than the rate when others load the machine), `remote_write_ack_ms_p99` (paced at
  * `--paced-rate` samples/s); with `--channels` active channels fed to a `troupe run` host with
- * the default detectors (a sample a channel every `--detect-interval-s`, 15 s as Prometheus
- * usually scrapes, each 2,000 series a target whose scrapes are spread over the interval as
- * Prometheus spreads them: `--detect-shape`), `rss_mb_per_1k_channels`
- * and `detect_lag_ms_p99` (from a request's first send, retried as Prometheus retries a 5xx, to
- * the anomaly detector's output for its samples); its log line also says the requests' times to
- * their answers while the host is loaded with the detectors. Then that host is stopped cleanly and
- * started again on its data directory: `host_stop_s` and `host_start_s` (until every instance is
- * recovered and a new sample answered) against the lease TTL a leased host has by default.
+ * the kinds a host fed metrics runs by default (`--bars` adds the bars kind; a sample a channel
+ * every `--detect-interval-s`, 15 s as Prometheus usually scrapes, each 2,000 series a target
+ * whose scrapes are spread over the interval as Prometheus spreads them: `--detect-shape`),
+ * `rss_mb_per_1k_channels` and `detect_lag_ms_p99` (from a request's first send, retried as
+ * Prometheus retries a 5xx, to the anomaly detector's output for its samples); its log line also
+ * says the requests' times to their answers while the host is loaded with the detectors. Then that
+ * host is stopped cleanly and started again on its data directory: `host_stop_s` and
+ * `host_start_s` (until every instance is recovered and a new sample answered) against the lease
+ * TTL a leased host has by default.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -86,6 +87,11 @@ const OPTIONS = {
       "burst (every channel's sample at once)",
     oneOf: ["spread", "burst"] as const,
     default: "spread",
+  },
+  bars: {
+    help: "the detector run's host runs bars too (a kind for markets, which a host fed metrics " +
+      "runs only where its config asks)",
+    flag: true,
   },
 } satisfies OptionTable;
 
@@ -263,6 +269,7 @@ async function detectRows(dir: string, o: Options, ctx: BenchContext): Promise<B
       seconds: o["detect-s"],
       intervalS: o["detect-interval-s"],
       spread: o["detect-shape"] === "spread",
+      bars: o.bars,
     }, ctx);
   } finally {
     await detectNats.stop();

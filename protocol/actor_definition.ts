@@ -47,6 +47,13 @@ export interface ActorDefinition<State, Config, Result> {
    */
   readonly findings?: readonly FindingKind[];
   /**
+   * The feeds the kind is for: `"markets"` for one over prices and volumes (the bars kind's
+   * candles, which the scans read), which a host fed service metrics (a host with a metrics
+   * receiver, `troupe up --feed metrics|remote-write`) runs only where its `actors.<kind>`
+   * section is written; `"any"` (the default) for one every host runs.
+   */
+  readonly feeds?: KindFeeds;
+  /**
    * Validates a configuration object over `base`; throws ConfigError naming `path` and the field.
    */
   parseConfig(raw: unknown, base: Config, path: string): Config;
@@ -117,6 +124,9 @@ export interface ActorDefinition<State, Config, Result> {
    */
   heldBytes?(config: Config): HeldBytes;
 }
+
+/** The feeds a kind is for (`ActorDefinition.feeds`). */
+export type KindFeeds = "any" | "markets";
 
 /** What a kind's instances hold for their life (`ActorDefinition.heldBytes`), in bytes. */
 export interface HeldBytes {

@@ -116,6 +116,9 @@ export const barsActor: ActorDefinition<BarsState, BarsConfig, ClosedBars> = {
   defaultConfig: defaultBarsConfig,
   parseConfig: parseBarsConfig,
   route: (channel) => [channel],
+  // Candles and the scans over them are a market's; a host fed service metrics runs bars only
+  // where it is asked to, and holds twice the channels for it (configuration.md).
+  feeds: "markets",
   heldBytes: barsHeldBytes,
   kernel: barsKernel,
   describeState: describeBars,

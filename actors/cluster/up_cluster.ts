@@ -129,7 +129,7 @@ export function upHostsOf(cluster: RunningCluster): UpHosts {
   const config = cluster.configs[0]!;
   return {
     httpPort: cluster.httpPorts[0],
-    scans: cluster.kind === "host" || (cluster.kind === "threads" && "bars" in config.actors),
+    scans: cluster.kind !== "leased" && "bars" in config.actors,
     applied: () => cluster.applied(),
   };
 }

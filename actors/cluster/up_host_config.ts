@@ -1,7 +1,8 @@
 /**
  * The configuration of troupe up's first host (its --hosts derive theirs from it: up_cluster.ts):
- * where it keeps its journal and snapshots, how it reads its input, its HTTP port, the actors'
- * settings that suit up's feed, its limits and its alerting.
+ * where it keeps its journal and snapshots, how it reads its input, its HTTP port, the kinds and
+ * their settings that suit up's feed (no kind for markets on service metrics), its limits and its
+ * alerting.
  */
 import { join } from "node:path";
 import {
@@ -10,6 +11,7 @@ import {
   defaultHostConfig,
   type HostConfig,
   type NatsServer,
+  runsOnMetricsHost,
 } from "../runtime/mod.ts";
 import type { HostKinds } from "./kinds/mod.ts";
 
@@ -49,8 +51,12 @@ export function upHostConfig(o: UpHostSettings, place: UpHostPlace): HostConfig 
   if (threads > 1) config.partitions = { count: threads, owned: [...Array(threads).keys()] };
   config.journal.kind = o.journal;
   config.http_port = o.httpPort;
+  // A feed of service metrics runs no kind for markets (bars) but where up's settings name it.
+  const metrics = o.feedKind !== "market";
   config.actors = Object.fromEntries(
-    Object.keys(o.kinds.registry).map((k) => [k, o.actorSettings[k] ?? {}]),
+    Object.entries(o.kinds.registry)
+      .filter(([k, def]) => !metrics || k in o.actorSettings || runsOnMetricsHost(def))
+      .map(([k]) => [k, o.actorSettings[k] ?? {}]),
   );
   config.accept_journal_loss = o.acceptJournalLoss;
   // The synthetic feeds' event time runs faster than the clock: no wall-clock bound on it.

@@ -14,6 +14,7 @@ import type {
   FindingKind,
   FrameEmitsAt,
   HeldBytes,
+  KindFeeds,
   SampleFrame,
 } from "../../protocol/mod.ts";
 import {
@@ -101,6 +102,11 @@ export interface KindSpec<State, S extends ConfigSchema> {
    * instance a channel counts as troupe's largest detector's.
    */
   heldBytes?(config: ConfigOf<S>): HeldBytes;
+  /**
+   * `"markets"` for a kind over prices and volumes, which a host fed service metrics runs only
+   * where its section is written (`ActorDefinition.feeds`); `"any"`, the default, otherwise.
+   */
+  readonly feeds?: KindFeeds;
 }
 
 /** What a step hands the host: the output and, for columns, the frame it was about. */
@@ -208,6 +214,7 @@ export function defineKind<State, S extends ConfigSchema>(
       : {}),
     ...(spec.describeState ? { describeState: spec.describeState } : {}),
     ...(spec.heldBytes ? { heldBytes: spec.heldBytes } : {}),
+    ...(spec.feeds !== undefined ? { feeds: spec.feeds } : {}),
   };
   return registerKind(def);
 }

@@ -54,6 +54,13 @@ export function registerKind<D extends AnyActorDefinition>(def: D): D {
       `The ${at}: heldBytes must be a function, got ${describeValue(def.heldBytes)}`,
     );
   }
+  if (def.feeds !== undefined && def.feeds !== "any" && def.feeds !== "markets") {
+    throw new ConfigError(
+      `${def.kind}.feeds`,
+      `The ${at}: feeds must be "any" or "markets", got ${describeValue(def.feeds)}`,
+      { value: def.feeds },
+    );
+  }
   registerKindFindings(def.kind, def.findings ?? []);
   return def;
 }

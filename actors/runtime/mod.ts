@@ -42,6 +42,7 @@ export {
   leaseSettings,
   LIMITS_MAX,
   parseHostConfig,
+  runsOnMetricsHost,
 } from "./host/mod.ts";
 export {
   launchLeasedHost,

@@ -9,6 +9,7 @@ import {
   describeError,
   type HostConfig,
   leasesUnsupported,
+  runsOnMetricsHost,
   threadsUnsupported,
 } from "../../actors/runtime/mod.ts";
 import {
@@ -111,7 +112,8 @@ export const command: Command = {
   a channel of the kinds run, unless set), mailbox_max }, actors { <kind>: { enabled, ...kind's
   options } }, remote_write { port, feed, match, channels_max, bearer_token | basic_auth, ... }
   (the Prometheus remote write and OTLP receiver, on a thread of its own: docs/prometheus.md).
-Every kind runs unless its section says "enabled": false.
+Every kind runs unless its section says "enabled": false; with a remote_write block (a host fed
+service metrics), bars, a kind for markets, runs only where its section is written.
 Environment: ${HTTP_TOKEN_ENV} (the HTTP port's bearer token) and ${REMOTE_WRITE_TOKEN_ENV} (the
 receiver's), over the file's. With credentials, the remote_write block for prometheus.yml is
 written to DIR/${RECEIVER_BLOCK_FILE} (mode 0600), not printed.
@@ -199,7 +201,12 @@ async function runCluster(config: HostConfig, threads: number, kinds: HostKinds)
 /** The line that says the host runs: its kinds (and those off), bus, partitions and URLs. */
 function runningLine(config: HostConfig, cluster: RunningCluster, kinds: HostKinds): string {
   const port = cluster.httpPorts[0];
-  const off = Object.keys(kinds.registry).filter((k) => !(k in config.actors));
+  // A kind for markets is off on a host fed service metrics unless its section is written.
+  const offWhy = (k: string) =>
+    config.remote_write !== undefined && !runsOnMetricsHost(kinds.registry[k]!)
+      ? `${k}, for markets`
+      : k;
+  const off = Object.keys(kinds.registry).filter((k) => !(k in config.actors)).map(offWhy);
   const on = Object.keys(config.actors).join(", ");
   const metrics = port ? `; ${httpBaseUrl(config, port)}/metrics` : "";
   const scans = port && cluster.kind !== "leased" && "bars" in config.actors

@@ -283,7 +283,7 @@ export function parseHostConfig(
     accept_journal_loss: readBoolean(obj, "accept_journal_loss", "", d.accept_journal_loss),
     limits: obj.limits === undefined ? { ...d.limits } : parseLimitsSection(obj.limits, d.limits),
     supervision: parseSupervisionSection(obj.supervision, Object.keys(kinds)),
-    actors: parseActors(obj.actors, kinds),
+    actors: parseActors(obj.actors, kinds, obj.remote_write !== undefined),
     incidents: obj.incidents === undefined ? {} : { ...configObject(obj.incidents, "incidents") },
     remote_write: obj.remote_write === undefined
       ? undefined
@@ -509,12 +509,15 @@ function checkNatsNeeded(config: HostConfig): void {
 
 /**
  * The kinds a host runs and their configurations: every kind it knows, each with the fields its
- * `actors.<kind>` section gives, but those whose section says `"enabled": false`: a section sets
- * its kind's fields and does not turn the other kinds off.
+ * `actors.<kind>` section gives, but those whose section says `"enabled": false`, and on a host
+ * fed service metrics (`metricsHost`: one with a metrics receiver) a kind for markets
+ * (`feeds: "markets"`) whose section is not written. A section sets its kind's fields and does not
+ * turn the other kinds off.
  */
 function parseActors(
   raw: unknown,
   kinds: Readonly<Record<string, AnyActorDefinition>>,
+  metricsHost: boolean,
 ): Record<string, unknown> {
   const given = raw === undefined ? {} : configObject(raw, "actors");
   for (const kind of Object.keys(given)) {
@@ -529,6 +532,7 @@ function parseActors(
   const actors: Record<string, unknown> = {};
   for (const [kind, def] of Object.entries(kinds)) {
     const path = `actors.${kind}`;
+    if (metricsHost && !(kind in given) && !runsOnMetricsHost(def)) continue;
     const section = { ...configObject(given[kind] ?? {}, path) };
     const enabled = readBoolean(section, "enabled", path, true);
     delete section.enabled;
@@ -537,4 +541,9 @@ function parseActors(
     actors[kind] = section;
   }
   return actors;
+}
+
+/** Whether a host fed service metrics runs `def` unasked: unless it is a kind for markets. */
+export function runsOnMetricsHost(def: AnyActorDefinition): boolean {
+  return def.feeds !== "markets";
 }

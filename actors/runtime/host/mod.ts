@@ -14,6 +14,7 @@ export {
   leaseSettings,
   parseHostConfig,
   REPLICAS_MAX,
+  runsOnMetricsHost,
 } from "./host_config.ts";
 export { channelsMaxFor, LIMITS_MAX, type LimitsConfig } from "./limits_config.ts";
 export {

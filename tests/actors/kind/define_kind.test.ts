@@ -21,8 +21,9 @@ const test = suite("defineKind");
 
 const T0 = 1_700_000_000_000_000;
 
-function tiny(kind: string, findingType = `${kind}_hit`) {
+function tiny(kind: string, findingType = `${kind}_hit`, feeds?: "any" | "markets") {
   return defineKind({
+    ...(feeds ? { feeds } : {}),
     kind,
     version: 2,
     config: { level: { type: "number", default: 5, min: 0 } },
@@ -83,6 +84,11 @@ test("a finding of a type the kind does not declare fails the step, naming it", 
   );
 });
 
+test("a kind says the feeds it is for: any by default, markets where it says so", () => {
+  assert.is(tiny("tinyfeeds").feeds, undefined);
+  assert.is(tiny("tinymarket", "tinymarket_hit", "markets").feeds, "markets");
+});
+
 test("defineKind refuses a bad name, version, finding declaration or schema default", () => {
   const base = tiny("tinyok");
   assert.throws(() => kindRegistry([{ ...base, kind: "a.b" }]), /must be 1 to 64 of/);
@@ -90,6 +96,10 @@ test("defineKind refuses a bad name, version, finding declaration or schema defa
   assert.throws(
     () => kindRegistry([{ ...base, kind: "h", heldBytes: 4096 as never }]),
     /kind "h": heldBytes must be a function, got 4096/,
+  );
+  assert.throws(
+    () => kindRegistry([{ ...base, kind: "f", feeds: "metrics" as never }]),
+    /kind "f": feeds must be "any" or "markets", got "metrics"/,
   );
   assert.throws(
     () => registerFindingKind({ type: "w", measure: "x", edges: [1, 3, 2, 4], unit: "" }),

@@ -32,6 +32,51 @@ test('"enabled": false turns a kind off; true keeps it; the flag is not passed t
   assert.equal(c.actors.stats, { every_samples: 5 });
 });
 
+test("a host fed metrics runs bars, a kind for markets, only where its section is written", () => {
+  const receiver = { port: 9201 };
+  const metrics = parseHostConfig({ remote_write: receiver }, ACTOR_KINDS);
+  assert.equal(Object.keys(metrics.actors), ALL.filter((k) => k !== "bars"));
+  // A section written runs it, with its fields; "enabled": false keeps it off.
+  const asked = parseHostConfig(
+    { remote_write: receiver, actors: { bars: { history_bars: 100 } } },
+    ACTOR_KINDS,
+  );
+  assert.equal(Object.keys(asked.actors), ALL);
+  assert.equal(asked.actors.bars, { history_bars: 100 });
+  assert.equal(
+    Object.keys(
+      parseHostConfig({ remote_write: receiver, actors: { bars: {} } }, ACTOR_KINDS).actors,
+    ),
+    ALL,
+  );
+  const off = parseHostConfig(
+    { remote_write: receiver, actors: { bars: { enabled: false } } },
+    ACTOR_KINDS,
+  );
+  assert.equal(Object.keys(off.actors), ALL.filter((k) => k !== "bars"));
+  // Its channel limit counts the kinds it runs: a channel of them costs the bars' rings less.
+  const fit = (actors: Record<string, unknown>) => {
+    const held = hostHeldBytes(actors, ACTOR_KINDS);
+    return Math.floor(
+      (metrics.limits.memory_budget_mb * 1024 * 1024 - held.fixed) / held.perChannel,
+    );
+  };
+  assert.is(metrics.limits.channels_max, fit(metrics.actors));
+  assert.ok(metrics.limits.channels_max > 2 * parseHostConfig({}, ACTOR_KINDS).limits.channels_max);
+  // On a machine of 24 GiB, a host fed metrics holds 100,000 channels.
+  const { bars: _, ...noBars } = Object.fromEntries(ALL.map((k) => [k, {}]));
+  const held = hostHeldBytes(noBars, ACTOR_KINDS);
+  assert.ok(channelsFitting(memoryBudgetMbDefault(24 * 1024 ** 3), held) >= 100_000);
+  // A kind's own declaration decides: a user kind for markets is off too, one for any feed runs.
+  const mine = (feeds: "any" | "markets") => ({ ...ACTOR_KINDS.stats!, kind: "mine", feeds });
+  for (const feeds of ["any", "markets"] as const) {
+    const kinds = { ...ACTOR_KINDS, mine: mine(feeds) };
+    const c = parseHostConfig({ remote_write: receiver }, kinds);
+    assert.is("mine" in c.actors, feeds === "any", feeds);
+    assert.ok("mine" in parseHostConfig({}, kinds).actors, feeds);
+  }
+});
+
 test("a bad enabled flag, an unknown kind or a bad field is refused naming the field", () => {
   const cases: Array<[unknown, string, string]> = [
     [{ coherence: { enabled: "no" } }, "actors.coherence.enabled", 'got "no"'],
