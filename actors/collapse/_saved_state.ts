@@ -32,6 +32,7 @@ import {
   HISTORY_SAMPLES,
   historyColumn,
   RUN_FIELDS,
+  seasonRoom,
   STATE_FORMAT,
   viewState,
 } from "./_state.ts";
@@ -145,7 +146,7 @@ function fromTrimmed(saved: Float64Array): CollapseState | string {
   if (!Number.isInteger(ring) || ring < 0 || ring > HISTORY_SAMPLES) {
     return `${saved.length} values do not fit runs_max = ${runsMax}`;
   }
-  const data = new Float64Array(dataLength(runsMax));
+  const data = new Float64Array(dataLength(runsMax, seasonRoom(m)));
   data.set(saved.subarray(0, hypotheses));
   const capacity = ringCapacity(saved[H_INDEX]!, ring);
   const state = viewState(data, historyColumn(capacity), historyColumn(capacity));

@@ -33,6 +33,22 @@ export const SEASON_HARMONICS_MAX = 4;
 export const SEASON_COEFFS = 1 + 2 * SEASON_HARMONICS_MAX + WEEKEND_FEATURES;
 /** Values of the season block in the state: coefficients and their covariance. */
 export const SEASON_BLOCK = SEASON_COEFFS + SEASON_COEFFS * SEASON_COEFFS;
+
+/**
+ * The values of a season block with room for its first `room` coefficients: the coefficients
+ * and the covariance's first `room` rows, in the block's layout (rows SEASON_COEFFS apart, so the
+ * room-by-room corner lies where it lies in a whole block). SEASON_BLOCK for all of them; a
+ * state without a season keeps the level's alone (the coefficient and its variance, which its
+ * saved form holds), SEASON_COEFFS + 1 values.
+ */
+export function seasonBlockLength(room: number): number {
+  return room * (SEASON_COEFFS + 1);
+}
+
+/** The coefficients a season block of `length` values has room for (`seasonBlockLength`). */
+function roomOf(block: Float64Array): number {
+  return block.length / (SEASON_COEFFS + 1);
+}
 /**
  * Prior variance of each harmonic's coefficient, in noise variances (a season up to ~30 sigmas).
  */
@@ -96,12 +112,16 @@ export function seasonValue(block: Float64Array, f: Float64Array, m: number): nu
   return v;
 }
 
-/** A season of nothing learned, its level at `x`: zero harmonics, the prior covariance. */
+/**
+ * A season of nothing learned, its level at `x`: zero harmonics, the prior covariance (of the
+ * coefficients the block has room for).
+ */
 export function seasonReset(block: Float64Array, x: number): void {
   block.fill(0);
   block[0] = x;
   block[SEASON_COEFFS] = LEVEL_PRIOR_VARIANCE;
-  for (let i = 1; i < SEASON_COEFFS; i++) {
+  const room = roomOf(block);
+  for (let i = 1; i < room; i++) {
     block[SEASON_COEFFS + i * SEASON_COEFFS + i] = SEASON_PRIOR_VARIANCE;
   }
 }
@@ -112,8 +132,8 @@ export function seasonReset(block: Float64Array, x: number): void {
  * while the harmonics stay as learned.
  */
 export function seasonRelevel(block: Float64Array): void {
-  const C = SEASON_COEFFS;
-  for (let i = 1; i < C; i++) {
+  const C = SEASON_COEFFS, room = roomOf(block);
+  for (let i = 1; i < room; i++) {
     block[C + i] = 0;
     block[C + i * C] = 0;
   }

@@ -7,7 +7,7 @@
 import type { CollapseConfig } from "./config.ts";
 import { gammaHalfRatio } from "./_gamma_ratio.ts";
 import { powFast } from "../math/mod.ts";
-import { SEASON_BLOCK, seasonReset } from "./_season.ts";
+import { SEASON_COEFFS, seasonBlockLength, seasonReset } from "./_season.ts";
 import { WEEKEND_FEATURES } from "./_weekend.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
@@ -161,9 +161,25 @@ export const RUN_FIELDS = 9;
 export const PHASES = ["stable", "suspect", "collapsed", "recovering"] as const;
 export type CollapsePhase = typeof PHASES[number];
 
-/** The length of a state's `data`: its header, hypotheses and season blocks at their largest. */
-export function dataLength(runsMax: number): number {
-  return HEADER + RUN_FIELDS * runsMax + 2 * SEASON_BLOCK;
+/**
+ * The length of a state's `data`: its header, hypotheses and two season blocks with room for
+ * `room` coefficients each (`seasonRoom`; all of them by default).
+ */
+export function dataLength(runsMax: number, room: number = SEASON_COEFFS): number {
+  return HEADER + RUN_FIELDS * runsMax + 2 * seasonBlockLength(room);
+}
+
+/** What a state without a season holds less than one with: its blocks' room past the level's. */
+export const SEASONLESS_BYTES = 8 * (dataLength(2) - dataLength(2, 1));
+
+/**
+ * The coefficients a state's season blocks have room for under a season of `seasonM` features:
+ * all of them with a season (a later change of its harmonics or weekend stays in place), the
+ * level's alone without one (the rest of two whole blocks, which a channel without a season never
+ * reads, is most of its `data`); a season configured later grows them (`writeConfig`).
+ */
+export function seasonRoom(seasonM: number): number {
+  return seasonM > 0 ? SEASON_COEFFS : 1;
 }
 
 /** Typed views over a state's `data` (see `dataLength`), with its history ring's two columns. */
@@ -175,6 +191,7 @@ export function viewState(
   const runsMax = data[H_RUNS_MAX]!;
   const at = (k: number) => data.subarray(HEADER + k * runsMax, HEADER + (k + 1) * runsMax);
   const seasons = HEADER + RUN_FIELDS * runsMax;
+  const block = (data.length - seasons) / 2;
   const columns = Array.from({ length: RUN_FIELDS }, (_, k) => at(k));
   const [prob, start, weight, level, slope, p00, p01, p11, spread] = columns as [
     Float64Array,
@@ -201,8 +218,8 @@ export function viewState(
     spread,
     histV,
     histT,
-    season: data.subarray(seasons, seasons + SEASON_BLOCK),
-    spreadSeason: data.subarray(seasons + SEASON_BLOCK, seasons + 2 * SEASON_BLOCK),
+    season: data.subarray(seasons, seasons + block),
+    spreadSeason: data.subarray(seasons + block, seasons + 2 * block),
     columns,
   };
 }
@@ -228,13 +245,26 @@ export function ensureHistory(state: CollapseState, samples: number): void {
   state.histT = historyColumn(capacity, state.histT);
 }
 
-/** Writes the configuration into the header; a new season period or harmonics resets the season. */
-function writeConfig(state: CollapseState, config: CollapseConfig): void {
-  const { data } = state;
+/** The season's features under `config`: its level, harmonics and weekend's; 0 without one. */
+function seasonFeaturesOf(config: CollapseConfig): number {
   const weekend = config.season_us > 0 ? config.season_weekend : 0;
-  const seasonM = config.season_us > 0
-    ? 1 + 2 * config.season_harmonics + WEEKEND_FEATURES * weekend
-    : 0;
+  return config.season_us > 0 ? 1 + 2 * config.season_harmonics + WEEKEND_FEATURES * weekend : 0;
+}
+
+/**
+ * Writes the configuration into the header; a new season period or harmonics resets the season,
+ * its blocks grown first where they have no room for it.
+ */
+function writeConfig(state: CollapseState, config: CollapseConfig): void {
+  const weekend = config.season_us > 0 ? config.season_weekend : 0;
+  const seasonM = seasonFeaturesOf(config);
+  const room = seasonRoom(seasonM);
+  if (state.season.length < seasonBlockLength(room)) {
+    const grown = new Float64Array(dataLength(state.runsMax, room));
+    grown.set(state.data.subarray(0, HEADER + RUN_FIELDS * state.runsMax));
+    Object.assign(state, viewState(grown, state.histV, state.histT));
+  }
+  const { data } = state;
   if (data[H_SEASON_US] !== config.season_us || data[H_SEASON_M] !== seasonM) {
     data[H_SEASON_US] = config.season_us;
     data[H_SEASON_M] = seasonM;
@@ -269,7 +299,7 @@ function writeConfig(state: CollapseState, config: CollapseConfig): void {
 
 /** Creates the state of a channel that has seen nothing. */
 export function initState(config: CollapseConfig): CollapseState {
-  const data = new Float64Array(dataLength(config.runs_max));
+  const data = new Float64Array(dataLength(config.runs_max, seasonRoom(seasonFeaturesOf(config))));
   data[H_FORMAT] = STATE_FORMAT;
   data[H_RUNS_MAX] = config.runs_max;
   data[H_PREV_X] = NaN;
@@ -293,7 +323,9 @@ export function configureState(state: CollapseState, config: CollapseConfig): vo
     .sort((a, b) => old.prob[b]! - old.prob[a]! || old.start[a]! - old.start[b]!)
     .slice(0, config.runs_max)
     .sort((a, b) => old.start[a]! - old.start[b]!);
-  const data = new Float64Array(dataLength(config.runs_max));
+  const data = new Float64Array(
+    dataLength(config.runs_max, old.season.length / (SEASON_COEFFS + 1)),
+  );
   data.set(old.data.subarray(0, HEADER));
   data[H_RUNS_MAX] = config.runs_max;
   data[H_RUNS] = order.length;

@@ -18,6 +18,7 @@ import {
   describeCollapse,
 } from "./kernel.ts";
 import { type CollapseFrameEvent, collapseMachine } from "./machine.ts";
+import { SEASONLESS_BYTES } from "./_state.ts";
 
 export {
   type CollapseConfig,
@@ -97,7 +98,7 @@ export const collapseActor: ActorDefinition<CollapseState, CollapseConfig, Colla
   defaultConfig: defaultCollapseConfig,
   parseConfig: parseCollapseConfig,
   route: (channel) => [channel],
-  heldBytes: collapseHeldBytes,
+  heldBytes: (config) => collapseHeldBytes(config.season_us > 0 ? 0 : SEASONLESS_BYTES),
   kernel: collapseKernel,
   describeState: describeCollapse,
   machine: collapseMachine,

@@ -52,9 +52,14 @@ export function anomalyHeldBytes(): HeldBytes {
   return { perChannel: MACHINERY_BYTES.anomaly + ANOMALY_KERNEL_BYTES_GROWN, fixed: 0 };
 }
 
-/** What a collapse instance holds: its ring of recent samples is full after 257 of them. */
-export function collapseHeldBytes(): HeldBytes {
-  return { perChannel: MACHINERY_BYTES.collapse + KERNEL_BYTES_MEASURED.collapse, fixed: 0 };
+/**
+ * What a collapse instance holds: its ring of recent samples is full after 257 of them. The
+ * measurement's states held their season blocks whole; `seasonless` is what a state without a
+ * season holds less (its blocks keep the level's room alone: collapse's `_state.ts`).
+ */
+export function collapseHeldBytes(seasonless = 0): HeldBytes {
+  const kernel = KERNEL_BYTES_MEASURED.collapse - seasonless;
+  return { perChannel: MACHINERY_BYTES.collapse + kernel, fixed: 0 };
 }
 
 /**
