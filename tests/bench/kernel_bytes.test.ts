@@ -1,21 +1,25 @@
 /**
  * `troupe bench kernel-bytes`' measure: the bytes a channel's kernel states hold in memory, by
- * kind, against what they save. The collapse state's ring grows with what it holds, so a
- * channel's first samples hold well under what its snapshots do (the ring saved whole); the
- * anomaly state's key list is saved as the list, not as the table of 1,024 slots it would become;
- * the stats state holds what it saves; the bars states of a host share one closed-bars scratch.
+ * kind, against what they save. The collapse state's ring grows with what it holds, and its
+ * season blocks have room for what its season uses, so a channel's first samples hold little more
+ * than they save; the anomaly state's key list is saved as the list, not as the table of 1,024
+ * slots it would become; the stats state holds what it saves; the bars states of a host share one
+ * closed-bars scratch.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { kindBytes } from "../../bench/kernel_bytes.ts";
+import { seasonBlockLength } from "../../actors/collapse/_season.ts";
 
 const test = suite("bench kernel-bytes");
 
-test("a channel's first samples' collapse state saves under half what it holds", () => {
-  // Its ring as far as reached and its seasons' features in use; it holds the ring's room and
-  // the seasons at their largest.
+test("a channel's first samples' collapse state holds what it saves, its ring's room and its seasons' level room", () => {
+  // It saves its ring as far as reached and its seasons' features in use (the level's alone: the
+  // default has no season); it holds the ring's room (20 samples in 32 slots of a value and a
+  // time) and room in each season block for the level's coefficient and its variance's row.
   const { held, saved } = kindBytes("collapse", 3, 20);
-  assert.ok(saved > 0 && saved < held / 2, `${held} bytes held, ${saved} saved`);
+  const ringRoom = (32 - 20) * 2 * 8, levelRoom = 2 * (seasonBlockLength(1) - 2) * 8;
+  assert.is(held - saved, ringRoom + levelRoom, `${held} bytes held, ${saved} saved`);
 });
 
 test("a channel's first samples' anomaly state saves its few keys, not a table of 1,024", () => {
