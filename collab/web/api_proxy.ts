@@ -35,7 +35,13 @@ export async function proxyApi(
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://collab");
   if (options.scanUrl === undefined) {
-    return plain(res, 503, "No scan service: this collab server was started without scanUrl");
+    return plain(
+      res,
+      503,
+      "No scan service: scans read the bars kind's bars, and this dashboard's cluster runs no " +
+        "bars (a host fed service metrics runs them only where its config asks) or gave this " +
+        "collab server no scan URL (scanUrl)",
+    );
   }
   const session = url.searchParams.get("session") ?? "";
   const claims = await admitToken(
