@@ -46,7 +46,7 @@ export function seasonBlockLength(room: number): number {
 }
 
 /** The coefficients a season block of `length` values has room for (`seasonBlockLength`). */
-function roomOf(block: Float64Array): number {
+export function seasonRoomOf(block: Float64Array): number {
   return block.length / (SEASON_COEFFS + 1);
 }
 /**
@@ -120,7 +120,7 @@ export function seasonReset(block: Float64Array, x: number): void {
   block.fill(0);
   block[0] = x;
   block[SEASON_COEFFS] = LEVEL_PRIOR_VARIANCE;
-  const room = roomOf(block);
+  const room = seasonRoomOf(block);
   for (let i = 1; i < room; i++) {
     block[SEASON_COEFFS + i * SEASON_COEFFS + i] = SEASON_PRIOR_VARIANCE;
   }
@@ -132,7 +132,7 @@ export function seasonReset(block: Float64Array, x: number): void {
  * while the harmonics stay as learned.
  */
 export function seasonRelevel(block: Float64Array): void {
-  const C = SEASON_COEFFS, room = roomOf(block);
+  const C = SEASON_COEFFS, room = seasonRoomOf(block);
   for (let i = 1; i < room; i++) {
     block[C + i] = 0;
     block[C + i * C] = 0;

@@ -7,7 +7,7 @@
 import type { CollapseConfig } from "./config.ts";
 import { gammaHalfRatio } from "./_gamma_ratio.ts";
 import { powFast } from "../math/mod.ts";
-import { SEASON_COEFFS, seasonBlockLength, seasonReset } from "./_season.ts";
+import { SEASON_COEFFS, seasonBlockLength, seasonReset, seasonRoomOf } from "./_season.ts";
 import { WEEKEND_FEATURES } from "./_weekend.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
@@ -323,9 +323,7 @@ export function configureState(state: CollapseState, config: CollapseConfig): vo
     .sort((a, b) => old.prob[b]! - old.prob[a]! || old.start[a]! - old.start[b]!)
     .slice(0, config.runs_max)
     .sort((a, b) => old.start[a]! - old.start[b]!);
-  const data = new Float64Array(
-    dataLength(config.runs_max, old.season.length / (SEASON_COEFFS + 1)),
-  );
+  const data = new Float64Array(dataLength(config.runs_max, seasonRoomOf(old.season)));
   data.set(old.data.subarray(0, HEADER));
   data[H_RUNS_MAX] = config.runs_max;
   data[H_RUNS] = order.length;
