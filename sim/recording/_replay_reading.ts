@@ -137,8 +137,11 @@ export class ReplayReading {
   /** Output subjects past the outputs caused by inputs the start state holds. */
   readonly #pastStart = new Set<string>();
   /**
-   * The ids of the inputs read so far, of a recording begun mid-session (up to
-   * RECORDED_INPUTS_TRACKED_MAX; undefined past it, or without a start state).
+   * The ids of every input the recording holds, of a recording begun mid-session (undefined past
+   * RECORDED_INPUTS_TRACKED_MAX, or without a start state). Read before the replay, not as it
+   * goes: the bus orders what one publisher sends, not an input and the output it caused. The
+   * input's publisher may hand it to a host before the recorder, and the host's output overtake
+   * it, so an output may be in the file before its input.
    */
   #recordedInputs: Set<string> | undefined;
   #sinceFlush = 0;
@@ -156,7 +159,6 @@ export class ReplayReading {
       ? undefined
       : new IncidentStage({ config: options.incidents, publish: this.#output });
     this.#findingActors = new Set(findingActors());
-    if (options.held !== undefined && options.held.size > 0) this.#recordedInputs = new Set();
   }
 
   /** The actor kinds that declared findings: their outputs go through the incident stage. */
@@ -180,17 +182,34 @@ export class ReplayReading {
     this.#order?.release();
   }
 
-  /** The ids of the findings the recording holds (each once, on `troupe.finding.*`). */
-  async #recordedFindingIds(): Promise<Set<string>> {
-    const ids = new Set<string>();
+  /**
+   * In one pass before the replay's, what the recording holds that the replay must know ahead:
+   * with `findings`, the ids of its findings (each once, on `troupe.finding.*`); with `inputs`, the
+   * ids of its inputs (undefined past RECORDED_INPUTS_TRACKED_MAX).
+   */
+  async #prescan(
+    findings: boolean,
+    inputs: boolean,
+  ): Promise<{ findings: Set<string>; inputs: Set<string> | undefined }> {
+    const found = { findings: new Set<string>(), inputs: inputs ? new Set<string>() : undefined };
+    if (!findings && !inputs) return found;
     for await (const batch of this.#reader.batches()) {
       for (const m of batch) {
-        if (areaOf(m.subject) !== "finding" || !findingOutputSubject(m.subject)) continue;
-        const id = envelopeField(m.data, "id");
-        if (id !== undefined) ids.add(id);
+        const area = isIncidentControlSubject(m.subject) ? "ctl" : areaOf(m.subject);
+        let into: Set<string> | undefined;
+        if (area === "feed" || area === "ctl") into = found.inputs;
+        else if (findings && area === "finding" && findingOutputSubject(m.subject)) {
+          into = found.findings;
+        }
+        const id = into === undefined ? undefined : envelopeField(m.data, "id");
+        if (id !== undefined) into!.add(id);
+        // Past the bound an output of an input not recorded is compared, as before this was kept.
+        if (found.inputs && found.inputs.size > RECORDED_INPUTS_TRACKED_MAX) {
+          found.inputs = undefined;
+        }
       }
     }
-    return ids;
+    return found;
   }
 
   readonly #output = (subject: string, data: Uint8Array): void => {
@@ -243,9 +262,13 @@ export class ReplayReading {
   async read(sink: InputSink): Promise<void> {
     const { clock, toUs, verify } = this.#options;
     const stage = this.#stage;
-    if (stage && this.#options.findingsOnce) {
-      this.#order = new StageFindingOrder(await this.#recordedFindingIds(), (d) => stage.take(d));
+    const findings = stage !== undefined && this.#options.findingsOnce === true;
+    const held = this.#options.held;
+    const ahead = await this.#prescan(findings, held !== undefined && held.size > 0);
+    if (stage && findings) {
+      this.#order = new StageFindingOrder(ahead.findings, (d) => stage.take(d));
     }
+    this.#recordedInputs = ahead.inputs;
     this.t0 = clock.now();
     this.#nextProgress = this.t0 + this.#options.progressEveryS * 1e6;
     for await (const batch of this.#reader.batches()) {
@@ -316,7 +339,7 @@ export class ReplayReading {
 
   /**
    * Whether a recorded output was caused by an input before the recording: one its instance's
-   * start state holds, or one the recording does not hold (read before the output, were it there).
+   * start state holds, or one the recording does not hold (before or after the output).
    * The second is an instance that lagged its inputs: the outputs of inputs it applied before the
    * start, the oldest past the window of ids its state keeps, came after the recorder subscribed.
    */
@@ -326,8 +349,7 @@ export class ReplayReading {
     if (this.#pastStart.has(m.subject)) return false;
     const ids = held.get(streamOfOutput(m.subject));
     const cause = envelopeField(m.data, "cause");
-    const unrecorded = cause !== undefined && this.#recordedInputs?.has(cause) === false &&
-      !this.#notReplayed.has(cause);
+    const unrecorded = cause !== undefined && this.#recordedInputs?.has(cause) === false;
     if (cause === undefined || (!ids?.has(cause) && !unrecorded)) {
       // An instance's outputs follow its inputs: after one of a recorded input, none.
       this.#pastStart.add(m.subject);
@@ -353,16 +375,6 @@ export class ReplayReading {
   }
 
   /** An input, before the range (applied at once) or in it (paced). */
-  /** Notes the id of an input read, while its outputs may be told from those of earlier ones. */
-  #recordedInput(m: RecordedMessage): void {
-    const ids = this.#recordedInputs;
-    if (ids === undefined) return;
-    const id = envelopeField(m.data, "id");
-    if (id !== undefined) ids.add(id);
-    // Past the bound an output of an input not read is compared, as before this was kept.
-    if (ids.size > RECORDED_INPUTS_TRACKED_MAX) this.#recordedInputs = undefined;
-  }
-
   async #input(m: RecordedMessage, area: "feed" | "ctl", sink: InputSink): Promise<void> {
     const { clock, speed } = this.#options;
     if (m.tUs >= this.#options.fromUs) {
@@ -388,7 +400,6 @@ export class ReplayReading {
         this.samples += frameSamples(m.data);
       } else this.ctl++;
     } else this.warmupInputs++;
-    this.#recordedInput(m);
     // Its silence tables go to the replay's stage (and, published, to a live one under --nats).
     if (area === "ctl" && isIncidentControlSubject(m.subject)) this.#incidentControl(m.data);
     sink.publish(area, m.subject, m.data);

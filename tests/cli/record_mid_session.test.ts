@@ -67,9 +67,16 @@ async function midSession(
   const reader = await RecordingReader.open(path);
   assert.ok(reader.start, "the recording has a start section");
   const r = await runTroupe(["replay", path, "--verify"]);
-  const differs = r.stdout.match(/MISMATCH: output \d+ on troupe\.out\.[^.]+\.(\S+) differs/);
-  // What happened around the start on the first channel that differs, for the reader of a failure.
-  const timeline = differs ? `\n${await channelTimeline(path, differs[1]!)}` : "";
+  const differs = r.stdout.match(
+    new RegExp(
+      String.raw`MISMATCH: output \d+ on troupe\.out\.[^.]+\.(\S+) differs ` +
+        String.raw`\(recorded id ([^,\s]+), replayed id ([^)\s]+)\)`,
+    ),
+  );
+  // What happened around the first output that differs, for the reader of a failure.
+  const timeline = differs
+    ? `\n${await channelTimeline(path, differs[1]!, [differs[2]!, differs[3]!])}`
+    : "";
   assert.is(r.code, 0, r.stdout + r.stderr + timeline);
   assert.not.match(r.stdout, "MISMATCH");
   assert.match(r.stdout, /verified: [1-9][\d,]* outputs equal to the recorded ones, byte for byte/);
