@@ -24,6 +24,8 @@ export interface OwnedStreams {
   stored: Uint8Array;
   /** Its last position in the journal, where the journal listed it so (`streamLasts`); else NaN. */
   lasts: Float64Array;
+  /** The journal's streams it does not take: of a kind it does not run, or another's partition. */
+  others: string[];
 }
 
 /**
@@ -46,7 +48,7 @@ export function ownedStreams(
   for (let i = 0; i < streams.length; i++) {
     const stream = streams[i]!, held = stored.count > 0 ? stored.of(stream) : 0;
     if (held !== 0) both++;
-    own(h, owned, kinds, stream, held, lasts?.[i] ?? NaN);
+    if (!own(h, owned, kinds, stream, held, lasts?.[i] ?? NaN)) owned.others.push(stream);
   }
   if (both === stored.count) return owned;
   const lost = (list: readonly string[]) => {
@@ -69,12 +71,13 @@ function listsOf(n: number): OwnedStreams {
     defs: new Array<Def>(n),
     stored: new Uint8Array(n),
     lasts: new Float64Array(n),
+    others: [],
   };
 }
 
 /**
  * Adds `stream` to `owned` when it is of `h`'s kinds (`kinds`, by name) and partitions: its kind
- * found by its name's prefix (`kind/key`), not a string made for it.
+ * found by its name's prefix (`kind/key`), not a string made for it. Whether it was added.
  */
 function own(
   h: RecoveryAccess,
@@ -83,19 +86,20 @@ function own(
   stream: string,
   held: number,
   last: number,
-): void {
+): boolean {
   const slash = stream.indexOf("/");
-  if (slash <= 0) return;
+  if (slash <= 0) return false;
   let def: Def | undefined;
   for (const [kind, d] of kinds) {
     if (kind.length === slash && stream.startsWith(kind)) def = d;
   }
   const key = stream.slice(slash + 1);
-  if (def === undefined || !h.owns(key)) return;
+  if (def === undefined || !h.owns(key)) return false;
   const i = owned.count++;
   owned.streams[i] = stream;
   owned.keys[i] = key;
   owned.defs[i] = def;
   owned.stored[i] = held;
   owned.lasts[i] = last;
+  return true;
 }

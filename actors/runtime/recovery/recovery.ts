@@ -206,6 +206,7 @@ export class Recovery {
       : s.heldStreams() ?? listedStreams(await s.streams(), now);
     const found = ownedStreams(h, journaled, stored);
     const owned = found instanceof Promise ? await found : found;
+    for (const stream of owned.others) h.snapshotter.noteStoredNow(stream);
     // Read ahead: those the store does not hold in memory now (at a fleet host's start, none).
     const wanted: WantedSnapshot[] = [];
     for (let i = 0; i < owned.count; i++) {

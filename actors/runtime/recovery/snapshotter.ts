@@ -517,6 +517,16 @@ export class Snapshotter {
     return this.#options.store.hasHeadNow?.(stream) ?? false;
   }
 
+  /**
+   * Notes what `stream`'s stored snapshot covers, where the store holds its head in memory, for a
+   * stream this host does not take (a kind it no longer runs, another's partition): its records
+   * up to there then hold no journal segment back. The rest of its records stay.
+   */
+  noteStoredNow(stream: string): void {
+    const head = this.#options.store.headNow?.(stream);
+    if (head !== undefined && !this.savedPos.has(stream)) this.savedPos.set(stream, head.pos);
+  }
+
   /** `loadStream` at once, where `hasStreamNow`; null where the store does not hold it now. */
   loadStreamNow(stream: string, version: number): RestorableSnapshot | undefined | null {
     const head = this.#options.store.headNow?.(stream);
