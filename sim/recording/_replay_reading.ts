@@ -185,7 +185,8 @@ export class ReplayReading {
   /**
    * In one pass before the replay's, what the recording holds that the replay must know ahead:
    * with `findings`, the ids of its findings (each once, on `troupe.finding.*`); with `inputs`, the
-   * ids of its inputs (undefined past RECORDED_INPUTS_TRACKED_MAX).
+   * ids of its inputs up to `toUs`, those the replay applies (undefined past
+   * RECORDED_INPUTS_TRACKED_MAX).
    */
   async #prescan(
     findings: boolean,
@@ -193,11 +194,13 @@ export class ReplayReading {
   ): Promise<{ findings: Set<string>; inputs: Set<string> | undefined }> {
     const found = { findings: new Set<string>(), inputs: inputs ? new Set<string>() : undefined };
     if (!findings && !inputs) return found;
+    const toUs = this.#options.toUs;
     for await (const batch of this.#reader.batches()) {
       for (const m of batch) {
+        if (!findings && m.tUs > toUs) return found;
         const area = isIncidentControlSubject(m.subject) ? "ctl" : areaOf(m.subject);
         let into: Set<string> | undefined;
-        if (area === "feed" || area === "ctl") into = found.inputs;
+        if (area === "feed" || area === "ctl") into = m.tUs > toUs ? undefined : found.inputs;
         else if (findings && area === "finding" && findingOutputSubject(m.subject)) {
           into = found.findings;
         }
@@ -339,7 +342,8 @@ export class ReplayReading {
 
   /**
    * Whether a recorded output was caused by an input before the recording: one its instance's
-   * start state holds, or one the recording does not hold (before or after the output).
+   * start state holds, or one the recording does not hold (before or after the output; one past
+   * the range is not replayed, and its outputs are passed over as such).
    * The second is an instance that lagged its inputs: the outputs of inputs it applied before the
    * start, the oldest past the window of ids its state keeps, came after the recorder subscribed.
    */
@@ -349,7 +353,8 @@ export class ReplayReading {
     if (this.#pastStart.has(m.subject)) return false;
     const ids = held.get(streamOfOutput(m.subject));
     const cause = envelopeField(m.data, "cause");
-    const unrecorded = cause !== undefined && this.#recordedInputs?.has(cause) === false;
+    const unrecorded = cause !== undefined && this.#recordedInputs?.has(cause) === false &&
+      !this.#notReplayed.has(cause);
     if (cause === undefined || (!ids?.has(cause) && !unrecorded)) {
       // An instance's outputs follow its inputs: after one of a recorded input, none.
       this.#pastStart.add(m.subject);
