@@ -46,7 +46,7 @@ export function startOf(
       );
     }
     instances.set(stream, inst);
-    held.set(stream, new InputIdWindow(inst.ids));
+    held.set(stream, InputIdWindow.restoring(inst.ids));
   }
   return { instances, held };
 }

@@ -31,7 +31,7 @@ export async function channelTimeline(
   const held = new Map<string, InputIdWindow>();
   if (reader.start) {
     for (const [stream, inst] of startInstances(reader.start)) {
-      if (stream.endsWith(`/${key}`)) held.set(stream, new InputIdWindow(inst.ids));
+      if (stream.endsWith(`/${key}`)) held.set(stream, InputIdWindow.restoring(inst.ids));
     }
   }
   const holders = (id: string) => {

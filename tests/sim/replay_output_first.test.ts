@@ -12,10 +12,11 @@ import { Host } from "../../actors/runtime/host/host.ts";
 import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
 import { MemoryJournal } from "../../actors/runtime/journal/memory_journal.ts";
 import { MemorySnapshotStore } from "../../actors/runtime/snapshots/memory_snapshot_store.ts";
-import { type Bus, decodeValue, encodeFrame, feedSubject } from "../../protocol/mod.ts";
+import { type Bus, decodeValue, feedSubject } from "../../protocol/mod.ts";
 import { Recorder, RecordingReader } from "../../sim/recording/mod.ts";
 import { runTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
+import { oneSampleFrame } from "../_support/one_sample_frame.ts";
 
 const test = suite("replay of a recording whose outputs came before their inputs");
 const dir = tempDir("troupe-replay-output-first-");
@@ -24,14 +25,6 @@ test.after(() => dir.remove());
 /** How late the recorder hears each input, in ms: its outputs come first. */
 const INPUT_LATE_MS = 40;
 const AFTER = 5;
-
-function frame(i: number): Uint8Array {
-  const t = new Float64Array([1_700_000_000_000_000 + i * 1000]);
-  return encodeFrame({ channel: "a", seq0: i, t, v: new Float64Array([i % 7]) }, {
-    id: `f-a-${i}`,
-    src: "test",
-  });
-}
 
 /** `bus` as a recorder on it hears it: every input `INPUT_LATE_MS` late, in order. */
 function inputsLate(bus: Bus): Bus {
@@ -63,14 +56,14 @@ test("outputs recorded before their inputs are compared, and verify", async () =
   await host.start();
   const path = join(dir.path, "output-first.rec");
   try {
-    for (let i = 0; i < 10; i++) bus.publish(feedSubject("t", "a"), frame(i));
+    for (let i = 0; i < 10; i++) bus.publish(feedSubject("t", "a"), oneSampleFrame(i));
     await bus.flush();
     const { recorder, outcome } = await Recorder.begin(inputsLate(bus), {
       path,
       header: { source: "test" },
     });
     assert.equal(outcome.notes, []);
-    for (let i = 10; i < 10 + AFTER; i++) bus.publish(feedSubject("t", "a"), frame(i));
+    for (let i = 10; i < 10 + AFTER; i++) bus.publish(feedSubject("t", "a"), oneSampleFrame(i));
     await bus.flush();
     await new Promise((r) => setTimeout(r, INPUT_LATE_MS * 3));
     recorder.endInputs();

@@ -23,7 +23,12 @@ import {
   type StateCapturePart,
   stateCaptureSubject,
 } from "../../../protocol/mod.ts";
-import type { HostTimers, Slot } from "../instances/mod.ts";
+import {
+  type ActorInstance,
+  DROPPED_KEPT_MAX,
+  type HostTimers,
+  type Slot,
+} from "../instances/mod.ts";
 import type { InputSource } from "../edge/mod.ts";
 
 /** How often a waiting capture looks at the mailboxes again, in ms. */
@@ -94,11 +99,18 @@ export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): v
   let lastBefore: Map<string, string> | undefined;
   const taken: CapturedInstance[] = [];
   const missed: Array<{ stream: string; reason: string }> = [];
+  const kept = new DroppedIdsKept();
+  const answer = () => {
+    kept.end();
+    send(reply, taken, missed, parts);
+  };
+  for (const slot of parts.slots()) kept.keep(slot.inst);
   const round = () => {
     if (lastBefore === undefined) {
       lastBefore = new Map();
       for (const slot of parts.slots()) waiting.set(slot.stream, slot);
       for (const slot of waiting.values()) {
+        kept.keep(slot.inst);
         const id = slot.mailbox.length > slot.head
           ? slot.mailbox[slot.mailbox.length - 1]!.decoded?.envelope.id
           : undefined;
@@ -117,18 +129,10 @@ export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): v
       const last = lastBefore.get(stream);
       const quiet = slot.mailbox.length === slot.head && !slot.pumping;
       if (!quiet && (last === undefined || !inst.hasApplied(last))) continue;
-      const s = inst.snapshot();
-      taken.push({
-        stream,
-        version: slot.def.version,
-        pos: s.pos,
-        srcPos: s.srcPos,
-        machine: s.machine,
-        kernel: s.kernel,
-        config: s.config,
-        ids: s.ids ?? new Uint8Array(0),
-      });
       waiting.delete(stream);
+      const captured = captureOf(slot, inst);
+      if (typeof captured === "string") missed.push({ stream, reason: captured });
+      else taken.push(captured);
     }
     if (waiting.size > 0 && performance.now() - t0 < settleMs) {
       parts.timers.setTimeout(round, CAPTURE_POLL_MS);
@@ -137,7 +141,7 @@ export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): v
     for (const stream of waiting.keys()) {
       missed.push({ stream, reason: `inputs still waiting after ${settleMs} ms` });
     }
-    send(reply, taken, missed, parts);
+    answer();
   };
   const firstLookMs = Math.min(CAPTURE_FIRST_LOOK_MS, settleMs);
   afterInputAtAsk(parts, settleMs, (late) => {
@@ -145,9 +149,50 @@ export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): v
       parts.timers.setTimeout(round, Math.max(0, firstLookMs - (performance.now() - t0)));
     } else {
       for (const slot of parts.slots()) missed.push({ stream: slot.stream, reason: late });
-      send(reply, taken, missed, parts);
+      answer();
     }
   });
+}
+
+/**
+ * The instances that keep the ids their windows drop, from a capture's ask to their snapshots: a
+ * busy one may apply more inputs than its window holds meanwhile, all of them recorded (they came
+ * after the ask) and all in its state.
+ */
+class DroppedIdsKept {
+  readonly #insts = new Set<ActorInstance>();
+
+  /** `inst` keeps them from now (once however often asked). */
+  keep(inst: ActorInstance | undefined): void {
+    if (inst === undefined || this.#insts.has(inst)) return;
+    inst.keepDroppedIds();
+    this.#insts.add(inst);
+  }
+
+  /** The capture is answered: none keeps them for it any more. */
+  end(): void {
+    for (const inst of this.#insts) inst.endKeepingDroppedIds();
+    this.#insts.clear();
+  }
+}
+
+/** The capture of `slot`'s running instance `inst`, or why it cannot be captured. */
+function captureOf(slot: Slot, inst: ActorInstance): CapturedInstance | string {
+  const s = inst.snapshot(), ids = inst.capturedIds();
+  if (ids === undefined) {
+    return `it applied more than ${DROPPED_KEPT_MAX} inputs past its window of ids before its ` +
+      "snapshot";
+  }
+  return {
+    stream: slot.stream,
+    version: slot.def.version,
+    pos: s.pos,
+    srcPos: s.srcPos,
+    machine: s.machine,
+    kernel: s.kernel,
+    config: s.config,
+    ids,
+  };
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   reusingBytes,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
-import { INPUT_IDS_MAX, InputIdWindow } from "./input_id_window.ts";
+import { InputIdWindow } from "./input_id_window.ts";
 import { MachineCell, type MachineCellListener } from "./machine_cell.ts";
 import { STAGE, type StageTrace } from "./stage_trace.ts";
 import { sharedConfig, withSharedConfig } from "./shared_configs.ts";
@@ -138,7 +138,7 @@ export class ActorInstance {
     this.config = config;
     this.#outSubject = outSubject(def.kind, key);
     this.#state = undefined;
-    this.#ids = new InputIdWindow(ids, INPUT_IDS_MAX, this.stream);
+    this.#ids = InputIdWindow.restoring(ids, this.stream);
     this.#machine = undefined as unknown as MachineCell;
   }
 
@@ -223,6 +223,27 @@ export class ActorInstance {
   /** Whether the input of envelope id `id` is among those applied most recently (its id window). */
   hasApplied(id: string): boolean {
     return this.#ids.has(id);
+  }
+
+  /**
+   * Starts keeping the ids of applied inputs that the instance's window of ids drops, for a state
+   * capture (`capturedIds`), until `endKeepingDroppedIds`; what it decides is unchanged.
+   */
+  keepDroppedIds(): void {
+    this.#ids.keepDropped();
+  }
+
+  /** Ends one `keepDroppedIds`. */
+  endKeepingDroppedIds(): void {
+    this.#ids.endKeepingDropped();
+  }
+
+  /**
+   * The ids of the inputs applied most recently and of those dropped since `keepDroppedIds`,
+   * saved (oldest first), or undefined when more were dropped than a window keeps.
+   */
+  capturedIds(): Uint8Array | undefined {
+    return this.#ids.saveWithDropped();
   }
 
   /** Stops the machine. */

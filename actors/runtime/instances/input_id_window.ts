@@ -11,11 +11,20 @@ import {
   readSavedFingerprint,
   savedIds,
   saveFingerprintRing,
+  saveFingerprints,
   writeFingerprint,
 } from "../../../protocol/mod.ts";
 
 /** How many recent input ids an instance remembers. */
 export const INPUT_IDS_MAX = 256;
+
+/**
+ * How many dropped ids a window keeps while a state capture waits for its instance
+ * (`keepDropped`), 128 KiB of fingerprints: the inputs a busy instance applies in a capture's
+ * longest wait (its settle time, 5 s by default) at a few thousand inputs a second. Past it, the
+ * window says it lost some, and the capture names the instance as not captured.
+ */
+export const DROPPED_KEPT_MAX = 16_384;
 
 /**
  * Room, in ids, that a window starts with (doubled as it fills, up to its bound): a channel that
@@ -60,6 +69,8 @@ export class InputIdWindow {
   #mask: number;
   readonly #max: number;
   #next = 0;
+  /** The ids dropped since `keepDropped`, while a state capture waits; none otherwise. */
+  #dropped: DroppedIds | undefined;
 
   /**
    * A window holding `saved` (a saved window's bytes, or ids), the newest `max` of them; throws a
@@ -96,6 +107,16 @@ export class InputIdWindow {
     }
   }
 
+  /**
+   * A window restored from `saved` (a snapshot's window) holding all of it, and at least
+   * INPUT_IDS_MAX ids: a state capture's holds the ids its window dropped while the capture
+   * waited beside its own (`takeWithDropped`), and a replay from it passes all of them over.
+   */
+  static restoring(saved: Uint8Array | undefined, spreadBy = ""): InputIdWindow {
+    const held = saved === undefined ? 0 : Math.floor(saved.byteLength / FINGERPRINT_BYTES);
+    return new InputIdWindow(saved, Math.max(INPUT_IDS_MAX, held), spreadBy);
+  }
+
   /** The bytes the window's arrays hold. */
   get bytes(): number {
     return this.#fps.byteLength + this.#table.byteLength;
@@ -124,13 +145,49 @@ export class InputIdWindow {
     return saveFingerprintRing(this.#fps, first, n, this.#max);
   }
 
+  /**
+   * Starts keeping the ids the window drops, until as many `endKeepingDropped` calls (one for
+   * each capture that waits): a state capture's snapshot must hold every input applied since its
+   * ask, and a busy instance may apply more than the window holds before it is taken. What the
+   * window holds and decides is unchanged.
+   */
+  keepDropped(): void {
+    (this.#dropped ??= new DroppedIds()).keepers++;
+  }
+
+  /** Ends one `keepDropped`; the ids kept are forgotten when none is left. */
+  endKeepingDropped(): void {
+    const dropped = this.#dropped;
+    if (dropped !== undefined && --dropped.keepers <= 0) this.#dropped = undefined;
+  }
+
+  /**
+   * The window's saved form with the ids it dropped while keeping them before its own (oldest
+   * first), or undefined when it dropped more than `DROPPED_KEPT_MAX`; as `save()` when it was
+   * not keeping them.
+   */
+  saveWithDropped(): Uint8Array | undefined {
+    const dropped = this.#dropped;
+    const own = this.save();
+    if (dropped === undefined || dropped.n === 0) return own;
+    if (dropped.lost) return undefined;
+    const before = saveFingerprints(dropped.fps.subarray(0, dropped.n * 2));
+    const all = new Uint8Array(before.byteLength + own.byteLength);
+    all.set(before);
+    all.set(own, before.byteLength);
+    return all;
+  }
+
   /** Adds the fingerprint in `PROBE` unless the window holds it. */
   #addProbe(): void {
     if (this.#find() >= 0) return;
     const at = this.#next;
     if (at * 2 >= this.#fps.length) this.#grow();
     if (this.#size < this.#max) this.#size++;
-    else this.#remove(this.#slotOf(at));
+    else {
+      this.#dropped?.add(this.#fps, at);
+      this.#remove(this.#slotOf(at));
+    }
     const lo = PROBE[0]!;
     this.#fps[at * 2] = lo;
     this.#fps[at * 2 + 1] = PROBE[1]!;
@@ -192,6 +249,32 @@ export class InputIdWindow {
       i = j;
     }
     table[i] = 0;
+  }
+}
+
+/** The fingerprints a window dropped while a capture waits, oldest first. */
+class DroppedIds {
+  fps = new Int32Array(2 * ROOM_IDS_MIN);
+  n = 0;
+  /** Captures waiting that keep them. */
+  keepers = 0;
+  /** More were dropped than `DROPPED_KEPT_MAX`. */
+  lost = false;
+
+  /** Keeps ring entry `at` of `ring`. */
+  add(ring: Int32Array, at: number): void {
+    if (this.n === DROPPED_KEPT_MAX) {
+      this.lost = true;
+      return;
+    }
+    if (this.n * 2 === this.fps.length) {
+      const fps = new Int32Array(this.fps.length * 2);
+      fps.set(this.fps);
+      this.fps = fps;
+    }
+    this.fps[this.n * 2] = ring[at * 2]!;
+    this.fps[this.n * 2 + 1] = ring[at * 2 + 1]!;
+    this.n++;
   }
 }
 

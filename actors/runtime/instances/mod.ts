@@ -24,7 +24,12 @@ export {
 export { type HostLimits } from "./host_limits.ts";
 export { ChannelBook } from "./channel_book.ts";
 export { containedTimers, errorLine, type HostTimers, REAL_TIMERS } from "./host_timers.ts";
-export { INPUT_IDS_MAX, InputIdWindow, savedWindowOf } from "./input_id_window.ts";
+export {
+  DROPPED_KEPT_MAX,
+  INPUT_IDS_MAX,
+  InputIdWindow,
+  savedWindowOf,
+} from "./input_id_window.ts";
 export { InputRejectedError, type RejectionReason } from "./input_rejected_error.ts";
 export { contextOf, sameConfig, shareConfig } from "./shared_configs.ts";
 export { type FoldInput, foldInput, type FoldResult, MissingInitError } from "./journal_fold.ts";

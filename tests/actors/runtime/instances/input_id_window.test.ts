@@ -3,6 +3,8 @@ import * as assert from "uvu/assert";
 import { statsActor, type StatsState, statsSummary } from "../../../../actors/stats/mod.ts";
 import { ActorInstance } from "../../../../actors/runtime/instances/actor_instance.ts";
 import {
+  DROPPED_KEPT_MAX,
+  INPUT_IDS_MAX,
   InputIdWindow,
   savedWindowOf,
 } from "../../../../actors/runtime/instances/input_id_window.ts";
@@ -205,6 +207,47 @@ test("InputIdWindow of more ids than 16-bit table slots index keeps and forgets 
   assert.ok(w.has("i65535") && w.has("i65536") && w.has("i69999"));
   assert.is(w.size, max);
   assert.equal(w.save().subarray(0, 8), savedIds(["i5"]));
+});
+
+test("InputIdWindow keeps the ids it drops while asked to, before its own, deciding as before", () => {
+  const w = new InputIdWindow(["a", "b"], 3);
+  w.add("c");
+  w.keepDropped();
+  w.keepDropped(); // a second capture waiting
+  for (const id of ["d", "e", "d", "f"]) w.add(id);
+  assert.equal(w.save(), savedIds(["d", "e", "f"]), "what it holds is unchanged");
+  assert.not.ok(w.has("a") || w.has("c"), "and what it decides");
+  assert.equal(w.saveWithDropped(), savedIds(["a", "b", "c", "d", "e", "f"]));
+  w.endKeepingDropped();
+  w.add("g");
+  assert.equal(w.saveWithDropped(), savedIds(["a", "b", "c", "d", "e", "f", "g"]));
+  w.endKeepingDropped();
+  assert.equal(w.saveWithDropped(), savedIds(["e", "f", "g"]), "none kept once both ended");
+  w.endKeepingDropped(); // one too many ends nothing
+  w.add("h");
+  assert.equal(w.saveWithDropped(), savedIds(["f", "g", "h"]));
+
+  const busy = new InputIdWindow([], 2);
+  busy.keepDropped();
+  for (let i = 0; i < DROPPED_KEPT_MAX + 2; i++) busy.add(`x${i}`);
+  assert.equal(busy.saveWithDropped()!.byteLength, (DROPPED_KEPT_MAX + 2) * 8, "up to its bound");
+  busy.add("y");
+  assert.is(busy.saveWithDropped(), undefined, "past it, it says it lost some");
+  busy.endKeepingDropped();
+  assert.equal(busy.saveWithDropped(), savedIds([`x${DROPPED_KEPT_MAX + 1}`, "y"]));
+});
+
+test("InputIdWindow.restoring holds a saved window whole, and at least INPUT_IDS_MAX ids", () => {
+  const many = Array.from({ length: INPUT_IDS_MAX + 10 }, (_, i) => `m${i}`);
+  const wide = InputIdWindow.restoring(savedIds(many));
+  assert.is(wide.size, INPUT_IDS_MAX + 10);
+  assert.ok(wide.has("m0") && wide.has(`m${INPUT_IDS_MAX + 9}`));
+  const few = InputIdWindow.restoring(savedIds(["a"]), "stats/a");
+  for (let i = 0; i < INPUT_IDS_MAX - 1; i++) few.add(`f${i}`);
+  assert.ok(few.has("a"));
+  few.add("last");
+  assert.not.ok(few.has("a"), "a window of INPUT_IDS_MAX");
+  assert.is(InputIdWindow.restoring(undefined).size, 0);
 });
 
 test("an instance applies an input id once, whatever the frame, and its snapshot keeps the window", () => {
