@@ -130,7 +130,7 @@ export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): v
       const quiet = slot.mailbox.length === slot.head && !slot.pumping;
       if (!quiet && (last === undefined || !inst.hasApplied(last))) continue;
       waiting.delete(stream);
-      const captured = captureOf(slot, inst);
+      const captured = captureOf(slot, inst, kept);
       if (typeof captured === "string") missed.push({ stream, reason: captured });
       else taken.push(captured);
     }
@@ -169,6 +169,13 @@ class DroppedIdsKept {
     this.#insts.add(inst);
   }
 
+  /** `inst`'s captured ids (`ActorInstance.capturedIds`); it keeps no more for this capture. */
+  take(inst: ActorInstance): Uint8Array | undefined {
+    const ids = inst.capturedIds();
+    if (this.#insts.delete(inst)) inst.endKeepingDroppedIds();
+    return ids;
+  }
+
   /** The capture is answered: none keeps them for it any more. */
   end(): void {
     for (const inst of this.#insts) inst.endKeepingDroppedIds();
@@ -177,8 +184,12 @@ class DroppedIdsKept {
 }
 
 /** The capture of `slot`'s running instance `inst`, or why it cannot be captured. */
-function captureOf(slot: Slot, inst: ActorInstance): CapturedInstance | string {
-  const s = inst.snapshot(), ids = inst.capturedIds();
+function captureOf(
+  slot: Slot,
+  inst: ActorInstance,
+  kept: DroppedIdsKept,
+): CapturedInstance | string {
+  const s = inst.snapshot(), ids = kept.take(inst);
   if (ids === undefined) {
     return `it applied more than ${DROPPED_KEPT_MAX} inputs past its window of ids before its ` +
       "snapshot";

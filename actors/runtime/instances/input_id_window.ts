@@ -252,9 +252,14 @@ export class InputIdWindow {
   }
 }
 
-/** The fingerprints a window dropped while a capture waits, oldest first. */
+const EMPTY_FPS = new Int32Array(0);
+
+/**
+ * The fingerprints a window dropped while a capture waits, oldest first: their array made at the
+ * first (a capture asks every instance of its host to keep them, and most drop none).
+ */
 class DroppedIds {
-  fps = new Int32Array(2 * ROOM_IDS_MIN);
+  fps = EMPTY_FPS;
   n = 0;
   /** Captures waiting that keep them. */
   keepers = 0;
@@ -268,7 +273,7 @@ class DroppedIds {
       return;
     }
     if (this.n * 2 === this.fps.length) {
-      const fps = new Int32Array(this.fps.length * 2);
+      const fps = new Int32Array(Math.max(2 * ROOM_IDS_MIN, this.fps.length * 2));
       fps.set(this.fps);
       this.fps = fps;
     }
