@@ -6,6 +6,6 @@ import type { OptionSpec } from "./args.ts";
 export const DATA_DIR_OPTION: OptionSpec = {
   type: "string",
   arg: "DIR",
-  help: "Where troupe up's files are (nats.url, http.url, collab.json)",
+  help: "Where troupe up's files are (nats.url, its seeds in nats-auth, http.url, collab.json)",
   default: DATA_DIR_DEFAULT,
 };

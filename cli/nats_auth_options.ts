@@ -96,18 +96,21 @@ export function natsAuthOf(
 /** A NATS URL (safe to print), where it came from, and the credentials to connect with. */
 export interface ResolvedNats extends ResolvedNatsUrl {
   auth: NatsAuth;
+  /** Where `troupe up`'s files were looked for (`--data-dir`). */
+  dataDir: string;
 }
 
 /**
  * Where and how a command connects: `--nats` (else `troupe up`'s URL, else the default), the
  * credentials of the command line, the environment and the URL; when none is given and the
  * server is `troupe up`'s (found through its file, or named by `--nats` as the file has it), the
- * credentials up wrote for `role`.
+ * credentials up wrote for `role`. `troupe up`'s files are looked for in `dataDir`: the command's
+ * `--data-dir`, else the default.
  */
 export function resolveNats(
   args: ParsedArgs,
   role: NatsRole,
-  dataDir: string = DATA_DIR_DEFAULT,
+  dataDir: string = str(args, "data-dir") ?? DATA_DIR_DEFAULT,
 ): ResolvedNats {
   const resolved = resolveNatsUrl(str(args, "nats"), dataDir);
   const { url, auth: inUrl } = splitNatsUrl(resolved.url);
@@ -117,5 +120,5 @@ export function resolveNats(
     (resolved.from === "option" && resolveNatsUrl(undefined, dataDir).from === "file" &&
       resolveNatsUrl(undefined, dataDir).url === resolved.url);
   const auth = !hasNatsAuth(given) && upsServer && existsSync(upSeed) ? { nkey: upSeed } : given;
-  return { url, from: resolved.from, auth };
+  return { url, from: resolved.from, auth, dataDir };
 }

@@ -16,13 +16,20 @@ export const NATS_OPTION: OptionSpec = {
   type: "string",
   arg: "URL",
   help: "NATS server",
-  defaultText: `the one troupe up started, from ${DATA_DIR_DEFAULT}/${NATS_URL_FILE}, else ` +
+  defaultText: `the one troupe up started, from DIR/${NATS_URL_FILE} (--data-dir DIR), else ` +
     NATS_URL_DEFAULT,
 };
 
-/** Says which server a command uses, when it is not the one the user named. */
-export function describeNatsUrl(resolved: ResolvedNatsUrl): string {
+/**
+ * Says which server a command uses, when it is not the one the user named: found in `dataDir`
+ * (`troupe up`'s, the command's `--data-dir`).
+ */
+export function describeNatsUrl(
+  resolved: ResolvedNatsUrl & { dataDir?: string },
+): string {
   return resolved.from === "file"
-    ? `${resolved.url} (troupe up's, from ${join(DATA_DIR_DEFAULT, NATS_URL_FILE)})`
+    ? `${resolved.url} (troupe up's, from ${
+      join(resolved.dataDir ?? DATA_DIR_DEFAULT, NATS_URL_FILE)
+    })`
     : resolved.url;
 }

@@ -39,6 +39,7 @@ import {
 } from "../args.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
 import { connectNats } from "../connect_nats.ts";
+import { DATA_DIR_OPTION } from "../data_dir_option.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
 
 export const command: Command = {
@@ -46,7 +47,7 @@ export const command: Command = {
   summary: "change an actor kind's configuration at run time",
   takesArguments: true,
   usage: "KIND [--key KEY] --set FIELD=VALUE [--set FIELD=VALUE ...] [--kinds MODULES] " +
-    "[--nats URL] [--timeout MS]" + NATS_AUTH_USAGE,
+    "[--nats URL] [--data-dir DIR] [--timeout MS]" + NATS_AUTH_USAGE,
   options: {
     key: {
       type: "string",
@@ -70,6 +71,7 @@ export const command: Command = {
     },
     nats: NATS_OPTION,
     ...NATS_AUTH_OPTIONS,
+    "data-dir": DATA_DIR_OPTION,
     timeout: {
       type: "string",
       arg: "MS",

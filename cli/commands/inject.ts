@@ -24,13 +24,14 @@ import { describeMetricsSettings, sendMetricsSettings } from "../../sim/mod.ts";
 import { NATS_OPTION } from "../nats_url.ts";
 import { connectNats } from "../connect_nats.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE } from "../nats_auth_options.ts";
+import { DATA_DIR_OPTION } from "../data_dir_option.ts";
 
 export const command: Command = {
   name: "inject",
   summary: "publish a synthetic or file feed to NATS at a target rate",
   usage: "[--feed market|metrics|csv:PATH] [--rate N] [--duration S] [--channels N] " +
     "[--channel NAME] [--batch N] [--seed N] [--labels FILE] [--nats URL] [--feed-name NAME] " +
-    "[--run ID] [--json]" + NATS_AUTH_USAGE,
+    "[--run ID] [--json] [--data-dir DIR]" + NATS_AUTH_USAGE,
   options: {
     feed: {
       type: "string",
@@ -90,6 +91,7 @@ export const command: Command = {
     },
     nats: NATS_OPTION,
     ...NATS_AUTH_OPTIONS,
+    "data-dir": DATA_DIR_OPTION,
     "feed-name": {
       type: "string",
       arg: "NAME",

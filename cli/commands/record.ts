@@ -30,6 +30,7 @@ import {
 import { waitForSignal } from "../signals.ts";
 import { NATS_OPTION } from "../nats_url.ts";
 import { connectNats } from "../connect_nats.ts";
+import { DATA_DIR_OPTION } from "../data_dir_option.ts";
 import {
   NATS_AUTH_OPTIONS,
   NATS_AUTH_USAGE,
@@ -49,8 +50,8 @@ const OUTPUTS_DRAIN_MS_MAX = 5000;
 export const command: Command = {
   name: "record",
   summary: "capture a live session into a recording file",
-  usage: "--out FILE [--duration S] [--nats URL] [--subjects PATTERNS] [--config FILE] [--seed N]" +
-    NATS_AUTH_USAGE,
+  usage: "--out FILE [--duration S] [--nats URL] [--data-dir DIR] [--subjects PATTERNS] " +
+    "[--config FILE] [--seed N]" + NATS_AUTH_USAGE,
   options: {
     out: {
       type: "string",
@@ -70,6 +71,7 @@ export const command: Command = {
       defaultText: `the --config file's "nats", else ${NATS_OPTION.defaultText}`,
     },
     ...NATS_AUTH_OPTIONS,
+    "data-dir": DATA_DIR_OPTION,
     subjects: {
       type: "string",
       arg: "PATTERNS",
@@ -120,6 +122,7 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
         url: fileNats,
         from: "option" as const,
         auth: mergeNatsAuth(natsAuthOf(args), fileNatsAuth),
+        dataDir: text(args, "data-dir"),
       }
       : resolveNats(args, "viewer");
     const url = nats.url;

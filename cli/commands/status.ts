@@ -20,6 +20,7 @@ import { INCIDENT_STAGE_NAME } from "../../protocol/mod.ts";
 import { type Command, EXIT_FAILURE, flag, text } from "../args.ts";
 import type { UnleasedHostStatus } from "../../actors/cluster/mod.ts";
 import { DATA_DIR_OPTION } from "../data_dir_option.ts";
+import { credentialsHint, isAuthorizationError } from "../connect_nats.ts";
 import { describeNatsUrl, NATS_OPTION } from "../nats_url.ts";
 import { NATS_AUTH_OPTIONS, NATS_AUTH_USAGE, resolveNats } from "../nats_auth_options.ts";
 import { channelRoomLine, fetchChannelRoom, type HostChannelRoom } from "../host_channel_room.ts";
@@ -70,7 +71,8 @@ Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
       });
     } catch (err) {
       console.error(
-        `troupe status: cannot connect to NATS at ${describeNatsUrl(nats)}: ${describeError(err)}`,
+        `troupe status: cannot connect to NATS at ${describeNatsUrl(nats)}: ${describeError(err)}` +
+          (isAuthorizationError(err) ? `. ${credentialsHint(nats)}` : ""),
       );
       return EXIT_FAILURE;
     }

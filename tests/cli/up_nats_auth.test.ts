@@ -2,8 +2,9 @@
  * `troupe up`'s nats-server is secure by default: a user per role with a fresh nkey, the seeds
  * in the data directory (mode 0600) and never printed, the hosts, the dashboard's bridge and the
  * feed at work under those users, the commands next to it connecting as their role (ctl as the
- * operator, status as the viewer), a client without credentials refused. `--nats-open` starts
- * it without users, `--nats-port` where it is told.
+ * operator, status as the viewer), a client without credentials refused; the commands find up's
+ * files in another data directory by `--data-dir`, and a refusal says where they looked.
+ * `--nats-open` starts it without users, `--nats-port` where it is told.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -84,6 +85,53 @@ test("by default: a user per role, the commands beside up connect as theirs, no 
     for (const out of [up.output(), ctl.stdout, ctl.stderr, status.stdout, asViewer.stderr]) {
       for (const seed of seeds) assert.not.ok(out.includes(seed), "a seed was printed");
     }
+  } finally {
+    await up.stop();
+    dir.remove();
+  }
+});
+
+test("--data-dir: the commands find up's server and their seeds in its own data directory", async () => {
+  const dir = tempDir();
+  // Nothing in the commands' working directory: up's files are in d.
+  const up = startTroupe(upArgs("d", ["--channels", "2", "--rate", "200"]), dir.path);
+  try {
+    await untilFeeding(up);
+    const url = readFileSync(join(dir.path, "d", "nats.url"), "utf8").trim();
+    const at = { cwd: dir.path };
+    const commands = [
+      ["ctl", "anomaly", "--set", "threshold=0.4"],
+      ["record", "--out", "r.rec", "--duration", "1"],
+      ["inject", "--duration", "1", "--rate", "50", "--channels", "1"],
+      ["incidents"],
+      ["status"],
+    ];
+    for (const command of commands) {
+      const r = await runTroupe([...command, "--data-dir", "d"], at);
+      assert.is(r.code, 0, `${command[0]}: ${r.stdout}${r.stderr}`);
+    }
+    assert.ok(statSync(join(dir.path, "r.rec")).size > 0);
+    // Without it, the refusal names the credentials given and where up's seeds were looked for.
+    for (const command of commands.filter(([c]) => c !== "status")) {
+      const r = await runTroupe([...command, "--nats", url], at);
+      assert.is(r.code, 1, `${command[0]}: ${r.stdout}${r.stderr}`);
+      assert.match(
+        r.stderr,
+        `troupe ${command[0]}: cannot connect to NATS at ${url}: Authorization Violation. ` +
+          "The server refused no credentials. A nats-server troupe up started keeps a seed for " +
+          "each command's role in DIR/nats-auth, found with --data-dir DIR (looked in " +
+          `${join(".troupe", "nats-auth")})`,
+      );
+    }
+    const status = await runTroupe(["status", "--nats", url], at);
+    assert.is(status.code, 1, status.stdout + status.stderr);
+    assert.match(status.stderr, "The server refused no credentials.");
+    const wrong = await runTroupe(
+      ["ctl", "anomaly", "--set", "threshold=0.4", "--nats", url, "--nats-nkey", "missing.nk"],
+      at,
+    );
+    assert.is(wrong.code === 0, false, wrong.stdout + wrong.stderr);
+    assert.not.match(wrong.stderr, /\n\s+at /, "no stack trace");
   } finally {
     await up.stop();
     dir.remove();
