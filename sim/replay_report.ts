@@ -2,7 +2,7 @@
  * The report of an actors' replay as a person reads it: inputs, outputs and pace, where a cut
  * recording ends, dead letters, and what a verification found (the first output that differs).
  */
-import type { ReplayResult } from "./recording/mod.ts";
+import { missedByReason, namedInstances, type ReplayResult } from "./recording/mod.ts";
 
 /** The lines of the human report of an actors' replay at `speed`. */
 export function replayReport(r: ReplayResult, speed: number): string[] {
@@ -68,9 +68,13 @@ function startLines(s: NonNullable<ReplayResult["start"]>): string[] {
     `${n(s.outputsBefore)} recorded outputs caused by inputs before it were not compared ` +
     `(that state already holds them)`,
   ];
-  for (const m of s.missed) {
+  for (const { reason, streams } of missedByReason(s.missed)) {
     lines.push(
-      `troupe replay: ${m.stream} was not in the start state (${m.reason}): its outputs may differ`,
+      streams.length === 1
+        ? `troupe replay: ${streams[0]} was not in the start state (${reason}): its outputs may ` +
+          "differ"
+        : `troupe replay: ${namedInstances(streams)} were not in the start state (${reason}): ` +
+          "their outputs may differ",
     );
   }
   if (s.incidentsSkipped) {

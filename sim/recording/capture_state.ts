@@ -20,6 +20,7 @@ import {
 } from "../../protocol/mod.ts";
 import type { Clock } from "../clock.ts";
 import type { RecordingStart } from "./recording_start.ts";
+import { missedByReason, namedInstances } from "./missed_instances.ts";
 
 /** How a recorder begun mid-session asks for the actors' state. */
 export interface StateCaptureOptions {
@@ -141,9 +142,11 @@ class CaptureAnswers {
       }
       for (const part of [...got.values()].sort((a, b) => a.part - b.part)) {
         parts.push(part);
-        for (const m of part.missed) {
-          notes.push(`host ${host} did not capture ${m.stream}: ${m.reason}`);
-        }
+      }
+      const missed = [...got.values()].flatMap((part) => part.missed);
+      for (const { reason, streams } of missedByReason(missed)) {
+        const which = streams.length === 1 ? streams[0] : namedInstances(streams);
+        notes.push(`host ${host} did not capture ${which}: ${reason}`);
       }
     }
     for (const host of this.unheard(answers)) {

@@ -44,6 +44,7 @@ export {
 } from "./recorder.ts";
 export { type CaptureOutcome, type StateCaptureOptions } from "./capture_state.ts";
 export { recordingKindsOf } from "./recording_kinds.ts";
+export { missedByReason, namedInstances } from "./missed_instances.ts";
 export { startUpRecorder, type UpRecorderOptions } from "./up_recorder.ts";
 export {
   defaultReplayThreads,
