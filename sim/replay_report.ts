@@ -127,7 +127,14 @@ function verifyLines(v: ReplayResult["verify"]): string[] {
           (v.olderFormat
             ? ` (${n(v.olderFormat)} recorded in an older format, equal once both are in one)`
             : "") +
-          (v.unverifiable ? `; ${n(v.unverifiable)} past the cut could not be checked` : "") +
+          (v.unverifiable
+            ? v.outputsCut
+              ? `; ${
+                n(v.unverifiable)
+              } replayed outputs of the last inputs could not be checked (the ` +
+                "recorder stopped waiting for them: a host lagged its inputs)"
+              : `; ${n(v.unverifiable)} past the cut could not be checked`
+            : "") +
           (v.duplicates ? `; ${n(v.duplicates)} repeated recorded outputs skipped` : ""),
       );
     } else if (v.unread) {

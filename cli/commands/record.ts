@@ -16,7 +16,7 @@ import {
   RECORDED_SUBJECTS,
 } from "../../protocol/mod.ts";
 import { describeRecording, Recorder, recordingKindsOf } from "../../sim/mod.ts";
-import type { RecordingKindModule } from "../../sim/recording/mod.ts";
+import type { RecorderSummary, RecordingKindModule } from "../../sim/recording/mod.ts";
 import {
   type Command,
   duration,
@@ -165,12 +165,7 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     await recorder.outputsSettled(OUTPUTS_QUIET_MS, OUTPUTS_DRAIN_MS_MAX);
     let code = 0;
     try {
-      const summary = recorder.stop();
-      console.log(
-        `troupe record: ${signal === "timeout" ? "duration reached" : signal}: ${
-          describeRecording(summary)
-        }`,
-      );
+      printSummary(recorder.stop(), signal);
     } catch (err) {
       console.error(`troupe record: ${(err as Error).message}`);
       code = EXIT_FAILURE;
@@ -179,6 +174,23 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     return code;
   },
 };
+
+/** What the recorder wrote, and that the last inputs' outputs were cut when they were. */
+function printSummary(summary: RecorderSummary, signal: string): void {
+  console.log(
+    `troupe record: ${signal === "timeout" ? "duration reached" : signal}: ${
+      describeRecording(summary)
+    }`,
+  );
+  if (summary.outputsCut) {
+    console.log(
+      `troupe record: outputs of the last inputs were still coming ${
+        OUTPUTS_DRAIN_MS_MAX / 1000
+      } s after the last one (a host lagging its inputs): the file lacks some, and says so; ` +
+        "troupe replay --verify checks the rest",
+    );
+  }
+}
 
 /** What `--config` gives a recording: the header's settings and kinds, and the file's NATS URL. */
 interface RecordConfig {

@@ -55,8 +55,13 @@ export interface ReplayVerification {
   /** Recorded outputs the replay did not produce, and replayed outputs the recording lacks. */
   missing: number;
   extra: number;
-  /** Extra outputs that may have been lost to a cut at the end of the recording. */
+  /**
+   * Extra outputs that may have been lost to a cut at the end of the recording, or that its
+   * recorder stopped waiting for (`outputsCut`).
+   */
   unverifiable: number;
+  /** The recording's trailer says its recorder stopped waiting for the last inputs' outputs. */
+  outputsCut: boolean;
   /** Repeated recorded outputs (an at-least-once redelivery seen by the recorder), skipped. */
   duplicates: number;
   first: ReplayMismatch | undefined;
@@ -212,8 +217,12 @@ export class OutputComparator {
     }
   }
 
-  /** The verdict. `cut`: the recording stopped short, so outputs past its end cannot be checked. */
-  finish(cut: boolean): ReplayVerification {
+  /**
+   * The verdict. `cut`: the recording stopped short, so outputs past its end cannot be checked;
+   * `outputsCut`: its recorder stopped waiting for the last inputs' outputs, so those past each
+   * subject's last recorded output cannot be either.
+   */
+  finish(cut: boolean, outputsCut = false): ReplayVerification {
     let missing = 0, extra = 0, unverifiable = 0;
     let firstMissing: ReplayMismatch & { order: number } | undefined;
     let firstExtra: ReplayMismatch & { order: number } | undefined;
@@ -233,7 +242,7 @@ export class OutputComparator {
           order: m.order,
         };
       }
-      if (cut) {
+      if (cut || outputsCut) {
         unverifiable += s.replayed.length;
         continue;
       }
@@ -268,6 +277,7 @@ export class OutputComparator {
       missing,
       extra,
       unverifiable,
+      outputsCut,
       duplicates: this.#duplicates,
       first,
       unread: undefined,

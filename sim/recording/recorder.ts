@@ -63,6 +63,11 @@ export interface RecorderSummary {
   /** When the recorder subscribed and when it stopped (µs, its clock): how long it recorded. */
   beganUs: number;
   endedUs: number;
+  /**
+   * Outputs of recorded inputs were still coming when `outputsSettled` gave up waiting: the file
+   * lacks some (its trailer says so, and a replay does not check those past them).
+   */
+  outputsCut: boolean;
 }
 
 /** A running recorder. */
@@ -87,6 +92,8 @@ export class Recorder {
   #inputsEnded = false;
   /** When an output was last taken after `endInputs` (performance.now() ms). */
   #lastTakenMs = 0;
+  /** `outputsSettled` ran out of time with outputs still coming. */
+  #outputsCut = false;
 
   private constructor(writer: RecordingWriter, clock: Clock) {
     this.writer = writer;
@@ -180,14 +187,19 @@ export class Recorder {
   /**
    * After `endInputs`: resolves once no output of a recorded input has come for `quietMs`, or for
    * OUTPUTS_QUIET_LAGS times the longest such an output lagged its input when that is longer, or
-   * after `maxMs` in all (a host still applying what it was sent is heard out).
+   * after `maxMs` in all (a host still applying what it was sent is heard out). Resolves to
+   * false in the last case: outputs were still coming, and the file will say so
+   * (`RecorderSummary.outputsCut`).
    */
-  async outputsSettled(quietMs: number, maxMs: number): Promise<void> {
+  async outputsSettled(quietMs: number, maxMs: number): Promise<boolean> {
     const t0 = performance.now();
     const quiet = () => Math.max(quietMs, OUTPUTS_QUIET_LAGS * this.#outputLagMs);
-    while (performance.now() - t0 < maxMs && performance.now() - this.#lastTakenMs < quiet()) {
+    const coming = () => performance.now() - this.#lastTakenMs < quiet();
+    while (performance.now() - t0 < maxMs && coming()) {
       await new Promise((r) => setTimeout(r, 50));
     }
+    if (coming()) this.#outputsCut = true;
+    return !this.#outputsCut;
   }
 
   #append(msg: BusMessage, t: number): void {
@@ -244,7 +256,7 @@ export class Recorder {
       this.#stopped = true;
       this.#endedUs ??= this.#clock.now();
       for (const sub of this.#subs) sub.unsubscribe();
-      this.writer.close();
+      this.writer.close({ outputsCut: this.#outputsCut });
     }
     if (this.#error) {
       throw new Error(
@@ -262,6 +274,7 @@ export class Recorder {
       lastUs: this.#lastUs,
       beganUs: this.#beganUs,
       endedUs: this.#endedUs ?? this.#clock.now(),
+      outputsCut: this.#outputsCut,
     };
   }
 }

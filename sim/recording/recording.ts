@@ -51,6 +51,9 @@
  *            end      str   "TROUPEND"
  *            records  int   the records before the trailer
  *            bytes    int   the file's bytes before the trailer (header included)
+ *            outputs_cut  true  (when so) the recorder stopped waiting for the outputs of its
+ *                               last inputs while they were still coming: a replay cannot check
+ *                               those it makes past each subject's last recorded output
  * ```
  *
  * Records follow the header back to back until the end of the file, in the order the recorder
@@ -90,11 +93,21 @@ export interface RecordingTrailer {
   records: number;
   /** Bytes before the trailer, header included. */
   bytes: number;
+  /**
+   * The recorder stopped waiting for the outputs of its last inputs while they were still coming
+   * (a host lagging its inputs by more than it waits): some of them are not in the file.
+   */
+  outputsCut?: boolean;
 }
 
 /** Encodes a trailer (length, CRC, msgpack map body). */
 export function encodeRecordingTrailer(trailer: RecordingTrailer): Uint8Array {
-  const body = encodeValue({ end: TRAILER_END, records: trailer.records, bytes: trailer.bytes });
+  const body = encodeValue({
+    end: TRAILER_END,
+    records: trailer.records,
+    bytes: trailer.bytes,
+    ...(trailer.outputsCut ? { outputs_cut: true } : {}),
+  });
   const out = new Uint8Array(8 + body.byteLength);
   const view = new DataView(out.buffer);
   view.setUint32(0, body.byteLength, true);
@@ -124,7 +137,11 @@ export function parseRecordingTrailer(body: Uint8Array): RecordingTrailer | stri
   if (m?.end !== TRAILER_END || !count(m.records) || !count(m.bytes)) {
     return `the trailer is not { end: "${TRAILER_END}", records, bytes }`;
   }
-  return { records: m.records as number, bytes: m.bytes as number };
+  return {
+    records: m.records as number,
+    bytes: m.bytes as number,
+    ...(m.outputs_cut === true ? { outputsCut: true } : {}),
+  };
 }
 
 /** The 8 bytes every recording starts with: ASCII "TROUPREC". */

@@ -116,13 +116,23 @@ export class RecordingWriter {
     this.#writeOut();
   }
 
-  /** Writes what is buffered and the trailer, fsyncs and closes the file. */
-  close(): void {
+  /**
+   * Writes what is buffered and the trailer, fsyncs and closes the file. `outputsCut`: the
+   * trailer says the outputs of the last inputs were still coming when the recorder stopped.
+   */
+  close(options: { outputsCut?: boolean } = {}): void {
     if (this.#closed) return;
     this.#writeOut();
     this.#closed = true;
     try {
-      writeAll(this.#fd, encodeRecordingTrailer({ records: this.records, bytes: this.bytes }));
+      writeAll(
+        this.#fd,
+        encodeRecordingTrailer({
+          records: this.records,
+          bytes: this.bytes,
+          ...(options.outputsCut ? { outputsCut: true } : {}),
+        }),
+      );
     } catch (err) {
       closeSync(this.#fd);
       throw err;

@@ -31,7 +31,6 @@ import { availableParallelism } from "node:os";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
   type IncidentConfig,
-  isIncidentKind,
   parseIncidentConfig,
   recordedIncidentBase,
 } from "../../actors/incidents/mod.ts";
@@ -63,6 +62,7 @@ import { RecordingReader } from "./recording_reader.ts";
 import { type RecordingStart, startKindConfigs } from "./recording_start.ts";
 import { liveStartRefusal, type ReplayStart, startOf, startResult } from "./_replay_start.ts";
 import { ReplayError } from "./replay_error.ts";
+import { type UncomparedKind, uncomparedKinds } from "./_replay_uncompared.ts";
 
 export {
   jsonable,
@@ -188,13 +188,8 @@ export interface ReplayResult extends ReplayCounts {
   start: ReplayStart | undefined;
 }
 
-/** A kind whose outputs a replay did not compare, and why. */
-export interface UncomparedKind {
-  kind: string;
-  reason: string;
-}
-
 export { ReplayError } from "./replay_error.ts";
+export type { UncomparedKind } from "./_replay_uncompared.ts";
 export type { ReplayStart } from "./_replay_start.ts";
 
 /** Recordings at least this big replay on worker threads by default (at maximum speed): about
@@ -318,36 +313,6 @@ function readingOptions(
 }
 
 /**
- * The kinds run whose outputs cannot be compared: those the recording notes another version of
- * (a kind's version changes when its outputs' meaning does), and the incident stage's when its
- * findings come from one of them. None for a recording that notes no versions.
- */
-function uncomparedKinds(
-  header: RecordingHeader,
-  kinds: readonly string[],
-  registry: Readonly<Record<string, AnyActorDefinition>>,
-  incidents: boolean,
-): UncomparedKind[] {
-  const out: UncomparedKind[] = [];
-  const recorded = header.versions;
-  if (recorded === null) return out;
-  for (const kind of kinds) {
-    const was = recorded[kind], now = registry[kind]!.version;
-    if (was !== undefined && was !== now) {
-      out.push({ kind, reason: `recorded by version ${was}, this troupe runs version ${now}` });
-    }
-  }
-  const feeding = out.filter((u) => isIncidentKind(u.kind)).map((u) => u.kind);
-  if (incidents && feeding.length > 0) {
-    out.push({
-      kind: INCIDENT_ACTOR,
-      reason: `its findings come from ${feeding.join(", ")}, not compared`,
-    });
-  }
-  return out;
-}
-
-/**
  * The incident stage's configuration of the recorded cluster (`config.incidents` in its header),
  * or undefined where none ran: then no incidents are made nor compared.
  */
@@ -403,7 +368,13 @@ function resultOf(
     speedAchieved: elapsedS > 0 ? spanS / elapsedS : 0,
     verify: done.verify
       ? withUnclosed(
-        withUnread(r.cmp.finish(reader.cut !== undefined && !r.tail), cut),
+        withUnread(
+          r.cmp.finish(
+            reader.cut !== undefined && !r.tail,
+            reader.trailer?.outputsCut === true && !r.tail,
+          ),
+          cut,
+        ),
         unclosed,
         done.acceptUnclosed,
       )
