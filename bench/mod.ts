@@ -55,6 +55,7 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   latency: () => import("./latency.ts"),
   nab: () => import("./nab.ts"),
   nats_cluster: () => import("./nats_cluster.ts"),
+  nats_roles: () => import("./nats_roles.ts"),
   pages: () => import("./pages.ts"),
   pipeline: () => import("./pipeline.ts"),
   recovery: () => import("./recovery.ts"),

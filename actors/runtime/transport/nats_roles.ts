@@ -24,12 +24,16 @@ export const NATS_ROLES = ["host", "receiver", "bridge", "operator", "viewer"] a
 /** A role: host, receiver, bridge (collaboration server), operator or viewer (CLI). */
 export type NatsRole = typeof NATS_ROLES[number];
 
-/** The subjects a role may publish and subscribe to (NATS permissions). */
+/**
+ * The subjects a role may publish and subscribe to (NATS permissions). A role that answers
+ * requests publishes to `_INBOX.>`: none has NATS's `allow_responses`, under which nats-server
+ * (2.9) keeps every reply subject of the messages its user receives, a JetStream delivery's ack
+ * subject among them, and past 4,096 walks them all on each delivery (`pruneReplyPerms`), which
+ * on a host's connection, fed by JetStream consumers, is every delivery (docs/security.md).
+ */
 export interface NatsPermissions {
   publish: { allow: string[]; deny?: string[] };
   subscribe: { allow: string[] };
-  /** Whether it may answer a request it received (publish to that request's reply subject). */
-  allowResponses: boolean;
 }
 
 /** Every reply inbox: JetStream's answers and a request's replies come to one. */
@@ -91,14 +95,13 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
   // A host runs actors, journals, snapshots, leases and the incident stage: all of troupe's
   // subjects and JetStream (it creates the streams and buckets), but it never sends control. It
   // answers on reply inboxes, several times to one request (a kind-wide ctl is answered by each
-  // partition a host runs), which NATS's `allow_responses` (one answer) would cut short.
+  // partition a host runs).
   host: {
     publish: {
       allow: [ALL, "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV.>", INBOX],
       deny: [INCIDENT_CONTROL_SUBJECT],
     },
     subscribe: { allow: [ALL, INBOX] },
-    allowResponses: true,
   },
   // The remote-write and OTLP receiver journals feeds into the feed stream, books channels'
   // labels, watches the anomaly scores of its channels (score_watch.ts), and tells the incident
@@ -114,7 +117,6 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
       ],
     },
     subscribe: { allow: [SCORE_OUTPUT_PATTERN, SCORE_INCIDENT_SUBJECT, INBOX] },
-    allowResponses: false,
   },
   // The collaboration bridge relays troupe's subjects to browsers, fans documents out between
   // collab nodes, journals them in JetStream, turns thresholds into ctl messages and the
@@ -138,7 +140,6 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
       ],
     },
     subscribe: { allow: [ALL, INBOX] },
-    allowResponses: true,
   },
   // The operator's commands: inject feeds, change actors (ctl), run scans, ack and silence
   // incidents, and all the viewer reads.
@@ -159,7 +160,6 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
       ],
     },
     subscribe: { allow: [ALL, INBOX] },
-    allowResponses: false,
   },
   // The viewer's commands (status, record, incidents list, watch) read and ask, never change:
   // record asks the hosts to snapshot, so that a replay of the recording starts from state.
@@ -176,7 +176,6 @@ export const NATS_ROLE_PERMISSIONS: Readonly<Record<NatsRole, NatsPermissions>> 
       ],
     },
     subscribe: { allow: [ALL, INBOX] },
-    allowResponses: false,
   },
 };
 
@@ -206,8 +205,7 @@ function permissionsConfig(p: NatsPermissions): string {
   const publish = p.publish.deny === undefined
     ? `{ allow: ${list(p.publish.allow)} }`
     : `{ allow: ${list(p.publish.allow)}, deny: ${list(p.publish.deny)} }`;
-  return `{ publish: ${publish}, subscribe: { allow: ${list(p.subscribe.allow)} }` +
-    `${p.allowResponses ? ", allow_responses: true" : ""} }`;
+  return `{ publish: ${publish}, subscribe: { allow: ${list(p.subscribe.allow)} } }`;
 }
 
 /** The table as Markdown, the one docs/security.md shows: role, publish, subscribe. */
@@ -216,8 +214,7 @@ export function natsRolesMarkdown(): string {
   const rows = NATS_ROLES.map((role) => {
     const p = NATS_ROLE_PERMISSIONS[role];
     const deny = p.publish.deny ? `; denied: ${code(p.publish.deny)}` : "";
-    const responses = p.allowResponses ? "; replies to requests it receives" : "";
-    return `| ${role} | ${code(p.publish.allow)}${deny}${responses} | ${code(p.subscribe.allow)} |`;
+    return `| ${role} | ${code(p.publish.allow)}${deny} | ${code(p.subscribe.allow)} |`;
   });
   return ["| role | publish | subscribe |", "| --- | --- | --- |", ...rows].join("\n");
 }
