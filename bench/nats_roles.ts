@@ -69,31 +69,33 @@ export const benchmark: Benchmark = {
       ctx.log(`${NAME}: troupe's roles: ${describe(roles, messages)}`);
       const open = await arm({ storeDir: join(dir.path, "open") }, {}, { messages, channels });
       ctx.log(`${NAME}: no users: ${describe(open, messages)}`);
+      const perMessage = (ms: number) => (ms * 1000) / messages;
       return [
-        row({
-          bench: NAME,
-          metric: "nats_cpu_us_per_delivery",
-          unit: "us",
-          troupe: (roles.readCpuMs * 1000) / messages,
-          baseline: (open.readCpuMs * 1000) / messages,
-          better: "lower",
-          reference: "the same server without users",
-        }),
-        row({
-          bench: NAME,
-          metric: "nats_cpu_us_per_publish",
-          unit: "us",
-          troupe: (roles.publishCpuMs * 1000) / messages,
-          baseline: (open.publishCpuMs * 1000) / messages,
-          better: "lower",
-          reference: "the same server without users",
-        }),
+        cpuRow("nats_cpu_us_per_delivery", perMessage(roles.readCpuMs), perMessage(open.readCpuMs)),
+        cpuRow(
+          "nats_cpu_us_per_publish",
+          perMessage(roles.publishCpuMs),
+          perMessage(open.publishCpuMs),
+        ),
       ];
     } finally {
       dir.remove();
     }
   },
 };
+
+/** A row of nats-server's CPU a message, µs: with troupe's roles, and without users. */
+function cpuRow(metric: string, troupe: number, baseline: number): BenchRow {
+  return row({
+    bench: NAME,
+    metric,
+    unit: "us",
+    troupe,
+    baseline,
+    better: "lower",
+    reference: "the same server without users",
+  });
+}
 
 interface ArmFigures {
   publishCpuMs: number;
