@@ -184,10 +184,10 @@ function printSummary(summary: RecorderSummary, signal: string): void {
   );
   if (summary.outputsCut) {
     console.log(
-      `troupe record: outputs of the last inputs were still coming ${
-        OUTPUTS_DRAIN_MS_MAX / 1000
-      } s after the last one (a host lagging its inputs): the file lacks some, and says so; ` +
-        "troupe replay --verify checks the rest",
+      `troupe record: outputs came up to ${(summary.outputLagMs / 1000).toFixed(1)} s after ` +
+        `their inputs, and the last inputs' were not all in ${OUTPUTS_DRAIN_MS_MAX / 1000} s ` +
+        "after the last one (a host lagging its inputs): the file may lack some of them, and " +
+        "says so; troupe replay --verify checks the rest",
     );
   }
 }

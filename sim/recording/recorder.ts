@@ -64,10 +64,12 @@ export interface RecorderSummary {
   beganUs: number;
   endedUs: number;
   /**
-   * Outputs of recorded inputs were still coming when `outputsSettled` gave up waiting: the file
-   * lacks some (its trailer says so, and a replay does not check those past them).
+   * Outputs of recorded inputs were not quiet when `outputsSettled` gave up waiting: the file may
+   * lack some (its trailer says so, and a replay does not check those past the last recorded).
    */
   outputsCut: boolean;
+  /** The longest an output of a recorded input came after it, ms (0 when none was seen). */
+  outputLagMs: number;
 }
 
 /** A running recorder. */
@@ -92,7 +94,7 @@ export class Recorder {
   #inputsEnded = false;
   /** When an output was last taken after `endInputs` (performance.now() ms). */
   #lastTakenMs = 0;
-  /** `outputsSettled` ran out of time with outputs still coming. */
+  /** `outputsSettled` ran out of time before the outputs were quiet. */
   #outputsCut = false;
 
   private constructor(writer: RecordingWriter, clock: Clock) {
@@ -188,7 +190,7 @@ export class Recorder {
    * After `endInputs`: resolves once no output of a recorded input has come for `quietMs`, or for
    * OUTPUTS_QUIET_LAGS times the longest such an output lagged its input when that is longer, or
    * after `maxMs` in all (a host still applying what it was sent is heard out). Resolves to
-   * false in the last case: outputs were still coming, and the file will say so
+   * false in the last case: outputs may still have been coming, and the file will say so
    * (`RecorderSummary.outputsCut`).
    */
   async outputsSettled(quietMs: number, maxMs: number): Promise<boolean> {
@@ -275,6 +277,7 @@ export class Recorder {
       beganUs: this.#beganUs,
       endedUs: this.#endedUs ?? this.#clock.now(),
       outputsCut: this.#outputsCut,
+      outputLagMs: this.#outputLagMs,
     };
   }
 }

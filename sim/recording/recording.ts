@@ -52,8 +52,8 @@
  *            records  int   the records before the trailer
  *            bytes    int   the file's bytes before the trailer (header included)
  *            outputs_cut  true  (when so) the recorder stopped waiting for the outputs of its
- *                               last inputs while they were still coming: a replay cannot check
- *                               those it makes past each subject's last recorded output
+ *                               last inputs before they were quiet: a replay cannot check those
+ *                               it makes past each subject's last recorded output
  * ```
  *
  * Records follow the header back to back until the end of the file, in the order the recorder
@@ -94,8 +94,8 @@ export interface RecordingTrailer {
   /** Bytes before the trailer, header included. */
   bytes: number;
   /**
-   * The recorder stopped waiting for the outputs of its last inputs while they were still coming
-   * (a host lagging its inputs by more than it waits): some of them are not in the file.
+   * The recorder stopped waiting for the outputs of its last inputs before they were quiet (a host
+   * lagging its inputs by more than it waits): some of them may not be in the file.
    */
   outputsCut?: boolean;
 }

@@ -118,7 +118,7 @@ export class RecordingWriter {
 
   /**
    * Writes what is buffered and the trailer, fsyncs and closes the file. `outputsCut`: the
-   * trailer says the outputs of the last inputs were still coming when the recorder stopped.
+   * trailer says the recorder stopped before the outputs of the last inputs were quiet.
    */
   close(options: { outputsCut?: boolean } = {}): void {
     if (this.#closed) return;
