@@ -43,7 +43,8 @@ export async function channelTimeline(
   for await (const m of reader.messages()) {
     if (from !== undefined && lines.length >= from + max) break;
     const parts = m.subject.split(".");
-    if (parts[parts.length - 1] !== key) continue;
+    // Only inputs and outputs: a JetStream journal's records (troupe.journal.*) are not msgpack.
+    if (parts[parts.length - 1] !== key || (parts[1] !== "feed" && parts[1] !== "out")) continue;
     const env = decodeValue(m.data) as { id?: unknown; cause?: unknown };
     const tail = (v: unknown) => typeof v === "string" ? v.split(":").slice(-4).join(":") : "-";
     const id = String(parts[1] === "feed" ? env.id : env.cause);
