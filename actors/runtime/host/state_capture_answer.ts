@@ -5,8 +5,11 @@
  * it (the asker recorded from before it asked, so what the snapshot lacks is in its recording). A
  * host whose input reads a JetStream stream first waits until its consumer has delivered all the
  * stream held at the ask: inputs published before the asker subscribed are then in the mailboxes.
- * Instances are independent, so each is taken at its own quiet moment. The answer goes out in parts
- * of bounded size on the ask's reply subject. A host that is one of several answering for their own
+ * Instances are independent, so each is taken at its own quiet moment; from the ask to it, each
+ * keeps the ids its window of applied ids drops, and its snapshot's ids hold them (a busy instance
+ * may apply more inputs than the window holds, every one of them in its state and, come after the
+ * ask, in the recording, so a replay passes them all over). The answer goes out in parts of
+ * bounded size on the ask's reply subject. A host that is one of several answering for their own
  * instances (a threaded host's threads, a leased cluster's partition hosts) names them all on each
  * part (`CONTROL_ANSWERERS_HEADER`), so that the asker waits for every one of them rather than
  * ending at a quiet gap that a loaded host may overrun.

@@ -110,7 +110,7 @@ export class InputIdWindow {
   /**
    * A window restored from `saved` (a snapshot's window) holding all of it, and at least
    * INPUT_IDS_MAX ids: a state capture's holds the ids its window dropped while the capture
-   * waited beside its own (`takeWithDropped`), and a replay from it passes all of them over.
+   * waited beside its own (`saveWithDropped`), and a replay from it passes all of them over.
    */
   static restoring(saved: Uint8Array | undefined, spreadBy = ""): InputIdWindow {
     const held = saved === undefined ? 0 : Math.floor(saved.byteLength / FINGERPRINT_BYTES);
