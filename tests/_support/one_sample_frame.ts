@@ -4,11 +4,14 @@
  */
 import { encodeFrame } from "../../protocol/mod.ts";
 
-/** Frame `i` of channel `a`: one sample, `i` ms after a fixed start, of `i % 7`, id `f-a-<i>`. */
-export function oneSampleFrame(i: number): Uint8Array {
+/**
+ * Frame `i` of `channel` (`a` unless given): one sample, `i` ms after a fixed start, of `i % 7`,
+ * id `f-<channel>-<i>`.
+ */
+export function oneSampleFrame(i: number, channel = "a"): Uint8Array {
   const t = new Float64Array([1_700_000_000_000_000 + i * 1000]);
-  return encodeFrame({ channel: "a", seq0: i, t, v: new Float64Array([i % 7]) }, {
-    id: `f-a-${i}`,
+  return encodeFrame({ channel, seq0: i, t, v: new Float64Array([i % 7]) }, {
+    id: `f-${channel}-${i}`,
     src: "test",
   });
 }

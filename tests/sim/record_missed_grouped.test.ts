@@ -10,10 +10,11 @@ import { statsActor } from "../../actors/stats/mod.ts";
 import { Host } from "../../actors/runtime/host/host.ts";
 import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
 import { MemorySnapshotStore } from "../../actors/runtime/snapshots/memory_snapshot_store.ts";
-import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
+import { feedSubject } from "../../protocol/mod.ts";
 import { missedByReason, namedInstances, Recorder } from "../../sim/recording/mod.ts";
 import { runTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
+import { oneSampleFrame } from "../_support/one_sample_frame.ts";
 import { stalledJournal } from "../_support/stalled_journal.ts";
 
 const test = suite("instances a state capture missed, a line a reason");
@@ -21,14 +22,6 @@ const dir = tempDir("troupe-record-missed-");
 test.after(() => dir.remove());
 
 const CHANNELS = ["a", "b", "c", "d", "e"];
-
-function frame(channel: string, i: number): Uint8Array {
-  const t = new Float64Array([1_700_000_000_000_000 + i * 1000]);
-  return encodeFrame({ channel, seq0: i, t, v: new Float64Array([i]) }, {
-    id: `f-${channel}-${i}`,
-    src: "test",
-  });
-}
 
 test("missedByReason and namedInstances", () => {
   const missed = [
@@ -63,7 +56,7 @@ test("a host's instances all missed for one reason: one note, one replay line", 
   await host.start();
   const path = join(dir.path, "missed.rec");
   try {
-    for (const c of CHANNELS) bus.publish(feedSubject("t", c), frame(c, 0));
+    for (const c of CHANNELS) bus.publish(feedSubject("t", c), oneSampleFrame(0, c));
     await bus.flush();
     // The instances' inputs wait on the journal past the capture's settle time.
     const { recorder, outcome } = await Recorder.begin(bus, {
@@ -76,7 +69,7 @@ test("a host's instances all missed for one reason: one note, one replay line", 
       "still waiting after 300 ms",
     ]);
     open();
-    for (const c of CHANNELS) bus.publish(feedSubject("t", c), frame(c, 1));
+    for (const c of CHANNELS) bus.publish(feedSubject("t", c), oneSampleFrame(1, c));
     await bus.flush();
     recorder.endInputs();
     await recorder.outputsSettled(500, 5000);
