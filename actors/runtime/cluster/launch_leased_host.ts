@@ -41,7 +41,7 @@ import {
   TICK_EVERY_MS,
 } from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
-import { ensureFeedStream, FEED_STREAM, jetStreamInput } from "../edge/mod.ts";
+import { ensureFeedStream, FEED_STREAM, SharedFeed } from "../edge/mod.ts";
 import { JetStreamJournal, JOURNAL_STREAM } from "../journal/jetstream/mod.ts";
 import { SNAPSHOT_BUCKET } from "../snapshots/kv/mod.ts";
 import { LEASE_BUCKET, LeaseBucket } from "./lease_bucket.ts";
@@ -157,6 +157,8 @@ export async function launchLeasedHost(
     const running = new Map<number, Host>();
     // The process's channel limit is on its channels, each once, whichever partitions hold it.
     const book = new ChannelBook();
+    // The process reads the feed once, whichever partitions it holds (shared_feed.ts).
+    const feed = new SharedFeed(nc, feedStreamOptions(config));
     const http: { port?: number | undefined } = {};
     const leases: PartitionLeases = new PartitionLeases({
       hostId: config.host_id,
@@ -180,6 +182,7 @@ export async function launchLeasedHost(
           onFatal: (err) => leases.failed(p, err),
           running,
           book,
+          feed,
         }),
     });
     const { metrics, server } = await leasedMetricsAndHttp(config, { bus, leases, running, book });
@@ -335,6 +338,8 @@ interface PartitionParts {
   running: Map<number, Host>;
   /** The channels the process's partitions hold, each once: what its limit bounds. */
   book: ChannelBook;
+  /** The process's one read of the feed, a share of it each partition's input. */
+  feed: SharedFeed;
 }
 
 /**
@@ -380,7 +385,7 @@ async function startPartition(
   const host = new Host({
     ...base,
     limits: { ...base.limits, channelBook: parts.book },
-    input: jetStreamInput(nc, feedStreamOptions(config)),
+    input: parts.feed.input(),
     control: controlStreamSource(nc, id, { replicas: config.replicas, log }),
     tickEveryMs: parts.tickEveryMs,
     // Every partition is some host's: a state capture waits for each partition's answer.

@@ -26,3 +26,4 @@ export {
   type FeedStreamOptions,
   jetStreamInput,
 } from "./jetstream_input.ts";
+export { SharedFeed } from "./shared_feed.ts";
