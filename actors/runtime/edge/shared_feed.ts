@@ -100,9 +100,11 @@ export class SharedFeed {
     this.#attached.delete(share);
     if (this.#attached.size > 0 || this.#reader === undefined) return Promise.resolve();
     const reader = this.#reader;
+    const started = this.#started ?? Promise.resolve();
     this.#reader = undefined;
     this.#started = undefined;
-    this.#stopping = reader.stop().catch(() => {});
+    // Stopped once its start has settled: a reader is not stopped while it makes its consumer.
+    this.#stopping = started.catch(() => {}).then(() => reader.stop()).catch(() => {});
     return this.#stopping;
   }
 
@@ -133,6 +135,8 @@ class FeedShare implements InputSource {
   #took = 0;
   /** Its own reader while it catches up to the shared read. */
   #own: InputSource | undefined;
+  /** Its own reader's start, settled (a reader is stopped only once its start has settled). */
+  #ownStarted: Promise<void> = Promise.resolve();
   #ownStop: Promise<void> = Promise.resolve();
   #joined = false;
 
@@ -155,10 +159,13 @@ class FeedShare implements InputSource {
     }
     const own = this.#feed.catchUpReader();
     this.#own = own;
+    const started = own.start((msg, pos) => this.#fromOwn(own, msg, pos), resumeAfter);
+    this.#ownStarted = started.catch(() => {});
     try {
-      await own.start((msg, pos) => this.#fromOwn(own, msg, pos), resumeAfter);
+      await started;
     } catch (err) {
-      if (this.#own === own) this.#own = undefined;
+      if (this.#joined) return; // it caught up and joined as its reader failed: reading on
+      this.#own = undefined;
       await this.#feed.detach(this);
       throw err;
     }
@@ -187,16 +194,20 @@ class FeedShare implements InputSource {
 
   #join(): void {
     this.#joined = true;
+    this.#ownStop = this.#stopOwn();
+  }
+
+  #stopOwn(): Promise<void> {
     const own = this.#own;
     this.#own = undefined;
-    if (own) this.#ownStop = own.stop().catch(() => {});
+    if (own === undefined) return this.#ownStop;
+    return this.#ownStarted.then(() => own.stop()).catch(() => {});
   }
 
   async stop(): Promise<void> {
     this.#joined = false;
-    const own = this.#own;
-    this.#own = undefined;
-    await Promise.all([own?.stop(), this.#ownStop, this.#feed.detach(this)]);
+    const ownStop = this.#stopOwn();
+    await Promise.all([ownStop, this.#ownStop, this.#feed.detach(this)]);
   }
 
   firstPosition(): Promise<number> {

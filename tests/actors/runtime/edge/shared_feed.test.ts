@@ -2,7 +2,8 @@
  * A process reads the feed stream once for every partition it holds (shared_feed.ts): each
  * partition's share takes every message past its resume point, once and in order, with one
  * consumer on the stream; a share that starts behind catches up with a consumer of its own, joins,
- * and its consumer goes. A real nats-server with JetStream.
+ * and its consumer goes (as it does when the partition stops first). A real nats-server with
+ * JetStream.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -120,6 +121,32 @@ it("a partition ahead of the shared read takes nothing it journaled; a new read 
   await waitFor("a share started after every other stopped", () => c.length === 3);
   assert.equal(c, range(to + 1, next));
   await sc.stop();
+  assert.is(await consumers(nc), 0);
+});
+
+it("a partition that stops while it catches up deletes its consumer; the others read on", async () => {
+  const nc = nats.nc;
+  const behind = await lastSeq(nc);
+  const ahead = await publish(nc, 300);
+  const feed = new SharedFeed(nc);
+  const live: number[] = [];
+  const first = feed.input();
+  await first.start((_m, pos) => live.push(pos), ahead);
+  let took = 0;
+  const second = feed.input();
+  await second.start(() => {
+    took++;
+    const until = performance.now() + 5;
+    while (performance.now() < until) { /* a partition's steps */ }
+  }, behind);
+  await second.stop();
+  assert.ok(took < 300, `stopped before it caught up: took ${took}`);
+  assert.is(feed.consumers, 1, "the shared read alone");
+  assert.is(await consumers(nc), 1, "the catch-up's consumer deleted");
+  const to = await publish(nc, 10);
+  await waitFor("the live partition's messages", () => live.at(-1) === to);
+  assert.equal(live, range(ahead + 1, to));
+  await first.stop();
   assert.is(await consumers(nc), 0);
 });
 
