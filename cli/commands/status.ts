@@ -60,7 +60,7 @@ leased host's on 127.0.0.1, at the port its heartbeat names).
 Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
   async run(args) {
     const dataDir = text(args, "data-dir");
-    const nats = resolveNats(args, "viewer", dataDir);
+    const nats = resolveNats(args, "viewer");
     let nc;
     ignoreErrorsAfterDestroy();
     try {
