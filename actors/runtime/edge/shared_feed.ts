@@ -2,9 +2,8 @@
  * One read of the feed stream for every partition a process holds. A leased host runs a host per
  * partition, and each takes every feed message (a message holds channels of any partition; the
  * partition is a hash of the channel, not a token of the subject), so with a consumer each the
- * server delivered every frame once a partition: eight times to two hosts of eight partitions.
- * Here the process reads the stream once, and each partition's input (`input()`) is handed every
- * message past its own resume point, in order.
+ * server would deliver every frame once a partition. Here the process reads the stream once, and
+ * each partition's input (`input()`) is handed every message past its own resume point, in order.
  *
  * A partition that starts behind the shared read (its journal ends earlier: a lease moved from a
  * host that had fallen behind, or a partition made on a process already reading) catches up with
@@ -57,10 +56,6 @@ export class SharedFeed {
   /** Where the shared read is: the last position it delivered. */
   get last(): number {
     return this.#last;
-  }
-
-  get running(): boolean {
-    return this.#reader !== undefined;
   }
 
   /** A reader of the feed from `after` on, for a share that catches up. */
