@@ -79,6 +79,13 @@ export interface Journal {
    *  journal appends synchronously to an in-memory buffer (and returns a number); the JetStream
    *  journal returns a Promise. Records of one stream are kept in append order. */
   append(stream: string, data: JournalData): number | Promise<number>;
+  /**
+   * Appends `records` to `stream` at consecutive positions in one write and resolves to the
+   * first's position: one round trip for a run of inputs where each append would wait for the one
+   * before (the JetStream journal). Stored all or none. A journal whose appends return at once
+   * has none: its callers append one at a time.
+   */
+  appendMany?(stream: string, records: readonly JournalData[]): Promise<number>;
   /** The last position appended to `stream` (0 when empty). */
   lastPosition(stream: string): number;
   /** The streams that hold records. */
