@@ -107,21 +107,31 @@ export class LeaseFence {
     );
   }
 
+  /** An append to `stream` by `write`, refused once the lease is not fresh. */
+  #write(stream: string, write: () => number | Promise<number>): number | Promise<number> {
+    if (!this.fresh()) return Promise.reject(this.#refuse(`append to ${stream}`));
+    const r = write();
+    if (typeof r === "number") return r;
+    // Another writer on the partition's journal: stop writing it at once (it is recovered
+    // again by whoever holds it next), rather than retry against the other writer.
+    return r.catch((err: unknown) => {
+      if (err instanceof JournalConflictError) this.lose(describeError(err));
+      throw err;
+    });
+  }
+
   /** `journal`, with every append refused once the lease is not fresh. */
   journal(journal: Journal): Journal {
     return {
       ...(journal.volatile === undefined ? {} : { volatile: journal.volatile }),
-      append: (stream: string, data: JournalData) => {
-        if (!this.fresh()) return Promise.reject(this.#refuse(`append to ${stream}`));
-        const r = journal.append(stream, data);
-        if (typeof r === "number") return r;
-        // Another writer on the partition's journal: stop writing it at once (it is recovered
-        // again by whoever holds it next), rather than retry against the other writer.
-        return r.catch((err: unknown) => {
-          if (err instanceof JournalConflictError) this.lose(describeError(err));
-          throw err;
-        });
-      },
+      append: (stream: string, data: JournalData) =>
+        this.#write(stream, () => journal.append(stream, data)),
+      ...(journal.appendMany
+        ? {
+          appendMany: (stream: string, records: readonly JournalData[]) =>
+            this.#write(stream, () => journal.appendMany!(stream, records)) as Promise<number>,
+        }
+        : {}),
       lastPosition: (s: string) => journal.lastPosition(s),
       streams: () => journal.streams(),
       ...(journal.streamLasts ? { streamLasts: () => journal.streamLasts!() } : {}),

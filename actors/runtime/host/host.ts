@@ -67,7 +67,7 @@ import {
 } from "../control/mod.ts";
 import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
 import { hostLimits, type HostOptions, kindConfigs, snapshotPayoff } from "./host_options.ts";
-import { type Journal, type JournalData, planLossRebuild } from "../journal/mod.ts";
+import { type Journal, planLossRebuild } from "../journal/mod.ts";
 import { partitionOf } from "./partition.ts";
 import { Recovery, type RecoveryAccess, Snapshotter } from "../recovery/mod.ts";
 import { roundPeriodMs, snapshotRound, type SnapshotRoundParts } from "./snapshot_round.ts";
@@ -170,8 +170,11 @@ export class Host {
     this.#pumps = new SlotPump({
       hostId: options.hostId,
       configs: this.#configs,
-      append: (stream, bytes) => this.#append(stream, bytes),
+      append: (stream, bytes) => this.#journaled(() => this.#journal.append(stream, bytes)),
       apply: (slot, item, pos) => this.#live.apply(slot, item, pos),
+      ...(this.#journal.appendMany && {
+        appendMany: (s, records) => this.#journaled(() => this.#journal.appendMany!(s, records)),
+      }),
       fatal: (err) => this.#stopOnFatal(err),
       conflict: (slot, err) => {
         if (this.#fatal === undefined) onJournalConflict(slot, err, this.#restartParts);
@@ -184,7 +187,7 @@ export class Host {
     this.#mail = new Mailboxes({
       metrics: this.metrics,
       mailboxMax: this.#limits.mailboxMax,
-      append: (stream, bytes) => this.#append(stream, bytes),
+      append: (stream, bytes) => this.#journaled(() => this.#journal.append(stream, bytes)),
       reject: (slot, item, err) => this.#reject(slot, item, err),
       pump: (slot) => this.#pumps.pump(slot),
     });
@@ -261,10 +264,10 @@ export class Host {
       snapshotEveryInputs: this.options.snapshotEveryInputs ?? 1000,
       waiting: (slot) => this.#mail.gauges.noteWaiting(slot),
       steps: this.options,
-      append: (stream, bytes) => this.#append(stream, bytes),
+      append: (stream, bytes) => this.#journaled(() => this.#journal.append(stream, bytes)),
       decisions: this.#decisions,
       notices: this.#notices,
-      failed: (slot, err, pos) => this.#failed(slot, err, pos),
+      failed: (slot, err, pos) => onInstanceFailed(slot, err, pos, this.#restartParts),
       log: this.#log,
     });
   }
@@ -298,7 +301,7 @@ export class Host {
       decode: (record) => replayDecoded(this.#decodeReplay, record),
       publish: (outputs) => this.#live.publish(outputs),
       deadLetter: (msg, err, actor) => this.#notices.deadLetter(msg, err, actor),
-      failed: (slot, err, pos) => this.#failed(slot, err, pos),
+      failed: (slot, err, pos) => onInstanceFailed(slot, err, pos, this.#restartParts),
       pump: (slot) => this.#pumps.pump(slot),
       statusMoved: (slot) => this.#mail.gauges.noteStatus(slot),
       enqueue: (slot, item) => this.#mail.enqueueFor(slot, item),
@@ -463,11 +466,11 @@ export class Host {
     this.options.onFatal?.(this.#fatal);
   }
 
-  /** Appends to the journal; undefined (and the host stops) when the journal cannot be written. */
-  #append(stream: string, bytes: JournalData): number | Promise<number> | undefined {
+  /** Writes to the journal; undefined (and the host stops) when the journal cannot be written. */
+  #journaled<T>(write: () => T): T | undefined {
     if (this.#fatal !== undefined) return undefined;
     try {
-      return this.#journal.append(stream, bytes);
+      return write();
     } catch (err) {
       if (!isFatalIoError(err)) throw err;
       this.#stopOnFatal(err);
@@ -578,10 +581,6 @@ export class Host {
       err,
       slot.stream,
     );
-  }
-
-  #failed(slot: Slot, err: unknown, pos: number): void {
-    onInstanceFailed(slot, err, pos, this.#restartParts);
   }
 
   #periodic(): void {
