@@ -2,7 +2,12 @@
  * The report of an actors' replay as a person reads it: inputs, outputs and pace, where a cut
  * recording ends, dead letters, and what a verification found (the first output that differs).
  */
-import { missedByReason, namedInstances, type ReplayResult } from "./recording/mod.ts";
+import {
+  mismatchPlace,
+  missedByReason,
+  namedInstances,
+  type ReplayResult,
+} from "./recording/mod.ts";
 
 /** The lines of the human report of an actors' replay at `speed`. */
 export function replayReport(r: ReplayResult, speed: number): string[] {
@@ -150,11 +155,11 @@ function verifyLines(v: ReplayResult["verify"]): string[] {
     if (!v.ok && v.first) {
       const f = v.first;
       const what = f.kind === "different"
-        ? `output ${f.index} on ${f.subject} differs ` +
+        ? `${mismatchPlace(f)} differs ` +
           `(recorded id ${f.recordedId}, replayed id ${f.replayedId})`
         : f.kind === "missing"
-        ? `output ${f.index} on ${f.subject} (recorded id ${f.recordedId}) was not produced`
-        : `output ${f.index} on ${f.subject} (replayed id ${f.replayedId}) is not in the recording`;
+        ? `${mismatchPlace(f)} (recorded id ${f.recordedId}) was not produced`
+        : `${mismatchPlace(f)} (replayed id ${f.replayedId}) is not in the recording`;
       lines.push(`troupe replay: MISMATCH: ${what}: ${f.detail}`);
       lines.push(
         `troupe replay: ${n(v.equal)} equal, ${n(v.different)} different, ${

@@ -5,7 +5,7 @@
  * that differs and how, so a change that moves a verdict is seen before it ships.
  */
 import type { AnyActorDefinition } from "../../protocol/mod.ts";
-import { replay, type ReplayResult } from "../recording/mod.ts";
+import { mismatchPlace, replay, type ReplayResult } from "../recording/mod.ts";
 import { KindCheckError } from "./kit_error.ts";
 
 /** Options of `checkReplay`. */
@@ -43,10 +43,10 @@ export async function checkReplay(
     const what = f === undefined
       ? "the recording could not be verified whole"
       : f.kind === "different"
-      ? `output ${f.index} on ${f.subject} differs (recorded id ${f.recordedId}): ${f.detail}`
+      ? `${mismatchPlace(f)} differs (recorded id ${f.recordedId}): ${f.detail}`
       : f.kind === "missing"
-      ? `output ${f.index} on ${f.subject} (recorded id ${f.recordedId}) is no longer produced`
-      : `output ${f.index} on ${f.subject} (id ${f.replayedId}) is produced but not recorded`;
+      ? `${mismatchPlace(f)} (recorded id ${f.recordedId}) is no longer produced`
+      : `${mismatchPlace(f)} (id ${f.replayedId}) is produced but not recorded`;
     throw new KindCheckError(
       `The code no longer reproduces ${path}: ${what} (${v?.equal ?? 0} equal, ${
         v?.different ?? 0

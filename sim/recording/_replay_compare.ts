@@ -1,7 +1,8 @@
 /**
- * Verifying a replay: its outputs compared with the recorded ones, subject by subject and in
- * order, byte for byte; the first that differs (or is missing, or extra) is named, with the first
- * field of its decoded value that differs.
+ * Verifying a replay: its outputs compared with the recorded ones, per subject and lane (an
+ * instance's columns, its machine's outputs: _output_lane.ts) and in order, byte for byte; the
+ * first that differs (or is missing, or extra) is named, with the first field of its decoded value
+ * that differs.
  */
 import {
   anomalyEdgesBytes,
@@ -25,12 +26,18 @@ function sameInCurrentFormat(recorded: Uint8Array, replayed: Uint8Array): boolea
   return older !== undefined && bytesEqual(older, recorded);
 }
 import { jsonable } from "./_replay_inspect.ts";
+import { type OutputLane, outputLane } from "./_output_lane.ts";
 
 /** The first output that differs, or is missing, or is extra. */
 export interface ReplayMismatch {
   kind: "different" | "missing" | "extra";
   subject: string;
-  /** The output's 0-based index among the outputs on its subject. */
+  /**
+   * The lane the index counts in, given where the subject carries outputs of both (else the
+   * index counts every output on the subject, all of one lane).
+   */
+  lane?: OutputLane;
+  /** The output's 0-based index among the outputs of its lane on its subject. */
   index: number;
   /**
    * The id of the recorded output (missing, different) and of the replayed one (extra, different).
@@ -108,10 +115,13 @@ interface Pending {
   order: number;
 }
 
-interface SubjectState {
+/** One lane of one subject: its outputs compared in order. */
+interface LaneState {
+  subject: string;
+  lane: OutputLane;
   recorded: Pending[];
   replayed: Pending[];
-  /** Outputs compared on this subject so far. */
+  /** Outputs compared in this lane so far. */
   matched: number;
   /** The latest recorded outputs by a hash of their bytes, oldest first (RECENT_OUTPUTS_MAX). */
   recent: Map<number, Uint8Array[]>;
@@ -119,10 +129,16 @@ interface SubjectState {
   recentOrder: number[];
 }
 
+/** A subject's lanes, each made when its first output comes. */
+interface SubjectLanes {
+  columns?: LaneState;
+  machine?: LaneState;
+}
+
 /**
- * Recorded outputs per subject remembered to recognise a repeat: a host restarted after a crash
- * publishes again what it had published since its last acknowledged input, a few hundred outputs
- * back at most, so a repeat is not only the output right before.
+ * Recorded outputs per subject and lane remembered to recognise a repeat: a host restarted after
+ * a crash publishes again what it had published since its last acknowledged input, a few hundred
+ * outputs back at most, so a repeat is not only the output right before.
  */
 const RECENT_OUTPUTS_MAX = 8192;
 
@@ -134,13 +150,16 @@ function bytesHash(data: Uint8Array): number {
 }
 
 /**
- * Compares outputs subject by subject, in order: an instance publishes its outputs in the order of
- * its inputs on its own subject, while outputs of different instances may interleave differently.
+ * Compares outputs per subject and lane, in order: an instance publishes each lane of its outputs
+ * in the order of its inputs on its own subject, while its two lanes, and the outputs of different
+ * instances, may interleave differently.
  */
 export class OutputComparator {
-  #subjects = new Map<string, SubjectState>();
+  #subjects = new Map<string, SubjectLanes>();
   #replayedOrder = 0;
   #first: ReplayMismatch | undefined;
+  /** The lane of the first output that differs. */
+  #firstLane: LaneState | undefined;
   #different = 0;
   #olderFormat = 0;
   #equal = 0;
@@ -148,24 +167,27 @@ export class OutputComparator {
   /** Recorded outputs not yet matched by a replayed one. */
   waiting = 0;
 
-  #state(subject: string): SubjectState {
-    let s = this.#subjects.get(subject);
-    if (!s) {
-      s = {
-        recorded: [],
-        replayed: [],
-        matched: 0,
-        recent: new Map(),
-        recentCount: 0,
-        recentOrder: [],
-      };
-      this.#subjects.set(subject, s);
+  #state(subject: string, data: Uint8Array): LaneState {
+    let lanes = this.#subjects.get(subject);
+    if (!lanes) {
+      lanes = {};
+      this.#subjects.set(subject, lanes);
     }
-    return s;
+    const lane = outputLane(data);
+    return lanes[lane] ??= {
+      subject,
+      lane,
+      recorded: [],
+      replayed: [],
+      matched: 0,
+      recent: new Map(),
+      recentCount: 0,
+      recentOrder: [],
+    };
   }
 
   recorded(subject: string, data: Uint8Array, index: number): void {
-    const s = this.#state(subject);
+    const s = this.#state(subject, data);
     // The recorder saw the same output twice (a redelivery, or a restarted host publishing again
     // what it had published): its id is unique, so equal bytes repeat it.
     const h = bytesHash(data);
@@ -176,7 +198,7 @@ export class OutputComparator {
     }
     remember(s, h, data);
     const other = s.replayed.shift();
-    if (other) this.#compare(subject, s, data, other.data);
+    if (other) this.#compare(s, data, other.data);
     else {
       s.recorded.push({ data, order: index });
       this.waiting++;
@@ -184,15 +206,15 @@ export class OutputComparator {
   }
 
   replayed(subject: string, data: Uint8Array): void {
-    const s = this.#state(subject);
+    const s = this.#state(subject, data);
     const other = s.recorded.shift();
     if (other) {
       this.waiting--;
-      this.#compare(subject, s, other.data, data);
+      this.#compare(s, other.data, data);
     } else s.replayed.push({ data, order: this.#replayedOrder++ });
   }
 
-  #compare(subject: string, s: SubjectState, recorded: Uint8Array, replayed: Uint8Array) {
+  #compare(s: LaneState, recorded: Uint8Array, replayed: Uint8Array) {
     const index = s.matched++;
     if (bytesEqual(recorded, replayed)) {
       this.#equal++;
@@ -206,9 +228,10 @@ export class OutputComparator {
     this.#different++;
     if (!this.#first) {
       const a = safeDecode(recorded), b = safeDecode(replayed);
+      this.#firstLane = s;
       this.#first = {
         kind: "different",
-        subject,
+        subject: s.subject,
         index,
         recordedId: idOf(a),
         replayedId: idOf(b),
@@ -220,55 +243,30 @@ export class OutputComparator {
   /**
    * The verdict. `cut`: the recording stopped short, so outputs past its end cannot be checked;
    * `outputsCut`: its recorder stopped waiting for the last inputs' outputs, so those past each
-   * subject's last recorded output cannot be either.
+   * lane's last recorded output cannot be either.
    */
   finish(cut: boolean, outputsCut = false): ReplayVerification {
     let missing = 0, extra = 0, unverifiable = 0;
-    let firstMissing: ReplayMismatch & { order: number } | undefined;
-    let firstExtra: ReplayMismatch & { order: number } | undefined;
-    for (const [subject, s] of this.#subjects) {
-      missing += s.recorded.length;
-      const m = s.recorded[0];
-      if (m && (!firstMissing || m.order < firstMissing.order)) {
-        firstMissing = {
-          kind: "missing",
-          subject,
-          index: s.matched,
-          recordedId: idOf(safeDecode(m.data)),
-          replayedId: undefined,
-          detail:
-            `the recording has ${s.recorded.length} more output(s) on this subject than the ` +
-            `replay produced`,
-          order: m.order,
-        };
-      }
-      if (cut || outputsCut) {
-        unverifiable += s.replayed.length;
-        continue;
-      }
-      extra += s.replayed.length;
-      const e = s.replayed[0];
-      if (e && (!firstExtra || e.order < firstExtra.order)) {
-        firstExtra = {
-          kind: "extra",
-          subject,
-          index: s.matched,
-          recordedId: undefined,
-          replayedId: idOf(safeDecode(e.data)),
-          detail: `the replay produced ${s.replayed.length} output(s) on this subject that the ` +
-            `recording does not have`,
-          order: e.order,
-        };
+    // The lanes whose first recorded (replayed) output left unmatched came first.
+    let firstMissing: LaneState | undefined, firstExtra: LaneState | undefined;
+    for (const lanes of this.#subjects.values()) {
+      for (const s of [lanes.columns, lanes.machine]) {
+        if (s === undefined) continue;
+        missing += s.recorded.length;
+        const m = s.recorded[0];
+        if (m && (!firstMissing || m.order < firstMissing.recorded[0]!.order)) firstMissing = s;
+        if (cut || outputsCut) {
+          unverifiable += s.replayed.length;
+          continue;
+        }
+        extra += s.replayed.length;
+        const e = s.replayed[0];
+        if (e && (!firstExtra || e.order < firstExtra.replayed[0]!.order)) firstExtra = s;
       }
     }
-    const strip = (
-      m: (ReplayMismatch & { order: number }) | undefined,
-    ): ReplayMismatch | undefined => {
-      if (!m) return undefined;
-      const { order: _order, ...rest } = m;
-      return rest;
-    };
-    const first = this.#first ?? strip(firstMissing) ?? strip(firstExtra);
+    const different = this.#first && this.#withLane(this.#first, this.#firstLane!);
+    const first = different ?? (firstMissing && this.#leftOver("missing", firstMissing)) ??
+      (firstExtra && this.#leftOver("extra", firstExtra));
     return {
       ok: this.#different === 0 && missing === 0 && extra === 0,
       equal: this.#equal,
@@ -284,6 +282,47 @@ export class OutputComparator {
       unclosed: undefined,
     };
   }
+
+  /** The first output left unmatched in lane `s`: recorded (missing) or replayed (extra). */
+  #leftOver(kind: "missing" | "extra", s: LaneState): ReplayMismatch {
+    const left = kind === "missing" ? s.recorded : s.replayed;
+    const id = idOf(safeDecode(left[0]!.data));
+    const n = left.length;
+    const outputs = `${this.#bothLanes(s.subject) ? `${laneNoun(s.lane)} ` : ""}output(s)`;
+    return this.#withLane({
+      kind,
+      subject: s.subject,
+      index: s.matched,
+      recordedId: kind === "missing" ? id : undefined,
+      replayedId: kind === "extra" ? id : undefined,
+      detail: kind === "missing"
+        ? `the recording has ${n} more ${outputs} on this subject than the replay produced`
+        : `the replay produced ${n} ${outputs} on this subject that the recording does not have`,
+    }, s);
+  }
+
+  /** `m` naming its lane where its subject carries outputs of both. */
+  #withLane(m: ReplayMismatch, s: LaneState): ReplayMismatch {
+    return this.#bothLanes(s.subject) ? { ...m, lane: s.lane } : m;
+  }
+
+  #bothLanes(subject: string): boolean {
+    const lanes = this.#subjects.get(subject);
+    return lanes?.columns !== undefined && lanes.machine !== undefined;
+  }
+}
+
+/** `column` or `machine`, as a word before "output". */
+function laneNoun(lane: OutputLane): string {
+  return lane === "columns" ? "column" : "machine";
+}
+
+/**
+ * Where a mismatch is: `output 20 on <subject>`, or, where the subject carries outputs of both
+ * lanes (its index then counts in one), `column output 20 on <subject>`.
+ */
+export function mismatchPlace(m: ReplayMismatch): string {
+  return `${m.lane ? `${laneNoun(m.lane)} ` : ""}output ${m.index} on ${m.subject}`;
 }
 
 function safeDecode(data: Uint8Array): unknown {
@@ -365,8 +404,8 @@ function show(v: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-/** Adds a recorded output to its subject's recent ones, forgetting the oldest past the bound. */
-function remember(s: SubjectState, h: number, data: Uint8Array): void {
+/** Adds a recorded output to its lane's recent ones, forgetting the oldest past the bound. */
+function remember(s: LaneState, h: number, data: Uint8Array): void {
   const list = s.recent.get(h);
   if (list) list.push(data);
   else s.recent.set(h, [data]);

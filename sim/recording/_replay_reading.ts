@@ -19,6 +19,7 @@ import {
 } from "../../protocol/mod.ts";
 import type { Clock, Sleeper } from "../clock.ts";
 import { OutputComparator } from "./_replay_compare.ts";
+import { outputLane } from "./_output_lane.ts";
 import type { RecordedMessage } from "./recording.ts";
 import type { RecordingReader } from "./recording_reader.ts";
 import { StageFindingOrder } from "./_stage_finding_order.ts";
@@ -134,8 +135,12 @@ export class ReplayReading {
   /** When the recording holds each finding once: the stage takes them in its order. */
   #order: StageFindingOrder | undefined;
   readonly #notReplayed = new Set<string>();
-  /** Output subjects past the outputs caused by inputs the start state holds. */
-  readonly #pastStart = new Set<string>();
+  /**
+   * Output subjects, per lane (`columns` and `machine`: _output_lane.ts), past the outputs
+   * caused by inputs the start state holds: the columns of the range's first inputs may be
+   * recorded before the last finding of an input the start state holds.
+   */
+  readonly #pastStart = { columns: new Set<string>(), machine: new Set<string>() };
   /**
    * The ids of every input the recording holds, of a recording begun mid-session (undefined past
    * RECORDED_INPUTS_TRACKED_MAX, or without a start state). Read before the replay, not as it
@@ -346,18 +351,20 @@ export class ReplayReading {
    * the range is not replayed, and its outputs are passed over as such).
    * The second is an instance that lagged its inputs: the outputs of inputs it applied before the
    * start, the oldest past the window of ids its state keeps, came after the recorder subscribed.
+   * On each subject and lane, only the outputs before the first of a replayed input are such.
    */
   #beforeStart(m: RecordedMessage): boolean {
     const held = this.#options.held;
     if (held === undefined || held.size === 0) return false;
-    if (this.#pastStart.has(m.subject)) return false;
+    const pastStart = this.#pastStart[outputLane(m.data)];
+    if (pastStart.has(m.subject)) return false;
     const ids = held.get(streamOfOutput(m.subject));
     const cause = envelopeField(m.data, "cause");
     const unrecorded = cause !== undefined && this.#recordedInputs?.has(cause) === false &&
       !this.#notReplayed.has(cause);
     if (cause === undefined || (!ids?.has(cause) && !unrecorded)) {
-      // An instance's outputs follow its inputs: after one of a recorded input, none.
-      this.#pastStart.add(m.subject);
+      // Each lane of an instance's outputs follows its inputs: after one of a recorded input, none.
+      pastStart.add(m.subject);
       return false;
     }
     this.beforeStart++;

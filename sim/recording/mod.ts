@@ -49,6 +49,7 @@ export { startUpRecorder, type UpRecorderOptions } from "./up_recorder.ts";
 export {
   defaultReplayThreads,
   jsonable,
+  mismatchPlace,
   replay,
   type ReplayCounts,
   ReplayError,

@@ -49,6 +49,7 @@ import {
 import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
 import { startActors } from "./_replay_actors.ts";
 import {
+  mismatchPlace,
   type ReplayMismatch,
   type ReplayVerification,
   withUnclosed,
@@ -66,6 +67,7 @@ import { type UncomparedKind, uncomparedKinds } from "./_replay_uncompared.ts";
 
 export {
   jsonable,
+  mismatchPlace,
   type ReplayCounts,
   type ReplayInspection,
   type ReplayMismatch,
