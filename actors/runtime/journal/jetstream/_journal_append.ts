@@ -2,13 +2,15 @@
  * One append to a journal stream's subject, stored once: it names the sequence of the subject's
  * last message (a second writer is refused), a publish that times out is looked for before it is
  * sent again, and an append whose fate stayed unknown is settled by the next one (see
- * jetstream_journal.ts).
+ * jetstream_journal.ts). An append is one message: one record, or a run of records at consecutive
+ * positions (_journal_message.ts).
  */
 import type { JetStreamClient, StoredMsg } from "@nats-io/jetstream";
-import { headers, type NatsConnection } from "@nats-io/transport-node";
+import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { bytesEqual } from "../../../../protocol/mod.ts";
 import { isWrongLastSequence, type StreamGets, type StreamState } from "./jetstream_stream.ts";
 import { POS_HEADER, readPos } from "./_journal_consume.ts";
+import { COUNT_HEADER, readCount } from "./_journal_message.ts";
 import { electionError, lostOnDisconnect } from "../../transport/mod.ts";
 import { JournalConflictError } from "../journal.ts";
 
@@ -30,15 +32,27 @@ export interface AppendParts {
   retry<T>(what: string, call: () => Promise<T>, repeatable?: boolean): Promise<T>;
   /** Reads the subject's last message: its position and sequence. */
   load(st: StreamState): Promise<void>;
-  /** A record of `bytes` is stored. */
-  stored(bytes: number): void;
+  /** A message of `bytes` holding `records` records is stored. */
+  stored(bytes: number, records: number): void;
 }
 
-/** Appends `data` to `st`'s subject; resolves to its position once the server has stored it. */
+/** An append's message: its first record's position, its record count and its data. */
+interface RecordMessage {
+  pos: number;
+  count: number;
+  data: Uint8Array;
+}
+
+/**
+ * Appends `data` to `st`'s subject; resolves to its position once the server has stored it. With
+ * `count` 2 or more, `data` is that many records packed (`packRecords`), stored in one message at
+ * consecutive positions, and the position is the first's.
+ */
 export async function appendRecord(
   st: StreamState,
   data: Uint8Array,
   parts: AppendParts,
+  count = 1,
 ): Promise<number> {
   if (st.broken instanceof JournalConflictError) {
     throw new JournalConflictError(
@@ -48,23 +62,21 @@ export async function appendRecord(
     );
   }
   if (st.broken) {
-    const pos = await settle(st, data, parts);
+    const pos = await settle(st, { count, data }, parts);
     if (pos !== undefined) return pos;
   }
   if (!st.loaded) await parts.load(st);
   const pos = st.lastPos + 1;
-  const h = headers();
-  h.set(POS_HEADER, String(pos));
-  if (parts.epoch !== undefined) h.set(EPOCH_HEADER, String(parts.epoch));
+  const message: RecordMessage = { pos, count, data };
   const options = {
-    headers: h,
+    headers: messageHeaders(message, parts.epoch),
     expect: { lastSubjectSequence: st.lastSeq },
     timeout: parts.publishTimeoutMs,
   };
   const stored = (seq: number) => {
     st.lastSeq = seq;
-    st.lastPos = pos;
-    parts.stored(data.length);
+    st.lastPos = pos + count - 1;
+    parts.stored(data.length, count);
     return pos;
   };
   let refused: Error | undefined;
@@ -82,10 +94,10 @@ export async function appendRecord(
       return stored((await parts.retry(`append to ${st.subject}`, send, false)).seq);
     } catch (err) {
       if (isWrongLastSequence(err)) {
-        // The subject's last message may be this very record: a send of it that timed out
+        // The subject's last message may be this very message: a send of it that timed out
         // (this append's, or a failed append's the host retries) and was stored after the look
-        // that found it missing. Then the record is in, once.
-        const mine = await storedLast(st, pos, data, parts);
+        // that found it missing. Then its records are in, once.
+        const mine = await storedLast(st, message, parts);
         if (mine !== undefined) return stored(mine);
         throw conflictOf(st, err);
       }
@@ -98,7 +110,7 @@ export async function appendRecord(
           { cause: err },
         );
         // Stored or not, the next append finds out (#settle).
-        st.unsure = { pos, data, afterSeq: st.lastSeq };
+        st.unsure = { ...message, afterSeq: st.lastSeq };
         throw st.broken;
       }
     }
@@ -110,33 +122,42 @@ export async function appendRecord(
       continue;
     }
     if (last && last.seq !== st.lastSeq) {
-      if (isRecord(last, st.subject, pos, data)) return stored(last.seq);
+      if (isMessage(last, st.subject, message)) return stored(last.seq);
       throw conflictOf(st, undefined);
     }
   }
 }
 
-/** The sequence of the subject's last message when it is the record `data` at `pos`. */
+/** The headers of `message`: its first position, its count (when 2 or more), the writer's epoch. */
+function messageHeaders(message: RecordMessage, epoch: number | undefined): MsgHdrs {
+  const h = headers();
+  h.set(POS_HEADER, String(message.pos));
+  if (message.count > 1) h.set(COUNT_HEADER, String(message.count));
+  if (epoch !== undefined) h.set(EPOCH_HEADER, String(epoch));
+  return h;
+}
+
+/** The sequence of the subject's last message when it is `message`. */
 async function storedLast(
   st: StreamState,
-  pos: number,
-  data: Uint8Array,
+  message: RecordMessage,
   parts: AppendParts,
 ): Promise<number | undefined> {
   const last = await parts.gets.last(st.subject).catch(() => null);
-  return last && isRecord(last, st.subject, pos, data) ? last.seq : undefined;
+  return last && isMessage(last, st.subject, message) ? last.seq : undefined;
 }
 
 /**
  * Before the next append to a stream whose last append failed with its fate unknown: reads the
- * subject's last message. Nothing new there: the failed record was not stored, and the append
- * goes on. The failed record there: it was stored; an append of the same bytes (the host
- * retrying the input) resolves to its position without being sent again. Anything else:
- * another writer appended (a conflict).
+ * subject's last message. Nothing new there: the failed message was not stored, and the append
+ * goes on. The failed message there: it was stored; an append of the same records (the host
+ * retrying the inputs: the same count, the same bytes) resolves to its first position without
+ * being sent again. Anything else: another writer appended (a conflict). `next` is the append
+ * that waits (its position not known yet).
  */
 async function settle(
   st: StreamState,
-  data: Uint8Array,
+  next: Omit<RecordMessage, "pos">,
   parts: AppendParts,
 ): Promise<number | undefined> {
   const unsure = st.unsure;
@@ -144,11 +165,12 @@ async function settle(
   st.broken = undefined;
   st.unsure = undefined;
   if (!unsure || (last?.seq ?? 0) === unsure.afterSeq) return undefined;
-  if (last && isRecord(last, st.subject, unsure.pos, unsure.data)) {
+  if (last && isMessage(last, st.subject, unsure)) {
     st.lastSeq = last.seq;
-    st.lastPos = unsure.pos;
-    parts.stored(unsure.data.length);
-    return bytesEqual(data, unsure.data) ? unsure.pos : undefined;
+    st.lastPos = unsure.pos + unsure.count - 1;
+    parts.stored(unsure.data.length, unsure.count);
+    const same = next.count === unsure.count && bytesEqual(next.data, unsure.data);
+    return same ? unsure.pos : undefined;
   }
   throw conflictOf(st, undefined);
 }
@@ -164,7 +186,9 @@ export function conflictOf(st: StreamState, cause: unknown): JournalConflictErro
   return st.broken as JournalConflictError;
 }
 
-/** Whether a stored message is the record `data` at `pos` of `subject`. */
-function isRecord(msg: StoredMsg, subject: string, pos: number, data: Uint8Array): boolean {
-  return readPos(msg.header, subject, msg.seq) === pos && bytesEqual(msg.data, data);
+/** Whether a stored message of `subject` is `message`: its position, its count, its bytes. */
+function isMessage(msg: StoredMsg, subject: string, message: RecordMessage): boolean {
+  return readPos(msg.header, subject, msg.seq) === message.pos &&
+    readCount(msg.header, subject, msg.seq) === message.count &&
+    bytesEqual(msg.data, message.data);
 }

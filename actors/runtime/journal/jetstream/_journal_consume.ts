@@ -1,13 +1,15 @@
 /**
  * Reading a JetStream journal: a range of the journal's stream, through an ordered consumer, as
- * records with their positions (the `Troupe-Pos` header); holes in a subject's positions and
- * unreadable positions are reported as damage, not read as data. Private to the runtime: the
- * JetStream journal (jetstream_journal.ts) is its one user.
+ * records with their positions (the `Troupe-Pos` header, the first record's where a message holds
+ * several: _journal_message.ts); holes in a subject's positions and unreadable messages are
+ * reported as damage, not read as data. Private to the runtime: the JetStream journal
+ * (jetstream_journal.ts) is its one user.
  */
 import { DeliverPolicy, type JetStreamClient, type StoredMsg } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { JournalCorruptError, type JournalRecord } from "../journal.ts";
 import { retryJetStream } from "../../transport/mod.ts";
+import { readCount, unpackRecords } from "./_journal_message.ts";
 
 /** The header that carries a record's position. */
 export const POS_HEADER = "Troupe-Pos";
@@ -45,7 +47,7 @@ export interface JournalRange {
   wanted?: ReadonlyMap<string, { after: number; lastSeq: number }>;
 }
 
-/** A record as read, with its subject and its stream sequence. */
+/** A record as read, with its subject and the stream sequence of the message holding it. */
 interface ReadRecord {
   subject: string;
   stream: string;
@@ -113,10 +115,12 @@ export async function* consumeJournal(
       const m = await j.next(subject, Math.max(seq, 1));
       if (!m || m.seq > endSeq) return;
       seq = m.seq + 1;
-      const r = readRecord(j, { subject: m.subject, seq: m.seq, h: m.header, data: m.data });
-      if (!r || r.pos <= (last.get(subject)?.pos ?? 0)) continue;
-      skipped(r, after);
-      if (took(r)) yield recordOf(r);
+      const records = readRecords(j, { subject: m.subject, seq: m.seq, h: m.header, data: m.data });
+      for (const r of records) {
+        if (r.pos <= (last.get(subject)?.pos ?? 0)) continue;
+        skipped(r, after);
+        if (took(r)) yield recordOf(r);
+      }
     }
   };
   for await (const r of consumeRange(j, range)) {
@@ -199,8 +203,7 @@ async function* consumeRange(
         stalls = 0;
         // A long read (recovery) lets timers run now and then: a lease renewal must not wait.
         if (++read % READ_YIELD_EVERY === 0) await new Promise((r) => setTimeout(r, 0));
-        const r = readRecord(j, { subject: m.subject, seq: m.seq, h: m.headers, data: m.data });
-        if (r) yield r;
+        yield* readRecords(j, { subject: m.subject, seq: m.seq, h: m.headers, data: m.data });
         if (m.seq >= endSeq || m.info.pending === 0) return;
       }
     } finally {
@@ -213,21 +216,31 @@ async function* consumeRange(
 }
 
 /**
- * The journal record in a message of the stream; undefined for a message of another subject or
- * one whose position cannot be read (reported to `damaged`).
+ * The journal records in a message of the stream, the first at its position and each next one at
+ * the next; none for a message of another subject or one that cannot be read (its position, its
+ * count or its records: reported to `damaged`).
  */
-function readRecord(
+function readRecords(
   j: JournalReading,
   m: { subject: string; seq: number; h: MsgHdrs | undefined; data: Uint8Array },
-): ReadRecord | undefined {
+): ReadRecord[] {
   const { subject, seq, h, data } = m;
   const stream = j.streamOf(subject);
-  if (stream === undefined) return undefined;
+  if (stream === undefined) return [];
   try {
-    return { subject, stream, pos: readPos(h, subject, seq), seq, data };
+    const pos = readPos(h, subject, seq);
+    const count = readCount(h, subject, seq);
+    if (count === 1) return [{ subject, stream, pos, seq, data }];
+    return unpackRecords(data, count, subject, seq).map((d, i) => ({
+      subject,
+      stream,
+      pos: pos + i,
+      seq,
+      data: d,
+    }));
   } catch (err) {
     j.damaged(subject, seq, data.length, (err as Error).message);
-    return undefined;
+    return [];
   }
 }
 
@@ -257,4 +270,12 @@ export function readPos(h: MsgHdrs | undefined, subject: string, seq: number): n
     );
   }
   return pos;
+}
+
+/**
+ * The position of the last record in a message: its first's plus its count less one; a
+ * JournalCorruptError naming the message where either header is unreadable.
+ */
+export function lastPosIn(h: MsgHdrs | undefined, subject: string, seq: number): number {
+  return readPos(h, subject, seq) + readCount(h, subject, seq) - 1;
 }

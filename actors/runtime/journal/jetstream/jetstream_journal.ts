@@ -7,11 +7,14 @@
  *
  * The record's position travels in the `Troupe-Pos` header. Appends to one subject are serialized
  * (one in flight, since each must name the sequence of the one before), appends to different
- * subjects are pipelined. After a publish times out, the subject's last message tells whether the
- * server stored it (then it is not sent again) or not (then it is retried; and a retry refused
- * because the first send was stored after that look finds it stored), so a record is never
- * stored twice; a `Nats-Msg-Id` would not do, as the server checks it before the expected
- * sequence and would take a second writer's record for a duplicate of the first's.
+ * subjects are pipelined. So one subject takes one record a server round trip, unless a run of
+ * records goes as one message (`appendMany`: the first's position, a `Troupe-Count` header and
+ * the records packed, _journal_message.ts), which the reads unpack. After a publish times out,
+ * the subject's last message tells whether the server stored it (then it is not sent again) or
+ * not (then it is retried; and a retry refused because the first send was stored after that look
+ * finds it stored), so a record is never stored twice; a `Nats-Msg-Id` would not do, as the
+ * server checks it before the expected sequence and would take a second writer's record for a
+ * duplicate of the first's.
  *
  * Positions are known after open: by default `open` reads the last message of every subject of
  * the stream (one direct get each, pipelined), and a stream with no subject then is known to be
@@ -31,11 +34,12 @@
  * refused while the cluster has no leader is sent again with backoff, for `electionBudgetMs`.
  *
  * Damage: a message deleted from the stream (by hand, by a limit) leaves its subject's positions
- * with a hole; a message whose position header is unreadable cannot be placed. Reads pass over
- * both and report each once (`damage()`, `onDamage`, `stats().damagedBytes`), naming the subject,
- * the stream sequence and the positions missing; recovery finds the same holes in the positions
- * it reads and judges the loss (journal_loss.ts), as for the file journal. `advance` continues a
- * stream's positions past a snapshot when the journal lost its tail.
+ * with a hole; a message whose position or count header, or whose packed records, cannot be read
+ * cannot be placed. Reads pass over both and report each once (`damage()`, `onDamage`,
+ * `stats().damagedBytes`), naming the subject, the stream sequence and the positions missing;
+ * recovery finds the same holes in the positions it reads and judges the loss (journal_loss.ts),
+ * as for the file journal. `advance` continues a stream's positions past a snapshot when the
+ * journal lost its tail.
  */
 import { jetstream, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -46,13 +50,14 @@ import {
   StreamGets,
   type StreamState,
 } from "./jetstream_stream.ts";
-import { consumeJournal, type JournalReading, POS_HEADER, readPos } from "./_journal_consume.ts";
+import { consumeJournal, type JournalReading, lastPosIn, POS_HEADER } from "./_journal_consume.ts";
 import {
   CONSUMER_CREATE_TIMEOUT_MS,
   ELECTION_BUDGET_MS,
   retryJetStream,
 } from "../../transport/mod.ts";
 import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
+import { COUNT_HEADER, packRecords } from "./_journal_message.ts";
 import {
   joinJournalData,
   type Journal,
@@ -66,8 +71,10 @@ import {
 export const JOURNAL_STREAM = "TROUPE_JOURNAL";
 /** The subject prefix of journal records, by default (`troupe.journal`). */
 export { JOURNAL_SUBJECT_PREFIX };
-/** The header that carries a record's position. */
+/** The header that carries a record's position (the first's, in a message of several records). */
 export { POS_HEADER };
+/** The header that carries how many records a message holds, when it holds 2 or more. */
+export { COUNT_HEADER };
 
 export type { JetStreamJournalOptions } from "./jetstream_stream.ts";
 
@@ -147,8 +154,8 @@ export class JetStreamJournal implements Journal {
       publishRetries: this.#options.publishRetries,
       retry: (what, call, repeatable) => this.#retry(what, call, repeatable),
       load: (st) => this.#load(st),
-      stored: (bytes) => {
-        this.#records++;
+      stored: (bytes, records) => {
+        this.#records += records;
         this.#bytes += bytes;
       },
     };
@@ -217,7 +224,31 @@ export class JetStreamJournal implements Journal {
 
   /** Appends `data` to `stream`; resolves to its position once the server has stored it. */
   append(stream: string, parts: JournalData): Promise<number> {
-    const data = joinJournalData(parts);
+    return this.#enqueue(stream, joinJournalData(parts), 1);
+  }
+
+  /**
+   * Appends `records` to `stream` at consecutive positions as one message (_journal_message.ts),
+   * all or none; resolves to the first's position once the server has stored it. Queued behind
+   * the stream's appends as one append is. A run whose message is over the server's max payload
+   * is refused (a RangeError): the caller appends it in shorter runs. One record is written as
+   * `append` writes it.
+   */
+  appendMany(stream: string, records: readonly JournalData[]): Promise<number> {
+    if (records.length === 0) {
+      return Promise.reject(
+        new RangeError(`Cannot append to journal stream "${stream}": no records given`),
+      );
+    }
+    if (records.length === 1) return this.append(stream, records[0]!);
+    return this.#enqueue(stream, packRecords(records.map(joinJournalData)), records.length);
+  }
+
+  /**
+   * Queues a message of `count` records (`data`, packed when 2 or more) behind `stream`'s appends;
+   * resolves to its first position once stored.
+   */
+  #enqueue(stream: string, data: Uint8Array, count: number): Promise<number> {
     if (this.#closed) return Promise.reject(this.#closedError());
     let st: StreamState;
     try {
@@ -227,14 +258,15 @@ export class JetStreamJournal implements Journal {
     }
     const maxPayload = this.#nc.info?.max_payload ?? Infinity;
     if (data.length + 1024 > maxPayload) {
+      const what = count === 1 ? "record" : `run of ${count} records`;
       return Promise.reject(
         new RangeError(
-          `Cannot append to journal stream "${stream}": record of ${data.length} bytes is over ` +
+          `Cannot append to journal stream "${stream}": ${what} of ${data.length} bytes is over ` +
             `the server's max payload of ${maxPayload} bytes (less 1 KiB for headers)`,
         ),
       );
     }
-    const step = st.tail.then(() => this.#publish(st, data));
+    const step = st.tail.then(() => this.#publish(st, data, count));
     st.tail = step.catch(() => {});
     this.#pending.add(step);
     step.then(
@@ -363,7 +395,10 @@ export class JetStreamJournal implements Journal {
     await Promise.all(work);
   }
 
-  /** The stream's bytes and messages at open plus what this journal appended since. */
+  /**
+   * The stream's bytes and messages at open (a message of several records counts once) plus the
+   * bytes and records this journal appended since.
+   */
   stats(): JournalStats {
     return {
       bytes: this.#bytes,
@@ -410,9 +445,9 @@ export class JetStreamJournal implements Journal {
   }
 
   /** Appends to `st` once the appends before it settled (_journal_append.ts). */
-  #publish(st: StreamState, data: Uint8Array): Promise<number> {
+  #publish(st: StreamState, data: Uint8Array, count: number): Promise<number> {
     if (this.#closed) return Promise.reject(this.#closedError());
-    return appendRecord(st, data, this.#appendParts);
+    return appendRecord(st, data, this.#appendParts, count);
   }
 
   #state(stream: string): StreamState {
@@ -445,7 +480,7 @@ export class JetStreamJournal implements Journal {
   async #load(st: StreamState): Promise<void> {
     const msg = await this.#gets.last(st.subject);
     if (msg) {
-      st.lastPos = Math.max(st.floor, readPos(msg.header, st.subject, msg.seq));
+      st.lastPos = Math.max(st.floor, lastPosIn(msg.header, st.subject, msg.seq));
       st.lastSeq = msg.seq;
     } else {
       st.lastPos = st.floor;

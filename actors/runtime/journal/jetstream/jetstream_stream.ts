@@ -17,7 +17,7 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import { retryJetStream } from "../../transport/mod.ts";
 import type { JournalDamage } from "../journal.ts";
-import { readPos } from "./_journal_consume.ts";
+import { lastPosIn } from "./_journal_consume.ts";
 
 /** Options of `JetStreamJournal.open`. */
 export interface JetStreamJournalOptions {
@@ -63,8 +63,11 @@ export interface StreamState {
    * found out before the next append.
    */
   broken: Error | undefined;
-  /** The append whose fate is unknown: its position, its bytes and the sequence it expected. */
-  unsure: { pos: number; data: Uint8Array; afterSeq: number } | undefined;
+  /**
+   * The append whose fate is unknown: its first position, its record count, its message's bytes
+   * and the sequence it expected.
+   */
+  unsure: { pos: number; count: number; data: Uint8Array; afterSeq: number } | undefined;
   /** The end of this stream's chain of appends: one in flight at a time. */
   tail: Promise<unknown>;
 }
@@ -166,10 +169,11 @@ export class StreamGets {
   }
 
   /**
-   * The stream sequence of the first record of `st` with pos > after: a binary search over
-   * sequences with "next message of this subject at or after seq" direct gets. Positions rise
-   * with sequences within a subject, so the search is sound. Without direct gets, 0 (read from
-   * the start and filter).
+   * The stream sequence of the message of `st` holding its first record with pos > after: the
+   * first message whose last record is past `after` (its first may be at or below it, in a message
+   * of several records). A binary search over sequences with "next message of this subject at or
+   * after seq" direct gets. Positions rise with sequences within a subject, so the search is
+   * sound. Without direct gets, 0 (read from the start and filter).
    */
   async firstSeqAfter(st: StreamState, after: number): Promise<number> {
     if (!this.#options.allowed) return 0;
@@ -183,7 +187,7 @@ export class StreamGets {
           this.#jsm.direct.getMessage(this.#options.stream, { seq: mid, next_by_subj: st.subject }),
       );
       if (!msg) return 0; // the subject changed under us: fall back to a full read
-      if (readPos(msg.header, st.subject, msg.seq) > after) hi = Math.min(mid, msg.seq);
+      if (lastPosIn(msg.header, st.subject, msg.seq) > after) hi = Math.min(mid, msg.seq);
       else lo = msg.seq + 1;
     }
     return lo;

@@ -3,6 +3,7 @@
  * take over an instance whose host is lost.
  */
 export {
+  COUNT_HEADER,
   EPOCH_HEADER,
   JetStreamJournal,
   JOURNAL_STREAM,

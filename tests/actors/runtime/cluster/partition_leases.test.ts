@@ -8,6 +8,7 @@ import * as assert from "uvu/assert";
 import { LeaseBucket } from "../../../../actors/runtime/cluster/lease_bucket.ts";
 import { LeaseFence, LeaseLostError } from "../../../../actors/runtime/cluster/lease_fence.ts";
 import { MemoryJournal } from "../../../../actors/runtime/journal/memory_journal.ts";
+import { JetStreamJournal } from "../../../../actors/runtime/journal/jetstream/mod.ts";
 import { InProcessBus } from "../../../../actors/runtime/transport/in_process_bus.ts";
 import { haveNatsServer, natsForSuite } from "../../../_support/nats.ts";
 
@@ -82,6 +83,26 @@ it("a fence past its deadline refuses appends, publishes and snapshots, and says
   assert.ok(fence.refused >= 2);
   fence.renewed(10_000);
   assert.is(fence.fresh(), false, "a lost lease stays lost");
+});
+
+it("a fence passes a journal's runs of appends on while fresh and refuses them once not", async () => {
+  let now = 0;
+  const fence = new LeaseFence(6, { epoch: 2, deadlineMs: 100, clock: () => now });
+  const inner = await JetStreamJournal.open(nats.nc, {
+    stream: "FENCED_RUNS",
+    subjectPrefix: "fenced_runs.journal",
+  });
+  const journal = fence.journal(inner);
+  assert.ok(journal.appendMany, "the fenced journal has the runs its journal has");
+  assert.is(await journal.appendMany!("stats/a", [new Uint8Array([1]), new Uint8Array([2])]), 1);
+  now = 150;
+  await journal.appendMany!("stats/a", [new Uint8Array([3]), new Uint8Array([4])]).then(
+    () => assert.unreachable("appended a run after the lease expired"),
+    (err: unknown) => assert.instance(err, LeaseLostError),
+  );
+  assert.is(inner.lastPosition("stats/a"), 2);
+  assert.is(fence.journal(new MemoryJournal()).appendMany, undefined, "nor more than it has");
+  await inner.close();
 });
 
 test.run();

@@ -25,6 +25,7 @@ import {
 } from "../../../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject } from "../../../../protocol/mod.ts";
 import { haveNatsServer, natsForSuite, tempDir } from "../../../_support/nats.ts";
+import { deleteJournalRecord } from "../../../_support/delete_journal_record.ts";
 
 const test = suite("jetstream journal damage");
 const it = haveNatsServer("jetstream journal damage") ? test : test.skip;
@@ -134,25 +135,6 @@ async function countAfter(
   }
 }
 
-/** Deletes the journal message of `stream` at position `pos` from TROUPE_JOURNAL. */
-async function deleteRecord(stream: string, pos: number): Promise<void> {
-  const j = await JetStreamJournal.open(nats.nc);
-  const records = await collect(j.read(stream, pos - 1));
-  assert.is(records[0]?.pos, pos);
-  const jsm = await jetstreamManager(nats.nc);
-  // The subject's messages hold positions 1, 2, ... in sequence order: walk to the pos-th.
-  let seq = 0;
-  for (let p = 1; p <= pos; p++) {
-    const msg = await jsm.direct.getMessage("TROUPE_JOURNAL", {
-      seq: seq + 1,
-      next_by_subj: j.subjectOf(stream),
-    });
-    seq = msg!.seq;
-  }
-  await jsm.streams.deleteMessage("TROUPE_JOURNAL", seq);
-  await j.close();
-}
-
 it("core input: a host refuses to start over a deleted journal message unless it accepts the loss", async () => {
   const dir = tempDir();
   const logs: string[] = [];
@@ -163,7 +145,7 @@ it("core input: a host refuses to start over a deleted journal message unless it
     for (let f = 0; f < FRAMES; f++) nats.nc.publish(feedSubject("jd", "j0"), frame("j0", f));
     assert.is(await countAfter(launched, "j0", FRAMES), FRAMES * BATCH);
     await launched.close();
-    await deleteRecord("stats/j0", 11);
+    await deleteJournalRecord(nats.nc, "stats/j0", 11);
 
     let err: Error | undefined;
     try {
@@ -208,7 +190,7 @@ it("JetStream input: what a deleted journal message held is read again from the 
     for (let f = 0; f < FRAMES; f++) await js.publish(feedSubject("jd2", "j1"), frame("j1", f));
     assert.is(await countAfter(launched, "j1", FRAMES), FRAMES * BATCH);
     await launched.close();
-    await deleteRecord("stats/j1", 11);
+    await deleteJournalRecord(nats.nc, "stats/j1", 11);
 
     launched = await launchHost(config, ACTOR_KINDS, { log });
     assert.ok(logs.some((l) => l.includes("reading them again from the input")), logs.join("\n"));

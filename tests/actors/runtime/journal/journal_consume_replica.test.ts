@@ -14,6 +14,7 @@ import * as assert from "uvu/assert";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { JetStreamJournal, type JournalDamage } from "../../../../actors/runtime/mod.ts";
+import { COUNT_HEADER } from "../../../../actors/runtime/journal/jetstream/mod.ts";
 import {
   consumeJournal,
   POS_HEADER,
@@ -57,10 +58,11 @@ interface Copies {
 }
 
 /**
- * Appends stats/a and stats/x by turns to a journal on the leader's server, deletes `holes` (stream
- * sequences) there, and copies the stream to the replica's server at the same sequences, less
- * those below `firstSeq` and the last `missingLast` messages (and the holes); then purges
- * stats/a below `leaderPurgedBelow` on the leader's server only.
+ * Appends stats/a and stats/x by turns to a journal on the leader's server (stats/a's records in
+ * runs of `run` a message, when given), deletes `holes` (stream sequences) there, and copies the
+ * stream to the replica's server at the same sequences, less those below `firstSeq` and the last
+ * `missingLast` messages (and the holes); then purges stats/a below `leaderPurgedBelow` on the
+ * leader's server only.
  */
 async function copies(
   name: string,
@@ -69,12 +71,15 @@ async function copies(
     missingLast: number;
     holes?: number[];
     leaderPurgedBelow?: number;
+    run?: number;
   },
 ): Promise<Copies> {
   const prefix = `${name.toLowerCase()}.journal`;
   const journal = await JetStreamJournal.open(leader, { stream: name, subjectPrefix: prefix });
-  for (let i = 1; i <= RECORDS; i++) {
-    await journal.append("stats/a", new TextEncoder().encode(`a ${i}`));
+  const run = replicaCopy.run ?? 1;
+  for (let i = 1; i <= RECORDS; i += run) {
+    const records = Array.from({ length: run }, (_, k) => new TextEncoder().encode(`a ${i + k}`));
+    await journal.appendMany("stats/a", records);
     await journal.append("stats/x", new TextEncoder().encode(`x ${i}`));
   }
   const jsm = await jetstreamManager(leader);
@@ -88,6 +93,8 @@ async function copies(
     const m = await jsm.streams.getMessage(name, { seq });
     const h = headers();
     if (m) h.set(POS_HEADER, m.header.get(POS_HEADER));
+    // Without its count, a run would read as one record of its packed bytes.
+    if (m?.header.has(COUNT_HEADER)) h.set(COUNT_HEADER, m.header.get(COUNT_HEADER));
     // A hole is copied as a message deleted after: the sequences stay the leader's.
     const ack = await rjs.publish(m?.subject ?? `${prefix}.stats.gone`, m?.data, { headers: h });
     assert.is(ack.seq, seq, "the replica's copy keeps the leader's sequences");
@@ -99,8 +106,8 @@ async function copies(
     const filter = journal.subjectOf("stats/a");
     await jsm.streams.purge(name, { filter, seq: replicaCopy.leaderPurgedBelow });
   }
-  // Position i of stats/a is stream sequence 2i - 1.
-  return { journal, jsm, stream: name, prefix, lastSeq: 2 * RECORDS - 1 };
+  // Run k of stats/a (position i alone, where runs are of 1) is stream sequence 2k - 1.
+  return { journal, jsm, stream: name, prefix, lastSeq: 2 * (RECORDS / run) - 1 };
 }
 
 /**
@@ -186,6 +193,33 @@ it("a hole the leader's copy has too is reported once, and the records around it
     assert.equal(read, positions(1, RECORDS, [15]));
     assert.is(damage.length, 1, JSON.stringify(damage));
     assert.match(damage[0]!.reason, /^position 15 missing before it/);
+  } finally {
+    await c.journal.close();
+  }
+});
+
+it("records in runs, one message each: a read from a copy that starts late and ends soon yields those past a position inside a run", async () => {
+  // Runs of 3: the replica's copy lacks stats/a's positions 1-12 and 28-30; the read is past 4.
+  const c = await copies("REPLICA_RUNS", { firstSeq: 9, missingLast: 2, run: 3 });
+  try {
+    for (const wide of [true, false]) {
+      const { read, damage } = await readA(c, { after: 4, wide });
+      assert.equal(read, positions(5, RECORDS));
+      assert.equal(damage, []);
+    }
+  } finally {
+    await c.journal.close();
+  }
+});
+
+it("records in runs: a run deleted on the leader is reported as its positions missing", async () => {
+  // Run 4 of stats/a (positions 10-12) is stream sequence 7.
+  const c = await copies("REPLICA_RUN_HOLE", { firstSeq: 9, missingLast: 2, run: 3, holes: [7] });
+  try {
+    const { read, damage } = await readA(c, { after: 4, wide: true });
+    assert.equal(read, positions(5, RECORDS, [10, 11, 12]));
+    assert.is(damage.length, 1, JSON.stringify(damage));
+    assert.match(damage[0]!.reason, /^positions 10-12 missing before it/);
   } finally {
     await c.journal.close();
   }

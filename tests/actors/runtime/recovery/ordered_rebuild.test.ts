@@ -18,7 +18,6 @@ import { ACTOR_KINDS } from "../../../../actors/mod.ts";
 import {
   defaultHostConfig,
   type HostConfig,
-  JetStreamJournal,
   type Journal,
   type JournalRecord,
   type LaunchedHost,
@@ -35,6 +34,7 @@ import {
 } from "../../../../protocol/mod.ts";
 import { Prng } from "../../../../sim/prng/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../../_support/nats.ts";
+import { deleteJournalRecord } from "../../../_support/delete_journal_record.ts";
 
 const test = suite("ordered rebuild");
 const it = haveNatsServer("ordered rebuild") ? test : test.skip;
@@ -290,22 +290,6 @@ async function dropSnapshots(run: Run): Promise<void> {
   for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
 }
 
-/** Deletes from TROUPE_JOURNAL the message of `stream` at position `pos`. */
-async function deleteJournalMessage(nc: NatsConnection, stream: string, pos: number) {
-  const j = await JetStreamJournal.open(nc);
-  const jsm = await jetstreamManager(nc);
-  let seq = 0;
-  for (let p = 1; p <= pos; p++) {
-    const msg = await jsm.direct.getMessage("TROUPE_JOURNAL", {
-      seq: seq + 1,
-      next_by_subj: j.subjectOf(stream),
-    });
-    seq = msg!.seq;
-  }
-  await jsm.streams.deleteMessage("TROUPE_JOURNAL", seq);
-  await j.close();
-}
-
 /** The whole scenario on a fault-free run and a damaged one; `damage` runs while the host is down. */
 async function scenario(
   journal: "file" | "jetstream",
@@ -384,7 +368,7 @@ it("file journal damaged mid-segment: the rebuild applies everything again in or
 it("JetStream journal with a deleted message: the rebuild applies everything again in order, as a run without the fault", async () => {
   // Position 12 of stats/r1: after its first snapshot (position 2 at most) and before the control
   // message (position 42).
-  await scenario("jetstream", 32, (run) => deleteJournalMessage(run.nc, "stats/r1", 12));
+  await scenario("jetstream", 32, (run) => deleteJournalRecord(run.nc, "stats/r1", 12));
 });
 
 test.run();
