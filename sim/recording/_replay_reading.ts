@@ -300,6 +300,7 @@ export class ReplayReading {
           // A host's progress mark, an input of the stage: in its place after the findings of
           // the inputs recorded before it, as the live stage took it after theirs.
           await sink.flush();
+          this.#order?.settle();
           this.#stage.takeRecord(m.data);
         } else if (area === "out" || area === "finding") {
           const o = this.#asOutput(m, area);
