@@ -5,8 +5,8 @@
  */
 import process from "node:process";
 import { areaPattern, type Bus, findingOutputSubject } from "../protocol/mod.ts";
-import { describeError, type NatsAuth } from "../actors/runtime/mod.ts";
-import { inject } from "../sim/feeds/mod.ts";
+import { describeError, type NatsAuth, NatsBus } from "../actors/runtime/mod.ts";
+import { inject, patientBus } from "../sim/feeds/mod.ts";
 import { createUpFeed, describeDemo, describeMetricsSettings } from "../sim/mod.ts";
 import { LatestFindings } from "../collab/mod.ts";
 import { type UpHosts, upReceiver, type UpReceiverSettings } from "../actors/cluster/mod.ts";
@@ -57,7 +57,7 @@ export function startFeed(
   const t0 = performance.now();
   const abort = new AbortController();
   let sent = 0;
-  const injecting = inject(bus, feed, {
+  const injecting = inject(patientFeedBus(bus, o.natsUrl, abort.signal), feed, {
     rate: o.rate,
     durationS: Infinity,
     feedName: o.feedKind,
@@ -69,9 +69,9 @@ export function startFeed(
       sent = samples;
     },
   }).catch((err) => {
-    // Handled at once: a feed that fails while up waits for Ctrl-C (a NATS flush unanswered
-    // for 2 s on a loaded machine) was an unhandled rejection, which ended the whole process
-    // with a stack trace and left nats-server running. The host and the dashboard run on.
+    // Handled at once: a feed that fails while up waits for Ctrl-C was an unhandled rejection,
+    // which ended the whole process with a stack trace and left nats-server running. The host
+    // and the dashboard run on.
     if (!abort.signal.aborted) {
       console.error(
         `\ntroupe up: the feed stopped: ${describeError(err)}; the host runs on (Ctrl-C to stop)`,
@@ -120,4 +120,22 @@ function announceFeed(o: UpFeedOptions, batch: number): void {
       `samples/s on troupe.feed.${o.feedKind}.*, ${batch} samples of a channel to a message ` +
       `(one input to each actor kind that takes it)  (Ctrl-C to stop)`,
   );
+}
+
+/**
+ * The bus the feed is injected on: on NATS, one whose flush waits out a server that does not
+ * answer for a while (a JetStream stall on a loaded machine, a reconnection), saying so once each
+ * time, rather than stopping the feed for the rest of the session.
+ */
+function patientFeedBus(bus: Bus, url: string | undefined, signal: AbortSignal): Bus {
+  if (!(bus instanceof NatsBus)) return bus;
+  const at = url ?? "its server";
+  return patientBus(bus, {
+    url: at,
+    deadlineMs: Infinity,
+    signal,
+    onLost: () =>
+      process.stderr.write(`\ntroupe up: NATS at ${at} did not answer; the feed waits for it\n`),
+    onBack: () => process.stderr.write(`troupe up: NATS at ${at} answers; the feed goes on\n`),
+  });
 }

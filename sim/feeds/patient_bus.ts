@@ -1,7 +1,8 @@
 /**
  * A NATS bus whose flush outlasts a lost connection, for a feed sent for a while (`troupe
- * inject`): publishes made while the connection is down are buffered by the client and sent on
- * reconnection, and a flush waits for that, up to a deadline, instead of failing the run.
+ * inject`, `troupe up`): publishes made while the connection is down are buffered by the client and
+ * sent on reconnection, and a flush waits for that, up to a deadline, instead of failing the run; a
+ * flush a connected server leaves unanswered (a stall) is tried again likewise.
  */
 import { describeError, type NatsBus } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
@@ -16,7 +17,7 @@ export interface PatientBusOptions {
   signal: AbortSignal;
   /** Told once per outage that the connection went away. */
   onLost?: () => void;
-  /** Told when it came back. */
+  /** Told when a flush went through again after it had failed. */
   onBack?: () => void;
 }
 
@@ -34,7 +35,9 @@ export function patientBus(bus: NatsBus, options: PatientBusOptions): Bus {
     async flush() {
       for (let told = false;;) {
         try {
-          return await bus.flush();
+          await bus.flush();
+          if (told) options.onBack?.();
+          return;
         } catch (err) {
           if (signal.aborted) return;
           const left = deadlineMs - Date.now();
@@ -51,7 +54,6 @@ export function patientBus(bus: NatsBus, options: PatientBusOptions): Bus {
               }`,
             );
           }
-          options.onBack?.();
         }
       }
     },
