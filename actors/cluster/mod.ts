@@ -32,6 +32,7 @@ export {
 } from "./running_cluster.ts";
 export { type ReceiverPlace, type StartedReceiver, startReceiver } from "./start_receiver.ts";
 export { pasteBlock } from "./paste_block.ts";
+export { type FeedLeft, feedTaken, type FeedTakenOptions } from "./feed_taken.ts";
 export { receiverLines } from "./receiver_lines.ts";
 export {
   UP_RECEIVER_PORT,

@@ -30,6 +30,8 @@ import { announceCollab } from "../announce_collab.ts";
 import { startFeed } from "../up_feed.ts";
 import { UP_OPTIONS, type UpOptions, upOptions } from "../up_options.ts";
 import {
+  type FeedLeft,
+  feedTaken,
   lockDataDir,
   NATS_SERVER_ENV,
   type NatsRoleUsers,
@@ -253,6 +255,7 @@ async function stopUp(o: UpOptions, r: Running): Promise<void> {
   // What the feed published before it stopped reaches the hosts before they stop taking input:
   // the recorder, also subscribed, would otherwise hold inputs the hosts never applied.
   await bus.flush().catch(() => {});
+  await feedDrained(cluster, recorder);
   // The hosts drain, then the stage takes what they published (up's bus flushed between).
   await cluster.close(Infinity);
   // --- --record: everything the host published has reached the recorder; close the file.
@@ -269,4 +272,40 @@ async function stopUp(o: UpOptions, r: Running): Promise<void> {
   await nats?.stop();
   if (nats) removeNatsUrl(o.dataDir, nats.url);
   removeHttpUrl(o.dataDir, httpUrl);
+}
+
+/** How long a stop waits for leased hosts to take the rest of their feed stream, ms. */
+export const FEED_DRAIN_MS = 60_000;
+
+/**
+ * Leased hosts read the feed from its stream and may run behind it: they take the rest before
+ * they stop (FEED_DRAIN_MS at most), saying so while it takes long; past it, the recording says
+ * it may lack the outputs of inputs it holds.
+ */
+async function feedDrained(cluster: RunningCluster, recorder: Recorder | undefined): Promise<void> {
+  if (cluster.leased.length === 0) return;
+  const partitions = cluster.configs[0]?.partitions.count ?? 0;
+  const left = await feedTaken(cluster.leased, {
+    partitions,
+    maxMs: FEED_DRAIN_MS,
+    onWait: (l, ms) =>
+      console.error(
+        `troupe up: the hosts are taking the rest of the feed stream (${describeLeft(l)} after ` +
+          `${(ms / 1000).toFixed(0)} s)`,
+      ),
+  });
+  if (left.behind === 0 && left.unheld === 0) return;
+  console.error(
+    `troupe up: the hosts had not taken the rest of the feed stream after ` +
+      `${FEED_DRAIN_MS / 1000} s (${describeLeft(left)}); stopping them, the next start takes it` +
+      (recorder ? ": the recording may lack the outputs of its last inputs" : ""),
+  );
+  recorder?.outputsMayLack();
+}
+
+function describeLeft(l: FeedLeft): string {
+  const parts = [];
+  if (l.behind > 0) parts.push(`${l.behind} messages behind`);
+  if (l.unheld > 0) parts.push(`${l.unheld} partitions held by no host`);
+  return parts.join(", ");
 }

@@ -204,6 +204,14 @@ export class Recorder {
     return !this.#outputsCut;
   }
 
+  /**
+   * Says the file may lack outputs of inputs it holds (its trailer's `outputs_cut`), as when the
+   * hosts stopped before taking every input recorded.
+   */
+  outputsMayLack(): void {
+    this.#outputsCut = true;
+  }
+
   #append(msg: BusMessage, t: number): void {
     if (this.#stopped || this.#error) return;
     const ids = this.#inputIds;
