@@ -15,14 +15,19 @@ export interface FeedTakenOptions {
   partitions: number;
   /** Gives up after this long, ms. */
   maxMs: number;
-  /** Told every `everyMs` while frames are still to be taken: where it stands, and how long it waited. */
+  /**
+   * Told every `everyMs` while frames are still to be taken: where it stands, and how long it
+   * waited.
+   */
   onWait?: (left: FeedLeft, waitedMs: number) => void;
   everyMs?: number;
 }
 
-/** What is still to be taken: positions of the stream the furthest partition is behind, partitions no host holds. */
+/** What is still to be taken. */
 export interface FeedLeft {
+  /** Positions of the stream the furthest partition is behind. */
   behind: number;
+  /** Partitions no host holds. */
   unheld: number;
 }
 
