@@ -172,7 +172,7 @@ export class Host {
       configs: this.#configs,
       append: (stream, bytes) => this.#journaled(() => this.#journal.append(stream, bytes)),
       apply: (slot, item, pos) => this.#live.apply(slot, item, pos),
-      ...(this.#journal.appendMany && {
+      ...(this.#journal.appendMany && options.journalRuns !== false && {
         appendMany: (s, records) => this.#journaled(() => this.#journal.appendMany!(s, records)),
       }),
       fatal: (err) => this.#stopOnFatal(err),

@@ -81,7 +81,16 @@ export interface HostConfig {
    * or a core subscription (at most once: frames sent while the host is down are lost).
    */
   input: "core" | "jetstream";
-  journal: { kind: "file" | "jetstream" | "memory"; fsync: FsyncPolicy; fsync_interval_ms: number };
+  journal: {
+    kind: "file" | "jetstream" | "memory";
+    fsync: FsyncPolicy;
+    fsync_interval_ms: number;
+    /**
+     * Whether the JetStream journal writes the inputs waiting in a mailbox as one message (absent:
+     * true); false while older hosts, which misread such messages, may still read the journal.
+     */
+    runs?: boolean;
+  };
   /** `min_inputs` and `max_age_ms`: which instances a periodic round or a stop snapshots
    *  (snapshotter.ts); absent, the defaults there. */
   snapshots: {
@@ -430,7 +439,7 @@ function parsePartitionsSection(raw: unknown): HostConfig["partitions"] {
 
 function parseJournalSection(raw: unknown, d: HostConfig["journal"]): HostConfig["journal"] {
   const j = configObject(raw, "journal");
-  rejectUnknown(j, ["kind", "fsync", "fsync_interval_ms"], "journal");
+  rejectUnknown(j, ["kind", "fsync", "fsync_interval_ms", "runs"], "journal");
   return {
     kind: readString(j, "kind", "journal", d.kind, [
       "file",
@@ -446,6 +455,7 @@ function parseJournalSection(raw: unknown, d: HostConfig["journal"]): HostConfig
       min: 1,
       max: 60_000,
     }),
+    runs: readBoolean(j, "runs", "journal", d.runs ?? true),
   };
 }
 

@@ -118,6 +118,11 @@ export interface HostOptions {
   snapshotsPerSliceMax?: number;
   /** Start over journal losses that cannot be rebuilt from the input (default false: refuse). */
   acceptJournalLoss?: boolean;
+  /**
+   * Whether a mailbox's waiting inputs are journaled as one run where the journal can
+   * (`appendMany`); default true. False while hosts older than runs may read the journal.
+   */
+  journalRuns?: boolean;
   /** Where the host reports what happens (restarts, truncations, stops). */
   log?: (message: string) => void;
   /**

@@ -463,6 +463,7 @@ export function hostOptions(
     supervision: { crashAttemptsMax: config.supervision.crash_attempts_max },
     msgIdHeaders: nc !== undefined && config.output_msg_id,
     acceptJournalLoss: config.accept_journal_loss,
+    journalRuns: config.journal.runs !== false,
     ...(config.http_port === undefined ? {} : { httpPort: config.http_port }),
     httpHost: config.http_host,
     httpAuth: config.http_auth,

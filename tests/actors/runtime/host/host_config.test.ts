@@ -126,7 +126,7 @@ test("every section is read with its defaults kept for the fields it leaves out"
   assert.is(c.host_id, "h-1");
   assert.is(c.data_dir, ".troupe/h-1");
   assert.equal(c.partitions, { count: 8, owned: [0, 1, 2, 5] });
-  assert.equal(c.journal, { ...d.journal, kind: "jetstream", fsync: "always" });
+  assert.equal(c.journal, { ...d.journal, kind: "jetstream", fsync: "always", runs: true });
   assert.equal(c.snapshots, {
     ...d.snapshots,
     every_inputs: 50,
@@ -184,6 +184,7 @@ test("a bad field of any section is refused naming the field and the value", () 
     [{ partitions: { count: 0 } }, "partitions.count", ">= 1"],
     [{ journal: { kind: "tape" } }, "journal.kind", "tape"],
     [{ journal: { fsync_interval_ms: 0 } }, "journal.fsync_interval_ms", ">= 1"],
+    [{ journal: { runs: "no" } }, "journal.runs", 'true or false, got "no"'],
     [{ snapshots: { every_inputs: 0.5 } }, "snapshots.every_inputs", "integer"],
     [{ snapshots: { size: 1 } }, "snapshots.size", "size"],
     [{ snapshots: { min_inputs: 0 } }, "snapshots.min_inputs", ">= 1, got 0"],

@@ -3,7 +3,8 @@
  * message a run, against a real nats-server: 600 frames published at once to one instance are
  * written in far fewer messages than inputs, each applied once and in order, the instance's state
  * is the fold of its journal record by record, and a host started on that journal alone (no
- * snapshot) rebuilds the same state.
+ * snapshot) rebuilds the same state. With `journal.runs` false (a rolling upgrade from hosts that
+ * misread runs), each input is a message of its own.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -126,6 +127,41 @@ it("a mailbox's waiting inputs go in runs, each applied once; the journal alone 
     assert.equal(Array.from(rebuilt.instance("stats", CHANNEL)!.kernelState as StatsState), live);
   } finally {
     await launched?.close();
+    await nc.close();
+    await nats.cleanup();
+    dir.remove();
+  }
+});
+
+it("with journal.runs false, each input is a message of its own, as older hosts read", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir();
+  const nc = await connect({ servers: nats.url });
+  const logs: string[] = [];
+  const config: HostConfig = {
+    ...defaultHostConfig(),
+    host_id: "single",
+    nats: nats.url,
+    data_dir: join(dir.path, "host"),
+    journal: { kind: "jetstream", fsync: "never", fsync_interval_ms: 100, runs: false },
+    actors: { stats: { every_samples: 40 } },
+  };
+  const launched = await launchHost(config, ACTOR_KINDS, { log: (m) => logs.push(m) });
+  try {
+    for (let f = 0; f < FRAMES; f++) nc.publish(feedSubject("runs", CHANNEL), frame(f));
+    await nc.flush();
+    const host = launched.host;
+    await until(
+      "every frame applied",
+      () => host.instance("stats", CHANNEL)?.pos === FRAMES + 1,
+      logs,
+    );
+    const subject = `troupe.journal.stats.${CHANNEL}`;
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(JOURNAL_STREAM, { subjects_filter: subject });
+    assert.is(info.state.subjects?.[subject], FRAMES + 1);
+  } finally {
+    await launched.close();
     await nc.close();
     await nats.cleanup();
     dir.remove();
