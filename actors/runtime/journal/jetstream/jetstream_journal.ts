@@ -381,7 +381,12 @@ export class JetStreamJournal implements Journal {
         // Where it cannot be found (no direct gets), nothing is purged; below the stream's first
         // message there is nothing to purge, and nats-server reads a filtered purge's sequence 1
         // as no bound at all (the subject purged whole, its last message with it).
-        const seq = Math.min(await this.#gets.firstSeqAfter(st, limit), st.lastSeq);
+        // A limit at this journal's last position (a snapshot of everything it appended, as a
+        // stop's are) needs no read: every message before the last holds positions below it, and
+        // what another writer appended since lies past the last.
+        const seq = limit >= st.lastPos
+          ? st.lastSeq
+          : Math.min(await this.#gets.firstSeqAfter(st, limit), st.lastSeq);
         if (seq <= 1) return;
         await this.#retry(`compact ${st.subject}`, () => {
           const refused = this.#guard?.();
