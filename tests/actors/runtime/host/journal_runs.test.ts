@@ -44,6 +44,23 @@ function frame(f: number): Uint8Array {
   return encodeFrame({ channel: CHANNEL, seq0: f * 4, t, v }, { id: `f-${f}`, src: "test" });
 }
 
+/**
+ * A host of the stats kind on the JetStream journal, writing runs or not, that takes no snapshot at
+ * any time: a second host on the same journal has the journal alone.
+ */
+function hostConfig(natsUrl: string, dir: string, runs: boolean): HostConfig {
+  const d = defaultHostConfig();
+  return {
+    ...d,
+    host_id: "runs",
+    nats: natsUrl,
+    data_dir: join(dir, "host"),
+    journal: { kind: "jetstream", fsync: "never", fsync_interval_ms: 100, runs },
+    snapshots: { ...d.snapshots, every_inputs: 1e9, min_inputs: 1e9 },
+    actors: { stats: { every_samples: 40 } },
+  };
+}
+
 async function until(what: string, done: () => boolean, logs: string[]): Promise<void> {
   const t0 = Date.now();
   while (!done()) {
@@ -57,16 +74,7 @@ it("a mailbox's waiting inputs go in runs, each applied once; the journal alone 
   const dir = tempDir();
   const nc = await connect({ servers: nats.url });
   const logs: string[] = [];
-  const config: HostConfig = {
-    ...defaultHostConfig(),
-    host_id: "runs",
-    nats: nats.url,
-    data_dir: join(dir.path, "host"),
-    journal: { kind: "jetstream", fsync: "never", fsync_interval_ms: 100 },
-    // No snapshot at any time: the second host has the journal alone.
-    snapshots: { ...defaultHostConfig().snapshots, every_inputs: 1e9, min_inputs: 1e9 },
-    actors: { stats: { every_samples: 40 } },
-  };
+  const config = hostConfig(nats.url, dir.path, true);
   const outputs = new Map<string, Set<string>>();
   nc.subscribe("troupe.out.>", {
     callback: (_err, m) => {
@@ -138,14 +146,7 @@ it("with journal.runs false, each input is a message of its own, as older hosts 
   const dir = tempDir();
   const nc = await connect({ servers: nats.url });
   const logs: string[] = [];
-  const config: HostConfig = {
-    ...defaultHostConfig(),
-    host_id: "single",
-    nats: nats.url,
-    data_dir: join(dir.path, "host"),
-    journal: { kind: "jetstream", fsync: "never", fsync_interval_ms: 100, runs: false },
-    actors: { stats: { every_samples: 40 } },
-  };
+  const config = hostConfig(nats.url, dir.path, false);
   const launched = await launchHost(config, ACTOR_KINDS, { log: (m) => logs.push(m) });
   try {
     for (let f = 0; f < FRAMES; f++) nc.publish(feedSubject("runs", CHANNEL), frame(f));
