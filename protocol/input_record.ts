@@ -94,7 +94,12 @@ const SUBJECT_CACHE_MAX = 1 << 20;
 /** A subject's length is a u16. */
 const SUBJECT_BYTES_MAX = 0xffff;
 
-function subjectBytes(subject: string): Uint8Array {
+/**
+ * The UTF-8 bytes a record of `subject` holds, checked (at most a u16 of them), made once a
+ * subject: for a caller that keeps them (encodeInputRecordParts' `subject`) rather than have
+ * them looked up by the subject for every record.
+ */
+export function subjectBytes(subject: string): Uint8Array {
   let bytes = subjectBytesCache.get(subject);
   if (bytes === undefined) {
     if (typeof subject !== "string") throw encodeError("subject", subject, "must be a string");
@@ -135,15 +140,20 @@ export interface TimeColumn {
  * An input record as parts, its header and its payload (the message bytes, not copied): what the
  * host hands the journal, which writes them into its buffer. Given the frame's time column and
  * evenly spaced times, the payload's parts leave the column out (see the layout above). The
- * header may be shared with other records: read it, never change it.
+ * header may be shared with other records: read it, never change it. `subject`: the record's
+ * subject's bytes as `subjectBytes` gave them, where the caller keeps them.
  */
-export function encodeInputRecordParts(record: InputRecord, times?: TimeColumn): Uint8Array[] {
+export function encodeInputRecordParts(
+  record: InputRecord,
+  times?: TimeColumn,
+  subject?: Uint8Array,
+): Uint8Array[] {
   if (times && record.kind === "frame") {
     const { at, t } = times;
     const n = t.length;
     const payload = record.payload;
     if (n >= REGULAR_SAMPLES_MIN && at >= 0 && at + n * 8 <= payload.byteLength && isRegular(t)) {
-      const head = makeHeader(record, REGULAR_FRAME_CODE, 24);
+      const head = makeHeader(record, REGULAR_FRAME_CODE, 24, subject);
       const p = head.byteLength - 24;
       putU32(head, p, at);
       putU32(head, p + 4, n);
@@ -152,7 +162,7 @@ export function encodeInputRecordParts(record: InputRecord, times?: TimeColumn):
       return [head, payload.subarray(0, at), payload.subarray(at + n * 8)];
     }
   }
-  return [inputRecordHeader(record), record.payload];
+  return [inputRecordHeader(record, subject), record.payload];
 }
 
 /**
@@ -182,7 +192,7 @@ function isRegular(t: Float64Array): boolean {
  */
 const frameHeaderCache = new Map<string, Uint8Array>();
 
-function inputRecordHeader(record: InputRecord): Uint8Array {
+function inputRecordHeader(record: InputRecord, subject?: Uint8Array): Uint8Array {
   if (record.srcPos === 0 && record.kind === "frame") {
     let header = frameHeaderCache.get(record.subject);
     if (header === undefined) {
@@ -193,11 +203,19 @@ function inputRecordHeader(record: InputRecord): Uint8Array {
     }
     return header;
   }
-  return makeHeader(record);
+  return makeHeader(record, KIND_CODES[record.kind], 0, subject);
 }
 
-/** A record's head (kind `code`, source position, subject) with `extra` bytes left after it. */
-function makeHeader(record: InputRecord, code = KIND_CODES[record.kind], extra = 0): Uint8Array {
+/**
+ * A record's head (kind `code`, source position, subject) with `extra` bytes left after it;
+ * `subject`, the subject's bytes, where the caller has them.
+ */
+function makeHeader(
+  record: InputRecord,
+  code = KIND_CODES[record.kind],
+  extra = 0,
+  subject = subjectBytes(record.subject),
+): Uint8Array {
   if (code === undefined) {
     throw encodeError("kind", record.kind, `must be one of ${Object.keys(KIND_CODES).join(", ")}`);
   }
@@ -208,7 +226,6 @@ function makeHeader(record: InputRecord, code = KIND_CODES[record.kind], extra =
   if (!(record.payload instanceof Uint8Array)) {
     throw encodeError("payload", record.payload, "must be bytes");
   }
-  const subject = subjectBytes(record.subject);
   const n = subject.byteLength;
   // Carved from the codec's slab, not an ArrayBuffer of its own: a remote-write subject makes a
   // header past V8's 64 bytes for arrays on its heap, and an ArrayBuffer made per input costs more

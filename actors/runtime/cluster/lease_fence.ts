@@ -9,7 +9,12 @@
  * a new owner's; this check covers the window where the new owner has not appended yet.
  */
 import type { Bus, PublishOptions } from "../../../protocol/mod.ts";
-import { type Journal, JournalConflictError, type JournalData } from "../journal/mod.ts";
+import {
+  type Journal,
+  JournalConflictError,
+  type JournalData,
+  type StreamMemo,
+} from "../journal/mod.ts";
 import { describeError } from "../operations/mod.ts";
 import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
 
@@ -124,8 +129,8 @@ export class LeaseFence {
   journal(journal: Journal): Journal {
     return {
       ...(journal.volatile === undefined ? {} : { volatile: journal.volatile }),
-      append: (stream: string, data: JournalData) =>
-        this.#write(stream, () => journal.append(stream, data)),
+      append: (stream: string, data: JournalData, memo?: StreamMemo) =>
+        this.#write(stream, () => journal.append(stream, data, memo)),
       ...(journal.appendMany
         ? {
           appendMany: (stream: string, records: readonly JournalData[]) =>

@@ -28,6 +28,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type SampleFrame,
+  subjectBytes,
   validateFrame,
 } from "../../../protocol/mod.ts";
 import { isStaleMarkerAt } from "../../../protocol/prometheus/mod.ts";
@@ -77,9 +78,10 @@ interface Route {
   /** The kinds' configurations it was routed with. */
   configs: unknown[];
   targets: ReadonlyArray<readonly [AnyActorDefinition, string]>;
-  /** The feed of the channel's last batch, and the channel's subject on it. */
+  /** The feed of the channel's last batch, and the channel's subject on it, and its bytes. */
   feed: string | undefined;
   subject: string | undefined;
+  subjectUtf8: Uint8Array | undefined;
 }
 
 /** A host's feed edge. */
@@ -169,6 +171,7 @@ export class FeedEdge {
       if (route.feed !== feed) {
         route.feed = feed;
         route.subject = feedSubject(feed, channel);
+        route.subjectUtf8 = subjectBytes(route.subject);
       }
       const subject = route.subject!;
       // Dead-lettered before a restart (refused by its mailbox, say): this frame, not the batch.
@@ -220,7 +223,8 @@ export class FeedEdge {
         body,
       };
       const record: InputRecord = { kind: "frame", srcPos, subject, payload };
-      const bytes = encodeInputRecordParts(record, evenTimes ? { at: tAt, t } : undefined);
+      const times = evenTimes ? { at: tAt, t } : undefined;
+      const bytes = encodeInputRecordParts(record, times, route.subjectUtf8);
       yield { targets, record, bytes, decoded: { envelope, frame } };
     }
   }
@@ -286,7 +290,13 @@ export class FeedEdge {
       }
     }
     if (this.#routes.size >= this.#parts.limits.channelsMax) this.#routes.clear();
-    const route: Route = { configs: used, targets, feed: undefined, subject: undefined };
+    const route: Route = {
+      configs: used,
+      targets,
+      feed: undefined,
+      subject: undefined,
+      subjectUtf8: undefined,
+    };
     this.#routes.set(channel, route);
     return route;
   }

@@ -11,14 +11,18 @@
  */
 import { type AttemptRecord, type BusMessage, encodeSkipRecord } from "../../../protocol/mod.ts";
 import { addSkip, InputRejectedError, type Pending, type Slot } from "../instances/mod.ts";
-import type { JournalData } from "../journal/mod.ts";
+import type { JournalData, StreamMemo } from "../journal/mod.ts";
 import { dlqSubject } from "../../../protocol/mod.ts";
 import type { RecordedSkip } from "./recorded_skips.ts";
 
 /** What a live skip works with: the host's journal, edge decisions, dead letters, snapshots. */
 export interface DeadlineSkipParts {
   /** Appends to the journal; undefined when the host stops. */
-  append(stream: string, bytes: JournalData): number | Promise<number> | undefined;
+  append(
+    stream: string,
+    bytes: JournalData,
+    memo?: StreamMemo,
+  ): number | Promise<number> | undefined;
   /** Journals an attempt record in the host's edge stream (EdgeDecisions). */
   attempt(attempt: AttemptRecord): Promise<void>;
   deadLetter(msg: BusMessage, err: unknown, actor?: string): void;
@@ -96,7 +100,7 @@ export function skipRecordedInput(
       `(${skip.reason}) says the live host did`,
   );
   const err = new InputRejectedError(skip.reason, skip.error);
-  const appended = parts.append(slot.stream, encodeSkipRecord(pos, item.record));
+  const appended = parts.append(slot.stream, encodeSkipRecord(pos, item.record), slot.memo);
   if (appended === undefined) return;
   const pass = (skipPos: number) => passSkipped(slot, { item, pos, err, skipPos }, parts);
   if (typeof appended === "number") return pass(appended);
@@ -112,7 +116,7 @@ async function skipInputLive(
   const { item, pos, err } = at;
   const record = item.record;
   await parts.attempt({ phase: "skipped", stream: slot.stream, pos, srcPos: record.srcPos });
-  const appended = parts.append(slot.stream, encodeSkipRecord(pos, record));
+  const appended = parts.append(slot.stream, encodeSkipRecord(pos, record), slot.memo);
   if (appended === undefined) return; // the host stops: the next start finds the attempt record
   passSkipped(slot, { item, pos, err, skipPos: await appended }, parts);
 }

@@ -170,7 +170,7 @@ export class Host {
     this.#pumps = new SlotPump({
       hostId: options.hostId,
       configs: this.#configs,
-      append: (stream, bytes) => this.#journaled(() => this.#journal.append(stream, bytes)),
+      append: (s, bytes, memo) => this.#journaled(() => this.#journal.append(s, bytes, memo)),
       apply: (slot, item, pos) => this.#live.apply(slot, item, pos),
       ...(this.#journal.appendMany && options.journalRuns !== false && {
         appendMany: (s, records) => this.#journaled(() => this.#journal.appendMany!(s, records)),
@@ -187,7 +187,7 @@ export class Host {
     this.#mail = new Mailboxes({
       metrics: this.metrics,
       mailboxMax: this.#limits.mailboxMax,
-      append: (stream, bytes) => this.#journaled(() => this.#journal.append(stream, bytes)),
+      append: (s, bytes, memo) => this.#journaled(() => this.#journal.append(s, bytes, memo)),
       reject: (slot, item, err) => this.#reject(slot, item, err),
       pump: (slot) => this.#pumps.pump(slot),
     });
@@ -264,7 +264,7 @@ export class Host {
       snapshotEveryInputs: this.options.snapshotEveryInputs ?? 1000,
       waiting: (slot) => this.#mail.gauges.noteWaiting(slot),
       steps: this.options,
-      append: (stream, bytes) => this.#journaled(() => this.#journal.append(stream, bytes)),
+      append: (s, bytes, memo) => this.#journaled(() => this.#journal.append(s, bytes, memo)),
       decisions: this.#decisions,
       notices: this.#notices,
       failed: (slot, err, pos) => onInstanceFailed(slot, err, pos, this.#restartParts),

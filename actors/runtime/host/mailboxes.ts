@@ -16,7 +16,7 @@ import {
 } from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
 import type { EdgeInput } from "../edge/mod.ts";
-import type { JournalData } from "../journal/mod.ts";
+import type { JournalData, StreamMemo } from "../journal/mod.ts";
 import { SlotMap } from "./_slot_map.ts";
 import { GaugeSlots } from "./gauge_slots.ts";
 
@@ -26,7 +26,11 @@ export interface MailboxParts {
   /** Inputs that may wait in one mailbox. */
   mailboxMax: number;
   /** Appends to the journal; undefined when the journal cannot be written (the host stops). */
-  append(stream: string, bytes: JournalData): number | Promise<number> | undefined;
+  append(
+    stream: string,
+    bytes: JournalData,
+    memo?: StreamMemo,
+  ): number | Promise<number> | undefined;
   /** Dead-letters an input its instance cannot take. */
   reject(slot: Slot, item: Pending, err: InputRejectedError): void;
   /** Journals and applies what waits in a slot's mailbox. */
@@ -149,7 +153,7 @@ export class Mailboxes {
    */
   journalWaiting(slot: Slot, item: Pending): void {
     if (item.pos !== undefined || item.posPromise !== undefined) return;
-    const r = this.#parts.append(slot.stream, item.bytes);
+    const r = this.#parts.append(slot.stream, item.bytes, slot.memo);
     if (r === undefined) return;
     if (typeof r === "number") item.pos = r;
     else {

@@ -23,7 +23,12 @@ import {
   type StageTrace,
 } from "../instances/mod.ts";
 import { isFatalIoError } from "../operations/mod.ts";
-import { JournalConflictError, type JournalData, journalDataLength } from "../journal/mod.ts";
+import {
+  JournalConflictError,
+  type JournalData,
+  journalDataLength,
+  type StreamMemo,
+} from "../journal/mod.ts";
 import { initRecordEncoder } from "../../../protocol/mod.ts";
 
 /** What a pump works with: the host's journal appends, its apply, its configurations. */
@@ -32,7 +37,11 @@ export interface SlotPumpParts {
   /** Each kind's configuration: a new instance's starting one. */
   configs: ReadonlyMap<string, unknown>;
   /** Appends to the journal; undefined when the host stops (its journal cannot be written). */
-  append(stream: string, bytes: JournalData): number | Promise<number> | undefined;
+  append(
+    stream: string,
+    bytes: JournalData,
+    memo?: StreamMemo,
+  ): number | Promise<number> | undefined;
   /**
    * Appends a run of records in one write, resolving to the first's position (a journal that has
    * `appendMany`); undefined when the host stops.
@@ -102,7 +111,7 @@ export class SlotPump {
       }
       if (this.#parts.appendMany !== undefined && this.#appendRun(slot)) return;
       trace?.mark(STAGE.admission);
-      const r = this.#parts.append(slot.stream, item.bytes);
+      const r = this.#parts.append(slot.stream, item.bytes, slot.memo);
       if (r === undefined) break; // the host stops: the input stays where it is
       if (typeof r !== "number") {
         trace?.drop();
@@ -188,7 +197,7 @@ export class SlotPump {
       this.#inits.set(kind, inits);
     }
     const init = inits.encode(slot.stream);
-    const r = this.#parts.append(slot.stream, init);
+    const r = this.#parts.append(slot.stream, init, slot.memo);
     if (r === undefined) {
       slot.pumping = false; // the host stops
       return false;

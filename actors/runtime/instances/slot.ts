@@ -8,7 +8,7 @@ import type { AnyActorDefinition, InputRecord } from "../../../protocol/mod.ts";
 import { ActorInstance, type InstanceSnapshot, streamOf } from "./actor_instance.ts";
 import type { DecodedFrame } from "./frame_decoder.ts";
 import type { KindTally } from "../operations/mod.ts";
-import type { JournalData } from "../journal/mod.ts";
+import type { JournalData, StreamMemo } from "../journal/mod.ts";
 import type { FailureHistory } from "./supervision.ts";
 
 /** Where an instance is in its life. */
@@ -57,6 +57,8 @@ export interface Slot extends FailureHistory {
   def: AnyActorDefinition;
   key: string;
   stream: string;
+  /** What the journal keeps of its stream for the stream's appends (journal.ts). */
+  readonly memo: StreamMemo;
   /**
    * Its instance, or undefined when it has none. Reading it restores a dormant one first (see
    * `dormant`); setting it ends the dormancy.
@@ -132,6 +134,7 @@ class HostSlot implements Slot {
   readonly def: AnyActorDefinition;
   readonly key: string;
   readonly stream: string;
+  readonly memo: StreamMemo = {};
   #inst: ActorInstance | undefined = undefined;
   dormant: Dormant | undefined = undefined;
   status: Status = "running";

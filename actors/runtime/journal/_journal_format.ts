@@ -23,7 +23,7 @@
  */
 import { decodeValue, valuePieces } from "../../../protocol/mod.ts";
 import { crc32, crc32Word } from "./crc32.ts";
-import type { JournalStreams } from "./_journal_streams.ts";
+import { type JournalStreams, STREAM_NAME_BYTES_MAX } from "./_journal_streams.ts";
 import { SegmentStreams } from "./_segment_streams.ts";
 
 /** The segment header: magic `TRPJ` and the format version. */
@@ -36,8 +36,6 @@ export const SEGMENT_HEADER_BYTES = 8;
 export const RECORD_PREFIX_BYTES = 10;
 /** Bytes of a record besides its stream name and data. */
 export const RECORD_OVERHEAD_BYTES = 18;
-/** The longest stream name, in UTF-8 bytes. */
-export const STREAM_NAME_BYTES_MAX = 1024;
 /** The largest record a journal writes or accepts when reading (length field value). */
 export const RECORD_BYTES_MAX = 256 << 20;
 

@@ -4,9 +4,13 @@
  * of a host of 400,000 instances costs a few numbers a stream rather than a table entry and an
  * object. Private to the file journal.
  */
-import { bytesEqualAt, keptCopy } from "../../../protocol/mod.ts";
+import { bytesEqualAt, keptCopy, keptUtf8 } from "../../../protocol/mod.ts";
+import type { StreamMemo } from "./journal.ts";
 
 const utf8 = new TextDecoder();
+
+/** The longest stream name, in UTF-8 bytes. */
+export const STREAM_NAME_BYTES_MAX = 1024;
 
 /** What the journal knows of one stream. */
 export interface StreamState {
@@ -45,6 +49,24 @@ export class JournalStreams {
   /** The stream named `name`, when registered. */
   get(name: string): StreamState | undefined {
     return this.#byName.get(name);
+  }
+
+  /**
+   * The stream named `name` as `memo` keeps it for these streams (a stream, once registered, is
+   * never dropped), else by its name; undefined when not registered.
+   */
+  remembered(name: string, memo: StreamMemo | undefined): StreamState | undefined {
+    if (memo !== undefined && memo.journal === this) {
+      const held = memo.held as StreamState;
+      if (held.name === name) return held;
+    }
+    return this.#byName.get(name);
+  }
+
+  /** Keeps the registered stream `state` in `memo`, for `remembered`. */
+  remember(memo: StreamMemo, state: StreamState): void {
+    memo.journal = this;
+    memo.held = state;
   }
 
   /** How many streams are registered (their numbers run from 0 to one less). */
@@ -181,4 +203,17 @@ function fnv30(buf: Uint8Array, at: number, length: number): number {
 /** Whether `state`'s name (its bytes, set once it is met by them) is `buf[at, at + length)`. */
 function sameName(state: StreamState, buf: Uint8Array, at: number, length: number): boolean {
   return state.utf8!.length === length && bytesEqualAt(state.utf8!, buf, at);
+}
+
+/** A stream named `stream`, not registered yet; throws when the name is empty or too long. */
+export function newStream(stream: string): StreamState {
+  const name = keptUtf8(stream);
+  if (name.length === 0 || name.length > STREAM_NAME_BYTES_MAX) {
+    throw new RangeError(
+      `Cannot append to journal stream ${
+        JSON.stringify(stream)
+      }: a stream name must be 1 to ${STREAM_NAME_BYTES_MAX} bytes, got ${name.length}`,
+    );
+  }
+  return unregistered(stream, name);
 }

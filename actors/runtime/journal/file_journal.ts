@@ -34,9 +34,8 @@ import {
   RECORD_BYTES_MAX,
   RECORD_OVERHEAD_BYTES,
   SEGMENT_HEADER_BYTES,
-  STREAM_NAME_BYTES_MAX,
 } from "./_journal_format.ts";
-import { JournalStreams, type StreamState, unregistered } from "./_journal_streams.ts";
+import { JournalStreams, newStream, type StreamState, unregistered } from "./_journal_streams.ts";
 import {
   createSegment,
   type OpenedSegments,
@@ -59,6 +58,7 @@ import {
   type JournalRecord,
   type JournalStats,
   type StreamLasts,
+  type StreamMemo,
 } from "./journal.ts";
 import { syncDir } from "../../files/mod.ts";
 import { keptUtf8 } from "../../../protocol/mod.ts";
@@ -179,9 +179,9 @@ export class FileJournal implements Journal {
   }
 
   /** Appends `data` to `stream` (into the write buffer) and returns its position. */
-  append(stream: string, data: JournalData): number {
+  append(stream: string, data: JournalData, memo?: StreamMemo): number {
     this.#check();
-    const state = this.#streams.get(stream) ?? newStream(stream);
+    const state = this.#streams.remembered(stream, memo) ?? newStream(stream);
     const name = state.utf8 ??= keptUtf8(stream);
     const total = RECORD_OVERHEAD_BYTES + name.length + journalDataLength(data);
     if (total - 8 > RECORD_BYTES_MAX) {
@@ -204,6 +204,7 @@ export class FileJournal implements Journal {
       this.#buffered += encodeRecord(this.#buffer, this.#buffered, name, pos, data);
     }
     if (state.id < 0) this.#streams.add(state);
+    if (memo !== undefined) this.#streams.remember(memo, state);
     state.last = pos;
     const current = this.#active;
     current.records++;
@@ -585,16 +586,4 @@ export class FileJournal implements Journal {
     }
     return this.#failed;
   }
-}
-
-function newStream(stream: string): StreamState {
-  const name = keptUtf8(stream);
-  if (name.length === 0 || name.length > STREAM_NAME_BYTES_MAX) {
-    throw new RangeError(
-      `Cannot append to journal stream ${
-        JSON.stringify(stream)
-      }: a stream name must be 1 to ${STREAM_NAME_BYTES_MAX} bytes, got ${name.length}`,
-    );
-  }
-  return unregistered(stream, name);
 }

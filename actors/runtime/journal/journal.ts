@@ -71,14 +71,29 @@ export function joinJournalData(data: JournalData): Uint8Array {
   return out;
 }
 
+/**
+ * An object a caller keeps for one stream and hands to each of that stream's appends: a journal
+ * may keep in it how it finds the stream, so that an append to one of a host's hundreds of
+ * thousands of streams needs no lookup by name (the file journal's map of names, cache misses at
+ * that size, was the costliest step of an append). A journal may ignore it; one memo serves one
+ * stream of one journal (the file journal checks both).
+ */
+export interface StreamMemo {
+  /** The journal that kept something here. */
+  journal?: object;
+  /** What it kept. */
+  held?: unknown;
+}
+
 /** Append-only, per-stream ordered storage of actor inputs. */
 export interface Journal {
   /** True for a journal whose records do not outlive the process (in memory). */
   readonly volatile?: boolean;
   /** Appends `data` to `stream` and returns its position: 1-based, consecutive per stream. The file
    *  journal appends synchronously to an in-memory buffer (and returns a number); the JetStream
-   *  journal returns a Promise. Records of one stream are kept in append order. */
-  append(stream: string, data: JournalData): number | Promise<number>;
+   *  journal returns a Promise. Records of one stream are kept in append order. `memo`: the
+   *  caller's for this stream (StreamMemo), where it keeps one. */
+  append(stream: string, data: JournalData, memo?: StreamMemo): number | Promise<number>;
   /**
    * Appends `records` to `stream` at consecutive positions in one write and resolves to the
    * first's position: one round trip for a run of inputs where each append would wait for the one

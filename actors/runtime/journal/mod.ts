@@ -21,6 +21,7 @@ export {
   type JournalStats,
   recordBatches,
   type StreamLasts,
+  type StreamMemo,
 } from "./journal.ts";
 export {
   describeLoss,
