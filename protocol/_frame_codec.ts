@@ -62,12 +62,15 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Float64Array([1]).buffer)[7] === 0
 /** Writes msgpack into a buffer of known size. */
 export class MsgpackWriter {
   readonly bytes: Uint8Array;
-  readonly #view: DataView;
   pos = 0;
 
+  /**
+   * A writer of `size` bytes. It writes numbers byte by byte (putU16, putU32, putF64LE), not
+   * through a DataView: a view made for every message (an output's, each channel's sample at
+   * fleet size) cost more than the few numbers it writes.
+   */
   constructor(size: number) {
     this.bytes = allocBytes(size);
-    this.#view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
   }
 
   /** The encoded size of a string given as UTF-8 bytes. */
@@ -103,23 +106,23 @@ export class MsgpackWriter {
 
   /** A non-negative integer in exactly `width` bytes (1, 2, 3, 5 or 9). */
   uintWidth(x: number, width: number): void {
-    const b = this.bytes, v = this.#view;
+    const b = this.bytes;
     if (width === 1) b[this.pos++] = x;
     else if (width === 2) {
       b[this.pos++] = 0xcc;
       b[this.pos++] = x;
     } else if (width === 3) {
       b[this.pos++] = 0xcd;
-      v.setUint16(this.pos, x);
+      putU16(b, this.pos, x);
       this.pos += 2;
     } else if (width === 5) {
       b[this.pos++] = 0xce;
-      v.setUint32(this.pos, x);
+      putU32(b, this.pos, x);
       this.pos += 4;
     } else {
       b[this.pos++] = 0xcf;
-      v.setUint32(this.pos, Math.floor(x / 4294967296));
-      v.setUint32(this.pos + 4, x >>> 0);
+      putU32(b, this.pos, Math.floor(x / 4294967296));
+      putU32(b, this.pos + 4, x >>> 0);
       this.pos += 8;
     }
   }
@@ -143,8 +146,8 @@ export class MsgpackWriter {
       return;
     }
     this.#binHeader(a.length * 8, width);
-    const v = this.#view;
-    for (let i = 0; i < a.length; i++) v.setFloat64(this.pos + i * 8, a[i]!, true);
+    const b = this.bytes;
+    for (let i = 0; i < a.length; i++) putF64LE(b, this.pos + i * 8, a[i]!);
     this.pos += a.length * 8;
   }
 
@@ -160,11 +163,11 @@ export class MsgpackWriter {
       b[this.pos++] = n;
     } else if (width === 3) {
       b[this.pos++] = 0xc5;
-      this.#view.setUint16(this.pos, n);
+      putU16(b, this.pos, n);
       this.pos += 2;
     } else {
       b[this.pos++] = 0xc6;
-      this.#view.setUint32(this.pos, n);
+      putU32(b, this.pos, n);
       this.pos += 4;
     }
   }
@@ -217,11 +220,11 @@ export class MsgpackWriter {
       b[this.pos++] = n;
     } else if (width === 3) {
       b[this.pos++] = 0xda;
-      this.#view.setUint16(this.pos, n);
+      putU16(b, this.pos, n);
       this.pos += 2;
     } else {
       b[this.pos++] = 0xdb;
-      this.#view.setUint32(this.pos, n);
+      putU32(b, this.pos, n);
       this.pos += 4;
     }
   }
@@ -231,15 +234,40 @@ export class MsgpackWriter {
   }
 
   int(x: number): void {
-    this.pos = putInt(this.bytes, this.#view, this.pos, x);
+    this.pos = putInt(this.bytes, this.pos, x);
   }
+}
+
+/** Writes the 16 low bits of `x` at `b[at]`, big-endian (msgpack's order). */
+function putU16(b: Uint8Array, at: number, x: number): void {
+  b[at] = x >>> 8;
+  b[at + 1] = x;
+}
+
+/** Writes the 32 low bits of `x` at `b[at]`, big-endian. */
+function putU32(b: Uint8Array, at: number, x: number): void {
+  b[at] = x >>> 24;
+  b[at + 1] = x >>> 16;
+  b[at + 2] = x >>> 8;
+  b[at + 3] = x;
+}
+
+/** A float64 and its bytes in this machine's order, for putF64LE. */
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+
+/** Writes the float64 `x` at `b[at]`, little-endian. */
+function putF64LE(b: Uint8Array, at: number, x: number): void {
+  F64[0] = x;
+  if (LITTLE_ENDIAN_HOST) { for (let i = 0; i < 8; i++) b[at + i] = F64_BYTES[i]!; }
+  else for (let i = 0; i < 8; i++) b[at + i] = F64_BYTES[7 - i]!;
 }
 
 /**
  * Writes the safe integer `x` at `b[at]` in msgpack's smallest integer form (as @msgpack/msgpack
- * does; `view` views `b`) and returns the position after it. `b` must have 9 bytes of room.
+ * does) and returns the position after it. `b` must have 9 bytes of room.
  */
-export function putInt(b: Uint8Array, view: DataView, at: number, x: number): number {
+export function putInt(b: Uint8Array, at: number, x: number): number {
   if (x >= 0) {
     if (x < 128) b[at++] = x;
     else if (x < 256) {
@@ -247,36 +275,36 @@ export function putInt(b: Uint8Array, view: DataView, at: number, x: number): nu
       b[at++] = x;
     } else if (x < 65536) {
       b[at++] = 0xcd;
-      view.setUint16(at, x);
+      putU16(b, at, x);
       at += 2;
     } else if (x < 4294967296) {
       b[at++] = 0xce;
-      view.setUint32(at, x);
+      putU32(b, at, x);
       at += 4;
     } else {
       b[at++] = 0xcf;
-      view.setUint32(at, Math.floor(x / 4294967296));
-      view.setUint32(at + 4, x >>> 0);
+      putU32(b, at, Math.floor(x / 4294967296));
+      putU32(b, at + 4, x >>> 0);
       at += 8;
     }
   } else if (x >= -32) b[at++] = x & 0xff;
   else if (x >= -128) {
     b[at++] = 0xd0;
-    view.setInt8(at++, x);
+    b[at++] = x & 0xff;
   } else if (x >= -32768) {
     b[at++] = 0xd1;
-    view.setInt16(at, x);
+    putU16(b, at, x);
     at += 2;
   } else if (x >= -2147483648) {
     b[at++] = 0xd2;
-    view.setInt32(at, x);
+    putU32(b, at, x);
     at += 4;
   } else {
     b[at++] = 0xd3;
     // Two's complement of a safe negative integer, high word first.
     const hi = Math.floor(x / 4294967296);
-    view.setInt32(at, hi);
-    view.setUint32(at + 4, x - hi * 4294967296);
+    putU32(b, at, hi);
+    putU32(b, at + 4, x - hi * 4294967296);
     at += 8;
   }
   return at;

@@ -150,7 +150,7 @@ function any(value: unknown, depth: number): void {
 function number(x: number): void {
   ensure(9);
   if (Number.isSafeInteger(x)) {
-    pos = putInt(scratch, view, pos, x);
+    pos = putInt(scratch, pos, x);
     return;
   }
   scratch[pos++] = 0xcb;

@@ -117,6 +117,21 @@ test("MsgpackWriter.float64() writes a column's little-endian bytes as a bin, sh
   }
 });
 
+test("MsgpackWriter.int() writes every integer width at its bounds as @msgpack/msgpack does", () => {
+  const bounds = [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 3];
+  const xs = [...bounds, Number.MAX_SAFE_INTEGER];
+  for (const x of [-1, -32, -33, -128, -129, -32768, -32769, -(2 ** 31), -(2 ** 31) - 1]) {
+    xs.push(x);
+  }
+  xs.push(-(2 ** 40) - 3, Number.MIN_SAFE_INTEGER);
+  for (const x of xs) {
+    const w = new MsgpackWriter(MsgpackWriter.intSize(x));
+    w.int(x);
+    assert.equal([...w.bytes], [...encode(x)], `${x}`);
+    assert.is(decode(w.bytes), x, `${x} read back`);
+  }
+});
+
 test("readMsgpack() rejects truncated input, the unused byte 0xc1 and trailing bytes", () => {
   const bytes = encode({ a: [1, 2, "three"], b: new Uint8Array(10) });
   for (let cut = 0; cut < bytes.length; cut++) {
