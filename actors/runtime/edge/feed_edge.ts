@@ -166,14 +166,7 @@ export class FeedEdge {
       const route = this.#route(channel);
       const targets = route.targets;
       if (targets.length === 0 || n === 0) continue;
-      // One string a channel and feed, not one made each batch: its hash is computed once, and
-      // the lookups keyed by it (the record header's subject bytes) find it by identity.
-      if (route.feed !== feed) {
-        route.feed = feed;
-        route.subject = feedSubject(feed, channel);
-        route.subjectUtf8 = subjectBytes(route.subject);
-      }
-      const subject = route.subject!;
+      const subject = subjectOn(route, feed, channel);
       // Dead-lettered before a restart (refused by its mailbox, say): this frame, not the batch.
       if (srcPos > 0 && this.#parts.decisions.deadLettered(srcPos, subject)) continue;
       let t = batch.t.subarray(from, from + n);
@@ -345,6 +338,20 @@ export class FeedEdge {
       decisions.admit(channel, srcPos);
     }
   }
+}
+
+/**
+ * The subject of `channel` on `feed`, kept in its route with its bytes: one string a channel and
+ * feed, not one made each batch, so that its hash is computed once and the lookups keyed by it
+ * find it by identity, and the record header takes its bytes from the route.
+ */
+function subjectOn(route: Route, feed: string, channel: string): string {
+  if (route.feed !== feed) {
+    route.feed = feed;
+    route.subject = feedSubject(feed, channel);
+    route.subjectUtf8 = subjectBytes(route.subject);
+  }
+  return route.subject!;
 }
 
 /** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */

@@ -41,8 +41,8 @@ async function messagesOf(stream: string, subject: string): Promise<number> {
 /** The direct gets of `stream` the server is asked while `work` runs. */
 async function directGets(stream: string, work: () => Promise<void>): Promise<number> {
   let gets = 0;
-  const sub = nats.nc.subscribe(`$JS.API.DIRECT.GET.${stream}.>`, { callback: () => gets++ });
-  const bare = nats.nc.subscribe(`$JS.API.DIRECT.GET.${stream}`, { callback: () => gets++ });
+  const sub = nats.nc.subscribe(`$JS.API.DIRECT.GET.${stream}.>`, { callback: () => void gets++ });
+  const bare = nats.nc.subscribe(`$JS.API.DIRECT.GET.${stream}`, { callback: () => void gets++ });
   await nats.nc.flush();
   await work();
   await nats.nc.flush();
