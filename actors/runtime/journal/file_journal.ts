@@ -35,7 +35,7 @@ import {
   RECORD_OVERHEAD_BYTES,
   SEGMENT_HEADER_BYTES,
 } from "./_journal_format.ts";
-import { JournalStreams, newStream, type StreamState, unregistered } from "./_journal_streams.ts";
+import { JournalStreams, newStream, type StreamState } from "./_journal_streams.ts";
 import {
   createSegment,
   type OpenedSegments,
