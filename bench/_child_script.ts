@@ -25,18 +25,29 @@ const IS_DENO = "Deno" in globalThis;
  * but for those the added flags speak of.
  */
 export function scriptCommand(script: string, args: readonly string[]): [string, string[]] {
-  const given = process.env.TROUPE_BENCH_CHILD_FLAGS ?? "";
-  const flags = given.split(" ").filter(Boolean);
   if (IS_DENO) {
-    return [process.execPath, ["run", "-A", ...flags, join(SOURCE_DIR, script), ...args]];
+    return [process.execPath, ["run", "-A", ...givenFlags(), join(SOURCE_DIR, script), ...args]];
   }
-  flags.unshift(...heapFlagsFor(given), "--import", HEAP_FLAGS_APPLIED);
+  const flags = [...heapFlags(), "--import", HEAP_FLAGS_APPLIED, ...givenFlags()];
   if (COMPILED) {
     const path = join(SOURCE_DIR, script.replace(/\.ts$/, ".js"));
     return [process.execPath, [...flags, path, ...args]];
   }
   const path = join(SOURCE_DIR, script);
   return [process.execPath, [...flags, "--import", import.meta.resolve("tsx"), path, ...args]];
+}
+
+/** The runtime flags `TROUPE_BENCH_CHILD_FLAGS` adds to every child (space-separated). */
+function givenFlags(): string[] {
+  return (process.env.TROUPE_BENCH_CHILD_FLAGS ?? "").split(" ").filter(Boolean);
+}
+
+/**
+ * On Node, the V8 flags the `troupe` command's `#!` line runs with, less those the added flags
+ * speak of: `node cli/troupe.mjs` alone would run without them.
+ */
+function heapFlags(): string[] {
+  return heapFlagsFor(process.env.TROUPE_BENCH_CHILD_FLAGS ?? "");
 }
 
 /**
@@ -119,12 +130,13 @@ export class ChildScript {
 
   /**
    * Starts the `troupe` command with `args`, as a user runs it here: `cli/troupe.mjs` on Node (a
-   * command's `cli/main.ts` runs itself on Deno only), `deno run -A cli/main.ts` on Deno.
+   * command's `cli/main.ts` runs itself on Deno only), with the V8 flags of its `#!` line and
+   * `TROUPE_BENCH_CHILD_FLAGS`; `deno run -A cli/main.ts` on Deno.
    */
   static troupe(args: readonly string[], log: (m: string) => void): ChildScript {
     const [cmd, argv] = IS_DENO
       ? scriptCommand("cli/main.ts", args)
-      : [process.execPath, [troupeEntry(), ...args]];
+      : [process.execPath, [...heapFlags(), ...givenFlags(), troupeEntry(), ...args]];
     const child = spawn(cmd, argv, {
       cwd: REPO_DIR,
       env: childEnv(),

@@ -11,7 +11,6 @@ import { bytesEqual } from "../../../../protocol/mod.ts";
 import { isWrongLastSequence, type StreamGets, type StreamState } from "./jetstream_stream.ts";
 import { POS_HEADER, readPos } from "./_journal_consume.ts";
 import { COUNT_HEADER, readCount } from "./_journal_message.ts";
-import { noteStored } from "./_recent_messages.ts";
 import { electionError, lostOnDisconnect } from "../../transport/mod.ts";
 import { JournalConflictError } from "../journal.ts";
 
@@ -77,7 +76,6 @@ export async function appendRecord(
   const stored = (seq: number) => {
     st.lastSeq = seq;
     st.lastPos = pos + count - 1;
-    noteStored(st, pos, seq);
     parts.stored(data.length, count);
     return pos;
   };
@@ -170,7 +168,6 @@ async function settle(
   if (last && isMessage(last, st.subject, unsure)) {
     st.lastSeq = last.seq;
     st.lastPos = unsure.pos + unsure.count - 1;
-    noteStored(st, unsure.pos, last.seq);
     parts.stored(unsure.data.length, unsure.count);
     const same = next.count === unsure.count && bytesEqual(next.data, unsure.data);
     return same ? unsure.pos : undefined;

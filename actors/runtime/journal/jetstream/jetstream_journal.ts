@@ -57,7 +57,6 @@ import {
   retryJetStream,
 } from "../../transport/mod.ts";
 import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
-import { forgetRecent, recentSeqHolding } from "./_recent_messages.ts";
 import { COUNT_HEADER, packRecords } from "./_journal_message.ts";
 import {
   joinJournalData,
@@ -385,9 +384,9 @@ export class JetStreamJournal implements Journal {
         // A limit at this journal's last position (a snapshot of everything it appended, as a
         // stop's are) needs no read: every message before the last holds positions below it, and
         // what another writer appended since lies past the last.
-        // A limit a few inputs behind it is found among the messages this journal stored last.
-        const seq = limit >= st.lastPos ? st.lastSeq : recentSeqHolding(st, limit + 1) ??
-          Math.min(await this.#gets.firstSeqAfter(st, limit), st.lastSeq);
+        const seq = limit >= st.lastPos
+          ? st.lastSeq
+          : Math.min(await this.#gets.firstSeqAfter(st, limit), st.lastSeq);
         if (seq <= 1) return;
         await this.#retry(`compact ${st.subject}`, () => {
           const refused = this.#guard?.();
@@ -427,7 +426,6 @@ export class JetStreamJournal implements Journal {
     const st = this.#state(stream);
     st.floor = Math.max(st.floor, pos);
     if (st.lastPos < pos) st.lastPos = pos;
-    forgetRecent(st);
   }
 
   /** Waits for appends in flight; the connection stays open (the caller owns it). */
@@ -472,7 +470,6 @@ export class JetStreamJournal implements Journal {
         broken: undefined,
         unsure: undefined,
         tail: Promise.resolve(),
-        recent: [],
       };
       this.#states.set(stream, st);
     }
@@ -486,7 +483,6 @@ export class JetStreamJournal implements Journal {
 
   /** Reads the subject's last message: its position and sequence. */
   async #load(st: StreamState): Promise<void> {
-    forgetRecent(st);
     const msg = await this.#gets.last(st.subject);
     if (msg) {
       st.lastPos = Math.max(st.floor, lastPosIn(msg.header, st.subject, msg.seq));

@@ -70,8 +70,6 @@ export interface StreamState {
   unsure: { pos: number; count: number; data: Uint8Array; afterSeq: number } | undefined;
   /** The end of this stream's chain of appends: one in flight at a time. */
   tail: Promise<unknown>;
-  /** The last messages this journal stored, first position and sequence each (_recent_messages). */
-  recent: number[];
 }
 
 /**
