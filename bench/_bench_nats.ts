@@ -1,25 +1,32 @@
 /**
  * The nats-server a benchmark run starts for itself (JetStream only where the benchmark asks), and
- * the check that there is one.
+ * the check that there is one. `TROUPE_NATS_SERVER` names another binary, as for `troupe up`: a
+ * script that starts nats-server with its monitoring port (`-m`) lets a run be watched.
  */
 import { BenchHaltError } from "./_bench_halt_error.ts";
-import { findNatsServer, NatsServer } from "../actors/runtime/mod.ts";
+import { NatsServer } from "../actors/runtime/mod.ts";
+import { natsServerBinary, whyNoNatsServer } from "../actors/cluster/mod.ts";
 
 /**
  * Starts a nats-server for one benchmark run, without JetStream unless given the directory of its
  * store; a clear error when it is missing.
  */
 export function startBenchNats(bench: string, storeDir?: string): Promise<NatsServer> {
-  requireNatsServer(bench);
-  return NatsServer.start(storeDir === undefined ? {} : { storeDir });
+  const binary = requireNatsServer(bench);
+  return NatsServer.start(storeDir === undefined ? { binary } : { binary, storeDir });
 }
 
-/** Throws, naming the benchmark and how to install it, unless nats-server is installed. */
-export function requireNatsServer(bench: string): void {
-  if (!findNatsServer()) {
+/**
+ * The nats-server binary a benchmark starts; throws, naming the benchmark and how to install it,
+ * when there is none.
+ */
+export function requireNatsServer(bench: string): string {
+  const binary = natsServerBinary();
+  if (binary === undefined) {
     throw new BenchHaltError(
-      `Cannot run benchmark "${bench}": nats-server is not installed ` +
+      `Cannot run benchmark "${bench}": it needs nats-server, ${whyNoNatsServer()} ` +
         "(Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server)",
     );
   }
+  return binary;
 }

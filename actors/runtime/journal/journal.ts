@@ -79,7 +79,8 @@ export function joinJournalData(data: JournalData): Uint8Array {
  * stream of one journal (the file journal checks both).
  */
 export interface StreamMemo {
-  /** The journal that kept something here. */
+  /** Whose it is: an object of the journal that kept something here (the file journal's table of
+   *  streams). */
   journal?: object;
   /** What it kept. */
   held?: unknown;
