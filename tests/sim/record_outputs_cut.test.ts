@@ -23,23 +23,31 @@ const dir = tempDir("troupe-record-outputs-cut-");
 test.after(() => dir.remove());
 
 const INPUTS = 40;
-/** Each input's output comes this much later than the one before: they trickle in. */
+/**
+ * Each input's journal append completes this long after it is made, and the host makes the next
+ * only then: the outputs trickle in, one a step, however late the process runs.
+ */
 const STEP_MS = 50;
+/**
+ * Quiet for this long is what the recorder takes for the outputs' end: several steps, so that a
+ * pause of a loaded machine between two outputs is not taken for it.
+ */
+const QUIET_MS = 300;
 
 test("the trailer says so, and replay --verify checks the rest", async () => {
   const bus = new InProcessBus();
-  /** When the inputs were sent. */
-  let sentAt = Infinity;
+  let outputs = 0;
+  bus.subscribe("troupe.out.stats.>", () => void outputs++);
   const host = new Host({
     hostId: "h1",
     bus,
     actors: [statsActor],
     config: { stats: { every_samples: 1 } },
-    // The k-th journal append of the recording's inputs completes k steps after they were sent.
-    journal: stalledJournal("stats/", (pos) => {
-      const due = sentAt + pos * STEP_MS - performance.now();
-      return new Promise((r) => setTimeout(() => r(pos), Math.max(0, due)));
-    }),
+    // An instance's appends go one at a time: each of these completes a step after it is made.
+    journal: stalledJournal(
+      "stats/",
+      (pos) => new Promise((r) => setTimeout(() => r(pos), STEP_MS)),
+    ),
     snapshots: new MemorySnapshotStore(),
     log: () => {},
   });
@@ -52,11 +60,13 @@ test("the trailer says so, and replay --verify checks the rest", async () => {
       header: { source: "test" },
       capture: { settleMs: 200 },
     });
-    sentAt = performance.now();
     for (let i = 0; i < INPUTS; i++) bus.publish(feedSubject("t", "a"), oneSampleFrame(i));
     await bus.flush();
     recorder.endInputs();
-    assert.is(await recorder.outputsSettled(100, 800), false, "outputs were still coming");
+    // From the first output on, the rest come a step apart for INPUTS steps.
+    for (let i = 0; i < 500 && outputs === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(outputs > 0, "the outputs began");
+    assert.is(await recorder.outputsSettled(QUIET_MS, 800), false, "outputs were still coming");
     summary = recorder.stop();
   } finally {
     await host.stop();
