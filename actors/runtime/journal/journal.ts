@@ -74,9 +74,9 @@ export function joinJournalData(data: JournalData): Uint8Array {
 /**
  * An object a caller keeps for one stream and hands to each of that stream's appends: a journal
  * may keep in it how it finds the stream, so that an append to one of a host's hundreds of
- * thousands of streams needs no lookup by name (the file journal's map of names, cache misses at
- * that size, was the costliest step of an append). A journal may ignore it; one memo serves one
- * stream of one journal (the file journal checks both).
+ * thousands of streams needs no lookup by name (a map of that size is mostly cache misses to
+ * look in). A journal may ignore it; one memo serves one stream of one journal (the file journal
+ * checks both).
  */
 export interface StreamMemo {
   /** Whose it is: an object of the journal that kept something here (the file journal's table of

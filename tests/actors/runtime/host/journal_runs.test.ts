@@ -10,7 +10,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { statsActor, type StatsState } from "../../../../actors/stats/mod.ts";
 import { ActorInstance } from "../../../../actors/runtime/instances/actor_instance.ts";
 import {
@@ -61,6 +61,30 @@ function hostConfig(natsUrl: string, dir: string, runs: boolean): HostConfig {
   };
 }
 
+/** Publishes the FRAMES frames to the channel and waits until `host` applied every one. */
+async function feedAll(
+  nc: NatsConnection,
+  host: LaunchedHost["host"],
+  logs: string[],
+): Promise<void> {
+  for (let f = 0; f < FRAMES; f++) nc.publish(feedSubject("runs", CHANNEL), frame(f));
+  await nc.flush();
+  // The init record at 1, the frames after it.
+  await until(
+    "every frame applied",
+    () => host.instance("stats", CHANNEL)?.pos === FRAMES + 1,
+    logs,
+  );
+}
+
+/** The messages the journal stream holds on the instance's subject. */
+async function journalMessages(nc: NatsConnection): Promise<number> {
+  const subject = `troupe.journal.stats.${CHANNEL}`;
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(JOURNAL_STREAM, { subjects_filter: subject });
+  return info.state.subjects?.[subject] ?? 0;
+}
+
 async function until(what: string, done: () => boolean, logs: string[]): Promise<void> {
   const t0 = Date.now();
   while (!done()) {
@@ -89,21 +113,11 @@ it("a mailbox's waiting inputs go in runs, each applied once; the journal alone 
     const start = () =>
       launchHost(config, ACTOR_KINDS, { log: (m) => logs.push(m), tickEveryMs: 0 });
     launched = await start();
-    for (let f = 0; f < FRAMES; f++) nc.publish(feedSubject("runs", CHANNEL), frame(f));
-    await nc.flush();
     const host = launched.host;
-    // The init record at 1, the frames after it.
-    await until(
-      "every frame applied",
-      () => host.instance("stats", CHANNEL)?.pos === FRAMES + 1,
-      logs,
-    );
+    await feedAll(nc, host, logs);
     const live = Array.from(host.instance("stats", CHANNEL)!.kernelState as StatsState);
 
-    const jsm = await jetstreamManager(nc);
-    const subject = `troupe.journal.stats.${CHANNEL}`;
-    const info = await jsm.streams.info(JOURNAL_STREAM, { subjects_filter: subject });
-    const messages = info.state.subjects?.[subject] ?? 0;
+    const messages = await journalMessages(nc);
     assert.ok(messages >= 2 && messages < 60, `${FRAMES + 1} records in ${messages} messages`);
 
     // The journal read back record by record: every frame once, in order, folding to the state.
@@ -149,18 +163,8 @@ it("with journal.runs false, each input is a message of its own, as older hosts 
   const config = hostConfig(nats.url, dir.path, false);
   const launched = await launchHost(config, ACTOR_KINDS, { log: (m) => logs.push(m) });
   try {
-    for (let f = 0; f < FRAMES; f++) nc.publish(feedSubject("runs", CHANNEL), frame(f));
-    await nc.flush();
-    const host = launched.host;
-    await until(
-      "every frame applied",
-      () => host.instance("stats", CHANNEL)?.pos === FRAMES + 1,
-      logs,
-    );
-    const subject = `troupe.journal.stats.${CHANNEL}`;
-    const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(JOURNAL_STREAM, { subjects_filter: subject });
-    assert.is(info.state.subjects?.[subject], FRAMES + 1);
+    await feedAll(nc, launched.host, logs);
+    assert.is(await journalMessages(nc), FRAMES + 1);
   } finally {
     await launched.close();
     await nc.close();
