@@ -5,13 +5,14 @@
  * jetstream_journal.ts). An append is one message: one record, or a run of records at consecutive
  * positions (_journal_message.ts).
  */
-import type { JetStreamClient, StoredMsg } from "@nats-io/jetstream";
-import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { PubHeaders, type StoredMsg } from "@nats-io/jetstream";
+import { headers, type MsgHdrs } from "@nats-io/transport-node";
 import { bytesEqual } from "../../../../protocol/mod.ts";
 import { isWrongLastSequence, type StreamGets, type StreamState } from "./jetstream_stream.ts";
 import { POS_HEADER, readPos } from "./_journal_consume.ts";
 import { COUNT_HEADER, readCount } from "./_journal_message.ts";
-import { electionError, lostOnDisconnect } from "../../transport/mod.ts";
+import { electionError, type InboxRequests } from "../../transport/mod.ts";
+import { publishToStream } from "./_stream_publish.ts";
 import { JournalConflictError } from "../journal.ts";
 
 /** The header that carries the lease epoch of a record's writer, when it has one. */
@@ -19,9 +20,11 @@ export const EPOCH_HEADER = "Troupe-Epoch";
 
 /** What an append works with: the journal's client, its gets, its guard and its counts. */
 export interface AppendParts {
-  js: JetStreamClient;
-  /** The journal's connection: a publish in flight when it loses its server fails then. */
-  nc: NatsConnection;
+  /**
+   * The journal's requests: a publish in flight when the connection loses its server fails then,
+   * one made while it has none waits for it (inbox_requests.ts).
+   */
+  requests: InboxRequests;
   gets: StreamGets;
   /** Asked before each send: an error refuses the append (a lease lost). */
   guard: (() => Error | undefined) | undefined;
@@ -68,11 +71,9 @@ export async function appendRecord(
   if (!st.loaded) await parts.load(st);
   const pos = st.lastPos + 1;
   const message: RecordMessage = { pos, count, data };
-  const options = {
-    headers: messageHeaders(message, parts.epoch),
-    expect: { lastSubjectSequence: st.lastSeq },
-    timeout: parts.publishTimeoutMs,
-  };
+  const h = messageHeaders(message, parts.epoch);
+  // The server refuses it if another message came after the one this writer saw last.
+  h.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(st.lastSeq));
   const stored = (seq: number) => {
     st.lastSeq = seq;
     st.lastPos = pos + count - 1;
@@ -83,15 +84,13 @@ export async function appendRecord(
   const send = () => {
     refused = parts.guard?.();
     if (refused) throw refused;
-    // An answer lost with the server would be waited for the whole timeout.
-    const what = `append to ${st.subject}`;
-    return lostOnDisconnect(parts.nc, what, parts.js.publish(st.subject, data, options));
+    return publishToStream(parts.requests, st.subject, data, h, parts.publishTimeoutMs);
   };
   for (let attempt = 0;; attempt++) {
     try {
       // Refusals (no leader) are sent again, the guard asked before each; a timeout comes
       // back, as the record may have been stored.
-      return stored((await parts.retry(`append to ${st.subject}`, send, false)).seq);
+      return stored(await parts.retry(`append to ${st.subject}`, send, false));
     } catch (err) {
       if (isWrongLastSequence(err)) {
         // The subject's last message may be this very message: a send of it that timed out

@@ -54,6 +54,7 @@ import { consumeJournal, type JournalReading, lastPosIn, POS_HEADER } from "./_j
 import {
   CONSUMER_CREATE_TIMEOUT_MS,
   ELECTION_BUDGET_MS,
+  InboxRequests,
   retryJetStream,
 } from "../../transport/mod.ts";
 import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
@@ -111,6 +112,8 @@ export class JetStreamJournal implements Journal {
   #closed = false;
   /** What an append works with (_journal_append.ts). */
   readonly #appendParts: AppendParts;
+  /** The appends' publishes, answered on one inbox. */
+  readonly #requests: InboxRequests;
 
   private constructor(
     nc: NatsConnection,
@@ -144,9 +147,9 @@ export class JetStreamJournal implements Journal {
     this.#epoch = options.epoch;
     this.#bytes = state.bytes;
     this.#records = state.messages;
+    this.#requests = new InboxRequests(nc);
     this.#appendParts = {
-      js: this.#js,
-      nc,
+      requests: this.#requests,
       gets: this.#gets,
       guard: this.#guard,
       epoch: this.#epoch,
@@ -433,6 +436,7 @@ export class JetStreamJournal implements Journal {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#pending]);
+    this.#requests.close();
   }
 
   /** Notes damage at stream sequence `seq` of `subject` (reported once). */
