@@ -5,7 +5,7 @@
  * jetstream_journal.ts). An append is one message: one record, or a run of records at consecutive
  * positions (_journal_message.ts).
  */
-import { PubHeaders, type StoredMsg } from "@nats-io/jetstream";
+import { PubHeaders } from "@nats-io/jetstream";
 import { headers, type MsgHdrs } from "@nats-io/transport-node";
 import { bytesEqual } from "../../../../protocol/mod.ts";
 import { isWrongLastSequence, type StreamGets, type StreamState } from "./jetstream_stream.ts";
@@ -13,6 +13,7 @@ import { POS_HEADER, readPos } from "./_journal_consume.ts";
 import { COUNT_HEADER, readCount } from "./_journal_message.ts";
 import { electionError, type InboxRequests } from "../../transport/mod.ts";
 import { publishToStream } from "./_stream_publish.ts";
+import type { GotMessage } from "./_direct_get.ts";
 import { JournalConflictError } from "../journal.ts";
 
 /** The header that carries the lease epoch of a record's writer, when it has one. */
@@ -114,7 +115,7 @@ export async function appendRecord(
       }
     }
     // The publish timed out: it may have been stored. The subject's last message says.
-    let last: StoredMsg | null;
+    let last: GotMessage | null;
     try {
       last = await parts.gets.last(st.subject);
     } catch {
@@ -186,7 +187,7 @@ export function conflictOf(st: StreamState, cause: unknown): JournalConflictErro
 }
 
 /** Whether a stored message of `subject` is `message`: its position, its count, its bytes. */
-function isMessage(msg: StoredMsg, subject: string, message: RecordMessage): boolean {
+function isMessage(msg: GotMessage, subject: string, message: RecordMessage): boolean {
   return readPos(msg.header, subject, msg.seq) === message.pos &&
     readCount(msg.header, subject, msg.seq) === message.count &&
     bytesEqual(msg.data, message.data);

@@ -5,11 +5,12 @@
  * reported as damage, not read as data. Private to the runtime: the JetStream journal
  * (jetstream_journal.ts) is its one user.
  */
-import { DeliverPolicy, type JetStreamClient, type StoredMsg } from "@nats-io/jetstream";
+import { DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { JournalCorruptError, type JournalRecord } from "../journal.ts";
 import { retryJetStream } from "../../transport/mod.ts";
 import { readCount, unpackRecords } from "./_journal_message.ts";
+import type { GotMessage } from "./_direct_get.ts";
 
 /** The header that carries a record's position. */
 export const POS_HEADER = "Troupe-Pos";
@@ -30,7 +31,7 @@ export interface JournalReading {
   streamOf(subject: string): string | undefined;
   damaged(subject: string, seq: number, bytes: number, reason: string): void;
   /** The first message of `filter` at or after `seq` as the stream's leader holds it (or null). */
-  next(filter: string, seq: number): Promise<StoredMsg | null>;
+  next(filter: string, seq: number): Promise<GotMessage | null>;
 }
 
 /** Which messages a read covers, and which records of them it yields. */

@@ -130,9 +130,11 @@ export class JetStreamJournal implements Journal {
     this.#js = jetstream(nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     this.streamName = streamName;
     this.subjectPrefix = subjectPrefix;
+    this.#requests = new InboxRequests(nc);
     this.#gets = new StreamGets(jsm, {
       stream: streamName,
       ...direct,
+      requests: this.#requests,
       retry: (what, call) => this.#retry(what, call),
     });
     this.#options = {
@@ -147,7 +149,6 @@ export class JetStreamJournal implements Journal {
     this.#epoch = options.epoch;
     this.#bytes = state.bytes;
     this.#records = state.messages;
-    this.#requests = new InboxRequests(nc);
     this.#appendParts = {
       requests: this.#requests,
       gets: this.#gets,

@@ -11,11 +11,11 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
-  type StoredMsg,
   type StreamInfo,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { retryJetStream } from "../../transport/mod.ts";
+import { type InboxRequests, retryJetStream } from "../../transport/mod.ts";
+import { directGet, type DirectQuery, type GotMessage } from "./_direct_get.ts";
 import type { JournalDamage } from "../journal.ts";
 import { lastPosIn } from "./_journal_consume.ts";
 
@@ -146,24 +146,24 @@ export class StreamGets {
     this.#options = options;
   }
 
-  #get(query: Parameters<JetStreamManager["streams"]["getMessage"]>[1], what: string) {
-    const { stream, allowed, current } = this.#options;
+  #get(query: DirectQuery, what: string): Promise<GotMessage | null> {
+    const { stream, allowed, current, requests } = this.#options;
     return this.#options.retry(
       what,
       () =>
         allowed && current
-          ? this.#jsm.direct.getMessage(stream, query)
+          ? directGet(requests, stream, query)
           : this.#jsm.streams.getMessage(stream, query),
     );
   }
 
   /** The last message of `subject`, as the stream holds it now. */
-  last(subject: string): Promise<StoredMsg | null> {
+  last(subject: string): Promise<GotMessage | null> {
     return this.#get({ last_by_subj: subject }, `read the last message of ${subject}`);
   }
 
   /** The first message of `filter` at or after `seq`, as the stream holds it (null: none). */
-  next(filter: string, seq: number): Promise<StoredMsg | null> {
+  next(filter: string, seq: number): Promise<GotMessage | null> {
     const query = { seq: Math.max(seq, 1), next_by_subj: filter };
     return this.#get(query, `read ${filter} at ${query.seq}`);
   }
@@ -181,10 +181,10 @@ export class StreamGets {
     let hi = st.lastSeq;
     while (lo < hi) {
       const mid = lo + Math.floor((hi - lo) / 2);
+      const query = { seq: mid, next_by_subj: st.subject };
       const msg = await this.#options.retry(
         `read ${st.subject} at ${mid}`,
-        () =>
-          this.#jsm.direct.getMessage(this.#options.stream, { seq: mid, next_by_subj: st.subject }),
+        () => directGet(this.#options.requests, this.#options.stream, query),
       );
       if (!msg) return 0; // the subject changed under us: fall back to a full read
       if (lastPosIn(msg.header, st.subject, msg.seq) > after) hi = Math.min(mid, msg.seq);
@@ -201,6 +201,8 @@ export interface StreamGetsOptions {
   allowed: boolean;
   /** Whether a direct get reads the stream as it is now: with one replica. */
   current: boolean;
+  /** The journal's requests, which the direct gets go through. */
+  requests: InboxRequests;
   /** Makes a call, waiting out a leader election (the journal's retry budget). */
   retry<T>(what: string, call: () => Promise<T>): Promise<T>;
 }

@@ -1,0 +1,72 @@
+/**
+ * The JetStream journal's own requests, against a real nats-server: a publish answered on the
+ * journal's inbox (its stream sequence; a wrong last sequence refused as nats.js's
+ * `JetStreamApiError`, which `isWrongLastSequence` knows; a subject no stream takes refused as no
+ * responders, which `electionError` retries) and a direct get (a subject's last message with its
+ * headers, the next at or after a sequence, null where there is none).
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { headers } from "@nats-io/transport-node";
+import { isWrongLastSequence } from "../../../../actors/runtime/journal/jetstream/mod.ts";
+import { publishToStream } from "../../../../actors/runtime/journal/jetstream/_stream_publish.ts";
+import { directGet } from "../../../../actors/runtime/journal/jetstream/_direct_get.ts";
+import { electionError, InboxRequests } from "../../../../actors/runtime/transport/mod.ts";
+import { haveNatsServer, natsForSuite } from "../../../_support/nats.ts";
+
+const test = suite("jetstream journal wire");
+const it = haveNatsServer("jetstream journal wire") ? test : test.skip;
+
+const nats = natsForSuite(test, it);
+const STREAM = "JOURNAL_WIRE";
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+/** Headers naming the sequence the subject's last message must have. */
+function expecting(lastSeq: number, pos: number) {
+  const h = headers();
+  h.set("Troupe-Pos", String(pos));
+  h.set("Nats-Expected-Last-Subject-Sequence", String(lastSeq));
+  return h;
+}
+
+it("publishes, refuses a wrong last sequence as JetStream does, and reads back by direct get", async () => {
+  const jsm = await jetstreamManager(nats.nc);
+  await jsm.streams.add({ name: STREAM, subjects: ["wire.>"], allow_direct: true });
+  const requests = new InboxRequests(nats.nc);
+  try {
+    const s1 = await publishToStream(requests, "wire.a", bytes("one"), expecting(0, 1), 2000);
+    const s2 = await publishToStream(requests, "wire.b", bytes("other"), expecting(0, 1), 2000);
+    const s3 = await publishToStream(requests, "wire.a", bytes("two"), expecting(s1, 2), 2000);
+    assert.equal([s1, s2, s3], [1, 2, 3]);
+
+    let refused: unknown;
+    await publishToStream(requests, "wire.a", bytes("late"), expecting(s1, 2), 2000).catch(
+      (err) => (refused = err),
+    );
+    assert.ok(isWrongLastSequence(refused), `a wrong last sequence, got ${String(refused)}`);
+    assert.is(electionError(refused), undefined, "not a refusal to wait out");
+
+    const last = await directGet(requests, STREAM, { last_by_subj: "wire.a" });
+    assert.equal(
+      last && { subject: last.subject, seq: last.seq, data: new TextDecoder().decode(last.data) },
+      { subject: "wire.a", seq: 3, data: "two" },
+    );
+    assert.is(last?.header?.get("Troupe-Pos"), "2", "the message's own headers too");
+    const next = await directGet(requests, STREAM, { seq: 2, next_by_subj: "wire.a" });
+    assert.is(next?.seq, 3, "the first of the subject at or after sequence 2");
+    assert.is(await directGet(requests, STREAM, { last_by_subj: "wire.none" }), null);
+    assert.is(await directGet(requests, STREAM, { seq: 4, next_by_subj: "wire.a" }), null);
+
+    let unheard: unknown;
+    await publishToStream(requests, "nowhere.a", bytes("x"), expecting(0, 1), 2000).catch(
+      (err) => (unheard = err),
+    );
+    assert.is(electionError(unheard), "refused", `no stream takes it: ${String(unheard)}`);
+  } finally {
+    requests.close();
+    await jsm.streams.delete(STREAM);
+  }
+});
+
+test.run();
