@@ -79,6 +79,15 @@ export { COUNT_HEADER };
 
 export type { JetStreamJournalOptions } from "./jetstream_stream.ts";
 
+/**
+ * Streams a compaction works on at once: each is a search of a score of direct gets, one after
+ * another, then a purge, so the compaction keeps at most this many requests at the server ahead
+ * of the appends and a lease's renewals. With every stream at once, a round's searches and
+ * purges reached nats-server together and held back its answers to the renewals for seconds
+ * (docs/fleet_sizing.md).
+ */
+const COMPACT_STREAMS_AT_ONCE = 4;
+
 export { EPOCH_HEADER };
 
 /** A Journal over a JetStream stream, one subject per journal stream. */
@@ -368,40 +377,56 @@ export class JetStreamJournal implements Journal {
 
   /**
    * Purges each stream's records with pos <= upTo[stream], always keeping its last message so
-   * that its position survives. Runs in the stream's append chain, so no append is in flight.
+   * that its position survives. Runs in the stream's append chain, so no append is in flight. A
+   * stream compacted to its limit already is left alone (a snapshotter names every stream it has
+   * saved, most of them unchanged since its last compaction), and at most
+   * `COMPACT_STREAMS_AT_ONCE` streams are compacted at once.
    */
   async compact(upTo: ReadonlyMap<string, number>): Promise<void> {
-    const work: Promise<unknown>[] = [];
+    const due: Array<readonly [StreamState, number]> = [];
     for (const [stream, limit] of upTo) {
       const st = this.#states.get(stream);
-      if (!st || limit <= 0) continue;
-      const step = st.tail.then(async () => {
-        if (!st.loaded || st.broken || st.lastPos === 0) return;
+      if (st && limit > st.compactedTo) due.push([st, limit]);
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) {
+        const [st, limit] = due[next++]!;
+        const step = st.tail.then(() => this.#compactOne(st, limit));
+        st.tail = step.catch(() => {});
+        await step;
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(COMPACT_STREAMS_AT_ONCE, due.length) }, worker),
+    );
+  }
+
+  /** Purges `st`'s records with pos <= limit, in its append chain (see `compact`). */
+  async #compactOne(st: StreamState, limit: number): Promise<void> {
+    if (!st.loaded || st.broken || st.lastPos === 0) return;
+    const refused = this.#guard?.();
+    if (refused) throw refused;
+    // Below the first record past the limit, found on the server: a count to keep, taken
+    // from this journal's view, would purge records another writer appended since.
+    // Never past the subject's last message, which keeps its position.
+    // Where it cannot be found (no direct gets), nothing is purged; below the stream's first
+    // message there is nothing to purge, and nats-server reads a filtered purge's sequence 1
+    // as no bound at all (the subject purged whole, its last message with it).
+    // A limit at this journal's last position (a snapshot of everything it appended, as a
+    // stop's are) needs no read: every message before the last holds positions below it, and
+    // what another writer appended since lies past the last.
+    const seq = limit >= st.lastPos
+      ? st.lastSeq
+      : Math.min(await this.#gets.firstSeqAfter(st, limit), st.lastSeq);
+    if (seq > 1) {
+      await this.#retry(`compact ${st.subject}`, () => {
         const refused = this.#guard?.();
         if (refused) throw refused;
-        // Below the first record past the limit, found on the server: a count to keep, taken
-        // from this journal's view, would purge records another writer appended since.
-        // Never past the subject's last message, which keeps its position.
-        // Where it cannot be found (no direct gets), nothing is purged; below the stream's first
-        // message there is nothing to purge, and nats-server reads a filtered purge's sequence 1
-        // as no bound at all (the subject purged whole, its last message with it).
-        // A limit at this journal's last position (a snapshot of everything it appended, as a
-        // stop's are) needs no read: every message before the last holds positions below it, and
-        // what another writer appended since lies past the last.
-        const seq = limit >= st.lastPos
-          ? st.lastSeq
-          : Math.min(await this.#gets.firstSeqAfter(st, limit), st.lastSeq);
-        if (seq <= 1) return;
-        await this.#retry(`compact ${st.subject}`, () => {
-          const refused = this.#guard?.();
-          if (refused) throw refused;
-          return this.#jsm.streams.purge(this.streamName, { filter: st.subject, seq });
-        });
+        return this.#jsm.streams.purge(this.streamName, { filter: st.subject, seq });
       });
-      st.tail = step.catch(() => {});
-      work.push(step);
     }
-    await Promise.all(work);
+    st.compactedTo = Math.max(st.compactedTo, limit);
   }
 
   /**
@@ -472,6 +497,7 @@ export class JetStreamJournal implements Journal {
         lastPos: 0,
         lastSeq: 0,
         floor: 0,
+        compactedTo: 0,
         broken: undefined,
         unsure: undefined,
         tail: Promise.resolve(),

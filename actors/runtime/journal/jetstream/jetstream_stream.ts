@@ -58,6 +58,8 @@ export interface StreamState {
   lastSeq: number;
   /** Positions continue past this one (`advance`), whatever the subject's last message says. */
   floor: number;
+  /** Its records up to this position are purged (or were not found to purge): `compact`. */
+  compactedTo: number;
   /**
    * Why appends are refused: a conflict, until `prepare`; or an append whose fate is unknown,
    * found out before the next append.

@@ -219,6 +219,40 @@ it("compact() purges records up to a position but keeps each stream's last, so p
   await again.close();
 });
 
+it("compact() leaves a stream compacted to its limit already alone, and purges one whose limit rose", async () => {
+  const n = names();
+  const j = await JetStreamJournal.open(nats.nc, n);
+  const streams = Array.from({ length: 10 }, (_, i) => `a/s${i}`);
+  for (let r = 0; r < 6; r++) for (const s of streams) await j.append(s, payload(r));
+  // The compaction's requests as the server takes them, seen by a second connection.
+  const watcher = await connect({ servers: nats.url });
+  const seen = { purges: 0, gets: 0 };
+  watcher.subscribe(`$JS.API.STREAM.PURGE.${n.stream}`, { callback: () => void seen.purges++ });
+  watcher.subscribe(`$JS.API.DIRECT.GET.${n.stream}`, { callback: () => void seen.gets++ });
+  await watcher.flush();
+  const counted = async (upTo: Map<string, number>) => {
+    seen.purges = seen.gets = 0;
+    await j.compact(upTo);
+    await watcher.flush();
+    return { ...seen };
+  };
+  try {
+    const first = await counted(new Map(streams.map((s) => [s, 3])));
+    assert.is(first.purges, 10, "each stream purged once");
+    assert.ok(first.gets > 0, "the message past each limit searched for");
+    assert.equal(await counted(new Map(streams.map((s) => [s, 3]))), { purges: 0, gets: 0 });
+    const raised = new Map(streams.map((s, i) => [s, i < 3 ? 4 : 3]));
+    assert.is((await counted(raised)).purges, 3, "only the streams whose limit rose");
+    for (const s of streams.slice(0, 3)) {
+      assert.equal((await collect(j.read(s))).map((r) => r.pos), [5, 6]);
+    }
+    assert.equal((await collect(j.read("a/s9"))).map((r) => r.pos), [4, 5, 6]);
+  } finally {
+    await watcher.close();
+    await j.close();
+  }
+});
+
 it("compact() keeps a stream's only record when it is the JetStream stream's first message", async () => {
   // nats-server reads a filtered purge's sequence 1 as no bound at all: asked to purge below the
   // stream's first message, it would purge the subject whole, its last message with it.
