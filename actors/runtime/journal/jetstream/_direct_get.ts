@@ -1,9 +1,9 @@
 /**
- * A direct get from a JetStream stream (`$JS.API.DIRECT.GET.<stream>`), answered on the journal's
- * inbox (`InboxRequests`): what a journal's reads of one message send (a subject's last message, the
- * next message of a subject at or after a sequence). The answer is the stored message with the
- * stream's headers (`Nats-Subject`, `Nats-Sequence`) beside its own, or a status: 404, no such
- * message (null); any other, an error naming it.
+ * A direct get from a JetStream stream (`$JS.API.DIRECT.GET.<stream>`), answered on the
+ * journal's inbox (`InboxRequests`): what a journal's reads of one message send (a subject's last
+ * message, the next message of a subject at or after a sequence). The answer is the stored message
+ * with the stream's headers (`Nats-Subject`, `Nats-Sequence`) beside its own, or a status: 404, no
+ * such message (null); any other, an error naming it.
  *
  * Not `JetStreamManager.direct.getMessage`, for the reason _stream_publish.ts gives: through
  * `NatsConnection.request`, each get made two errors with stack traces, and a journal's compaction
