@@ -121,7 +121,7 @@ export class JetStreamJournal implements Journal {
   #closed = false;
   /** What an append works with (_journal_append.ts). */
   readonly #appendParts: AppendParts;
-  /** The appends' publishes, answered on one inbox. */
+  /** The appends' publishes and the direct gets, answered on one inbox of the journal's own. */
   readonly #requests: InboxRequests;
 
   private constructor(
