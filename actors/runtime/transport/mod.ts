@@ -2,7 +2,7 @@
  * The buses a host talks over (NATS and in process), a NATS server for tests and `troupe up`,
  * JetStream publishing and retries, the findings stream, and a stream followed through elections.
  */
-export { type StreamAck, streamAckOf } from "./stream_ack.ts";
+export { type StreamAck, streamAckOf, StreamRefusedError } from "./stream_ack.ts";
 export { InboxNoRespondersError, InboxRequests, InboxTimeoutError } from "./inbox_requests.ts";
 export {
   failRequestsOnDisconnect,

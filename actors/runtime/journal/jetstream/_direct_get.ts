@@ -5,9 +5,9 @@
  * with the stream's headers (`Nats-Subject`, `Nats-Sequence`) beside its own, or a status: 404, no
  * such message (null); any other, an error naming it.
  *
- * Not `JetStreamManager.direct.getMessage`, for the reason _stream_publish.ts gives: through
- * `NatsConnection.request`, each get made two errors with stack traces, and a journal's compaction
- * and loads make many gets.
+ * Not `JetStreamManager.direct.getMessage`: through `NatsConnection.request`, each get would make
+ * two errors with stack traces (inbox_requests.ts), and a journal's loads and compactions make
+ * many gets.
  */
 import { DirectMsgHeaders } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
@@ -25,19 +25,7 @@ export interface GotMessage {
 export type DirectQuery = { last_by_subj: string } | { seq: number; next_by_subj: string };
 
 /** The timeout of a get, ms: nats.js's for a JetStream API request. */
-export const DIRECT_GET_TIMEOUT_MS = 5000;
-
-/** A direct get answered with a status other than "no such message". */
-export class DirectGetError extends Error {
-  override name = "DirectGetError";
-  /** The answer's status code. */
-  readonly status: number;
-
-  constructor(message: string, status: number) {
-    super(message);
-    this.status = status;
-  }
-}
+const DIRECT_GET_TIMEOUT_MS = 5000;
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
@@ -65,9 +53,8 @@ export async function directGet(
   if (status !== 0 || !h || !Number.isSafeInteger(seq) || seq < 1 || !from) {
     const said = status === 0 ? "a message without its stream headers" : `status ${status}`;
     const why = h?.description ? ` (${h.description})` : "";
-    throw new DirectGetError(
+    throw new Error(
       `Cannot read ${JSON.stringify(query)} from stream ${stream}: it answered ${said}${why}`,
-      status,
     );
   }
   return { subject: from, seq, header: h, data: msg.data };

@@ -11,8 +11,7 @@ import { bytesEqual } from "../../../../protocol/mod.ts";
 import { isWrongLastSequence, type StreamGets, type StreamState } from "./jetstream_stream.ts";
 import { POS_HEADER, readPos } from "./_journal_consume.ts";
 import { COUNT_HEADER, readCount } from "./_journal_message.ts";
-import { electionError, type InboxRequests } from "../../transport/mod.ts";
-import { publishToStream } from "./_stream_publish.ts";
+import { electionError, type InboxRequests, streamAckOf } from "../../transport/mod.ts";
 import type { GotMessage } from "./_direct_get.ts";
 import { JournalConflictError } from "../journal.ts";
 
@@ -82,10 +81,14 @@ export async function appendRecord(
     return pos;
   };
   let refused: Error | undefined;
-  const send = () => {
+  const send = async () => {
     refused = parts.guard?.();
     if (refused) throw refused;
-    return publishToStream(parts.requests, st.subject, data, h, parts.publishTimeoutMs);
+    // Not nats.js's `JetStreamClient.publish`: its request makes a timeout error up front and a
+    // second error to cancel the request once answered, each with a stack trace, for every
+    // record (inbox_requests.ts). The stream's refusal reads as nats.js's would (stream_ack.ts).
+    const answer = await parts.requests.request(st.subject, data, parts.publishTimeoutMs, h);
+    return streamAckOf(answer.data).seq;
   };
   for (let attempt = 0;; attempt++) {
     try {

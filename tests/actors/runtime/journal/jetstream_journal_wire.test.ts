@@ -1,7 +1,7 @@
 /**
  * The JetStream journal's own requests, against a real nats-server: a publish answered on the
- * journal's inbox (its stream sequence; a wrong last sequence refused as nats.js's
- * `JetStreamApiError`, which `isWrongLastSequence` knows; a subject no stream takes refused as no
+ * journal's inbox and read by `streamAckOf` (its stream sequence; a wrong last sequence refused
+ * as a `JetStreamApiError`, which `isWrongLastSequence` knows; a subject no stream takes refused as no
  * responders, which `electionError` retries) and a direct get (a subject's last message with its
  * headers, the next at or after a sequence, null where there is none).
  */
@@ -10,9 +10,12 @@ import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { isWrongLastSequence } from "../../../../actors/runtime/journal/jetstream/mod.ts";
-import { publishToStream } from "../../../../actors/runtime/journal/jetstream/_stream_publish.ts";
 import { directGet } from "../../../../actors/runtime/journal/jetstream/_direct_get.ts";
-import { electionError, InboxRequests } from "../../../../actors/runtime/transport/mod.ts";
+import {
+  electionError,
+  InboxRequests,
+  streamAckOf,
+} from "../../../../actors/runtime/transport/mod.ts";
 import { haveNatsServer, natsForSuite } from "../../../_support/nats.ts";
 
 const test = suite("jetstream journal wire");
@@ -21,6 +24,16 @@ const it = haveNatsServer("jetstream journal wire") ? test : test.skip;
 const nats = natsForSuite(test, it);
 const STREAM = "JOURNAL_WIRE";
 const bytes = (text: string) => new TextEncoder().encode(text);
+
+/** A publish as a journal append sends it: on the inbox, the acknowledgement read for its seq. */
+async function publishToStream(
+  requests: InboxRequests,
+  subject: string,
+  data: Uint8Array,
+  h: ReturnType<typeof headers>,
+): Promise<number> {
+  return streamAckOf((await requests.request(subject, data, 2000, h)).data).seq;
+}
 
 /** Headers naming the sequence the subject's last message must have. */
 function expecting(lastSeq: number, pos: number) {
@@ -35,13 +48,13 @@ it("publishes, refuses a wrong last sequence as JetStream does, and reads back b
   await jsm.streams.add({ name: STREAM, subjects: ["wire.>"], allow_direct: true });
   const requests = new InboxRequests(nats.nc);
   try {
-    const s1 = await publishToStream(requests, "wire.a", bytes("one"), expecting(0, 1), 2000);
-    const s2 = await publishToStream(requests, "wire.b", bytes("other"), expecting(0, 1), 2000);
-    const s3 = await publishToStream(requests, "wire.a", bytes("two"), expecting(s1, 2), 2000);
+    const s1 = await publishToStream(requests, "wire.a", bytes("one"), expecting(0, 1));
+    const s2 = await publishToStream(requests, "wire.b", bytes("other"), expecting(0, 1));
+    const s3 = await publishToStream(requests, "wire.a", bytes("two"), expecting(s1, 2));
     assert.equal([s1, s2, s3], [1, 2, 3]);
 
     let refused: unknown;
-    await publishToStream(requests, "wire.a", bytes("late"), expecting(s1, 2), 2000).catch(
+    await publishToStream(requests, "wire.a", bytes("late"), expecting(s1, 2)).catch(
       (err) => (refused = err),
     );
     assert.ok(isWrongLastSequence(refused), `a wrong last sequence, got ${String(refused)}`);
@@ -59,7 +72,7 @@ it("publishes, refuses a wrong last sequence as JetStream does, and reads back b
     assert.is(await directGet(requests, STREAM, { seq: 4, next_by_subj: "wire.a" }), null);
 
     let unheard: unknown;
-    await publishToStream(requests, "nowhere.a", bytes("x"), expecting(0, 1), 2000).catch(
+    await publishToStream(requests, "nowhere.a", bytes("x"), expecting(0, 1)).catch(
       (err) => (unheard = err),
     );
     assert.is(electionError(unheard), "refused", `no stream takes it: ${String(unheard)}`);
