@@ -61,7 +61,7 @@ interface Machine {
 }
 
 /** A cluster of `n` machines on one bucket; `stale` collects writes from an epoch overtaken. */
-function cluster(n: number, rates: number[] = []) {
+function cluster(n: number, rates: number[] = [], stopMs = 0) {
   const scheduler = new Scheduler(0);
   const kv = new SimLeaseKv(scheduler, { ttlMs: TTL_MS });
   const bus = new SimBus({ scheduler, prng: new Prng(1), faults: QUIET_NETWORK });
@@ -107,7 +107,10 @@ function cluster(n: number, rates: number[] = []) {
       };
       node.timers.setTimeout(beat, 100);
       const halt = () => (on = false, Promise.resolve());
-      return { stop: halt, abandon: halt };
+      // A stop that flushes for `stopMs`, writing on meanwhile, as a host's snapshots do.
+      const stop = () =>
+        new Promise<void>((resolve) => node.timers.setTimeout(resolve, stopMs)).then(halt);
+      return { stop, abandon: halt };
     };
     m.leases = new PartitionLeases({
       hostId: id,
@@ -163,6 +166,27 @@ test("a machine cut off from NATS stops writing before its partitions are taken 
   );
   assert.equal(others, [...Array(COUNT).keys()], "the others hold every partition");
   assert.ok(held.length > 0 && m2.leases.counts.lost >= held.length);
+  assert.equal(c.stale, []);
+});
+
+test("a machine whose partitions take three TTLs to flush as it stops renews them until each is released", async () => {
+  const c = cluster(3, [], 3 * TTL_MS);
+  const [m1, m2, m3] = c.machines as [Machine, Machine, Machine];
+  void c.start();
+  await c.scheduler.run(3_000_000);
+  const held = m1.leases.owned();
+  assert.is(held.length, 4);
+  let stopped = false;
+  void m1.leases.stop().then(() => (stopped = true));
+  await c.scheduler.run(3_000_000 + 6 * TTL_MS * 1000);
+  assert.ok(stopped, "m1 stopped");
+  assert.is(m1.refused, 0, "no write of m1's refused by its fence while it flushed");
+  assert.is(m1.leases.counts.lost, 0, "no lease of m1's ran out");
+  assert.is(m1.leases.counts.released, held.length, "each partition released");
+  assert.is(m2.leases.counts.takeovers + m3.leases.counts.takeovers, 0, "none taken over");
+  assert.equal([...m2.leases.owned(), ...m3.leases.owned()].sort((a, b) => a - b), [
+    ...Array(COUNT).keys(),
+  ]);
   assert.equal(c.stale, []);
 });
 

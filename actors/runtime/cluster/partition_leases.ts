@@ -109,6 +109,8 @@ export class PartitionLeases {
     look: undefined,
   };
   #stopping = false;
+  /** Set once every partition is handed off: the renewals end. */
+  #left = false;
   /** The holders seen at the last look, to tell a takeover from a claim of a released lease. */
   #seen = new Map<number, string>();
   #released: BusSubscription | undefined;
@@ -183,7 +185,9 @@ export class PartitionLeases {
   }
 
   #loop(name: "renew" | "look", beat: () => Promise<void>, delayMs: number): void {
-    if (this.#stopping) return;
+    // The looks end as the host stops; the renewals go on until its partitions are handed off,
+    // however long their flushes take.
+    if (name === "look" ? this.#stopping : this.#left) return;
     this.#timers[name] = this.#setTimeout(() => {
       this.#ticking[name] = beat().catch((err) =>
         this.#options.log(`leases: ${name} failed: ${describeError(err)}`)
@@ -203,6 +207,7 @@ export class PartitionLeases {
     const handoffs = Promise.all(this.owned().map((p) => this.#handOff(p, reason)));
     // Renewals go on while the partitions flush.
     await handoffs;
+    this.#left = true;
     this.#clearTimeout(this.#timers.renew);
     await this.#ticking.renew;
     await this.#options.bucket.leave(this.#options.hostId).catch(() => {});
