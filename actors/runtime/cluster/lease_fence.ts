@@ -129,6 +129,7 @@ export class LeaseFence {
   journal(journal: Journal): Journal {
     return {
       ...(journal.volatile === undefined ? {} : { volatile: journal.volatile }),
+      ...(journal.compactsAtStop === undefined ? {} : { compactsAtStop: journal.compactsAtStop }),
       append: (stream: string, data: JournalData, memo?: StreamMemo) =>
         this.#write(stream, () => journal.append(stream, data, memo)),
       ...(journal.appendMany

@@ -90,6 +90,11 @@ export interface StreamMemo {
 export interface Journal {
   /** True for a journal whose records do not outlive the process (in memory). */
   readonly volatile?: boolean;
+  /**
+   * False for a journal a host does not compact as it stops, after the stop's snapshots, as it
+   * does one whose next start reads every stream's records kept (default true).
+   */
+  readonly compactsAtStop?: boolean;
   /** Appends `data` to `stream` and returns its position: 1-based, consecutive per stream. The file
    *  journal appends synchronously to an in-memory buffer (and returns a number); the JetStream
    *  journal returns a Promise. Records of one stream are kept in append order. `memo`: the

@@ -12,6 +12,7 @@ import type { Snapshot, SnapshotHead, SnapshotStore } from "../snapshots/mod.ts"
 import { SnapshotDue } from "./_snapshot_due.ts";
 import { TakenBatch } from "./_taken_batch.ts";
 import { heldStreamsOf, type StoredStreams } from "./_stored_streams.ts";
+import { eachWithin } from "./_each_within.ts";
 import {
   RestorableLater,
   restorableOf,
@@ -109,6 +110,10 @@ export class Snapshotter {
   /** `minInputs`, read for each input told (`noteNews`). */
   readonly #minInputs: number;
   #saving: Promise<void> | undefined;
+  /** The saves of the flush in progress: what another flush, or a stop's saves, waits for. */
+  #saves: Promise<void> | undefined;
+  /** The compaction in progress. */
+  #compacting: Promise<void> | undefined;
   /** The snapshot that is no instance's, taken alone by a round (captureExtra). */
   #extraTaken: Snapshot | undefined;
   /**
@@ -200,8 +205,9 @@ export class Snapshotter {
   async saveStopping(slots: Iterable<Slot>): Promise<void> {
     const o = this.#options;
     const size = Math.max(1, o.store.savesInFlight ?? SNAPSHOT_SAVES_IN_FLIGHT_MAX);
-    // A round's saves in progress go first: a stream's saves must not overtake one another.
-    let writing: Promise<void> = this.#saving ?? Promise.resolve();
+    // A round's saves in progress go first: a stream's saves must not overtake one another. Not
+    // the compaction after them: a stop does its own, or leaves it (`Journal.compactsAtStop`).
+    let writing: Promise<void> = this.#saves ?? Promise.resolve();
     if (o.store.batch) return this.#saveStoppingBatched(slots, size, writing);
     for (const slot of slots) {
       if (!this.paysOff(slot) || !this.#take(slot) || this.#queue.size < size) continue;
@@ -394,9 +400,23 @@ export class Snapshotter {
     return this.#isDue(slot) && slot.inst!.sinceSnapshot >= minInputs;
   }
 
-  /** Saves every captured snapshot, after syncing the journal up to them. */
+  /**
+   * Saves every captured snapshot, after syncing the journal up to them, after the saves of a
+   * flush in progress; then compacts, unless the host is closing.
+   */
   async flush(): Promise<void> {
-    if (this.#saving) await this.#saving;
+    if (this.#saves) await this.#saves;
+    const saves = this.#flushSaves();
+    this.#saves = saves;
+    try {
+      await saves;
+    } finally {
+      if (this.#saves === saves) this.#saves = undefined;
+    }
+    if (!this.#options.closing()) await this.#compact();
+  }
+
+  async #flushSaves(): Promise<void> {
     const o = this.#options;
     while (
       this.#round !== undefined || this.#queue.size > 0 || this.#extraTaken !== undefined
@@ -414,7 +434,6 @@ export class Snapshotter {
       await o.journal.sync();
       await this.#saveBatch(batch, extra);
     }
-    if (!o.closing()) await this.#compact();
   }
 
   /**
@@ -485,9 +504,13 @@ export class Snapshotter {
         o.log(`snapshot of ${extra.stream} failed: ${(err as Error).message}`);
       }
     }
-    // What the stop's snapshots cover goes now: the next start reads the table of streams of
-    // every segment the journal keeps, and would keep them until its first compaction.
-    await this.#compact(true);
+    // What the stop's snapshots cover goes now, after a compaction in progress: the next start
+    // reads the table of streams of every segment the journal keeps, and would keep them until
+    // its first compaction.
+    if (o.journal.compactsAtStop !== false) {
+      await this.#compacting;
+      await this.#compact(true);
+    }
   }
 
   /** What a start asks of the stored snapshots, where the store answers at once (`held`). */
@@ -562,23 +585,11 @@ export class Snapshotter {
     const t = now();
     if (!journal.compact || (!atOnce && t - this.#lastCompactMs < compactEveryMs)) return;
     this.#lastCompactMs = t;
-    try {
-      await journal.compact(this.savedPos);
-    } catch (err) {
-      this.#options.log(`journal compaction failed: ${(err as Error).message}`);
-    }
+    const run = journal.compact(this.savedPos).catch((err) =>
+      this.#options.log(`journal compaction failed: ${(err as Error).message}`)
+    );
+    this.#compacting = run;
+    await run;
+    if (this.#compacting === run) this.#compacting = undefined;
   }
-}
-
-/** Runs `task` on each of `items`, at most `max` at once; resolves when all have ended. */
-async function eachWithin<T>(
-  items: readonly T[],
-  max: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(max, items.length) }, worker));
 }

@@ -253,6 +253,28 @@ it("compact() leaves a stream compacted to its limit already alone, and purges o
   }
 });
 
+it("close() ends a compaction in progress once the streams it is on are done, and says the journal does not compact at a stop", async () => {
+  const n = names();
+  const j = await JetStreamJournal.open(nats.nc, n);
+  assert.is(j.compactsAtStop, false);
+  const streams = Array.from({ length: 20 }, (_, i) => `a/s${i}`);
+  for (let r = 0; r < 3; r++) for (const s of streams) await j.append(s, payload(r));
+  const watcher = await connect({ servers: nats.url });
+  let purges = 0;
+  watcher.subscribe(`$JS.API.STREAM.PURGE.${n.stream}`, { callback: () => void purges++ });
+  await watcher.flush();
+  try {
+    const compacting = j.compact(new Map(streams.map((s) => [s, 3])));
+    await j.close();
+    await compacting;
+    await watcher.flush();
+    // Four streams at once: the first four begun as the compaction began, and no more.
+    assert.is(purges, 4);
+  } finally {
+    await watcher.close();
+  }
+});
+
 it("compact() keeps a stream's only record when it is the JetStream stream's first message", async () => {
   // nats-server reads a filtered purge's sequence 1 as no bound at all: asked to purge below the
   // stream's first message, it would purge the subject whole, its last message with it.
