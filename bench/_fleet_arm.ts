@@ -79,6 +79,10 @@ export interface FleetArmFigures {
   load: [number, number];
   /** The partitions each host held. */
   shares: Record<string, number[]>;
+  /** Each host's seconds from SIGTERM to its exit, all stopped at once after the rounds. */
+  stopS: number[];
+  /** The hosts that did not exit 0: they did not hand off within the time `troupe run` allows. */
+  stopsUnclean: number;
 }
 
 /** Runs one arm; everything it started is stopped before it returns. */
@@ -99,7 +103,14 @@ export async function fleetArm(o: FleetArmOptions): Promise<FleetArmFigures> {
       channelsMax: o.channels * 2,
       log: o.log,
     });
-    return await measureArm(hosts, { nats, nc, answers }, o);
+    const figures = await measureArm(hosts, { nats, nc, answers }, o);
+    const stops = await hosts.stop();
+    hosts = undefined;
+    return {
+      ...figures,
+      stopS: stops.map((x) => x.s),
+      stopsUnclean: stops.filter((x) => !x.clean).length,
+    };
   } finally {
     answers.close();
     await nc.close();
@@ -113,7 +124,7 @@ async function measureArm(
   hosts: FleetHosts,
   on: { nats: NatsServer; nc: NatsConnection; answers: FleetAnswers },
   o: FleetArmOptions,
-): Promise<FleetArmFigures> {
+): Promise<Omit<FleetArmFigures, "stopS" | "stopsUnclean">> {
   const { nats, nc, answers } = on;
   const shares = await hosts.shares();
   o.log(`fleet: ${o.hosts} host(s) settled: ${JSON.stringify(shares)}`);

@@ -105,9 +105,12 @@ export class FleetHosts {
 
   /**
    * Stops every host at once (SIGTERM: each hands its partitions off as a team's host does) and
-   * waits for them; one still running after its grace is killed.
+   * waits for them; one still running after its grace is killed. Resolves with each host's
+   * seconds from the signal to its exit, and whether it exited 0 (`troupe run` exits 1 when its
+   * host did not hand off within the time it allows).
    */
-  async stop(): Promise<void> {
+  async stop(): Promise<Array<{ s: number; clean: boolean }>> {
+    const t0 = performance.now();
     for (const h of this.#hosts) {
       if (h.child.pid === undefined) continue;
       try {
@@ -116,7 +119,10 @@ export class FleetHosts {
         // Gone already: its exit is seen below.
       }
     }
-    await Promise.all(this.#hosts.map((h) => h.child.wait(STOP_MS)));
+    return await Promise.all(this.#hosts.map(async (h) => {
+      const code = await h.child.wait(STOP_MS);
+      return { s: (performance.now() - t0) / 1000, clean: code === 0 };
+    }));
   }
 
   /** Waits until every partition is held and each host holds ⌊count / hosts⌋ or one more. */

@@ -11,10 +11,12 @@
  * host's share), CPU µs a channel's sample summed over the hosts' processes and nats-server's,
  * the request's, the feed stream's and the journal stream's bytes a sample, every sample not
  * acknowledged or not answered by its channel's anomaly output (of the measured rounds, and of
- * the first round, which makes the channels), and the partitions claimed again after the share
- * settled (a lease lost while the hosts worked). On one machine the fleet cannot take less CPU in
- * total than one host: what it shows is each host's share, what the partitioning costs, and that
- * nothing is lost. Each arm's log line gives the load average as it ran.
+ * the first round, which makes the channels), the partitions claimed again after the share
+ * settled (a lease lost while the hosts worked), and the hosts' stop after the rounds (SIGTERM to
+ * exit, the slowest host's; the hosts not handed off within the time `troupe run` allows). On one
+ * machine the fleet cannot take less CPU in total than one host: what it shows is each host's
+ * share, what the partitioning costs, and that nothing is lost. Each arm's log line gives the load
+ * average as it ran.
  */
 import { BenchOptionError } from "./_bench_option_error.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
@@ -120,7 +122,9 @@ function armLine(run: number, f: FleetArmFigures, o: Options): string {
     `CPU a channel's sample: hosts ${f.hostCpuUsPerSample.toFixed(0)} us, nats-server ` +
     `${f.natsCpuUsPerSample.toFixed(0)} us; bytes a sample: request ` +
     `${f.wireBytesPerSample.toFixed(1)}, feed stream ${f.feedBytesPerSample.toFixed(1)}, ` +
-    `journal stream ${f.journalBytesPerSample.toFixed(1)}`;
+    `journal stream ${f.journalBytesPerSample.toFixed(1)}; stopped in ` +
+    `${f.stopS.map((s) => s.toFixed(1)).join(", ")} s (not handed off in time: ` +
+    `${f.stopsUnclean})`;
 }
 
 /** One row of the benchmark: how it is read from an arm's figures. */
@@ -205,6 +209,14 @@ const FIGURES: readonly Figure[] = [
     unit: "channels",
     better: "lower",
     of: (f) => f.firstLate,
+    sum: true,
+  },
+  { metric: "host_stop_s", unit: "s", better: "lower", of: (f) => Math.max(...f.stopS) },
+  {
+    metric: "hosts_not_handed_off",
+    unit: "hosts",
+    better: "lower",
+    of: (f) => f.stopsUnclean,
     sum: true,
   },
   {
