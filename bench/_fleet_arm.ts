@@ -83,6 +83,11 @@ export interface FleetArmFigures {
   stopS: number[];
   /** The hosts that did not exit 0: they did not hand off within the time `troupe run` allows. */
   stopsUnclean: number;
+  /**
+   * The hosts' lines as they stopped saying a lease's fence refused a write (a snapshot, a
+   * purge): a lease that ran out before its partition was handed off.
+   */
+  fencedAtStop: number;
 }
 
 /** Runs one arm; everything it started is stopped before it returns. */
@@ -104,12 +109,14 @@ export async function fleetArm(o: FleetArmOptions): Promise<FleetArmFigures> {
       log: o.log,
     });
     const figures = await measureArm(hosts, { nats, nc, answers }, o);
-    const stops = await hosts.stop();
+    const stopped = hosts;
     hosts = undefined;
+    const stops = await stopped.stop();
     return {
       ...figures,
       stopS: stops.map((x) => x.s),
       stopsUnclean: stops.filter((x) => !x.clean).length,
+      fencedAtStop: stopped.fencedAtStop,
     };
   } finally {
     answers.close();
@@ -124,7 +131,7 @@ async function measureArm(
   hosts: FleetHosts,
   on: { nats: NatsServer; nc: NatsConnection; answers: FleetAnswers },
   o: FleetArmOptions,
-): Promise<Omit<FleetArmFigures, "stopS" | "stopsUnclean">> {
+): Promise<Omit<FleetArmFigures, "stopS" | "stopsUnclean" | "fencedAtStop">> {
   const { nats, nc, answers } = on;
   const shares = await hosts.shares();
   o.log(`fleet: ${o.hosts} host(s) settled: ${JSON.stringify(shares)}`);

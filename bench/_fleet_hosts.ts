@@ -43,9 +43,15 @@ interface LeasedHealth {
   partitions?: number[];
 }
 
+/** A host's line saying its lease's fence refused a write: the lease ran out before its release. */
+const FENCED = /lease of partition \d+ \(epoch \d+\) expired \d+ ms ago without a renewal/;
+
 /** N leased hosts running. */
 export class FleetHosts {
   readonly #hosts: FleetHost[];
+  #stopping = false;
+  /** The hosts' lines since their stop began that say a fence refused a write. */
+  fencedAtStop = 0;
 
   private constructor(hosts: FleetHost[]) {
     this.#hosts = hosts;
@@ -64,7 +70,10 @@ export class FleetHosts {
         const httpPort = await freePort();
         const writePort = await freePort();
         const config = writeHostConfig(id, { ...options, httpPort, writePort });
-        const child = ChildScript.troupe(["run", "--config", config], options.log);
+        const child = ChildScript.troupe(["run", "--config", config], (line) => {
+          if (fleet.#stopping && FENCED.test(line)) fleet.fencedAtStop++;
+          options.log(line);
+        });
         hosts.push({ id, child, httpPort, writePort });
         await ready(`http://127.0.0.1:${writePort}/healthz`, SETTLE_MS);
       }
@@ -111,6 +120,7 @@ export class FleetHosts {
    */
   async stop(): Promise<Array<{ s: number; clean: boolean }>> {
     const t0 = performance.now();
+    this.#stopping = true;
     for (const h of this.#hosts) {
       if (h.child.pid === undefined) continue;
       try {

@@ -13,7 +13,8 @@
  * acknowledged or not answered by its channel's anomaly output (of the measured rounds, and of
  * the first round, which makes the channels), the partitions claimed again after the share
  * settled (a lease lost while the hosts worked), and the hosts' stop after the rounds (SIGTERM to
- * exit, the slowest host's; the hosts not handed off within the time `troupe run` allows). On one
+ * exit, the slowest host's; the hosts not handed off within the time `troupe run` allows; the
+ * writes, a snapshot or a purge, their leases' fences refused as they stopped). On one
  * machine the fleet cannot take less CPU in total than one host: what it shows is each host's
  * share, what the partitioning costs, and that nothing is lost. Each arm's log line gives the load
  * average as it ran.
@@ -124,7 +125,7 @@ function armLine(run: number, f: FleetArmFigures, o: Options): string {
     `${f.wireBytesPerSample.toFixed(1)}, feed stream ${f.feedBytesPerSample.toFixed(1)}, ` +
     `journal stream ${f.journalBytesPerSample.toFixed(1)}; stopped in ` +
     `${f.stopS.map((s) => s.toFixed(1)).join(", ")} s (not handed off in time: ` +
-    `${f.stopsUnclean})`;
+    `${f.stopsUnclean}; writes refused by a lapsed lease as they stopped: ${f.fencedAtStop})`;
 }
 
 /** One row of the benchmark: how it is read from an arm's figures. */
@@ -217,6 +218,13 @@ const FIGURES: readonly Figure[] = [
     unit: "hosts",
     better: "lower",
     of: (f) => f.stopsUnclean,
+    sum: true,
+  },
+  {
+    metric: "stop_writes_fenced",
+    unit: "writes",
+    better: "lower",
+    of: (f) => f.fencedAtStop,
     sum: true,
   },
   {
