@@ -584,8 +584,10 @@ export class Snapshotter {
     if (store.volatile && !journal.volatile) return;
     const t = now();
     if (!journal.compact || (!atOnce && t - this.#lastCompactMs < compactEveryMs)) return;
+    // One at a time: a flush's compaction is not waited for by the next flush's saves.
+    if (this.#compacting !== undefined && !atOnce) return;
     this.#lastCompactMs = t;
-    const run = journal.compact(this.savedPos).catch((err) =>
+    const run = Promise.resolve().then(() => journal.compact!(this.savedPos)).catch((err) =>
       this.#options.log(`journal compaction failed: ${(err as Error).message}`)
     );
     this.#compacting = run;
