@@ -53,13 +53,13 @@ function heldJournal(compactsAtStop: boolean | undefined) {
 
 /** A snapshotter over `journal` whose periodic compaction is due, and its closing switch. */
 function snapshotterOver(journal: Journal) {
-  const at = { closing: false };
+  const at = { closing: false, nowMs: 3_600_000 };
   const snaps = new Snapshotter({
     journal,
     store: new MemorySnapshotStore(),
     metrics: new HostMetrics({ host: "h" }),
     log: () => {},
-    now: () => 3_600_000,
+    now: () => at.nowMs,
     closing: () => at.closing,
   });
   return { snaps, at };
@@ -106,6 +106,22 @@ test("a journal compacted at a stop: the compaction in progress ends first, then
   await until(() => j.held.length === 1, "the stop's own compaction began");
   j.release();
   await stopping;
+});
+
+test("a flush's saves go on while another flush compacts, and start no second compaction", async () => {
+  const j = heldJournal(undefined);
+  const { snaps, at } = snapshotterOver(j.journal);
+  snaps.capture(slot("a"));
+  await until(() => j.held.length === 1, "the first flush's compaction began");
+  at.nowMs += 60_000; // a compaction is due again
+  snaps.capture(slot("b"));
+  const flushed = snaps.flush();
+  await until(() => snaps.savedPos.has("stats/b"), "b saved while the compaction is held");
+  await settlesSoon(flushed);
+  const compactions = j.held.length;
+  j.release();
+  await flushed;
+  assert.is(compactions, 1, "no second compaction while the first runs");
 });
 
 test.run();
