@@ -91,8 +91,9 @@ export interface Journal {
   /** True for a journal whose records do not outlive the process (in memory). */
   readonly volatile?: boolean;
   /**
-   * False for a journal a host does not compact as it stops, after the stop's snapshots, as it
-   * does one whose next start reads every stream's records kept (default true).
+   * Whether a host compacts it as it stops, after the stop's snapshots: default true (the file
+   * journal's next start reads the table of streams of every segment it keeps); the JetStream
+   * journal's is false.
    */
   readonly compactsAtStop?: boolean;
   /** Appends `data` to `stream` and returns its position: 1-based, consecutive per stream. The file
