@@ -95,11 +95,12 @@ export class JetStreamJournal implements Journal {
   readonly streamName: string;
   readonly subjectPrefix: string;
   /**
-   * Not compacted as its host stops: a purge costs nats-server milliseconds a stream (a host of
-   * 9,000 instances purged for 8 to 9 s as it stopped). What it would drop, the next host's first
-   * compaction does (it compacts every stream it restored from a snapshot); meanwhile its start
-   * reads past those records only where it reads the stream at all (an instance with inputs past
-   * its snapshot), as it reads past every other partition's.
+   * Not compacted as its host stops: each filtered purge makes nats-server read every block of the
+   * stream that holds its subject, so a stop's purge of every stream it snapshotted would hold up
+   * the handoff. What it would drop, the next host's first compaction does (it compacts every
+   * stream it restored from a snapshot); meanwhile its start reads past those records only where
+   * it reads the stream at all (an instance with inputs past its snapshot), as it reads past every
+   * other partition's.
    */
   readonly compactsAtStop = false;
   #nc: NatsConnection;
