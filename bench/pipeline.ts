@@ -1,18 +1,20 @@
 /**
  * `troupe bench pipeline`: end-to-end throughput of the cluster. An injector process
  * (`bench/_injector.ts`) publishes frames of `--batch` samples over `--channels` channels through
- * a nats-server this benchmark starts, to a host in this process running one actor kind on every
- * channel, with a file journal (fsync every 100 ms) and file snapshots in a temporary directory.
- * The figure is the samples the host applies per second in steady state; the baseline is the same
- * injector feeding a plain nats.js subscriber (also in this process) that only counts frames.
+ * a nats-server this benchmark starts, to a host in a process of its own (as `troupe run` runs
+ * one: `bench/_pipeline_host.ts`, with the `troupe` command's V8 flags) running one actor kind on
+ * every channel, with a file journal (fsync every 100 ms) and file snapshots in a temporary
+ * directory. The figure is the samples the host applies per second in steady state; the baseline
+ * is the same injector feeding a plain nats.js subscriber (in this process) that only counts
+ * frames.
  *
  * The injector, the host and the subscriber start once; the injector is then switched between
  * `troupe.feed.bench.*` (the host) and `bench.raw.*` (the subscriber) for `--rounds` pairs of
  * measured phases, so that both are measured side by side under the same machine load, and the
  * median of each is reported. Each receiver grants the injector frames as it consumes them
  * (`--window` in flight), so neither is overrun. The host's peak resident memory is reported too:
- * the peak of this process up to the end of the first host phase, before the raw subscriber has
- * received anything.
+ * its process's peak up to the end of the first host phase, with its memory by part (V8's spaces,
+ * array buffers) then and before its first frame, in the log.
  *
  * With `--threads N` (N > 1) the host under test runs its 64 partitions on N worker threads
  * (threaded_host.ts), and a one-thread host (as without the option) runs beside it on feeds of its
@@ -31,18 +33,19 @@
  * threads) and the share of the phase its main thread spent in GC pauses
  * (`receiver_gc_pct_round_N`, where the runtime reports collections: Node, not Deno), the host
  * against raw nats.js; with `--threads`, the same with a `threads_` prefix, the threaded host
- * against the one-thread host. The host and the raw subscriber are both in this process, each fed
- * in its own phase, so the process's figures in a phase are its receiver's.
+ * against the one-thread host. With `--threads`, `--deadline` or `--team-kind` the two hosts
+ * compared run in this process beside the raw subscriber, each fed in its own phase, so the
+ * process's figures in a phase are its receiver's, and the memory row is this process's.
  */
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import { join } from "node:path";
-import process from "node:process";
 import {
   coreInput,
   defaultHostConfig,
   type HostConfig,
   launchHost,
   NatsBus,
+  parseHostConfig,
   ThreadedHost,
 } from "../actors/runtime/mod.ts";
 import { areaPrefix, feedPattern } from "../protocol/mod.ts";
@@ -53,13 +56,22 @@ import { BenchOptionError } from "./_bench_option_error.ts";
 import { startBenchNats } from "./_bench_nats.ts";
 import { ChildScript } from "./_child_script.ts";
 import { tempDir } from "./_temp_dir.ts";
-import { cpuShares, formatCpuShares, rssNowMb, rssPeakMb } from "./_process_usage.ts";
+import { cpuShares, formatCpuShares } from "./_process_usage.ts";
 import { GcPauses } from "./_gc_pauses.ts";
 import { median } from "./_median.ts";
 import { sleep } from "./_sleep.ts";
 import { human } from "./_human.ts";
-import { ACTOR_KINDS_MODULE } from "../actors/mod.ts";
+import { ACTOR_KINDS, ACTOR_KINDS_MODULE } from "../actors/mod.ts";
 import { deadlinePair, startHostPair, teamKindPair } from "./_paired_hosts.ts";
+import {
+  CONTROL_SUBJECT,
+  CREDIT_SUBJECT,
+  Feeder,
+  localReceiver,
+  type Receiver,
+  startHostProcess,
+  ThisProcess,
+} from "./_pipeline_receivers.ts";
 
 const NAME = "pipeline";
 /** The feed of the host under test, and the prefix of its subjects (`troupe.feed.bench`). */
@@ -75,8 +87,6 @@ const RAW_PREFIX = "bench.raw";
 const FIRST_FRAME_WAIT_MS = 30_000;
 /** How often it looks, ms. */
 const FIRST_FRAME_POLL_MS = 20;
-const CREDIT_SUBJECT = "bench.pipeline.credit";
-const CONTROL_SUBJECT = "bench.pipeline.control";
 
 /** Settings of a run. */
 interface PipelineSettings {
@@ -91,13 +101,6 @@ interface PipelineSettings {
   threads: number;
   deadline: boolean;
   teamKind: boolean;
-}
-
-/** A receiver the injector can feed: where frames go, and how many it has consumed. */
-interface Receiver {
-  name: string;
-  prefix: string;
-  consumed(): number;
 }
 
 const OPTIONS = {
@@ -202,12 +205,8 @@ interface Rig {
   raw: Receiver;
   injector: ChildScript;
   feeder: Feeder;
-  /** The other processes whose CPU a phase reports (the receiver is this process). */
+  /** The other processes whose CPU a phase reports (the receiver's is its probe's). */
   pids: Record<string, number | undefined>;
-  /** This process's main thread's GC pauses, where the runtime reports them. */
-  gc: GcPauses | undefined;
-  /** This process's peak resident memory so far, sampled every 50 ms. */
-  peakMb(): number;
 }
 
 /**
@@ -222,12 +221,14 @@ async function startRig(s: PipelineSettings, ctx: BenchContext, cleanup: Cleanup
   const control = await connect({ servers: nats.url, name: "troupe-bench-control" });
   cleanup.unshift(() => control.close());
 
-  let peak = rssNowMb();
-  const sampler = setInterval(() => (peak = Math.max(peak, rssNowMb())), 50);
-  cleanup.unshift(() => clearInterval(sampler));
-  const hosts = await startHosts(nats.url, dir.path, s, ctx);
+  // Observed from here to the end, so that every phase pays the same for the observer.
+  const self = new ThisProcess(GcPauses.observe());
+  cleanup.unshift(() => self.close());
+  const hosts = await startHosts(nats.url, dir.path, s, self, ctx);
   cleanup.unshift(() => hosts.close());
-  const raw = await startRaw(nats.url, cleanup);
+  const idle = await hosts.host.memory?.();
+  if (idle) ctx.log(`${NAME}: host memory before its first frame, MiB: ${JSON.stringify(idle)}`);
+  const raw = await startRaw(nats.url, self, cleanup);
 
   const injector = startInjector(nats.url, s, ctx);
   cleanup.unshift(() => injector.kill());
@@ -238,20 +239,22 @@ async function startRig(s: PipelineSettings, ctx: BenchContext, cleanup: Cleanup
   const feeder = new Feeder(control, s.window);
   cleanup.unshift(() => feeder.stop());
   const pids = { injector: injector.pid, "nats-server": nats.pid };
-  // Observed from here to the end, so that every phase pays the same for the observer.
-  const gc = GcPauses.observe();
-  cleanup.unshift(() => gc?.close());
-  return { hosts, raw, injector, feeder, pids, gc, peakMb: () => peak };
+  return { hosts, raw, injector, feeder, pids };
 }
 
 /** The baseline: a plain nats.js subscriber on the raw subjects that only counts frames. */
-async function startRaw(natsUrl: string, cleanup: Cleanup): Promise<Receiver> {
+async function startRaw(
+  natsUrl: string,
+  self: ThisProcess,
+  cleanup: Cleanup,
+): Promise<Receiver> {
   const rawNc = await connect({ servers: natsUrl, name: "troupe-bench-raw" });
   cleanup.unshift(() => rawNc.close());
   let rawFrames = 0;
   rawNc.subscribe(`${RAW_PREFIX}.>`, { callback: () => void rawFrames++ });
   await rawNc.flush();
-  return { name: "raw nats.js", prefix: RAW_PREFIX, consumed: () => rawFrames };
+  const consumed = () => rawFrames;
+  return localReceiver({ name: "raw nats.js", prefix: RAW_PREFIX, consumed }, self);
 }
 
 /** The injector process, publishing as fast as its credit allows to the receiver it is told. */
@@ -302,9 +305,11 @@ async function measureRounds(rig: Rig, s: PipelineSettings, ctx: BenchContext): 
     rates.troupe.push(await measurePhase(rig, host, settleS, s, ctx));
     if (one) rates.one.push(await measurePhase(rig, one, settleS, s, ctx));
     if (r === 0) {
-      // Up to here the process has held the host and nothing else of size.
-      rates.rssMb = Math.max(rig.peakMb(), rssNowMb(), rssPeakMb() ?? 0);
+      // Up to here the host's process has held the host and nothing else of size.
+      rates.rssMb = await host.peakMb();
       ctx.log(`${NAME}: host peak RSS ${rates.rssMb.toFixed(1)} MB`);
+      const parts = await host.memory?.();
+      if (parts) ctx.log(`${NAME}: host memory now, MiB: ${JSON.stringify(parts)}`);
     }
     rates.raw.push(await measurePhase(rig, rig.raw, settleS, s, ctx));
   }
@@ -325,8 +330,8 @@ async function measurePhase(
   rig.feeder.switchTo(receiver);
   await sleep(settleS * 1000);
   // Settled means taking frames: on a loaded machine the switch can take longer than the settle.
-  const before = receiver.consumed(), waitFrom = nowMs();
-  while (receiver.consumed() === before) {
+  const before = (await receiver.probe()).consumed, waitFrom = nowMs();
+  while ((await receiver.probe()).consumed === before) {
     if (nowMs() - waitFrom > FIRST_FRAME_WAIT_MS) {
       throw new Error(
         `${NAME}: ${receiver.name} consumed no frame in ${FIRST_FRAME_WAIT_MS / 1000} s ` +
@@ -336,23 +341,22 @@ async function measurePhase(
     await sleep(FIRST_FRAME_POLL_MS);
   }
   const cpu = cpuShares(rig.pids);
-  // The receiver's own in µs (all this process's threads), not /proc's 10 ms ticks.
-  const own0 = process.cpuUsage();
-  const c0 = receiver.consumed(), t0 = nowMs();
+  // The receiver's counts, CPU (µs, all its process's threads) and times from its own process.
+  const p0 = await receiver.probe();
   await sleep(s.seconds * 1000);
-  const c1 = receiver.consumed(), t1 = nowMs();
-  const own = process.cpuUsage(own0);
-  const shares = { receiver: (own.user + own.system) / 10 / (t1 - t0), ...cpu() };
-  const samplesPerS = ((c1 - c0) * s.batch) / ((t1 - t0) / 1000);
+  const p1 = await receiver.probe();
+  const ms = p1.nowMs - p0.nowMs;
+  const shares = { receiver: (p1.cpuUs - p0.cpuUs) / 10 / ms, ...cpu() };
+  const samplesPerS = ((p1.consumed - p0.consumed) * s.batch) / (ms / 1000);
   // A pause's entry comes after the pause: let the phase's last ones arrive.
   await sleep(1);
-  const gcPct = rig.gc?.sharePct(t0, t1);
+  const gcPct = await receiver.gcPct(p0.nowMs, p1.nowMs);
   const gcText = gcPct === undefined ? "?" : `${gcPct.toFixed(1)}%`;
   ctx.log(
     `${NAME}: ${receiver.name}: ${human(samplesPerS)} samples/s ` +
       `(CPU: ${formatCpuShares(shares)}; receiver's GC: ${gcText})`,
   );
-  if (c1 === c0) {
+  if (p1.consumed === p0.consumed) {
     throw new Error(`${NAME}: ${receiver.name} consumed no frame in ${s.seconds} s`);
   }
   return { samplesPerS, cpuPct: shares.receiver, gcPct };
@@ -466,6 +470,7 @@ async function startHosts(
   natsUrl: string,
   dir: string,
   s: PipelineSettings,
+  self: ThisProcess,
   ctx: BenchContext,
 ): Promise<Hosts> {
   const kinds = { [s.kind]: actorKind(s.kind) };
@@ -477,12 +482,15 @@ async function startHosts(
     const pair = s.deadline
       ? deadlinePair(name, feeds, configIn)
       : teamKindPair(name, s.kind, feeds, configIn);
-    return await startHostPair(natsUrl, dir, { ...pair, def: actorKind(s.kind) }, log);
+    const two = await startHostPair(natsUrl, dir, { ...pair, def: actorKind(s.kind) }, log);
+    const [host, one] = [localReceiver(two.host, self), localReceiver(two.one, self)];
+    return { host, one, close: two.close };
   }
   if (s.threads === 1) {
-    const launched = await launchHost(hostConfig(natsUrl, join(dir, "host"), s), kinds, { log });
-    const consumed = () => launched.host.applied.get(s.kind) ?? 0;
-    return { host: { name, prefix: HOST_PREFIX, consumed }, one: undefined, close: launched.close };
+    const config = JSON.stringify(hostFile(natsUrl, join(dir, "host"), s));
+    const run = { config, kind: s.kind, natsUrl, window: s.window };
+    const child = await startHostProcess(name, HOST_PREFIX, run, log);
+    return { host: child.receiver, one: undefined, close: child.close };
   }
   const config = hostConfig(natsUrl, join(dir, "threaded"), s);
   const all = [...Array(THREADED_PARTITIONS).keys()];
@@ -506,16 +514,16 @@ async function startHosts(
     throw err;
   });
   return {
-    host: {
+    host: localReceiver({
       name: `${name} on ${threaded.threads} threads`,
       prefix: HOST_PREFIX,
       consumed: () => threaded.applied(s.kind),
-    },
-    one: {
+    }, self),
+    one: localReceiver({
       name: `${name} on 1 thread`,
       prefix: ONE_PREFIX,
       consumed: () => one.host.applied.get(s.kind) ?? 0,
-    },
+    }, self),
     async close() {
       await one.close();
       await bus.close();
@@ -524,61 +532,28 @@ async function startHosts(
   };
 }
 
-/** A host's configuration: the actor on every channel, file journal and snapshots in `dir`. */
-function hostConfig(natsUrl: string, dir: string, s: PipelineSettings): HostConfig {
-  const config = defaultHostConfig();
-  config.host_id = "bench-host";
-  config.nats = natsUrl;
-  config.data_dir = dir;
-  config.journal = { kind: "file", fsync: "interval", fsync_interval_ms: 100 };
-  config.snapshots = { store: "file", every_inputs: 1000, every_ms: 5000 };
-  config.actors = { [s.kind]: {} };
-  // Every channel the bench feeds is admitted, however many it is asked for.
-  config.limits.channels_max = Math.max(config.limits.channels_max, s.channels);
-  return config;
+/**
+ * A host's configuration file's fields: the actor on every channel, file journal and snapshots
+ * in `dir`.
+ */
+function hostFile(natsUrl: string, dir: string, s: PipelineSettings): Record<string, unknown> {
+  return {
+    host_id: "bench-host",
+    nats: natsUrl,
+    data_dir: dir,
+    input: "core",
+    journal: { kind: "file", fsync: "interval", fsync_interval_ms: 100 },
+    snapshots: { store: "file", every_inputs: 1000, every_ms: 5000 },
+    // The kind alone: a host runs every kind it knows but those a section turns off.
+    actors: Object.fromEntries(
+      Object.keys(ACTOR_KINDS).map((k) => [k, k === s.kind ? {} : { enabled: false }]),
+    ),
+    // Every channel the bench feeds is admitted, however many it is asked for.
+    limits: { channels_max: Math.max(defaultHostConfig().limits.channels_max, s.channels) },
+  };
 }
 
-/**
- * Points the injector at one receiver at a time and grants it frames as the receiver consumes
- * them, keeping up to `window` frames in flight.
- */
-class Feeder {
-  readonly #control: NatsConnection;
-  readonly #window: number;
-  #epoch = 0;
-  #receiver: Receiver | undefined;
-  #granted = 0;
-  #timer: ReturnType<typeof setInterval>;
-
-  constructor(control: NatsConnection, window: number) {
-    this.#control = control;
-    this.#window = window;
-    this.#timer = setInterval(() => this.#grant(), 1);
-  }
-
-  /** Sends the injector's frames to `receiver`, with a fresh window. */
-  switchTo(receiver: Receiver): void {
-    this.#epoch++;
-    this.#receiver = receiver;
-    this.#granted = receiver.consumed();
-    this.#control.publish(CONTROL_SUBJECT, `${this.#epoch} ${receiver.prefix}`);
-    this.#control.publish(CREDIT_SUBJECT, `${this.#epoch} ${this.#window}`);
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-    this.#receiver = undefined;
-  }
-
-  #grant(): void {
-    const receiver = this.#receiver;
-    if (!receiver) return;
-    const consumed = receiver.consumed();
-    // Grant in chunks of an eighth of the window: a publish per millisecond would cost the
-    // receiving process (the host) a socket write each.
-    if (consumed - this.#granted >= Math.max(1, this.#window >> 3)) {
-      this.#control.publish(CREDIT_SUBJECT, `${this.#epoch} ${consumed - this.#granted}`);
-      this.#granted = consumed;
-    }
-  }
+/** The host configuration of `hostFile`. */
+function hostConfig(natsUrl: string, dir: string, s: PipelineSettings): HostConfig {
+  return parseHostConfig(hostFile(natsUrl, dir, s), ACTOR_KINDS);
 }

@@ -67,7 +67,19 @@ function checkRound(rows: Map<string, Row>, prefix: string, n: number): Row {
 
 if (haveNatsServer("bench pipeline")) {
   test("bench pipeline gives each round's samples/s with its receiver's CPU and GC shares", async () => {
-    const rows = await pipelineRows(["--rounds", "3"]);
+    let log = "";
+    const rows = await pipelineRows(["--rounds", "3"], (stderr) => (log = stderr));
+    // The host runs in a process of its own, whose memory the log gives by part before its first
+    // frame and at its peak's reading; the row is that process's peak, at least its idle figure.
+    const idle = /host memory before its first frame, MiB: (\{.*\})/.exec(log);
+    assert.ok(idle, log);
+    const parts = JSON.parse(idle[1]!) as Record<string, number>;
+    assert.ok(parts.rss! > 0 && parts.heapUsed! > 0, idle[1]);
+    assert.match(log, /host memory now, MiB: \{"rss":/);
+    assert.ok(
+      rows.get("host_rss_mb")!.troupe >= parts.rss!,
+      JSON.stringify(rows.get("host_rss_mb")),
+    );
     const rounds = [1, 2, 3].map((n) => checkRound(rows, "", n));
     assert.not.ok(rows.has("samples_per_s_round_4"));
     // The reported figure is still the median of the rounds, each arm's own.
