@@ -88,6 +88,24 @@ export interface FleetArmFigures {
    * purge): a lease that ran out before its partition was handed off.
    */
   fencedAtStop: number;
+  /** The hosts started again after their stop, all at once: what it took (StartAgain). */
+  start: StartAgain;
+}
+
+/**
+ * The hosts' start after their stop, in seconds from starting them all at once: until every
+ * receiver answered, every partition was held in even shares, every instance of before the stop
+ * was back and none recovering, and a round sent then was answered on every channel (`answeredS`,
+ * the start's figure); with the channels whose sample of that round had no answer.
+ */
+export interface StartAgain {
+  upS: number;
+  settledS: number;
+  recoveredS: number;
+  answeredS: number;
+  unanswered: number;
+  /** The instances the hosts held before their stop, and after their start. */
+  instances: [number, number];
 }
 
 /** Runs one arm; everything it started is stopped before it returns. */
@@ -108,15 +126,18 @@ export async function fleetArm(o: FleetArmOptions): Promise<FleetArmFigures> {
       channelsMax: o.channels * 2,
       log: o.log,
     });
-    const figures = await measureArm(hosts, { nats, nc, answers }, o);
+    const { figures, next } = await measureArm(hosts, { nats, nc, answers }, o);
+    const before = (await hosts.instances()).total;
     const stopped = hosts;
     hosts = undefined;
     const stops = await stopped.stop();
+    const again = await startAgain(stopped, before, next, o, (h) => (hosts = h));
     return {
       ...figures,
       stopS: stops.map((x) => x.s),
       stopsUnclean: stops.filter((x) => !x.clean).length,
       fencedAtStop: stopped.fencedAtStop,
+      start: again,
     };
   } finally {
     answers.close();
@@ -126,12 +147,56 @@ export async function fleetArm(o: FleetArmOptions): Promise<FleetArmFigures> {
   }
 }
 
-/** The arm's rounds on hosts settled, and its figures. */
+/** A round to send after the measured ones: what and where, its number, and its earliest time. */
+type NextRound = Omit<Rounds, "count">;
+
+/**
+ * Starts the hosts of `stopped` again (given to `started`, to be stopped by the caller), waits for
+ * them to settle and recover the `before` instances they held, then sends round `next` and waits
+ * for its answers on every channel (CATCH_UP_MS at most); the seconds of each, from the start.
+ */
+async function startAgain(
+  stopped: FleetHosts,
+  before: number,
+  next: NextRound,
+  o: FleetArmOptions,
+  started: (hosts: FleetHosts) => void,
+): Promise<StartAgain> {
+  const t0 = performance.now();
+  const since = () => (performance.now() - t0) / 1000;
+  const { hosts, upS, settledS } = await FleetHosts.startAgain(stopped, o);
+  started(hosts);
+  let now = await hosts.instances();
+  while ((now.total < before || now.recovering > 0) && since() * 1000 < CATCH_UP_MS) {
+    await sleep(100);
+    now = await hosts.instances();
+  }
+  const recoveredS = since();
+  await sendRounds({ ...next, count: 1 });
+  while (next.answers.answered(next.from) < o.channels && since() * 1000 < CATCH_UP_MS) {
+    await sleep(100);
+  }
+  const answeredS = since();
+  const unanswered = o.channels - next.answers.answered(next.from);
+  o.log(
+    `fleet: ${o.hosts} host(s) started again after their stop: receivers up at ${
+      upS.toFixed(2)
+    } s, shares settled at ${settledS.toFixed(2)} s, ${now.total} of ${before} instances back ` +
+      `(${now.recovering} recovering) at ${recoveredS.toFixed(2)} s, a new round answered on ` +
+      `${o.channels - unanswered} of ${o.channels} channels at ${answeredS.toFixed(2)} s`,
+  );
+  return { upS, settledS, recoveredS, answeredS, unanswered, instances: [before, now.total] };
+}
+
+/** The arm's rounds on hosts settled, its figures, and the round that would come next. */
 async function measureArm(
   hosts: FleetHosts,
   on: { nats: NatsServer; nc: NatsConnection; answers: FleetAnswers },
   o: FleetArmOptions,
-): Promise<Omit<FleetArmFigures, "stopS" | "stopsUnclean" | "fencedAtStop">> {
+): Promise<{
+  figures: Omit<FleetArmFigures, "stopS" | "stopsUnclean" | "fencedAtStop" | "start">;
+  next: NextRound;
+}> {
   const { nats, nc, answers } = on;
   const shares = await hosts.shares();
   o.log(`fleet: ${o.hosts} host(s) settled: ${JSON.stringify(shares)}`);
@@ -160,7 +225,8 @@ async function measureArm(
   const streamBytes = async (name: string) => (await jsm.streams.info(name)).state.bytes;
   const journaled = made.acked + sent.acked;
   answers.lags.sort((a, b) => a - b);
-  return {
+  const next = { ...rounds, from: 1 + measured, notBeforeMs: sent.endMs };
+  const figures = {
     hosts: o.hosts,
     channels: o.channels,
     samples,
@@ -178,9 +244,10 @@ async function measureArm(
     wireBytesPerSample: (made.bytes + sent.bytes) / journaled,
     feedBytesPerSample: (await streamBytes(FEED_STREAM)) / journaled,
     journalBytesPerSample: (await streamBytes(JOURNAL_STREAM)) / journaled,
-    load: [load0, loadavg()[0]!],
+    load: [load0, loadavg()[0]!] as [number, number],
     shares,
   };
+  return { figures, next };
 }
 
 /** The label bytes of each target of `channels` series, 2,000 a target (the last fewer). */

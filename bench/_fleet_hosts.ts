@@ -29,10 +29,11 @@ export interface FleetHostsOptions {
   log(message: string): void;
 }
 
-/** One host: its process and its ports. */
+/** One host: its process, its configuration file and its ports. */
 interface FleetHost {
   id: string;
   child: ChildScript;
+  config: string;
   httpPort: number;
   writePort: number;
 }
@@ -41,6 +42,7 @@ interface FleetHost {
 interface LeasedHealth {
   ready: boolean;
   partitions?: number[];
+  instances?: Record<string, number>;
 }
 
 /** A host's line saying its lease's fence refused a write: the lease ran out before its release. */
@@ -70,11 +72,7 @@ export class FleetHosts {
         const httpPort = await freePort();
         const writePort = await freePort();
         const config = writeHostConfig(id, { ...options, httpPort, writePort });
-        const child = ChildScript.troupe(["run", "--config", config], (line) => {
-          if (fleet.#stopping && FENCED.test(line)) fleet.fencedAtStop++;
-          options.log(line);
-        });
-        hosts.push({ id, child, httpPort, writePort });
+        hosts.push(fleet.#spawn({ id, config, httpPort, writePort }, options.log));
         await ready(`http://127.0.0.1:${writePort}/healthz`, SETTLE_MS);
       }
       await fleet.#settled(options.partitions);
@@ -83,6 +81,41 @@ export class FleetHosts {
       await fleet.stop();
       throw err;
     }
+  }
+
+  /**
+   * Starts the hosts of `stopped` again, all at once, on their configuration files and data
+   * directories (as after a restart of the whole fleet); resolves once each answers, with the
+   * seconds until every receiver answered and until the share settled.
+   */
+  static async startAgain(
+    stopped: FleetHosts,
+    options: Pick<FleetHostsOptions, "partitions" | "log">,
+  ): Promise<{ hosts: FleetHosts; upS: number; settledS: number }> {
+    const hosts: FleetHost[] = [];
+    const fleet = new FleetHosts(hosts);
+    const t0 = performance.now();
+    try {
+      for (const h of stopped.#hosts) hosts.push(fleet.#spawn(h, options.log));
+      await Promise.all(
+        hosts.map((h) => ready(`http://127.0.0.1:${h.writePort}/healthz`, SETTLE_MS)),
+      );
+      const upS = (performance.now() - t0) / 1000;
+      await fleet.#settled(options.partitions);
+      return { hosts: fleet, upS, settledS: (performance.now() - t0) / 1000 };
+    } catch (err) {
+      await fleet.stop();
+      throw err;
+    }
+  }
+
+  /** Starts `troupe run` on host `h`'s configuration file; its lines go to `log`. */
+  #spawn(h: Omit<FleetHost, "child">, log: (line: string) => void): FleetHost {
+    const child = ChildScript.troupe(["run", "--config", h.config], (line) => {
+      if (this.#stopping && FENCED.test(line)) this.fencedAtStop++;
+      log(line);
+    });
+    return { id: h.id, config: h.config, httpPort: h.httpPort, writePort: h.writePort, child };
   }
 
   /** Each host's receiver URL, in the order they started. */
@@ -100,6 +133,23 @@ export class FleetHosts {
     const out: Record<string, number[]> = {};
     for (const h of this.#hosts) out[h.id] = (await health(h.httpPort))?.partitions ?? [];
     return out;
+  }
+
+  /**
+   * The instances every host holds (any status), and those still recovering, summed over the
+   * hosts; a host that does not answer counts as recovering one.
+   */
+  async instances(): Promise<{ total: number; recovering: number }> {
+    let total = 0, recovering = 0;
+    for (const h of this.#hosts) {
+      const counts = (await health(h.httpPort))?.instances;
+      if (counts === undefined) recovering++;
+      for (const [status, n] of Object.entries(counts ?? {})) {
+        total += n;
+        if (status === "recovering") recovering += n;
+      }
+    }
+    return { total, recovering };
   }
 
   /** Partitions claimed so far, summed over the hosts (`troupe_partition_claims_total`). */

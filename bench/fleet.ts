@@ -14,7 +14,10 @@
  * the first round, which makes the channels), the partitions claimed again after the share
  * settled (a lease lost while the hosts worked), and the hosts' stop after the rounds (SIGTERM to
  * exit, the slowest host's; the hosts not handed off within the time `troupe run` allows; the
- * writes, a snapshot or a purge, their leases' fences refused as they stopped). On one
+ * writes, a snapshot or a purge, their leases' fences refused as they stopped), and their start
+ * again after it, all at once on their data directories (`host_start_s`: until the shares settled,
+ * the instances were back, and a round sent then was answered on every channel; the channels whose
+ * sample of that round was not, `start_samples_unanswered`). On one
  * machine the fleet cannot take less CPU in total than one host: what it shows is each host's
  * share, what the partitioning costs, and that nothing is lost. Each arm's log line gives the load
  * average as it ran.
@@ -125,7 +128,9 @@ function armLine(run: number, f: FleetArmFigures, o: Options): string {
     `${f.wireBytesPerSample.toFixed(1)}, feed stream ${f.feedBytesPerSample.toFixed(1)}, ` +
     `journal stream ${f.journalBytesPerSample.toFixed(1)}; stopped in ` +
     `${f.stopS.map((s) => s.toFixed(1)).join(", ")} s (not handed off in time: ` +
-    `${f.stopsUnclean}; writes refused by a lapsed lease as they stopped: ${f.fencedAtStop})`;
+    `${f.stopsUnclean}; writes refused by a lapsed lease as they stopped: ${f.fencedAtStop}); ` +
+    `started again, all at once, and a new round answered in ${f.start.answeredS.toFixed(1)} s ` +
+    `(${f.start.unanswered} channels unanswered)`;
 }
 
 /** One row of the benchmark: how it is read from an arm's figures. */
@@ -225,6 +230,14 @@ const FIGURES: readonly Figure[] = [
     unit: "writes",
     better: "lower",
     of: (f) => f.fencedAtStop,
+    sum: true,
+  },
+  { metric: "host_start_s", unit: "s", better: "lower", of: (f) => f.start.answeredS },
+  {
+    metric: "start_samples_unanswered",
+    unit: "channels",
+    better: "lower",
+    of: (f) => f.start.unanswered,
     sum: true,
   },
   {

@@ -32,7 +32,12 @@ if (haveNatsServer("bench fleet")) {
       assert.ok(x, `no row ${m} in ${r.stdout}`);
       return x!;
     };
-    const lost = ["samples_unacknowledged", "samples_unanswered", "first_samples_unanswered"];
+    const lost = [
+      "samples_unacknowledged",
+      "samples_unanswered",
+      "first_samples_unanswered",
+      "start_samples_unanswered",
+    ];
     for (const m of lost) {
       assert.equal([fig(m).troupe, fig(m).baseline], [0, 0], `${m}\n${r.stderr}`);
     }
@@ -55,7 +60,24 @@ if (haveNatsServer("bench fleet")) {
       const { troupe, baseline } = fig(m);
       assert.ok(troupe > 0 && Math.abs(troupe - baseline) / baseline < 0.1, `${m} ${troupe}`);
     }
-    for (const m of ["host_cpu_us_per_sample", "detect_lag_ms_p99", "acked_samples_per_s"]) {
+    // Stopped after the rounds and started again, each arm answers a new round on every channel.
+    const again = new RegExp(
+      String.raw`(\d) host\(s\) started again after their stop: receivers up at [0-9.]+ s, ` +
+        String.raw`shares settled at [0-9.]+ s, (\d+) of (\d+) instances back ` +
+        String.raw`\(0 recovering\) at [0-9.]+ s, a new round answered on 300 of 300 channels`,
+      "g",
+    );
+    const starts = [...r.stderr.matchAll(again)];
+    assert.equal(starts.map((m) => m[1]).sort(), ["1", "2"], r.stderr);
+    for (const m of starts) assert.is(m[2], m[3], m[0]);
+    for (
+      const m of [
+        "host_cpu_us_per_sample",
+        "detect_lag_ms_p99",
+        "acked_samples_per_s",
+        "host_start_s",
+      ]
+    ) {
       assert.ok(fig(m).troupe > 0 && fig(m).baseline > 0, `${m} ${JSON.stringify(fig(m))}`);
     }
   });
