@@ -42,7 +42,7 @@ import {
 } from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { ensureFeedStream, FEED_STREAM, SharedFeed } from "../edge/mod.ts";
-import { JetStreamJournal, JOURNAL_STREAM } from "../journal/jetstream/mod.ts";
+import { JetStreamJournal, JOURNAL_STREAM, JournalScans } from "../journal/jetstream/mod.ts";
 import { SNAPSHOT_BUCKET } from "../snapshots/kv/mod.ts";
 import { LEASE_BUCKET, LeaseBucket } from "./lease_bucket.ts";
 import type { LeaseFence } from "./lease_fence.ts";
@@ -157,8 +157,8 @@ export async function launchLeasedHost(
     const running = new Map<number, Host>();
     // The process's channel limit is on its channels, each once, whichever partitions hold it.
     const book = new ChannelBook();
-    // The process reads the feed once, whichever partitions it holds (shared_feed.ts).
-    const feed = new SharedFeed(nc, feedStreamOptions(config));
+    // One read for its partitions: of the feed (shared_feed.ts), of the journal (journal_scans.ts).
+    const feed = new SharedFeed(nc, feedStreamOptions(config)), scans = journalScans(log);
     const http: { port?: number | undefined } = {};
     const leases: PartitionLeases = new PartitionLeases({
       hostId: config.host_id,
@@ -175,7 +175,7 @@ export async function launchLeasedHost(
           teamKinds: options.teamKinds,
           deadlines: stepDeadlines,
           bus,
-          journal: await openPartitionJournal(nc, p, fence, log),
+          journal: await openPartitionJournal(nc, { p, fence, scans }, log),
           snapshots: fence.snapshots(snapshots),
           log: (m) => log(`part-${p}: ${m}`),
           tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
@@ -214,17 +214,27 @@ export async function launchLeasedHost(
   }
 }
 
+/** The host's scans of the journal for its partitions' recoveries, each said in the log. */
+function journalScans(log: (message: string) => void): JournalScans {
+  return new JournalScans((s) =>
+    log(
+      `journal: read for ${s.reads} partition(s) recovering in ${s.ms} ms: ${s.read} records, ` +
+        `${s.handed} of them theirs${s.failed ? ` (failed: ${describeError(s.failed)})` : ""}`,
+    )
+  );
+}
+
 /**
  * Partition `p`'s journal: every publish and purge is guarded by `fence` when it is sent, and
  * carries the epoch.
  */
 function openPartitionJournal(
   nc: NatsBus["nc"],
-  p: number,
-  fence: LeaseFence,
+  { p, fence, scans }: { p: number; fence: LeaseFence; scans: JournalScans },
   log: (message: string) => void,
 ): Promise<JetStreamJournal> {
   return JetStreamJournal.open(nc, {
+    scans,
     guard: () => fence.guard(),
     epoch: fence.epoch,
     onDamage: (d) =>

@@ -59,6 +59,7 @@ import {
 } from "../../transport/mod.ts";
 import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
 import { COUNT_HEADER, packRecords } from "./_journal_message.ts";
+import type { JournalScans } from "./journal_scans.ts";
 import {
   joinJournalData,
   type Journal,
@@ -111,12 +112,13 @@ export class JetStreamJournal implements Journal {
   #options: Required<
     Omit<
       JetStreamJournalOptions,
-      "stream" | "subjectPrefix" | "onDamage" | "guard" | "epoch" | "replicas"
+      "stream" | "subjectPrefix" | "onDamage" | "guard" | "epoch" | "replicas" | "scans"
     >
   >;
   #guard: (() => Error | undefined) | undefined;
   #epoch: number | undefined;
   #onDamage: ((damage: JournalDamage) => void) | undefined;
+  #scans: JournalScans | undefined;
   /** The damage met so far, by subject and stream sequence (each reported once). */
   #damage = new Map<string, JournalDamage>();
   #damagedBytes = 0;
@@ -165,6 +167,7 @@ export class JetStreamJournal implements Journal {
       electionBudgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS,
     };
     this.#onDamage = options.onDamage;
+    this.#scans = options.scans;
     this.#guard = options.guard;
     this.#epoch = options.epoch;
     this.#bytes = state.bytes;
@@ -349,20 +352,30 @@ export class JetStreamJournal implements Journal {
     // Nothing is read for: not a read of the whole journal, which would look for holes in every
     // subject (and find them where another writer's compaction carried it past records).
     if (after.size === 0 && unlisted === Infinity) return;
-    const info = await this.#retry(
-      `read the journal stream ${this.streamName}`,
-      () => this.#jsm.streams.info(this.streamName),
-    );
-    if (info.state.messages === 0) return;
     const wanted = new Map<string, { after: number; lastSeq: number }>();
     for (const [stream, pos] of after) {
       const st = this.#states.get(stream);
       wanted.set(this.subjectOf(stream), { after: pos, lastSeq: st?.loaded ? st.lastSeq : 0 });
     }
+    const filter = `${this.subjectPrefix}.>`;
+    // The last message now; 0 when the stream holds none (read no further).
+    const lastSeq = async () => {
+      const { state } = await this.#retry(
+        `read the journal stream ${this.streamName}`,
+        () => this.#jsm.streams.info(this.streamName),
+      );
+      return state.messages === 0 ? 0 : state.last_seq;
+    };
+    if (this.#scans && unlisted === Infinity) {
+      yield* this.#scans.read({ reading: this.#reading(), lastSeq, filter }, after, wanted);
+      return;
+    }
+    const endSeq = await lastSeq();
+    if (endSeq === 0) return;
     yield* consumeJournal(this.#reading(), {
-      filter: `${this.subjectPrefix}.>`,
+      filter,
       startSeq: 0,
-      endSeq: info.state.last_seq,
+      endSeq,
       keep: (stream, pos) => pos > (after.get(stream) ?? unlisted),
       ...(wanted.size > 0 ? { wanted } : {}),
     });

@@ -18,6 +18,7 @@ import { type InboxRequests, retryJetStream } from "../../transport/mod.ts";
 import { directGet, type DirectQuery, type GotMessage } from "./_direct_get.ts";
 import type { JournalDamage } from "../journal.ts";
 import { lastPosIn } from "./_journal_consume.ts";
+import type { JournalScans } from "./journal_scans.ts";
 
 /** Options of `JetStreamJournal.open`. */
 export interface JetStreamJournalOptions {
@@ -47,6 +48,11 @@ export interface JetStreamJournalOptions {
   epoch?: number;
   /** The stream's replicas when it is created (`nats.replicas`): 1. */
   replicas?: number;
+  /**
+   * Where its recovery's reads of the whole stream (`readAll` of named streams) are made with
+   * other journals' on the same stream, as one (journal_scans.ts): a leased host's partitions.
+   */
+  scans?: JournalScans;
 }
 
 export interface StreamState {

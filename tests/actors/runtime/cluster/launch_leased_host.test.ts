@@ -22,6 +22,7 @@ import {
   partitionOf,
 } from "../../../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject, findingSubject } from "../../../../protocol/mod.ts";
+import { type StatsState, statsSummary } from "../../../../actors/stats/mod.ts";
 import { anomalyFinding, anomalyFindingId } from "../../../_support/findings.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../../_support/nats.ts";
 
@@ -172,6 +173,58 @@ if (haveNatsServer("launchLeasedHost: a channel on two partitions")) {
       );
       await until("the sixth refused", async () => (await refused()) >= 1);
       assert.equal(await room(), { admitted: 5, max: 5, free: 0 });
+    } finally {
+      await host.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+}
+
+if (haveNatsServer("launchLeasedHost: started again")) {
+  test("a leased host started again reads the journal once for the partitions it recovers together", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const config = leasedConfig(nats.url, "la", join(dir.path, "la"));
+    config.partitions.count = 4;
+    config.actors = { stats: { every_samples: 10 } };
+    const channels = ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"];
+    const publish = (nc: NatsBus["nc"], round: number) => {
+      for (const ch of channels) {
+        const t = Float64Array.from({ length: 10 }, (_, i) => 1_700_000_000_000_000 + i * 1000);
+        const frame = encodeFrame({ channel: ch, seq0: round * 10, t, v: t.map(Math.sin) }, {
+          id: `${ch}-${round}`,
+          src: "test",
+        });
+        nc.publish(feedSubject("t", ch), frame);
+      }
+    };
+    const counts = (host: Awaited<ReturnType<typeof launchLeasedHost>>) =>
+      channels.map((ch) => {
+        const inst = host.partitions.get(partitionOf(ch, 4))?.instance("stats", ch);
+        return inst ? statsSummary(inst.kernelState as StatsState).count : 0;
+      });
+    let host = await launchLeasedHost(config, ACTOR_KINDS, { log: () => {} });
+    const lines: string[] = [];
+    try {
+      await until("every partition held", () => host.partitions.size === 4);
+      publish((host.bus as NatsBus).nc, 0);
+      await until("every channel's frame applied", () => counts(host).every((n) => n === 10));
+      // One input an instance: fewer than a stop snapshots (snapshots.min_inputs), so each is
+      // restored from the journal past its snapshot.
+      await host.close();
+      host = await launchLeasedHost(config, ACTOR_KINDS, { log: (m) => lines.push(m) });
+      await until("every partition held again", () => host.partitions.size === 4);
+      publish((host.bus as NatsBus).nc, 1);
+      await until(
+        "every channel's second frame applied",
+        () => counts(host).every((n) => n === 20),
+      );
+      const reads = lines.map((l) => /^journal: read for (\d+) partition\(s\) recovering/.exec(l))
+        .filter((m) => m !== null).map((m) => Number(m![1]));
+      assert.ok(reads.length >= 1, lines.join("\n"));
+      assert.is(reads.reduce((a, b) => a + b, 0), 4, lines.join("\n"));
+      assert.ok(Math.max(...reads) >= 2, `partitions a read: ${reads.join(", ")}`);
     } finally {
       await host.close();
       await nats.cleanup();
