@@ -42,7 +42,12 @@ import {
 } from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { ensureFeedStream, FEED_STREAM, SharedFeed } from "../edge/mod.ts";
-import { JetStreamJournal, JOURNAL_STREAM, JournalScans } from "../journal/jetstream/mod.ts";
+import {
+  JetStreamJournal,
+  JOURNAL_STREAM,
+  JournalScans,
+  type ScanTicket,
+} from "../journal/jetstream/mod.ts";
 import { SNAPSHOT_BUCKET } from "../snapshots/kv/mod.ts";
 import { LEASE_BUCKET, LeaseBucket } from "./lease_bucket.ts";
 import type { LeaseFence } from "./lease_fence.ts";
@@ -175,7 +180,7 @@ export async function launchLeasedHost(
           teamKinds: options.teamKinds,
           deadlines: stepDeadlines,
           bus,
-          journal: await openPartitionJournal(nc, { p, fence, scans }, log),
+          scans,
           snapshots: fence.snapshots(snapshots),
           log: (m) => log(`part-${p}: ${m}`),
           tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
@@ -225,12 +230,12 @@ function journalScans(log: (message: string) => void): JournalScans {
 }
 
 /**
- * Partition `p`'s journal: every publish and purge is guarded by `fence` when it is sent, and
- * carries the epoch.
+ * A partition's journal: every publish and purge is guarded by `fence` when it is sent, and
+ * carries the epoch; its recovery's read of the stream made with the other partitions' (`scans`).
  */
 function openPartitionJournal(
   nc: NatsBus["nc"],
-  { p, fence, scans }: { p: number; fence: LeaseFence; scans: JournalScans },
+  { fence, scans }: { fence: LeaseFence; scans: ScanTicket },
   log: (message: string) => void,
 ): Promise<JetStreamJournal> {
   return JetStreamJournal.open(nc, {
@@ -239,7 +244,7 @@ function openPartitionJournal(
     epoch: fence.epoch,
     onDamage: (d) =>
       log(
-        `part-${p}: journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on ` +
+        `journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on ` +
           `past it`,
       ),
   });
@@ -340,7 +345,8 @@ interface PartitionParts {
   /** The host's step watchdog and the overruns recorded for partitions. */
   deadlines: LeasedStepDeadlines;
   bus: Bus;
-  journal: JetStreamJournal;
+  /** The process's reads of the journal for the partitions it recovers together. */
+  scans: JournalScans;
   snapshots: ReturnType<LeaseFence["snapshots"]>;
   log: (m: string) => void;
   tickEveryMs: number;
@@ -350,6 +356,17 @@ interface PartitionParts {
   book: ChannelBook;
   /** The process's one read of the feed, a share of it each partition's input. */
   feed: SharedFeed;
+}
+
+/** Partition `p`'s host's configuration: the process's, as host `id` holding `p` alone. */
+function partitionConfig(config: HostConfig, p: number, id: string): HostConfig {
+  const { http_port: _port, ...rest } = config;
+  return {
+    ...rest,
+    http_port: undefined,
+    host_id: id,
+    partitions: { count: config.partitions.count, owned: [p] },
+  };
 }
 
 /**
@@ -363,16 +380,15 @@ async function startPartition(
   fence: LeaseFence,
   parts: PartitionParts,
 ): Promise<PartitionRunner> {
-  const { config, kinds, journal, log, running } = parts;
+  const { config, kinds, log, running } = parts;
   const id = partitionHostId(p);
   const nc = (parts.bus as NatsBus).nc;
-  const { http_port: _port, ...rest } = config;
-  const own: HostConfig = {
-    ...rest,
-    http_port: undefined,
-    host_id: id,
-    partitions: { count: config.partitions.count, owned: [p] },
-  };
+  const scans = parts.scans.ticket();
+  const journal = await openPartitionJournal(nc, { fence, scans }, log).catch((err) => {
+    scans.done();
+    throw err;
+  });
+  const own = partitionConfig(config, p, id);
   let trials, deadline;
   try {
     deadline = await parts.deadlines.partition(p, id);
@@ -414,6 +430,7 @@ async function startPartition(
   };
   try {
     await host.start();
+    scans.done(); // recovered: a scan begun by other partitions waits for it no more
   } catch (err) {
     await host.stop().catch(() => {});
     await done();

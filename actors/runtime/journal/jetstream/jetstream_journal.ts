@@ -59,7 +59,7 @@ import {
 } from "../../transport/mod.ts";
 import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
 import { COUNT_HEADER, packRecords } from "./_journal_message.ts";
-import type { JournalScans } from "./journal_scans.ts";
+import type { ScanTicket } from "./journal_scans.ts";
 import {
   joinJournalData,
   type Journal,
@@ -118,7 +118,7 @@ export class JetStreamJournal implements Journal {
   #guard: (() => Error | undefined) | undefined;
   #epoch: number | undefined;
   #onDamage: ((damage: JournalDamage) => void) | undefined;
-  #scans: JournalScans | undefined;
+  #scans: ScanTicket | undefined;
   /** The damage met so far, by subject and stream sequence (each reported once). */
   #damage = new Map<string, JournalDamage>();
   #damagedBytes = 0;
@@ -351,7 +351,7 @@ export class JetStreamJournal implements Journal {
   ): AsyncIterable<JournalRecord> {
     // Nothing is read for: not a read of the whole journal, which would look for holes in every
     // subject (and find them where another writer's compaction carried it past records).
-    if (after.size === 0 && unlisted === Infinity) return;
+    if (after.size === 0 && unlisted === Infinity) return this.#scans?.done();
     const wanted = new Map<string, { after: number; lastSeq: number }>();
     for (const [stream, pos] of after) {
       const st = this.#states.get(stream);
@@ -494,6 +494,7 @@ export class JetStreamJournal implements Journal {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#scans?.done();
     await Promise.allSettled([...this.#pending, ...this.#compacting]);
     this.#requests.close();
   }

@@ -18,7 +18,7 @@ import { type InboxRequests, retryJetStream } from "../../transport/mod.ts";
 import { directGet, type DirectQuery, type GotMessage } from "./_direct_get.ts";
 import type { JournalDamage } from "../journal.ts";
 import { lastPosIn } from "./_journal_consume.ts";
-import type { JournalScans } from "./journal_scans.ts";
+import type { ScanTicket } from "./journal_scans.ts";
 
 /** Options of `JetStreamJournal.open`. */
 export interface JetStreamJournalOptions {
@@ -49,10 +49,11 @@ export interface JetStreamJournalOptions {
   /** The stream's replicas when it is created (`nats.replicas`): 1. */
   replicas?: number;
   /**
-   * Where its recovery's reads of the whole stream (`readAll` of named streams) are made with
-   * other journals' on the same stream, as one (journal_scans.ts): a leased host's partitions.
+   * Its place in the reads its recovery makes of the whole stream (`readAll` of named streams)
+   * with other journals' on the same stream, as one (journal_scans.ts): a leased host's
+   * partitions'. Closing the journal gives it up.
    */
-  scans?: JournalScans;
+  scans?: ScanTicket;
 }
 
 export interface StreamState {

@@ -3,9 +3,11 @@
  * leased host's partitions share one stream (`TROUPE_JOURNAL`, a subject per journal stream), and
  * a partition recovering reads the whole of it (`readAll`), passing over the other partitions'
  * records. A host that claims its partitions together (its start, a takeover of a lost host's)
- * would read the stream once for each of them, all at once; through a `JournalScans` the reads
- * asked within a short quiet spell of one another are made as one, each record handed to the
- * partition whose streams it belongs to.
+ * would read the stream once for each of them, all at once; through a `JournalScans` they are
+ * made as one, each record handed to the partition whose streams it belongs to. Each journal
+ * opened says so (`expect`), and the read begins once every journal opened has asked or said it
+ * will not (`done`: its recovery read nothing, or it closed), or WAIT_MAX_MS after the first
+ * asked, whichever comes first.
  *
  * Only reads for named streams share a scan (`readAll(after, Infinity)`, recovery's): those of
  * different partitions name different streams, so a record goes to at most one of them. The scan
@@ -15,9 +17,7 @@
 import type { JournalRecord } from "../journal.ts";
 import { consumeJournal, type JournalRange, type JournalReading } from "./_journal_consume.ts";
 
-/** A scan begins once no read has joined it for this long, ms. */
-const QUIET_MS = 200;
-/** Nor later than this after its first read asked, ms. */
+/** A scan begins this long after its first read asked at the latest, ms. */
 const WAIT_MAX_MS = 2000;
 /** Records handed to one read and not yet taken, past which the scan waits for it. */
 const QUEUED_MAX = 8192;
@@ -52,8 +52,10 @@ export interface ScanFigures {
 /** The reads of one stream's journal that share a scan. */
 export class JournalScans {
   #joining: ScanRead[] = [];
+  #filter = "";
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #firstAt = 0;
+  /** The journals' tickets that have not asked yet, nor are done: the scan about to begin waits. */
+  readonly #expected = new Set<ScanTicket>();
   /** Scans made so far, and the reads they served. */
   scans = 0;
   reads = 0;
@@ -66,10 +68,11 @@ export class JournalScans {
 
   /**
    * Every record of the streams `after` names with pos > after[stream], in stream order, read
-   * with the other reads that ask within the quiet spell; `reading` and `lastSeq` are the asking
+   * with the other journals' reads (see the module's note); `reading` and `lastSeq` are the asking
    * journal's, `wanted` its streams' subjects as `consumeJournal` takes them.
    */
   async *read(
+    ticket: ScanTicket,
     ask: { reading: JournalReading; lastSeq: () => Promise<number>; filter: string },
     after: ReadonlyMap<string, number>,
     wanted: NonNullable<JournalRange["wanted"]>,
@@ -87,7 +90,11 @@ export class JournalScans {
       wakeRead: undefined,
       wakeScan: undefined,
     };
-    this.#join(read, filter);
+    this.#expected.delete(ticket);
+    this.#joining.push(read);
+    this.#filter = filter;
+    this.#timer ??= setTimeout(() => this.#begin(), WAIT_MAX_MS);
+    this.#beginIfAllAsked();
     try {
       for (;;) {
         if (read.queue.length > 0) {
@@ -109,19 +116,32 @@ export class JournalScans {
     }
   }
 
-  /** Adds `read` to the scan about to begin, and (re)sets when it begins. */
-  #join(read: ScanRead, filter: string): void {
-    const now = Date.now();
-    if (this.#joining.length === 0) this.#firstAt = now;
-    this.#joining.push(read);
+  /**
+   * A place for a journal about to open (passed in its options): the scan about to begin waits
+   * for its read until it asks, or is done (`ScanTicket.done`), or WAIT_MAX_MS after the scan's
+   * first read.
+   */
+  ticket(): ScanTicket {
+    const ticket = new ScanTicket(this);
+    this.#expected.add(ticket);
+    return ticket;
+  }
+
+  /** `ticket`'s journal reads no more through a scan (its recovery is over, or it closed). */
+  done(ticket: ScanTicket): void {
+    if (this.#expected.delete(ticket)) this.#beginIfAllAsked();
+  }
+
+  #beginIfAllAsked(): void {
+    if (this.#joining.length > 0 && this.#expected.size === 0) this.#begin();
+  }
+
+  #begin(): void {
     clearTimeout(this.#timer);
-    const wait = Math.max(0, Math.min(QUIET_MS, this.#firstAt + WAIT_MAX_MS - now));
-    this.#timer = setTimeout(() => {
-      const reads = this.#joining;
-      this.#joining = [];
-      this.#timer = undefined;
-      void this.#scan(reads, filter);
-    }, wait);
+    this.#timer = undefined;
+    const reads = this.#joining;
+    this.#joining = [];
+    if (reads.length > 0) void this.#scan(reads, this.#filter);
   }
 
   /** Reads the stream once for `reads`, handing each its records; ends or fails them all. */
@@ -179,5 +199,28 @@ export class JournalScans {
     }
     for (const r of reads) r.wakeRead?.();
     this.#done?.({ reads: reads.length, read, handed, ms: Date.now() - t0, failed });
+  }
+}
+
+/** One journal's place in its host's scans, from before it opens until it reads or is done. */
+export class ScanTicket {
+  readonly #scans: JournalScans;
+
+  constructor(scans: JournalScans) {
+    this.#scans = scans;
+  }
+
+  /** Its recovery's read, made with the other journals' (JournalScans.read). */
+  read(
+    ask: { reading: JournalReading; lastSeq: () => Promise<number>; filter: string },
+    after: ReadonlyMap<string, number>,
+    wanted: NonNullable<JournalRange["wanted"]>,
+  ): AsyncIterable<JournalRecord> {
+    return this.#scans.read(this, ask, after, wanted);
+  }
+
+  /** It reads no more through a scan: a scan about to begin does not wait for it. */
+  done(): void {
+    this.#scans.done(this);
   }
 }

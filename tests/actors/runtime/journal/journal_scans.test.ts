@@ -33,6 +33,13 @@ async function collect(records: AsyncIterable<JournalRecord>): Promise<string[]>
   return out;
 }
 
+/** Two journals of `n` on `scans` (their positions loaded as used). */
+async function twoJournals(n: { stream: string; subjectPrefix: string }, scans: JournalScans) {
+  const open = () =>
+    JetStreamJournal.open(nats.nc, { ...n, scans: scans.ticket(), loadPositions: "lazy" });
+  return [await open(), await open()] as const;
+}
+
 /** Appends `count` records a stream to `streams`, in turns, through a journal of its own. */
 async function write(n: { stream: string; subjectPrefix: string }, streams: string[], count = 4) {
   const w = await JetStreamJournal.open(nats.nc, n);
@@ -49,8 +56,7 @@ it("reads asked together are one read of the stream; each is given what its own 
   await write(n, streams);
   const figures: ScanFigures[] = [];
   const scans = new JournalScans((f) => figures.push(f));
-  const ja = await JetStreamJournal.open(nats.nc, { ...n, scans, loadPositions: "lazy" });
-  const jb = await JetStreamJournal.open(nats.nc, { ...n, scans, loadPositions: "lazy" });
+  const [ja, jb] = await twoJournals(n, scans);
   const plain = await JetStreamJournal.open(nats.nc, { ...n, loadPositions: "lazy" });
   const afterA = new Map([["a/1", 2], ["a/2", 0]]);
   const afterB = new Map([["b/1", 3], ["b/2", 4]]);
@@ -78,11 +84,11 @@ it("reads asked together are one read of the stream; each is given what its own 
 it("a read asked once a scan has begun has one of its own; one of an empty stream reads nothing", async () => {
   const n = names();
   const scans = new JournalScans();
-  const ja = await JetStreamJournal.open(nats.nc, { ...n, scans, loadPositions: "lazy" });
+  const ja = await JetStreamJournal.open(nats.nc, { ...n, scans: scans.ticket() });
   assert.equal(await collect(ja.readAll(new Map([["a/1", 0]]), Infinity)), []);
   await write(n, ["a/1", "b/1"], 2);
-  const jb = await JetStreamJournal.open(nats.nc, { ...n, scans, loadPositions: "lazy" });
   assert.equal(await collect(ja.readAll(new Map([["a/1", 1]]), Infinity)), ["a/1@2:a/1#2"]);
+  const jb = await JetStreamJournal.open(nats.nc, { ...n, scans: scans.ticket() });
   assert.equal(await collect(jb.readAll(new Map([["b/1", 0]]), Infinity)), [
     "b/1@1:b/1#1",
     "b/1@2:b/1#2",
@@ -92,6 +98,31 @@ it("a read asked once a scan has begun has one of its own; one of an empty strea
   assert.is((await collect(jb.readAll())).length, 4);
   assert.is(scans.scans, 3);
   for (const j of [ja, jb]) await j.close();
+});
+
+it("a scan waits for every journal that may read, no longer than it must", async () => {
+  const n = names();
+  await write(n, ["a/1", "b/1", "c/1"], 2);
+  const scans = new JournalScans();
+  const open = () => JetStreamJournal.open(nats.nc, { ...n, scans: scans.ticket() });
+  const [ja, jb, jc] = await Promise.all([open(), open(), open()]);
+  // a asks; b reads nothing (every instance of its partition dormant); c asks a moment later.
+  const a = collect(ja.readAll(new Map([["a/1", 0]]), Infinity));
+  assert.equal(await collect(jb.readAll(new Map(), Infinity)), []);
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = Date.now();
+  const c = await collect(jc.readAll(new Map([["c/1", 1]]), Infinity));
+  assert.equal(await a, ["a/1@1:a/1#1", "a/1@2:a/1#2"]);
+  assert.equal(c, ["c/1@2:c/1#2"]);
+  assert.is(scans.scans, 1);
+  assert.ok(Date.now() - t0 < 1500, "begun once the last journal asked, not at the bound");
+  // One that never asks holds a scan up to the bound (2 s), not for ever.
+  const idle = scans.ticket();
+  const t1 = Date.now();
+  assert.equal(await collect(ja.readAll(new Map([["a/1", 1]]), Infinity)), ["a/1@2:a/1#2"]);
+  assert.ok(Date.now() - t1 >= 1900, `${Date.now() - t1} ms`);
+  idle.done();
+  for (const j of [ja, jb, jc]) await j.close();
 });
 
 it("a read that stops early holds up none of the others, however many records it leaves", async () => {
@@ -105,8 +136,7 @@ it("a read that stops early holds up none of the others, however many records it
   await w.sync();
   await w.close();
   const scans = new JournalScans();
-  const ja = await JetStreamJournal.open(nats.nc, { ...n, scans, loadPositions: "lazy" });
-  const jb = await JetStreamJournal.open(nats.nc, { ...n, scans, loadPositions: "lazy" });
+  const [ja, jb] = await twoJournals(n, scans);
   const first = async () => {
     for await (const r of ja.readAll(new Map([["a/1", 0]]), Infinity)) return r.pos;
   };
