@@ -430,7 +430,7 @@ async function startPartition(
   };
   try {
     await host.start();
-    scans.done(); // recovered: a scan begun by other partitions waits for it no more
+    scans.done(); // recovered: the scan about to begin waits for this partition no more
   } catch (err) {
     await host.stop().catch(() => {});
     await done();

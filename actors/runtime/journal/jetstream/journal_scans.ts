@@ -4,10 +4,10 @@
  * a partition recovering reads the whole of it (`readAll`), passing over the other partitions'
  * records. A host that claims its partitions together (its start, a takeover of a lost host's)
  * would read the stream once for each of them, all at once; through a `JournalScans` they are
- * made as one, each record handed to the partition whose streams it belongs to. Each journal
- * opened says so (`expect`), and the read begins once every journal opened has asked or said it
- * will not (`done`: its recovery read nothing, or it closed), or WAIT_MAX_MS after the first
- * asked, whichever comes first.
+ * made as one, each record handed to the partition whose streams it belongs to. Each journal is
+ * opened with a ticket (`ticket()`), and the read begins once every ticket has asked or is done
+ * (its partition recovered without reading, or its journal closed), or WAIT_MAX_MS after the
+ * first asked, whichever comes first.
  *
  * Only reads for named streams share a scan (`readAll(after, Infinity)`, recovery's): those of
  * different partitions name different streams, so a record goes to at most one of them. The scan
