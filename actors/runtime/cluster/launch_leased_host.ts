@@ -34,6 +34,7 @@ import {
   type LeaseSettings,
   natsLiveness,
   openSnapshots,
+  partitionOf,
   SNAPSHOTS_PER_SLICE_MAX,
   startStepTrials,
   type StuckStep,
@@ -41,7 +42,7 @@ import {
   TICK_EVERY_MS,
 } from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
-import { ensureFeedStream, FEED_STREAM, SharedFeed } from "../edge/mod.ts";
+import { edgeStream, ensureFeedStream, FEED_STREAM, SharedFeed } from "../edge/mod.ts";
 import {
   JetStreamJournal,
   JOURNAL_STREAM,
@@ -230,16 +231,19 @@ function journalScans(log: (message: string) => void): JournalScans {
 }
 
 /**
- * A partition's journal: every publish and purge is guarded by `fence` when it is sent, and
+ * Partition `p`'s journal: every publish and purge is guarded by `fence` when it is sent, and
  * carries the epoch; its recovery's read of the stream made with the other partitions' (`scans`).
+ * Its open reads the positions of its own streams only (`ownStreams`), not every partition's.
  */
 function openPartitionJournal(
   nc: NatsBus["nc"],
-  { fence, scans }: { fence: LeaseFence; scans: ScanTicket },
+  p: number,
+  { fence, scans, count }: { fence: LeaseFence; scans: ScanTicket; count: number },
   log: (message: string) => void,
 ): Promise<JetStreamJournal> {
   return JetStreamJournal.open(nc, {
     scans,
+    loadOnly: ownStreams(p, count),
     guard: () => fence.guard(),
     epoch: fence.epoch,
     onDamage: (d) =>
@@ -248,6 +252,19 @@ function openPartitionJournal(
           `past it`,
       ),
   });
+}
+
+/**
+ * Whether a journal stream is partition `p`'s (of `count`): its edge decisions', or an instance's
+ * (`kind/key`) whose key is in it.
+ */
+function ownStreams(p: number, count: number): (stream: string) => boolean {
+  const edge = edgeStream(partitionHostId(p));
+  return (stream) => {
+    if (stream.startsWith("_")) return stream === edge;
+    const slash = stream.indexOf("/");
+    return slash > 0 && partitionOf(stream.slice(slash + 1), count) === p;
+  };
 }
 
 /** The parts the leased host's /healthz and /metrics read. */
@@ -384,7 +401,8 @@ async function startPartition(
   const id = partitionHostId(p);
   const nc = (parts.bus as NatsBus).nc;
   const scans = parts.scans.ticket();
-  const journal = await openPartitionJournal(nc, { fence, scans }, log).catch((err) => {
+  const count = config.partitions.count;
+  const journal = await openPartitionJournal(nc, p, { fence, scans, count }, log).catch((err) => {
     scans.done();
     throw err;
   });

@@ -60,6 +60,7 @@ import {
 import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
 import { COUNT_HEADER, packRecords } from "./_journal_message.ts";
 import type { ScanTicket } from "./journal_scans.ts";
+import { COMPACT_STREAMS_AT_ONCE, type CompactParts, compactStream } from "./_journal_compact.ts";
 import {
   joinJournalData,
   type Journal,
@@ -79,15 +80,6 @@ export { POS_HEADER };
 export { COUNT_HEADER };
 
 export type { JetStreamJournalOptions } from "./jetstream_stream.ts";
-
-/**
- * Streams a compaction works on at once: each is a search of a score of direct gets, one after
- * another, then a purge, so the compaction keeps at most this many requests at the server ahead
- * of the appends and a lease's renewals. With every stream at once, a round's searches and
- * purges reached nats-server together and held back its answers to the renewals for seconds
- * (docs/fleet_sizing.md).
- */
-const COMPACT_STREAMS_AT_ONCE = 4;
 
 export { EPOCH_HEADER };
 
@@ -112,13 +104,21 @@ export class JetStreamJournal implements Journal {
   #options: Required<
     Omit<
       JetStreamJournalOptions,
-      "stream" | "subjectPrefix" | "onDamage" | "guard" | "epoch" | "replicas" | "scans"
+      | "stream"
+      | "subjectPrefix"
+      | "onDamage"
+      | "guard"
+      | "epoch"
+      | "replicas"
+      | "scans"
+      | "loadOnly"
     >
   >;
   #guard: (() => Error | undefined) | undefined;
   #epoch: number | undefined;
   #onDamage: ((damage: JournalDamage) => void) | undefined;
   #scans: ScanTicket | undefined;
+  #loadOnly: ((stream: string) => boolean) | undefined;
   /** The damage met so far, by subject and stream sequence (each reported once). */
   #damage = new Map<string, JournalDamage>();
   #damagedBytes = 0;
@@ -129,11 +129,16 @@ export class JetStreamJournal implements Journal {
   #failedSinceSync: Error | undefined;
   #bytes: number;
   #records: number;
-  /** Whether every subject's last message was read at open: then an unseen stream is empty. */
+  /**
+   * Whether every subject's last message was read at open (of the streams `loadOnly` passes):
+   * then an unseen stream of them is empty.
+   */
   #allLoaded = false;
   #closed = false;
   /** What an append works with (_journal_append.ts). */
   readonly #appendParts: AppendParts;
+  /** What a stream's compaction works with (_journal_compact.ts). */
+  readonly #compactParts: CompactParts;
   /** The appends' publishes and the direct gets, answered on one inbox of the journal's own. */
   readonly #requests: InboxRequests;
 
@@ -168,10 +173,17 @@ export class JetStreamJournal implements Journal {
     };
     this.#onDamage = options.onDamage;
     this.#scans = options.scans;
+    this.#loadOnly = options.loadOnly;
     this.#guard = options.guard;
     this.#epoch = options.epoch;
     this.#bytes = state.bytes;
     this.#records = state.messages;
+    this.#compactParts = {
+      gets: this.#gets,
+      guard: this.#guard,
+      retry: (what, call) => this.#retry(what, call),
+      purge: (filter, seq) => this.#jsm.streams.purge(this.streamName, { filter, seq }),
+    };
     this.#appendParts = {
       requests: this.#requests,
       gets: this.#gets,
@@ -416,7 +428,7 @@ export class JetStreamJournal implements Journal {
     const worker = async () => {
       while (next < due.length && !this.#closed) {
         const [st, limit] = due[next++]!;
-        const step = st.tail.then(() => this.#compactOne(st, limit));
+        const step = st.tail.then(() => compactStream(this.#compactParts, st, limit));
         st.tail = step.catch(() => {});
         await step;
       }
@@ -430,33 +442,6 @@ export class JetStreamJournal implements Journal {
     } finally {
       this.#compacting.delete(run);
     }
-  }
-
-  /** Purges `st`'s records with pos <= limit, in its append chain (see `compact`). */
-  async #compactOne(st: StreamState, limit: number): Promise<void> {
-    if (!st.loaded || st.broken || st.lastPos === 0) return;
-    const refused = this.#guard?.();
-    if (refused) throw refused;
-    // Below the first record past the limit, found on the server: a count to keep, taken
-    // from this journal's view, would purge records another writer appended since.
-    // Never past the subject's last message, which keeps its position.
-    // Where it cannot be found (no direct gets), nothing is purged; below the stream's first
-    // message there is nothing to purge, and nats-server reads a filtered purge's sequence 1
-    // as no bound at all (the subject purged whole, its last message with it).
-    // A limit at this journal's last position (a snapshot of everything it appended, as a
-    // stop's are) needs no read: every message before the last holds positions below it, and
-    // what another writer appended since lies past the last.
-    const seq = limit >= st.lastPos
-      ? st.lastSeq
-      : Math.min(await this.#gets.firstSeqAfter(st, limit), st.lastSeq);
-    if (seq > 1) {
-      await this.#retry(`compact ${st.subject}`, () => {
-        const refused = this.#guard?.();
-        if (refused) throw refused;
-        return this.#jsm.streams.purge(this.streamName, { filter: st.subject, seq });
-      });
-    }
-    st.compactedTo = Math.max(st.compactedTo, limit);
   }
 
   /**
@@ -527,7 +512,7 @@ export class JetStreamJournal implements Journal {
         subject: this.subjectOf(stream),
         // Known empty when open read every subject: appends then expect no earlier message, so
         // a writer that appended since is detected.
-        loaded: this.#allLoaded,
+        loaded: this.#allLoaded && (this.#loadOnly?.(stream) ?? true),
         lastPos: 0,
         lastSeq: 0,
         floor: 0,
@@ -567,7 +552,9 @@ export class JetStreamJournal implements Journal {
     const states: StreamState[] = [];
     for (const subject of Object.keys(info.state.subjects ?? {})) {
       const stream = this.streamOf(subject);
-      if (stream !== undefined) states.push(this.#state(stream));
+      if (stream !== undefined && (this.#loadOnly?.(stream) ?? true)) {
+        states.push(this.#state(stream));
+      }
     }
     let next = 0;
     const worker = async () => {

@@ -28,6 +28,12 @@ export interface JetStreamJournalOptions {
   subjectPrefix?: string;
   /** `open` (default): every stream's last position is read at open; `lazy`: on first use. */
   loadPositions?: "open" | "lazy";
+  /**
+   * With `open`, the streams whose positions are read at open (and known empty when the stream
+   * has no subject of theirs); the others' are read on first use, as with `lazy`. A leased host's
+   * partition passes its own streams: the others are other partitions' to write. Default: all.
+   */
+  loadOnly?(stream: string): boolean;
   /** Milliseconds to wait for the server to acknowledge one publish: 5000. */
   publishTimeoutMs?: number;
   /** Publishes retried (with the same message id) after a timeout: 3. */
