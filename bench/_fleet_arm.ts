@@ -9,7 +9,7 @@
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { NatsServer } from "../actors/runtime/mod.ts";
+import { type NatsServer, partitionJournalStream } from "../actors/runtime/mod.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { percentile } from "./_bench.ts";
 import { startBenchNats } from "./_bench_nats.ts";
@@ -27,7 +27,6 @@ const CATCH_UP_MS = 180_000;
 /** The JetStream stream the receivers journal samples into. */
 const FEED_STREAM = "TROUPE_FEED";
 /** The JetStream stream the leased hosts journal their instances' inputs and edge decisions in. */
-const JOURNAL_STREAM = "TROUPE_JOURNAL";
 
 /** How an arm runs. */
 export interface FleetArmOptions {
@@ -73,7 +72,10 @@ export interface FleetArmFigures {
   wireBytesPerSample: number;
   /** TROUPE_FEED's bytes a sample journaled (all rounds). */
   feedBytesPerSample: number;
-  /** TROUPE_JOURNAL's bytes a sample journaled (every instance's input records, the edge's). */
+  /**
+   * The partitions' journal streams' bytes a sample journaled (every instance's input records,
+   * the edges').
+   */
   journalBytesPerSample: number;
   /** The load average (1 min) as the measured rounds began and ended. */
   load: [number, number];
@@ -243,7 +245,7 @@ async function measureArm(
     natsCpuUsPerSample: (natsCpuMs * 1000) / samples,
     wireBytesPerSample: (made.bytes + sent.bytes) / journaled,
     feedBytesPerSample: (await streamBytes(FEED_STREAM)) / journaled,
-    journalBytesPerSample: (await streamBytes(JOURNAL_STREAM)) / journaled,
+    journalBytesPerSample: await journalBytes(o.partitions, streamBytes) / journaled,
     load: [load0, loadavg()[0]!] as [number, number],
     shares,
   };
@@ -347,4 +349,14 @@ async function lastAnswers(
     if (now !== seen) [seen, quietFrom] = [now, performance.now()];
   }
   return seen;
+}
+
+/** The bytes the journal streams of `count` partitions hold. */
+async function journalBytes(
+  count: number,
+  streamBytes: (name: string) => Promise<number>,
+): Promise<number> {
+  let bytes = 0;
+  for (let p = 0; p < count; p++) bytes += await streamBytes(partitionJournalStream(p));
+  return bytes;
 }

@@ -21,6 +21,8 @@ import {
   ensureFeedStream,
   JetStreamJournal,
   NatsServer,
+  partitionJournal,
+  partitionOf,
 } from "../actors/runtime/mod.ts";
 import { decodeInputRecord, feedSubject, voidedRange } from "../protocol/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
@@ -192,7 +194,7 @@ async function failover(s: FailoverSettings, ctx: BenchContext) {
     for (const h of hosts.values()) process.kill(h.pid!, "SIGTERM");
     for (const h of hosts.values()) await h.wait(30_000);
     hosts.clear();
-    const { bad, holes } = await account(pub, feed.seqs);
+    const { bad, holes } = await account(pub, feed.seqs, s.partitions);
     return { acked: feed.acked, failoverS, rebalanceS, lostOrDoubled: bad, holes };
   } finally {
     for (const h of hosts.values()) await h.kill();
@@ -257,11 +259,22 @@ class Feed {
 async function account(
   nc: Awaited<ReturnType<typeof connect>>,
   seqs: ReadonlyMap<string, number[]>,
+  count: number,
 ): Promise<{ bad: number; holes: number }> {
-  const journal = await JetStreamJournal.open(nc);
+  // Each partition's journal, in its own stream (cluster/partition_journal.ts).
+  const journals = new Map<number, JetStreamJournal>();
+  const journalOf = async (channel: string) => {
+    const p = partitionOf(channel, count);
+    let journal = journals.get(p);
+    if (!journal) {
+      journals.set(p, journal = await JetStreamJournal.open(nc, partitionJournal(p, count)));
+    }
+    return journal;
+  };
   let bad = 0, holes = 0;
   try {
     for (const [channel, acked] of seqs) {
+      const journal = await journalOf(channel);
       const frames: Array<{ pos: number; srcPos: number }> = [];
       const voided: Array<{ from: number; to: number }> = [];
       for await (const rec of journal.read(`stats/${channel}`)) {
@@ -280,7 +293,7 @@ async function account(
       for (const seq of acked) if (seq >= first && counts.get(seq) !== 1) bad++;
     }
   } finally {
-    await journal.close();
+    for (const journal of journals.values()) await journal.close();
   }
   return { bad, holes };
 }

@@ -138,6 +138,12 @@ export const ALL_SUBJECTS = `${SUBJECT_ROOT}.>`;
 /** `troupe.journal`: the default prefix of the actors' JetStream journal subjects. */
 export const JOURNAL_SUBJECT_PREFIX = `${SUBJECT_ROOT}.journal`;
 
+/**
+ * `troupe.journal_part`: the prefix of a leased partition's journal subjects, in a stream of the
+ * partition's own, its number the next token (`troupe.journal_part.3.stats.BTC-USD`).
+ */
+export const PARTITION_JOURNAL_SUBJECT_PREFIX = `${SUBJECT_ROOT}.journal_part`;
+
 /** `troupe.journal_collab`: the prefix of the collab server's JetStream journal subjects. */
 export const COLLAB_JOURNAL_SUBJECT_PREFIX = `${SUBJECT_ROOT}.journal_collab`;
 
@@ -174,6 +180,7 @@ export const RECORDED_SUBJECTS: readonly string[] = [
   INCIDENT_CONTROL_SUBJECT,
   INCIDENT_STALE_SUBJECT,
   `${JOURNAL_SUBJECT_PREFIX}.>`,
+  `${PARTITION_JOURNAL_SUBJECT_PREFIX}.>`,
   `${COLLAB_JOURNAL_SUBJECT_PREFIX}.>`,
 ];
 

@@ -77,6 +77,7 @@ export {
 } from "./transport/mod.ts";
 export { LeaseFence, LeaseLostError } from "./cluster/mod.ts";
 export { assignPartitions } from "./cluster/mod.ts";
+export { partitionJournal, partitionJournalStream } from "./cluster/mod.ts";
 export {
   PartitionLeases,
   type PartitionLeasesOptions,

@@ -1,14 +1,21 @@
 /**
- * Test support: checks a cluster's JetStream journal against its feed stream after hosts were
- * killed, paused or stopped: every frame in its channel's journal exactly once, and the writers'
- * epochs never going down along a journal subject (at most one writer at a time).
+ * Test support: checks a leased cluster's JetStream journal (a stream a partition,
+ * `TROUPE_JOURNAL_P<n>`) against its feed stream after hosts were killed, paused or stopped: every
+ * frame in its channel's journal exactly once, and the writers' epochs never going down along a
+ * journal subject (at most one writer at a time).
  */
 import * as assert from "uvu/assert";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { FEED_STREAM, JetStreamJournal } from "../../actors/runtime/mod.ts";
-import { JOURNAL_STREAM } from "../../actors/runtime/journal/jetstream/jetstream_journal.ts";
-import { decodeInputRecord, voidedRange } from "../../protocol/mod.ts";
+import {
+  decodeInputRecord,
+  PARTITION_JOURNAL_SUBJECT_PREFIX,
+  voidedRange,
+} from "../../protocol/mod.ts";
+
+/** The partitions' journal streams. */
+const PARTITION_JOURNAL = /^TROUPE_JOURNAL_P\d+$/;
 
 /**
  * What a journal check saw: frames the feed stream holds, frames the journals still hold, and how
@@ -51,7 +58,10 @@ export async function checkJournal(url: string | string[], what: string): Promis
   const nc = await connect({ servers: url });
   try {
     const fed = await feedSequences(nc);
-    const journal = await JetStreamJournal.open(nc);
+    const journals = await partitionJournals(nc);
+    // A channel's journal is its partition's: the one stream that holds it.
+    const journalOf = (stream: string) =>
+      journals.find((j) => j.journal.lastPosition(stream) > 0)?.journal ?? journals[0]!.journal;
     let total = 0;
     let fedTotal = 0;
     let positions = 0;
@@ -63,7 +73,7 @@ export async function checkJournal(url: string | string[], what: string): Promis
       const voided: Array<{ from: number; to: number }> = [];
       const records: string[] = []; // what a failure names: pos:srcPos, pos:void(from..to)
       let lastPos = 0;
-      for await (const rec of journal.read(`stats/${channel}`)) {
+      for await (const rec of journalOf(`stats/${channel}`).read(`stats/${channel}`)) {
         lastPos = rec.pos;
         const r = decodeInputRecord(rec.data);
         if (r.kind === "frame") frames.push({ pos: rec.pos, srcPos: r.srcPos });
@@ -92,21 +102,42 @@ export async function checkJournal(url: string | string[], what: string): Promis
       total += journaled.length;
       positions += lastPos;
     }
-    await journal.close();
-    await checkEpochs(nc, what);
+    for (const { journal } of journals) await journal.close();
+    let epochs = 0;
+    for (const { stream } of journals) epochs += await checkEpochs(nc, stream, what);
+    assert.ok(epochs > 0, `${what}: no journal record carries an epoch`);
     return { fed: fedTotal, journaled: total, positions };
   } finally {
     await nc.close();
   }
 }
 
-/** Along each journal subject, the Troupe-Epoch of the records never goes down. */
-async function checkEpochs(nc: NatsConnection, what: string): Promise<void> {
+/** Every partition's journal, as its stream names it. */
+async function partitionJournals(
+  nc: NatsConnection,
+): Promise<Array<{ stream: string; journal: JetStreamJournal }>> {
   const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(JOURNAL_STREAM);
+  const out: Array<{ stream: string; journal: JetStreamJournal }> = [];
+  for await (const stream of jsm.streams.names()) {
+    if (!PARTITION_JOURNAL.test(stream)) continue;
+    const p = stream.slice("TROUPE_JOURNAL_P".length);
+    const subjectPrefix = `${PARTITION_JOURNAL_SUBJECT_PREFIX}.${p}`;
+    out.push({ stream, journal: await JetStreamJournal.open(nc, { stream, subjectPrefix }) });
+  }
+  assert.ok(out.length > 0, "no partition's journal stream");
+  return out;
+}
+
+/**
+ * Along each subject of journal stream `stream`, the Troupe-Epoch never goes down. The subjects
+ * whose records carry one.
+ */
+async function checkEpochs(nc: NatsConnection, stream: string, what: string): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(stream);
   const last = new Map<string, number>();
   for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage(JOURNAL_STREAM, { seq }).catch(() => null);
+    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
     const epoch = Number(m?.header?.get("Troupe-Epoch") ?? NaN);
     if (!m || !Number.isFinite(epoch)) continue;
     const before = last.get(m.subject) ?? 0;
@@ -116,7 +147,7 @@ async function checkEpochs(nc: NatsConnection, what: string): Promise<void> {
     );
     last.set(m.subject, epoch);
   }
-  assert.ok(last.size > 0, `${what}: no journal record carries an epoch`);
+  return last.size;
 }
 
 /** The stream sequence of every frame in the feed stream, by channel. */

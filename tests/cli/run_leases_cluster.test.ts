@@ -24,9 +24,9 @@ import {
   FINDINGS_STREAM,
   LEASE_BUCKET,
   LeaseBucket,
+  partitionJournalStream,
 } from "../../actors/runtime/mod.ts";
 import { CONTROL_STREAM } from "../../actors/runtime/control/stream/control_stream.ts";
-import { JOURNAL_STREAM } from "../../actors/runtime/journal/jetstream/jetstream_journal.ts";
 import { SNAPSHOT_BUCKET } from "../../actors/runtime/snapshots/kv/kv_snapshot_store.ts";
 import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
 import { checkJournal, untilJournaled } from "../_support/journal_check.ts";
@@ -48,7 +48,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const STORES = [
   FEED_STREAM,
   CONTROL_STREAM,
-  JOURNAL_STREAM,
+  ...Array.from({ length: PARTITIONS }, (_, p) => partitionJournalStream(p)),
   `KV_${LEASE_BUCKET}`,
   `KV_${SNAPSHOT_BUCKET}`,
   FINDINGS_STREAM,

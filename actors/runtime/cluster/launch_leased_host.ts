@@ -34,7 +34,6 @@ import {
   type LeaseSettings,
   natsLiveness,
   openSnapshots,
-  partitionOf,
   SNAPSHOTS_PER_SLICE_MAX,
   startStepTrials,
   type StuckStep,
@@ -42,13 +41,9 @@ import {
   TICK_EVERY_MS,
 } from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
-import { edgeStream, ensureFeedStream, FEED_STREAM, SharedFeed } from "../edge/mod.ts";
-import {
-  JetStreamJournal,
-  JOURNAL_STREAM,
-  JournalScans,
-  type ScanTicket,
-} from "../journal/jetstream/mod.ts";
+import { ensureFeedStream, FEED_STREAM, SharedFeed } from "../edge/mod.ts";
+import { JetStreamJournal } from "../journal/jetstream/mod.ts";
+import { partitionJournal, sharedLayoutLeft } from "./partition_journal.ts";
 import { SNAPSHOT_BUCKET } from "../snapshots/kv/mod.ts";
 import { LEASE_BUCKET, LeaseBucket } from "./lease_bucket.ts";
 import type { LeaseFence } from "./lease_fence.ts";
@@ -89,18 +84,20 @@ export function leasesUnsupported(config: HostConfig): string | undefined {
 }
 
 /**
- * Opens the lease bucket, the journal's stream the partitions' journals open as they start, and
- * the findings stream (the incident stage's journal) and the feed stream, each created with
- * `nats.replicas` replicas when missing: before any partition starts, so that a finding of a
- * cluster's first moments is journaled (made by the stage's lease keeper later, it missed what
- * came before).
+ * Checks that no partition's journal is left in the shared layout of an older troupe
+ * (partition_journal.ts), and opens the lease bucket, the findings stream (the incident stage's
+ * journal) and the feed stream, each created with `nats.replicas` replicas when missing: before
+ * any partition starts, so that a finding of a cluster's first moments is journaled (made by the
+ * stage's lease keeper later, it missed what came before). Each partition's journal stream is
+ * made by its first holder.
  */
 async function openLeaseStores(
   nc: NatsConnection,
   config: HostConfig & { partitions: { leases: LeaseSettings } },
 ): Promise<LeaseBucket> {
   const { replicas } = config;
-  await (await JetStreamJournal.open(nc, { replicas, loadPositions: "lazy" })).close();
+  const left = await sharedLayoutLeft(nc);
+  if (left) throw new HostFatalError(`Cannot start host ${config.host_id}: ${left}`);
   await openFindingsStream(nc, { replicas });
   await ensureFeedStream(nc, feedStreamOptions(config));
   return await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms, replicas });
@@ -108,19 +105,22 @@ async function openLeaseStores(
 
 /**
  * The streams whose leaders are kept off the meta leader's node (leader_placement.ts), so that
- * its loss stalls no partition's input, journal or lease.
+ * its loss stalls no partition's input, journal or lease; of `count` partitions.
  */
-const PLACED_STREAMS = [
-  FEED_STREAM,
-  JOURNAL_STREAM,
-  `KV_${LEASE_BUCKET}`,
-  `KV_${SNAPSHOT_BUCKET}`,
-  `KV_${STEP_OVERRUN_BUCKET}`,
-  CONTROL_STREAM,
-  FINDINGS_STREAM,
-  // Made by the first metrics receiver: placed from the first look after it is there.
-  `KV_${CHANNEL_LABELS_BUCKET}`,
-];
+function placedStreams(count: number): string[] {
+  return [
+    FEED_STREAM,
+    // Made by each partition's first holder: placed from the first look after it is there.
+    ...Array.from({ length: count }, (_, p) => partitionJournal(p, count).stream),
+    `KV_${LEASE_BUCKET}`,
+    `KV_${SNAPSHOT_BUCKET}`,
+    `KV_${STEP_OVERRUN_BUCKET}`,
+    CONTROL_STREAM,
+    FINDINGS_STREAM,
+    // Made by the first metrics receiver: placed from the first look after it is there.
+    `KV_${CHANNEL_LABELS_BUCKET}`,
+  ];
+}
 
 /** Options of `launchLeasedHost`. */
 export interface LeasedHostOptions {
@@ -159,12 +159,12 @@ export async function launchLeasedHost(
     // The findings stream is the incident stage's journal: a finding is sent until the stream
     // has it, so that a NATS node lost as it was published loses none.
     (bus as NatsBus).acknowledge(FINDINGS_PATTERN, { log });
-    placement = await keepLeadersPlaced(nc, PLACED_STREAMS, { log });
+    placement = await keepLeadersPlaced(nc, placedStreams(config.partitions.count), { log });
     const running = new Map<number, Host>();
     // The process's channel limit is on its channels, each once, whichever partitions hold it.
     const book = new ChannelBook();
-    // One read for its partitions: of the feed (shared_feed.ts), of the journal (journal_scans.ts).
-    const feed = new SharedFeed(nc, feedStreamOptions(config)), scans = journalScans(log);
+    // One read of the feed for its partitions (shared_feed.ts).
+    const feed = new SharedFeed(nc, feedStreamOptions(config));
     const http: { port?: number | undefined } = {};
     const leases: PartitionLeases = new PartitionLeases({
       hostId: config.host_id,
@@ -181,7 +181,6 @@ export async function launchLeasedHost(
           teamKinds: options.teamKinds,
           deadlines: stepDeadlines,
           bus,
-          scans,
           snapshots: fence.snapshots(snapshots),
           log: (m) => log(`part-${p}: ${m}`),
           tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
@@ -220,30 +219,19 @@ export async function launchLeasedHost(
   }
 }
 
-/** The host's scans of the journal for its partitions' recoveries, each said in the log. */
-function journalScans(log: (message: string) => void): JournalScans {
-  return new JournalScans((s) =>
-    log(
-      `journal: read for ${s.reads} partition(s) recovering in ${s.ms} ms: ${s.read} records, ` +
-        `${s.handed} of them theirs${s.failed ? ` (failed: ${describeError(s.failed)})` : ""}`,
-    )
-  );
-}
-
 /**
- * Partition `p`'s journal: every publish and purge is guarded by `fence` when it is sent, and
- * carries the epoch; its recovery's read of the stream made with the other partitions' (`scans`).
- * Its open reads the positions of its own streams only (`ownStreams`), not every partition's.
+ * Partition `p`'s journal, in a stream of its own (partition_journal.ts): every publish and purge
+ * is guarded by `fence` when it is sent, and carries the epoch. Its first holder makes the stream,
+ * with `nats.replicas` replicas.
  */
 function openPartitionJournal(
   nc: NatsBus["nc"],
-  p: number,
-  { fence, scans, count }: { fence: LeaseFence; scans: ScanTicket; count: number },
+  { p, config, fence }: { p: number; config: HostConfig; fence: LeaseFence },
   log: (message: string) => void,
 ): Promise<JetStreamJournal> {
   return JetStreamJournal.open(nc, {
-    scans,
-    loadOnly: ownStreams(p, count),
+    ...partitionJournal(p, config.partitions.count),
+    replicas: config.replicas,
     guard: () => fence.guard(),
     epoch: fence.epoch,
     onDamage: (d) =>
@@ -252,19 +240,6 @@ function openPartitionJournal(
           `past it`,
       ),
   });
-}
-
-/**
- * Whether a journal stream is partition `p`'s (of `count`): its edge decisions', or an instance's
- * (`kind/key`) whose key is in it.
- */
-function ownStreams(p: number, count: number): (stream: string) => boolean {
-  const edge = edgeStream(partitionHostId(p));
-  return (stream) => {
-    if (stream.startsWith("_")) return stream === edge;
-    const slash = stream.indexOf("/");
-    return slash > 0 && partitionOf(stream.slice(slash + 1), count) === p;
-  };
 }
 
 /** The parts the leased host's /healthz and /metrics read. */
@@ -362,8 +337,6 @@ interface PartitionParts {
   /** The host's step watchdog and the overruns recorded for partitions. */
   deadlines: LeasedStepDeadlines;
   bus: Bus;
-  /** The process's reads of the journal for the partitions it recovers together. */
-  scans: JournalScans;
   snapshots: ReturnType<LeaseFence["snapshots"]>;
   log: (m: string) => void;
   tickEveryMs: number;
@@ -400,12 +373,7 @@ async function startPartition(
   const { config, kinds, log, running } = parts;
   const id = partitionHostId(p);
   const nc = (parts.bus as NatsBus).nc;
-  const scans = parts.scans.ticket();
-  const count = config.partitions.count;
-  const journal = await openPartitionJournal(nc, p, { fence, scans, count }, log).catch((err) => {
-    scans.done();
-    throw err;
-  });
+  const journal = await openPartitionJournal(nc, { p, config, fence }, log);
   const own = partitionConfig(config, p, id);
   let trials, deadline;
   try {
@@ -448,7 +416,6 @@ async function startPartition(
   };
   try {
     await host.start();
-    scans.done(); // recovered: the scan about to begin waits for this partition no more
   } catch (err) {
     await host.stop().catch(() => {});
     await done();

@@ -4,6 +4,11 @@
  */
 export { launchLeasedHost, type LeasedHost, leasesUnsupported } from "./launch_leased_host.ts";
 export { partitionHostId } from "./partition_host_id.ts";
+export {
+  type PartitionJournal,
+  partitionJournal,
+  partitionJournalStream,
+} from "./partition_journal.ts";
 export { recordLeftStepOverrun } from "./leased_step_deadlines.ts";
 export {
   STEP_OVERRUN_BUCKET,

@@ -59,7 +59,6 @@ import {
 } from "../../transport/mod.ts";
 import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
 import { COUNT_HEADER, packRecords } from "./_journal_message.ts";
-import type { ScanTicket } from "./journal_scans.ts";
 import { COMPACT_STREAMS_AT_ONCE, type CompactParts, compactStream } from "./_journal_compact.ts";
 import {
   joinJournalData,
@@ -101,24 +100,20 @@ export class JetStreamJournal implements Journal {
   #jsm: JetStreamManager;
   /** Single-message gets from the stream (direct, or from its leader). */
   #gets: StreamGets;
+  /** The options with a default. */
   #options: Required<
-    Omit<
+    Pick<
       JetStreamJournalOptions,
-      | "stream"
-      | "subjectPrefix"
-      | "onDamage"
-      | "guard"
-      | "epoch"
-      | "replicas"
-      | "scans"
-      | "loadOnly"
+      | "loadPositions"
+      | "publishTimeoutMs"
+      | "publishRetries"
+      | "loadConcurrency"
+      | "electionBudgetMs"
     >
   >;
   #guard: (() => Error | undefined) | undefined;
   #epoch: number | undefined;
   #onDamage: ((damage: JournalDamage) => void) | undefined;
-  #scans: ScanTicket | undefined;
-  #loadOnly: ((stream: string) => boolean) | undefined;
   /** The damage met so far, by subject and stream sequence (each reported once). */
   #damage = new Map<string, JournalDamage>();
   #damagedBytes = 0;
@@ -129,10 +124,7 @@ export class JetStreamJournal implements Journal {
   #failedSinceSync: Error | undefined;
   #bytes: number;
   #records: number;
-  /**
-   * Whether every subject's last message was read at open (of the streams `loadOnly` passes):
-   * then an unseen stream of them is empty.
-   */
+  /** Whether every subject's last message was read at open: then an unseen stream is empty. */
   #allLoaded = false;
   #closed = false;
   /** What an append works with (_journal_append.ts). */
@@ -172,8 +164,6 @@ export class JetStreamJournal implements Journal {
       electionBudgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS,
     };
     this.#onDamage = options.onDamage;
-    this.#scans = options.scans;
-    this.#loadOnly = options.loadOnly;
     this.#guard = options.guard;
     this.#epoch = options.epoch;
     this.#bytes = state.bytes;
@@ -214,6 +204,7 @@ export class JetStreamJournal implements Journal {
       prefix,
       budgetMs,
       replicas: options.replicas ?? 1,
+      ...(options.description === undefined ? {} : { description: options.description }),
     });
     const journal = new JetStreamJournal(
       nc,
@@ -363,31 +354,21 @@ export class JetStreamJournal implements Journal {
   ): AsyncIterable<JournalRecord> {
     // Nothing is read for: not a read of the whole journal, which would look for holes in every
     // subject (and find them where another writer's compaction carried it past records).
-    if (after.size === 0 && unlisted === Infinity) return this.#scans?.done();
+    if (after.size === 0 && unlisted === Infinity) return;
     const wanted = new Map<string, { after: number; lastSeq: number }>();
     for (const [stream, pos] of after) {
       const st = this.#states.get(stream);
       wanted.set(this.subjectOf(stream), { after: pos, lastSeq: st?.loaded ? st.lastSeq : 0 });
     }
-    const filter = `${this.subjectPrefix}.>`;
-    // The last message now; 0 when the stream holds none (read no further).
-    const lastSeq = async () => {
-      const { state } = await this.#retry(
-        `read the journal stream ${this.streamName}`,
-        () => this.#jsm.streams.info(this.streamName),
-      );
-      return state.messages === 0 ? 0 : state.last_seq;
-    };
-    if (this.#scans && unlisted === Infinity) {
-      yield* this.#scans.read({ reading: this.#reading(), lastSeq, filter }, after, wanted);
-      return;
-    }
-    const endSeq = await lastSeq();
-    if (endSeq === 0) return;
+    const { state } = await this.#retry(
+      `read the journal stream ${this.streamName}`,
+      () => this.#jsm.streams.info(this.streamName),
+    );
+    if (state.messages === 0) return;
     yield* consumeJournal(this.#reading(), {
-      filter,
+      filter: `${this.subjectPrefix}.>`,
       startSeq: 0,
-      endSeq,
+      endSeq: state.last_seq,
       keep: (stream, pos) => pos > (after.get(stream) ?? unlisted),
       ...(wanted.size > 0 ? { wanted } : {}),
     });
@@ -479,7 +460,6 @@ export class JetStreamJournal implements Journal {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#scans?.done();
     await Promise.allSettled([...this.#pending, ...this.#compacting]);
     this.#requests.close();
   }
@@ -512,7 +492,7 @@ export class JetStreamJournal implements Journal {
         subject: this.subjectOf(stream),
         // Known empty when open read every subject: appends then expect no earlier message, so
         // a writer that appended since is detected.
-        loaded: this.#allLoaded && (this.#loadOnly?.(stream) ?? true),
+        loaded: this.#allLoaded,
         lastPos: 0,
         lastSeq: 0,
         floor: 0,
@@ -552,9 +532,7 @@ export class JetStreamJournal implements Journal {
     const states: StreamState[] = [];
     for (const subject of Object.keys(info.state.subjects ?? {})) {
       const stream = this.streamOf(subject);
-      if (stream !== undefined && (this.#loadOnly?.(stream) ?? true)) {
-        states.push(this.#state(stream));
-      }
+      if (stream !== undefined) states.push(this.#state(stream));
     }
     let next = 0;
     const worker = async () => {

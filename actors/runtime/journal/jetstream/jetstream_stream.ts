@@ -18,7 +18,6 @@ import { type InboxRequests, retryJetStream } from "../../transport/mod.ts";
 import { directGet, type DirectQuery, type GotMessage } from "./_direct_get.ts";
 import type { JournalDamage } from "../journal.ts";
 import { lastPosIn } from "./_journal_consume.ts";
-import type { ScanTicket } from "./journal_scans.ts";
 
 /** Options of `JetStreamJournal.open`. */
 export interface JetStreamJournalOptions {
@@ -28,12 +27,6 @@ export interface JetStreamJournalOptions {
   subjectPrefix?: string;
   /** `open` (default): every stream's last position is read at open; `lazy`: on first use. */
   loadPositions?: "open" | "lazy";
-  /**
-   * With `open`, the streams whose positions are read at open (and known empty when the stream
-   * has no subject of theirs); the others' are read on first use, as with `lazy`. A leased host's
-   * partition passes its own streams: the others are other partitions' to write. Default: all.
-   */
-  loadOnly?(stream: string): boolean;
   /** Milliseconds to wait for the server to acknowledge one publish: 5000. */
   publishTimeoutMs?: number;
   /** Publishes retried (with the same message id) after a timeout: 3. */
@@ -55,11 +48,10 @@ export interface JetStreamJournalOptions {
   /** The stream's replicas when it is created (`nats.replicas`): 1. */
   replicas?: number;
   /**
-   * Its place in the reads its recovery makes of the whole stream (`readAll` of named streams)
-   * with other journals' on the same stream, as one (journal_scans.ts): a leased host's
-   * partitions'. Closing the journal gives it up.
+   * The stream's description when it is created; a stream there whose description is not it is
+   * refused (a leased partition's journal says which partition of how many it holds).
    */
-  scans?: ScanTicket;
+  description?: string;
 }
 
 export interface StreamState {
@@ -93,7 +85,13 @@ export interface StreamState {
  */
 export async function openJournalStream(
   nc: NatsConnection,
-  stream: { name: string; prefix: string; budgetMs: number; replicas: number },
+  stream: {
+    name: string;
+    prefix: string;
+    budgetMs: number;
+    replicas: number;
+    description?: string;
+  },
 ): Promise<{ jsm: JetStreamManager; info: StreamInfo }> {
   const { name: streamName, prefix, budgetMs } = stream;
   const wanted = `${prefix}.>`;
@@ -116,6 +114,7 @@ export async function openJournalStream(
         allow_direct: true,
         max_msgs_per_subject: -1,
         num_replicas: stream.replicas,
+        ...(stream.description === undefined ? {} : { description: stream.description }),
       });
     }
   }, opening);
@@ -124,6 +123,14 @@ export async function openJournalStream(
       `Cannot use JetStream stream ${streamName} as the journal: its subjects ${
         JSON.stringify(info.config.subjects ?? [])
       } do not include ${wanted}`,
+    );
+  }
+  const made = info.config.description;
+  if (stream.description !== undefined && made !== stream.description) {
+    throw new Error(
+      `Cannot use JetStream stream ${streamName} as ${stream.description}: it was made as ${
+        made ? `"${made}"` : "another journal (no description)"
+      }`,
     );
   }
   return { jsm, info };

@@ -19,4 +19,3 @@ export {
   type StreamGetsOptions,
   type StreamState,
 } from "./jetstream_stream.ts";
-export { JournalScans, type ScanFigures, ScanTicket } from "./journal_scans.ts";

@@ -9,7 +9,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../../../actors/mod.ts";
 import {
   defaultHostConfig,
@@ -182,7 +183,7 @@ if (haveNatsServer("launchLeasedHost: a channel on two partitions")) {
 }
 
 if (haveNatsServer("launchLeasedHost: started again")) {
-  test("a leased host started again reads the journal once for the partitions it recovers together", async () => {
+  test("a leased host journals each partition in a stream of its own, and recovers from it when started again", async () => {
     const nats = await startTestNats();
     const dir = tempDir();
     const config = leasedConfig(nats.url, "la", join(dir.path, "la"));
@@ -206,6 +207,7 @@ if (haveNatsServer("launchLeasedHost: started again")) {
       });
     let host = await launchLeasedHost(config, ACTOR_KINDS, { log: () => {} });
     const lines: string[] = [];
+    const admin = await connect({ servers: nats.url });
     try {
       await until("every partition held", () => host.partitions.size === 4);
       publish((host.bus as NatsBus).nc, 0);
@@ -213,6 +215,20 @@ if (haveNatsServer("launchLeasedHost: started again")) {
       // One input an instance: fewer than a stop snapshots (snapshots.min_inputs), so each is
       // restored from the journal past its snapshot.
       await host.close();
+      const jsm = await jetstreamManager(admin);
+      const names: string[] = [];
+      for await (const name of jsm.streams.names()) names.push(name);
+      assert.not.ok(names.includes("TROUPE_JOURNAL"), `no shared journal stream: ${names}`);
+      for (let p = 0; p < 4; p++) {
+        const info = await jsm.streams.info(`TROUPE_JOURNAL_P${p}`, { subjects_filter: ">" });
+        assert.is(info.config.description, `troupe: the journal of partition ${p} of 4`);
+        const prefix = `troupe.journal_part.${p}.`;
+        const subjects = Object.keys(info.state.subjects ?? {}).filter((s) =>
+          s !== `${prefix}_edge.part-${p}`
+        );
+        const mine = channels.filter((ch) => partitionOf(ch, 4) === p);
+        assert.equal(subjects.sort(), mine.map((ch) => `${prefix}stats.${ch}`).sort());
+      }
       host = await launchLeasedHost(config, ACTOR_KINDS, { log: (m) => lines.push(m) });
       await until("every partition held again", () => host.partitions.size === 4);
       publish((host.bus as NatsBus).nc, 1);
@@ -220,12 +236,22 @@ if (haveNatsServer("launchLeasedHost: started again")) {
         "every channel's second frame applied",
         () => counts(host).every((n) => n === 20),
       );
-      const reads = lines.map((l) => /^journal: read for (\d+) partition\(s\) recovering/.exec(l))
-        .filter((m) => m !== null).map((m) => Number(m![1]));
-      assert.ok(reads.length >= 1, lines.join("\n"));
-      assert.is(reads.reduce((a, b) => a + b, 0), 4, lines.join("\n"));
-      assert.ok(Math.max(...reads) >= 2, `partitions a read: ${reads.join(", ")}`);
+      const recovered = lines.filter((l) => /recovered [1-9]\d* actor instances/.test(l));
+      const holding = new Set(channels.map((ch) => partitionOf(ch, 4))).size;
+      assert.is(recovered.length, holding, lines.join("\n"));
+      await host.close();
+      // A cluster whose partitions journaled in the one shared stream of an older troupe.
+      await jsm.streams.add({ name: "TROUPE_JOURNAL", subjects: ["troupe.journal.>"] });
+      await jetstream(admin).publish("troupe.journal._edge.part-2", new Uint8Array([1]));
+      const refused = await launchLeasedHost(config, ACTOR_KINDS, { log: () => {} }).then(
+        (h) => (host = h, undefined),
+        (err: Error) => err.message,
+      );
+      assert.match(refused ?? "", /TROUPE_JOURNAL holds leased partitions' records/);
+      assert.match(refused ?? "", "troupe.journal._edge.part-2");
+      assert.match(refused ?? "", "cannot read it");
     } finally {
+      await admin.close();
       await host.close();
       await nats.cleanup();
       dir.remove();

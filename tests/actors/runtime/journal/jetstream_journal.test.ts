@@ -103,31 +103,24 @@ it("a reopened journal knows every stream's last position, at open or lazily via
   await lazy.close();
 });
 
-it("loadOnly: open reads the positions of the streams it passes; the others load on first use", async () => {
+it("a stream made with another description is refused as the journal, naming both", async () => {
   const n = names();
-  const j = await JetStreamJournal.open(nats.nc, n);
-  for (let i = 0; i < 3; i++) await j.append("a/x", payload(i));
-  for (let i = 0; i < 2; i++) await j.append("b/y", payload(i));
-  const mine = await JetStreamJournal.open(nats.nc, {
-    ...n,
-    loadOnly: (stream) => stream.startsWith("a/"),
-  });
-  assert.equal(mine.streams(), ["a/x"], "only the streams it passes are listed");
-  assert.is(mine.lastPosition("a/x"), 3);
-  assert.is(mine.lastPosition("b/y"), 0, "not read at open");
-  // A stream it passes that had no subject at open is known empty: another writer's first
-  // message on it is a conflict, as with every stream read at open.
-  await j.append("a/new", payload(9));
+  const made = await JetStreamJournal.open(nats.nc, { ...n, description: "partition 3 of 4" });
+  await made.append("a/x", payload(1));
+  await made.close();
+  const again = await JetStreamJournal.open(nats.nc, { ...n, description: "partition 3 of 4" });
+  assert.is(again.lastPosition("a/x"), 1);
+  await again.close();
   try {
-    await mine.append("a/new", payload(10));
-    assert.unreachable("a second writer's first message must be detected");
+    await JetStreamJournal.open(nats.nc, { ...n, description: "partition 3 of 8" });
+    assert.unreachable("another description must be refused");
   } catch (err) {
-    assert.instance(err, JournalConflictError);
+    assert.match(
+      (err as Error).message,
+      `Cannot use JetStream stream ${n.stream} as partition 3 of 8: it was made as ` +
+        `"partition 3 of 4"`,
+    );
   }
-  assert.is(await mine.append("b/y", payload(2)), 3, "loaded on first append");
-  assert.is(await mine.append("a/x", payload(3)), 4);
-  await j.close();
-  await mine.close();
 });
 
 it("read() and readAll() return the records after the given positions, in order", async () => {
