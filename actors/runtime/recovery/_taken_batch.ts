@@ -1,7 +1,8 @@
 /**
  * A snapshot store's batch as a stop or a round takes it (snapshotter.ts): the streams and
  * positions of what it holds, which the snapshotter notes as saved once it is written, and its
- * snapshots counted by kind. Private to the recovery folder.
+ * snapshots counted by kind; and the line a log says of snapshots not saved. Private to the
+ * recovery folder.
  */
 import { parseStream } from "../instances/mod.ts";
 import type { Snapshot, SnapshotBatch } from "../snapshots/mod.ts";
@@ -42,4 +43,12 @@ export class TakenBatch {
     prefixes.push(kind === undefined ? `\0${snap.stream}` : `${kind}/`);
     this.counts.push(1);
   }
+}
+
+/** The line a log says of snapshots not saved, for all of them: `why` is (the first's) error. */
+export function notSaved(streams: readonly string[], why: string): string {
+  const what = streams.length === 1
+    ? `snapshot of ${streams[0]}`
+    : `${streams.length} snapshots (${streams[0]} and others)`;
+  return `${what} not saved: ${why}`;
 }

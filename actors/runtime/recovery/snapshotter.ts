@@ -10,7 +10,7 @@ import type { HostMetrics } from "../operations/mod.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { Snapshot, SnapshotHead, SnapshotStore } from "../snapshots/mod.ts";
 import { SnapshotDue } from "./_snapshot_due.ts";
-import { TakenBatch } from "./_taken_batch.ts";
+import { notSaved, TakenBatch } from "./_taken_batch.ts";
 import { heldStreamsOf, type StoredStreams } from "./_stored_streams.ts";
 import { eachWithin } from "./_each_within.ts";
 import {
@@ -275,10 +275,7 @@ export class Snapshotter {
     try {
       await taken.batch.write();
     } catch (err) {
-      const what = taken.size === 1
-        ? `snapshot of ${taken.streams[0]}`
-        : `${taken.size} snapshots (${taken.streams[0]} and others)`;
-      o.log(`${what} not saved: ${(err as Error).message}`);
+      o.log(notSaved(taken.streams, (err as Error).message));
       return false;
     }
     const { streams, positions } = taken;
@@ -455,19 +452,24 @@ export class Snapshotter {
    * Saves `batch`, the store's `savesInFlight` at once (the first begun before this returns);
    * each stream is once in a batch, so its saves cannot overtake one another.
    */
-  #saveBatch(batch: readonly Snapshot[], extra?: Snapshot): Promise<void> {
+  async #saveBatch(batch: readonly Snapshot[], extra?: Snapshot): Promise<void> {
     const o = this.#options;
     const inFlight = o.store.savesInFlight ?? SNAPSHOT_SAVES_IN_FLIGHT_MAX;
-    return eachWithin(batch, inFlight, async (snap) => {
+    // The streams not saved, said in one line with the first one's error, not a line a stream
+    // (a lease lost as a partition recovers refuses every save of its thousands).
+    const failed: string[] = [];
+    let firstError = "";
+    await eachWithin(batch, inFlight, async (snap) => {
       try {
         await o.store.save(snap);
         this.savedPos.set(snap.stream, snap.pos);
         o.metrics.snapshots.inc({ kind: parseStream(snap.stream)?.kind ?? "?" });
         if (snap === extra) o.extraSaved?.(snap);
       } catch (err) {
-        o.log(`snapshot of ${snap.stream} failed: ${(err as Error).message}`);
+        if (failed.push(snap.stream) === 1) firstError = (err as Error).message;
       }
     });
+    if (failed.length > 0) o.log(notSaved(failed, firstError));
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   type SnapshotterOptions,
 } from "../../../../actors/runtime/recovery/snapshotter.ts";
 import {
+  MemorySnapshotStore,
   PackedSnapshotStore,
   type Snapshot,
   type SnapshotBatch,
@@ -216,6 +217,30 @@ test("saveStopping() says a batch that could not be written, and goes on", async
   } finally {
     dir.remove();
   }
+});
+
+test("saveStopping() with a store of single saves says the saves refused in one line", async () => {
+  // A store without batches (the KV bucket's) whose saves a lost lease refuses, but one.
+  class Refusing extends MemorySnapshotStore {
+    override save(snap: Snapshot): Promise<void> {
+      if (snap.stream === "stats/c3") return super.save(snap);
+      return Promise.reject(new Error(`Cannot save a snapshot of ${snap.stream}: lease lost`));
+    }
+  }
+  const said: string[] = [];
+  const snaps = new Snapshotter({
+    journal: new MemoryJournal(),
+    store: new Refusing(),
+    metrics: new HostMetrics({ host: "h" }),
+    log: (m) => said.push(m),
+    now: () => 0,
+    closing: () => true,
+  });
+  await snaps.saveStopping(slots(10));
+  assert.equal(said, [
+    "9 snapshots (stats/c0 and others) not saved: Cannot save a snapshot of stats/c0: lease lost",
+  ]);
+  assert.equal([...snaps.savedPos.keys()], ["stats/c3"]);
 });
 
 /** What a round's store and journal saw: snapshots encoded before the write, syncs before it. */
