@@ -4,7 +4,7 @@
  * partition shares. A partition's recovery then reads its own records only, however many
  * partitions the cluster has, and its compaction's filtered purges walk its own appends only:
  * nats-server loads every block of a stream in which a purged subject has a message, so in one
- * shared stream each purge walked every partition's appends (docs/fleet_sizing.md).
+ * shared stream each purge walked every partition's appends (docs/leased_stop_and_start.md).
  *
  * The stream's description names the partition and the partitions' count: a host whose count is
  * another is refused by it (its keys hash to other partitions). A cluster whose partitions still
