@@ -310,8 +310,9 @@ async function sendRounds(r: Rounds): Promise<{ acked: number; bytes: number; en
 }
 
 /**
- * Waits until every channel answered its first sample (the host made them), at most CATCH_UP_MS;
- * resolves with how many did. Those that did not are counted, not waited for.
+ * Waits, from the first round's last request acknowledged, until every channel answered its first
+ * sample (the host made them), at most CATCH_UP_MS; resolves with how many did. Those that did
+ * not are counted, not waited for.
  */
 async function caughtUp(
   answers: FleetAnswers,
@@ -323,7 +324,10 @@ async function caughtUp(
     await sleep(200);
   }
   const s = ((performance.now() - t0) / 1000).toFixed(1);
-  log(`fleet: ${answers.answered(0)} of ${channels} channels made and answered in ${s} s`);
+  log(
+    `fleet: ${answers.answered(0)} of ${channels} channels made and answered ${s} s after ` +
+      `the round's last request`,
+  );
   return answers.answered(0);
 }
 

@@ -44,6 +44,7 @@ import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { ensureFeedStream, FEED_STREAM, SharedFeed } from "../edge/mod.ts";
 import { JetStreamJournal } from "../journal/jetstream/mod.ts";
 import { partitionJournal, sharedLayoutLeft } from "./partition_journal.ts";
+import { RecoveriesInProgress } from "./recoveries_in_progress.ts";
 import { SNAPSHOT_BUCKET } from "../snapshots/kv/mod.ts";
 import { LEASE_BUCKET, LeaseBucket } from "./lease_bucket.ts";
 import type { LeaseFence } from "./lease_fence.ts";
@@ -160,11 +161,8 @@ export async function launchLeasedHost(
     // has it, so that a NATS node lost as it was published loses none.
     (bus as NatsBus).acknowledge(FINDINGS_PATTERN, { log });
     placement = await keepLeadersPlaced(nc, placedStreams(config.partitions.count), { log });
-    const running = new Map<number, Host>();
-    // The process's channel limit is on its channels, each once, whichever partitions hold it.
-    const book = new ChannelBook();
-    // One read of the feed for its partitions (shared_feed.ts).
-    const feed = new SharedFeed(nc, feedStreamOptions(config));
+    const shared = partitionsShared(nc, config);
+    const { running, book } = shared;
     const http: { port?: number | undefined } = {};
     const leases: PartitionLeases = new PartitionLeases({
       hostId: config.host_id,
@@ -185,9 +183,7 @@ export async function launchLeasedHost(
           log: (m) => log(`part-${p}: ${m}`),
           tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
           onFatal: (err) => leases.failed(p, err),
-          running,
-          book,
-          feed,
+          ...shared,
         }),
     });
     const { metrics, server } = await leasedMetricsAndHttp(config, { bus, leases, running, book });
@@ -220,18 +216,37 @@ export async function launchLeasedHost(
 }
 
 /**
+ * What a leased host's partitions share: the hosts running; the book of the process's channels,
+ * each once whichever partitions hold it (its channel limit is on them); one read of the feed
+ * (shared_feed.ts); the recoveries in progress, which hold back every journal's compactions.
+ */
+function partitionsShared(
+  nc: NatsBus["nc"],
+  config: HostConfig,
+): Pick<PartitionParts, "running" | "book" | "feed" | "recovering"> {
+  return {
+    running: new Map<number, Host>(),
+    book: new ChannelBook(),
+    feed: new SharedFeed(nc, feedStreamOptions(config)),
+    recovering: new RecoveriesInProgress(),
+  };
+}
+
+/**
  * Partition `p`'s journal, in a stream of its own (partition_journal.ts): every publish and purge
  * is guarded by `fence` when it is sent, and carries the epoch. Its first holder makes the stream,
  * with `nats.replicas` replicas.
  */
 function openPartitionJournal(
   nc: NatsBus["nc"],
-  { p, config, fence }: { p: number; config: HostConfig; fence: LeaseFence },
+  parts: { p: number; config: HostConfig; fence: LeaseFence; recovering: RecoveriesInProgress },
   log: (message: string) => void,
 ): Promise<JetStreamJournal> {
+  const { p, config, fence } = parts;
   return JetStreamJournal.open(nc, {
     ...partitionJournal(p, config.partitions.count),
     replicas: config.replicas,
+    compactHold: parts.recovering,
     guard: () => fence.guard(),
     epoch: fence.epoch,
     onDamage: (d) =>
@@ -346,6 +361,8 @@ interface PartitionParts {
   book: ChannelBook;
   /** The process's one read of the feed, a share of it each partition's input. */
   feed: SharedFeed;
+  /** The partitions recovering, which hold every partition's compactions back. */
+  recovering: RecoveriesInProgress;
 }
 
 /** Partition `p`'s host's configuration: the process's, as host `id` holding `p` alone. */
@@ -364,8 +381,24 @@ function partitionConfig(config: HostConfig, p: number, id: string): HostConfig 
  * tried on trials threads of the partition's own (none when it runs none), started before its
  * host and ended after it, as launchHost does for a host in one thread: a trial still open as the
  * partition stops ends untried, so that nothing it held is applied or published after its handoff.
+ * Until it has recovered (or failed to), every partition's journal compactions are held back
+ * (recoveries_in_progress.ts).
  */
 async function startPartition(
+  p: number,
+  fence: LeaseFence,
+  parts: PartitionParts,
+): Promise<PartitionRunner> {
+  const recovered = parts.recovering.begin();
+  try {
+    return await recoverPartition(p, fence, parts);
+  } finally {
+    recovered();
+  }
+}
+
+/** Opens partition `p`'s journal and starts its host (its recovery): see `startPartition`. */
+async function recoverPartition(
   p: number,
   fence: LeaseFence,
   parts: PartitionParts,
@@ -373,7 +406,11 @@ async function startPartition(
   const { config, kinds, log, running } = parts;
   const id = partitionHostId(p);
   const nc = (parts.bus as NatsBus).nc;
-  const journal = await openPartitionJournal(nc, { p, config, fence }, log);
+  const journal = await openPartitionJournal(
+    nc,
+    { p, config, fence, recovering: parts.recovering },
+    log,
+  );
   const own = partitionConfig(config, p, id);
   let trials, deadline;
   try {

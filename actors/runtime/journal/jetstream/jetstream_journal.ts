@@ -60,6 +60,7 @@ import {
 import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
 import { COUNT_HEADER, packRecords } from "./_journal_message.ts";
 import { COMPACT_STREAMS_AT_ONCE, type CompactParts, compactStream } from "./_journal_compact.ts";
+import { HeldCompaction } from "./_held_compaction.ts";
 import {
   joinJournalData,
   type Journal,
@@ -121,6 +122,10 @@ export class JetStreamJournal implements Journal {
   #pending = new Set<Promise<number>>();
   /** The compactions in progress: `close` ends them after the stream each of its workers is on. */
   #compacting = new Set<Promise<unknown>>();
+  /** The compaction held back while `JetStreamJournalOptions.compactHold` is busy. */
+  readonly #held: HeldCompaction | undefined;
+  /** Resolves the promise a compaction held back races (`close`): it is then dropped. */
+  #closing: () => void = () => {};
   #failedSinceSync: Error | undefined;
   #bytes: number;
   #records: number;
@@ -164,6 +169,14 @@ export class JetStreamJournal implements Journal {
       electionBudgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS,
     };
     this.#onDamage = options.onDamage;
+    if (options.compactHold) {
+      const closed = new Promise<void>((resolve) => this.#closing = resolve);
+      this.#held = new HeldCompaction(
+        options.compactHold,
+        closed,
+        (upTo) => this.#compactNow(upTo),
+      );
+    }
     this.#guard = options.guard;
     this.#epoch = options.epoch;
     this.#bytes = state.bytes;
@@ -397,9 +410,26 @@ export class JetStreamJournal implements Journal {
    * that its position survives. Runs in the stream's append chain, so no append is in flight. A
    * stream compacted to its limit already is left alone (a snapshotter names every stream it has
    * saved, most of them unchanged since its last compaction), and at most
-   * `COMPACT_STREAMS_AT_ONCE` streams are compacted at once.
+   * `COMPACT_STREAMS_AT_ONCE` streams are compacted at once. While its hold is busy
+   * (`compactHold`), the compaction is held back and this resolves at once: the held one runs
+   * once the work in progress has ended, with the newest limits asked for meanwhile, and how it
+   * failed is thrown by the next call.
    */
   async compact(upTo: ReadonlyMap<string, number>): Promise<void> {
+    const failed = this.#held?.takeFailure();
+    if (failed) throw failed;
+    if (this.#held?.busy) {
+      const run = this.#held.ask(upTo);
+      this.#compacting.add(run);
+      run.then(() => this.#compacting.delete(run));
+      return;
+    }
+    // After the one held back, which would purge the same streams at the same time.
+    if (this.#held?.running) await this.#held.running;
+    await this.#compactNow(upTo);
+  }
+
+  async #compactNow(upTo: ReadonlyMap<string, number>): Promise<void> {
     const due: Array<readonly [StreamState, number]> = [];
     for (const [stream, limit] of upTo) {
       const st = this.#states.get(stream);
@@ -460,6 +490,7 @@ export class JetStreamJournal implements Journal {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing();
     await Promise.allSettled([...this.#pending, ...this.#compacting]);
     this.#requests.close();
   }

@@ -19,6 +19,20 @@ import { directGet, type DirectQuery, type GotMessage } from "./_direct_get.ts";
 import type { JournalDamage } from "../journal.ts";
 import { lastPosIn } from "./_journal_consume.ts";
 
+/**
+ * What holds a journal's compactions back while it is `busy`: a compaction asked for then waits
+ * until `ended`, and runs with the newest limits asked for meanwhile. A leased host's partitions
+ * share one, busy while any of them recovers (recoveries_in_progress.ts): a stream's filtered
+ * purge makes nats-server walk every message of the stream between the subject's first and its
+ * cut, so a partition's first compaction (thousands of purges) held back the others' recovery
+ * reads (docs/leased_stop_and_start.md).
+ */
+export interface CompactHold {
+  readonly busy: boolean;
+  /** Resolves once the work in progress at the call has ended (not work begun after it). */
+  ended(): Promise<void>;
+}
+
 /** Options of `JetStreamJournal.open`. */
 export interface JetStreamJournalOptions {
   /** The JetStream stream: `TROUPE_JOURNAL`. Created (file storage) when missing. */
@@ -52,6 +66,8 @@ export interface JetStreamJournalOptions {
    * refused (a leased partition's journal says which partition of how many it holds).
    */
   description?: string;
+  /** What holds its compactions back (`CompactHold`); none when not given. */
+  compactHold?: CompactHold;
 }
 
 export interface StreamState {

@@ -11,6 +11,7 @@ export {
   POS_HEADER,
 } from "./jetstream_journal.ts";
 export {
+  type CompactHold,
   isStreamNotFound,
   isWrongLastSequence,
   type JetStreamJournalOptions,
