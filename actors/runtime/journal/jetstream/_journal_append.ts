@@ -12,7 +12,7 @@ import { isWrongLastSequence, type StreamGets, type StreamState } from "./jetstr
 import { POS_HEADER, readPos } from "./_journal_consume.ts";
 import { COUNT_HEADER, readCount } from "./_journal_message.ts";
 import { electionError, type InboxRequests, streamAckOf } from "../../transport/mod.ts";
-import type { GotMessage } from "./_direct_get.ts";
+import type { GotMessage } from "../../transport/mod.ts";
 import { JournalConflictError } from "../journal.ts";
 
 /** The header that carries the lease epoch of a record's writer, when it has one. */

@@ -10,7 +10,7 @@ import type { MsgHdrs } from "@nats-io/transport-node";
 import { JournalCorruptError, type JournalRecord } from "../journal.ts";
 import { retryJetStream } from "../../transport/mod.ts";
 import { readCount, unpackRecords } from "./_journal_message.ts";
-import type { GotMessage } from "./_direct_get.ts";
+import type { GotMessage } from "../../transport/mod.ts";
 
 /** The header that carries a record's position. */
 export const POS_HEADER = "Troupe-Pos";

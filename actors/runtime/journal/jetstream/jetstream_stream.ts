@@ -15,7 +15,7 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type InboxRequests, retryJetStream } from "../../transport/mod.ts";
-import { directGet, type DirectQuery, type GotMessage } from "./_direct_get.ts";
+import { directGet, type DirectQuery, type GotMessage } from "../../transport/mod.ts";
 import type { JournalDamage } from "../journal.ts";
 import { lastPosIn } from "./_journal_consume.ts";
 

@@ -18,9 +18,9 @@
  * not by a consumer (`kv.keys()` makes one, and nats-server makes consumers through the meta
  * leader only).
  */
-import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
-import { type KV, Kvm } from "@nats-io/kv";
-import { type NatsConnection, nuid } from "@nats-io/transport-node";
+import { type JetStreamManager, jetstreamManager, PubHeaders } from "@nats-io/jetstream";
+import { type Bucket, type KV, Kvm } from "@nats-io/kv";
+import { headers, type NatsConnection, nuid } from "@nats-io/transport-node";
 import { decodeValue, encodeValue } from "../../../../protocol/mod.ts";
 import {
   type CorruptSnapshotInfo,
@@ -32,7 +32,13 @@ import {
   storedSnapshot,
   StoreSaves,
 } from "../snapshot_store.ts";
-import { ELECTION_BUDGET_MS, retryJetStream } from "../../transport/mod.ts";
+import {
+  directGet,
+  ELECTION_BUDGET_MS,
+  InboxRequests,
+  retryJetStream,
+  streamAckOf,
+} from "../../transport/mod.ts";
 
 /** The bucket snapshots are kept in, by default. */
 export const SNAPSHOT_BUCKET = "troupe_snapshots";
@@ -61,6 +67,16 @@ interface Manifest {
   bytes: number;
 }
 
+/** A key's last value as the bucket holds it: a put, or a delete's or a purge's marker. */
+interface KeyEntry {
+  operation: string;
+  revision: number;
+  value: Uint8Array;
+}
+
+/** The timeout of a snapshot's replacement, ms: nats.js's for a JetStream publish. */
+const REPLACE_TIMEOUT_MS = 5000;
+
 /** A SnapshotStore over a NATS key-value bucket. */
 export class KvSnapshotStore implements SnapshotStore {
   readonly bucket: string;
@@ -71,8 +87,15 @@ export class KvSnapshotStore implements SnapshotStore {
   #chunkBytes: number;
   #budgetMs: number;
   readonly #saves: StoreSaves;
+  /**
+   * A save's read of the key and its replacement, answered on an inbox of the store's own: not
+   * nats.js's requests, which make two errors with stack traces each (inbox_requests.ts), and a
+   * start saves a snapshot for each instance it replayed.
+   */
+  readonly #requests: InboxRequests;
 
   private constructor(
+    nc: NatsConnection,
     kv: KV,
     jsm: JetStreamManager,
     bucket: string,
@@ -87,6 +110,7 @@ export class KvSnapshotStore implements SnapshotStore {
     this.#chunkBytes = chunkBytes;
     this.#budgetMs = options.electionBudgetMs ?? ELECTION_BUDGET_MS;
     this.#saves = new StoreSaves(`in bucket ${bucket}`);
+    this.#requests = new InboxRequests(nc);
   }
 
   /** Opens the store, creating the bucket (file storage, history 1) when it does not exist. */
@@ -110,7 +134,7 @@ export class KvSnapshotStore implements SnapshotStore {
     }
     // Without the account's info asked first (a request the meta leader answers).
     const jsm = await jetstreamManager(nc, { checkAPI: false });
-    return new KvSnapshotStore(kv, jsm, bucket, options, chunkBytes);
+    return new KvSnapshotStore(nc, kv, jsm, bucket, options, chunkBytes);
   }
 
   /**
@@ -138,7 +162,7 @@ export class KvSnapshotStore implements SnapshotStore {
   async load(stream: string): Promise<Snapshot | undefined> {
     this.#saves.check();
     const key = escapeStreamName(stream);
-    const entry = await this.#retry(`read ${key}`, () => this.#kv.get(key));
+    const entry = await this.#retry(`read ${key}`, () => this.#get(key));
     if (!entry || entry.operation !== "PUT" || entry.value.length === 0) return undefined;
     const read = () => {
       const manifest = readManifest(entry.value);
@@ -177,8 +201,40 @@ export class KvSnapshotStore implements SnapshotStore {
   }
 
   /** Waits for saves in progress, then refuses further use; the connection stays open. */
-  close(): Promise<void> {
-    return this.#saves.close();
+  async close(): Promise<void> {
+    await this.#saves.close();
+    this.#requests.close();
+  }
+
+  /**
+   * The key's last entry, or null: a direct get on the store's inbox where the bucket allows
+   * them (as nats.js's `get` would send it), else nats.js's `get`.
+   */
+  async #get(key: string): Promise<KeyEntry | null> {
+    const b = this.#kv as Bucket;
+    if (!b.direct) return await this.#kv.get(key);
+    const msg = await directGet(this.#requests, b.bucketName(), {
+      last_by_subj: b.subjectForKey(key),
+    });
+    if (!msg) return null;
+    return {
+      operation: msg.header?.get("KV-Operation") || "PUT",
+      revision: msg.seq,
+      value: msg.data,
+    };
+  }
+
+  /**
+   * Puts `value` under `key` if its last entry is still `old` (none: no entry), as nats.js's
+   * `update` and `create` would (a publish expecting the subject's last sequence), on the store's
+   * inbox. A delete's or purge's marker is replaced as an entry.
+   */
+  async #compareAndSet(key: string, value: Uint8Array, old: KeyEntry | null): Promise<void> {
+    const b = this.#kv as Bucket;
+    const h = headers();
+    h.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(old?.revision ?? 0));
+    const subject = b.subjectForKey(key, true);
+    streamAckOf((await this.#requests.request(subject, value, REPLACE_TIMEOUT_MS, h)).data);
   }
 
   async #write(
@@ -186,14 +242,12 @@ export class KvSnapshotStore implements SnapshotStore {
     bytes: Uint8Array,
     guard: (() => Error | undefined) | undefined,
   ): Promise<void> {
-    const old = await this.#retry(`read ${key}`, () => this.#kv.get(key));
+    const old = await this.#retry(`read ${key}`, () => this.#get(key));
     const replace = (value: Uint8Array) =>
       this.#retry(`replace the snapshot ${key}`, () => {
         const refused = guard?.();
         if (refused) throw refused;
-        return old?.operation === "PUT"
-          ? this.#kv.update(key, value, old.revision)
-          : this.#kv.create(key, value);
+        return this.#compareAndSet(key, value, old);
       }, false);
     let oldManifest: Manifest | undefined;
     try {

@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { isWrongLastSequence } from "../../../../actors/runtime/journal/jetstream/mod.ts";
-import { directGet } from "../../../../actors/runtime/journal/jetstream/_direct_get.ts";
+import { directGet } from "../../../../actors/runtime/transport/direct_get.ts";
 import {
   electionError,
   InboxRequests,

@@ -1,17 +1,17 @@
 /**
- * A direct get from a JetStream stream (`$JS.API.DIRECT.GET.<stream>`), answered on the
- * journal's inbox (`InboxRequests`): what a journal's reads of one message send (a subject's last
- * message, the next message of a subject at or after a sequence). The answer is the stored message
- * with the stream's headers (`Nats-Subject`, `Nats-Sequence`) beside its own, or a status: 404, no
- * such message (null); any other, an error naming it.
+ * A direct get from a JetStream stream (`$JS.API.DIRECT.GET.<stream>`), answered on an inbox of
+ * `InboxRequests`: what a journal's reads of one message send (a subject's last message, the next
+ * message of a subject at or after a sequence), and the snapshot bucket's reads of a key. The
+ * answer is the stored message with the stream's headers (`Nats-Subject`, `Nats-Sequence`) beside
+ * its own, or a status: 404, no such message (null); any other, an error naming it.
  *
  * Not `JetStreamManager.direct.getMessage`: through `NatsConnection.request`, each get would make
- * two errors with stack traces (inbox_requests.ts), and a journal's loads and compactions make
- * many gets.
+ * two errors with stack traces (inbox_requests.ts), and a journal's loads and compactions, and a
+ * start's snapshots, make many gets.
  */
 import { DirectMsgHeaders } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
-import type { InboxRequests } from "../../transport/mod.ts";
+import type { InboxRequests } from "./inbox_requests.ts";
 
 /** A message read from the stream: what the journal reads of one. */
 export interface GotMessage {
