@@ -211,6 +211,7 @@ export class SimLeasedCluster {
       count: o.partitions,
       bucket: this.kv.storeFor(node),
       heartbeatMs: o.lease.heartbeatMs,
+      settleMs: o.lease.settleMs,
       bus: conn,
       start: (p, fence) => this.#startPartition(m, p, fence),
       log: (msg) => o.trace.line(`${m.id} log ${msg}`),

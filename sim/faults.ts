@@ -226,6 +226,8 @@ export interface LeaseParams {
   ttlMs: number;
   /** Renewals every this many ms: a quarter of the TTL, as `troupe run` defaults to. */
   heartbeatMs: number;
+  /** A cold start's wait for the machines started with it: a tenth of the TTL, as `troupe run`. */
+  settleMs: number;
   /** One way of a request to NATS, µs. */
   latencyUs: number;
   /** The most a machine's monotonic clock runs fast or slow (0.1: by a tenth). */
@@ -243,6 +245,7 @@ export function drawLeaseParams(rng: Prng): LeaseParams {
   return {
     ttlMs,
     heartbeatMs: Math.max(50, Math.floor(ttlMs / 4)),
+    settleMs: Math.floor(ttlMs / 10),
     latencyUs: 100 + rng.int(5000),
     driftMax: 0.1,
     faultMeanS: 1 + rng.uniform(0, 4),

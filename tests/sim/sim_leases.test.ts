@@ -58,10 +58,12 @@ interface Machine {
   /** Appends accepted, and refused by the fence. */
   appends: number;
   refused: number;
+  /** What its lease keeper logged. */
+  logs: string[];
 }
 
 /** A cluster of `n` machines on one bucket; `stale` collects writes from an epoch overtaken. */
-function cluster(n: number, rates: number[] = [], stopMs = 0) {
+function cluster(n: number, rates: number[] = [], stopMs = 0, settleMs = 0) {
   const scheduler = new Scheduler(0);
   const kv = new SimLeaseKv(scheduler, { ttlMs: TTL_MS });
   const bus = new SimBus({ scheduler, prng: new Prng(1), faults: QUIET_NETWORK });
@@ -77,7 +79,7 @@ function cluster(n: number, rates: number[] = [], stopMs = 0) {
       skewUs: (i - 1) * 3_000_000,
       rate: rates[i] ?? 1,
     });
-    const m: Machine = { id, node, appends: 0, refused: 0 } as Machine;
+    const m: Machine = { id, node, appends: 0, refused: 0, logs: [] } as unknown as Machine;
     const writer = (p: number, fence: LeaseFence): PartitionRunner => {
       // Every write lands in the shared journal, checked against the newest epoch claimed.
       const fenced = fence.journal({
@@ -117,9 +119,13 @@ function cluster(n: number, rates: number[] = [], stopMs = 0) {
       count: COUNT,
       bucket: kv.storeFor(node),
       heartbeatMs: 500,
+      settleMs,
       bus: bus.connect(id),
       start: (p, fence) => Promise.resolve(writer(p, fence)),
-      log: (msg) => process.env.LEASE_DEBUG && console.log(`${scheduler.nowUs / 1e6} ${id} ${msg}`),
+      log: (msg) => {
+        m.logs.push(msg);
+        if (process.env.LEASE_DEBUG) console.log(`${scheduler.nowUs / 1e6} ${id} ${msg}`);
+      },
       now: node.wallMs,
       clock: node.clockMs,
       timers: node.timers,
@@ -127,7 +133,12 @@ function cluster(n: number, rates: number[] = [], stopMs = 0) {
     machines.push(m);
   }
   const start = () => Promise.all(machines.map((m) => m.leases.start()));
-  return { scheduler, kv, machines, stale, start };
+  /** Starts machine i at `offsetsMs[i]` of virtual time (not awaited: the scheduler would wait). */
+  const startAt = (offsetsMs: number[]) =>
+    machines.forEach((m, i) =>
+      scheduler.after((offsetsMs[i] ?? 0) * 1000, () => void m.leases.start())
+    );
+  return { scheduler, kv, machines, stale, start, startAt };
 }
 
 test("three machines share 12 partitions evenly; one paused past its lease loses them, writes nothing stale, and gets its share back", async () => {
@@ -209,6 +220,44 @@ test("the one-writer check catches a fence that trusts a clock running at half s
   await c.scheduler.run(3_000_000 + 3 * TTL_MS * 1000);
   assert.ok(c.stale.length > 0, "m1 wrote after another machine claimed its partition");
   assert.match(c.stale[0]!, /^m1 wrote partition \d+ at epoch \d+ < \d+$/);
+});
+
+/** Partitions claimed, and handed off, by the machines, in all. */
+const claimsAndHandoffs = (machines: Machine[]) => ({
+  claimed: machines.reduce((n, m) => n + m.leases.counts.claimed, 0),
+  released: machines.reduce((n, m) => n + m.leases.counts.released, 0),
+});
+
+test("machines started 0.2 s apart on a cold cluster each claim their own share, none twice", async () => {
+  const settled = cluster(3, [], 0, 400);
+  settled.startAt([0, 200, 400]);
+  await settled.scheduler.run(4_000_000);
+  assert.equal(settled.machines.map((m) => m.leases.owned().length), [4, 4, 4]);
+  assert.equal(claimsAndHandoffs(settled.machines), { claimed: 12, released: 0 });
+  assert.match(settled.machines[0]!.logs.join("\n"), /cold start: 3 host\(s\) seen after \d+ ms/);
+  // The same start without the settle: the first machine claims every partition, then hands
+  // most of them over.
+  const eager = cluster(3, [], 0, 0);
+  eager.startAt([0, 200, 400]);
+  await eager.scheduler.run(4_000_000);
+  assert.equal(eager.machines.map((m) => m.leases.owned().length), [4, 4, 4]);
+  const { claimed, released } = claimsAndHandoffs(eager.machines);
+  assert.ok(released >= 4 && claimed === 12 + released, `claimed ${claimed}, released ${released}`);
+  assert.equal([settled.stale, eager.stale], [[], []]);
+});
+
+test("a machine alone waits the settle once; one joining a cluster whose partitions are held does not", async () => {
+  const c = cluster(2, [], 0, 400);
+  const [m1, m2] = c.machines as [Machine, Machine];
+  c.startAt([0, 3_000]);
+  await c.scheduler.run(300_000);
+  assert.equal(m1.leases.owned(), [], "nothing claimed while it settles");
+  await c.scheduler.run(1_500_000);
+  assert.is(m1.leases.owned().length, COUNT, "every partition once the hosts seen stayed the same");
+  await c.scheduler.run(3_000_000 + 1_200_000);
+  assert.equal(c.machines.map((m) => m.leases.owned().length), [6, 6]);
+  assert.ok(!m2.logs.some((l) => l.includes("cold start")), m2.logs.join("\n"));
+  assert.equal(c.stale, []);
 });
 
 test.run();

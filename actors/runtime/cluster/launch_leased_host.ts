@@ -169,6 +169,7 @@ export async function launchLeasedHost(
       count: config.partitions.count,
       bucket,
       heartbeatMs: config.partitions.leases.heartbeat_ms,
+      settleMs: config.partitions.leases.settle_ms,
       bus,
       log,
       httpPort: () => http.port,

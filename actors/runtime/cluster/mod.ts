@@ -16,6 +16,7 @@ export {
   type StepOverrunBucketOptions,
 } from "./step_overrun_bucket.ts";
 export { assignPartitions } from "./lease_assignment.ts";
+export { ColdStartSettle, type SettleDecision } from "./cold_start_settle.ts";
 export {
   type HeldLease,
   type HeldStageLease,

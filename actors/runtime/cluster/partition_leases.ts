@@ -26,6 +26,7 @@ import { assignPartitions } from "./lease_assignment.ts";
 import type { HeldLease, LeaseStore, LeaseView } from "./lease_bucket.ts";
 import { type HostTimers, REAL_TIMERS } from "../instances/mod.ts";
 import { LeaseFence } from "./lease_fence.ts";
+import { ColdStartSettle } from "./cold_start_settle.ts";
 
 /** The longest time between looks at the cluster, ms. */
 export const LOOK_MS_MAX = 500;
@@ -51,6 +52,12 @@ export interface PartitionLeasesOptions {
    * LOOK_MS_MAX, so that a host joining gets its share within a couple of looks whatever the TTL.
    */
   lookMs?: number;
+  /**
+   * On a cold start (no partition held anywhere), the first claims wait until the live hosts seen
+   * have stayed the same this long (cold_start_settle.ts): hosts started together then claim their
+   * own shares, not one host every partition. 0 or absent: no wait.
+   */
+  settleMs?: number;
   /** Where ownership changes are announced. */
   bus: Bus;
   /** Recovers a partition and starts it consuming, writing while `fence` is fresh. */
@@ -116,6 +123,7 @@ export class PartitionLeases {
   #released: BusSubscription | undefined;
   /** The last look at the bucket. */
   view: LeaseView | undefined;
+  readonly #settle: ColdStartSettle;
   /** When the last heartbeat was stored (monotonic ms). */
   lastBeatMs = 0;
 
@@ -130,6 +138,8 @@ export class PartitionLeases {
     const timers = options.timers ?? REAL_TIMERS;
     this.#setTimeout = (fn, ms) => timers.setTimeout(fn, ms);
     this.#clearTimeout = (h) => timers.clearTimeout(h);
+    // A cold start waits at most half the TTL: its claims and recoveries must fit in the TTL.
+    this.#settle = new ColdStartSettle(options.settleMs ?? 0, options.bucket.ttlMs / 2);
   }
 
   #wall(): number {
@@ -258,13 +268,36 @@ export class PartitionLeases {
     // Handoffs go on in the background, renewed until released: a slow flush delays no renewal.
     void moves;
     const claims: Promise<void>[] = [];
-    for (let p = 0; p < this.#options.count; p++) {
+    const settled = this.#settled(view, live);
+    for (let p = 0; p < this.#options.count && settled; p++) {
       if (share[p] === this.#options.hostId && !this.#owned.has(p) && !view.leases.has(p)) {
         claims.push(this.#claim(p));
       }
     }
     await Promise.all(claims);
     this.#seen = new Map([...view.leases].map(([p, h]) => [p, h.lease.owner]));
+  }
+
+  /** Whether claims may be made at this look (a cold start's settle is over). */
+  #settled(view: LeaseView, live: string[]): boolean {
+    if (this.#settle.done) return true;
+    const decision = this.#settle.look(view, live, this.#clock());
+    if (!decision.claim) {
+      if (decision.first) {
+        this.#options.log(
+          `leases: cold start (no partition held): waiting ${this.#options.settleMs} ms ` +
+            `for hosts started with this one`,
+        );
+      }
+      return false;
+    }
+    if (decision.waitedMs !== undefined) {
+      this.#options.log(
+        `leases: cold start: ${decision.hosts} host(s) seen after ` +
+          `${Math.round(decision.waitedMs)} ms; claiming this host's share`,
+      );
+    }
+    return true;
   }
 
   async #renewAll(): Promise<void> {

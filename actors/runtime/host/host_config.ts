@@ -39,11 +39,21 @@ export interface LeaseSettings {
   ttl_ms: number;
   /** Milliseconds between renewals: a quarter of the TTL by default. */
   heartbeat_ms: number;
+  /**
+   * On a cold start (no partition held), how long the live hosts must stay the same before the
+   * first claims (partition_leases.ts): a tenth of the TTL by default, a tenth of the time a
+   * start has.
+   */
+  settle_ms: number;
 }
 
 /** The lease settings of `ttlMs` (default 10 s), renewed four times a TTL. */
 export function leaseSettings(ttlMs = 10_000): LeaseSettings {
-  return { ttl_ms: ttlMs, heartbeat_ms: Math.max(50, Math.floor(ttlMs / 4)) };
+  return {
+    ttl_ms: ttlMs,
+    heartbeat_ms: Math.max(50, Math.floor(ttlMs / 4)),
+    settle_ms: Math.floor(ttlMs / 10),
+  };
 }
 
 /** A host's configuration. */
@@ -413,7 +423,11 @@ const FEED_STREAM_FIELDS = ["feed_max_bytes", "feed_max_age_s"];
 
 function parsePartitionsSection(raw: unknown): HostConfig["partitions"] {
   const p = configObject(raw, "partitions");
-  rejectUnknown(p, ["count", "owned", "lease_ttl_ms", "heartbeat_ms"], "partitions");
+  rejectUnknown(
+    p,
+    ["count", "owned", "lease_ttl_ms", "heartbeat_ms", "settle_ms"],
+    "partitions",
+  );
   const count = readNumber(p, "count", "partitions", 1, { min: 1, max: 4096, integer: true });
   const ownedSpec = readString(p, "owned", "partitions", "all");
   if (ownedSpec.trim() === "auto") {
@@ -428,7 +442,12 @@ function parsePartitionsSection(raw: unknown): HostConfig["partitions"] {
       max: Math.floor(ttl / 2),
       integer: true,
     });
-    return { count, owned: [], leases: { ttl_ms: ttl, heartbeat_ms: beat } };
+    const settle = readNumber(p, "settle_ms", "partitions", d.settle_ms, {
+      min: 0,
+      max: Math.floor(ttl / 2),
+      integer: true,
+    });
+    return { count, owned: [], leases: { ttl_ms: ttl, heartbeat_ms: beat, settle_ms: settle } };
   }
   try {
     return { count, owned: parsePartitions(ownedSpec, count) };

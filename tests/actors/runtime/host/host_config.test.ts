@@ -177,6 +177,22 @@ test("supervision.isolate_user_kinds is true unless set false", () => {
   assert.is(c.supervision.isolate_user_kinds, false);
 });
 
+test("a leased host waits a tenth of the TTL on a cold start unless partitions.settle_ms is set", () => {
+  const leases = (p: Record<string, unknown>) =>
+    parseHostConfig(
+      { nats: "nats://127.0.0.1:4222", partitions: { owned: "auto", ...p } },
+      ACTOR_KINDS,
+    )
+      .partitions.leases;
+  assert.equal(leases({}), { ttl_ms: 10_000, heartbeat_ms: 2_500, settle_ms: 1_000 });
+  assert.is(leases({ lease_ttl_ms: 3_000 })?.settle_ms, 300);
+  assert.is(leases({ settle_ms: 0 })?.settle_ms, 0, "0: no wait");
+  assert.throws(
+    () => leases({ lease_ttl_ms: 3_000, settle_ms: 1_600 }),
+    (err: Error) => /partitions\.settle_ms/.test(err.message) && /<= 1500/.test(err.message),
+  );
+});
+
 test("a bad field of any section is refused naming the field and the value", () => {
   const cases: Array<[Record<string, unknown>, string, string]> = [
     [{ host_id: "a b" }, "host_id", '"a b"'],
