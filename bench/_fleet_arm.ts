@@ -36,6 +36,8 @@ export interface FleetArmOptions {
   /** Seconds of measured rounds. */
   seconds: number;
   intervalS: number;
+  /** Seconds between the hosts' starts after their stop (0: all at once). */
+  startSpreadS: number;
   /** How the load balancer picks a request's receiver. */
   balance: "round-robin" | "by-target";
   /** The run's scratch directory (the arm makes its own under it). */
@@ -106,6 +108,11 @@ export interface StartAgain {
   recoveredS: number;
   answeredS: number;
   unanswered: number;
+  /**
+   * Partitions claimed by the hosts from their start until the round was answered: the
+   * partitions' count when each was recovered once, more when one was claimed and handed on.
+   */
+  claims: number;
   /** The instances the hosts held before their stop, and after their start. */
   instances: [number, number];
 }
@@ -179,6 +186,7 @@ async function startAgain(
     await sleep(100);
   }
   const answeredS = since();
+  const claims = await hosts.claims();
   const unanswered = o.channels - next.answers.answered(next.from);
   o.log(
     `fleet: ${o.hosts} host(s) started again after their stop: receivers up at ${
@@ -187,7 +195,15 @@ async function startAgain(
       `(${now.recovering} recovering) at ${recoveredS.toFixed(2)} s, a new round answered on ` +
       `${o.channels - unanswered} of ${o.channels} channels at ${answeredS.toFixed(2)} s`,
   );
-  return { upS, settledS, recoveredS, answeredS, unanswered, instances: [before, now.total] };
+  return {
+    upS,
+    settledS,
+    recoveredS,
+    answeredS,
+    unanswered,
+    claims,
+    instances: [before, now.total],
+  };
 }
 
 /** The arm's rounds on hosts settled, its figures, and the round that would come next. */

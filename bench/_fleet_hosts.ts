@@ -90,13 +90,16 @@ export class FleetHosts {
    */
   static async startAgain(
     stopped: FleetHosts,
-    options: Pick<FleetHostsOptions, "partitions" | "log">,
+    options: Pick<FleetHostsOptions, "partitions" | "log"> & { startSpreadS?: number },
   ): Promise<{ hosts: FleetHosts; upS: number; settledS: number }> {
     const hosts: FleetHost[] = [];
     const fleet = new FleetHosts(hosts);
     const t0 = performance.now();
     try {
-      for (const h of stopped.#hosts) hosts.push(fleet.#spawn(h, options.log));
+      for (const h of stopped.#hosts) {
+        if (hosts.length > 0 && options.startSpreadS) await sleep(options.startSpreadS * 1000);
+        hosts.push(fleet.#spawn(h, options.log));
+      }
       await Promise.all(
         hosts.map((h) => ready(`http://127.0.0.1:${h.writePort}/healthz`, SETTLE_MS)),
       );

@@ -63,6 +63,12 @@ const OPTIONS = {
     default: 2,
     number: { min: 1, max: 10, integer: true },
   },
+  "start-spread-s": {
+    help: "seconds between the hosts' starts after their stop (0: all at once, as after a " +
+      "restart of the whole fleet; more, as an orchestrator starting them one after another)",
+    default: 0,
+    number: { min: 0, max: 60 },
+  },
   balance: {
     help: "how the load balancer picks a request's receiver: round-robin (the next one, as " +
       "nginx's upstream does unconfigured) or by-target (a target's requests always to one)",
@@ -98,6 +104,7 @@ export const benchmark: Benchmark = {
             ...o,
             hosts,
             intervalS: o["interval-s"],
+            startSpreadS: o["start-spread-s"],
             dir: dir.path,
             log: ctx.log,
           });
@@ -129,8 +136,10 @@ function armLine(run: number, f: FleetArmFigures, o: Options): string {
     `journal stream ${f.journalBytesPerSample.toFixed(1)}; stopped in ` +
     `${f.stopS.map((s) => s.toFixed(1)).join(", ")} s (not handed off in time: ` +
     `${f.stopsUnclean}; writes refused by a lapsed lease as they stopped: ${f.fencedAtStop}); ` +
-    `started again, all at once, and a new round answered in ${f.start.answeredS.toFixed(1)} s ` +
-    `(${f.start.unanswered} channels unanswered)`;
+    `started again, ${
+      o["start-spread-s"] > 0 ? `${o["start-spread-s"]} s apart` : "all at once"
+    }, and a new round answered in ${f.start.answeredS.toFixed(1)} s ` +
+    `(${f.start.unanswered} channels unanswered; partitions claimed ${f.start.claims} times)`;
 }
 
 /** One row of the benchmark: how it is read from an arm's figures. */
@@ -239,6 +248,12 @@ const FIGURES: readonly Figure[] = [
     better: "lower",
     of: (f) => f.start.unanswered,
     sum: true,
+  },
+  {
+    metric: "start_claims",
+    unit: "partitions",
+    better: "lower",
+    of: (f) => f.start.claims,
   },
   {
     metric: "partitions_reclaimed",
