@@ -359,7 +359,9 @@ export class PartitionLeases {
     this.#announce(what, p, held.lease.epoch, reason);
     // Recovery goes on in the background: the heartbeats (this partition's renewals) go on.
     o.runner = this.#options.start(p, fence).catch((err) => {
-      this.failed(p, err);
+      // A recovery this claim's own end stopped (a handoff, a lost lease) failed nothing, and a
+      // later claim of the partition is not this one.
+      if (this.#owned.get(p) === o) this.failed(p, err);
       return undefined;
     });
   }
@@ -372,8 +374,8 @@ export class PartitionLeases {
     o.leaving = (async () => {
       // A partition still recovering has nothing to flush: it is let go now, not after its
       // recovery, which may wait out a leader election for longer than a stopping host has (a
-      // SIGTERM handoff in the 3-node cluster test waited so). Its fence is lost first,
-      // so the recovery writes nothing; it is abandoned once it is done.
+      // SIGTERM handoff in the 3-node cluster test waited so). Its fence is lost first, so the
+      // recovery writes nothing and stops at its next step (its host failed); then abandoned.
       const runner = await Promise.race([o.runner, Promise.resolve(RECOVERING)]);
       if (runner === RECOVERING) {
         o.fence.lose(`partition ${p} released while recovering (${reason})`);

@@ -306,6 +306,7 @@ export class Host {
       statusMoved: (slot) => this.#mail.gauges.noteStatus(slot),
       enqueue: (slot, item) => this.#mail.enqueueFor(slot, item),
       closing: () => this.#closing,
+      failure: () => this.#fatal,
       timers: this.#timers,
       config: (kind) => this.#configs.get(kind),
       attempts: this.#decisions,

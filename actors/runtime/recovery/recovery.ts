@@ -55,6 +55,9 @@ import { warmUp } from "./warm_up.ts";
 import { byBodyOrder } from "./restorable_snapshot.ts";
 import { DeferredTails } from "./deferred_tails.ts";
 
+/** A start's pass over its snapshots looks whether the host failed every this many plus one. */
+const GO_ON_EVERY = 255;
+
 /** The kinds of record a host applies (and so may die applying). */
 const APPLIED_KINDS: ReadonlySet<InputKind> = new Set(["frame", "ctl", "tick", "seed"]);
 
@@ -154,6 +157,7 @@ export class Recovery {
     await this.#loadSnapshots(pass);
     if (pass.pending.length === 0) return pass.resumeAfter;
     await this.#foldJournal(pass);
+    this.#goOn(pass, "folding the journal");
     const plan = await this.#judgeLosses(pass);
     // After the losses are judged (a refused start writes nothing) and after the check for
     // records lost at the end (a skip appended here is not one); before the losses are acted
@@ -192,6 +196,19 @@ export class Recovery {
     return pass.resumeAfter;
   }
 
+  /**
+   * Throws once the host has failed (a leased partition's lease lost or handed off while it
+   * recovers): the rest of the recovery would be thrown away with the host, and its CPU and reads
+   * are another host's to spend.
+   */
+  #goOn(pass: RecoveryPass, doing: string): void {
+    const failure = this.#access.failure();
+    if (failure === undefined) return;
+    throw new Error(
+      `recovery stopped ${doing} (${pass.pending.length} instances begun): ${failure.message}`,
+    );
+  }
+
   /** Restores each stream's newest snapshot (read ahead), notes where its journal is read. */
   async #loadSnapshots(pass: RecoveryPass): Promise<void> {
     const h = this.#access;
@@ -216,6 +233,7 @@ export class Recovery {
     }
     const reads = new SnapshotReads(wanted, { from: h.snapshotter });
     for (let i = 0; i < owned.count; i++) {
+      if ((i & GO_ON_EVERY) === 0) this.#goOn(pass, `restoring ${owned.count} snapshots`);
       const stream = owned.streams[i]!, key = owned.keys[i]!, def = owned.defs[i]!;
       const slot = h.slot(def, key, stream);
       slot.status = "recovering";
@@ -271,6 +289,7 @@ export class Recovery {
     // The streams `after` does not name are read past Infinity: not at all. The records of the
     // streams of other kinds and partitions would be passed over, and a dormant one has none.
     for await (const batch of recordBatches(h.journal, pass.after, Infinity)) {
+      this.#goOn(pass, "folding the journal");
       for (const rec of batch) this.#foldRecord(pass, rec);
     }
     for (const [slot, t] of pass.track) {

@@ -42,6 +42,11 @@ export interface RecoveryAccess {
   /** Journals and applies an input to the slot's instance, through its mailbox. */
   enqueue(slot: Slot, item: Pending): void;
   closing(): boolean;
+  /**
+   * The error the host failed on (its lease lost, its journal unwritable), if it did: a recovery
+   * in progress stops at its next step, nothing more of it worth doing.
+   */
+  failure(): Error | undefined;
   /** The host's timers: a start's dormant instances are restored in slices on them. */
   timers: HostTimers;
   /** The kind's current configuration (an instance whose starting one was lost starts from it). */
