@@ -455,6 +455,8 @@ async function recoverPartition(
   try {
     await host.start();
   } catch (err) {
+    // Let go while recovering: its recovery stopped where it was (recovery.ts).
+    if (fence.lost !== undefined) log(describeError(err));
     await host.stop().catch(() => {});
     await done();
     throw err;
