@@ -21,6 +21,7 @@ import {
   type Subscription,
 } from "@nats-io/transport-node";
 import { onDisconnect, RequestLostError, untilServer } from "./connection_loss.ts";
+import { type HeaderPairs, PlainPublisher } from "./_plain_publisher.ts";
 
 /** A request's answer did not come in its timeout. */
 export class InboxTimeoutError extends Error {
@@ -46,6 +47,7 @@ const SWEEP_MS = 50;
 /** Requests on `nc`, answered on one inbox. */
 export class InboxRequests {
   readonly #nc: NatsConnection;
+  readonly #publisher: PlainPublisher;
   readonly #inbox = createInbox();
   readonly #prefixLength: number;
   readonly #sub: Subscription;
@@ -57,6 +59,7 @@ export class InboxRequests {
 
   constructor(nc: NatsConnection) {
     this.#nc = nc;
+    this.#publisher = new PlainPublisher(nc);
     this.#prefixLength = this.#inbox.length + 1;
     this.#sub = nc.subscribe(`${this.#inbox}.*`, {
       callback: (err, msg) => {
@@ -70,12 +73,13 @@ export class InboxRequests {
   /**
    * Publishes `data` on `subject` and resolves with the first answer; rejects after `timeoutMs`
    * (InboxTimeoutError), on a 503 answer (InboxNoRespondersError), or as the connection says.
+   * `headers` as pairs are written with the request's line, not made a nats.js object.
    */
   request(
     subject: string,
     data: Uint8Array,
     timeoutMs: number,
-    headers?: MsgHdrs,
+    headers?: MsgHdrs | HeaderPairs,
   ): Promise<Msg> {
     if (this.#closed) return Promise.reject(new Error("the connection's requests are closed"));
     const held = untilServer(this.#nc, timeoutMs, `get an answer on "${subject}"`);
@@ -99,13 +103,22 @@ export class InboxRequests {
     this.#failAll(new RequestLostError("its requests were closed"));
   }
 
-  #send(subject: string, data: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<Msg> {
+  #send(
+    subject: string,
+    data: Uint8Array,
+    timeoutMs: number,
+    headers?: MsgHdrs | HeaderPairs,
+  ): Promise<Msg> {
     return new Promise<Msg>((resolve, reject) => {
       const n = ++this.#next;
       this.#waiting.set(n, { subject, dueMs: performance.now() + timeoutMs, resolve, reject });
       try {
         const reply = `${this.#inbox}.${n}`;
-        this.#nc.publish(subject, data, headers === undefined ? { reply } : { reply, headers });
+        if (headers === undefined || Array.isArray(headers)) {
+          this.#publisher.publish(subject, data, reply, headers as HeaderPairs | undefined);
+        } else {
+          this.#nc.publish(subject, data, { reply, headers: headers as MsgHdrs });
+        }
       } catch (err) {
         this.#waiting.delete(n);
         reject(err as Error);

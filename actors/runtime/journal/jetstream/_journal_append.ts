@@ -6,12 +6,16 @@
  * positions (_journal_message.ts).
  */
 import { PubHeaders } from "@nats-io/jetstream";
-import { headers, type MsgHdrs } from "@nats-io/transport-node";
 import { bytesEqual } from "../../../../protocol/mod.ts";
 import { isWrongLastSequence, type StreamGets, type StreamState } from "./jetstream_stream.ts";
 import { POS_HEADER, readPos } from "./_journal_consume.ts";
 import { COUNT_HEADER, readCount } from "./_journal_message.ts";
-import { electionError, type InboxRequests, streamAckOf } from "../../transport/mod.ts";
+import {
+  electionError,
+  type HeaderPairs,
+  type InboxRequests,
+  streamAckOf,
+} from "../../transport/mod.ts";
 import type { GotMessage } from "../../transport/mod.ts";
 import { JournalConflictError } from "../journal.ts";
 
@@ -71,9 +75,7 @@ export async function appendRecord(
   if (!st.loaded) await parts.load(st);
   const pos = st.lastPos + 1;
   const message: RecordMessage = { pos, count, data };
-  const h = messageHeaders(message, parts.epoch);
-  // The server refuses it if another message came after the one this writer saw last.
-  h.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(st.lastSeq));
+  const h = messageHeaders(message, parts.epoch, st.lastSeq);
   const stored = (seq: number) => {
     st.lastSeq = seq;
     st.lastPos = pos + count - 1;
@@ -131,12 +133,20 @@ export async function appendRecord(
   }
 }
 
-/** The headers of `message`: its first position, its count (when 2 or more), the writer's epoch. */
-function messageHeaders(message: RecordMessage, epoch: number | undefined): MsgHdrs {
-  const h = headers();
-  h.set(POS_HEADER, String(message.pos));
-  if (message.count > 1) h.set(COUNT_HEADER, String(message.count));
-  if (epoch !== undefined) h.set(EPOCH_HEADER, String(epoch));
+/**
+ * The headers of `message`: its first position, its count (when 2 or more), the writer's epoch,
+ * and the sequence of the subject's last message as this writer saw it (the server refuses the
+ * message if another came after that one).
+ */
+function messageHeaders(
+  message: RecordMessage,
+  epoch: number | undefined,
+  lastSeq: number,
+): HeaderPairs {
+  const h: Array<[string, string]> = [[POS_HEADER, String(message.pos)]];
+  if (message.count > 1) h.push([COUNT_HEADER, String(message.count)]);
+  if (epoch !== undefined) h.push([EPOCH_HEADER, String(epoch)]);
+  h.push([PubHeaders.ExpectedLastSubjectSequenceHdr, String(lastSeq)]);
   return h;
 }
 

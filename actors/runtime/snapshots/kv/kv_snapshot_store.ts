@@ -20,7 +20,7 @@
  */
 import { type JetStreamManager, jetstreamManager, PubHeaders } from "@nats-io/jetstream";
 import { type Bucket, type KV, Kvm } from "@nats-io/kv";
-import { headers, type NatsConnection, nuid } from "@nats-io/transport-node";
+import { type NatsConnection, nuid } from "@nats-io/transport-node";
 import { decodeValue, encodeValue } from "../../../../protocol/mod.ts";
 import {
   type CorruptSnapshotInfo,
@@ -231,8 +231,7 @@ export class KvSnapshotStore implements SnapshotStore {
    */
   async #compareAndSet(key: string, value: Uint8Array, old: KeyEntry | null): Promise<void> {
     const b = this.#kv as Bucket;
-    const h = headers();
-    h.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(old?.revision ?? 0));
+    const h = [[PubHeaders.ExpectedLastSubjectSequenceHdr, String(old?.revision ?? 0)]] as const;
     const subject = b.subjectForKey(key, true);
     streamAckOf((await this.#requests.request(subject, value, REPLACE_TIMEOUT_MS, h)).data);
   }

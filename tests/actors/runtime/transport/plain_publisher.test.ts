@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { connect, headers, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { NatsServer } from "../../../../actors/runtime/transport/nats_server.ts";
 import { PlainPublisher } from "../../../../actors/runtime/transport/_plain_publisher.ts";
 import { bytesEqual } from "../../../../protocol/mod.ts";
@@ -62,6 +62,59 @@ if (haveNatsServer("plain_publisher")) {
       assert.is(after.outMsgs - before.outMsgs, sent.length, "counted as nats.js counts");
       const bytes = sent.reduce((n, m) => n + m.data.length, 0);
       assert.is(after.outBytes - before.outBytes, bytes);
+    } finally {
+      await pub.close();
+      await sub.close();
+      await server.cleanup();
+    }
+  });
+
+  test("a request's reply and headers arrive as nats.js's own publish delivers them", async () => {
+    const server = await startTestNats();
+    const pub = await connect({ servers: server.url });
+    const sub = await connect({ servers: server.url });
+    try {
+      const plain = new PlainPublisher(pub);
+      const s = sub.subscribe("ph.>");
+      await sub.flush();
+      // Over several slabs: a reply and up to four headers each, empty values, long ones, and
+      // what the slab's path leaves to nats.js (a value outside ASCII, one with a space at an end).
+      const pairsOf = (i: number): Array<[string, string]> => {
+        const pairs: Array<[string, string]> = [["Troupe-Pos", String(i)]];
+        if (i % 3 === 0) pairs.push(["Troupe-Count", String(i % 250)]);
+        if (i % 5 === 0) pairs.push(["Troupe-Epoch", ""]);
+        if (i % 7 === 0) pairs.push(["Nats-Expected-Last-Subject-Sequence", "9".repeat(i % 40)]);
+        if (i === 1_001) pairs.push(["Troupe-Note", "café"]);
+        if (i === 1_002) pairs.push(["Troupe-Note", "padded "]);
+        return pairs;
+      };
+      const count = 6_000;
+      const done = collect(s, 2 * count);
+      for (let i = 0; i < count; i++) {
+        const data = i % 11 === 0 ? new Uint8Array(0) : enc.encode(`record ${i} `.repeat(i % 9));
+        const reply = `_INBOX.reply.${i}`;
+        plain.publish(`ph.plain.${i}`, data, reply, pairsOf(i));
+        const h = headers();
+        for (const [name, value] of pairsOf(i)) h.set(name, value);
+        pub.publish(`ph.own.${i}`, data, { reply, headers: h });
+      }
+      await pub.flush();
+      const got = await done;
+      const seen = (tag: string) =>
+        got.filter((m) => m.subject.startsWith(`ph.${tag}.`)).map((m) => ({
+          n: m.subject.slice(tag.length + 4),
+          reply: m.reply,
+          headers: m.headers ? [...m.headers.keys()].map((k) => [k, m.headers!.values(k)]) : [],
+          data: [...m.data],
+        }));
+      const plains = seen("plain");
+      assert.is(plains.length, count);
+      assert.equal(plains, seen("own"));
+      assert.equal(plains[7]!.headers, [
+        ["Troupe-Pos", ["7"]],
+        ["Nats-Expected-Last-Subject-Sequence", ["9999999"]],
+      ]);
+      assert.is(plains[7]!.reply, "_INBOX.reply.7");
     } finally {
       await pub.close();
       await sub.close();
