@@ -33,6 +33,7 @@ import {
 } from "../../../protocol/mod.ts";
 import { isStaleMarkerAt } from "../../../protocol/prometheus/mod.ts";
 import type { EdgeDecisions } from "./edge_decisions.ts";
+import { decodeFeedBatchOnce } from "./_batch_once.ts";
 import {
   type DecodedFrame,
   type FrameDecoder,
@@ -143,7 +144,7 @@ export class FeedEdge {
     refuse: (frame: BusMessage, err: unknown) => void,
   ): Iterable<EdgeInput> {
     const feed = feedOfBatchSubject(msg.subject)!;
-    const decoded = decodeFeedBatch(msg.data, this.#parts.limits);
+    const decoded = decodeFeedBatchOnce(msg.data, this.#parts.limits);
     return this.#batchInputs(decoded, { feed, srcPos, evenTimes, refuse });
   }
 
