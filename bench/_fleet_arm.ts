@@ -40,6 +40,8 @@ export interface FleetArmOptions {
   startSpreadS: number;
   /** How the load balancer picks a request's receiver. */
   balance: "round-robin" | "by-target";
+  /** `snapshots.min_inputs` of every host (its default when not given). */
+  snapshotMinInputs?: number | undefined;
   /** The run's scratch directory (the arm makes its own under it). */
   dir: string;
   log(message: string): void;
@@ -133,6 +135,7 @@ export async function fleetArm(o: FleetArmOptions): Promise<FleetArmFigures> {
       // counts the channels it routes to: a channel's own partition, and its coherence group's
       // (one group for all, unconfigured). Twice the channels, so that the limit refuses none.
       channelsMax: o.channels * 2,
+      snapshotMinInputs: o.snapshotMinInputs,
       log: o.log,
     });
     const { figures, next } = await measureArm(hosts, { nats, nc, answers }, o);

@@ -26,6 +26,8 @@ export interface FleetHostsOptions {
   partitions: number;
   /** `limits.channels_max` of every host and its receiver. */
   channelsMax: number;
+  /** `snapshots.min_inputs` of every host (its default when not given). */
+  snapshotMinInputs?: number | undefined;
   log(message: string): void;
 }
 
@@ -236,7 +238,10 @@ function writeHostConfig(
       // What a host sharing partitions by lease needs: journals every host can read.
       input: "jetstream",
       journal: { kind: "jetstream" },
-      snapshots: { store: "kv" },
+      snapshots: {
+        store: "kv",
+        ...(o.snapshotMinInputs === undefined ? {} : { min_inputs: o.snapshotMinInputs }),
+      },
       data_dir: join(o.dir, id),
       http_port: o.httpPort,
       partitions: { count: o.partitions, owned: "auto" },

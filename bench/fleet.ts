@@ -69,6 +69,12 @@ const OPTIONS = {
     default: 0,
     number: { min: 0, max: 60 },
   },
+  "snapshot-min-inputs": {
+    help: "snapshots.min_inputs of every host: inputs an instance takes before a periodic " +
+      "round snapshots it (0: the hosts' default)",
+    default: 0,
+    number: { min: 0, max: 1_000_000, integer: true },
+  },
   balance: {
     help: "how the load balancer picks a request's receiver: round-robin (the next one, as " +
       "nginx's upstream does unconfigured) or by-target (a target's requests always to one)",
@@ -105,6 +111,7 @@ export const benchmark: Benchmark = {
             hosts,
             intervalS: o["interval-s"],
             startSpreadS: o["start-spread-s"],
+            snapshotMinInputs: o["snapshot-min-inputs"] || undefined,
             dir: dir.path,
             log: ctx.log,
           });
