@@ -5,6 +5,7 @@
 export { type StreamAck, streamAckOf, StreamRefusedError } from "./stream_ack.ts";
 export { InboxNoRespondersError, InboxRequests, InboxTimeoutError } from "./inbox_requests.ts";
 export type { HeaderPairs } from "./_plain_publisher.ts";
+export { JETSTREAM_API_PREFIX, jetStreamApi, purgeStream } from "./jetstream_api.ts";
 export { directGet, type DirectQuery, type GotMessage } from "./direct_get.ts";
 export {
   failRequestsOnDisconnect,

@@ -55,6 +55,7 @@ import {
   CONSUMER_CREATE_TIMEOUT_MS,
   ELECTION_BUDGET_MS,
   InboxRequests,
+  purgeStream,
   retryJetStream,
 } from "../../transport/mod.ts";
 import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
@@ -69,6 +70,9 @@ import {
   type JournalRecord,
   type JournalStats,
 } from "../journal.ts";
+
+/** A compaction's purge waits this long for its answer: nats.js's manager's default timeout. */
+const PURGE_TIMEOUT_MS = 5000;
 
 /** The JetStream stream that holds the journal, by default. */
 export const JOURNAL_STREAM = "TROUPE_JOURNAL";
@@ -185,7 +189,9 @@ export class JetStreamJournal implements Journal {
       gets: this.#gets,
       guard: this.#guard,
       retry: (what, call) => this.#retry(what, call),
-      purge: (filter, seq) => this.#jsm.streams.purge(this.streamName, { filter, seq }),
+      // On the journal's inbox, not nats.js's manager (jetstream_api.ts).
+      purge: (filter, seq) =>
+        purgeStream(this.#requests, this.streamName, { filter, seq }, PURGE_TIMEOUT_MS),
     };
     this.#appendParts = {
       requests: this.#requests,
