@@ -71,7 +71,7 @@ const OPTIONS = {
   },
   "snapshot-min-inputs": {
     help: "snapshots.min_inputs of every host: inputs an instance takes before a periodic " +
-      "round snapshots it (0: the hosts' default)",
+      "round snapshots it (0: not set, the hosts' own)",
     default: 0,
     number: { min: 0, max: 1_000_000, integer: true },
   },
