@@ -86,6 +86,8 @@ export class EdgeDecisions {
   readonly #dead = new Map<number, Set<string>>();
   #maxSrcPos = 0;
   #pos = 0;
+  /** The position of the last snapshot taken (`snapshot`). */
+  #snapshotPos = 0;
   /** The attempt records read back past the edge's snapshot, in order. */
   readonly #attempts: AttemptRecord[] = [];
   /** The journal positions recovery skipped, by stream (kept in the edge's snapshot too). */
@@ -357,6 +359,7 @@ export class EdgeDecisions {
    */
   snapshot(taken: FirstFrameTaken = () => false): Snapshot {
     this.#sinceSnapshot = 0;
+    this.#snapshotPos = this.#pos;
     this.#savedThrough = this.#through;
     this.firstFrameHeld(taken);
     return {
@@ -399,6 +402,10 @@ export class EdgeDecisions {
     else {
       r.then((pos) => {
         if (pos > this.#pos) this.#pos = pos;
+        // Acknowledged after a snapshot was taken at an earlier position: the next one is due,
+        // else the stream's records past it stay uncovered (and uncompacted) until the next
+        // decision, which a host that admits no new channel may never make.
+        if (pos > this.#snapshotPos && this.#sinceSnapshot === 0) this.#sinceSnapshot = 1;
       }, (err: Error) => this.#log(`${this.stream}: cannot journal a decision: ${err.message}`));
     }
   }
