@@ -42,7 +42,7 @@ import {
 } from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { ensureFeedStream, FEED_STREAM, SharedFeed } from "../edge/mod.ts";
-import { JetStreamJournal } from "../journal/jetstream/mod.ts";
+import { CutTurns, JetStreamJournal } from "../journal/jetstream/mod.ts";
 import { partitionJournal, sharedLayoutLeft } from "./partition_journal.ts";
 import { RecoveriesInProgress } from "./recoveries_in_progress.ts";
 import { SNAPSHOT_BUCKET } from "../snapshots/kv/mod.ts";
@@ -224,23 +224,31 @@ export async function launchLeasedHost(
 function partitionsShared(
   nc: NatsBus["nc"],
   config: HostConfig,
-): Pick<PartitionParts, "running" | "book" | "feed" | "recovering"> {
+): Pick<PartitionParts, "running" | "book" | "feed" | "recovering" | "cutTurns"> {
   return {
     running: new Map<number, Host>(),
     book: new ChannelBook(),
     feed: new SharedFeed(nc, feedStreamOptions(config)),
     recovering: new RecoveriesInProgress(),
+    cutTurns: new CutTurns(),
   };
 }
 
 /**
  * Partition `p`'s journal, in a stream of its own (partition_journal.ts): every publish and purge
  * is guarded by `fence` when it is sent, and carries the epoch. Its first holder makes the stream,
- * with `nats.replicas` replicas.
+ * with `nats.replicas` replicas. The lease's holder is its only writer, so its compactions cut the
+ * whole stream, a purge at a time among the host's partitions (jetstream/stream_cut.ts).
  */
 function openPartitionJournal(
   nc: NatsBus["nc"],
-  parts: { p: number; config: HostConfig; fence: LeaseFence; recovering: RecoveriesInProgress },
+  parts: {
+    p: number;
+    config: HostConfig;
+    fence: LeaseFence;
+    recovering: RecoveriesInProgress;
+    cutTurns: CutTurns;
+  },
   log: (message: string) => void,
 ): Promise<JetStreamJournal> {
   const { p, config, fence } = parts;
@@ -248,6 +256,8 @@ function openPartitionJournal(
     ...partitionJournal(p, config.partitions.count),
     replicas: config.replicas,
     compactHold: parts.recovering,
+    soleWriter: true,
+    cutTurns: parts.cutTurns,
     guard: () => fence.guard(),
     epoch: fence.epoch,
     onDamage: (d) =>
@@ -364,6 +374,8 @@ interface PartitionParts {
   feed: SharedFeed;
   /** The partitions recovering, which hold every partition's compactions back. */
   recovering: RecoveriesInProgress;
+  /** The turns every partition's journal cuts take (journal/jetstream/stream_cut.ts). */
+  cutTurns: CutTurns;
 }
 
 /** Partition `p`'s host's configuration: the process's, as host `id` holding `p` alone. */
@@ -409,7 +421,7 @@ async function recoverPartition(
   const nc = (parts.bus as NatsBus).nc;
   const journal = await openPartitionJournal(
     nc,
-    { p, config, fence, recovering: parts.recovering },
+    { p, config, fence, recovering: parts.recovering, cutTurns: parts.cutTurns },
     log,
   );
   const own = partitionConfig(config, p, id);

@@ -232,6 +232,9 @@ export class Recovery {
       }
     }
     const reads = new SnapshotReads(wanted, { from: h.snapshotter });
+    // Streams the journal holds none of past their snapshots' positions: a journal compacted
+    // whole below them (a leased partition's), or lost; told once, not a line each.
+    let unjournaled = 0;
     for (let i = 0; i < owned.count; i++) {
       if ((i & GO_ON_EVERY) === 0) this.#goOn(pass, `restoring ${owned.count} snapshots`);
       const stream = owned.streams[i]!, key = owned.keys[i]!, def = owned.defs[i]!;
@@ -261,10 +264,12 @@ export class Recovery {
         else slot.inst = ActorInstance.restore(def, key, snap);
         pass.resumeAfter = Math.max(pass.resumeAfter, snap.srcPos);
         if (last < snap.pos && h.journal.advance) {
-          h.log(
-            `${stream}: the journal ends at position ${last}, before its snapshot at ` +
-              `${snap.pos}; positions continue after ${snap.pos}`,
-          );
+          if (last > 0) {
+            h.log(
+              `${stream}: the journal ends at position ${last}, before its snapshot at ` +
+                `${snap.pos}; positions continue after ${snap.pos}`,
+            );
+          } else unjournaled++;
           h.journal.advance(stream, snap.pos);
         }
       }
@@ -276,6 +281,12 @@ export class Recovery {
         pass.track.set(slot, { expected: start + 1, src, start, losses: [], hold: undefined });
       }
       pass.pending.push(slot);
+    }
+    if (unjournaled > 0) {
+      h.log(
+        `${unjournaled} instance(s) have no journal records left (compacted, or lost): ` +
+          `positions continue after their snapshots`,
+      );
     }
   }
 

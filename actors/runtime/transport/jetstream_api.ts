@@ -45,11 +45,14 @@ export async function jetStreamApi<T extends object>(
   return parsed;
 }
 
-/** Purges `stream`'s messages of `filter` below sequence `seq`; resolves to how many it purged. */
+/**
+ * Purges `stream`'s messages of `filter` (all of them without one) below sequence `seq`; resolves
+ * to how many it purged.
+ */
 export async function purgeStream(
   requests: InboxRequests,
   stream: string,
-  purge: { filter: string; seq: number },
+  purge: { filter?: string; seq: number },
   timeoutMs: number,
 ): Promise<number> {
   const answer = await jetStreamApi<{ success?: boolean; purged?: number }>(
@@ -59,7 +62,8 @@ export async function purgeStream(
     timeoutMs,
   );
   if (answer.success !== true) {
-    throw new Error(`JetStream did not purge ${purge.filter} of ${stream}: it answered no success`);
+    const what = purge.filter === undefined ? "" : ` ${purge.filter} of`;
+    throw new Error(`JetStream did not purge${what} ${stream}: it answered no success`);
   }
   return answer.purged ?? 0;
 }

@@ -7,7 +7,12 @@
  */
 import { PubHeaders } from "@nats-io/jetstream";
 import { bytesEqual } from "../../../../protocol/mod.ts";
-import { isWrongLastSequence, type StreamGets, type StreamState } from "./jetstream_stream.ts";
+import {
+  isWrongLastSequence,
+  noteStored,
+  type StreamGets,
+  type StreamState,
+} from "./jetstream_stream.ts";
 import { POS_HEADER, readPos } from "./_journal_consume.ts";
 import { COUNT_HEADER, readCount } from "./_journal_message.ts";
 import {
@@ -41,6 +46,11 @@ export interface AppendParts {
   load(st: StreamState): Promise<void>;
   /** A message of `bytes` holding `records` records is stored. */
   stored(bytes: number, records: number): void;
+  /**
+   * The highest sequence below which the journal purged, or sent a purge of, its whole stream
+   * (stream_cut.ts): a subject's last message below it may be gone. 0 when it never did.
+   */
+  cutSent(): number;
 }
 
 /** An append's message: its first record's position, its record count and its data. */
@@ -75,10 +85,10 @@ export async function appendRecord(
   if (!st.loaded) await parts.load(st);
   const pos = st.lastPos + 1;
   const message: RecordMessage = { pos, count, data };
-  const h = messageHeaders(message, parts.epoch, st.lastSeq);
+  let expected = st.lastSeq;
+  let h = messageHeaders(message, parts.epoch, expected);
   const stored = (seq: number) => {
-    st.lastSeq = seq;
-    st.lastPos = pos + count - 1;
+    noteStored(st, pos + count - 1, seq);
     parts.stored(data.length, count);
     return pos;
   };
@@ -99,12 +109,12 @@ export async function appendRecord(
       return stored(await parts.retry(`append to ${st.subject}`, send, false));
     } catch (err) {
       if (isWrongLastSequence(err)) {
-        // The subject's last message may be this very message: a send of it that timed out
-        // (this append's, or a failed append's the host retries) and was stored after the look
-        // that found it missing. Then its records are in, once.
-        const mine = await storedLast(st, message, parts);
-        if (mine !== undefined) return stored(mine);
-        throw conflictOf(st, err);
+        const seq = await wrongLast(st, message, expected, parts, err);
+        if (seq !== 0) return stored(seq);
+        // Sent again as the subject's first.
+        st.lastSeq = expected = 0;
+        h = messageHeaders(message, parts.epoch, expected);
+        continue;
       }
       if (err === refused) throw err;
       if (attempt >= parts.publishRetries || electionError(err) !== "timeout") {
@@ -150,14 +160,25 @@ function messageHeaders(
   return h;
 }
 
-/** The sequence of the subject's last message when it is `message`. */
-async function storedLast(
+/**
+ * After the server refused `message` for naming `expected` as its subject's last sequence: the
+ * sequence it is stored at, when the subject's last message is this very message (a send of it
+ * that timed out, this append's or a failed append's the host retries, stored after the look that
+ * found it missing: its records are in, once); 0 when the subject is empty because the journal's
+ * own cut of its stream took its last message (stream_cut.ts: it goes as the subject's first);
+ * else another writer appended, and this throws the conflict.
+ */
+async function wrongLast(
   st: StreamState,
   message: RecordMessage,
+  expected: number,
   parts: AppendParts,
-): Promise<number | undefined> {
-  const last = await parts.gets.last(st.subject).catch(() => null);
-  return last && isMessage(last, st.subject, message) ? last.seq : undefined;
+  err: unknown,
+): Promise<number> {
+  const last = await parts.gets.last(st.subject).catch(() => undefined);
+  if (last && isMessage(last, st.subject, message)) return last.seq;
+  if (last === null && expected > 0 && expected < parts.cutSent()) return 0;
+  throw conflictOf(st, err);
 }
 
 /**
@@ -178,9 +199,14 @@ async function settle(
   st.broken = undefined;
   st.unsure = undefined;
   if (!unsure || (last?.seq ?? 0) === unsure.afterSeq) return undefined;
+  if (last === null && unsure.afterSeq < parts.cutSent()) {
+    // Not stored (a cut never passes a message whose append's fate is unknown), and the
+    // subject's last message before it went with the journal's cut of its stream.
+    st.lastSeq = 0;
+    return undefined;
+  }
   if (last && isMessage(last, st.subject, unsure)) {
-    st.lastSeq = last.seq;
-    st.lastPos = unsure.pos + unsure.count - 1;
+    noteStored(st, unsure.pos + unsure.count - 1, last.seq);
     parts.stored(unsure.data.length, unsure.count);
     const same = next.count === unsure.count && bytesEqual(next.data, unsure.data);
     return same ? unsure.pos : undefined;

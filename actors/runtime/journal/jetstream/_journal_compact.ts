@@ -26,7 +26,7 @@ export interface CompactParts {
 }
 
 /** Purges `st`'s records with pos <= limit; to be run in its append chain. */
-export async function compactStream(
+async function compactStream(
   parts: CompactParts,
   st: StreamState,
   limit: number,
@@ -54,4 +54,34 @@ export async function compactStream(
     });
   }
   st.compactedTo = Math.max(st.compactedTo, limit);
+}
+
+/**
+ * Compacts each of `states`' streams to its limit in `upTo` (one named there whose limit rose
+ * since its last compaction), `COMPACT_STREAMS_AT_ONCE` at a time, each in its append chain; no
+ * more are begun once `closed()`.
+ */
+export async function compactStreams(
+  states: ReadonlyMap<string, StreamState>,
+  upTo: ReadonlyMap<string, number>,
+  parts: CompactParts,
+  closed: () => boolean,
+): Promise<void> {
+  const due: Array<readonly [StreamState, number]> = [];
+  for (const [stream, limit] of upTo) {
+    const st = states.get(stream);
+    if (st && limit > st.compactedTo) due.push([st, limit]);
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < due.length && !closed()) {
+      const [st, limit] = due[next++]!;
+      const step = st.tail.then(() => compactStream(parts, st, limit));
+      st.tail = step.catch(() => {});
+      await step;
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(COMPACT_STREAMS_AT_ONCE, due.length) }, worker),
+  );
 }

@@ -33,6 +33,9 @@
  * Every call to the server waits out a cluster's leader election (jetstream_retry.ts): a request
  * refused while the cluster has no leader is sent again with backoff, for `electionBudgetMs`.
  *
+ * Compaction purges each subject below its snapshot's position, keeping its last message (which
+ * holds its position); a journal that is its stream's only writer cuts the whole stream instead.
+ *
  * Damage: a message deleted from the stream (by hand, by a limit) leaves its subject's positions
  * with a hole; a message whose position or count header, or whose packed records, cannot be read
  * cannot be placed. Reads pass over both and report each once (`damage()`, `onDamage`,
@@ -46,6 +49,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { checkName, JOURNAL_SUBJECT_PREFIX } from "../../../../protocol/mod.ts";
 import {
   type JetStreamJournalOptions,
+  newStreamState,
   openJournalStream,
   StreamGets,
   type StreamState,
@@ -60,8 +64,10 @@ import {
 } from "../../transport/mod.ts";
 import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
 import { COUNT_HEADER, packRecords } from "./_journal_message.ts";
-import { COMPACT_STREAMS_AT_ONCE, type CompactParts, compactStream } from "./_journal_compact.ts";
+import { type CompactParts, compactStreams } from "./_journal_compact.ts";
 import { HeldCompaction } from "./_held_compaction.ts";
+import { StreamCut } from "./stream_cut.ts";
+import { CutTurns } from "./cut_turns.ts";
 import {
   joinJournalData,
   type Journal,
@@ -140,6 +146,8 @@ export class JetStreamJournal implements Journal {
   readonly #appendParts: AppendParts;
   /** What a stream's compaction works with (_journal_compact.ts). */
   readonly #compactParts: CompactParts;
+  /** The cut of the whole stream, for a journal that is its only writer (stream_cut.ts). */
+  readonly #cut: StreamCut | undefined;
   /** The appends' publishes and the direct gets, answered on one inbox of the journal's own. */
   readonly #requests: InboxRequests;
 
@@ -193,6 +201,16 @@ export class JetStreamJournal implements Journal {
       purge: (filter, seq) =>
         purgeStream(this.#requests, this.streamName, { filter, seq }, PURGE_TIMEOUT_MS),
     };
+    this.#cut = options.soleWriter
+      ? new StreamCut({
+        firstSeq: async () => (await this.#jsm.streams.info(this.streamName)).state.first_seq,
+        guard: this.#guard,
+        retry: (what, call) => this.#retry(what, call),
+        purge: (seq) => purgeStream(this.#requests, this.streamName, { seq }, PURGE_TIMEOUT_MS),
+        closed: () => this.#closed,
+        turns: options.cutTurns ?? new CutTurns(),
+      })
+      : undefined;
     this.#appendParts = {
       requests: this.#requests,
       gets: this.#gets,
@@ -206,6 +224,7 @@ export class JetStreamJournal implements Journal {
         this.#records += records;
         this.#bytes += bytes;
       },
+      cutSent: () => this.#cut?.sent ?? 0,
     };
   }
 
@@ -413,7 +432,9 @@ export class JetStreamJournal implements Journal {
 
   /**
    * Purges each stream's records with pos <= upTo[stream], always keeping its last message so
-   * that its position survives. Runs in the stream's append chain, so no append is in flight. A
+   * that its position survives; a journal that is its stream's only writer (`soleWriter`) purges
+   * the whole stream below the first record any stream needs instead (stream_cut.ts). A
+   * stream's purge runs in its append chain, so no append is in flight. A
    * stream compacted to its limit already is left alone (a snapshotter names every stream it has
    * saved, most of them unchanged since its last compaction), and at most
    * `COMPACT_STREAMS_AT_ONCE` streams are compacted at once. While its hold is busy
@@ -436,23 +457,9 @@ export class JetStreamJournal implements Journal {
   }
 
   async #compactNow(upTo: ReadonlyMap<string, number>): Promise<void> {
-    const due: Array<readonly [StreamState, number]> = [];
-    for (const [stream, limit] of upTo) {
-      const st = this.#states.get(stream);
-      if (st && limit > st.compactedTo) due.push([st, limit]);
-    }
-    let next = 0;
-    const worker = async () => {
-      while (next < due.length && !this.#closed) {
-        const [st, limit] = due[next++]!;
-        const step = st.tail.then(() => compactStream(this.#compactParts, st, limit));
-        st.tail = step.catch(() => {});
-        await step;
-      }
-    };
-    const run = Promise.all(
-      Array.from({ length: Math.min(COMPACT_STREAMS_AT_ONCE, due.length) }, worker),
-    );
+    const run = this.#cut !== undefined && this.#allLoaded
+      ? this.#cut.cut(this.#states, upTo)
+      : compactStreams(this.#states, upTo, this.#compactParts, () => this.#closed);
     this.#compacting.add(run);
     try {
       await run;
@@ -518,26 +525,16 @@ export class JetStreamJournal implements Journal {
   /** Appends to `st` once the appends before it settled (_journal_append.ts). */
   #publish(st: StreamState, data: Uint8Array, count: number): Promise<number> {
     if (this.#closed) return Promise.reject(this.#closedError());
-    return appendRecord(st, data, this.#appendParts, count);
+    const append = () => appendRecord(st, data, this.#appendParts, count);
+    return this.#cut === undefined ? append() : this.#cut.follow(st, append);
   }
 
   #state(stream: string): StreamState {
     let st = this.#states.get(stream);
     if (!st) {
-      st = {
-        stream,
-        subject: this.subjectOf(stream),
-        // Known empty when open read every subject: appends then expect no earlier message, so
-        // a writer that appended since is detected.
-        loaded: this.#allLoaded,
-        lastPos: 0,
-        lastSeq: 0,
-        floor: 0,
-        compactedTo: 0,
-        broken: undefined,
-        unsure: undefined,
-        tail: Promise.resolve(),
-      };
+      // Known empty when open read every subject: appends then expect no earlier message, so a
+      // writer that appended since is detected.
+      st = newStreamState(stream, this.subjectOf(stream), this.#allLoaded, this.#cut !== undefined);
       this.#states.set(stream, st);
     }
     return st;
@@ -559,6 +556,11 @@ export class JetStreamJournal implements Journal {
       st.lastSeq = 0;
     }
     st.loaded = true;
+    if (st.seqs !== undefined) {
+      // What is on the server now is not known by sequence; what this journal stores is.
+      st.seqs.length = 0;
+      st.knownAfter = st.lastPos;
+    }
   }
 
   async #loadAll(): Promise<void> {

@@ -18,6 +18,7 @@ import { type InboxRequests, retryJetStream } from "../../transport/mod.ts";
 import { directGet, type DirectQuery, type GotMessage } from "../../transport/mod.ts";
 import type { JournalDamage } from "../journal.ts";
 import { lastPosIn } from "./_journal_consume.ts";
+import type { CutTurns } from "./cut_turns.ts";
 
 /**
  * What holds a journal's compactions back while it is `busy`: a compaction asked for then waits
@@ -68,6 +69,15 @@ export interface JetStreamJournalOptions {
   description?: string;
   /** What holds its compactions back (`CompactHold`); none when not given. */
   compactHold?: CompactHold;
+  /**
+   * No other journal writes the stream (a leased partition's, under its fence): a compaction then
+   * purges the whole stream below the first message any journal stream needs (stream_cut.ts),
+   * not each stream's subject. Only with `loadPositions` "open".
+   */
+  soleWriter?: boolean;
+  /** The turns its cuts take, shared with the process's other journals (`CutTurns`); its own
+   *  when not given. */
+  cutTurns?: CutTurns;
 }
 
 export interface StreamState {
@@ -90,9 +100,63 @@ export interface StreamState {
    * The append whose fate is unknown: its first position, its record count, its message's bytes
    * and the sequence it expected.
    */
-  unsure: { pos: number; count: number; data: Uint8Array; afterSeq: number } | undefined;
+  unsure: {
+    pos: number;
+    count: number;
+    data: Uint8Array;
+    afterSeq: number;
+    /** Where the journal cuts its stream (stream_cut.ts): the highest sequence acknowledged
+     *  when the append began (it is stored above it, if at all). */
+    floor?: number;
+  } | undefined;
   /** The end of this stream's chain of appends: one in flight at a time. */
   tail: Promise<unknown>;
+  /**
+   * Where the journal cuts its stream (stream_cut.ts), else undefined: the messages this journal
+   * stored past `knownAfter`, oldest first, as pairs of the message's last position and its
+   * stream sequence. A cut drops those its stream's snapshot covers, so it holds what a restart
+   * would replay.
+   */
+  seqs: number[] | undefined;
+  /** Every message of the subject holding a position past this one is in `seqs`. */
+  knownAfter: number;
+}
+
+/**
+ * The state of journal stream `stream` (subject `subject`) before anything is known of it:
+ * `loaded` when it is known to have no message; `cut` when its journal cuts its stream
+ * (stream_cut.ts), which needs the sequences it stores.
+ */
+export function newStreamState(
+  stream: string,
+  subject: string,
+  loaded: boolean,
+  cut: boolean,
+): StreamState {
+  return {
+    stream,
+    subject,
+    loaded,
+    lastPos: 0,
+    lastSeq: 0,
+    floor: 0,
+    compactedTo: 0,
+    broken: undefined,
+    unsure: undefined,
+    tail: Promise.resolve(),
+    seqs: cut ? [] : undefined,
+    knownAfter: 0,
+  };
+}
+
+/**
+ * Notes that `st`'s message ending at position `lastPos` is stored at stream sequence `seq`: its
+ * subject's last message.
+ */
+export function noteStored(st: StreamState, lastPos: number, seq: number): void {
+  st.lastSeq = seq;
+  st.lastPos = lastPos;
+  st.seqs?.push(lastPos, seq);
 }
 
 /**

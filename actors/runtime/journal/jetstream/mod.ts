@@ -20,3 +20,4 @@ export {
   type StreamGetsOptions,
   type StreamState,
 } from "./jetstream_stream.ts";
+export { CutTurns } from "./cut_turns.ts";
