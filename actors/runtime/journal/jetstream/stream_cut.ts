@@ -21,10 +21,10 @@
  * an append whose fate is unknown (`StreamState.unsure`); and it keeps the newest message stored.
  *
  * nats-server 2.9 holds the stream while it purges below a sequence, and spends on each message
- * it purges a scan of its block for the next message of the same subject: with thousands of
- * subjects a partition, 80 to 240 µs a message. So the stream is cut `CUT_STEP_MESSAGES` at a
- * time, each purge answered before the next is sent, and a process's journals take turns
- * (`CutTurns`): appends wait on one step, not on the whole.
+ * it purges a scan of its block for the next message of the same subject, which grows with the
+ * subjects a partition holds (measured: docs/leased_journal_cut.md). So the stream is cut
+ * `CUT_STEP_MESSAGES` at a time, each purge answered before the next is sent, and a process's
+ * journals take turns (`CutTurns`): appends wait on one step, not on the whole.
  *
  * After a cut, a subject whose last message went expects none (its appends name sequence 0); an
  * append sent before the cut that the server refuses for it finds its subject empty and is sent
@@ -34,9 +34,9 @@ import type { StreamState } from "./jetstream_stream.ts";
 import type { CutTurns } from "./cut_turns.ts";
 
 /**
- * Messages one purge takes at most: at the 80 to 240 µs a message measured on nats-server 2.9
- * with some 2,000 subjects a stream (docs/leased_journal_cut.md), 20 to 60 ms of the stream held
- * from its appends.
+ * Messages one purge takes at most: at the cost a message measured on nats-server 2.9 with some
+ * 2,000 subjects a stream (docs/leased_journal_cut.md), tens of milliseconds of the stream held
+ * from its appends a purge, where one purge of a cut's every message held it for seconds.
  */
 export const CUT_STEP_MESSAGES = 256;
 
