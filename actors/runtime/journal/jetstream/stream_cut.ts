@@ -3,8 +3,8 @@
  * partition's, under its lease): purges of the whole stream below the first message any of its
  * journal streams still needs, as the file journal drops sealed segments, rather than a filtered
  * purge of each journal stream's subject. A filtered purge on nats-server 2.9 loads every block of
- * the stream that holds its subject, and finding where to purge took a binary search of direct
- * gets: compacting every instance's subject cost the server more than the appends it compacted
+ * the stream that holds its subject, and finding where to purge needs a binary search of direct
+ * gets: compacting each instance's subject costs the server more than the appends it compacts
  * (docs/leased_journal_cut.md).
  *
  * Where the cut may go: below the first message of each journal stream that holds a position past
@@ -34,9 +34,9 @@ import type { StreamState } from "./jetstream_stream.ts";
 import type { CutTurns } from "./cut_turns.ts";
 
 /**
- * Messages one purge takes at most: at the cost a message measured on nats-server 2.9 with some
- * 2,000 subjects a stream (docs/leased_journal_cut.md), tens of milliseconds of the stream held
- * from its appends a purge, where one purge of a cut's every message held it for seconds.
+ * Messages one purge takes at most: the stream is held from its appends while a purge runs, for a
+ * time that grows with the messages it purges (docs/leased_journal_cut.md), so a cut's appends
+ * wait for a purge of this many, not for one of the whole cut.
  */
 export const CUT_STEP_MESSAGES = 256;
 
