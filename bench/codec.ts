@@ -3,8 +3,12 @@
  * its validation) of a sample frame; the figure is the frame's encoded bytes per second. The
  * baseline is a plain copy of the same bytes (`Uint8Array.prototype.slice`), the least any codec
  * must do. Measured for the throughput unit, a frame of `--samples` samples (default 500), and
- * for the latency unit, a frame of one sample. Each figure is the best of several short timed
- * runs (troupe and baseline interleaved), since this machine is shared.
+ * for the latency unit, a frame of one sample. A third figure is a host's output at fleet size:
+ * an anomaly columns message of one sample (`encodeColumns`) for a channel named as a metric
+ * series is, its id, source and cause as a host makes them, over 1,000 channels in turn; its
+ * baseline is `@msgpack/msgpack`'s `encode` of the same message as an object (_output_codec.ts).
+ * Each figure is the best of several short timed runs (troupe and baseline interleaved), since
+ * this machine is shared.
  */
 import { decodeFrame, encodeFrame, type SampleFrame } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
@@ -12,6 +16,7 @@ import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./
 import { readOptions } from "./_option_table.ts";
 import { frameRunsOptions } from "./_frame_runs_options.ts";
 import { human } from "./_human.ts";
+import { outputMessages } from "./_output_codec.ts";
 
 const NAME = "codec";
 
@@ -42,6 +47,24 @@ export const benchmark: Benchmark = {
         row({ bench: NAME, metric, unit: "B/s", troupe: codec, baseline: copy, better: "higher" }),
       );
     }
+    const outputs = outputMessages();
+    let troupe = 0, general = 0;
+    for (let r = 0; r < runs; r++) {
+      troupe = Math.max(troupe, outputs.timeTroupe(ms));
+      general = Math.max(general, outputs.timeGeneral(ms));
+    }
+    ctx.log(
+      `${NAME}: an output's columns message of one sample (${outputs.bytes} bytes): ` +
+        `encodeColumns ${human(troupe)} messages/s, @msgpack/msgpack ${human(general)}`,
+    );
+    rows.push(row({
+      bench: NAME,
+      metric: "output_messages_per_s",
+      unit: "messages/s",
+      troupe,
+      baseline: general,
+      better: "higher",
+    }));
     return Promise.resolve(rows);
   },
 };

@@ -7,6 +7,7 @@
  */
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { allocBytes } from "./_alloc_bytes.ts";
+import { nativeUtf8Length, writeUtf8 } from "./utf8_write.ts";
 
 export { allocBytes, float64Copy, reusingBytes } from "./_alloc_bytes.ts";
 
@@ -29,8 +30,10 @@ const measured = new Uint8Array(3 * 1024);
  */
 export function utf8Length(s: string): number {
   const n = s.length;
-  if (n >= NATIVE_CHARS_MIN && 3 * n <= measured.length) {
-    return utf8.encodeInto(s, measured).written;
+  if (n >= NATIVE_CHARS_MIN) {
+    const native = nativeUtf8Length(s);
+    if (native !== undefined) return native;
+    if (3 * n <= measured.length) return utf8.encodeInto(s, measured).written;
   }
   for (let i = 0; i < n; i++) {
     if (s.charCodeAt(i) >= 0x80) return utf8.encode(s).length;
@@ -56,6 +59,8 @@ function intBytes(x: number): number {
  * typed arrays of up to 64 bytes inside their object.
  */
 const FLOAT64_WRITTEN_MAX = 8;
+/** Strings given as bytes up to this long (a message's keys) are copied byte by byte (`str`). */
+const STR_COPIED_MAX = 16;
 /** Whether this machine stores a float64 little-endian (its bytes are then the wire's). */
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
@@ -178,9 +183,18 @@ export class MsgpackWriter {
   }
 
   str(s: Uint8Array): void {
-    this.#strHeader(s.length);
-    this.bytes.set(s, this.pos);
-    this.pos += s.length;
+    const n = s.length;
+    this.#strHeader(n);
+    if (n > STR_COPIED_MAX) {
+      this.bytes.set(s, this.pos);
+      this.pos += n;
+      return;
+    }
+    // A key of a few bytes: copied here, cheaper than the call `set` is.
+    const b = this.bytes;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = s[i]!;
+    this.pos = p;
   }
 
   /**
@@ -192,7 +206,7 @@ export class MsgpackWriter {
     if (n >= NATIVE_CHARS_MIN) {
       // Written after the header an ASCII string takes; one of more bytes moves to its own.
       const at = strHeaderBytes(n);
-      const { written } = utf8.encodeInto(s, this.bytes.subarray(this.pos + at));
+      const written = writeUtf8(s, this.bytes, this.pos + at);
       const width = strHeaderBytes(written);
       if (width !== at) {
         this.bytes.copyWithin(this.pos + width, this.pos + at, this.pos + at + written);

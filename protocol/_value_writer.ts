@@ -9,6 +9,7 @@
  * encoder.
  */
 import { allocBytes, putInt } from "./_frame_codec.ts";
+import { writeUtf8 } from "./utf8_write.ts";
 
 const DEPTH_MAX = 100;
 const utf8 = new TextEncoder();
@@ -204,7 +205,7 @@ function string(s: string): void {
   // longer header (more bytes than characters) then moves the bytes on.
   const room = headerBytes(n);
   ensure(5 + 3 * n);
-  const { written } = utf8.encodeInto(s, scratch.subarray(pos + room, pos + room + 3 * n));
+  const written = writeUtf8(s, scratch, pos + room);
   const width = headerBytes(written);
   if (width !== room) scratch.copyWithin(pos + width, pos + room, pos + room + written);
   header(written, 0xa0, 32, 0xd9, 0xda, 0xdb);

@@ -19,6 +19,7 @@ export {
 export { readSavedCounts, writeSavedCounts } from "./saved_counts.ts";
 export { allocBytes, reusingBytes } from "./_alloc_bytes.ts";
 export { utf8Length } from "./_frame_codec.ts";
+export { writeUtf8 } from "./utf8_write.ts";
 export { keptCopy, keptUtf8 } from "./_kept_bytes.ts";
 export { freezeEncoded, valuePieces } from "./_value_writer.ts";
 export * from "./anomaly_columns.ts";

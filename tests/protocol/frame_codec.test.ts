@@ -98,6 +98,22 @@ test("a frame's envelope strings are written as @msgpack/msgpack writes them, an
   }
 });
 
+test("a long string with a lone surrogate is written as TextEncoder writes it (U+FFFD), measured alike", () => {
+  // The runtime's UTF-8 calls measure and write a long string; an unpaired surrogate is three
+  // bytes either way, so the writer's size holds.
+  const t = Float64Array.of(1.7e15), v = Float64Array.of(0.5);
+  for (
+    const text of [`${"a".repeat(40)}\ud800b`, `\udc00${"é".repeat(40)}`, "x\ud83d".repeat(20)]
+  ) {
+    const bytes = encodeColumns({ channel: "c", seq0: 0, t, columns: { v } }, {
+      id: text,
+      src: "s",
+    });
+    const lib = decode(bytes) as Record<string, unknown>;
+    assert.is(lib.id, new TextDecoder().decode(new TextEncoder().encode(text)));
+  }
+});
+
 test("MsgpackWriter.float64() writes a column's little-endian bytes as a bin, short or long", () => {
   for (const n of [0, 1, 2, 7, 8, 9, 40, 300]) {
     const a = new Float64Array(n);

@@ -5,7 +5,7 @@
  * its writer queues: records in parts to be written side by side.
  */
 import { crc32 } from "../journal/mod.ts";
-import { allocBytes, utf8Length } from "../../../protocol/mod.ts";
+import { allocBytes, utf8Length, writeUtf8 } from "../../../protocol/mod.ts";
 import { snapshotIntact } from "./snapshot_store.ts";
 import type { HintHead } from "./_packed_segment.ts";
 
@@ -13,7 +13,6 @@ import type { HintHead } from "./_packed_segment.ts";
 export const RECORD_HEAD = 14;
 
 const MAGIC = 0x4b505254; // "TRPK", little-endian
-const UTF8 = new TextEncoder();
 
 /**
  * A record in a group written together: its stream, its bytes in all, its name's bytes, and what
@@ -69,7 +68,7 @@ export function putRecordHead(
   out[at + 4] = nameLen & 0xff;
   out[at + 5] = nameLen >>> 8;
   putU32(out, at + 6, len);
-  UTF8.encodeInto(stream, out.subarray(at + RECORD_HEAD, at + RECORD_HEAD + nameLen));
+  writeUtf8(stream, out, at + RECORD_HEAD);
   putU32(out, at + 10, headCrc(out, at, nameLen));
 }
 
