@@ -48,6 +48,7 @@ import { HELD, HELD_NOW } from "../snapshots/mod.ts";
 import { applyTail, type TailInput } from "./crash_attempts.ts";
 import { SnapshotReads, type WantedSnapshot } from "./_snapshot_reads.ts";
 import { ownedStreams } from "./_owned_streams.ts";
+import { noteStreamsNotTaken } from "./_streams_not_taken.ts";
 import { listedStreams, NONE_STORED } from "./_stored_streams.ts";
 import { rebuildInstance } from "./rebuild_instance.ts";
 import type { RecoveryAccess } from "./recovery_access.ts";
@@ -223,7 +224,7 @@ export class Recovery {
       : s.heldStreams() ?? listedStreams(await s.streams(), now);
     const found = ownedStreams(h, journaled, stored);
     const owned = found instanceof Promise ? await found : found;
-    for (const stream of owned.others) h.snapshotter.noteStoredNow(stream);
+    noteStreamsNotTaken(h, owned.others);
     // Read ahead: those the store does not hold in memory now (at a fleet host's start, none).
     const wanted: WantedSnapshot[] = [];
     for (let i = 0; i < owned.count; i++) {

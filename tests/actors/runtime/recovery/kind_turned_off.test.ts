@@ -3,7 +3,8 @@
  * `stats` and `anomaly` on a file journal of small segments stops (its snapshots written), starts
  * again with `stats` alone and runs on until what the first run wrote has rolled out; its
  * compaction drops the segments that held anomaly's records, which anomaly's stored snapshots
- * cover. Turned on again, anomaly resumes from those snapshots exactly, no loss found.
+ * cover. Turned on again, anomaly resumes from those snapshots exactly, no loss found. Where a
+ * kind turned off has records past its snapshots (none written: a crash), the start names it.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -92,9 +93,11 @@ test("the segments of a kind turned off go once its snapshots cover them", async
     await until(applied(a.host, "anomaly", 8), "the first run applied every frame");
     const expected = anomalyStates(a.host);
     await a.close();
+    const unrunLine = (m: string) => m.includes("kinds this host does not run");
     const held = (files: { path: string }[]) => files.map((s) => s.path).sort();
 
     const b = await hostIn(dir.path, [statsActor], logs);
+    assert.not.ok(logs.some(unrunLine), "snapshots cover every record of the kind turned off");
     const first = held(b.journal.segments());
     assert.ok(first.length >= 1, "the first run's last segment is still there");
     await feed(b.bus, 8, 40);
@@ -122,6 +125,31 @@ test("the segments of a kind turned off go once its snapshots cover them", async
       `no loss found:\n${logs.join("\n")}`,
     );
     await c.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a kind turned off whose streams hold records past their snapshots is named at the start", async () => {
+  const dir = tempDir();
+  const logs: string[] = [];
+  try {
+    // Records of kinds the next host does not run, none snapshotted (as a crash leaves them), and
+    // of another host's edge (internal: not a kind).
+    const journal = await FileJournal.open(`${dir.path}/journal`, { fsync: "never" });
+    for (const stream of ["anomaly/m0", "anomaly/m1", "anomaly/m1", "bars/m0", "_edge/h0"]) {
+      journal.append(stream, new Uint8Array([1, 2, 3]));
+    }
+    await journal.close();
+    const b = await hostIn(dir.path, [statsActor], logs);
+    await b.close();
+    const lines = logs.filter((m) => m.includes("kinds this host does not run"));
+    assert.is(lines.length, 1, logs.join("\n"));
+    assert.match(
+      lines[0]!,
+      "anomaly 2 (2 with no snapshot known), bars 1 (1 with no snapshot known).",
+    );
+    assert.not.match(lines[0]!, "_edge");
   } finally {
     dir.remove();
   }
