@@ -64,7 +64,55 @@ export interface FrameScope {
   forget: number;
 }
 
-/** Reads `state`'s settings for one frame. */
+/**
+ * The one scope every frame's step fills (one kernel runs at a time, and nothing keeps the scope
+ * past its frame): a fleet's host steps a channel's one-sample frame at a time, and a scope made
+ * per frame was three objects and a box for each of their numbers.
+ */
+const SCOPE: FrameScope = {
+  hazard: 0,
+  confirm: 0,
+  confirmSamples: 0,
+  gapMin: 0,
+  runsMax: 0,
+  kappa0: 0,
+  alpha0: 0,
+  scaleRate: 0,
+  gapFactor: 0,
+  invPriorScale2: 0,
+  priorNorm: 0,
+  levelDrift: 0,
+  keepNoise: 0,
+  seasonUs: 0,
+  seasonM: 0,
+  harmonics: 0,
+  weekend: false,
+  spreadM: 0,
+  arMax: 0,
+  slopeCarry: false,
+  consts: { keep: 0, eps: 0, alpha0: 0 },
+  growth: {
+    steps: 1,
+    x: 0,
+    invPrior: 1,
+    beta0: 0,
+    varFloor: 0,
+    grow: 1,
+    drift: 0,
+    slopeDrift: 0,
+    keepNoise: 1,
+    ha: 1,
+    hb: 0,
+    g: 1,
+  },
+  forgetInterval: NaN,
+  forget: 1,
+};
+
+/**
+ * Reads `state`'s settings for one frame into the shared scope, every field set as a scope made
+ * afresh would have it; good until the next frame's.
+ */
 export function frameScope(state: CollapseState): FrameScope {
   const data = state.data;
   const eps = data[H_OUTLIER]!;
@@ -75,43 +123,45 @@ export function frameScope(state: CollapseState): FrameScope {
   const seasonM = data[H_SEASON_M]!;
   const weekend = data[H_SEASON_WEEKEND] === 1;
   const harmonics = seasonHarmonics(seasonM, weekend);
-  return {
-    hazard: data[H_HAZARD]!,
-    confirm: data[H_CONFIRM]!,
-    confirmSamples: data[H_CONFIRM_SAMPLES]!,
-    gapMin: data[H_GAP_MIN]!,
-    runsMax: state.runsMax,
-    kappa0,
-    alpha0,
-    scaleRate: data[H_SCALE_RATE]!,
-    gapFactor: data[H_GAP_FACTOR]!,
-    invPriorScale2: 1 / (priorScale * priorScale),
-    priorNorm: priorScale / data[H_G0]!,
-    levelDrift: data[H_LEVEL_DRIFT]!,
-    keepNoise: data[H_NOISE_KEEP]!,
-    seasonUs: data[H_SEASON_US]!,
-    seasonM,
-    harmonics,
-    weekend,
-    spreadM: spreadFeatures(harmonics, weekend),
-    arMax: data[H_AR_MAX]!,
-    slopeCarry: data[H_SLOPE_CARRY] === 1,
-    consts: { keep: 1 - eps, eps, alpha0 },
-    growth: {
-      steps: 1,
-      x: 0,
-      invPrior: 1,
-      beta0: 0,
-      varFloor: 0,
-      grow: 1,
-      drift: 0,
-      slopeDrift: data[H_SLOPE_DRIFT]!,
-      keepNoise: 1,
-      ha: 1,
-      hb: 0,
-      g: 1,
-    },
-    forgetInterval: NaN,
-    forget: 1,
-  };
+  const f = SCOPE;
+  f.hazard = data[H_HAZARD]!;
+  f.confirm = data[H_CONFIRM]!;
+  f.confirmSamples = data[H_CONFIRM_SAMPLES]!;
+  f.gapMin = data[H_GAP_MIN]!;
+  f.runsMax = state.runsMax;
+  f.kappa0 = kappa0;
+  f.alpha0 = alpha0;
+  f.scaleRate = data[H_SCALE_RATE]!;
+  f.gapFactor = data[H_GAP_FACTOR]!;
+  f.invPriorScale2 = 1 / (priorScale * priorScale);
+  f.priorNorm = priorScale / data[H_G0]!;
+  f.levelDrift = data[H_LEVEL_DRIFT]!;
+  f.keepNoise = data[H_NOISE_KEEP]!;
+  f.seasonUs = data[H_SEASON_US]!;
+  f.seasonM = seasonM;
+  f.harmonics = harmonics;
+  f.weekend = weekend;
+  f.spreadM = spreadFeatures(harmonics, weekend);
+  f.arMax = data[H_AR_MAX]!;
+  f.slopeCarry = data[H_SLOPE_CARRY] === 1;
+  const consts = f.consts;
+  consts.keep = 1 - eps;
+  consts.eps = eps;
+  consts.alpha0 = alpha0;
+  const growth = f.growth;
+  growth.steps = 1;
+  growth.x = 0;
+  growth.invPrior = 1;
+  growth.beta0 = 0;
+  growth.varFloor = 0;
+  growth.grow = 1;
+  growth.drift = 0;
+  growth.slopeDrift = data[H_SLOPE_DRIFT]!;
+  growth.keepNoise = 1;
+  growth.ha = 1;
+  growth.hb = 0;
+  growth.g = 1;
+  f.forgetInterval = NaN;
+  f.forget = 1;
+  return f;
 }

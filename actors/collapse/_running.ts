@@ -64,31 +64,62 @@ export interface Running {
   above: number;
 }
 
+/**
+ * The running scalars every frame's step loads into (one kernel runs at a time, and nothing keeps
+ * them past the frame, whose end stores them back): one object, not one and a box for each of its
+ * numbers a frame.
+ */
+const RUNNING: Running = {
+  index: 0,
+  runs: 0,
+  level: 0,
+  trend: 0,
+  absDiff: 0,
+  quantum: 0,
+  diffs: 0,
+  prevX: 0,
+  prevY: 0,
+  lastT: 0,
+  interval: 0,
+  intervals: 0,
+  missed: 0,
+  segStart: 0,
+  regime: 0,
+  segN: 0,
+  segMean: 0,
+  segM2: 0,
+  lastProb: 0,
+  lastRun: 0,
+  phase: 0,
+  above: 0,
+};
+
+/** Loads the header's running scalars into the shared record; good until the next frame's. */
 export function loadRunning(data: Float64Array): Running {
-  return {
-    index: data[H_INDEX]!,
-    runs: data[H_RUNS]!,
-    level: data[H_LEVEL]!,
-    trend: data[H_SLOPE]!,
-    absDiff: data[H_ABSDIFF]!,
-    quantum: data[H_QUANTUM]!,
-    diffs: data[H_DIFFS]!,
-    prevX: data[H_PREV_X]!,
-    prevY: data[H_PREV_Y]!,
-    lastT: data[H_LAST_T]!,
-    interval: data[H_INTERVAL]!,
-    intervals: data[H_INTERVALS]!,
-    missed: data[H_MISSED]!,
-    segStart: data[H_CHANGE]!,
-    regime: data[H_REGIME]!,
-    segN: data[H_SEG_N]!,
-    segMean: data[H_SEG_MEAN]!,
-    segM2: data[H_SEG_M2]!,
-    lastProb: data[H_PROB]!,
-    lastRun: data[H_RUN_LENGTH]!,
-    phase: data[H_PHASE]!,
-    above: data[H_ABOVE]!,
-  };
+  const r = RUNNING;
+  r.index = data[H_INDEX]!;
+  r.runs = data[H_RUNS]!;
+  r.level = data[H_LEVEL]!;
+  r.trend = data[H_SLOPE]!;
+  r.absDiff = data[H_ABSDIFF]!;
+  r.quantum = data[H_QUANTUM]!;
+  r.diffs = data[H_DIFFS]!;
+  r.prevX = data[H_PREV_X]!;
+  r.prevY = data[H_PREV_Y]!;
+  r.lastT = data[H_LAST_T]!;
+  r.interval = data[H_INTERVAL]!;
+  r.intervals = data[H_INTERVALS]!;
+  r.missed = data[H_MISSED]!;
+  r.segStart = data[H_CHANGE]!;
+  r.regime = data[H_REGIME]!;
+  r.segN = data[H_SEG_N]!;
+  r.segMean = data[H_SEG_MEAN]!;
+  r.segM2 = data[H_SEG_M2]!;
+  r.lastProb = data[H_PROB]!;
+  r.lastRun = data[H_RUN_LENGTH]!;
+  r.phase = data[H_PHASE]!;
+  r.above = data[H_ABOVE]!;
+  return r;
 }
 
 export function storeRunning(data: Float64Array, r: Running): void {

@@ -218,18 +218,26 @@ interface SampleNoise {
 const SAMPLE: SampleNoise = { y: 0, g: 1, sigma: 0, sigmaT: 0, varFloor: 0, residual: 0 };
 
 /**
+ * `spent`, a column of a result its caller is done with (the kernel's `reuse`), when it is `n`
+ * long, else a fresh one: every value of it is written by the step.
+ */
+function column(spent: Float64Array | undefined, n: number): Float64Array {
+  return spent !== undefined && spent.length === n ? spent : new Float64Array(n);
+}
+
+/**
  * Folds one frame into the state. Each valid sample goes through its views in turn: into the
  * history ring (intoHistory), less its season (deseason), the regimes grown by it (growRegimes:
  * priorOfNew, growRuns, openNew), the mass of newer regimes (newerMass), what learns from it
  * (learnFrom), then a change confirmed (confirmRegime) or the season relevelled (relevelAfterGap).
  */
-function step(state: CollapseState, frame: SampleFrame): CollapseResult {
+function step(state: CollapseState, frame: SampleFrame, reuse?: CollapseResult): CollapseResult {
   const { data } = state;
   const ts = frame.t;
   const vs = frame.v;
   const n = vs.length;
-  const changeProb = new Float64Array(n);
-  const runLength = new Float64Array(n);
+  const changeProb = column(reuse?.changeProb, n);
+  const runLength = column(reuse?.runLength, n);
   const changes: CollapseChange[] = [];
   ensureHistory(state, n);
   const f = frameScope(state);
