@@ -6,7 +6,10 @@
  * the data. Time is the process's CPU time (user + system), so other work on a shared machine does
  * not count against the kernel; wall time is logged beside it. Best of `--repeat` runs. A second
  * row times the same series with the settings of service metrics (metricsCollapseConfig: a daily
- * season and prewhitening), which troupe up --feed metrics and bench detect use.
+ * season and prewhitening), which troupe up --feed metrics and bench detect use. A third times it
+ * at a fleet's shape (`--channels`, bench/_kernel_fleet.ts): many channels, each stepped one sample
+ * at a time in turn with the metrics settings, against the same work over a few channels at a
+ * time, whose states stay in cache.
  */
 import process from "node:process";
 import {
@@ -21,6 +24,7 @@ import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { piecewise } from "../sim/feeds/mod.ts";
 import { cpuMs } from "./_cpu_ms.ts";
+import { CACHED_CHANNELS, timeKernelFleet } from "./_kernel_fleet.ts";
 
 const NAME = "collapse";
 
@@ -70,19 +74,22 @@ function timeBaseline(values: Float64Array, times: Float64Array, frame: number):
   return { cpuMs: cpuMs(c0), wallMs, sink };
 }
 
+/** The kernel's configuration: its own, with `--config`'s fields over it when given. */
+function configOf(given: string | undefined): CollapseConfig {
+  if (given === undefined) return defaultCollapseConfig;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(given);
+  } catch {
+    throw new BenchOptionError(`Option --config must be a JSON object, got "${given}"`);
+  }
+  return parseCollapseConfig(raw, defaultCollapseConfig, "--config");
+}
+
 function measure(args: string[], ctx: BenchContext): BenchRow[] {
   const values = readOptions(args, OPTIONS);
-  const { samples, frame, repeat } = values;
-  let config = defaultCollapseConfig;
-  if (values.config !== undefined) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(values.config);
-    } catch {
-      throw new BenchOptionError(`Option --config must be a JSON object, got "${values.config}"`);
-    }
-    config = parseCollapseConfig(raw, defaultCollapseConfig, "--config");
-  }
+  const { samples, frame, repeat, channels } = values;
+  const config = configOf(values.config);
 
   const series = piecewise("bench-collapse", {
     length: samples,
@@ -131,6 +138,9 @@ function measure(args: string[], ctx: BenchContext): BenchRow[] {
       seasonal.cpuMs.toFixed(0)
     } ms CPU, ${seasonal.changes} changes confirmed`,
   );
+  const fleetRows = channels === 0
+    ? []
+    : timeFleet(series.values, { config: metrics, channels, repeat }, ctx);
   return [
     row({
       bench: NAME,
@@ -148,16 +158,61 @@ function measure(args: string[], ctx: BenchContext): BenchRow[] {
       baseline: perSecond(base.cpuMs),
       better: "higher",
     }),
+    ...fleetRows,
+  ];
+}
+
+/**
+ * The kernel at a fleet's shape (bench/_kernel_fleet.ts), with `config`: each channel a stretch of
+ * the series (a change now and then), a sample a minute.
+ */
+function timeFleet(
+  values: Float64Array,
+  o: { config: CollapseConfig; channels: number; repeat: number },
+  ctx: BenchContext,
+): BenchRow[] {
+  const fleet = timeKernelFleet(collapseKernel, o.config, {
+    channels: o.channels,
+    warmRounds: FLEET_WARM_ROUNDS,
+    rounds: FLEET_ROUNDS,
+    value: (c, r) => values[(c * 7919 + r) % values.length]!,
+    intervalS: 60,
+    repeat: o.repeat,
+  });
+  ctx.log(
+    `${NAME}: ${o.channels} channels stepped in turn (the metrics settings, ${FLEET_ROUNDS} ` +
+      `samples each after ${FLEET_WARM_ROUNDS}): ${fleet.fleetUs.toFixed(2)} µs CPU a sample; ` +
+      `${CACHED_CHANNELS} at a time (their states in cache) ${fleet.cachedUs.toFixed(2)} µs`,
+  );
+  return [
+    row({
+      bench: NAME,
+      metric: "fleet_us_per_sample",
+      unit: "µs",
+      troupe: fleet.fleetUs,
+      baseline: fleet.cachedUs,
+      better: "lower",
+      reference: `${CACHED_CHANNELS} channels in turn`,
+    }),
   ];
 }
 
 /** A whole number >= 1. */
 const WHOLE = { min: 1, integer: true };
 
+/** A fleet's rounds: untimed first (its channels' first samples), then timed (a dozen more). */
+const FLEET_WARM_ROUNDS = 3;
+const FLEET_ROUNDS = 12;
+
 const OPTIONS = {
   samples: { help: "samples timed", default: 1_000_000, number: WHOLE },
   frame: { help: "samples per frame", default: 500, number: WHOLE },
   repeat: { help: "timed runs; the fastest counts", default: 3, number: WHOLE },
+  channels: {
+    help: "channels of the fleet's shape, each stepped a sample at a time in turn (0: skip it)",
+    default: 20_000,
+    number: { min: 0, integer: true },
+  },
   config: {
     help: "collapse configuration fields over the kind's own, e.g. '{\"runs_max\":64}'",
     arg: "JSON",
