@@ -7,7 +7,10 @@
  * same frames. Also measured for frames of one sample, the latency unit. Each figure is the best
  * of several short timed runs, kernel and baseline interleaved, and is timed in this process's CPU
  * time (`process.cpuUsage`), so that "on one core" means the core's time actually spent, not wall
- * time stretched by other work on this shared machine; the wall-clock rates are logged too.
+ * time stretched by other work on this shared machine; the wall-clock rates are logged too. A
+ * last row times it at a fleet's shape (`--channels`, bench/_kernel_fleet.ts): many channels, each
+ * stepped one sample at a time in turn, against the same work over a few channels at a time, whose
+ * states stay in cache.
  */
 import { anomalyActor, type AnomalyResult } from "../actors/anomaly/mod.ts";
 import type { SampleFrame } from "../protocol/mod.ts";
@@ -17,6 +20,7 @@ import { readOptions } from "./_option_table.ts";
 import { frameRunsOptions } from "./_frame_runs_options.ts";
 import { human } from "./_human.ts";
 import { cpuMs } from "./_cpu_ms.ts";
+import { CACHED_CHANNELS, timeKernelFleet } from "./_kernel_fleet.ts";
 
 const NAME = "anomaly";
 const SERIES_SAMPLES = 1 << 21;
@@ -107,14 +111,54 @@ export function anomalyKernelUsPerSample(ms = 300, runs = 3): number {
   return 1e6 / best;
 }
 
-const OPTIONS = frameRunsOptions(300);
+const OPTIONS = {
+  ...frameRunsOptions(300),
+  channels: {
+    help: "channels of the fleet's shape, each stepped a sample at a time in turn (0: skip it)",
+    default: 20_000,
+    number: { min: 0, integer: true },
+  },
+};
+
+/** A fleet's rounds: untimed first (its channels' first samples), then timed (a dozen more). */
+const FLEET_WARM_ROUNDS = 3;
+const FLEET_ROUNDS = 12;
+
+/**
+ * The kernel at a fleet's shape (bench/_kernel_fleet.ts): each channel a stretch of the synthetic
+ * metric, a sample a minute.
+ */
+function timeFleet(v: Float64Array, channels: number, runs: number, ctx: BenchContext): BenchRow {
+  const fleet = timeKernelFleet(anomalyActor.kernel, anomalyActor.defaultConfig, {
+    channels,
+    warmRounds: FLEET_WARM_ROUNDS,
+    rounds: FLEET_ROUNDS,
+    value: (c, r) => v[(c * 7919 + r) % v.length]!,
+    intervalS: 60,
+    repeat: runs,
+  });
+  ctx.log(
+    `${NAME}: ${channels} channels stepped in turn (${FLEET_ROUNDS} samples each after ` +
+      `${FLEET_WARM_ROUNDS}): ${fleet.fleetUs.toFixed(2)} µs CPU a sample; ${CACHED_CHANNELS} at ` +
+      `a time (their states in cache) ${fleet.cachedUs.toFixed(2)} µs`,
+  );
+  return row({
+    bench: NAME,
+    metric: "fleet_us_per_sample",
+    unit: "µs",
+    troupe: fleet.fleetUs,
+    baseline: fleet.cachedUs,
+    better: "lower",
+    reference: `${CACHED_CHANNELS} channels in turn`,
+  });
+}
 
 export const benchmark: Benchmark = {
   name: NAME,
   summary: "anomaly kernel samples/s on one core, against a loop that only reads the same samples",
   options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const { samples, ms, runs } = readOptions(args, OPTIONS);
+    const { samples, ms, runs, channels } = readOptions(args, OPTIONS);
     const { t, v } = syntheticMetric(SERIES_SAMPLES);
     const rows: BenchRow[] = [];
     for (
@@ -145,6 +189,7 @@ export const benchmark: Benchmark = {
         }),
       );
     }
+    if (channels > 0) rows.push(timeFleet(v, channels, runs, ctx));
     if (sink === 0.5) ctx.log("");
     return Promise.resolve(rows);
   },
