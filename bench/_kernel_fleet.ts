@@ -7,7 +7,64 @@
  * samples are stepped): the same young channels and samples, their states in cache.
  */
 import type { Kernel, SampleFrame } from "../protocol/mod.ts";
+import { type BenchContext, type BenchRow, row } from "./_bench.ts";
 import { cpuMs } from "./_cpu_ms.ts";
+import type { OptionTable } from "./_option_table.ts";
+
+/** The option of a kernel's benchmark that times it at a fleet's shape. */
+export const FLEET_OPTIONS = {
+  channels: {
+    help: "channels of the fleet's shape, each stepped a sample at a time in turn (0: skip it)",
+    default: 20_000,
+    number: { min: 0, integer: true },
+  },
+} satisfies OptionTable;
+
+/** A fleet's rounds: untimed first (its channels' first samples), then timed (a dozen more). */
+const FLEET_WARM_ROUNDS = 3;
+const FLEET_ROUNDS = 12;
+
+/**
+ * The row `fleet_us_per_sample` of benchmark `bench`: `kernel` with `config` at a fleet's shape of
+ * `channels` channels, channel `c`'s `r`th sample `values[(c * 7919 + r) % length]` (each channel
+ * a stretch of the series), a sample a minute; logged with the settings' `settings` name.
+ */
+export function kernelFleetRow<S, C, R>(
+  kernel: Kernel<S, C, R>,
+  config: C,
+  o: {
+    bench: string;
+    settings: string;
+    channels: number;
+    values: Float64Array;
+    repeat: number;
+    ctx: BenchContext;
+  },
+): BenchRow {
+  const values = o.values;
+  const fleet = timeKernelFleet(kernel, config, {
+    channels: o.channels,
+    warmRounds: FLEET_WARM_ROUNDS,
+    rounds: FLEET_ROUNDS,
+    value: (c, r) => values[(c * 7919 + r) % values.length]!,
+    intervalS: 60,
+    repeat: o.repeat,
+  });
+  o.ctx.log(
+    `${o.bench}: ${o.channels} channels stepped in turn (${o.settings}, ${FLEET_ROUNDS} samples ` +
+      `each after ${FLEET_WARM_ROUNDS}): ${fleet.fleetUs.toFixed(2)} µs CPU a sample; ` +
+      `${CACHED_CHANNELS} at a time (their states in cache) ${fleet.cachedUs.toFixed(2)} µs`,
+  );
+  return row({
+    bench: o.bench,
+    metric: "fleet_us_per_sample",
+    unit: "µs",
+    troupe: fleet.fleetUs,
+    baseline: fleet.cachedUs,
+    better: "lower",
+    reference: `${CACHED_CHANNELS} channels in turn`,
+  });
+}
 
 /** What a fleet timing is run with. */
 export interface KernelFleetOptions {

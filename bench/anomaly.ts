@@ -20,7 +20,7 @@ import { readOptions } from "./_option_table.ts";
 import { frameRunsOptions } from "./_frame_runs_options.ts";
 import { human } from "./_human.ts";
 import { cpuMs } from "./_cpu_ms.ts";
-import { CACHED_CHANNELS, timeKernelFleet } from "./_kernel_fleet.ts";
+import { FLEET_OPTIONS, kernelFleetRow } from "./_kernel_fleet.ts";
 
 const NAME = "anomaly";
 const SERIES_SAMPLES = 1 << 21;
@@ -111,47 +111,7 @@ export function anomalyKernelUsPerSample(ms = 300, runs = 3): number {
   return 1e6 / best;
 }
 
-const OPTIONS = {
-  ...frameRunsOptions(300),
-  channels: {
-    help: "channels of the fleet's shape, each stepped a sample at a time in turn (0: skip it)",
-    default: 20_000,
-    number: { min: 0, integer: true },
-  },
-};
-
-/** A fleet's rounds: untimed first (its channels' first samples), then timed (a dozen more). */
-const FLEET_WARM_ROUNDS = 3;
-const FLEET_ROUNDS = 12;
-
-/**
- * The kernel at a fleet's shape (bench/_kernel_fleet.ts): each channel a stretch of the synthetic
- * metric, a sample a minute.
- */
-function timeFleet(v: Float64Array, channels: number, runs: number, ctx: BenchContext): BenchRow {
-  const fleet = timeKernelFleet(anomalyActor.kernel, anomalyActor.defaultConfig, {
-    channels,
-    warmRounds: FLEET_WARM_ROUNDS,
-    rounds: FLEET_ROUNDS,
-    value: (c, r) => v[(c * 7919 + r) % v.length]!,
-    intervalS: 60,
-    repeat: runs,
-  });
-  ctx.log(
-    `${NAME}: ${channels} channels stepped in turn (${FLEET_ROUNDS} samples each after ` +
-      `${FLEET_WARM_ROUNDS}): ${fleet.fleetUs.toFixed(2)} µs CPU a sample; ${CACHED_CHANNELS} at ` +
-      `a time (their states in cache) ${fleet.cachedUs.toFixed(2)} µs`,
-  );
-  return row({
-    bench: NAME,
-    metric: "fleet_us_per_sample",
-    unit: "µs",
-    troupe: fleet.fleetUs,
-    baseline: fleet.cachedUs,
-    better: "lower",
-    reference: `${CACHED_CHANNELS} channels in turn`,
-  });
-}
+const OPTIONS = { ...frameRunsOptions(300), ...FLEET_OPTIONS };
 
 export const benchmark: Benchmark = {
   name: NAME,
@@ -189,7 +149,11 @@ export const benchmark: Benchmark = {
         }),
       );
     }
-    if (channels > 0) rows.push(timeFleet(v, channels, runs, ctx));
+    if (channels > 0) {
+      const settings = "the defaults";
+      const fleet = { bench: NAME, settings, channels, values: v, repeat: runs, ctx };
+      rows.push(kernelFleetRow(anomalyActor.kernel, anomalyActor.defaultConfig, fleet));
+    }
     if (sink === 0.5) ctx.log("");
     return Promise.resolve(rows);
   },

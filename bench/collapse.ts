@@ -24,7 +24,7 @@ import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { piecewise } from "../sim/feeds/mod.ts";
 import { cpuMs } from "./_cpu_ms.ts";
-import { CACHED_CHANNELS, timeKernelFleet } from "./_kernel_fleet.ts";
+import { FLEET_OPTIONS, kernelFleetRow } from "./_kernel_fleet.ts";
 
 const NAME = "collapse";
 
@@ -138,9 +138,9 @@ function measure(args: string[], ctx: BenchContext): BenchRow[] {
       seasonal.cpuMs.toFixed(0)
     } ms CPU, ${seasonal.changes} changes confirmed`,
   );
-  const fleetRows = channels === 0
-    ? []
-    : timeFleet(series.values, { config: metrics, channels, repeat }, ctx);
+  const settings = "the metrics settings";
+  const fleet = { bench: NAME, settings, channels, values: series.values, repeat, ctx };
+  const fleetRows = channels === 0 ? [] : [kernelFleetRow(collapseKernel, metrics, fleet)];
   return [
     row({
       bench: NAME,
@@ -162,57 +162,14 @@ function measure(args: string[], ctx: BenchContext): BenchRow[] {
   ];
 }
 
-/**
- * The kernel at a fleet's shape (bench/_kernel_fleet.ts), with `config`: each channel a stretch of
- * the series (a change now and then), a sample a minute.
- */
-function timeFleet(
-  values: Float64Array,
-  o: { config: CollapseConfig; channels: number; repeat: number },
-  ctx: BenchContext,
-): BenchRow[] {
-  const fleet = timeKernelFleet(collapseKernel, o.config, {
-    channels: o.channels,
-    warmRounds: FLEET_WARM_ROUNDS,
-    rounds: FLEET_ROUNDS,
-    value: (c, r) => values[(c * 7919 + r) % values.length]!,
-    intervalS: 60,
-    repeat: o.repeat,
-  });
-  ctx.log(
-    `${NAME}: ${o.channels} channels stepped in turn (the metrics settings, ${FLEET_ROUNDS} ` +
-      `samples each after ${FLEET_WARM_ROUNDS}): ${fleet.fleetUs.toFixed(2)} µs CPU a sample; ` +
-      `${CACHED_CHANNELS} at a time (their states in cache) ${fleet.cachedUs.toFixed(2)} µs`,
-  );
-  return [
-    row({
-      bench: NAME,
-      metric: "fleet_us_per_sample",
-      unit: "µs",
-      troupe: fleet.fleetUs,
-      baseline: fleet.cachedUs,
-      better: "lower",
-      reference: `${CACHED_CHANNELS} channels in turn`,
-    }),
-  ];
-}
-
 /** A whole number >= 1. */
 const WHOLE = { min: 1, integer: true };
-
-/** A fleet's rounds: untimed first (its channels' first samples), then timed (a dozen more). */
-const FLEET_WARM_ROUNDS = 3;
-const FLEET_ROUNDS = 12;
 
 const OPTIONS = {
   samples: { help: "samples timed", default: 1_000_000, number: WHOLE },
   frame: { help: "samples per frame", default: 500, number: WHOLE },
   repeat: { help: "timed runs; the fastest counts", default: 3, number: WHOLE },
-  channels: {
-    help: "channels of the fleet's shape, each stepped a sample at a time in turn (0: skip it)",
-    default: 20_000,
-    number: { min: 0, integer: true },
-  },
+  ...FLEET_OPTIONS,
   config: {
     help: "collapse configuration fields over the kind's own, e.g. '{\"runs_max\":64}'",
     arg: "JSON",
