@@ -24,25 +24,30 @@ export const FLEET_OPTIONS = {
 const FLEET_WARM_ROUNDS = 3;
 const FLEET_ROUNDS = 12;
 
+/** What a kernel's benchmark asks its fleet row with. */
+export interface KernelFleetRowOptions<C> {
+  /** The benchmark's name, and a name of the settings `config` holds (for its log line). */
+  bench: string;
+  settings: string;
+  config: C;
+  channels: number;
+  /** Channel `c`'s `r`th sample is `values[(c * 7919 + r) % length]`. */
+  values: Float64Array;
+  repeat: number;
+  ctx: BenchContext;
+}
+
 /**
- * The row `fleet_us_per_sample` of benchmark `bench`: `kernel` with `config` at a fleet's shape of
- * `channels` channels, channel `c`'s `r`th sample `values[(c * 7919 + r) % length]` (each channel
- * a stretch of the series), a sample a minute; logged with the settings' `settings` name.
+ * The row `fleet_us_per_sample` of a kernel's benchmark: `kernel` at a fleet's shape, each channel
+ * a stretch of the series, a sample a minute.
  */
 export function kernelFleetRow<S, C, R>(
   kernel: Kernel<S, C, R>,
-  config: C,
-  o: {
-    bench: string;
-    settings: string;
-    channels: number;
-    values: Float64Array;
-    repeat: number;
-    ctx: BenchContext;
-  },
+  o: KernelFleetRowOptions<C>,
 ): BenchRow {
   const values = o.values;
-  const fleet = timeKernelFleet(kernel, config, {
+  const fleet = timeKernelFleet(kernel, {
+    config: o.config,
     channels: o.channels,
     warmRounds: FLEET_WARM_ROUNDS,
     rounds: FLEET_ROUNDS,
@@ -67,7 +72,9 @@ export function kernelFleetRow<S, C, R>(
 }
 
 /** What a fleet timing is run with. */
-export interface KernelFleetOptions {
+export interface KernelFleetOptions<C> {
+  /** The kernel's configuration, every channel's. */
+  config: C;
   /** Channels stepped in turn. */
   channels: number;
   /** Untimed rounds first (every channel a sample each), then the timed ones. */
@@ -101,10 +108,9 @@ const T0_US = Date.UTC(2024, 2, 1) * 1000;
  */
 export function timeKernelFleet<S, C, R>(
   kernel: Kernel<S, C, R>,
-  config: C,
-  o: KernelFleetOptions,
+  o: KernelFleetOptions<C>,
 ): KernelFleetTiming {
-  const run = new FleetRun(kernel, config, o);
+  const run = new FleetRun(kernel, o);
   let fleetUs = Infinity, cachedUs = Infinity;
   for (let i = 0; i < o.repeat; i++) {
     fleetUs = Math.min(fleetUs, run.timed(0, o.channels));
@@ -120,16 +126,14 @@ export function timeKernelFleet<S, C, R>(
 class FleetRun<S, C, R> {
   sink = 0;
   readonly #kernel: Kernel<S, C, R>;
-  readonly #config: C;
-  readonly #o: KernelFleetOptions;
+  readonly #o: KernelFleetOptions<C>;
   readonly #t = new Float64Array(1);
   readonly #v = new Float64Array(1);
   readonly #frame: SampleFrame = { channel: "fleet", seq0: 0, t: this.#t, v: this.#v };
   #spent: R | undefined;
 
-  constructor(kernel: Kernel<S, C, R>, config: C, o: KernelFleetOptions) {
+  constructor(kernel: Kernel<S, C, R>, o: KernelFleetOptions<C>) {
     this.#kernel = kernel;
-    this.#config = config;
     this.#o = o;
   }
 
@@ -141,7 +145,7 @@ class FleetRun<S, C, R> {
     const o = this.#o;
     const states = Array.from(
       { length: count },
-      (_, c) => this.#kernel.init(this.#config, `f${c}`),
+      (_, c) => this.#kernel.init(o.config, `f${c}`),
     );
     for (let r = 0; r < o.warmRounds; r++) this.#round(states, first, r);
     const c0 = cpuMs();

@@ -150,9 +150,9 @@ export const benchmark: Benchmark = {
       );
     }
     if (channels > 0) {
-      const settings = "the defaults";
-      const fleet = { bench: NAME, settings, channels, values: v, repeat: runs, ctx };
-      rows.push(kernelFleetRow(anomalyActor.kernel, anomalyActor.defaultConfig, fleet));
+      const config = anomalyActor.defaultConfig;
+      const fleet = { bench: NAME, settings: "the defaults", config, channels, values: v, ctx };
+      rows.push(kernelFleetRow(anomalyActor.kernel, { ...fleet, repeat: runs }));
     }
     if (sink === 0.5) ctx.log("");
     return Promise.resolve(rows);

@@ -138,9 +138,10 @@ function measure(args: string[], ctx: BenchContext): BenchRow[] {
       seasonal.cpuMs.toFixed(0)
     } ms CPU, ${seasonal.changes} changes confirmed`,
   );
-  const settings = "the metrics settings";
-  const fleet = { bench: NAME, settings, channels, values: series.values, repeat, ctx };
-  const fleetRows = channels === 0 ? [] : [kernelFleetRow(collapseKernel, metrics, fleet)];
+  const fleet = { bench: NAME, settings: "the metrics settings", config: metrics, repeat, ctx };
+  const fleetRows = channels === 0
+    ? []
+    : [kernelFleetRow(collapseKernel, { ...fleet, channels, values: series.values })];
   return [
     row({
       bench: NAME,
