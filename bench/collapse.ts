@@ -15,12 +15,10 @@ import process from "node:process";
 import {
   type CollapseConfig,
   collapseKernel,
-  defaultCollapseConfig,
   metricsCollapseConfig,
-  parseCollapseConfig,
 } from "../actors/collapse/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { BenchOptionError } from "./_bench_option_error.ts";
+import { collapseConfigOption } from "./_collapse_config_option.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { piecewise } from "../sim/feeds/mod.ts";
 import { cpuMs } from "./_cpu_ms.ts";
@@ -74,22 +72,10 @@ function timeBaseline(values: Float64Array, times: Float64Array, frame: number):
   return { cpuMs: cpuMs(c0), wallMs, sink };
 }
 
-/** The kernel's configuration: its own, with `--config`'s fields over it when given. */
-function configOf(given: string | undefined): CollapseConfig {
-  if (given === undefined) return defaultCollapseConfig;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(given);
-  } catch {
-    throw new BenchOptionError(`Option --config must be a JSON object, got "${given}"`);
-  }
-  return parseCollapseConfig(raw, defaultCollapseConfig, "--config");
-}
-
 function measure(args: string[], ctx: BenchContext): BenchRow[] {
   const values = readOptions(args, OPTIONS);
   const { samples, frame, repeat, channels } = values;
-  const config = configOf(values.config);
+  const config = collapseConfigOption(values.config);
 
   const series = piecewise("bench-collapse", {
     length: samples,

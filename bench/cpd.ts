@@ -24,11 +24,11 @@ import {
   type CollapseChange,
   type CollapseConfig,
   defaultCollapseConfig,
-  parseCollapseConfig,
 } from "../actors/collapse/mod.ts";
 import { detectChanges, detectSeries } from "./_cpd_detector.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
 import { BenchOptionError } from "./_bench_option_error.ts";
+import { collapseConfigOption } from "./_collapse_config_option.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { piecewise, type PiecewiseNoise } from "../sim/feeds/mod.ts";
 import { covering, f1Score, MARGIN_DEFAULT } from "./_cpd_metrics.ts";
@@ -172,17 +172,6 @@ export function runSynthetic(
     meanShifts,
     falseAlarmsPer10k,
   };
-}
-
-function readConfig(raw: string | undefined): CollapseConfig {
-  if (raw === undefined) return defaultCollapseConfig;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new BenchOptionError(`Option --config must be a JSON object, got "${raw}"`);
-  }
-  return parseCollapseConfig(parsed, defaultCollapseConfig, "--config");
 }
 
 function syntheticRows(seed: number, config: CollapseConfig, ctx: BenchContext): BenchRow[] {
@@ -443,7 +432,7 @@ export const benchmark: Benchmark = {
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     try {
       const values = readOptions(args, OPTIONS);
-      const config = readConfig(values.config);
+      const config = collapseConfigOption(values.config);
       const data = values.data;
       if (data !== undefined) {
         if (values.synthetic) {

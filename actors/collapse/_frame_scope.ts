@@ -66,8 +66,8 @@ export interface FrameScope {
 
 /**
  * The one scope every frame's step fills (one kernel runs at a time, and nothing keeps the scope
- * past its frame): a fleet's host steps a channel's one-sample frame at a time, and a scope made
- * per frame was three objects and a box for each of their numbers.
+ * past its frame): a fleet's host steps a channel's one-sample frame at a time, where a scope made
+ * per frame would be three objects and a heap box for each of their numbers.
  */
 const SCOPE: FrameScope = {
   hazard: 0,
