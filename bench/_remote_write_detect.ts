@@ -1,7 +1,8 @@
 /**
  * `troupe bench remote-write`'s detector run: channels fed by remote write to a `troupe run` host
- * with the kinds a host fed metrics runs by default (and bars with `--bars`) and the receiver
- * (bench/_remote_write_host.ts), for the rows `rss_mb_per_1k_channels` and `detect_lag_ms_p99`;
+ * with the kinds a host fed metrics runs by default (and bars and stats with `--bars`, `--stats`)
+ * and the receiver (bench/_remote_write_host.ts), for the rows `rss_mb_per_1k_channels` and
+ * `detect_lag_ms_p99`;
  * then the host stopped and started again (_remote_write_restart.ts) for `host_stop_s` and
  * `host_start_s`.
  */
@@ -20,6 +21,12 @@ import { threadCpuMs } from "./_process_usage.ts";
 import { HOST_SCRIPT, restartRun } from "./_remote_write_restart.ts";
 import { anomalyKernelUsPerSample } from "./anomaly.ts";
 
+/** The kinds for markets the detector run's host runs too (`--bars`, `--stats`). */
+export interface MarketKinds {
+  bars: boolean;
+  stats: boolean;
+}
+
 const NAME = "remote-write";
 
 function round1(x: number): number {
@@ -36,12 +43,12 @@ export async function detectRun(
   natsUrl: string,
   dir: string,
   channels: number,
-  run: { seconds: number; intervalS: number; spread: boolean; bars: boolean },
+  run: { seconds: number; intervalS: number; spread: boolean } & MarketKinds,
   ctx: BenchContext,
 ): Promise<BenchRow[]> {
   const writePort = await freePort();
   const httpPort = await freePort();
-  const config = writeDetectConfig(dir, { natsUrl, channels, writePort, httpPort, bars: run.bars });
+  const config = writeDetectConfig(dir, { natsUrl, channels, writePort, httpPort }, run);
   const host = ChildScript.start(HOST_SCRIPT, [config], ctx.log);
   const nc = await connect({ servers: natsUrl });
   let restarting = false; // once the stop and start begin, they stop the host themselves
@@ -116,7 +123,8 @@ export async function detectRun(
 /** Writes the detector run's host configuration file; returns its path. */
 function writeDetectConfig(
   dir: string,
-  o: { natsUrl: string; channels: number; writePort: number; httpPort: number; bars: boolean },
+  o: { natsUrl: string; channels: number; writePort: number; httpPort: number },
+  markets: MarketKinds,
 ): string {
   const config = join(dir, "host.json");
   writeFileSync(
@@ -128,8 +136,11 @@ function writeDetectConfig(
       http_port: o.httpPort,
       limits: { channels_max: o.channels },
       remote_write: { port: o.writePort, feed: "detect" },
-      // A host fed metrics runs no bars unless its config writes their section.
-      ...(o.bars ? { actors: { bars: {} } } : {}),
+      // A host fed metrics runs no kind for markets unless its config writes its section.
+      actors: {
+        ...(markets.bars ? { bars: {} } : {}),
+        ...(markets.stats ? { stats: {} } : {}),
+      },
     }),
   );
   return config;

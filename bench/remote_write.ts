@@ -8,9 +8,9 @@
  * a million samples cost each target's processes, troupe's receiver and nats-server, which moves
  * less than the rate when others load the machine), `remote_write_ack_ms_p99` (paced at
  * `--paced-rate` samples/s); with `--channels` active channels fed to a `troupe run` host with
- * the kinds a host fed metrics runs by default (`--bars` adds the bars kind; a sample a channel
- * every `--detect-interval-s`, 15 s as Prometheus usually scrapes, each 2,000 series a target
- * whose scrapes are spread over the interval as Prometheus spreads them: `--detect-shape`),
+ * the kinds a host fed metrics runs by default (`--bars` and `--stats` add those kinds; a sample a
+ * channel every `--detect-interval-s`, 15 s as Prometheus usually scrapes, each 2,000 series a
+ * target whose scrapes are spread over the interval as Prometheus spreads them: `--detect-shape`),
  * `rss_mb_per_1k_channels` and `detect_lag_ms_p99` (from a request's first send, retried as
  * Prometheus retries a 5xx, to the anomaly detector's output for its samples); its log line also
  * says the requests' times to their answers while the host is loaded with the detectors. Then that
@@ -91,6 +91,10 @@ const OPTIONS = {
   bars: {
     help: "the detector run's host runs bars too (a kind for markets, which a host fed metrics " +
       "runs only where its config asks)",
+    flag: true,
+  },
+  stats: {
+    help: "the detector run's host runs stats too (a kind for markets, as bars)",
     flag: true,
   },
 } satisfies OptionTable;
@@ -270,6 +274,7 @@ async function detectRows(dir: string, o: Options, ctx: BenchContext): Promise<B
       intervalS: o["detect-interval-s"],
       spread: o["detect-shape"] === "spread",
       bars: o.bars,
+      stats: o.stats,
     }, ctx);
   } finally {
     await detectNats.stop();

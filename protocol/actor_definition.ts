@@ -47,10 +47,11 @@ export interface ActorDefinition<State, Config, Result> {
    */
   readonly findings?: readonly FindingKind[];
   /**
-   * The feeds the kind is for: `"markets"` for one over prices and volumes (the bars kind's
-   * candles, which the scans read), which a host fed service metrics (a host with a metrics
-   * receiver, `troupe up --feed metrics|remote-write`) runs only where its `actors.<kind>`
-   * section is written; `"any"` (the default) for one every host runs.
+   * The feeds the kind is for: `"markets"` for one of no use on service metrics (the bars kind's
+   * candles, which the scans read; the stats kind's running moments, which a series' own
+   * Prometheus gives), which a host fed service metrics (a host with a metrics receiver, `troupe
+   * up --feed metrics|remote-write`) runs only where its `actors.<kind>` section is written;
+   * `"any"` (the default) for one every host runs.
    */
   readonly feeds?: KindFeeds;
   /**

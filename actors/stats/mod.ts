@@ -42,6 +42,12 @@ export const statsActor: ActorDefinition<StatsState, StatsConfig, StatsResult> =
     };
   },
   route: (channel) => [channel],
+  // Running moments are what a feed with no store of its own lacks (a market's ticks); a service
+  // metric's series is kept by the Prometheus it comes from, which gives them over any window
+  // (`avg_over_time`, `stddev_over_time`, ...), and nothing troupe pages on reads these. A host fed
+  // service metrics runs stats only where it is asked to, and spares each channel an instance
+  // (configuration.md).
+  feeds: "markets",
   heldBytes: statsHeldBytes,
   kernel: statsKernel,
   machine: statsMachine,

@@ -113,7 +113,7 @@ export const command: Command = {
   options } }, remote_write { port, feed, match, channels_max, bearer_token | basic_auth, ... }
   (the Prometheus remote write and OTLP receiver, on a thread of its own: docs/prometheus.md).
 Every kind runs unless its section says "enabled": false; with a remote_write block (a host fed
-service metrics), bars, a kind for markets, runs only where its section is written.
+service metrics), a kind for markets (stats, bars) runs only where its section is written.
 Environment: ${HTTP_TOKEN_ENV} (the HTTP port's bearer token) and ${REMOTE_WRITE_TOKEN_ENV} (the
 receiver's), over the file's. With credentials, the remote_write block for prometheus.yml is
 written to DIR/${RECEIVER_BLOCK_FILE} (mode 0600), not printed.
@@ -201,12 +201,14 @@ async function runCluster(config: HostConfig, threads: number, kinds: HostKinds)
 /** The line that says the host runs: its kinds (and those off), bus, partitions and URLs. */
 function runningLine(config: HostConfig, cluster: RunningCluster, kinds: HostKinds): string {
   const port = cluster.httpPorts[0];
-  // A kind for markets is off on a host fed service metrics unless its section is written.
-  const offWhy = (k: string) =>
-    config.remote_write !== undefined && !runsOnMetricsHost(kinds.registry[k]!)
-      ? `${k}, for markets`
-      : k;
-  const off = Object.keys(kinds.registry).filter((k) => !(k in config.actors)).map(offWhy);
+  // A kind for markets is off on a host fed service metrics unless its section is written: such
+  // kinds are named together, after those turned off.
+  const forMarkets = (k: string) =>
+    config.remote_write !== undefined && !runsOnMetricsHost(kinds.registry[k]!);
+  const offKinds = Object.keys(kinds.registry).filter((k) => !(k in config.actors));
+  const markets = offKinds.filter(forMarkets);
+  const off = offKinds.filter((k) => !forMarkets(k));
+  if (markets.length > 0) off.push(`${markets.join(", ")} for markets`);
   const on = Object.keys(config.actors).join(", ");
   const metrics = port ? `; ${httpBaseUrl(config, port)}/metrics` : "";
   const scans = port && cluster.kind !== "leased" && "bars" in config.actors

@@ -166,8 +166,8 @@ if (haveNatsServer("troupe up")) {
       assert.match(out, "troupe up: metrics settings: collapse season_us 86400000000");
       assert.match(out, "on troupe.feed.metrics.*");
       assert.not.match(out, "demo settings");
-      // Service metrics: every kind but bars, a kind for markets, and so no scans.
-      assert.match(out, "running stats, anomaly, collapse, coherence (journal");
+      // Service metrics: every kind but those for markets (stats, bars), and so no scans.
+      assert.match(out, "running anomaly, collapse, coherence (journal");
       assert.not.match(out, "scans:");
       const inj = await runTroupe(
         [

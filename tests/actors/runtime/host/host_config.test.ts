@@ -32,29 +32,35 @@ test('"enabled": false turns a kind off; true keeps it; the flag is not passed t
   assert.equal(c.actors.stats, { every_samples: 5 });
 });
 
-test("a host fed metrics runs bars, a kind for markets, only where its section is written", () => {
+test("a host fed metrics runs stats and bars, kinds for markets, only where their sections are written", () => {
   const receiver = { port: 9201 };
+  const MARKETS = ["stats", "bars"];
   const metrics = parseHostConfig({ remote_write: receiver }, ACTOR_KINDS);
-  assert.equal(Object.keys(metrics.actors), ALL.filter((k) => k !== "bars"));
-  // A section written runs it, with its fields; "enabled": false keeps it off.
+  assert.equal(Object.keys(metrics.actors), ALL.filter((k) => !MARKETS.includes(k)));
+  // A section written runs its kind, with its fields; "enabled": false keeps it off.
   const asked = parseHostConfig(
-    { remote_write: receiver, actors: { bars: { history_bars: 100 } } },
+    { remote_write: receiver, actors: { bars: { history_bars: 100 }, stats: {} } },
     ACTOR_KINDS,
   );
   assert.equal(Object.keys(asked.actors), ALL);
   assert.equal(asked.actors.bars, { history_bars: 100 });
   assert.equal(
     Object.keys(
-      parseHostConfig({ remote_write: receiver, actors: { bars: {} } }, ACTOR_KINDS).actors,
+      parseHostConfig(
+        { remote_write: receiver, actors: { stats: { every_samples: 9 } } },
+        ACTOR_KINDS,
+      )
+        .actors,
     ),
-    ALL,
+    ALL.filter((k) => k !== "bars"),
   );
   const off = parseHostConfig(
-    { remote_write: receiver, actors: { bars: { enabled: false } } },
+    { remote_write: receiver, actors: { bars: { enabled: false }, stats: { enabled: false } } },
     ACTOR_KINDS,
   );
-  assert.equal(Object.keys(off.actors), ALL.filter((k) => k !== "bars"));
-  // Its channel limit counts the kinds it runs: a channel of them costs the bars' rings less.
+  assert.equal(Object.keys(off.actors), ALL.filter((k) => !MARKETS.includes(k)));
+  // Its channel limit counts the kinds it runs: a channel of them costs the bars' rings and the
+  // stats instance less.
   const fit = (actors: Record<string, unknown>) => {
     const held = hostHeldBytes(actors, ACTOR_KINDS);
     return Math.floor(
@@ -64,8 +70,7 @@ test("a host fed metrics runs bars, a kind for markets, only where its section i
   assert.is(metrics.limits.channels_max, fit(metrics.actors));
   assert.ok(metrics.limits.channels_max > 2 * parseHostConfig({}, ACTOR_KINDS).limits.channels_max);
   // On a machine of 24 GiB, a host fed metrics holds 100,000 channels.
-  const { bars: _, ...noBars } = Object.fromEntries(ALL.map((k) => [k, {}]));
-  const held = hostHeldBytes(noBars, ACTOR_KINDS);
+  const held = hostHeldBytes(metrics.actors, ACTOR_KINDS);
   assert.ok(channelsFitting(memoryBudgetMbDefault(24 * 1024 ** 3), held) >= 100_000);
   // A kind's own declaration decides: a user kind for markets is off too, one for any feed runs.
   const mine = (feeds: "any" | "markets") => ({ ...ACTOR_KINDS.stats!, kind: "mine", feeds });
