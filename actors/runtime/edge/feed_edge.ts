@@ -83,6 +83,12 @@ interface Route {
   feed: string | undefined;
   subject: string | undefined;
   subjectUtf8: Uint8Array | undefined;
+  /**
+   * Whether the channel was admitted (EdgeDecisions.admitted, which only ever adds one): a feed
+   * batch's frame then asks the route it has in hand, not the decisions' set of every channel,
+   * a lookup whose entries a fleet's host finds cold at each sample.
+   */
+  admitted: boolean;
 }
 
 /** A host's feed edge. */
@@ -192,7 +198,10 @@ export class FeedEdge {
       const { bytes: payload, tAt } = encodeFramePlaced(frame, { id, src: meta.src, ts: meta.ts });
       try {
         validateFrame(frame, this.#parts.limits);
-        this.#admit(channel, srcPos);
+        if (!route.admitted) {
+          this.#admit(channel, srcPos);
+          route.admitted = true;
+        }
       } catch (err) {
         refuse({ subject, data: payload, headers: undefined, reply: undefined }, err);
         // Journaled, so that the batch read again after a restart leaves this frame out (and
@@ -290,6 +299,7 @@ export class FeedEdge {
       feed: undefined,
       subject: undefined,
       subjectUtf8: undefined,
+      admitted: false,
     };
     this.#routes.set(channel, route);
     return route;
