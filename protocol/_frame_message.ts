@@ -49,7 +49,12 @@ interface AlignedLayout {
   size: number;
 }
 
-let lastLayoutKey = "";
+/**
+ * The last layout's inputs and answer: consecutive frames of a channel have the same shape. Kept
+ * as numbers, not a key string made for every frame (a message's, each channel's sample at fleet
+ * size: four numbers turned to text and joined).
+ */
+let lastHead = -1, lastL = -1, lastSeq0Width = -1, lastTBytes = -1;
 let lastLayout: AlignedLayout | undefined;
 
 function alignedLayout(
@@ -61,9 +66,9 @@ function alignedLayout(
   const L = channel.length;
   if (tBytes < 8 || utf8Length(channel) !== L) return undefined;
   const seq0Widths = uintWidths(seq0);
-  // Consecutive frames of a channel have the same shape: reuse the last answer.
-  const key = `${head}|${L}|${seq0Widths[0]}|${tBytes}`;
-  if (key === lastLayoutKey) return lastLayout;
+  if (
+    head === lastHead && L === lastL && seq0Widths[0] === lastSeq0Width && tBytes === lastTBytes
+  ) return lastLayout;
   let best: AlignedLayout | undefined;
   for (const channelWidth of strWidths(L)) {
     for (const seq0Width of seq0Widths) {
@@ -81,7 +86,10 @@ function alignedLayout(
       }
     }
   }
-  lastLayoutKey = key;
+  lastHead = head;
+  lastL = L;
+  lastSeq0Width = seq0Widths[0]!;
+  lastTBytes = tBytes;
   lastLayout = best;
   return best;
 }
