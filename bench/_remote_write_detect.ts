@@ -2,9 +2,8 @@
  * `troupe bench remote-write`'s detector run: channels fed by remote write to a `troupe run` host
  * with the kinds a host fed metrics runs by default (and bars and stats with `--bars`, `--stats`)
  * and the receiver (bench/_remote_write_host.ts), for the rows `rss_mb_per_1k_channels` and
- * `detect_lag_ms_p99`;
- * then the host stopped and started again (_remote_write_restart.ts) for `host_stop_s` and
- * `host_start_s`.
+ * `detect_lag_ms_p99`; then the host stopped and started again (_remote_write_restart.ts) for
+ * `host_stop_s` and `host_start_s`.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
