@@ -75,6 +75,41 @@ export function snappyDecompress(
   return out;
 }
 
+/** What is wrong with an element of a block (malformed's `kind`). */
+type Malformed =
+  | "literal-length"
+  | "literal-end"
+  | "literal-past"
+  | "copy-short"
+  | "copy-back"
+  | "copy-past";
+
+/**
+ * The error of a malformed element at offset `at` of a block, `value` the number it names. Its
+ * message is made here, not where decodeBlock finds the fault: a message of numbers made anywhere
+ * in that loop has V8 keep the loop's numbers boxed, a heap number made on every element.
+ */
+function malformed(what: string, kind: Malformed, at: number, value: number): ProtocolError {
+  switch (kind) {
+    case "literal-length":
+      return bad(what, `a literal's length is cut short at offset ${at}`, value);
+    case "literal-end":
+      return bad(what, `a literal of ${value} bytes at offset ${at} runs past the end`, value);
+    case "literal-past":
+      return bad(what, `a literal at offset ${at} writes past the claimed ${value} bytes`, value);
+    case "copy-short":
+      return bad(what, `a copy at offset ${at} is cut short`, value);
+    case "copy-back":
+      return bad(
+        what,
+        `a copy at offset ${at} reaches back ${value} bytes, before the start`,
+        value,
+      );
+    case "copy-past":
+      return bad(what, `a copy at offset ${at} writes past the claimed ${value} bytes`, value);
+  }
+}
+
 /** Decodes the elements of `src` from `s` into `out`; the bytes written. */
 function decodeBlock(src: Uint8Array, s: number, out: Uint8Array, what: string): number {
   const n = out.length;
@@ -90,17 +125,17 @@ function decodeBlock(src: Uint8Array, s: number, out: Uint8Array, what: string):
       s++;
       if (len >= 60) {
         const extra = len - 59;
-        if (s + extra > end) throw bad(what, `a literal's length is cut short at offset ${s}`, s);
+        if (s + extra > end) throw malformed(what, "literal-length", s, s);
         len = 0;
         for (let k = 0; k < extra; k++) len += src[s + k]! * 2 ** (8 * k);
         s += extra;
       }
       len += 1;
       if (s + len > end) {
-        throw bad(what, `a literal of ${len} bytes at offset ${s} runs past the end`, len);
+        throw malformed(what, "literal-end", s, len);
       }
       if (d + len > n) {
-        throw bad(what, `a literal at offset ${s} writes past the claimed ${n} bytes`, n);
+        throw malformed(what, "literal-past", s, n);
       }
       if (len < 32) {
         // Short runs four bytes at a time: a subarray to set from costs more than the copy.
@@ -115,29 +150,25 @@ function decodeBlock(src: Uint8Array, s: number, out: Uint8Array, what: string):
     let len: number;
     let offset: number;
     if (type === 1) {
-      if (s + 2 > end) throw bad(what, `a copy at offset ${s} is cut short`, s);
+      if (s + 2 > end) throw malformed(what, "copy-short", s, s);
       len = ((tag >>> 2) & 7) + 4;
       offset = ((tag >>> 5) << 8) | src[s + 1]!;
       s += 2;
     } else if (type === 2) {
-      if (s + 3 > end) throw bad(what, `a copy at offset ${s} is cut short`, s);
+      if (s + 3 > end) throw malformed(what, "copy-short", s, s);
       len = (tag >>> 2) + 1;
       offset = src[s + 1]! | (src[s + 2]! << 8);
       s += 3;
     } else {
-      if (s + 5 > end) throw bad(what, `a copy at offset ${s} is cut short`, s);
+      if (s + 5 > end) throw malformed(what, "copy-short", s, s);
       len = (tag >>> 2) + 1;
       offset = (src[s + 1]! | (src[s + 2]! << 8) | (src[s + 3]! << 16)) + src[s + 4]! * 2 ** 24;
       s += 5;
     }
     if (offset === 0 || offset > d) {
-      throw bad(
-        what,
-        `a copy at offset ${s} reaches back ${offset} bytes, before the start`,
-        offset,
-      );
+      throw malformed(what, "copy-back", s, offset);
     }
-    if (d + len > n) throw bad(what, `a copy at offset ${s} writes past the claimed ${n} bytes`, n);
+    if (d + len > n) throw malformed(what, "copy-past", s, n);
     if (offset >= len && len >= 32) {
       out.copyWithin(d, d - offset, d - offset + len);
       d += len;
