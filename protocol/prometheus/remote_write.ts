@@ -111,8 +111,7 @@ export function decodeWriteRequest(
 ): WriteRequestColumns {
   const lim = d(limits);
   const r = new ProtoReader(bytes);
-  const { spans, samples, metadata } = findSeries(r, lim);
-  const series = spans.length / 2;
+  const { spans, series, samples, metadata } = findSeries(r, lim);
   const out: WriteRequestColumns = {
     series,
     labelBytes: bytes,
@@ -144,11 +143,18 @@ export function decodeWriteRequest(
 }
 
 /**
- * The first pass: where each series lies and how many samples they hold, so the columns are
- * allocated once and the limits refuse a request before any of it is decoded; and the metadata.
+ * Where each series of the request being decoded lies, its start and end: kept from one request to
+ * the next (grown to the most series a request had), as it is read only while a request is decoded.
+ */
+let spanScratch = new Int32Array(2048);
+
+/**
+ * The first pass: where each series lies (`spans`, start and end, good until the next request is
+ * decoded) and how many samples they hold, so the columns are allocated once and the limits
+ * refuse a request before any of it is decoded; and the metadata.
  */
 function findSeries(r: ProtoReader, lim: ReturnType<typeof d>) {
-  const spans: number[] = [];
+  let spans = spanScratch;
   let samples = 0;
   const metadata: MetricMetadata[] = [];
   const bytes = r.bytes;
@@ -160,7 +166,13 @@ function findSeries(r: ProtoReader, lim: ReturnType<typeof d>) {
       if (field === 1 && type === LEN) {
         const start = r.len("timeseries");
         const end = r.pos;
-        spans.push(start, end);
+        if (2 * i + 2 > spans.length) {
+          const grown = new Int32Array(2 * spans.length);
+          grown.set(spans);
+          spans = spanScratch = grown;
+        }
+        spans[2 * i] = start;
+        spans[2 * i + 1] = end;
         r.pos = start;
         r.end = end;
         while (r.pos < end) {
@@ -194,7 +206,7 @@ function findSeries(r: ProtoReader, lim: ReturnType<typeof d>) {
       { field: "timeseries.samples", value: samples },
     );
   }
-  return { spans, samples, metadata };
+  return { spans, series: i, samples, metadata };
 }
 
 /** An error of series `i`'s bytes, its path made `timeseries[i]`. */

@@ -42,6 +42,24 @@ test("decodeWriteRequest() reads back what encodeWriteRequest() wrote, stale mar
   assert.equal(back.metadata, request.metadata);
 });
 
+test("decodeWriteRequest() reads requests of many series and then of few, each series its own", () => {
+  const many = (n: number, tag: string): WriteRequest => ({
+    timeseries: Array.from({ length: n }, (_, i) => ({
+      labels: [{ name: "__name__", value: `m_${tag}_${i}` }],
+      samples: Array.from({ length: 1 + (i % 3) }, (_, j) => ({
+        value: i + j / 10,
+        timestamp: 1_700_000_000_000 + j,
+      })),
+    })),
+  });
+  // Past the series a first request of a process holds room for, then fewer than before.
+  for (const [n, tag] of [[5000, "a"], [3, "b"], [1500, "c"]] as const) {
+    const sent = many(n, tag);
+    const back = writeRequestOf(decodeWriteRequest(encodeWriteRequest(sent)));
+    assert.equal(back.timeseries, sent.timeseries, `${n} series`);
+  }
+});
+
 test("decodeWriteRequest() refuses one series with too many labels or a long label, keeping the rest", () => {
   const many = Array.from({ length: 1000 }, (_, i) => ({ name: `l${i}`, value: "x" }));
   const long = [{ name: "__name__", value: "x".repeat(1 << 20) }];
