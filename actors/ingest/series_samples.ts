@@ -78,43 +78,69 @@ const REASONS_MAX = 10;
 /** Samples in one batch at most (its bytes well under the host's 1 MiB message limit). */
 const BATCH_SAMPLES_MAX = 20_000;
 
-/** Feed batches filled sample by sample, each cut at BATCH_SAMPLES_MAX. */
+/** Columns of no length: a builder's before its first batch and after each cut. */
+const NO_COUNTS = new Uint32Array(0);
+const NO_SAMPLES = new Float64Array(0);
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Feed batches filled sample by sample, each cut at BATCH_SAMPLES_MAX. A batch cut takes views of
+ * the columns it was filled in, not copies (a request's one batch is the whole of them), and the
+ * next batch is filled in fresh ones.
+ */
 class BatchBuilder {
   readonly batches: FeedBatch[] = [];
   channels: string[] = [];
-  counts: number[] = [];
-  t: Float64Array;
-  v: Float64Array;
-  vBytes: Uint8Array;
+  /** Samples of each of `channels`, `c` of them so far. */
+  counts = NO_COUNTS;
+  c = 0;
+  t = NO_SAMPLES;
+  v = NO_SAMPLES;
+  vBytes = NO_BYTES;
   k = 0;
+  /** The columns' length: the request's samples, at most a batch's. */
+  readonly #samples: number;
+  /** The counts' length: the request's series, at most a batch's samples. */
+  readonly #series: number;
 
-  constructor(samples: number) {
-    this.t = new Float64Array(Math.min(samples, BATCH_SAMPLES_MAX));
-    this.v = new Float64Array(this.t.length);
-    this.vBytes = new Uint8Array(this.v.buffer);
+  constructor(samples: number, series: number) {
+    this.#samples = Math.min(samples, BATCH_SAMPLES_MAX);
+    this.#series = Math.min(series, BATCH_SAMPLES_MAX);
   }
 
-  /** Makes room for `n` more samples, cutting the batch when they would not fit. */
+  /** Makes room for one more channel's `n` samples, cutting the batch when they would not fit. */
   room(n: number): void {
-    if (this.k + n <= this.t.length) return;
+    if (this.k + n <= this.t.length && this.c < this.counts.length) return;
     this.cut();
-    if (n > this.t.length) {
-      this.t = new Float64Array(n);
-      this.v = new Float64Array(n);
-      this.vBytes = new Uint8Array(this.v.buffer);
-    }
+    const length = Math.max(n, this.#samples);
+    this.t = new Float64Array(length);
+    this.v = new Float64Array(length);
+    this.vBytes = new Uint8Array(this.v.buffer);
+    this.counts = new Uint32Array(Math.max(1, this.#series));
   }
 
+  /** Adds `channel`'s `taken` samples, the last put in the columns. */
+  add(channel: string, taken: number): void {
+    if (this.c === 0) this.channels = new Array(this.counts.length);
+    this.channels[this.c] = channel;
+    this.counts[this.c++] = taken;
+  }
+
+  /** Makes the batch so far, if any, a batch; the next is filled in fresh columns. */
   cut(): void {
-    if (this.channels.length === 0) return;
+    if (this.c === 0) return;
+    this.channels.length = this.c;
     this.batches.push({
       channels: this.channels,
-      n: Uint32Array.from(this.counts),
-      t: this.t.slice(0, this.k),
-      v: this.v.slice(0, this.k),
+      n: this.counts.subarray(0, this.c),
+      t: this.t.subarray(0, this.k),
+      v: this.v.subarray(0, this.k),
     });
     this.channels = [];
-    this.counts = [];
+    this.counts = NO_COUNTS;
+    this.t = this.v = NO_SAMPLES;
+    this.vBytes = NO_BYTES;
+    this.c = 0;
     this.k = 0;
   }
 }
@@ -154,7 +180,7 @@ export function seriesSamples(
       table.lastV[undoId[i]!] = undoV[i]!;
     }
   };
-  const b = new BatchBuilder(series.t.length);
+  const b = new BatchBuilder(series.t.length, series.count);
   const src = keySource(series.keyBytes);
   let before: SeriesEntry | undefined;
   for (let i = 0; i < series.count; i++) {
@@ -198,8 +224,7 @@ export function seriesSamples(
     undoV[undone++] = table.lastV[s.id]!;
     const taken = takeSamples(series, i, s, b, out, table, times);
     if (taken > 0) {
-      b.channels.push(s.channel);
-      b.counts.push(taken);
+      b.add(s.channel, taken);
       out.journaled += taken;
     }
     if (labels !== undefined) {
