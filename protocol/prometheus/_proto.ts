@@ -38,6 +38,24 @@ export class ProtoReader {
    * its signed value (exact to -2^53: a negative time keeps its value, not a rounding of 2^64).
    */
   varint(where: string): number {
+    // Up to 9 bytes here (any time in ms, any length); the 10th, and every fault, in longVarint:
+    // kept this short, the read is inlined where it is called.
+    const b = this.bytes, end = this.end;
+    let pos = this.pos, x = 0, mul = 1;
+    for (let i = 0; i < 9 && pos < end; i++) {
+      const c = b[pos++]!;
+      x += (c & 0x7f) * mul;
+      if (c < 0x80) {
+        this.pos = pos;
+        return x;
+      }
+      mul *= 128;
+    }
+    return this.#longVarint(where);
+  }
+
+  /** A varint of 10 bytes (a negative int64), or the fault of one cut short or longer. */
+  #longVarint(where: string): number {
     const b = this.bytes;
     const start = this.pos;
     let x = 0;
@@ -52,20 +70,46 @@ export class ProtoReader {
     return this.fail(where, "a varint is longer than 10 bytes", this.pos);
   }
 
-  /** A field's key: its number and wire type (0 at the end). */
+  /**
+   * A field's key: its number and wire type (0 at the end). A key of one byte (fields 1 to 15),
+   * as nearly every key is, is read here; a longer one as any varint.
+   */
   key(where: string): number {
+    const pos = this.pos;
+    if (pos < this.end) {
+      const c = this.bytes[pos]!;
+      if (c < 0x80) {
+        this.pos = pos + 1;
+        return c;
+      }
+    }
     return this.varint(where);
   }
 
-  /** The bounds of a length-delimited field's bytes, checked against its message's. */
+  /**
+   * The bounds of a length-delimited field's bytes, checked against its message's. A length of
+   * one byte (under 128) is read here, a longer one as any varint.
+   */
   len(where: string): number {
-    const n = this.varint(where);
+    let n: number;
+    const pos = this.pos;
+    const c = pos < this.end ? this.bytes[pos]! : 0x80;
+    if (c < 0x80) {
+      n = c;
+      this.pos = pos + 1;
+    } else n = this.varint(where);
     const start = this.pos;
-    if (n > this.end - start) {
-      this.fail(where, `a field of ${n} bytes runs past the end of its message`, n);
-    }
+    if (n > this.end - start) this.#runsPast(where, n);
     this.pos = start + n;
     return start;
+  }
+
+  /**
+   * Fails for a field of `n` bytes that runs past its message's end. The message is made here,
+   * not in `len`: one made of numbers there has V8 box the numbers it reads.
+   */
+  #runsPast(where: string, n: number): never {
+    return this.fail(where, `a field of ${n} bytes runs past the end of its message`, n);
   }
 
   double(where: string): number {
