@@ -117,15 +117,24 @@ it("a cut of many messages is made a step of CUT_STEP_MESSAGES at a time", async
   );
   await j.append("b/y", payload(0));
   const watcher = await connect({ servers: nats.url });
-  let purges = 0;
-  watcher.subscribe(`$JS.API.STREAM.PURGE.${n.stream}`, { callback: () => void purges++ });
+  // Each purge request's body (its `seq`), so that a count other than three says where it cut.
+  const purges: string[] = [];
+  watcher.subscribe(`$JS.API.STREAM.PURGE.${n.stream}`, {
+    callback: (_, m) => void purges.push(new TextDecoder().decode(m.data)),
+  });
   await watcher.flush();
   try {
     const upTo = new Map(Array.from({ length: 20 }, (_, s) => [`a/s${s}`, total / 20]));
     await j.compact(upTo);
     await watcher.flush();
-    assert.is(purges, 3);
-    assert.equal(await streamState(n.stream), { first: total + 1, messages: 1 });
+    const state = await streamState(n.stream);
+    assert.is(
+      purges.length,
+      3,
+      `purges of ${total + 1} messages: ${purges.join(", ")}; ` +
+        `the stream then ${JSON.stringify(state)}`,
+    );
+    assert.equal(state, { first: total + 1, messages: 1 });
   } finally {
     await watcher.close();
     await j.close();
