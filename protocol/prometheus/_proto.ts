@@ -38,8 +38,8 @@ export class ProtoReader {
    * its signed value (exact to -2^53: a negative time keeps its value, not a rounding of 2^64).
    */
   varint(where: string): number {
-    // Up to 9 bytes here (any time in ms, any length); the 10th, and every fault, in longVarint:
-    // kept this short, the read is inlined where it is called.
+    // Up to 9 bytes here (any time in ms, any length); the 10th, and every fault, in longVarint,
+    // so that this stays short enough for V8 to inline where it is called.
     const b = this.bytes, end = this.end;
     let pos = this.pos, x = 0, mul = 1;
     for (let i = 0; i < 9 && pos < end; i++) {
