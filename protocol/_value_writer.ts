@@ -48,6 +48,19 @@ function deepFreeze(value: object, depth: number): void {
   }
 }
 
+/**
+ * A string given as its UTF-8 bytes, in pieces one after another, written as a msgpack str: for
+ * a string its maker has as bytes already (a feed batch's channel names). Only this writer knows
+ * it: a value holding one must be written here (writeEnvelope, writeValue), not by the general
+ * encoder.
+ */
+export class EncodedString {
+  readonly pieces: readonly Uint8Array[];
+  constructor(pieces: readonly Uint8Array[]) {
+    this.pieces = pieces;
+  }
+}
+
 /** Thrown inside the writer to give the value back to the general encoder. */
 const UNSUPPORTED = Symbol("unsupported");
 
@@ -138,6 +151,7 @@ function any(value: unknown, depth: number): void {
         return bin(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
       }
       if (value instanceof ArrayBuffer) return bin(new Uint8Array(value));
+      if (value instanceof EncodedString) return encodedString(value.pieces);
       {
         const proto = Object.getPrototypeOf(value);
         if (proto !== Object.prototype && proto !== null) throw UNSUPPORTED;
@@ -223,6 +237,17 @@ function utf8String(s: string): void {
   ensure(bytes.length);
   scratch.set(bytes, pos);
   pos += bytes.length;
+}
+
+function encodedString(pieces: readonly Uint8Array[]): void {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  header(n, 0xa0, 32, 0xd9, 0xda, 0xdb);
+  ensure(n);
+  for (const p of pieces) {
+    scratch.set(p, pos);
+    pos += p.length;
+  }
 }
 
 function bin(bytes: Uint8Array): void {

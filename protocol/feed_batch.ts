@@ -15,10 +15,11 @@
 import {
   decodeEnvelope,
   type DecodeLimits,
-  encodeEnvelope,
+  PROTOCOL_VERSION,
   requireBin,
   requireMap,
 } from "./envelope.ts";
+import { EncodedString, writeEnvelope } from "./_value_writer.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { FRAME_SAMPLES_MAX_DEFAULT } from "./sample_frame.ts";
 import { float64Bytes, float64Column } from "./float64_column.ts";
@@ -37,6 +38,13 @@ export interface FeedBatch {
   n: Uint32Array;
   t: Float64Array;
   v: Float64Array;
+  /**
+   * The bytes of `channels` joined by ",", in pieces one after another, when the batch's maker
+   * has them (a receiver keeps its channels' names as bytes): written as they are, not joined
+   * and encoded again. They must be those names: the encoder does not read them against
+   * `channels`.
+   */
+  names?: readonly Uint8Array[];
 }
 
 /** What a batch message carries beside its content. */
@@ -84,16 +92,14 @@ export function encodeFeedBatch(
   const n = new Uint8Array(batch.n.length * 4);
   const view = new DataView(n.buffer);
   for (let i = 0; i < batch.n.length; i++) view.setUint32(i * 4, batch.n[i]!, true);
-  return encodeEnvelope({
-    ...meta,
-    type: BATCH_TYPE,
-    body: {
-      channels: batch.channels.join(","),
-      n,
-      t: float64Bytes(batch.t),
-      v: float64Bytes(batch.v),
-    },
-  });
+  const body = {
+    channels: batch.names === undefined ? batch.channels.join(",") : new EncodedString(batch.names),
+    n,
+    t: float64Bytes(batch.t),
+    v: float64Bytes(batch.v),
+  };
+  // Every value of the body is one the value writer takes (EncodedString only it knows).
+  return writeEnvelope(PROTOCOL_VERSION, { ...meta, type: BATCH_TYPE }, body)!;
 }
 
 /**

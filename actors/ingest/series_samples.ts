@@ -17,6 +17,7 @@
 import { type FeedBatch, FRAME_TIME_US_MAX, ProtocolError } from "../../protocol/mod.ts";
 import { isStaleMarkerAt, type Label } from "../../protocol/prometheus/mod.ts";
 import { keySource, type SeriesEntry, type SeriesTable } from "./series_table.ts";
+import type { ChannelNameBytes, NamePlace } from "./_channel_name_bytes.ts";
 
 /** A request's series, whatever the wire: labels by key, samples as columns (times in ms). */
 export interface IncomingSeries {
@@ -86,7 +87,8 @@ const NO_BYTES = new Uint8Array(0);
 /**
  * Feed batches filled sample by sample, each cut at BATCH_SAMPLES_MAX. A batch cut takes views of
  * the columns it was filled in, not copies (a request's one batch is the whole of them), and the
- * next batch is filled in fresh ones.
+ * next batch is filled in fresh ones. Its channel names come as the runs of the series table's
+ * name bytes they lie in (ChannelNameBytes), when every one of them has its bytes there.
  */
 class BatchBuilder {
   readonly batches: FeedBatch[] = [];
@@ -102,10 +104,22 @@ class BatchBuilder {
   readonly #samples: number;
   /** The counts' length: the request's series, at most a batch's samples. */
   readonly #series: number;
+  readonly #names: ChannelNameBytes;
+  /**
+   * The batch's names so far: runs of name bytes, each `from` to `to` of the array that held it
+   * when it last grew (a later, larger array holds it too, until a compaction).
+   */
+  #runBytes: Uint8Array[] = [];
+  #runCompactions: number[] = [];
+  #runFrom: number[] = [];
+  #runTo: number[] = [];
+  /** Whether every channel of the batch so far has its name bytes. */
+  #named = true;
 
-  constructor(samples: number, series: number) {
+  constructor(samples: number, series: number, names: ChannelNameBytes) {
     this.#samples = Math.min(samples, BATCH_SAMPLES_MAX);
     this.#series = Math.min(series, BATCH_SAMPLES_MAX);
+    this.#names = names;
   }
 
   /** Makes room for one more channel's `n` samples, cutting the batch when they would not fit. */
@@ -119,29 +133,61 @@ class BatchBuilder {
     this.counts = new Uint32Array(Math.max(1, this.#series));
   }
 
-  /** Adds `channel`'s `taken` samples, the last put in the columns. */
-  add(channel: string, taken: number): void {
+  /** Adds the channel of `s` with its `taken` samples, the last put in the columns. */
+  add(s: NamePlace, taken: number): void {
     if (this.c === 0) this.channels = new Array(this.counts.length);
-    this.channels[this.c] = channel;
+    this.channels[this.c] = s.channel;
     this.counts[this.c++] = taken;
+    if (!this.#named) return;
+    if (s.nameAt < 0) {
+      this.#named = false;
+      return;
+    }
+    const names = this.#names, last = this.#runTo.length - 1;
+    const end = s.nameAt + s.nameLength + 1;
+    if (
+      last >= 0 && this.#runTo[last] === s.nameAt &&
+      this.#runCompactions[last] === names.compactions
+    ) {
+      this.#runBytes[last] = names.bytes;
+      this.#runTo[last] = end;
+      return;
+    }
+    this.#runBytes.push(names.bytes);
+    this.#runCompactions.push(names.compactions);
+    this.#runFrom.push(s.nameAt);
+    this.#runTo.push(end);
   }
 
   /** Makes the batch so far, if any, a batch; the next is filled in fresh columns. */
   cut(): void {
     if (this.c === 0) return;
     this.channels.length = this.c;
-    this.batches.push({
+    const batch: FeedBatch = {
       channels: this.channels,
       n: this.counts.subarray(0, this.c),
       t: this.t.subarray(0, this.k),
       v: this.v.subarray(0, this.k),
-    });
+    };
+    if (this.#named) {
+      const runs = this.#runTo.length;
+      // Each name is followed by ","; the last one's is not the batch's.
+      batch.names = this.#runBytes.map((bytes, r) =>
+        bytes.subarray(this.#runFrom[r]!, this.#runTo[r]! - (r === runs - 1 ? 1 : 0))
+      );
+    }
+    this.batches.push(batch);
     this.channels = [];
     this.counts = NO_COUNTS;
     this.t = this.v = NO_SAMPLES;
     this.vBytes = NO_BYTES;
     this.c = 0;
     this.k = 0;
+    this.#runBytes = [];
+    this.#runCompactions = [];
+    this.#runFrom = [];
+    this.#runTo = [];
+    this.#named = true;
   }
 }
 
@@ -180,7 +226,7 @@ export function seriesSamples(
       table.lastV[undoId[i]!] = undoV[i]!;
     }
   };
-  const b = new BatchBuilder(series.t.length, series.count);
+  const b = new BatchBuilder(series.t.length, series.count, table.names);
   const src = keySource(series.keyBytes);
   let before: SeriesEntry | undefined;
   for (let i = 0; i < series.count; i++) {
@@ -224,7 +270,7 @@ export function seriesSamples(
     undoV[undone++] = table.lastV[s.id]!;
     const taken = takeSamples(series, i, s, b, out, table, times);
     if (taken > 0) {
-      b.add(s.channel, taken);
+      b.add(s, taken);
       out.journaled += taken;
     }
     if (labels !== undefined) {

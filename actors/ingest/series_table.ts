@@ -13,13 +13,14 @@
 import type { Label, MetricType } from "../../protocol/prometheus/mod.ts";
 import { seriesChannel } from "../../protocol/prometheus/mod.ts";
 import { keyHash, type KeyPlace, type KeySource, SeriesKeys } from "./_series_keys.ts";
+import { ChannelNameBytes, type NamePlace } from "./_channel_name_bytes.ts";
 import { selectsSeries, type SeriesSelection } from "./series_selection.ts";
 import { sourceLabels } from "./source_labels.ts";
 
 export { type KeySource, keySource } from "./_series_keys.ts";
 
 /** A series the table knows: taken (it feeds `channel`) or not. */
-export interface SeriesEntry extends KeyPlace {
+export interface SeriesEntry extends KeyPlace, NamePlace {
   /**
    * "" when taken, else why not: unmatched, refused for the channel limit, or vacant (admitted,
    * but none of its samples was taken, so it holds no channel until one is).
@@ -57,6 +58,8 @@ export class SeriesTable {
   /** Each taken series' last sample taken, by its id: time (ms; NaN for none) and value. */
   lastT = new Float64Array(64);
   lastV = new Float64Array(64);
+  /** The channel names of the series taken, as bytes (a batch's names are copied from them). */
+  readonly names = new ChannelNameBytes();
   #ids = 0;
   #skippedCount = 0;
   /** Channel names in use: held by a series here, or recorded as admitted before (`reserve`). */
@@ -146,6 +149,8 @@ export class SeriesTable {
     const entry = (skipped: SeriesEntry["skipped"]): SeriesEntry => ({
       keyAt: -1,
       keyLength: -1,
+      nameAt: -1,
+      nameLength: 0,
       skipped,
       id: -1,
       channel: "",
@@ -192,6 +197,7 @@ export class SeriesTable {
     this.#labels.set(channel, sourceLabels(labels));
     s.channel = channel;
     s.skipped = "";
+    this.names.place(s, () => this.#keptEntries());
     if (s.id >= 0) this.lastT[s.id] = NaN;
     return true;
   }

@@ -30,6 +30,34 @@ test("decodeFeedBatch() reads back what encodeFeedBatch() wrote, values bit for 
   assert.ok(isStaleMarkerAt(back.v, 2));
 });
 
+test("a batch's names given as bytes in pieces are written as the names joined would be", () => {
+  const ascii = new TextEncoder();
+  // Names joined to fewer than 32 bytes, under 256 and 65,536, and past (each str header).
+  for (const count of [3, 20, 2000, 5000]) {
+    const channels = Array.from({ length: count }, (_, i) => `host-${i}-metric_${i % 7}`);
+    const batch = {
+      channels,
+      n: new Uint32Array(count).fill(1),
+      t: Float64Array.from(channels, (_, i) => 1e15 + i),
+      v: Float64Array.from(channels, (_, i) => i / 3),
+    };
+    const joined = ascii.encode(channels.join(","));
+    const meta = { id: `rw-${count}`, src: "receiver", ts: 1e15 };
+    const want = encodeFeedBatch(batch, meta);
+    // In one piece, a piece a name (each but the first from its ","), and cut inside names.
+    let end = 0;
+    const each = channels.map((c, i) => (end += c.length + (i > 0 ? 1 : 0)));
+    const cuts = [[], each, [1, 5, joined.length - 1]];
+    for (const at of cuts) {
+      const ends = [...new Set(at.filter((x) => x > 0)), joined.length].sort((a, b) => a - b);
+      const names = ends.map((end, k) => joined.subarray(k === 0 ? 0 : ends[k - 1], end));
+      const got = encodeFeedBatch({ ...batch, names }, meta, { namesChecked: true });
+      assert.equal(got, want, `${count} channels in ${names.length} pieces`);
+      assert.equal(decodeFeedBatch(got).batch.channels, channels);
+    }
+  }
+});
+
 test("decodeFeedBatch() refuses counts that do not sum to the columns, naming them", () => {
   const batch = {
     channels: ["a"],
