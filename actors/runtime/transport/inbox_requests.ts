@@ -16,7 +16,6 @@
 import {
   createInbox,
   type Msg,
-  type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from "@nats-io/transport-node";
@@ -73,13 +72,13 @@ export class InboxRequests {
   /**
    * Publishes `data` on `subject` and resolves with the first answer; rejects after `timeoutMs`
    * (InboxTimeoutError), on a 503 answer (InboxNoRespondersError), or as the connection says.
-   * `headers` as pairs are written with the request's line, not made a nats.js object.
+   * `headers` are written with the request's line, not made a nats.js object.
    */
   request(
     subject: string,
     data: Uint8Array,
     timeoutMs: number,
-    headers?: MsgHdrs | HeaderPairs,
+    headers?: HeaderPairs,
   ): Promise<Msg> {
     if (this.#closed) return Promise.reject(new Error("the connection's requests are closed"));
     const held = untilServer(this.#nc, timeoutMs, `get an answer on "${subject}"`);
@@ -107,18 +106,13 @@ export class InboxRequests {
     subject: string,
     data: Uint8Array,
     timeoutMs: number,
-    headers?: MsgHdrs | HeaderPairs,
+    headers?: HeaderPairs,
   ): Promise<Msg> {
     return new Promise<Msg>((resolve, reject) => {
       const n = ++this.#next;
       this.#waiting.set(n, { subject, dueMs: performance.now() + timeoutMs, resolve, reject });
       try {
-        const reply = `${this.#inbox}.${n}`;
-        if (headers === undefined || Array.isArray(headers)) {
-          this.#publisher.publish(subject, data, reply, headers as HeaderPairs | undefined);
-        } else {
-          this.#nc.publish(subject, data, { reply, headers: headers as MsgHdrs });
-        }
+        this.#publisher.publish(subject, data, `${this.#inbox}.${n}`, headers);
       } catch (err) {
         this.#waiting.delete(n);
         reject(err as Error);

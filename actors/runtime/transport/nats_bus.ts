@@ -327,7 +327,8 @@ export class NatsBus implements Bus {
 
   async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
     try {
-      const headers = options.headers ? toNatsHeaders(options.headers) : undefined;
+      // As pairs: written with the request's line (PlainPublisher), not made nats.js's headers.
+      const headers = options.headers ? Object.entries(options.headers) : undefined;
       this.#requests ??= new InboxRequests(this.nc);
       const msg = await this.#requests.request(subject, data, options.timeout, headers);
       return {

@@ -8,11 +8,11 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { headers } from "@nats-io/transport-node";
 import { isWrongLastSequence } from "../../../../actors/runtime/journal/jetstream/mod.ts";
 import { directGet } from "../../../../actors/runtime/transport/direct_get.ts";
 import {
   electionError,
+  type HeaderPairs,
   InboxRequests,
   streamAckOf,
 } from "../../../../actors/runtime/transport/mod.ts";
@@ -30,17 +30,14 @@ async function publishToStream(
   requests: InboxRequests,
   subject: string,
   data: Uint8Array,
-  h: ReturnType<typeof headers>,
+  h: HeaderPairs,
 ): Promise<number> {
   return streamAckOf((await requests.request(subject, data, 2000, h)).data).seq;
 }
 
 /** Headers naming the sequence the subject's last message must have. */
-function expecting(lastSeq: number, pos: number) {
-  const h = headers();
-  h.set("Troupe-Pos", String(pos));
-  h.set("Nats-Expected-Last-Subject-Sequence", String(lastSeq));
-  return h;
+function expecting(lastSeq: number, pos: number): HeaderPairs {
+  return [["Troupe-Pos", String(pos)], ["Nats-Expected-Last-Subject-Sequence", String(lastSeq)]];
 }
 
 it("publishes, refuses a wrong last sequence as JetStream does, and reads back by direct get", async () => {
