@@ -43,7 +43,7 @@ import {
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { ensureFeedStream, FEED_STREAM, SharedFeed } from "../edge/mod.ts";
 import { CutTurns, JetStreamJournal } from "../journal/jetstream/mod.ts";
-import { partitionJournal, sharedLayoutLeft } from "./partition_journal.ts";
+import { partitionCountLeft, partitionJournal, sharedLayoutLeft } from "./partition_journal.ts";
 import { RecoveriesInProgress } from "./recoveries_in_progress.ts";
 import { SNAPSHOT_BUCKET } from "../snapshots/kv/mod.ts";
 import { LEASE_BUCKET, LeaseBucket } from "./lease_bucket.ts";
@@ -85,19 +85,19 @@ export function leasesUnsupported(config: HostConfig): string | undefined {
 }
 
 /**
- * Checks that no partition's journal is left in the shared layout of an older troupe
- * (partition_journal.ts), and opens the lease bucket, the findings stream (the incident stage's
- * journal) and the feed stream, each created with `nats.replicas` replicas when missing: before
- * any partition starts, so that a finding of a cluster's first moments is journaled (made by the
- * stage's lease keeper later, it missed what came before). Each partition's journal stream is
- * made by its first holder.
+ * Checks that no partition's journal is left in the shared layout of an older troupe, nor made
+ * for another partitions' count (partition_journal.ts), and opens the lease bucket, the findings
+ * stream (the incident stage's journal) and the feed stream, each created with `nats.replicas`
+ * replicas when missing: before any partition starts, so that a finding of a cluster's first
+ * moments is journaled (made by the stage's lease keeper later, it missed what came before).
+ * Each partition's journal stream is made by its first holder.
  */
 async function openLeaseStores(
   nc: NatsConnection,
   config: HostConfig & { partitions: { leases: LeaseSettings } },
 ): Promise<LeaseBucket> {
   const { replicas } = config;
-  const left = await sharedLayoutLeft(nc);
+  const left = await sharedLayoutLeft(nc) ?? await partitionCountLeft(nc, config.partitions.count);
   if (left) throw new HostFatalError(`Cannot start host ${config.host_id}: ${left}`);
   await openFindingsStream(nc, { replicas });
   await ensureFeedStream(nc, feedStreamOptions(config));

@@ -7,7 +7,8 @@
  * shared stream each purge walked every partition's appends (docs/leased_stop_and_start.md).
  *
  * The stream's description names the partition and the partitions' count: a host whose count is
- * another is refused by it (its keys hash to other partitions). A cluster whose partitions still
+ * another is refused before it starts (its keys hash to other partitions; troupe does not move a
+ * cluster's journals to another count), and by the stream itself. A cluster whose partitions still
  * journal in the shared stream (`TROUPE_JOURNAL`, an older troupe's layout) is refused too, and
  * told why: nothing of it would be read.
  */
@@ -31,6 +32,49 @@ export function partitionJournal(p: number, count: number): PartitionJournal {
     subjectPrefix: `${PARTITION_JOURNAL_SUBJECT_PREFIX}.${p}`,
     description: `troupe: the journal of partition ${p} of ${count}`,
   };
+}
+
+/** A partition journal's description read back: the partition and the count it was made for. */
+const DESCRIPTION = /^troupe: the journal of partition (\d+) of (\d+)$/;
+
+/**
+ * Why a host of `count` partitions cannot start on this cluster, or undefined: a partition's
+ * journal stream there was made for another count (a changed `partitions.count`).
+ */
+export async function partitionCountLeft(
+  nc: NatsConnection,
+  count: number,
+): Promise<string | undefined> {
+  const jsm = await retryJetStream("reach JetStream", () => jetstreamManager(nc));
+  const other = await retryJetStream(
+    "read the partitions' journal streams",
+    async () => {
+      const found: Array<{ stream: string; description: string; count: number }> = [];
+      for await (const info of jsm.streams.list(`${PARTITION_JOURNAL_SUBJECT_PREFIX}.>`)) {
+        const match = DESCRIPTION.exec(info.config.description ?? "");
+        if (match !== null && Number(match[2]) !== count) {
+          found.push({
+            stream: info.config.name,
+            description: info.config.description!,
+            count: Number(match[2]),
+          });
+        }
+      }
+      return found;
+    },
+    { repeatable: true },
+  );
+  if (other.length === 0) return undefined;
+  other.sort((a, b) => a.stream.localeCompare(b.stream, "en", { numeric: true }));
+  const counts = [...new Set(other.map((o) => o.count))];
+  return `its partitions.count is ${count}, but the cluster's partitions journal for ${
+    counts.join(" and ")
+  } (${other[0]!.stream}: "${other[0]!.description}"${
+    other.length > 1 ? `, and ${other.length - 1} more stream${other.length > 2 ? "s" : ""}` : ""
+  }); a channel's partition follows from the count, and troupe does not move a cluster's ` +
+    `journals to another count. Set partitions.count to ${
+      counts[0]
+    } on every host, or start the new count on a cluster of its own`;
 }
 
 /** The JetStream stream partition `p` journals in: `TROUPE_JOURNAL_P<p>`. */

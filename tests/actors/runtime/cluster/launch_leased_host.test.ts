@@ -250,6 +250,19 @@ if (haveNatsServer("launchLeasedHost: started again")) {
       assert.match(refused ?? "", /TROUPE_JOURNAL holds leased partitions' records/);
       assert.match(refused ?? "", "troupe.journal._edge.part-2");
       assert.match(refused ?? "", "cannot read it");
+      // Its partitions' count changed: refused before any partition starts, saying the count.
+      await jsm.streams.delete("TROUPE_JOURNAL");
+      const three = leasedConfig(nats.url, "lb", join(dir.path, "lb"));
+      three.partitions.count = 3;
+      three.actors = config.actors;
+      const changed = await launchLeasedHost(three, ACTOR_KINDS, { log: () => {} }).then(
+        (h) => (host = h, undefined),
+        (err: Error) => err.message,
+      );
+      assert.match(changed ?? "", "Cannot start host lb: its partitions.count is 3");
+      assert.match(changed ?? "", 'TROUPE_JOURNAL_P0: "troupe: the journal of partition 0 of 4"');
+      assert.match(changed ?? "", "and 3 more streams");
+      assert.match(changed ?? "", "Set partitions.count to 4");
     } finally {
       await admin.close();
       await host.close();
