@@ -151,10 +151,13 @@ function any(value: unknown, depth: number): void {
         return bin(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
       }
       if (value instanceof ArrayBuffer) return bin(new Uint8Array(value));
-      if (value instanceof EncodedString) return encodedString(value.pieces);
       {
         const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) throw UNSUPPORTED;
+        if (proto !== Object.prototype && proto !== null) {
+          // Looked for among class instances only: a plain object pays nothing for it.
+          if (value instanceof EncodedString) return encodedString(value.pieces);
+          throw UNSUPPORTED;
+        }
       }
       return object(value as Record<string, unknown>, depth);
     default:
