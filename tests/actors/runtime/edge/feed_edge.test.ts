@@ -163,4 +163,52 @@ test("input() hands a feed batch's channels on as values, decoding no frame, eac
   );
 });
 
+test("a feed batch's channels are routed as they are named, in any order, and again once a kind's configuration changes routing", () => {
+  const limits = hostLimits({} as never);
+  // Routes a channel to the key its configuration's suffix gives it.
+  const suffixed: AnyActorDefinition = {
+    ...statsActor,
+    route: (channel: string, config: unknown) => {
+      const suffix = (config as { suffix?: string }).suffix;
+      return [suffix === undefined ? channel : `${channel}-${suffix}`];
+    },
+  };
+  const configs = new Map<string, unknown>([["stats", statsActor.defaultConfig]]);
+  const edge = new FeedEdge({
+    kinds: new Map<string, AnyActorDefinition>([["stats", suffixed]]),
+    configs,
+    owns: () => true,
+    srcPosApplied: () => 0,
+    limits,
+    decode: (bytes) => decodeFrame(bytes, limits),
+    decisions: new EdgeDecisions({ hostId: "h", journal: new MemoryJournal(), log: () => {} }),
+    now: () => 0,
+  });
+  const t0 = 1_700_000_000_000_000;
+  let pos = 0;
+  const keys = (channels: string[]): string[] => {
+    const n = channels.length;
+    const data = encodeFeedBatch({
+      channels,
+      n: new Uint32Array(n).fill(1),
+      t: new Float64Array(n).fill(t0 + pos),
+      v: new Float64Array(n).fill(1),
+    }, { id: `rw-${++pos}`, src: "receiver", ts: t0 });
+    const msg = { subject: feedBatchSubject("prom"), data, headers: undefined, reply: undefined };
+    const inputs = [...(edge.input(msg, pos, false) as Iterable<EdgeInput>)];
+    return inputs.map((i) => `${i.decoded.frame.channel}>${i.targets.map(([, k]) => k)}`);
+  };
+  assert.equal(keys(["a", "b", "c", "d"]), ["a>a", "b>b", "c>c", "d>d"]);
+  assert.equal(keys(["a", "b", "c", "d"]), ["a>a", "b>b", "c>c", "d>d"], "the same order again");
+  assert.equal(keys(["a", "c", "b", "d"]), ["a>a", "c>c", "b>b", "d>d"], "another order");
+  assert.equal(keys(["b", "c", "e"]), ["b>b", "c>c", "e>e"], "cut elsewhere, a channel new");
+  configs.set("stats", { ...(statsActor.defaultConfig as object), suffix: "z" });
+  assert.equal(
+    keys(["a", "c", "b", "d"]),
+    ["a>a-z", "c>c-z", "b>b-z", "d>d-z"],
+    "routed by the new configuration",
+  );
+  assert.equal(keys(["b", "c", "e"]), ["b>b-z", "c>c-z", "e>e-z"]);
+});
+
 test.run();
