@@ -182,9 +182,10 @@ export class MsgpackWriter {
     this.bytes[this.pos++] = 0x80 | n;
   }
 
-  str(s: Uint8Array): void {
+  /** A string given as its UTF-8 bytes; `width`: its header's bytes (as textWidth). */
+  str(s: Uint8Array, width = strHeaderBytes(s.length)): void {
     const n = s.length;
-    this.#strHeader(n);
+    this.#strHeader(n, width);
     if (n > STR_COPIED_MAX) {
       this.bytes.set(s, this.pos);
       this.pos += n;

@@ -14,7 +14,7 @@ import {
   utf8Bytes,
   utf8Length,
 } from "./_frame_codec.ts";
-import { invariant } from "./invariant.ts";
+import { InvariantError } from "./invariant.ts";
 
 /** Identity of a message being encoded. */
 export interface FrameMeta {
@@ -36,8 +36,6 @@ const K_CHANNEL = K("channel"),
   K_SEQ0 = K("seq0"),
   K_T = K("t"),
   K_COLUMNS = K("columns");
-
-const utf8d = new TextDecoder();
 
 /** Header widths that put a sample frame's `t` and `v` payloads at 8-byte aligned offsets. */
 interface AlignedLayout {
@@ -96,6 +94,15 @@ function alignedLayout(
 
 const KEY_WIDTHS = [1, 2] as const;
 
+/**
+ * A frame's columns: `count` pairs of a name's bytes and its values, the first `count` of `pairs`
+ * (which may hold more: a writer's scratch, reused from frame to frame).
+ */
+export interface FrameColumns {
+  pairs: ReadonlyArray<readonly [Uint8Array, Float64Array]>;
+  count: number;
+}
+
 /** Writes `{ v, id, type, src, ts, seq?, corr?, cause?, body: { channel, seq0, t, ...cols } }`. */
 export function writeColumnsMessage(
   type: string,
@@ -103,7 +110,7 @@ export function writeColumnsMessage(
   seq0: number,
   t: Float64Array,
   meta: FrameMeta,
-  cols: ReadonlyArray<readonly [Uint8Array, Float64Array]>,
+  cols: FrameColumns,
   nested: boolean,
 ): Uint8Array {
   return writeColumns(type, channel, seq0, t, meta, cols, nested).bytes;
@@ -123,7 +130,7 @@ export function writeColumns(
   seq0: number,
   t: Float64Array,
   meta: FrameMeta,
-  cols: ReadonlyArray<readonly [Uint8Array, Float64Array]>,
+  { pairs: cols, count }: FrameColumns,
   nested: boolean,
 ): WrittenColumns {
   const ts = meta.ts ?? (t.length ? Math.round(t[t.length - 1]!) : 0);
@@ -146,12 +153,12 @@ export function writeColumns(
     size += 1 + S(K_CHANNEL) + X(channel) + S(K_SEQ0) + I(seq0) + S(K_T) + B(t.byteLength);
     if (nested) size += S(K_COLUMNS) + 1;
     // Indexed, not destructured: no iterator or pair per column of every frame.
-    for (let c = 0; c < cols.length; c++) size += S(cols[c]![0]) + B(cols[c]![1].byteLength);
+    for (let c = 0; c < count; c++) size += S(cols[c]![0]) + B(cols[c]![1].byteLength);
   }
   const w = new MsgpackWriter(size);
   let tAt: number;
   writeEnvelope(w, type, meta, ts);
-  w.mapHeader(nested ? 4 : 3 + cols.length);
+  w.mapHeader(nested ? 4 : 3 + count);
   w.str(K_CHANNEL);
   if (layout) {
     w.textWidth(channel, layout.channelWidth);
@@ -160,9 +167,9 @@ export function writeColumns(
     w.textWidth("t", layout.tKeyWidth);
     w.float64Width(t, layout.tBinWidth);
     tAt = w.pos - t.byteLength;
-    const [name, col] = cols[0]!;
-    w.textWidth(utf8d.decode(name), 2);
-    w.float64Width(col, 5);
+    const pair = cols[0]!;
+    w.str(pair[0], 2);
+    w.float64Width(pair[1], 5);
   } else {
     w.text(channel);
     w.str(K_SEQ0);
@@ -172,15 +179,23 @@ export function writeColumns(
     tAt = w.pos - t.byteLength;
     if (nested) {
       w.str(K_COLUMNS);
-      w.mapHeader(cols.length);
+      w.mapHeader(count);
     }
-    for (let c = 0; c < cols.length; c++) {
+    for (let c = 0; c < count; c++) {
       w.str(cols[c]![0]);
       w.float64(cols[c]![1]);
     }
   }
-  invariant(w.pos === size, () => `frame writer: wrote ${w.pos} of ${size} bytes`);
+  if (w.pos !== size) wroteOtherSize(w.pos, size);
   return { bytes: w.bytes, tAt };
+}
+
+/**
+ * Throws: the writer wrote other than the size it was made for. Apart from the writer, so that
+ * its numbers are not captured by a message's closure made (with its context) at every write.
+ */
+function wroteOtherSize(wrote: number, size: number): never {
+  throw new InvariantError(`frame writer: wrote ${wrote} of ${size} bytes`);
 }
 
 /** Throws ProtocolError unless the frame's ts, seq0 and seq are safe integers (msgpack ints). */

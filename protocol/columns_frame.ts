@@ -31,33 +31,54 @@ function columnName(name: string): Uint8Array {
   return bytes;
 }
 
+/** Most columns a frame holds. */
+const COLUMNS_MAX = 15;
+const NO_VALUES = new Float64Array(0);
+/**
+ * The pairs of name and values `encodeColumns` hands the writer, filled anew for each frame
+ * rather than made for it: every instance encodes a frame at every input.
+ */
+const PAIRS: Array<[Uint8Array, Float64Array]> = Array.from(
+  { length: COLUMNS_MAX },
+  () => [new Uint8Array(0), NO_VALUES],
+);
+const COLS = { pairs: PAIRS, count: 0 };
+
 /** Encodes a multi-column output frame message, sized exactly, each column copied once. */
 export function encodeColumns(frame: ColumnsFrame, meta: FrameMeta): Uint8Array {
-  const cols: Array<readonly [Uint8Array, Float64Array]> = [];
-  const columns = frame.columns;
-  for (const name in columns) {
-    const col = columns[name]!;
-    if (col.length !== frame.t.length) {
+  let count = 0;
+  try {
+    const columns = frame.columns;
+    for (const name in columns) {
+      const col = columns[name]!;
+      if (col.length !== frame.t.length) {
+        throw new ProtocolError(
+          "field",
+          `Column "${name}" of channel "${frame.channel}" has ${col.length} values for ` +
+            `${frame.t.length} times`,
+          { field: `body.columns.${name}`, value: col.length },
+        );
+      }
+      if (count < COLUMNS_MAX) {
+        const pair = PAIRS[count]!;
+        pair[0] = columnName(name);
+        pair[1] = col;
+      }
+      count++;
+    }
+    if (count > COLUMNS_MAX) {
       throw new ProtocolError(
-        "field",
-        `Column "${name}" of channel "${frame.channel}" has ${col.length} values for ` +
-          `${frame.t.length} times`,
-        { field: `body.columns.${name}`, value: col.length },
+        "oversize",
+        `A columns frame holds at most ${COLUMNS_MAX} columns, got ${count}`,
+        { field: "body.columns", value: count },
       );
     }
-    cols.push([columnName(name), col]);
+    COLS.count = count;
+    return writeColumnsMessage(COLUMNS_TYPE, frame.channel, frame.seq0, frame.t, meta, COLS, true);
+  } finally {
+    // The frame's values are not held past its encoding.
+    for (let c = 0; c < count && c < COLUMNS_MAX; c++) PAIRS[c]![1] = NO_VALUES;
   }
-  if (cols.length > 15) {
-    throw new ProtocolError(
-      "oversize",
-      `A columns frame holds at most 15 columns, got ${cols.length}`,
-      {
-        field: "body.columns",
-        value: cols.length,
-      },
-    );
-  }
-  return writeColumnsMessage(COLUMNS_TYPE, frame.channel, frame.seq0, frame.t, meta, cols, true);
 }
 
 /** Decodes a multi-column output frame message. */

@@ -74,10 +74,18 @@ export function encodeFramePlaced(frame: SampleFrame, meta: FrameMeta): WrittenC
       { field: "body.v", value: frame.v.length },
     );
   }
-  return writeColumns(FRAME_TYPE, frame.channel, frame.seq0, frame.t, meta, [
-    [VALUES_KEY, frame.v],
-  ], false);
+  VALUE_PAIR[1] = frame.v;
+  try {
+    return writeColumns(FRAME_TYPE, frame.channel, frame.seq0, frame.t, meta, VALUE_COLUMN, false);
+  } finally {
+    VALUE_PAIR[1] = NO_VALUES; // the frame's values are not held past its encoding
+  }
 }
+
+const NO_VALUES = new Float64Array(0);
+/** A sample frame's one column, its values set for each frame written (not made for each). */
+const VALUE_PAIR: [Uint8Array, Float64Array] = [VALUES_KEY, NO_VALUES];
+const VALUE_COLUMN = { pairs: [VALUE_PAIR], count: 1 };
 
 /** Decodes and validates a sample frame message. */
 export function decodeFrame(

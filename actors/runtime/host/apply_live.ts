@@ -161,7 +161,7 @@ export class LiveApply {
     const duplicates = inst.duplicates;
     let outputs: Output[];
     const watch = this.#options.steps.stepWatch;
-    watch?.begin(slot, pos, item.record.srcPos);
+    watch?.begin(slot, pos, item.record.srcPos, t0);
     try {
       outputs = inst.apply(item.record, pos, item.decoded, this.#applyOptions);
     } catch (err) {

@@ -56,7 +56,6 @@ import {
 } from "../edge/mod.ts";
 import { closeServer, HostMetrics, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { HostNotices } from "./host_notices.ts";
-import { isFatalIoError } from "../operations/mod.ts";
 import {
   type ControlHost,
   ControlRefusals,
@@ -68,6 +67,7 @@ import {
 import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
 import { hostLimits, type HostOptions, kindConfigs, snapshotPayoff } from "./host_options.ts";
 import { type Journal, planLossRebuild } from "../journal/mod.ts";
+import { JournalWrites } from "./_journal_writes.ts";
 import { partitionOf } from "./partition.ts";
 import { Recovery, type RecoveryAccess, Snapshotter } from "../recovery/mod.ts";
 import { roundPeriodMs, snapshotRound, type SnapshotRoundParts } from "./snapshot_round.ts";
@@ -87,6 +87,7 @@ export class Host {
   readonly metrics: HostMetrics;
   readonly #bus: Bus;
   readonly #journal: Journal;
+  readonly #writes: JournalWrites;
   readonly #kinds = new Map<string, AnyActorDefinition>();
   readonly #configs: Map<string, unknown>;
   readonly #mail: Mailboxes;
@@ -139,6 +140,7 @@ export class Host {
     this.#trace = options.stageTrace;
     this.#bus = options.bus;
     this.#journal = options.journal;
+    this.#writes = this.#journalWrites();
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
     this.#log = options.log ?? ((m) => console.error(`[${options.hostId}] ${m}`));
     this.#timers = options.timers ?? containedTimers(REAL_TIMERS, (line) => this.#log(line));
@@ -170,10 +172,10 @@ export class Host {
     this.#pumps = new SlotPump({
       hostId: options.hostId,
       configs: this.#configs,
-      append: (s, bytes, memo) => this.#journaled(() => this.#journal.append(s, bytes, memo)),
+      append: (s, bytes, memo) => this.#writes.append(s, bytes, memo),
       apply: (slot, item, pos) => this.#live.apply(slot, item, pos),
       ...(this.#journal.appendMany && options.journalRuns !== false && {
-        appendMany: (s, records) => this.#journaled(() => this.#journal.appendMany!(s, records)),
+        appendMany: (s, records) => this.#writes.appendMany(s, records),
       }),
       fatal: (err) => this.#stopOnFatal(err),
       conflict: (slot, err) => {
@@ -187,7 +189,7 @@ export class Host {
     this.#mail = new Mailboxes({
       metrics: this.metrics,
       mailboxMax: this.#limits.mailboxMax,
-      append: (s, bytes, memo) => this.#journaled(() => this.#journal.append(s, bytes, memo)),
+      append: (s, bytes, memo) => this.#writes.append(s, bytes, memo),
       reject: (slot, item, err) => this.#reject(slot, item, err),
       pump: (slot) => this.#pumps.pump(slot),
     });
@@ -211,6 +213,15 @@ export class Host {
       slots: () => this.#mail.tickSlots.values(),
       everyMs: options.tickEveryMs ?? 0,
       enqueue: (slot, item) => this.#mail.enqueueFor(slot, item),
+    });
+  }
+
+  /** The journal's writes, which stop the host where the journal cannot be written. */
+  #journalWrites(): JournalWrites {
+    return new JournalWrites({
+      journal: this.#journal,
+      stopped: () => this.#fatal !== undefined,
+      fatal: (err) => this.#stopOnFatal(err),
     });
   }
 
@@ -264,7 +275,7 @@ export class Host {
       snapshotEveryInputs: this.options.snapshotEveryInputs ?? 1000,
       waiting: (slot) => this.#mail.gauges.noteWaiting(slot),
       steps: this.options,
-      append: (s, bytes, memo) => this.#journaled(() => this.#journal.append(s, bytes, memo)),
+      append: (s, bytes, memo) => this.#writes.append(s, bytes, memo),
       decisions: this.#decisions,
       notices: this.#notices,
       failed: (slot, err, pos) => onInstanceFailed(slot, err, pos, this.#restartParts),
@@ -465,18 +476,6 @@ export class Host {
     this.#input.stop().catch(() => {});
     this.options.control?.stop().catch(() => {});
     this.options.onFatal?.(this.#fatal);
-  }
-
-  /** Writes to the journal; undefined (and the host stops) when the journal cannot be written. */
-  #journaled<T>(write: () => T): T | undefined {
-    if (this.#fatal !== undefined) return undefined;
-    try {
-      return write();
-    } catch (err) {
-      if (!isFatalIoError(err)) throw err;
-      this.#stopOnFatal(err);
-      return undefined;
-    }
   }
 
   /**

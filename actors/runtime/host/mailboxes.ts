@@ -5,7 +5,7 @@
  * full; and while its instance is restarting it is journaled at once, so that a crash meanwhile
  * cannot lose it. A slot is made on an instance's first input.
  */
-import { type AnyActorDefinition, invariant } from "../../../protocol/mod.ts";
+import { type AnyActorDefinition, InvariantError } from "../../../protocol/mod.ts";
 import {
   admitSrcPos,
   InputRejectedError,
@@ -174,8 +174,15 @@ function checkOrder(slot: Slot, item: Pending): void {
   if (srcPos <= 0 || slot.mailbox.length === slot.head) return;
   const last = slot.mailbox[slot.mailbox.length - 1]!.record.srcPos;
   if (last <= 0 || last < srcPos) return;
-  invariant(
-    false,
-    () => `Mailbox of ${slot.stream} was given source position ${srcPos} after ${last}`,
+  outOfOrder(slot.stream, srcPos, last);
+}
+
+/**
+ * Throws: apart from checkOrder, so that no closure for the message (nor its context) is made
+ * there for every input.
+ */
+function outOfOrder(stream: string, srcPos: number, last: number): never {
+  throw new InvariantError(
+    `Mailbox of ${stream} was given source position ${srcPos} after ${last}`,
   );
 }

@@ -54,10 +54,16 @@ export class ProgressReporter {
   readonly #bus: Bus;
   readonly #options: ProgressReporterOptions;
   readonly #now: () => number;
-  /** Per owned partition: reached µs, and the wall time (ms) of its last input. */
-  readonly #reached = new Map<number, number>();
-  readonly #lastInputMs = new Map<number, number>();
-  readonly #owned: ReadonlySet<number>;
+  /**
+   * By partition: reached µs, and the wall time (ms) of its last input. In arrays, not maps: a
+   * map's number is a heap object made at every set, twice for each input a host applies.
+   */
+  readonly #reached: Float64Array;
+  readonly #lastInputMs: Float64Array;
+  /** The partitions owned, ascending. */
+  readonly #owned: readonly number[];
+  /** By partition: 1 where it is owned. */
+  readonly #isOwned: Uint8Array;
   #timer: ReturnType<typeof setInterval> | undefined;
   #sent = 0;
   /** The wall time the reporter started, ms: a restarted host's marks are not its last run's. */
@@ -70,10 +76,18 @@ export class ProgressReporter {
     this.#bus = bus;
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#owned = new Set(options.partitions.owned);
+    const { count, owned } = options.partitions;
+    this.#owned = [...new Set(owned)].sort((a, b) => a - b);
+    const size = Math.max(count, (this.#owned.at(-1) ?? -1) + 1);
+    this.#reached = new Float64Array(size);
+    this.#lastInputMs = new Float64Array(size);
+    this.#isOwned = new Uint8Array(size);
     const start = this.#now();
     this.#startedMs = start;
-    for (const p of this.#owned) this.#lastInputMs.set(p, start);
+    for (const p of this.#owned) {
+      this.#isOwned[p] = 1;
+      this.#lastInputMs[p] = start;
+    }
   }
 
   /** An input of `key` at event time `ts_us` was applied. */
@@ -84,21 +98,21 @@ export class ProgressReporter {
       this.#lastKey = key;
     }
     const p = this.#lastPartition;
-    if (!this.#owned.has(p)) return;
+    if (this.#isOwned[p] !== 1) return;
     const now = this.#now();
     const ahead = this.#options.settings.ahead_ms;
     const bound = ahead > 0 ? (now + ahead) * 1000 : Infinity;
-    this.#reached.set(p, Math.max(this.#reached.get(p) ?? 0, Math.min(Math.trunc(ts_us), bound)));
-    this.#lastInputMs.set(p, now);
+    this.#reached[p] = Math.max(this.#reached[p]!, Math.min(Math.trunc(ts_us), bound));
+    this.#lastInputMs[p] = now;
   }
 
   /** Publishes a mark now. */
   publish(): void {
     const now = this.#now();
-    const partitions = [...this.#owned].sort((a, b) => a - b).map((partition) => ({
+    const partitions = this.#owned.map((partition) => ({
       partition,
-      reached_us: this.#reached.get(partition) ?? 0,
-      idle: now - this.#lastInputMs.get(partition)! >= this.#options.settings.idle_ms,
+      reached_us: this.#reached[partition]!,
+      idle: now - this.#lastInputMs[partition]! >= this.#options.settings.idle_ms,
     }));
     const src = this.#options.source;
     const meta = { id: `${src}:progress:${++this.#sent}`, src, ts: Math.trunc(now * 1000) };

@@ -24,6 +24,12 @@ import { NamesWriter, type WatchedInstance } from "./_watch_names.ts";
 /** The watchdog's module. */
 const WATCHDOG = new URL("./_step_watchdog.ts", import.meta.url);
 
+/**
+ * `performance.timeOrigin`, read once: the getter makes a number object at each read, and a step
+ * begins at every input.
+ */
+const TIME_ORIGIN_MS = performance.timeOrigin;
+
 /** What the watchdog is started with. */
 export interface StepWatchdogData {
   /** Shared: when the step began (ms since the epoch; 0: none), the instance's id, pos, srcPos. */
@@ -134,15 +140,16 @@ export class StepWatch {
   /**
    * Notes that `slot`'s step on the input at `pos` (source position `srcPos`) begins; names the
    * slot to the watchdog first if it was not yet, so that the watchdog can say what it was even
-   * if this first step never returns.
+   * if this first step never returns. `nowMs`: `performance.now()`, where the caller has just
+   * read it.
    */
-  begin(slot: Slot, pos: number, srcPos: number): void {
+  begin(slot: Slot, pos: number, srcPos: number, nowMs = performance.now()): void {
     if (slot.watchId === 0) this.#shared.names.write(this.#described(slot));
     const cell = this.#shared.cell;
     cell[1] = slot.watchId;
     cell[2] = pos;
     cell[3] = srcPos;
-    cell[0] = performance.timeOrigin + performance.now();
+    cell[0] = TIME_ORIGIN_MS + nowMs;
   }
 
   /** Notes that the step returned (or threw). */

@@ -214,7 +214,11 @@ export function isSkipped(slot: Slot, pos: number): boolean {
 /** Drops the applied inputs from the front of a slot's mailbox (all of them, or past 1,024). */
 export function compactMailbox(slot: Slot): void {
   if (slot.head >= slot.mailbox.length) {
-    slot.mailbox.length = 0;
+    // Popped, not cut by `length = 0`, which drops the array's storage: the next input (most
+    // mailboxes hold one at a time) would allocate it again.
+    const mailbox = slot.mailbox;
+    if (mailbox.length <= 8) { while (mailbox.length > 0) mailbox.pop(); }
+    else mailbox.length = 0;
     slot.head = 0;
   } else if (slot.head > 1024) {
     slot.mailbox = slot.mailbox.slice(slot.head);
