@@ -1,4 +1,4 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:${GLIBC_TUNABLES} node --max-semi-space-size=32
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.trim_threshold=131072:${GLIBC_TUNABLES} node --max-semi-space-size=32
 // The `troupe` command on Node: runs cli/main.ts, from the compiled mirror (below). On Deno:
 // `deno run -A cli/main.ts`.
 //
@@ -10,7 +10,9 @@
 // for array-buffer memory), which costs more the more channels the host holds: a host of many
 // channels fell behind its feed under a small cap (docs/configuration.md, Memory). The
 // space is a cap, not a reservation: V8 grows the semi-spaces only while collections find much
-// alive, so a quiet host stays small; a small host under full load pays for it in resident
+// alive, so a quiet host stays small; and the command holds them at their first size until the
+// old generation is as large as the cap's two semi-spaces (heap_flags.mjs,
+// `holdYoungGeneration`), so that a small host under full load does not pay for it in resident
 // memory (`troupe bench pipeline --channels 1000`; the figures: docs/configuration.md, Memory).
 // Node gives its command line precedence over NODE_OPTIONS, so a `--max-semi-space-size` there
 // does not change this one: the command says so, and how to start node with another
@@ -24,9 +26,9 @@
 // what NODE_OPTIONS gives or unset (0 is V8's "not given", in actors/runtime/host/heap_flags.mjs)
 // and each worker gets its own limits, or Node's default, as under `node cli/troupe.mjs`.
 //
-// The environment variable asks glibc's malloc for transparent huge pages (why:
-// actors/runtime/host/heap_flags.mjs, MALLOC_TUNABLES); a `GLIBC_TUNABLES` of the user's comes
-// after it, and wins.
+// The environment variable asks glibc's malloc for transparent huge pages and fixes its trim
+// threshold (why: actors/runtime/host/heap_flags.mjs, MALLOC_TUNABLES); a `GLIBC_TUNABLES` of
+// the user's comes after it, and wins.
 //
 // Allocation-site pretenuring is turned off however this file is started (why:
 // actors/runtime/host/heap_flags.mjs); workers share the flag.

@@ -1,4 +1,5 @@
 /** Types of actors/runtime/host/heap_flags.mjs (plain JavaScript: cli/troupe.mjs runs it first). */
+import type { PerformanceObserver } from "node:perf_hooks";
 
 /** The main thread's semi-space cap, given on node's command line (`#!` of cli/troupe.mjs). */
 export declare const SEMI_SPACE_FLAG: string;
@@ -6,12 +7,15 @@ export declare const SEMI_SPACE_FLAG: string;
 /** The flag set once the process runs. */
 export declare const PRETENURING_FLAG: string;
 
-/** glibc's malloc asked for transparent huge pages (`GLIBC_TUNABLES`, read at process start). */
+/**
+ * glibc's malloc asked for transparent huge pages and a fixed trim threshold (`GLIBC_TUNABLES`,
+ * read at process start).
+ */
 export declare const MALLOC_TUNABLES: string;
 
 /**
  * The `GLIBC_TUNABLES` a child process is started with: `given`, with MALLOC_TUNABLES before it
- * unless it speaks of malloc's huge pages already.
+ * unless it starts with them already; what `given` says after them wins.
  */
 export declare function mallocTunablesFor(given: string | undefined): string;
 
@@ -23,10 +27,27 @@ export declare function heapFlagsFor(given: string): string[];
 
 /**
  * Once the main isolate is made: turns allocation-site pretenuring off, unless the user's own
- * flags speak of it, and sets the worker threads' semi-space cap to what NODE_OPTIONS gives, or
- * unsets it so that each worker gets its own limits.
+ * flags speak of it; sets the worker threads' semi-space cap to what NODE_OPTIONS gives, or
+ * unsets it so that each worker gets its own limits; and holds the young generation at its size
+ * until the old generation is as large as the young one's cap, unless the user's flags speak of
+ * its growth.
  */
 export declare function applyHeapFlags(): void;
+
+/** The young generation kept at its size (V8's semi-space growth factor of 1). */
+export declare const YOUNG_HELD_FLAG: string;
+
+/** V8's own growth factor, which lets the young generation grow to its cap. */
+export declare const YOUNG_GROWING_FLAG: string;
+
+/**
+ * Holds the young generation at its size until the old generation holds `youngCapBytes` just
+ * after a full collection; then lets V8 grow it. Returns the observer of collections.
+ */
+export declare function holdYoungGeneration(youngCapBytes: number): PerformanceObserver;
+
+/** The bytes the heap's spaces other than the young generation's hold (dead ones among them). */
+export declare function oldGenerationBytes(): number;
 
 /**
  * What to tell a user whose NODE_OPTIONS asks for a semi-space cap other than the one node's

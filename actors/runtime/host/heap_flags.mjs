@@ -19,7 +19,20 @@
 // move (the figures: docs/configuration.md, Memory). Plain JavaScript: it runs before any
 // TypeScript loads. A flag about pretenuring in NODE_OPTIONS or on node's command line is the
 // user's and stays.
-import { setFlagsFromString } from "node:v8";
+//
+// The young generation is held at its first size (1 MiB a semi-space) until the old generation
+// is as large as the young one may grow (two semi-spaces at the cap), then left to V8, which
+// grows it while its collections find much alive, up to the cap. What a large young generation
+// buys is fewer promotions, each of which a full marking of the old generation later pays for;
+// that marking costs what the old generation holds. A host of a few thousand channels holds
+// less than the cap's 64 MiB, so its markings are cheap and a young generation of 64 MiB would
+// be the largest part of its memory under load; a host of many channels holds more, and its
+// young generation grows as before. V8 reads the growth factor each time it would grow (a value
+// of 1 keeps the size), but clamps a value under 2 given on the command line, so it is set here.
+// The factor is the process's: worker threads' young generations are held, and let go, with the
+// main thread's. A `--semi-space-growth-factor` of the user's stays.
+import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import process from "node:process";
 
 /** The main thread's semi-space cap, given on node's command line (`#!` of cli/troupe.mjs). */
@@ -35,15 +48,24 @@ export const PRETENURING_FLAG = "--no-allocation-site-pretenuring";
  * numbers in array buffers, which malloc holds; a start restoring 100,000 of them touches every
  * page of that memory once, and with 2 MiB pages takes a fault per 2 MiB instead of per 4 KiB.
  * Where THP is `always` or `never`, or malloc is not glibc's, it changes nothing.
+ *
+ * It also fixes malloc's trim threshold at its default, 128 KiB: malloc then gives the top of its
+ * heap back to the system once that much of it is free. Left alone, glibc raises the threshold
+ * (and the size from which it maps a block of its own) to twice the largest mapped block freed,
+ * up to 64 MiB, for programs that free large blocks and soon want them again. A host's array
+ * buffers (socket reads, frames' columns) are freed in bursts at each collection and are not
+ * wanted again, and a raised threshold kept tens of MB of them resident in a small host under
+ * load (docs/small_host_memory.md).
  */
-export const MALLOC_TUNABLES = "glibc.malloc.hugetlb=1";
+export const MALLOC_TUNABLES = "glibc.malloc.hugetlb=1:glibc.malloc.trim_threshold=131072";
 
 /**
  * The `GLIBC_TUNABLES` a child process is started with: `given` (this process's), with
- * MALLOC_TUNABLES before it unless it speaks of malloc's huge pages already.
+ * MALLOC_TUNABLES before it unless it starts with them already (the command's `#!` line put them
+ * there). What `given` says after them wins.
  */
 export function mallocTunablesFor(given) {
-  if (given !== undefined && /glibc\.malloc\.hugetlb/.test(given)) return given;
+  if (given !== undefined && given.startsWith(MALLOC_TUNABLES)) return given;
   return given ? `${MALLOC_TUNABLES}:${given}` : MALLOC_TUNABLES;
 }
 
@@ -60,15 +82,58 @@ export function heapFlagsFor(given) {
 
 /**
  * Once the main isolate is made: turns allocation-site pretenuring off, unless the user's own
- * flags speak of it, and sets the semi-space cap of the worker threads to come to what
- * NODE_OPTIONS gives (the user's, for every thread it can still reach), or unsets it (0 is V8's
- * "not given") so that each worker gets its own limits.
+ * flags speak of it; sets the semi-space cap of the worker threads to come to what NODE_OPTIONS
+ * gives (the user's, for every thread it can still reach), or unsets it (0 is V8's "not given")
+ * so that each worker gets its own limits; and holds the young generation at its size until the
+ * old generation is as large as the young one's cap (two semi-spaces of the main thread's cap),
+ * unless the user's flags speak of its growth.
  */
 export function applyHeapFlags() {
   const options = process.env.NODE_OPTIONS ?? "";
   const given = `${options} ${(process.execArgv ?? []).join(" ")}`;
   if (!/pretenuring/.test(given)) setFlagsFromString(PRETENURING_FLAG);
   setFlagsFromString(`--max-semi-space-size=${semiSpaceOf(options) ?? 0}`);
+  if (!/semi-space-growth-factor/.test(given)) {
+    const semiSpaceMb = Number(semiSpaceOf(given) ?? V8_SEMI_SPACE_MB);
+    holdYoungGeneration(2 * semiSpaceMb * 1024 * 1024);
+  }
+}
+
+/** The young generation kept at its size: V8 grows a semi-space by this factor. */
+export const YOUNG_HELD_FLAG = "--semi-space-growth-factor=1";
+
+/** V8's own growth factor, which lets the young generation grow to its cap. */
+export const YOUNG_GROWING_FLAG = "--semi-space-growth-factor=2";
+
+/** Node 20's semi-space cap where no flag gives one, MiB. */
+const V8_SEMI_SPACE_MB = 16;
+
+/**
+ * Holds the young generation at its size until the old generation (every space but the young
+ * one) holds `youngCapBytes` just after a full collection, when what it holds is what is alive;
+ * then lets V8 grow it. Returns the observer of collections, disconnected once it lets go.
+ */
+export function holdYoungGeneration(youngCapBytes) {
+  setFlagsFromString(YOUNG_HELD_FLAG);
+  const observer = new PerformanceObserver((list) => {
+    const major = list.getEntries().some((e) =>
+      e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR
+    );
+    if (!major || oldGenerationBytes() < youngCapBytes) return;
+    setFlagsFromString(YOUNG_GROWING_FLAG);
+    observer.disconnect();
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return observer;
+}
+
+/** The bytes the heap's spaces other than the young generation's hold (dead ones among them). */
+export function oldGenerationBytes() {
+  let bytes = 0;
+  for (const space of getHeapSpaceStatistics()) {
+    if (!space.space_name.startsWith("new_")) bytes += space.space_used_size;
+  }
+  return bytes;
 }
 
 /** The last `--max-semi-space-size` value `flags` give, or undefined. */

@@ -3,7 +3,9 @@
  * With allocation-site pretenuring off, a site whose objects a young-generation collection keeps
  * finding alive still allocates them young, so the program runs many more scavenges than one
  * whose site V8 moved to the old generation. The program below keeps its objects alive across
- * collections (a window of 20,000), the pattern that gets a site pretenured. Node only: Deno's
+ * collections (a window of 20,000), the pattern that gets a site pretenured. The young generation
+ * is held at its first size while the old generation is smaller than the young one's cap, and
+ * grows under survivors once it is larger. Node only: Deno's
  * `node:v8` sets no flag (its own `--v8-flags` does). Huge pages: a script that starts as the
  * command does (its `#!` line) has its array buffers in 2 MiB pages where the kernel gives them
  * on request (THP `madvise`), and none when the user's `GLIBC_TUNABLES` says no.
@@ -143,7 +145,63 @@ console.log(Math.round(max / 1048576));`,
   },
 );
 
-test("mallocTunablesFor() puts malloc's huge pages before a child's GLIBC_TUNABLES, unless they speak of them", async () => {
+/**
+ * The main thread's young generation (MiB, its two semi-spaces) at its largest while a program
+ * churns with a ring of survivors for `ms`, yielding to the event loop between rounds.
+ */
+const YOUNG_SCRIPT = `
+import v8 from "node:v8";
+const [flags, apply] = process.argv.slice(2);
+if (apply === "apply") (await import(flags)).applyHeapFlags();
+const young = () => v8.getHeapSpaceStatistics().find((x) => x.space_name === "new_space");
+async function churn(ms) {
+  let max = 0;
+  const ring = new Array(100000);
+  const end = Date.now() + ms;
+  for (let i = 0; Date.now() < end; i++) {
+    ring[i % ring.length] = [i, i + 1];
+    if (i % 20000 === 0) {
+      max = Math.max(max, young().space_size);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  return Math.round(max / 1048576);
+}
+const small = await churn(1500);
+// An old generation past the young one's cap (two semi-spaces of 8 MiB): 24 MiB held.
+const held = [];
+for (let i = 0; i < 24 * 1024; i++) held.push(new Array(126).fill(i));
+const grown = await churn(2500);
+console.log(small, grown, held.length);
+`;
+
+nodeOnly(
+  "applyHeapFlags() holds the young generation at its size until the old one is as large as its cap",
+  () => {
+    const dir = tempDir("troupe-heap-flags-");
+    try {
+      const script = join(dir.path, "young.mjs");
+      writeFileSync(script, YOUNG_SCRIPT);
+      const flags = pathToFileURL(join(ROOT, "actors", "runtime", "host", "heap_flags.mjs")).href;
+      const sizes = (nodeFlags: string[], apply: boolean) =>
+        execFileSync(
+          process.execPath,
+          ["--max-semi-space-size=8", ...nodeFlags, script, flags, apply ? "apply" : "no"],
+          { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },
+        ).trim().split(" ").map(Number);
+      const [heldSmall, heldGrown] = sizes([], true);
+      assert.is(heldSmall, 2, "held at 1 MiB a semi-space while the old generation is small");
+      assert.is(heldGrown, 16, "grown to the cap once the old generation is past it");
+      // Without the flags, or with the user's own growth factor, V8 grows it from the start.
+      assert.is(sizes([], false)[0], 16, "V8's own growth");
+      assert.is(sizes(["--semi-space-growth-factor=4"], true)[0], 16, "the user's growth factor");
+    } finally {
+      dir.remove();
+    }
+  },
+);
+
+test("mallocTunablesFor() puts the command's malloc tunables before a child's GLIBC_TUNABLES, unless they are there", async () => {
   const { mallocTunablesFor, MALLOC_TUNABLES } = await import(
     "../../../../actors/runtime/host/heap_flags.mjs"
   );
@@ -153,7 +211,11 @@ test("mallocTunablesFor() puts malloc's huge pages before a child's GLIBC_TUNABL
     mallocTunablesFor("glibc.malloc.arena_max=2"),
     `${MALLOC_TUNABLES}:glibc.malloc.arena_max=2`,
   );
-  assert.is(mallocTunablesFor("glibc.malloc.hugetlb=0"), "glibc.malloc.hugetlb=0");
+  // The user's own come after the command's, and win.
+  assert.is(
+    mallocTunablesFor("glibc.malloc.hugetlb=0"),
+    `${MALLOC_TUNABLES}:glibc.malloc.hugetlb=0`,
+  );
   // What the command's `#!` line gives when the user set none: passed on as it is.
   assert.is(mallocTunablesFor(`${MALLOC_TUNABLES}:`), `${MALLOC_TUNABLES}:`);
   // The `#!` line sets the same, before the user's own.
@@ -209,6 +271,50 @@ console.log(m[1], kept.length);
         0,
         "the user's tunable wins",
       );
+    } finally {
+      dir.remove();
+    }
+  },
+);
+
+const MAPPED_SCRIPT = `
+import { readFileSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc");
+const heapKiB = () => {
+  const smaps = readFileSync("/proc/self/smaps", "utf8");
+  return Number(/\\[heap\\]\\nSize:\\s+(\\d+) kB/.exec(smaps)?.[1] ?? 0);
+};
+// A block malloc maps on its own (16 MiB), freed: glibc's dynamic threshold rises to it.
+let big = new Uint8Array(16 << 20).fill(1);
+big = undefined;
+for (let i = 0; i < 200 && process.memoryUsage().arrayBuffers > (8 << 20); i++) {
+  gc();
+  await new Promise((r) => setTimeout(r, 10));
+}
+const before = heapKiB();
+const kept = [];
+for (let i = 0; i < 16; i++) kept.push(new Uint8Array(1 << 20).fill(i));
+console.log(Math.round((heapKiB() - before) / 1024), kept.length);
+`;
+
+nodeOnly(
+  "the command's #! line keeps malloc's thresholds fixed: a 1 MiB buffer is mapped on its own after a larger one was freed",
+  () => {
+    const dir = tempDir();
+    try {
+      const script = join(dir.path, "mapped.mjs");
+      const first = readFileSync(join(ROOT, "cli/troupe.mjs"), "utf8").split("\n")[0]!;
+      writeFileSync(script, `${first}\n${MAPPED_SCRIPT}`, { mode: 0o755 });
+      const env = { ...process.env, GLIBC_TUNABLES: undefined, NODE_OPTIONS: "" };
+      const heapGrowthMb = (cmd: string, args: string[]) =>
+        Number(execFileSync(cmd, args, { env, encoding: "utf8" }).split(" ")[0]);
+      // glibc's own: the threshold raised to 16 MiB, sixteen buffers of 1 MiB in its heap.
+      assert.is(heapGrowthMb(process.execPath, [script]), 16, "glibc's dynamic threshold");
+      // Under the command's line: mapped each on its own, given back whole when freed.
+      assert.is(heapGrowthMb(script, []), 0, "the thresholds the #! line fixes");
     } finally {
       dir.remove();
     }
