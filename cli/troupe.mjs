@@ -11,9 +11,10 @@
 // channels fell behind its feed under a small cap (docs/configuration.md, Memory). The
 // space is a cap, not a reservation: V8 grows the semi-spaces only while collections find much
 // alive, so a quiet host stays small; and the command holds them at their first size until the
-// old generation is as large as the cap's two semi-spaces (heap_flags.mjs,
-// `holdYoungGeneration`), so that a small host under full load does not pay for it in resident
-// memory (`troupe bench pipeline --channels 1000`; the figures: docs/configuration.md, Memory).
+// old generation is as large as the cap's two semi-spaces (heap_flags.mjs, `holdYoungGeneration`;
+// not for the commands that run a computation to its end, `UNHELD_COMMANDS`), so that a small
+// host under full load does not pay for it in resident memory (`troupe bench pipeline --channels
+// 1000`; the figures: docs/configuration.md, Memory).
 // Node gives its command line precedence over NODE_OPTIONS, so a `--max-semi-space-size` there
 // does not change this one: the command says so, and how to start node with another
 // (heap_flags.mjs, `semiSpaceNotice`). Run as `node cli/troupe.mjs`, the flag is not applied;
@@ -40,7 +41,11 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { compiledMain } from "./_compile.mjs";
-import { applyHeapFlags, semiSpaceNotice } from "../actors/runtime/host/heap_flags.mjs";
+import {
+  applyHeapFlags,
+  semiSpaceNotice,
+  UNHELD_COMMANDS,
+} from "../actors/runtime/host/heap_flags.mjs";
 
 const notice = semiSpaceNotice(
   process.env.NODE_OPTIONS ?? "",
@@ -48,7 +53,7 @@ const notice = semiSpaceNotice(
   fileURLToPath(import.meta.url),
 );
 if (notice !== undefined) console.error(notice);
-applyHeapFlags();
+applyHeapFlags({ holdYoung: !UNHELD_COMMANDS.has(process.argv[2] ?? "") });
 
 const built = new URL("../dist/cli/main.js", import.meta.url);
 const installed = /[\\/]node_modules[\\/]/.test(fileURLToPath(import.meta.url)) &&

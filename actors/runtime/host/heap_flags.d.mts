@@ -28,11 +28,14 @@ export declare function heapFlagsFor(given: string): string[];
 /**
  * Once the main isolate is made: turns allocation-site pretenuring off, unless the user's own
  * flags speak of it; sets the worker threads' semi-space cap to what NODE_OPTIONS gives, or
- * unsets it so that each worker gets its own limits; and holds the young generation at its size
- * until the old generation is as large as the young one's cap, unless the user's flags speak of
- * its growth.
+ * unsets it so that each worker gets its own limits; and, with `holdYoung` (the default), holds
+ * the young generation at its size until the old generation is as large as the young one's cap,
+ * unless the user's flags speak of its growth.
  */
-export declare function applyHeapFlags(): void;
+export declare function applyHeapFlags(options?: { holdYoung?: boolean }): void;
+
+/** The commands whose young generation is not held (computations run to their end). */
+export declare const UNHELD_COMMANDS: ReadonlySet<string>;
 
 /** The young generation kept at its size (V8's semi-space growth factor of 1). */
 export declare const YOUNG_HELD_FLAG: string;

@@ -84,20 +84,27 @@ export function heapFlagsFor(given) {
  * Once the main isolate is made: turns allocation-site pretenuring off, unless the user's own
  * flags speak of it; sets the semi-space cap of the worker threads to come to what NODE_OPTIONS
  * gives (the user's, for every thread it can still reach), or unsets it (0 is V8's "not given")
- * so that each worker gets its own limits; and holds the young generation at its size until the
- * old generation is as large as the young one's cap (two semi-spaces of the main thread's cap),
- * unless the user's flags speak of its growth.
+ * so that each worker gets its own limits; and, with `holdYoung` (the default), holds the young
+ * generation at its size until the old generation is as large as the young one's cap (two
+ * semi-spaces of the main thread's cap), unless the user's flags speak of its growth.
  */
-export function applyHeapFlags() {
+export function applyHeapFlags({ holdYoung = true } = {}) {
   const options = process.env.NODE_OPTIONS ?? "";
   const given = `${options} ${(process.execArgv ?? []).join(" ")}`;
   if (!/pretenuring/.test(given)) setFlagsFromString(PRETENURING_FLAG);
   setFlagsFromString(`--max-semi-space-size=${semiSpaceOf(options) ?? 0}`);
-  if (!/semi-space-growth-factor/.test(given)) {
+  if (holdYoung && !/semi-space-growth-factor/.test(given)) {
     const semiSpaceMb = Number(semiSpaceOf(given) ?? V8_SEMI_SPACE_MB);
     holdYoungGeneration(2 * semiSpaceMb * 1024 * 1024);
   }
 }
+
+/**
+ * The commands whose process is a computation run to its end rather than a service that stays
+ * up: their young generation is not held, as what they are measured by is their speed (a held
+ * one makes more scavenges and promotions), and their memory is theirs only while they run.
+ */
+export const UNHELD_COMMANDS = new Set(["bench", "replay", "sim"]);
 
 /** The young generation kept at its size: V8 grows a semi-space by this factor. */
 export const YOUNG_HELD_FLAG = "--semi-space-growth-factor=1";
