@@ -1,4 +1,4 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.trim_threshold=131072:${GLIBC_TUNABLES} node --max-semi-space-size=32
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576:glibc.malloc.trim_threshold=2097152:${GLIBC_TUNABLES} node --max-semi-space-size=32
 // The `troupe` command on Node: runs cli/main.ts, from the compiled mirror (below). On Deno:
 // `deno run -A cli/main.ts`.
 //
@@ -27,9 +27,9 @@
 // what NODE_OPTIONS gives or unset (0 is V8's "not given", in actors/runtime/host/heap_flags.mjs)
 // and each worker gets its own limits, or Node's default, as under `node cli/troupe.mjs`.
 //
-// The environment variable asks glibc's malloc for transparent huge pages and fixes its trim
-// threshold (why: actors/runtime/host/heap_flags.mjs, MALLOC_TUNABLES); a `GLIBC_TUNABLES` of
-// the user's comes after it, and wins.
+// The environment variable asks glibc's malloc for transparent huge pages and fixes its mmap and
+// trim thresholds (why: actors/runtime/host/heap_flags.mjs, MALLOC_TUNABLES); a `GLIBC_TUNABLES`
+// of the user's comes after it, and wins.
 //
 // Allocation-site pretenuring is turned off however this file is started (why:
 // actors/runtime/host/heap_flags.mjs); workers share the flag.

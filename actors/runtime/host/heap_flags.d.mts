@@ -8,8 +8,8 @@ export declare const SEMI_SPACE_FLAG: string;
 export declare const PRETENURING_FLAG: string;
 
 /**
- * glibc's malloc asked for transparent huge pages and a fixed trim threshold (`GLIBC_TUNABLES`,
- * read at process start).
+ * glibc's malloc asked for transparent huge pages and fixed mmap and trim thresholds
+ * (`GLIBC_TUNABLES`, read at process start).
  */
 export declare const MALLOC_TUNABLES: string;
 

@@ -49,15 +49,18 @@ export const PRETENURING_FLAG = "--no-allocation-site-pretenuring";
  * page of that memory once, and with 2 MiB pages takes a fault per 2 MiB instead of per 4 KiB.
  * Where THP is `always` or `never`, or malloc is not glibc's, it changes nothing.
  *
- * It also fixes malloc's trim threshold at its default, 128 KiB: malloc then gives the top of its
- * heap back to the system once that much of it is free. Left alone, glibc raises the threshold
- * (and the size from which it maps a block of its own) to twice the largest mapped block freed,
- * up to 64 MiB, for programs that free large blocks and soon want them again. A host's array
- * buffers (socket reads, frames' columns) are freed in bursts at each collection and are not
- * wanted again, and a raised threshold kept tens of MB of them resident in a small host under
- * load (docs/small_host_memory.md).
+ * It also fixes malloc's thresholds: a block of 1 MiB or more is mapped on its own (and unmapped
+ * when freed), and the top of malloc's heap is given back to the system once 2 MiB of it are
+ * free. Left alone, glibc raises both to the largest mapped block freed (the trim threshold to
+ * twice that), up to 32 and 64 MiB, for programs that free large blocks and soon want them again;
+ * once a compile's or a snapshot's large block is freed, a host's array buffers (socket reads,
+ * frames' columns), freed in bursts at each collection, then stay resident up to that much atop
+ * the heap. 1 MiB is where glibc's own rule settles for the largest blocks a host makes and frees
+ * routinely (its 256 KiB slabs, its 1 MiB write buffers), which it then still takes from the heap
+ * rather than mapping and faulting in afresh each time (docs/small_host_memory.md).
  */
-export const MALLOC_TUNABLES = "glibc.malloc.hugetlb=1:glibc.malloc.trim_threshold=131072";
+export const MALLOC_TUNABLES =
+  "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576:glibc.malloc.trim_threshold=2097152";
 
 /**
  * The `GLIBC_TUNABLES` a child process is started with: `given` (this process's), with

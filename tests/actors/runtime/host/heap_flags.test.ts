@@ -296,12 +296,12 @@ for (let i = 0; i < 200 && process.memoryUsage().arrayBuffers > (8 << 20); i++) 
 }
 const before = heapKiB();
 const kept = [];
-for (let i = 0; i < 16; i++) kept.push(new Uint8Array(1 << 20).fill(i));
+for (let i = 0; i < 8; i++) kept.push(new Uint8Array(2 << 20).fill(i));
 console.log(Math.round((heapKiB() - before) / 1024), kept.length);
 `;
 
 nodeOnly(
-  "the command's #! line keeps malloc's thresholds fixed: a 1 MiB buffer is mapped on its own after a larger one was freed",
+  "the command's #! line keeps malloc's thresholds fixed: a 2 MiB buffer is mapped on its own after a larger one was freed",
   () => {
     const dir = tempDir();
     try {
@@ -311,7 +311,7 @@ nodeOnly(
       const env = { ...process.env, GLIBC_TUNABLES: undefined, NODE_OPTIONS: "" };
       const heapGrowthMb = (cmd: string, args: string[]) =>
         Number(execFileSync(cmd, args, { env, encoding: "utf8" }).split(" ")[0]);
-      // glibc's own: the threshold raised to 16 MiB, sixteen buffers of 1 MiB in its heap.
+      // glibc's own: the threshold raised to 16 MiB, eight buffers of 2 MiB in its heap.
       assert.is(heapGrowthMb(process.execPath, [script]), 16, "glibc's dynamic threshold");
       // Under the command's line: mapped each on its own, given back whole when freed.
       assert.is(heapGrowthMb(script, []), 0, "the thresholds the #! line fixes");
