@@ -53,11 +53,11 @@ export const PRETENURING_FLAG = "--no-allocation-site-pretenuring";
  * when freed), and the top of malloc's heap is given back to the system once 2 MiB of it are
  * free. Left alone, glibc raises both to the largest mapped block freed (the trim threshold to
  * twice that), up to 32 and 64 MiB, for programs that free large blocks and soon want them again;
- * once a compile's or a snapshot's large block is freed, a host's array buffers (socket reads,
- * frames' columns), freed in bursts at each collection, then stay resident up to that much atop
- * the heap. 1 MiB is where glibc's own rule settles for the largest blocks a host makes and frees
- * routinely (its 256 KiB slabs, its 1 MiB write buffers), which it then still takes from the heap
- * rather than mapping and faulting in afresh each time (docs/small_host_memory.md).
+ * once a large block is freed, a host's array buffers (socket reads, frames' columns), freed in
+ * bursts at each collection, may then stay resident up to that much atop the heap. 1 MiB is
+ * above the blocks a host makes and frees by the thousand (the frame codec's 256 KiB slabs),
+ * which malloc then takes from its heap rather than mapping and faulting them in afresh each time
+ * (docs/small_host_memory.md).
  */
 export const MALLOC_TUNABLES =
   "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576:glibc.malloc.trim_threshold=2097152";
