@@ -1,5 +1,4 @@
 /** Types of actors/runtime/host/heap_flags.mjs (plain JavaScript: cli/troupe.mjs runs it first). */
-import type { PerformanceObserver } from "node:perf_hooks";
 
 /** The main thread's semi-space cap, given on node's command line (`#!` of cli/troupe.mjs). */
 export declare const SEMI_SPACE_FLAG: string;
@@ -45,9 +44,12 @@ export declare const YOUNG_GROWING_FLAG: string;
 
 /**
  * Holds the young generation at its size until the old generation holds `youngCapBytes` just
- * after a full collection; then lets V8 grow it. Returns the observer of collections.
+ * after a full collection (seen without a callback at every collection); then lets V8 grow it.
  */
-export declare function holdYoungGeneration(youngCapBytes: number): PerformanceObserver;
+export declare function holdYoungGeneration(youngCapBytes: number): void;
+
+/** Whether the young generation is held (`holdYoungGeneration`) and not yet let go. */
+export declare function youngGenerationHeld(): boolean;
 
 /** The bytes the heap's spaces other than the young generation's hold (dead ones among them). */
 export declare function oldGenerationBytes(): number;

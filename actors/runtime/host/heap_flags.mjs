@@ -32,7 +32,6 @@
 // The factor is the process's: worker threads' young generations are held, and let go, with the
 // main thread's. A `--semi-space-growth-factor` of the user's stays.
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
-import { constants, PerformanceObserver } from "node:perf_hooks";
 import process from "node:process";
 
 /** The main thread's semi-space cap, given on node's command line (`#!` of cli/troupe.mjs). */
@@ -118,23 +117,36 @@ export const YOUNG_GROWING_FLAG = "--semi-space-growth-factor=2";
 /** Node 20's semi-space cap where no flag gives one, MiB. */
 const V8_SEMI_SPACE_MB = 16;
 
+/** The registry watching the young generation's hold, while it holds. */
+let youngHold;
+
 /**
  * Holds the young generation at its size until the old generation (every space but the young
  * one) holds `youngCapBytes` just after a full collection, when what it holds is what is alive;
- * then lets V8 grow it. Returns the observer of collections, disconnected once it lets go.
+ * then lets V8 grow it. A full collection is seen by a canary: an object nothing holds, watched
+ * by a FinalizationRegistry, whose cleanup V8 runs after the full collection that frees it (a
+ * scavenge keeps what a registry watches); short of the cap, the cleanup sets another canary. A
+ * `gc` PerformanceObserver would see the same collections, but for an observer Node makes an
+ * entry and calls into JavaScript at every collection, the scavenges too: in a busy small host,
+ * which never lets go, one every few milliseconds for as long as it runs.
  */
 export function holdYoungGeneration(youngCapBytes) {
   setFlagsFromString(YOUNG_HELD_FLAG);
-  const observer = new PerformanceObserver((list) => {
-    const major = list.getEntries().some((e) =>
-      e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR
-    );
-    if (!major || oldGenerationBytes() < youngCapBytes) return;
-    setFlagsFromString(YOUNG_GROWING_FLAG);
-    observer.disconnect();
+  const registry = new FinalizationRegistry(() => {
+    if (oldGenerationBytes() < youngCapBytes) registry.register({}, 0);
+    else {
+      setFlagsFromString(YOUNG_GROWING_FLAG);
+      youngHold = undefined;
+    }
   });
-  observer.observe({ entryTypes: ["gc"] });
-  return observer;
+  registry.register({}, 0);
+  // Held here: a registry no one holds is collected, and its canaries' cleanups never run.
+  youngHold = registry;
+}
+
+/** Whether the young generation is held (`holdYoungGeneration`) and not yet let go. */
+export function youngGenerationHeld() {
+  return youngHold !== undefined;
 }
 
 /** The bytes the heap's spaces other than the young generation's hold (dead ones among them). */

@@ -152,7 +152,8 @@ console.log(Math.round(max / 1048576));`,
 const YOUNG_SCRIPT = `
 import v8 from "node:v8";
 const [flags, apply] = process.argv.slice(2);
-if (apply === "apply") (await import(flags)).applyHeapFlags();
+const heap = await import(flags);
+if (apply === "apply") heap.applyHeapFlags();
 const young = () => v8.getHeapSpaceStatistics().find((x) => x.space_name === "new_space");
 async function churn(ms) {
   let max = 0;
@@ -168,11 +169,12 @@ async function churn(ms) {
   return Math.round(max / 1048576);
 }
 const small = await churn(1500);
+const heldThen = heap.youngGenerationHeld() ? 1 : 0;
 // An old generation past the young one's cap (two semi-spaces of 8 MiB): 24 MiB held.
 const held = [];
 for (let i = 0; i < 24 * 1024; i++) held.push(new Array(126).fill(i));
 const grown = await churn(2500);
-console.log(small, grown, held.length);
+console.log(small, grown, heldThen, heap.youngGenerationHeld() ? 1 : 0, held.length);
 `;
 
 nodeOnly(
@@ -189,12 +191,45 @@ nodeOnly(
           ["--max-semi-space-size=8", ...nodeFlags, script, flags, apply ? "apply" : "no"],
           { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },
         ).trim().split(" ").map(Number);
-      const [heldSmall, heldGrown] = sizes([], true);
+      const [heldSmall, heldGrown, heldThen, heldAfter] = sizes([], true);
       assert.is(heldSmall, 2, "held at 1 MiB a semi-space while the old generation is small");
       assert.is(heldGrown, 16, "grown to the cap once the old generation is past it");
+      assert.equal([heldThen, heldAfter], [1, 0], "said held, then let go");
       // Without the flags, or with the user's own growth factor, V8 grows it from the start.
       assert.is(sizes([], false)[0], 16, "V8's own growth");
       assert.is(sizes(["--semi-space-growth-factor=4"], true)[0], 16, "the user's growth factor");
+    } finally {
+      dir.remove();
+    }
+  },
+);
+
+const OBSERVED_SCRIPT = `
+import { PerformanceObserver } from "node:perf_hooks";
+const types = [];
+const observe = PerformanceObserver.prototype.observe;
+PerformanceObserver.prototype.observe = function (options) {
+  types.push(...(options.entryTypes ?? [options.type]));
+  return observe.call(this, options);
+};
+const heap = await import(process.argv[2]);
+heap.applyHeapFlags();
+console.log(JSON.stringify({ types, held: heap.youngGenerationHeld() }));
+`;
+
+nodeOnly(
+  "the hold watches for full collections without a gc observer (no call at every scavenge)",
+  () => {
+    const dir = tempDir("troupe-heap-flags-");
+    try {
+      const script = join(dir.path, "observed.mjs");
+      writeFileSync(script, OBSERVED_SCRIPT);
+      const flags = pathToFileURL(join(ROOT, "actors", "runtime", "host", "heap_flags.mjs")).href;
+      const out = execFileSync(process.execPath, ["--max-semi-space-size=8", script, flags], {
+        encoding: "utf8",
+        env: { ...process.env, NODE_OPTIONS: "" },
+      });
+      assert.equal(JSON.parse(out), { types: [], held: true });
     } finally {
       dir.remove();
     }
