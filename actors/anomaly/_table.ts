@@ -92,12 +92,12 @@ export const LIST_INITIAL = 16;
 /**
  * How much a full list's room grows: four times, not twice. A channel that meets many bins meets
  * them early (NAB's series: a median of 60 keys after 10 samples, 144 after 40, 393 after 160), so
- * its list grows from its first room to its last within its first hour at a 15 s scrape, and each
+ * its list grows from its first room to its last within its first few hundred samples, and each
  * growth leaves the arrays it replaces to die in the old generation (the list has lived through
  * its channel's samples), where a fleet host's full collections, which mark its whole heap, find
  * them. Four times a step, a list grows three times on its way to LIST_ROOM_MAX (16, 64, 256,
- * 512), where doubling grows it five times; the room it holds above its keys is at most four times
- * them, a few KB at most.
+ * 512), where doubling grows it five times; the room it holds above its keys is less than three
+ * times them, 2.5 KB at most (257 keys in room for 512).
  */
 const LIST_GROWTH = 4;
 /** The most keys a list holds: one more makes it its table (insertListed). */
