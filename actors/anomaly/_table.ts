@@ -85,21 +85,20 @@ export const LOAD_NUM = 3, LOAD_DEN = 4;
  */
 export const KEYS_INITIAL = 1024;
 /**
- * A list's first room: it grows LIST_GROWTH times as keys come. Most channels of a metrics fleet
- * (flat, counting, stepping) meet few bins, and a list holds what they met, not KEYS_INITIAL slots.
+ * A list's first room: it grows as keys come (grownRoom). Most channels of a metrics fleet (flat,
+ * counting, stepping) meet few bins, and a list holds what they met, not KEYS_INITIAL slots.
  */
 export const LIST_INITIAL = 16;
 /**
- * How much a full list's room grows: four times, not twice. A channel that meets many bins meets
- * them early (NAB's series: a median of 60 keys after 10 samples, 144 after 40, 393 after 160), so
- * its list grows from its first room to its last within its first few hundred samples, and each
- * growth leaves the arrays it replaces to die in the old generation (the list has lived through
- * its channel's samples), where a fleet host's full collections, which mark its whole heap, find
- * them. Four times a step, a list grows three times on its way to LIST_ROOM_MAX (16, 64, 256,
- * 512), where doubling grows it five times; the room it holds above its keys is less than three
- * times them, 2.5 KB at most (257 keys in room for 512).
+ * The room a list that outgrows its first goes to: four times it, not twice. A channel that meets
+ * more bins than LIST_INITIAL meets many, and early (NAB's series: a quarter of them hold under 48
+ * keys after 10 samples, the median 60, 144 after 40), so a list past its first room would pass
+ * twice it within a few samples; each growth's arrays die in the old generation (the list has
+ * lived through its channel's samples), where a fleet host's full collections find them. Past
+ * this room a list doubles: a larger step makes more bytes outside the heap at once, which V8
+ * answers with a full marking every 64 MB of them, and holds more room above the keys.
  */
-const LIST_GROWTH = 4;
+const LIST_SECOND_ROOM = 4 * LIST_INITIAL;
 /** The most keys a list holds: one more makes it its table (insertListed). */
 const LIST_ROOM_MAX = KEYS_INITIAL / 2;
 
@@ -224,9 +223,11 @@ export function listRoom(count: number): number {
   return room;
 }
 
-/** A full list's next room: LIST_GROWTH times its own, LIST_ROOM_MAX at most. */
+/**
+ * A full list's next room: LIST_SECOND_ROOM after its first, then twice its own, to LIST_ROOM_MAX.
+ */
 function grownRoom(room: number): number {
-  return Math.min(LIST_GROWTH * room, LIST_ROOM_MAX);
+  return room < LIST_SECOND_ROOM ? LIST_SECOND_ROOM : Math.min(2 * room, LIST_ROOM_MAX);
 }
 
 /**

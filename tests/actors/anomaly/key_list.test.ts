@@ -1,7 +1,7 @@
 /**
- * The anomaly kernel's key set while it is a list (actors/anomaly/_table.ts): its room grows four
- * times a step up to the keys a list holds, so a channel that meets many bins replaces its arrays
- * three times before its list becomes a table, and a saved list loads into the room it grew to.
+ * The anomaly kernel's key set while it is a list (actors/anomaly/_table.ts): a list past its first
+ * room goes to four times it, then doubles up to the keys a list holds, and a saved list loads into
+ * the room it grew to.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -30,12 +30,12 @@ function roomsMet(n: number): number[] {
   return rooms;
 }
 
-test("a list's room grows four times a step to the keys a list holds, then it is a table", () => {
-  assert.equal(roomsMet(KEYS_INITIAL / 2), [LIST_INITIAL, 64, 256, KEYS_INITIAL / 2]);
-  assert.equal(roomsMet(KEYS_INITIAL / 2 + 1), [LIST_INITIAL, 64, 256, 512, KEYS_INITIAL]);
+test("a list past its first room goes to four times it, then doubles, then it is a table", () => {
+  assert.equal(roomsMet(KEYS_INITIAL / 2), [LIST_INITIAL, 64, 128, 256, KEYS_INITIAL / 2]);
+  assert.equal(roomsMet(KEYS_INITIAL / 2 + 1), [LIST_INITIAL, 64, 128, 256, 512, KEYS_INITIAL]);
 });
 
-test("listRoom gives the room a list grew to for as many keys, and a saved list loads into it", () => {
+test("listRoom gives the room a list grew to for its keys, and a saved list loads into it", () => {
   for (const n of [1, 16, 17, 64, 65, 200, 256, 257, 511, 512]) {
     const st = createAnomalyState(defaultAnomalyConfig);
     for (let k = 0; k < n; k++) {
