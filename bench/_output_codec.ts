@@ -1,13 +1,21 @@
 /**
- * `troupe bench codec`'s output figure: what a host does for each output of a channel's sample at
+ * `troupe bench codec`'s output figures: what a host does for each output of a channel's sample at
  * fleet size, an anomaly columns message of one sample encoded (`encodeColumns`), against
  * `@msgpack/msgpack`'s `encode` of the same message as a plain object. The channels are named as
  * metric series are (a name and its labels), 1,000 of them in turn, and each message's id, source
  * and cause are made as a host makes them: the input's id is the request's and the channel's, the
- * output's id that and the kind's (`outputId`), the source the instance's stream.
+ * output's id that and the kind's (`outputId`), the source the instance's stream. And the same
+ * message as a host writes it for an input of a feed batch, its strings copied from the input's
+ * message as the feed edge wrote it (`encodeOutputColumns`), against `encodeColumns`.
  */
 import { encode } from "@msgpack/msgpack";
-import { encodeColumns, outputId, PROTOCOL_VERSION } from "../protocol/mod.ts";
+import {
+  encodeColumns,
+  encodeFramePlaced,
+  encodeOutputColumns,
+  outputId,
+  PROTOCOL_VERSION,
+} from "../protocol/mod.ts";
 import { nowMs } from "./_bench.ts";
 
 const CHANNELS = 1_000;
@@ -38,7 +46,7 @@ const COLUMNS = {
 /** The timed loops of both encoders over the same messages. */
 export function outputMessages() {
   const names = channelNames();
-  const streams = names.map((c) => `${KIND}.${c}`);
+  const streams = names.map((c) => `${KIND}/${c}`);
   const message = (i: number) => {
     const c = i % CHANNELS;
     const cause = `prom-${1_000_000 + (i >> 10)}/${names[c]}`;
@@ -75,8 +83,25 @@ export function outputMessages() {
     });
     return bytes.length;
   };
+  // Each channel's input as the feed edge writes it, in a request of 1,024 inputs.
+  const input = (i: number) => {
+    const c = i % CHANNELS;
+    const id = `prom-${1_000_000 + (i >> 10)}/${names[c]}`;
+    return encodeFramePlaced({ channel: names[c]!, seq0: 0, t: T, v: COLUMNS.value }, {
+      id,
+      src: "prom",
+    });
+  };
+  const inputs = Array.from({ length: CHANNELS }, (_, i) => input(i));
+  const copiedOne = (i: number) => {
+    const c = i % CHANNELS;
+    const written = inputs[c]!;
+    const frame = { channel: names[c]!, seq0: i, t: T, columns: COLUMNS };
+    return encodeOutputColumns(KIND, frame, written.bytes, written).length;
+  };
   return {
     bytes: troupeOne(0),
+    timeCopied: (ms: number) => timed(copiedOne, ms),
     timeTroupe: (ms: number) => timed(troupeOne, ms),
     timeGeneral: (ms: number) => timed(generalOne, ms),
   };

@@ -41,7 +41,7 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-function strHeaderBytes(n: number): number {
+export function strHeaderBytes(n: number): number {
   return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
 }
 
@@ -102,7 +102,7 @@ export class MsgpackWriter {
   /** A string with a header of exactly `width` bytes (1 fixstr, 2 str8, 3 str16, 5 str32). */
   textWidth(s: string, width: number): void {
     const n = s.length; // ASCII only: callers check with utf8Length(s) === s.length
-    this.#strHeader(n, width);
+    this.strHeader(n, width);
     const b = this.bytes;
     let p = this.pos;
     for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
@@ -185,7 +185,7 @@ export class MsgpackWriter {
   /** A string given as its UTF-8 bytes; `width`: its header's bytes (as textWidth). */
   str(s: Uint8Array, width = strHeaderBytes(s.length)): void {
     const n = s.length;
-    this.#strHeader(n, width);
+    this.strHeader(n, width);
     if (n > STR_COPIED_MAX) {
       this.bytes.set(s, this.pos);
       this.pos += n;
@@ -212,7 +212,7 @@ export class MsgpackWriter {
       if (width !== at) {
         this.bytes.copyWithin(this.pos + width, this.pos + at, this.pos + at + written);
       }
-      this.#strHeader(written, width);
+      this.strHeader(written, width);
       this.pos += written;
       return;
     }
@@ -227,7 +227,8 @@ export class MsgpackWriter {
     else this.str(utf8.encode(s));
   }
 
-  #strHeader(n: number, width = strHeaderBytes(n)): void {
+  /** A str header for `n` bytes, `width` bytes wide (1 fixstr, 2 str8, 3 str16, 5 str32). */
+  strHeader(n: number, width = strHeaderBytes(n)): void {
     const b = this.bytes;
     if (width === 1) b[this.pos++] = 0xa0 | n;
     else if (width === 2) {

@@ -9,6 +9,7 @@ import { describeValue, ProtocolError } from "./protocol_error.ts";
 import {
   binWidths,
   MsgpackWriter,
+  strHeaderBytes,
   strWidths,
   uintWidths,
   utf8Bytes,
@@ -116,8 +117,21 @@ export function writeColumnsMessage(
   return writeColumns(type, channel, seq0, t, meta, cols, nested).bytes;
 }
 
-/** A frame message written, and where its time column's bytes begin in it. */
-export interface WrittenColumns {
+/**
+ * Where a frame message holds its id's and its channel's UTF-8 bytes: what an output answering it
+ * copies rather than encode the strings again (writeOutputColumns).
+ */
+export interface FrameText {
+  /** The offset of the id's first byte, and its byte count. */
+  idAt: number;
+  idBytes: number;
+  /** The offset of the channel's first byte, and its byte count. */
+  channelAt: number;
+  channelBytes: number;
+}
+
+/** A frame message written, where its time column's bytes begin in it, and its text. */
+export interface WrittenColumns extends FrameText {
   bytes: Uint8Array;
   /** The offset in `bytes` of the first byte of `t`'s values. */
   tAt: number;
@@ -157,9 +171,10 @@ export function writeColumns(
   }
   const w = new MsgpackWriter(size);
   let tAt: number;
-  writeEnvelope(w, type, meta, ts);
+  const idStart = writeEnvelope(w, type, meta, ts);
   w.mapHeader(nested ? 4 : 3 + count);
   w.str(K_CHANNEL);
+  const channelStart = w.pos;
   if (layout) {
     w.textWidth(channel, layout.channelWidth);
     w.str(K_SEQ0);
@@ -187,8 +202,136 @@ export function writeColumns(
     }
   }
   if (w.pos !== size) wroteOtherSize(w.pos, size);
-  return { bytes: w.bytes, tAt };
+  const bytes = w.bytes;
+  const idAt = idStart + strHeaderWidth(bytes[idStart]!);
+  const channelAt = channelStart + strHeaderWidth(bytes[channelStart]!);
+  return {
+    bytes,
+    tAt,
+    idAt,
+    idBytes: strEnd(bytes, idStart) - idAt,
+    channelAt,
+    channelBytes: strEnd(bytes, channelStart) - channelAt,
+  };
 }
+
+/** The width of the str header whose first byte is `first` (one troupe's writer wrote). */
+function strHeaderWidth(first: number): number {
+  return first === 0xd9 ? 2 : first === 0xda ? 3 : first === 0xdb ? 5 : 1;
+}
+
+/** The offset just past the str whose header begins at `at`. */
+function strEnd(b: Uint8Array, at: number): number {
+  const first = b[at]!;
+  if (first === 0xd9) return at + 2 + b[at + 1]!;
+  if (first === 0xda) return at + 3 + ((b[at + 1]! << 8) | b[at + 2]!);
+  if (first === 0xdb) {
+    return at + 5 + b[at + 1]! * 0x100_0000 + ((b[at + 2]! << 16) | (b[at + 3]! << 8) | b[at + 4]!);
+  }
+  return at + 1 + (first & 0x1f);
+}
+
+/**
+ * The UTF-8 bytes an output's id and source put around its input's id and channel:
+ * `<input id><idTail>` and `<srcHead><channel>`.
+ */
+export interface OutputText {
+  idTail: Uint8Array;
+  srcHead: Uint8Array;
+}
+
+/**
+ * A columns message answering the frame message `from` (its id's and channel's bytes where `text`
+ * says), its strings copied from those bytes rather than measured and encoded again: the message
+ * writeColumnsMessage writes for `type`, the input's channel, `seq0`, `t`, meta
+ * `{ id: <input id><idTail>, src: <srcHead><channel>, cause: <input id> }` and `cols`, nested.
+ */
+export function writeOutputColumns(
+  type: string,
+  frame: { seq0: number; t: Float64Array },
+  from: Uint8Array,
+  text: FrameText,
+  around: OutputText,
+  { pairs: cols, count }: FrameColumns,
+): Uint8Array {
+  const { seq0, t } = frame;
+  const ts = t.length ? Math.round(t[t.length - 1]!) : 0;
+  checkSafeIntegers(ts, seq0, 0);
+  const idN = text.idBytes, chN = text.channelBytes;
+  const outIdN = idN + around.idTail.length, srcN = around.srcHead.length + chN;
+  const S = MsgpackWriter.strSize, I = MsgpackWriter.intSize, B = MsgpackWriter.binSize;
+  const N = strSizeOf;
+  let size = 1 + S(K_V1) + 1 + S(K_ID) + N(outIdN) + S(K_TYPE) + MsgpackWriter.textSize(type) +
+    S(K_SRC) + N(srcN) + S(K_TS) + I(ts) + S(K_CAUSE) + N(idN) + S(K_BODY);
+  size += 1 + S(K_CHANNEL) + N(chN) + S(K_SEQ0) + I(seq0) + S(K_T) + B(t.byteLength) +
+    S(K_COLUMNS) + 1;
+  for (let c = 0; c < count; c++) size += S(cols[c]![0]) + B(cols[c]![1].byteLength);
+  const w = new MsgpackWriter(size);
+  w.mapHeader(7);
+  w.str(K_V1);
+  w.int(PROTOCOL_VERSION);
+  w.str(K_ID);
+  w.strHeader(outIdN);
+  const idAt = w.pos;
+  copyIn(w, from, text.idAt, idN);
+  copyIn(w, around.idTail, 0, around.idTail.length);
+  w.str(K_TYPE);
+  w.text(type);
+  w.str(K_SRC);
+  w.strHeader(srcN);
+  copyIn(w, around.srcHead, 0, around.srcHead.length);
+  const channelAt = w.pos;
+  copyIn(w, from, text.channelAt, chN);
+  w.str(K_TS);
+  w.int(ts);
+  w.str(K_CAUSE);
+  w.strHeader(idN);
+  copyOwn(w, idAt, idN);
+  w.str(K_BODY);
+  w.mapHeader(4);
+  w.str(K_CHANNEL);
+  w.strHeader(chN);
+  copyOwn(w, channelAt, chN);
+  w.str(K_SEQ0);
+  w.int(seq0);
+  w.str(K_T);
+  w.float64(t);
+  w.str(K_COLUMNS);
+  w.mapHeader(count);
+  for (let c = 0; c < count; c++) {
+    w.str(cols[c]![0]);
+    w.float64(cols[c]![1]);
+  }
+  if (w.pos !== size) wroteOtherSize(w.pos, size);
+  return w.bytes;
+}
+
+/** The encoded size of a str of `n` bytes. */
+function strSizeOf(n: number): number {
+  return strHeaderBytes(n) + n;
+}
+
+/** Copies `n` bytes of `from` at `at` to the writer's position. */
+function copyIn(w: MsgpackWriter, from: Uint8Array, at: number, n: number): void {
+  const b = w.bytes;
+  let p = w.pos;
+  if (n > COPIED_MAX) {
+    b.set(from.subarray(at, at + n), p);
+    w.pos = p + n;
+    return;
+  }
+  for (let i = at, end = at + n; i < end; i++) b[p++] = from[i]!;
+  w.pos = p;
+}
+
+/** Copies the `n` bytes the writer wrote at `at` to its position. */
+function copyOwn(w: MsgpackWriter, at: number, n: number): void {
+  w.bytes.copyWithin(w.pos, at, at + n);
+  w.pos += n;
+}
+
+/** Bytes up to this many are copied one by one: cheaper than a view made to `set` them from. */
+const COPIED_MAX = 16;
 
 /**
  * Throws: the writer wrote other than the size it was made for. Apart from the writer, so that
@@ -217,9 +360,10 @@ function checkSafeIntegers(ts: number, seq0: number, seq: number): void {
 }
 
 /**
- * Writes the message's envelope (v, id, type, src, ts, seq?, corr?, cause?) up to the body's key.
+ * Writes the message's envelope (v, id, type, src, ts, seq?, corr?, cause?) up to the body's key;
+ * returns where the id's str begins.
  */
-function writeEnvelope(w: MsgpackWriter, type: string, meta: FrameMeta, ts: number): void {
+function writeEnvelope(w: MsgpackWriter, type: string, meta: FrameMeta, ts: number): number {
   w.mapHeader(
     6 + (meta.seq !== undefined ? 1 : 0) + (meta.corr !== undefined ? 1 : 0) +
       (meta.cause !== undefined ? 1 : 0),
@@ -227,6 +371,7 @@ function writeEnvelope(w: MsgpackWriter, type: string, meta: FrameMeta, ts: numb
   w.str(K_V1);
   w.int(PROTOCOL_VERSION);
   w.str(K_ID);
+  const idStart = w.pos;
   w.text(meta.id);
   w.str(K_TYPE);
   w.text(type);
@@ -247,6 +392,7 @@ function writeEnvelope(w: MsgpackWriter, type: string, meta: FrameMeta, ts: numb
     w.text(meta.cause);
   }
   w.str(K_BODY);
+  return idStart;
 }
 
 /**

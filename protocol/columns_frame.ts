@@ -6,7 +6,14 @@ import { decodeEnvelope, type Envelope, requireBin } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { utf8Bytes } from "./_frame_codec.ts";
 import { float64Column } from "./float64_column.ts";
-import { frameBodyOf, type FrameMeta, writeColumnsMessage } from "./_frame_message.ts";
+import {
+  frameBodyOf,
+  type FrameMeta,
+  type FrameText,
+  type OutputText,
+  writeColumnsMessage,
+  writeOutputColumns,
+} from "./_frame_message.ts";
 import type { FrameLimits } from "./sample_frame.ts";
 
 /** The envelope type of a multi-column output frame. */
@@ -46,39 +53,78 @@ const COLS = { pairs: PAIRS, count: 0 };
 
 /** Encodes a multi-column output frame message, sized exactly, each column copied once. */
 export function encodeColumns(frame: ColumnsFrame, meta: FrameMeta): Uint8Array {
-  let count = 0;
   try {
-    const columns = frame.columns;
-    for (const name in columns) {
-      const col = columns[name]!;
-      if (col.length !== frame.t.length) {
-        throw new ProtocolError(
-          "field",
-          `Column "${name}" of channel "${frame.channel}" has ${col.length} values for ` +
-            `${frame.t.length} times`,
-          { field: `body.columns.${name}`, value: col.length },
-        );
-      }
-      if (count < COLUMNS_MAX) {
-        const pair = PAIRS[count]!;
-        pair[0] = columnName(name);
-        pair[1] = col;
-      }
-      count++;
-    }
-    if (count > COLUMNS_MAX) {
-      throw new ProtocolError(
-        "oversize",
-        `A columns frame holds at most ${COLUMNS_MAX} columns, got ${count}`,
-        { field: "body.columns", value: count },
-      );
-    }
-    COLS.count = count;
+    COLS.count = framePairs(frame);
     return writeColumnsMessage(COLUMNS_TYPE, frame.channel, frame.seq0, frame.t, meta, COLS, true);
   } finally {
-    // The frame's values are not held past its encoding.
-    for (let c = 0; c < count && c < COLUMNS_MAX; c++) PAIRS[c]![1] = NO_VALUES;
+    releasePairs();
   }
+}
+
+/** The UTF-8 parts of each kind's outputs' ids and sources (output_id.ts's short form). */
+const outputTexts = new Map<string, OutputText>();
+
+/**
+ * The columns message that kind `kind`'s instance of the input's channel publishes for `frame`
+ * in answer to the frame message `input`, which holds its id's and its channel's bytes where
+ * `text` says (as the feed edge wrote it): the same bytes as `encodeColumns(frame, { id:
+ * outputId(<input id>, kind, <channel>, "c"), src: "<kind>/<channel>", cause: <input id> })` when
+ * the input's id ends in `/<channel>` and `frame.channel` is the input's channel, which the
+ * caller sees to, but its strings copied from the input's bytes, not measured and encoded again.
+ */
+export function encodeOutputColumns(
+  kind: string,
+  frame: ColumnsFrame,
+  input: Uint8Array,
+  text: FrameText,
+): Uint8Array {
+  let around = outputTexts.get(kind);
+  if (around === undefined) {
+    around = { idTail: utf8Bytes(`:${kind}:c`), srcHead: utf8Bytes(`${kind}/`) };
+    outputTexts.set(kind, around);
+  }
+  try {
+    COLS.count = framePairs(frame);
+    return writeOutputColumns(COLUMNS_TYPE, frame, input, text, around, COLS);
+  } finally {
+    releasePairs();
+  }
+}
+
+/** Fills PAIRS with `frame`'s columns and returns their count; throws for a frame out of shape. */
+function framePairs(frame: ColumnsFrame): number {
+  let count = 0;
+  const columns = frame.columns;
+  for (const name in columns) {
+    const col = columns[name]!;
+    if (col.length !== frame.t.length) {
+      throw new ProtocolError(
+        "field",
+        `Column "${name}" of channel "${frame.channel}" has ${col.length} values for ` +
+          `${frame.t.length} times`,
+        { field: `body.columns.${name}`, value: col.length },
+      );
+    }
+    if (count < COLUMNS_MAX) {
+      const pair = PAIRS[count]!;
+      pair[0] = columnName(name);
+      pair[1] = col;
+    }
+    count++;
+  }
+  if (count > COLUMNS_MAX) {
+    throw new ProtocolError(
+      "oversize",
+      `A columns frame holds at most ${COLUMNS_MAX} columns, got ${count}`,
+      { field: "body.columns", value: count },
+    );
+  }
+  return count;
+}
+
+/** The frame's values are not held past its encoding. */
+function releasePairs(): void {
+  for (let c = 0; c < COLUMNS_MAX; c++) PAIRS[c]![1] = NO_VALUES;
 }
 
 /** Decodes a multi-column output frame message. */

@@ -27,7 +27,7 @@ import {
 } from "./_frame_message.ts";
 
 export { FRAME_TIME_US_MAX, FRAME_TIME_US_MIN } from "./frame_bounds.ts";
-export type { FrameMeta } from "./_frame_message.ts";
+export type { FrameMeta, FrameText } from "./_frame_message.ts";
 
 /** The envelope type of a sample frame. */
 export const FRAME_TYPE = "frame";

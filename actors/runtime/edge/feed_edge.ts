@@ -210,7 +210,7 @@ export class FeedEdge {
       const id = `${meta.id}/${channel}`;
       // Encoded for the journal (its record is the frame's message), never decoded back: the
       // values are at hand, and are checked as decoding the message would check them.
-      const { bytes: payload, tAt } = encodeFramePlaced(frame, { id, src: meta.src, ts: meta.ts });
+      const placed = encodeFramePlaced(frame, { id, src: meta.src, ts: meta.ts });
       try {
         validateFrame(frame, this.#parts.limits);
         if (!route.admitted) {
@@ -218,7 +218,7 @@ export class FeedEdge {
           route.admitted = true;
         }
       } catch (err) {
-        refuse({ subject, data: payload, headers: undefined, reply: undefined }, err);
+        refuse({ subject, data: placed.bytes, headers: undefined, reply: undefined }, err);
         // Journaled, so that the batch read again after a restart leaves this frame out (and
         // does not dead-letter it twice) while its other frames go on.
         this.#parts.decisions.deadLetter(srcPos, subject, reasonOf(err));
@@ -229,8 +229,8 @@ export class FeedEdge {
       const body = {
         channel,
         seq0: 0,
-        t: payload.subarray(tAt, tAt + t.byteLength),
-        v: payload.subarray(payload.byteLength - v.byteLength),
+        t: placed.bytes.subarray(placed.tAt, placed.tAt + t.byteLength),
+        v: placed.bytes.subarray(placed.bytes.byteLength - v.byteLength),
       };
       const envelope = {
         v: PROTOCOL_VERSION,
@@ -240,10 +240,10 @@ export class FeedEdge {
         ts: meta.ts,
         body,
       };
-      const record: InputRecord = { kind: "frame", srcPos, subject, payload };
-      const times = evenTimes ? { at: tAt, t } : undefined;
+      const record: InputRecord = { kind: "frame", srcPos, subject, payload: placed.bytes };
+      const times = evenTimes ? { at: placed.tAt, t } : undefined;
       const bytes = encodeInputRecordParts(record, times, route.subjectUtf8);
-      yield { targets, record, bytes, decoded: { envelope, frame } };
+      yield { targets, record, bytes, decoded: { envelope, frame, text: placed } };
     }
   }
 

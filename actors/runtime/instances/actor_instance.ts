@@ -12,9 +12,11 @@ import {
   decodeValue,
   encodeColumns,
   encodeEventEnvelope,
+  encodeOutputColumns,
   encodeValue,
   type Envelope,
   findingSubject,
+  type FrameText,
   type InputRecord,
   InvariantError,
   isIncidentKind,
@@ -24,6 +26,7 @@ import {
   reusingBytes,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
+import type { DecodedFrame } from "./frame_decoder.ts";
 import { InputIdWindow } from "./input_id_window.ts";
 import { MachineCell, type MachineCellListener } from "./machine_cell.ts";
 import { STAGE, type StageTrace } from "./stage_trace.ts";
@@ -259,7 +262,7 @@ export class ActorInstance {
   apply(
     record: InputRecord,
     pos: number,
-    decoded?: { envelope: Envelope; frame: SampleFrame },
+    decoded?: DecodedFrame,
     options: ApplyOptions = {},
   ): Output[] {
     this.#checkNext(pos);
@@ -302,15 +305,14 @@ export class ActorInstance {
     return true;
   }
 
-  /** Consumes a record at `pos` without applying it: its id was applied already. */
   /** A sample frame, decoded at the edge or here. */
   #frameInput(
     record: InputRecord,
-    decoded: { envelope: Envelope; frame: SampleFrame } | undefined,
+    decoded: DecodedFrame | undefined,
   ): Output[] {
     const { envelope, frame } = decoded ?? decodeFrame(record.payload);
     if (this.#seen(envelope.id)) return [];
-    const outputs = this.#applyFrame(envelope, frame);
+    const outputs = this.#applyFrame(envelope, frame, decoded?.text, record.payload);
     this.#ids.add(envelope.id);
     return outputs;
   }
@@ -377,7 +379,16 @@ export class ActorInstance {
     return this.apply(decodeInputRecord(bytes), pos);
   }
 
-  #applyFrame(envelope: Envelope, frame: SampleFrame): Output[] {
+  /**
+   * `text`, where the edge wrote the frame's message `input`: where it holds the frame's id's and
+   * channel's bytes (DecodedFrame.text).
+   */
+  #applyFrame(
+    envelope: Envelope,
+    frame: SampleFrame,
+    text: FrameText | undefined,
+    input: Uint8Array,
+  ): Output[] {
     const def = this.def;
     const trace = this.#trace;
     // Everything below reads the result before this returns (the columns are encoded, the
@@ -399,10 +410,16 @@ export class ActorInstance {
       const cols = def.columns(result, frame, this.key);
       if (cols) {
         const id = outputId(envelope.id, def.kind, this.key, "c");
+        // The edge's message holds the strings of an output of the channel's own instance.
+        const copied = text !== undefined &&
+          id.length === envelope.id.length + def.kind.length + 3 &&
+          cols.channel === this.key && frame.channel === this.key;
         outputs = [{
           subject: this.#outSubject,
           id,
-          data: encodeColumns(cols, { id, src: this.stream, cause: envelope.id }),
+          data: copied
+            ? encodeOutputColumns(def.kind, cols, input, text)
+            : encodeColumns(cols, { id, src: this.stream, cause: envelope.id }),
         }];
       }
       trace?.mark(STAGE.encoding);

@@ -7,16 +7,21 @@ import {
   bytesEqual,
   decodeFrame,
   type Envelope,
+  type FrameText,
   frameTimeBytes,
   type InputRecord,
   type SampleFrame,
   type TimeColumn,
 } from "../../../protocol/mod.ts";
 
-/** A frame message decoded: its envelope and its validated frame (what `decodeFrame` returns). */
+/**
+ * A frame message decoded: its envelope and its validated frame (what `decodeFrame` returns), and
+ * where the message holds its id's and channel's bytes when the edge wrote it (`text`).
+ */
 export interface DecodedFrame {
   envelope: Envelope;
   frame: SampleFrame;
+  text?: FrameText;
 }
 
 /**
