@@ -196,10 +196,7 @@ export function writeColumns(
       w.str(K_COLUMNS);
       w.mapHeader(count);
     }
-    for (let c = 0; c < count; c++) {
-      w.str(cols[c]![0]);
-      w.float64(cols[c]![1]);
-    }
+    writePairs(w, cols, count);
   }
   if (w.pos !== size) wroteOtherSize(w.pos, size);
   const bytes = w.bytes;
@@ -298,12 +295,17 @@ export function writeOutputColumns(
   w.float64(t);
   w.str(K_COLUMNS);
   w.mapHeader(count);
+  writePairs(w, cols, count);
+  if (w.pos !== size) wroteOtherSize(w.pos, size);
+  return w.bytes;
+}
+
+/** Writes the first `count` of `cols`, each its name and its values. */
+function writePairs(w: MsgpackWriter, cols: FrameColumns["pairs"], count: number): void {
   for (let c = 0; c < count; c++) {
     w.str(cols[c]![0]);
     w.float64(cols[c]![1]);
   }
-  if (w.pos !== size) wroteOtherSize(w.pos, size);
-  return w.bytes;
 }
 
 /** The encoded size of a str of `n` bytes. */
