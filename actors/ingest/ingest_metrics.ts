@@ -105,6 +105,13 @@ export class IngestMetrics {
     labelNames: ["reason"],
     registers: [this.registry],
   });
+  readonly historyBudget = new Counter<"outcome">({
+    name: "troupe_ingest_history_budget_series_total",
+    help: "New series whose history the budget (history_samples_per_s) cut, by outcome: " +
+      "shortened (fewer points than the window) or none (warmed up on live samples)",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
   readonly anomalyScore = new LabelledGauge(
     this.registry,
     "troupe_anomaly_score",

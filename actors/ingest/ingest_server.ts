@@ -57,6 +57,7 @@ import type { ChannelLabelsBook } from "./channel_labels_book.ts";
 import { sourceLabels } from "./source_labels.ts";
 import { nativeHistogramRefusal } from "./native_histograms.ts";
 import { bodyHash } from "./_body_hash.ts";
+import { BudgetCutLog } from "./history_budget.ts";
 import {
   historyFailureLine,
   HistoryGate,
@@ -112,6 +113,8 @@ export class IngestServer {
   readonly #history: SeriesHistory | undefined;
   /** The series whose history a request is reading, which later requests' samples wait for. */
   readonly #gate = new HistoryGate();
+  /** What the history budget cut since its last line (said at most once a minute). */
+  readonly #budgetCut = new BudgetCutLog();
   /** Channels' labels a failed write left owed (tried again with a later request). */
   readonly #labelsOwed = new Map<string, Label[]>();
   #labelsRetrying = false;
@@ -139,7 +142,9 @@ export class IngestServer {
       stepMs: settings.historyStepMs,
       timeoutMs: settings.historyTimeoutMs,
       readsMax: settings.historyReadsMax,
-    });
+      samplesPerS: settings.historySamplesPerS,
+      burstSamples: settings.historyBurstSamples,
+    }, this.#now);
   }
 
   /** The port it listens on (once started). */
@@ -439,9 +444,15 @@ export class IngestServer {
   async #readHistory(unseen: SampleOutcome["newChannels"]): Promise<HistoryOutcome> {
     const history = this.#history;
     if (history === undefined || unseen.length === 0) {
-      return { batches: [], samples: 0, failures: [] };
+      return { batches: [], samples: 0, failures: [], shortened: 0, skipped: 0, each: 0 };
     }
     const past = await history.read(unseen);
+    if (past.shortened > 0) {
+      this.metrics.historyBudget.inc({ outcome: "shortened" }, past.shortened);
+    }
+    if (past.skipped > 0) this.metrics.historyBudget.inc({ outcome: "none" }, past.skipped);
+    const line = this.#budgetCut.add(past, history.settings, this.#now());
+    if (line !== undefined) this.#log(line);
     if (past.failures.length > 0) {
       for (const f of past.failures) this.metrics.historyFailures.inc({ reason: f.kind });
       this.#log(historyFailureLine(history.settings.url, past.failures, unseen.length));

@@ -34,3 +34,5 @@ export {
   openChannelLabels,
 } from "./channel_labels_book.ts";
 export { sourceLabels } from "./source_labels.ts";
+export { HISTORY_POINTS_LEAST, HISTORY_POINTS_MAX, SeriesHistory } from "./series_history.ts";
+export { type HistoryAllotment, HistoryBudget } from "./history_budget.ts";

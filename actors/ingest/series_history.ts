@@ -4,13 +4,14 @@
  * made feed batches the way live samples are (a counter becomes its per-second rate), each
  * strictly before the series' first live sample. The receiver journals them before the live
  * samples, so the detectors take them as ordinary inputs and a replay reads them as it read the
- * live ones. Reads are bounded: so many at once across requests, and one deadline for a request's
- * reads; a read that fails or is late gives its series no history (its detectors warm up on live
- * samples), and says why.
+ * live ones. Reads are bounded: so many at once across requests, one deadline for a request's
+ * reads, and the samples read by a budget (history_budget.ts); a read that fails or is late gives
+ * its series no history (its detectors warm up on live samples), and says why.
  */
 import { setMaxListeners } from "node:events";
 import type { FeedBatch } from "../../protocol/mod.ts";
 import type { Label } from "../../protocol/prometheus/mod.ts";
+import { HistoryBudget } from "./history_budget.ts";
 import { counterRate } from "./series_samples.ts";
 
 /**
@@ -18,6 +19,12 @@ import { counterRate } from "./series_samples.ts";
  * series (it refuses a query past it).
  */
 export const HISTORY_POINTS_MAX = 11_000;
+/**
+ * The fewest points a series' history is read with when the budget shares out less than its
+ * window: the anomaly detector's default warm-up (`warmup_samples`), the past after which a
+ * series' first live sample is scored. Fewer would cost the hosts and warm nothing.
+ */
+export const HISTORY_POINTS_LEAST = 150;
 /** Samples in one history batch at most (as a live batch: well under a message's limit). */
 const BATCH_SAMPLES_MAX = 20_000;
 /** Characters of an answer quoted in a failure at most. */
@@ -35,6 +42,9 @@ export interface HistorySettings {
   timeoutMs: number;
   /** Reads in flight at once, across requests. */
   readsMax: number;
+  /** History samples a second the budget fills by, and samples it holds at most. */
+  samplesPerS: number;
+  burstSamples: number;
 }
 
 /** A new series to read: its channel, labels, whether a counter, and its first live time (ms). */
@@ -58,6 +68,11 @@ export interface HistoryOutcome {
   /** Samples in the batches. */
   samples: number;
   failures: HistoryFailure[];
+  /** Series the budget gave fewer points than the window (`each`), and series it gave none. */
+  shortened: number;
+  skipped: number;
+  /** Points each read series was given (the window's, or the budget's share). */
+  each: number;
 }
 
 /** A read's failure, with its class. */
@@ -73,15 +88,25 @@ class HistoryError extends Error {
 /** Reads series' history from one query API. */
 export class SeriesHistory {
   readonly settings: HistorySettings;
+  readonly budget: HistoryBudget;
   #inFlight = 0;
   readonly #waiting: Array<() => void> = [];
 
-  constructor(settings: HistorySettings) {
+  /** `now` (ms) is the budget's clock. */
+  constructor(settings: HistorySettings, now?: () => number) {
     this.settings = settings;
+    this.budget = new HistoryBudget(settings.samplesPerS, settings.burstSamples, now);
   }
 
-  /** Reads each of `series`, all within the deadline, and makes their points feed batches. */
-  async read(series: readonly HistorySeries[]): Promise<HistoryOutcome> {
+  /**
+   * Reads each of `all` the budget allows (the first), as many of their latest points as it
+   * allows, all within the deadline, and makes their points feed batches.
+   */
+  async read(all: readonly HistorySeries[]): Promise<HistoryOutcome> {
+    const whole = Math.floor(this.settings.windowMs / this.settings.stepMs);
+    const { each, series: allowed } = this.budget.allot(all.length, whole, HISTORY_POINTS_LEAST);
+    const series = all.slice(0, allowed);
+    const window = each < whole ? each * this.settings.stepMs : this.settings.windowMs;
     const deadline = AbortSignal.timeout(this.settings.timeoutMs);
     // Every read of the request listens to the one deadline (a fetch and a wait for a slot each):
     // that many listeners is by design, not the leak Node warns of past ten.
@@ -89,7 +114,7 @@ export class SeriesHistory {
     const failures: HistoryFailure[] = [];
     const points = await Promise.all(series.map(async (s) => {
       try {
-        return await this.#readOne(s, deadline);
+        return await this.#readOne(s, window, deadline);
       } catch (err) {
         const e = err instanceof HistoryError
           ? err
@@ -98,7 +123,14 @@ export class SeriesHistory {
         return undefined;
       }
     }));
-    const out: HistoryOutcome = { batches: [], samples: 0, failures };
+    const out: HistoryOutcome = {
+      batches: [],
+      samples: 0,
+      failures,
+      shortened: each < whole ? series.length : 0,
+      skipped: all.length - series.length,
+      each,
+    };
     let channels: string[] = [], counts: number[] = [], t: number[] = [], v: number[] = [];
     const cut = () => {
       if (channels.length === 0) return;
@@ -123,13 +155,18 @@ export class SeriesHistory {
       out.samples += p.t.length;
     });
     cut();
+    this.budget.settle(each * series.length - out.samples);
     return out;
   }
 
-  /** One series' points, converted, before its first live sample. */
-  async #readOne(s: HistorySeries, deadline: AbortSignal): Promise<{ t: number[]; v: number[] }> {
+  /** One series' points of the last `windowMs`, converted, before its first live sample. */
+  async #readOne(
+    s: HistorySeries,
+    windowMs: number,
+    deadline: AbortSignal,
+  ): Promise<{ t: number[]; v: number[] }> {
     const selector = historySelector(s.labels);
-    const { windowMs, stepMs } = this.settings;
+    const { stepMs } = this.settings;
     const endMs = s.firstT - 1;
     const form = new URLSearchParams({
       query: selector,

@@ -202,3 +202,9 @@ export async function promSamples(
   const values = body.data.result[0]?.values ?? [];
   return values.map(([s, v]) => [Math.round(s * 1000), Number(v)]);
 }
+
+/** The value of the exposition line starting with `line` in `text` (0 when absent). */
+export function exposedValue(text: string, line: string): number {
+  const l = text.split("\n").find((s) => s.startsWith(line + " "));
+  return l === undefined ? 0 : Number(l.slice(line.length + 1));
+}

@@ -14,6 +14,7 @@ import { freePort } from "../../actors/runtime/mod.ts";
 import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
 import {
+  exposedValue,
   haveBinaries,
   NODE_EXPORTER_BIN,
   PROMETHEUS_BIN,
@@ -52,11 +53,7 @@ async function until(what: string, check: () => Promise<boolean>, ms = 45_000): 
   }
 }
 
-/** The value of the metric line starting with `line` in `text` (0 when absent). */
-function metric(text: string, line: string): number {
-  const l = text.split("\n").find((s) => s.startsWith(line + " "));
-  return l === undefined ? 0 : Number(l.slice(line.length + 1));
-}
+const metric = exposedValue;
 
 const withProm = haveBinaries("troupe run http auth", [PROMETHEUS_BIN, NODE_EXPORTER_BIN])
   ? test

@@ -19,6 +19,7 @@ import {
   snappyCompress,
   type WriteRequest,
 } from "../../../protocol/prometheus/mod.ts";
+import { exposedValue } from "../../_support/prometheus.ts";
 
 const test = suite("ingest server");
 
@@ -73,8 +74,7 @@ async function receiver(
     post(snappyCompress(encodeWriteRequest(req)), headers);
   const metric = async (line: string, headers: Record<string, string> = {}) => {
     const text = await (await fetch(`${url}/metrics`, { headers })).text();
-    const l = text.split("\n").find((s) => s.startsWith(line + " "));
-    return l === undefined ? 0 : Number(l.slice(line.length + 1));
+    return exposedValue(text, line);
   };
   /** The receiver still takes a good request. */
   const serving = async () => {

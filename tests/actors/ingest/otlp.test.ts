@@ -11,6 +11,7 @@ import {
   encodeWriteRequest,
   snappyCompress,
 } from "../../../protocol/prometheus/mod.ts";
+import { exposedValue } from "../../_support/prometheus.ts";
 
 const test = suite("otlp");
 
@@ -48,8 +49,7 @@ async function receiver(settings: Record<string, unknown> = {}) {
   };
   const metric = async (line: string) => {
     const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-    const l = text.split("\n").find((x) => x.startsWith(line + " "));
-    return l === undefined ? 0 : Number(l.slice(line.length + 1));
+    return exposedValue(text, line);
   };
   /** Posts `body` as protobuf; the status and the ExportMetricsServiceResponse decoded. */
   const export_ = async (body: Uint8Array) => {

@@ -18,6 +18,7 @@ import { anomalyKernel, defaultAnomalyConfig } from "../../../actors/anomaly/mod
 import { decodeFeedBatch, isWarmupId } from "../../../protocol/mod.ts";
 import type { Label } from "../../../protocol/prometheus/mod.ts";
 import {
+  exposedValue,
   haveBinaries,
   PROMETHEUS_BIN,
   remoteWriteTo,
@@ -75,8 +76,7 @@ async function receiver(settings: Record<string, unknown>) {
     published.flat().filter((s) => s.channel === channel).map((s) => [s.t, s.v]);
   const metric = async (line: string) => {
     const text = await (await fetch(`${url}/metrics`)).text();
-    const l = text.split("\n").find((s) => s.startsWith(line + " "));
-    return l === undefined ? 0 : Number(l.slice(line.length + 1));
+    return exposedValue(text, line);
   };
   const flush = () => bus.flush();
   const close = () => server.stop();
