@@ -1,17 +1,26 @@
 /**
  * A new series' recent past, read from the team's Prometheus-compatible query API
- * (`/api/v1/query_range`, which VictoriaMetrics answers too) for the series' exact label set, and
- * made feed batches the way live samples are (a counter becomes its per-second rate), each
- * strictly before the series' first live sample. The receiver journals them before the live
- * samples, so the detectors take them as ordinary inputs and a replay reads them as it read the
- * live ones. Reads are bounded: so many at once across requests, one deadline for a request's
- * reads, and the samples read by a budget (history_budget.ts); a read that fails or is late gives
- * its series no history (its detectors warm up on live samples), and says why.
+ * (`/api/v1/query_range`, which VictoriaMetrics answers too) for the series' exact label set (a
+ * scrape target's series together: history_query.ts), and made feed batches the way live samples
+ * are (a counter becomes its per-second rate), each strictly before the series' first live
+ * sample. The receiver journals them before the live samples, so the detectors take them as
+ * ordinary inputs and a replay reads them as it read the live ones. Reads are bounded: so many at
+ * once across requests, one deadline for a request's reads, and the samples read by a budget
+ * (history_budget.ts); a read that fails or is late gives its series no history (its detectors
+ * warm up on live samples), and says why.
  */
 import { setMaxListeners } from "node:events";
 import type { FeedBatch } from "../../protocol/mod.ts";
-import type { Label } from "../../protocol/prometheus/mod.ts";
 import { HistoryBudget } from "./history_budget.ts";
+import {
+  historyAnswer,
+  HistoryError,
+  type HistoryFailure,
+  historyReads,
+  type HistorySeries,
+  quoted,
+  type RawPoints,
+} from "./history_query.ts";
 import { counterRate } from "./series_samples.ts";
 
 /**
@@ -27,8 +36,12 @@ export const HISTORY_POINTS_MAX = 11_000;
 export const HISTORY_POINTS_LEAST = 150;
 /** Samples in one history batch at most (as a live batch: well under a message's limit). */
 const BATCH_SAMPLES_MAX = 20_000;
-/** Characters of an answer quoted in a failure at most. */
-const QUOTED_MAX = 200;
+/**
+ * Points one read answers at most where series are read together: what one remote-write request
+ * may hand the receiver (`samples_per_request_max`'s default), so an answer is parsed and
+ * converted in the time a request's samples are.
+ */
+const READ_POINTS_MAX = 100_000;
 
 /** Where and how much history is read. */
 export interface HistorySettings {
@@ -47,21 +60,6 @@ export interface HistorySettings {
   burstSamples: number;
 }
 
-/** A new series to read: its channel, labels, whether a counter, and its first live time (ms). */
-export interface HistorySeries {
-  channel: string;
-  labels: readonly Label[];
-  counter: boolean;
-  firstT: number;
-}
-
-/** Why a read gave no history: the class (a metric label) and the text. */
-export interface HistoryFailure {
-  channel: string;
-  kind: "down" | "timeout" | "status" | "garbage" | "selector";
-  reason: string;
-}
-
 /** What a request's reads gave. */
 export interface HistoryOutcome {
   batches: FeedBatch[];
@@ -73,16 +71,6 @@ export interface HistoryOutcome {
   skipped: number;
   /** Points each read series was given (the window's, or the budget's share). */
   each: number;
-}
-
-/** A read's failure, with its class. */
-class HistoryError extends Error {
-  readonly kind: HistoryFailure["kind"];
-
-  constructor(kind: HistoryFailure["kind"], message: string) {
-    super(message);
-    this.kind = kind;
-  }
 }
 
 /** Reads series' history from one query API. */
@@ -112,17 +100,25 @@ export class SeriesHistory {
     // that many listeners is by design, not the leak Node warns of past ten.
     setMaxListeners(2 * series.length + 10, deadline);
     const failures: HistoryFailure[] = [];
-    const points = await Promise.all(series.map(async (s) => {
-      try {
-        return await this.#readOne(s, window, deadline);
-      } catch (err) {
-        const e = err instanceof HistoryError
-          ? err
-          : classify(err, deadline, this.settings.timeoutMs);
-        failures.push({ channel: s.channel, kind: e.kind, reason: e.message });
-        return undefined;
-      }
-    }));
+    const points = new Map<HistorySeries, RawPoints>();
+    await Promise.all(
+      historyReads(series, each + 1, READ_POINTS_MAX).map(async (read) => {
+        try {
+          for (
+            const [s, p] of await this.#readGroup(read.series, read.selector, window, deadline)
+          ) {
+            points.set(s, p);
+          }
+        } catch (err) {
+          const e = err instanceof HistoryError
+            ? err
+            : classify(err, deadline, this.settings.timeoutMs);
+          for (const s of read.series) {
+            failures.push({ channel: s.channel, kind: e.kind, reason: e.message });
+          }
+        }
+      }),
+    );
     const out: HistoryOutcome = {
       batches: [],
       samples: 0,
@@ -142,8 +138,8 @@ export class SeriesHistory {
       });
       channels = [], counts = [], t = [], v = [];
     };
-    series.forEach((s, i) => {
-      const p = points[i];
+    series.forEach((s) => {
+      const p = points.get(s);
       if (p === undefined || p.t.length === 0) return;
       if (t.length + p.t.length > BATCH_SAMPLES_MAX) cut();
       channels.push(s.channel);
@@ -159,17 +155,20 @@ export class SeriesHistory {
     return out;
   }
 
-  /** One series' points of the last `windowMs`, converted, before its first live sample. */
-  async #readOne(
-    s: HistorySeries,
+  /**
+   * The points of `series` (one first live time) of the last `windowMs` before it, read by
+   * `selector`, each converted; a series the answer does not have is left out.
+   */
+  async #readGroup(
+    series: readonly HistorySeries[],
+    selector: () => string,
     windowMs: number,
     deadline: AbortSignal,
-  ): Promise<{ t: number[]; v: number[] }> {
-    const selector = historySelector(s.labels);
+  ): Promise<Map<HistorySeries, RawPoints>> {
     const { stepMs } = this.settings;
-    const endMs = s.firstT - 1;
+    const endMs = series[0]!.firstT - 1;
     const form = new URLSearchParams({
-      query: selector,
+      query: selector(),
       start: String((endMs - windowMs) / 1000),
       end: String(endMs / 1000),
       step: String(stepMs / 1000),
@@ -190,8 +189,12 @@ export class SeriesHistory {
     if (status < 200 || status > 299) {
       throw new HistoryError("status", `HTTP ${status}: ${quoted(text)}`);
     }
-    const raw = historyPoints(text, s.labels);
-    return convert(raw, s.counter, endMs);
+    const out = historyAnswer(text, series);
+    for (const s of series) {
+      const raw = out.get(s);
+      if (raw !== undefined) out.set(s, convert(raw, s.counter, endMs));
+    }
+    return out;
   }
 
   /** Waits for a free read, or throws when the deadline passes first. */
@@ -276,84 +279,11 @@ export function historyFailureLine(url: string, failed: HistoryFailure[], of: nu
 }
 
 /**
- * The selector of exactly the label set `labels` (each value a PromQL string, escaped): it may
- * match series with more labels too, which `historyPoints` leaves out.
- */
-export function historySelector(labels: readonly Label[]): string {
-  const parts: string[] = [];
-  for (const l of labels) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(l.name)) {
-      throw new HistoryError(
-        "selector",
-        `label name ${JSON.stringify(l.name)} cannot be written in a PromQL selector`,
-      );
-    }
-    // A JSON string is a PromQL string: the same escapes, double-quoted.
-    parts.push(`${l.name}=${JSON.stringify(l.value)}`);
-  }
-  return `{${parts.join(",")}}`;
-}
-
-/**
- * The points of the series with exactly `labels` in a query_range answer (`text`), as times (ms)
- * and values; none when no series of the answer has exactly those labels. An answer that is not
- * the API's JSON matrix is refused, saying what it was.
- */
-export function historyPoints(
-  text: string,
-  labels: readonly Label[],
-): { t: number[]; v: number[] } {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new HistoryError("garbage", `the answer is not JSON: ${quoted(text)}`);
-  }
-  const b = body as { status?: unknown; data?: { resultType?: unknown; result?: unknown } };
-  if (b?.status !== "success" || b.data?.resultType !== "matrix" || !Array.isArray(b.data.result)) {
-    throw new HistoryError(
-      "garbage",
-      `the answer is not a query_range success with a matrix: ${quoted(text)}`,
-    );
-  }
-  const want = new Map(labels.map((l) => [l.name, l.value]));
-  const out = { t: [] as number[], v: [] as number[] };
-  for (const series of b.data.result as Array<{ metric?: unknown; values?: unknown }>) {
-    const metric = series?.metric as Record<string, unknown> | undefined;
-    if (metric === undefined || metric === null || typeof metric !== "object") continue;
-    const names = Object.keys(metric);
-    if (names.length !== want.size || names.some((n) => want.get(n) !== metric[n])) continue;
-    if (!Array.isArray(series.values)) {
-      throw new HistoryError("garbage", `the series' values are not a list: ${quoted(text)}`);
-    }
-    for (const p of series.values as unknown[]) {
-      const [s, value] = Array.isArray(p) ? p : [];
-      const x = typeof value === "string" ? Number(value) : NaN;
-      if (typeof s !== "number" || !Number.isFinite(s) || typeof value !== "string") {
-        throw new HistoryError(
-          "garbage",
-          `a point is not [seconds, "value"]: ${quoted(JSON.stringify(p) ?? "")}`,
-        );
-      }
-      if (!Number.isFinite(x)) continue; // NaN and infinities are not samples troupe takes
-      out.t.push(Math.round(s * 1000));
-      out.v.push(x);
-    }
-    break;
-  }
-  return out;
-}
-
-/**
  * `raw`'s points up to `endMs` in time order (the last HISTORY_POINTS_MAX), a counter's made its
  * rates between consecutive points (its first point gives none).
  */
-function convert(
-  raw: { t: number[]; v: number[] },
-  counter: boolean,
-  endMs: number,
-): { t: number[]; v: number[] } {
-  const out = { t: [] as number[], v: [] as number[] };
+function convert(raw: RawPoints, counter: boolean, endMs: number): RawPoints {
+  const out: RawPoints = { t: [], v: [] };
   let lastT = NaN, lastV = 0;
   const from = Math.max(0, raw.t.length - HISTORY_POINTS_MAX);
   for (let k = from; k < raw.t.length; k++) {
@@ -380,9 +310,4 @@ function classify(err: unknown, deadline: AbortSignal, timeoutMs: number): Histo
   const e = err as Error & { cause?: { code?: string; message?: string } };
   const why = e.cause?.code ?? e.cause?.message ?? e.message;
   return new HistoryError("down", `cannot reach it: ${why}`);
-}
-
-function quoted(text: string): string {
-  const t = text.trim();
-  return JSON.stringify(t.length > QUOTED_MAX ? `${t.slice(0, QUOTED_MAX)}…` : t);
 }
