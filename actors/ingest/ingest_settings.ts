@@ -5,7 +5,7 @@
  */
 import { checkToken, ConfigError } from "../../protocol/mod.ts";
 import { type LabelSelector, parseLabelSelector } from "../../protocol/prometheus/mod.ts";
-import { HISTORY_POINTS_MAX } from "./series_history.ts";
+import { HISTORY_POINTS_LEAST, HISTORY_POINTS_MAX } from "./series_history.ts";
 import { DEFAULT_SERIES_PRESET, SERIES_PRESETS, type SeriesPreset } from "./node_preset.ts";
 
 /** The receiver's settings, checked. */
@@ -182,6 +182,15 @@ export function parseIngestSettings(
         `(${out.historyStepMs}) is ${Math.ceil(points)} points, over the ${HISTORY_POINTS_MAX} ` +
         `a range query answers: a longer step or a shorter window`,
       { value: out.historyWindowMs },
+    );
+  }
+  const fewest = Math.min(HISTORY_POINTS_LEAST, Math.floor(points));
+  if (out.historyBurstSamples < fewest) {
+    throw new ConfigError(
+      `${path}.history_burst_samples`,
+      `${path}.history_burst_samples (${out.historyBurstSamples}) is under the ${fewest} ` +
+        `points a series' history is read with at fewest: no series would get any`,
+      { value: out.historyBurstSamples },
     );
   }
   return out;

@@ -176,6 +176,13 @@ test("the budget's settings are checked", () => {
     () => parseIngestSettings({ history_samples_per_s: 0 }),
     /remote_write.history_samples_per_s must be a whole number >= 1, got 0/,
   );
+  assert.throws(
+    () => parseIngestSettings({ history_burst_samples: 149 }),
+    /history_burst_samples \(149\) is under the 150 points a series' history is read with at fewest/,
+  );
+  // A window of fewer points than that is read whole.
+  const short = parseIngestSettings({ history_window_ms: 60_000, history_burst_samples: 4 });
+  assert.is(short.historyBurstSamples, 4);
   const s = parseIngestSettings({});
   assert.is(s.historySamplesPerS, 10_000);
   assert.is(s.historyBurstSamples, 6_000_000);
