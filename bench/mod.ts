@@ -67,4 +67,5 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   sim_seeds: () => import("./sim_seeds.ts"),
   soak: () => import("./soak.ts"),
   tail: () => import("./tail.ts"),
+  warm: () => import("./warm.ts"),
 };

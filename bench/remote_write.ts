@@ -18,22 +18,24 @@
  * `host_start_s` (until every instance is recovered and a new sample answered) against the lease
  * TTL a leased host has by default.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, NatsServer } from "../actors/runtime/mod.ts";
+import { NatsServer } from "../actors/runtime/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
 import { type OptionTable, type OptionValues, readOptions } from "./_option_table.ts";
 import { ChildScript } from "./_child_script.ts";
 import { requestBody, shardLabels } from "./_remote_write_requests.ts";
 import { tempDir } from "./_temp_dir.ts";
 import { sleep } from "./_sleep.ts";
-import { ready, send } from "./_remote_write_send.ts";
+import { send } from "./_remote_write_send.ts";
+import {
+  needVictoriaMetrics,
+  startVictoriaMetrics,
+  type VictoriaMetrics,
+} from "./_victoria_metrics.ts";
 import { detectRun } from "./_remote_write_detect.ts";
 import { processCpuMs } from "./_process_usage.ts";
 
 const NAME = "remote-write";
-const VM_BIN = "/usr/bin/victoria-metrics";
 
 const OPTIONS = {
   shards: {
@@ -114,24 +116,14 @@ export const benchmark: Benchmark = {
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);
-    if (!existsSync(VM_BIN)) {
-      throw new Error(
-        `Cannot run bench ${NAME}: ${VM_BIN} is missing (apt-get install victoria-metrics)`,
-      );
-    }
+    needVictoriaMetrics(NAME);
     const dir = tempDir("troupe-bench-rw-");
     const nats = await NatsServer.start({ storeDir: join(dir.path, "js") });
-    let vm: ChildProcess | undefined;
+    let vm: VictoriaMetrics | undefined;
     let receiver: ChildScript | undefined;
     const rows: BenchRow[] = [];
     try {
-      const vmPort = await freePort();
-      vm = spawn(VM_BIN, [
-        `-storageDataPath=${join(dir.path, "vm")}`,
-        `-httpListenAddr=127.0.0.1:${vmPort}`,
-        "-loggerLevel=ERROR",
-      ], { stdio: "ignore" });
-      await ready(`http://127.0.0.1:${vmPort}/health`);
+      vm = await startVictoriaMetrics(join(dir.path, "vm"));
       receiver = ChildScript.start(
         "bench/_remote_write_receiver.ts",
         [nats.url, "200000"],
@@ -146,7 +138,7 @@ export const benchmark: Benchmark = {
         },
         {
           name: "victoria-metrics",
-          url: `http://127.0.0.1:${vmPort}/api/v1/write`,
+          url: `${vm.url}/api/v1/write`,
           pids: [vm.pid],
         },
       ];
@@ -160,18 +152,14 @@ export const benchmark: Benchmark = {
       // The detector run's host is measured with nothing of the rounds left running on the
       // machine: VictoriaMetrics goes on merging what it took, and the rounds' nats-server holds
       // their stream.
-      if (vm.exitCode === null && vm.signalCode === null) {
-        const exited = new Promise((resolve) => vm!.once("exit", resolve));
-        vm.kill("SIGKILL");
-        await exited;
-      }
+      await vm.stop();
       vm = undefined;
       await nats.stop();
       if (o.channels > 0) rows.push(...await detectRows(dir.path, o, ctx));
       return rows;
     } finally {
       await receiver?.kill();
-      vm?.kill("SIGKILL");
+      await vm?.stop();
       await nats.stop();
       dir.remove();
     }

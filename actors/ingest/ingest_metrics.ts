@@ -105,6 +105,12 @@ export class IngestMetrics {
     labelNames: ["reason"],
     registers: [this.registry],
   });
+  readonly historyQueries = new Counter({
+    name: "troupe_ingest_history_queries_total",
+    help: "Queries sent to history_url's query_range for new series' history (a scrape " +
+      "target's series are read together)",
+    registers: [this.registry],
+  });
   readonly historyBudget = new Counter<"outcome">({
     name: "troupe_ingest_history_budget_series_total",
     help: "New series whose history the budget (history_samples_per_s) cut, by outcome: " +

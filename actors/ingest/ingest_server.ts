@@ -62,6 +62,7 @@ import {
   historyFailureLine,
   HistoryGate,
   type HistoryOutcome,
+  noHistory,
   SeriesHistory,
 } from "./series_history.ts";
 
@@ -444,9 +445,10 @@ export class IngestServer {
   async #readHistory(unseen: SampleOutcome["newChannels"]): Promise<HistoryOutcome> {
     const history = this.#history;
     if (history === undefined || unseen.length === 0) {
-      return { batches: [], samples: 0, failures: [], shortened: 0, skipped: 0, each: 0 };
+      return noHistory();
     }
     const past = await history.read(unseen);
+    if (past.queries > 0) this.metrics.historyQueries.inc(past.queries);
     if (past.shortened > 0) {
       this.metrics.historyBudget.inc({ outcome: "shortened" }, past.shortened);
     }

@@ -36,4 +36,9 @@ export {
 export { sourceLabels } from "./source_labels.ts";
 export { HISTORY_POINTS_LEAST, HISTORY_POINTS_MAX, SeriesHistory } from "./series_history.ts";
 export { type HistoryAllotment, HistoryBudget } from "./history_budget.ts";
-export { type HistoryRead, historyReads, type HistorySeries } from "./history_query.ts";
+export {
+  type HistoryRead,
+  historyReads,
+  historySelector,
+  type HistorySeries,
+} from "./history_query.ts";

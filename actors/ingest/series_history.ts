@@ -71,6 +71,13 @@ export interface HistoryOutcome {
   skipped: number;
   /** Points each read series was given (the window's, or the budget's share). */
   each: number;
+  /** Queries sent to the query API. */
+  queries: number;
+}
+
+/** What a request's reads gave when there was nothing to read. */
+export function noHistory(): HistoryOutcome {
+  return { batches: [], samples: 0, failures: [], shortened: 0, skipped: 0, each: 0, queries: 0 };
 }
 
 /** Reads series' history from one query API. */
@@ -101,24 +108,20 @@ export class SeriesHistory {
     setMaxListeners(2 * series.length + 10, deadline);
     const failures: HistoryFailure[] = [];
     const points = new Map<HistorySeries, RawPoints>();
-    await Promise.all(
-      historyReads(series, each + 1, READ_POINTS_MAX).map(async (read) => {
-        try {
-          for (
-            const [s, p] of await this.#readGroup(read.series, read.selector, window, deadline)
-          ) {
-            points.set(s, p);
-          }
-        } catch (err) {
-          const e = err instanceof HistoryError
-            ? err
-            : classify(err, deadline, this.settings.timeoutMs);
-          for (const s of read.series) {
-            failures.push({ channel: s.channel, kind: e.kind, reason: e.message });
-          }
+    const reads = historyReads(series, each + 1, READ_POINTS_MAX);
+    await Promise.all(reads.map(async (read) => {
+      try {
+        const got = await this.#readGroup(read.series, read.selector, window, deadline);
+        for (const [s, p] of got) points.set(s, p);
+      } catch (err) {
+        const e = err instanceof HistoryError
+          ? err
+          : classify(err, deadline, this.settings.timeoutMs);
+        for (const s of read.series) {
+          failures.push({ channel: s.channel, kind: e.kind, reason: e.message });
         }
-      }),
-    );
+      }
+    }));
     const out: HistoryOutcome = {
       batches: [],
       samples: 0,
@@ -126,6 +129,7 @@ export class SeriesHistory {
       shortened: each < whole ? series.length : 0,
       skipped: all.length - series.length,
       each,
+      queries: reads.length,
     };
     let channels: string[] = [], counts: number[] = [], t: number[] = [], v: number[] = [];
     const cut = () => {
