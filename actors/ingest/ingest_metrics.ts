@@ -111,6 +111,17 @@ export class IngestMetrics {
       "target's series are read together)",
     registers: [this.registry],
   });
+  /** What the history budget holds now, read at each scrape (unset: no history URL). */
+  historyBudgetLevel: (() => number) | undefined;
+  readonly historyBudgetSamples: Gauge = new Gauge({
+    name: "troupe_ingest_history_budget_samples",
+    help: "History samples the budget holds now (history_burst_samples at most; 0 without " +
+      "history_url)",
+    registers: [this.registry],
+    collect: () => {
+      this.historyBudgetSamples.set(Math.max(0, Math.floor(this.historyBudgetLevel?.() ?? 0)));
+    },
+  });
   readonly historyBudget = new Counter<"outcome">({
     name: "troupe_ingest_history_budget_series_total",
     help: "New series whose history the budget (history_samples_per_s) cut, by outcome: " +

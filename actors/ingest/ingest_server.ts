@@ -146,6 +146,8 @@ export class IngestServer {
       samplesPerS: settings.historySamplesPerS,
       burstSamples: settings.historyBurstSamples,
     }, this.#now);
+    const budget = this.#history?.budget;
+    if (budget !== undefined) this.metrics.historyBudgetLevel = () => budget.level();
   }
 
   /** The port it listens on (once started). */

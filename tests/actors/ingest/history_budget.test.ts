@@ -133,8 +133,11 @@ withProm(
     const budget = 'troupe_ingest_history_budget_series_total{outcome="shortened"}';
     const none = 'troupe_ingest_history_budget_series_total{outcome="none"}';
     try {
+      const level = "troupe_ingest_history_budget_samples";
+      assert.is(await metric(level), 1000);
       // Six new series share 1,000 samples: 166 points each (a window's both ends: 167 read).
       await send(0, 6);
+      assert.is(await metric(level), 0);
       for (let i = 0; i < 6; i++) assert.is(history.get(`h${i}-lab-lab_load`), 167, `h${i}`);
       assert.is(await metric(budget), 6);
       assert.is(await metric("troupe_ingest_history_samples_total"), 6 * 167);
@@ -151,9 +154,11 @@ withProm(
       assert.is(live.get("h7-lab-lab_load"), 1);
       assert.is(await metric(none), 2);
       assert.is(lines.length, 1, lines.join("\n"));
-      // 200 s later it holds some 198 samples: one series gets the fewest points, one none, and
-      // a minute has passed, so a line says all since the last.
-      clock += 200_000;
+      clock += 100_000;
+      assert.is(await metric(level), 98); // it fills a sample a second
+      clock += 100_000;
+      // 200 s after the first it holds some 198 samples: one series gets the fewest points, one
+      // none, and a minute has passed, so a line says all since the last.
       await send(8, 10);
       assert.is(history.get("h8-lab-lab_load"), HISTORY_POINTS_LEAST + 1);
       assert.is(history.get("h9-lab-lab_load"), undefined);
