@@ -2,8 +2,9 @@
  * What a receiver asks the team's query API for its new series' history, and how it reads the
  * answers. Series of one scrape target (the same `job` and `instance`, Prometheus's labels of a
  * target, and the same first live sample) are read together: one query_range for many of the
- * target's metric names (`{job="…",instance="…",__name__=~"a|b"}`), up to a read's points; each
- * series takes from the answer the points of exactly its label set. A series with neither label,
+ * target's metric names (`{job="…",instance="…",__name__=~"a|b",cpu=~"0|1|"}`, each other label
+ * narrowed to the values the series give it), up to a read's points; each series takes from the
+ * answer the points of exactly its label set. A series with neither label,
  * or of a metric whose series alone pass a read's points, is read on its own by its exact label
  * set. A node exporter's first start is then a few reads, not one for each of its hundreds of
  * series.
@@ -92,7 +93,7 @@ export function historyReads(
       if (chunk.length === 1) alone(chunk[0]!);
       else if (chunk.length > 1) {
         const these = chunk, those = chunkNames;
-        reads.push({ series: these, selector: () => targetSelector(these[0]!.labels, those) });
+        reads.push({ series: these, selector: () => targetSelector(these, those) });
       }
       chunk = [], chunkNames = [];
     };
@@ -118,13 +119,47 @@ export function historySelector(labels: readonly Label[]): string {
   return `{${labels.map((l) => matcher(l.name, "=", l.value)).join(",")}}`;
 }
 
-/** The selector of the metrics `names` of the target (`job`, `instance`) of `labels`. */
-function targetSelector(labels: readonly Label[], names: readonly string[]): string {
-  const job = valueOf(labels, "job")!, instance = valueOf(labels, "instance")!;
-  const name = names.length === 1
-    ? matcher("__name__", "=", names[0]!)
-    : matcher("__name__", "=~", names.join("|"));
-  return `{${matcher("job", "=", job)},${matcher("instance", "=", instance)},${name}}`;
+/**
+ * The selector of `series`, all of one target, of the metrics `names`: the target's job and
+ * instance, the names, and for each other label one of the values the series give it (or none,
+ * where one of them lacks it). A metric of many series on the target then answers only those
+ * whose labels all take values among the wanted ones, not its every series.
+ */
+function targetSelector(series: readonly HistorySeries[], names: readonly string[]): string {
+  const labels = series[0]!.labels;
+  const parts = [
+    matcher("job", "=", valueOf(labels, "job")!),
+    matcher("instance", "=", valueOf(labels, "instance")!),
+    names.length === 1
+      ? matcher("__name__", "=", names[0]!)
+      : matcher("__name__", "=~", names.join("|")),
+  ];
+  const values = new Map<string, Set<string>>();
+  for (const s of series) {
+    for (const l of s.labels) {
+      if (l.name === "__name__" || l.name === "job" || l.name === "instance") continue;
+      const set = values.get(l.name);
+      if (set === undefined) values.set(l.name, new Set([l.value]));
+      else set.add(l.value);
+    }
+  }
+  for (const [name, set] of values) {
+    const lacking = series.some((s) => valueOf(s.labels, name) === undefined);
+    if (set.size === 1 && !lacking) {
+      parts.push(matcher(name, "=", [...set][0]!));
+      continue;
+    }
+    // An empty alternative matches a series without the label, as PromQL reads one.
+    const alternatives = [...set].map(regexQuoted);
+    if (lacking) alternatives.push("");
+    parts.push(matcher(name, "=~", alternatives.join("|")));
+  }
+  return `{${parts.join(",")}}`;
+}
+
+/** `value` as a regular expression (RE2, as PromQL's) that matches it alone. */
+function regexQuoted(value: string): string {
+  return value.replace(/[\\.+*?()|[\]{}^$]/g, "\\$&");
 }
 
 function exactOf(s: HistorySeries): string {

@@ -63,7 +63,7 @@ test("a target's series are read together, by metric names, up to a read's point
         "load1-node-a",
         "mem_bytes-node-a",
       ],
-      '{job="node",instance="a",__name__=~"cpu_seconds|load1|mem_bytes"}',
+      '{job="node",instance="a",__name__=~"cpu_seconds|load1|mem_bytes",cpu=~"0|1|2|"}',
     ],
     // A target alone in its read, and one of another first live time, by exact label sets.
     [["load1-node-b"], '{__name__="load1",job="node",instance="b"}'],
@@ -72,7 +72,7 @@ test("a target's series are read together, by metric names, up to a read's point
   // Three series a read: the names are cut into two reads, never a name's series apart.
   const four = historyReads([...cpu, load, mem], 10, 30);
   assert.equal(four.map((r) => r.series.length), [3, 2]);
-  assert.match(four[0]!.selector(), /__name__="cpu_seconds"\}$/);
+  assert.match(four[0]!.selector(), /__name__="cpu_seconds",cpu=~"0\|1\|2"\}$/);
   // Two a read: a name with more series than that is read one series at a time.
   const two = historyReads([...cpu, load], 10, 20);
   assert.equal(two.map((r) => r.series.length), [1, 1, 1, 1]);
@@ -96,12 +96,21 @@ const LAB = [
   L({ __name__: "lab_load", job: "lab", instance: "b" }),
 ];
 const valueAt = (i: number, k: number) => 1000 * i + k;
+/** Target c: values a regular expression must quote, and their look-alikes, not asked for. */
+const ODD = ["a.b", "c|d", "e(f", 'g"h', "i\\j", "k+", "aXb", "c", "d", "k", "kk"].map((v) =>
+  L({ __name__: "lab_odd", job: "lab", instance: "c", v })
+);
+/** Target c's metric of fifty series, two of which are new. */
+const MANY = Array.from(
+  { length: 50 },
+  (_, c) => L({ __name__: "lab_many", job: "lab", instance: "c", cpu: String(c) }),
+);
 
 test.before(async () => {
   if (!havePrometheus) return;
   prom = await startPrometheusTakingWrites();
   const pushed = await remoteWriteTo(prom.url, {
-    timeseries: LAB.map((labels, i) => ({
+    timeseries: [...LAB, ...ODD, ...MANY].map((labels, i) => ({
       labels,
       samples: PAST.map((t, k) => ({ timestamp: t, value: valueAt(i, k) })),
     })),
@@ -180,6 +189,22 @@ withProm("each series takes its own points from its target's shared answer", asy
   } finally {
     await server.stop();
   }
+});
+
+withProm("a target's selector answers its wanted series, not a metric's every series", async () => {
+  const wanted = [...ODD.slice(0, 6), MANY[0]!, MANY[1]!].map((labels) => one(labels, LIVE));
+  const reads = historyReads(wanted, 10, 1000);
+  assert.is(reads.length, 1);
+  const form = new URLSearchParams({
+    query: reads[0]!.selector(),
+    start: String((LIVE - 60_000) / 1000),
+    end: String((LIVE - 1) / 1000),
+    step: "5",
+  });
+  const r = await fetch(`${prom!.url}/api/v1/query_range`, { method: "POST", body: form });
+  const body = await r.json() as { data: { result: Array<{ metric: Record<string, string> }> } };
+  const got = body.data.result.map((x) => x.metric.v ?? `cpu ${x.metric.cpu}`).sort();
+  assert.equal(got, ["a.b", "c|d", "cpu 0", "cpu 1", "e(f", 'g"h', "i\\j", "k+"].sort());
 });
 
 test.run();
