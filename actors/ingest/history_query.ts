@@ -4,10 +4,10 @@
  * target, and the same first live sample) are read together: one query_range for many of the
  * target's metric names (`{job="…",instance="…",__name__=~"a|b",cpu=~"0|1|"}`, each other label
  * narrowed to the values the series give it), up to a read's points; each series takes from the
- * answer the points of exactly its label set. A series with neither label,
- * or of a metric whose series alone pass a read's points, is read on its own by its exact label
- * set. A node exporter's first start is then a few reads, not one for each of its hundreds of
- * series.
+ * answer the points of exactly its label set. A series without both labels, with a label name
+ * PromQL cannot write plainly, or of a metric whose series alone pass a read's points, is read on
+ * its own by its exact label set (so a read that fails fails for it alone). A node exporter's
+ * first start is then a few reads, not one for each of its hundreds of series.
  */
 import type { Label } from "../../protocol/prometheus/mod.ts";
 
@@ -75,7 +75,7 @@ export function historyReads(
       alone(s);
       continue;
     }
-    if (!METRIC_NAME.test(name)) {
+    if (!METRIC_NAME.test(name) || !s.labels.every((l) => LABEL_NAME.test(l.name))) {
       alone(s);
       continue;
     }

@@ -109,9 +109,10 @@ export class SeriesHistory {
     const failures: HistoryFailure[] = [];
     const points = new Map<HistorySeries, RawPoints>();
     const reads = historyReads(series, each + 1, READ_POINTS_MAX);
+    const sent = { queries: 0 };
     await Promise.all(reads.map(async (read) => {
       try {
-        const got = await this.#readGroup(read.series, read.selector, window, deadline);
+        const got = await this.#readGroup(read.series, read.selector, window, deadline, sent);
         for (const [s, p] of got) points.set(s, p);
       } catch (err) {
         const e = err instanceof HistoryError
@@ -129,7 +130,7 @@ export class SeriesHistory {
       shortened: each < whole ? series.length : 0,
       skipped: all.length - series.length,
       each,
-      queries: reads.length,
+      queries: sent.queries,
     };
     let channels: string[] = [], counts: number[] = [], t: number[] = [], v: number[] = [];
     const cut = () => {
@@ -161,13 +162,15 @@ export class SeriesHistory {
 
   /**
    * The points of `series` (one first live time) of the last `windowMs` before it, read by
-   * `selector`, each converted; a series the answer does not have is left out.
+   * `selector`, each converted; a series the answer does not have is left out. `sent` counts the
+   * query once it is sent.
    */
   async #readGroup(
     series: readonly HistorySeries[],
     selector: () => string,
     windowMs: number,
     deadline: AbortSignal,
+    sent: { queries: number },
   ): Promise<Map<HistorySeries, RawPoints>> {
     const { stepMs } = this.settings;
     const endMs = series[0]!.firstT - 1;
@@ -180,6 +183,7 @@ export class SeriesHistory {
     await this.#slot(deadline);
     let text: string, status: number;
     try {
+      sent.queries++;
       const r = await fetch(`${this.settings.url.replace(/\/+$/, "")}/api/v1/query_range`, {
         method: "POST",
         body: form,

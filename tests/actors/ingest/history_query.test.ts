@@ -76,9 +76,13 @@ test("a target's series are read together, by metric names, up to a read's point
   // Two a read: a name with more series than that is read one series at a time.
   const two = historyReads([...cpu, load], 10, 20);
   assert.equal(two.map((r) => r.series.length), [1, 1, 1, 1]);
-  // A label name no selector can hold is said when its read is made.
-  const bad = historyReads([one(L({ __name__: "m", job: "j", "a-b": "1" }))], 10, 50);
+  // A label name no selector can hold is said when its read is made, and its series is read on
+  // its own: its target's other series are read together still.
+  const dashed = one(L({ __name__: "load1", job: "node", instance: "a", "a-b": "1" }));
+  const bad = historyReads([...cpu, dashed], 10, 50);
+  assert.equal(bad.map((r) => r.series.length), [1, 3]);
   assert.throws(() => bad[0]!.selector(), /label name "a-b" cannot be written/);
+  assert.match(bad[1]!.selector(), /^\{job="node",instance="a",__name__="cpu_seconds"/);
 });
 
 let prom: StartedProcess | undefined;
@@ -169,6 +173,8 @@ withProm("each series takes its own points from its target's shared answer", asy
     assert.equal(lines, []);
     // Target a's four series in one read, target b's two in another.
     assert.is(await queries() - before, 2);
+    const said = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    assert.is(exposedValue(said, "troupe_ingest_history_queries_total"), 2);
     // Each the latest of its own past at every step of the last 50 before its first sample.
     const end = LIVE - 1;
     const latest = (e: number) => {
