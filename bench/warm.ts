@@ -28,7 +28,7 @@ import {
   parseIngestSettings,
 } from "../actors/ingest/mod.ts";
 import { InProcessBus } from "../actors/runtime/mod.ts";
-import { decodeFeedBatch, isWarmupId } from "../protocol/mod.ts";
+import { decodeFeedBatch, feedBatchSubject, isWarmupId } from "../protocol/mod.ts";
 import {
   encodeWriteRequest,
   type Label,
@@ -221,7 +221,7 @@ async function warmFleet(
 ): Promise<Warmed> {
   const bus = new InProcessBus();
   const perChannel = new Map<string, number>();
-  bus.subscribe("troupe.feed.prom", (msg) => {
+  bus.subscribe(feedBatchSubject("prom"), (msg) => {
     const { batch, meta } = decodeFeedBatch(msg.data);
     if (!isWarmupId(meta.id)) return;
     batch.channels.forEach((c, i) => perChannel.set(c, (perChannel.get(c) ?? 0) + batch.n[i]!));
