@@ -13,8 +13,8 @@
  *   from the first request sent to the last answered; the baseline reads the same points one
  *   query_range a series (each series' exact label set, as many at once as the receiver's
  *   `history_reads_max`, each answer parsed, nothing converted or journaled), before and after
- *   troupe's read, the faster kept. The log adds
- *   VictoriaMetrics' own export of them, uncompressed: the store's raw read.
+ *   troupe's read, the faster kept. The log adds VictoriaMetrics' own export of them,
+ *   uncompressed: the store's raw read.
  * - `warm_queries`: the query_range requests the receiver sent
  *   (`troupe_ingest_history_queries_total`), against one a series.
  * - `warm_series_share`: the share of the series that got their whole past (the budget's
@@ -81,8 +81,8 @@ const OPTIONS = {
 
 export const benchmark: Benchmark = {
   name: NAME,
-  summary: "a fleet's first start warmed from VictoriaMetrics' history: samples/s against the " +
-    "store's own export, and queries against one a series",
+  summary: "a fleet's first start warmed from VictoriaMetrics' history: samples/s and queries " +
+    "against reading it one query_range a series",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);
